@@ -6,7 +6,7 @@ import {
 /** Bump allocator over the heap. Memory is never freed one piece at a time; `heapReset` drops everything. */
 export function alloc(size: u32, align: u32 = 8): u32 {
   let top = load<u32>(STATE + ST_HEAP_TOP);
-  if (top < HEAP_BASE) top = HEAP_BASE;
+  if (top < <u32>HEAP_BASE) top = <u32>HEAP_BASE;
   const start = (top + align - 1) & ~(align - 1);
   const end = start + size;
   const have = <u32>memory.size() << 16;
@@ -21,7 +21,7 @@ export function alloc(size: u32, align: u32 = 8): u32 {
 
 export function heapTop(): u32 {
   const top = load<u32>(STATE + ST_HEAP_TOP);
-  return top < HEAP_BASE ? HEAP_BASE : top;
+  return top < <u32>HEAP_BASE ? <u32>HEAP_BASE : top;
 }
 
 export function heapReset(top: u32): void {

@@ -1,0 +1,274 @@
+// Runtime routines emitted into every image: memory checks, fault reports, 64-bit division, packet loads and the
+// helpers compiled in. Translated code calls them with BL; unless noted they follow the AAPCS (arguments and
+// results in r0-r3, r4-r11 preserved) so that helpers written later in C or by hand can use the same path.
+
+import {
+  emit, emitConst, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, SP, LR, PC,
+  AL, EQ, NE, HS, LO, HI, MI, GE,
+  ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg,
+  dpImm, immRot, push, pop, bit, bx, subImm, addImm,
+  OP_ADD, OP_ADC, OP_SUB, OP_SBC, OP_RSB, OP_RSC, OP_ORR, OP_EOR, OP_BIC, OP_TST, SH_LSL,
+} from "./encoder";
+import {
+  label, b, bl, jump, addressOf,
+  S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT, S_NREGIONS, S_REGIONS, REGION_BYTES,
+  S_PKT, S_PKT_LEN, S_REGS,
+  L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT, L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK,
+  L_CHECK_COMMON, L_LDPKT, L_HELPER_UNWIND, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL,
+} from "./image";
+import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../layout";
+import { MAX_CALL_DEPTH } from "../isa";
+
+/** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
+export const SECOND_SLOT: u32 = 0x80000000;
+
+const F_LOOP = L_LOCAL + 0;
+const F_DONE = L_LOCAL + 1;
+const B_LOOP = L_LOCAL + 2;
+const B_DONE = L_LOCAL + 3;
+const C_LOOP = L_LOCAL + 4;
+const C_NEXT = L_LOCAL + 5;
+const C_OK = L_LOCAL + 6;
+const C_FAIL = L_LOCAL + 7;
+const D_NONZERO = L_LOCAL + 8;
+const D_LOOP = L_LOCAL + 9;
+const D_BIG = L_LOCAL + 10;
+const D_NEXT = L_LOCAL + 11;
+const S_NONZERO = L_LOCAL + 12;
+
+function neg64(lo: i32, hi: i32): void {
+  emit(opImmS(OP_RSB, lo, lo, 0));
+  emit(opImm(OP_RSC, hi, hi, 0));
+}
+
+export function emitRuntime(tableCount: i32): void {
+  // fault: r0 = FAULT_* code, r1 = return address of the BL inside the faulting instruction's code,
+  // r2:r3 = address (or other detail), ip = access size. Records the fault and unwinds.
+  label(L_FAULT);
+  emit(str(R0, R11, S_FAULT));
+  emit(str(R2, R11, S_FAULT_ADDR));
+  emit(str(R3, R11, S_FAULT_ADDR + 4));
+  emit(str(IP, R11, S_FAULT_SIZE));
+  emit(subImm(R0, R1, 4));
+  addressOf(R1, L_CODE, 0);
+  emit(opReg(OP_SUB, R0, R0, R1));
+  bl(L_FAULT_INDEX);
+  emit(str(R0, R11, S_FAULT_PC));
+  b(L_EPILOGUE);
+
+  // fault_index: r0 = code offset -> r0 = index of the eBPF instruction whose code holds it (uses r1-r3, ip).
+  label(L_FAULT_INDEX);
+  addressOf(R1, L_TABLE, 0);
+  emit(movImm(R2, 0));
+  emitConst(IP, <u32>tableCount);
+  label(F_LOOP);
+  emit(addImm(R3, R2, 1));
+  emit(cmpReg(R3, IP));
+  jump(HS, F_DONE);
+  emit(dpReg(AL, OP_ADD, 0, R3, R1, R3, SH_LSL, 2));
+  emit(ldr(R3, R3, 0));
+  emit(opImm(OP_BIC, R3, R3, immRot(SECOND_SLOT)));
+  emit(cmpReg(R3, R0));
+  jump(HI, F_DONE);
+  emit(addImm(R2, R2, 1));
+  b(F_LOOP);
+  label(F_DONE);
+  emit(dpReg(AL, OP_ADD, 0, R3, R1, R2, SH_LSL, 2));
+  emit(ldr(R3, R3, 0));
+  emit(dpImm(AL, OP_TST, 1, 0, R3, immRot(SECOND_SLOT)));
+  emit(dpImm(NE, OP_SUB, 0, R2, R2, 1));
+  emit(movReg(R0, R2));
+  emit(bx(LR));
+
+  // budget_fault: reached by BLLO from a basic block's budget check, before the block ran. The block may still
+  // run S_BUDGET instructions; the next one is the faulting one (lddw counts once).
+  label(L_BUDGET_FAULT);
+  emit(subImm(R0, LR, 4));
+  addressOf(R1, L_CODE, 0);
+  emit(opReg(OP_SUB, R0, R0, R1));
+  bl(L_FAULT_INDEX);
+  emit(ldr(R2, R11, S_BUDGET));
+  addressOf(R1, L_TABLE, 0);
+  label(B_LOOP);
+  emit(cmpImm(R2, 0));
+  jump(EQ, B_DONE);
+  emit(addImm(R0, R0, 1));
+  emit(dpReg(AL, OP_ADD, 0, R3, R1, R0, SH_LSL, 2));
+  emit(ldr(R3, R3, 0));
+  emit(dpImm(AL, OP_TST, 1, 0, R3, immRot(SECOND_SLOT)));
+  emit(dpImm(NE, OP_ADD, 0, R0, R0, 1));
+  emit(subImm(R2, R2, 1));
+  b(B_LOOP);
+  label(B_DONE);
+  emit(str(R0, R11, S_FAULT_PC));
+  emit(movImm(R0, FAULT_BUDGET));
+  emit(str(R0, R11, S_FAULT));
+  emit(ldr(R0, R11, S_BUDGET_INIT));
+  emit(str(R0, R11, S_FAULT_ADDR));
+  emit(movImm(R0, 0));
+  emit(str(R0, R11, S_FAULT_ADDR + 4));
+  b(L_EPILOGUE);
+
+  // depth_fault: reached by BLHS from a bpf-to-bpf call when all frames are in use.
+  label(L_DEPTH_FAULT);
+  emit(movReg(R1, LR));
+  emit(movImm(R0, FAULT_CALL_DEPTH));
+  emit(movImm(R2, MAX_CALL_DEPTH));
+  emit(movImm(R3, 0));
+  emit(movImm(IP, 0));
+  b(L_FAULT);
+
+  // helper_fault: r2:r3 = the helper id nobody compiled in.
+  label(L_HELPER_FAULT);
+  emit(movReg(R1, LR));
+  emit(movImm(R0, FAULT_HELPER));
+  emit(movImm(IP, 0));
+  b(L_FAULT);
+
+  // Memory check: r10 = address low word, ip = high word (any non-zero high word is out of bounds).
+  // Returns when [address, address + size) lies inside one region (a writable one for writes), else faults.
+  // Preserves everything but ip, lr and the flags. Entries: read 1/2/4/8, then write 1/2/4/8.
+  for (let k = 0; k < 8; k++) {
+    label(L_CHECK + k);
+    emit(push(0x3f)); // r0-r5
+    emit(movImm(R0, <u32>1 << <u32>(k & 3)));
+    emit(movImm(R1, <u32>(k >> 2)));
+    b(L_CHECK_COMMON);
+  }
+  label(L_CHECK_COMMON);
+  emit(cmpImm(IP, 0));
+  jump(NE, C_FAIL);
+  emit(ldr(R3, R11, S_NREGIONS));
+  emit(addImm(R2, R11, S_REGIONS));
+  label(C_LOOP);
+  emit(opImmS(OP_SUB, R3, R3, 1));
+  jump(MI, C_FAIL);
+  emit(ldr(R4, R2, 0));
+  emit(ldr(R5, R2, 4));
+  emit(cmpReg(R10, R4));
+  jump(LO, C_NEXT);
+  emit(opReg(OP_SUB, R5, R5, R0));
+  emit(cmpReg(R10, R5));
+  jump(HI, C_NEXT);
+  emit(cmpImm(R1, 0));
+  jump(EQ, C_OK);
+  emit(ldr(R4, R2, 8));
+  emit(cmpImm(R4, 0));
+  jump(NE, C_OK);
+  label(C_NEXT);
+  emit(addImm(R2, R2, REGION_BYTES));
+  b(C_LOOP);
+  label(C_OK);
+  emit(pop(0x3f));
+  emit(bx(LR));
+  label(C_FAIL);
+  emit(movReg(R3, IP));
+  emit(movReg(IP, R0));
+  emit(addImm(R0, R1, 1)); // FAULT_READ = 1, FAULT_WRITE = 2
+  emit(movReg(R2, R10));
+  emit(movReg(R1, LR));
+  b(L_FAULT);
+
+  // udivmod64: r0:r1 / r2:r3 -> quotient r0:r1, remainder r2:r3; by zero: quotient 0, remainder the dividend.
+  // Restoring shift-subtract, one quotient bit per round: cores without UDIV (Cortex-A8/A9) need it.
+  label(L_UDIVMOD64);
+  emit(push(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR)));
+  emit(opRegS(OP_ORR, IP, R2, R3));
+  jump(NE, D_NONZERO);
+  emit(movReg(R2, R0));
+  emit(movReg(R3, R1));
+  emit(movImm(R0, 0));
+  emit(movImm(R1, 0));
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+  label(D_NONZERO);
+  emit(movImm(R4, 0));
+  emit(movImm(R5, 0));
+  emit(movImm(IP, 64));
+  label(D_LOOP);
+  emit(opRegS(OP_ADD, R0, R0, R0));
+  emit(opRegS(OP_ADC, R1, R1, R1));
+  emit(opRegS(OP_ADC, R4, R4, R4));
+  emit(opRegS(OP_ADC, R5, R5, R5)); // carry out = bit 64 of the shifted remainder
+  jump(HS, D_BIG);
+  emit(opRegS(OP_SUB, R6, R4, R2));
+  emit(opRegS(OP_SBC, R7, R5, R3));
+  jump(LO, D_NEXT);
+  emit(movReg(R4, R6));
+  emit(movReg(R5, R7));
+  emit(opImm(OP_ORR, R0, R0, 1));
+  b(D_NEXT);
+  label(D_BIG);
+  emit(opRegS(OP_SUB, R4, R4, R2));
+  emit(opReg(OP_SBC, R5, R5, R3));
+  emit(opImm(OP_ORR, R0, R0, 1));
+  label(D_NEXT);
+  emit(opImmS(OP_SUB, IP, IP, 1));
+  jump(NE, D_LOOP);
+  emit(movReg(R2, R4));
+  emit(movReg(R3, R5));
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+
+  // sdivmod64: signed, truncating; the remainder takes the dividend's sign. By zero: quotient 0, remainder the
+  // dividend; INT64_MIN / -1 = INT64_MIN, remainder 0 (the unsigned quotient 2^63 negates to itself).
+  label(L_SDIVMOD64);
+  emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  emit(opRegS(OP_ORR, IP, R2, R3));
+  jump(NE, S_NONZERO);
+  emit(movReg(R2, R0));
+  emit(movReg(R3, R1));
+  emit(movImm(R0, 0));
+  emit(movImm(R1, 0));
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  label(S_NONZERO);
+  emit(movReg(R4, R1)); // dividend sign
+  emit(opReg(OP_EOR, R5, R1, R3)); // quotient sign
+  emit(cmpImm(R1, 0));
+  emit(skipIf(GE, 2));
+  neg64(R0, R1);
+  emit(cmpImm(R3, 0));
+  emit(skipIf(GE, 2));
+  neg64(R2, R3);
+  bl(L_UDIVMOD64);
+  emit(cmpImm(R5, 0));
+  emit(skipIf(GE, 2));
+  neg64(R0, R1);
+  emit(cmpImm(R4, 0));
+  emit(skipIf(GE, 2));
+  neg64(R2, R3);
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+
+  // ldpkt{1,2,4}: r0 = offset in the packet -> r0:r1 = the big-endian value; outside the packet the program ends
+  // with r0 = 0, as in the kernel.
+  for (let k = 0; k < 3; k++) {
+    const size: u32 = <u32>1 << <u32>k;
+    label(L_LDPKT + k);
+    emit(ldr(R2, R11, S_PKT_LEN));
+    emit(opImmS(OP_SUB, R2, R2, immRot(size)));
+    jump(LO, L_EXIT_ZERO);
+    emit(cmpReg(R0, R2));
+    jump(HI, L_EXIT_ZERO);
+    emit(ldr(R2, R11, S_PKT));
+    emit(opReg(OP_ADD, R2, R2, R0));
+    if (k == 0) emit(ldrb(R0, R2, 0));
+    if (k == 1) emit(ldrh(R0, R2, 0));
+    if (k == 2) emit(ldr(R0, R2, 0));
+    if (k == 1) emit(rev16(R0, R0));
+    if (k == 2) emit(rev(R0, R0));
+    emit(movImm(R1, 0));
+    emit(bx(LR));
+  }
+
+  // Helper 5 of the conformance suite ("unwind"): returns its argument, or ends the program with r0 = 0 when
+  // the argument is 0. Arguments come from the register file (the caller spills r1-r5 there).
+  label(L_HELPER_UNWIND);
+  emit(ldr(R0, R11, S_REGS + 8));
+  emit(ldr(R1, R11, S_REGS + 12));
+  emit(opRegS(OP_ORR, R2, R0, R1));
+  jump(EQ, L_EXIT_ZERO);
+  emit(bx(LR));
+}
+
+function skipIf(cond: u32, n: i32): u32 {
+  // Branch encoding relative to itself: target = here + 4 + 4n, PC reads here + 8.
+  return (cond << 28) | 0x0a000000 | (<u32>(n - 1) & 0xffffff);
+}

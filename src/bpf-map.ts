@@ -1,0 +1,261 @@
+// A map as a front end sees it (BCC's `b["table"]`): lookup, update, delete, iterate, clear — with keys and values
+// decoded through BTF when the object carries it, and as numbers, BigInts or bytes otherwise.
+import {
+  MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_PROG_ARRAY,
+  MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY,
+  MAP_TYPE_HASH, MAP_TYPE_LRU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_HASH_OF_MAPS,
+} from "../assembly/maps/desc.js";
+import { SCRATCH_SIZE } from "../assembly/layout.js";
+import type { Runtime, MapSpec } from "./runtime.js";
+
+export const MAP_TYPE_NAMES: Record<number, string> = {
+  [MAP_TYPE_HASH]: "hash", [MAP_TYPE_ARRAY]: "array", [MAP_TYPE_PROG_ARRAY]: "prog_array",
+  [MAP_TYPE_PERF_EVENT_ARRAY]: "perf_event_array", [MAP_TYPE_PERCPU_HASH]: "percpu_hash",
+  [MAP_TYPE_PERCPU_ARRAY]: "percpu_array", [MAP_TYPE_LRU_HASH]: "lru_hash",
+  [MAP_TYPE_LRU_PERCPU_HASH]: "lru_percpu_hash", [MAP_TYPE_LPM_TRIE]: "lpm_trie",
+  [MAP_TYPE_ARRAY_OF_MAPS]: "array_of_maps", [MAP_TYPE_HASH_OF_MAPS]: "hash_of_maps", [MAP_TYPE_QUEUE]: "queue",
+  [MAP_TYPE_STACK]: "stack", [MAP_TYPE_RINGBUF]: "ringbuf",
+};
+
+const PERCPU = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
+const ARRAYS = new Set([MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_ARRAY_OF_MAPS]);
+
+/** Converts between JavaScript values and a map's key or value bytes. */
+export interface Codec {
+  encode(value: unknown, size: number): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+/** Without BTF: 1-, 2- and 4-byte items are numbers, 8-byte ones BigInts, anything else raw bytes. */
+export const plainCodec: Codec = {
+  encode(value, size) {
+    if (value instanceof Uint8Array) {
+      if (value.length !== size) throw new Error(`expected ${size} bytes, got ${value.length}`);
+      return value;
+    }
+    if (typeof value !== "number" && typeof value !== "bigint") {
+      throw new Error(`cannot encode ${typeof value} into ${size} bytes without BTF (pass a Uint8Array)`);
+    }
+    const out = new Uint8Array(size);
+    let v = BigInt.asUintN(size * 8, BigInt(value));
+    for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+    return out;
+  },
+  decode(bytes) {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    switch (bytes.length) {
+      case 1: return v.getUint8(0);
+      case 2: return v.getUint16(0, true);
+      case 4: return v.getUint32(0, true);
+      case 8: return v.getBigUint64(0, true);
+      default: return bytes.slice();
+    }
+  },
+};
+
+export class MapError extends Error {}
+
+const ERRNO: Record<string, string> = {
+  "-2": "ENOENT (no such element)", "-7": "E2BIG (map is full or index out of range)",
+  "-17": "EEXIST (element exists)", "-22": "EINVAL (invalid argument)", "-12": "ENOMEM (out of memory)",
+  "-16": "EBUSY", "-95": "EOPNOTSUPP (not supported by this map type)",
+};
+
+export class BpfMap {
+  constructor(
+    readonly rt: Runtime,
+    readonly index: number,
+    readonly spec: MapSpec,
+    private keyCodec: Codec = plainCodec,
+    private valueCodec: Codec = plainCodec,
+  ) {}
+
+  get name(): string { return this.spec.name; }
+  get type(): number { return this.spec.type; }
+  get typeName(): string { return MAP_TYPE_NAMES[this.spec.type] ?? `type ${this.spec.type}`; }
+  get keySize(): number { return this.spec.keySize; }
+  get valueSize(): number { return this.spec.valueSize; }
+  get maxEntries(): number { return this.spec.maxEntries; }
+  get isPerCpu(): boolean { return PERCPU.has(this.spec.type); }
+  get ncpus(): number { return this.isPerCpu ? Math.max(1, this.rt.options.ncpus ?? 1) : 1; }
+  private get id(): number { return this.rt.mapIds[this.index]; }
+  private get core() { return this.rt.core; }
+
+  private check(rc: bigint, what: string): void {
+    if (rc !== 0n) throw new MapError(`map '${this.name}': ${what}: ${ERRNO[String(rc)] ?? `errno ${-rc}`}`);
+  }
+
+  private keyBytes(key: unknown): Uint8Array {
+    return key instanceof Uint8Array && key.length === this.keySize ? key : this.keyCodec.encode(key, this.keySize);
+  }
+
+  /** The stored bytes of the value for `key` (per-CPU maps: every CPU's copy, concatenated), or undefined. */
+  lookupBytes(key: unknown): Uint8Array | undefined {
+    const keyAddr = this.core.scratch(this.keyBytes(key));
+    const size = this.valueSize;
+    if (!this.isPerCpu) {
+      const addr = Number(this.core.x.mapLookup(this.id, keyAddr));
+      if (!addr) return undefined;
+      if (addr >= 2 ** 32) return this.plainCodecId(addr); // maps of maps: an inner map's handle
+      return this.core.memory.slice(addr, addr + size);
+    }
+    const out = new Uint8Array(size * this.ncpus);
+    for (let cpu = 0; cpu < this.ncpus; cpu++) {
+      const addr = this.core.x.mapLookupCpu(this.id, keyAddr, cpu);
+      if (!addr) return undefined;
+      out.set(this.core.memory.subarray(addr, addr + size), cpu * size);
+    }
+    return out;
+  }
+
+  /** Maps of maps hold inner maps: the host sees the inner map's id, as 4 bytes like the syscall returns. */
+  private plainCodecId(handle: number): Uint8Array {
+    return plainCodec.encode(handle % 2 ** 32, 4);
+  }
+
+  /** The decoded value (per-CPU maps: an array, one value per CPU), or undefined when absent. */
+  lookup(key: unknown): unknown {
+    const bytes = this.lookupBytes(key);
+    if (!bytes) return undefined;
+    if (!this.isPerCpu) return this.valueCodec.decode(bytes);
+    const out: unknown[] = [];
+    for (let cpu = 0; cpu < this.ncpus; cpu++) {
+      out.push(this.valueCodec.decode(bytes.subarray(cpu * this.valueSize, (cpu + 1) * this.valueSize)));
+    }
+    return out;
+  }
+
+  get(key: unknown): unknown { return this.lookup(key); }
+
+  /** Updates with BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). Per-CPU maps take one value for every CPU or an array. */
+  update(key: unknown, value: unknown, flags = 0): void {
+    const keyBytes = this.keyBytes(key);
+    let valueBytes: Uint8Array;
+    if (this.isPerCpu) {
+      const stride = (this.valueSize + 7) & ~7;
+      valueBytes = new Uint8Array(stride * this.ncpus);
+      for (let cpu = 0; cpu < this.ncpus; cpu++) {
+        const v = Array.isArray(value) ? value[cpu] : value;
+        valueBytes.set(this.valueCodec.encode(v, this.valueSize), cpu * stride);
+      }
+    } else {
+      valueBytes = value instanceof Uint8Array && value.length === this.valueSize ? value : this.valueCodec.encode(value, this.valueSize);
+    }
+    if (keyBytes.length + valueBytes.length + 16 > SCRATCH_SIZE) throw new MapError(`map '${this.name}': key and value too large`);
+    const keyAddr = this.core.scratch(keyBytes);
+    const valueAddr = this.core.scratch(valueBytes, (keyBytes.length + 7) & ~7);
+    this.check(this.core.x.mapUpdate(this.id, keyAddr, valueAddr, BigInt(flags)), "update");
+  }
+
+  set(key: unknown, value: unknown): void { this.update(key, value); }
+
+  delete(key: unknown): void {
+    this.check(this.core.x.mapDelete(this.id, this.core.scratch(this.keyBytes(key))), "delete");
+  }
+
+  /** Keys as stored bytes, in the map's iteration order (get_next_key from the start). */
+  *keyBytesAll(): Generator<Uint8Array> {
+    if (this.keySize === 0) return;
+    let prev: Uint8Array | undefined;
+    const guard = this.maxEntries + 1;
+    for (let i = 0; i < guard; i++) {
+      const next = this.keySize;
+      const keyAddr = prev ? this.core.scratch(prev) : 0;
+      const nextAddr = this.core.scratch(new Uint8Array(next), (this.keySize + 7) & ~7);
+      const rc = this.core.x.mapGetNextKey(this.id, keyAddr, nextAddr);
+      if (rc !== 0n) return;
+      prev = this.core.memory.slice(nextAddr, nextAddr + next);
+      yield prev;
+    }
+  }
+
+  *keys(): Generator<unknown> {
+    for (const k of this.keyBytesAll()) yield this.keyCodec.decode(k);
+  }
+
+  *entries(): Generator<[unknown, unknown]> {
+    for (const k of this.keyBytesAll()) yield [this.keyCodec.decode(k), this.lookup(k)];
+  }
+
+  *values(): Generator<unknown> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): Generator<[unknown, unknown]> { return this.entries(); }
+
+  /** Raw key/value pairs for dumps (per-CPU values concatenated); queues and stacks list their elements in order. */
+  dump(): { key: Uint8Array; value: Uint8Array }[] {
+    if (this.type === MAP_TYPE_QUEUE || this.type === MAP_TYPE_STACK) {
+      return this.elements().map((value) => ({ key: new Uint8Array(0), value }));
+    }
+    const out: { key: Uint8Array; value: Uint8Array }[] = [];
+    for (const key of this.keyBytesAll()) {
+      const value = this.lookupBytes(key);
+      if (value) out.push({ key, value });
+    }
+    return out;
+  }
+
+  /** A queue's or stack's elements in pop order, left in place (popped, then pushed back). */
+  elements(): Uint8Array[] {
+    const got: Uint8Array[] = [];
+    const addr = this.core.scratch(new Uint8Array(this.valueSize));
+    for (let i = 0; i <= this.maxEntries; i++) {
+      if (this.core.x.mapPop(this.id, addr) !== 0n) break;
+      got.push(this.core.memory.slice(addr, addr + this.valueSize));
+    }
+    // Push back so that the next pops see the same order: a queue re-pushes front first, a stack back first.
+    const order = this.type === MAP_TYPE_STACK ? [...got].reverse() : got;
+    for (const v of order) this.core.x.mapPush(this.id, this.core.scratch(v), 0n);
+    return got;
+  }
+
+  push(value: unknown, flags = 0): void {
+    const addr = this.core.scratch(this.valueCodec.encode(value, this.valueSize));
+    this.check(this.core.x.mapPush(this.id, addr, BigInt(flags)), "push");
+  }
+
+  pop(): unknown {
+    const addr = this.core.scratch(new Uint8Array(this.valueSize));
+    const rc = this.core.x.mapPop(this.id, addr);
+    if (rc === -2n) return undefined;
+    this.check(rc, "pop");
+    return this.valueCodec.decode(this.core.memory.slice(addr, addr + this.valueSize));
+  }
+
+  /** Deletes every element (arrays: zeroes every value, as BCC's clear() does). */
+  clear(): void {
+    if (ARRAYS.has(this.type)) {
+      const zero = this.isPerCpu ? new Array(this.ncpus).fill(new Uint8Array(this.valueSize)) : new Uint8Array(this.valueSize);
+      for (let i = 0; i < this.maxEntries; i++) this.update(i, zero);
+      return;
+    }
+    for (const k of [...this.keyBytesAll()]) this.delete(k);
+  }
+
+  /** Records waiting in a ring buffer or perf event array, oldest first; reading consumes them. */
+  drain(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const ring = this.type === MAP_TYPE_RINGBUF;
+    if (!ring && this.type !== MAP_TYPE_PERF_EVENT_ARRAY) throw new MapError(`map '${this.name}' is not a ring buffer or perf event array`);
+    for (let i = 0; i < 1 << 20; i++) {
+      const addr = ring ? this.core.x.ringbufNext(this.id) : this.core.x.perfNext(this.id);
+      if (!addr) break;
+      const len = ring ? this.core.x.ringbufNextLen() : this.core.x.perfNextLen();
+      out.push(this.core.memory.slice(addr, addr + len));
+    }
+    return out;
+  }
+
+  /** Calls `fn` for every waiting event (BCC's open_ring_buffer / open_perf_buffer + poll); returns the count. */
+  consume(fn: (data: Uint8Array) => void): number {
+    const events = this.drain();
+    for (const e of events) fn(e);
+    return events.length;
+  }
+
+  /** Async iteration over the events waiting now. */
+  async *events(): AsyncGenerator<Uint8Array> {
+    for (const e of this.drain()) yield e;
+  }
+}

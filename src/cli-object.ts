@@ -1,0 +1,154 @@
+// CLI commands that work on a clang-built object: run, info, disasm (ELF), build, bundle.
+import { basename } from "node:path";
+import { loadObject, type BpfObject } from "./loader.js";
+import { loadSync, type LoadedObject, type Program, type ProgramInput } from "./object.js";
+import { readCapture } from "./pcap.js";
+import { disassemble } from "./disasm.js";
+import { MAP_TYPE_NAMES, type BpfMap } from "./bpf-map.js";
+import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../assembly/maps/desc.js";
+import { type Args, type Command, UsageError, readInput, intOption } from "./cli-args.js";
+import type { EngineName } from "./engines.js";
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+export function disasmObject(bytes: Uint8Array, file: string): string {
+  const obj = loadObject(bytes, basename(file));
+  const parts: string[] = [];
+  for (const p of obj.programs) {
+    parts.push(`${p.section}/${p.name} (${p.type}, ${p.insnCount} instructions):`);
+    parts.push(disassemble(p.insns).trimEnd().split("\n").map((l, i) => `${String(i).padStart(5)}: ${l}`).join("\n"));
+  }
+  return parts.join("\n");
+}
+
+function pickProgram(obj: LoadedObject, args: Args): Program {
+  const name = args.options.get("prog");
+  if (name) return obj.program(name);
+  if (obj.programs.size !== 1) {
+    throw new UsageError(`${obj.fileName} has ${obj.programs.size} programs: choose one with --prog (${[...obj.programs.keys()].join(", ")})`);
+  }
+  return obj.program();
+}
+
+/** The inputs of a run: one per packet of a capture, else a single input used --repeat times. */
+function inputs(args: Args): ProgramInput[] {
+  const sources = ["mem", "pcap", "ctx"].filter((k) => args.options.has(k));
+  if (sources.length > 1) throw new UsageError(`--${sources.join(" and --")} cannot be combined`);
+  const pcap = args.options.get("pcap");
+  if (pcap) return readCapture(readInput(pcap), basename(pcap)).map((p) => ({ packet: p.data }));
+  const mem = args.options.get("mem");
+  if (mem) return [readInput(mem)];
+  const ctx = args.options.get("ctx");
+  if (ctx) return [{ ctx: readInput(ctx) }];
+  return [new Uint8Array(0)];
+}
+
+export interface MapDump {
+  key: string;
+  value: string;
+}
+
+/** Every map's stored bytes; array maps list every index. */
+export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
+  const out: Record<string, MapDump[]> = {};
+  for (const [name, map] of obj.maps) out[name] = map.dump().map((e) => ({ key: hex(e.key), value: hex(e.value) }));
+  return out;
+}
+
+function describeMap(map: BpfMap): string {
+  return `${map.typeName}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}`;
+}
+
+function printMaps(obj: LoadedObject, out: (s: string) => void) {
+  for (const [name, map] of obj.maps) {
+    out(`map ${name} (${describeMap(map)}):`);
+    const entries = map.dump();
+    const isArray = map.type === MAP_TYPE_ARRAY || map.type === MAP_TYPE_PERCPU_ARRAY;
+    let zeros = 0;
+    for (const e of entries) {
+      if (isArray && e.value.every((b) => b === 0)) { zeros++; continue; }
+      const key = e.key.length ? formatValue(map, e.key, "key") : "-";
+      out(`  ${key}: ${formatValue(map, e.value, "value")}`);
+    }
+    if (zeros) out(`  (${zeros} zero entries not shown)`);
+    if (!entries.length) out("  (empty)");
+  }
+}
+
+function formatValue(map: BpfMap, bytes: Uint8Array, which: "key" | "value"): string {
+  const size = which === "key" ? map.keySize : map.valueSize;
+  if (which === "value" && map.isPerCpu) {
+    const parts: string[] = [];
+    for (let i = 0; i < bytes.length; i += size) parts.push(formatValue(map, bytes.subarray(i, i + size), "value"));
+    return `[${parts.join(", ")}]`;
+  }
+  if (size === 1 || size === 2 || size === 4 || size === 8) {
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+    return v.toString();
+  }
+  return hex(bytes);
+}
+
+export const commands: Record<string, Command> = {
+  run(args, out) {
+    const [file] = args.positional;
+    if (!file) throw new UsageError("run needs an object file");
+    const budget = intOption(args, "budget", 1_000_000);
+    const repeat = intOption(args, "repeat", 1);
+    const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
+    const obj = loadSync(file, { engine, budget });
+    const prog = pickProgram(obj, args);
+    const runs = inputs(args);
+    const counts = new Map<bigint, number>();
+    let r0 = 0n;
+    let n = 0;
+    for (let i = 0; i < repeat; i++) {
+      for (const input of runs) {
+        r0 = prog.run(input);
+        counts.set(r0, (counts.get(r0) ?? 0) + 1);
+        n++;
+      }
+    }
+    if (args.options.has("json")) {
+      out(JSON.stringify({ r0: r0.toString(), runs: n, maps: dumpMaps(obj) }));
+      return 0;
+    }
+    out(`${prog.name} (${prog.type}): ${n} run${n === 1 ? "" : "s"}`);
+    out(`r0: ${r0}${n > 1 ? " (last run)" : ""}`);
+    if (n > 1) out(`r0 counts: ${[...counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
+    printMaps(obj, out);
+    return 0;
+  },
+
+  info(args, out) {
+    const [file] = args.positional;
+    if (!file) throw new UsageError("info needs an object file");
+    const obj: BpfObject = loadObject(readInput(file), basename(file));
+    out(`${obj.fileName}: license "${obj.license}", version ${obj.version}`);
+    out("sections:");
+    for (const s of obj.sections) out(`  ${s.name.padEnd(24)} type ${s.type}, ${s.size} bytes, flags 0x${s.flags.toString(16)}`);
+    out("programs:");
+    for (const p of obj.programs) out(`  ${p.name.padEnd(24)} ${p.type} (section ${p.section}), ${p.insnCount} instructions`);
+    out("maps:");
+    for (const m of obj.maps) {
+      if (m.globalData) continue;
+      out(`  ${m.name.padEnd(24)} ${MAP_TYPE_NAMES[m.type] ?? m.type}, key ${m.keySize}, value ${m.valueSize}, ` +
+        `max_entries ${m.maxEntries}, flags 0x${m.flags.toString(16)}`);
+    }
+    out("global data:");
+    for (const m of obj.maps) if (m.globalData) out(`  ${m.name.padEnd(24)} ${m.valueSize} bytes${m.readonly ? ", read-only" : ""}`);
+    if (obj.btf) out(`BTF: ${obj.btf.types.length} types`);
+    return 0;
+  },
+
+  async bundle(args, out) {
+    const [file] = args.positional;
+    const dest = args.options.get("o");
+    if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
+    const { bundle } = await import("./bundle.js");
+    const files = bundle(file, dest);
+    out(`${dest}: ${files.length} files`);
+    return 0;
+  },
+};

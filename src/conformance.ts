@@ -1,0 +1,49 @@
+// Runs the public eBPF conformance suite's test files on an engine: the same check the suite's own runner makes
+// (r0 at exit against the expected result), without needing that runner.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseConformanceTest, conformanceProgram } from "./conformance-data.js";
+import { Runtime } from "./runtime.js";
+import { StopProgram } from "./core.js";
+import type { EngineName } from "./engines.js";
+
+/** The suite's test helper 5 ("unwind"): ends the program with r0 = 0 when its argument is 0, else returns it. */
+export const UNWIND_HELPER_ID = 5;
+
+export function conformanceRuntime(): Runtime {
+  const rt = new Runtime();
+  rt.registerHelper(UNWIND_HELPER_ID, ([arg]) => {
+    if (arg === 0n) throw new StopProgram(0n);
+    return arg;
+  });
+  return rt;
+}
+
+export interface ConformanceOutcome {
+  name: string;
+  pass: boolean;
+  expected?: bigint;
+  got?: bigint;
+  error?: string;
+}
+
+/** Runs a program the way the suite does: r1 = input memory (0 when none), r2 = its length. */
+export function runConformanceProgram(code: Uint8Array, mem: Uint8Array, engine: EngineName = "interp"): bigint {
+  const rt = conformanceRuntime();
+  const prog = rt.addProgram("program", code);
+  return rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engine).r0;
+}
+
+export function runConformanceFile(path: string, engine: EngineName = "interp"): ConformanceOutcome {
+  const name = basename(path, ".data");
+  let expected: bigint | undefined;
+  try {
+    const test = parseConformanceTest(readFileSync(path, "utf8"), name);
+    expected = test.result;
+    const got = runConformanceProgram(conformanceProgram(test), test.mem, engine);
+    if (test.error !== undefined) return { name, pass: false, expected, got, error: `expected error '${test.error}'` };
+    return { name, pass: expected !== undefined && got === expected, expected, got };
+  } catch (e) {
+    return { name, pass: false, expected, error: e instanceof Error ? e.message : String(e) };
+  }
+}

@@ -1,0 +1,421 @@
+// The fuzzer's program generator: seeded, reproducible random programs that pass the validator (known opcodes
+// only, every jump inside the program and on an instruction boundary, every function ending in exit).
+//
+// Shape of a program: a main function and up to three subprograms reached with bpf-to-bpf calls (a subprogram
+// only calls later ones, so calls nest but never recurse - except the deliberate recursion fault). Each function
+// is a block of "macros" (one or a few instructions that belong together); forward jumps land only on macro
+// boundaries inside the same block, loops count a register down from at most 8, so every program ends unless it
+// faults on purpose. Register use:
+//   r9  the input pointer (copied from r1 on entry, never written again)
+//   r10 the frame pointer
+//   r0-r8 data: random values, never pointers, so results do not depend on where memory lives
+//   r8  also the loop counter inside a loop body (the body does not write it)
+// Each function first fills the 64 bytes below its r10 so that no stack read sees stale memory.
+//
+// Deliberate faults (a few percent of programs): out-of-bounds reads and writes on the input and the stack, a
+// random data value used as an address, unbounded recursion, and an endless loop under a small budget.
+import { Random } from "./random.js";
+
+export interface FuzzProgram {
+  seed: number;
+  code: Uint8Array;
+  input: Uint8Array;
+  /** Instruction budget to run with (small when the program is meant to exhaust it). */
+  budget: number;
+  /** The deliberate fault planted in the program, if any (it may be skipped by a jump). */
+  planted?: string;
+}
+
+export interface GenerateOptions {
+  /** Chance that a program plants a deliberate fault. Default 0.15. */
+  faultRate?: number;
+  /** Chance that a memory access is unaligned. Default 0.03. */
+  unalignedRate?: number;
+}
+
+type Label = { id: number };
+type Insn = { op: number; dst: number; src: number; off: number; imm: number; hi?: number; target?: Label; targetIn?: "off" | "imm" };
+type Item = Insn | Label;
+type Macro = Item[];
+
+export const DEFAULT_BUDGET = 100_000;
+const STACK_USED = 64; // bytes below r10 that each function initialises and uses
+const INPUT_PTR = 9;
+const LOOP_REG = 8;
+
+const SIZES = [1, 2, 4, 8];
+const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
+const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+const INTERESTING32 = [0, 1, -1, 2, 3, 7, 8, 16, 31, 32, 33, 63, 64, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
+  0x7fffffff, -0x80000000, -2, -0x8000, 0x10000, 0x12345678];
+const INTERESTING64 = [0n, 1n, 0xffffffffffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 0xffffffffn, 0x80000000n,
+  0x100000000n, 0xffffffff00000000n, 0x0123456789abcdefn, 0xfedcba9876543210n];
+
+export function generate(seed: number, options: GenerateOptions = {}): FuzzProgram {
+  return new Generator(seed >>> 0, options).program();
+}
+
+class Generator {
+  private rng: Random;
+  private labelCount = 0;
+  private inputLen: number;
+  private funcLabels: Label[] = [];
+  private funcCount: number;
+  private recursive?: Label;
+  private planted?: string;
+  private budget = DEFAULT_BUDGET;
+  private faultRate: number;
+  private unalignedRate: number;
+
+  constructor(private seed: number, options: GenerateOptions) {
+    this.rng = new Random(seed);
+    this.faultRate = options.faultRate ?? 0.15;
+    this.unalignedRate = options.unalignedRate ?? 0.03;
+    this.inputLen = this.rng.between(8, 96);
+    this.funcCount = 1 + this.rng.below(4);
+  }
+
+  program(): FuzzProgram {
+    const rng = this.rng;
+    const input = new Uint8Array(this.inputLen);
+    for (let i = 0; i < input.length; i++) input[i] = rng.below(256);
+    for (let f = 0; f < this.funcCount; f++) this.funcLabels.push(this.label());
+
+    // Choose the deliberate fault now; it is planted at a random place in some function.
+    let faultFunc = -1;
+    let faultMacro: Macro | undefined;
+    if (rng.chance(this.faultRate)) {
+      const kind = rng.below(6);
+      faultFunc = rng.below(this.funcCount);
+      if (kind === 4) {
+        this.recursive = this.label();
+        faultMacro = [this.call(this.recursive)];
+        this.planted = "recursion past the call-depth limit";
+      } else if (kind === 5) {
+        this.budget = rng.between(3, 300);
+        faultMacro = this.endlessLoop();
+        this.planted = `endless loop under a budget of ${this.budget}`;
+      } else {
+        faultMacro = this.badAccess(kind);
+      }
+    }
+
+    const funcs: Item[][] = [];
+    for (let f = 0; f < this.funcCount; f++) {
+      const macros: Macro[] = [];
+      if (f === 0) macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit());
+      macros.push(...this.stackInit());
+      const body = this.block(f, rng.between(3, 14), true, new Set());
+      if (f === faultFunc && faultMacro) body.splice(rng.below(body.length + 1), 0, faultMacro);
+      macros.push(...body, [exit()]);
+      funcs.push([this.funcLabels[f], ...this.linkBlock(macros, false)]);
+    }
+    if (this.recursive) {
+      funcs.push([this.recursive, ...this.stackInit().flat(), alu(0x07, 0x00, 0, 0, 0, 1), this.call(this.recursive), exit()]);
+    }
+    if (this.budget !== DEFAULT_BUDGET && rng.chance(0.5)) this.budget = rng.between(1, 40); // budget hit anywhere
+    return { seed: this.seed, code: assembleItems(funcs.flat()), input, budget: this.budget, planted: this.planted };
+  }
+
+  private label(): Label {
+    return { id: this.labelCount++ };
+  }
+
+  private dataReg(avoid: Set<number>): number {
+    for (;;) {
+      const r = this.rng.below(9);
+      if (!avoid.has(r)) return r;
+    }
+  }
+
+  private imm32(): number {
+    const rng = this.rng;
+    if (rng.chance(0.5)) return rng.pick(INTERESTING32);
+    if (rng.chance(0.5)) return rng.between(-64, 64);
+    return rng.u32() | 0;
+  }
+
+  private value64(): bigint {
+    return this.rng.chance(0.5) ? this.rng.pick(INTERESTING64) : this.rng.u64();
+  }
+
+  /** Sets a data register to a constant: mov (sign-extended), mov32 (zero-extended) or lddw. */
+  private constant(dst: number): Macro {
+    const k = this.rng.below(3);
+    if (k === 0) return [alu(0x07, 0xb0, dst, 0, 0, this.imm32())];
+    if (k === 1) return [alu(0x04, 0xb0, dst, 0, 0, this.imm32())];
+    return [lddw(dst, this.value64())];
+  }
+
+  private registerInit(): Macro[] {
+    const out: Macro[] = [];
+    for (let r = 0; r <= 8; r++) out.push(this.constant(r));
+    return out;
+  }
+
+  private stackInit(): Macro[] {
+    const out: Macro[] = [];
+    for (let at = 8; at <= STACK_USED; at += 8) {
+      if (this.rng.chance(0.5)) out.push([st(8, 10, -at, this.imm32())]);
+      else out.push([stx(8, 10, -at, this.rng.below(9))]);
+    }
+    return out;
+  }
+
+  /** A block of macros; forward jumps in it land on its own macro boundaries (or just past its end). */
+  private block(func: number, n: number, loopsAllowed: boolean, avoid: Set<number>): Macro[] {
+    const rng = this.rng;
+    const macros: Macro[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = rng.below(100);
+      if (w < 34) macros.push(this.aluMacro(avoid));
+      else if (w < 38) macros.push(this.constant(this.dataReg(avoid)));
+      else if (w < 48) macros.push(this.stackAccess(avoid));
+      else if (w < 58) macros.push(this.inputAccess(avoid));
+      else if (w < 61) macros.push(this.indexedAccess(avoid));
+      else if (w < 67) macros.push(this.atomicMacro(avoid));
+      else if (w < 82) macros.push(this.jumpMacro(avoid));
+      else if (w < 87 && loopsAllowed) macros.push(...this.loop(func));
+      else if (w < 93 && func + 1 < this.funcCount) macros.push([this.call(this.funcLabels[rng.between(func + 1, this.funcCount - 1)])]);
+      else if (w < 95) macros.push(this.earlyExit(avoid));
+      else macros.push(this.aluMacro(avoid));
+    }
+    return macros;
+  }
+
+  /** Resolves a block's pending forward jumps: each `forward` marker gets a label at a later boundary. */
+  private linkBlock(macros: Macro[], endAllowed: boolean): Item[] {
+    const last = endAllowed ? macros.length : macros.length - 1;
+    const out: Item[] = [];
+    const pending: { label: Label; at: number }[] = [];
+    macros.forEach((m, i) => {
+      for (const p of pending) if (p.at === i) out.push(p.label);
+      for (const item of m) {
+        out.push(item);
+        if ("op" in item && item.target === FORWARD) {
+          const label = this.label();
+          item.target = label;
+          pending.push({ label, at: this.rng.between(i + 1, Math.max(i + 1, last)) });
+        }
+      }
+    });
+    for (const p of pending) if (p.at === macros.length) out.push(p.label);
+    return out;
+  }
+
+  private aluMacro(avoid: Set<number>): Macro {
+    const rng = this.rng;
+    const cls = rng.chance(0.5) ? 0x07 : 0x04;
+    const dst = this.dataReg(avoid);
+    const kind = rng.below(16);
+    const fromReg = rng.chance(0.5);
+    const src = this.dataReg(new Set());
+    switch (kind) {
+      case 8: return [alu(cls, 0x80, dst, 0, 0, 0)]; // neg
+      case 13: { // movsx
+        const widths = cls === 0x07 ? [8, 16, 32] : [8, 16];
+        return [{ op: cls | 0xb8, dst, src, off: rng.pick(widths), imm: 0 }];
+      }
+      case 14: { // byte order: le/be (ALU) or bswap (ALU64)
+        const width = rng.pick([16, 32, 64]);
+        if (cls === 0x07) return [{ op: 0xd7, dst, src: 0, off: 0, imm: width }];
+        return [{ op: rng.chance(0.5) ? 0xd4 : 0xdc, dst, src: 0, off: 0, imm: width }];
+      }
+      case 15: { // sdiv / smod (offset 1)
+        const aop = rng.chance(0.5) ? 0x30 : 0x90;
+        return [fromReg ? { op: cls | aop | 8, dst, src, off: 1, imm: 0 } : alu(cls, aop, dst, 0, 1, this.imm32())];
+      }
+      default: { // add sub mul div or and lsh rsh (neg) mod xor mov arsh
+        const aop = kind << 4;
+        if (fromReg) return [{ op: cls | aop | 8, dst, src, off: 0, imm: 0 }];
+        const shift = aop === 0x60 || aop === 0x70 || aop === 0xc0;
+        return [alu(cls, aop, dst, 0, 0, shift && rng.chance(0.8) ? rng.between(0, 70) : this.imm32())];
+      }
+    }
+  }
+
+  private offsetFor(size: number, room: number): number {
+    if (this.rng.chance(this.unalignedRate)) return this.rng.between(0, room - size);
+    return this.rng.below(Math.floor((room - size) / size) + 1) * size;
+  }
+
+  private load(size: number, dst: number, base: number, off: number): Insn {
+    if (size < 8 && this.rng.chance(0.3)) return { op: 0x81 | SIZE_BITS[size], dst, src: base, off, imm: 0 }; // ldxs*
+    return { op: 0x61 | SIZE_BITS[size], dst, src: base, off, imm: 0 };
+  }
+
+  private store(size: number, base: number, off: number, avoid: Set<number>): Insn {
+    void avoid;
+    if (this.rng.chance(0.3)) return st(size, base, off, this.imm32());
+    return stx(size, base, off, this.dataReg(new Set()));
+  }
+
+  private stackAccess(avoid: Set<number>): Macro {
+    const size = this.rng.pick(SIZES);
+    const off = this.offsetFor(size, STACK_USED) - STACK_USED;
+    return [this.rng.chance(0.5) ? this.load(size, this.dataReg(avoid), 10, off) : this.store(size, 10, off, avoid)];
+  }
+
+  private inputAccess(avoid: Set<number>): Macro {
+    const size = this.rng.pick(SIZES.filter((s) => s <= this.inputLen));
+    const off = this.offsetFor(size, this.inputLen);
+    return [this.rng.chance(0.5) ? this.load(size, this.dataReg(avoid), INPUT_PTR, off) : this.store(size, INPUT_PTR, off, avoid)];
+  }
+
+  /** An address computed from data: r9 + (rX & mask), used at once, then the pointer is overwritten. */
+  private indexedAccess(avoid: Set<number>): Macro {
+    const rng = this.rng;
+    const size = rng.pick(SIZES.filter((s) => s <= this.inputLen));
+    let mask = 1;
+    while (mask * 2 <= this.inputLen - size + 1) mask *= 2;
+    const tmp = this.dataReg(new Set([...avoid, LOOP_REG]));
+    const index = this.dataReg(new Set());
+    const out: Macro = [
+      { op: 0xbf, dst: tmp, src: index, off: 0, imm: 0 },
+      alu(0x07, 0x50, tmp, 0, 0, (mask - 1) & ~(size - 1)),
+      { op: 0x0f, dst: tmp, src: INPUT_PTR, off: 0, imm: 0 },
+    ];
+    if (rng.chance(0.5)) {
+      const dst = this.dataReg(avoid);
+      out.push(this.load(size, dst, tmp, 0));
+      if (dst !== tmp) out.push(...this.constant(tmp));
+    } else {
+      out.push(this.store(size, tmp, 0, avoid), ...this.constant(tmp));
+    }
+    return out;
+  }
+
+  private atomicMacro(avoid: Set<number>): Macro {
+    const rng = this.rng;
+    const size = rng.chance(0.5) ? 8 : 4;
+    const imm = rng.pick(ATOMIC_IMMS);
+    const onStack = rng.chance(0.5) || this.inputLen < size;
+    const base = onStack ? 10 : INPUT_PTR;
+    const room = onStack ? STACK_USED : this.inputLen;
+    const off = rng.below(Math.floor(room / size)) * size - (onStack ? STACK_USED : 0);
+    // Fetching forms write the source register (cmpxchg writes r0): keep those out of the loop counter.
+    const srcAvoid = imm & 1 ? avoid : new Set<number>();
+    if (imm === 0xf1 && avoid.has(0)) return this.aluMacro(avoid);
+    return [{ op: 0xc3 | SIZE_BITS[size], dst: base, src: this.dataReg(srcAvoid), off, imm }];
+  }
+
+  private jumpMacro(avoid: Set<number>): Macro {
+    const rng = this.rng;
+    const k = rng.below(20);
+    if (k === 0) return [{ op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: FORWARD, targetIn: "off" }];
+    if (k === 1) return [{ op: 0x06, dst: 0, src: 0, off: 0, imm: 0, target: FORWARD, targetIn: "imm" }]; // gotol
+    void avoid;
+    const cls = rng.chance(0.5) ? 0x05 : 0x06;
+    const jop = rng.pick(JUMP_OPS);
+    const dst = this.dataReg(new Set());
+    if (rng.chance(0.5)) return [{ op: cls | jop | 8, dst, src: this.dataReg(new Set()), off: 0, imm: 0, target: FORWARD, targetIn: "off" }];
+    return [{ op: cls | jop, dst, src: 0, off: 0, imm: this.imm32(), target: FORWARD, targetIn: "off" }];
+  }
+
+  private earlyExit(avoid: Set<number>): Macro {
+    const skip = this.label();
+    const jop = this.rng.pick(JUMP_OPS);
+    return [{ op: 0x05 | jop, dst: this.dataReg(avoid), src: 0, off: 0, imm: this.imm32(), target: skip, targetIn: "off" }, exit(), skip];
+  }
+
+  /** mov r8, n; body; r8 -= 1; if r8 != 0 goto body. The body neither writes r8 nor loops itself. */
+  private loop(func: number): Macro[] {
+    const rng = this.rng;
+    const top = this.label();
+    const avoid = new Set([LOOP_REG]);
+    const body = this.linkBlock(this.block(func, rng.between(1, 6), false, avoid), true);
+    const back: Insn = rng.chance(0.5)
+      ? { op: 0x55, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }
+      : { op: 0x56, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }; // jne32
+    return [[alu(0x07, 0xb0, LOOP_REG, 0, 0, rng.between(1, 8)), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, -1), back]];
+  }
+
+  private call(target: Label): Insn {
+    return { op: 0x85, dst: 0, src: 1, off: 0, imm: 0, target, targetIn: "imm" };
+  }
+
+  private endlessLoop(): Macro {
+    const top = this.label();
+    return [top, alu(0x07, 0x00, this.dataReg(new Set([LOOP_REG])), 0, 0, 1), { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }];
+  }
+
+  private badAccess(kind: number): Macro {
+    const rng = this.rng;
+    const size = rng.pick(SIZES);
+    const write = rng.chance(0.5);
+    let base: number, off: number;
+    if (kind === 0) { // just past the end of the input
+      base = INPUT_PTR; off = this.inputLen - size + rng.between(1, 8);
+      this.planted = `${write ? "write" : "read"} past the end of the input`;
+    } else if (kind === 1) { // before the input
+      base = INPUT_PTR; off = -rng.between(1, 16);
+      this.planted = `${write ? "write" : "read"} before the input`;
+    } else if (kind === 2) { // above the current frame, or below every frame
+      base = 10; off = rng.chance(0.5) ? rng.between(-size + 1, 16) : -(512 * 8) - rng.between(1, 64);
+      this.planted = `${write ? "write" : "read"} outside the stack`;
+    } else { // a data value as an address
+      base = this.dataReg(new Set()); off = rng.between(-8, 8);
+      this.planted = `${write ? "write" : "read"} through a data value`;
+    }
+    return [write ? this.store(size, base, off, new Set()) : this.load(size, 0, base, off)];
+  }
+}
+
+const FORWARD: Label = { id: -1 };
+
+function alu(cls: number, aop: number, dst: number, src: number, off: number, imm: number): Insn {
+  return { op: cls | aop, dst, src, off, imm };
+}
+function mov64x(dst: number, src: number): Insn {
+  return { op: 0xbf, dst, src, off: 0, imm: 0 };
+}
+function lddw(dst: number, v: bigint): Insn {
+  return { op: 0x18, dst, src: 0, off: 0, imm: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) };
+}
+function st(size: number, dst: number, off: number, imm: number): Insn {
+  return { op: 0x62 | SIZE_BITS[size], dst, src: 0, off, imm };
+}
+function stx(size: number, dst: number, off: number, src: number): Insn {
+  return { op: 0x63 | SIZE_BITS[size], dst, src, off, imm: 0 };
+}
+function exit(): Insn {
+  return { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
+}
+
+/** Lays out the items (lddw takes two slots) and fills in jump offsets and call immediates. */
+function assembleItems(items: Item[]): Uint8Array {
+  const at = new Map<number, number>();
+  let slots = 0;
+  for (const it of items) {
+    if ("op" in it) slots += it.op === 0x18 ? 2 : 1;
+    else at.set(it.id, slots);
+  }
+  const out = new Uint8Array(slots * 8);
+  const v = new DataView(out.buffer);
+  let pc = 0;
+  for (const it of items) {
+    if (!("op" in it)) continue;
+    let { off, imm } = it;
+    if (it.target) {
+      const target = at.get(it.target.id);
+      if (target === undefined) throw new Error(`fuzz generator: unplaced label ${it.target.id}`);
+      const rel = target - (pc + 1);
+      if (it.targetIn === "imm") imm = rel;
+      else {
+        if (rel < -0x8000 || rel > 0x7fff) throw new Error("fuzz generator: jump out of 16-bit range");
+        off = rel;
+      }
+    }
+    v.setUint8(pc * 8, it.op);
+    v.setUint8(pc * 8 + 1, (it.src << 4) | it.dst);
+    v.setInt16(pc * 8 + 2, off, true);
+    v.setInt32(pc * 8 + 4, imm, true);
+    if (it.op === 0x18) {
+      v.setInt32(pc * 8 + 12, it.hi ?? 0, true);
+      pc++;
+    }
+    pc++;
+  }
+  return out;
+}

@@ -1,0 +1,233 @@
+// The runtime: one core instance with its maps and programs. It links programs (map references become map handles
+// and value addresses), validates them, places their inputs in memory and runs them on an engine.
+import {
+  INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC, PSEUDO_IMM64,
+} from "../assembly/isa.js";
+import {
+  STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
+} from "../assembly/layout.js";
+import { Core, type HostHelper } from "./core.js";
+import { verify, VerifierError } from "./verifier.js";
+import { BpfFault, type FaultInfo } from "./faults.js";
+import { engineByName, type Engine, type EngineName } from "./engines.js";
+
+export interface RuntimeOptions {
+  /** Instructions one run may execute; 0 = unlimited. Default 1,000,000. */
+  budget?: number;
+  /** CPUs that per-CPU maps model. Default 1. */
+  ncpus?: number;
+}
+
+/** What a map needs to exist in the core (the loader's MapDef satisfies it). */
+export interface MapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  innerMap?: number;
+  initialData?: Uint8Array;
+  readonly?: boolean;
+}
+
+export interface LinkedProgram {
+  name: string;
+  id: number; // program id in the core
+  insns: Uint8Array; // as validated, pseudo sources resolved
+  original: Uint8Array; // as given (pseudo sources intact), for translators that resolve them differently
+  type: string;
+}
+
+export interface Region {
+  bytes: Uint8Array;
+  /** Byte ranges (relative to the region) a program may write; omitted = all of it, [] = none. */
+  writable?: [number, number][];
+}
+
+/** A program's input: r1 and r2 are derived from where the context lands. */
+export interface RunInput {
+  /** The context (r1). Its address becomes r1; r2 is its length (raw programs: memory + length). */
+  ctx?: Region;
+  /** A packet for LD_ABS/LD_IND and direct access; placed at `packetAddr()`. */
+  packet?: Region;
+  /** Build the context only once the packet's address is known. */
+  buildCtx?: (packetAddr: number) => Region;
+}
+
+export interface RunResult {
+  r0: bigint;
+  executed: number;
+}
+
+const CTX_REGION = 1;
+const PACKET_REGION = 2;
+
+export class Runtime {
+  readonly core: Core;
+  readonly maps: MapSpec[] = [];
+  readonly mapIds: number[] = [];
+  readonly programs: LinkedProgram[] = [];
+  private inputArea = { addr: 0, size: 0 };
+  private packetArea = { addr: 0, size: 0 };
+
+  constructor(readonly options: RuntimeOptions = {}) {
+    this.core = new Core();
+    this.core.setBudget(options.budget ?? 1_000_000);
+    this.core.view.setUint32(STATE + ST_NCPUS, Math.max(1, options.ncpus ?? 1), true);
+  }
+
+  registerHelper(id: number, fn: HostHelper): void {
+    this.core.registerHelper(id, fn);
+  }
+
+  /** Creates a map in the core; returns its index (map ids and indexes are the same). */
+  createMap(spec: MapSpec): number {
+    let flags = spec.flags;
+    if (spec.readonly) flags |= 1 << 7; // BPF_F_RDONLY_PROG: programs may read, not write
+    const inner = spec.innerMap === undefined ? -1 : this.mapIds[spec.innerMap];
+    const id = this.core.x.mapCreate(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, inner ?? -1);
+    if (id < 0) {
+      throw new Error(`map '${spec.name}': cannot create (type ${spec.type}, key ${spec.keySize}, value ` +
+        `${spec.valueSize}, max_entries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}): errno ${-id}`);
+    }
+    this.maps.push(spec);
+    this.mapIds.push(id);
+    if (spec.initialData) this.initGlobalData(id, spec);
+    return this.maps.length - 1;
+  }
+
+  private initGlobalData(id: number, spec: MapSpec) {
+    const key = this.core.scratch(new Uint8Array(4));
+    const value = this.core.place(spec.initialData!);
+    // The host writes global data through the syscall path, which ignores BPF_F_RDONLY_PROG.
+    const rc = this.core.x.mapUpdate(id, key, value, 0n);
+    if (rc !== 0n) throw new Error(`map '${spec.name}': cannot set its initial data: errno ${-rc}`);
+  }
+
+  mapHandle(index: number): bigint {
+    return (BigInt(MAP_HANDLE_TAG) << 32n) | BigInt(this.mapIds[index]);
+  }
+
+  /** Address of a global-data map's single value (for PSEUDO_MAP_VALUE). */
+  mapValueAddress(index: number): number {
+    const key = this.core.scratch(new Uint8Array(4));
+    const addr = Number(this.core.x.mapLookup(this.mapIds[index], key));
+    if (!addr) throw new Error(`map '${this.maps[index].name}' has no value to point into`);
+    return addr;
+  }
+
+  /** Validates, links and loads a program; throws VerifierError naming the instruction. */
+  addProgram(name: string, insns: Uint8Array, type = "raw"): LinkedProgram {
+    try {
+      verify(insns, { knownHelper: (id) => id === 12 || this.core.hasHelper(id) });
+    } catch (e) {
+      if (e instanceof VerifierError) throw new VerifierError(`${name}: ${e.message}`, e.pc);
+      throw e;
+    }
+    const linked = this.link(name, insns);
+    const addr = this.core.place(linked);
+    const id = this.core.x.programAdd(addr, linked.length / INSN_SIZE);
+    if (id < 0) throw new Error(`${name}: too many programs loaded`);
+    const prog: LinkedProgram = { name, id, insns: linked, original: insns, type };
+    this.programs.push(prog);
+    return prog;
+  }
+
+  /** Resolves lddw pseudo sources into plain constants: map handles, value addresses, function handles. */
+  private link(name: string, insns: Uint8Array): Uint8Array {
+    const out = insns.slice();
+    const v = new DataView(out.buffer);
+    for (let pc = 0; pc < out.length / INSN_SIZE; pc++) {
+      const at = pc * INSN_SIZE;
+      if (out[at] !== OP_LDDW) continue;
+      const src = out[at + 1] >> 4;
+      const imm = v.getInt32(at + 4, true);
+      let value: bigint | undefined;
+      if (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE) {
+        if (imm < 0 || imm >= this.maps.length) {
+          throw new VerifierError(`${name}: instruction ${pc}: lddw refers to map ${imm}, which does not exist`, pc);
+        }
+        if (src === PSEUDO_MAP_FD) value = this.mapHandle(imm);
+        else {
+          const offset = v.getInt32(at + 12, true);
+          const size = this.maps[imm].valueSize;
+          if (offset < 0 || offset > size) {
+            throw new VerifierError(`${name}: instruction ${pc}: offset ${offset} is outside map '${this.maps[imm].name}' (${size} bytes)`, pc);
+          }
+          value = BigInt(this.mapValueAddress(imm) + offset);
+        }
+      } else if (src === PSEUDO_FUNC) {
+        value = (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(pc + 1 + imm);
+      }
+      if (value !== undefined) {
+        out[at + 1] &= 0x0f; // src = PSEUDO_IMM64
+        v.setUint32(at + 4, Number(value & 0xffffffffn), true);
+        v.setUint32(at + 12, Number(value >> 32n), true);
+      }
+      pc++;
+    }
+    void PSEUDO_IMM64;
+    return out;
+  }
+
+  /** Places the input and returns r1, r2 for the program. Regions 1 and 2 are the context and the packet. */
+  prepare(input: RunInput): { r1: bigint; r2: bigint } {
+    const core = this.core;
+    core.x.regionSet(CTX_REGION, 0, 0, 0, 0);
+    core.x.regionSet(PACKET_REGION, 0, 0, 0, 0);
+    core.view.setUint32(STATE + ST_PKT, 0, true);
+    core.view.setUint32(STATE + ST_PKT_LEN, 0, true);
+    let packetAddr = 0;
+    if (input.packet) {
+      packetAddr = this.area(this.packetArea, input.packet.bytes);
+      this.setRegion(PACKET_REGION, packetAddr, input.packet);
+      core.view.setUint32(STATE + ST_PKT, packetAddr, true);
+      core.view.setUint32(STATE + ST_PKT_LEN, input.packet.bytes.length, true);
+    }
+    const ctx = input.buildCtx ? input.buildCtx(packetAddr) : input.ctx;
+    if (!ctx || ctx.bytes.length === 0) return { r1: 0n, r2: 0n };
+    const addr = this.area(this.inputArea, ctx.bytes);
+    this.setRegion(CTX_REGION, addr, ctx);
+    return { r1: BigInt(addr), r2: BigInt(ctx.bytes.length) };
+  }
+
+  /** Address where the next packet will land (contexts such as __sk_buff hold it in data/data_end). */
+  packetAddr(size: number): number {
+    if (this.packetArea.size < size) this.grow(this.packetArea, size);
+    return this.packetArea.addr;
+  }
+
+  private area(a: { addr: number; size: number }, bytes: Uint8Array): number {
+    if (a.size < bytes.length) this.grow(a, bytes.length);
+    this.core.memory.set(bytes, a.addr);
+    return a.addr;
+  }
+
+  private grow(a: { addr: number; size: number }, size: number) {
+    const want = Math.max(size, 2048);
+    a.addr = this.core.x.allocBytes(want);
+    if (a.addr < HEAP_BASE) throw new Error(`out of memory placing ${size} bytes of input`);
+    a.size = want;
+  }
+
+  private setRegion(index: number, addr: number, r: Region) {
+    const end = addr + r.bytes.length;
+    const w = r.writable ?? [[0, r.bytes.length]];
+    // The region table holds one writable window per region: the span of the listed ranges. Contexts list a
+    // single range (e.g. __sk_buff's cb[]), so this is exact for them.
+    const ws = w.length ? Math.min(...w.map((x) => x[0])) + addr : 0;
+    const we = w.length ? Math.max(...w.map((x) => x[1])) + addr : 0;
+    this.core.x.regionSet(index, addr, end, ws, we);
+  }
+
+  /** Runs a program; throws BpfFault naming the instruction when it faults. */
+  run(prog: LinkedProgram, input: RunInput = {}, engine: Engine | EngineName = "interp"): RunResult {
+    const { r1, r2 } = this.prepare(input);
+    const e = typeof engine === "string" ? engineByName(engine) : engine;
+    const r0 = e.run(this, prog, r1, r2);
+    const f: FaultInfo | undefined = this.core.fault();
+    if (f) throw new BpfFault(f, prog.name);
+    return { r0, executed: this.core.executed() };
+  }
+}

@@ -1,0 +1,59 @@
+// The CLI on the device against the same commands on the host's reference node: identical output, and the whole
+// conformance suite passing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { FIXTURES, cliBoth, describeNode, referenceNode } from "./common.mjs";
+
+const ENGINES = ["interp", "wasm"];
+
+test("compares with a different node on the host", () => {
+  const ref = describeNode(referenceNode());
+  assert.notEqual(ref, `${process.arch} ${process.version}`, `the reference node (${referenceNode()}) is this node itself`);
+});
+
+/** The suite's directory: $TINYBPF_CONFORMANCE_DIR, else the CLI's own default. */
+const conformanceDir = process.env.TINYBPF_CONFORMANCE_DIR ? [process.env.TINYBPF_CONFORMANCE_DIR] : [];
+
+for (const engine of ENGINES) {
+  test(`conformance --engine ${engine}: every test passes, as on the host`, () => {
+    const { device, host } = cliBoth(["conformance", ...conformanceDir, "--engine", engine]);
+    assert.equal(host.status, 0, `the host run failed:\n${host.stderr}${host.stdout.slice(-2000)}`);
+    const summary = /^(\d+) passed, (\d+) failed$/m;
+    const hostCounts = host.stdout.match(summary);
+    assert.ok(hostCounts, `no 'N passed, N failed' line from the host:\n${host.stdout.slice(-2000)}`);
+    const deviceCounts = device.stdout.match(summary);
+    assert.ok(deviceCounts, `no 'N passed, N failed' line from the device (status ${device.status}):\n${device.stderr}${device.stdout.slice(-2000)}`);
+    const failed = device.stdout.split("\n").filter((l) => /^FAIL\b/.test(l));
+    assert.deepEqual(failed, [], "failed on the device");
+    const passLines = device.stdout.split("\n").filter((l) => /^PASS\b/.test(l)).length;
+    assert.equal(Number(deviceCounts[1]), passLines, "the summary does not match the PASS lines");
+    assert.ok(passLines > 0, "no tests ran");
+    assert.equal(deviceCounts[2], "0");
+    assert.equal(deviceCounts[0], hostCounts[0], "device and host counts differ");
+    assert.equal(device.stdout, host.stdout, "device and host print different results");
+    assert.equal(device.status, 0, device.stderr);
+  });
+}
+
+const captures = ["sockex1.pcap", "sockex1.pcapng", "sockex1-be-ns.pcap"];
+for (const engine of ENGINES) {
+  for (const capture of captures) {
+    test(`run sockex1.o --pcap ${capture} --engine ${engine} --json: same result as on the host`, () => {
+      const args = ["run", join(FIXTURES, "sockex1.o"), "--pcap", join(FIXTURES, "pcap", capture), "--engine", engine, "--json"];
+      const { device, host } = cliBoth(args);
+      assert.equal(host.status, 0, `the host run failed:\n${host.stderr}`);
+      const expected = JSON.parse(host.stdout);
+      assert.ok(expected.runs > 0 && typeof expected.r0 === "string" && expected.maps, `unexpected host output: ${host.stdout}`);
+      assert.equal(device.status, 0, `the device run failed:\n${device.stderr}`);
+      assert.deepEqual(JSON.parse(device.stdout), expected);
+    });
+  }
+}
+
+test("run with a missing object fails the same way", () => {
+  const { device, host } = cliBoth(["run", join(FIXTURES, "no-such-object.o"), "--json"]);
+  assert.notEqual(host.status, 0, "the host accepted a missing object");
+  assert.equal(device.status, host.status);
+  assert.equal(device.stderr, host.stderr);
+});
