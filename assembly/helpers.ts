@@ -18,7 +18,7 @@ import { EFAULT, EINVAL, E2BIG, ERANGE } from "./maps/errno";
 import { field, mapCount, mapType } from "./maps/common";
 import {
   mapLookup, mapLookupCpu, mapUpdateFromProgram, mapDelete, mapPush, mapPop, mapPeek, ringbufOutput,
-  ringbufReserve, ringbufQuery, perfOutput, mapHandle,
+  ringbufReserve, ringbufQuery, perfOutput,
 } from "./maps/index";
 import { ringbufCommit } from "./maps/ringbuf";
 import { forEachElem } from "./maps/foreach";

@@ -10,7 +10,7 @@ export { run, beginRun as runBegin, callHelper as helperCall, tailCallTarget } f
 export { alloc, regionSet, regionAdd, accessAllowed, heapTop } from "./memory";
 export {
   mapCreate, mapLookup, mapLookupCpu, mapUpdate, mapDelete, mapGetNextKey, mapPush, mapPop, mapPeek,
-  ringbufNext, ringbufNextLen, perfNext, perfNextLen,
+  ringbufNext, ringbufNextLen, ringbufQuery, perfNext, perfNextLen, perfNextCpu, perfLost,
 } from "./maps/index";
 
 /** Resets the core to an empty runtime: no programs, no maps, regions 0-2 reserved (stack, context, packet). */

@@ -99,7 +99,10 @@ export function interpCallback(handle: u64, r1: u64, r2: u64, r3: u64, r4: u64):
   if (!pushFrame(RETURN_TO_HOST, 0)) return 0;
   setReg(1, r1); setReg(2, r2); setReg(3, r3); setReg(4, r4);
   execute(<u32>handle, depth);
-  return reg(0);
+  if (faulted()) return 0;
+  const r0 = reg(0);
+  popFrame(); // the callback's exit left its frame in place: restore the helper caller's r6-r10
+  return r0;
 }
 
 /** Saves the caller's r6-r9, r10 and return pc, and gives the callee a fresh 512-byte frame. */
@@ -410,9 +413,12 @@ export function callHelper(id: u32, pc: u32): bool {
   else if (kind == HELPER_HOST) result = hostHelper(id);
   else { fault(FAULT_HELPER, pc, <u64>id, 0); return false; }
   if (result != FAULT_NONE) {
-    // The helper stored the address and size; the instruction index is ours to add.
-    store<u32>(STATE + ST_FAULT, result);
-    store<u32>(STATE + ST_FAULT_PC, pc);
+    // A fault inside a callback (bpf_loop) is already recorded with its own instruction index. Otherwise the
+    // helper stored the address and size, and the instruction index is ours to add.
+    if (!faulted()) {
+      store<u32>(STATE + ST_FAULT, result);
+      store<u32>(STATE + ST_FAULT_PC, pc);
+    }
     return false;
   }
   if (faulted()) { store<u32>(STATE + ST_FAULT_PC, pc); return false; }

@@ -94,9 +94,10 @@ export class BpfMap {
     const keyAddr = this.core.scratch(this.keyBytes(key));
     const size = this.valueSize;
     if (!this.isPerCpu) {
-      const addr = Number(this.core.x.mapLookup(this.id, keyAddr));
+      // The host's lookup (CPU 0) leaves LRU order alone, as reading a map from user space does; maps of maps
+      // give the address of the stored inner map id.
+      const addr = this.core.x.mapLookupCpu(this.id, keyAddr, 0);
       if (!addr) return undefined;
-      if (addr >= 2 ** 32) return this.plainCodecId(addr); // maps of maps: an inner map's handle
       return this.core.memory.slice(addr, addr + size);
     }
     const out = new Uint8Array(size * this.ncpus);
@@ -106,11 +107,6 @@ export class BpfMap {
       out.set(this.core.memory.subarray(addr, addr + size), cpu * size);
     }
     return out;
-  }
-
-  /** Maps of maps hold inner maps: the host sees the inner map's id, as 4 bytes like the syscall returns. */
-  private plainCodecId(handle: number): Uint8Array {
-    return plainCodec.encode(handle % 2 ** 32, 4);
   }
 
   /** The decoded value (per-CPU maps: an array, one value per CPU), or undefined when absent. */

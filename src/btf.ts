@@ -370,13 +370,8 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
       return decodeInt(t, readBits(bytes, offset, t.intOffset, t.intBits), t.intBits);
     case 'ptr':
       return readBits(bytes, offset, 0, 64);
-    case 'enum': case 'enum64': {
-      const raw = readBits(bytes, offset, 0, t.size * 8);
-      const value = t.kindFlag ? BigInt.asIntN(t.size * 8, raw) : raw;
-      const named = t.values.find((v) => v.value === value);
-      if (named) return named.name;
-      return t.size <= 4 ? Number(value) : value;
-    }
+    case 'enum': case 'enum64':
+      return decodeEnum(t, readBits(bytes, offset, 0, t.size * 8), t.size * 8);
     case 'float': {
       const view = new DataView(bytes.buffer, bytes.byteOffset + offset, t.size);
       if (t.size === 4) return view.getFloat32(0, true);
@@ -402,7 +397,7 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
         let value: unknown;
         if (bits > 0) {
           const raw = readBits(bytes, offset, m.bitOffset + (member.kind === 'int' ? member.intOffset : 0), bits);
-          value = member.kind === 'int' ? decodeInt(member, raw, bits) : Number(raw);
+          value = member.kind === 'int' ? decodeInt(member, raw, bits) : decodeEnum(member, raw, bits);
         } else {
           value = decodeAt(btf, m.type, bytes, offset + m.bitOffset / 8, depth + 1);
         }
@@ -436,13 +431,9 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
     case 'ptr':
       writeBits(out, offset, 0, 64, checkedInteger(value, 64, false, path));
       return;
-    case 'enum': case 'enum64': {
-      const named = typeof value === 'string' ? t.values.find((v) => v.name === value) : undefined;
-      if (typeof value === 'string' && !named) throw new TypeError(`${path}: "${value}" is not a value of ${btf.typeName(t.id)}`);
-      const raw = named ? named.value : checkedInteger(value, t.size * 8, t.kindFlag, path);
-      writeBits(out, offset, 0, t.size * 8, BigInt.asUintN(t.size * 8, raw));
+    case 'enum': case 'enum64':
+      writeBits(out, offset, 0, t.size * 8, enumToBits(btf, t, value, t.size * 8, path));
       return;
-    }
     case 'float': {
       if (typeof value !== 'number') throw new TypeError(`${path}: expected a number`);
       const view = new DataView(out.buffer, out.byteOffset + offset, t.size);
@@ -502,7 +493,7 @@ function encodeFields(btf: Btf, t: BtfType, out: Uint8Array, offset: number, fie
     const bits = bitfieldWidth(m, member);
     const where = `${path}.${m.name}`;
     if (bits > 0) {
-      const raw = member.kind === 'int' ? intToBits(fields[m.name], member, bits, where) : checkedInteger(fields[m.name], bits, false, where);
+      const raw = member.kind === 'int' ? intToBits(fields[m.name], member, bits, where) : enumToBits(btf, member, fields[m.name], bits, where);
       writeBits(out, offset, m.bitOffset + (member.kind === 'int' ? member.intOffset : 0), bits, raw);
     } else {
       encodeAt(btf, m.type, out, offset + m.bitOffset / 8, fields[m.name], where, depth + 1);
@@ -548,6 +539,23 @@ function printableString(bytes: Uint8Array): string | undefined {
     text += String.fromCharCode(c);
   }
   return text;
+}
+
+/** An enum's enumerator name, or its number when no enumerator has that value. */
+function decodeEnum(t: BtfType, raw: bigint, bits: number): string | number | bigint {
+  const value = t.kindFlag ? BigInt.asIntN(bits, raw) : raw;
+  const named = t.values.find((v) => v.value === value);
+  if (named) return named.name;
+  return bits <= 32 ? Number(value) : value;
+}
+
+function enumToBits(btf: Btf, t: BtfType, value: unknown, bits: number, path: string): bigint {
+  if (typeof value === 'string') {
+    const named = t.values.find((v) => v.name === value);
+    if (!named) throw new TypeError(`${path}: "${value}" is not a value of ${btf.typeName(t.id)}`);
+    return BigInt.asUintN(bits, named.value);
+  }
+  return BigInt.asUintN(bits, checkedInteger(value, bits, t.kindFlag, path));
 }
 
 function decodeInt(t: BtfType, raw: bigint, bits: number): number | bigint | boolean {

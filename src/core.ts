@@ -183,11 +183,7 @@ export class Core {
   }
 }
 
-const startNs = process.hrtime.bigint();
-
-/** Clocks for ktime_get_ns (0), ktime_get_boot_ns (1) and jiffies64 (2, at HZ=250 like many ARM kernels). */
-function hostTime(which: number): bigint {
-  const ns = process.hrtime.bigint();
-  if (which === 2) return (ns - startNs) / 4000000n;
-  return ns;
+/** The host clock for ktime_get_ns and friends (the core derives jiffies from it). */
+function hostTime(_which: number): bigint {
+  return process.hrtime.bigint();
 }

@@ -151,7 +151,7 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   const sections: ElfSection[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * SHDR_SIZE;
-    const section: ElfSection = {
+    sections.push({
       index: i,
       name: '',
       type: view.getUint32(at + 4, true),
@@ -162,20 +162,19 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
       info: view.getUint32(at + 44, true),
       entsize: u64(at + 56),
       data: new Uint8Array(0),
-    };
-    if (i > 0 && section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
-      if (section.offset + section.size > fileSize) {
-        fail(
-          `section ${i}: offset ${hex(section.offset)} + size ${hex(section.size)} is past the end of the file ` +
-            `(${hex(fileSize)} bytes)`,
-        );
-      }
-      section.data = bytes.subarray(section.offset, section.offset + section.size);
-    }
-    sections.push(section);
+    });
   }
-
   const where = (s: ElfSection) => `section ${s.index} (${s.name || 'unnamed'})`;
+  const attachData = (section: ElfSection) => {
+    if (section.index === 0 || section.type === SHT_NOBITS || section.type === SHT_NULL) return;
+    if (section.offset + section.size > fileSize) {
+      fail(
+        `${where(section)}: offset ${hex(section.offset)} + size ${hex(section.size)} is past the end of the file ` +
+          `(${hex(fileSize)} bytes)`,
+      );
+    }
+    section.data = bytes.subarray(section.offset, section.offset + section.size);
+  };
   const readString = (table: ElfSection, offset: number, what: string): string => {
     if (table.type === SHT_NOBITS || offset >= table.data.length) {
       fail(`${what}: name offset ${hex(offset)} is outside its string table (${where(table)}, ${table.size} bytes)`);
@@ -185,12 +184,15 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
     return utf8.decode(table.data.subarray(offset, end));
   };
 
+  // Section names first, so that every later message can say which section it is about.
   const names = sections[shstrndx];
   if (names.type !== SHT_STRTAB) fail(`section name table (section ${shstrndx}) is not a string table`);
+  attachData(names);
   for (const section of sections) {
     if (section.index === 0) continue;
     section.name = readString(names, view.getUint32(shoff + section.index * SHDR_SIZE, true), `section ${section.index}`);
   }
+  for (const section of sections) if (section !== names) attachData(section);
 
   // The symbol table (a relocatable object has at most one).
   const symbols: ElfSymbol[] = [];

@@ -1,7 +1,7 @@
 // Helpers implemented on the host: formatted output (trace_printk, snprintf) and the identity of the "current
 // task" that tracing helpers report (there is no kernel: the host supplies pid, uid and comm).
 import { STATE, ST_PID_TGID, ST_UID_GID, ST_COMM } from "../assembly/layout.js";
-import { formatPrintk, formatSnprintf } from "./printk.js";
+import { formatPrintk, formatSnprintf, FormatError } from "./printk.js";
 import type { Runtime } from "./runtime.js";
 import type { Core } from "./core.js";
 
@@ -51,7 +51,13 @@ export function registerHostHelpers(rt: Runtime, options: HostOptions = {}): voi
   // long bpf_trace_printk(const char *fmt, u32 fmt_size, ...): at most three arguments.
   rt.registerHelper(HELPER_TRACE_PRINTK, ([fmtAddr, fmtSize, a1, a2, a3]) => {
     const fmt = cString(readChecked(core, fmtAddr, Number(fmtSize), "trace_printk format"));
-    const line = formatPrintk(fmt, [a1, a2, a3], readString);
+    let line: string;
+    try {
+      line = formatPrintk(fmt, [a1, a2, a3], readString);
+    } catch (e) {
+      if (e instanceof FormatError) return -22n; // -EINVAL, as the kernel answers a format it refuses
+      throw e;
+    }
     printk(line);
     return BigInt(line.length);
   });
@@ -64,7 +70,14 @@ export function registerHostHelpers(rt: Runtime, options: HostOptions = {}): voi
     const raw = readChecked(core, data, n, "snprintf arguments");
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const args = Array.from({ length: n / 8 }, (_, i) => dv.getBigUint64(i * 8, true));
-    const text = new TextEncoder().encode(formatSnprintf(fmt, args, readString));
+    let formatted: string;
+    try {
+      formatted = formatSnprintf(fmt, args, readString);
+    } catch (e) {
+      if (e instanceof FormatError) return -22n;
+      throw e;
+    }
+    const text = new TextEncoder().encode(formatted);
     const size = Number(outSize);
     if (size > 0) {
       if (!core.x.accessAllowed(out, size, true)) throw new Error(`snprintf: ${size} bytes at 0x${out.toString(16)} are not writable`);

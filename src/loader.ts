@@ -370,7 +370,9 @@ class ObjectLoader {
 
   private symbol(r: ElfRelocation, what: string): ElfSymbol {
     const symbol = this.elf.symbols[r.symbol];
-    if (symbol.shndx === SHN_UNDEF) this.fail(`${what}: reference to unknown symbol '${symbol.name}'`);
+    if (symbol.shndx === SHN_UNDEF) {
+      this.fail(`${what}: reference to undefined symbol ${symbol.name ? `'${symbol.name}'` : `#${symbol.index}`}`);
+    }
     if (symbol.shndx >= this.elf.sections.length) this.fail(`${what}: symbol '${symbol.name}' is in no section`);
     return symbol;
   }

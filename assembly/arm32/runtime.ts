@@ -147,7 +147,8 @@ export function emitRuntime(tableCount: i32): void {
   emit(ldr(R5, R2, 4));
   emit(cmpReg(R10, R4));
   jump(LO, C_NEXT);
-  emit(opReg(OP_SUB, R5, R5, R0));
+  emit(opRegS(OP_SUB, R5, R5, R0));
+  jump(LO, C_NEXT); // region shorter than the access
   emit(cmpReg(R10, R5));
   jump(HI, C_NEXT);
   emit(cmpImm(R1, 0));

@@ -25,7 +25,7 @@ import {
   AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, PL,
   OP_AND, OP_EOR, OP_SUB, OP_RSB, OP_ADD, OP_ADC, OP_SBC, OP_RSC, OP_TST, OP_CMP, OP_CMN, OP_ORR, OP_MOV,
   SH_LSL, SH_LSR, SH_ASR,
-  immRot, dpImm, dpReg, dpRegShift, movReg, movImm, opReg, opRegS, opImm, opImmS, cmpReg, cmpRegC, tstReg, tstRegC,
+  immRot, dpImm, dpReg, dpRegShift, movReg, movImm, cmpImm, opReg, opRegS, opImm, opImmS, cmpReg, cmpRegC, tstReg, tstRegC,
   shiftImm, shiftReg, mul, mla, mls, umull, udiv, sdiv,
   ldr, str, ldrb, strb, ldrh, strh, ldrsb, ldrsh, push, pop, bit, bx, addImm, subImm,
   ldrex, strex, ldrexd, strexd, CLREX, rev, rev16, sxtb, sxth, uxth, branch,
@@ -698,14 +698,12 @@ function emitAtomic(i: i32, op: u32): bool {
   // r0(:r1) = old value, r2(:r3) = new value, ip = strex status
   if (bytes == 4) {
     const v = lo(src, R3); // loaded once, outside the retry loop
-    const expected = cas ? lo(0, IP) : 0;
-    if (cas && expected == IP) emit(movReg(R1, IP));
-    const exp = expected == IP ? R1 : expected;
+    const expected = cas ? lo(0, R1) : R1;
     const loop = pos;
     emit(ldrex(R0, R10));
     if (cas) {
-      emit(cmpReg(R0, exp));
-      skip(NE, 3);
+      emit(cmpReg(R0, expected));
+      skip(NE, 5); // to the clrex
     }
     if (arith == OP_MOV) emit(movReg(R2, v));
     else emit(opReg(arith, R2, R0, v));
@@ -725,25 +723,21 @@ function emitAtomic(i: i32, op: u32): bool {
   }
   const loop = pos;
   emit(ldrexd(R0, R10));
-  let n: i32 = 0; // words from here to the strexd, for the compare-and-exchange skip
   if (cas) {
-    // eBPF r0 against the old value, then the new value from src
-    const el = inArm(0) ? unchecked(ARM_LO[0]) : -1;
-    const eh = inArm(0) ? unchecked(ARM_HI[0]) : -1;
-    if (el < 0) {
+    // eBPF r0 against the old value; on a match store src
+    const el = inArm(0) ? unchecked(ARM_LO[0]) : R2;
+    const eh = inArm(0) ? unchecked(ARM_HI[0]) : R3;
+    if (!inArm(0)) {
       emit(ldr(R2, R11, S_REGS));
       emit(ldr(R3, R11, S_REGS + 4));
     }
-    emit(cmpReg(R0, el < 0 ? R2 : el));
-    emit(cmpRegC(EQ, R1, eh < 0 ? R3 : eh));
-    const start = pos;
-    emit(0); // placeholder, patched below when not measuring
-    pairIntoCount(src);
+    emit(cmpReg(R0, el));
+    emit(cmpRegC(EQ, R1, eh));
+    skip(NE, 6); // to the clrex
+    pairInto(src, R2, R3); // always two words: two moves or two loads
     emit(strexd(IP, R2, R10));
     emit(cmpImm(IP, 0));
     emit(branch(NE, false, pos, loop));
-    n = (pos - start) / 4;
-    patchSkip(start, NE, n - 1);
     skip(AL, 1);
     emit(CLREX);
     setLo(0, R0);
@@ -775,21 +769,6 @@ function emitAtomic(i: i32, op: u32): bool {
   }
   return true;
 }
-
-/** r2:r3 = src, inside a retry loop (so never through r0:r1). */
-function pairIntoCount(src: i32): void {
-  pairInto(src, R2, R3);
-}
-
-function patchSkip(at_: i32, cond: u32, n: i32): void {
-  // Rewrite the placeholder at byte position at_ into "b<cond> over the next n instructions".
-  const word = branch(cond, false, at_, at_ + 4 + 4 * n);
-  if (!measuringNow()) store<u32>(outBase() + <usize>at_, word);
-}
-
-import { out, measuring } from "./encoder";
-function measuringNow(): bool { return measuring; }
-function outBase(): usize { return out; }
 
 /** LD_ABS / LD_IND: r0 = big-endian packet bytes at imm (+ src); outside the packet the program ends, r0 = 0. */
 function emitPacketLoad(i: i32, op: u32): bool {

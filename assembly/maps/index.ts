@@ -3,8 +3,8 @@
 //
 // "From the host" and "from a program" differ where the kernel's syscall and helper paths differ: the host
 // updates every CPU's copy of a per-CPU value at once and its lookups do not refresh LRU recency.
-import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, MAP_DESC_SIZE, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
-import { heapTop, heapReset } from "../memory";
+import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, ST_HEAP_TOP, MAP_DESC_SIZE, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
+import { heapReset } from "../memory";
 import {
   MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_INNER, MD_STRIDE, MD_NCPUS, EMPTY_SLOT,
   MAP_TYPE_HASH, MAP_TYPE_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERF_EVENT_ARRAY, MAP_TYPE_PERCPU_HASH,
@@ -75,7 +75,7 @@ export function mapCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: u
     if (innerMapId < 0 || <u32>innerMapId >= id) return -EBADF;
     if (isMapOfMaps(mapType(<u32>innerMapId))) return -EINVAL;
   }
-  const heap = heapTop();
+  const heap = load<u32>(STATE + ST_HEAP_TOP);
   const regions = load<u32>(STATE + ST_REGION_COUNT);
   memory.fill(desc(id), 0, MAP_DESC_SIZE);
   setField(id, MD_TYPE, type);

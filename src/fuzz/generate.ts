@@ -112,7 +112,10 @@ class Generator {
       funcs.push([this.funcLabels[f], ...this.linkBlock(macros, false)]);
     }
     if (this.recursive) {
-      funcs.push([this.recursive, ...this.stackInit().flat(), alu(0x07, 0x00, 0, 0, 0, 1), this.call(this.recursive), exit()]);
+      // Each level counts itself into the input, so the depth reached shows in the input afterwards.
+      const counter = this.rng.below(Math.floor(this.inputLen / 8)) * 8;
+      funcs.push([this.recursive, ...this.stackInit().flat(), alu(0x07, 0x00, 0, 0, 0, 1), stx(8, INPUT_PTR, counter, 0),
+        this.call(this.recursive), exit()]);
     }
     if (this.budget !== DEFAULT_BUDGET && rng.chance(0.5)) this.budget = rng.between(1, 40); // budget hit anywhere
     return { seed: this.seed, code: assembleItems(funcs.flat()), input, budget: this.budget, planted: this.planted };
@@ -131,8 +134,10 @@ class Generator {
 
   private imm32(): number {
     const rng = this.rng;
-    if (rng.chance(0.5)) return rng.pick(INTERESTING32);
-    if (rng.chance(0.5)) return rng.between(-64, 64);
+    const k = rng.below(20);
+    if (k < 3) return 0;
+    if (k < 10) return rng.pick(INTERESTING32);
+    if (k < 15) return rng.between(-4, 8);
     return rng.u32() | 0;
   }
 
@@ -309,7 +314,10 @@ class Generator {
     const cls = rng.chance(0.5) ? 0x05 : 0x06;
     const jop = rng.pick(JUMP_OPS);
     const dst = this.dataReg(new Set());
-    if (rng.chance(0.5)) return [{ op: cls | jop | 8, dst, src: this.dataReg(new Set()), off: 0, imm: 0, target: FORWARD, targetIn: "off" }];
+    if (rng.chance(0.5)) {
+      const src = rng.chance(0.2) ? dst : this.dataReg(new Set()); // a register against itself: always equal
+      return [{ op: cls | jop | 8, dst, src, off: 0, imm: 0, target: FORWARD, targetIn: "off" }];
+    }
     return [{ op: cls | jop, dst, src: 0, off: 0, imm: this.imm32(), target: FORWARD, targetIn: "off" }];
   }
 

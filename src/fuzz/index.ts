@@ -4,6 +4,6 @@ export { generate, DEFAULT_BUDGET, type FuzzProgram, type GenerateOptions } from
 export { evaluate, Unsupported, type ReferenceOptions, type ReferenceResult } from "./reference.js";
 export {
   EngineHarness, compareOutcomes, describeMismatch, fuzz, REFERENCE,
-  type Outcome, type Mismatch, type FuzzRunOptions, type FuzzSummary,
+  type Outcome, type Runner, type Mismatch, type FuzzRunOptions, type FuzzSummary,
 } from "./compare.js";
 export { Random } from "./random.js";

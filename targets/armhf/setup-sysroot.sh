@@ -90,7 +90,10 @@ done
 if [ -n "$missing" ]; then
   echo "downloading:$missing"
   # shellcheck disable=SC2086
-  (cd "$debs" && apt-get -o DPkg::Lock::Timeout=600 -q download $missing 2>&1 | grep -v unsandboxed)
+  (cd "$debs" && apt-get -q download $missing) 2>&1 | grep -v 'unsandboxed as root' || true
+  for f in $files; do
+    [ -f "$debs/$f" ] || { echo "setup-sysroot: download of $f failed" >&2; exit 1; }
+  done
 fi
 for f in "$debs"/*.deb; do
   case " $(echo $files) " in *" ${f##*/} "*) ;; *) rm -f "$f" ;; esac   # stale version

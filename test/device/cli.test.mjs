@@ -2,8 +2,10 @@
 // conformance suite passing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FIXTURES, cliBoth, describeNode, referenceNode } from "./common.mjs";
+import { CLI, FIXTURES, cliBoth, describeNode, needBuilt, referenceNode, runNode } from "./common.mjs";
 
 const ENGINES = ["interp", "wasm"];
 
@@ -56,4 +58,19 @@ test("run with a missing object fails the same way", () => {
   assert.notEqual(host.status, 0, "the host accepted a missing object");
   assert.equal(device.status, host.status);
   assert.equal(device.stderr, host.stderr);
+});
+
+test("a bundle made on the host runs on the device, with the host's result", (t) => {
+  needBuilt(CLI);
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-device-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "sockex1");
+  const made = runNode(referenceNode(), [CLI, "bundle", join(FIXTURES, "sockex1.o"), "-o", out]);
+  assert.equal(made.status, 0, `tinybpf bundle failed on the host:\n${made.stderr}`);
+  const pcap = join(FIXTURES, "pcap", "sockex1.pcap");
+  const host = runNode(referenceNode(), [CLI, "run", join(FIXTURES, "sockex1.o"), "--pcap", pcap, "--json"]);
+  assert.equal(host.status, 0, host.stderr);
+  const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json"], { NODE: process.execPath });
+  assert.equal(device.status, 0, `run.sh failed on the device:\n${device.stderr}`);
+  assert.deepEqual(JSON.parse(device.stdout), JSON.parse(host.stdout));
 });

@@ -73,46 +73,65 @@ export function plain(value) {
 }
 
 /** The fixture objects the API scenario loads (clang -target bpf output, committed in test/fixtures). */
-export const API_OBJECTS = ["sockex1.o", "globals.o", "maps_all.o", "bitehist.o", "xdp.o"];
+export const API_OBJECTS = ["sockex1.o", "xdp.o", "sections.o", "globals.o", "bitehist.o", "calls.o", "tailcall.o", "ringbuf.o", "maps_all.o", "helpers.o"];
+
+/** Program types whose input is a packet: the scenario replays the capture through them. */
+const PACKET_TYPES = new Set(["socket_filter", "xdp", "sched_cls", "cgroup_skb"]);
+
+const message = (e) => String(e && e.message ? e.message : e);
+
+/** Every entry of every map of `obj`, by map name. */
+function mapContents(obj) {
+  const maps = {};
+  for (const [name, map] of obj.maps) {
+    try {
+      maps[name] = plain(map.entries());
+    } catch (e) {
+      maps[name] = { error: message(e) };
+    }
+  }
+  return maps;
+}
 
 /**
- * The API scenario, run in-process on the device and in a reference node on the host: loads each fixture
- * object and reports its programs and maps (with their initial entries), then replays the sockex1 capture's
- * packets through sockex1's program and reports every r0 and the counters it leaves in my_map. Errors are
- * reported as results, so that both sides can be compared even when something fails.
+ * The API scenario, run in-process on the device and in a reference node on the host. For each fixture object:
+ * load it, report its programs (name and type) and the initial contents of its maps, replay the sockex1 capture's
+ * packets through every packet program (r0 of each run, or the fault it raised), and report the maps again.
+ * Load errors are results too, so that both sides can be compared whatever happens.
  */
 export async function apiScenario() {
   needBuilt(API);
-  const { load } = await import(pathToFileURL(API).href);
-  const { readCapture } = await import(pathToFileURL(join(ROOT, "dist", "src", "pcap.js")).href);
-  const out = {};
+  const { load, readCapture } = await import(pathToFileURL(API).href);
+  const capture = join(FIXTURES, "pcap", "sockex1.pcap");
+  const packets = readCapture(new Uint8Array(readFileSync(capture)), capture);
+  const out = { packets: packets.length };
   for (const name of API_OBJECTS) {
+    let obj;
     try {
-      const obj = await load(join(FIXTURES, name));
-      const maps = {};
-      for (const [mapName, map] of obj.maps) maps[mapName] = plain(map.entries());
-      out[name] = { programs: [...obj.programs.keys()].sort(), maps };
+      obj = await load(join(FIXTURES, name));
     } catch (e) {
-      out[name] = { error: String(e && e.message ? e.message : e) };
+      out[name] = { error: message(e) };
+      continue;
     }
-  }
-  try {
-    const obj = await load(join(FIXTURES, "sockex1.o"));
-    const [progName] = obj.programs.keys();
-    const prog = obj.programs.get(progName);
-    const capture = join(FIXTURES, "pcap", "sockex1.pcap");
-    const packets = readCapture(new Uint8Array(readFileSync(capture)), capture);
-    const r0 = [];
-    for (const p of packets) r0.push(plain(prog.run({ packet: p.data })));
-    out.sockex1Run = { program: progName, packets: packets.length, r0, my_map: plain(obj.maps.get("my_map").entries()) };
-  } catch (e) {
-    out.sockex1Run = { error: String(e && e.message ? e.message : e) };
+    const result = { programs: [...obj.programs.values()].map((p) => `${p.name}:${p.type}`), maps: mapContents(obj), runs: {} };
+    for (const prog of obj.programs.values()) {
+      if (!PACKET_TYPES.has(prog.type)) continue;
+      result.runs[prog.name] = packets.map((p) => {
+        try {
+          return plain(prog.run({ packet: p.data }));
+        } catch (e) {
+          return { fault: message(e) };
+        }
+      });
+    }
+    result.mapsAfter = mapContents(obj);
+    out[name] = result;
   }
   return out;
 }
 
-/** Every `error` field in a scenario result, as "where: message". */
-export function scenarioErrors(result) {
+/** The objects that did not load, as "object: message". */
+export function loadErrors(result) {
   return Object.entries(result)
     .filter(([, v]) => v && typeof v === "object" && "error" in v)
     .map(([k, v]) => `${k}: ${v.error}`);

@@ -1,0 +1,31 @@
+// The eBPF -> WebAssembly translator as a module of its own (build/wasm-translator.wasm), separate from the core:
+// only hosts that run Wasm need it. The host writes a linked program's instructions into `input(count)`, calls
+// `translate(count)` and reads `outputLength()` bytes at `output()`: the bytes of a Wasm module (see translate.ts).
+//
+// Build: npx asc assembly/wasm/index.ts --outFile build/wasm-translator.wasm -O3 --runtime stub --noAssert
+import { Translator } from "./translate";
+
+let inputPtr: usize = 0;
+let outputPtr: usize = 0;
+let outputLen: u32 = 0;
+
+/** Drops the previous translation and returns room for `count` instructions (8 bytes each). */
+export function input(count: u32): usize {
+  __reset();
+  outputPtr = 0;
+  outputLen = 0;
+  inputPtr = heap.alloc(<usize>count << 3);
+  return inputPtr;
+}
+
+/** Translates the `count` instructions at `input()`; returns the module's size in bytes. */
+export function translate(count: i32): u32 {
+  const t = new Translator(inputPtr, count);
+  const m = t.module();
+  outputPtr = m.ptr;
+  outputLen = m.len;
+  return outputLen;
+}
+
+export function output(): usize { return outputPtr; }
+export function outputLength(): u32 { return outputLen; }

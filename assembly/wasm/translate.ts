@@ -1,0 +1,927 @@
+// eBPF -> WebAssembly: turns a linked program into the bytes of a Wasm module that imports the core's memory and
+// runs the program with the interpreter's semantics (assembly/interp.ts is the reference).
+//
+// The generated module
+//   imports  env.memory     the core's linear memory (registers file, stacks, contexts, maps)
+//            env.helper     (id, pc) -> ok              the core's helperCall: reads r1-r5, writes r0 in REGS
+//            env.tail       (pc) -> program or -1      the core's tailCallTarget: reads r2, r3 from REGS
+//            env.access     (addr, size, write) -> ok   the core's accessAllowed (the region table)
+//            env.tail_run   (prog, r1..r5, fp) -> r0    the host: runs another program's module (tail calls)
+//   exports  run(r1, r2, budget) -> r0                  after the core's runBegin(prog, r1, r2, 1)
+//            callback(handle, r1..r4) -> r0             bpf_loop & co. (the core calls env.host_callback)
+//            tail_entry(r1..r5, fp) -> r0               entry for a tail call into this program
+//            remaining() -> instructions left of the budget
+//
+// Register model (one Wasm function per eBPF function, i.e. per entry: 0, call targets, function handles):
+//   r1..r5  params 0..4 (i64)        r0 local 6, r6..r9 locals 7..10 (i64)
+//   r10     param 5: the frame pointer `fp` (i32); reads of r10 are fp zero-extended
+//   locals  cnt (budget left), t, t2 (addresses, divisors), sb (fp - STACK_BASE), next (dispatcher), ti, fb (fp - 512)
+// Callee-saved r6-r9 are Wasm locals, so a bpf-to-bpf call is a Wasm call: the callee gets r1-r5 and fp + 512.
+//
+// Faults and stops: the code records the fault in STATE (like the interpreter) and returns; after every call the
+// caller checks ST_FAULT | ST_STOPPED and returns too. LD_ABS/LD_IND outside the packet sets ST_STOPPED = 2 and
+// REGS[0] = 0 (a callback's entry clears it: the interpreter ends only the callback there).
+//
+// Budget: instructions are counted per segment, a run of instructions ending at one whose effect can be seen
+// (a checked load or store, a call, a jump, an exit, a packet load); the count is checked before that instruction.
+// Register-only instructions and in-frame stack accesses through r10 cannot be seen when the run faults, so
+// counting them late gives the interpreter's exact faulting index. lddw counts once; it always starts a segment.
+import {
+  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_ALU64,
+  SZ_W, SZ_H, SZ_B, MODE_ABS, MODE_IND, MODE_MEMSX, MODE_ATOMIC,
+  ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
+  CALL_LOCAL, CALL_HELPER, OP_LDDW, STACK_SIZE,
+} from "../isa";
+import {
+  STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG,
+  ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PKT, ST_PKT_LEN,
+  FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN, FAULT_BAD_MAP,
+} from "../layout";
+import {
+  Buf, T_I32, T_I64, W_UNREACHABLE, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S,
+  W_I64_LOAD8_U, W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE,
+  W_I64_STORE8, W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB,
+  W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD,
+  W_I64_SUB, W_I64_DIV_S, W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U,
+  W_I64_ROTL, W_I64_XOR, W_I32_GE_S, W_I32_SHL, W_CMP_I64_TO_I32, W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U,
+  W_I32_EXTEND8_S, W_I32_EXTEND16_S, W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S,
+} from "./emitter";
+import {
+  Cfg, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
+} from "./cfg";
+
+// Types
+const TY_FUNC: u32 = 0; // (r1..r5: i64, fp: i32) -> i64, also tail_entry
+const TY_HELPER: u32 = 1; // (i32, i32) -> i32
+const TY_TAIL: u32 = 2; // (i32) -> i32
+const TY_ACCESS: u32 = 3; // (i64, i32, i32) -> i32
+const TY_TAIL_RUN: u32 = 4; // (i32, i64 x5, i32) -> i64
+const TY_FAULT: u32 = 5; // (i32, i32, i64, i32) -> ()
+const TY_BUDGET: u32 = 6; // (i32, i32, i32) -> ()
+const TY_UNARY: u32 = 7; // (i64) -> i64
+const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
+const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
+const TY_GETTER: u32 = 10; // () -> i64
+
+// Functions: imports first
+const F_HELPER: u32 = 0;
+const F_TAIL: u32 = 1;
+const F_ACCESS: u32 = 2;
+const F_TAIL_RUN: u32 = 3;
+const F_FAULT: u32 = 4;
+const F_BUDGET: u32 = 5;
+const F_BSWAP16: u32 = 6;
+const F_BSWAP32: u32 = 7;
+const F_BSWAP64: u32 = 8;
+const F_RUN: u32 = 9;
+const F_CALLBACK: u32 = 10;
+const F_TAIL_ENTRY: u32 = 11;
+const F_REMAINING: u32 = 12;
+const F_FIRST: u32 = 13; // translated eBPF functions
+const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
+
+// Locals of a translated function
+const L_FP: u32 = 5;
+const L_R0: u32 = 6;
+const L_CNT: u32 = 11;
+const L_T: u32 = 12;
+const L_T2: u32 = 13;
+const L_SB: u32 = 14;
+const L_NEXT: u32 = 15;
+const L_TI: u32 = 16;
+const L_FB: u32 = 17;
+
+const HELPER_TAIL_CALL: i32 = 12;
+const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
+
+// Context entries of the structurer: label kind in the low 2 bits, block number above.
+const CTX_LOOP: i32 = 0;
+const CTX_BLOCK: i32 = 1;
+const CTX_IF: i32 = 2;
+
+// i64 comparison opcode per jump operation (index: jop >> 4); 0 = not a comparison
+const CMP64: StaticArray<u8> = [0, 0x51, 0x56, 0x5a, 0, 0x52, 0x55, 0x59, 0, 0, 0x54, 0x58, 0x53, 0x57, 0, 0];
+// i64 arithmetic opcode per ALU operation (index: aop >> 4) for the plain two-operand ones; 0 = special
+const ARITH64: StaticArray<u8> = [0x7c, 0x7d, 0x7e, 0, 0x84, 0x83, 0x86, 0x88, 0, 0, 0x85, 0, 0x87, 0, 0, 0];
+
+@inline function regLocal(r: u32): u32 { return r == 0 ? L_R0 : r <= 5 ? r - 1 : r + 1; }
+@inline function sizeBytes(op: u32): i32 {
+  const s = op & 0x18;
+  return s == SZ_B ? 1 : s == SZ_H ? 2 : s == SZ_W ? 4 : 8;
+}
+
+export class Translator {
+  code: usize;
+  count: i32;
+  entries: Array<i32> = []; // entry instruction of each function
+  funcOf: StaticArray<i32>; // instruction -> function number, -1 when not an entry
+  out: Buf = new Buf(256); // body of the function being translated
+  g: Cfg = new Cfg();
+  ctx: Array<i32> = [];
+  pending: i32 = 0; // instructions counted but not yet checked against the budget
+  segStart: i32 = 0;
+  segLddw: bool = false;
+  dispatch: bool = false; // the current function uses the br_table dispatcher
+
+  constructor(code: usize, count: i32) {
+    this.code = code;
+    this.count = count;
+    this.funcOf = new StaticArray<i32>(count);
+    for (let i = 0; i < count; i++) this.funcOf[i] = -1;
+    this.addEntry(0);
+    for (let pc = 0; pc < count; pc++) {
+      const op = opAt(code, pc);
+      if (op == 0x85 && (<u32>load<u8>(code + (<usize>pc << 3), 1) >> 4) == <u32>CALL_LOCAL) {
+        this.addEntry(pc + 1 + immAt(code, pc));
+      } else if (op == <u32>OP_LDDW && pc + 1 < count) {
+        // A linked function handle (PSEUDO_FUNC resolved by the runtime): tag above, instruction below.
+        if (<u32>immAt(code, pc + 1) == <u32>FUNC_HANDLE_TAG) this.addEntry(immAt(code, pc));
+        pc++;
+      }
+    }
+  }
+
+  private addEntry(pc: i32): void {
+    if (pc < 0 || pc >= this.count || this.funcOf[pc] >= 0) return;
+    this.funcOf[pc] = this.entries.length;
+    this.entries.push(pc);
+  }
+
+  /** The whole module. */
+  module(): Buf {
+    const m = new Buf(1024 + <u32>this.count * 24);
+    m.byte(0x00); m.byte(0x61); m.byte(0x73); m.byte(0x6d); // \0asm
+    m.byte(1); m.byte(0); m.byte(0); m.byte(0);
+
+    const types = new Buf(128);
+    types.u32(11);
+    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32], T_I64); // TY_FUNC
+    sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
+    sig(types, [T_I32], T_I32); // TY_TAIL
+    sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_ACCESS
+    sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32], T_I64); // TY_TAIL_RUN
+    sig(types, [T_I32, T_I32, T_I64, T_I32], 0); // TY_FAULT
+    sig(types, [T_I32, T_I32, T_I32], 0); // TY_BUDGET
+    sig(types, [T_I64], T_I64); // TY_UNARY
+    sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
+    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
+    sig(types, [], T_I64); // TY_GETTER
+    m.section(1, types);
+
+    const imports = new Buf(128);
+    imports.u32(5);
+    imports.name("env"); imports.name("memory"); imports.byte(2); imports.byte(0); imports.u32(0);
+    imports.name("env"); imports.name("helper"); imports.byte(0); imports.u32(TY_HELPER);
+    imports.name("env"); imports.name("tail"); imports.byte(0); imports.u32(TY_TAIL);
+    imports.name("env"); imports.name("access"); imports.byte(0); imports.u32(TY_ACCESS);
+    imports.name("env"); imports.name("tail_run"); imports.byte(0); imports.u32(TY_TAIL_RUN);
+    m.section(2, imports);
+
+    const nf = this.entries.length;
+    const funcs = new Buf(64 + <u32>nf * 2);
+    funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf);
+    funcs.u32(TY_FAULT); funcs.u32(TY_BUDGET);
+    funcs.u32(TY_UNARY); funcs.u32(TY_UNARY); funcs.u32(TY_UNARY);
+    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_FUNC); funcs.u32(TY_GETTER);
+    for (let i = 0; i < nf; i++) funcs.u32(TY_FUNC);
+    m.section(3, funcs);
+
+    const globals = new Buf(16);
+    globals.u32(1);
+    globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end();
+    m.section(6, globals);
+
+    const exports = new Buf(64);
+    exports.u32(4);
+    exports.name("run"); exports.byte(0); exports.u32(F_RUN);
+    exports.name("callback"); exports.byte(0); exports.u32(F_CALLBACK);
+    exports.name("tail_entry"); exports.byte(0); exports.u32(F_TAIL_ENTRY);
+    exports.name("remaining"); exports.byte(0); exports.u32(F_REMAINING);
+    m.section(7, exports);
+
+    const codes = new Buf(1024 + <u32>this.count * 24);
+    codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf);
+    addBody(codes, faultBody());
+    addBody(codes, budgetBody());
+    addBody(codes, bswapBody(16));
+    addBody(codes, bswapBody(32));
+    addBody(codes, bswapBody(64));
+    addBody(codes, runBody());
+    addBody(codes, this.callbackBody());
+    addBody(codes, tailEntryBody());
+    addBody(codes, remainingBody());
+    for (let i = 0; i < nf; i++) addBody(codes, this.func(this.entries[i]));
+    m.section(10, codes);
+    return m;
+  }
+
+  // ---- the exported entry points that depend on the program ----
+
+  private callbackBody(): Buf {
+    // params: handle (0), r1..r4 (1..4); locals: fp (5, i32), result (6, i64)
+    const b = new Buf(128);
+    b.u32(2); b.u32(1); b.byte(T_I32); b.u32(1); b.byte(T_I64);
+    b.get(0); b.i64c(32); b.op(W_I64_SHR_U); b.i64c(<i64><u32>FUNC_HANDLE_TAG); b.op(W_I64_NE);
+    b.if_(); faultCall(b, FAULT_BAD_MAP, 0, 0, 0); b.i64c(0); b.op(W_RETURN); b.end();
+    b.i32c(0); b.mem(W_I32_LOAD, 2, REGIONS + 4); b.tee(5); b.i32c(STACK_END); b.op(W_I32_GE_U);
+    b.if_(); depthFault(b, 0, 5); b.i64c(0); b.op(W_RETURN); b.end();
+    b.get(5); b.i32c(STACK_SIZE); b.op(W_I32_ADD); b.set(5);
+    setStackTop(b, 5);
+    b.block();
+    for (let i = 0; i < this.entries.length; i++) {
+      b.get(0); b.op(W_I32_WRAP_I64); b.i32c(this.entries[i]); b.op(W_I32_EQ);
+      b.if_();
+      b.get(1); b.get(2); b.get(3); b.get(4); b.i64c(0); b.get(5); b.call(F_FIRST + <u32>i); b.set(6);
+      b.br(1);
+      b.end();
+    }
+    faultCall(b, FAULT_BAD_MAP, 0, 0, 0);
+    b.end();
+    // An LD_ABS stop ends only the callback (r0 = 0); a helper's stop returns the helper's r0.
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED); b.i32c(STOP_PACKET); b.op(W_I32_EQ);
+    b.if_();
+    b.i32c(0); b.i32c(0); b.mem(W_I32_STORE, 2, STATE + ST_STOPPED); b.i64c(0); b.set(6);
+    b.else_();
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED);
+    b.if_(); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(6); b.end();
+    b.end();
+    b.get(5); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(5);
+    setStackTop(b, 5);
+    b.get(6);
+    b.end();
+    return b;
+  }
+
+  // ---- one eBPF function ----
+
+  private func(entry: i32): Buf {
+    const g = buildCfg(this.code, this.count, entry);
+    this.g = g;
+    this.out = new Buf(256 + <u32>this.count * 16);
+    const b = this.out;
+    b.u32(2); b.u32(9); b.byte(T_I64); b.u32(3); b.byte(T_I32); // locals 6..14 i64, 15..17 i32
+    b.gget(G_REMAINING); b.set(L_CNT);
+    b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.set(L_SB);
+    b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
+    this.ctx = [];
+    this.pending = 0;
+    this.dispatch = !g.reducible;
+    if (g.reducible) {
+      this.doTree(0);
+    } else {
+      this.dispatcher();
+    }
+    b.op(W_UNREACHABLE);
+    b.end();
+    return b;
+  }
+
+  /** Structured translation: a dominator-tree node with its merge children as enclosing blocks. */
+  private doTree(x: i32): void {
+    const kids = this.g.children[x];
+    const merges = new Array<i32>();
+    for (let i = 0; i < kids.length; i++) if (this.g.merge[kids[i]]) merges.push(kids[i]);
+    if (this.g.loopHeader[x]) {
+      this.out.loop();
+      this.ctx.push((x << 2) | CTX_LOOP);
+      this.nodeWithin(x, merges, merges.length - 1);
+      this.ctx.pop();
+      this.out.end();
+    } else {
+      this.nodeWithin(x, merges, merges.length - 1);
+    }
+  }
+
+  private nodeWithin(x: i32, merges: Array<i32>, i: i32): void {
+    if (i < 0) {
+      this.blockCode(x);
+      return;
+    }
+    const y = merges[i];
+    this.out.block();
+    this.ctx.push((y << 2) | CTX_BLOCK);
+    this.nodeWithin(x, merges, i - 1);
+    this.ctx.pop();
+    this.out.end();
+    this.doTree(y);
+  }
+
+  private doBranch(x: i32, y: i32): void {
+    if (y <= x) this.out.br(this.label((y << 2) | CTX_LOOP));
+    else if (this.g.merge[y]) this.out.br(this.label((y << 2) | CTX_BLOCK));
+    else this.doTree(y);
+  }
+
+  private label(entry: i32): u32 {
+    const c = this.ctx;
+    for (let i = c.length - 1; i >= 0; i--) if (c[i] == entry) return <u32>(c.length - 1 - i);
+    return 0; // not reached: every target of a reducible graph is in scope
+  }
+
+  /** Fallback for irreducible control flow: loop { block^n { br_table } code_0 ... code_n-1 }. */
+  private dispatcher(): void {
+    const b = this.out;
+    const n = this.g.n;
+    b.i32c(0); b.set(L_NEXT);
+    b.loop();
+    for (let i = 0; i < n; i++) b.block();
+    b.get(L_NEXT);
+    b.op(W_BR_TABLE); b.u32(<u32>n);
+    for (let i = 0; i < n; i++) b.u32(<u32>i);
+    b.u32(<u32>(n - 1));
+    for (let x = 0; x < n; x++) {
+      b.end();
+      this.blockCode(x);
+    }
+    b.end();
+  }
+
+  /** Transfer to block `y` from block `x` in dispatcher mode (`extra`: enclosing ifs). */
+  private dispatchTo(x: i32, y: i32, extra: u32): void {
+    this.out.i32c(y);
+    this.out.set(L_NEXT);
+    this.out.br(<u32>(this.g.n - 1 - x) + extra);
+  }
+
+  /** A basic block's instructions and its ending. */
+  private blockCode(x: i32): void {
+    const g = this.g;
+    const b = this.out;
+    const last = g.last[x];
+    const kind = g.kind[x];
+    let pc = g.start[x];
+    while (pc <= last) {
+      if (pc == last && kind != END_FALL) break;
+      this.insn(pc);
+      pc += insnLen(this.code, pc);
+    }
+    if (kind != END_FALL) this.count1(last, false);
+    this.flush();
+    if (kind == END_EXIT) {
+      this.exit();
+      return;
+    }
+    if (kind == END_COND) {
+      this.condition(last);
+      b.if_();
+      if (this.dispatch) {
+        this.dispatchTo(x, g.succ0[x], 1);
+        b.else_();
+        this.dispatchTo(x, g.succ1[x], 1);
+      } else {
+        this.ctx.push(CTX_IF);
+        this.doBranch(x, g.succ0[x]);
+        b.else_();
+        this.doBranch(x, g.succ1[x]);
+        this.ctx.pop();
+      }
+      b.end();
+      return;
+    }
+    const y = g.succ0[x];
+    if (y < 0) { // falls off the program (the validator refuses this)
+      faultCall(b, FAULT_BAD_INSN, last, 0, 0);
+      b.i64c(0); b.op(W_RETURN);
+      return;
+    }
+    if (this.dispatch) this.dispatchTo(x, y, 0);
+    else this.doBranch(x, y);
+  }
+
+  // ---- budget ----
+
+  private count1(pc: i32, lddw: bool): void {
+    if (this.pending > 0 && lddw) this.flush();
+    if (this.pending == 0) { this.segStart = pc; this.segLddw = lddw; }
+    this.pending++;
+  }
+
+  private flush(): void {
+    const n = this.pending;
+    if (n == 0) return;
+    const b = this.out;
+    b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.tee(L_CNT); b.i64c(0); b.op(W_I64_LT_S);
+    b.if_();
+    b.get(L_CNT); b.op(W_I32_WRAP_I64); b.i32c(n); b.op(W_I32_ADD);
+    b.i32c(this.segStart); b.i32c(this.segLddw ? 1 : 0); b.call(F_BUDGET);
+    b.i64c(0); b.op(W_RETURN);
+    b.end();
+    this.pending = 0;
+  }
+
+  // ---- instructions ----
+
+  private getReg(r: u32): void {
+    if (r == 10) { this.out.get(L_FP); this.out.op(W_I64_EXTEND_I32_U); }
+    else this.out.get(regLocal(r));
+  }
+
+  private setReg(r: u32): void {
+    if (r == 10) this.out.op(W_DROP); // r10 is read-only (the validator refuses writes)
+    else this.out.set(regLocal(r));
+  }
+
+  private exit(): void {
+    const b = this.out;
+    b.get(L_CNT); b.gset(G_REMAINING);
+    b.get(L_R0); b.op(W_RETURN);
+  }
+
+  /** One instruction that does not end its block. */
+  private insn(pc: i32): void {
+    const code = this.code;
+    const p = code + (<usize>pc << 3);
+    const op = <u32>load<u8>(p);
+    const regs = <u32>load<u8>(p, 1);
+    const dst = regs & 0xf;
+    const src = regs >> 4;
+    const off = <i32>load<i16>(p, 2);
+    const imm = load<i32>(p, 4);
+    const cls = op & 7;
+    const b = this.out;
+    if (cls == CLS_ALU || cls == CLS_ALU64) {
+      this.count1(pc, false);
+      this.alu(op, dst, src, off, imm, cls == CLS_ALU64);
+      return;
+    }
+    if (cls == CLS_LDX) {
+      const size = sizeBytes(op);
+      const sx = (op & 0xe0) == MODE_MEMSX;
+      const lop = size == 1 ? (sx ? W_I64_LOAD8_S : W_I64_LOAD8_U) : size == 2 ? (sx ? W_I64_LOAD16_S : W_I64_LOAD16_U)
+        : size == 4 ? (sx ? W_I64_LOAD32_S : W_I64_LOAD32_U) : W_I64_LOAD;
+      this.count1(pc, false);
+      if (src == 10 && inFrame(off, size)) {
+        b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
+      } else {
+        this.flush();
+        this.checked(src, off, size, false, pc);
+        b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0);
+      }
+      this.setReg(dst);
+      return;
+    }
+    if (cls == CLS_ST || cls == CLS_STX) {
+      const size = sizeBytes(op);
+      const mode = op & 0xe0;
+      this.count1(pc, false);
+      if (mode == MODE_ATOMIC) {
+        this.flush();
+        this.atomic(pc, size, dst, src, off, imm);
+        return;
+      }
+      const sop = size == 1 ? W_I64_STORE8 : size == 2 ? W_I64_STORE16 : size == 4 ? W_I64_STORE32 : W_I64_STORE;
+      if (dst == 10 && inFrame(off, size)) {
+        b.get(L_FB);
+        if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
+        b.mem(sop, 0, <u32>(off + STACK_SIZE));
+      } else {
+        this.flush();
+        this.checked(dst, off, size, true, pc);
+        b.get(L_T); b.op(W_I32_WRAP_I64);
+        if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
+        b.mem(sop, 0, 0);
+      }
+      return;
+    }
+    if (cls == CLS_JMP) { // a call (the other jumps end blocks)
+      this.count1(pc, false);
+      this.flush();
+      this.call(pc, op, dst, src, imm);
+      return;
+    }
+    if (cls == CLS_LD) {
+      const mode = op & 0xe0;
+      if (op == <u32>OP_LDDW) {
+        this.count1(pc, true);
+        const hi = <u64><u32>load<i32>(p, 12);
+        b.i64c(<i64>((hi << 32) | <u64><u32>imm));
+        this.setReg(dst);
+        return;
+      }
+      if (mode == MODE_ABS || mode == MODE_IND) {
+        this.count1(pc, false);
+        this.flush();
+        this.packetLoad(mode == MODE_IND, src, imm, sizeBytes(op));
+        return;
+      }
+    }
+    // Anything else was refused by the validator; behave like the interpreter.
+    this.count1(pc, false);
+    this.flush();
+    faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
+    b.i64c(0); b.op(W_RETURN);
+  }
+
+  private alu(op: u32, dst: u32, src: u32, off: i32, imm: i32, is64: bool): void {
+    const b = this.out;
+    const aop = op & 0xf0;
+    const x = (op & 8) != 0;
+    if (aop == 0x30 || aop == 0x90) {
+      if (is64) this.div64(dst, src, imm, x, off != 0, aop == 0x90);
+      else this.div32(dst, src, imm, x, off != 0, aop == 0x90);
+      return;
+    }
+    if (is64) {
+      if (aop == 0xb0) { // mov, movsx
+        if (x) {
+          this.getReg(src);
+          if (off == 8) b.op(W_I64_EXTEND8_S);
+          else if (off == 16) b.op(W_I64_EXTEND16_S);
+          else if (off == 32) b.op(W_I64_EXTEND32_S);
+        } else b.i64c(<i64>imm);
+      } else if (aop == 0x80) {
+        b.i64c(0); this.getReg(dst); b.op(W_I64_SUB);
+      } else if (aop == 0xd0) { // bswap
+        this.getReg(dst);
+        b.call(imm == 16 ? F_BSWAP16 : imm == 32 ? F_BSWAP32 : F_BSWAP64);
+      } else {
+        this.getReg(dst);
+        if (x) this.getReg(src); else b.i64c(<i64>imm);
+        b.op(<u32>ARITH64[aop >> 4]);
+      }
+      this.setReg(dst);
+      return;
+    }
+    if (aop == 0xd0) { // le (truncate) / be (swap)
+      if ((op & 8) != 0) {
+        this.getReg(dst);
+        b.call(imm == 16 ? F_BSWAP16 : imm == 32 ? F_BSWAP32 : F_BSWAP64);
+      } else {
+        if (imm == 64) return;
+        this.getReg(dst); b.i64c(imm == 16 ? 0xffff : 0xffffffff); b.op(W_I64_AND);
+      }
+      this.setReg(dst);
+      return;
+    }
+    if (aop == 0xb0) {
+      if (x) {
+        this.getReg(src); b.op(W_I32_WRAP_I64);
+        if (off == 8) b.op(W_I32_EXTEND8_S);
+        else if (off == 16) b.op(W_I32_EXTEND16_S);
+        b.op(W_I64_EXTEND_I32_U);
+      } else b.i64c(<i64><u32>imm);
+    } else if (aop == 0x80) {
+      b.i32c(0); this.getReg(dst); b.op(W_I32_WRAP_I64); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U);
+    } else {
+      this.getReg(dst); b.op(W_I32_WRAP_I64);
+      if (x) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(imm);
+      b.op(<u32>ARITH64[aop >> 4] - W_ARITH_I64_TO_I32);
+      b.op(W_I64_EXTEND_I32_U);
+    }
+    this.setReg(dst);
+  }
+
+  // Division follows RFC 9669 like the interpreter: x / 0 = 0, x % 0 = x, MIN / -1 wraps, MIN % -1 = 0.
+  private div64(dst: u32, src: u32, imm: i32, x: bool, signed: bool, mod: bool): void {
+    const b = this.out;
+    const opc = signed ? (mod ? W_I64_REM_S : W_I64_DIV_S) : (mod ? W_I64_REM_U : W_I64_DIV_U);
+    if (!x) {
+      if (imm == 0) { if (!mod) { b.i64c(0); this.setReg(dst); } return; }
+      if (signed && imm == -1) {
+        if (mod) b.i64c(0); else { b.i64c(0); this.getReg(dst); b.op(W_I64_SUB); }
+      } else { this.getReg(dst); b.i64c(<i64>imm); b.op(opc); }
+      this.setReg(dst);
+      return;
+    }
+    this.getReg(src); b.tee(L_T2); b.op(W_I64_EQZ);
+    b.if_(T_I64);
+    if (mod) this.getReg(dst); else b.i64c(0);
+    b.else_();
+    if (signed) {
+      b.get(L_T2); b.i64c(-1); b.op(W_I64_EQ);
+      b.if_(T_I64);
+      if (mod) b.i64c(0); else { b.i64c(0); this.getReg(dst); b.op(W_I64_SUB); }
+      b.else_();
+      this.getReg(dst); b.get(L_T2); b.op(opc);
+      b.end();
+    } else {
+      this.getReg(dst); b.get(L_T2); b.op(opc);
+    }
+    b.end();
+    this.setReg(dst);
+  }
+
+  private div32(dst: u32, src: u32, imm: i32, x: bool, signed: bool, mod: bool): void {
+    const b = this.out;
+    const opc = (signed ? (mod ? W_I64_REM_S : W_I64_DIV_S) : (mod ? W_I64_REM_U : W_I64_DIV_U)) - W_ARITH_I64_TO_I32;
+    if (!x) {
+      if (imm == 0) {
+        if (mod) { this.getReg(dst); b.i64c(0xffffffff); b.op(W_I64_AND); } else b.i64c(0);
+      } else if (signed && imm == -1) {
+        if (mod) b.i64c(0);
+        else { b.i32c(0); this.getReg(dst); b.op(W_I32_WRAP_I64); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); }
+      } else {
+        this.getReg(dst); b.op(W_I32_WRAP_I64); b.i32c(imm); b.op(opc); b.op(W_I64_EXTEND_I32_U);
+      }
+      this.setReg(dst);
+      return;
+    }
+    this.getReg(src); b.op(W_I32_WRAP_I64); b.tee(L_TI); b.op(W_I32_EQZ);
+    b.if_(T_I64);
+    if (mod) { this.getReg(dst); b.i64c(0xffffffff); b.op(W_I64_AND); } else b.i64c(0);
+    b.else_();
+    if (signed) {
+      b.get(L_TI); b.i32c(-1); b.op(W_I32_EQ);
+      b.if_(T_I64);
+      if (mod) b.i64c(0);
+      else { b.i32c(0); this.getReg(dst); b.op(W_I32_WRAP_I64); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); }
+      b.else_();
+      this.getReg(dst); b.op(W_I32_WRAP_I64); b.get(L_TI); b.op(opc); b.op(W_I64_EXTEND_I32_U);
+      b.end();
+    } else {
+      this.getReg(dst); b.op(W_I32_WRAP_I64); b.get(L_TI); b.op(opc); b.op(W_I64_EXTEND_I32_U);
+    }
+    b.end();
+    this.setReg(dst);
+  }
+
+  /** Leaves the condition of the jump at `pc` on the stack (i32). */
+  private condition(pc: i32): void {
+    const b = this.out;
+    const p = this.code + (<usize>pc << 3);
+    const op = <u32>load<u8>(p);
+    const regs = <u32>load<u8>(p, 1);
+    const dst = regs & 0xf;
+    const src = regs >> 4;
+    const imm = load<i32>(p, 4);
+    const jop = op & 0xf0;
+    const x = (op & 8) != 0;
+    if ((op & 7) == CLS_JMP) {
+      this.getReg(dst);
+      if (x) this.getReg(src); else b.i64c(<i64>imm);
+      if (jop == 0x40) { b.op(W_I64_AND); b.i64c(0); b.op(W_I64_NE); }
+      else b.op(<u32>CMP64[jop >> 4]);
+    } else {
+      this.getReg(dst); b.op(W_I32_WRAP_I64);
+      if (x) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(imm);
+      if (jop == 0x40) b.op(W_I32_AND);
+      else b.op(<u32>CMP64[jop >> 4] - W_CMP_I64_TO_I32);
+    }
+  }
+
+  /** Address reg(base) + off in local t, checked for `size` bytes: in the frames in use inline, else the table. */
+  private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
+    const b = this.out;
+    this.getReg(base);
+    if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
+    b.tee(L_T);
+    b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
+    b.if_();
+    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.call(F_ACCESS); b.op(W_I32_EQZ);
+    b.if_();
+    b.i32c(write ? FAULT_WRITE : FAULT_READ); b.i32c(pc); b.get(L_T); b.i32c(size); b.call(F_FAULT);
+    b.i64c(0); b.op(W_RETURN);
+    b.end();
+    b.end();
+  }
+
+  private atomic(pc: i32, size: i32, dst: u32, src: u32, off: i32, imm: i32): void {
+    const b = this.out;
+    const op = <u32>imm;
+    const lop = size == 8 ? W_I64_LOAD : W_I64_LOAD32_U;
+    const sop = size == 8 ? W_I64_STORE : W_I64_STORE32;
+    if (dst == 10 && inFrame(off, size)) {
+      b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>off); b.op(W_I64_ADD); b.set(L_T);
+    } else {
+      this.checked(dst, off, size, true, pc);
+    }
+    // old value in t2
+    b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0); b.set(L_T2);
+    if (op == <u32>ATOMIC_CMPXCHG) {
+      b.get(L_T2); b.get(L_R0);
+      if (size != 8) { b.i64c(0xffffffff); b.op(W_I64_AND); }
+      b.op(W_I64_EQ);
+      b.if_();
+      b.get(L_T); b.op(W_I32_WRAP_I64); this.getReg(src); b.mem(sop, 0, 0);
+      b.end();
+      b.get(L_T2); b.set(L_R0);
+      return;
+    }
+    b.get(L_T); b.op(W_I32_WRAP_I64);
+    if (op == <u32>ATOMIC_XCHG) {
+      this.getReg(src);
+    } else {
+      const base = op & ~(<u32>ATOMIC_FETCH);
+      b.get(L_T2); this.getReg(src);
+      b.op(base == <u32>ATOMIC_ADD ? W_I64_ADD : base == <u32>ATOMIC_OR ? W_I64_OR
+        : base == <u32>ATOMIC_AND ? W_I64_AND : W_I64_XOR);
+    }
+    b.mem(sop, 0, 0);
+    if ((op & <u32>ATOMIC_FETCH) != 0) { b.get(L_T2); this.setReg(src); }
+  }
+
+  /** LD_ABS / LD_IND: r0 = big-endian packet bytes; outside the packet the program ends with r0 = 0. */
+  private packetLoad(ind: bool, src: u32, imm: i32, size: i32): void {
+    const b = this.out;
+    b.i64c(<i64>imm);
+    if (ind) { this.getReg(src); b.op(W_I32_WRAP_I64); b.op(W_I64_EXTEND_I32_S); b.op(W_I64_ADD); }
+    b.tee(L_T); b.i64c(0); b.op(W_I64_LT_S);
+    b.get(L_T); b.i64c(<i64>size); b.op(W_I64_ADD);
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_PKT_LEN); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GT_U);
+    b.op(W_I32_OR);
+    b.if_();
+    b.i32c(0); b.i64c(0); b.mem(W_I64_STORE, 3, REGS);
+    b.i32c(0); b.i32c(STOP_PACKET); b.mem(W_I32_STORE, 2, STATE + ST_STOPPED);
+    b.get(L_CNT); b.gset(G_REMAINING);
+    b.i64c(0); b.op(W_RETURN);
+    b.end();
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_PKT); b.get(L_T); b.op(W_I32_WRAP_I64); b.op(W_I32_ADD);
+    if (size == 1) b.mem(W_I64_LOAD8_U, 0, 0);
+    else if (size == 2) { b.mem(W_I64_LOAD16_U, 0, 0); b.call(F_BSWAP16); }
+    else { b.mem(W_I64_LOAD32_U, 0, 0); b.call(F_BSWAP32); }
+    b.set(L_R0);
+  }
+
+  private call(pc: i32, op: u32, dst: u32, src: u32, imm: i32): void {
+    const b = this.out;
+    if ((op & 8) == 0) {
+      if (src == <u32>CALL_LOCAL) { this.localCall(pc, pc + 1 + imm); return; }
+      if (src != <u32>CALL_HELPER) {
+        faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
+        b.i64c(0); b.op(W_RETURN);
+        return;
+      }
+      if (imm == HELPER_TAIL_CALL) { this.tailCall(pc); return; }
+      this.helperCall(pc, imm, false);
+      return;
+    }
+    // callx: the helper id is in dst
+    this.getReg(dst); b.op(W_I32_WRAP_I64); b.tee(L_TI); b.i32c(HELPER_TAIL_CALL); b.op(W_I32_EQ);
+    b.if_();
+    this.tailCall(pc);
+    b.else_();
+    this.helperCall(pc, 0, true);
+    b.end();
+  }
+
+  private storeArgs(): void {
+    const b = this.out;
+    for (let r: u32 = 1; r <= 5; r++) { b.i32c(0); b.get(regLocal(r)); b.mem(W_I64_STORE, 3, REGS + r * 8); }
+  }
+
+  private helperCall(pc: i32, id: i32, dynamic: bool): void {
+    const b = this.out;
+    this.storeArgs();
+    b.get(L_CNT); b.gset(G_REMAINING);
+    if (dynamic) b.get(L_TI); else b.i32c(id);
+    b.i32c(pc); b.call(F_HELPER); b.op(W_I32_EQZ);
+    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
+    b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(L_R0);
+    b.gget(G_REMAINING); b.set(L_CNT);
+  }
+
+  private tailCall(pc: i32): void {
+    const b = this.out;
+    this.storeArgs();
+    b.i32c(pc); b.call(F_TAIL); b.tee(L_TI); b.i32c(0); b.op(W_I32_GE_S);
+    b.if_();
+    b.i32c(0); b.get(L_CNT); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
+    b.get(L_TI);
+    for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
+    b.get(L_FP); b.call(F_TAIL_RUN); b.set(L_R0);
+    b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_EXECUTED); b.gset(G_REMAINING);
+    b.get(L_R0); b.op(W_RETURN);
+    b.end();
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_FAULT);
+    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
+  }
+
+  private localCall(pc: i32, target: i32): void {
+    const b = this.out;
+    const f = target >= 0 && target < this.count ? this.funcOf[target] : -1;
+    if (f < 0) { faultCall(b, FAULT_BAD_INSN, pc, 0x85, 0); b.i64c(0); b.op(W_RETURN); return; }
+    b.get(L_FP); b.i32c(STACK_END); b.op(W_I32_GE_U);
+    b.if_(); depthFault(b, pc, L_FP); b.i64c(0); b.op(W_RETURN); b.end();
+    b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_ADD); b.set(L_TI);
+    setStackTop(b, L_TI);
+    b.get(L_CNT); b.gset(G_REMAINING);
+    for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
+    b.get(L_TI); b.call(F_FIRST + <u32>f); b.set(L_R0);
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_FAULT);
+    b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED); b.op(W_I32_OR);
+    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
+    b.gget(G_REMAINING); b.set(L_CNT);
+    setStackTop(b, L_FP);
+  }
+}
+
+@inline function inFrame(off: i32, size: i32): bool { return off >= -STACK_SIZE && off + size <= 0; }
+
+function sig(b: Buf, params: StaticArray<u32>, result: u32): void {
+  b.byte(0x60);
+  b.u32(<u32>params.length);
+  for (let i = 0; i < params.length; i++) b.byte(params[i]);
+  if (result == 0) b.u32(0); else { b.u32(1); b.byte(result); }
+}
+
+function addBody(codes: Buf, body: Buf): void {
+  codes.u32(body.len);
+  codes.append(body);
+}
+
+/** call fault(kind, pc, addr, size) with constants. */
+function faultCall(b: Buf, kind: i32, pc: i32, addr: i64, size: i32): void {
+  b.i32c(kind); b.i32c(pc); b.i64c(addr); b.i32c(size); b.call(F_FAULT);
+}
+
+/** FAULT_CALL_DEPTH at `pc`: the interpreter reports the frame count the call would need, (fp - STACK_BASE) / 512. */
+function depthFault(b: Buf, pc: i32, fpLocal: u32): void {
+  b.i32c(FAULT_CALL_DEPTH); b.i32c(pc);
+  b.get(fpLocal); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.i32c(9); b.op(W_I32_SHR_U); b.op(W_I64_EXTEND_I32_U);
+  b.i32c(0); b.call(F_FAULT);
+}
+
+/** Region 0 (the stack of the frames in use) ends at the i32 in local `l`. */
+function setStackTop(b: Buf, l: u32): void {
+  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 4);
+  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 12);
+}
+
+function faultBody(): Buf {
+  // (kind, pc, addr, size): records a fault the way the interpreter does.
+  const b = new Buf(64);
+  b.u32(0);
+  b.i32c(0); b.get(0); b.mem(W_I32_STORE, 2, STATE + ST_FAULT);
+  b.i32c(0); b.get(1); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_PC);
+  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, STATE + ST_FAULT_ADDR);
+  b.i32c(0); b.get(3); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
+  b.end();
+  return b;
+}
+
+function budgetBody(): Buf {
+  // (k, segStart, lddwFirst): the budget ran out k instructions into the segment (lddw takes two slots).
+  const b = new Buf(64);
+  b.u32(0);
+  b.i32c(FAULT_BUDGET);
+  b.get(1); b.get(0); b.op(W_I32_ADD);
+  b.get(2); b.get(0); b.i32c(0); b.op(W_I32_GT_S); b.op(W_I32_AND); b.op(W_I32_ADD);
+  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_BUDGET);
+  b.i32c(0);
+  b.call(F_FAULT);
+  b.end();
+  return b;
+}
+
+function bswapBody(bits: i32): Buf {
+  const b = new Buf(96);
+  b.u32(0);
+  if (bits == 16) {
+    b.get(0); b.i64c(0xff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0xff); b.op(W_I64_AND);
+    b.op(W_I64_OR);
+  } else if (bits == 32) {
+    // swap bytes in each half, then the halves
+    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(8); b.op(W_I32_SHR_U); b.i32c(0x00ff00ff); b.op(W_I32_AND);
+    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(0x00ff00ff); b.op(W_I32_AND); b.i32c(8); b.op(W_I32_SHL);
+    b.op(W_I32_OR); b.i32c(16); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
+  } else {
+    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND);
+    b.get(0); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+    b.op(W_I64_OR); b.set(0);
+    b.get(0); b.i64c(16); b.op(W_I64_SHR_U); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND);
+    b.get(0); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND); b.i64c(16); b.op(W_I64_SHL);
+    b.op(W_I64_OR); b.i64c(32); b.op(W_I64_ROTL);
+  }
+  b.end();
+  return b;
+}
+
+function runBody(): Buf {
+  // (r1, r2, budget left) -> r0; the core's runBegin has set up the state.
+  const b = new Buf(96);
+  b.u32(0);
+  b.get(2); b.gset(G_REMAINING);
+  b.get(0); b.get(1); b.i64c(0); b.i64c(0); b.i64c(0); b.i32c(STACK_BASE + STACK_SIZE); b.call(F_FIRST);
+  b.set(2);
+  b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED);
+  b.if_(); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(2); b.end();
+  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, REGS);
+  b.get(2);
+  b.end();
+  return b;
+}
+
+function tailEntryBody(): Buf {
+  // (r1..r5, fp) -> r0: the budget left travels in ST_EXECUTED during a tail call.
+  const b = new Buf(64);
+  b.u32(1); b.u32(1); b.byte(T_I64);
+  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_EXECUTED); b.gset(G_REMAINING);
+  for (let i: u32 = 0; i <= 5; i++) b.get(i);
+  b.call(F_FIRST); b.set(6);
+  b.i32c(0); b.gget(G_REMAINING); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
+  b.get(6);
+  b.end();
+  return b;
+}
+
+function remainingBody(): Buf {
+  const b = new Buf(8);
+  b.u32(0);
+  b.gget(G_REMAINING);
+  b.end();
+  return b;
+}
+
+
+

@@ -1,0 +1,188 @@
+// Host glue for the eBPF -> ARM32 translator: builds standalone ARM Linux executables (build/arm32.wasm does the
+// translation, targets/arm32/elf32.ts the file format) and runs them under qemu-arm on a workstation.
+
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync } from "node:fs";
+import { spawnSync, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeElf32, imageAddress } from "../targets/arm32/elf32.js";
+import { INSN_SIZE, MAX_INSNS } from "../assembly/isa.js";
+
+export interface Arm32Options {
+  /** Executed-instruction budget per run; 0 = unlimited. Default 1,000,000. */
+  budget?: number;
+  /** Emit UDIV/SDIV (Cortex-A7/A15 and later); default false: division by runtime routine, runs on every ARMv7-A. */
+  idiv?: boolean;
+  /** Helper 5 is the conformance suite's "unwind" helper. */
+  conformance?: boolean;
+  /** Add section headers so that disassemblers can read the file (used by the listing). */
+  sections?: boolean;
+}
+
+export interface Arm32Translation {
+  image: Uint8Array;
+  address: number; // load address of image[0]
+  entry: number; // offsets in the image
+  code: number; // first translated instruction
+  table: number; // end of the translated code
+  state: number;
+  stateSize: number;
+  offsets: Uint32Array; // per eBPF instruction: code offset from `code`; bit 31: second slot of lddw
+}
+
+export class Arm32Error extends Error {
+  constructor(message: string, readonly index?: number) {
+    super(message);
+    this.name = "Arm32Error";
+  }
+}
+
+const OPT_IDIV = 1;
+const OPT_CONFORMANCE = 2;
+const TRANSLATE_ERRORS = ["", "unsupported instruction", "lddw of a map or function is not supported yet", "jump or call outside the program"];
+
+interface Arm32Exports {
+  memory: WebAssembly.Memory;
+  prepare(n: number): number;
+  translate(opts: number, budget: number, base: number): number;
+  output(): number;
+  offsetTable(): number;
+  codeOffset(): number;
+  tableOffset(): number;
+  entryOffset(): number;
+  stateOffset(): number;
+  stateSize(): number;
+  errorCode(): number;
+  errorIndex(): number;
+}
+
+let module: WebAssembly.Module | undefined;
+
+function wasmPath(): string {
+  for (const rel of ["../build/arm32.wasm", "../../build/arm32.wasm"]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
+}
+
+function instance(): Arm32Exports {
+  module ??= new WebAssembly.Module(readFileSync(wasmPath()));
+  // A fresh instance per translation: the module keeps its state in globals and linear memory.
+  return new WebAssembly.Instance(module, {}).exports as unknown as Arm32Exports;
+}
+
+export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm32Translation {
+  const n = Math.floor(insns.length / INSN_SIZE);
+  if (n === 0 || insns.length % INSN_SIZE !== 0) throw new Arm32Error("program must be a non-empty multiple of 8 bytes");
+  if (n > MAX_INSNS) throw new Arm32Error(`program has more than ${MAX_INSNS} instructions`);
+  const w = instance();
+  const at = w.prepare(n);
+  new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
+  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0);
+  const budget = opts.budget ?? 1_000_000;
+  if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
+  const length = w.translate(flags, budget, imageAddress());
+  if (length < 0) {
+    const index = w.errorIndex();
+    throw new Arm32Error(`${TRANSLATE_ERRORS[w.errorCode()] ?? "translation failed"} (instruction ${index})`, index);
+  }
+  return {
+    image: new Uint8Array(w.memory.buffer, w.output(), length).slice(),
+    address: imageAddress(),
+    entry: w.entryOffset(),
+    code: w.codeOffset(),
+    table: w.tableOffset(),
+    state: w.stateOffset(),
+    stateSize: w.stateSize(),
+    offsets: new Uint32Array(w.memory.buffer.slice(w.offsetTable(), w.offsetTable() + 4 * n)),
+  };
+}
+
+/**
+ * A static ARM Linux executable (ELF32, ARMv7-A, no libc) running `insns`:
+ *   PROGRAM [--mem FILE] [--repeat N]
+ * r1 = address of FILE's bytes, r2 = their length; prints r0 as an unsigned decimal line and exits 0, or prints
+ * the fault line on stderr and exits 1.
+ */
+export function buildArm32Executable(insns: Uint8Array, opts: Arm32Options = {}): Uint8Array {
+  return elfOf(translateArm32(insns, opts), opts.sections ?? false);
+}
+
+function elfOf(t: Arm32Translation, sections: boolean): Uint8Array {
+  return writeElf32({
+    image: t.image,
+    entry: t.entry,
+    bssSize: t.state - t.image.length + t.stateSize,
+    textSize: sections ? t.table : undefined,
+  });
+}
+
+export interface RunOptions extends Arm32Options {
+  /** qemu-arm -cpu value; default cortex-a8 (no hardware divide) or cortex-a7 with idiv. */
+  cpu?: string;
+  repeat?: number;
+}
+
+export type Arm32Result = { r0: bigint } | { fault: string };
+
+function qemu(): string {
+  for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"]) if (existsSync(p)) return p;
+  throw new Error("qemu-arm not found: install it with `apt-get install qemu-user`");
+}
+
+function qemuArgs(exe: string, memFile: string | undefined, opts: RunOptions): string[] {
+  const cpu = opts.cpu ?? (opts.idiv ? "cortex-a7" : "cortex-a8");
+  const args = ["-cpu", cpu, exe];
+  if (memFile) args.push("--mem", memFile);
+  if (opts.repeat !== undefined) args.push("--repeat", String(opts.repeat));
+  return args;
+}
+
+function resultOf(status: number | null, stdout: string, stderr: string): Arm32Result {
+  if (status === 0) return { r0: BigInt(stdout.trim()) };
+  if (status === 1 && stderr.trim()) return { fault: stderr.trim() };
+  throw new Error(`ARM executable failed (status ${status}): ${stderr.trim() || stdout.trim()}`);
+}
+
+/** Build `insns`, run it once under qemu-arm with `mem` as its input memory (none when empty). */
+export function runArm32(insns: Uint8Array, mem: Uint8Array, opts: RunOptions = {}): Arm32Result {
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
+  try {
+    const exe = join(dir, "prog");
+    writeFileSync(exe, buildArm32Executable(insns, opts));
+    chmodSync(exe, 0o755);
+    let memFile: string | undefined;
+    if (mem.length > 0) writeFileSync((memFile = join(dir, "mem")), mem);
+    const r = spawnSync(qemu(), qemuArgs(exe, memFile, opts), { encoding: "utf8" });
+    if (r.error) throw r.error;
+    return resultOf(r.status, r.stdout, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Like runArm32, without blocking: lets a caller keep a few qemu processes busy at once. */
+export async function runArm32Async(insns: Uint8Array, mem: Uint8Array, opts: RunOptions = {}): Promise<Arm32Result> {
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
+  try {
+    const exe = join(dir, "prog");
+    writeFileSync(exe, buildArm32Executable(insns, opts));
+    chmodSync(exe, 0o755);
+    let memFile: string | undefined;
+    if (mem.length > 0) writeFileSync((memFile = join(dir, "mem")), mem);
+    const child = spawn(qemu(), qemuArgs(exe, memFile, opts));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    return resultOf(status, stdout, stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

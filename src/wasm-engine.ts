@@ -1,0 +1,163 @@
+// The fast path: eBPF translated to WebAssembly (engine "wasm"). The translator is AssemblyScript of its own
+// (assembly/wasm/, built to build/wasm-translator.wasm); this file feeds it a linked program, compiles the module it
+// returns, instantiates it against the core (its memory and its helper, tail-call and region-check exports) and runs
+// it. Faults, the budget and the stack follow the interpreter exactly: they land in the core's state, where the
+// runtime reads them whichever engine ran.
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { STATE, ST_BUDGET, ST_EXECUTED, ST_FAULT, FAULT_BUDGET } from "../assembly/layout.js";
+import { INSN_SIZE } from "../assembly/isa.js";
+import { packageRoot } from "./core.js";
+import { registerEngine, type Engine } from "./engines.js";
+import type { Runtime, LinkedProgram } from "./runtime.js";
+
+interface TranslatorExports {
+  memory: WebAssembly.Memory;
+  input(count: number): number;
+  translate(count: number): number;
+  output(): number;
+  outputLength(): number;
+}
+
+/** What a translated program's module exports (see assembly/wasm/translate.ts). */
+interface ProgramExports {
+  run(r1: bigint, r2: bigint, budget: bigint): bigint;
+  callback(handle: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint): bigint;
+  tail_entry(r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number): bigint;
+  remaining(): bigint;
+}
+
+type CoreFn = (...args: never[]) => unknown;
+
+const UNLIMITED = (1n << 63n) - 1n;
+
+let translator: TranslatorExports | undefined;
+
+function translatorInstance(): TranslatorExports {
+  if (!translator) {
+    const path = join(packageRoot(), "build", "wasm-translator.wasm");
+    if (!existsSync(path)) throw new Error(`${path} is missing: run 'npm run build' first`);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
+      env: {
+        abort: (_m: number, _f: number, line: number, col: number) => {
+          throw new Error(`tinybpf Wasm translator aborted at ${line}:${col}`);
+        },
+      },
+    });
+    translator = instance.exports as unknown as TranslatorExports;
+  }
+  return translator;
+}
+
+/** Translates linked instructions into the bytes of a Wasm module. */
+export function translateToWasm(insns: Uint8Array): Uint8Array {
+  const t = translatorInstance();
+  const count = insns.length / INSN_SIZE;
+  const at = t.input(count);
+  new Uint8Array(t.memory.buffer, at, insns.length).set(insns);
+  const len = t.translate(count);
+  return new Uint8Array(t.memory.buffer, t.output(), len).slice();
+}
+
+const modules = new WeakMap<Uint8Array, WebAssembly.Module>();
+
+/** The compiled module of a program's linked instructions (cached per program). */
+export function compileProgram(prog: LinkedProgram): WebAssembly.Module {
+  let m = modules.get(prog.insns);
+  if (!m) {
+    m = new WebAssembly.Module(translateToWasm(prog.insns));
+    modules.set(prog.insns, m);
+  }
+  return m;
+}
+
+/** Per runtime: one instance per program, and the instance running now (callbacks go to it). */
+class Instances {
+  private byId = new Map<number, ProgramExports>();
+  active: ProgramExports | undefined;
+
+  constructor(private rt: Runtime) {}
+
+  get(prog: LinkedProgram): ProgramExports {
+    let inst = this.byId.get(prog.id);
+    if (!inst) {
+      const x = this.rt.core.x as unknown as Record<string, CoreFn | WebAssembly.Memory>;
+      const instance = new WebAssembly.Instance(compileProgram(prog), {
+        env: {
+          memory: x.memory,
+          helper: x.helperCall,
+          tail: x.tailCallTarget,
+          access: x.accessAllowed,
+          tail_run: (target: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number) =>
+            this.tailRun(target, r1, r2, r3, r4, r5, fp),
+        },
+      });
+      inst = instance.exports as unknown as ProgramExports;
+      this.byId.set(prog.id, inst);
+    }
+    return inst;
+  }
+
+  private tailRun(target: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number): bigint {
+    const prog = this.rt.programs.find((p) => p.id === target);
+    if (!prog) throw new Error(`tail call to program ${target}, which this runtime did not load`);
+    const inst = this.get(prog);
+    const prev = this.active;
+    this.active = inst;
+    try {
+      return inst.tail_entry(r1, r2, r3, r4, r5, fp);
+    } finally {
+      this.active = prev;
+    }
+  }
+}
+
+const perRuntime = new WeakMap<Runtime, Instances>();
+
+function instances(rt: Runtime): Instances {
+  let s = perRuntime.get(rt);
+  if (!s) {
+    s = new Instances(rt);
+    perRuntime.set(rt, s);
+  }
+  return s;
+}
+
+/** Translates and instantiates a program ahead of its first run (the run would do it otherwise). */
+export function prepareWasm(rt: Runtime, prog: LinkedProgram): void {
+  instances(rt).get(prog);
+}
+
+export const wasmEngine: Engine = {
+  name: "wasm",
+  run(rt: Runtime, prog: LinkedProgram, r1: bigint, r2: bigint): bigint {
+    const s = instances(rt);
+    const inst = s.get(prog);
+    const core = rt.core;
+    const x = core.x as unknown as { runBegin(p: number, r1: bigint, r2: bigint, engine: number): number };
+    if (!x.runBegin(prog.id, r1, r2, 1)) return 0n;
+    const v = core.view;
+    const budget = v.getBigUint64(STATE + ST_BUDGET, true);
+    const limit = budget === 0n || budget > UNLIMITED ? UNLIMITED : budget;
+    const prevHook = core.callbackHook;
+    core.callbackHook = (h, a, b, c, d) => {
+      if (!s.active) throw new Error("no translated program is running");
+      return s.active.callback(h, a, b, c, d);
+    };
+    s.active = inst;
+    let r0: bigint;
+    try {
+      r0 = inst.run(r1, r2, limit);
+    } finally {
+      core.callbackHook = prevHook;
+      s.active = undefined;
+    }
+    const view = core.view; // the memory may have grown
+    const executed = view.getUint32(STATE + ST_FAULT, true) === FAULT_BUDGET ? budget + 1n
+      : limit - inst.remaining();
+    view.setBigUint64(STATE + ST_EXECUTED, executed, true);
+    return BigInt.asUintN(64, r0);
+  },
+};
+
+registerEngine(wasmEngine);

@@ -1,0 +1,86 @@
+// ELF32 writer for static ARM Linux executables: one loadable read-write-execute segment holding the headers and
+// the image, plus zero-filled memory (bss) after it. No interpreter, no dynamic section, no libc: the kernel
+// maps the segment and jumps to the entry point. Section headers are optional (only disassemblers want them).
+
+export const ELF_HEADER_SIZE = 52;
+export const PROGRAM_HEADER_SIZE = 32;
+const SECTION_HEADER_SIZE = 40;
+/** Where the segment is mapped; the image starts right after the two headers. */
+export const LOAD_ADDRESS = 0x10000;
+export const IMAGE_OFFSET = ELF_HEADER_SIZE + PROGRAM_HEADER_SIZE;
+
+const EM_ARM = 40;
+const ET_EXEC = 2;
+const PT_LOAD = 1;
+const PF_RWX = 7;
+const EF_ARM_EABI_VER5 = 0x05000000;
+const SHT_PROGBITS = 1;
+const SHT_STRTAB = 3;
+const SHF_ALLOC_EXEC = 0x6;
+
+export interface ElfImage {
+  image: Uint8Array; // bytes loaded at LOAD_ADDRESS + IMAGE_OFFSET
+  entry: number; // offset of the entry point in the image
+  bssSize: number; // zero-filled bytes after the image
+  textSize?: number; // with section headers: bytes of code at the image's start (a .text section for disassemblers)
+}
+
+/** The image's load address (its first byte). */
+export function imageAddress(): number {
+  return LOAD_ADDRESS + IMAGE_OFFSET;
+}
+
+export function writeElf32(e: ElfImage): Uint8Array {
+  const withSections = e.textSize !== undefined;
+  const names = "\0.text\0.shstrtab\0";
+  const fileSize = IMAGE_OFFSET + e.image.length;
+  const shstrOffset = fileSize;
+  const shOffset = (shstrOffset + names.length + 3) & ~3;
+  const total = withSections ? shOffset + 3 * SECTION_HEADER_SIZE : fileSize;
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0]); // ELF, 32-bit, little-endian, version 1, System V ABI
+  v.setUint16(16, ET_EXEC, true);
+  v.setUint16(18, EM_ARM, true);
+  v.setUint32(20, 1, true);
+  v.setUint32(24, imageAddress() + e.entry, true);
+  v.setUint32(28, ELF_HEADER_SIZE, true); // program headers
+  v.setUint32(32, withSections ? shOffset : 0, true);
+  v.setUint32(36, EF_ARM_EABI_VER5, true);
+  v.setUint16(40, ELF_HEADER_SIZE, true);
+  v.setUint16(42, PROGRAM_HEADER_SIZE, true);
+  v.setUint16(44, 1, true);
+  v.setUint16(46, SECTION_HEADER_SIZE, true);
+  v.setUint16(48, withSections ? 3 : 0, true);
+  v.setUint16(50, withSections ? 2 : 0, true);
+
+  const ph = ELF_HEADER_SIZE;
+  v.setUint32(ph, PT_LOAD, true);
+  v.setUint32(ph + 4, 0, true); // offset: the headers are mapped too
+  v.setUint32(ph + 8, LOAD_ADDRESS, true);
+  v.setUint32(ph + 12, LOAD_ADDRESS, true);
+  v.setUint32(ph + 16, fileSize, true);
+  v.setUint32(ph + 20, fileSize + e.bssSize, true);
+  v.setUint32(ph + 24, PF_RWX, true);
+  v.setUint32(ph + 28, 0x1000, true);
+  out.set(e.image, IMAGE_OFFSET);
+
+  if (withSections) {
+    for (let i = 0; i < names.length; i++) out[shstrOffset + i] = names.charCodeAt(i);
+    const text = shOffset + SECTION_HEADER_SIZE;
+    v.setUint32(text, 1, true); // ".text"
+    v.setUint32(text + 4, SHT_PROGBITS, true);
+    v.setUint32(text + 8, SHF_ALLOC_EXEC, true);
+    v.setUint32(text + 12, imageAddress(), true);
+    v.setUint32(text + 16, IMAGE_OFFSET, true);
+    v.setUint32(text + 20, e.textSize!, true);
+    v.setUint32(text + 32, 4, true);
+    const str = text + SECTION_HEADER_SIZE;
+    v.setUint32(str, 7, true); // ".shstrtab"
+    v.setUint32(str + 4, SHT_STRTAB, true);
+    v.setUint32(str + 16, shstrOffset, true);
+    v.setUint32(str + 20, names.length, true);
+    v.setUint32(str + 32, 1, true);
+  }
+  return out;
+}

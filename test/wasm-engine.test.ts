@@ -1,0 +1,304 @@
+// The Wasm engine against the interpreter: every conformance test on both engines (same r0, and the expected one),
+// and hand-written programs for faults (same BpfFault message), budgets, calls, callbacks, tail calls and
+// irreducible control flow.
+import { readFileSync, readdirSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { conformanceDir, conformanceProgram, listConformanceFiles, parseConformanceTest } from "../src/conformance-data.js";
+import { runConformanceProgram, conformanceRuntime } from "../src/conformance.js";
+import { assemble } from "../src/asm.js";
+import { Runtime, type RunInput } from "../src/runtime.js";
+import { BpfFault } from "../src/faults.js";
+import { StopProgram } from "../src/core.js";
+import { loadSync } from "../src/object.js";
+import { wasmEngine, translateToWasm } from "../src/wasm-engine.js";
+import { STATE, ST_EXECUTED } from "../assembly/layout.js";
+
+const files = listConformanceFiles(conformanceDir());
+
+describe("conformance suite on the Wasm engine", () => {
+  it("finds the suite", () => {
+    expect(files.length).toBeGreaterThanOrEqual(250);
+  });
+  for (const file of files) {
+    const name = basename(file, ".data");
+    it(name, () => {
+      const test = parseConformanceTest(readFileSync(file, "utf8"), name);
+      const code = conformanceProgram(test);
+      const interp = runConformanceProgram(code, test.mem, "interp");
+      const wasm = runConformanceProgram(code, test.mem, "wasm");
+      expect(wasm).toBe(interp);
+      expect(wasm).toBe(test.result);
+    });
+  }
+});
+
+type Outcome = { r0?: bigint; executed?: number; error?: string };
+
+/** Runs `asm` on a fresh runtime with each engine; returns what happened. */
+function both(asm: string, input: RunInput = {}, budget?: number, setup?: (rt: Runtime) => void): Outcome[] {
+  return (["interp", "wasm"] as const).map((engine) => {
+    const rt = new Runtime(budget === undefined ? {} : { budget });
+    setup?.(rt);
+    const prog = rt.addProgram("p", assemble(asm));
+    try {
+      const r = rt.run(prog, input, engine === "wasm" ? wasmEngine : engine);
+      return { r0: r.r0, executed: r.executed };
+    } catch (e) {
+      if (e instanceof BpfFault) return { error: e.message };
+      throw e;
+    }
+  });
+}
+
+function expectSame(asm: string, input: RunInput = {}, budget?: number, setup?: (rt: Runtime) => void): Outcome {
+  const [i, w] = both(asm, input, budget, setup);
+  expect(w).toEqual(i);
+  return w;
+}
+
+const ctx = (n: number): RunInput => ({ ctx: { bytes: Uint8Array.from({ length: n }, (_, i) => i + 1) } });
+
+describe("fault parity", () => {
+  it("out-of-bounds read", () => {
+    const o = expectSame("mov %r0, 1\nldxw %r0, [%r1+6]\nexit\n", ctx(8));
+    expect(o.error).toMatch(/out-of-bounds read of 4 bytes at 0x[0-9a-f]+ \(instruction 1\)/);
+  });
+
+  it("out-of-bounds write", () => {
+    const o = expectSame("mov %r2, 7\nstxdw [%r1+4], %r2\nmov %r0, 0\nexit\n", ctx(8));
+    expect(o.error).toMatch(/out-of-bounds write of 8 bytes .*\(instruction 1\)/);
+  });
+
+  it("write to read-only memory", () => {
+    const input: RunInput = { ctx: { bytes: new Uint8Array(16), writable: [[0, 8]] } };
+    const o = expectSame("stw [%r1+8], 5\nmov %r0, 0\nexit\n", input);
+    expect(o.error).toMatch(/read-only memory .*\(instruction 0\)/);
+  });
+
+  it("stack: below the frame, above the frame, and a pointer into it", () => {
+    expect(expectSame("ldxdw %r0, [%r10-520]\nexit\n").error).toMatch(/out-of-bounds read .*\(instruction 0\)/);
+    expect(expectSame("stdw [%r10+0], 1\nexit\n").error).toMatch(/out-of-bounds write .*\(instruction 0\)/);
+    expect(expectSame("mov %r2, %r10\nadd %r2, -16\nstdw [%r2+8], 42\nldxdw %r0, [%r10-8]\nexit\n").r0).toBe(42n);
+    expect(expectSame("mov %r2, %r10\nstdw [%r2-8], 1\nldxdw %r0, [%r2+0]\nexit\n").error)
+      .toMatch(/out-of-bounds read of 8 bytes .*\(instruction 2\)/);
+  });
+
+  it("an address above 4 GiB", () => {
+    expect(expectSame("lddw %r1, 0x100014000\nldxb %r0, [%r1+0]\nexit\n").error)
+      .toMatch(/out-of-bounds read of 1 bytes at 0x100014000 \(instruction 2\)/);
+  });
+
+  it("budget: straight-line code, exact index, lddw counted once", () => {
+    const asm = "mov %r0, 1\nadd %r0, 1\nlddw %r1, 0x1234\nadd %r0, 1\nadd %r0, 1\nexit\n";
+    for (let budget = 1; budget <= 6; budget++) {
+      const o = expectSame(asm, {}, budget);
+      if (budget < 6) expect(o.error).toMatch(new RegExp(`budget of ${budget} exhausted`));
+      else expect(o).toEqual({ r0: 4n, executed: 6 });
+    }
+  });
+
+  it("budget: a loop, with a store before the fault", () => {
+    const asm = `
+      mov %r0, 0
+      mov %r3, 0
+    loop:
+      add %r0, %r3
+      stxw [%r1+0], %r0
+      add %r3, 1
+      jlt %r3, 10, loop
+      exit`;
+    for (const budget of [5, 17, 30, 33, 42, 43, 1000]) expectSame(asm, ctx(8), budget);
+    expect(expectSame(asm, ctx(8), 1000)).toEqual({ r0: 45n, executed: 43 });
+  });
+
+  it("call depth", () => {
+    const asm = `
+      mov %r1, 0
+      call local f
+      exit
+    f:
+      add %r1, 1
+      jgt %r1, 20, done
+      call local f
+    done:
+      mov %r0, %r1
+      exit`;
+    const o = expectSame(asm);
+    expect(o.error).toMatch(/call depth exceeds 8 frames \(instruction 5\)/);
+  });
+
+  it("bpf-to-bpf calls: callee-saved registers, frames, a pointer to the caller's frame", () => {
+    const asm = `
+      mov %r6, 100
+      stdw [%r10-8], 5
+      mov %r1, %r10
+      add %r1, -8
+      call local f
+      add %r0, %r6
+      ldxdw %r2, [%r10-8]
+      add %r0, %r2
+      exit
+    f:
+      mov %r6, 7
+      ldxdw %r2, [%r1+0]
+      stdw [%r1+0], 1000
+      stdw [%r10-8], 33
+      ldxdw %r0, [%r10-8]
+      add %r0, %r2
+      exit`;
+    expect(expectSame(asm).r0).toBe(100n + 38n + 1000n);
+  });
+
+  it("after a call returns, the callee's frame is out of bounds", () => {
+    const asm = `
+      call local f
+      ldxdw %r0, [%r0+0]
+      exit
+    f:
+      mov %r0, %r10
+      add %r0, -8
+      exit`;
+    expect(expectSame(asm).error).toMatch(/out-of-bounds read of 8 bytes .*\(instruction 1\)/);
+  });
+
+  it("unknown helper through callx, and a host helper that throws", () => {
+    expect(expectSame("mov %r2, 999\ncall %r2\nexit\n").error).toMatch(/unknown helper 999 \(instruction 1\)/);
+    const setup = (rt: Runtime) => rt.registerHelper(77, () => { throw new Error("nope"); });
+    expect(expectSame("mov %r1, 1\ncall 77\nexit\n", {}, undefined, setup).error)
+      .toMatch(/helper 77 failed: nope \(instruction 1\)/);
+  });
+
+  it("host helpers see r1-r5 and set r0; a helper may stop the program", () => {
+    const setup = (rt: Runtime) => {
+      rt.registerHelper(70, ([a, b, c, d, e]) => a * 10000n + b * 1000n + c * 100n + d * 10n + e);
+      rt.registerHelper(71, () => { throw new StopProgram(99n); });
+    };
+    const asm = "mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall 70\nexit\n";
+    expect(expectSame(asm, {}, undefined, setup).r0).toBe(12345n);
+    expect(expectSame("mov %r6, 1\ncall local f\nmov %r0, 5\nexit\nf:\ncall 71\nmov %r0, 6\nexit\n", {}, undefined, setup).r0)
+      .toBe(99n);
+  });
+});
+
+describe("packet loads", () => {
+  const packet: RunInput = { packet: { bytes: Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]) } };
+  it("LD_ABS and LD_IND read big-endian", () => {
+    expect(expectSame("ldabsh 0\nmov %r6, %r0\nldabsw 2\nadd %r0, %r6\nexit\n", packet).r0).toBe(0x1234n + 0x56789abcn);
+    expect(expectSame("mov %r7, 3\nldindb %r7, 1\nexit\n", packet).r0).toBe(0x9an);
+  });
+  it("outside the packet the whole program ends with r0 = 0, even from a subprogram", () => {
+    expect(expectSame("mov %r0, 5\nldabsw 4\nmov %r0, 7\nexit\n", packet).r0).toBe(0n);
+    expect(expectSame("call local f\nmov %r0, 7\nexit\nf:\nmov %r7, -1\nldindb %r7, 0\nmov %r0, 3\nexit\n", packet).r0)
+      .toBe(0n);
+  });
+});
+
+describe("control flow", () => {
+  it("irreducible flow goes through the dispatcher and agrees", () => {
+    // Two entries into the loop {a, b}: through a when r1 is odd, through b otherwise.
+    const asm = `
+      mov %r0, 0
+      mov %r2, %r1
+      and %r2, 1
+      jeq %r2, 0, b
+    a:
+      add %r0, 3
+      jgt %r0, 40, out
+    b:
+      add %r0, 5
+      jlt %r0, 60, a
+    out:
+      exit`;
+    expectSame(asm);
+    expectSame(asm, ctx(3));
+  });
+
+  it("nested loops, gotol and a 32-bit jump", () => {
+    const asm = `
+      mov %r0, 0
+      mov %r1, 0
+    outer:
+      mov %r2, 0
+    inner:
+      add %r0, %r2
+      add %r2, 1
+      jlt32 %r2, 7, inner
+      add %r1, 1
+      jlt %r1, 5, next
+      gotol done
+    next:
+      ja outer
+    done:
+      exit`;
+    expect(expectSame(asm).r0).toBe(5n * 21n);
+  });
+});
+
+describe("translation", () => {
+  it("produces a valid module for every conformance program", () => {
+    for (const file of files.slice(0, 40)) {
+      const test = parseConformanceTest(readFileSync(file, "utf8"), basename(file));
+      expect(WebAssembly.validate(translateToWasm(conformanceProgram(test)))).toBe(true);
+    }
+  });
+
+  it("reports the instructions executed like the interpreter", () => {
+    const rt = conformanceRuntime();
+    const prog = rt.addProgram("p", assemble("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 100, loop\nexit\n"));
+    expect(rt.run(prog, {}, wasmEngine).executed).toBe(rt.run(prog, {}, "interp").executed);
+    expect(Number(rt.core.view.getBigUint64(STATE + ST_EXECUTED, true))).toBe(202);
+  });
+});
+
+describe("clang-built fixtures on both engines", () => {
+  const dir = new URL("./fixtures/", import.meta.url);
+  const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
+  const input = new TextEncoder().encode("1234 and 0x1f: the quick brown fox jumps over the lazy dog");
+  // Clocks differ between two runs; everything else a program writes must match.
+  const clockDependent = new Set(["ids"]);
+
+  function outcome(file: string, program: string, engine: "interp" | "wasm") {
+    const obj = loadSync(fileURLToPath(new URL(file, dir)), { engine });
+    const runs: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      try {
+        runs.push(obj.program(program).run(input));
+      } catch (e) {
+        runs.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    const maps: Record<string, unknown> = {};
+    if (!clockDependent.has(program)) {
+      for (const [name, m] of obj.maps) {
+        try {
+          maps[name] = m.dump().map(({ key, value }) => [Buffer.from(key).toString("hex"), Buffer.from(value).toString("hex")]);
+        } catch {
+          maps[name] = "(no dump)";
+        }
+      }
+    }
+    return { runs, maps };
+  }
+
+  // Objects the loader refuses are the loader's tests' business; every other one runs here.
+  const loadable = objects.flatMap((file) => {
+    try {
+      return [{ file, programs: [...loadSync(fileURLToPath(new URL(file, dir)), { engine: "interp" }).programs.keys()] }];
+    } catch {
+      return [];
+    }
+  });
+  it("loads most fixtures", () => expect(loadable.length).toBeGreaterThanOrEqual(objects.length / 2));
+  for (const { file, programs } of loadable) {
+    for (const program of programs) {
+      it(`${file} ${program}`, () => {
+        const w = outcome(file, program, "wasm");
+        const i = outcome(file, program, "interp");
+        if (clockDependent.has(program)) expect(w.runs.length).toBe(i.runs.length);
+        else expect(w).toEqual(i);
+      });
+    }
+  }
+});
