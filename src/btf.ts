@@ -83,7 +83,9 @@ export class Btf {
 
   get(id: number): BtfType {
     const t = this.types[id];
-    if (!Number.isInteger(id) || t === undefined) this.fail(`type id ${id} is out of range (${this.types.length - 1} types)`);
+    if (!Number.isInteger(id) || t === undefined) {
+      this.fail(`type id ${id} is out of range (${this.types.length - 1} types)`);
+    }
     return t;
   }
 
@@ -96,7 +98,9 @@ export class Btf {
   resolve(id: number): BtfType {
     let t = this.get(id);
     for (let depth = 0; MODIFIERS.has(t.kind); depth++) {
-      if (depth >= MAX_RESOLVE_DEPTH) this.fail(`type ${id}: modifier chain deeper than ${MAX_RESOLVE_DEPTH} (a cycle?)`);
+      if (depth >= MAX_RESOLVE_DEPTH) {
+        this.fail(`type ${id}: modifier chain deeper than ${MAX_RESOLVE_DEPTH} (a cycle?)`);
+      }
       t = this.get(t.type);
     }
     return t;
@@ -166,7 +170,9 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
   const typeLen = view.getUint32(12, true);
   const strOff = view.getUint32(16, true);
   const strLen = view.getUint32(20, true);
-  if (hdrLen < HEADER_SIZE || hdrLen > data.length) fail(`bad header length ${hdrLen} (section has ${data.length} bytes)`);
+  if (hdrLen < HEADER_SIZE || hdrLen > data.length) {
+    fail(`bad header length ${hdrLen} (section has ${data.length} bytes)`);
+  }
   const typeStart = hdrLen + typeOff;
   const strStart = hdrLen + strOff;
   if (typeStart + typeLen > data.length) {
@@ -213,7 +219,9 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
         t.intOffset = (enc >>> 16) & 0xff;
         t.intBits = enc & 0xff;
         if (![1, 2, 4, 8, 16].includes(t.size)) fail(`${what}: int of ${t.size} bytes`);
-        if (t.intBits === 0 || t.intOffset + t.intBits > t.size * 8) fail(`${what}: int bits ${t.intOffset}+${t.intBits} do not fit ${t.size} bytes`);
+        if (t.intBits === 0 || t.intOffset + t.intBits > t.size * 8) {
+          fail(`${what}: int bits ${t.intOffset}+${t.intBits} do not fit ${t.size} bytes`);
+        }
         at += 4;
         break;
       }
@@ -261,7 +269,8 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
           const lo = BigInt(view.getUint32(at + 4, true));
           const hi = BigInt(view.getUint32(at + 8, true));
           const raw = (hi << 32n) | lo;
-          t.values.push({ name: str(view.getUint32(at, true), `${what} value ${i}`), value: t.kindFlag ? BigInt.asIntN(64, raw) : raw });
+          const name = str(view.getUint32(at, true), `${what} value ${i}`);
+          t.values.push({ name, value: t.kindFlag ? BigInt.asIntN(64, raw) : raw });
         }
         break;
       case 'func_proto':
@@ -281,7 +290,11 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
         need(vlen * 12);
         t.size = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 12) {
-          t.vars.push({ type: view.getUint32(at, true), offset: view.getUint32(at + 4, true), size: view.getUint32(at + 8, true) });
+          t.vars.push({
+            type: view.getUint32(at, true),
+            offset: view.getUint32(at + 4, true),
+            size: view.getUint32(at + 8, true),
+          });
         }
         break;
       case 'decl_tag':
@@ -291,14 +304,18 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
         at += 4;
         break;
     }
-    if ((kind === 'enum' || kind === 'enum64') && ![1, 2, 4, 8].includes(t.size)) fail(`${what}: ${kind} of ${t.size} bytes`);
+    if ((kind === 'enum' || kind === 'enum64') && ![1, 2, 4, 8].includes(t.size)) {
+      fail(`${what}: ${kind} of ${t.size} bytes`);
+    }
     if (kind === 'float' && ![2, 4, 8, 12, 16].includes(t.size)) fail(`${what}: float of ${t.size} bytes`);
     types.push(t);
   }
 
   // Every reference must name an existing type; checked once here so later walks can trust ids.
   const check = (from: BtfType, id: number, role: string) => {
-    if (id >= types.length) fail(`type ${from.id} (${from.kind}): ${role} type id ${id} is out of range (${types.length - 1} types)`);
+    if (id >= types.length) {
+      fail(`type ${from.id} (${from.kind}): ${role} type id ${id} is out of range (${types.length - 1} types)`);
+    }
   };
   for (const t of types) {
     switch (t.kind) {
@@ -354,7 +371,9 @@ export function encodeValue(btf: Btf, typeId: number, value: unknown): Uint8Arra
   const size = btf.sizeOf(typeId);
   const out = new Uint8Array(size);
   if (value instanceof Uint8Array) {
-    if (value.length !== size) throw new RangeError(`${btf.typeName(typeId)}: got ${value.length} bytes, the type has ${size}`);
+    if (value.length !== size) {
+      throw new RangeError(`${btf.typeName(typeId)}: got ${value.length} bytes, the type has ${size}`);
+    }
     out.set(value);
     return out;
   }
@@ -402,7 +421,9 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
           value = decodeAt(btf, m.type, bytes, offset + m.bitOffset / 8, depth + 1);
         }
         if (m.name) result[m.name] = value;
-        else if ((member.kind === 'struct' || member.kind === 'union') && typeof value === 'object') Object.assign(result, value);
+        else if ((member.kind === 'struct' || member.kind === 'union') && typeof value === 'object') {
+          Object.assign(result, value);
+        }
       }
       return result;
     }
@@ -451,18 +472,24 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
         return;
       }
       if (!Array.isArray(value)) throw new TypeError(`${path}: expected an array`);
-      if (value.length > t.nelems) throw new RangeError(`${path}: ${value.length} elements, the array holds ${t.nelems}`);
+      if (value.length > t.nelems) {
+        throw new RangeError(`${path}: ${value.length} elements, the array holds ${t.nelems}`);
+      }
       value.forEach((item, i) => encodeAt(btf, t.elemType, out, offset + i * elemSize, item, `${path}[${i}]`, depth + 1));
       return;
     }
     case 'struct': case 'union': case 'datasec': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${path}: expected an object`);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new TypeError(`${path}: expected an object`);
+      }
       const fields = value as Record<string, unknown>;
       const known = fieldNames(btf, t, depth);
       for (const key of Object.keys(fields)) {
         if (!known.has(key)) throw new TypeError(`${path}: ${btf.typeName(t.id)} has no member "${key}"`);
       }
-      if (t.kind === 'union' && Object.keys(fields).length > 1) throw new TypeError(`${path}: give one member of a union`);
+      if (t.kind === 'union' && Object.keys(fields).length > 1) {
+        throw new TypeError(`${path}: give one member of a union`);
+      }
       encodeFields(btf, t, out, offset, fields, path, depth);
       return;
     }
@@ -474,7 +501,9 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
   }
 }
 
-function encodeFields(btf: Btf, t: BtfType, out: Uint8Array, offset: number, fields: Record<string, unknown>, path: string, depth: number): void {
+function encodeFields(
+  btf: Btf, t: BtfType, out: Uint8Array, offset: number, fields: Record<string, unknown>, path: string, depth: number,
+): void {
   if (t.kind === 'datasec') {
     for (const v of t.vars) {
       const name = btf.get(v.type).name;
@@ -486,14 +515,18 @@ function encodeFields(btf: Btf, t: BtfType, out: Uint8Array, offset: number, fie
     const member = btf.resolve(m.type);
     if (!m.name) {
       // Members of an anonymous struct or union are written as if they were the outer struct's own.
-      if (member.kind === 'struct' || member.kind === 'union') encodeFields(btf, member, out, offset + m.bitOffset / 8, fields, path, depth + 1);
+      if (member.kind === 'struct' || member.kind === 'union') {
+        encodeFields(btf, member, out, offset + m.bitOffset / 8, fields, path, depth + 1);
+      }
       continue;
     }
     if (!(m.name in fields)) continue;
     const bits = bitfieldWidth(m, member);
     const where = `${path}.${m.name}`;
     if (bits > 0) {
-      const raw = member.kind === 'int' ? intToBits(fields[m.name], member, bits, where) : enumToBits(btf, member, fields[m.name], bits, where);
+      const raw = member.kind === 'int'
+        ? intToBits(fields[m.name], member, bits, where)
+        : enumToBits(btf, member, fields[m.name], bits, where);
       writeBits(out, offset, m.bitOffset + (member.kind === 'int' ? member.intOffset : 0), bits, raw);
     } else {
       encodeAt(btf, m.type, out, offset + m.bitOffset / 8, fields[m.name], where, depth + 1);
@@ -508,7 +541,9 @@ function fieldNames(btf: Btf, t: BtfType, depth: number): Set<string> {
     if (m.name) names.add(m.name);
     else if (depth < MAX_RESOLVE_DEPTH) {
       const member = btf.resolve(m.type);
-      if (member.kind === 'struct' || member.kind === 'union') for (const n of fieldNames(btf, member, depth + 1)) names.add(n);
+      if (member.kind === 'struct' || member.kind === 'union') {
+        for (const n of fieldNames(btf, member, depth + 1)) names.add(n);
+      }
     }
   }
   return names;
@@ -576,7 +611,9 @@ function checkedInteger(value: unknown, bits: number, signed: boolean, path: str
   else throw new TypeError(`${path}: expected an integer, got ${typeof value === 'number' ? value : typeof value}`);
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  if (big < min || big > max) throw new RangeError(`${path}: ${big} does not fit ${signed ? 'a signed' : 'an unsigned'} ${bits}-bit integer`);
+  if (big < min || big > max) {
+    throw new RangeError(`${path}: ${big} does not fit ${signed ? 'a signed' : 'an unsigned'} ${bits}-bit integer`);
+  }
   return big;
 }
 

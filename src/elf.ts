@@ -8,7 +8,8 @@
 
 export class ElfError extends Error {
   constructor(readonly fileName: string, problem: string) {
-    super(`${fileName}: ${problem}`);
+    // Names in the message come from the file itself: escape control characters so it stays one line.
+    super(`${fileName}: ${problem}`.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
     this.name = 'ElfError';
   }
 }
@@ -201,7 +202,9 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   const symtab = symtabs[0];
   if (symtab) {
     if (symtab.entsize !== SYM_SIZE) fail(`${where(symtab)}: symbol size ${symtab.entsize}, expected ${SYM_SIZE}`);
-    if (symtab.size % SYM_SIZE !== 0) fail(`${where(symtab)}: size ${hex(symtab.size)} is not a multiple of ${SYM_SIZE}`);
+    if (symtab.size % SYM_SIZE !== 0) {
+      fail(`${where(symtab)}: size ${hex(symtab.size)} is not a multiple of ${SYM_SIZE}`);
+    }
     if (symtab.link === 0 || symtab.link >= shnum || sections[symtab.link].type !== SHT_STRTAB) {
       fail(`${where(symtab)}: bad string table index ${symtab.link}`);
     }
@@ -243,7 +246,9 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
     const entry = section.type === SHT_REL ? REL_SIZE : RELA_SIZE;
     if (section.size % entry !== 0) fail(`${where(section)}: size ${hex(section.size)} is not a multiple of ${entry}`);
     if (!symtab || section.link !== symtab.index) fail(`${where(section)}: bad symbol table index ${section.link}`);
-    if (section.info === 0 || section.info >= shnum) fail(`${where(section)}: bad target section index ${section.info}`);
+    if (section.info === 0 || section.info >= shnum) {
+      fail(`${where(section)}: bad target section index ${section.info}`);
+    }
     const target = sections[section.info];
     if (target.type === SHT_NOBITS) fail(`${where(section)}: relocates ${where(target)}, which has no contents`);
     if (relocations.has(target.index)) fail(`${where(section)}: a second relocation table for ${where(target)}`);

@@ -303,7 +303,9 @@ class ObjectLoader {
         if (member.kind !== 'ptr') this.fail(`.BTF: ${what}: field ${m.name} is not written as __type()`);
         const size = btf.sizeOf(member.type);
         const given = m.name === 'key' ? def.keySize : def.valueSize;
-        if (given !== 0 && given !== size) this.fail(`.BTF: ${what}: ${m.name} type has ${size} bytes but ${m.name}_size says ${given}`);
+        if (given !== 0 && given !== size) {
+          this.fail(`.BTF: ${what}: ${m.name} type has ${size} bytes but ${m.name}_size says ${given}`);
+        }
         if (m.name === 'key') [def.keySize, def.keyType] = [size, member.type];
         else [def.valueSize, def.valueType] = [size, member.type];
       } else if (m.name === 'values') {
@@ -325,7 +327,9 @@ class ObjectLoader {
       }
       if (!valueSizeGiven && def.valueSize === 0) def.valueSize = 4; // a map or program id
     }
-    if (keySizeGiven && def.keyType !== undefined && btf.sizeOf(def.keyType) !== def.keySize) this.fail(`.BTF: ${what}: key size mismatch`);
+    if (keySizeGiven && def.keyType !== undefined && btf.sizeOf(def.keyType) !== def.keySize) {
+      this.fail(`.BTF: ${what}: key size mismatch`);
+    }
     const index = this.addMap(def, section, offset);
     this.btfMapStructs.set(index, struct);
     if (inner) {
@@ -351,9 +355,13 @@ class ObjectLoader {
       const def = this.maps[index];
       const values = this.btfMapStructs.get(index)?.members.find((m) => m.name === 'values');
       const slotOffset = r.offset - owner.value - (values ? values.bitOffset / 8 : 0);
-      if (!values || slotOffset < 0 || slotOffset % 8 !== 0) this.fail(`${what}: not a slot of map '${def.name}' values`);
+      if (!values || slotOffset < 0 || slotOffset % 8 !== 0) {
+        this.fail(`${what}: not a slot of map '${def.name}' values`);
+      }
       const slot = slotOffset / 8;
-      if (slot >= def.maxEntries) this.fail(`${what}: slot ${slot} of map '${def.name}' is past max_entries ${def.maxEntries}`);
+      if (slot >= def.maxEntries) {
+        this.fail(`${what}: slot ${slot} of map '${def.name}' is past max_entries ${def.maxEntries}`);
+      }
       const target = this.symbol(r, what);
       const entry: { slot: number; map?: number; program?: string } = { slot };
       if (def.type === BPF_MAP_TYPE_PROG_ARRAY) {
@@ -382,7 +390,9 @@ class ObjectLoader {
     for (const section of this.elf.sections) {
       if (section.index === 0 || (section.flags & SHF_EXECINSTR) === 0 || section.size === 0) continue;
       if (section.type !== SHT_PROGBITS) this.fail(`${this.where(section)}: executable but has no instructions`);
-      if (section.size % INSN_SIZE !== 0) this.fail(`${this.where(section)}: size ${section.size} is not a multiple of ${INSN_SIZE}`);
+      if (section.size % INSN_SIZE !== 0) {
+        this.fail(`${this.where(section)}: size ${section.size} is not a multiple of ${INSN_SIZE}`);
+      }
       const symbols = this.symbolsIn(section).filter((s) => s.type === STT_FUNC);
       const sectionInsns = section.size / INSN_SIZE;
       const list: Func[] = [];
@@ -412,7 +422,9 @@ class ObjectLoader {
       const relocations = new Map<number, ElfRelocation>();
       for (const r of this.elf.relocations.get(sectionIndex) ?? []) {
         if (r.type === R_BPF_NONE) continue;
-        if (relocations.has(r.offset)) this.fail(`${this.where(section)}: two relocations at offset 0x${r.offset.toString(16)}`);
+        if (relocations.has(r.offset)) {
+          this.fail(`${this.where(section)}: two relocations at offset 0x${r.offset.toString(16)}`);
+        }
         relocations.set(r.offset, r);
       }
       const used = new Set<number>();
@@ -430,7 +442,8 @@ class ObjectLoader {
       }
       for (const offset of relocations.keys()) {
         if (!used.has(offset)) {
-          this.fail(`${this.where(section)}: relocation at offset 0x${offset.toString(16)} is not at an instruction of any function`);
+          const at = `relocation at offset 0x${offset.toString(16)}`;
+          this.fail(`${this.where(section)}: ${at} is not at the start of an instruction of any function`);
         }
       }
     }
@@ -471,7 +484,9 @@ class ObjectLoader {
     }
     if (home.name === 'maps' || home.name === '.maps') {
       const map = this.mapAt.get(`${home.index}:${symbol.value}`);
-      if (map === undefined) this.fail(`${what}: '${symbol.name}' at ${symbol.value} in ${this.where(home)} is not a map definition`);
+      if (map === undefined) {
+        this.fail(`${what}: '${symbol.name}' at ${symbol.value} in ${this.where(home)} is not a map definition`);
+      }
       return { kind: 'map', map };
     }
     if (isGlobalDataSection(home)) {
@@ -482,12 +497,16 @@ class ObjectLoader {
       }
       return { kind: 'data', map, offset: dataOffset };
     }
-    return this.fail(`${what}: lddw of '${symbol.name || home.name}' in ${this.where(home)}, which holds no maps, data or code`);
+    const name = symbol.name || home.name;
+    return this.fail(`${what}: lddw of '${name}' in ${this.where(home)}, which holds no maps, data or code`);
   }
 
   private codeTarget(section: ElfSection, insn: number, kind: 'call' | 'func', what: string): Fixup {
     const target = this.funcContaining(section, insn);
-    if (!target) this.fail(`${what}: ${kind === 'call' ? 'call' : 'function address'} target ${insn} in ${this.where(section)} is not in any function`);
+    if (!target) {
+      const role = kind === 'call' ? 'call' : 'function address';
+      this.fail(`${what}: ${role} target ${insn} in ${this.where(section)} is not in any function`);
+    }
     return { kind, target, targetInsn: insn };
   }
 

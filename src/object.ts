@@ -152,14 +152,29 @@ export function loadSync(source: string | Uint8Array, options: LoadOptions = {})
   registerHostHelpers(rt, options);
   for (const [id, fn] of Object.entries(options.helpers ?? {})) rt.registerHelper(Number(id), fn);
   const loaded = new LoadedObject(obj, rt, options.engine ?? "auto");
+  rt.createMaps(obj.maps);
   obj.maps.forEach((def: MapDef, i: number) => {
-    const index = rt.createMap(def);
-    if (index !== i) throw new Error(`${fileName}: map '${def.name}' got index ${index}, expected ${i}`);
     loaded.maps.set(def.name, new BpfMap(rt, i, def, btfCodec(obj, def.keyType), btfCodec(obj, def.valueType)));
   });
   for (const def of obj.programs) {
     const linked = rt.addProgram(def.name, def.insns, def.type);
     loaded.programs.set(def.name, new Program(loaded, def, rt.programs.indexOf(linked)));
   }
+  presetSlots(loaded);
   return loaded;
+}
+
+/** Fills program arrays and maps of maps from their `.values = { ... }` initializers, as libbpf does at load. */
+function presetSlots(loaded: LoadedObject): void {
+  const rt = loaded.runtime;
+  loaded.object.maps.forEach((def, i) => {
+    for (const s of def.initialSlots ?? []) {
+      const map = [...loaded.maps.values()][i];
+      let id: number;
+      if (s.program !== undefined) id = rt.programs[loaded.program(s.program).id].id;
+      else if (s.map !== undefined) id = rt.mapIds[s.map];
+      else continue;
+      map.update(s.slot, new Uint8Array(new Uint32Array([id]).buffer));
+    }
+  });
 }

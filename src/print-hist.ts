@@ -10,9 +10,14 @@ function toCount(v: unknown): bigint {
   throw new Error(`histogram values must be integers, got ${typeof v}`);
 }
 
+/** A bucket index: an integer key, or a struct key with a single integer field (BCC's `struct { u32 slot; }`). */
 function toIndex(k: unknown): number {
   if (typeof k === "number" || typeof k === "bigint") return Number(k);
-  throw new Error(`histogram keys must be integers (bucket indexes), got ${typeof k}`);
+  if (k && typeof k === "object" && !(k instanceof Uint8Array)) {
+    const fields = Object.values(k);
+    if (fields.length === 1) return toIndex(fields[0]);
+  }
+  throw new Error(`histogram keys must be integers (bucket indexes) or one-field structs, got ${typeof k}`);
 }
 
 /** The counts per bucket index, from a map's entries (missing buckets count 0). */

@@ -7,6 +7,7 @@ import {
   STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
 } from "../assembly/layout.js";
 import { Core, type HostHelper } from "./core.js";
+import { MAP_TYPE_PERF_EVENT_ARRAY } from "../assembly/maps/desc.js";
 import { verify, VerifierError } from "./verifier.js";
 import { BpfFault, type FaultInfo } from "./faults.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
@@ -81,20 +82,47 @@ export class Runtime {
     this.core.registerHelper(id, fn);
   }
 
-  /** Creates a map in the core; returns its index (map ids and indexes are the same). */
+  /**
+   * Creates every map in the core, in an order where a map-in-map's inner template exists before the outer map;
+   * map i of `specs` keeps index i.
+   */
+  createMaps(specs: MapSpec[]): void {
+    const base = this.maps.length;
+    specs.forEach((spec, i) => { this.maps[base + i] = spec; });
+    const creating = new Set<number>();
+    const create = (i: number) => {
+      if (this.mapIds[base + i] !== undefined) return;
+      if (creating.has(i)) throw new Error(`map '${specs[i].name}': its inner map refers back to it`);
+      creating.add(i);
+      const inner = specs[i].innerMap;
+      if (inner !== undefined) {
+        if (inner < 0 || inner >= specs.length) throw new Error(`map '${specs[i].name}': inner map ${inner} does not exist`);
+        create(inner);
+      }
+      this.mapIds[base + i] = this.createInCore(specs[i], inner === undefined ? -1 : this.mapIds[base + inner]);
+    };
+    specs.forEach((_, i) => create(i));
+  }
+
+  /** Creates one map; returns its index. */
   createMap(spec: MapSpec): number {
+    this.createMaps([spec]);
+    return this.maps.length - 1;
+  }
+
+  private createInCore(spec: MapSpec, innerId: number): number {
     let flags = spec.flags;
     if (spec.readonly) flags |= 1 << 7; // BPF_F_RDONLY_PROG: programs may read, not write
-    const inner = spec.innerMap === undefined ? -1 : this.mapIds[spec.innerMap];
-    const id = this.core.x.mapCreate(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, inner ?? -1);
+    // libbpf sizes a perf event array left at 0 entries to the number of CPUs.
+    const maxEntries = spec.type === MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0
+      ? Math.max(1, this.options.ncpus ?? 1) : spec.maxEntries;
+    const id = this.core.x.mapCreate(spec.type, spec.keySize, spec.valueSize, maxEntries, flags, innerId);
     if (id < 0) {
       throw new Error(`map '${spec.name}': cannot create (type ${spec.type}, key ${spec.keySize}, value ` +
         `${spec.valueSize}, max_entries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}): errno ${-id}`);
     }
-    this.maps.push(spec);
-    this.mapIds.push(id);
     if (spec.initialData) this.initGlobalData(id, spec);
-    return this.maps.length - 1;
+    return id;
   }
 
   private initGlobalData(id: number, spec: MapSpec) {

@@ -17,6 +17,8 @@ interface TranslatorExports {
   translate(count: number): number;
   output(): number;
   outputLength(): number;
+  functions(): number;
+  dispatched(): number;
 }
 
 /** What a translated program's module exports (see assembly/wasm/translate.ts). */
@@ -50,13 +52,19 @@ function translatorInstance(): TranslatorExports {
 }
 
 /** Translates linked instructions into the bytes of a Wasm module. */
-export function translateToWasm(insns: Uint8Array): Uint8Array {
+export function translateToWasm(insns: Uint8Array): Uint8Array<ArrayBuffer> {
   const t = translatorInstance();
   const count = insns.length / INSN_SIZE;
   const at = t.input(count);
   new Uint8Array(t.memory.buffer, at, insns.length).set(insns);
   const len = t.translate(count);
   return new Uint8Array(t.memory.buffer, t.output(), len).slice();
+}
+
+/** Of the last translation: Wasm functions made (one per eBPF function) and how many needed the dispatcher. */
+export function lastTranslationStats(): { functions: number; dispatched: number } {
+  const t = translatorInstance();
+  return { functions: t.functions(), dispatched: t.dispatched() };
 }
 
 const modules = new WeakMap<Uint8Array, WebAssembly.Module>();

@@ -454,6 +454,51 @@ describe.each(VARIANTS)("helpers%s.o (one program per helper)", (v) => {
   });
 });
 
+describe("v4ops (signed loads, movsx, sdiv/smod, bswap)", () => {
+  it("keeps v4 instructions as clang wrote them and links .bss references", () => {
+    const v4 = prog(load("v4ops.v4.o"), "v4ops");
+    const v3 = prog(load("v4ops.o"), "v4ops");
+    const ops = (p: ProgramDef) => decode(p);
+    // LDX | MEMSX with sizes B, H, W
+    for (const op of [0x91, 0x89, 0x81]) expect(ops(v4).some((i) => i.op === op), `opcode ${op.toString(16)}`).toBe(true);
+    expect(ops(v4).some((i) => i.op === 0xbf && i.off === 8)).toBe(true); // movsx8
+    expect(ops(v4).some((i) => (i.op & 0xf7) === 0x37 && i.off === 1)).toBe(true); // sdiv
+    expect(ops(v4).some((i) => (i.op & 0xf7) === 0x94 && i.off === 1)).toBe(true); // smod (ALU32, imm)
+    expect(ops(v4).some((i) => i.op === 0xd7 && i.imm === 32)).toBe(true); // bswap32
+    expect(ops(v3).some((i) => (i.op & 0xe7) === 0x81)).toBe(false); // no MEMSX loads before v4
+    for (const p of [v3, v4]) {
+      const refs = ops(p).filter((i) => i.op === 0x18);
+      expect(refs.length).toBeGreaterThan(0);
+      for (const r of refs) expect(r).toMatchObject({ src: 2 });
+    }
+  });
+});
+
+describe("loader fallbacks", () => {
+  it("treats an executable section without function symbols as one program named after the section", () => {
+    const bytes = read("sockex1.o");
+    const raw = rawElf(bytes);
+    // make bpf_prog1 an STT_NOTYPE symbol: the section then has no function symbols
+    const symtab = raw.sections.find((s) => s.type === 2)!;
+    const index = raw.symbols.findIndex((s) => s.name === "bpf_prog1");
+    bytes[symtab.offset + index * 24 + 4] &= 0xf0;
+    const o = loadObject(bytes, "nofunc.o");
+    expect(o.programs.map((p) => [p.name, p.section, p.type, p.insnCount])).toEqual([
+      ["socket1", "socket1", "socket_filter", raw.section("socket1").size / 8],
+    ]);
+  });
+
+  it("refuses an lddw with a pseudo source but no relocation", () => {
+    const bytes = read("calls.o");
+    const raw = rawElf(bytes);
+    // calls.o has no lddw at all: turn the first instruction of calls_deep into lddw with src_reg 1
+    const at = raw.section("raw").offset + raw.symbol("calls_deep").value;
+    bytes[at] = 0x18;
+    bytes[at + 1] = 0x10;
+    expect(() => loadObject(bytes, "pseudo.o")).toThrow(/^pseudo\.o: section \d+ \(raw\): instruction at offset 0x[0-9a-f]+ \(in calls_deep\): lddw with pseudo source 1 but no relocation$/);
+  });
+});
+
 describe("program types from section names (libbpf's table)", () => {
   it("types each program of sections.o", () => {
     for (const v of VARIANTS) {
@@ -630,5 +675,7 @@ describe("loadObject errors", () => {
   it("names the file in one line", () => {
     expect(() => loadObject(new Uint8Array(3), "tiny.o")).toThrow(ElfError);
     expect(() => loadObject(new Uint8Array(3), "tiny.o")).toThrow(/^tiny\.o: not an ELF file/);
+    // names come from the file: control characters are escaped so that the message stays on one line
+    expect(new ElfError("x.o", "section 3 (a\nb)").message).toBe("x.o: section 3 (a\\x0ab)");
   });
 });

@@ -1,16 +1,212 @@
-import { it } from "vitest";
-import { generate, fuzz, describeMismatch, EngineHarness } from "../src/fuzz/index.js";
-it("quick", () => {
-  const s = fuzz({ engines: ["reference", "interp"], seed: 1000, programs: 20000, stopAtFirst: false });
-  console.log(s.programs, s.faulted, s.executed, s.millis, s.mismatches.length);
-  for (const m of s.mismatches.slice(0, 3)) console.log(describeMismatch(m, ["reference", "interp"]));
-  const h = new EngineHarness(["interp"]);
-  const kinds = new Map<string, number>();
-  for (let i = 0; i < 3000; i++) {
-    const p = generate(i);
-    const o = h.run(p)[0];
-    const k = (o.error ?? "ok").replace(/0x[0-9a-f]+/g, "X").replace(/\d+/g, "N");
-    kinds.set(k, (kinds.get(k) ?? 0) + 1);
-  }
-  console.log(kinds);
-}, 600000);
+// The differential fuzzer: its generator makes valid, reproducible programs; its reference evaluator follows
+// RFC 9669 on hand-checked cases; and on a few hundred random programs every engine agrees with the reference.
+import { describe, expect, test } from "vitest";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { assemble } from "../src/asm.js";
+import { verify } from "../src/verifier.js";
+import { engineNames } from "../src/engines.js";
+import { STACK_BASE } from "../assembly/layout.js";
+import {
+  generate, evaluate, fuzz, compareOutcomes, describeMismatch, REFERENCE, DEFAULT_BUDGET, type Outcome,
+} from "../src/fuzz/index.js";
+
+// The Wasm engine registers itself when its module is imported; its translator must be built for it to run.
+const wasmSource = fileURLToPath(new URL("../src/wasm-engine.ts", import.meta.url));
+const wasmBuilt = fileURLToPath(new URL("../build/wasm-translator.wasm", import.meta.url));
+if (existsSync(wasmSource) && existsSync(wasmBuilt)) await import("../src/wasm-engine.js");
+
+const INPUT_ADDR = 0x30000;
+const ref = (text: string, input = new Uint8Array(), budget = 0) =>
+  evaluate(assemble(text), input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget });
+const r0 = (text: string, input?: Uint8Array) => {
+  const r = ref(text, input);
+  expect(r.error).toBeUndefined();
+  return r.r0;
+};
+
+describe("generator", () => {
+  test("the same seed gives the same program, other seeds other programs", () => {
+    const a = generate(42), b = generate(42), c = generate(43);
+    expect(Buffer.from(a.code).equals(Buffer.from(b.code))).toBe(true);
+    expect(Buffer.from(a.input).equals(Buffer.from(b.input))).toBe(true);
+    expect(Buffer.from(a.code).equals(Buffer.from(c.code))).toBe(false);
+  });
+
+  test("every program passes the validator and ends in exit", () => {
+    for (let seed = 0; seed < 500; seed++) {
+      const p = generate(seed);
+      expect(() => verify(p.code), `seed ${seed}`).not.toThrow();
+      expect(p.code[p.code.length - 8], `seed ${seed}`).toBe(0x95);
+    }
+  });
+
+  test("programs cover every instruction group the fuzzer promises", () => {
+    const seen = new Set<number>();
+    const atomics = new Set<number>();
+    let localCalls = 0, signedDiv = 0, movsx = 0;
+    for (let seed = 0; seed < 500; seed++) {
+      const { code } = generate(seed);
+      const v = new DataView(code.buffer);
+      for (let pc = 0; pc < code.length / 8; pc++) {
+        const op = code[pc * 8];
+        const off = v.getInt16(pc * 8 + 2, true);
+        seen.add(op);
+        if ((op & 0xe7) === 0xc3) atomics.add(v.getInt32(pc * 8 + 4, true));
+        if (op === 0x85 && code[pc * 8 + 1] >> 4 === 1) localCalls++;
+        if ((op & 0x37) === 0x34 || (op & 0x37) === 0x37) if ((op & 0xf0) !== 0xb0 && off === 1) signedDiv++;
+        if ((op & 0xf0) === 0xb0 && (op & 8) && off !== 0) movsx++;
+        if (op === 0x18) pc++;
+      }
+    }
+    // Every ALU operation in both classes, both source kinds (neg and the byte swaps have one form).
+    for (const cls of [0x04, 0x07]) {
+      for (const aop of [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xa0, 0xb0, 0xc0]) {
+        expect(seen.has(cls | aop), `0x${(cls | aop).toString(16)}`).toBe(true);
+        expect(seen.has(cls | aop | 8), `0x${(cls | aop | 8).toString(16)}`).toBe(true);
+      }
+      expect(seen.has(cls | 0x80)).toBe(true);
+    }
+    for (const op of [0xd4, 0xdc, 0xd7]) expect(seen.has(op)).toBe(true);
+    // Every conditional jump in JMP and JMP32, immediate and register; ja, gotol, lddw, exit.
+    for (const cls of [0x05, 0x06]) {
+      for (const jop of [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0]) {
+        expect(seen.has(cls | jop) && seen.has(cls | jop | 8), `jump 0x${(cls | jop).toString(16)}`).toBe(true);
+      }
+    }
+    for (const op of [0x05, 0x06, 0x18, 0x95]) expect(seen.has(op)).toBe(true);
+    // Loads (plain and sign-extending), stores of every size, atomics of both sizes and every operation.
+    for (const size of [0x00, 0x08, 0x10, 0x18]) {
+      for (const op of [0x61, 0x62, 0x63]) expect(seen.has(op | size)).toBe(true);
+      if (size !== 0x18) expect(seen.has(0x81 | size)).toBe(true);
+    }
+    expect(seen.has(0xc3) && seen.has(0xdb)).toBe(true);
+    expect([...atomics].sort((a, b) => a - b)).toEqual([0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1]);
+    expect(localCalls).toBeGreaterThan(50);
+    expect(signedDiv).toBeGreaterThan(50);
+    expect(movsx).toBeGreaterThan(50);
+  });
+
+  test("some programs plant faults, some of them under a small budget", () => {
+    const planted = new Set<string>();
+    let small = 0;
+    for (let seed = 0; seed < 1000; seed++) {
+      const p = generate(seed);
+      if (p.planted) planted.add(p.planted.replace(/ \d+$/, "").replace(/^(read|write) /, ""));
+      if (p.budget < DEFAULT_BUDGET) small++;
+    }
+    expect([...planted].sort()).toEqual([
+      "before the input", "endless loop under a budget of", "outside the stack", "past the end of the input",
+      "recursion past the call-depth limit", "through a data value",
+    ]);
+    expect(small).toBeGreaterThan(5);
+  });
+});
+
+describe("reference evaluator (RFC 9669, hand-checked)", () => {
+  test("division and modulo: by zero, signed, signed overflow", () => {
+    expect(r0("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit")).toBe(0n);
+    expect(r0("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit")).toBe(7n);
+    // 32-bit modulo by zero keeps the low half only (the result is a 32-bit value).
+    expect(r0("lddw %r0, 0x100000007\nmod32 %r0, 0\nexit")).toBe(7n);
+    expect(r0("mov %r0, -7\nsdiv %r0, 2\nexit")).toBe(0xfffffffffffffffdn);
+    expect(r0("mov %r0, -7\nsmod %r0, 2\nexit")).toBe(0xffffffffffffffffn);
+    expect(r0("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit")).toBe(0x8000000000000000n);
+    expect(r0("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit")).toBe(0n);
+    expect(r0("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit")).toBe(0x80000000n);
+    expect(r0("mov %r0, -1\ndiv32 %r0, 2\nexit")).toBe(0x7fffffffn);
+  });
+
+  test("32-bit results are zero-extended; immediates are sign-extended in ALU64", () => {
+    expect(r0("mov %r0, -1\nadd32 %r0, 1\nexit")).toBe(0n);
+    expect(r0("mov %r0, 0\nadd %r0, -1\nexit")).toBe(0xffffffffffffffffn);
+    expect(r0("mov32 %r0, -1\nexit")).toBe(0xffffffffn);
+    expect(r0("mov %r0, 1\nlsh %r0, 65\nexit")).toBe(2n); // shift amounts are masked
+    expect(r0("mov32 %r0, 0x80000000\narsh32 %r0, 4\nexit")).toBe(0xf8000000n);
+    expect(r0("mov %r0, 5\nneg32 %r0\nexit")).toBe(0xfffffffbn);
+  });
+
+  test("movsx and byte swaps", () => {
+    expect(r0("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit")).toBe(0xffffffffffffff80n);
+    expect(r0("mov %r1, 0x8000\nmovsx1632 %r0, %r1\nexit")).toBe(0xffff8000n);
+    expect(r0("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit")).toBe(0x8877n);
+    expect(r0("lddw %r0, 0x1122334455667788\nle32 %r0\nexit")).toBe(0x55667788n);
+    expect(r0("lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit")).toBe(0x8877665544332211n);
+  });
+
+  test("jumps compare 64 or 32 bits, signed or not", () => {
+    expect(r0("lddw %r1, 0x100000000\nmov %r0, 1\njeq32 %r1, 0, +1\nmov %r0, 2\nexit")).toBe(1n);
+    expect(r0("mov %r1, -1\nmov %r0, 1\njsgt %r1, 0, +1\nmov %r0, 2\nexit")).toBe(2n);
+    expect(r0("mov %r1, -1\nmov %r0, 1\njgt %r1, 0, +1\nmov %r0, 2\nexit")).toBe(1n);
+    expect(r0("mov %r1, 6\nmov %r0, 1\njset %r1, 8, +1\nmov %r0, 2\nexit")).toBe(2n);
+  });
+
+  test("memory, atomics and calls", () => {
+    const input = new Uint8Array([1, 2, 3, 4, 0xff, 0, 0, 0]);
+    expect(r0("ldxh %r0, [%r1+2]\nexit", input)).toBe(0x0403n);
+    expect(r0("ldxsb %r0, [%r1+4]\nexit", input)).toBe(0xffffffffffffffffn);
+    const added = ref("mov %r2, 1\nlock fetch add32 [%r1+0], %r2\nmov %r0, %r2\nexit", input);
+    expect(added.r0).toBe(0x04030201n);
+    expect([...added.input.subarray(0, 4)]).toEqual([2, 2, 3, 4]);
+    expect(r0("stdw [%r10-8], 5\nmov %r0, 5\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit")).toBe(9n);
+    // A callee gets its own frame and the caller's r6-r9 come back.
+    expect(r0("mov %r6, 3\ncall local f\nadd %r0, %r6\nexit\nf:\nmov %r6, 100\nmov %r0, %r10\nexit")).toBe(
+      BigInt(STACK_BASE + 1024 + 3));
+  });
+
+  test("faults name the instruction, as the runtime words them", () => {
+    expect(ref("mov %r0, 0\nldxw %r0, [%r1+8]\nexit", new Uint8Array(8)).error)
+      .toBe(`out-of-bounds read of 4 bytes at 0x${(INPUT_ADDR + 8).toString(16)} (instruction 1)`);
+    expect(ref("stdw [%r10+0], 1\nexit").error).toMatch(/^out-of-bounds write of 8 bytes at 0x[0-9a-f]+ \(instruction 0\)$/);
+    expect(ref("a:\nja a\nexit", new Uint8Array(), 10).error).toBe("instruction budget of 10 exhausted (instruction 0)");
+    expect(ref("f:\ncall local f\nexit").error).toBe("call depth exceeds 8 frames (instruction 0)");
+  });
+
+  test("the executed count includes exit, and a lddw counts once", () => {
+    expect(ref("lddw %r0, 1\nexit").executed).toBe(2);
+  });
+});
+
+describe("comparer", () => {
+  const base: Outcome = { engine: "a", r0: 1n, executed: 3, input: new Uint8Array([1, 2]) };
+  test("agreeing outcomes give no differences", () => {
+    expect(compareOutcomes([base, { ...base, engine: "b" }])).toEqual([]);
+  });
+  test("r0, fault text, memory and counts are each compared", () => {
+    expect(compareOutcomes([base, { ...base, engine: "b", r0: 2n }])).toHaveLength(1);
+    expect(compareOutcomes([base, { ...base, engine: "b", r0: undefined, error: "x (instruction 0)" }])).toHaveLength(1);
+    expect(compareOutcomes([base, { ...base, engine: "b", input: new Uint8Array([1, 3]) }])[0]).toMatch(/from byte 1/);
+    expect(compareOutcomes([base, { ...base, engine: "b", executed: 4 }])[0]).toMatch(/executed/);
+    // An engine that does not count, or keeps its memory elsewhere, is compared on the rest.
+    expect(compareOutcomes([base, { ...base, engine: "b", executed: undefined, input: undefined }])).toEqual([]);
+  });
+  test("fault addresses are ignored only for engines whose memory lives elsewhere", () => {
+    const a: Outcome = { engine: "a", error: "out-of-bounds read of 4 bytes at 0x20010 (instruction 3)" };
+    const b: Outcome = { engine: "b", error: "out-of-bounds read of 4 bytes at 0x9000 (instruction 3)" };
+    expect(compareOutcomes([a, b])).toHaveLength(1);
+    expect(compareOutcomes([a, { ...b, foreignAddresses: true }])).toEqual([]);
+  });
+  test("a mismatch report holds the replay command and the disassembly", () => {
+    const program = generate(7);
+    const text = describeMismatch({ seed: 7, program, outcomes: [base], differences: ["r0 differs"] }, ["reference", "interp"]);
+    expect(text).toContain("npm run fuzz -- --seed 7 --count 1 --engines reference,interp");
+    expect(text).toMatch(/\n +0: mov %r9, %r1\n/);
+    expect(text).toContain("exit");
+  });
+});
+
+describe("differential runs", () => {
+  const check = (engines: string[], programs: number) => {
+    const s = fuzz({ engines, seed: 1, programs, stopAtFirst: true });
+    const report = s.mismatches.map((m) => describeMismatch(m, engines)).join("\n\n");
+    expect(report).toBe("");
+    expect(s.programs).toBe(programs);
+    expect(s.faulted).toBeGreaterThan(0); // the planted faults were compared too
+    expect(s.executed).toBeGreaterThan(programs * 10);
+  };
+
+  test("the interpreter agrees with the reference on 300 programs", () => check([REFERENCE, "interp"], 300));
+
+  test.runIf(engineNames().includes("wasm"))("the Wasm engine agrees with the interpreter on 300 programs", () =>
+    check(["interp", "wasm"], 300));
+});

@@ -12,7 +12,7 @@ import { Runtime, type RunInput } from "../src/runtime.js";
 import { BpfFault } from "../src/faults.js";
 import { StopProgram } from "../src/core.js";
 import { loadSync } from "../src/object.js";
-import { wasmEngine, translateToWasm } from "../src/wasm-engine.js";
+import { wasmEngine, translateToWasm, lastTranslationStats } from "../src/wasm-engine.js";
 import { STATE, ST_EXECUTED } from "../assembly/layout.js";
 
 const files = listConformanceFiles(conformanceDir());
@@ -213,6 +213,13 @@ describe("control flow", () => {
       exit`;
     expectSame(asm);
     expectSame(asm, ctx(3));
+    translateToWasm(assemble(asm));
+    expect(lastTranslationStats()).toEqual({ functions: 1, dispatched: 1 });
+  });
+
+  it("reducible flow (loops, calls) is structured without the dispatcher", () => {
+    translateToWasm(assemble("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 9, loop\ncall local f\nexit\nf:\nmov %r0, 1\nexit\n"));
+    expect(lastTranslationStats()).toEqual({ functions: 2, dispatched: 0 });
   });
 
   it("nested loops, gotol and a 32-bit jump", () => {
@@ -301,4 +308,94 @@ describe("clang-built fixtures on both engines", () => {
       });
     }
   }
+});
+
+describe("callbacks and tail calls", () => {
+  /** Assembles `asm` and turns `lddw %rN, 0` at the instruction labelled by `funcAt` into a function handle. */
+  function withFunc(asm: string, lddwPc: number, target: number): Uint8Array {
+    const code = assemble(asm);
+    code[lddwPc * 8 + 1] = (code[lddwPc * 8 + 1] & 0x0f) | (4 << 4); // src = PSEUDO_FUNC
+    new DataView(code.buffer).setInt32(lddwPc * 8 + 4, target - (lddwPc + 1), true);
+    return code;
+  }
+
+  function bothRaw(code: Uint8Array, input: RunInput = {}): Outcome[] {
+    return (["interp", "wasm"] as const).map((engine) => {
+      const rt = new Runtime();
+      const prog = rt.addProgram("p", code);
+      try {
+        const r = rt.run(prog, input, engine === "wasm" ? wasmEngine : engine);
+        return { r0: r.r0, executed: r.executed };
+      } catch (e) {
+        if (e instanceof BpfFault) return { error: e.message };
+        throw e;
+      }
+    });
+  }
+
+  // bpf_loop(10, cb, &sum, 0) where the callback adds its index to *ctx (the caller's stack).
+  const loop = (body: string) => `
+      mov %r6, 77
+      stdw [%r10-8], 0
+      mov %r1, 10
+      lddw %r2, 0
+      mov %r3, %r10
+      add %r3, -8
+      mov %r4, 0
+      call 181
+      ldxdw %r0, [%r10-8]
+      add %r0, %r6
+      exit
+    ${body}`;
+  const LDDW_PC = 3;
+  const CB_PC = 12;
+
+  it("bpf_loop runs the translated callback, which writes through a pointer to the caller's frame", () => {
+    const code = withFunc(loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r6, 1\nmov %r0, 0\nexit"), LDDW_PC, CB_PC);
+    const [i, w] = bothRaw(code);
+    expect(w).toEqual(i);
+    expect(w.r0).toBe(45n + 77n);
+  });
+
+  it("a callback that returns 1 stops the loop; r0 of bpf_loop is the number of calls", () => {
+    const asm = loop("mov %r0, 0\njne %r1, 3, +1\nmov %r0, 1\nexit").replace("ldxdw %r0, [%r10-8]", "mov %r0, %r0");
+    const [i, w] = bothRaw(withFunc(asm, LDDW_PC, CB_PC));
+    expect(w).toEqual(i);
+    expect(w.r0).toBe(4n + 77n);
+  });
+
+  it("a fault in a callback is reported at its instruction", () => {
+    const [i, w] = bothRaw(withFunc(loop("ldxdw %r3, [%r2+1000]\nmov %r0, 0\nexit"), LDDW_PC, CB_PC));
+    expect(w).toEqual(i);
+    expect(w.error).toMatch(/out-of-bounds read of 8 bytes .*\(instruction 12\)/);
+  });
+
+  it("the budget covers the callbacks", () => {
+    const code = withFunc(loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit"), LDDW_PC, CB_PC);
+    for (const budget of [9, 20, 40, 61, 62, 63]) {
+      const results = (["interp", "wasm"] as const).map((engine) => {
+        const rt = new Runtime({ budget });
+        const prog = rt.addProgram("p", code);
+        try {
+          return rt.run(prog, {}, engine === "wasm" ? wasmEngine : engine);
+        } catch (e) {
+          return (e as Error).message;
+        }
+      });
+      expect(results[1]).toEqual(results[0]);
+    }
+  });
+
+  it("tail calls through a program array (clang-built): a chain, and the limit of 33", () => {
+    for (const engine of ["interp", "wasm"] as const) {
+      const obj = loadSync(fileURLToPath(new URL("./fixtures/tailcall.o", import.meta.url)), { engine });
+      expect(obj.program("entry").run(new Uint8Array([5]))).toBe(1000n); // empty program array: falls through
+      obj.setTailCall("jmp_table", 0, "step0");
+      obj.setTailCall("jmp_table", 1, "step1");
+      obj.setTailCall("jmp_table", 2, "spin");
+      expect(obj.program("entry").run(new Uint8Array([5]))).toBe(25n);
+      expect(obj.program("spin").run(new Uint8Array([5]))).toBe(34n);
+      expect(obj.program("spin").lastRun?.executed).toBeGreaterThan(34);
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // `translate(count)` and reads `outputLength()` bytes at `output()`: the bytes of a Wasm module (see translate.ts).
 //
 // Build: npx asc assembly/wasm/index.ts --outFile build/wasm-translator.wasm -O3 --runtime stub --noAssert
-import { Translator } from "./translate";
+import { Translator, statFunctions, statDispatched } from "./translate";
 
 let inputPtr: usize = 0;
 let outputPtr: usize = 0;
@@ -29,3 +29,8 @@ export function translate(count: i32): u32 {
 
 export function output(): usize { return outputPtr; }
 export function outputLength(): u32 { return outputLen; }
+
+/** Functions in the last translation. */
+export function functions(): u32 { return statFunctions; }
+/** Functions of the last translation whose control flow was irreducible (emitted as a br_table dispatcher). */
+export function dispatched(): u32 { return statDispatched; }

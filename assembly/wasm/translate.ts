@@ -110,6 +110,10 @@ const ARITH64: StaticArray<u8> = [0x7c, 0x7d, 0x7e, 0, 0x84, 0x83, 0x86, 0x88, 0
   return s == SZ_B ? 1 : s == SZ_H ? 2 : s == SZ_W ? 4 : 8;
 }
 
+/** Functions in the last translation, and how many of them needed the br_table dispatcher. */
+export let statFunctions: u32 = 0;
+export let statDispatched: u32 = 0;
+
 export class Translator {
   code: usize;
   count: i32;
@@ -124,6 +128,8 @@ export class Translator {
   dispatch: bool = false; // the current function uses the br_table dispatcher
 
   constructor(code: usize, count: i32) {
+    statFunctions = 0;
+    statDispatched = 0;
     this.code = code;
     this.count = count;
     this.funcOf = new StaticArray<i32>(count);
@@ -266,6 +272,8 @@ export class Translator {
     this.ctx = [];
     this.pending = 0;
     this.dispatch = !g.reducible;
+    statFunctions++;
+    if (this.dispatch) statDispatched++;
     if (g.reducible) {
       this.doTree(0);
     } else {
@@ -276,34 +284,45 @@ export class Translator {
     return b;
   }
 
-  /** Structured translation: a dominator-tree node with its merge children as enclosing blocks. */
+  /**
+   * Structured translation of the dominator subtree at `x`: its merge children become enclosing blocks (the
+   * latest in reverse postorder outermost), each followed by its own subtree; a loop header wraps all of it in a
+   * loop. The last merge child's subtree ends the sequence, so it is taken by iteration, not recursion: a long
+   * chain of if-diamonds costs no stack.
+   */
   private doTree(x: i32): void {
-    const kids = this.g.children[x];
-    const merges = new Array<i32>();
-    for (let i = 0; i < kids.length; i++) if (this.g.merge[kids[i]]) merges.push(kids[i]);
-    if (this.g.loopHeader[x]) {
-      this.out.loop();
-      this.ctx.push((x << 2) | CTX_LOOP);
-      this.nodeWithin(x, merges, merges.length - 1);
-      this.ctx.pop();
-      this.out.end();
-    } else {
-      this.nodeWithin(x, merges, merges.length - 1);
-    }
-  }
-
-  private nodeWithin(x: i32, merges: Array<i32>, i: i32): void {
-    if (i < 0) {
+    const g = this.g;
+    const b = this.out;
+    let loops = 0;
+    while (true) {
+      if (g.loopHeader[x]) {
+        b.loop();
+        this.ctx.push((x << 2) | CTX_LOOP);
+        loops++;
+      }
+      const kids = g.children[x];
+      const merges = new Array<i32>();
+      for (let i = 0; i < kids.length; i++) if (g.merge[kids[i]]) merges.push(kids[i]);
+      const last = merges.length - 1;
+      for (let i = last; i >= 0; i--) {
+        b.block();
+        this.ctx.push((merges[i] << 2) | CTX_BLOCK);
+      }
       this.blockCode(x);
-      return;
+      if (last < 0) break;
+      for (let i = 0; i < last; i++) {
+        this.ctx.pop();
+        b.end();
+        this.doTree(merges[i]);
+      }
+      this.ctx.pop();
+      b.end();
+      x = merges[last];
     }
-    const y = merges[i];
-    this.out.block();
-    this.ctx.push((y << 2) | CTX_BLOCK);
-    this.nodeWithin(x, merges, i - 1);
-    this.ctx.pop();
-    this.out.end();
-    this.doTree(y);
+    for (let i = 0; i < loops; i++) {
+      this.ctx.pop();
+      b.end();
+    }
   }
 
   private doBranch(x: i32, y: i32): void {

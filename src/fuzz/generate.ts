@@ -6,11 +6,13 @@
 // is a block of "macros" (one or a few instructions that belong together); forward jumps land only on macro
 // boundaries inside the same block, loops count a register down from at most 8, so every program ends unless it
 // faults on purpose. Register use:
-//   r9  the input pointer (copied from r1 on entry, never written again)
+//   r9  the input pointer (copied from r1 on entry to every function: a caller passes it in r1)
 //   r10 the frame pointer
 //   r0-r8 data: random values, never pointers, so results do not depend on where memory lives
 //   r8  also the loop counter inside a loop body (the body does not write it)
-// Each function first fills the 64 bytes below its r10 so that no stack read sees stale memory.
+// Each function first fills the 64 bytes below its r10 so that no stack read sees stale memory, and gives every
+// register it may read a value: by default programs read only what the kernel's verifier would consider set
+// (a subprogram's r2-r5 arguments, never its caller's r0/r6-r9; a caller's r0 after a call, never r1-r5).
 //
 // Deliberate faults (a few percent of programs): out-of-bounds reads and writes on the input and the stack, a
 // random data value used as an address, unbounded recursion, and an endless loop under a small budget.
@@ -31,6 +33,12 @@ export interface GenerateOptions {
   faultRate?: number;
   /** Chance that a memory access is unaligned. Default 0.03. */
   unalignedRate?: number;
+  /**
+   * Let subprograms read r0 and r6-r8 as their caller left them, and callers read r1-r5 as the callee left them
+   * (tinybpf's interpreter passes every register through; the kernel's verifier refuses such programs). Default
+   * false: only what the kernel defines.
+   */
+  inheritRegisters?: boolean;
 }
 
 type Label = { id: number };
@@ -67,11 +75,13 @@ class Generator {
   private budget = DEFAULT_BUDGET;
   private faultRate: number;
   private unalignedRate: number;
+  private inheritRegisters: boolean;
 
   constructor(private seed: number, options: GenerateOptions) {
     this.rng = new Random(seed);
     this.faultRate = options.faultRate ?? 0.15;
     this.unalignedRate = options.unalignedRate ?? 0.03;
+    this.inheritRegisters = options.inheritRegisters ?? false;
     this.inputLen = this.rng.between(8, 96);
     this.funcCount = 1 + this.rng.below(4);
   }
@@ -90,7 +100,7 @@ class Generator {
       faultFunc = rng.below(this.funcCount);
       if (kind === 4) {
         this.recursive = this.label();
-        faultMacro = [this.call(this.recursive)];
+        faultMacro = this.callMacro(this.recursive);
         this.planted = "recursion past the call-depth limit";
       } else if (kind === 5) {
         this.budget = rng.between(3, 300);
@@ -104,7 +114,9 @@ class Generator {
     const funcs: Item[][] = [];
     for (let f = 0; f < this.funcCount; f++) {
       const macros: Macro[] = [];
-      if (f === 0) macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit());
+      // Main: r1 is the input. A subprogram gets the input pointer in r1 from its caller and, under the kernel's
+      // rules, must not read r0 or r6-r9 before it sets them; r2-r5 are its arguments.
+      macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit(f === 0 ? [] : this.inheritRegisters ? [0, 2, 3, 4, 5, 6, 7, 8] : [2, 3, 4, 5]));
       macros.push(...this.stackInit());
       const body = this.block(f, rng.between(3, 14), true, new Set());
       if (f === faultFunc && faultMacro) body.splice(rng.below(body.length + 1), 0, faultMacro);
@@ -113,9 +125,10 @@ class Generator {
     }
     if (this.recursive) {
       // Each level counts itself into the input, so the depth reached shows in the input afterwards.
+      // r2 counts the levels (an argument, so defined in every frame).
       const counter = this.rng.below(Math.floor(this.inputLen / 8)) * 8;
-      funcs.push([this.recursive, ...this.stackInit().flat(), alu(0x07, 0x00, 0, 0, 0, 1), stx(8, INPUT_PTR, counter, 0),
-        this.call(this.recursive), exit()]);
+      funcs.push([this.recursive, mov64x(INPUT_PTR, 1), ...this.stackInit().flat(), alu(0x07, 0x00, 2, 0, 0, 1),
+        stx(8, INPUT_PTR, counter, 2), ...this.callMacro(this.recursive), exit()]);
     }
     if (this.budget !== DEFAULT_BUDGET && rng.chance(0.5)) this.budget = rng.between(1, 40); // budget hit anywhere
     return { seed: this.seed, code: assembleItems(funcs.flat()), input, budget: this.budget, planted: this.planted };
@@ -153,9 +166,9 @@ class Generator {
     return [lddw(dst, this.value64())];
   }
 
-  private registerInit(): Macro[] {
+  private registerInit(keep: number[]): Macro[] {
     const out: Macro[] = [];
-    for (let r = 0; r <= 8; r++) out.push(this.constant(r));
+    for (let r = 0; r <= 8; r++) if (!keep.includes(r)) out.push(this.constant(r));
     return out;
   }
 
@@ -182,7 +195,7 @@ class Generator {
       else if (w < 67) macros.push(this.atomicMacro(avoid));
       else if (w < 82) macros.push(this.jumpMacro(avoid));
       else if (w < 87 && loopsAllowed) macros.push(...this.loop(func));
-      else if (w < 93 && func + 1 < this.funcCount) macros.push([this.call(this.funcLabels[rng.between(func + 1, this.funcCount - 1)])]);
+      else if (w < 93 && func + 1 < this.funcCount) macros.push(this.callMacro(this.funcLabels[rng.between(func + 1, this.funcCount - 1)]));
       else if (w < 95) macros.push(this.earlyExit(avoid));
       else macros.push(this.aluMacro(avoid));
     }
@@ -337,6 +350,16 @@ class Generator {
       ? { op: 0x55, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }
       : { op: 0x56, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }; // jne32
     return [[alu(0x07, 0xb0, LOOP_REG, 0, 0, rng.between(1, 8)), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, -1), back]];
+  }
+
+  /**
+   * mov r1, r9; call; then, unless registers are inherited, new values for r1-r5 (the kernel's verifier treats
+   * them as unset after a call: an engine need not give back what the callee left there).
+   */
+  private callMacro(target: Label): Macro {
+    const out: Macro = [mov64x(1, INPUT_PTR), this.call(target)];
+    if (!this.inheritRegisters) for (let r = 1; r <= 5; r++) out.push(...this.constant(r));
+    return out;
   }
 
   private call(target: Label): Insn {
