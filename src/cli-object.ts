@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { loadObject, type BpfObject } from "./loader.js";
 import { loadSync, type LoadedObject, type Program, type ProgramInput } from "./object.js";
 import { readCapture } from "./pcap.js";
-import { disassemble } from "./disasm.js";
+import { disassembleInsn } from "./disasm.js";
 import { MAP_TYPE_NAMES, type BpfMap } from "./bpf-map.js";
 import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../assembly/maps/desc.js";
 import { type Args, type Command, UsageError, readInput, intOption } from "./cli-args.js";
@@ -11,12 +11,32 @@ import type { EngineName } from "./engines.js";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
+const PSEUDO_NAMES: Record<number, string> = { 1: "map", 2: "map_value", 4: "func" };
+
+/** Disassembly of every program of an object; lddw of a map, a map value or a function names its target. */
 export function disasmObject(bytes: Uint8Array, file: string): string {
   const obj = loadObject(bytes, basename(file));
   const parts: string[] = [];
   for (const p of obj.programs) {
     parts.push(`${p.section}/${p.name} (${p.type}, ${p.insnCount} instructions):`);
-    parts.push(disassemble(p.insns).trimEnd().split("\n").map((l, i) => `${String(i).padStart(5)}: ${l}`).join("\n"));
+    const v = new DataView(p.insns.buffer, p.insns.byteOffset, p.insns.byteLength);
+    for (let pc = 0; pc < p.insnCount; pc++) {
+      const op = p.insns[pc * 8];
+      const src = p.insns[pc * 8 + 1] >> 4;
+      let text: string;
+      if (op === 0x18 && PSEUDO_NAMES[src] && pc + 1 < p.insnCount) {
+        const dst = p.insns[pc * 8 + 1] & 0xf;
+        const imm = v.getInt32(pc * 8 + 4, true);
+        const target = src === 4 ? `${imm >= 0 ? "+" : ""}${imm}`
+          : `${obj.maps[imm]?.name ?? `#${imm}`}${src === 2 ? `+${v.getInt32(pc * 8 + 12, true)}` : ""}`;
+        text = `lddw %r${dst}, ${PSEUDO_NAMES[src]}:${target}`;
+        parts.push(`${String(pc).padStart(5)}: ${text}`);
+        pc++;
+        continue;
+      }
+      parts.push(`${String(pc).padStart(5)}: ${disassembleInsn(p.insns, pc)}`);
+      if (op === 0x18) pc++;
+    }
   }
   return parts.join("\n");
 }
@@ -90,6 +110,11 @@ function formatValue(map: BpfMap, bytes: Uint8Array, which: "key" | "value"): st
   return hex(bytes);
 }
 
+const SECTION_TYPES: Record<number, string> = {
+  0: "NULL", 1: "PROGBITS", 2: "SYMTAB", 3: "STRTAB", 4: "RELA", 8: "NOBITS", 9: "REL", 0x6fff4c03: "ADDRSIG",
+};
+const NAMED_KINDS = new Set(["struct", "union", "enum", "enum64", "typedef", "datasec", "func"]);
+
 export const commands: Record<string, Command> = {
   run(args, out) {
     const [file] = args.positional;
@@ -127,7 +152,10 @@ export const commands: Record<string, Command> = {
     const obj: BpfObject = loadObject(readInput(file), basename(file));
     out(`${obj.fileName}: license "${obj.license}", version ${obj.version}`);
     out("sections:");
-    for (const s of obj.sections) out(`  ${s.name.padEnd(24)} type ${s.type}, ${s.size} bytes, flags 0x${s.flags.toString(16)}`);
+    for (const s of obj.sections) {
+      out(`  ${s.name.padEnd(24)} ${(SECTION_TYPES[s.type] ?? `type ${s.type}`).padEnd(8)} ${String(s.size).padStart(7)} bytes` +
+        `${s.flags & 4 ? ", code" : ""}`);
+    }
     out("programs:");
     for (const p of obj.programs) out(`  ${p.name.padEnd(24)} ${p.type} (section ${p.section}), ${p.insnCount} instructions`);
     out("maps:");
@@ -138,7 +166,11 @@ export const commands: Record<string, Command> = {
     }
     out("global data:");
     for (const m of obj.maps) if (m.globalData) out(`  ${m.name.padEnd(24)} ${m.valueSize} bytes${m.readonly ? ", read-only" : ""}`);
-    if (obj.btf) out(`BTF: ${obj.btf.types.length} types`);
+    if (obj.btf) {
+      const named = obj.btf.types.filter((t) => t.id > 0 && t.name && NAMED_KINDS.has(t.kind));
+      out(`BTF: ${obj.btf.types.length - 1} types; named:`);
+      for (const t of named) out(`  ${t.kind.padEnd(8)} ${t.name}${t.size ? ` (${t.size} bytes)` : ""}`);
+    } else out("BTF: none");
     return 0;
   },
 
