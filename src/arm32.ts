@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeElf32, imageAddress } from "../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../assembly/isa.js";
+import { disassembleInsn } from "./disasm.js";
 
 export interface Arm32Options {
   /** Executed-instruction budget per run; 0 = unlimited. Default 1,000,000. */
@@ -23,8 +24,9 @@ export interface Arm32Options {
 export interface Arm32Translation {
   image: Uint8Array;
   address: number; // load address of image[0]
-  entry: number; // offsets in the image
-  code: number; // first translated instruction
+  entry: number; // offsets in the image: the driver's entry point,
+  prologue: number; // the program's entry routine (called by the driver),
+  code: number; // the first translated instruction,
   table: number; // end of the translated code
   state: number;
   stateSize: number;
@@ -51,6 +53,7 @@ interface Arm32Exports {
   codeOffset(): number;
   tableOffset(): number;
   entryOffset(): number;
+  programOffset(): number;
   stateOffset(): number;
   stateSize(): number;
   errorCode(): number;
@@ -92,6 +95,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     image: new Uint8Array(w.memory.buffer, w.output(), length).slice(),
     address: imageAddress(),
     entry: w.entryOffset(),
+    prologue: w.programOffset(),
     code: w.codeOffset(),
     table: w.tableOffset(),
     state: w.stateOffset(),
@@ -114,7 +118,8 @@ function elfOf(t: Arm32Translation, sections: boolean): Uint8Array {
   return writeElf32({
     image: t.image,
     entry: t.entry,
-    bssSize: t.state - t.image.length + t.stateSize,
+    bssOffset: t.state,
+    bssSize: t.stateSize,
     textSize: sections ? t.table : undefined,
   });
 }
@@ -185,4 +190,53 @@ export async function runArm32Async(insns: Uint8Array, mem: Uint8Array, opts: Ru
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A debug listing: each eBPF instruction followed by the ARM code generated for it (disassembled by
+ * llvm-objdump, which must be installed: `apt-get install llvm`; LLVM_OBJDUMP overrides the command).
+ */
+export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string {
+  const t = translateArm32(insns, opts);
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
+  let dump: string;
+  try {
+    const exe = join(dir, "prog");
+    writeFileSync(exe, elfOf(t, true));
+    const tool = process.env.LLVM_OBJDUMP ?? objdump();
+    const r = spawnSync(tool, ["-d", "--triple=armv7a", exe], { encoding: "utf8", maxBuffer: 1 << 28 });
+    if (r.error || r.status !== 0) throw new Error(`${tool} failed: ${r.error?.message ?? r.stderr}`);
+    dump = r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const arm = new Map<number, string>();
+  for (const line of dump.split("\n")) {
+    const m = /^\s*([0-9a-f]+):\s+([0-9a-f]{8})\s+(.*)$/.exec(line);
+    if (m) arm.set(parseInt(m[1], 16), `${m[2]}  ${m[3].replace(/\s+/g, " ").trim()}`);
+  }
+  const n = t.offsets.length;
+  const start = (i: number) => t.code + (t.offsets[i] & 0x7fffffff);
+  const lines: string[] = [];
+  const armRange = (from: number, to: number) => {
+    for (let o = from; o < to; o += 4) {
+      const a = t.address + o;
+      lines.push(`    ${a.toString(16).padStart(8, "0")}: ${arm.get(a) ?? "?"}`);
+    }
+  };
+  lines.push("; prologue (entry, register file, regions, budget)");
+  armRange(t.prologue, t.code);
+  for (let i = 0; i < n; i++) {
+    if (t.offsets[i] & 0x80000000) continue;
+    let next = i + 1;
+    while (next < n && t.offsets[next] & 0x80000000) next++;
+    lines.push(`; ${String(i).padStart(4)}: ${disassembleInsn(insns, i)}`);
+    armRange(start(i), next < n ? start(next) : t.table);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function objdump(): string {
+  for (const p of ["/usr/bin/llvm-objdump-19", "/usr/bin/llvm-objdump"]) if (existsSync(p)) return p;
+  throw new Error("llvm-objdump not found: install it with `apt-get install llvm-19` (or set LLVM_OBJDUMP)");
 }

@@ -18,7 +18,10 @@ export const MAP_TYPE_NAMES: Record<number, string> = {
 };
 
 const PERCPU = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
-const ARRAYS = new Set([MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_ARRAY_OF_MAPS]);
+const ARRAYS = new Set([MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY]);
+/** Arrays of program or map ids: a slot is empty or holds an id, so clearing deletes (id 0 is a real program). */
+const FD_ARRAYS = new Set([MAP_TYPE_PROG_ARRAY, MAP_TYPE_ARRAY_OF_MAPS]);
+const MAPS_OF_MAPS = new Set([MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_HASH_OF_MAPS]);
 
 /** Converts between JavaScript values and a map's key or value bytes. */
 export interface Codec {
@@ -53,7 +56,12 @@ export const plainCodec: Codec = {
   },
 };
 
-export class MapError extends Error {}
+export class MapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MapError";
+  }
+}
 
 const ERRNO: Record<string, string> = {
   "-2": "ENOENT (no such element)", "-7": "E2BIG (map is full or index out of range)",
@@ -78,7 +86,8 @@ export class BpfMap {
   get maxEntries(): number { return this.spec.maxEntries; }
   get isPerCpu(): boolean { return PERCPU.has(this.spec.type); }
   get ncpus(): number { return this.isPerCpu ? Math.max(1, this.rt.options.ncpus ?? 1) : 1; }
-  private get id(): number { return this.rt.mapIds[this.index]; }
+  /** The map's id in the core: what a map-in-map slot holds (BCC passes the map's fd instead). */
+  get id(): number { return this.rt.mapIds[this.index]; }
   private get core() { return this.rt.core; }
 
   private check(rc: bigint, what: string): void {
@@ -134,6 +143,10 @@ export class BpfMap {
         const v = Array.isArray(value) ? value[cpu] : value;
         valueBytes.set(this.valueCodec.encode(v, this.valueSize), cpu * stride);
       }
+    } else if (value instanceof BpfMap && MAPS_OF_MAPS.has(this.type)) {
+      // A map of maps takes an inner map: its slot holds the inner map's id.
+      if (value.rt !== this.rt) throw new MapError(`map '${this.name}': map '${value.name}' belongs to another object`);
+      valueBytes = plainCodec.encode(value.id, this.valueSize);
     } else {
       valueBytes = value instanceof Uint8Array && value.length === this.valueSize ? value : this.valueCodec.encode(value, this.valueSize);
     }
@@ -219,8 +232,16 @@ export class BpfMap {
     return this.valueCodec.decode(this.core.memory.slice(addr, addr + this.valueSize));
   }
 
-  /** Deletes every element (arrays: zeroes every value, as BCC's clear() does). */
+  /** Deletes every element (arrays: zeroes every value, as BCC's clear() does; program arrays and arrays of maps
+   * empty every slot). */
   clear(): void {
+    if (FD_ARRAYS.has(this.type)) {
+      for (let i = 0; i < this.maxEntries; i++) {
+        const rc = this.core.x.mapDelete(this.id, this.core.scratch(this.keyBytes(i)));
+        if (rc !== -2n) this.check(rc, "delete");
+      }
+      return;
+    }
     if (ARRAYS.has(this.type)) {
       const zero = this.isPerCpu ? new Array(this.ncpus).fill(new Uint8Array(this.valueSize)) : new Uint8Array(this.valueSize);
       for (let i = 0; i < this.maxEntries; i++) this.update(i, zero);

@@ -11,6 +11,7 @@ import { registerHostHelpers, type HostOptions } from "./host-helpers.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
 import { loadEngines } from "./engine-loader.js";
 import type { HostHelper } from "./core.js";
+import { STATE, ST_PKT, ST_PKT_LEN } from "../assembly/layout.js";
 
 export interface LoadOptions extends RuntimeOptions, HostOptions {
   /** Engine for every run: 'auto' (default: the fastest available), 'interp', 'wasm' or 'arm32'. */
@@ -31,6 +32,11 @@ const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_sk
 
 export class Program {
   lastRun: RunResult | undefined;
+  /**
+   * The packet as the last run left it, for programs given `{ packet }` (an XDP program returning XDP_TX may have
+   * rewritten it); undefined after a run without a packet.
+   */
+  lastPacket: Uint8Array | undefined;
   constructor(readonly object: LoadedObject, readonly def: ProgramDef, readonly id: number) {}
 
   get name(): string { return this.def.name; }
@@ -46,7 +52,14 @@ export class Program {
   run(input?: ProgramInput, engine?: EngineName | "auto"): bigint {
     const rt = this.object.runtime;
     const linked = rt.programs[this.id];
-    this.lastRun = rt.run(linked, this.input(input), this.object.engineFor(engine));
+    const prepared = this.input(input);
+    this.lastPacket = undefined;
+    this.lastRun = rt.run(linked, prepared, this.object.engineFor(engine));
+    if (prepared.packet) {
+      const v = rt.core.view;
+      const addr = v.getUint32(STATE + ST_PKT, true);
+      this.lastPacket = rt.core.memory.slice(addr, addr + v.getUint32(STATE + ST_PKT_LEN, true));
+    }
     return this.lastRun.r0;
   }
 

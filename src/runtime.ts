@@ -4,7 +4,7 @@ import {
   INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC, PSEUDO_IMM64,
 } from "../assembly/isa.js";
 import {
-  STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
+  STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, ST_PROG, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
 } from "../assembly/layout.js";
 import { Core, type HostHelper } from "./core.js";
 import { MAP_TYPE_PERF_EVENT_ARRAY } from "../assembly/maps/desc.js";
@@ -255,7 +255,11 @@ export class Runtime {
     const e = typeof engine === "string" ? engineByName(engine) : engine;
     const r0 = e.run(this, prog, r1, r2);
     const f: FaultInfo | undefined = this.core.fault();
-    if (f) throw new BpfFault(f, prog.name);
+    if (f) {
+      // After tail calls the fault's instruction index is in the program that was running, so name that one.
+      const current = this.core.view.getUint32(STATE + ST_PROG, true);
+      throw new BpfFault(f, (this.programs.find((p) => p.id === current) ?? prog).name);
+    }
     return { r0, executed: this.core.executed() };
   }
 }

@@ -58,6 +58,7 @@ export function translateToWasm(insns: Uint8Array): Uint8Array<ArrayBuffer> {
   const at = t.input(count);
   new Uint8Array(t.memory.buffer, at, insns.length).set(insns);
   const len = t.translate(count);
+  if (len === 0) throw new Error(`cannot translate a program of ${count} instructions to WebAssembly`);
   return new Uint8Array(t.memory.buffer, t.output(), len).slice();
 }
 
@@ -79,18 +80,43 @@ export function compileProgram(prog: LinkedProgram): WebAssembly.Module {
   return m;
 }
 
-/** Per runtime: one instance per program, and the instance running now (callbacks go to it). */
+const fallbacks = new WeakMap<Uint8Array, string>();
+let fallbackTotal = 0;
+
+/**
+ * Why a program runs on the interpreter instead (translation or V8's compilation failed, e.g. a function beyond
+ * V8's size limit), or undefined when it runs translated.
+ */
+export function wasmFallbackReason(prog: LinkedProgram): string | undefined {
+  return fallbacks.get(prog.insns);
+}
+
+/** Programs that fell back to the interpreter since start-up. */
+export function wasmFallbackCount(): number {
+  return fallbackTotal;
+}
+
+/** Per runtime: one instance per program (null: runs on the interpreter), and the instance running now. */
 class Instances {
-  private byId = new Map<number, ProgramExports>();
+  private byId = new Map<number, ProgramExports | null>();
   active: ProgramExports | undefined;
 
   constructor(private rt: Runtime) {}
 
-  get(prog: LinkedProgram): ProgramExports {
+  get(prog: LinkedProgram): ProgramExports | null {
     let inst = this.byId.get(prog.id);
-    if (!inst) {
+    if (inst === undefined) {
+      let module: WebAssembly.Module;
+      try {
+        module = compileProgram(prog);
+      } catch (e) {
+        if (!fallbacks.has(prog.insns)) fallbackTotal++;
+        fallbacks.set(prog.insns, e instanceof Error ? e.message : String(e));
+        this.byId.set(prog.id, null);
+        return null;
+      }
       const x = this.rt.core.x as unknown as Record<string, CoreFn | WebAssembly.Memory>;
-      const instance = new WebAssembly.Instance(compileProgram(prog), {
+      const instance = new WebAssembly.Instance(module, {
         env: {
           memory: x.memory,
           helper: x.helperCall,
@@ -110,6 +136,7 @@ class Instances {
     const prog = this.rt.programs.find((p) => p.id === target);
     if (!prog) throw new Error(`tail call to program ${target}, which this runtime did not load`);
     const inst = this.get(prog);
+    if (!inst) throw new Error(`${prog.name}: tail call target is not translated (${wasmFallbackReason(prog)})`);
     const prev = this.active;
     this.active = inst;
     try {
@@ -142,6 +169,7 @@ export const wasmEngine: Engine = {
     const s = instances(rt);
     const inst = s.get(prog);
     const core = rt.core;
+    if (!inst) return BigInt.asUintN(64, core.x.run(prog.id, r1, r2));
     const x = core.x as unknown as { runBegin(p: number, r1: bigint, r2: bigint, engine: number): number };
     if (!x.runBegin(prog.id, r1, r2, 1)) return 0n;
     const v = core.view;

@@ -1,8 +1,9 @@
 // The layout of an output image and its labels, shared by the driver, the runtime routines and the translator.
 //
-// Image (one read-write-execute segment, loaded at `base`):
+// Image (one read-only executable segment, loaded at `base`):
 //   driver (_start)  runtime routines  program prologue + translated code  instruction-offset table  strings
-// followed, outside the file (bss), by the state block that r11 points to while a program runs.
+// followed, on the next page and outside the file (bss), by the state block that r11 points to while a program
+// runs: registers, fault report, memory regions and the eBPF stack frames.
 //
 // Everything is emitted twice: the first pass records label positions, the second writes the words with those
 // positions. Label-dependent constants therefore always take the same number of words (MOVW+MOVT).
@@ -61,6 +62,9 @@ export let imageBase: u32 = 0;
 
 export function label(id: i32): void {
   store<i32>(LABELS + (<usize>id << 2), pos);
+}
+export function labelAt(id: i32, position: i32): void {
+  store<i32>(LABELS + (<usize>id << 2), position);
 }
 export function at(id: i32): i32 {
   return load<i32>(LABELS + (<usize>id << 2));

@@ -3,8 +3,8 @@
 // (driver, runtime routines, translated program, tables, strings) from output(); targets/arm32/elf32.ts wraps it
 // into a static ARM Linux executable.
 
-import { emitReset, emitByte, pos } from "./encoder";
-import { clearLabels, setImageBase, label, at, L_START, L_CODE, L_TABLE, L_STATE, STATE_SIZE } from "./image";
+import { emitReset, pos } from "./encoder";
+import { clearLabels, setImageBase, imageBase, labelAt, label, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE, STATE_SIZE } from "./image";
 import { emitDriver, emitDriverStrings } from "./driver";
 import { emitRuntime } from "./runtime";
 import * as translator from "./translate";
@@ -35,8 +35,9 @@ function emitImage(opts: u32, budget: u32): bool {
   emitRuntime(count);
   if (!translator.emitProgram(INSNS, count, offsets, flags, opts, budget)) return false;
   emitDriverStrings();
-  while (pos & 15) emitByte(0);
-  label(L_STATE);
+  // The state block starts on a page of its own, outside the file: code pages stay read-only and executable
+  // (stores next to code would also make qemu retranslate the code on every write).
+  labelAt(L_STATE, <i32>(((imageBase + <u32>pos + 4095) & ~4095) - imageBase));
   return true;
 }
 
@@ -61,6 +62,8 @@ export function offsetTable(): usize { return offsets; }
 export function codeOffset(): i32 { return at(L_CODE); }
 export function tableOffset(): i32 { return at(L_TABLE); }
 export function entryOffset(): i32 { return at(L_START); }
+/** The program's entry routine (prologue), called by the driver. */
+export function programOffset(): i32 { return at(L_ENTRY); }
 export function stateOffset(): i32 { return at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
 export function errorCode(): i32 { return translator.errorCode; }

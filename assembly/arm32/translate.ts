@@ -208,7 +208,7 @@ function emitEntry(): void {
   const h = hi(0, R1);
   if (l != R0) emit(movReg(R0, l));
   if (h != R1) emit(movReg(R1, h));
-  emit(pop(0x4ff0)); // r4-r11, pc
+  emit(pop(0x8ff0)); // r4-r11, pc
 
   // entry(r0 = input address, r1 = input length): AAPCS, called by the driver.
   label(L_ENTRY);
@@ -424,7 +424,8 @@ function emitShift64Imm(op: u32, dst: i32, dl: i32, n: u32): bool {
       emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
       emit(shiftImm(SH_LSR, dh, dh, n));
     } else {
-      emit(shiftImm(SH_LSR, dl, dh, n - 32)); // n - 32 == 0 encodes a plain move
+      if (n == 32) emit(movReg(dl, dh)); // LSR #0 would encode LSR #32
+      else emit(shiftImm(SH_LSR, dl, dh, n - 32));
       emit(movImm(dh, 0));
     }
   } else {

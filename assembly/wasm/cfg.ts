@@ -53,11 +53,25 @@ export class Cfg {
   badEdge: i32 = -1;
 }
 
+/** Per-instruction work arrays, allocated once per translation and shared by its functions. */
+export class CfgScratch {
+  reach: StaticArray<u8>;
+  leader: StaticArray<u8>;
+  blockAt: StaticArray<i32>;
+  constructor(count: i32) {
+    this.reach = new StaticArray<u8>(count);
+    this.leader = new StaticArray<u8>(count);
+    this.blockAt = new StaticArray<i32>(count);
+  }
+}
+
 /** Analyses the function starting at `entry` in `count` instructions at `code`. */
-export function buildCfg(code: usize, count: i32, entry: i32): Cfg {
+export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratch): Cfg {
   // 1. Reachable instructions and block leaders.
-  const reach = new StaticArray<u8>(count);
-  const leader = new StaticArray<u8>(count);
+  const reach = scratch.reach;
+  const leader = scratch.leader;
+  memory.fill(changetype<usize>(reach), 0, <usize>count);
+  memory.fill(changetype<usize>(leader), 0, <usize>count);
   const work = new Array<i32>();
   const g = new Cfg();
   work.push(entry);
@@ -83,7 +97,7 @@ export function buildCfg(code: usize, count: i32, entry: i32): Cfg {
   }
 
   // 2. Blocks in program order, then successors.
-  const blockAt = new StaticArray<i32>(count);
+  const blockAt = scratch.blockAt;
   const tmpStart = new Array<i32>();
   for (let pc = 0; pc < count; pc++) {
     blockAt[pc] = -1;

@@ -18,10 +18,12 @@ export function input(count: u32): usize {
   return inputPtr;
 }
 
-/** Translates the `count` instructions at `input()`; returns the module's size in bytes. */
+/** Translates the `count` instructions at `input()`; returns the module's size in bytes, 0 when it failed. */
 export function translate(count: i32): u32 {
+  if (count <= 0) return 0;
   const t = new Translator(inputPtr, count);
   const m = t.module();
+  if (t.failed) return 0;
   outputPtr = m.ptr;
   outputLen = m.len;
   return outputLen;

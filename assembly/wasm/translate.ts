@@ -33,7 +33,7 @@ import {
   CALL_LOCAL, CALL_HELPER, OP_LDDW, STACK_SIZE,
 } from "../isa";
 import {
-  STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG,
+  STATE, REGS, REGIONS, REGION_SIZE, ST_REGION_COUNT, STACK_BASE, STACK_END, FUNC_HANDLE_TAG,
   ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PKT, ST_PKT_LEN,
   FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN, FAULT_BAD_MAP,
 } from "../layout";
@@ -42,12 +42,12 @@ import {
   W_I64_LOAD8_U, W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE,
   W_I64_STORE8, W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB,
   W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD,
-  W_I64_SUB, W_I64_DIV_S, W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U,
+  W_I64_SUB, W_I64_LT_U, W_I64_LE_U, W_I64_GE_U, W_I32_MUL, W_I64_DIV_S, W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U,
   W_I64_ROTL, W_I64_XOR, W_I32_GE_S, W_I32_SHL, W_CMP_I64_TO_I32, W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U,
   W_I32_EXTEND8_S, W_I32_EXTEND16_S, W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S,
 } from "./emitter";
 import {
-  Cfg, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
+  Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 
 // Types
@@ -62,6 +62,7 @@ const TY_UNARY: u32 = 7; // (i64) -> i64
 const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
 const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
 const TY_GETTER: u32 = 10; // () -> i64
+const TY_FIND: u32 = 11; // (i64, i32, i32) -> i32
 
 // Functions: imports first
 const F_HELPER: u32 = 0;
@@ -77,8 +78,11 @@ const F_RUN: u32 = 9;
 const F_CALLBACK: u32 = 10;
 const F_TAIL_ENTRY: u32 = 11;
 const F_REMAINING: u32 = 12;
-const F_FIRST: u32 = 13; // translated eBPF functions
+const F_FIND: u32 = 13;
+const F_FIRST: u32 = 14; // translated eBPF functions
 const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
+const G_FOUND_START: u32 = 1; // bounds of the region `find` found
+const G_FOUND_END: u32 = 2;
 
 // Locals of a translated function
 const L_FP: u32 = 5;
@@ -90,6 +94,11 @@ const L_SB: u32 = 14;
 const L_NEXT: u32 = 15;
 const L_TI: u32 = 16;
 const L_FB: u32 = 17;
+// The last region a checked load (RB, RE) or store (WB, WE) was found in: [start, end). Empty: start = -1, end = 16.
+const L_RB: u32 = 18;
+const L_RE: u32 = 19;
+const L_WB: u32 = 20;
+const L_WE: u32 = 21;
 
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
@@ -119,7 +128,10 @@ export class Translator {
   count: i32;
   entries: Array<i32> = []; // entry instruction of each function
   funcOf: StaticArray<i32>; // instruction -> function number, -1 when not an entry
-  out: Buf = new Buf(256); // body of the function being translated
+  out: Buf = new Buf(4096); // body of the function being translated (reused)
+  scratch: CfgScratch;
+  /** Set when the translation went wrong (a branch target not in scope): the host must not use the module. */
+  failed: bool = false;
   g: Cfg = new Cfg();
   ctx: Array<i32> = [];
   pending: i32 = 0; // instructions counted but not yet checked against the budget
@@ -133,15 +145,21 @@ export class Translator {
     this.code = code;
     this.count = count;
     this.funcOf = new StaticArray<i32>(count);
+    this.scratch = new CfgScratch(count);
     for (let i = 0; i < count; i++) this.funcOf[i] = -1;
     this.addEntry(0);
+    const half = new StaticArray<u8>(count); // second halves of lddw: never an entry
+    for (let pc = 0; pc < count; pc++) if (opAt(code, pc) == <u32>OP_LDDW && pc + 1 < count) half[++pc] = 1;
     for (let pc = 0; pc < count; pc++) {
       const op = opAt(code, pc);
       if (op == 0x85 && (<u32>load<u8>(code + (<usize>pc << 3), 1) >> 4) == <u32>CALL_LOCAL) {
         this.addEntry(pc + 1 + immAt(code, pc));
       } else if (op == <u32>OP_LDDW && pc + 1 < count) {
         // A linked function handle (PSEUDO_FUNC resolved by the runtime): tag above, instruction below.
-        if (<u32>immAt(code, pc + 1) == <u32>FUNC_HANDLE_TAG) this.addEntry(immAt(code, pc));
+        const target = immAt(code, pc);
+        if (<u32>immAt(code, pc + 1) == <u32>FUNC_HANDLE_TAG && target >= 0 && target < count && half[target] == 0) {
+          this.addEntry(target);
+        }
         pc++;
       }
     }
@@ -160,7 +178,7 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(11);
+    types.u32(12);
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32], T_I64); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
@@ -172,6 +190,7 @@ export class Translator {
     sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
     sig(types, [], T_I64); // TY_GETTER
+    sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_FIND
     m.section(1, types);
 
     const imports = new Buf(128);
@@ -188,13 +207,13 @@ export class Translator {
     funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf);
     funcs.u32(TY_FAULT); funcs.u32(TY_BUDGET);
     funcs.u32(TY_UNARY); funcs.u32(TY_UNARY); funcs.u32(TY_UNARY);
-    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_FUNC); funcs.u32(TY_GETTER);
+    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_FUNC); funcs.u32(TY_GETTER); funcs.u32(TY_FIND);
     for (let i = 0; i < nf; i++) funcs.u32(TY_FUNC);
     m.section(3, funcs);
 
     const globals = new Buf(16);
-    globals.u32(1);
-    globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end();
+    globals.u32(3);
+    for (let i = 0; i < 3; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
     m.section(6, globals);
 
     const exports = new Buf(64);
@@ -216,6 +235,7 @@ export class Translator {
     addBody(codes, this.callbackBody());
     addBody(codes, tailEntryBody());
     addBody(codes, remainingBody());
+    addBody(codes, findBody());
     for (let i = 0; i < nf; i++) addBody(codes, this.func(this.entries[i]));
     m.section(10, codes);
     return m;
@@ -261,11 +281,12 @@ export class Translator {
   // ---- one eBPF function ----
 
   private func(entry: i32): Buf {
-    const g = buildCfg(this.code, this.count, entry);
+    const g = buildCfg(this.code, this.count, entry, this.scratch);
     this.g = g;
-    this.out = new Buf(256 + <u32>this.count * 16);
     const b = this.out;
-    b.u32(2); b.u32(9); b.byte(T_I64); b.u32(3); b.byte(T_I32); // locals 6..14 i64, 15..17 i32
+    b.len = 0;
+    b.u32(3); b.u32(9); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(4); b.byte(T_I64); // 6..14, 15..17, 18..21
+    this.forgetRegions();
     b.gget(G_REMAINING); b.set(L_CNT);
     b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.set(L_SB);
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -334,7 +355,8 @@ export class Translator {
   private label(entry: i32): u32 {
     const c = this.ctx;
     for (let i = c.length - 1; i >= 0; i--) if (c[i] == entry) return <u32>(c.length - 1 - i);
-    return 0; // not reached: every target of a reducible graph is in scope
+    this.failed = true; // not reached: every target of a reducible graph is in scope
+    return 0;
   }
 
   /** Fallback for irreducible control flow: loop { block^n { br_table } code_0 ... code_n-1 }. */
@@ -678,20 +700,42 @@ export class Translator {
     }
   }
 
-  /** Address reg(base) + off in local t, checked for `size` bytes: in the frames in use inline, else the table. */
+  /**
+   * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed: the frames in use
+   * inline, then the region the last checked access of the same kind hit (cached in locals until the next call,
+   * which may change the region table), and only then the core's region table.
+   */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
+    const lo = write ? L_WB : L_RB;
+    const hi = write ? L_WE : L_RE;
     this.getReg(base);
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.tee(L_T);
     b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
+    b.if_();
+    b.get(L_T); b.get(lo); b.op(W_I64_LT_U);
+    b.get(L_T); b.get(hi); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
+    b.op(W_I32_OR);
     b.if_();
     b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.call(F_ACCESS); b.op(W_I32_EQZ);
     b.if_();
     b.i32c(write ? FAULT_WRITE : FAULT_READ); b.i32c(pc); b.get(L_T); b.i32c(size); b.call(F_FAULT);
     b.i64c(0); b.op(W_RETURN);
     b.end();
+    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.call(F_FIND);
+    b.if_();
+    b.gget(G_FOUND_START); b.set(lo); b.gget(G_FOUND_END); b.set(hi);
     b.end();
+    b.end();
+    b.end();
+  }
+
+  /** Empties the region caches (at entry, and after calls: a helper may change the region table). */
+  private forgetRegions(): void {
+    const b = this.out;
+    b.i64c(-1); b.set(L_RB); b.i64c(16); b.set(L_RE);
+    b.i64c(-1); b.set(L_WB); b.i64c(16); b.set(L_WE);
   }
 
   private atomic(pc: i32, size: i32, dst: u32, src: u32, off: i32, imm: i32): void {
@@ -787,6 +831,7 @@ export class Translator {
     b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
     b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(L_R0);
     b.gget(G_REMAINING); b.set(L_CNT);
+    this.forgetRegions();
   }
 
   private tailCall(pc: i32): void {
@@ -821,6 +866,7 @@ export class Translator {
     b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
     b.gget(G_REMAINING); b.set(L_CNT);
     setStackTop(b, L_FP);
+    this.forgetRegions();
   }
 }
 
@@ -930,6 +976,36 @@ function tailEntryBody(): Buf {
   b.call(F_FIRST); b.set(6);
   b.i32c(0); b.gget(G_REMAINING); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
   b.get(6);
+  b.end();
+  return b;
+}
+
+function findBody(): Buf {
+  // (addr, size, write) -> found: a region whose readable (or writable) part holds [addr, addr + size); its bounds
+  // go to G_FOUND_START/END. Only used to fill the caches: the core's accessAllowed decides what is allowed.
+  // locals: i (3), p (4) i32; s (5), e (6) i64
+  const b = new Buf(128);
+  b.u32(2); b.u32(2); b.byte(T_I32); b.u32(2); b.byte(T_I64);
+  b.block();
+  b.loop();
+  b.get(3); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.op(W_I32_GE_U); b.brIf(1);
+  b.get(3); b.i32c(REGION_SIZE); b.op(W_I32_MUL); b.get(2); b.i32c(3); b.op(W_I32_SHL); b.op(W_I32_ADD); b.set(4);
+  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS); b.set(5);
+  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS + 4); b.set(6);
+  // s <= addr <= e and e - addr >= size
+  b.get(0); b.get(5); b.op(W_I64_GE_U);
+  b.get(0); b.get(6); b.op(W_I64_LE_U); b.op(W_I32_AND);
+  b.if_();
+  b.get(6); b.get(0); b.op(W_I64_SUB); b.get(1); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GE_U);
+  b.if_();
+  b.get(5); b.gset(G_FOUND_START); b.get(6); b.gset(G_FOUND_END); b.i32c(1); b.op(W_RETURN);
+  b.end();
+  b.end();
+  b.get(3); b.i32c(1); b.op(W_I32_ADD); b.set(3);
+  b.br(0);
+  b.end();
+  b.end();
+  b.i32c(0);
   b.end();
   return b;
 }

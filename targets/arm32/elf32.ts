@@ -1,5 +1,5 @@
-// ELF32 writer for static ARM Linux executables: one loadable read-write-execute segment holding the headers and
-// the image, plus zero-filled memory (bss) after it. No interpreter, no dynamic section, no libc: the kernel
+// ELF32 writer for static ARM Linux executables: a read-only executable segment holding the headers and the
+// image, and a zero-filled read-write segment (bss) on a page boundary after it. No interpreter, no dynamic section, no libc: the kernel
 // maps the segment and jumps to the entry point. Section headers are optional (only disassemblers want them).
 
 export const ELF_HEADER_SIZE = 52;
@@ -7,12 +7,14 @@ export const PROGRAM_HEADER_SIZE = 32;
 const SECTION_HEADER_SIZE = 40;
 /** Where the segment is mapped; the image starts right after the two headers. */
 export const LOAD_ADDRESS = 0x10000;
-export const IMAGE_OFFSET = ELF_HEADER_SIZE + PROGRAM_HEADER_SIZE;
+export const IMAGE_OFFSET = ELF_HEADER_SIZE + 2 * PROGRAM_HEADER_SIZE;
 
 const EM_ARM = 40;
 const ET_EXEC = 2;
 const PT_LOAD = 1;
-const PF_RWX = 7;
+const PF_RX = 5;
+const PF_RW = 6;
+const PAGE = 0x1000;
 const EF_ARM_EABI_VER5 = 0x05000000;
 const SHT_PROGBITS = 1;
 const SHT_STRTAB = 3;
@@ -21,7 +23,8 @@ const SHF_ALLOC_EXEC = 0x6;
 export interface ElfImage {
   image: Uint8Array; // bytes loaded at LOAD_ADDRESS + IMAGE_OFFSET
   entry: number; // offset of the entry point in the image
-  bssSize: number; // zero-filled bytes after the image
+  bssOffset: number; // where the zero-filled memory starts, from the image's start; must land on a page
+  bssSize: number;
   textSize?: number; // with section headers: bytes of code at the image's start (a .text section for disassemblers)
 }
 
@@ -49,7 +52,7 @@ export function writeElf32(e: ElfImage): Uint8Array {
   v.setUint32(36, EF_ARM_EABI_VER5, true);
   v.setUint16(40, ELF_HEADER_SIZE, true);
   v.setUint16(42, PROGRAM_HEADER_SIZE, true);
-  v.setUint16(44, 1, true);
+  v.setUint16(44, 2, true);
   v.setUint16(46, SECTION_HEADER_SIZE, true);
   v.setUint16(48, withSections ? 3 : 0, true);
   v.setUint16(50, withSections ? 2 : 0, true);
@@ -60,9 +63,20 @@ export function writeElf32(e: ElfImage): Uint8Array {
   v.setUint32(ph + 8, LOAD_ADDRESS, true);
   v.setUint32(ph + 12, LOAD_ADDRESS, true);
   v.setUint32(ph + 16, fileSize, true);
-  v.setUint32(ph + 20, fileSize + e.bssSize, true);
-  v.setUint32(ph + 24, PF_RWX, true);
-  v.setUint32(ph + 28, 0x1000, true);
+  v.setUint32(ph + 20, fileSize, true);
+  v.setUint32(ph + 24, PF_RX, true);
+  v.setUint32(ph + 28, PAGE, true);
+  const bss = imageAddress() + e.bssOffset;
+  if (bss % PAGE !== 0 || e.bssOffset < e.image.length) throw new Error("bss must start on a page after the image");
+  const ph2 = ph + PROGRAM_HEADER_SIZE;
+  v.setUint32(ph2, PT_LOAD, true);
+  v.setUint32(ph2 + 4, 0, true); // nothing from the file
+  v.setUint32(ph2 + 8, bss, true);
+  v.setUint32(ph2 + 12, bss, true);
+  v.setUint32(ph2 + 16, 0, true);
+  v.setUint32(ph2 + 20, e.bssSize, true);
+  v.setUint32(ph2 + 24, PF_RW, true);
+  v.setUint32(ph2 + 28, PAGE, true);
   out.set(e.image, IMAGE_OFFSET);
 
   if (withSections) {
