@@ -13,6 +13,8 @@
 //             src/fuzz/reference.ts; `arm32` runs each program under qemu-arm (slow: a process per program, and it
 //             reports neither the memory afterwards nor a count). Default: reference plus every engine registered.
 // --keep-going  report every failing seed instead of stopping at the first
+// --inherit-registers  also let subprograms read r0/r6-r9 as their caller left them and callers read r1-r5 as the
+//             callee left them (programs the kernel's verifier refuses; tinybpf's interpreter passes them through)
 //
 // Exit status: 0 when all engines agreed on every program, 1 on a mismatch, 2 on bad arguments.
 import { existsSync } from "node:fs";
@@ -24,7 +26,8 @@ const DIST = join(ROOT, "dist", "src");
 
 function usage(message) {
   if (message) console.error(`fuzz: ${message}`);
-  console.error("usage: npm run fuzz -- [--seconds N] [--count N] [--seed S] [--engines a,b,...] [--keep-going]");
+  console.error("usage: npm run fuzz -- [--seconds N] [--count N] [--seed S] [--engines a,b,...] [--keep-going] " +
+    "[--inherit-registers]");
   process.exit(2);
 }
 
@@ -46,6 +49,7 @@ function parseArgs(argv) {
     else if (a === "--seed") opts.seed = Math.floor(number()) >>> 0;
     else if (a === "--engines") opts.engines = value().split(",").map((s) => s.trim()).filter(Boolean);
     else if (a === "--keep-going") opts.keepGoing = true;
+    else if (a === "--inherit-registers") opts.inheritRegisters = true;
     else if (a === "--help" || a === "-h") usage();
     else usage(`unknown argument '${a}'`);
   }
@@ -107,7 +111,7 @@ async function main() {
   try {
     summary = fuzzer.fuzz({
       engines: wanted, seed, programs: opts.count, millis: seconds === undefined ? undefined : seconds * 1000,
-      stopAtFirst: !opts.keepGoing,
+      stopAtFirst: !opts.keepGoing, inheritRegisters: opts.inheritRegisters,
     }, runners);
   } catch (e) {
     console.error(`fuzz: ${e instanceof Error ? e.message : e}`);

@@ -291,6 +291,7 @@ function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: 
   const d0 = known0(dst);
   const b0 = operandKnown0(x, src, imm);
 
+  if (!x && emitAlu64Imm(op, dst, dl, imm)) return true;
   if (op == ALU_OR || op == ALU_XOR || op == ALU_AND) {
     const aop = op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND;
     const bl_ = operandLo(x, src, imm);
@@ -395,6 +396,37 @@ function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: 
     return true;
   }
   return fail(ERR_OPCODE, i);
+}
+
+/** ADD/SUB/AND/OR/XOR with an immediate that fits an A32 operand: no constant loads, and a high word touched
+ * only when the sign-extended immediate changes it. False when the immediate does not fit. */
+function emitAlu64Imm(op: u32, dst: i32, dl: i32, imm: i32): bool {
+  if (op == ALU_ADD || op == ALU_SUB) {
+    if (imm == i32.MIN_VALUE) return false;
+    const v = op == ALU_SUB ? -imm : imm; // add v
+    const mag = <u32>(v < 0 ? -v : v);
+    if (immRot(mag) < 0) return false;
+    const dh = hi(dst, R1);
+    emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
+    emit(opImm(v < 0 ? OP_SBC : OP_ADC, dh, dh, 0)); // sbc #0 adds 0xffffffff and the carry
+    setLo(dst, dl);
+    setHi(dst, dh);
+    return true;
+  }
+  if (op != ALU_OR && op != ALU_XOR && op != ALU_AND) return false;
+  if (immRot(<u32>imm) < 0) return false;
+  emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(<u32>imm)));
+  setLo(dst, dl);
+  if (imm >= 0) {
+    if (op == ALU_AND) setHiZero(dst); // OR/XOR with 0 leave the high word alone
+    return true;
+  }
+  if (op == ALU_AND) return true; // AND with all ones
+  const dh = op == ALU_OR ? hiDst(dst) : hi(dst, R1);
+  if (op == ALU_OR) emitConst(dh, 0xffffffff);
+  else emit(dpReg(AL, 0xf /* MVN */, 0, dh, 0, dh, SH_LSL, 0));
+  setHi(dst, dh);
+  return true;
 }
 
 function emitShift64Imm(op: u32, dst: i32, dl: i32, n: u32): bool {
@@ -572,6 +604,58 @@ function compareLo(code: u32, a: i32, x: bool, src: i32, imm: i32): void {
   emit(dpReg(AL, aop, 1, 0, a, b_, SH_LSL, 0));
 }
 
+/** cmp rn, #v (or cmn rn, #-v); false when neither fits. */
+function compareImm(rn: i32, v: u32): bool {
+  if (immRot(v) >= 0) emit(dpImm(AL, OP_CMP, 1, 0, rn, immRot(v)));
+  else if (v != 0 && immRot(-v) >= 0) emit(dpImm(AL, OP_CMN, 1, 0, rn, immRot(-v)));
+  else return false;
+  return true;
+}
+
+/** A 64-bit comparison against a sign-extended immediate, without loading it: high word 0 or -1. Leaves the
+ * flags for `cond`, except that GT / LE become LT / GE on swapped operands. False when the immediate does not fit. */
+function emitCompare64Imm(code: u32, cond: u32, dst: i32, imm: i32): bool {
+  const v = <u32>imm;
+  const fits = immRot(v) >= 0 || (v != 0 && immRot(-v) >= 0);
+  if (code == JMP_JSET) {
+    if (immRot(v) < 0) return false;
+    const al = lo(dst, R0);
+    if (imm >= 0) {
+      emit(dpImm(AL, OP_TST, 1, 0, al, immRot(v)));
+    } else {
+      const ah = hi(dst, R1);
+      emit(dpImm(AL, OP_TST, 1, 0, al, immRot(v)));
+      emit(tstRegC(EQ, ah, ah));
+    }
+    return true;
+  }
+  if (!fits) return false;
+  if (cond == LT || cond == GE) {
+    const al = lo(dst, R0);
+    const ah = hi(dst, R1);
+    compareImm(al, v);
+    // a.hi - b.hi - borrow, with b.hi = 0 (sbcs #0) or -1 (adcs #0 is the same addition, same flags)
+    emit(dpImm(AL, imm >= 0 ? OP_SBC : OP_ADC, 1, IP, ah, 0));
+    return true;
+  }
+  if (cond == GT || cond == LE) {
+    if (imm < 0 || immRot(v) < 0) return false;
+    const al = lo(dst, R0);
+    const ah = hi(dst, R1);
+    emit(dpImm(AL, OP_RSB, 1, IP, al, immRot(v))); // b - a
+    emit(dpImm(AL, OP_RSC, 1, IP, ah, 0));
+    return true;
+  }
+  // equality and unsigned: high words first, then the low words when they are equal
+  const ah = hi(dst, R1);
+  if (imm >= 0) emit(cmpImm(ah, 0));
+  else emit(dpImm(AL, OP_CMN, 1, 0, ah, 1));
+  const al = lo(dst, R0);
+  if (immRot(v) >= 0) emit(dpImm(EQ, OP_CMP, 1, 0, al, immRot(v)));
+  else emit(dpImm(EQ, OP_CMN, 1, 0, al, immRot(-v)));
+  return true;
+}
+
 function emitJump(i: i32, op: u32): bool {
   const cls = op & 7;
   const code = op & 0xf0;
@@ -590,6 +674,9 @@ function emitJump(i: i32, op: u32): bool {
   if (cls == CLS_JMP32 || (known0(dst) && operandKnown0(x, src, imm))) {
     if (cls == CLS_JMP) cond = unsignedOf(cond);
     compareLo(code, lo(dst, R0), x, src, imm);
+  } else if (!x && emitCompare64Imm(code, cond, dst, imm)) {
+    if (cond == GT) cond = LT;
+    else if (cond == LE) cond = GE;
   } else {
     const al = lo(dst, R0);
     const ah = hi(dst, R1);

@@ -32,6 +32,8 @@ export interface Mismatch {
   outcomes: Outcome[];
   /** What differs, one line per difference. */
   differences: string[];
+  /** The generator options the program was made with (needed to replay it). */
+  options?: GenerateOptions;
 }
 
 /** The reference evaluator's name in outcomes. */
@@ -91,7 +93,8 @@ export class EngineHarness {
 function runOnEngine(rt: Runtime, prog: LinkedProgram, p: FuzzProgram, engine: string): Outcome {
   rt.core.setBudget(p.budget);
   const { r1 } = rt.prepare({ ctx: { bytes: p.input } });
-  const out: Outcome = { engine, input: p.input };
+  // ARM32 code keeps its memory in another process: its fault addresses are its own.
+  const out: Outcome = { engine, input: p.input, foreignAddresses: engine === "arm32" || undefined };
   try {
     const r = rt.run(prog, { ctx: { bytes: p.input } }, engine as "interp");
     out.r0 = r.r0;
@@ -166,7 +169,7 @@ export function fuzz(options: FuzzRunOptions, runners: Record<string, Runner> = 
     else summary.executed += outcomes[0].executed ?? 0;
     const differences = compareOutcomes(outcomes);
     if (differences.length) {
-      summary.mismatches.push({ seed, program, outcomes, differences });
+      summary.mismatches.push({ seed, program, outcomes, differences, options });
       if (options.stopAtFirst ?? true) break;
     }
   }
@@ -179,7 +182,8 @@ export function describeMismatch(m: Mismatch, engines: string[]): string {
   const lines = [
     `seed ${m.seed}: engines disagree`,
     ...m.differences.map((d) => `  ${d}`),
-    `replay: npm run fuzz -- --seed ${m.seed} --count 1 --engines ${engines.join(",")}`,
+    `replay: npm run fuzz -- --seed ${m.seed} --count 1 --engines ${engines.join(",")}` +
+      (m.options?.inheritRegisters ? " --inherit-registers" : ""),
     `budget ${m.program.budget}${m.program.planted ? `, planted fault: ${m.program.planted}` : ""}`,
     `input (${m.program.input.length} bytes): ${hex(m.program.input)}`,
     "program:",

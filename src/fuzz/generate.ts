@@ -116,7 +116,8 @@ class Generator {
       const macros: Macro[] = [];
       // Main: r1 is the input. A subprogram gets the input pointer in r1 from its caller and, under the kernel's
       // rules, must not read r0 or r6-r9 before it sets them; r2-r5 are its arguments.
-      macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit(f === 0 ? [] : this.inheritRegisters ? [0, 2, 3, 4, 5, 6, 7, 8] : [2, 3, 4, 5]));
+      const keep = f === 0 ? [] : this.inheritRegisters ? [0, 2, 3, 4, 5, 6, 7, 8] : [2, 3, 4, 5];
+      macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit(keep));
       macros.push(...this.stackInit());
       const body = this.block(f, rng.between(3, 14), true, new Set());
       if (f === faultFunc && faultMacro) body.splice(rng.below(body.length + 1), 0, faultMacro);
