@@ -183,6 +183,22 @@ describe("arithmetic corner cases (both division paths)", () => {
     ["mov32 %r0, 0xffff\nmov32 %r1, 0xffff\nmul %r0, %r1\nexit", "r0 = 0xfffe0001"],
     ["mov %r0, -1\njsgt %r0, 0, +1\nexit\nmov %r0, 5\nexit", "r0 = 0xffffffffffffffff"],
     ["mov32 %r0, -1\njsgt %r0, 0, +1\nexit\nmov %r0, 5\nexit", "r0 = 0x5"],
+    // immediates sign-extended to 64 bits, without a constant load
+    ["lddw %r0, 0x100000005\nor %r0, -16\nexit", "r0 = 0xfffffffffffffff5"],
+    ["lddw %r0, 0x100000005\nxor %r0, -1\nexit", "r0 = 0xfffffffefffffffa"],
+    ["lddw %r0, 0x1ffffffff\nand %r0, -256\nexit", "r0 = 0x1ffffff00"],
+    ["lddw %r0, 0x1ffffffff\nand %r0, 255\nexit", "r0 = 0xff"],
+    ["lddw %r0, 0x100000000\nadd %r0, -1\nexit", "r0 = 0xffffffff"],
+    ["mov %r0, 0\nsub %r0, 1\nexit", "r0 = 0xffffffffffffffff"],
+    ["mov %r0, 5\nsub %r0, -0x7fffffff\nexit", "r0 = 0x80000004"],
+    ...([
+      ["0xffffffff00000000", "jslt", "-5", 1], ["0xfffffffffffffffd", "jsge", "-3", 1], ["0xfffffffffffffffc", "jsge", "-3", 0],
+      ["0xffffffffffffffff", "jgt", "-2", 1], ["0xfffffffffffffffe", "jgt", "-2", 0], ["0x100000000", "jset", "-1", 1],
+      ["0x100000000", "jset", "1", 0], ["0x100000000", "jsgt", "5", 1], ["0xffffffffffffffff", "jsle", "5", 1],
+      ["0x100000005", "jeq", "5", 0], ["0xffffffff00000005", "jne", "5", 1], ["0x5", "jle", "5", 1],
+      ["0xffffffffffffffff", "jeq", "-1", 1], ["0xfffffffffffffff0", "jlt", "-15", 1], ["0x7fffffff", "jsgt", "0x7ffffff0", 1],
+    ] as const).map(([v, j, imm, taken]): [string, string] =>
+      [`lddw %r1, ${v}\nmov %r0, 1\n${j} %r1, ${imm}, +1\nmov %r0, 0\nexit`, `r0 = 0x${taken}`]),
   ];
   for (const idiv of [true, false]) {
     it(idiv ? "with UDIV/SDIV" : "with division routines", async () => {
