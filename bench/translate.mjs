@@ -1,7 +1,9 @@
 // Translation and run times of the Wasm engine on generated programs of 1,000 and 10,000 instructions (and 100,000
 // to show the trend). Prints figures only; nothing here is an assertion.
 //
-//   npm run build && node bench/translate.mjs
+//   npm run build && node bench/translate.mjs [sizes...]        (default sizes: 1000 10000 100000)
+//   node --no-liftoff bench/translate.mjs 1000 10000               TurboFan only: "first run" then includes the
+//                                                                  optimising compiler's time (V8 still compiles lazily)
 //
 // For each size: eBPF -> Wasm translation (the AssemblyScript translator), V8's compilation of the module
 // (lazy: functions are compiled by Liftoff on their first call, by TurboFan after they get hot), the first run,
@@ -70,7 +72,8 @@ function median(xs) {
 
 const ctx = { ctx: { bytes: Uint8Array.from({ length: 64 }, (_, k) => (k * 37) & 0xff) } };
 
-for (const n of [1000, 10000, 100000]) {
+const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 10000, 100000];
+for (const n of sizes) {
   const code = generate(n);
   const count = code.length / 8;
 

@@ -19,7 +19,22 @@ export interface Arm32Options {
   conformance?: boolean;
   /** Add section headers so that disassemblers can read the file (used by the listing). */
   sections?: boolean;
+  /** Inputs (--mem's bytes, each --pcap packet) are packets the program sees through a struct __sk_buff. */
+  skb?: boolean;
+  /** Maps compiled in (src/arm32-engine.ts lays them out): count, the area's initial bytes and its whole size. */
+  maps?: Arm32Maps;
 }
+
+export interface Arm32Maps {
+  count: number;
+  init: Uint8Array; // copied to DATA_BASE at start-up
+  size: number; // bytes of the zero-filled map segment at DATA_BASE
+}
+
+/** Where the map segment of an executable starts (assembly/arm32/maps.ts DATA_BASE). */
+export const ARM32_DATA_BASE = 0x02000000;
+/** struct __sk_buff region and map regions share the driver's region table. */
+export const ARM32_MAX_MAPS = 37;
 
 export interface Arm32Translation {
   image: Uint8Array;
@@ -42,11 +57,13 @@ export class Arm32Error extends Error {
 
 const OPT_IDIV = 1;
 const OPT_CONFORMANCE = 2;
+const OPT_SKB = 4;
 const TRANSLATE_ERRORS = ["", "unsupported instruction", "lddw of a map or function is not supported yet", "jump or call outside the program"];
 
 interface Arm32Exports {
   memory: WebAssembly.Memory;
   prepare(n: number): number;
+  prepareData(maps: number, length: number): number;
   translate(opts: number, budget: number, base: number): number;
   output(): number;
   offsetTable(): number;
@@ -83,7 +100,12 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const w = instance();
   const at = w.prepare(n);
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
-  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0);
+  if (opts.maps && opts.maps.count > 0) {
+    if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
+    const d = w.prepareData(opts.maps.count, opts.maps.init.length);
+    new Uint8Array(w.memory.buffer, d, opts.maps.init.length).set(opts.maps.init);
+  }
+  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0) | (opts.skb ? OPT_SKB : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
@@ -111,16 +133,18 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
  * the fault line on stderr and exits 1.
  */
 export function buildArm32Executable(insns: Uint8Array, opts: Arm32Options = {}): Uint8Array {
-  return elfOf(translateArm32(insns, opts), opts.sections ?? false);
+  return elfOf(translateArm32(insns, opts), opts.sections ?? false, opts.maps);
 }
 
-function elfOf(t: Arm32Translation, sections: boolean): Uint8Array {
+function elfOf(t: Arm32Translation, sections: boolean, maps?: Arm32Maps): Uint8Array {
+  if (t.address + t.state + t.stateSize > ARM32_DATA_BASE) throw new Arm32Error("program too large for the memory layout");
   return writeElf32({
     image: t.image,
     entry: t.entry,
     bssOffset: t.state,
     bssSize: t.stateSize,
     textSize: sections ? t.table : undefined,
+    data: maps && maps.count > 0 ? { address: ARM32_DATA_BASE, size: (maps.size + 4095) & ~4095 } : undefined,
   });
 }
 
@@ -128,11 +152,22 @@ export interface RunOptions extends Arm32Options {
   /** qemu-arm -cpu value; default cortex-a8 (no hardware divide) or cortex-a7 with idiv. */
   cpu?: string;
   repeat?: number;
+  /** Milliseconds before the emulator is killed and the run fails; default 60,000. */
+  timeout?: number;
+}
+
+const DEFAULT_TIMEOUT = 60_000;
+
+export class Arm32Timeout extends Error {
+  constructor(ms: number) {
+    super(`qemu-arm did not finish within ${ms} ms (killed)`);
+    this.name = "Arm32Timeout";
+  }
 }
 
 export type Arm32Result = { r0: bigint } | { fault: string };
 
-function qemu(): string {
+export function qemu(): string {
   for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"]) if (existsSync(p)) return p;
   throw new Error("qemu-arm not found: install it with `apt-get install qemu-user`");
 }
@@ -160,7 +195,9 @@ export function runArm32(insns: Uint8Array, mem: Uint8Array, opts: RunOptions = 
     chmodSync(exe, 0o755);
     let memFile: string | undefined;
     if (mem.length > 0) writeFileSync((memFile = join(dir, "mem")), mem);
-    const r = spawnSync(qemu(), qemuArgs(exe, memFile, opts), { encoding: "utf8" });
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    const r = spawnSync(qemu(), qemuArgs(exe, memFile, opts), { encoding: "utf8", timeout, killSignal: "SIGKILL" });
+    if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
     if (r.error) throw r.error;
     return resultOf(r.status, r.stdout, r.stderr);
   } finally {
@@ -182,10 +219,17 @@ export async function runArm32Async(insns: Uint8Array, mem: Uint8Array, opts: Ru
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeout);
     const status = await new Promise<number | null>((resolve, reject) => {
       child.on("error", reject);
       child.on("close", resolve);
-    });
+    }).finally(() => clearTimeout(timer));
+    if (timedOut) throw new Arm32Timeout(timeout);
     return resultOf(status, stdout, stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,11 +25,13 @@ interface TranslatorExports {
 interface ProgramExports {
   run(r1: bigint, r2: bigint, budget: bigint): bigint;
   callback(handle: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint): bigint;
-  tail_entry(r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number): bigint;
+  tail_entry(...regs: TailRegs): bigint;
   remaining(): bigint;
 }
 
 type CoreFn = (...args: never[]) => unknown;
+/** What a tail call hands over: r1..r5, the frame pointer, r0, r6..r9 (the target starts with every register). */
+type TailRegs = [bigint, bigint, bigint, bigint, bigint, number, bigint, bigint, bigint, bigint, bigint];
 
 const UNLIMITED = (1n << 63n) - 1n;
 
@@ -100,6 +102,11 @@ export function wasmFallbackCount(): number {
 class Instances {
   private byId = new Map<number, ProgramExports | null>();
   active: ProgramExports | undefined;
+  /** The core's way back into the running program (bpf_loop and friends). */
+  readonly callback = (h: bigint, a: bigint, b: bigint, c: bigint, d: bigint): bigint => {
+    if (!this.active) throw new Error("no translated program is running");
+    return this.active.callback(h, a, b, c, d);
+  };
 
   constructor(private rt: Runtime) {}
 
@@ -122,8 +129,7 @@ class Instances {
           helper: x.helperCall,
           tail: x.tailCallTarget,
           access: x.accessAllowed,
-          tail_run: (target: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number) =>
-            this.tailRun(target, r1, r2, r3, r4, r5, fp),
+          tail_run: (target: number, ...regs: TailRegs) => this.tailRun(target, regs),
         },
       });
       inst = instance.exports as unknown as ProgramExports;
@@ -132,7 +138,7 @@ class Instances {
     return inst;
   }
 
-  private tailRun(target: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number): bigint {
+  private tailRun(target: number, regs: TailRegs): bigint {
     const prog = this.rt.programs.find((p) => p.id === target);
     if (!prog) throw new Error(`tail call to program ${target}, which this runtime did not load`);
     const inst = this.get(prog);
@@ -140,7 +146,7 @@ class Instances {
     const prev = this.active;
     this.active = inst;
     try {
-      return inst.tail_entry(r1, r2, r3, r4, r5, fp);
+      return inst.tail_entry(...regs);
     } finally {
       this.active = prev;
     }
@@ -176,10 +182,7 @@ export const wasmEngine: Engine = {
     const budget = v.getBigUint64(STATE + ST_BUDGET, true);
     const limit = budget === 0n || budget > UNLIMITED ? UNLIMITED : budget;
     const prevHook = core.callbackHook;
-    core.callbackHook = (h, a, b, c, d) => {
-      if (!s.active) throw new Error("no translated program is running");
-      return s.active.callback(h, a, b, c, d);
-    };
+    core.callbackHook = s.callback;
     s.active = inst;
     let r0: bigint;
     try {

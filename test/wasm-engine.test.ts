@@ -1,6 +1,7 @@
-// The Wasm engine against the interpreter: every conformance test on both engines (same r0, and the expected one),
-// and hand-written programs for faults (same BpfFault message), budgets, calls, callbacks, tail calls and
-// irreducible control flow.
+// The Wasm engine against the interpreter, which is the reference: every conformance test on both engines (same r0,
+// and the expected one); hand-written programs for faults (same BpfFault message), budgets, stack frames, calls,
+// callbacks, tail calls, packet loads, atomics and irreducible control flow; every clang-built fixture (r0, faults
+// and map contents); and random programs from the fuzzer's generator (r0, faults, instructions executed, memory).
 import { readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,13 +13,17 @@ import { Runtime, type RunInput } from "../src/runtime.js";
 import { BpfFault } from "../src/faults.js";
 import { StopProgram } from "../src/core.js";
 import { loadSync } from "../src/object.js";
-import { wasmEngine, translateToWasm, lastTranslationStats, wasmFallbackCount } from "../src/wasm-engine.js";
+import { fuzz } from "../src/fuzz/compare.js";
+import {
+  wasmEngine, translateToWasm, lastTranslationStats, wasmFallbackCount, wasmFallbackReason,
+} from "../src/wasm-engine.js";
 import { STATE, ST_EXECUTED } from "../assembly/layout.js";
 
 const files = listConformanceFiles(conformanceDir());
 
-// The engine falls back to the interpreter for a program it cannot translate; none of these programs may need it.
-afterAll(() => expect(wasmFallbackCount()).toBe(0));
+// The engine falls back to the interpreter for a program it cannot translate; only the test made for it may.
+let expectedFallbacks = 0;
+afterAll(() => expect(wasmFallbackCount()).toBe(expectedFallbacks));
 
 describe("conformance suite on the Wasm engine", () => {
   it("finds the suite", () => {
@@ -128,6 +133,32 @@ describe("fault parity", () => {
     expect(expectSame(asm, ctx(8), 1000)).toEqual({ r0: 45n, executed: 43 });
   });
 
+  it("budget: every budget up to the end of a program with calls, nested loops and stores", () => {
+    const asm = `
+      mov %r6, 0
+      mov %r7, 3
+    outer:
+      mov %r1, %r7
+      call local f
+      add %r6, %r0
+      stxdw [%r10-8], %r6
+      sub %r7, 1
+      jne %r7, 0, outer
+      ldxdw %r0, [%r10-8]
+      exit
+    f:
+      mov %r0, 0
+    inner:
+      add %r0, %r1
+      stxw [%r10-4], %r0
+      sub %r1, 1
+      jsgt %r1, 0, inner
+      exit`;
+    const full = expectSame(asm);
+    expect(full.r0).toBe(6n + 3n + 1n);
+    for (let budget = 1; budget <= full.executed!; budget++) expectSame(asm, {}, budget);
+  });
+
   it("call depth", () => {
     const asm = `
       mov %r1, 0
@@ -194,6 +225,38 @@ describe("fault parity", () => {
     expect(expectSame(asm, {}, undefined, setup).r0).toBe(12345n);
     expect(expectSame("mov %r6, 1\ncall local f\nmov %r0, 5\nexit\nf:\ncall 71\nmov %r0, 6\nexit\n", {}, undefined, setup).r0)
       .toBe(99n);
+  });
+});
+
+describe("atomics", () => {
+  it("on the stack through r10, through a pointer into the stack, and on the context", () => {
+    const asm = `
+      stdw [%r10-8], 10
+      stw [%r10-16], 3
+      mov %r2, 5
+      lock add [%r10-8], %r2
+      mov %r3, 1
+      lock fetch add [%r10-8], %r3
+      mov %r4, %r10
+      add %r4, -16
+      mov %r5, 9
+      lock xchg32 [%r4+0], %r5
+      mov %r0, 9
+      mov %r7, 77
+      lock cmpxchg32 [%r4+0], %r7
+      lock fetch or [%r1+0], %r7
+      ldxdw %r8, [%r10-8]
+      ldxw %r9, [%r4+0]
+      ldxdw %r1, [%r1+0]
+      add %r0, %r3
+      add %r0, %r5
+      add %r0, %r7
+      add %r0, %r8
+      add %r0, %r9
+      add %r0, %r1
+      exit`;
+    const o = expectSame(asm, ctx(8));
+    expect(o.r0).toBeDefined();
   });
 });
 
@@ -264,6 +327,24 @@ describe("translation", () => {
       const test = parseConformanceTest(readFileSync(file, "utf8"), basename(file));
       expect(WebAssembly.validate(translateToWasm(conformanceProgram(test)))).toBe(true);
     }
+  });
+
+  it("a program beyond V8's function size limit runs on the interpreter, with the same result", () => {
+    // 400,000 instructions in one function: about 9 MB of Wasm, more than V8 compiles in one function (7.6 MB).
+    const n = 400_000;
+    const code = new Uint8Array(n * 8);
+    const v = new DataView(code.buffer);
+    for (let pc = 0; pc < n - 1; pc++) {
+      code[pc * 8] = pc % 3 === 2 ? 0x15 : 0x07; // add r0, pc  /  jeq r0, pc, +0 (a block boundary)
+      v.setInt32(pc * 8 + 4, pc, true);
+    }
+    code[(n - 1) * 8] = 0x95;
+    const rt = new Runtime({ budget: 0 });
+    const prog = rt.addProgram("big", code);
+    expectedFallbacks++;
+    const w = rt.run(prog, {}, wasmEngine);
+    expect(wasmFallbackReason(prog)).toMatch(/size|limit/i);
+    expect(w).toEqual(rt.run(prog, {}, "interp"));
   });
 
   it("reports the instructions executed like the interpreter", () => {
@@ -403,6 +484,49 @@ describe("callbacks and tail calls", () => {
     }
   });
 
+  it("LD_ABS outside the packet inside a callback ends only the callback (r0 = 0)", () => {
+    const packet: RunInput = { packet: { bytes: Uint8Array.from([1, 2, 3, 4]) } };
+    // The callback adds its index, then loads packet byte 2 * index: from index 2 on, outside the packet.
+    const body = "ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r7, %r1\nlsh %r7, 1\nldindb %r7, 0\nmov %r0, 0\nexit";
+    const results = (["interp", "wasm"] as const).map((engine) => {
+      const rt = new Runtime();
+      const prog = rt.addProgram("p", withFunc(loop(body), LDDW_PC, CB_PC));
+      return rt.run(prog, packet, engine === "wasm" ? wasmEngine : engine);
+    });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1].r0).toBe(45n + 77n);
+  });
+
+  it("a tail call from a subprogram returns to the subprogram's caller", () => {
+    const results = (["interp", "wasm"] as const).map((engine) => {
+      const rt = new Runtime();
+      const map = rt.createMap({ name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 });
+      const target = rt.addProgram("target", assemble("mov %r0, %r1\nadd %r0, 1000\nexit\n"));
+      const code = assemble(`
+        mov %r6, 5
+        mov %r1, 7
+        call local f
+        add %r0, %r6
+        exit
+      f:
+        mov %r6, 1
+        lddw %r2, 0
+        mov %r3, 0
+        call 12
+        mov %r0, 1
+        exit`);
+      code[6 * 8 + 1] = (code[6 * 8 + 1] & 0x0f) | (1 << 4); // lddw src = PSEUDO_MAP_FD, imm = map index
+      new DataView(code.buffer).setInt32(6 * 8 + 4, map, true);
+      const prog = rt.addProgram("p", code);
+      const key = rt.core.scratch(new Uint8Array(4));
+      const value = rt.core.scratch(Uint8Array.of(target.id, 0, 0, 0), 8);
+      expect(rt.core.x.mapUpdate(rt.mapIds[map], key, value, 0n)).toBe(0n);
+      return rt.run(prog, {}, engine === "wasm" ? wasmEngine : engine);
+    });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1].r0).toBe(1012n);
+  });
+
   it("tail calls through a program array (clang-built): a chain, and the limit of 33", () => {
     const executed = (["interp", "wasm"] as const).map((engine) => {
       const obj = loadSync(fileURLToPath(new URL("./fixtures/tailcall.o", import.meta.url)), { engine });
@@ -417,4 +541,16 @@ describe("callbacks and tail calls", () => {
     expect(executed[1]).toEqual(executed[0]);
     expect(executed[0][1]).toBeGreaterThan(34);
   });
+});
+
+describe("random programs (the fuzzer's generator) on both engines", () => {
+  // Compared on r0, the fault text, the instructions executed and the input buffer afterwards.
+  for (const inheritRegisters of [false, true]) {
+    it(inheritRegisters ? "reading registers as callers, callees and helpers left them" : "verifier-clean programs", () => {
+      const s = fuzz({ engines: ["interp", "wasm"], seed: inheritRegisters ? 9000 : 1000, programs: 400, stopAtFirst: false, inheritRegisters });
+      expect(s.programs).toBe(400);
+      expect(s.faulted).toBeGreaterThan(0);
+      expect(s.mismatches.map((m) => `seed ${m.seed}: ${m.differences.join("; ")}`)).toEqual([]);
+    });
+  }
 });

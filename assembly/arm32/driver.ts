@@ -1,24 +1,36 @@
 // The on-device driver, emitted with the encoder like everything else: a static ARM Linux executable needs no C
 // compiler, no libc and no loader. It parses the arguments, maps the input file, runs the program, and prints r0
-// as an unsigned decimal line (exit 0) or the fault line on stderr (exit 1). Usage errors exit 2.
+// and the maps (exit 0) or the fault line on stderr (exit 1). Usage errors and unreadable inputs exit 2.
 //
-//   PROGRAM [--mem FILE] [--repeat N]
+//   PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]        (FILE may be - for standard input)
+//
+// --mem: one run over FILE's bytes. --pcap: one run per packet of a classic pcap capture (either byte order, µs or
+// ns timestamps). Socket filters (OPT_SKB) see each packet (and --mem's bytes) through a struct __sk_buff built as
+// src/contexts.ts skBuffContext does; other programs get r1 = the bytes, r2 = their length. --json prints what
+// `tinybpf run --json` prints: {"r0":"N","runs":N,"maps":{"NAME":[{"key":"HEX","value":"HEX"},...]}}. Output is
+// buffered (S_OUT) and written at exit.
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
 import {
-  emit, emitByte, align4, emitConst, pos, R0, R1, R2, R3, R4, R5, R6, R7, R8, R11, IP, SP, LR, PC,
-  AL, EQ, NE, GE, HI, LS,
-  ldr, str, ldrb, movReg, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm, immRot, mla,
-  push, pop, bit, bx, addImm, subImm, strbPreDec, SVC0,
-  OP_ADD, OP_SUB, OP_AND, OP_ORR, OP_CMN, SH_LSL, SH_LSR,
+  emit, emitByte, align4, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, SP, LR, PC, AL, EQ,
+  NE, GE, LT, HI, HS, LO, ldr, str, ldrb, strb, rev, movReg, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS,
+  dpReg, dpImm, immRot, mla, push, pop, bit, bx, addImm, subImm, strbPreDec, SVC0, OP_ADD, OP_SUB, OP_AND, OP_ORR,
+  OP_CMN, SH_LSL, SH_LSR,
 } from "./encoder";
 import {
-  label, at, b, bl, jump, addressOf, stateBase,
-  S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_REPEAT, S_MEM, S_LEN, S_FD, S_BUF,
-  L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL,
+  label, at, b, bl, jump, call, addressOf, stateBase, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_REPEAT,
+  S_MEM, S_LEN, S_FD, S_BUF, S_RUNS, S_PCAP, S_PCAP_END, S_PCAP_SWAP, S_JSON, S_HAVE_PCAP, S_LAST_R0, S_OUTPOS,
+  S_OUT_FD, S_OUT, OUT_SIZE, S_SKB, SKB_BYTES, S_REGIONS, REGION_BYTES, S_NREGIONS, FIRST_MAP_REGION, S_PKT,
+  S_PKT_LEN, L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL, L_DATA_INIT, L_PRINT_MAPS, L_STATE,
 } from "./image";
-import { FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../layout";
+import {
+  DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION, D_TYPE, D_MASK, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_VALUES,
+  D_STRIDE, D_MAX, D_NAME, D_NAME_LEN, D_KEY_SIZE, D_VALUE_SIZE, D_ZERO_SKIP, descOf, slot,
+} from "./maps";
+import {
+  FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER,
+} from "../layout";
 
 const SYS_EXIT = 1;
 const SYS_READ = 3;
@@ -26,6 +38,11 @@ const SYS_WRITE = 4;
 const SYS_OPEN = 5;
 const SYS_LSEEK = 19;
 const SYS_MMAP2 = 192;
+
+const STDIN_CAPACITY: u32 = 64 << 20; // bytes of standard input a run may take (reserved, not committed)
+
+/** Translation option (translate.ts OPT_*): inputs are packets seen through struct __sk_buff. */
+export const OPT_SKB: u32 = 4;
 
 const D = L_LOCAL + 64; // this file's labels
 const ARG_LOOP = D + 0;
@@ -35,7 +52,7 @@ const OPT_REPEAT = D + 3;
 const NEXT_ARG = D + 4;
 const USAGE = D + 5;
 const FILE_ERROR = D + 6;
-const RUN = D + 7;
+const REPEAT_LOOP = D + 7;
 const PRINT_FAULT = D + 8;
 const STRCMP = D + 9;
 const WRITE = D + 10;
@@ -54,12 +71,61 @@ const F_NOT_BUDGET = D + 22;
 const F_NOT_DEPTH = D + 23;
 const F_TAIL = D + 24;
 const F_MEM = D + 25;
-const STR_BASE = D + 32; // one label per string below
+const F_HELPER = D + 26;
+const OPT_PCAP = D + 27;
+const OPT_JSON = D + 28;
+const MAP_FILE = D + 29;
+const STDIN = D + 30;
+const STDIN_LOOP = D + 31;
+const STDIN_DONE = D + 32;
+const MAPPED = D + 33;
+const RUN_ONE = D + 34;
+const PKT_LOOP = D + 35;
+const PKTS_DONE = D + 36;
+const PCAP_ERROR = D + 37;
+const MAGIC_OK = D + 38;
+const FLUSH = D + 39;
+const W_SAME = D + 40;
+const W_LOOP = D + 41;
+const W_ROOM = D + 42;
+const W_DONE = D + 43;
+const FL_SKIP = D + 44;
+const PRINT = D + 45;
+const PRINT_PLAIN = D + 46;
+const COPY_LOOP = D + 47;
+const ZERO_LOOP = D + 48;
+const F_NOT_HELPER = D + 49;
+const P_MAP = D + 50;
+const P_MAPS_DONE = D + 51;
+const P_ARRAY = D + 52;
+const P_A_LOOP = D + 53;
+const P_A_DONE = D + 54;
+const P_H_BUCKET = D + 55;
+const P_H_CHAIN = D + 56;
+const P_H_NEXT = D + 57;
+const P_ENTRY = D + 58;
+const P_HEX = D + 59;
+const P_HEX_LOOP = D + 60;
+const P_JSON_ENTRY = D + 61;
+const P_ZERO_LOOP = D + 62;
+const P_SHOW = D + 63;
+const P_ENTRY_DONE = D + 64;
+const P_ITEMS = D + 65;
+const NO_PCAP = D + 66;
+const REGION_LOOP = D + 67;
+const P_COMMA1 = D + 68;
+const P_CLOSED = D + 69;
+const P_COMMA2 = D + 70;
+const P_HEX_DONE = D + 71;
+const STR_BASE = D + 72; // one label per string below
 
 const STRINGS: string[] = [
   "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at 0x",
   "instruction budget of ", " exhausted", "call depth exceeds 8 frames", "unknown helper ", " (instruction ", ")\n",
-  "usage: PROGRAM [--mem FILE] [--repeat N]\n", "cannot read the --mem file\n", "fault",
+  "usage: PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]\n", "cannot read the input file\n", "fault",
+  "--pcap", "--json", "-", "not a classic pcap capture\n", "helper argument 0x", " is not a map of the right kind",
+  "{\"r0\":\"", "\",\"runs\":", ",\"maps\":{", "}}\n", ",", "]", "\"}", "[", "] = ", "{\"key\":\"", "\",\"value\":\"",
+  ":[",
 ];
 const S_OPT_MEM = 0;
 const S_OPT_REPEAT = 1;
@@ -76,6 +142,26 @@ const S_CLOSE = 11;
 const S_USAGE = 12;
 const S_FILE = 13;
 const S_FAULT_WORD = 14;
+const S_OPT_PCAP = 15;
+const S_OPT_JSON = 16;
+const S_DASH = 17;
+const S_NOT_PCAP = 18;
+const S_MAP_ARG = 19;
+const S_NOT_MAP = 20;
+const S_J_R0 = 21;
+const S_J_RUNS = 22;
+const S_J_MAPS = 23;
+const S_J_END = 24;
+const S_COMMA = 25;
+const S_RBRACKET = 26;
+const S_J_ENTRY_END = 27;
+const S_LBRACKET = 28;
+const S_EQUALS = 29;
+const S_J_KEY = 30;
+const S_J_VALUE = 31;
+const S_J_ITEMS = 32;
+
+const FAULT_BAD_MAP_CODE: u32 = 7;
 
 function syscall(n: u32): void {
   emit(movImm(R7, n));
@@ -94,7 +180,27 @@ function exitWith(code: u32): void {
   b(EXIT);
 }
 
-export function emitDriver(): void {
+/** r0 = argv[++r6] (usage error when there is none). */
+function nextArgument(): void {
+  emit(addImm(R6, R6, 1));
+  emit(cmpReg(R6, R4));
+  jump(GE, USAGE);
+  emit(dpReg(AL, OP_ADD, 0, R0, R5, R6, SH_LSL, 2));
+  emit(ldr(R0, R0, 0));
+}
+
+function regionStore(index: i32, start: i32, end: i32, ws: i32, we: i32): void {
+  const at_ = S_REGIONS + REGION_BYTES * index;
+  emit(str(start, R11, at_));
+  emit(str(end, R11, at_ + 4));
+  emit(str(ws, R11, at_ + 8));
+  emit(str(we, R11, at_ + 12));
+}
+
+/**
+ * The driver: `nmaps` maps whose area starts with `dataLength` initial bytes (copied from L_DATA_INIT to DATA_BASE).
+ */
+export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   label(L_START);
   stateBase();
   emit(ldr(R4, SP, 0)); // argc
@@ -102,9 +208,46 @@ export function emitDriver(): void {
   emit(movImm(R6, 1)); // argument index
   emit(movImm(R0, 1));
   emit(str(R0, R11, S_REPEAT));
+  emit(str(R0, R11, S_OUT_FD));
   emit(movImm(R0, 0));
   emit(str(R0, R11, S_MEM));
   emit(str(R0, R11, S_LEN));
+  emit(str(R0, R11, S_JSON));
+  emit(str(R0, R11, S_HAVE_PCAP));
+  emit(str(R0, R11, S_RUNS));
+  addressOf(R0, L_STATE, S_OUT);
+  emit(str(R0, R11, S_OUTPOS));
+  // the map area's initial bytes, and one region per map after the stack, the context and the packet
+  if (dataLength > 0) {
+    emitConst(R0, DATA_BASE);
+    addressOf(R1, L_DATA_INIT, 0);
+    emitConst(R2, <u32>dataLength);
+    label(COPY_LOOP);
+    emit(ldrb(R3, R1, 0));
+    emit(strb(R3, R0, 0));
+    emit(addImm(R0, R0, 1));
+    emit(addImm(R1, R1, 1));
+    emit(opImmS(OP_SUB, R2, R2, 1));
+    jump(NE, COPY_LOOP);
+  }
+  if (nmaps > 0) {
+    emitConst(R0, DESC_BASE + D_REGION);
+    emit(addImm(R1, R11, S_REGIONS + REGION_BYTES * FIRST_MAP_REGION));
+    emitConst(R2, <u32>nmaps);
+    label(REGION_LOOP);
+    for (let k = 0; k < 16; k += 4) {
+      emit(ldr(IP, R0, k));
+      emit(str(IP, R1, k));
+    }
+    emit(addImm(R0, R0, DESC_SIZE));
+    emit(addImm(R1, R1, REGION_BYTES));
+    emit(opImmS(OP_SUB, R2, R2, 1));
+    jump(NE, REGION_LOOP);
+  }
+  emit(movImm(R0, 0)); // the packet region stays empty unless a socket filter gets a packet
+  regionStore(2, R0, R0, R0, R0);
+  emitConst(R0, <u32>(FIRST_MAP_REGION + nmaps));
+  emit(str(R0, R11, S_NREGIONS));
 
   label(ARG_LOOP);
   emit(cmpReg(R6, R4));
@@ -116,51 +259,41 @@ export function emitDriver(): void {
   bl(STRCMP);
   jump(EQ, OPT_MEM);
   emit(movReg(R0, R8));
+  addressOf(R1, STR_BASE + S_OPT_PCAP, 0);
+  bl(STRCMP);
+  jump(EQ, OPT_PCAP);
+  emit(movReg(R0, R8));
   addressOf(R1, STR_BASE + S_OPT_REPEAT, 0);
   bl(STRCMP);
   jump(EQ, OPT_REPEAT);
+  emit(movReg(R0, R8));
+  addressOf(R1, STR_BASE + S_OPT_JSON, 0);
+  bl(STRCMP);
+  jump(EQ, OPT_JSON);
   b(USAGE);
 
-  // --mem FILE: map the file privately (read-write), r1 = its address, r2 = its length
+  label(OPT_JSON);
+  emit(movImm(R0, 1));
+  emit(str(R0, R11, S_JSON));
+  b(NEXT_ARG);
+
+  label(OPT_PCAP);
+  emit(movImm(R0, 1));
+  emit(str(R0, R11, S_HAVE_PCAP));
+  nextArgument();
+  bl(MAP_FILE);
+  b(NEXT_ARG);
+
   label(OPT_MEM);
-  emit(addImm(R6, R6, 1));
-  emit(cmpReg(R6, R4));
-  jump(GE, USAGE);
-  emit(dpReg(AL, OP_ADD, 0, R0, R5, R6, SH_LSL, 2));
-  emit(ldr(R0, R0, 0));
-  emit(movImm(R1, 0)); // O_RDONLY
-  syscall(SYS_OPEN);
-  emit(cmpImm(R0, 0));
-  jump(0xb /* LT */, FILE_ERROR);
-  emit(str(R0, R11, S_FD));
-  emit(movImm(R1, 0));
-  emit(movImm(R2, 2)); // SEEK_END
-  syscall(SYS_LSEEK);
-  emit(cmpImm(R0, 0));
-  jump(0xb /* LT */, FILE_ERROR);
-  emit(str(R0, R11, S_LEN));
-  jump(EQ, NEXT_ARG);
-  emit(push(bit(R4) | bit(R5)));
-  emit(movReg(R1, R0));
   emit(movImm(R0, 0));
-  emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
-  emit(movImm(R3, 2)); // MAP_PRIVATE
-  emit(ldr(R4, R11, S_FD));
-  emit(movImm(R5, 0));
-  syscall(SYS_MMAP2);
-  emit(pop(bit(R4) | bit(R5)));
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, FILE_ERROR); // -4095..-1: an errno
-  emit(str(R0, R11, S_MEM));
+  emit(str(R0, R11, S_HAVE_PCAP));
+  nextArgument();
+  bl(MAP_FILE);
   b(NEXT_ARG);
 
   // --repeat N (decimal)
   label(OPT_REPEAT);
-  emit(addImm(R6, R6, 1));
-  emit(cmpReg(R6, R4));
-  jump(GE, USAGE);
-  emit(dpReg(AL, OP_ADD, 0, R0, R5, R6, SH_LSL, 2));
-  emit(ldr(R0, R0, 0));
+  nextArgument();
   emit(movImm(R1, 0));
   emit(movImm(R3, 10));
   label(NUM_LOOP);
@@ -180,23 +313,236 @@ export function emitDriver(): void {
   emit(addImm(R6, R6, 1));
   b(ARG_LOOP);
 
-  // Run the program S_REPEAT times (at least once); print the last r0.
+  // map_file: r0 = file name ("-": standard input) -> S_MEM, S_LEN (the bytes, mapped privately and writable)
+  label(MAP_FILE);
+  emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  emit(movReg(R6, R0));
+  addressOf(R1, STR_BASE + S_DASH, 0);
+  bl(STRCMP);
+  jump(EQ, STDIN);
+  emit(movReg(R0, R6));
+  emit(movImm(R1, 0)); // O_RDONLY
+  syscall(SYS_OPEN);
+  emit(cmpImm(R0, 0));
+  jump(LT, FILE_ERROR);
+  emit(str(R0, R11, S_FD));
+  emit(movImm(R1, 0));
+  emit(movImm(R2, 2)); // SEEK_END
+  syscall(SYS_LSEEK);
+  emit(cmpImm(R0, 0));
+  jump(LT, FILE_ERROR);
+  emit(str(R0, R11, S_LEN));
+  emit(movImm(R1, 0));
+  emit(str(R1, R11, S_MEM));
+  jump(EQ, MAPPED);
+  emit(movReg(R1, R0));
+  emit(movImm(R0, 0));
+  emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
+  emit(movImm(R3, 2)); // MAP_PRIVATE
+  emit(ldr(R4, R11, S_FD));
+  emit(movImm(R5, 0));
+  syscall(SYS_MMAP2);
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  jump(HI, FILE_ERROR); // -4095..-1: an errno
+  emit(str(R0, R11, S_MEM));
+  label(MAPPED);
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  // standard input: read into a private anonymous mapping until end of file
+  label(STDIN);
+  emit(movImm(R0, 0));
+  emitConst(R1, STDIN_CAPACITY);
+  emit(movImm(R2, 3));
+  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+  emit(movImm(R5, 0));
+  syscall(SYS_MMAP2);
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  jump(HI, FILE_ERROR);
+  emit(str(R0, R11, S_MEM));
+  emit(movReg(R4, R0));
+  emit(movImm(R5, 0)); // bytes read
+  label(STDIN_LOOP);
+  emit(movImm(R0, 0));
+  emit(opReg(OP_ADD, R1, R4, R5));
+  emitConst(R2, STDIN_CAPACITY);
+  emit(opReg(OP_SUB, R2, R2, R5));
+  emit(cmpImm(R2, 0));
+  jump(EQ, STDIN_DONE);
+  syscall(SYS_READ);
+  emit(cmpImm(R0, 0));
+  jump(LT, FILE_ERROR);
+  jump(EQ, STDIN_DONE);
+  emit(opReg(OP_ADD, R5, R5, R0));
+  b(STDIN_LOOP);
+  label(STDIN_DONE);
+  emit(str(R5, R11, S_LEN));
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+
+  // Run S_REPEAT times (at least once) over the input or over every packet of the capture.
   label(ARGS_DONE);
-  label(RUN);
+  emit(ldr(R0, R11, S_HAVE_PCAP));
+  emit(cmpImm(R0, 0));
+  jump(EQ, REPEAT_LOOP);
+  // classic pcap: 24-byte header, magic 0xa1b2c3d4 (µs) or 0xa1b23c4d (ns) in the writer's byte order
+  emit(ldr(R1, R11, S_LEN));
+  emit(cmpImm(R1, 24));
+  jump(LO, PCAP_ERROR);
+  emit(ldr(R0, R11, S_MEM));
+  emit(opReg(OP_ADD, R1, R0, R1));
+  emit(str(R1, R11, S_PCAP_END));
+  emit(addImm(R1, R0, 24));
+  emit(str(R1, R11, S_PCAP));
+  emit(ldrb(R1, R0, 0));
+  emit(ldrb(R2, R0, 1));
+  emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 8));
+  emit(ldrb(R2, R0, 2));
+  emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 16));
+  emit(ldrb(R2, R0, 3));
+  emit(dpReg(AL, OP_ORR, 0, R0, R1, R2, SH_LSL, 24));
+  emit(movImm(R3, 0));
+  emit(str(R3, R11, S_PCAP_SWAP));
+  emitConst(R1, 0xa1b2c3d4);
+  emit(cmpReg(R0, R1));
+  jump(EQ, MAGIC_OK);
+  emitConst(R1, 0xa1b23c4d);
+  emit(cmpReg(R0, R1));
+  jump(EQ, MAGIC_OK);
+  emit(rev(R0, R0));
+  emit(movImm(R3, 1));
+  emit(str(R3, R11, S_PCAP_SWAP));
+  emitConst(R1, 0xa1b2c3d4);
+  emit(cmpReg(R0, R1));
+  jump(EQ, MAGIC_OK);
+  emitConst(R1, 0xa1b23c4d);
+  emit(cmpReg(R0, R1));
+  jump(NE, PCAP_ERROR);
+  label(MAGIC_OK);
+
+  label(REPEAT_LOOP);
+  emit(ldr(R0, R11, S_HAVE_PCAP));
+  emit(cmpImm(R0, 0));
+  jump(EQ, NO_PCAP);
+  emit(ldr(R4, R11, S_PCAP)); // the next record header
+  label(PKT_LOOP);
+  emit(ldr(R5, R11, S_PCAP_END));
+  emit(opReg(OP_SUB, R0, R5, R4));
+  emit(cmpImm(R0, 16));
+  jump(LO, PKTS_DONE);
+  emit(ldrb(R1, R4, 8)); // incl_len, read bytewise (records need not be aligned)
+  emit(ldrb(R2, R4, 9));
+  emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 8));
+  emit(ldrb(R2, R4, 10));
+  emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 16));
+  emit(ldrb(R2, R4, 11));
+  emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 24));
+  emit(ldr(R2, R11, S_PCAP_SWAP));
+  emit(cmpImm(R2, 0));
+  skip(EQ, 1);
+  emit(rev(R1, R1));
+  emit(subImm(R0, R0, 16));
+  emit(cmpReg(R1, R0));
+  jump(HI, PKTS_DONE); // a truncated last record ends the capture
+  emit(addImm(R0, R4, 16));
+  emit(opReg(OP_ADD, R4, R0, R1));
+  bl(RUN_ONE);
+  b(PKT_LOOP);
+  label(NO_PCAP);
   emit(ldr(R0, R11, S_MEM));
   emit(ldr(R1, R11, S_LEN));
-  bl(L_ENTRY);
-  emit(ldr(R2, R11, S_FAULT));
-  emit(cmpImm(R2, 0));
-  jump(NE, PRINT_FAULT);
+  bl(RUN_ONE);
+  label(PKTS_DONE);
   emit(ldr(R2, R11, S_REPEAT));
   emit(opImmS(OP_SUB, R2, R2, 1));
   emit(str(R2, R11, S_REPEAT));
-  jump(HI, RUN);
+  jump(HI, REPEAT_LOOP);
+
+  // r0, the number of runs and the maps
+  label(PRINT);
   emit(movImm(R8, 1));
+  emit(ldr(R0, R11, S_JSON));
+  emit(cmpImm(R0, 0));
+  jump(EQ, PRINT_PLAIN);
+  say(S_J_R0);
+  emit(ldr(R0, R11, S_LAST_R0));
+  emit(ldr(R1, R11, S_LAST_R0 + 4));
+  bl(PRINT_DEC);
+  say(S_J_RUNS);
+  emit(ldr(R0, R11, S_RUNS));
+  emit(movImm(R1, 0));
+  bl(PRINT_DEC);
+  say(S_J_MAPS);
+  if (nmaps > 0) {
+    emit(movImm(R0, 1));
+    bl(L_PRINT_MAPS);
+  }
+  say(S_J_END);
+  exitWith(0);
+  label(PRINT_PLAIN);
+  emit(ldr(R0, R11, S_LAST_R0));
+  emit(ldr(R1, R11, S_LAST_R0 + 4));
   bl(PRINT_DEC);
   say(S_NL);
+  if (nmaps > 0) {
+    emit(movImm(R0, 0));
+    bl(L_PRINT_MAPS);
+  }
   exitWith(0);
+
+  // run_one: r0 = the bytes, r1 = their length. One run of the program; faults end the process.
+  label(RUN_ONE);
+  emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  emit(str(R0, R11, S_PKT));
+  emit(str(R1, R11, S_PKT_LEN));
+  if (opts & OPT_SKB) {
+    // struct __sk_buff (src/contexts.ts skBuffContext): only cb[] is writable
+    emit(movReg(R4, R0));
+    emit(movReg(R5, R1));
+    emit(addImm(R6, R11, S_SKB));
+    emit(movImm(R2, 0));
+    emit(movImm(R3, SKB_BYTES));
+    label(ZERO_LOOP);
+    emit(opImmS(OP_SUB, R3, R3, 4));
+    emit(dpReg(AL, 0x4 /* ADD */, 0, IP, R6, R3, SH_LSL, 0));
+    emit(str(R2, IP, 0));
+    jump(NE, ZERO_LOOP);
+    emit(str(R5, R6, 0)); // len
+    emit(movImm(R2, 4));
+    emit(str(R2, R6, 4)); // pkt_type = PACKET_OUTGOING
+    emit(cmpImm(R5, 14));
+    skip(LO, 4);
+    emit(ldrb(R2, R4, 12)); // protocol: the EtherType bytes in wire order
+    emit(strb(R2, R6, 16));
+    emit(ldrb(R2, R4, 13));
+    emit(strb(R2, R6, 17));
+    emit(movImm(R2, 1));
+    emit(str(R2, R6, 40)); // ifindex (ingress_ifindex stays 0 for outgoing packets)
+    emit(str(R4, R6, 76)); // data
+    emit(opReg(OP_ADD, R2, R4, R5));
+    emit(str(R2, R6, 80)); // data_end
+    emit(str(R4, R6, 140)); // data_meta
+    emit(str(R5, R6, 160)); // wire_len
+    emit(addImm(R0, R6, SKB_BYTES));
+    emit(addImm(R1, R6, 48));
+    emit(addImm(R3, R6, 68));
+    regionStore(1, R6, R0, R1, R3);
+    emit(movImm(R0, 0));
+    regionStore(2, R4, R2, R0, R0);
+    emit(movReg(R0, R6));
+    emit(movImm(R1, SKB_BYTES));
+  } else {
+    emit(opReg(OP_ADD, R2, R0, R1));
+    regionStore(1, R0, R2, R0, R2);
+  }
+  bl(L_ENTRY);
+  emit(str(R0, R11, S_LAST_R0));
+  emit(str(R1, R11, S_LAST_R0 + 4));
+  emit(ldr(R2, R11, S_RUNS));
+  emit(addImm(R2, R2, 1));
+  emit(str(R2, R11, S_RUNS));
+  emit(ldr(R2, R11, S_FAULT));
+  emit(cmpImm(R2, 0));
+  jump(NE, PRINT_FAULT);
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
 
   // The fault line, in the interpreter's words.
   label(PRINT_FAULT);
@@ -235,10 +581,19 @@ export function emitDriver(): void {
   b(F_TAIL);
   label(F_NOT_DEPTH);
   emit(cmpImm(R4, FAULT_HELPER));
-  jump(EQ, D + 26);
+  jump(EQ, F_HELPER);
+  emit(cmpImm(R4, FAULT_BAD_MAP_CODE));
+  jump(NE, F_NOT_HELPER);
+  say(S_MAP_ARG);
+  emit(ldr(R0, R11, S_FAULT_ADDR));
+  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
+  bl(PRINT_HEX);
+  say(S_NOT_MAP);
+  b(F_TAIL);
+  label(F_NOT_HELPER);
   say(S_FAULT_WORD);
   b(F_TAIL);
-  label(D + 26);
+  label(F_HELPER);
   say(S_HELPER);
   emit(ldr(R0, R11, S_FAULT_ADDR));
   emit(ldr(R1, R11, S_FAULT_ADDR + 4));
@@ -259,8 +614,14 @@ export function emitDriver(): void {
   emit(movImm(R8, 2));
   say(S_FILE);
   exitWith(2);
+  label(PCAP_ERROR);
+  emit(movImm(R8, 2));
+  say(S_NOT_PCAP);
+  exitWith(2);
 
-  label(EXIT);
+  if (nmaps > 0) emitPrintMaps(nmaps);
+
+label(EXIT);
   syscall(SYS_EXIT);
 
   // strcmp: r0, r1 -> Z set when the strings are equal (uses r2, r3)
@@ -278,12 +639,48 @@ export function emitDriver(): void {
   label(CMP_NE);
   emit(bx(LR));
 
-  // write(r8, r1, r2); preserves r4-r6, r8-r11
+  // write(r8, r1, r2): into the output buffer (flushed when full, when the descriptor changes and at exit);
+  // preserves r4-r11
   label(WRITE);
-  emit(push(bit(R7) | bit(LR)));
-  emit(movReg(R0, R8));
+  emit(push(bit(R4) | bit(LR)));
+  emit(ldr(R3, R11, S_OUT_FD));
+  emit(cmpReg(R3, R8));
+  jump(EQ, W_SAME);
+  bl(FLUSH);
+  emit(str(R8, R11, S_OUT_FD));
+  label(W_SAME);
+  addressOf(R4, L_STATE, S_OUT + OUT_SIZE);
+  label(W_LOOP);
+  emit(cmpImm(R2, 0));
+  jump(EQ, W_DONE);
+  emit(ldr(R0, R11, S_OUTPOS));
+  emit(cmpReg(R0, R4));
+  jump(LO, W_ROOM);
+  bl(FLUSH);
+  emit(ldr(R0, R11, S_OUTPOS));
+  label(W_ROOM);
+  emit(ldrb(R3, R1, 0));
+  emit(strb(R3, R0, 0));
+  emit(addImm(R0, R0, 1));
+  emit(str(R0, R11, S_OUTPOS));
+  emit(addImm(R1, R1, 1));
+  emit(subImm(R2, R2, 1));
+  b(W_LOOP);
+  label(W_DONE);
+  emit(pop(bit(R4) | bit(PC)));
+
+  // flush: write the buffer to S_OUT_FD; preserves r1, r2, r4-r11
+  label(FLUSH);
+  emit(push(bit(R1) | bit(R2) | bit(R7) | bit(LR)));
+  addressOf(R1, L_STATE, S_OUT);
+  emit(ldr(R2, R11, S_OUTPOS));
+  emit(opRegS(OP_SUB, R2, R2, R1));
+  jump(EQ, FL_SKIP);
+  emit(str(R1, R11, S_OUTPOS));
+  emit(ldr(R0, R11, S_OUT_FD));
   syscall(SYS_WRITE);
-  emit(pop(bit(R7) | bit(PC)));
+  label(FL_SKIP);
+  emit(pop(bit(R1) | bit(R2) | bit(R7) | bit(PC)));
 
   // print_dec: r0:r1 as unsigned decimal on r8
   label(PRINT_DEC);
@@ -323,6 +720,169 @@ export function emitDriver(): void {
   emit(opReg(OP_SUB, R2, R5, R4));
   bl(WRITE);
   emit(pop(bit(R4) | bit(R5) | bit(PC)));
+}
+
+/**
+ * print_maps(r0 = 1 for JSON): every map after the runs. JSON: `"NAME":[{"key":"HEX","value":"HEX"},...]` per map,
+ * separated by commas (hex of the stored bytes; arrays list every index, hash maps in get_next_key order: bucket by
+ * bucket, each chain in order). Readable: `NAME[KEY] = VALUE` per line, array entries whose value is all zeros left
+ * out. Output on r8.
+ */
+function emitPrintMaps(nmaps: i32): void {
+  label(L_PRINT_MAPS);
+  emit(push(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR)));
+  emit(movReg(R10, R0)); // JSON?
+  emit(movImm(R9, 0)); // map index
+  label(P_MAP);
+  emitConst(IP, <u32>nmaps);
+  emit(cmpReg(R9, IP));
+  jump(HS, P_MAPS_DONE);
+  descOf(R4, R9);
+  emit(cmpImm(R10, 0));
+  jump(EQ, P_ITEMS);
+  emit(cmpImm(R9, 0));
+  jump(EQ, P_COMMA1);
+  say(S_COMMA);
+  label(P_COMMA1);
+  emit(ldr(R1, R4, D_NAME));
+  emit(ldr(R2, R4, D_NAME_LEN));
+  bl(WRITE);
+  say(S_J_ITEMS);
+  label(P_ITEMS);
+  emit(movImm(R6, 1)); // the next entry is the first
+  emit(ldr(R0, R4, D_TYPE));
+  emit(cmpImm(R0, 1)); // HASH
+  jump(NE, P_ARRAY);
+  emit(movImm(R7, 0)); // bucket
+  label(P_H_BUCKET);
+  emit(ldr(R0, R4, D_MASK));
+  emit(cmpReg(R7, R0));
+  jump(HI, P_A_DONE);
+  emit(ldr(R0, R4, D_BUCKETS));
+  emit(dpReg(AL, OP_ADD, 0, R0, R0, R7, SH_LSL, 2));
+  emit(ldr(R5, R0, 0));
+  label(P_H_CHAIN);
+  emit(cmpImm(R5, 0));
+  jump(EQ, P_H_NEXT);
+  emit(push(bit(R5) | bit(R7)));
+  emit(ldr(R0, R4, D_RECORDS));
+  slot(R7, R0, R5, D_REC_STRIDE, true);
+  emit(ldr(R1, R4, D_VALUES));
+  slot(R1, R1, R5, D_STRIDE, true);
+  emit(addImm(R0, R7, 16)); // the record's key
+  emit(ldr(R5, R7, 0)); // the next element in the chain
+  emit(push(bit(R5)));
+  bl(P_ENTRY);
+  emit(pop(bit(R5)));
+  emit(pop(bit(R0) | bit(R7)));
+  b(P_H_CHAIN);
+  label(P_H_NEXT);
+  emit(addImm(R7, R7, 1));
+  b(P_H_BUCKET);
+  label(P_ARRAY);
+  emit(movImm(R7, 0)); // index
+  label(P_A_LOOP);
+  emit(ldr(R0, R4, D_MAX));
+  emit(cmpReg(R7, R0));
+  jump(HS, P_A_DONE);
+  emit(str(R7, R11, S_BUF + 48)); // the key's bytes
+  emit(ldr(R1, R4, D_VALUES));
+  slot(R1, R1, R7, D_STRIDE, false);
+  emit(addImm(R0, R11, S_BUF + 48));
+  bl(P_ENTRY);
+  emit(addImm(R7, R7, 1));
+  b(P_A_LOOP);
+  label(P_A_DONE);
+  emit(cmpImm(R10, 0));
+  jump(EQ, P_CLOSED);
+  say(S_RBRACKET);
+  label(P_CLOSED);
+  emit(addImm(R9, R9, 1));
+  b(P_MAP);
+  label(P_MAPS_DONE);
+  emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(PC)));
+
+  // entry: r0 = key address, r1 = value address (r4 = descriptor, r6 = first entry, r10 = JSON)
+  label(P_ENTRY);
+  emit(push(bit(R5) | bit(R7) | bit(R9) | bit(LR)));
+  emit(movReg(R5, R0));
+  emit(movReg(R7, R1));
+  emit(cmpImm(R10, 0));
+  jump(NE, P_JSON_ENTRY);
+  emit(ldr(R0, R4, D_ZERO_SKIP));
+  emit(cmpImm(R0, 0));
+  jump(EQ, P_SHOW);
+  emit(ldr(R2, R4, D_VALUE_SIZE));
+  emit(movReg(R1, R7));
+  label(P_ZERO_LOOP);
+  emit(ldrb(R0, R1, 0));
+  emit(cmpImm(R0, 0));
+  jump(NE, P_SHOW);
+  emit(addImm(R1, R1, 1));
+  emit(opImmS(OP_SUB, R2, R2, 1));
+  jump(NE, P_ZERO_LOOP);
+  b(P_ENTRY_DONE);
+  label(P_SHOW);
+  emit(ldr(R1, R4, D_NAME));
+  emit(ldr(R2, R4, D_NAME_LEN));
+  emit(addImm(R1, R1, 1)); // the name without its quotes
+  emit(subImm(R2, R2, 2));
+  bl(WRITE);
+  say(S_LBRACKET);
+  emit(movReg(R0, R5));
+  emit(ldr(R1, R4, D_KEY_SIZE));
+  bl(P_HEX);
+  say(S_EQUALS);
+  emit(movReg(R0, R7));
+  emit(ldr(R1, R4, D_VALUE_SIZE));
+  bl(P_HEX);
+  say(S_NL);
+  b(P_ENTRY_DONE);
+  label(P_JSON_ENTRY);
+  emit(cmpImm(R6, 0));
+  jump(NE, P_COMMA2);
+  say(S_COMMA);
+  label(P_COMMA2);
+  emit(movImm(R6, 0));
+  say(S_J_KEY);
+  emit(movReg(R0, R5));
+  emit(ldr(R1, R4, D_KEY_SIZE));
+  bl(P_HEX);
+  say(S_J_VALUE);
+  emit(movReg(R0, R7));
+  emit(ldr(R1, R4, D_VALUE_SIZE));
+  bl(P_HEX);
+  say(S_J_ENTRY_END);
+  label(P_ENTRY_DONE);
+  emit(pop(bit(R5) | bit(R7) | bit(R9) | bit(PC)));
+
+  // hex: r0 = address, r1 = bytes -> two lower-case hex digits per byte, in memory order
+  label(P_HEX);
+  emit(push(bit(R5) | bit(R6) | bit(R7) | bit(LR)));
+  emit(movReg(R5, R0));
+  emit(movReg(R6, R1));
+  label(P_HEX_LOOP);
+  emit(cmpImm(R6, 0));
+  jump(EQ, P_HEX_DONE);
+  emit(ldrb(R0, R5, 0));
+  emit(addImm(R1, R11, S_BUF));
+  emit(dpReg(AL, 0xd /* MOV */, 0, R2, 0, R0, SH_LSR, 4));
+  emit(cmpImm(R2, 10));
+  emit(dpImm(HS, OP_ADD, 0, R2, R2, 39)); // 'a' - '0' - 10
+  emit(addImm(R2, R2, 48));
+  emit(strb(R2, R1, 0));
+  emit(opImm(OP_AND, R2, R0, 15));
+  emit(cmpImm(R2, 10));
+  emit(dpImm(HS, OP_ADD, 0, R2, R2, 39));
+  emit(addImm(R2, R2, 48));
+  emit(strb(R2, R1, 1));
+  emit(movImm(R2, 2));
+  bl(WRITE);
+  emit(addImm(R5, R5, 1));
+  emit(subImm(R6, R6, 1));
+  b(P_HEX_LOOP);
+  label(P_HEX_DONE);
+  emit(pop(bit(R5) | bit(R6) | bit(R7) | bit(PC)));
 }
 
 function bxIf(cond: u32): u32 {

@@ -80,6 +80,11 @@ export function emitReset(buffer: usize, measure: bool): void {
   measuring = measure;
 }
 
+/** Forget everything written after position p (a dry run of the translator). */
+export function rewind(p: i32): void {
+  pos = p;
+}
+
 export function emit(word: u32): void {
   if (!measuring) store<u32>(out + <usize>pos, word);
   pos += 4;

@@ -3,12 +3,15 @@
 // Image (one read-only executable segment, loaded at `base`):
 //   driver (_start)  runtime routines  program prologue + translated code  instruction-offset table  strings
 // followed, on the next page and outside the file (bss), by the state block that r11 points to while a program
-// runs: registers, fault report, memory regions and the eBPF stack frames.
+// runs: registers, fault report, memory regions and the eBPF stack frames. Maps live in a third segment at a
+// fixed address (DATA_BASE, see maps.ts), so that the host can resolve map references before translating.
 //
 // Everything is emitted twice: the first pass records label positions, the second writes the words with those
 // positions. Label-dependent constants therefore always take the same number of words (MOVW+MOVT).
 
-import { emit, pos, movw, movt, branch, AL, R11 } from "./encoder";
+import {
+  emit, pos, movw, movt, branch, AL, R11,
+} from "./encoder";
 
 // State block offsets (from r11)
 export const S_REGS = 0; // eBPF r0..r10 as 64-bit little-endian pairs, for registers not kept in ARM registers
@@ -27,12 +30,31 @@ export const S_REPEAT = 136; // driver: runs left
 export const S_MEM = 140; // driver: input memory address and length
 export const S_LEN = 144;
 export const S_FD = 148;
-export const S_REGIONS = 152; // memory regions a program may access: start, end, writable (u32 each)
-export const REGION_BYTES = 12;
-export const MAX_REGIONS = 8;
+export const S_HELPER_LR = 152; // return address of the helper call in progress (0 outside helpers): faults name it
+export const S_RUNS = 156; // driver: runs done (u32)
+export const S_PCAP = 160; // driver: capture bytes, end, byte-swapped flag, nanosecond flag
+export const S_PCAP_END = 164;
+export const S_PCAP_SWAP = 168;
+export const S_JSON = 172; // driver: --json given
+export const S_REPEAT_ALL = 176; // driver: --repeat N as given
+export const S_HAVE_PCAP = 180; // driver: --pcap given
+export const S_IFACE = 184; // driver: --iface name (pointer), --seconds N
+export const S_SECONDS = 188;
+export const S_DEADLINE = 192;
+export const S_LAST_R0 = 200; // driver: r0 of the last run (u64)
+export const S_OUTPOS = 208; // driver: output buffer position and its file descriptor
+export const S_OUT_FD = 212;
 export const S_BUF = 256; // 64-byte buffer for printing numbers
-export const S_STACK = 512; // 8 frames of 512 bytes; frame 0 (the entry frame) is the highest
-export const STATE_SIZE = 512 + 8 * 512;
+export const S_SKB = 320; // struct __sk_buff built by the driver for socket filters (192 bytes)
+export const SKB_BYTES = 192;
+export const S_REGIONS = 512; // memory regions a program may access: start, end, writable start, writable end
+export const REGION_BYTES = 16;
+export const MAX_REGIONS = 40; // the stack, the input (context), the packet, and one per map
+export const FIRST_MAP_REGION = 3;
+export const S_STACK = 1152; // 8 frames of 512 bytes; frame 0 (the entry frame) is the lowest
+export const S_OUT = 1152 + 8 * 512; // driver: output buffer
+export const OUT_SIZE = 4096;
+export const STATE_SIZE = S_OUT + OUT_SIZE;
 
 // Labels: positions in the image, in bytes from its start
 export const L_START = 0;
@@ -50,10 +72,15 @@ export const L_CHECK = 11; // 8 entries: read 1/2/4/8, write 1/2/4/8
 export const L_CHECK_COMMON = 19;
 export const L_LDPKT = 20; // 3 entries: sizes 1, 2, 4
 export const L_HELPER_UNWIND = 23;
+export const L_HELPER_LOOKUP = 27; // map helpers (maps.ts)
+export const L_HELPER_UPDATE = 28;
+export const L_HELPER_DELETE = 29;
+export const L_DATA_INIT = 30; // the map area's initial bytes, copied to the map area at start-up
+export const L_PRINT_MAPS = 31; // driver: print every map (maps.ts)
 export const L_CODE = 24; // first translated instruction
 export const L_TABLE = 25;
 export const L_STATE = 26;
-export const L_LOCAL = 32; // labels local to one routine start here
+export const L_LOCAL = 40; // labels local to one routine start here
 export const LABEL_COUNT = 256;
 
 const LABELS: usize = 0x8000; // i32 per label, in the module's own memory

@@ -3,17 +3,32 @@
 // (driver, runtime routines, translated program, tables, strings) from output(); targets/arm32/elf32.ts wraps it
 // into a static ARM Linux executable.
 
-import { emitReset, pos } from "./encoder";
-import { clearLabels, setImageBase, imageBase, labelAt, label, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE, STATE_SIZE } from "./image";
-import { emitDriver, emitDriverStrings } from "./driver";
-import { emitRuntime } from "./runtime";
+import {
+  emitReset, pos, emitByte, align4,
+} from "./encoder";
+import {
+  clearLabels, setImageBase, imageBase, label, labelAt, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE,
+  L_DATA_INIT, STATE_SIZE, MAX_REGIONS, FIRST_MAP_REGION,
+} from "./image";
+import { emitMapRuntime } from "./maps";
+import { setMapCount } from "./calls";
+import {
+  emitDriver, emitDriverStrings,
+} from "./driver";
+import {
+  emitRuntime,
+} from "./runtime";
 import * as translator from "./translate";
 
 const INSNS: usize = 0x10000;
 let count: i32 = 0;
 let offsets: usize = 0;
 let flags: usize = 0;
+let states: usize = 0;
 let out: usize = 0;
+let nmaps: i32 = 0;
+let data: usize = 0; // the map area's initial bytes (see maps.ts)
+let dataLength: i32 = 0;
 
 function ensureMemory(end: usize): void {
   const have = <usize>memory.size() << 16;
@@ -25,16 +40,39 @@ export function prepare(n: i32): usize {
   count = n;
   offsets = INSNS + (<usize>n << 3);
   flags = offsets + (<usize>n << 2) + 4;
-  out = (flags + <usize>n + 15) & ~15;
+  states = (flags + <usize>n + 3) & ~3;
+  out = (states + (<usize>n << 2) + 15) & ~15;
   ensureMemory(out);
+  nmaps = 0;
+  dataLength = 0;
   return INSNS;
 }
 
+/**
+ * After prepare(): the image holds `maps` maps whose area (at maps.ts DATA_BASE) starts with `length` initial bytes;
+ * returns where to write them. At most MAX_REGIONS - 3 maps.
+ */
+export function prepareData(maps: i32, length: i32): usize {
+  nmaps = maps;
+  dataLength = length;
+  data = out;
+  out = (data + <usize>length + 15) & ~15;
+  ensureMemory(out);
+  return data;
+}
+
+export function maxMaps(): i32 { return MAX_REGIONS - FIRST_MAP_REGION; }
+
 function emitImage(opts: u32, budget: u32): bool {
-  emitDriver();
+  setMapCount(nmaps);
+  emitDriver(opts, nmaps, dataLength);
   emitRuntime(count);
-  if (!translator.emitProgram(INSNS, count, offsets, flags, opts, budget)) return false;
+  if (nmaps > 0) emitMapRuntime(nmaps);
+  if (!translator.emitProgram(INSNS, count, offsets, flags, states, opts, budget)) return false;
   emitDriverStrings();
+  label(L_DATA_INIT);
+  for (let i = 0; i < dataLength; i++) emitByte(<u32>load<u8>(data + <usize>i));
+  align4();
   // The state block starts on a page of its own, outside the file: code pages stay read-only and executable
   // (stores next to code would also make qemu retranslate the code on every write).
   labelAt(L_STATE, <i32>(((imageBase + <u32>pos + 4095) & ~4095) - imageBase));

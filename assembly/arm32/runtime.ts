@@ -3,21 +3,23 @@
 // results in r0-r3, r4-r11 preserved) so that helpers written later in C or by hand can use the same path.
 
 import {
-  emit, emitConst, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, SP, LR, PC,
-  AL, EQ, NE, HS, LO, HI, MI, GE,
-  ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg,
-  dpImm, immRot, push, pop, bit, bx, subImm, addImm,
-  OP_ADD, OP_ADC, OP_SUB, OP_SBC, OP_RSB, OP_RSC, OP_ORR, OP_EOR, OP_BIC, OP_TST, SH_LSL,
+  emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, LR, PC, AL, EQ, NE, HS, LO, HI, LS, MI, GE,
+  ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm,
+  immRot, push, pop, bit, bx, subImm, addImm, OP_ADD, OP_ADC, OP_SUB, OP_SBC, OP_RSB, OP_RSC, OP_ORR, OP_EOR,
+  OP_BIC, OP_TST, SH_LSL,
 } from "./encoder";
 import {
-  label, b, bl, jump, addressOf,
-  S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT, S_NREGIONS, S_REGIONS, REGION_BYTES,
-  S_PKT, S_PKT_LEN, S_REGS,
-  L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT, L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK,
-  L_CHECK_COMMON, L_LDPKT, L_HELPER_UNWIND, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL,
+  label, b, bl, jump, addressOf, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT,
+  S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, S_REGS, L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT,
+  L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK, L_CHECK_COMMON, L_LDPKT, L_HELPER_UNWIND,
+  L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL, S_HELPER_LR,
 } from "./image";
-import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../layout";
-import { MAX_CALL_DEPTH } from "../isa";
+import {
+  FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER,
+} from "../layout";
+import {
+  MAX_CALL_DEPTH,
+} from "../isa";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 export const SECOND_SLOT: u32 = 0x80000000;
@@ -140,6 +142,7 @@ export function emitRuntime(tableCount: i32): void {
   jump(NE, C_FAIL);
   emit(ldr(R3, R11, S_NREGIONS));
   emit(addImm(R2, R11, S_REGIONS));
+  emit(dpReg(AL, OP_ADD, 0, R2, R2, R1, SH_LSL, 3)); // writes: the writable window, 8 bytes further
   label(C_LOOP);
   emit(opImmS(OP_SUB, R3, R3, 1));
   jump(MI, C_FAIL);
@@ -150,12 +153,7 @@ export function emitRuntime(tableCount: i32): void {
   emit(opRegS(OP_SUB, R5, R5, R0));
   jump(LO, C_NEXT); // region shorter than the access
   emit(cmpReg(R10, R5));
-  jump(HI, C_NEXT);
-  emit(cmpImm(R1, 0));
-  jump(EQ, C_OK);
-  emit(ldr(R4, R2, 8));
-  emit(cmpImm(R4, 0));
-  jump(NE, C_OK);
+  jump(LS, C_OK);
   label(C_NEXT);
   emit(addImm(R2, R2, REGION_BYTES));
   b(C_LOOP);
@@ -167,7 +165,9 @@ export function emitRuntime(tableCount: i32): void {
   emit(movReg(IP, R0));
   emit(addImm(R0, R1, 1)); // FAULT_READ = 1, FAULT_WRITE = 2
   emit(movReg(R2, R10));
-  emit(movReg(R1, LR));
+  emit(ldr(R1, R11, S_HELPER_LR)); // inside a helper: the helper call is the faulting instruction
+  emit(cmpImm(R1, 0));
+  emit(movRegC(EQ, R1, LR));
   b(L_FAULT);
 
   // udivmod64: r0:r1 / r2:r3 -> quotient r0:r1, remainder r2:r3; by zero: quotient 0, remainder the dividend.
@@ -224,17 +224,17 @@ export function emitRuntime(tableCount: i32): void {
   emit(movReg(R4, R1)); // dividend sign
   emit(opReg(OP_EOR, R5, R1, R3)); // quotient sign
   emit(cmpImm(R1, 0));
-  emit(skipIf(GE, 2));
+  skip(GE, 2);
   neg64(R0, R1);
   emit(cmpImm(R3, 0));
-  emit(skipIf(GE, 2));
+  skip(GE, 2);
   neg64(R2, R3);
   bl(L_UDIVMOD64);
   emit(cmpImm(R5, 0));
-  emit(skipIf(GE, 2));
+  skip(GE, 2);
   neg64(R0, R1);
   emit(cmpImm(R4, 0));
-  emit(skipIf(GE, 2));
+  skip(GE, 2);
   neg64(R2, R3);
   emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
 
@@ -267,9 +267,4 @@ export function emitRuntime(tableCount: i32): void {
   emit(opRegS(OP_ORR, R2, R0, R1));
   jump(EQ, L_EXIT_ZERO);
   emit(bx(LR));
-}
-
-function skipIf(cond: u32, n: i32): u32 {
-  // Branch encoding relative to itself: target = here + 4 + 4n, PC reads here + 8.
-  return (cond << 28) | 0x0a000000 | (<u32>(n - 1) & 0xffffff);
 }

@@ -5,7 +5,9 @@
 //
 // A function is every instruction reachable from its entry without following calls: a bpf-to-bpf call
 // returns to the next instruction, an exit ends the path.
-import { CLS_JMP, CLS_JMP32, OP_LDDW } from "../isa";
+import {
+  CLS_JMP, CLS_JMP32, OP_LDDW,
+} from "../isa";
 
 export const END_FALL: i32 = 0; // falls into the next block (succ0)
 export const END_JA: i32 = 1; // unconditional jump (succ0)
@@ -35,6 +37,8 @@ export function jumpTarget(code: usize, pc: i32): i32 {
   return pc + 1 + offAt(code, pc);
 }
 
+@inline export function isCall(code: usize, pc: i32): bool { return (opAt(code, pc) & 0xf7) == 0x85; }
+
 @inline export function insnLen(code: usize, pc: i32): i32 { return opAt(code, pc) == <u32>OP_LDDW ? 2 : 1; }
 
 export class Cfg {
@@ -46,9 +50,18 @@ export class Cfg {
   succ1: Array<i32> = [];
   idom: Array<i32> = [];
   loopHeader: Array<bool> = [];
-  merge: Array<bool> = []; // two or more forward edges lead here
-  children: Array<Array<i32>> = []; // dominator-tree children, in reverse postorder
+  merge: Array<bool> = []; // two or more forward edges lead here, or a loop exit (see hoisting below)
+  /** Placed after its parent's loop, not inside it: a loop exit whose dominator is inside the loop. */
+  hoisted: Array<bool> = [];
+  /** Dominator-tree children (loop exits moved up to the loop's header), in reverse postorder. */
+  children: Array<Array<i32>> = [];
   reducible: bool = true;
+  /**
+   * Budget checkpoints: the entry, loop headers and the blocks after calls. From a checkpoint, at most
+   * maxLen instructions run before the next checkpoint (or an exit), whichever way the branches go.
+   */
+  checkpoint: Array<bool> = [];
+  maxLen: Array<i32> = [];
   /** A successor outside the program (only a program the validator refused can have one). */
   badEdge: i32 = -1;
 }
@@ -92,6 +105,7 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
       }
       const next = pc + insnLen(code, pc);
       if (next >= count) { g.badEdge = pc; break; }
+      if (isCall(code, pc)) leader[next] = 1; // a block starts after a call (a budget checkpoint)
       pc = next;
     }
   }
@@ -165,6 +179,9 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
     g.succ1.push(tmpS1[b] >= 0 ? num[tmpS1[b]] : -1);
     g.loopHeader.push(false);
     g.merge.push(false);
+    g.hoisted.push(false);
+    g.checkpoint.push(false);
+    g.maxLen.push(0);
     g.children.push(new Array<i32>());
     g.idom.push(-1);
   }
@@ -213,11 +230,83 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
       }
     }
   }
-  for (let b = 1; b < n; b++) {
-    g.merge[b] = forwardIn[b] >= 2;
-    g.children[idom[b]].push(b); // b increases, so children come in reverse postorder
+  for (let b = 1; b < n; b++) g.merge[b] = forwardIn[b] >= 2;
+
+  // Budget checkpoints and the longest run of instructions from each block to the next checkpoint.
+  g.checkpoint[0] = true;
+  for (let x = 0; x < n; x++) {
+    if (g.loopHeader[x]) g.checkpoint[x] = true;
+    if (g.kind[x] == END_FALL && g.succ0[x] >= 0 && isCall(code, g.last[x])) g.checkpoint[g.succ0[x]] = true;
   }
+  for (let x = n - 1; x >= 0; x--) {
+    let len = 0;
+    for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) len++;
+    let longest = 0;
+    for (let e = 0; e < 2; e++) {
+      const y = e == 0 ? g.succ0[x] : g.succ1[x];
+      if (y > x && !g.checkpoint[y] && g.maxLen[y] > longest) longest = g.maxLen[y];
+    }
+    g.maxLen[x] = len + longest;
+  }
+
+  // 6. Loop exits leave their loops in the Wasm too. A node outside a loop whose immediate dominator is inside it
+  // (the classic: the exit of a while loop, dominated by its header) would otherwise be placed inside the Wasm
+  // loop, with the rest of the program after it: correct, but the Wasm loop would span the whole rest of the
+  // program. Such a node becomes a child of the header of the outermost loop it leaves (that header dominates it
+  // too), with a block label around that loop, so that a Wasm loop holds its eBPF loop and nothing more.
+  const parent = new StaticArray<i32>(n);
+  for (let b = 1; b < n; b++) parent[b] = idom[b];
+  if (g.reducible) {
+    const loops = naturalLoops(g, preds);
+    const loopOf = loops[0], loopParent = loops[1];
+    for (let y = 1; y < n; y++) {
+      let best = -1;
+      for (let l = loopOf[idom[y]]; l >= 0; l = loopParent[l]) if (!inLoop(loopOf, loopParent, l, y)) best = l;
+      if (best >= 0) {
+        parent[y] = best;
+        g.hoisted[y] = true;
+        g.merge[y] = true;
+      }
+    }
+  }
+  for (let b = 1; b < n; b++) g.children[parent[b]].push(b); // b increases: children come in reverse postorder
   return g;
+}
+
+/** Innermost loop (its header) of each block, -1 outside loops; and each loop's enclosing loop. */
+function naturalLoops(g: Cfg, preds: Array<Array<i32>>): StaticArray<i32>[] {
+  const n = g.n;
+  const loopOf = new StaticArray<i32>(n);
+  const loopParent = new StaticArray<i32>(n);
+  const mark = new StaticArray<i32>(n);
+  for (let i = 0; i < n; i++) { loopOf[i] = -1; loopParent[i] = -1; mark[i] = -1; }
+  const stack = new Array<i32>();
+  for (let h = n - 1; h >= 0; h--) { // inner loops first: an inner header comes later in reverse postorder
+    if (!g.loopHeader[h]) continue;
+    mark[h] = h;
+    loopOf[h] = h;
+    const ps = preds[h];
+    for (let j = 0; j < ps.length; j++) if (ps[j] >= h) stack.push(ps[j]); // back edges
+    while (stack.length > 0) {
+      const q = stack.pop();
+      if (mark[q] == h) continue;
+      mark[q] = h;
+      if (loopOf[q] < 0) loopOf[q] = h;
+      else if (loopOf[q] != h) {
+        let l = loopOf[q];
+        while (loopParent[l] >= 0 && loopParent[l] != h) l = loopParent[l];
+        if (loopParent[l] < 0 && l != h) loopParent[l] = h;
+      }
+      const qs = preds[q];
+      for (let j = 0; j < qs.length; j++) if (mark[qs[j]] != h) stack.push(qs[j]);
+    }
+  }
+  return [loopOf, loopParent];
+}
+
+function inLoop(loopOf: StaticArray<i32>, loopParent: StaticArray<i32>, l: i32, y: i32): bool {
+  for (let m = loopOf[y]; m >= 0; m = loopParent[m]) if (m == l) return true;
+  return false;
 }
 
 function dominates(idom: Array<i32>, a: i32, b: i32): bool {

@@ -6,83 +6,70 @@
 //            env.helper     (id, pc) -> ok              the core's helperCall: reads r1-r5, writes r0 in REGS
 //            env.tail       (pc) -> program or -1      the core's tailCallTarget: reads r2, r3 from REGS
 //            env.access     (addr, size, write) -> ok   the core's accessAllowed (the region table)
-//            env.tail_run   (prog, r1..r5, fp) -> r0    the host: runs another program's module (tail calls)
+//            env.tail_run   (prog, r1..r5, fp, r0, r6..r9) -> r0, r1..r5 in REGS: the host runs another program
 //   exports  run(r1, r2, budget) -> r0                  after the core's runBegin(prog, r1, r2, 1)
 //            callback(handle, r1..r4) -> r0             bpf_loop & co. (the core calls env.host_callback)
-//            tail_entry(r1..r5, fp) -> r0               entry for a tail call into this program
+//            tail_entry(r1..r5, fp, r0, r6..r9) -> r0   entry for a tail call into this program
 //            remaining() -> instructions left of the budget
 //
 // Register model (one Wasm function per eBPF function, i.e. per entry: 0, call targets, function handles):
-//   r1..r5  params 0..4 (i64)        r0 local 6, r6..r9 locals 7..10 (i64)
-//   r10     param 5: the frame pointer `fp` (i32); reads of r10 are fp zero-extended
+//   params  r1..r5 (0..4, i64), fp (5, i32: r10, read as fp zero-extended), r0 (6), r6..r9 (7..10) (i64)
+//   results r0..r5
 //   locals  cnt (budget left), t, t2 (addresses, divisors), sb (fp - STACK_BASE), next (dispatcher), ti, fb (fp - 512)
-// Callee-saved r6-r9 are Wasm locals, so a bpf-to-bpf call is a Wasm call: the callee gets r1-r5 and fp + 512.
+//   (prelude.ts numbers the module's types, functions and globals)
+// A bpf-to-bpf call is a Wasm call: the callee gets every register (the interpreter shares one register file, and
+// a program may read what a caller or callee left) and a new frame, fp + 512; the caller takes back r0-r5 and
+// keeps its r6-r9, which live in its own locals. Around helper calls r0-r9 go through REGS.
 //
 // Faults and stops: the code records the fault in STATE (like the interpreter) and returns; after every call the
 // caller checks ST_FAULT | ST_STOPPED and returns too. LD_ABS/LD_IND outside the packet sets ST_STOPPED = 2 and
 // REGS[0] = 0 (a callback's entry clears it: the interpreter ends only the callback there).
 //
-// Budget: instructions are counted per segment, a run of instructions ending at one whose effect can be seen
-// (a checked load or store, a call, a jump, an exit, a packet load); the count is checked before that instruction.
-// Register-only instructions and in-frame stack accesses through r10 cannot be seen when the run faults, so
-// counting them late gives the interpreter's exact faulting index. lddw counts once; it always starts a segment.
+// Memory: an access through r10 with a constant offset inside the frame needs no check (fb + offset + 512). Any
+// other access is checked like the interpreter does, fastest first: the frames in use (region 0 is
+// [STACK_BASE, fp)) inline; then the region the function's last checked load (or store) hit, cached in globals
+// and emptied at function entry and after every call (a helper may change the region table); then the core's
+// accessAllowed, which decides (prelude.ts: check).
+//
+// Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
+// ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load).
+// Each eBPF function is emitted twice:
+//   fast   checks the budget only at checkpoints (entry, loop headers, after calls): is there enough left for
+//          the longest run of instructions to the next checkpoint? Then nothing in between can run out.
+//   exact  a br_table dispatcher that checks before every segment's last instruction, so that a budget fault
+//          names the interpreter's instruction; the fast version continues in it, from the checkpoint's block,
+//          when a check fails. V8 compiles it only if it is ever called.
+// Register-only instructions and in-frame stack accesses through r10 are counted with the segment they precede:
+// when the budget runs out among them, the exact copy may already have written the current frame where the
+// interpreter stopped earlier (the frame is dead once the run has faulted). lddw counts once and starts a segment.
 import {
-  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_ALU64,
-  SZ_W, SZ_H, SZ_B, MODE_ABS, MODE_IND, MODE_MEMSX, MODE_ATOMIC,
-  ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
-  CALL_LOCAL, CALL_HELPER, OP_LDDW, STACK_SIZE,
+  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_ALU64, SZ_W, SZ_H, SZ_B, MODE_ABS, MODE_IND, MODE_MEMSX,
+  MODE_ATOMIC, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG, CALL_LOCAL, CALL_HELPER,
+  OP_LDDW, STACK_SIZE,
 } from "../isa";
 import {
-  STATE, REGS, REGIONS, REGION_SIZE, ST_REGION_COUNT, STACK_BASE, STACK_END, FUNC_HANDLE_TAG,
-  ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PKT, ST_PKT_LEN,
-  FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN, FAULT_BAD_MAP,
+  STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG, ST_FAULT, ST_EXECUTED, ST_STOPPED, ST_PKT,
+  ST_PKT_LEN, FAULT_BAD_INSN, FAULT_BAD_MAP,
 } from "../layout";
 import {
-  Buf, T_I32, T_I64, W_UNREACHABLE, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S,
-  W_I64_LOAD8_U, W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE,
-  W_I64_STORE8, W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB,
-  W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD,
-  W_I64_SUB, W_I64_LT_U, W_I64_LE_U, W_I64_GE_U, W_I32_MUL, W_I64_DIV_S, W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U,
-  W_I64_ROTL, W_I64_XOR, W_I32_GE_S, W_I32_SHL, W_CMP_I64_TO_I32, W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U,
-  W_I32_EXTEND8_S, W_I32_EXTEND16_S, W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S,
+  Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
+  W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I64_STORE8,
+  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
+  W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
+  W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
+  W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
+  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S,
 } from "./emitter";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
-
-// Types
-const TY_FUNC: u32 = 0; // (r1..r5: i64, fp: i32) -> i64, also tail_entry
-const TY_HELPER: u32 = 1; // (i32, i32) -> i32
-const TY_TAIL: u32 = 2; // (i32) -> i32
-const TY_ACCESS: u32 = 3; // (i64, i32, i32) -> i32
-const TY_TAIL_RUN: u32 = 4; // (i32, i64 x5, i32) -> i64
-const TY_FAULT: u32 = 5; // (i32, i32, i64, i32) -> ()
-const TY_BUDGET: u32 = 6; // (i32, i32, i32) -> ()
-const TY_UNARY: u32 = 7; // (i64) -> i64
-const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
-const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
-const TY_GETTER: u32 = 10; // () -> i64
-const TY_FIND: u32 = 11; // (i64, i32, i32) -> i32
-
-// Functions: imports first
-const F_HELPER: u32 = 0;
-const F_TAIL: u32 = 1;
-const F_ACCESS: u32 = 2;
-const F_TAIL_RUN: u32 = 3;
-const F_FAULT: u32 = 4;
-const F_BUDGET: u32 = 5;
-const F_BSWAP16: u32 = 6;
-const F_BSWAP32: u32 = 7;
-const F_BSWAP64: u32 = 8;
-const F_RUN: u32 = 9;
-const F_CALLBACK: u32 = 10;
-const F_TAIL_ENTRY: u32 = 11;
-const F_REMAINING: u32 = 12;
-const F_FIND: u32 = 13;
-const F_FIRST: u32 = 14; // translated eBPF functions
-const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
-const G_FOUND_START: u32 = 1; // bounds of the region `find` found
-const G_FOUND_END: u32 = 2;
+import {
+  TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
+  TY_FIND, TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
+  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, G_RB, G_RE, G_WB, G_WE, sig, addBody,
+  faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, findBody, checkBody,
+  remainingBody,
+} from "./prelude";
 
 // Locals of a translated function
 const L_FP: u32 = 5;
@@ -94,11 +81,6 @@ const L_SB: u32 = 14;
 const L_NEXT: u32 = 15;
 const L_TI: u32 = 16;
 const L_FB: u32 = 17;
-// The last region a checked load (RB, RE) or store (WB, WE) was found in: [start, end). Empty: start = -1, end = 16.
-const L_RB: u32 = 18;
-const L_RE: u32 = 19;
-const L_WB: u32 = 20;
-const L_WE: u32 = 21;
 
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
@@ -106,7 +88,8 @@ const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the pa
 // Context entries of the structurer: label kind in the low 2 bits, block number above.
 const CTX_LOOP: i32 = 0;
 const CTX_BLOCK: i32 = 1;
-const CTX_IF: i32 = 2;
+const CTX_IF: i32 = 2; // also any other construct without a label of its own
+const CTX_BAIL: i32 = 3; // the function's exit block, always ctx[0] (ctx[1] is its budget exit)
 
 // i64 comparison opcode per jump operation (index: jop >> 4); 0 = not a comparison
 const CMP64: StaticArray<u8> = [0, 0x51, 0x56, 0x5a, 0, 0x52, 0x55, 0x59, 0, 0, 0x54, 0x58, 0x53, 0x57, 0, 0];
@@ -138,6 +121,9 @@ export class Translator {
   segStart: i32 = 0;
   segLddw: bool = false;
   dispatch: bool = false; // the current function uses the br_table dispatcher
+  fast: bool = false; // budget checks at checkpoints only (see func)
+  startGlobal: bool = false; // the dispatcher starts at the block in G_START
+  funcIndex: i32 = 0;
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -178,12 +164,12 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(12);
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32], T_I64); // TY_FUNC
+    types.u32(14);
+    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
     sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_ACCESS
-    sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32], T_I64); // TY_TAIL_RUN
+    sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_RUN
     sig(types, [T_I32, T_I32, T_I64, T_I32], 0); // TY_FAULT
     sig(types, [T_I32, T_I32, T_I32], 0); // TY_BUDGET
     sig(types, [T_I64], T_I64); // TY_UNARY
@@ -191,6 +177,8 @@ export class Translator {
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
     sig(types, [], T_I64); // TY_GETTER
     sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_FIND
+    sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
+    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
     m.section(1, types);
 
     const imports = new Buf(128);
@@ -204,16 +192,18 @@ export class Translator {
 
     const nf = this.entries.length;
     const funcs = new Buf(64 + <u32>nf * 2);
-    funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf);
+    funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
     funcs.u32(TY_FAULT); funcs.u32(TY_BUDGET);
     funcs.u32(TY_UNARY); funcs.u32(TY_UNARY); funcs.u32(TY_UNARY);
-    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_FUNC); funcs.u32(TY_GETTER); funcs.u32(TY_FIND);
-    for (let i = 0; i < nf; i++) funcs.u32(TY_FUNC);
+    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_TAIL_ENTRY); funcs.u32(TY_GETTER); funcs.u32(TY_FIND);
+    funcs.u32(TY_CHECK);
+    for (let i = 0; i < nf * 2; i++) funcs.u32(TY_FUNC); // each function, then its exact copy
     m.section(3, funcs);
 
     const globals = new Buf(16);
-    globals.u32(3);
-    for (let i = 0; i < 3; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
+    globals.u32(8);
+    for (let i = 0; i < 7; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
+    globals.byte(T_I32); globals.byte(1); globals.i32c(0); globals.end(); // G_START
     m.section(6, globals);
 
     const exports = new Buf(64);
@@ -225,7 +215,7 @@ export class Translator {
     m.section(7, exports);
 
     const codes = new Buf(1024 + <u32>this.count * 24);
-    codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf);
+    codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
     addBody(codes, faultBody());
     addBody(codes, budgetBody());
     addBody(codes, bswapBody(16));
@@ -236,7 +226,16 @@ export class Translator {
     addBody(codes, tailEntryBody());
     addBody(codes, remainingBody());
     addBody(codes, findBody());
-    for (let i = 0; i < nf; i++) addBody(codes, this.func(this.entries[i]));
+    addBody(codes, checkBody());
+    const cfgs = new Array<Cfg>();
+    for (let i = 0; i < nf; i++) {
+      const g = buildCfg(this.code, this.count, this.entries[i], this.scratch);
+      cfgs.push(g);
+      statFunctions++;
+      if (!g.reducible) statDispatched++;
+      addBody(codes, this.func(g, i, false));
+    }
+    for (let i = 0; i < nf; i++) addBody(codes, this.func(cfgs[i], i, true));
     m.section(10, codes);
     return m;
   }
@@ -244,9 +243,11 @@ export class Translator {
   // ---- the exported entry points that depend on the program ----
 
   private callbackBody(): Buf {
-    // params: handle (0), r1..r4 (1..4); locals: fp (5, i32), result (6, i64)
-    const b = new Buf(128);
-    b.u32(2); b.u32(1); b.byte(T_I32); b.u32(1); b.byte(T_I64);
+    // params: handle (0), r1..r4 (1..4); locals: fp (5, i32), r0 (6), r1..r5 (7..11) (i64)
+    // The callback starts with r5, r0 and r6-r9 as REGS holds them (the helper's caller stored them) and leaves
+    // r0-r5 there, as the interpreter, whose registers are REGS, does.
+    const b = new Buf(256);
+    b.u32(2); b.u32(1); b.byte(T_I32); b.u32(6); b.byte(T_I64);
     b.get(0); b.i64c(32); b.op(W_I64_SHR_U); b.i64c(<i64><u32>FUNC_HANDLE_TAG); b.op(W_I64_NE);
     b.if_(); faultCall(b, FAULT_BAD_MAP, 0, 0, 0); b.i64c(0); b.op(W_RETURN); b.end();
     b.i32c(0); b.mem(W_I32_LOAD, 2, REGIONS + 4); b.tee(5); b.i32c(STACK_END); b.op(W_I32_GE_U);
@@ -257,7 +258,11 @@ export class Translator {
     for (let i = 0; i < this.entries.length; i++) {
       b.get(0); b.op(W_I32_WRAP_I64); b.i32c(this.entries[i]); b.op(W_I32_EQ);
       b.if_();
-      b.get(1); b.get(2); b.get(3); b.get(4); b.i64c(0); b.get(5); b.call(F_FIRST + <u32>i); b.set(6);
+      b.get(1); b.get(2); b.get(3); b.get(4); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS + 40); b.get(5);
+      for (let r: u32 = 0; r <= 9; r++) if (r == 0 || r >= 6) { b.i32c(0); b.mem(W_I64_LOAD, 3, REGS + r * 8); }
+      b.call(F_FIRST + <u32>i);
+      for (let l: u32 = 11; l >= 6; l--) b.set(l); // r5..r1, r0
+      for (let r: u32 = 0; r <= 5; r++) { b.i32c(0); b.get(6 + r); b.mem(W_I64_STORE, 3, REGS + r * 8); }
       b.br(1);
       b.end();
     }
@@ -267,6 +272,7 @@ export class Translator {
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED); b.i32c(STOP_PACKET); b.op(W_I32_EQ);
     b.if_();
     b.i32c(0); b.i32c(0); b.mem(W_I32_STORE, 2, STATE + ST_STOPPED); b.i64c(0); b.set(6);
+    b.i32c(0); b.i64c(0); b.mem(W_I64_STORE, 3, REGS);
     b.else_();
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED);
     b.if_(); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(6); b.end();
@@ -280,69 +286,95 @@ export class Translator {
 
   // ---- one eBPF function ----
 
-  private func(entry: i32): Buf {
-    const g = buildCfg(this.code, this.count, entry, this.scratch);
+  /**
+   * Function `index` (its graph `g`). The fast version checks the budget only at checkpoints, for the longest run
+   * to the next one; when that much is not left, it continues in the exact copy (`exact`), which checks every
+   * segment and, being a dispatcher, can start at any block. V8 compiles the copy only if it is ever called.
+   * A function with irreducible control flow is a dispatcher with exact checks in both versions.
+   */
+  private func(g: Cfg, index: i32, exact: bool): Buf {
     this.g = g;
+    this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    b.u32(3); b.u32(9); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(4); b.byte(T_I64); // 6..14, 15..17, 18..21
+    b.u32(2); b.u32(4); b.byte(T_I64); b.u32(3); b.byte(T_I32); // params 0..10, locals 11..14 i64, 15..17 i32
     this.forgetRegions();
     b.gget(G_REMAINING); b.set(L_CNT);
     b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.set(L_SB);
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
-    this.ctx = [];
+    this.ctx = [CTX_BAIL, CTX_IF]; // the exit block, then the budget exit block
     this.pending = 0;
-    this.dispatch = !g.reducible;
-    statFunctions++;
-    if (this.dispatch) statDispatched++;
-    if (g.reducible) {
-      this.doTree(0);
-    } else {
-      this.dispatcher();
-    }
-    b.op(W_UNREACHABLE);
+    this.dispatch = exact || !g.reducible;
+    this.fast = !this.dispatch;
+    this.startGlobal = exact;
+    // block $exit { block $budget { body } budget fault at (ti, next) } return r0-r5
+    b.block();
+    b.block();
+    if (this.dispatch) this.dispatcher();
+    else this.doTree(0);
+    b.br(1);
+    b.end();
+    b.get(L_TI); b.get(L_NEXT); b.i32c(0x7fffffff); b.op(W_I32_AND); b.get(L_NEXT); b.i32c(31); b.op(W_I32_SHR_U);
+    b.call(F_BUDGET);
+    b.end();
+    this.returnRegs();
     b.end();
     return b;
   }
 
   /**
-   * Structured translation of the dominator subtree at `x`: its merge children become enclosing blocks (the
-   * latest in reverse postorder outermost), each followed by its own subtree; a loop header wraps all of it in a
-   * loop. The last merge child's subtree ends the sequence, so it is taken by iteration, not recursion: a long
-   * chain of if-diamonds costs no stack.
+   * Structured translation of the subtree at `x`: its merge children become enclosing blocks (the latest in
+   * reverse postorder outermost), each followed by its own subtree; a loop header wraps itself and the merge
+   * children inside its loop in a Wasm loop, and its loop exits (hoisted children) in blocks around that loop.
+   * The last of those subtrees ends the sequence, so it is taken by iteration, not recursion: a long chain of
+   * if-diamonds costs no stack.
    */
   private doTree(x: i32): void {
     const g = this.g;
     const b = this.out;
-    let loops = 0;
     while (true) {
-      if (g.loopHeader[x]) {
+      const kids = g.children[x];
+      const inside = new Array<i32>();
+      const after = new Array<i32>(); // loop exits: their code follows the loop
+      for (let i = 0; i < kids.length; i++) {
+        const k = kids[i];
+        if (g.merge[k]) { if (g.hoisted[k]) after.push(k); else inside.push(k); }
+      }
+      const header = g.loopHeader[x];
+      const seq = header ? after : inside;
+      for (let i = after.length - 1; i >= 0; i--) {
+        b.block();
+        this.ctx.push((after[i] << 2) | CTX_BLOCK);
+      }
+      if (header) {
         b.loop();
         this.ctx.push((x << 2) | CTX_LOOP);
-        loops++;
       }
-      const kids = g.children[x];
-      const merges = new Array<i32>();
-      for (let i = 0; i < kids.length; i++) if (g.merge[kids[i]]) merges.push(kids[i]);
-      const last = merges.length - 1;
-      for (let i = last; i >= 0; i--) {
+      for (let i = inside.length - 1; i >= 0; i--) {
         b.block();
-        this.ctx.push((merges[i] << 2) | CTX_BLOCK);
+        this.ctx.push((inside[i] << 2) | CTX_BLOCK);
       }
-      this.blockCode(x);
-      if (last < 0) break;
+      const next = this.blockCode(x, !header && inside.length == 0 && after.length == 0);
+      if (next >= 0) { x = next; continue; }
+      if (header) {
+        for (let i = 0; i < inside.length; i++) {
+          this.ctx.pop();
+          b.end();
+          this.doTree(inside[i]);
+        }
+        this.ctx.pop();
+        b.end(); // the loop
+      }
+      const last = seq.length - 1;
+      if (last < 0) return;
       for (let i = 0; i < last; i++) {
         this.ctx.pop();
         b.end();
-        this.doTree(merges[i]);
+        this.doTree(seq[i]);
       }
       this.ctx.pop();
       b.end();
-      x = merges[last];
-    }
-    for (let i = 0; i < loops; i++) {
-      this.ctx.pop();
-      b.end();
+      x = seq[last];
     }
   }
 
@@ -363,18 +395,20 @@ export class Translator {
   private dispatcher(): void {
     const b = this.out;
     const n = this.g.n;
-    b.i32c(0); b.set(L_NEXT);
+    if (this.startGlobal) b.gget(G_START); else b.i32c(0);
+    b.set(L_NEXT);
     b.loop();
-    for (let i = 0; i < n; i++) b.block();
+    this.ctx.push(CTX_IF);
+    for (let i = 0; i < n; i++) { b.block(); this.ctx.push(CTX_IF); }
     b.get(L_NEXT);
     b.op(W_BR_TABLE); b.u32(<u32>n);
     for (let i = 0; i < n; i++) b.u32(<u32>i);
     b.u32(<u32>(n - 1));
     for (let x = 0; x < n; x++) {
-      b.end();
+      this.close();
       this.blockCode(x);
     }
-    b.end();
+    this.close();
   }
 
   /** Transfer to block `y` from block `x` in dispatcher mode (`extra`: enclosing ifs). */
@@ -384,12 +418,16 @@ export class Translator {
     this.out.br(<u32>(this.g.n - 1 - x) + extra);
   }
 
-  /** A basic block's instructions and its ending. */
-  private blockCode(x: i32): void {
+  /**
+   * A basic block's instructions and its ending. With `tailOk` (nothing follows in the caller's sequence), a
+   * successor to inline is returned instead of translated here (-1 otherwise), so that chains cost no stack.
+   */
+  private blockCode(x: i32, tailOk: bool = false): i32 {
     const g = this.g;
     const b = this.out;
     const last = g.last[x];
     const kind = g.kind[x];
+    if (this.fast && g.checkpoint[x]) this.checkpoint(x);
     let pc = g.start[x];
     while (pc <= last) {
       if (pc == last && kind != END_FALL) break;
@@ -400,7 +438,7 @@ export class Translator {
     this.flush();
     if (kind == END_EXIT) {
       this.exit();
-      return;
+      return -1;
     }
     if (kind == END_COND) {
       this.condition(last);
@@ -417,16 +455,34 @@ export class Translator {
         this.ctx.pop();
       }
       b.end();
-      return;
+      return -1;
     }
     const y = g.succ0[x];
     if (y < 0) { // falls off the program (the validator refuses this)
       faultCall(b, FAULT_BAD_INSN, last, 0, 0);
-      b.i64c(0); b.op(W_RETURN);
-      return;
+      this.bail();
+      return -1;
     }
     if (this.dispatch) this.dispatchTo(x, y, 0);
+    else if (tailOk && y > x && !g.merge[y]) return y;
     else this.doBranch(x, y);
+    return -1;
+  }
+
+  /** Budget checkpoint at block x: when less is left than its longest run, the exact copy goes on from x. */
+  private checkpoint(x: i32): void {
+    const b = this.out;
+    b.get(L_CNT); b.i64c(<i64>this.g.maxLen[x]); b.op(W_I64_LT_S);
+    b.if_();
+    b.get(L_CNT); b.gset(G_REMAINING);
+    b.i32c(x); b.gset(G_START);
+    for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
+    b.get(L_FP);
+    b.get(L_R0);
+    for (let r: u32 = 6; r <= 9; r++) b.get(regLocal(r));
+    b.call(F_FIRST + <u32>(this.entries.length + this.funcIndex));
+    b.op(W_RETURN);
+    b.end();
   }
 
   // ---- budget ----
@@ -441,12 +497,18 @@ export class Translator {
     const n = this.pending;
     if (n == 0) return;
     const b = this.out;
+    if (this.fast) { // the checkpoint made sure that this much is left
+      b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT);
+      this.pending = 0;
+      return;
+    }
     b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.tee(L_CNT); b.i64c(0); b.op(W_I64_LT_S);
-    b.if_();
-    b.get(L_CNT); b.op(W_I32_WRAP_I64); b.i32c(n); b.op(W_I32_ADD);
-    b.i32c(this.segStart); b.i32c(this.segLddw ? 1 : 0); b.call(F_BUDGET);
-    b.i64c(0); b.op(W_RETURN);
-    b.end();
+    // Out of budget: k = cnt + n instructions of the segment could run; the function's budget exit reports it.
+    this.open();
+    b.get(L_CNT); b.op(W_I32_WRAP_I64); b.i32c(n); b.op(W_I32_ADD); b.set(L_TI);
+    b.i32c(this.segStart | (this.segLddw ? 0x80000000 : 0)); b.set(L_NEXT);
+    b.br(<u32>(this.ctx.length - 2));
+    this.close();
     this.pending = 0;
   }
 
@@ -465,7 +527,44 @@ export class Translator {
   private exit(): void {
     const b = this.out;
     b.get(L_CNT); b.gset(G_REMAINING);
-    b.get(L_R0); b.op(W_RETURN);
+    this.returnRegs();
+  }
+
+  /** Returns r0..r5: the caller takes r0 and, like the interpreter's shared registers, r1-r5 as left here. */
+  private returnRegs(): void {
+    const b = this.out;
+    b.get(L_R0);
+    for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
+    b.op(W_RETURN);
+  }
+
+  /** Leaves the function after a fault or a stop (the caller checks the state and leaves too): a branch to the
+   * function's exit block, which returns r0-r5 (the interpreter's registers at that point). */
+  private bail(): void {
+    this.out.br(<u32>(this.ctx.length - 1));
+  }
+
+  /** An `if` around code that may bail: it counts in the branch depth. */
+  private open(): void {
+    this.out.if_();
+    this.ctx.push(CTX_IF);
+  }
+
+  private close(): void {
+    this.ctx.pop();
+    this.out.end();
+  }
+
+  /** Stores r0-r9 in REGS (helpers, tail calls and callbacks see the interpreter's register file). */
+  private storeRegs(): void {
+    const b = this.out;
+    for (let r: u32 = 0; r <= 9; r++) { b.i32c(0); b.get(regLocal(r)); b.mem(W_I64_STORE, 3, REGS + r * 8); }
+  }
+
+  /** Loads r0-r5 from REGS. */
+  private loadRegs(): void {
+    const b = this.out;
+    for (let r: u32 = 0; r <= 5; r++) { b.i32c(0); b.mem(W_I64_LOAD, 3, REGS + r * 8); b.set(regLocal(r)); }
   }
 
   /** One instruction that does not end its block. */
@@ -550,7 +649,7 @@ export class Translator {
     this.count1(pc, false);
     this.flush();
     faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
-    b.i64c(0); b.op(W_RETURN);
+    this.bail();
   }
 
   private alu(op: u32, dst: u32, src: u32, off: i32, imm: i32, is64: bool): void {
@@ -707,35 +806,29 @@ export class Translator {
    */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
-    const lo = write ? L_WB : L_RB;
-    const hi = write ? L_WE : L_RE;
+    const lo = write ? G_WB : G_RB;
+    const hi = write ? G_WE : G_RE;
     this.getReg(base);
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.tee(L_T);
     b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
-    b.if_();
-    b.get(L_T); b.get(lo); b.op(W_I64_LT_U);
-    b.get(L_T); b.get(hi); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
+    this.open();
+    b.get(L_T); b.gget(lo); b.op(W_I64_LT_U);
+    b.get(L_T); b.gget(hi); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
     b.op(W_I32_OR);
-    b.if_();
-    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.call(F_ACCESS); b.op(W_I32_EQZ);
-    b.if_();
-    b.i32c(write ? FAULT_WRITE : FAULT_READ); b.i32c(pc); b.get(L_T); b.i32c(size); b.call(F_FAULT);
-    b.i64c(0); b.op(W_RETURN);
-    b.end();
-    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.call(F_FIND);
-    b.if_();
-    b.gget(G_FOUND_START); b.set(lo); b.gget(G_FOUND_END); b.set(hi);
-    b.end();
-    b.end();
-    b.end();
+    this.open();
+    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
+    b.op(W_I32_EQZ);
+    this.open(); this.bail(); this.close();
+    this.close();
+    this.close();
   }
 
   /** Empties the region caches (at entry, and after calls: a helper may change the region table). */
   private forgetRegions(): void {
     const b = this.out;
-    b.i64c(-1); b.set(L_RB); b.i64c(16); b.set(L_RE);
-    b.i64c(-1); b.set(L_WB); b.i64c(16); b.set(L_WE);
+    b.i64c(-1); b.gset(G_RB); b.i64c(16); b.gset(G_RE);
+    b.i64c(-1); b.gset(G_WB); b.i64c(16); b.gset(G_WE);
   }
 
   private atomic(pc: i32, size: i32, dst: u32, src: u32, off: i32, imm: i32): void {
@@ -782,12 +875,13 @@ export class Translator {
     b.get(L_T); b.i64c(<i64>size); b.op(W_I64_ADD);
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_PKT_LEN); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GT_U);
     b.op(W_I32_OR);
-    b.if_();
+    this.open();
     b.i32c(0); b.i64c(0); b.mem(W_I64_STORE, 3, REGS);
     b.i32c(0); b.i32c(STOP_PACKET); b.mem(W_I32_STORE, 2, STATE + ST_STOPPED);
     b.get(L_CNT); b.gset(G_REMAINING);
-    b.i64c(0); b.op(W_RETURN);
-    b.end();
+    b.i64c(0); b.set(L_R0);
+    this.bail();
+    this.close();
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_PKT); b.get(L_T); b.op(W_I32_WRAP_I64); b.op(W_I32_ADD);
     if (size == 1) b.mem(W_I64_LOAD8_U, 0, 0);
     else if (size == 2) { b.mem(W_I64_LOAD16_U, 0, 0); b.call(F_BSWAP16); }
@@ -801,7 +895,7 @@ export class Translator {
       if (src == <u32>CALL_LOCAL) { this.localCall(pc, pc + 1 + imm); return; }
       if (src != <u32>CALL_HELPER) {
         faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
-        b.i64c(0); b.op(W_RETURN);
+        this.bail();
         return;
       }
       if (imm == HELPER_TAIL_CALL) { this.tailCall(pc); return; }
@@ -810,60 +904,68 @@ export class Translator {
     }
     // callx: the helper id is in dst
     this.getReg(dst); b.op(W_I32_WRAP_I64); b.tee(L_TI); b.i32c(HELPER_TAIL_CALL); b.op(W_I32_EQ);
-    b.if_();
+    this.open();
     this.tailCall(pc);
     b.else_();
     this.helperCall(pc, 0, true);
-    b.end();
+    this.close();
   }
 
-  private storeArgs(): void {
-    const b = this.out;
-    for (let r: u32 = 1; r <= 5; r++) { b.i32c(0); b.get(regLocal(r)); b.mem(W_I64_STORE, 3, REGS + r * 8); }
-  }
-
+  /** Helpers read r1-r5 from REGS and write r0 there; a callback they run starts from REGS and leaves r0-r5 in it. */
   private helperCall(pc: i32, id: i32, dynamic: bool): void {
     const b = this.out;
-    this.storeArgs();
+    this.storeRegs();
     b.get(L_CNT); b.gset(G_REMAINING);
     if (dynamic) b.get(L_TI); else b.i32c(id);
-    b.i32c(pc); b.call(F_HELPER); b.op(W_I32_EQZ);
-    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
-    b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(L_R0);
+    b.i32c(pc); b.call(F_HELPER);
+    this.loadRegs();
+    b.op(W_I32_EQZ);
+    this.open(); this.bail(); this.close();
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
   }
 
+  /** bpf_tail_call: the target program continues with every register; its exit returns from this function. */
   private tailCall(pc: i32): void {
     const b = this.out;
-    this.storeArgs();
+    this.storeRegs();
     b.i32c(pc); b.call(F_TAIL); b.tee(L_TI); b.i32c(0); b.op(W_I32_GE_S);
-    b.if_();
+    this.open();
     b.i32c(0); b.get(L_CNT); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
     b.get(L_TI);
     for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
-    b.get(L_FP); b.call(F_TAIL_RUN); b.set(L_R0);
+    b.get(L_FP);
+    b.get(L_R0);
+    for (let r: u32 = 6; r <= 9; r++) b.get(regLocal(r));
+    b.call(F_TAIL_RUN); b.set(L_R0);
+    for (let r: u32 = 1; r <= 5; r++) { b.i32c(0); b.mem(W_I64_LOAD, 3, REGS + r * 8); b.set(regLocal(r)); }
     b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_EXECUTED); b.gset(G_REMAINING);
-    b.get(L_R0); b.op(W_RETURN);
-    b.end();
+    this.returnRegs();
+    this.close();
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_FAULT);
-    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
+    this.open(); this.bail(); this.close();
   }
 
+  /** A bpf-to-bpf call: a Wasm call with a new frame; the callee starts with the caller's r0-r9. */
   private localCall(pc: i32, target: i32): void {
     const b = this.out;
     const f = target >= 0 && target < this.count ? this.funcOf[target] : -1;
-    if (f < 0) { faultCall(b, FAULT_BAD_INSN, pc, 0x85, 0); b.i64c(0); b.op(W_RETURN); return; }
+    if (f < 0) { faultCall(b, FAULT_BAD_INSN, pc, 0x85, 0); this.bail(); return; }
     b.get(L_FP); b.i32c(STACK_END); b.op(W_I32_GE_U);
-    b.if_(); depthFault(b, pc, L_FP); b.i64c(0); b.op(W_RETURN); b.end();
+    this.open(); depthFault(b, pc, L_FP); this.bail(); this.close();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_ADD); b.set(L_TI);
     setStackTop(b, L_TI);
     b.get(L_CNT); b.gset(G_REMAINING);
     for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
-    b.get(L_TI); b.call(F_FIRST + <u32>f); b.set(L_R0);
+    b.get(L_TI);
+    b.get(L_R0);
+    for (let r: u32 = 6; r <= 9; r++) b.get(regLocal(r));
+    b.call(F_FIRST + <u32>f);
+    for (let r: u32 = 5; r >= 1; r--) b.set(regLocal(r));
+    b.set(L_R0);
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_FAULT);
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED); b.op(W_I32_OR);
-    b.if_(); b.i64c(0); b.op(W_RETURN); b.end();
+    this.open(); this.bail(); this.close();
     b.gget(G_REMAINING); b.set(L_CNT);
     setStackTop(b, L_FP);
     this.forgetRegions();
@@ -871,152 +973,3 @@ export class Translator {
 }
 
 @inline function inFrame(off: i32, size: i32): bool { return off >= -STACK_SIZE && off + size <= 0; }
-
-function sig(b: Buf, params: StaticArray<u32>, result: u32): void {
-  b.byte(0x60);
-  b.u32(<u32>params.length);
-  for (let i = 0; i < params.length; i++) b.byte(params[i]);
-  if (result == 0) b.u32(0); else { b.u32(1); b.byte(result); }
-}
-
-function addBody(codes: Buf, body: Buf): void {
-  codes.u32(body.len);
-  codes.append(body);
-}
-
-/** call fault(kind, pc, addr, size) with constants. */
-function faultCall(b: Buf, kind: i32, pc: i32, addr: i64, size: i32): void {
-  b.i32c(kind); b.i32c(pc); b.i64c(addr); b.i32c(size); b.call(F_FAULT);
-}
-
-/** FAULT_CALL_DEPTH at `pc`: the interpreter reports the frame count the call would need, (fp - STACK_BASE) / 512. */
-function depthFault(b: Buf, pc: i32, fpLocal: u32): void {
-  b.i32c(FAULT_CALL_DEPTH); b.i32c(pc);
-  b.get(fpLocal); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.i32c(9); b.op(W_I32_SHR_U); b.op(W_I64_EXTEND_I32_U);
-  b.i32c(0); b.call(F_FAULT);
-}
-
-/** Region 0 (the stack of the frames in use) ends at the i32 in local `l`. */
-function setStackTop(b: Buf, l: u32): void {
-  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 4);
-  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 12);
-}
-
-function faultBody(): Buf {
-  // (kind, pc, addr, size): records a fault the way the interpreter does.
-  const b = new Buf(64);
-  b.u32(0);
-  b.i32c(0); b.get(0); b.mem(W_I32_STORE, 2, STATE + ST_FAULT);
-  b.i32c(0); b.get(1); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_PC);
-  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, STATE + ST_FAULT_ADDR);
-  b.i32c(0); b.get(3); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
-  b.end();
-  return b;
-}
-
-function budgetBody(): Buf {
-  // (k, segStart, lddwFirst): the budget ran out k instructions into the segment (lddw takes two slots).
-  const b = new Buf(64);
-  b.u32(0);
-  b.i32c(FAULT_BUDGET);
-  b.get(1); b.get(0); b.op(W_I32_ADD);
-  b.get(2); b.get(0); b.i32c(0); b.op(W_I32_GT_S); b.op(W_I32_AND); b.op(W_I32_ADD);
-  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_BUDGET);
-  b.i32c(0);
-  b.call(F_FAULT);
-  b.end();
-  return b;
-}
-
-function bswapBody(bits: i32): Buf {
-  const b = new Buf(96);
-  b.u32(0);
-  if (bits == 16) {
-    b.get(0); b.i64c(0xff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
-    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0xff); b.op(W_I64_AND);
-    b.op(W_I64_OR);
-  } else if (bits == 32) {
-    // swap bytes in each half, then the halves
-    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(8); b.op(W_I32_SHR_U); b.i32c(0x00ff00ff); b.op(W_I32_AND);
-    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(0x00ff00ff); b.op(W_I32_AND); b.i32c(8); b.op(W_I32_SHL);
-    b.op(W_I32_OR); b.i32c(16); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
-  } else {
-    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND);
-    b.get(0); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
-    b.op(W_I64_OR); b.set(0);
-    b.get(0); b.i64c(16); b.op(W_I64_SHR_U); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND);
-    b.get(0); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND); b.i64c(16); b.op(W_I64_SHL);
-    b.op(W_I64_OR); b.i64c(32); b.op(W_I64_ROTL);
-  }
-  b.end();
-  return b;
-}
-
-function runBody(): Buf {
-  // (r1, r2, budget left) -> r0; the core's runBegin has set up the state.
-  const b = new Buf(96);
-  b.u32(0);
-  b.get(2); b.gset(G_REMAINING);
-  b.get(0); b.get(1); b.i64c(0); b.i64c(0); b.i64c(0); b.i32c(STACK_BASE + STACK_SIZE); b.call(F_FIRST);
-  b.set(2);
-  b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED);
-  b.if_(); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(2); b.end();
-  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, REGS);
-  b.get(2);
-  b.end();
-  return b;
-}
-
-function tailEntryBody(): Buf {
-  // (r1..r5, fp) -> r0: the budget left travels in ST_EXECUTED during a tail call.
-  const b = new Buf(64);
-  b.u32(1); b.u32(1); b.byte(T_I64);
-  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_EXECUTED); b.gset(G_REMAINING);
-  for (let i: u32 = 0; i <= 5; i++) b.get(i);
-  b.call(F_FIRST); b.set(6);
-  b.i32c(0); b.gget(G_REMAINING); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
-  b.get(6);
-  b.end();
-  return b;
-}
-
-function findBody(): Buf {
-  // (addr, size, write) -> found: a region whose readable (or writable) part holds [addr, addr + size); its bounds
-  // go to G_FOUND_START/END. Only used to fill the caches: the core's accessAllowed decides what is allowed.
-  // locals: i (3), p (4) i32; s (5), e (6) i64
-  const b = new Buf(128);
-  b.u32(2); b.u32(2); b.byte(T_I32); b.u32(2); b.byte(T_I64);
-  b.block();
-  b.loop();
-  b.get(3); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.op(W_I32_GE_U); b.brIf(1);
-  b.get(3); b.i32c(REGION_SIZE); b.op(W_I32_MUL); b.get(2); b.i32c(3); b.op(W_I32_SHL); b.op(W_I32_ADD); b.set(4);
-  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS); b.set(5);
-  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS + 4); b.set(6);
-  // s <= addr <= e and e - addr >= size
-  b.get(0); b.get(5); b.op(W_I64_GE_U);
-  b.get(0); b.get(6); b.op(W_I64_LE_U); b.op(W_I32_AND);
-  b.if_();
-  b.get(6); b.get(0); b.op(W_I64_SUB); b.get(1); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GE_U);
-  b.if_();
-  b.get(5); b.gset(G_FOUND_START); b.get(6); b.gset(G_FOUND_END); b.i32c(1); b.op(W_RETURN);
-  b.end();
-  b.end();
-  b.get(3); b.i32c(1); b.op(W_I32_ADD); b.set(3);
-  b.br(0);
-  b.end();
-  b.end();
-  b.i32c(0);
-  b.end();
-  return b;
-}
-
-function remainingBody(): Buf {
-  const b = new Buf(8);
-  b.u32(0);
-  b.gget(G_REMAINING);
-  b.end();
-  return b;
-}
-
-
-

@@ -1,13 +1,15 @@
 // ELF32 writer for static ARM Linux executables: a read-only executable segment holding the headers and the
-// image, and a zero-filled read-write segment (bss) on a page boundary after it. No interpreter, no dynamic section, no libc: the kernel
+// image, a zero-filled read-write segment (bss) on a page boundary after it, and optionally a second zero-filled
+// read-write segment at a fixed address (the maps). No interpreter, no dynamic section, no libc: the kernel
 // maps the segment and jumps to the entry point. Section headers are optional (only disassemblers want them).
 
 export const ELF_HEADER_SIZE = 52;
 export const PROGRAM_HEADER_SIZE = 32;
 const SECTION_HEADER_SIZE = 40;
-/** Where the segment is mapped; the image starts right after the two headers. */
+/** Where the segment is mapped; the image starts right after the headers. */
 export const LOAD_ADDRESS = 0x10000;
-export const IMAGE_OFFSET = ELF_HEADER_SIZE + 2 * PROGRAM_HEADER_SIZE;
+const PROGRAM_HEADERS = 3;
+export const IMAGE_OFFSET = ELF_HEADER_SIZE + PROGRAM_HEADERS * PROGRAM_HEADER_SIZE;
 
 const EM_ARM = 40;
 const ET_EXEC = 2;
@@ -26,6 +28,8 @@ export interface ElfImage {
   bssOffset: number; // where the zero-filled memory starts, from the image's start; must land on a page
   bssSize: number;
   textSize?: number; // with section headers: bytes of code at the image's start (a .text section for disassemblers)
+  /** A zero-filled read-write segment at a fixed address (the maps); without it the third header is PT_NULL. */
+  data?: { address: number; size: number };
 }
 
 /** The image's load address (its first byte). */
@@ -52,7 +56,7 @@ export function writeElf32(e: ElfImage): Uint8Array {
   v.setUint32(36, EF_ARM_EABI_VER5, true);
   v.setUint16(40, ELF_HEADER_SIZE, true);
   v.setUint16(42, PROGRAM_HEADER_SIZE, true);
-  v.setUint16(44, 2, true);
+  v.setUint16(44, PROGRAM_HEADERS, true);
   v.setUint16(46, SECTION_HEADER_SIZE, true);
   v.setUint16(48, withSections ? 3 : 0, true);
   v.setUint16(50, withSections ? 2 : 0, true);
@@ -77,6 +81,16 @@ export function writeElf32(e: ElfImage): Uint8Array {
   v.setUint32(ph2 + 20, e.bssSize, true);
   v.setUint32(ph2 + 24, PF_RW, true);
   v.setUint32(ph2 + 28, PAGE, true);
+  if (e.data && e.data.size > 0) {
+    const ph3 = ph2 + PROGRAM_HEADER_SIZE;
+    if (e.data.address % PAGE !== 0 || e.data.address < bss + e.bssSize) throw new Error("the data segment must lie on a page after the state");
+    v.setUint32(ph3, PT_LOAD, true);
+    v.setUint32(ph3 + 8, e.data.address, true);
+    v.setUint32(ph3 + 12, e.data.address, true);
+    v.setUint32(ph3 + 20, e.data.size, true);
+    v.setUint32(ph3 + 24, PF_RW, true);
+    v.setUint32(ph3 + 28, PAGE, true);
+  }
   out.set(e.image, IMAGE_OFFSET);
 
   if (withSections) {

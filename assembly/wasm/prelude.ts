@@ -1,0 +1,243 @@
+// The fixed part of every generated module: its types, the indices of its imports, functions and globals, and
+// the bodies of the functions that do not depend on the program (fault recording, the budget fault, byte swaps,
+// the entry points, the region lookup of checked accesses). translate.ts emits the program's own functions.
+import {
+  STACK_SIZE,
+} from "../isa";
+import {
+  STATE, REGS, REGIONS, REGION_SIZE, ST_REGION_COUNT, STACK_BASE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR,
+  ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH,
+} from "../layout";
+import {
+  Buf, T_I32, T_I64, W_RETURN, W_DROP, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I32_EQZ,
+  W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_SUB, W_I64_LE_U,
+  W_I64_GE_U, W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
+  W_I64_EXTEND_I32_U,
+} from "./emitter";
+
+// Types
+export const TY_FUNC: u32 = 0; // (r1..r5: i64, fp: i32, r0, r6..r9: i64) -> (r0..r5: i64): an eBPF function
+export const TY_HELPER: u32 = 1; // (i32, i32) -> i32
+export const TY_TAIL: u32 = 2; // (i32) -> i32
+export const TY_ACCESS: u32 = 3; // (i64, i32, i32) -> i32
+export const TY_TAIL_RUN: u32 = 4; // (prog: i32, r1..r5, fp: i32, r0, r6..r9) -> r0; r1..r5 come back in REGS
+export const TY_FAULT: u32 = 5; // (i32, i32, i64, i32) -> ()
+export const TY_BUDGET: u32 = 6; // (i32, i32, i32) -> ()
+export const TY_UNARY: u32 = 7; // (i64) -> i64
+export const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
+export const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
+export const TY_GETTER: u32 = 10; // () -> i64
+export const TY_FIND: u32 = 11; // (i64, i32, i32) -> i32
+export const TY_CHECK: u32 = 12; // (i64, i32, i32, i32) -> i32
+export const TY_TAIL_ENTRY: u32 = 13; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
+
+// Functions: imports first
+export const F_HELPER: u32 = 0;
+export const F_TAIL: u32 = 1;
+export const F_ACCESS: u32 = 2;
+export const F_TAIL_RUN: u32 = 3;
+export const F_FAULT: u32 = 4;
+export const F_BUDGET: u32 = 5;
+export const F_BSWAP16: u32 = 6;
+export const F_BSWAP32: u32 = 7;
+export const F_BSWAP64: u32 = 8;
+export const F_RUN: u32 = 9;
+export const F_CALLBACK: u32 = 10;
+export const F_TAIL_ENTRY: u32 = 11;
+export const F_REMAINING: u32 = 12;
+export const F_FIND: u32 = 13;
+export const F_CHECK: u32 = 14;
+export const F_FIRST: u32 = 15; // translated eBPF functions
+export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
+export const G_FOUND_START: u32 = 1; // bounds of the region `find` found
+export const G_FOUND_END: u32 = 2;
+// The last region a checked load (RB, RE) or store (WB, WE) was found in: [start, end). Empty: start = -1, end = 16.
+// Globals, not locals: the optimising compiler then has no values to merge at every join of a big function.
+export const G_RB: u32 = 3;
+export const G_RE: u32 = 4;
+export const G_WB: u32 = 5;
+export const G_WE: u32 = 6;
+export const G_START: u32 = 7; // i32: the block a function's exact copy starts at
+
+export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1): void {
+  b.byte(0x60);
+  b.u32(<u32>params.length);
+  for (let i = 0; i < params.length; i++) b.byte(params[i]);
+  if (result == 0) b.u32(0);
+  else { b.u32(results); for (let i: u32 = 0; i < results; i++) b.byte(result); }
+}
+
+/** Arguments of an eBPF function whose registers are all 0 but r1, r2 (in locals `r1`, `r2`) and fp. */
+function entryArgs(b: Buf, r1: u32, r2: u32, fp: i32): void {
+  b.get(r1); b.get(r2); b.i64c(0); b.i64c(0); b.i64c(0); b.i32c(fp);
+  for (let i = 0; i < 5; i++) b.i64c(0);
+}
+
+export function addBody(codes: Buf, body: Buf): void {
+  codes.u32(body.len);
+  codes.append(body);
+}
+
+/** call fault(kind, pc, addr, size) with constants. */
+export function faultCall(b: Buf, kind: i32, pc: i32, addr: i64, size: i32): void {
+  b.i32c(kind); b.i32c(pc); b.i64c(addr); b.i32c(size); b.call(F_FAULT);
+}
+
+/** FAULT_CALL_DEPTH at `pc`: the interpreter reports the frame count the call would need, (fp - STACK_BASE) / 512. */
+export function depthFault(b: Buf, pc: i32, fpLocal: u32): void {
+  b.i32c(FAULT_CALL_DEPTH); b.i32c(pc);
+  b.get(fpLocal); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.i32c(9); b.op(W_I32_SHR_U); b.op(W_I64_EXTEND_I32_U);
+  b.i32c(0); b.call(F_FAULT);
+}
+
+/** Region 0 (the stack of the frames in use) ends at the i32 in local `l`. */
+export function setStackTop(b: Buf, l: u32): void {
+  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 4);
+  b.i32c(0); b.get(l); b.mem(W_I32_STORE, 2, REGIONS + 12);
+}
+
+export function faultBody(): Buf {
+  // (kind, pc, addr, size): records a fault the way the interpreter does.
+  const b = new Buf(64);
+  b.u32(0);
+  b.i32c(0); b.get(0); b.mem(W_I32_STORE, 2, STATE + ST_FAULT);
+  b.i32c(0); b.get(1); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_PC);
+  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, STATE + ST_FAULT_ADDR);
+  b.i32c(0); b.get(3); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
+  b.end();
+  return b;
+}
+
+export function budgetBody(): Buf {
+  // (k, segStart, lddwFirst): the budget ran out k instructions into the segment (lddw takes two slots).
+  const b = new Buf(64);
+  b.u32(0);
+  b.i32c(FAULT_BUDGET);
+  b.get(1); b.get(0); b.op(W_I32_ADD);
+  b.get(2); b.get(0); b.i32c(0); b.op(W_I32_GT_S); b.op(W_I32_AND); b.op(W_I32_ADD);
+  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_BUDGET);
+  b.i32c(0);
+  b.call(F_FAULT);
+  b.end();
+  return b;
+}
+
+export function bswapBody(bits: i32): Buf {
+  const b = new Buf(96);
+  b.u32(0);
+  if (bits == 16) {
+    b.get(0); b.i64c(0xff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0xff); b.op(W_I64_AND);
+    b.op(W_I64_OR);
+  } else if (bits == 32) {
+    // swap bytes in each half, then the halves
+    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(8); b.op(W_I32_SHR_U); b.i32c(0x00ff00ff); b.op(W_I32_AND);
+    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(0x00ff00ff); b.op(W_I32_AND); b.i32c(8); b.op(W_I32_SHL);
+    b.op(W_I32_OR); b.i32c(16); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
+  } else {
+    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND);
+    b.get(0); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+    b.op(W_I64_OR); b.set(0);
+    b.get(0); b.i64c(16); b.op(W_I64_SHR_U); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND);
+    b.get(0); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND); b.i64c(16); b.op(W_I64_SHL);
+    b.op(W_I64_OR); b.i64c(32); b.op(W_I64_ROTL);
+  }
+  b.end();
+  return b;
+}
+
+export function runBody(): Buf {
+  // (r1, r2, budget left) -> r0; the core's runBegin has set up the state.
+  const b = new Buf(96);
+  b.u32(0);
+  b.get(2); b.gset(G_REMAINING);
+  entryArgs(b, 0, 1, STACK_BASE + STACK_SIZE);
+  b.call(F_FIRST);
+  for (let i = 0; i < 5; i++) b.op(W_DROP); // r5..r1
+  b.set(2);
+  b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_STOPPED);
+  b.if_(); b.i32c(0); b.mem(W_I64_LOAD, 3, REGS); b.set(2); b.end();
+  b.i32c(0); b.get(2); b.mem(W_I64_STORE, 3, REGS);
+  b.get(2);
+  b.end();
+  return b;
+}
+
+export function tailEntryBody(): Buf {
+  // (r1..r5, fp, r0, r6..r9) -> r0, with r1..r5 at the end in REGS: a tail call keeps every register, and the
+  // program's exit returns them to the caller's caller. The budget left travels in ST_EXECUTED.
+  const b = new Buf(96);
+  b.u32(0);
+  b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_EXECUTED); b.gset(G_REMAINING);
+  for (let i: u32 = 0; i <= 10; i++) b.get(i);
+  b.call(F_FIRST);
+  for (let i: i32 = 4; i >= 0; i--) b.set(<u32>i); // r5..r1 into params 4..0
+  b.set(6); // r0
+  for (let i: u32 = 0; i < 5; i++) { b.i32c(0); b.get(i); b.mem(W_I64_STORE, 3, REGS + (i + 1) * 8); }
+  b.i32c(0); b.gget(G_REMAINING); b.mem(W_I64_STORE, 3, STATE + ST_EXECUTED);
+  b.get(6);
+  b.end();
+  return b;
+}
+
+export function findBody(): Buf {
+  // (addr, size, write) -> found: a region whose readable (or writable) part holds [addr, addr + size); its bounds
+  // go to G_FOUND_START/END. Only used to fill the caches: the core's accessAllowed decides what is allowed.
+  // locals: i (3), p (4) i32; s (5), e (6) i64
+  const b = new Buf(128);
+  b.u32(2); b.u32(2); b.byte(T_I32); b.u32(2); b.byte(T_I64);
+  b.block();
+  b.loop();
+  b.get(3); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.op(W_I32_GE_U); b.brIf(1);
+  b.get(3); b.i32c(REGION_SIZE); b.op(W_I32_MUL); b.get(2); b.i32c(3); b.op(W_I32_SHL); b.op(W_I32_ADD); b.set(4);
+  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS); b.set(5);
+  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS + 4); b.set(6);
+  // s <= addr <= e and e - addr >= size
+  b.get(0); b.get(5); b.op(W_I64_GE_U);
+  b.get(0); b.get(6); b.op(W_I64_LE_U); b.op(W_I32_AND);
+  b.if_();
+  b.get(6); b.get(0); b.op(W_I64_SUB); b.get(1); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GE_U);
+  b.if_();
+  b.get(5); b.gset(G_FOUND_START); b.get(6); b.gset(G_FOUND_END); b.i32c(1); b.op(W_RETURN);
+  b.end();
+  b.end();
+  b.get(3); b.i32c(1); b.op(W_I32_ADD); b.set(3);
+  b.br(0);
+  b.end();
+  b.end();
+  b.i32c(0);
+  b.end();
+  return b;
+}
+
+export function checkBody(): Buf {
+  // (addr, size, write, pc) -> allowed: the cold path of a checked access. Asks the core's accessAllowed (which
+  // decides), records the fault when refused, else puts the region in the cache of loads or stores.
+  const b = new Buf(96);
+  b.u32(0);
+  b.get(0); b.get(1); b.get(2); b.call(F_ACCESS);
+  b.op(W_I32_EQZ);
+  b.if_();
+  b.i32c(FAULT_READ); b.get(2); b.op(W_I32_ADD); // FAULT_WRITE = FAULT_READ + 1
+  b.get(3); b.get(0); b.get(1); b.call(F_FAULT);
+  b.i32c(0); b.op(W_RETURN);
+  b.end();
+  b.get(0); b.get(1); b.get(2); b.call(F_FIND);
+  b.if_();
+  b.get(2);
+  b.if_(); b.gget(G_FOUND_START); b.gset(G_WB); b.gget(G_FOUND_END); b.gset(G_WE);
+  b.else_(); b.gget(G_FOUND_START); b.gset(G_RB); b.gget(G_FOUND_END); b.gset(G_RE);
+  b.end();
+  b.end();
+  b.i32c(1);
+  b.end();
+  return b;
+}
+
+export function remainingBody(): Buf {
+  const b = new Buf(8);
+  b.u32(0);
+  b.gget(G_REMAINING);
+  b.end();
+  return b;
+}
