@@ -1,0 +1,323 @@
+// The ARM32 engine: builds a loaded object's program, with its maps, into a standalone ARM Linux executable
+// (src/arm32.ts, assembly/arm32/*) and runs it, natively on an ARM host or under qemu-arm elsewhere.
+//
+//   buildExecutable(obj, prog)        what `tinybpf build OBJ --target arm32 -o FILE` writes
+//   runExecutable(obj, prog, args)    what `tinybpf run --engine arm32` prints (the executable's own output)
+//   the "arm32" engine                Program.run() for programs of objects without maps (stateless runs)
+//
+// The executable holds the object's maps in a zero-filled segment at ARM32_DATA_BASE laid out here (see
+// assembly/arm32/maps.ts): ARRAY, PERCPU_ARRAY (one CPU), HASH, and global data (.data, .rodata, .bss, ...) as
+// single-entry arrays. lddw PSEUDO_MAP_FD becomes the map's handle (MAP_HANDLE_TAG:index), PSEUDO_MAP_VALUE the
+// value's address in that segment, before translation.
+
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join, basename } from "node:path";
+import {
+  buildArm32Executable, runArm32, qemu, Arm32Error, Arm32Timeout, ARM32_DATA_BASE, ARM32_MAX_MAPS, type Arm32Maps,
+  type Arm32Options,
+} from "./arm32.js";
+import { registerEngine, type Engine } from "./engines.js";
+import type { LoadedObject, Program } from "./object.js";
+import type { MapDef } from "./loader.js";
+import type { Runtime, LinkedProgram } from "./runtime.js";
+import { readCapture, writePcap } from "./pcap.js";
+import { readInput } from "./cli-args.js";
+import { INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC } from "../assembly/isa.js";
+import {
+  STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
+  FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
+} from "../assembly/layout.js";
+import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH } from "../assembly/maps/desc.js";
+import { MAP_TYPE_NAMES } from "./bpf-map.js";
+
+// assembly/arm32/maps.ts
+const DESC_OFFSET = 16;
+const DESC_SIZE = 80;
+const D = {
+  type: 0, keySize: 4, valueSize: 8, max: 12, values: 16, stride: 20, buckets: 24, records: 28, mask: 32,
+  region: 48, name: 64, nameLen: 68, recStride: 72, zeroSkip: 76,
+};
+const RECORD_HEADER = 16;
+
+const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
+
+const roundUp8 = (n: number) => (n + 7) & ~7;
+
+export interface Arm32MapLayout {
+  maps: Arm32Maps;
+  /** Address of map i's first value in the executable. */
+  valueAddress: number[];
+}
+
+/** Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. */
+export function layoutMaps(defs: MapDef[], ncpus = 1): Arm32MapLayout {
+  if (defs.length > ARM32_MAX_MAPS) throw new Arm32Error(`the arm32 target holds at most ${ARM32_MAX_MAPS} maps (${defs.length} here)`);
+  for (const m of defs) {
+    const ok = m.type === MAP_TYPE_ARRAY || m.type === MAP_TYPE_HASH || m.type === MAP_TYPE_PERCPU_ARRAY;
+    if (!ok) {
+      throw new Arm32Error(`map '${m.name}' is a ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`} map; the arm32 target ` +
+        "supports array, percpu_array, hash and global data maps");
+    }
+    if (m.type === MAP_TYPE_PERCPU_ARRAY && ncpus > 1) throw new Arm32Error(`map '${m.name}': the arm32 target models one CPU`);
+  }
+  const names = defs.map((m) => new TextEncoder().encode(JSON.stringify(m.name)));
+  let at = DESC_OFFSET + DESC_SIZE * defs.length;
+  const nameAt = names.map((n) => { const p = at; at += n.length; return p; });
+  at = roundUp8(at);
+  // Arenas with initial bytes first (they are copied at start-up), then the zero-filled rest.
+  const order = defs.map((_, i) => i).sort((a, b) => Number(!defs[b].initialData) - Number(!defs[a].initialData));
+  const values: number[] = new Array(defs.length);
+  const extra: { buckets: number; records: number }[] = new Array(defs.length);
+  let initEnd = at;
+  for (const i of order) {
+    const m = defs[i];
+    const window = m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8; // read-only bytes in front, as in the core
+    values[i] = at + window;
+    at = values[i] + m.maxEntries * roundUp8(m.valueSize);
+    if (m.initialData) initEnd = at;
+  }
+  for (const i of order) {
+    const m = defs[i];
+    if (m.type !== MAP_TYPE_HASH) continue;
+    const buckets = bucketCount(m.maxEntries);
+    extra[i] = { buckets: at, records: 0 };
+    at += 4 * buckets;
+    extra[i].records = at;
+    at += m.maxEntries * (RECORD_HEADER + roundUp8(m.keySize));
+  }
+  const size = roundUp8(at);
+  if (ARM32_DATA_BASE + size > 0xf0000000) throw new Arm32Error(`the maps need ${size} bytes: too large`);
+  const init = new Uint8Array(initEnd);
+  const v = new DataView(init.buffer);
+  v.setUint32(0, defs.length, true);
+  defs.forEach((m, i) => {
+    const d = DESC_OFFSET + DESC_SIZE * i;
+    const base = ARM32_DATA_BASE;
+    const stride = roundUp8(m.valueSize);
+    const start = base + values[i] - (m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8);
+    const end = base + values[i] + m.maxEntries * stride;
+    v.setUint32(d + D.type, m.type === MAP_TYPE_HASH ? MAP_TYPE_HASH : MAP_TYPE_ARRAY, true);
+    v.setUint32(d + D.keySize, m.keySize, true);
+    v.setUint32(d + D.valueSize, m.valueSize, true);
+    v.setUint32(d + D.max, m.maxEntries, true);
+    v.setUint32(d + D.values, base + values[i], true);
+    v.setUint32(d + D.stride, stride, true);
+    v.setUint32(d + D.region, start, true);
+    v.setUint32(d + D.region + 4, end, true);
+    if (!m.readonly) {
+      v.setUint32(d + D.region + 8, base + values[i], true);
+      v.setUint32(d + D.region + 12, end, true);
+    }
+    v.setUint32(d + D.name, base + nameAt[i], true);
+    v.setUint32(d + D.nameLen, names[i].length, true);
+    init.set(names[i], nameAt[i]);
+    if (m.type === MAP_TYPE_HASH) {
+      v.setUint32(d + D.buckets, base + extra[i].buckets, true);
+      v.setUint32(d + D.records, base + extra[i].records, true);
+      v.setUint32(d + D.mask, bucketCount(m.maxEntries) - 1, true);
+      v.setUint32(d + D.recStride, RECORD_HEADER + roundUp8(m.keySize), true);
+    } else v.setUint32(d + D.zeroSkip, 1, true);
+    if (m.initialData) init.set(m.initialData.subarray(0, m.valueSize), values[i]);
+  });
+  return { maps: { count: defs.length, init, size }, valueAddress: values.map((x) => ARM32_DATA_BASE + x) };
+}
+
+function bucketCount(max: number): number {
+  return max <= 1 ? 1 : 2 ** Math.ceil(Math.log2(max));
+}
+
+/** The program's instructions with map references resolved for the executable. */
+export function linkForArm32(name: string, original: Uint8Array, layout: Arm32MapLayout, defs: MapDef[]): Uint8Array {
+  const out = original.slice();
+  const v = new DataView(out.buffer);
+  for (let pc = 0; pc < out.length / INSN_SIZE; pc++) {
+    const at = pc * INSN_SIZE;
+    if (out[at] !== OP_LDDW) continue;
+    const src = out[at + 1] >> 4;
+    const imm = v.getInt32(at + 4, true);
+    let lo: number | undefined;
+    let hi = 0;
+    if (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE) {
+      if (imm < 0 || imm >= defs.length) throw new Arm32Error(`${name}: lddw refers to map ${imm}, which does not exist (instruction ${pc})`, pc);
+      if (src === PSEUDO_MAP_FD) {
+        lo = imm;
+        hi = MAP_HANDLE_TAG;
+      } else {
+        const off = v.getInt32(at + 12, true);
+        if (off < 0 || off > defs[imm].valueSize) throw new Arm32Error(`${name}: offset ${off} is outside map '${defs[imm].name}' (instruction ${pc})`, pc);
+        lo = layout.valueAddress[imm] + off;
+      }
+    } else if (src === PSEUDO_FUNC) {
+      throw new Arm32Error(`${name}: callbacks (lddw of a function) are not supported by the arm32 target (instruction ${pc})`, pc);
+    }
+    if (lo !== undefined) {
+      out[at + 1] &= 0x0f;
+      v.setUint32(at + 4, lo >>> 0, true);
+      v.setUint32(at + 12, hi >>> 0, true);
+    }
+    pc++;
+  }
+  return out;
+}
+
+export interface BuildOptions {
+  budget?: number;
+  idiv?: boolean;
+}
+
+function linked(obj: LoadedObject, prog: Program): LinkedProgram {
+  return obj.runtime.programs[prog.id];
+}
+
+function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { insns: Uint8Array; options: Arm32Options } {
+  if (prog.type === "xdp") throw new Arm32Error(`${prog.name}: XDP programs are not supported by the arm32 target yet`);
+  const defs = obj.object.maps;
+  const layout = layoutMaps(defs, obj.runtime.options.ncpus ?? 1);
+  const insns = linkForArm32(prog.name, linked(obj, prog).original, layout, defs);
+  return {
+    insns,
+    options: {
+      budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
+      idiv: opts.idiv,
+      skb: SKB_TYPES.has(prog.type),
+      maps: defs.length ? layout.maps : undefined,
+    },
+  };
+}
+
+/**
+ * A static ARM Linux executable running `prog` with the object's maps:
+ *   FILE (--mem DATA | --pcap FILE|-) [--repeat N] [--json]
+ * Socket filters see --mem's bytes and every packet through a struct __sk_buff; other programs get r1 = the
+ * bytes, r2 = their length. Prints r0 and the maps (--json: what `tinybpf run --json` prints).
+ */
+export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): Uint8Array {
+  const b = buildOptions(obj, prog, opts);
+  return buildArm32Executable(b.insns, b.options);
+}
+
+export interface RunExecutableArgs {
+  mem?: string; // a file, or "-" for standard input
+  pcap?: string; // classic pcap or pcapng (converted to classic pcap for the executable), or "-"
+  repeat?: number;
+  json?: boolean;
+  budget?: number;
+  /** Milliseconds before the executable is killed; default 600,000. */
+  timeout?: number;
+}
+
+export class Arm32RunError extends Error {
+  constructor(message: string, readonly status: number | null) {
+    super(message);
+    this.name = "Arm32RunError";
+  }
+}
+
+/**
+ * Builds `prog` and runs it (natively on 32-bit ARM Linux, else under qemu-arm); returns what the executable
+ * printed on standard output. A fault throws Arm32RunError with the program's name and the fault line.
+ */
+export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs = {}): string {
+  if (args.mem !== undefined && args.pcap !== undefined) throw new Error("--mem and --pcap cannot be combined");
+  const exeBytes = buildExecutable(obj, prog, { budget: args.budget });
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
+  try {
+    const exe = join(dir, basename(prog.name) || "prog");
+    writeFileSync(exe, exeBytes);
+    chmodSync(exe, 0o755);
+    const argv: string[] = [];
+    if (args.mem !== undefined) {
+      const file = join(dir, "mem");
+      writeFileSync(file, readInput(args.mem));
+      argv.push("--mem", file);
+    }
+    if (args.pcap !== undefined) {
+      const bytes = readInput(args.pcap);
+      const packets = readCapture(bytes, args.pcap === "-" ? "stdin" : basename(args.pcap)); // validates like `run`
+      const magic = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) : 0;
+      const classic = [0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1].includes(magic);
+      const file = join(dir, "capture.pcap");
+      writeFileSync(file, classic ? bytes : writePcap(packets.map((p) => ({ data: p.data }))));
+      argv.push("--pcap", file);
+    }
+    if (args.repeat !== undefined) argv.push("--repeat", String(args.repeat));
+    if (args.json) argv.push("--json");
+    const native = process.platform === "linux" && process.arch === "arm";
+    const timeout = args.timeout ?? 600_000;
+    const r = native
+      ? spawnSync(exe, argv, { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 })
+      : spawnSync(qemu(), ["-cpu", "cortex-a8", exe, ...argv], { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
+    if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
+    if (r.error) throw r.error;
+    if (r.status === 0) return r.stdout;
+    if (r.status === 1) throw new Arm32RunError(`${prog.name}: ${r.stderr.trim()}`, 1);
+    throw new Arm32RunError(`${prog.name}: the ARM executable failed (status ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The engine: stateless runs of programs whose object has no maps.
+
+const FAULT_PATTERNS: [RegExp, number][] = [
+  [/^out-of-bounds read of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_READ],
+  [/^out-of-bounds write of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_WRITE],
+  [/^instruction budget of (\d+) exhausted \(instruction (\d+)\)$/, FAULT_BUDGET],
+  [/^call depth exceeds \d+ frames \(instruction (\d+)\)$/, FAULT_CALL_DEPTH],
+  [/^unknown helper (\d+) \(instruction (\d+)\)$/, FAULT_HELPER],
+  [/^helper argument 0x([0-9a-f]+) is not a map of the right kind \(instruction (\d+)\)$/, FAULT_BAD_MAP],
+];
+
+/** Leaves an executable's fault line in the core's fault state (addresses are the executable's). */
+function recordFault(rt: Runtime, line: string): void {
+  const v = rt.core.view;
+  for (const [re, kind] of FAULT_PATTERNS) {
+    const m = re.exec(line);
+    if (!m) continue;
+    let addr = 0n;
+    let size = 0;
+    let pc = 0;
+    if (kind === FAULT_READ || kind === FAULT_WRITE) {
+      size = Number(m[1]);
+      addr = BigInt("0x" + m[2]);
+      pc = Number(m[3]);
+    } else if (kind === FAULT_BUDGET || kind === FAULT_HELPER) {
+      addr = BigInt(m[1]);
+      pc = Number(m[2]);
+    } else if (kind === FAULT_BAD_MAP) {
+      addr = BigInt("0x" + m[1]);
+      pc = Number(m[2]);
+    } else pc = Number(m[1]);
+    v.setUint32(STATE + ST_FAULT, kind, true);
+    v.setUint32(STATE + ST_FAULT_PC, pc, true);
+    v.setBigUint64(STATE + ST_FAULT_ADDR, addr, true);
+    v.setUint32(STATE + ST_FAULT_SIZE, size, true);
+    return;
+  }
+  throw new Error(`arm32 engine: ${line}`);
+}
+
+export const arm32Engine: Engine = {
+  name: "arm32",
+  run(rt, prog, r1, r2) {
+    if (rt.maps.length > 0) {
+      throw new Error(`${prog.name}: the arm32 engine runs programs of objects without maps through the API; ` +
+        "build an executable (tinybpf build --target arm32) or use `tinybpf run --engine arm32` for programs with maps");
+    }
+    if (rt.core.view.getUint32(STATE + ST_PKT, true) !== 0) {
+      throw new Error(`${prog.name}: the arm32 engine takes raw memory through the API; packets and contexts run ` +
+        "through `tinybpf run --engine arm32 --pcap`");
+    }
+    rt.core.view.setUint32(STATE + ST_FAULT, 0, true);
+    const bytes = r2 > 0n ? rt.core.memory.slice(Number(r1), Number(r1) + Number(r2)) : new Uint8Array(0);
+    const result = runArm32(prog.insns, bytes, { budget: rt.options.budget ?? 1_000_000 });
+    if ("r0" in result) return result.r0;
+    recordFault(rt, result.fault);
+    return 0n;
+  },
+};
+
+registerEngine(arm32Engine);
