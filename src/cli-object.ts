@@ -1,4 +1,5 @@
 // CLI commands that work on a clang-built object: run, info, disasm (ELF), build, bundle.
+import { writeFileSync, chmodSync } from "node:fs";
 import { basename } from "node:path";
 import { loadObject, type BpfObject } from "./loader.js";
 import { loadSync, type LoadedObject, type Program, type ProgramInput } from "./object.js";
@@ -116,12 +117,23 @@ const SECTION_TYPES: Record<number, string> = {
 const NAMED_KINDS = new Set(["struct", "union", "enum", "enum64", "typedef", "datasec", "func"]);
 
 export const commands: Record<string, Command> = {
-  run(args, out) {
+  async run(args, out) {
     const [file] = args.positional;
     if (!file) throw new UsageError("run needs an object file");
     const budget = intOption(args, "budget", 1_000_000);
     const repeat = intOption(args, "repeat", 1);
     const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
+    if (engine === "arm32") {
+      // The whole run happens natively: the executable holds the maps and reads the capture itself.
+      if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
+      const { runExecutable } = await import("./arm32-engine.js");
+      const obj = loadSync(file, { engine: "interp", budget });
+      const prog = pickProgram(obj, args);
+      out(runExecutable(obj, prog, {
+        mem: args.options.get("mem"), pcap: args.options.get("pcap"), repeat, json: args.options.has("json"), budget,
+      }).replace(/\n$/, ""));
+      return 0;
+    }
     const obj = loadSync(file, { engine, budget });
     const prog = pickProgram(obj, args);
     const runs = inputs(args);
@@ -171,6 +183,22 @@ export const commands: Record<string, Command> = {
       out(`BTF: ${obj.btf.types.length - 1} types; named:`);
       for (const t of named) out(`  ${t.kind.padEnd(8)} ${t.name}${t.size ? ` (${t.size} bytes)` : ""}`);
     } else out("BTF: none");
+    return 0;
+  },
+
+  async build(args, out) {
+    const [file] = args.positional;
+    const dest = args.options.get("o");
+    const target = args.options.get("target");
+    if (!file || !dest || !target) throw new UsageError("build needs OBJ --target arm32 -o FILE");
+    if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
+    const { buildExecutable } = await import("./arm32-engine.js");
+    const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
+    const prog = pickProgram(obj, args);
+    const exe = buildExecutable(obj, prog);
+    writeFileSync(dest, exe);
+    chmodSync(dest, 0o755);
+    out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
     return 0;
   },
 

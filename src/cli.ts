@@ -19,6 +19,8 @@ commands:
   asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
+  build OBJ [--prog NAME] --target arm32 -o FILE
+                                                write a static ARM32 Linux executable (no libc, no Node)
   bundle OBJ -o DIR                             gather what a device needs to run OBJ
 `;
 

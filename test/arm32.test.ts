@@ -257,7 +257,7 @@ describe("the executable", () => {
     expect([...exe.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
     expect(exe[4]).toBe(1); // ELFCLASS32
     expect(exe[18]).toBe(40); // EM_ARM
-    expect(exe.length).toBeLessThan(3000);
+    expect(exe.length).toBeLessThan(4096);
   });
 
   it("takes --mem FILE and --repeat N, and refuses anything else", () => {

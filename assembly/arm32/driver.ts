@@ -619,9 +619,11 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   say(S_NOT_PCAP);
   exitWith(2);
 
-  if (nmaps > 0) emitPrintMaps(nmaps);
-
-label(EXIT);
+  // exit(r0), after writing what is buffered
+  label(EXIT);
+  emit(movReg(R4, R0));
+  bl(FLUSH);
+  emit(movReg(R0, R4));
   syscall(SYS_EXIT);
 
   // strcmp: r0, r1 -> Z set when the strings are equal (uses r2, r3)
@@ -681,6 +683,8 @@ label(EXIT);
   syscall(SYS_WRITE);
   label(FL_SKIP);
   emit(pop(bit(R1) | bit(R2) | bit(R7) | bit(PC)));
+
+  if (nmaps > 0) emitPrintMaps(nmaps);
 
   // print_dec: r0:r1 as unsigned decimal on r8
   label(PRINT_DEC);

@@ -86,26 +86,7 @@ const U_FREE = M + 24;
 const U_GOT = M + 25;
 const PREP = M + 26;
 const PREP_W = M + 27;
-const P_MAP = M + 28;
-const P_MAPS_DONE = M + 29;
-const P_ARRAY = M + 30;
-const P_A_LOOP = M + 31;
-const P_A_DONE = M + 32;
-const P_H_BUCKET = M + 33;
-const P_H_CHAIN = M + 34;
-const P_H_NEXT = M + 35;
-const P_ENTRY = M + 36;
-const P_HEX = M + 37;
-const P_HEX_LOOP = M + 38;
-const P_SEP = M + 39;
-const P_JSON_ENTRY = M + 40;
-const P_ZERO_LOOP = M + 41;
-const P_SHOW = M + 42;
-const P_NEXT_MAP = M + 43;
-const P_ENTRY_DONE = M + 44;
-const P_H_DONE = M + 45;
-const U_NEW = M + 46;
-const P_ITEMS = M + 47;
+const U_NEW = M + 28;
 
 /** ARM register rd = address of descriptor of the map whose index is in rn (uses ip). */
 export function descOf(rd: i32, rn: i32): void {
@@ -115,13 +96,11 @@ export function descOf(rd: i32, rn: i32): void {
   emit(opReg(OP_ADD, rd, rd, IP));
 }
 
-/** rd = base + (rn - 1) * stride, stride a descriptor field (uses ip). */
+/** rd = base + (rn - 1) * stride (or rn * stride), stride a field of the descriptor in r4 (uses ip; rd may be rn or base). */
 export function slot(rd: i32, base: i32, rn: i32, strideField: i32, minusOne: bool): void {
   emit(ldr(IP, R4, strideField));
-  if (minusOne) {
-    emit(subImm(rd, rn, 1));
-    emit(mla(rd, rd, IP, base));
-  } else emit(mla(rd, rn, IP, base));
+  emit(mla(rd, rn, IP, base));
+  if (minusOne) emit(opReg(OP_SUB, rd, rd, IP));
 }
 
 function errno(e: u32): void {

@@ -11,7 +11,7 @@ import {
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I32_EQZ,
   W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_SUB, W_I64_LE_U,
-  W_I64_GE_U, W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
+  W_I64_GE_U, W_I64_GE_S, W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
   W_I64_EXTEND_I32_U,
 } from "./emitter";
 
@@ -49,15 +49,9 @@ export const F_FIND: u32 = 13;
 export const F_CHECK: u32 = 14;
 export const F_FIRST: u32 = 15; // translated eBPF functions
 export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
-export const G_FOUND_START: u32 = 1; // bounds of the region `find` found
-export const G_FOUND_END: u32 = 2;
-// The last region a checked load (RB, RE) or store (WB, WE) was found in: [start, end). Empty: start = -1, end = 16.
-// Globals, not locals: the optimising compiler then has no values to merge at every join of a big function.
-export const G_RB: u32 = 3;
-export const G_RE: u32 = 4;
-export const G_WB: u32 = 5;
-export const G_WE: u32 = 6;
-export const G_START: u32 = 7; // i32: the block a function's exact copy starts at
+export const G_FOUND_START: u32 = 1; // bounds of the region `find` found: [start, end); `check` turns the end
+export const G_FOUND_END: u32 = 2; // into the cache's form, end - start - 8, before it hands them to the caller
+export const G_START: u32 = 3; // i32: the block a function's exact copy starts at
 
 export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1): void {
   b.byte(0x60);
@@ -211,9 +205,11 @@ export function findBody(): Buf {
 }
 
 export function checkBody(): Buf {
-  // (addr, size, write, pc) -> allowed: the cold path of a checked access. Asks the core's accessAllowed (which
-  // decides), records the fault when refused, else puts the region in the cache of loads or stores.
-  const b = new Buf(96);
+  // (addr, size, write, pc) -> 0 refused, 1 allowed, 2 allowed and cacheable: the cold path of a checked access.
+  // Asks the core's accessAllowed (which decides) and records the fault when refused. Else it looks up the region
+  // for the caller's cache (translate.ts: checked): 2 when it found one of at least 8 bytes, its start in
+  // G_FOUND_START and its length - 8 in G_FOUND_END (the cache's form: then no access size makes it wrap).
+  const b = new Buf(128);
   b.u32(0);
   b.get(0); b.get(1); b.get(2); b.call(F_ACCESS);
   b.op(W_I32_EQZ);
@@ -224,10 +220,9 @@ export function checkBody(): Buf {
   b.end();
   b.get(0); b.get(1); b.get(2); b.call(F_FIND);
   b.if_();
-  b.get(2);
-  b.if_(); b.gget(G_FOUND_START); b.gset(G_WB); b.gget(G_FOUND_END); b.gset(G_WE);
-  b.else_(); b.gget(G_FOUND_START); b.gset(G_RB); b.gget(G_FOUND_END); b.gset(G_RE);
-  b.end();
+  b.gget(G_FOUND_END); b.gget(G_FOUND_START); b.op(W_I64_SUB); b.i64c(8); b.op(W_I64_SUB); b.gset(G_FOUND_END);
+  b.gget(G_FOUND_END); b.i64c(0); b.op(W_I64_GE_S);
+  b.if_(); b.i32c(2); b.op(W_RETURN); b.end();
   b.end();
   b.i32c(1);
   b.end();

@@ -54,7 +54,7 @@ import {
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
   W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I64_STORE8,
-  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
+  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_GT_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
@@ -66,7 +66,7 @@ import {
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
   TY_FIND, TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
-  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, G_RB, G_RE, G_WB, G_WE, sig, addBody,
+  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, G_FOUND_START, G_FOUND_END, sig, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, findBody, checkBody,
   remainingBody,
 } from "./prelude";
@@ -81,6 +81,12 @@ const L_SB: u32 = 14;
 const L_NEXT: u32 = 15;
 const L_TI: u32 = 16;
 const L_FB: u32 = 17;
+// The region cache of checked loads (RB, RL) and of stores (WB, WL): a region [RB, RB + RL + 8) (RL >= 0) that the
+// region table allows, so that the common check is one compare, addr - RB <= RL (see checked).
+const L_RB: u32 = 18;
+const L_RL: u32 = 19;
+const L_WB: u32 = 20;
+const L_WL: u32 = 21;
 
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
@@ -201,8 +207,8 @@ export class Translator {
     m.section(3, funcs);
 
     const globals = new Buf(16);
-    globals.u32(8);
-    for (let i = 0; i < 7; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
+    globals.u32(4);
+    for (let i = 0; i < 3; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
     globals.byte(T_I32); globals.byte(1); globals.i32c(0); globals.end(); // G_START
     m.section(6, globals);
 
@@ -297,10 +303,11 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    b.u32(2); b.u32(4); b.byte(T_I64); b.u32(3); b.byte(T_I32); // params 0..10, locals 11..14 i64, 15..17 i32
-    this.forgetRegions();
+    // params 0..10, locals 11..14 i64, 15..17 i32, 18..21 i64
+    b.u32(3); b.u32(4); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(4); b.byte(T_I64);
     b.gget(G_REMAINING); b.set(L_CNT);
     b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.set(L_SB);
+    this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
     this.ctx = [CTX_BAIL, CTX_IF]; // the exit block, then the budget exit block
     this.pending = 0;
@@ -512,6 +519,15 @@ export class Translator {
     this.pending = 0;
   }
 
+  /**
+   * Before a checked access: the exact version ends the segment there (a budget fault comes before the access's
+   * own). The fast one needs no count in between: its checkpoint made sure that the budget lasts, and the count is
+   * read only at exits, calls, packet loads and checkpoints (a fault ends the run, and its count is not reported).
+   */
+  private flushExact(): void {
+    if (!this.fast) this.flush();
+  }
+
   // ---- instructions ----
 
   private getReg(r: u32): void {
@@ -593,7 +609,7 @@ export class Translator {
       if (src == 10 && inFrame(off, size)) {
         b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
       } else {
-        this.flush();
+        this.flushExact();
         this.checked(src, off, size, false, pc);
         b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0);
       }
@@ -605,7 +621,7 @@ export class Translator {
       const mode = op & 0xe0;
       this.count1(pc, false);
       if (mode == MODE_ATOMIC) {
-        this.flush();
+        this.flushExact();
         this.atomic(pc, size, dst, src, off, imm);
         return;
       }
@@ -615,7 +631,7 @@ export class Translator {
         if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
         b.mem(sop, 0, <u32>(off + STACK_SIZE));
       } else {
-        this.flush();
+        this.flushExact();
         this.checked(dst, off, size, true, pc);
         b.get(L_T); b.op(W_I32_WRAP_I64);
         if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
@@ -800,35 +816,47 @@ export class Translator {
   }
 
   /**
-   * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed: the frames in use
-   * inline, then the region the last checked access of the same kind hit (cached in locals until the next call,
-   * which may change the region table), and only then the core's region table.
+   * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed, fastest first:
+   * the region cache of the access's kind (loads or stores) with one compare, then the frames in use, then the
+   * core's region table (prelude.ts: check), which refills the cache with the region it found. The cache holds
+   * [B, B + L + 8): the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes
+   * of the region for smaller ones, which the cold path's exact compare then takes.
    */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
-    const lo = write ? G_WB : G_RB;
-    const hi = write ? G_WE : G_RE;
+    const cb = write ? L_WB : L_RB;
+    const cl = write ? L_WL : L_RL;
     this.getReg(base);
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.tee(L_T);
-    b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
+    b.get(cb); b.op(W_I64_SUB); b.get(cl); b.op(W_I64_GT_U);
     this.open();
-    b.get(L_T); b.gget(lo); b.op(W_I64_LT_U);
-    b.get(L_T); b.gget(hi); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
-    b.op(W_I32_OR);
+    if (size < 8) {
+      b.get(L_T); b.get(cb); b.op(W_I64_SUB); b.get(cl); b.i64c(<i64>(8 - size)); b.op(W_I64_ADD); b.op(W_I64_GT_U);
+      this.open();
+    }
+    b.get(L_T); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
     this.open();
     b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
-    b.op(W_I32_EQZ);
+    b.tee(L_TI); b.op(W_I32_EQZ);
     this.open(); this.bail(); this.close();
+    b.get(L_TI); b.i32c(1); b.op(W_I32_GT_U);
+    this.open();
+    b.gget(G_FOUND_START); b.set(cb); b.gget(G_FOUND_END); b.set(cl);
     this.close();
+    this.close();
+    if (size < 8) this.close();
     this.close();
   }
 
-  /** Empties the region caches (at entry, and after calls: a helper may change the region table). */
+  /**
+   * Resets the region caches to the frames in use, [STACK_BASE, fp) (region 0 of the table): at entry, and after
+   * calls (a helper may change the region table).
+   */
   private forgetRegions(): void {
     const b = this.out;
-    b.i64c(-1); b.gset(G_RB); b.i64c(16); b.gset(G_RE);
-    b.i64c(-1); b.gset(G_WB); b.i64c(16); b.gset(G_WE);
+    b.i64c(STACK_BASE); b.tee(L_RB); b.set(L_WB);
+    b.get(L_SB); b.i64c(8); b.op(W_I64_SUB); b.tee(L_RL); b.set(L_WL);
   }
 
   private atomic(pc: i32, size: i32, dst: u32, src: u32, off: i32, imm: i32): void {
