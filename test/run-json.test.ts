@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { readCapture } from "../src/pcap.js";
 
 const root = join(__dirname, "..");
@@ -77,5 +78,33 @@ describe("tinybpf run: errors are one line and exit status 1", () => {
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(pattern);
+  });
+});
+
+describe("every engine prints the same --json", () => {
+  const engines = ["interp", "wasm", "arm32"];
+  for (const capture of ["pcap/sockex1.pcap", "pcap/sockex1-be-ns.pcap"]) {
+    test(`sockex1 over ${capture}`, () => {
+      const outputs = engines.map((e) => {
+        const r = tinybpf("run", fixture("sockex1.o"), "--engine", e, "--pcap", fixture(capture), "--json");
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        return r.stdout;
+      });
+      for (const o of outputs.slice(1)) expect(o).toBe(outputs[0]);
+    });
+  }
+  test("tinybpf build writes a static ARM32 executable", () => {
+    const out = join(tmpdir(), `sockex1-${process.pid}`);
+    const r = tinybpf("build", fixture("sockex1.o"), "--target", "arm32", "-o", out);
+    expect(r.status).toBe(0);
+    const exe = readFileSync(out);
+    // ELF32 (class 1), little-endian (1), ARM (e_machine 40), executable (e_type 2)
+    expect([...exe.subarray(0, 6)]).toEqual([0x7f, 0x45, 0x4c, 0x46, 1, 1]);
+    expect(exe.readUInt16LE(16)).toBe(2);
+    expect(exe.readUInt16LE(18)).toBe(40);
+    expect(r.stdout).toBe(`${out}: ${exe.length} bytes, static ARM32 Linux executable running bpf_prog1\n`);
+    expect(tinybpf("build", fixture("sockex1.o"), "--target", "mips", "-o", out).stderr)
+      .toBe("tinybpf build: unknown target 'mips' (available: arm32)\n");
   });
 });
