@@ -4,18 +4,33 @@
 //   npm run size          (node scripts/size.mjs [--json])
 //
 // Prints the core's .wasm files (raw and gzip each), the host JavaScript in dist/src (raw and gzip, totals), what
-// goes on a device (the runtime files that src/bundle.ts copies: the CLI, the modules it and the API load, the
-// core), the npm package (`npm pack --dry-run`: size, unpacked size, file count) and the runtime dependencies
-// (there must be none).
+// goes on a device (real bundles made by src/bundle.ts in a temporary directory from test/fixtures/sockex1.o: the
+// default one, the interpreter with the full core; the one with the tiny core; the one with the Wasm engine too),
+// the npm package (`npm pack --dry-run`: size, unpacked size, file count) and the runtime dependencies (there must
+// be none). A bundle's size is tinybpf's part of it: every file but the BPF object, which is listed on its own.
 // Exits with status 1 when something is over budget. test/size.test.ts runs the same measurements.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const FIXTURE = "test/fixtures/sockex1.o";
+
+/** The bundles measured: name -> bundle() options. `device` is the default bundle. */
+export const VARIANTS = {
+  device: {},
+  deviceTiny: { core: "tiny" },
+  deviceWasm: { engines: ["interp", "wasm"] },
+};
+const VARIANT_TITLES = {
+  device: "interpreter, full core (the default)",
+  deviceTiny: "interpreter, tiny core (--core tiny)",
+  deviceWasm: "interpreter and Wasm engines, full core (--engines interp,wasm)",
+};
 
 /** Raw and gzip (level 9) sizes of one file, in bytes. */
 export function fileSize(root, rel) {
@@ -29,14 +44,6 @@ function total(sizes) {
     raw: sizes.reduce((n, s) => n + s.raw, 0),
     gzip: sizes.reduce((n, s) => n + s.gzip, 0),
   };
-}
-
-/** The runtime file list, from the built src/bundle.ts, so that the budget covers exactly what a bundle holds. */
-async function runtimeFiles(root) {
-  const built = join(root, "dist", "src", "bundle.js");
-  if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
-  const { runtimeFiles } = await import(pathToFileURL(built).href);
-  return runtimeFiles(root);
 }
 
 /** Every .js file under `dir` (relative to root), sorted. */
@@ -60,19 +67,43 @@ export function packSize(root) {
   return { size: info.size, unpackedSize: info.unpackedSize, files: info.entryCount, name: info.filename };
 }
 
+/**
+ * Makes a bundle of `obj` with `options` in a temporary directory and measures it: `list` holds tinybpf's files
+ * (everything but the object), `object` the object.
+ */
+export async function measureBundle(root, options, obj = FIXTURE) {
+  const built = join(root, "dist", "src", "bundle.js");
+  if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
+  const { bundle } = await import(pathToFileURL(built).href);
+  const work = mkdtempSync(join(tmpdir(), "tinybpf-size-"));
+  try {
+    const dir = join(work, "bundle");
+    const files = bundle(join(root, obj), dir, options);
+    const objName = obj.split("/").pop();
+    const list = files.filter((f) => f !== objName).map((f) => fileSize(dir, f));
+    return { ...total(list), list, object: fileSize(dir, objName) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Every measurement; `pack: false` leaves out the npm package (it takes a second or two). */
 export async function measure(root = ROOT, { pack = true } = {}) {
   const buildDir = join(root, "build");
   const wasm = existsSync(buildDir)
     ? readdirSync(buildDir).filter((f) => f.endsWith(".wasm")).sort().map((f) => fileSize(root, `build/${f}`))
     : [];
-  const device = (await runtimeFiles(root)).map((f) => fileSize(root, f));
+  const bundles = {};
+  for (const [name, options] of Object.entries(VARIANTS)) {
+    if (options.core === "tiny" && !existsSync(join(root, "build", "core-tiny.wasm"))) continue;
+    bundles[name] = await measureBundle(root, options);
+  }
   const hostJs = jsFiles(root, "dist/src").map((f) => fileSize(root, f));
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   return {
     wasm,
     hostJs: total(hostJs),
-    device: { ...total(device), list: device },
+    ...bundles,
     pack: pack ? packSize(root) : undefined,
     dependencies: Object.keys(pkg.dependencies ?? {}),
   };
@@ -85,14 +116,22 @@ export function readBudget(root = ROOT) {
 /** What is over budget, one line each (empty when everything fits). */
 export function overBudget(m, budget) {
   const over = [];
-  const device = budget.device;
-  if (m.device.raw > device.maxRawBytes) {
-    const biggest = [...m.device.list].sort((a, b) => b.raw - a.raw).slice(0, 3).map((s) => `${s.file} ${s.raw}`);
-    over.push(`device files: ${m.device.raw} bytes raw > ${device.maxRawBytes} (largest: ${biggest.join(", ")})`);
+  for (const name of Object.keys(VARIANTS)) {
+    const limit = budget[name];
+    if (!limit) continue;
+    const b = m[name];
+    if (!b) {
+      over.push(`${name}: not measured (${name === "deviceTiny" ? "run 'npm run build:tiny'" : "run 'npm run build'"})`);
+      continue;
+    }
+    if (b.raw > limit.maxRawBytes) {
+      const biggest = [...b.list].sort((x, y) => y.raw - x.raw).slice(0, 3).map((s) => `${s.file} ${s.raw}`);
+      over.push(`${name}: ${b.raw} bytes raw > ${limit.maxRawBytes} (largest: ${biggest.join(", ")})`);
+    }
   }
   for (const [file, limit] of Object.entries(budget.wasm ?? {})) {
     const s = m.wasm.find((w) => w.file === file);
-    if (!s) over.push(`${file}: missing (run 'npm run build')`);
+    if (!s) over.push(`${file}: missing (run ${file.includes("tiny") ? "'npm run build:tiny'" : "'npm run build'"})`);
     else if (s.raw > limit.maxRawBytes) over.push(`${file}: ${s.raw} bytes raw > ${limit.maxRawBytes}`);
   }
   if (m.dependencies.length > budget.maxRuntimeDependencies) {
@@ -111,11 +150,21 @@ export function report(m, budget) {
     const limit = budget.wasm?.[w.file];
     lines.push(row(w.file, w.raw, w.gzip, limit ? `   (budget ${limit.maxRawBytes} B)` : ""));
   }
-  if (m.wasm.length === 0) lines.push("  (none: run 'npm run build:core')");
+  if (m.wasm.length === 0) lines.push("  (none: run 'npm run build')");
   lines.push("host JavaScript (dist/src/**/*.js, all of it)");
   lines.push(row(`${m.hostJs.files} files`, m.hostJs.raw, m.hostJs.gzip));
-  lines.push("on a device (bin/tinybpf.js, the dist/ modules it and the API load, build/*.wasm: see src/bundle.ts)");
-  lines.push(row(`${m.device.files} files`, m.device.raw, m.device.gzip, `   (budget ${budget.device.maxRawBytes} B)`));
+  for (const name of Object.keys(VARIANTS)) {
+    const b = m[name];
+    if (!b) {
+      lines.push(`on a device, ${VARIANT_TITLES[name]}: not measured (run 'npm run build:tiny')`);
+      continue;
+    }
+    lines.push(`on a device, ${VARIANT_TITLES[name]}: a bundle of ${FIXTURE}`);
+    for (const s of b.list) lines.push(row(s.file, s.raw, s.gzip));
+    const limit = budget[name];
+    lines.push(row(`total (${b.files} files)`, b.raw, b.gzip, limit ? `   (budget ${limit.maxRawBytes} B)` : ""));
+    lines.push(row(`+ the object (${b.object.file})`, b.object.raw, b.object.gzip));
+  }
   if (m.pack) {
     lines.push(`npm package (${m.pack.name})`);
     lines.push(`  ${m.pack.files} files, ${m.pack.size} B packed (${kb(m.pack.size)}), ${m.pack.unpackedSize} B unpacked (${kb(m.pack.unpackedSize)})`);
@@ -128,7 +177,7 @@ async function main() {
   const m = await measure();
   const budget = readBudget();
   if (process.argv.includes("--json")) {
-    console.log(JSON.stringify({ ...m, device: { ...m.device, list: undefined } }, null, 2));
+    console.log(JSON.stringify(m, null, 2));
   } else {
     console.log(report(m, budget));
   }

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import {
-  buildArm32Executable, runArm32, qemu, Arm32Error, Arm32Timeout, ARM32_DATA_BASE, ARM32_MAX_MAPS, type Arm32Maps,
+  buildArm32Executable, runArm32, arm32Listing, qemu, Arm32Error, Arm32Timeout, ARM32_DATA_BASE, ARM32_MAX_MAPS, type Arm32Maps,
   type Arm32Options,
 } from "./arm32.js";
 import { registerEngine, type Engine } from "./engines.js";
@@ -189,7 +189,7 @@ function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { i
 
 /**
  * A static ARM Linux executable running `prog` with the object's maps:
- *   FILE (--mem DATA | --pcap FILE|-) [--repeat N] [--json]
+ *   FILE (--mem DATA | --pcap FILE|- | --iface IFNAME [--seconds N]) [--repeat N] [--json]
  * Socket filters see --mem's bytes and every packet through a struct __sk_buff; other programs get r1 = the
  * bytes, r2 = their length. Prints r0 and the maps (--json: what `tinybpf run --json` prints).
  */
@@ -198,9 +198,21 @@ export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOpt
   return buildArm32Executable(b.insns, b.options);
 }
 
+/**
+ * What buildExecutable(obj, prog) generates for the program, as a listing: each eBPF instruction (map references
+ * resolved) followed by the ARM code generated for it (src/arm32.ts arm32Listing; needs llvm-objdump).
+ */
+export function executableListing(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): string {
+  const b = buildOptions(obj, prog, opts);
+  return arm32Listing(b.insns, b.options);
+}
+
 export interface RunExecutableArgs {
   mem?: string; // a file, or "-" for standard input
   pcap?: string; // classic pcap or pcapng (converted to classic pcap for the executable), or "-"
+  /** A live capture (socket filters): the interface to read, for `seconds` (default 10). */
+  iface?: string;
+  seconds?: number;
   repeat?: number;
   json?: boolean;
   budget?: number;
@@ -220,7 +232,8 @@ export class Arm32RunError extends Error {
  * printed on standard output. A fault throws Arm32RunError with the program's name and the fault line.
  */
 export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs = {}): string {
-  if (args.mem !== undefined && args.pcap !== undefined) throw new Error("--mem and --pcap cannot be combined");
+  const inputs = [args.mem, args.pcap, args.iface].filter((x) => x !== undefined).length;
+  if (inputs > 1) throw new Error("--mem, --pcap and --iface cannot be combined");
   const exeBytes = buildExecutable(obj, prog, { budget: args.budget });
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
   try {
@@ -241,6 +254,11 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
       const file = join(dir, "capture.pcap");
       writeFileSync(file, classic ? bytes : writePcap(packets.map((p) => ({ data: p.data }))));
       argv.push("--pcap", file);
+    }
+    if (args.iface !== undefined) {
+      if (!SKB_TYPES.has(prog.type)) throw new Error(`${prog.name}: live capture (--iface) needs a socket filter`);
+      argv.push("--iface", args.iface);
+      if (args.seconds !== undefined) argv.push("--seconds", String(args.seconds));
     }
     if (args.repeat !== undefined) argv.push("--repeat", String(args.repeat));
     if (args.json) argv.push("--json");

@@ -192,13 +192,15 @@ export const commands: Record<string, Command> = {
     const target = args.options.get("target");
     if (!file || !dest || !target) throw new UsageError("build needs OBJ --target arm32 -o FILE");
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
-    const { buildExecutable } = await import("./arm32-engine.js");
+    const { buildExecutable, executableListing } = await import("./arm32-engine.js");
     const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
     const prog = pickProgram(obj, args);
     const exe = buildExecutable(obj, prog);
     writeFileSync(dest, exe);
     chmodSync(dest, 0o755);
     out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
+    // --listing: the generated code, each eBPF instruction followed by the ARM code generated for it
+    if (args.options.has("listing")) out(executableListing(obj, prog).replace(/\n$/, ""));
     return 0;
   },
 
@@ -207,7 +209,8 @@ export const commands: Record<string, Command> = {
     const dest = args.options.get("o");
     if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
     const { bundle } = await import("./bundle.js");
-    const files = bundle(file, dest);
+    const engines = args.options.get("engines")?.split(",");
+    const files = bundle(file, dest, { core: args.options.get("core") as never, engines: engines as never });
     out(`${dest}: ${files.length} files`);
     return 0;
   },

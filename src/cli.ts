@@ -21,7 +21,8 @@ commands:
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
   build OBJ [--prog NAME] --target arm32 -o FILE
                                                 write a static ARM32 Linux executable (no libc, no Node)
-  bundle OBJ -o DIR                             gather what a device needs to run OBJ
+  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
+                                                gather what a device needs to run OBJ
 `;
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];

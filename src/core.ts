@@ -57,7 +57,9 @@ export function packageRoot(): string {
 
 function coreModule(): WebAssembly.Module {
   if (!cachedModule) {
-    const path = join(packageRoot(), "build", "core.wasm");
+    // TINYBPF_CORE=tiny picks the interpreter-only core built for the smallest devices (fewer map families).
+    const name = process.env.TINYBPF_CORE === "tiny" ? "core-tiny.wasm" : "core.wasm";
+    const path = join(packageRoot(), "build", name);
     if (!existsSync(path)) throw new Error(`${path} is missing: run 'npm run build' first`);
     cachedModule = new WebAssembly.Module(readFileSync(path));
   }

@@ -1,53 +1,71 @@
-// The size budget (size-budget.json) against the real built files, measured by the code behind `npm run size`.
+// The size budget (size-budget.json) against the real built files and real bundles, measured by the code
+// behind `npm run size`.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { measure, overBudget, readBudget } from "../scripts/size.mjs";
+import { ROOT, measure, overBudget, readBudget } from "../scripts/size.mjs";
 
 type Measured = Awaited<ReturnType<typeof measure>>;
+type Sizes = { file: string; raw: number; gzip: number };
 
 describe("size budget", () => {
   let m: Measured;
   const budget = readBudget();
 
   beforeAll(async () => {
-    m = await measure(undefined, { pack: true });
-  }, 60_000);
-
-  it("measures a complete build (the CLI, the host modules and the core)", () => {
-    const files = m.device.list.map((s: { file: string }) => s.file);
-    for (const needed of ["bin/tinybpf.js", "dist/src/index.js", "build/core.wasm"]) {
-      expect(files, `${needed} is missing: run 'npm run build' first`).toContain(needed);
+    if (!existsSync(join(ROOT, "build", "core-tiny.wasm"))) {
+      execFileSync(process.execPath, [join(ROOT, "scripts", "build-tiny.mjs")], { cwd: ROOT });
     }
+    m = await measure(undefined, { pack: true });
+  }, 120_000);
+
+  it("measures real bundles: the minified CLI and the core, the object apart", () => {
+    expect(m.device.list.map((s: Sizes) => s.file)).toEqual(["bin/tinybpf.js", "build/core.wasm", "package.json", "run.sh"]);
+    expect(m.device.object.file).toBe("sockex1.o");
+    expect(m.deviceWasm.list.map((s: Sizes) => s.file)).toContain("build/wasm-translator.wasm");
+    const core = (b: { list: Sizes[] }) => b.list.find((s) => s.file === "build/core.wasm")!.raw;
+    expect(core(m.device)).toBe(m.wasm.find((w: Sizes) => w.file === "build/core.wasm").raw);
+    expect(core(m.deviceTiny)).toBe(m.wasm.find((w: Sizes) => w.file === "build/core-tiny.wasm").raw);
+    expect(m.device.raw).toBe(m.device.list.reduce((n: number, s: Sizes) => n + s.raw, 0));
   });
 
   it("has no runtime dependencies", () => {
     expect(m.dependencies, "package.json 'dependencies' must stay empty").toEqual([]);
   });
 
-  it("keeps each core module within its budget", () => {
+  it("keeps each core module within its budget (the tiny core within 16 KiB)", () => {
+    expect(budget.wasm["build/core-tiny.wasm"].maxRawBytes).toBe(16384);
     for (const [file, limit] of Object.entries(budget.wasm as Record<string, { maxRawBytes: number }>)) {
-      const s = m.wasm.find((w: { file: string }) => w.file === file);
-      expect(s, `${file} is missing: run 'npm run build:core'`).toBeDefined();
+      const s = m.wasm.find((w: Sizes) => w.file === file);
+      expect(s, `${file} is missing: run 'npm run build' and 'npm run build:tiny'`).toBeDefined();
       expect(s.raw, `${file} is ${s.raw} bytes, budget ${limit.maxRawBytes}`).toBeLessThanOrEqual(limit.maxRawBytes);
     }
   });
 
-  it("keeps everything a device needs within budget", () => {
-    const over = overBudget(m, budget).filter((line: string) => line.startsWith("device files"));
+  it("keeps what goes on a device within 100 KiB (default bundle and tiny core)", () => {
+    expect(budget.device.maxRawBytes).toBe(102400);
+    expect(budget.deviceTiny.maxRawBytes).toBe(102400);
+    const over = overBudget(m, budget).filter((line: string) => /^device/.test(line));
     expect(over, "the files a device needs are over budget").toEqual([]);
   });
 
   it("packs the runtime files into the npm package", () => {
-    expect(m.pack.files).toBeGreaterThanOrEqual(m.device.files);
-    expect(m.pack.unpackedSize).toBeGreaterThanOrEqual(m.device.raw);
+    expect(m.pack.files).toBeGreaterThan(10);
     expect(m.pack.size).toBeLessThan(m.pack.unpackedSize);
   });
 });
 
 describe("budget check", () => {
-  const budget = { device: { maxRawBytes: 100 }, wasm: { "build/core.wasm": { maxRawBytes: 40 } }, maxRuntimeDependencies: 0 };
+  const budget = {
+    device: { maxRawBytes: 100 },
+    wasm: { "build/core.wasm": { maxRawBytes: 40 }, "build/core-tiny.wasm": { maxRawBytes: 30 } },
+    maxRuntimeDependencies: 0,
+  };
+  const object = { file: "x.o", raw: 5, gzip: 5 };
   const within = {
-    wasm: [{ file: "build/core.wasm", raw: 40, gzip: 30 }],
-    device: { files: 2, raw: 100, gzip: 70, list: [{ file: "build/core.wasm", raw: 40, gzip: 30 }, { file: "dist/src/index.js", raw: 60, gzip: 40 }] },
+    wasm: [{ file: "build/core.wasm", raw: 40, gzip: 30 }, { file: "build/core-tiny.wasm", raw: 30, gzip: 20 }],
+    device: { files: 2, raw: 100, gzip: 70, object, list: [{ file: "build/core.wasm", raw: 40, gzip: 30 }, { file: "bin/tinybpf.js", raw: 60, gzip: 40 }] },
     dependencies: [] as string[],
   };
 
@@ -58,19 +76,20 @@ describe("budget check", () => {
   it("names what is over", () => {
     const over = overBudget(
       {
-        wasm: [{ file: "build/core.wasm", raw: 41, gzip: 30 }],
-        device: { ...within.device, raw: 101, list: [...within.device.list, { file: "bin/tinybpf.js", raw: 1, gzip: 1 }] },
+        wasm: [{ file: "build/core.wasm", raw: 41, gzip: 30 }, { file: "build/core-tiny.wasm", raw: 30, gzip: 20 }],
+        device: { ...within.device, raw: 101, list: [...within.device.list, { file: "run.sh", raw: 1, gzip: 1 }] },
         dependencies: ["left-pad"],
       },
       budget,
     );
     expect(over).toHaveLength(3);
-    expect(over[0]).toMatch(/^device files: 101 bytes raw > 100 \(largest: dist\/src\/index\.js 60/);
+    expect(over[0]).toMatch(/^device: 101 bytes raw > 100 \(largest: bin\/tinybpf\.js 60/);
     expect(over[1]).toBe("build/core.wasm: 41 bytes raw > 40");
     expect(over[2]).toMatch(/left-pad/);
   });
 
-  it("reports a core module that was not built", () => {
-    expect(overBudget({ ...within, wasm: [] }, budget)).toEqual(["build/core.wasm: missing (run 'npm run build')"]);
+  it("reports a core module that was not built, and a bundle that was not measured", () => {
+    expect(overBudget({ ...within, wasm: [within.wasm[0]] }, budget)).toEqual(["build/core-tiny.wasm: missing (run 'npm run build:tiny')"]);
+    expect(overBudget({ ...within, device: undefined }, budget)).toEqual(["device: not measured (run 'npm run build')"]);
   });
 });

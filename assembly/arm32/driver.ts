@@ -2,7 +2,8 @@
 // compiler, no libc and no loader. It parses the arguments, maps the input file, runs the program, and prints r0
 // and the maps (exit 0) or the fault line on stderr (exit 1). Usage errors and unreadable inputs exit 2.
 //
-//   PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]        (FILE may be - for standard input)
+//   PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]
+//                                                                    (FILE may be - for standard input)
 //
 // --mem: one run over FILE's bytes. --pcap: one run per packet of a classic pcap capture (either byte order, µs or
 // ns timestamps). Socket filters (OPT_SKB) see each packet (and --mem's bytes) through a struct __sk_buff built as
@@ -10,19 +11,26 @@
 // `tinybpf run --json` prints: {"r0":"N","runs":N,"maps":{"NAME":[{"key":"HEX","value":"HEX"},...]}}. Output is
 // buffered (S_OUT) and written at exit.
 //
+// --iface (socket filters only): a live capture. An AF_PACKET raw socket bound to the interface (all protocols),
+// read for N seconds (default 10; poll() with a short timeout and CLOCK_MONOTONIC decide when to stop); each packet
+// is one run, its __sk_buff carrying the kernel's pkt_type, ifindex and protocol from recvfrom's sockaddr_ll.
+// Then r0 and the maps as after --pcap. A socket that cannot be opened or an unknown interface: one line on
+// stderr, exit status 1.
+//
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
 import {
   emit, emitByte, align4, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, SP, LR, PC, AL, EQ,
-  NE, GE, LT, HI, HS, LO, ldr, str, ldrb, strb, rev, movReg, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS,
-  dpReg, dpImm, immRot, mla, push, pop, bit, bx, addImm, subImm, strbPreDec, SVC0, OP_ADD, OP_SUB, OP_AND, OP_ORR,
+  NE, GE, LT, LE, HI, HS, LO, ldr, str, ldrb, strb, ldrh, strh, rev, movReg, movImm, cmpImm, cmpReg, opImm, opImmS,
+  opReg, opRegS, dpReg, dpImm, immRot, mla, push, pop, bit, bx, addImm, subImm, strbPreDec, SVC0, OP_ADD, OP_SUB, OP_AND, OP_ORR,
   OP_CMN, SH_LSL, SH_LSR,
 } from "./encoder";
 import {
   label, at, b, bl, jump, call, addressOf, stateBase, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_REPEAT,
   S_MEM, S_LEN, S_FD, S_BUF, S_RUNS, S_PCAP, S_PCAP_END, S_PCAP_SWAP, S_JSON, S_HAVE_PCAP, S_LAST_R0, S_OUTPOS,
   S_OUT_FD, S_OUT, OUT_SIZE, S_SKB, SKB_BYTES, S_REGIONS, REGION_BYTES, S_NREGIONS, FIRST_MAP_REGION, S_PKT,
-  S_PKT_LEN, L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL, L_DATA_INIT, L_PRINT_MAPS, L_STATE,
+  S_PKT_LEN, L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL, L_DATA_INIT, L_PRINT_MAPS, L_STATE, S_IFACE, S_SECONDS,
+  S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF,
 } from "./image";
 import {
   DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION, D_TYPE, D_MASK, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_VALUES,
@@ -38,6 +46,16 @@ const SYS_WRITE = 4;
 const SYS_OPEN = 5;
 const SYS_LSEEK = 19;
 const SYS_MMAP2 = 192;
+const SYS_IOCTL = 54;
+const SYS_POLL = 168;
+const SYS_CLOCK_GETTIME = 263;
+const SYS_SOCKET = 281;
+const SYS_BIND = 282;
+const SYS_RECVFROM = 292;
+
+const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
+const POLL_MS: u32 = 100; // a live capture checks the clock at least this often
+const SIOCGIFINDEX: u32 = 0x8933;
 
 const STDIN_CAPACITY: u32 = 64 << 20; // bytes of standard input a run may take (reserved, not committed)
 
@@ -126,7 +144,12 @@ const STRINGS: string[] = [
   "--pcap", "--json", "-", "not a classic pcap capture\n", "helper argument 0x", " is not a map of the right kind",
   "{\"r0\":\"", "\",\"runs\":", ",\"maps\":{", "}}\n", ",", "]", "\"}", "[", "] = ", "{\"key\":\"", "\",\"value\":\"",
   ":[",
+  // live capture (socket filters only)
+  "--iface", "--seconds", "raw sockets are not permitted here\n", "cannot open a packet socket\n",
+  "no such interface: ", "cannot capture on ",
+  "usage: PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]\n",
 ];
+const FIRST_LIVE_STRING = 33;
 const S_OPT_MEM = 0;
 const S_OPT_REPEAT = 1;
 const S_NL = 2;
@@ -160,11 +183,38 @@ const S_EQUALS = 29;
 const S_J_KEY = 30;
 const S_J_VALUE = 31;
 const S_J_ITEMS = 32;
+const S_OPT_IFACE = 33;
+const S_OPT_SECONDS = 34;
+const S_NOT_PERMITTED = 35;
+const S_NO_SOCKET = 36;
+const S_NO_IFACE = 37;
+const S_NO_CAPTURE = 38;
+const S_USAGE_LIVE = 39;
+
+// labels after the strings' (STR_BASE + 0 .. STR_BASE + 39)
+const PARSE_NUM = STR_BASE + 40;
+const OPT_IFACE = STR_BASE + 41;
+const OPT_SECONDS = STR_BASE + 42;
+const LIVE = STR_BASE + 43;
+const LIVE_LOOP = STR_BASE + 44;
+const LIVE_DONE = STR_BASE + 45;
+const NAME_LOOP = STR_BASE + 46;
+const NO_IFACE = STR_BASE + 47;
+const NO_CAPTURE = STR_BASE + 48;
+const NO_SOCKET = STR_BASE + 49;
+const LIVE_ERROR = STR_BASE + 50;
+const LIVE_CLOCK = STR_BASE + 51;
+const LIVE_WAIT = STR_BASE + 52;
+const NAME_DONE = STR_BASE + 53;
+const IFACE_NAME = STR_BASE + 54;
+const IFACE_LEN = STR_BASE + 55;
+
+let driverOpts: u32 = 0;
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
 function syscall(n: u32): void {
-  emit(movImm(R7, n));
+  emitConst(R7, n);
   emit(SVC0);
 }
 
@@ -201,6 +251,8 @@ function regionStore(index: i32, start: i32, end: i32, ws: i32, we: i32): void {
  * The driver: `nmaps` maps whose area starts with `dataLength` initial bytes (copied from L_DATA_INIT to DATA_BASE).
  */
 export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
+  driverOpts = opts;
+  const live = (opts & OPT_SKB) != 0;
   label(L_START);
   stateBase();
   emit(ldr(R4, SP, 0)); // argc
@@ -215,6 +267,16 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   emit(str(R0, R11, S_JSON));
   emit(str(R0, R11, S_HAVE_PCAP));
   emit(str(R0, R11, S_RUNS));
+  if (live) {
+    emit(str(R0, R11, S_IFACE));
+    emit(str(R0, R11, S_PROTO)); // skb->protocol from the packet's EtherType
+    emit(movImm(R0, 4));
+    emit(str(R0, R11, S_PKT_TYPE)); // PACKET_OUTGOING
+    emit(movImm(R0, 1));
+    emit(str(R0, R11, S_IFINDEX));
+    emit(movImm(R0, 10));
+    emit(str(R0, R11, S_SECONDS));
+  }
   addressOf(R0, L_STATE, S_OUT);
   emit(str(R0, R11, S_OUTPOS));
   // the map area's initial bytes, and one region per map after the stack, the context and the packet
@@ -270,7 +332,29 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   addressOf(R1, STR_BASE + S_OPT_JSON, 0);
   bl(STRCMP);
   jump(EQ, OPT_JSON);
+  if (live) {
+    emit(movReg(R0, R8));
+    addressOf(R1, STR_BASE + S_OPT_IFACE, 0);
+    bl(STRCMP);
+    jump(EQ, OPT_IFACE);
+    emit(movReg(R0, R8));
+    addressOf(R1, STR_BASE + S_OPT_SECONDS, 0);
+    bl(STRCMP);
+    jump(EQ, OPT_SECONDS);
+  }
   b(USAGE);
+
+  if (live) {
+    label(OPT_IFACE);
+    nextArgument();
+    emit(str(R0, R11, S_IFACE));
+    b(NEXT_ARG);
+    label(OPT_SECONDS);
+    nextArgument();
+    bl(PARSE_NUM);
+    emit(str(R1, R11, S_SECONDS));
+    b(NEXT_ARG);
+  }
 
   label(OPT_JSON);
   emit(movImm(R0, 1));
@@ -294,6 +378,12 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   // --repeat N (decimal)
   label(OPT_REPEAT);
   nextArgument();
+  bl(PARSE_NUM);
+  emit(str(R1, R11, S_REPEAT));
+  b(NEXT_ARG);
+
+  // parse_num: r0 = a decimal number -> r1 (usage error on anything else; uses r2, r3)
+  label(PARSE_NUM);
   emit(movImm(R1, 0));
   emit(movImm(R3, 10));
   label(NUM_LOOP);
@@ -307,7 +397,7 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   emit(mla(R1, R1, R3, R2));
   b(NUM_LOOP);
   label(NUM_DONE);
-  emit(str(R1, R11, S_REPEAT));
+  emit(bx(LR));
 
   label(NEXT_ARG);
   emit(addImm(R6, R6, 1));
@@ -380,6 +470,11 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
 
   // Run S_REPEAT times (at least once) over the input or over every packet of the capture.
   label(ARGS_DONE);
+  if (live) {
+    emit(ldr(R0, R11, S_IFACE));
+    emit(cmpImm(R0, 0));
+    jump(NE, LIVE);
+  }
   emit(ldr(R0, R11, S_HAVE_PCAP));
   emit(cmpImm(R0, 0));
   jump(EQ, REPEAT_LOOP);
@@ -506,16 +601,23 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     emit(str(R2, IP, 0));
     jump(NE, ZERO_LOOP);
     emit(str(R5, R6, 0)); // len
-    emit(movImm(R2, 4));
-    emit(str(R2, R6, 4)); // pkt_type = PACKET_OUTGOING
     emit(cmpImm(R5, 14));
     skip(LO, 4);
     emit(ldrb(R2, R4, 12)); // protocol: the EtherType bytes in wire order
     emit(strb(R2, R6, 16));
     emit(ldrb(R2, R4, 13));
     emit(strb(R2, R6, 17));
-    emit(movImm(R2, 1));
-    emit(str(R2, R6, 40)); // ifindex (ingress_ifindex stays 0 for outgoing packets)
+    emit(ldr(R2, R11, S_PROTO)); // a live capture's: sll_protocol (skb->protocol), bit 16 set
+    emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, immRot(0x10000)));
+    skip(EQ, 1);
+    emit(strh(R2, R6, 16));
+    emit(ldr(R2, R11, S_PKT_TYPE)); // PACKET_OUTGOING, or a live capture's sll_pkttype
+    emit(str(R2, R6, 4));
+    emit(ldr(R3, R11, S_IFINDEX));
+    emit(str(R3, R6, 40)); // ifindex; ingress_ifindex stays 0 for outgoing packets
+    emit(cmpImm(R2, 4));
+    skip(EQ, 1);
+    emit(str(R3, R6, 36));
     emit(str(R4, R6, 76)); // data
     emit(opReg(OP_ADD, R2, R4, R5));
     emit(str(R2, R6, 80)); // data_end
@@ -606,9 +708,11 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   say(S_CLOSE);
   exitWith(1);
 
+  if (live) emitLive();
+
   label(USAGE);
   emit(movImm(R8, 2));
-  say(S_USAGE);
+  say(live ? S_USAGE_LIVE : S_USAGE);
   exitWith(2);
   label(FILE_ERROR);
   emit(movImm(R8, 2));
@@ -893,9 +997,171 @@ function bxIf(cond: u32): u32 {
   return (cond << 28) | 0x012fff10 | <u32>LR;
 }
 
+/**
+ * The live capture (socket filters): S_IFACE names the interface, S_SECONDS how long to read it. Ends at PRINT.
+ * The ifreq (32 bytes) is built at S_BUF, the sockaddr_ll (20 bytes) at S_BUF + 32, the timespec at S_BUF + 52,
+ * the pollfd at S_BUF + 24 (after the ifreq is used) and recvfrom's address length at S_BUF + 60.
+ */
+function emitLive(): void {
+  label(LIVE);
+  emit(movImm(R0, 0)); // the packet buffer: private anonymous memory, committed as packets arrive
+  emitConst(R1, LIVE_BUFFER);
+  emit(movImm(R2, 3));
+  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+  emit(movImm(R5, 0));
+  syscall(SYS_MMAP2);
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  jump(HI, NO_CAPTURE);
+  emit(str(R0, R11, S_LIVE_BUF));
+  // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
+  emit(movImm(R0, 17));
+  emit(movImm(R1, 3));
+  emit(movImm(R2, 0x300));
+  syscall(SYS_SOCKET);
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  jump(HI, NO_SOCKET);
+  emit(movReg(R9, R0)); // the socket, for good (the program preserves r4-r11)
+  emit(addImm(R10, R11, S_BUF)); // the structures below
+  // ioctl(SIOCGIFINDEX): struct ifreq { char ifr_name[16]; int ifr_ifindex; ... }
+  emit(movReg(R1, R10));
+  emit(movImm(R2, 0));
+  for (let k = 0; k < 64; k += 4) emit(str(R2, R1, k));
+  emit(ldr(R0, R11, S_IFACE));
+  emit(movImm(R3, 0)); // the name's length
+  label(NAME_LOOP);
+  emit(dpReg(AL, OP_ADD, 0, IP, R0, R3, SH_LSL, 0));
+  emit(ldrb(R2, IP, 0));
+  emit(cmpImm(R2, 0));
+  jump(EQ, NAME_DONE);
+  emit(cmpImm(R3, 15));
+  jump(HS, NO_IFACE); // longer than IFNAMSIZ - 1: no interface has that name
+  emit(dpReg(AL, OP_ADD, 0, IP, R1, R3, SH_LSL, 0));
+  emit(strb(R2, IP, 0));
+  emit(addImm(R3, R3, 1));
+  b(NAME_LOOP);
+  label(NAME_DONE);
+  emit(cmpImm(R3, 0));
+  jump(EQ, NO_IFACE);
+  emit(movReg(R2, R1));
+  emit(movReg(R0, R9));
+  emitConst(R1, SIOCGIFINDEX);
+  syscall(SYS_IOCTL);
+  emit(cmpImm(R0, 0));
+  jump(NE, NO_IFACE);
+  // bind(struct sockaddr_ll { sll_family = AF_PACKET, sll_protocol = htons(ETH_P_ALL), sll_ifindex, ... })
+  emit(ldr(R0, R11, S_BUF + 16));
+  emit(str(R0, R11, S_IFINDEX));
+  emit(str(R0, R11, S_BUF + 36));
+  emit(movImm(R0, 17));
+  emit(strh(R0, R10, 32));
+  emit(movImm(R0, 0x300));
+  emit(strh(R0, R10, 34));
+  emit(movReg(R0, R9));
+  emit(addImm(R1, R11, S_BUF + 32));
+  emit(movImm(R2, 20));
+  syscall(SYS_BIND);
+  emit(cmpImm(R0, 0));
+  jump(NE, NO_CAPTURE);
+  // the deadline: now + S_SECONDS on CLOCK_MONOTONIC
+  bl(LIVE_CLOCK);
+  emit(ldr(R2, R11, S_SECONDS));
+  emit(opReg(OP_ADD, R0, R0, R2));
+  emit(str(R0, R11, S_DEADLINE));
+  emit(str(R1, R11, S_DEADLINE + 4));
+
+  label(LIVE_LOOP);
+  bl(LIVE_CLOCK);
+  emit(ldr(R2, R11, S_DEADLINE));
+  emit(cmpReg(R0, R2));
+  jump(HI, LIVE_DONE);
+  jump(LO, LIVE_WAIT);
+  emit(ldr(R2, R11, S_DEADLINE + 4));
+  emit(cmpReg(R1, R2));
+  jump(HS, LIVE_DONE);
+  label(LIVE_WAIT);
+  // poll({ fd, POLLIN }, 1, POLL_MS)
+  emit(str(R9, R11, S_BUF + 24));
+  emit(movImm(R0, 1));
+  emit(str(R0, R11, S_BUF + 28)); // events = POLLIN, revents = 0
+  emit(addImm(R0, R11, S_BUF + 24));
+  emit(movImm(R1, 1));
+  emit(movImm(R2, POLL_MS));
+  syscall(SYS_POLL);
+  emit(cmpImm(R0, 0));
+  jump(LE, LIVE_LOOP); // nothing yet, or interrupted
+  // recvfrom(fd, buffer, LIVE_BUFFER, MSG_DONTWAIT, &sockaddr_ll, &length)
+  emit(movImm(R0, 20));
+  emit(str(R0, R11, S_BUF + 60));
+  emit(movReg(R0, R9));
+  emit(ldr(R1, R11, S_LIVE_BUF));
+  emitConst(R2, LIVE_BUFFER);
+  emit(movImm(R3, 0x40));
+  emit(addImm(R4, R11, S_BUF + 32));
+  emit(addImm(R5, R11, S_BUF + 60));
+  syscall(SYS_RECVFROM);
+  emit(cmpImm(R0, 0));
+  jump(LT, LIVE_LOOP);
+  emit(movReg(R1, R0));
+  emit(ldrh(R0, R10, 34)); // sll_protocol, network byte order
+  emit(dpImm(AL, OP_ORR, 0, R0, R0, immRot(0x10000)));
+  emit(str(R0, R11, S_PROTO));
+  emit(ldr(R0, R11, S_BUF + 36)); // sll_ifindex
+  emit(str(R0, R11, S_IFINDEX));
+  emit(ldrb(R0, R11, S_BUF + 42)); // sll_pkttype: PACKET_HOST, PACKET_OUTGOING, ...
+  emit(str(R0, R11, S_PKT_TYPE));
+  emit(ldr(R0, R11, S_LIVE_BUF));
+  bl(RUN_ONE);
+  b(LIVE_LOOP);
+  label(LIVE_DONE);
+  b(PRINT);
+
+  // clock: r0 = CLOCK_MONOTONIC seconds, r1 = nanoseconds
+  label(LIVE_CLOCK);
+  emit(movImm(R0, 1));
+  emit(addImm(R1, R11, S_BUF + 52));
+  syscall(SYS_CLOCK_GETTIME);
+  emit(ldr(R0, R11, S_BUF + 52));
+  emit(ldr(R1, R11, S_BUF + 56));
+  emit(bx(LR));
+
+  // errors: one line on stderr, exit status 1
+  label(NO_SOCKET);
+  emit(movImm(R8, 2));
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, 1)); // -EPERM
+  emit(dpImm(NE, OP_CMN, 1, 0, R0, 13)); // -EACCES
+  jump(NE, LIVE_ERROR);
+  say(S_NOT_PERMITTED);
+  exitWith(1);
+  label(LIVE_ERROR);
+  say(S_NO_SOCKET);
+  exitWith(1);
+  label(NO_IFACE);
+  emit(movImm(R8, 2));
+  say(S_NO_IFACE);
+  b(IFACE_NAME);
+  label(NO_CAPTURE);
+  emit(movImm(R8, 2));
+  say(S_NO_CAPTURE);
+  label(IFACE_NAME);
+  emit(ldr(R1, R11, S_IFACE));
+  emit(movImm(R2, 0));
+  label(IFACE_LEN);
+  emit(dpReg(AL, OP_ADD, 0, IP, R1, R2, SH_LSL, 0));
+  emit(ldrb(IP, IP, 0));
+  emit(cmpImm(IP, 0));
+  skip(EQ, 2);
+  emit(addImm(R2, R2, 1));
+  b(IFACE_LEN);
+  bl(WRITE);
+  say(S_NL);
+  exitWith(1);
+}
+
 /** The driver's strings, after the code. */
 export function emitDriverStrings(): void {
   for (let s = 0; s < STRINGS.length; s++) {
+    if (s >= FIRST_LIVE_STRING && !(driverOpts & OPT_SKB)) break;
     label(STR_BASE + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) emitByte(<u32>text.charCodeAt(i));

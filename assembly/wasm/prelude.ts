@@ -28,7 +28,7 @@ export const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
 export const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
 export const TY_GETTER: u32 = 10; // () -> i64
 export const TY_FIND: u32 = 11; // (i64, i32, i32) -> i32
-export const TY_CHECK: u32 = 12; // (i64, i32, i32, i32) -> i32
+export const TY_CHECK: u32 = 12; // (addr, size, write, pc, r0..r9, cnt, rb, rl, wb, wl) -> (ok, r0..r9, cnt, caches, addr)
 export const TY_TAIL_ENTRY: u32 = 13; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
 
 // Functions: imports first
@@ -53,13 +53,18 @@ export const G_FOUND_START: u32 = 1; // bounds of the region `find` found: [star
 export const G_FOUND_END: u32 = 2; // into the cache's form, end - start - 8, before it hands them to the caller
 export const G_START: u32 = 3; // i32: the block a function's exact copy starts at
 
-export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1): void {
+export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1, more: StaticArray<u32> = []): void {
   b.byte(0x60);
   b.u32(<u32>params.length);
   for (let i = 0; i < params.length; i++) b.byte(params[i]);
   if (result == 0) b.u32(0);
+  else if (more.length > 0) { b.u32(<u32>more.length); for (let i = 0; i < more.length; i++) b.byte(more[i]); }
   else { b.u32(results); for (let i: u32 = 0; i < results; i++) b.byte(result); }
 }
+
+/** Results of `check`: allowed (i32), then what it was given back: r0..r9, cnt, the caches, the address (i64). */
+export const CHECK_RESULTS: StaticArray<u32> = [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64,
+  T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64];
 
 /** Arguments of an eBPF function whose registers are all 0 but r1, r2 (in locals `r1`, `r2`) and fp. */
 function entryArgs(b: Buf, r1: u32, r2: u32, fp: i32): void {
@@ -205,26 +210,36 @@ export function findBody(): Buf {
 }
 
 export function checkBody(): Buf {
-  // (addr, size, write, pc) -> 0 refused, 1 allowed, 2 allowed and cacheable: the cold path of a checked access.
-  // Asks the core's accessAllowed (which decides) and records the fault when refused. Else it looks up the region
-  // for the caller's cache (translate.ts: checked): 2 when it found one of at least 8 bytes, its start in
-  // G_FOUND_START and its length - 8 in G_FOUND_END (the cache's form: then no access size makes it wrap).
-  const b = new Buf(128);
+  // (addr, size, write, pc, r0..r9 (4..13), cnt (14), rb, rl, wb, wl (15..18)) -> (allowed, r0..r9, cnt, rb, rl,
+  // wb, wl, addr): the cold path of a checked access (translate.ts: checked). The core's accessAllowed decides,
+  // and a refused access's fault is recorded here. An allowed one's region goes to the cache of its kind (loads:
+  // rb, rl; stores: wb, wl) as start, length - 8 when it has at least 8 bytes. The rest comes back unchanged.
+  const b = new Buf(160);
   b.u32(0);
   b.get(0); b.get(1); b.get(2); b.call(F_ACCESS);
   b.op(W_I32_EQZ);
   b.if_();
   b.i32c(FAULT_READ); b.get(2); b.op(W_I32_ADD); // FAULT_WRITE = FAULT_READ + 1
   b.get(3); b.get(0); b.get(1); b.call(F_FAULT);
-  b.i32c(0); b.op(W_RETURN);
+  b.i32c(0);
+  for (let i: u32 = 4; i <= 18; i++) b.get(i);
+  b.get(0);
+  b.op(W_RETURN);
   b.end();
   b.get(0); b.get(1); b.get(2); b.call(F_FIND);
   b.if_();
   b.gget(G_FOUND_END); b.gget(G_FOUND_START); b.op(W_I64_SUB); b.i64c(8); b.op(W_I64_SUB); b.gset(G_FOUND_END);
   b.gget(G_FOUND_END); b.i64c(0); b.op(W_I64_GE_S);
-  b.if_(); b.i32c(2); b.op(W_RETURN); b.end();
+  b.if_();
+  b.get(2);
+  b.if_(); b.gget(G_FOUND_START); b.set(17); b.gget(G_FOUND_END); b.set(18);
+  b.else_(); b.gget(G_FOUND_START); b.set(15); b.gget(G_FOUND_END); b.set(16);
+  b.end();
+  b.end();
   b.end();
   b.i32c(1);
+  for (let i: u32 = 4; i <= 18; i++) b.get(i);
+  b.get(0);
   b.end();
   return b;
 }

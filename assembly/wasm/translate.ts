@@ -49,7 +49,7 @@ import {
 } from "../isa";
 import {
   STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG, ST_FAULT, ST_EXECUTED, ST_STOPPED, ST_PKT,
-  ST_PKT_LEN, FAULT_BAD_INSN, FAULT_BAD_MAP,
+  ST_PKT_LEN, ST_REGION_COUNT, REGION_SIZE, FAULT_BAD_INSN, FAULT_BAD_MAP,
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
@@ -58,7 +58,8 @@ import {
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
-  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S,
+  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_SHL, W_I64_LE_U, W_I64_GE_S, W_I64_LOAD32_U as W_LD32U,
+  W_UNREACHABLE,
 } from "./emitter";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -67,7 +68,7 @@ import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
   TY_FIND, TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
   F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, G_FOUND_START, G_FOUND_END, sig, addBody,
-  faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, findBody, checkBody,
+  CHECK_RESULTS, faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, findBody, checkBody,
   remainingBody,
 } from "./prelude";
 
@@ -183,7 +184,8 @@ export class Translator {
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
     sig(types, [], T_I64); // TY_GETTER
     sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_FIND
-    sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
+    sig(types, [T_I64, T_I32, T_I32, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64,
+      T_I64, T_I64, T_I64], T_I32, 0, CHECK_RESULTS); // TY_CHECK
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
     m.section(1, types);
 
@@ -818,9 +820,9 @@ export class Translator {
   /**
    * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed, fastest first:
    * the region cache of the access's kind (loads or stores) with one compare, then the frames in use, then the
-   * core's region table (prelude.ts: check), which refills the cache with the region it found. The cache holds
-   * [B, B + L + 8): the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes
-   * of the region for smaller ones, which the cold path's exact compare then takes.
+   * core's region table (see lookup), which refills the cache with the region it found. The cache holds [B, B + L + 8):
+   * the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes of the region
+   * for smaller ones, which the cold path's exact compare then takes.
    */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
@@ -837,16 +839,28 @@ export class Translator {
     }
     b.get(L_T); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
     this.open();
-    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
-    b.tee(L_TI); b.op(W_I32_EQZ);
-    this.open(); this.bail(); this.close();
-    b.get(L_TI); b.i32c(1); b.op(W_I32_GT_U);
-    this.open();
-    b.gget(G_FOUND_START); b.set(cb); b.gget(G_FOUND_END); b.set(cl);
-    this.close();
+    this.lookup(size, write, pc);
     this.close();
     if (size < 8) this.close();
     this.close();
+  }
+
+  /**
+   * The cold path of a checked access at t: prelude.ts's `check` asks the core's accessAllowed (which decides and
+   * records a refused access's fault) and refills the cache. Every value the code after it uses and that may
+   * change in a loop (the eBPF registers, the budget count, the caches, t) goes through the call and comes back
+   * as its result: none is live across the call, so V8 need not keep them in memory in the loop around it.
+   */
+  private lookup(size: i32, write: bool, pc: i32): void {
+    const b = this.out;
+    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc);
+    for (let r: u32 = 0; r <= 9; r++) b.get(regLocal(r));
+    b.get(L_CNT); b.get(L_RB); b.get(L_RL); b.get(L_WB); b.get(L_WL);
+    b.call(F_CHECK);
+    b.set(L_T); b.set(L_WL); b.set(L_WB); b.set(L_RL); b.set(L_RB); b.set(L_CNT);
+    for (let r: i32 = 9; r >= 0; r--) b.set(regLocal(<u32>r));
+    b.op(W_I32_EQZ);
+    this.open(); this.bail(); this.close();
   }
 
   /**

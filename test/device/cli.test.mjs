@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI, FIXTURES, cliBoth, describeNode, needBuilt, referenceNode, runNode } from "./common.mjs";
+import { pathToFileURL } from "node:url";
+import { CLI, FIXTURES, ROOT, cliBoth, describeNode, needBuilt, referenceNode, runNode } from "./common.mjs";
 
 const ENGINES = ["interp", "wasm"];
 
@@ -73,4 +74,44 @@ test("a bundle made on the host runs on the device, with the host's result", (t)
   const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json"], { NODE: process.execPath });
   assert.equal(device.status, 0, `run.sh failed on the device:\n${device.stderr}`);
   assert.deepEqual(JSON.parse(device.stdout), JSON.parse(host.stdout));
+});
+
+/** Makes a bundle with the host's node through the bundle() API (options the CLI has no flags for). */
+function bundleOnHost(obj, out, options) {
+  const api = join(ROOT, "dist", "src", "bundle.js");
+  needBuilt(api);
+  const script = `const { bundle } = await import(${JSON.stringify(pathToFileURL(api).href)});
+bundle(${JSON.stringify(obj)}, ${JSON.stringify(out)}, ${JSON.stringify(options)});`;
+  const made = runNode(referenceNode(), ["--input-type=module", "-e", script]);
+  assert.equal(made.status, 0, `bundle() failed on the host:\n${made.stderr}`);
+}
+
+for (const [name, options, engine] of [
+  ["the tiny core", { core: "tiny" }, "interp"],
+  ["the Wasm engine", { engines: ["interp", "wasm"] }, "wasm"],
+]) {
+  test(`a bundle with ${name} runs on the device, with the host's result`, (t) => {
+    needBuilt(join(ROOT, options.core === "tiny" ? "build/core-tiny.wasm" : "build/wasm-translator.wasm"));
+    const dir = mkdtempSync(join(tmpdir(), "tinybpf-device-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, "sockex1");
+    bundleOnHost(join(FIXTURES, "sockex1.o"), out, options);
+    const pcap = join(FIXTURES, "pcap", "sockex1.pcap");
+    const host = runNode(referenceNode(), [CLI, "run", join(FIXTURES, "sockex1.o"), "--pcap", pcap, "--json", "--engine", engine]);
+    assert.equal(host.status, 0, host.stderr);
+    const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json", "--engine", engine], { NODE: process.execPath });
+    assert.equal(device.status, 0, `run.sh failed on the device:\n${device.stderr}`);
+    assert.deepEqual(JSON.parse(device.stdout), JSON.parse(host.stdout));
+  });
+}
+
+test("a device bundle refuses the workstation commands in one line", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-device-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "sockex1");
+  bundleOnHost(join(FIXTURES, "sockex1.o"), out, {});
+  const r = runNode(process.execPath, [join(out, "bin", "tinybpf.js"), "conformance"]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "tinybpf conformance: not in this device bundle (it runs on a workstation with the tinybpf package)\n");
 });

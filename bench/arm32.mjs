@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// The ARM32 target against gcc, both as ARM Linux executables under qemu-arm, in one run:
+//
+//   node bench/arm32.mjs [--kernels prime,crc32] [--reps N] [--cpu NAME]      (after `npm run build`)
+//
+// For every kernel of bench/kernels.mjs:
+//   arm32  bench/kernels/NAME.s built by the ARM32 target (src/arm32.ts, budget 0 = unlimited, no hardware divide)
+//          and run as `EXE --mem INPUT`;
+//   gcc    the same algorithm in bench/native.c, built by arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static
+//          (through bench/arm32-native.c, which runs it exactly once; +fp only because Debian's compiler uses the
+//          hard-float ABI, the kernels use no floating point; gcc emits Thumb-2 by default).
+// Both must print the result bench/kernels.mjs computes in JavaScript before anything is measured.
+//
+// Measures: guest instructions, counted by a qemu TCG plugin (bench/qemu-insn-count.c, built with gcc into a
+// temporary directory; the same count on every run), and wall time (the fastest of --reps runs; noisy on a busy
+// machine). Each figure is one run of the kernel alone: a process doing everything but the kernel is measured too
+// and subtracted (for arm32, an executable of the same size class whose program only returns the expected r0; for
+// gcc, the same binary told to skip the kernel). Wall times include qemu translating the code, once per process.
+// Without the plugin (it cannot be built or loaded), only wall times are given, from more runs, and the output says so.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { KERNELS } from "./kernels.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DIST = join(HERE, "..", "dist", "src");
+
+function parseArgs(argv) {
+  const opts = { kernels: undefined, reps: 3, cpu: "cortex-a8" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--kernels") opts.kernels = argv[++i].split(",");
+    else if (a === "--reps") opts.reps = Math.max(1, Number(argv[++i]) || 1);
+    else if (a === "--cpu") opts.cpu = argv[++i];
+    else {
+      console.error(`bench: unknown argument '${a}'\nusage: node bench/arm32.mjs [--kernels a,b] [--reps N] [--cpu NAME]`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+async function load(rel) {
+  const path = join(DIST, rel);
+  if (!existsSync(path)) return undefined;
+  return import(pathToFileURL(path).href);
+}
+
+/** lddw r0, value; exit */
+function returnConstant(value) {
+  const b = new Uint8Array(24);
+  const v = new DataView(b.buffer);
+  b[0] = 0x18;
+  v.setUint32(4, Number(value & 0xffffffffn), true);
+  v.setUint32(12, Number(value >> 32n), true);
+  b[16] = 0x95;
+  return b;
+}
+
+function buildPlugin(dir) {
+  const so = join(dir, "insn-count.so");
+  execFileSync("gcc", ["-shared", "-fPIC", "-O2", "-o", so, join(HERE, "qemu-insn-count.c")], { stdio: ["ignore", "ignore", "pipe"] });
+  return so;
+}
+
+function buildNative(dir) {
+  const exe = join(dir, "arm32-native");
+  execFileSync("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static", "-o", exe, join(HERE, "arm32-native.c")],
+    { stdio: ["ignore", "ignore", "inherit"] });
+  return exe;
+}
+
+function main() {
+  return (async () => {
+    const opts = parseArgs(process.argv.slice(2));
+    const arm32 = await load("arm32.js");
+    const asm = await load("asm.js");
+    const runtimeMod = await load("runtime.js");
+    if (!arm32 || !asm || !runtimeMod) {
+      console.error(`bench: ${DIST} is missing or incomplete: run 'npm run build' first`);
+      process.exit(2);
+    }
+    const qemu = arm32.qemu();
+    const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-bench-"));
+    try {
+      let plugin;
+      let pluginNote = "";
+      try {
+        plugin = buildPlugin(dir);
+        // does it load? (a static ARM executable that exits at once: the smallest program there is)
+        const probe = join(dir, "probe");
+        writeFileSync(probe, arm32.buildArm32Executable(returnConstant(0n), { budget: 0 }));
+        chmodSync(probe, 0o755);
+        const out = join(dir, "probe.count");
+        const r = spawnSync(qemu, ["-plugin", `${plugin},out=${out}`, probe], { encoding: "utf8" });
+        if (r.status !== 0 || !existsSync(out)) throw new Error((r.stderr || "no count written").trim());
+      } catch (e) {
+        plugin = undefined;
+        pluginNote = `the instruction-counting plugin is not available (${e instanceof Error ? e.message.split("\n")[0] : e}): ` +
+          "wall time only";
+      }
+      const reps = plugin ? opts.reps : Math.max(opts.reps, 10);
+      const native = buildNative(dir);
+
+      /** Runs `argv` under qemu-arm: its output, and its guest instruction count (with the plugin). */
+      const run = (argv, count) => {
+        const out = join(dir, "count");
+        const args = ["-cpu", opts.cpu, ...(count && plugin ? ["-plugin", `${plugin},out=${out}`] : []), ...argv];
+        rmSync(out, { force: true });
+        const r = spawnSync(qemu, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+        if (r.status !== 0) throw new Error(`${argv.join(" ")}: status ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+        return { stdout: r.stdout.trim(), insns: count && plugin ? BigInt(readFileSync(out, "utf8").trim()) : undefined };
+      };
+      /** Fastest wall time of `reps` runs, in ms. */
+      const wall = (argv) => {
+        let best = Infinity;
+        for (let i = 0; i < reps; i++) {
+          const t = process.hrtime.bigint();
+          run(argv, false);
+          best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+        }
+        return best;
+      };
+
+      console.log(`tinybpf ARM32 bench: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]}, ` +
+        `-cpu ${opts.cpu}`);
+      console.log("arm32: the ARM32 target's executable; gcc: arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
+        `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`);
+      console.log(plugin ? `guest instructions: counted by a TCG plugin; wall time: fastest of ${reps} runs, ` +
+        "start-up subtracted" : pluginNote + `; fastest of ${reps} runs, start-up subtracted`);
+      console.log("");
+
+      const kernels = KERNELS.filter((k) => !opts.kernels || opts.kernels.includes(k.name));
+      const header = ["kernel", "eBPF insns"];
+      if (plugin) header.push("arm32 insns", "gcc insns", "arm32/gcc", "ARM/eBPF");
+      header.push("arm32 ms", "gcc ms", "arm32/gcc");
+      const rows = [header];
+      const notes = [];
+      let failed = false;
+      for (const k of kernels) {
+        const code = asm.assemble(readFileSync(join(HERE, "kernels", `${k.name}.s`), "utf8"));
+        const input = k.input();
+        const expected = k.js(input.slice());
+        const rt = new runtimeMod.Runtime({ budget: 0 });
+        const ebpfInsns = rt.run(rt.addProgram(k.name, code), { ctx: { bytes: input } }, "interp").executed;
+        const inputFile = join(dir, `${k.name}.bin`);
+        writeFileSync(inputFile, input);
+        const exe = join(dir, k.name);
+        const base = join(dir, `${k.name}.base`);
+        writeFileSync(exe, arm32.buildArm32Executable(code, { budget: 0 }));
+        writeFileSync(base, arm32.buildArm32Executable(returnConstant(expected), { budget: 0 }));
+        chmodSync(exe, 0o755);
+        chmodSync(base, 0o755);
+        const argv = {
+          arm32: [exe, "--mem", inputFile],
+          arm32Base: [base, "--mem", inputFile],
+          gcc: [native, k.name, inputFile, "1"],
+          gccBase: [native, k.name, inputFile, "0", String(expected)],
+        };
+        // Results first (these runs also count the instructions).
+        const r = {};
+        for (const [name, a] of Object.entries(argv)) r[name] = run(a, true);
+        const problems = [];
+        for (const name of ["arm32", "gcc", "arm32Base", "gccBase"]) {
+          if (r[name].stdout !== String(expected)) problems.push(`${name} printed ${r[name].stdout}`);
+        }
+        if (problems.length) {
+          failed = true;
+          notes.push(`${k.name}: MISMATCH, JavaScript = ${expected}, ${problems.join(", ")} (not measured)`);
+          continue;
+        }
+        const ms = {};
+        for (const [name, a] of Object.entries(argv)) ms[name] = wall(a);
+        const armMs = Math.max(0, ms.arm32 - ms.arm32Base);
+        const gccMs = Math.max(0, ms.gcc - ms.gccBase);
+        const row = [k.name, ebpfInsns.toLocaleString("en")];
+        if (plugin) {
+          const a = r.arm32.insns - r.arm32Base.insns;
+          const g = r.gcc.insns - r.gccBase.insns;
+          row.push(a.toLocaleString("en"), g.toLocaleString("en"), (Number(a) / Number(g)).toFixed(2) + "x",
+            (Number(a) / ebpfInsns).toFixed(2));
+        }
+        row.push(armMs.toFixed(1), gccMs.toFixed(1), gccMs > 0 ? (armMs / gccMs).toFixed(2) + "x" : "-");
+        rows.push(row);
+        notes.push(`${k.name}: ${k.what}; r0 = ${expected} from both executables and in JavaScript`);
+      }
+      const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+      console.log(rows.map((row) => row.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell)
+        .padStart(widths[c]))).join("  ")).join("\n"));
+      console.log("\n" + notes.join("\n"));
+      if (plugin) console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
+      process.exitCode = failed ? 1 : 0;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
+}
+
+await main();
