@@ -1,9 +1,10 @@
 // The C kernels of bench/native.c, run a fixed number of times for bench/arm32.mjs (which builds this with
 // arm-linux-gnueabihf-gcc -O2 -march=armv7-a -static and runs it under qemu-arm):
-//   arm32-native KERNEL INPUT_FILE 1      one run of KERNEL on the file's bytes; prints r0 (unsigned decimal)
+//   arm32-native KERNEL INPUT_FILE N      N runs of KERNEL on the file's bytes (the same buffer each time, as
+//                                         `--repeat N` does); prints the last r0 (unsigned decimal)
 //   arm32-native KERNEL INPUT_FILE 0 R0   reads the file, runs nothing, prints R0
-// The difference between the two (guest instructions, or wall time) is one run of the kernel alone: the same
-// start-up, input reading and printing are in both. native.c's own main times repeated runs in-process instead.
+// The difference between N = 1 and N = 0 (guest instructions, or wall time) is one run of the kernel alone: the
+// same start-up, input reading and printing are in both. native.c's own main times repeated runs in-process.
 #define main native_main
 #include "native.c"
 #undef main
@@ -24,7 +25,10 @@ int main(int argc, char **argv) {
   fclose(f);
   uint64_t r0 = argc > 4 ? strtoull(argv[4], 0, 10) : 0;
   __asm__ volatile("" : : "r"(work) : "memory"); // the compiler may not assume anything about the input
-  if (atoi(argv[3])) r0 = kernel(work);
+  for (long n = atol(argv[3]); n > 0; n--) {
+    r0 = kernel(work);
+    __asm__ volatile("" : : "r"(r0) : "memory");
+  }
   printf("%llu\n", (unsigned long long)r0);
   return 0;
 }

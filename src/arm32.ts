@@ -128,9 +128,10 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
 
 /**
  * A static ARM Linux executable (ELF32, ARMv7-A, no libc) running `insns`:
- *   PROGRAM [--mem FILE] [--repeat N]
+ *   PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]
+ *   PROGRAM --iface IFNAME [--seconds N] [--json]          (with `skb`: a live capture on a packet socket)
  * r1 = address of FILE's bytes, r2 = their length; prints r0 as an unsigned decimal line and exits 0, or prints
- * the fault line on stderr and exits 1.
+ * the fault line on stderr and exits 1 (targets/arm32/README.md has the details).
  */
 export function buildArm32Executable(insns: Uint8Array, opts: Arm32Options = {}): Uint8Array {
   return elfOf(translateArm32(insns, opts), opts.sections ?? false, opts.maps);

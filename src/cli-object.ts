@@ -53,7 +53,7 @@ function pickProgram(obj: LoadedObject, args: Args): Program {
 
 /** The inputs of a run: one per packet of a capture, else a single input used --repeat times. */
 function inputs(args: Args): ProgramInput[] {
-  const sources = ["mem", "pcap", "ctx"].filter((k) => args.options.has(k));
+  const sources = ["mem", "pcap", "ctx", "iface"].filter((k) => args.options.has(k));
   if (sources.length > 1) throw new UsageError(`--${sources.join(" and --")} cannot be combined`);
   const pcap = args.options.get("pcap");
   if (pcap) return readCapture(readInput(pcap), basename(pcap)).map((p) => ({ packet: p.data }));
@@ -123,14 +123,19 @@ export const commands: Record<string, Command> = {
     const budget = intOption(args, "budget", 1_000_000);
     const repeat = intOption(args, "repeat", 1);
     const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
+    if (args.options.has("iface") && engine !== "arm32") {
+      throw new UsageError("--iface captures live packets natively: it needs --engine arm32");
+    }
     if (engine === "arm32") {
       // The whole run happens natively: the executable holds the maps and reads the capture itself.
       if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
       const { runExecutable } = await import("./arm32-engine.js");
       const obj = loadSync(file, { engine: "interp", budget });
       const prog = pickProgram(obj, args);
+      const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
       out(runExecutable(obj, prog, {
-        mem: args.options.get("mem"), pcap: args.options.get("pcap"), repeat, json: args.options.has("json"), budget,
+        mem: args.options.get("mem"), pcap: args.options.get("pcap"), iface: args.options.get("iface"), seconds,
+        repeat, json: args.options.has("json"), budget,
       }).replace(/\n$/, ""));
       return 0;
     }

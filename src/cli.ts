@@ -15,11 +15,13 @@ export const USAGE = `usage: tinybpf <command> [options]
 commands:
   run OBJ [--prog NAME] [--engine auto|interp|wasm|arm32] (--mem FILE | --pcap FILE | --ctx FILE)
           [--repeat N] [--budget N] [--json]    run a program of a clang-built BPF object
+  run OBJ --engine arm32 --iface IFNAME [--seconds N] [--json]
+                                                a socket filter on live packets (AF_PACKET), natively
   info OBJ                                      sections, programs, maps, global data, BTF types
   asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
-  build OBJ [--prog NAME] --target arm32 -o FILE
+  build OBJ [--prog NAME] --target arm32 -o FILE [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
   bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
                                                 gather what a device needs to run OBJ

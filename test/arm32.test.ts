@@ -324,3 +324,42 @@ describe("random programs against the interpreter", () => {
     expect(results.filter((r) => r.want !== r.got)).toEqual([]);
   }, 120_000);
 });
+
+describe("division by constants", () => {
+  // 64-bit and 32-bit div/mod by immediates: a multiply when the dividend fits in 32 bits (64-bit dividends
+  // checked at run time), a shift for powers of two, the division routine otherwise; negative immediates take the
+  // routine. Every result is folded into r0 and compared with the interpreter.
+  const divisors = [2, 3, 5, 6, 7, 10, 12, 60, 255, 256, 641, 1000, 65535, 65536, 1000003, 0x10000001, 0x40000000,
+    0x7fffffff, -3, -65535];
+  const values: bigint[] = [0n, 1n, 2n, 3n, 7n, 100n, 65534n, 65535n, 65536n, 131071n, 1000003n, 0x7ffffffen,
+    0x7fffffffn, 0x80000000n, 0x80000001n, 0xfffffffen, 0xffffffffn, 0x100000000n, 0x123456789abcdef0n,
+    0xffffffffffffffffn];
+  for (const d of divisors.filter((x) => x > 0)) {
+    const top = (0xffffffffn / BigInt(d)) * BigInt(d);
+    values.push(BigInt(d) - 1n, BigInt(d), BigInt(d) + 1n, top - 1n, top, (1n << 32n) + BigInt(d) - 1n);
+  }
+  const mem = new Uint8Array(8 * values.length);
+  values.forEach((v, k) => new DataView(mem.buffer).setBigUint64(8 * k, BigInt.asUintN(64, v), true));
+  const fold = "mul %r0, 31\nadd %r0, %r3\n";
+  const source = ["mov %r0, 0", ...divisors.map((d, k) => `mov %r6, %r1
+mov %r7, %r1
+add %r7, ${mem.length}
+d${k}:
+ldxdw %r2, [%r6+0]
+mov %r3, %r2
+div %r3, ${d}
+${fold}mov %r3, %r2
+mod %r3, ${d}
+${fold}mov32 %r3, %r2
+div32 %r3, ${d}
+${fold}mov32 %r3, %r2
+mod32 %r3, ${d}
+${fold}add %r6, 8
+jlt %r6, %r7, d${k}`), "exit"].join("\n");
+
+  for (const [label, opts] of [cpus[0], cpus[2]]) {
+    it(`agree with the interpreter on ${label}`, async () => {
+      expect(await both(source, mem, opts)).toMatch(/^r0 = 0x[0-9a-f]+$/);
+    });
+  }
+});

@@ -110,6 +110,73 @@ describe("fault parity", () => {
       .toMatch(/out-of-bounds read of 1 bytes at 0x100014000 \(instruction 2\)/);
   });
 
+  it("checked accesses of every size up to the end of a region and past it, in a loop", () => {
+    // The region caches take the last bytes of a region on a second compare, and a region shorter than 8 bytes
+    // is never cached: every size, every region length around 8, reads and writes.
+    for (const [load, store, size] of [["ldxb", "stxb", 1], ["ldxh", "stxh", 2], ["ldxw", "stxw", 4],
+      ["ldxdw", "stxdw", 8]] as const) {
+      for (const n of [1, 3, 7, 8, 9, 13, 16, 24]) {
+        const asm = (op: string) => `
+          mov %r0, 0
+          mov %r3, 0
+        loop:
+          mov %r4, %r1
+          add %r4, %r3
+          ${op === load ? `${load} %r5, [%r4+0]` : `${store} [%r4+0], %r3`}
+          add %r0, 1
+          add %r3, 1
+          jlt %r3, 40, loop
+          exit`;
+        for (const op of [load, store]) {
+          const o = expectSame(asm(op), ctx(n));
+          expect(o.error).toMatch(new RegExp(`of ${size} bytes .*\\(instruction 4\\)`));
+        }
+      }
+    }
+  });
+
+  it("a loop that alternates between regions: the stack through a pointer, the context, a read-only part", () => {
+    const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: 64 }, (_, i) => i), writable: [[0, 40]] } };
+    const asm = `
+      mov %r0, 0
+      mov %r2, %r10
+      add %r2, -64
+      mov %r3, 0
+    loop:
+      mov %r4, %r1
+      add %r4, %r3
+      ldxb %r5, [%r4+0]
+      add %r0, %r5
+      mov %r6, %r2
+      add %r6, %r3
+      stxb [%r6+0], %r5
+      ldxb %r7, [%r6+0]
+      stxb [%r4+0], %r7
+      ldxb %r8, [%r10-1]
+      add %r3, 1
+      jlt %r3, 60, loop
+      exit`;
+    expect(expectSame(asm, input).error).toMatch(/read-only memory .*\(instruction 12\)/);
+    expect(expectSame(asm.replace("jlt %r3, 60", "jlt %r3, 40"), input)).toEqual({ r0: 780n, executed: 4 + 40 * 12 + 1 });
+  });
+
+  it("budget: a loop with loads and stores, every budget", () => {
+    const asm = `
+      mov %r0, 0
+      mov %r3, 0
+    loop:
+      mov %r4, %r1
+      add %r4, %r3
+      ldxb %r5, [%r4+0]
+      add %r5, 1
+      stxb [%r4+0], %r5
+      add %r0, %r5
+      add %r3, 1
+      jlt %r3, 6, loop
+      exit`;
+    for (let budget = 1; budget <= 52; budget++) expectSame(asm, ctx(8), budget);
+  });
+
   it("budget: straight-line code, exact index, lddw counted once", () => {
     const asm = "mov %r0, 1\nadd %r0, 1\nlddw %r1, 0x1234\nadd %r0, 1\nadd %r0, 1\nexit\n";
     for (let budget = 1; budget <= 6; budget++) {

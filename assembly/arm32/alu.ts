@@ -5,7 +5,7 @@ import {
   emit, emitConst, R0, R1, R2, R3, IP, AL, PL, OP_AND, OP_EOR, OP_SUB, OP_RSB, OP_ADD, OP_ADC, OP_SBC, OP_RSC,
   OP_ORR, OP_MOV, SH_LSL, SH_LSR, SH_ASR, immRot, dpImm, dpReg, dpRegShift, movReg, movImm, opReg, opRegS,
   opImm, opImmS, shiftImm, shiftReg, mul, mla, mls, umull, udiv, sdiv, bit, subImm, rev, rev16, sxtb, sxth,
-  uxth,
+  uxth, pos, out, measuring, branch, cmpImm, NE,
 } from "./encoder";
 import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "./image";
 
@@ -17,6 +17,36 @@ import {
   known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
   options, OPT_IDIV, ERR_OPCODE,
 } from "./translate";
+
+/**
+ * r2 = r0 / d, unsigned 32-bit, for a constant 2 <= d < 2^31 (uses r3, ip): a shift for powers of two, else the
+ * round-up multiply (Granlund and Montgomery): t = (r0 * m) >> 32, q = (t + ((r0 - t) >> 1)) >> (l - 1) with
+ * l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32, exact for every 32-bit dividend.
+ */
+function emitDivConst32(d: u32): void {
+  if ((d & (d - 1)) == 0) {
+    emit(shiftImm(SH_LSR, R2, R0, ctz<u32>(d)));
+    return;
+  }
+  const l: u32 = 32 - clz<u32>(d - 1);
+  const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
+  emitConst(R2, m);
+  emit(umull(IP, R3, R0, R2));
+  emit(opReg(OP_SUB, R2, R0, R3));
+  emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
+  if (l > 1) emit(shiftImm(SH_LSR, R2, R2, l - 1));
+}
+
+function forwardBranch(): i32 {
+  const at_ = pos;
+  emit(0);
+  return at_;
+}
+
+/** Turn the placeholder at `at_` into b<cond> to the current position. */
+function patch(at_: i32, cond: u32): void {
+  if (!measuring) store<u32>(out + <usize>at_, branch(cond, false, at_, pos));
+}
 
 export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_MOV) {
@@ -104,6 +134,43 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
     }
     setLo(dst, dl);
     setHi(dst, dh);
+    return true;
+  }
+  if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2) {
+    // Unsigned division by a constant: a multiply when the dividend fits in 32 bits (known, or checked here),
+    // else the routine.
+    if (dl != R0) emit(movReg(R0, dl));
+    let ah = R1;
+    let slow = -1;
+    if (!d0) {
+      ah = hi(dst, R1);
+      emit(cmpImm(ah, 0));
+      slow = forwardBranch();
+    }
+    emitDivConst32(<u32>imm);
+    if (op == ALU_MOD) {
+      emitConst(R3, <u32>imm);
+      emit(mls(R0, R2, R3, R0));
+    } else emit(movReg(R0, R2));
+    if (d0) {
+      setLo(dst, R0);
+      setHiZero(dst);
+      return true;
+    }
+    emit(movImm(R1, 0));
+    const end = forwardBranch();
+    patch(slow, NE);
+    if (ah != R1) emit(movReg(R1, ah));
+    emitConst(R2, <u32>imm);
+    emit(movImm(R3, 0));
+    bl(L_UDIVMOD64);
+    if (op == ALU_MOD) {
+      emit(movReg(R0, R2));
+      emit(movReg(R1, R3));
+    }
+    patch(end, AL);
+    setLo(dst, R0);
+    setHi(dst, R1);
     return true;
   }
   if (op == ALU_DIV || op == ALU_MOD) {
@@ -286,6 +353,13 @@ export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       const aop = op == ALU_ADD ? OP_ADD : op == ALU_SUB ? OP_SUB : op == ALU_OR ? OP_ORR : op == ALU_AND ? OP_AND : OP_EOR;
       emit(opReg(aop, dl, dl, bl_));
     }
+  } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(options & OPT_IDIV)) {
+    if (dl != R0) emit(movReg(R0, dl));
+    emitDivConst32(<u32>imm);
+    if (op == ALU_MOD) {
+      emitConst(R3, <u32>imm);
+      emit(mls(dl, R2, R3, R0));
+    } else emit(movReg(dl, R2));
   } else if (op == ALU_DIV || op == ALU_MOD) {
     if (off != 0 && off != 1) return fail(ERR_OPCODE, i);
     const bl_ = operandLo(x, src, imm);

@@ -2,11 +2,11 @@
 // Register access goes through the table in translate.ts.
 
 import {
-  emit, emitConst, skip, pos, R0, R1, R2, R3, R11, LR, PC, AL, EQ, NE, HS, OP_CMP, immRot, dpImm, movImm,
+  emit, emitConst, skip, pos, R0, R1, R2, R3, R11, LR, PC, AL, EQ, NE, HS, OP_CMP, OP_MVN, immRot, dpImm, movImm,
   cmpImm, ldr, str, push, pop, bit, addImm, subImm, branch,
 } from "./encoder";
 import {
-  label, bl, call, S_REGS, S_DEPTH, S_REGIONS, L_DEPTH_FAULT, L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP,
+  label, bl, call, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, L_DEPTH_FAULT, L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP,
 } from "./image";
 
 import { STACK_SIZE, MAX_CALL_DEPTH, OP_CALLX } from "../isa";
@@ -104,4 +104,8 @@ export function emitLocalCall(i: i32): void {
   emit(str(R0, R11, S_REGIONS + 4));
   emit(str(R0, R11, S_REGIONS + 12));
   emit(str(R0, R11, S_REGS + 80));
+  // the stack region shrank: the inline memory checks' region may have been the larger one
+  emit(dpImm(AL, OP_MVN, 0, R0, 0, 0));
+  emit(str(R0, R11, S_RCACHE));
+  emit(str(R0, R11, S_RCACHE + 8));
 }

@@ -217,6 +217,8 @@ export function rev16(rd: i32, rm: i32): u32 { return 0xe6bf0fb0 | (<u32>rd << 1
 export function sxtb(rd: i32, rm: i32): u32 { return 0xe6af0070 | (<u32>rd << 12) | <u32>rm; }
 export function sxth(rd: i32, rm: i32): u32 { return 0xe6bf0070 | (<u32>rd << 12) | <u32>rm; }
 export function uxth(rd: i32, rm: i32): u32 { return 0xe6ff0070 | (<u32>rd << 12) | <u32>rm; }
+/** Count leading zeros (ARMv5 and later). */
+export function clz(rd: i32, rm: i32): u32 { return 0xe16f0f10 | (<u32>rd << 12) | <u32>rm; }
 
 // Branches. `from` and `to` are byte positions in the output; A32 reads PC as the instruction address + 8.
 export function branch(cond: u32, link: bool, from: i32, to: i32): u32 {

@@ -45,6 +45,10 @@ export const S_PKT_TYPE = 216; // driver: skb->pkt_type, ifindex and protocol (b
 export const S_IFINDEX = 220;
 export const S_PROTO = 224;
 export const S_LIVE_BUF = 228; // driver: the live capture's packet buffer
+// The region of the last memory check that passed, for the inline check in front of the runtime's: reads at
+// +0 (start, end - 8), writes at +8. A start of 0xffffffff matches nothing. Reset at every program entry and after
+// every bpf-to-bpf return (the stack region shrinks); regions change nowhere else while a program runs.
+export const S_RCACHE = 232;
 export const S_LAST_R0 = 200; // driver: r0 of the last run (u64)
 export const S_OUTPOS = 208; // driver: output buffer position and its file descriptor
 export const S_OUT_FD = 212;

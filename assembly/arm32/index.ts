@@ -66,7 +66,7 @@ export function maxMaps(): i32 { return MAX_REGIONS - FIRST_MAP_REGION; }
 function emitImage(opts: u32, budget: u32): bool {
   setMapCount(nmaps);
   emitDriver(opts, nmaps, dataLength);
-  emitRuntime(count);
+  emitRuntime(count, opts);
   if (nmaps > 0) emitMapRuntime(nmaps);
   if (!translator.emitProgram(INSNS, count, offsets, flags, states, opts, budget)) return false;
   emitDriverStrings();

@@ -3,11 +3,11 @@
 
 import {
   out, measuring, emit, emitConst, emitAddConst, emitAddConstS, skip, pos, R0, R1, R2, R3, R10, R11, IP, AL,
-  EQ, NE, OP_AND, OP_EOR, OP_ADD, OP_ADC, OP_SBC, OP_TST, OP_ORR, OP_MOV, SH_ASR, dpImm, movReg, cmpImm, opReg,
+  EQ, NE, HS, LO, OP_MVN, OP_AND, OP_EOR, OP_ADD, OP_ADC, OP_SBC, OP_TST, OP_ORR, OP_MOV, SH_ASR, dpImm, movReg, cmpImm, opReg,
   opRegS, cmpReg, cmpRegC, shiftImm, ldr, str, ldrb, strb, ldrh, strh, ldrsb, ldrsh, ldrex, strex, ldrexd,
   strexd, CLREX, branch,
 } from "./encoder";
-import { at, b, bl, S_REGS, L_CHECK, L_LDPKT } from "./image";
+import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_LDPKT } from "./image";
 
 import {
   CLS_STX, SZ_W, SZ_H, SZ_B, MODE_IND, MODE_MEMSX, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH,
@@ -23,7 +23,11 @@ function sizeBytes(sz: u32): i32 {
 }
 function log2Size(bytes: i32): i32 { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
 
-/** r10 = base + off, checked for an access of `bytes` (statically for the frame pointer's own frame). */
+/**
+ * r10 = base + off, checked for an access of `bytes` (statically for the frame pointer's own frame). Inline: is
+ * the access inside the region the last passing check found (S_RCACHE)? Only otherwise the runtime's check, which
+ * goes through every region. Uses r2, r3 (free once the base is read).
+ */
 function address(base: i32, off: i32, bytes: i32, write: bool): void {
   if (base == 10 && off >= -STACK_SIZE && off + bytes <= 0) {
     emitAddConst(R10, lo(10, R2), <u32>off, IP);
@@ -33,7 +37,14 @@ function address(base: i32, off: i32, bytes: i32, write: bool): void {
   const bh = hi(base, R3);
   emitAddConstS(R10, bl_, <u32>off, IP);
   emit(dpImm(AL, off >= 0 ? OP_ADC : OP_SBC, 0, IP, bh, 0));
-  bl(L_CHECK + (write ? 4 : 0) + log2Size(bytes));
+  const cache = S_RCACHE + (write ? 8 : 0);
+  emit(ldr(R2, R11, cache)); // start
+  emit(ldr(R3, R11, cache + 4)); // end - 8
+  emit(cmpImm(IP, 0));
+  emit(dpImm(NE, OP_MVN, 0, R2, 0, 0)); // a high word: nothing matches
+  emit(cmpReg(R10, R2));
+  emit(cmpRegC(HS, R3, R10)); // carry: start <= address <= end - 8
+  call(LO, L_CHECK + (write ? 4 : 0) + log2Size(bytes));
 }
 
 export function emitLoad(i: i32, op: u32): bool {

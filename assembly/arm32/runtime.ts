@@ -6,13 +6,13 @@ import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, LR, PC, AL, EQ, NE, HS, LO, HI, LS, MI, GE,
   ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm,
   immRot, push, pop, bit, bx, subImm, addImm, OP_ADD, OP_ADC, OP_SUB, OP_SBC, OP_RSB, OP_RSC, OP_ORR, OP_EOR,
-  OP_BIC, OP_TST, SH_LSL,
+  OP_BIC, OP_TST, OP_MOV, SH_LSL, SH_LSR, PL, movImmC, cmpRegC, udiv, mls, clz, dpRegShift, shiftImm,
 } from "./encoder";
 import {
   label, b, bl, jump, addressOf, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT,
   S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, S_REGS, L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT,
   L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK, L_CHECK_COMMON, L_LDPKT, L_HELPER_UNWIND,
-  L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL, S_HELPER_LR,
+  L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL, S_HELPER_LR, S_RCACHE,
 } from "./image";
 import {
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER,
@@ -37,13 +37,21 @@ const D_LOOP = L_LOCAL + 9;
 const D_BIG = L_LOCAL + 10;
 const D_NEXT = L_LOCAL + 11;
 const S_NONZERO = L_LOCAL + 12;
+const C_DONE = L_LOCAL + 13;
+const D_WIDE = L_LOCAL + 14;
+const D_LOOP32 = L_LOCAL + 15;
+
+/** emitRuntime option (translate.ts OPT_IDIV): the core has UDIV/SDIV. */
+const OPT_IDIV_RT: u32 = 1;
+
+function bxC(cond: u32): u32 { return (cond << 28) | 0x012fff10 | <u32>LR; }
 
 function neg64(lo: i32, hi: i32): void {
   emit(opImmS(OP_RSB, lo, lo, 0));
   emit(opImm(OP_RSC, hi, hi, 0));
 }
 
-export function emitRuntime(tableCount: i32): void {
+export function emitRuntime(tableCount: i32, opts: u32): void {
   // fault: r0 = FAULT_* code, r1 = return address of the BL inside the faulting instruction's code,
   // r2:r3 = address (or other detail), ip = access size. Records the fault and unwinds.
   label(L_FAULT);
@@ -158,6 +166,16 @@ export function emitRuntime(tableCount: i32): void {
   emit(addImm(R2, R2, REGION_BYTES));
   b(C_LOOP);
   label(C_OK);
+  // remember the window for the inline checks (memory.ts), when it holds at least 8 bytes
+  emit(ldr(R5, R2, 4));
+  emit(opImmS(OP_SUB, R5, R5, 8));
+  emit(cmpRegC(HS, R5, R4));
+  jump(LO, C_DONE);
+  emit(addImm(R3, R11, S_RCACHE));
+  emit(dpReg(AL, OP_ADD, 0, R3, R3, R1, SH_LSL, 3));
+  emit(str(R4, R3, 0));
+  emit(str(R5, R3, 4));
+  label(C_DONE);
   emit(pop(0x3f));
   emit(bx(LR));
   label(C_FAIL);
@@ -171,8 +189,44 @@ export function emitRuntime(tableCount: i32): void {
   b(L_FAULT);
 
   // udivmod64: r0:r1 / r2:r3 -> quotient r0:r1, remainder r2:r3; by zero: quotient 0, remainder the dividend.
-  // Restoring shift-subtract, one quotient bit per round: cores without UDIV (Cortex-A8/A9) need it.
+  // Both high words zero (the common case, and every 32-bit division): UDIV + MLS where the core has them, else
+  // a shift-subtract loop over the quotient's significant bits only (CLZ). Otherwise restoring shift-subtract,
+  // one quotient bit per round: cores without UDIV (Cortex-A8/A9) need it.
   label(L_UDIVMOD64);
+  emit(opRegS(OP_ORR, IP, R1, R3));
+  jump(NE, D_WIDE);
+  emit(cmpImm(R2, 0));
+  emit(movRegC(EQ, R2, R0));
+  emit(movImmC(EQ, R0, 0));
+  emit(bxC(EQ));
+  if (opts & OPT_IDIV_RT) {
+    emit(udiv(IP, R0, R2));
+    emit(mls(R2, IP, R2, R0));
+    emit(movReg(R0, IP));
+    emit(bx(LR));
+  } else {
+    emit(cmpReg(R0, R2));
+    emit(movRegC(LO, R2, R0)); // dividend < divisor: quotient 0, remainder the dividend
+    emit(movImmC(LO, R0, 0));
+    emit(bxC(LO));
+    emit(clz(IP, R2));
+    emit(clz(R3, R0));
+    emit(opReg(OP_SUB, IP, IP, R3)); // quotient bits - 1
+    emit(dpRegShift(AL, OP_MOV, 0, R2, 0, R2, SH_LSL, IP)); // divisor aligned with the dividend's top bit
+    label(D_LOOP32);
+    emit(cmpReg(R0, R2));
+    emit(dpReg(HS, OP_SUB, 0, R0, R0, R2, SH_LSL, 0));
+    emit(opReg(OP_ADC, R1, R1, R1)); // next quotient bit: the carry
+    emit(shiftImm(SH_LSR, R2, R2, 1));
+    emit(opImmS(OP_SUB, IP, IP, 1));
+    jump(PL, D_LOOP32);
+    emit(movReg(R2, R0));
+    emit(movReg(R0, R1));
+    emit(movImm(R1, 0));
+    emit(movImm(R3, 0));
+    emit(bx(LR));
+  }
+  label(D_WIDE);
   emit(push(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR)));
   emit(opRegS(OP_ORR, IP, R2, R3));
   jump(NE, D_NONZERO);

@@ -1,15 +1,12 @@
 // eBPF -> ARM32 (A32) translator. Reference design: the Linux kernel's arch/arm/net/bpf_jit_32.c, plus what that
 // JIT leaves to the interpreter (bpf-to-bpf calls, atomics) and a memory check on every access.
 //
-// Where each eBPF register lives (ARM low word, ARM high word; -1: in the register file at [r11 + 8 * n]):
-//
-//   eBPF   ARM       why
-//   r0     r4:r5     return value: every exit, helper call and LD_ABS writes it
-//   r1     r6:r7     the context / input pointer, first argument
-//   r2-r5  memory    helper arguments: helpers read them from the register file anyway
-//   r6     r8:r9     callee-saved: clang keeps loop variables and the context there
-//   r7-r9  memory
-//   r10    memory    frame pointer, read-only, high word always 0
+// Where each eBPF register lives (ARM low word, ARM high word; -1: in the register file at [r11 + 8 * n]): three
+// of r0-r9 in the ARM pairs r4:r5, r6:r7, r8:r9, chosen per program (allocateRegisters: the most used, uses in
+// loops counting 8 times per loop level, 64 at most; helper arguments that would have to be spilled before each
+// helper call count against r1-r5), the others in memory; r10 (frame pointer, read-only, high word always 0)
+// always in memory. Without loops the choice is the kernel JIT's: r0 (return value), r1 (context), r6
+// (callee-saved, where clang keeps the context), unless the program uses others more.
 //
 // Scratch: r0:r1 (first operand / destination when in memory), r2:r3 (second operand), r10:ip (the address of
 // a memory access, low and high word, checked by the runtime), lr. r11 points at the state block, sp is the
@@ -25,11 +22,11 @@
 
 import {
   measuring, rewind, emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R11, IP, SP, LR, PC, LO,
-  OP_SUB, OP_ADD, immRot, movReg, movImm, opReg, opRegS, opImmS, ldr, str, push, pop, bit, subImm,
+  OP_SUB, OP_ADD, OP_MVN, AL, dpImm, immRot, movReg, movImm, opReg, opRegS, opImmS, ldr, str, push, pop, bit, subImm,
 } from "./encoder";
 import {
   label, at, b, jump, call, addressOf, stateBase, S_REGS, S_BUDGET, S_BUDGET_INIT, S_DEPTH, S_SAVED_SP,
-  S_FAULT, S_REGIONS, S_HELPER_LR, S_STACK, L_ENTRY, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE,
+  S_FAULT, S_REGIONS, S_HELPER_LR, S_STACK, S_RCACHE, L_ENTRY, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE,
   L_STATE, L_BUDGET_FAULT,
 } from "./image";
 import { SECOND_SLOT } from "./runtime";
@@ -45,6 +42,8 @@ import { emitHelperCall, emitLocalCall } from "./calls";
 
 export const ARM_LO: StaticArray<i32> = [R4, R6, -1, -1, -1, -1, R8, -1, -1, -1, -1];
 export const ARM_HI: StaticArray<i32> = [R5, R7, -1, -1, -1, -1, R9, -1, -1, -1, -1];
+const PREFERRED: u32 = (1 << 0) | (1 << 1) | (1 << 6); // ties go to these
+const SCORE: StaticArray<i64> = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // static data: the module has no heap to spare
 
 // Translation options (flags of translate())
 export const OPT_IDIV: u32 = 1; // the core has UDIV/SDIV (Cortex-A7/A15); else division calls a runtime routine
@@ -242,6 +241,89 @@ function analyseHighWords(): void {
   errorCode = ERR_NONE;
 }
 
+/**
+ * Chooses the eBPF registers kept in ARM registers (ARM_LO / ARM_HI) from static use counts weighted by loop depth
+ * (a backward jump's range is a loop). Uses the state table as scratch: run before analyseHighWords fills it.
+ */
+function allocateRegisters(): void {
+  for (let i = 0; i < count; i++) store<i32>(states + (<usize>i << 2), 0);
+  for (let i = 0; i < count; i++) {
+    const op = opcode(i);
+    if (op == 0x18) { i++; continue; }
+    const cls = op & 7;
+    if (cls != CLS_JMP && cls != CLS_JMP32) continue;
+    const code = op & 0xf0;
+    if (code == JMP_EXIT || code == JMP_CALL) continue;
+    const t = op == 0x06 ? i + 1 + immOf(i) : i + 1 + offOf(i);
+    if (t < 0 || t > i) continue;
+    store<i32>(states + (<usize>t << 2), load<i32>(states + (<usize>t << 2)) + 1);
+    if (i + 1 < count) store<i32>(states + (<usize>(i + 1) << 2), load<i32>(states + (<usize>(i + 1) << 2)) - 1);
+  }
+  const score = SCORE;
+  for (let r = 0; r < 10; r++) unchecked(score[r] = 0);
+  let depth: i32 = 0;
+  for (let i = 0; i < count; i++) {
+    depth += load<i32>(states + (<usize>i << 2));
+    const w: i64 = <i64>1 << <i64>(3 * (depth < 2 ? depth : 2));
+    const op = opcode(i);
+    const cls = op & 7;
+    const d = dstOf(i);
+    const s = srcOf(i);
+    const x = (op & SRC_X) != 0;
+    if (cls == CLS_ALU || cls == CLS_ALU64) {
+      use(score, d, w);
+      if (x) use(score, s, w);
+    } else if (cls == CLS_JMP || cls == CLS_JMP32) {
+      const code = op & 0xf0;
+      if (code == JMP_EXIT) use(score, 0, w);
+      else if (code == JMP_CALL) {
+        use(score, 0, w);
+        if (op == <u32>OP_CALLX || s == CALL_HELPER) for (let r = 1; r <= 5; r++) use(score, r, -w);
+      } else if (code != JMP_JA) {
+        use(score, d, w);
+        if (x) use(score, s, w);
+      }
+    } else if (cls == CLS_LDX || cls == CLS_STX) {
+      use(score, d, w);
+      use(score, s, w);
+    } else if (cls == CLS_ST) use(score, d, w);
+    else if (cls == CLS_LD) {
+      if (op == 0x18) { use(score, d, w); i++; }
+      else {
+        use(score, 0, w);
+        if ((op & 0xe0) == MODE_IND) use(score, s, w);
+      }
+    }
+  }
+  let chosen: u32 = 0;
+  for (let k = 0; k < 3; k++) {
+    let best = -1;
+    for (let r = 0; r < 10; r++) {
+      if (chosen & (<u32>1 << <u32>r)) continue;
+      if (best < 0) { best = r; continue; }
+      const a = unchecked(score[r]);
+      const c = unchecked(score[best]);
+      if (a > c || (a == c && (PREFERRED & (<u32>1 << <u32>r)) != 0 && (PREFERRED & (<u32>1 << <u32>best)) == 0)) best = r;
+    }
+    chosen |= <u32>1 << <u32>best;
+  }
+  let pair = R4;
+  for (let r = 0; r <= 10; r++) {
+    if (chosen & (<u32>1 << <u32>r)) {
+      unchecked(ARM_LO[r] = pair);
+      unchecked(ARM_HI[r] = pair + 1);
+      pair += 2;
+    } else {
+      unchecked(ARM_LO[r] = -1);
+      unchecked(ARM_HI[r] = -1);
+    }
+  }
+}
+
+function use(score: StaticArray<i64>, r: i32, w: i64): void {
+  if (r < 10) unchecked(score[r] += w);
+}
+
 function meet(t: i32, known: u32): bool {
   if (t < 0 || t >= count) return false;
   const old = load<u32>(states + (<usize>t << 2));
@@ -286,6 +368,9 @@ function emitEntry(): void {
   emit(str(R2, R11, S_DEPTH));
   emit(str(R2, R11, S_FAULT));
   emit(str(R2, R11, S_HELPER_LR));
+  emit(dpImm(AL, OP_MVN, 0, R3, 0, 0)); // the inline memory checks' region: none yet (see S_RCACHE)
+  emit(str(R3, R11, S_RCACHE));
+  emit(str(R3, R11, S_RCACHE + 8));
   setLo(1, R0);
   setLo(2, R1);
   // region 0: the stack frames in use. As in the interpreter, frame k lies above frame k - 1: a callee may reach
@@ -380,7 +465,10 @@ export function emitProgram(
   budget = budgetLimit;
   errorCode = ERR_NONE;
   if (!analyse()) return false;
-  if (measuring) analyseHighWords();
+  if (measuring) {
+    allocateRegisters();
+    analyseHighWords();
+  }
   emitEntry();
   label(L_CODE);
   const codeStart = pos;

@@ -1,17 +1,17 @@
 // The fixed part of every generated module: its types, the indices of its imports, functions and globals, and
 // the bodies of the functions that do not depend on the program (fault recording, the budget fault, byte swaps,
-// the entry points, the region lookup of checked accesses). translate.ts emits the program's own functions.
+// the entry points, the cold path of checked accesses). translate.ts emits the program's own functions.
 import {
   STACK_SIZE,
 } from "../isa";
 import {
-  STATE, REGS, REGIONS, REGION_SIZE, ST_REGION_COUNT, STACK_BASE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR,
+  STATE, REGS, REGIONS, STACK_BASE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR,
   ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH,
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I32_EQZ,
-  W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_SUB, W_I64_LE_U,
-  W_I64_GE_U, W_I64_GE_S, W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
+  W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_SUB,
+  W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
   W_I64_EXTEND_I32_U,
 } from "./emitter";
 
@@ -27,9 +27,8 @@ export const TY_UNARY: u32 = 7; // (i64) -> i64
 export const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
 export const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
 export const TY_GETTER: u32 = 10; // () -> i64
-export const TY_FIND: u32 = 11; // (i64, i32, i32) -> i32
-export const TY_CHECK: u32 = 12; // (addr, size, write, pc, r0..r9, cnt, rb, rl, wb, wl) -> (ok, r0..r9, cnt, caches, addr)
-export const TY_TAIL_ENTRY: u32 = 13; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
+export const TY_CHECK: u32 = 11; // (i64, i32, i32, i32) -> i32
+export const TY_TAIL_ENTRY: u32 = 12; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
 
 // Functions: imports first
 export const F_HELPER: u32 = 0;
@@ -45,26 +44,18 @@ export const F_RUN: u32 = 9;
 export const F_CALLBACK: u32 = 10;
 export const F_TAIL_ENTRY: u32 = 11;
 export const F_REMAINING: u32 = 12;
-export const F_FIND: u32 = 13;
-export const F_CHECK: u32 = 14;
-export const F_FIRST: u32 = 15; // translated eBPF functions
+export const F_CHECK: u32 = 13;
+export const F_FIRST: u32 = 14; // translated eBPF functions
 export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
-export const G_FOUND_START: u32 = 1; // bounds of the region `find` found: [start, end); `check` turns the end
-export const G_FOUND_END: u32 = 2; // into the cache's form, end - start - 8, before it hands them to the caller
-export const G_START: u32 = 3; // i32: the block a function's exact copy starts at
+export const G_START: u32 = 1; // i32: the block a function's exact copy starts at
 
-export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1, more: StaticArray<u32> = []): void {
+export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1): void {
   b.byte(0x60);
   b.u32(<u32>params.length);
   for (let i = 0; i < params.length; i++) b.byte(params[i]);
   if (result == 0) b.u32(0);
-  else if (more.length > 0) { b.u32(<u32>more.length); for (let i = 0; i < more.length; i++) b.byte(more[i]); }
   else { b.u32(results); for (let i: u32 = 0; i < results; i++) b.byte(result); }
 }
-
-/** Results of `check`: allowed (i32), then what it was given back: r0..r9, cnt, the caches, the address (i64). */
-export const CHECK_RESULTS: StaticArray<u32> = [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64,
-  T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64];
 
 /** Arguments of an eBPF function whose registers are all 0 but r1, r2 (in locals `r1`, `r2`) and fp. */
 function entryArgs(b: Buf, r1: u32, r2: u32, fp: i32): void {
@@ -179,67 +170,19 @@ export function tailEntryBody(): Buf {
   return b;
 }
 
-export function findBody(): Buf {
-  // (addr, size, write) -> found: a region whose readable (or writable) part holds [addr, addr + size); its bounds
-  // go to G_FOUND_START/END. Only used to fill the caches: the core's accessAllowed decides what is allowed.
-  // locals: i (3), p (4) i32; s (5), e (6) i64
-  const b = new Buf(128);
-  b.u32(2); b.u32(2); b.byte(T_I32); b.u32(2); b.byte(T_I64);
-  b.block();
-  b.loop();
-  b.get(3); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.op(W_I32_GE_U); b.brIf(1);
-  b.get(3); b.i32c(REGION_SIZE); b.op(W_I32_MUL); b.get(2); b.i32c(3); b.op(W_I32_SHL); b.op(W_I32_ADD); b.set(4);
-  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS); b.set(5);
-  b.get(4); b.mem(W_I64_LOAD32_U, 2, REGIONS + 4); b.set(6);
-  // s <= addr <= e and e - addr >= size
-  b.get(0); b.get(5); b.op(W_I64_GE_U);
-  b.get(0); b.get(6); b.op(W_I64_LE_U); b.op(W_I32_AND);
-  b.if_();
-  b.get(6); b.get(0); b.op(W_I64_SUB); b.get(1); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GE_U);
-  b.if_();
-  b.get(5); b.gset(G_FOUND_START); b.get(6); b.gset(G_FOUND_END); b.i32c(1); b.op(W_RETURN);
-  b.end();
-  b.end();
-  b.get(3); b.i32c(1); b.op(W_I32_ADD); b.set(3);
-  b.br(0);
-  b.end();
-  b.end();
-  b.i32c(0);
-  b.end();
-  return b;
-}
-
 export function checkBody(): Buf {
-  // (addr, size, write, pc, r0..r9 (4..13), cnt (14), rb, rl, wb, wl (15..18)) -> (allowed, r0..r9, cnt, rb, rl,
-  // wb, wl, addr): the cold path of a checked access (translate.ts: checked). The core's accessAllowed decides,
-  // and a refused access's fault is recorded here. An allowed one's region goes to the cache of its kind (loads:
-  // rb, rl; stores: wb, wl) as start, length - 8 when it has at least 8 bytes. The rest comes back unchanged.
-  const b = new Buf(160);
+  // (addr, size, write, pc) -> allowed: a checked access that the region table search did not allow
+  // (translate.ts: lookup). The core's accessAllowed decides; a refused access's fault is recorded.
+  const b = new Buf(64);
   b.u32(0);
   b.get(0); b.get(1); b.get(2); b.call(F_ACCESS);
   b.op(W_I32_EQZ);
   b.if_();
   b.i32c(FAULT_READ); b.get(2); b.op(W_I32_ADD); // FAULT_WRITE = FAULT_READ + 1
   b.get(3); b.get(0); b.get(1); b.call(F_FAULT);
-  b.i32c(0);
-  for (let i: u32 = 4; i <= 18; i++) b.get(i);
-  b.get(0);
-  b.op(W_RETURN);
-  b.end();
-  b.get(0); b.get(1); b.get(2); b.call(F_FIND);
-  b.if_();
-  b.gget(G_FOUND_END); b.gget(G_FOUND_START); b.op(W_I64_SUB); b.i64c(8); b.op(W_I64_SUB); b.gset(G_FOUND_END);
-  b.gget(G_FOUND_END); b.i64c(0); b.op(W_I64_GE_S);
-  b.if_();
-  b.get(2);
-  b.if_(); b.gget(G_FOUND_START); b.set(17); b.gget(G_FOUND_END); b.set(18);
-  b.else_(); b.gget(G_FOUND_START); b.set(15); b.gget(G_FOUND_END); b.set(16);
-  b.end();
-  b.end();
+  b.i32c(0); b.op(W_RETURN);
   b.end();
   b.i32c(1);
-  for (let i: u32 = 4; i <= 18; i++) b.get(i);
-  b.get(0);
   b.end();
   return b;
 }

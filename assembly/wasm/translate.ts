@@ -15,7 +15,8 @@
 // Register model (one Wasm function per eBPF function, i.e. per entry: 0, call targets, function handles):
 //   params  r1..r5 (0..4, i64), fp (5, i32: r10, read as fp zero-extended), r0 (6), r6..r9 (7..10) (i64)
 //   results r0..r5
-//   locals  cnt (budget left), t, t2 (addresses, divisors), sb (fp - STACK_BASE), next (dispatcher), ti, fb (fp - 512)
+//   locals  cnt (budget left), t, t2 (addresses, divisors), sb (fp - STACK_BASE), next (dispatcher), ti, fb (fp - 512),
+//           rb, rl, wb, wl (the region caches of loads and stores)
 //   (prelude.ts numbers the module's types, functions and globals)
 // A bpf-to-bpf call is a Wasm call: the callee gets every register (the interpreter shares one register file, and
 // a program may read what a caller or callee left) and a new frame, fp + 512; the caller takes back r0-r5 and
@@ -26,13 +27,15 @@
 // REGS[0] = 0 (a callback's entry clears it: the interpreter ends only the callback there).
 //
 // Memory: an access through r10 with a constant offset inside the frame needs no check (fb + offset + 512). Any
-// other access is checked like the interpreter does, fastest first: the frames in use (region 0 is
-// [STACK_BASE, fp)) inline; then the region the function's last checked load (or store) hit, cached in globals
-// and emptied at function entry and after every call (a helper may change the region table); then the core's
-// accessAllowed, which decides (prelude.ts: check).
+// other access is checked like the interpreter does, fastest first: the region the function's last checked load
+// (or store) was found in, cached in locals (one compare); the frames in use (region 0 is [STACK_BASE, fp));
+// then a search of the region table, inline, which refills the cache. The caches start as the frames in use, at
+// function entry and after every call (a helper may change the region table). An access the search does not
+// allow goes to the core's accessAllowed, which decides and records the fault (prelude.ts: check).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
-// ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load).
+// ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
+// fast version below counts a block's checked accesses with the rest of the block (see flushExact).
 // Each eBPF function is emitted twice:
 //   fast   checks the budget only at checkpoints (entry, loop headers, after calls): is there enough left for
 //          the longest run of instructions to the next checkpoint? Then nothing in between can run out.
@@ -54,21 +57,20 @@ import {
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
   W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I64_STORE8,
-  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_GT_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
+  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
-  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_SHL, W_I64_LE_U, W_I64_GE_S, W_I64_LOAD32_U as W_LD32U,
-  W_UNREACHABLE,
+  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S, W_UNREACHABLE,
 } from "./emitter";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_FIND, TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
-  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, G_FOUND_START, G_FOUND_END, sig, addBody,
-  CHECK_RESULTS, faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, findBody, checkBody,
+  TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
+  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
+  faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, checkBody,
   remainingBody,
 } from "./prelude";
 
@@ -171,7 +173,7 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(14);
+    types.u32(13);
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
@@ -183,9 +185,7 @@ export class Translator {
     sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
     sig(types, [], T_I64); // TY_GETTER
-    sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_FIND
-    sig(types, [T_I64, T_I32, T_I32, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64,
-      T_I64, T_I64, T_I64], T_I32, 0, CHECK_RESULTS); // TY_CHECK
+    sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
     m.section(1, types);
 
@@ -203,14 +203,14 @@ export class Translator {
     funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
     funcs.u32(TY_FAULT); funcs.u32(TY_BUDGET);
     funcs.u32(TY_UNARY); funcs.u32(TY_UNARY); funcs.u32(TY_UNARY);
-    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_TAIL_ENTRY); funcs.u32(TY_GETTER); funcs.u32(TY_FIND);
+    funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_TAIL_ENTRY); funcs.u32(TY_GETTER);
     funcs.u32(TY_CHECK);
     for (let i = 0; i < nf * 2; i++) funcs.u32(TY_FUNC); // each function, then its exact copy
     m.section(3, funcs);
 
     const globals = new Buf(16);
-    globals.u32(4);
-    for (let i = 0; i < 3; i++) { globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); }
+    globals.u32(2);
+    globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); // G_REMAINING
     globals.byte(T_I32); globals.byte(1); globals.i32c(0); globals.end(); // G_START
     m.section(6, globals);
 
@@ -233,7 +233,6 @@ export class Translator {
     addBody(codes, this.callbackBody());
     addBody(codes, tailEntryBody());
     addBody(codes, remainingBody());
-    addBody(codes, findBody());
     addBody(codes, checkBody());
     const cfgs = new Array<Cfg>();
     for (let i = 0; i < nf; i++) {
@@ -819,10 +818,11 @@ export class Translator {
 
   /**
    * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed, fastest first:
-   * the region cache of the access's kind (loads or stores) with one compare, then the frames in use, then the
-   * core's region table (see lookup), which refills the cache with the region it found. The cache holds [B, B + L + 8):
-   * the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes of the region
-   * for smaller ones, which the cold path's exact compare then takes.
+   * the region cache of the access's kind (loads or stores) with one compare, then the frames in use, then a
+   * search of the region table (lookup), which refills the cache with the region it found. The cache holds
+   * [B, B + L + 8): the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes
+   * of the region for smaller ones, which the cold path's exact compare then takes. The exact copy of a
+   * function, which runs only when the budget is nearly out, asks the core after the hot compare (less code).
    */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
@@ -833,34 +833,64 @@ export class Translator {
     b.tee(L_T);
     b.get(cb); b.op(W_I64_SUB); b.get(cl); b.op(W_I64_GT_U);
     this.open();
+    if (this.startGlobal) { // the exact copy, which runs little (see func): the cache stays the frames in use
+      b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
+      b.op(W_I32_EQZ);
+      this.open(); this.bail(); this.close();
+      this.close();
+      return;
+    }
     if (size < 8) {
       b.get(L_T); b.get(cb); b.op(W_I64_SUB); b.get(cl); b.i64c(<i64>(8 - size)); b.op(W_I64_ADD); b.op(W_I64_GT_U);
       this.open();
     }
     b.get(L_T); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
     this.open();
-    this.lookup(size, write, pc);
+    this.lookup(cb, cl, size, write, pc);
     this.close();
     if (size < 8) this.close();
     this.close();
   }
 
   /**
-   * The cold path of a checked access at t: prelude.ts's `check` asks the core's accessAllowed (which decides and
-   * records a refused access's fault) and refills the cache. Every value the code after it uses and that may
-   * change in a loop (the eBPF registers, the budget count, the caches, t) goes through the call and comes back
-   * as its result: none is live across the call, so V8 need not keep them in memory in the loop around it.
+   * The cold path of a checked access at t: a search of the region table, in order, with the core's
+   * test (accessAllowed: some region's readable, or writable, part holds [t, t + size)). Found: the region goes
+   * to the cache when it has at least 8 bytes, and the access goes on. Not found: the core's accessAllowed
+   * decides and records the fault, and the function bails (a trap would say that the two tests differ).
+   * The search is inline, not a call: a call on a path that goes on to the access would make V8 keep the eBPF
+   * registers in memory across the loop around it (every value live across a call is spilled).
    */
-  private lookup(size: i32, write: bool, pc: i32): void {
+  private lookup(cb: u32, cl: u32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
-    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc);
-    for (let r: u32 = 0; r <= 9; r++) b.get(regLocal(r));
-    b.get(L_CNT); b.get(L_RB); b.get(L_RL); b.get(L_WB); b.get(L_WL);
-    b.call(F_CHECK);
-    b.set(L_T); b.set(L_WL); b.set(L_WB); b.set(L_RL); b.set(L_RB); b.set(L_CNT);
-    for (let r: i32 = 9; r >= 0; r--) b.set(regLocal(<u32>r));
+    const s = <u32>REGIONS + (write ? 8 : 0); // the readable (writable) part: start here, end 4 bytes on
+    b.i32c(0); b.set(L_TI);
+    b.block(); this.ctx.push(CTX_IF); // found
+    b.block(); this.ctx.push(CTX_IF); // not found
+    b.loop(); this.ctx.push(CTX_IF);
+    b.get(L_TI); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.i32c(REGION_SIZE); b.op(W_I32_MUL);
+    b.op(W_I32_GE_U);
+    b.brIf(1);
+    // ti: the region's offset in the table; t2: its length - size (negative: too short)
+    b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s + 4); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB);
+    b.i64c(<i64>size); b.op(W_I64_SUB); b.set(L_T2);
+    b.get(L_T); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB); b.get(L_T2); b.op(W_I64_LE_U);
+    b.get(L_T2); b.i64c(0); b.op(W_I64_GE_S); b.op(W_I32_AND);
+    this.open();
+    b.get(L_T2); b.i64c(<i64>(size - 8)); b.op(W_I64_ADD); b.tee(L_T2); b.i64c(0); b.op(W_I64_GE_S);
+    this.open();
+    b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.set(cb); b.get(L_T2); b.set(cl);
+    this.close();
+    b.br(3); // found
+    this.close();
+    b.get(L_TI); b.i32c(REGION_SIZE); b.op(W_I32_ADD); b.set(L_TI);
+    b.br(0);
+    this.ctx.pop(); b.end(); // loop
+    this.ctx.pop(); b.end(); // not found
+    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
     b.op(W_I32_EQZ);
     this.open(); this.bail(); this.close();
+    b.op(W_UNREACHABLE);
+    this.ctx.pop(); b.end(); // found
   }
 
   /**
