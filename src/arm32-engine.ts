@@ -24,7 +24,7 @@ import type { MapDef } from "./loader.js";
 import type { Runtime, LinkedProgram } from "./runtime.js";
 import { readCapture, writePcap } from "./pcap.js";
 import { readInput } from "./cli-args.js";
-import { INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC } from "../assembly/isa.js";
+import { resolvePseudoLoads, LinkError } from "./link.js";
 import {
   STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
@@ -130,36 +130,18 @@ function bucketCount(max: number): number {
 
 /** The program's instructions with map references resolved for the executable. */
 export function linkForArm32(name: string, original: Uint8Array, layout: Arm32MapLayout, defs: MapDef[]): Uint8Array {
-  const out = original.slice();
-  const v = new DataView(out.buffer);
-  for (let pc = 0; pc < out.length / INSN_SIZE; pc++) {
-    const at = pc * INSN_SIZE;
-    if (out[at] !== OP_LDDW) continue;
-    const src = out[at + 1] >> 4;
-    const imm = v.getInt32(at + 4, true);
-    let lo: number | undefined;
-    let hi = 0;
-    if (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE) {
-      if (imm < 0 || imm >= defs.length) throw new Arm32Error(`${name}: lddw refers to map ${imm}, which does not exist (instruction ${pc})`, pc);
-      if (src === PSEUDO_MAP_FD) {
-        lo = imm;
-        hi = MAP_HANDLE_TAG;
-      } else {
-        const off = v.getInt32(at + 12, true);
-        if (off < 0 || off > defs[imm].valueSize) throw new Arm32Error(`${name}: offset ${off} is outside map '${defs[imm].name}' (instruction ${pc})`, pc);
-        lo = layout.valueAddress[imm] + off;
-      }
-    } else if (src === PSEUDO_FUNC) {
-      throw new Arm32Error(`${name}: callbacks (lddw of a function) are not supported by the arm32 target (instruction ${pc})`, pc);
-    }
-    if (lo !== undefined) {
-      out[at + 1] &= 0x0f;
-      v.setUint32(at + 4, lo >>> 0, true);
-      v.setUint32(at + 12, hi >>> 0, true);
-    }
-    pc++;
+  try {
+    return resolvePseudoLoads(name, original, defs, {
+      map: (i) => (BigInt(MAP_HANDLE_TAG) << 32n) | BigInt(i),
+      mapValue: (i, offset) => BigInt(layout.valueAddress[i] + offset),
+      func: (_target, pc) => {
+        throw new Arm32Error(`${name}: callbacks (lddw of a function) are not supported by the arm32 target (instruction ${pc})`, pc);
+      },
+    });
+  } catch (e) {
+    if (e instanceof LinkError) throw new Arm32Error(e.message, e.pc);
+    throw e;
   }
-  return out;
 }
 
 export interface BuildOptions {

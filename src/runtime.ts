@@ -1,14 +1,13 @@
 // The runtime: one core instance with its maps and programs. It links programs (map references become map handles
 // and value addresses), validates them, places their inputs in memory and runs them on an engine.
-import {
-  INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC, PSEUDO_IMM64,
-} from "../assembly/isa.js";
+import { INSN_SIZE } from "../assembly/isa.js";
 import {
   STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, ST_PROG, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
 } from "../assembly/layout.js";
 import { Core, type HostHelper } from "./core.js";
 import { MAP_TYPE_PERF_EVENT_ARRAY } from "../assembly/maps/desc.js";
 import { verify, VerifierError } from "./verifier.js";
+import { resolvePseudoLoads, LinkError } from "./link.js";
 import { BpfFault, type FaultInfo } from "./faults.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
 
@@ -164,39 +163,16 @@ export class Runtime {
 
   /** Resolves lddw pseudo sources into plain constants: map handles, value addresses, function handles. */
   private link(name: string, insns: Uint8Array): Uint8Array {
-    const out = insns.slice();
-    const v = new DataView(out.buffer);
-    for (let pc = 0; pc < out.length / INSN_SIZE; pc++) {
-      const at = pc * INSN_SIZE;
-      if (out[at] !== OP_LDDW) continue;
-      const src = out[at + 1] >> 4;
-      const imm = v.getInt32(at + 4, true);
-      let value: bigint | undefined;
-      if (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE) {
-        if (imm < 0 || imm >= this.maps.length) {
-          throw new VerifierError(`${name}: instruction ${pc}: lddw refers to map ${imm}, which does not exist`, pc);
-        }
-        if (src === PSEUDO_MAP_FD) value = this.mapHandle(imm);
-        else {
-          const offset = v.getInt32(at + 12, true);
-          const size = this.maps[imm].valueSize;
-          if (offset < 0 || offset > size) {
-            throw new VerifierError(`${name}: instruction ${pc}: offset ${offset} is outside map '${this.maps[imm].name}' (${size} bytes)`, pc);
-          }
-          value = BigInt(this.mapValueAddress(imm) + offset);
-        }
-      } else if (src === PSEUDO_FUNC) {
-        value = (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(pc + 1 + imm);
-      }
-      if (value !== undefined) {
-        out[at + 1] &= 0x0f; // src = PSEUDO_IMM64
-        v.setUint32(at + 4, Number(value & 0xffffffffn), true);
-        v.setUint32(at + 12, Number(value >> 32n), true);
-      }
-      pc++;
+    try {
+      return resolvePseudoLoads(name, insns, this.maps, {
+        map: (i) => this.mapHandle(i),
+        mapValue: (i, offset) => BigInt(this.mapValueAddress(i) + offset),
+        func: (target) => (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(target),
+      });
+    } catch (e) {
+      if (e instanceof LinkError) throw new VerifierError(e.message, e.pc);
+      throw e;
     }
-    void PSEUDO_IMM64;
-    return out;
   }
 
   /** Places the input and returns r1, r2 for the program. Regions 1 and 2 are the context and the packet. */

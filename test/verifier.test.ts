@@ -84,6 +84,14 @@ describe("validator refusals", () => {
     expect(() => rt.addProgram("p", assemble("mov %r1, 0\ncall 9999\nexit"))).toThrow("p: instruction 1: unknown helper 9999");
     expect(() => rt.addProgram("p", assemble("call 1\nexit"))).not.toThrow(); // map_lookup_elem is built in
   });
+  test("lddw of a map that does not exist, or an offset outside a map value", () => {
+    const rt = new Runtime();
+    expect(() => rt.addProgram("p", cat(insn(0x18, 1, 1, 0, 5), insn(0), EXIT)))
+      .toThrow("p: instruction 0: lddw refers to map 5, which does not exist");
+    rt.createMap({ name: "g", type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0 });
+    expect(() => rt.addProgram("q", cat(EXIT, insn(0x18, 1, 2, 0, 0), insn(0, 0, 0, 0, 9), EXIT)))
+      .toThrow("q: instruction 1: offset 9 is outside map 'g' (8 bytes)");
+  });
   test("bad atomic operations and sizes", () => {
     expect(refusal(cat(insn(0xdb, 1, 2, 0, 0x10), EXIT))).toBe("instruction 0: unknown atomic operation 0x10");
     expect(refusal(cat(insn(0xd3, 1, 2, 0, 0), EXIT))).toBe("instruction 0: atomic operations need a 4- or 8-byte size");

@@ -51,7 +51,6 @@ export const W_I32_EQ: u32 = 0x46;
 export const W_I32_NE: u32 = 0x47;
 export const W_I32_GT_S: u32 = 0x4a;
 export const W_I32_GE_S: u32 = 0x4e;
-export const W_I32_GT_U: u32 = 0x4b;
 export const W_I32_GE_U: u32 = 0x4f;
 export const W_I32_ADD: u32 = 0x6a;
 export const W_I32_SUB: u32 = 0x6b;
