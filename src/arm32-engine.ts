@@ -313,7 +313,7 @@ export const arm32Engine: Engine = {
     }
     rt.core.view.setUint32(STATE + ST_FAULT, 0, true);
     const bytes = r2 > 0n ? rt.core.memory.slice(Number(r1), Number(r1) + Number(r2)) : new Uint8Array(0);
-    const result = runArm32(prog.insns, bytes, { budget: rt.options.budget ?? 1_000_000 });
+    const result = runArm32(prog.insns, bytes, { budget: rt.core.budget() });
     if ("r0" in result) return result.r0;
     recordFault(rt, result.fault);
     return 0n;

@@ -126,6 +126,10 @@ export class Core {
     this.view.setBigUint64(STATE + ST_BUDGET, BigInt(budget), true);
   }
 
+  budget(): number {
+    return Number(this.view.getBigUint64(STATE + ST_BUDGET, true));
+  }
+
   executed(): number {
     return Number(this.view.getBigUint64(STATE + ST_EXECUTED, true));
   }

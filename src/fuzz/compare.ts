@@ -94,7 +94,7 @@ function runOnEngine(rt: Runtime, prog: LinkedProgram, p: FuzzProgram, engine: s
   rt.core.setBudget(p.budget);
   const { r1 } = rt.prepare({ ctx: { bytes: p.input } });
   // ARM32 code keeps its memory in another process: its fault addresses are its own.
-  const out: Outcome = { engine, input: p.input, foreignAddresses: engine === "arm32" || undefined };
+  const out: Outcome = { engine, foreignAddresses: engine === "arm32" || undefined };
   try {
     const r = rt.run(prog, { ctx: { bytes: p.input } }, engine as "interp");
     out.r0 = r.r0;
@@ -104,8 +104,9 @@ function runOnEngine(rt: Runtime, prog: LinkedProgram, p: FuzzProgram, engine: s
     if (e instanceof BpfFault) out.error = e.message.slice(PROGRAM_NAME.length + 2);
     else out.error = `host error: ${e instanceof Error ? e.message : String(e)}`;
   }
+  // The ARM32 engine runs in its own process and does not hand its memory back: only r0 and faults compare.
   const addr = Number(r1);
-  out.input = rt.core.memory.slice(addr, addr + p.input.length);
+  out.input = out.foreignAddresses ? undefined : rt.core.memory.slice(addr, addr + p.input.length);
   return out;
 }
 
