@@ -48,6 +48,7 @@ export const ST_PKT = 112; // u32 packet start (LD_ABS / LD_IND read here)
 export const ST_PKT_LEN = 116; // u32 packet length
 export const ST_NCPUS = 120; // u32 CPUs that per-CPU maps model (1 unless configured)
 export const ST_ENGINE = 124; // u32 engine running the program: 0 the interpreter, 1 a host engine (callbacks go through env.host_callback)
+export const ST_WASM_CACHE = 128; // 4 x u64: the region caches of code translated to Wasm (assembly/wasm/translate.ts)
 
 // Fault codes (ST_FAULT)
 export const FAULT_NONE = 0;

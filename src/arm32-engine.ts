@@ -29,7 +29,8 @@ import {
   STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
 } from "../assembly/layout.js";
-import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH } from "../assembly/maps/desc.js";
+import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH, MAP_TYPE_PROG_ARRAY } from "../assembly/maps/desc.js";
+import { INSN_SIZE } from "../assembly/isa.js";
 import { MAP_TYPE_NAMES } from "./bpf-map.js";
 
 // assembly/arm32/maps.ts
@@ -49,47 +50,71 @@ export interface Arm32MapLayout {
   maps: Arm32Maps;
   /** Address of map i's first value in the executable. */
   valueAddress: number[];
+  /** Where the names given to layoutMaps are (UTF-8, in the area's initial bytes): address and length. */
+  names: { address: number; length: number }[];
 }
 
-/** Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. */
-export function layoutMaps(defs: MapDef[], ncpus = 1): Arm32MapLayout {
+/**
+ * Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. `slots(i)`
+ * gives program array i's slots (program ids; undefined: empty), which the executable starts with. `extraNames`
+ * (the programs' names, for fault reports) go into the area's initial bytes too.
+ */
+export function layoutMaps(
+  defs: MapDef[], ncpus = 1, slots?: (map: number) => (number | undefined)[], extraNames: string[] = [],
+): Arm32MapLayout {
   if (defs.length > ARM32_MAX_MAPS) throw new Arm32Error(`the arm32 target holds at most ${ARM32_MAX_MAPS} maps (${defs.length} here)`);
   for (const m of defs) {
-    const ok = m.type === MAP_TYPE_ARRAY || m.type === MAP_TYPE_HASH || m.type === MAP_TYPE_PERCPU_ARRAY;
+    const ok = m.type === MAP_TYPE_ARRAY || m.type === MAP_TYPE_HASH || m.type === MAP_TYPE_PERCPU_ARRAY ||
+      m.type === MAP_TYPE_PROG_ARRAY;
     if (!ok) {
       throw new Arm32Error(`map '${m.name}' is a ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`} map; the arm32 target ` +
-        "supports array, percpu_array, hash and global data maps");
+        "supports array, percpu_array, hash, prog_array and global data maps");
+    }
+    if (m.type === MAP_TYPE_PROG_ARRAY && (m.keySize !== 4 || m.valueSize !== 4)) {
+      throw new Arm32Error(`map '${m.name}': a program array has 4-byte keys and values`);
     }
     if (m.type === MAP_TYPE_PERCPU_ARRAY && ncpus > 1) throw new Arm32Error(`map '${m.name}': the arm32 target models one CPU`);
   }
   const names = defs.map((m) => new TextEncoder().encode(JSON.stringify(m.name)));
   let at = DESC_OFFSET + DESC_SIZE * defs.length;
   const nameAt = names.map((n) => { const p = at; at += n.length; return p; });
+  const extra = extraNames.map((n) => new TextEncoder().encode(n));
+  const extraAt = extra.map((n) => { const p = at; at += n.length; return p; });
   at = roundUp8(at);
+  // Program arrays start with their slots: program ids, 0xffffffff where empty (8 bytes apart)
+  const progInit = defs.map((m, i) => {
+    if (m.type !== MAP_TYPE_PROG_ARRAY) return undefined;
+    const bytes = new Uint8Array(m.maxEntries * 8).fill(0xff);
+    const dv = new DataView(bytes.buffer);
+    (slots?.(i) ?? []).forEach((id, k) => { if (id !== undefined && k < m.maxEntries) dv.setUint32(8 * k, id, true); });
+    return bytes;
+  });
+  const hasInit = (i: number) => Boolean(defs[i].initialData || progInit[i]);
   // Arenas with initial bytes first (they are copied at start-up), then the zero-filled rest.
-  const order = defs.map((_, i) => i).sort((a, b) => Number(!defs[b].initialData) - Number(!defs[a].initialData));
+  const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(b)) - Number(!hasInit(a)));
   const values: number[] = new Array(defs.length);
-  const extra: { buckets: number; records: number }[] = new Array(defs.length);
+  const hashExtra: { buckets: number; records: number }[] = new Array(defs.length);
   let initEnd = at;
   for (const i of order) {
     const m = defs[i];
     const window = m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8; // read-only bytes in front, as in the core
     values[i] = at + window;
     at = values[i] + m.maxEntries * roundUp8(m.valueSize);
-    if (m.initialData) initEnd = at;
+    if (hasInit(i)) initEnd = at;
   }
   for (const i of order) {
     const m = defs[i];
     if (m.type !== MAP_TYPE_HASH) continue;
     const buckets = bucketCount(m.maxEntries);
-    extra[i] = { buckets: at, records: 0 };
+    hashExtra[i] = { buckets: at, records: 0 };
     at += 4 * buckets;
-    extra[i].records = at;
+    hashExtra[i].records = at;
     at += m.maxEntries * (RECORD_HEADER + roundUp8(m.keySize));
   }
   const size = roundUp8(at);
   if (ARM32_DATA_BASE + size > 0xf0000000) throw new Arm32Error(`the maps need ${size} bytes: too large`);
-  const init = new Uint8Array(initEnd);
+  const init = new Uint8Array(Math.max(initEnd, ...extraAt.map((p, k) => p + extra[k].length)));
+  extra.forEach((n, k) => init.set(n, extraAt[k]));
   const v = new DataView(init.buffer);
   v.setUint32(0, defs.length, true);
   defs.forEach((m, i) => {
@@ -98,15 +123,18 @@ export function layoutMaps(defs: MapDef[], ncpus = 1): Arm32MapLayout {
     const stride = roundUp8(m.valueSize);
     const start = base + values[i] - (m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8);
     const end = base + values[i] + m.maxEntries * stride;
-    v.setUint32(d + D.type, m.type === MAP_TYPE_HASH ? MAP_TYPE_HASH : MAP_TYPE_ARRAY, true);
+    const prog = m.type === MAP_TYPE_PROG_ARRAY;
+    v.setUint32(d + D.type, m.type === MAP_TYPE_HASH || prog ? m.type : MAP_TYPE_ARRAY, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
     v.setUint32(d + D.max, m.maxEntries, true);
     v.setUint32(d + D.values, base + values[i], true);
     v.setUint32(d + D.stride, stride, true);
-    v.setUint32(d + D.region, start, true);
-    v.setUint32(d + D.region + 4, end, true);
-    if (!m.readonly) {
+    if (!prog) { // a program array's slots are no region: programs cannot reach them
+      v.setUint32(d + D.region, start, true);
+      v.setUint32(d + D.region + 4, end, true);
+    }
+    if (!m.readonly && !prog) {
       v.setUint32(d + D.region + 8, base + values[i], true);
       v.setUint32(d + D.region + 12, end, true);
     }
@@ -114,14 +142,18 @@ export function layoutMaps(defs: MapDef[], ncpus = 1): Arm32MapLayout {
     v.setUint32(d + D.nameLen, names[i].length, true);
     init.set(names[i], nameAt[i]);
     if (m.type === MAP_TYPE_HASH) {
-      v.setUint32(d + D.buckets, base + extra[i].buckets, true);
-      v.setUint32(d + D.records, base + extra[i].records, true);
+      v.setUint32(d + D.buckets, base + hashExtra[i].buckets, true);
+      v.setUint32(d + D.records, base + hashExtra[i].records, true);
       v.setUint32(d + D.mask, bucketCount(m.maxEntries) - 1, true);
       v.setUint32(d + D.recStride, RECORD_HEADER + roundUp8(m.keySize), true);
-    } else v.setUint32(d + D.zeroSkip, 1, true);
+    } else if (!prog) v.setUint32(d + D.zeroSkip, 1, true);
     if (m.initialData) init.set(m.initialData.subarray(0, m.valueSize), values[i]);
+    if (progInit[i]) init.set(progInit[i]!, values[i]);
   });
-  return { maps: { count: defs.length, init, size }, valueAddress: values.map((x) => ARM32_DATA_BASE + x) };
+  return {
+    maps: { count: defs.length, init, size }, valueAddress: values.map((x) => ARM32_DATA_BASE + x),
+    names: extra.map((n, k) => ({ address: ARM32_DATA_BASE + extraAt[k], length: n.length })),
+  };
 }
 
 function bucketCount(max: number): number {
@@ -153,18 +185,77 @@ function linked(obj: LoadedObject, prog: Program): LinkedProgram {
   return obj.runtime.programs[prog.id];
 }
 
+/** Does the program call bpf_tail_call (helper 12)? */
+function tailCalls(insns: Uint8Array): boolean {
+  for (let i = 0; i + INSN_SIZE <= insns.length; i += INSN_SIZE) {
+    const op = insns[i];
+    if (op === 0x18) { i += INSN_SIZE; continue; }
+    const imm = new DataView(insns.buffer, insns.byteOffset + i + 4, 4).getInt32(0, true);
+    if (op === 0x85 && (insns[i + 1] >> 4) === 0 && imm === 12) return true;
+  }
+  return false;
+}
+
+/** The slots of every program array (program ids, undefined where empty), as the object's maps hold them now. */
+function progArraySlots(obj: LoadedObject): Map<number, (number | undefined)[]> {
+  const out = new Map<number, (number | undefined)[]>();
+  const maps = [...obj.maps.values()];
+  obj.object.maps.forEach((def, i) => {
+    if (def.type !== MAP_TYPE_PROG_ARRAY) return;
+    const slots: (number | undefined)[] = new Array(def.maxEntries).fill(undefined);
+    for (const { key, value } of maps[i].dump()) {
+      const k = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
+      if (k < def.maxEntries) slots[k] = new DataView(value.buffer, value.byteOffset).getUint32(0, true);
+    }
+    out.set(i, slots);
+  });
+  return out;
+}
+
+/**
+ * The programs an executable of `prog` holds: `prog`, and when it makes tail calls, every program a program
+ * array holds (a tail call can reach any of them; their own tail calls reach the same set).
+ */
+export function executablePrograms(obj: LoadedObject, prog: Program): Program[] {
+  if (!tailCalls(linked(obj, prog).original)) return [prog];
+  const ids = new Set<number>();
+  for (const slots of progArraySlots(obj).values()) for (const id of slots) if (id !== undefined) ids.add(id);
+  const progs = [prog];
+  for (const p of obj.programs.values()) if (p !== prog && ids.has(linked(obj, p).id)) progs.push(p);
+  return progs;
+}
+
 function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { insns: Uint8Array; options: Arm32Options } {
-  if (prog.type === "xdp") throw new Arm32Error(`${prog.name}: XDP programs are not supported by the arm32 target yet`);
   const defs = obj.object.maps;
-  const layout = layoutMaps(defs, obj.runtime.options.ncpus ?? 1);
-  const insns = linkForArm32(prog.name, linked(obj, prog).original, layout, defs);
+  const slots = progArraySlots(obj);
+  const progs = executablePrograms(obj, prog);
+  const layout = layoutMaps(defs, obj.runtime.options.ncpus ?? 1, (i) => slots.get(i) ?? [],
+    progs.length > 1 ? progs.map((p) => p.name) : []);
+  const parts = progs.map((p) => linkForArm32(p.name, linked(obj, p).original, layout, defs));
+  let programs: Int32Array | undefined;
+  let insns = parts[0];
+  if (tailCalls(parts[0])) {
+    programs = new Int32Array(3 * (Math.max(...obj.runtime.programs.map((p) => p.id)) + 1)).fill(-1);
+    insns = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    parts.forEach((part, k) => {
+      const id = linked(obj, progs[k]).id;
+      programs![3 * id] = at / INSN_SIZE;
+      programs![3 * id + 1] = layout.names[k]?.address ?? 0;
+      programs![3 * id + 2] = layout.names[k]?.length ?? 0;
+      insns.set(part, at);
+      at += part.length;
+    });
+  }
   return {
     insns,
     options: {
       budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
       idiv: opts.idiv,
       skb: SKB_TYPES.has(prog.type),
+      xdp: prog.type === "xdp",
       maps: defs.length ? layout.maps : undefined,
+      programs,
     },
   };
 }
@@ -217,6 +308,8 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
   const inputs = [args.mem, args.pcap, args.iface].filter((x) => x !== undefined).length;
   if (inputs > 1) throw new Error("--mem, --pcap and --iface cannot be combined");
   const exeBytes = buildExecutable(obj, prog, { budget: args.budget });
+  // with the programs tail calls reach, the executable names the program that faulted itself
+  const named = executablePrograms(obj, prog).length > 1;
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
   try {
     const exe = join(dir, basename(prog.name) || "prog");
@@ -252,7 +345,7 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
     if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
     if (r.error) throw r.error;
     if (r.status === 0) return r.stdout;
-    if (r.status === 1) throw new Arm32RunError(`${prog.name}: ${r.stderr.trim()}`, 1);
+    if (r.status === 1) throw new Arm32RunError(named ? r.stderr.trim() : `${prog.name}: ${r.stderr.trim()}`, 1);
     throw new Arm32RunError(`${prog.name}: the ARM executable failed (status ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -265,6 +358,7 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
 const FAULT_PATTERNS: [RegExp, number][] = [
   [/^out-of-bounds read of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_READ],
   [/^out-of-bounds write of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_WRITE],
+  [/^write of (\d+) bytes to read-only memory at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_WRITE],
   [/^instruction budget of (\d+) exhausted \(instruction (\d+)\)$/, FAULT_BUDGET],
   [/^call depth exceeds \d+ frames \(instruction (\d+)\)$/, FAULT_CALL_DEPTH],
   [/^unknown helper (\d+) \(instruction (\d+)\)$/, FAULT_HELPER],

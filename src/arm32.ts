@@ -21,8 +21,17 @@ export interface Arm32Options {
   sections?: boolean;
   /** Inputs (--mem's bytes, each --pcap packet) are packets the program sees through a struct __sk_buff. */
   skb?: boolean;
+  /** Inputs (--mem's bytes, each --pcap packet) are packets an XDP program sees through a struct xdp_md. */
+  xdp?: boolean;
   /** Maps compiled in (src/arm32-engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
+  /**
+   * Tail calls: `insns` holds several programs one after the other. Three entries per program id k: the
+   * instruction where it starts (-1: not in the executable), the address of its name in the executable and the
+   * name's length (fault reports name the program that was running). With it, bpf_tail_call (helper 12) is
+   * compiled in.
+   */
+  programs?: Int32Array;
 }
 
 export interface Arm32Maps {
@@ -58,12 +67,17 @@ export class Arm32Error extends Error {
 const OPT_IDIV = 1;
 const OPT_CONFORMANCE = 2;
 const OPT_SKB = 4;
-const TRANSLATE_ERRORS = ["", "unsupported instruction", "lddw of a map or function is not supported yet", "jump or call outside the program"];
+const OPT_XDP = 8;
+const TRANSLATE_ERRORS = [
+  "", "unsupported instruction", "lddw of a map or function is not supported yet", "jump or call outside the program",
+  "bpf_tail_call inside a bpf-to-bpf function is not supported by the arm32 target",
+];
 
 interface Arm32Exports {
   memory: WebAssembly.Memory;
   prepare(n: number): number;
   prepareData(maps: number, length: number): number;
+  prepareProgs(ids: number): number;
   translate(opts: number, budget: number, base: number): number;
   output(): number;
   offsetTable(): number;
@@ -105,7 +119,14 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     const d = w.prepareData(opts.maps.count, opts.maps.init.length);
     new Uint8Array(w.memory.buffer, d, opts.maps.init.length).set(opts.maps.init);
   }
-  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0) | (opts.skb ? OPT_SKB : 0);
+  if (opts.programs && opts.programs.length > 0) {
+    if (opts.programs.length % 3 !== 0) throw new Arm32Error("programs: three entries per program id");
+    const p = w.prepareProgs(opts.programs.length / 3);
+    new Int32Array(w.memory.buffer, p, opts.programs.length).set(opts.programs);
+  }
+  if (opts.skb && opts.xdp) throw new Arm32Error("a program sees struct __sk_buff or struct xdp_md, not both");
+  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0) | (opts.skb ? OPT_SKB : 0) |
+    (opts.xdp ? OPT_XDP : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());

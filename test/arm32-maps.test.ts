@@ -125,7 +125,7 @@ describe("fixtures with maps and global data agree with the interpreter", () => 
 
   it("refuses map types it does not hold, naming the map", () => {
     const obj = loadSync(fixture("maps_all.o"));
-    expect(() => buildExecutable(obj, obj.program())).toThrow(/^map '\w+' is a \w+ map; the arm32 target supports array, percpu_array, hash and global data maps$/);
+    expect(() => buildExecutable(obj, obj.program())).toThrow(/^map '\w+' is a \w+ map; the arm32 target supports array, percpu_array, hash, prog_array and global data maps$/);
   });
 });
 

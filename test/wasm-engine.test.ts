@@ -276,6 +276,37 @@ describe("fault parity", () => {
     expect(expectSame(asm).error).toMatch(/out-of-bounds read of 8 bytes .*\(instruction 1\)/);
   });
 
+  it("a region a callee's checked accesses found does not outlive the call", () => {
+    // The callee loads and stores through a pointer into its own frame (the checked path), so that its deeper
+    // frame is the last region found; the caller then goes through the same pointer, once by a load and once by
+    // a store, and in a loop after the stack has been found at the caller's depth.
+    const callee = `
+    f:
+      mov %r0, %r10
+      add %r0, -8
+      stdw [%r0+0], 3
+      ldxdw %r2, [%r0+0]
+      exit`;
+    expect(expectSame(`call local f\nldxdw %r0, [%r0+0]\nexit\n${callee}`).error)
+      .toMatch(/out-of-bounds read of 8 bytes .*\(instruction 1\)/);
+    expect(expectSame(`call local f\nstdw [%r0+0], 1\nmov %r0, 0\nexit\n${callee}`).error)
+      .toMatch(/out-of-bounds write of 8 bytes .*\(instruction 1\)/);
+    const loop = `
+      mov %r6, %r10
+      add %r6, -16
+      mov %r7, 0
+    again:
+      call local f
+      stxdw [%r6+0], %r7
+      ldxdw %r8, [%r6+0]
+      add %r7, 1
+      jlt %r7, 3, again
+      ldxdw %r0, [%r0+0]
+      exit
+    ${callee}`;
+    expect(expectSame(loop).error).toMatch(/out-of-bounds read of 8 bytes .*\(instruction 8\)/);
+  });
+
   it("unknown helper through callx, and a host helper that throws", () => {
     expect(expectSame("mov %r2, 999\ncall %r2\nexit\n").error).toMatch(/unknown helper 999 \(instruction 1\)/);
     const setup = (rt: Runtime) => rt.registerHelper(77, () => { throw new Error("nope"); });

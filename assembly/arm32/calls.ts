@@ -3,28 +3,251 @@
 
 import {
   emit, emitConst, skip, pos, R0, R1, R2, R3, R11, LR, PC, AL, EQ, NE, HS, OP_CMP, OP_MVN, immRot, dpImm, movImm,
-  cmpImm, ldr, str, push, pop, bit, addImm, subImm, branch,
+  cmpImm, ldr, str, push, pop, bit, addImm, subImm, branch, mul, opReg, dpReg, movReg, bx, OP_ADD, SH_LSL, IP,
+  SP, SVC0, umull, R4, R5, R6, R7, R8, R10, opRegS, opImmS, ldrb, strb, cmpReg, MI, LO, HI, OP_ADC, OP_SUB,
 } from "./encoder";
 import {
-  label, bl, call, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, L_DEPTH_FAULT, L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP,
+  label, bl, b, jump, call, addressOf, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, S_TAIL_CALLS, L_DEPTH_FAULT,
+  L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP, L_TAIL_CALL, L_PROGS, L_FAULT, L_CHECK_COMMON, S_HELPER_LR,
+  S_NREGIONS, REGION_BYTES,
 } from "./image";
+import { DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES } from "./maps";
+import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../layout";
+import { MAX_TAIL_CALLS } from "../isa";
 
 import { STACK_SIZE, MAX_CALL_DEPTH, OP_CALLX } from "../isa";
 import {
-  inArm, lo, hi, setLo, setHi, pairInto, ARM_LO, ARM_HI, options, dstOf, immOf, OPT_CONFORMANCE,
+  inArm, lo, hi, setLo, setHi, pairInto, ARM_LO, ARM_HI, options, dstOf, immOf, OPT_CONFORMANCE, fail,
+  ERR_TAIL_CALL,
 } from "./translate";
 import { targetPos } from "./jumps";
+
+// Helpers that need no host, compiled in when a program calls them (emitHostlessHelpers)
+const H_ZERO = 36; // get_smp_processor_id (8), get_numa_node_id (42): one CPU, one node
+const H_MONOTONIC = 37; // ktime_get_ns (5), ktime_get_coarse_ns (160): CLOCK_MONOTONIC
+const H_BOOTTIME = 38; // ktime_get_boot_ns (125): CLOCK_BOOTTIME
+const H_PROBE_READ = 39; // probe_read (4), probe_read_user (112), probe_read_kernel (113)
+const PR_CHECKN = 242; // labels of their own (image.ts: 242-255 are free)
+const PR_LOOP = 243;
+const PR_FAULT = 244;
+const PR_COPY = 245;
+const PR_BACK = 246;
+const PR_DONE = 247;
+const PR_ZERO = 248;
+const PR_RET = 249;
+const PR_BLOOP = 250;
+
+function hostlessLabel(id: i32): i32 {
+  if (id == 8 || id == 42) return H_ZERO;
+  if (id == 5 || id == 160) return H_MONOTONIC;
+  if (id == 125) return H_BOOTTIME;
+  if (id == 4 || id == 112 || id == 113) return H_PROBE_READ;
+  return -1;
+}
 
 /** Helpers compiled into the image: id -> routine label, or -1. */
 function helperLabel(id: i32): i32 {
   if ((options & OPT_CONFORMANCE) && id == 5) return L_HELPER_UNWIND;
   if (mapCount > 0 && id >= 1 && id <= 3) return L_HELPER_LOOKUP + id - 1;
+  if (((usedHostless >> <u32>(hostlessLabel(id) - H_ZERO)) & 1) != 0 && hostlessLabel(id) >= 0) return hostlessLabel(id);
   return -1;
+}
+
+let usedHostless: u32 = 0; // bit k: routine H_ZERO + k is compiled in
+
+/**
+ * Notes which of the helpers that need no host the program calls (`insns`, n instructions), before the runtime is
+ * emitted; with the conformance option helper 5 is the suite's own.
+ */
+export function noteHelpers(insns: usize, n: i32, opts: u32): void {
+  usedHostless = 0;
+  for (let i = 0; i < n; i++) {
+    const p = insns + (<usize>i << 3);
+    const op = load<u8>(p);
+    if (op == 0x18) { i++; continue; }
+    if (op != 0x85 || (load<u8>(p + 1) >> 4) != 0) continue;
+    const id = load<i32>(p + 4);
+    if ((opts & OPT_CONFORMANCE) && id == 5) continue;
+    const l = hostlessLabel(id);
+    if (l >= 0) usedHostless |= <u32>1 << <u32>(l - H_ZERO);
+  }
+}
+
+/**
+ * The helpers that need no host, with the interpreter's semantics (assembly/helpers.ts): the ones noteHelpers
+ * found. Arguments in the register file (spilled before the call), result in r0:r1, r4-r11 preserved.
+ */
+export function emitHostlessHelpers(): void {
+  if (usedHostless & 1) {
+    label(H_ZERO);
+    emit(movImm(R0, 0));
+    emit(movImm(R1, 0));
+    emit(bx(LR));
+  }
+  for (let k = 1; k <= 2; k++) {
+    if ((usedHostless & (<u32>1 << <u32>k)) == 0) continue;
+    // clock_gettime(clock, &timespec) -> seconds * 10^9 + nanoseconds (32-bit time_t: the EABI call)
+    label(k == 1 ? H_MONOTONIC : H_BOOTTIME);
+    emit(push(bit(R7) | bit(LR)));
+    emit(subImm(SP, SP, 8));
+    emit(movImm(R0, k == 1 ? 1 : 7)); // CLOCK_MONOTONIC, CLOCK_BOOTTIME
+    emit(movReg(R1, SP));
+    emitConst(R7, 263);
+    emit(SVC0);
+    emit(ldr(R2, SP, 0));
+    emit(ldr(R3, SP, 4));
+    emit(addImm(SP, SP, 8));
+    emitConst(IP, 1000000000);
+    emit(umull(R0, R1, R2, IP));
+    emit(opRegS(OP_ADD, R0, R0, R3));
+    emit(dpImm(AL, OP_ADC, 0, R1, R1, 0));
+    emit(pop(bit(R7) | bit(PC)));
+  }
+  if (usedHostless & 8) {
+    // probe_read*(dst, size, src): dst must be writable (else a fault naming the call); a source the program may
+    // not read zeroes dst and returns -EFAULT; else the bytes are copied (overlapping ranges as memmove).
+    label(PR_CHECKN);
+    emit(push(0x3f));
+    b(L_CHECK_COMMON);
+    label(H_PROBE_READ);
+    emit(push(0x47f0)); // r4-r10, lr
+    emit(str(LR, R11, S_HELPER_LR));
+    emit(ldr(R4, R11, S_REGS + 16)); // size: r2's low word
+    emit(cmpImm(R4, 0));
+    jump(EQ, PR_DONE);
+    emit(ldr(R10, R11, S_REGS + 8));
+    emit(ldr(IP, R11, S_REGS + 12));
+    emit(movReg(R0, R4));
+    emit(movImm(R1, 1));
+    bl(PR_CHECKN);
+    emit(ldr(R8, R11, S_REGS + 8)); // dst
+    emit(ldr(R0, R11, S_REGS + 24)); // src
+    emit(ldr(R1, R11, S_REGS + 28));
+    emit(cmpImm(R1, 0));
+    jump(NE, PR_FAULT);
+    emit(ldr(R3, R11, S_NREGIONS));
+    emit(addImm(R2, R11, S_REGIONS));
+    label(PR_LOOP);
+    emit(opImmS(OP_SUB, R3, R3, 1));
+    jump(MI, PR_FAULT);
+    emit(ldr(R5, R2, 0));
+    emit(ldr(R6, R2, 4));
+    emit(addImm(R2, R2, REGION_BYTES));
+    emit(cmpReg(R0, R5));
+    jump(LO, PR_LOOP);
+    emit(opRegS(OP_SUB, R6, R6, R4));
+    jump(LO, PR_LOOP);
+    emit(cmpReg(R0, R6));
+    jump(HI, PR_LOOP);
+    // copy r4 bytes from r0 to r8: forwards unless the destination starts inside the source
+    emit(cmpReg(R8, R0));
+    jump(HI, PR_BACK);
+    label(PR_COPY);
+    emit(ldrb(R1, R0, 0));
+    emit(strb(R1, R8, 0));
+    emit(addImm(R0, R0, 1));
+    emit(addImm(R8, R8, 1));
+    emit(opImmS(OP_SUB, R4, R4, 1));
+    jump(NE, PR_COPY);
+    b(PR_DONE);
+    label(PR_BACK);
+    emit(opReg(OP_ADD, R0, R0, R4));
+    emit(opReg(OP_ADD, R8, R8, R4));
+    label(PR_BLOOP);
+    emit(subImm(R0, R0, 1));
+    emit(subImm(R8, R8, 1));
+    emit(ldrb(R1, R0, 0));
+    emit(strb(R1, R8, 0));
+    emit(opImmS(OP_SUB, R4, R4, 1));
+    jump(NE, PR_BLOOP);
+    b(PR_DONE);
+    label(PR_DONE);
+    emit(movImm(R0, 0));
+    emit(movImm(R1, 0));
+    b(PR_RET);
+    label(PR_FAULT);
+    emit(movImm(R1, 0));
+    label(PR_ZERO);
+    emit(strb(R1, R8, 0));
+    emit(addImm(R8, R8, 1));
+    emit(opImmS(OP_SUB, R4, R4, 1));
+    jump(NE, PR_ZERO);
+    emit(dpImm(AL, OP_MVN, 0, R0, 0, 13)); // -EFAULT
+    emit(dpImm(AL, OP_MVN, 0, R1, 0, 0));
+    label(PR_RET);
+    emit(movImm(R2, 0));
+    emit(str(R2, R11, S_HELPER_LR));
+    emit(pop(0x87f0)); // r4-r10, pc
+  }
 }
 
 let mapCount: i32 = 0;
 /** Maps in the image: the map helpers are compiled in when there is at least one. */
 export function setMapCount(n: i32): void { mapCount = n; }
+
+/** Program ids the image knows (tail calls): 0 = bpf_tail_call is not compiled in. */
+export let programIds: i32 = 0;
+/** Programs in the image (their instructions follow each other); the driver maps fault indexes back to them. */
+export let programStarts: i32 = 1;
+export function setPrograms(ids: i32, starts: i32): void {
+  programIds = ids;
+  programStarts = starts;
+}
+
+const TC_BAD = 35; // a label of its own (image.ts leaves 35-39 free)
+
+function bxC(cond: u32): u32 { return (cond << 28) | 0x012fff10 | <u32>LR; }
+
+/**
+ * bpf_tail_call(ctx, prog_array, index), with the interpreter's semantics (assembly/interp.ts tailCallTarget):
+ * r2 not a map handle: a fault; after MAX_TAIL_CALLS taken, for a map that is not a program array, an index out of
+ * range or an empty slot: return, the program goes on (r0 unchanged). Else jump to the slot's program, which keeps
+ * the registers, the stack frame and the native stack. Uses r0-r3, ip only (eBPF registers stay in r4-r9).
+ */
+export function emitTailCallRuntime(nmaps: i32): void {
+  label(L_TAIL_CALL);
+  emit(ldr(R2, R11, S_REGS + 16));
+  emit(ldr(R3, R11, S_REGS + 20));
+  emitConst(IP, <u32>MAP_HANDLE_TAG);
+  emit(dpReg(AL, OP_CMP, 1, 0, R3, IP, SH_LSL, 0));
+  jump(NE, TC_BAD);
+  emit(ldr(R0, R11, S_TAIL_CALLS));
+  emit(cmpImm(R0, <u32>MAX_TAIL_CALLS));
+  emit(bxC(HS));
+  emitConst(IP, <u32>nmaps);
+  emit(dpReg(AL, OP_CMP, 1, 0, R2, IP, SH_LSL, 0));
+  emit(bxC(HS));
+  emitConst(IP, DESC_SIZE);
+  emit(mul(R1, R2, IP));
+  emitConst(IP, DESC_BASE);
+  emit(opReg(OP_ADD, R1, R1, IP));
+  emit(ldr(IP, R1, D_TYPE));
+  emit(cmpImm(IP, 3)); // PROG_ARRAY
+  emit(bxC(NE));
+  emit(ldr(R3, R11, S_REGS + 24)); // the index: r3's low word
+  emit(ldr(IP, R1, D_MAX));
+  emit(dpReg(AL, OP_CMP, 1, 0, R3, IP, SH_LSL, 0));
+  emit(bxC(HS));
+  emit(ldr(IP, R1, D_VALUES));
+  emit(dpReg(AL, OP_ADD, 0, IP, IP, R3, SH_LSL, 3)); // slots are 8 bytes apart
+  emit(ldr(R3, IP, 0));
+  emitConst(IP, <u32>programIds);
+  emit(dpReg(AL, OP_CMP, 1, 0, R3, IP, SH_LSL, 0));
+  emit(bxC(HS)); // an empty slot (-1)
+  addressOf(R1, L_PROGS, 0);
+  emit(dpReg(AL, OP_ADD, 0, R1, R1, R3, SH_LSL, 2));
+  emit(ldr(R1, R1, 0));
+  emit(cmpImm(R1, 0));
+  emit(bxC(EQ));
+  emit(addImm(R0, R0, 1));
+  emit(str(R0, R11, S_TAIL_CALLS));
+  emit(bx(R1));
+  label(TC_BAD);
+  emit(movReg(R1, LR));
+  emit(movImm(R0, FAULT_BAD_MAP));
+  emit(movImm(IP, 0));
+  b(L_FAULT);
+}
 
 function spillArguments(): void {
   for (let r = 1; r <= 5; r++) {
@@ -35,8 +258,14 @@ function spillArguments(): void {
   }
 }
 
-export function emitHelperCall(i: i32, op: u32): bool {
+export function emitHelperCall(i: i32, op: u32, inMain: bool): bool {
   spillArguments();
+  if (op != <u32>OP_CALLX && immOf(i) == 12 && programIds > 0) {
+    // bpf_tail_call: r0 stays as it was when the call fails
+    if (!inMain) return fail(ERR_TAIL_CALL, i);
+    bl(L_TAIL_CALL);
+    return true;
+  }
   if (op == <u32>OP_CALLX) {
     // Helper id in a register, known at run time only: compare against every helper compiled in.
     pairInto(dstOf(i), R2, R3);

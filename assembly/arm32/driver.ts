@@ -21,7 +21,7 @@
 
 import {
   emit, emitByte, align4, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, SP, LR, PC, AL, EQ,
-  NE, GE, LT, LE, HI, HS, LO, ldr, str, ldrb, strb, ldrh, strh, rev, movReg, movImm, cmpImm, cmpReg, opImm, opImmS,
+  NE, GE, LT, LE, HI, HS, LO, MI, ldr, str, ldrb, strb, ldrh, strh, rev, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS,
   opReg, opRegS, dpReg, dpImm, immRot, mla, push, pop, bit, bx, addImm, subImm, strbPreDec, SVC0, OP_ADD, OP_SUB, OP_AND, OP_ORR,
   OP_CMN, SH_LSL, SH_LSR,
 } from "./encoder";
@@ -30,8 +30,9 @@ import {
   S_MEM, S_LEN, S_FD, S_BUF, S_RUNS, S_PCAP, S_PCAP_END, S_PCAP_SWAP, S_JSON, S_HAVE_PCAP, S_LAST_R0, S_OUTPOS,
   S_OUT_FD, S_OUT, OUT_SIZE, S_SKB, SKB_BYTES, S_REGIONS, REGION_BYTES, S_NREGIONS, FIRST_MAP_REGION, S_PKT,
   S_PKT_LEN, L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL, L_DATA_INIT, L_PRINT_MAPS, L_STATE, S_IFACE, S_SECONDS,
-  S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF,
+  S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF, S_XDP_BUF, L_PROG_STARTS,
 } from "./image";
+import { programStarts } from "./calls";
 import {
   DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION, D_TYPE, D_MASK, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_VALUES,
   D_STRIDE, D_MAX, D_NAME, D_NAME_LEN, D_KEY_SIZE, D_VALUE_SIZE, D_ZERO_SKIP, descOf, slot,
@@ -61,6 +62,8 @@ const STDIN_CAPACITY: u32 = 64 << 20; // bytes of standard input a run may take 
 
 /** Translation option (translate.ts OPT_*): inputs are packets seen through struct __sk_buff. */
 export const OPT_SKB: u32 = 4;
+/** Translation option (translate.ts OPT_*): inputs are packets seen through struct xdp_md (packet writable). */
+export const OPT_XDP: u32 = 8;
 
 const D = L_LOCAL + 64; // this file's labels
 const ARG_LOOP = D + 0;
@@ -148,7 +151,10 @@ const STRINGS: string[] = [
   "--iface", "--seconds", "raw sockets are not permitted here\n", "cannot open a packet socket\n",
   "no such interface: ", "cannot capture on ",
   "usage: PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]\n",
+  // writes to memory the program may read, not write (the interpreter's words)
+  "write of ", " bytes to read-only memory at 0x",
 ];
+const LIVE_STRINGS = 7;
 const FIRST_LIVE_STRING = 33;
 const S_OPT_MEM = 0;
 const S_OPT_REPEAT = 1;
@@ -190,24 +196,34 @@ const S_NO_SOCKET = 36;
 const S_NO_IFACE = 37;
 const S_NO_CAPTURE = 38;
 const S_USAGE_LIVE = 39;
+const S_RO_WRITE = 40;
+const S_RO_BYTES_AT = 41;
 
-// labels after the strings' (STR_BASE + 0 .. STR_BASE + 39)
-const PARSE_NUM = STR_BASE + 40;
-const OPT_IFACE = STR_BASE + 41;
-const OPT_SECONDS = STR_BASE + 42;
-const LIVE = STR_BASE + 43;
-const LIVE_LOOP = STR_BASE + 44;
-const LIVE_DONE = STR_BASE + 45;
-const NAME_LOOP = STR_BASE + 46;
-const NO_IFACE = STR_BASE + 47;
-const NO_CAPTURE = STR_BASE + 48;
-const NO_SOCKET = STR_BASE + 49;
-const LIVE_ERROR = STR_BASE + 50;
-const LIVE_CLOCK = STR_BASE + 51;
-const LIVE_WAIT = STR_BASE + 52;
-const NAME_DONE = STR_BASE + 53;
-const IFACE_NAME = STR_BASE + 54;
-const IFACE_LEN = STR_BASE + 55;
+// labels after the strings' (STR_BASE + 0 .. STR_BASE + 41)
+const PARSE_NUM = STR_BASE + 42;
+const OPT_IFACE = STR_BASE + 43;
+const OPT_SECONDS = STR_BASE + 44;
+const LIVE = STR_BASE + 45;
+const LIVE_LOOP = STR_BASE + 46;
+const LIVE_DONE = STR_BASE + 47;
+const NAME_LOOP = STR_BASE + 48;
+const NO_IFACE = STR_BASE + 49;
+const NO_CAPTURE = STR_BASE + 50;
+const NO_SOCKET = STR_BASE + 51;
+const LIVE_ERROR = STR_BASE + 52;
+const LIVE_CLOCK = STR_BASE + 53;
+const LIVE_WAIT = STR_BASE + 54;
+const NAME_DONE = STR_BASE + 55;
+const IFACE_NAME = STR_BASE + 56;
+const IFACE_LEN = STR_BASE + 57;
+const XDP_COPY = STR_BASE + 58;
+const XDP_COPIED = STR_BASE + 59;
+const F_PROG_LOOP = STR_BASE + 60;
+const P_A_NEXT = STR_BASE + 61;
+const P_SHOW_SLOT = STR_BASE + 62;
+const F_OOB_WRITE = STR_BASE + 63;
+const F_RO_LOOP = STR_BASE + 64;
+const F_ADDR = STR_BASE + 65;
 
 let driverOpts: u32 = 0;
 
@@ -475,6 +491,20 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     emit(cmpImm(R0, 0));
     jump(NE, LIVE);
   }
+  if (opts & OPT_XDP) {
+    // XDP programs may write the packet: each run gets a private copy (no packet is longer than the input)
+    emit(movImm(R0, 0));
+    emit(ldr(R1, R11, S_LEN));
+    emit(addImm(R1, R1, 16));
+    emit(movImm(R2, 3));
+    emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+    emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+    emit(movImm(R5, 0));
+    syscall(SYS_MMAP2);
+    emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+    jump(HI, FILE_ERROR);
+    emit(str(R0, R11, S_XDP_BUF));
+  }
   emit(ldr(R0, R11, S_HAVE_PCAP));
   emit(cmpImm(R0, 0));
   jump(EQ, REPEAT_LOOP);
@@ -631,6 +661,39 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     regionStore(2, R4, R2, R0, R0);
     emit(movReg(R0, R6));
     emit(movImm(R1, SKB_BYTES));
+  } else if (opts & OPT_XDP) {
+    // a private copy of the packet, and struct xdp_md (src/contexts.ts xdpContext): read-only context
+    emit(movReg(R5, R1));
+    emit(ldr(R4, R11, S_XDP_BUF));
+    emit(movReg(R2, R4));
+    emit(movReg(R3, R5));
+    label(XDP_COPY);
+    emit(cmpImm(R3, 0));
+    jump(EQ, XDP_COPIED);
+    emit(ldrb(IP, R0, 0));
+    emit(strb(IP, R2, 0));
+    emit(addImm(R0, R0, 1));
+    emit(addImm(R2, R2, 1));
+    emit(subImm(R3, R3, 1));
+    b(XDP_COPY);
+    label(XDP_COPIED);
+    emit(str(R4, R11, S_PKT));
+    emit(str(R5, R11, S_PKT_LEN));
+    emit(addImm(R6, R11, S_SKB));
+    emit(str(R4, R6, 0)); // data
+    emit(opReg(OP_ADD, R2, R4, R5));
+    emit(str(R2, R6, 4)); // data_end
+    emit(str(R4, R6, 8)); // data_meta
+    emit(movImm(R3, 1));
+    emit(str(R3, R6, 12)); // ingress_ifindex
+    emit(movImm(R3, 0));
+    emit(str(R3, R6, 16)); // rx_queue_index
+    emit(str(R3, R6, 20)); // egress_ifindex
+    emit(addImm(R0, R6, 24));
+    regionStore(1, R6, R0, R3, R3);
+    regionStore(2, R4, R2, R4, R2);
+    emit(movReg(R0, R6));
+    emit(movImm(R1, 24));
   } else {
     emit(opReg(OP_ADD, R2, R0, R1));
     regionStore(1, R0, R2, R0, R2);
@@ -649,6 +712,33 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   // The fault line, in the interpreter's words.
   label(PRINT_FAULT);
   emit(movImm(R8, 2));
+  if (programStarts > 1) {
+    // The image holds the programs tail calls reach, one after the other: name the one that was running and
+    // make the index its own. L_PROG_STARTS: (first instruction, name address, name length) per program.
+    emit(ldr(R0, R11, S_FAULT_PC));
+    addressOf(R4, L_PROG_STARTS, 0);
+    emitConst(R5, <u32>programStarts);
+    emit(movImm(R3, 0));
+    label(F_PROG_LOOP);
+    emit(ldr(IP, R4, 0));
+    emit(cmpReg(R0, IP));
+    emit(movRegC(HS, R3, IP));
+    emit((ldr(R6, R4, 4) & 0x0fffffff) | (HS << 28));
+    emit((ldr(R7, R4, 8) & 0x0fffffff) | (HS << 28));
+    emit(addImm(R4, R4, 12));
+    emit(opImmS(OP_SUB, R5, R5, 1));
+    jump(NE, F_PROG_LOOP);
+    emit(opReg(OP_SUB, R0, R0, R3));
+    emit(str(R0, R11, S_FAULT_PC));
+    emit(movReg(R1, R6));
+    emit(movReg(R2, R7));
+    bl(WRITE);
+    emitConst(R0, 0x203a); // ": "
+    emit(str(R0, R11, S_BUF));
+    emit(addImm(R1, R11, S_BUF));
+    emit(movImm(R2, 2));
+    bl(WRITE);
+  }
   emit(ldr(R4, R11, S_FAULT));
   emit(cmpImm(R4, FAULT_READ));
   jump(NE, F_NOT_READ);
@@ -657,12 +747,40 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   label(F_NOT_READ);
   emit(cmpImm(R4, FAULT_WRITE));
   jump(NE, F_NOT_WRITE);
+  // a write the program could have made as a read: to read-only memory
+  emit(ldr(R0, R11, S_FAULT_ADDR));
+  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
+  emit(ldr(R2, R11, S_FAULT_SIZE));
+  emit(cmpImm(R1, 0));
+  jump(NE, F_OOB_WRITE);
+  emit(ldr(R3, R11, S_NREGIONS));
+  emit(addImm(R5, R11, S_REGIONS));
+  label(F_RO_LOOP);
+  emit(opImmS(OP_SUB, R3, R3, 1));
+  jump(MI, F_OOB_WRITE);
+  emit(ldr(R6, R5, 0));
+  emit(ldr(R7, R5, 4));
+  emit(addImm(R5, R5, REGION_BYTES));
+  emit(cmpReg(R0, R6));
+  jump(LO, F_RO_LOOP);
+  emit(opRegS(OP_SUB, R7, R7, R2));
+  jump(LO, F_RO_LOOP);
+  emit(cmpReg(R0, R7));
+  jump(HI, F_RO_LOOP);
+  say(S_RO_WRITE);
+  emit(ldr(R0, R11, S_FAULT_SIZE));
+  emit(movImm(R1, 0));
+  bl(PRINT_DEC);
+  say(S_RO_BYTES_AT);
+  b(F_ADDR);
+  label(F_OOB_WRITE);
   say(S_WRITE);
   label(F_MEM);
   emit(ldr(R0, R11, S_FAULT_SIZE));
   emit(movImm(R1, 0));
   bl(PRINT_DEC);
   say(S_BYTES_AT);
+  label(F_ADDR);
   emit(ldr(R0, R11, S_FAULT_ADDR));
   emit(ldr(R1, R11, S_FAULT_ADDR + 4));
   bl(PRINT_HEX);
@@ -896,8 +1014,16 @@ function emitPrintMaps(nmaps: i32): void {
   emit(str(R7, R11, S_BUF + 48)); // the key's bytes
   emit(ldr(R1, R4, D_VALUES));
   slot(R1, R1, R7, D_STRIDE, false);
+  emit(ldr(R0, R4, D_TYPE));
+  emit(cmpImm(R0, 3)); // PROG_ARRAY: empty slots (-1) are left out, as in the host's dump
+  jump(NE, P_SHOW_SLOT);
+  emit(ldr(R0, R1, 0));
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, 1));
+  jump(EQ, P_A_NEXT);
+  label(P_SHOW_SLOT);
   emit(addImm(R0, R11, S_BUF + 48));
   bl(P_ENTRY);
+  label(P_A_NEXT);
   emit(addImm(R7, R7, 1));
   b(P_A_LOOP);
   label(P_A_DONE);
@@ -1161,7 +1287,7 @@ function emitLive(): void {
 /** The driver's strings, after the code. */
 export function emitDriverStrings(): void {
   for (let s = 0; s < STRINGS.length; s++) {
-    if (s >= FIRST_LIVE_STRING && !(driverOpts & OPT_SKB)) break;
+    if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(driverOpts & OPT_SKB)) continue;
     label(STR_BASE + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) emitByte(<u32>text.charCodeAt(i));

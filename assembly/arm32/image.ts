@@ -49,6 +49,8 @@ export const S_LIVE_BUF = 228; // driver: the live capture's packet buffer
 // +0 (start, end - 8), writes at +8. A start of 0xffffffff matches nothing. Reset at every program entry and after
 // every bpf-to-bpf return (the stack region shrinks); regions change nowhere else while a program runs.
 export const S_RCACHE = 232;
+export const S_TAIL_CALLS = 248; // tail calls taken in this run (at most MAX_TAIL_CALLS)
+export const S_XDP_BUF = 252; // driver: XDP programs' private copy of each packet (writable)
 export const S_LAST_R0 = 200; // driver: r0 of the last run (u64)
 export const S_OUTPOS = 208; // driver: output buffer position and its file descriptor
 export const S_OUT_FD = 212;
@@ -85,6 +87,9 @@ export const L_HELPER_UPDATE = 28;
 export const L_HELPER_DELETE = 29;
 export const L_DATA_INIT = 30; // the map area's initial bytes, copied to the map area at start-up
 export const L_PRINT_MAPS = 31; // driver: print every map (maps.ts)
+export const L_TAIL_CALL = 32; // bpf_tail_call (calls.ts)
+export const L_PROGS = 33; // per program id: the address of its code, or 0 (tail-call targets)
+export const L_PROG_STARTS = 34; // instruction index where each program of the image starts, ascending
 export const L_CODE = 24; // first translated instruction
 export const L_TABLE = 25;
 export const L_STATE = 26;

@@ -11,7 +11,7 @@ import {
   L_DATA_INIT, STATE_SIZE, MAX_REGIONS, FIRST_MAP_REGION,
 } from "./image";
 import { emitMapRuntime } from "./maps";
-import { setMapCount } from "./calls";
+import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./calls";
 import {
   emitDriver, emitDriverStrings,
 } from "./driver";
@@ -29,6 +29,8 @@ let out: usize = 0;
 let nmaps: i32 = 0;
 let data: usize = 0; // the map area's initial bytes (see maps.ts)
 let dataLength: i32 = 0;
+let progs: usize = 0; // per program id: where it starts in the instructions (or -1), its name (see prepareProgs)
+let progIds: i32 = 0;
 
 function ensureMemory(end: usize): void {
   const have = <usize>memory.size() << 16;
@@ -45,6 +47,7 @@ export function prepare(n: i32): usize {
   ensureMemory(out);
   nmaps = 0;
   dataLength = 0;
+  progIds = 0;
   return INSNS;
 }
 
@@ -61,13 +64,37 @@ export function prepareData(maps: i32, length: i32): usize {
   return data;
 }
 
+/**
+ * After prepare() (and prepareData()): the instructions hold several programs, one after the other, that tail
+ * calls reach; program id k starts at instruction table[3k] (-1: not in the image), and its name (for fault
+ * reports) is table[3k + 2] bytes at address table[3k + 1] of the executable. Returns where to write the `ids`
+ * entries. With a table, bpf_tail_call (helper 12) is compiled in.
+ */
+export function prepareProgs(ids: i32): usize {
+  progIds = ids;
+  progs = out;
+  out = (progs + <usize>ids * 12 + 15) & ~15;
+  ensureMemory(out);
+  return progs;
+}
+
 export function maxMaps(): i32 { return MAX_REGIONS - FIRST_MAP_REGION; }
 
 function emitImage(opts: u32, budget: u32): bool {
   setMapCount(nmaps);
+  let starts = 1;
+  for (let k = 0; k < progIds; k++) {
+    const s = load<i32>(progs + <usize>k * 12);
+    if (s > 0) starts++;
+  }
+  setPrograms(progIds, starts);
+  translator.setProgramTable(progs, progIds);
   emitDriver(opts, nmaps, dataLength);
   emitRuntime(count, opts);
   if (nmaps > 0) emitMapRuntime(nmaps);
+  if (progIds > 0) emitTailCallRuntime(nmaps);
+  noteHelpers(INSNS, count, opts);
+  emitHostlessHelpers();
   if (!translator.emitProgram(INSNS, count, offsets, flags, states, opts, budget)) return false;
   emitDriverStrings();
   label(L_DATA_INIT);

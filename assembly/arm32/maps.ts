@@ -139,6 +139,9 @@ export function emitMapRuntime(nmaps: i32): void {
     emit(cmpReg(R2, IP));
     jump(HS, BAD_MAP);
     descOf(R4, R2);
+    emit(ldr(R0, R4, D_TYPE));
+    emit(cmpImm(R0, 3));
+    jump(EQ, BAD_MAP); // a program array: its slots are not for programs to read or change
     if (w == 1) {
       emit(ldr(R0, R4, D_REGION + 12));
       emit(cmpImm(R0, 0));

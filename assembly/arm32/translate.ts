@@ -27,7 +27,7 @@ import {
 import {
   label, at, b, jump, call, addressOf, stateBase, S_REGS, S_BUDGET, S_BUDGET_INIT, S_DEPTH, S_SAVED_SP,
   S_FAULT, S_REGIONS, S_HELPER_LR, S_STACK, S_RCACHE, L_ENTRY, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE,
-  L_STATE, L_BUDGET_FAULT,
+  L_STATE, L_BUDGET_FAULT, S_TAIL_CALLS, L_PROGS, L_PROG_STARTS, imageBase,
 } from "./image";
 import { SECOND_SLOT } from "./runtime";
 import {
@@ -54,6 +54,7 @@ export const ERR_NONE = 0;
 export const ERR_OPCODE = 1; // an opcode this translator does not know
 export const ERR_PSEUDO = 2; // lddw of a map or function (maps come later)
 export const ERR_TARGET = 3; // a jump or call outside the program
+export const ERR_TAIL_CALL = 4; // bpf_tail_call inside a bpf-to-bpf subprogram
 
 export let errorCode: i32 = ERR_NONE;
 export let errorIndex: i32 = 0;
@@ -72,6 +73,16 @@ const UNREACHED: u32 = 0xffffffff;
 
 const F_LEADER: u8 = 1; // starts a basic block
 const F_FUNC: u8 = 2; // starts a subprogram (target of a bpf-to-bpf call)
+const F_PROG: u8 = 4; // starts a program (the image's first, or a tail call's target)
+
+// per program id: the instruction where that program starts (-1: not in the image), its name's address and length
+let progTable: usize = 0;
+let progIds: i32 = 0;
+/** The programs of the image (tail calls): `ids` entries of three i32 at `table`. */
+export function setProgramTable(table: usize, ids: i32): void {
+  progTable = table;
+  progIds = ids;
+}
 
 @inline export function opcode(i: i32): u32 { return load<u8>(insns + (<usize>i << 3)); }
 @inline export function dstOf(i: i32): i32 { return load<u8>(insns + (<usize>i << 3) + 1) & 15; }
@@ -153,7 +164,11 @@ function mark(i: i32, f: u8): bool {
 
 function analyse(): bool {
   memory.fill(flags, 0, <usize>count);
-  mark(0, F_LEADER | F_FUNC);
+  mark(0, F_LEADER | F_FUNC | F_PROG);
+  for (let k = 0; k < progIds; k++) {
+    const start = load<i32>(progTable + (<usize>k * 12));
+    if (start >= 0 && !mark(start, F_LEADER | F_FUNC | F_PROG)) return fail(ERR_TARGET, 0);
+  }
   for (let i = 0; i < count; i++) {
     const op = opcode(i);
     const cls = op & 7;
@@ -368,6 +383,7 @@ function emitEntry(): void {
   emit(str(R2, R11, S_DEPTH));
   emit(str(R2, R11, S_FAULT));
   emit(str(R2, R11, S_HELPER_LR));
+  if (progIds > 0) emit(str(R2, R11, S_TAIL_CALLS));
   emit(dpImm(AL, OP_MVN, 0, R3, 0, 0)); // the inline memory checks' region: none yet (see S_RCACHE)
   emit(str(R3, R11, S_RCACHE));
   emit(str(R3, R11, S_RCACHE + 8));
@@ -408,7 +424,7 @@ function emitInsn(i: i32, inMain: bool): bool {
       return true;
     }
     if (code == JMP_CALL) {
-      if (op == <u32>OP_CALLX || src == CALL_HELPER) return emitHelperCall(i, op);
+      if (op == <u32>OP_CALLX || src == CALL_HELPER) return emitHelperCall(i, op, inMain);
       if (src == CALL_LOCAL) {
         emitLocalCall(i);
         return true;
@@ -475,7 +491,8 @@ export function emitProgram(
   let inMain = true;
   for (let i = 0; i < count; i++) {
     const f = flagOf(i);
-    if (i > 0 && (f & F_FUNC)) inMain = false;
+    if (f & F_PROG) inMain = true;
+    else if (f & F_FUNC) inMain = false;
     store<u32>(offsets + (<usize>i << 2), <u32>(pos - codeStart));
     if (f & F_LEADER) {
       hiZero = load<u32>(states + (<usize>i << 2));
@@ -500,5 +517,27 @@ export function emitProgram(
   b(L_EPILOGUE); // falling off the end (the validator refuses such programs)
   label(L_TABLE);
   for (let i = 0; i < count; i++) emit(load<u32>(offsets + (<usize>i << 2)));
+  if (progIds > 0) {
+    // tail-call targets: the code address of each program id; where each program starts (fault reports)
+    label(L_PROGS);
+    for (let k = 0; k < progIds; k++) {
+      const start = load<i32>(progTable + (<usize>k * 12));
+      emit(start < 0 ? 0 : imageBase + <u32>at(L_CODE) + load<u32>(offsets + (<usize>start << 2)));
+    }
+    label(L_PROG_STARTS);
+    for (let i = 0; i < count; i++) {
+      if ((flagOf(i) & F_PROG) == 0) continue;
+      let name: u32 = 0;
+      let length: u32 = 0;
+      for (let k = 0; k < progIds; k++) {
+        if (load<i32>(progTable + (<usize>k * 12)) != i) continue;
+        name = load<u32>(progTable + (<usize>k * 12) + 4);
+        length = load<u32>(progTable + (<usize>k * 12) + 8);
+      }
+      emit(<u32>i);
+      emit(name);
+      emit(length);
+    }
+  }
   return true;
 }

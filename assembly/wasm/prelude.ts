@@ -68,16 +68,31 @@ export function addBody(codes: Buf, body: Buf): void {
   codes.append(body);
 }
 
-/** call fault(kind, pc, addr, size) with constants. */
+/**
+ * Records a fault as fault(kind, pc, addr, size) does (constants; the address, an i64, from `addr` when it is
+ * not a constant), inline: a call would make V8 spill the eBPF registers that the function returns after it, at
+ * every definition, also in the loops that reach it.
+ */
+function faultStores(b: Buf, kind: i32, pc: i32, addr: i64, size: i32, fpLocal: i32 = -1): void {
+  b.i32c(0); b.i32c(kind); b.mem(W_I32_STORE, 2, STATE + ST_FAULT);
+  b.i32c(0); b.i32c(pc); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_PC);
+  b.i32c(0);
+  if (fpLocal < 0) b.i64c(addr);
+  else {
+    b.get(<u32>fpLocal); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.i32c(9); b.op(W_I32_SHR_U); b.op(W_I64_EXTEND_I32_U);
+  }
+  b.mem(W_I64_STORE, 3, STATE + ST_FAULT_ADDR);
+  b.i32c(0); b.i32c(size); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
+}
+
+/** Records the fault (kind, pc, addr, size), constants. */
 export function faultCall(b: Buf, kind: i32, pc: i32, addr: i64, size: i32): void {
-  b.i32c(kind); b.i32c(pc); b.i64c(addr); b.i32c(size); b.call(F_FAULT);
+  faultStores(b, kind, pc, addr, size);
 }
 
 /** FAULT_CALL_DEPTH at `pc`: the interpreter reports the frame count the call would need, (fp - STACK_BASE) / 512. */
 export function depthFault(b: Buf, pc: i32, fpLocal: u32): void {
-  b.i32c(FAULT_CALL_DEPTH); b.i32c(pc);
-  b.get(fpLocal); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.i32c(9); b.op(W_I32_SHR_U); b.op(W_I64_EXTEND_I32_U);
-  b.i32c(0); b.call(F_FAULT);
+  faultStores(b, FAULT_CALL_DEPTH, pc, 0, 0, <i32>fpLocal);
 }
 
 /** Region 0 (the stack of the frames in use) ends at the i32 in local `l`. */

@@ -15,8 +15,7 @@
 // Register model (one Wasm function per eBPF function, i.e. per entry: 0, call targets, function handles):
 //   params  r1..r5 (0..4, i64), fp (5, i32: r10, read as fp zero-extended), r0 (6), r6..r9 (7..10) (i64)
 //   results r0..r5
-//   locals  cnt (budget left), t, t2 (addresses, divisors), sb (fp - STACK_BASE), next (dispatcher), ti, fb (fp - 512),
-//           rb, rl, wb, wl (the region caches of loads and stores)
+//   locals  cnt (budget left), t, t2 (addresses, divisors), next (dispatcher), ti, fb (fp - 512)
 //   (prelude.ts numbers the module's types, functions and globals)
 // A bpf-to-bpf call is a Wasm call: the callee gets every register (the interpreter shares one register file, and
 // a program may read what a caller or callee left) and a new frame, fp + 512; the caller takes back r0-r5 and
@@ -27,11 +26,11 @@
 // REGS[0] = 0 (a callback's entry clears it: the interpreter ends only the callback there).
 //
 // Memory: an access through r10 with a constant offset inside the frame needs no check (fb + offset + 512). Any
-// other access is checked like the interpreter does, fastest first: the region the function's last checked load
-// (or store) was found in, cached in locals (one compare); the frames in use (region 0 is [STACK_BASE, fp));
-// then a search of the region table, inline, which refills the cache. The caches start as the frames in use, at
-// function entry and after every call (a helper may change the region table). An access the search does not
-// allow goes to the core's accessAllowed, which decides and records the fault (prelude.ts: check).
+// other access is checked like the interpreter does, fastest first: the region the last checked load (or store)
+// was found in, cached in STATE + ST_WASM_CACHE (one compare); then a search of the region table, inline, which
+// refills the cache. The caches start as the frames in use (region 0 is [STACK_BASE, fp)), at function entry and
+// after every call (a helper may change the region table). An access the search does not allow records its fault
+// inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -52,7 +51,8 @@ import {
 } from "../isa";
 import {
   STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG, ST_FAULT, ST_EXECUTED, ST_STOPPED, ST_PKT,
-  ST_PKT_LEN, ST_REGION_COUNT, REGION_SIZE, FAULT_BAD_INSN, FAULT_BAD_MAP,
+  ST_PKT_LEN, ST_REGION_COUNT, ST_WASM_CACHE, REGION_SIZE, FAULT_BAD_INSN, FAULT_BAD_MAP, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE,
+  FAULT_READ, FAULT_WRITE,
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
@@ -61,14 +61,15 @@ import {
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
-  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S, W_UNREACHABLE,
+  W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
+  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL,
 } from "./emitter";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET, F_BSWAP16, F_BSWAP32, F_BSWAP64,
+  TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
   F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, checkBody,
   remainingBody,
@@ -80,16 +81,17 @@ const L_R0: u32 = 6;
 const L_CNT: u32 = 11;
 const L_T: u32 = 12;
 const L_T2: u32 = 13;
-const L_SB: u32 = 14;
-const L_NEXT: u32 = 15;
-const L_TI: u32 = 16;
-const L_FB: u32 = 17;
-// The region cache of checked loads (RB, RL) and of stores (WB, WL): a region [RB, RB + RL + 8) (RL >= 0) that the
-// region table allows, so that the common check is one compare, addr - RB <= RL (see checked).
-const L_RB: u32 = 18;
-const L_RL: u32 = 19;
-const L_WB: u32 = 20;
-const L_WL: u32 = 21;
+const L_NEXT: u32 = 14;
+const L_TI: u32 = 15;
+const L_FB: u32 = 16;
+// The region cache of checked loads (RB, RL) and of stores (WB, WL), i64 each at STATE + ST_WASM_CACHE: a region
+// [RB, RB + RL + 8) (RL >= 0) that the region table allows, so that the common check is one compare,
+// addr - RB <= RL (see checked). It lives in memory, not in locals: the cold path that refills it then defines no
+// value that the loop around the access carries, and V8 keeps more of the eBPF registers in machine registers.
+const C_RB: u32 = STATE + ST_WASM_CACHE;
+const C_RL: u32 = STATE + ST_WASM_CACHE + 8;
+const C_WB: u32 = STATE + ST_WASM_CACHE + 16;
+const C_WL: u32 = STATE + ST_WASM_CACHE + 24;
 
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
@@ -304,10 +306,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..14 i64, 15..17 i32, 18..21 i64
-    b.u32(3); b.u32(4); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(4); b.byte(T_I64);
+    // params 0..10, locals 11..13 i64, 14..16 i32
+    b.u32(2); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
-    b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.set(L_SB);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
     this.ctx = [CTX_BAIL, CTX_IF]; // the exit block, then the budget exit block
@@ -690,7 +691,7 @@ export class Translator {
         b.i64c(0); this.getReg(dst); b.op(W_I64_SUB);
       } else if (aop == 0xd0) { // bswap
         this.getReg(dst);
-        b.call(imm == 16 ? F_BSWAP16 : imm == 32 ? F_BSWAP32 : F_BSWAP64);
+        this.bswap(imm);
       } else {
         this.getReg(dst);
         if (x) this.getReg(src); else b.i64c(<i64>imm);
@@ -702,7 +703,7 @@ export class Translator {
     if (aop == 0xd0) { // le (truncate) / be (swap)
       if ((op & 8) != 0) {
         this.getReg(dst);
-        b.call(imm == 16 ? F_BSWAP16 : imm == 32 ? F_BSWAP32 : F_BSWAP64);
+        this.bswap(imm);
       } else {
         if (imm == 64) return;
         this.getReg(dst); b.i64c(imm == 16 ? 0xffff : 0xffffffff); b.op(W_I64_AND);
@@ -726,6 +727,31 @@ export class Translator {
       b.op(W_I64_EXTEND_I32_U);
     }
     this.setReg(dst);
+  }
+
+  /**
+   * Swaps the bytes of the low `bits` bits of the i64 on the stack; the result's upper bits are 0 (prelude.ts's
+   * bswap functions compute the same). Inline, not a call: a call in a loop makes V8 spill the values live across
+   * it, the eBPF registers, in every iteration.
+   */
+  private bswap(bits: i32): void {
+    const b = this.out;
+    if (bits == 16) {
+      b.tee(L_T2); b.i64c(0xff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+      b.get(L_T2); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0xff); b.op(W_I64_AND);
+      b.op(W_I64_OR);
+    } else if (bits == 32) {
+      b.op(W_I32_WRAP_I64); b.tee(L_TI); b.i32c(8); b.op(W_I32_SHR_U); b.i32c(0x00ff00ff); b.op(W_I32_AND);
+      b.get(L_TI); b.i32c(0x00ff00ff); b.op(W_I32_AND); b.i32c(8); b.op(W_I32_SHL);
+      b.op(W_I32_OR); b.i32c(16); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
+    } else {
+      b.tee(L_T2); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND);
+      b.get(L_T2); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
+      b.op(W_I64_OR); b.tee(L_T2);
+      b.i64c(16); b.op(W_I64_SHR_U); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND);
+      b.get(L_T2); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND); b.i64c(16); b.op(W_I64_SHL);
+      b.op(W_I64_OR); b.i64c(32); b.op(W_I64_ROTL);
+    }
   }
 
   // Division follows RFC 9669 like the interpreter: x / 0 = 0, x % 0 = x, MIN / -1 wraps, MIN % -1 = 0.
@@ -818,20 +844,20 @@ export class Translator {
 
   /**
    * Address reg(base) + off in local t, checked for `size` bytes like the core's accessAllowed, fastest first:
-   * the region cache of the access's kind (loads or stores) with one compare, then the frames in use, then a
-   * search of the region table (lookup), which refills the cache with the region it found. The cache holds
-   * [B, B + L + 8): the hot compare, t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes
-   * of the region for smaller ones, which the cold path's exact compare then takes. The exact copy of a
-   * function, which runs only when the budget is nearly out, asks the core after the hot compare (less code).
+   * the region cache of the access's kind (loads or stores) with one compare, then a search of the region table
+   * (lookup), which refills the cache with the region it found. The cache holds [B, B + L + 8): the hot compare,
+   * t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes of the region for smaller ones,
+   * which the cold path's exact compare then takes. The exact copy of a function, which runs only when the budget
+   * is nearly out, asks the core after the hot compare (less code) and leaves the cache as it is.
    */
   private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
-    const cb = write ? L_WB : L_RB;
-    const cl = write ? L_WL : L_RL;
+    const cb = write ? C_WB : C_RB;
+    const cl = write ? C_WL : C_RL;
     this.getReg(base);
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.tee(L_T);
-    b.get(cb); b.op(W_I64_SUB); b.get(cl); b.op(W_I64_GT_U);
+    b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
     if (this.startGlobal) { // the exact copy, which runs little (see func): the cache stays the frames in use
       b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
@@ -841,13 +867,11 @@ export class Translator {
       return;
     }
     if (size < 8) {
-      b.get(L_T); b.get(cb); b.op(W_I64_SUB); b.get(cl); b.i64c(<i64>(8 - size)); b.op(W_I64_ADD); b.op(W_I64_GT_U);
+      b.get(L_T); b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.i64c(<i64>(8 - size)); b.op(W_I64_ADD); b.op(W_I64_GT_U);
       this.open();
     }
-    b.get(L_T); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.get(L_SB); b.i64c(<i64>size); b.op(W_I64_SUB); b.op(W_I64_GT_U);
-    this.open();
     this.lookup(cb, cl, size, write, pc);
-    this.close();
     if (size < 8) this.close();
     this.close();
   }
@@ -855,10 +879,10 @@ export class Translator {
   /**
    * The cold path of a checked access at t: a search of the region table, in order, with the core's
    * test (accessAllowed: some region's readable, or writable, part holds [t, t + size)). Found: the region goes
-   * to the cache when it has at least 8 bytes, and the access goes on. Not found: the core's accessAllowed
-   * decides and records the fault, and the function bails (a trap would say that the two tests differ).
-   * The search is inline, not a call: a call on a path that goes on to the access would make V8 keep the eBPF
-   * registers in memory across the loop around it (every value live across a call is spilled).
+   * to the cache when it has at least 8 bytes, and the access goes on. Not found: the fault is recorded as the
+   * interpreter records it, and the function bails. Neither path calls: a value live across a call is spilled
+   * (V8 then stores it at every definition, in the loop too), and the eBPF registers r0-r5 are live on the way
+   * out (the function returns them).
    */
   private lookup(cb: u32, cl: u32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
@@ -878,7 +902,8 @@ export class Translator {
     this.open();
     b.get(L_T2); b.i64c(<i64>(size - 8)); b.op(W_I64_ADD); b.tee(L_T2); b.i64c(0); b.op(W_I64_GE_S);
     this.open();
-    b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.set(cb); b.get(L_T2); b.set(cl);
+    b.i32c(0); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.mem(W_I64_STORE, 3, cb);
+    b.i32c(0); b.get(L_T2); b.mem(W_I64_STORE, 3, cl);
     this.close();
     b.br(3); // found
     this.close();
@@ -886,21 +911,26 @@ export class Translator {
     b.br(0);
     this.ctx.pop(); b.end(); // loop
     this.ctx.pop(); b.end(); // not found
-    b.get(L_T); b.i32c(size); b.i32c(write ? 1 : 0); b.i32c(pc); b.call(F_CHECK);
-    b.op(W_I32_EQZ);
-    this.open(); this.bail(); this.close();
-    b.op(W_UNREACHABLE);
+    b.i32c(0); b.i32c(write ? FAULT_WRITE : FAULT_READ); b.mem(W_I32_STORE, 2, STATE + ST_FAULT);
+    b.i32c(0); b.i32c(pc); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_PC);
+    b.i32c(0); b.get(L_T); b.mem(W_I64_STORE, 3, STATE + ST_FAULT_ADDR);
+    b.i32c(0); b.i32c(size); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
+    this.bail();
     this.ctx.pop(); b.end(); // found
   }
 
   /**
    * Resets the region caches to the frames in use, [STACK_BASE, fp) (region 0 of the table): at entry, and after
-   * calls (a helper may change the region table).
+   * calls (a helper may change the region table, a callee or a callback filled the caches with regions that held
+   * while it ran: its own deeper frames).
    */
   private forgetRegions(): void {
     const b = this.out;
-    b.i64c(STACK_BASE); b.tee(L_RB); b.set(L_WB);
-    b.get(L_SB); b.i64c(8); b.op(W_I64_SUB); b.tee(L_RL); b.set(L_WL);
+    b.i32c(0); b.i64c(STACK_BASE); b.mem(W_I64_STORE, 3, C_RB);
+    b.i32c(0); b.i64c(STACK_BASE); b.mem(W_I64_STORE, 3, C_WB);
+    b.get(L_FP); b.i32c(STACK_BASE + 8); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); b.set(L_T2);
+    b.i32c(0); b.get(L_T2); b.mem(W_I64_STORE, 3, C_RL);
+    b.i32c(0); b.get(L_T2); b.mem(W_I64_STORE, 3, C_WL);
   }
 
   private atomic(pc: i32, size: i32, dst: u32, src: u32, off: i32, imm: i32): void {
@@ -956,8 +986,8 @@ export class Translator {
     this.close();
     b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_PKT); b.get(L_T); b.op(W_I32_WRAP_I64); b.op(W_I32_ADD);
     if (size == 1) b.mem(W_I64_LOAD8_U, 0, 0);
-    else if (size == 2) { b.mem(W_I64_LOAD16_U, 0, 0); b.call(F_BSWAP16); }
-    else { b.mem(W_I64_LOAD32_U, 0, 0); b.call(F_BSWAP32); }
+    else if (size == 2) { b.mem(W_I64_LOAD16_U, 0, 0); this.bswap(16); }
+    else { b.mem(W_I64_LOAD32_U, 0, 0); this.bswap(32); }
     b.set(L_R0);
   }
 

@@ -267,7 +267,9 @@ class Generator {
   private store(size: number, base: number, off: number, avoid: Set<number>): Insn {
     void avoid;
     if (this.rng.chance(0.3)) return st(size, base, off, this.imm32());
-    return stx(size, base, off, this.dataReg(new Set()));
+    // Never store the address register itself: values must not depend on where memory lives, or engines that
+    // keep memory elsewhere (the ARM32 executable) could not be compared.
+    return stx(size, base, off, this.dataReg(new Set([base])));
   }
 
   private stackAccess(avoid: Set<number>): Macro {
