@@ -322,5 +322,11 @@ describe("tail calls agree with the interpreter", () => {
     const r = runFile(buildArm32Executable(linkForArm32("l", lookup, layout, DEFS), { maps: layout.maps }), []);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("helper argument 0x4d41500000000000 is not a map of the right kind (instruction 5)\n");
+    const rt = new Runtime();
+    rt.createMaps(DEFS);
+    const prog = rt.addProgram("l", lookup);
+    new BpfMap(rt, 0, DEFS[0], plainCodec, plainCodec).update(0, new Uint8Array(4));
+    expect(() => rt.run(prog, {})).toThrow(BpfFault);
+    expect(() => rt.run(prog, {})).toThrow(`l: ${r.stderr.trim()}`);
   });
 });

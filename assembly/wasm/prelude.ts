@@ -1,5 +1,5 @@
 // The fixed part of every generated module: its types, the indices of its imports, functions and globals, and
-// the bodies of the functions that do not depend on the program (fault recording, the budget fault, byte swaps,
+// the bodies of the functions that do not depend on the program (fault recording, the budget fault,
 // the entry points, the cold path of checked accesses). translate.ts emits the program's own functions.
 import {
   STACK_SIZE,
@@ -10,9 +10,7 @@ import {
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I32_EQZ,
-  W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR, W_I32_SHR_U, W_I32_ROTL, W_I64_SUB,
-  W_I32_MUL, W_I64_AND, W_I64_OR, W_I64_SHL, W_I64_SHR_U, W_I64_ROTL, W_I32_SHL, W_I32_WRAP_I64,
-  W_I64_EXTEND_I32_U,
+  W_I32_GT_S, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_SHR_U, W_I64_SUB, W_I32_MUL, W_I64_EXTEND_I32_U,
 } from "./emitter";
 
 // Types
@@ -23,12 +21,11 @@ export const TY_ACCESS: u32 = 3; // (i64, i32, i32) -> i32
 export const TY_TAIL_RUN: u32 = 4; // (prog: i32, r1..r5, fp: i32, r0, r6..r9) -> r0; r1..r5 come back in REGS
 export const TY_FAULT: u32 = 5; // (i32, i32, i64, i32) -> ()
 export const TY_BUDGET: u32 = 6; // (i32, i32, i32) -> ()
-export const TY_UNARY: u32 = 7; // (i64) -> i64
-export const TY_RUN: u32 = 8; // (i64, i64, i64) -> i64
-export const TY_CALLBACK: u32 = 9; // (i64 x5) -> i64
-export const TY_GETTER: u32 = 10; // () -> i64
-export const TY_CHECK: u32 = 11; // (i64, i32, i32, i32) -> i32
-export const TY_TAIL_ENTRY: u32 = 12; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
+export const TY_RUN: u32 = 7; // (i64, i64, i64) -> i64
+export const TY_CALLBACK: u32 = 8; // (i64 x5) -> i64
+export const TY_GETTER: u32 = 9; // () -> i64
+export const TY_CHECK: u32 = 10; // (i64, i32, i32, i32) -> i32
+export const TY_TAIL_ENTRY: u32 = 11; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
 
 // Functions: imports first
 export const F_HELPER: u32 = 0;
@@ -37,15 +34,12 @@ export const F_ACCESS: u32 = 2;
 export const F_TAIL_RUN: u32 = 3;
 export const F_FAULT: u32 = 4;
 export const F_BUDGET: u32 = 5;
-export const F_BSWAP16: u32 = 6;
-export const F_BSWAP32: u32 = 7;
-export const F_BSWAP64: u32 = 8;
-export const F_RUN: u32 = 9;
-export const F_CALLBACK: u32 = 10;
-export const F_TAIL_ENTRY: u32 = 11;
-export const F_REMAINING: u32 = 12;
-export const F_CHECK: u32 = 13;
-export const F_FIRST: u32 = 14; // translated eBPF functions
+export const F_RUN: u32 = 6;
+export const F_CALLBACK: u32 = 7;
+export const F_TAIL_ENTRY: u32 = 8;
+export const F_REMAINING: u32 = 9;
+export const F_CHECK: u32 = 10;
+export const F_FIRST: u32 = 11; // translated eBPF functions
 export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
 export const G_START: u32 = 1; // i32: the block a function's exact copy starts at
 
@@ -123,30 +117,6 @@ export function budgetBody(): Buf {
   b.i32c(0); b.mem(W_I64_LOAD, 3, STATE + ST_BUDGET);
   b.i32c(0);
   b.call(F_FAULT);
-  b.end();
-  return b;
-}
-
-export function bswapBody(bits: i32): Buf {
-  const b = new Buf(96);
-  b.u32(0);
-  if (bits == 16) {
-    b.get(0); b.i64c(0xff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
-    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0xff); b.op(W_I64_AND);
-    b.op(W_I64_OR);
-  } else if (bits == 32) {
-    // swap bytes in each half, then the halves
-    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(8); b.op(W_I32_SHR_U); b.i32c(0x00ff00ff); b.op(W_I32_AND);
-    b.get(0); b.op(W_I32_WRAP_I64); b.i32c(0x00ff00ff); b.op(W_I32_AND); b.i32c(8); b.op(W_I32_SHL);
-    b.op(W_I32_OR); b.i32c(16); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
-  } else {
-    b.get(0); b.i64c(8); b.op(W_I64_SHR_U); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND);
-    b.get(0); b.i64c(0x00ff00ff00ff00ff); b.op(W_I64_AND); b.i64c(8); b.op(W_I64_SHL);
-    b.op(W_I64_OR); b.set(0);
-    b.get(0); b.i64c(16); b.op(W_I64_SHR_U); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND);
-    b.get(0); b.i64c(0x0000ffff0000ffff); b.op(W_I64_AND); b.i64c(16); b.op(W_I64_SHL);
-    b.op(W_I64_OR); b.i64c(32); b.op(W_I64_ROTL);
-  }
   b.end();
   return b;
 }

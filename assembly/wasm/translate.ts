@@ -68,10 +68,10 @@ import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
-  TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_UNARY, TY_RUN, TY_CALLBACK, TY_GETTER,
+  TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
   TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
   F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
-  faultCall, depthFault, setStackTop, faultBody, budgetBody, bswapBody, runBody, tailEntryBody, checkBody,
+  faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
 } from "./prelude";
 
@@ -175,7 +175,7 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(13);
+    types.u32(12);
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
@@ -183,7 +183,6 @@ export class Translator {
     sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_RUN
     sig(types, [T_I32, T_I32, T_I64, T_I32], 0); // TY_FAULT
     sig(types, [T_I32, T_I32, T_I32], 0); // TY_BUDGET
-    sig(types, [T_I64], T_I64); // TY_UNARY
     sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
     sig(types, [], T_I64); // TY_GETTER
@@ -204,7 +203,6 @@ export class Translator {
     const funcs = new Buf(64 + <u32>nf * 2);
     funcs.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
     funcs.u32(TY_FAULT); funcs.u32(TY_BUDGET);
-    funcs.u32(TY_UNARY); funcs.u32(TY_UNARY); funcs.u32(TY_UNARY);
     funcs.u32(TY_RUN); funcs.u32(TY_CALLBACK); funcs.u32(TY_TAIL_ENTRY); funcs.u32(TY_GETTER);
     funcs.u32(TY_CHECK);
     for (let i = 0; i < nf * 2; i++) funcs.u32(TY_FUNC); // each function, then its exact copy
@@ -228,9 +226,6 @@ export class Translator {
     codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
     addBody(codes, faultBody());
     addBody(codes, budgetBody());
-    addBody(codes, bswapBody(16));
-    addBody(codes, bswapBody(32));
-    addBody(codes, bswapBody(64));
     addBody(codes, runBody());
     addBody(codes, this.callbackBody());
     addBody(codes, tailEntryBody());
@@ -730,9 +725,8 @@ export class Translator {
   }
 
   /**
-   * Swaps the bytes of the low `bits` bits of the i64 on the stack; the result's upper bits are 0 (prelude.ts's
-   * bswap functions compute the same). Inline, not a call: a call in a loop makes V8 spill the values live across
-   * it, the eBPF registers, in every iteration.
+   * Swaps the bytes of the low `bits` bits of the i64 on the stack; the result's upper bits are 0. Inline, not a
+   * call: a call in a loop makes V8 spill the values live across it, the eBPF registers, in every iteration.
    */
   private bswap(bits: i32): void {
     const b = this.out;
