@@ -14,7 +14,7 @@ import {
   ALU_ARSH, ALU_END, END_TO_BE,
 } from "../isa";
 import {
-  known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
+  known0, inArm, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
   options, OPT_IDIV, ERR_OPCODE,
 } from "./translate";
 
@@ -63,10 +63,11 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       return true;
     }
     if (off == 0) {
+      // straight into dst's own registers when it has them (a register in memory: through r2 / r3)
       const keep0 = known0(src);
-      setLo(dst, lo(src, R2));
+      setLo(dst, lo(src, inArm(dst) ? dl : R2));
       if (keep0) setHiZero(dst);
-      else setHi(dst, hi(src, R3));
+      else setHi(dst, hi(src, inArm(dst) ? hiDst(dst) : R3));
       return true;
     }
     const sl = lo(src, R2);
@@ -112,6 +113,14 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
   if (op == ALU_ADD || op == ALU_SUB) {
     const dh = hi(dst, R1);
     const bl_ = operandLo(x, src, imm);
+    if (x && known0(src)) {
+      // the second operand's high word is 0: only the carry (borrow) reaches the high word
+      emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
+      emit(opImm(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, 0));
+      setLo(dst, dl);
+      setHi(dst, dh);
+      return true;
+    }
     const bh = operandHi(x, src, imm);
     emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
     emit(opReg(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, bh));
@@ -331,6 +340,28 @@ function emitSwap(dst: i32, width: i32, swap: bool): bool {
   return true;
 }
 
+/** dl = dl op v for a 32-bit ADD/SUB/OR/AND/XOR with an encodable immediate (or its negation / complement). */
+function emitAlu32Imm(op: u32, dl: i32, v: u32): bool {
+  if (op == ALU_SUB) { op = ALU_ADD; v = -v; }
+  if (op == ALU_ADD) {
+    if (immRot(v) >= 0) emit(opImm(OP_ADD, dl, dl, immRot(v)));
+    else if (immRot(-v) >= 0) emit(opImm(OP_SUB, dl, dl, immRot(-v)));
+    else return false;
+    return true;
+  }
+  if (op == ALU_XOR && v == 0xffffffff) {
+    emit(dpReg(AL, 0xf /* MVN */, 0, dl, 0, dl, SH_LSL, 0));
+    return true;
+  }
+  if (op == ALU_AND && immRot(v) < 0 && immRot(~v) >= 0) {
+    emit(opImm(0xe /* BIC */, dl, dl, immRot(~v)));
+    return true;
+  }
+  if (immRot(v) < 0) return false;
+  emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(v)));
+  return true;
+}
+
 export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_END) {
     if (!emitSwap(dst, imm, x /* END_TO_BE is the source bit */)) return fail(ERR_OPCODE, i);
@@ -347,6 +378,11 @@ export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       else return fail(ERR_OPCODE, i);
     }
   } else if (op == ALU_ADD || op == ALU_SUB || op == ALU_OR || op == ALU_AND || op == ALU_XOR || op == ALU_MUL) {
+    if (!x && op != ALU_MUL && emitAlu32Imm(op, dl, <u32>imm)) {
+      setLo(dst, dl);
+      setHiZero(dst);
+      return true;
+    }
     const bl_ = operandLo(x, src, imm);
     if (op == ALU_MUL) emit(mul(dl, dl, bl_));
     else {

@@ -334,7 +334,7 @@ export function emitLocalCall(i: i32): void {
   emit(str(R0, R11, S_REGIONS + 12));
   emit(str(R0, R11, S_REGS + 80));
   // the stack region shrank: the inline memory checks' region may have been the larger one
-  emit(dpImm(AL, OP_MVN, 0, R0, 0, 0));
-  emit(str(R0, R11, S_RCACHE));
-  emit(str(R0, R11, S_RCACHE + 8));
+  emit(movImm(R0, 0));
+  emit(str(R0, R11, S_RCACHE + 4));
+  emit(str(R0, R11, S_RCACHE + 12));
 }

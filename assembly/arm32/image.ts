@@ -46,7 +46,8 @@ export const S_IFINDEX = 220;
 export const S_PROTO = 224;
 export const S_LIVE_BUF = 228; // driver: the live capture's packet buffer
 // The region of the last memory check that passed, for the inline check in front of the runtime's: reads at
-// +0 (start, end - 8), writes at +8. A start of 0xffffffff matches nothing. Reset at every program entry and after
+// +0 (start, span = end - 7 - start: an access of up to 8 bytes at start + k fits when k < span), writes at +8.
+// A span of 0 matches nothing. Reset at every program entry and after
 // every bpf-to-bpf return (the stack region shrinks); regions change nowhere else while a program runs.
 export const S_RCACHE = 232;
 export const S_TAIL_CALLS = 248; // tail calls taken in this run (at most MAX_TAIL_CALLS)
@@ -80,6 +81,7 @@ export const L_UDIVMOD64 = 9;
 export const L_SDIVMOD64 = 10;
 export const L_CHECK = 11; // 8 entries: read 1/2/4/8, write 1/2/4/8
 export const L_CHECK_COMMON = 19;
+export const L_CHECK_PAIR = 250; // up to 24 entries: L_CHECK's 8 for an address in r4:r5, r6:r7 or r8:r9
 export const L_LDPKT = 20; // 3 entries: sizes 1, 2, 4
 export const L_HELPER_UNWIND = 23;
 export const L_HELPER_LOOKUP = 27; // map helpers (maps.ts)

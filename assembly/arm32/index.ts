@@ -18,6 +18,7 @@ import {
 import {
   emitRuntime,
 } from "./runtime";
+import { noteChecks } from "./memory";
 import * as translator from "./translate";
 
 const INSNS: usize = 0x10000;
@@ -90,6 +91,7 @@ function emitImage(opts: u32, budget: u32): bool {
   setPrograms(progIds, starts);
   translator.setProgramTable(progs, progIds);
   emitDriver(opts, nmaps, dataLength);
+  noteChecks(INSNS, count);
   emitRuntime(count, opts);
   if (nmaps > 0) emitMapRuntime(nmaps);
   if (progIds > 0) emitTailCallRuntime(nmaps);

@@ -2,8 +2,8 @@
 // known to be zero. Register access goes through the table in translate.ts.
 
 import {
-  emit, pos, R0, R1, IP, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
-  OP_CMP, OP_CMN, SH_LSL, immRot, dpImm, dpReg, cmpImm, opRegS, cmpReg, cmpRegC, tstReg, tstRegC, bit, branch,
+  emit, pos, R0, R1, R2, IP, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
+  OP_CMP, OP_CMN, OP_ORR, SH_LSL, immRot, dpImm, dpReg, cmpImm, opRegS, cmpReg, cmpRegC, tstReg, tstRegC, bit, branch,
 } from "./encoder";
 import { at, L_CODE } from "./image";
 import { SECOND_SLOT } from "./runtime";
@@ -97,6 +97,13 @@ function emitCompare64Imm(code: u32, cond: u32, dst: i32, imm: i32): bool {
     emit(dpImm(AL, OP_RSC, 1, IP, ah, 0));
     return true;
   }
+  if (imm == 0 && (code == JMP_JEQ || code == JMP_JNE)) {
+    // (in)equality with 0: one ORRS of both words
+    const al = lo(dst, R0);
+    const ah = hi(dst, R1);
+    emit(opRegS(OP_ORR, IP, al, ah));
+    return true;
+  }
   // equality and unsigned: high words first, then the low words when they are equal
   const ah = hi(dst, R1);
   if (imm >= 0) emit(cmpImm(ah, 0));
@@ -128,6 +135,24 @@ export function emitJump(i: i32, op: u32): bool {
   } else if (!x && emitCompare64Imm(code, cond, dst, imm)) {
     if (cond == GT) cond = LT;
     else if (cond == LE) cond = GE;
+  } else if (x && known0(src)) {
+    // the second operand's high word is 0: compare against it as an immediate, without loading it
+    const al = lo(dst, R0);
+    const ah = hi(dst, R1);
+    const bl_ = lo(src, R2);
+    if (code == JMP_JSET) {
+      emit(tstReg(al, bl_));
+    } else if (cond == LT || cond == GE) {
+      emit(cmpReg(al, bl_));
+      emit(dpImm(AL, OP_SBC, 1, IP, ah, 0));
+    } else if (cond == GT || cond == LE) {
+      emit(cmpReg(bl_, al));
+      emit(dpImm(AL, OP_RSC, 1, IP, ah, 0)); // 0 - ah - borrow
+      cond = cond == GT ? LT : GE;
+    } else {
+      emit(cmpImm(ah, 0));
+      emit(cmpRegC(EQ, al, bl_));
+    }
   } else {
     const al = lo(dst, R0);
     const ah = hi(dst, R1);

@@ -5,17 +5,17 @@ import {
   out, measuring, emit, emitConst, emitAddConst, emitAddConstS, skip, pos, R0, R1, R2, R3, R10, R11, IP, AL,
   EQ, NE, HS, LO, OP_MVN, OP_AND, OP_EOR, OP_ADD, OP_ADC, OP_SBC, OP_TST, OP_ORR, OP_MOV, SH_ASR, dpImm, movReg, cmpImm, opReg,
   opRegS, cmpReg, cmpRegC, shiftImm, ldr, str, ldrb, strb, ldrh, strh, ldrsb, ldrsh, ldrex, strex, ldrexd,
-  strexd, CLREX, branch,
+  strexd, CLREX, branch, movImmC, R4, R8, OP_SUB,
 } from "./encoder";
-import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_LDPKT } from "./image";
+import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_CHECK_PAIR, L_LDPKT } from "./image";
 
 import {
-  CLS_STX, SZ_W, SZ_H, SZ_B, MODE_IND, MODE_MEMSX, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH,
+  CLS_LDX, CLS_ST, MODE_MEM, CLS_STX, SZ_W, SZ_H, SZ_B, MODE_IND, MODE_MEMSX, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH,
   ATOMIC_XCHG, ATOMIC_CMPXCHG, STACK_SIZE,
 } from "../isa";
 import {
   inArm, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, fail, ARM_LO, ARM_HI, dstOf, srcOf, offOf,
-  immOf, ERR_OPCODE,
+  immOf, ERR_OPCODE, known0,
 } from "./translate";
 
 function sizeBytes(sz: u32): i32 {
@@ -23,43 +23,116 @@ function sizeBytes(sz: u32): i32 {
 }
 function log2Size(bytes: i32): i32 { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
 
+// The check entries (read 1/2/4/8, write 1/2/4/8: bit k) some load or store with offset 0 from a register other
+// than r10 may use: only those get the L_CHECK_PAIR stubs (runtime.ts), 3 per entry, in the order of k.
+export let pairChecks: u32 = 0;
+
+/** Finds pairChecks for the program at `insns` (n instructions), before the runtime is emitted. */
+export function noteChecks(insns: usize, n: i32): void {
+  pairChecks = 0;
+  for (let i = 0; i < n; i++) {
+    const p = insns + (<usize>i << 3);
+    const op = <u32>load<u8>(p);
+    if (op == 0x18) { i++; continue; }
+    const cls = op & 7;
+    const mode = op & 0xe0;
+    if (load<i16>(p + 2) != 0) continue;
+    const regs = <i32>load<u8>(p + 1);
+    const bytes = sizeBytes(op & 0x18);
+    if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) {
+      if ((regs >> 4) != 10) pairChecks |= <u32>1 << <u32>log2Size(bytes);
+    } else if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) {
+      if ((regs & 15) != 10) pairChecks |= <u32>1 << <u32>(4 + log2Size(bytes));
+    }
+  }
+}
+
+/** Offset of the L_CHECK_PAIR stub for ARM pair p (0: r4:r5, 1: r6:r7, 2: r8:r9) and entry k. */
+export function pairStub(p: i32, k: i32): i32 {
+  return 12 * (3 * <i32>popcnt<u32>(pairChecks & ((<u32>1 << <u32>k) - 1)) + p);
+}
+
 /**
- * r10 = base + off, checked for an access of `bytes` (statically for the frame pointer's own frame). Inline: is
- * the access inside the region the last passing check found (S_RCACHE)? Only otherwise the runtime's check, which
- * goes through every region. Uses r2, r3 (free once the base is read).
+ * base + off, checked for an access of `bytes` (statically for the frame pointer's own frame). Inline: is the
+ * access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise the runtime's
+ * check, which goes through every region. Returns the register holding the address: r10 (high word in ip), or,
+ * for offset 0 from a register kept in an ARM pair, that pair's low register (unless `r10` is asked for). Uses
+ * r2, r3 (free once the base is read).
  */
-function address(base: i32, off: i32, bytes: i32, write: bool): void {
+function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false): i32 {
   if (base == 10 && off >= -STACK_SIZE && off + bytes <= 0) {
     emitAddConst(R10, lo(10, R2), <u32>off, IP);
-    return;
+    return R10;
   }
-  const bl_ = lo(base, R2);
-  const bh = hi(base, R3);
-  emitAddConstS(R10, bl_, <u32>off, IP);
-  emit(dpImm(AL, off >= 0 ? OP_ADC : OP_SBC, 0, IP, bh, 0));
+  const entry = (write ? 4 : 0) + log2Size(bytes);
   const cache = S_RCACHE + (write ? 8 : 0);
+  const k0 = known0(base);
+  if (off == 0 && inArm(base) && !needR10) {
+    const bl_ = unchecked(ARM_LO[base]);
+    const bh = unchecked(ARM_HI[base]);
+    if (bh == bl_ + 1 && bl_ >= R4 && bl_ <= R8 && (pairChecks >> <u32>entry) & 1) {
+      emit(ldr(R2, R11, cache)); // start
+      emit(ldr(R3, R11, cache + 4)); // span
+      emit(opReg(OP_SUB, R2, bl_, R2));
+      if (k0) emit(cmpReg(R2, R3));
+      else {
+        emit(cmpImm(bh, 0)); // a high word: HS (carry set, not equal)
+        emit(cmpRegC(EQ, R2, R3));
+      }
+      emit(branch(HS, true, pos, at(L_CHECK_PAIR) + pairStub((bl_ - R4) >> 1, entry)));
+      return bl_;
+    }
+  }
+  if (off == 0) {
+    const l = lo(base, R10);
+    if (l != R10) emit(movReg(R10, l));
+    if (!k0) {
+      const h = hi(base, IP);
+      if (h != IP) emit(movReg(IP, h));
+    }
+  } else {
+    const bl_ = lo(base, R2);
+    const bh = hi(base, R3);
+    emitAddConstS(R10, bl_, <u32>off, IP);
+    emit(dpImm(AL, off >= 0 ? OP_ADC : OP_SBC, 0, IP, bh, 0));
+  }
+  const zeroHigh = off == 0 && k0;
   emit(ldr(R2, R11, cache)); // start
-  emit(ldr(R3, R11, cache + 4)); // end - 8
-  emit(cmpImm(IP, 0));
-  emit(dpImm(NE, OP_MVN, 0, R2, 0, 0)); // a high word: nothing matches
-  emit(cmpReg(R10, R2));
-  emit(cmpRegC(HS, R3, R10)); // carry: start <= address <= end - 8
-  call(LO, L_CHECK + (write ? 4 : 0) + log2Size(bytes));
+  emit(ldr(R3, R11, cache + 4)); // span
+  emit(opReg(OP_SUB, R2, R10, R2));
+  if (zeroHigh) {
+    emit(cmpReg(R2, R3));
+    emit(movImmC(HS, IP, 0));
+  } else {
+    emit(cmpImm(IP, 0)); // a high word: HS (carry set, not equal)
+    emit(cmpRegC(EQ, R2, R3));
+  }
+  call(HS, L_CHECK + entry);
+  return R10;
 }
 
 export function emitLoad(i: i32, op: u32): bool {
   const dst = dstOf(i);
   const bytes = sizeBytes(op & 0x18);
   const sx = (op & 0xe0) == MODE_MEMSX;
-  address(srcOf(i), offOf(i), bytes, false);
+  const a = address(srcOf(i), offOf(i), bytes, false);
   const dl = loDst(dst);
-  if (bytes == 1) emit(sx ? ldrsb(dl, R10, 0) : ldrb(dl, R10, 0));
-  else if (bytes == 2) emit(sx ? ldrsh(dl, R10, 0) : ldrh(dl, R10, 0));
-  else emit(ldr(dl, R10, 0));
+  if (bytes == 8 && a == dl) {
+    // the address register is the destination's low word: the high word first
+    const dh = hiDst(dst);
+    emit(ldr(dh, a, 4));
+    emit(ldr(dl, a, 0));
+    setLo(dst, dl);
+    setHi(dst, dh);
+    return true;
+  }
+  if (bytes == 1) emit(sx ? ldrsb(dl, a, 0) : ldrb(dl, a, 0));
+  else if (bytes == 2) emit(sx ? ldrsh(dl, a, 0) : ldrh(dl, a, 0));
+  else emit(ldr(dl, a, 0));
   setLo(dst, dl);
   if (bytes == 8) {
     const dh = hiDst(dst);
-    emit(ldr(dh, R10, 4));
+    emit(ldr(dh, a, 4));
     setHi(dst, dh);
   } else if (sx) {
     const dh = hiDst(dst);
@@ -74,20 +147,20 @@ export function emitStore(i: i32, op: u32): bool {
   const x = (op & 7) == CLS_STX;
   const src = srcOf(i);
   const imm = immOf(i);
-  address(dstOf(i), offOf(i), bytes, true);
+  const a = address(dstOf(i), offOf(i), bytes, true);
   let vl: i32, vh: i32 = R1;
   if (x) vl = lo(src, R0);
   else {
     vl = R0;
     emitConst(R0, <u32>imm);
   }
-  if (bytes == 1) emit(strb(vl, R10, 0));
-  else if (bytes == 2) emit(strh(vl, R10, 0));
-  else emit(str(vl, R10, 0));
+  if (bytes == 1) emit(strb(vl, a, 0));
+  else if (bytes == 2) emit(strh(vl, a, 0));
+  else emit(str(vl, a, 0));
   if (bytes == 8) {
     if (x) vh = hi(src, R1);
     else emitConst(R1, imm < 0 ? 0xffffffff : 0);
-    emit(str(vh, R10, 4));
+    emit(str(vh, a, 4));
   }
   return true;
 }
@@ -105,7 +178,7 @@ export function emitAtomic(i: i32, op: u32): bool {
   else if (base == ATOMIC_AND) arith = OP_AND;
   else if (base == ATOMIC_XOR) arith = OP_EOR;
   else return fail(ERR_OPCODE, i);
-  address(dstOf(i), offOf(i), bytes, true);
+  address(dstOf(i), offOf(i), bytes, true, true);
   // LDREX/STREX fault on unaligned addresses, which eBPF allows outside the kernel. Programs here run on one
   // thread, so an unaligned atomic is an ordinary read-modify-write.
   emit(dpImm(AL, OP_TST, 1, 0, R10, bytes - 1));

@@ -2,6 +2,7 @@
 // helpers compiled in. Translated code calls them with BL; unless noted they follow the AAPCS (arguments and
 // results in r0-r3, r4-r11 preserved) so that helpers written later in C or by hand can use the same path.
 
+import { pairChecks } from "./memory";
 import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, LR, PC, AL, EQ, NE, HS, LO, HI, LS, MI, GE,
   ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm,
@@ -11,7 +12,7 @@ import {
 import {
   label, b, bl, jump, addressOf, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT,
   S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, S_REGS, L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT,
-  L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK, L_CHECK_COMMON, L_LDPKT, L_HELPER_UNWIND,
+  L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK, L_CHECK_COMMON, L_CHECK_PAIR, L_LDPKT, L_HELPER_UNWIND,
   L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL, S_HELPER_LR, S_RCACHE,
 } from "./image";
 import {
@@ -145,6 +146,18 @@ export function emitRuntime(tableCount: i32, opts: u32): void {
     emit(movImm(R1, <u32>(k >> 2)));
     b(L_CHECK_COMMON);
   }
+  // The same entries for an address held in an ARM register pair (r4:r5, r6:r7, r8:r9: an eBPF register accessed
+  // with offset 0): copy it to r10:ip first. Only for the entries the program may use (memory.ts pairChecks), at
+  // L_CHECK_PAIR + pairStub(p, k); BL leaves lr pointing into the instruction's code, so faults name it.
+  label(L_CHECK_PAIR);
+  for (let k = 0; k < 8; k++) {
+    if (((pairChecks >> <u32>k) & 1) == 0) continue;
+    for (let p = 0; p < 3; p++) {
+      emit(movReg(R10, 4 + 2 * p));
+      emit(movReg(IP, 5 + 2 * p));
+      b(L_CHECK + k);
+    }
+  }
   label(L_CHECK_COMMON);
   emit(cmpImm(IP, 0));
   jump(NE, C_FAIL);
@@ -173,6 +186,8 @@ export function emitRuntime(tableCount: i32, opts: u32): void {
   jump(LO, C_DONE);
   emit(addImm(R3, R11, S_RCACHE));
   emit(dpReg(AL, OP_ADD, 0, R3, R3, R1, SH_LSL, 3));
+  emit(opReg(OP_SUB, R5, R5, R4)); // span: the offsets from start an access of up to 8 bytes may have
+  emit(addImm(R5, R5, 1));
   emit(str(R4, R3, 0));
   emit(str(R5, R3, 4));
   label(C_DONE);

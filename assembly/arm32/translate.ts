@@ -214,6 +214,16 @@ function blockLength(i: i32): u32 {
 function analyseHighWords(): void {
   for (let i = 0; i < count; i++) store<u32>(states + (<usize>i << 2), UNREACHED);
   for (let i = 0; i < count; i++) if (flagOf(i) & F_FUNC) store<u32>(states + (<usize>i << 2), KNOWN_AT_ENTRY);
+  // The image's first instruction, entered only from the prologue (no tail calls, no bpf-to-bpf call to it):
+  // every register's high word is 0 there (r1, r2: the input's address and length, the others zeroed).
+  let entryOnly = progIds == 0;
+  for (let i = 0; i < count && entryOnly; i++) {
+    const op = opcode(i);
+    if (op == 0x18) { i++; continue; }
+    if ((op & 7) == CLS_JMP && (op & 0xf0) == JMP_CALL && op != <u32>OP_CALLX && srcOf(i) == CALL_LOCAL &&
+      i + 1 + immOf(i) == 0) entryOnly = false;
+  }
+  if (entryOnly && count > 0) store<u32>(states, 0x7ff);
   const start = pos;
   let changed = true;
   while (changed) {
@@ -384,9 +394,8 @@ function emitEntry(): void {
   emit(str(R2, R11, S_FAULT));
   emit(str(R2, R11, S_HELPER_LR));
   if (progIds > 0) emit(str(R2, R11, S_TAIL_CALLS));
-  emit(dpImm(AL, OP_MVN, 0, R3, 0, 0)); // the inline memory checks' region: none yet (see S_RCACHE)
-  emit(str(R3, R11, S_RCACHE));
-  emit(str(R3, R11, S_RCACHE + 8));
+  emit(str(R2, R11, S_RCACHE + 4)); // the inline memory checks' region: none yet (see S_RCACHE)
+  emit(str(R2, R11, S_RCACHE + 12));
   setLo(1, R0);
   setLo(2, R1);
   // region 0: the stack frames in use. As in the interpreter, frame k lies above frame k - 1: a callee may reach
