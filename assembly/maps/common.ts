@@ -2,7 +2,10 @@
 // value arena with its region.
 import { MAPS, MAP_DESC_SIZE, STATE, ST_MAP_COUNT, ST_NCPUS } from "../layout";
 import { alloc, regionAdd } from "../memory";
-import { MD_TYPE, MD_STRIDE, MD_NCPUS, MD_VALUES, MD_KEY_SIZE, MD_FLAGS, BPF_F_RDONLY_PROG } from "./desc";
+import {
+  MD_TYPE, MD_STRIDE, MD_NCPUS, MD_VALUES, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_INNER, MD_FLAGS,
+  BPF_F_RDONLY_PROG,
+} from "./desc";
 
 // The kernel's kmalloc limit on 32-bit ARM (4 MiB) and its per-CPU unit size bound value sizes.
 export const KMALLOC_MAX_SIZE: u32 = 1 << 22;
@@ -34,6 +37,24 @@ export const MAX_BPF_STACK: u32 = 512;
 }
 
 /** CPUs that a per-CPU map created now models (ST_NCPUS, with 0 meaning 1). */
+/**
+ * Writes map `id`'s descriptor: its Linux attributes, the stride between CPU copies and the CPUs it models. The
+ * family's create function then lays out the storage.
+ */
+export function initDescriptor(
+  id: u32, type: u32, keySize: u32, valueSize: u32, maxEntries: u32, flags: u32, innerMapId: i32, perCpu: bool,
+): void {
+  memory.fill(desc(id), 0, MAP_DESC_SIZE);
+  setField(id, MD_TYPE, type);
+  setField(id, MD_KEY_SIZE, keySize);
+  setField(id, MD_VALUE_SIZE, valueSize);
+  setField(id, MD_MAX_ENTRIES, maxEntries);
+  setField(id, MD_FLAGS, flags);
+  setField(id, MD_INNER, <u32>innerMapId);
+  setField(id, MD_STRIDE, roundUp8(valueSize));
+  setField(id, MD_NCPUS, perCpu ? configuredCpus() : 1);
+}
+
 export function configuredCpus(): u32 {
   const n = load<u32>(STATE + ST_NCPUS);
   return n == 0 ? 1 : n;

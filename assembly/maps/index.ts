@@ -3,16 +3,15 @@
 //
 // "From the host" and "from a program" differ where the kernel's syscall and helper paths differ: the host
 // updates every CPU's copy of a per-CPU value at once and its lookups do not refresh LRU recency.
-import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, ST_HEAP_TOP, MAP_DESC_SIZE, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
+import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, ST_HEAP_TOP, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
 import { heapReset } from "../memory";
 import {
-  MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_INNER, MD_STRIDE, MD_NCPUS, EMPTY_SLOT,
-  MAP_TYPE_HASH, MAP_TYPE_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERF_EVENT_ARRAY, MAP_TYPE_PERCPU_HASH,
-  MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_LRU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_ARRAY_OF_MAPS,
-  MAP_TYPE_HASH_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF,
+  MD_NCPUS, EMPTY_SLOT, MAP_TYPE_HASH, MAP_TYPE_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERF_EVENT_ARRAY,
+  MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_LRU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_LPM_TRIE,
+  MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_HASH_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF,
 } from "./desc";
 import { EBADF, EINVAL, ENOMEM, ENOTSUPP, E2BIG } from "./errno";
-import { desc, field, setField, mapCount, mapType, roundUp8, configuredCpus } from "./common";
+import { desc, field, mapCount, mapType, roundUp8, initDescriptor } from "./common";
 import { arrayCreate, arrayLookup, arrayUpdate, arrayDelete, arrayNextKey, progArraySlot } from "./array";
 import { hashCreate, hashLookup, hashUpdate, hashDelete, hashNextKey } from "./hash";
 import { lpmCreate, lpmLookup, lpmUpdate, lpmDelete, lpmNextKey } from "./lpm";
@@ -77,15 +76,7 @@ export function mapCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: u
   }
   const heap = load<u32>(STATE + ST_HEAP_TOP);
   const regions = load<u32>(STATE + ST_REGION_COUNT);
-  memory.fill(desc(id), 0, MAP_DESC_SIZE);
-  setField(id, MD_TYPE, type);
-  setField(id, MD_KEY_SIZE, keySize);
-  setField(id, MD_VALUE_SIZE, valueSize);
-  setField(id, MD_MAX_ENTRIES, maxEntries);
-  setField(id, MD_FLAGS, flags);
-  setField(id, MD_INNER, <u32>innerMapId);
-  setField(id, MD_STRIDE, roundUp8(valueSize));
-  setField(id, MD_NCPUS, isPercpuType(type) ? configuredCpus() : 1);
+  initDescriptor(id, type, keySize, valueSize, maxEntries, flags, innerMapId, isPercpuType(type));
   let err: i32 = -EINVAL;
   switch (family) {
     case FAMILY_ARRAY: err = type == MAP_TYPE_PERF_EVENT_ARRAY ? perfCreate(id) : arrayCreate(id); break;

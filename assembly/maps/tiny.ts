@@ -6,15 +6,14 @@
 //
 // As in maps/index.ts, the host updates every CPU's copy of a per-CPU value at once and its lookups do not
 // refresh LRU recency.
-import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, ST_HEAP_TOP, MAP_DESC_SIZE, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
+import { STATE, ST_MAP_COUNT, ST_REGION_COUNT, ST_HEAP_TOP, MAX_MAPS, MAP_HANDLE_TAG } from "../layout";
 import { heapReset } from "../memory";
 import {
-  MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_INNER, MD_STRIDE, MD_NCPUS, EMPTY_SLOT,
-  MAP_TYPE_HASH, MAP_TYPE_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY,
-  MAP_TYPE_LRU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_RINGBUF,
+  MD_NCPUS, EMPTY_SLOT, MAP_TYPE_HASH, MAP_TYPE_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERCPU_HASH,
+  MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_LRU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_RINGBUF,
 } from "./desc";
 import { EBADF, EINVAL, ENOMEM, ENOTSUPP, E2BIG } from "./errno";
-import { desc, setField, mapCount, mapType, roundUp8, configuredCpus, field } from "./common";
+import { desc, mapCount, mapType, field, initDescriptor } from "./common";
 import { arrayCreate, arrayLookup, arrayUpdate, arrayDelete, arrayNextKey, progArraySlot } from "./array";
 import { hashCreate, hashLookup, hashUpdate, hashDelete, hashNextKey } from "./hash";
 import { ringbufCreate } from "./ringbuf";
@@ -55,15 +54,7 @@ export function mapCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: u
   if (valueSize > 0x7ffffff0) return -E2BIG;
   const heap = load<u32>(STATE + ST_HEAP_TOP);
   const regions = load<u32>(STATE + ST_REGION_COUNT);
-  memory.fill(desc(id), 0, MAP_DESC_SIZE);
-  setField(id, MD_TYPE, type);
-  setField(id, MD_KEY_SIZE, keySize);
-  setField(id, MD_VALUE_SIZE, valueSize);
-  setField(id, MD_MAX_ENTRIES, maxEntries);
-  setField(id, MD_FLAGS, flags);
-  setField(id, MD_INNER, <u32>innerMapId);
-  setField(id, MD_STRIDE, roundUp8(valueSize));
-  setField(id, MD_NCPUS, isPercpuType(type) ? configuredCpus() : 1);
+  initDescriptor(id, type, keySize, valueSize, maxEntries, flags, innerMapId, isPercpuType(type));
   let err: i32;
   if (family == FAMILY_ARRAY) err = arrayCreate(id);
   else if (family == FAMILY_HASH) err = hashCreate(id);
