@@ -14,13 +14,13 @@
 // Measures: guest instructions, counted by a qemu TCG plugin (bench/qemu-insn-count.c, built with gcc into a
 // temporary directory; the same count on every run), and wall time. Each figure is one run of the kernel alone.
 // Instructions: a process doing everything but the kernel is counted too and subtracted (for arm32, an executable
-// whose program only returns the expected r0; for gcc, the same binary told to skip the kernel). Wall time: for
-// kernels that leave their input as they found it, (time of R runs in one process - time of 1 run) / (R - 1),
-// R chosen for about 10^9 guest instructions (the executable's --repeat, the C binary's run count), each time the
-// fastest of --reps processes. Kernels that write their input (`fresh` in kernels.mjs) get no wall time: repeated
-// runs in one process would not redo the same work, and one run minus the start-up is within the noise of
-// starting qemu for them. Without the plugin (it cannot be built or loaded), only wall times are given, one run
-// minus the start-up from more processes, and the output says so.
+// whose program only returns the expected r0; for gcc, the same binary told to skip the kernel). Wall time:
+// (time of R runs in one process - time of 1 run) / (R - 1), R chosen for about 10^9 guest instructions (the
+// executable's --repeat, the C binary's run count), each time the fastest of --reps processes. Both start every
+// run from a fresh copy of the input (the executable's driver copies it, as `tinybpf run --repeat` does; the C
+// binary copies it too), so kernels that write their input redo the same work each time. Without the plugin (it
+// cannot be built or loaded), only wall times are given, one run minus the start-up from more processes, and the
+// output says so.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -177,7 +177,7 @@ function main() {
         }
         let armMs;
         let gccMs;
-        if (plugin && !k.fresh) {
+        if (plugin) {
           const a = Number(r.arm32.insns - r.arm32Base.insns);
           const g = Number(r.gcc.insns - r.gccBase.insns);
           const ra = Math.min(100_000, Math.max(2, Math.ceil(1e9 / Math.max(a, 1))));
@@ -185,8 +185,6 @@ function main() {
           armMs = (wall([...argv.arm32, "--repeat", String(ra)]) - wall(argv.arm32)) / (ra - 1);
           gccMs = (wall([native, k.name, inputFile, String(rg)]) - wall(argv.gcc)) / (rg - 1);
           notes.push(`${k.name}: wall time from ${ra.toLocaleString("en")} arm32 runs and ${rg.toLocaleString("en")} gcc runs in one process`);
-        } else if (plugin) {
-          notes.push(`${k.name}: writes its input, so no wall time (see bench/arm32.mjs)`);
         } else {
           const ms = {};
           for (const [name, a] of Object.entries(argv)) ms[name] = wall(a);

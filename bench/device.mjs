@@ -117,10 +117,6 @@ function runArm32(k, input, expected) {
   writeFileSync(memFile, input);
   const once = wallMs(exe, memFile, 1);
   if (once.r0 !== expected) return { problem: `arm32 r0 = 0x${once.r0.toString(16)}` };
-  if (k.fresh) {
-    notes.push(`${k.name}: arm32 not timed (the kernel writes its input; --repeat would run it on its own output)`);
-    return undefined;
-  }
   // Best of three pairs, to keep the emulator's start-up noise out.
   let best = Infinity;
   for (let i = 0; i < 3; i++) {

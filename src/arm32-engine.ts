@@ -6,7 +6,8 @@
 //   the "arm32" engine                Program.run() for programs of objects without maps (stateless runs)
 //
 // The executable holds the object's maps in a zero-filled segment at ARM32_DATA_BASE laid out here (see
-// assembly/arm32/maps.ts): ARRAY, PERCPU_ARRAY (one CPU), HASH, and global data (.data, .rodata, .bss, ...) as
+// assembly/arm32/maps.ts): arrays, hash maps (LRU, per-CPU with one CPU), LPM tries, queues, stacks, ring
+// buffers, perf event arrays, program arrays, maps of maps, and global data (.data, .rodata, .bss, ...) as
 // single-entry arrays. lddw PSEUDO_MAP_FD becomes the map's handle (MAP_HANDLE_TAG:index), PSEUDO_MAP_VALUE the
 // value's address in that segment, before translation.
 
@@ -29,7 +30,12 @@ import {
   STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
 } from "../assembly/layout.js";
-import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH, MAP_TYPE_PROG_ARRAY } from "../assembly/maps/desc.js";
+import { FUNC_HANDLE_TAG } from "../assembly/layout.js";
+import {
+  MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_HASH,
+  MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_HASH_OF_MAPS, MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_LPM_TRIE, MAP_TYPE_QUEUE,
+  MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, BPF_F_RDONLY_PROG,
+} from "../assembly/maps/desc.js";
 import { INSN_SIZE } from "../assembly/isa.js";
 import { MAP_TYPE_NAMES } from "./bpf-map.js";
 
@@ -38,7 +44,7 @@ const DESC_OFFSET = 16;
 const DESC_SIZE = 80;
 const D = {
   type: 0, keySize: 4, valueSize: 8, max: 12, values: 16, stride: 20, buckets: 24, records: 28, mask: 32,
-  region: 48, name: 64, nameLen: 68, recStride: 72, zeroSkip: 76,
+  fresh: 36, free: 40, count: 44, region: 48, name: 64, nameLen: 68, recStride: 72, zeroSkip: 76,
 };
 const RECORD_HEADER = 16;
 
@@ -54,107 +60,231 @@ export interface Arm32MapLayout {
   names: { address: number; length: number }[];
 }
 
+/** Entries the executable starts with, in the order of the host's BpfMap.dump() (maps whose state it carries). */
+export type Arm32Entries = (map: number) => { key: Uint8Array; value: Uint8Array }[];
+
+// D_TYPE: the storage kind (assembly/arm32/maps.ts K_*) in the low byte, variant bits above it
+const K_HASH = 1, K_ARRAY = 2, K_PROGS = 3, K_LPM = 4, K_QUEUE = 5, K_STACK = 6, K_RINGBUF = 7, K_PERF = 8;
+const V_LRU = 0x100, V_INNER = 0x200;
+const KIND: Record<number, number> = {
+  [MAP_TYPE_HASH]: K_HASH, [MAP_TYPE_PERCPU_HASH]: K_HASH, [MAP_TYPE_LRU_HASH]: K_HASH | V_LRU,
+  [MAP_TYPE_LRU_PERCPU_HASH]: K_HASH | V_LRU, [MAP_TYPE_HASH_OF_MAPS]: K_HASH | V_INNER,
+  [MAP_TYPE_ARRAY]: K_ARRAY, [MAP_TYPE_PERCPU_ARRAY]: K_ARRAY, [MAP_TYPE_PROG_ARRAY]: K_PROGS,
+  [MAP_TYPE_ARRAY_OF_MAPS]: K_PROGS | V_INNER, [MAP_TYPE_LPM_TRIE]: K_LPM, [MAP_TYPE_QUEUE]: K_QUEUE,
+  [MAP_TYPE_STACK]: K_STACK, [MAP_TYPE_RINGBUF]: K_RINGBUF, [MAP_TYPE_PERF_EVENT_ARRAY]: K_PERF,
+};
+const PERCPU_TYPES = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
+/** Where the id -> index table of maps of maps is (a u32 in the area's header): inner maps are named by core id. */
+const ID_TABLE_AT = 4;
+
 /**
  * Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. `slots(i)`
  * gives program array i's slots (program ids; undefined: empty), which the executable starts with. `extraNames`
- * (the programs' names, for fault reports) go into the area's initial bytes too.
+ * (the programs' names, for fault reports) go into the area's initial bytes too. `entries(i)` gives the entries
+ * that maps of maps, LPM tries, queues and stacks start with (as the host holds them), and `ids` the core's id of
+ * each map (what map-of-maps slots hold; default: the index).
  */
 export function layoutMaps(
   defs: MapDef[], ncpus = 1, slots?: (map: number) => (number | undefined)[], extraNames: string[] = [],
+  entries?: Arm32Entries, ids?: number[],
 ): Arm32MapLayout {
   if (defs.length > ARM32_MAX_MAPS) throw new Arm32Error(`the arm32 target holds at most ${ARM32_MAX_MAPS} maps (${defs.length} here)`);
   for (const m of defs) {
-    const ok = m.type === MAP_TYPE_ARRAY || m.type === MAP_TYPE_HASH || m.type === MAP_TYPE_PERCPU_ARRAY ||
-      m.type === MAP_TYPE_PROG_ARRAY;
-    if (!ok) {
+    if (KIND[m.type] === undefined) {
       throw new Arm32Error(`map '${m.name}' is a ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`} map; the arm32 target ` +
-        "supports array, percpu_array, hash, prog_array and global data maps");
+        "does not support it");
     }
     if (m.type === MAP_TYPE_PROG_ARRAY && (m.keySize !== 4 || m.valueSize !== 4)) {
       throw new Arm32Error(`map '${m.name}': a program array has 4-byte keys and values`);
     }
-    if (m.type === MAP_TYPE_PERCPU_ARRAY && ncpus > 1) throw new Arm32Error(`map '${m.name}': the arm32 target models one CPU`);
+    if (PERCPU_TYPES.has(m.type) && ncpus > 1) throw new Arm32Error(`map '${m.name}': the arm32 target models one CPU`);
   }
+  const idOf = (i: number) => ids?.[i] ?? i;
+  const hasInner = defs.some((m) => (KIND[m.type] & V_INNER) !== 0);
   const names = defs.map((m) => new TextEncoder().encode(JSON.stringify(m.name)));
   let at = DESC_OFFSET + DESC_SIZE * defs.length;
   const nameAt = names.map((n) => { const p = at; at += n.length; return p; });
   const extra = extraNames.map((n) => new TextEncoder().encode(n));
   const extraAt = extra.map((n) => { const p = at; at += n.length; return p; });
   at = roundUp8(at);
-  // Program arrays start with their slots: program ids, 0xffffffff where empty (8 bytes apart)
-  const progInit = defs.map((m, i) => {
-    if (m.type !== MAP_TYPE_PROG_ARRAY) return undefined;
+  // maps of maps hold core ids: the executable turns them into map indexes through this table
+  const idTableAt = at;
+  if (hasInner) at = roundUp8(at + 4 * (Math.max(...defs.map((_, i) => idOf(i))) + 1));
+  // Program arrays and arrays of maps start with their slots: ids, 0xffffffff where empty (8 bytes apart)
+  const slotInit = defs.map((m, i) => {
+    if (m.type !== MAP_TYPE_PROG_ARRAY && m.type !== MAP_TYPE_ARRAY_OF_MAPS) return undefined;
     const bytes = new Uint8Array(m.maxEntries * 8).fill(0xff);
     const dv = new DataView(bytes.buffer);
-    (slots?.(i) ?? []).forEach((id, k) => { if (id !== undefined && k < m.maxEntries) dv.setUint32(8 * k, id, true); });
+    if (m.type === MAP_TYPE_PROG_ARRAY) {
+      (slots?.(i) ?? []).forEach((id, k) => { if (id !== undefined && k < m.maxEntries) dv.setUint32(8 * k, id, true); });
+    } else {
+      for (const e of entries?.(i) ?? []) {
+        const k = new DataView(e.key.buffer, e.key.byteOffset).getUint32(0, true);
+        if (k < m.maxEntries) bytes.set(e.value.subarray(0, 4), 8 * k);
+      }
+    }
     return bytes;
   });
-  const hasInit = (i: number) => Boolean(defs[i].initialData || progInit[i]);
-  // Arenas with initial bytes first (they are copied at start-up), then the zero-filled rest.
+  const preset = (i: number) => {
+    const t = defs[i].type;
+    return t === MAP_TYPE_HASH_OF_MAPS || t === MAP_TYPE_LPM_TRIE || t === MAP_TYPE_QUEUE || t === MAP_TYPE_STACK
+      ? entries?.(i) ?? [] : [];
+  };
+  const hasInit = (i: number) => Boolean(defs[i].initialData || slotInit[i] || preset(i).length);
+  // Arenas with initial bytes first (they are copied at start-up, with their keys and buckets), then the rest.
   const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(b)) - Number(!hasInit(a)));
   const values: number[] = new Array(defs.length);
-  const hashExtra: { buckets: number; records: number }[] = new Array(defs.length);
+  const side: { buckets: number; records: number }[] = new Array(defs.length);
+  const kind = (i: number) => KIND[defs[i].type] & 0xff;
+  const windowOf = (i: number) => kind(i) === K_HASH ? roundUp8(defs[i].keySize) : kind(i) === K_ARRAY || kind(i) === K_PROGS ? 8 : 0;
+  const arenaBytes = (i: number) => kind(i) === K_RINGBUF ? defs[i].maxEntries : kind(i) === K_PERF ? 0 :
+    defs[i].maxEntries * roundUp8(defs[i].valueSize);
+  // Buckets (LRU maps: head and tail of the recency list in front) and element records; LPM keys
+  const placeSide = (i: number) => {
+    const m = defs[i];
+    if (kind(i) === K_HASH) {
+      if (KIND[m.type] & V_LRU) at += 8;
+      side[i] = { buckets: at, records: 0 };
+      at += 4 * bucketCount(m.maxEntries);
+      side[i].records = at;
+      at += m.maxEntries * (RECORD_HEADER + roundUp8(m.keySize));
+    } else if (kind(i) === K_LPM) {
+      side[i] = { buckets: 0, records: at };
+      at += m.maxEntries * roundUp8(m.keySize);
+    }
+  };
   let initEnd = at;
   for (const i of order) {
-    const m = defs[i];
-    const window = m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8; // read-only bytes in front, as in the core
-    values[i] = at + window;
-    at = values[i] + m.maxEntries * roundUp8(m.valueSize);
+    if (kind(i) === K_RINGBUF) at = (at + 4095) & ~4095; // a ring is page aligned, as the kernel's
+    values[i] = at + windowOf(i);
+    at = values[i] + arenaBytes(i);
+    if (preset(i).length) placeSide(i);
     if (hasInit(i)) initEnd = at;
   }
-  for (const i of order) {
-    const m = defs[i];
-    if (m.type !== MAP_TYPE_HASH) continue;
-    const buckets = bucketCount(m.maxEntries);
-    hashExtra[i] = { buckets: at, records: 0 };
-    at += 4 * buckets;
-    hashExtra[i].records = at;
-    at += m.maxEntries * (RECORD_HEADER + roundUp8(m.keySize));
-  }
+  for (const i of order) if (!preset(i).length) placeSide(i);
   const size = roundUp8(at);
   if (ARM32_DATA_BASE + size > 0xf0000000) throw new Arm32Error(`the maps need ${size} bytes: too large`);
-  const init = new Uint8Array(Math.max(initEnd, ...extraAt.map((p, k) => p + extra[k].length)));
+  const init = new Uint8Array(Math.max(initEnd, hasInner ? idTableAt + 4 : 0, ...extraAt.map((p, k) => p + extra[k].length)));
   extra.forEach((n, k) => init.set(n, extraAt[k]));
   const v = new DataView(init.buffer);
   v.setUint32(0, defs.length, true);
+  if (hasInner) {
+    v.setUint32(ID_TABLE_AT, ARM32_DATA_BASE + idTableAt, true);
+    defs.forEach((_, i) => v.setUint32(idTableAt + 4 * idOf(i), i, true));
+  }
   defs.forEach((m, i) => {
     const d = DESC_OFFSET + DESC_SIZE * i;
     const base = ARM32_DATA_BASE;
     const stride = roundUp8(m.valueSize);
-    const start = base + values[i] - (m.type === MAP_TYPE_HASH ? roundUp8(m.keySize) : 8);
-    const end = base + values[i] + m.maxEntries * stride;
-    const prog = m.type === MAP_TYPE_PROG_ARRAY;
-    v.setUint32(d + D.type, m.type === MAP_TYPE_HASH || prog ? m.type : MAP_TYPE_ARRAY, true);
+    const k = KIND[m.type];
+    const start = base + values[i] - windowOf(i);
+    const end = base + values[i] + arenaBytes(i);
+    const readonly = Boolean(m.readonly || (m.flags & BPF_F_RDONLY_PROG));
+    // programs reach only value arenas: not the slots of program arrays and maps of maps, queues' values (copied
+    // in and out) or perf records
+    const region = kind(i) !== K_PROGS && kind(i) !== K_QUEUE && kind(i) !== K_STACK && kind(i) !== K_PERF &&
+      (k & V_INNER) === 0;
+    v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
-    v.setUint32(d + D.max, m.maxEntries, true);
+    // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime.ts)
+    v.setUint32(d + D.max, m.type === MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? Math.max(1, ncpus) : m.maxEntries, true);
     v.setUint32(d + D.values, base + values[i], true);
     v.setUint32(d + D.stride, stride, true);
-    if (!prog) { // a program array's slots are no region: programs cannot reach them
+    if (region) {
       v.setUint32(d + D.region, start, true);
       v.setUint32(d + D.region + 4, end, true);
-    }
-    if (!m.readonly && !prog) {
-      v.setUint32(d + D.region + 8, base + values[i], true);
-      v.setUint32(d + D.region + 12, end, true);
+      if (!readonly) {
+        v.setUint32(d + D.region + 8, base + values[i], true);
+        v.setUint32(d + D.region + 12, end, true);
+      }
     }
     v.setUint32(d + D.name, base + nameAt[i], true);
     v.setUint32(d + D.nameLen, names[i].length, true);
     init.set(names[i], nameAt[i]);
-    if (m.type === MAP_TYPE_HASH) {
-      v.setUint32(d + D.buckets, base + hashExtra[i].buckets, true);
-      v.setUint32(d + D.records, base + hashExtra[i].records, true);
+    if (kind(i) === K_HASH) {
+      v.setUint32(d + D.buckets, base + side[i].buckets, true);
+      v.setUint32(d + D.records, base + side[i].records, true);
       v.setUint32(d + D.mask, bucketCount(m.maxEntries) - 1, true);
       v.setUint32(d + D.recStride, RECORD_HEADER + roundUp8(m.keySize), true);
-    } else if (!prog) v.setUint32(d + D.zeroSkip, 1, true);
+    } else if (kind(i) === K_LPM) {
+      v.setUint32(d + D.records, base + side[i].records, true);
+      v.setUint32(d + D.recStride, roundUp8(m.keySize), true);
+    } else if (k === K_ARRAY) v.setUint32(d + D.zeroSkip, 1, true);
+    if ((kind(i) === K_QUEUE || kind(i) === K_STACK) && readonly) v.setUint32(d + D.mask, 1, true);
     if (m.initialData) init.set(m.initialData.subarray(0, m.valueSize), values[i]);
-    if (progInit[i]) init.set(progInit[i]!, values[i]);
+    if (slotInit[i]) init.set(slotInit[i]!, values[i]);
+    presetEntries(m, preset(i), init, d, values[i], side[i]);
   });
   return {
     maps: { count: defs.length, init, size }, valueAddress: values.map((x) => ARM32_DATA_BASE + x),
     names: extra.map((n, k) => ({ address: ARM32_DATA_BASE + extraAt[k], length: n.length })),
   };
 }
+
+/**
+ * Writes the entries a hash of maps, LPM trie, queue or stack starts with, laid out so that the executable lists
+ * them in the same order (the dump's): hash elements 1..n chained bucket by bucket in that order, LPM slots
+ * 0..n-1, a queue's values from slot 0 (a stack's newest last).
+ */
+function presetEntries(
+  m: MapDef, list: { key: Uint8Array; value: Uint8Array }[], init: Uint8Array, d: number, values: number,
+  side: { buckets: number; records: number } | undefined,
+): void {
+  if (!list.length) return;
+  const v = new DataView(init.buffer);
+  const stride = roundUp8(m.valueSize);
+  const n = list.length;
+  if (m.type === MAP_TYPE_QUEUE || m.type === MAP_TYPE_STACK) {
+    const order = m.type === MAP_TYPE_STACK ? [...list].reverse() : list;
+    order.forEach((e, k) => init.set(e.value.subarray(0, m.valueSize), values + k * stride));
+    v.setUint32(d + D.count, n, true);
+    return;
+  }
+  v.setUint32(d + D.fresh, n, true);
+  if (m.type === MAP_TYPE_LPM_TRIE) {
+    list.forEach((e, k) => {
+      init.set(e.key.subarray(0, m.keySize), side!.records + k * roundUp8(m.keySize));
+      init.set(e.value.subarray(0, m.valueSize), values + k * stride);
+    });
+    v.setUint32(d + D.count, n, true);
+    return;
+  }
+  // hash of maps: element e (1..n) is entry e - 1; each bucket's chain follows the dump's order
+  const mask = bucketCount(m.maxEntries) - 1;
+  const recStride = RECORD_HEADER + roundUp8(m.keySize);
+  const last = new Map<number, number>();
+  list.forEach((e, k) => {
+    const hash = hashBytes(e.key);
+    const rec = side!.records + k * recStride;
+    v.setUint32(rec + 4, hash, true);
+    init.set(e.key.subarray(0, m.keySize), rec + RECORD_HEADER);
+    init.set(e.value.subarray(0, m.valueSize), values + k * stride);
+    const bucket = hash & mask;
+    const prev = last.get(bucket);
+    if (prev === undefined) v.setUint32(side!.buckets + 4 * bucket, k + 1, true);
+    else v.setUint32(side!.records + prev * recStride, k + 1, true);
+    last.set(bucket, k);
+  });
+  v.setUint32(d + D.count, n, true);
+}
+
+/** The core's hash of a key (assembly/maps/common.ts hashBytes). */
+function hashBytes(key: Uint8Array): number {
+  let h = (0x9747b28c ^ key.length) >>> 0;
+  let i = 0;
+  const dv = new DataView(key.buffer, key.byteOffset, key.length);
+  for (; i + 4 <= key.length; i += 4) {
+    h = Math.imul(rotl(Math.imul(h ^ dv.getUint32(i, true), 0xcc9e2d51), 15), 0x1b873593);
+  }
+  for (; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
 
 function bucketCount(max: number): number {
   return max <= 1 ? 1 : 2 ** Math.ceil(Math.log2(max));
@@ -166,9 +296,8 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
     return resolvePseudoLoads(name, original, defs, {
       map: (i) => (BigInt(MAP_HANDLE_TAG) << 32n) | BigInt(i),
       mapValue: (i, offset) => BigInt(layout.valueAddress[i] + offset),
-      func: (_target, pc) => {
-        throw new Arm32Error(`${name}: callbacks (lddw of a function) are not supported by the arm32 target (instruction ${pc})`, pc);
-      },
+      // a callback (bpf_loop, for_each_map_elem): its handle, the index inside this program (src/arm32.ts)
+      func: (target) => (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(target),
     });
   } catch (e) {
     if (e instanceof LinkError) throw new Arm32Error(e.message, e.pc);
@@ -229,8 +358,9 @@ function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { i
   const defs = obj.object.maps;
   const slots = progArraySlots(obj);
   const progs = executablePrograms(obj, prog);
+  const maps = [...obj.maps.values()];
   const layout = layoutMaps(defs, obj.runtime.options.ncpus ?? 1, (i) => slots.get(i) ?? [],
-    progs.length > 1 ? progs.map((p) => p.name) : []);
+    progs.length > 1 ? progs.map((p) => p.name) : [], (i) => maps[i].dump(), defs.map((_, i) => obj.runtime.mapIds[i]));
   const parts = progs.map((p) => linkForArm32(p.name, linked(obj, p).original, layout, defs));
   let programs: Int32Array | undefined;
   let insns = parts[0];
@@ -288,6 +418,8 @@ export interface RunExecutableArgs {
   seconds?: number;
   repeat?: number;
   json?: boolean;
+  /** Also print every run's r0 on a line of its own, before the rest (the driver's --each). */
+  each?: boolean;
   budget?: number;
   /** Milliseconds before the executable is killed; default 600,000. */
   timeout?: number;
@@ -337,6 +469,7 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
     }
     if (args.repeat !== undefined) argv.push("--repeat", String(args.repeat));
     if (args.json) argv.push("--json");
+    if (args.each) argv.push("--each");
     const native = process.platform === "linux" && process.arch === "arm";
     const timeout = args.timeout ?? 600_000;
     const r = native
@@ -344,7 +477,10 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
       : spawnSync(qemu(), ["-cpu", "cortex-a8", exe, ...argv], { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
     if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
     if (r.error) throw r.error;
-    if (r.status === 0) return r.stdout;
+    if (r.status === 0) {
+      if (r.stderr) process.stderr.write(r.stderr); // bpf_trace_printk's text, where the interpreter prints it
+      return r.stdout;
+    }
     if (r.status === 1) throw new Arm32RunError(named ? r.stderr.trim() : `${prog.name}: ${r.stderr.trim()}`, 1);
     throw new Arm32RunError(`${prog.name}: the ARM executable failed (status ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status);
   } finally {

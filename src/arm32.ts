@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeElf32, imageAddress } from "../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../assembly/isa.js";
+import { FUNC_HANDLE_TAG } from "../assembly/layout.js";
 import { disassembleInsn } from "./disasm.js";
 
 export interface Arm32Options {
@@ -111,8 +112,9 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const n = Math.floor(insns.length / INSN_SIZE);
   if (n === 0 || insns.length % INSN_SIZE !== 0) throw new Arm32Error("program must be a non-empty multiple of 8 bytes");
   if (n > MAX_INSNS) throw new Arm32Error(`program has more than ${MAX_INSNS} instructions`);
+  insns = withCallbackEntries(insns, opts.programs);
   const w = instance();
-  const at = w.prepare(n);
+  const at = w.prepare(insns.length / INSN_SIZE);
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
   if (opts.maps && opts.maps.count > 0) {
     if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
@@ -145,6 +147,59 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     stateSize: w.stateSize(),
     offsets: new Uint32Array(w.memory.buffer.slice(w.offsetTable(), w.offsetTable() + 4 * n)),
   };
+}
+
+/**
+ * Callbacks (bpf_loop, for_each_map_elem) are subprograms named by a function handle, FUNC_HANDLE_TAG:index (what
+ * lddw PSEUDO_FUNC loads), an index inside its own program: with several programs one after the other (`programs`,
+ * tail calls) it is moved to the whole image's. The translator learns where subprograms start from bpf-to-bpf
+ * calls, so each callback also gets one call after the last instruction, never reached. (A hook in translate.ts
+ * marking lddw FUNC_HANDLE_TAG targets as subprogram starts would make that call unnecessary.)
+ */
+function withCallbackEntries(insns: Uint8Array, programs?: Int32Array): Uint8Array {
+  const n = insns.length / INSN_SIZE;
+  const starts = programs ? [...programs].filter((_, k) => k % 3 === 0 && programs[k] >= 0).sort((a, b) => a - b) : [0];
+  let out: Uint8Array | undefined;
+  const targets = new Set<number>();
+  for (let i = 0; i + 1 < n; i++) {
+    if (insns[i * INSN_SIZE] !== 0x18) continue;
+    const v = new DataView(insns.buffer, insns.byteOffset + i * INSN_SIZE, 2 * INSN_SIZE);
+    if (v.getUint32(12, true) === FUNC_HANDLE_TAG && (insns[i * INSN_SIZE + 1] >> 4) === 0) {
+      const base = starts.filter((s) => s <= i).pop() ?? 0;
+      const end = starts.find((s) => s > i) ?? n;
+      const target = v.getUint32(4, true) + base;
+      // a callback is a subprogram: after its program's first exit, before the next program. Anything else is
+      // a plain constant that happens to carry the tag.
+      if (target <= firstExit(insns, base) || target >= end) { i++; continue; }
+      if (base !== 0) {
+        out ??= insns.slice();
+        new DataView(out.buffer).setUint32(i * INSN_SIZE + 4, target, true);
+      }
+      targets.add(target);
+    }
+    i++;
+  }
+  if (targets.size === 0) return insns;
+  const code = new Uint8Array(insns.length + (targets.size + 1) * INSN_SIZE);
+  code.set(out ?? insns);
+  const v = new DataView(code.buffer);
+  let at = n;
+  for (const t of targets) {
+    code[at * INSN_SIZE] = 0x85; // call, src = 1: a bpf-to-bpf call
+    code[at * INSN_SIZE + 1] = 0x10;
+    v.setInt32(at * INSN_SIZE + 4, t - (at + 1), true);
+    at++;
+  }
+  code[at * INSN_SIZE] = 0x95; // exit
+  return code;
+}
+
+function firstExit(insns: Uint8Array, from: number): number {
+  for (let i = from; i < insns.length / INSN_SIZE; i++) {
+    if (insns[i * INSN_SIZE] === 0x95) return i;
+    if (insns[i * INSN_SIZE] === 0x18) i++;
+  }
+  return insns.length / INSN_SIZE;
 }
 
 /**
@@ -203,7 +258,10 @@ function qemuArgs(exe: string, memFile: string | undefined, opts: RunOptions): s
 }
 
 function resultOf(status: number | null, stdout: string, stderr: string): Arm32Result {
-  if (status === 0) return { r0: BigInt(stdout.trim()) };
+  if (status === 0) {
+    if (stderr) process.stderr.write(stderr); // bpf_trace_printk's text, where the interpreter prints it
+    return { r0: BigInt(stdout.trim()) };
+  }
   if (status === 1 && stderr.trim()) return { fault: stderr.trim() };
   throw new Error(`ARM executable failed (status ${status}): ${stderr.trim() || stdout.trim()}`);
 }

@@ -76,14 +76,26 @@ export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
   return out;
 }
 
+const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
+
+/** The readable form's first lines: the program, the runs, the last r0 and how often each value came back. */
+function printRun(prog: Program, n: number, r0: bigint, counts: Map<bigint, number>, out: (s: string) => void) {
+  out(`${prog.name} (${prog.type}): ${n} run${n === 1 ? "" : "s"}`);
+  out(`r0: ${r0}${n > 1 ? " (last run)" : ""}`);
+  if (n > 1) out(`r0 counts: ${[...counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
+}
+
 function describeMap(map: BpfMap): string {
   return `${map.typeName}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}`;
 }
 
-function printMaps(obj: LoadedObject, out: (s: string) => void) {
+type Entries = (name: string, map: BpfMap) => { key: Uint8Array; value: Uint8Array }[];
+
+/** Every map's entries, as `entriesOf` gives them (by default the map's own). */
+function printMaps(obj: LoadedObject, out: (s: string) => void, entriesOf: Entries = (_, map) => map.dump()) {
   for (const [name, map] of obj.maps) {
     out(`map ${name} (${describeMap(map)}):`);
-    const entries = map.dump();
+    const entries = entriesOf(name, map);
     const isArray = map.type === MAP_TYPE_ARRAY || map.type === MAP_TYPE_PERCPU_ARRAY;
     let zeros = 0;
     for (const e of entries) {
@@ -99,10 +111,16 @@ function printMaps(obj: LoadedObject, out: (s: string) => void) {
 function formatValue(map: BpfMap, bytes: Uint8Array, which: "key" | "value"): string {
   const size = which === "key" ? map.keySize : map.valueSize;
   if (which === "value" && map.isPerCpu) {
+    // one value per CPU, each formatted as a plain value of the map's value size
     const parts: string[] = [];
-    for (let i = 0; i < bytes.length; i += size) parts.push(formatValue(map, bytes.subarray(i, i + size), "value"));
+    for (let i = 0; i < bytes.length; i += size) parts.push(formatScalar(bytes.subarray(i, i + size), size));
     return `[${parts.join(", ")}]`;
   }
+  return formatScalar(bytes, size);
+}
+
+/** 1-, 2-, 4- and 8-byte items as unsigned decimal numbers, anything else in hex. */
+function formatScalar(bytes: Uint8Array, size: number): string {
   if (size === 1 || size === 2 || size === 4 || size === 8) {
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
@@ -133,10 +151,22 @@ export const commands: Record<string, Command> = {
       const obj = loadSync(file, { engine: "interp", budget });
       const prog = pickProgram(obj, args);
       const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
-      out(runExecutable(obj, prog, {
+      const json = args.options.has("json");
+      const text = runExecutable(obj, prog, {
         mem: args.options.get("mem"), pcap: args.options.get("pcap"), iface: args.options.get("iface"), seconds,
-        repeat, json: args.options.has("json"), budget,
-      }).replace(/\n$/, ""));
+        repeat, json: true, each: !json, budget,
+      }).replace(/\n$/, "");
+      if (json) {
+        out(text);
+        return 0;
+      }
+      // the readable form from what the executable reported: each run's r0, then the JSON object
+      const lines = text.split("\n");
+      const result = JSON.parse(lines.pop() ?? "") as { r0: string; runs: number; maps: Record<string, MapDump[]> };
+      const counts = new Map<bigint, number>();
+      for (const line of lines) counts.set(BigInt(line), (counts.get(BigInt(line)) ?? 0) + 1);
+      printRun(prog, result.runs, BigInt(result.r0), counts, out);
+      printMaps(obj, out, (name) => (result.maps[name] ?? []).map((e) => ({ key: unhex(e.key), value: unhex(e.value) })));
       return 0;
     }
     const obj = loadSync(file, { engine, budget });
@@ -156,9 +186,7 @@ export const commands: Record<string, Command> = {
       out(JSON.stringify({ r0: r0.toString(), runs: n, maps: dumpMaps(obj) }));
       return 0;
     }
-    out(`${prog.name} (${prog.type}): ${n} run${n === 1 ? "" : "s"}`);
-    out(`r0: ${r0}${n > 1 ? " (last run)" : ""}`);
-    if (n > 1) out(`r0 counts: ${[...counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
+    printRun(prog, n, r0, counts, out);
     printMaps(obj, out);
     return 0;
   },

@@ -2,22 +2,16 @@
 // probe_read / probe_read_user / probe_read_kernel (compared with the interpreter under qemu-arm) and the clocks
 // (ktime_get_ns, ktime_get_coarse_ns, ktime_get_boot_ns: checked against the host's CLOCK_MONOTONIC).
 import { describe, it, expect, beforeAll } from "vitest";
-import { existsSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { assemble } from "../src/asm.js";
 import { Runtime } from "../src/runtime.js";
 import { BpfFault, describeFault } from "../src/faults.js";
 import { runArm32, buildArm32Executable } from "../src/arm32.js";
+import { ensureArm32Translator } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 
-beforeAll(() => {
-  if (existsSync(join(root, "build", "arm32.wasm"))) return;
-  const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-    "release"], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-});
+beforeAll(ensureArm32Translator);
 
 function interpret(code: Uint8Array, input: Uint8Array): string {
   const rt = new Runtime();

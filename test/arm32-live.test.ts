@@ -3,7 +3,7 @@
 // counter of that traffic's IP protocol must have grown by at least what was sent. Where raw sockets are not
 // allowed, the executable must say so in one line and exit 1.
 import { describe, it, expect, beforeAll } from "vitest";
-import { existsSync, writeFileSync, mkdtempSync, rmSync, chmodSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { writeFileSync, mkdtempSync, rmSync, chmodSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { loadSync } from "../src/object.js";
 import { qemu } from "../src/arm32.js";
 import { buildExecutable } from "../src/arm32-engine.js";
+import { ensureArm32Translator } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 const native = process.platform === "linux" && process.arch === "arm";
@@ -18,11 +19,7 @@ let dir = "";
 let exe = "";
 
 beforeAll(() => {
-  if (!existsSync(join(root, "build", "arm32.wasm"))) {
-    const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-      "release"], { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
+  ensureArm32Translator();
   dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-live-"));
   const obj = loadSync(join(root, "test", "fixtures", "sockex1.o"));
   exe = join(dir, "sockex1");

@@ -1,24 +1,20 @@
 // Executable sizes of the ARM32 target (bench/arm32-sizes.mjs prints them all) and `tinybpf build --listing`.
 import { describe, it, expect, beforeAll } from "vitest";
 import { existsSync, mkdtempSync, rmSync, readFileSync, statSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSync } from "../src/object.js";
 import { buildExecutable } from "../src/arm32-engine.js";
 import { commands } from "../src/cli-object.js";
 import type { Args } from "../src/cli-args.js";
+import { ensureArm32Translator } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 const fixture = (name: string) => join(root, "test", "fixtures", name);
 let dir = "";
 
 beforeAll(() => {
-  if (!existsSync(join(root, "build", "arm32.wasm"))) {
-    const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-      "release"], { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
+  ensureArm32Translator();
   dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-size-"));
   return () => rmSync(dir, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 // XDP programs and tail calls in ARM32 executables, under qemu-arm: every result is compared with the
 // interpreter's, byte for byte where the CLI prints JSON (`tinybpf run --json`).
 import { describe, it, expect, beforeAll } from "vitest";
-import { existsSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,17 +18,14 @@ import {
   buildExecutable, runExecutable, layoutMaps, linkForArm32, executablePrograms, Arm32RunError,
 } from "../src/arm32-engine.js";
 import type { MapDef } from "../src/loader.js";
+import { ensureArm32Translator } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 const fixture = (name: string) => join(root, "test", "fixtures", name);
 let dir = "";
 
 beforeAll(() => {
-  if (!existsSync(join(root, "build", "arm32.wasm"))) {
-    const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-      "release"], { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
+  ensureArm32Translator();
   dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-xdp-"));
   return () => rmSync(dir, { recursive: true, force: true });
 });

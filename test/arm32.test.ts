@@ -2,7 +2,7 @@
 // core with hardware divide (Cortex-A7) and one without (Cortex-A8), plus faults, bpf-to-bpf calls, packet loads
 // and the driver's options, each compared with the expected result and with the interpreter.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync, existsSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
@@ -12,20 +12,18 @@ import { Runtime } from "../src/runtime.js";
 import { StopProgram } from "../src/core.js";
 import { BpfFault, describeFault } from "../src/faults.js";
 import { generate } from "../src/fuzz/generate.js";
+import { commands } from "../src/cli-object.js";
+import { parseArgs } from "../src/cli-args.js";
 import {
   buildArm32Executable, runArm32, runArm32Async, arm32Listing, translateArm32, Arm32Error, type Arm32Result,
   type RunOptions,
 } from "../src/arm32.js";
+import { ensureArm32Translator } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 const wasm = join(root, "build", "arm32.wasm");
 
-beforeAll(() => {
-  if (existsSync(wasm)) return;
-  const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-    "release"], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-});
+beforeAll(ensureArm32Translator);
 
 /** Runs jobs with at most `width` at a time (the machine has two cores, qemu-arm uses one each). */
 async function limited<T>(jobs: (() => Promise<T>)[], width = 2): Promise<T[]> {
@@ -257,7 +255,8 @@ describe("the executable", () => {
     expect([...exe.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
     expect(exe[4]).toBe(1); // ELFCLASS32
     expect(exe[18]).toBe(40); // EM_ARM
-    expect(exe.length).toBeLessThan(4096);
+    // the driver (arguments, captures, each run's private copy of the input, JSON) and the runtime: about 4 KB
+    expect(exe.length).toBeLessThan(4608);
   });
 
   it("takes --mem FILE and --repeat N, and refuses anything else", () => {
@@ -278,6 +277,18 @@ describe("the executable", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("starts every --repeat run from the input as given, like `tinybpf run --repeat`", () => {
+    // the program increments its input's first byte and returns it: each run must see the original byte
+    const code = assemble("ldxb %r0, [%r1+0]\nadd %r0, 1\nstxb [%r1+0], %r0\nexit");
+    const mem = new Uint8Array([41, 0, 0, 0]);
+    const rt = new Runtime({});
+    const prog = rt.addProgram("inc", code);
+    const interpreted = [0, 1, 2].map(() => rt.run(prog, { ctx: { bytes: mem } }).r0);
+    expect(interpreted).toEqual([42n, 42n, 42n]);
+    expect(runArm32(code, mem, { repeat: 3 })).toEqual({ r0: 42n });
+    expect(runArm32(code, mem, { repeat: 1000 })).toEqual({ r0: 42n });
   });
 
   it("prints r0 as an unsigned 64-bit decimal", () => {
@@ -361,5 +372,30 @@ jlt %r6, %r7, d${k}`), "exit"].join("\n");
     it(`agree with the interpreter on ${label}`, async () => {
       expect(await both(source, mem, opts)).toMatch(/^r0 = 0x[0-9a-f]+$/);
     });
+  }
+});
+
+describe("tinybpf run --engine arm32", () => {
+  // The executable reports each run's r0 and the maps; the command prints them as it does for every engine.
+  const fixtures = join(root, "test", "fixtures");
+  const capture = join(fixtures, "pcap", "sockex1.pcap");
+  async function printed(argv: string[]): Promise<string> {
+    let text = "";
+    await commands.run(parseArgs(argv), (s) => (text += s + "\n"));
+    return text;
+  }
+  for (const [object, extra] of [
+    ["sockex1.o", ["--pcap", capture]],
+    ["bitehist.o", ["--pcap", capture, "--repeat", "2"]],
+    ["xdp.v4.o", ["--pcap", capture]],
+    ["globals.o", ["--pcap", capture]],
+  ] as const) {
+    it(`prints what the interpreter prints for ${object} ${extra.slice(2).join(" ")}`, async () => {
+      const argv = [join(fixtures, object), ...extra];
+      const interp = await printed([...argv, "--engine", "interp"]);
+      expect(interp).toMatch(/^\S+ \(\w+\): \d+ runs\nr0: /);
+      expect(await printed([...argv, "--engine", "arm32"])).toBe(interp);
+      expect(await printed([...argv, "--engine", "arm32", "--json"])).toBe(await printed([...argv, "--engine", "interp", "--json"]));
+    }, 60_000);
   }
 });

@@ -95,3 +95,19 @@ describe("conformance plugin (the suite runner's protocol)", () => {
     expect(r.stderr).toBe("program: instruction 0: unknown opcode 0xff\n");
   });
 });
+
+describe("tinybpf run, readable output", () => {
+  test("prints a per-CPU map's values in brackets, one per CPU", () => {
+    const obj = join(import.meta.dirname, "fixtures", "xdp.o");
+    const capture = join(import.meta.dirname, "fixtures", "pcap", "sockex1.pcap");
+    const json = tinybpf("run", obj, "--pcap", capture, "--json");
+    expect(json.status).toBe(0);
+    const stats = (JSON.parse(json.stdout).maps.stats as { key: string; value: string }[]).map(({ key, value }) => {
+      const le = (h: string) => BigInt("0x" + (h.match(/../g) ?? []).reverse().join(""));
+      return `  ${le(key)}: [${le(value)}]`;
+    });
+    const text = tinybpf("run", obj, "--pcap", capture);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`map stats (percpu_array, key 4, value 8, max_entries 2):\n${stats.join("\n")}\n`);
+  });
+});

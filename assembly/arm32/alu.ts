@@ -8,6 +8,7 @@ import {
   uxth, pos, out, measuring, branch, cmpImm, NE,
 } from "./encoder";
 import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "./image";
+import { widthNow } from "./ranges";
 
 import {
   ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH, ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV,
@@ -19,20 +20,33 @@ import {
 } from "./translate";
 
 /**
- * r2 = r0 / d, unsigned 32-bit, for a constant 2 <= d < 2^31 (uses r3, ip): a shift for powers of two, else the
- * round-up multiply (Granlund and Montgomery): t = (r0 * m) >> 32, q = (t + ((r0 - t) >> 1)) >> (l - 1) with
- * l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32, exact for every 32-bit dividend.
+ * r2 = n / d, unsigned 32-bit, for a constant 2 <= d < 2^31 and a dividend below 2^bits (uses r3, ip; n is none
+ * of r2, r3, ip). A shift for powers of two; else, when the dividend is known to be small, the shortest exact
+ * reciprocal: q = (n * m) >> s with m = ceil(2^s / d) < 2^32, exact for n < 2^bits when m * d - 2^s <= 2^(s - bits)
+ * (the error n * (m * d - 2^s) / (d * 2^s) stays below 1 / d). Otherwise the round-up multiply (Granlund and
+ * Montgomery), exact for every 32-bit dividend: t = (n * m) >> 32, q = (t + ((n - t) >> 1)) >> (l - 1) with
+ * l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32.
  */
-function emitDivConst32(d: u32): void {
+function emitDivConst32(n: i32, d: u32, bits: i32): void {
   if ((d & (d - 1)) == 0) {
-    emit(shiftImm(SH_LSR, R2, R0, ctz<u32>(d)));
+    emit(shiftImm(SH_LSR, R2, n, ctz<u32>(d)));
     return;
+  }
+  for (let sh: u64 = 32; sh < 64; sh++) {
+    const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
+    if (m >> 32) break;
+    if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) {
+      emitConst(R3, <u32>m);
+      emit(umull(IP, R2, n, R3));
+      if (sh > 32) emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
+      return;
+    }
   }
   const l: u32 = 32 - clz<u32>(d - 1);
   const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
   emitConst(R2, m);
-  emit(umull(IP, R3, R0, R2));
-  emit(opReg(OP_SUB, R2, R0, R3));
+  emit(umull(IP, R3, n, R2));
+  emit(opReg(OP_SUB, R2, n, R3));
   emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
   if (l > 1) emit(shiftImm(SH_LSR, R2, R2, l - 1));
 }
@@ -148,6 +162,16 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
   if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2) {
     // Unsigned division by a constant: a multiply when the dividend fits in 32 bits (known, or checked here),
     // else the routine.
+    if (d0) {
+      emitDivConst32(dl, <u32>imm, min(widthNow(dst), 32));
+      if (op == ALU_MOD) {
+        emitConst(R3, <u32>imm);
+        emit(mls(dl, R2, R3, dl));
+      } else emit(movReg(dl, R2));
+      setLo(dst, dl);
+      setHiZero(dst);
+      return true;
+    }
     if (dl != R0) emit(movReg(R0, dl));
     let ah = R1;
     let slow = -1;
@@ -156,16 +180,11 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       emit(cmpImm(ah, 0));
       slow = forwardBranch();
     }
-    emitDivConst32(<u32>imm);
+    emitDivConst32(R0, <u32>imm, 32);
     if (op == ALU_MOD) {
       emitConst(R3, <u32>imm);
       emit(mls(R0, R2, R3, R0));
     } else emit(movReg(R0, R2));
-    if (d0) {
-      setLo(dst, R0);
-      setHiZero(dst);
-      return true;
-    }
     emit(movImm(R1, 0));
     const end = forwardBranch();
     patch(slow, NE);
@@ -390,11 +409,10 @@ export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       emit(opReg(aop, dl, dl, bl_));
     }
   } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(options & OPT_IDIV)) {
-    if (dl != R0) emit(movReg(R0, dl));
-    emitDivConst32(<u32>imm);
+    emitDivConst32(dl, <u32>imm, min(widthNow(dst), 32));
     if (op == ALU_MOD) {
       emitConst(R3, <u32>imm);
-      emit(mls(dl, R2, R3, R0));
+      emit(mls(dl, R2, R3, dl));
     } else emit(movReg(dl, R2));
   } else if (op == ALU_DIV || op == ALU_MOD) {
     if (off != 0 && off != 1) return fail(ERR_OPCODE, i);

@@ -10,8 +10,15 @@ import {
   label, bl, b, jump, call, addressOf, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, S_TAIL_CALLS, L_DEPTH_FAULT,
   L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP, L_TAIL_CALL, L_PROGS, L_FAULT, L_CHECK_COMMON, S_HELPER_LR,
   S_NREGIONS, REGION_BYTES,
+  L_HELPERS,
 } from "./image";
-import { DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES } from "./maps";
+import { emitHelperCommon } from "./helpers-common";
+import { emitMemHelpers, H_PROBE_READ, H_PROBE_STR, H_SKB_LOAD } from "./helpers-mem";
+import { emitTaskHelpers, H_PID_TGID, H_UID_GID, H_COMM, H_PRANDOM, H_JIFFIES } from "./helpers-task";
+import { emitStrtoHelpers, H_STRTOL, H_STRTOUL } from "./helpers-strto";
+import { emitLoopHelpers, H_LOOP, H_FOR_EACH } from "./helpers-loop";
+import { emitFormatHelpers, H_PRINTK, H_SNPRINTF } from "./helpers-format";
+import { DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES, moreMapHelper } from "./maps";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../layout";
 import { MAX_TAIL_CALLS } from "../isa";
 
@@ -22,38 +29,48 @@ import {
 } from "./translate";
 import { targetPos } from "./jumps";
 
-// Helpers that need no host, compiled in when a program calls them (emitHostlessHelpers)
-const H_ZERO = 36; // get_smp_processor_id (8), get_numa_node_id (42): one CPU, one node
-const H_MONOTONIC = 37; // ktime_get_ns (5), ktime_get_coarse_ns (160): CLOCK_MONOTONIC
-const H_BOOTTIME = 38; // ktime_get_boot_ns (125): CLOCK_BOOTTIME
-const H_PROBE_READ = 39; // probe_read (4), probe_read_user (112), probe_read_kernel (113)
-const PR_CHECKN = 242; // labels of their own (image.ts: 242-255 are free)
-const PR_LOOP = 243;
-const PR_FAULT = 244;
-const PR_COPY = 245;
-const PR_BACK = 246;
-const PR_DONE = 247;
-const PR_ZERO = 248;
-const PR_RET = 249;
-const PR_BLOOP = 250;
+// The helpers besides the map helpers and bpf_tail_call, compiled in when a program calls them: routine k of the
+// image is at label L_HELPERS + k (k < 24; helpers-common.ts has 24-31), the code in helpers-*.ts.
+const H_ZERO = L_HELPERS + 0; // get_smp_processor_id (8), get_numa_node_id (42): one CPU, one node
+const H_MONOTONIC = L_HELPERS + 1; // ktime_get_ns (5), ktime_get_coarse_ns (160): CLOCK_MONOTONIC
+const H_BOOTTIME = L_HELPERS + 2; // ktime_get_boot_ns (125): CLOCK_BOOTTIME
 
-function hostlessLabel(id: i32): i32 {
+/** The routine (label) that runs helper `id` when compiled in, or -1. */
+function routineOf(id: i32): i32 {
   if (id == 8 || id == 42) return H_ZERO;
   if (id == 5 || id == 160) return H_MONOTONIC;
   if (id == 125) return H_BOOTTIME;
   if (id == 4 || id == 112 || id == 113) return H_PROBE_READ;
+  if (id == 45 || id == 114 || id == 115) return H_PROBE_STR;
+  if (id == 14) return H_PID_TGID;
+  if (id == 15) return H_UID_GID;
+  if (id == 16) return H_COMM;
+  if (id == 7) return H_PRANDOM;
+  if (id == 118) return H_JIFFIES;
+  if (id == 26) return H_SKB_LOAD;
+  if (id == 105) return H_STRTOL;
+  if (id == 106) return H_STRTOUL;
+  if (id == 181) return H_LOOP;
+  if (id == 164) return H_FOR_EACH;
+  if (id == 6) return H_PRINTK;
+  if (id == 165) return H_SNPRINTF;
   return -1;
 }
+
+@inline function uses(routine: i32): bool { return ((usedHostless >> <u32>(routine - L_HELPERS)) & 1) != 0; }
 
 /** Helpers compiled into the image: id -> routine label, or -1. */
 function helperLabel(id: i32): i32 {
   if ((options & OPT_CONFORMANCE) && id == 5) return L_HELPER_UNWIND;
   if (mapCount > 0 && id >= 1 && id <= 3) return L_HELPER_LOOKUP + id - 1;
-  if (((usedHostless >> <u32>(hostlessLabel(id) - H_ZERO)) & 1) != 0 && hostlessLabel(id) >= 0) return hostlessLabel(id);
-  return -1;
+  if (moreMapHelper(id) >= 0) return moreMapHelper(id); // queue, ring buffer and perf helpers (maps.ts)
+  const r = routineOf(id);
+  return r >= 0 && uses(r) ? r : -1;
 }
 
-let usedHostless: u32 = 0; // bit k: routine H_ZERO + k is compiled in
+const MAX_CALLX_ID = 255; // callx compares its register with each helper compiled in, up to this id
+let insnCount: i32 = 0; // instructions in the image: function handles name one of them
+let usedHostless: u32 = 0; // bit k: routine L_HELPERS + k is compiled in
 
 /**
  * Notes which of the helpers that need no host the program calls (`insns`, n instructions), before the runtime is
@@ -61,6 +78,7 @@ let usedHostless: u32 = 0; // bit k: routine H_ZERO + k is compiled in
  */
 export function noteHelpers(insns: usize, n: i32, opts: u32): void {
   usedHostless = 0;
+  insnCount = n;
   for (let i = 0; i < n; i++) {
     const p = insns + (<usize>i << 3);
     const op = load<u8>(p);
@@ -68,9 +86,10 @@ export function noteHelpers(insns: usize, n: i32, opts: u32): void {
     if (op != 0x85 || (load<u8>(p + 1) >> 4) != 0) continue;
     const id = load<i32>(p + 4);
     if ((opts & OPT_CONFORMANCE) && id == 5) continue;
-    const l = hostlessLabel(id);
-    if (l >= 0) usedHostless |= <u32>1 << <u32>(l - H_ZERO);
+    const l = routineOf(id);
+    if (l >= 0) usedHostless |= <u32>1 << <u32>(l - L_HELPERS);
   }
+  if (uses(H_JIFFIES)) usedHostless |= <u32>1 << <u32>(H_BOOTTIME - L_HELPERS);
 }
 
 /**
@@ -78,14 +97,24 @@ export function noteHelpers(insns: usize, n: i32, opts: u32): void {
  * found. Arguments in the register file (spilled before the call), result in r0:r1, r4-r11 preserved.
  */
 export function emitHostlessHelpers(): void {
-  if (usedHostless & 1) {
+  const probe = uses(H_PROBE_READ);
+  const str = uses(H_PROBE_STR);
+  const skb = uses(H_SKB_LOAD);
+  const comm = uses(H_COMM);
+  const strto = uses(H_STRTOL) || uses(H_STRTOUL);
+  const loops = uses(H_LOOP) || uses(H_FOR_EACH);
+  const format = uses(H_PRINTK) || uses(H_SNPRINTF);
+  if (probe || str || skb || comm || strto || loops || format) {
+    emitHelperCommon(probe || str || skb || comm, probe || skb, format, str || format);
+  }
+  if (uses(H_ZERO)) {
     label(H_ZERO);
     emit(movImm(R0, 0));
     emit(movImm(R1, 0));
     emit(bx(LR));
   }
   for (let k = 1; k <= 2; k++) {
-    if ((usedHostless & (<u32>1 << <u32>k)) == 0) continue;
+    if (!uses(k == 1 ? H_MONOTONIC : H_BOOTTIME)) continue;
     // clock_gettime(clock, &timespec) -> seconds * 10^9 + nanoseconds (32-bit time_t: the EABI call)
     label(k == 1 ? H_MONOTONIC : H_BOOTTIME);
     emit(push(bit(R7) | bit(LR)));
@@ -103,82 +132,12 @@ export function emitHostlessHelpers(): void {
     emit(dpImm(AL, OP_ADC, 0, R1, R1, 0));
     emit(pop(bit(R7) | bit(PC)));
   }
-  if (usedHostless & 8) {
-    // probe_read*(dst, size, src): dst must be writable (else a fault naming the call); a source the program may
-    // not read zeroes dst and returns -EFAULT; else the bytes are copied (overlapping ranges as memmove).
-    label(PR_CHECKN);
-    emit(push(0x3f));
-    b(L_CHECK_COMMON);
-    label(H_PROBE_READ);
-    emit(push(0x47f0)); // r4-r10, lr
-    emit(str(LR, R11, S_HELPER_LR));
-    emit(ldr(R4, R11, S_REGS + 16)); // size: r2's low word
-    emit(cmpImm(R4, 0));
-    jump(EQ, PR_DONE);
-    emit(ldr(R10, R11, S_REGS + 8));
-    emit(ldr(IP, R11, S_REGS + 12));
-    emit(movReg(R0, R4));
-    emit(movImm(R1, 1));
-    bl(PR_CHECKN);
-    emit(ldr(R8, R11, S_REGS + 8)); // dst
-    emit(ldr(R0, R11, S_REGS + 24)); // src
-    emit(ldr(R1, R11, S_REGS + 28));
-    emit(cmpImm(R1, 0));
-    jump(NE, PR_FAULT);
-    emit(ldr(R3, R11, S_NREGIONS));
-    emit(addImm(R2, R11, S_REGIONS));
-    label(PR_LOOP);
-    emit(opImmS(OP_SUB, R3, R3, 1));
-    jump(MI, PR_FAULT);
-    emit(ldr(R5, R2, 0));
-    emit(ldr(R6, R2, 4));
-    emit(addImm(R2, R2, REGION_BYTES));
-    emit(cmpReg(R0, R5));
-    jump(LO, PR_LOOP);
-    emit(opRegS(OP_SUB, R6, R6, R4));
-    jump(LO, PR_LOOP);
-    emit(cmpReg(R0, R6));
-    jump(HI, PR_LOOP);
-    // copy r4 bytes from r0 to r8: forwards unless the destination starts inside the source
-    emit(cmpReg(R8, R0));
-    jump(HI, PR_BACK);
-    label(PR_COPY);
-    emit(ldrb(R1, R0, 0));
-    emit(strb(R1, R8, 0));
-    emit(addImm(R0, R0, 1));
-    emit(addImm(R8, R8, 1));
-    emit(opImmS(OP_SUB, R4, R4, 1));
-    jump(NE, PR_COPY);
-    b(PR_DONE);
-    label(PR_BACK);
-    emit(opReg(OP_ADD, R0, R0, R4));
-    emit(opReg(OP_ADD, R8, R8, R4));
-    label(PR_BLOOP);
-    emit(subImm(R0, R0, 1));
-    emit(subImm(R8, R8, 1));
-    emit(ldrb(R1, R0, 0));
-    emit(strb(R1, R8, 0));
-    emit(opImmS(OP_SUB, R4, R4, 1));
-    jump(NE, PR_BLOOP);
-    b(PR_DONE);
-    label(PR_DONE);
-    emit(movImm(R0, 0));
-    emit(movImm(R1, 0));
-    b(PR_RET);
-    label(PR_FAULT);
-    emit(movImm(R1, 0));
-    label(PR_ZERO);
-    emit(strb(R1, R8, 0));
-    emit(addImm(R8, R8, 1));
-    emit(opImmS(OP_SUB, R4, R4, 1));
-    jump(NE, PR_ZERO);
-    emit(dpImm(AL, OP_MVN, 0, R0, 0, 13)); // -EFAULT
-    emit(dpImm(AL, OP_MVN, 0, R1, 0, 0));
-    label(PR_RET);
-    emit(movImm(R2, 0));
-    emit(str(R2, R11, S_HELPER_LR));
-    emit(pop(0x87f0)); // r4-r10, pc
-  }
+  emitMemHelpers((probe ? 1 : 0) | (str ? 2 : 0) | (skb ? 4 : 0));
+  emitTaskHelpers((uses(H_PID_TGID) ? 1 : 0) | (uses(H_UID_GID) ? 2 : 0) | (comm ? 4 : 0) |
+    (uses(H_PRANDOM) ? 8 : 0) | (uses(H_JIFFIES) ? 16 : 0), H_BOOTTIME);
+  if (strto) emitStrtoHelpers(uses(H_STRTOL), uses(H_STRTOUL));
+  if (loops) emitLoopHelpers(uses(H_LOOP), uses(H_FOR_EACH), insnCount, mapCount > 0);
+  if (format) emitFormatHelpers(uses(H_PRINTK), uses(H_SNPRINTF));
 }
 
 let mapCount: i32 = 0;
@@ -269,15 +228,16 @@ export function emitHelperCall(i: i32, op: u32, inMain: bool): bool {
   if (op == <u32>OP_CALLX) {
     // Helper id in a register, known at run time only: compare against every helper compiled in.
     pairInto(dstOf(i), R2, R3);
-    for (let id = 1; id <= 5; id++) {
+    let later = 0;
+    for (let id = 1; id <= MAX_CALLX_ID; id++) if (helperLabel(id) >= 0) later++;
+    for (let id = 1; id <= MAX_CALLX_ID; id++) {
       const target = helperLabel(id);
       if (target < 0) continue;
+      later--;
       emit(cmpImm(R3, 0));
       emit(dpImm(EQ, OP_CMP, 1, 0, R2, immRot(<u32>id)));
       skip(NE, 2);
       bl(target);
-      let later = 0;
-      for (let k = id + 1; k <= 5; k++) if (helperLabel(k) >= 0) later++;
       skip(AL, 1 + 5 * later); // past the other comparisons and the fault
     }
     bl(L_HELPER_FAULT);

@@ -8,8 +8,9 @@
 // --mem: one run over FILE's bytes. --pcap: one run per packet of a classic pcap capture (either byte order, µs or
 // ns timestamps). Socket filters (OPT_SKB) see each packet (and --mem's bytes) through a struct __sk_buff built as
 // src/contexts.ts skBuffContext does; other programs get r1 = the bytes, r2 = their length. --json prints what
-// `tinybpf run --json` prints: {"r0":"N","runs":N,"maps":{"NAME":[{"key":"HEX","value":"HEX"},...]}}. Output is
-// buffered (S_OUT) and written at exit.
+// `tinybpf run --json` prints: {"r0":"N","runs":N,"maps":{"NAME":[{"key":"HEX","value":"HEX"},...]}}. --each
+// (for `tinybpf run --engine arm32`) first prints every run's r0 on a line of its own. Output is buffered (S_OUT)
+// and written at exit.
 //
 // --iface (socket filters only): a live capture. An AF_PACKET raw socket bound to the interface (all protocols),
 // read for N seconds (default 10; poll() with a short timeout and CLOCK_MONOTONIC decide when to stop); each packet
@@ -30,12 +31,12 @@ import {
   S_MEM, S_LEN, S_FD, S_BUF, S_RUNS, S_PCAP, S_PCAP_END, S_PCAP_SWAP, S_JSON, S_HAVE_PCAP, S_LAST_R0, S_OUTPOS,
   S_OUT_FD, S_OUT, OUT_SIZE, S_SKB, SKB_BYTES, S_REGIONS, REGION_BYTES, S_NREGIONS, FIRST_MAP_REGION, S_PKT,
   S_PKT_LEN, L_START, L_ENTRY, L_UDIVMOD64, L_LOCAL, L_DATA_INIT, L_PRINT_MAPS, L_STATE, S_IFACE, S_SECONDS,
-  S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF, S_XDP_BUF, L_PROG_STARTS,
+  S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF, S_XDP_BUF, L_PROG_STARTS, L_PRINT_MORE, L_PRINT_ENTRY,
 } from "./image";
 import { programStarts } from "./calls";
 import {
   DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION, D_TYPE, D_MASK, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_VALUES,
-  D_STRIDE, D_MAX, D_NAME, D_NAME_LEN, D_KEY_SIZE, D_VALUE_SIZE, D_ZERO_SKIP, descOf, slot,
+  D_STRIDE, D_MAX, D_NAME, D_NAME_LEN, D_KEY_SIZE, D_VALUE_SIZE, D_ZERO_SKIP, descOf, slot, printsMoreMaps,
 } from "./maps";
 import {
   FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER,
@@ -216,18 +217,52 @@ const LIVE_WAIT = STR_BASE + 54;
 const NAME_DONE = STR_BASE + 55;
 const IFACE_NAME = STR_BASE + 56;
 const IFACE_LEN = STR_BASE + 57;
-const XDP_COPY = STR_BASE + 58;
-const XDP_COPIED = STR_BASE + 59;
+const COPY_WORDS = STR_BASE + 58;
+const COPY_BYTES = STR_BASE + 59;
 const F_PROG_LOOP = STR_BASE + 60;
 const P_A_NEXT = STR_BASE + 61;
 const P_SHOW_SLOT = STR_BASE + 62;
 const F_OOB_WRITE = STR_BASE + 63;
 const F_RO_LOOP = STR_BASE + 64;
 const F_ADDR = STR_BASE + 65;
+const COPY_DONE = STR_BASE + 66;
+const PLAIN_READY = STR_BASE + 69;
+const OPT_EACH = STR_BASE + 70;
+const OPT_EACH_TEXT = STR_BASE + 71;
+const EACH_DONE = STR_BASE + 72;
 
 let driverOpts: u32 = 0;
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
+
+/**
+ * Copies r1 bytes from r0 to the run's private buffer (S_XDP_BUF): words, then the last bytes (ARMv7 loads and
+ * stores words at any address). Leaves r4 = the buffer, r5 = the length; uses r0, r2, r3, ip.
+ */
+function emitPrivateCopy(): void {
+  emit(movReg(R5, R1));
+  emit(ldr(R4, R11, S_XDP_BUF));
+  emit(movReg(R2, R4));
+  emit(opReg(OP_ADD, R3, R0, R1));
+  label(COPY_WORDS);
+  emit(opReg(OP_SUB, IP, R3, R0));
+  emit(cmpImm(IP, 4));
+  jump(LO, COPY_BYTES);
+  emit(ldr(IP, R0, 0));
+  emit(str(IP, R2, 0));
+  emit(addImm(R0, R0, 4));
+  emit(addImm(R2, R2, 4));
+  b(COPY_WORDS);
+  label(COPY_BYTES);
+  emit(cmpReg(R0, R3));
+  jump(HS, COPY_DONE);
+  emit(ldrb(IP, R0, 0));
+  emit(strb(IP, R2, 0));
+  emit(addImm(R0, R0, 1));
+  emit(addImm(R2, R2, 1));
+  b(COPY_BYTES);
+  label(COPY_DONE);
+}
 
 function syscall(n: u32): void {
   emitConst(R7, n);
@@ -348,6 +383,10 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   addressOf(R1, STR_BASE + S_OPT_JSON, 0);
   bl(STRCMP);
   jump(EQ, OPT_JSON);
+  emit(movReg(R0, R8));
+  addressOf(R1, OPT_EACH_TEXT, 0);
+  bl(STRCMP);
+  jump(EQ, OPT_EACH);
   if (live) {
     emit(movReg(R0, R8));
     addressOf(R1, STR_BASE + S_OPT_IFACE, 0);
@@ -373,7 +412,16 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   }
 
   label(OPT_JSON);
-  emit(movImm(R0, 1));
+  emit(ldr(R0, R11, S_JSON));
+  emit(opImm(OP_ORR, R0, R0, 1));
+  emit(str(R0, R11, S_JSON));
+  b(NEXT_ARG);
+
+  // --each: also print every run's r0 on a line of its own, as it happens (`tinybpf run --engine arm32` counts
+  // them for its readable output)
+  label(OPT_EACH);
+  emit(ldr(R0, R11, S_JSON));
+  emit(opImm(OP_ORR, R0, R0, 2));
   emit(str(R0, R11, S_JSON));
   b(NEXT_ARG);
 
@@ -491,8 +539,9 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     emit(cmpImm(R0, 0));
     jump(NE, LIVE);
   }
-  if (opts & OPT_XDP) {
-    // XDP programs may write the packet: each run gets a private copy (no packet is longer than the input)
+  if ((opts & OPT_SKB) == 0) {
+    // XDP programs may write the packet, other programs their input: each run gets a private copy (no packet is
+    // longer than the input), so that every run starts from the same bytes, as with `tinybpf run --repeat`
     emit(movImm(R0, 0));
     emit(ldr(R1, R11, S_LEN));
     emit(addImm(R1, R1, 16));
@@ -585,7 +634,7 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   label(PRINT);
   emit(movImm(R8, 1));
   emit(ldr(R0, R11, S_JSON));
-  emit(cmpImm(R0, 0));
+  emit(dpImm(AL, 0x8 /* TST */, 1, 0, R0, 1));
   jump(EQ, PRINT_PLAIN);
   say(S_J_R0);
   emit(ldr(R0, R11, S_LAST_R0));
@@ -663,20 +712,7 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     emit(movImm(R1, SKB_BYTES));
   } else if (opts & OPT_XDP) {
     // a private copy of the packet, and struct xdp_md (src/contexts.ts xdpContext): read-only context
-    emit(movReg(R5, R1));
-    emit(ldr(R4, R11, S_XDP_BUF));
-    emit(movReg(R2, R4));
-    emit(movReg(R3, R5));
-    label(XDP_COPY);
-    emit(cmpImm(R3, 0));
-    jump(EQ, XDP_COPIED);
-    emit(ldrb(IP, R0, 0));
-    emit(strb(IP, R2, 0));
-    emit(addImm(R0, R0, 1));
-    emit(addImm(R2, R2, 1));
-    emit(subImm(R3, R3, 1));
-    b(XDP_COPY);
-    label(XDP_COPIED);
+    emitPrivateCopy();
     emit(str(R4, R11, S_PKT));
     emit(str(R5, R11, S_PKT_LEN));
     emit(addImm(R6, R11, S_SKB));
@@ -695,6 +731,15 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
     emit(movReg(R0, R6));
     emit(movImm(R1, 24));
   } else {
+    // the program's private copy of the input (see ARGS_DONE); without bytes, the address as given (0 when there
+    // is no input)
+    emit(cmpImm(R1, 0));
+    jump(EQ, PLAIN_READY);
+    emitPrivateCopy();
+    emit(movReg(R0, R4));
+    emit(movReg(R1, R5));
+    emit(str(R0, R11, S_PKT));
+    label(PLAIN_READY);
     emit(opReg(OP_ADD, R2, R0, R1));
     regionStore(1, R0, R2, R0, R2);
   }
@@ -707,6 +752,15 @@ export function emitDriver(opts: u32, nmaps: i32, dataLength: i32): void {
   emit(ldr(R2, R11, S_FAULT));
   emit(cmpImm(R2, 0));
   jump(NE, PRINT_FAULT);
+  emit(ldr(R2, R11, S_JSON));
+  emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));
+  jump(EQ, EACH_DONE);
+  emit(push(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+  emit(movImm(R8, 1));
+  bl(PRINT_DEC);
+  say(S_NL);
+  emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+  label(EACH_DONE);
   emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
 
   // The fault line, in the interpreter's words.
@@ -976,7 +1030,11 @@ function emitPrintMaps(nmaps: i32): void {
   say(S_J_ITEMS);
   label(P_ITEMS);
   emit(movImm(R6, 1)); // the next entry is the first
-  emit(ldr(R0, R4, D_TYPE));
+  if (printsMoreMaps()) { // maps of the other families (maps-print.ts): Z set when it printed them
+    bl(L_PRINT_MORE);
+    jump(EQ, P_A_DONE);
+  }
+  emit(ldrb(R0, R4, D_TYPE)); // the storage kind (maps.ts K_*)
   emit(cmpImm(R0, 1)); // HASH
   jump(NE, P_ARRAY);
   emit(movImm(R7, 0)); // bucket
@@ -1014,8 +1072,8 @@ function emitPrintMaps(nmaps: i32): void {
   emit(str(R7, R11, S_BUF + 48)); // the key's bytes
   emit(ldr(R1, R4, D_VALUES));
   slot(R1, R1, R7, D_STRIDE, false);
-  emit(ldr(R0, R4, D_TYPE));
-  emit(cmpImm(R0, 3)); // PROG_ARRAY: empty slots (-1) are left out, as in the host's dump
+  emit(ldrb(R0, R4, D_TYPE));
+  emit(cmpImm(R0, 3)); // PROG_ARRAY, ARRAY_OF_MAPS: empty slots (-1) are left out, as in the host's dump
   jump(NE, P_SHOW_SLOT);
   emit(ldr(R0, R1, 0));
   emit(dpImm(AL, OP_CMN, 1, 0, R0, 1));
@@ -1038,6 +1096,7 @@ function emitPrintMaps(nmaps: i32): void {
 
   // entry: r0 = key address, r1 = value address (r4 = descriptor, r6 = first entry, r10 = JSON)
   label(P_ENTRY);
+  label(L_PRINT_ENTRY);
   emit(push(bit(R5) | bit(R7) | bit(R9) | bit(LR)));
   emit(movReg(R5, R0));
   emit(movReg(R7, R1));
@@ -1293,5 +1352,9 @@ export function emitDriverStrings(): void {
     for (let i = 0; i < text.length; i++) emitByte(<u32>text.charCodeAt(i));
     emitByte(0);
   }
+  label(OPT_EACH_TEXT); // an option outside the string table, whose indexes the labels above follow
+  const each = "--each";
+  for (let i = 0; i < each.length; i++) emitByte(<u32>each.charCodeAt(i));
+  emitByte(0);
   align4();
 }

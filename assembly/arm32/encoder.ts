@@ -85,9 +85,31 @@ export function rewind(p: i32): void {
   pos = p;
 }
 
+export let lastWord: u32 = 0; // the instruction emit() wrote last (also while measuring)
+
 export function emit(word: u32): void {
   if (!measuring) store<u32>(out + <usize>pos, word);
   pos += 4;
+  lastWord = word;
+}
+
+/**
+ * The register the last instruction wrote when it is an unconditional data-processing instruction that can set
+ * the flags (not a compare or test, a multiply or a halfword transfer, MOVW or MOVT); else -1.
+ */
+export function lastFlagSettable(): i32 {
+  const w = lastWord;
+  if ((w >>> 28) != 0xe || (w & 0x0c000000) != 0) return -1;
+  if ((w & 0x02000000) == 0 && (w & 0x90) == 0x90) return -1;
+  const op = (w >> 21) & 15;
+  if (op >= 8 && op <= 11) return -1;
+  return <i32>((w >> 12) & 15);
+}
+
+/** Sets the S bit of the instruction at pos - 4 (see lastFlagSettable): its result sets Z. */
+export function setFlagsOfLast(): void {
+  lastWord |= 1 << 20;
+  if (!measuring) store<u32>(out + <usize>(pos - 4), lastWord);
 }
 
 export function emitByte(b: u32): void {
@@ -191,6 +213,8 @@ export function ldrh(rt: i32, rn: i32, off: i32): u32 { return ls8(1, 0xb0, rt, 
 export function strh(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xb0, rt, rn, off); }
 export function ldrsb(rt: i32, rn: i32, off: i32): u32 { return ls8(1, 0xd0, rt, rn, off); }
 export function ldrsh(rt: i32, rn: i32, off: i32): u32 { return ls8(1, 0xf0, rt, rn, off); }
+/** rt, rt + 1 = the two words at rn + off (rt even, not lr; |off| < 256). Encoded with L = 0, as ARM does. */
+export function ldrd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xd0, rt, rn, off); }
 /** ldr rt, [rn, rm] */
 export function ldrReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7900000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** strb rt, [rn, #-1]! (pre-decrement, for writing digits backwards) */

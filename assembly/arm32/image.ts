@@ -51,7 +51,7 @@ export const S_LIVE_BUF = 228; // driver: the live capture's packet buffer
 // every bpf-to-bpf return (the stack region shrinks); regions change nowhere else while a program runs.
 export const S_RCACHE = 232;
 export const S_TAIL_CALLS = 248; // tail calls taken in this run (at most MAX_TAIL_CALLS)
-export const S_XDP_BUF = 252; // driver: XDP programs' private copy of each packet (writable)
+export const S_XDP_BUF = 252; // driver: the private copy of each input or packet a run may write (not socket filters)
 export const S_LAST_R0 = 200; // driver: r0 of the last run (u64)
 export const S_OUTPOS = 208; // driver: output buffer position and its file descriptor
 export const S_OUT_FD = 212;
@@ -65,7 +65,9 @@ export const FIRST_MAP_REGION = 3;
 export const S_STACK = 1152; // 8 frames of 512 bytes; frame 0 (the entry frame) is the lowest
 export const S_OUT = 1152 + 8 * 512; // driver: output buffer
 export const OUT_SIZE = 4096;
-export const STATE_SIZE = S_OUT + OUT_SIZE;
+export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers-*.ts: their own state (64 bytes, see there)
+export const HELPER_STATE_BYTES = 64;
+export const STATE_SIZE = S_HELPER_STATE + HELPER_STATE_BYTES;
 
 // Labels: positions in the image, in bytes from its start
 export const L_START = 0;
@@ -96,7 +98,10 @@ export const L_CODE = 24; // first translated instruction
 export const L_TABLE = 25;
 export const L_STATE = 26;
 export const L_LOCAL = 40; // labels local to one routine start here
-export const LABEL_COUNT = 256;
+// Label ranges (LABEL_COUNT in all): runtime.ts L_LOCAL + 0-15, maps.ts L_LOCAL + 16-63, driver.ts L_LOCAL + 64
+// to 249, L_CHECK_PAIR 250-273, map families 290-449 (below), helpers L_HELPERS (512-767).
+export const L_HELPERS = 512; // labels of the helpers compiled into the image (calls.ts, helpers-*.ts): 512-767
+export const LABEL_COUNT = 768;
 
 const LABELS: usize = 0x8000; // i32 per label, in the module's own memory
 
@@ -131,3 +136,19 @@ export function addressOf(rd: i32, id: i32, delta: u32): void {
 export function stateBase(): void { addressOf(R11, L_STATE, 0); }
 
 export function setImageBase(base: u32): void { imageBase = base; }
+
+// Map families beyond arrays and hash maps (maps.ts and maps-*.ts): labels 290-449, between the translator's and
+// the helpers' (L_HELPERS).
+export const L_PRINT_ENTRY = 290; // driver: print one entry (r0 = key address, r1 = value address; see maps-print.ts)
+export const L_PRINT_MORE = 291; // print a map of the families below (maps-print.ts)
+export const L_HELPER_PUSH = 292; // map_push_elem (87), map_pop_elem (88), map_peek_elem (89) (maps-queue.ts)
+export const L_HELPER_POP = 293;
+export const L_HELPER_PEEK = 294;
+export const L_HELPER_RB_OUTPUT = 295; // ringbuf_output (130) .. ringbuf_query (134) (maps-ringbuf.ts)
+export const L_HELPER_RB_RESERVE = 296;
+export const L_HELPER_RB_SUBMIT = 297;
+export const L_HELPER_RB_DISCARD = 298;
+export const L_HELPER_RB_QUERY = 299;
+export const L_HELPER_PERF_OUTPUT = 300; // perf_event_output (25) (maps-ringbuf.ts)
+export const L_MAPS_MORE = 310; // routines' own labels: maps.ts 310-329, maps-hash.ts 330-349, maps-lpm.ts 350-379,
+// maps-queue.ts 380-399, maps-ringbuf.ts 400-429, maps-print.ts 430-449

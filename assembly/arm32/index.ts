@@ -10,7 +10,7 @@ import {
   clearLabels, setImageBase, imageBase, label, labelAt, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE,
   L_DATA_INIT, STATE_SIZE, MAX_REGIONS, FIRST_MAP_REGION,
 } from "./image";
-import { emitMapRuntime } from "./maps";
+import { emitMapRuntime, noteMapFamilies } from "./maps";
 import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./calls";
 import {
   emitDriver, emitDriverStrings,
@@ -20,12 +20,14 @@ import {
 } from "./runtime";
 import { noteChecks } from "./memory";
 import * as translator from "./translate";
+import { STATE_BYTES } from "./ranges";
 
 const INSNS: usize = 0x10000;
 let count: i32 = 0;
 let offsets: usize = 0;
 let flags: usize = 0;
 let states: usize = 0;
+let widths: usize = 0;
 let out: usize = 0;
 let nmaps: i32 = 0;
 let data: usize = 0; // the map area's initial bytes (see maps.ts)
@@ -44,7 +46,8 @@ export function prepare(n: i32): usize {
   offsets = INSNS + (<usize>n << 3);
   flags = offsets + (<usize>n << 2) + 4;
   states = (flags + <usize>n + 3) & ~3;
-  out = (states + (<usize>n << 2) + 15) & ~15;
+  widths = (states + (<usize>n << 2) + 15) & ~15;
+  out = widths + <usize>n * STATE_BYTES;
   ensureMemory(out);
   nmaps = 0;
   dataLength = 0;
@@ -90,6 +93,7 @@ function emitImage(opts: u32, budget: u32): bool {
   }
   setPrograms(progIds, starts);
   translator.setProgramTable(progs, progIds);
+  noteMapFamilies(data, nmaps); // before the driver: its map printer and the helpers depend on the families
   emitDriver(opts, nmaps, dataLength);
   noteChecks(INSNS, count);
   emitRuntime(count, opts);
@@ -97,7 +101,7 @@ function emitImage(opts: u32, budget: u32): bool {
   if (progIds > 0) emitTailCallRuntime(nmaps);
   noteHelpers(INSNS, count, opts);
   emitHostlessHelpers();
-  if (!translator.emitProgram(INSNS, count, offsets, flags, states, opts, budget)) return false;
+  if (!translator.emitProgram(INSNS, count, offsets, flags, states, widths, opts, budget)) return false;
   emitDriverStrings();
   label(L_DATA_INIT);
   for (let i = 0; i < dataLength; i++) emitByte(<u32>load<u8>(data + <usize>i));

@@ -4,6 +4,7 @@
 import {
   emit, pos, R0, R1, R2, IP, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
   OP_CMP, OP_CMN, OP_ORR, SH_LSL, immRot, dpImm, dpReg, cmpImm, opRegS, cmpReg, cmpRegC, tstReg, tstRegC, bit, branch,
+  lastFlagSettable, setFlagsOfLast,
 } from "./encoder";
 import { at, L_CODE } from "./image";
 import { SECOND_SLOT } from "./runtime";
@@ -12,7 +13,8 @@ import {
   JMP_JLE, JMP_JSLT, JMP_JSLE,
 } from "../isa";
 import {
-  known0, lo, hi, operandLo, operandHi, operandKnown0, fail, offsets, dstOf, srcOf, offOf, immOf, ERR_OPCODE,
+  known0, lo, hi, operandLo, operandHi, operandKnown0, fail, offsets, dstOf, srcOf, offOf, immOf, ERR_OPCODE, inArm,
+  ARM_LO, blockStart,
 } from "./translate";
 
 function condition(code: u32): u32 {
@@ -131,7 +133,11 @@ export function emitJump(i: i32, op: u32): bool {
   const t = i + 1 + offOf(i);
   if (cls == CLS_JMP32 || (known0(dst) && operandKnown0(x, src, imm))) {
     if (cls == CLS_JMP) cond = unsignedOf(cond);
-    compareLo(code, lo(dst, R0), x, src, imm);
+    if (!x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && inArm(dst) && pos - 4 >= blockStart &&
+      lastFlagSettable() == unchecked(ARM_LO[dst])) {
+      // the instruction that computed dst's low word, just before in this block, sets Z instead of a compare
+      setFlagsOfLast();
+    } else compareLo(code, lo(dst, R0), x, src, imm);
   } else if (!x && emitCompare64Imm(code, cond, dst, imm)) {
     if (cond == GT) cond = LT;
     else if (cond == LE) cond = GE;

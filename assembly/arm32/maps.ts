@@ -1,6 +1,9 @@
-// Maps compiled into an executable: ARRAY, PERCPU_ARRAY (one CPU), HASH, and global data (.data/.rodata/.bss as
-// single-entry arrays), with the helpers map_lookup_elem (1), map_update_elem (2) and map_delete_elem (3) and the
-// printing of every map at the end of a run. Same semantics, flags, errnos and iteration order as the core's
+// Maps compiled into an executable: ARRAY, PERCPU_ARRAY and PERCPU_HASH (one CPU), HASH, and global data
+// (.data/.rodata/.bss as single-entry arrays), with the helpers map_lookup_elem (1), map_update_elem (2) and
+// map_delete_elem (3); this file also dispatches to the other families, each in a file of its own and compiled in
+// only when the object has such a map: LRU hashes and maps of maps (maps-hash.ts), LPM tries (maps-lpm.ts), queues
+// and stacks (maps-queue.ts), ring buffers and perf event arrays (maps-ringbuf.ts), and their printing
+// (maps-print.ts). Same semantics, flags, errnos and iteration order as the core's
 // assembly/maps/array.ts and hash.ts (the hash map uses the same hash function, buckets, element records and free
 // list, so its entries come out in the order of the host's BpfMap.dump()).
 //
@@ -18,14 +21,21 @@
 import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, LR, PC, AL, EQ, NE, HS, LO, HI,
   ldr, str, ldrb, strb, movReg, movImm, cmpImm, cmpReg, opImm, opReg, opRegS, opImmS, dpReg, dpImm, immRot, mul,
-  mla, push, pop, bit, bx, addImm, subImm, OP_ADD, OP_SUB, OP_AND, OP_EOR, OP_ORR, OP_MVN, OP_BIC, SH_LSL, SH_LSR,
-  SH_ROR,
+  mla, push, pop, bit, bx, addImm, subImm, OP_ADD, OP_SUB, OP_AND, OP_EOR, OP_ORR, OP_MVN, OP_BIC, OP_TST, SH_LSL, SH_LSR,
+  SH_ROR, ldrReg,
 } from "./encoder";
 import {
   label, b, bl, jump, call, S_REGS, S_HELPER_LR, L_FAULT, L_CHECK_COMMON, L_HELPER_LOOKUP, L_HELPER_UPDATE,
-  L_HELPER_DELETE, L_PRINT_MAPS, L_LOCAL,
+  L_HELPER_DELETE, L_PRINT_MAPS, L_LOCAL, L_MAPS_MORE, L_HELPER_PUSH, L_HELPER_POP, L_HELPER_PEEK,
+  L_HELPER_RB_OUTPUT, L_HELPER_RB_RESERVE, L_HELPER_RB_SUBMIT, L_HELPER_RB_DISCARD, L_HELPER_RB_QUERY,
+  L_HELPER_PERF_OUTPUT,
 } from "./image";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../layout";
+import { emitLruRoutines, lookupHashMore, lookupArrayMore, updateFoundMore, updateNewMore, evictMore, deleteMore } from "./maps-hash";
+import { emitLpmRoutines, LPM_LOOKUP, LPM_UPDATE, LPM_DELETE } from "./maps-lpm";
+import { emitQueueHelpers } from "./maps-queue";
+import { emitRingbufHelpers, emitPerfHelper } from "./maps-ringbuf";
+import { emitPrintMore } from "./maps-print";
 
 export const DATA_BASE: u32 = 0x02000000;
 export const DESC_BASE: u32 = DATA_BASE + 16;
@@ -50,21 +60,74 @@ export const D_NAME_LEN = 68;
 export const D_REC_STRIDE = 72; // hash: bytes per element record
 export const D_ZERO_SKIP = 76; // 1: the readable listing leaves out entries whose value is all zeros (arrays)
 
+// D_TYPE: the storage kind in the low byte (the host writes it, src/arm32-engine.ts), variant bits above it.
+// HASH and PERCPU_HASH are K_HASH, ARRAY, PERCPU_ARRAY and global data K_ARRAY: with one CPU they behave alike.
+export const K_HASH: u32 = 1;
+export const K_ARRAY: u32 = 2;
+export const K_PROGS: u32 = 3; // PROG_ARRAY; ARRAY_OF_MAPS is K_PROGS | V_INNER (slots of ids, 0xffffffff = empty)
+export const K_LPM: u32 = 4;
+export const K_QUEUE: u32 = 5;
+export const K_STACK: u32 = 6;
+export const K_RINGBUF: u32 = 7;
+export const K_PERF: u32 = 8;
+export const V_LRU: u32 = 0x100; // LRU_HASH, LRU_PERCPU_HASH
+export const V_INNER: u32 = 0x200; // maps of maps: values are inner map ids, lookups give the inner map's handle
+
+// Families an image holds (noteMapFamilies), one bit each: code for a family is emitted only when it is there.
+export const F_LRU: u32 = 1;
+export const F_INNER: u32 = 2;
+export const F_LPM: u32 = 4;
+export const F_QUEUE: u32 = 8;
+export const F_RINGBUF: u32 = 16;
+export const F_PERF: u32 = 32;
+export let families: u32 = 0;
+let mapsInImage: i32 = 0;
+
+/** Notes the families of the `nmaps` maps whose descriptors are in the area's initial bytes at `data`. */
+export function noteMapFamilies(data: usize, nmaps: i32): void {
+  families = 0;
+  mapsInImage = nmaps;
+  for (let i = 0; i < nmaps; i++) {
+    const t = load<u32>(data + <usize>(DESC_BASE - DATA_BASE) + <usize>(<u32>i * DESC_SIZE) + D_TYPE);
+    const k = t & 0xff;
+    if (t & V_LRU) families |= F_LRU;
+    if (t & V_INNER) families |= F_INNER;
+    if (k == K_LPM) families |= F_LPM;
+    if (k == K_QUEUE || k == K_STACK) families |= F_QUEUE;
+    if (k == K_RINGBUF) families |= F_RINGBUF;
+    if (k == K_PERF) families |= F_PERF;
+  }
+}
+
+/** Does the driver's map printer hand maps to maps-print.ts? */
+export function printsMoreMaps(): bool {
+  return mapsInImage > 0 && (families & (F_LPM | F_QUEUE | F_RINGBUF | F_PERF)) != 0;
+}
+
+/** The routine of helper `id` when it belongs to a family the image holds, else -1 (calls.ts). */
+export function moreMapHelper(id: i32): i32 {
+  if (mapsInImage == 0) return -1;
+  if ((families & F_QUEUE) && id >= 87 && id <= 89) return L_HELPER_PUSH + id - 87;
+  if ((families & F_RINGBUF) && id >= 130 && id <= 134) return L_HELPER_RB_OUTPUT + id - 130;
+  if ((families & F_PERF) && id == 25) return L_HELPER_PERF_OUTPUT;
+  return -1;
+}
+
 const MAP_TYPE_HASH: u32 = 1;
 const EL_KEY = 16;
-const ENOENT: u32 = 2;
-const E2BIG: u32 = 7;
-const EEXIST: u32 = 17;
-const EINVAL: u32 = 22;
+export const ENOENT: u32 = 2;
+export const E2BIG: u32 = 7;
+export const EEXIST: u32 = 17;
+export const EINVAL: u32 = 22;
 
 const M = L_LOCAL + 16; // this file's labels (L_LOCAL + 16 .. L_LOCAL + 63)
-const CHECKN = M + 0;
-const BAD_MAP = M + 1;
+export const CHECKN = M + 0;
+export const BAD_MAP = M + 1;
 const HASH = M + 2;
-const FIND = M + 3;
-const COPY = M + 4;
-const RETURN = M + 5;
-const RET_ERR = M + 6;
+export const FIND = M + 3;
+export const COPY = M + 4;
+export const RETURN = M + 5;
+export const RET_ERR = M + 6;
 const H_LOOP = M + 7;
 const H_TAIL = M + 8;
 const H_TLOOP = M + 9;
@@ -75,18 +138,21 @@ const F_NEXT = M + 13;
 const F_DONE = M + 14;
 const C_LOOP = M + 15;
 const L_ARRAY = M + 16;
-const L_NULL = M + 17;
+export const L_NULL = M + 17;
 const U_ARRAY = M + 18;
-const U_EINVAL = M + 19;
-const U_E2BIG = M + 20;
-const U_EEXIST = M + 21;
-const U_ENOENT = M + 22;
-const U_WRITE = M + 23;
+export const U_EINVAL = M + 19;
+export const U_E2BIG = M + 20;
+export const U_EEXIST = M + 21;
+export const U_ENOENT = M + 22;
+export const U_WRITE = M + 23;
 const U_FREE = M + 24;
-const U_GOT = M + 25;
+export const U_GOT = M + 25;
 const PREP = M + 26;
 const PREP_W = M + 27;
 const U_NEW = M + 28;
+const X = L_MAPS_MORE; // labels for the other families' dispatch (L_MAPS_MORE + 0 .. 19)
+export const HANDLE = X + 0;
+export const RET_HANDLE = X + 1;
 
 /** ARM register rd = address of descriptor of the map whose index is in rn (uses ip). */
 export function descOf(rd: i32, rn: i32): void {
@@ -103,7 +169,7 @@ export function slot(rd: i32, base: i32, rn: i32, strideField: i32, minusOne: bo
   if (minusOne) emit(opReg(OP_SUB, rd, rd, IP));
 }
 
-function errno(e: u32): void {
+export function errno(e: u32): void {
   emitConst(R0, <u32>(-<i32>e));
   b(RET_ERR);
 }
@@ -142,6 +208,15 @@ export function emitMapRuntime(nmaps: i32): void {
     emit(ldr(R0, R4, D_TYPE));
     emit(cmpImm(R0, 3));
     jump(EQ, BAD_MAP); // a program array: its slots are not for programs to read or change
+    if (families & (F_QUEUE | F_RINGBUF | F_PERF)) { // maps without keyed elements take other helpers
+      emit(opImm(OP_AND, R1, R0, 0xff));
+      emit(cmpImm(R1, K_QUEUE));
+      jump(HS, BAD_MAP);
+    }
+    if (w == 1 && (families & F_INNER)) { // maps of maps change through the host only
+      emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(V_INNER)));
+      jump(NE, BAD_MAP);
+    }
     if (w == 1) {
       emit(ldr(R0, R4, D_REGION + 12));
       emit(cmpImm(R0, 0));
@@ -262,14 +337,20 @@ export function emitMapRuntime(nmaps: i32): void {
   emit(push(0x47f0)); // r4-r10, lr
   emit(str(LR, R11, S_HELPER_LR));
   bl(PREP);
-  emit(ldr(R0, R4, D_TYPE));
+  emit(ldrb(R0, R4, D_TYPE));
+  if (families & F_LPM) {
+    emit(cmpImm(R0, K_LPM));
+    jump(EQ, LPM_LOOKUP);
+  }
   emit(cmpImm(R0, MAP_TYPE_HASH));
   jump(NE, L_ARRAY);
   bl(FIND);
   emit(cmpImm(R8, 0));
   jump(EQ, L_NULL);
+  lookupHashMore();
   emit(ldr(R0, R4, D_VALUES));
   slot(R0, R0, R8, D_STRIDE, true);
+  lookupArrayMore(false);
   b(RETURN);
   label(L_ARRAY);
   emit(ldr(R1, R5, 0));
@@ -278,6 +359,7 @@ export function emitMapRuntime(nmaps: i32): void {
   jump(HS, L_NULL);
   emit(ldr(R0, R4, D_VALUES));
   slot(R0, R0, R1, D_STRIDE, false);
+  lookupArrayMore(true);
   b(RETURN);
   label(L_NULL);
   emit(movImm(R0, 0));
@@ -300,7 +382,11 @@ export function emitMapRuntime(nmaps: i32): void {
   emit(cmpImm(R0, 2));
   jump(HI, U_EINVAL);
   emit(movReg(R10, R0));
-  emit(ldr(R0, R4, D_TYPE));
+  emit(ldrb(R0, R4, D_TYPE));
+  if (families & F_LPM) {
+    emit(cmpImm(R0, K_LPM));
+    jump(EQ, LPM_UPDATE);
+  }
   emit(cmpImm(R0, MAP_TYPE_HASH));
   jump(NE, U_ARRAY);
   emit(push(bit(R10)));
@@ -310,6 +396,7 @@ export function emitMapRuntime(nmaps: i32): void {
   jump(EQ, U_NEW);
   emit(cmpImm(R0, 1));
   jump(EQ, U_EEXIST); // BPF_NOEXIST on an element that exists
+  updateFoundMore();
   b(U_WRITE);
   label(U_NEW);
   emit(cmpImm(R0, 2));
@@ -325,7 +412,7 @@ export function emitMapRuntime(nmaps: i32): void {
   label(U_FREE);
   emit(ldr(R8, R4, D_FREE));
   emit(cmpImm(R8, 0));
-  jump(EQ, U_E2BIG);
+  evictMore(); // else -E2BIG
   emit(ldr(R0, R4, D_RECORDS));
   slot(R10, R0, R8, D_REC_STRIDE, true);
   emit(ldr(R0, R10, 0));
@@ -344,6 +431,7 @@ export function emitMapRuntime(nmaps: i32): void {
   emit(ldr(R0, R4, D_COUNT));
   emit(addImm(R0, R0, 1));
   emit(str(R0, R4, D_COUNT));
+  updateNewMore();
   label(U_WRITE); // value of element r8
   emit(ldr(R0, R4, D_VALUES));
   slot(R0, R0, R8, D_STRIDE, true);
@@ -375,7 +463,11 @@ export function emitMapRuntime(nmaps: i32): void {
   emit(push(0x47f0));
   emit(str(LR, R11, S_HELPER_LR));
   bl(PREP_W);
-  emit(ldr(R0, R4, D_TYPE));
+  emit(ldrb(R0, R4, D_TYPE));
+  if (families & F_LPM) {
+    emit(cmpImm(R0, K_LPM));
+    jump(EQ, LPM_DELETE);
+  }
   emit(cmpImm(R0, MAP_TYPE_HASH));
   jump(NE, U_EINVAL);
   bl(FIND);
@@ -383,6 +475,7 @@ export function emitMapRuntime(nmaps: i32): void {
   jump(EQ, U_ENOENT);
   emit(ldr(R0, R10, 0));
   emit(str(R0, R9, 0)); // unlink from the bucket chain
+  deleteMore();
   emit(ldr(R0, R4, D_FREE));
   emit(str(R0, R10, 0));
   emit(str(R8, R4, D_FREE));
@@ -391,5 +484,38 @@ export function emitMapRuntime(nmaps: i32): void {
   emit(str(R0, R4, D_COUNT));
   emit(movImm(R0, 0));
   b(RETURN);
+
+  if (families != 0) emitFamilies(nmaps);
+}
+
+/** The routines of the families noteMapFamilies found. */
+function emitFamilies(nmaps: i32): void {
+  // handle: r2:r3 = a helper's map argument -> r4 = its descriptor (else the bad-map fault naming r2:r3)
+  label(HANDLE);
+  emitConst(IP, <u32>MAP_HANDLE_TAG);
+  emit(cmpReg(R3, IP));
+  jump(NE, BAD_MAP);
+  emitConst(IP, <u32>nmaps);
+  emit(cmpReg(R2, IP));
+  jump(HS, BAD_MAP);
+  descOf(R4, R2);
+  emit(bx(LR));
+  // ret_handle: r0 = address of an inner map id -> r0:r1 = the inner map's handle, as the core's lookup returns
+  label(RET_HANDLE);
+  emit(ldr(R0, R0, 0)); // the core's id of the inner map: its index is in the table the host lays out
+  emitConst(R1, DATA_BASE);
+  emit(ldr(R1, R1, 4));
+  emit(dpReg(AL, 0xd /* MOV */, 0, R0, 0, R0, SH_LSL, 2));
+  emit(ldrReg(R0, R1, R0));
+  emitConst(R1, <u32>MAP_HANDLE_TAG);
+  emit(movImm(R2, 0));
+  emit(str(R2, R11, S_HELPER_LR));
+  emit(pop(0x87f0));
+  if (families & (F_LRU | F_INNER)) emitLruRoutines();
+  if (families & F_LPM) emitLpmRoutines();
+  if (families & F_QUEUE) emitQueueHelpers();
+  if (families & F_RINGBUF) emitRingbufHelpers(nmaps);
+  if (families & F_PERF) emitPerfHelper();
+  if (families & (F_LPM | F_QUEUE | F_RINGBUF | F_PERF)) emitPrintMore();
 }
 

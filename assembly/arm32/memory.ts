@@ -5,7 +5,7 @@ import {
   out, measuring, emit, emitConst, emitAddConst, emitAddConstS, skip, pos, R0, R1, R2, R3, R10, R11, IP, AL,
   EQ, NE, HS, LO, OP_MVN, OP_AND, OP_EOR, OP_ADD, OP_ADC, OP_SBC, OP_TST, OP_ORR, OP_MOV, SH_ASR, dpImm, movReg, cmpImm, opReg,
   opRegS, cmpReg, cmpRegC, shiftImm, ldr, str, ldrb, strb, ldrh, strh, ldrsb, ldrsh, ldrex, strex, ldrexd,
-  strexd, CLREX, branch, movImmC, R4, R8, OP_SUB,
+  strexd, CLREX, branch, movImmC, R4, R8, OP_SUB, ldrd,
 } from "./encoder";
 import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_CHECK_PAIR, L_LDPKT } from "./image";
 
@@ -65,14 +65,13 @@ function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = f
     return R10;
   }
   const entry = (write ? 4 : 0) + log2Size(bytes);
-  const cache = S_RCACHE + (write ? 8 : 0);
+  const cache = S_RCACHE + (write ? 8 : 0); // below 256 - 8: one LDRD reads start and span
   const k0 = known0(base);
   if (off == 0 && inArm(base) && !needR10) {
     const bl_ = unchecked(ARM_LO[base]);
     const bh = unchecked(ARM_HI[base]);
     if (bh == bl_ + 1 && bl_ >= R4 && bl_ <= R8 && (pairChecks >> <u32>entry) & 1) {
-      emit(ldr(R2, R11, cache)); // start
-      emit(ldr(R3, R11, cache + 4)); // span
+      emit(ldrd(R2, R11, cache)); // start, span
       emit(opReg(OP_SUB, R2, bl_, R2));
       if (k0) emit(cmpReg(R2, R3));
       else {
@@ -97,8 +96,7 @@ function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = f
     emit(dpImm(AL, off >= 0 ? OP_ADC : OP_SBC, 0, IP, bh, 0));
   }
   const zeroHigh = off == 0 && k0;
-  emit(ldr(R2, R11, cache)); // start
-  emit(ldr(R3, R11, cache + 4)); // span
+  emit(ldrd(R2, R11, cache)); // start, span
   emit(opReg(OP_SUB, R2, R10, R2));
   if (zeroHigh) {
     emit(cmpReg(R2, R3));

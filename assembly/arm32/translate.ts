@@ -13,9 +13,10 @@
 // native stack (bpf-to-bpf return addresses and saved r6-r9).
 //
 // Beyond the kernel JIT: the translator tracks which registers have a high word known to be zero (after ALU32
-// results, zero-extending loads, small constants), within basic blocks and across them (analyseHighWords), and
-// there emits 32-bit operations only: comparisons, AND/OR/XOR, MUL (one UMULL), RSH, and no high-word writes
-// that would store a zero again.
+// results, zero-extending loads, small constants, and wherever the value widths of ranges.ts prove it), within
+// basic blocks and across them (analyseHighWords), and there emits 32-bit operations only: comparisons,
+// AND/OR/XOR, ADD/SUB/MUL/LSH whose result fits, MUL (one UMULL), RSH, division by constants, and no high-word
+// writes that would store a zero again. fuse.ts emits a copy and the operation on it as one instruction.
 //
 // This file: the register table and access, basic blocks, the prologue and the instruction loop. The emitters
 // for each instruction family are in alu.ts, jumps.ts, memory.ts and calls.ts.
@@ -33,12 +34,14 @@ import { SECOND_SLOT } from "./runtime";
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, SZ_DW, MODE_ABS, MODE_IND,
   MODE_MEM, MODE_MEMSX, MODE_ATOMIC, SRC_X, JMP_JA, JMP_CALL, JMP_EXIT, CALL_HELPER, CALL_LOCAL, PSEUDO_IMM64,
-  STACK_SIZE, OP_CALLX,
+  STACK_SIZE, OP_CALLX, ALU_ADD, ALU_SUB, ALU_MUL, ALU_LSH,
 } from "../isa";
 import { emitAlu64, emitAlu32 } from "./alu";
 import { emitJump } from "./jumps";
 import { emitLoad, emitStore, emitAtomic, emitPacketLoad } from "./memory";
 import { emitHelperCall, emitLocalCall } from "./calls";
+import * as ranges from "./ranges";
+import { fusable, emitFused } from "./fuse";
 
 export const ARM_LO: StaticArray<i32> = [R4, R6, -1, -1, -1, -1, R8, -1, -1, -1, -1];
 export const ARM_HI: StaticArray<i32> = [R5, R7, -1, -1, -1, -1, R9, -1, -1, -1, -1];
@@ -66,7 +69,9 @@ let flags: usize = 0; // u8 per instruction: F_* below
 export let options: u32 = 0;
 let budget: u32 = 0;
 export let hiZero: u32 = 0; // bit n: eBPF rn's high word is known to be 0 here
+export let blockStart: i32 = 0; // code position where the current basic block's instructions begin
 let states: usize = 0; // u32 per instruction: hiZero at the start of each basic block (leaders only)
+let widths: usize = 0; // ranges.STATE_BYTES per instruction: the value widths there (leaders only, see ranges.ts)
 
 const KNOWN_AT_ENTRY: u32 = 1 << 10; // r10, and nothing else, at a program's or subprogram's entry
 const UNREACHED: u32 = 0xffffffff;
@@ -212,8 +217,17 @@ function blockLength(i: i32): u32 {
  * reuses the states, so both passes emit the same sizes.
  */
 function analyseHighWords(): void {
-  for (let i = 0; i < count; i++) store<u32>(states + (<usize>i << 2), UNREACHED);
-  for (let i = 0; i < count; i++) if (flagOf(i) & F_FUNC) store<u32>(states + (<usize>i << 2), KNOWN_AT_ENTRY);
+  for (let i = 0; i < count; i++) {
+    store<u32>(states + (<usize>i << 2), UNREACHED);
+    store<u8>(widthsAt(i), 0xff);
+  }
+  ranges.unknownState();
+  for (let i = 0; i < count; i++) {
+    if (flagOf(i) & F_FUNC) {
+      store<u32>(states + (<usize>i << 2), KNOWN_AT_ENTRY);
+      ranges.saveState(widthsAt(i));
+    }
+  }
   // The image's first instruction, entered only from the prologue (no tail calls, no bpf-to-bpf call to it):
   // every register's high word is 0 there (r1, r2: the input's address and length, the others zeroed).
   let entryOnly = progIds == 0;
@@ -223,7 +237,11 @@ function analyseHighWords(): void {
     if ((op & 7) == CLS_JMP && (op & 0xf0) == JMP_CALL && op != <u32>OP_CALLX && srcOf(i) == CALL_LOCAL &&
       i + 1 + immOf(i) == 0) entryOnly = false;
   }
-  if (entryOnly && count > 0) store<u32>(states, 0x7ff);
+  if (entryOnly && count > 0) {
+    store<u32>(states, 0x7ff);
+    ranges.entryState();
+    ranges.saveState(widthsAt(0));
+  }
   const start = pos;
   let changed = true;
   while (changed) {
@@ -232,13 +250,15 @@ function analyseHighWords(): void {
       if ((flagOf(b) & F_LEADER) == 0) continue;
       const entry = load<u32>(states + (<usize>b << 2));
       if (entry == UNREACHED) continue;
-      hiZero = entry;
+      enterBlock(b);
+      blockStart = pos;
       let j = b;
       let last = b;
       let ok = true;
       do {
         last = j;
         if (!emitInsn(j, true)) { ok = false; break; }
+        afterInsn(j);
         j += opcode(j) == 0x18 ? 2 : 1;
       } while (j < count && (flagOf(j) & F_LEADER) == 0);
       rewind(start);
@@ -249,21 +269,52 @@ function analyseHighWords(): void {
       const jump = cls == CLS_JMP || cls == CLS_JMP32;
       if (jump && code == JMP_EXIT) continue;
       if (jump && code == JMP_CALL) {
-        changed = meet(last + 1, KNOWN_AT_ENTRY) || changed; // a callee or helper may change any register
+        ranges.unknownState(); // a callee or helper may change any register
+        changed = meet(last + 1, KNOWN_AT_ENTRY) || changed;
         continue;
       }
       if (jump && code == JMP_JA) {
         changed = meet(cls == CLS_JMP32 ? last + 1 + immOf(last) : last + 1 + offOf(last), hiZero) || changed;
         continue;
       }
-      if (jump) changed = meet(last + 1 + offOf(last), hiZero) || changed;
-      if (j < count) changed = meet(j, hiZero) || changed;
+      if (jump) {
+        ranges.keep();
+        ranges.refine(op, dstOf(last), srcOf(last), immOf(last), true);
+        changed = meet(last + 1 + offOf(last), hiZero | ranges.highZeroMask()) || changed;
+        ranges.restore();
+        ranges.refine(op, dstOf(last), srcOf(last), immOf(last), false);
+      }
+      if (j < count) changed = meet(j, hiZero | ranges.highZeroMask()) || changed;
     }
   }
+  ranges.unknownState();
   for (let i = 0; i < count; i++) {
-    if (load<u32>(states + (<usize>i << 2)) == UNREACHED) store<u32>(states + (<usize>i << 2), KNOWN_AT_ENTRY);
+    if (load<u32>(states + (<usize>i << 2)) == UNREACHED) {
+      store<u32>(states + (<usize>i << 2), KNOWN_AT_ENTRY);
+      ranges.saveState(widthsAt(i));
+    }
   }
   errorCode = ERR_NONE;
+}
+
+@inline function widthsAt(i: i32): usize { return widths + <usize>i * ranges.STATE_BYTES; }
+
+/** The knowledge at the start of basic block b: what the emitters found, and the value widths. */
+function enterBlock(b: i32): void {
+  ranges.loadState(widthsAt(b));
+  hiZero = load<u32>(states + (<usize>b << 2)) | ranges.highZeroMask();
+}
+
+/**
+ * After instruction i was emitted: its effect on the widths, and the high words that makes known. `emitted`:
+ * false for the first of a fused pair, whose emitter knowledge (hiZero) is already the pair's.
+ */
+function afterInsn(i: i32, emitted: bool = true): void {
+  const op = opcode(i);
+  ranges.step(op, dstOf(i), srcOf(i), offOf(i), immOf(i), op == 0x18 && i + 1 < count ? immOf(i + 1) : 0);
+  if (!emitted) return;
+  ranges.narrow(hiZero);
+  hiZero |= ranges.highZeroMask();
 }
 
 /**
@@ -349,11 +400,13 @@ function use(score: StaticArray<i64>, r: i32, w: i64): void {
   if (r < 10) unchecked(score[r] += w);
 }
 
+/** Joins what is known at the end of a block (hiZero `known`, the working widths) into block t's start. */
 function meet(t: i32, known: u32): bool {
   if (t < 0 || t >= count) return false;
+  const grew = ranges.joinInto(widthsAt(t));
   const old = load<u32>(states + (<usize>t << 2));
   const now = old & known;
-  if (now == old) return false;
+  if (now == old) return grew;
   store<u32>(states + (<usize>t << 2), now);
   return true;
 }
@@ -422,7 +475,16 @@ function emitInsn(i: i32, inMain: bool): bool {
   const src = srcOf(i);
   if (cls == CLS_ALU64 || cls == CLS_ALU) {
     const x = (op & SRC_X) != 0;
-    if (cls == CLS_ALU64) return emitAlu64(i, op & 0xf0, x, dst, src, immOf(i), offOf(i));
+    if (cls == CLS_ALU64) {
+      const code = op & 0xf0;
+      // Both operands and the result below 2^32: the 32-bit operation computes the same value (no carry,
+      // borrow or product reaches the high word, see ranges.ts).
+      if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL || (code == ALU_LSH && !x)) && known0(dst) &&
+        operandKnown0(x, src, immOf(i)) && ranges.widthAfter(op, dst, src, offOf(i), immOf(i)) <= 32) {
+        return emitAlu32(i, code, x, dst, src, immOf(i), offOf(i));
+      }
+      return emitAlu64(i, code, x, dst, src, immOf(i), offOf(i));
+    }
     return emitAlu32(i, op & 0xf0, x, dst, src, immOf(i), offOf(i));
   }
   if (cls == CLS_JMP || cls == CLS_JMP32) {
@@ -479,13 +541,15 @@ function emitInsn(i: i32, inMain: bool): bool {
  * `offsetTable` and `stateTable` n u32 entries, `flagTable` n bytes of scratch.
  */
 export function emitProgram(
-  code: usize, n: i32, offsetTable: usize, flagTable: usize, stateTable: usize, opts: u32, budgetLimit: u32,
+  code: usize, n: i32, offsetTable: usize, flagTable: usize, stateTable: usize, widthTable: usize, opts: u32,
+  budgetLimit: u32,
 ): bool {
   insns = code;
   count = n;
   offsets = offsetTable;
   flags = flagTable;
   states = stateTable;
+  widths = widthTable;
   options = opts;
   budget = budgetLimit;
   errorCode = ERR_NONE;
@@ -504,7 +568,7 @@ export function emitProgram(
     else if (f & F_FUNC) inMain = false;
     store<u32>(offsets + (<usize>i << 2), <u32>(pos - codeStart));
     if (f & F_LEADER) {
-      hiZero = load<u32>(states + (<usize>i << 2));
+      enterBlock(i);
       if (budget != 0) {
         emit(ldr(IP, R11, S_BUDGET));
         const len = blockLength(i);
@@ -516,8 +580,19 @@ export function emitProgram(
         call(LO, L_BUDGET_FAULT);
         emit(str(IP, R11, S_BUDGET));
       }
+      blockStart = pos;
+    }
+    if (fusable(i, count) && (flagOf(i + 1) & F_LEADER) == 0) {
+      // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+      emitFused(i);
+      afterInsn(i, false);
+      afterInsn(i + 1);
+      i++;
+      store<u32>(offsets + (<usize>i << 2), <u32>(pos - codeStart));
+      continue;
     }
     if (!emitInsn(i, inMain)) return false;
+    afterInsn(i);
     if (opcode(i) == 0x18) {
       i++;
       store<u32>(offsets + (<usize>i << 2), load<u32>(offsets + (<usize>(i - 1) << 2)) | SECOND_SLOT);

@@ -4,8 +4,8 @@
 // Shape of a program: a main function and up to three subprograms reached with bpf-to-bpf calls (a subprogram
 // only calls later ones, so calls nest but never recurse - except the deliberate recursion fault). Each function
 // is a block of "macros" (one or a few instructions that belong together); forward jumps land only on macro
-// boundaries inside the same block, loops count a register down from at most 8, so every program ends unless it
-// faults on purpose. Register use:
+// boundaries inside the same block, loops count a register down from at most 8 or up to a limit at most 8 away,
+// so every program ends unless it faults on purpose. Register use:
 //   r9  the input pointer (copied from r1 on entry to every function: a caller passes it in r1)
 //   r10 the frame pointer
 //   r0-r8 data: random values, never pointers, so results do not depend on where memory lives
@@ -343,16 +343,34 @@ class Generator {
     return [{ op: 0x05 | jop, dst: this.dataReg(avoid), src: 0, off: 0, imm: this.imm32(), target: skip, targetIn: "off" }, exit(), skip];
   }
 
-  /** mov r8, n; body; r8 -= 1; if r8 != 0 goto body. The body neither writes r8 nor loops itself. */
+  /**
+   * mov r8, n; body; r8 -= 1; if r8 != 0 goto body - or a loop counting r8 up to a limit at a boundary where a
+   * carry or a high word matters (2^31 - 1, 2^32 - 1 in 32 or 64 bits, 2^64 - 1). Either way at most 8 rounds.
+   * The body neither writes r8 nor loops itself.
+   */
   private loop(func: number): Macro[] {
     const rng = this.rng;
     const top = this.label();
     const avoid = new Set([LOOP_REG]);
     const body = this.linkBlock(this.block(func, rng.between(1, 6), false, avoid), true);
-    const back: Insn = rng.chance(0.5)
-      ? { op: 0x55, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }
-      : { op: 0x56, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }; // jne32
-    return [[alu(0x07, 0xb0, LOOP_REG, 0, 0, rng.between(1, 8)), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, -1), back]];
+    const n = rng.between(1, 8);
+    if (rng.chance(0.5)) {
+      const back: Insn = rng.chance(0.5)
+        ? { op: 0x55, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }
+        : { op: 0x56, dst: LOOP_REG, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }; // jne32
+      return [[alu(0x07, 0xb0, LOOP_REG, 0, 0, n), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, -1), back]];
+    }
+    // [first value, jump opcode, immediate]: r8 counts up by one while r8 < limit (jlt, jlt32, jslt32)
+    const ups: [bigint, number, number][] = [
+      [0xffffffffn - BigInt(n), 0xa6, -1], // jlt32 against 0xffffffff, high word 0
+      [0x1ffffffffn - BigInt(n), 0xa6, -1], // the same low words with a high word: the 32-bit test bounds nothing
+      [(1n << 64n) - 1n - BigInt(n), 0xa5, -1], // jlt against 2^64 - 1
+      [0x7fffffffn - BigInt(n), 0xa5, 0x7fffffff],
+      [0x7fffffffn - BigInt(n), 0xc6, 0x7fffffff], // jslt32
+    ];
+    const [first, op, imm] = rng.pick(ups);
+    const back: Insn = { op, dst: LOOP_REG, src: 0, off: 0, imm, target: top, targetIn: "off" };
+    return [[lddw(LOOP_REG, first), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, 1), back]];
   }
 
   /**

@@ -1,0 +1,119 @@
+// A copy and the operation on the copy, emitted as one: clang writes `r4 = r1; r4 += r3` for `p = base + i`,
+// and ARM's three-operand instructions do both at once, so the copy costs nothing. The pair must be
+//
+//   mov d, s          (ALU64 or ALU32, a register, no sign extension)
+//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR; not a block start, t is not d)
+//
+// with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
+
+import {
+  emit, emitConst, R0, R1, R2, R3, OP_AND, OP_EOR, OP_ORR, OP_ADD, OP_SUB, OP_ADC, OP_SBC, immRot, opReg, opRegS,
+  opImm, opImmS,
+} from "./encoder";
+import {
+  CLS_ALU, CLS_ALU64, SRC_X, ALU_MOV, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR,
+} from "../isa";
+import {
+  known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, operandLo, operandHi, operandKnown0, opcode, dstOf, srcOf,
+  offOf, immOf,
+} from "./translate";
+import * as ranges from "./ranges";
+
+/** Whether instruction i, a copy, and i + 1 (known not to start a block) form such a pair. */
+export function fusable(i: i32, count: i32): bool {
+  if (i + 1 >= count) return false;
+  const mov = opcode(i);
+  const cls = mov & 7;
+  if ((cls != CLS_ALU64 && cls != CLS_ALU) || (mov & 0xf0) != ALU_MOV || (mov & SRC_X) == 0 || offOf(i) != 0) return false;
+  const d = dstOf(i);
+  if (d == srcOf(i) || d >= 10) return false;
+  const op = opcode(i + 1);
+  const code = op & 0xf0;
+  if ((op & 7) != cls || dstOf(i + 1) != d || offOf(i + 1) != 0) return false;
+  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR) return false;
+  return (op & SRC_X) == 0 || srcOf(i + 1) != d;
+}
+
+function armOp(code: u32): u32 {
+  return code == ALU_ADD ? OP_ADD : code == ALU_SUB ? OP_SUB : code == ALU_AND ? OP_AND : code == ALU_OR ? OP_ORR : OP_EOR;
+}
+
+/**
+ * Low words: dl = al OP (t | imm), flags set when `flags` (for the carry into the high word). An immediate goes in
+ * the instruction when it fits (ADD and SUB of a negative one as SUB and ADD of its magnitude: `negated` tells).
+ */
+function lowOp(code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bool): bool {
+  const aop = armOp(code);
+  if (!x) {
+    if (immRot(<u32>imm) >= 0) {
+      emit(flags ? opImmS(aop, dl, al, immRot(<u32>imm)) : opImm(aop, dl, al, immRot(<u32>imm)));
+      return false;
+    }
+    if ((code == ALU_ADD || code == ALU_SUB) && imm != i32.MIN_VALUE && immRot(<u32>-imm) >= 0) {
+      const other = code == ALU_ADD ? OP_SUB : OP_ADD;
+      emit(flags ? opImmS(other, dl, al, immRot(<u32>-imm)) : opImm(other, dl, al, immRot(<u32>-imm)));
+      return true;
+    }
+  }
+  const bl = operandLo(x, t, imm);
+  emit(flags ? opRegS(aop, dl, al, bl) : opReg(aop, dl, al, bl));
+  return false;
+}
+
+/** Emits the pair at i, i + 1 (see fusable). */
+export function emitFused(i: i32): void {
+  const cls = opcode(i) & 7;
+  const d = dstOf(i);
+  const s = srcOf(i);
+  const op = opcode(i + 1);
+  const code = op & 0xf0;
+  const x = (op & SRC_X) != 0;
+  const t = srcOf(i + 1);
+  const imm = immOf(i + 1);
+  const dl = loDst(d);
+  const al = lo(s, R0);
+  if (cls == CLS_ALU) {
+    lowOp(code, dl, al, x, t, imm, false);
+    setLo(d, dl);
+    setHiZero(d);
+    return;
+  }
+  const a0 = known0(s);
+  const b0 = operandKnown0(x, t, imm);
+  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && ranges.widthAfterCopy(op, d, s, t, imm) <= 32) {
+    lowOp(code, dl, al, x, t, imm, false); // no carry, no borrow reaches the high word
+    setLo(d, dl);
+    setHiZero(d);
+    return;
+  }
+  if (code == ALU_ADD || code == ALU_SUB) {
+    const ah = hi(s, R1);
+    const negated = lowOp(code, dl, al, x, t, imm, true);
+    const dh = hiDst(d);
+    const add = (code == ALU_ADD) != negated;
+    if (b0 && !negated) emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
+    else if (!x && negated) emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0)); // the magnitude's high word is 0 too
+    else emit(opReg(add ? OP_ADC : OP_SBC, dh, ah, operandHi(x, t, imm)));
+    setLo(d, dl);
+    setHi(d, dh);
+    return;
+  }
+  lowOp(code, dl, al, x, t, imm, false);
+  setLo(d, dl);
+  // high words: AND with a zero high word is 0; OR and XOR with one copy the other
+  if (code == ALU_AND ? a0 || b0 : a0 && b0) {
+    setHiZero(d);
+    return;
+  }
+  if (code != ALU_AND && a0) {
+    setHi(d, operandHi(x, t, imm));
+    return;
+  }
+  if (code != ALU_AND && b0) {
+    setHi(d, hi(s, R1));
+    return;
+  }
+  const dh = hiDst(d);
+  emit(opReg(armOp(code), dh, hi(s, R1), operandHi(x, t, imm)));
+  setHi(d, dh);
+}
