@@ -1,4 +1,5 @@
-// The ARM32 translator's value widths (assembly/arm32/ranges.ts) decide where 32-bit code is enough. Each program
+// The ARM32 translator's value widths (assembly/arm32/ranges.ts) decide where 32-bit code is enough, and pairs of
+// instructions become one (assembly/arm32/fuse.ts). Each program
 // here sits on a boundary where a wrong conclusion would lose a carry, a borrow or a high word: a non-strict
 // comparison against 0xffffffff, a 32-bit comparison of a 64-bit value, signed comparisons of negative values,
 // products and shifts that just reach bit 32, divisions by constants with the short reciprocal. Every result is
@@ -173,6 +174,51 @@ exit`,
     inputs: [[0xffffn, 0xffffn, 0xffffffffn], [1n, 2n, 3n], [0x8000n, 0x8000n, 0x80000000n]],
     expected: ([a, b, c]) => (a * b + c * b + (a << 16n) + (a << 17n)) & M64,
   },
+  {
+    name: "fused pairs: a copy and the operation on it, a shift and the operation after it",
+    source: `ldxdw %r2, [%r1+0]
+ldxdw %r3, [%r1+8]
+mov %r4, %r2
+add %r4, %r3
+mov %r5, %r2
+sub %r5, -8
+mov %r6, %r2
+add %r6, -0x12345
+mov %r7, %r3
+xor %r7, %r2
+mov32 %r8, %r2
+and32 %r8, 0xff00
+mov %r0, %r4
+xor %r0, %r5
+xor %r0, %r6
+xor %r0, %r7
+xor %r0, %r8
+mov32 %r4, %r2
+rsh32 %r4, 3
+xor32 %r4, %r3
+mov32 %r5, %r2
+lsh32 %r5, 5
+sub32 %r5, %r3
+mov32 %r6, %r2
+arsh32 %r6, 31
+add32 %r6, %r3
+add %r0, %r4
+add %r0, %r5
+add %r0, %r6
+exit`,
+    layout: [8, 8],
+    inputs: [[0xffffffffn, 1n], [0x1_0000_0000n, 0xffff_ffff_ffff_ffffn], [0x8000_0000_0000_0007n, 0x1234_5678_9abc_def0n],
+      [0xfedc_ba98_7654_3210n, 0x0000_0000_8000_0000n]],
+    expected: ([a, b]) => {
+      const lo = (v: bigint) => v & 0xffffffffn;
+      let r0 = ((a + b) & M64) ^ ((a + 8n) & M64) ^ ((a - 0x12345n) & M64) ^ (a ^ b) ^ (lo(a) & 0xff00n);
+      const r4 = lo((lo(a) >> 3n) ^ lo(b));
+      const r5 = lo((lo(a) << 5n) - lo(b));
+      const r6 = lo(BigInt.asUintN(32, BigInt(Number(BigInt.asIntN(32, lo(a))) >> 31)) + lo(b));
+      r0 = (r0 + r4 + r5 + r6) & M64;
+      return r0;
+    },
+  },
   ...[3, 7, 10, 641, 65521, 65535, 65537, 1000003, 0x7fffffff].map((d): Case => ({
     name: `division and remainder by ${d} of a 17-bit and a 32-bit dividend`,
     source: `ldxh %r2, [%r1+0]
@@ -214,7 +260,7 @@ exit`,
   })),
 ];
 
-describe("ARM32 value widths: results on the boundaries", () => {
+describe("ARM32 value widths and fused pairs: results on the boundaries", () => {
   for (const c of CASES) {
     it(c.name, async () => {
       const code = assemble(c.source);

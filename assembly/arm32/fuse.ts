@@ -1,17 +1,23 @@
-// A copy and the operation on the copy, emitted as one: clang writes `r4 = r1; r4 += r3` for `p = base + i`,
-// and ARM's three-operand instructions do both at once, so the copy costs nothing. The pair must be
+// Instruction pairs emitted as one ARM instruction (per word). A copy and the operation on the copy: clang writes
+// `r4 = r1; r4 += r3` for `p = base + i`, and ARM's three-operand instructions do both at once, so the copy costs
+// nothing. The pair must be
 //
 //   mov d, s          (ALU64 or ALU32, a register, no sign extension)
 //   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR; not a block start, t is not d)
 //
 // with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
+// And a 32-bit shift by a constant followed by an operation with another register, which ARM's shifted second
+// operand does in one (`crc = (crc >> 1) ^ mask`):
+//
+//   lsh32 / rsh32 / arsh32 d, k     (1 <= k <= 31)
+//   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
 
 import {
-  emit, emitConst, R0, R1, R2, R3, OP_AND, OP_EOR, OP_ORR, OP_ADD, OP_SUB, OP_ADC, OP_SBC, immRot, opReg, opRegS,
-  opImm, opImmS,
+  emit, emitConst, R0, R1, R2, R3, AL, OP_AND, OP_EOR, OP_ORR, OP_ADD, OP_SUB, OP_RSB, OP_ADC, OP_SBC, SH_LSL, SH_LSR,
+  SH_ASR, immRot, opReg, opRegS, opImm, opImmS, dpReg,
 } from "./encoder";
 import {
-  CLS_ALU, CLS_ALU64, SRC_X, ALU_MOV, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR,
+  CLS_ALU, CLS_ALU64, SRC_X, ALU_MOV, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR, ALU_LSH, ALU_RSH, ALU_ARSH,
 } from "../isa";
 import {
   known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, operandLo, operandHi, operandKnown0, opcode, dstOf, srcOf,
@@ -19,9 +25,25 @@ import {
 } from "./translate";
 import * as ranges from "./ranges";
 
-/** Whether instruction i, a copy, and i + 1 (known not to start a block) form such a pair. */
+/** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
 export function fusable(i: i32, count: i32): bool {
   if (i + 1 >= count) return false;
+  return isCopyPair(i) || isShiftPair(i);
+}
+
+function isShiftPair(i: i32): bool {
+  const sh = opcode(i);
+  const code = sh & 0xf0;
+  if ((sh & 7) != CLS_ALU || (sh & SRC_X) != 0 || (code != ALU_LSH && code != ALU_RSH && code != ALU_ARSH)) return false;
+  const k = immOf(i);
+  if (k < 1 || k > 31 || dstOf(i) >= 10) return false;
+  const op = opcode(i + 1);
+  const next = op & 0xf0;
+  if ((op & 7) != CLS_ALU || (op & SRC_X) == 0 || dstOf(i + 1) != dstOf(i) || srcOf(i + 1) == dstOf(i)) return false;
+  return next == ALU_ADD || next == ALU_SUB || next == ALU_AND || next == ALU_OR || next == ALU_XOR;
+}
+
+function isCopyPair(i: i32): bool {
   const mov = opcode(i);
   const cls = mov & 7;
   if ((cls != CLS_ALU64 && cls != CLS_ALU) || (mov & 0xf0) != ALU_MOV || (mov & SRC_X) == 0 || offOf(i) != 0) return false;
@@ -62,6 +84,21 @@ function lowOp(code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bo
 
 /** Emits the pair at i, i + 1 (see fusable). */
 export function emitFused(i: i32): void {
+  if (isShiftPair(i)) {
+    // d = t OP (d SHIFT k); SUB: d = (d SHIFT k) - t, a reverse subtraction
+    const d = dstOf(i);
+    const code = opcode(i) & 0xf0;
+    const shift = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
+    const next = opcode(i + 1) & 0xf0;
+    const aop = next == ALU_SUB ? OP_RSB : armOp(next);
+    const al = lo(d, R0);
+    const tl = lo(srcOf(i + 1), R2);
+    const dl = loDst(d);
+    emit(dpReg(AL, aop, 0, dl, tl, al, shift, <u32>immOf(i)));
+    setLo(d, dl);
+    setHiZero(d);
+    return;
+  }
   const cls = opcode(i) & 7;
   const d = dstOf(i);
   const s = srcOf(i);
