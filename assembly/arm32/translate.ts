@@ -16,7 +16,7 @@
 // results, zero-extending loads, small constants, and wherever the value widths of ranges.ts prove it), within
 // basic blocks and across them (analyseHighWords), and there emits 32-bit operations only: comparisons,
 // AND/OR/XOR, ADD/SUB/MUL/LSH whose result fits, MUL (one UMULL), RSH, division by constants, and no high-word
-// writes that would store a zero again. fuse.ts emits a copy and the operation on it as one instruction.
+// writes that would store a zero again. fuse.ts emits some pairs of instructions as one.
 //
 // This file: the register table and access, basic blocks, the prologue and the instruction loop. The emitters
 // for each instruction family are in alu.ts, jumps.ts, memory.ts and calls.ts.
