@@ -18,6 +18,12 @@
 // over at least --min-ms; every run includes copying the input into place (the runtime does that, and so do the JS
 // and C versions for the kernels that write their input). "ns/insn" divides a run's time by the eBPF instructions
 // the interpreter counted for it, also for JS and C (what the same work costs per eBPF instruction there).
+//
+// Next to gcc, a translated loop still carries V8's interrupt check (once per iteration, or per unrolled group),
+// the instruction budget's compare and subtract, and a 32-bit wrap of each 64-bit eBPF address before the Wasm
+// access; a loop the translator does not recognise as counted (assembly/wasm/hoist.ts) also checks each access
+// against its region cache. The machine is often shared: compare ratios from one run, and repeat
+// (--kernels sieve,memcpy to time only those).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";

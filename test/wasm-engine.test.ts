@@ -371,6 +371,131 @@ describe("packet loads", () => {
   });
 });
 
+describe("counted loops, whose region checks are tested once before the loop", () => {
+  // A loop `iv += step while iv < bound` reading (or writing) ctx[base + iv]: the Wasm engine checks the whole range
+  // on entry and runs an unchecked copy of the loop when it fits; the last iteration decides whether it faults.
+  const counted = (access: string, start: string, step: string, bound: string) => `
+      mov %r0, 0
+      mov %r3, ${start}
+      mov %r6, 3
+      mov %r7, 40
+    loop:
+      mov %r4, %r1
+      add %r4, %r3
+      ${access}
+      add %r0, 1
+      add %r3, ${step}
+      jlt %r3, ${bound}, loop
+      exit`;
+
+  it("reads and writes up to the end of the region and one iteration past it", () => {
+    const n = 40;
+    for (const [load, store, size] of [["ldxb", "stxb", 1], ["ldxh", "stxh", 2], ["ldxw", "stxw", 4],
+      ["ldxdw", "stxdw", 8]] as const) {
+      for (const step of [1, 3, 8]) {
+        for (const off of [0, 5]) {
+          for (const bound of [n - size - off, n - size - off + 1, n - size - off + step]) {
+            for (const access of [`${load} %r5, [%r4+${off}]`, `${store} [%r4+${off}], %r0`]) {
+              // iv takes 0, step, ...: the last one below bound reaches off + iv + size bytes in
+              const last = Math.floor((bound - 1) / step) * step;
+              const faults = off + last + size > n;
+              const o = expectSame(counted(access, "0", String(step), String(bound)), ctx(n));
+              if (faults) expect(o.error).toMatch(/out-of-bounds (read|write) .*\(instruction 6\)/);
+              else expect(o.r0).toBe(BigInt(last / step + 1));
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("register bound and step, a step of 0, a start at or past the bound, a start that wraps around", () => {
+    const n = 40;
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "0", "%r6", "%r7"), ctx(n)).r0).toBe(14n);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "0", "%r6", "%r7"), ctx(39)).error)
+      .toMatch(/out-of-bounds read of 1 bytes .*\(instruction 6\)/);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "2", "%r8", "%r7"), ctx(n), 1000).error).toMatch(/budget/);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "39", "1", "%r7"), ctx(n)).r0).toBe(1n);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "40", "1", "%r7"), ctx(n)).error)
+      .toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    expect(expectSame(counted("ldxb %r5, [%r4+8]", "-8", "16", "%r7"), ctx(n)).r0).toBe(3n);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "-8", "16", "%r7"), ctx(n)).error)
+      .toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    const far = counted("ldxb %r5, [%r4+0]", "0", "1", "%r7").replace("mov %r3, 0", "lddw %r3, 0xfffffffffffffff8");
+    expect(expectSame(far, ctx(n)).error).toMatch(/out-of-bounds read .*\(instruction 7\)/);
+  });
+
+  it("the budget runs out inside a counted loop, or just after it, at the interpreter's instruction", () => {
+    // 4 instructions, 40 trips of 6, exit: 245 in all; the Wasm engine counts a whole one-block loop on entry
+    // when the budget lasts it and the exit after it
+    const asm = counted("stxb [%r4+0], %r0", "0", "1", "%r7");
+    for (const budget of [20, 21, 22, 23, 24, 25, 26, 100, 240, 243, 244]) {
+      expect(expectSame(asm, ctx(40), budget).error).toMatch(/budget/);
+    }
+    for (const budget of [245, 246, 1000]) expect(expectSame(asm, ctx(40), budget)).toEqual({ r0: 40n, executed: 245 });
+    const after = asm.replace("exit", "add %r0, 1\nadd %r0, 1\nexit");
+    expect(expectSame(after, ctx(40), 246).error).toMatch(/budget/);
+    expect(expectSame(after, ctx(40), 247)).toEqual({ r0: 42n, executed: 247 });
+  });
+
+  it("nested counted loops (a sieve) whose inner stores run past the region when n is too large", () => {
+    const sieve = (n: number) => `
+        mov %r2, ${n}
+        mov %r0, 0
+        mov %r3, 2
+      outer:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        jne %r5, 0, next
+        add %r0, 1
+        mov %r6, %r3
+        mul %r6, %r3
+        jge %r6, %r2, next
+      inner:
+        mov %r4, %r1
+        add %r4, %r6
+        stb [%r4+0], 1
+        add %r6, %r3
+        jlt %r6, %r2, inner
+      next:
+        add %r3, 1
+        jlt %r3, %r2, outer
+        exit`;
+    const zeros = (n: number): RunInput => ({ ctx: { bytes: new Uint8Array(n) } });
+    expect(expectSame(sieve(100), zeros(100)).r0).toBe(25n);
+    expect(expectSame(sieve(101), zeros(100)).error).toMatch(/out-of-bounds write of 1 bytes .*\(instruction 13\)/);
+    expect(expectSame(sieve(120), zeros(100)).error).toMatch(/out-of-bounds write .*\(instruction 13\)/);
+  });
+
+  it("a copy between two regions, one of them the stack through a pointer", () => {
+    const asm = `
+        mov %r0, 0
+        mov %r2, %r10
+        add %r2, -64
+        mov %r3, 0
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxdw %r5, [%r4+0]
+        mov %r4, %r2
+        add %r4, %r3
+        stxdw [%r4+0], %r5
+        add %r0, %r5
+        add %r3, 8
+        jlt %r3, BOUND, loop
+        exit`;
+    const bytes = Uint8Array.from({ length: 64 }, (_, i) => i * 7);
+    let sum = 0n;
+    const v = new DataView(bytes.buffer);
+    for (let i = 0; i < 64; i += 8) sum = BigInt.asUintN(64, sum + v.getBigUint64(i, true));
+    expect(expectSame(asm.replace("BOUND", "64"), { ctx: { bytes } }).r0).toBe(sum);
+    expect(expectSame(asm.replace("BOUND", "65"), { ctx: { bytes } }).error).toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    expect(expectSame(asm.replace("add %r2, -64", "add %r2, -56").replace("BOUND", "64"), { ctx: { bytes } }).error)
+      .toMatch(/out-of-bounds write of 8 bytes .*\(instruction 9\)/);
+  });
+});
+
 describe("control flow", () => {
   it("irreducible flow goes through the dispatcher and agrees", () => {
     // Two entries into the loop {a, b}: through a when r1 is odd, through b otherwise.

@@ -64,6 +64,11 @@ export class Cfg {
   maxLen: Array<i32> = [];
   /** A successor outside the program (only a program the validator refused can have one). */
   badEdge: i32 = -1;
+  /** Reducible graphs: the innermost loop (its header) of each block, -1 outside loops; each loop's parent loop. */
+  loopOf: StaticArray<i32> = new StaticArray<i32>(0);
+  loopParent: StaticArray<i32> = new StaticArray<i32>(0);
+  /** Blocks in the loop each header heads, inner loops included. */
+  loopSize: StaticArray<i32> = new StaticArray<i32>(0);
 }
 
 /** Per-instruction work arrays, allocated once per translation and shared by its functions. */
@@ -259,6 +264,9 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
   if (g.reducible) {
     const loops = naturalLoops(g, preds);
     const loopOf = loops[0], loopParent = loops[1];
+    g.loopOf = loopOf;
+    g.loopParent = loopParent;
+    g.loopSize = loops[2];
     for (let y = 1; y < n; y++) {
       let best = -1;
       for (let l = loopOf[idom[y]]; l >= 0; l = loopParent[l]) if (!inLoop(loopOf, loopParent, l, y)) best = l;
@@ -273,17 +281,19 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
   return g;
 }
 
-/** Innermost loop (its header) of each block, -1 outside loops; and each loop's enclosing loop. */
+/** Innermost loop (its header) of each block, -1 outside loops; each loop's enclosing loop; each loop's size. */
 function naturalLoops(g: Cfg, preds: Array<Array<i32>>): StaticArray<i32>[] {
   const n = g.n;
   const loopOf = new StaticArray<i32>(n);
   const loopParent = new StaticArray<i32>(n);
   const mark = new StaticArray<i32>(n);
+  const size = new StaticArray<i32>(n);
   for (let i = 0; i < n; i++) { loopOf[i] = -1; loopParent[i] = -1; mark[i] = -1; }
   const stack = new Array<i32>();
   for (let h = n - 1; h >= 0; h--) { // inner loops first: an inner header comes later in reverse postorder
     if (!g.loopHeader[h]) continue;
     mark[h] = h;
+    size[h] = 1;
     loopOf[h] = h;
     const ps = preds[h];
     for (let j = 0; j < ps.length; j++) if (ps[j] >= h) stack.push(ps[j]); // back edges
@@ -291,6 +301,7 @@ function naturalLoops(g: Cfg, preds: Array<Array<i32>>): StaticArray<i32>[] {
       const q = stack.pop();
       if (mark[q] == h) continue;
       mark[q] = h;
+      size[h]++;
       if (loopOf[q] < 0) loopOf[q] = h;
       else if (loopOf[q] != h) {
         let l = loopOf[q];
@@ -301,10 +312,10 @@ function naturalLoops(g: Cfg, preds: Array<Array<i32>>): StaticArray<i32>[] {
       for (let j = 0; j < qs.length; j++) if (mark[qs[j]] != h) stack.push(qs[j]);
     }
   }
-  return [loopOf, loopParent];
+  return [loopOf, loopParent, size];
 }
 
-function inLoop(loopOf: StaticArray<i32>, loopParent: StaticArray<i32>, l: i32, y: i32): bool {
+export function inLoop(loopOf: StaticArray<i32>, loopParent: StaticArray<i32>, l: i32, y: i32): bool {
   for (let m = loopOf[y]; m >= 0; m = loopParent[m]) if (m == l) return true;
   return false;
 }

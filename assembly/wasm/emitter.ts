@@ -71,11 +71,13 @@ export const W_I64_NE: u32 = 0x52;
 export const W_I64_LT_S: u32 = 0x53;
 export const W_I64_LT_U: u32 = 0x54;
 export const W_I64_GT_U: u32 = 0x56;
+export const W_I64_LE_S: u32 = 0x57;
 export const W_I64_LE_U: u32 = 0x58;
 export const W_I64_GE_S: u32 = 0x59;
 export const W_I64_GE_U: u32 = 0x5a;
 export const W_I64_ADD: u32 = 0x7c;
 export const W_I64_SUB: u32 = 0x7d;
+export const W_I64_MUL: u32 = 0x7e;
 export const W_I64_DIV_S: u32 = 0x7f;
 export const W_I64_DIV_U: u32 = 0x80;
 export const W_I64_REM_S: u32 = 0x81;
@@ -139,19 +141,6 @@ export class Buf {
     } while (v != 0);
   }
 
-  /** Signed LEB128 (also used for i32 constants). */
-  s64(v: i64): void {
-    this.reserve(10);
-    while (true) {
-      const b = <u32>(v & 0x7f);
-      v >>= 7;
-      const done = (v == 0 && (b & 0x40) == 0) || (v == -1 && (b & 0x40) != 0);
-      store<u8>(this.ptr + this.len, <u8>(done ? b : b | 0x80));
-      this.len++;
-      if (done) return;
-    }
-  }
-
   append(other: Buf): void {
     this.reserve(other.len);
     memory.copy(this.ptr + this.len, other.ptr, other.len);
@@ -171,23 +160,64 @@ export class Buf {
     this.append(body);
   }
 
-  // Instructions
+  // Instructions. Those with an immediate are one call each to opU, opS or mem: functions with a loop, which the
+  // optimiser does not inline, so that each instruction the translator emits costs it one call, not two or three.
   op(o: u32): void { this.byte(o); }
-  get(i: u32): void { this.byte(W_LOCAL_GET); this.u32(i); }
-  set(i: u32): void { this.byte(W_LOCAL_SET); this.u32(i); }
-  tee(i: u32): void { this.byte(W_LOCAL_TEE); this.u32(i); }
-  gget(i: u32): void { this.byte(W_GLOBAL_GET); this.u32(i); }
-  gset(i: u32): void { this.byte(W_GLOBAL_SET); this.u32(i); }
-  i32c(v: i32): void { this.byte(W_I32_CONST); this.s64(<i64>v); }
-  i64c(v: i64): void { this.byte(W_I64_CONST); this.s64(v); }
-  call(f: u32): void { this.byte(W_CALL); this.u32(f); }
-  br(depth: u32): void { this.byte(W_BR); this.u32(depth); }
-  brIf(depth: u32): void { this.byte(W_BR_IF); this.u32(depth); }
-  block(t: u32 = T_VOID): void { this.byte(W_BLOCK); this.byte(t); }
-  loop(t: u32 = T_VOID): void { this.byte(W_LOOP); this.byte(t); }
-  if_(t: u32 = T_VOID): void { this.byte(W_IF); this.byte(t); }
+  get(i: u32): void { this.opU(W_LOCAL_GET, i); }
+  set(i: u32): void { this.opU(W_LOCAL_SET, i); }
+  tee(i: u32): void { this.opU(W_LOCAL_TEE, i); }
+  gget(i: u32): void { this.opU(W_GLOBAL_GET, i); }
+  gset(i: u32): void { this.opU(W_GLOBAL_SET, i); }
+  i32c(v: i32): void { this.opS(W_I32_CONST, <i64>v); }
+  i64c(v: i64): void { this.opS(W_I64_CONST, v); }
+  call(f: u32): void { this.opU(W_CALL, f); }
+  br(depth: u32): void { this.opU(W_BR, depth); }
+  brIf(depth: u32): void { this.opU(W_BR_IF, depth); }
+  block(t: u32 = T_VOID): void { this.opU(W_BLOCK, t); }
+  loop(t: u32 = T_VOID): void { this.opU(W_LOOP, t); }
+  if_(t: u32 = T_VOID): void { this.opU(W_IF, t); }
   else_(): void { this.byte(W_ELSE); }
   end(): void { this.byte(W_END); }
-  /** A load or store with alignment exponent `align` and constant `offset`. */
-  mem(o: u32, align: u32, offset: u32): void { this.byte(o); this.u32(align); this.u32(offset); }
+
+  /** Opcode `o`, then `v` in unsigned LEB128. */
+  opU(o: u32, v: u32): void {
+    this.reserve(6);
+    let p = this.ptr + this.len;
+    store<u8>(p++, <u8>o);
+    do {
+      const b = v & 0x7f;
+      v >>= 7;
+      store<u8>(p++, <u8>(v != 0 ? b | 0x80 : b));
+    } while (v != 0);
+    this.len = <u32>(p - this.ptr);
+  }
+
+  /** Opcode `o`, then `v` in signed LEB128. */
+  opS(o: u32, v: i64): void {
+    this.reserve(11);
+    let p = this.ptr + this.len;
+    store<u8>(p++, <u8>o);
+    while (true) {
+      const b = <u32>(v & 0x7f);
+      v >>= 7;
+      const done = (v == 0 && (b & 0x40) == 0) || (v == -1 && (b & 0x40) != 0);
+      store<u8>(p++, <u8>(done ? b : b | 0x80));
+      if (done) break;
+    }
+    this.len = <u32>(p - this.ptr);
+  }
+
+  /** A load or store with alignment exponent `align` (below 128) and constant `offset`. */
+  mem(o: u32, align: u32, offset: u32): void {
+    this.reserve(7);
+    let p = this.ptr + this.len;
+    store<u8>(p++, <u8>o);
+    store<u8>(p++, <u8>align);
+    do {
+      const b = offset & 0x7f;
+      offset >>= 7;
+      store<u8>(p++, <u8>(offset != 0 ? b | 0x80 : b));
+    } while (offset != 0);
+    this.len = <u32>(p - this.ptr);
+  }
 }

@@ -30,14 +30,18 @@
 // was found in, cached in STATE + ST_WASM_CACHE (one compare); then a search of the region table, inline, which
 // refills the cache. The caches start as the frames in use (region 0 is [STACK_BASE, fp)), at function entry and
 // after every call (a helper may change the region table). An access the search does not allow records its fault
-// inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check).
+// inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check). A counted loop (hoist.ts) is
+// emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
+// whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
+// range is allowed (see versioned).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
 // fast version below counts a block's checked accesses with the rest of the block (see flushExact).
 // Each eBPF function is emitted twice:
 //   fast   checks the budget only at checkpoints (entry, loop headers, after calls): is there enough left for
-//          the longest run of instructions to the next checkpoint? Then nothing in between can run out.
+//          the longest run of instructions to the next checkpoint? Then nothing in between can run out. A
+//          counted loop of one block (hoist.ts) is checked and counted once, on entry, for all its trips.
 //   exact  a br_table dispatcher that checks before every segment's last instruction, so that a budget fault
 //          names the interpreter's instruction; the fast version continues in it, from the checkpoint's block,
 //          when a check fails. V8 compiles it only if it is ever called.
@@ -62,8 +66,9 @@ import {
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
-  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL,
+  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S,
 } from "./emitter";
+import { LoopPlan, planLoop } from "./hoist";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
@@ -84,6 +89,9 @@ const L_T2: u32 = 13;
 const L_NEXT: u32 = 14;
 const L_TI: u32 = 15;
 const L_FB: u32 = 16;
+const L_D: u32 = 17; // i64: the span of a versioned loop's induction register (hoist.ts)
+const L_N: u32 = 18; // i64: the versioned loop's iterations after the first, then instructions
+const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
 // The region cache of checked loads (RB, RL) and of stores (WB, WL), i64 each at STATE + ST_WASM_CACHE: a region
 // [RB, RB + RL + 8) (RL >= 0) that the region table allows, so that the common check is one compare,
 // addr - RB <= RL (see checked). It lives in memory, not in locals: the cold path that refills it then defines no
@@ -135,6 +143,14 @@ export class Translator {
   fast: bool = false; // budget checks at checkpoints only (see func)
   startGlobal: bool = false; // the dispatcher starts at the block in G_START
   funcIndex: i32 = 0;
+  /** Per instruction: inside how many loop copies emitted now its access needs no check (see versioned). */
+  proven: StaticArray<u8>;
+  /** Inside the checked copy of a versioned loop: its inner loops are not versioned (the copies stay linear). */
+  noVersion: i32 = 0;
+  /** Inside a versioned loop's copy whose budget was counted before it: no checkpoint, no counting. */
+  noBudget: bool = false;
+  /** Inside how many versioned loops' unchecked copies. */
+  versionDepth: i32 = 0;
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -143,6 +159,7 @@ export class Translator {
     this.count = count;
     this.funcOf = new StaticArray<i32>(count);
     this.scratch = new CfgScratch(count);
+    this.proven = new StaticArray<u8>(count);
     for (let i = 0; i < count; i++) this.funcOf[i] = -1;
     this.addEntry(0);
     const half = new StaticArray<u8>(count); // second halves of lddw: never an entry
@@ -301,8 +318,8 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32
-    b.u32(2); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32);
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32
+    b.u32(4); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -351,23 +368,16 @@ export class Translator {
         this.ctx.push((after[i] << 2) | CTX_BLOCK);
       }
       if (header) {
-        b.loop();
-        this.ctx.push((x << 2) | CTX_LOOP);
-      }
-      for (let i = inside.length - 1; i >= 0; i--) {
-        b.block();
-        this.ctx.push((inside[i] << 2) | CTX_BLOCK);
-      }
-      const next = this.blockCode(x, !header && inside.length == 0 && after.length == 0);
-      if (next >= 0) { x = next; continue; }
-      if (header) {
-        for (let i = 0; i < inside.length; i++) {
-          this.ctx.pop();
-          b.end();
-          this.doTree(inside[i]);
+        const plan = this.fast && this.noVersion == 0 ? planLoop(this.code, g, x) : null;
+        if (plan) this.versioned(x, inside, plan);
+        else this.loopCode(x, inside);
+      } else {
+        for (let i = inside.length - 1; i >= 0; i--) {
+          b.block();
+          this.ctx.push((inside[i] << 2) | CTX_BLOCK);
         }
-        this.ctx.pop();
-        b.end(); // the loop
+        const next = this.blockCode(x, inside.length == 0 && after.length == 0);
+        if (next >= 0) { x = next; continue; }
       }
       const last = seq.length - 1;
       if (last < 0) return;
@@ -380,6 +390,125 @@ export class Translator {
       b.end();
       x = seq[last];
     }
+  }
+
+  /**
+   * The Wasm loop of the eBPF loop headed by x, with its merge children `inside`. In the fast version, the budget
+   * checkpoint at x leaves the loop for a handler after it that calls the exact copy: a loop without a call
+   * (V8 unrolls small ones, and keeps values in registers that a call would need on the stack).
+   */
+  private loopCode(x: i32, inside: Array<i32>): void {
+    const b = this.out;
+    const handler = this.fast && !this.noBudget;
+    if (handler) { // block $done { block $budget { loop } br $done } handler }
+      b.block(); this.ctx.push(CTX_IF);
+      b.block(); this.ctx.push(-1 - x);
+    }
+    b.loop();
+    this.ctx.push((x << 2) | CTX_LOOP);
+    for (let i = inside.length - 1; i >= 0; i--) {
+      b.block();
+      this.ctx.push((inside[i] << 2) | CTX_BLOCK);
+    }
+    this.blockCode(x);
+    for (let i = 0; i < inside.length; i++) {
+      this.ctx.pop();
+      b.end();
+      this.doTree(inside[i]);
+    }
+    this.ctx.pop();
+    b.end();
+    if (handler) {
+      b.br(1);
+      this.close();
+      this.toExact(x);
+      this.close();
+    }
+  }
+
+  /**
+   * A loop whose accesses hoist.ts describes, twice: without their checks when the region table allows every
+   * range they can reach (tested here, on entry, a search like lookup's), else with them. Nothing the loop does
+   * changes the region table (it makes no calls), so the test holds for the whole loop.
+   */
+  private versioned(x: i32, inside: Array<i32>, p: LoopPlan): void {
+    const b = this.out;
+    b.i32c(0); b.set(L_OK);
+    b.i64c(0); b.set(L_D);
+    b.i64c(0); b.set(L_N);
+    b.block(); // leaving early: OK stays 0
+    if (p.iv >= 0) {
+      // iv0, bound and step below 2^32: nothing wraps around
+      this.getReg(p.iv);
+      if (p.boundReg >= 0) { this.getReg(p.boundReg); b.op(W_I64_OR); }
+      if (p.stepReg >= 0) { this.getReg(p.stepReg); b.op(W_I64_OR); }
+      b.i64c(0xffffffff); b.op(W_I64_GT_U); b.brIf(0);
+      // N = (bound - 1 - iv0) / step, D = N * step when iv0 < bound and step > 0
+      this.getReg(p.iv); this.planValue(p.boundReg, p.boundImm); b.op(W_I64_LT_U);
+      if (p.stepReg >= 0) { this.getReg(p.stepReg); b.i64c(0); b.op(W_I64_NE); b.op(W_I32_AND); }
+      b.if_();
+      this.planValue(p.boundReg, p.boundImm); b.i64c(1); b.op(W_I64_SUB); this.getReg(p.iv); b.op(W_I64_SUB);
+      this.planValue(p.stepReg, p.stepImm); b.op(W_I64_DIV_U); b.tee(L_N);
+      this.planValue(p.stepReg, p.stepImm); b.op(W_I64_MUL);
+      b.set(L_D);
+      b.end();
+    }
+    const acc = p.accesses;
+    for (let i = 0; i < p.count; i++) {
+      // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
+      const sum = <u32>(acc[i] >> 41);
+      b.i64c(p.consts[i]);
+      for (let r: u32 = 0; r <= 11; r++) {
+        if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>p.iv : r); b.op(W_I64_ADD); }
+      }
+      b.tee(L_T);
+      b.i64c(0xffffffff); b.op(W_I64_GT_U); b.brIf(0);
+      this.searchStart(2);
+      this.regionFits(((acc[i] >> 40) & 1) != 0, <i32>(acc[i] >> 32) & 0xf, true);
+      b.brIf(1);
+      b.get(L_TI); b.i32c(REGION_SIZE); b.op(W_I32_ADD); b.set(L_TI);
+      b.br(0);
+      b.end();
+      b.end();
+    }
+    // OK = 2 when the loop's trips are known (it ends: step > 0, or iv0 >= bound) and the budget lasts them and
+    // the path after them to the next checkpoint: N * len + maxLen (the first trip and the rest); else 1
+    b.i32c(1);
+    if (p.len > 0) {
+      b.get(L_N); b.i64c(<i64>p.len); b.op(W_I64_MUL); b.tee(L_N); b.i64c(<i64>this.g.maxLen[x]); b.op(W_I64_ADD);
+      b.get(L_CNT); b.op(W_I64_LE_S);
+      if (p.stepReg >= 0) {
+        this.getReg(p.stepReg); b.i64c(0); b.op(W_I64_NE);
+        this.getReg(p.iv); this.planValue(p.boundReg, p.boundImm); b.op(W_I64_GE_U); b.op(W_I32_OR); b.op(W_I32_AND);
+      }
+      b.op(W_I32_ADD);
+    }
+    b.set(L_OK);
+    b.end();
+    // Two copies: unchecked (its budget counted here when OK is 2, len > 0), or checked. Inside another versioned
+    // loop the budget stays counted per iteration: measured with V8, that outer loop's code got slower.
+    const counted = p.len > 0 && this.versionDepth == 0;
+    for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]++;
+    b.get(L_OK);
+    if (counted) { b.i32c(2); b.op(W_I32_EQ); }
+    this.open();
+    if (counted) { b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>p.len); b.op(W_I64_SUB); b.set(L_CNT); }
+    this.noBudget = counted;
+    this.versionDepth++;
+    this.loopCode(x, inside);
+    this.versionDepth--;
+    this.noBudget = false;
+    b.else_();
+    for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
+    this.noVersion++;
+    this.loopCode(x, inside);
+    this.noVersion--;
+    this.close();
+  }
+
+  /** Register `r`, or the constant `imm` when r < 0. */
+  private planValue(r: i32, imm: i64): void {
+    if (r >= 0) this.getReg(<u32>r); else this.out.i64c(imm);
   }
 
   private doBranch(x: i32, y: i32): void {
@@ -431,7 +560,7 @@ export class Translator {
     const b = this.out;
     const last = g.last[x];
     const kind = g.kind[x];
-    if (this.fast && g.checkpoint[x]) this.checkpoint(x);
+    if (this.fast && g.checkpoint[x] && !this.noBudget) this.checkpoint(x);
     let pc = g.start[x];
     while (pc <= last) {
       if (pc == last && kind != END_FALL) break;
@@ -477,7 +606,15 @@ export class Translator {
   private checkpoint(x: i32): void {
     const b = this.out;
     b.get(L_CNT); b.i64c(<i64>this.g.maxLen[x]); b.op(W_I64_LT_S);
+    if (this.g.loopHeader[x]) { b.brIf(this.label(-1 - x)); return; } // to the handler after the loop (loopCode)
     b.if_();
+    this.toExact(x);
+    b.end();
+  }
+
+  /** Continues in the exact copy from block x, and returns what it returns. */
+  private toExact(x: i32): void {
+    const b = this.out;
     b.get(L_CNT); b.gset(G_REMAINING);
     b.i32c(x); b.gset(G_START);
     for (let r: u32 = 1; r <= 5; r++) b.get(regLocal(r));
@@ -486,7 +623,6 @@ export class Translator {
     for (let r: u32 = 6; r <= 9; r++) b.get(regLocal(r));
     b.call(F_FIRST + <u32>(this.entries.length + this.funcIndex));
     b.op(W_RETURN);
-    b.end();
   }
 
   // ---- budget ----
@@ -501,8 +637,8 @@ export class Translator {
     const n = this.pending;
     if (n == 0) return;
     const b = this.out;
-    if (this.fast) { // the checkpoint made sure that this much is left
-      b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT);
+    if (this.fast) { // the checkpoint made sure that this much is left (noBudget: counted before the loop)
+      if (!this.noBudget) { b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT); }
       this.pending = 0;
       return;
     }
@@ -850,6 +986,7 @@ export class Translator {
     const cl = write ? C_WL : C_RL;
     this.getReg(base);
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
+    if (this.proven[pc] != 0) { b.set(L_T); return; } // in a versioned loop (see versioned)
     b.tee(L_T);
     b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
@@ -881,18 +1018,10 @@ export class Translator {
   private lookup(cb: u32, cl: u32, size: i32, write: bool, pc: i32): void {
     const b = this.out;
     const s = <u32>REGIONS + (write ? 8 : 0); // the readable (writable) part: start here, end 4 bytes on
-    b.i32c(0); b.set(L_TI);
     b.block(); this.ctx.push(CTX_IF); // found
-    b.block(); this.ctx.push(CTX_IF); // not found
-    b.loop(); this.ctx.push(CTX_IF);
-    b.get(L_TI); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.i32c(REGION_SIZE); b.op(W_I32_MUL);
-    b.op(W_I32_GE_U);
-    b.brIf(1);
-    // ti: the region's offset in the table; t2: its length - size (negative: too short)
-    b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s + 4); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB);
-    b.i64c(<i64>size); b.op(W_I64_SUB); b.set(L_T2);
-    b.get(L_T); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB); b.get(L_T2); b.op(W_I64_LE_U);
-    b.get(L_T2); b.i64c(0); b.op(W_I64_GE_S); b.op(W_I32_AND);
+    this.searchStart(1); // not found
+    this.ctx.push(CTX_IF); this.ctx.push(CTX_IF);
+    this.regionFits(write, size, false);
     this.open();
     b.get(L_T2); b.i64c(<i64>(size - 8)); b.op(W_I64_ADD); b.tee(L_T2); b.i64c(0); b.op(W_I64_GE_S);
     this.open();
@@ -911,6 +1040,32 @@ export class Translator {
     b.i32c(0); b.i32c(size); b.mem(W_I32_STORE, 2, STATE + ST_FAULT_SIZE);
     this.bail();
     this.ctx.pop(); b.end(); // found
+  }
+
+  /** ti = 0; block { loop { leaves to depth `out` (from the loop) after the last region; the loop goes on. */
+  private searchStart(out: u32): void {
+    const b = this.out;
+    b.i32c(0); b.set(L_TI);
+    b.block();
+    b.loop();
+    b.get(L_TI); b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_REGION_COUNT); b.i32c(REGION_SIZE); b.op(W_I32_MUL);
+    b.op(W_I32_GE_U);
+    b.brIf(out);
+  }
+
+  /**
+   * Leaves on the stack whether the readable (writable) part of the region at table offset ti holds
+   * [t, t + size), or with `span` [t, t + D + size), and in t2 its length less that (negative: too short).
+   */
+  private regionFits(write: bool, size: i32, span: bool): void {
+    const b = this.out;
+    const s = <u32>REGIONS + (write ? 8 : 0); // the part's start; its end 4 bytes on
+    b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s + 4); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB);
+    if (span) { b.get(L_D); b.op(W_I64_SUB); }
+    b.i64c(<i64>size); b.op(W_I64_SUB); b.tee(L_T2);
+    b.i64c(0); b.op(W_I64_GE_S);
+    b.get(L_T); b.get(L_TI); b.mem(W_I64_LOAD32_U, 2, s); b.op(W_I64_SUB); b.get(L_T2); b.op(W_I64_LE_U);
+    b.op(W_I32_AND);
   }
 
   /**
