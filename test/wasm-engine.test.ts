@@ -425,6 +425,33 @@ describe("counted loops, whose region checks are tested once before the loop", (
     expect(expectSame(far, ctx(n)).error).toMatch(/out-of-bounds read .*\(instruction 7\)/);
   });
 
+  it("an address added up in 32 bits in the unchecked copy is the 64-bit sum, with operands above 2^32", () => {
+    // r4 = r1 + r3 + (2^40 + 8) + (-2^40): the last add and the `add %r4, 16` before the store make the accesses'
+    // addresses, which the test before the loop allows; r0 adds up r4 - r1 (r3 + 24 in each trip)
+    const asm = `
+        mov %r0, 0
+        lddw %r6, 0x10000000008
+        lddw %r7, 0xffffff0000000000
+        mov %r3, 0
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        add %r4, %r6
+        add %r4, %r7
+        ldxb %r5, [%r4+0]
+        add %r4, 16
+        stxb [%r4+0], %r5
+        mov %r8, %r4
+        sub %r8, %r1
+        add %r0, %r8
+        add %r3, 1
+        jlt %r3, 8, loop
+        exit`;
+    expect(expectSame(asm, ctx(32)).r0).toBe(220n);
+    expect(expectSame(asm, ctx(31)).error).toMatch(/out-of-bounds write of 1 bytes .*\(instruction 12\)/);
+    expect(expectSame(asm.replace("jlt %r3, 8", "jlt %r3, 9"), ctx(40)).r0).toBe(220n + 32n);
+  });
+
   it("the budget runs out inside a counted loop, or just after it, at the interpreter's instruction", () => {
     // 4 instructions, 40 trips of 6, exit: 245 in all; the Wasm engine counts a whole one-block loop on entry
     // when the budget lasts it and the exit after it

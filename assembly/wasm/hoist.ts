@@ -35,7 +35,7 @@ export class LoopPlan {
 }
 
 /** Registers instruction `pc` writes (bit mask), -1 for a call. */
-function written(code: usize, pc: i32): i32 {
+export function written(code: usize, pc: i32): i32 {
   const p = code + (<usize>pc << 3);
   const op = <u32>load<u8>(p);
   const regs = <u32>load<u8>(p, 1);

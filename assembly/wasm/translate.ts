@@ -33,7 +33,8 @@
 // inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check). A counted loop (hoist.ts) is
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
-// range is allowed (see versioned).
+// range is allowed (see versioned). There, an add that makes such an access's address is done in 32 bits (see
+// narrow): V8 then needs no zero-extension of the address for the access.
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -49,7 +50,7 @@
 // when the budget runs out among them, the exact copy may already have written the current frame where the
 // interpreter stopped earlier (the frame is dead once the run has faulted). lddw counts once and starts a segment.
 import {
-  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_ALU64, SZ_W, SZ_H, SZ_B, MODE_ABS, MODE_IND, MODE_MEMSX,
+  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, SZ_W, SZ_H, SZ_B, MODE_ABS, MODE_IND, MODE_MEMSX,
   MODE_ATOMIC, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG, CALL_LOCAL, CALL_HELPER,
   OP_LDDW, STACK_SIZE,
 } from "../isa";
@@ -68,7 +69,7 @@ import {
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S,
 } from "./emitter";
-import { LoopPlan, planLoop } from "./hoist";
+import { LoopPlan, planLoop, written } from "./hoist";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
@@ -438,11 +439,12 @@ export class Translator {
     b.i64c(0); b.set(L_N);
     b.block(); // leaving early: OK stays 0
     if (p.iv >= 0) {
-      // iv0, bound and step below 2^32: nothing wraps around
+      // iv0, bound and step below 2^32: nothing wraps around (tested as x >> 32 != 0: a constant 0xffffffff is one
+      // more value that V8 keeps in a register, or rematerialises, in a loop around this one)
       this.getReg(p.iv);
       if (p.boundReg >= 0) { this.getReg(p.boundReg); b.op(W_I64_OR); }
       if (p.stepReg >= 0) { this.getReg(p.stepReg); b.op(W_I64_OR); }
-      b.i64c(0xffffffff); b.op(W_I64_GT_U); b.brIf(0);
+      b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
       // N = (bound - 1 - iv0) / step, D = N * step when iv0 < bound and step > 0
       this.getReg(p.iv); this.planValue(p.boundReg, p.boundImm); b.op(W_I64_LT_U);
       if (p.stepReg >= 0) { this.getReg(p.stepReg); b.i64c(0); b.op(W_I64_NE); b.op(W_I32_AND); }
@@ -462,7 +464,7 @@ export class Translator {
         if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>p.iv : r); b.op(W_I64_ADD); }
       }
       b.tee(L_T);
-      b.i64c(0xffffffff); b.op(W_I64_GT_U); b.brIf(0);
+      b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
       this.searchStart(2);
       this.regionFits(((acc[i] >> 40) & 1) != 0, <i32>(acc[i] >> 32) & 0xf, true);
       b.brIf(1);
@@ -730,6 +732,15 @@ export class Translator {
     const b = this.out;
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
+      if ((op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
+        // dst + x is a proven address below 2^32 (see narrow): the same value in 32 bits, which V8 zero-extends
+        // for free, and whose wrap for the access is then free too
+        this.getReg(dst); b.op(W_I32_WRAP_I64);
+        if (op == 0x0f) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(imm);
+        b.op(W_I32_ADD); b.op(W_I64_EXTEND_I32_U);
+        this.setReg(dst);
+        return;
+      }
       this.alu(op, dst, src, off, imm, cls == CLS_ALU64);
       return;
     }
@@ -799,6 +810,27 @@ export class Translator {
     this.flush();
     faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
     this.bail();
+  }
+
+  /**
+   * Whether the add at `pc` computes the address of an access through `dst` (offset 0) that needs no check here
+   * (see versioned), on the straight path after it with no write to dst between: that address lies in the range
+   * the test before the loop allowed in every iteration, whether the access runs or not (it is below 2^32).
+   */
+  private narrow(pc: i32, dst: u32): bool {
+    const code = this.code;
+    for (let q = pc + 1; q < this.count; q++) {
+      const p = code + (<usize>q << 3);
+      const op = <u32>load<u8>(p);
+      const cls = op & 7;
+      if (cls == CLS_JMP || cls == CLS_JMP32) return false;
+      const base = cls == CLS_LDX ? <u32>load<u8>(p, 1) >> 4 : <u32>load<u8>(p, 1) & 0xf;
+      if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == dst) {
+        return this.proven[q] != 0 && load<i16>(p, 2) == 0;
+      }
+      if ((written(code, q) & (1 << dst)) != 0) return false;
+    }
+    return false;
   }
 
   private alu(op: u32, dst: u32, src: u32, off: i32, imm: i32, is64: bool): void {
