@@ -27,6 +27,15 @@ const ST_NUL = ML + 7;
 const SK_EFAULT = ML + 8;
 const ST_ZERO = ML + 10;
 
+/** The destination (r8, r4 bytes) zeroed, then -EFAULT: what each of these helpers does with a bad source. */
+function zeroDestinationEfault(): void {
+  emit(movReg(R0, R8));
+  emit(movReg(R1, R4));
+  emit(movImm(R2, 0));
+  bl(HC_FILL);
+  returnEfault();
+}
+
 /** r0:r1 = -EFAULT (-14), then the helper's end. */
 function returnEfault(): void {
   emit(dpImm(AL, OP_MVN, 0, R0, 0, 13));
@@ -80,11 +89,7 @@ export function emitMemHelpers(used: u32): void {
     label(PR_ZERO);
     returnZero();
     label(PR_EFAULT);
-    emit(movReg(R0, R8));
-    emit(movReg(R1, R4));
-    emit(movImm(R2, 0));
-    bl(HC_FILL);
-    returnEfault();
+    zeroDestinationEfault();
   }
   if (used & 2) {
     // probe_read*_str(dst, size, src): at most size - 1 bytes and a NUL, stopping after the source's NUL; the
@@ -140,11 +145,7 @@ export function emitMemHelpers(used: u32): void {
     label(ST_ZERO);
     returnZero();
     label(ST_EFAULT);
-    emit(movReg(R0, R8));
-    emit(movReg(R1, R4));
-    emit(movImm(R2, 0));
-    bl(HC_FILL);
-    returnEfault();
+    zeroDestinationEfault();
   }
   if (used & 4) {
     // skb_load_bytes(skb, offset, to, len): from the packet; out of range zeroes `to` and gives -EFAULT
@@ -172,10 +173,6 @@ export function emitMemHelpers(used: u32): void {
     bl(HC_MOVE);
     returnZero();
     label(SK_EFAULT);
-    emit(movReg(R0, R8));
-    emit(movReg(R1, R4));
-    emit(movImm(R2, 0));
-    bl(HC_FILL);
-    returnEfault();
+    zeroDestinationEfault();
   }
 }
