@@ -27,6 +27,20 @@ const ST_NUL = ML + 7;
 const SK_EFAULT = ML + 8;
 const ST_ZERO = ML + 10;
 
+/**
+ * The helper's entry, then r4 = the low word of argument `size`, and the destination (argument `dst`) checked
+ * writable for r4 bytes (else a fault naming the call), as every helper here starts.
+ */
+function entryWithDestination(size: i32, dst: i32): void {
+  helperEntry();
+  argLo(R4, size);
+  argLo(R10, dst);
+  argHi(IP, dst);
+  emit(movReg(R0, R4));
+  emit(movImm(R1, 1));
+  bl(HC_CHECK);
+}
+
 /** The destination (r8, r4 bytes) zeroed, then -EFAULT: what each of these helpers does with a bad source. */
 function zeroDestinationEfault(): void {
   emit(movReg(R0, R8));
@@ -54,13 +68,7 @@ export function emitMemHelpers(used: u32): void {
   if (used & 1) {
     // probe_read*(dst, size, src)
     label(H_PROBE_READ);
-    helperEntry();
-    argLo(R4, 2); // size: r2's low word
-    argLo(R10, 1);
-    argHi(IP, 1);
-    emit(movReg(R0, R4));
-    emit(movImm(R1, 1));
-    bl(HC_CHECK);
+    entryWithDestination(2, 1);
     emit(cmpImm(R4, 0));
     jump(EQ, PR_ZERO);
     argLo(R8, 1); // dst
@@ -95,13 +103,7 @@ export function emitMemHelpers(used: u32): void {
     // probe_read*_str(dst, size, src): at most size - 1 bytes and a NUL, stopping after the source's NUL; the
     // length copied with the NUL. Running out of readable memory first zeroes dst: -EFAULT.
     label(H_PROBE_STR);
-    helperEntry();
-    argLo(R4, 2); // size
-    argLo(R10, 1);
-    argHi(IP, 1);
-    emit(movReg(R0, R4));
-    emit(movImm(R1, 1));
-    bl(HC_CHECK);
+    entryWithDestination(2, 1);
     emit(cmpImm(R4, 0));
     jump(EQ, ST_ZERO);
     argLo(R8, 1); // dst
@@ -150,13 +152,7 @@ export function emitMemHelpers(used: u32): void {
   if (used & 4) {
     // skb_load_bytes(skb, offset, to, len): from the packet; out of range zeroes `to` and gives -EFAULT
     label(H_SKB_LOAD);
-    helperEntry();
-    argLo(R4, 4); // len
-    argLo(R10, 3);
-    argHi(IP, 3);
-    emit(movReg(R0, R4));
-    emit(movImm(R1, 1));
-    bl(HC_CHECK);
+    entryWithDestination(4, 3);
     argLo(R5, 2); // offset
     argLo(R8, 3); // to
     emit(cmpImm(R5, 0));
