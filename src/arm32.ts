@@ -56,6 +56,10 @@ export interface Arm32Translation {
   state: number;
   stateSize: number;
   offsets: Uint32Array; // per eBPF instruction: code offset from `code`; bit 31: second slot of lddw
+  /** Counted loops emitted twice (assembly/arm32/versioned.ts): the image offset of the head's ordinary code. */
+  loops: { head: number; last: number; body: number }[];
+  /** Their unchecked copies: image offsets of the copied instructions head..last (nested copies each apart). */
+  copies: { head: number; last: number; positions: Int32Array }[];
 }
 
 export class Arm32Error extends Error {
@@ -90,6 +94,11 @@ interface Arm32Exports {
   stateSize(): number;
   errorCode(): number;
   errorIndex(): number;
+  loopCount(): number;
+  loopTable(): number;
+  copyCount(): number;
+  copyTable(): number;
+  copyPositions(): number;
 }
 
 let module: WebAssembly.Module | undefined;
@@ -136,6 +145,17 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     const index = w.errorIndex();
     throw new Arm32Error(`${TRANSLATE_ERRORS[w.errorCode()] ?? "translation failed"} (instruction ${index})`, index);
   }
+  const memory = new DataView(w.memory.buffer);
+  const loops = Array.from({ length: w.loopCount() }, (_, k) => {
+    const at = w.loopTable() + 64 * k;
+    return { head: memory.getInt32(at, true), last: memory.getInt32(at + 4, true), body: memory.getInt32(at + 44, true) };
+  });
+  const copies = Array.from({ length: w.copyCount() }, (_, c) => {
+    const loop = loops[memory.getInt32(w.copyTable() + 8 * c, true)];
+    const first = w.copyPositions() + 4 * memory.getInt32(w.copyTable() + 8 * c + 4, true);
+    const positions = new Int32Array(w.memory.buffer.slice(first, first + 4 * (loop.last - loop.head + 1)));
+    return { head: loop.head, last: loop.last, positions };
+  });
   return {
     image: new Uint8Array(w.memory.buffer, w.output(), length).slice(),
     address: imageAddress(),
@@ -146,6 +166,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     state: w.stateOffset(),
     stateSize: w.stateSize(),
     offsets: new Uint32Array(w.memory.buffer.slice(w.offsetTable(), w.offsetTable() + 4 * n)),
+    loops,
+    copies,
   };
 }
 
@@ -339,26 +361,55 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
     const m = /^\s*([0-9a-f]+):\s+([0-9a-f]{8})\s+(.*)$/.exec(line);
     if (m) arm.set(parseInt(m[1], 16), `${m[2]}  ${m[3].replace(/\s+/g, " ").trim()}`);
   }
-  const n = t.offsets.length;
-  const start = (i: number) => t.code + (t.offsets[i] & 0x7fffffff);
-  const lines: string[] = [];
-  const armRange = (from: number, to: number) => {
-    for (let o = from; o < to; o += 4) {
-      const a = t.address + o;
-      lines.push(`    ${a.toString(16).padStart(8, "0")}: ${arm.get(a) ?? "?"}`);
-    }
+  // Headings by image offset, in the order they are added: each instruction where its ordinary code starts, a
+  // versioned loop's test and the instructions of its copies (the copy of an inner loop's instructions inside an
+  // outer copy is the inner loop's own copy).
+  const headings = new Map<number, string[]>();
+  const heading = (at: number, text: string) => {
+    const list = headings.get(at) ?? [];
+    list.push(text);
+    headings.set(at, list);
   };
-  lines.push("; prologue (entry, register file, regions, budget)");
-  armRange(t.prologue, t.code);
+  const n = t.offsets.length;
+  const line = (i: number) => `; ${String(i).padStart(4)}: ${disassembleInsn(insns, i)}`;
+  const versioned = new Map(t.loops.map((l) => [l.head, l]));
   for (let i = 0; i < n; i++) {
     if (t.offsets[i] & 0x80000000) continue;
-    let next = i + 1;
-    while (next < n && t.offsets[next] & 0x80000000) next++;
-    lines.push(`; ${String(i).padStart(4)}: ${disassembleInsn(insns, i)}`);
-    armRange(start(i), next < n ? start(next) : t.table);
+    const loop = versioned.get(i);
+    if (loop) {
+      heading(t.code + t.offsets[i], `; loop ${loop.head}-${loop.last}: the test on entry, then the copy without checks`);
+      heading(loop.body, `; loop ${loop.head}-${loop.last}: the ordinary code (checked)`);
+      heading(loop.body, line(i));
+    } else heading(t.code + t.offsets[i], line(i));
+  }
+  for (const copy of t.copies) {
+    for (let i = copy.head; i <= copy.last; i++) {
+      if (t.offsets[i] & 0x80000000) continue;
+      const inner = i > copy.head ? t.loops.find((l) => l.head < i && i <= l.last && l.head >= copy.head && l.last <= copy.last && l.head !== copy.head) : undefined;
+      if (inner) continue;
+      const loop = i > copy.head ? versioned.get(i) : undefined;
+      if (loop) heading(copy.positions[i - copy.head], `; loop ${loop.head}-${loop.last} (in the copy of ${copy.head}-${copy.last}): the test, then the copy`);
+      else heading(copy.positions[i - copy.head], `${line(i)}    (copy of loop ${copy.head}-${copy.last})`);
+    }
+  }
+  const lines: string[] = ["; prologue (entry, register file, regions, budget)"];
+  const word = (o: number) => new DataView(t.image.buffer, t.image.byteOffset + o, 4).getUint32(0, true);
+  for (let o = t.prologue; o < t.table; o += 4) {
+    for (const h of headings.get(o) ?? []) lines.push(h);
+    let gap = o;
+    while (gap < t.table && word(gap) === NOP && !headings.has(gap + 4)) gap += 4;
+    if (gap - o >= 8) { // the gap before a copy moved to the next page (versioned.ts)
+      lines.push(`    ${(t.address + o).toString(16).padStart(8, "0")}: ${(gap - o) / 4} x nop (the copy starts a page)`);
+      o = gap - 4;
+      continue;
+    }
+    const a = t.address + o;
+    lines.push(`    ${a.toString(16).padStart(8, "0")}: ${arm.get(a) ?? "?"}`);
   }
   return lines.join("\n") + "\n";
 }
+
+const NOP = 0xe1a00000; // mov r0, r0
 
 function objdump(): string {
   for (const p of ["/usr/bin/llvm-objdump-19", "/usr/bin/llvm-objdump"]) if (existsSync(p)) return p;

@@ -12,3 +12,16 @@ export function ensureArm32Translator(): void {
     "release"], { cwd: root, encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
 }
+
+/** Runs jobs with at most `width` at a time (qemu-arm keeps one core busy each). */
+export async function limited<T>(jobs: (() => Promise<T>)[], width = 2): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < jobs.length) {
+      const k = next++;
+      results[k] = await jobs[k]();
+    }
+  }));
+  return results;
+}

@@ -18,25 +18,12 @@ import {
   buildArm32Executable, runArm32, runArm32Async, arm32Listing, translateArm32, Arm32Error, type Arm32Result,
   type RunOptions,
 } from "../src/arm32.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { ensureArm32Translator, limited } from "./arm32-setup.js";
 
 const root = join(import.meta.dirname, "..");
 const wasm = join(root, "build", "arm32.wasm");
 
 beforeAll(ensureArm32Translator);
-
-/** Runs jobs with at most `width` at a time (the machine has two cores, qemu-arm uses one each). */
-async function limited<T>(jobs: (() => Promise<T>)[], width = 2): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < jobs.length) {
-      const k = next++;
-      results[k] = await jobs[k]();
-    }
-  }));
-  return results;
-}
 
 function show(r: Arm32Result): string {
   return "r0" in r ? `r0 = 0x${r.r0.toString(16)}` : r.fault;

@@ -2,10 +2,10 @@
 // is known to be zero. Register access goes through the table in translate.ts.
 
 import {
-  emit, emitConst, R0, R1, R2, R3, IP, AL, PL, OP_AND, OP_EOR, OP_SUB, OP_RSB, OP_ADD, OP_ADC, OP_SBC, OP_RSC,
+  emit, emitConst, R0, R1, R2, R3, AL, PL, OP_AND, OP_EOR, OP_SUB, OP_RSB, OP_ADD, OP_ADC, OP_SBC, OP_RSC,
   OP_ORR, OP_MOV, SH_LSL, SH_LSR, SH_ASR, immRot, dpImm, dpReg, dpRegShift, movReg, movImm, opReg, opRegS,
   opImm, opImmS, shiftImm, shiftReg, mul, mla, mls, umull, udiv, sdiv, bit, subImm, rev, rev16, sxtb, sxth,
-  uxth, pos, out, measuring, branch, cmpImm, NE,
+  uxth, pos, out, measuring, branch, cmpImm, NE, lastWord, rewind, sbfx,
 } from "./encoder";
 import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "./image";
 import { widthNow } from "./ranges";
@@ -15,8 +15,8 @@ import {
   ALU_ARSH, ALU_END, END_TO_BE,
 } from "../isa";
 import {
-  known0, inArm, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
-  options, OPT_IDIV, ERR_OPCODE,
+  known0, inArm, XR, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
+  options, OPT_IDIV, ERR_OPCODE, blockStart,
 } from "./translate";
 
 /**
@@ -37,7 +37,7 @@ function emitDivConst32(n: i32, d: u32, bits: i32): void {
     if (m >> 32) break;
     if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) {
       emitConst(R3, <u32>m);
-      emit(umull(IP, R2, n, R3));
+      emit(umull(XR, R2, n, R3));
       if (sh > 32) emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
       return;
     }
@@ -45,7 +45,7 @@ function emitDivConst32(n: i32, d: u32, bits: i32): void {
   const l: u32 = 32 - clz<u32>(d - 1);
   const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
   emitConst(R2, m);
-  emit(umull(IP, R3, n, R2));
+  emit(umull(XR, R3, n, R2));
   emit(opReg(OP_SUB, R2, n, R3));
   emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
   if (l > 1) emit(shiftImm(SH_LSR, R2, R2, l - 1));
@@ -150,10 +150,10 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
     } else {
       const ah = hi(dst, R1);
       const bh = operandHi(x, src, imm);
-      emit(mul(IP, dl, bh));
-      emit(mla(IP, ah, bl_, IP));
+      emit(mul(XR, dl, bh));
+      emit(mla(XR, ah, bl_, XR));
       emit(umull(dl, dh, dl, bl_));
-      emit(opReg(OP_ADD, dh, dh, IP));
+      emit(opReg(OP_ADD, dh, dh, XR));
     }
     setLo(dst, dl);
     setHi(dst, dh);
@@ -231,23 +231,23 @@ export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
     const dh = hi(dst, R1);
     if (op == ALU_LSH) {
       emit(subImm(R3, R2, 32));
-      emit(dpImm(AL, OP_RSB, 0, IP, R2, 32));
+      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
       emit(shiftReg(SH_LSL, dh, dh, R2));
       emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSL, R3));
-      emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, IP));
+      emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, XR));
       emit(shiftReg(SH_LSL, dl, dl, R2));
     } else if (op == ALU_RSH) {
       emit(subImm(R3, R2, 32));
-      emit(dpImm(AL, OP_RSB, 0, IP, R2, 32));
+      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
       emit(shiftReg(SH_LSR, dl, dl, R2));
-      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, IP));
+      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, XR));
       emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSR, R3));
       emit(shiftReg(SH_LSR, dh, dh, R2));
     } else {
-      emit(dpImm(AL, OP_RSB, 0, IP, R2, 32));
+      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
       emit(opImmS(OP_SUB, R3, R2, 32));
       emit(shiftReg(SH_LSR, dl, dl, R2));
-      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, IP));
+      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, XR));
       emit(dpRegShift(PL, OP_MOV, 0, dl, 0, dh, SH_ASR, R3));
       emit(shiftReg(SH_ASR, dh, dh, R2));
     }
@@ -347,9 +347,9 @@ function emitSwap(dst: i32, width: i32, swap: bool): bool {
   } else if (width == 64) {
     if (!swap) return true;
     const dh = hi(dst, R1);
-    emit(rev(IP, dl));
+    emit(rev(XR, dl));
     emit(rev(dl, dh));
-    emit(movReg(dh, IP));
+    emit(movReg(dh, XR));
     setLo(dst, dl);
     setHi(dst, dh);
     return true;
@@ -418,9 +418,9 @@ export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
     if (off != 0 && off != 1) return fail(ERR_OPCODE, i);
     const bl_ = operandLo(x, src, imm);
     if (options & OPT_IDIV) {
-      emit(off == 1 ? sdiv(IP, dl, bl_) : udiv(IP, dl, bl_));
-      if (op == ALU_DIV) emit(movReg(dl, IP));
-      else emit(mls(dl, IP, bl_, dl)); // by zero: quotient 0, so the remainder is the dividend
+      emit(off == 1 ? sdiv(XR, dl, bl_) : udiv(XR, dl, bl_));
+      if (op == ALU_DIV) emit(movReg(dl, XR));
+      else emit(mls(dl, XR, bl_, dl)); // by zero: quotient 0, so the remainder is the dividend
     } else {
       // Widen to 64 bits and use the 64-bit routine: its zero and INT_MIN / -1 rules give the 32-bit ones.
       if (bl_ != R2) emit(movReg(R2, bl_));
@@ -443,11 +443,17 @@ export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32
       if (n) emit(shiftImm(sh, dl, dl, n));
     } else {
       const s = lo(src, R2);
-      emit(opImm(OP_AND, IP, s, 31));
-      emit(shiftReg(sh, dl, dl, IP));
+      emit(opImm(OP_AND, XR, s, 31));
+      emit(shiftReg(sh, dl, dl, XR));
     }
   } else if (op == ALU_NEG) {
-    emit(opImm(OP_RSB, dl, dl, 0));
+    // -(x & 1), a mask of the low bit (`crc & 1` in a table-less CRC): when the AND is the block's last
+    // instruction so far, both are one SBFX
+    const masked = <i32>((lastWord >> 16) & 15);
+    if (lastWord == opImm(OP_AND, dl, masked, immRot(1)) && pos - 4 >= blockStart) {
+      rewind(pos - 4);
+      emit(sbfx(dl, masked, 0, 1));
+    } else emit(opImm(OP_RSB, dl, dl, 0));
   } else return fail(ERR_OPCODE, i);
   setLo(dst, dl);
   setHiZero(dst);

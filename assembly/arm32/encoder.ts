@@ -6,8 +6,9 @@
 // reach +-32 MB with one encoding. Thumb-2 would be ~25% smaller but needs width selection and IT blocks.
 //
 // ARMv7-A only features used here: MOVW/MOVT (constants), UDIV/SDIV (only when the target has them), LDREXD/
-// STREXD, DMB/CLREX. ARMv6 would need: constants from a literal pool instead of MOVW/MOVT, and MCR-based
-// barriers instead of DMB; ARMv6K has LDREXD/STREXD, plain ARMv6 only LDREX/STREX (64-bit atomics under a lock).
+// STREXD, DMB/CLREX, SBFX. ARMv6 would need: constants from a literal pool instead of MOVW/MOVT, MCR-based
+// barriers instead of DMB, AND and RSB instead of SBFX; ARMv6K has LDREXD/STREXD, plain ARMv6 only LDREX/STREX
+// (64-bit atomics under a lock).
 // No VFP or NEON instruction is emitted.
 
 // Registers
@@ -215,6 +216,12 @@ export function ldrsb(rt: i32, rn: i32, off: i32): u32 { return ls8(1, 0xd0, rt,
 export function ldrsh(rt: i32, rn: i32, off: i32): u32 { return ls8(1, 0xf0, rt, rn, off); }
 /** rt, rt + 1 = the two words at rn + off (rt even, not lr; |off| < 256). Encoded with L = 0, as ARM does. */
 export function ldrd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xd0, rt, rn, off); }
+/** sbfx rd, rn, #lsb, #width: the signed bit field */
+export function sbfx(rd: i32, rn: i32, lsb: u32, width: u32): u32 {
+  return 0xe7a00050 | ((width - 1) << 16) | (<u32>rd << 12) | (lsb << 7) | <u32>rn;
+}
+/** strd rt, rt + 1, [rn, #off] (rt even, |off| < 256) */
+export function strd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xf0, rt, rn, off); }
 /** ldr rt, [rn, rm] */
 export function ldrReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7900000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** strb rt, [rn, #-1]! (pre-decrement, for writing digits backwards) */

@@ -24,6 +24,7 @@ import {
   offOf, immOf,
 } from "./translate";
 import * as ranges from "./ranges";
+import { addressAdd } from "./versioned";
 
 /** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
 export function fusable(i: i32, count: i32): bool {
@@ -117,8 +118,10 @@ export function emitFused(i: i32): void {
   }
   const a0 = known0(s);
   const b0 = operandKnown0(x, t, imm);
-  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && ranges.widthAfterCopy(op, d, s, t, imm) <= 32) {
-    lowOp(code, dl, al, x, t, imm, false); // no carry, no borrow reaches the high word
+  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && ranges.widthAfterCopy(op, d, s, t, imm) <= 32 ||
+    code == ALU_ADD && addressAdd(i + 1)) {
+    // no carry, no borrow reaches the high word; or the sum is a tested address (versioned.ts)
+    lowOp(code, dl, al, x, t, imm, false);
     setLo(d, dl);
     setHiZero(d);
     return;

@@ -84,6 +84,7 @@ export const L_SDIVMOD64 = 10;
 export const L_CHECK = 11; // 8 entries: read 1/2/4/8, write 1/2/4/8
 export const L_CHECK_COMMON = 19;
 export const L_CHECK_PAIR = 250; // up to 24 entries: L_CHECK's 8 for an address in r4:r5, r6:r7 or r8:r9
+export const L_RANGE_LOCAL = 274; // versioned.ts: L_RANGE's own labels, 274-275
 export const L_LDPKT = 20; // 3 entries: sizes 1, 2, 4
 export const L_HELPER_UNWIND = 23;
 export const L_HELPER_LOOKUP = 27; // map helpers (maps.ts)
@@ -94,12 +95,13 @@ export const L_PRINT_MAPS = 31; // driver: print every map (maps.ts)
 export const L_TAIL_CALL = 32; // bpf_tail_call (calls.ts)
 export const L_PROGS = 33; // per program id: the address of its code, or 0 (tail-call targets)
 export const L_PROG_STARTS = 34; // instruction index where each program of the image starts, ascending
+export const L_RANGE = 35; // is a range in one region (versioned.ts)
 export const L_CODE = 24; // first translated instruction
 export const L_TABLE = 25;
 export const L_STATE = 26;
 export const L_LOCAL = 40; // labels local to one routine start here
 // Label ranges (LABEL_COUNT in all): runtime.ts L_LOCAL + 0-15, maps.ts L_LOCAL + 16-63, driver.ts L_LOCAL + 64
-// to 249, L_CHECK_PAIR 250-273, map families 290-449 (below), helpers L_HELPERS (512-767).
+// to 249, L_CHECK_PAIR 250-273, L_RANGE_LOCAL 274-275, map families 290-449 (below), helpers L_HELPERS (512-767).
 export const L_HELPERS = 512; // labels of the helpers compiled into the image (calls.ts, helpers-*.ts): 512-767
 export const LABEL_COUNT = 768;
 

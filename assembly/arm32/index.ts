@@ -20,6 +20,8 @@ import {
 } from "./runtime";
 import { noteChecks } from "./memory";
 import * as translator from "./translate";
+import * as loops from "./loops";
+import * as versioned from "./versioned";
 import { STATE_BYTES } from "./ranges";
 
 const INSNS: usize = 0x10000;
@@ -138,4 +140,11 @@ export function programOffset(): i32 { return at(L_ENTRY); }
 export function stateOffset(): i32 { return at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
 export function errorCode(): i32 { return translator.errorCode; }
+// For the listing (src/arm32.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the position of the
+// head's ordinary code) and the copies emitted (loop, first entry of the pool of their instructions' positions).
+export function loopCount(): i32 { return loops.loops; }
+export function loopTable(): usize { return loops.LOOP_TABLE_AT; }
+export function copyCount(): i32 { return versioned.copies; }
+export function copyTable(): usize { return loops.COPY_TABLE; }
+export function copyPositions(): usize { return loops.POOL; }
 export function errorIndex(): i32 { return translator.errorIndex; }

@@ -2,7 +2,7 @@
 // known to be zero. Register access goes through the table in translate.ts.
 
 import {
-  emit, pos, R0, R1, R2, IP, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
+  emit, pos, R0, R1, R2, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
   OP_CMP, OP_CMN, OP_ORR, SH_LSL, immRot, dpImm, dpReg, cmpImm, opRegS, cmpReg, cmpRegC, tstReg, tstRegC, bit, branch,
   lastFlagSettable, setFlagsOfLast,
 } from "./encoder";
@@ -14,8 +14,9 @@ import {
 } from "../isa";
 import {
   known0, lo, hi, operandLo, operandHi, operandKnown0, fail, offsets, dstOf, srcOf, offOf, immOf, ERR_OPCODE, inArm,
-  ARM_LO, blockStart,
+  ARM_LO, blockStart, XR,
 } from "./translate";
+import { branchTo } from "./versioned";
 
 function condition(code: u32): u32 {
   switch (code) {
@@ -88,22 +89,22 @@ function emitCompare64Imm(code: u32, cond: u32, dst: i32, imm: i32): bool {
     const ah = hi(dst, R1);
     compareImm(al, v);
     // a.hi - b.hi - borrow, with b.hi = 0 (sbcs #0) or -1 (adcs #0 is the same addition, same flags)
-    emit(dpImm(AL, imm >= 0 ? OP_SBC : OP_ADC, 1, IP, ah, 0));
+    emit(dpImm(AL, imm >= 0 ? OP_SBC : OP_ADC, 1, XR, ah, 0));
     return true;
   }
   if (cond == GT || cond == LE) {
     if (imm < 0 || immRot(v) < 0) return false;
     const al = lo(dst, R0);
     const ah = hi(dst, R1);
-    emit(dpImm(AL, OP_RSB, 1, IP, al, immRot(v))); // b - a
-    emit(dpImm(AL, OP_RSC, 1, IP, ah, 0));
+    emit(dpImm(AL, OP_RSB, 1, XR, al, immRot(v))); // b - a
+    emit(dpImm(AL, OP_RSC, 1, XR, ah, 0));
     return true;
   }
   if (imm == 0 && (code == JMP_JEQ || code == JMP_JNE)) {
     // (in)equality with 0: one ORRS of both words
     const al = lo(dst, R0);
     const ah = hi(dst, R1);
-    emit(opRegS(OP_ORR, IP, al, ah));
+    emit(opRegS(OP_ORR, XR, al, ah));
     return true;
   }
   // equality and unsigned: high words first, then the low words when they are equal
@@ -125,7 +126,7 @@ export function emitJump(i: i32, op: u32): bool {
   const imm = immOf(i);
   if (code == JMP_JA) {
     const t = cls == CLS_JMP32 ? i + 1 + imm : i + 1 + offOf(i);
-    emit(branch(AL, false, pos, targetPos(t)));
+    branchTo(AL, t, i);
     return true;
   }
   let cond = condition(code);
@@ -150,10 +151,10 @@ export function emitJump(i: i32, op: u32): bool {
       emit(tstReg(al, bl_));
     } else if (cond == LT || cond == GE) {
       emit(cmpReg(al, bl_));
-      emit(dpImm(AL, OP_SBC, 1, IP, ah, 0));
+      emit(dpImm(AL, OP_SBC, 1, XR, ah, 0));
     } else if (cond == GT || cond == LE) {
       emit(cmpReg(bl_, al));
-      emit(dpImm(AL, OP_RSC, 1, IP, ah, 0)); // 0 - ah - borrow
+      emit(dpImm(AL, OP_RSC, 1, XR, ah, 0)); // 0 - ah - borrow
       cond = cond == GT ? LT : GE;
     } else {
       emit(cmpImm(ah, 0));
@@ -169,16 +170,16 @@ export function emitJump(i: i32, op: u32): bool {
       emit(tstRegC(EQ, ah, bh));
     } else if (cond == LT || cond == GE) {
       emit(cmpReg(al, bl_));
-      emit(opRegS(OP_SBC, IP, ah, bh));
+      emit(opRegS(OP_SBC, XR, ah, bh));
     } else if (cond == GT || cond == LE) {
       emit(cmpReg(bl_, al));
-      emit(opRegS(OP_SBC, IP, bh, ah));
+      emit(opRegS(OP_SBC, XR, bh, ah));
       cond = cond == GT ? LT : GE;
     } else {
       emit(cmpReg(ah, bh));
       emit(cmpRegC(EQ, al, bl_));
     }
   }
-  emit(branch(cond, false, pos, targetPos(t)));
+  branchTo(cond, t, i);
   return true;
 }

@@ -8,6 +8,7 @@ import {
   strexd, CLREX, branch, movImmC, R4, R8, OP_SUB, ldrd,
 } from "./encoder";
 import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_CHECK_PAIR, L_LDPKT } from "./image";
+import { inCopy, planned, copyMiss } from "./versioned";
 
 import {
   CLS_LDX, CLS_ST, MODE_MEM, CLS_STX, SZ_W, SZ_H, SZ_B, MODE_IND, MODE_MEMSX, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH,
@@ -52,15 +53,33 @@ export function pairStub(p: i32, k: i32): i32 {
   return 12 * (3 * <i32>popcnt<u32>(pairChecks & ((<u32>1 << <u32>k) - 1)) + p);
 }
 
+/** The offset the access adds to address()'s register (an immediate of the load or store). */
+let addrOff: i32 = 0;
+
 /**
- * base + off, checked for an access of `bytes` (statically for the frame pointer's own frame). Inline: is the
- * access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise the runtime's
- * check, which goes through every region. Returns the register holding the address: r10 (high word in ip), or,
- * for offset 0 from a register kept in an ARM pair, that pair's low register (unless `r10` is asked for). Uses
- * r2, r3 (free once the base is read).
+ * base + off, checked for an access of `bytes`; returns the register holding the address, to which the access adds
+ * addrOff. Without a check: an access through the frame pointer into its own frame, and in a loop copy an access
+ * whose range was tested before the loop (versioned.ts): the base's low word, the offset in the instruction when
+ * it fits (`small`: a halfword or signed byte transfer, 8-bit offsets), else the sum in r2.
+ * Checked: is the access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise
+ * the runtime's check, which goes through every region (in a loop copy: the ordinary code, see versioned.ts).
+ * Returns r10 (high word in ip), or, for offset 0 from a register kept in an ARM pair, that pair's low register
+ * (unless `r10` is asked for). Uses r2, r3 (free once the base is read).
  */
-function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false): i32 {
-  if (base == 10 && off >= -STACK_SIZE && off + bytes <= 0) {
+function address(i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false): i32 {
+  addrOff = 0;
+  const frame = base == 10 && off >= -STACK_SIZE && off + bytes <= 0;
+  if (!needR10 && (frame || planned(i))) {
+    const reach = small ? 255 : 4095 - 4;
+    const a = lo(base, R2);
+    if (off >= -reach && off <= reach) {
+      addrOff = off;
+      return a;
+    }
+    emitAddConst(R2, a, <u32>off, R3);
+    return R2;
+  }
+  if (frame) {
     emitAddConst(R10, lo(10, R2), <u32>off, IP);
     return R10;
   }
@@ -78,7 +97,8 @@ function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = f
         emit(cmpImm(bh, 0)); // a high word: HS (carry set, not equal)
         emit(cmpRegC(EQ, R2, R3));
       }
-      emit(branch(HS, true, pos, at(L_CHECK_PAIR) + pairStub((bl_ - R4) >> 1, entry)));
+      if (inCopy()) copyMiss(i);
+      else emit(branch(HS, true, pos, at(L_CHECK_PAIR) + pairStub((bl_ - R4) >> 1, entry)));
       return bl_;
     }
   }
@@ -100,12 +120,13 @@ function address(base: i32, off: i32, bytes: i32, write: bool, needR10: bool = f
   emit(opReg(OP_SUB, R2, R10, R2));
   if (zeroHigh) {
     emit(cmpReg(R2, R3));
-    emit(movImmC(HS, IP, 0));
+    if (!inCopy()) emit(movImmC(HS, IP, 0));
   } else {
     emit(cmpImm(IP, 0)); // a high word: HS (carry set, not equal)
     emit(cmpRegC(EQ, R2, R3));
   }
-  call(HS, L_CHECK + entry);
+  if (inCopy()) copyMiss(i);
+  else call(HS, L_CHECK + entry);
   return R10;
 }
 
@@ -113,24 +134,25 @@ export function emitLoad(i: i32, op: u32): bool {
   const dst = dstOf(i);
   const bytes = sizeBytes(op & 0x18);
   const sx = (op & 0xe0) == MODE_MEMSX;
-  const a = address(srcOf(i), offOf(i), bytes, false);
+  const a = address(i, srcOf(i), offOf(i), bytes, false, false, bytes == 2 || (sx && bytes == 1));
+  const o = addrOff;
   const dl = loDst(dst);
   if (bytes == 8 && a == dl) {
     // the address register is the destination's low word: the high word first
     const dh = hiDst(dst);
-    emit(ldr(dh, a, 4));
-    emit(ldr(dl, a, 0));
+    emit(ldr(dh, a, o + 4));
+    emit(ldr(dl, a, o));
     setLo(dst, dl);
     setHi(dst, dh);
     return true;
   }
-  if (bytes == 1) emit(sx ? ldrsb(dl, a, 0) : ldrb(dl, a, 0));
-  else if (bytes == 2) emit(sx ? ldrsh(dl, a, 0) : ldrh(dl, a, 0));
-  else emit(ldr(dl, a, 0));
+  if (bytes == 1) emit(sx ? ldrsb(dl, a, o) : ldrb(dl, a, o));
+  else if (bytes == 2) emit(sx ? ldrsh(dl, a, o) : ldrh(dl, a, o));
+  else emit(ldr(dl, a, o));
   setLo(dst, dl);
   if (bytes == 8) {
     const dh = hiDst(dst);
-    emit(ldr(dh, a, 4));
+    emit(ldr(dh, a, o + 4));
     setHi(dst, dh);
   } else if (sx) {
     const dh = hiDst(dst);
@@ -145,20 +167,21 @@ export function emitStore(i: i32, op: u32): bool {
   const x = (op & 7) == CLS_STX;
   const src = srcOf(i);
   const imm = immOf(i);
-  const a = address(dstOf(i), offOf(i), bytes, true);
+  const a = address(i, dstOf(i), offOf(i), bytes, true, false, bytes == 2);
+  const o = addrOff;
   let vl: i32, vh: i32 = R1;
   if (x) vl = lo(src, R0);
   else {
     vl = R0;
     emitConst(R0, <u32>imm);
   }
-  if (bytes == 1) emit(strb(vl, a, 0));
-  else if (bytes == 2) emit(strh(vl, a, 0));
-  else emit(str(vl, a, 0));
+  if (bytes == 1) emit(strb(vl, a, o));
+  else if (bytes == 2) emit(strh(vl, a, o));
+  else emit(str(vl, a, o));
   if (bytes == 8) {
     if (x) vh = hi(src, R1);
     else emitConst(R1, imm < 0 ? 0xffffffff : 0);
-    emit(str(vh, a, 4));
+    emit(str(vh, a, o + 4));
   }
   return true;
 }
@@ -176,7 +199,7 @@ export function emitAtomic(i: i32, op: u32): bool {
   else if (base == ATOMIC_AND) arith = OP_AND;
   else if (base == ATOMIC_XOR) arith = OP_EOR;
   else return fail(ERR_OPCODE, i);
-  address(dstOf(i), offOf(i), bytes, true, true);
+  address(i, dstOf(i), offOf(i), bytes, true, true);
   // LDREX/STREX fault on unaligned addresses, which eBPF allows outside the kernel. Programs here run on one
   // thread, so an unaligned atomic is an ordinary read-modify-write.
   emit(dpImm(AL, OP_TST, 1, 0, R10, bytes - 1));

@@ -6,17 +6,21 @@
 // loops counting 8 times per loop level, 64 at most; helper arguments that would have to be spilled before each
 // helper call count against r1-r5), the others in memory; r10 (frame pointer, read-only, high word always 0)
 // always in memory. Without loops the choice is the kernel JIT's: r0 (return value), r1 (context), r6
-// (callee-saved, where clang keeps the context), unless the program uses others more.
+// (callee-saved, where clang keeps the context), unless the program uses others more. In a loop's unchecked copy
+// one more register may live in r10:ip (versioned.ts).
 //
 // Scratch: r0:r1 (first operand / destination when in memory), r2:r3 (second operand), r10:ip (the address of
-// a memory access, low and high word, checked by the runtime), lr. r11 points at the state block, sp is the
-// native stack (bpf-to-bpf return addresses and saved r6-r9).
+// a memory access, low and high word, checked by the runtime), XR (ip; lr in a copy that keeps a register in
+// r10:ip), lr. r11 points at the state block, sp is the native stack (bpf-to-bpf return addresses and saved
+// r6-r9). A register's two words in memory move with one LDRD / STRD where they go to or come from r0:r1 or
+// r2:r3, and a register just stored is not loaded again by the next instruction of the block (pairWith, stored).
 //
 // Beyond the kernel JIT: the translator tracks which registers have a high word known to be zero (after ALU32
 // results, zero-extending loads, small constants, and wherever the value widths of ranges.ts prove it), within
 // basic blocks and across them (analyseHighWords), and there emits 32-bit operations only: comparisons,
 // AND/OR/XOR, ADD/SUB/MUL/LSH whose result fits, MUL (one UMULL), RSH, division by constants, and no high-word
-// writes that would store a zero again. fuse.ts emits some pairs of instructions as one.
+// writes that would store a zero again. fuse.ts emits some pairs of instructions as one. Counted loops are
+// emitted twice (loops.ts, versioned.ts): a test on entry, then a copy without memory checks when it passes.
 //
 // This file: the register table and access, basic blocks, the prologue and the instruction loop. The emitters
 // for each instruction family are in alu.ts, jumps.ts, memory.ts and calls.ts.
@@ -24,6 +28,7 @@
 import {
   measuring, rewind, emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R11, IP, SP, LR, PC, LO,
   OP_SUB, OP_ADD, OP_MVN, AL, dpImm, immRot, movReg, movImm, opReg, opRegS, opImmS, ldr, str, push, pop, bit, subImm,
+  ldrd, strd, lastWord,
 } from "./encoder";
 import {
   label, at, b, jump, call, addressOf, stateBase, S_REGS, S_BUDGET, S_BUDGET_INIT, S_DEPTH, S_SAVED_SP,
@@ -42,6 +47,10 @@ import { emitLoad, emitStore, emitAtomic, emitPacketLoad } from "./memory";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import * as ranges from "./ranges";
 import { fusable, emitFused } from "./fuse";
+import { findLoops, loopAt } from "./loops";
+import {
+  resetCopies, inCopy, emitVersioned, bodyStarts, copyBudget, addressAdd, emitRangeRoutine, copyZeroHigh,
+} from "./versioned";
 
 export const ARM_LO: StaticArray<i32> = [R4, R6, -1, -1, -1, -1, R8, -1, -1, -1, -1];
 export const ARM_HI: StaticArray<i32> = [R5, R7, -1, -1, -1, -1, R9, -1, -1, -1, -1];
@@ -95,9 +104,14 @@ export function setProgramTable(table: usize, ids: i32): void {
 @inline export function offOf(i: i32): i32 { return load<i16>(insns + (<usize>i << 3) + 2); }
 @inline export function immOf(i: i32): i32 { return load<i32>(insns + (<usize>i << 3) + 4); }
 @inline function flagOf(i: i32): u8 { return load<u8>(flags + <usize>i); }
+export function isLeader(i: i32): bool { return (flagOf(i) & F_LEADER) != 0; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Register access through the table
+
+/** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps an eBPF register in r10:ip. */
+export let XR: i32 = IP;
+export function setXR(r: i32): void { XR = r; }
 
 export function inArm(r: i32): bool { return unchecked(ARM_LO[r]) >= 0; }
 export function known0(r: i32): bool { return ((hiZero >> <u32>r) & 1) != 0; }
@@ -105,13 +119,47 @@ export function known0(r: i32): bool { return ((hiZero >> <u32>r) & 1) != 0; }
 /** The ARM register holding rn's low word: its own, or tmp after loading it. */
 export function lo(r: i32, tmp: i32): i32 {
   if (inArm(r)) return unchecked(ARM_LO[r]);
-  emit(ldr(tmp, R11, S_REGS + 8 * r));
+  const slot = S_REGS + 8 * r;
+  if (!stored(str(tmp, R11, slot)) && !((tmp & 1) == 0 && stored(strd(tmp, R11, slot)))) emit(ldr(tmp, R11, slot));
   return tmp;
 }
 export function hi(r: i32, tmp: i32): i32 {
   if (inArm(r)) return unchecked(ARM_HI[r]);
-  emit(ldr(tmp, R11, S_REGS + 8 * r + 4));
+  const slot = S_REGS + 8 * r;
+  if (stored(str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(strd(tmp - 1, R11, slot))) return tmp;
+  if (!pairWith(ldr(tmp - 1, R11, slot), tmp)) emit(ldr(tmp, R11, slot + 4));
   return tmp;
+}
+
+/** Code from here on runs only after the code before it (see emitStep): a store there may be forwarded. */
+let forwardFrom: i32 = 0x7fffffff;
+
+/** Code emitted from here on may be reached by a jump: no pairing or forwarding with what comes before. */
+export function barrier(): void {
+  insnStart = pos;
+  forwardFrom = pos;
+}
+
+/**
+ * Whether the last instruction was `store` (a STR or STRD of the register a load would load, to the same word)
+ * and nothing can reach the load without it: then the register still holds the value.
+ */
+function stored(store: u32): bool {
+  return lastWord == store && pos - 4 >= forwardFrom;
+}
+export let insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
+
+/**
+ * An access to a high word in the register file right after the same access to its low word, from and to
+ * consecutive ARM registers (even, odd), becomes one LDRD / STRD: the last instruction, `first`, is replaced.
+ * Only within one eBPF instruction's code, where nothing can branch between the two.
+ */
+function pairWith(first: u32, rh: i32): bool {
+  if ((rh & 1) == 0 || rh > R9 || lastWord != first || pos - 4 < insnStart) return false;
+  rewind(pos - 4);
+  const off = <i32>(first & 0xfff);
+  emit((first & 0x00100000) != 0 ? ldrd(rh - 1, R11, off) : strd(rh - 1, R11, off));
+  return true;
 }
 /** Where to compute rn's new low / high word. */
 export function loDst(r: i32): i32 { return inArm(r) ? unchecked(ARM_LO[r]) : R0; }
@@ -126,15 +174,15 @@ export function setHi(r: i32, src: i32): void {
   hiZero &= ~(<u32>1 << <u32>r);
   if (inArm(r)) {
     if (unchecked(ARM_HI[r]) != src) emit(movReg(unchecked(ARM_HI[r]), src));
-  } else emit(str(src, R11, S_REGS + 8 * r + 4));
+  } else if (!pairWith(str(src - 1, R11, S_REGS + 8 * r), src)) emit(str(src, R11, S_REGS + 8 * r + 4));
 }
 export function setHiZero(r: i32): void {
   if (known0(r)) return;
   hiZero |= <u32>1 << <u32>r;
   if (inArm(r)) emit(movImm(unchecked(ARM_HI[r]), 0));
   else {
-    emit(movImm(IP, 0));
-    emit(str(IP, R11, S_REGS + 8 * r + 4));
+    emit(movImm(XR, 0));
+    emit(str(XR, R11, S_REGS + 8 * r + 4));
   }
 }
 /** Copy rn into (rl, rh). */
@@ -257,6 +305,8 @@ function analyseHighWords(): void {
       let ok = true;
       do {
         last = j;
+        insnStart = pos;
+        forwardFrom = pos;
         if (!emitInsn(j, true)) { ok = false; break; }
         afterInsn(j);
         j += opcode(j) == 0x18 ? 2 : 1;
@@ -300,9 +350,13 @@ function analyseHighWords(): void {
 @inline function widthsAt(i: i32): usize { return widths + <usize>i * ranges.STATE_BYTES; }
 
 /** The knowledge at the start of basic block b: what the emitters found, and the value widths. */
-function enterBlock(b: i32): void {
+export function enterBlock(b: i32): void {
   ranges.loadState(widthsAt(b));
   hiZero = load<u32>(states + (<usize>b << 2)) | ranges.highZeroMask();
+  if (inCopy()) {
+    hiZero |= copyZeroHigh();
+    ranges.narrow(hiZero);
+  }
 }
 
 /**
@@ -415,6 +469,8 @@ function meet(t: i32, known: u32): bool {
 // Entry and exit
 
 function emitEntry(): void {
+  insnStart = 0x7fffffff; // no LDRD / STRD pairs (pairWith) across the labels here
+  forwardFrom = 0x7fffffff;
   // Unwinding target of every exit, fault and early stop: returns eBPF r0 in r0:r1 to the driver.
   label(L_EXIT_ZERO);
   emit(movImm(R0, 0));
@@ -422,6 +478,7 @@ function emitEntry(): void {
   setHi(0, R0);
   label(L_EPILOGUE);
   emit(ldr(SP, R11, S_SAVED_SP));
+  insnStart = pos;
   const l = lo(0, R0);
   const h = hi(0, R1);
   if (l != R0) emit(movReg(R0, l));
@@ -483,6 +540,8 @@ function emitInsn(i: i32, inMain: bool): bool {
         operandKnown0(x, src, immOf(i)) && ranges.widthAfter(op, dst, src, offOf(i), immOf(i)) <= 32) {
         return emitAlu32(i, code, x, dst, src, immOf(i), offOf(i));
       }
+      // in a loop copy, a sum that is a tested address (versioned.ts)
+      if (code == ALU_ADD && addressAdd(i)) return emitAlu32(i, code, x, dst, src, immOf(i), offOf(i));
       return emitAlu64(i, code, x, dst, src, immOf(i), offOf(i));
     }
     return emitAlu32(i, op & 0xf0, x, dst, src, immOf(i), offOf(i));
@@ -537,6 +596,52 @@ function emitInsn(i: i32, inMain: bool): bool {
 }
 
 /**
+ * Emits instruction i (with i + 1 when they are a fused pair or lddw's two slots) where the code is now, in the
+ * ordinary code or in a copy of a loop (versioned.ts). Returns the next instruction, or -1 on a translation error.
+ */
+export function emitStep(i: i32, inMain: bool): i32 {
+  const copy = inCopy();
+  if (flagOf(i) & F_LEADER) {
+    enterBlock(i);
+    if (budget != 0) {
+      const len = blockLength(i);
+      if (copy) copyBudget(i, len);
+      else {
+        emit(ldr(IP, R11, S_BUDGET));
+        if (immRot(len) >= 0) emit(opImmS(OP_SUB, IP, IP, immRot(len)));
+        else {
+          emitConst(LR, len);
+          emit(opRegS(OP_SUB, IP, IP, LR));
+        }
+        call(LO, L_BUDGET_FAULT);
+        emit(str(IP, R11, S_BUDGET));
+      }
+    }
+    blockStart = pos;
+  }
+  insnStart = pos;
+  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land
+  const cls = opcode(i) & 7;
+  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD;
+  forwardFrom = (flagOf(i) & F_LEADER) != 0 || access ? pos : blockStart;
+  if (fusable(i, count) && (flagOf(i + 1) & F_LEADER) == 0) {
+    // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+    emitFused(i);
+    afterInsn(i, false);
+    afterInsn(i + 1);
+    if (!copy) store<u32>(offsets + (<usize>(i + 1) << 2), <u32>(pos - at(L_CODE)));
+    return i + 2;
+  }
+  if (!emitInsn(i, inMain)) return -1;
+  afterInsn(i);
+  if (opcode(i) == 0x18) {
+    if (!copy) store<u32>(offsets + (<usize>(i + 1) << 2), load<u32>(offsets + (<usize>i << 2)) | SECOND_SLOT);
+    return i + 2;
+  }
+  return i + 1;
+}
+
+/**
  * Emit the prologue, every instruction and the instruction-offset table. `code` holds n eBPF instructions;
  * `offsetTable` and `stateTable` n u32 entries, `flagTable` n bytes of scratch.
  */
@@ -560,45 +665,25 @@ export function emitProgram(
   }
   emitEntry();
   label(L_CODE);
-  const codeStart = pos;
+  findLoops(insns, count, flags, F_LEADER, F_FUNC | F_PROG);
+  resetCopies();
   let inMain = true;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count;) {
     const f = flagOf(i);
     if (f & F_PROG) inMain = true;
     else if (f & F_FUNC) inMain = false;
-    store<u32>(offsets + (<usize>i << 2), <u32>(pos - codeStart));
-    if (f & F_LEADER) {
-      enterBlock(i);
-      if (budget != 0) {
-        emit(ldr(IP, R11, S_BUDGET));
-        const len = blockLength(i);
-        if (immRot(len) >= 0) emit(opImmS(OP_SUB, IP, IP, immRot(len)));
-        else {
-          emitConst(LR, len);
-          emit(opRegS(OP_SUB, IP, IP, LR));
-        }
-        call(LO, L_BUDGET_FAULT);
-        emit(str(IP, R11, S_BUDGET));
-      }
-      blockStart = pos;
+    store<u32>(offsets + (<usize>i << 2), <u32>(pos - at(L_CODE)));
+    const k = loopAt(i);
+    if (k >= 0) {
+      // a counted loop: the test and its unchecked copy first (versioned.ts)
+      if (!emitVersioned(k, inMain)) return false;
+      bodyStarts(k);
     }
-    if (fusable(i, count) && (flagOf(i + 1) & F_LEADER) == 0) {
-      // a copy and the operation on it (fuse.ts): the analysis went through them one by one
-      emitFused(i);
-      afterInsn(i, false);
-      afterInsn(i + 1);
-      i++;
-      store<u32>(offsets + (<usize>i << 2), <u32>(pos - codeStart));
-      continue;
-    }
-    if (!emitInsn(i, inMain)) return false;
-    afterInsn(i);
-    if (opcode(i) == 0x18) {
-      i++;
-      store<u32>(offsets + (<usize>i << 2), load<u32>(offsets + (<usize>(i - 1) << 2)) | SECOND_SLOT);
-    }
+    i = emitStep(i, inMain);
+    if (i < 0) return false;
   }
   b(L_EPILOGUE); // falling off the end (the validator refuses such programs)
+  emitRangeRoutine();
   label(L_TABLE);
   for (let i = 0; i < count; i++) emit(load<u32>(offsets + (<usize>i << 2)));
   if (progIds > 0) {

@@ -1,0 +1,380 @@
+// Counted loops whose memory checks can be hoisted: the loops versioned.ts emits twice. This file finds them and
+// describes their accesses; it emits nothing. The same idea as the Wasm engine's hoist.ts, on the instruction
+// order instead of a control-flow graph: here a loop is a range of instructions [head, last].
+//
+// A loop qualifies when
+//   - `last` is `jlt iv, bound, head` (64-bit, unsigned; bound a register the loop does not write, or a constant
+//     from 0 to 2^31 - 1), the only jump to head from inside the range, and no jump from outside the range lands
+//     inside it past head (jumps out of it, to anywhere, are fine);
+//   - iv is written in the range only by one `add iv, step` in the block that ends at `last` (step a constant above
+//     0, or a register the loop does not write);
+//   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
+//     MAX_LOOP_INSNS instructions.
+// Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
+// the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
+// of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
+// are below 2^32 (tested there). An access whose address is, in its block, a sum of registers the loop does not
+// write, at most one iv and a constant reaches [lo, lo + D + size), lo being its address with iv = iv0: the
+// access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges are not versioned.
+import {
+  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT, STACK_SIZE,
+} from "../isa";
+
+export const MAX_LOOPS: i32 = 16;
+export const MAX_ACCESSES: i32 = 16; // per loop
+const MAX_LOOP_INSNS: i32 = 128;
+export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+
+// The tables live in the module's memory between the label table (image.ts, 0x8000-0x8bff) and the instructions
+// (index.ts, from 0x10000): the module has no heap to spare.
+const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
+const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
+const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32) and 11 constants (i64)
+export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
+export const POOL_SIZE: i32 = 4096;
+export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
+
+export let loops: i32 = 0;
+const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
+const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, LEVEL = 52, PADDED = 56;
+@inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
+@inline export function loopHead(k: i32): i32 { return load<i32>(field(k, HEAD)); }
+@inline export function loopLast(k: i32): i32 { return load<i32>(field(k, LAST)); }
+@inline export function loopIv(k: i32): i32 { return load<i32>(field(k, IV)); }
+/** The step register, or -1 for the constant loopStepImm. */
+@inline export function loopStepReg(k: i32): i32 { return load<i32>(field(k, STEP_REG)); }
+@inline export function loopStepImm(k: i32): i32 { return load<i32>(field(k, STEP_IMM)); }
+/** The bound register, or -1 for the constant loopBoundImm. */
+@inline export function loopBoundReg(k: i32): i32 { return load<i32>(field(k, BOUND_REG)); }
+@inline export function loopBoundImm(k: i32): i32 { return load<i32>(field(k, BOUND_IMM)); }
+@inline export function loopAccesses(k: i32): i32 { return load<i32>(field(k, ACCESSES)); }
+/** Whether the loop's unchecked copy may keep one more eBPF register in r10:ip (see versioned.ts). */
+@inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
+/** The add that steps iv. */
+@inline export function loopIvAt(k: i32): i32 { return load<i32>(field(k, IV_AT)); }
+/**
+ * Registers whose high word is zero at every block start of the loop's copy, given that it is zero on entry and
+ * that iv0 + step and bound + step are below 2^32 (versioned.ts tests both): in every block that writes one, its
+ * last write there leaves a zero high word in the copy (a 32-bit operation, a load of up to 4 bytes without sign
+ * extension, a non-negative constant, AND with one, the iv step, an add computing a planned address).
+ */
+@inline export function loopZeroHigh(k: i32): u32 { return load<u32>(field(k, ZERO_HIGH)); }
+/** versioned.ts: the position of the head's ordinary code (after the test and the copy). */
+export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD, LAST and BODY_AT of each loop
+@inline export function loopBodyAt(k: i32): i32 { return load<i32>(field(k, BODY_AT)); }
+@inline export function setLoopBodyAt(k: i32, at: i32): void { store<i32>(field(k, BODY_AT), at); }
+@inline function setField(k: i32, f: i32, v: i32): void { store<i32>(field(k, f), v); }
+/** versioned.ts: whether the first pass moved the loop's copy to the next page. */
+@inline export function loopPadded(k: i32): bool { return load<i32>(field(k, PADDED)) != 0; }
+@inline export function setLoopPadded(k: i32, padded: bool): void { store<i32>(field(k, PADDED), padded ? 1 : 0); }
+
+// Access a = k * MAX_ACCESSES + j: instruction, bytes, store, the registers summed (IV_BIT: iv), the constant part
+@inline function accessAt(a: i32): usize { return ACCESS_TABLE + <usize>a * 24; }
+@inline export function accInsn(a: i32): i32 { return load<i32>(accessAt(a)); }
+@inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
+@inline export function accStore(a: i32): bool { return load<i32>(accessAt(a), 8) != 0; }
+@inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
+@inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
+
+let code: usize = 0;
+let count: i32 = 0;
+let leaders: usize = 0; // u8 per instruction, bit 0: starts a basic block
+let leaderBit: u8 = 1;
+let funcBits: u8 = 6;
+
+@inline function opAt(i: i32): u32 { return load<u8>(code + (<usize>i << 3)); }
+@inline function dstAt(i: i32): i32 { return load<u8>(code + (<usize>i << 3) + 1) & 15; }
+@inline function srcAt(i: i32): i32 { return load<u8>(code + (<usize>i << 3) + 1) >> 4; }
+@inline function offAt(i: i32): i32 { return load<i16>(code + (<usize>i << 3) + 2); }
+@inline function immAt(i: i32): i32 { return load<i32>(code + (<usize>i << 3) + 4); }
+@inline function leaderAt(i: i32): bool { return (load<u8>(leaders + <usize>i) & leaderBit) != 0; }
+
+/** Registers instruction i writes (bit mask); -1 for anything a loop may not hold (see above). */
+function writes(i: i32): i32 {
+  const op = opAt(i);
+  const cls = op & 7;
+  if (cls == CLS_JMP || cls == CLS_JMP32) {
+    const c = op & 0xf0;
+    return c == JMP_CALL || c == JMP_EXIT ? -1 : 0;
+  }
+  if (cls == CLS_LD) return op == 0x18 ? 1 << dstAt(i) : -1; // lddw; packet loads
+  if (cls == CLS_ST || cls == CLS_STX) return (op & 0xe0) == MODE_ATOMIC ? -1 : 0;
+  return 1 << dstAt(i); // ALU, ALU64, LDX
+}
+
+/** Jump target of a jump at i (not a call or exit), else -1. */
+function targetOf(i: i32): i32 {
+  const op = opAt(i);
+  const cls = op & 7;
+  if (cls != CLS_JMP && cls != CLS_JMP32) return -1;
+  const c = op & 0xf0;
+  if (c == JMP_CALL || c == JMP_EXIT) return -1;
+  return op == 0x06 ? i + 1 + immAt(i) : i + 1 + offAt(i);
+}
+
+/**
+ * Finds the loops of the `n` instructions at `insns` (flags: u8 per instruction, `leader` the bit of a basic
+ * block's start, `func` the bits of a program's or subprogram's start).
+ */
+export function findLoops(insns: usize, n: i32, flags: usize, leader: u8, func: u8): void {
+  code = insns;
+  count = n;
+  leaders = flags;
+  leaderBit = leader;
+  funcBits = func;
+  loops = 0;
+  for (let l = 0; l < n && loops < MAX_LOOPS; l++) {
+    if (opAt(l) == 0x18) { l++; continue; }
+    const op = opAt(l);
+    if (op != 0xa5 && op != 0xad) continue; // jlt imm / jlt reg
+    const h = l + 1 + offAt(l);
+    if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
+    if (overlaps(h, l)) continue;
+    planLoop(h, l);
+  }
+  // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
+  // in the pool, or the last loops found are not versioned.
+  while (loops > 0 && poolNeeded() > POOL_SIZE) loops--;
+  for (let k = 0; k < loops; k++) {
+    setField(k, ZERO_HIGH, <i32>zeroHighWords(k));
+    setField(k, PROMOTABLE, promotable(k) ? 1 : 0);
+  }
+}
+
+/** Whether loop q lies inside loop k (or is k). */
+function within(q: i32, k: i32): bool { return loopHead(q) >= loopHead(k) && loopLast(q) <= loopLast(k); }
+
+function poolNeeded(): i32 {
+  let need = 0;
+  for (let k = 0; k < loops; k++) {
+    let level = 0;
+    for (let q = 0; q < loops; q++) if (q != k && within(k, q)) level++;
+    setField(k, LEVEL, level);
+    need += (loopLast(k) - loopHead(k) + 1) * (1 + level);
+  }
+  return need;
+}
+
+/** The loop that plans the access at instruction i among loop k and the loops inside it, or -1. */
+function plannedIn(k: i32, i: i32): i32 {
+  for (let q = 0; q < loops; q++) {
+    if (!within(q, k)) continue;
+    for (let j = 0; j < loopAccesses(q); j++) if (accInsn(q * MAX_ACCESSES + j) == i) return q;
+  }
+  return -1;
+}
+
+/**
+ * Whether loop k's copy may keep a register in r10:ip: it does not divide (the division routines use ip and lr)
+ * and every access in it that is not in the frame is planned, by k or by a loop inside it, whose copies are
+ * emitted inside k's copy: no access in the copy is checked.
+ */
+function promotable(k: i32): bool {
+  for (let i = loopHead(k); i <= loopLast(k); i++) {
+    const op = opAt(i);
+    const cls = op & 7;
+    if ((cls == CLS_ALU64 || cls == 4) && ((op & 0xf0) == 0x30 || (op & 0xf0) == 0x90)) return false;
+    if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
+      const base = cls == CLS_LDX ? srcAt(i) : dstAt(i);
+      const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf);
+      const frame = base == 10 && offAt(i) >= -STACK_SIZE && offAt(i) + size <= 0;
+      if (!frame && plannedIn(k, i) < 0) return false;
+    }
+    if (op == 0x18) i++;
+  }
+  return true;
+}
+
+/** Whether [h, l] overlaps a loop found before without one containing the other. */
+function overlaps(h: i32, l: i32): bool {
+  for (let k = 0; k < loops; k++) {
+    const a = loopHead(k), b = loopLast(k);
+    const disjoint = b < h || a > l;
+    const nested = (a >= h && b <= l) || (h >= a && l <= b);
+    if (!disjoint && !nested) return true;
+    if (a == h) return true; // two loops with one head
+  }
+  return false;
+}
+
+function planLoop(h: i32, l: i32): void {
+  // what the range writes, and where iv is written
+  let mask = 0;
+  let ivWrites = 0;
+  let ivAt = -1;
+  const iv = dstAt(l);
+  for (let i = h; i <= l; i++) {
+    if (i > h && (load<u8>(leaders + <usize>i) & funcBits) != 0) return;
+    const w = writes(i);
+    if (w < 0) return;
+    mask |= w;
+    if (w & (1 << iv)) { ivWrites++; ivAt = i; }
+    const op = opAt(i);
+    const t = targetOf(i);
+    if (t == h && i != l) return; // a second way back to the head
+    if (op == 0x18) i++;
+  }
+  // no jump from outside lands past the head
+  for (let i = 0; i < count; i++) {
+    if (i >= h && i <= l) continue;
+    const t = targetOf(i);
+    if (t > h && t <= l) return;
+    if (opAt(i) == 0x18) i++;
+  }
+  // the induction register: one add in the last block, before the jump
+  if (ivWrites != 1 || iv >= 10) return;
+  let latch = l;
+  while (latch > h && !leaderAt(latch)) latch--;
+  if (ivAt < latch) return;
+  const aop = opAt(ivAt);
+  const stepReg = srcAt(ivAt);
+  if (!(aop == 0x07 && immAt(ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
+  const jop = opAt(l);
+  const boundReg = srcAt(l);
+  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(l) < 0) return;
+
+  const k = loops;
+  setField(k, HEAD, h);
+  setField(k, LAST, l);
+  setField(k, IV, iv);
+  setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
+  setField(k, STEP_IMM, immAt(ivAt));
+  setField(k, BOUND_REG, jop == 0xad ? boundReg : -1);
+  setField(k, BOUND_IMM, immAt(l));
+  setField(k, IV_AT, ivAt);
+  setField(k, WRITES, mask);
+  if (collectAccesses(k, h, l, mask, iv)) loops++;
+}
+
+function zeroHighWords(k: i32): u32 {
+  const h = loopHead(k), l = loopLast(k), mask = load<i32>(field(k, WRITES));
+  // bound and step: not written in the loop, tested on entry
+  let zero: u32 = 0;
+  if (loopBoundReg(k) >= 0) zero |= <u32>1 << <u32>loopBoundReg(k);
+  if (loopStepReg(k) >= 0) zero |= <u32>1 << <u32>loopStepReg(k);
+  for (let r = 0; r < 10; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    let ok = true;
+    let last = -1; // the last write to r in the current block
+    for (let i = h; i <= l + 1 && ok; i++) {
+      if (i == l + 1 || (i > h && leaderAt(i))) {
+        if (last >= 0) ok = zeroing(k, last);
+        last = -1;
+        if (i == l + 1) break;
+      }
+      if (writes(i) & (1 << r)) last = i;
+      if (opAt(i) == 0x18) i++;
+    }
+    if (ok) zero |= <u32>1 << <u32>r;
+  }
+  return zero;
+}
+
+/**
+ * Whether instruction i leaves its destination's high word zero in loop k's copy (see loopZeroHigh), where the
+ * loops inside k are copies too.
+ */
+function zeroing(k: i32, i: i32): bool {
+  const op = opAt(i);
+  const cls = op & 7;
+  if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(i) != 64; // ALU32, but not a 64-bit byte swap
+  if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18;
+  if (op == 0xb7 || op == 0x57) return immAt(i) >= 0; // mov, and
+  if (op != 0x07 && op != 0x0f) return false;
+  for (let q = 0; q < loops; q++) {
+    if (within(q, k) && loopHead(q) <= i && i <= loopLast(q) && (i == loopIvAt(q) || addressOfPlanned(q, i))) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the add at i computes the address of an access of loop k's plan through its destination, offset 0,
+ * later in its block with no write between (versioned.ts: addressAdd, which makes it 32 bits wide).
+ */
+function addressOfPlanned(k: i32, i: i32): bool {
+  const d = dstAt(i);
+  for (let q = i + 1; q <= loopLast(k) && !leaderAt(q); q++) {
+    const op = opAt(q);
+    const cls = op & 7;
+    if (cls == CLS_JMP || cls == CLS_JMP32 || cls == CLS_LD) return false;
+    const base = cls == CLS_LDX ? srcAt(q) : dstAt(q);
+    if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) {
+      if (offAt(q) != 0) return false;
+      for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == q) return true;
+      return false;
+    }
+    if (writes(q) & (1 << d)) return false;
+  }
+  return false;
+}
+
+/**
+ * The accesses of loop k whose address is a sum of registers the loop does not write, iv and a constant, tracked
+ * through each block from its start. False when it has none. Sets loopPromotable false when some other access
+ * (not through the frame pointer into its own frame) stays checked.
+ */
+function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
+  const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
+  const cst = SCRATCH + 64; // i64 per register: the constant part
+  let n = 0;
+  for (let i = h; i <= l; i++) {
+    if (i == h || leaderAt(i)) {
+      for (let r = 0; r <= 10; r++) {
+        setSum(sum, r, (mask & (1 << r)) == 0 ? 1 << r : r == iv ? <i32>IV_BIT : -1);
+        setCst(cst, r, 0);
+      }
+    }
+    const op = opAt(i);
+    const cls = op & 7;
+    const dst = dstAt(i), src = srcAt(i), off = offAt(i);
+    const imm = <i64>immAt(i);
+    if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
+      const base = cls == CLS_LDX ? src : dst;
+      const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
+      const frame = base == 10 && off >= -STACK_SIZE && off + size <= 0;
+      if (!frame) {
+        if (sumOf(sum, base) >= 0 && n < MAX_ACCESSES) {
+          const at = accessAt(k * MAX_ACCESSES + n++);
+          store<i32>(at, i);
+          store<i32>(at, size, 4);
+          store<i32>(at, cls != CLS_LDX ? 1 : 0, 8);
+          store<i32>(at, sumOf(sum, base), 12);
+          store<i64>(at, cstOf(cst, base) + <i64>off, 16);
+        }
+      }
+    }
+    const w = op == 0x18 ? 1 << dst : writes(i);
+    if (w != 0) {
+      const a = sumOf(sum, dst), b = sumOf(sum, src);
+      if (op == 0xbf && off == 0) { // mov of a register
+        setSum(sum, dst, b);
+        setCst(cst, dst, cstOf(cst, src));
+      } else if (op == 0x0f) { // add of a register: each summed at most once
+        if (a < 0 || b < 0 || (a & b) != 0) setSum(sum, dst, -1);
+        else {
+          setSum(sum, dst, a | b);
+          setCst(cst, dst, cstOf(cst, dst) + cstOf(cst, src));
+        }
+      } else if (op == 0xb7) { // mov of a constant
+        setSum(sum, dst, 0);
+        setCst(cst, dst, imm);
+      } else if (op == 0x07) setCst(cst, dst, cstOf(cst, dst) + imm);
+      else if (op == 0x17) setCst(cst, dst, cstOf(cst, dst) - imm);
+      else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
+    }
+    if (op == 0x18) i++;
+  }
+  setField(k, ACCESSES, n);
+  return n > 0;
+}
+
+@inline function sumOf(t: usize, r: i32): i32 { return load<i32>(t + (<usize>r << 2)); }
+@inline function setSum(t: usize, r: i32, v: i32): void { store<i32>(t + (<usize>r << 2), v); }
+@inline function cstOf(t: usize, r: i32): i64 { return load<i64>(t + (<usize>r << 3)); }
+@inline function setCst(t: usize, r: i32, v: i64): void { store<i64>(t + (<usize>r << 3), v); }
+
+/** The loop whose head is instruction i, or -1. */
+export function loopAt(i: i32): i32 {
+  for (let k = 0; k < loops; k++) if (loopHead(k) == i) return k;
+  return -1;
+}

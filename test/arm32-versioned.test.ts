@@ -1,0 +1,65 @@
+// The ARM32 translator's loop versioning (assembly/arm32/loops.ts, versioned.ts) on the bench kernels: which loops
+// get a test on entry and a copy without memory checks, and that the copy really has none. Whether the copies
+// compute the right results is for the differential tests (test/arm32-loops.test.ts); this file catches the
+// translator no longer versioning a loop it should, which every result would survive.
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { assemble } from "../src/asm.js";
+import { translateArm32, type Arm32Translation } from "../src/arm32.js";
+import { ensureArm32Translator, root } from "./arm32-setup.js";
+
+beforeAll(ensureArm32Translator);
+
+function kernel(name: string): Arm32Translation {
+  return translateArm32(assemble(readFileSync(join(root, "bench", "kernels", `${name}.s`), "utf8")), { budget: 0 });
+}
+
+const word = (t: Arm32Translation, at: number) => new DataView(t.image.buffer, t.image.byteOffset + at, 4).getUint32(0, true);
+const isBl = (w: number) => (w & 0x0f000000) === 0x0b000000; // BL, any condition: a call into the runtime
+
+/** The words of a copy: from its first instruction's code to the head's ordinary code that follows it. */
+function copyWords(t: Arm32Translation, head: number): number[] {
+  const copy = t.copies.find((c) => c.head === head)!;
+  const loop = t.loops.find((l) => l.head === head)!;
+  const words = [];
+  for (let at = copy.positions[0]; at < loop.body; at += 4) words.push(word(t, at));
+  return words;
+}
+
+describe("ARM32 loop versioning", () => {
+  it("memcpy: the inner loop is copied, and its copy calls no memory check", () => {
+    const t = kernel("memcpy");
+    expect(t.loops.map((l) => [l.head, l.last])).toEqual([[7, 14]]); // `round` ends in jne: no induction variable
+    expect(t.copies.length).toBe(1);
+    const words = copyWords(t, 7);
+    expect(words.length).toBeGreaterThan(0);
+    expect(words.filter(isBl)).toEqual([]);
+  });
+
+  it("crc32: the byte loop is copied with the bit loop inside it; no memory check in the copy", () => {
+    const t = kernel("crc32");
+    expect(t.loops.map((l) => [l.head, l.last])).toEqual([[6, 18]]); // the bit loop has no access to plan
+    expect(copyWords(t, 6).filter(isBl)).toEqual([]);
+  });
+
+  it("sieve: both loops, the inner one copied again inside the outer copy", () => {
+    const t = kernel("sieve");
+    expect(t.loops.map((l) => [l.head, l.last]).sort((a, b) => a[0] - b[0])).toEqual([[5, 19], [13, 17]]);
+    // the outer copy, the inner loop's copy in the ordinary code, and its copy inside the outer copy
+    expect(t.copies.map((c) => c.head).sort((a, b) => a - b)).toEqual([5, 13, 13]);
+    // the outer copy's only call is the inner loop's test on entry (one range for its one store)
+    expect(copyWords(t, 5).filter(isBl).length).toBe(1);
+  });
+
+  it("a copy that fits in a page does not straddle one (qemu-arm chains blocks only within a page)", () => {
+    for (const name of ["memcpy", "crc32", "sieve", "fletcher32", "prime"]) {
+      const t = kernel(name);
+      for (const c of t.copies) {
+        const first = t.address + c.positions[0];
+        const last = t.address + c.positions[c.positions.length - 1];
+        if (last - first < 2048) expect(first >>> 12, `${name} ${c.head}-${c.last}`).toBe(last >>> 12);
+      }
+    }
+  });
+});
