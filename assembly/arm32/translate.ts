@@ -49,7 +49,7 @@ import * as ranges from "./ranges";
 import { fusable, emitFused } from "./fuse";
 import { findLoops, loopAt } from "./loops";
 import {
-  resetCopies, inCopy, emitVersioned, bodyStarts, copyBudget, addressAdd, emitRangeRoutine, copyZeroHigh,
+  resetCopies, inCopy, emitVersioned, bodyStarts, copyBudget, addressAdd, emitRangeRoutine, copyZeroHigh, loopConstant,
 } from "./versioned";
 
 export const ARM_LO: StaticArray<i32> = [R4, R6, -1, -1, -1, -1, R8, -1, -1, -1, -1];
@@ -196,6 +196,8 @@ export function pairInto(r: i32, rl: i32, rh: i32): void {
 /** Second operand, low word: a register, or the immediate in r2. */
 export function operandLo(x: bool, src: i32, imm: i32): i32 {
   if (x) return lo(src, R2);
+  const kept = loopConstant(imm);
+  if (kept >= 0) return kept;
   emitConst(R2, <u32>imm);
   return R2;
 }

@@ -14,7 +14,9 @@
 //     goes on checked. Jumps to instructions outside the copy go to the ordinary code too;
 //   - when the loop does not divide and every access in it is planned (by it or by a loop inside it), the
 //     outermost copy keeps one more eBPF register in r10:ip (the ordinary code's address scratch, unused here),
-//     loaded on entry and stored back on every way out; lr replaces ip as the emitters' scratch (XR).
+//     loaded on entry and stored back on every way out; lr replaces ip as the emitters' scratch (XR). Or, when
+//     that saves more, r10 holds a constant operand the loop uses, one an ARM immediate cannot encode (CRC-32's
+//     polynomial): loaded once instead of a MOVW and a MOVT at each use.
 // Inner loops are versioned again inside a copy, always (loops.ts counts on it); their failing test resumes in the
 // ordinary code. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
 // in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
@@ -33,7 +35,7 @@ import {
   loopIvAt, loopZeroHigh, loopBodyAt, setLoopBodyAt, loopPadded, setLoopPadded, POOL, COPY_TABLE,
 } from "./loops";
 import {
-  ARM_LO, ARM_HI, lo, hi, known0, enterBlock, emitStep, setXR, opcode, dstOf, srcOf, offOf, isLeader, barrier,
+  ARM_LO, ARM_HI, lo, hi, known0, enterBlock, emitStep, setXR, opcode, dstOf, srcOf, offOf, immOf, isLeader, barrier,
 } from "./translate";
 import { targetPos } from "./jumps";
 import { CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, CLS_LD, CLS_ALU, CLS_ALU64, SRC_X } from "../isa";
@@ -54,6 +56,7 @@ const SCORES: StaticArray<i32> = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // choosePromot
 
 /** Before each pass over the program. */
 export function resetCopies(): void {
+  constantReg = -1;
   poolUsed = 0;
   copies = 0;
   depth = 0;
@@ -182,8 +185,16 @@ function emitTestAndCopy(k: i32, inMain: bool): bool {
   const l = loopLast(k);
   const n = l - h + 1;
   emitTest(k);
+  // r10:ip, free when nothing in the copy is checked: one more eBPF register, or a constant the loop keeps using
   let promote = -1;
-  if (depth == 0 && loopPromotable(k)) promote = choosePromoted(k);
+  if (depth == 0 && loopPromotable(k)) {
+    promote = choosePromoted(k);
+    if (chooseConstant(k) > promotedScore) {
+      promote = -1;
+      emitConst(R10, constantValue);
+      constantReg = R10;
+    }
+  }
   if (promote >= 0) {
     emit(ldr(R10, R11, S_REGS + 8 * promote));
     emit(ldr(IP, R11, S_REGS + 8 * promote + 4));
@@ -217,6 +228,7 @@ function emitTestAndCopy(k: i32, inMain: bool): bool {
   depth--;
   if (depth == 0) {
     leave(AL, targetPos(l + 1)); // the loop ended: on to the ordinary code after it
+    constantReg = -1;
     if (promote >= 0) {
       unchecked(ARM_LO[promote] = -1);
       unchecked(ARM_HI[promote] = -1);
@@ -305,15 +317,10 @@ function fail(cond: u32, k: i32): void {
 
 /** The eBPF register (not r10, not in an ARM register) used most in loop k, inner loops counting 8 times; or -1. */
 function choosePromoted(k: i32): i32 {
-  const h = loopHead(k);
-  const l = loopLast(k);
   const score = SCORES;
   for (let r = 0; r < 10; r++) unchecked(score[r] = 0);
-  for (let i = h; i <= l; i++) {
-    let w = 1;
-    for (let q = 0; q < loops; q++) {
-      if (q != k && loopHead(q) <= i && i <= loopLast(q) && loopHead(q) > h) w <<= 3;
-    }
+  for (let i = loopHead(k); i <= loopLast(k); i++) {
+    const w = weight(k, i);
     const op = opcode(i);
     const cls = op & 7;
     const d = dstOf(i);
@@ -327,8 +334,63 @@ function choosePromoted(k: i32): i32 {
     if (unchecked(ARM_LO[r]) >= 0 || unchecked(score[r]) == 0) continue;
     if (best < 0 || unchecked(score[r]) > unchecked(score[best])) best = r;
   }
+  promotedScore = best >= 0 ? unchecked(score[best]) : 0;
   return best;
 }
+let promotedScore: i32 = 0;
+
+/** How often instruction i of loop k runs, roughly: 8 times per loop around it inside k (a backward jump's range). */
+function weight(k: i32, i: i32): i32 {
+  let w = 1;
+  for (let j = i; j < loopLast(k); j++) {
+    const cls = opcode(j) & 7;
+    if ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(j) & 0xf0) != 0x80 && (opcode(j) & 0xf0) != 0x90) {
+      const t = opcode(j) == 0x06 ? j + 1 + immOf(j) : j + 1 + offOf(j);
+      if (t > loopHead(k) && t <= i && w < 64) w <<= 3;
+    }
+  }
+  return w;
+}
+
+/**
+ * The constant operand (of an ALU operation or a comparison, none of whose forms fits an ARM immediate: a MOVW
+ * and a MOVT each time) that loop k uses most, in constantValue, and its score (2 per use, weighted), or 0.
+ */
+function chooseConstant(k: i32): i32 {
+  let bestScore = 0;
+  for (let i = loopHead(k); i <= loopLast(k); i++) {
+    const v = <u32>immOf(i);
+    if (!wideOperand(i)) continue;
+    let score = 0;
+    for (let j = loopHead(k); j <= loopLast(k); j++) if (wideOperand(j) && <u32>immOf(j) == v) score += 2 * weight(k, j);
+    if (score > bestScore) {
+      bestScore = score;
+      constantValue = v;
+    }
+  }
+  return bestScore;
+}
+let constantValue: u32 = 0;
+
+function wideOperand(i: i32): bool {
+  const op = opcode(i);
+  const cls = op & 7;
+  if ((op & SRC_X) != 0 || op == 0x18) return false;
+  const code = op & 0xf0;
+  if (cls == CLS_ALU || cls == CLS_ALU64) {
+    if (code != 0x00 && code != 0x10 && code != 0x20 && code != 0x40 && code != 0x50 && code != 0xa0) return false;
+  } else if (cls == CLS_JMP || cls == CLS_JMP32) {
+    if (code == 0x00 || code == 0x80 || code == 0x90) return false;
+  } else return false;
+  const v = <u32>immOf(i);
+  return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
+}
+
+/** In a copy that keeps it in r10 (see emitTestAndCopy): the register holding constant `imm`, else -1. */
+export function loopConstant(imm: i32): i32 {
+  return constantReg >= 0 && <u32>imm == constantValue ? constantReg : -1;
+}
+let constantReg: i32 = -1;
 
 /**
  * L_RANGE: r0 = start, r1 = D, r2 = access size, r3 = 0 (read) or 8 (write): EQ when [r0, r0 + r1 + r2) lies in
