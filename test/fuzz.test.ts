@@ -89,6 +89,27 @@ describe("generator", () => {
     expect(movsx).toBeGreaterThan(50);
   });
 
+  test("some programs hold index loops: r8 stepped up to a register or a small constant bound", () => {
+    // The counted loops the translators version; the other loop shapes end in jne or in jlt against 2^31 - 1 or -1.
+    let againstReg = 0, againstImm = 0;
+    for (let seed = 0; seed < 500; seed++) {
+      const { code } = generate(seed);
+      const v = new DataView(code.buffer);
+      let reg = false, imm = false;
+      for (let pc = 0; pc < code.length / 8; pc++) {
+        const op = code[pc * 8], dst = code[pc * 8 + 1] & 0xf;
+        const off = v.getInt16(pc * 8 + 2, true), k = v.getInt32(pc * 8 + 4, true);
+        if (dst === 8 && off < 0 && op === 0xad) reg = true;
+        if (dst === 8 && off < 0 && op === 0xa5 && k >= 0 && k < 0x7fffffff) imm = true;
+        if (op === 0x18) pc++;
+      }
+      if (reg) againstReg++;
+      if (imm) againstImm++;
+    }
+    expect(againstReg).toBeGreaterThan(50);
+    expect(againstImm).toBeGreaterThan(30);
+  });
+
   test("some programs plant faults, some of them under a small budget", () => {
     const planted = new Set<string>();
     let small = 0;
@@ -98,7 +119,9 @@ describe("generator", () => {
       if (p.budget < DEFAULT_BUDGET) small++;
     }
     expect([...planted].sort()).toEqual([
-      "before the input", "endless loop under a budget of", "outside the stack", "past the end of the input",
+      "at an address with a high word in an index loop", "before the input", "before the input in an index loop",
+      "endless loop under a budget of", "index loop under a budget of", "outside the stack", "past the end of the input",
+      "past the end of the input in an index loop", "past the end of the stack in an index loop",
       "recursion past the call-depth limit", "through a data value",
     ]);
     expect(small).toBeGreaterThan(5);

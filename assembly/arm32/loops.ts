@@ -14,8 +14,9 @@
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
 // are below 2^32 (tested there). An access whose address is, in its block, a sum of registers the loop does not
-// write, at most one iv and a constant reaches [lo, lo + D + size), lo being its address with iv = iv0: the
-// access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges are not versioned.
+// write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
+// with iv = iv0: the access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges
+// are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT, STACK_SIZE,
 } from "../isa";
@@ -282,7 +283,8 @@ function zeroing(k: i32, i: i32): bool {
   if (op == 0xb7 || op == 0x57) return immAt(i) >= 0; // mov, and
   if (op != 0x07 && op != 0x0f) return false;
   for (let q = 0; q < loops; q++) {
-    if (within(q, k) && loopHead(q) <= i && i <= loopLast(q) && (i == loopIvAt(q) || addressOfPlanned(q, i))) return true;
+    if (!within(q, k) || i < loopHead(q) || i > loopLast(q)) continue;
+    if (i == loopIvAt(q) || addressOfPlanned(q, i)) return true;
   }
   return false;
 }
@@ -358,6 +360,9 @@ function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
       } else if (op == 0xb7) { // mov of a constant
         setSum(sum, dst, 0);
         setCst(cst, dst, imm);
+      } else if (op == 0x18) { // lddw: a constant too (a map value's address, once relocated)
+        setSum(sum, dst, 0);
+        setCst(cst, dst, <i64>(<u32>immAt(i)) | <i64>immAt(i + 1) << 32);
       } else if (op == 0x07) setCst(cst, dst, cstOf(cst, dst) + imm);
       else if (op == 0x17) setCst(cst, dst, cstOf(cst, dst) - imm);
       else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);

@@ -66,7 +66,9 @@ let addrOff: i32 = 0;
  * Returns r10 (high word in ip), or, for offset 0 from a register kept in an ARM pair, that pair's low register
  * (unless `r10` is asked for). Uses r2, r3 (free once the base is read).
  */
-function address(i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false): i32 {
+function address(
+  i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false,
+): i32 {
   addrOff = 0;
   const frame = base == 10 && off >= -STACK_SIZE && off + bytes <= 0;
   if (!needR10 && (frame || planned(i))) {

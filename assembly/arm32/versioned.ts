@@ -24,11 +24,13 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R10, R11, IP, LR, AL, EQ, NE, HI, HS, LO, LS, MI, OP_ORR, OP_SUB, OP_ADD,
-  OP_ADC, OP_BIC, branch, ldr, str, cmpImm, cmpReg, dpImm, opImm, opImmS, opReg, opRegS, immRot, movImm, push, pop,
+  emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R10, R11, IP, LR, AL, NE, HI, HS, LO, LS, MI, OP_SUB, OP_ADD, OP_ADC,
+  OP_BIC, branch, ldr, str, cmpImm, cmpReg, dpImm, opImm, opImmS, opReg, opRegS, immRot, movImm, push, pop,
   bx, bit, rewind, measuring,
 } from "./encoder";
-import { at, label, bl, imageBase, S_REGS, S_BUDGET, S_NREGIONS, S_REGIONS, REGION_BYTES, L_RANGE, L_RANGE_LOCAL } from "./image";
+import {
+  at, label, bl, imageBase, S_REGS, S_BUDGET, S_NREGIONS, S_REGIONS, REGION_BYTES, L_RANGE, L_RANGE_LOCAL,
+} from "./image";
 import {
   loops, loopHead, loopLast, loopIv, loopStepReg, loopStepImm, loopBoundReg, loopBoundImm, loopAccesses,
   loopPromotable, accInsn, accBytes, accStore, accRegs, accConst, loopAt, MAX_ACCESSES,
@@ -362,7 +364,9 @@ function chooseConstant(k: i32): i32 {
     const v = <u32>immOf(i);
     if (!wideOperand(i)) continue;
     let score = 0;
-    for (let j = loopHead(k); j <= loopLast(k); j++) if (wideOperand(j) && <u32>immOf(j) == v) score += 2 * weight(k, j);
+    for (let j = loopHead(k); j <= loopLast(k); j++) {
+      if (wideOperand(j) && <u32>immOf(j) == v) score += 2 * weight(k, j);
+    }
     if (score > bestScore) {
       bestScore = score;
       constantValue = v;

@@ -5,17 +5,26 @@
 // only calls later ones, so calls nest but never recurse - except the deliberate recursion fault). Each function
 // is a block of "macros" (one or a few instructions that belong together); forward jumps land only on macro
 // boundaries inside the same block, loops count a register down from at most 8 or up to a limit at most 8 away,
-// so every program ends unless it faults on purpose. Register use:
+// and index loops step r8 up to a bound in at most 12 rounds, so every program ends unless it faults on purpose.
+// Index loops are the counted loops the translators version (one range test before the loop, then a copy without
+// checks): r8 = start; body; r8 += step; jlt r8, bound (64-bit, a register or a non-negative immediate), the body
+// reading and writing the input or the stack through base + r8 (+ a register the loop does not write) + offset,
+// with r8 sometimes starting near 2^31 or 2^32 or above, and accesses that reach the region's last byte exactly.
+// Register use:
 //   r9  the input pointer (copied from r1 on entry to every function: a caller passes it in r1)
 //   r10 the frame pointer
-//   r0-r8 data: random values, never pointers, so results do not depend on where memory lives
+//   r0-r8 data: random values, never pointers, so results do not depend on where memory lives - except a scratch
+//       register holding an address computed from data between the instructions that build it and the access
+//       through it, after which it is overwritten
 //   r8  also the loop counter inside a loop body (the body does not write it)
 // Each function first fills the 64 bytes below its r10 so that no stack read sees stale memory, and gives every
 // register it may read a value: by default programs read only what the kernel's verifier would consider set
 // (a subprogram's r2-r5 arguments, never its caller's r0/r6-r9; a caller's r0 after a call, never r1-r5).
 //
 // Deliberate faults (a few percent of programs): out-of-bounds reads and writes on the input and the stack, a
-// random data value used as an address, unbounded recursion, and an endless loop under a small budget.
+// random data value used as an address, unbounded recursion, an endless loop under a small budget, and index loops
+// whose accesses leave the region on the last round or the first, or whose address has a high word that 32-bit
+// arithmetic would drop, or that run under a budget ending in or near them.
 import { Random } from "./random.js";
 
 export interface FuzzProgram {
@@ -95,10 +104,15 @@ class Generator {
     // Choose the deliberate fault now; it is planted at a random place in some function.
     let faultFunc = -1;
     let faultMacro: Macro | undefined;
+    let faultFirst = false; // the fault macro opens main's body (a budget counted from the program's start)
     if (rng.chance(this.faultRate)) {
-      const kind = rng.below(6);
+      const kind = rng.below(7);
       faultFunc = rng.below(this.funcCount);
-      if (kind === 4) {
+      if (kind === 6) {
+        faultFirst = rng.chance(0.25);
+        if (faultFirst) faultFunc = 0;
+        faultMacro = this.indexLoop(faultFirst ? "budget" : "memory");
+      } else if (kind === 4) {
         this.recursive = this.label();
         faultMacro = this.callMacro(this.recursive);
         this.planted = "recursion past the call-depth limit";
@@ -120,7 +134,7 @@ class Generator {
       macros.push([mov64x(INPUT_PTR, 1)], ...this.registerInit(keep));
       macros.push(...this.stackInit());
       const body = this.block(f, rng.between(3, 14), true, new Set());
-      if (f === faultFunc && faultMacro) body.splice(rng.below(body.length + 1), 0, faultMacro);
+      if (f === faultFunc && faultMacro) body.splice(faultFirst ? 0 : rng.below(body.length + 1), 0, faultMacro);
       macros.push(...body, [exit()]);
       funcs.push([this.funcLabels[f], ...this.linkBlock(macros, false)]);
     }
@@ -131,7 +145,8 @@ class Generator {
       funcs.push([this.recursive, mov64x(INPUT_PTR, 1), ...this.stackInit().flat(), alu(0x07, 0x00, 2, 0, 0, 1),
         stx(8, INPUT_PTR, counter, 2), ...this.callMacro(this.recursive), exit()]);
     }
-    if (this.budget !== DEFAULT_BUDGET && rng.chance(0.5)) this.budget = rng.between(1, 40); // budget hit anywhere
+    // A budget hit anywhere; not for the index loop's, which is chosen to run out in or near it.
+    if (this.budget !== DEFAULT_BUDGET && !faultFirst && rng.chance(0.5)) this.budget = rng.between(1, 40);
     return { seed: this.seed, code: assembleItems(funcs.flat()), input, budget: this.budget, planted: this.planted };
   }
 
@@ -198,6 +213,7 @@ class Generator {
       else if (w < 87 && loopsAllowed) macros.push(...this.loop(func));
       else if (w < 93 && func + 1 < this.funcCount) macros.push(this.callMacro(this.funcLabels[rng.between(func + 1, this.funcCount - 1)]));
       else if (w < 95) macros.push(this.earlyExit(avoid));
+      else if (w < 97 && loopsAllowed) macros.push(this.indexLoop());
       else macros.push(this.aluMacro(avoid));
     }
     return macros;
@@ -371,6 +387,165 @@ class Generator {
     const [first, op, imm] = rng.pick(ups);
     const back: Insn = { op, dst: LOOP_REG, src: 0, off: 0, imm, target: top, targetIn: "off" };
     return [[lddw(LOOP_REG, first), top, ...body, alu(0x07, 0x00, LOOP_REG, 0, 0, 1), back]];
+  }
+
+  /**
+   * An index loop, as compilers emit `for (i = s; i < bound; i += step) ... p[i + c] ...`: r8 = s; body;
+   * r8 += step; if r8 < bound goto body (64-bit jlt against a register or a non-negative immediate; step a
+   * constant, or a register set before the loop), at most 12 rounds. These are the loops both translators version
+   * (one test of the whole range before the loop, then a copy without checks), so each round makes 1-3 accesses
+   * through base + r8 (+ an invariant register) + offset, base being r9 or r10 - k. The address is built in a
+   * scratch register right before the access and overwritten right after it (by a load into it or a constant),
+   * so no pointer reaches anything a result depends on. Most loops stay inside the input or the 64 initialised
+   * stack bytes, some reach the region's last byte exactly. r8 may start near 2^31 or 2^32 or with a high word,
+   * an invariant register bringing the address back into the region: the copy without checks computes in 32 bits
+   * and must be refused where that would wrap. The body's other macros leave r8, the step, the bound and the
+   * invariant register alone and make no calls.
+   *
+   * `fault`: "memory" plants an access past the region's end on the last round, before the input on the first,
+   * or at an address whose high word 32-bit arithmetic would drop; "budget" sets a budget that runs out around
+   * the loop (which the caller puts first in main, so that the count before it is known).
+   */
+  private indexLoop(fault?: "memory" | "budget"): Macro {
+    const rng = this.rng;
+    const M64 = (1n << 64n) - 1n;
+    const onStack = rng.chance(0.4);
+    const room = onStack ? STACK_USED : this.inputLen;
+    const sizes = Array.from({ length: rng.between(1, 3) }, () => rng.pick(SIZES.filter((z) => z <= room)));
+    const step = rng.pick([1, 2, 4, 8, 3, 12]);
+    const rounds = rng.between(1, Math.min(12, Math.floor((room - Math.max(...sizes)) / step) + 1));
+    const span = (rounds - 1) * step; // r8's last value in the loop minus its first
+    const faultKind = fault === "memory" ? rng.pick(onStack ? ["end", "high"] : ["end", "high", "before"]) : "";
+
+    // r8's first value and the invariant register's; `sum` (r8 + inv as the address sees it) stays small.
+    let start: bigint, inv: bigint | undefined, invAlways = false;
+    const shape = rng.below(10);
+    if (shape < 5) start = BigInt(rng.between(0, 40));
+    else if (shape === 9) { start = BigInt(rng.between(0, 8)); inv = BigInt(rng.between(0, 8)); }
+    else {
+      const near = rng.pick([0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n]);
+      start = shape < 7 ? near - BigInt(rng.between(0, span + step + 1))
+        : (BigInt(rng.between(1, 0xffff)) << 32n) + BigInt(rng.between(0, 0x1000) * (shape === 7 ? 1 : 0x10000));
+      inv = (BigInt(rng.between(0, 8)) - start) & M64;
+      invAlways = true;
+    }
+    if (faultKind === "high") { // the address is off by a multiple of 2^32: right in 32 bits, wrong in 64
+      const high = BigInt(rng.between(1, 0xffff)) << 32n;
+      if (inv === undefined) start += high;
+      else { inv = (inv + high) & M64; invAlways = true; }
+    }
+    let bound: bigint;
+    if (rounds === 1 && rng.chance(0.3)) bound = start - BigInt(rng.between(0, 3)); // r8 starts at or past it: once
+    else bound = start + BigInt(span + rng.between(1, step));
+    if (bound < 0n) bound = 0n;
+
+    const reserved = new Set([LOOP_REG]);
+    const pickReg = (extra: number[] = []) => this.dataReg(new Set([...reserved, ...extra]));
+    const setup: Insn[] = [];
+    let stepReg = -1, boundReg = -1, invReg = -1;
+    const invariant = (v: bigint) => { // a register set before the loop that nothing in it writes
+      const r = pickReg();
+      reserved.add(r);
+      setup.push(this.setConstant(r, v));
+      return r;
+    };
+    if (rng.chance(0.4)) stepReg = invariant(BigInt(step));
+    if (bound > 0x7fffffffn || rng.chance(0.5)) boundReg = invariant(bound); // an immediate is sign-extended
+    if (inv !== undefined) invReg = invariant(inv);
+    setup.splice(rng.below(setup.length + 1), 0, this.setConstant(LOOP_REG, start));
+
+    // The accesses, in groups sharing one scratch register. The planted one is chosen up front.
+    const faulty = faultKind === "high" ? 0 : faultKind ? rng.below(sizes.length) : -1;
+    const after = this.label();
+    let breaks = false;
+    const macros: Macro[] = [];
+    let group: Macro = [];
+    let tmp = -1;
+    const close = (loadedTmp: boolean, loaded: number) => {
+      if (!loadedTmp) group.push(...this.constant(tmp));
+      if (loaded >= 0 && !fault && rng.chance(0.15)) { // leave the loop early on a value read
+        const op = rng.pick([0x05, 0x06]) | rng.pick(JUMP_OPS);
+        group.push({ op, dst: loaded, src: 0, off: 0, imm: this.imm32(), target: after, targetIn: "off" });
+        breaks = true;
+      }
+      macros.push(group);
+    };
+    let sum = 0, loaded = -1, loadedTmp = false;
+    sizes.forEach((size, i) => {
+      if (i === 0 || rng.chance(0.5)) {
+        if (i > 0) close(loadedTmp, loaded);
+        tmp = pickReg();
+        loaded = -1; loadedTmp = false;
+        const useInv = inv !== undefined && (invAlways || rng.chance(0.5));
+        // What r8 (+ inv) adds to the address on the first round, as 32-bit arithmetic would see it.
+        sum = Number(((start + (useInv ? inv! : 0n)) & M64) & 0xffffffffn);
+        const regs = [onStack ? 10 : INPUT_PTR, LOOP_REG, ...(useInv ? [invReg] : [])];
+        for (let j = regs.length - 1; j > 0; j--) {
+          const x = rng.below(j + 1);
+          [regs[j], regs[x]] = [regs[x], regs[j]];
+        }
+        group = [mov64x(tmp, regs[0]), ...regs.slice(1).map((r) => ({ op: 0x0f, dst: tmp, src: r, off: 0, imm: 0 }))];
+        if (onStack) { // r10 - k, as an add or folded into the offsets
+          const k = rng.pick([8, 16, 32, 64]);
+          if (rng.chance(0.5)) {
+            group.splice(rng.between(1, group.length), 0, alu(0x07, 0x00, tmp, 0, 0, -k));
+            sum -= k;
+          }
+        }
+      }
+      // Where the first round's access starts, counted from the region's start.
+      const last = room - size - span;
+      let at = rng.chance(0.25) ? last
+        : rng.chance(this.unalignedRate) ? rng.between(0, last) : rng.below(Math.floor(last / size) + 1) * size;
+      if (i === faulty && faultKind === "end") at = last + (rng.chance(0.5) ? 1 : rng.between(1, step));
+      if (i === faulty && faultKind === "before") at = -rng.between(1, 8);
+      const off = at - sum - (onStack ? STACK_USED : 0);
+      const write = rng.chance(0.4);
+      if (i === faulty) {
+        const where = faultKind === "end" ? `past the end of the ${onStack ? "stack" : "input"}`
+          : faultKind === "before" ? "before the input" : "at an address with a high word";
+        this.planted = `${write ? "write" : "read"} ${where} in an index loop`;
+      }
+      if (write) group.push(this.store(size, tmp, off, reserved));
+      else {
+        loadedTmp = i === sizes.length - 1 && rng.chance(0.4);
+        loaded = loadedTmp ? tmp : pickReg([tmp]);
+        group.push(this.load(size, loaded, tmp, off));
+      }
+    });
+    close(loadedTmp, loaded);
+
+    // A few other macros in between, none touching the loop's registers.
+    for (let n = rng.below(3); n > 0; n--) {
+      const k = rng.below(4);
+      const m = k === 0 ? this.aluMacro(reserved) : k === 1 ? this.stackAccess(reserved)
+        : k === 2 ? this.inputAccess(reserved) : this.jumpMacro(reserved);
+      macros.splice(rng.below(macros.length + 1), 0, m);
+    }
+    const top = this.label();
+    const body = this.linkBlock(macros, true);
+    const add = stepReg >= 0 ? { op: 0x0f, dst: LOOP_REG, src: stepReg, off: 0, imm: 0 }
+      : alu(0x07, 0x00, LOOP_REG, 0, 0, step);
+    const back: Insn = boundReg >= 0
+      ? { op: 0xad, dst: LOOP_REG, src: boundReg, off: 0, imm: 0, target: top, targetIn: "off" }
+      : { op: 0xa5, dst: LOOP_REG, src: 0, off: 0, imm: Number(bound), target: top, targetIn: "off" };
+    if (fault === "budget") {
+      const perRound = body.filter((it) => "op" in it).length + 2;
+      const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores
+      this.budget = opening + rng.between(1, setup.length + rounds * perRound + 4);
+      this.planted = `index loop under a budget of ${this.budget}`;
+    }
+    return [...setup, top, ...body, add, back, ...(breaks ? [after] : [])];
+  }
+
+  /** Sets a register to a 64-bit value, in whichever form fits it (and sometimes lddw when a mov would do). */
+  private setConstant(dst: number, v: bigint): Insn {
+    v = BigInt.asUintN(64, v);
+    const signed = BigInt.asIntN(64, v);
+    const fits = signed >= -0x80000000n && signed <= 0x7fffffffn;
+    if (fits && this.rng.chance(0.8)) return alu(0x07, 0xb0, dst, 0, 0, Number(signed));
+    if (v <= 0xffffffffn && this.rng.chance(0.5)) return alu(0x04, 0xb0, dst, 0, 0, Number(BigInt.asIntN(32, v)));
+    return lddw(dst, v);
   }
 
   /**
