@@ -18,8 +18,9 @@
 // with iv = iv0: the access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 import {
-  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT, STACK_SIZE,
+  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT,
 } from "../isa";
+import { sizeBytes, inOwnFrame } from "./memory";
 
 export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
@@ -177,9 +178,7 @@ function promotable(k: i32): bool {
     if ((cls == CLS_ALU64 || cls == 4) && ((op & 0xf0) == 0x30 || (op & 0xf0) == 0x90)) return false;
     if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
       const base = cls == CLS_LDX ? srcAt(i) : dstAt(i);
-      const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf);
-      const frame = base == 10 && offAt(i) >= -STACK_SIZE && offAt(i) + size <= 0;
-      if (!frame && plannedIn(k, i) < 0) return false;
+      if (!inOwnFrame(base, offAt(i), sizeBytes(op & 0x18)) && plannedIn(k, i) < 0) return false;
     }
     if (op == 0x18) i++;
   }
@@ -293,7 +292,7 @@ function zeroing(k: i32, i: i32): bool {
  * Whether the add at i computes the address of an access of loop k's plan through its destination, offset 0,
  * later in its block with no write between (versioned.ts: addressAdd, which makes it 32 bits wide).
  */
-function addressOfPlanned(k: i32, i: i32): bool {
+export function addressOfPlanned(k: i32, i: i32): bool {
   const d = dstAt(i);
   for (let q = i + 1; q <= loopLast(k) && !leaderAt(q); q++) {
     const op = opAt(q);
@@ -332,9 +331,8 @@ function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
     const imm = <i64>immAt(i);
     if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
       const base = cls == CLS_LDX ? src : dst;
-      const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
-      const frame = base == 10 && off >= -STACK_SIZE && off + size <= 0;
-      if (!frame) {
+      const size = sizeBytes(op & 0x18);
+      if (!inOwnFrame(base, off, size)) {
         if (sumOf(sum, base) >= 0 && n < MAX_ACCESSES) {
           const at = accessAt(k * MAX_ACCESSES + n++);
           store<i32>(at, i);

@@ -19,7 +19,7 @@ import {
   immOf, ERR_OPCODE, known0,
 } from "./translate";
 
-function sizeBytes(sz: u32): i32 {
+export function sizeBytes(sz: u32): i32 {
   return sz == SZ_B ? 1 : sz == SZ_H ? 2 : sz == SZ_W ? 4 : 8;
 }
 function log2Size(bytes: i32): i32 { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
@@ -53,6 +53,11 @@ export function pairStub(p: i32, k: i32): i32 {
   return 12 * (3 * <i32>popcnt<u32>(pairChecks & ((<u32>1 << <u32>k) - 1)) + p);
 }
 
+/** Whether an access of `bytes` at base + off lies in the frame r10 points at: no check needed. */
+export function inOwnFrame(base: i32, off: i32, bytes: i32): bool {
+  return base == 10 && off >= -STACK_SIZE && off + bytes <= 0;
+}
+
 /** The offset the access adds to address()'s register (an immediate of the load or store). */
 let addrOff: i32 = 0;
 
@@ -70,7 +75,7 @@ function address(
   i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false,
 ): i32 {
   addrOff = 0;
-  const frame = base == 10 && off >= -STACK_SIZE && off + bytes <= 0;
+  const frame = inOwnFrame(base, off, bytes);
   if (!needR10 && (frame || planned(i))) {
     const reach = small ? 255 : 4095 - 4;
     const a = lo(base, R2);

@@ -104,7 +104,6 @@ export function setProgramTable(table: usize, ids: i32): void {
 @inline export function offOf(i: i32): i32 { return load<i16>(insns + (<usize>i << 3) + 2); }
 @inline export function immOf(i: i32): i32 { return load<i32>(insns + (<usize>i << 3) + 4); }
 @inline function flagOf(i: i32): u8 { return load<u8>(flags + <usize>i); }
-export function isLeader(i: i32): bool { return (flagOf(i) & F_LEADER) != 0; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Register access through the table

@@ -34,13 +34,13 @@ import {
 import {
   loops, loopHead, loopLast, loopIv, loopStepReg, loopStepImm, loopBoundReg, loopBoundImm, loopAccesses,
   loopPromotable, accInsn, accBytes, accStore, accRegs, accConst, loopAt, MAX_ACCESSES,
-  loopIvAt, loopZeroHigh, loopBodyAt, setLoopBodyAt, loopPadded, setLoopPadded, POOL, COPY_TABLE,
+  loopIvAt, loopZeroHigh, addressOfPlanned, loopBodyAt, setLoopBodyAt, loopPadded, setLoopPadded, POOL, COPY_TABLE,
 } from "./loops";
 import {
-  ARM_LO, ARM_HI, lo, hi, known0, enterBlock, emitStep, setXR, opcode, dstOf, srcOf, offOf, immOf, isLeader, barrier,
+  ARM_LO, ARM_HI, lo, hi, known0, enterBlock, emitStep, setXR, opcode, dstOf, srcOf, offOf, immOf, barrier,
 } from "./translate";
 import { targetPos } from "./jumps";
-import { CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, CLS_LD, CLS_ALU, CLS_ALU64, SRC_X } from "../isa";
+import { CLS_LDX, CLS_STX, CLS_JMP, CLS_JMP32, CLS_ALU, CLS_ALU64, SRC_X } from "../isa";
 
 const PAGE: u32 = 4096;
 const NOP: u32 = 0xe1a00000; // mov r0, r0
@@ -82,16 +82,9 @@ export function planned(i: i32): bool {
  * between: then the sum is below 2^32 (see above).
  */
 export function addressAdd(i: i32): bool {
-  if (depth == 0) return false;
-  for (let d = 0; d < depth; d++) if (loopIvAt(unchecked(ctxLoop[d])) == i) return true; // iv's step
-  const d = dstOf(i);
-  for (let q = i + 1; q <= loopLast(unchecked(ctxLoop[depth - 1])) && !isLeader(q); q++) {
-    const op = opcode(q);
-    const cls = op & 7;
-    if (cls == CLS_JMP || cls == CLS_JMP32 || cls == CLS_LD) return false;
-    const base = cls == CLS_LDX ? srcOf(q) : dstOf(q);
-    if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) return offOf(q) == 0 && planned(q);
-    if ((cls == CLS_LDX || cls == CLS_ALU || cls == CLS_ALU64) && dstOf(q) == d) return false;
+  for (let d = 0; d < depth; d++) {
+    const k = unchecked(ctxLoop[d]);
+    if (loopIvAt(k) == i || addressOfPlanned(k, i)) return true;
   }
   return false;
 }
