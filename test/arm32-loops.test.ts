@@ -15,6 +15,7 @@ import { Runtime } from "../src/runtime.js";
 import { BpfFault, describeFault } from "../src/faults.js";
 import { runArm32Async, type RunOptions } from "../src/arm32.js";
 import { ensureArm32Translator, limited, root } from "./arm32-setup.js";
+import { copyToStack, sieve, wideOperands } from "./loop-programs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -361,32 +362,13 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
   it("an address added up in 32 bits in the unchecked copy is the 64-bit sum, with operands above 2^32", async () => {
     // r4 = r1 + r3 + (2^40 + 8) + (-2^40): the last add and the `add %r4, 16` before the store make the accesses'
     // addresses; r0 adds up r4 - r1 (r3 + 24 in each trip)
-    const asm = (bound: number) => `
-        mov %r0, 0
-        lddw %r6, 0x10000000008
-        lddw %r7, 0xffffff0000000000
-        mov %r3, 0
-      loop:
-        mov %r4, %r1
-        add %r4, %r3
-        add %r4, %r6
-        add %r4, %r7
-        ldxb %r5, [%r4+0]
-        add %r4, 16
-        stxb [%r4+0], %r5
-        mov %r8, %r4
-        sub %r8, %r1
-        add %r0, %r8
-        add %r3, 1
-        jlt %r3, ${bound}, loop
-        exit`;
     const sum = (trips: number) => BigInt(Array.from({ length: trips }, (_, k) => k + 24).reduce((a, b) => a + b, 0));
-    const store = indexOf(asm(8), "stxb");
+    const store = indexOf(wideOperands(8), "stxb");
     expect(await agree([
-      { source: asm(8), mem: pattern(32) },
-      { source: asm(8), mem: pattern(31) },
-      { source: asm(9), mem: pattern(40) },
-      { source: asm(9), mem: pattern(32) },
+      { source: wideOperands(8), mem: pattern(32) },
+      { source: wideOperands(8), mem: pattern(31) },
+      { source: wideOperands(9), mem: pattern(40) },
+      { source: wideOperands(9), mem: pattern(32) },
     ])).toEqual([r0Is(sum(8)), oob("write", 1, "ctx", 31n, store), r0Is(sum(9)), oob("write", 1, "ctx", 32n, store)]);
   });
 
@@ -405,29 +387,6 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
   });
 
   it("nested counted loops (a sieve) whose inner stores run past the region when n is too large", async () => {
-    const sieve = (n: number) => `
-        mov %r2, ${n}
-        mov %r0, 0
-        mov %r3, 2
-      outer:
-        mov %r4, %r1
-        add %r4, %r3
-        ldxb %r5, [%r4+0]
-        jne %r5, 0, next
-        add %r0, 1
-        mov %r6, %r3
-        mul %r6, %r3
-        jge %r6, %r2, next
-      inner:
-        mov %r4, %r1
-        add %r4, %r6
-        stb [%r4+0], 1
-        add %r6, %r3
-        jlt %r6, %r2, inner
-      next:
-        add %r3, 1
-        jlt %r3, %r2, outer
-        exit`;
     const cases: [number, number][] = [[100, 100], [101, 100], [120, 100], [100, 99], [97, 97], [98, 97]];
     const got = await agree(cases.map(([n, size]) => ({ source: sieve(n), mem: new Uint8Array(size) })));
     expect(got).toEqual(cases.map(([n, size]) =>
@@ -436,24 +395,8 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
   });
 
   it("a copy between two regions, one of them the stack through a pointer", async () => {
-    const asm = (frame: number, bound: number) => `
-        mov %r0, 0
-        mov %r2, %r10
-        add %r2, -${frame}
-        mov %r3, 0
-      loop:
-        mov %r4, %r1
-        add %r4, %r3
-        ldxdw %r5, [%r4+0]
-        mov %r4, %r2
-        add %r4, %r3
-        stxdw [%r4+0], %r5
-        add %r0, %r5
-        add %r3, 8
-        jlt %r3, ${bound}, loop
-        ldxdw %r5, [%r2+0]
-        add %r0, %r5
-        exit`;
+    // r0 adds the first word read back from the stack after the loop: the stores through r2 must have reached it
+    const asm = (frame: number, bound: number) => copyToStack(frame, bound, { readBack: true });
     const bytes = Uint8Array.from({ length: 64 }, (_, i) => i * 7);
     const words = Array.from({ length: 8 }, (_, k) => new DataView(bytes.buffer).getBigUint64(8 * k, true));
     const sum = words.reduce((a, b) => u64(a + b), 0n);

@@ -18,6 +18,7 @@ import {
   wasmEngine, translateToWasm, lastTranslationStats, wasmFallbackCount, wasmFallbackReason,
 } from "../src/wasm-engine.js";
 import { STATE, ST_EXECUTED } from "../assembly/layout.js";
+import { copyToStack, sieve, wideOperands } from "./loop-programs.js";
 
 const files = listConformanceFiles(conformanceDir());
 
@@ -428,28 +429,9 @@ describe("counted loops, whose region checks are tested once before the loop", (
   it("an address added up in 32 bits in the unchecked copy is the 64-bit sum, with operands above 2^32", () => {
     // r4 = r1 + r3 + (2^40 + 8) + (-2^40): the last add and the `add %r4, 16` before the store make the accesses'
     // addresses, which the test before the loop allows; r0 adds up r4 - r1 (r3 + 24 in each trip)
-    const asm = `
-        mov %r0, 0
-        lddw %r6, 0x10000000008
-        lddw %r7, 0xffffff0000000000
-        mov %r3, 0
-      loop:
-        mov %r4, %r1
-        add %r4, %r3
-        add %r4, %r6
-        add %r4, %r7
-        ldxb %r5, [%r4+0]
-        add %r4, 16
-        stxb [%r4+0], %r5
-        mov %r8, %r4
-        sub %r8, %r1
-        add %r0, %r8
-        add %r3, 1
-        jlt %r3, 8, loop
-        exit`;
-    expect(expectSame(asm, ctx(32)).r0).toBe(220n);
-    expect(expectSame(asm, ctx(31)).error).toMatch(/out-of-bounds write of 1 bytes .*\(instruction 12\)/);
-    expect(expectSame(asm.replace("jlt %r3, 8", "jlt %r3, 9"), ctx(40)).r0).toBe(220n + 32n);
+    expect(expectSame(wideOperands(8), ctx(32)).r0).toBe(220n);
+    expect(expectSame(wideOperands(8), ctx(31)).error).toMatch(/out-of-bounds write of 1 bytes .*\(instruction 12\)/);
+    expect(expectSame(wideOperands(9), ctx(40)).r0).toBe(220n + 32n);
   });
 
   it("the budget runs out inside a counted loop, or just after it, at the interpreter's instruction", () => {
@@ -466,29 +448,6 @@ describe("counted loops, whose region checks are tested once before the loop", (
   });
 
   it("nested counted loops (a sieve) whose inner stores run past the region when n is too large", () => {
-    const sieve = (n: number) => `
-        mov %r2, ${n}
-        mov %r0, 0
-        mov %r3, 2
-      outer:
-        mov %r4, %r1
-        add %r4, %r3
-        ldxb %r5, [%r4+0]
-        jne %r5, 0, next
-        add %r0, 1
-        mov %r6, %r3
-        mul %r6, %r3
-        jge %r6, %r2, next
-      inner:
-        mov %r4, %r1
-        add %r4, %r6
-        stb [%r4+0], 1
-        add %r6, %r3
-        jlt %r6, %r2, inner
-      next:
-        add %r3, 1
-        jlt %r3, %r2, outer
-        exit`;
     const zeros = (n: number): RunInput => ({ ctx: { bytes: new Uint8Array(n) } });
     expect(expectSame(sieve(100), zeros(100)).r0).toBe(25n);
     expect(expectSame(sieve(101), zeros(100)).error).toMatch(/out-of-bounds write of 1 bytes .*\(instruction 13\)/);
@@ -496,30 +455,14 @@ describe("counted loops, whose region checks are tested once before the loop", (
   });
 
   it("a copy between two regions, one of them the stack through a pointer", () => {
-    const asm = `
-        mov %r0, 0
-        mov %r2, %r10
-        add %r2, -64
-        mov %r3, 0
-      loop:
-        mov %r4, %r1
-        add %r4, %r3
-        ldxdw %r5, [%r4+0]
-        mov %r4, %r2
-        add %r4, %r3
-        stxdw [%r4+0], %r5
-        add %r0, %r5
-        add %r3, 8
-        jlt %r3, BOUND, loop
-        exit`;
+    const asm = (frame: number, bound: number) => copyToStack(frame, bound, { readBack: false });
     const bytes = Uint8Array.from({ length: 64 }, (_, i) => i * 7);
     let sum = 0n;
     const v = new DataView(bytes.buffer);
     for (let i = 0; i < 64; i += 8) sum = BigInt.asUintN(64, sum + v.getBigUint64(i, true));
-    expect(expectSame(asm.replace("BOUND", "64"), { ctx: { bytes } }).r0).toBe(sum);
-    expect(expectSame(asm.replace("BOUND", "65"), { ctx: { bytes } }).error).toMatch(/out-of-bounds read .*\(instruction 6\)/);
-    expect(expectSame(asm.replace("add %r2, -64", "add %r2, -56").replace("BOUND", "64"), { ctx: { bytes } }).error)
-      .toMatch(/out-of-bounds write of 8 bytes .*\(instruction 9\)/);
+    expect(expectSame(asm(64, 64), { ctx: { bytes } }).r0).toBe(sum);
+    expect(expectSame(asm(64, 65), { ctx: { bytes } }).error).toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    expect(expectSame(asm(56, 64), { ctx: { bytes } }).error).toMatch(/out-of-bounds write of 8 bytes .*\(instruction 9\)/);
   });
 });
 
