@@ -100,8 +100,9 @@ export const L_CODE = 24; // first translated instruction
 export const L_TABLE = 25;
 export const L_STATE = 26;
 export const L_LOCAL = 40; // labels local to one routine start here
-// Label ranges (LABEL_COUNT in all): runtime.ts L_LOCAL + 0-15, maps.ts L_LOCAL + 16-63, driver.ts L_LOCAL + 64
-// to 249, L_CHECK_PAIR 250-273, L_RANGE_LOCAL 274-275, map families 290-449 (below), helpers L_HELPERS (512-767).
+// Label ranges (LABEL_COUNT in all): runtime.ts L_LOCAL + 0-15, maps.ts L_LOCAL + 16-63, the driver (allotted in
+// driver-common.ts) L_LOCAL + 64 to 249, L_CHECK_PAIR 250-273, L_RANGE_LOCAL 274-275, map families 290-449 (below),
+// helpers L_HELPERS (512-767).
 export const L_HELPERS = 512; // labels of the helpers compiled into the image (calls.ts, helpers-*.ts): 512-767
 export const LABEL_COUNT = 768;
 

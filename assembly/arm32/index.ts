@@ -12,9 +12,8 @@ import {
 } from "./image";
 import { emitMapRuntime, noteMapFamilies } from "./maps";
 import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./calls";
-import {
-  emitDriver, emitDriverStrings,
-} from "./driver";
+import { emitDriver } from "./driver";
+import { emitDriverStrings } from "./driver-print";
 import {
   emitRuntime,
 } from "./runtime";

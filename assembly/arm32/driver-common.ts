@@ -1,0 +1,222 @@
+// What the driver's parts (driver.ts, driver-print.ts, driver-live.ts) share: their label ids, the string table
+// and its indexes, the system call numbers, the translation options the driver reads, and the few emitters every
+// part uses. The labels are allotted here, in one table, so that no two parts take the same id.
+//
+// Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
+
+import { emit, emitConst, R0, R1, R2, R7, movImm, SVC0 } from "./encoder";
+import { b, bl, addressOf, L_LOCAL } from "./image";
+
+// Linux EABI system call numbers
+export const SYS_EXIT = 1;
+export const SYS_READ = 3;
+export const SYS_WRITE = 4;
+export const SYS_OPEN = 5;
+export const SYS_LSEEK = 19;
+export const SYS_MMAP2 = 192;
+export const SYS_IOCTL = 54;
+export const SYS_POLL = 168;
+export const SYS_CLOCK_GETTIME = 263;
+export const SYS_SOCKET = 281;
+export const SYS_BIND = 282;
+export const SYS_RECVFROM = 292;
+
+/** Translation option (translate.ts OPT_*): inputs are packets seen through struct __sk_buff. */
+export const OPT_SKB: u32 = 4;
+/** Translation option (translate.ts OPT_*): inputs are packets seen through struct xdp_md (packet writable). */
+export const OPT_XDP: u32 = 8;
+
+export const D = L_LOCAL + 64; // the driver's labels
+export const ARG_LOOP = D + 0;
+export const ARGS_DONE = D + 1;
+export const OPT_MEM = D + 2;
+export const OPT_REPEAT = D + 3;
+export const NEXT_ARG = D + 4;
+export const USAGE = D + 5;
+export const FILE_ERROR = D + 6;
+export const REPEAT_LOOP = D + 7;
+export const PRINT_FAULT = D + 8;
+export const STRCMP = D + 9;
+export const WRITE = D + 10;
+export const PRINT_DEC = D + 11;
+export const PRINT_HEX = D + 12;
+export const EXIT = D + 13;
+export const DIGITS = D + 14;
+export const NUM_LOOP = D + 15;
+export const NUM_DONE = D + 16;
+export const CMP_LOOP = D + 17;
+export const CMP_NE = D + 18;
+export const HEX_LOOP = D + 19;
+export const F_NOT_READ = D + 20;
+export const F_NOT_WRITE = D + 21;
+export const F_NOT_BUDGET = D + 22;
+export const F_NOT_DEPTH = D + 23;
+export const F_TAIL = D + 24;
+export const F_MEM = D + 25;
+export const F_HELPER = D + 26;
+export const OPT_PCAP = D + 27;
+export const OPT_JSON = D + 28;
+export const MAP_FILE = D + 29;
+export const STDIN = D + 30;
+export const STDIN_LOOP = D + 31;
+export const STDIN_DONE = D + 32;
+export const MAPPED = D + 33;
+export const RUN_ONE = D + 34;
+export const PKT_LOOP = D + 35;
+export const PKTS_DONE = D + 36;
+export const PCAP_ERROR = D + 37;
+export const MAGIC_OK = D + 38;
+export const FLUSH = D + 39;
+export const W_SAME = D + 40;
+export const W_LOOP = D + 41;
+export const W_ROOM = D + 42;
+export const W_DONE = D + 43;
+export const FL_SKIP = D + 44;
+export const PRINT = D + 45;
+export const PRINT_PLAIN = D + 46;
+export const COPY_LOOP = D + 47;
+export const ZERO_LOOP = D + 48;
+export const F_NOT_HELPER = D + 49;
+export const P_MAP = D + 50;
+export const P_MAPS_DONE = D + 51;
+export const P_ARRAY = D + 52;
+export const P_A_LOOP = D + 53;
+export const P_A_DONE = D + 54;
+export const P_H_BUCKET = D + 55;
+export const P_H_CHAIN = D + 56;
+export const P_H_NEXT = D + 57;
+export const P_ENTRY = D + 58;
+export const P_HEX = D + 59;
+export const P_HEX_LOOP = D + 60;
+export const P_JSON_ENTRY = D + 61;
+export const P_ZERO_LOOP = D + 62;
+export const P_SHOW = D + 63;
+export const P_ENTRY_DONE = D + 64;
+export const P_ITEMS = D + 65;
+export const NO_PCAP = D + 66;
+export const REGION_LOOP = D + 67;
+export const P_COMMA1 = D + 68;
+export const P_CLOSED = D + 69;
+export const P_COMMA2 = D + 70;
+export const P_HEX_DONE = D + 71;
+export const STR_BASE = D + 72; // one label per string below
+
+/** The driver's strings (emitDriverStrings); S_* below index them. */
+export const STRINGS: string[] = [
+  "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at 0x",
+  "instruction budget of ", " exhausted", "call depth exceeds 8 frames", "unknown helper ", " (instruction ", ")\n",
+  "usage: PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]\n", "cannot read the input file\n", "fault",
+  "--pcap", "--json", "-", "not a classic pcap capture\n", "helper argument 0x", " is not a map of the right kind",
+  "{\"r0\":\"", "\",\"runs\":", ",\"maps\":{", "}}\n", ",", "]", "\"}", "[", "] = ", "{\"key\":\"", "\",\"value\":\"",
+  ":[",
+  // live capture (socket filters only)
+  "--iface", "--seconds", "raw sockets are not permitted here\n", "cannot open a packet socket\n",
+  "no such interface: ", "cannot capture on ",
+  "usage: PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]\n",
+  // writes to memory the program may read, not write (the interpreter's words)
+  "write of ", " bytes to read-only memory at 0x",
+];
+export const LIVE_STRINGS = 7;
+export const FIRST_LIVE_STRING = 33;
+export const S_OPT_MEM = 0;
+export const S_OPT_REPEAT = 1;
+export const S_NL = 2;
+export const S_READ = 3;
+export const S_WRITE = 4;
+export const S_BYTES_AT = 5;
+export const S_BUDGET_OF = 6;
+export const S_EXHAUSTED = 7;
+export const S_DEPTH = 8;
+export const S_HELPER = 9;
+export const S_INSN = 10;
+export const S_CLOSE = 11;
+export const S_USAGE = 12;
+export const S_FILE = 13;
+export const S_FAULT_WORD = 14;
+export const S_OPT_PCAP = 15;
+export const S_OPT_JSON = 16;
+export const S_DASH = 17;
+export const S_NOT_PCAP = 18;
+export const S_MAP_ARG = 19;
+export const S_NOT_MAP = 20;
+export const S_J_R0 = 21;
+export const S_J_RUNS = 22;
+export const S_J_MAPS = 23;
+export const S_J_END = 24;
+export const S_COMMA = 25;
+export const S_RBRACKET = 26;
+export const S_J_ENTRY_END = 27;
+export const S_LBRACKET = 28;
+export const S_EQUALS = 29;
+export const S_J_KEY = 30;
+export const S_J_VALUE = 31;
+export const S_J_ITEMS = 32;
+export const S_OPT_IFACE = 33;
+export const S_OPT_SECONDS = 34;
+export const S_NOT_PERMITTED = 35;
+export const S_NO_SOCKET = 36;
+export const S_NO_IFACE = 37;
+export const S_NO_CAPTURE = 38;
+export const S_USAGE_LIVE = 39;
+export const S_RO_WRITE = 40;
+export const S_RO_BYTES_AT = 41;
+
+// labels after the strings' (STR_BASE + 0 .. STR_BASE + 41)
+export const PARSE_NUM = STR_BASE + 42;
+export const OPT_IFACE = STR_BASE + 43;
+export const OPT_SECONDS = STR_BASE + 44;
+export const LIVE = STR_BASE + 45;
+export const LIVE_LOOP = STR_BASE + 46;
+export const LIVE_DONE = STR_BASE + 47;
+export const NAME_LOOP = STR_BASE + 48;
+export const NO_IFACE = STR_BASE + 49;
+export const NO_CAPTURE = STR_BASE + 50;
+export const NO_SOCKET = STR_BASE + 51;
+export const LIVE_ERROR = STR_BASE + 52;
+export const LIVE_CLOCK = STR_BASE + 53;
+export const LIVE_WAIT = STR_BASE + 54;
+export const NAME_DONE = STR_BASE + 55;
+export const IFACE_NAME = STR_BASE + 56;
+export const IFACE_LEN = STR_BASE + 57;
+export const COPY_WORDS = STR_BASE + 58;
+export const COPY_BYTES = STR_BASE + 59;
+export const F_PROG_LOOP = STR_BASE + 60;
+export const P_A_NEXT = STR_BASE + 61;
+export const P_SHOW_SLOT = STR_BASE + 62;
+export const F_OOB_WRITE = STR_BASE + 63;
+export const F_RO_LOOP = STR_BASE + 64;
+export const F_ADDR = STR_BASE + 65;
+export const COPY_DONE = STR_BASE + 66;
+export const PLAIN_READY = STR_BASE + 69;
+export const OPT_EACH = STR_BASE + 70;
+export const OPT_EACH_TEXT = STR_BASE + 71;
+export const EACH_DONE = STR_BASE + 72;
+
+/**
+ * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out
+ * the live capture's strings unless OPT_SKB is set.
+ */
+export let driverOpts: u32 = 0;
+
+export function setDriverOpts(opts: u32): void {
+  driverOpts = opts;
+}
+
+/** System call n (arguments already in r0-r5). */
+export function syscall(n: u32): void {
+  emitConst(R7, n);
+  emit(SVC0);
+}
+
+/** write(r8, string) */
+export function say(s: i32): void {
+  addressOf(R1, STR_BASE + s, 0);
+  emitConst(R2, <u32>STRINGS[s].length);
+  bl(WRITE);
+}
+
+/** exit(code), after writing what is buffered (EXIT). */
+export function exitWith(code: u32): void {
+  emit(movImm(R0, code));
+  b(EXIT);
+}
