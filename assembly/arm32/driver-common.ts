@@ -4,8 +4,8 @@
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
-import { emit, emitConst, R0, R1, R2, R7, movImm, SVC0 } from "./encoder";
-import { b, bl, addressOf, L_LOCAL } from "./image";
+import { emit, emitConst, R0, R1, R2, R3, R4, R5, R7, AL, HI, OP_CMN, movImm, dpImm, immRot, SVC0 } from "./encoder";
+import { b, bl, jump, addressOf, L_LOCAL } from "./image";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -219,4 +219,20 @@ export function say(s: i32): void {
 export function exitWith(code: u32): void {
   emit(movImm(R0, code));
   b(EXIT);
+}
+
+/**
+ * mmap2 of `bytes` of private anonymous read-write memory (reserved; pages are committed as they are touched):
+ * r0 = its address, or a jump to `failed` (mmap2 returns -errno, an address in the last page). Uses r0-r5, r7.
+ */
+export function mapAnonymous(bytes: u32, failed: i32): void {
+  emit(movImm(R0, 0));
+  emitConst(R1, bytes);
+  emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
+  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+  emit(movImm(R5, 0));
+  syscall(SYS_MMAP2);
+  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  jump(HI, failed);
 }

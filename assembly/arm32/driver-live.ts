@@ -11,9 +11,9 @@ import {
   label, b, bl, jump, S_BUF, S_IFACE, S_SECONDS, S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF,
 } from "./image";
 import {
-  SYS_MMAP2, SYS_IOCTL, SYS_POLL, SYS_CLOCK_GETTIME, SYS_SOCKET, SYS_BIND, SYS_RECVFROM, WRITE, RUN_ONE, PRINT, S_NL,
+  SYS_IOCTL, SYS_POLL, SYS_CLOCK_GETTIME, SYS_SOCKET, SYS_BIND, SYS_RECVFROM, WRITE, RUN_ONE, PRINT, S_NL,
   S_NOT_PERMITTED, S_NO_SOCKET, S_NO_IFACE, S_NO_CAPTURE, LIVE, LIVE_LOOP, LIVE_DONE, NAME_LOOP, NO_IFACE, NO_CAPTURE,
-  NO_SOCKET, LIVE_ERROR, LIVE_CLOCK, LIVE_WAIT, NAME_DONE, IFACE_NAME, IFACE_LEN, syscall, say, exitWith,
+  NO_SOCKET, LIVE_ERROR, LIVE_CLOCK, LIVE_WAIT, NAME_DONE, IFACE_NAME, IFACE_LEN, syscall, say, exitWith, mapAnonymous,
 } from "./driver-common";
 
 const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
@@ -27,15 +27,7 @@ const SIOCGIFINDEX: u32 = 0x8933;
  */
 export function emitLive(): void {
   label(LIVE);
-  emit(movImm(R0, 0)); // the packet buffer: private anonymous memory, committed as packets arrive
-  emitConst(R1, LIVE_BUFFER);
-  emit(movImm(R2, 3));
-  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
-  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
-  emit(movImm(R5, 0));
-  syscall(SYS_MMAP2);
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, NO_CAPTURE);
+  mapAnonymous(LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
   emit(str(R0, R11, S_LIVE_BUF));
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
   emit(movImm(R0, 17));

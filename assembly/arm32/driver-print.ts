@@ -395,15 +395,7 @@ function emitPrintMaps(nmaps: i32): void {
   emit(addImm(R1, R1, 1)); // the name without its quotes
   emit(subImm(R2, R2, 2));
   bl(WRITE);
-  say(S_LBRACKET);
-  emit(movReg(R0, R5));
-  emit(ldr(R1, R4, D_KEY_SIZE));
-  bl(P_HEX);
-  say(S_EQUALS);
-  emit(movReg(R0, R7));
-  emit(ldr(R1, R4, D_VALUE_SIZE));
-  bl(P_HEX);
-  say(S_NL);
+  keyAndValue(S_LBRACKET, S_EQUALS, S_NL);
   b(P_ENTRY_DONE);
   label(P_JSON_ENTRY);
   emit(cmpImm(R6, 0));
@@ -411,15 +403,7 @@ function emitPrintMaps(nmaps: i32): void {
   say(S_COMMA);
   label(P_COMMA2);
   emit(movImm(R6, 0));
-  say(S_J_KEY);
-  emit(movReg(R0, R5));
-  emit(ldr(R1, R4, D_KEY_SIZE));
-  bl(P_HEX);
-  say(S_J_VALUE);
-  emit(movReg(R0, R7));
-  emit(ldr(R1, R4, D_VALUE_SIZE));
-  bl(P_HEX);
-  say(S_J_ENTRY_END);
+  keyAndValue(S_J_KEY, S_J_VALUE, S_J_ENTRY_END);
   label(P_ENTRY_DONE);
   emit(pop(bit(R5) | bit(R7) | bit(R9) | bit(PC)));
 
@@ -450,6 +434,19 @@ function emitPrintMaps(nmaps: i32): void {
   b(P_HEX_LOOP);
   label(P_HEX_DONE);
   emit(pop(bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+}
+
+/** One map entry's key (r5) and value (r7) in hex, map descriptor r4: `before` key `between` value `after`. */
+function keyAndValue(before: i32, between: i32, after: i32): void {
+  say(before);
+  emit(movReg(R0, R5));
+  emit(ldr(R1, R4, D_KEY_SIZE));
+  bl(P_HEX);
+  say(between);
+  emit(movReg(R0, R7));
+  emit(ldr(R1, R4, D_VALUE_SIZE));
+  bl(P_HEX);
+  say(after);
 }
 
 /** `bx lr` under a condition: strcmp returns as soon as equal strings end. */

@@ -41,6 +41,7 @@ import {
   ZERO_LOOP, NO_PCAP, REGION_LOOP, STR_BASE, S_OPT_MEM, S_OPT_REPEAT, S_NL, S_OPT_PCAP, S_OPT_JSON, S_DASH, S_J_R0,
   S_J_RUNS, S_J_MAPS, S_J_END, S_OPT_IFACE, S_OPT_SECONDS, PARSE_NUM, OPT_IFACE, OPT_SECONDS, LIVE, COPY_WORDS,
   COPY_BYTES, COPY_DONE, PLAIN_READY, OPT_EACH, OPT_EACH_TEXT, EACH_DONE, setDriverOpts, syscall, say, exitWith,
+  mapAnonymous,
 } from "./driver-common";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./driver-print";
 import { emitLive } from "./driver-live";
@@ -317,15 +318,7 @@ function emitInput(): void {
   emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
   // standard input: read into a private anonymous mapping until end of file
   label(STDIN);
-  emit(movImm(R0, 0));
-  emitConst(R1, STDIN_CAPACITY);
-  emit(movImm(R2, 3));
-  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
-  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
-  emit(movImm(R5, 0));
-  syscall(SYS_MMAP2);
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, FILE_ERROR);
+  mapAnonymous(STDIN_CAPACITY, FILE_ERROR);
   emit(str(R0, R11, S_MEM));
   emit(movReg(R4, R0));
   emit(movImm(R5, 0)); // bytes read
