@@ -92,30 +92,22 @@ export function emitFaultLine(): void {
   emit(cmpReg(R0, R7));
   jump(HI, F_RO_LOOP);
   say(S_RO_WRITE);
-  emit(ldr(R0, R11, S_FAULT_SIZE));
-  emit(movImm(R1, 0));
-  bl(PRINT_DEC);
+  printFaultWord(S_FAULT_SIZE, PRINT_DEC);
   say(S_RO_BYTES_AT);
   b(F_ADDR);
   label(F_OOB_WRITE);
   say(S_WRITE);
   label(F_MEM);
-  emit(ldr(R0, R11, S_FAULT_SIZE));
-  emit(movImm(R1, 0));
-  bl(PRINT_DEC);
+  printFaultWord(S_FAULT_SIZE, PRINT_DEC);
   say(S_BYTES_AT);
   label(F_ADDR);
-  emit(ldr(R0, R11, S_FAULT_ADDR));
-  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
-  bl(PRINT_HEX);
+  printFaultWord(S_FAULT_ADDR, PRINT_HEX);
   b(F_TAIL);
   label(F_NOT_WRITE);
   emit(cmpImm(R4, FAULT_BUDGET));
   jump(NE, F_NOT_BUDGET);
   say(S_BUDGET_OF);
-  emit(ldr(R0, R11, S_FAULT_ADDR));
-  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
-  bl(PRINT_DEC);
+  printFaultWord(S_FAULT_ADDR, PRINT_DEC);
   say(S_EXHAUSTED);
   b(F_TAIL);
   label(F_NOT_BUDGET);
@@ -129,9 +121,7 @@ export function emitFaultLine(): void {
   emit(cmpImm(R4, FAULT_BAD_MAP_CODE));
   jump(NE, F_NOT_HELPER);
   say(S_MAP_ARG);
-  emit(ldr(R0, R11, S_FAULT_ADDR));
-  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
-  bl(PRINT_HEX);
+  printFaultWord(S_FAULT_ADDR, PRINT_HEX);
   say(S_NOT_MAP);
   b(F_TAIL);
   label(F_NOT_HELPER);
@@ -139,16 +129,23 @@ export function emitFaultLine(): void {
   b(F_TAIL);
   label(F_HELPER);
   say(S_HELPER);
-  emit(ldr(R0, R11, S_FAULT_ADDR));
-  emit(ldr(R1, R11, S_FAULT_ADDR + 4));
-  bl(PRINT_DEC);
+  printFaultWord(S_FAULT_ADDR, PRINT_DEC);
   label(F_TAIL);
   say(S_INSN);
-  emit(ldr(R0, R11, S_FAULT_PC));
-  emit(movImm(R1, 0));
-  bl(PRINT_DEC);
+  printFaultWord(S_FAULT_PC, PRINT_DEC);
   say(S_CLOSE);
   exitWith(1);
+}
+
+/**
+ * Prints a field of the fault report with `routine` (print_dec or print_hex): the 64-bit detail at S_FAULT_ADDR,
+ * or a 32-bit one (size, instruction index) with a zero high word.
+ */
+function printFaultWord(field: i32, routine: i32): void {
+  emit(ldr(R0, R11, field));
+  if (field == S_FAULT_ADDR) emit(ldr(R1, R11, field + 4));
+  else emit(movImm(R1, 0));
+  bl(routine);
 }
 
 /** USAGE, FILE_ERROR, PCAP_ERROR: one line on stderr, exit status 2. */

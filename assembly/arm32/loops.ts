@@ -38,7 +38,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 
 export let loops: i32 = 0;
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
-const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, LEVEL = 52, PADDED = 56;
+const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56;
 @inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
 @inline export function loopHead(k: i32): i32 { return load<i32>(field(k, HEAD)); }
 @inline export function loopLast(k: i32): i32 { return load<i32>(field(k, LAST)); }
@@ -151,7 +151,6 @@ function poolNeeded(): i32 {
   for (let k = 0; k < loops; k++) {
     let level = 0;
     for (let q = 0; q < loops; q++) if (q != k && within(k, q)) level++;
-    setField(k, LEVEL, level);
     need += (loopLast(k) - loopHead(k) + 1) * (1 + level);
   }
   return need;

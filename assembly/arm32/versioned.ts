@@ -33,7 +33,7 @@ import {
 } from "./image";
 import {
   loops, loopHead, loopLast, loopIv, loopStepReg, loopStepImm, loopBoundReg, loopBoundImm, loopAccesses,
-  loopPromotable, accInsn, accBytes, accStore, accRegs, accConst, loopAt, MAX_ACCESSES,
+  loopPromotable, accInsn, accBytes, accStore, accRegs, accConst, loopAt, MAX_ACCESSES, IV_BIT,
   loopIvAt, loopZeroHigh, addressOfPlanned, loopBodyAt, setLoopBodyAt, loopPadded, setLoopPadded, POOL, COPY_TABLE,
 } from "./loops";
 import {
@@ -285,7 +285,7 @@ function emitTest(k: i32): void {
     const regs = accRegs(a);
     for (let r = 0; r <= 11; r++) {
       if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const reg = r == 11 ? iv : r;
+      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
       emit(opRegS(OP_ADD, R0, R0, lo(reg, R2)));
       if (known0(reg)) emit(opImm(OP_ADC, LR, LR, 0));
       else emit(opReg(OP_ADC, LR, LR, hi(reg, R3)));
