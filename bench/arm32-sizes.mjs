@@ -14,12 +14,12 @@ const ROOT = join(HERE, "..");
 const DIST = join(ROOT, "dist", "src");
 const FIXTURES = join(ROOT, "test", "fixtures");
 
-if (!existsSync(join(DIST, "arm32-engine.js")) || !existsSync(join(ROOT, "build", "arm32.wasm"))) {
+if (!existsSync(join(DIST, "engines/arm32/engine.js")) || !existsSync(join(ROOT, "build", "arm32.wasm"))) {
   console.error("bench: dist/ or build/arm32.wasm is missing: run 'npm run build' first");
   process.exit(2);
 }
-const { loadSync } = await import(pathToFileURL(join(DIST, "object.js")).href);
-const { buildExecutable, executablePrograms } = await import(pathToFileURL(join(DIST, "arm32-engine.js")).href);
+const { loadSync } = await import(pathToFileURL(join(DIST, "api/object.js")).href);
+const { buildExecutable, executablePrograms } = await import(pathToFileURL(join(DIST, "engines/arm32/engine.js")).href);
 
 const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort((a, b) =>
   (a === "sockex1.o" ? -1 : b === "sockex1.o" ? 1 : a.localeCompare(b)));

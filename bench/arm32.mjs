@@ -79,9 +79,9 @@ function buildNative(dir) {
 function main() {
   return (async () => {
     const opts = parseArgs(process.argv.slice(2));
-    const arm32 = await load("arm32.js");
-    const asm = await load("asm.js");
-    const runtimeMod = await load("runtime.js");
+    const arm32 = await load("engines/arm32/build.js");
+    const asm = await load("tools/asm.js");
+    const runtimeMod = await load("runtime/runtime.js");
     if (!arm32 || !asm || !runtimeMod) {
       console.error(`bench: ${DIST} is missing or incomplete: run 'npm run build' first`);
       process.exit(2);

@@ -48,10 +48,10 @@ function time(fn) {
   return elapsed / runs;
 }
 
-const { Runtime } = await load("runtime.js");
-const { engineNames } = await load("engines.js");
-const { assemble } = await load("asm.js");
-await (await load("engine-loader.js")).loadEngines();
+const { Runtime } = await load("runtime/runtime.js");
+const { engineNames } = await load("runtime/engines.js");
+const { assemble } = await load("tools/asm.js");
+await (await load("runtime/engine-loader.js")).loadEngines();
 const engines = ["interp", "wasm"].filter((e) => engineNames().includes(e));
 
 const out = { node: process.version, arch: process.arch, engines, kernels: [] };

@@ -88,8 +88,8 @@ function runNative(k, input) {
 let arm32;
 let assemble;
 try {
-  arm32 = await import(pathToFileURL(join(ROOT, "dist", "src", "arm32.js")).href);
-  ({ assemble } = await import(pathToFileURL(join(ROOT, "dist", "src", "asm.js")).href));
+  arm32 = await import(pathToFileURL(join(ROOT, "dist", "src", "engines/arm32/build.js")).href);
+  ({ assemble } = await import(pathToFileURL(join(ROOT, "dist", "src", "tools/asm.js")).href));
 } catch (e) {
   notes.push(`arm32: the ARM32 engine is not built (${e instanceof Error ? e.message.split("\n")[0] : e}): no arm32 column`);
   arm32 = undefined;

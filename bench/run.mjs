@@ -96,17 +96,17 @@ function table(rows) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const runtimeMod = await load("runtime.js");
-  const enginesMod = await load("engines.js");
-  const asm = await load("asm.js");
+  const runtimeMod = await load("runtime/runtime.js");
+  const enginesMod = await load("runtime/engines.js");
+  const asm = await load("tools/asm.js");
   if (!runtimeMod || !enginesMod || !asm) {
     console.error(`bench: ${DIST} is missing or incomplete: run 'npm run build' first`);
     process.exit(2);
   }
-  const loader = await load("engine-loader.js");
+  const loader = await load("runtime/engine-loader.js");
   try {
     if (loader) await loader.loadEngines();
-    else await load("wasm-engine.js");
+    else await load("engines/wasm.js");
   } catch (e) {
     console.error(`bench: an optional engine did not load: ${e instanceof Error ? e.message : e}`);
   }

@@ -8,8 +8,8 @@
 // For each size: eBPF -> Wasm translation (the AssemblyScript translator), V8's compilation of the module
 // (lazy: functions are compiled by Liftoff on their first call, by TurboFan after they get hot), the first run,
 // and later runs (TurboFan by then) next to the interpreter.
-import { Runtime } from "../dist/src/runtime.js";
-import { translateToWasm, wasmEngine, prepareWasm } from "../dist/src/wasm-engine.js";
+import { Runtime } from "../dist/src/runtime/runtime.js";
+import { translateToWasm, wasmEngine, prepareWasm } from "../dist/src/engines/wasm.js";
 
 /** Encodes one instruction. */
 function insn(op, dst = 0, src = 0, off = 0, imm = 0) {

@@ -80,24 +80,24 @@ function arm32Runner(arm32) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const fuzzer = await load("fuzz/index.js");
-  const engines = await load("engines.js");
+  const engines = await load("runtime/engines.js");
   if (!fuzzer || !engines) {
     console.error(`fuzz: ${DIST} is missing or incomplete: run 'npm run build' first`);
     process.exit(2);
   }
   // Engines other than the interpreter register themselves when their module is loaded.
   try {
-    const loader = await load("engine-loader.js");
+    const loader = await load("runtime/engine-loader.js");
     if (loader) await loader.loadEngines();
-    else await load("wasm-engine.js");
+    else await load("engines/wasm.js");
   } catch (e) {
     console.error(`fuzz: an optional engine did not load: ${e instanceof Error ? e.message : e}`);
   }
   const runners = {};
   const wanted = opts.engines ?? [fuzzer.REFERENCE, ...engines.engineNames()];
   if (wanted.includes("arm32") && !engines.engineNames().includes("arm32")) {
-    const arm32 = await load("arm32.js");
-    if (!arm32) usage("the arm32 engine is not built (dist/src/arm32.js)");
+    const arm32 = await load("engines/arm32/build.js");
+    if (!arm32) usage("the arm32 engine is not built (dist/src/engines/arm32/build.js)");
     runners.arm32 = arm32Runner(arm32);
   }
   if (wanted.length < 2) usage("name at least two engines to compare");

@@ -72,7 +72,7 @@ export function packSize(root) {
  * (everything but the object), `object` the object.
  */
 export async function measureBundle(root, options, obj = FIXTURE) {
-  const built = join(root, "dist", "src", "bundle.js");
+  const built = join(root, "dist", "src", "tools/bundle.js");
   if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
   const { bundle } = await import(pathToFileURL(built).href);
   const work = mkdtempSync(join(tmpdir(), "tinybpf-size-"));

@@ -5,23 +5,23 @@
 
 import {
   emitReset, pos, emitByte, align4,
-} from "./encoder";
+} from "./a32/encoder";
 import {
   clearLabels, setImageBase, imageBase, label, labelAt, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE,
   L_DATA_INIT, STATE_SIZE, MAX_REGIONS, FIRST_MAP_REGION,
-} from "./image";
-import { emitMapRuntime, noteMapFamilies } from "./maps";
-import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./calls";
-import { emitDriver } from "./driver";
-import { emitDriverStrings } from "./driver-print";
+} from "../../targets/arm32/image";
+import { emitMapRuntime, noteMapFamilies } from "../../targets/arm32/maps/index";
+import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./jit/calls";
+import { emitDriver } from "../../targets/arm32/driver/main";
+import { emitDriverStrings } from "../../targets/arm32/driver/print";
 import {
   emitRuntime,
-} from "./runtime";
-import { noteChecks } from "./memory";
-import * as translator from "./translate";
-import * as loops from "./loops";
+} from "../../targets/arm32/runtime/routines";
+import { noteChecks } from "./jit/memory";
+import * as translator from "./jit/translate";
+import * as loops from "./analysis/loops";
 import * as versioned from "./versioned";
-import { STATE_BYTES } from "./ranges";
+import { STATE_BYTES } from "./analysis/ranges";
 
 const INSNS: usize = 0x10000;
 let count: i32 = 0;

@@ -27,19 +27,19 @@ import {
   emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R10, R11, IP, LR, AL, NE, HI, HS, LO, LS, MI, OP_SUB, OP_ADD, OP_ADC,
   OP_BIC, branch, ldr, str, cmpImm, cmpReg, dpImm, opImm, opImmS, opReg, opRegS, immRot, movImm, push, pop,
   bx, bit, rewind, measuring,
-} from "./encoder";
+} from "./a32/encoder";
 import {
   at, label, bl, imageBase, S_REGS, S_BUDGET, S_NREGIONS, S_REGIONS, REGION_BYTES, L_RANGE, L_RANGE_LOCAL,
-} from "./image";
+} from "../../targets/arm32/image";
 import {
   loops, loopHead, loopLast, loopIv, loopStepReg, loopStepImm, loopBoundReg, loopBoundImm, loopAccesses,
   loopPromotable, accInsn, accBytes, accStore, accRegs, accConst, loopAt, MAX_ACCESSES, IV_BIT,
   loopIvAt, loopZeroHigh, addressOfPlanned, loopBodyAt, setLoopBodyAt, loopPadded, setLoopPadded, POOL, COPY_TABLE,
-} from "./loops";
+} from "./analysis/loops";
 import {
   ARM_LO, ARM_HI, lo, hi, known0, enterBlock, emitStep, setXR, opcode, dstOf, srcOf, offOf, immOf, barrier,
-} from "./translate";
-import { targetPos } from "./jumps";
+} from "./jit/translate";
+import { targetPos } from "./jit/jumps";
 import { CLS_LDX, CLS_STX, CLS_JMP, CLS_JMP32, CLS_ALU, CLS_ALU64, SRC_X } from "../isa";
 
 const PAGE: u32 = 4096;

@@ -4,9 +4,9 @@ import {
   MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_PROG_ARRAY,
   MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY,
   MAP_TYPE_HASH, MAP_TYPE_LRU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_HASH_OF_MAPS,
-} from "../assembly/maps/desc.js";
-import { SCRATCH_SIZE } from "../assembly/layout.js";
-import type { Runtime, MapSpec } from "./runtime.js";
+} from "../../assembly/maps/desc.js";
+import { SCRATCH_SIZE } from "../../assembly/layout.js";
+import type { Runtime, MapSpec } from "../runtime/runtime.js";
 
 export const MAP_TYPE_NAMES: Record<number, string> = {
   [MAP_TYPE_HASH]: "hash", [MAP_TYPE_ARRAY]: "array", [MAP_TYPE_PROG_ARRAY]: "prog_array",

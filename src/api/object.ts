@@ -2,16 +2,16 @@
 // kernel. `const obj = await load("sockex1.o"); obj.programs.get("bpf_prog1").run({ packet }); obj.maps.get("my_map")`.
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { loadObject, type BpfObject, type ProgramDef, type MapDef } from "./loader.js";
-import { decodeValue, encodeValue } from "./btf.js";
-import { Runtime, type RunInput, type RunResult, type RuntimeOptions } from "./runtime.js";
+import { loadObject, type BpfObject, type ProgramDef, type MapDef } from "../loader/loader.js";
+import { decodeValue, encodeValue } from "../loader/btf.js";
+import { Runtime, type RunInput, type RunResult, type RuntimeOptions } from "../runtime/runtime.js";
 import { BpfMap, plainCodec, type Codec } from "./bpf-map.js";
-import { skBuffContext, xdpContext, PACKET_OUTGOING } from "./contexts.js";
-import { registerHostHelpers, type HostOptions } from "./host-helpers.js";
-import { engineByName, type Engine, type EngineName } from "./engines.js";
-import { loadEngines } from "./engine-loader.js";
-import type { HostHelper } from "./core.js";
-import { STATE, ST_PKT, ST_PKT_LEN } from "../assembly/layout.js";
+import { skBuffContext, xdpContext, PACKET_OUTGOING } from "../runtime/contexts.js";
+import { registerHostHelpers, type HostOptions } from "../runtime/host-helpers.js";
+import { engineByName, type Engine, type EngineName } from "../runtime/engines.js";
+import { loadEngines } from "../runtime/engine-loader.js";
+import type { HostHelper } from "../runtime/core.js";
+import { STATE, ST_PKT, ST_PKT_LEN } from "../../assembly/layout.js";
 
 export interface LoadOptions extends RuntimeOptions, HostOptions {
   /** Engine for every run: 'auto' (default: the fastest available), 'interp', 'wasm' or 'arm32'. */

@@ -1,14 +1,14 @@
 // The command line: `tinybpf <command> ...`. Every error is one line on stderr and exit status 1.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 
-import { assemble } from "./asm.js";
-import { disassemble } from "./disasm.js";
-import { conformanceDir, listConformanceFiles } from "./conformance-data.js";
-import { runConformanceFile } from "./conformance.js";
-import { engineNames } from "./engines.js";
-import { loadEngines } from "./engine-loader.js";
-import { commands as objectCommands } from "./cli-object.js";
-import { type Command, type Out, UsageError, parseArgs, readInput } from "./cli-args.js";
+import { assemble } from "../tools/asm.js";
+import { disassemble } from "../tools/disasm.js";
+import { conformanceDir, listConformanceFiles } from "../tools/conformance-data.js";
+import { runConformanceFile } from "../tools/conformance.js";
+import { engineNames } from "../runtime/engines.js";
+import { loadEngines } from "../runtime/engine-loader.js";
+import { commands as objectCommands } from "./object-commands.js";
+import { type Command, type Out, UsageError, parseArgs, readInput } from "./args.js";
 
 export const USAGE = `usage: tinybpf <command> [options]
 
@@ -45,7 +45,7 @@ const baseCommands: Record<string, Command> = {
     if (!file) throw new UsageError("disasm needs a file");
     const bytes = readInput(file);
     if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
-      const { disasmObject } = await import("./cli-object.js");
+      const { disasmObject } = await import("./object-commands.js");
       out(disasmObject(bytes, file));
     } else {
       if (bytes.length % 8 !== 0) throw new Error(`${file}: ${bytes.length} bytes is not a whole number of instructions`);

@@ -1,14 +1,14 @@
 // CLI commands that work on a clang-built object: run, info, disasm (ELF), build, bundle.
 import { writeFileSync, chmodSync } from "node:fs";
 import { basename } from "node:path";
-import { loadObject, type BpfObject } from "./loader.js";
-import { loadSync, type LoadedObject, type Program, type ProgramInput } from "./object.js";
-import { readCapture } from "./pcap.js";
-import { disassembleInsn } from "./disasm.js";
-import { MAP_TYPE_NAMES, type BpfMap } from "./bpf-map.js";
-import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../assembly/maps/desc.js";
-import { type Args, type Command, UsageError, readInput, intOption } from "./cli-args.js";
-import type { EngineName } from "./engines.js";
+import { loadObject, type BpfObject } from "../loader/loader.js";
+import { loadSync, type LoadedObject, type Program, type ProgramInput } from "../api/object.js";
+import { readCapture } from "../tools/pcap.js";
+import { disassembleInsn } from "../tools/disasm.js";
+import { MAP_TYPE_NAMES, type BpfMap } from "../api/bpf-map.js";
+import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../../assembly/maps/desc.js";
+import { type Args, type Command, UsageError, readInput, intOption } from "./args.js";
+import type { EngineName } from "../runtime/engines.js";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
@@ -147,7 +147,7 @@ export const commands: Record<string, Command> = {
     if (engine === "arm32") {
       // The whole run happens natively: the executable holds the maps and reads the capture itself.
       if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
-      const { runExecutable } = await import("./arm32-engine.js");
+      const { runExecutable } = await import("../engines/arm32/engine.js");
       const obj = loadSync(file, { engine: "interp", budget });
       const prog = pickProgram(obj, args);
       const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
@@ -225,7 +225,7 @@ export const commands: Record<string, Command> = {
     const target = args.options.get("target");
     if (!file || !dest || !target) throw new UsageError("build needs OBJ --target arm32 -o FILE");
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
-    const { buildExecutable, executableListing } = await import("./arm32-engine.js");
+    const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
     const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
     const prog = pickProgram(obj, args);
     const exe = buildExecutable(obj, prog);
@@ -241,7 +241,7 @@ export const commands: Record<string, Command> = {
     const [file] = args.positional;
     const dest = args.options.get("o");
     if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
-    const { bundle } = await import("./bundle.js");
+    const { bundle } = await import("../tools/bundle.js");
     const engines = args.options.get("engines")?.split(",");
     const files = bundle(file, dest, { core: args.options.get("core") as never, engines: engines as never });
     out(`${dest}: ${files.length} files`);

@@ -5,11 +5,11 @@
 // runtime reads them whichever engine ran.
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { STATE, ST_BUDGET, ST_EXECUTED, ST_FAULT, FAULT_BUDGET } from "../assembly/layout.js";
-import { INSN_SIZE } from "../assembly/isa.js";
-import { packageRoot } from "./core.js";
-import { registerEngine, type Engine } from "./engines.js";
-import type { Runtime, LinkedProgram } from "./runtime.js";
+import { STATE, ST_BUDGET, ST_EXECUTED, ST_FAULT, FAULT_BUDGET } from "../../assembly/layout.js";
+import { INSN_SIZE } from "../../assembly/isa.js";
+import { packageRoot } from "../runtime/core.js";
+import { registerEngine, type Engine } from "../runtime/engines.js";
+import type { Runtime, LinkedProgram } from "../runtime/runtime.js";
 
 interface TranslatorExports {
   memory: WebAssembly.Memory;

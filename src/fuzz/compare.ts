@@ -1,11 +1,11 @@
 // Differential runs: one generated program on every selected engine and on the reference evaluator, with the
 // same input, compared on r0, the input buffer afterwards, the fault text (which names the instruction) and the
 // executed-instruction count where an engine reports one.
-import { Runtime, type LinkedProgram } from "../runtime.js";
-import { BpfFault } from "../faults.js";
-import { engineNames } from "../engines.js";
+import { Runtime, type LinkedProgram } from "../runtime/runtime.js";
+import { BpfFault } from "../runtime/faults.js";
+import { engineNames } from "../runtime/engines.js";
 import { STACK_BASE } from "../../assembly/layout.js";
-import { disassemble } from "../disasm.js";
+import { disassemble } from "../tools/disasm.js";
 import { evaluate } from "./reference.js";
 import { generate, type FuzzProgram, type GenerateOptions } from "./generate.js";
 

@@ -10,7 +10,7 @@
 // stackBase + 512 k, r10 points at the top of the current frame, and a program may touch every frame in use
 // (frames 0..depth) plus the input buffer; anything else faults. Faults are reported the way the runtime words
 // them (`describeFault`), so that messages can be compared as text.
-import { describeFault, type FaultInfo } from "../faults.js";
+import { describeFault, type FaultInfo } from "../runtime/faults.js";
 import {
   FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN,
 } from "../../assembly/layout.js";

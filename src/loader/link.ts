@@ -1,6 +1,6 @@
 // Resolving lddw pseudo sources: each backend decides what a map, a map value or a function becomes (a core handle
 // and address, or an address in an ARM executable), the walk over the program and its checks are shared.
-import { INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC } from "../assembly/isa.js";
+import { INSN_SIZE, OP_LDDW, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC } from "../../assembly/isa.js";
 
 export interface PseudoTargets {
   /** lddw of a map (PSEUDO_MAP_FD): the value a helper recognises as map `index`. */

@@ -23,7 +23,7 @@ import {
 } from './elf.js';
 import { parseBtf, type Btf, type BtfType } from './btf.js';
 import { programTypeForSection } from './program-types.js';
-import { CALL_LOCAL, INSN_SIZE, OP_CALL, OP_LDDW, PSEUDO_FUNC, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE } from '../assembly/isa.js';
+import { CALL_LOCAL, INSN_SIZE, OP_CALL, OP_LDDW, PSEUDO_FUNC, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE } from '../../assembly/isa.js';
 
 export interface MapDef {
   name: string;

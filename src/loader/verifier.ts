@@ -6,7 +6,7 @@ import {
   ALU_DIV, ALU_MOD, ALU_MOV, ALU_NEG, ALU_END, JMP_JA, JMP_CALL, JMP_EXIT,
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   CALL_HELPER, CALL_LOCAL, PSEUDO_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC, OP_LDDW,
-} from "../assembly/isa.js";
+} from "../../assembly/isa.js";
 
 export class VerifierError extends Error {
   constructor(message: string, readonly pc?: number) {

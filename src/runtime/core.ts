@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import {
   STATE, REGS, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED,
   FAULT_NONE, FAULT_HOST, FAULT_WRITE, SCRATCH, SCRATCH_SIZE,
-} from "../assembly/layout.js";
+} from "../../assembly/layout.js";
 import type { FaultInfo } from "./faults.js";
 
 export interface CoreExports {

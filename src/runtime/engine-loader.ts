@@ -1,6 +1,6 @@
 // Optional engines register themselves when their module is imported. The interpreter is always there; the
 // Wasm and ARM32 engines are imported on demand so that an interpreter-only install still works.
-const OPTIONAL_ENGINES = ["./wasm-engine.js", "./arm32-engine.js"];
+const OPTIONAL_ENGINES = ["../engines/wasm.js", "../engines/arm32/engine.js"];
 let loaded: Promise<void> | undefined;
 
 export function loadEngines(): Promise<void> {

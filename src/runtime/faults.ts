@@ -1,8 +1,8 @@
 // Fault reports: one wording for every engine, so that a fault reads the same whichever engine ran the program.
 import {
   FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_INSN, FAULT_BAD_MAP, FAULT_HOST,
-} from "../assembly/layout.js";
-import { MAX_CALL_DEPTH } from "../assembly/isa.js";
+} from "../../assembly/layout.js";
+import { MAX_CALL_DEPTH } from "../../assembly/isa.js";
 
 export interface FaultInfo {
   kind: number;

@@ -1,6 +1,6 @@
 // Helpers implemented on the host: formatted output (trace_printk, snprintf) and the identity of the "current
 // task" that tracing helpers report (there is no kernel: the host supplies pid, uid and comm).
-import { STATE, ST_PID_TGID, ST_UID_GID, ST_COMM } from "../assembly/layout.js";
+import { STATE, ST_PID_TGID, ST_UID_GID, ST_COMM } from "../../assembly/layout.js";
 import { formatPrintk, formatSnprintf, FormatError } from "./printk.js";
 import type { Runtime } from "./runtime.js";
 import type { Core } from "./core.js";

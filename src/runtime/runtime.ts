@@ -1,13 +1,13 @@
 // The runtime: one core instance with its maps and programs. It links programs (map references become map handles
 // and value addresses), validates them, places their inputs in memory and runs them on an engine.
-import { INSN_SIZE } from "../assembly/isa.js";
+import { INSN_SIZE } from "../../assembly/isa.js";
 import {
   STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, ST_PROG, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
-} from "../assembly/layout.js";
+} from "../../assembly/layout.js";
 import { Core, type HostHelper } from "./core.js";
-import { MAP_TYPE_PERF_EVENT_ARRAY } from "../assembly/maps/desc.js";
-import { verify, VerifierError } from "./verifier.js";
-import { resolvePseudoLoads, LinkError } from "./link.js";
+import { MAP_TYPE_PERF_EVENT_ARRAY } from "../../assembly/maps/desc.js";
+import { verify, VerifierError } from "../loader/verifier.js";
+import { resolvePseudoLoads, LinkError } from "../loader/link.js";
 import { BpfFault, type FaultInfo } from "./faults.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
 

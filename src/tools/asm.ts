@@ -88,7 +88,7 @@ import {
   SZ_DW,
   SZ_H,
   SZ_W,
-} from '../assembly/isa.js';
+} from '../../assembly/isa.js';
 
 // ---- Mnemonic tables, shared with the disassembler so that both speak the same dialect ----
 

@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
-import { packageRoot } from "./core.js";
+import { packageRoot } from "../runtime/core.js";
 
 /** The bundle's package.json carries this field, so that a later bundle() may replace the directory. */
 const BUNDLE_MARK = "tinybpfBundle";
@@ -22,7 +22,10 @@ export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "
  * export names whose functions throw, so that nothing that imports them statically breaks and their code is
  * left out.
  */
-const WORKSTATION_MODULES = ["asm", "disasm", "conformance", "conformance-data", "conformance-plugin", "bundle", "arm32", "arm32-engine"];
+const WORKSTATION_MODULES = [
+  "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
+  "engines/arm32/build", "engines/arm32/engine",
+];
 
 /** The cores a bundle can carry, as `build/core.wasm` in the bundle. */
 export const CORES = { full: "build/core.wasm", tiny: "build/core-tiny.wasm" } as const;
@@ -76,8 +79,8 @@ function loadEsbuild(root: string): Esbuild {
 /** The device's entry module: refuses the workstation commands, registers the chosen engines, runs the CLI. */
 function entrySource(engines: DeviceEngine[]): string {
   return [
-    ...(engines.includes("wasm") ? [`import "./dist/src/wasm-engine.js";`] : []),
-    `import { main } from "./dist/src/cli.js";`,
+    ...(engines.includes("wasm") ? [`import "./dist/src/engines/wasm.js";`] : []),
+    `import { main } from "./dist/src/cli/main.js";`,
     `const argv = process.argv.slice(2);`,
     `if (${JSON.stringify(WORKSTATION_COMMANDS)}.includes(argv[0])) {`,
     `  process.stderr.write("tinybpf " + argv[0] + ": not in this device bundle (it runs on a workstation with the tinybpf package)\\n");`,
@@ -94,7 +97,7 @@ function entrySource(engines: DeviceEngine[]): string {
  * --target=node18), for the given engines.
  */
 export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: string = packageRoot()): string {
-  for (const needed of ["dist/src/cli.js", ...(engines.includes("wasm") ? ["dist/src/wasm-engine.js"] : [])]) {
+  for (const needed of ["dist/src/cli/main.js", ...(engines.includes("wasm") ? ["dist/src/engines/wasm.js"] : [])]) {
     if (!existsSync(join(root, needed))) throw new Error(`${join(root, needed)} is missing: run 'npm run build' first`);
   }
   const esbuild = loadEsbuild(root);

@@ -2,9 +2,9 @@
 // memory as one hex argument, r0 printed in hex on stdout). In this mode only, helper 5 is the suite's unwind helper.
 import { readFileSync } from "node:fs";
 import { runConformanceProgram, conformanceRuntime } from "./conformance.js";
-import { loadEngines } from "./engine-loader.js";
-import { loadObject } from "./loader.js";
-import type { EngineName } from "./engines.js";
+import { loadEngines } from "../runtime/engine-loader.js";
+import { loadObject } from "../loader/loader.js";
+import type { EngineName } from "../runtime/engines.js";
 
 function parseHex(text: string, what: string): Uint8Array {
   const tokens = text.trim().split(/\s+/).filter(Boolean);

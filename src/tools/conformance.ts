@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseConformanceTest, conformanceProgram } from "./conformance-data.js";
-import { Runtime } from "./runtime.js";
-import { StopProgram } from "./core.js";
-import type { EngineName } from "./engines.js";
+import { Runtime } from "../runtime/runtime.js";
+import { StopProgram } from "../runtime/core.js";
+import type { EngineName } from "../runtime/engines.js";
 
 /** The suite's test helper 5 ("unwind"): ends the program with r0 = 0 when its argument is 0, else returns it. */
 export const UNWIND_HELPER_ID = 5;

@@ -36,7 +36,7 @@ import {
   SRC_X,
   SZ_DW,
   SZ_W,
-} from '../assembly/isa.js';
+} from '../../assembly/isa.js';
 import {
   ALU_BINARY,
   ALU_SIGNED,

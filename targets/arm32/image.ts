@@ -11,7 +11,7 @@
 
 import {
   emit, pos, movw, movt, branch, AL, R11,
-} from "./encoder";
+} from "../../assembly/arm32/a32/encoder";
 
 // State block offsets (from r11)
 export const S_REGS = 0; // eBPF r0..r10 as 64-bit little-endian pairs, for registers not kept in ARM registers

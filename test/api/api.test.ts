@@ -5,15 +5,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { loadEngines } from "../src/engine-loader.js";
-import { load, loadSync, LoadedObject } from "../src/object.js";
-import { MapError } from "../src/bpf-map.js";
-import { BpfFault } from "../src/faults.js";
-import { ElfError } from "../src/elf.js";
-import { printLog2Hist } from "../src/print-hist.js";
-import { readCapture } from "../src/pcap.js";
+import { loadEngines } from "../../src/runtime/engine-loader.js";
+import { load, loadSync, LoadedObject } from "../../src/api/object.js";
+import { MapError } from "../../src/api/bpf-map.js";
+import { BpfFault } from "../../src/runtime/faults.js";
+import { ElfError } from "../../src/loader/elf.js";
+import { printLog2Hist } from "../../src/api/print-hist.js";
+import { readCapture } from "../../src/tools/pcap.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const bytes = (...a: number[]) => new Uint8Array(a);
 const int32 = (r0: bigint) => Number(BigInt.asIntN(32, r0));
 const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;

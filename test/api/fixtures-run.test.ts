@@ -4,9 +4,9 @@
 // says the program does; the engines are thereby compared with each other on the same programs and inputs.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { loadEngines } from "../src/engine-loader.js";
-import { engineNames, type EngineName } from "../src/engines.js";
-import { load, type LoadOptions, type LoadedObject, type ProgramInput } from "../src/object.js";
+import { loadEngines } from "../../src/runtime/engine-loader.js";
+import { engineNames, type EngineName } from "../../src/runtime/engines.js";
+import { load, type LoadOptions, type LoadedObject, type ProgramInput } from "../../src/api/object.js";
 
 await loadEngines();
 const ENGINES = engineNames().filter((n) => n !== "arm32") as EngineName[];
@@ -53,7 +53,7 @@ function frame(opts: { etherType: number; proto?: number; length: number; src?: 
 const PACKET_HOST = 0;
 
 function fixturePath(name: string): string {
-  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
 for (const engine of ENGINES) {

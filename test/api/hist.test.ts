@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatLinearHist, formatLog2Hist, histogramBar } from "../src/hist.js";
+import { formatLinearHist, formatLog2Hist, histogramBar } from "../../src/api/hist.js";
 
 // Expected text written out by hand from BCC's layout: header "     %-19s : count     distribution", rows
 // "%10d -> %-10d : %-8d |%-40s|" with floor(40 * count / max) stars (at most 40), bucket i covering

@@ -4,9 +4,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { conformanceDir, listConformanceFiles } from "../src/conformance-data.js";
+import { conformanceDir, listConformanceFiles } from "../../src/tools/conformance-data.js";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "tinybpf-cli-"));
 
 function tinybpf(...args: string[]) {
@@ -98,8 +98,8 @@ describe("conformance plugin (the suite runner's protocol)", () => {
 
 describe("tinybpf run, readable output", () => {
   test("prints a per-CPU map's values in brackets, one per CPU", () => {
-    const obj = join(import.meta.dirname, "fixtures", "xdp.o");
-    const capture = join(import.meta.dirname, "fixtures", "pcap", "sockex1.pcap");
+    const obj = join(import.meta.dirname, "..", "fixtures", "xdp.o");
+    const capture = join(import.meta.dirname, "..", "fixtures", "pcap", "sockex1.pcap");
     const json = tinybpf("run", obj, "--pcap", capture, "--json");
     expect(json.status).toBe(0);
     const stats = (JSON.parse(json.stdout).maps.stats as { key: string; value: string }[]).map(({ key, value }) => {

@@ -5,9 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { readCapture } from "../src/pcap.js";
+import { readCapture } from "../../src/tools/pcap.js";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 const fixture = (p: string) => join(root, "test/fixtures", p);
 function tinybpf(...args: string[]) {
   return spawnSync(process.execPath, [join(root, "bin/tinybpf.js"), ...args], { encoding: "utf8", cwd: root });

@@ -2,8 +2,8 @@
 import { describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { conformanceDir, listConformanceFiles } from "../src/conformance-data.js";
-import { runConformanceFile } from "../src/conformance.js";
+import { conformanceDir, listConformanceFiles } from "../../src/tools/conformance-data.js";
+import { runConformanceFile } from "../../src/tools/conformance.js";
 
 const dir = conformanceDir();
 const present = existsSync(dir);

@@ -8,7 +8,7 @@ import {
   XDP_MD_SIZE,
   skBuffContext,
   xdpContext,
-} from "../src/contexts.js";
+} from "../../src/runtime/contexts.js";
 
 /** C struct layout: each field at the next multiple of its alignment, the size rounded to the largest one. */
 function layout(fields: [name: string, size: number, align: number][]): { offsets: Record<string, number>; size: number } {

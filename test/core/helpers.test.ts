@@ -8,8 +8,8 @@ import { relative } from "node:path";
 import {
   STATE, ST_NCPUS, ST_ENGINE, ST_FAULT, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PID_TGID, ST_UID_GID, ST_COMM, ST_PRANDOM, ST_PKT,
   ST_PKT_LEN, SCRATCH, HELPER_KINDS, MAPS, MAP_DESC_SIZE,
-} from "../assembly/layout";
-import { MD_VALUES } from "../assembly/maps/desc";
+} from "../../assembly/layout";
+import { MD_VALUES } from "../../assembly/maps/desc";
 
 const FAULT_READ = 1, FAULT_WRITE = 2, FAULT_HELPER = 5, FAULT_BAD_MAP = 7;
 const ENOENT = -2n, E2BIG = -7n, EFAULT = -14n, EINVAL = -22n, ERANGE = -34n;
@@ -29,7 +29,7 @@ const H = {
 let compiled: WebAssembly.Module;
 
 beforeAll(async () => {
-  const entry = relative(process.cwd(), fileURLToPath(new URL("./maps-entry.ts", import.meta.url)));
+  const entry = relative(process.cwd(), fileURLToPath(new URL("../support/maps-entry.ts", import.meta.url)));
   let binary: Uint8Array | undefined;
   const log: string[] = [];
   const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };

@@ -1,11 +1,11 @@
 // Run-time faults of the interpreter: each stops the program with a message naming the instruction index, the
 // address and the access size; none of them corrupts the runtime, which keeps running other programs.
 import { describe, expect, test } from "vitest";
-import { assemble } from "../src/asm.js";
-import { Runtime } from "../src/runtime.js";
-import { BpfFault } from "../src/faults.js";
-import { STACK_BASE, REGS, PROGS } from "../assembly/layout.js";
-import { STACK_SIZE } from "../assembly/isa.js";
+import { assemble } from "../../src/tools/asm.js";
+import { Runtime } from "../../src/runtime/runtime.js";
+import { BpfFault } from "../../src/runtime/faults.js";
+import { STACK_BASE, REGS, PROGS } from "../../assembly/layout.js";
+import { STACK_SIZE } from "../../assembly/isa.js";
 
 function faultOf(rt: Runtime, src: string, mem?: Uint8Array): string {
   const prog = rt.addProgram("prog", assemble(src));

@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import asc from "assemblyscript/asc";
 import { fileURLToPath } from "node:url";
 import { relative } from "node:path";
-import { STATE, ST_NCPUS, ST_HEAP_TOP, ST_REGION_COUNT, SCRATCH, MAPS, MAP_DESC_SIZE } from "../assembly/layout";
-import { MD_KEYS, MD_VALUES, MD_BUCKETS } from "../assembly/maps/desc";
+import { STATE, ST_NCPUS, ST_HEAP_TOP, ST_REGION_COUNT, SCRATCH, MAPS, MAP_DESC_SIZE } from "../../assembly/layout";
+import { MD_KEYS, MD_VALUES, MD_BUCKETS } from "../../assembly/maps/desc";
 
 // Kernel values, written out independently of the implementation
 const ENOENT = -2, E2BIG = -7, EBADF = -9, EAGAIN = -11, EEXIST = -17, EINVAL = -22, ENOSPC = -28, ENOTSUPP = -524;
@@ -22,7 +22,7 @@ const BUSY = 0x80000000, DISCARD = 0x40000000;
 let compiled: WebAssembly.Module;
 
 beforeAll(async () => {
-  const entry = relative(process.cwd(), fileURLToPath(new URL("./maps-entry.ts", import.meta.url)));
+  const entry = relative(process.cwd(), fileURLToPath(new URL("../support/maps-entry.ts", import.meta.url)));
   let binary: Uint8Array | undefined;
   const log: string[] = [];
   const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FormatError, TRACE_PRINTK_MAX_CHARS, formatPrintk, formatSnprintf } from "../src/printk.js";
+import { FormatError, TRACE_PRINTK_MAX_CHARS, formatPrintk, formatSnprintf } from "../../src/runtime/printk.js";
 
 // Expected strings follow C's printf rules, which the kernel's vsprintf shares for these conversions:
 // no length modifier means a 32-bit int, l and ll a 64-bit long.

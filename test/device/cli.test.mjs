@@ -78,7 +78,7 @@ test("a bundle made on the host runs on the device, with the host's result", (t)
 
 /** Makes a bundle with the host's node through the bundle() API (options the CLI has no flags for). */
 function bundleOnHost(obj, out, options) {
-  const api = join(ROOT, "dist", "src", "bundle.js");
+  const api = join(ROOT, "dist", "src", "tools/bundle.js");
   needBuilt(api);
   const script = `const { bundle } = await import(${JSON.stringify(pathToFileURL(api).href)});
 bundle(${JSON.stringify(obj)}, ${JSON.stringify(out)}, ${JSON.stringify(options)});`;

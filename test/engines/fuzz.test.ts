@@ -3,18 +3,18 @@
 import { describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { assemble } from "../src/asm.js";
-import { verify } from "../src/verifier.js";
-import { engineNames } from "../src/engines.js";
-import { loadEngines } from "../src/engine-loader.js";
-import { STACK_BASE } from "../assembly/layout.js";
+import { assemble } from "../../src/tools/asm.js";
+import { verify } from "../../src/loader/verifier.js";
+import { engineNames } from "../../src/runtime/engines.js";
+import { loadEngines } from "../../src/runtime/engine-loader.js";
+import { STACK_BASE } from "../../assembly/layout.js";
 import {
   generate, evaluate, fuzz, compareOutcomes, describeMismatch, REFERENCE, DEFAULT_BUDGET, type Outcome,
-} from "../src/fuzz/index.js";
+} from "../../src/fuzz/index.js";
 
 // Optional engines register themselves when the engine loader imports them; the Wasm engine needs its built
 // translator to run.
-const wasmBuilt = fileURLToPath(new URL("../build/wasm-translator.wasm", import.meta.url));
+const wasmBuilt = fileURLToPath(new URL("../../build/wasm-translator.wasm", import.meta.url));
 if (existsSync(wasmBuilt)) await loadEngines();
 
 const INPUT_ADDR = 0x30000;

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadObject } from "../src/loader.js";
-import { ElfError } from "../src/elf.js";
+import { loadObject } from "../../src/loader/loader.js";
+import { ElfError } from "../../src/loader/elf.js";
 
 // A corpus of broken objects generated from the fixtures: truncations at every kind of offset and corrupted
 // header, section, symbol, relocation, instruction and BTF fields. Each case must be refused with an ElfError whose
 // one-line message starts with the file name: never another exception, never a hang, never a silent load.
 // A seeded random mutation pass then checks the weaker promise for arbitrary damage: load or ElfError, nothing else.
 
-const FIXTURES = new URL("./fixtures/", import.meta.url);
+const FIXTURES = new URL("../fixtures/", import.meta.url);
 const fixtureNames = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
 
 const SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8, SHT_REL = 9;

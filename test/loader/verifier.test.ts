@@ -1,8 +1,8 @@
 // The load-time validator: each refusal names the instruction index and the problem.
 import { describe, expect, test } from "vitest";
-import { assemble } from "../src/asm.js";
-import { verify, VerifierError } from "../src/verifier.js";
-import { Runtime } from "../src/runtime.js";
+import { assemble } from "../../src/tools/asm.js";
+import { verify, VerifierError } from "../../src/loader/verifier.js";
+import { Runtime } from "../../src/runtime/runtime.js";
 
 /** Encodes one instruction from its fields, independently of the assembler. */
 function insn(op: number, dst = 0, src = 0, off = 0, imm = 0): Uint8Array {

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundle, listBundle, WORKSTATION_COMMANDS } from "../src/bundle.js";
+import { bundle, listBundle, WORKSTATION_COMMANDS } from "../../src/tools/bundle.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURES = join(ROOT, "test", "fixtures");
 const OBJ = join(FIXTURES, "sockex1.o");
 const PCAP = join(FIXTURES, "pcap", "sockex1.pcap");
@@ -29,7 +29,7 @@ describe("bundle", () => {
   let files: string[];
 
   beforeAll(() => {
-    for (const needed of ["bin/tinybpf.js", "dist/src/cli.js", "dist/src/bundle.js", "build/core.wasm", "build/wasm-translator.wasm"]) {
+    for (const needed of ["bin/tinybpf.js", "dist/src/cli/main.js", "dist/src/tools/bundle.js", "build/core.wasm", "build/wasm-translator.wasm"]) {
       if (!existsSync(join(ROOT, needed))) throw new Error(`${needed} is missing: run 'npm run build' first`);
     }
     if (!existsSync(TINY)) execFileSync(process.execPath, [join(ROOT, "scripts", "build-tiny.mjs")], { cwd: ROOT });

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "..", "..");
 
 describe("npm package", () => {
   test("the unpacked tarball runs sockex1 and the API with nothing else installed", () => {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, measure, overBudget, readBudget } from "../scripts/size.mjs";
+import { ROOT, measure, overBudget, readBudget } from "../../scripts/size.mjs";
 
 type Measured = Awaited<ReturnType<typeof measure>>;
 type Sizes = { file: string; raw: number; gzip: number };

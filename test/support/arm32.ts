@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-export const root = join(import.meta.dirname, "..");
+export const root = join(import.meta.dirname, "..", "..");
 
 export function ensureArm32Translator(): void {
   if (existsSync(join(root, "build", "arm32.wasm"))) return;

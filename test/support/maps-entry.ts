@@ -1,9 +1,9 @@
 // Test build of the map and helper code: everything the tests drive, plus small accessors for the core's state.
-export * from "../assembly/maps/index";
-export * from "../assembly/helpers";
-export { accessAllowed, regionAdd } from "../assembly/memory";
-import { alloc } from "../assembly/memory";
-import { REGS } from "../assembly/layout";
+export * from "../../assembly/maps/index";
+export * from "../../assembly/helpers";
+export { accessAllowed, regionAdd } from "../../assembly/memory";
+import { alloc } from "../../assembly/memory";
+import { REGS } from "../../assembly/layout";
 
 export function setReg(n: u32, value: u64): void {
   store<u64>(REGS + 8 * n, value);

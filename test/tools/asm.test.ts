@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AsmError, assemble } from '../src/asm.js';
+import { AsmError, assemble } from '../../src/tools/asm.js';
 import {
   conformanceDir,
   conformanceProgram,
   listConformanceFiles,
   parseConformanceTest,
-} from '../src/conformance-data.js';
-import { describeOpcode, disassemble, disassembleInsn } from '../src/disasm.js';
+} from '../../src/tools/conformance-data.js';
+import { describeOpcode, disassemble, disassembleInsn } from '../../src/tools/disasm.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));

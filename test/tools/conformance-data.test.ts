@@ -8,7 +8,7 @@ import {
   conformanceProgram,
   listConformanceFiles,
   parseConformanceTest,
-} from '../src/conformance-data.js';
+} from '../../src/tools/conformance-data.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -103,7 +103,7 @@ describe('finding the test files', () => {
     process.env.TINYBPF_CONFORMANCE_DIR = '/some/where';
     expect(conformanceDir()).toBe(resolve('/some/where'));
     delete process.env.TINYBPF_CONFORMANCE_DIR;
-    const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
     expect(conformanceDir()).toBe(resolve(root, '..', 'shared', 'conformance', 'tests'));
   });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CaptureError, readCapture, writePcap, writePcapng, type Packet } from "../src/pcap.js";
+import { CaptureError, readCapture, writePcap, writePcapng, type Packet } from "../../src/tools/pcap.js";
 
-const FIXTURES = new URL("./fixtures/pcap/", import.meta.url);
+const FIXTURES = new URL("../fixtures/pcap/", import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
 
 // ---- hand-built files: every field written here from the format descriptions, not by the code under test ----

@@ -19,8 +19,8 @@
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT,
-} from "../isa";
-import { sizeBytes, inOwnFrame } from "./memory";
+} from "../../isa";
+import { sizeBytes, inOwnFrame } from "../jit/memory";
 
 export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop

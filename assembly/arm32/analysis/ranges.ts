@@ -21,7 +21,7 @@ import {
   MODE_MEM, MODE_ATOMIC, SRC_X, ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH, ALU_MOD,
   ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END, JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JNE, JMP_JSGT, JMP_JSGE, JMP_JLT,
   JMP_JLE, JMP_JSLT, JMP_JSLE, ATOMIC_FETCH, ATOMIC_CMPXCHG,
-} from "../isa";
+} from "../../isa";
 
 export const STATE_BYTES = 16; // 11 registers, padded
 const NZ: u8 = 0x80;

@@ -6,14 +6,14 @@ import {
   OP_ORR, OP_MOV, SH_LSL, SH_LSR, SH_ASR, immRot, dpImm, dpReg, dpRegShift, movReg, movImm, opReg, opRegS,
   opImm, opImmS, shiftImm, shiftReg, mul, mla, mls, umull, udiv, sdiv, bit, subImm, rev, rev16, sxtb, sxth,
   uxth, pos, out, measuring, branch, cmpImm, NE, lastWord, rewind, sbfx,
-} from "./encoder";
-import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "./image";
-import { widthNow } from "./ranges";
+} from "../a32/encoder";
+import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "../../../targets/arm32/image";
+import { widthNow } from "../analysis/ranges";
 
 import {
   ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH, ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV,
   ALU_ARSH, ALU_END, END_TO_BE,
-} from "../isa";
+} from "../../isa";
 import {
   known0, inArm, XR, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
   options, OPT_IDIV, ERR_OPCODE, blockStart,

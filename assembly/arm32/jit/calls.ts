@@ -5,24 +5,24 @@ import {
   emit, emitConst, skip, pos, R0, R1, R2, R3, R11, LR, PC, AL, EQ, NE, HS, OP_CMP, OP_MVN, immRot, dpImm, movImm,
   cmpImm, ldr, str, push, pop, bit, addImm, subImm, branch, mul, opReg, dpReg, movReg, bx, OP_ADD, SH_LSL, IP,
   SP, SVC0, umull, R4, R5, R6, R7, R8, R10, opRegS, opImmS, ldrb, strb, cmpReg, MI, LO, HI, OP_ADC, OP_SUB,
-} from "./encoder";
+} from "../a32/encoder";
 import {
   label, bl, b, jump, call, addressOf, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, S_TAIL_CALLS, L_DEPTH_FAULT,
   L_HELPER_FAULT, L_HELPER_UNWIND, L_HELPER_LOOKUP, L_TAIL_CALL, L_PROGS, L_FAULT, L_CHECK_COMMON, S_HELPER_LR,
   S_NREGIONS, REGION_BYTES,
   L_HELPERS,
-} from "./image";
-import { emitHelperCommon } from "./helpers-common";
-import { emitMemHelpers, H_PROBE_READ, H_PROBE_STR, H_SKB_LOAD } from "./helpers-mem";
-import { emitTaskHelpers, H_PID_TGID, H_UID_GID, H_COMM, H_PRANDOM, H_JIFFIES } from "./helpers-task";
-import { emitStrtoHelpers, H_STRTOL, H_STRTOUL } from "./helpers-strto";
-import { emitLoopHelpers, H_LOOP, H_FOR_EACH } from "./helpers-loop";
-import { emitFormatHelpers, H_PRINTK, H_SNPRINTF } from "./helpers-format";
-import { DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES, moreMapHelper } from "./maps";
-import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../layout";
-import { MAX_TAIL_CALLS } from "../isa";
+} from "../../../targets/arm32/image";
+import { emitHelperCommon } from "../../../targets/arm32/helpers/common";
+import { emitMemHelpers, H_PROBE_READ, H_PROBE_STR, H_SKB_LOAD } from "../../../targets/arm32/helpers/mem";
+import { emitTaskHelpers, H_PID_TGID, H_UID_GID, H_COMM, H_PRANDOM, H_JIFFIES } from "../../../targets/arm32/helpers/task";
+import { emitStrtoHelpers, H_STRTOL, H_STRTOUL } from "../../../targets/arm32/helpers/strto";
+import { emitLoopHelpers, H_LOOP, H_FOR_EACH } from "../../../targets/arm32/helpers/loop";
+import { emitFormatHelpers, H_PRINTK, H_SNPRINTF } from "../../../targets/arm32/helpers/format";
+import { DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES, moreMapHelper } from "../../../targets/arm32/maps/index";
+import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../layout";
+import { MAX_TAIL_CALLS } from "../../isa";
 
-import { STACK_SIZE, MAX_CALL_DEPTH, OP_CALLX } from "../isa";
+import { STACK_SIZE, MAX_CALL_DEPTH, OP_CALLX } from "../../isa";
 import {
   inArm, lo, hi, setLo, setHi, pairInto, ARM_LO, ARM_HI, options, dstOf, immOf, OPT_CONFORMANCE, fail,
   ERR_TAIL_CALL,

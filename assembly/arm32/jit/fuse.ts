@@ -15,16 +15,16 @@
 import {
   emit, emitConst, R0, R1, R2, R3, AL, OP_AND, OP_EOR, OP_ORR, OP_ADD, OP_SUB, OP_RSB, OP_ADC, OP_SBC, SH_LSL, SH_LSR,
   SH_ASR, immRot, opReg, opRegS, opImm, opImmS, dpReg,
-} from "./encoder";
+} from "../a32/encoder";
 import {
   CLS_ALU, CLS_ALU64, SRC_X, ALU_MOV, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR, ALU_LSH, ALU_RSH, ALU_ARSH,
-} from "../isa";
+} from "../../isa";
 import {
   known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, operandLo, operandHi, operandKnown0, opcode, dstOf, srcOf,
   offOf, immOf,
 } from "./translate";
-import * as ranges from "./ranges";
-import { addressAdd } from "./versioned";
+import * as ranges from "../analysis/ranges";
+import { addressAdd } from "../versioned";
 
 /** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
 export function fusable(i: i32, count: i32): bool {

@@ -5,18 +5,18 @@ import {
   emit, pos, R0, R1, R2, AL, EQ, NE, HS, LO, HI, LS, GE, LT, GT, LE, OP_RSB, OP_ADC, OP_SBC, OP_RSC, OP_TST,
   OP_CMP, OP_CMN, OP_ORR, SH_LSL, immRot, dpImm, dpReg, cmpImm, opRegS, cmpReg, cmpRegC, tstReg, tstRegC, bit, branch,
   lastFlagSettable, setFlagsOfLast,
-} from "./encoder";
-import { at, L_CODE } from "./image";
-import { SECOND_SLOT } from "./runtime";
+} from "../a32/encoder";
+import { at, L_CODE } from "../../../targets/arm32/image";
+import { SECOND_SLOT } from "../../../targets/arm32/runtime/routines";
 import {
   CLS_JMP, CLS_JMP32, SRC_X, JMP_JA, JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE, JMP_JLT,
   JMP_JLE, JMP_JSLT, JMP_JSLE,
-} from "../isa";
+} from "../../isa";
 import {
   known0, lo, hi, operandLo, operandHi, operandKnown0, fail, offsets, dstOf, srcOf, offOf, immOf, ERR_OPCODE, inArm,
   ARM_LO, blockStart, XR,
 } from "./translate";
-import { branchTo } from "./versioned";
+import { branchTo } from "../versioned";
 
 function condition(code: u32): u32 {
   switch (code) {

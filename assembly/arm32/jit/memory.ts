@@ -6,14 +6,14 @@ import {
   EQ, NE, HS, LO, OP_MVN, OP_AND, OP_EOR, OP_ADD, OP_ADC, OP_SBC, OP_TST, OP_ORR, OP_MOV, SH_ASR, dpImm, movReg, cmpImm, opReg,
   opRegS, cmpReg, cmpRegC, shiftImm, ldr, str, ldrb, strb, ldrh, strh, ldrsb, ldrsh, ldrex, strex, ldrexd,
   strexd, CLREX, branch, movImmC, R4, R8, OP_SUB, ldrd,
-} from "./encoder";
-import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_CHECK_PAIR, L_LDPKT } from "./image";
-import { inCopy, planned, copyMiss } from "./versioned";
+} from "../a32/encoder";
+import { at, b, bl, call, S_REGS, S_RCACHE, L_CHECK, L_CHECK_PAIR, L_LDPKT } from "../../../targets/arm32/image";
+import { inCopy, planned, copyMiss } from "../versioned";
 
 import {
   CLS_LDX, CLS_ST, MODE_MEM, CLS_STX, SZ_W, SZ_H, SZ_B, MODE_IND, MODE_MEMSX, ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH,
   ATOMIC_XCHG, ATOMIC_CMPXCHG, STACK_SIZE,
-} from "../isa";
+} from "../../isa";
 import {
   inArm, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, fail, ARM_LO, ARM_HI, dstOf, srcOf, offOf,
   immOf, ERR_OPCODE, known0,

@@ -29,28 +29,28 @@ import {
   measuring, rewind, emit, emitConst, pos, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R11, IP, SP, LR, PC, LO,
   OP_SUB, OP_ADD, OP_MVN, AL, dpImm, immRot, movReg, movImm, opReg, opRegS, opImmS, ldr, str, push, pop, bit, subImm,
   ldrd, strd, lastWord,
-} from "./encoder";
+} from "../a32/encoder";
 import {
   label, at, b, jump, call, addressOf, stateBase, S_REGS, S_BUDGET, S_BUDGET_INIT, S_DEPTH, S_SAVED_SP,
   S_FAULT, S_REGIONS, S_HELPER_LR, S_STACK, S_RCACHE, L_ENTRY, L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE,
   L_STATE, L_BUDGET_FAULT, S_TAIL_CALLS, L_PROGS, L_PROG_STARTS, imageBase,
-} from "./image";
-import { SECOND_SLOT } from "./runtime";
+} from "../../../targets/arm32/image";
+import { SECOND_SLOT } from "../../../targets/arm32/runtime/routines";
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, SZ_DW, MODE_ABS, MODE_IND,
   MODE_MEM, MODE_MEMSX, MODE_ATOMIC, SRC_X, JMP_JA, JMP_CALL, JMP_EXIT, CALL_HELPER, CALL_LOCAL, PSEUDO_IMM64,
   STACK_SIZE, OP_CALLX, ALU_ADD, ALU_SUB, ALU_MUL, ALU_LSH,
-} from "../isa";
+} from "../../isa";
 import { emitAlu64, emitAlu32 } from "./alu";
 import { emitJump } from "./jumps";
 import { emitLoad, emitStore, emitAtomic, emitPacketLoad } from "./memory";
 import { emitHelperCall, emitLocalCall } from "./calls";
-import * as ranges from "./ranges";
+import * as ranges from "../analysis/ranges";
 import { fusable, emitFused } from "./fuse";
-import { findLoops, loopAt } from "./loops";
+import { findLoops, loopAt } from "../analysis/loops";
 import {
   resetCopies, inCopy, emitVersioned, bodyStarts, copyBudget, addressAdd, emitRangeRoutine, copyZeroHigh, loopConstant,
-} from "./versioned";
+} from "../versioned";
 
 export const ARM_LO: StaticArray<i32> = [R4, R6, -1, -1, -1, -1, R8, -1, -1, -1, -1];
 export const ARM_HI: StaticArray<i32> = [R5, R7, -1, -1, -1, -1, R9, -1, -1, -1, -1];

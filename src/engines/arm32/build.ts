@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync
 import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { writeElf32, imageAddress } from "../targets/arm32/elf32.js";
-import { INSN_SIZE, MAX_INSNS } from "../assembly/isa.js";
-import { FUNC_HANDLE_TAG } from "../assembly/layout.js";
-import { disassembleInsn } from "./disasm.js";
+import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
+import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
+import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
+import { disassembleInsn } from "../../tools/disasm.js";
+import { packageRoot } from "../../runtime/core.js";
 
 export interface Arm32Options {
   /** Executed-instruction budget per run; 0 = unlimited. Default 1,000,000. */
@@ -104,11 +104,9 @@ interface Arm32Exports {
 let module: WebAssembly.Module | undefined;
 
 function wasmPath(): string {
-  for (const rel of ["../build/arm32.wasm", "../../build/arm32.wasm"]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
+  const p = join(packageRoot(), "build", "arm32.wasm");
+  if (!existsSync(p)) throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
+  return p;
 }
 
 function instance(): Arm32Exports {

@@ -18,26 +18,26 @@ import { join, basename } from "node:path";
 import {
   buildArm32Executable, runArm32, arm32Listing, qemu, Arm32Error, Arm32Timeout, ARM32_DATA_BASE, ARM32_MAX_MAPS, type Arm32Maps,
   type Arm32Options,
-} from "./arm32.js";
-import { registerEngine, type Engine } from "./engines.js";
-import type { LoadedObject, Program } from "./object.js";
-import type { MapDef } from "./loader.js";
-import type { Runtime, LinkedProgram } from "./runtime.js";
-import { readCapture, writePcap } from "./pcap.js";
-import { readInput } from "./cli-args.js";
-import { resolvePseudoLoads, LinkError } from "./link.js";
+} from "./build.js";
+import { registerEngine, type Engine } from "../../runtime/engines.js";
+import type { LoadedObject, Program } from "../../api/object.js";
+import type { MapDef } from "../../loader/loader.js";
+import type { Runtime, LinkedProgram } from "../../runtime/runtime.js";
+import { readCapture, writePcap } from "../../tools/pcap.js";
+import { readInput } from "../../cli/args.js";
+import { resolvePseudoLoads, LinkError } from "../../loader/link.js";
 import {
   STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
-} from "../assembly/layout.js";
-import { FUNC_HANDLE_TAG } from "../assembly/layout.js";
+} from "../../../assembly/layout.js";
+import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
   MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_HASH,
   MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_HASH_OF_MAPS, MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_LPM_TRIE, MAP_TYPE_QUEUE,
   MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, BPF_F_RDONLY_PROG,
-} from "../assembly/maps/desc.js";
-import { INSN_SIZE } from "../assembly/isa.js";
-import { MAP_TYPE_NAMES } from "./bpf-map.js";
+} from "../../../assembly/maps/desc.js";
+import { INSN_SIZE } from "../../../assembly/isa.js";
+import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
 // assembly/arm32/maps.ts
 const DESC_OFFSET = 16;

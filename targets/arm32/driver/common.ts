@@ -4,8 +4,8 @@
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
-import { emit, emitConst, R0, R1, R2, R3, R4, R5, R7, AL, HI, OP_CMN, movImm, dpImm, immRot, SVC0 } from "./encoder";
-import { b, bl, jump, addressOf, L_LOCAL } from "./image";
+import { emit, emitConst, R0, R1, R2, R3, R4, R5, R7, AL, HI, OP_CMN, movImm, dpImm, immRot, SVC0 } from "../../../assembly/arm32/a32/encoder";
+import { b, bl, jump, addressOf, L_LOCAL } from "../image";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;

@@ -6,15 +6,15 @@ import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R8, R9, R10, R11, IP, LR, AL, EQ, NE, LT, LE, HI, HS, LO, ldr, str,
   ldrb, strb, ldrh, strh, movReg, movImm, cmpImm, cmpReg, opReg, dpReg, dpImm, immRot, bx, addImm, OP_ADD, OP_ORR,
   OP_CMN, SH_LSL,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, S_BUF, S_IFACE, S_SECONDS, S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF,
-} from "./image";
+} from "../image";
 import {
   SYS_IOCTL, SYS_POLL, SYS_CLOCK_GETTIME, SYS_SOCKET, SYS_BIND, SYS_RECVFROM, WRITE, RUN_ONE, PRINT, S_NL,
   S_NOT_PERMITTED, S_NO_SOCKET, S_NO_IFACE, S_NO_CAPTURE, LIVE, LIVE_LOOP, LIVE_DONE, NAME_LOOP, NO_IFACE, NO_CAPTURE,
   NO_SOCKET, LIVE_ERROR, LIVE_CLOCK, LIVE_WAIT, NAME_DONE, IFACE_NAME, IFACE_LEN, syscall, say, exitWith, mapAnonymous,
-} from "./driver-common";
+} from "./common";
 
 const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
 const POLL_MS: u32 = 100; // a live capture checks the clock at least this often

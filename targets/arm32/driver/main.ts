@@ -26,14 +26,14 @@ import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R11, IP, SP, LR, PC, AL, EQ, NE, GE, LT, HI, HS, LO,
   ldr, str, ldrb, strb, strh, rev, movReg, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, dpReg, dpImm, immRot, mla,
   push, pop, bit, bx, addImm, subImm, OP_ADD, OP_SUB, OP_ORR, OP_CMN, SH_LSL,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, addressOf, stateBase, S_FAULT, S_REPEAT, S_MEM, S_LEN, S_FD, S_RUNS, S_PCAP, S_PCAP_END,
   S_PCAP_SWAP, S_JSON, S_HAVE_PCAP, S_LAST_R0, S_OUTPOS, S_OUT_FD, S_OUT, S_SKB, SKB_BYTES, S_REGIONS, REGION_BYTES,
   S_NREGIONS, FIRST_MAP_REGION, S_PKT, S_PKT_LEN, L_START, L_ENTRY, L_DATA_INIT, L_PRINT_MAPS, L_STATE, S_IFACE,
   S_SECONDS, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_XDP_BUF,
-} from "./image";
-import { DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION } from "./maps";
+} from "../image";
+import { DATA_BASE, DESC_BASE, DESC_SIZE, D_REGION } from "../maps/index";
 import {
   SYS_READ, SYS_OPEN, SYS_LSEEK, SYS_MMAP2, OPT_SKB, OPT_XDP, ARG_LOOP, ARGS_DONE, OPT_MEM, OPT_REPEAT, NEXT_ARG, USAGE,
   FILE_ERROR, REPEAT_LOOP, PRINT_FAULT, STRCMP, PRINT_DEC, NUM_LOOP, NUM_DONE, OPT_PCAP, OPT_JSON, MAP_FILE, STDIN,
@@ -42,9 +42,9 @@ import {
   S_J_RUNS, S_J_MAPS, S_J_END, S_OPT_IFACE, S_OPT_SECONDS, PARSE_NUM, OPT_IFACE, OPT_SECONDS, LIVE, COPY_WORDS,
   COPY_BYTES, COPY_DONE, PLAIN_READY, OPT_EACH, OPT_EACH_TEXT, EACH_DONE, setDriverOpts, syscall, say, exitWith,
   mapAnonymous,
-} from "./driver-common";
-import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./driver-print";
-import { emitLive } from "./driver-live";
+} from "./common";
+import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
+import { emitLive } from "./live";
 
 const STDIN_CAPACITY: u32 = 64 << 20; // bytes of standard input a run may take (reserved, not committed)
 

@@ -6,18 +6,18 @@ import {
   emit, emitByte, align4, emitConst, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, LR, PC, AL, EQ, NE, HI, HS,
   LO, MI, ldr, str, ldrb, strb, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm,
   push, pop, bit, bx, addImm, subImm, strbPreDec, OP_ADD, OP_SUB, OP_AND, OP_ORR, OP_CMN, SH_LSL, SH_LSR,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, addressOf, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUF, S_OUTPOS, S_OUT_FD, S_OUT,
   OUT_SIZE, S_REGIONS, REGION_BYTES, S_NREGIONS, L_UDIVMOD64, L_PRINT_MAPS, L_STATE, L_PROG_STARTS, L_PRINT_MORE,
   L_PRINT_ENTRY,
-} from "./image";
-import { programStarts } from "./calls";
+} from "../image";
+import { programStarts } from "../../../assembly/arm32/jit/calls";
 import {
   D_TYPE, D_MASK, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_VALUES, D_STRIDE, D_MAX, D_NAME, D_NAME_LEN, D_KEY_SIZE,
   D_VALUE_SIZE, D_ZERO_SKIP, descOf, slot, printsMoreMaps,
-} from "./maps";
-import { FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../layout";
+} from "../maps/index";
+import { FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../../../assembly/layout";
 import {
   SYS_EXIT, SYS_WRITE, OPT_SKB, USAGE, FILE_ERROR, PRINT_FAULT, STRCMP, WRITE, PRINT_DEC, PRINT_HEX, EXIT, DIGITS,
   CMP_LOOP, CMP_NE, HEX_LOOP, F_NOT_READ, F_NOT_WRITE, F_NOT_BUDGET, F_NOT_DEPTH, F_TAIL, F_MEM, F_HELPER, PCAP_ERROR,
@@ -28,7 +28,7 @@ import {
   S_MAP_ARG, S_NOT_MAP, S_COMMA, S_RBRACKET, S_J_ENTRY_END, S_LBRACKET, S_EQUALS, S_J_KEY, S_J_VALUE, S_J_ITEMS,
   S_USAGE_LIVE, S_RO_WRITE, S_RO_BYTES_AT, F_PROG_LOOP, P_A_NEXT, P_SHOW_SLOT, F_OOB_WRITE, F_RO_LOOP, F_ADDR,
   OPT_EACH_TEXT, driverOpts, syscall, say, exitWith,
-} from "./driver-common";
+} from "./common";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 

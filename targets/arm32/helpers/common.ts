@@ -9,8 +9,8 @@
 import {
   emit, R0, R1, R2, R3, R4, R5, R11, IP, LR, AL, EQ, NE, HS, LO, HI, MI, ldr, str, ldrb, strb, movImm, movImmC,
   movReg, cmpImm, cmpReg, opReg, opRegS, opImmS, dpReg, push, pop, bit, bx, addImm, subImm, OP_ADD, OP_SUB, SH_LSL,
-} from "./encoder";
-import { label, b, jump, S_HELPER_LR, S_NREGIONS, S_REGIONS, REGION_BYTES, S_REGS, L_CHECK_COMMON, L_HELPERS } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, jump, S_HELPER_LR, S_NREGIONS, S_REGIONS, REGION_BYTES, S_REGS, L_CHECK_COMMON, L_HELPERS } from "../image";
 
 // Routines (labels L_HELPERS + 24 .. 31)
 export const HC_CHECK = L_HELPERS + 24; // r10:ip = address, r0 = size, r1 = 1 for a write: returns, or faults

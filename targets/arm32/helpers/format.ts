@@ -16,13 +16,13 @@ import {
   HS, LO, HI, LS, LE, GE, MI, SVC0, ldr, str, ldrb, strb, movImm, movImmC, movReg, movRegC, mla, cmpImm, cmpReg, opReg, opRegS, opImm,
   opImmS, dpImm, dpReg, push, pop, bit, bx, addImm, subImm, strbPreDec, shiftImm, OP_ADD, OP_SUB, OP_ORR, OP_AND,
   OP_MVN, OP_RSB, OP_RSC, OP_TST, OP_MOV, SH_LSL, SH_LSR, SH_ASR,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, call, addressOf, S_HELPER_STATE, S_HELPER_LR, S_REGS, S_BUF, L_UDIVMOD64, L_FAULT_INDEX,
   L_CODE, L_HELPERS, L_PROG_STARTS,
-} from "./image";
-import { programStarts } from "./calls";
-import { helperEntry, argLo, argHi, HC_RETURN, HC_ALLOWED, HC_READABLE_END } from "./helpers-common";
+} from "../image";
+import { programStarts } from "../../../assembly/arm32/jit/calls";
+import { helperEntry, argLo, argHi, HC_RETURN, HC_ALLOWED, HC_READABLE_END } from "./common";
 
 export const H_PRINTK = L_HELPERS + 15;
 export const H_SNPRINTF = L_HELPERS + 16;

@@ -9,18 +9,18 @@ import {
   emit, emitConst, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, LR, PC, AL, EQ, NE, HS, HI, MI, OP_ADD,
   OP_SUB, OP_ORR, OP_AND, OP_MVN, OP_BIC, OP_TST, ldr, str, ldrb, strb, movImm, movImmC, movReg, cmpImm, cmpReg, opReg, opRegS,
   opImm, opImmS, dpImm, dpReg, immRot, mla, push, pop, bit, bx, addImm, subImm, ldmia, stmia, SH_LSL, movw, movt,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, addressOf, S_REGS, S_DEPTH, S_REGIONS, S_RCACHE, S_HELPER_LR, S_FAULT, S_FAULT_PC,
   S_FAULT_ADDR, L_FAULT, L_EPILOGUE, L_CODE, L_TABLE, L_HELPERS,
-} from "./image";
-import { helperEntry, argLo, argHi, HC_RETURN } from "./helpers-common";
-import { inArm, ARM_LO, ARM_HI } from "./translate";
-import { SECOND_SLOT } from "./runtime";
+} from "../image";
+import { helperEntry, argLo, argHi, HC_RETURN } from "./common";
+import { inArm, ARM_LO, ARM_HI } from "../../../assembly/arm32/jit/translate";
+import { SECOND_SLOT } from "../runtime/routines";
 import { DATA_BASE, DESC_BASE, DESC_SIZE, D_TYPE, D_MAX, D_VALUES, D_STRIDE, D_REGION, D_RECORDS, D_REC_STRIDE,
-  D_KEY_SIZE, D_BUCKETS, D_MASK, K_HASH, K_ARRAY, V_INNER } from "./maps";
-import { FUNC_HANDLE_TAG, MAP_HANDLE_TAG, FAULT_HELPER, FAULT_BAD_MAP, FAULT_CALL_DEPTH } from "../layout";
-import { STACK_SIZE, MAX_CALL_DEPTH } from "../isa";
+  D_KEY_SIZE, D_BUCKETS, D_MASK, K_HASH, K_ARRAY, V_INNER } from "../maps/index";
+import { FUNC_HANDLE_TAG, MAP_HANDLE_TAG, FAULT_HELPER, FAULT_BAD_MAP, FAULT_CALL_DEPTH } from "../../../assembly/layout";
+import { STACK_SIZE, MAX_CALL_DEPTH } from "../../../assembly/isa";
 
 export const H_LOOP = L_HELPERS + 13;
 export const H_FOR_EACH = L_HELPERS + 14;

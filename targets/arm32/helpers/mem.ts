@@ -6,11 +6,11 @@
 import {
   emit, R0, R1, R2, R3, R4, R5, R6, R8, R10, R11, IP, AL, EQ, NE, HS, LO, HI, MI, OP_MVN, OP_SUB, OP_ADD, ldr, ldrb,
   strb, movImm, movReg, cmpImm, cmpReg, opReg, opRegS, opImmS, dpImm, addImm, subImm, emitConst,
-} from "./encoder";
-import { label, b, bl, jump, S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, L_HELPERS } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, L_HELPERS } from "../image";
 import {
   helperEntry, argLo, argHi, HC_CHECK, HC_FILL, HC_MOVE, HC_RETURN, HC_READABLE_END,
-} from "./helpers-common";
+} from "./common";
 
 export const H_PROBE_READ = L_HELPERS + 3;
 export const H_PROBE_STR = L_HELPERS + 4;

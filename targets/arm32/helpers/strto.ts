@@ -8,9 +8,9 @@ import {
   emit, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, IP, LR, AL, EQ, NE, HS, LO, HI, LS, GT, MI, ldrb, str, movImm,
   movImmC, movReg, cmpImm, cmpReg, opReg, opRegS, opImm, opImmS, dpImm, umull, bx, addImm, subImm, immRot,
   OP_ADD, OP_ADC, OP_SUB, OP_RSB, OP_RSC, OP_ORR, OP_BIC, OP_CMP, OP_MVN, OP_TST,
-} from "./encoder";
-import { label, b, bl, jump, L_HELPERS } from "./image";
-import { helperEntry, argLo, argHi, HC_CHECK, HC_RETURN } from "./helpers-common";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, L_HELPERS } from "../image";
+import { helperEntry, argLo, argHi, HC_CHECK, HC_RETURN } from "./common";
 
 export const H_STRTOL = L_HELPERS + 11;
 export const H_STRTOUL = L_HELPERS + 12;

@@ -7,9 +7,9 @@ import {
   emit, emitConst, emitByte, align4, R0, R1, R2, R3, R4, R7, R10, R11, IP, LR, PC, AL, EQ, NE, HI, SVC0, ldr, str, ldrb,
   strb, movImm, movImmC, movReg, cmpImm, opRegS, dpReg, umull, mla, push, pop, bit, bx, addImm, subImm, movw, movt,
   OP_EOR, OP_ORR, SH_LSL, SH_LSR,
-} from "./encoder";
-import { label, b, bl, jump, addressOf, S_HELPER_STATE, L_UDIVMOD64, L_HELPERS } from "./image";
-import { helperEntry, argLo, argHi, HC_CHECK, HC_FILL, HC_RETURN } from "./helpers-common";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, addressOf, S_HELPER_STATE, L_UDIVMOD64, L_HELPERS } from "../image";
+import { helperEntry, argLo, argHi, HC_CHECK, HC_FILL, HC_RETURN } from "./common";
 
 export const H_PID_TGID = L_HELPERS + 5;
 export const H_UID_GID = L_HELPERS + 6;

@@ -14,12 +14,12 @@
 import {
   emit, R0, R1, R2, R3, R4, R8, R9, R10, IP, LR, PC, AL, EQ, NE, ldr, str, movImm, cmpImm, cmpReg, dpImm, immRot,
   push, pop, bit, bx, opReg, dpReg, subImm, OP_TST, OP_CMN, OP_AND, OP_ADD, SH_LSL,
-} from "./encoder";
-import { label, b, bl, jump, L_MAPS_MORE } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, L_MAPS_MORE } from "../image";
 import {
   families, F_LRU, F_INNER, V_LRU, V_INNER, D_TYPE, D_BUCKETS, D_RECORDS, D_REC_STRIDE, D_MASK, D_COUNT, slot,
   RET_HANDLE, RETURN, L_NULL, U_E2BIG, U_GOT,
-} from "./maps";
+} from "./index";
 
 const H = L_MAPS_MORE + 20; // this file's labels (L_MAPS_MORE + 20 .. 39)
 const LRU_TOUCH = H + 0; // unlink + push front, when the map is an LRU map

@@ -23,19 +23,19 @@ import {
   ldr, str, ldrb, strb, movReg, movImm, cmpImm, cmpReg, opImm, opReg, opRegS, opImmS, dpReg, dpImm, immRot, mul,
   mla, push, pop, bit, bx, addImm, subImm, OP_ADD, OP_SUB, OP_AND, OP_EOR, OP_ORR, OP_MVN, OP_BIC, OP_TST, SH_LSL, SH_LSR,
   SH_ROR, ldrReg,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, call, S_REGS, S_HELPER_LR, L_FAULT, L_CHECK_COMMON, L_HELPER_LOOKUP, L_HELPER_UPDATE,
   L_HELPER_DELETE, L_PRINT_MAPS, L_LOCAL, L_MAPS_MORE, L_HELPER_PUSH, L_HELPER_POP, L_HELPER_PEEK,
   L_HELPER_RB_OUTPUT, L_HELPER_RB_RESERVE, L_HELPER_RB_SUBMIT, L_HELPER_RB_DISCARD, L_HELPER_RB_QUERY,
   L_HELPER_PERF_OUTPUT,
-} from "./image";
-import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../layout";
-import { emitLruRoutines, lookupHashMore, lookupArrayMore, updateFoundMore, updateNewMore, evictMore, deleteMore } from "./maps-hash";
-import { emitLpmRoutines, LPM_LOOKUP, LPM_UPDATE, LPM_DELETE } from "./maps-lpm";
-import { emitQueueHelpers } from "./maps-queue";
-import { emitRingbufHelpers, emitPerfHelper } from "./maps-ringbuf";
-import { emitPrintMore } from "./maps-print";
+} from "../image";
+import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../../assembly/layout";
+import { emitLruRoutines, lookupHashMore, lookupArrayMore, updateFoundMore, updateNewMore, evictMore, deleteMore } from "./hash";
+import { emitLpmRoutines, LPM_LOOKUP, LPM_UPDATE, LPM_DELETE } from "./lpm";
+import { emitQueueHelpers } from "./queue";
+import { emitRingbufHelpers, emitPerfHelper } from "./ringbuf";
+import { emitPrintMore } from "./print";
 
 export const DATA_BASE: u32 = 0x02000000;
 export const DESC_BASE: u32 = DATA_BASE + 16;

@@ -10,12 +10,12 @@ import {
   emit, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, LR, PC, AL, EQ, NE, HI, HS, LS, ldr, str, ldrb, movImm,
   cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, opReg, opImmS, push, pop, bit, bx, addImm, subImm, movReg,
   OP_CMN, OP_EOR, OP_TST, OP_AND, OP_MOV, OP_MVN, SH_LSL, SH_LSR,
-} from "./encoder";
-import { label, b, bl, jump, L_MAPS_MORE, S_REGS } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, L_MAPS_MORE, S_REGS } from "../image";
 import {
   D_KEY_SIZE, D_VALUE_SIZE, D_MAX, D_VALUES, D_STRIDE, D_RECORDS, D_REC_STRIDE, D_FRESH, D_FREE, D_COUNT, slot,
   errno, RETURN, L_NULL, U_EINVAL, U_EEXIST, U_ENOENT, COPY,
-} from "./maps";
+} from "./index";
 
 const ENOSPC: u32 = 28;
 

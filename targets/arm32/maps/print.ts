@@ -7,12 +7,12 @@
 import {
   emit, R0, R1, R2, R4, R5, R7, R11, LR, PC, AL, EQ, NE, HS, HI, ldr, ldrb, movImm, cmpImm, cmpReg, dpImm, dpReg,
   immRot, push, pop, bit, addImm, opReg, OP_CMN, OP_ADD, OP_SUB, SH_LSL,
-} from "./encoder";
-import { label, b, bl, jump, L_MAPS_MORE, L_PRINT_MORE, L_PRINT_ENTRY, S_BUF } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, L_MAPS_MORE, L_PRINT_MORE, L_PRINT_ENTRY, S_BUF } from "../image";
 import {
   D_TYPE, D_MAX, D_VALUES, D_STRIDE, D_RECORDS, D_REC_STRIDE, D_FRESH, D_FREE, D_COUNT, K_LPM, K_STACK, K_RINGBUF,
   slot,
-} from "./maps";
+} from "./index";
 
 const N = L_MAPS_MORE + 120; // this file's labels (L_MAPS_MORE + 120 .. 139)
 const DONE = N + 0;

@@ -6,12 +6,12 @@
 import {
   emit, R0, R1, R2, R3, R4, R5, R6, R10, R11, IP, AL, EQ, NE, HI, HS, ldr, str, movImm, cmpImm, cmpReg, dpImm,
   dpReg, immRot, push, pop, bit, addImm, subImm, opReg, movReg, ldrb, OP_SUB, OP_ADD, OP_TST, SH_LSL, LR, PC,
-} from "./encoder";
-import { label, b, bl, jump, L_MAPS_MORE, S_REGS, S_HELPER_LR, L_HELPER_PUSH, L_HELPER_POP, L_HELPER_PEEK } from "./image";
+} from "../../../assembly/arm32/a32/encoder";
+import { label, b, bl, jump, L_MAPS_MORE, S_REGS, S_HELPER_LR, L_HELPER_PUSH, L_HELPER_POP, L_HELPER_PEEK } from "../image";
 import {
   D_TYPE, D_VALUE_SIZE, D_MAX, D_VALUES, D_STRIDE, D_FREE, D_COUNT, D_MASK, K_QUEUE, K_STACK, slot, errno, HANDLE,
   BAD_MAP, CHECKN, COPY, RETURN, ENOENT, E2BIG, EINVAL,
-} from "./maps";
+} from "./index";
 
 const Q = L_MAPS_MORE + 70; // this file's labels (L_MAPS_MORE + 70 .. 89)
 const ARG = Q + 0;

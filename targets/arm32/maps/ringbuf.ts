@@ -15,16 +15,16 @@ import {
   emit, emitConst, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, IP, LR, AL, EQ, NE, HI, LS, LO, HS, ldr, str, ldrb,
   movImm, cmpImm, cmpReg, dpImm, dpReg, immRot, push, pop, bit, addImm, subImm, opReg, opImm, opImmS, opRegS, movReg, bx, PC,
   OP_SUB, OP_ADD, OP_AND, OP_ORR, OP_BIC, OP_RSB, OP_TST, OP_CMN, OP_MOV, SH_LSL,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, L_MAPS_MORE, S_REGS, S_HELPER_LR, L_FAULT, L_HELPER_RB_OUTPUT, L_HELPER_RB_RESERVE,
   L_HELPER_RB_SUBMIT, L_HELPER_RB_DISCARD, L_HELPER_RB_QUERY, L_HELPER_PERF_OUTPUT,
-} from "./image";
+} from "../image";
 import {
   D_TYPE, D_MAX, D_VALUES, D_FREE, D_FRESH, D_COUNT, K_RINGBUF, K_PERF, errno, descOf, HANDLE, BAD_MAP, CHECKN,
   COPY, RETURN, E2BIG, EINVAL,
-} from "./maps";
-import { FAULT_HELPER } from "../layout";
+} from "./index";
+import { FAULT_HELPER } from "../../../assembly/layout";
 
 const EAGAIN: u32 = 11;
 const ENOSPC: u32 = 28;

@@ -2,25 +2,25 @@
 // helpers compiled in. Translated code calls them with BL; unless noted they follow the AAPCS (arguments and
 // results in r0-r3, r4-r11 preserved) so that helpers written later in C or by hand can use the same path.
 
-import { pairChecks } from "./memory";
+import { pairChecks } from "../../../assembly/arm32/jit/memory";
 import {
   emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R6, R7, R10, R11, IP, LR, PC, AL, EQ, NE, HS, LO, HI, LS, MI, GE,
   ldr, str, ldrb, ldrh, rev, rev16, movReg, movRegC, movImm, cmpImm, cmpReg, opImm, opImmS, opReg, opRegS, dpReg, dpImm,
   immRot, push, pop, bit, bx, subImm, addImm, OP_ADD, OP_ADC, OP_SUB, OP_SBC, OP_RSB, OP_RSC, OP_ORR, OP_EOR,
   OP_BIC, OP_TST, OP_MOV, SH_LSL, SH_LSR, PL, movImmC, cmpRegC, udiv, mls, clz, dpRegShift, shiftImm,
-} from "./encoder";
+} from "../../../assembly/arm32/a32/encoder";
 import {
   label, b, bl, jump, addressOf, S_FAULT, S_FAULT_PC, S_FAULT_ADDR, S_FAULT_SIZE, S_BUDGET, S_BUDGET_INIT,
   S_NREGIONS, S_REGIONS, REGION_BYTES, S_PKT, S_PKT_LEN, S_REGS, L_FAULT, L_FAULT_INDEX, L_BUDGET_FAULT,
   L_DEPTH_FAULT, L_HELPER_FAULT, L_UDIVMOD64, L_SDIVMOD64, L_CHECK, L_CHECK_COMMON, L_CHECK_PAIR, L_LDPKT, L_HELPER_UNWIND,
   L_EPILOGUE, L_EXIT_ZERO, L_CODE, L_TABLE, L_LOCAL, S_HELPER_LR, S_RCACHE,
-} from "./image";
+} from "../image";
 import {
   FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER,
-} from "../layout";
+} from "../../../assembly/layout";
 import {
   MAX_CALL_DEPTH,
-} from "../isa";
+} from "../../../assembly/isa";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 export const SECOND_SLOT: u32 = 0x80000000;

@@ -6,21 +6,21 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from "nod
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
-import { assemble } from "../src/asm.js";
-import { parseConformanceTest, conformanceProgram, conformanceDir, listConformanceFiles } from "../src/conformance-data.js";
-import { Runtime } from "../src/runtime.js";
-import { StopProgram } from "../src/core.js";
-import { BpfFault, describeFault } from "../src/faults.js";
-import { generate } from "../src/fuzz/generate.js";
-import { commands } from "../src/cli-object.js";
-import { parseArgs } from "../src/cli-args.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { parseConformanceTest, conformanceProgram, conformanceDir, listConformanceFiles } from "../../../src/tools/conformance-data.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { StopProgram } from "../../../src/runtime/core.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { generate } from "../../../src/fuzz/generate.js";
+import { commands } from "../../../src/cli/object-commands.js";
+import { parseArgs } from "../../../src/cli/args.js";
 import {
   buildArm32Executable, runArm32, runArm32Async, arm32Listing, translateArm32, Arm32Error, type Arm32Result,
   type RunOptions,
-} from "../src/arm32.js";
-import { ensureArm32Translator, limited } from "./arm32-setup.js";
+} from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator, limited } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 const wasm = join(root, "build", "arm32.wasm");
 
 beforeAll(ensureArm32Translator);

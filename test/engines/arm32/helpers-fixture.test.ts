@@ -7,13 +7,13 @@ import { describe, it, expect, beforeAll, vi } from "vitest";
 import { writeFileSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSync } from "../src/object.js";
-import { commands } from "../src/cli-object.js";
-import { parseArgs } from "../src/cli-args.js";
-import { runExecutable, Arm32RunError } from "../src/arm32-engine.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { loadSync } from "../../../src/api/object.js";
+import { commands } from "../../../src/cli/object-commands.js";
+import { parseArgs } from "../../../src/cli/args.js";
+import { runExecutable, Arm32RunError } from "../../../src/engines/arm32/engine.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 const fixture = (name: string) => join(root, "test", "fixtures", name);
 let dir = "";
 

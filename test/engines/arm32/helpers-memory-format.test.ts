@@ -8,18 +8,18 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync, readFileSync } from "nod
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assemble } from "../src/asm.js";
-import { Runtime } from "../src/runtime.js";
-import { registerHostHelpers } from "../src/host-helpers.js";
-import { BpfFault, describeFault } from "../src/faults.js";
-import { runArm32, buildArm32Executable, qemu } from "../src/arm32.js";
-import { FUNC_HANDLE_TAG, MAP_HANDLE_TAG } from "../assembly/layout.js";
-import { MAP_TYPE_ARRAY, MAP_TYPE_HASH } from "../assembly/maps/desc.js";
-import { layoutMaps } from "../src/arm32-engine.js";
-import type { MapDef } from "../src/loader.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { registerHostHelpers } from "../../../src/runtime/host-helpers.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { runArm32, buildArm32Executable, qemu } from "../../../src/engines/arm32/build.js";
+import { FUNC_HANDLE_TAG, MAP_HANDLE_TAG } from "../../../assembly/layout.js";
+import { MAP_TYPE_ARRAY, MAP_TYPE_HASH } from "../../../assembly/maps/desc.js";
+import { layoutMaps } from "../../../src/engines/arm32/engine.js";
+import type { MapDef } from "../../../src/loader/loader.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 let dir = "";
 
 beforeAll(() => {

@@ -3,13 +3,13 @@
 // (ktime_get_ns, ktime_get_coarse_ns, ktime_get_boot_ns: checked against the host's CLOCK_MONOTONIC).
 import { describe, it, expect, beforeAll } from "vitest";
 import { join } from "node:path";
-import { assemble } from "../src/asm.js";
-import { Runtime } from "../src/runtime.js";
-import { BpfFault, describeFault } from "../src/faults.js";
-import { runArm32, buildArm32Executable } from "../src/arm32.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { runArm32, buildArm32Executable } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 
 beforeAll(ensureArm32Translator);
 

@@ -8,12 +8,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSync } from "../src/object.js";
-import { qemu } from "../src/arm32.js";
-import { buildExecutable } from "../src/arm32-engine.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { loadSync } from "../../../src/api/object.js";
+import { qemu } from "../../../src/engines/arm32/build.js";
+import { buildExecutable } from "../../../src/engines/arm32/engine.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 const native = process.platform === "linux" && process.arch === "arm";
 let dir = "";
 let exe = "";

@@ -10,12 +10,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { assemble } from "../src/asm.js";
-import { Runtime } from "../src/runtime.js";
-import { BpfFault, describeFault } from "../src/faults.js";
-import { runArm32Async, type RunOptions } from "../src/arm32.js";
-import { ensureArm32Translator, limited, root } from "./arm32-setup.js";
-import { copyToStack, sieve, wideOperands } from "./loop-programs.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { runArm32Async, type RunOptions } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator, limited, root } from "../../support/arm32.js";
+import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
 
 beforeAll(ensureArm32Translator);
 

@@ -5,21 +5,21 @@ import { writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assemble } from "../src/asm.js";
-import { loadSync } from "../src/object.js";
-import { commands } from "../src/cli-object.js";
-import { parseArgs } from "../src/cli-args.js";
-import { Runtime } from "../src/runtime.js";
-import { BpfMap, plainCodec } from "../src/bpf-map.js";
-import { BpfFault, describeFault } from "../src/faults.js";
-import { buildArm32Executable, runArm32, Arm32Timeout } from "../src/arm32.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { loadSync } from "../../../src/api/object.js";
+import { commands } from "../../../src/cli/object-commands.js";
+import { parseArgs } from "../../../src/cli/args.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { BpfMap, plainCodec } from "../../../src/api/bpf-map.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { buildArm32Executable, runArm32, Arm32Timeout } from "../../../src/engines/arm32/build.js";
 import {
   buildExecutable, runExecutable, layoutMaps, linkForArm32, Arm32RunError, arm32Engine,
-} from "../src/arm32-engine.js";
-import type { MapDef } from "../src/loader.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+} from "../../../src/engines/arm32/engine.js";
+import type { MapDef } from "../../../src/loader/loader.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 const fixture = (name: string) => join(root, "test", "fixtures", name);
 let dir = "";
 

@@ -5,9 +5,9 @@
 // products and shifts that just reach bit 32, divisions by constants with the short reciprocal. Every result is
 // computed here with BigInt from the input and must equal both the interpreter's and the ARM32 executable's.
 import { describe, it, expect } from "vitest";
-import { assemble } from "../src/asm.js";
-import { Runtime } from "../src/runtime.js";
-import { runArm32Async, type Arm32Result } from "../src/arm32.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { runArm32Async, type Arm32Result } from "../../../src/engines/arm32/build.js";
 
 const M64 = (1n << 64n) - 1n;
 

@@ -3,13 +3,13 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { existsSync, mkdtempSync, rmSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSync } from "../src/object.js";
-import { buildExecutable } from "../src/arm32-engine.js";
-import { commands } from "../src/cli-object.js";
-import type { Args } from "../src/cli-args.js";
-import { ensureArm32Translator } from "./arm32-setup.js";
+import { loadSync } from "../../../src/api/object.js";
+import { buildExecutable } from "../../../src/engines/arm32/engine.js";
+import { commands } from "../../../src/cli/object-commands.js";
+import type { Args } from "../../../src/cli/args.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 const fixture = (name: string) => join(root, "test", "fixtures", name);
 let dir = "";
 

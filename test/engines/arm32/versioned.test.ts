@@ -5,9 +5,9 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { assemble } from "../src/asm.js";
-import { translateArm32, type Arm32Translation } from "../src/arm32.js";
-import { ensureArm32Translator, root } from "./arm32-setup.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { translateArm32, type Arm32Translation } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator, root } from "../../support/arm32.js";
 
 beforeAll(ensureArm32Translator);
 

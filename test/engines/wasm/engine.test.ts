@@ -6,19 +6,19 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { conformanceDir, conformanceProgram, listConformanceFiles, parseConformanceTest } from "../src/conformance-data.js";
-import { runConformanceProgram, conformanceRuntime } from "../src/conformance.js";
-import { assemble } from "../src/asm.js";
-import { Runtime, type RunInput } from "../src/runtime.js";
-import { BpfFault } from "../src/faults.js";
-import { StopProgram } from "../src/core.js";
-import { loadSync } from "../src/object.js";
-import { fuzz } from "../src/fuzz/compare.js";
+import { conformanceDir, conformanceProgram, listConformanceFiles, parseConformanceTest } from "../../../src/tools/conformance-data.js";
+import { runConformanceProgram, conformanceRuntime } from "../../../src/tools/conformance.js";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
+import { BpfFault } from "../../../src/runtime/faults.js";
+import { StopProgram } from "../../../src/runtime/core.js";
+import { loadSync } from "../../../src/api/object.js";
+import { fuzz } from "../../../src/fuzz/compare.js";
 import {
   wasmEngine, translateToWasm, lastTranslationStats, wasmFallbackCount, wasmFallbackReason,
-} from "../src/wasm-engine.js";
-import { STATE, ST_EXECUTED } from "../assembly/layout.js";
-import { copyToStack, sieve, wideOperands } from "./loop-programs.js";
+} from "../../../src/engines/wasm.js";
+import { STATE, ST_EXECUTED } from "../../../assembly/layout.js";
+import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
 
 const files = listConformanceFiles(conformanceDir());
 
@@ -549,7 +549,7 @@ describe("translation", () => {
 });
 
 describe("clang-built fixtures on both engines", () => {
-  const dir = new URL("./fixtures/", import.meta.url);
+  const dir = new URL("../../fixtures/", import.meta.url);
   const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
   const input = new TextEncoder().encode("1234 and 0x1f: the quick brown fox jumps over the lazy dog");
   // Clocks differ between two runs; everything else a program writes must match.
@@ -722,7 +722,7 @@ describe("callbacks and tail calls", () => {
 
   it("tail calls through a program array (clang-built): a chain, and the limit of 33", () => {
     const executed = (["interp", "wasm"] as const).map((engine) => {
-      const obj = loadSync(fileURLToPath(new URL("./fixtures/tailcall.o", import.meta.url)), { engine });
+      const obj = loadSync(fileURLToPath(new URL("../../fixtures/tailcall.o", import.meta.url)), { engine });
       obj.setTailCall("jmp_table", 0, "step0");
       obj.setTailCall("jmp_table", 1, "step1");
       obj.setTailCall("jmp_table", 2, "spin");
