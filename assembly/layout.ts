@@ -2,8 +2,9 @@
 // (TypeScript), so that both sides read the same addresses. Untyped integer constants only (see isa.ts).
 //
 // eBPF pointers are plain linear-memory addresses. A program may touch only the regions listed in the region
-// table (its stack frames, the context and packet, map values, global data); everything below HEAP_BASE that is
-// not a region (registers, call frames, the region table itself, the code) is the runtime's own state.
+// table (its stack frames, the context and packet, map values, global data, open ring-buffer samples);
+// everything below HEAP_BASE that is not a region (registers, call frames, the region table itself, the code) is
+// the runtime's own state.
 
 export const STATE = 0x10000; // scalar run state (offsets ST_*), 256 bytes
 export const REGS = 0x10100; // r0..r10 as u64, 88 bytes

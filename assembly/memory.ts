@@ -48,6 +48,24 @@ export function regionSet(index: u32, start: u32, end: u32, wstart: u32, wend: u
   store<u32>(r, wend, 12);
 }
 
+/** Drops region `index`; the last region takes its place (only regions 0-2 have fixed places, never dropped). */
+export function regionRemove(index: u32): void {
+  const n = load<u32>(STATE + ST_REGION_COUNT) - 1;
+  memory.copy(REGIONS + index * REGION_SIZE, REGIONS + n * REGION_SIZE, REGION_SIZE);
+  store<u32>(STATE + ST_REGION_COUNT, n);
+}
+
+/** Index of the region whose readable and writable parts are both exactly [start, end), or -1. */
+export function regionFind(start: u32, end: u32): i32 {
+  const span = <u64>start | (<u64>end << 32);
+  const n = load<u32>(STATE + ST_REGION_COUNT);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = REGIONS + i * REGION_SIZE;
+    if (load<u64>(r) == span && load<u64>(r, 8) == span) return <i32>i;
+  }
+  return -1;
+}
+
 /** Is [addr, addr + size) inside one region (and inside its writable part when `write`)? */
 export function accessAllowed(addr: u64, size: u32, write: bool): bool {
   if (addr >> 32) return false;

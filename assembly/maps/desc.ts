@@ -17,7 +17,7 @@ export const MD_NCPUS = 28; // CPUs modelled by this map (1 unless per-CPU), fix
 export const MD_VALUES = 32; // value arena (ring buffer: its data area)
 export const MD_KEYS = 36; // hash: element records; LPM: keys; unused elsewhere
 export const MD_BUCKETS = 40; // hash: bucket heads; perf: the record buffer
-export const MD_COUNT = 44; // elements in use (hash, LPM, queue/stack); perf: records dropped for lack of room
+export const MD_COUNT = 44; // elements in use (hash, LPM, queue/stack); perf: records dropped; ring: samples open
 export const MD_FREE = 48; // hash: free-list head (element index + 1); queue/stack: head; ring: consumer pos
 export const MD_FRESH = 52; // hash: elements never used yet; queue/stack: tail; ring/perf: producer pos
 export const MD_LRU_HEAD = 56; // LRU: most recently used (index + 1); perf: read position
@@ -61,6 +61,10 @@ export const BPF_EXIST = 2;
 export const RINGBUF_HDR_SIZE = 8; // u32 length (+ BUSY/DISCARD bits), u32 owning map id
 export const RINGBUF_BUSY_BIT = 1 << 31;
 export const RINGBUF_DISCARD_BIT = 1 << 30;
+// Samples a ring may have reserved and not yet submitted or discarded (each is a region until then); a
+// reservation beyond this gets NULL, as one that finds no room. Programs hold one or two; the bound keeps the
+// region table, which map values share, from filling up.
+export const RINGBUF_MAX_OPEN = 32;
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;
 export const BPF_RB_AVAIL_DATA = 0;
@@ -72,6 +76,10 @@ export const BPF_RB_PROD_POS = 3;
 export const PERF_BUFFER_SIZE = 16384;
 export const PERF_HDR_SIZE = 8; // u32 data length, u32 CPU index the program chose
 export const BPF_F_CURRENT_CPU = 0xffffffff;
+
+// What ringbufNext and perfNext return when the next record's header claims more bytes than were written after
+// it (or, in a ring, than fit before the ring's end): the record is not consumed, and nothing after it is.
+export const RECORD_BAD = -1;
 
 // Values stored in PROG_ARRAY and ARRAY_OF_MAPS slots that hold nothing
 export const EMPTY_SLOT = -1;

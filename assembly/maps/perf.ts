@@ -2,9 +2,11 @@
 // records to one buffer per map (MD_BUCKETS, PERF_BUFFER_SIZE bytes, not a region) that the host drains with
 // perfNext. Every CPU index below max_entries is open. A record is an 8-byte header (u32 length, u32 CPU index)
 // and the data padded to 8. MD_FRESH is the write position and MD_LRU_HEAD the read position; both return to 0
-// once the host has read everything. A record that does not fit is dropped and counted in MD_COUNT.
+// once the host has read everything. A record that does not fit is dropped and counted in MD_COUNT. Programs
+// never see the buffer, yet perfNext checks each length against the write position before trusting it.
 import {
   MD_MAX_ENTRIES, MD_BUCKETS, MD_COUNT, MD_FRESH, MD_LRU_HEAD, PERF_BUFFER_SIZE, PERF_HDR_SIZE, BPF_F_CURRENT_CPU,
+  RECORD_BAD,
 } from "./desc";
 import { E2BIG, EINVAL, ENOMEM, ENOSPC } from "./errno";
 import { field, setField, roundUp8 } from "./common";
@@ -44,22 +46,25 @@ export function perfOutput(id: u32, dataAddr: u32, size: u32, flags: u64): i64 {
   return 0;
 }
 
-/** For the host: the next record's data address (0 when drained); its length and CPU index follow. */
-export function perfNext(id: u32): u32 {
+/**
+ * For the host: the next record's data address (0 when drained); its length and CPU index follow. A record whose
+ * length runs past the write position is not consumed: RECORD_BAD, now and at every later call.
+ */
+export function perfNext(id: u32): i32 {
   const read = field(id, MD_LRU_HEAD);
   const write = field(id, MD_FRESH);
-  if (read == write) {
-    lastLen = 0;
-    return 0;
-  }
+  lastLen = 0;
+  if (read == write) return 0;
   const rec = field(id, MD_BUCKETS) + read;
-  lastLen = load<u32>(rec);
+  const len = load<u32>(rec);
+  if (len > write - read - PERF_HDR_SIZE || <u32>PERF_HDR_SIZE + roundUp8(len) > write - read) return RECORD_BAD;
+  lastLen = len;
   lastCpu = load<u32>(rec, 4);
-  const after = read + PERF_HDR_SIZE + roundUp8(lastLen);
+  const after = read + PERF_HDR_SIZE + roundUp8(len);
   const drained = after == write;
   setField(id, MD_LRU_HEAD, drained ? 0 : after);
   if (drained) setField(id, MD_FRESH, 0);
-  return rec + PERF_HDR_SIZE;
+  return <i32>(rec + PERF_HDR_SIZE);
 }
 
 export function perfNextLen(): u32 {

@@ -1,16 +1,24 @@
 // RINGBUF: one ring of max_entries bytes (a power of two, page aligned) shared by every CPU. Records are framed
 // like the kernel's: an 8-byte header (u32 length with BUSY/DISCARD bits, u32 owning map id where the kernel keeps
-// a page offset) and the data, padded to 8. The data area is one writable region; positions only grow and are
-// reduced modulo the size. The kernel maps the data twice so a record may wrap; here a record that would cross
-// the end is preceded by a discarded padding record that fills the rest of the ring, so every record is
-// contiguous. The host drains committed records with ringbufNext.
+// a page offset) and the data, padded to 8. Positions only grow and are reduced modulo the size. The kernel maps
+// the data twice so a record may wrap; here a record that would cross the end is preceded by a discarded padding
+// record that fills the rest of the ring, so every record is contiguous. The host drains committed records with
+// ringbufNext.
+//
+// The data area is not a region. As the kernel's verifier confines a program to the sample it reserved, a
+// reserved sample is a region of exactly its bytes (never its header, never the rest of the ring) from
+// ringbufReserve until ringbufCommit drops it; MD_COUNT counts those open samples, at most RINGBUF_MAX_OPEN.
+// Since programs cannot write headers, commit trusts them; the consumer still checks every length it reads.
 import {
   MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_VALUES, MD_FREE, MD_FRESH,
-  MAP_TYPE_RINGBUF, BPF_F_NUMA_NODE, RINGBUF_HDR_SIZE, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT,
-  BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
+  MD_COUNT, MAP_TYPE_RINGBUF, BPF_F_NUMA_NODE, RINGBUF_HDR_SIZE, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT,
+  RINGBUF_MAX_OPEN, RECORD_BAD, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE,
+  BPF_RB_CONS_POS, BPF_RB_PROD_POS,
 } from "./desc";
 import { EAGAIN, EINVAL, ENOMEM } from "./errno";
 import { field, setField, allocArena, roundUp8, mapCount } from "./common";
+import { regionAdd, regionFind, regionRemove } from "../memory";
+import { STATE, ST_REGION_COUNT, MAX_REGIONS } from "../layout";
 
 const PAGE_SIZE: u32 = 4096;
 const MAX_RECORD: u32 = 0x3fffffff; // RINGBUF_MAX_RECORD_SZ: the length field keeps two bits for BUSY/DISCARD
@@ -18,7 +26,7 @@ const LEN_MASK: u32 = ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
 
 let lastLen: u32 = 0;
 
-/** Checks the attributes like ringbuf_map_alloc and allocates the data area as a writable region. */
+/** Checks the attributes like ringbuf_map_alloc and allocates the data area (not a region). */
 export function ringbufCreate(id: u32): i32 {
   const size = field(id, MD_MAX_ENTRIES);
   if ((field(id, MD_FLAGS) & ~BPF_F_NUMA_NODE) != 0 || field(id, MD_KEY_SIZE) != 0 ||
@@ -26,12 +34,28 @@ export function ringbufCreate(id: u32): i32 {
     return -EINVAL;
   }
   if (size > 0x40000000) return -ENOMEM;
-  return allocArena(id, size, 0, true) ? 0 : -ENOMEM;
+  return allocArena(id, size, 0, false) ? 0 : -ENOMEM;
 }
 
-/** Reserves `size` bytes: returns the record's data address, or 0 when flags are set or the ring is full. */
+/**
+ * bpf_ringbuf_reserve: returns the sample's address, now a region of its `size` bytes, or 0 when flags are set,
+ * the ring is full, or RINGBUF_MAX_OPEN samples (or the region table) are taken.
+ */
 export function ringbufReserve(id: u32, size: u32, flags: u64): u32 {
-  if (flags != 0 || size > MAX_RECORD) return 0;
+  const open = field(id, MD_COUNT);
+  const full = open >= <u32>RINGBUF_MAX_OPEN || load<u32>(STATE + ST_REGION_COUNT) >= <u32>MAX_REGIONS;
+  if (flags != 0 || full) return 0;
+  const rec = reserveRecord(id, size);
+  if (rec != 0) {
+    regionAdd(rec, rec + size, rec, rec + size);
+    setField(id, MD_COUNT, open + 1);
+  }
+  return rec;
+}
+
+/** Frames a BUSY record for `size` bytes: returns its data address, or 0 when it does not fit. */
+function reserveRecord(id: u32, size: u32): u32 {
+  if (size > MAX_RECORD) return 0;
   const ringSize = field(id, MD_MAX_ENTRIES);
   const data = field(id, MD_VALUES);
   const prod = field(id, MD_FRESH);
@@ -54,8 +78,8 @@ export function ringbufReserve(id: u32, size: u32, flags: u64): u32 {
 }
 
 /**
- * Commits (or with `discard`, drops) the record whose data starts at `addr`. Returns 0, or -EINVAL when `addr`
- * is not the data of a reserved, uncommitted record.
+ * Commits (or with `discard`, drops) the sample at `addr` and its region. Returns 0, or -EINVAL when `addr` is
+ * not a sample that ringbufReserve handed out and that is still open.
  */
 export function ringbufCommit(addr: u32, discard: bool): i32 {
   if (addr < <u32>RINGBUF_HDR_SIZE || addr > (<u32>memory.size() << 16)) return -EINVAL;
@@ -66,6 +90,11 @@ export function ringbufCommit(addr: u32, discard: bool): i32 {
   if (hdr < data || hdr - data >= field(id, MD_MAX_ENTRIES) || ((hdr - data) & 7) != 0) return -EINVAL;
   const lenWord = load<u32>(hdr);
   if ((lenWord & RINGBUF_BUSY_BIT) == 0) return -EINVAL;
+  // The open sample's region: what a pointer into the middle of a sample, or to a record already committed, lacks.
+  const region = regionFind(addr, addr + (lenWord & LEN_MASK));
+  if (region < 0) return -EINVAL;
+  regionRemove(<u32>region);
+  setField(id, MD_COUNT, field(id, MD_COUNT) - 1);
   store<u32>(hdr, (lenWord & LEN_MASK) | (discard ? RINGBUF_DISCARD_BIT : 0));
   return 0;
 }
@@ -81,10 +110,10 @@ export function ringbufDiscard(addr: u32, flags: u64): i32 {
 /** bpf_ringbuf_output: reserve, copy, submit. -EINVAL for unknown flags, -EAGAIN when the ring is full. */
 export function ringbufOutput(id: u32, dataAddr: u32, size: u32, flags: u64): i64 {
   if ((flags & ~(<u64>(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP))) != 0) return -EINVAL;
-  const rec = ringbufReserve(id, size, 0);
+  const rec = reserveRecord(id, size);
   if (rec == 0) return -EAGAIN;
   memory.copy(rec, dataAddr, size);
-  ringbufCommit(rec, false);
+  store<u32>(rec - RINGBUF_HDR_SIZE, size);
   return 0;
 }
 
@@ -102,25 +131,29 @@ export function ringbufQuery(id: u32, flags: u64): u64 {
 /**
  * For the host: consumes the next committed record and returns its data address (0 when none is ready: the ring
  * is empty or the oldest record is still reserved). Discarded records are skipped. The data stays intact until a
- * program reserves ring space again; its length is ringbufNextLen().
+ * program reserves ring space again; its length is ringbufNextLen(). A record whose length runs past the
+ * producer position or the ring's end is not consumed: RECORD_BAD, now and at every later call.
  */
-export function ringbufNext(id: u32): u32 {
+export function ringbufNext(id: u32): i32 {
   const ringSize = field(id, MD_MAX_ENTRIES);
   const data = field(id, MD_VALUES);
   const prod = field(id, MD_FRESH);
   let cons = field(id, MD_FREE);
+  lastLen = 0;
   while (cons != prod) {
-    const hdr = data + (cons & (ringSize - 1));
-    const lenWord = load<u32>(hdr);
+    const off = cons & (ringSize - 1);
+    const lenWord = load<u32>(data + off);
     if ((lenWord & RINGBUF_BUSY_BIT) != 0) break;
-    cons += roundUp8((lenWord & LEN_MASK) + RINGBUF_HDR_SIZE);
+    const len = lenWord & LEN_MASK;
+    const step = roundUp8(len + RINGBUF_HDR_SIZE);
+    if (step > prod - cons || step > ringSize - off) return RECORD_BAD;
+    cons += step;
     setField(id, MD_FREE, cons);
     if ((lenWord & RINGBUF_DISCARD_BIT) == 0) {
-      lastLen = lenWord & LEN_MASK;
-      return hdr + RINGBUF_HDR_SIZE;
+      lastLen = len;
+      return <i32>(data + off + RINGBUF_HDR_SIZE);
     }
   }
-  lastLen = 0;
   return 0;
 }
 

@@ -145,7 +145,7 @@ export function perfOutput(id: u32, dataAddr: u32, size: u32, flags: u64): i64 {
   return -EINVAL;
 }
 
-export function perfNext(id: u32): u32 {
+export function perfNext(id: u32): i32 {
   return 0;
 }
 

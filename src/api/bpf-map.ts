@@ -3,9 +3,10 @@
 import {
   MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_PROG_ARRAY,
   MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY,
-  MAP_TYPE_HASH, MAP_TYPE_LRU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_HASH_OF_MAPS,
+  MAP_TYPE_HASH, MAP_TYPE_LRU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_HASH_OF_MAPS, RECORD_BAD, MD_VALUES, MD_BUCKETS,
+  MD_FREE, MD_FRESH, MD_LRU_HEAD, MD_MAX_ENTRIES, RINGBUF_HDR_SIZE, RINGBUF_DISCARD_BIT, PERF_HDR_SIZE,
 } from "../../assembly/maps/desc.js";
-import { SCRATCH_SIZE } from "../../assembly/layout.js";
+import { SCRATCH_SIZE, MAPS, MAP_DESC_SIZE } from "../../assembly/layout.js";
 import type { Runtime, MapSpec } from "../runtime/runtime.js";
 
 export const MAP_TYPE_NAMES: Record<number, string> = {
@@ -250,29 +251,69 @@ export class BpfMap {
     for (const k of [...this.keyBytesAll()]) this.delete(k);
   }
 
-  /** Records waiting in a ring buffer or perf event array, oldest first; reading consumes them. */
+  /**
+   * Records waiting in a ring buffer or perf event array, oldest first; reading consumes them. A corrupt record
+   * throws as in consume(), and the records before it are then lost to the caller: consume() hands them over.
+   */
   drain(): Uint8Array[] {
     const out: Uint8Array[] = [];
-    const ring = this.type === MAP_TYPE_RINGBUF;
-    if (!ring && this.type !== MAP_TYPE_PERF_EVENT_ARRAY) throw new MapError(`map '${this.name}' is not a ring buffer or perf event array`);
-    for (let i = 0; i < 1 << 20; i++) {
-      const addr = ring ? this.core.x.ringbufNext(this.id) : this.core.x.perfNext(this.id);
-      if (!addr) break;
-      const len = ring ? this.core.x.ringbufNextLen() : this.core.x.perfNextLen();
-      out.push(this.core.memory.slice(addr, addr + len));
-    }
+    this.consume((d) => out.push(d));
     return out;
   }
 
-  /** Calls `fn` for every waiting event (BCC's open_ring_buffer / open_perf_buffer + poll); returns the count. */
+  /**
+   * Calls `fn` for every waiting event (BCC's open_ring_buffer / open_perf_buffer + poll); returns the count. A
+   * record whose header claims more bytes than were written after it stops consumption with a MapError, after
+   * `fn` has had the records before it; the record stays, so every later call stops there too. (libbpf's
+   * ring_buffer__poll trusts the kernel's headers; here the check costs one compare and a bad header can never
+   * make the consumer read outside the ring or loop over garbage.)
+   */
   consume(fn: (data: Uint8Array) => void): number {
-    const events = this.drain();
-    for (const e of events) fn(e);
-    return events.length;
+    const ring = this.type === MAP_TYPE_RINGBUF;
+    if (!ring && this.type !== MAP_TYPE_PERF_EVENT_ARRAY) throw new MapError(`map '${this.name}' is not a ring buffer or perf event array`);
+    const x = this.core.x;
+    let n = 0;
+    for (; n < 1 << 20; n++) {
+      const addr = ring ? x.ringbufNext(this.id) : x.perfNext(this.id);
+      if (addr === RECORD_BAD) throw this.badRecord(ring);
+      if (!addr) break;
+      const len = ring ? x.ringbufNextLen() : x.perfNextLen();
+      fn(this.core.memory.slice(addr, addr + len));
+    }
+    return n;
   }
 
-  /** Async iteration over the events waiting now. */
+  /** The error for the record the core refused to consume: where it is, what it claims, what room it has. */
+  private badRecord(ring: boolean): MapError {
+    const v = this.core.view;
+    const field = (offset: number) => v.getUint32(MAPS + this.id * MAP_DESC_SIZE + offset, true);
+    let pos: number, at: number, room: number;
+    if (ring) {
+      const size = field(MD_MAX_ENTRIES);
+      pos = field(MD_FREE);
+      at = field(MD_VALUES) + (pos & (size - 1));
+      room = Math.min((field(MD_FRESH) - pos) >>> 0, size - (pos & (size - 1)));
+    } else {
+      pos = field(MD_LRU_HEAD);
+      at = field(MD_BUCKETS) + pos;
+      room = field(MD_FRESH) - pos;
+    }
+    const len = ring ? v.getUint32(at, true) & ~RINGBUF_DISCARD_BIT : v.getUint32(at, true);
+    const follow = room - (ring ? RINGBUF_HDR_SIZE : PERF_HDR_SIZE);
+    return new MapError(`map '${this.name}': corrupt record at position ${pos} (length ${len}, but ${follow} bytes ` +
+      "follow its header); consumption stopped");
+  }
+
+  /** Async iteration over the events waiting now (consume()'s records, then its error if it stopped on one). */
   async *events(): AsyncGenerator<Uint8Array> {
-    for (const e of this.drain()) yield e;
+    const out: Uint8Array[] = [];
+    let error: unknown;
+    try {
+      this.consume((d) => out.push(d));
+    } catch (e) {
+      error = e;
+    }
+    yield* out;
+    if (error) throw error;
   }
 }

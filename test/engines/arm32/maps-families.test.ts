@@ -307,9 +307,9 @@ describe("map helpers of the other families agree with the interpreter", () => {
       op.reserve(16), op.fill(0x1234), op.commit(132), op.reserve(8), op.commit(133), op.reserve(8, 1), op.reserve(BIG),
       op.reserve(0x40000000), op.output(8), op.output(4, 1), op.output(0, 2), op.output(8, 4), op.output(8, BIG),
       op.query(0), op.query(1), op.query(2), op.query(3), op.query(4), op.reserve(4000), op.output(8)], 1],
-    ["ring buffer: a reserved record lies in the ring, which programs may read and write as in the core", [
-      op.reserve(8), op.raw("stdw [%r6+100], 5", "ldxdw %r0, [%r6+100]"), op.raw("ldxw %r0, [%r6-8]"), op.raw("ldxw %r0, [%r6-4]"),
-      op.commit(132), op.raw("ldxw %r0, [%r6-8]"), op.reserve(16), op.raw("ldxdw %r0, [%r6-16]")], 2],
+    ["ring buffer: a reserved sample may be read and written as in the core", [
+      op.reserve(16), op.raw("stdw [%r6+8], 5", "ldxdw %r0, [%r6+8]"), op.raw("stw [%r6+0], 9", "ldxw %r0, [%r6+0]"),
+      op.commit(132), op.reserve(16), op.raw("stb [%r6+15], 7", "ldxdw %r0, [%r6+8]"), op.commit(133)], 2],
     ["ring buffer: filling it up over runs", [op.reserve(1000), op.commitIf(), op.output(16), op.query(0), op.query(3)], 6],
     ["perf event array: flags select the CPU slot, a full buffer drops records", [
       op.perf("0xffffffff"), op.perf(1), op.perf(2), op.perf(BIG), op.perf(0, 0), op.perf(0, 16)], 300],
