@@ -18,7 +18,7 @@ const wasmBuilt = fileURLToPath(new URL("../../build/wasm-translator.wasm", impo
 if (existsSync(wasmBuilt)) await loadEngines();
 
 const INPUT_ADDR = 0x30000;
-const ref = (text: string, input = new Uint8Array(), budget = 0) =>
+const ref = (text: string, input: Uint8Array = new Uint8Array(), budget = 0) =>
   evaluate(assemble(text), input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget });
 const r0 = (text: string, input?: Uint8Array) => {
   const r = ref(text, input);
