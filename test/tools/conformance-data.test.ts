@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import {
   listConformanceFiles,
   parseConformanceTest,
 } from '../../src/tools/conformance-data.js';
+import { describeConformance } from '../support/conformance.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -118,20 +119,8 @@ describe('finding the test files', () => {
   });
 });
 
-describe('the conformance suite files', () => {
-  const dir = conformanceDir();
-  if (!existsSync(dir)) {
-    const where = `conformance data not found at ${dir} (set TINYBPF_CONFORMANCE_DIR)`;
-    // Required in CI; elsewhere the test says what is missing instead of failing.
-    it('has the conformance data (required in CI)', () => {
-      if (process.env.CI) throw new Error(where);
-      console.warn(where);
-    });
-    return;
-  }
-
+describeConformance('the conformance suite files', (files) => {
   it('parses every file into a program and an expected result', () => {
-    const files = listConformanceFiles(dir);
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
