@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   conformanceDir,
@@ -10,6 +9,7 @@ import {
   parseConformanceTest,
 } from '../../src/tools/conformance-data.js';
 import { describeConformance } from '../support/conformance.js';
+import { ROOT } from '../support/paths.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -104,8 +104,7 @@ describe('finding the test files', () => {
     process.env.TINYBPF_CONFORMANCE_DIR = '/some/where';
     expect(conformanceDir()).toBe(resolve('/some/where'));
     delete process.env.TINYBPF_CONFORMANCE_DIR;
-    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-    expect(conformanceDir()).toBe(resolve(root, '..', 'shared', 'conformance', 'tests'));
+    expect(conformanceDir()).toBe(resolve(ROOT, '..', 'shared', 'conformance', 'tests'));
   });
 
   it('lists only .data files, sorted, as full paths', () => {

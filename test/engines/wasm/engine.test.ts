@@ -4,7 +4,6 @@
 // and map contents); and random programs from the fuzzer's generator (r0, faults, instructions executed, memory).
 import { readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { conformanceProgram, parseConformanceTest } from "../../../src/tools/conformance-data.js";
 import { runConformanceProgram, conformanceRuntime } from "../../../src/tools/conformance.js";
@@ -19,6 +18,7 @@ import {
 } from "../../../src/engines/wasm.js";
 import { STATE, ST_EXECUTED } from "../../../assembly/layout.js";
 import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
+import { FIXTURES, fixture } from "../../support/paths.js";
 import { HAVE_CONFORMANCE, conformanceFiles, describeConformance } from "../../support/conformance.js";
 
 // The engine falls back to the interpreter for a program it cannot translate; only the test made for it may.
@@ -548,15 +548,14 @@ describe("translation", () => {
 });
 
 describe("clang-built fixtures on both engines", () => {
-  const dir = new URL("../../fixtures/", import.meta.url);
-  const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
+  const objects = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
   const input = new TextEncoder().encode("1234 and 0x1f: the quick brown fox jumps over the lazy dog");
   // Clocks differ between two runs; everything else a program writes must match.
   const clockDependent = new Set(["ids"]);
 
   function outcome(file: string, program: string, engine: "interp" | "wasm") {
     const printed: string[] = [];
-    const obj = loadSync(fileURLToPath(new URL(file, dir)), { engine, printk: (line) => printed.push(line) });
+    const obj = loadSync(fixture(file), { engine, printk: (line) => printed.push(line) });
     const runs: unknown[] = [printed];
     for (let i = 0; i < 3; i++) {
       try {
@@ -581,7 +580,7 @@ describe("clang-built fixtures on both engines", () => {
   // Objects the loader refuses are the loader's tests' business; every other one runs here.
   const loadable = objects.flatMap((file) => {
     try {
-      const obj = loadSync(fileURLToPath(new URL(file, dir)), { engine: "interp", printk: () => {} });
+      const obj = loadSync(fixture(file), { engine: "interp", printk: () => {} });
       return [{ file, programs: [...obj.programs.keys()] }];
     } catch {
       return [];
@@ -721,7 +720,7 @@ describe("callbacks and tail calls", () => {
 
   it("tail calls through a program array (clang-built): a chain, and the limit of 33", () => {
     const executed = (["interp", "wasm"] as const).map((engine) => {
-      const obj = loadSync(fileURLToPath(new URL("../../fixtures/tailcall.o", import.meta.url)), { engine });
+      const obj = loadSync(fixture("tailcall.o"), { engine });
       obj.setTailCall("jmp_table", 0, "step0");
       obj.setTailCall("jmp_table", 1, "step1");
       obj.setTailCall("jmp_table", 2, "spin");
