@@ -21,6 +21,7 @@ import {
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
+import { setInterpCallback } from "./callback";
 
 /** A helper registered by the host; it reads r1-r5 from REGS, writes r0, and returns a FAULT_* code. */
 @external("env", "host_helper")
@@ -104,6 +105,9 @@ export function interpCallback(handle: u64, r1: u64, r2: u64, r3: u64, r4: u64):
   popFrame(); // the callback's exit left its frame in place: restore the helper caller's r6-r10
   return r0;
 }
+
+// Core helpers (bpf_loop, for_each_map_elem) call back through this entry; they do not import the interpreter.
+setInterpCallback(interpCallback);
 
 /** Saves the caller's r6-r9, r10 and return pc, and gives the callee a fresh 512-byte frame. */
 function pushFrame(returnPc: u32, pc: u32): bool {

@@ -32,7 +32,27 @@ const VARIANT_TITLES = {
   deviceWasm: "interpreter and Wasm engines, full core (--engines interp,wasm)",
 };
 
-/** Raw and gzip (level 9) sizes of one file, in bytes. */
+/** @typedef {{ file: string, raw: number, gzip: number }} FileSize one file's raw and gzip sizes, in bytes */
+/** @typedef {{ files: number, raw: number, gzip: number }} Total a set of files, added up */
+/** @typedef {Total & { list: FileSize[], object: FileSize }} BundleSize tinybpf's files in a bundle, the object apart */
+/** @typedef {{ size: number, unpackedSize: number, files: number, name: string }} PackSize */
+/**
+ * @typedef {object} Measurement what `measure` found; a bundle is missing when what it needs was not built
+ * @property {FileSize[]} wasm
+ * @property {Total} hostJs
+ * @property {BundleSize} [device]
+ * @property {BundleSize} [deviceTiny]
+ * @property {BundleSize} [deviceWasm]
+ * @property {PackSize} [pack]
+ * @property {string[]} dependencies
+ */
+
+/**
+ * Raw and gzip (level 9) sizes of one file, in bytes.
+ * @param {string} root
+ * @param {string} rel
+ * @returns {FileSize}
+ */
 export function fileSize(root, rel) {
   const bytes = readFileSync(join(root, rel));
   return { file: rel, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
@@ -87,7 +107,10 @@ export async function measureBundle(root, options, obj = FIXTURE) {
   }
 }
 
-/** Every measurement; `pack: false` leaves out the npm package (it takes a second or two). */
+/**
+ * Every measurement; `pack: false` leaves out the npm package (it takes a second or two).
+ * @returns {Promise<Measurement>}
+ */
 export async function measure(root = ROOT, { pack = true } = {}) {
   const buildDir = join(root, "build");
   const wasm = existsSync(buildDir)

@@ -4,7 +4,6 @@
 // Expected values are computed here from the inputs and the fixtures' documented behaviour.
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadEngines } from "../../src/runtime/engine-loader.js";
 import { load, loadSync, LoadedObject } from "../../src/api/object.js";
 import { MapError } from "../../src/api/bpf-map.js";
@@ -12,8 +11,8 @@ import { BpfFault } from "../../src/runtime/faults.js";
 import { ElfError } from "../../src/loader/elf.js";
 import { printLog2Hist } from "../../src/api/print-hist.js";
 import { readCapture } from "../../src/tools/pcap.js";
+import { fixture } from "../support/paths.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const bytes = (...a: number[]) => new Uint8Array(a);
 const int32 = (r0: bigint) => Number(BigInt.asIntN(32, r0));
 const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;

@@ -3,10 +3,10 @@
 // computes the expected r0 and map contents itself, in plain TypeScript, from what the C source's header comment
 // says the program does; the engines are thereby compared with each other on the same programs and inputs.
 import { describe, expect, it } from "vitest";
-import { fileURLToPath } from "node:url";
 import { loadEngines } from "../../src/runtime/engine-loader.js";
 import { engineNames, type EngineName } from "../../src/runtime/engines.js";
 import { load, type LoadOptions, type LoadedObject, type ProgramInput } from "../../src/api/object.js";
+import { fixture } from "../support/paths.js";
 
 await loadEngines();
 const ENGINES = engineNames().filter((n) => n !== "arm32") as EngineName[];
@@ -52,14 +52,10 @@ function frame(opts: { etherType: number; proto?: number; length: number; src?: 
 
 const PACKET_HOST = 0;
 
-function fixturePath(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-}
-
 for (const engine of ENGINES) {
   for (const build of BUILDS) {
     const open = (name: string, opts: LoadOptions = {}): Promise<LoadedObject> =>
-      load(fixturePath(name + build.suffix), { engine, printk: () => {}, ...opts });
+      load(fixture(name + build.suffix), { engine, printk: () => {}, ...opts });
 
     describe(`fixtures (${build.cpu} build) on the ${engine} engine`, () => {
       it("sockex1: my_map[protocol] += skb->len for outgoing packets only", async () => {

@@ -2,14 +2,12 @@
 // in r0 or a fault code with the faulting address. Expected values follow the kernel's helper documentation
 // (include/uapi/linux/bpf.h) and kernel/bpf/helpers.c, written out here.
 import { beforeAll, describe, expect, it } from "vitest";
-import asc from "assemblyscript/asc";
-import { fileURLToPath } from "node:url";
-import { relative } from "node:path";
 import {
   STATE, ST_NCPUS, ST_ENGINE, ST_FAULT, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PID_TGID, ST_UID_GID, ST_COMM, ST_PRANDOM, ST_PKT,
   ST_PKT_LEN, SCRATCH, HELPER_KINDS, MAPS, MAP_DESC_SIZE,
-} from "../../assembly/layout";
-import { MD_VALUES } from "../../assembly/maps/desc";
+} from "../../assembly/layout.js";
+import { MD_VALUES } from "../../assembly/maps/desc.js";
+import { compileMapsCore, hostImports } from "../support/maps-core.js";
 
 const FAULT_READ = 1, FAULT_WRITE = 2, FAULT_HELPER = 5, FAULT_BAD_MAP = 7;
 const ENOENT = -2n, E2BIG = -7n, EFAULT = -14n, EINVAL = -22n, ERANGE = -34n;
@@ -29,16 +27,7 @@ const H = {
 let compiled: WebAssembly.Module;
 
 beforeAll(async () => {
-  const entry = relative(process.cwd(), fileURLToPath(new URL("../support/maps-entry.ts", import.meta.url)));
-  let binary: Uint8Array | undefined;
-  const log: string[] = [];
-  const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };
-  const { error } = await asc.main(
-    [entry, "--runtime", "stub", "--initialMemory", "3", "-O2", "--noAssert", "--outFile", "maps.wasm"],
-    { writeFile: (name, contents) => { if (name.endsWith(".wasm")) binary = contents as Uint8Array; }, stdout: sink, stderr: sink },
-  );
-  if (error || !binary) throw new Error(`asc failed: ${error}\n${log.join("")}`);
-  compiled = await WebAssembly.compile(binary);
+  compiled = await compileMapsCore();
 }, 120_000);
 
 /**
@@ -58,12 +47,9 @@ class Core {
     // The callback helpers reach the engine through env.host_callback when a host engine runs (ST_ENGINE = 1):
     // here a stand-in that records each call and answers from `answer`.
     const callback = (...args: bigint[]) => { this.callbacks.push(args); return this.answer(args); };
-    const env: Record<string, unknown> = {};
-    for (const imp of WebAssembly.Module.imports(compiled)) {
-      env[imp.name] = () => { throw new Error(`unexpected call of the host's ${imp.name}`); };
-    }
-    Object.assign(env, { host_time_ns: clock, host_callback: callback });
-    this.x = new WebAssembly.Instance(compiled, { env }).exports;
+    const imports = hostImports(compiled, { host_time_ns: clock, host_callback: callback },
+      (name) => `unexpected call of the host's ${name}`);
+    this.x = new WebAssembly.Instance(compiled, imports).exports;
     this.setU32(STATE + ST_NCPUS, ncpus);
     this.setU32(STATE + ST_ENGINE, 1);
     this.x.regionAdd(SCRATCH, SCRATCH + 0x1000, SCRATCH, SCRATCH + 0x1000);

@@ -2,11 +2,9 @@
 // lpm_trie.c, queue_stack_maps.c, ringbuf.c and the bpf() syscall manual). Expected values are written out here
 // rather than taken from the implementation's own constants, except for addresses of the shared layout.
 import { beforeAll, describe, expect, it } from "vitest";
-import asc from "assemblyscript/asc";
-import { fileURLToPath } from "node:url";
-import { relative } from "node:path";
-import { STATE, ST_NCPUS, ST_HEAP_TOP, ST_REGION_COUNT, SCRATCH, MAPS, MAP_DESC_SIZE } from "../../assembly/layout";
-import { MD_KEYS, MD_VALUES, MD_BUCKETS } from "../../assembly/maps/desc";
+import { STATE, ST_NCPUS, ST_HEAP_TOP, ST_REGION_COUNT, SCRATCH, MAPS, MAP_DESC_SIZE } from "../../assembly/layout.js";
+import { MD_KEYS, MD_VALUES, MD_BUCKETS } from "../../assembly/maps/desc.js";
+import { compileMapsCore, hostImports } from "../support/maps-core.js";
 
 // Kernel values, written out independently of the implementation
 const ENOENT = -2, E2BIG = -7, EBADF = -9, EAGAIN = -11, EEXIST = -17, EINVAL = -22, ENOSPC = -28, ENOTSUPP = -524;
@@ -22,27 +20,14 @@ const BUSY = 0x80000000, DISCARD = 0x40000000;
 let compiled: WebAssembly.Module;
 
 beforeAll(async () => {
-  const entry = relative(process.cwd(), fileURLToPath(new URL("../support/maps-entry.ts", import.meta.url)));
-  let binary: Uint8Array | undefined;
-  const log: string[] = [];
-  const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };
-  const { error } = await asc.main(
-    [entry, "--runtime", "stub", "--initialMemory", "3", "-O2", "--noAssert", "--outFile", "maps.wasm"],
-    { writeFile: (name, contents) => { if (name.endsWith(".wasm")) binary = contents as Uint8Array; }, stdout: sink, stderr: sink },
-  );
-  if (error || !binary) throw new Error(`asc failed: ${error}\n${log.join("")}`);
-  compiled = await WebAssembly.compile(binary);
+  compiled = await compileMapsCore();
 }, 120_000);
 
 /** A fresh core instance with helpers to read and write its memory. */
 class Core {
   readonly x: any;
   constructor(ncpus = 1) {
-    const env: Record<string, unknown> = {};
-    for (const imp of WebAssembly.Module.imports(compiled)) {
-      env[imp.name] = () => { throw new Error(`maps called the host's ${imp.name}`); };
-    }
-    const instance = new WebAssembly.Instance(compiled, { env });
+    const instance = new WebAssembly.Instance(compiled, hostImports(compiled, {}, (name) => `maps called the host's ${name}`));
     this.x = instance.exports;
     this.setU32(STATE + ST_NCPUS, ncpus);
   }

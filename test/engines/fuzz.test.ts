@@ -2,23 +2,24 @@
 // RFC 9669 on hand-checked cases; and on a few hundred random programs every engine agrees with the reference.
 import { describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { assemble } from "../../src/tools/asm.js";
 import { verify } from "../../src/loader/verifier.js";
 import { engineNames } from "../../src/runtime/engines.js";
 import { loadEngines } from "../../src/runtime/engine-loader.js";
 import { STACK_BASE } from "../../assembly/layout.js";
+import { ROOT } from "../support/paths.js";
 import {
   generate, evaluate, fuzz, compareOutcomes, describeMismatch, REFERENCE, DEFAULT_BUDGET, type Outcome,
 } from "../../src/fuzz/index.js";
 
 // Optional engines register themselves when the engine loader imports them; the Wasm engine needs its built
 // translator to run.
-const wasmBuilt = fileURLToPath(new URL("../../build/wasm-translator.wasm", import.meta.url));
+const wasmBuilt = join(ROOT, "build", "wasm-translator.wasm");
 if (existsSync(wasmBuilt)) await loadEngines();
 
 const INPUT_ADDR = 0x30000;
-const ref = (text: string, input = new Uint8Array(), budget = 0) =>
+const ref = (text: string, input: Uint8Array = new Uint8Array(), budget = 0) =>
   evaluate(assemble(text), input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget });
 const r0 = (text: string, input?: Uint8Array) => {
   const r = ref(text, input);

@@ -4,13 +4,13 @@ import { loadObject, type BpfObject, type ProgramDef } from "../../src/loader/lo
 import { decodeValue, encodeValue, parseBtf } from "../../src/loader/btf.js";
 import { ElfError } from "../../src/loader/elf.js";
 import { programTypeForSection } from "../../src/loader/program-types.js";
+import { fixture } from "../support/paths.js";
 
 // Expectations come from the C sources in test/fixtures/src (which maps and helpers each program uses, which
 // function calls which), from Linux's uapi (map type numbers, struct __sk_buff offsets), and from a minimal ELF
 // reader written here independently of src/elf.ts (raw section and symbol bytes).
 
-const FIXTURES = new URL("../fixtures/", import.meta.url);
-const read = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
+const read = (name: string) => new Uint8Array(readFileSync(fixture(name)));
 const load = (name: string) => loadObject(read(name), name);
 const VARIANTS = ["", ".v4"];
 

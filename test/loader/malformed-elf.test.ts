@@ -2,13 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadObject } from "../../src/loader/loader.js";
 import { ElfError } from "../../src/loader/elf.js";
+import { FIXTURES, fixture } from "../support/paths.js";
 
 // A corpus of broken objects generated from the fixtures: truncations at every kind of offset and corrupted
 // header, section, symbol, relocation, instruction and BTF fields. Each case must be refused with an ElfError whose
 // one-line message starts with the file name: never another exception, never a hang, never a silent load.
 // A seeded random mutation pass then checks the weaker promise for arbitrary damage: load or ElfError, nothing else.
 
-const FIXTURES = new URL("../fixtures/", import.meta.url);
 const fixtureNames = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
 
 const SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8, SHT_REL = 9;
@@ -224,7 +224,7 @@ function outcome(name: string, bytes: Uint8Array): string | undefined {
 }
 
 describe.each(fixtureNames)("malformed %s", (name) => {
-  const original = new Uint8Array(readFileSync(new URL(name, FIXTURES)));
+  const original = new Uint8Array(readFileSync(fixture(name)));
 
   it("loads as shipped", () => {
     expect(() => loadObject(original, name)).not.toThrow();

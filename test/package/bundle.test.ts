@@ -3,13 +3,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundle, listBundle, WORKSTATION_COMMANDS } from "../../src/tools/bundle.js";
+import { FIXTURES, ROOT } from "../support/paths.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const FIXTURES = join(ROOT, "test", "fixtures");
 const OBJ = join(FIXTURES, "sockex1.o");
 const PCAP = join(FIXTURES, "pcap", "sockex1.pcap");
 const TINY = join(ROOT, "build", "core-tiny.wasm");

@@ -4,14 +4,25 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, measure, overBudget, readBudget } from "../../scripts/size.mjs";
+import { ROOT, measure, overBudget, readBudget, type Measurement } from "../../scripts/size.mjs";
 
-type Measured = Awaited<ReturnType<typeof measure>>;
 type Sizes = { file: string; raw: number; gzip: number };
+type BundleName = "device" | "deviceTiny" | "deviceWasm";
 
 describe("size budget", () => {
-  let m: Measured;
+  let m: Measurement;
   const budget = readBudget();
+  /** A measured bundle; every one is, once the full and the tiny core are built (beforeAll sees to that). */
+  const bundleOf = (name: BundleName) => {
+    const b = m[name];
+    if (!b) throw new Error(`the ${name} bundle was not measured`);
+    return b;
+  };
+  const wasmSize = (file: string) => {
+    const s = m.wasm.find((w: Sizes) => w.file === file);
+    if (!s) throw new Error(`${file} is missing: run 'npm run build' and 'npm run build:tiny'`);
+    return s.raw;
+  };
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, "build", "core-tiny.wasm"))) {
@@ -21,13 +32,14 @@ describe("size budget", () => {
   }, 120_000);
 
   it("measures real bundles: the minified CLI and the core, the object apart", () => {
-    expect(m.device.list.map((s: Sizes) => s.file)).toEqual(["bin/tinybpf.js", "build/core.wasm", "package.json", "run.sh"]);
-    expect(m.device.object.file).toBe("sockex1.o");
-    expect(m.deviceWasm.list.map((s: Sizes) => s.file)).toContain("build/wasm-translator.wasm");
-    const core = (b: { list: Sizes[] }) => b.list.find((s) => s.file === "build/core.wasm")!.raw;
-    expect(core(m.device)).toBe(m.wasm.find((w: Sizes) => w.file === "build/core.wasm").raw);
-    expect(core(m.deviceTiny)).toBe(m.wasm.find((w: Sizes) => w.file === "build/core-tiny.wasm").raw);
-    expect(m.device.raw).toBe(m.device.list.reduce((n: number, s: Sizes) => n + s.raw, 0));
+    const device = bundleOf("device");
+    expect(device.list.map((s: Sizes) => s.file)).toEqual(["bin/tinybpf.js", "build/core.wasm", "package.json", "run.sh"]);
+    expect(device.object.file).toBe("sockex1.o");
+    expect(bundleOf("deviceWasm").list.map((s: Sizes) => s.file)).toContain("build/wasm-translator.wasm");
+    const core = (b: { list: Sizes[] }) => b.list.find((s) => s.file === "build/core.wasm")?.raw;
+    expect(core(device)).toBe(wasmSize("build/core.wasm"));
+    expect(core(bundleOf("deviceTiny"))).toBe(wasmSize("build/core-tiny.wasm"));
+    expect(device.raw).toBe(device.list.reduce((n: number, s: Sizes) => n + s.raw, 0));
   });
 
   it("has no runtime dependencies", () => {
@@ -37,9 +49,8 @@ describe("size budget", () => {
   it("keeps each core module within its budget (the tiny core within 16 KiB)", () => {
     expect(budget.wasm["build/core-tiny.wasm"].maxRawBytes).toBe(16384);
     for (const [file, limit] of Object.entries(budget.wasm as Record<string, { maxRawBytes: number }>)) {
-      const s = m.wasm.find((w: Sizes) => w.file === file);
-      expect(s, `${file} is missing: run 'npm run build' and 'npm run build:tiny'`).toBeDefined();
-      expect(s.raw, `${file} is ${s.raw} bytes, budget ${limit.maxRawBytes}`).toBeLessThanOrEqual(limit.maxRawBytes);
+      const raw = wasmSize(file);
+      expect(raw, `${file} is ${raw} bytes, budget ${limit.maxRawBytes}`).toBeLessThanOrEqual(limit.maxRawBytes);
     }
   });
 
@@ -51,8 +62,10 @@ describe("size budget", () => {
   });
 
   it("packs the runtime files into the npm package", () => {
-    expect(m.pack.files).toBeGreaterThan(10);
-    expect(m.pack.size).toBeLessThan(m.pack.unpackedSize);
+    const pack = m.pack;
+    if (!pack) throw new Error("measure({ pack: true }) left out the package");
+    expect(pack.files).toBeGreaterThan(10);
+    expect(pack.size).toBeLessThan(pack.unpackedSize);
   });
 });
 

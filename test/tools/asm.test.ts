@@ -1,14 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AsmError, assemble } from '../../src/tools/asm.js';
-import {
-  conformanceDir,
-  conformanceProgram,
-  listConformanceFiles,
-  parseConformanceTest,
-} from '../../src/tools/conformance-data.js';
+import { conformanceProgram, parseConformanceTest } from '../../src/tools/conformance-data.js';
 import { describeOpcode, disassemble, disassembleInsn } from '../../src/tools/disasm.js';
+import { describeConformance } from '../support/conformance.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
@@ -275,18 +271,7 @@ describe('disassembler', () => {
   });
 });
 
-describe('conformance suite programs', () => {
-  const dir = conformanceDir();
-  if (!existsSync(dir)) {
-    const where = `conformance data not found at ${dir} (set TINYBPF_CONFORMANCE_DIR)`;
-    // Required in CI; elsewhere the test says what is missing instead of failing.
-    it('has the conformance data (required in CI)', () => {
-      if (process.env.CI) throw new Error(where);
-      console.warn(where);
-    });
-    return;
-  }
-  const files = listConformanceFiles(dir);
+describeConformance('conformance suite programs', (files) => {
   const tests = files.map((file) => parseConformanceTest(readFileSync(file, 'utf8'), basename(file, '.data')));
 
   it('finds test files', () => {

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   conformanceDir,
@@ -9,6 +8,8 @@ import {
   listConformanceFiles,
   parseConformanceTest,
 } from '../../src/tools/conformance-data.js';
+import { describeConformance } from '../support/conformance.js';
+import { ROOT } from '../support/paths.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -103,8 +104,7 @@ describe('finding the test files', () => {
     process.env.TINYBPF_CONFORMANCE_DIR = '/some/where';
     expect(conformanceDir()).toBe(resolve('/some/where'));
     delete process.env.TINYBPF_CONFORMANCE_DIR;
-    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-    expect(conformanceDir()).toBe(resolve(root, '..', 'shared', 'conformance', 'tests'));
+    expect(conformanceDir()).toBe(resolve(ROOT, '..', 'shared', 'conformance', 'tests'));
   });
 
   it('lists only .data files, sorted, as full paths', () => {
@@ -118,20 +118,8 @@ describe('finding the test files', () => {
   });
 });
 
-describe('the conformance suite files', () => {
-  const dir = conformanceDir();
-  if (!existsSync(dir)) {
-    const where = `conformance data not found at ${dir} (set TINYBPF_CONFORMANCE_DIR)`;
-    // Required in CI; elsewhere the test says what is missing instead of failing.
-    it('has the conformance data (required in CI)', () => {
-      if (process.env.CI) throw new Error(where);
-      console.warn(where);
-    });
-    return;
-  }
-
+describeConformance('the conformance suite files', (files) => {
   it('parses every file into a program and an expected result', () => {
-    const files = listConformanceFiles(dir);
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const text = readFileSync(file, 'utf8');

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CaptureError, readCapture, writePcap, writePcapng, type Packet } from "../../src/tools/pcap.js";
+import { fixture } from "../support/paths.js";
 
-const FIXTURES = new URL("../fixtures/pcap/", import.meta.url);
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
+const capture = (name: string) => new Uint8Array(readFileSync(fixture(`pcap/${name}`)));
 
 // ---- hand-built files: every field written here from the format descriptions, not by the code under test ----
 
@@ -240,12 +240,12 @@ describe("pcapng", () => {
 const PINNED_TOTALS = { 0: 60, 1: 1434, 6: 20092, 17: 14521, 128: 70 };
 
 describe("sockex1 sample captures", () => {
-  const packets = readCapture(fixture("sockex1.pcap"), "sockex1.pcap");
+  const packets = readCapture(capture("sockex1.pcap"), "sockex1.pcap");
 
   it("hold the same packets in all three files", () => {
     const strip = (ps: Packet[]) => ps.map(({ ifIndex: _, ...rest }) => rest);
-    expect(strip(readCapture(fixture("sockex1.pcapng"), "sockex1.pcapng"))).toEqual(packets);
-    expect(readCapture(fixture("sockex1-be-ns.pcap"), "sockex1-be-ns.pcap")).toEqual(packets);
+    expect(strip(readCapture(capture("sockex1.pcapng"), "sockex1.pcapng"))).toEqual(packets);
+    expect(readCapture(capture("sockex1-be-ns.pcap"), "sockex1-be-ns.pcap")).toEqual(packets);
   });
 
   it("are Ethernet frames of 60 to 1514 bytes, a few dozen, with ARP and IPv6 among IPv4", () => {

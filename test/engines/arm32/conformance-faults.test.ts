@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import { assemble } from "../../../src/tools/asm.js";
-import { parseConformanceTest, conformanceProgram, conformanceDir, listConformanceFiles } from "../../../src/tools/conformance-data.js";
+import { parseConformanceTest, conformanceProgram } from "../../../src/tools/conformance-data.js";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { StopProgram } from "../../../src/runtime/core.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
@@ -19,6 +19,7 @@ import {
   type RunOptions,
 } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited } from "../../support/arm32.js";
+import { conformanceFiles, describeConformance } from "../../support/conformance.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const wasm = join(root, "build", "arm32.wasm");
@@ -45,7 +46,7 @@ function interpret(code: Uint8Array, mem: Uint8Array, budget = 1_000_000): strin
   }
 }
 
-const tests = listConformanceFiles(conformanceDir()).map((f) => parseConformanceTest(readFileSync(f, "utf8"), basename(f, ".data")));
+const tests = conformanceFiles().map((f) => parseConformanceTest(readFileSync(f, "utf8"), basename(f, ".data")));
 
 const cpus: [string, RunOptions][] = [
   ["cortex-a7 with UDIV/SDIV", { cpu: "cortex-a7", idiv: true }],
@@ -53,7 +54,7 @@ const cpus: [string, RunOptions][] = [
   ["cortex-a8 (no hardware divide)", { cpu: "cortex-a8", idiv: false }],
 ];
 
-describe("conformance suite under qemu-arm", () => {
+describeConformance("conformance suite under qemu-arm", () => {
   it("has the suite's tests", () => {
     expect(tests.length).toBeGreaterThanOrEqual(250);
   });

@@ -4,9 +4,8 @@
 // and map contents); and random programs from the fuzzer's generator (r0, faults, instructions executed, memory).
 import { readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { conformanceDir, conformanceProgram, listConformanceFiles, parseConformanceTest } from "../../../src/tools/conformance-data.js";
+import { conformanceProgram, parseConformanceTest } from "../../../src/tools/conformance-data.js";
 import { runConformanceProgram, conformanceRuntime } from "../../../src/tools/conformance.js";
 import { assemble } from "../../../src/tools/asm.js";
 import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
@@ -19,14 +18,14 @@ import {
 } from "../../../src/engines/wasm.js";
 import { STATE, ST_EXECUTED } from "../../../assembly/layout.js";
 import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
-
-const files = listConformanceFiles(conformanceDir());
+import { FIXTURES, fixture } from "../../support/paths.js";
+import { HAVE_CONFORMANCE, conformanceFiles, describeConformance } from "../../support/conformance.js";
 
 // The engine falls back to the interpreter for a program it cannot translate; only the test made for it may.
 let expectedFallbacks = 0;
 afterAll(() => expect(wasmFallbackCount()).toBe(expectedFallbacks));
 
-describe("conformance suite on the Wasm engine", () => {
+describeConformance("conformance suite on the Wasm engine", (files) => {
   it("finds the suite", () => {
     expect(files.length).toBeGreaterThanOrEqual(250);
   });
@@ -515,8 +514,8 @@ describe("control flow", () => {
 });
 
 describe("translation", () => {
-  it("produces a valid module for every conformance program", () => {
-    for (const file of files.slice(0, 40)) {
+  it.runIf(HAVE_CONFORMANCE)("produces a valid module for every conformance program", () => {
+    for (const file of conformanceFiles().slice(0, 40)) {
       const test = parseConformanceTest(readFileSync(file, "utf8"), basename(file));
       expect(WebAssembly.validate(translateToWasm(conformanceProgram(test)))).toBe(true);
     }
@@ -549,15 +548,14 @@ describe("translation", () => {
 });
 
 describe("clang-built fixtures on both engines", () => {
-  const dir = new URL("../../fixtures/", import.meta.url);
-  const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
+  const objects = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
   const input = new TextEncoder().encode("1234 and 0x1f: the quick brown fox jumps over the lazy dog");
   // Clocks differ between two runs; everything else a program writes must match.
   const clockDependent = new Set(["ids"]);
 
   function outcome(file: string, program: string, engine: "interp" | "wasm") {
     const printed: string[] = [];
-    const obj = loadSync(fileURLToPath(new URL(file, dir)), { engine, printk: (line) => printed.push(line) });
+    const obj = loadSync(fixture(file), { engine, printk: (line) => printed.push(line) });
     const runs: unknown[] = [printed];
     for (let i = 0; i < 3; i++) {
       try {
@@ -582,7 +580,7 @@ describe("clang-built fixtures on both engines", () => {
   // Objects the loader refuses are the loader's tests' business; every other one runs here.
   const loadable = objects.flatMap((file) => {
     try {
-      const obj = loadSync(fileURLToPath(new URL(file, dir)), { engine: "interp", printk: () => {} });
+      const obj = loadSync(fixture(file), { engine: "interp", printk: () => {} });
       return [{ file, programs: [...obj.programs.keys()] }];
     } catch {
       return [];
@@ -722,7 +720,7 @@ describe("callbacks and tail calls", () => {
 
   it("tail calls through a program array (clang-built): a chain, and the limit of 33", () => {
     const executed = (["interp", "wasm"] as const).map((engine) => {
-      const obj = loadSync(fileURLToPath(new URL("../../fixtures/tailcall.o", import.meta.url)), { engine });
+      const obj = loadSync(fixture("tailcall.o"), { engine });
       obj.setTailCall("jmp_table", 0, "step0");
       obj.setTailCall("jmp_table", 1, "step1");
       obj.setTailCall("jmp_table", 2, "spin");
