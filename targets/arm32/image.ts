@@ -9,9 +9,9 @@
 // Everything is emitted twice: the first pass records label positions, the second writes the words with those
 // positions. Label-dependent constants therefore always take the same number of words (MOVW+MOVT).
 
-import {
-  emit, pos, movw, movt, branch, AL, R11,
-} from "../../assembly/arm32/a32/encoder";
+import { R11 } from "../../assembly/arm32/a32/encoder";
+import { Labels } from "../../assembly/arm32/a32/labels";
+import { MAX_MAPS } from "./abi";
 
 // State block offsets (from r11)
 export const S_REGS = 0; // eBPF r0..r10 as 64-bit little-endian pairs, for registers not kept in ARM registers
@@ -60,8 +60,8 @@ export const S_SKB = 320; // struct __sk_buff built by the driver for socket fil
 export const SKB_BYTES = 192;
 export const S_REGIONS = 512; // memory regions a program may access: start, end, writable start, writable end
 export const REGION_BYTES = 16;
-export const MAX_REGIONS = 40; // the stack, the input (context), the packet, and one per map
-export const FIRST_MAP_REGION = 3;
+export const FIRST_MAP_REGION = 3; // the stack, the input (context), the packet, then one per map
+export const MAX_REGIONS = FIRST_MAP_REGION + MAX_MAPS;
 export const S_STACK = 1152; // 8 frames of 512 bytes; frame 0 (the entry frame) is the lowest
 export const S_OUT = 1152 + 8 * 512; // driver: output buffer
 export const OUT_SIZE = 4096;
@@ -104,41 +104,8 @@ export const L_LOCAL = 40; // labels local to one routine start here
 // driver-common.ts) L_LOCAL + 64 to 249, L_CHECK_PAIR 250-273, L_RANGE_LOCAL 274-275, map families 290-449 (below),
 // helpers L_HELPERS (512-767).
 export const L_HELPERS = 512; // labels of the helpers compiled into the image (calls.ts, helpers-*.ts): 512-767
-export const LABEL_COUNT = 768;
-
-const LABELS: usize = 0x8000; // i32 per label, in the module's own memory
-
-export let imageBase: u32 = 0;
-
-export function label(id: i32): void {
-  store<i32>(LABELS + (<usize>id << 2), pos);
-}
-export function labelAt(id: i32, position: i32): void {
-  store<i32>(LABELS + (<usize>id << 2), position);
-}
-export function at(id: i32): i32 {
-  return load<i32>(LABELS + (<usize>id << 2));
-}
-export function clearLabels(): void {
-  memory.fill(LABELS, 0, LABEL_COUNT * 4);
-}
-
-/** b<cond> / bl<cond> to a label. */
-export function jump(cond: u32, id: i32): void { emit(branch(cond, false, pos, at(id))); }
-export function call(cond: u32, id: i32): void { emit(branch(cond, true, pos, at(id))); }
-export function b(id: i32): void { jump(AL, id); }
-export function bl(id: i32): void { call(AL, id); }
-
-/** rd = absolute address of a label plus delta (always MOVW + MOVT). */
-export function addressOf(rd: i32, id: i32, delta: u32): void {
-  const v = imageBase + <u32>at(id) + delta;
-  emit(movw(rd, v & 0xffff));
-  emit(movt(rd, v >>> 16));
-}
-
-export function stateBase(): void { addressOf(R11, L_STATE, 0); }
-
-export function setImageBase(base: u32): void { imageBase = base; }
+/** r11 = the state block (its address is a label: the image's base is known only at translation). */
+export function stateBase(c: Labels): void { c.addressOf(R11, L_STATE, 0); }
 
 // Map families beyond arrays and hash maps (maps.ts and maps-*.ts): labels 290-449, between the translator's and
 // the helpers' (L_HELPERS).

@@ -4,8 +4,11 @@
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
-import { emit, emitConst, R0, R1, R2, R3, R4, R5, R7, AL, HI, OP_CMN, movImm, dpImm, immRot, SVC0 } from "../../../assembly/arm32/a32/encoder";
-import { b, bl, jump, addressOf, L_LOCAL } from "../image";
+import {
+  AL, HI, OP_CMN, R0, R1, R2, R3, R4, R5, R7, SVC0, dpImm, immRot, movImm,
+} from "../../../assembly/arm32/a32/encoder";
+import { Context } from "../../../assembly/arm32/jit/context";
+import { L_LOCAL } from "../image";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -20,11 +23,6 @@ export const SYS_CLOCK_GETTIME = 263;
 export const SYS_SOCKET = 281;
 export const SYS_BIND = 282;
 export const SYS_RECVFROM = 292;
-
-/** Translation option (translate.ts OPT_*): inputs are packets seen through struct __sk_buff. */
-export const OPT_SKB: u32 = 4;
-/** Translation option (translate.ts OPT_*): inputs are packets seen through struct xdp_md (packet writable). */
-export const OPT_XDP: u32 = 8;
 
 export const D = L_LOCAL + 64; // the driver's labels
 export const ARG_LOOP = D + 0;
@@ -196,43 +194,38 @@ export const EACH_DONE = STR_BASE + 72;
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out
  * the live capture's strings unless OPT_SKB is set.
  */
-export let driverOpts: u32 = 0;
-
-export function setDriverOpts(opts: u32): void {
-  driverOpts = opts;
-}
 
 /** System call n (arguments already in r0-r5). */
-export function syscall(n: u32): void {
-  emitConst(R7, n);
-  emit(SVC0);
+export function syscall(c: Context, n: u32): void {
+  c.emitConst(R7, n);
+  c.emit(SVC0);
 }
 
 /** write(r8, string) */
-export function say(s: i32): void {
-  addressOf(R1, STR_BASE + s, 0);
-  emitConst(R2, <u32>STRINGS[s].length);
-  bl(WRITE);
+export function say(c: Context, s: i32): void {
+  c.addressOf(R1, STR_BASE + s, 0);
+  c.emitConst(R2, <u32>STRINGS[s].length);
+  c.bl(WRITE);
 }
 
 /** exit(code), after writing what is buffered (EXIT). */
-export function exitWith(code: u32): void {
-  emit(movImm(R0, code));
-  b(EXIT);
+export function exitWith(c: Context, code: u32): void {
+  c.emit(movImm(R0, code));
+  c.b(EXIT);
 }
 
 /**
  * mmap2 of `bytes` of private anonymous read-write memory (reserved; pages are committed as they are touched):
  * r0 = its address, or a jump to `failed` (mmap2 returns -errno, an address in the last page). Uses r0-r5, r7.
  */
-export function mapAnonymous(bytes: u32, failed: i32): void {
-  emit(movImm(R0, 0));
-  emitConst(R1, bytes);
-  emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
-  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
-  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
-  emit(movImm(R5, 0));
-  syscall(SYS_MMAP2);
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, failed);
+export function mapAnonymous(c: Context, bytes: u32, failed: i32): void {
+  c.emit(movImm(R0, 0));
+  c.emitConst(R1, bytes);
+  c.emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
+  c.emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+  c.emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+  c.emit(movImm(R5, 0));
+  syscall(c, SYS_MMAP2);
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  c.jump(HI, failed);
 }
