@@ -23,8 +23,10 @@ export const ERR_MEMORY = 6; // internal: the translator's objects would overlap
 // The map area (maps/common.ts, src/engines/arm32/engine.ts lays it out): a zero-filled segment at DATA_BASE,
 // whose first bytes the driver copies from the image at start-up:
 //   DATA_BASE + 0                           u32 number of maps
+//   DATA_BASE + ID_TABLE_AT                 u32 address of the inner-map id table (maps of maps)
 //   DATA_BASE + DESC_OFFSET + DESC_SIZE * i descriptor of map i (D_* below)
 export const DATA_BASE = 0x02000000;
+export const ID_TABLE_AT = 4;
 export const DESC_OFFSET = 16; // the descriptors start here, after the number of maps (u32) and the inner-map id table
 export const DESC_SIZE = 80;
 export const MAX_MAPS = 37; // one memory region each (image.ts MAX_REGIONS), after the stack, the input and the packet

@@ -37,16 +37,19 @@ import {
   MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, BPF_F_RDONLY_PROG,
 } from "../../../assembly/maps/desc.js";
 import { INSN_SIZE } from "../../../assembly/isa.js";
+import {
+  ID_TABLE_AT, DESC_OFFSET, DESC_SIZE, RECORD_HEADER, D_TYPE, D_KEY_SIZE, D_VALUE_SIZE, D_MAX, D_VALUES, D_STRIDE, D_BUCKETS,
+  D_RECORDS, D_MASK, D_FRESH, D_FREE, D_COUNT, D_REGION, D_NAME, D_NAME_LEN, D_REC_STRIDE, D_ZERO_SKIP, K_HASH, K_ARRAY,
+  K_PROGS, K_LPM, K_QUEUE, K_STACK, K_RINGBUF, K_PERF, V_LRU, V_INNER,
+} from "../../../targets/arm32/abi.js";
 import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
-// assembly/arm32/maps.ts
-const DESC_OFFSET = 16;
-const DESC_SIZE = 80;
+// the map area's layout, shared with the device code (targets/arm32/abi.ts)
 const D = {
-  type: 0, keySize: 4, valueSize: 8, max: 12, values: 16, stride: 20, buckets: 24, records: 28, mask: 32,
-  fresh: 36, free: 40, count: 44, region: 48, name: 64, nameLen: 68, recStride: 72, zeroSkip: 76,
+  type: D_TYPE, keySize: D_KEY_SIZE, valueSize: D_VALUE_SIZE, max: D_MAX, values: D_VALUES, stride: D_STRIDE,
+  buckets: D_BUCKETS, records: D_RECORDS, mask: D_MASK, fresh: D_FRESH, free: D_FREE, count: D_COUNT, region: D_REGION,
+  name: D_NAME, nameLen: D_NAME_LEN, recStride: D_REC_STRIDE, zeroSkip: D_ZERO_SKIP,
 };
-const RECORD_HEADER = 16;
 
 const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
 
@@ -63,9 +66,7 @@ export interface Arm32MapLayout {
 /** Entries the executable starts with, in the order of the host's BpfMap.dump() (maps whose state it carries). */
 export type Arm32Entries = (map: number) => { key: Uint8Array; value: Uint8Array }[];
 
-// D_TYPE: the storage kind (assembly/arm32/maps.ts K_*) in the low byte, variant bits above it
-const K_HASH = 1, K_ARRAY = 2, K_PROGS = 3, K_LPM = 4, K_QUEUE = 5, K_STACK = 6, K_RINGBUF = 7, K_PERF = 8;
-const V_LRU = 0x100, V_INNER = 0x200;
+// D_TYPE: the storage kind (abi.ts K_*) in the low byte, variant bits (V_*) above it
 const KIND: Record<number, number> = {
   [MAP_TYPE_HASH]: K_HASH, [MAP_TYPE_PERCPU_HASH]: K_HASH, [MAP_TYPE_LRU_HASH]: K_HASH | V_LRU,
   [MAP_TYPE_LRU_PERCPU_HASH]: K_HASH | V_LRU, [MAP_TYPE_HASH_OF_MAPS]: K_HASH | V_INNER,
@@ -75,7 +76,6 @@ const KIND: Record<number, number> = {
 };
 const PERCPU_TYPES = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
 /** Where the id -> index table of maps of maps is (a u32 in the area's header): inner maps are named by core id. */
-const ID_TABLE_AT = 4;
 
 /**
  * Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. `slots(i)`

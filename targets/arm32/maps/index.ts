@@ -7,11 +7,10 @@
 // assembly/maps/array.ts and hash.ts (the hash map uses the same hash function, buckets, element records and free
 // list, so its entries come out in the order of the host's BpfMap.dump()).
 //
-// The maps live in a zero-filled segment at DATA_BASE (the host lays it out, see src/arm32-engine.ts):
+// The maps live in a zero-filled segment at DATA_BASE (the host lays it out, see src/engines/arm32/engine.ts):
 //
-//   DATA_BASE + 0            u32 number of maps
-//   DATA_BASE + 16 + 80 * i  descriptor of map i (D_* below)
-//   ...                      map names (JSON strings), value arenas, hash buckets and element records
+//   descriptors (targets/arm32/abi.ts: DESC_OFFSET, DESC_SIZE, D_*), then map names (JSON strings), value
+//   arenas, hash buckets and element records
 //
 // The driver copies the area's initial bytes (descriptors, names, initial global data) from the image at start-up.
 // Only value arenas are regions (registered in the state block's region table); descriptors, names, buckets and
@@ -27,7 +26,7 @@ import { Context } from "../../../assembly/arm32/jit/context";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../../assembly/layout";
 import {
   DATA_BASE, D_BUCKETS, D_COUNT, D_FREE, D_FRESH, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_REGION,
-  D_STRIDE, D_TYPE, D_VALUES, D_VALUE_SIZE, K_LPM, K_QUEUE, V_INNER,
+  D_STRIDE, D_TYPE, D_VALUES, D_VALUE_SIZE, ID_TABLE_AT, K_LPM, K_QUEUE, V_INNER,
 } from "../abi";
 import {
   L_CHECK_COMMON, L_FAULT, L_HELPER_DELETE, L_HELPER_LOOKUP, L_HELPER_UPDATE, S_HELPER_LR, S_REGS,
@@ -396,7 +395,7 @@ function emitFamilies(c: Context, nmaps: i32): void {
   c.label(RET_HANDLE);
   c.emit(ldr(R0, R0, 0)); // the core's id of the inner map: its index is in the table the host lays out
   c.emitConst(R1, DATA_BASE);
-  c.emit(ldr(R1, R1, 4));
+  c.emit(ldr(R1, R1, ID_TABLE_AT));
   c.emit(dpReg(AL, 0xd /* MOV */, 0, R0, 0, R0, SH_LSL, 2));
   c.emit(ldrReg(R0, R1, R0));
   c.emitConst(R1, <u32>MAP_HANDLE_TAG);
