@@ -27,6 +27,7 @@ import {
   AL, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
   branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, push,
 } from "./a32/encoder";
+import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundImm, loopBoundReg, loopHead, loopIv, loopLast, loopPadded, loopPromotable, loopStepImm, loopStepReg,
@@ -38,9 +39,10 @@ import { targetPos } from "./jit/jumps";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from "../isa";
-import { L_RANGE, L_RANGE_LOCAL, REGION_BYTES, S_NREGIONS, S_REGIONS, S_REGS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_REGIONS, S_REGS } from "../../targets/arm32/image";
 
 const PAGE: u32 = 4096;
+const RANGE_LOCAL = block("versioned.ts L_RANGE", 2);
 
 /**
  * At loop k's head in the ordinary code (depth 0) or in a copy: the test and the copy. Returns false on a
@@ -283,7 +285,7 @@ function wideOperand(c: Context, i: i32): bool {
  */
 export function emitRangeRoutine(c: Context): void {
   if (c.loops == 0) return;
-  const LOOP = L_RANGE_LOCAL, OUT = L_RANGE_LOCAL + 1;
+  const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1;
   c.label(L_RANGE);
   c.emit(push(bit(R1) | bit(R4) | bit(R5)));
   c.emit(opRegS(OP_ADD, R1, R1, R2)); // the range's length

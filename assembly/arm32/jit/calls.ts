@@ -6,6 +6,7 @@ import {
   branch, bx, bxC, cmpImm, dpImm, dpReg, immRot, ldr, movImm, movReg, mul, opReg, opRegS, pop, push, str, subImm,
   umull,
 } from "../a32/encoder";
+import { one } from "../a32/labels";
 import { Context, dstOf, fail, immOf } from "./context";
 import { targetPos } from "./jumps";
 import { hi, inArm, lo, pairInto, setHi, setLo } from "./regs";
@@ -135,7 +136,7 @@ export function emitHostlessHelpers(c: Context): void {
   if (format) emitFormatHelpers(c, uses(c, H_PRINTK), uses(c, H_SNPRINTF));
 }
 
-const TC_BAD = 35; // a label of its own (image.ts leaves 35-39 free)
+const TC_BAD = one("bpf_tail_call: not a map handle");
 
 /**
  * bpf_tail_call(ctx, prog_array, index), with the interpreter's semantics (assembly/interp.ts tailCallTarget):

@@ -7,8 +7,8 @@
 import {
   AL, HI, OP_CMN, R0, R1, R2, R3, R4, R5, R7, SVC0, dpImm, immRot, movImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { L_LOCAL } from "../image";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -24,7 +24,7 @@ export const SYS_SOCKET = 281;
 export const SYS_BIND = 282;
 export const SYS_RECVFROM = 292;
 
-export const D = L_LOCAL + 64; // the driver's labels
+export const D = block("driver", 72); // the driver's labels
 export const ARG_LOOP = D + 0;
 export const ARGS_DONE = D + 1;
 export const OPT_MEM = D + 2;
@@ -97,7 +97,7 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
-export const STR_BASE = D + 72; // one label per string below
+export const STR_BASE = block("driver strings", 42); // one label per string below (STRINGS, 42 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */
 export const STRINGS: string[] = [
@@ -159,36 +159,36 @@ export const S_USAGE_LIVE = 39;
 export const S_RO_WRITE = 40;
 export const S_RO_BYTES_AT = 41;
 
-// labels after the strings' (STR_BASE + 0 .. STR_BASE + 41)
-export const PARSE_NUM = STR_BASE + 42;
-export const OPT_IFACE = STR_BASE + 43;
-export const OPT_SECONDS = STR_BASE + 44;
-export const LIVE = STR_BASE + 45;
-export const LIVE_LOOP = STR_BASE + 46;
-export const LIVE_DONE = STR_BASE + 47;
-export const NAME_LOOP = STR_BASE + 48;
-export const NO_IFACE = STR_BASE + 49;
-export const NO_CAPTURE = STR_BASE + 50;
-export const NO_SOCKET = STR_BASE + 51;
-export const LIVE_ERROR = STR_BASE + 52;
-export const LIVE_CLOCK = STR_BASE + 53;
-export const LIVE_WAIT = STR_BASE + 54;
-export const NAME_DONE = STR_BASE + 55;
-export const IFACE_NAME = STR_BASE + 56;
-export const IFACE_LEN = STR_BASE + 57;
-export const COPY_WORDS = STR_BASE + 58;
-export const COPY_BYTES = STR_BASE + 59;
-export const F_PROG_LOOP = STR_BASE + 60;
-export const P_A_NEXT = STR_BASE + 61;
-export const P_SHOW_SLOT = STR_BASE + 62;
-export const F_OOB_WRITE = STR_BASE + 63;
-export const F_RO_LOOP = STR_BASE + 64;
-export const F_ADDR = STR_BASE + 65;
-export const COPY_DONE = STR_BASE + 66;
-export const PLAIN_READY = STR_BASE + 69;
-export const OPT_EACH = STR_BASE + 70;
-export const OPT_EACH_TEXT = STR_BASE + 71;
-export const EACH_DONE = STR_BASE + 72;
+const D2 = block("driver, more", 31); // more of the driver's labels
+export const PARSE_NUM = D2 + 0;
+export const OPT_IFACE = D2 + 1;
+export const OPT_SECONDS = D2 + 2;
+export const LIVE = D2 + 3;
+export const LIVE_LOOP = D2 + 4;
+export const LIVE_DONE = D2 + 5;
+export const NAME_LOOP = D2 + 6;
+export const NO_IFACE = D2 + 7;
+export const NO_CAPTURE = D2 + 8;
+export const NO_SOCKET = D2 + 9;
+export const LIVE_ERROR = D2 + 10;
+export const LIVE_CLOCK = D2 + 11;
+export const LIVE_WAIT = D2 + 12;
+export const NAME_DONE = D2 + 13;
+export const IFACE_NAME = D2 + 14;
+export const IFACE_LEN = D2 + 15;
+export const COPY_WORDS = D2 + 16;
+export const COPY_BYTES = D2 + 17;
+export const F_PROG_LOOP = D2 + 18;
+export const P_A_NEXT = D2 + 19;
+export const P_SHOW_SLOT = D2 + 20;
+export const F_OOB_WRITE = D2 + 21;
+export const F_RO_LOOP = D2 + 22;
+export const F_ADDR = D2 + 23;
+export const COPY_DONE = D2 + 24;
+export const PLAIN_READY = D2 + 27;
+export const OPT_EACH = D2 + 28;
+export const OPT_EACH_TEXT = D2 + 29;
+export const EACH_DONE = D2 + 30;
 
 /**
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out

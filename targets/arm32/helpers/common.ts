@@ -10,6 +10,7 @@ import {
   AL, EQ, HI, HS, IP, LO, LR, MI, NE, OP_ADD, OP_SUB, R0, R1, R11, R2, R3, R4, R5, SH_LSL, addImm, bit, bx, bxC,
   cmpImm, cmpReg, dpReg, ldr, ldrb, movImm, movImmC, movReg, opImmS, opReg, opRegS, pop, push, str, strb, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { L_CHECK_COMMON, L_HELPERS, REGION_BYTES, S_HELPER_LR, S_NREGIONS, S_REGIONS, S_REGS } from "../image";
 
@@ -20,7 +21,7 @@ export const HC_FILL = L_HELPERS + 26; // r0 = destination, r1 = bytes (0 allowe
 export const HC_MOVE = L_HELPERS + 27; // r0 = destination, r1 = source, r2 = bytes (0 allowed): memmove
 export const HC_RETURN = L_HELPERS + 28; // a helper's end: r0:r1 = its result
 export const HC_ALLOWED = L_HELPERS + 29; // r0 = address, r1 = its high word, r2 = size, r3 = 1 for a write -> r0 = 1 / 0
-const CL = L_HELPERS + 32; // local labels: L_HELPERS + 32 .. 39
+const CL = block("helpers/common", 8); // local labels
 const RE_LOOP = CL + 0;
 const FILL_LOOP = CL + 1;
 const MOVE_BACK = CL + 2;

@@ -17,6 +17,7 @@ import {
   cmpImm, cmpReg, dpImm, dpReg, ldr, ldrb, ldrbReg, mla, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg,
   opRegS, pop, push, shiftImm, str, strb, strbPreDec, subImm, when,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { HC_ALLOWED, HC_READABLE_END, HC_RETURN, argHi, argLo, helperEntry } from "./common";
 import {
@@ -25,7 +26,7 @@ import {
 
 export const H_PRINTK = L_HELPERS + 15;
 export const H_SNPRINTF = L_HELPERS + 16;
-const FL = L_HELPERS + 120; // local labels: L_HELPERS + 120 .. 199
+const FL = block("helpers/format", 80); // local labels
 const RUN = FL + 0;
 const R_LOOP = FL + 1;
 const R_OK = FL + 2;

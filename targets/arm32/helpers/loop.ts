@@ -11,6 +11,7 @@ import {
   ldrb, mla, movImm, movImmC, movReg, movt, movw, opImm, opImmS, opReg, opRegS, pop, push, stmia, str, strb, subImm,
   when,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context, SECOND_SLOT } from "../../../assembly/arm32/jit/context";
 import { inArm } from "../../../assembly/arm32/jit/regs";
 import { MAX_CALL_DEPTH, STACK_SIZE } from "../../../assembly/isa";
@@ -30,7 +31,7 @@ import { DESC_BASE } from "../maps/common";
 
 export const H_LOOP = L_HELPERS + 13;
 export const H_FOR_EACH = L_HELPERS + 14;
-const LL = L_HELPERS + 100; // local labels: L_HELPERS + 100 .. 119
+const LL = block("helpers/loop", 20); // local labels
 const INVOKE = LL + 0;
 const DEPTH = LL + 1;
 const BAD_FUNC = LL + 2;

@@ -7,6 +7,7 @@ import {
   AL, EQ, HI, HS, IP, LO, MI, NE, OP_ADD, OP_MVN, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R8, addImm, cmpImm,
   cmpReg, dpImm, ldr, ldrb, movImm, movReg, opImmS, opReg, opRegS, strb, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { HC_CHECK, HC_FILL, HC_MOVE, HC_READABLE_END, HC_RETURN, argHi, argLo, helperEntry } from "./common";
 import { L_HELPERS, REGION_BYTES, S_NREGIONS, S_PKT, S_PKT_LEN, S_REGIONS } from "../image";
@@ -14,7 +15,7 @@ import { L_HELPERS, REGION_BYTES, S_NREGIONS, S_PKT, S_PKT_LEN, S_REGIONS } from
 export const H_PROBE_READ = L_HELPERS + 3;
 export const H_PROBE_STR = L_HELPERS + 4;
 export const H_SKB_LOAD = L_HELPERS + 10;
-const ML = L_HELPERS + 64; // local labels: L_HELPERS + 64 .. 79
+const ML = block("helpers/mem", 16); // local labels
 const PR_LOOP = ML + 0;
 const PR_EFAULT = ML + 1;
 const PR_ZERO = ML + 2;

@@ -9,13 +9,14 @@ import {
   OP_TST, R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9, addImm, bx, cmpImm, cmpReg, dpImm, ldrb, movImm, movImmC,
   movReg, opImm, opImmS, opReg, opRegS, str, subImm, umull, when,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { HC_CHECK, HC_RETURN, argHi, argLo, helperEntry } from "./common";
 import { L_HELPERS } from "../image";
 
 export const H_STRTOL = L_HELPERS + 11;
 export const H_STRTOUL = L_HELPERS + 12;
-const XL = L_HELPERS + 80; // local labels: L_HELPERS + 80 .. 99
+const XL = block("helpers/strto", 20); // local labels
 const BODY = XL + 0;
 const EINVAL = XL + 1;
 const ERANGE = XL + 2;

@@ -8,6 +8,7 @@ import {
   bx, cmpImm, dpReg, ldr, ldrb, mla, movImm, movImmC, movReg, movt, movw, opRegS, pop, push, str, strb, subImm,
   umull,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { HC_CHECK, HC_FILL, HC_RETURN, argHi, argLo, helperEntry } from "./common";
 import { L_HELPERS, L_UDIVMOD64, S_HELPER_STATE } from "../image";
@@ -17,7 +18,7 @@ export const H_UID_GID = L_HELPERS + 6;
 export const H_COMM = L_HELPERS + 7;
 export const H_PRANDOM = L_HELPERS + 8;
 export const H_JIFFIES = L_HELPERS + 9;
-const TL = L_HELPERS + 48; // local labels: L_HELPERS + 48 .. 55
+const TL = block("helpers/task", 8); // local labels
 const COMM_NAME = TL + 0;
 const COMM_LOOP = TL + 1;
 const COMM_DONE = TL + 2;

@@ -3,12 +3,13 @@
 // slots. maps/index.ts emits the array and hash maps and calls the families (hash.ts, lpm.ts, queue.ts, ringbuf.ts,
 // print.ts), which import this file and never index.ts.
 import { IP, OP_ADD, OP_SUB, R0, R4, ldr, mla, mul, opReg } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   DATA_BASE, DESC_OFFSET, DESC_SIZE, D_TYPE, K_LPM, K_PERF, K_QUEUE, K_RINGBUF, K_STACK, RECORD_HEADER, V_INNER,
   V_LRU,
 } from "../abi";
-import { L_HELPER_PERF_OUTPUT, L_HELPER_PUSH, L_HELPER_RB_OUTPUT, L_LOCAL, L_MAPS_MORE } from "../image";
+import { L_HELPER_PERF_OUTPUT, L_HELPER_PUSH, L_HELPER_RB_OUTPUT } from "../image";
 
 export const DESC_BASE: u32 = DATA_BASE + DESC_OFFSET;
 
@@ -56,7 +57,7 @@ export const E2BIG: u32 = 7;
 export const EEXIST: u32 = 17;
 export const EINVAL: u32 = 22;
 
-export const M = L_LOCAL + 16; // this file's labels (L_LOCAL + 16 .. L_LOCAL + 63)
+export const M = block("maps", 29); // labels of maps/common.ts and maps/index.ts (index.ts: the ones it alone uses)
 export const CHECKN = M + 0;
 export const BAD_MAP = M + 1;
 export const FIND = M + 3;
@@ -70,7 +71,7 @@ export const U_EEXIST = M + 21;
 export const U_ENOENT = M + 22;
 export const U_WRITE = M + 23;
 export const U_GOT = M + 25;
-const X = L_MAPS_MORE; // labels for the other families' dispatch (L_MAPS_MORE + 0 .. 19)
+const X = block("maps/handles", 2); // the handle routines the other families call
 export const HANDLE = X + 0;
 export const RET_HANDLE = X + 1;
 

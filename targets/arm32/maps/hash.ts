@@ -15,12 +15,12 @@ import {
   AL, EQ, LR, OP_ADD, OP_AND, OP_CMN, OP_TST, R0, R1, R10, R2, R3, R4, R8, R9, SH_LSL, bit, bx, bxC, cmpImm, cmpReg,
   dpImm, dpReg, immRot, ldr, movImm, opReg, pop, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { D_BUCKETS, D_COUNT, D_MASK, D_RECORDS, D_REC_STRIDE, D_TYPE, V_INNER, V_LRU } from "../abi";
-import { L_MAPS_MORE } from "../image";
 import { F_INNER, F_LRU, L_NULL, RETURN, RET_HANDLE, U_E2BIG, U_GOT, slot } from "./common";
 
-const H = L_MAPS_MORE + 20; // this file's labels (L_MAPS_MORE + 20 .. 39)
+const H = block("maps/hash", 20); // this file's labels
 const LRU_TOUCH = H + 0; // unlink + push front, when the map is an LRU map
 const LRU_PUSH = H + 1; // push front, when the map is an LRU map
 const LRU_UNLINK = H + 2; // unlink, when the map is an LRU map

@@ -11,16 +11,17 @@ import {
   R5, R6, R7, R8, R9, SH_LSL, SH_LSR, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, ldr,
   ldrb, movImm, movReg, opImmS, opReg, pop, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   D_COUNT, D_FREE, D_FRESH, D_KEY_SIZE, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, D_VALUE_SIZE,
 } from "../abi";
-import { L_MAPS_MORE, S_REGS } from "../image";
+import { S_REGS } from "../image";
 import { COPY, L_NULL, RETURN, U_EEXIST, U_EINVAL, U_ENOENT, errno, slot } from "./common";
 
 const ENOSPC: u32 = 28;
 
-const P = L_MAPS_MORE + 40; // this file's labels (L_MAPS_MORE + 40 .. 69)
+const P = block("maps/lpm", 30); // this file's labels
 export const LPM_LOOKUP = P + 0;
 export const LPM_UPDATE = P + 1;
 export const LPM_DELETE = P + 2;

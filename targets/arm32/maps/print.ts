@@ -8,14 +8,15 @@ import {
   AL, EQ, HI, HS, LR, NE, OP_ADD, OP_CMN, OP_SUB, PC, R0, R1, R11, R2, R4, R5, R7, SH_LSL, addImm, bit, cmpImm,
   cmpReg, dpImm, dpReg, immRot, ldr, ldrb, movImm, opReg, pop, push,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   D_COUNT, D_FREE, D_FRESH, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES, K_LPM, K_RINGBUF, K_STACK,
 } from "../abi";
-import { L_MAPS_MORE, L_PRINT_ENTRY, L_PRINT_MORE, S_BUF } from "../image";
+import { L_PRINT_ENTRY, L_PRINT_MORE, S_BUF } from "../image";
 import { slot } from "./common";
 
-const N = L_MAPS_MORE + 120; // this file's labels (L_MAPS_MORE + 120 .. 139)
+const N = block("maps/print", 20); // this file's labels
 const DONE = N + 0;
 const LPM_LOOP = N + 1;
 const LPM_NEXT = N + 2;

@@ -7,12 +7,13 @@ import {
   AL, EQ, HI, HS, IP, LR, NE, OP_ADD, OP_SUB, OP_TST, PC, R0, R1, R10, R11, R2, R3, R4, R5, R6, SH_LSL, addImm, bit,
   cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, movImm, movReg, opReg, pop, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { D_COUNT, D_FREE, D_MASK, D_MAX, D_STRIDE, D_TYPE, D_VALUES, D_VALUE_SIZE, K_QUEUE, K_STACK } from "../abi";
-import { L_HELPER_PEEK, L_HELPER_POP, L_HELPER_PUSH, L_MAPS_MORE, S_HELPER_LR, S_REGS } from "../image";
+import { L_HELPER_PEEK, L_HELPER_POP, L_HELPER_PUSH, S_HELPER_LR, S_REGS } from "../image";
 import { BAD_MAP, CHECKN, COPY, E2BIG, EINVAL, ENOENT, HANDLE, RETURN, errno, slot } from "./common";
 
-const Q = L_MAPS_MORE + 70; // this file's labels (L_MAPS_MORE + 70 .. 89)
+const Q = block("maps/queue", 20); // this file's labels
 const ARG = Q + 0;
 const ARG_W = Q + 1;
 const ROOM = Q + 2;

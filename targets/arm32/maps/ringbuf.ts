@@ -16,12 +16,13 @@ import {
   R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_LSL, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr,
   ldrb, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { FAULT_HELPER } from "../../../assembly/layout";
 import { D_COUNT, D_FREE, D_FRESH, D_MAX, D_TYPE, D_VALUES, K_PERF, K_RINGBUF } from "../abi";
 import {
   L_FAULT, L_HELPER_PERF_OUTPUT, L_HELPER_RB_DISCARD, L_HELPER_RB_OUTPUT, L_HELPER_RB_QUERY, L_HELPER_RB_RESERVE,
-  L_HELPER_RB_SUBMIT, L_MAPS_MORE, S_HELPER_LR, S_REGS,
+  L_HELPER_RB_SUBMIT, S_HELPER_LR, S_REGS,
 } from "../image";
 import { BAD_MAP, CHECKN, COPY, E2BIG, EINVAL, HANDLE, RETURN, descOf, errno } from "./common";
 
@@ -32,7 +33,7 @@ const DISCARD: u32 = 0x40000000;
 const MAX_RECORD: u32 = 0x3fffffff;
 const PERF_BUFFER_SIZE: u32 = 16384;
 
-const G = L_MAPS_MORE + 90; // this file's labels (L_MAPS_MORE + 90 .. 119)
+const G = block("maps/ringbuf", 30); // this file's labels
 const ARG = G + 0;
 const RESERVE = G + 1;
 const RS_ZERO = G + 2;

@@ -8,34 +8,36 @@ import {
   clz, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg,
   movRegC, opImm, opImmS, opReg, opRegS, pop, push, rev, rev16, shiftImm, str, subImm, udiv,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context, SECOND_SLOT } from "../../../assembly/arm32/jit/context";
 import { MAX_CALL_DEPTH } from "../../../assembly/isa";
 import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../../../assembly/layout";
 import {
   L_BUDGET_FAULT, L_CHECK, L_CHECK_COMMON, L_CHECK_PAIR, L_CODE, L_DEPTH_FAULT, L_EPILOGUE, L_EXIT_ZERO, L_FAULT,
-  L_FAULT_INDEX, L_HELPER_FAULT, L_HELPER_UNWIND, L_LDPKT, L_LOCAL, L_SDIVMOD64, L_TABLE, L_UDIVMOD64, REGION_BYTES,
+  L_FAULT_INDEX, L_HELPER_FAULT, L_HELPER_UNWIND, L_LDPKT, L_SDIVMOD64, L_TABLE, L_UDIVMOD64, REGION_BYTES,
   S_BUDGET, S_BUDGET_INIT, S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_HELPER_LR, S_NREGIONS, S_PKT,
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 
-const F_LOOP = L_LOCAL + 0;
-const F_DONE = L_LOCAL + 1;
-const B_LOOP = L_LOCAL + 2;
-const B_DONE = L_LOCAL + 3;
-const C_LOOP = L_LOCAL + 4;
-const C_NEXT = L_LOCAL + 5;
-const C_OK = L_LOCAL + 6;
-const C_FAIL = L_LOCAL + 7;
-const D_NONZERO = L_LOCAL + 8;
-const D_LOOP = L_LOCAL + 9;
-const D_BIG = L_LOCAL + 10;
-const D_NEXT = L_LOCAL + 11;
-const S_NONZERO = L_LOCAL + 12;
-const C_DONE = L_LOCAL + 13;
-const D_WIDE = L_LOCAL + 14;
-const D_LOOP32 = L_LOCAL + 15;
+const R = block("runtime/routines", 16); // this file's labels
+const F_LOOP = R + 0;
+const F_DONE = R + 1;
+const B_LOOP = R + 2;
+const B_DONE = R + 3;
+const C_LOOP = R + 4;
+const C_NEXT = R + 5;
+const C_OK = R + 6;
+const C_FAIL = R + 7;
+const D_NONZERO = R + 8;
+const D_LOOP = R + 9;
+const D_BIG = R + 10;
+const D_NEXT = R + 11;
+const S_NONZERO = R + 12;
+const C_DONE = R + 13;
+const D_WIDE = R + 14;
+const D_LOOP32 = R + 15;
 
 /** emitRuntime option (translate.ts OPT_IDIV): the core has UDIV/SDIV. */
 const OPT_IDIV_RT: u32 = 1;
