@@ -25,7 +25,7 @@
 
 import {
   AL, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, push,
+  branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
@@ -286,8 +286,7 @@ function wideOperand(c: Context, i: i32): bool {
 export function emitRangeRoutine(c: Context): void {
   if (c.loops == 0) return;
   const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1;
-  c.label(L_RANGE);
-  c.emit(push(bit(R1) | bit(R4) | bit(R5)));
+  c.routine(L_RANGE, bit(R1) | bit(R4) | bit(R5));
   c.emit(opRegS(OP_ADD, R1, R1, R2)); // the range's length
   c.emit(dpImm(0x2, 0xd, 1, R4, 0, 1)); // movshs r4, #1: a length of 2^32 or more fits nowhere (NE)
   branchLabel(c, 0x2, OUT);

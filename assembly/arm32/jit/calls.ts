@@ -112,8 +112,7 @@ export function emitHostlessHelpers(c: Context): void {
   for (let k = 1; k <= 2; k++) {
     if (!uses(c, k == 1 ? H_MONOTONIC : H_BOOTTIME)) continue;
     // clock_gettime(clock, &timespec) -> seconds * 10^9 + nanoseconds (32-bit time_t: the EABI call)
-    c.label(k == 1 ? H_MONOTONIC : H_BOOTTIME);
-    c.emit(push(bit(R7) | bit(LR)));
+    c.routine(k == 1 ? H_MONOTONIC : H_BOOTTIME, bit(R7) | bit(LR));
     c.emit(subImm(SP, SP, 8));
     c.emit(movImm(R0, k == 1 ? 1 : 7)); // CLOCK_MONOTONIC, CLOCK_BOOTTIME
     c.emit(movReg(R1, SP));
@@ -126,7 +125,7 @@ export function emitHostlessHelpers(c: Context): void {
     c.emit(umull(R0, R1, R2, IP));
     c.emit(opRegS(OP_ADD, R0, R0, R3));
     c.emit(dpImm(AL, OP_ADC, 0, R1, R1, 0));
-    c.emit(pop(bit(R7) | bit(PC)));
+    c.routineEnd(bit(R7) | bit(LR));
   }
   emitMemHelpers(c, (probe ? 1 : 0) | (str ? 2 : 0) | (skb ? 4 : 0));
   emitTaskHelpers(c, (uses(c, H_PID_TGID) ? 1 : 0) | (uses(c, H_UID_GID) ? 2 : 0) | (comm ? 4 : 0) |

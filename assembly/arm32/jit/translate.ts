@@ -25,7 +25,7 @@
 // This file: the register table and access, basic blocks, the prologue and the instruction loop. The emitters
 // for each instruction family are in alu.ts, jumps.ts, memory.ts and calls.ts.
 
-import { R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, pop, push, str, subImm } from "../a32/encoder";
+import { R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
 import { findLoops, loopAt } from "../analysis/loops";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import { Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
@@ -291,11 +291,10 @@ function emitEntry(c: Context): void {
   const h = hi(c, 0, R1);
   if (l != R0) c.emit(movReg(R0, l));
   if (h != R1) c.emit(movReg(R1, h));
-  c.emit(pop(0x8ff0)); // r4-r11, pc
+  c.routineEnd(0x4ff0); // r4-r11, lr into pc
 
   // entry(r0 = eBPF r1, r1 = eBPF r2): AAPCS, called by the driver.
-  c.label(L_ENTRY);
-  c.emit(push(0x4ff0)); // r4-r11, lr
+  c.routine(L_ENTRY, 0x4ff0); // r4-r11, lr
   stateBase(c);
   c.emit(str(SP, R11, S_SAVED_SP));
   c.emit(movImm(R2, 0));

@@ -23,8 +23,8 @@
 // labels, strings and system call numbers they share in driver-common.ts.
 
 import {
-  AL, EQ, GE, HI, HS, IP, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, OP_SUB, PC, R0, R1, R11, R2, R3, R4, R5, R6, R7,
-  R8, R9, SH_LSL, SP, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, mla, movImm, movReg, opImm,
+  AL, EQ, GE, HI, HS, IP, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, R7, R8,
+  R9, SH_LSL, SP, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, mla, movImm, movReg, opImm,
   opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -284,8 +284,7 @@ function emitArguments(c: Context, live: bool): void {
 
 /** map_file: r0 = file name ("-": standard input) -> S_MEM, S_LEN (the bytes, mapped privately and writable). */
 function emitInput(c: Context): void {
-  c.label(MAP_FILE);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(MAP_FILE, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(movReg(R6, R0));
   c.addressOf(R1, STR_BASE + S_DASH, 0);
   c.bl(STRCMP);
@@ -316,7 +315,7 @@ function emitInput(c: Context): void {
   c.jump(HI, FILE_ERROR); // -4095..-1: an errno
   c.emit(str(R0, R11, S_MEM));
   c.label(MAPPED);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   // standard input: read into a private anonymous mapping until end of file
   c.label(STDIN);
   mapAnonymous(c, STDIN_CAPACITY, FILE_ERROR);
@@ -338,7 +337,7 @@ function emitInput(c: Context): void {
   c.b(STDIN_LOOP);
   c.label(STDIN_DONE);
   c.emit(str(R5, R11, S_LEN));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 }
 
 /** ARGS_DONE: run S_REPEAT times (at least once) over the input or over every packet of the capture. */
@@ -476,8 +475,7 @@ function emitResults(c: Context, nmaps: i32): void {
 
 /** run_one: r0 = the bytes, r1 = their length. One run of the program; faults end the process. */
 function emitRunOne(c: Context, opts: u32): void {
-  c.label(RUN_ONE);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(RUN_ONE, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(str(R0, R11, S_PKT));
   c.emit(str(R1, R11, S_PKT_LEN));
   if (opts & OPT_SKB) {
@@ -574,5 +572,5 @@ function emitRunOne(c: Context, opts: u32): void {
   say(c, S_NL);
   c.emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
   c.label(EACH_DONE);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 }

@@ -3,8 +3,8 @@
 // strcmp, with which the arguments are matched against those strings.
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, MI, NE, OP_ADD, OP_AND, OP_CMN, OP_ORR, OP_SUB, PC, R0, R1, R10, R11, R2, R3, R4, R5,
-  R6, R7, R8, R9, SH_LSL, SH_LSR, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, ldr, ldrb, movImm, movReg,
+  AL, EQ, HI, HS, IP, LO, LR, MI, NE, OP_ADD, OP_AND, OP_CMN, OP_ORR, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6,
+  R7, R8, R9, SH_LSL, SH_LSR, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, ldr, ldrb, movImm, movReg,
   movRegC, opImm, opImmS, opReg, opRegS, pop, push, str, strb, strbPreDec, subImm, when,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -190,8 +190,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
 
   // write(r8, r1, r2): into the output buffer (flushed when full, when the descriptor changes and at exit);
   // preserves r4-r11
-  c.label(WRITE);
-  c.emit(push(bit(R4) | bit(LR)));
+  c.routine(WRITE, bit(R4) | bit(LR));
   c.emit(ldr(R3, R11, S_OUT_FD));
   c.emit(cmpReg(R3, R8));
   c.jump(EQ, W_SAME);
@@ -216,11 +215,10 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(subImm(R2, R2, 1));
   c.b(W_LOOP);
   c.label(W_DONE);
-  c.emit(pop(bit(R4) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(LR));
 
   // flush: write the buffer to S_OUT_FD; preserves r1, r2, r4-r11
-  c.label(FLUSH);
-  c.emit(push(bit(R1) | bit(R2) | bit(R7) | bit(LR)));
+  c.routine(FLUSH, bit(R1) | bit(R2) | bit(R7) | bit(LR));
   c.addressOf(R1, L_STATE, S_OUT);
   c.emit(ldr(R2, R11, S_OUTPOS));
   c.emit(opRegS(OP_SUB, R2, R2, R1));
@@ -229,13 +227,12 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(ldr(R0, R11, S_OUT_FD));
   syscall(c, SYS_WRITE);
   c.label(FL_SKIP);
-  c.emit(pop(bit(R1) | bit(R2) | bit(R7) | bit(PC)));
+  c.routineEnd(bit(R1) | bit(R2) | bit(R7) | bit(LR));
 
   if (nmaps > 0) emitPrintMaps(c, nmaps);
 
   // print_dec: r0:r1 as unsigned decimal on r8
-  c.label(PRINT_DEC);
-  c.emit(push(bit(R4) | bit(R5) | bit(LR)));
+  c.routine(PRINT_DEC, bit(R4) | bit(R5) | bit(LR));
   c.emit(addImm(R4, R11, S_BUF + 32));
   c.emit(movReg(R5, R4));
   c.label(DIGITS);
@@ -249,11 +246,10 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(movReg(R1, R4));
   c.emit(opReg(OP_SUB, R2, R5, R4));
   c.bl(WRITE);
-  c.emit(pop(bit(R4) | bit(R5) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(LR));
 
   // print_hex: r0:r1 as lower-case hex without leading zeros on r8
-  c.label(PRINT_HEX);
-  c.emit(push(bit(R4) | bit(R5) | bit(LR)));
+  c.routine(PRINT_HEX, bit(R4) | bit(R5) | bit(LR));
   c.emit(addImm(R4, R11, S_BUF + 32));
   c.emit(movReg(R5, R4));
   c.label(HEX_LOOP);
@@ -270,7 +266,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(movReg(R1, R4));
   c.emit(opReg(OP_SUB, R2, R5, R4));
   c.bl(WRITE);
-  c.emit(pop(bit(R4) | bit(R5) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(LR));
 }
 
 /**
@@ -280,8 +276,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
  * out. Output on r8.
  */
 function emitPrintMaps(c: Context, nmaps: i32): void {
-  c.label(L_PRINT_MAPS);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR)));
+  c.routine(L_PRINT_MAPS, bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR));
   c.emit(movReg(R10, R0)); // JSON?
   c.emit(movImm(R9, 0)); // map index
   c.label(P_MAP);
@@ -363,12 +358,11 @@ function emitPrintMaps(c: Context, nmaps: i32): void {
   c.emit(addImm(R9, R9, 1));
   c.b(P_MAP);
   c.label(P_MAPS_DONE);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR));
 
   // entry: r0 = key address, r1 = value address (r4 = descriptor, r6 = first entry, r10 = JSON)
   c.label(P_ENTRY);
-  c.label(L_PRINT_ENTRY);
-  c.emit(push(bit(R5) | bit(R7) | bit(R9) | bit(LR)));
+  c.routine(L_PRINT_ENTRY, bit(R5) | bit(R7) | bit(R9) | bit(LR));
   c.emit(movReg(R5, R0));
   c.emit(movReg(R7, R1));
   c.emit(cmpImm(R10, 0));
@@ -402,11 +396,10 @@ function emitPrintMaps(c: Context, nmaps: i32): void {
   c.emit(movImm(R6, 0));
   keyAndValue(c, S_J_KEY, S_J_VALUE, S_J_ENTRY_END);
   c.label(P_ENTRY_DONE);
-  c.emit(pop(bit(R5) | bit(R7) | bit(R9) | bit(PC)));
+  c.routineEnd(bit(R5) | bit(R7) | bit(R9) | bit(LR));
 
   // hex: r0 = address, r1 = bytes -> two lower-case hex digits per byte, in memory order
-  c.label(P_HEX);
-  c.emit(push(bit(R5) | bit(R6) | bit(R7) | bit(LR)));
+  c.routine(P_HEX, bit(R5) | bit(R6) | bit(R7) | bit(LR));
   c.emit(movReg(R5, R0));
   c.emit(movReg(R6, R1));
   c.label(P_HEX_LOOP);
@@ -430,7 +423,7 @@ function emitPrintMaps(c: Context, nmaps: i32): void {
   c.emit(subImm(R6, R6, 1));
   c.b(P_HEX_LOOP);
   c.label(P_HEX_DONE);
-  c.emit(pop(bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+  c.routineEnd(bit(R5) | bit(R6) | bit(R7) | bit(LR));
 }
 
 /** One map entry's key (r5) and value (r7) in hex, map descriptor r4: `before` key `between` value `after`. */

@@ -75,8 +75,7 @@ export function emitHelperCommon(c: Context, fill: bool, move: bool, allowed: bo
 
   if (allowed) {
     // accessAllowed: [address, address + size) inside one region's read (or write) window
-    c.label(HC_ALLOWED);
-    c.emit(push(bit(R4) | bit(R5)));
+    c.routine(HC_ALLOWED, bit(R4) | bit(R5));
     c.emit(cmpImm(R1, 0));
     c.jump(NE, AL_NO);
     c.emit(opRegS(OP_ADD, IP, R0, R2)); // end

@@ -13,7 +13,7 @@
 
 import {
   AL, EQ, GE, HI, HS, IP, LE, LO, LR, LS, MI, NE, OP_ADD, OP_AND, OP_MOV, OP_MVN, OP_ORR, OP_RSB, OP_RSC, OP_SUB,
-  OP_TST, PC, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_ASR, SH_LSL, SH_LSR, SP, SVC0, addImm, bit, bx,
+  OP_TST, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_ASR, SH_LSL, SH_LSR, SP, SVC0, addImm, bit, bx,
   cmpImm, cmpReg, dpImm, dpReg, ldr, ldrb, ldrbReg, mla, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg,
   opRegS, pop, push, shiftImm, str, strb, strbPreDec, subImm, when,
 } from "../../../assembly/arm32/a32/encoder";
@@ -146,8 +146,7 @@ export function emitFormatHelpers(c: Context, printk: bool, snprintf: bool): voi
  * refuses. Keeps r9-r10; uses r0-r6, ip.
  */
 function emitRun(c: Context): void {
-  c.label(RUN);
-  c.emit(push(bit(LR)));
+  c.routine(RUN, bit(LR));
   c.emit(movImm(R6, 0)); // the next argument
   c.emit(movImm(R7, 0));
   c.emit(movImm(R8, 0));
@@ -170,10 +169,10 @@ function emitRun(c: Context): void {
   c.b(R_LOOP);
   c.label(R_OK);
   c.emit(movImm(R0, 0));
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
   c.label(R_ERR);
   c.emit(movImm(R0, 1));
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
 
   // printable: r0 -> Z set for printable ASCII and \t \n \v \f \r (uses r1)
   c.label(R_PRINTABLE);
@@ -393,8 +392,7 @@ function emitRun(c: Context): void {
   c.emit(opImmS(OP_RSB, R0, R0, 0));
   c.emit(dpImm(AL, OP_RSC, 0, R1, R1, 0));
   c.emit(movImm(IP, 0x2d));
-  c.label(R_NUMBER);
-  c.emit(push(bit(IP)));
+  c.routine(R_NUMBER, bit(IP));
   c.emit(movImm(R2, 10));
   c.emit(movImm(R3, 0));
   c.bl(DIGITS);
@@ -440,8 +438,7 @@ function emitOutput(c: Context): void {
   c.emit(bx(LR));
 
   // fill: r0 = a character, r1 = how many (<= 0: none). Uses r0-r3.
-  c.label(FILL);
-  c.emit(push(bit(R0) | bit(R1) | bit(LR)));
+  c.routine(FILL, bit(R0) | bit(R1) | bit(LR));
   c.label(FILL_LOOP);
   c.emit(ldr(R1, SP, 4));
   c.emit(opImmS(OP_SUB, R1, R1, 1));
@@ -451,11 +448,10 @@ function emitOutput(c: Context): void {
   c.bl(OUT);
   c.b(FILL_LOOP);
   c.label(FILL_DONE);
-  c.emit(pop(bit(R0) | bit(R1) | bit(PC)));
+  c.routineEnd(bit(R0) | bit(R1) | bit(LR));
 
   // text: r0 = address, r1 = length: each byte as a character. Uses r0-r3.
-  c.label(TEXT);
-  c.emit(push(bit(R0) | bit(R1) | bit(LR)));
+  c.routine(TEXT, bit(R0) | bit(R1) | bit(LR));
   c.label(TEXT_LOOP);
   c.emit(ldr(R1, SP, 4));
   c.emit(opImmS(OP_SUB, R1, R1, 1));
@@ -470,8 +466,7 @@ function emitOutput(c: Context): void {
 
   // digits: r0:r1 = a value, r2 = base (10 or 16), r3 = 1 for upper-case hex -> r0 = address of its digits
   // (in S_BUF, which has room before them), r1 = their count. Uses r0-r3, ip.
-  c.label(DIGITS);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(DIGITS, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(movReg(R4, R2));
   c.emit(movReg(R5, R3));
   c.emit(addImm(R6, R11, S_BUF + 32));
@@ -502,12 +497,11 @@ function emitOutput(c: Context): void {
   c.emit(movReg(R0, R6));
   c.emit(addImm(R1, R11, S_BUF + 32));
   c.emit(opReg(OP_SUB, R1, R1, R6));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 
   // number: r0 = sign character (0: none), r1 = digits, r2 = their count: padded to F_WIDTH, zeros between the
   // sign and the digits with '0', spaces after them with '-', else before. Uses r0-r3, ip.
-  c.label(NUMBER);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(NUMBER, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(movReg(R4, R0));
   c.emit(movReg(R5, R1));
   c.emit(movReg(R6, R2));
@@ -528,14 +522,14 @@ function emitOutput(c: Context): void {
   c.bl(FILL);
   c.label(N_DONE);
   c.bl(SIGN_DIGITS);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.label(N_LEFT);
   c.bl(SIGN_DIGITS);
   c.emit(movImm(R0, 0x20));
   c.label(N_FILL);
   c.emit(ldr(R1, R11, F_FILL));
   c.bl(FILL);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.label(N_ZERO);
   c.emit(cmpImm(R4, 0));
   c.emit(movReg(R0, R4));
@@ -545,21 +539,19 @@ function emitOutput(c: Context): void {
   c.emit(ldr(R1, R11, F_FILL));
   c.bl(FILL);
   c.bl(SIGN_DIGITS);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   // sign_digits: r4 = sign (0: none), r5 = digits, r6 = count (NUMBER's registers)
-  c.label(SIGN_DIGITS);
-  c.emit(push(bit(LR)));
+  c.routine(SIGN_DIGITS, bit(LR));
   c.emit(movReg(R0, R4));
   c.emit(cmpImm(R0, 0));
   c.call(NE, OUT);
   c.emit(movReg(R0, R5));
   c.emit(movReg(R1, R6));
   c.bl(TEXT);
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
 
   // padtext: r0 = text, r1 = its length: spaces to F_WIDTH, after it with '-', else before. Uses r0-r3, ip.
-  c.label(PADTEXT);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(PADTEXT, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(movReg(R5, R0));
   c.emit(movReg(R6, R1));
   c.emit(ldr(R0, R11, F_WIDTH));
@@ -573,7 +565,7 @@ function emitOutput(c: Context): void {
   c.emit(ldr(R1, R11, F_FILL));
   c.bl(FILL);
   c.bl(SIGN_DIGITS);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.label(PT_LEFT);
   c.bl(SIGN_DIGITS);
   c.emit(movImm(R0, 0x20));
@@ -581,8 +573,7 @@ function emitOutput(c: Context): void {
 
   // strlen: r0 = address -> r0 = address, r1 = the readable characters before a NUL (at most 4096), as the
   // host's readString. Uses r0-r3, ip.
-  c.label(STRLEN);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(STRLEN, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(movReg(R4, R0));
   c.emit(movImm(R5, 0));
   c.emit(movImm(R6, 0)); // end of the readable region in use
@@ -606,7 +597,7 @@ function emitOutput(c: Context): void {
   c.label(SL_DONE);
   c.emit(movReg(R0, R4));
   c.emit(movReg(R1, R5));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 }
 
 /** cmp r0, #0 */
@@ -698,8 +689,7 @@ function emitHostFault(c: Context): void {
   c.emit(movImm(R7, 1)); // exit
   c.emit(SVC0);
   // hf_write: r1 = text (NUL-padded to r2 bytes at most: written up to its NUL), to standard error
-  c.label(HF_WRITE);
-  c.emit(push(bit(R7) | bit(LR)));
+  c.routine(HF_WRITE, bit(R7) | bit(LR));
   c.emit(movImm(R3, 0));
   c.label(HF_TAIL);
   c.emit(cmpReg(R3, R2));
@@ -713,7 +703,7 @@ function emitHostFault(c: Context): void {
   c.emit(movImm(R0, 2));
   c.emit(movImm(R7, 4)); // write
   c.emit(SVC0);
-  c.emit(pop(bit(R7) | bit(PC)));
+  c.routineEnd(bit(R7) | bit(LR));
   // the texts, 40 bytes each (NUL-padded)
   c.label(STR_TEXT);
   for (let k = 0; k < FAULT_TEXTS.length; k++) {
@@ -832,8 +822,7 @@ function emitSnprintf(c: Context): void {
   c.bl(HC_ALLOWED);
   c.emit(cmpImm(R0, 0));
   c.jump(EQ, SN_ARGS_FAULT);
-  c.label(SN_ARGS);
-  c.emit(push(bit(R4)));
+  c.routine(SN_ARGS, bit(R4));
   c.emit(movImm(R9, 0)); // first the length, and whether the kernel takes the format
   c.emit(movImm(R10, 0));
   c.bl(RUN);

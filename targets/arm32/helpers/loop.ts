@@ -66,8 +66,7 @@ function setArg(c: Context, n: i32, lo: i32, hi: i32): void {
 export function emitLoopHelpers(c: Context, loop: bool, forEach: bool, count: i32, maps: bool): void {
   // invoke: r0 = the callback's code address, its r1-r4 in the register file -> r0:r1 = its r0.
   // Keeps ARM r4-r10, S_HELPER_LR, and the caller's r6-r10 in the register file.
-  c.label(INVOKE);
-  c.emit(push(0x47f0)); // r4-r10, lr
+  c.routine(INVOKE, 0x47f0); // r4-r10, lr
   c.emit(ldr(R1, R11, S_HELPER_LR));
   c.emit(push(bit(R1)));
   c.emit(addImm(LR, R11, S_REGS + 48));
@@ -122,7 +121,7 @@ export function emitLoopHelpers(c: Context, loop: bool, forEach: bool, count: i3
   c.emit(stmia(LR, 0x17fc));
   c.emit(pop(bit(R2)));
   c.emit(str(R2, R11, S_HELPER_LR));
-  c.emit(pop(0x87f0)); // r4-r10, pc
+  c.routineEnd(0x47f0); // r4-r10, pc
 
   // every frame in use: the interpreter's fault for a callback that cannot get one (instruction 0)
   c.label(DEPTH);

@@ -4,9 +4,8 @@
 // getgid32. Its comm is "tinybpf", the name the interpreter reports (`tinybpf run`), so that outputs compare.
 
 import {
-  AL, EQ, HI, IP, LR, NE, OP_EOR, OP_ORR, PC, R0, R1, R10, R11, R2, R3, R4, R7, SH_LSL, SH_LSR, SVC0, addImm, bit,
-  bx, cmpImm, dpReg, ldr, ldrb, mla, movImm, movImmC, movReg, movt, movw, opRegS, pop, push, str, strb, subImm,
-  umull,
+  AL, EQ, HI, IP, LR, NE, OP_EOR, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R7, SH_LSL, SH_LSR, SVC0, addImm, bit, bx,
+  cmpImm, dpReg, ldr, ldrb, mla, movImm, movImmC, movReg, movt, movw, opRegS, str, strb, subImm, umull,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -49,22 +48,20 @@ function syscall(c: Context, n: u32): void {
 export function emitTaskHelpers(c: Context, used: u32, boottime: i32): void {
   if (used & (1 << 0)) {
     // pid_tgid: the thread group id (getpid) in the high word, the thread id in the low word
-    c.label(H_PID_TGID);
-    c.emit(push(bit(R4) | bit(R7) | bit(LR)));
+    c.routine(H_PID_TGID, bit(R4) | bit(R7) | bit(LR));
     syscall(c, SYS_GETPID);
     c.emit(movReg(R4, R0));
     syscall(c, SYS_GETTID);
     c.emit(movReg(R1, R4));
-    c.emit(pop(bit(R4) | bit(R7) | bit(PC)));
+    c.routineEnd(bit(R4) | bit(R7) | bit(LR));
   }
   if (used & (1 << 1)) {
-    c.label(H_UID_GID);
-    c.emit(push(bit(R4) | bit(R7) | bit(LR)));
+    c.routine(H_UID_GID, bit(R4) | bit(R7) | bit(LR));
     syscall(c, SYS_GETGID32);
     c.emit(movReg(R4, R0));
     syscall(c, SYS_GETUID32);
     c.emit(movReg(R1, R4));
-    c.emit(pop(bit(R4) | bit(R7) | bit(PC)));
+    c.routineEnd(bit(R4) | bit(R7) | bit(LR));
   }
   if (used & (1 << 2)) {
     // get_current_comm(buf, size): size bytes zeroed, then at most size - 1 (and 15) bytes of the name
@@ -144,12 +141,11 @@ export function emitTaskHelpers(c: Context, used: u32, boottime: i32): void {
   }
   if (used & (1 << 4)) {
     // jiffies64: CLOCK_BOOTTIME / 10 ms (CONFIG_HZ=100, as the core)
-    c.label(H_JIFFIES);
-    c.emit(push(bit(R4) | bit(LR)));
+    c.routine(H_JIFFIES, bit(R4) | bit(LR));
     c.bl(boottime);
     c.emitConst(R2, 10000000);
     c.emit(movImm(R3, 0));
     c.bl(L_UDIVMOD64);
-    c.emit(pop(bit(R4) | bit(PC)));
+    c.routineEnd(bit(R4) | bit(LR));
   }
 }

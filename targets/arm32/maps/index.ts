@@ -18,8 +18,8 @@
 // the host writes into lddw PSEUDO_MAP_FD; map values by address (PSEUDO_MAP_VALUE).
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, NE, OP_ADD, OP_AND, OP_EOR, OP_MVN, OP_ORR, OP_SUB, OP_TST, PC, R0, R1, R10, R11, R2,
-  R3, R4, R5, R6, R7, R8, R9, SH_LSL, SH_LSR, SH_ROR, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr,
+  AL, EQ, HI, HS, IP, LO, LR, NE, OP_ADD, OP_AND, OP_EOR, OP_MVN, OP_ORR, OP_SUB, OP_TST, R0, R1, R10, R11, R2, R3,
+  R4, R5, R6, R7, R8, R9, SH_LSL, SH_LSR, SH_ROR, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr,
   ldrReg, ldrb, movImm, movReg, mul, opImm, opImmS, opReg, pop, push, str, strb, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -72,8 +72,7 @@ const U_NEW = M + 28;
  */
 export function emitMapRuntime(c: Context, nmaps: i32): void {
   // check_n: r10:ip = address, r0 = size, r1 = 1 for a write. The region check with a size known at run time.
-  c.label(CHECKN);
-  c.emit(push(0x3f));
+  c.routine(CHECKN, 0x3f);
   c.b(L_CHECK_COMMON);
 
   // bad_map: r2:r3 = the handle
@@ -85,8 +84,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
 
   // prep / prep_w: common entry of the helpers (called with BL from the helper after its push)
   for (let w = 0; w < 2; w++) {
-    c.label(w == 0 ? PREP : PREP_W);
-    c.emit(push(bit(LR)));
+    c.routine(w == 0 ? PREP : PREP_W, bit(LR));
     c.emit(ldr(R2, R11, S_REGS + 8));
     c.emit(ldr(R3, R11, S_REGS + 12));
     c.emitConst(IP, <u32>MAP_HANDLE_TAG);
@@ -119,7 +117,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
     c.emit(movImm(R1, 0));
     c.bl(CHECKN);
     c.emit(ldr(R5, R11, S_REGS + 16));
-    c.emit(pop(bit(PC)));
+    c.routineEnd(bit(LR));
   }
 
   // return: r0 = result (sign-extended to r0:r1)
@@ -127,11 +125,11 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0)); // r1 = -1
   c.emit(movImm(R2, 0));
   c.emit(str(R2, R11, S_HELPER_LR));
-  c.emit(pop(0x87f0)); // r4-r10, pc
+  c.routineEnd(0x47f0); // r4-r10, pc
   c.label(RETURN);
   c.emit(movImm(R1, 0));
   c.emit(str(R1, R11, S_HELPER_LR));
-  c.emit(pop(0x87f0));
+  c.routineEnd(0x47f0);
 
   // hash: r0 = key address, r1 = key size -> r0 = hashBytes(key, size) of assembly/maps/common.ts (uses r1-r3, ip)
   c.label(HASH);
@@ -174,8 +172,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
 
   // find: r4 = descriptor, r5 = key -> r6 = hash, r7 = bucket, r8 = element (index + 1) or 0, r9 = the link
   // that holds r8 (bucket head or previous record's chain), r10 = r8's record.
-  c.label(FIND);
-  c.emit(push(bit(LR)));
+  c.routine(FIND, bit(LR));
   c.emit(movReg(R0, R5));
   c.emit(ldr(R1, R4, D_KEY_SIZE));
   c.bl(HASH);
@@ -207,7 +204,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.emit(opImmS(OP_SUB, R2, R2, 1));
   c.jump(NE, F_CMP);
   c.label(F_DONE);
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
   c.label(F_NEXT);
   c.emit(movReg(R9, R10));
   c.b(F_LOOP);
@@ -224,8 +221,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.emit(bx(LR));
 
   // map_lookup_elem(map, key) -> value address or 0
-  c.label(L_HELPER_LOOKUP);
-  c.emit(push(0x47f0)); // r4-r10, lr
+  c.routine(L_HELPER_LOOKUP, 0x47f0); // r4-r10, lr
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(PREP);
   c.emit(ldrb(R0, R4, D_TYPE));
@@ -257,8 +253,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.b(RETURN);
 
   // map_update_elem(map, key, value, flags) -> 0 or a negated errno
-  c.label(L_HELPER_UPDATE);
-  c.emit(push(0x47f0));
+  c.routine(L_HELPER_UPDATE, 0x47f0);
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(PREP_W);
   c.emit(ldr(R10, R11, S_REGS + 24));
@@ -350,8 +345,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   errno(c, ENOENT);
 
   // map_delete_elem(map, key) -> 0 or a negated errno (arrays: -EINVAL)
-  c.label(L_HELPER_DELETE);
-  c.emit(push(0x47f0));
+  c.routine(L_HELPER_DELETE, 0x47f0);
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(PREP_W);
   c.emit(ldrb(R0, R4, D_TYPE));
@@ -401,7 +395,7 @@ function emitFamilies(c: Context, nmaps: i32): void {
   c.emitConst(R1, <u32>MAP_HANDLE_TAG);
   c.emit(movImm(R2, 0));
   c.emit(str(R2, R11, S_HELPER_LR));
-  c.emit(pop(0x87f0));
+  c.routineEnd(0x47f0);
   if (c.families & (F_LRU | F_INNER)) emitLruRoutines(c);
   if (c.families & F_LPM) emitLpmRoutines(c);
   if (c.families & F_QUEUE) emitQueueHelpers(c);

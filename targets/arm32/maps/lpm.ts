@@ -7,9 +7,9 @@
 // Entered from the map helpers of maps.ts with r4 = descriptor, r5 = key (checked), r10 = update flags (0..2).
 
 import {
-  AL, EQ, HI, HS, IP, LR, LS, NE, OP_AND, OP_CMN, OP_EOR, OP_MOV, OP_MVN, OP_TST, PC, R0, R1, R10, R11, R2, R3, R4,
-  R5, R6, R7, R8, R9, SH_LSL, SH_LSR, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, ldr,
-  ldrb, movImm, movReg, opImmS, opReg, pop, push, str, subImm,
+  AL, EQ, HI, HS, IP, LR, LS, NE, OP_AND, OP_CMN, OP_EOR, OP_MOV, OP_MVN, OP_TST, R0, R1, R10, R11, R2, R3, R4, R5,
+  R6, R7, R8, R9, SH_LSL, SH_LSR, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb,
+  movImm, movReg, opImmS, opReg, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -84,8 +84,7 @@ export function emitLpmRoutines(c: Context): void {
 
   // exact: r6 = the slot whose prefix equals the key's exactly (same length, same leading bits), or -1; r7 = its
   // key. Uses r0-r3, r8, r9, ip.
-  c.label(EXACT);
-  c.emit(push(bit(LR)));
+  c.routine(EXACT, bit(LR));
   c.emit(ldr(R8, R5, 0));
   c.emit(movImm(R6, 0));
   c.label(EX_LOOP);
@@ -107,7 +106,7 @@ export function emitLpmRoutines(c: Context): void {
   c.label(EX_NONE);
   c.emit(dpImm(AL, OP_MVN, 0, R6, 0, 0));
   c.label(EX_DONE);
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
 
   // lookup: the value of the longest stored prefix covering the key's first prefixlen bits, or NULL.
   // r6 = best slot (-1: none), r10 = its length, r7 = slot, r8 = the limit.

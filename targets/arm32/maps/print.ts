@@ -5,8 +5,8 @@
 // Hash maps (LRU, HASH_OF_MAPS) and arrays of maps are printed by the driver's hash and slot loops.
 
 import {
-  AL, EQ, HI, HS, LR, NE, OP_ADD, OP_CMN, OP_SUB, PC, R0, R1, R11, R2, R4, R5, R7, SH_LSL, addImm, bit, cmpImm,
-  cmpReg, dpImm, dpReg, immRot, ldr, ldrb, movImm, opReg, pop, push,
+  AL, EQ, HI, HS, LR, NE, OP_ADD, OP_CMN, OP_SUB, R0, R1, R11, R2, R4, R5, R7, SH_LSL, addImm, bit, cmpImm, cmpReg,
+  dpImm, dpReg, immRot, ldr, ldrb, movImm, opReg,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -29,8 +29,7 @@ const NOT_MINE = N + 5;
  * these families and returns with Z set; returns with Z clear for the driver's own kinds.
  */
 export function emitPrintMore(c: Context): void {
-  c.label(L_PRINT_MORE);
-  c.emit(push(bit(R5) | bit(R7) | bit(LR)));
+  c.routine(L_PRINT_MORE, bit(R5) | bit(R7) | bit(LR));
   c.emit(ldrb(R0, R4, D_TYPE));
   c.emit(cmpImm(R0, K_LPM));
   c.jump(HI, QUEUE);
@@ -83,6 +82,6 @@ export function emitPrintMore(c: Context): void {
   c.label(DONE);
   c.emit(cmpReg(R0, R0)); // Z set: printed
   c.label(NOT_MINE);
-  c.emit(pop(bit(R5) | bit(R7) | bit(PC)));
+  c.routineEnd(bit(R5) | bit(R7) | bit(LR));
 }
 

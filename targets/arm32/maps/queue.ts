@@ -4,8 +4,8 @@
 // read the map (BPF_F_RDONLY_PROG). Helpers map_push_elem (87), map_pop_elem (88), map_peek_elem (89).
 
 import {
-  AL, EQ, HI, HS, IP, LR, NE, OP_ADD, OP_SUB, OP_TST, PC, R0, R1, R10, R11, R2, R3, R4, R5, R6, SH_LSL, addImm, bit,
-  cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, movImm, movReg, opReg, pop, push, str, subImm,
+  AL, EQ, HI, HS, IP, LR, NE, OP_ADD, OP_SUB, OP_TST, R0, R1, R10, R11, R2, R3, R4, R5, R6, SH_LSL, addImm, bit,
+  cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, movImm, movReg, opReg, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -23,8 +23,7 @@ const T_ENOENT = Q + 5;
 
 /** r4 = the queue or stack named by the helper's r1 (`write`: programs may change it), else the bad-map fault. */
 function emitArg(c: Context, write: bool): void {
-  c.label(write ? ARG_W : ARG);
-  c.emit(push(bit(LR)));
+  c.routine(write ? ARG_W : ARG, bit(LR));
   c.emit(ldr(R2, R11, S_REGS + 8));
   c.emit(ldr(R3, R11, S_REGS + 12));
   c.bl(HANDLE);
@@ -37,7 +36,7 @@ function emitArg(c: Context, write: bool): void {
     c.emit(cmpImm(R0, 0));
     c.jump(NE, BAD_MAP);
   }
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
 }
 
 /** The value argument (r2) checked for the map's value size: read for a push, written for pop and peek. */
@@ -61,8 +60,7 @@ export function emitQueueHelpers(c: Context): void {
 
   // map_push_elem(map, value, flags): BPF_EXIST drops the oldest value when full, else -E2BIG; flags with
   // BPF_NOEXIST or above BPF_EXIST: -EINVAL
-  c.label(L_HELPER_PUSH);
-  c.emit(push(0x47f0));
+  c.routine(L_HELPER_PUSH, 0x47f0);
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(ARG_W);
   checkValue(c, false);
@@ -105,8 +103,7 @@ export function emitQueueHelpers(c: Context): void {
   // map_pop_elem / map_peek_elem(map, value): the oldest value of a queue, the newest of a stack; -ENOENT when
   // empty. Pop removes it.
   for (let remove = 1; remove >= 0; remove--) {
-    c.label(remove ? L_HELPER_POP : L_HELPER_PEEK);
-    c.emit(push(0x47f0));
+    c.routine(remove ? L_HELPER_POP : L_HELPER_PEEK, 0x47f0);
     c.emit(str(LR, R11, S_HELPER_LR));
     c.bl(remove ? ARG_W : ARG);
     checkValue(c, true);

@@ -12,9 +12,9 @@
 // dropped records (D_COUNT) are kept, which is all a program can observe (the result: 0, -E2BIG, -ENOSPC, -EINVAL).
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, LS, NE, OP_ADD, OP_AND, OP_BIC, OP_CMN, OP_MOV, OP_ORR, OP_SUB, OP_TST, PC, R0, R1,
-  R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_LSL, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr,
-  ldrb, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, push, str, subImm,
+  AL, EQ, HI, HS, IP, LO, LR, LS, NE, OP_ADD, OP_AND, OP_BIC, OP_CMN, OP_MOV, OP_ORR, OP_SUB, OP_TST, R0, R1, R10,
+  R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_LSL, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb,
+  movImm, movReg, opImm, opImmS, opReg, opRegS, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -75,8 +75,7 @@ function checkData(c: Context, off: i32, rs: i32, skipLabel: i32): void {
 
 export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   // arg: r4 = the ring buffer named by the helper's r1, r6 = its index, else the bad-map fault
-  c.label(ARG);
-  c.emit(push(bit(LR)));
+  c.routine(ARG, bit(LR));
   c.emit(ldr(R2, R11, S_REGS + 8));
   c.emit(ldr(R3, R11, S_REGS + 12));
   c.bl(HANDLE);
@@ -84,7 +83,7 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   c.emit(cmpImm(R0, K_RINGBUF));
   c.jump(NE, BAD_MAP);
   c.emit(movReg(R6, R2));
-  c.emit(pop(bit(PC)));
+  c.routineEnd(bit(LR));
 
   // reserve: r5 = size (flags already 0) -> r0 = the record's data address, or 0 when the ring has no room.
   // Like the core (and the kernel), the producer never runs size - 1 or more bytes ahead of the consumer.

@@ -4,9 +4,9 @@
 
 import {
   AL, EQ, GE, HI, HS, IP, LO, LR, LS, MI, NE, OP_ADC, OP_ADD, OP_BIC, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC,
-  OP_SBC, OP_SUB, OP_TST, PC, PL, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, SH_LSL, SH_LSR, addImm, bit, bx, bxC,
-  clz, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg,
-  movRegC, opImm, opImmS, opReg, opRegS, pop, push, rev, rev16, shiftImm, str, subImm, udiv,
+  OP_SBC, OP_SUB, OP_TST, PL, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, SH_LSL, SH_LSR, addImm, bit, bx, bxC, clz,
+  cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg, movRegC,
+  opImm, opImmS, opReg, opRegS, pop, rev, rev16, shiftImm, str, subImm, udiv,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context, SECOND_SLOT } from "../../../assembly/arm32/jit/context";
@@ -135,8 +135,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   // Returns when [address, address + size) lies inside one region (a writable one for writes), else faults.
   // Preserves everything but ip, lr and the flags. Entries: read 1/2/4/8, then write 1/2/4/8.
   for (let k = 0; k < 8; k++) {
-    c.label(L_CHECK + k);
-    c.emit(push(0x3f)); // r0-r5
+    c.routine(L_CHECK + k, 0x3f); // r0-r5
     c.emit(movImm(R0, <u32>1 << <u32>(k & 3)));
     c.emit(movImm(R1, <u32>(k >> 2)));
     c.b(L_CHECK_COMMON);
@@ -236,15 +235,14 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
     c.emit(movImm(R3, 0));
     c.emit(bx(LR));
   }
-  c.label(D_WIDE);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR)));
+  c.routine(D_WIDE, bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR));
   c.emit(opRegS(OP_ORR, IP, R2, R3));
   c.jump(NE, D_NONZERO);
   c.emit(movReg(R2, R0));
   c.emit(movReg(R3, R1));
   c.emit(movImm(R0, 0));
   c.emit(movImm(R1, 0));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR));
   c.label(D_NONZERO);
   c.emit(movImm(R4, 0));
   c.emit(movImm(R5, 0));
@@ -271,19 +269,18 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.jump(NE, D_LOOP);
   c.emit(movReg(R2, R4));
   c.emit(movReg(R3, R5));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR));
 
   // sdivmod64: signed, truncating; the remainder takes the dividend's sign. By zero: quotient 0, remainder the
   // dividend; INT64_MIN / -1 = INT64_MIN, remainder 0 (the unsigned quotient 2^63 negates to itself).
-  c.label(L_SDIVMOD64);
-  c.emit(push(bit(R4) | bit(R5) | bit(R6) | bit(LR)));
+  c.routine(L_SDIVMOD64, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.emit(opRegS(OP_ORR, IP, R2, R3));
   c.jump(NE, S_NONZERO);
   c.emit(movReg(R2, R0));
   c.emit(movReg(R3, R1));
   c.emit(movImm(R0, 0));
   c.emit(movImm(R1, 0));
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
   c.label(S_NONZERO);
   c.emit(movReg(R4, R1)); // dividend sign
   c.emit(opReg(OP_EOR, R5, R1, R3)); // quotient sign
@@ -300,7 +297,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(cmpImm(R4, 0));
   c.skip(GE, 2);
   neg64(c, R2, R3);
-  c.emit(pop(bit(R4) | bit(R5) | bit(R6) | bit(PC)));
+  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 
   // ldpkt{1,2,4}: r0 = offset in the packet -> r0:r1 = the big-endian value; outside the packet the program ends
   // with r0 = 0, as in the kernel.
