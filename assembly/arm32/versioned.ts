@@ -33,9 +33,8 @@ import {
   loopBoundImm, loopBoundReg, loopHead, loopIv, loopLast, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
-import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./jit/context";
+import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
-import { targetPos } from "./jit/jumps";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from "../isa";

@@ -4,7 +4,7 @@
 //   driver (_start)  runtime routines  program prologue + translated code  instruction-offset table  strings
 // followed, on the next page and outside the file (bss), by the state block that r11 points to while a program
 // runs: registers, fault report, memory regions and the eBPF stack frames. Maps live in a third segment at a
-// fixed address (DATA_BASE, see maps.ts), so that the host can resolve map references before translating.
+// fixed address (abi.ts DATA_BASE), so that the host can resolve map references before translating.
 //
 // Everything is emitted twice: the first pass records label positions, the second writes the words with those
 // positions. Label-dependent constants therefore always take the same number of words (MOVW+MOVT).
@@ -65,7 +65,7 @@ export const MAX_REGIONS = FIRST_MAP_REGION + MAX_MAPS;
 export const S_STACK = 1152; // 8 frames of 512 bytes; frame 0 (the entry frame) is the lowest
 export const S_OUT = 1152 + 8 * 512; // driver: output buffer
 export const OUT_SIZE = 4096;
-export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers-*.ts: their own state (64 bytes, see there)
+export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers/*.ts: their own state (64 bytes, see there)
 export const HELPER_STATE_BYTES = 64;
 export const STATE_SIZE = S_HELPER_STATE + HELPER_STATE_BYTES;
 

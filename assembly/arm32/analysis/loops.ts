@@ -38,7 +38,7 @@ export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
 
-// The tables live in the module's memory between the label table (image.ts, 0x8000-0x8bff) and the instructions
+// The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
 // (index.ts, from 0x10000): the module has no heap to spare.
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below

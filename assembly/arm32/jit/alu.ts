@@ -1,5 +1,5 @@
 // ALU and ALU64 instructions: eBPF arithmetic on (low, high) register pairs, 32-bit only where the high word
-// is known to be zero. Register access goes through the table in translate.ts.
+// is known to be zero. Register access goes through jit/regs.ts.
 
 import {
   AL, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, PL, R0, R1, R2, R3,

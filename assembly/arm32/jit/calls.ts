@@ -1,5 +1,5 @@
 // Calls: helpers compiled into the image, and bpf-to-bpf calls with their own stack frames.
-// Register access goes through the table in translate.ts.
+// Register access goes through jit/regs.ts.
 
 import {
   AL, EQ, HS, IP, LR, NE, OP_ADC, OP_ADD, OP_CMP, PC, R0, R1, R11, R2, R3, R7, SH_LSL, SP, SVC0, addImm, bit,
@@ -7,8 +7,7 @@ import {
   umull,
 } from "../a32/encoder";
 import { one } from "../a32/labels";
-import { Context, dstOf, fail, immOf } from "./context";
-import { targetPos } from "./jumps";
+import { Context, dstOf, fail, immOf, targetPos } from "./context";
 import { hi, inArm, lo, pairInto, setHi, setLo } from "./regs";
 import { MAX_CALL_DEPTH, MAX_TAIL_CALLS, OP_CALLX, STACK_SIZE } from "../../isa";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../layout";
@@ -28,7 +27,7 @@ import {
 import { DESC_BASE, moreMapHelper } from "../../../targets/arm32/maps/common";
 
 // The helpers besides the map helpers and bpf_tail_call, compiled in when a program calls them: routine k of the
-// image is at label L_HELPERS + k (k < 24; helpers-common.ts has 24-31), the code in helpers-*.ts.
+// image is at label L_HELPERS + k (k < 24; helpers/common.ts has 24-29), the code in targets/arm32/helpers/*.ts.
 const H_ZERO = L_HELPERS + 0; // get_smp_processor_id (8), get_numa_node_id (42): one CPU, one node
 const H_MONOTONIC = L_HELPERS + 1; // ktime_get_ns (5), ktime_get_coarse_ns (160): CLOCK_MONOTONIC
 const H_BOOTTIME = L_HELPERS + 2; // ktime_get_boot_ns (125): CLOCK_BOOTTIME
@@ -61,7 +60,7 @@ function routineOf(id: i32): i32 {
 function helperLabel(c: Context, id: i32): i32 {
   if ((c.options & OPT_CONFORMANCE) && id == 5) return L_HELPER_UNWIND;
   if (c.mapCount > 0 && id >= 1 && id <= 3) return L_HELPER_LOOKUP + id - 1;
-  if (moreMapHelper(c, id) >= 0) return moreMapHelper(c, id); // queue, ring buffer and perf helpers (maps.ts)
+  if (moreMapHelper(c, id) >= 0) return moreMapHelper(c, id); // queue, ring buffer and perf helpers (maps/common.ts)
   const r = routineOf(id);
   return r >= 0 && uses(c, r) ? r : -1;
 }

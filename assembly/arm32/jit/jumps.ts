@@ -1,11 +1,11 @@
 // Jump instructions: 64-bit comparisons on register pairs, one 32-bit comparison where both high words are
-// known to be zero. Register access goes through the table in translate.ts.
+// known to be zero. Register access goes through jit/regs.ts.
 
 import {
   AL, EQ, GE, GT, HI, HS, LE, LO, LS, LT, NE, OP_ADC, OP_CMN, OP_CMP, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_TST, R0,
   R1, R2, SH_LSL, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, immRot, opRegS, tstReg, tstRegC,
 } from "../a32/encoder";
-import { Context, SECOND_SLOT, dstOf, fail, immOf, offOf, srcOf } from "./context";
+import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { branchTo } from "./copies";
 import { hi, inArm, known0, lo, operandHi, operandKnown0, operandLo } from "./regs";
 import {
@@ -13,7 +13,6 @@ import {
   JMP_JSLE, JMP_JSLT, SRC_X,
 } from "../../isa";
 import { ERR_OPCODE } from "../../../targets/arm32/abi";
-import { L_CODE } from "../../../targets/arm32/image";
 
 function condition(code: u32): u32 {
   switch (code) {
@@ -40,8 +39,6 @@ function unsignedOf(cond: u32): u32 {
   if (cond == LE) return LS;
   return cond;
 }
-
-export function targetPos(c: Context, t: i32): i32 { return c.at(L_CODE) + <i32>(load<u32>(c.offsets + (<usize>t << 2)) & ~SECOND_SLOT); }
 
 /** cmp/tst of a 32-bit register against the second operand's low word. */
 function compareLo(c: Context, code: u32, a: i32, x: bool, src: i32, imm: i32): void {

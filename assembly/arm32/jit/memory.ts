@@ -1,5 +1,5 @@
 // Memory instructions: checked loads and stores, atomics (LDREX/STREX loops) and legacy packet loads.
-// Register access goes through the table in translate.ts.
+// Register access goes through jit/regs.ts.
 
 import {
   AL, CLREX, EQ, HS, IP, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_SBC, OP_SUB, OP_TST, R0, R1, R10,
@@ -20,7 +20,7 @@ import { L_CHECK, L_CHECK_PAIR, L_LDPKT, S_RCACHE, S_REGS } from "../../../targe
 function log2Size(bytes: i32): i32 { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
 
 // The check entries (read 1/2/4/8, write 1/2/4/8: bit k) some load or store with offset 0 from a register other
-// than r10 may use: only those get the L_CHECK_PAIR stubs (runtime.ts), 3 per entry, in the order of k.
+// than r10 may use: only those get the L_CHECK_PAIR stubs (runtime/routines.ts), 3 per entry, in the order of k.
 
 /** Finds pairChecks for the program at `insns` (n instructions), before the runtime is emitted. */
 export function noteChecks(c: Context, insns: usize, n: i32): void {

@@ -22,8 +22,10 @@
 // writes that would store a zero again. fuse.ts emits some pairs of instructions as one. Counted loops are
 // emitted twice (loops.ts, versioned.ts): a test on entry, then a copy without memory checks when it passes.
 //
-// This file: the register table and access, basic blocks, the prologue and the instruction loop. The emitters
-// for each instruction family are in alu.ts, jumps.ts, memory.ts and calls.ts.
+// This file sits on top of the translator (only index.ts imports it): basic blocks and subprograms, the register
+// choice, the high-word analysis, the prologue, the loop over the instructions and the image's order (driver,
+// runtime, maps, helpers, program, strings, map data). One instruction at a time is jit/step.ts, register access
+// jit/regs.ts, the families alu.ts, jumps.ts, memory.ts, calls.ts and fuse.ts; all the state is in jit/context.ts.
 
 import { R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
 import { findLoops, loopAt } from "../analysis/loops";

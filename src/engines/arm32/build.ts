@@ -177,7 +177,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
  * Callbacks (bpf_loop, for_each_map_elem) are subprograms named by a function handle, FUNC_HANDLE_TAG:index (what
  * lddw PSEUDO_FUNC loads), an index inside its own program: with several programs one after the other (`programs`,
  * tail calls) it is moved to the whole image's. The translator learns where subprograms start from bpf-to-bpf
- * calls, so each callback also gets one call after the last instruction, never reached. (A hook in translate.ts
+ * calls, so each callback also gets one call after the last instruction, never reached. (A hook in assembly/arm32/jit/translate.ts
  * marking lddw FUNC_HANDLE_TAG targets as subprogram starts would make that call unnecessary.)
  */
 function withCallbackEntries(insns: Uint8Array, programs?: Int32Array): Uint8Array {

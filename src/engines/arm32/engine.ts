@@ -1,12 +1,12 @@
 // The ARM32 engine: builds a loaded object's program, with its maps, into a standalone ARM Linux executable
-// (src/arm32.ts, assembly/arm32/*) and runs it, natively on an ARM host or under qemu-arm elsewhere.
+// (build.ts, assembly/arm32/, targets/arm32/) and runs it, natively on an ARM host or under qemu-arm elsewhere.
 //
 //   buildExecutable(obj, prog)        what `tinybpf build OBJ --target arm32 -o FILE` writes
 //   runExecutable(obj, prog, args)    what `tinybpf run --engine arm32` prints (the executable's own output)
 //   the "arm32" engine                Program.run() for programs of objects without maps (stateless runs)
 //
 // The executable holds the object's maps in a zero-filled segment at ARM32_DATA_BASE laid out here (see
-// assembly/arm32/maps.ts): arrays, hash maps (LRU, per-CPU with one CPU), LPM tries, queues, stacks, ring
+// targets/arm32/abi.ts and maps/): arrays, hash maps (LRU, per-CPU with one CPU), LPM tries, queues, stacks, ring
 // buffers, perf event arrays, program arrays, maps of maps, and global data (.data, .rodata, .bss, ...) as
 // single-entry arrays. lddw PSEUDO_MAP_FD becomes the map's handle (MAP_HANDLE_TAG:index), PSEUDO_MAP_VALUE the
 // value's address in that segment, before translation.
@@ -187,7 +187,7 @@ export function layoutMaps(
     v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
-    // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime.ts)
+    // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime/runtime.ts)
     v.setUint32(d + D.max, m.type === MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? Math.max(1, ncpus) : m.maxEntries, true);
     v.setUint32(d + D.values, base + values[i], true);
     v.setUint32(d + D.stride, stride, true);
@@ -296,7 +296,7 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
     return resolvePseudoLoads(name, original, defs, {
       map: (i) => (BigInt(MAP_HANDLE_TAG) << 32n) | BigInt(i),
       mapValue: (i, offset) => BigInt(layout.valueAddress[i] + offset),
-      // a callback (bpf_loop, for_each_map_elem): its handle, the index inside this program (src/arm32.ts)
+      // a callback (bpf_loop, for_each_map_elem): its handle, the index inside this program (build.ts)
       func: (target) => (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(target),
     });
   } catch (e) {
@@ -403,7 +403,7 @@ export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOpt
 
 /**
  * What buildExecutable(obj, prog) generates for the program, as a listing: each eBPF instruction (map references
- * resolved) followed by the ARM code generated for it (src/arm32.ts arm32Listing; needs llvm-objdump).
+ * resolved) followed by the ARM code generated for it (build.ts arm32Listing; needs llvm-objdump).
  */
 export function executableListing(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): string {
   const b = buildOptions(obj, prog, opts);

@@ -1,6 +1,5 @@
-// What the driver's parts (driver.ts, driver-print.ts, driver-live.ts) share: their label ids, the string table
-// and its indexes, the system call numbers, the translation options the driver reads, and the few emitters every
-// part uses. The labels are allotted here, in one table, so that no two parts take the same id.
+// What the driver's parts (main.ts, print.ts, live.ts) share: their label ids (two blocks of a32/labels.ts), the
+// string table and its indexes, the system call numbers, and the few emitters every part uses.
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 

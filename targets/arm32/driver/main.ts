@@ -19,8 +19,8 @@
 // stderr, exit status 1.
 //
 // The parts, in the order they are emitted: start-up, arguments, input, the run loop, the results and run_one here;
-// the fault line, the errors and the output routines in driver-print.ts; the live capture in driver-live.ts; the
-// labels, strings and system call numbers they share in driver-common.ts.
+// the fault line, the errors and the output routines in print.ts; the live capture in live.ts; the labels,
+// strings and system call numbers they share in common.ts.
 
 import {
   AL, EQ, GE, HI, HS, IP, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, R7, R8,

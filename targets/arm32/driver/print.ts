@@ -296,11 +296,11 @@ function emitPrintMaps(c: Context, nmaps: i32): void {
   say(c, S_J_ITEMS);
   c.label(P_ITEMS);
   c.emit(movImm(R6, 1)); // the next entry is the first
-  if (printsMoreMaps(c)) { // maps of the other families (maps-print.ts): Z set when it printed them
+  if (printsMoreMaps(c)) { // maps of the other families (maps/print.ts): Z set when it printed them
     c.bl(L_PRINT_MORE);
     c.jump(EQ, P_A_DONE);
   }
-  c.emit(ldrb(R0, R4, D_TYPE)); // the storage kind (maps.ts K_*)
+  c.emit(ldrb(R0, R4, D_TYPE)); // the storage kind (abi.ts K_*)
   c.emit(cmpImm(R0, 1)); // HASH
   c.jump(NE, P_ARRAY);
   c.emit(movImm(R7, 0)); // bucket

@@ -37,12 +37,12 @@ export function noteMapFamilies(c: Context, data: usize, nmaps: i32): void {
   }
 }
 
-/** Does the driver's map printer hand maps to maps-print.ts? */
+/** Does the driver's map printer hand maps to maps/print.ts? */
 export function printsMoreMaps(c: Context): bool {
   return c.mapsInImage > 0 && (c.families & (F_LPM | F_QUEUE | F_RINGBUF | F_PERF)) != 0;
 }
 
-/** The routine of helper `id` when it belongs to a family the image holds, else -1 (calls.ts). */
+/** The routine of helper `id` when it belongs to a family the image holds, else -1 (jit/calls.ts). */
 export function moreMapHelper(c: Context, id: i32): i32 {
   if (c.mapsInImage == 0) return -1;
   if ((c.families & F_QUEUE) && id >= 87 && id <= 89) return L_HELPER_PUSH + id - 87;

@@ -1,15 +1,15 @@
 // What LRU hashes (LRU_HASH, LRU_PERCPU_HASH with one CPU) and maps of maps (ARRAY_OF_MAPS, HASH_OF_MAPS) add to
-// the hash and array code of maps.ts, with the semantics of the core's assembly/maps/hash.ts and array.ts:
+// the hash and array code of maps/index.ts, with the semantics of the core's assembly/maps/hash.ts and array.ts:
 //
 // - LRU maps keep every element in use on a recency list (the record's bytes 8-15: toward the most recently used,
 //   toward the least; index + 1, 0 = none) whose head and tail are the 8 bytes in front of the buckets. A
 //   program's lookup or update moves the element to the head, a new element goes to the head, and an update that
 //   finds no free element evicts the tail instead of failing with -E2BIG.
 // - Maps of maps hold the core's inner map ids (as the host prints them); a lookup gives the inner map's handle
-//   (MAP_HANDLE_TAG:index, through the id -> index table of src/arm32-engine.ts), and an empty
-//   ARRAY_OF_MAPS slot (0xffffffff) gives NULL. Programs cannot change them (maps.ts refuses updates and deletes).
+//   (MAP_HANDLE_TAG:index, through the id -> index table of src/engines/arm32/engine.ts), and an empty
+//   ARRAY_OF_MAPS slot (0xffffffff) gives NULL. Programs cannot change them (maps/index.ts refuses updates and deletes).
 //
-// Each piece is emitted only when the image holds such a map (maps.ts families).
+// Each piece is emitted only when the image holds such a map (c.families, maps/common.ts).
 
 import {
   AL, EQ, LR, OP_ADD, OP_AND, OP_CMN, OP_TST, R0, R1, R10, R2, R3, R4, R8, R9, SH_LSL, bit, bx, bxC, cmpImm, cmpReg,

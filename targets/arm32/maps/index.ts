@@ -1,9 +1,9 @@
 // Maps compiled into an executable: ARRAY, PERCPU_ARRAY and PERCPU_HASH (one CPU), HASH, and global data
 // (.data/.rodata/.bss as single-entry arrays), with the helpers map_lookup_elem (1), map_update_elem (2) and
 // map_delete_elem (3); this file also dispatches to the other families, each in a file of its own and compiled in
-// only when the object has such a map: LRU hashes and maps of maps (maps-hash.ts), LPM tries (maps-lpm.ts), queues
-// and stacks (maps-queue.ts), ring buffers and perf event arrays (maps-ringbuf.ts), and their printing
-// (maps-print.ts). Same semantics, flags, errnos and iteration order as the core's
+// only when the object has such a map: LRU hashes and maps of maps (hash.ts), LPM tries (lpm.ts), queues
+// and stacks (queue.ts), ring buffers and perf event arrays (ringbuf.ts), and their printing
+// (print.ts); what they share with this file is in common.ts. Same semantics, flags, errnos and iteration order as the core's
 // assembly/maps/array.ts and hash.ts (the hash map uses the same hash function, buckets, element records and free
 // list, so its entries come out in the order of the host's BpfMap.dump()).
 //

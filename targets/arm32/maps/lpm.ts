@@ -4,7 +4,7 @@
 // A free slot's prefix length is 0xffffffff and its data's first word links the free list (D_FREE: slot + 1);
 // D_FRESH counts the slots ever used, D_COUNT the entries. Lookups scan the slots ever used.
 //
-// Entered from the map helpers of maps.ts with r4 = descriptor, r5 = key (checked), r10 = update flags (0..2).
+// Entered from the map helpers of maps/index.ts with r4 = descriptor, r5 = key (checked), r10 = update flags (0..2).
 
 import {
   AL, EQ, HI, HS, IP, LR, LS, NE, OP_AND, OP_CMN, OP_EOR, OP_MOV, OP_MVN, OP_TST, R0, R1, R10, R11, R2, R3, R4, R5,

@@ -1,4 +1,4 @@
-// Printing the maps of maps-lpm.ts, maps-queue.ts and maps-ringbuf.ts at the end of a run, entry by entry through
+// Printing the maps of lpm.ts, queue.ts and ringbuf.ts at the end of a run, entry by entry through
 // the driver's routine (L_PRINT_ENTRY), in the order of the host's BpfMap.dump(): an LPM trie's prefixes in slot
 // order; a queue's or stack's values in the order pops would take them, with an empty key; nothing for ring
 // buffers and perf event arrays (their records wait for a consumer; `tinybpf run` lists no entries either).

@@ -39,7 +39,7 @@ const C_DONE = R + 13;
 const D_WIDE = R + 14;
 const D_LOOP32 = R + 15;
 
-/** emitRuntime option (translate.ts OPT_IDIV): the core has UDIV/SDIV. */
+/** emitRuntime option (abi.ts OPT_IDIV): the core has UDIV/SDIV. */
 const OPT_IDIV_RT: u32 = 1;
 
 function neg64(c: Context, lo: i32, hi: i32): void {
@@ -141,7 +141,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
     c.b(L_CHECK_COMMON);
   }
   // The same entries for an address held in an ARM register pair (r4:r5, r6:r7, r8:r9: an eBPF register accessed
-  // with offset 0): copy it to r10:ip first. Only for the entries the program may use (memory.ts pairChecks), at
+  // with offset 0): copy it to r10:ip first. Only for the entries the program may use (memory.ts noteChecks: c.pairChecks), at
   // L_CHECK_PAIR + pairStub(c, p, k); BL leaves lr pointing into the instruction's code, so faults name it.
   c.label(L_CHECK_PAIR);
   for (let k = 0; k < 8; k++) {
