@@ -6,7 +6,6 @@ import {
   SH_ASR, SH_LSL, SH_LSR, branch, cmpImm, dpImm, dpReg, dpRegShift, immRot, mla, mls, movImm, movReg, mul, opImm,
   opImmS, opReg, opRegS, rev, rev16, sbfx, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
-import { widthNow } from "../analysis/ranges";
 import { Context, fail } from "./context";
 import {
   hi, hiDst, inArm, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
@@ -162,7 +161,7 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     // Unsigned division by a constant: a multiply when the dividend fits in 32 bits (known, or checked here),
     // else the routine.
     if (d0) {
-      emitDivConst32(c, dl, <u32>imm, min(widthNow(dst), 32));
+      emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
       if (op == ALU_MOD) {
         c.emitConst(R3, <u32>imm);
         c.emit(mls(dl, R2, R3, dl));
@@ -408,7 +407,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       c.emit(opReg(aop, dl, dl, bl_));
     }
   } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(c.options & OPT_IDIV)) {
-    emitDivConst32(c, dl, <u32>imm, min(widthNow(dst), 32));
+    emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
     if (op == ALU_MOD) {
       c.emitConst(R3, <u32>imm);
       c.emit(mls(dl, R2, R3, dl));

@@ -10,6 +10,7 @@
 
 import { IP, R4, R5, R6, R7, R8, R9 } from "../a32/encoder";
 import { Labels } from "../a32/labels";
+import { Widths } from "../analysis/ranges";
 import { ERR_NONE } from "../../../targets/arm32/abi";
 import { L_CODE } from "../../../targets/arm32/image";
 
@@ -44,7 +45,8 @@ export class Context extends Labels {
   /** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps an eBPF register in r10:ip. */
   XR: i32 = IP;
 
-  // What the emitters know at the current instruction (jit/regs.ts, jit/step.ts)
+  // What the emitters know at the current instruction (jit/regs.ts, jit/step.ts), and the value widths there
+  ranges: Widths = new Widths(); // analysis/ranges.ts
   hiZero: u32 = 0; // bit n: eBPF rn's high word is known to be 0 here
   blockStart: i32 = 0; // code position where the current basic block's instructions begin
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins

@@ -116,7 +116,7 @@ export function emitFused(c: Context, i: i32): void {
   }
   const a0 = known0(c, s);
   const b0 = operandKnown0(c, x, t, imm);
-  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && ranges.widthAfterCopy(op, d, s, t, imm) <= 32 ||
+  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && c.ranges.widthAfterCopy(op, d, s, t, imm) <= 32 ||
     code == ALU_ADD && addressAdd(c, i + 1)) {
     // no carry, no borrow reaches the high word; or the sum is a tested address (versioned.ts)
     lowOp(c, code, dl, al, x, t, imm, false);

@@ -35,11 +35,11 @@ function blockLength(c: Context, i: i32): u32 {
 
 /** The knowledge at the start of basic block b: what the emitters found, and the value widths. */
 export function enterBlock(c: Context, b: i32): void {
-  ranges.loadState(widthsAt(c, b));
-  c.hiZero = load<u32>(c.states + (<usize>b << 2)) | ranges.highZeroMask();
+  c.ranges.loadState(widthsAt(c, b));
+  c.hiZero = load<u32>(c.states + (<usize>b << 2)) | c.ranges.highZeroMask();
   if (inCopy(c)) {
     c.hiZero |= copyZeroHigh(c);
-    ranges.narrow(c.hiZero);
+    c.ranges.narrow(c.hiZero);
   }
 }
 
@@ -49,10 +49,10 @@ export function enterBlock(c: Context, b: i32): void {
  */
 export function afterInsn(c: Context, i: i32, emitted: bool = true): void {
   const op = opcode(c, i);
-  ranges.step(op, dstOf(c, i), srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 && i + 1 < c.count ? immOf(c, i + 1) : 0);
+  c.ranges.step(op, dstOf(c, i), srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 && i + 1 < c.count ? immOf(c, i + 1) : 0);
   if (!emitted) return;
-  ranges.narrow(c.hiZero);
-  c.hiZero |= ranges.highZeroMask();
+  c.ranges.narrow(c.hiZero);
+  c.hiZero |= c.ranges.highZeroMask();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
       // Both operands and the result below 2^32: the 32-bit operation computes the same value (no carry,
       // borrow or product reaches the high word, see ranges.ts).
       if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL || (code == ALU_LSH && !x)) && known0(c, dst) &&
-        operandKnown0(c, x, src, immOf(c, i)) && ranges.widthAfter(op, dst, src, offOf(c, i), immOf(c, i)) <= 32) {
+        operandKnown0(c, x, src, immOf(c, i)) && c.ranges.widthAfter(op, dst, src, offOf(c, i), immOf(c, i)) <= 32) {
         return emitAlu32(c, i, code, x, dst, src, immOf(c, i), offOf(c, i));
       }
       // in a loop copy, a sum that is a tested address (versioned.ts)

@@ -103,11 +103,11 @@ function analyseHighWords(c: Context): void {
     store<u32>(c.states + (<usize>i << 2), UNREACHED);
     store<u8>(widthsAt(c, i), 0xff);
   }
-  ranges.unknownState();
+  c.ranges.unknownState();
   for (let i = 0; i < c.count; i++) {
     if (flagOf(c, i) & F_FUNC) {
       store<u32>(c.states + (<usize>i << 2), KNOWN_AT_ENTRY);
-      ranges.saveState(widthsAt(c, i));
+      c.ranges.saveState(widthsAt(c, i));
     }
   }
   // The image's first instruction, entered only from the prologue (no tail calls, no bpf-to-bpf call to it):
@@ -121,8 +121,8 @@ function analyseHighWords(c: Context): void {
   }
   if (entryOnly && c.count > 0) {
     store<u32>(c.states, 0x7ff);
-    ranges.entryState();
-    ranges.saveState(widthsAt(c, 0));
+    c.ranges.entryState();
+    c.ranges.saveState(widthsAt(c, 0));
   }
   const start = c.pos;
   let changed = true;
@@ -153,7 +153,7 @@ function analyseHighWords(c: Context): void {
       const jump = cls == CLS_JMP || cls == CLS_JMP32;
       if (jump && code == JMP_EXIT) continue;
       if (jump && code == JMP_CALL) {
-        ranges.unknownState(); // a callee or helper may change any register
+        c.ranges.unknownState(); // a callee or helper may change any register
         changed = meet(c, last + 1, KNOWN_AT_ENTRY) || changed;
         continue;
       }
@@ -162,20 +162,20 @@ function analyseHighWords(c: Context): void {
         continue;
       }
       if (jump) {
-        ranges.keep();
-        ranges.refine(op, dstOf(c, last), srcOf(c, last), immOf(c, last), true);
-        changed = meet(c, last + 1 + offOf(c, last), c.hiZero | ranges.highZeroMask()) || changed;
-        ranges.restore();
-        ranges.refine(op, dstOf(c, last), srcOf(c, last), immOf(c, last), false);
+        c.ranges.keep();
+        c.ranges.refine(op, dstOf(c, last), srcOf(c, last), immOf(c, last), true);
+        changed = meet(c, last + 1 + offOf(c, last), c.hiZero | c.ranges.highZeroMask()) || changed;
+        c.ranges.restore();
+        c.ranges.refine(op, dstOf(c, last), srcOf(c, last), immOf(c, last), false);
       }
-      if (j < c.count) changed = meet(c, j, c.hiZero | ranges.highZeroMask()) || changed;
+      if (j < c.count) changed = meet(c, j, c.hiZero | c.ranges.highZeroMask()) || changed;
     }
   }
-  ranges.unknownState();
+  c.ranges.unknownState();
   for (let i = 0; i < c.count; i++) {
     if (load<u32>(c.states + (<usize>i << 2)) == UNREACHED) {
       store<u32>(c.states + (<usize>i << 2), KNOWN_AT_ENTRY);
-      ranges.saveState(widthsAt(c, i));
+      c.ranges.saveState(widthsAt(c, i));
     }
   }
   c.errorCode = ERR_NONE;
@@ -267,7 +267,7 @@ function use(score: StaticArray<i64>, r: i32, w: i64): void {
 /** Joins what is known at the end of a block (hiZero `known`, the working widths) into block t's start. */
 function meet(c: Context, t: i32, known: u32): bool {
   if (t < 0 || t >= c.count) return false;
-  const grew = ranges.joinInto(widthsAt(c, t));
+  const grew = c.ranges.joinInto(widthsAt(c, t));
   const old = load<u32>(c.states + (<usize>t << 2));
   const now = old & known;
   if (now == old) return grew;
