@@ -85,7 +85,10 @@ export function maxMaps(): i32 { return MAX_MAPS; }
 export function translate(opts: u32, budget: u32, base: u32): i32 {
   const c = new Context();
   last = c;
-  if (changetype<usize>(c) + offsetof<Context>() > HEAP_END) {
+  // the heap (static data, then the Context and its arrays) must end below the label table
+  const top = heap.alloc(4);
+  heap.free(top);
+  if (top + 4 > HEAP_END) {
     c.errorCode = ERR_MEMORY;
     return -1;
   }

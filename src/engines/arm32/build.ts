@@ -144,8 +144,11 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
   if (length < 0) {
+    const code = w.errorCode();
     const index = w.errorIndex();
-    throw new Arm32Error(`${TRANSLATE_ERRORS[w.errorCode()] ?? "translation failed"} (instruction ${index})`, index);
+    if (code === ERR_LABEL) throw new Arm32Error(`${TRANSLATE_ERRORS[code]} (label ${index})`);
+    if (code === ERR_MEMORY) throw new Arm32Error(TRANSLATE_ERRORS[code]);
+    throw new Arm32Error(`${TRANSLATE_ERRORS[code] ?? "translation failed"} (instruction ${index})`, index);
   }
   const memory = new DataView(w.memory.buffer);
   const loops = Array.from({ length: w.loopCount() }, (_, k) => {
