@@ -10,6 +10,7 @@
 import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
+import { blockName, blockOffset } from "./a32/labels";
 import { translatePass } from "./jit/translate";
 import { ERR_MEMORY, ERR_NONE, MAX_MAPS } from "../../targets/arm32/abi";
 import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";
@@ -123,6 +124,9 @@ export function stateOffset(): i32 { return result().at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
 export function errorCode(): i32 { return last ? result().errorCode : ERR_NONE; }
 export function errorIndex(): i32 { return last ? result().errorIndex : 0; }
+/** For ERR_LABEL: the name of the label block errorIndex() belongs to (a string in this module's memory). */
+export function labelBlockName(id: i32): string { return blockName(id); }
+export function labelBlockOffset(id: i32): i32 { return blockOffset(id); }
 // For the listing (src/engines/arm32/build.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the
 // position of the head's ordinary code) and the copies emitted (loop, first entry of the pool of their
 // instructions' positions).

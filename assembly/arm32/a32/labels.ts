@@ -18,13 +18,34 @@ const BOUND: usize = LABELS + LABEL_COUNT * 4; // u8 per label: bound in this pa
 
 let taken: i32 = 0;
 let overflow: i32 = -1; // the first id beyond LABEL_COUNT a block asked for, or -1
+const MAX_BLOCKS = 96;
+const blockStarts = new StaticArray<i32>(MAX_BLOCKS); // the blocks taken, in order: first id and name
+const blockNames = new StaticArray<string>(MAX_BLOCKS);
+let blocks: i32 = 0;
 
 /** `n` consecutive label ids for the routines of `name` (a file or a routine): the first one. */
 export function block(name: string, n: i32): i32 {
   const first = taken;
   taken += n;
   if (taken > LABEL_COUNT && overflow < 0) overflow = LABEL_COUNT;
+  if (blocks < MAX_BLOCKS) {
+    unchecked(blockStarts[blocks] = first);
+    unchecked(blockNames[blocks] = name);
+    blocks++;
+  } else if (overflow < 0) overflow = first;
   return first;
+}
+
+/** The name of the block label `id` belongs to, for the error message ("" beyond the table). */
+export function blockName(id: i32): string {
+  for (let k = blocks - 1; k >= 0; k--) if (unchecked(blockStarts[k]) <= id) return unchecked(blockNames[k]);
+  return "";
+}
+
+/** Where label `id` lies in its block (0 for its first label). */
+export function blockOffset(id: i32): i32 {
+  for (let k = blocks - 1; k >= 0; k--) if (unchecked(blockStarts[k]) <= id) return id - unchecked(blockStarts[k]);
+  return id;
 }
 
 /** One label id of its own. */

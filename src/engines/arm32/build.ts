@@ -98,6 +98,8 @@ interface Arm32Exports {
   stateSize(): number;
   errorCode(): number;
   errorIndex(): number;
+  labelBlockName(id: number): number;
+  labelBlockOffset(id: number): number;
   loopCount(): number;
   loopTable(): number;
   copyCount(): number;
@@ -146,7 +148,13 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   if (length < 0) {
     const code = w.errorCode();
     const index = w.errorIndex();
-    if (code === ERR_LABEL) throw new Arm32Error(`${TRANSLATE_ERRORS[code]} (label ${index})`);
+    if (code === ERR_LABEL) {
+      // the block's name: an AssemblyScript string (UTF-16, its byte length in the word before it)
+      const at = w.labelBlockName(index) >>> 0;
+      const bytes = new DataView(w.memory.buffer).getUint32(at - 4, true);
+      const name = Buffer.from(w.memory.buffer, at, bytes).toString("utf16le");
+      throw new Arm32Error(`${TRANSLATE_ERRORS[code]} (label ${w.labelBlockOffset(index)} of "${name}")`);
+    }
     if (code === ERR_MEMORY) throw new Arm32Error(TRANSLATE_ERRORS[code]);
     throw new Arm32Error(`${TRANSLATE_ERRORS[code] ?? "translation failed"} (instruction ${index})`, index);
   }

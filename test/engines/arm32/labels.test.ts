@@ -12,7 +12,7 @@ const DIR = "assembly/arm32/a32";
 const ENTRY = `${DIR}/labels-check.ts`; // not on disk: readFile below serves it
 
 const SOURCE = `
-import { Labels, block, one, LABEL_COUNT } from "./labels";
+import { Labels, block, one, blockName, blockOffset, LABEL_COUNT } from "./labels";
 const A = block("check/a", 3);
 const B = one("check/b");
 function fresh(): Labels { const l = new Labels(); l.clearLabels(); l.startPass(0, true); return l; }
@@ -26,6 +26,10 @@ export function bindTwice(): i32 { const l = fresh(); l.label(A); l.label(A + 1)
 export function bindPerPass(): i32 { const l = fresh(); l.label(A); l.startPass(0, true); l.label(A); return l.labelError; }
 /** A label's position survives into the next pass (forward references). */
 export function positionKept(): i32 { const l = fresh(); l.emit(0); l.emit(0); l.label(B); l.startPass(0, true); return l.at(B); }
+/** The name and offset of a label's block, for the error message. */
+export function namesA(id: i32): bool { return blockName(id) == "check/a"; }
+export function namesB(id: i32): bool { return blockName(id) == "check/b"; }
+export function offsetIn(id: i32): i32 { return blockOffset(id); }
 /** More ids than the table holds: every translation fails from then on. */
 export function overflow(): i32 { block("check/too many", LABEL_COUNT); return fresh().labelError; }
 `;
@@ -63,8 +67,13 @@ describe("arm32 label allocator", () => {
     expect(x.bindPerPass()).toBe(-1);
     expect(x.positionKept()).toBe(8);
   });
-  it("reports a label bound twice in one pass", () => {
-    expect(x.bindTwice()).toBe(x.firstA() + 1);
+  it("reports a label bound twice in one pass, by its block's name", () => {
+    const id = x.bindTwice();
+    expect(id).toBe(x.firstA() + 1);
+    expect(x.namesA(id)).toBe(1);
+    expect(x.namesB(id)).toBe(0);
+    expect(x.offsetIn(id)).toBe(1);
+    expect(x.namesB(x.firstB())).toBe(1);
   });
   it("reports a table that overflows", () => {
     expect(x.overflow()).toBeGreaterThanOrEqual(0);
