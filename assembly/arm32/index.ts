@@ -7,10 +7,10 @@
 // table from 0x8000 (a32/labels.ts), the loop tables from 0x9000 (analysis/loops.ts), from 0x10000 the instructions
 // and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
+import { blockName, blockOffset } from "./a32/labels";
 import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
-import { blockName, blockOffset } from "./a32/labels";
 import { translatePass } from "./jit/translate";
 import { ERR_MEMORY, ERR_NONE, MAX_MAPS } from "../../targets/arm32/abi";
 import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";

@@ -32,9 +32,21 @@ export class Code {
     this.lastWord = word;
   }
 
-  /** Overwrite the instruction at `at` (a forward branch whose target is now known). */
-  patch(at: i32, word: u32): void {
-    if (!this.measuring) store<u32>(this.out + <usize>at, word);
+  /** A data word (a table in the image), not an instruction. */
+  data(word: u32): void {
+    this.emit(word);
+  }
+
+  /** A branch whose target comes later: a placeholder word, and its position for patchBranch. */
+  forwardBranch(): i32 {
+    const at = this.pos;
+    this.emit(0);
+    return at;
+  }
+
+  /** Turn the placeholder at `at` into b<cond> to the current position. */
+  patchBranch(at: i32, cond: u32): void {
+    if (!this.measuring) store<u32>(this.out + <usize>at, branch(cond, false, at, this.pos));
   }
 
   /**

@@ -3,8 +3,8 @@
 
 import {
   AL, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, PL, R0, R1, R2, R3,
-  SH_ASR, SH_LSL, SH_LSR, branch, cmpImm, dpImm, dpReg, dpRegShift, immRot, mla, mls, movImm, movReg, mul, opImm,
-  opImmS, opReg, opRegS, rev, rev16, sbfx, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
+  SH_ASR, SH_LSL, SH_LSR, cmpImm, dpImm, dpReg, dpRegShift, immRot, mla, mls, movImm, movReg, mul, opImm, opImmS,
+  opReg, opRegS, rev, rev16, sbfx, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
 import { Context, fail } from "./context";
 import {
@@ -47,17 +47,6 @@ function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
   c.emit(opReg(OP_SUB, R2, n, R3));
   c.emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
   if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
-}
-
-function forwardBranch(c: Context): i32 {
-  const at_ = c.pos;
-  c.emit(0);
-  return at_;
-}
-
-/** Turn the placeholder at `at_` into b<cond> to the current position. */
-function patchBranch(c: Context, at_: i32, cond: u32): void {
-  c.patch(at_, branch(cond, false, at_, c.pos));
 }
 
 export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
@@ -176,7 +165,7 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (!d0) {
       ah = hi(c, dst, R1);
       c.emit(cmpImm(ah, 0));
-      slow = forwardBranch(c);
+      slow = c.forwardBranch();
     }
     emitDivConst32(c, R0, <u32>imm, 32);
     if (op == ALU_MOD) {
@@ -184,8 +173,8 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       c.emit(mls(R0, R2, R3, R0));
     } else c.emit(movReg(R0, R2));
     c.emit(movImm(R1, 0));
-    const end = forwardBranch(c);
-    patchBranch(c, slow, NE);
+    const end = c.forwardBranch();
+    c.patchBranch(slow, NE);
     if (ah != R1) c.emit(movReg(R1, ah));
     c.emitConst(R2, <u32>imm);
     c.emit(movImm(R3, 0));
@@ -194,7 +183,7 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       c.emit(movReg(R0, R2));
       c.emit(movReg(R1, R3));
     }
-    patchBranch(c, end, AL);
+    c.patchBranch(end, AL);
     setLo(c, dst, R0);
     setHi(c, dst, R1);
     return true;

@@ -196,12 +196,12 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
   // LDREX/STREX fault on unaligned addresses, which eBPF allows outside the kernel. Programs here run on one
   // thread, so an unaligned atomic is an ordinary read-modify-write.
   c.emit(dpImm(AL, OP_TST, 1, 0, R10, bytes - 1));
-  const toPlain = forwardBranch(c);
+  const toPlain = c.forwardBranch();
   emitAtomicBody(c, bytes, src, aop, arith, true);
-  const toEnd = forwardBranch(c);
-  patchBranch(c, toPlain, NE);
+  const toEnd = c.forwardBranch();
+  c.patchBranch(toPlain, NE);
   emitAtomicBody(c, bytes, src, aop, arith, false);
-  patchBranch(c, toEnd, AL);
+  c.patchBranch(toEnd, AL);
   // r0 (:r1) = the old value
   if (aop == ATOMIC_CMPXCHG) {
     setLo(c, 0, R0);
@@ -226,7 +226,7 @@ function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, 
     c.emit(exclusive ? ldrex(R0, R10) : ldr(R0, R10, 0));
     if (cas) {
       c.emit(cmpReg(R0, expected));
-      mismatch = forwardBranch(c);
+      mismatch = c.forwardBranch();
     }
     if (arith == OP_MOV) c.emit(movReg(R2, v));
     else c.emit(opReg(arith, R2, R0, v));
@@ -251,7 +251,7 @@ function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, 
       }
       c.emit(cmpReg(R0, el));
       c.emit(cmpRegC(EQ, R1, eh));
-      mismatch = forwardBranch(c);
+      mismatch = c.forwardBranch();
       pairInto(c, src, R2, R3);
     } else if (inArm(c, src)) {
       if (arith == OP_MOV) {
@@ -281,22 +281,10 @@ function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, 
   if (cas) {
     if (exclusive) {
       c.skip(AL, 1);
-      patchBranch(c, mismatch, NE);
+      c.patchBranch(mismatch, NE);
       c.emit(CLREX); // no store on a mismatch: drop the reservation
-    } else patchBranch(c, mismatch, NE);
+    } else c.patchBranch(mismatch, NE);
   }
-}
-
-/** A branch whose target comes later: emits a placeholder and returns its position for patchBranch(c, ). */
-function forwardBranch(c: Context): i32 {
-  const at_ = c.pos;
-  c.emit(0);
-  return at_;
-}
-
-/** Turn the placeholder at `at_` into b<cond> to the current position. */
-function patchBranch(c: Context, at_: i32, cond: u32): void {
-  c.patch(at_, branch(cond, false, at_, c.pos));
 }
 
 /** LD_ABS / LD_IND: r0 = big-endian packet bytes at imm (+ src); outside the packet the program ends, r0 = 0. */

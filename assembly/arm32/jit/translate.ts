@@ -362,13 +362,13 @@ function emitProgram(c: Context): bool {
   c.b(L_EPILOGUE); // falling off the end (the validator refuses such programs)
   emitRangeRoutine(c);
   c.label(L_TABLE);
-  for (let i = 0; i < c.count; i++) c.emit(load<u32>(c.offsets + (<usize>i << 2)));
+  for (let i = 0; i < c.count; i++) c.data(load<u32>(c.offsets + (<usize>i << 2)));
   if (c.progIds > 0) {
     // tail-call targets: the code address of each program id; where each program starts (fault reports)
     c.label(L_PROGS);
     for (let k = 0; k < c.progIds; k++) {
       const start = load<i32>(c.progTable + (<usize>k * 12));
-      c.emit(start < 0 ? 0 : c.imageBase + <u32>c.at(L_CODE) + load<u32>(c.offsets + (<usize>start << 2)));
+      c.data(start < 0 ? 0 : c.imageBase + <u32>c.at(L_CODE) + load<u32>(c.offsets + (<usize>start << 2)));
     }
     c.label(L_PROG_STARTS);
     for (let i = 0; i < c.count; i++) {
@@ -380,9 +380,9 @@ function emitProgram(c: Context): bool {
         name = load<u32>(c.progTable + (<usize>k * 12) + 4);
         length = load<u32>(c.progTable + (<usize>k * 12) + 8);
       }
-      c.emit(<u32>i);
-      c.emit(name);
-      c.emit(length);
+      c.data(<u32>i);
+      c.data(name);
+      c.data(length);
     }
   }
   return true;

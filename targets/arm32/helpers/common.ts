@@ -3,7 +3,7 @@
 // Emitted only when a helper that needs them is (see calls.ts noteHelpers).
 //
 // Helper convention: arguments in the register file (the call spills r1-r5 there), result in r0:r1, ARM r4-r11
-// preserved. A helper starts with helperEntry(c) (saves r4-r10 and lr, and records the call's return address in
+// preserved. A helper starts with helperEntry() (saves r4-r10 and lr, and records the call's return address in
 // S_HELPER_LR so that a fault names the call instruction) and ends by branching to HC_RETURN.
 
 import {

@@ -142,7 +142,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   }
   // The same entries for an address held in an ARM register pair (r4:r5, r6:r7, r8:r9: an eBPF register accessed
   // with offset 0): copy it to r10:ip first. Only for the entries the program may use (memory.ts noteChecks: c.pairChecks), at
-  // L_CHECK_PAIR + pairStub(c, p, k); BL leaves lr pointing into the instruction's code, so faults name it.
+  // L_CHECK_PAIR + pairStub(p, k); BL leaves lr pointing into the instruction's code, so faults name it.
   c.label(L_CHECK_PAIR);
   for (let k = 0; k < 8; k++) {
     if (((c.pairChecks >> <u32>k) & 1) == 0) continue;
