@@ -1,29 +1,22 @@
 // The eBPF -> ARM32 module (build/arm32.wasm), separate from the core so that devices that only interpret do not
 // carry it. The host writes the eBPF instructions at prepare()'s address, calls translate() and copies the image
 // (driver, runtime routines, translated program, tables, strings) from output(); targets/arm32/elf32.ts wraps it
-// into a static ARM Linux executable.
+// into a static ARM Linux executable. The host makes a fresh instance for each translation.
+//
+// Memory: static data and the heap (the one Context of a translation, see jit/context.ts) below 0x8000, the label
+// table from 0x8000 (a32/labels.ts), the loop tables from 0x9000 (analysis/loops.ts), from 0x10000 the instructions
+// and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
-import {
-  emitReset, pos, emitByte, align4,
-} from "./a32/encoder";
-import {
-  clearLabels, setImageBase, imageBase, label, labelAt, at, L_START, L_ENTRY, L_CODE, L_TABLE, L_STATE,
-  L_DATA_INIT, STATE_SIZE, MAX_REGIONS, FIRST_MAP_REGION,
-} from "../../targets/arm32/image";
-import { emitMapRuntime, noteMapFamilies } from "../../targets/arm32/maps/index";
-import { setMapCount, setPrograms, emitTailCallRuntime, noteHelpers, emitHostlessHelpers } from "./jit/calls";
-import { emitDriver } from "../../targets/arm32/driver/main";
-import { emitDriverStrings } from "../../targets/arm32/driver/print";
-import {
-  emitRuntime,
-} from "../../targets/arm32/runtime/routines";
-import { noteChecks } from "./jit/memory";
-import * as translator from "./jit/translate";
-import * as loops from "./analysis/loops";
-import * as versioned from "./versioned";
+import { blockName, blockOffset } from "./a32/labels";
+import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
+import { Context } from "./jit/context";
+import { translatePass } from "./jit/translate";
+import { ERR_MEMORY, ERR_NONE, MAX_MAPS } from "../../targets/arm32/abi";
+import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";
 
 const INSNS: usize = 0x10000;
+const HEAP_END: usize = 0x8000; // the label table starts here
 let count: i32 = 0;
 let offsets: usize = 0;
 let flags: usize = 0;
@@ -31,10 +24,11 @@ let states: usize = 0;
 let widths: usize = 0;
 let out: usize = 0;
 let nmaps: i32 = 0;
-let data: usize = 0; // the map area's initial bytes (see maps.ts)
+let data: usize = 0; // the map area's initial bytes (see maps/common.ts)
 let dataLength: i32 = 0;
 let progs: usize = 0; // per program id: where it starts in the instructions (or -1), its name (see prepareProgs)
 let progIds: i32 = 0;
+let last: Context | null = null; // the last translation, for the tables and errors the host reads afterwards
 
 function ensureMemory(end: usize): void {
   const have = <usize>memory.size() << 16;
@@ -57,8 +51,8 @@ export function prepare(n: i32): usize {
 }
 
 /**
- * After prepare(): the image holds `maps` maps whose area (at maps.ts DATA_BASE) starts with `length` initial bytes;
- * returns where to write them. At most MAX_REGIONS - 3 maps.
+ * After prepare(): the image holds `maps` maps whose area (at abi.ts DATA_BASE) starts with `length` initial
+ * bytes; returns where to write them. At most MAX_MAPS maps.
  */
 export function prepareData(maps: i32, length: i32): usize {
   nmaps = maps;
@@ -83,67 +77,61 @@ export function prepareProgs(ids: i32): usize {
   return progs;
 }
 
-export function maxMaps(): i32 { return MAX_REGIONS - FIRST_MAP_REGION; }
-
-function emitImage(opts: u32, budget: u32): bool {
-  setMapCount(nmaps);
-  let starts = 1;
-  for (let k = 0; k < progIds; k++) {
-    const s = load<i32>(progs + <usize>k * 12);
-    if (s > 0) starts++;
-  }
-  setPrograms(progIds, starts);
-  translator.setProgramTable(progs, progIds);
-  noteMapFamilies(data, nmaps); // before the driver: its map printer and the helpers depend on the families
-  emitDriver(opts, nmaps, dataLength);
-  noteChecks(INSNS, count);
-  emitRuntime(count, opts);
-  if (nmaps > 0) emitMapRuntime(nmaps);
-  if (progIds > 0) emitTailCallRuntime(nmaps);
-  noteHelpers(INSNS, count, opts);
-  emitHostlessHelpers();
-  if (!translator.emitProgram(INSNS, count, offsets, flags, states, widths, opts, budget)) return false;
-  emitDriverStrings();
-  label(L_DATA_INIT);
-  for (let i = 0; i < dataLength; i++) emitByte(<u32>load<u8>(data + <usize>i));
-  align4();
-  // The state block starts on a page of its own, outside the file: code pages stay read-only and executable
-  // (stores next to code would also make qemu retranslate the code on every write).
-  labelAt(L_STATE, <i32>(((imageBase + <u32>pos + 4095) & ~4095) - imageBase));
-  return true;
-}
+export function maxMaps(): i32 { return MAX_MAPS; }
 
 /**
- * Translate the prepared program into an image loaded at `base`. Options: translate.OPT_* bits. Budget: executed
+ * Translate the prepared program into an image loaded at `base`. Options: abi.ts OPT_* bits. Budget: executed
  * instructions allowed per run, 0 = unlimited. Returns the image length in bytes, or -1 (see errorCode/errorIndex).
  */
 export function translate(opts: u32, budget: u32, base: u32): i32 {
-  clearLabels();
-  setImageBase(base);
-  emitReset(0, true);
-  if (!emitImage(opts, budget)) return -1;
-  ensureMemory(out + <usize>pos);
-  emitReset(out, false);
-  if (!emitImage(opts, budget)) return -1;
-  return pos;
+  const c = new Context();
+  last = c;
+  // the heap (static data, then the Context and its arrays) must end below the label table
+  const top = heap.alloc(4);
+  heap.free(top);
+  if (top + 4 > HEAP_END) {
+    c.errorCode = ERR_MEMORY;
+    return -1;
+  }
+  c.insns = INSNS;
+  c.count = count;
+  c.offsets = offsets;
+  c.flags = flags;
+  c.states = states;
+  c.widths = widths;
+  c.options = opts;
+  c.budget = budget;
+  c.progTable = progs;
+  c.progIds = progIds;
+  c.imageBase = base;
+  if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  ensureMemory(out + <usize>c.pos);
+  if (!translatePass(c, false, out, data, nmaps, dataLength)) return -1;
+  return c.pos;
 }
+
+function result(): Context { return changetype<Context>(last); }
 
 export function output(): usize { return out; }
 /** u32 per eBPF instruction: offset of its code from codeOffset() (bit 31: second slot of lddw). */
 export function offsetTable(): usize { return offsets; }
-export function codeOffset(): i32 { return at(L_CODE); }
-export function tableOffset(): i32 { return at(L_TABLE); }
-export function entryOffset(): i32 { return at(L_START); }
+export function codeOffset(): i32 { return result().at(L_CODE); }
+export function tableOffset(): i32 { return result().at(L_TABLE); }
+export function entryOffset(): i32 { return result().at(L_START); }
 /** The program's entry routine (prologue), called by the driver. */
-export function programOffset(): i32 { return at(L_ENTRY); }
-export function stateOffset(): i32 { return at(L_STATE); }
+export function programOffset(): i32 { return result().at(L_ENTRY); }
+export function stateOffset(): i32 { return result().at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
-export function errorCode(): i32 { return translator.errorCode; }
-// For the listing (src/arm32.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the position of the
-// head's ordinary code) and the copies emitted (loop, first entry of the pool of their instructions' positions).
-export function loopCount(): i32 { return loops.loops; }
-export function loopTable(): usize { return loops.LOOP_TABLE_AT; }
-export function copyCount(): i32 { return versioned.copies; }
-export function copyTable(): usize { return loops.COPY_TABLE; }
-export function copyPositions(): usize { return loops.POOL; }
-export function errorIndex(): i32 { return translator.errorIndex; }
+export function errorCode(): i32 { return last ? result().errorCode : ERR_NONE; }
+export function errorIndex(): i32 { return last ? result().errorIndex : 0; }
+/** For ERR_LABEL: the name of the label block errorIndex() belongs to (a string in this module's memory). */
+export function labelBlockName(id: i32): string { return blockName(id); }
+export function labelBlockOffset(id: i32): i32 { return blockOffset(id); }
+// For the listing (src/engines/arm32/build.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the
+// position of the head's ordinary code) and the copies emitted (loop, first entry of the pool of their
+// instructions' positions).
+export function loopCount(): i32 { return result().loops; }
+export function loopTable(): usize { return LOOP_TABLE_AT; }
+export function copyCount(): i32 { return result().copies; }
+export function copyTable(): usize { return COPY_TABLE; }
+export function copyPositions(): usize { return POOL; }

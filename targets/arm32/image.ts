@@ -4,14 +4,14 @@
 //   driver (_start)  runtime routines  program prologue + translated code  instruction-offset table  strings
 // followed, on the next page and outside the file (bss), by the state block that r11 points to while a program
 // runs: registers, fault report, memory regions and the eBPF stack frames. Maps live in a third segment at a
-// fixed address (DATA_BASE, see maps.ts), so that the host can resolve map references before translating.
+// fixed address (abi.ts DATA_BASE), so that the host can resolve map references before translating.
 //
 // Everything is emitted twice: the first pass records label positions, the second writes the words with those
 // positions. Label-dependent constants therefore always take the same number of words (MOVW+MOVT).
 
-import {
-  emit, pos, movw, movt, branch, AL, R11,
-} from "../../assembly/arm32/a32/encoder";
+import { R11 } from "../../assembly/arm32/a32/encoder";
+import { Labels, block, one } from "../../assembly/arm32/a32/labels";
+import { MAX_MAPS } from "./abi";
 
 // State block offsets (from r11)
 export const S_REGS = 0; // eBPF r0..r10 as 64-bit little-endian pairs, for registers not kept in ARM registers
@@ -60,98 +60,60 @@ export const S_SKB = 320; // struct __sk_buff built by the driver for socket fil
 export const SKB_BYTES = 192;
 export const S_REGIONS = 512; // memory regions a program may access: start, end, writable start, writable end
 export const REGION_BYTES = 16;
-export const MAX_REGIONS = 40; // the stack, the input (context), the packet, and one per map
-export const FIRST_MAP_REGION = 3;
+export const FIRST_MAP_REGION = 3; // the stack, the input (context), the packet, then one per map
+export const MAX_REGIONS = FIRST_MAP_REGION + MAX_MAPS;
 export const S_STACK = 1152; // 8 frames of 512 bytes; frame 0 (the entry frame) is the lowest
 export const S_OUT = 1152 + 8 * 512; // driver: output buffer
 export const OUT_SIZE = 4096;
-export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers-*.ts: their own state (64 bytes, see there)
+export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers/*.ts: their own state (64 bytes, see there)
 export const HELPER_STATE_BYTES = 64;
 export const STATE_SIZE = S_HELPER_STATE + HELPER_STATE_BYTES;
 
-// Labels: positions in the image, in bytes from its start
-export const L_START = 0;
-export const L_ENTRY = 1;
-export const L_EPILOGUE = 2;
-export const L_EXIT_ZERO = 3;
-export const L_FAULT = 4;
-export const L_FAULT_INDEX = 5;
-export const L_BUDGET_FAULT = 6;
-export const L_DEPTH_FAULT = 7;
-export const L_HELPER_FAULT = 8;
-export const L_UDIVMOD64 = 9;
-export const L_SDIVMOD64 = 10;
-export const L_CHECK = 11; // 8 entries: read 1/2/4/8, write 1/2/4/8
-export const L_CHECK_COMMON = 19;
-export const L_CHECK_PAIR = 250; // up to 24 entries: L_CHECK's 8 for an address in r4:r5, r6:r7 or r8:r9
-export const L_RANGE_LOCAL = 274; // versioned.ts: L_RANGE's own labels, 274-275
-export const L_LDPKT = 20; // 3 entries: sizes 1, 2, 4
-export const L_HELPER_UNWIND = 23;
-export const L_HELPER_LOOKUP = 27; // map helpers (maps.ts)
-export const L_HELPER_UPDATE = 28;
-export const L_HELPER_DELETE = 29;
-export const L_DATA_INIT = 30; // the map area's initial bytes, copied to the map area at start-up
-export const L_PRINT_MAPS = 31; // driver: print every map (maps.ts)
-export const L_TAIL_CALL = 32; // bpf_tail_call (calls.ts)
-export const L_PROGS = 33; // per program id: the address of its code, or 0 (tail-call targets)
-export const L_PROG_STARTS = 34; // instruction index where each program of the image starts, ascending
-export const L_RANGE = 35; // is a range in one region (versioned.ts)
-export const L_CODE = 24; // first translated instruction
-export const L_TABLE = 25;
-export const L_STATE = 26;
-export const L_LOCAL = 40; // labels local to one routine start here
-// Label ranges (LABEL_COUNT in all): runtime.ts L_LOCAL + 0-15, maps.ts L_LOCAL + 16-63, the driver (allotted in
-// driver-common.ts) L_LOCAL + 64 to 249, L_CHECK_PAIR 250-273, L_RANGE_LOCAL 274-275, map families 290-449 (below),
-// helpers L_HELPERS (512-767).
-export const L_HELPERS = 512; // labels of the helpers compiled into the image (calls.ts, helpers-*.ts): 512-767
-export const LABEL_COUNT = 768;
+// Labels shared by several files (a32/labels.ts: each taken by name here; a file's own labels are taken there)
+export const L_START = one("start"); // the driver's entry point
+export const L_ENTRY = one("program entry");
+export const L_EPILOGUE = one("program epilogue");
+export const L_EXIT_ZERO = one("exit with r0 = 0");
+export const L_FAULT = one("fault");
+export const L_FAULT_INDEX = one("fault at an instruction index");
+export const L_BUDGET_FAULT = one("budget fault");
+export const L_DEPTH_FAULT = one("call depth fault");
+export const L_HELPER_FAULT = one("helper fault");
+export const L_UDIVMOD64 = one("udivmod64");
+export const L_SDIVMOD64 = one("sdivmod64");
+export const L_CHECK = block("memory checks", 8); // read 1/2/4/8, write 1/2/4/8
+export const L_CHECK_COMMON = one("memory check, common part");
+export const L_CHECK_PAIR = block("memory checks from a pair", 24); // L_CHECK's 8 for an address in r4:r5, r6:r7, r8:r9
+export const L_LDPKT = block("packet loads", 3); // sizes 1, 2, 4
+export const L_HELPER_UNWIND = one("conformance unwind helper");
+export const L_HELPER_LOOKUP = block("map helpers", 3); // map_lookup_elem, map_update_elem, map_delete_elem (maps/)
+export const L_HELPER_UPDATE = L_HELPER_LOOKUP + 1;
+export const L_HELPER_DELETE = L_HELPER_LOOKUP + 2;
+export const L_DATA_INIT = one("map area's initial bytes"); // copied to the map area at start-up
+export const L_PRINT_MAPS = one("print every map"); // driver (maps/index.ts)
+export const L_TAIL_CALL = one("bpf_tail_call"); // (jit/calls.ts)
+export const L_PROGS = one("program addresses"); // per program id: the address of its code, or 0 (tail-call targets)
+export const L_PROG_STARTS = one("program starts"); // instruction index where each program of the image starts
+export const L_RANGE = one("range check"); // is a range in one region (versioned.ts)
+export const L_CODE = one("code"); // first translated instruction
+export const L_TABLE = one("instruction-offset table");
+export const L_STATE = one("state block");
+// The helpers compiled into the image when a program calls them (jit/calls.ts, helpers/*.ts): routine k of this
+// block, k < 32 (calls.ts keeps one bit per routine).
+export const L_HELPERS = block("helpers", 32);
+// Map families beyond arrays and hash maps (maps/*.ts)
+export const L_PRINT_ENTRY = one("print a map entry"); // driver: r0 = key address, r1 = value address (maps/print.ts)
+export const L_PRINT_MORE = one("print a map of the other families"); // (maps/print.ts)
+export const L_HELPER_PUSH = block("queue helpers", 3); // map_push_elem (87), map_pop_elem (88), map_peek_elem (89)
+export const L_HELPER_POP = L_HELPER_PUSH + 1;
+export const L_HELPER_PEEK = L_HELPER_PUSH + 2;
+export const L_HELPER_RB_OUTPUT = block("ring buffer helpers", 5); // ringbuf_output (130) .. ringbuf_query (134)
+export const L_HELPER_RB_RESERVE = L_HELPER_RB_OUTPUT + 1;
+export const L_HELPER_RB_SUBMIT = L_HELPER_RB_OUTPUT + 2;
+export const L_HELPER_RB_DISCARD = L_HELPER_RB_OUTPUT + 3;
+export const L_HELPER_RB_QUERY = L_HELPER_RB_OUTPUT + 4;
+export const L_HELPER_PERF_OUTPUT = one("perf_event_output helper"); // (25) (maps/ringbuf.ts)
 
-const LABELS: usize = 0x8000; // i32 per label, in the module's own memory
+/** r11 = the state block (its address is a label: the image's base is known only at translation). */
+export function stateBase(c: Labels): void { c.addressOf(R11, L_STATE, 0); }
 
-export let imageBase: u32 = 0;
-
-export function label(id: i32): void {
-  store<i32>(LABELS + (<usize>id << 2), pos);
-}
-export function labelAt(id: i32, position: i32): void {
-  store<i32>(LABELS + (<usize>id << 2), position);
-}
-export function at(id: i32): i32 {
-  return load<i32>(LABELS + (<usize>id << 2));
-}
-export function clearLabels(): void {
-  memory.fill(LABELS, 0, LABEL_COUNT * 4);
-}
-
-/** b<cond> / bl<cond> to a label. */
-export function jump(cond: u32, id: i32): void { emit(branch(cond, false, pos, at(id))); }
-export function call(cond: u32, id: i32): void { emit(branch(cond, true, pos, at(id))); }
-export function b(id: i32): void { jump(AL, id); }
-export function bl(id: i32): void { call(AL, id); }
-
-/** rd = absolute address of a label plus delta (always MOVW + MOVT). */
-export function addressOf(rd: i32, id: i32, delta: u32): void {
-  const v = imageBase + <u32>at(id) + delta;
-  emit(movw(rd, v & 0xffff));
-  emit(movt(rd, v >>> 16));
-}
-
-export function stateBase(): void { addressOf(R11, L_STATE, 0); }
-
-export function setImageBase(base: u32): void { imageBase = base; }
-
-// Map families beyond arrays and hash maps (maps.ts and maps-*.ts): labels 290-449, between the translator's and
-// the helpers' (L_HELPERS).
-export const L_PRINT_ENTRY = 290; // driver: print one entry (r0 = key address, r1 = value address; see maps-print.ts)
-export const L_PRINT_MORE = 291; // print a map of the families below (maps-print.ts)
-export const L_HELPER_PUSH = 292; // map_push_elem (87), map_pop_elem (88), map_peek_elem (89) (maps-queue.ts)
-export const L_HELPER_POP = 293;
-export const L_HELPER_PEEK = 294;
-export const L_HELPER_RB_OUTPUT = 295; // ringbuf_output (130) .. ringbuf_query (134) (maps-ringbuf.ts)
-export const L_HELPER_RB_RESERVE = 296;
-export const L_HELPER_RB_SUBMIT = 297;
-export const L_HELPER_RB_DISCARD = 298;
-export const L_HELPER_RB_QUERY = 299;
-export const L_HELPER_PERF_OUTPUT = 300; // perf_event_output (25) (maps-ringbuf.ts)
-export const L_MAPS_MORE = 310; // routines' own labels: maps.ts 310-329, maps-hash.ts 330-349, maps-lpm.ts 350-379,
-// maps-queue.ts 380-399, maps-ringbuf.ts 400-429, maps-print.ts 430-449

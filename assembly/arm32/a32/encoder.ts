@@ -1,5 +1,6 @@
 // A32 instruction encoder: one function per ARM instruction form, each returning the 32-bit instruction word,
-// plus the output buffer they are written to. It knows the ARM manual, not eBPF.
+// and nothing else: every instruction word of an image comes from here. It knows the ARM manual, not eBPF. The
+// buffer the words go to is code.ts.
 //
 // Why A32 and not Thumb-2: every A32 instruction is 4 bytes and conditional, so the translator's first pass can
 // size each eBPF instruction without knowing branch distances, conditional moves need no IT blocks, and B/BL
@@ -67,60 +68,6 @@ export const SH_LSL: u32 = 0;
 export const SH_LSR: u32 = 1;
 export const SH_ASR: u32 = 2;
 export const SH_ROR: u32 = 3;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Output buffer. Two passes write the same words; the first only measures, so `out` may be 0 then.
-
-export let out: usize = 0;
-export let pos: i32 = 0; // bytes written
-export let measuring: bool = true;
-
-export function emitReset(buffer: usize, measure: bool): void {
-  out = buffer;
-  pos = 0;
-  measuring = measure;
-}
-
-/** Forget everything written after position p (a dry run of the translator). */
-export function rewind(p: i32): void {
-  pos = p;
-}
-
-export let lastWord: u32 = 0; // the instruction emit() wrote last (also while measuring)
-
-export function emit(word: u32): void {
-  if (!measuring) store<u32>(out + <usize>pos, word);
-  pos += 4;
-  lastWord = word;
-}
-
-/**
- * The register the last instruction wrote when it is an unconditional data-processing instruction that can set
- * the flags (not a compare or test, a multiply or a halfword transfer, MOVW or MOVT); else -1.
- */
-export function lastFlagSettable(): i32 {
-  const w = lastWord;
-  if ((w >>> 28) != 0xe || (w & 0x0c000000) != 0) return -1;
-  if ((w & 0x02000000) == 0 && (w & 0x90) == 0x90) return -1;
-  const op = (w >> 21) & 15;
-  if (op >= 8 && op <= 11) return -1;
-  return <i32>((w >> 12) & 15);
-}
-
-/** Sets the S bit of the instruction at pos - 4 (see lastFlagSettable): its result sets Z. */
-export function setFlagsOfLast(): void {
-  lastWord |= 1 << 20;
-  if (!measuring) store<u32>(out + <usize>(pos - 4), lastWord);
-}
-
-export function emitByte(b: u32): void {
-  if (!measuring) store<u8>(out + <usize>pos, <u8>b);
-  pos += 1;
-}
-
-export function align4(): void {
-  while (pos & 3) emitByte(0);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data processing
@@ -224,6 +171,10 @@ export function sbfx(rd: i32, rn: i32, lsb: u32, width: u32): u32 {
 export function strd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xf0, rt, rn, off); }
 /** ldr rt, [rn, rm] */
 export function ldrReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7900000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
+/** ldrb rt, [rn, rm] */
+export function ldrbReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7d00000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
+/** strb rt, [rn, rm] */
+export function strbReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7c00000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** strb rt, [rn, #-1]! (pre-decrement, for writing digits backwards) */
 export function strbPreDec(rt: i32, rn: i32): u32 { return 0xe5600001 | (<u32>rn << 16) | (<u32>rt << 12); }
 
@@ -257,42 +208,11 @@ export function branch(cond: u32, link: bool, from: i32, to: i32): u32 {
   return (cond << 28) | (link ? 0x0b000000 : 0x0a000000) | <u32>delta;
 }
 export function bx(rm: i32): u32 { return 0xe12fff10 | <u32>rm; }
+/** bx<cond> rm */
+export function bxC(cond: u32, rm: i32): u32 { return (cond << 28) | 0x012fff10 | <u32>rm; }
 export function blx(rm: i32): u32 { return 0xe12fff30 | <u32>rm; }
 export const SVC0: u32 = 0xef000000;
+export const NOP: u32 = 0xe1a00000; // mov r0, r0
 
-// ---------------------------------------------------------------------------------------------------------------
-// Constants (sizes depend only on the value, never on labels)
-
-export function emitConst(rd: i32, v: u32): void {
-  if (immRot(v) >= 0) emit(movImm(rd, v));
-  else if (immRot(~v) >= 0) emit(dpImm(AL, OP_MVN, 0, rd, 0, immRot(~v)));
-  else {
-    emit(movw(rd, v & 0xffff));
-    if (v >>> 16) emit(movt(rd, v >>> 16));
-  }
-}
-
-/** rd = rn + v, setting the carry exactly as `adds` with the 32-bit value v would (subs -v borrows alike). */
-export function emitAddConstS(rd: i32, rn: i32, v: u32, scratch: i32): void {
-  if (immRot(v) >= 0) emit(opImmS(OP_ADD, rd, rn, immRot(v)));
-  else if (v != 0 && immRot(-v) >= 0) emit(opImmS(OP_SUB, rd, rn, immRot(-v)));
-  else {
-    emitConst(scratch, v);
-    emit(opRegS(OP_ADD, rd, rn, scratch));
-  }
-}
-
-/** rd = rn + v (flags untouched). */
-export function emitAddConst(rd: i32, rn: i32, v: u32, scratch: i32): void {
-  if (immRot(v) >= 0) emit(opImm(OP_ADD, rd, rn, immRot(v)));
-  else if (immRot(-v) >= 0) emit(opImm(OP_SUB, rd, rn, immRot(-v)));
-  else {
-    emitConst(scratch, v);
-    emit(opReg(OP_ADD, rd, rn, scratch));
-  }
-}
-
-/** Branch forward over the next n instructions when cond holds. */
-export function skip(cond: u32, n: i32): void {
-  emit(branch(cond, false, pos, pos + 4 + 4 * n));
-}
+/** An unconditional instruction word made conditional: `word` executes only when cond holds. */
+@inline export function when(cond: u32, word: u32): u32 { return (word & 0x0fffffff) | (cond << 28); }

@@ -17,17 +17,28 @@
 // write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
 // with iv = iv0: the access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
+import { Context } from "../jit/context";
 import {
-  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, JMP_CALL, JMP_EXIT,
+  CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
+  SZ_B, SZ_H, SZ_W,
 } from "../../isa";
-import { sizeBytes, inOwnFrame } from "../jit/memory";
+
+/** Bytes of a load or store of size field `sz` (SZ_*). */
+export function sizeBytes(sz: u32): i32 {
+  return sz == SZ_B ? 1 : sz == SZ_H ? 2 : sz == SZ_W ? 4 : 8;
+}
+
+/** Whether an access of `bytes` at base + off lies in the frame r10 points at: no check needed. */
+export function inOwnFrame(base: i32, off: i32, bytes: i32): bool {
+  return base == 10 && off >= -STACK_SIZE && off + bytes <= 0;
+}
 
 export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
 
-// The tables live in the module's memory between the label table (image.ts, 0x8000-0x8bff) and the instructions
+// The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
 // (index.ts, from 0x10000): the module has no heap to spare.
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
@@ -36,7 +47,6 @@ export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
 
-export let loops: i32 = 0;
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
 const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56;
 @inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
@@ -78,87 +88,81 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
-let code: usize = 0;
-let count: i32 = 0;
-let leaders: usize = 0; // u8 per instruction, bit 0: starts a basic block
-let leaderBit: u8 = 1;
-let funcBits: u8 = 6;
-
-@inline function opAt(i: i32): u32 { return load<u8>(code + (<usize>i << 3)); }
-@inline function dstAt(i: i32): i32 { return load<u8>(code + (<usize>i << 3) + 1) & 15; }
-@inline function srcAt(i: i32): i32 { return load<u8>(code + (<usize>i << 3) + 1) >> 4; }
-@inline function offAt(i: i32): i32 { return load<i16>(code + (<usize>i << 3) + 2); }
-@inline function immAt(i: i32): i32 { return load<i32>(code + (<usize>i << 3) + 4); }
-@inline function leaderAt(i: i32): bool { return (load<u8>(leaders + <usize>i) & leaderBit) != 0; }
+@inline function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
+@inline function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
+@inline function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
+@inline function offAt(c: Context, i: i32): i32 { return load<i16>(c.insns + (<usize>i << 3) + 2); }
+@inline function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
+@inline function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
 
 /** Registers instruction i writes (bit mask); -1 for anything a loop may not hold (see above). */
-function writes(i: i32): i32 {
-  const op = opAt(i);
+function writes(c: Context, i: i32): i32 {
+  const op = opAt(c, i);
   const cls = op & 7;
   if (cls == CLS_JMP || cls == CLS_JMP32) {
-    const c = op & 0xf0;
-    return c == JMP_CALL || c == JMP_EXIT ? -1 : 0;
+    const kind = op & 0xf0;
+    return kind == JMP_CALL || kind == JMP_EXIT ? -1 : 0;
   }
-  if (cls == CLS_LD) return op == 0x18 ? 1 << dstAt(i) : -1; // lddw; packet loads
+  if (cls == CLS_LD) return op == 0x18 ? 1 << dstAt(c, i) : -1; // lddw; packet loads
   if (cls == CLS_ST || cls == CLS_STX) return (op & 0xe0) == MODE_ATOMIC ? -1 : 0;
-  return 1 << dstAt(i); // ALU, ALU64, LDX
+  return 1 << dstAt(c, i); // ALU, ALU64, LDX
 }
 
 /** Jump target of a jump at i (not a call or exit), else -1. */
-function targetOf(i: i32): i32 {
-  const op = opAt(i);
+function targetOf(c: Context, i: i32): i32 {
+  const op = opAt(c, i);
   const cls = op & 7;
   if (cls != CLS_JMP && cls != CLS_JMP32) return -1;
-  const c = op & 0xf0;
-  if (c == JMP_CALL || c == JMP_EXIT) return -1;
-  return op == 0x06 ? i + 1 + immAt(i) : i + 1 + offAt(i);
+  const kind = op & 0xf0;
+  if (kind == JMP_CALL || kind == JMP_EXIT) return -1;
+  return op == 0x06 ? i + 1 + immAt(c, i) : i + 1 + offAt(c, i);
 }
 
 /**
  * Finds the loops of the `n` instructions at `insns` (flags: u8 per instruction, `leader` the bit of a basic
  * block's start, `func` the bits of a program's or subprogram's start).
  */
-export function findLoops(insns: usize, n: i32, flags: usize, leader: u8, func: u8): void {
-  code = insns;
-  count = n;
-  leaders = flags;
-  leaderBit = leader;
-  funcBits = func;
-  loops = 0;
-  for (let l = 0; l < n && loops < MAX_LOOPS; l++) {
-    if (opAt(l) == 0x18) { l++; continue; }
-    const op = opAt(l);
+export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader: u8, func: u8): void {
+  c.insns = insns;
+  c.count = n;
+  c.flags = flags;
+  c.leaderBit = leader;
+  c.funcBits = func;
+  c.loops = 0;
+  for (let l = 0; l < n && c.loops < MAX_LOOPS; l++) {
+    if (opAt(c, l) == 0x18) { l++; continue; }
+    const op = opAt(c, l);
     if (op != 0xa5 && op != 0xad) continue; // jlt imm / jlt reg
-    const h = l + 1 + offAt(l);
+    const h = l + 1 + offAt(c, l);
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
-    if (overlaps(h, l)) continue;
-    planLoop(h, l);
+    if (overlaps(c, h, l)) continue;
+    planLoop(c, h, l);
   }
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
-  while (loops > 0 && poolNeeded() > POOL_SIZE) loops--;
-  for (let k = 0; k < loops; k++) {
-    setField(k, ZERO_HIGH, <i32>zeroHighWords(k));
-    setField(k, PROMOTABLE, promotable(k) ? 1 : 0);
+  while (c.loops > 0 && poolNeeded(c) > POOL_SIZE) c.loops--;
+  for (let k = 0; k < c.loops; k++) {
+    setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
+    setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
 }
 
 /** Whether loop q lies inside loop k (or is k). */
 function within(q: i32, k: i32): bool { return loopHead(q) >= loopHead(k) && loopLast(q) <= loopLast(k); }
 
-function poolNeeded(): i32 {
+function poolNeeded(c: Context): i32 {
   let need = 0;
-  for (let k = 0; k < loops; k++) {
+  for (let k = 0; k < c.loops; k++) {
     let level = 0;
-    for (let q = 0; q < loops; q++) if (q != k && within(k, q)) level++;
+    for (let q = 0; q < c.loops; q++) if (q != k && within(k, q)) level++;
     need += (loopLast(k) - loopHead(k) + 1) * (1 + level);
   }
   return need;
 }
 
 /** The loop that plans the access at instruction i among loop k and the loops inside it, or -1. */
-function plannedIn(k: i32, i: i32): i32 {
-  for (let q = 0; q < loops; q++) {
+function plannedIn(c: Context, k: i32, i: i32): i32 {
+  for (let q = 0; q < c.loops; q++) {
     if (!within(q, k)) continue;
     for (let j = 0; j < loopAccesses(q); j++) if (accInsn(q * MAX_ACCESSES + j) == i) return q;
   }
@@ -170,14 +174,14 @@ function plannedIn(k: i32, i: i32): i32 {
  * and every access in it that is not in the frame is planned, by k or by a loop inside it, whose copies are
  * emitted inside k's copy: no access in the copy is checked.
  */
-function promotable(k: i32): bool {
+function promotable(c: Context, k: i32): bool {
   for (let i = loopHead(k); i <= loopLast(k); i++) {
-    const op = opAt(i);
+    const op = opAt(c, i);
     const cls = op & 7;
     if ((cls == CLS_ALU64 || cls == 4) && ((op & 0xf0) == 0x30 || (op & 0xf0) == 0x90)) return false;
     if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
-      const base = cls == CLS_LDX ? srcAt(i) : dstAt(i);
-      if (!inOwnFrame(base, offAt(i), sizeBytes(op & 0x18)) && plannedIn(k, i) < 0) return false;
+      const base = cls == CLS_LDX ? srcAt(c, i) : dstAt(c, i);
+      if (!inOwnFrame(base, offAt(c, i), sizeBytes(op & 0x18)) && plannedIn(c, k, i) < 0) return false;
     }
     if (op == 0x18) i++;
   }
@@ -185,8 +189,8 @@ function promotable(k: i32): bool {
 }
 
 /** Whether [h, l] overlaps a loop found before without one containing the other. */
-function overlaps(h: i32, l: i32): bool {
-  for (let k = 0; k < loops; k++) {
+function overlaps(c: Context, h: i32, l: i32): bool {
+  for (let k = 0; k < c.loops; k++) {
     const a = loopHead(k), b = loopLast(k);
     const disjoint = b < h || a > l;
     const nested = (a >= h && b <= l) || (h >= a && l <= b);
@@ -196,56 +200,56 @@ function overlaps(h: i32, l: i32): bool {
   return false;
 }
 
-function planLoop(h: i32, l: i32): void {
+function planLoop(c: Context, h: i32, l: i32): void {
   // what the range writes, and where iv is written
   let mask = 0;
   let ivWrites = 0;
   let ivAt = -1;
-  const iv = dstAt(l);
+  const iv = dstAt(c, l);
   for (let i = h; i <= l; i++) {
-    if (i > h && (load<u8>(leaders + <usize>i) & funcBits) != 0) return;
-    const w = writes(i);
+    if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
+    const w = writes(c, i);
     if (w < 0) return;
     mask |= w;
     if (w & (1 << iv)) { ivWrites++; ivAt = i; }
-    const op = opAt(i);
-    const t = targetOf(i);
+    const op = opAt(c, i);
+    const t = targetOf(c, i);
     if (t == h && i != l) return; // a second way back to the head
     if (op == 0x18) i++;
   }
   // no jump from outside lands past the head
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < c.count; i++) {
     if (i >= h && i <= l) continue;
-    const t = targetOf(i);
+    const t = targetOf(c, i);
     if (t > h && t <= l) return;
-    if (opAt(i) == 0x18) i++;
+    if (opAt(c, i) == 0x18) i++;
   }
   // the induction register: one add in the last block, before the jump
   if (ivWrites != 1 || iv >= 10) return;
   let latch = l;
-  while (latch > h && !leaderAt(latch)) latch--;
+  while (latch > h && !leaderAt(c, latch)) latch--;
   if (ivAt < latch) return;
-  const aop = opAt(ivAt);
-  const stepReg = srcAt(ivAt);
-  if (!(aop == 0x07 && immAt(ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
-  const jop = opAt(l);
-  const boundReg = srcAt(l);
-  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(l) < 0) return;
+  const aop = opAt(c, ivAt);
+  const stepReg = srcAt(c, ivAt);
+  if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
+  const jop = opAt(c, l);
+  const boundReg = srcAt(c, l);
+  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
 
-  const k = loops;
+  const k = c.loops;
   setField(k, HEAD, h);
   setField(k, LAST, l);
   setField(k, IV, iv);
   setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
-  setField(k, STEP_IMM, immAt(ivAt));
+  setField(k, STEP_IMM, immAt(c, ivAt));
   setField(k, BOUND_REG, jop == 0xad ? boundReg : -1);
-  setField(k, BOUND_IMM, immAt(l));
+  setField(k, BOUND_IMM, immAt(c, l));
   setField(k, IV_AT, ivAt);
   setField(k, WRITES, mask);
-  if (collectAccesses(k, h, l, mask, iv)) loops++;
+  if (collectAccesses(c, k, h, l, mask, iv)) c.loops++;
 }
 
-function zeroHighWords(k: i32): u32 {
+function zeroHighWords(c: Context, k: i32): u32 {
   const h = loopHead(k), l = loopLast(k), mask = load<i32>(field(k, WRITES));
   // bound and step: not written in the loop, tested on entry
   let zero: u32 = 0;
@@ -256,13 +260,13 @@ function zeroHighWords(k: i32): u32 {
     let ok = true;
     let last = -1; // the last write to r in the current block
     for (let i = h; i <= l + 1 && ok; i++) {
-      if (i == l + 1 || (i > h && leaderAt(i))) {
-        if (last >= 0) ok = zeroing(k, last);
+      if (i == l + 1 || (i > h && leaderAt(c, i))) {
+        if (last >= 0) ok = zeroing(c, k, last);
         last = -1;
         if (i == l + 1) break;
       }
-      if (writes(i) & (1 << r)) last = i;
-      if (opAt(i) == 0x18) i++;
+      if (writes(c, i) & (1 << r)) last = i;
+      if (opAt(c, i) == 0x18) i++;
     }
     if (ok) zero |= <u32>1 << <u32>r;
   }
@@ -273,16 +277,16 @@ function zeroHighWords(k: i32): u32 {
  * Whether instruction i leaves its destination's high word zero in loop k's copy (see loopZeroHigh), where the
  * loops inside k are copies too.
  */
-function zeroing(k: i32, i: i32): bool {
-  const op = opAt(i);
+function zeroing(c: Context, k: i32, i: i32): bool {
+  const op = opAt(c, i);
   const cls = op & 7;
-  if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(i) != 64; // ALU32, but not a 64-bit byte swap
+  if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(c, i) != 64; // ALU32, but not a 64-bit byte swap
   if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18;
-  if (op == 0xb7 || op == 0x57) return immAt(i) >= 0; // mov, and
+  if (op == 0xb7 || op == 0x57) return immAt(c, i) >= 0; // mov, and
   if (op != 0x07 && op != 0x0f) return false;
-  for (let q = 0; q < loops; q++) {
+  for (let q = 0; q < c.loops; q++) {
     if (!within(q, k) || i < loopHead(q) || i > loopLast(q)) continue;
-    if (i == loopIvAt(q) || addressOfPlanned(q, i)) return true;
+    if (i == loopIvAt(q) || addressOfPlanned(c, q, i)) return true;
   }
   return false;
 }
@@ -291,19 +295,19 @@ function zeroing(k: i32, i: i32): bool {
  * Whether the add at i computes the address of an access of loop k's plan through its destination, offset 0,
  * later in its block with no write between (versioned.ts: addressAdd, which makes it 32 bits wide).
  */
-export function addressOfPlanned(k: i32, i: i32): bool {
-  const d = dstAt(i);
-  for (let q = i + 1; q <= loopLast(k) && !leaderAt(q); q++) {
-    const op = opAt(q);
+export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
+  const d = dstAt(c, i);
+  for (let q = i + 1; q <= loopLast(k) && !leaderAt(c, q); q++) {
+    const op = opAt(c, q);
     const cls = op & 7;
     if (cls == CLS_JMP || cls == CLS_JMP32 || cls == CLS_LD) return false;
-    const base = cls == CLS_LDX ? srcAt(q) : dstAt(q);
+    const base = cls == CLS_LDX ? srcAt(c, q) : dstAt(c, q);
     if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) {
-      if (offAt(q) != 0) return false;
+      if (offAt(c, q) != 0) return false;
       for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == q) return true;
       return false;
     }
-    if (writes(q) & (1 << d)) return false;
+    if (writes(c, q) & (1 << d)) return false;
   }
   return false;
 }
@@ -313,21 +317,21 @@ export function addressOfPlanned(k: i32, i: i32): bool {
  * through each block from its start. False when it has none. Sets loopPromotable false when some other access
  * (not through the frame pointer into its own frame) stays checked.
  */
-function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
+function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   let n = 0;
   for (let i = h; i <= l; i++) {
-    if (i == h || leaderAt(i)) {
+    if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
         setSum(sum, r, (mask & (1 << r)) == 0 ? 1 << r : r == iv ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
       }
     }
-    const op = opAt(i);
+    const op = opAt(c, i);
     const cls = op & 7;
-    const dst = dstAt(i), src = srcAt(i), off = offAt(i);
-    const imm = <i64>immAt(i);
+    const dst = dstAt(c, i), src = srcAt(c, i), off = offAt(c, i);
+    const imm = <i64>immAt(c, i);
     if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
       const base = cls == CLS_LDX ? src : dst;
       const size = sizeBytes(op & 0x18);
@@ -342,7 +346,7 @@ function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
         }
       }
     }
-    const w = op == 0x18 ? 1 << dst : writes(i);
+    const w = op == 0x18 ? 1 << dst : writes(c, i);
     if (w != 0) {
       const a = sumOf(sum, dst), b = sumOf(sum, src);
       if (op == 0xbf && off == 0) { // mov of a register
@@ -359,7 +363,7 @@ function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
         setCst(cst, dst, imm);
       } else if (op == 0x18) { // lddw: a constant too (a map value's address, once relocated)
         setSum(sum, dst, 0);
-        setCst(cst, dst, <i64>(<u32>immAt(i)) | <i64>immAt(i + 1) << 32);
+        setCst(cst, dst, <i64>(<u32>immAt(c, i)) | <i64>immAt(c, i + 1) << 32);
       } else if (op == 0x07) setCst(cst, dst, cstOf(cst, dst) + imm);
       else if (op == 0x17) setCst(cst, dst, cstOf(cst, dst) - imm);
       else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
@@ -376,7 +380,7 @@ function collectAccesses(k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
 @inline function setCst(t: usize, r: i32, v: i64): void { store<i64>(t + (<usize>r << 3), v); }
 
 /** The loop whose head is instruction i, or -1. */
-export function loopAt(i: i32): i32 {
-  for (let k = 0; k < loops; k++) if (loopHead(k) == i) return k;
+export function loopAt(c: Context, i: i32): i32 {
+  for (let k = 0; k < c.loops; k++) if (loopHead(k) == i) return k;
   return -1;
 }

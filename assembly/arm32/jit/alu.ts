@@ -1,23 +1,21 @@
 // ALU and ALU64 instructions: eBPF arithmetic on (low, high) register pairs, 32-bit only where the high word
-// is known to be zero. Register access goes through the table in translate.ts.
+// is known to be zero. Register access goes through jit/regs.ts.
 
 import {
-  emit, emitConst, R0, R1, R2, R3, AL, PL, OP_AND, OP_EOR, OP_SUB, OP_RSB, OP_ADD, OP_ADC, OP_SBC, OP_RSC,
-  OP_ORR, OP_MOV, SH_LSL, SH_LSR, SH_ASR, immRot, dpImm, dpReg, dpRegShift, movReg, movImm, opReg, opRegS,
-  opImm, opImmS, shiftImm, shiftReg, mul, mla, mls, umull, udiv, sdiv, bit, subImm, rev, rev16, sxtb, sxth,
-  uxth, pos, out, measuring, branch, cmpImm, NE, lastWord, rewind, sbfx,
+  AL, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, PL, R0, R1, R2, R3,
+  SH_ASR, SH_LSL, SH_LSR, cmpImm, dpImm, dpReg, dpRegShift, immRot, mla, mls, movImm, movReg, mul, opImm, opImmS,
+  opReg, opRegS, rev, rev16, sbfx, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
-import { bl, L_UDIVMOD64, L_SDIVMOD64 } from "../../../targets/arm32/image";
-import { widthNow } from "../analysis/ranges";
-
+import { Context, fail } from "./context";
 import {
-  ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH, ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV,
-  ALU_ARSH, ALU_END, END_TO_BE,
+  hi, hiDst, inArm, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
+} from "./regs";
+import {
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_DIV, ALU_END, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_NEG, ALU_OR, ALU_RSH,
+  ALU_SUB, ALU_XOR,
 } from "../../isa";
-import {
-  known0, inArm, XR, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, pairInto, operandLo, operandHi, operandKnown0, fail,
-  options, OPT_IDIV, ERR_OPCODE, blockStart,
-} from "./translate";
+import { ERR_OPCODE, OPT_IDIV } from "../../../targets/arm32/abi";
+import { L_SDIVMOD64, L_UDIVMOD64 } from "../../../targets/arm32/image";
 
 /**
  * r2 = n / d, unsigned 32-bit, for a constant 2 <= d < 2^31 and a dividend below 2^bits (uses r3, ip; n is none
@@ -27,435 +25,424 @@ import {
  * Montgomery), exact for every 32-bit dividend: t = (n * m) >> 32, q = (t + ((n - t) >> 1)) >> (l - 1) with
  * l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32.
  */
-function emitDivConst32(n: i32, d: u32, bits: i32): void {
+function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
   if ((d & (d - 1)) == 0) {
-    emit(shiftImm(SH_LSR, R2, n, ctz<u32>(d)));
+    c.emit(shiftImm(SH_LSR, R2, n, ctz<u32>(d)));
     return;
   }
   for (let sh: u64 = 32; sh < 64; sh++) {
     const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
     if (m >> 32) break;
     if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) {
-      emitConst(R3, <u32>m);
-      emit(umull(XR, R2, n, R3));
-      if (sh > 32) emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
+      c.emitConst(R3, <u32>m);
+      c.emit(umull(c.XR, R2, n, R3));
+      if (sh > 32) c.emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
       return;
     }
   }
   const l: u32 = 32 - clz<u32>(d - 1);
   const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
-  emitConst(R2, m);
-  emit(umull(XR, R3, n, R2));
-  emit(opReg(OP_SUB, R2, n, R3));
-  emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
-  if (l > 1) emit(shiftImm(SH_LSR, R2, R2, l - 1));
+  c.emitConst(R2, m);
+  c.emit(umull(c.XR, R3, n, R2));
+  c.emit(opReg(OP_SUB, R2, n, R3));
+  c.emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
+  if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
 }
 
-function forwardBranch(): i32 {
-  const at_ = pos;
-  emit(0);
-  return at_;
-}
-
-/** Turn the placeholder at `at_` into b<cond> to the current position. */
-function patch(at_: i32, cond: u32): void {
-  if (!measuring) store<u32>(out + <usize>at_, branch(cond, false, at_, pos));
-}
-
-export function emitAlu64(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
+export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_MOV) {
-    const dl = loDst(dst);
+    const dl = loDst(c, dst);
     if (!x) {
-      emitConst(dl, <u32>imm);
-      setLo(dst, dl);
-      if (imm >= 0) setHiZero(dst);
+      c.emitConst(dl, <u32>imm);
+      setLo(c, dst, dl);
+      if (imm >= 0) setHiZero(c, dst);
       else {
-        const dh = hiDst(dst);
-        emitConst(dh, 0xffffffff);
-        setHi(dst, dh);
+        const dh = hiDst(c, dst);
+        c.emitConst(dh, 0xffffffff);
+        setHi(c, dst, dh);
       }
       return true;
     }
     if (off == 0) {
       // straight into dst's own registers when it has them (a register in memory: through r2 / r3)
-      const keep0 = known0(src);
-      setLo(dst, lo(src, inArm(dst) ? dl : R2));
-      if (keep0) setHiZero(dst);
-      else setHi(dst, hi(src, inArm(dst) ? hiDst(dst) : R3));
+      const keep0 = known0(c, src);
+      setLo(c, dst, lo(c, src, inArm(c, dst) ? dl : R2));
+      if (keep0) setHiZero(c, dst);
+      else setHi(c, dst, hi(c, src, inArm(c, dst) ? hiDst(c, dst) : R3));
       return true;
     }
-    const sl = lo(src, R2);
-    if (off == 8) emit(sxtb(dl, sl));
-    else if (off == 16) emit(sxth(dl, sl));
-    else if (off == 32) { if (dl != sl) emit(movReg(dl, sl)); }
-    else return fail(ERR_OPCODE, i);
-    setLo(dst, dl);
-    const dh = hiDst(dst);
-    emit(shiftImm(SH_ASR, dh, dl, 31));
-    setHi(dst, dh);
+    const sl = lo(c, src, R2);
+    if (off == 8) c.emit(sxtb(dl, sl));
+    else if (off == 16) c.emit(sxth(dl, sl));
+    else if (off == 32) { if (dl != sl) c.emit(movReg(dl, sl)); }
+    else return fail(c, ERR_OPCODE, i);
+    setLo(c, dst, dl);
+    const dh = hiDst(c, dst);
+    c.emit(shiftImm(SH_ASR, dh, dl, 31));
+    setHi(c, dst, dh);
     return true;
   }
-  if (op == ALU_END) return emitSwap(dst, imm, true);
+  if (op == ALU_END) return emitSwap(c, dst, imm, true);
 
-  const dl = lo(dst, R0);
-  const d0 = known0(dst);
-  const b0 = operandKnown0(x, src, imm);
+  const dl = lo(c, dst, R0);
+  const d0 = known0(c, dst);
+  const b0 = operandKnown0(c, x, src, imm);
 
-  if (!x && emitAlu64Imm(op, dst, dl, imm)) return true;
+  if (!x && emitAlu64Imm(c, op, dst, dl, imm)) return true;
   if (op == ALU_OR || op == ALU_XOR || op == ALU_AND) {
     const aop = op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND;
-    const bl_ = operandLo(x, src, imm);
+    const bl_ = operandLo(c, x, src, imm);
     if ((d0 && b0) || (op == ALU_AND && d0)) {
-      emit(opReg(aop, dl, dl, bl_));
-      setLo(dst, dl);
+      c.emit(opReg(aop, dl, dl, bl_));
+      setLo(c, dst, dl);
       return true;
     }
     if (op == ALU_AND && b0) {
-      emit(opReg(aop, dl, dl, bl_));
-      setLo(dst, dl);
-      setHiZero(dst);
+      c.emit(opReg(aop, dl, dl, bl_));
+      setLo(c, dst, dl);
+      setHiZero(c, dst);
       return true;
     }
-    const dh = hi(dst, R1);
-    const bh = operandHi(x, src, imm);
-    emit(opReg(aop, dl, dl, bl_));
-    emit(opReg(aop, dh, dh, bh));
-    setLo(dst, dl);
-    setHi(dst, dh);
+    const dh = hi(c, dst, R1);
+    const bh = operandHi(c, x, src, imm);
+    c.emit(opReg(aop, dl, dl, bl_));
+    c.emit(opReg(aop, dh, dh, bh));
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
   if (op == ALU_ADD || op == ALU_SUB) {
-    const dh = hi(dst, R1);
-    const bl_ = operandLo(x, src, imm);
-    if (x && known0(src)) {
+    const dh = hi(c, dst, R1);
+    const bl_ = operandLo(c, x, src, imm);
+    if (x && known0(c, src)) {
       // the second operand's high word is 0: only the carry (borrow) reaches the high word
-      emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
-      emit(opImm(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, 0));
-      setLo(dst, dl);
-      setHi(dst, dh);
+      c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
+      c.emit(opImm(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, 0));
+      setLo(c, dst, dl);
+      setHi(c, dst, dh);
       return true;
     }
-    const bh = operandHi(x, src, imm);
-    emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
-    emit(opReg(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, bh));
-    setLo(dst, dl);
-    setHi(dst, dh);
+    const bh = operandHi(c, x, src, imm);
+    c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
+    c.emit(opReg(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, bh));
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
   if (op == ALU_MUL) {
-    const bl_ = operandLo(x, src, imm);
-    const dh = hiDst(dst);
+    const bl_ = operandLo(c, x, src, imm);
+    const dh = hiDst(c, dst);
     if (d0 && b0) {
-      emit(umull(dl, dh, dl, bl_));
+      c.emit(umull(dl, dh, dl, bl_));
     } else {
-      const ah = hi(dst, R1);
-      const bh = operandHi(x, src, imm);
-      emit(mul(XR, dl, bh));
-      emit(mla(XR, ah, bl_, XR));
-      emit(umull(dl, dh, dl, bl_));
-      emit(opReg(OP_ADD, dh, dh, XR));
+      const ah = hi(c, dst, R1);
+      const bh = operandHi(c, x, src, imm);
+      c.emit(mul(c.XR, dl, bh));
+      c.emit(mla(c.XR, ah, bl_, c.XR));
+      c.emit(umull(dl, dh, dl, bl_));
+      c.emit(opReg(OP_ADD, dh, dh, c.XR));
     }
-    setLo(dst, dl);
-    setHi(dst, dh);
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
   if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2) {
     // Unsigned division by a constant: a multiply when the dividend fits in 32 bits (known, or checked here),
     // else the routine.
     if (d0) {
-      emitDivConst32(dl, <u32>imm, min(widthNow(dst), 32));
+      emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
       if (op == ALU_MOD) {
-        emitConst(R3, <u32>imm);
-        emit(mls(dl, R2, R3, dl));
-      } else emit(movReg(dl, R2));
-      setLo(dst, dl);
-      setHiZero(dst);
+        c.emitConst(R3, <u32>imm);
+        c.emit(mls(dl, R2, R3, dl));
+      } else c.emit(movReg(dl, R2));
+      setLo(c, dst, dl);
+      setHiZero(c, dst);
       return true;
     }
-    if (dl != R0) emit(movReg(R0, dl));
+    if (dl != R0) c.emit(movReg(R0, dl));
     let ah = R1;
     let slow = -1;
     if (!d0) {
-      ah = hi(dst, R1);
-      emit(cmpImm(ah, 0));
-      slow = forwardBranch();
+      ah = hi(c, dst, R1);
+      c.emit(cmpImm(ah, 0));
+      slow = c.forwardBranch();
     }
-    emitDivConst32(R0, <u32>imm, 32);
+    emitDivConst32(c, R0, <u32>imm, 32);
     if (op == ALU_MOD) {
-      emitConst(R3, <u32>imm);
-      emit(mls(R0, R2, R3, R0));
-    } else emit(movReg(R0, R2));
-    emit(movImm(R1, 0));
-    const end = forwardBranch();
-    patch(slow, NE);
-    if (ah != R1) emit(movReg(R1, ah));
-    emitConst(R2, <u32>imm);
-    emit(movImm(R3, 0));
-    bl(L_UDIVMOD64);
+      c.emitConst(R3, <u32>imm);
+      c.emit(mls(R0, R2, R3, R0));
+    } else c.emit(movReg(R0, R2));
+    c.emit(movImm(R1, 0));
+    const end = c.forwardBranch();
+    c.patchBranch(slow, NE);
+    if (ah != R1) c.emit(movReg(R1, ah));
+    c.emitConst(R2, <u32>imm);
+    c.emit(movImm(R3, 0));
+    c.bl(L_UDIVMOD64);
     if (op == ALU_MOD) {
-      emit(movReg(R0, R2));
-      emit(movReg(R1, R3));
+      c.emit(movReg(R0, R2));
+      c.emit(movReg(R1, R3));
     }
-    patch(end, AL);
-    setLo(dst, R0);
-    setHi(dst, R1);
+    c.patchBranch(end, AL);
+    setLo(c, dst, R0);
+    setHi(c, dst, R1);
     return true;
   }
   if (op == ALU_DIV || op == ALU_MOD) {
-    if (off != 0 && off != 1) return fail(ERR_OPCODE, i);
-    if (dl != R0) emit(movReg(R0, dl));
-    const ah = hi(dst, R1);
-    if (ah != R1) emit(movReg(R1, ah));
-    if (x) pairInto(src, R2, R3);
+    if (off != 0 && off != 1) return fail(c, ERR_OPCODE, i);
+    if (dl != R0) c.emit(movReg(R0, dl));
+    const ah = hi(c, dst, R1);
+    if (ah != R1) c.emit(movReg(R1, ah));
+    if (x) pairInto(c, src, R2, R3);
     else {
-      emitConst(R2, <u32>imm);
-      emitConst(R3, imm < 0 ? 0xffffffff : 0);
+      c.emitConst(R2, <u32>imm);
+      c.emitConst(R3, imm < 0 ? 0xffffffff : 0);
     }
-    bl(off == 1 ? L_SDIVMOD64 : L_UDIVMOD64);
-    setLo(dst, op == ALU_DIV ? R0 : R2);
-    setHi(dst, op == ALU_DIV ? R1 : R3);
+    c.bl(off == 1 ? L_SDIVMOD64 : L_UDIVMOD64);
+    setLo(c, dst, op == ALU_DIV ? R0 : R2);
+    setHi(c, dst, op == ALU_DIV ? R1 : R3);
     return true;
   }
   if (op == ALU_NEG) {
-    const dh = hi(dst, R1);
-    emit(opImmS(OP_RSB, dl, dl, 0));
-    emit(opImm(OP_RSC, dh, dh, 0));
-    setLo(dst, dl);
-    setHi(dst, dh);
+    const dh = hi(c, dst, R1);
+    c.emit(opImmS(OP_RSB, dl, dl, 0));
+    c.emit(opImm(OP_RSC, dh, dh, 0));
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
   if (op == ALU_LSH || op == ALU_RSH || op == ALU_ARSH) {
-    if (!x) return emitShift64Imm(op, dst, dl, <u32>imm & 63);
-    const s = lo(src, R2);
-    emit(opImm(OP_AND, R2, s, 63));
-    const dh = hi(dst, R1);
+    if (!x) return emitShift64Imm(c, op, dst, dl, <u32>imm & 63);
+    const s = lo(c, src, R2);
+    c.emit(opImm(OP_AND, R2, s, 63));
+    const dh = hi(c, dst, R1);
     if (op == ALU_LSH) {
-      emit(subImm(R3, R2, 32));
-      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
-      emit(shiftReg(SH_LSL, dh, dh, R2));
-      emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSL, R3));
-      emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, XR));
-      emit(shiftReg(SH_LSL, dl, dl, R2));
+      c.emit(subImm(R3, R2, 32));
+      c.emit(dpImm(AL, OP_RSB, 0, c.XR, R2, 32));
+      c.emit(shiftReg(SH_LSL, dh, dh, R2));
+      c.emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSL, R3));
+      c.emit(dpRegShift(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, c.XR));
+      c.emit(shiftReg(SH_LSL, dl, dl, R2));
     } else if (op == ALU_RSH) {
-      emit(subImm(R3, R2, 32));
-      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
-      emit(shiftReg(SH_LSR, dl, dl, R2));
-      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, XR));
-      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSR, R3));
-      emit(shiftReg(SH_LSR, dh, dh, R2));
+      c.emit(subImm(R3, R2, 32));
+      c.emit(dpImm(AL, OP_RSB, 0, c.XR, R2, 32));
+      c.emit(shiftReg(SH_LSR, dl, dl, R2));
+      c.emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, c.XR));
+      c.emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSR, R3));
+      c.emit(shiftReg(SH_LSR, dh, dh, R2));
     } else {
-      emit(dpImm(AL, OP_RSB, 0, XR, R2, 32));
-      emit(opImmS(OP_SUB, R3, R2, 32));
-      emit(shiftReg(SH_LSR, dl, dl, R2));
-      emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, XR));
-      emit(dpRegShift(PL, OP_MOV, 0, dl, 0, dh, SH_ASR, R3));
-      emit(shiftReg(SH_ASR, dh, dh, R2));
+      c.emit(dpImm(AL, OP_RSB, 0, c.XR, R2, 32));
+      c.emit(opImmS(OP_SUB, R3, R2, 32));
+      c.emit(shiftReg(SH_LSR, dl, dl, R2));
+      c.emit(dpRegShift(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, c.XR));
+      c.emit(dpRegShift(PL, OP_MOV, 0, dl, 0, dh, SH_ASR, R3));
+      c.emit(shiftReg(SH_ASR, dh, dh, R2));
     }
-    setLo(dst, dl);
-    setHi(dst, dh);
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
-  return fail(ERR_OPCODE, i);
+  return fail(c, ERR_OPCODE, i);
 }
 
 /** ADD/SUB/AND/OR/XOR with an immediate that fits an A32 operand: no constant loads, and a high word touched
  * only when the sign-extended immediate changes it. False when the immediate does not fit. */
-function emitAlu64Imm(op: u32, dst: i32, dl: i32, imm: i32): bool {
+function emitAlu64Imm(c: Context, op: u32, dst: i32, dl: i32, imm: i32): bool {
   if (op == ALU_ADD || op == ALU_SUB) {
     if (imm == i32.MIN_VALUE) return false;
     const v = op == ALU_SUB ? -imm : imm; // add v
     const mag = <u32>(v < 0 ? -v : v);
     if (immRot(mag) < 0) return false;
-    const dh = hi(dst, R1);
-    emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
-    emit(opImm(v < 0 ? OP_SBC : OP_ADC, dh, dh, 0)); // sbc #0 adds 0xffffffff and the carry
-    setLo(dst, dl);
-    setHi(dst, dh);
+    const dh = hi(c, dst, R1);
+    c.emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
+    c.emit(opImm(v < 0 ? OP_SBC : OP_ADC, dh, dh, 0)); // sbc #0 adds 0xffffffff and the carry
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   }
   if (op != ALU_OR && op != ALU_XOR && op != ALU_AND) return false;
   if (immRot(<u32>imm) < 0) return false;
-  emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(<u32>imm)));
-  setLo(dst, dl);
+  c.emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(<u32>imm)));
+  setLo(c, dst, dl);
   if (imm >= 0) {
-    if (op == ALU_AND) setHiZero(dst); // OR/XOR with 0 leave the high word alone
+    if (op == ALU_AND) setHiZero(c, dst); // OR/XOR with 0 leave the high word alone
     return true;
   }
   if (op == ALU_AND) return true; // AND with all ones
-  const dh = op == ALU_OR ? hiDst(dst) : hi(dst, R1);
-  if (op == ALU_OR) emitConst(dh, 0xffffffff);
-  else emit(dpReg(AL, 0xf /* MVN */, 0, dh, 0, dh, SH_LSL, 0));
-  setHi(dst, dh);
+  const dh = op == ALU_OR ? hiDst(c, dst) : hi(c, dst, R1);
+  if (op == ALU_OR) c.emitConst(dh, 0xffffffff);
+  else c.emit(dpReg(AL, 0xf /* MVN */, 0, dh, 0, dh, SH_LSL, 0));
+  setHi(c, dst, dh);
   return true;
 }
 
-function emitShift64Imm(op: u32, dst: i32, dl: i32, n: u32): bool {
+function emitShift64Imm(c: Context, op: u32, dst: i32, dl: i32, n: u32): bool {
   if (n == 0) {
-    setLo(dst, dl);
+    setLo(c, dst, dl);
     return true;
   }
-  if (op == ALU_RSH && known0(dst)) {
-    if (n < 32) emit(shiftImm(SH_LSR, dl, dl, n));
-    else emit(movImm(dl, 0));
-    setLo(dst, dl);
+  if (op == ALU_RSH && known0(c, dst)) {
+    if (n < 32) c.emit(shiftImm(SH_LSR, dl, dl, n));
+    else c.emit(movImm(dl, 0));
+    setLo(c, dst, dl);
     return true;
   }
-  const dh = hi(dst, R1);
+  const dh = hi(c, dst, R1);
   if (op == ALU_LSH) {
     if (n < 32) {
-      emit(shiftImm(SH_LSL, dh, dh, n));
-      emit(dpReg(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, 32 - n));
-      emit(shiftImm(SH_LSL, dl, dl, n));
+      c.emit(shiftImm(SH_LSL, dh, dh, n));
+      c.emit(dpReg(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, 32 - n));
+      c.emit(shiftImm(SH_LSL, dl, dl, n));
     } else {
-      emit(shiftImm(SH_LSL, dh, dl, n - 32));
-      emit(movImm(dl, 0));
+      c.emit(shiftImm(SH_LSL, dh, dl, n - 32));
+      c.emit(movImm(dl, 0));
     }
   } else if (op == ALU_RSH) {
     if (n < 32) {
-      emit(shiftImm(SH_LSR, dl, dl, n));
-      emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
-      emit(shiftImm(SH_LSR, dh, dh, n));
+      c.emit(shiftImm(SH_LSR, dl, dl, n));
+      c.emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
+      c.emit(shiftImm(SH_LSR, dh, dh, n));
     } else {
-      if (n == 32) emit(movReg(dl, dh)); // LSR #0 would encode LSR #32
-      else emit(shiftImm(SH_LSR, dl, dh, n - 32));
-      emit(movImm(dh, 0));
+      if (n == 32) c.emit(movReg(dl, dh)); // LSR #0 would encode LSR #32
+      else c.emit(shiftImm(SH_LSR, dl, dh, n - 32));
+      c.emit(movImm(dh, 0));
     }
   } else {
     if (n < 32) {
-      emit(shiftImm(SH_LSR, dl, dl, n));
-      emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
-      emit(shiftImm(SH_ASR, dh, dh, n));
+      c.emit(shiftImm(SH_LSR, dl, dl, n));
+      c.emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
+      c.emit(shiftImm(SH_ASR, dh, dh, n));
     } else {
-      if (n == 32) emit(movReg(dl, dh));
-      else emit(shiftImm(SH_ASR, dl, dh, n - 32));
-      emit(shiftImm(SH_ASR, dh, dh, 31));
+      if (n == 32) c.emit(movReg(dl, dh));
+      else c.emit(shiftImm(SH_ASR, dl, dh, n - 32));
+      c.emit(shiftImm(SH_ASR, dh, dh, 31));
     }
   }
-  setLo(dst, dl);
-  setHi(dst, dh);
+  setLo(c, dst, dl);
+  setHi(c, dst, dh);
   return true;
 }
 
 /** Byte swaps: to big-endian / bswap (swap) or to little-endian (truncate only); width 16, 32 or 64. */
-function emitSwap(dst: i32, width: i32, swap: bool): bool {
-  const dl = lo(dst, R0);
+function emitSwap(c: Context, dst: i32, width: i32, swap: bool): bool {
+  const dl = lo(c, dst, R0);
   if (width == 16) {
-    if (swap) emit(rev16(dl, dl));
-    emit(uxth(dl, dl));
+    if (swap) c.emit(rev16(dl, dl));
+    c.emit(uxth(dl, dl));
   } else if (width == 32) {
-    if (swap) emit(rev(dl, dl));
+    if (swap) c.emit(rev(dl, dl));
   } else if (width == 64) {
     if (!swap) return true;
-    const dh = hi(dst, R1);
-    emit(rev(XR, dl));
-    emit(rev(dl, dh));
-    emit(movReg(dh, XR));
-    setLo(dst, dl);
-    setHi(dst, dh);
+    const dh = hi(c, dst, R1);
+    c.emit(rev(c.XR, dl));
+    c.emit(rev(dl, dh));
+    c.emit(movReg(dh, c.XR));
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
     return true;
   } else return false;
-  setLo(dst, dl);
-  setHiZero(dst);
+  setLo(c, dst, dl);
+  setHiZero(c, dst);
   return true;
 }
 
 /** dl = dl op v for a 32-bit ADD/SUB/OR/AND/XOR with an encodable immediate (or its negation / complement). */
-function emitAlu32Imm(op: u32, dl: i32, v: u32): bool {
+function emitAlu32Imm(c: Context, op: u32, dl: i32, v: u32): bool {
   if (op == ALU_SUB) { op = ALU_ADD; v = -v; }
   if (op == ALU_ADD) {
-    if (immRot(v) >= 0) emit(opImm(OP_ADD, dl, dl, immRot(v)));
-    else if (immRot(-v) >= 0) emit(opImm(OP_SUB, dl, dl, immRot(-v)));
+    if (immRot(v) >= 0) c.emit(opImm(OP_ADD, dl, dl, immRot(v)));
+    else if (immRot(-v) >= 0) c.emit(opImm(OP_SUB, dl, dl, immRot(-v)));
     else return false;
     return true;
   }
   if (op == ALU_XOR && v == 0xffffffff) {
-    emit(dpReg(AL, 0xf /* MVN */, 0, dl, 0, dl, SH_LSL, 0));
+    c.emit(dpReg(AL, 0xf /* MVN */, 0, dl, 0, dl, SH_LSL, 0));
     return true;
   }
   if (op == ALU_AND && immRot(v) < 0 && immRot(~v) >= 0) {
-    emit(opImm(0xe /* BIC */, dl, dl, immRot(~v)));
+    c.emit(opImm(0xe /* BIC */, dl, dl, immRot(~v)));
     return true;
   }
   if (immRot(v) < 0) return false;
-  emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(v)));
+  c.emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(v)));
   return true;
 }
 
-export function emitAlu32(i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
+export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_END) {
-    if (!emitSwap(dst, imm, x /* END_TO_BE is the source bit */)) return fail(ERR_OPCODE, i);
+    if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
     return true;
   }
-  const dl = op == ALU_MOV ? loDst(dst) : lo(dst, R0);
+  const dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
   if (op == ALU_MOV) {
-    if (!x) emitConst(dl, <u32>imm);
+    if (!x) c.emitConst(dl, <u32>imm);
     else {
-      const sl = lo(src, R2);
-      if (off == 0) { if (dl != sl) emit(movReg(dl, sl)); }
-      else if (off == 8) emit(sxtb(dl, sl));
-      else if (off == 16) emit(sxth(dl, sl));
-      else return fail(ERR_OPCODE, i);
+      const sl = lo(c, src, R2);
+      if (off == 0) { if (dl != sl) c.emit(movReg(dl, sl)); }
+      else if (off == 8) c.emit(sxtb(dl, sl));
+      else if (off == 16) c.emit(sxth(dl, sl));
+      else return fail(c, ERR_OPCODE, i);
     }
   } else if (op == ALU_ADD || op == ALU_SUB || op == ALU_OR || op == ALU_AND || op == ALU_XOR || op == ALU_MUL) {
-    if (!x && op != ALU_MUL && emitAlu32Imm(op, dl, <u32>imm)) {
-      setLo(dst, dl);
-      setHiZero(dst);
+    if (!x && op != ALU_MUL && emitAlu32Imm(c, op, dl, <u32>imm)) {
+      setLo(c, dst, dl);
+      setHiZero(c, dst);
       return true;
     }
-    const bl_ = operandLo(x, src, imm);
-    if (op == ALU_MUL) emit(mul(dl, dl, bl_));
+    const bl_ = operandLo(c, x, src, imm);
+    if (op == ALU_MUL) c.emit(mul(dl, dl, bl_));
     else {
       const aop = op == ALU_ADD ? OP_ADD : op == ALU_SUB ? OP_SUB : op == ALU_OR ? OP_ORR : op == ALU_AND ? OP_AND : OP_EOR;
-      emit(opReg(aop, dl, dl, bl_));
+      c.emit(opReg(aop, dl, dl, bl_));
     }
-  } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(options & OPT_IDIV)) {
-    emitDivConst32(dl, <u32>imm, min(widthNow(dst), 32));
+  } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(c.options & OPT_IDIV)) {
+    emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
     if (op == ALU_MOD) {
-      emitConst(R3, <u32>imm);
-      emit(mls(dl, R2, R3, dl));
-    } else emit(movReg(dl, R2));
+      c.emitConst(R3, <u32>imm);
+      c.emit(mls(dl, R2, R3, dl));
+    } else c.emit(movReg(dl, R2));
   } else if (op == ALU_DIV || op == ALU_MOD) {
-    if (off != 0 && off != 1) return fail(ERR_OPCODE, i);
-    const bl_ = operandLo(x, src, imm);
-    if (options & OPT_IDIV) {
-      emit(off == 1 ? sdiv(XR, dl, bl_) : udiv(XR, dl, bl_));
-      if (op == ALU_DIV) emit(movReg(dl, XR));
-      else emit(mls(dl, XR, bl_, dl)); // by zero: quotient 0, so the remainder is the dividend
+    if (off != 0 && off != 1) return fail(c, ERR_OPCODE, i);
+    const bl_ = operandLo(c, x, src, imm);
+    if (c.options & OPT_IDIV) {
+      c.emit(off == 1 ? sdiv(c.XR, dl, bl_) : udiv(c.XR, dl, bl_));
+      if (op == ALU_DIV) c.emit(movReg(dl, c.XR));
+      else c.emit(mls(dl, c.XR, bl_, dl)); // by zero: quotient 0, so the remainder is the dividend
     } else {
       // Widen to 64 bits and use the 64-bit routine: its zero and INT_MIN / -1 rules give the 32-bit ones.
-      if (bl_ != R2) emit(movReg(R2, bl_));
-      if (dl != R0) emit(movReg(R0, dl));
+      if (bl_ != R2) c.emit(movReg(R2, bl_));
+      if (dl != R0) c.emit(movReg(R0, dl));
       if (off == 1) {
-        emit(shiftImm(SH_ASR, R1, R0, 31));
-        emit(shiftImm(SH_ASR, R3, R2, 31));
+        c.emit(shiftImm(SH_ASR, R1, R0, 31));
+        c.emit(shiftImm(SH_ASR, R3, R2, 31));
       } else {
-        emit(movImm(R1, 0));
-        emit(movImm(R3, 0));
+        c.emit(movImm(R1, 0));
+        c.emit(movImm(R3, 0));
       }
-      bl(off == 1 ? L_SDIVMOD64 : L_UDIVMOD64);
-      if (op == ALU_MOD) emit(movReg(R0, R2));
-      if (dl != R0) emit(movReg(dl, R0));
+      c.bl(off == 1 ? L_SDIVMOD64 : L_UDIVMOD64);
+      if (op == ALU_MOD) c.emit(movReg(R0, R2));
+      if (dl != R0) c.emit(movReg(dl, R0));
     }
   } else if (op == ALU_LSH || op == ALU_RSH || op == ALU_ARSH) {
     const sh = op == ALU_LSH ? SH_LSL : op == ALU_RSH ? SH_LSR : SH_ASR;
     if (!x) {
       const n = <u32>imm & 31;
-      if (n) emit(shiftImm(sh, dl, dl, n));
+      if (n) c.emit(shiftImm(sh, dl, dl, n));
     } else {
-      const s = lo(src, R2);
-      emit(opImm(OP_AND, XR, s, 31));
-      emit(shiftReg(sh, dl, dl, XR));
+      const s = lo(c, src, R2);
+      c.emit(opImm(OP_AND, c.XR, s, 31));
+      c.emit(shiftReg(sh, dl, dl, c.XR));
     }
   } else if (op == ALU_NEG) {
     // -(x & 1), a mask of the low bit (`crc & 1` in a table-less CRC): when the AND is the block's last
     // instruction so far, both are one SBFX
-    const masked = <i32>((lastWord >> 16) & 15);
-    if (lastWord == opImm(OP_AND, dl, masked, immRot(1)) && pos - 4 >= blockStart) {
-      rewind(pos - 4);
-      emit(sbfx(dl, masked, 0, 1));
-    } else emit(opImm(OP_RSB, dl, dl, 0));
-  } else return fail(ERR_OPCODE, i);
-  setLo(dst, dl);
-  setHiZero(dst);
+    const masked = <i32>((c.lastWord >> 16) & 15);
+    if (c.lastWord == opImm(OP_AND, dl, masked, immRot(1)) && c.pos - 4 >= c.blockStart) {
+      c.rewind(c.pos - 4);
+      c.emit(sbfx(dl, masked, 0, 1));
+    } else c.emit(opImm(OP_RSB, dl, dl, 0));
+  } else return fail(c, ERR_OPCODE, i);
+  setLo(c, dst, dl);
+  setHiZero(c, dst);
   return true;
 }

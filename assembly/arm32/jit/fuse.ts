@@ -13,48 +13,46 @@
 //   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
 
 import {
-  emit, emitConst, R0, R1, R2, R3, AL, OP_AND, OP_EOR, OP_ORR, OP_ADD, OP_SUB, OP_RSB, OP_ADC, OP_SBC, SH_LSL, SH_LSR,
-  SH_ASR, immRot, opReg, opRegS, opImm, opImmS, dpReg,
+  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  immRot, opImm, opImmS, opReg, opRegS,
 } from "../a32/encoder";
+import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import { addressAdd } from "./copies";
+import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
 import {
-  CLS_ALU, CLS_ALU64, SRC_X, ALU_MOV, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR, ALU_LSH, ALU_RSH, ALU_ARSH,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, SRC_X,
 } from "../../isa";
-import {
-  known0, lo, hi, loDst, hiDst, setLo, setHi, setHiZero, operandLo, operandHi, operandKnown0, opcode, dstOf, srcOf,
-  offOf, immOf,
-} from "./translate";
 import * as ranges from "../analysis/ranges";
-import { addressAdd } from "../versioned";
 
 /** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
-export function fusable(i: i32, count: i32): bool {
+export function fusable(c: Context, i: i32, count: i32): bool {
   if (i + 1 >= count) return false;
-  return isCopyPair(i) || isShiftPair(i);
+  return isCopyPair(c, i) || isShiftPair(c, i);
 }
 
-function isShiftPair(i: i32): bool {
-  const sh = opcode(i);
+function isShiftPair(c: Context, i: i32): bool {
+  const sh = opcode(c, i);
   const code = sh & 0xf0;
   if ((sh & 7) != CLS_ALU || (sh & SRC_X) != 0 || (code != ALU_LSH && code != ALU_RSH && code != ALU_ARSH)) return false;
-  const k = immOf(i);
-  if (k < 1 || k > 31 || dstOf(i) >= 10) return false;
-  const op = opcode(i + 1);
+  const k = immOf(c, i);
+  if (k < 1 || k > 31 || dstOf(c, i) >= 10) return false;
+  const op = opcode(c, i + 1);
   const next = op & 0xf0;
-  if ((op & 7) != CLS_ALU || (op & SRC_X) == 0 || dstOf(i + 1) != dstOf(i) || srcOf(i + 1) == dstOf(i)) return false;
+  if ((op & 7) != CLS_ALU || (op & SRC_X) == 0 || dstOf(c, i + 1) != dstOf(c, i) || srcOf(c, i + 1) == dstOf(c, i)) return false;
   return next == ALU_ADD || next == ALU_SUB || next == ALU_AND || next == ALU_OR || next == ALU_XOR;
 }
 
-function isCopyPair(i: i32): bool {
-  const mov = opcode(i);
+function isCopyPair(c: Context, i: i32): bool {
+  const mov = opcode(c, i);
   const cls = mov & 7;
-  if ((cls != CLS_ALU64 && cls != CLS_ALU) || (mov & 0xf0) != ALU_MOV || (mov & SRC_X) == 0 || offOf(i) != 0) return false;
-  const d = dstOf(i);
-  if (d == srcOf(i) || d >= 10) return false;
-  const op = opcode(i + 1);
+  if ((cls != CLS_ALU64 && cls != CLS_ALU) || (mov & 0xf0) != ALU_MOV || (mov & SRC_X) == 0 || offOf(c, i) != 0) return false;
+  const d = dstOf(c, i);
+  if (d == srcOf(c, i) || d >= 10) return false;
+  const op = opcode(c, i + 1);
   const code = op & 0xf0;
-  if ((op & 7) != cls || dstOf(i + 1) != d || offOf(i + 1) != 0) return false;
+  if ((op & 7) != cls || dstOf(c, i + 1) != d || offOf(c, i + 1) != 0) return false;
   if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR) return false;
-  return (op & SRC_X) == 0 || srcOf(i + 1) != d;
+  return (op & SRC_X) == 0 || srcOf(c, i + 1) != d;
 }
 
 function armOp(code: u32): u32 {
@@ -65,95 +63,95 @@ function armOp(code: u32): u32 {
  * Low words: dl = al OP (t | imm), flags set when `flags` (for the carry into the high word). An immediate goes in
  * the instruction when it fits (ADD and SUB of a negative one as SUB and ADD of its magnitude: `negated` tells).
  */
-function lowOp(code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bool): bool {
+function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bool): bool {
   const aop = armOp(code);
   if (!x) {
     if (immRot(<u32>imm) >= 0) {
-      emit(flags ? opImmS(aop, dl, al, immRot(<u32>imm)) : opImm(aop, dl, al, immRot(<u32>imm)));
+      c.emit(flags ? opImmS(aop, dl, al, immRot(<u32>imm)) : opImm(aop, dl, al, immRot(<u32>imm)));
       return false;
     }
     if ((code == ALU_ADD || code == ALU_SUB) && imm != i32.MIN_VALUE && immRot(<u32>-imm) >= 0) {
       const other = code == ALU_ADD ? OP_SUB : OP_ADD;
-      emit(flags ? opImmS(other, dl, al, immRot(<u32>-imm)) : opImm(other, dl, al, immRot(<u32>-imm)));
+      c.emit(flags ? opImmS(other, dl, al, immRot(<u32>-imm)) : opImm(other, dl, al, immRot(<u32>-imm)));
       return true;
     }
   }
-  const bl = operandLo(x, t, imm);
-  emit(flags ? opRegS(aop, dl, al, bl) : opReg(aop, dl, al, bl));
+  const bl = operandLo(c, x, t, imm);
+  c.emit(flags ? opRegS(aop, dl, al, bl) : opReg(aop, dl, al, bl));
   return false;
 }
 
 /** Emits the pair at i, i + 1 (see fusable). */
-export function emitFused(i: i32): void {
-  if (isShiftPair(i)) {
+export function emitFused(c: Context, i: i32): void {
+  if (isShiftPair(c, i)) {
     // d = t OP (d SHIFT k); SUB: d = (d SHIFT k) - t, a reverse subtraction
-    const d = dstOf(i);
-    const code = opcode(i) & 0xf0;
+    const d = dstOf(c, i);
+    const code = opcode(c, i) & 0xf0;
     const shift = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
-    const next = opcode(i + 1) & 0xf0;
+    const next = opcode(c, i + 1) & 0xf0;
     const aop = next == ALU_SUB ? OP_RSB : armOp(next);
-    const al = lo(d, R0);
-    const tl = lo(srcOf(i + 1), R2);
-    const dl = loDst(d);
-    emit(dpReg(AL, aop, 0, dl, tl, al, shift, <u32>immOf(i)));
-    setLo(d, dl);
-    setHiZero(d);
+    const al = lo(c, d, R0);
+    const tl = lo(c, srcOf(c, i + 1), R2);
+    const dl = loDst(c, d);
+    c.emit(dpReg(AL, aop, 0, dl, tl, al, shift, <u32>immOf(c, i)));
+    setLo(c, d, dl);
+    setHiZero(c, d);
     return;
   }
-  const cls = opcode(i) & 7;
-  const d = dstOf(i);
-  const s = srcOf(i);
-  const op = opcode(i + 1);
+  const cls = opcode(c, i) & 7;
+  const d = dstOf(c, i);
+  const s = srcOf(c, i);
+  const op = opcode(c, i + 1);
   const code = op & 0xf0;
   const x = (op & SRC_X) != 0;
-  const t = srcOf(i + 1);
-  const imm = immOf(i + 1);
-  const dl = loDst(d);
-  const al = lo(s, R0);
+  const t = srcOf(c, i + 1);
+  const imm = immOf(c, i + 1);
+  const dl = loDst(c, d);
+  const al = lo(c, s, R0);
   if (cls == CLS_ALU) {
-    lowOp(code, dl, al, x, t, imm, false);
-    setLo(d, dl);
-    setHiZero(d);
+    lowOp(c, code, dl, al, x, t, imm, false);
+    setLo(c, d, dl);
+    setHiZero(c, d);
     return;
   }
-  const a0 = known0(s);
-  const b0 = operandKnown0(x, t, imm);
-  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && ranges.widthAfterCopy(op, d, s, t, imm) <= 32 ||
-    code == ALU_ADD && addressAdd(i + 1)) {
+  const a0 = known0(c, s);
+  const b0 = operandKnown0(c, x, t, imm);
+  if ((code == ALU_ADD || code == ALU_SUB) && a0 && b0 && c.ranges.widthAfterCopy(op, d, s, t, imm) <= 32 ||
+    code == ALU_ADD && addressAdd(c, i + 1)) {
     // no carry, no borrow reaches the high word; or the sum is a tested address (versioned.ts)
-    lowOp(code, dl, al, x, t, imm, false);
-    setLo(d, dl);
-    setHiZero(d);
+    lowOp(c, code, dl, al, x, t, imm, false);
+    setLo(c, d, dl);
+    setHiZero(c, d);
     return;
   }
   if (code == ALU_ADD || code == ALU_SUB) {
-    const ah = hi(s, R1);
-    const negated = lowOp(code, dl, al, x, t, imm, true);
-    const dh = hiDst(d);
+    const ah = hi(c, s, R1);
+    const negated = lowOp(c, code, dl, al, x, t, imm, true);
+    const dh = hiDst(c, d);
     const add = (code == ALU_ADD) != negated;
-    if (b0 && !negated) emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
-    else if (!x && negated) emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0)); // the magnitude's high word is 0 too
-    else emit(opReg(add ? OP_ADC : OP_SBC, dh, ah, operandHi(x, t, imm)));
-    setLo(d, dl);
-    setHi(d, dh);
+    if (b0 && !negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
+    else if (!x && negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0)); // the magnitude's high word is 0 too
+    else c.emit(opReg(add ? OP_ADC : OP_SBC, dh, ah, operandHi(c, x, t, imm)));
+    setLo(c, d, dl);
+    setHi(c, d, dh);
     return;
   }
-  lowOp(code, dl, al, x, t, imm, false);
-  setLo(d, dl);
+  lowOp(c, code, dl, al, x, t, imm, false);
+  setLo(c, d, dl);
   // high words: AND with a zero high word is 0; OR and XOR with one copy the other
   if (code == ALU_AND ? a0 || b0 : a0 && b0) {
-    setHiZero(d);
+    setHiZero(c, d);
     return;
   }
   if (code != ALU_AND && a0) {
-    setHi(d, operandHi(x, t, imm));
+    setHi(c, d, operandHi(c, x, t, imm));
     return;
   }
   if (code != ALU_AND && b0) {
-    setHi(d, hi(s, R1));
+    setHi(c, d, hi(c, s, R1));
     return;
   }
-  const dh = hiDst(d);
-  emit(opReg(armOp(code), dh, hi(s, R1), operandHi(x, t, imm)));
-  setHi(d, dh);
+  const dh = hiDst(c, d);
+  c.emit(opReg(armOp(code), dh, hi(c, s, R1), operandHi(c, x, t, imm)));
+  setHi(c, d, dh);
 }

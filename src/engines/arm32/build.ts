@@ -8,6 +8,10 @@ import { join } from "node:path";
 import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
+import {
+  OPT_IDIV, OPT_CONFORMANCE, OPT_SKB, OPT_XDP, ERR_OPCODE, ERR_PSEUDO, ERR_TARGET, ERR_TAIL_CALL, ERR_LABEL, ERR_MEMORY,
+  DATA_BASE, MAX_MAPS,
+} from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
 import { packageRoot } from "../../runtime/core.js";
 
@@ -24,7 +28,7 @@ export interface Arm32Options {
   skb?: boolean;
   /** Inputs (--mem's bytes, each --pcap packet) are packets an XDP program sees through a struct xdp_md. */
   xdp?: boolean;
-  /** Maps compiled in (src/arm32-engine.ts lays them out): count, the area's initial bytes and its whole size. */
+  /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
    * Tail calls: `insns` holds several programs one after the other. Three entries per program id k: the
@@ -41,10 +45,10 @@ export interface Arm32Maps {
   size: number; // bytes of the zero-filled map segment at DATA_BASE
 }
 
-/** Where the map segment of an executable starts (assembly/arm32/maps.ts DATA_BASE). */
-export const ARM32_DATA_BASE = 0x02000000;
-/** struct __sk_buff region and map regions share the driver's region table. */
-export const ARM32_MAX_MAPS = 37;
+/** Where the map segment of an executable starts (targets/arm32/abi.ts). */
+export const ARM32_DATA_BASE = DATA_BASE;
+/** Maps an executable holds: one memory region each in the driver's region table (targets/arm32/abi.ts). */
+export const ARM32_MAX_MAPS = MAX_MAPS;
 
 export interface Arm32Translation {
   image: Uint8Array;
@@ -69,14 +73,14 @@ export class Arm32Error extends Error {
   }
 }
 
-const OPT_IDIV = 1;
-const OPT_CONFORMANCE = 2;
-const OPT_SKB = 4;
-const OPT_XDP = 8;
-const TRANSLATE_ERRORS = [
-  "", "unsupported instruction", "lddw of a map or function is not supported yet", "jump or call outside the program",
-  "bpf_tail_call inside a bpf-to-bpf function is not supported by the arm32 target",
-];
+const TRANSLATE_ERRORS: Record<number, string> = {
+  [ERR_OPCODE]: "unsupported instruction",
+  [ERR_PSEUDO]: "lddw of a map or function is not supported yet",
+  [ERR_TARGET]: "jump or call outside the program",
+  [ERR_TAIL_CALL]: "bpf_tail_call inside a bpf-to-bpf function is not supported by the arm32 target",
+  [ERR_LABEL]: "internal error in the arm32 translator: a label bound twice or the label table full",
+  [ERR_MEMORY]: "internal error in the arm32 translator: its objects reach its fixed tables",
+};
 
 interface Arm32Exports {
   memory: WebAssembly.Memory;
@@ -94,6 +98,8 @@ interface Arm32Exports {
   stateSize(): number;
   errorCode(): number;
   errorIndex(): number;
+  labelBlockName(id: number): number;
+  labelBlockOffset(id: number): number;
   loopCount(): number;
   loopTable(): number;
   copyCount(): number;
@@ -140,8 +146,17 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
   if (length < 0) {
+    const code = w.errorCode();
     const index = w.errorIndex();
-    throw new Arm32Error(`${TRANSLATE_ERRORS[w.errorCode()] ?? "translation failed"} (instruction ${index})`, index);
+    if (code === ERR_LABEL) {
+      // the block's name: an AssemblyScript string (UTF-16, its byte length in the word before it)
+      const at = w.labelBlockName(index) >>> 0;
+      const bytes = new DataView(w.memory.buffer).getUint32(at - 4, true);
+      const name = Buffer.from(w.memory.buffer, at, bytes).toString("utf16le");
+      throw new Arm32Error(`${TRANSLATE_ERRORS[code]} (label ${w.labelBlockOffset(index)} of "${name}")`);
+    }
+    if (code === ERR_MEMORY) throw new Arm32Error(TRANSLATE_ERRORS[code]);
+    throw new Arm32Error(`${TRANSLATE_ERRORS[code] ?? "translation failed"} (instruction ${index})`, index);
   }
   const memory = new DataView(w.memory.buffer);
   const loops = Array.from({ length: w.loopCount() }, (_, k) => {
@@ -173,7 +188,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
  * Callbacks (bpf_loop, for_each_map_elem) are subprograms named by a function handle, FUNC_HANDLE_TAG:index (what
  * lddw PSEUDO_FUNC loads), an index inside its own program: with several programs one after the other (`programs`,
  * tail calls) it is moved to the whole image's. The translator learns where subprograms start from bpf-to-bpf
- * calls, so each callback also gets one call after the last instruction, never reached. (A hook in translate.ts
+ * calls, so each callback also gets one call after the last instruction, never reached. (A hook in assembly/arm32/jit/translate.ts
  * marking lddw FUNC_HANDLE_TAG targets as subprogram starts would make that call unnecessary.)
  */
 function withCallbackEntries(insns: Uint8Array, programs?: Int32Array): Uint8Array {

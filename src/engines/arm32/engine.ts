@@ -1,12 +1,12 @@
 // The ARM32 engine: builds a loaded object's program, with its maps, into a standalone ARM Linux executable
-// (src/arm32.ts, assembly/arm32/*) and runs it, natively on an ARM host or under qemu-arm elsewhere.
+// (build.ts, assembly/arm32/, targets/arm32/) and runs it, natively on an ARM host or under qemu-arm elsewhere.
 //
 //   buildExecutable(obj, prog)        what `tinybpf build OBJ --target arm32 -o FILE` writes
 //   runExecutable(obj, prog, args)    what `tinybpf run --engine arm32` prints (the executable's own output)
 //   the "arm32" engine                Program.run() for programs of objects without maps (stateless runs)
 //
 // The executable holds the object's maps in a zero-filled segment at ARM32_DATA_BASE laid out here (see
-// assembly/arm32/maps.ts): arrays, hash maps (LRU, per-CPU with one CPU), LPM tries, queues, stacks, ring
+// targets/arm32/abi.ts and maps/): arrays, hash maps (LRU, per-CPU with one CPU), LPM tries, queues, stacks, ring
 // buffers, perf event arrays, program arrays, maps of maps, and global data (.data, .rodata, .bss, ...) as
 // single-entry arrays. lddw PSEUDO_MAP_FD becomes the map's handle (MAP_HANDLE_TAG:index), PSEUDO_MAP_VALUE the
 // value's address in that segment, before translation.
@@ -37,16 +37,19 @@ import {
   MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, BPF_F_RDONLY_PROG,
 } from "../../../assembly/maps/desc.js";
 import { INSN_SIZE } from "../../../assembly/isa.js";
+import {
+  ID_TABLE_AT, DESC_OFFSET, DESC_SIZE, RECORD_HEADER, D_TYPE, D_KEY_SIZE, D_VALUE_SIZE, D_MAX, D_VALUES, D_STRIDE, D_BUCKETS,
+  D_RECORDS, D_MASK, D_FRESH, D_FREE, D_COUNT, D_REGION, D_NAME, D_NAME_LEN, D_REC_STRIDE, D_ZERO_SKIP, K_HASH, K_ARRAY,
+  K_PROGS, K_LPM, K_QUEUE, K_STACK, K_RINGBUF, K_PERF, V_LRU, V_INNER,
+} from "../../../targets/arm32/abi.js";
 import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
-// assembly/arm32/maps.ts
-const DESC_OFFSET = 16;
-const DESC_SIZE = 80;
+// the map area's layout, shared with the device code (targets/arm32/abi.ts)
 const D = {
-  type: 0, keySize: 4, valueSize: 8, max: 12, values: 16, stride: 20, buckets: 24, records: 28, mask: 32,
-  fresh: 36, free: 40, count: 44, region: 48, name: 64, nameLen: 68, recStride: 72, zeroSkip: 76,
+  type: D_TYPE, keySize: D_KEY_SIZE, valueSize: D_VALUE_SIZE, max: D_MAX, values: D_VALUES, stride: D_STRIDE,
+  buckets: D_BUCKETS, records: D_RECORDS, mask: D_MASK, fresh: D_FRESH, free: D_FREE, count: D_COUNT, region: D_REGION,
+  name: D_NAME, nameLen: D_NAME_LEN, recStride: D_REC_STRIDE, zeroSkip: D_ZERO_SKIP,
 };
-const RECORD_HEADER = 16;
 
 const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
 
@@ -63,9 +66,7 @@ export interface Arm32MapLayout {
 /** Entries the executable starts with, in the order of the host's BpfMap.dump() (maps whose state it carries). */
 export type Arm32Entries = (map: number) => { key: Uint8Array; value: Uint8Array }[];
 
-// D_TYPE: the storage kind (assembly/arm32/maps.ts K_*) in the low byte, variant bits above it
-const K_HASH = 1, K_ARRAY = 2, K_PROGS = 3, K_LPM = 4, K_QUEUE = 5, K_STACK = 6, K_RINGBUF = 7, K_PERF = 8;
-const V_LRU = 0x100, V_INNER = 0x200;
+// D_TYPE: the storage kind (abi.ts K_*) in the low byte, variant bits (V_*) above it
 const KIND: Record<number, number> = {
   [MAP_TYPE_HASH]: K_HASH, [MAP_TYPE_PERCPU_HASH]: K_HASH, [MAP_TYPE_LRU_HASH]: K_HASH | V_LRU,
   [MAP_TYPE_LRU_PERCPU_HASH]: K_HASH | V_LRU, [MAP_TYPE_HASH_OF_MAPS]: K_HASH | V_INNER,
@@ -75,7 +76,6 @@ const KIND: Record<number, number> = {
 };
 const PERCPU_TYPES = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
 /** Where the id -> index table of maps of maps is (a u32 in the area's header): inner maps are named by core id. */
-const ID_TABLE_AT = 4;
 
 /**
  * Lays out every map of an object in the executable's map segment; throws on a map it cannot hold. `slots(i)`
@@ -187,7 +187,7 @@ export function layoutMaps(
     v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
-    // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime.ts)
+    // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime/runtime.ts)
     v.setUint32(d + D.max, m.type === MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? Math.max(1, ncpus) : m.maxEntries, true);
     v.setUint32(d + D.values, base + values[i], true);
     v.setUint32(d + D.stride, stride, true);
@@ -296,7 +296,7 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
     return resolvePseudoLoads(name, original, defs, {
       map: (i) => (BigInt(MAP_HANDLE_TAG) << 32n) | BigInt(i),
       mapValue: (i, offset) => BigInt(layout.valueAddress[i] + offset),
-      // a callback (bpf_loop, for_each_map_elem): its handle, the index inside this program (src/arm32.ts)
+      // a callback (bpf_loop, for_each_map_elem): its handle, the index inside this program (build.ts)
       func: (target) => (BigInt(FUNC_HANDLE_TAG) << 32n) | BigInt(target),
     });
   } catch (e) {
@@ -403,7 +403,7 @@ export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOpt
 
 /**
  * What buildExecutable(obj, prog) generates for the program, as a listing: each eBPF instruction (map references
- * resolved) followed by the ARM code generated for it (src/arm32.ts arm32Listing; needs llvm-objdump).
+ * resolved) followed by the ARM code generated for it (build.ts arm32Listing; needs llvm-objdump).
  */
 export function executableListing(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): string {
   const b = buildOptions(obj, prog, opts);

@@ -1,11 +1,13 @@
-// What the driver's parts (driver.ts, driver-print.ts, driver-live.ts) share: their label ids, the string table
-// and its indexes, the system call numbers, the translation options the driver reads, and the few emitters every
-// part uses. The labels are allotted here, in one table, so that no two parts take the same id.
+// What the driver's parts (main.ts, print.ts, live.ts) share: their label ids (two blocks of a32/labels.ts), the
+// string table and its indexes, the system call numbers, and the few emitters every part uses.
 //
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
-import { emit, emitConst, R0, R1, R2, R3, R4, R5, R7, AL, HI, OP_CMN, movImm, dpImm, immRot, SVC0 } from "../../../assembly/arm32/a32/encoder";
-import { b, bl, jump, addressOf, L_LOCAL } from "../image";
+import {
+  AL, HI, OP_CMN, R0, R1, R2, R3, R4, R5, R7, SVC0, dpImm, immRot, movImm,
+} from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
+import { Context } from "../../../assembly/arm32/jit/context";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -21,12 +23,7 @@ export const SYS_SOCKET = 281;
 export const SYS_BIND = 282;
 export const SYS_RECVFROM = 292;
 
-/** Translation option (translate.ts OPT_*): inputs are packets seen through struct __sk_buff. */
-export const OPT_SKB: u32 = 4;
-/** Translation option (translate.ts OPT_*): inputs are packets seen through struct xdp_md (packet writable). */
-export const OPT_XDP: u32 = 8;
-
-export const D = L_LOCAL + 64; // the driver's labels
+export const D = block("driver", 72); // the driver's labels
 export const ARG_LOOP = D + 0;
 export const ARGS_DONE = D + 1;
 export const OPT_MEM = D + 2;
@@ -99,7 +96,7 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
-export const STR_BASE = D + 72; // one label per string below
+export const STR_BASE = block("driver strings", 42); // one label per string below (STRINGS, 42 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */
 export const STRINGS: string[] = [
@@ -161,78 +158,73 @@ export const S_USAGE_LIVE = 39;
 export const S_RO_WRITE = 40;
 export const S_RO_BYTES_AT = 41;
 
-// labels after the strings' (STR_BASE + 0 .. STR_BASE + 41)
-export const PARSE_NUM = STR_BASE + 42;
-export const OPT_IFACE = STR_BASE + 43;
-export const OPT_SECONDS = STR_BASE + 44;
-export const LIVE = STR_BASE + 45;
-export const LIVE_LOOP = STR_BASE + 46;
-export const LIVE_DONE = STR_BASE + 47;
-export const NAME_LOOP = STR_BASE + 48;
-export const NO_IFACE = STR_BASE + 49;
-export const NO_CAPTURE = STR_BASE + 50;
-export const NO_SOCKET = STR_BASE + 51;
-export const LIVE_ERROR = STR_BASE + 52;
-export const LIVE_CLOCK = STR_BASE + 53;
-export const LIVE_WAIT = STR_BASE + 54;
-export const NAME_DONE = STR_BASE + 55;
-export const IFACE_NAME = STR_BASE + 56;
-export const IFACE_LEN = STR_BASE + 57;
-export const COPY_WORDS = STR_BASE + 58;
-export const COPY_BYTES = STR_BASE + 59;
-export const F_PROG_LOOP = STR_BASE + 60;
-export const P_A_NEXT = STR_BASE + 61;
-export const P_SHOW_SLOT = STR_BASE + 62;
-export const F_OOB_WRITE = STR_BASE + 63;
-export const F_RO_LOOP = STR_BASE + 64;
-export const F_ADDR = STR_BASE + 65;
-export const COPY_DONE = STR_BASE + 66;
-export const PLAIN_READY = STR_BASE + 69;
-export const OPT_EACH = STR_BASE + 70;
-export const OPT_EACH_TEXT = STR_BASE + 71;
-export const EACH_DONE = STR_BASE + 72;
+const D2 = block("driver, more", 31); // more of the driver's labels
+export const PARSE_NUM = D2 + 0;
+export const OPT_IFACE = D2 + 1;
+export const OPT_SECONDS = D2 + 2;
+export const LIVE = D2 + 3;
+export const LIVE_LOOP = D2 + 4;
+export const LIVE_DONE = D2 + 5;
+export const NAME_LOOP = D2 + 6;
+export const NO_IFACE = D2 + 7;
+export const NO_CAPTURE = D2 + 8;
+export const NO_SOCKET = D2 + 9;
+export const LIVE_ERROR = D2 + 10;
+export const LIVE_CLOCK = D2 + 11;
+export const LIVE_WAIT = D2 + 12;
+export const NAME_DONE = D2 + 13;
+export const IFACE_NAME = D2 + 14;
+export const IFACE_LEN = D2 + 15;
+export const COPY_WORDS = D2 + 16;
+export const COPY_BYTES = D2 + 17;
+export const F_PROG_LOOP = D2 + 18;
+export const P_A_NEXT = D2 + 19;
+export const P_SHOW_SLOT = D2 + 20;
+export const F_OOB_WRITE = D2 + 21;
+export const F_RO_LOOP = D2 + 22;
+export const F_ADDR = D2 + 23;
+export const COPY_DONE = D2 + 24;
+export const PLAIN_READY = D2 + 27;
+export const OPT_EACH = D2 + 28;
+export const OPT_EACH_TEXT = D2 + 29;
+export const EACH_DONE = D2 + 30;
 
 /**
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out
  * the live capture's strings unless OPT_SKB is set.
  */
-export let driverOpts: u32 = 0;
-
-export function setDriverOpts(opts: u32): void {
-  driverOpts = opts;
-}
 
 /** System call n (arguments already in r0-r5). */
-export function syscall(n: u32): void {
-  emitConst(R7, n);
-  emit(SVC0);
+export function syscall(c: Context, n: u32): void {
+  c.emitConst(R7, n);
+  c.emit(SVC0);
 }
 
 /** write(r8, string) */
-export function say(s: i32): void {
-  addressOf(R1, STR_BASE + s, 0);
-  emitConst(R2, <u32>STRINGS[s].length);
-  bl(WRITE);
+export function say(c: Context, s: i32): void {
+  c.addressOf(R1, STR_BASE + s, 0);
+  c.emitConst(R2, <u32>STRINGS[s].length);
+  c.bl(WRITE);
 }
 
 /** exit(code), after writing what is buffered (EXIT). */
-export function exitWith(code: u32): void {
-  emit(movImm(R0, code));
-  b(EXIT);
+export function exitWith(c: Context, code: u32): void {
+  c.emit(movImm(R0, code));
+  c.b(EXIT);
 }
 
 /**
  * mmap2 of `bytes` of private anonymous read-write memory (reserved; pages are committed as they are touched):
  * r0 = its address, or a jump to `failed` (mmap2 returns -errno, an address in the last page). Uses r0-r5, r7.
  */
-export function mapAnonymous(bytes: u32, failed: i32): void {
-  emit(movImm(R0, 0));
-  emitConst(R1, bytes);
-  emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
-  emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
-  emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
-  emit(movImm(R5, 0));
-  syscall(SYS_MMAP2);
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, failed);
+export function mapAnonymous(c: Context, bytes: u32, failed: i32): void {
+  c.emit(movImm(R0, 0));
+  c.emitConst(R1, bytes);
+  c.emit(movImm(R2, 3)); // PROT_READ | PROT_WRITE
+  c.emit(movImm(R3, 0x22)); // MAP_PRIVATE | MAP_ANONYMOUS
+  c.emit(dpImm(AL, 0xf /* MVN */, 0, R4, 0, 0)); // fd -1
+  c.emit(movImm(R5, 0));
+  syscall(c, SYS_MMAP2);
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  c.jump(HI, failed);
 }

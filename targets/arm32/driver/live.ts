@@ -3,18 +3,17 @@
 // interface) are one line on stderr and exit status 1.
 
 import {
-  emit, emitConst, skip, R0, R1, R2, R3, R4, R5, R8, R9, R10, R11, IP, LR, AL, EQ, NE, LT, LE, HI, HS, LO, ldr, str,
-  ldrb, strb, ldrh, strh, movReg, movImm, cmpImm, cmpReg, opReg, dpReg, dpImm, immRot, bx, addImm, OP_ADD, OP_ORR,
-  OP_CMN, SH_LSL,
+  AL, EQ, HI, HS, IP, LE, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R5, R8, R9, SH_LSL,
+  addImm, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, ldrh, movImm, movReg, opReg, str, strb, strh,
 } from "../../../assembly/arm32/a32/encoder";
+import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  label, b, bl, jump, S_BUF, S_IFACE, S_SECONDS, S_DEADLINE, S_PKT_TYPE, S_IFINDEX, S_PROTO, S_LIVE_BUF,
-} from "../image";
-import {
-  SYS_IOCTL, SYS_POLL, SYS_CLOCK_GETTIME, SYS_SOCKET, SYS_BIND, SYS_RECVFROM, WRITE, RUN_ONE, PRINT, S_NL,
-  S_NOT_PERMITTED, S_NO_SOCKET, S_NO_IFACE, S_NO_CAPTURE, LIVE, LIVE_LOOP, LIVE_DONE, NAME_LOOP, NO_IFACE, NO_CAPTURE,
-  NO_SOCKET, LIVE_ERROR, LIVE_CLOCK, LIVE_WAIT, NAME_DONE, IFACE_NAME, IFACE_LEN, syscall, say, exitWith, mapAnonymous,
+  IFACE_LEN, IFACE_NAME, LIVE, LIVE_CLOCK, LIVE_DONE, LIVE_ERROR, LIVE_LOOP, LIVE_WAIT, NAME_DONE, NAME_LOOP,
+  NO_CAPTURE, NO_IFACE, NO_SOCKET, PRINT, RUN_ONE, SYS_BIND, SYS_CLOCK_GETTIME, SYS_IOCTL, SYS_POLL, SYS_RECVFROM,
+  SYS_SOCKET, S_NL, S_NOT_PERMITTED, S_NO_CAPTURE, S_NO_IFACE, S_NO_SOCKET, WRITE, exitWith, mapAnonymous, say,
+  syscall,
 } from "./common";
+import { S_BUF, S_DEADLINE, S_IFACE, S_IFINDEX, S_LIVE_BUF, S_PKT_TYPE, S_PROTO, S_SECONDS } from "../image";
 
 const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
 const POLL_MS: u32 = 100; // a live capture checks the clock at least this often
@@ -25,150 +24,150 @@ const SIOCGIFINDEX: u32 = 0x8933;
  * The ifreq (32 bytes) is built at S_BUF, the sockaddr_ll (20 bytes) at S_BUF + 32, the timespec at S_BUF + 52,
  * the pollfd at S_BUF + 24 (after the ifreq is used) and recvfrom's address length at S_BUF + 60.
  */
-export function emitLive(): void {
-  label(LIVE);
-  mapAnonymous(LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
-  emit(str(R0, R11, S_LIVE_BUF));
+export function emitLive(c: Context): void {
+  c.label(LIVE);
+  mapAnonymous(c, LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
+  c.emit(str(R0, R11, S_LIVE_BUF));
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
-  emit(movImm(R0, 17));
-  emit(movImm(R1, 3));
-  emit(movImm(R2, 0x300));
-  syscall(SYS_SOCKET);
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
-  jump(HI, NO_SOCKET);
-  emit(movReg(R9, R0)); // the socket, for good (the program preserves r4-r11)
-  emit(addImm(R10, R11, S_BUF)); // the structures below
+  c.emit(movImm(R0, 17));
+  c.emit(movImm(R1, 3));
+  c.emit(movImm(R2, 0x300));
+  syscall(c, SYS_SOCKET);
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
+  c.jump(HI, NO_SOCKET);
+  c.emit(movReg(R9, R0)); // the socket, for good (the program preserves r4-r11)
+  c.emit(addImm(R10, R11, S_BUF)); // the structures below
   // ioctl(SIOCGIFINDEX): struct ifreq { char ifr_name[16]; int ifr_ifindex; ... }
-  emit(movReg(R1, R10));
-  emit(movImm(R2, 0));
-  for (let k = 0; k < 64; k += 4) emit(str(R2, R1, k));
-  emit(ldr(R0, R11, S_IFACE));
-  emit(movImm(R3, 0)); // the name's length
-  label(NAME_LOOP);
-  emit(dpReg(AL, OP_ADD, 0, IP, R0, R3, SH_LSL, 0));
-  emit(ldrb(R2, IP, 0));
-  emit(cmpImm(R2, 0));
-  jump(EQ, NAME_DONE);
-  emit(cmpImm(R3, 15));
-  jump(HS, NO_IFACE); // longer than IFNAMSIZ - 1: no interface has that name
-  emit(dpReg(AL, OP_ADD, 0, IP, R1, R3, SH_LSL, 0));
-  emit(strb(R2, IP, 0));
-  emit(addImm(R3, R3, 1));
-  b(NAME_LOOP);
-  label(NAME_DONE);
-  emit(cmpImm(R3, 0));
-  jump(EQ, NO_IFACE);
-  emit(movReg(R2, R1));
-  emit(movReg(R0, R9));
-  emitConst(R1, SIOCGIFINDEX);
-  syscall(SYS_IOCTL);
-  emit(cmpImm(R0, 0));
-  jump(NE, NO_IFACE);
+  c.emit(movReg(R1, R10));
+  c.emit(movImm(R2, 0));
+  for (let k = 0; k < 64; k += 4) c.emit(str(R2, R1, k));
+  c.emit(ldr(R0, R11, S_IFACE));
+  c.emit(movImm(R3, 0)); // the name's length
+  c.label(NAME_LOOP);
+  c.emit(dpReg(AL, OP_ADD, 0, IP, R0, R3, SH_LSL, 0));
+  c.emit(ldrb(R2, IP, 0));
+  c.emit(cmpImm(R2, 0));
+  c.jump(EQ, NAME_DONE);
+  c.emit(cmpImm(R3, 15));
+  c.jump(HS, NO_IFACE); // longer than IFNAMSIZ - 1: no interface has that name
+  c.emit(dpReg(AL, OP_ADD, 0, IP, R1, R3, SH_LSL, 0));
+  c.emit(strb(R2, IP, 0));
+  c.emit(addImm(R3, R3, 1));
+  c.b(NAME_LOOP);
+  c.label(NAME_DONE);
+  c.emit(cmpImm(R3, 0));
+  c.jump(EQ, NO_IFACE);
+  c.emit(movReg(R2, R1));
+  c.emit(movReg(R0, R9));
+  c.emitConst(R1, SIOCGIFINDEX);
+  syscall(c, SYS_IOCTL);
+  c.emit(cmpImm(R0, 0));
+  c.jump(NE, NO_IFACE);
   // bind(struct sockaddr_ll { sll_family = AF_PACKET, sll_protocol = htons(ETH_P_ALL), sll_ifindex, ... })
-  emit(ldr(R0, R11, S_BUF + 16));
-  emit(str(R0, R11, S_IFINDEX));
-  emit(str(R0, R11, S_BUF + 36));
-  emit(movImm(R0, 17));
-  emit(strh(R0, R10, 32));
-  emit(movImm(R0, 0x300));
-  emit(strh(R0, R10, 34));
-  emit(movReg(R0, R9));
-  emit(addImm(R1, R11, S_BUF + 32));
-  emit(movImm(R2, 20));
-  syscall(SYS_BIND);
-  emit(cmpImm(R0, 0));
-  jump(NE, NO_CAPTURE);
+  c.emit(ldr(R0, R11, S_BUF + 16));
+  c.emit(str(R0, R11, S_IFINDEX));
+  c.emit(str(R0, R11, S_BUF + 36));
+  c.emit(movImm(R0, 17));
+  c.emit(strh(R0, R10, 32));
+  c.emit(movImm(R0, 0x300));
+  c.emit(strh(R0, R10, 34));
+  c.emit(movReg(R0, R9));
+  c.emit(addImm(R1, R11, S_BUF + 32));
+  c.emit(movImm(R2, 20));
+  syscall(c, SYS_BIND);
+  c.emit(cmpImm(R0, 0));
+  c.jump(NE, NO_CAPTURE);
   // the deadline: now + S_SECONDS on CLOCK_MONOTONIC
-  bl(LIVE_CLOCK);
-  emit(ldr(R2, R11, S_SECONDS));
-  emit(opReg(OP_ADD, R0, R0, R2));
-  emit(str(R0, R11, S_DEADLINE));
-  emit(str(R1, R11, S_DEADLINE + 4));
+  c.bl(LIVE_CLOCK);
+  c.emit(ldr(R2, R11, S_SECONDS));
+  c.emit(opReg(OP_ADD, R0, R0, R2));
+  c.emit(str(R0, R11, S_DEADLINE));
+  c.emit(str(R1, R11, S_DEADLINE + 4));
 
-  label(LIVE_LOOP);
-  bl(LIVE_CLOCK);
-  emit(ldr(R2, R11, S_DEADLINE));
-  emit(cmpReg(R0, R2));
-  jump(HI, LIVE_DONE);
-  jump(LO, LIVE_WAIT);
-  emit(ldr(R2, R11, S_DEADLINE + 4));
-  emit(cmpReg(R1, R2));
-  jump(HS, LIVE_DONE);
-  label(LIVE_WAIT);
+  c.label(LIVE_LOOP);
+  c.bl(LIVE_CLOCK);
+  c.emit(ldr(R2, R11, S_DEADLINE));
+  c.emit(cmpReg(R0, R2));
+  c.jump(HI, LIVE_DONE);
+  c.jump(LO, LIVE_WAIT);
+  c.emit(ldr(R2, R11, S_DEADLINE + 4));
+  c.emit(cmpReg(R1, R2));
+  c.jump(HS, LIVE_DONE);
+  c.label(LIVE_WAIT);
   // poll({ fd, POLLIN }, 1, POLL_MS)
-  emit(str(R9, R11, S_BUF + 24));
-  emit(movImm(R0, 1));
-  emit(str(R0, R11, S_BUF + 28)); // events = POLLIN, revents = 0
-  emit(addImm(R0, R11, S_BUF + 24));
-  emit(movImm(R1, 1));
-  emit(movImm(R2, POLL_MS));
-  syscall(SYS_POLL);
-  emit(cmpImm(R0, 0));
-  jump(LE, LIVE_LOOP); // nothing yet, or interrupted
+  c.emit(str(R9, R11, S_BUF + 24));
+  c.emit(movImm(R0, 1));
+  c.emit(str(R0, R11, S_BUF + 28)); // events = POLLIN, revents = 0
+  c.emit(addImm(R0, R11, S_BUF + 24));
+  c.emit(movImm(R1, 1));
+  c.emit(movImm(R2, POLL_MS));
+  syscall(c, SYS_POLL);
+  c.emit(cmpImm(R0, 0));
+  c.jump(LE, LIVE_LOOP); // nothing yet, or interrupted
   // recvfrom(fd, buffer, LIVE_BUFFER, MSG_DONTWAIT, &sockaddr_ll, &length)
-  emit(movImm(R0, 20));
-  emit(str(R0, R11, S_BUF + 60));
-  emit(movReg(R0, R9));
-  emit(ldr(R1, R11, S_LIVE_BUF));
-  emitConst(R2, LIVE_BUFFER);
-  emit(movImm(R3, 0x40));
-  emit(addImm(R4, R11, S_BUF + 32));
-  emit(addImm(R5, R11, S_BUF + 60));
-  syscall(SYS_RECVFROM);
-  emit(cmpImm(R0, 0));
-  jump(LT, LIVE_LOOP);
-  emit(movReg(R1, R0));
-  emit(ldrh(R0, R10, 34)); // sll_protocol, network byte order
-  emit(dpImm(AL, OP_ORR, 0, R0, R0, immRot(0x10000)));
-  emit(str(R0, R11, S_PROTO));
-  emit(ldr(R0, R11, S_BUF + 36)); // sll_ifindex
-  emit(str(R0, R11, S_IFINDEX));
-  emit(ldrb(R0, R11, S_BUF + 42)); // sll_pkttype: PACKET_HOST, PACKET_OUTGOING, ...
-  emit(str(R0, R11, S_PKT_TYPE));
-  emit(ldr(R0, R11, S_LIVE_BUF));
-  bl(RUN_ONE);
-  b(LIVE_LOOP);
-  label(LIVE_DONE);
-  b(PRINT);
+  c.emit(movImm(R0, 20));
+  c.emit(str(R0, R11, S_BUF + 60));
+  c.emit(movReg(R0, R9));
+  c.emit(ldr(R1, R11, S_LIVE_BUF));
+  c.emitConst(R2, LIVE_BUFFER);
+  c.emit(movImm(R3, 0x40));
+  c.emit(addImm(R4, R11, S_BUF + 32));
+  c.emit(addImm(R5, R11, S_BUF + 60));
+  syscall(c, SYS_RECVFROM);
+  c.emit(cmpImm(R0, 0));
+  c.jump(LT, LIVE_LOOP);
+  c.emit(movReg(R1, R0));
+  c.emit(ldrh(R0, R10, 34)); // sll_protocol, network byte order
+  c.emit(dpImm(AL, OP_ORR, 0, R0, R0, immRot(0x10000)));
+  c.emit(str(R0, R11, S_PROTO));
+  c.emit(ldr(R0, R11, S_BUF + 36)); // sll_ifindex
+  c.emit(str(R0, R11, S_IFINDEX));
+  c.emit(ldrb(R0, R11, S_BUF + 42)); // sll_pkttype: PACKET_HOST, PACKET_OUTGOING, ...
+  c.emit(str(R0, R11, S_PKT_TYPE));
+  c.emit(ldr(R0, R11, S_LIVE_BUF));
+  c.bl(RUN_ONE);
+  c.b(LIVE_LOOP);
+  c.label(LIVE_DONE);
+  c.b(PRINT);
 
   // clock: r0 = CLOCK_MONOTONIC seconds, r1 = nanoseconds
-  label(LIVE_CLOCK);
-  emit(movImm(R0, 1));
-  emit(addImm(R1, R11, S_BUF + 52));
-  syscall(SYS_CLOCK_GETTIME);
-  emit(ldr(R0, R11, S_BUF + 52));
-  emit(ldr(R1, R11, S_BUF + 56));
-  emit(bx(LR));
+  c.label(LIVE_CLOCK);
+  c.emit(movImm(R0, 1));
+  c.emit(addImm(R1, R11, S_BUF + 52));
+  syscall(c, SYS_CLOCK_GETTIME);
+  c.emit(ldr(R0, R11, S_BUF + 52));
+  c.emit(ldr(R1, R11, S_BUF + 56));
+  c.emit(bx(LR));
 
   // errors: one line on stderr, exit status 1
-  label(NO_SOCKET);
-  emit(movImm(R8, 2));
-  emit(dpImm(AL, OP_CMN, 1, 0, R0, 1)); // -EPERM
-  emit(dpImm(NE, OP_CMN, 1, 0, R0, 13)); // -EACCES
-  jump(NE, LIVE_ERROR);
-  say(S_NOT_PERMITTED);
-  exitWith(1);
-  label(LIVE_ERROR);
-  say(S_NO_SOCKET);
-  exitWith(1);
-  label(NO_IFACE);
-  emit(movImm(R8, 2));
-  say(S_NO_IFACE);
-  b(IFACE_NAME);
-  label(NO_CAPTURE);
-  emit(movImm(R8, 2));
-  say(S_NO_CAPTURE);
-  label(IFACE_NAME);
-  emit(ldr(R1, R11, S_IFACE));
-  emit(movImm(R2, 0));
-  label(IFACE_LEN);
-  emit(dpReg(AL, OP_ADD, 0, IP, R1, R2, SH_LSL, 0));
-  emit(ldrb(IP, IP, 0));
-  emit(cmpImm(IP, 0));
-  skip(EQ, 2);
-  emit(addImm(R2, R2, 1));
-  b(IFACE_LEN);
-  bl(WRITE);
-  say(S_NL);
-  exitWith(1);
+  c.label(NO_SOCKET);
+  c.emit(movImm(R8, 2));
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, 1)); // -EPERM
+  c.emit(dpImm(NE, OP_CMN, 1, 0, R0, 13)); // -EACCES
+  c.jump(NE, LIVE_ERROR);
+  say(c, S_NOT_PERMITTED);
+  exitWith(c, 1);
+  c.label(LIVE_ERROR);
+  say(c, S_NO_SOCKET);
+  exitWith(c, 1);
+  c.label(NO_IFACE);
+  c.emit(movImm(R8, 2));
+  say(c, S_NO_IFACE);
+  c.b(IFACE_NAME);
+  c.label(NO_CAPTURE);
+  c.emit(movImm(R8, 2));
+  say(c, S_NO_CAPTURE);
+  c.label(IFACE_NAME);
+  c.emit(ldr(R1, R11, S_IFACE));
+  c.emit(movImm(R2, 0));
+  c.label(IFACE_LEN);
+  c.emit(dpReg(AL, OP_ADD, 0, IP, R1, R2, SH_LSL, 0));
+  c.emit(ldrb(IP, IP, 0));
+  c.emit(cmpImm(IP, 0));
+  c.skip(EQ, 2);
+  c.emit(addImm(R2, R2, 1));
+  c.b(IFACE_LEN);
+  c.bl(WRITE);
+  say(c, S_NL);
+  exitWith(c, 1);
 }

@@ -1,20 +1,22 @@
-// Printing the maps of maps-lpm.ts, maps-queue.ts and maps-ringbuf.ts at the end of a run, entry by entry through
+// Printing the maps of lpm.ts, queue.ts and ringbuf.ts at the end of a run, entry by entry through
 // the driver's routine (L_PRINT_ENTRY), in the order of the host's BpfMap.dump(): an LPM trie's prefixes in slot
 // order; a queue's or stack's values in the order pops would take them, with an empty key; nothing for ring
 // buffers and perf event arrays (their records wait for a consumer; `tinybpf run` lists no entries either).
 // Hash maps (LRU, HASH_OF_MAPS) and arrays of maps are printed by the driver's hash and slot loops.
 
 import {
-  emit, R0, R1, R2, R4, R5, R7, R11, LR, PC, AL, EQ, NE, HS, HI, ldr, ldrb, movImm, cmpImm, cmpReg, dpImm, dpReg,
-  immRot, push, pop, bit, addImm, opReg, OP_CMN, OP_ADD, OP_SUB, SH_LSL,
+  AL, EQ, HI, HS, LR, NE, OP_ADD, OP_CMN, OP_SUB, R0, R1, R11, R2, R4, R5, R7, SH_LSL, addImm, bit, cmpImm, cmpReg,
+  dpImm, dpReg, immRot, ldr, ldrb, movImm, opReg,
 } from "../../../assembly/arm32/a32/encoder";
-import { label, b, bl, jump, L_MAPS_MORE, L_PRINT_MORE, L_PRINT_ENTRY, S_BUF } from "../image";
+import { block } from "../../../assembly/arm32/a32/labels";
+import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  D_TYPE, D_MAX, D_VALUES, D_STRIDE, D_RECORDS, D_REC_STRIDE, D_FRESH, D_FREE, D_COUNT, K_LPM, K_STACK, K_RINGBUF,
-  slot,
-} from "./index";
+  D_COUNT, D_FREE, D_FRESH, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES, K_LPM, K_RINGBUF, K_STACK,
+} from "../abi";
+import { L_PRINT_ENTRY, L_PRINT_MORE, S_BUF } from "../image";
+import { slot } from "./common";
 
-const N = L_MAPS_MORE + 120; // this file's labels (L_MAPS_MORE + 120 .. 139)
+const N = block("maps/print", 20); // this file's labels
 const DONE = N + 0;
 const LPM_LOOP = N + 1;
 const LPM_NEXT = N + 2;
@@ -26,61 +28,60 @@ const NOT_MINE = N + 5;
  * print_more: r4 = descriptor (r6, r8, r10 as the driver's map printer has them). Prints the entries of a map of
  * these families and returns with Z set; returns with Z clear for the driver's own kinds.
  */
-export function emitPrintMore(): void {
-  label(L_PRINT_MORE);
-  emit(push(bit(R5) | bit(R7) | bit(LR)));
-  emit(ldrb(R0, R4, D_TYPE));
-  emit(cmpImm(R0, K_LPM));
-  jump(HI, QUEUE);
-  jump(NE, NOT_MINE);
+export function emitPrintMore(c: Context): void {
+  c.routine(L_PRINT_MORE, bit(R5) | bit(R7) | bit(LR));
+  c.emit(ldrb(R0, R4, D_TYPE));
+  c.emit(cmpImm(R0, K_LPM));
+  c.jump(HI, QUEUE);
+  c.jump(NE, NOT_MINE);
   // LPM: slots 0 .. D_FRESH - 1 whose prefix length is not the free mark
-  emit(movImm(R7, 0));
-  label(LPM_LOOP);
-  emit(ldr(R0, R4, D_FRESH));
-  emit(cmpReg(R7, R0));
-  jump(HS, DONE);
-  emit(ldr(R0, R4, D_RECORDS));
-  slot(R0, R0, R7, D_REC_STRIDE, false);
-  emit(ldr(R1, R0, 0));
-  emit(dpImm(AL, OP_CMN, 1, 0, R1, immRot(1)));
-  jump(EQ, LPM_NEXT);
-  emit(ldr(R1, R4, D_VALUES));
-  slot(R1, R1, R7, D_STRIDE, false);
-  bl(L_PRINT_ENTRY);
-  label(LPM_NEXT);
-  emit(addImm(R7, R7, 1));
-  b(LPM_LOOP);
+  c.emit(movImm(R7, 0));
+  c.label(LPM_LOOP);
+  c.emit(ldr(R0, R4, D_FRESH));
+  c.emit(cmpReg(R7, R0));
+  c.jump(HS, DONE);
+  c.emit(ldr(R0, R4, D_RECORDS));
+  slot(c, R0, R0, R7, D_REC_STRIDE, false);
+  c.emit(ldr(R1, R0, 0));
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R1, immRot(1)));
+  c.jump(EQ, LPM_NEXT);
+  c.emit(ldr(R1, R4, D_VALUES));
+  slot(c, R1, R1, R7, D_STRIDE, false);
+  c.bl(L_PRINT_ENTRY);
+  c.label(LPM_NEXT);
+  c.emit(addImm(R7, R7, 1));
+  c.b(LPM_LOOP);
 
   // queue / stack: value k (r7) of count sits in slot head + k (a queue: oldest first) or head + count - 1 - k
   // (a stack: newest first), modulo max_entries
-  label(QUEUE);
-  emit(cmpImm(R0, K_RINGBUF));
-  jump(HS, DONE); // ring buffers and perf event arrays: no entries
-  emit(movImm(R7, 0));
-  label(Q_LOOP);
-  emit(ldr(R5, R4, D_COUNT));
-  emit(cmpReg(R7, R5));
-  jump(HS, DONE);
-  emit(ldrb(R0, R4, D_TYPE));
-  emit(cmpImm(R0, K_STACK));
-  emit(dpReg(EQ, OP_SUB, 0, R1, R5, R7, SH_LSL, 0));
-  emit(dpImm(EQ, OP_SUB, 0, R1, R1, immRot(1)));
-  emit(dpReg(NE, 0xd /* MOV */, 0, R1, 0, R7, SH_LSL, 0));
-  emit(ldr(R2, R4, D_FREE));
-  emit(opReg(OP_ADD, R1, R1, R2));
-  emit(ldr(R2, R4, D_MAX));
-  emit(cmpReg(R1, R2));
-  emit(dpReg(HS, OP_SUB, 0, R1, R1, R2, SH_LSL, 0));
-  emit(ldr(R0, R4, D_VALUES));
-  slot(R1, R0, R1, D_STRIDE, false);
-  emit(addImm(R0, R11, S_BUF + 48)); // no key: 0 bytes are printed from here
-  bl(L_PRINT_ENTRY);
-  emit(addImm(R7, R7, 1));
-  b(Q_LOOP);
+  c.label(QUEUE);
+  c.emit(cmpImm(R0, K_RINGBUF));
+  c.jump(HS, DONE); // ring buffers and perf event arrays: no entries
+  c.emit(movImm(R7, 0));
+  c.label(Q_LOOP);
+  c.emit(ldr(R5, R4, D_COUNT));
+  c.emit(cmpReg(R7, R5));
+  c.jump(HS, DONE);
+  c.emit(ldrb(R0, R4, D_TYPE));
+  c.emit(cmpImm(R0, K_STACK));
+  c.emit(dpReg(EQ, OP_SUB, 0, R1, R5, R7, SH_LSL, 0));
+  c.emit(dpImm(EQ, OP_SUB, 0, R1, R1, immRot(1)));
+  c.emit(dpReg(NE, 0xd /* MOV */, 0, R1, 0, R7, SH_LSL, 0));
+  c.emit(ldr(R2, R4, D_FREE));
+  c.emit(opReg(OP_ADD, R1, R1, R2));
+  c.emit(ldr(R2, R4, D_MAX));
+  c.emit(cmpReg(R1, R2));
+  c.emit(dpReg(HS, OP_SUB, 0, R1, R1, R2, SH_LSL, 0));
+  c.emit(ldr(R0, R4, D_VALUES));
+  slot(c, R1, R0, R1, D_STRIDE, false);
+  c.emit(addImm(R0, R11, S_BUF + 48)); // no key: 0 bytes are printed from here
+  c.bl(L_PRINT_ENTRY);
+  c.emit(addImm(R7, R7, 1));
+  c.b(Q_LOOP);
 
-  label(DONE);
-  emit(cmpReg(R0, R0)); // Z set: printed
-  label(NOT_MINE);
-  emit(pop(bit(R5) | bit(R7) | bit(PC)));
+  c.label(DONE);
+  c.emit(cmpReg(R0, R0)); // Z set: printed
+  c.label(NOT_MINE);
+  c.routineEnd(bit(R5) | bit(R7) | bit(LR));
 }
 

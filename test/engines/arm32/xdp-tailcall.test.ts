@@ -303,6 +303,21 @@ describe("tail calls agree with the interpreter", () => {
     });
   }
 
+  // A counted loop (emitted twice: a range test on entry, L_RANGE) in a program that also tail-calls (TC_BAD, the
+  // tail call's own label): both labels once had the same id, so each branch to one reached the other's code.
+  const loopThenCall = (handle: string) => assemble([
+    "mov %r0, 77", "mov %r6, 5", "mov %r4, 0",
+    "fill:", "mov %r5, %r10", "add %r5, %r4", "stxb [%r5-64], %r4", "add %r4, 1", "jlt %r4, 64, fill",
+    "ldxb %r7, [%r10-2]", "add %r6, %r7", handle, "mov %r3, 1", "call 12", "add %r0, %r6", "exit",
+  ].join("\n"));
+  for (const [title, handle] of [["a tail call after a versioned loop", "lddw %r2, 0x7e570000"],
+    ["a bad map handle after a versioned loop faults", "mov %r2, 1"]]) {
+    it(title, () => {
+      const code = lddwMap(loopThenCall(handle), 0x7e570000, 0);
+      expect(armRaw(code, [1])).toBe(interpretRaw(code, [1]));
+    });
+  }
+
   it("refuses bpf_tail_call inside a bpf-to-bpf function, and map helpers on a program array fault", () => {
     const inFunction = lddwMap(assemble("call 1\nexit\nlddw %r2, 0x7e570000\nmov %r3, 0\ncall 12\nexit"), 0x7e570000, 0);
     // call 1 as a local call: src = 1

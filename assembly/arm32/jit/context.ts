@@ -1,0 +1,115 @@
+// The state of one translation, in one object, as the Linux ARM32 JIT's `struct jit_ctx` and uBPF's
+// `struct jit_state`: the output buffer and labels it extends (a32/code.ts, a32/labels.ts), the eBPF program and
+// its tables, the register table, what the emitters know at the current instruction, and what the runtime, the
+// helpers, the maps and the driver were told about the image. index.ts makes one per translation (both passes use
+// it) and every emitter takes it as its first argument; nothing else in the translator holds state.
+//
+// Where the tables live: the instructions and the per-instruction tables are in the module's memory from 0x10000
+// (index.ts), the label table at 0x8000 (a32/labels.ts), the loop tables from 0x9000 (analysis/loops.ts); objects
+// like this one come from the heap below 0x8000 (index.ts checks that it stays there).
+
+import { IP, R4, R5, R6, R7, R8, R9 } from "../a32/encoder";
+import { Labels } from "../a32/labels";
+import { Widths } from "../analysis/ranges";
+import { ERR_NONE } from "../../../targets/arm32/abi";
+import { L_CODE } from "../../../targets/arm32/image";
+
+// Per-instruction flags (the u8 table at `flags`)
+export const F_LEADER: u8 = 1; // starts a basic block
+export const F_FUNC: u8 = 2; // starts a subprogram (target of a bpf-to-bpf call)
+export const F_PROG: u8 = 4; // starts a program (the image's first, or a tail call's target)
+
+/** In the instruction-offset table: the entry of lddw's second slot (the first slot's code, this bit set). */
+export const SECOND_SLOT: u32 = 0x80000000;
+
+export class Context extends Labels {
+  // The eBPF program and the translator's tables (see index.ts prepare())
+  insns: usize = 0; // the instructions
+  count: i32 = 0;
+  offsets: usize = 0; // u32 per instruction: code offset from L_CODE (| SECOND_SLOT)
+  flags: usize = 0; // u8 per instruction: F_* above
+  states: usize = 0; // u32 per instruction: hiZero at the start of each basic block (leaders only)
+  widths: usize = 0; // ranges.STATE_BYTES per instruction: the value widths there (leaders only, see ranges.ts)
+  options: u32 = 0; // OPT_* (targets/arm32/abi.ts)
+  budget: u32 = 0; // instructions per run, 0 = unlimited
+  // per program id: the instruction where that program starts (-1: not in the image), its name's address and length
+  progTable: usize = 0;
+  progIds: i32 = 0;
+  errorCode: i32 = ERR_NONE;
+  errorIndex: i32 = 0;
+
+  // Where each eBPF register lives (translate.ts allocateRegisters): its ARM low and high register, or -1 (memory)
+  armLo: StaticArray<i32> = new StaticArray<i32>(11);
+  armHi: StaticArray<i32> = new StaticArray<i32>(11);
+  score: StaticArray<i64> = new StaticArray<i64>(10); // allocateRegisters' scratch
+  /** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps an eBPF register in r10:ip. */
+  XR: i32 = IP;
+
+  // What the emitters know at the current instruction (jit/regs.ts, jit/step.ts), and the value widths there
+  ranges: Widths = new Widths(); // analysis/ranges.ts
+  hiZero: u32 = 0; // bit n: eBPF rn's high word is known to be 0 here
+  blockStart: i32 = 0; // code position where the current basic block's instructions begin
+  insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
+  forwardFrom: i32 = 0x7fffffff; // code from here on runs only after the code before it: a store may be forwarded
+  addrOff: i32 = 0; // memory.ts: the offset an access adds to address()'s register
+
+  // The image (index.ts tells these before the driver and the runtime are emitted)
+  pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs
+  insnCount: i32 = 0; // instructions in the image: function handles name one of them
+  usedHostless: u32 = 0; // calls.ts: bit k, routine L_HELPERS + k is compiled in
+  mapCount: i32 = 0; // maps in the image: the map helpers are compiled in when there is at least one
+  programIds: i32 = 0; // program ids the image knows (tail calls): 0 = bpf_tail_call is not compiled in
+  programStarts: i32 = 1; // programs in the image: the driver maps fault indexes back to them
+  families: u32 = 0; // maps/common.ts F_*: the map families the image holds
+  mapsInImage: i32 = 0;
+  driverOpts: u32 = 0; // the options, for emitDriverStrings (after the code)
+
+  // Loops (analysis/loops.ts) and their versioned copies (versioned.ts, jit/copies.ts)
+  loops: i32 = 0; // counted loops found
+  leaderBit: u8 = 1; // findLoops: the flags that mark a block start, a subprogram or program start
+  funcBits: u8 = 6;
+  poolUsed: i32 = 0; // entries of POOL (loops.ts) in use: code positions of copied instructions
+  depth: i32 = 0; // copies being emitted, outermost first: their loops and first POOL entries
+  copyLoop: StaticArray<i32> = new StaticArray<i32>(16); // MAX_LOOPS deep at most
+  copyBase: StaticArray<i32> = new StaticArray<i32>(16);
+  promoted: i32 = -1; // the eBPF register kept in r10:ip, or -1
+  copies: i32 = 0; // copies emitted (COPY_TABLE, for the listing)
+  scores: StaticArray<i32> = new StaticArray<i32>(10); // choosePromoted's scratch
+  promotedScore: i32 = 0;
+  constantValue: u32 = 0; // the constant a copy keeps in constantReg (r10), or constantReg -1
+  constantReg: i32 = -1;
+
+  constructor() {
+    super();
+    // Until allocateRegisters has run (the first pass's driver and runtime): the kernel JIT's choice
+    for (let r = 0; r < 11; r++) {
+      unchecked(this.armLo[r] = -1);
+      unchecked(this.armHi[r] = -1);
+    }
+    unchecked(this.armLo[0] = R4);
+    unchecked(this.armHi[0] = R5);
+    unchecked(this.armLo[1] = R6);
+    unchecked(this.armHi[1] = R7);
+    unchecked(this.armLo[6] = R8);
+    unchecked(this.armHi[6] = R9);
+  }
+}
+
+@inline export function opcode(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
+@inline export function dstOf(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
+@inline export function srcOf(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
+@inline export function offOf(c: Context, i: i32): i32 { return load<i16>(c.insns + (<usize>i << 3) + 2); }
+@inline export function immOf(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
+@inline export function flagOf(c: Context, i: i32): u8 { return load<u8>(c.flags + <usize>i); }
+
+/** Records a translation error at instruction i; returns false for the caller to return. */
+export function fail(c: Context, code: i32, i: i32): bool {
+  c.errorCode = code;
+  c.errorIndex = i;
+  return false;
+}
+
+/** The code position of instruction t in the ordinary code (from the offset table: exact in the second pass). */
+export function targetPos(c: Context, t: i32): i32 {
+  return c.at(L_CODE) + <i32>(load<u32>(c.offsets + (<usize>t << 2)) & ~SECOND_SLOT);
+}

@@ -1,0 +1,109 @@
+// The state of the loop copies being emitted (versioned.ts), as the instruction families see it: whether code is
+// going into a copy, which accesses are planned (unchecked) there, where a branch or a copy's way out goes, and the
+// constant a copy may keep in r10. Kept apart from versioned.ts so that the families below it need not import it.
+
+import { AL, IP, LO, OP_SUB, R0, R1, R10, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
+import {
+  MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopHead, loopIvAt, loopLast,
+  loopZeroHigh,
+} from "../analysis/loops";
+import { Context, targetPos } from "./context";
+import { S_BUDGET, S_REGS } from "../../../targets/arm32/image";
+
+@inline export function poolAt(e: i32): i32 { return load<i32>(POOL + (<usize>e << 2)); }
+@inline export function setPool(e: i32, at: i32): void { store<i32>(POOL + (<usize>e << 2), at); }
+
+/** Before each pass over the program. */
+export function resetCopies(c: Context): void {
+  c.constantReg = -1;
+  c.poolUsed = 0;
+  c.copies = 0;
+  c.depth = 0;
+  c.promoted = -1;
+}
+
+export function inCopy(c: Context): bool { return c.depth > 0; }
+
+/** Whether instruction i is a planned access of a copy being emitted. */
+export function planned(c: Context, i: i32): bool {
+  for (let d = 0; d < c.depth; d++) {
+    const k = unchecked(c.copyLoop[d]);
+    for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == i) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the ADD at i is 32 bits wide in the copy: iv's step (the test made iv + step below 2^32), or it computes
+ * the address of a planned access through its dst with offset 0, later in the same block with no write to dst
+ * between: then the sum is below 2^32 (see above).
+ */
+export function addressAdd(c: Context, i: i32): bool {
+  for (let d = 0; d < c.depth; d++) {
+    const k = unchecked(c.copyLoop[d]);
+    if (loopIvAt(k) == i || addressOfPlanned(c, k, i)) return true;
+  }
+  return false;
+}
+
+/** High words known to be zero at every block start of the copies being emitted (loops.ts loopZeroHigh). */
+export function copyZeroHigh(c: Context): u32 {
+  let m: u32 = 0;
+  for (let d = 0; d < c.depth; d++) m |= loopZeroHigh(unchecked(c.copyLoop[d]));
+  return m;
+}
+
+/** Where the code of instruction t is: in a copy being emitted that holds t, else in the ordinary code. */
+export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
+  for (let d = c.depth - 1; d >= 0; d--) {
+    const k = unchecked(c.copyLoop[d]);
+    const h = loopHead(k);
+    if (t >= h && t <= loopLast(k)) {
+      c.emit(branch(cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
+      return;
+    }
+  }
+  const k = loopAt(c, t);
+  // the ordinary code's way back to a versioned head skips its test
+  leave(c, cond, k >= 0 && from >= t && from <= loopLast(k) ? loopBodyAt(k) : targetPos(c, t));
+}
+
+/** The ordinary code of instruction i, where a copy resumes. */
+export function resumePos(c: Context, i: i32): i32 {
+  const k = loopAt(c, i);
+  return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
+}
+
+/** A branch to the ordinary code at `target`; from a copy that keeps a register in r10:ip, it is stored first. */
+export function leave(c: Context, cond: u32, target: i32): void {
+  if (c.promoted < 0) {
+    c.emit(branch(cond, false, c.pos, target));
+    return;
+  }
+  if (cond != AL) c.emit(branch(cond ^ 1, false, c.pos, c.pos + 16));
+  c.emit(str(R10, R11, S_REGS + 8 * c.promoted));
+  c.emit(str(IP, R11, S_REGS + 8 * c.promoted + 4));
+  c.emit(branch(AL, false, c.pos, target));
+}
+
+/** A copy's budget check at the block starting at i (`len` instructions): resumes there when it runs out. */
+export function copyBudget(c: Context, i: i32, len: u32): void {
+  c.emit(ldr(R0, R11, S_BUDGET));
+  if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, R0, R0, immRot(len)));
+  else {
+    c.emitConst(R1, len);
+    c.emit(opRegS(OP_SUB, R0, R0, R1));
+  }
+  leave(c, LO, resumePos(c, i));
+  c.emit(str(R0, R11, S_BUDGET));
+}
+
+/** A copy's checked access whose inline check missed (flags HS): the ordinary code of i redoes it. */
+export function copyMiss(c: Context, i: i32): void {
+  leave(c, 0x2, resumePos(c, i)); // HS
+}
+
+/** In a copy that keeps it in r10 (see emitTestAndCopy): the register holding constant `imm`, else -1. */
+export function loopConstant(c: Context, imm: i32): i32 {
+  return c.constantReg >= 0 && <u32>imm == c.constantValue ? c.constantReg : -1;
+}

@@ -1,0 +1,100 @@
+// Register access through the table of jit/context.ts (armLo, armHi): where each eBPF register's two words are,
+// loading them into scratch registers and storing results back, with what the emitters know (hiZero: high words
+// known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD).
+// Every instruction family (alu, jumps, memory, calls, fuse) reads and writes eBPF registers through here.
+
+import { R0, R1, R11, R2, R3, R9, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
+import { Context } from "./context";
+import { loopConstant } from "./copies";
+import { S_REGS } from "../../../targets/arm32/image";
+
+export function inArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0; }
+export function known0(c: Context, r: i32): bool { return ((c.hiZero >> <u32>r) & 1) != 0; }
+
+/** The ARM register holding rn's low word: its own, or tmp after loading it. */
+export function lo(c: Context, r: i32, tmp: i32): i32 {
+  if (inArm(c, r)) return unchecked(c.armLo[r]);
+  const slot = S_REGS + 8 * r;
+  if (!stored(c, str(tmp, R11, slot)) && !((tmp & 1) == 0 && stored(c, strd(tmp, R11, slot)))) c.emit(ldr(tmp, R11, slot));
+  return tmp;
+}
+export function hi(c: Context, r: i32, tmp: i32): i32 {
+  if (inArm(c, r)) return unchecked(c.armHi[r]);
+  const slot = S_REGS + 8 * r;
+  if (stored(c, str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(c, strd(tmp - 1, R11, slot))) return tmp;
+  if (!pairWith(c, ldr(tmp - 1, R11, slot), tmp)) c.emit(ldr(tmp, R11, slot + 4));
+  return tmp;
+}
+
+/** Code emitted from here on may be reached by a jump: no pairing or forwarding with what comes before. */
+export function barrier(c: Context): void {
+  c.insnStart = c.pos;
+  c.forwardFrom = c.pos;
+}
+
+/**
+ * Whether the last instruction was `store` (a STR or STRD of the register a load would load, to the same word)
+ * and nothing can reach the load without it: then the register still holds the value.
+ */
+function stored(c: Context, store: u32): bool {
+  return c.lastWord == store && c.pos - 4 >= c.forwardFrom;
+}
+
+/**
+ * An access to a high word in the register file right after the same access to its low word, from and to
+ * consecutive ARM registers (even, odd), becomes one LDRD / STRD: the last instruction, `first`, is replaced.
+ * Only within one eBPF instruction's code, where nothing can branch between the two.
+ */
+function pairWith(c: Context, first: u32, rh: i32): bool {
+  if ((rh & 1) == 0 || rh > R9 || c.lastWord != first || c.pos - 4 < c.insnStart) return false;
+  c.rewind(c.pos - 4);
+  const off = <i32>(first & 0xfff);
+  c.emit((first & 0x00100000) != 0 ? ldrd(rh - 1, R11, off) : strd(rh - 1, R11, off));
+  return true;
+}
+/** Where to compute rn's new low / high word. */
+export function loDst(c: Context, r: i32): i32 { return inArm(c, r) ? unchecked(c.armLo[r]) : R0; }
+export function hiDst(c: Context, r: i32): i32 { return inArm(c, r) ? unchecked(c.armHi[r]) : R1; }
+
+export function setLo(c: Context, r: i32, src: i32): void {
+  if (inArm(c, r)) {
+    if (unchecked(c.armLo[r]) != src) c.emit(movReg(unchecked(c.armLo[r]), src));
+  } else c.emit(str(src, R11, S_REGS + 8 * r));
+}
+export function setHi(c: Context, r: i32, src: i32): void {
+  c.hiZero &= ~(<u32>1 << <u32>r);
+  if (inArm(c, r)) {
+    if (unchecked(c.armHi[r]) != src) c.emit(movReg(unchecked(c.armHi[r]), src));
+  } else if (!pairWith(c, str(src - 1, R11, S_REGS + 8 * r), src)) c.emit(str(src, R11, S_REGS + 8 * r + 4));
+}
+export function setHiZero(c: Context, r: i32): void {
+  if (known0(c, r)) return;
+  c.hiZero |= <u32>1 << <u32>r;
+  if (inArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
+  else {
+    c.emit(movImm(c.XR, 0));
+    c.emit(str(c.XR, R11, S_REGS + 8 * r + 4));
+  }
+}
+/** Copy rn into (rl, rh). */
+export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {
+  const l = lo(c, r, rl);
+  if (l != rl) c.emit(movReg(rl, l));
+  const h = hi(c, r, rh);
+  if (h != rh) c.emit(movReg(rh, h));
+}
+
+/** Second operand, low word: a register, or the immediate in r2. */
+export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
+  if (x) return lo(c, src, R2);
+  const kept = loopConstant(c, imm);
+  if (kept >= 0) return kept;
+  c.emitConst(R2, <u32>imm);
+  return R2;
+}
+export function operandHi(c: Context, x: bool, src: i32, imm: i32): i32 {
+  if (x) return hi(c, src, R3);
+  c.emitConst(R3, imm < 0 ? 0xffffffff : 0);
+  return R3;
+}
+export function operandKnown0(c: Context, x: bool, src: i32, imm: i32): bool { return x ? known0(c, src) : imm >= 0; }

@@ -1,0 +1,174 @@
+// One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
+// budget check at each basic block, and what is known at a block's start (enterBlock) and after each instruction
+// (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
+
+import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, opImmS, opRegS, pop, str } from "../a32/encoder";
+import { emitAlu32, emitAlu64 } from "./alu";
+import { emitHelperCall, emitLocalCall } from "./calls";
+import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
+import { emitFused, fusable } from "./fuse";
+import { emitJump } from "./jumps";
+import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
+import { hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
+import {
+  ALU_ADD, ALU_LSH, ALU_MUL, ALU_SUB, CALL_HELPER, CALL_LOCAL, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD,
+  CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ABS, MODE_ATOMIC, MODE_IND, MODE_MEM, MODE_MEMSX, OP_CALLX,
+  PSEUDO_IMM64, SRC_X, SZ_DW,
+} from "../../isa";
+import { ERR_OPCODE, ERR_PSEUDO } from "../../../targets/arm32/abi";
+import { L_BUDGET_FAULT, L_CODE, L_EPILOGUE, S_BUDGET } from "../../../targets/arm32/image";
+import * as ranges from "../analysis/ranges";
+
+/** Instructions in the basic block starting at leader i (lddw counts once). */
+function blockLength(c: Context, i: i32): u32 {
+  let n: u32 = 0;
+  let j = i;
+  do {
+    n++;
+    j += opcode(c, j) == 0x18 ? 2 : 1;
+  } while (j < c.count && (flagOf(c, j) & F_LEADER) == 0);
+  return n;
+}
+
+@inline export function widthsAt(c: Context, i: i32): usize { return c.widths + <usize>i * ranges.STATE_BYTES; }
+
+/** The knowledge at the start of basic block b: what the emitters found, and the value widths. */
+export function enterBlock(c: Context, b: i32): void {
+  c.ranges.loadState(widthsAt(c, b));
+  c.hiZero = load<u32>(c.states + (<usize>b << 2)) | c.ranges.highZeroMask();
+  if (inCopy(c)) {
+    c.hiZero |= copyZeroHigh(c);
+    c.ranges.narrow(c.hiZero);
+  }
+}
+
+/**
+ * After instruction i was emitted: its effect on the widths, and the high words that makes known. `emitted`:
+ * false for the first of a fused pair, whose emitter knowledge (hiZero) is already the pair's.
+ */
+export function afterInsn(c: Context, i: i32, emitted: bool = true): void {
+  const op = opcode(c, i);
+  c.ranges.step(op, dstOf(c, i), srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 && i + 1 < c.count ? immOf(c, i + 1) : 0);
+  if (!emitted) return;
+  c.ranges.narrow(c.hiZero);
+  c.hiZero |= c.ranges.highZeroMask();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export function emitInsn(c: Context, i: i32, inMain: bool): bool {
+  const op = opcode(c, i);
+  const cls = op & 7;
+  const dst = dstOf(c, i);
+  const src = srcOf(c, i);
+  if (cls == CLS_ALU64 || cls == CLS_ALU) {
+    const x = (op & SRC_X) != 0;
+    if (cls == CLS_ALU64) {
+      const code = op & 0xf0;
+      // Both operands and the result below 2^32: the 32-bit operation computes the same value (no carry,
+      // borrow or product reaches the high word, see ranges.ts).
+      if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL || (code == ALU_LSH && !x)) && known0(c, dst) &&
+        operandKnown0(c, x, src, immOf(c, i)) && c.ranges.widthAfter(op, dst, src, offOf(c, i), immOf(c, i)) <= 32) {
+        return emitAlu32(c, i, code, x, dst, src, immOf(c, i), offOf(c, i));
+      }
+      // in a loop copy, a sum that is a tested address (versioned.ts)
+      if (code == ALU_ADD && addressAdd(c, i)) return emitAlu32(c, i, code, x, dst, src, immOf(c, i), offOf(c, i));
+      return emitAlu64(c, i, code, x, dst, src, immOf(c, i), offOf(c, i));
+    }
+    return emitAlu32(c, i, op & 0xf0, x, dst, src, immOf(c, i), offOf(c, i));
+  }
+  if (cls == CLS_JMP || cls == CLS_JMP32) {
+    const code = op & 0xf0;
+    if (code == JMP_EXIT) {
+      if (inMain) c.b(L_EPILOGUE);
+      else c.emit(pop(bit(PC)));
+      return true;
+    }
+    if (code == JMP_CALL) {
+      if (op == <u32>OP_CALLX || src == CALL_HELPER) return emitHelperCall(c, i, op, inMain);
+      if (src == CALL_LOCAL) {
+        emitLocalCall(c, i);
+        return true;
+      }
+      return fail(c, ERR_OPCODE, i);
+    }
+    return emitJump(c, i, op);
+  }
+  if (cls == CLS_LDX) {
+    const mode = op & 0xe0;
+    if (mode != MODE_MEM && mode != MODE_MEMSX) return fail(c, ERR_OPCODE, i);
+    if (mode == MODE_MEMSX && (op & 0x18) == SZ_DW) return fail(c, ERR_OPCODE, i);
+    return emitLoad(c, i, op);
+  }
+  if (cls == CLS_ST || cls == CLS_STX) {
+    const mode = op & 0xe0;
+    if (mode == MODE_MEM) return emitStore(c, i, op);
+    if (mode == MODE_ATOMIC && cls == CLS_STX) return emitAtomic(c, i, op);
+    return fail(c, ERR_OPCODE, i);
+  }
+  if (cls == CLS_LD) {
+    const mode = op & 0xe0;
+    if (mode == MODE_ABS || mode == MODE_IND) return emitPacketLoad(c, i, op);
+    if (op != 0x18 || i + 1 >= c.count) return fail(c, ERR_OPCODE, i);
+    if (src != PSEUDO_IMM64) return fail(c, ERR_PSEUDO, i);
+    const dl = loDst(c, dst);
+    c.emitConst(dl, <u32>immOf(c, i));
+    setLo(c, dst, dl);
+    const high = <u32>immOf(c, i + 1);
+    if (high == 0) setHiZero(c, dst);
+    else {
+      const dh = hiDst(c, dst);
+      c.emitConst(dh, high);
+      setHi(c, dst, dh);
+    }
+    return true;
+  }
+  return fail(c, ERR_OPCODE, i);
+}
+
+/**
+ * Emits instruction i (with i + 1 when they are a fused pair or lddw's two slots) where the code is now, in the
+ * ordinary code or in a copy of a loop (versioned.ts). Returns the next instruction, or -1 on a translation error.
+ */
+export function emitStep(c: Context, i: i32, inMain: bool): i32 {
+  const copy = inCopy(c);
+  if (flagOf(c, i) & F_LEADER) {
+    enterBlock(c, i);
+    if (c.budget != 0) {
+      const len = blockLength(c, i);
+      if (copy) copyBudget(c, i, len);
+      else {
+        c.emit(ldr(IP, R11, S_BUDGET));
+        if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, IP, IP, immRot(len)));
+        else {
+          c.emitConst(LR, len);
+          c.emit(opRegS(OP_SUB, IP, IP, LR));
+        }
+        c.call(LO, L_BUDGET_FAULT);
+        c.emit(str(IP, R11, S_BUDGET));
+      }
+    }
+    c.blockStart = c.pos;
+  }
+  c.insnStart = c.pos;
+  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land
+  const cls = opcode(c, i) & 7;
+  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD;
+  c.forwardFrom = (flagOf(c, i) & F_LEADER) != 0 || access ? c.pos : c.blockStart;
+  if (fusable(c, i, c.count) && (flagOf(c, i + 1) & F_LEADER) == 0) {
+    // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+    emitFused(c, i);
+    afterInsn(c, i, false);
+    afterInsn(c, i + 1);
+    if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
+    return i + 2;
+  }
+  if (!emitInsn(c, i, inMain)) return -1;
+  afterInsn(c, i);
+  if (opcode(c, i) == 0x18) {
+    if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
+    return i + 2;
+  }
+  return i + 1;
+}

@@ -1,0 +1,66 @@
+// The ABI between the host (src/engines/arm32/) and the ARM32 translator (assembly/arm32/index.ts): the options of
+// translate(), its error codes, and the layout of the map area the host writes and the device code reads.
+//
+// This file is compiled twice, like assembly/isa.ts and assembly/layout.ts: by AssemblyScript into build/arm32.wasm
+// and by TypeScript into the host. It therefore holds only untyped integer constants (i32 in AssemblyScript, number
+// in TypeScript), each defined here and nowhere else.
+
+// Translation options (the flags of translate())
+export const OPT_IDIV = 1; // the core has UDIV/SDIV (Cortex-A7/A15); else division calls a runtime routine
+export const OPT_CONFORMANCE = 2; // helper 5 is the conformance suite's "unwind" helper
+export const OPT_SKB = 4; // inputs are packets seen through struct __sk_buff
+export const OPT_XDP = 8; // inputs are packets seen through struct xdp_md (packet writable)
+
+// Translation errors (errorCode(); errorIndex() names the instruction, or the label for ERR_LABEL)
+export const ERR_NONE = 0;
+export const ERR_OPCODE = 1; // an opcode this translator does not know
+export const ERR_PSEUDO = 2; // lddw of a map or function
+export const ERR_TARGET = 3; // a jump or call outside the program
+export const ERR_TAIL_CALL = 4; // bpf_tail_call inside a bpf-to-bpf subprogram
+export const ERR_LABEL = 5; // internal: a label bound twice in one pass, or more labels than the table holds
+export const ERR_MEMORY = 6; // internal: the translator's objects would overlap its fixed tables
+
+// The map area (maps/common.ts, src/engines/arm32/engine.ts lays it out): a zero-filled segment at DATA_BASE,
+// whose first bytes the driver copies from the image at start-up:
+//   DATA_BASE + 0                           u32 number of maps
+//   DATA_BASE + ID_TABLE_AT                 u32 address of the inner-map id table (maps of maps)
+//   DATA_BASE + DESC_OFFSET + DESC_SIZE * i descriptor of map i (D_* below)
+export const DATA_BASE = 0x02000000;
+export const ID_TABLE_AT = 4;
+export const DESC_OFFSET = 16; // the descriptors start here, after the number of maps (u32) and the inner-map id table
+export const DESC_SIZE = 80;
+export const MAX_MAPS = 37; // one memory region each (image.ts MAX_REGIONS), after the stack, the input and the packet
+export const RECORD_HEADER = 16; // hash maps: an element record's chain, hash and 8 unused bytes, then the key
+
+// Descriptor fields
+export const D_TYPE = 0;
+export const D_KEY_SIZE = 4;
+export const D_VALUE_SIZE = 8;
+export const D_MAX = 12;
+export const D_VALUES = 16; // value arena
+export const D_STRIDE = 20; // bytes per value (roundUp8(value size))
+export const D_BUCKETS = 24; // hash: bucket heads (element index + 1)
+export const D_RECORDS = 28; // hash: element records (chain, hash, 8 unused bytes, key)
+export const D_MASK = 32; // hash: buckets - 1
+export const D_FRESH = 36; // hash: elements never used yet
+export const D_FREE = 40; // hash: free list head
+export const D_COUNT = 44; // hash: elements in use
+export const D_REGION = 48; // the arena's region: start, end, writable start, writable end (0, 0: read-only)
+export const D_NAME = 64; // the name as a JSON string, and its length
+export const D_NAME_LEN = 68;
+export const D_REC_STRIDE = 72; // hash: bytes per element record
+export const D_ZERO_SKIP = 76; // 1: the readable listing leaves out entries whose value is all zeros (arrays)
+
+// D_TYPE: the storage kind in the low byte (the host writes it, src/engines/arm32/engine.ts), variant bits above it.
+// HASH and PERCPU_HASH are K_HASH, ARRAY, PERCPU_ARRAY and global data K_ARRAY: with one CPU they behave alike.
+export const K_HASH = 1;
+export const K_ARRAY = 2;
+export const K_PROGS = 3; // PROG_ARRAY; ARRAY_OF_MAPS is K_PROGS | V_INNER (slots of ids, 0xffffffff = empty)
+export const K_LPM = 4;
+export const K_QUEUE = 5;
+export const K_STACK = 6;
+export const K_RINGBUF = 7;
+export const K_PERF = 8;
+export const V_LRU = 0x100; // LRU_HASH, LRU_PERCPU_HASH
+export const V_INNER = 0x200; // maps of maps: values are inner map ids, lookups give the inner map's handle
+
