@@ -382,6 +382,7 @@ function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { i
     options: {
       budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
       idiv: opts.idiv,
+      conformance: obj.runtime.options.conformance,
       skb: SKB_TYPES.has(prog.type),
       xdp: prog.type === "xdp",
       maps: defs.length ? layout.maps : undefined,
@@ -543,7 +544,7 @@ export const arm32Engine: Engine = {
     }
     rt.core.view.setUint32(STATE + ST_FAULT, 0, true);
     const bytes = r2 > 0n ? rt.core.memory.slice(Number(r1), Number(r1) + Number(r2)) : new Uint8Array(0);
-    const result = runArm32(prog.insns, bytes, { budget: rt.core.budget() });
+    const result = runArm32(prog.insns, bytes, { budget: rt.core.budget(), conformance: rt.options.conformance });
     if ("r0" in result) return result.r0;
     recordFault(rt, result.fault);
     return 0n;
