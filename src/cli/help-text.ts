@@ -47,7 +47,8 @@ encoding), which \`tinybpf run\` and \`tinybpf disasm\` read. docs/asm.md descri
   le16 %r0 / be32 %r0            byte order; bswap16/32/64 (also swap16/32/64)
   lddw %r0, 0x1122334455667788   64-bit immediate (two slots)
   ldxw %r0, [%r1+4]              loads ldx{b,h,w,dw}, sign-extending ldxs{b,h,w}
-  stw [%r10-4], 1                stores st{b,h,w,dw} (immediate), stx{b,h,w,dw} (register)
+  stw [%r10-4], 1                stores of an immediate st{b,h,w,dw}
+  stxdw [%r10-8], %r1            stores of a register stx{b,h,w,dw}
   ldabsw 12 / ldindh %r1, 12     legacy packet loads
   jeq %r1, 2, +3                 jumps ja jeq jne jgt jge jlt jle jset jsgt jsge jslt jsle (and ...32), to a label
                                  or +N/-N slots after the next instruction; ja32 (gotol) has a 32-bit offset
