@@ -115,9 +115,16 @@ function version(): string {
 
 /** Standard output in blocks of 64 KiB: long output (a large map) costs few writes, and `part` ends no line. */
 function bufferedStdout(): { out: Out; flush: () => void } {
+  // a reader that stops early (`| head`) closes the pipe: the rest is dropped quietly, and the command still
+  // finishes (removing its temporary files)
+  let closed = false;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    closed = true;
+  });
   let pending = "";
   const flush = () => {
-    if (pending) process.stdout.write(pending);
+    if (pending && !closed) process.stdout.write(pending);
     pending = "";
   };
   const part = (text: string) => {
