@@ -195,15 +195,19 @@ export class BpfMap {
 
   /** Raw key/value pairs for dumps (per-CPU values concatenated); queues and stacks list their elements in order. */
   dump(): { key: Uint8Array; value: Uint8Array }[] {
+    return [...this.dumpEntries()];
+  }
+
+  /** dump()'s pairs one at a time, so that a large map can be written out without a copy of all of it. */
+  *dumpEntries(): Generator<{ key: Uint8Array; value: Uint8Array }> {
     if (this.type === MAP_TYPE_QUEUE || this.type === MAP_TYPE_STACK) {
-      return this.elements().map((value) => ({ key: new Uint8Array(0), value }));
+      for (const value of this.elements()) yield { key: new Uint8Array(0), value };
+      return;
     }
-    const out: { key: Uint8Array; value: Uint8Array }[] = [];
     for (const key of this.keyBytesAll()) {
       const value = this.lookupBytes(key);
-      if (value) out.push({ key, value });
+      if (value) yield { key, value };
     }
-    return out;
   }
 
   /** A queue's or stack's elements in pop order, left in place (popped, then pushed back). */

@@ -30,6 +30,11 @@ export type ProgramInput =
 
 const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
 
+/** Programs of this type take a packet (`{ packet }`, or bytes taken as one): socket filters, tc, XDP, ... */
+export function takesPacket(type: string): boolean {
+  return SKB_TYPES.has(type) || type === "xdp";
+}
+
 export class Program {
   lastRun: RunResult | undefined;
   /**

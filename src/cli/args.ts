@@ -6,31 +6,62 @@ export class UsageError extends Error {}
 /** Parsed arguments: positionals and --options (flags without a value get "true"). */
 export interface Args {
   positional: string[];
+  /** Each option's last value. */
   options: Map<string, string>;
+  /** Every value of an option given more than once (--tail-call), in order. */
+  repeated?: Map<string, string[]>;
 }
 
-const FLAGS = new Set(["json", "help", "list", "listing"]);
+/** The options a command accepts: any other is refused, so that a misspelt one never runs with a default. */
+export interface OptionSpec {
+  /** Options without a value. */
+  flags?: readonly string[];
+  /** Options that take one value (`-o` is "o"). */
+  values?: readonly string[];
+}
 
-export function parseArgs(argv: string[]): Args {
+/** A command's `--help` text and the options it accepts. */
+export interface CommandHelp extends OptionSpec {
+  usage: string;
+}
+
+/** When no spec is given (callers inside the package), every option is accepted; these few take no value. */
+const DEFAULT_FLAGS = new Set(["json", "help", "list", "listing"]);
+
+export function parseArgs(argv: string[], spec?: OptionSpec): Args {
   const positional: string[] = [];
   const options = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
+  const flags = spec ? new Set(spec.flags ?? []) : DEFAULT_FLAGS;
+  const known = (name: string) => !spec || flags.has(name) || (spec.values ?? []).includes(name);
+  const unknown: string[] = [];
+  const set = (name: string, value: string) => {
+    options.set(name, value);
+    repeated.set(name, [...(repeated.get(name) ?? []), value]);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "-o") {
+      if (!known("o")) { unknown.push(a); continue; }
       if (i + 1 >= argv.length) throw new UsageError("-o needs a file name");
-      options.set("o", argv[++i]);
+      set("o", argv[++i]);
     } else if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) options.set(name, a.slice(eq + 1));
-      else if (FLAGS.has(name)) options.set(name, "true");
+      if (!known(name)) {
+        unknown.push(`--${name}`);
+        continue;
+      }
+      if (eq > 0) set(name, a.slice(eq + 1));
+      else if (flags.has(name)) set(name, "true");
       else {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-        options.set(name, argv[++i]);
+        set(name, argv[++i]);
       }
     } else positional.push(a);
   }
-  return { positional, options };
+  if (unknown.length) throw new UsageError(`unknown option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`);
+  return { positional, options, repeated };
 }
 
 export function readInput(path: string): Uint8Array {
@@ -46,6 +77,7 @@ export function intOption(args: Args, name: string, fallback: number): number {
   return Number(v);
 }
 
-export type Out = (s: string) => void;
+/** Prints a line. `part`, where the sink has it, prints text without ending the line (long JSON, as it is made). */
+export type Out = ((line: string) => void) & { part?: (text: string) => void };
 export type Command = (args: Args, out: Out) => Promise<number> | number;
 

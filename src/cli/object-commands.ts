@@ -1,46 +1,18 @@
-// CLI commands that work on a clang-built object: run, info, disasm (ELF), build, bundle.
+// CLI commands that work on a clang-built object: run (also raw bytecode), info, build, bundle.
 import { writeFileSync, chmodSync } from "node:fs";
 import { basename } from "node:path";
 import { loadObject, type BpfObject } from "../loader/loader.js";
-import { loadSync, type LoadedObject, type Program, type ProgramInput } from "../api/object.js";
+import { loadSync, takesPacket, type LoadedObject, type Program, type ProgramInput } from "../api/object.js";
 import { readCapture } from "../tools/pcap.js";
-import { disassembleInsn } from "../tools/disasm.js";
-import { MAP_TYPE_NAMES, type BpfMap } from "../api/bpf-map.js";
-import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../../assembly/maps/desc.js";
-import { type Args, type Command, UsageError, readInput, intOption } from "./args.js";
-import type { EngineName } from "../runtime/engines.js";
+import { MAP_TYPE_NAMES } from "../api/bpf-map.js";
+import { MAP_TYPE_PROG_ARRAY } from "../../assembly/maps/desc.js";
+import { type Args, type Command, type Out, UsageError, readInput, intOption } from "./args.js";
+import { engineByName, type EngineName } from "../runtime/engines.js";
+import { Runtime } from "../runtime/runtime.js";
+import { registerHostHelpers } from "../runtime/host-helpers.js";
+import { hex, jsonPrinter, readablePrinter, printMaps } from "./map-output.js";
+import { ExecutableOutputReader } from "./executable-output.js";
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-const PSEUDO_NAMES: Record<number, string> = { 1: "map", 2: "map_value", 4: "func" };
-
-/** Disassembly of every program of an object; lddw of a map, a map value or a function names its target. */
-export function disasmObject(bytes: Uint8Array, file: string): string {
-  const obj = loadObject(bytes, basename(file));
-  const parts: string[] = [];
-  for (const p of obj.programs) {
-    parts.push(`${p.section}/${p.name} (${p.type}, ${p.insnCount} instructions):`);
-    const v = new DataView(p.insns.buffer, p.insns.byteOffset, p.insns.byteLength);
-    for (let pc = 0; pc < p.insnCount; pc++) {
-      const op = p.insns[pc * 8];
-      const src = p.insns[pc * 8 + 1] >> 4;
-      let text: string;
-      if (op === 0x18 && PSEUDO_NAMES[src] && pc + 1 < p.insnCount) {
-        const dst = p.insns[pc * 8 + 1] & 0xf;
-        const imm = v.getInt32(pc * 8 + 4, true);
-        const target = src === 4 ? `${imm >= 0 ? "+" : ""}${imm}`
-          : `${obj.maps[imm]?.name ?? `#${imm}`}${src === 2 ? `+${v.getInt32(pc * 8 + 12, true)}` : ""}`;
-        text = `lddw %r${dst}, ${PSEUDO_NAMES[src]}:${target}`;
-        parts.push(`${String(pc).padStart(5)}: ${text}`);
-        pc++;
-        continue;
-      }
-      parts.push(`${String(pc).padStart(5)}: ${disassembleInsn(p.insns, pc)}`);
-      if (op === 0x18) pc++;
-    }
-  }
-  return parts.join("\n");
-}
 
 function pickProgram(obj: LoadedObject, args: Args): Program {
   const name = args.options.get("prog");
@@ -64,6 +36,18 @@ function inputs(args: Args): ProgramInput[] {
   return [new Uint8Array(0)];
 }
 
+const hasInput = (args: Args) => ["mem", "pcap", "ctx", "iface"].some((k) => args.options.has(k));
+
+/**
+ * A packet program with no input would run on an empty packet, which says nothing: it needs one. Programs of other
+ * types (raw, tracing, ...) run once on an empty context, as `tinybpf run --help` says.
+ */
+function requireInput(prog: Program, args: Args): void {
+  if (takesPacket(prog.type) && !hasInput(args)) {
+    throw new UsageError(`${prog.name} is a ${prog.type} program: give it packets with --pcap FILE or one with --mem FILE`);
+  }
+}
+
 export interface MapDump {
   key: string;
   value: string;
@@ -76,57 +60,65 @@ export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
   return out;
 }
 
-const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
-
-/** The readable form's first lines: the program, the runs, the last r0 and how often each value came back. */
-function printRun(prog: Program, n: number, r0: bigint, counts: Map<bigint, number>, out: (s: string) => void) {
-  out(`${prog.name} (${prog.type}): ${n} run${n === 1 ? "" : "s"}`);
-  out(`r0: ${r0}${n > 1 ? " (last run)" : ""}`);
-  if (n > 1) out(`r0 counts: ${[...counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
-}
-
-function describeMap(map: BpfMap): string {
-  return `${map.typeName}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}`;
-}
-
-type Entries = (name: string, map: BpfMap) => { key: Uint8Array; value: Uint8Array }[];
-
-/** Every map's entries, as `entriesOf` gives them (by default the map's own). */
-function printMaps(obj: LoadedObject, out: (s: string) => void, entriesOf: Entries = (_, map) => map.dump()) {
-  for (const [name, map] of obj.maps) {
-    out(`map ${name} (${describeMap(map)}):`);
-    const entries = entriesOf(name, map);
-    const isArray = map.type === MAP_TYPE_ARRAY || map.type === MAP_TYPE_PERCPU_ARRAY;
-    let zeros = 0;
-    for (const e of entries) {
-      if (isArray && e.value.every((b) => b === 0)) { zeros++; continue; }
-      const key = e.key.length ? formatValue(map, e.key, "key") : "-";
-      out(`  ${key}: ${formatValue(map, e.value, "value")}`);
+/** --tail-call MAP:INDEX=PROG (repeatable): fills program arrays before a run or a build, as setTailCall does. */
+function applyTailCalls(obj: LoadedObject, args: Args): void {
+  const given = args.repeated?.get("tail-call") ?? (args.options.has("tail-call") ? [args.options.get("tail-call")!] : []);
+  for (const text of given) {
+    const m = /^([^:=]+):(\d+)=(.+)$/.exec(text);
+    if (!m) throw new UsageError(`--tail-call takes MAP:INDEX=PROG, not '${text}'`);
+    const map = obj.get(m[1]);
+    if (map.type !== MAP_TYPE_PROG_ARRAY) throw new UsageError(`--tail-call ${text}: map '${m[1]}' is a ${map.typeName} map, not a prog_array`);
+    if (Number(m[2]) >= map.maxEntries) {
+      throw new UsageError(`--tail-call ${text}: index ${m[2]} is past the end of '${m[1]}' (max_entries ${map.maxEntries})`);
     }
-    if (zeros) out(`  (${zeros} zero entries not shown)`);
-    if (!entries.length) out("  (empty)");
+    obj.setTailCall(m[1], Number(m[2]), m[3]);
   }
 }
 
-function formatValue(map: BpfMap, bytes: Uint8Array, which: "key" | "value"): string {
-  const size = which === "key" ? map.keySize : map.valueSize;
-  if (which === "value" && map.isPerCpu) {
-    // one value per CPU, each formatted as a plain value of the map's value size
-    const parts: string[] = [];
-    for (let i = 0; i < bytes.length; i += size) parts.push(formatScalar(bytes.subarray(i, i + size), size));
-    return `[${parts.join(", ")}]`;
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const isElf = (bytes: Uint8Array) => ELF_MAGIC.every((b, i) => bytes[i] === b);
+
+/** Counts each r0 as runs come back. */
+class RunTally {
+  n = 0;
+  r0 = 0n;
+  readonly counts = new Map<bigint, number>();
+  add(r0: bigint): void {
+    this.r0 = r0;
+    this.counts.set(r0, (this.counts.get(r0) ?? 0) + 1);
+    this.n++;
   }
-  return formatScalar(bytes, size);
 }
 
-/** 1-, 2-, 4- and 8-byte items as unsigned decimal numbers, anything else in hex. */
-function formatScalar(bytes: Uint8Array, size: number): string {
-  if (size === 1 || size === 2 || size === 4 || size === 8) {
-    let v = 0n;
-    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-    return v.toString();
+/**
+ * Raw bytecode (what `tinybpf asm` writes): one program of no maps, run like a conformance test: r1 points at
+ * --mem's bytes (or each packet of --pcap, or --ctx's bytes), r2 holds their length; with no input r1 = r2 = 0.
+ */
+function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
+  const name = basename(file);
+  if (code.length === 0 || code.length % 8 !== 0) {
+    throw new Error(`${name}: neither an ELF object nor raw bytecode (${code.length} bytes is not a whole number of 8-byte instructions)`);
   }
-  return hex(bytes);
+  for (const option of ["prog", "tail-call", "iface"]) {
+    if (args.options.has(option)) throw new UsageError(`--${option} needs an ELF object; ${name} is raw bytecode`);
+  }
+  const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
+  const rt = new Runtime({ budget: intOption(args, "budget", 1_000_000) });
+  registerHostHelpers(rt);
+  const prog = rt.addProgram(name, code);
+  const repeat = intOption(args, "repeat", 1);
+  const memories = inputs(args).map((i) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx));
+  const tally = new RunTally();
+  for (let i = 0; i < repeat; i++) {
+    for (const mem of memories) tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
+  }
+  if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));
+  else {
+    out(`${name} (raw): ${tally.n} run${tally.n === 1 ? "" : "s"}`);
+    out(`r0: ${tally.r0}${tally.n > 1 ? " (last run)" : ""}`);
+    if (tally.n > 1) out(`r0 counts: ${[...tally.counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
+  }
+  return 0;
 }
 
 const SECTION_TYPES: Record<number, string> = {
@@ -137,57 +129,52 @@ const NAMED_KINDS = new Set(["struct", "union", "enum", "enum64", "typedef", "da
 export const commands: Record<string, Command> = {
   async run(args, out) {
     const [file] = args.positional;
-    if (!file) throw new UsageError("run needs an object file");
+    if (!file) throw new UsageError("run needs an object file (an ELF object, or raw bytecode from tinybpf asm)");
+    const bytes = readInput(file);
+    if (!isElf(bytes)) return runRaw(file, bytes, args, out);
     const budget = intOption(args, "budget", 1_000_000);
     const repeat = intOption(args, "repeat", 1);
     const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
     if (args.options.has("iface") && engine !== "arm32") {
       throw new UsageError("--iface captures live packets natively: it needs --engine arm32");
     }
+    const json = args.options.has("json");
     if (engine === "arm32") {
       // The whole run happens natively: the executable holds the maps and reads the capture itself.
       if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
-      const { runExecutable } = await import("../engines/arm32/engine.js");
-      const obj = loadSync(file, { engine: "interp", budget });
+      const { streamExecutable } = await import("../engines/arm32/engine.js");
+      const obj = loadSync(bytes, { engine: "interp", budget, fileName: basename(file) });
+      applyTailCalls(obj, args);
       const prog = pickProgram(obj, args);
+      requireInput(prog, args);
       const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
-      const json = args.options.has("json");
-      const text = runExecutable(obj, prog, {
+      const runArgs = {
         mem: args.options.get("mem"), pcap: args.options.get("pcap"), iface: args.options.get("iface"), seconds,
         repeat, json: true, each: !json, budget,
-      }).replace(/\n$/, "");
+      };
       if (json) {
-        out(text);
+        // the executable prints what `run --json` prints: pass it on as it comes
+        let pending = "";
+        await streamExecutable(obj, prog, runArgs, out.part ?? ((text) => (pending += text)));
+        if (!out.part) out(pending.replace(/\n$/, ""));
         return 0;
       }
-      // the readable form from what the executable reported: each run's r0, then the JSON object
-      const lines = text.split("\n");
-      const result = JSON.parse(lines.pop() ?? "") as { r0: string; runs: number; maps: Record<string, MapDump[]> };
-      const counts = new Map<bigint, number>();
-      for (const line of lines) counts.set(BigInt(line), (counts.get(BigInt(line)) ?? 0) + 1);
-      printRun(prog, result.runs, BigInt(result.r0), counts, out);
-      printMaps(obj, out, (name) => (result.maps[name] ?? []).map((e) => ({ key: unhex(e.key), value: unhex(e.value) })));
+      // the readable form from what the executable reports: each run's r0, then the maps
+      const reader = new ExecutableOutputReader(prog, obj.maps, readablePrinter(obj.object, out));
+      await streamExecutable(obj, prog, runArgs, (text) => reader.push(text));
+      reader.finish();
       return 0;
     }
-    const obj = loadSync(file, { engine, budget });
+    const obj = loadSync(bytes, { engine, budget, fileName: basename(file) });
+    applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
+    requireInput(prog, args);
     const runs = inputs(args);
-    const counts = new Map<bigint, number>();
-    let r0 = 0n;
-    let n = 0;
-    for (let i = 0; i < repeat; i++) {
-      for (const input of runs) {
-        r0 = prog.run(input);
-        counts.set(r0, (counts.get(r0) ?? 0) + 1);
-        n++;
-      }
-    }
-    if (args.options.has("json")) {
-      out(JSON.stringify({ r0: r0.toString(), runs: n, maps: dumpMaps(obj) }));
-      return 0;
-    }
-    printRun(prog, n, r0, counts, out);
-    printMaps(obj, out);
+    const tally = new RunTally();
+    for (let i = 0; i < repeat; i++) for (const input of runs) tally.add(prog.run(input));
+    const printer = json ? jsonPrinter(out) : readablePrinter(obj.object, out);
+    printer.run(prog.name, prog.type, tally.n, tally.r0, tally.counts);
+    printMaps(obj.maps.values(), printer);
     return 0;
   },
 
@@ -227,6 +214,7 @@ export const commands: Record<string, Command> = {
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
     const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
+    applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
     const exe = buildExecutable(obj, prog);
     writeFileSync(dest, exe);

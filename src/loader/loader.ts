@@ -3,8 +3,8 @@
 //
 // What it does, as libbpf does:
 // - Programs: every executable section, whatever its SEC() name, holds one program per global function symbol
-//   (bounded by the symbol's size). `.text` holds subprograms only. The type comes from the section name
-//   (program-types.ts).
+//   (bounded by the symbol's size). `.text` holds subprograms, unless it is the only code: then its global
+//   functions are the programs. The type comes from the section name (program-types.ts).
 // - Linking: a program gets its own code followed by every function it reaches through bpf-to-bpf calls or
 //   function addresses (transitively, in first-reached order); each call's imm is recomputed for that layout.
 // - Maps, in this order: the legacy `maps` section (struct bpf_map_def records), global data, BTF `.maps`.
@@ -138,6 +138,13 @@ class ObjectLoader {
     const programs: ProgramDef[] = [];
     for (const list of this.funcs.values()) {
       for (const f of list) if (f.global && f.section.name !== '.text') programs.push(this.link(f));
+    }
+    if (programs.length === 0) {
+      // an object whose only code is .text (no SEC()): its global functions are its programs, as bpftool and
+      // libbpf take them; the conformance suite's runner writes such objects (`main` in .text)
+      for (const list of this.funcs.values()) {
+        for (const f of list) if (f.global && f.section.name === '.text') programs.push(this.link(f));
+      }
     }
     this.btfMapSlots(programs);
     return {

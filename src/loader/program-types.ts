@@ -9,6 +9,8 @@
 // loadable, and run with raw input memory.
 //
 // Type names are libbpf's (libbpf_bpf_prog_type_str): 'socket_filter', 'kprobe', 'sched_cls', ...
+// One is tinybpf's own: SEC("raw") (and "raw/NAME"), the programs that take raw memory (r1 = bytes, r2 = their
+// length), are 'raw', the type the runtime gives raw bytecode too; libbpf would call them 'unspec'.
 
 interface SectionDef {
   pattern: string;
@@ -17,6 +19,7 @@ interface SectionDef {
 }
 
 const SECTION_DEFS: SectionDef[] = [
+  { pattern: 'raw+', type: 'raw' },
   { pattern: 'socket', type: 'socket_filter', sloppy: true },
   { pattern: 'sk_reuseport/migrate', type: 'sk_reuseport' },
   { pattern: 'sk_reuseport', type: 'sk_reuseport', sloppy: true },

@@ -4,7 +4,7 @@ import { INSN_SIZE } from "../../assembly/isa.js";
 import {
   STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, ST_PROG, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
 } from "../../assembly/layout.js";
-import { Core, type HostHelper } from "./core.js";
+import { Core, StopProgram, type HostHelper } from "./core.js";
 import { MAP_TYPE_PERF_EVENT_ARRAY } from "../../assembly/maps/desc.js";
 import { verify, VerifierError } from "../loader/verifier.js";
 import { resolvePseudoLoads, LinkError } from "../loader/link.js";
@@ -16,7 +16,15 @@ export interface RuntimeOptions {
   budget?: number;
   /** CPUs that per-CPU maps model. Default 1. */
   ncpus?: number;
+  /**
+   * Helper 5 is the conformance suite's "unwind" helper. Engines that compile their helpers in (arm32) read this;
+   * the others call the host helper the conformance runtime registers.
+   */
+  conformance?: boolean;
 }
+
+/** The conformance suite's test helper ("unwind"): ends the program with r0 = 0 when its argument is 0, else returns it. */
+export const UNWIND_HELPER_ID = 5;
 
 /** What a map needs to exist in the core (the loader's MapDef satisfies it). */
 export interface MapSpec {
@@ -75,6 +83,12 @@ export class Runtime {
     this.core = new Core();
     this.core.setBudget(options.budget ?? 1_000_000);
     this.core.view.setUint32(STATE + ST_NCPUS, Math.max(1, options.ncpus ?? 1), true);
+    if (options.conformance) {
+      this.registerHelper(UNWIND_HELPER_ID, ([arg]) => {
+        if (arg === 0n) throw new StopProgram(0n);
+        return arg;
+      });
+    }
   }
 
   registerHelper(id: number, fn: HostHelper): void {

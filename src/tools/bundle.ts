@@ -24,7 +24,8 @@ export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "
  */
 const WORKSTATION_MODULES = [
   "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
-  "engines/arm32/build", "engines/arm32/engine",
+  "engines/arm32/build", "engines/arm32/engine", "cli/help-text", "cli/executable-output",
+  "cli/disasm-object",
 ];
 
 /** The cores a bundle can carry, as `build/core.wasm` in the bundle. */

@@ -1,9 +1,12 @@
 // The plugin the eBPF conformance suite's own runner drives (protocol: the program as hex bytes on stdin, the input
-// memory as one hex argument, r0 printed in hex on stdout). In this mode only, helper 5 is the suite's unwind helper.
-import { readFileSync } from "node:fs";
-import { runConformanceProgram, conformanceRuntime } from "./conformance.js";
+// memory as one hex argument, r0 printed in hex on stdout; with --elf the program comes as an ELF object). In this
+// mode only, helper 5 is the suite's unwind helper.
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runConformanceProgram } from "./conformance.js";
 import { loadEngines } from "../runtime/engine-loader.js";
-import { loadObject } from "../loader/loader.js";
+import { loadSync, takesPacket } from "../api/object.js";
 import type { EngineName } from "../runtime/engines.js";
 
 function parseHex(text: string, what: string): Uint8Array {
@@ -16,30 +19,50 @@ function parseHex(text: string, what: string): Uint8Array {
   return out;
 }
 
+/**
+ * --elf: the runner writes the program as an object: `main` in .text (raw memory: r1 = the bytes, r2 = their
+ * length, as without --elf), or in section "xdp" with --xdp_prolog true (the memory is the packet of an XDP
+ * context: the prolog reads data and data_end from it). The object's first program runs.
+ */
+async function runElf(bytes: Uint8Array, mem: Uint8Array, engine: EngineName): Promise<bigint> {
+  const obj = loadSync(bytes, { fileName: "stdin", engine: engine === "arm32" ? "interp" : engine, conformance: true });
+  const prog = obj.programs.values().next().value;
+  if (!prog) throw new Error("the ELF object holds no program");
+  if (engine === "arm32" && (takesPacket(prog.type) || obj.maps.size > 0)) {
+    // packets and maps are the executable's own: run it as `tinybpf run --engine arm32` does
+    const { runExecutable } = await import("../engines/arm32/engine.js");
+    const dir = mkdtempSync(join(tmpdir(), "tinybpf-plugin-"));
+    try {
+      writeFileSync(join(dir, "mem"), mem);
+      const out = runExecutable(obj, prog, { mem: join(dir, "mem"), json: true });
+      return BigInt.asUintN(64, BigInt((JSON.parse(out) as { r0: string }).r0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return prog.run(mem.length ? mem : undefined, engine);
+}
+
 export async function pluginMain(argv: string[]): Promise<number> {
   try {
     let engine: EngineName = "interp";
     let elf = false;
+    let program: string | undefined;
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
       if (a === "--engine") engine = argv[++i] as EngineName;
       else if (a === "--elf") elf = true;
-      else if (a === "--cpu_version" || a === "--program") i++; // every CPU version is supported
+      else if (a === "--program") program = argv[++i]; // the program as an argument instead of on stdin
+      else if (a === "--cpu_version") i++; // every CPU version is supported
       else if (a.startsWith("--")) continue; // options of other runtimes
       else positional.push(a);
     }
     await loadEngines();
     const mem = positional.length ? parseHex(positional[0], "memory") : new Uint8Array(0);
-    const input = parseHex(readFileSync(0, "utf8"), "program");
+    const input = parseHex(program ?? readFileSync(0, "utf8"), "program");
     if (elf) {
-      const obj = loadObject(input, "stdin");
-      if (!obj.programs.length) throw new Error("the ELF object holds no program");
-      const rt = conformanceRuntime();
-      obj.maps.forEach((m) => rt.createMap(m));
-      const prog = rt.addProgram(obj.programs[0].name, obj.programs[0].insns);
-      const r0 = rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engine).r0;
-      process.stdout.write(r0.toString(16) + "\n");
+      process.stdout.write((await runElf(input, mem, engine)).toString(16) + "\n");
       return 0;
     }
     const r0 = runConformanceProgram(input, mem, engine);

@@ -214,7 +214,7 @@ describe.each(VARIANTS)("bitehist%s.o (BTF map, .text subprograms)", (v) => {
 
   it("appends log2l and log2 and points the calls at them", () => {
     const p = prog(o, "bitehist");
-    expect(p.type).toBe("unspec");
+    expect(p.type).toBe("raw");
     expect(p.functions.map((f) => f.name)).toEqual(["bitehist", "log2l", "log2"]);
     const raw = rawElf(read(file));
     const own = raw.symbol("bitehist").size / 8;
@@ -524,7 +524,10 @@ describe("program types from section names (libbpf's table)", () => {
     expect(programTypeForSection("sk_skb/stream_parser")).toBe("sk_skb");
     expect(programTypeForSection("raw_tp.w/foo")).toBe("raw_tracepoint_writable");
     expect(programTypeForSection("cgroup/connect4")).toBe("cgroup_sock_addr");
-    expect(programTypeForSection("raw")).toBe("unspec");
+    // tinybpf's own section for programs of raw memory (libbpf does not know it)
+    expect(programTypeForSection("raw")).toBe("raw");
+    expect(programTypeForSection("raw/entry")).toBe("raw");
+    expect(programTypeForSection("rawx")).toBe("unspec");
   });
 });
 

@@ -12,7 +12,7 @@
 // value's address in that segment, before translation.
 
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import {
@@ -382,6 +382,7 @@ function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { i
     options: {
       budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
       idiv: opts.idiv,
+      conformance: obj.runtime.options.conformance,
       skb: SKB_TYPES.has(prog.type),
       xdp: prog.type === "xdp",
       maps: defs.length ? layout.maps : undefined,
@@ -432,15 +433,20 @@ export class Arm32RunError extends Error {
   }
 }
 
-/**
- * Builds `prog` and runs it (natively on 32-bit ARM Linux, else under qemu-arm); returns what the executable
- * printed on standard output. A fault throws Arm32RunError with the program's name and the fault line.
- */
-export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs = {}): string {
+interface PreparedRun {
+  dir: string;
+  /** The command and its arguments: the executable itself on 32-bit ARM Linux, else qemu-arm running it. */
+  command: string;
+  argv: string[];
+  /** With the programs tail calls reach, the executable names the program that faulted itself. */
+  named: boolean;
+}
+
+/** Writes the executable and its input files to a fresh directory (the caller removes it). */
+function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): PreparedRun {
   const inputs = [args.mem, args.pcap, args.iface].filter((x) => x !== undefined).length;
   if (inputs > 1) throw new Error("--mem, --pcap and --iface cannot be combined");
   const exeBytes = buildExecutable(obj, prog, { budget: args.budget });
-  // with the programs tail calls reach, the executable names the program that faulted itself
   const named = executablePrograms(obj, prog).length > 1;
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
   try {
@@ -471,20 +477,81 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
     if (args.json) argv.push("--json");
     if (args.each) argv.push("--each");
     const native = process.platform === "linux" && process.arch === "arm";
+    return native ? { dir, command: exe, argv, named } : { dir, command: qemu(), argv: ["-cpu", "cortex-a8", exe, ...argv], named };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The error for an executable that ended with a non-zero status. */
+function runFailure(prog: Program, run: PreparedRun, status: number | null, stdout: string, stderr: string): Arm32RunError {
+  if (status === 1) return new Arm32RunError(run.named ? stderr.trim() : `${prog.name}: ${stderr.trim()}`, 1);
+  return new Arm32RunError(`${prog.name}: the ARM executable failed (status ${status}): ${(stderr || stdout).trim()}`, status);
+}
+
+/**
+ * Builds `prog` and runs it (natively on 32-bit ARM Linux, else under qemu-arm); returns what the executable
+ * printed on standard output. A fault throws Arm32RunError with the program's name and the fault line. The
+ * output is collected whole (up to 256 MiB): streamExecutable reads it as it comes, for maps of any size.
+ */
+export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs = {}): string {
+  const run = prepareRun(obj, prog, args);
+  try {
     const timeout = args.timeout ?? 600_000;
-    const r = native
-      ? spawnSync(exe, argv, { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 })
-      : spawnSync(qemu(), ["-cpu", "cortex-a8", exe, ...argv], { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
+    const r = spawnSync(run.command, run.argv, { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
     if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
     if (r.error) throw r.error;
     if (r.status === 0) {
       if (r.stderr) process.stderr.write(r.stderr); // bpf_trace_printk's text, where the interpreter prints it
       return r.stdout;
     }
-    if (r.status === 1) throw new Arm32RunError(named ? r.stderr.trim() : `${prog.name}: ${r.stderr.trim()}`, 1);
-    throw new Arm32RunError(`${prog.name}: the ARM executable failed (status ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status);
+    throw runFailure(prog, run, r.status, r.stdout, r.stderr);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * runExecutable, reading standard output as it comes: `onStdout` gets each piece as the executable writes it (what
+ * `tinybpf run --engine arm32` prints, for maps of any size). Standard error goes on to ours when the run
+ * succeeds (bpf_trace_printk's text); a failure rejects as runExecutable throws.
+ */
+export async function streamExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs,
+  onStdout: (text: string) => void): Promise<void> {
+  const run = prepareRun(obj, prog, args);
+  try {
+    const child = spawn(run.command, run.argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let failure: unknown;
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      if (failure !== undefined) return;
+      try {
+        onStdout(text);
+      } catch (e) {
+        failure = e; // the reader refused the output: stop the executable, report why
+        child.kill("SIGKILL");
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+    const timeout = args.timeout ?? 600_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeout);
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => resolve(code));
+    }).finally(() => clearTimeout(timer));
+    if (failure !== undefined) throw failure;
+    if (timedOut) throw new Arm32Timeout(timeout);
+    if (status !== 0) throw runFailure(prog, run, status, "", stderr);
+    if (stderr) process.stderr.write(stderr);
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
   }
 }
 
@@ -543,7 +610,7 @@ export const arm32Engine: Engine = {
     }
     rt.core.view.setUint32(STATE + ST_FAULT, 0, true);
     const bytes = r2 > 0n ? rt.core.memory.slice(Number(r1), Number(r1) + Number(r2)) : new Uint8Array(0);
-    const result = runArm32(prog.insns, bytes, { budget: rt.core.budget() });
+    const result = runArm32(prog.insns, bytes, { budget: rt.core.budget(), conformance: rt.options.conformance });
     if ("r0" in result) return result.r0;
     recordFault(rt, result.fault);
     return 0n;
