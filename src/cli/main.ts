@@ -8,6 +8,7 @@ import { runConformanceFile } from "../tools/conformance.js";
 import { engineNames } from "../runtime/engines.js";
 import { loadEngines } from "../runtime/engine-loader.js";
 import { commands as objectCommands } from "./object-commands.js";
+import { commands as traceCommands } from "./trace-command.js";
 import { type Command, type Out, UsageError, parseArgs, readInput } from "./args.js";
 
 export const USAGE = `usage: tinybpf <command> [options]
@@ -23,6 +24,8 @@ commands:
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
   build OBJ [--prog NAME] --target arm32 -o FILE [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
+  trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE] [--engine NAME] [-o prog.o]
+                                                compile and run a bpftrace-style script (no LLVM)
   bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
                                                 gather what a device needs to run OBJ
 `;
@@ -86,7 +89,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
     out(USAGE.trimEnd());
     return command ? 0 : 1;
   }
-  const fn = baseCommands[command] ?? objectCommands[command];
+  const fn = baseCommands[command] ?? objectCommands[command] ?? traceCommands[command];
   if (!fn) {
     err(`tinybpf: unknown command '${command}' (try 'tinybpf --help')`);
     return 1;
