@@ -167,7 +167,7 @@ class Parser {
       const then = this.expr(inPredicate);
       this.expect(":");
       const otherwise = this.expr(inPredicate);
-      return { k: "ternary", cond, then, else: otherwise, loc: cond.loc };
+      return { k: "ternary", cond, then, else: otherwise, loc: span(cond.loc, otherwise.loc) };
     } finally {
       this.depth--;
     }
