@@ -26,6 +26,7 @@ const HELPER_MAP_LOOKUP = 1, HELPER_MAP_UPDATE = 2, HELPER_MAP_DELETE = 3, HELPE
 const HELPER_PID_TGID = 14, HELPER_COMM = 16, HELPER_SKB_LOAD_BYTES = 26, HELPER_RINGBUF_OUTPUT = 130;
 const BPF_ANY = 0, BPF_NOEXIST = 1;
 const STACK_SIZE = 512;
+const MAX_PROGRAM = 32768; // instructions per probe: keeps every jump within its 16-bit offset
 
 export const RINGBUF_SYMBOL = "printf_rb";
 export const CLOCK_SYMBOL = "trace_clock";
@@ -131,6 +132,7 @@ class ProbeGen {
     for (const s of list) {
       const mark = this.frame;
       this.stmt(s);
+      if (this.e.pc > MAX_PROGRAM) fail(s.loc, `probe ${this.probe.name} needs more than ${MAX_PROGRAM} instructions`);
       this.frame = mark;
     }
   }

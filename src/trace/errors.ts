@@ -22,7 +22,8 @@ export function fail(loc: Loc, problem: string): never {
 /** The full message: position line, the source line, and `^~~~` under the faulty columns. */
 export function formatError(e: TraceError, source: string, file = "stdin"): string {
   const { line, col, end } = e.loc;
-  const text = source.split("\n")[line - 1] ?? "";
+  // Control characters would garble a terminal: shown as spaces, so the marker still lines up.
+  const text = (source.split("\n")[line - 1] ?? "").replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ");
   const width = Math.max(1, end - col);
   // Tabs keep their width in the marker line so the caret stays under the right character.
   const pad = text.slice(0, col - 1).replace(/[^\t]/g, " ");

@@ -7,7 +7,8 @@ import { span, type Expr, type MapExpr, type Probe, type Script, type Stmt, type
 // Binary operators by precedence level, loosest first (the ternary sits above all of them).
 const LEVELS = [["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", "<=", ">", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]];
 const ASSIGN_OPS = new Set(["=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="]);
-const MAX_DEPTH = 200; // nesting beyond this is refused, so deep input cannot overflow the host stack
+const MAX_DEPTH = 200;
+const MAX_OPERANDS = 500; // a chain a + b + ... is a left-deep tree: the checker and code generator recurse on it // nesting beyond this is refused, so deep input cannot overflow the host stack
 
 export function parse(src: string): Script {
   return new Parser(tokenize(src)).script();
@@ -176,8 +177,10 @@ class Parser {
   private binary(level: number, inPredicate: boolean): Expr {
     if (level === LEVELS.length) return this.unary(inPredicate);
     let left = this.binary(level + 1, inPredicate);
+    let operands = 1;
     while (this.t.kind === "punct" && LEVELS[level].includes(this.t.text) && !(inPredicate && this.t.text === "/")) {
       const opTok = this.next();
+      if (++operands > MAX_OPERANDS) fail(opTok.loc, `more than ${MAX_OPERANDS} operands in one expression`);
       const right = this.binary(level + 1, inPredicate);
       left = { k: "binary", op: opTok.text, left, right, loc: opTok.loc };
     }
