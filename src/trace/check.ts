@@ -108,7 +108,7 @@ class Checker {
         if (s.expr.k === "call" && AGGS.has(s.expr.name)) {
           fail(s.expr.loc, `${s.expr.name}() should be directly assigned to a map`);
         }
-        this.expr(s.expr);
+        if (this.expr(s.expr).t !== "int") fail(s.expr.loc, "this expression alone is not a statement: it has no effect");
         return;
       case "if":
         this.int(s.cond, "if condition");

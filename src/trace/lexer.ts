@@ -21,6 +21,11 @@ const ESCAPES: Record<string, string> = { n: "\n", t: "\t", "\\": "\\", '"': '"'
 
 const isIdentStart = (c: string) => /[A-Za-z_]/.test(c);
 const isIdent = (c: string) => /[A-Za-z0-9_]/.test(c);
+/** A character as an error message shows it: control and non-ASCII characters as escapes, so it stays one line. */
+const printable = (c: string) => {
+  const code = c.charCodeAt(0);
+  return code < 32 || code > 126 ? `\\x${code.toString(16).padStart(2, "0")}` : c;
+};
 const U64_MAX = (1n << 64n) - 1n;
 
 export function tokenize(src: string): Token[] {
@@ -99,8 +104,10 @@ export function tokenize(src: string): Token[] {
         if (src[i] === "\\") {
           const e = ESCAPES[src[i + 1]];
           if (e === undefined) {
+            const bad = src[i + 1] ?? "";
             i += 2;
-            fail(here(start), `invalid escape '\\${src[i - 1] ?? ""}' in string`);
+            if (bad === "\n" || bad === "") fail(here(start), "unterminated string");
+            fail(here(start), `invalid escape '\\${printable(bad)}' in string`);
           }
           text += e;
           i += 2;
@@ -114,8 +121,7 @@ export function tokenize(src: string): Token[] {
     const p = PUNCTS.find((q) => src.startsWith(q, i));
     if (!p) {
       i++;
-      const shown = c.charCodeAt(0) < 32 || c.charCodeAt(0) > 126 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c;
-      fail(here(start), `invalid character '${shown}'`);
+      fail(here(start), `invalid character '${printable(c)}'`);
     }
     i += p.length;
     tokens.push({ kind: "punct", text: p, loc: here(start) });
