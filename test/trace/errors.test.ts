@@ -67,7 +67,8 @@ export const BAD: [string, string][] = [
   ["BEGIN { @x }", "stdin:1:9-11: ERROR: a map alone is not a statement: assign to it or pass it to a function"],
   ["", "stdin:1:1-2: ERROR: no probes: a script needs at least one probe, e.g. BEGIN { ... }"],
   ["{ @x = 1 }", "stdin:1:1-2: ERROR: syntax error, unexpected '{', expecting a probe"],
-  ["BEGIN { @x = \"a\\q\" }", "stdin:1:14-18: ERROR: invalid escape '\\q' in string"],  // found by the fuzzer: a string alone as a statement reached the code generator; an escaped newline put a
+  ["BEGIN { @x = \"a\\q\" }", "stdin:1:14-18: ERROR: invalid escape '\\q' in string"],
+  // found by the fuzzer: a string alone as a statement reached the code generator; an escaped newline put a
   // line break inside the message
   ["BEGIN { \"x\"; }", "stdin:1:9-12: ERROR: this expression alone is not a statement: it has no effect"],
   ["BEGIN { comm }", "stdin:1:9-13: ERROR: this expression alone is not a statement: it has no effect"],
