@@ -1,9 +1,11 @@
 // `tinybpf trace`: bpftrace-style one-liners compiled by tinybpf itself (src/trace) and run over a capture, a
 // memory file or nothing (BEGIN/END only). Script errors print in bpftrace's shape (position, line, marker).
-import { readFileSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
+import { tmpdir } from "node:os";
 import { readCapture } from "../tools/pcap.js";
-import { compile } from "../trace/compile.js";
+import { compile, type Compiled } from "../trace/compile.js";
+import { arm32Obstacle, runOnArm32 } from "../trace/arm32.js";
 import { Trace } from "../trace/runtime.js";
 import { TraceError, formatError } from "../trace/errors.js";
 import { engineNames, type EngineName } from "../runtime/engines.js";
@@ -35,7 +37,9 @@ export async function trace(args: Args, out: Out, err: Out = (s) => process.stde
     return 0;
   }
   for (const k of args.options.keys()) if (!KNOWN.has(k)) throw new UsageError(`unknown option --${k}`);
-  if (args.options.has("iface")) throw new UsageError("--iface needs a live capture, which the Node host cannot open: run over --pcap");
+  if (args.options.has("iface") && args.options.get("engine") !== "arm32") {
+    throw new UsageError("--iface captures live packets natively: it needs --engine arm32");
+  }
   if (args.options.has("pcap") && args.options.has("mem")) throw new UsageError("--pcap and --mem cannot be combined");
   const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
   if (engine !== "auto" && !engineNames().includes(engine)) {
@@ -57,6 +61,7 @@ export async function trace(args: Args, out: Out, err: Out = (s) => process.stde
     writeFileSync(dest, compiled.object);
     if (!args.options.has("pcap") && !args.options.has("mem")) return 0;
   }
+  if (engine === "arm32") return arm32(compiled, args, out);
   const seconds = args.options.has("seconds") ? BigInt(intOption(args, "seconds", 0)) * 1_000_000_000n : undefined;
   const t = new Trace(compiled, { engine, out: (text) => process.stdout.write(text) });
   const pcap = args.options.get("pcap");
@@ -82,6 +87,27 @@ export async function trace(args: Args, out: Out, err: Out = (s) => process.stde
   }
   t.finish(end);
   return 0;
+}
+
+/** The packet probe as an ARM32 executable over the capture, the interface or the memory file. */
+async function arm32(compiled: Compiled, args: Args, out: Out): Promise<number> {
+  const why = arm32Obstacle(compiled);
+  if (why) throw new UsageError(`${why} (use --engine interp or wasm)`);
+  let pcap = args.options.get("pcap");
+  let dir: string | undefined;
+  if (pcap === "-") {
+    dir = mkdtempSync(join(tmpdir(), "tinybpf-trace-"));
+    pcap = join(dir, "stdin.pcap");
+    writeFileSync(pcap, readFileSync(0));
+  }
+  try {
+    const seconds = args.options.has("iface") ? intOption(args, "seconds", 10) : undefined;
+    const text = await runOnArm32(compiled, { pcap, mem: args.options.get("mem"), iface: args.options.get("iface"), seconds });
+    if (text) out(text.replace(/\n$/, ""));
+    return 0;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const commands: Record<string, Command> = { trace };

@@ -5,6 +5,9 @@ import { describe, expect, test, beforeAll } from "vitest";
 import { compile } from "../../src/trace/compile.js";
 import { Trace } from "../../src/trace/runtime.js";
 import { loadEngines } from "../../src/runtime/engine-loader.js";
+import { arm32Obstacle, runOnArm32 } from "../../src/trace/arm32.js";
+import { ensureArm32Translator } from "../support/arm32.js";
+import { join } from "node:path";
 import {
   loadFrames, tally, keyed, scalar, log2Hist, linHist, dotted, u8, u16, u32, ethType, ipProto, ipSrc, ipDst, ipLen, ipTtl,
   tcpSport, tcpDport, tcpFlags, udpSport, udpDport, type Frame,
@@ -156,6 +159,7 @@ export function runScript(script: string, engine: "interp" | "wasm", capture: Fr
 
 beforeAll(async () => {
   await loadEngines();
+  ensureArm32Translator();
 });
 
 describe("trace one-liners against an independent reading of the capture", () => {
@@ -169,6 +173,21 @@ describe("trace one-liners against an independent reading of the capture", () =>
           expect(runScript(c.script, engine)).toBe(c.expect());
         });
       }
+    });
+  }
+});
+
+// The packet probe as a standalone ARM32 executable under qemu-arm (natively on ARM), reading the capture itself:
+// every one-liner that needs no host while it runs.
+describe("arm32 executables", () => {
+  const eligible = CASES.filter((c) => arm32Obstacle(compile(c.script)) === undefined);
+  test("at least 10 one-liners run as ARM32 executables", () => {
+    expect(eligible.length).toBeGreaterThanOrEqual(10);
+  });
+  const capture = join(__dirname, "..", "fixtures", "pcap", "trace-mix.pcap");
+  for (const c of eligible) {
+    test(c.script, async () => {
+      expect(await runOnArm32(compile(c.script), { pcap: capture })).toBe(c.expect());
     });
   }
 });
