@@ -223,10 +223,12 @@ export const commands: Record<string, Command> = {
     const [file] = args.positional;
     const dest = args.options.get("o");
     const target = args.options.get("target");
-    if (!file || !dest || !target) throw new UsageError("build needs OBJ --target arm32 -o FILE");
+    const script = args.options.get("trace"); // a bpftrace-style script instead of an object (src/trace)
+    if ((!file && script === undefined) || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
-    const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
+    const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
+    const obj = loadSync(source, { engine: "interp", budget: intOption(args, "budget", 1_000_000), fileName: "trace.o" });
     const prog = pickProgram(obj, args);
     const exe = buildExecutable(obj, prog);
     writeFileSync(dest, exe);

@@ -7,7 +7,7 @@ import { writeObject } from "./elf-writer.js";
 const MAP_TYPE_HASH = 1;
 const MAP_TYPE_RINGBUF = 27;
 export const MAP_ENTRIES = 4096;
-export const RINGBUF_BYTES = 64 * 1024;
+export const RINGBUF_BYTES = 16 * 1024; // drained after every probe run
 export const CLOCK_BYTES = 16; // nsecs now, nsecs at start
 
 export interface Compiled {
@@ -23,7 +23,10 @@ export function compile(source: string): Compiled {
     symbol: mapSymbol(m.name),
     fields: [["type", MAP_TYPE_HASH], ["max_entries", MAP_ENTRIES], ["key_size", keySize(m)], ["value_size", valueSize(m)]] as [string, number][],
   }));
-  maps.push({ symbol: RINGBUF_SYMBOL, fields: [["type", MAP_TYPE_RINGBUF], ["max_entries", RINGBUF_BYTES]] });
+  // the ring buffer only when a probe writes to it (printf and host actions): it is the largest map
+  if (programs.some((p) => p.relocations.some((r) => r.symbol === RINGBUF_SYMBOL))) {
+    maps.push({ symbol: RINGBUF_SYMBOL, fields: [["type", MAP_TYPE_RINGBUF], ["max_entries", RINGBUF_BYTES]] });
+  }
   const object = writeObject({ programs, maps, bss: { symbol: CLOCK_SYMBOL, size: CLOCK_BYTES } });
   return { object, typed, programs };
 }

@@ -141,7 +141,8 @@ export class Trace {
   }
 
   private drain(ending: boolean): void {
-    const rb = this.object.get(RINGBUF_SYMBOL);
+    const rb = this.object.maps.get(RINGBUF_SYMBOL);
+    if (!rb) return;
     for (const rec of rb.drain()) {
       const arg = u32(rec, 0);
       const kind = u32(rec, 4);
