@@ -7,7 +7,7 @@ import { loadSync, type LoadedObject } from "../api/object.js";
 import type { Expr, Stmt } from "./ast.js";
 import { mapSymbol } from "./codegen.js";
 import type { Compiled } from "./compile.js";
-import { formatMap } from "./output.js";
+import { formatMap, EXIT_SEPARATOR } from "./output.js";
 
 const HOST_CALLS = new Set(["printf", "exit", "print", "clear", "zero"]);
 const HOST_BUILTINS = new Set(["nsecs", "elapsed"]);
@@ -62,7 +62,7 @@ export async function runOnArm32(c: Compiled, input: Arm32Input): Promise<string
   const text = runExecutable(obj, prog, { ...input, json: true }).trim();
   const result = JSON.parse(text.split("\n").pop() ?? "") as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();
-  return names.map((name) => {
+  return EXIT_SEPARATOR + names.map((name) => {
     const entries = (result.maps[mapSymbol(name)] ?? []).map((e) => ({ key: unhex(e.key), value: unhex(e.value) }));
     return formatMap(c.typed.maps.get(name)!, entries);
   }).join("");

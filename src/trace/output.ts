@@ -1,6 +1,8 @@
-// bpftrace's printing: maps as `@name[key]: value` lines sorted by value, scalars as `@name: value`, histograms
-// with bpftrace's bucket labels ([0], [1], [2, 4), [1K, 2K) ...) and 52-column bars, stats as
-// `count N, average N, total N`, each map followed by a blank line; and printf's conversions.
+// bpftrace's printing, as bpftrace 0.20 prints (the release whose text format the tools and tutorials show):
+// maps as `@name[key]: value` lines sorted by value, scalars as `@name: value`; avg and stats maps followed by an
+// empty line; histograms as `@name: ` then rows with bucket labels ([0], [1], [2, 4), [1K, 2K) ...) and 52-column
+// bars, an empty line after each; stats as `count N, average N, total N`; and printf's conversions. At exit
+// bpftrace prints two line breaks before the maps (EXIT_SEPARATOR).
 import type { KeyType, MapInfo } from "./check.js";
 
 export interface Entry {
@@ -9,6 +11,7 @@ export interface Entry {
 }
 
 const BAR_WIDTH = 52;
+export const EXIT_SEPARATOR = "\n\n";
 
 export function ntop(v: bigint): string {
   const n = Number(BigInt.asUintN(32, v));
@@ -86,24 +89,25 @@ export function formatHist(counts: bigint[]): string {
   return rows(counts, (i) => (i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${log2Label(i - 2)}, ${log2Label(i - 1)})`));
 }
 
-function linearLabel(n: bigint, step: bigint): string {
+/** bpftrace 0.20's lhist labels: multiples of 1M and 1K get a suffix, whatever the step. */
+function linearLabel(n: bigint): string {
   const M = 1048576n;
   const K = 1024n;
-  if (step % M === 0n && n % M === 0n) return `${n / M}M`;
-  if (step % K === 0n && n % K === 0n) return `${n / K}K`;
+  if (n !== 0n && n % M === 0n) return `${n / M}M`;
+  if (n !== 0n && n % K === 0n) return `${n / K}K`;
   return String(n);
 }
 
 export function formatLhist(counts: bigint[], p: { min: bigint; max: bigint; step: bigint }): string {
   const last = counts.length - 1;
   return rows(counts, (i) => {
-    if (i === 0) return `(..., ${linearLabel(p.min, p.step)})`;
-    if (i === last) return `[${linearLabel(p.max, p.step)}, ...)`;
-    return `[${linearLabel(p.min + BigInt(i - 1) * p.step, p.step)}, ${linearLabel(p.min + BigInt(i) * p.step, p.step)})`;
+    if (i === 0) return `(..., ${linearLabel(p.min)})`;
+    if (i === last) return `[${linearLabel(p.max)}, ...)`;
+    return `[${linearLabel(p.min + BigInt(i - 1) * p.step)}, ${linearLabel(p.min + BigInt(i) * p.step)})`;
   });
 }
 
-/** The whole map as bpftrace prints it at exit (or with print()); "" when it is empty. */
+/** The whole map as bpftrace prints it at exit or with print(); an empty map still prints its line break(s). */
 export function formatMap(info: MapInfo, entries: Entry[]): string {
   const name = `@${info.name}`;
   if (info.value === "hist" || info.value === "lhist") {
@@ -122,12 +126,10 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
       const tb = b.counts.reduce((x, y) => x + y, 0n);
       return ta < tb ? -1 : ta > tb ? 1 : compareKeys(a.parts, b.parts);
     });
-    let out = "";
-    for (const g of sorted) {
+    return sorted.map((g) => {
       const body = info.value === "hist" ? formatHist(g.counts) : formatLhist(g.counts, info.lhist!);
-      out += `${name}${keyText(info.keys, g.parts)}:\n${body}\n`;
-    }
-    return out;
+      return `${name}${keyText(info.keys, g.parts)}: \n${body}`;
+    }).join("\n") + "\n";
   }
   const items = entries.map((e) => {
     const parts = info.keys.length ? decodeKey(info.keys, e.key) : [];
@@ -150,8 +152,8 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
     return { parts, sortValue, text };
   });
   items.sort((a, b) => (a.sortValue < b.sortValue ? -1 : a.sortValue > b.sortValue ? 1 : compareKeys(a.parts, b.parts)));
-  if (items.length === 0) return "";
-  return items.map((i) => `${name}${keyText(info.keys, i.parts)}: ${i.text}\n`).join("") + "\n";
+  const lines = items.map((i) => `${name}${keyText(info.keys, i.parts)}: ${i.text}`).join("\n") + "\n";
+  return info.value === "avg" || info.value === "stats" ? lines + "\n" : lines;
 }
 
 /** printf with bpftrace's conversions: %d %i %u %x %X %c %s with flags '-' and '0', widths and l/ll/h/hh. */

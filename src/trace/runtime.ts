@@ -9,7 +9,7 @@ import { loadEngines } from "../runtime/engine-loader.js";
 import type { EngineName } from "../runtime/engines.js";
 import { compile, type Compiled } from "./compile.js";
 import { mapSymbol, RINGBUF_SYMBOL, EV_PRINTF, EV_EXIT, EV_PRINT, EV_CLEAR, EV_ZERO } from "./codegen.js";
-import { formatMap, formatPrintf, ntop } from "./output.js";
+import { formatMap, formatPrintf, ntop, EXIT_SEPARATOR } from "./output.js";
 import { STR_SIZE, type MapInfo } from "./check.js";
 import type { Probe } from "./ast.js";
 
@@ -126,6 +126,7 @@ export class Trace {
     this.setClock(now ?? this.startNs);
     for (const p of this.programs("END")) this.runProgram(p, new Uint8Array(48), true);
     this.exited = true;
+    this.out(EXIT_SEPARATOR);
     const names = this.mapsByIndex.map((m) => m.name).sort();
     for (const name of names) this.out(this.formatMap(this.compiled.typed.maps.get(name)!));
   }

@@ -31,14 +31,14 @@ describe("tinybpf trace", () => {
   test("a script file", () => {
     const r = tinybpf(["trace", join(root, "test/fixtures/trace/count.bt"), "--pcap", capture]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`@frames: ${frames.length}\n\n`);
+    expect(r.stdout).toBe(`\n\n@frames: ${frames.length}\n`);
   });
 
   test("--mem runs the packet probes once over the file's bytes", () => {
     const r = tinybpf(["trace", "-e", "packet { @len = len; @b = pkt.u8[0] }", "--mem", capture]);
     expect(r.status).toBe(0);
     const bytes = readFileSync(capture);
-    expect(r.stdout).toBe(`@b: ${bytes[0]}\n\n@len: ${bytes.length}\n\n`);
+    expect(r.stdout).toBe(`\n\n@b: ${bytes[0]}\n@len: ${bytes.length}\n`);
   });
 
   test("-o writes an object that tinybpf run, info and llvm-objdump read", () => {

@@ -9,7 +9,7 @@ import { arm32Obstacle, runOnArm32 } from "../../src/trace/arm32.js";
 import { ensureArm32Translator } from "../support/arm32.js";
 import { join } from "node:path";
 import {
-  loadFrames, tally, keyed, scalar, log2Hist, linHist, dotted, u8, u16, u32, ethType, ipProto, ipSrc, ipDst, ipLen, ipTtl,
+  loadFrames, tally, keyed, scalar, statsScalar, EXIT, log2Hist, linHist, dotted, u8, u16, u32, ethType, ipProto, ipSrc, ipDst, ipLen, ipTtl,
   tcpSport, tcpDport, tcpFlags, udpSport, udpDport, type Frame,
 } from "./model.js";
 
@@ -22,24 +22,32 @@ const one = (f: (d: Uint8Array) => number | string) => (d: Uint8Array) => [f(d)]
 
 export interface Case {
   script: string;
+  /** printf lines, before the exit */
+  printed?: () => string;
+  /** the maps printed at the exit */
   expect: () => string;
 }
 
+/** The whole output: printf lines, bpftrace's two line breaks at exit, the maps. */
+const output = (c: Case) => (c.printed?.() ?? "") + EXIT + c.expect();
+
 export const CASES: Case[] = [
-  { script: "packet { @ = count() }", expect: () => `@: ${frames.length}\n\n` },
+  { script: "packet { @ = count() }", expect: () => `@: ${frames.length}\n` },
   { script: "packet { @[eth.type] = count() }", expect: () => keyed("", tally(frames, one(ethType))) },
   { script: "packet { @[ip.proto] = count() }", expect: () => keyed("", tally(frames, one(ipProto))) },
   { script: "packet /ip.proto == 6/ { @dport[tcp.dport] = count() }", expect: () => keyed("dport", tally(frames, (d) => (ipProto(d) === 6 ? [tcpDport(d)] : undefined))) },
   { script: "packet /ip.proto == 17/ { @[udp.sport] = count() }", expect: () => keyed("", tally(frames, (d) => (ipProto(d) === 17 ? [udpSport(d)] : undefined))) },
   { script: "packet { @bytes = sum(len) }", expect: () => scalar("bytes", sum(all(len))) },
-  { script: "packet { @avg = avg(len) }", expect: () => scalar("avg", Math.floor(sum(all(len)) / frames.length)) },
+  { script: "packet { @avg = avg(len) }", expect: () => statsScalar("avg", Math.floor(sum(all(len)) / frames.length)) },
   { script: "packet { @min = min(len); @max = max(len) }", expect: () => scalar("max", Math.max(...all(len))) + scalar("min", Math.min(...all(len))) },
   {
     script: "packet { @s = stats(len) }",
-    expect: () => scalar("s", `count ${frames.length}, average ${Math.floor(sum(all(len)) / frames.length)}, total ${sum(all(len))}`),
+    expect: () => statsScalar("s", `count ${frames.length}, average ${Math.floor(sum(all(len)) / frames.length)}, total ${sum(all(len))}`),
   },
-  { script: "packet { @h = hist(len) }", expect: () => `@h:\n${log2Hist(all(len))}\n` },
-  { script: "packet { @l = lhist(len, 0, 1500, 100) }", expect: () => `@l:\n${linHist(all(len), 0, 1500, 100)}\n` },
+  { script: "packet { @h = hist(len) }", expect: () => `@h: \n${log2Hist(all(len))}\n` },
+  { script: "packet { @l = lhist(len, 0, 1500, 100) }", expect: () => `@l: \n${linHist(all(len), 0, 1500, 100)}\n` },
+  { script: "packet { @k = lhist(len, 0, 2048, 512) }", expect: () => `@k: \n${linHist(all(len), 0, 2048, 512)}\n` },
+  { script: "packet { @n = lhist(ip.ttl - 100, -50, 100, 25) }", expect: () => `@n: \n${linHist(all((d) => ipTtl(d) - 100), -50, 100, 25)}\n` },
   { script: "packet { @ttl[ip.ttl] = count() }", expect: () => keyed("ttl", tally(frames, one(ipTtl))) },
   {
     script: "packet /eth.type == 0x0800/ { @[ntop(ip.src)] = sum(ip.len) }",
@@ -70,20 +78,20 @@ export const CASES: Case[] = [
   },
   { script: "packet { @a[tcp.dport > 1024 ? 1 : 0] = count() }", expect: () => keyed("a", tally(frames, (d) => [tcpDport(d) > 1024 ? 1 : 0])) },
   { script: "packet { @c = count(); @c2 += 2 }", expect: () => scalar("c", frames.length) + scalar("c2", 2 * frames.length) },
-  { script: 'packet { @n++ } END { printf("frames %d\\n", @n) }', expect: () => `frames ${frames.length}\n` + scalar("n", frames.length) },
-  { script: 'BEGIN { printf("hello %s %5d|%-4x|\\n", "world", 42, 255); exit() } packet { @never = count() }', expect: () => "hello world    42|ff  |\n" },
+  { script: 'packet { @n++ } END { printf("frames %d\\n", @n) }', printed: () => `frames ${frames.length}\n`, expect: () => scalar("n", frames.length) },
+  { script: 'BEGIN { printf("hello %s %5d|%-4x|\\n", "world", 42, 255); exit() } packet { @never = count() }', printed: () => "hello world    42|ff  |\n", expect: () => "\n" },
   {
     script: "packet /ip.ttl < 64 && ip.proto != 0/ { @low[ip.ttl] = count() }",
     expect: () => keyed("low", tally(frames, (d) => (ipTtl(d) < 64 && ipProto(d) !== 0 ? [ipTtl(d)] : undefined))),
   },
-  { script: "packet { @h = hist(udp.dport) }", expect: () => `@h:\n${log2Hist(all(udpDport))}\n` },
+  { script: "packet { @h = hist(udp.dport) }", expect: () => `@h: \n${log2Hist(all(udpDport))}\n` },
   {
     script: "packet { @lh[ip.proto] = lhist(ip.ttl, 0, 256, 64) }",
     expect: () => {
       const protos = [...new Set(all(ipProto))];
       const groups = protos.map((p) => ({ p, vals: frames.filter((f) => ipProto(f.d) === p).map((f) => ipTtl(f.d)) }));
       groups.sort((a, b) => a.vals.length - b.vals.length || a.p - b.p);
-      return groups.map((g) => `@lh[${g.p}]:\n${linHist(g.vals, 0, 256, 64)}\n`).join("");
+      return groups.map((g) => `@lh[${g.p}]: \n${linHist(g.vals, 0, 256, 64)}`).join("\n") + "\n";
     },
   },
   {
@@ -92,7 +100,7 @@ export const CASES: Case[] = [
       const types = [...new Set(all(ethType))];
       const groups = types.map((t) => ({ t, vals: frames.filter((f) => ethType(f.d) === t).map((f) => f.d.length) }));
       groups.sort((a, b) => a.vals.length - b.vals.length || a.t - b.t);
-      return groups.map((g) => `@hk[${g.t}]:\n${log2Hist(g.vals)}\n`).join("");
+      return groups.map((g) => `@hk[${g.t}]: \n${log2Hist(g.vals)}`).join("\n") + "\n";
     },
   },
   { script: "packet /ip.proto != 0/ { @first = min(ip.ttl) }", expect: () => scalar("first", Math.min(...where((d) => ipProto(d) !== 0).map((f) => ipTtl(f.d)))) },
@@ -127,11 +135,12 @@ export const CASES: Case[] = [
       return keyed("ip", m, (k) => dotted(k[0] as number));
     },
   },
-  { script: "packet /len > 100/ { @c = count() } END { print(@c); clear(@c) }", expect: () => scalar("c", where((d) => d.length > 100).length) },
+  { script: "packet /len > 100/ { @c = count() } END { print(@c); clear(@c) }", printed: () => scalar("c", where((d) => d.length > 100).length), expect: () => "\n" },
   { script: "BEGIN { @z = 5 } END { zero(@z) }", expect: () => scalar("z", 0) },
   {
     script: "packet /ip.proto == 17/ { printf(\"%s:%d -> %s:%d\\n\", ntop(ip.src), udp.sport, ntop(ip.dst), udp.dport); @n++; if (@n == 5) { exit() } }",
-    expect: () => where((d) => ipProto(d) === 17).slice(0, 5).map((f) => `${dotted(ipSrc(f.d))}:${udpSport(f.d)} -> ${dotted(ipDst(f.d))}:${udpDport(f.d)}\n`).join("") + scalar("n", 5),
+    printed: () => where((d) => ipProto(d) === 17).slice(0, 5).map((f) => `${dotted(ipSrc(f.d))}:${udpSport(f.d)} -> ${dotted(ipDst(f.d))}:${udpDport(f.d)}\n`).join(""),
+    expect: () => scalar("n", 5),
   },
   {
     script: "packet { @t[tcp.dport == 80 || tcp.sport == 80] = count() }",
@@ -170,7 +179,7 @@ describe("trace one-liners against an independent reading of the capture", () =>
     describe(engine, () => {
       for (const c of CASES) {
         test(c.script, () => {
-          expect(runScript(c.script, engine)).toBe(c.expect());
+          expect(runScript(c.script, engine)).toBe(output(c));
         });
       }
     });
@@ -187,7 +196,7 @@ describe("arm32 executables", () => {
   const capture = join(__dirname, "..", "fixtures", "pcap", "trace-mix.pcap");
   for (const c of eligible) {
     test(c.script, async () => {
-      expect(await runOnArm32(compile(c.script), { pcap: capture })).toBe(c.expect());
+      expect(await runOnArm32(compile(c.script), { pcap: capture })).toBe(output(c));
     });
   }
 });

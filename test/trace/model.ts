@@ -39,22 +39,28 @@ export const udpSport = (d: Uint8Array) => (isUdp(d) ? u16(d, l4(d)) : 0);
 export const udpDport = (d: Uint8Array) => (isUdp(d) ? u16(d, l4(d) + 2) : 0);
 export const dotted = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 
-/** `@name: value` and the blank line after it. */
-export const scalar = (name: string, v: number | bigint | string) => `@${name}: ${v}\n\n`;
+/** `@name: value` */
+export const scalar = (name: string, v: number | bigint | string) => `@${name}: ${v}\n`;
+
+/** avg and stats maps: an empty line follows them. */
+export const statsScalar = (name: string, v: number | bigint | string) => `@${name}: ${v}\n\n`;
+
+/** What bpftrace prints at exit before the maps. */
+export const EXIT = "\n\n";
 
 /**
- * A keyed map: `@name[key]: value` lines ordered by value, then by key (numbers numerically, dotted addresses by
+ * A keyed map: `@name[key]: value` lines (an empty map: one line break) ordered by value, then by key (numbers numerically, dotted addresses by
  * their numeric value, strings by code unit); keys are arrays of parts.
  */
 export function keyed(name: string, entries: Map<string, { key: (number | string | bigint)[]; value: number | bigint }>, show = (k: (number | string | bigint)[]) => k.join(", ")): string {
   const list = [...entries.values()];
-  if (list.length === 0) return "";
+  if (list.length === 0) return "\n";
   list.sort((a, b) => {
     if (a.value !== b.value) return a.value < b.value ? -1 : 1;
     for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] < b.key[i] ? -1 : 1;
     return 0;
   });
-  return list.map((e) => `@${name}[${show(e.key)}]: ${e.value}\n`).join("") + "\n";
+  return list.map((e) => `@${name}[${show(e.key)}]: ${e.value}`).join("\n") + "\n";
 }
 
 /** Counts (or sums) per key over frames, skipping frames for which key() returns undefined. */
@@ -109,5 +115,7 @@ export function linHist(values: number[], min: number, max: number, step: number
   const n = (max - min) / step + 2;
   const counts = new Array(n).fill(0);
   for (const v of values) counts[v < min ? 0 : v >= max ? n - 1 : 1 + Math.floor((v - min) / step)]++;
-  return barRows(counts, (i) => (i === 0 ? `(..., ${min})` : i === n - 1 ? `[${max}, ...)` : `[${min + (i - 1) * step}, ${min + i * step})`));
+  // bpftrace 0.20 labels multiples of 1M and 1K with a suffix
+  const label = (v: number) => (v !== 0 && v % 1048576 === 0 ? `${v / 1048576}M` : v !== 0 && v % 1024 === 0 ? `${v / 1024}K` : String(v));
+  return barRows(counts, (i) => (i === 0 ? `(..., ${label(min)})` : i === n - 1 ? `[${label(max)}, ...)` : `[${label(min + (i - 1) * step)}, ${label(min + i * step)})`));
 }
