@@ -19,13 +19,20 @@ export function fail(loc: Loc, problem: string): never {
   throw new TraceError(loc, problem);
 }
 
-/** The full message: position line, the source line, and `^~~~` under the faulty columns. */
+/**
+ * The full message as bpftrace prints it: the position line; then, when the line has text, the line (tabs as four
+ * spaces) and a marker of `~` under the columns at fault (the marker stops at the end of the line).
+ */
 export function formatError(e: TraceError, source: string, file = "stdin"): string {
   const { line, col, end } = e.loc;
+  const head = `${file}:${line}:${col}-${end}: ERROR: ${e.problem}`;
   // Control characters would garble a terminal: shown as spaces, so the marker still lines up.
   const text = (source.split("\n")[line - 1] ?? "").replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ");
-  const width = Math.max(1, end - col);
-  // Tabs keep their width in the marker line so the caret stays under the right character.
-  const pad = text.slice(0, col - 1).replace(/[^\t]/g, " ");
-  return `${file}:${line}:${col}-${col + width}: ERROR: ${e.problem}\n${text}\n${pad}^${"~".repeat(width - 1)}`;
+  if (text === "") return head;
+  let marker = "";
+  for (let x = 0; x < text.length && x < end - 1; x++) {
+    const m = x < col - 1 ? " " : "~";
+    marker += text[x] === "\t" ? m.repeat(4) : m;
+  }
+  return `${head}\n${text.replace(/\t/g, "    ")}\n${marker}`;
 }

@@ -75,7 +75,7 @@ export function fuzzOne(source: string): FuzzOutcome {
   } catch (e) {
     if (e instanceof TraceError) {
       const text = formatError(e, source);
-      if (!/^stdin:\d+:\d+-\d+: ERROR: [^\n]+\n[^\n]*\n[ \t]*\^~*$/.test(text)) return { compiled: false, crash: `malformed message: ${JSON.stringify(text)}` };
+      if (!/^stdin:\d+:\d+-\d+: ERROR: [^\n]+(\n[^\n\t]*\n *~*)?$/.test(text)) return { compiled: false, crash: `malformed message: ${JSON.stringify(text)}` };
       return { compiled: false };
     }
     return { compiled: false, crash: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };

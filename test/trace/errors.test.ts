@@ -1,5 +1,5 @@
 // Bad scripts: each one gives exactly one message in bpftrace's shape (`stdin:LINE:COL-END: ERROR: ...`), the
-// source line, and a marker line whose caret and tildes cover exactly the columns the first line names.
+// source line, and a marker line of tildes under exactly the columns the first line names (as bpftrace marks them).
 import { describe, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -85,11 +85,11 @@ function message(script: string): string {
   throw new Error(`no error for ${script}`);
 }
 
-/** The marker a position line asks for: spaces up to COL, then ^ and tildes up to END. */
-function marker(first: string): string {
+/** bpftrace's marker for a position line: spaces up to COL, then a tilde per column up to END (or the line's end). */
+function marker(first: string, line: string): string {
   const m = /^stdin:\d+:(\d+)-(\d+): ERROR: /.exec(first)!;
   const [col, end] = [Number(m[1]), Number(m[2])];
-  return " ".repeat(col - 1) + "^" + "~".repeat(end - col - 1);
+  return " ".repeat(col - 1) + "~".repeat(Math.max(0, Math.min(end, line.length + 1) - col));
 }
 
 describe("trace: bad scripts", () => {
@@ -99,12 +99,16 @@ describe("trace: bad scripts", () => {
   for (const [script, first] of BAD) {
     test(script || "(empty script)", () => {
       const lines = message(script).split("\n");
-      expect(lines).toEqual([first, script.split("\n")[0], marker(first)]);
+      const line = script.split("\n")[0];
+      expect(lines).toEqual(line === "" ? [first] : [first, line, marker(first, line)]);
     });
   }
   test("an error on a later line names that line", () => {
     const script = "BEGIN {\n  @x = 1;\n  @y = nope;\n}";
-    expect(message(script)).toBe("stdin:3:8-12: ERROR: Unknown identifier: 'nope'\n  @y = nope;\n       ^~~~");
+    expect(message(script)).toBe("stdin:3:8-12: ERROR: Unknown identifier: 'nope'\n  @y = nope;\n       ~~~~");
+  });
+  test("tabs print as four spaces, in the line and under it", () => {
+    expect(message("BEGIN {\t@x = nope }")).toBe("stdin:1:14-18: ERROR: Unknown identifier: 'nope'\nBEGIN {    @x = nope }\n                ~~~~");
   });
 });
 
@@ -115,7 +119,7 @@ describe("trace: errors from the command line", () => {
     const r = run("-e", "BEGIN { @x = foo() }");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("stdin:1:14-19: ERROR: Unknown function: foo\nBEGIN { @x = foo() }\n             ^~~~~\n");
+    expect(r.stderr).toBe("stdin:1:14-19: ERROR: Unknown function: foo\nBEGIN { @x = foo() }\n             ~~~~~\n");
   });
   test("a script file is named by its file name", () => {
     const r = run(join(root, "test/fixtures/trace/bad.bt"));
