@@ -82,7 +82,9 @@ export function tokenize(src: string): Token[] {
         while (i < src.length && isIdent(src[i])) i++;
         fail(here(start), `invalid integer '${src.slice(start, i)}'`);
       }
-      const value = BigInt(m[0].replace(/_/g, ""));
+      const digits = m[0].replace(/_/g, "");
+      if (/^0[xX]$/.test(digits)) fail(here(start), `invalid integer '${m[0]}'`);
+      const value = BigInt(digits);
       if (value > U64_MAX) fail(here(start), `integer ${m[0]} does not fit in 64 bits`);
       tokens.push({ kind: "int", text: m[0], value, loc: here(start) });
       continue;

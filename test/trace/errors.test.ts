@@ -73,6 +73,8 @@ export const BAD: [string, string][] = [
   ["BEGIN { \"x\"; }", "stdin:1:9-12: ERROR: this expression alone is not a statement: it has no effect"],
   ["BEGIN { comm }", "stdin:1:9-13: ERROR: this expression alone is not a statement: it has no effect"],
   ["BEGIN { @x = \"a\\\n\" }", "stdin:1:14-18: ERROR: unterminated string"],
+  // found by the long fuzz run: a hexadecimal prefix with only separators reached BigInt()
+  ["BEGIN { @x = 0x_ }", "stdin:1:14-17: ERROR: invalid integer '0x_'"],
 ];
 
 function message(script: string): string {
