@@ -102,10 +102,13 @@ class ProbeGen {
       e.jmpImm(JMP_JEQ, r, 0, this.exitLabel);
       this.release(r);
     }
-    this.stmts(probe.body);
-    e.bind(this.exitLabel);
-    e.movImm(R0, 0n);
-    e.exit();
+    const ends = this.stmts(probe.body);
+    // the predicate's jump lands here even when the body always ends the program itself
+    if (!ends || probe.pred) {
+      e.bind(this.exitLabel);
+      e.movImm(R0, 0n);
+      e.exit();
+    }
     return e.finish();
   }
 
@@ -128,25 +131,32 @@ class ProbeGen {
     return -this.frame;
   }
 
-  private stmts(list: Stmt[]): void {
+  /**
+   * Generates a block; true when it ends the program on every path (return, exit()). What would follow is not
+   * generated: the kernel's verifier refuses unreachable instructions.
+   */
+  private stmts(list: Stmt[]): boolean {
     for (const s of list) {
       const mark = this.frame;
-      this.stmt(s);
+      const ends = this.stmt(s);
       if (this.e.pc > MAX_PROGRAM) fail(s.loc, `probe ${this.probe.name} needs more than ${MAX_PROGRAM} instructions`);
       this.frame = mark;
+      if (ends) return true;
     }
+    return false;
   }
 
   // ---- statements ----
 
-  private stmt(s: Stmt): void {
+  /** One statement; true when it ends the program on every path. */
+  private stmt(s: Stmt): boolean {
     const e = this.e;
     switch (s.k) {
       case "expr": {
         if (s.expr.k === "call") return this.call(s.expr);
         const r = this.expr(s.expr);
         this.release(r);
-        return;
+        return false;
       }
       case "if": {
         const otherwise = new Label();
@@ -154,16 +164,16 @@ class ProbeGen {
         const c = this.expr(s.cond);
         e.jmpImm(JMP_JEQ, c, 0, otherwise);
         this.release(c);
-        this.stmts(s.then);
-        e.ja(end);
+        const thenEnds = this.stmts(s.then);
+        if (!thenEnds) e.ja(end);
         e.bind(otherwise);
-        this.stmts(s.else);
+        const elseEnds = this.stmts(s.else);
         e.bind(end);
-        return;
+        return thenEnds && elseEnds;
       }
       case "unroll":
-        for (let i = 0n; i < s.count; i++) this.stmts(s.body);
-        return;
+        for (let i = 0n; i < s.count; i++) if (this.stmts(s.body)) return true;
+        return false;
       case "return":
         if (s.value) {
           const r = this.expr(s.value);
@@ -171,10 +181,11 @@ class ProbeGen {
           this.release(r);
         } else e.movImm(R0, 0n);
         e.exit();
-        return;
+        return true;
       case "assign":
-        if (s.target.k === "var") return this.assignVar(s.target.name, s.op, s.value, s.loc);
-        return this.assignMap(s.target, s.op, s.value, s.loc);
+        if (s.target.k === "var") this.assignVar(s.target.name, s.op, s.value, s.loc);
+        else this.assignMap(s.target, s.op, s.value, s.loc);
+        return false;
     }
   }
 
@@ -327,19 +338,22 @@ class ProbeGen {
     e.bind(done);
   }
 
-  private call(c: Extract<Expr, { k: "call" }>): void {
+  /** A statement call; true for exit(), which ends the program. */
+  private call(c: Extract<Expr, { k: "call" }>): boolean {
     const e = this.e;
     switch (c.name) {
-      case "printf": return this.printf(c);
+      case "printf":
+        this.printf(c);
+        return false;
       case "exit":
         this.event(EV_EXIT, 0, c.loc);
         e.movImm(R0, 0n);
         e.exit();
-        return;
+        return true;
       case "print": case "clear": case "zero": {
         const info = this.map((c.args[0] as MapExpr).name);
         this.event(c.name === "print" ? EV_PRINT : c.name === "clear" ? EV_CLEAR : EV_ZERO, info.index, c.loc);
-        return;
+        return false;
       }
       case "delete": {
         const m = c.args[0] as MapExpr;
@@ -347,9 +361,10 @@ class ProbeGen {
         e.ldSymbol(R1, mapSymbol(m.name));
         this.frameAddr(R2, kb);
         e.call(HELPER_MAP_DELETE);
-        return;
+        return false;
       }
     }
+    return false;
   }
 
   private event(kind: number, arg: number, loc: Loc): void {
