@@ -9,7 +9,7 @@ export interface Args {
   options: Map<string, string>;
 }
 
-const FLAGS = new Set(["json", "help", "list", "listing"]);
+const FLAGS = new Set(["json", "help", "list", "listing", "trace"]);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];

@@ -22,11 +22,11 @@ commands:
   asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
-  build OBJ [--prog NAME] --target arm32 -o FILE [--listing]
+  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
   trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE] [--engine NAME] [-o prog.o]
                                                 compile and run a bpftrace-style script (no LLVM)
-  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
+  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
                                                 gather what a device needs to run OBJ
 `;
 
