@@ -26,7 +26,7 @@ export interface CommandHelp extends OptionSpec {
 }
 
 /** When no spec is given (callers inside the package), every option is accepted; these few take no value. */
-const DEFAULT_FLAGS = new Set(["json", "help", "list", "listing"]);
+const DEFAULT_FLAGS = new Set(["json", "help", "list", "listing", "trace"]);
 
 export function parseArgs(argv: string[], spec?: OptionSpec): Args {
   const positional: string[] = [];

@@ -64,7 +64,7 @@ its target).`,
 
 Runs the eBPF conformance suite's test files (*.data) of DIR (default: $TINYBPF_CONFORMANCE_DIR) and prints
 PASS or FAIL for each, then the counts; the exit status is 1 when one failed.`,
-  build: `usage: tinybpf build OBJ [--prog NAME] --target arm32 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
+  build: `usage: tinybpf build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
           [--listing]
 
 Writes a static ARM32 Linux executable (no libc, no Node) running the program with the object's maps. The
@@ -73,7 +73,7 @@ executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --jso
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
-  bundle: `usage: tinybpf bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
+  bundle: `usage: tinybpf bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
 
 Gathers what a device needs to run OBJ in DIR: a minified bin/tinybpf.js, the core's .wasm file, the object
 and run.sh (which runs \`tinybpf run OBJ\` with the arguments it is given).`,

@@ -10,9 +10,9 @@ import { engineNames } from "../runtime/engines.js";
 import { loadEngines } from "../runtime/engine-loader.js";
 import { commands as objectCommands } from "./object-commands.js";
 import { type Command, type OptionSpec, type Out, UsageError, parseArgs, readInput } from "./args.js";
+import { commands as traceCommands } from "./trace-command.js";
 import { HELP_TEXT } from "./help-text.js";
 import { packageRoot } from "../runtime/core.js";
-
 
 /** The options each command accepts: any other is refused, so that a misspelt one never runs with a default. */
 export const OPTIONS: Record<string, OptionSpec> = {
@@ -21,8 +21,9 @@ export const OPTIONS: Record<string, OptionSpec> = {
   asm: { values: ["o"] },
   disasm: {},
   conformance: { values: ["engine"] },
-  build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing"] },
-  bundle: { values: ["o", "core", "engines"] },
+  build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace"] },
+  bundle: { values: ["o", "core", "engines"], flags: ["trace"] },
+  trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
 };
 
 export const USAGE = `usage: tinybpf <command> [options]
@@ -37,9 +38,11 @@ commands:
   asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect, docs/asm.md)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
-  build OBJ [--prog NAME] --target arm32 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
+  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
-  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
+  trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE] [--engine NAME] [-o prog.o]
+                                                compile and run a bpftrace-style script (no LLVM)
+  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
                                                 gather what a device needs to run OBJ
 
 'tinybpf COMMAND --help' describes a command; 'tinybpf --version' prints the version.
@@ -157,7 +160,7 @@ async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
     out(`tinybpf ${version()}`);
     return 0;
   }
-  const fn = baseCommands[command] ?? objectCommands[command];
+  const fn = baseCommands[command] ?? objectCommands[command] ?? traceCommands[command];
   if (!fn || !OPTIONS[command]) {
     err(`tinybpf: unknown command '${command}' (try 'tinybpf --help')`);
     return 1;

@@ -210,10 +210,16 @@ export const commands: Record<string, Command> = {
     const [file] = args.positional;
     const dest = args.options.get("o");
     const target = args.options.get("target");
-    if (!file || !dest || !target) throw new UsageError("build needs OBJ --target arm32 -o FILE");
+    const script = args.options.has("trace") ? file : undefined; // --trace 'SCRIPT': a script instead of an object (src/trace)
+    if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
-    const obj = loadSync(file, { engine: "interp", budget: intOption(args, "budget", 1_000_000) });
+    const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
+    const obj = loadSync(source, {
+      engine: "interp",
+      budget: intOption(args, "budget", 1_000_000),
+      ...(script === undefined ? {} : { fileName: "trace.o" }),
+    });
     applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
     const exe = buildExecutable(obj, prog);
@@ -231,7 +237,7 @@ export const commands: Record<string, Command> = {
     if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
     const { bundle } = await import("../tools/bundle.js");
     const engines = args.options.get("engines")?.split(",");
-    const files = bundle(file, dest, { core: args.options.get("core") as never, engines: engines as never });
+    const files = bundle(file, dest, { core: args.options.get("core") as never, engines: engines as never, trace: args.options.has("trace") });
     out(`${dest}: ${files.length} files`);
     return 0;
   },

@@ -25,8 +25,11 @@ export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "
 const WORKSTATION_MODULES = [
   "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
   "engines/arm32/build", "engines/arm32/engine", "cli/help-text", "cli/executable-output",
-  "cli/disasm-object",
+  "cli/disasm-object", "trace/build-object",
 ];
+
+/** The script compiler (`tinybpf trace`, src/trace): in a device bundle only when asked for (`bundle --trace`). */
+const TRACE_MODULES = ["cli/trace-command"];
 
 /** The cores a bundle can carry, as `build/core.wasm` in the bundle. */
 export const CORES = { full: "build/core.wasm", tiny: "build/core-tiny.wasm" } as const;
@@ -42,6 +45,8 @@ export interface BundleOptions {
    * size-budget.json.
    */
   engines?: DeviceEngine[];
+  /** Also carry the script compiler, for `tinybpf trace` on the device (about 35 KB more). */
+  trace?: boolean;
 }
 
 const TRANSLATOR = "build/wasm-translator.wasm";
@@ -78,12 +83,13 @@ function loadEsbuild(root: string): Esbuild {
 }
 
 /** The device's entry module: refuses the workstation commands, registers the chosen engines, runs the CLI. */
-function entrySource(engines: DeviceEngine[]): string {
+function entrySource(engines: DeviceEngine[], trace: boolean): string {
+  const refused = trace ? WORKSTATION_COMMANDS : [...WORKSTATION_COMMANDS, "trace"];
   return [
     ...(engines.includes("wasm") ? [`import "./dist/src/engines/wasm.js";`] : []),
     `import { main } from "./dist/src/cli/main.js";`,
     `const argv = process.argv.slice(2);`,
-    `if (${JSON.stringify(WORKSTATION_COMMANDS)}.includes(argv[0])) {`,
+    `if (${JSON.stringify(refused)}.includes(argv[0])) {`,
     `  process.stderr.write("tinybpf " + argv[0] + ": not in this device bundle (it runs on a workstation with the tinybpf package)\\n");`,
     `  process.exitCode = 1;`,
     `} else {`,
@@ -97,7 +103,7 @@ function entrySource(engines: DeviceEngine[]): string {
  * The device's `bin/tinybpf.js`, minified (esbuild --bundle --minify --platform=node --format=esm
  * --target=node18), for the given engines.
  */
-export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: string = packageRoot()): string {
+export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: string = packageRoot(), trace = false): string {
   for (const needed of ["dist/src/cli/main.js", ...(engines.includes("wasm") ? ["dist/src/engines/wasm.js"] : [])]) {
     if (!existsSync(join(root, needed))) throw new Error(`${join(root, needed)} is missing: run 'npm run build' first`);
   }
@@ -109,7 +115,7 @@ export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: strin
       mkdirSync(join(work, rel, ".."), { recursive: true });
       copyFileSync(join(root, rel), join(work, rel));
     }
-    for (const name of WORKSTATION_MODULES) {
+    for (const name of trace ? WORKSTATION_MODULES : [...WORKSTATION_MODULES, ...TRACE_MODULES]) {
       const rel = join("dist", "src", `${name}.js`);
       if (!existsSync(join(root, rel))) continue;
       const meta = esbuild.buildSync({ entryPoints: [join(root, rel)], bundle: false, write: false, metafile: true, format: "esm", logLevel: "silent" });
@@ -118,7 +124,7 @@ export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: strin
       writeFileSync(join(work, rel), [`const unavailable = ${fail};`, ...exports.map((e) =>
         e === "default" ? "export default unavailable;" : `export { unavailable as ${e} };`)].join("\n") + "\n");
     }
-    writeFileSync(join(work, "device-cli.js"), entrySource(engines));
+    writeFileSync(join(work, "device-cli.js"), entrySource(engines, trace));
     const result = esbuild.buildSync({
       entryPoints: [join(work, "device-cli.js")],
       bundle: true,
@@ -166,7 +172,7 @@ export function bundle(objPath: string, outDir: string, options: BundleOptions =
   if (existsSync(out) && readdirSync(out).length > 0 && !isBundle(out)) {
     throw new Error(`bundle: ${outDir} is not empty and does not hold an earlier bundle`);
   }
-  const cli = buildDeviceCli(engines, root);
+  const cli = buildDeviceCli(engines, root, options.trace === true);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, "bin"), { recursive: true });
   mkdirSync(join(out, "build"), { recursive: true });
@@ -183,7 +189,7 @@ export function bundle(objPath: string, outDir: string, options: BundleOptions =
     type: "module",
     bin: { tinybpf: "bin/tinybpf.js" },
     ...(own.engines ? { engines: own.engines } : {}),
-    [BUNDLE_MARK]: { object: objName, core, engines: ["interp", ...engines.filter((e) => e !== "interp")] },
+    [BUNDLE_MARK]: { object: objName, core, engines: ["interp", ...engines.filter((e) => e !== "interp")], trace: options.trace === true },
   };
   writeFileSync(join(out, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   writeFileSync(join(out, "run.sh"), runScript(objName), { mode: 0o755 });
