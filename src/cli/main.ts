@@ -8,6 +8,7 @@ import { runConformanceFile } from "../tools/conformance.js";
 import { engineNames } from "../runtime/engines.js";
 import { loadEngines } from "../runtime/engine-loader.js";
 import { commands as objectCommands } from "./object-commands.js";
+import { commands as serveCommands, SERVE_USAGE } from "./serve-commands.js";
 import { type Command, type Out, UsageError, parseArgs, readInput } from "./args.js";
 
 export const USAGE = `usage: tinybpf <command> [options]
@@ -25,7 +26,7 @@ commands:
                                                 write a static ARM32 Linux executable (no libc, no Node)
   bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm]
                                                 gather what a device needs to run OBJ
-`;
+${SERVE_USAGE}`;
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
@@ -86,7 +87,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
     out(USAGE.trimEnd());
     return command ? 0 : 1;
   }
-  const fn = baseCommands[command] ?? objectCommands[command];
+  const fn = baseCommands[command] ?? objectCommands[command] ?? serveCommands[command];
   if (!fn) {
     err(`tinybpf: unknown command '${command}' (try 'tinybpf --help')`);
     return 1;

@@ -10,7 +10,8 @@ import { MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY } from "../../assembly/maps/desc.
 import { type Args, type Command, UsageError, readInput, intOption } from "./args.js";
 import type { EngineName } from "../runtime/engines.js";
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** Stored bytes in hex, as `run --json` prints keys and values. */
+export const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 const PSEUDO_NAMES: Record<number, string> = { 1: "map", 2: "map_value", 4: "func" };
 
@@ -76,7 +77,7 @@ export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
   return out;
 }
 
-const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
+export const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
 
 /** The readable form's first lines: the program, the runs, the last r0 and how often each value came back. */
 function printRun(prog: Program, n: number, r0: bigint, counts: Map<bigint, number>, out: (s: string) => void) {
@@ -120,7 +121,7 @@ function formatValue(map: BpfMap, bytes: Uint8Array, which: "key" | "value"): st
 }
 
 /** 1-, 2-, 4- and 8-byte items as unsigned decimal numbers, anything else in hex. */
-function formatScalar(bytes: Uint8Array, size: number): string {
+export function formatScalar(bytes: Uint8Array, size: number): string {
   if (size === 1 || size === 2 || size === 4 || size === 8) {
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
