@@ -63,7 +63,7 @@ export const commands: Record<string, Command> = {
       case "add": {
         if (!ref) throw new UsageError("modules add needs OBJ [--name NAME] [--budget N] [--hist MAP,...]");
         const q = new URLSearchParams({ name: args.options.get("name") ?? basename(ref).replace(/\.o$/, "") });
-        for (const k of ["budget", "hist"]) if (args.options.has(k)) q.set(k, args.options.get(k)!);
+        for (const k of ["budget", "ncpus", "hist"]) if (args.options.has(k)) q.set(k, args.options.get(k)!);
         const m = (await c.json("POST", `/modules?${q}`, readInput(ref))) as ModuleJson;
         print(args, out, m, () => [moduleLine(m)]);
         return 0;
@@ -200,7 +200,7 @@ async function clientFor(args: Args, server: string) {
 
 /** Usage lines for the daemon's commands, for the CLI's help. */
 export const SERVE_USAGE = `  serve [--listen HOST:PORT] [--data DIR]     the daemon: modules, links, tables over HTTP (docs/serve.md)
-  modules [ls | add OBJ [--name N] [--budget N] [--hist MAP] | show M | rm M] [--server URL] [--json]
+  modules [ls | add OBJ [--name N] [--budget N] [--ncpus N] [--hist MAP] | show M | rm M] [--server URL] [--json]
   links [ls | add MODULE PROG SOURCE [--repeat N] | show ID | rm ID] [--server URL] [--json]
   tables MODULE [MAP [get KEY | set KEY VALUE [--flags any|noexist|exist] | delete KEY]] [--server URL] [--json]
   push OBJ http://HOST:PORT/NAME:TAG           store an object in a daemon's registry (sha256-addressed)

@@ -13,6 +13,7 @@ const MAX_CHAIN = 8;
 
 export interface ModuleOptions {
   budget: number;
+  ncpus: number;
   hist: string[];
 }
 
@@ -60,7 +61,7 @@ export class Daemon {
     if ([...this.modules.values()].some((m) => m.name === name)) throw new HttpError(409, `a module named '${name}' exists`);
     if (bytes.length > MAX_OBJECT_BYTES) throw new HttpError(413, `object over ${MAX_OBJECT_BYTES} bytes`);
     if (bytes.length === 0) throw new HttpError(400, "empty body: send the ELF object");
-    const record: ModuleRecord = { id: newId(), name, digest: "", budget: opts.budget, hist: opts.hist, created: new Date().toISOString() };
+    const record: ModuleRecord = { id: newId(), name, digest: "", budget: opts.budget, ncpus: opts.ncpus, hist: opts.hist, created: new Date().toISOString() };
     let mod: Module;
     try {
       mod = new Module(record, bytes, this.events);

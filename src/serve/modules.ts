@@ -31,6 +31,7 @@ export class Module {
     this.obj = loadSync(bytes, {
       fileName: record.name,
       budget: record.budget,
+      ncpus: record.ncpus ?? 1,
       printk: (line) => events.publish({ type: "printk", module: record.id, name: record.name, line: line.replace(/\n$/, "") }),
     });
     for (const [name, map] of this.obj.maps) {
@@ -82,6 +83,7 @@ export class Module {
       name: this.name,
       digest: this.record.digest,
       budget: this.record.budget,
+      ncpus: this.record.ncpus ?? 1,
       hist: this.record.hist,
       created: this.record.created,
       programs: [...this.obj.programs.values()].map((p) => ({ name: p.name, type: p.type, section: p.section, insns: p.insnCount })),
@@ -92,6 +94,13 @@ export class Module {
       lastFault: this.lastFault ?? null,
     };
   }
+}
+
+/** CPUs for per-CPU maps, given on upload: 1 to 64. */
+export function parseNcpus(text: string | null): number {
+  if (text === null) return 1;
+  if (!/^\d{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 64) throw new HttpError(400, `ncpus must be from 1 to 64, not '${text}'`);
+  return Number(text);
 }
 
 /** A budget given on upload: a whole number of instructions, never unlimited. */

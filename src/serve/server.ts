@@ -10,7 +10,7 @@ import { authorized, ensureToken } from "./auth.js";
 import { Daemon } from "./daemon.js";
 import { HttpError, oneLine, readBody, readJson, sendError, sendJson } from "./http.js";
 import { renderMetrics } from "./metrics.js";
-import { parseBudget, MAX_OBJECT_BYTES } from "./modules.js";
+import { parseBudget, parseNcpus, MAX_OBJECT_BYTES } from "./modules.js";
 import { blob, push, resolveTag } from "./registry.js";
 import { Store } from "./store.js";
 import { deleteEntry, describeTable, entries, getEntry, putEntry, table } from "./tables.js";
@@ -58,9 +58,10 @@ function routes(daemon: Daemon): Route[] {
       const name = q.get("name");
       if (name === null) throw new HttpError(400, "POST /modules needs ?name=NAME");
       const budget = parseBudget(q.get("budget"));
+      const ncpus = parseNcpus(q.get("ncpus"));
       const hist = q.get("hist") ? q.get("hist")!.split(",") : [];
       const bytes = await readBody(req, MAX_OBJECT_BYTES);
-      sendJson(res, 201, daemon.addModule(name, bytes, { budget, hist }).describe());
+      sendJson(res, 201, daemon.addModule(name, bytes, { budget, ncpus, hist }).describe());
     }),
     r("GET", "/modules/{id}", (_q, res, [id]) => sendJson(res, 200, daemon.module(id).describe())),
     r("DELETE", "/modules/{id}", (_q, res, [id]) => {

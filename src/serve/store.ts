@@ -49,6 +49,8 @@ export interface ModuleRecord {
   name: string;
   digest: string;
   budget: number;
+  /** CPUs its per-CPU maps model. */
+  ncpus: number;
   /** Maps the module asked to be exported as log2 histograms. */
   hist: string[];
   created: string;
