@@ -15,7 +15,7 @@ import { packageRoot } from "../runtime/core.js";
 const BUNDLE_MARK = "tinybpfBundle";
 
 /** Commands that only make sense on a workstation; the device's CLI refuses them. */
-export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "build"];
+export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "build", "serve", "modules", "links", "tables", "push", "pull"];
 
 /**
  * Compiled modules that only those commands use. In the device build each is replaced by a module with the same
@@ -25,6 +25,8 @@ export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "
 const WORKSTATION_MODULES = [
   "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
   "engines/arm32/build", "engines/arm32/engine",
+  // the daemon and its client run from the package (the daemon serves its UI's files from it)
+  "cli/serve-client", "serve/server", "serve/client", "serve/registry", "serve/store",
 ];
 
 /** The cores a bundle can carry, as `build/core.wasm` in the bundle. */

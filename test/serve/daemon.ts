@@ -61,6 +61,21 @@ export function sockex1Totals(capture = "pcap/sockex1.pcap"): bigint[] {
   return totals;
 }
 
+/** bitehist's dist after one pass over a capture: each packet read as up to 16 little-endian u32 sizes, slot =
+ * the size's bit length (0 counts in slot 1); computed here from the capture. */
+export function bitehistSlots(capture = "pcap/sockex1.pcap"): number[] {
+  const slots: number[] = [];
+  for (const p of readCapture(readFileSync(fixture(capture)), capture)) {
+    const v = new DataView(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+    for (let i = 0; i < Math.min(16, p.data.length >> 2); i++) {
+      const size = v.getUint32(i * 4, true);
+      const slot = size === 0 ? 1 : 32 - Math.clz32(size);
+      slots[slot] = (slots[slot] ?? 0) + 1;
+    }
+  }
+  return Array.from(slots, (c) => c ?? 0);
+}
+
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {

@@ -3,7 +3,7 @@
 // values computed here from the captures themselves.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { api, inProcess, leHex, object, sockex1Totals, until } from "./daemon.js";
+import { api, bitehistSlots, inProcess, leHex, object, sockex1Totals, until } from "./daemon.js";
 import { fixture } from "../support/paths.js";
 import { readCapture } from "../../src/tools/pcap.js";
 import type { RunningServer } from "../../src/serve/server.js";
@@ -63,16 +63,7 @@ describe("metrics", () => {
   test("a log2-histogram map as a Prometheus histogram when uploaded with hist=MAP", async () => {
     const id = (await req("POST", "/modules?name=bite&hist=dist", object("bitehist.o"))).json.id;
     await runCapture(id, "bitehist");
-    // bitehist reads each packet as up to 16 little-endian u32 sizes; slot = bit length of the size (0 counts as 1)
-    const slots: number[] = [];
-    for (const p of packets()) {
-      const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      for (let i = 0; i < Math.min(16, p.length >> 2); i++) {
-        const size = v.getUint32(i * 4, true);
-        const slot = size === 0 ? 1 : 32 - Math.clz32(size);
-        slots[slot] = (slots[slot] ?? 0) + 1;
-      }
-    }
+    const slots = bitehistSlots();
     const text = await metrics();
     expect(text).toMatch(/^# TYPE tinybpf_map_hist histogram$/m);
     const buckets = samples(text, "tinybpf_map_hist_bucket");
