@@ -23,6 +23,8 @@ export class Module {
   faults = 0;
   instructions = 0;
   lastFault: string | undefined;
+  /** Map writes through the API; with the run counts, it tells whether the maps may have changed. */
+  writes = 0;
   readonly obj: LoadedObject;
   private readonly streams: { name: string; type: "ringbuf" | "perf" }[] = [];
 
@@ -44,6 +46,8 @@ export class Module {
   }
 
   get id(): string { return this.record.id; }
+  /** Changes whenever a run or an API write may have changed a map. */
+  get version(): number { return this.runs + this.faults + this.writes; }
   get name(): string { return this.record.name; }
 
   /** Runs one program once; a fault is counted, published and returned, never thrown. */

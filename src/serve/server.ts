@@ -13,7 +13,7 @@ import { renderMetrics } from "./metrics.js";
 import { parseBudget, parseNcpus, MAX_OBJECT_BYTES } from "./modules.js";
 import { blob, push, resolveTag } from "./registry.js";
 import { Store } from "./store.js";
-import { deleteEntry, describeTable, entries, getEntry, putEntry, table } from "./tables.js";
+import { deleteEntry, describeTable, entriesJson, getEntry, putEntry, table } from "./tables.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:7878";
 const MAX_HEADER_BYTES = 8 << 10;
@@ -72,17 +72,22 @@ function routes(daemon: Daemon): Route[] {
       sendJson(res, 200, [...daemon.module(id).obj.maps.values()].map(describeTable));
     }),
     r("GET", "/modules/{id}/tables/{map}/entries", (_q, res, [id, map]) => {
-      sendJson(res, 200, entries(table(daemon.module(id), map)));
+      const mod = daemon.module(id);
+      const text = entriesJson(mod, table(mod, map));
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store" });
+      res.end(text);
     }),
     r("GET", "/modules/{id}/tables/{map}/entries/{key}", (_q, res, [id, map, key]) => {
       sendJson(res, 200, getEntry(table(daemon.module(id), map), key));
     }),
     r("PUT", "/modules/{id}/tables/{map}/entries/{key}", async (req, res, [id, map, key]) => {
-      const t = table(daemon.module(id), map);
-      sendJson(res, 200, putEntry(t, key, await readJson(req)));
+      const mod = daemon.module(id);
+      const t = table(mod, map);
+      sendJson(res, 200, putEntry(mod, t, key, await readJson(req)));
     }),
     r("DELETE", "/modules/{id}/tables/{map}/entries/{key}", (_q, res, [id, map, key]) => {
-      deleteEntry(table(daemon.module(id), map), key);
+      const mod = daemon.module(id);
+      deleteEntry(mod, table(mod, map), key);
       res.writeHead(204).end();
     }),
     r("GET", "/links", (_q, res) => sendJson(res, 200, [...daemon.links.values()].map((l) => l.describe()))),

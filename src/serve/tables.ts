@@ -23,7 +23,20 @@ export function table(mod: Module, name: string): BpfMap {
   return map;
 }
 
-export const entries = (map: BpfMap) => map.dump().map((e) => ({ key: hex(e.key), value: hex(e.value) }));
+const listings = new WeakMap<BpfMap, { version: number; text: string }>();
+
+/**
+ * A map's entries as JSON text. Many clients polling one table between two runs get the same listing, made once:
+ * it is kept until the module's next run or write.
+ */
+export function entriesJson(mod: Module, map: BpfMap): string {
+  const cached = listings.get(map);
+  if (cached && cached.version === mod.version) return cached.text;
+  const text = JSON.stringify(map.dump().map((e) => ({ key: hex(e.key), value: hex(e.value) }))) + "\n";
+  // queues and stacks are read by popping and pushing back: that is not a change, but do not cache them
+  if (map.keySize > 0) listings.set(map, { version: mod.version, text });
+  return text;
+}
 
 function bytesOf(text: string, size: number, what: string): Uint8Array {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new HttpError(400, `${what} '${text.slice(0, 80)}' is not hex bytes`);
@@ -57,7 +70,7 @@ export function getEntry(map: BpfMap, keyHex: string): { key: string; value: str
  * Writes one entry. The value is the stored bytes; a per-CPU map takes every CPU's copy concatenated (as it lists
  * them) or one copy for every CPU. `flags` is "any", "noexist", "exist" or the number.
  */
-export function putEntry(map: BpfMap, keyHex: string, body: Record<string, unknown>): { key: string; value: string } {
+export function putEntry(mod: Module, map: BpfMap, keyHex: string, body: Record<string, unknown>): { key: string; value: string } {
   const key = keyOf(map, keyHex);
   if (typeof body.value !== "string") throw new HttpError(400, 'body needs "value": stored bytes in hex');
   const flags = typeof body.flags === "string" ? FLAGS[body.flags] : body.flags ?? 0;
@@ -67,11 +80,13 @@ export function putEntry(map: BpfMap, keyHex: string, body: Record<string, unkno
     const all = bytesOf(body.value, map.valueSize * map.ncpus, "value");
     value = Array.from({ length: map.ncpus }, (_, cpu) => all.slice(cpu * map.valueSize, (cpu + 1) * map.valueSize));
   } else value = bytesOf(body.value, map.valueSize, "value");
+  mod.writes++;
   mapCall(() => map.update(key, value, flags));
   return getEntry(map, keyHex);
 }
 
-export function deleteEntry(map: BpfMap, keyHex: string): void {
+export function deleteEntry(mod: Module, map: BpfMap, keyHex: string): void {
   const key = keyOf(map, keyHex);
+  mod.writes++;
   mapCall(() => map.delete(key));
 }

@@ -26,12 +26,16 @@ const linkState = (id: string, state: string) =>
 describe("links", () => {
   test("pcap:PATH runs the program once per packet; the link reports state, runs and last r0", async () => {
     const id = await upload("p1", "sockex1.o");
+    const zero = leHex(0n, 8);
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.every((e: any) => e.value === zero)).toBe(true);
     const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: `pcap:${PCAP}` });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ module: id, program: "bpf_prog1", source: `pcap:${PCAP}` });
     const l = await linkState(r.json.id, "done");
     expect(l).toMatchObject({ runs: 42, faults: 0, lastR0: "0", lastFault: null });
     expect((await req("GET", `/modules/${id}`)).json).toMatchObject({ runs: 42, faults: 0 });
+    // the listing read before the runs is not served again
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.map((e: any) => e.value)).toEqual(sockex1Totals().map((t) => leHex(t, 8)));
     expect((await req("GET", "/links")).json.map((x: any) => x.id)).toContain(r.json.id);
   });
 

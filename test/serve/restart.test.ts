@@ -76,17 +76,24 @@ describe("restart", () => {
       expect(listed.map((m: any) => m.id).sort()).toEqual(before.modules.map((m) => m.id).sort());
       for (const [name, digest] of acknowledged) expect(listed.find((m: any) => m.name === name)?.digest).toBe(digest);
 
+      let first: () => void = () => {};
+      const firstDone = new Promise<void>((r) => (first = r));
       const uploads = OBJECTS.map((o) => {
         const name = `m${n++}`;
         const bytes = object(o);
         return api(d)("POST", `/modules?name=${name}`, bytes).then(
-          (r) => r.status === 201 && acknowledged.set(name, r.json.digest),
+          (r) => {
+            if (r.status === 201) acknowledged.set(name, r.json.digest);
+            first();
+          },
           () => undefined, // cut off by the kill
         );
       });
       const big = object("helpers.o");
       partialUpload(d.url, d.token, `cut${round}`, big, big.length >> 1);
-      await new Promise((r) => setTimeout(r, (round * 7) % 40));
+      // odd rounds: kill as soon as one upload is answered, the others still in flight; even rounds: after a delay
+      if (round % 2) await firstDone;
+      else await new Promise((r) => setTimeout(r, round * 5));
       await kill9(d.child);
       await Promise.all(uploads);
       const after = inspectStore(dir);
