@@ -110,7 +110,13 @@ export class Link {
   /** One run of the linked program; a chained link is fed by its source's runs. */
   feed(input: ProgramInput | undefined, depth = 0): void {
     if (this.state === "stopped") return;
-    const outcome = this.runOnce(input, depth);
+    let outcome: RunOutcome;
+    try {
+      outcome = this.runOnce(input, depth);
+    } catch (e) {
+      // runs report their own faults; anything else is still this link's failure, never the daemon's
+      outcome = { fault: oneLine(e) };
+    }
     this.runs++;
     if (outcome.fault !== undefined) {
       this.faults++;

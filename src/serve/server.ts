@@ -151,7 +151,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     daemon.counters.requests++;
-    const url = new URL(req.url ?? "/", "http://daemon");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://daemon");
+    } catch {
+      throw new HttpError(400, "malformed request target");
+    }
     const path = url.pathname;
     const file = UI_FILES[path];
     if (file && req.method === "GET") {

@@ -175,6 +175,18 @@ describe("limits", () => {
     expect(reply.status).toBe(431);
     expect(JSON.parse(reply.body)).toEqual({ error: "headers over 8192 bytes" });
   });
+  test("a malformed request target: 400 with a JSON error", async () => {
+    const { connect } = await import("node:net");
+    const reply = await new Promise<string>((resolve) => {
+      const c = connect(Number(new URL(s.url).port), "127.0.0.1", () =>
+        c.write(`GET http://[x/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nConnection: close\r\n\r\n`));
+      let out = "";
+      c.on("data", (d) => (out += d));
+      c.on("close", () => resolve(out));
+    });
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    expect(JSON.parse(reply.split("\r\n\r\n")[1])).toEqual({ error: "malformed request target" });
+  });
   test("the UI's files need no token; nothing else is served without it", async () => {
     expectError(await call(s.url, undefined, "GET", "/index.html"), 401);
     expectError(await call(s.url, undefined, "GET", "/ui/../token"), 401);

@@ -142,6 +142,14 @@ describe("events", () => {
     expect(faults[0].data.fault).toMatch(/^oob: out-of-bounds read of 1 bytes/);
   });
 
+  test("perf event records", async () => {
+    const id = (await req("POST", "/modules?name=perf", object("helpers.o"))).json.id;
+    // perf_out outputs the input's length as a u64; a raw program's input is the packet
+    const want = packets().map((p) => leHex(BigInt(p.length), 8));
+    const events = await collect(`/events?module=${id}`, () => runCapture(id, "perf_out"), (e) => e.length >= want.length);
+    expect(events.map((e) => [e.type, e.data.map, e.data.data])).toEqual(want.map((w) => ["perf", "perf", w]));
+  });
+
   test("an unknown module's stream: 404", async () => {
     expect((await req("GET", "/events?module=000000000000")).status).toBe(404);
   });
