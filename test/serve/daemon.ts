@@ -93,16 +93,19 @@ export interface Spawned {
   output: () => string;
 }
 
+/** The Node that runs spawned daemons: this one, or TINYBPF_SERVE_NODE (targets/armhf/node-arm: Debian's Node 18). */
+const DAEMON_NODE = process.env.TINYBPF_SERVE_NODE || process.execPath;
+
 /** `tinybpf serve` as its own process (the built CLI), on a free port, once it says it listens. */
 export function spawnDaemon(dataDir: string, port = 0): Promise<Spawned> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/tinybpf.js"), "serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir], {
+  const child = spawn(DAEMON_NODE, [join(ROOT, "bin/tinybpf.js"), "serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${out}`)), 60_000);
     child.on("exit", (code) => reject(new Error(`daemon exited with ${code}: ${out}`)));
     child.stdout!.on("data", () => {
       const m = /restored/.test(out) && /listening on (http:\/\/\S+),/.exec(out);
