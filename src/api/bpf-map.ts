@@ -58,9 +58,12 @@ export const plainCodec: Codec = {
 
 export class MapError extends Error {
   /** The kernel's errno (positive, e.g. 2 for ENOENT) when the core refused the operation. */
-  constructor(message: string, readonly errno?: number) {
+  declare readonly errno?: number;
+  constructor(message: string, errno?: number) {
     super(message);
     this.name = "MapError";
+    // not enumerable: two MapErrors with the same message still compare equal
+    Object.defineProperty(this, "errno", { value: errno, enumerable: false });
   }
 }
 

@@ -73,6 +73,13 @@ describe("modules, links, tables", () => {
   });
 });
 
+test("--help prints the command's usage and starts nothing", async () => {
+  const r = await tinybpf(["serve", "--help"]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^usage: tinybpf serve \[--listen HOST:PORT\] \[--data DIR\]/);
+  expect((await tinybpf(["tables", "--help"])).stdout).toMatch(/^usage: tinybpf tables MODULE \[MAP/);
+});
+
 describe("registry", () => {
   test("push then pull gives the same bytes; the digest is the object's SHA-256", async () => {
     const want = sha256(object("bitehist.o"));
