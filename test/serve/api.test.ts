@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { api, call, inProcess, object, sha256, leHex, sockex1Totals, tempDir, until } from "./daemon.js";
 import { fixture } from "../support/paths.js";
 import { ensureToken } from "../../src/serve/auth.js";
-import { startServer, type RunningServer } from "../../src/serve/server.js";
+import { parseListen, startServer, type RunningServer } from "../../src/serve/server.js";
 
 let s: RunningServer;
 let req: ReturnType<typeof api>;
@@ -186,6 +186,26 @@ describe("limits", () => {
     });
     expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
     expect(JSON.parse(reply.split("\r\n\r\n")[1])).toEqual({ error: "malformed request target" });
+  });
+  test("at most 32 event streams; the next one is a 503", async () => {
+    const ctrl = new AbortController();
+    const open = [];
+    for (let i = 0; i < 32; i++) {
+      const r = await fetch(s.url + "/events", { headers: { Authorization: `Bearer ${s.token}` }, signal: ctrl.signal });
+      expect(r.status).toBe(200);
+      open.push(r);
+    }
+    expectError(await req("GET", "/events"), 503, /too many event streams/);
+    ctrl.abort();
+    await until("the streams to close", async () => (s.daemon.events.size === 0 ? true : undefined));
+    const again = await fetch(s.url + "/events", { headers: { Authorization: `Bearer ${s.token}` }, signal: AbortSignal.timeout(200) }).catch(() => undefined);
+    expect(again?.status).toBe(200);
+  });
+  test("--listen: HOST:PORT, [V6]:PORT or PORT; anything else is refused", () => {
+    expect(parseListen("127.0.0.1:7878")).toEqual({ host: "127.0.0.1", port: 7878 });
+    expect(parseListen("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    expect(parseListen("9000")).toEqual({ host: "127.0.0.1", port: 9000 });
+    for (const bad of ["", "host", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "a:b"]) expect(() => parseListen(bad)).toThrow(/--listen takes HOST:PORT/);
   });
   test("the UI's files need no token; nothing else is served without it", async () => {
     expectError(await call(s.url, undefined, "GET", "/index.html"), 401);
