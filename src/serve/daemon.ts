@@ -34,7 +34,14 @@ export class Daemon {
         this.log(`module ${r.name} (${r.id}) not loaded: ${oneLine(e)}`);
       }
     }
+    const stored = new Set(this.store.modules().map((r) => r.id));
     for (const r of this.store.links()) {
+      // a link whose module was deleted (the daemon stopped between the two removals) goes too
+      const source = /^module:([0-9a-f]{12})\//.exec(r.source)?.[1];
+      if (!stored.has(r.module) || (source !== undefined && !stored.has(source))) {
+        this.store.removeLink(r.id);
+        continue;
+      }
       try {
         this.startLink(r);
       } catch (e) {

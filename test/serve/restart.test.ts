@@ -2,7 +2,7 @@
 // maps), and a daemon killed in the middle of uploads leaves whole modules only, never a torn file.
 import { describe, expect, test } from "vitest";
 import { request } from "node:http";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { api, kill9, leHex, object, sha256, sockex1Totals, spawnDaemon, tempDir, until } from "./daemon.js";
 import { fixture } from "../support/paths.js";
@@ -43,6 +43,14 @@ describe("restart", () => {
     const req = api(d);
     const mod = (await req("POST", "/modules?name=sock", object("sockex1.o"))).json;
     const link = (await req("POST", "/links", { module: mod.id, program: "bpf_prog1", source: `pcap:${fixture("pcap/sockex1.pcap")}` })).json;
+    const ring = (await req("POST", "/modules?name=ring", object("ringbuf.o"))).json;
+    const tick = (await req("POST", "/links", { module: ring.id, program: "produce", source: "interval:20" })).json;
+    const gone = (await req("POST", "/modules?name=gone", object("bitehist.o"))).json;
+    await req("POST", "/links", { module: gone.id, program: "bitehist", source: "interval:1000" });
+    expect((await req("DELETE", `/modules/${gone.id}`)).status).toBe(204);
+    // a link record left behind by a daemon that stopped between removing a module's links and the module
+    writeFileSync(join(dir, "links", "0123456789ab.json"), JSON.stringify({ id: "0123456789ab", module: "ba9876543210",
+      program: "x", source: "interval:100", repeat: 1, created: new Date().toISOString() }));
     const token = d.token;
     await kill9(d.child);
     d = await spawnDaemon(dir);
@@ -50,7 +58,11 @@ describe("restart", () => {
       expect(d.token).toBe(token);
       expect(d.output()).toMatch(/token in /);
       const again = api(d);
-      expect((await again("GET", "/modules")).json.map((m: any) => [m.id, m.name, m.digest])).toEqual([[mod.id, "sock", mod.digest]]);
+      expect((await again("GET", "/modules")).json.map((m: any) => [m.id, m.name, m.digest])).toEqual([
+        [mod.id, "sock", mod.digest], [ring.id, "ring", ring.digest]]);
+      expect((await again("GET", "/links")).json.map((l: any) => l.id)).toEqual([link.id, tick.id]);
+      expect(existsSync(join(dir, "links", "0123456789ab.json"))).toBe(false);
+      await until("the timer link to run again", async () => ((await again("GET", `/links/${tick.id}`)).json.runs > 0 ? true : undefined));
       const l = await until("the link to finish again", async () => {
         const r = (await again("GET", `/links/${link.id}`)).json;
         return r.state === "done" ? r : undefined;
