@@ -64,7 +64,7 @@ describe.skipIf(!present)("web UI", () => {
     expect(errors).toEqual([]);
   });
 
-  test("a log2 histogram as bars, and ring-buffer records in the events tail", async () => {
+  test("a log2 histogram as bars, ring-buffer records in the events tail, detach and delete", async () => {
     const page = await browser.newPage();
     await page.goto(s.url + "/");
     // the token given in the first test is remembered by this browser profile
@@ -99,6 +99,17 @@ describe.skipIf(!present)("web UI", () => {
     const shot = join(mkdtempSync(join(tmpdir(), "tinybpf-ui-")), "serve-ui-hist.png");
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`web UI screenshot: ${shot}`);
+
+    // detach the timer link, then delete the module (after the page's confirmation)
+    const ring = [...s.daemon.modules.values()].find((m) => m.name === "ring")!;
+    const tick = [...s.daemon.links.values()].find((l) => l.record.module === ring.id)!;
+    await page.click(`#links tr[data-link="${tick.id}"] button`);
+    await page.waitForSelector(`#links tr[data-link="${tick.id}"]`, { state: "detached" });
+    expect(s.daemon.links.has(tick.id)).toBe(false);
+    page.once("dialog", (d) => void d.accept());
+    await page.click('#modules tr[data-module="ring"] button');
+    await page.waitForSelector('#modules tr[data-module="ring"]', { state: "detached" });
+    expect(s.daemon.modules.has(ring.id)).toBe(false);
   });
 
   test("the UI's files are served without the token, and are small", async () => {
