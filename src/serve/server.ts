@@ -53,7 +53,7 @@ function routes(daemon: Daemon): Route[] {
   });
   const store = daemon.store;
   return [
-    r("GET", "/modules", (_q, res) => sendJson(res, 200, [...daemon.modules.values()].map((m) => m.describe()))),
+    r("GET", "/modules", (_req, res) => sendJson(res, 200, [...daemon.modules.values()].map((m) => m.describe()))),
     r("POST", "/modules", async (req, res, _p, q) => {
       const name = q.get("name");
       if (name === null) throw new HttpError(400, "POST /modules needs ?name=NAME");
@@ -63,21 +63,21 @@ function routes(daemon: Daemon): Route[] {
       const bytes = await readBody(req, MAX_OBJECT_BYTES);
       sendJson(res, 201, daemon.addModule(name, bytes, { budget, ncpus, hist }).describe());
     }),
-    r("GET", "/modules/{id}", (_q, res, [id]) => sendJson(res, 200, daemon.module(id).describe())),
-    r("DELETE", "/modules/{id}", (_q, res, [id]) => {
+    r("GET", "/modules/{id}", (_req, res, [id]) => sendJson(res, 200, daemon.module(id).describe())),
+    r("DELETE", "/modules/{id}", (_req, res, [id]) => {
       daemon.removeModule(id);
       res.writeHead(204).end();
     }),
-    r("GET", "/modules/{id}/tables", (_q, res, [id]) => {
+    r("GET", "/modules/{id}/tables", (_req, res, [id]) => {
       sendJson(res, 200, [...daemon.module(id).obj.maps.values()].map(describeTable));
     }),
-    r("GET", "/modules/{id}/tables/{map}/entries", (_q, res, [id, map]) => {
+    r("GET", "/modules/{id}/tables/{map}/entries", (_req, res, [id, map]) => {
       const mod = daemon.module(id);
       const text = entriesJson(mod, table(mod, map));
       res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store" });
       res.end(text);
     }),
-    r("GET", "/modules/{id}/tables/{map}/entries/{key}", (_q, res, [id, map, key]) => {
+    r("GET", "/modules/{id}/tables/{map}/entries/{key}", (_req, res, [id, map, key]) => {
       sendJson(res, 200, getEntry(table(daemon.module(id), map), key));
     }),
     r("PUT", "/modules/{id}/tables/{map}/entries/{key}", async (req, res, [id, map, key]) => {
@@ -85,36 +85,36 @@ function routes(daemon: Daemon): Route[] {
       const t = table(mod, map);
       sendJson(res, 200, putEntry(mod, t, key, await readJson(req)));
     }),
-    r("DELETE", "/modules/{id}/tables/{map}/entries/{key}", (_q, res, [id, map, key]) => {
+    r("DELETE", "/modules/{id}/tables/{map}/entries/{key}", (_req, res, [id, map, key]) => {
       const mod = daemon.module(id);
       deleteEntry(mod, table(mod, map), key);
       res.writeHead(204).end();
     }),
-    r("GET", "/links", (_q, res) => sendJson(res, 200, [...daemon.links.values()].map((l) => l.describe()))),
+    r("GET", "/links", (_req, res) => sendJson(res, 200, [...daemon.links.values()].map((l) => l.describe()))),
     r("POST", "/links", async (req, res) => sendJson(res, 201, daemon.addLink(await readJson(req)).describe())),
-    r("GET", "/links/{id}", (_q, res, [id]) => sendJson(res, 200, daemon.link(id).describe())),
-    r("DELETE", "/links/{id}", (_q, res, [id]) => {
+    r("GET", "/links/{id}", (_req, res, [id]) => sendJson(res, 200, daemon.link(id).describe())),
+    r("DELETE", "/links/{id}", (_req, res, [id]) => {
       daemon.removeLink(id);
       res.writeHead(204).end();
     }),
-    r("GET", "/events", (_q, res, _p, q) => {
+    r("GET", "/events", (_req, res, _p, q) => {
       const module = q.get("module") ?? undefined;
       if (module !== undefined) daemon.module(module);
       if (daemon.events.full) throw new HttpError(503, "too many event streams open");
       daemon.events.subscribe(res, module);
     }),
-    r("GET", "/metrics", (_q, res) => {
+    r("GET", "/metrics", (_req, res) => {
       const text = renderMetrics(daemon);
       res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
       res.end(text);
     }),
-    r("GET", "/registry", (_q, res) => sendJson(res, 200, store.tags())),
-    r("GET", "/registry/{name}/{tag}", (_q, res, [name, tag]) => sendJson(res, 200, resolveTag(store, name, tag))),
+    r("GET", "/registry", (_req, res) => sendJson(res, 200, store.tags())),
+    r("GET", "/registry/{name}/{tag}", (_req, res, [name, tag]) => sendJson(res, 200, resolveTag(store, name, tag))),
     r("PUT", "/registry/{name}/{tag}", async (req, res, [name, tag]) => {
       const bytes = await readBody(req, MAX_OBJECT_BYTES);
       sendJson(res, 201, push(store, name, tag, bytes, req.headers["x-digest"] as string | undefined));
     }),
-    r("GET", "/blobs/{digest}", (_q, res, [digest]) => {
+    r("GET", "/blobs/{digest}", (_req, res, [digest]) => {
       const bytes = blob(store, digest);
       res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": bytes.length, "X-Digest": digest });
       res.end(bytes);
