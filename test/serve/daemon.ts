@@ -1,6 +1,7 @@
 // What the daemon's tests share: a daemon on 127.0.0.1 (in this process, or as a separate `tinybpf serve` process
 // that can be killed), each with a fresh data directory, and plain fetch() requests with or without the token.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { afterAll } from "vitest";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,7 +10,18 @@ import { startServer, type RunningServer } from "../../src/serve/server.js";
 import { readCapture } from "../../src/tools/pcap.js";
 import { ROOT, fixture } from "../support/paths.js";
 
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), "tinybpf-serve-"));
+const made: string[] = [];
+// registered while the importing test file is collected: runs after that file's own afterAll hooks
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory, removed after the test file that made it. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-serve-"));
+  made.push(dir);
+  return dir;
+}
 
 export async function inProcess(dataDir = tempDir()): Promise<RunningServer> {
   return startServer({ listen: "127.0.0.1:0", dataDir });

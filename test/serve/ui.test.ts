@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bitehistSlots, inProcess, sockex1Totals } from "./daemon.js";
+import { bitehistSlots, inProcess, sockex1Totals, tempDir } from "./daemon.js";
 import { fixture } from "../support/paths.js";
 import type { RunningServer } from "../../src/serve/server.js";
 
@@ -21,7 +21,7 @@ describe.skipIf(!present)("web UI", () => {
     s = await inProcess();
     const { chromium } = await import("playwright-core");
     // a fresh profile directory each time (playwright passes it to chromium as --user-data-dir)
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "tinybpf-chromium-")), {
+    browser = await chromium.launchPersistentContext(tempDir(), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1200, height: 900 },
