@@ -2,7 +2,7 @@
 // headers and bodies, and every failure answered with a status and a one-line JSON error. Only the web UI's own
 // static files are served without the token.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadEngines } from "../runtime/engine-loader.js";
@@ -12,7 +12,7 @@ import { HttpError, oneLine, readBody, readJson, sendError, sendJson } from "./h
 import { renderMetrics } from "./metrics.js";
 import { parseBudget, parseNcpus, MAX_OBJECT_BYTES } from "./modules.js";
 import { blob, push, resolveTag } from "./registry.js";
-import { Store } from "./store.js";
+import { Store, lockDataDir } from "./store.js";
 import { deleteEntry, describeTable, entriesJson, getEntry, putEntry, table } from "./tables.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:7878";
@@ -141,11 +141,20 @@ export interface RunningServer {
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
   const log = opts.log ?? (() => {});
-  const store = new Store(opts.dataDir);
-  const { token, path: tokenPath, created } = ensureToken(opts.dataDir, host);
-  await loadEngines();
-  const daemon = new Daemon(store, log);
-  daemon.restore();
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(opts.dataDir);
+  let daemon: Daemon;
+  let token: string, tokenPath: string, created: boolean;
+  try {
+    ({ token, path: tokenPath, created } = ensureToken(opts.dataDir, host));
+    const store = new Store(opts.dataDir);
+    await loadEngines();
+    daemon = new Daemon(store, log);
+    daemon.restore();
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const table = routes(daemon);
   const ui = uiDir();
 
@@ -207,9 +216,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e) => {
+      daemon.close();
+      unlock();
+      reject(e);
+    });
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolve();
     });
   });
@@ -221,7 +234,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: () => new Promise((resolve) => {
       daemon.close();
       server.closeAllConnections?.();
-      server.close(() => resolve());
+      server.close(() => {
+        unlock();
+        resolve();
+      });
     }),
   };
 }

@@ -34,6 +34,39 @@ function syncDir(dir: string): void {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the data directory for this process (DIR/lock holds its pid), so that two daemons never share a store; a
+ * lock left by a daemon that is gone (killed with SIGKILL) is taken over. Returns the function that releases it.
+ */
+export function lockDataDir(dir: string): () => void {
+  const path = join(dir, "lock");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        if (existsSync(path) && readFileSync(path, "utf8").trim() === String(process.pid)) unlinkSync(path);
+      };
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw e;
+    }
+    const pid = Number(readFileSync(path, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new Error(`${dir} is in use by another tinybpf serve (pid ${pid})`);
+    unlinkSync(path);
+  }
+  throw new Error(`${dir}: could not take ${path}`);
+}
+
 export const sha256 = (bytes: Uint8Array): string => "sha256:" + createHash("sha256").update(bytes).digest("hex");
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;

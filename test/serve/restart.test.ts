@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { api, kill9, leHex, object, sha256, sockex1Totals, spawnDaemon, tempDir, until } from "./daemon.js";
 import { fixture } from "../support/paths.js";
+import { startServer } from "../../src/serve/server.js";
 
 const OBJECTS = ["sockex1.o", "bitehist.o", "maps_all.o", "ringbuf.o", "helpers.o"];
 const DIGESTS = new Map(OBJECTS.map((o) => [sha256(object(o)), o]));
@@ -73,6 +74,17 @@ describe("restart", () => {
     } finally {
       await kill9(d.child);
     }
+  });
+
+  test("one daemon per data directory; the lock of a killed daemon is taken over", async () => {
+    const dir = tempDir();
+    const d = await spawnDaemon(dir);
+    await expect(startServer({ listen: "127.0.0.1:0", dataDir: dir })).rejects.toThrow(`${dir} is in use by another tinybpf serve (pid ${d.child.pid})`);
+    await kill9(d.child);
+    const s = await startServer({ listen: "127.0.0.1:0", dataDir: dir });
+    expect(readFileSync(join(dir, "lock"), "utf8").trim()).toBe(String(process.pid));
+    await s.close();
+    expect(existsSync(join(dir, "lock"))).toBe(false);
   });
 
   test("kill -9 during uploads, 8 times: only whole modules, every acknowledged one kept", async () => {
