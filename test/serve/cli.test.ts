@@ -73,6 +73,17 @@ describe("modules, links, tables", () => {
   });
 });
 
+test("the built daemon serves the UI, whose files are in the npm package", async () => {
+  const page = await fetch(d.url + "/");
+  expect(page.status).toBe(200);
+  expect(await page.text()).toMatch(/<title>tinybpf serve<\/title>/);
+  const { execFileSync } = await import("node:child_process");
+  const packed = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }));
+  const files = packed[0].files.map((f: { path: string }) => f.path);
+  for (const f of ["index.html", "app.js", "app.css"]) expect(files).toContain(`src/serve/ui/${f}`);
+  expect(files).toContain("dist/src/serve/server.js");
+});
+
 test("--help prints the command's usage and starts nothing", async () => {
   const r = await tinybpf(["serve", "--help"]);
   expect(r.status).toBe(0);
