@@ -178,13 +178,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       daemon.counters.unauthorized++;
       throw new HttpError(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
     }
-    let params: string[] | undefined;
     let allowed = false;
     for (const route of table) {
       const m = route.pattern.exec(path);
       if (!m) continue;
       allowed = true;
       if (route.method !== req.method) continue;
+      let params: string[];
       try {
         params = m.slice(1).map(decodeURIComponent);
       } catch {
@@ -202,7 +202,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (status >= 500) daemon.counters.errors++;
       if (status === 500) log(`${req.method} ${req.url}: ${oneLine(e)}`);
       // a body the handler never read must not be mistaken for the next request
-      if (status >= 400 && !req.complete) res.setHeader("Connection", "close");
+      if (!res.headersSent && !req.complete) res.setHeader("Connection", "close");
       sendError(res, status, oneLine(e));
     });
   });
