@@ -58,9 +58,13 @@ export const plainCodec: Codec = {
 };
 
 export class MapError extends Error {
-  constructor(message: string) {
+  /** The kernel's errno (positive, e.g. 2 for ENOENT) when the core refused the operation. */
+  declare readonly errno?: number;
+  constructor(message: string, errno?: number) {
     super(message);
     this.name = "MapError";
+    // not enumerable: two MapErrors with the same message still compare equal
+    Object.defineProperty(this, "errno", { value: errno, enumerable: false });
   }
 }
 
@@ -92,7 +96,7 @@ export class BpfMap {
   private get core() { return this.rt.core; }
 
   private check(rc: bigint, what: string): void {
-    if (rc !== 0n) throw new MapError(`map '${this.name}': ${what}: ${ERRNO[String(rc)] ?? `errno ${-rc}`}`);
+    if (rc !== 0n) throw new MapError(`map '${this.name}': ${what}: ${ERRNO[String(rc)] ?? `errno ${-rc}`}`, Number(-rc));
   }
 
   private keyBytes(key: unknown): Uint8Array {

@@ -24,7 +24,15 @@ export const OPTIONS: Record<string, OptionSpec> = {
   build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace"] },
   bundle: { values: ["o", "core", "engines"], flags: ["trace"] },
   trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
+  // the daemon and its client (src/cli/serve-client.ts)
+  serve: { values: ["listen", "data", "token-file"] },
+  modules: { values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist"], flags: ["json"] },
+  links: { values: ["server", "token-file", "data", "repeat"], flags: ["json"] },
+  tables: { values: ["server", "token-file", "data", "flags"], flags: ["json"] },
+  push: { values: ["server", "token-file", "data"], flags: ["json"] },
+  pull: { values: ["server", "token-file", "data", "o"], flags: ["json"] },
 };
+import { commands as serveCommands, SERVE_USAGE } from "./serve-commands.js";
 
 export const USAGE = `usage: tinybpf <command> [options]
 
@@ -44,7 +52,7 @@ commands:
                                                 compile and run a bpftrace-style script (no LLVM)
   bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
                                                 gather what a device needs to run OBJ
-
+${SERVE_USAGE}
 'tinybpf COMMAND --help' describes a command; 'tinybpf --version' prints the version.
 `;
 
@@ -160,7 +168,7 @@ async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
     out(`tinybpf ${version()}`);
     return 0;
   }
-  const fn = baseCommands[command] ?? objectCommands[command] ?? traceCommands[command];
+  const fn = baseCommands[command] ?? objectCommands[command] ?? traceCommands[command] ?? serveCommands[command];
   if (!fn || !OPTIONS[command]) {
     err(`tinybpf: unknown command '${command}' (try 'tinybpf --help')`);
     return 1;

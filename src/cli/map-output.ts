@@ -130,7 +130,12 @@ function formatItem(obj: BpfObject, typeId: number | undefined, bytes: Uint8Arra
     const empty = decoded !== null && typeof decoded === "object" && !Array.isArray(decoded) && !Object.keys(decoded).length;
     if (!empty || !bytes.length) return formatDecoded(decoded);
   }
-  if ((size === 1 || size === 2 || size === 4 || size === 8) && bytes.length === size) {
+  return bytes.length === size ? formatScalar(bytes, size) : hex(bytes);
+}
+
+/** 1-, 2-, 4- and 8-byte items as unsigned decimal numbers, anything else in hex. */
+export function formatScalar(bytes: Uint8Array, size: number): string {
+  if (size === 1 || size === 2 || size === 4 || size === 8) {
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
     return v.toString();

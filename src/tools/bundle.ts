@@ -15,7 +15,7 @@ import { packageRoot } from "../runtime/core.js";
 const BUNDLE_MARK = "tinybpfBundle";
 
 /** Commands that only make sense on a workstation; the device's CLI refuses them. */
-export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "build"];
+export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "build", "serve", "modules", "links", "tables", "push", "pull"];
 
 /**
  * Compiled modules that only those commands use. In the device build each is replaced by a module with the same
@@ -26,6 +26,8 @@ const WORKSTATION_MODULES = [
   "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
   "engines/arm32/build", "engines/arm32/engine", "cli/help-text", "cli/executable-output",
   "cli/disasm-object", "trace/build-object",
+  // the daemon and its client run from the package (the daemon serves its UI's files from it)
+  "cli/serve-client", "serve/server", "serve/client", "serve/registry", "serve/store",
 ];
 
 /** The script compiler (`tinybpf trace`, src/trace): in a device bundle only when asked for (`bundle --trace`). */
