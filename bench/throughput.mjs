@@ -15,23 +15,24 @@
 // capture and builds each context) and the C loop built with arm-linux-gnueabihf-gcc, by wall time (R passes in
 // one process less one pass, over R - 1) and by guest instructions per packet (TCG plugin; one pass less a process
 // that reads the capture but counts nothing). Every wall time is the fastest of --reps. Before timing, each engine's map must hold what the C loop counted.
+// With Debian's armhf Node set up (targets/armhf/setup-sysroot.sh, docs/device.md), bench/throughput-node.mjs runs
+// the in-process engines under it too, over the first --armhf-frames frames (default 10,000; emulated Node is
+// slow); without it those rows are skipped with one line.
 // Wall times depend on the machine's load (instruction counts do not); qemu's wall time is no ARM board's.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { frames, pcapFile } from "./program-inputs.mjs";
-import { BENCH_DIR, fastest, loadDist, probePlugin, qemuRunner, requireBuilt, table } from "./support.mjs";
+import { BENCH_DIR, loadDist, probePlugin, qemuRunner, requireBuilt, table } from "./support.mjs";
+import { THROUGHPUT_PROGRAMS as PROGRAMS, countersOf, passOverCapture } from "./throughput-programs.mjs";
 
 const FIXTURES = join(BENCH_DIR, "..", "test", "fixtures");
-const PROGRAMS = [
-  { kind: "sockex1", object: "sockex1.o", prog: "bpf_prog1", map: "my_map", input: (f) => ({ packet: f }) },
-  { kind: "bitehist", object: "bitehist.o", prog: "bitehist", map: "dist", input: (f) => f },
-];
-const USAGE = "usage: node bench/throughput.mjs [--frames N] [--reps N] [--cpu NAME] [--no-arm]";
+const NODE_ARM = join(BENCH_DIR, "..", "targets", "armhf", "node-arm");
+const USAGE = "usage: node bench/throughput.mjs [--frames N] [--reps N] [--cpu NAME] [--no-arm] [--armhf-frames N]";
 
 function parseArgs(argv) {
-  const opts = { frames: 100_000, reps: 3, cpu: "cortex-a8", arm: true };
+  const opts = { frames: 100_000, reps: 3, cpu: "cortex-a8", arm: true, armhfFrames: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -43,6 +44,7 @@ function parseArgs(argv) {
     else if (a === "--reps") opts.reps = num();
     else if (a === "--cpu") opts.cpu = argv[++i] ?? fail("--cpu needs a value");
     else if (a === "--no-arm") opts.arm = false;
+    else if (a === "--armhf-frames") opts.armhfFrames = num();
     else fail(`unknown argument '${a}'\n${USAGE}`);
   }
   return opts;
@@ -51,17 +53,6 @@ function parseArgs(argv) {
 function fail(message) {
   console.error(`bench: ${message}`);
   process.exit(2);
-}
-
-/** Counters as "INDEX=COUNT ..." (the C loop's format) from map entries: u32 key, u64 value, non-zero only. */
-function countersOf(entries) {
-  const out = [];
-  for (const { key, value } of entries) {
-    const k = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
-    const v = new DataView(value.buffer, value.byteOffset).getBigUint64(0, true);
-    if (v) out.push([k, v]);
-  }
-  return out.sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}=${v}`).join(" ");
 }
 
 const fromHex = (h) => Uint8Array.from(Buffer.from(h, "hex"));
@@ -115,6 +106,24 @@ async function main() {
       `fastest of ${opts.reps} passes; wall times depend on the machine's load, instruction counts do not`);
     if (arm) console.log(`ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}`);
 
+    // Debian's armhf Node under qemu-arm (targets/armhf/node-arm): the in-process engines as on a board, over the
+    // first --armhf-frames frames (emulated Node is slow), compared with the C loop under qemu-arm.
+    let armhf, armhfCapture;
+    if (arm) {
+      const probe = spawnSync(NODE_ARM, ["--version"], { encoding: "utf8", env: { ...process.env, QEMU_CPU: opts.cpu } });
+      if (probe.status !== 0) {
+        notes.push(`armhf Node rows skipped: ${(probe.stderr || probe.error?.message || "node-arm failed").trim().split("\n")[0]}`);
+      } else {
+        armhfCapture = join(dir, "armhf.pcap");
+        writeFileSync(armhfCapture, pcapFile(list.slice(0, opts.armhfFrames)));
+        const out = execFileSync(NODE_ARM, [join(BENCH_DIR, "throughput-node.mjs"), armhfCapture, "--reps", String(opts.reps)],
+          { encoding: "utf8", env: { ...process.env, QEMU_CPU: opts.cpu }, maxBuffer: 1 << 24 });
+        armhf = JSON.parse(out.trim().split("\n").pop());
+        console.log(`armhf Node ${armhf.node} (${armhf.arch}) under qemu-arm: the first ` +
+          `${Math.min(opts.armhfFrames, opts.frames).toLocaleString("en")} frames`);
+      }
+    }
+
     let failed = false;
     for (const p of PROGRAMS) {
       const objectBytes = new Uint8Array(readFileSync(join(FIXTURES, p.object)));
@@ -126,14 +135,9 @@ async function main() {
       const cNs = Number(timed.match(/ns=(\d+)/)[1]) / opts.frames;
       const x64 = [];
       for (const e of engines) {
-        const obj = api.loadSync(objectBytes, { engine: e, fileName: p.object });
-        const prog = obj.program(p.prog);
-        const inputs = packets.map(p.input);
-        const pass = () => { for (const input of inputs) prog.run(input); };
-        pass();
-        const got = countersOf(obj.get(p.map).dump());
-        if (got !== expectedLine) problems.push(`${e}'s map holds ${got}`);
-        x64.push([e, fastest(pass, opts.reps) * 1e6 / opts.frames]);
+        const r = passOverCapture(api, objectBytes, p, packets, e, opts.reps);
+        if (r.counters !== expectedLine) problems.push(`${e}'s map holds ${r.counters}`);
+        x64.push([e, r.ns]);
       }
       for (const [e, ns] of x64) rows.push(["x64", e, fmtNs(ns), fmtRate(1e9 / ns), (ns / cNs).toFixed(1) + "x"]);
       rows.push(["x64", "C loop, gcc -O2", fmtNs(cNs), fmtRate(1e9 / cNs), "1.0x"]);
@@ -164,6 +168,12 @@ async function main() {
           ...insnCell(a.insns)]);
         rows.push([`qemu-arm ${opts.cpu}`, "C loop, gcc -O2", fmtNs(c.ns), fmtRate(1e9 / c.ns), "1.0x", ...insnCell(c.insns)]);
         if (plugin) notes.push(`${p.kind}: ARM instructions per packet ${(a.insns / c.insns).toFixed(1)}x the C loop's`);
+        for (const r of armhf?.results.filter((x) => x.kind === p.kind) ?? []) {
+          const want = execFileSync(native, [p.kind, armhfCapture, "1"], { encoding: "utf8" }).trim();
+          if (r.counters !== want) problems.push(`${r.engine} under armhf Node holds ${r.counters}, the C loop ${want}`);
+          rows.push([`qemu-arm ${opts.cpu}`, `armhf Node ${armhf.node}, ${r.engine}`, fmtNs(r.ns), fmtRate(1e9 / r.ns),
+            (r.ns / c.ns).toFixed(1) + "x", ...(plugin ? [""] : [])]);
+        }
       }
       if (problems.length) {
         console.error(`bench: ${p.kind}: counts differ: the C loop counted ${expectedLine}; ${problems.join("; ")}`);
