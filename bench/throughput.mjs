@@ -14,7 +14,8 @@
 // the same pcap in memory. ARM under qemu-arm: the ARM32 executable (`FILE --pcap CAPTURE`: its driver walks the
 // capture and builds each context) and the C loop built with arm-linux-gnueabihf-gcc, by wall time (R passes in
 // one process less one pass, over R - 1) and by guest instructions per packet (TCG plugin; one pass less a process
-// that reads the capture but counts nothing). Every wall time is the fastest of --reps. Before timing, each engine's map must hold what the C loop counted.
+// that reads an empty capture, for C one that reads the capture and counts nothing). Every wall time is the fastest
+// of --reps. Before timing, each engine's map must hold what the C loop counted.
 // With Debian's armhf Node set up (targets/armhf/setup-sysroot.sh, docs/device.md), bench/throughput-node.mjs runs
 // the in-process engines under it too, over the first --armhf-frames frames (default 10,000; emulated Node is
 // slow); without it those rows are skipped with one line.
