@@ -21,15 +21,12 @@
 // binary copies it too), so kernels that write their input redo the same work each time. Without the plugin (it
 // cannot be built or loaded), only wall times are given, one run minus the start-up from more processes, and the
 // output says so.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { KERNELS } from "./kernels.mjs";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const DIST = join(HERE, "..", "dist", "src");
+import { BENCH_DIR as HERE, loadDist as load, requireBuilt, returnConstant, probePlugin, qemuRunner, table } from "./support.mjs";
 
 function parseArgs(argv) {
   const opts = { kernels: undefined, reps: 5, cpu: "cortex-a8" };
@@ -46,29 +43,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-async function load(rel) {
-  const path = join(DIST, rel);
-  if (!existsSync(path)) return undefined;
-  return import(pathToFileURL(path).href);
-}
-
-/** lddw r0, value; exit */
-function returnConstant(value) {
-  const b = new Uint8Array(24);
-  const v = new DataView(b.buffer);
-  b[0] = 0x18;
-  v.setUint32(4, Number(value & 0xffffffffn), true);
-  v.setUint32(12, Number(value >> 32n), true);
-  b[16] = 0x95;
-  return b;
-}
-
-function buildPlugin(dir) {
-  const so = join(dir, "insn-count.so");
-  execFileSync("gcc", ["-shared", "-fPIC", "-O2", "-o", so, join(HERE, "qemu-insn-count.c")], { stdio: ["ignore", "ignore", "pipe"] });
-  return so;
-}
-
 function buildNative(dir) {
   const exe = join(dir, "arm32-native");
   execFileSync("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static", "-o", exe, join(HERE, "arm32-native.c")],
@@ -82,51 +56,17 @@ function main() {
     const arm32 = await load("engines/arm32/build.js");
     const asm = await load("tools/asm.js");
     const runtimeMod = await load("runtime/runtime.js");
-    if (!arm32 || !asm || !runtimeMod) {
-      console.error(`bench: ${DIST} is missing or incomplete: run 'npm run build' first`);
-      process.exit(2);
-    }
+    requireBuilt(arm32, asm, runtimeMod);
     const qemu = arm32.qemu();
     const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-bench-"));
     try {
-      let plugin;
-      let pluginNote = "";
-      try {
-        plugin = buildPlugin(dir);
-        // does it load? (a static ARM executable that exits at once: the smallest program there is)
-        const probe = join(dir, "probe");
-        writeFileSync(probe, arm32.buildArm32Executable(returnConstant(0n), { budget: 0 }));
-        chmodSync(probe, 0o755);
-        const out = join(dir, "probe.count");
-        const r = spawnSync(qemu, ["-plugin", `${plugin},out=${out}`, probe], { encoding: "utf8" });
-        if (r.status !== 0 || !existsSync(out)) throw new Error((r.stderr || "no count written").trim());
-      } catch (e) {
-        plugin = undefined;
-        pluginNote = `the instruction-counting plugin is not available (${e instanceof Error ? e.message.split("\n")[0] : e}): ` +
-          "wall time only";
-      }
+      const probed = probePlugin(dir, qemu, arm32);
+      const plugin = probed.plugin;
+      const pluginNote = plugin ? "" : `${probed.note}: wall time only`;
       const reps = plugin ? opts.reps : Math.max(opts.reps, 10);
       const native = buildNative(dir);
 
-      /** Runs `argv` under qemu-arm: its output, and its guest instruction count (with the plugin). */
-      const run = (argv, count) => {
-        const out = join(dir, "count");
-        const args = ["-cpu", opts.cpu, ...(count && plugin ? ["-plugin", `${plugin},out=${out}`] : []), ...argv];
-        rmSync(out, { force: true });
-        const r = spawnSync(qemu, args, { encoding: "utf8", maxBuffer: 1 << 26 });
-        if (r.status !== 0) throw new Error(`${argv.join(" ")}: status ${r.status}: ${(r.stderr || r.stdout).trim()}`);
-        return { stdout: r.stdout.trim(), insns: count && plugin ? BigInt(readFileSync(out, "utf8").trim()) : undefined };
-      };
-      /** Fastest wall time of `reps` runs, in ms. */
-      const wall = (argv) => {
-        let best = Infinity;
-        for (let i = 0; i < reps; i++) {
-          const t = process.hrtime.bigint();
-          run(argv, false);
-          best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
-        }
-        return best;
-      };
+      const { run, wall } = qemuRunner({ qemu, cpu: opts.cpu, plugin, dir, reps });
 
       console.log(`tinybpf ARM32 bench: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]}, ` +
         `-cpu ${opts.cpu}`);
@@ -205,9 +145,7 @@ function main() {
         rows.push(row);
         notes.push(`${k.name}: ${k.what}; r0 = ${expected} from both executables and in JavaScript`);
       }
-      const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
-      console.log(rows.map((row) => row.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell)
-        .padStart(widths[c]))).join("  ")).join("\n"));
+      console.log(table(rows));
       console.log("\n" + notes.join("\n"));
       if (plugin) console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
       process.exitCode = failed ? 1 : 0;

@@ -25,14 +25,11 @@
 // against its region cache. The machine is often shared: compare ratios from one run, and repeat
 // (--kernels sieve,memcpy to time only those).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { KERNELS } from "./kernels.mjs";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const DIST = join(HERE, "..", "dist", "src");
+import { BENCH_DIR as HERE, loadDist as load, requireBuilt, table } from "./support.mjs";
 const WARMUP_RUNS = 3;
 
 function parseArgs(argv) {
@@ -49,12 +46,6 @@ function parseArgs(argv) {
   }
   if (!(opts.minMs > 0)) opts.minMs = 500;
   return opts;
-}
-
-async function load(rel) {
-  const path = join(DIST, rel);
-  if (!existsSync(path)) return undefined;
-  return import(pathToFileURL(path).href);
 }
 
 /** Mean ms per call of `fn` over at least minMs (and 3 calls), after warm-up calls. */
@@ -88,21 +79,12 @@ const fmtMs = (ms) => (ms === undefined ? "-" : ms >= 100 ? ms.toFixed(0) : ms >
 const fmtNs = (ns) => (ns === undefined ? "-" : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2));
 const ratio = (a, b) => (a === undefined || b === undefined ? "-" : (a / b).toFixed(1) + "x");
 
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
-    .join("  ")).join("\n");
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const runtimeMod = await load("runtime/runtime.js");
   const enginesMod = await load("runtime/engines.js");
   const asm = await load("tools/asm.js");
-  if (!runtimeMod || !enginesMod || !asm) {
-    console.error(`bench: ${DIST} is missing or incomplete: run 'npm run build' first`);
-    process.exit(2);
-  }
+  requireBuilt(runtimeMod, enginesMod, asm);
   const loader = await load("runtime/engine-loader.js");
   try {
     if (loader) await loader.loadEngines();

@@ -1,0 +1,212 @@
+// The inputs of the C bench kernels (bench/kernels/c/NAME.c): for each kernel, what it computes and its input,
+// generated from a fixed seed so that every run, engine and compiler sees the same bytes. Sizes are chosen so one
+// run takes milliseconds on the interpreter. Also the capture writer the packet kernels and bench/throughput.mjs
+// share (frames built the way scripts/make-pcaps.mjs builds them).
+
+/** xorshift32: tiny, and the same sequence on every machine. */
+export function randomSource(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+export function randomBytes(size, seed) {
+  const next = randomSource(seed);
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = next() >>> 24;
+  return out;
+}
+
+const le32 = (buf, at, v) => new DataView(buf.buffer, buf.byteOffset).setUint32(at, v >>> 0, true);
+
+const WORDS = ["the", "packet", "filter", "map", "of", "and", "a", "to", "kernel", "program", "eBPF", "tiny",
+  "device", "ARM", "hash", "count", "byte", "interpreter", "translator", "Wasm", "register", "stack", "helper"];
+
+/** Text of `size` bytes: common words, and rarer made-up ones (a few thousand distinct words in all). */
+function text(size, seed) {
+  const next = randomSource(seed);
+  const out = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const r = next();
+    let word;
+    if (r % 4 !== 0) word = WORDS[(r >>> 8) % WORDS.length];
+    else {
+      const n = 3 + ((r >>> 8) % 9);
+      word = "";
+      let w = (r >>> 12) % 2500; // rare words: one of 2,500, spelled from their number
+      for (let i = 0; i < n; i++) {
+        word += String.fromCharCode(97 + (w % 26));
+        w = Math.floor(w / 26) + i * 7;
+      }
+    }
+    const sep = (r >>> 28) === 0 ? ". " : (r >>> 28) === 1 ? ",\n" : " ";
+    for (const c of word + sep) if (at < size) out[at++] = c.charCodeAt(0);
+  }
+  return out;
+}
+
+const IPPROTO_ICMP = 1;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+
+/**
+ * `count` Ethernet frames, deterministic: mostly IPv4 (TCP, UDP, ICMP, some with IP options, a few 802.1Q tags and
+ * fragments), some ARP and IPv6; lengths from 60 to 1514 bytes, small ones most often. Each frame as
+ * { wire, bytes } with bytes = the whole frame.
+ */
+export function frames(count, seed) {
+  const next = randomSource(seed);
+  const out = [];
+  for (let n = 0; n < count; n++) {
+    const r = next(), r2 = next();
+    const kind = r % 100;
+    const size = kind % 3 === 0 ? 60 + (r2 % 40) : kind % 3 === 1 ? 100 + (r2 % 500) : 600 + (r2 % 915);
+    const f = new Uint8Array(size);
+    f.set([0x02, 0, 0, 0, 0, 0xfe, 0x02, 0, 0, 0, 0, 0x01], 0);
+    let off = 12;
+    if (kind === 7 || kind === 42) { // 802.1Q
+      f.set([0x81, 0x00, 0x00, 0x05], off);
+      off += 4;
+    }
+    if (kind >= 95) { // ARP and IPv6: not IPv4
+      f.set(kind & 1 ? [0x08, 0x06] : [0x86, 0xdd], off);
+      out.push({ wire: size, bytes: f });
+      continue;
+    }
+    f.set([0x08, 0x00], off);
+    off += 2;
+    const proto = kind < 55 ? IPPROTO_TCP : kind < 85 ? IPPROTO_UDP : kind < 92 ? IPPROTO_ICMP : 47;
+    const ihl = kind % 11 === 0 ? 6 : 5; // some IP options
+    const total = size - off;
+    f[off] = 0x40 | ihl;
+    f[off + 2] = total >> 8;
+    f[off + 3] = total & 0xff;
+    f[off + 4] = r2 >>> 24;
+    if (kind % 17 === 3) f[off + 7] = 0x20; // a later fragment: no L4 header to read
+    f[off + 8] = 64;
+    f[off + 9] = proto;
+    f.set([192, 168, 7, 2, 10, (r2 >>> 8) & 0xff, 2, 3], off + 12);
+    const l4 = off + ihl * 4;
+    if (l4 + 20 <= size) {
+      f[l4] = (r2 >>> 16) & 0xff;
+      f[l4 + 1] = r2 & 0xff;
+      f[l4 + 3] = [80, 443, 53, 22][r2 % 4];
+      if (proto === IPPROTO_TCP) {
+        f[l4 + 12] = (5 + (r2 % 3)) << 4;
+        f[l4 + 13] = [0x02, 0x12, 0x10, 0x18, 0x11][(r >>> 8) % 5];
+      } else if (proto === IPPROTO_UDP) {
+        const ulen = total - ihl * 4;
+        f[l4 + 4] = ulen >> 8;
+        f[l4 + 5] = ulen & 0xff;
+      }
+    }
+    for (let i = l4 + 20; i < size; i++) f[i] = (i * 31 + n) & 0xff;
+    out.push({ wire: size, bytes: f });
+  }
+  return out;
+}
+
+/** The packet kernels' capture (bench/kernels/c/kernel.h): u16 wire length, u16 captured length, bytes. */
+export function snapCapture(list, snapLen) {
+  const total = list.reduce((s, f) => s + 4 + Math.min(f.bytes.length, snapLen), 0);
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const f of list) {
+    const cap = Math.min(f.bytes.length, snapLen);
+    v.setUint16(at, f.wire, true);
+    v.setUint16(at + 2, cap, true);
+    out.set(f.bytes.subarray(0, cap), at + 4);
+    at += 4 + cap;
+  }
+  return out;
+}
+
+/** A classic pcap file (little-endian, microsecond timestamps, Ethernet) holding the frames whole. */
+export function pcapFile(list) {
+  const total = 24 + list.reduce((s, f) => s + 16 + f.bytes.length, 0);
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 0xa1b2c3d4, true);
+  v.setUint16(4, 2, true);
+  v.setUint16(6, 4, true);
+  v.setUint32(16, 65535, true);
+  v.setUint32(20, 1, true); // LINKTYPE_ETHERNET
+  let at = 24;
+  list.forEach((f, i) => {
+    v.setUint32(at, 1700000000 + Math.floor(i / 1000), true);
+    v.setUint32(at + 4, (i % 1000) * 1000, true);
+    v.setUint32(at + 8, f.bytes.length, true);
+    v.setUint32(at + 12, f.wire, true);
+    out.set(f.bytes, at + 16);
+    at += 16 + f.bytes.length;
+  });
+  return out;
+}
+
+const KiB = 1024;
+const SNAP_LEN = 64; // Ethernet, IPv4 with options and a TCP header: what the packet kernels read
+
+function sortInput(n, seed) {
+  const buf = new Uint8Array(4 + 4 * n);
+  le32(buf, 0, n);
+  buf.set(randomBytes(4 * n, seed), 4);
+  return buf;
+}
+
+function matmulInput(n, seed) {
+  const buf = new Uint8Array(4 + 8 * n * n);
+  le32(buf, 0, n);
+  buf.set(randomBytes(8 * n * n, seed), 4);
+  return buf;
+}
+
+function bignumInput(limbs, rounds, seed) {
+  const buf = new Uint8Array(8 + 8 * limbs);
+  le32(buf, 0, limbs);
+  le32(buf, 4, rounds);
+  buf.set(randomBytes(8 * limbs, seed), 8);
+  return buf;
+}
+
+function searchInput(needle, size, seed) {
+  const hay = randomBytes(size, seed).map((b) => 97 + (b % 4)); // a four-letter alphabet: many partial matches
+  const buf = new Uint8Array(20 + size);
+  le32(buf, 0, needle.length);
+  buf.set(new TextEncoder().encode(needle), 4);
+  buf.set(hay, 20);
+  return buf;
+}
+
+/** Every kernel of bench/kernels/c, in the order the bench reports them. */
+export const PROGRAM_KERNELS = [
+  { name: "adler32", what: "Adler-32 of 64 KiB, modulo after every byte", input: () => randomBytes(64 * KiB, 1) },
+  { name: "fletcher32", what: "Fletcher-32 of 256 KiB, deferred reduction", input: () => randomBytes(256 * KiB, 2) },
+  { name: "crc32_table", what: "CRC-32 of 128 KiB through a 256-entry table", input: () => randomBytes(128 * KiB, 3) },
+  { name: "crc32_bitwise", what: "CRC-32 of 16 KiB, bit by bit", input: () => randomBytes(16 * KiB, 4) },
+  { name: "inet_csum", what: "Internet checksum of 256 KiB", input: () => randomBytes(256 * KiB, 5) },
+  { name: "fnv1a", what: "64-bit FNV-1a of 128 KiB", input: () => randomBytes(128 * KiB, 6) },
+  { name: "murmur3", what: "MurmurHash3_x86_32 of 256 KiB", input: () => randomBytes(256 * KiB, 7) },
+  { name: "xxhash32", what: "xxHash32 of 256 KiB", input: () => randomBytes(256 * KiB, 8) },
+  { name: "siphash", what: "SipHash-2-4 of 64 KiB", input: () => randomBytes(64 * KiB, 9) },
+  { name: "headers", what: `Ethernet/IPv4/TCP/UDP header walk, 16,000 frames (snap length ${SNAP_LEN})`,
+    input: () => snapCapture(frames(16000, 10), SNAP_LEN) },
+  { name: "sockex1", what: `sockex1's byte count per protocol in an array map, 16,000 frames`,
+    input: () => snapCapture(frames(16000, 11), SNAP_LEN) },
+  { name: "bitehist", what: "log2 histogram of frame lengths in a hash map, 16,000 frames",
+    input: () => snapCapture(frames(16000, 12), SNAP_LEN) },
+  { name: "memsearch", what: "count a 6-byte needle in 64 KiB over a 4-letter alphabet",
+    input: () => searchInput("abcadb", 64 * KiB, 13) },
+  { name: "isort", what: "insertion sort of 800 u32", input: () => sortInput(800, 14) },
+  { name: "matmul", what: "32 x 32 u32 matrix product", input: () => matmulInput(32, 15) },
+  { name: "popcount", what: "SWAR popcount of 256 KiB", input: () => randomBytes(256 * KiB, 16) },
+  { name: "bignum_add", what: "2 x 200 additions of 256-limb (8,192-bit) numbers", input: () => bignumInput(256, 200, 17) },
+  { name: "wordcount", what: "word count of 48 KiB of text in a hash map keyed by word", input: () => text(48 * KiB, 18) },
+];

@@ -1,0 +1,256 @@
+// The bench's C kernels (bench/kernels/c): every committed object loads and, on the interpreter, returns what an
+// independent JavaScript version of its algorithm (written here, or Node's zlib, or published test vectors)
+// computes for a small input, so bench/programs.mjs cannot silently measure a broken or stale kernel. No timing.
+import { execFileSync, spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32 as zlibCrc32, deflateSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { loadSync } from "../../src/api/object.js";
+import { PROGRAM_KERNELS, frames, randomBytes, snapCapture } from "../../bench/program-inputs.mjs";
+import { ROOT } from "../support/paths.js";
+
+const DIR = join(ROOT, "bench", "kernels", "c");
+const M64 = (1n << 64n) - 1n;
+
+function run(name: string, input: Uint8Array): bigint {
+  const obj = loadSync(new Uint8Array(readFileSync(join(DIR, `${name}.o`))), { engine: "interp", budget: 0, fileName: `${name}.o` });
+  const prog = obj.program(name);
+  // twice: a kernel must leave its maps as it found them, so the second run gives the same result
+  const first = prog.run(input.slice());
+  expect(prog.run(input.slice())).toBe(first);
+  return first;
+}
+
+const rotl32 = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
+const le32 = (b: Uint8Array, i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+const le64 = (b: Uint8Array, i: number) => BigInt(le32(b, i)) | (BigInt(le32(b, i + 4)) << 32n);
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+/** Adler-32 from the trailer zlib writes after a deflate stream (RFC 1950: big-endian, last four bytes). */
+function adler32(data: Uint8Array): bigint {
+  const z = deflateSync(data);
+  return BigInt(new DataView(z.buffer, z.byteOffset + z.length - 4).getUint32(0, false));
+}
+
+/** Fletcher-32 by its definition: both sums modulo 65535 after every 16-bit little-endian word. */
+function fletcher32(data: Uint8Array): [number, number] {
+  let s1 = 0, s2 = 0;
+  for (let i = 0; i + 1 < data.length; i += 2) {
+    s1 = (s1 + (data[i] | (data[i + 1] << 8))) % 65535;
+    s2 = (s2 + s1) % 65535;
+  }
+  return [s1, s2];
+}
+
+function inetChecksum(data: Uint8Array): bigint {
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 2) sum += (data[i] << 8) | (data[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
+  return BigInt(~sum & 0xffff);
+}
+
+function fnv1a64(data: Uint8Array): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of data) h = ((h ^ BigInt(b)) * 0x100000001b3n) & M64;
+  return h;
+}
+
+function murmur3(data: Uint8Array, seed: number): bigint {
+  const c1 = 0xcc9e2d51, c2 = 0x1b873593;
+  const mix = (k: number) => Math.imul(rotl32(Math.imul(k, c1), 15), c2);
+  let h = seed >>> 0;
+  const n = data.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    h = rotl32((h ^ mix(le32(data, i))) >>> 0, 13);
+    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+  }
+  let k = 0;
+  for (let i = data.length - 1; i >= n; i--) k = (k << 8) | data[i];
+  if (data.length & 3) h = (h ^ mix(k)) >>> 0;
+  h = (h ^ data.length) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return BigInt(h >>> 0);
+}
+
+function xxh32(data: Uint8Array): bigint {
+  const P1 = 2654435761, P2 = 2246822519, P3 = 3266489917, P4 = 668265263, P5 = 374761393;
+  const round = (acc: number, x: number) => Math.imul(rotl32((acc + Math.imul(x, P2)) >>> 0, 13), P1) >>> 0;
+  let i = 0, h: number;
+  if (data.length >= 16) {
+    const v = [(P1 + P2) >>> 0, P2, 0, (0 - P1) >>> 0];
+    for (; i + 16 <= data.length; i += 16) for (let l = 0; l < 4; l++) v[l] = round(v[l], le32(data, i + 4 * l));
+    h = (rotl32(v[0], 1) + rotl32(v[1], 7) + rotl32(v[2], 12) + rotl32(v[3], 18)) >>> 0;
+  } else h = P5;
+  h = (h + data.length) >>> 0;
+  for (; i + 4 <= data.length; i += 4) h = Math.imul(rotl32((h + Math.imul(le32(data, i), P3)) >>> 0, 17), P4) >>> 0;
+  for (; i < data.length; i++) h = Math.imul(rotl32((h + Math.imul(data[i], P5)) >>> 0, 11), P1) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), P2);
+  h = Math.imul(h ^ (h >>> 13), P3);
+  return BigInt((h ^ (h >>> 16)) >>> 0);
+}
+
+function siphash24(data: Uint8Array): bigint {
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M64;
+  const k0 = 0x0706050403020100n, k1 = 0x0f0e0d0c0b0a0908n;
+  const v = [k0 ^ 0x736f6d6570736575n, k1 ^ 0x646f72616e646f6dn, k0 ^ 0x6c7967656e657261n, k1 ^ 0x7465646279746573n];
+  const round = () => {
+    v[0] = (v[0] + v[1]) & M64; v[1] = rotl(v[1], 13n) ^ v[0]; v[0] = rotl(v[0], 32n);
+    v[2] = (v[2] + v[3]) & M64; v[3] = rotl(v[3], 16n) ^ v[2];
+    v[0] = (v[0] + v[3]) & M64; v[3] = rotl(v[3], 21n) ^ v[0];
+    v[2] = (v[2] + v[1]) & M64; v[1] = rotl(v[1], 17n) ^ v[2]; v[2] = rotl(v[2], 32n);
+  };
+  const compress = (m: bigint, rounds: number) => {
+    v[3] ^= m;
+    for (let r = 0; r < rounds; r++) round();
+    v[0] ^= m;
+  };
+  const full = data.length & ~7;
+  for (let i = 0; i < full; i += 8) compress(le64(data, i), 2);
+  let last = BigInt(data.length & 0xff) << 56n;
+  for (let i = full; i < data.length; i++) last |= BigInt(data[i]) << BigInt(8 * (i - full));
+  compress(last, 2);
+  v[2] ^= 0xffn;
+  for (let r = 0; r < 4; r++) round();
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+const small = randomBytes(1001, 99); // odd, and not a multiple of 4, 8 or 16: every tail path runs
+
+describe("bench kernels: sources, rebuild script and objects", () => {
+  const sources = readdirSync(DIR).filter((f) => f.endsWith(".c")).map((f) => f.slice(0, -2)).sort();
+
+  it("has a source and an object for every kernel the bench runs, and nothing else", () => {
+    expect(sources.length).toBeGreaterThanOrEqual(15);
+    expect(PROGRAM_KERNELS.map((k: { name: string }) => k.name).sort()).toEqual(sources);
+    for (const name of sources) expect(existsSync(join(DIR, `${name}.o`)), `${name}.o`).toBe(true);
+    for (const f of ["kernel.h", "native-shim.h"]) expect(existsSync(join(DIR, f)), f).toBe(true);
+    accessSync(join(DIR, "build.sh"), constants.X_OK);
+  });
+
+  const clang = ["clang-19", "clang"].find((c) => spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0);
+  it.skipIf(!clang)("the committed objects are what build.sh makes from the sources", () => {
+    const out = mkdtempSync(join(tmpdir(), "tinybpf-kernels-"));
+    try {
+      execFileSync("sh", ["-c", `cp "${DIR}"/*.c "${DIR}"/*.h "${DIR}"/build.sh "${out}" && CLANG=${clang} sh "${out}/build.sh"`],
+        { stdio: "ignore" });
+      for (const name of sources) {
+        expect(Buffer.compare(readFileSync(join(out, `${name}.o`)), readFileSync(join(DIR, `${name}.o`))), `${name}.o`).toBe(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("bench kernels on the interpreter, against independent JavaScript", () => {
+  it("checksums: Adler-32 (zlib), Fletcher-32, CRC-32 table and bitwise (zlib), Internet checksum", () => {
+    expect(run("adler32", small)).toBe(adler32(small));
+    expect(run("adler32", ascii("Wikipedia"))).toBe(0x11e60398n); // the example of the Adler-32 article
+    const f = run("fletcher32", small);
+    expect([Number(f & 0xffffn) % 65535, Number(f >> 16n) % 65535]).toEqual(fletcher32(small));
+    expect(run("crc32_table", small)).toBe(BigInt(zlibCrc32(small)));
+    expect(run("crc32_bitwise", small)).toBe(BigInt(zlibCrc32(small)));
+    expect(run("crc32_table", ascii("123456789"))).toBe(0xcbf43926n); // the CRC-32 check value
+    expect(run("inet_csum", small)).toBe(inetChecksum(small));
+    expect(run("inet_csum", small.subarray(0, 1000))).toBe(inetChecksum(small.subarray(0, 1000)));
+  });
+
+  it("hashes: FNV-1a, Murmur3, xxHash32, SipHash-2-4 (with published test vectors)", () => {
+    expect(run("fnv1a", small)).toBe(fnv1a64(small));
+    expect(run("fnv1a", ascii("a"))).toBe(0xaf63dc4c8601ec8cn);
+    expect(run("murmur3", small)).toBe(murmur3(small, 0x9747b28c));
+    expect(murmur3(ascii("Hello, world!"), 0x9747b28c)).toBe(0x24884cban);
+    expect(run("murmur3", ascii("Hello, world!"))).toBe(0x24884cban);
+    expect(run("xxhash32", small)).toBe(xxh32(small));
+    expect(xxh32(ascii("abc"))).toBe(0x32d153ffn);
+    expect(run("xxhash32", ascii("abc"))).toBe(0x32d153ffn);
+    expect(run("siphash", small)).toBe(siphash24(small));
+    const fifteen = Uint8Array.from({ length: 15 }, (_, i) => i);
+    expect(run("siphash", fifteen)).toBe(0xa129ca6149be45e5n); // the SipHash paper's example
+  });
+
+  it("popcount, insertion sort, matrix product, bignum addition, byte search", () => {
+    let bits = 0n;
+    for (const b of small) for (let x = b; x; x >>= 1) bits += BigInt(x & 1);
+    expect(run("popcount", small)).toBe(bits);
+
+    const values = Array.from({ length: 50 }, (_, i) => le32(small, 4 * i));
+    const sortIn = new Uint8Array(4 + 200);
+    new DataView(sortIn.buffer).setUint32(0, 50, true);
+    sortIn.set(small.subarray(0, 200), 4);
+    const sorted = [...values].sort((a, b) => a - b);
+    expect(run("isort", sortIn)).toBe(sorted.reduce((s, v, i) => (s + BigInt(i + 1) * BigInt(v)) & M64, 0n));
+
+    const n = 5;
+    const mm = new Uint8Array(4 + 8 * n * n);
+    new DataView(mm.buffer).setUint32(0, n, true);
+    mm.set(small.subarray(0, 8 * n * n), 4);
+    const A = (i: number, k: number) => le32(mm, 4 + 4 * (i * n + k)), B = (k: number, j: number) => le32(mm, 4 + 4 * (n * n + k * n + j));
+    let h = 0n;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let c = 0n;
+      for (let k = 0; k < n; k++) c += BigInt(A(i, k)) * BigInt(B(k, j));
+      h = (h * 31n + (c & 0xffffffffn)) & M64;
+    }
+    expect(run("matmul", mm)).toBe(h);
+
+    const limbs = 6, rounds = 7;
+    const bn = new Uint8Array(8 + 8 * limbs);
+    new DataView(bn.buffer).setUint32(0, limbs, true);
+    new DataView(bn.buffer).setUint32(4, rounds, true);
+    bn.set(small.subarray(0, 8 * limbs), 8);
+    const num = (at: number) => Array.from({ length: limbs }, (_, i) => BigInt(le32(bn, at + 4 * i)))
+      .reduceRight((s, l) => (s << 32n) | l, 0n);
+    const mod = 1n << BigInt(32 * limbs);
+    let a = num(8), b = num(8 + 4 * limbs);
+    for (let r = 0; r < rounds; r++) {
+      a = (a + b) % mod;
+      b = (b + a) % mod;
+    }
+    let fold = 0n;
+    for (let i = 0; i < limbs; i++) fold = (fold * 0x100000001b3n + ((a >> BigInt(32 * i)) & 0xffffffffn)) & M64;
+    expect(run("bignum_add", bn)).toBe(fold);
+
+    const hay = "xxabcabcabxabcab";
+    const search = new Uint8Array(20 + hay.length);
+    new DataView(search.buffer).setUint32(0, 5, true);
+    search.set(ascii("abcab"), 4);
+    search.set(ascii(hay), 20);
+    expect(run("memsearch", search)).toBe((3n << 32n) | 2n); // at 2, 5 and 11
+  });
+
+  it("word count through a hash map", () => {
+    const text = "The cat and the hat; THE end. Extraordinarilylongwordsaretruncated extraordinarilylongwordsAREcut x";
+    const counts = new Map<string, number>();
+    for (const w of text.match(/[A-Za-z]+/g)!) {
+      const key = w.toLowerCase().slice(0, 16);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const c = [...counts.values()].map(BigInt);
+    const expected = (BigInt(c.length) << 40n) ^ (c.reduce((m, x) => (x > m ? x : m)) << 20n) ^ c.reduce((s, x) => s + x * x, 0n);
+    expect(run("wordcount", ascii(text))).toBe(expected);
+  });
+
+  it("packet kernels over a capture: sockex1's byte count per protocol, the frame-length histogram", () => {
+    const list = frames(300, 5);
+    const capture = snapCapture(list, 64);
+    const bytes = new Map<number, bigint>();
+    const slots = new Map<number, bigint>();
+    for (const f of list) {
+      const ipv4 = f.bytes[12] === 0x08 && f.bytes[13] === 0x00;
+      if (ipv4) bytes.set(f.bytes[23], (bytes.get(f.bytes[23]) ?? 0n) + BigInt(f.wire));
+      const slot = 32 - Math.clz32(f.wire);
+      slots.set(slot, (slots.get(slot) ?? 0n) + 1n);
+    }
+    const b = (p: number) => bytes.get(p) ?? 0n;
+    expect(run("sockex1", capture)).toBe(((b(6) << 32n) + (b(17) << 16n) + b(1)) & M64);
+    expect(run("bitehist", capture)).toBe([...slots].reduce((s, [slot, n]) => s + n * BigInt(slot * slot) + 1n, 0n));
+    expect(() => run("headers", capture)).not.toThrow();
+  });
+});
