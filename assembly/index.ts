@@ -1,8 +1,9 @@
 // The core's exports: everything the host calls. Plain numbers only; bytes travel through linear memory.
 import {
   STATE, ST_REGION_COUNT, ST_PROG_COUNT, PROGS, MAX_PROGS, HELPER_KINDS, MAX_HELPER_ID, HELPER_HOST,
-  ST_PRANDOM, ST_NCPUS, ST_HEAP_TOP, HEAP_BASE,
+  ST_PRANDOM, ST_NCPUS, ST_HEAP_TOP, HEAP_BASE, DECODED,
 } from "./layout";
+import { decodeProgram, RECORD_SIZE } from "./decode";
 import { alloc } from "./memory";
 import { registerCoreHelpers } from "./helpers";
 
@@ -24,10 +25,17 @@ export function init(): void {
   registerCoreHelpers();
 }
 
-/** Registers a program whose `count` instructions the host wrote at `addr`; returns its id or -1. */
+/**
+ * Registers a program whose `count` instructions the host wrote at `addr`, and pre-decodes it for the interpreter;
+ * returns its id, -1 when the program table is full, -2 when memory for the decoded form is not available.
+ */
 export function programAdd(addr: u32, count: u32): i32 {
   const n = load<u32>(STATE + ST_PROG_COUNT);
   if (n >= <u32>MAX_PROGS) return -1;
+  const decoded = alloc(count * RECORD_SIZE, RECORD_SIZE);
+  if (decoded == 0) return -2;
+  decodeProgram(addr, count, decoded);
+  store<u32>(DECODED + (n << 2), decoded);
   store<u32>(PROGS + n * 8, addr);
   store<u32>(PROGS + n * 8, count, 4);
   store<u32>(STATE + ST_PROG_COUNT, n + 1);

@@ -1,23 +1,26 @@
-// The interpreter: fetch, decode, dispatch. One loop, each opcode's body a few lines; the cold paths (faults,
-// calls, helpers, packet loads) live in functions outside the loop.
+// The interpreter: one loop that dispatches on the pre-decoded records of decode.ts (built when the program was
+// installed), each handler's body a line or two; the cold paths (faults, calls, helpers, packet loads) live in
+// functions outside the loop. A pc is the original eBPF instruction index throughout, so faults name it directly.
 //
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
 // the same register file. Every memory access a program makes goes through `allowed`, which consults the region
 // table (region 0 is the stack of the frames in use). The loop allocates nothing and calls JavaScript only for
-// host helpers.
+// host helpers. The budget counts executed eBPF instructions, one per record executed, as every engine does.
 import {
-  CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64,
-  SZ_W, SZ_H, SZ_B, SZ_DW, MODE_IMM, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX, MODE_ATOMIC,
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
-  CALL_HELPER, CALL_LOCAL, STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
+  STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
 } from "./isa";
 import {
-  STATE, REGS, FRAMES, FRAME_SIZE, PROGS, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
+  STATE, REGS, FRAMES, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
   ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PROG,
   ST_TAIL_CALLS, ST_PROG_COUNT, ST_PKT, ST_PKT_LEN, ST_CTX, ST_ENGINE,
   FAULT_NONE, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_INSN,
   FAULT_BAD_MAP, HELPER_CORE, HELPER_HOST, FUNC_HANDLE_TAG, MAP_HANDLE_TAG,
 } from "./layout";
+import {
+  H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER, H_TAIL_CALL,
+  H_CALLX, H_LDX, H_LDXSX, H_ST, H_ATOMIC32, H_ATOMIC64, H_LDDW, H_LD_ABS, H_LD_IND,
+} from "./decode";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
@@ -31,7 +34,7 @@ const HELPER_TAIL_CALL: u32 = 12;
 const RETURN_TO_HOST: u32 = 0xffffffff; // return pc of a frame pushed by invokeCallback
 
 // Execution state of the current run (Wasm globals: cheap to reach from the loop and from cold paths).
-let code: u32 = 0; // address of the current program's first instruction
+let dec: u32 = 0; // address of the current program's first pre-decoded record (decode.ts)
 let depth: u32 = 0; // frames in use beyond the entry frame
 let executed: u64 = 0;
 let limit: u64 = 0;
@@ -72,7 +75,7 @@ export function beginRun(prog: u32, r1: u64, r2: u64, engine: u32): bool {
     return false;
   }
   store<u32>(STATE + ST_PROG, prog);
-  code = load<u32>(PROGS + prog * 8);
+  dec = load<u32>(DECODED + (prog << 2));
   depth = 0;
   executed = 0;
   const budget = load<u64>(STATE + ST_BUDGET);
@@ -117,7 +120,7 @@ function pushFrame(returnPc: u32, pc: u32): bool {
   }
   const f = FRAMES + depth * FRAME_SIZE;
   store<u32>(f, returnPc);
-  store<u32>(f, code, 4);
+  store<u32>(f, dec, 4);
   memory.copy(f + 8, REGS + 6 * 8, 5 * 8); // r6..r10
   depth++;
   setStackDepth(depth);
@@ -129,7 +132,7 @@ function popFrame(): u32 {
   depth--;
   const f = FRAMES + depth * FRAME_SIZE;
   memory.copy(REGS + 6 * 8, f + 8, 5 * 8);
-  code = load<u32>(f, 4);
+  dec = load<u32>(f, 4);
   setStackDepth(depth);
   return load<u32>(f);
 }
@@ -139,123 +142,152 @@ function popFrame(): u32 {
   return accessAllowed(addr, size, write);
 }
 
-/** Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program. */
+/**
+ * Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program. Every record
+ * (decode.ts) gives the handler, the dst register's address, the operand b (a register or the immediate, picked
+ * at decode time) and a target or offset, so each handler is a line or two.
+ */
 function execute(startPc: u32, stopDepth: u32): void {
   let pc = startPc;
   while (true) {
     if (++executed > limit) { fault(FAULT_BUDGET, pc, limit, 0); return; }
-    const p = code + (pc << 3);
-    const op = <u32>load<u8>(p);
-    const regs = <u32>load<u8>(p, 1);
-    const dst = regs & 0xf;
-    const src = regs >> 4;
-    const off = <i32>load<i16>(p, 2);
-    const imm = load<i32>(p, 4);
+    const p = dec + (pc << 4);
+    const h = <u32>load<u8>(p);
+    const rd = REGS + <u32>load<u8>(p, 1);
+    const bsel = <u32>load<u8>(p, 2);
+    const a = load<u64>(rd);
+    const b = load<u64>(bsel != 0 ? REGS - 8 + bsel : p + 8);
+    const t = load<i32>(p, 4);
     pc++;
-    const cls = op & 7;
-    if (cls == CLS_ALU64 || cls == CLS_ALU) {
-      if (!alu(op, dst, src, off, imm, cls == CLS_ALU64)) { fault(FAULT_BAD_INSN, pc - 1, <u64>op, 0); return; }
-      continue;
-    }
-    if (cls == CLS_JMP || cls == CLS_JMP32) {
-      const jop = op & 0xf0;
-      if (jop == 0x00) { // ja (JMP: 16-bit offset; JMP32: gotol, 32-bit immediate)
-        pc += cls == CLS_JMP ? off : imm;
+    const x = <u32>a, y = <u32>b;
+    switch (h) {
+      case H_ALU64 + 0x0: store<u64>(rd, a + b); continue;
+      case H_ALU64 + 0x1: store<u64>(rd, a - b); continue;
+      case H_ALU64 + 0x2: store<u64>(rd, a * b); continue;
+      case H_ALU64 + 0x3: store<u64>(rd, t == 0 ? udiv64(a, b) : sdiv64(a, b)); continue;
+      case H_ALU64 + 0x4: store<u64>(rd, a | b); continue;
+      case H_ALU64 + 0x5: store<u64>(rd, a & b); continue;
+      case H_ALU64 + 0x6: store<u64>(rd, a << (b & 63)); continue;
+      case H_ALU64 + 0x7: store<u64>(rd, a >> (b & 63)); continue;
+      case H_ALU64 + 0x8: store<u64>(rd, 0 - a); continue;
+      case H_ALU64 + 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
+      case H_ALU64 + 0xa: store<u64>(rd, a ^ b); continue;
+      case H_ALU64 + 0xb: store<u64>(rd, b); continue;
+      case H_ALU64 + 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
+      case H_ALU64 + 0xd: store<u64>(rd, y == 16 ? <u64>bswap<u16>(<u16>a) : y == 32 ? <u64>bswap<u32>(x) : bswap<u64>(a)); continue;
+      case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
+      case H_ALU32 + 0x0: store<u64>(rd, <u64>(x + y)); continue;
+      case H_ALU32 + 0x1: store<u64>(rd, <u64>(x - y)); continue;
+      case H_ALU32 + 0x2: store<u64>(rd, <u64>(x * y)); continue;
+      case H_ALU32 + 0x3: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y))); continue;
+      case H_ALU32 + 0x4: store<u64>(rd, <u64>(x | y)); continue;
+      case H_ALU32 + 0x5: store<u64>(rd, <u64>(x & y)); continue;
+      case H_ALU32 + 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
+      case H_ALU32 + 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
+      case H_ALU32 + 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
+      case H_ALU32 + 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
+      case H_ALU32 + 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
+      case H_ALU32 + 0xb: store<u64>(rd, <u64>y); continue;
+      case H_ALU32 + 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
+      case H_ALU32 + 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
+      case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
+      case H_JA: pc = t; continue;
+      case H_JMP64 + 0x1: if (a == b) pc = t; continue;
+      case H_JMP64 + 0x2: if (a > b) pc = t; continue;
+      case H_JMP64 + 0x3: if (a >= b) pc = t; continue;
+      case H_JMP64 + 0x4: if ((a & b) != 0) pc = t; continue;
+      case H_JMP64 + 0x5: if (a != b) pc = t; continue;
+      case H_JMP64 + 0x6: if (<i64>a > <i64>b) pc = t; continue;
+      case H_JMP64 + 0x7: if (<i64>a >= <i64>b) pc = t; continue;
+      case H_JMP64 + 0xa: if (a < b) pc = t; continue;
+      case H_JMP64 + 0xb: if (a <= b) pc = t; continue;
+      case H_JMP64 + 0xc: if (<i64>a < <i64>b) pc = t; continue;
+      case H_JMP64 + 0xd: if (<i64>a <= <i64>b) pc = t; continue;
+      case H_JMP32 + 0x1: if (x == y) pc = t; continue;
+      case H_JMP32 + 0x2: if (x > y) pc = t; continue;
+      case H_JMP32 + 0x3: if (x >= y) pc = t; continue;
+      case H_JMP32 + 0x4: if ((x & y) != 0) pc = t; continue;
+      case H_JMP32 + 0x5: if (x != y) pc = t; continue;
+      case H_JMP32 + 0x6: if (<i32>x > <i32>y) pc = t; continue;
+      case H_JMP32 + 0x7: if (<i32>x >= <i32>y) pc = t; continue;
+      case H_JMP32 + 0xa: if (x < y) pc = t; continue;
+      case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
+      case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
+      case H_JMP32 + 0xd: if (<i32>x <= <i32>y) pc = t; continue;
+      case H_CALL_LOCAL:
+        if (!pushFrame(pc, pc - 1)) return;
+        pc = t;
         continue;
-      }
-      if (jop == 0x80) { // call
-        if (cls != CLS_JMP) { fault(FAULT_BAD_INSN, pc - 1, <u64>op, 0); return; }
-        if (src == CALL_LOCAL && (op & 8) == 0) {
-          if (!pushFrame(pc, pc - 1)) return;
-          pc += imm;
-          continue;
-        }
-        const id = (op & 8) != 0 ? <u32>reg(dst) : <u32>imm;
-        if ((op & 8) == 0 && src != CALL_HELPER) { fault(FAULT_BAD_INSN, pc - 1, <u64>op, 0); return; }
-        if (id == HELPER_TAIL_CALL) {
-          const target = tailCallTarget(pc - 1);
-          if (faulted()) return;
-          if (target >= 0) { code = load<u32>(PROGS + <u32>target * 8); pc = 0; }
-          continue;
-        }
-        if (!callHelper(id, pc - 1)) return;
-        continue;
-      }
-      if (jop == 0x90) { // exit
+      case H_EXIT:
         if (depth == stopDepth) return;
         pc = popFrame();
         if (pc == RETURN_TO_HOST) return;
         continue;
-      }
-      const b: u64 = (op & 8) != 0 ? reg(src) : <u64><i64>imm;
-      const a = reg(dst);
-      if (taken(jop, a, b, cls == CLS_JMP32)) pc += off;
-      continue;
-    }
-    if (cls == CLS_LDX) {
-      const size = sizeBytes(op);
-      const addr = reg(src) + <u64><i64>off;
-      if (!allowed(addr, size, false)) { fault(FAULT_READ, pc - 1, addr, size); return; }
-      const mode = op & 0xe0;
-      const a = <usize>addr;
-      let v: u64;
-      if (mode == MODE_MEMSX) {
-        v = size == 1 ? <u64>load<i8>(a) : size == 2 ? <u64>load<i16>(a) : <u64>load<i32>(a);
-      } else {
-        v = size == 1 ? <u64>load<u8>(a) : size == 2 ? <u64>load<u16>(a) : size == 4 ? <u64>load<u32>(a) : load<u64>(a);
-      }
-      setReg(dst, v);
-      continue;
-    }
-    if (cls == CLS_ST || cls == CLS_STX) {
-      const size = sizeBytes(op);
-      const addr = reg(dst) + <u64><i64>off;
-      if (!allowed(addr, size, true)) { fault(FAULT_WRITE, pc - 1, addr, size); return; }
-      if ((op & 0xe0) == MODE_ATOMIC) {
-        atomic(<usize>addr, size, src, imm);
+      case H_HELPER: if (!callHelper(y, pc - 1)) return; continue;
+      case H_CALLX: // the helper id is in dst: a tail call too when it says so
+        if (x != HELPER_TAIL_CALL) { if (!callHelper(x, pc - 1)) return; continue; }
+      case H_TAIL_CALL: {
+        const taken = tailCall(pc - 1);
+        if (taken < 0) return;
+        if (taken > 0) pc = 0;
         continue;
       }
-      const v: u64 = cls == CLS_ST ? <u64><i64>imm : reg(src);
-      const a = <usize>addr;
-      if (size == 1) store<u8>(a, <u8>v);
-      else if (size == 2) store<u16>(a, <u16>v);
-      else if (size == 4) store<u32>(a, <u32>v);
-      else store<u64>(a, v);
-      continue;
-    }
-    // CLS_LD: lddw (two slots) or the legacy packet loads
-    const mode = op & 0xe0;
-    if (mode == MODE_IMM && (op & 0x18) == SZ_DW) {
-      setReg(dst, <u64><u32>imm | (<u64>load<u32>(p, 12) << 32));
-      pc++;
-      continue;
-    }
-    if (mode == MODE_ABS || mode == MODE_IND) {
-      let offset: i64 = <i64>imm;
-      if (mode == MODE_IND) offset += <i64><i32><u32>reg(src);
-      if (!packetLoad(offset, sizeBytes(op))) {
+      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return; } store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return; } store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return; } store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) { fault(FAULT_READ, pc - 1, m, 8); return; } store<u64>(rd, load<u64>(<usize>m)); continue; }
+      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return; } store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
+      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return; } store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
+      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return; } store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
+      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) { fault(FAULT_WRITE, pc - 1, m, 4); return; } store<u32>(<usize>m, y); continue; }
+      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) { fault(FAULT_WRITE, pc - 1, m, 2); return; } store<u16>(<usize>m, <u16>y); continue; }
+      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) { fault(FAULT_WRITE, pc - 1, m, 1); return; } store<u8>(<usize>m, <u8>y); continue; }
+      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) { fault(FAULT_WRITE, pc - 1, m, 8); return; } store<u64>(<usize>m, b); continue; }
+      case H_ATOMIC32: case H_ATOMIC64: {
+        const m = a + <u64><i64>t;
+        const size: u32 = h == H_ATOMIC64 ? 8 : 4;
+        if (!allowed(m, size, true)) { fault(FAULT_WRITE, pc - 1, m, size); return; }
+        atomic(<usize>m, size, <u32>load<u8>(p, 3), y);
+        continue;
+      }
+      case H_LDDW: store<u64>(rd, b); pc++; continue; // one instruction in two slots
+      case H_LD_ABS: case H_LD_IND: {
+        let offset: i64 = <i64>b;
+        if (h == H_LD_IND) offset += <i64><i32><u32>reg(<u32>load<u8>(p, 3));
+        if (packetLoad(offset, <u32>t)) continue;
         // Out of the packet: the kernel ends the program with r0 = 0.
         setReg(0, 0);
         if (depth == stopDepth) return;
         unwindToExit(stopDepth);
         return;
       }
-      continue;
+      default:
+        fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, 3), 0);
+        return;
     }
-    fault(FAULT_BAD_INSN, pc - 1, <u64>op, 0);
-    return;
   }
+}
+
+/** A tail call: -1 when the program must stop (fault), 0 to fall through, 1 to continue at the new program's start. */
+function tailCall(pc: u32): i32 {
+  const target = tailCallTarget(pc);
+  if (faulted()) return -1;
+  if (target < 0) return 0;
+  dec = load<u32>(DECODED + (<u32>target << 2));
+  return 1;
+}
+
+/** ALU le/be: truncate to `width` bits, swapping the bytes when `swap` (this is a little-endian machine). */
+function byteOrder(a: u64, width: u32, swap: bool): u64 {
+  if (width == 16) return swap ? <u64>bswap<u16>(<u16>a) : <u64><u16>a;
+  if (width == 32) return swap ? <u64>bswap<u32>(<u32>a) : <u64><u32>a;
+  return swap ? bswap<u64>(a) : a;
 }
 
 /** A packet load that fell outside the packet ends the whole program, not only the current function. */
 function unwindToExit(stopDepth: u32): void {
   while (depth > stopDepth) popFrame();
   setReg(0, 0);
-}
-
-@inline function sizeBytes(op: u32): u32 {
-  const s = op & 0x18;
-  return s == SZ_B ? 1 : s == SZ_H ? 2 : s == SZ_W ? 4 : 8;
 }
 
 /** LD_ABS / LD_IND: big-endian load from the packet into r0. Returns false when outside the packet. */
@@ -291,97 +323,6 @@ function atomic(a: usize, size: u32, src: u32, imm: i32): void {
   else if (base == ATOMIC_XOR) result = old ^ val;
   if (is64) store<u64>(a, result); else store<u32>(a, <u32>result);
   if ((op & ATOMIC_FETCH) != 0 && op != ATOMIC_CMPXCHG) setReg(src, old);
-}
-
-/** Conditional jumps, 64-bit (JMP) or on the low 32 bits (JMP32). */
-@inline function taken(jop: u32, a: u64, b: u64, is32: bool): bool {
-  if (is32) {
-    const x = <u32>a, y = <u32>b;
-    switch (jop) {
-      case 0x10: return x == y;
-      case 0x20: return x > y;
-      case 0x30: return x >= y;
-      case 0x40: return (x & y) != 0;
-      case 0x50: return x != y;
-      case 0x60: return <i32>x > <i32>y;
-      case 0x70: return <i32>x >= <i32>y;
-      case 0xa0: return x < y;
-      case 0xb0: return x <= y;
-      case 0xc0: return <i32>x < <i32>y;
-      case 0xd0: return <i32>x <= <i32>y;
-    }
-    return false;
-  }
-  switch (jop) {
-    case 0x10: return a == b;
-    case 0x20: return a > b;
-    case 0x30: return a >= b;
-    case 0x40: return (a & b) != 0;
-    case 0x50: return a != b;
-    case 0x60: return <i64>a > <i64>b;
-    case 0x70: return <i64>a >= <i64>b;
-    case 0xa0: return a < b;
-    case 0xb0: return a <= b;
-    case 0xc0: return <i64>a < <i64>b;
-    case 0xd0: return <i64>a <= <i64>b;
-  }
-  return false;
-}
-
-/** ALU and ALU64. Returns false for an operation the validator should have refused. */
-@inline function alu(op: u32, dst: u32, src: u32, off: i32, imm: i32, is64: bool): bool {
-  const aop = op & 0xf0;
-  const a = reg(dst);
-  const b: u64 = (op & 8) != 0 ? reg(src) : <u64><i64>imm;
-  if (is64) {
-    let r: u64;
-    switch (aop) {
-      case 0x00: r = a + b; break;
-      case 0x10: r = a - b; break;
-      case 0x20: r = a * b; break;
-      case 0x30: r = off == 0 ? udiv64(a, b) : sdiv64(a, b); break;
-      case 0x40: r = a | b; break;
-      case 0x50: r = a & b; break;
-      case 0x60: r = a << (b & 63); break;
-      case 0x70: r = a >> (b & 63); break;
-      case 0x80: r = 0 - a; break;
-      case 0x90: r = off == 0 ? umod64(a, b) : smod64(a, b); break;
-      case 0xa0: r = a ^ b; break;
-      case 0xb0: r = off == 0 ? b : off == 8 ? <u64><i8>b : off == 16 ? <u64><i16>b : <u64><i32>b; break;
-      case 0xc0: r = <u64>(<i64>a >> (b & 63)); break;
-      case 0xd0: r = imm == 16 ? <u64>bswap<u16>(<u16>a) : imm == 32 ? <u64>bswap<u32>(<u32>a) : bswap<u64>(a); break;
-      default: return false;
-    }
-    setReg(dst, r);
-    return true;
-  }
-  const x = <u32>a, y = <u32>b;
-  let r: u32;
-  switch (aop) {
-    case 0x00: r = x + y; break;
-    case 0x10: r = x - y; break;
-    case 0x20: r = x * y; break;
-    case 0x30: r = off == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y); break;
-    case 0x40: r = x | y; break;
-    case 0x50: r = x & y; break;
-    case 0x60: r = x << (y & 31); break;
-    case 0x70: r = x >> (y & 31); break;
-    case 0x80: r = 0 - x; break;
-    case 0x90: r = off == 0 ? (y == 0 ? x : x % y) : smod32(x, y); break;
-    case 0xa0: r = x ^ y; break;
-    case 0xb0: r = off == 0 ? y : off == 8 ? <u32><i8>y : <u32><i16>y; break;
-    case 0xc0: r = <u32>(<i32>x >> (y & 31)); break;
-    case 0xd0: { // le (source bit 0) truncates; be swaps — this is a little-endian machine
-      const swap = (op & 8) != 0;
-      if (imm == 16) { setReg(dst, swap ? <u64>bswap<u16>(<u16>a) : <u64><u16>a); return true; }
-      if (imm == 32) { setReg(dst, swap ? <u64>bswap<u32>(<u32>a) : <u64><u32>a); return true; }
-      setReg(dst, swap ? bswap<u64>(a) : a);
-      return true;
-    }
-    default: return false;
-  }
-  setReg(dst, <u64>r);
-  return true;
 }
 
 // Division follows RFC 9669: x / 0 = 0, x % 0 = x, and signed overflow (MIN / -1) wraps instead of trapping.

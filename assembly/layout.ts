@@ -9,7 +9,7 @@
 export const STATE = 0x10000; // scalar run state (offsets ST_*), 256 bytes
 export const REGS = 0x10100; // r0..r10 as u64, 88 bytes
 export const FRAMES = 0x10200; // bpf-to-bpf call frames, FRAME_SIZE bytes each, MAX_CALL_DEPTH of them
-export const FRAME_SIZE = 48; // return pc (u32), code base (u32), r6..r9 (u64 x 4), r10 (u64)
+export const FRAME_SIZE = 48; // return pc (u32), pre-decoded code base (u32), r6..r9 (u64 x 4), r10 (u64)
 export const REGIONS = 0x10800; // region table, REGION_SIZE bytes each, MAX_REGIONS of them
 export const REGION_SIZE = 16; // start, end, writable start, writable end (u32 each; [start, end) readable)
 export const MAX_REGIONS = 256;
@@ -24,6 +24,10 @@ export const STACK_END = 0x15000;
 export const MAPS = 0x15000; // map descriptors, MAP_DESC_SIZE bytes each
 export const MAP_DESC_SIZE = 64;
 export const MAX_MAPS = 256;
+// Per program: the address of the interpreter's pre-decoded records (assembly/decode.ts), u32 each. The records
+// themselves are allocated on the heap when the program is installed, next to its code and, like the code, inside
+// no region: a program that could write them could rewrite its own jumps and calls behind the verifier's back.
+export const DECODED = 0x19000;
 export const HEAP_BASE = 0x20000; // bump-allocated: code, contexts, packets, map storage
 
 // Offsets in STATE

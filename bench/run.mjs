@@ -8,6 +8,8 @@
 // --kernels    only these kernels (default: all of bench/kernels.mjs)
 // --no-native  skip the C baseline (it needs gcc)
 //
+// bench/ubpf-kernels.mjs puts the interpreter next to uBPF's interpreter on the same bytecode (UBPF_DIR=... to enable).
+//
 // For every kernel: the eBPF version (bench/kernels/NAME.s) runs on each engine the Runtime has (the interpreter,
 // and "wasm" when that engine is available), the JavaScript version in this process, the C version (bench/native.c,
 // built with gcc -O2 into a temporary directory) in a subprocess that times its own loop. Every engine's r0 and the

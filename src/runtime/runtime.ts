@@ -169,6 +169,7 @@ export class Runtime {
     const linked = this.link(name, insns);
     const addr = this.core.place(linked);
     const id = this.core.x.programAdd(addr, linked.length / INSN_SIZE);
+    if (id === -2) throw new Error(`${name}: out of memory for its ${linked.length / INSN_SIZE} instructions`);
     if (id < 0) throw new Error(`${name}: too many programs loaded`);
     const prog: LinkedProgram = { name, id, insns: linked, original: insns, type };
     this.programs.push(prog);

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// The interpreter next to uBPF's interpreter on the same bytecode (optional: needs a uBPF source tree and gcc).
+//
+//   UBPF_DIR=/path/to/ubpf node bench/ubpf-kernels.mjs [--min-ms N] [--kernels prime,crc32]
+//
+// UBPF_DIR is the root of a uBPF checkout (the directory holding vm/). Its vm/*.c are compiled with gcc -O2 into a
+// temporary directory together with bench/ubpf-driver.c; nothing of uBPF is part of tinybpf. Without UBPF_DIR the
+// script says so in one line and exits 0.
+//
+// Every kernel of bench/kernels.mjs is assembled by tinybpf's assembler, and the same bytes run on uBPF
+// (ubpf_exec, the input as its memory) and on tinybpf's interpreter in this process; both results must equal the
+// JavaScript version. Times are the mean per run after warm-up runs, input copy included on both sides; "ns/insn"
+// divides by the eBPF instructions tinybpf counted. "uBPF/interp" above 1 means tinybpf's interpreter is faster.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { KERNELS } from "./kernels.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DIST = join(HERE, "..", "dist", "src");
+
+function parseArgs(argv) {
+  const opts = { minMs: 500, kernels: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--min-ms") opts.minMs = Number(argv[++i]);
+    else if (argv[i] === "--kernels") opts.kernels = argv[++i].split(",");
+    else {
+      console.error(`bench/ubpf: unknown argument '${argv[i]}'\nusage: UBPF_DIR=... node bench/ubpf-kernels.mjs [--min-ms N] [--kernels a,b]`);
+      process.exit(2);
+    }
+  }
+  if (!(opts.minMs > 0)) opts.minMs = 500;
+  return opts;
+}
+
+function time(fn, minMs) {
+  for (let i = 0; i < 3; i++) fn();
+  let runs = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  do {
+    fn();
+    runs++;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  } while (elapsed < minMs || runs < 3);
+  return elapsed / runs;
+}
+
+/** Compiles uBPF's vm/ and the driver into `dir`; returns the driver's path. */
+function buildDriver(ubpf, dir) {
+  const vm = join(ubpf, "vm");
+  // uBPF's build generates this header with cmake; the interpreter needs none of its switches.
+  writeFileSync(join(dir, "ubpf_config.h"), "#pragma once\n");
+  const sources = readdirSync(vm).filter((f) => f.endsWith(".c") && f !== "test.c").map((f) => join(vm, f));
+  const exe = join(dir, "ubpf-driver");
+  execFileSync("gcc", ["-O2", "-DNDEBUG", "-I", dir, "-I", vm, "-I", join(vm, "inc"), "-o", exe,
+    join(HERE, "ubpf-driver.c"), ...sources, "-lm"], { stdio: ["ignore", "ignore", "inherit"] });
+  return exe;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const ubpf = process.env.UBPF_DIR;
+  if (!ubpf || !existsSync(join(ubpf, "vm", "ubpf_vm.c"))) {
+    console.log("bench/ubpf: skipped (set UBPF_DIR to a uBPF source tree, the directory holding vm/ubpf_vm.c)");
+    return;
+  }
+  const runtimeMod = await import(pathToFileURL(join(DIST, "runtime", "runtime.js")).href);
+  const asm = await import(pathToFileURL(join(DIST, "tools", "asm.js")).href);
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-ubpf-"));
+  try {
+    const exe = buildDriver(ubpf, dir);
+    const rows = [["kernel", "eBPF insns", "interp ms", "interp ns/insn", "uBPF ms", "uBPF ns/insn", "uBPF/interp"]];
+    let failed = false;
+    for (const k of KERNELS.filter((x) => !opts.kernels || opts.kernels.includes(x.name))) {
+      const code = asm.assemble(readFileSync(join(HERE, "kernels", `${k.name}.s`), "utf8"));
+      const input = k.input();
+      const expected = k.js(input.slice());
+      writeFileSync(join(dir, `${k.name}.bin`), code);
+      writeFileSync(join(dir, `${k.name}.in`), input);
+      const out = execFileSync(exe, [join(dir, `${k.name}.bin`), join(dir, `${k.name}.in`), String(opts.minMs)],
+        { encoding: "utf8" }).trim().split(/\s+/);
+      const rt = new runtimeMod.Runtime({ budget: 0 });
+      const prog = rt.addProgram(k.name, code);
+      const ctx = { ctx: { bytes: input } };
+      const first = rt.run(prog, ctx, "interp");
+      if (first.r0 !== expected || BigInt(out[0]) !== expected) {
+        console.log(`${k.name}: MISMATCH, JavaScript 0x${expected.toString(16)}, interp 0x${first.r0.toString(16)}, ` +
+          `uBPF 0x${BigInt(out[0]).toString(16)}`);
+        failed = true;
+        continue;
+      }
+      const ms = time(() => rt.run(prog, ctx, "interp"), opts.minMs);
+      const ubpfMs = Number(out[1]) / 1e6;
+      const ns = (t) => ((t * 1e6) / first.executed).toFixed(2);
+      rows.push([k.name, first.executed.toLocaleString("en"), ms.toFixed(2), ns(ms), ubpfMs.toFixed(2), ns(ubpfMs),
+        (ubpfMs / ms).toFixed(2) + "x"]);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+    console.log(rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  ")).join("\n"));
+    if (failed) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
