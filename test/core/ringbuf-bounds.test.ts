@@ -15,8 +15,8 @@ const ENGINES = ["interp", "wasm"] as const;
 const RING = 0;
 const PERF = 1;
 const SPECS: MapSpec[] = [
-  { name: "ring", type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, section: ".maps" },
-  { name: "perf", type: 4, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, section: ".maps" },
+  { name: "ring", type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0 },
+  { name: "perf", type: 4, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0 },
 ];
 const MAP_MARK = 0x7e570000;
 

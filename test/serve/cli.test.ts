@@ -127,7 +127,7 @@ describe("registry", () => {
 
   test("a push whose body does not match its digest header is refused", async () => {
     const res = await fetch(`${d.url}/registry/x/y`, {
-      method: "PUT", body: object("sockex1.o"), headers: { Authorization: `Bearer ${d.token}`, "X-Digest": sha256(object("bitehist.o")) },
+      method: "PUT", body: new Uint8Array(object("sockex1.o")), headers: { Authorization: `Bearer ${d.token}`, "X-Digest": sha256(object("bitehist.o")) },
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/^digest mismatch/);

@@ -39,7 +39,7 @@ export async function call(url: string, token: string | undefined, method: strin
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   let payload: BodyInit | undefined;
-  if (body instanceof Uint8Array) payload = body;
+  if (body instanceof Uint8Array) payload = new Uint8Array(body);
   else if (typeof body === "string") payload = body;
   else if (body !== undefined) payload = JSON.stringify(body);
   const res = await fetch(url + path, { method, headers, body: payload });

@@ -55,7 +55,8 @@ beforeAll(async () => {
     },
   );
   if (error || !binary) throw new Error(`asc failed: ${error}\n${log.join("")}`);
-  x = (await WebAssembly.instantiate(binary, { env: { abort() { throw new Error("abort"); } } })).instance.exports;
+  const module = new WebAssembly.Module(new Uint8Array(binary));
+  x = new WebAssembly.Instance(module, { env: { abort() { throw new Error("abort"); } } }).exports;
 }, 120_000);
 
 describe("arm32 label allocator", () => {
