@@ -2,6 +2,8 @@
 // budget): there `CMD --help` prints the command's lines of `tinybpf --help`. The options each command accepts
 // are declared in main.ts (OPTIONS); test/cli/options.test.ts checks that this text names no other.
 
+import { SERVE_USAGE } from "./serve-commands.js";
+
 const RUN_INPUTS = `inputs (one of them):
   --mem FILE      the bytes a program gets: r1 points at them, r2 holds their length (socket filters, tc and
                   XDP programs see them as one packet)
@@ -77,4 +79,17 @@ options:
 
 Gathers what a device needs to run OBJ in DIR: a minified bin/tinybpf.js, the core's .wasm file, the object
 and run.sh (which runs \`tinybpf run OBJ\` with the arguments it is given).`,
+  trace: `usage: tinybpf trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE | --iface IFNAME] [--seconds N]
+                    [--engine auto|interp|wasm|arm32] [-o prog.o]
+
+Compiles a bpftrace-style script to eBPF and runs it: BEGIN, packet probes once per frame of the capture (their
+clock is the capture's time stamps), interval probes as capture time passes, END; then prints every map as
+bpftrace does. -o writes the compiled ELF object (BTF-defined maps) for tinybpf run / info. See docs/trace.md.`,
+  ...Object.fromEntries(
+    ["serve", "modules", "links", "tables", "push", "pull"].map((name) => {
+      const line = SERVE_USAGE.split("\n").find((l) => l.startsWith(`  ${name} `)) ?? `  ${name}`;
+      const client = name === "serve" ? "" : "\n\noptions: [--server URL] [--token-file FILE] [--data DIR] [--json]";
+      return [name, `usage: tinybpf ${line.trim().replace(/ {2,}.*$/, "")}${client}\n\nSee docs/serve.md.`];
+    }),
+  ),
 };

@@ -25,7 +25,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   bundle: { values: ["o", "core", "engines"], flags: ["trace"] },
   trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
   // the daemon and its client (src/cli/serve-client.ts)
-  serve: { values: ["listen", "data", "token-file"] },
+  serve: { values: ["listen", "data"] },
   modules: { values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist"], flags: ["json"] },
   links: { values: ["server", "token-file", "data", "repeat"], flags: ["json"] },
   tables: { values: ["server", "token-file", "data", "flags"], flags: ["json"] },
@@ -134,6 +134,7 @@ function bufferedStdout(): { out: Out; flush: () => void } {
     closed = true;
   });
   let pending = "";
+  let scheduled = false;
   const flush = () => {
     if (pending && !closed) process.stdout.write(pending);
     pending = "";
@@ -141,6 +142,15 @@ function bufferedStdout(): { out: Out; flush: () => void } {
   const part = (text: string) => {
     pending += text;
     if (pending.length >= 1 << 16) flush();
+    // a command that keeps running (serve, a live capture) must not hold its lines back: what a burst of
+    // synchronous output leaves is written as soon as the command next waits
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        flush();
+      });
+    }
   };
   return { out: Object.assign((line: string) => part(line + "\n"), { part }), flush };
 }
