@@ -21,8 +21,9 @@ if (!existsSync(join(DIST, "engines/arm32/engine.js")) || !existsSync(join(ROOT,
 const { loadSync } = await import(pathToFileURL(join(DIST, "api/object.js")).href);
 const { buildExecutable, executablePrograms } = await import(pathToFileURL(join(DIST, "engines/arm32/engine.js")).href);
 
-const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort((a, b) =>
-  (a === "sockex1.o" ? -1 : b === "sockex1.o" ? 1 : a.localeCompare(b)));
+const files = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".o"))
+  .sort((a, b) => (a === "sockex1.o" ? -1 : b === "sockex1.o" ? 1 : a.localeCompare(b)));
 const rows = [["object", "program", "type", "insns", "maps", "bytes", "also holds (tail calls)"]];
 const refused = [];
 for (const f of files) {
@@ -37,9 +38,19 @@ for (const f of files) {
   for (const prog of obj.programs.values()) {
     try {
       const exe = buildExecutable(obj, prog);
-      const others = executablePrograms(obj, prog).slice(1).map((p) => p.name).join(", ");
-      rows.push([f, prog.name, prog.type, String(prog.insnCount), String(obj.object.maps.length),
-        exe.length.toLocaleString("en"), others]);
+      const others = executablePrograms(obj, prog)
+        .slice(1)
+        .map((p) => p.name)
+        .join(", ");
+      rows.push([
+        f,
+        prog.name,
+        prog.type,
+        String(prog.insnCount),
+        String(obj.object.maps.length),
+        exe.length.toLocaleString("en"),
+        others,
+      ]);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       reasons.set(reason, [...(reasons.get(reason) ?? []), prog.name]);
@@ -48,7 +59,14 @@ for (const f of files) {
   for (const [reason, names] of reasons) refused.push(`${f} (${names.join(", ")}): ${reason}`);
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(rows.map((r) => r.map((cell, c) => (c < 3 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
-  .join("  ").trimEnd())
-  .join("\n"));
+console.log(
+  rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c < 3 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n"),
+);
 if (refused.length) console.log("\nnot built by the arm32 target:\n" + refused.map((r) => "  " + r).join("\n"));

@@ -26,7 +26,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KERNELS } from "./kernels.mjs";
-import { BENCH_DIR as HERE, loadDist as load, requireBuilt, returnConstant, probePlugin, qemuRunner, table } from "./support.mjs";
+import {
+  BENCH_DIR as HERE,
+  loadDist as load,
+  requireBuilt,
+  returnConstant,
+  probePlugin,
+  qemuRunner,
+  table,
+} from "./support.mjs";
 
 function parseArgs(argv) {
   const opts = { kernels: undefined, reps: 5, cpu: "cortex-a8" };
@@ -36,7 +44,9 @@ function parseArgs(argv) {
     else if (a === "--reps") opts.reps = Math.max(1, Number(argv[++i]) || 1);
     else if (a === "--cpu") opts.cpu = argv[++i];
     else {
-      console.error(`bench: unknown argument '${a}'\nusage: node bench/arm32.mjs [--kernels a,b] [--reps N] [--cpu NAME]`);
+      console.error(
+        `bench: unknown argument '${a}'\nusage: node bench/arm32.mjs [--kernels a,b] [--reps N] [--cpu NAME]`,
+      );
       process.exit(2);
     }
   }
@@ -45,8 +55,11 @@ function parseArgs(argv) {
 
 function buildNative(dir) {
   const exe = join(dir, "arm32-native");
-  execFileSync("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static", "-o", exe, join(HERE, "arm32-native.c")],
-    { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    "arm-linux-gnueabihf-gcc",
+    ["-O2", "-march=armv7-a+fp", "-static", "-o", exe, join(HERE, "arm32-native.c")],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
   return exe;
 }
 
@@ -68,12 +81,20 @@ function main() {
 
       const { run, wall } = qemuRunner({ qemu, cpu: opts.cpu, plugin, dir, reps });
 
-      console.log(`tinybpf ARM32 bench: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]}, ` +
-        `-cpu ${opts.cpu}`);
-      console.log("arm32: the ARM32 target's executable; gcc: arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
-        `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`);
-      console.log(plugin ? `guest instructions: counted by a TCG plugin; wall time: per run, fastest of ${reps} ` +
-        "processes, start-up subtracted (see the notes)" : pluginNote + `; fastest of ${reps} processes, start-up subtracted`);
+      console.log(
+        `tinybpf ARM32 bench: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]}, ` +
+          `-cpu ${opts.cpu}`,
+      );
+      console.log(
+        "arm32: the ARM32 target's executable; gcc: arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
+          `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`,
+      );
+      console.log(
+        plugin
+          ? `guest instructions: counted by a TCG plugin; wall time: per run, fastest of ${reps} ` +
+              "processes, start-up subtracted (see the notes)"
+          : pluginNote + `; fastest of ${reps} processes, start-up subtracted`,
+      );
       console.log("");
 
       const kernels = KERNELS.filter((k) => !opts.kernels || opts.kernels.includes(k.name));
@@ -124,7 +145,9 @@ function main() {
           const rg = Math.min(100_000, Math.max(2, Math.ceil(1e9 / Math.max(g, 1))));
           armMs = (wall([...argv.arm32, "--repeat", String(ra)]) - wall(argv.arm32)) / (ra - 1);
           gccMs = (wall([native, k.name, inputFile, String(rg)]) - wall(argv.gcc)) / (rg - 1);
-          notes.push(`${k.name}: wall time from ${ra.toLocaleString("en")} arm32 runs and ${rg.toLocaleString("en")} gcc runs in one process`);
+          notes.push(
+            `${k.name}: wall time from ${ra.toLocaleString("en")} arm32 runs and ${rg.toLocaleString("en")} gcc runs in one process`,
+          );
         } else {
           const ms = {};
           for (const [name, a] of Object.entries(argv)) ms[name] = wall(a);
@@ -137,8 +160,12 @@ function main() {
         if (plugin) {
           const a = r.arm32.insns - r.arm32Base.insns;
           const g = r.gcc.insns - r.gccBase.insns;
-          row.push(a.toLocaleString("en"), g.toLocaleString("en"), (Number(a) / Number(g)).toFixed(2) + "x",
-            (Number(a) / ebpfInsns).toFixed(2));
+          row.push(
+            a.toLocaleString("en"),
+            g.toLocaleString("en"),
+            (Number(a) / Number(g)).toFixed(2) + "x",
+            (Number(a) / ebpfInsns).toFixed(2),
+          );
         }
         const fmt = (ms) => (ms === undefined ? "-" : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
         row.push(fmt(armMs), fmt(gccMs), gccMs > 0 && armMs !== undefined ? (armMs / gccMs).toFixed(2) + "x" : "-");
@@ -147,7 +174,8 @@ function main() {
       }
       console.log(table(rows));
       console.log("\n" + notes.join("\n"));
-      if (plugin) console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
+      if (plugin)
+        console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
       process.exitCode = failed ? 1 : 0;
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,9 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === "--min-ms") minMs = Number(process.argv[++i]);
   else if (process.argv[i] === "--kernels") only = process.argv[++i].split(",");
   else {
-    console.error(`bench:device: unknown argument '${process.argv[i]}'\nusage: node bench/device.mjs [--min-ms N] [--kernels a,b]`);
+    console.error(
+      `bench:device: unknown argument '${process.argv[i]}'\nusage: node bench/device.mjs [--min-ms N] [--kernels a,b]`,
+    );
     process.exit(2);
   }
 }
@@ -45,20 +47,32 @@ const work = mkdtempSync(join(tmpdir(), "tinybpf-bench-device-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
 function qemuArm() {
-  for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"]) if (existsSync(p)) return p;
+  for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"])
+    if (existsSync(p)) return p;
   console.error("bench:device: qemu-arm not found (Debian package qemu-user)");
   process.exit(2);
 }
 const QEMU = qemuArm();
 
 // 1. The emulated node: engines and JavaScript.
-const sysroot = spawnSync(join(ROOT, "targets", "armhf", "setup-sysroot.sh"), { stdio: ["ignore", "ignore", "inherit"] });
+const sysroot = spawnSync(join(ROOT, "targets", "armhf", "setup-sysroot.sh"), {
+  stdio: ["ignore", "ignore", "inherit"],
+});
 if (sysroot.status !== 0) {
   console.error("bench:device: targets/armhf/setup-sysroot.sh failed");
   process.exit(2);
 }
-const nodeArgs = [join(HERE, "device-node.mjs"), "--min-ms", String(minMs), ...(only ? ["--kernels", only.join(",")] : [])];
-const nodeRun = spawnSync(NODE_ARM, nodeArgs, { encoding: "utf8", env: { ...process.env, QEMU_CPU: CPU }, maxBuffer: 1 << 24 });
+const nodeArgs = [
+  join(HERE, "device-node.mjs"),
+  "--min-ms",
+  String(minMs),
+  ...(only ? ["--kernels", only.join(",")] : []),
+];
+const nodeRun = spawnSync(NODE_ARM, nodeArgs, {
+  encoding: "utf8",
+  env: { ...process.env, QEMU_CPU: CPU },
+  maxBuffer: 1 << 24,
+});
 if (nodeRun.status !== 0) {
   console.error(`bench:device: the emulated node failed:\n${nodeRun.stderr}`);
   process.exit(2);
@@ -70,17 +84,24 @@ const byName = new Map(device.kernels.map((k) => [k.name, k]));
 let nativeExe;
 try {
   nativeExe = join(work, "native-arm");
-  execFileSync("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static", "-o", nativeExe, join(HERE, "native.c")],
-    { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    "arm-linux-gnueabihf-gcc",
+    ["-O2", "-march=armv7-a+fp", "-static", "-o", nativeExe, join(HERE, "native.c")],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
 } catch (e) {
-  notes.push(`gcc: arm-linux-gnueabihf-gcc could not build bench/native.c (${e instanceof Error ? e.message.split("\n")[0] : e}): no native column`);
+  notes.push(
+    `gcc: arm-linux-gnueabihf-gcc could not build bench/native.c (${e instanceof Error ? e.message.split("\n")[0] : e}): no native column`,
+  );
   nativeExe = undefined;
 }
 
 function runNative(k, input) {
   const file = join(work, `${k.name}.bin`);
   writeFileSync(file, input);
-  const out = execFileSync(QEMU, ["-cpu", CPU, nativeExe, k.name, file, String(minMs)], { encoding: "utf8" }).trim().split(/\s+/);
+  const out = execFileSync(QEMU, ["-cpu", CPU, nativeExe, k.name, file, String(minMs)], { encoding: "utf8" })
+    .trim()
+    .split(/\s+/);
   return { r0: BigInt(out[0]), ms: Number(out[1]) / 1e6 };
 }
 
@@ -91,7 +112,9 @@ try {
   arm32 = await import(pathToFileURL(join(ROOT, "dist", "src", "engines/arm32/build.js")).href);
   ({ assemble } = await import(pathToFileURL(join(ROOT, "dist", "src", "tools/asm.js")).href));
 } catch (e) {
-  notes.push(`arm32: the ARM32 engine is not built (${e instanceof Error ? e.message.split("\n")[0] : e}): no arm32 column`);
+  notes.push(
+    `arm32: the ARM32 engine is not built (${e instanceof Error ? e.message.split("\n")[0] : e}): no arm32 column`,
+  );
   arm32 = undefined;
 }
 
@@ -107,7 +130,10 @@ function runArm32(k, input, expected) {
   let exe;
   try {
     exe = join(work, `${k.name}.arm32`);
-    writeFileSync(exe, arm32.buildArm32Executable(assemble(readFileSync(join(HERE, "kernels", `${k.name}.s`), "utf8")), { budget: 0 }));
+    writeFileSync(
+      exe,
+      arm32.buildArm32Executable(assemble(readFileSync(join(HERE, "kernels", `${k.name}.s`), "utf8")), { budget: 0 }),
+    );
     chmodSync(exe, 0o755);
   } catch (e) {
     notes.push(`${k.name}: arm32 cannot build it (${e instanceof Error ? e.message.split("\n")[0] : e}): skipped`);
@@ -169,11 +195,21 @@ for (const k of kernels) {
 }
 
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-console.log(`tinybpf device bench: node ${device.node} (${device.arch}) and native ARM code under ${QEMU} -cpu ${CPU}, ` +
-  `on ${cpus()[0]?.model ?? "an unknown CPU"}`);
-console.log(`interp, wasm, JS: timed in the emulated node (warm-up runs, then the mean of at least ${minMs} ms); ` +
-  `gcc: arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static, timing its own loop; ` +
-  `arm32: (wall time of --repeat ${ARM32_REPEAT} - wall time of --repeat 1) / ${ARM32_REPEAT - 1}, best of 3\n`);
-console.log(rows.map((r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  ")).join("\n"));
+console.log(
+  `tinybpf device bench: node ${device.node} (${device.arch}) and native ARM code under ${QEMU} -cpu ${CPU}, ` +
+    `on ${cpus()[0]?.model ?? "an unknown CPU"}`,
+);
+console.log(
+  `interp, wasm, JS: timed in the emulated node (warm-up runs, then the mean of at least ${minMs} ms); ` +
+    `gcc: arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static, timing its own loop; ` +
+    `arm32: (wall time of --repeat ${ARM32_REPEAT} - wall time of --repeat 1) / ${ARM32_REPEAT - 1}, best of 3\n`,
+);
+console.log(
+  rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  "),
+    )
+    .join("\n"),
+);
 console.log("\n" + notes.join("\n"));
 process.exit(failed ? 1 : 0);

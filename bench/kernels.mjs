@@ -45,7 +45,7 @@ export const KERNELS = [
   },
   {
     name: "fletcher32",
-    what: `Fletcher-32 over ${FLETCHER_WORDS * 2 / 1024} KiB`,
+    what: `Fletcher-32 over ${(FLETCHER_WORDS * 2) / 1024} KiB`,
     input() {
       const buf = header(FLETCHER_WORDS * 2, FLETCHER_WORDS);
       buf.set(filled(FLETCHER_WORDS * 2, 1), 8);
@@ -54,7 +54,8 @@ export const KERNELS = [
     js(m) {
       const words = new DataView(m.buffer, m.byteOffset).getUint32(0, true);
       const w = new Uint16Array(m.buffer, m.byteOffset + 8, words);
-      let s1 = 0, s2 = 0;
+      let s1 = 0,
+        s2 = 0;
       for (let i = 0; i < words; i++) {
         s1 = (s1 + w[i]) % 65535;
         s2 = (s2 + s1) % 65535;
@@ -73,13 +74,16 @@ export const KERNELS = [
     },
     js(m) {
       const v = new DataView(m.buffer, m.byteOffset);
-      const n = v.getUint32(0, true), rounds = v.getUint32(4, true);
+      const n = v.getUint32(0, true),
+        rounds = v.getUint32(4, true);
       const src = new Uint32Array(m.buffer, m.byteOffset + 8, n / 4);
       const dst = new Uint32Array(m.buffer, m.byteOffset + 8 + n, n / 4);
-      let lo = 0, hi = 0; // exact sums of the low and high halves (well below 2^53)
+      let lo = 0,
+        hi = 0; // exact sums of the low and high halves (well below 2^53)
       for (let r = 0; r < rounds; r++) {
         for (let i = 0; i < n / 4; i += 2) {
-          const a = src[i], b = src[i + 1];
+          const a = src[i],
+            b = src[i + 1];
           dst[i] = a;
           dst[i + 1] = b;
           lo += a;

@@ -25,8 +25,31 @@ export function randomBytes(size, seed) {
 
 const le32 = (buf, at, v) => new DataView(buf.buffer, buf.byteOffset).setUint32(at, v >>> 0, true);
 
-const WORDS = ["the", "packet", "filter", "map", "of", "and", "a", "to", "kernel", "program", "eBPF", "tiny",
-  "device", "ARM", "hash", "count", "byte", "interpreter", "translator", "Wasm", "register", "stack", "helper"];
+const WORDS = [
+  "the",
+  "packet",
+  "filter",
+  "map",
+  "of",
+  "and",
+  "a",
+  "to",
+  "kernel",
+  "program",
+  "eBPF",
+  "tiny",
+  "device",
+  "ARM",
+  "hash",
+  "count",
+  "byte",
+  "interpreter",
+  "translator",
+  "Wasm",
+  "register",
+  "stack",
+  "helper",
+];
 
 /** Text of `size` bytes: common words, and rarer made-up ones (a few thousand distinct words in all). */
 function text(size, seed) {
@@ -46,7 +69,7 @@ function text(size, seed) {
         w = Math.floor(w / 26) + i * 7;
       }
     }
-    const sep = (r >>> 28) === 0 ? ". " : (r >>> 28) === 1 ? ",\n" : " ";
+    const sep = r >>> 28 === 0 ? ". " : r >>> 28 === 1 ? ",\n" : " ";
     for (const c of word + sep) if (at < size) out[at++] = c.charCodeAt(0);
   }
   return out;
@@ -65,17 +88,20 @@ export function frames(count, seed) {
   const next = randomSource(seed);
   const out = [];
   for (let n = 0; n < count; n++) {
-    const r = next(), r2 = next();
+    const r = next(),
+      r2 = next();
     const kind = r % 100;
     const size = kind % 3 === 0 ? 60 + (r2 % 40) : kind % 3 === 1 ? 100 + (r2 % 500) : 600 + (r2 % 915);
     const f = new Uint8Array(size);
     f.set([0x02, 0, 0, 0, 0, 0xfe, 0x02, 0, 0, 0, 0, 0x01], 0);
     let off = 12;
-    if (kind === 7 || kind === 42) { // 802.1Q
+    if (kind === 7 || kind === 42) {
+      // 802.1Q
       f.set([0x81, 0x00, 0x00, 0x05], off);
       off += 4;
     }
-    if (kind >= 95) { // ARP and IPv6: not IPv4
+    if (kind >= 95) {
+      // ARP and IPv6: not IPv4
       f.set(kind & 1 ? [0x08, 0x06] : [0x86, 0xdd], off);
       out.push({ wire: size, bytes: f });
       continue;
@@ -196,17 +222,37 @@ export const PROGRAM_KERNELS = [
   { name: "murmur3", what: "MurmurHash3_x86_32 of 256 KiB", input: () => randomBytes(256 * KiB, 7) },
   { name: "xxhash32", what: "xxHash32 of 256 KiB", input: () => randomBytes(256 * KiB, 8) },
   { name: "siphash", what: "SipHash-2-4 of 64 KiB", input: () => randomBytes(64 * KiB, 9) },
-  { name: "headers", what: `Ethernet/IPv4/TCP/UDP header walk, 16,000 frames (snap length ${SNAP_LEN})`,
-    input: () => snapCapture(frames(16000, 10), SNAP_LEN) },
-  { name: "sockex1", what: `sockex1's byte count per protocol in an array map, 16,000 frames`,
-    input: () => snapCapture(frames(16000, 11), SNAP_LEN) },
-  { name: "bitehist", what: "log2 histogram of frame lengths in a hash map, 16,000 frames",
-    input: () => snapCapture(frames(16000, 12), SNAP_LEN) },
-  { name: "memsearch", what: "count a 6-byte needle in 64 KiB over a 4-letter alphabet",
-    input: () => searchInput("abcadb", 64 * KiB, 13) },
+  {
+    name: "headers",
+    what: `Ethernet/IPv4/TCP/UDP header walk, 16,000 frames (snap length ${SNAP_LEN})`,
+    input: () => snapCapture(frames(16000, 10), SNAP_LEN),
+  },
+  {
+    name: "sockex1",
+    what: `sockex1's byte count per protocol in an array map, 16,000 frames`,
+    input: () => snapCapture(frames(16000, 11), SNAP_LEN),
+  },
+  {
+    name: "bitehist",
+    what: "log2 histogram of frame lengths in a hash map, 16,000 frames",
+    input: () => snapCapture(frames(16000, 12), SNAP_LEN),
+  },
+  {
+    name: "memsearch",
+    what: "count a 6-byte needle in 64 KiB over a 4-letter alphabet",
+    input: () => searchInput("abcadb", 64 * KiB, 13),
+  },
   { name: "isort", what: "insertion sort of 800 u32", input: () => sortInput(800, 14) },
   { name: "matmul", what: "32 x 32 u32 matrix product", input: () => matmulInput(32, 15) },
   { name: "popcount", what: "SWAR popcount of 256 KiB", input: () => randomBytes(256 * KiB, 16) },
-  { name: "bignum_add", what: "2 x 200 additions of 256-limb (8,192-bit) numbers", input: () => bignumInput(256, 200, 17) },
-  { name: "wordcount", what: "word count of 48 KiB of text in a hash map keyed by word", input: () => text(48 * KiB, 18) },
+  {
+    name: "bignum_add",
+    what: "2 x 200 additions of 256-limb (8,192-bit) numbers",
+    input: () => bignumInput(256, 200, 17),
+  },
+  {
+    name: "wordcount",
+    what: "word count of 48 KiB of text in a hash map keyed by word",
+    input: () => text(48 * KiB, 18),
+  },
 ];

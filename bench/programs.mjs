@@ -29,8 +29,18 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROGRAM_KERNELS } from "./program-inputs.mjs";
-import { BENCH_DIR, fastest, geomean, loadDist, probePlugin, qemuRunner, ratio, requireBuilt, returnConstant, table }
-  from "./support.mjs";
+import {
+  BENCH_DIR,
+  fastest,
+  geomean,
+  loadDist,
+  probePlugin,
+  qemuRunner,
+  ratio,
+  requireBuilt,
+  returnConstant,
+  table,
+} from "./support.mjs";
 import { findUbpf, ubpfRunner } from "./ubpf.mjs";
 
 const KERNEL_DIR = join(BENCH_DIR, "kernels", "c");
@@ -55,7 +65,8 @@ function parseArgs(argv) {
   if (!(Number.isInteger(opts.reps) && opts.reps >= 1)) fail("--reps needs a whole number of at least 1");
   if (!(opts.minMs > 0)) fail("--min-ms needs a positive number");
   const names = PROGRAM_KERNELS.map((k) => k.name);
-  for (const k of opts.kernels ?? []) if (!names.includes(k)) fail(`no kernel named '${k}' (kernels: ${names.join(", ")})`);
+  for (const k of opts.kernels ?? [])
+    if (!names.includes(k)) fail(`no kernel named '${k}' (kernels: ${names.join(", ")})`);
   return opts;
 }
 
@@ -67,8 +78,20 @@ function fail(message) {
 /** Compiles bench/programs-native.c with kernel NAME.c; returns the executable's path. */
 function compileNative(cc, flags, name, dir, suffix) {
   const exe = join(dir, `${name}.${suffix}`);
-  execFileSync(cc, [...flags, "-DKERNEL_FN=" + name, "-I", KERNEL_DIR, "-o", exe, join(BENCH_DIR, "programs-native.c"),
-    join(KERNEL_DIR, `${name}.c`)], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    cc,
+    [
+      ...flags,
+      "-DKERNEL_FN=" + name,
+      "-I",
+      KERNEL_DIR,
+      "-o",
+      exe,
+      join(BENCH_DIR, "programs-native.c"),
+      join(KERNEL_DIR, `${name}.c`),
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
   return exe;
 }
 
@@ -136,16 +159,22 @@ async function main() {
     const ubpf = findUbpf(process.env.UBPF_DIR, dir);
     if (!ubpf.path) notes.push(`uBPF column skipped: ${ubpf.why}`);
 
-    console.log(`tinybpf programs bench: node ${process.version} (V8 ${process.versions.v8}), ` +
-      `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} CPUs; ${kernels.length} kernels from bench/kernels/c`);
+    console.log(
+      `tinybpf programs bench: node ${process.version} (V8 ${process.versions.v8}), ` +
+        `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} CPUs; ${kernels.length} kernels from bench/kernels/c`,
+    );
     if (ubpf.path) console.log(`uBPF: the interpreter of the build in ${process.env.UBPF_DIR}, bounds checks on`);
-    console.log(`x64: engines ${engines.join(", ")} in this process vs gcc -O2 ` +
-      `(${execFileSync("gcc", ["-dumpversion"], { encoding: "utf8" }).trim()}); ns per run, fastest of ${opts.reps} ` +
-      `batches of >= ${opts.minMs} ms`);
+    console.log(
+      `x64: engines ${engines.join(", ")} in this process vs gcc -O2 ` +
+        `(${execFileSync("gcc", ["-dumpversion"], { encoding: "utf8" }).trim()}); ns per run, fastest of ${opts.reps} ` +
+        `batches of >= ${opts.minMs} ms`,
+    );
     if (arm) {
-      console.log(`ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}, ` +
-        "the ARM32 executable vs arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
-        `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`);
+      console.log(
+        `ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}, ` +
+          "the ARM32 executable vs arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
+          `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`,
+      );
     }
     console.log("wall times depend on the machine's load; instruction counts do not\n");
 
@@ -180,7 +209,13 @@ async function main() {
         writeFileSync(base, arm32Build.buildArm32Executable(returnConstant(expected), { budget: 0 }));
         chmodSync(exe, 0o755);
         chmodSync(base, 0o755);
-        const gccArm = compileNative("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static"], k.name, dir, "arm");
+        const gccArm = compileNative(
+          "arm-linux-gnueabihf-gcc",
+          ["-O2", "-march=armv7-a+fp", "-static"],
+          k.name,
+          dir,
+          "arm",
+        );
         c.argv = {
           arm32: [exe, "--mem", inputFile],
           arm32Base: [base, "--mem", inputFile],
@@ -191,7 +226,11 @@ async function main() {
         // is the result. Counted runs: the executable and the constant-returning one, each with --repeat 1 and 2, so
         // that what runs once per process (start-up, reading the input, printing the maps) cancels out.
         c.counted = {};
-        const runs = { ...c.argv, arm32Twice: [...c.argv.arm32, "--repeat", "2"], arm32BaseTwice: [...c.argv.arm32Base, "--repeat", "2"] };
+        const runs = {
+          ...c.argv,
+          arm32Twice: [...c.argv.arm32, "--repeat", "2"],
+          arm32BaseTwice: [...c.argv.arm32Base, "--repeat", "2"],
+        };
         for (const [name, argv] of Object.entries(runs)) {
           c.counted[name] = runner.run(argv, true);
           const first = c.counted[name].stdout.split("\n")[0];
@@ -205,11 +244,20 @@ async function main() {
       }
       cases.push(c);
     }
-    console.log(`results checked: every kernel returns the same value on ${[...engines, ...(arm ? ["arm32"] : [])]
-      .join(", ")}${ubpf.path ? ", uBPF's interpreter" : ""} and from gcc${arm ? " (x64 and ARM)" : ""}\n`);
+    console.log(
+      `results checked: every kernel returns the same value on ${[...engines, ...(arm ? ["arm32"] : [])].join(
+        ", ",
+      )}${ubpf.path ? ", uBPF's interpreter" : ""} and from gcc${arm ? " (x64 and ARM)" : ""}\n`,
+    );
 
     // (a) x64 in this process
-    const head = ["kernel", "eBPF insns", ...engines.map((e) => `${e} ns`), "gcc ns", ...engines.map((e) => `${e}/gcc`)];
+    const head = [
+      "kernel",
+      "eBPF insns",
+      ...engines.map((e) => `${e} ns`),
+      "gcc ns",
+      ...engines.map((e) => `${e}/gcc`),
+    ];
     if (ubpf.path) head.push("uBPF ns", "interp/uBPF");
     const rows = [head];
     const ratios = {};
@@ -220,8 +268,11 @@ async function main() {
     for (const c of cases) {
       const ns = {};
       for (const e of engines) ns[e] = timeInProcess(() => c.prog.run(c.input, e), opts.reps, opts.minMs);
-      const out = execFileSync(c.x64, [c.inputFile, "time", String(opts.reps), String(opts.minMs)], { encoding: "utf8" })
-        .trim().split(/\s+/);
+      const out = execFileSync(c.x64, [c.inputFile, "time", String(opts.reps), String(opts.minMs)], {
+        encoding: "utf8",
+      })
+        .trim()
+        .split(/\s+/);
       ns.gcc = Number(out[1]);
       const row = [c.k.name, c.ebpfInsns.toLocaleString("en"), ...engines.map((e) => fmtNs(ns[e])), fmtNs(ns.gcc)];
       for (const e of engines) row.push(addRatio(e, ns[e], ns.gcc));
@@ -254,7 +305,12 @@ async function main() {
           const once = (name) => c.counted[`${name}Twice`].insns - c.counted[name].insns;
           const a = Number(once("arm32") - once("arm32Base"));
           const g = Number(c.counted.gcc.insns - c.counted.gccBase.insns);
-          row.push(a.toLocaleString("en"), g.toLocaleString("en"), addRatio("armInsns", a, g), (a / c.ebpfInsns).toFixed(2));
+          row.push(
+            a.toLocaleString("en"),
+            g.toLocaleString("en"),
+            addRatio("armInsns", a, g),
+            (a / c.ebpfInsns).toFixed(2),
+          );
           const ra = Math.min(100_000, Math.max(2, Math.ceil(ARM_TARGET_INSNS / Math.max(a, 1))));
           const rg = Math.min(100_000, Math.max(2, Math.ceil(ARM_TARGET_INSNS / Math.max(g, 1))));
           armMs = (runner.wall([...c.argv.arm32, "--repeat", String(ra)]) - runner.wall(c.argv.arm32)) / (ra - 1);
@@ -272,10 +328,13 @@ async function main() {
       if (plugin) armGeo.push("", "", mean("armInsns"), "");
       armGeo.push("", "", mean("armWall"));
       armRows.push(armGeo);
-      console.log(`\n(b) ARM under qemu-arm -cpu ${opts.cpu}: guest instructions per run (start-up subtracted) and ` +
-        "ms per run; ratios to gcc (lower is better)");
+      console.log(
+        `\n(b) ARM under qemu-arm -cpu ${opts.cpu}: guest instructions per run (start-up subtracted) and ` +
+          "ms per run; ratios to gcc (lower is better)",
+      );
       console.log(table(armRows));
-      if (plugin) console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
+      if (plugin)
+        console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
     }
     console.log("\n" + cases.map((c) => `${c.k.name}: ${c.k.what}; result ${c.expected}`).join("\n"));
     if (notes.length) console.log("\n" + notes.join("\n"));

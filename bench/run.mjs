@@ -42,7 +42,9 @@ function parseArgs(argv) {
     else if (a === "--kernels") opts.kernels = argv[++i].split(",");
     else if (a === "--no-native") opts.native = false;
     else {
-      console.error(`bench: unknown argument '${a}'\nusage: node bench/run.mjs [--min-ms N] [--kernels a,b] [--no-native]`);
+      console.error(
+        `bench: unknown argument '${a}'\nusage: node bench/run.mjs [--min-ms N] [--kernels a,b] [--no-native]`,
+      );
       process.exit(2);
     }
   }
@@ -73,7 +75,9 @@ function buildNative(dir) {
 function runNative(exe, dir, kernel, input, minMs) {
   const file = join(dir, `${kernel.name}.bin`);
   writeFileSync(file, input);
-  const out = execFileSync(exe, [kernel.name, file, String(minMs)], { encoding: "utf8" }).trim().split(/\s+/);
+  const out = execFileSync(exe, [kernel.name, file, String(minMs)], { encoding: "utf8" })
+    .trim()
+    .split(/\s+/);
   return { r0: BigInt(out[0]), ms: Number(out[1]) / 1e6 };
 }
 
@@ -108,11 +112,15 @@ async function main() {
     }
   }
 
-  console.log(`tinybpf bench: node ${process.version} (V8 ${process.versions.v8}), ${cpus()[0]?.model ?? "unknown CPU"}, ` +
-    `${cpus().length} CPUs`);
+  console.log(
+    `tinybpf bench: node ${process.version} (V8 ${process.versions.v8}), ${cpus()[0]?.model ?? "unknown CPU"}, ` +
+      `${cpus().length} CPUs`,
+  );
   console.log(`engines: ${engines.join(", ")}; baselines: JavaScript${nativeExe ? ", C (gcc -O2)" : ""}`);
-  console.log(`each figure: ${WARMUP_RUNS} untimed warm-up runs (V8 tiers: Liftoff/Sparkplug first, TurboFan on later ` +
-    `calls), then the mean of at least ${opts.minMs} ms of runs\n`);
+  console.log(
+    `each figure: ${WARMUP_RUNS} untimed warm-up runs (V8 tiers: Liftoff/Sparkplug first, TurboFan on later ` +
+      `calls), then the mean of at least ${opts.minMs} ms of runs\n`,
+  );
 
   const kernels = KERNELS.filter((k) => !opts.kernels || opts.kernels.includes(k.name));
   const header = ["kernel", "eBPF insns"];
@@ -140,7 +148,8 @@ async function main() {
     for (const e of engines) {
       const r = rt.run(prog, ctx, e);
       if (r.r0 !== expected) problems.push(`${e} r0 = 0x${r.r0.toString(16)}`);
-      else if (r.executed && r.executed !== insns) notes.push(`${k.name}: ${e} counted ${r.executed} instructions, interp ${insns}`);
+      else if (r.executed && r.executed !== insns)
+        notes.push(`${k.name}: ${e} counted ${r.executed} instructions, interp ${insns}`);
     }
     let native;
     if (nativeExe) {
@@ -167,7 +176,9 @@ async function main() {
     for (const e of engines) row.push(ratio(ms[e], ms.js));
     if (nativeExe) for (const e of engines) row.push(ratio(ms[e], ms.gcc));
     rows.push(row);
-    notes.push(`${k.name}: ${k.what}; r0 = 0x${expected.toString(16)} on every engine, in JS${nativeExe ? " and in C" : ""}`);
+    notes.push(
+      `${k.name}: ${k.what}; r0 = 0x${expected.toString(16)} on every engine, in JS${nativeExe ? " and in C" : ""}`,
+    );
   }
 
   console.log(table(rows));

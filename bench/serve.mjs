@@ -27,7 +27,11 @@ const packets = readCapture(readFileSync(capturePath), "sockex1.pcap");
 const REPEAT = 100_000;
 
 const dir = mkdtempSync(join(tmpdir(), "tinybpf-bench-serve-"));
-const daemon = spawn(process.execPath, [join(root, "bin/tinybpf.js"), "serve", "--listen", "127.0.0.1:0", "--data", dir], { stdio: ["ignore", "pipe", "inherit"] });
+const daemon = spawn(
+  process.execPath,
+  [join(root, "bin/tinybpf.js"), "serve", "--listen", "127.0.0.1:0", "--data", dir],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
 try {
   const url = await new Promise((resolve, reject) => {
     let out = "";
@@ -44,23 +48,30 @@ try {
   });
   const token = readFileSync(join(dir, "token"), "utf8").trim();
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const call = (method, path, body) => new Promise((resolve, reject) => {
-    const headers = { Authorization: `Bearer ${token}` };
-    if (body) headers["Content-Length"] = body.length;
-    const req = request(url + path, { method, headers, agent }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+  const call = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const headers = { Authorization: `Bearer ${token}` };
+      if (body) headers["Content-Length"] = body.length;
+      const req = request(url + path, { method, headers, agent }, (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      });
+      req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+      req.end(body);
     });
-    req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end(body);
-  });
   const json = async (method, path, body) => JSON.parse((await call(method, path, body)).body.toString());
 
   const mod = await json("POST", "/modules?name=sockex1", readFileSync(join(root, "test/fixtures/sockex1.o")));
   const entries = `/modules/${mod.id}/tables/my_map/entries`;
-  const link = await json("POST", "/links", Buffer.from(JSON.stringify({ module: mod.id, program: "bpf_prog1", source: `pcap:${capturePath}`, repeat: REPEAT })));
+  const link = await json(
+    "POST",
+    "/links",
+    Buffer.from(
+      JSON.stringify({ module: mod.id, program: "bpf_prog1", source: `pcap:${capturePath}`, repeat: REPEAT }),
+    ),
+  );
   const runsBefore = (await json("GET", `/links/${link.id}`)).runs;
 
   // connections opened and code warmed before the clock starts
@@ -69,18 +80,20 @@ try {
   let errors = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (performance.now() < end && latencies.length < MAX_REQUESTS) {
-      const t = performance.now();
-      try {
-        const r = await call("GET", entries);
-        if (r.status !== 200) errors++;
-      } catch {
-        errors++;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end && latencies.length < MAX_REQUESTS) {
+        const t = performance.now();
+        try {
+          const r = await call("GET", entries);
+          if (r.status !== 200) errors++;
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - t);
       }
-      latencies.push(performance.now() - t);
-    }
-  }));
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   const after = await json("GET", `/links/${link.id}`);
   await call("DELETE", `/links/${link.id}`);
@@ -88,10 +101,14 @@ try {
   const { runs } = await json("GET", `/modules/${mod.id}`);
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
-  console.log(`tinybpf serve on 127.0.0.1: ${clients} clients reading a 256-entry table for ${elapsed.toFixed(1)} s while a pcap link ran`);
+  console.log(
+    `tinybpf serve on 127.0.0.1: ${clients} clients reading a 256-entry table for ${elapsed.toFixed(1)} s while a pcap link ran`,
+  );
   console.log(`  requests: ${latencies.length} (${(latencies.length / elapsed).toFixed(0)}/s), errors ${errors}`);
   console.log(`  latency ms: p50 ${pct(50)}  p90 ${pct(90)}  p99 ${pct(99)}  max ${latencies.at(-1).toFixed(1)}`);
-  console.log(`  packets run meanwhile: ${after.runs - runsBefore} (${((after.runs - runsBefore) / elapsed).toFixed(0)}/s), faults ${after.faults}`);
+  console.log(
+    `  packets run meanwhile: ${after.runs - runsBefore} (${((after.runs - runsBefore) / elapsed).toFixed(0)}/s), faults ${after.faults}`,
+  );
   // the table must hold exactly the bytes of the packets that ran: whole passes over the capture, then the first
   // packets of the pass the link was stopped in
   const table = await json("GET", entries);
@@ -100,7 +117,9 @@ try {
   const passes = Math.floor(runs / packets.length);
   const partial = packets.slice(0, runs % packets.length).reduce((s, p) => s + p.data.length, 0);
   const want = passes * perPass + partial;
-  console.log(`  table check: ${total} bytes counted, ${want} expected from the capture: ${total === want ? "ok" : "MISMATCH"}`);
+  console.log(
+    `  table check: ${total} bytes counted, ${want} expected from the capture: ${total === want ? "ok" : "MISMATCH"}`,
+  );
   agent.destroy();
   if (total !== want || errors) process.exitCode = 1;
 } finally {

@@ -38,8 +38,9 @@ export function returnConstant(value) {
 /** Builds qemu-insn-count.c into dir; returns the .so (throws when gcc fails). */
 export function buildPlugin(dir) {
   const so = join(dir, "insn-count.so");
-  execFileSync("gcc", ["-shared", "-fPIC", "-O2", "-o", so, join(BENCH_DIR, "qemu-insn-count.c")],
-    { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("gcc", ["-shared", "-fPIC", "-O2", "-o", so, join(BENCH_DIR, "qemu-insn-count.c")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   return so;
 }
 
@@ -58,7 +59,9 @@ export function probePlugin(dir, qemu, arm32Build) {
     if (r.status !== 0 || !existsSync(out)) throw new Error((r.stderr || "no count written").trim());
     return { plugin };
   } catch (e) {
-    return { note: `the instruction-counting plugin is not available (${e instanceof Error ? e.message.split("\n")[0] : e})` };
+    return {
+      note: `the instruction-counting plugin is not available (${e instanceof Error ? e.message.split("\n")[0] : e})`,
+    };
   }
 }
 
@@ -93,8 +96,11 @@ export function fastest(fn, reps) {
 /** Rows of cells as aligned columns: the first left-aligned, the others right-aligned. */
 export function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
-    .join("  ")).join("\n");
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  "),
+    )
+    .join("\n");
 }
 
 /** "a/b" as "1.23x", "-" when either is missing or b is not positive. */

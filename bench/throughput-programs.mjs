@@ -15,7 +15,10 @@ export function countersOf(entries) {
     const v = new DataView(value.buffer, value.byteOffset).getBigUint64(0, true);
     if (v) out.push([k, v]);
   }
-  return out.sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}=${v}`).join(" ");
+  return out
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
 }
 
 /**
@@ -26,7 +29,9 @@ export function passOverCapture(api, objectBytes, p, packets, engine, reps) {
   const obj = api.loadSync(objectBytes, { engine, fileName: p.object });
   const prog = obj.program(p.prog);
   const inputs = packets.map(p.input);
-  const pass = () => { for (const input of inputs) prog.run(input); };
+  const pass = () => {
+    for (const input of inputs) prog.run(input);
+  };
   pass();
   const counters = countersOf(obj.get(p.map).dump());
   let best = Infinity;

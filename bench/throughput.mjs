@@ -83,14 +83,23 @@ async function main() {
 
     const notes = [];
     const native = join(dir, "throughput-native");
-    execFileSync("gcc", ["-O2", "-o", native, join(BENCH_DIR, "throughput-native.c")], { stdio: ["ignore", "ignore", "inherit"] });
-    let arm = opts.arm, qemu, runner, plugin, nativeArm;
+    execFileSync("gcc", ["-O2", "-o", native, join(BENCH_DIR, "throughput-native.c")], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    let arm = opts.arm,
+      qemu,
+      runner,
+      plugin,
+      nativeArm;
     if (arm) {
       try {
         qemu = arm32Build.qemu();
         nativeArm = join(dir, "throughput-native.arm");
-        execFileSync("arm-linux-gnueabihf-gcc", ["-O2", "-march=armv7-a+fp", "-static", "-o", nativeArm,
-          join(BENCH_DIR, "throughput-native.c")], { stdio: ["ignore", "ignore", "pipe"] });
+        execFileSync(
+          "arm-linux-gnueabihf-gcc",
+          ["-O2", "-march=armv7-a+fp", "-static", "-o", nativeArm, join(BENCH_DIR, "throughput-native.c")],
+          { stdio: ["ignore", "ignore", "pipe"] },
+        );
         const probed = probePlugin(dir, qemu, arm32Build);
         plugin = probed.plugin;
         if (!plugin) notes.push(`${probed.note}: no instruction counts`);
@@ -101,27 +110,42 @@ async function main() {
       }
     }
 
-    console.log(`tinybpf throughput bench: node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ` +
-      `${cpus().length} CPUs`);
-    console.log(`capture: ${opts.frames.toLocaleString("en")} frames, ${(bytes / 1e6).toFixed(1)} MB; each figure the ` +
-      `fastest of ${opts.reps} passes; wall times depend on the machine's load, instruction counts do not`);
-    if (arm) console.log(`ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}`);
+    console.log(
+      `tinybpf throughput bench: node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ` +
+        `${cpus().length} CPUs`,
+    );
+    console.log(
+      `capture: ${opts.frames.toLocaleString("en")} frames, ${(bytes / 1e6).toFixed(1)} MB; each figure the ` +
+        `fastest of ${opts.reps} passes; wall times depend on the machine's load, instruction counts do not`,
+    );
+    if (arm)
+      console.log(`ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}`);
 
     // Debian's armhf Node under qemu-arm (targets/armhf/node-arm): the in-process engines as on a board, over the
     // first --armhf-frames frames (emulated Node is slow), compared with the C loop under qemu-arm.
     let armhf, armhfCapture;
     if (arm) {
-      const probe = spawnSync(NODE_ARM, ["--version"], { encoding: "utf8", env: { ...process.env, QEMU_CPU: opts.cpu } });
+      const probe = spawnSync(NODE_ARM, ["--version"], {
+        encoding: "utf8",
+        env: { ...process.env, QEMU_CPU: opts.cpu },
+      });
       if (probe.status !== 0) {
-        notes.push(`armhf Node rows skipped: ${(probe.stderr || probe.error?.message || "node-arm failed").trim().split("\n")[0]}`);
+        notes.push(
+          `armhf Node rows skipped: ${(probe.stderr || probe.error?.message || "node-arm failed").trim().split("\n")[0]}`,
+        );
       } else {
         armhfCapture = join(dir, "armhf.pcap");
         writeFileSync(armhfCapture, pcapFile(list.slice(0, opts.armhfFrames)));
-        const out = execFileSync(NODE_ARM, [join(BENCH_DIR, "throughput-node.mjs"), armhfCapture, "--reps", String(opts.reps)],
-          { encoding: "utf8", env: { ...process.env, QEMU_CPU: opts.cpu }, maxBuffer: 1 << 24 });
+        const out = execFileSync(
+          NODE_ARM,
+          [join(BENCH_DIR, "throughput-node.mjs"), armhfCapture, "--reps", String(opts.reps)],
+          { encoding: "utf8", env: { ...process.env, QEMU_CPU: opts.cpu }, maxBuffer: 1 << 24 },
+        );
         armhf = JSON.parse(out.trim().split("\n").pop());
-        console.log(`armhf Node ${armhf.node} (${armhf.arch}) under qemu-arm: the first ` +
-          `${Math.min(opts.armhfFrames, opts.frames).toLocaleString("en")} frames`);
+        console.log(
+          `armhf Node ${armhf.node} (${armhf.arch}) under qemu-arm: the first ` +
+            `${Math.min(opts.armhfFrames, opts.frames).toLocaleString("en")} frames`,
+        );
       }
     }
 
@@ -165,15 +189,36 @@ async function main() {
         const a = perPacket((r) => [exe, "--pcap", capture, "--repeat", String(r)], [exe, "--pcap", empty]);
         const c = perPacket((r) => [nativeArm, p.kind, capture, String(r)], [nativeArm, p.kind, capture, "0"]);
         const insnCell = (x) => (x === undefined ? [] : [x.toFixed(1)]);
-        rows.push([`qemu-arm ${opts.cpu}`, "arm32 executable", fmtNs(a.ns), fmtRate(1e9 / a.ns), (a.ns / c.ns).toFixed(1) + "x",
-          ...insnCell(a.insns)]);
-        rows.push([`qemu-arm ${opts.cpu}`, "C loop, gcc -O2", fmtNs(c.ns), fmtRate(1e9 / c.ns), "1.0x", ...insnCell(c.insns)]);
-        if (plugin) notes.push(`${p.kind}: ARM instructions per packet ${(a.insns / c.insns).toFixed(1)}x the C loop's`);
+        rows.push([
+          `qemu-arm ${opts.cpu}`,
+          "arm32 executable",
+          fmtNs(a.ns),
+          fmtRate(1e9 / a.ns),
+          (a.ns / c.ns).toFixed(1) + "x",
+          ...insnCell(a.insns),
+        ]);
+        rows.push([
+          `qemu-arm ${opts.cpu}`,
+          "C loop, gcc -O2",
+          fmtNs(c.ns),
+          fmtRate(1e9 / c.ns),
+          "1.0x",
+          ...insnCell(c.insns),
+        ]);
+        if (plugin)
+          notes.push(`${p.kind}: ARM instructions per packet ${(a.insns / c.insns).toFixed(1)}x the C loop's`);
         for (const r of armhf?.results.filter((x) => x.kind === p.kind) ?? []) {
           const want = execFileSync(native, [p.kind, armhfCapture, "1"], { encoding: "utf8" }).trim();
-          if (r.counters !== want) problems.push(`${r.engine} under armhf Node holds ${r.counters}, the C loop ${want}`);
-          rows.push([`qemu-arm ${opts.cpu}`, `armhf Node ${armhf.node}, ${r.engine}`, fmtNs(r.ns), fmtRate(1e9 / r.ns),
-            (r.ns / c.ns).toFixed(1) + "x", ...(plugin ? [""] : [])]);
+          if (r.counters !== want)
+            problems.push(`${r.engine} under armhf Node holds ${r.counters}, the C loop ${want}`);
+          rows.push([
+            `qemu-arm ${opts.cpu}`,
+            `armhf Node ${armhf.node}, ${r.engine}`,
+            fmtNs(r.ns),
+            fmtRate(1e9 / r.ns),
+            (r.ns / c.ns).toFixed(1) + "x",
+            ...(plugin ? [""] : []),
+          ]);
         }
       }
       if (problems.length) {
@@ -181,11 +226,15 @@ async function main() {
         failed = true;
         continue;
       }
-      console.log(`\n${p.kind} (${p.object}, program ${p.prog}): counts checked equal to the C loop's (${expectedLine})`);
+      console.log(
+        `\n${p.kind} (${p.object}, program ${p.prog}): counts checked equal to the C loop's (${expectedLine})`,
+      );
       console.log(table(rows));
     }
     if (notes.length) console.log("\n" + notes.join("\n"));
-    console.log("vs C: time per packet over the C loop's on the same machine (x64 rows: native; ARM rows: under qemu-arm)");
+    console.log(
+      "vs C: time per packet over the C loop's on the same machine (x64 rows: native; ARM rows: under qemu-arm)",
+    );
     process.exitCode = failed ? 1 : 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });

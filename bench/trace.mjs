@@ -19,7 +19,11 @@ if (!existsSync(compiled)) {
 
 const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
 if (existsSync(esbuild)) {
-  const r = spawnSync(esbuild, [join(ROOT, "src", "trace", "compile.ts"), "--bundle", "--minify", "--format=esm", "--platform=node"], { maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    esbuild,
+    [join(ROOT, "src", "trace", "compile.ts"), "--bundle", "--minify", "--format=esm", "--platform=node"],
+    { maxBuffer: 1 << 26 },
+  );
   if (r.status !== 0) {
     console.error(r.stderr.toString());
     process.exit(1);
@@ -47,5 +51,7 @@ for (let i = 0; i < 50; i++) {
 }
 times.sort((a, b) => a - b);
 const obj = compile(script).object;
-console.log(`20-probe script (${script.length} characters): compiled in ${times[25].toFixed(2)} ms (median of 50, min ${times[0].toFixed(2)} ms), object ${obj.length} bytes`);
+console.log(
+  `20-probe script (${script.length} characters): compiled in ${times[25].toFixed(2)} ms (median of 50, min ${times[0].toFixed(2)} ms), object ${obj.length} bytes`,
+);
 console.log(`node ${process.version} on ${process.platform}/${process.arch}`);

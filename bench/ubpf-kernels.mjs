@@ -27,7 +27,9 @@ function parseArgs(argv) {
     if (argv[i] === "--min-ms") opts.minMs = Number(argv[++i]);
     else if (argv[i] === "--kernels") opts.kernels = argv[++i].split(",");
     else {
-      console.error(`bench/ubpf: unknown argument '${argv[i]}'\nusage: UBPF_DIR=... node bench/ubpf-kernels.mjs [--min-ms N] [--kernels a,b]`);
+      console.error(
+        `bench/ubpf: unknown argument '${argv[i]}'\nusage: UBPF_DIR=... node bench/ubpf-kernels.mjs [--min-ms N] [--kernels a,b]`,
+      );
       process.exit(2);
     }
   }
@@ -53,10 +55,29 @@ function buildDriver(ubpf, dir) {
   const vm = join(ubpf, "vm");
   // uBPF's build generates this header with cmake; the interpreter needs none of its switches.
   writeFileSync(join(dir, "ubpf_config.h"), "#pragma once\n");
-  const sources = readdirSync(vm).filter((f) => f.endsWith(".c") && f !== "test.c").map((f) => join(vm, f));
+  const sources = readdirSync(vm)
+    .filter((f) => f.endsWith(".c") && f !== "test.c")
+    .map((f) => join(vm, f));
   const exe = join(dir, "ubpf-driver");
-  execFileSync("gcc", ["-O2", "-DNDEBUG", "-I", dir, "-I", vm, "-I", join(vm, "inc"), "-o", exe,
-    join(HERE, "ubpf-driver.c"), ...sources, "-lm"], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    "gcc",
+    [
+      "-O2",
+      "-DNDEBUG",
+      "-I",
+      dir,
+      "-I",
+      vm,
+      "-I",
+      join(vm, "inc"),
+      "-o",
+      exe,
+      join(HERE, "ubpf-driver.c"),
+      ...sources,
+      "-lm",
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
   return exe;
 }
 
@@ -80,26 +101,40 @@ async function main() {
       const expected = k.js(input.slice());
       writeFileSync(join(dir, `${k.name}.bin`), code);
       writeFileSync(join(dir, `${k.name}.in`), input);
-      const out = execFileSync(exe, [join(dir, `${k.name}.bin`), join(dir, `${k.name}.in`), String(opts.minMs)],
-        { encoding: "utf8" }).trim().split(/\s+/);
+      const out = execFileSync(exe, [join(dir, `${k.name}.bin`), join(dir, `${k.name}.in`), String(opts.minMs)], {
+        encoding: "utf8",
+      })
+        .trim()
+        .split(/\s+/);
       const rt = new runtimeMod.Runtime({ budget: 0 });
       const prog = rt.addProgram(k.name, code);
       const ctx = { ctx: { bytes: input } };
       const first = rt.run(prog, ctx, "interp");
       if (first.r0 !== expected || BigInt(out[0]) !== expected) {
-        console.log(`${k.name}: MISMATCH, JavaScript 0x${expected.toString(16)}, interp 0x${first.r0.toString(16)}, ` +
-          `uBPF 0x${BigInt(out[0]).toString(16)}`);
+        console.log(
+          `${k.name}: MISMATCH, JavaScript 0x${expected.toString(16)}, interp 0x${first.r0.toString(16)}, ` +
+            `uBPF 0x${BigInt(out[0]).toString(16)}`,
+        );
         failed = true;
         continue;
       }
       const ms = time(() => rt.run(prog, ctx, "interp"), opts.minMs);
       const ubpfMs = Number(out[1]) / 1e6;
       const ns = (t) => ((t * 1e6) / first.executed).toFixed(2);
-      rows.push([k.name, first.executed.toLocaleString("en"), ms.toFixed(2), ns(ms), ubpfMs.toFixed(2), ns(ubpfMs),
-        (ubpfMs / ms).toFixed(2) + "x"]);
+      rows.push([
+        k.name,
+        first.executed.toLocaleString("en"),
+        ms.toFixed(2),
+        ns(ms),
+        ubpfMs.toFixed(2),
+        ns(ubpfMs),
+        (ubpfMs / ms).toFixed(2) + "x",
+      ]);
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-    console.log(rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  ")).join("\n"));
+    console.log(
+      rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  ")).join("\n"),
+    );
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });

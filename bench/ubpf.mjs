@@ -14,8 +14,22 @@ export function findUbpf(ubpfDir, outDir) {
   if (!existsSync(lib)) return { why: `${lib} does not exist (build uBPF with cmake -B build first)` };
   const exe = join(outDir, "ubpf-run");
   try {
-    execFileSync("gcc", ["-O2", "-I", join(ubpfDir, "vm", "inc"), "-I", join(ubpfDir, "build", "vm"), "-o", exe,
-      join(BENCH_DIR, "ubpf-run.c"), lib, "-lm"], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(
+      "gcc",
+      [
+        "-O2",
+        "-I",
+        join(ubpfDir, "vm", "inc"),
+        "-I",
+        join(ubpfDir, "build", "vm"),
+        "-o",
+        exe,
+        join(BENCH_DIR, "ubpf-run.c"),
+        lib,
+        "-lm",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
   } catch (e) {
     return { why: `cannot build bench/ubpf-run.c against ${ubpfDir}: ${String(e.stderr ?? e).split("\n")[0]}` };
   }
@@ -33,7 +47,10 @@ export function ubpfRunner(exe, obj, prog, inputFile, dir) {
   return {
     result: () => BigInt(execFileSync(exe, [code, inputFile, "1"], { encoding: "utf8" }).trim()),
     nsPerRun: (reps, minMs) =>
-      Number(execFileSync(exe, [code, inputFile, "time", String(reps), String(minMs)], { encoding: "utf8" }).trim()
-        .split(/\s+/)[1]),
+      Number(
+        execFileSync(exe, [code, inputFile, "time", String(reps), String(minMs)], { encoding: "utf8" })
+          .trim()
+          .split(/\s+/)[1],
+      ),
   };
 }

@@ -16,7 +16,11 @@ const packets = readCapture(readFileSync(capPath), capPath);
 for (const p of packets) prog.run({ packet: p.data });
 
 const table = obj.get("my_map");
-const IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMP = 1;
-const tcp = table.lookup(IPPROTO_TCP), udp = table.lookup(IPPROTO_UDP), icmp = table.lookup(IPPROTO_ICMP);
+const IPPROTO_TCP = 6,
+  IPPROTO_UDP = 17,
+  IPPROTO_ICMP = 1;
+const tcp = table.lookup(IPPROTO_TCP),
+  udp = table.lookup(IPPROTO_UDP),
+  icmp = table.lookup(IPPROTO_ICMP);
 console.log(`${packets.length} packets through ${prog.name} (${prog.type}) on the ${obj.engineName} engine`);
 console.log(`TCP ${tcp} UDP ${udp} ICMP ${icmp} bytes`);

@@ -47,7 +47,9 @@ function record(name, build) {
 }
 
 const fixtures = join(ROOT, "test", "fixtures");
-for (const f of readdirSync(fixtures).filter((f) => f.endsWith(".o")).sort()) {
+for (const f of readdirSync(fixtures)
+  .filter((f) => f.endsWith(".o"))
+  .sort()) {
   const obj = loadSync(join(fixtures, f), { engine: "interp" });
   for (const prog of obj.programs.values()) {
     record(`${f}:${prog.name}`, () => buildExecutable(obj, prog));
@@ -57,7 +59,9 @@ for (const f of readdirSync(fixtures).filter((f) => f.endsWith(".o")).sort()) {
 }
 
 const kernels = join(ROOT, "bench", "kernels");
-for (const f of readdirSync(kernels).filter((f) => f.endsWith(".s")).sort()) {
+for (const f of readdirSync(kernels)
+  .filter((f) => f.endsWith(".s"))
+  .sort()) {
   const code = assemble(readFileSync(join(kernels, f), "utf8"));
   record(`kernel:${f}`, () => buildArm32Executable(code, { budget: 0 }));
   record(`kernel:${f}:idiv`, () => buildArm32Executable(code, { idiv: true }));

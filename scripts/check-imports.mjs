@@ -53,11 +53,21 @@ export function stripComments(text) {
     i++;
     out += text.slice(start, i);
   };
-  const copyTemplate = () => { // from just after a backtick (or a closing "}") to the end or the next "${"
+  const copyTemplate = () => {
+    // from just after a backtick (or a closing "}") to the end or the next "${"
     const start = i;
     while (i < text.length && text[i] !== "`") {
-      if (text[i] === "\\") { i += 2; continue; }
-      if (text[i] === "$" && text[i + 1] === "{") { i += 2; templateDepth.push(braces); braces++; out += text.slice(start, i); return; }
+      if (text[i] === "\\") {
+        i += 2;
+        continue;
+      }
+      if (text[i] === "$" && text[i + 1] === "{") {
+        i += 2;
+        templateDepth.push(braces);
+        braces++;
+        out += text.slice(start, i);
+        return;
+      }
       i++;
     }
     i++;
@@ -106,7 +116,10 @@ export function typeOnly(clause) {
   if (/^type\b/.test(c) && !/^type\s*,/.test(c) && !/^type\s+from$/.test(c)) return true;
   const braces = c.match(/^\{([^}]*)\}$/);
   if (!braces) return false; // a default or namespace import, or `export *`: a value import
-  const names = braces[1].split(",").map((n) => n.trim()).filter(Boolean);
+  const names = braces[1]
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
   return names.length > 0 && names.every((n) => /^type\s/.test(n));
 }
 
@@ -125,7 +138,9 @@ export function relativeImports(text) {
 
 /** The file in `files` (a Set of root-relative paths) that `spec`, imported from `from`, names; or undefined. */
 export function resolveImport(files, from, spec) {
-  const target = relative(".", join(dirname(from), spec)).split(sep).join("/");
+  const target = relative(".", join(dirname(from), spec))
+    .split(sep)
+    .join("/");
   const candidates = [];
   if (/\.m?js$/.test(target)) candidates.push(target.replace(/\.js$/, ".ts").replace(/\.mjs$/, ".mts"));
   candidates.push(target);
@@ -160,7 +175,10 @@ export function findCycles(graph) {
   for (const start of graph.keys()) {
     if (index.has(start)) continue;
     const work = [[start, 0]];
-    index.set(start, index.size); low.set(start, index.get(start)); stack.push(start); onStack.add(start);
+    index.set(start, index.size);
+    low.set(start, index.get(start));
+    stack.push(start);
+    onStack.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1];
       const [v, i] = frame;
@@ -169,7 +187,10 @@ export function findCycles(graph) {
         frame[1]++;
         const w = deps[i];
         if (!index.has(w)) {
-          index.set(w, index.size); low.set(w, index.get(w)); stack.push(w); onStack.add(w);
+          index.set(w, index.size);
+          low.set(w, index.get(w));
+          stack.push(w);
+          onStack.add(w);
           work.push([w, 0]);
         } else if (onStack.has(w)) {
           low.set(v, Math.min(low.get(v), index.get(w)));
@@ -184,7 +205,11 @@ export function findCycles(graph) {
       if (low.get(v) !== index.get(v)) continue;
       const component = [];
       let w;
-      do { w = stack.pop(); onStack.delete(w); component.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
       if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
     }
   }
@@ -207,7 +232,10 @@ export function cyclePath(graph, component) {
         path.unshift(first);
         return path;
       }
-      if (!previous.has(w)) { previous.set(w, v); queue.push(w); }
+      if (!previous.has(w)) {
+        previous.set(w, v);
+        queue.push(w);
+      }
     }
   }
   return [first, first];

@@ -24,5 +24,7 @@ for (let i = 0; i < count; i++) {
     if (crashes <= 20) console.log(`CRASH ${JSON.stringify(input)}: ${r.crash}`);
   }
 }
-console.log(`${count} inputs (seed ${seed}): ${compiled} compiled, ${count - compiled - crashes} clean errors, ${crashes} crashes, ${((Date.now() - start) / 1000).toFixed(1)} s`);
+console.log(
+  `${count} inputs (seed ${seed}): ${compiled} compiled, ${count - compiled - crashes} clean errors, ${crashes} crashes, ${((Date.now() - start) / 1000).toFixed(1)} s`,
+);
 process.exit(crashes ? 1 : 0);

@@ -26,8 +26,10 @@ const DIST = join(ROOT, "dist", "src");
 
 function usage(message) {
   if (message) console.error(`fuzz: ${message}`);
-  console.error("usage: npm run fuzz -- [--seconds N] [--count N] [--seed S] [--engines a,b,...] [--keep-going] " +
-    "[--inherit-registers]");
+  console.error(
+    "usage: npm run fuzz -- [--seconds N] [--count N] [--seed S] [--engines a,b,...] [--keep-going] " +
+      "[--inherit-registers]",
+  );
   process.exit(2);
 }
 
@@ -47,7 +49,11 @@ function parseArgs(argv) {
     if (a === "--seconds") opts.seconds = number();
     else if (a === "--count") opts.count = Math.floor(number());
     else if (a === "--seed") opts.seed = Math.floor(number()) >>> 0;
-    else if (a === "--engines") opts.engines = value().split(",").map((s) => s.trim()).filter(Boolean);
+    else if (a === "--engines")
+      opts.engines = value()
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === "--keep-going") opts.keepGoing = true;
     else if (a === "--inherit-registers") opts.inheritRegisters = true;
     else if (a === "--help" || a === "-h") usage();
@@ -102,26 +108,38 @@ async function main() {
   }
   if (wanted.length < 2) usage("name at least two engines to compare");
 
-  const seed = opts.seed ?? (Date.now() >>> 0);
+  const seed = opts.seed ?? Date.now() >>> 0;
   const seconds = opts.seconds ?? (opts.count === undefined ? 10 : undefined);
-  console.log(`fuzzing ${wanted.join(" vs ")}, first seed ${seed}` +
-    (opts.count !== undefined ? `, ${opts.count} programs` : "") + (seconds !== undefined ? `, ${seconds} s` : ""));
+  console.log(
+    `fuzzing ${wanted.join(" vs ")}, first seed ${seed}` +
+      (opts.count !== undefined ? `, ${opts.count} programs` : "") +
+      (seconds !== undefined ? `, ${seconds} s` : ""),
+  );
 
   let summary;
   try {
-    summary = fuzzer.fuzz({
-      engines: wanted, seed, programs: opts.count, millis: seconds === undefined ? undefined : seconds * 1000,
-      stopAtFirst: !opts.keepGoing, inheritRegisters: opts.inheritRegisters,
-    }, runners);
+    summary = fuzzer.fuzz(
+      {
+        engines: wanted,
+        seed,
+        programs: opts.count,
+        millis: seconds === undefined ? undefined : seconds * 1000,
+        stopAtFirst: !opts.keepGoing,
+        inheritRegisters: opts.inheritRegisters,
+      },
+      runners,
+    );
   } catch (e) {
     console.error(`fuzz: ${e instanceof Error ? e.message : e}`);
     process.exit(2);
   }
   for (const m of summary.mismatches) console.log("\n" + fuzzer.describeMismatch(m, wanted));
   const rate = summary.programs / Math.max(summary.millis / 1000, 1e-3);
-  console.log(`\n${summary.programs} programs in ${(summary.millis / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), ` +
-    `${summary.faulted} ended in a fault, ${summary.executed} instructions executed by the others; ` +
-    `${summary.mismatches.length ? `${summary.mismatches.length} mismatch(es)` : "all engines agreed"}`);
+  console.log(
+    `\n${summary.programs} programs in ${(summary.millis / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), ` +
+      `${summary.faulted} ended in a fault, ${summary.executed} instructions executed by the others; ` +
+      `${summary.mismatches.length ? `${summary.mismatches.length} mismatch(es)` : "all engines agreed"}`,
+  );
   process.exit(summary.mismatches.length ? 1 : 0);
 }
 

@@ -170,7 +170,12 @@ function makePackets() {
     const proto = protos[randomBelow(protos.length)];
     // Mostly small and full-size frames, as real traffic is, with the extremes included.
     const kind = i === 0 ? 0 : i === 1 ? 1 : randomBelow(4);
-    const len = kind === 0 ? ETH_MIN_FRAME : kind === 1 ? ETH_MAX_FRAME : ETH_MIN_FRAME + randomBelow(ETH_MAX_FRAME - ETH_MIN_FRAME + 1);
+    const len =
+      kind === 0
+        ? ETH_MIN_FRAME
+        : kind === 1
+          ? ETH_MAX_FRAME
+          : ETH_MIN_FRAME + randomBelow(ETH_MAX_FRAME - ETH_MIN_FRAME + 1);
     frames.push(ipv4Frame(proto, len, i));
   }
   frames.splice(7, 0, arpFrame());

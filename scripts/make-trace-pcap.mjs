@@ -16,14 +16,22 @@ const FRAMES = 300;
 
 let seed = 0x2545f491;
 function rand(n) {
-  seed ^= seed << 13; seed >>>= 0;
+  seed ^= seed << 13;
+  seed >>>= 0;
   seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
+  seed ^= seed << 5;
+  seed >>>= 0;
   return seed % n;
 }
 
 const pick = (list) => list[rand(list.length)];
-const ADDRS = [[10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 20], [172, 16, 5, 9], [8, 8, 8, 8]];
+const ADDRS = [
+  [10, 0, 0, 1],
+  [10, 0, 0, 2],
+  [192, 168, 1, 20],
+  [172, 16, 5, 9],
+  [8, 8, 8, 8],
+];
 
 function ether(type, payload) {
   const f = new Uint8Array(14 + payload.length);
@@ -52,7 +60,10 @@ function ipv4(proto, l4, ttl, options) {
 
 function ports(n, sport, dport) {
   const p = new Uint8Array(n);
-  p[0] = sport >> 8; p[1] = sport & 255; p[2] = dport >> 8; p[3] = dport & 255;
+  p[0] = sport >> 8;
+  p[1] = sport & 255;
+  p[2] = dport >> 8;
+  p[3] = dport & 255;
   return p;
 }
 
@@ -61,7 +72,11 @@ function frame() {
   const ttl = pick([1, 32, 63, 64, 128, 255]);
   const options = rand(6) === 0 ? 4 * (1 + rand(3)) : 0;
   if (kind < 9) {
-    const tcp = ports(20 + rand(1200), pick([80, 443, 22, 40000 + rand(50)]), pick([80, 443, 22, 8080, 51000 + rand(20)]));
+    const tcp = ports(
+      20 + rand(1200),
+      pick([80, 443, 22, 40000 + rand(50)]),
+      pick([80, 443, 22, 8080, 51000 + rand(20)]),
+    );
     tcp[12] = 0x50;
     tcp[13] = pick([0x02, 0x12, 0x10, 0x18, 0x11, 0x04]);
     return ether(0x0800, ipv4(6, tcp, ttl, options));
@@ -69,14 +84,17 @@ function frame() {
   if (kind < 14) {
     const n = 8 + rand(600);
     const udp = ports(n, pick([53, 123, 5353, 30000 + rand(100)]), pick([53, 123, 67, 4789]));
-    udp[4] = n >> 8; udp[5] = n & 255;
+    udp[4] = n >> 8;
+    udp[5] = n & 255;
     return ether(0x0800, ipv4(17, udp, ttl, options));
   }
   if (kind < 16) return ether(0x0800, ipv4(1, new Uint8Array(8 + rand(100)), ttl, options));
   if (kind === 16) return ether(0x0806, new Uint8Array(28));
   if (kind === 17) {
     const v6 = new Uint8Array(40 + rand(200));
-    v6[0] = 0x60; v6[6] = 17; v6[7] = ttl;
+    v6[0] = 0x60;
+    v6[6] = 17;
+    v6[7] = ttl;
     return ether(0x86dd, v6);
   }
   if (kind === 18) return ether(0x0800, ipv4(6, ports(20, 80, 80), ttl, 0)).subarray(0, 14 + rand(34)); // cut short

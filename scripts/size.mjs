@@ -70,9 +70,11 @@ function total(sizes) {
 function jsFiles(root, dir) {
   const abs = join(root, dir);
   if (!existsSync(abs)) return [];
-  return readdirSync(abs, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? jsFiles(root, `${dir}/${e.name}`) : e.name.endsWith(".js") ? [`${dir}/${e.name}`] : [],
-  ).sort();
+  return readdirSync(abs, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? jsFiles(root, `${dir}/${e.name}`) : e.name.endsWith(".js") ? [`${dir}/${e.name}`] : [],
+    )
+    .sort();
 }
 
 /** `npm pack --dry-run --json` without lifecycle scripts (they would rebuild). */
@@ -114,7 +116,10 @@ export async function measureBundle(root, options, obj = FIXTURE) {
 export async function measure(root = ROOT, { pack = true } = {}) {
   const buildDir = join(root, "build");
   const wasm = existsSync(buildDir)
-    ? readdirSync(buildDir).filter((f) => f.endsWith(".wasm")).sort().map((f) => fileSize(root, `build/${f}`))
+    ? readdirSync(buildDir)
+        .filter((f) => f.endsWith(".wasm"))
+        .sort()
+        .map((f) => fileSize(root, `build/${f}`))
     : [];
   const bundles = {};
   for (const [name, options] of Object.entries(VARIANTS)) {
@@ -144,11 +149,16 @@ export function overBudget(m, budget) {
     if (!limit) continue;
     const b = m[name];
     if (!b) {
-      over.push(`${name}: not measured (${name === "deviceTiny" ? "run 'npm run build:tiny'" : "run 'npm run build'"})`);
+      over.push(
+        `${name}: not measured (${name === "deviceTiny" ? "run 'npm run build:tiny'" : "run 'npm run build'"})`,
+      );
       continue;
     }
     if (b.raw > limit.maxRawBytes) {
-      const biggest = [...b.list].sort((x, y) => y.raw - x.raw).slice(0, 3).map((s) => `${s.file} ${s.raw}`);
+      const biggest = [...b.list]
+        .sort((x, y) => y.raw - x.raw)
+        .slice(0, 3)
+        .map((s) => `${s.file} ${s.raw}`);
       over.push(`${name}: ${b.raw} bytes raw > ${limit.maxRawBytes} (largest: ${biggest.join(", ")})`);
     }
   }
@@ -158,7 +168,9 @@ export function overBudget(m, budget) {
     else if (s.raw > limit.maxRawBytes) over.push(`${file}: ${s.raw} bytes raw > ${limit.maxRawBytes}`);
   }
   if (m.dependencies.length > budget.maxRuntimeDependencies) {
-    over.push(`runtime dependencies in package.json: ${m.dependencies.join(", ")} (allowed: ${budget.maxRuntimeDependencies})`);
+    over.push(
+      `runtime dependencies in package.json: ${m.dependencies.join(", ")} (allowed: ${budget.maxRuntimeDependencies})`,
+    );
   }
   return over;
 }
@@ -190,7 +202,9 @@ export function report(m, budget) {
   }
   if (m.pack) {
     lines.push(`npm package (${m.pack.name})`);
-    lines.push(`  ${m.pack.files} files, ${m.pack.size} B packed (${kb(m.pack.size)}), ${m.pack.unpackedSize} B unpacked (${kb(m.pack.unpackedSize)})`);
+    lines.push(
+      `  ${m.pack.files} files, ${m.pack.size} B packed (${kb(m.pack.size)}), ${m.pack.unpackedSize} B unpacked (${kb(m.pack.unpackedSize)})`,
+    );
   }
   lines.push(`runtime dependencies: ${m.dependencies.length === 0 ? "none" : m.dependencies.join(", ")}`);
   return lines.join("\n");

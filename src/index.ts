@@ -1,7 +1,14 @@
 // tinybpf's public API.
 export { load, loadSync, LoadedObject, Program, type LoadOptions, type ProgramInput } from "./api/object.js";
 export { BpfMap, MapError, MAP_TYPE_NAMES, type Codec } from "./api/bpf-map.js";
-export { Runtime, type RuntimeOptions, type RunInput, type RunResult, type LinkedProgram, type MapSpec } from "./runtime/runtime.js";
+export {
+  Runtime,
+  type RuntimeOptions,
+  type RunInput,
+  type RunResult,
+  type LinkedProgram,
+  type MapSpec,
+} from "./runtime/runtime.js";
 export { BpfFault, describeFault, type FaultInfo } from "./runtime/faults.js";
 export { VerifierError, verify } from "./loader/verifier.js";
 export { StopProgram, type HostHelper } from "./runtime/core.js";

@@ -1,21 +1,49 @@
 // A map as a front end sees it (BCC's `b["table"]`): lookup, update, delete, iterate, clear — with keys and values
 // decoded through BTF when the object carries it, and as numbers, BigInts or bytes otherwise.
 import {
-  MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_PROG_ARRAY,
-  MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_QUEUE, MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY,
-  MAP_TYPE_HASH, MAP_TYPE_LRU_HASH, MAP_TYPE_LPM_TRIE, MAP_TYPE_HASH_OF_MAPS, RECORD_BAD, MD_VALUES, MD_BUCKETS,
-  MD_FREE, MD_FRESH, MD_LRU_HEAD, MD_MAX_ENTRIES, RINGBUF_HDR_SIZE, RINGBUF_DISCARD_BIT, PERF_HDR_SIZE,
+  MAP_TYPE_ARRAY,
+  MAP_TYPE_PERCPU_ARRAY,
+  MAP_TYPE_PERCPU_HASH,
+  MAP_TYPE_LRU_PERCPU_HASH,
+  MAP_TYPE_PROG_ARRAY,
+  MAP_TYPE_ARRAY_OF_MAPS,
+  MAP_TYPE_QUEUE,
+  MAP_TYPE_STACK,
+  MAP_TYPE_RINGBUF,
+  MAP_TYPE_PERF_EVENT_ARRAY,
+  MAP_TYPE_HASH,
+  MAP_TYPE_LRU_HASH,
+  MAP_TYPE_LPM_TRIE,
+  MAP_TYPE_HASH_OF_MAPS,
+  RECORD_BAD,
+  MD_VALUES,
+  MD_BUCKETS,
+  MD_FREE,
+  MD_FRESH,
+  MD_LRU_HEAD,
+  MD_MAX_ENTRIES,
+  RINGBUF_HDR_SIZE,
+  RINGBUF_DISCARD_BIT,
+  PERF_HDR_SIZE,
 } from "../../assembly/maps/desc.js";
 import { SCRATCH_SIZE, MAPS, MAP_DESC_SIZE } from "../../assembly/layout.js";
 import type { Runtime, MapSpec } from "../runtime/runtime.js";
 
 export const MAP_TYPE_NAMES: Record<number, string> = {
-  [MAP_TYPE_HASH]: "hash", [MAP_TYPE_ARRAY]: "array", [MAP_TYPE_PROG_ARRAY]: "prog_array",
-  [MAP_TYPE_PERF_EVENT_ARRAY]: "perf_event_array", [MAP_TYPE_PERCPU_HASH]: "percpu_hash",
-  [MAP_TYPE_PERCPU_ARRAY]: "percpu_array", [MAP_TYPE_LRU_HASH]: "lru_hash",
-  [MAP_TYPE_LRU_PERCPU_HASH]: "lru_percpu_hash", [MAP_TYPE_LPM_TRIE]: "lpm_trie",
-  [MAP_TYPE_ARRAY_OF_MAPS]: "array_of_maps", [MAP_TYPE_HASH_OF_MAPS]: "hash_of_maps", [MAP_TYPE_QUEUE]: "queue",
-  [MAP_TYPE_STACK]: "stack", [MAP_TYPE_RINGBUF]: "ringbuf",
+  [MAP_TYPE_HASH]: "hash",
+  [MAP_TYPE_ARRAY]: "array",
+  [MAP_TYPE_PROG_ARRAY]: "prog_array",
+  [MAP_TYPE_PERF_EVENT_ARRAY]: "perf_event_array",
+  [MAP_TYPE_PERCPU_HASH]: "percpu_hash",
+  [MAP_TYPE_PERCPU_ARRAY]: "percpu_array",
+  [MAP_TYPE_LRU_HASH]: "lru_hash",
+  [MAP_TYPE_LRU_PERCPU_HASH]: "lru_percpu_hash",
+  [MAP_TYPE_LPM_TRIE]: "lpm_trie",
+  [MAP_TYPE_ARRAY_OF_MAPS]: "array_of_maps",
+  [MAP_TYPE_HASH_OF_MAPS]: "hash_of_maps",
+  [MAP_TYPE_QUEUE]: "queue",
+  [MAP_TYPE_STACK]: "stack",
+  [MAP_TYPE_RINGBUF]: "ringbuf",
 };
 
 const PERCPU = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
@@ -48,11 +76,16 @@ export const plainCodec: Codec = {
   decode(bytes) {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     switch (bytes.length) {
-      case 1: return v.getUint8(0);
-      case 2: return v.getUint16(0, true);
-      case 4: return v.getUint32(0, true);
-      case 8: return v.getBigUint64(0, true);
-      default: return bytes.slice();
+      case 1:
+        return v.getUint8(0);
+      case 2:
+        return v.getUint16(0, true);
+      case 4:
+        return v.getUint32(0, true);
+      case 8:
+        return v.getBigUint64(0, true);
+      default:
+        return bytes.slice();
     }
   },
 };
@@ -69,9 +102,13 @@ export class MapError extends Error {
 }
 
 const ERRNO: Record<string, string> = {
-  "-2": "ENOENT (no such element)", "-7": "E2BIG (map is full or index out of range)",
-  "-17": "EEXIST (element exists)", "-22": "EINVAL (invalid argument)", "-12": "ENOMEM (out of memory)",
-  "-16": "EBUSY", "-95": "EOPNOTSUPP (not supported by this map type)",
+  "-2": "ENOENT (no such element)",
+  "-7": "E2BIG (map is full or index out of range)",
+  "-17": "EEXIST (element exists)",
+  "-22": "EINVAL (invalid argument)",
+  "-12": "ENOMEM (out of memory)",
+  "-16": "EBUSY",
+  "-95": "EOPNOTSUPP (not supported by this map type)",
 };
 
 export class BpfMap {
@@ -83,20 +120,41 @@ export class BpfMap {
     private valueCodec: Codec = plainCodec,
   ) {}
 
-  get name(): string { return this.spec.name; }
-  get type(): number { return this.spec.type; }
-  get typeName(): string { return MAP_TYPE_NAMES[this.spec.type] ?? `type ${this.spec.type}`; }
-  get keySize(): number { return this.spec.keySize; }
-  get valueSize(): number { return this.spec.valueSize; }
-  get maxEntries(): number { return this.spec.maxEntries; }
-  get isPerCpu(): boolean { return PERCPU.has(this.spec.type); }
-  get ncpus(): number { return this.isPerCpu ? Math.max(1, this.rt.options.ncpus ?? 1) : 1; }
+  get name(): string {
+    return this.spec.name;
+  }
+  get type(): number {
+    return this.spec.type;
+  }
+  get typeName(): string {
+    return MAP_TYPE_NAMES[this.spec.type] ?? `type ${this.spec.type}`;
+  }
+  get keySize(): number {
+    return this.spec.keySize;
+  }
+  get valueSize(): number {
+    return this.spec.valueSize;
+  }
+  get maxEntries(): number {
+    return this.spec.maxEntries;
+  }
+  get isPerCpu(): boolean {
+    return PERCPU.has(this.spec.type);
+  }
+  get ncpus(): number {
+    return this.isPerCpu ? Math.max(1, this.rt.options.ncpus ?? 1) : 1;
+  }
   /** The map's id in the core: what a map-in-map slot holds (BCC passes the map's fd instead). */
-  get id(): number { return this.rt.mapIds[this.index]; }
-  private get core() { return this.rt.core; }
+  get id(): number {
+    return this.rt.mapIds[this.index];
+  }
+  private get core() {
+    return this.rt.core;
+  }
 
   private check(rc: bigint, what: string): void {
-    if (rc !== 0n) throw new MapError(`map '${this.name}': ${what}: ${ERRNO[String(rc)] ?? `errno ${-rc}`}`, Number(-rc));
+    if (rc !== 0n)
+      throw new MapError(`map '${this.name}': ${what}: ${ERRNO[String(rc)] ?? `errno ${-rc}`}`, Number(-rc));
   }
 
   private keyBytes(key: unknown): Uint8Array {
@@ -135,7 +193,9 @@ export class BpfMap {
     return out;
   }
 
-  get(key: unknown): unknown { return this.lookup(key); }
+  get(key: unknown): unknown {
+    return this.lookup(key);
+  }
 
   /** Updates with BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). Per-CPU maps take one value for every CPU or an array. */
   update(key: unknown, value: unknown, flags = 0): void {
@@ -153,15 +213,21 @@ export class BpfMap {
       if (value.rt !== this.rt) throw new MapError(`map '${this.name}': map '${value.name}' belongs to another object`);
       valueBytes = plainCodec.encode(value.id, this.valueSize);
     } else {
-      valueBytes = value instanceof Uint8Array && value.length === this.valueSize ? value : this.valueCodec.encode(value, this.valueSize);
+      valueBytes =
+        value instanceof Uint8Array && value.length === this.valueSize
+          ? value
+          : this.valueCodec.encode(value, this.valueSize);
     }
-    if (keyBytes.length + valueBytes.length + 16 > SCRATCH_SIZE) throw new MapError(`map '${this.name}': key and value too large`);
+    if (keyBytes.length + valueBytes.length + 16 > SCRATCH_SIZE)
+      throw new MapError(`map '${this.name}': key and value too large`);
     const keyAddr = this.core.scratch(keyBytes);
     const valueAddr = this.core.scratch(valueBytes, (keyBytes.length + 7) & ~7);
     this.check(this.core.x.mapUpdate(this.id, keyAddr, valueAddr, BigInt(flags)), "update");
   }
 
-  set(key: unknown, value: unknown): void { this.update(key, value); }
+  set(key: unknown, value: unknown): void {
+    this.update(key, value);
+  }
 
   delete(key: unknown): void {
     this.check(this.core.x.mapDelete(this.id, this.core.scratch(this.keyBytes(key))), "delete");
@@ -195,7 +261,9 @@ export class BpfMap {
     for (const [, v] of this.entries()) yield v;
   }
 
-  [Symbol.iterator](): Generator<[unknown, unknown]> { return this.entries(); }
+  [Symbol.iterator](): Generator<[unknown, unknown]> {
+    return this.entries();
+  }
 
   /** Raw key/value pairs for dumps (per-CPU values concatenated); queues and stacks list their elements in order. */
   dump(): { key: Uint8Array; value: Uint8Array }[] {
@@ -252,7 +320,9 @@ export class BpfMap {
       return;
     }
     if (ARRAYS.has(this.type)) {
-      const zero = this.isPerCpu ? new Array(this.ncpus).fill(new Uint8Array(this.valueSize)) : new Uint8Array(this.valueSize);
+      const zero = this.isPerCpu
+        ? new Array(this.ncpus).fill(new Uint8Array(this.valueSize))
+        : new Uint8Array(this.valueSize);
       for (let i = 0; i < this.maxEntries; i++) this.update(i, zero);
       return;
     }
@@ -278,7 +348,8 @@ export class BpfMap {
    */
   consume(fn: (data: Uint8Array) => void): number {
     const ring = this.type === MAP_TYPE_RINGBUF;
-    if (!ring && this.type !== MAP_TYPE_PERF_EVENT_ARRAY) throw new MapError(`map '${this.name}' is not a ring buffer or perf event array`);
+    if (!ring && this.type !== MAP_TYPE_PERF_EVENT_ARRAY)
+      throw new MapError(`map '${this.name}' is not a ring buffer or perf event array`);
     const x = this.core.x;
     let n = 0;
     for (; n < 1 << 20; n++) {
@@ -308,8 +379,10 @@ export class BpfMap {
     }
     const len = ring ? v.getUint32(at, true) & ~RINGBUF_DISCARD_BIT : v.getUint32(at, true);
     const follow = room - (ring ? RINGBUF_HDR_SIZE : PERF_HDR_SIZE);
-    return new MapError(`map '${this.name}': corrupt record at position ${pos} (length ${len}, but ${follow} bytes ` +
-      "follow its header); consumption stopped");
+    return new MapError(
+      `map '${this.name}': corrupt record at position ${pos} (length ${len}, but ${follow} bytes ` +
+        "follow its header); consumption stopped",
+    );
   }
 
   /** Async iteration over the events waiting now (consume()'s records, then its error if it stopped on one). */

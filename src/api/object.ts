@@ -28,7 +28,16 @@ export type ProgramInput =
   | { packet: Uint8Array; pktType?: number; ifindex?: number }
   | { ctx: Uint8Array; writable?: [number, number][] };
 
-const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
+const SKB_TYPES = new Set([
+  "socket_filter",
+  "sched_cls",
+  "sched_act",
+  "cgroup_skb",
+  "lwt_in",
+  "lwt_out",
+  "lwt_xmit",
+  "sk_skb",
+]);
 
 /** Programs of this type take a packet (`{ packet }`, or bytes taken as one): socket filters, tc, XDP, ... */
 export function takesPacket(type: string): boolean {
@@ -42,12 +51,24 @@ export class Program {
    * rewritten it); undefined after a run without a packet.
    */
   lastPacket: Uint8Array | undefined;
-  constructor(readonly object: LoadedObject, readonly def: ProgramDef, readonly id: number) {}
+  constructor(
+    readonly object: LoadedObject,
+    readonly def: ProgramDef,
+    readonly id: number,
+  ) {}
 
-  get name(): string { return this.def.name; }
-  get type(): string { return this.def.type; }
-  get section(): string { return this.def.section; }
-  get insnCount(): number { return this.def.insnCount; }
+  get name(): string {
+    return this.def.name;
+  }
+  get type(): string {
+    return this.def.type;
+  }
+  get section(): string {
+    return this.def.section;
+  }
+  get insnCount(): number {
+    return this.def.insnCount;
+  }
 
   /**
    * Runs the program once and returns r0. Socket filters and tc programs take `{ packet }` and see a
@@ -78,12 +99,16 @@ export class Program {
     if ("ctx" in input) return { ctx: { bytes: input.ctx, writable: input.writable } };
     const { packet } = input;
     if (this.type === "xdp") {
-      return { packet: { bytes: packet }, buildCtx: (dataAddr) => xdpContext(packet, { dataAddr, ifindex: input.ifindex }) };
+      return {
+        packet: { bytes: packet },
+        buildCtx: (dataAddr) => xdpContext(packet, { dataAddr, ifindex: input.ifindex }),
+      };
     }
     if (SKB_TYPES.has(this.type)) {
       return {
         packet: { bytes: packet, writable: [] },
-        buildCtx: (dataAddr) => skBuffContext(packet, { dataAddr, pktType: input.pktType ?? PACKET_OUTGOING, ifindex: input.ifindex }),
+        buildCtx: (dataAddr) =>
+          skBuffContext(packet, { dataAddr, pktType: input.pktType ?? PACKET_OUTGOING, ifindex: input.ifindex }),
       };
     }
     return { ctx: { bytes: packet } };
@@ -95,14 +120,24 @@ export class LoadedObject {
   readonly maps = new Map<string, BpfMap>();
   private engine: Engine;
 
-  constructor(readonly object: BpfObject, readonly runtime: Runtime, engine: EngineName | "auto") {
+  constructor(
+    readonly object: BpfObject,
+    readonly runtime: Runtime,
+    engine: EngineName | "auto",
+  ) {
     this.engine = engineByName(engine);
   }
 
-  get fileName(): string { return this.object.fileName; }
+  get fileName(): string {
+    return this.object.fileName;
+  }
   /** The engine that runs this object's programs unless a run names another. */
-  get engineName(): EngineName { return this.engine.name; }
-  get license(): string { return this.object.license; }
+  get engineName(): EngineName {
+    return this.engine.name;
+  }
+  get license(): string {
+    return this.object.license;
+  }
 
   engineFor(name?: EngineName | "auto"): Engine {
     return name ? engineByName(name) : this.engine;
@@ -131,7 +166,10 @@ export class LoadedObject {
       return first;
     }
     const p = this.programs.get(name);
-    if (!p) throw new Error(`${this.fileName}: no program named '${name}' (programs: ${[...this.programs.keys()].join(", ")})`);
+    if (!p)
+      throw new Error(
+        `${this.fileName}: no program named '${name}' (programs: ${[...this.programs.keys()].join(", ")})`,
+      );
     return p;
   }
 }
@@ -140,7 +178,8 @@ function btfCodec(obj: BpfObject, typeId: number | undefined): Codec {
   const btf = obj.btf;
   if (!btf || !typeId) return plainCodec;
   return {
-    encode: (value, size) => (value instanceof Uint8Array ? plainCodec.encode(value, size) : encodeValue(btf, typeId, value)),
+    encode: (value, size) =>
+      value instanceof Uint8Array ? plainCodec.encode(value, size) : encodeValue(btf, typeId, value),
     decode: (bytes) => decodeValue(btf, typeId, bytes),
   };
 }
@@ -163,7 +202,7 @@ export async function load(source: string | Uint8Array, options: LoadOptions = {
 }
 
 export function loadSync(source: string | Uint8Array, options: LoadOptions = {}): LoadedObject {
-  const fileName = typeof source === "string" ? basename(source) : options.fileName ?? "object";
+  const fileName = typeof source === "string" ? basename(source) : (options.fileName ?? "object");
   const bytes = typeof source === "string" ? readObjectFile(source) : source;
   const obj = loadObject(bytes, fileName);
   const rt = new Runtime(options);

@@ -32,10 +32,18 @@ export function bucketCounts(map: BpfMap): bigint[] {
   return counts;
 }
 
-export function printLog2Hist(map: BpfMap, valType = "value", write: (s: string) => void = (s) => process.stdout.write(s)): void {
+export function printLog2Hist(
+  map: BpfMap,
+  valType = "value",
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): void {
   write(formatLog2Hist(bucketCounts(map), valType));
 }
 
-export function printLinearHist(map: BpfMap, valType = "value", write: (s: string) => void = (s) => process.stdout.write(s)): void {
+export function printLinearHist(
+  map: BpfMap,
+  valType = "value",
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): void {
   write(formatLinearHist(bucketCounts(map), valType));
 }

@@ -42,7 +42,10 @@ export function parseArgs(argv: string[], spec?: OptionSpec): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "-o") {
-      if (!known("o")) { unknown.push(a); continue; }
+      if (!known("o")) {
+        unknown.push(a);
+        continue;
+      }
       if (i + 1 >= argv.length) throw new UsageError("-o needs a file name");
       set("o", argv[++i]);
     } else if (a.startsWith("--")) {
@@ -80,4 +83,3 @@ export function intOption(args: Args, name: string, fallback: number): number {
 /** Prints a line. `part`, where the sink has it, prints text without ending the line (long JSON, as it is made). */
 export type Out = ((line: string) => void) & { part?: (text: string) => void };
 export type Command = (args: Args, out: Out) => Promise<number> | number;
-

@@ -20,8 +20,10 @@ export function disasmObject(bytes: Uint8Array, file: string): string {
       if (op === 0x18 && PSEUDO_NAMES[src] && pc + 1 < p.insnCount) {
         const dst = p.insns[pc * 8 + 1] & 0xf;
         const imm = v.getInt32(pc * 8 + 4, true);
-        const target = src === 4 ? `${imm >= 0 ? "+" : ""}${imm}`
-          : `${obj.maps[imm]?.name ?? `#${imm}`}${src === 2 ? `+${v.getInt32(pc * 8 + 12, true)}` : ""}`;
+        const target =
+          src === 4
+            ? `${imm >= 0 ? "+" : ""}${imm}`
+            : `${obj.maps[imm]?.name ?? `#${imm}`}${src === 2 ? `+${v.getInt32(pc * 8 + 12, true)}` : ""}`;
         text = `lddw %r${dst}, ${PSEUDO_NAMES[src]}:${target}`;
         parts.push(`${String(pc).padStart(5)}: ${text}`);
         pc++;

@@ -35,7 +35,8 @@ export class ExecutableOutputReader {
   /** The output has ended: anything left over is an error. */
   finish(): void {
     this.scan(true);
-    if (this.state !== "done") throw new Error(`the ARM executable's output ended early ('${this.buf.slice(this.pos, this.pos + 40)}')`);
+    if (this.state !== "done")
+      throw new Error(`the ARM executable's output ended early ('${this.buf.slice(this.pos, this.pos + 40)}')`);
   }
 
   private scan(atEnd: boolean): void {
@@ -49,7 +50,8 @@ export class ExecutableOutputReader {
         if (nl < 0) return;
         const line = this.buf.slice(this.pos, nl);
         this.pos = nl + 1;
-        if (!/^-?\d+$/.test(line)) throw new Error(`the ARM executable printed '${line.slice(0, 40)}' where a result was due`);
+        if (!/^-?\d+$/.test(line))
+          throw new Error(`the ARM executable printed '${line.slice(0, 40)}' where a result was due`);
         const r0 = BigInt(line);
         this.counts.set(r0, (this.counts.get(r0) ?? 0) + 1);
         continue;
@@ -111,7 +113,9 @@ export class ExecutableOutputReader {
   /** No token matched: more output may complete it, unless the output has ended or the text cannot be one. */
   private incomplete(atEnd: boolean): void {
     if (atEnd || this.buf.length - this.pos > 1 << 22) {
-      throw new Error(`the ARM executable's output is not what tinybpf expects near '${this.buf.slice(this.pos, this.pos + 40)}'`);
+      throw new Error(
+        `the ARM executable's output is not what tinybpf expects near '${this.buf.slice(this.pos, this.pos + 40)}'`,
+      );
     }
   }
 }

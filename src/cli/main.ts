@@ -16,7 +16,10 @@ import { packageRoot } from "../runtime/core.js";
 
 /** The options each command accepts: any other is refused, so that a misspelt one never runs with a default. */
 export const OPTIONS: Record<string, OptionSpec> = {
-  run: { values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds"], flags: ["json"] },
+  run: {
+    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds"],
+    flags: ["json"],
+  },
   info: {},
   asm: { values: ["o"] },
   disasm: {},
@@ -77,7 +80,8 @@ const baseCommands: Record<string, Command> = {
       const { disasmObject } = await import("./disasm-object.js");
       out(disasmObject(bytes, file));
     } else {
-      if (bytes.length % 8 !== 0) throw new Error(`${file}: ${bytes.length} bytes is not a whole number of instructions`);
+      if (bytes.length % 8 !== 0)
+        throw new Error(`${file}: ${bytes.length} bytes is not a whole number of instructions`);
       out(disassemble(bytes).trimEnd());
     }
     return 0;
@@ -121,7 +125,9 @@ function synopsis(command: string): string {
 
 /** The package's version, from its package.json (a device bundle's package.json carries the same). */
 function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+  return (
+    (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown"
+  );
 }
 
 /** Standard output in blocks of 64 KiB: long output (a large map) costs few writes, and `part` ends no line. */
@@ -155,7 +161,11 @@ function bufferedStdout(): { out: Out; flush: () => void } {
   return { out: Object.assign((line: string) => part(line + "\n"), { part }), flush };
 }
 
-export async function main(argv: string[], out?: Out, err: Out = (s) => process.stderr.write(s + "\n")): Promise<number> {
+export async function main(
+  argv: string[],
+  out?: Out,
+  err: Out = (s) => process.stderr.write(s + "\n"),
+): Promise<number> {
   if (out) return runCommand(argv, out, err);
   const stdout = bufferedStdout();
   try {
@@ -198,4 +208,3 @@ async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
     return 1;
   }
 }
-

@@ -90,7 +90,9 @@ export function readablePrinter(obj: BpfObject, out: Out): ResultPrinter {
       if (runs > 1) out(`r0 counts: ${[...counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
     },
     mapStart(map) {
-      out(`map ${map.name} (${map.typeName}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}):`);
+      out(
+        `map ${map.name} (${map.typeName}, key ${map.keySize}, value ${map.valueSize}, max_entries ${map.maxEntries}):`,
+      );
       zeros = 0;
       entries = 0;
       isArray = map.type === MAP_TYPE_ARRAY || map.type === MAP_TYPE_PERCPU_ARRAY;
@@ -127,7 +129,8 @@ function formatItem(obj: BpfObject, typeId: number | undefined, bytes: Uint8Arra
   if (obj.btf && typeId) {
     const decoded = decodeValue(obj.btf, typeId, bytes);
     // a section of unnamed data (string literals in .rodata) decodes to no field at all: its bytes say more
-    const empty = decoded !== null && typeof decoded === "object" && !Array.isArray(decoded) && !Object.keys(decoded).length;
+    const empty =
+      decoded !== null && typeof decoded === "object" && !Array.isArray(decoded) && !Object.keys(decoded).length;
     if (!empty || !bytes.length) return formatDecoded(decoded);
   }
   return bytes.length === size ? formatScalar(bytes, size) : hex(bytes);

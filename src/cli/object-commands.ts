@@ -13,12 +13,13 @@ import { registerHostHelpers } from "../runtime/host-helpers.js";
 import { hex, jsonPrinter, readablePrinter, printMaps } from "./map-output.js";
 import { ExecutableOutputReader } from "./executable-output.js";
 
-
 function pickProgram(obj: LoadedObject, args: Args): Program {
   const name = args.options.get("prog");
   if (name) return obj.program(name);
   if (obj.programs.size !== 1) {
-    throw new UsageError(`${obj.fileName} has ${obj.programs.size} programs: choose one with --prog (${[...obj.programs.keys()].join(", ")})`);
+    throw new UsageError(
+      `${obj.fileName} has ${obj.programs.size} programs: choose one with --prog (${[...obj.programs.keys()].join(", ")})`,
+    );
   }
   return obj.program();
 }
@@ -44,7 +45,9 @@ const hasInput = (args: Args) => ["mem", "pcap", "ctx", "iface"].some((k) => arg
  */
 function requireInput(prog: Program, args: Args): void {
   if (takesPacket(prog.type) && !hasInput(args)) {
-    throw new UsageError(`${prog.name} is a ${prog.type} program: give it packets with --pcap FILE or one with --mem FILE`);
+    throw new UsageError(
+      `${prog.name} is a ${prog.type} program: give it packets with --pcap FILE or one with --mem FILE`,
+    );
   }
 }
 
@@ -62,14 +65,18 @@ export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
 
 /** --tail-call MAP:INDEX=PROG (repeatable): fills program arrays before a run or a build, as setTailCall does. */
 function applyTailCalls(obj: LoadedObject, args: Args): void {
-  const given = args.repeated?.get("tail-call") ?? (args.options.has("tail-call") ? [args.options.get("tail-call")!] : []);
+  const given =
+    args.repeated?.get("tail-call") ?? (args.options.has("tail-call") ? [args.options.get("tail-call")!] : []);
   for (const text of given) {
     const m = /^([^:=]+):(\d+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--tail-call takes MAP:INDEX=PROG, not '${text}'`);
     const map = obj.get(m[1]);
-    if (map.type !== MAP_TYPE_PROG_ARRAY) throw new UsageError(`--tail-call ${text}: map '${m[1]}' is a ${map.typeName} map, not a prog_array`);
+    if (map.type !== MAP_TYPE_PROG_ARRAY)
+      throw new UsageError(`--tail-call ${text}: map '${m[1]}' is a ${map.typeName} map, not a prog_array`);
     if (Number(m[2]) >= map.maxEntries) {
-      throw new UsageError(`--tail-call ${text}: index ${m[2]} is past the end of '${m[1]}' (max_entries ${map.maxEntries})`);
+      throw new UsageError(
+        `--tail-call ${text}: index ${m[2]} is past the end of '${m[1]}' (max_entries ${map.maxEntries})`,
+      );
     }
     obj.setTailCall(m[1], Number(m[2]), m[3]);
   }
@@ -97,7 +104,9 @@ class RunTally {
 function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   const name = basename(file);
   if (code.length === 0 || code.length % 8 !== 0) {
-    throw new Error(`${name}: neither an ELF object nor raw bytecode (${code.length} bytes is not a whole number of 8-byte instructions)`);
+    throw new Error(
+      `${name}: neither an ELF object nor raw bytecode (${code.length} bytes is not a whole number of 8-byte instructions)`,
+    );
   }
   for (const option of ["prog", "tail-call", "iface"]) {
     if (args.options.has(option)) throw new UsageError(`--${option} needs an ELF object; ${name} is raw bytecode`);
@@ -110,7 +119,8 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   const memories = inputs(args).map((i) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx));
   const tally = new RunTally();
   for (let i = 0; i < repeat; i++) {
-    for (const mem of memories) tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
+    for (const mem of memories)
+      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
   }
   if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));
   else {
@@ -122,7 +132,14 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
 }
 
 const SECTION_TYPES: Record<number, string> = {
-  0: "NULL", 1: "PROGBITS", 2: "SYMTAB", 3: "STRTAB", 4: "RELA", 8: "NOBITS", 9: "REL", 0x6fff4c03: "ADDRSIG",
+  0: "NULL",
+  1: "PROGBITS",
+  2: "SYMTAB",
+  3: "STRTAB",
+  4: "RELA",
+  8: "NOBITS",
+  9: "REL",
+  0x6fff4c03: "ADDRSIG",
 };
 const NAMED_KINDS = new Set(["struct", "union", "enum", "enum64", "typedef", "datasec", "func"]);
 
@@ -149,8 +166,14 @@ export const commands: Record<string, Command> = {
       requireInput(prog, args);
       const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
       const runArgs = {
-        mem: args.options.get("mem"), pcap: args.options.get("pcap"), iface: args.options.get("iface"), seconds,
-        repeat, json: true, each: !json, budget,
+        mem: args.options.get("mem"),
+        pcap: args.options.get("pcap"),
+        iface: args.options.get("iface"),
+        seconds,
+        repeat,
+        json: true,
+        each: !json,
+        budget,
       };
       if (json) {
         // the executable prints what `run --json` prints: pass it on as it comes
@@ -185,19 +208,25 @@ export const commands: Record<string, Command> = {
     out(`${obj.fileName}: license "${obj.license}", version ${obj.version}`);
     out("sections:");
     for (const s of obj.sections) {
-      out(`  ${s.name.padEnd(24)} ${(SECTION_TYPES[s.type] ?? `type ${s.type}`).padEnd(8)} ${String(s.size).padStart(7)} bytes` +
-        `${s.flags & 4 ? ", code" : ""}`);
+      out(
+        `  ${s.name.padEnd(24)} ${(SECTION_TYPES[s.type] ?? `type ${s.type}`).padEnd(8)} ${String(s.size).padStart(7)} bytes` +
+          `${s.flags & 4 ? ", code" : ""}`,
+      );
     }
     out("programs:");
-    for (const p of obj.programs) out(`  ${p.name.padEnd(24)} ${p.type} (section ${p.section}), ${p.insnCount} instructions`);
+    for (const p of obj.programs)
+      out(`  ${p.name.padEnd(24)} ${p.type} (section ${p.section}), ${p.insnCount} instructions`);
     out("maps:");
     for (const m of obj.maps) {
       if (m.globalData) continue;
-      out(`  ${m.name.padEnd(24)} ${MAP_TYPE_NAMES[m.type] ?? m.type}, key ${m.keySize}, value ${m.valueSize}, ` +
-        `max_entries ${m.maxEntries}, flags 0x${m.flags.toString(16)}`);
+      out(
+        `  ${m.name.padEnd(24)} ${MAP_TYPE_NAMES[m.type] ?? m.type}, key ${m.keySize}, value ${m.valueSize}, ` +
+          `max_entries ${m.maxEntries}, flags 0x${m.flags.toString(16)}`,
+      );
     }
     out("global data:");
-    for (const m of obj.maps) if (m.globalData) out(`  ${m.name.padEnd(24)} ${m.valueSize} bytes${m.readonly ? ", read-only" : ""}`);
+    for (const m of obj.maps)
+      if (m.globalData) out(`  ${m.name.padEnd(24)} ${m.valueSize} bytes${m.readonly ? ", read-only" : ""}`);
     if (obj.btf) {
       const named = obj.btf.types.filter((t) => t.id > 0 && t.name && NAMED_KINDS.has(t.kind));
       out(`BTF: ${obj.btf.types.length - 1} types; named:`);
@@ -237,7 +266,11 @@ export const commands: Record<string, Command> = {
     if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
     const { bundle } = await import("../tools/bundle.js");
     const engines = args.options.get("engines")?.split(",");
-    const files = bundle(file, dest, { core: args.options.get("core") as never, engines: engines as never, trace: args.options.has("trace") });
+    const files = bundle(file, dest, {
+      core: args.options.get("core") as never,
+      engines: engines as never,
+      trace: args.options.has("trace"),
+    });
     out(`${dest}: ${files.length} files`);
     return 0;
   },

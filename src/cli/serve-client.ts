@@ -7,7 +7,11 @@ import { type Args, type Command, type Out, UsageError, readInput } from "./args
 
 async function client(args: Args) {
   const { Client } = await import("../serve/client.js");
-  return new Client({ server: args.options.get("server"), tokenFile: args.options.get("token-file"), dataDir: args.options.get("data") });
+  return new Client({
+    server: args.options.get("server"),
+    tokenFile: args.options.get("token-file"),
+    dataDir: args.options.get("data"),
+  });
 }
 
 /** A module given by id or by name. */
@@ -25,8 +29,27 @@ const print = (args: Args, out: Out, value: unknown, text: () => string[]) => {
   else for (const line of text()) out(line);
 };
 
-type ModuleJson = { id: string; name: string; digest: string; programs: { name: string; type: string }[]; maps: string[]; runs: number; faults: number; lastFault: string | null };
-type LinkJson = { id: string; module: string; program: string; source: string; state: string; runs: number; faults: number; lastR0: string | null; lastFault: string | null };
+type ModuleJson = {
+  id: string;
+  name: string;
+  digest: string;
+  programs: { name: string; type: string }[];
+  maps: string[];
+  runs: number;
+  faults: number;
+  lastFault: string | null;
+};
+type LinkJson = {
+  id: string;
+  module: string;
+  program: string;
+  source: string;
+  state: string;
+  runs: number;
+  faults: number;
+  lastR0: string | null;
+  lastFault: string | null;
+};
 
 const moduleLine = (m: ModuleJson) =>
   `${m.id}  ${m.name}  ${m.digest.slice(0, 19)}  programs ${m.programs.map((p) => `${p.name} (${p.type})`).join(", ")}  ` +
@@ -40,7 +63,11 @@ export const commands: Record<string, Command> = {
     const { startServer } = await import("../serve/server.js");
     const { defaultDataDir } = await import("../serve/client.js");
     const dataDir = args.options.get("data") ?? defaultDataDir();
-    const s = await startServer({ listen: args.options.get("listen"), dataDir, log: (line) => process.stderr.write(`tinybpf serve: ${line}\n`) });
+    const s = await startServer({
+      listen: args.options.get("listen"),
+      dataDir,
+      log: (line) => process.stderr.write(`tinybpf serve: ${line}\n`),
+    });
     out(`tinybpf serve: listening on ${s.url}, data in ${dataDir}`);
     out(`tinybpf serve: token ${s.tokenCreated ? "written to" : "in"} ${s.tokenPath}`);
     out(`tinybpf serve: ${s.daemon.modules.size} modules, ${s.daemon.links.size} links restored`);
@@ -95,7 +122,8 @@ export const commands: Record<string, Command> = {
         return 0;
       }
       case "add": {
-        if (!a || !b || !source) throw new UsageError("links add needs MODULE PROG SOURCE (pcap:PATH, interval:MS, module:ID/PROG)");
+        if (!a || !b || !source)
+          throw new UsageError("links add needs MODULE PROG SOURCE (pcap:PATH, interval:MS, module:ID/PROG)");
         const body: Record<string, unknown> = { module: await moduleId(c, a), program: b, source };
         if (args.options.has("repeat")) body.repeat = Number(args.options.get("repeat"));
         const l = (await c.json("POST", "/links", body)) as LinkJson;
@@ -126,8 +154,16 @@ export const commands: Record<string, Command> = {
     type Entry = { key: string; value: string };
     const entryLine = (e: Entry) => `${e.key || "-"}: ${e.value}`;
     if (!map) {
-      const ts = (await c.json("GET", base)) as { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
-      print(args, out, ts, () => ts.map((t) => `${t.name} (${t.type}, key ${t.keySize}, value ${t.valueSize}, max_entries ${t.maxEntries})`));
+      const ts = (await c.json("GET", base)) as {
+        name: string;
+        type: string;
+        keySize: number;
+        valueSize: number;
+        maxEntries: number;
+      }[];
+      print(args, out, ts, () =>
+        ts.map((t) => `${t.name} (${t.type}, key ${t.keySize}, value ${t.valueSize}, max_entries ${t.maxEntries})`),
+      );
       return 0;
     }
     const path = `${base}/${enc(map)}/entries`;
@@ -145,7 +181,10 @@ export const commands: Record<string, Command> = {
       }
       case "set": {
         if (!value) throw new UsageError("tables set needs KEY VALUE in hex [--flags any|noexist|exist]");
-        const e = (await c.json("PUT", `${path}/${enc(key)}`, { value, flags: args.options.get("flags") ?? "any" })) as Entry;
+        const e = (await c.json("PUT", `${path}/${enc(key)}`, {
+          value,
+          flags: args.options.get("flags") ?? "any",
+        })) as Entry;
         print(args, out, e, () => [entryLine(e)]);
         return 0;
       }
@@ -166,7 +205,9 @@ export const commands: Record<string, Command> = {
     const bytes = readInput(file);
     const digest = sha256(bytes);
     const c = await clientFor(args, r.server);
-    const got = (await c.json("PUT", `/registry/${enc(r.name)}/${enc(r.tag)}`, bytes, { "X-Digest": digest })) as { digest: string };
+    const got = (await c.json("PUT", `/registry/${enc(r.name)}/${enc(r.tag)}`, bytes, { "X-Digest": digest })) as {
+      digest: string;
+    };
     if (got.digest !== digest) throw new Error(`the registry stored ${got.digest}, not ${digest}`);
     out(`${r.name}:${r.tag} ${digest}`);
     return 0;
@@ -181,12 +222,14 @@ export const commands: Record<string, Command> = {
     const r = parseReference(ref);
     const c = await clientFor(args, r.server);
     const { digest } = (await c.json("GET", `/registry/${enc(r.name)}/${enc(r.tag)}`)) as { digest: string };
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`the registry answered '${digest}', not a sha256 digest`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new Error(`the registry answered '${digest}', not a sha256 digest`);
     const res = await c.send("GET", `/blobs/${digest}`);
     if (res.status !== 200) throw new Error(`GET /blobs/${digest}: ${res.status} ${res.body.toString("utf8").trim()}`);
     const bytes = new Uint8Array(res.body);
     // The bytes must be the ones the tag names, whatever the server or the network did to them.
-    if (sha256(bytes) !== digest) throw new Error(`${r.name}:${r.tag}: content is ${sha256(bytes)}, the tag says ${digest}; not written`);
+    if (sha256(bytes) !== digest)
+      throw new Error(`${r.name}:${r.tag}: content is ${sha256(bytes)}, the tag says ${digest}; not written`);
     writeFileSync(dest, bytes);
     out(`${dest}: ${bytes.length} bytes, ${digest}`);
     return 0;

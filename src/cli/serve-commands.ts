@@ -4,16 +4,22 @@ import type { Command } from "./args.js";
 
 const NAMES = ["serve", "modules", "links", "tables", "push", "pull"];
 
-export const commands: Record<string, Command> = Object.fromEntries(NAMES.map((name) => [name, async (args, out) => {
-  if (args.options.has("help")) {
-    const line = SERVE_USAGE.split("\n").find((l) => l.startsWith(`  ${name} `)) ?? "";
-    out(`usage: tinybpf ${line.trim().replace(/ {2,}.*$/, "")}`);
-    if (name !== "serve") out("  [--server URL (or TINYBPF_SERVER)] [--token-file FILE | --data DIR] [--json]; see docs/serve.md");
-    return 0;
-  }
-  const { commands: impl } = await import("./serve-client.js");
-  return impl[name](args, out);
-}]));
+export const commands: Record<string, Command> = Object.fromEntries(
+  NAMES.map((name) => [
+    name,
+    async (args, out) => {
+      if (args.options.has("help")) {
+        const line = SERVE_USAGE.split("\n").find((l) => l.startsWith(`  ${name} `)) ?? "";
+        out(`usage: tinybpf ${line.trim().replace(/ {2,}.*$/, "")}`);
+        if (name !== "serve")
+          out("  [--server URL (or TINYBPF_SERVER)] [--token-file FILE | --data DIR] [--json]; see docs/serve.md");
+        return 0;
+      }
+      const { commands: impl } = await import("./serve-client.js");
+      return impl[name](args, out);
+    },
+  ]),
+);
 
 /** Usage lines for the daemon's commands, for the CLI's help. */
 export const SERVE_USAGE = `  serve [--listen HOST:PORT] [--data DIR]       the daemon: modules, links, tables over HTTP (docs/serve.md)

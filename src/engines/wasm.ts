@@ -192,8 +192,7 @@ export const wasmEngine: Engine = {
       s.active = undefined;
     }
     const view = core.view; // the memory may have grown
-    const executed = view.getUint32(STATE + ST_FAULT, true) === FAULT_BUDGET ? budget + 1n
-      : limit - inst.remaining();
+    const executed = view.getUint32(STATE + ST_FAULT, true) === FAULT_BUDGET ? budget + 1n : limit - inst.remaining();
     view.setBigUint64(STATE + ST_EXECUTED, executed, true);
     return BigInt.asUintN(64, r0);
   },

@@ -49,11 +49,16 @@ export class EngineHarness {
   private rt: Runtime | undefined;
   private loaded = 0;
 
-  constructor(readonly engines: string[], private runners: Record<string, Runner> = {}, private recycle = 200) {
+  constructor(
+    readonly engines: string[],
+    private runners: Record<string, Runner> = {},
+    private recycle = 200,
+  ) {
     const known = new Set(engineNames());
-    for (const e of engines) if (e !== REFERENCE && !known.has(e) && !runners[e]) {
-      throw new Error(`engine '${e}' is not available here (available: ${[...known].join(", ")})`);
-    }
+    for (const e of engines)
+      if (e !== REFERENCE && !known.has(e) && !runners[e]) {
+        throw new Error(`engine '${e}' is not available here (available: ${[...known].join(", ")})`);
+      }
   }
 
   private runtime(): Runtime {
@@ -75,7 +80,13 @@ export class EngineHarness {
         // The input lands at the same address for every run of this Runtime (see Runtime.prepare).
         const { r1 } = rt.prepare({ ctx: { bytes: p.input } });
         const ref = evaluate(p.code, p.input, { inputAddr: Number(r1), stackBase: STACK_BASE, budget: p.budget });
-        outcomes.push({ engine, r0: ref.r0, error: ref.error, executed: ref.error ? undefined : ref.executed, input: ref.input });
+        outcomes.push({
+          engine,
+          r0: ref.r0,
+          error: ref.error,
+          executed: ref.error ? undefined : ref.executed,
+          input: ref.input,
+        });
         continue;
       }
       const runner = this.runners[engine];
@@ -111,7 +122,7 @@ function runOnEngine(rt: Runtime, prog: LinkedProgram, p: FuzzProgram, engine: s
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const show = (o: Outcome) => o.error !== undefined ? `fault '${o.error}'` : `r0 = 0x${o.r0!.toString(16)}`;
+const show = (o: Outcome) => (o.error !== undefined ? `fault '${o.error}'` : `r0 = 0x${o.r0!.toString(16)}`);
 
 /** Differences between the first outcome and each other one; empty when they all agree. */
 export function compareOutcomes(outcomes: Outcome[]): string[] {
@@ -119,13 +130,17 @@ export function compareOutcomes(outcomes: Outcome[]): string[] {
   const [a, ...rest] = outcomes;
   for (const b of rest) {
     const foreign = a.foreignAddresses || b.foreignAddresses;
-    const text = (e: string | undefined) => foreign && e ? e.replace(/ at 0x[0-9a-f]+/g, " at <address>") : e;
-    if (text(a.error) !== text(b.error) || a.r0 !== b.r0) diffs.push(`${a.engine}: ${show(a)}; ${b.engine}: ${show(b)}`);
-    const ai = a.input, bi = b.input;
+    const text = (e: string | undefined) => (foreign && e ? e.replace(/ at 0x[0-9a-f]+/g, " at <address>") : e);
+    if (text(a.error) !== text(b.error) || a.r0 !== b.r0)
+      diffs.push(`${a.engine}: ${show(a)}; ${b.engine}: ${show(b)}`);
+    const ai = a.input,
+      bi = b.input;
     if (ai && bi && hex(ai) !== hex(bi)) {
       const at = ai.findIndex((x, i) => x !== bi[i]);
-      diffs.push(`input after the run differs from byte ${at}: ${a.engine} ${hex(ai.subarray(at, at + 16))}, ` +
-        `${b.engine} ${hex(bi.subarray(at, at + 16))}`);
+      diffs.push(
+        `input after the run differs from byte ${at}: ${a.engine} ${hex(ai.subarray(at, at + 16))}, ` +
+          `${b.engine} ${hex(bi.subarray(at, at + 16))}`,
+      );
     }
     if (a.executed !== undefined && b.executed !== undefined && a.executed !== b.executed) {
       diffs.push(`executed instructions: ${a.engine} ${a.executed}, ${b.engine} ${b.executed}`);

@@ -51,7 +51,16 @@ export interface GenerateOptions {
 }
 
 type Label = { id: number };
-type Insn = { op: number; dst: number; src: number; off: number; imm: number; hi?: number; target?: Label; targetIn?: "off" | "imm" };
+type Insn = {
+  op: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  hi?: number;
+  target?: Label;
+  targetIn?: "off" | "imm";
+};
 type Item = Insn | Label;
 type Macro = Item[];
 
@@ -64,10 +73,23 @@ const SIZES = [1, 2, 4, 8];
 const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
 const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
 const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
-const INTERESTING32 = [0, 1, -1, 2, 3, 7, 8, 16, 31, 32, 33, 63, 64, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
-  0x7fffffff, -0x80000000, -2, -0x8000, 0x10000, 0x12345678];
-const INTERESTING64 = [0n, 1n, 0xffffffffffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 0xffffffffn, 0x80000000n,
-  0x100000000n, 0xffffffff00000000n, 0x0123456789abcdefn, 0xfedcba9876543210n];
+const INTERESTING32 = [
+  0, 1, -1, 2, 3, 7, 8, 16, 31, 32, 33, 63, 64, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, -0x80000000, -2,
+  -0x8000, 0x10000, 0x12345678,
+];
+const INTERESTING64 = [
+  0n,
+  1n,
+  0xffffffffffffffffn,
+  0x8000000000000000n,
+  0x7fffffffffffffffn,
+  0xffffffffn,
+  0x80000000n,
+  0x100000000n,
+  0xffffffff00000000n,
+  0x0123456789abcdefn,
+  0xfedcba9876543210n,
+];
 
 export function generate(seed: number, options: GenerateOptions = {}): FuzzProgram {
   return new Generator(seed >>> 0, options).program();
@@ -86,7 +108,10 @@ class Generator {
   private unalignedRate: number;
   private inheritRegisters: boolean;
 
-  constructor(private seed: number, options: GenerateOptions) {
+  constructor(
+    private seed: number,
+    options: GenerateOptions,
+  ) {
     this.rng = new Random(seed);
     this.faultRate = options.faultRate ?? 0.15;
     this.unalignedRate = options.unalignedRate ?? 0.03;
@@ -142,8 +167,15 @@ class Generator {
       // Each level counts itself into the input, so the depth reached shows in the input afterwards.
       // r2 counts the levels (an argument, so defined in every frame).
       const counter = this.rng.below(Math.floor(this.inputLen / 8)) * 8;
-      funcs.push([this.recursive, mov64x(INPUT_PTR, 1), ...this.stackInit().flat(), alu(0x07, 0x00, 2, 0, 0, 1),
-        stx(8, INPUT_PTR, counter, 2), ...this.callMacro(this.recursive), exit()]);
+      funcs.push([
+        this.recursive,
+        mov64x(INPUT_PTR, 1),
+        ...this.stackInit().flat(),
+        alu(0x07, 0x00, 2, 0, 0, 1),
+        stx(8, INPUT_PTR, counter, 2),
+        ...this.callMacro(this.recursive),
+        exit(),
+      ]);
     }
     // A budget hit anywhere; not for the index loop's, which is chosen to run out in or near it.
     if (this.budget !== DEFAULT_BUDGET && !faultFirst && rng.chance(0.5)) this.budget = rng.between(1, 40);
@@ -211,7 +243,8 @@ class Generator {
       else if (w < 67) macros.push(this.atomicMacro(avoid));
       else if (w < 82) macros.push(this.jumpMacro(avoid));
       else if (w < 87 && loopsAllowed) macros.push(...this.loop(func));
-      else if (w < 93 && func + 1 < this.funcCount) macros.push(this.callMacro(this.funcLabels[rng.between(func + 1, this.funcCount - 1)]));
+      else if (w < 93 && func + 1 < this.funcCount)
+        macros.push(this.callMacro(this.funcLabels[rng.between(func + 1, this.funcCount - 1)]));
       else if (w < 95) macros.push(this.earlyExit(avoid));
       else if (w < 97 && loopsAllowed) macros.push(this.indexLoop());
       else macros.push(this.aluMacro(avoid));
@@ -247,21 +280,26 @@ class Generator {
     const fromReg = rng.chance(0.5);
     const src = this.dataReg(new Set());
     switch (kind) {
-      case 8: return [alu(cls, 0x80, dst, 0, 0, 0)]; // neg
-      case 13: { // movsx
+      case 8:
+        return [alu(cls, 0x80, dst, 0, 0, 0)]; // neg
+      case 13: {
+        // movsx
         const widths = cls === 0x07 ? [8, 16, 32] : [8, 16];
         return [{ op: cls | 0xb8, dst, src, off: rng.pick(widths), imm: 0 }];
       }
-      case 14: { // byte order: le/be (ALU) or bswap (ALU64)
+      case 14: {
+        // byte order: le/be (ALU) or bswap (ALU64)
         const width = rng.pick([16, 32, 64]);
         if (cls === 0x07) return [{ op: 0xd7, dst, src: 0, off: 0, imm: width }];
         return [{ op: rng.chance(0.5) ? 0xd4 : 0xdc, dst, src: 0, off: 0, imm: width }];
       }
-      case 15: { // sdiv / smod (offset 1)
+      case 15: {
+        // sdiv / smod (offset 1)
         const aop = rng.chance(0.5) ? 0x30 : 0x90;
         return [fromReg ? { op: cls | aop | 8, dst, src, off: 1, imm: 0 } : alu(cls, aop, dst, 0, 1, this.imm32())];
       }
-      default: { // add sub mul div or and lsh rsh (neg) mod xor mov arsh
+      default: {
+        // add sub mul div or and lsh rsh (neg) mod xor mov arsh
         const aop = kind << 4;
         if (fromReg) return [{ op: cls | aop | 8, dst, src, off: 0, imm: 0 }];
         const shift = aop === 0x60 || aop === 0x70 || aop === 0xc0;
@@ -297,7 +335,11 @@ class Generator {
   private inputAccess(avoid: Set<number>): Macro {
     const size = this.rng.pick(SIZES.filter((s) => s <= this.inputLen));
     const off = this.offsetFor(size, this.inputLen);
-    return [this.rng.chance(0.5) ? this.load(size, this.dataReg(avoid), INPUT_PTR, off) : this.store(size, INPUT_PTR, off, avoid)];
+    return [
+      this.rng.chance(0.5)
+        ? this.load(size, this.dataReg(avoid), INPUT_PTR, off)
+        : this.store(size, INPUT_PTR, off, avoid),
+    ];
   }
 
   /** An address computed from data: r9 + (rX & mask), used at once, then the pointer is overwritten. */
@@ -356,7 +398,11 @@ class Generator {
   private earlyExit(avoid: Set<number>): Macro {
     const skip = this.label();
     const jop = this.rng.pick(JUMP_OPS);
-    return [{ op: 0x05 | jop, dst: this.dataReg(avoid), src: 0, off: 0, imm: this.imm32(), target: skip, targetIn: "off" }, exit(), skip];
+    return [
+      { op: 0x05 | jop, dst: this.dataReg(avoid), src: 0, off: 0, imm: this.imm32(), target: skip, targetIn: "off" },
+      exit(),
+      skip,
+    ];
   }
 
   /**
@@ -418,32 +464,46 @@ class Generator {
     const faultKind = fault === "memory" ? rng.pick(onStack ? ["end", "high"] : ["end", "high", "before"]) : "";
 
     // r8's first value and the invariant register's; `sum` (r8 + inv as the address sees it) stays small.
-    let start: bigint, inv: bigint | undefined, invAlways = false;
+    let start: bigint,
+      inv: bigint | undefined,
+      invAlways = false;
     const shape = rng.below(10);
     if (shape < 5) start = BigInt(rng.between(0, 40));
-    else if (shape === 9) { start = BigInt(rng.between(0, 8)); inv = BigInt(rng.between(0, 8)); }
-    else {
+    else if (shape === 9) {
+      start = BigInt(rng.between(0, 8));
+      inv = BigInt(rng.between(0, 8));
+    } else {
       const near = rng.pick([0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n]);
-      start = shape < 7 ? near - BigInt(rng.between(0, span + step + 1))
-        : (BigInt(rng.between(1, 0xffff)) << 32n) + BigInt(rng.between(0, 0x1000) * (shape === 7 ? 1 : 0x10000));
+      start =
+        shape < 7
+          ? near - BigInt(rng.between(0, span + step + 1))
+          : (BigInt(rng.between(1, 0xffff)) << 32n) + BigInt(rng.between(0, 0x1000) * (shape === 7 ? 1 : 0x10000));
       inv = (BigInt(rng.between(0, 8)) - start) & M64;
       invAlways = true;
     }
-    if (faultKind === "high") { // the address is off by a multiple of 2^32: right in 32 bits, wrong in 64
+    if (faultKind === "high") {
+      // the address is off by a multiple of 2^32: right in 32 bits, wrong in 64
       const high = BigInt(rng.between(1, 0xffff)) << 32n;
       if (inv === undefined) start += high;
-      else { inv = (inv + high) & M64; invAlways = true; }
+      else {
+        inv = (inv + high) & M64;
+        invAlways = true;
+      }
     }
     let bound: bigint;
-    if (rounds === 1 && rng.chance(0.3)) bound = start - BigInt(rng.between(0, 3)); // r8 starts at or past it: once
+    if (rounds === 1 && rng.chance(0.3))
+      bound = start - BigInt(rng.between(0, 3)); // r8 starts at or past it: once
     else bound = start + BigInt(span + rng.between(1, step));
     if (bound < 0n) bound = 0n;
 
     const reserved = new Set([LOOP_REG]);
     const pickReg = (extra: number[] = []) => this.dataReg(new Set([...reserved, ...extra]));
     const setup: Insn[] = [];
-    let stepReg = -1, boundReg = -1, invReg = -1;
-    const invariant = (v: bigint) => { // a register set before the loop that nothing in it writes
+    let stepReg = -1,
+      boundReg = -1,
+      invReg = -1;
+    const invariant = (v: bigint) => {
+      // a register set before the loop that nothing in it writes
       const r = pickReg();
       reserved.add(r);
       setup.push(this.setConstant(r, v));
@@ -463,29 +523,34 @@ class Generator {
     let tmp = -1;
     const close = (loadedTmp: boolean, loaded: number) => {
       if (!loadedTmp) group.push(...this.constant(tmp));
-      if (loaded >= 0 && !fault && rng.chance(0.15)) { // leave the loop early on a value read
+      if (loaded >= 0 && !fault && rng.chance(0.15)) {
+        // leave the loop early on a value read
         const op = rng.pick([0x05, 0x06]) | rng.pick(JUMP_OPS);
         group.push({ op, dst: loaded, src: 0, off: 0, imm: this.imm32(), target: after, targetIn: "off" });
         breaks = true;
       }
       macros.push(group);
     };
-    let sum = 0, loaded = -1, loadedTmp = false;
+    let sum = 0,
+      loaded = -1,
+      loadedTmp = false;
     sizes.forEach((size, i) => {
       if (i === 0 || rng.chance(0.5)) {
         if (i > 0) close(loadedTmp, loaded);
         tmp = pickReg();
-        loaded = -1; loadedTmp = false;
+        loaded = -1;
+        loadedTmp = false;
         const useInv = inv !== undefined && (invAlways || rng.chance(0.5));
         // What r8 (+ inv) adds to the address on the first round, as 32-bit arithmetic would see it.
-        sum = Number(((start + (useInv ? inv! : 0n)) & M64) & 0xffffffffn);
+        sum = Number((start + (useInv ? inv! : 0n)) & M64 & 0xffffffffn);
         const regs = [onStack ? 10 : INPUT_PTR, LOOP_REG, ...(useInv ? [invReg] : [])];
         for (let j = regs.length - 1; j > 0; j--) {
           const x = rng.below(j + 1);
           [regs[j], regs[x]] = [regs[x], regs[j]];
         }
         group = [mov64x(tmp, regs[0]), ...regs.slice(1).map((r) => ({ op: 0x0f, dst: tmp, src: r, off: 0, imm: 0 }))];
-        if (onStack) { // r10 - k, as an add or folded into the offsets
+        if (onStack) {
+          // r10 - k, as an add or folded into the offsets
           const k = rng.pick([8, 16, 32, 64]);
           if (rng.chance(0.5)) {
             group.splice(rng.between(1, group.length), 0, alu(0x07, 0x00, tmp, 0, 0, -k));
@@ -495,15 +560,22 @@ class Generator {
       }
       // Where the first round's access starts, counted from the region's start.
       const last = room - size - span;
-      let at = rng.chance(0.25) ? last
-        : rng.chance(this.unalignedRate) ? rng.between(0, last) : rng.below(Math.floor(last / size) + 1) * size;
+      let at = rng.chance(0.25)
+        ? last
+        : rng.chance(this.unalignedRate)
+          ? rng.between(0, last)
+          : rng.below(Math.floor(last / size) + 1) * size;
       if (i === faulty && faultKind === "end") at = last + (rng.chance(0.5) ? 1 : rng.between(1, step));
       if (i === faulty && faultKind === "before") at = -rng.between(1, 8);
       const off = at - sum - (onStack ? STACK_USED : 0);
       const write = rng.chance(0.4);
       if (i === faulty) {
-        const where = faultKind === "end" ? `past the end of the ${onStack ? "stack" : "input"}`
-          : faultKind === "before" ? "before the input" : "at an address with a high word";
+        const where =
+          faultKind === "end"
+            ? `past the end of the ${onStack ? "stack" : "input"}`
+            : faultKind === "before"
+              ? "before the input"
+              : "at an address with a high word";
         this.planted = `${write ? "write" : "read"} ${where} in an index loop`;
       }
       if (write) group.push(this.store(size, tmp, off, reserved));
@@ -518,17 +590,24 @@ class Generator {
     // A few other macros in between, none touching the loop's registers.
     for (let n = rng.below(3); n > 0; n--) {
       const k = rng.below(4);
-      const m = k === 0 ? this.aluMacro(reserved) : k === 1 ? this.stackAccess(reserved)
-        : k === 2 ? this.inputAccess(reserved) : this.jumpMacro(reserved);
+      const m =
+        k === 0
+          ? this.aluMacro(reserved)
+          : k === 1
+            ? this.stackAccess(reserved)
+            : k === 2
+              ? this.inputAccess(reserved)
+              : this.jumpMacro(reserved);
       macros.splice(rng.below(macros.length + 1), 0, m);
     }
     const top = this.label();
     const body = this.linkBlock(macros, true);
-    const add = stepReg >= 0 ? { op: 0x0f, dst: LOOP_REG, src: stepReg, off: 0, imm: 0 }
-      : alu(0x07, 0x00, LOOP_REG, 0, 0, step);
-    const back: Insn = boundReg >= 0
-      ? { op: 0xad, dst: LOOP_REG, src: boundReg, off: 0, imm: 0, target: top, targetIn: "off" }
-      : { op: 0xa5, dst: LOOP_REG, src: 0, off: 0, imm: Number(bound), target: top, targetIn: "off" };
+    const add =
+      stepReg >= 0 ? { op: 0x0f, dst: LOOP_REG, src: stepReg, off: 0, imm: 0 } : alu(0x07, 0x00, LOOP_REG, 0, 0, step);
+    const back: Insn =
+      boundReg >= 0
+        ? { op: 0xad, dst: LOOP_REG, src: boundReg, off: 0, imm: 0, target: top, targetIn: "off" }
+        : { op: 0xa5, dst: LOOP_REG, src: 0, off: 0, imm: Number(bound), target: top, targetIn: "off" };
     if (fault === "budget") {
       const perRound = body.filter((it) => "op" in it).length + 2;
       const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores
@@ -564,7 +643,11 @@ class Generator {
 
   private endlessLoop(): Macro {
     const top = this.label();
-    return [top, alu(0x07, 0x00, this.dataReg(new Set([LOOP_REG])), 0, 0, 1), { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" }];
+    return [
+      top,
+      alu(0x07, 0x00, this.dataReg(new Set([LOOP_REG])), 0, 0, 1),
+      { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" },
+    ];
   }
 
   private badAccess(kind: number): Macro {
@@ -572,17 +655,25 @@ class Generator {
     const size = rng.pick(SIZES);
     const write = rng.chance(0.5);
     let base: number, off: number;
-    if (kind === 0) { // just past the end of the input
-      base = INPUT_PTR; off = this.inputLen - size + rng.between(1, 8);
+    if (kind === 0) {
+      // just past the end of the input
+      base = INPUT_PTR;
+      off = this.inputLen - size + rng.between(1, 8);
       this.planted = `${write ? "write" : "read"} past the end of the input`;
-    } else if (kind === 1) { // before the input
-      base = INPUT_PTR; off = -rng.between(1, 16);
+    } else if (kind === 1) {
+      // before the input
+      base = INPUT_PTR;
+      off = -rng.between(1, 16);
       this.planted = `${write ? "write" : "read"} before the input`;
-    } else if (kind === 2) { // above the current frame, or below every frame
-      base = 10; off = rng.chance(0.5) ? rng.between(-size + 1, 16) : -(512 * 8) - rng.between(1, 64);
+    } else if (kind === 2) {
+      // above the current frame, or below every frame
+      base = 10;
+      off = rng.chance(0.5) ? rng.between(-size + 1, 16) : -(512 * 8) - rng.between(1, 64);
       this.planted = `${write ? "write" : "read"} outside the stack`;
-    } else { // a data value as an address
-      base = this.dataReg(new Set()); off = rng.between(-8, 8);
+    } else {
+      // a data value as an address
+      base = this.dataReg(new Set());
+      off = rng.between(-8, 8);
       this.planted = `${write ? "write" : "read"} through a data value`;
     }
     return [write ? this.store(size, base, off, new Set()) : this.load(size, 0, base, off)];

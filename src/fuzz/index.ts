@@ -3,7 +3,15 @@
 export { generate, DEFAULT_BUDGET, type FuzzProgram, type GenerateOptions } from "./generate.js";
 export { evaluate, Unsupported, type ReferenceOptions, type ReferenceResult } from "./reference.js";
 export {
-  EngineHarness, compareOutcomes, describeMismatch, fuzz, REFERENCE,
-  type Outcome, type Runner, type Mismatch, type FuzzRunOptions, type FuzzSummary,
+  EngineHarness,
+  compareOutcomes,
+  describeMismatch,
+  fuzz,
+  REFERENCE,
+  type Outcome,
+  type Runner,
+  type Mismatch,
+  type FuzzRunOptions,
+  type FuzzSummary,
 } from "./compare.js";
 export { Random } from "./random.js";

@@ -11,9 +11,7 @@
 // (frames 0..depth) plus the input buffer; anything else faults. Faults are reported the way the runtime words
 // them (`describeFault`), so that messages can be compared as text.
 import { describeFault, type FaultInfo } from "../runtime/faults.js";
-import {
-  FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN,
-} from "../../assembly/layout.js";
+import { FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN } from "../../assembly/layout.js";
 
 const M64 = (1n << 64n) - 1n;
 const M32 = 0xffffffffn;
@@ -106,21 +104,29 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
       pc++;
       switch (cls) {
         case 0x04: // ALU: 32-bit
-        case 0x07: { // ALU64
+        case 0x07: {
+          // ALU64
           const wide = cls === 0x07;
           const useReg = (op & 8) !== 0;
           const code4 = op >> 4;
-          if (code4 === 0xd) { r[dst] = byteSwap(r[dst], imm, wide, useReg); break; }
+          if (code4 === 0xd) {
+            r[dst] = byteSwap(r[dst], imm, wide, useReg);
+            break;
+          }
           const operand = useReg ? r[src] : u64(BigInt(imm)); // imm is sign-extended to 64 bits
           r[dst] = wide ? alu64(code4, r[dst], operand, off) : alu32(code4, r[dst], operand, off);
           break;
         }
         case 0x05: // JMP
-        case 0x06: { // JMP32
+        case 0x06: {
+          // JMP32
           const code4 = op >> 4;
-          if (code4 === 0x0) { pc += cls === 0x05 ? off : imm; break; }
+          if (code4 === 0x0) {
+            pc += cls === 0x05 ? off : imm;
+            break;
+          }
           if (code4 === 0x8) {
-            if (cls !== 0x05 || (op & 8) || src !== 1) throw new Unsupported(`call at ${here}`);
+            if (cls !== 0x05 || op & 8 || src !== 1) throw new Unsupported(`call at ${here}`);
             if (frames.length + 1 >= maxFrames) fault(FAULT_CALL_DEPTH, here, BigInt(frames.length + 1), 0);
             frames.push({ ret: pc, saved: r.slice(6, 11) });
             r[10] = BigInt(opts.stackBase + frameSize * (frames.length + 1));
@@ -134,18 +140,20 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
             pc = f.ret;
             break;
           }
-          const b = (op & 8) ? r[src] : u64(BigInt(imm));
+          const b = op & 8 ? r[src] : u64(BigInt(imm));
           if (condition(code4, r[dst], b, cls === 0x06)) pc += off;
           break;
         }
-        case 0x00: { // LD: only lddw with a plain constant
+        case 0x00: {
+          // LD: only lddw with a plain constant
           if (op !== 0x18 || src !== 0) throw new Unsupported(`ld 0x${op.toString(16)} at ${here}`);
           const hi = BigInt(words.getUint32(pc * 8 + 4, true));
           r[dst] = (hi << 32n) | BigInt(imm >>> 0);
           pc++;
           break;
         }
-        case 0x01: { // LDX: MEM or MEMSX
+        case 0x01: {
+          // LDX: MEM or MEMSX
           const size = [4, 2, 1, 8][(op >> 3) & 3];
           const v = read(here, u64(r[src] + BigInt(off)), size);
           const mode = op & 0xe0;
@@ -155,7 +163,8 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
           break;
         }
         case 0x02: // ST
-        case 0x03: { // STX
+        case 0x03: {
+          // STX
           const size = [4, 2, 1, 8][(op >> 3) & 3];
           const addr = u64(r[dst] + BigInt(off));
           const mode = op & 0xe0;
@@ -183,8 +192,12 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
     const val = r[src] & mask;
     const fetch = (imm & 1) !== 0;
     switch (imm) {
-      case 0xe1: write(pc, addr, size, val); r[src] = old; return; // xchg
-      case 0xf1: { // cmpxchg: compare with r0, load the old value into r0 either way
+      case 0xe1:
+        write(pc, addr, size, val);
+        r[src] = old;
+        return; // xchg
+      case 0xf1: {
+        // cmpxchg: compare with r0, load the old value into r0 either way
         if (old === (r[0] & mask)) write(pc, addr, size, val);
         r[0] = old;
         return;
@@ -192,11 +205,20 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
     }
     let result: bigint;
     switch (imm & ~1) {
-      case 0x00: result = old + val; break;
-      case 0x40: result = old | val; break;
-      case 0x50: result = old & val; break;
-      case 0xa0: result = old ^ val; break;
-      default: throw new Unsupported(`atomic 0x${imm.toString(16)}`);
+      case 0x00:
+        result = old + val;
+        break;
+      case 0x40:
+        result = old | val;
+        break;
+      case 0x50:
+        result = old & val;
+        break;
+      case 0xa0:
+        result = old ^ val;
+        break;
+      default:
+        throw new Unsupported(`atomic 0x${imm.toString(16)}`);
     }
     write(pc, addr, size, result & mask);
     if (fetch) r[src] = old;
@@ -205,40 +227,67 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
 
 function alu64(code4: number, a: bigint, b: bigint, off: number): bigint {
   switch (code4) {
-    case 0x0: return u64(a + b);
-    case 0x1: return u64(a - b);
-    case 0x2: return u64(a * b);
-    case 0x3: return b === 0n ? 0n : off === 1 ? u64(signed(a, 64) / signed(b, 64)) : a / b;
-    case 0x4: return a | b;
-    case 0x5: return a & b;
-    case 0x6: return u64(a << (b & 63n));
-    case 0x7: return a >> (b & 63n);
-    case 0x8: return u64(-a);
-    case 0x9: return b === 0n ? a : off === 1 ? u64(signed(a, 64) % signed(b, 64)) : a % b;
-    case 0xa: return a ^ b;
-    case 0xb: return off === 0 ? b : u64(signed(b, off));
-    case 0xc: return u64(signed(a, 64) >> (b & 63n));
+    case 0x0:
+      return u64(a + b);
+    case 0x1:
+      return u64(a - b);
+    case 0x2:
+      return u64(a * b);
+    case 0x3:
+      return b === 0n ? 0n : off === 1 ? u64(signed(a, 64) / signed(b, 64)) : a / b;
+    case 0x4:
+      return a | b;
+    case 0x5:
+      return a & b;
+    case 0x6:
+      return u64(a << (b & 63n));
+    case 0x7:
+      return a >> (b & 63n);
+    case 0x8:
+      return u64(-a);
+    case 0x9:
+      return b === 0n ? a : off === 1 ? u64(signed(a, 64) % signed(b, 64)) : a % b;
+    case 0xa:
+      return a ^ b;
+    case 0xb:
+      return off === 0 ? b : u64(signed(b, off));
+    case 0xc:
+      return u64(signed(a, 64) >> (b & 63n));
   }
   throw new Unsupported(`alu64 op ${code4}`);
 }
 
 /** 32-bit ALU: operands are the low 32 bits, the result is zero-extended into the 64-bit register. */
 function alu32(code4: number, a64: bigint, b64: bigint, off: number): bigint {
-  const a = u32(a64), b = u32(b64);
+  const a = u32(a64),
+    b = u32(b64);
   switch (code4) {
-    case 0x0: return u32(a + b);
-    case 0x1: return u32(a - b);
-    case 0x2: return u32(a * b);
-    case 0x3: return b === 0n ? 0n : off === 1 ? u32(signed(a, 32) / signed(b, 32)) : a / b;
-    case 0x4: return a | b;
-    case 0x5: return a & b;
-    case 0x6: return u32(a << (b & 31n));
-    case 0x7: return a >> (b & 31n);
-    case 0x8: return u32(-a);
-    case 0x9: return b === 0n ? a : off === 1 ? u32(signed(a, 32) % signed(b, 32)) : a % b;
-    case 0xa: return a ^ b;
-    case 0xb: return off === 0 ? b : u32(signed(b, off));
-    case 0xc: return u32(signed(a, 32) >> (b & 31n));
+    case 0x0:
+      return u32(a + b);
+    case 0x1:
+      return u32(a - b);
+    case 0x2:
+      return u32(a * b);
+    case 0x3:
+      return b === 0n ? 0n : off === 1 ? u32(signed(a, 32) / signed(b, 32)) : a / b;
+    case 0x4:
+      return a | b;
+    case 0x5:
+      return a & b;
+    case 0x6:
+      return u32(a << (b & 31n));
+    case 0x7:
+      return a >> (b & 31n);
+    case 0x8:
+      return u32(-a);
+    case 0x9:
+      return b === 0n ? a : off === 1 ? u32(signed(a, 32) % signed(b, 32)) : a % b;
+    case 0xa:
+      return a ^ b;
+    case 0xb:
+      return off === 0 ? b : u32(signed(b, off));
+    case 0xc:
+      return u32(signed(a, 32) >> (b & 31n));
   }
   throw new Unsupported(`alu32 op ${code4}`);
 }
@@ -256,20 +305,33 @@ function byteSwap(v: bigint, width: number, alu64: boolean, toBig: boolean): big
 
 function condition(code4: number, a64: bigint, b64: bigint, narrow: boolean): boolean {
   const bits = narrow ? 32 : 64;
-  const a = narrow ? u32(a64) : a64, b = narrow ? u32(b64) : b64;
-  const sa = signed(a, bits), sb = signed(b, bits);
+  const a = narrow ? u32(a64) : a64,
+    b = narrow ? u32(b64) : b64;
+  const sa = signed(a, bits),
+    sb = signed(b, bits);
   switch (code4) {
-    case 0x1: return a === b;
-    case 0x2: return a > b;
-    case 0x3: return a >= b;
-    case 0x4: return (a & b) !== 0n;
-    case 0x5: return a !== b;
-    case 0x6: return sa > sb;
-    case 0x7: return sa >= sb;
-    case 0xa: return a < b;
-    case 0xb: return a <= b;
-    case 0xc: return sa < sb;
-    case 0xd: return sa <= sb;
+    case 0x1:
+      return a === b;
+    case 0x2:
+      return a > b;
+    case 0x3:
+      return a >= b;
+    case 0x4:
+      return (a & b) !== 0n;
+    case 0x5:
+      return a !== b;
+    case 0x6:
+      return sa > sb;
+    case 0x7:
+      return sa >= sb;
+    case 0xa:
+      return a < b;
+    case 0xb:
+      return a <= b;
+    case 0xc:
+      return sa < sb;
+    case 0xd:
+      return sa <= sb;
   }
   throw new Unsupported(`jump op ${code4}`);
 }

@@ -5,7 +5,7 @@
 // Layout reference: Linux Documentation/bpf/btf.rst. All values are little-endian (the objects come from
 // `clang -target bpf`, which is little-endian).
 
-import { ElfError } from './elf.js';
+import { ElfError } from "./elf.js";
 
 export const BTF_MAGIC = 0xeb9f;
 const HEADER_SIZE = 24;
@@ -14,8 +14,26 @@ const TYPE_HEADER_SIZE = 12;
 const MAX_RESOLVE_DEPTH = 32;
 
 export const KIND_NAMES = [
-  'void', 'int', 'ptr', 'array', 'struct', 'union', 'enum', 'fwd', 'typedef', 'volatile', 'const', 'restrict',
-  'func', 'func_proto', 'var', 'datasec', 'float', 'decl_tag', 'type_tag', 'enum64',
+  "void",
+  "int",
+  "ptr",
+  "array",
+  "struct",
+  "union",
+  "enum",
+  "fwd",
+  "typedef",
+  "volatile",
+  "const",
+  "restrict",
+  "func",
+  "func_proto",
+  "var",
+  "datasec",
+  "float",
+  "decl_tag",
+  "type_tag",
+  "enum64",
 ] as const;
 export type BtfKind = (typeof KIND_NAMES)[number];
 
@@ -67,13 +85,16 @@ export const INT_SIGNED = 1;
 export const INT_CHAR = 2;
 export const INT_BOOL = 4;
 
-const MODIFIERS = new Set<BtfKind>(['typedef', 'volatile', 'const', 'restrict', 'type_tag']);
+const MODIFIERS = new Set<BtfKind>(["typedef", "volatile", "const", "restrict", "type_tag"]);
 
 export class Btf {
   /** Indexed by type id; entry 0 is void. */
   readonly types: BtfType[];
 
-  constructor(readonly fileName: string, types: BtfType[]) {
+  constructor(
+    readonly fileName: string,
+    types: BtfType[],
+  ) {
     this.types = types;
   }
 
@@ -111,41 +132,51 @@ export class Btf {
     if (depth > MAX_RESOLVE_DEPTH) this.fail(`type ${id}: nested deeper than ${MAX_RESOLVE_DEPTH} (a cycle?)`);
     const t = this.resolve(id);
     switch (t.kind) {
-      case 'int': case 'enum': case 'enum64': case 'struct': case 'union': case 'float': case 'datasec':
+      case "int":
+      case "enum":
+      case "enum64":
+      case "struct":
+      case "union":
+      case "float":
+      case "datasec":
         return t.size;
-      case 'ptr':
+      case "ptr":
         return 8;
-      case 'var':
+      case "var":
         return this.sizeOf(t.type, depth + 1);
-      case 'array': {
+      case "array": {
         const size = t.nelems * this.sizeOf(t.elemType, depth + 1);
         if (size > 0xffffffff) this.fail(`type ${t.id}: array of ${size} bytes is too large`);
         return size;
       }
       default:
-        return this.fail(`type ${t.id} (${t.kind}${t.name ? ' ' + t.name : ''}) has no size`);
+        return this.fail(`type ${t.id} (${t.kind}${t.name ? " " + t.name : ""}) has no size`);
     }
   }
 
   /** A C-like name for messages and front ends: "struct hist_key", "u64 *", "char[16]". */
   typeName(id: number, depth = 0): string {
-    if (id === 0) return 'void';
+    if (id === 0) return "void";
     const t = this.get(id);
-    if (depth > MAX_RESOLVE_DEPTH) return '...';
+    if (depth > MAX_RESOLVE_DEPTH) return "...";
     switch (t.kind) {
-      case 'struct': case 'union': case 'enum':
-        return `${t.kind} ${t.name || '(anon)'}`;
-      case 'enum64':
-        return `enum ${t.name || '(anon)'}`;
-      case 'fwd':
-        return `${t.kindFlag ? 'union' : 'struct'} ${t.name}`;
-      case 'ptr':
+      case "struct":
+      case "union":
+      case "enum":
+        return `${t.kind} ${t.name || "(anon)"}`;
+      case "enum64":
+        return `enum ${t.name || "(anon)"}`;
+      case "fwd":
+        return `${t.kindFlag ? "union" : "struct"} ${t.name}`;
+      case "ptr":
         return `${this.typeName(t.type, depth + 1)} *`;
-      case 'array':
+      case "array":
         return `${this.typeName(t.elemType, depth + 1)}[${t.nelems}]`;
-      case 'const': case 'volatile': case 'restrict':
+      case "const":
+      case "volatile":
+      case "restrict":
         return `${t.kind} ${this.typeName(t.type, depth + 1)}`;
-      case 'type_tag':
+      case "type_tag":
         return this.typeName(t.type, depth + 1);
       default:
         return t.name || t.kind;
@@ -159,7 +190,7 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
     throw new ElfError(fileName, `.BTF: ${problem}`);
   };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const hex = (n: number) => '0x' + n.toString(16);
+  const hex = (n: number) => "0x" + n.toString(16);
   if (data.length < HEADER_SIZE) fail(`truncated header: ${data.length} bytes, need ${HEADER_SIZE}`);
   const magic = view.getUint16(0, true);
   if (magic !== BTF_MAGIC) fail(`bad magic ${hex(magic)}, expected ${hex(BTF_MAGIC)}`);
@@ -182,15 +213,15 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
     fail(`string section ${hex(strOff)} + ${hex(strLen)} is past the end of the section (${hex(data.length)} bytes)`);
   }
   if (typeOff % 4 !== 0) fail(`type section offset ${hex(typeOff)} is not 4-byte aligned`);
-  if (strLen === 0 || data[strStart] !== 0) fail('string section does not start with an empty string');
-  if (data[strStart + strLen - 1] !== 0) fail('string section is not NUL-terminated');
+  if (strLen === 0 || data[strStart] !== 0) fail("string section does not start with an empty string");
+  if (data[strStart + strLen - 1] !== 0) fail("string section is not NUL-terminated");
   const strings = data.subarray(strStart, strStart + strLen);
   const str = (offset: number, what: string): string => {
     if (offset >= strLen) fail(`${what}: name offset ${hex(offset)} is outside the string section (${strLen} bytes)`);
     return utf8.decode(strings.subarray(offset, strings.indexOf(0, offset)));
   };
 
-  const types: BtfType[] = [blankType(0, 'void')];
+  const types: BtfType[] = [blankType(0, "void")];
   const end = typeStart + typeLen;
   let at = typeStart;
   while (at < end) {
@@ -211,7 +242,7 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
       if (at + bytes > end) fail(`${what}: ${kind} data (${bytes} bytes) runs past the end of the type section`);
     };
     switch (kind) {
-      case 'int': {
+      case "int": {
         need(4);
         const enc = view.getUint32(at, true);
         t.size = sizeOrType;
@@ -225,23 +256,30 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
         at += 4;
         break;
       }
-      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'func': case 'type_tag':
+      case "ptr":
+      case "typedef":
+      case "volatile":
+      case "const":
+      case "restrict":
+      case "func":
+      case "type_tag":
         t.type = sizeOrType;
-        t.linkage = kind === 'func' ? vlen : 0;
+        t.linkage = kind === "func" ? vlen : 0;
         break;
-      case 'fwd':
+      case "fwd":
         break;
-      case 'float':
+      case "float":
         t.size = sizeOrType;
         break;
-      case 'array':
+      case "array":
         need(12);
         t.elemType = view.getUint32(at, true);
         t.indexType = view.getUint32(at + 4, true);
         t.nelems = view.getUint32(at + 8, true);
         at += 12;
         break;
-      case 'struct': case 'union':
+      case "struct":
+      case "union":
         need(vlen * 12);
         t.size = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 12) {
@@ -254,7 +292,7 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
           });
         }
         break;
-      case 'enum':
+      case "enum":
         need(vlen * 8);
         t.size = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 8) {
@@ -262,7 +300,7 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
           t.values.push({ name: str(view.getUint32(at, true), `${what} value ${i}`), value: BigInt(raw) });
         }
         break;
-      case 'enum64':
+      case "enum64":
         need(vlen * 12);
         t.size = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 12) {
@@ -273,20 +311,23 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
           t.values.push({ name, value: t.kindFlag ? BigInt.asIntN(64, raw) : raw });
         }
         break;
-      case 'func_proto':
+      case "func_proto":
         need(vlen * 8);
         t.type = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 8) {
-          t.params.push({ name: str(view.getUint32(at, true), `${what} param ${i}`), type: view.getUint32(at + 4, true) });
+          t.params.push({
+            name: str(view.getUint32(at, true), `${what} param ${i}`),
+            type: view.getUint32(at + 4, true),
+          });
         }
         break;
-      case 'var':
+      case "var":
         need(4);
         t.type = sizeOrType;
         t.linkage = view.getUint32(at, true);
         at += 4;
         break;
-      case 'datasec':
+      case "datasec":
         need(vlen * 12);
         t.size = sizeOrType;
         for (let i = 0; i < vlen; i++, at += 12) {
@@ -297,17 +338,17 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
           });
         }
         break;
-      case 'decl_tag':
+      case "decl_tag":
         need(4);
         t.type = sizeOrType;
         t.componentIdx = view.getInt32(at, true);
         at += 4;
         break;
     }
-    if ((kind === 'enum' || kind === 'enum64') && ![1, 2, 4, 8].includes(t.size)) {
+    if ((kind === "enum" || kind === "enum64") && ![1, 2, 4, 8].includes(t.size)) {
       fail(`${what}: ${kind} of ${t.size} bytes`);
     }
-    if (kind === 'float' && ![2, 4, 8, 12, 16].includes(t.size)) fail(`${what}: float of ${t.size} bytes`);
+    if (kind === "float" && ![2, 4, 8, 12, 16].includes(t.size)) fail(`${what}: float of ${t.size} bytes`);
     types.push(t);
   }
 
@@ -319,33 +360,57 @@ export function parseBtf(data: Uint8Array, fileName: string): Btf {
   };
   for (const t of types) {
     switch (t.kind) {
-      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag': case 'func_proto':
-        check(t, t.type, 'referenced');
+      case "ptr":
+      case "typedef":
+      case "volatile":
+      case "const":
+      case "restrict":
+      case "type_tag":
+      case "func_proto":
+        check(t, t.type, "referenced");
         break;
-      case 'func': case 'var': case 'decl_tag':
-        check(t, t.type, 'referenced');
+      case "func":
+      case "var":
+      case "decl_tag":
+        check(t, t.type, "referenced");
         if (t.type === 0) fail(`type ${t.id} (${t.kind}): refers to void`);
         break;
-      case 'array':
-        check(t, t.elemType, 'element');
-        check(t, t.indexType, 'index');
+      case "array":
+        check(t, t.elemType, "element");
+        check(t, t.indexType, "index");
         break;
     }
     for (const m of t.members) check(t, m.type, `member ${m.name}`);
     for (const p of t.params) check(t, p.type, `parameter ${p.name}`);
-    for (const v of t.vars) check(t, v.type, 'variable');
+    for (const v of t.vars) check(t, v.type, "variable");
   }
   return new Btf(fileName, types);
 }
 
 function blankType(id: number, kind: BtfKind): BtfType {
   return {
-    id, kind, name: '', size: 0, type: 0, intEncoding: 0, intOffset: 0, intBits: 0, elemType: 0, indexType: 0,
-    nelems: 0, members: [], values: [], params: [], vars: [], linkage: 0, componentIdx: 0, kindFlag: false,
+    id,
+    kind,
+    name: "",
+    size: 0,
+    type: 0,
+    intEncoding: 0,
+    intOffset: 0,
+    intBits: 0,
+    elemType: 0,
+    indexType: 0,
+    nelems: 0,
+    members: [],
+    values: [],
+    params: [],
+    vars: [],
+    linkage: 0,
+    componentIdx: 0,
+    kindFlag: false,
   };
 }
 
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder("utf-8");
 
 // ---- Values: bytes <-> JavaScript -------------------------------------------------------------------------
 //
@@ -385,19 +450,20 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
   if (depth > MAX_RESOLVE_DEPTH) btf.fail(`type ${id}: nested deeper than ${MAX_RESOLVE_DEPTH} (a cycle?)`);
   const t = btf.resolve(id);
   switch (t.kind) {
-    case 'int':
+    case "int":
       return decodeInt(t, readBits(bytes, offset, t.intOffset, t.intBits), t.intBits);
-    case 'ptr':
+    case "ptr":
       return readBits(bytes, offset, 0, 64);
-    case 'enum': case 'enum64':
+    case "enum":
+    case "enum64":
       return decodeEnum(t, readBits(bytes, offset, 0, t.size * 8), t.size * 8);
-    case 'float': {
+    case "float": {
       const view = new DataView(bytes.buffer, bytes.byteOffset + offset, t.size);
       if (t.size === 4) return view.getFloat32(0, true);
       if (t.size === 8) return view.getFloat64(0, true);
       return btf.fail(`type ${t.id}: cannot decode a float of ${t.size} bytes`);
     }
-    case 'array': {
+    case "array": {
       const elemSize = btf.sizeOf(t.elemType, depth + 1);
       if (isCharType(btf, t.elemType)) {
         const text = printableString(bytes.subarray(offset, offset + t.nelems));
@@ -408,26 +474,27 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
       for (let i = 0; i < t.nelems; i++) items.push(decodeAt(btf, t.elemType, bytes, offset + i * elemSize, depth + 1));
       return items;
     }
-    case 'struct': case 'union': {
+    case "struct":
+    case "union": {
       const result: Record<string, unknown> = {};
       for (const m of t.members) {
         const member = btf.resolve(m.type);
         const bits = bitfieldWidth(m, member);
         let value: unknown;
         if (bits > 0) {
-          const raw = readBits(bytes, offset, m.bitOffset + (member.kind === 'int' ? member.intOffset : 0), bits);
-          value = member.kind === 'int' ? decodeInt(member, raw, bits) : decodeEnum(member, raw, bits);
+          const raw = readBits(bytes, offset, m.bitOffset + (member.kind === "int" ? member.intOffset : 0), bits);
+          value = member.kind === "int" ? decodeInt(member, raw, bits) : decodeEnum(member, raw, bits);
         } else {
           value = decodeAt(btf, m.type, bytes, offset + m.bitOffset / 8, depth + 1);
         }
         if (m.name) result[m.name] = value;
-        else if ((member.kind === 'struct' || member.kind === 'union') && typeof value === 'object') {
+        else if ((member.kind === "struct" || member.kind === "union") && typeof value === "object") {
           Object.assign(result, value);
         }
       }
       return result;
     }
-    case 'datasec': {
+    case "datasec": {
       const result: Record<string, unknown> = {};
       for (const v of t.vars) {
         if (v.offset + v.size > bytes.length - offset) continue;
@@ -435,37 +502,46 @@ function decodeAt(btf: Btf, id: number, bytes: Uint8Array, offset: number, depth
       }
       return result;
     }
-    case 'var':
+    case "var":
       return decodeAt(btf, t.type, bytes, offset, depth + 1);
     default:
       return btf.fail(`type ${t.id} (${t.kind}) has no value to decode`);
   }
 }
 
-function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: unknown, path: string, depth: number): void {
+function encodeAt(
+  btf: Btf,
+  id: number,
+  out: Uint8Array,
+  offset: number,
+  value: unknown,
+  path: string,
+  depth: number,
+): void {
   if (depth > MAX_RESOLVE_DEPTH) btf.fail(`type ${id}: nested deeper than ${MAX_RESOLVE_DEPTH} (a cycle?)`);
   const t = btf.resolve(id);
   switch (t.kind) {
-    case 'int':
+    case "int":
       writeBits(out, offset, t.intOffset, t.intBits, intToBits(value, t, t.intBits, path));
       return;
-    case 'ptr':
+    case "ptr":
       writeBits(out, offset, 0, 64, checkedInteger(value, 64, false, path));
       return;
-    case 'enum': case 'enum64':
+    case "enum":
+    case "enum64":
       writeBits(out, offset, 0, t.size * 8, enumToBits(btf, t, value, t.size * 8, path));
       return;
-    case 'float': {
-      if (typeof value !== 'number') throw new TypeError(`${path}: expected a number`);
+    case "float": {
+      if (typeof value !== "number") throw new TypeError(`${path}: expected a number`);
       const view = new DataView(out.buffer, out.byteOffset + offset, t.size);
       if (t.size === 4) view.setFloat32(0, value, true);
       else if (t.size === 8) view.setFloat64(0, value, true);
       else btf.fail(`type ${t.id}: cannot encode a float of ${t.size} bytes`);
       return;
     }
-    case 'array': {
+    case "array": {
       const elemSize = btf.sizeOf(t.elemType, depth + 1);
-      if (typeof value === 'string' && isCharType(btf, t.elemType)) {
+      if (typeof value === "string" && isCharType(btf, t.elemType)) {
         const text = new TextEncoder().encode(value);
         if (text.length > t.nelems) throw new RangeError(`${path}: "${value}" is longer than ${t.nelems} bytes`);
         out.set(text, offset);
@@ -475,11 +551,15 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
       if (value.length > t.nelems) {
         throw new RangeError(`${path}: ${value.length} elements, the array holds ${t.nelems}`);
       }
-      value.forEach((item, i) => encodeAt(btf, t.elemType, out, offset + i * elemSize, item, `${path}[${i}]`, depth + 1));
+      value.forEach((item, i) =>
+        encodeAt(btf, t.elemType, out, offset + i * elemSize, item, `${path}[${i}]`, depth + 1),
+      );
       return;
     }
-    case 'struct': case 'union': case 'datasec': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    case "struct":
+    case "union":
+    case "datasec": {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new TypeError(`${path}: expected an object`);
       }
       const fields = value as Record<string, unknown>;
@@ -487,13 +567,13 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
       for (const key of Object.keys(fields)) {
         if (!known.has(key)) throw new TypeError(`${path}: ${btf.typeName(t.id)} has no member "${key}"`);
       }
-      if (t.kind === 'union' && Object.keys(fields).length > 1) {
+      if (t.kind === "union" && Object.keys(fields).length > 1) {
         throw new TypeError(`${path}: give one member of a union`);
       }
       encodeFields(btf, t, out, offset, fields, path, depth);
       return;
     }
-    case 'var':
+    case "var":
       encodeAt(btf, t.type, out, offset, value, path, depth + 1);
       return;
     default:
@@ -502,9 +582,15 @@ function encodeAt(btf: Btf, id: number, out: Uint8Array, offset: number, value: 
 }
 
 function encodeFields(
-  btf: Btf, t: BtfType, out: Uint8Array, offset: number, fields: Record<string, unknown>, path: string, depth: number,
+  btf: Btf,
+  t: BtfType,
+  out: Uint8Array,
+  offset: number,
+  fields: Record<string, unknown>,
+  path: string,
+  depth: number,
 ): void {
-  if (t.kind === 'datasec') {
+  if (t.kind === "datasec") {
     for (const v of t.vars) {
       const name = btf.get(v.type).name;
       if (name in fields) encodeAt(btf, v.type, out, offset + v.offset, fields[name], `${path}.${name}`, depth + 1);
@@ -515,7 +601,7 @@ function encodeFields(
     const member = btf.resolve(m.type);
     if (!m.name) {
       // Members of an anonymous struct or union are written as if they were the outer struct's own.
-      if (member.kind === 'struct' || member.kind === 'union') {
+      if (member.kind === "struct" || member.kind === "union") {
         encodeFields(btf, member, out, offset + m.bitOffset / 8, fields, path, depth + 1);
       }
       continue;
@@ -524,10 +610,11 @@ function encodeFields(
     const bits = bitfieldWidth(m, member);
     const where = `${path}.${m.name}`;
     if (bits > 0) {
-      const raw = member.kind === 'int'
-        ? intToBits(fields[m.name], member, bits, where)
-        : enumToBits(btf, member, fields[m.name], bits, where);
-      writeBits(out, offset, m.bitOffset + (member.kind === 'int' ? member.intOffset : 0), bits, raw);
+      const raw =
+        member.kind === "int"
+          ? intToBits(fields[m.name], member, bits, where)
+          : enumToBits(btf, member, fields[m.name], bits, where);
+      writeBits(out, offset, m.bitOffset + (member.kind === "int" ? member.intOffset : 0), bits, raw);
     } else {
       encodeAt(btf, m.type, out, offset + m.bitOffset / 8, fields[m.name], where, depth + 1);
     }
@@ -536,12 +623,12 @@ function encodeFields(
 
 function fieldNames(btf: Btf, t: BtfType, depth: number): Set<string> {
   const names = new Set<string>();
-  if (t.kind === 'datasec') for (const v of t.vars) names.add(btf.get(v.type).name);
+  if (t.kind === "datasec") for (const v of t.vars) names.add(btf.get(v.type).name);
   for (const m of t.members) {
     if (m.name) names.add(m.name);
     else if (depth < MAX_RESOLVE_DEPTH) {
       const member = btf.resolve(m.type);
-      if (member.kind === 'struct' || member.kind === 'union') {
+      if (member.kind === "struct" || member.kind === "union") {
         for (const n of fieldNames(btf, member, depth + 1)) names.add(n);
       }
     }
@@ -552,22 +639,25 @@ function fieldNames(btf: Btf, t: BtfType, depth: number): Set<string> {
 /** Bit width when a member is a bitfield (explicitly, or through an int type narrower than its bytes), else 0. */
 function bitfieldWidth(m: BtfMember, member: BtfType): number {
   if (m.bitSize > 0) return m.bitSize;
-  if (member.kind === 'int' && (m.bitOffset % 8 !== 0 || member.intOffset !== 0 || member.intBits !== member.size * 8)) {
+  if (
+    member.kind === "int" &&
+    (m.bitOffset % 8 !== 0 || member.intOffset !== 0 || member.intBits !== member.size * 8)
+  ) {
     return member.intBits;
   }
-  if (m.bitOffset % 8 !== 0) return (member.kind === 'enum' || member.kind === 'enum64') ? member.size * 8 : 0;
+  if (m.bitOffset % 8 !== 0) return member.kind === "enum" || member.kind === "enum64" ? member.size * 8 : 0;
   return 0;
 }
 
 function isCharType(btf: Btf, id: number): boolean {
   const t = btf.resolve(id);
-  return t.kind === 'int' && t.size === 1 && ((t.intEncoding & INT_CHAR) !== 0 || t.name === 'char');
+  return t.kind === "int" && t.size === 1 && ((t.intEncoding & INT_CHAR) !== 0 || t.name === "char");
 }
 
 function printableString(bytes: Uint8Array): string | undefined {
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
-  let text = '';
+  let text = "";
   for (let i = 0; i < end; i++) {
     const c = bytes[i];
     if ((c < 0x20 || c > 0x7e) && c !== 0x09 && c !== 0x0a && c !== 0x0d) return undefined;
@@ -585,7 +675,7 @@ function decodeEnum(t: BtfType, raw: bigint, bits: number): string | number | bi
 }
 
 function enumToBits(btf: Btf, t: BtfType, value: unknown, bits: number, path: string): bigint {
-  if (typeof value === 'string') {
+  if (typeof value === "string") {
     const named = t.values.find((v) => v.name === value);
     if (!named) throw new TypeError(`${path}: "${value}" is not a value of ${btf.typeName(t.id)}`);
     return BigInt.asUintN(bits, named.value);
@@ -600,19 +690,19 @@ function decodeInt(t: BtfType, raw: bigint, bits: number): number | bigint | boo
 }
 
 function intToBits(value: unknown, t: BtfType, bits: number, path: string): bigint {
-  if (typeof value === 'boolean' && (t.intEncoding & INT_BOOL) !== 0) return value ? 1n : 0n;
+  if (typeof value === "boolean" && (t.intEncoding & INT_BOOL) !== 0) return value ? 1n : 0n;
   return BigInt.asUintN(bits, checkedInteger(value, bits, (t.intEncoding & INT_SIGNED) !== 0, path));
 }
 
 function checkedInteger(value: unknown, bits: number, signed: boolean, path: string): bigint {
   let big: bigint;
-  if (typeof value === 'bigint') big = value;
-  else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
-  else throw new TypeError(`${path}: expected an integer, got ${typeof value === 'number' ? value : typeof value}`);
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "number" && Number.isInteger(value)) big = BigInt(value);
+  else throw new TypeError(`${path}: expected an integer, got ${typeof value === "number" ? value : typeof value}`);
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
   if (big < min || big > max) {
-    throw new RangeError(`${path}: ${big} does not fit ${signed ? 'a signed' : 'an unsigned'} ${bits}-bit integer`);
+    throw new RangeError(`${path}: ${big} does not fit ${signed ? "a signed" : "an unsigned"} ${bits}-bit integer`);
   }
   return big;
 }

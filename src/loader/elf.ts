@@ -7,10 +7,18 @@
 // against the file length.
 
 export class ElfError extends Error {
-  constructor(readonly fileName: string, problem: string) {
+  constructor(
+    readonly fileName: string,
+    problem: string,
+  ) {
     // Names in the message come from the file itself: escape control characters so it stays one line.
-    super(`${fileName}: ${problem}`.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-    this.name = 'ElfError';
+    super(
+      `${fileName}: ${problem}`.replace(
+        /[\x00-\x1f\x7f]/g,
+        (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+      ),
+    );
+    this.name = "ElfError";
   }
 }
 
@@ -115,12 +123,12 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fileSize = bytes.byteLength;
-  const hex = (n: number) => '0x' + n.toString(16);
+  const hex = (n: number) => "0x" + n.toString(16);
   // u64 fields as numbers: values above 2^53 lose precision but still compare as "past the end of the file".
   const u64 = (at: number) => view.getUint32(at + 4, true) * 0x100000000 + view.getUint32(at, true);
 
   if (fileSize < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    fail('not an ELF file (bad magic)');
+    fail("not an ELF file (bad magic)");
   }
   if (fileSize < EHDR_SIZE) fail(`truncated ELF header: ${fileSize} bytes, need ${EHDR_SIZE}`);
   if (bytes[4] !== 2) fail(`not a 64-bit ELF (EI_CLASS ${bytes[4]})`);
@@ -134,7 +142,7 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   const shentsize = view.getUint16(58, true);
   let shnum = view.getUint16(60, true);
   let shstrndx = view.getUint16(62, true);
-  if (shoff === 0) fail('no section header table');
+  if (shoff === 0) fail("no section header table");
   if (shentsize !== SHDR_SIZE) fail(`bad section header size ${shentsize}, expected ${SHDR_SIZE}`);
   if (shoff + SHDR_SIZE > fileSize) {
     fail(`section header table at ${hex(shoff)} is past the end of the file (${hex(fileSize)} bytes)`);
@@ -154,7 +162,7 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
     const at = shoff + i * SHDR_SIZE;
     sections.push({
       index: i,
-      name: '',
+      name: "",
       type: view.getUint32(at + 4, true),
       flags: u64(at + 8),
       offset: u64(at + 24),
@@ -165,7 +173,7 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
       data: new Uint8Array(0),
     });
   }
-  const where = (s: ElfSection) => `section ${s.index} (${s.name || 'unnamed'})`;
+  const where = (s: ElfSection) => `section ${s.index} (${s.name || "unnamed"})`;
   const attachData = (section: ElfSection) => {
     if (section.index === 0 || section.type === SHT_NOBITS || section.type === SHT_NULL) return;
     if (section.offset + section.size > fileSize) {
@@ -191,7 +199,11 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   attachData(names);
   for (const section of sections) {
     if (section.index === 0) continue;
-    section.name = readString(names, view.getUint32(shoff + section.index * SHDR_SIZE, true), `section ${section.index}`);
+    section.name = readString(
+      names,
+      view.getUint32(shoff + section.index * SHDR_SIZE, true),
+      `section ${section.index}`,
+    );
   }
   for (const section of sections) if (section !== names) attachData(section);
 
@@ -224,7 +236,9 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
       };
       const special = symbol.shndx === SHN_UNDEF || symbol.shndx === SHN_ABS || symbol.shndx === SHN_COMMON;
       if (!special && symbol.shndx >= shnum) {
-        fail(`symbol ${i} (${symbol.name || 'unnamed'}): section index ${symbol.shndx} is out of range (${shnum} sections)`);
+        fail(
+          `symbol ${i} (${symbol.name || "unnamed"}): section index ${symbol.shndx} is out of range (${shnum} sections)`,
+        );
       }
       if (!special && symbol.type !== STT_SECTION) {
         const home = sections[symbol.shndx];
@@ -275,7 +289,7 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfFile {
   return { fileName, sections, symbols, relocations };
 }
 
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder("utf-8");
 
 /** The first section with this name, if any. */
 export function findSection(elf: ElfFile, name: string): ElfSection | undefined {

@@ -12,7 +12,10 @@ export interface PseudoTargets {
 }
 
 export class LinkError extends Error {
-  constructor(message: string, readonly pc: number) {
+  constructor(
+    message: string,
+    readonly pc: number,
+  ) {
     super(message);
     this.name = "LinkError";
   }
@@ -42,7 +45,10 @@ export function resolvePseudoLoads(
         const offset = v.getInt32(at + 12, true);
         const size = maps[imm].valueSize;
         if (offset < 0 || offset > size) {
-          throw new LinkError(`${name}: instruction ${pc}: offset ${offset} is outside map '${maps[imm].name}' (${size} bytes)`, pc);
+          throw new LinkError(
+            `${name}: instruction ${pc}: offset ${offset} is outside map '${maps[imm].name}' (${size} bytes)`,
+            pc,
+          );
         }
         value = targets.mapValue(imm, offset);
       }

@@ -17,13 +17,38 @@
 //   a function: src_reg = PSEUDO_FUNC, imm = pc-relative offset of the function, like a bpf-to-bpf call.
 
 import {
-  ElfError, findSection, parseElf, R_BPF_64_32, R_BPF_64_64, R_BPF_64_ABS64, R_BPF_NONE, SHF_ALLOC, SHF_EXECINSTR,
-  SHN_UNDEF, SHT_NOBITS, SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_SECTION,
-  type ElfFile, type ElfRelocation, type ElfSection, type ElfSymbol,
-} from './elf.js';
-import { parseBtf, type Btf, type BtfType } from './btf.js';
-import { programTypeForSection } from './program-types.js';
-import { CALL_LOCAL, INSN_SIZE, OP_CALL, OP_LDDW, PSEUDO_FUNC, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE } from '../../assembly/isa.js';
+  ElfError,
+  findSection,
+  parseElf,
+  R_BPF_64_32,
+  R_BPF_64_64,
+  R_BPF_64_ABS64,
+  R_BPF_NONE,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHN_UNDEF,
+  SHT_NOBITS,
+  SHT_PROGBITS,
+  STB_GLOBAL,
+  STB_WEAK,
+  STT_FUNC,
+  STT_SECTION,
+  type ElfFile,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+} from "./elf.js";
+import { parseBtf, type Btf, type BtfType } from "./btf.js";
+import { programTypeForSection } from "./program-types.js";
+import {
+  CALL_LOCAL,
+  INSN_SIZE,
+  OP_CALL,
+  OP_LDDW,
+  PSEUDO_FUNC,
+  PSEUDO_MAP_FD,
+  PSEUDO_MAP_VALUE,
+} from "../../assembly/isa.js";
 
 export interface MapDef {
   name: string;
@@ -83,11 +108,17 @@ export const BPF_F_MMAPABLE = 0x400;
 
 /** Largest .bss-style section (no file bytes) accepted: the devices are small, and a corrupt size must not OOM. */
 const MAX_ZERO_SECTION = 64 * 1024 * 1024;
-const LEGACY_MAP_FIELDS = ['type', 'keySize', 'valueSize', 'maxEntries', 'flags'] as const;
+const LEGACY_MAP_FIELDS = ["type", "keySize", "valueSize", "maxEntries", "flags"] as const;
 /** BTF map definition fields written as `__uint(name, value)`. */
 const BTF_UINT_FIELDS: Record<string, keyof MapDef | undefined> = {
-  type: 'type', max_entries: 'maxEntries', map_flags: 'flags', key_size: 'keySize', value_size: 'valueSize',
-  pinning: 'pinning', numa_node: undefined, map_extra: undefined,
+  type: "type",
+  max_entries: "maxEntries",
+  map_flags: "flags",
+  key_size: "keySize",
+  value_size: "valueSize",
+  pinning: "pinning",
+  numa_node: undefined,
+  map_extra: undefined,
 };
 
 export function loadObject(bytes: Uint8Array, fileName: string): BpfObject {
@@ -105,9 +136,9 @@ interface Func {
 
 /** What an instruction needs once placed: resolved once per instruction of the file, used by every program. */
 type Fixup =
-  | { kind: 'call' | 'func'; target: Func; targetInsn: number }
-  | { kind: 'map'; map: number }
-  | { kind: 'data'; map: number; offset: number };
+  | { kind: "call" | "func"; target: Func; targetInsn: number }
+  | { kind: "map"; map: number }
+  | { kind: "data"; map: number; offset: number };
 
 class ObjectLoader {
   private readonly fileName: string;
@@ -121,7 +152,7 @@ class ObjectLoader {
 
   constructor(private readonly elf: ElfFile) {
     this.fileName = elf.fileName;
-    const btfSection = findSection(elf, '.BTF');
+    const btfSection = findSection(elf, ".BTF");
     if (btfSection) {
       if (btfSection.type === SHT_NOBITS) this.fail(`section ${btfSection.index} (.BTF) has no contents`);
       this.btf = parseBtf(btfSection.data, this.fileName);
@@ -137,13 +168,13 @@ class ObjectLoader {
     this.resolveFixups();
     const programs: ProgramDef[] = [];
     for (const list of this.funcs.values()) {
-      for (const f of list) if (f.global && f.section.name !== '.text') programs.push(this.link(f));
+      for (const f of list) if (f.global && f.section.name !== ".text") programs.push(this.link(f));
     }
     if (programs.length === 0) {
       // an object whose only code is .text (no SEC()): its global functions are its programs, as bpftool and
       // libbpf take them; the conformance suite's runner writes such objects (`main` in .text)
       for (const list of this.funcs.values()) {
-        for (const f of list) if (f.global && f.section.name === '.text') programs.push(this.link(f));
+        for (const f of list) if (f.global && f.section.name === ".text") programs.push(this.link(f));
       }
     }
     this.btfMapSlots(programs);
@@ -173,15 +204,15 @@ class ObjectLoader {
   }
 
   private license(): string {
-    const section = findSection(this.elf, 'license');
-    if (!section) return '';
+    const section = findSection(this.elf, "license");
+    if (!section) return "";
     const data = this.contents(section);
     const end = data.indexOf(0);
     return new TextDecoder().decode(data.subarray(0, end < 0 ? data.length : end));
   }
 
   private version(): number {
-    const section = findSection(this.elf, 'version');
+    const section = findSection(this.elf, "version");
     if (!section) return 0;
     const data = this.contents(section);
     if (data.length < 4) this.fail(`${this.where(section)}: ${data.length} bytes, expected a 4-byte version`);
@@ -190,7 +221,7 @@ class ObjectLoader {
 
   private symbolsIn(section: ElfSection): ElfSymbol[] {
     return this.elf.symbols
-      .filter((s) => s.shndx === section.index && s.type !== STT_SECTION && s.name !== '')
+      .filter((s) => s.shndx === section.index && s.type !== STT_SECTION && s.name !== "")
       .sort((a, b) => a.value - b.value);
   }
 
@@ -205,7 +236,7 @@ class ObjectLoader {
   private fixDataSections(): void {
     if (!this.btf) return;
     for (const t of this.btf.types) {
-      if (t.kind !== 'datasec') continue;
+      if (t.kind !== "datasec") continue;
       const section = findSection(this.elf, t.name);
       if (!section) continue;
       if (t.size === 0) t.size = section.size;
@@ -214,7 +245,9 @@ class ObjectLoader {
         const symbol = this.symbolsIn(section).find((s) => s.name === variable.name);
         if (symbol) v.offset = symbol.value;
         if (v.offset + v.size > t.size) {
-          this.fail(`.BTF: variable ${variable.name} (${v.offset} + ${v.size}) is past the end of ${this.where(section)}`);
+          this.fail(
+            `.BTF: variable ${variable.name} (${v.offset} + ${v.size}) is past the end of ${this.where(section)}`,
+          );
         }
       }
     }
@@ -222,7 +255,7 @@ class ObjectLoader {
 
   /** `struct bpf_map_def SEC("maps") name = {...}`: equal-sized records, one per symbol, named by the symbols. */
   private legacyMaps(): void {
-    const section = findSection(this.elf, 'maps');
+    const section = findSection(this.elf, "maps");
     if (!section || section.size === 0) return;
     const symbols = this.symbolsIn(section);
     if (symbols.length === 0) this.fail(`${this.where(section)}: map definitions without symbols to name them`);
@@ -236,7 +269,15 @@ class ObjectLoader {
       if (symbol.value + recordSize > section.size) {
         this.fail(`${this.where(section)}: map ${symbol.name} at ${symbol.value} runs past the end of the section`);
       }
-      const def: MapDef = { name: symbol.name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, section: 'maps' };
+      const def: MapDef = {
+        name: symbol.name,
+        type: 0,
+        keySize: 0,
+        valueSize: 0,
+        maxEntries: 0,
+        flags: 0,
+        section: "maps",
+      };
       // Records shorter than struct bpf_map_def leave the missing fields zero; longer ones have extra fields
       // (inner map index, NUMA node, ...) that tinybpf does not use.
       LEGACY_MAP_FIELDS.forEach((field, i) => {
@@ -249,8 +290,8 @@ class ObjectLoader {
   private globalDataMaps(): void {
     for (const section of this.elf.sections) {
       if (!isGlobalDataSection(section) || section.size === 0) continue;
-      const readonly = section.name === '.rodata' || section.name.startsWith('.rodata.');
-      const datasec = this.btf?.findByName(section.name, 'datasec');
+      const readonly = section.name === ".rodata" || section.name.startsWith(".rodata.");
+      const datasec = this.btf?.findByName(section.name, "datasec");
       this.addMap(
         {
           name: section.name,
@@ -273,14 +314,14 @@ class ObjectLoader {
 
   /** `struct { __uint(type, ...); __type(key, ...); ... } name SEC(".maps")`, described by BTF. */
   private btfMaps(): void {
-    const section = findSection(this.elf, '.maps');
+    const section = findSection(this.elf, ".maps");
     if (!section || section.size === 0) return;
     const btf = this.btf ?? this.fail(`${this.where(section)}: BTF-defined maps need a .BTF section`);
-    const datasec = btf.findByName('.maps', 'datasec') ?? this.fail('.BTF: no DATASEC for the .maps section');
+    const datasec = btf.findByName(".maps", "datasec") ?? this.fail(".BTF: no DATASEC for the .maps section");
     const symbols = this.symbolsIn(section);
     for (const v of datasec.vars) {
       const variable = btf.get(v.type);
-      if (variable.kind !== 'var') this.fail(`.BTF: .maps entry type ${v.type} is a ${variable.kind}, not a variable`);
+      if (variable.kind !== "var") this.fail(`.BTF: .maps entry type ${v.type} is a ${variable.kind}, not a variable`);
       const offset = symbols.find((s) => s.name === variable.name)?.value ?? v.offset;
       this.btfMap(variable.name, variable.type, section, offset, 0);
     }
@@ -290,8 +331,8 @@ class ObjectLoader {
     const btf = this.btf!;
     const what = `map '${name}'`;
     const struct = btf.resolve(typeId);
-    if (struct.kind !== 'struct') this.fail(`.BTF: ${what} is a ${struct.kind}, not a struct`);
-    const def: MapDef = { name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, section: '.maps' };
+    if (struct.kind !== "struct") this.fail(`.BTF: ${what} is a ${struct.kind}, not a struct`);
+    const def: MapDef = { name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, section: ".maps" };
     let keySizeGiven = false;
     let valueSizeGiven = false;
     let inner: BtfType | undefined;
@@ -300,28 +341,28 @@ class ObjectLoader {
       const member = btf.resolve(m.type);
       if (m.name in BTF_UINT_FIELDS) {
         // __uint(name, val) is `int (*name)[val]`: the value is the array's length.
-        const array = member.kind === 'ptr' ? btf.resolve(member.type) : undefined;
-        if (!array || array.kind !== 'array') this.fail(`.BTF: ${what}: field ${m.name} is not written as __uint()`);
+        const array = member.kind === "ptr" ? btf.resolve(member.type) : undefined;
+        if (!array || array.kind !== "array") this.fail(`.BTF: ${what}: field ${m.name} is not written as __uint()`);
         const field = BTF_UINT_FIELDS[m.name];
         if (field) (def[field] as number) = array.nelems;
-        if (m.name === 'key_size') keySizeGiven = true;
-        if (m.name === 'value_size') valueSizeGiven = true;
-      } else if (m.name === 'key' || m.name === 'value') {
-        if (member.kind !== 'ptr') this.fail(`.BTF: ${what}: field ${m.name} is not written as __type()`);
+        if (m.name === "key_size") keySizeGiven = true;
+        if (m.name === "value_size") valueSizeGiven = true;
+      } else if (m.name === "key" || m.name === "value") {
+        if (member.kind !== "ptr") this.fail(`.BTF: ${what}: field ${m.name} is not written as __type()`);
         const size = btf.sizeOf(member.type);
-        const given = m.name === 'key' ? def.keySize : def.valueSize;
+        const given = m.name === "key" ? def.keySize : def.valueSize;
         if (given !== 0 && given !== size) {
           this.fail(`.BTF: ${what}: ${m.name} type has ${size} bytes but ${m.name}_size says ${given}`);
         }
-        if (m.name === 'key') [def.keySize, def.keyType] = [size, member.type];
+        if (m.name === "key") [def.keySize, def.keyType] = [size, member.type];
         else [def.valueSize, def.valueType] = [size, member.type];
-      } else if (m.name === 'values') {
+      } else if (m.name === "values") {
         // __array(values, T) is `T *values[]`: T is the inner map's definition (map-in-map) or a function (program array).
-        const element = member.kind === 'array' ? btf.resolve(member.elemType) : undefined;
-        if (!element || element.kind !== 'ptr') this.fail(`.BTF: ${what}: field values is not written as __array()`);
+        const element = member.kind === "array" ? btf.resolve(member.elemType) : undefined;
+        if (!element || element.kind !== "ptr") this.fail(`.BTF: ${what}: field values is not written as __array()`);
         const pointee = btf.resolve(element.type);
-        if (pointee.kind === 'struct') inner = pointee;
-        else if (pointee.kind !== 'func_proto') this.fail(`.BTF: ${what}: values of ${pointee.kind} type`);
+        if (pointee.kind === "struct") inner = pointee;
+        else if (pointee.kind !== "func_proto") this.fail(`.BTF: ${what}: values of ${pointee.kind} type`);
         hasValues = true;
       } else {
         this.fail(`.BTF: ${what}: unknown field '${m.name}'`);
@@ -330,7 +371,7 @@ class ObjectLoader {
     if (hasValues) {
       const mapInMap = def.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || def.type === BPF_MAP_TYPE_HASH_OF_MAPS;
       if (inner ? !mapInMap : def.type !== BPF_MAP_TYPE_PROG_ARRAY) {
-        this.fail(`.BTF: ${what}: values of ${inner ? 'maps' : 'programs'} given for a map of type ${def.type}`);
+        this.fail(`.BTF: ${what}: values of ${inner ? "maps" : "programs"} given for a map of type ${def.type}`);
       }
       if (!valueSizeGiven && def.valueSize === 0) def.valueSize = 4; // a map or program id
     }
@@ -348,7 +389,7 @@ class ObjectLoader {
 
   /** Relocations in .maps: `.values = { [i] = &map_or_program }` of map-in-map and program array maps. */
   private btfMapSlots(programs: ProgramDef[]): void {
-    const section = findSection(this.elf, '.maps');
+    const section = findSection(this.elf, ".maps");
     if (!section) return;
     const relocations = this.elf.relocations.get(section.index) ?? [];
     const symbols = this.symbolsIn(section);
@@ -360,7 +401,7 @@ class ObjectLoader {
       const index = owner && this.mapAt.get(`${section.index}:${owner.value}`);
       if (index === undefined || !owner) this.fail(`${what}: not inside a map definition`);
       const def = this.maps[index];
-      const values = this.btfMapStructs.get(index)?.members.find((m) => m.name === 'values');
+      const values = this.btfMapStructs.get(index)?.members.find((m) => m.name === "values");
       const slotOffset = r.offset - owner.value - (values ? values.bitOffset / 8 : 0);
       if (!values || slotOffset < 0 || slotOffset % 8 !== 0) {
         this.fail(`${what}: not a slot of map '${def.name}' values`);
@@ -406,7 +447,9 @@ class ObjectLoader {
       if (symbols.length === 0) list.push({ name: section.name, section, start: 0, count: sectionInsns, global: true });
       symbols.forEach((s, i) => {
         if (s.value % INSN_SIZE !== 0 || s.size % INSN_SIZE !== 0) {
-          this.fail(`${this.where(section)}: function ${s.name} at ${s.value} (size ${s.size}) is not instruction-aligned`);
+          this.fail(
+            `${this.where(section)}: function ${s.name} at ${s.value} (size ${s.size}) is not instruction-aligned`,
+          );
         }
         // A size-0 function symbol (hand-written assembly) runs to the next function or the section's end.
         const end = s.size > 0 ? s.value + s.size : (symbols[i + 1]?.value ?? section.size);
@@ -467,7 +510,7 @@ class ObjectLoader {
     const isCall = opcode === OP_CALL && src === CALL_LOCAL;
     if (opcode === OP_LDDW && i + 1 >= f.count) this.fail(`${what}: lddw is cut off by the end of the function`);
     if (!r) {
-      if (isCall) return this.codeTarget(f.section, f.start + i + imm + 1, 'call', what);
+      if (isCall) return this.codeTarget(f.section, f.start + i + imm + 1, "call", what);
       if (opcode === OP_LDDW && src !== 0) this.fail(`${what}: lddw with pseudo source ${src} but no relocation`);
       return undefined;
     }
@@ -478,7 +521,7 @@ class ObjectLoader {
       if ((home.flags & SHF_EXECINSTR) === 0 || symbol.value % INSN_SIZE !== 0) {
         this.fail(`${what}: call to '${symbol.name}', which is not a function`);
       }
-      return this.codeTarget(home, symbol.value / INSN_SIZE + imm + 1, 'call', what);
+      return this.codeTarget(home, symbol.value / INSN_SIZE + imm + 1, "call", what);
     }
     if (r.type !== R_BPF_64_64) this.fail(`${what}: relocation type ${r.type} does not apply to instructions`);
     if (opcode !== OP_LDDW) this.fail(`${what}: R_BPF_64_64 relocation on an instruction that is not lddw`);
@@ -487,31 +530,33 @@ class ObjectLoader {
     if ((home.flags & SHF_EXECINSTR) !== 0) {
       const byte = symbol.value + imm;
       if (byte % INSN_SIZE !== 0) this.fail(`${what}: address of '${symbol.name}' + ${imm} is not an instruction`);
-      return this.codeTarget(home, byte / INSN_SIZE, 'func', what);
+      return this.codeTarget(home, byte / INSN_SIZE, "func", what);
     }
-    if (home.name === 'maps' || home.name === '.maps') {
+    if (home.name === "maps" || home.name === ".maps") {
       const map = this.mapAt.get(`${home.index}:${symbol.value}`);
       if (map === undefined) {
         this.fail(`${what}: '${symbol.name}' at ${symbol.value} in ${this.where(home)} is not a map definition`);
       }
-      return { kind: 'map', map };
+      return { kind: "map", map };
     }
     if (isGlobalDataSection(home)) {
       const map = this.mapAt.get(`${home.index}:0`);
       const dataOffset = symbol.value + imm;
       if (map === undefined || dataOffset < 0 || dataOffset > home.size) {
-        this.fail(`${what}: '${symbol.name || home.name}' + ${imm} is outside ${this.where(home)} (${home.size} bytes)`);
+        this.fail(
+          `${what}: '${symbol.name || home.name}' + ${imm} is outside ${this.where(home)} (${home.size} bytes)`,
+        );
       }
-      return { kind: 'data', map, offset: dataOffset };
+      return { kind: "data", map, offset: dataOffset };
     }
     const name = symbol.name || home.name;
     return this.fail(`${what}: lddw of '${name}' in ${this.where(home)}, which holds no maps, data or code`);
   }
 
-  private codeTarget(section: ElfSection, insn: number, kind: 'call' | 'func', what: string): Fixup {
+  private codeTarget(section: ElfSection, insn: number, kind: "call" | "func", what: string): Fixup {
     const target = this.funcContaining(section, insn);
     if (!target) {
-      const role = kind === 'call' ? 'call' : 'function address';
+      const role = kind === "call" ? "call" : "function address";
       this.fail(`${what}: ${role} target ${insn} in ${this.where(section)} is not in any function`);
     }
     return { kind, target, targetInsn: insn };
@@ -524,7 +569,7 @@ class ObjectLoader {
     let total = main.count;
     for (let k = 0; k < order.length; k++) {
       for (const fixup of this.fixups.get(order[k])!.values()) {
-        if ((fixup.kind === 'call' || fixup.kind === 'func') && !placed.has(fixup.target)) {
+        if ((fixup.kind === "call" || fixup.kind === "func") && !placed.has(fixup.target)) {
           placed.set(fixup.target, total);
           order.push(fixup.target);
           total += fixup.target.count;
@@ -540,22 +585,22 @@ class ObjectLoader {
         const at = (base + i) * INSN_SIZE;
         const setSrc = (src: number) => (insns[at + 1] = (insns[at + 1] & 0x0f) | (src << 4));
         switch (fixup.kind) {
-          case 'call':
-          case 'func': {
+          case "call":
+          case "func": {
             const target = placed.get(fixup.target)! + (fixup.targetInsn - fixup.target.start);
             view.setInt32(at + 4, target - (base + i) - 1, true);
-            if (fixup.kind === 'func') {
+            if (fixup.kind === "func") {
               setSrc(PSEUDO_FUNC);
               view.setInt32(at + 12, 0, true);
             }
             break;
           }
-          case 'map':
+          case "map":
             setSrc(PSEUDO_MAP_FD);
             view.setInt32(at + 4, fixup.map, true);
             view.setInt32(at + 12, 0, true);
             break;
-          case 'data':
+          case "data":
             setSrc(PSEUDO_MAP_VALUE);
             view.setInt32(at + 4, fixup.map, true);
             view.setInt32(at + 12, fixup.offset, true);
@@ -577,5 +622,7 @@ class ObjectLoader {
 function isGlobalDataSection(section: ElfSection): boolean {
   if (section.index === 0 || (section.flags & SHF_ALLOC) === 0 || (section.flags & SHF_EXECINSTR) !== 0) return false;
   if (section.type !== SHT_PROGBITS && section.type !== SHT_NOBITS) return false;
-  return ['.data', '.rodata', '.bss'].some((prefix) => section.name === prefix || section.name.startsWith(prefix + '.'));
+  return [".data", ".rodata", ".bss"].some(
+    (prefix) => section.name === prefix || section.name.startsWith(prefix + "."),
+  );
 }

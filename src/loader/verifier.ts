@@ -1,15 +1,53 @@
 // The load-time validator: refuses what no engine should ever have to decide at run time. It checks structure, not
 // safety: memory accesses are checked when they happen, by every engine, against the region table.
 import {
-  INSN_SIZE, MAX_INSNS, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64,
-  MODE_IMM, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX, MODE_ATOMIC, SZ_DW, SZ_W,
-  ALU_DIV, ALU_MOD, ALU_MOV, ALU_NEG, ALU_END, JMP_JA, JMP_CALL, JMP_EXIT,
-  ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
-  CALL_HELPER, CALL_LOCAL, PSEUDO_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_FUNC, OP_LDDW,
+  INSN_SIZE,
+  MAX_INSNS,
+  CLS_LD,
+  CLS_LDX,
+  CLS_ST,
+  CLS_STX,
+  CLS_ALU,
+  CLS_JMP,
+  CLS_JMP32,
+  CLS_ALU64,
+  MODE_IMM,
+  MODE_ABS,
+  MODE_IND,
+  MODE_MEM,
+  MODE_MEMSX,
+  MODE_ATOMIC,
+  SZ_DW,
+  SZ_W,
+  ALU_DIV,
+  ALU_MOD,
+  ALU_MOV,
+  ALU_NEG,
+  ALU_END,
+  JMP_JA,
+  JMP_CALL,
+  JMP_EXIT,
+  ATOMIC_ADD,
+  ATOMIC_OR,
+  ATOMIC_AND,
+  ATOMIC_XOR,
+  ATOMIC_FETCH,
+  ATOMIC_XCHG,
+  ATOMIC_CMPXCHG,
+  CALL_HELPER,
+  CALL_LOCAL,
+  PSEUDO_IMM64,
+  PSEUDO_MAP_FD,
+  PSEUDO_MAP_VALUE,
+  PSEUDO_FUNC,
+  OP_LDDW,
 } from "../../assembly/isa.js";
 
 export class VerifierError extends Error {
-  constructor(message: string, readonly pc?: number) {
+  constructor(
+    message: string,
+    readonly pc?: number,
+  ) {
     super(message);
     this.name = "VerifierError";
   }
@@ -23,12 +61,25 @@ export interface VerifyOptions {
 }
 
 const ATOMIC_OPS = new Set([
-  ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR,
-  ATOMIC_ADD | ATOMIC_FETCH, ATOMIC_OR | ATOMIC_FETCH, ATOMIC_AND | ATOMIC_FETCH, ATOMIC_XOR | ATOMIC_FETCH,
-  ATOMIC_XCHG, ATOMIC_CMPXCHG,
+  ATOMIC_ADD,
+  ATOMIC_OR,
+  ATOMIC_AND,
+  ATOMIC_XOR,
+  ATOMIC_ADD | ATOMIC_FETCH,
+  ATOMIC_OR | ATOMIC_FETCH,
+  ATOMIC_AND | ATOMIC_FETCH,
+  ATOMIC_XOR | ATOMIC_FETCH,
+  ATOMIC_XCHG,
+  ATOMIC_CMPXCHG,
 ]);
 
-interface Insn { op: number; dst: number; src: number; off: number; imm: number }
+interface Insn {
+  op: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+}
 
 function decode(code: Uint8Array, pc: number): Insn {
   const v = new DataView(code.buffer, code.byteOffset + pc * INSN_SIZE, INSN_SIZE);

@@ -4,8 +4,20 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  STATE, REGS, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED,
-  FAULT_NONE, FAULT_HOST, FAULT_WRITE, SCRATCH, SCRATCH_SIZE,
+  STATE,
+  REGS,
+  ST_FAULT,
+  ST_FAULT_PC,
+  ST_FAULT_ADDR,
+  ST_FAULT_SIZE,
+  ST_BUDGET,
+  ST_EXECUTED,
+  ST_STOPPED,
+  FAULT_NONE,
+  FAULT_HOST,
+  FAULT_WRITE,
+  SCRATCH,
+  SCRATCH_SIZE,
 } from "../../assembly/layout.js";
 import type { FaultInfo } from "./faults.js";
 

@@ -38,8 +38,8 @@ export function registerHostHelpers(rt: Runtime, options: HostOptions = {}): voi
   const pid = options.pid ?? process.pid;
   const tgid = options.tgid ?? pid;
   v.setBigUint64(STATE + ST_PID_TGID, (BigInt(tgid) << 32n) | BigInt(pid), true);
-  const uid = options.uid ?? (process.getuid?.() ?? 0);
-  const gid = options.gid ?? (process.getgid?.() ?? 0);
+  const uid = options.uid ?? process.getuid?.() ?? 0;
+  const gid = options.gid ?? process.getgid?.() ?? 0;
   v.setBigUint64(STATE + ST_UID_GID, (BigInt(gid) << 32n) | BigInt(uid), true);
   const comm = new TextEncoder().encode((options.comm ?? "tinybpf").slice(0, 15));
   core.memory.fill(0, STATE + ST_COMM, STATE + ST_COMM + 16);
@@ -80,7 +80,8 @@ export function registerHostHelpers(rt: Runtime, options: HostOptions = {}): voi
     const text = new TextEncoder().encode(formatted);
     const size = Number(outSize);
     if (size > 0) {
-      if (!core.x.accessAllowed(out, size, true)) throw new Error(`snprintf: ${size} bytes at 0x${out.toString(16)} are not writable`);
+      if (!core.x.accessAllowed(out, size, true))
+        throw new Error(`snprintf: ${size} bytes at 0x${out.toString(16)} are not writable`);
       const len = Math.min(text.length, size - 1);
       core.memory.set(text.subarray(0, len), Number(out));
       core.memory[Number(out) + len] = 0;

@@ -80,7 +80,8 @@ function format(fullFmt: string, args: bigint[], readString: (addr: bigint) => s
     }
     if (fmt[i] >= "1" && fmt[i] <= "9") {
       let width = 0;
-      for (; fmt[i] >= "0" && fmt[i] <= "9"; i++) width = Math.min(width * 10 + (fmt.charCodeAt(i) - 48), FIELD_WIDTH_MAX);
+      for (; fmt[i] >= "0" && fmt[i] <= "9"; i++)
+        width = Math.min(width * 10 + (fmt.charCodeAt(i) - 48), FIELD_WIDTH_MAX);
       spec.width = width;
     }
     if (spec.left) spec.zero = false;

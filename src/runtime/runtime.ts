@@ -2,7 +2,14 @@
 // and value addresses), validates them, places their inputs in memory and runs them on an engine.
 import { INSN_SIZE } from "../../assembly/isa.js";
 import {
-  STATE, ST_PKT, ST_PKT_LEN, ST_NCPUS, ST_PROG, MAP_HANDLE_TAG, FUNC_HANDLE_TAG, HEAP_BASE,
+  STATE,
+  ST_PKT,
+  ST_PKT_LEN,
+  ST_NCPUS,
+  ST_PROG,
+  MAP_HANDLE_TAG,
+  FUNC_HANDLE_TAG,
+  HEAP_BASE,
 } from "../../assembly/layout.js";
 import { Core, StopProgram, type HostHelper } from "./core.js";
 import { MAP_TYPE_PERF_EVENT_ARRAY } from "../../assembly/maps/desc.js";
@@ -101,7 +108,9 @@ export class Runtime {
    */
   createMaps(specs: MapSpec[]): void {
     const base = this.maps.length;
-    specs.forEach((spec, i) => { this.maps[base + i] = spec; });
+    specs.forEach((spec, i) => {
+      this.maps[base + i] = spec;
+    });
     const creating = new Set<number>();
     const create = (i: number) => {
       if (this.mapIds[base + i] !== undefined) return;
@@ -109,7 +118,8 @@ export class Runtime {
       creating.add(i);
       const inner = specs[i].innerMap;
       if (inner !== undefined) {
-        if (inner < 0 || inner >= specs.length) throw new Error(`map '${specs[i].name}': inner map ${inner} does not exist`);
+        if (inner < 0 || inner >= specs.length)
+          throw new Error(`map '${specs[i].name}': inner map ${inner} does not exist`);
         create(inner);
       }
       this.mapIds[base + i] = this.createInCore(specs[i], inner === undefined ? -1 : this.mapIds[base + inner]);
@@ -127,12 +137,16 @@ export class Runtime {
     let flags = spec.flags;
     if (spec.readonly) flags |= 1 << 7; // BPF_F_RDONLY_PROG: programs may read, not write
     // libbpf sizes a perf event array left at 0 entries to the number of CPUs.
-    const maxEntries = spec.type === MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0
-      ? Math.max(1, this.options.ncpus ?? 1) : spec.maxEntries;
+    const maxEntries =
+      spec.type === MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0
+        ? Math.max(1, this.options.ncpus ?? 1)
+        : spec.maxEntries;
     const id = this.core.x.mapCreate(spec.type, spec.keySize, spec.valueSize, maxEntries, flags, innerId);
     if (id < 0) {
-      throw new Error(`map '${spec.name}': cannot create (type ${spec.type}, key ${spec.keySize}, value ` +
-        `${spec.valueSize}, max_entries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}): errno ${-id}`);
+      throw new Error(
+        `map '${spec.name}': cannot create (type ${spec.type}, key ${spec.keySize}, value ` +
+          `${spec.valueSize}, max_entries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}): errno ${-id}`,
+      );
     }
     if (spec.initialData) this.initGlobalData(id, spec);
     return id;

@@ -16,7 +16,8 @@ export function isLoopback(host: string): boolean {
 /** Reads the token, refusing a file others can read or one too short to be a secret. */
 export function readToken(path: string): string {
   const mode = statSync(path).mode & 0o077;
-  if (mode !== 0) throw new Error(`${path}: readable by others (mode 0${(statSync(path).mode & 0o777).toString(8)}); chmod 600 it`);
+  if (mode !== 0)
+    throw new Error(`${path}: readable by others (mode 0${(statSync(path).mode & 0o777).toString(8)}); chmod 600 it`);
   const token = readFileSync(path, "utf8").trim();
   if (!/^[\x21-\x7e]{16,256}$/.test(token)) throw new Error(`${path}: not a token (16 to 256 printable characters)`);
   return token;
@@ -30,7 +31,9 @@ export function ensureToken(dataDir: string, host: string): { token: string; pat
   const path = join(dataDir, TOKEN_FILE);
   if (existsSync(path)) return { token: readToken(path), path, created: false };
   if (!isLoopback(host)) {
-    throw new Error(`refusing to listen on ${host} (not loopback) without a token file: create ${path} (mode 0600) first`);
+    throw new Error(
+      `refusing to listen on ${host} (not loopback) without a token file: create ${path} (mode 0600) first`,
+    );
   }
   const token = randomBytes(32).toString("hex");
   writeFileAtomic(path, token + "\n", 0o600);

@@ -37,11 +37,18 @@ export class Client {
     this.server = (opts.server ?? process.env.TINYBPF_SERVER ?? `http://${DEFAULT_LISTEN}`).replace(/\/+$/, "");
     if (!/^http:\/\/[^/]+$/.test(this.server)) throw new Error(`server must be http://HOST:PORT, not '${this.server}'`);
     const file = opts.tokenFile ?? join(opts.dataDir ?? defaultDataDir(), TOKEN_FILE);
-    this.token = opts.token ?? process.env.TINYBPF_TOKEN ?? (opts.tokenFile || existsSync(file) ? readToken(file) : undefined);
+    this.token =
+      opts.token ?? process.env.TINYBPF_TOKEN ?? (opts.tokenFile || existsSync(file) ? readToken(file) : undefined);
   }
 
-  send(method: string, path: string, body?: Uint8Array | object, headers: Record<string, string> = {}): Promise<Response> {
-    const payload = body === undefined ? undefined : body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body));
+  send(
+    method: string,
+    path: string,
+    body?: Uint8Array | object,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const payload =
+      body === undefined ? undefined : body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body));
     const h: Record<string, string | number> = { ...headers };
     if (this.token) h.Authorization = `Bearer ${this.token}`;
     if (payload) {
@@ -58,7 +65,9 @@ export class Client {
           if (size > MAX_RESPONSE) req.destroy(new Error(`response over ${MAX_RESPONSE} bytes`));
           else chunks.push(c);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on("error", (e) => reject(new Error(`${what}: ${e.message}`)));
       });
       req.on("timeout", () => req.destroy(new Error(`no answer in ${TIMEOUT_MS / 1000} s`)));
@@ -68,7 +77,12 @@ export class Client {
   }
 
   /** A request that must succeed: its JSON body (undefined for 204), or an error with the daemon's message. */
-  async json(method: string, path: string, body?: Uint8Array | object, headers?: Record<string, string>): Promise<unknown> {
+  async json(
+    method: string,
+    path: string,
+    body?: Uint8Array | object,
+    headers?: Record<string, string>,
+  ): Promise<unknown> {
     const res = await this.send(method, path, body, headers);
     if (res.status >= 400) {
       let msg = res.body.toString("utf8").trim();

@@ -23,7 +23,10 @@ export class Daemon {
   readonly events = new EventHub();
   readonly counters = { requests: 0, errors: 0, unauthorized: 0 };
 
-  constructor(readonly store: Store, private readonly log: (line: string) => void = () => {}) {}
+  constructor(
+    readonly store: Store,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
 
   /** Loads every stored module and starts every stored link; what no longer loads is logged and left out. */
   restore(): void {
@@ -65,10 +68,19 @@ export class Daemon {
   /** Validates (ELF, links, verifier) and keeps an object: blob first, then the record that names it. */
   addModule(name: string, bytes: Uint8Array, opts: ModuleOptions): Module {
     if (!validName(name)) throw new HttpError(400, `module name must match [A-Za-z0-9._-]{1,64}, not '${name}'`);
-    if ([...this.modules.values()].some((m) => m.name === name)) throw new HttpError(409, `a module named '${name}' exists`);
+    if ([...this.modules.values()].some((m) => m.name === name))
+      throw new HttpError(409, `a module named '${name}' exists`);
     if (bytes.length > MAX_OBJECT_BYTES) throw new HttpError(413, `object over ${MAX_OBJECT_BYTES} bytes`);
     if (bytes.length === 0) throw new HttpError(400, "empty body: send the ELF object");
-    const record: ModuleRecord = { id: newId(), name, digest: "", budget: opts.budget, ncpus: opts.ncpus, hist: opts.hist, created: new Date().toISOString() };
+    const record: ModuleRecord = {
+      id: newId(),
+      name,
+      digest: "",
+      budget: opts.budget,
+      ncpus: opts.ncpus,
+      hist: opts.hist,
+      created: new Date().toISOString(),
+    };
     let mod: Module;
     try {
       mod = new Module(record, bytes, this.events);
@@ -103,15 +115,26 @@ export class Daemon {
     }
     const mod = this.module(module);
     if (!mod.obj.programs.has(program)) {
-      throw new HttpError(400, `module ${mod.name} has no program '${program}' (programs: ${[...mod.obj.programs.keys()].join(", ")})`);
+      throw new HttpError(
+        400,
+        `module ${mod.name} has no program '${program}' (programs: ${[...mod.obj.programs.keys()].join(", ")})`,
+      );
     }
     const parsed = parseSource(source);
     if (parsed.kind === "module") {
       const from = this.module(parsed.module);
-      if (!from.obj.programs.has(parsed.program)) throw new HttpError(400, `module ${from.name} has no program '${parsed.program}'`);
+      if (!from.obj.programs.has(parsed.program))
+        throw new HttpError(400, `module ${from.name} has no program '${parsed.program}'`);
     }
     const canonical = parsed.kind === "pcap" ? `pcap:${parsed.path}` : source;
-    const record: LinkRecord = { id: newId(), module, program, source: canonical, repeat, created: new Date().toISOString() };
+    const record: LinkRecord = {
+      id: newId(),
+      module,
+      program,
+      source: canonical,
+      repeat,
+      created: new Date().toISOString(),
+    };
     const link = this.startLink(record);
     this.store.saveLink(record);
     return link;

@@ -34,8 +34,12 @@ export class EventHub {
     this.keepalive.unref();
   }
 
-  get size(): number { return this.subscribers.size; }
-  get full(): boolean { return this.subscribers.size >= MAX_SUBSCRIBERS; }
+  get size(): number {
+    return this.subscribers.size;
+  }
+  get full(): boolean {
+    return this.subscribers.size >= MAX_SUBSCRIBERS;
+  }
 
   /** Turns `res` into an event stream, optionally only for one module's events. */
   subscribe(res: ServerResponse, module?: string): void {

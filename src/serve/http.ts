@@ -4,7 +4,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** An error the client caused or may see: its status and one line of text, never a stack trace. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -14,7 +17,11 @@ export const oneLine = (e: unknown): string => (e instanceof Error ? e.message :
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body) + "\n";
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store" });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
   res.end(text);
 }
 
@@ -60,6 +67,7 @@ export async function readJson(req: IncomingMessage, limit = 64 << 10): Promise<
   } catch {
     throw new HttpError(400, "body is not valid JSON");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "body must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new HttpError(400, "body must be a JSON object");
   return value as Record<string, unknown>;
 }

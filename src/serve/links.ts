@@ -34,7 +34,10 @@ export function parseSource(text: string): Source {
     case "interval": {
       const ms = Number(arg);
       if (!/^\d+$/.test(arg) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-        throw new HttpError(400, `interval must be whole milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, not '${arg}'`);
+        throw new HttpError(
+          400,
+          `interval must be whole milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, not '${arg}'`,
+        );
       }
       return { kind, ms };
     }
@@ -44,8 +47,11 @@ export function parseSource(text: string): Source {
       return { kind, module: m[1], program: m[2] };
     }
     case "iface":
-      throw new HttpError(400, "iface links are not supported by the daemon: live capture runs natively in the ARM32 " +
-        "executable with its own maps (use 'tinybpf run OBJ --engine arm32 --iface NAME')");
+      throw new HttpError(
+        400,
+        "iface links are not supported by the daemon: live capture runs natively in the ARM32 " +
+          "executable with its own maps (use 'tinybpf run OBJ --engine arm32 --iface NAME')",
+      );
     default:
       throw new HttpError(400, `unknown link source '${text}' (pcap:PATH, interval:MS, module:ID/PROG)`);
   }
@@ -59,7 +65,10 @@ export function loadCapture(path: string): ProgramInput[] {
     bytes = new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new HttpError(400, `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : oneLine(e)}`);
+    throw new HttpError(
+      400,
+      `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : oneLine(e)}`,
+    );
   }
   try {
     return readCapture(bytes, path).map((p) => ({ packet: p.data }));
@@ -85,7 +94,9 @@ export class Link {
     private readonly packets: ProgramInput[] = [],
   ) {}
 
-  get id(): string { return this.record.id; }
+  get id(): string {
+    return this.record.id;
+  }
 
   start(): void {
     if (this.source.kind === "interval") {

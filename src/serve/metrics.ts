@@ -1,14 +1,26 @@
 // GET /metrics: the Prometheus text format. One sample per map entry (keys and values of 1, 2, 4 or 8 bytes as
 // unsigned decimal, as `tinybpf run` prints them, other keys in hex; per-CPU values summed), log2-histogram maps as
 // Prometheus histograms when the module was uploaded with hist=MAP, and the daemon's own counters.
-import { MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_HASH_OF_MAPS } from "../../assembly/maps/desc.js";
+import {
+  MAP_TYPE_RINGBUF,
+  MAP_TYPE_PERF_EVENT_ARRAY,
+  MAP_TYPE_PROG_ARRAY,
+  MAP_TYPE_ARRAY_OF_MAPS,
+  MAP_TYPE_HASH_OF_MAPS,
+} from "../../assembly/maps/desc.js";
 import type { BpfMap } from "../api/bpf-map.js";
 import { formatScalar, hex } from "../cli/map-output.js";
 import type { Daemon } from "./daemon.js";
 import type { Module } from "./modules.js";
 
 /** Maps whose values are not quantities: records in flight, program and map ids. */
-const NOT_SAMPLED = new Set([MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, MAP_TYPE_PROG_ARRAY, MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_HASH_OF_MAPS]);
+const NOT_SAMPLED = new Set([
+  MAP_TYPE_RINGBUF,
+  MAP_TYPE_PERF_EVENT_ARRAY,
+  MAP_TYPE_PROG_ARRAY,
+  MAP_TYPE_ARRAY_OF_MAPS,
+  MAP_TYPE_HASH_OF_MAPS,
+]);
 const INTEGER_SIZES = new Set([1, 2, 4, 8]);
 
 /** A label value: names are restricted to safe characters, but escape anyway. */
@@ -23,7 +35,8 @@ function sumValue(map: BpfMap, bytes: Uint8Array): bigint {
   return sum;
 }
 
-const keyText = (map: BpfMap, key: Uint8Array) => (INTEGER_SIZES.has(map.keySize) ? formatScalar(key, map.keySize) : hex(key));
+const keyText = (map: BpfMap, key: Uint8Array) =>
+  INTEGER_SIZES.has(map.keySize) ? formatScalar(key, map.keySize) : hex(key);
 
 function mapSamples(mod: Module, map: BpfMap, out: string[]): void {
   if (NOT_SAMPLED.has(map.type) || !INTEGER_SIZES.has(map.valueSize)) return;
@@ -31,7 +44,9 @@ function mapSamples(mod: Module, map: BpfMap, out: string[]): void {
   entries.forEach((e, i) => {
     // queues and stacks have no keys: their elements are numbered in pop order
     const key = map.keySize === 0 ? String(i) : keyText(map, e.key);
-    out.push(`tinybpf_map_value{module="${label(mod.name)}",map="${label(map.name)}",key="${label(key)}"} ${sumValue(map, e.value)}`);
+    out.push(
+      `tinybpf_map_value{module="${label(mod.name)}",map="${label(map.name)}",key="${label(key)}"} ${sumValue(map, e.value)}`,
+    );
   });
 }
 
@@ -57,9 +72,13 @@ export function renderMetrics(daemon: Daemon): string {
   const out: string[] = [];
   const mods = [...daemon.modules.values()];
   out.push("# HELP tinybpf_map_value One map entry's value (per-CPU values summed).", "# TYPE tinybpf_map_value gauge");
-  for (const mod of mods) for (const map of mod.obj.maps.values()) if (!mod.record.hist.includes(map.name)) mapSamples(mod, map, out);
+  for (const mod of mods)
+    for (const map of mod.obj.maps.values()) if (!mod.record.hist.includes(map.name)) mapSamples(mod, map, out);
   if (mods.some((m) => m.record.hist.length)) {
-    out.push("# HELP tinybpf_map_hist A log2-histogram map (bucket le = 2^k - 1 for slot k).", "# TYPE tinybpf_map_hist histogram");
+    out.push(
+      "# HELP tinybpf_map_hist A log2-histogram map (bucket le = 2^k - 1 for slot k).",
+      "# TYPE tinybpf_map_hist histogram",
+    );
     for (const mod of mods) for (const h of mod.record.hist) histSamples(mod, mod.obj.get(h), out);
   }
   const perModule = (name: string, help: string, type: string, value: (m: Module) => number) => {
@@ -69,11 +88,17 @@ export function renderMetrics(daemon: Daemon): string {
   perModule("tinybpf_runs_total", "Program runs that completed.", "counter", (m) => m.runs);
   perModule("tinybpf_faults_total", "Program runs stopped by a fault.", "counter", (m) => m.faults);
   perModule("tinybpf_instructions_total", "Instructions executed by completed runs.", "counter", (m) => m.instructions);
-  const gauge = (name: string, help: string, type: string, value: number) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+  const gauge = (name: string, help: string, type: string, value: number) =>
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
   gauge("tinybpf_modules", "Modules loaded.", "gauge", mods.length);
   gauge("tinybpf_links", "Links, whatever their state.", "gauge", daemon.links.size);
   gauge("tinybpf_http_requests_total", "HTTP requests received.", "counter", daemon.counters.requests);
-  gauge("tinybpf_http_unauthorized_total", "Requests refused for a missing or wrong token.", "counter", daemon.counters.unauthorized);
+  gauge(
+    "tinybpf_http_unauthorized_total",
+    "Requests refused for a missing or wrong token.",
+    "counter",
+    daemon.counters.unauthorized,
+  );
   gauge("tinybpf_events_total", "Events published.", "counter", daemon.events.published);
   gauge("tinybpf_event_subscribers", "Event streams open.", "gauge", daemon.events.size);
   return out.join("\n") + "\n";

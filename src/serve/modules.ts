@@ -29,12 +29,17 @@ export class Module {
   private readonly streams: { name: string; type: "ringbuf" | "perf" }[] = [];
 
   /** Loads (links, validates) the object; throws the loader's own message when it does not load. */
-  constructor(readonly record: ModuleRecord, bytes: Uint8Array, private readonly events: EventHub) {
+  constructor(
+    readonly record: ModuleRecord,
+    bytes: Uint8Array,
+    private readonly events: EventHub,
+  ) {
     this.obj = loadSync(bytes, {
       fileName: record.name,
       budget: record.budget,
       ncpus: record.ncpus ?? 1,
-      printk: (line) => events.publish({ type: "printk", module: record.id, name: record.name, line: line.replace(/\n$/, "") }),
+      printk: (line) =>
+        events.publish({ type: "printk", module: record.id, name: record.name, line: line.replace(/\n$/, "") }),
     });
     for (const [name, map] of this.obj.maps) {
       if (map.type === MAP_TYPE_RINGBUF) this.streams.push({ name, type: "ringbuf" });
@@ -45,10 +50,16 @@ export class Module {
     }
   }
 
-  get id(): string { return this.record.id; }
+  get id(): string {
+    return this.record.id;
+  }
   /** Changes whenever a run or an API write may have changed a map. */
-  get version(): number { return this.runs + this.faults + this.writes; }
-  get name(): string { return this.record.name; }
+  get version(): number {
+    return this.runs + this.faults + this.writes;
+  }
+  get name(): string {
+    return this.record.name;
+  }
 
   /** Runs one program once; a fault is counted, published and returned, never thrown. */
   run(program: string, input: ProgramInput | undefined): RunOutcome {
@@ -90,7 +101,12 @@ export class Module {
       ncpus: this.record.ncpus ?? 1,
       hist: this.record.hist,
       created: this.record.created,
-      programs: [...this.obj.programs.values()].map((p) => ({ name: p.name, type: p.type, section: p.section, insns: p.insnCount })),
+      programs: [...this.obj.programs.values()].map((p) => ({
+        name: p.name,
+        type: p.type,
+        section: p.section,
+        insns: p.insnCount,
+      })),
       maps: [...this.obj.maps.values()].map((m) => m.name),
       runs: this.runs,
       faults: this.faults,
@@ -103,7 +119,8 @@ export class Module {
 /** CPUs for per-CPU maps, given on upload: 1 to 64. */
 export function parseNcpus(text: string | null): number {
   if (text === null) return 1;
-  if (!/^\d{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 64) throw new HttpError(400, `ncpus must be from 1 to 64, not '${text}'`);
+  if (!/^\d{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 64)
+    throw new HttpError(400, `ncpus must be from 1 to 64, not '${text}'`);
   return Number(text);
 }
 

@@ -22,15 +22,23 @@ export function parseReference(text: string): Reference {
 }
 
 function checkNames(name: string, tag: string): void {
-  if (!validName(name) || !validName(tag)) throw new HttpError(400, "registry NAME and TAG must match [A-Za-z0-9._-]{1,64}");
+  if (!validName(name) || !validName(tag))
+    throw new HttpError(400, "registry NAME and TAG must match [A-Za-z0-9._-]{1,64}");
 }
 
 /** Stores a pushed object under NAME:TAG once its digest matches what the sender computed and it parses. */
-export function push(store: Store, name: string, tag: string, bytes: Uint8Array, claimed: string | undefined): { name: string; tag: string; digest: string } {
+export function push(
+  store: Store,
+  name: string,
+  tag: string,
+  bytes: Uint8Array,
+  claimed: string | undefined,
+): { name: string; tag: string; digest: string } {
   checkNames(name, tag);
   const digest = sha256(bytes);
   if (!claimed) throw new HttpError(400, "push needs an X-Digest header (sha256:HEX of the body)");
-  if (claimed !== digest) throw new HttpError(400, `digest mismatch: the body is ${digest}, the header says ${claimed}`);
+  if (claimed !== digest)
+    throw new HttpError(400, `digest mismatch: the body is ${digest}, the header says ${claimed}`);
   try {
     loadObject(bytes, name);
   } catch (e) {

@@ -40,7 +40,12 @@ function uiDir(): string {
   return existsSync(join(local, "index.html")) ? local : join(here, "..", "..", "..", "src", "serve", "ui");
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void> | void;
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+  query: URLSearchParams,
+) => Promise<void> | void;
 interface Route {
   method: string;
   pattern: RegExp;
@@ -49,11 +54,19 @@ interface Route {
 
 function routes(daemon: Daemon): Route[] {
   const r = (method: string, path: string, handler: Handler): Route => ({
-    method, pattern: new RegExp("^" + path.replace(/\{\w+\}/g, "([^/]+)") + "$"), handler,
+    method,
+    pattern: new RegExp("^" + path.replace(/\{\w+\}/g, "([^/]+)") + "$"),
+    handler,
   });
   const store = daemon.store;
   return [
-    r("GET", "/modules", (_req, res) => sendJson(res, 200, [...daemon.modules.values()].map((m) => m.describe()))),
+    r("GET", "/modules", (_req, res) =>
+      sendJson(
+        res,
+        200,
+        [...daemon.modules.values()].map((m) => m.describe()),
+      ),
+    ),
     r("POST", "/modules", async (req, res, _p, q) => {
       const name = q.get("name");
       if (name === null) throw new HttpError(400, "POST /modules needs ?name=NAME");
@@ -74,7 +87,11 @@ function routes(daemon: Daemon): Route[] {
     r("GET", "/modules/{id}/tables/{map}/entries", (_req, res, [id, map]) => {
       const mod = daemon.module(id);
       const text = entriesJson(mod, table(mod, map));
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store" });
+      res.writeHead(200, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(text),
+        "Cache-Control": "no-store",
+      });
       res.end(text);
     }),
     r("GET", "/modules/{id}/tables/{map}/entries/{key}", (_req, res, [id, map, key]) => {
@@ -90,7 +107,13 @@ function routes(daemon: Daemon): Route[] {
       deleteEntry(mod, table(mod, map), key);
       res.writeHead(204).end();
     }),
-    r("GET", "/links", (_req, res) => sendJson(res, 200, [...daemon.links.values()].map((l) => l.describe()))),
+    r("GET", "/links", (_req, res) =>
+      sendJson(
+        res,
+        200,
+        [...daemon.links.values()].map((l) => l.describe()),
+      ),
+    ),
     r("POST", "/links", async (req, res) => sendJson(res, 201, daemon.addLink(await readJson(req)).describe())),
     r("GET", "/links/{id}", (_req, res, [id]) => sendJson(res, 200, daemon.link(id).describe())),
     r("DELETE", "/links/{id}", (_req, res, [id]) => {
@@ -105,7 +128,10 @@ function routes(daemon: Daemon): Route[] {
     }),
     r("GET", "/metrics", (_req, res) => {
       const text = renderMetrics(daemon);
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+      res.writeHead(200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+        "Content-Length": Buffer.byteLength(text),
+      });
       res.end(text);
     }),
     r("GET", "/registry", (_req, res) => sendJson(res, 200, store.tags())),
@@ -116,7 +142,11 @@ function routes(daemon: Daemon): Route[] {
     }),
     r("GET", "/blobs/{digest}", (_req, res, [digest]) => {
       const bytes = blob(store, digest);
-      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": bytes.length, "X-Digest": digest });
+      res.writeHead(200, {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": bytes.length,
+        "X-Digest": digest,
+      });
       res.end(bytes);
     }),
   ];
@@ -196,24 +226,37 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     throw new HttpError(allowed ? 405 : 404, allowed ? `${req.method} not allowed on ${path}` : `no route ${path}`);
   };
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((e) => {
-      const status = e instanceof HttpError ? e.status : 500;
-      if (status >= 500) daemon.counters.errors++;
-      if (status === 500) log(`${req.method} ${req.url}: ${oneLine(e)}`);
-      // a body the handler never read must not be mistaken for the next request
-      if (!res.headersSent && !req.complete) res.setHeader("Connection", "close");
-      sendError(res, status, oneLine(e));
-    });
-  });
+  const server = createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 },
+    (req, res) => {
+      handle(req, res).catch((e) => {
+        const status = e instanceof HttpError ? e.status : 500;
+        if (status >= 500) daemon.counters.errors++;
+        if (status === 500) log(`${req.method} ${req.url}: ${oneLine(e)}`);
+        // a body the handler never read must not be mistaken for the next request
+        if (!res.headersSent && !req.complete) res.setHeader("Connection", "close");
+        sendError(res, status, oneLine(e));
+      });
+    },
+  );
   server.maxHeadersCount = 64;
   // Malformed requests and oversized headers: a one-line JSON error instead of Node's bare status line.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    const body = JSON.stringify({ error: status === 431 ? `headers over ${MAX_HEADER_BYTES} bytes` : status === 408 ? "request timed out" : "malformed request" }) + "\n";
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body =
+      JSON.stringify({
+        error:
+          status === 431
+            ? `headers over ${MAX_HEADER_BYTES} bytes`
+            : status === 408
+              ? "request timed out"
+              : "malformed request",
+      }) + "\n";
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e) => {
@@ -230,14 +273,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const actualPort = typeof addr === "object" && addr ? addr.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
   return {
-    server, daemon, url, token, tokenPath, tokenCreated: created,
-    close: () => new Promise((resolve) => {
-      daemon.close();
-      server.closeAllConnections?.();
-      server.close(() => {
-        unlock();
-        resolve();
-      });
-    }),
+    server,
+    daemon,
+    url,
+    token,
+    tokenPath,
+    tokenCreated: created,
+    close: () =>
+      new Promise((resolve) => {
+        daemon.close();
+        server.closeAllConnections?.();
+        server.close(() => {
+          unlock();
+          resolve();
+        });
+      }),
   };
 }

@@ -4,7 +4,16 @@
 // a daemon killed at any instant restarts with whole modules only; leftover temporary files are removed at start.
 import { createHash, randomBytes } from "node:crypto";
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -16,7 +25,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   const fd = openSync(tmp, "wx", mode);
   try {
-    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -61,7 +70,8 @@ export function lockDataDir(dir: string): () => void {
       if ((e as { code?: string }).code !== "EEXIST") throw e;
     }
     const pid = Number(readFileSync(path, "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new Error(`${dir} is in use by another tinybpf serve (pid ${pid})`);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid))
+      throw new Error(`${dir} is in use by another tinybpf serve (pid ${pid})`);
     unlinkSync(path);
   }
   throw new Error(`${dir}: could not take ${path}`);
@@ -100,7 +110,8 @@ export interface LinkRecord {
 
 export class Store {
   constructor(readonly dir: string) {
-    for (const sub of ["", "blobs", "modules", "links", "registry"]) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ["", "blobs", "modules", "links", "registry"])
+      mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
     this.removeLeftovers(dir);
   }
 
@@ -136,13 +147,25 @@ export class Store {
     return join(this.dir, "blobs", m[1]);
   }
 
-  saveModule(r: ModuleRecord): void { this.saveRecord("modules", r.id, r); }
-  removeModule(id: string): void { this.removeRecord("modules", id); }
-  modules(): ModuleRecord[] { return this.records<ModuleRecord>("modules"); }
+  saveModule(r: ModuleRecord): void {
+    this.saveRecord("modules", r.id, r);
+  }
+  removeModule(id: string): void {
+    this.removeRecord("modules", id);
+  }
+  modules(): ModuleRecord[] {
+    return this.records<ModuleRecord>("modules");
+  }
 
-  saveLink(r: LinkRecord): void { this.saveRecord("links", r.id, r); }
-  removeLink(id: string): void { this.removeRecord("links", id); }
-  links(): LinkRecord[] { return this.records<LinkRecord>("links"); }
+  saveLink(r: LinkRecord): void {
+    this.saveRecord("links", r.id, r);
+  }
+  removeLink(id: string): void {
+    this.removeRecord("links", id);
+  }
+  links(): LinkRecord[] {
+    return this.records<LinkRecord>("links");
+  }
 
   /** Registry tags: NAME:TAG -> digest, one file per tag under registry/NAME/. */
   setTag(name: string, tag: string, digest: string): void {

@@ -12,8 +12,13 @@ const FLAGS: Record<string, number> = { any: 0, noexist: 1, exist: 2 };
 
 export function describeTable(map: BpfMap): Record<string, unknown> {
   return {
-    name: map.name, type: map.typeName, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
-    perCpu: map.isPerCpu, ncpus: map.ncpus,
+    name: map.name,
+    type: map.typeName,
+    keySize: map.keySize,
+    valueSize: map.valueSize,
+    maxEntries: map.maxEntries,
+    perCpu: map.isPerCpu,
+    ncpus: map.ncpus,
   };
 }
 
@@ -40,7 +45,8 @@ export function entriesJson(mod: Module, map: BpfMap): string {
 
 function bytesOf(text: string, size: number, what: string): Uint8Array {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new HttpError(400, `${what} '${text.slice(0, 80)}' is not hex bytes`);
-  if (text.length !== size * 2) throw new HttpError(400, `${what} must be ${size} bytes (${size * 2} hex digits), got ${text.length / 2}`);
+  if (text.length !== size * 2)
+    throw new HttpError(400, `${what} must be ${size} bytes (${size * 2} hex digits), got ${text.length / 2}`);
   return unhex(text);
 }
 
@@ -70,11 +76,17 @@ export function getEntry(map: BpfMap, keyHex: string): { key: string; value: str
  * Writes one entry. The value is the stored bytes; a per-CPU map takes every CPU's copy concatenated (as it lists
  * them) or one copy for every CPU. `flags` is "any", "noexist", "exist" or the number.
  */
-export function putEntry(mod: Module, map: BpfMap, keyHex: string, body: Record<string, unknown>): { key: string; value: string } {
+export function putEntry(
+  mod: Module,
+  map: BpfMap,
+  keyHex: string,
+  body: Record<string, unknown>,
+): { key: string; value: string } {
   const key = keyOf(map, keyHex);
   if (typeof body.value !== "string") throw new HttpError(400, 'body needs "value": stored bytes in hex');
-  const flags = typeof body.flags === "string" ? FLAGS[body.flags] : body.flags ?? 0;
-  if (typeof flags !== "number" || ![0, 1, 2].includes(flags)) throw new HttpError(400, 'flags must be "any", "noexist", "exist" (or 0, 1, 2)');
+  const flags = typeof body.flags === "string" ? FLAGS[body.flags] : (body.flags ?? 0);
+  if (typeof flags !== "number" || ![0, 1, 2].includes(flags))
+    throw new HttpError(400, 'flags must be "any", "noexist", "exist" (or 0, 1, 2)');
   let value: Uint8Array | Uint8Array[];
   if (map.isPerCpu && body.value.length === map.valueSize * map.ncpus * 2 && map.ncpus > 1) {
     const all = bytesOf(body.value, map.valueSize * map.ncpus, "value");

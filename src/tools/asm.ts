@@ -88,7 +88,7 @@ import {
   SZ_DW,
   SZ_H,
   SZ_W,
-} from '../../assembly/isa.js';
+} from "../../assembly/isa.js";
 
 // ---- Mnemonic tables, shared with the disassembler so that both speak the same dialect ----
 
@@ -155,7 +155,7 @@ export class AsmError extends Error {
     what: string,
   ) {
     super(`line ${line}: ${what}`);
-    this.name = 'AsmError';
+    this.name = "AsmError";
   }
 }
 
@@ -175,7 +175,7 @@ interface Fixup {
   slot: number;
   line: number;
   label: string;
-  field: 'offset' | 'imm';
+  field: "offset" | "imm";
 }
 
 const INT16_MIN = -0x8000n;
@@ -209,20 +209,20 @@ export function assemble(source: string): Uint8Array {
       labels.set(label[1], { slot: slots.length, line: lineNo });
       text = label[2].trim();
     }
-    if (text === '') continue;
+    if (text === "") continue;
 
     const line = new Line(text, lineNo);
-    if (line.mnemonic === 'exit' && firstExit === undefined) firstExit = slots.length;
+    if (line.mnemonic === "exit" && firstExit === undefined) firstExit = slots.length;
     for (const s of encodeLine(line, slots.length, fixups)) slots.push(s);
   }
 
-  if (!labels.has('exit') && firstExit !== undefined) labels.set('exit', { slot: firstExit, line: 0 });
+  if (!labels.has("exit") && firstExit !== undefined) labels.set("exit", { slot: firstExit, line: 0 });
   for (const fix of fixups) {
     const target = labels.get(fix.label);
     if (!target) throw new AsmError(fix.line, `unknown label '${fix.label}'`);
     const distance = target.slot - fix.slot - 1;
     const s = slots[fix.slot];
-    if (fix.field === 'offset') {
+    if (fix.field === "offset") {
       if (distance < -0x8000 || distance > 0x7fff) {
         throw new AsmError(fix.line, `label '${fix.label}' is ${distance} slots away, beyond a 16-bit offset`);
       }
@@ -257,7 +257,7 @@ function has(table: object, key: string): boolean {
 }
 
 function stripComment(line: string): string {
-  const hash = line.indexOf('#');
+  const hash = line.indexOf("#");
   return hash < 0 ? line : line.slice(0, hash);
 }
 
@@ -273,19 +273,19 @@ class Line {
   ) {
     const space = text.search(/\s/);
     this.mnemonic = (space < 0 ? text : text.slice(0, space)).toLowerCase();
-    const rest = space < 0 ? '' : text.slice(space).trim();
+    const rest = space < 0 ? "" : text.slice(space).trim();
     // Modifier words (fetch, local, runtime, helper, the atomic operation) come before the operands proper.
     const words: string[] = [];
     let operandText = rest;
-    if (this.mnemonic === 'lock' || this.mnemonic === 'call') {
+    if (this.mnemonic === "lock" || this.mnemonic === "call") {
       const parts = rest.split(/\s+/);
-      while (parts.length > 1 && /^[a-z][a-z0-9]*$/i.test(parts[0]) && !parts[0].includes(',')) {
+      while (parts.length > 1 && /^[a-z][a-z0-9]*$/i.test(parts[0]) && !parts[0].includes(",")) {
         words.push(parts.shift()!.toLowerCase());
       }
-      operandText = parts.join(' ');
+      operandText = parts.join(" ");
     }
     this.words = words;
-    this.operands = operandText === '' ? [] : operandText.split(',').map((o) => o.trim());
+    this.operands = operandText === "" ? [] : operandText.split(",").map((o) => o.trim());
   }
 
   fail(what: string): never {
@@ -293,19 +293,20 @@ class Line {
   }
 
   expectOperands(count: number): void {
-    if (this.operands.length !== count || this.operands.some((o) => o === '')) {
-      this.fail(`'${this.mnemonic}' takes ${count} operand${count === 1 ? '' : 's'}: ${this.text}`);
+    if (this.operands.length !== count || this.operands.some((o) => o === "")) {
+      this.fail(`'${this.mnemonic}' takes ${count} operand${count === 1 ? "" : "s"}: ${this.text}`);
     }
   }
 
   register(operand: string): number {
     const m = /^%r(\d+)$/i.exec(operand);
-    if (!m || Number(m[1]) > 15) this.fail(`expected a register %r0..%r10 (or %r11..%r15 to encode invalid programs), got '${operand}'`);
+    if (!m || Number(m[1]) > 15)
+      this.fail(`expected a register %r0..%r10 (or %r11..%r15 to encode invalid programs), got '${operand}'`);
     return Number(m[1]);
   }
 
   isRegister(operand: string): boolean {
-    return operand.startsWith('%');
+    return operand.startsWith("%");
   }
 
   number(operand: string, min: bigint, max: bigint, what: string): bigint {
@@ -317,7 +318,7 @@ class Line {
 
   /** A 32-bit immediate, written signed or unsigned. */
   imm32(operand: string): number {
-    return Number(BigInt.asIntN(32, this.number(operand, INT32_MIN, UINT32_MAX, 'immediate')));
+    return Number(BigInt.asIntN(32, this.number(operand, INT32_MIN, UINT32_MAX, "immediate")));
   }
 
   /** `[%rN]`, `[%rN+off]` or `[%rN-off]`. */
@@ -326,15 +327,15 @@ class Line {
     if (!m) this.fail(`expected a memory operand like [%r1+8], got '${operand}'`);
     const reg = this.register(m[1]);
     if (m[3] === undefined) return { reg, offset: 0 };
-    const offset = this.number(m[2] + m[3], INT16_MIN, INT16_MAX, 'offset');
+    const offset = this.number(m[2] + m[3], INT16_MIN, INT16_MAX, "offset");
     return { reg, offset: Number(offset) };
   }
 
   /** A jump target: `+N`/`-N` is taken as is, a name becomes a fixup resolved once all labels are known. */
-  target(operand: string, slotIndex: number, fixups: Fixup[], field: 'offset' | 'imm'): number {
+  target(operand: string, slotIndex: number, fixups: Fixup[], field: "offset" | "imm"): number {
     if (/^[+-]/.test(operand)) {
-      const [min, max] = field === 'offset' ? [INT16_MIN, INT16_MAX] : [INT32_MIN, 0x7fffffffn];
-      return Number(this.number(operand, min, max, 'jump offset'));
+      const [min, max] = field === "offset" ? [INT16_MIN, INT16_MAX] : [INT32_MIN, 0x7fffffffn];
+      return Number(this.number(operand, min, max, "jump offset"));
     }
     if (!/^[A-Za-z_.$][\w.$]*$/.test(operand)) this.fail(`expected a label or +N/-N, got '${operand}'`);
     fixups.push({ slot: slotIndex, line: this.lineNo, label: operand, field });
@@ -347,7 +348,7 @@ export function parseNumber(text: string): bigint | undefined {
   const m = /^([+-]?)(0x[0-9a-f]+|[0-9]+)$/i.exec(text.trim());
   if (!m) return undefined;
   const magnitude = BigInt(m[2]);
-  return m[1] === '-' ? -magnitude : magnitude;
+  return m[1] === "-" ? -magnitude : magnitude;
 }
 
 function encodeLine(line: Line, slotIndex: number, fixups: Fixup[]): Slot[] {
@@ -371,7 +372,7 @@ function encodeLine(line: Line, slotIndex: number, fixups: Fixup[]): Slot[] {
     return [slot((m[1] ? CLS_ALU : CLS_ALU64) | ALU_NEG | SRC_K, line.register(line.operands[0]))];
   }
   if ((m = /^movsx(8|16|32)(32|64)$/.exec(mn))) {
-    const cls = m[2] === '32' ? CLS_ALU : CLS_ALU64;
+    const cls = m[2] === "32" ? CLS_ALU : CLS_ALU64;
     const width = Number(m[1]);
     if (!MOVSX_WIDTHS[cls].includes(width)) line.fail(`'${mn}' is not a sign-extending move (no 32-bit movsx32)`);
     line.expectOperands(2);
@@ -380,19 +381,23 @@ function encodeLine(line: Line, slotIndex: number, fixups: Fixup[]): Slot[] {
   if ((m = /^(le|be|bswap|swap)(16|32|64)$/.exec(mn))) {
     line.expectOperands(1);
     const opcode =
-      m[1] === 'le' ? CLS_ALU | ALU_END | END_TO_LE : m[1] === 'be' ? CLS_ALU | ALU_END | END_TO_BE : CLS_ALU64 | ALU_END;
+      m[1] === "le"
+        ? CLS_ALU | ALU_END | END_TO_LE
+        : m[1] === "be"
+          ? CLS_ALU | ALU_END | END_TO_BE
+          : CLS_ALU64 | ALU_END;
     return [slot(opcode, line.register(line.operands[0]), 0, 0, Number(m[2]))];
   }
-  if (mn === 'lddw') {
+  if (mn === "lddw") {
     line.expectOperands(2);
     const dst = line.register(line.operands[0]);
-    const value = BigInt.asUintN(64, line.number(line.operands[1], INT64_MIN, UINT64_MAX, '64-bit immediate'));
+    const value = BigInt.asUintN(64, line.number(line.operands[1], INT64_MIN, UINT64_MAX, "64-bit immediate"));
     const low = Number(BigInt.asIntN(32, value));
     const high = Number(BigInt.asIntN(32, value >> 32n));
     return [slot(OP_LDDW, dst, 0, 0, low), slot(0, 0, 0, 0, high)];
   }
   if ((m = /^ldx(s?)(b|h|w|dw)$/.exec(mn))) {
-    if (m[1] && m[2] === 'dw') line.fail(`'ldxsdw' does not exist: a 64-bit load has nothing to sign-extend`);
+    if (m[1] && m[2] === "dw") line.fail(`'ldxsdw' does not exist: a 64-bit load has nothing to sign-extend`);
     line.expectOperands(2);
     const dst = line.register(line.operands[0]);
     const { reg, offset } = line.memory(line.operands[1]);
@@ -407,7 +412,7 @@ function encodeLine(line: Line, slotIndex: number, fixups: Fixup[]): Slot[] {
   }
   if ((m = /^ld(abs|ind)(b|h|w)$/.exec(mn))) {
     const size = SIZE_SUFFIXES[m[2]];
-    if (m[1] === 'abs') {
+    if (m[1] === "abs") {
       line.expectOperands(1);
       return [slot(CLS_LD | MODE_ABS | size, 0, 0, 0, line.imm32(line.operands[0]))];
     }
@@ -418,46 +423,46 @@ function encodeLine(line: Line, slotIndex: number, fixups: Fixup[]): Slot[] {
     line.expectOperands(3);
     const cls = m[2] ? CLS_JMP32 : CLS_JMP;
     const dst = line.register(line.operands[0]);
-    const offset = line.target(line.operands[2], slotIndex, fixups, 'offset');
+    const offset = line.target(line.operands[2], slotIndex, fixups, "offset");
     if (line.isRegister(line.operands[1])) {
       return [slot(cls | JUMP_CONDITIONS[m[1]] | SRC_X, dst, line.register(line.operands[1]), offset)];
     }
     return [slot(cls | JUMP_CONDITIONS[m[1]] | SRC_K, dst, 0, offset, line.imm32(line.operands[1]))];
   }
-  if (mn === 'ja') {
+  if (mn === "ja") {
     line.expectOperands(1);
-    return [slot(OP_JA, 0, 0, line.target(line.operands[0], slotIndex, fixups, 'offset'))];
+    return [slot(OP_JA, 0, 0, line.target(line.operands[0], slotIndex, fixups, "offset"))];
   }
-  if (mn === 'ja32' || mn === 'gotol') {
+  if (mn === "ja32" || mn === "gotol") {
     line.expectOperands(1);
-    return [slot(OP_GOTOL, 0, 0, 0, line.target(line.operands[0], slotIndex, fixups, 'imm'))];
+    return [slot(OP_GOTOL, 0, 0, 0, line.target(line.operands[0], slotIndex, fixups, "imm"))];
   }
-  if (mn === 'call') return [encodeCall(line, slotIndex, fixups)];
-  if (mn === 'exit') {
+  if (mn === "call") return [encodeCall(line, slotIndex, fixups)];
+  if (mn === "exit") {
     line.expectOperands(0);
     return [slot(OP_EXIT)];
   }
-  if (mn === 'lock') return [encodeAtomic(line)];
-  if (mn === '.insn') {
+  if (mn === "lock") return [encodeAtomic(line)];
+  if (mn === ".insn") {
     line.expectOperands(1);
-    const word = line.number(line.operands[0], 0n, UINT64_MAX, 'instruction word');
+    const word = line.number(line.operands[0], 0n, UINT64_MAX, "instruction word");
     return [{ ...slot(0), raw: word }];
   }
   return line.fail(`unknown mnemonic '${mn}'`);
 }
 
 function encodeCall(line: Line, slotIndex: number, fixups: Fixup[]): Slot {
-  const kind = line.words.length === 0 ? 'helper' : line.words[0];
+  const kind = line.words.length === 0 ? "helper" : line.words[0];
   if (line.words.length > 1) line.fail(`expected 'call [helper|local|runtime] target', got '${line.text}'`);
   line.expectOperands(1);
   const target = line.operands[0];
   switch (kind) {
-    case 'helper':
+    case "helper":
       if (line.isRegister(target)) return slot(OP_CALLX, line.register(target));
       return slot(OP_CALL, 0, CALL_HELPER, 0, line.imm32(target));
-    case 'local':
-      return slot(OP_CALL, 0, CALL_LOCAL, 0, line.target(target, slotIndex, fixups, 'imm'));
-    case 'runtime':
+    case "local":
+      return slot(OP_CALL, 0, CALL_LOCAL, 0, line.target(target, slotIndex, fixups, "imm"));
+    case "runtime":
       return slot(OP_CALL, 0, CALL_KFUNC, 0, line.imm32(target));
     default:
       return line.fail(`unknown call kind '${kind}' (expected helper, local or runtime)`);
@@ -466,7 +471,7 @@ function encodeCall(line: Line, slotIndex: number, fixups: Fixup[]): Slot {
 
 function encodeAtomic(line: Line): Slot {
   const words = [...line.words];
-  const fetch = words[0] === 'fetch';
+  const fetch = words[0] === "fetch";
   if (fetch) words.shift();
   const m = words.length === 1 ? /^([a-z]+?)(32)?$/.exec(words[0]) : null;
   if (!m || !(has(ATOMIC_OPS, m[1]) || has(ATOMIC_EXCHANGES, m[1]))) {

@@ -5,7 +5,18 @@
 // `run.sh`. The development commands (asm, disasm, conformance, bundle, build) stay on the workstation: the
 // device's CLI answers them with a one-line error. esbuild is a development dependency; a device never runs it.
 // scripts/size.mjs measures a bundle made here.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
@@ -15,7 +26,19 @@ import { packageRoot } from "../runtime/core.js";
 const BUNDLE_MARK = "tinybpfBundle";
 
 /** Commands that only make sense on a workstation; the device's CLI refuses them. */
-export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "build", "serve", "modules", "links", "tables", "push", "pull"];
+export const WORKSTATION_COMMANDS = [
+  "asm",
+  "disasm",
+  "conformance",
+  "bundle",
+  "build",
+  "serve",
+  "modules",
+  "links",
+  "tables",
+  "push",
+  "pull",
+];
 
 /**
  * Compiled modules that only those commands use. In the device build each is replaced by a module with the same
@@ -23,11 +46,24 @@ export const WORKSTATION_COMMANDS = ["asm", "disasm", "conformance", "bundle", "
  * left out.
  */
 const WORKSTATION_MODULES = [
-  "tools/asm", "tools/disasm", "tools/conformance", "tools/conformance-data", "tools/conformance-plugin", "tools/bundle",
-  "engines/arm32/build", "engines/arm32/engine", "cli/help-text", "cli/executable-output",
-  "cli/disasm-object", "trace/build-object",
+  "tools/asm",
+  "tools/disasm",
+  "tools/conformance",
+  "tools/conformance-data",
+  "tools/conformance-plugin",
+  "tools/bundle",
+  "engines/arm32/build",
+  "engines/arm32/engine",
+  "cli/help-text",
+  "cli/executable-output",
+  "cli/disasm-object",
+  "trace/build-object",
   // the daemon and its client run from the package (the daemon serves its UI's files from it)
-  "cli/serve-client", "serve/server", "serve/client", "serve/registry", "serve/store",
+  "cli/serve-client",
+  "serve/server",
+  "serve/client",
+  "serve/registry",
+  "serve/store",
 ];
 
 /** The script compiler (`tinybpf trace`, src/trace): in a device bundle only when asked for (`bundle --trace`). */
@@ -105,7 +141,11 @@ function entrySource(engines: DeviceEngine[], trace: boolean): string {
  * The device's `bin/tinybpf.js`, minified (esbuild --bundle --minify --platform=node --format=esm
  * --target=node18), for the given engines.
  */
-export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: string = packageRoot(), trace = false): string {
+export function buildDeviceCli(
+  engines: DeviceEngine[] = ["interp"],
+  root: string = packageRoot(),
+  trace = false,
+): string {
   for (const needed of ["dist/src/cli/main.js", ...(engines.includes("wasm") ? ["dist/src/engines/wasm.js"] : [])]) {
     if (!existsSync(join(root, needed))) throw new Error(`${join(root, needed)} is missing: run 'npm run build' first`);
   }
@@ -120,11 +160,23 @@ export function buildDeviceCli(engines: DeviceEngine[] = ["interp"], root: strin
     for (const name of trace ? WORKSTATION_MODULES : [...WORKSTATION_MODULES, ...TRACE_MODULES]) {
       const rel = join("dist", "src", `${name}.js`);
       if (!existsSync(join(root, rel))) continue;
-      const meta = esbuild.buildSync({ entryPoints: [join(root, rel)], bundle: false, write: false, metafile: true, format: "esm", logLevel: "silent" });
+      const meta = esbuild.buildSync({
+        entryPoints: [join(root, rel)],
+        bundle: false,
+        write: false,
+        metafile: true,
+        format: "esm",
+        logLevel: "silent",
+      });
       const exports = Object.values(meta.metafile!.outputs).flatMap((o) => o.exports);
       const fail = `() => { throw new Error("not in this device bundle (it runs on a workstation with the tinybpf package)"); }`;
-      writeFileSync(join(work, rel), [`const unavailable = ${fail};`, ...exports.map((e) =>
-        e === "default" ? "export default unavailable;" : `export { unavailable as ${e} };`)].join("\n") + "\n");
+      writeFileSync(
+        join(work, rel),
+        [
+          `const unavailable = ${fail};`,
+          ...exports.map((e) => (e === "default" ? "export default unavailable;" : `export { unavailable as ${e} };`)),
+        ].join("\n") + "\n",
+      );
     }
     writeFileSync(join(work, "device-cli.js"), entrySource(engines, trace));
     const result = esbuild.buildSync({
@@ -158,7 +210,8 @@ export function bundle(objPath: string, outDir: string, options: BundleOptions =
   const core = options.core ?? "full";
   if (!(core in CORES)) throw new Error(`bundle: unknown core '${core}' (full or tiny)`);
   const engines = options.engines ?? ["interp"];
-  for (const e of engines) if (e !== "interp" && e !== "wasm") throw new Error(`bundle: unknown engine '${e}' (interp or wasm)`);
+  for (const e of engines)
+    if (e !== "interp" && e !== "wasm") throw new Error(`bundle: unknown engine '${e}' (interp or wasm)`);
   const wasmFiles: [string, string][] = [[CORES[core], "build/core.wasm"]];
   if (engines.includes("wasm")) wasmFiles.push([TRANSLATOR, TRANSLATOR]);
   for (const [from] of wasmFiles) {
@@ -167,10 +220,12 @@ export function bundle(objPath: string, outDir: string, options: BundleOptions =
   }
 
   const objName = basename(obj);
-  if (objName === "package.json" || objName === "run.sh") throw new Error(`bundle: the object may not be called ${objName}`);
+  if (objName === "package.json" || objName === "run.sh")
+    throw new Error(`bundle: the object may not be called ${objName}`);
 
   const out = resolve(outDir);
-  if (out === root || root.startsWith(out + sep)) throw new Error(`bundle: ${outDir} would overwrite the package itself`);
+  if (out === root || root.startsWith(out + sep))
+    throw new Error(`bundle: ${outDir} would overwrite the package itself`);
   if (existsSync(out) && readdirSync(out).length > 0 && !isBundle(out)) {
     throw new Error(`bundle: ${outDir} is not empty and does not hold an earlier bundle`);
   }
@@ -191,7 +246,12 @@ export function bundle(objPath: string, outDir: string, options: BundleOptions =
     type: "module",
     bin: { tinybpf: "bin/tinybpf.js" },
     ...(own.engines ? { engines: own.engines } : {}),
-    [BUNDLE_MARK]: { object: objName, core, engines: ["interp", ...engines.filter((e) => e !== "interp")], trace: options.trace === true },
+    [BUNDLE_MARK]: {
+      object: objName,
+      core,
+      engines: ["interp", ...engines.filter((e) => e !== "interp")],
+      trace: options.trace === true,
+    },
   };
   writeFileSync(join(out, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   writeFileSync(join(out, "run.sh"), runScript(objName), { mode: 0o755 });
@@ -211,5 +271,7 @@ function isBundle(dir: string): boolean {
 
 /** The bundle's files as found on disk (for checks): paths relative to `dir`, sorted, with `/` separators. */
 export function listBundle(dir: string): string[] {
-  return walk(dir, "").map((f) => f.split(sep).join("/")).sort();
+  return walk(dir, "")
+    .map((f) => f.split(sep).join("/"))
+    .sort();
 }

@@ -5,10 +5,10 @@
 // `mem` (input memory as hex bytes), `result` (r0 at exit, hex when written with 0x, unsigned 64-bit) and
 // `error` (an expected error text). Any other section (`c`, `no register offset`, ...) is ignored.
 
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { assemble, parseNumber } from './asm.js';
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assemble, parseNumber } from "./asm.js";
 
 export interface ConformanceTest {
   name: string;
@@ -24,10 +24,10 @@ export function parseConformanceTest(text: string, name: string): ConformanceTes
   const sections = splitSections(text);
   const test: ConformanceTest = { name, mem: new Uint8Array(0) };
 
-  const asm = sections.get('asm');
-  if (asm !== undefined) test.asm = asm.lines.join('\n') + '\n';
+  const asm = sections.get("asm");
+  if (asm !== undefined) test.asm = asm.lines.join("\n") + "\n";
 
-  const raw = sections.get('raw');
+  const raw = sections.get("raw");
   if (raw !== undefined) {
     test.raw = tokens(raw).map(({ token, line }) => {
       const value = parseNumber(token);
@@ -38,7 +38,7 @@ export function parseConformanceTest(text: string, name: string): ConformanceTes
     });
   }
 
-  const mem = sections.get('mem');
+  const mem = sections.get("mem");
   if (mem !== undefined) {
     test.mem = Uint8Array.from(
       tokens(mem).map(({ token, line }) => {
@@ -48,7 +48,7 @@ export function parseConformanceTest(text: string, name: string): ConformanceTes
     );
   }
 
-  const result = sections.get('result');
+  const result = sections.get("result");
   if (result !== undefined) {
     const words = tokens(result);
     if (words.length !== 1) {
@@ -61,8 +61,12 @@ export function parseConformanceTest(text: string, name: string): ConformanceTes
     test.result = BigInt.asUintN(64, value);
   }
 
-  const error = sections.get('error');
-  if (error !== undefined) test.error = error.lines.filter((l) => !l.startsWith('#')).join('\n').trim();
+  const error = sections.get("error");
+  if (error !== undefined)
+    test.error = error.lines
+      .filter((l) => !l.startsWith("#"))
+      .join("\n")
+      .trim();
 
   return test;
 }
@@ -83,13 +87,13 @@ export function conformanceProgram(test: ConformanceTest): Uint8Array {
 export function conformanceDir(): string {
   const fromEnv = process.env.TINYBPF_CONFORMANCE_DIR;
   if (fromEnv) return resolve(fromEnv);
-  return resolve(repoRoot(), '..', 'shared', 'conformance', 'tests');
+  return resolve(repoRoot(), "..", "shared", "conformance", "tests");
 }
 
 /** The `.data` files of a directory, sorted by name, as full paths. */
 export function listConformanceFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.data'))
+    .filter((file) => file.endsWith(".data"))
     .sort()
     .map((file) => join(dir, file));
 }
@@ -98,9 +102,9 @@ export function listConformanceFiles(dir: string): string[] {
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (existsSync(join(dir, "package.json"))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root (no package.json above this module)');
+    if (parent === dir) throw new Error("cannot find the package root (no package.json above this module)");
     dir = parent;
   }
 }
@@ -129,8 +133,8 @@ function splitSections(text: string): Map<string, Section> {
 function tokens(section: Section): { token: string; line: number }[] {
   const out: { token: string; line: number }[] = [];
   section.lines.forEach((text, i) => {
-    if (text.trimStart().startsWith('#')) return;
-    for (const token of text.split(/\s+/)) if (token !== '') out.push({ token, line: section.firstLine + i });
+    if (text.trimStart().startsWith("#")) return;
+    for (const token of text.split(/\s+/)) if (token !== "") out.push({ token, line: section.firstLine + i });
   });
   return out;
 }

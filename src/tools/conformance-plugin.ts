@@ -53,9 +53,12 @@ export async function pluginMain(argv: string[]): Promise<number> {
       const a = argv[i];
       if (a === "--engine") engine = argv[++i] as EngineName;
       else if (a === "--elf") elf = true;
-      else if (a === "--program") program = argv[++i]; // the program as an argument instead of on stdin
-      else if (a === "--cpu_version") i++; // every CPU version is supported
-      else if (a.startsWith("--")) continue; // options of other runtimes
+      else if (a === "--program")
+        program = argv[++i]; // the program as an argument instead of on stdin
+      else if (a === "--cpu_version")
+        i++; // every CPU version is supported
+      else if (a.startsWith("--"))
+        continue; // options of other runtimes
       else positional.push(a);
     }
     await loadEngines();

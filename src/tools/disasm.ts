@@ -36,7 +36,7 @@ import {
   SRC_X,
   SZ_DW,
   SZ_W,
-} from '../../assembly/isa.js';
+} from "../../assembly/isa.js";
 import {
   ALU_BINARY,
   ALU_SIGNED,
@@ -45,7 +45,7 @@ import {
   JUMP_CONDITIONS,
   MOVSX_WIDTHS,
   SIZE_SUFFIXES,
-} from './asm.js';
+} from "./asm.js";
 
 /** The fields of one 8-byte instruction slot. */
 export interface RawInsn {
@@ -91,10 +91,10 @@ export function describeOpcode(op: number): string | undefined {
   switch (cls) {
     case CLS_ALU:
     case CLS_ALU64: {
-      const suffix = cls === CLS_ALU ? '32' : '';
+      const suffix = cls === CLS_ALU ? "32" : "";
       if (code === ALU_END) {
-        if (cls === CLS_ALU) return fromRegister ? 'be' : 'le';
-        return fromRegister ? undefined : 'bswap';
+        if (cls === CLS_ALU) return fromRegister ? "be" : "le";
+        return fromRegister ? undefined : "bswap";
       }
       if (code === ALU_NEG) return fromRegister ? undefined : `neg${suffix}`;
       const name = ALU_NAMES.get(code);
@@ -102,27 +102,27 @@ export function describeOpcode(op: number): string | undefined {
     }
     case CLS_JMP:
     case CLS_JMP32: {
-      const suffix = cls === CLS_JMP32 ? '32' : '';
-      if (op === OP_JA) return 'ja';
-      if (op === OP_GOTOL) return 'ja32';
-      if (op === OP_CALL) return 'call';
-      if (op === OP_CALLX) return 'callx';
-      if (op === OP_EXIT) return 'exit';
+      const suffix = cls === CLS_JMP32 ? "32" : "";
+      if (op === OP_JA) return "ja";
+      if (op === OP_GOTOL) return "ja32";
+      if (op === OP_CALL) return "call";
+      if (op === OP_CALLX) return "callx";
+      if (op === OP_EXIT) return "exit";
       const name = JUMP_NAMES.get(code);
       return name === undefined ? undefined : name + suffix;
     }
     case CLS_LD: {
-      if (op === OP_LDDW) return 'lddw';
+      if (op === OP_LDDW) return "lddw";
       const size = SIZE_NAMES.get(op & 0x18);
       const mode = op & 0xe0;
-      if (size === 'dw' || (mode !== MODE_ABS && mode !== MODE_IND)) return undefined;
-      return (mode === MODE_ABS ? 'ldabs' : 'ldind') + size;
+      if (size === "dw" || (mode !== MODE_ABS && mode !== MODE_IND)) return undefined;
+      return (mode === MODE_ABS ? "ldabs" : "ldind") + size;
     }
     case CLS_LDX: {
       const size = SIZE_NAMES.get(op & 0x18)!;
       const mode = op & 0xe0;
       if (mode === MODE_MEM) return `ldx${size}`;
-      if (mode === MODE_MEMSX && size !== 'dw') return `ldxs${size}`;
+      if (mode === MODE_MEMSX && size !== "dw") return `ldxs${size}`;
       return undefined;
     }
     case CLS_ST:
@@ -131,8 +131,8 @@ export function describeOpcode(op: number): string | undefined {
       // CLS_STX
       const mode = op & 0xe0;
       if (mode === MODE_MEM) return `stx${SIZE_NAMES.get(op & 0x18)}`;
-      if (mode === MODE_ATOMIC && (op & 0x18) === SZ_W) return 'lock32';
-      if (mode === MODE_ATOMIC && (op & 0x18) === SZ_DW) return 'lock';
+      if (mode === MODE_ATOMIC && (op & 0x18) === SZ_W) return "lock32";
+      if (mode === MODE_ATOMIC && (op & 0x18) === SZ_DW) return "lock";
       return undefined;
     }
   }
@@ -148,7 +148,7 @@ export function disassemble(code: Uint8Array): string {
     lines.push(text);
     index += slots;
   }
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
 /** Disassembles the instruction in slot `index` (both slots for a lddw starting there). */
@@ -169,7 +169,7 @@ function checkLength(code: Uint8Array): void {
 /** `.insn` with the raw little-endian word of one slot. */
 export function rawWord(code: Uint8Array, index: number): string {
   const word = new DataView(code.buffer, code.byteOffset + index * INSN_SIZE, INSN_SIZE).getBigUint64(0, true);
-  return `.insn 0x${word.toString(16).padStart(16, '0')}`;
+  return `.insn 0x${word.toString(16).padStart(16, "0")}`;
 }
 
 function format(code: Uint8Array, index: number): { text: string; slots: number } {
@@ -243,13 +243,13 @@ function formatAlu(insn: RawInsn, name: string): string | undefined {
   if (code === ALU_NEG) {
     return src === 0 && offset === 0 && insn.imm === 0 ? `${name} ${reg(dst)}` : undefined;
   }
-  const suffix = cls === CLS_ALU ? '32' : '';
+  const suffix = cls === CLS_ALU ? "32" : "";
   let mnemonic = name;
   if (offset !== 0) {
     if (offset === 1 && SIGNED_ALU_NAMES.has(code)) {
       mnemonic = SIGNED_ALU_NAMES.get(code)! + suffix;
     } else if (code === ALU_MOV && fromRegister && MOVSX_WIDTHS[cls].includes(offset)) {
-      mnemonic = `movsx${offset}${cls === CLS_ALU ? '32' : '64'}`;
+      mnemonic = `movsx${offset}${cls === CLS_ALU ? "32" : "64"}`;
     } else {
       return undefined;
     }
@@ -266,7 +266,7 @@ function formatJump(insn: RawInsn, name: string): string | undefined {
     case OP_GOTOL:
       return dst === 0 && src === 0 && offset === 0 ? `ja32 ${relative(insn.imm)}` : undefined;
     case OP_EXIT:
-      return dst === 0 && src === 0 && offset === 0 && insn.imm === 0 ? 'exit' : undefined;
+      return dst === 0 && src === 0 && offset === 0 && insn.imm === 0 ? "exit" : undefined;
     case OP_CALLX:
       return src === 0 && offset === 0 && insn.imm === 0 ? `call ${reg(dst)}` : undefined;
     case OP_CALL:
@@ -283,11 +283,11 @@ function formatJump(insn: RawInsn, name: string): string | undefined {
 }
 
 function formatAtomic(insn: RawInsn): string | undefined {
-  const suffix = (insn.opcode & 0x18) === SZ_W ? '32' : '';
+  const suffix = (insn.opcode & 0x18) === SZ_W ? "32" : "";
   const operands = `${memory(insn.dst, insn.offset)}, ${reg(insn.src)}`;
   const exchange = EXCHANGE_NAMES.get(insn.imm);
   if (exchange !== undefined) return `lock ${exchange}${suffix} ${operands}`;
   const op = ATOMIC_NAMES.get(insn.imm & ~ATOMIC_FETCH);
   if (op === undefined) return undefined;
-  return `lock ${insn.imm & ATOMIC_FETCH ? 'fetch ' : ''}${op}${suffix} ${operands}`;
+  return `lock ${insn.imm & ATOMIC_FETCH ? "fetch " : ""}${op}${suffix} ${operands}`;
 }

@@ -48,7 +48,8 @@ const OPT_IF_TSOFFSET = 14;
 const NSEC_PER_SEC = 1_000_000_000n;
 
 export function readCapture(bytes: Uint8Array, fileName: string): Packet[] {
-  if (bytes.length < 4) throw new CaptureError(fileName, 0, `file too short for a capture magic (${bytes.length} bytes)`);
+  if (bytes.length < 4)
+    throw new CaptureError(fileName, 0, `file too short for a capture magic (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magicLE = view.getUint32(0, true);
   if (magicLE === PCAPNG_SHB) return readPcapng(bytes, view, fileName);
@@ -131,7 +132,11 @@ function readPcapng(bytes: Uint8Array, view: DataView, fileName: string): Packet
       throw new CaptureError(fileName, offset, `bad block length ${length} (type 0x${type.toString(16)})`);
     }
     if (length > left) {
-      throw new CaptureError(fileName, offset, `block length ${length} runs past the end of the file (${left} bytes left)`);
+      throw new CaptureError(
+        fileName,
+        offset,
+        `block length ${length} runs past the end of the file (${left} bytes left)`,
+      );
     }
     if (view.getUint32(offset + length - 4, le) !== length) {
       throw new CaptureError(fileName, offset, `block trailing length does not match its leading length ${length}`);
@@ -159,7 +164,11 @@ interface Block {
 
 function needBody(block: Block, size: number, what: string): void {
   if (block.end - block.body < size) {
-    throw new CaptureError(block.fileName, block.start, `${what} body too short (${block.end - block.body} of ${size} bytes)`);
+    throw new CaptureError(
+      block.fileName,
+      block.start,
+      `${what} body too short (${block.end - block.body} of ${size} bytes)`,
+    );
   }
 }
 
@@ -212,7 +221,11 @@ function readEnhancedPacket(block: Block, bytes: Uint8Array, interfaces: Interfa
   const ifIndex = view.getUint32(body, le);
   const iface = interfaces[ifIndex];
   if (iface === undefined) {
-    throw new CaptureError(block.fileName, body, `packet refers to interface ${ifIndex}, but the section has ${interfaces.length}`);
+    throw new CaptureError(
+      block.fileName,
+      body,
+      `packet refers to interface ${ifIndex}, but the section has ${interfaces.length}`,
+    );
   }
   const ts = (BigInt(view.getUint32(body + 4, le)) << 32n) | BigInt(view.getUint32(body + 8, le));
   const capLen = view.getUint32(body + 12, le);
@@ -225,7 +238,13 @@ function readEnhancedPacket(block: Block, bytes: Uint8Array, interfaces: Interfa
       `captured length ${capLen} runs past the end of its block (${block.end - dataStart} bytes left)`,
     );
   }
-  return { data: bytes.slice(dataStart, dataStart + capLen), origLen, ...timestamp(ts, iface), linkType: iface.linkType, ifIndex };
+  return {
+    data: bytes.slice(dataStart, dataStart + capLen),
+    origLen,
+    ...timestamp(ts, iface),
+    linkType: iface.linkType,
+    ifIndex,
+  };
 }
 
 function readSimplePacket(block: Block, bytes: Uint8Array, interfaces: Interface[]): Packet {
@@ -239,7 +258,14 @@ function readSimplePacket(block: Block, bytes: Uint8Array, interfaces: Interface
   // The block does not store the captured length: it is the packet length, cut by the snap length and the block.
   let capLen = Math.min(origLen, block.end - dataStart);
   if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
-  return { data: bytes.slice(dataStart, dataStart + capLen), origLen, tsSec: 0, tsNsec: 0, linkType: iface.linkType, ifIndex: 0 };
+  return {
+    data: bytes.slice(dataStart, dataStart + capLen),
+    origLen,
+    tsSec: 0,
+    tsNsec: 0,
+    linkType: iface.linkType,
+    ifIndex: 0,
+  };
 }
 
 function timestamp(units: bigint, iface: Interface): { tsSec: number; tsNsec: number } {
@@ -255,7 +281,10 @@ function pad4(n: number): number {
 // ---- writers ----
 
 /** A classic pcap file. Every packet must have the same link type (the format has one per file). */
-export function writePcap(packets: PacketInput[], opts: { nanosecond?: boolean; bigEndian?: boolean } = {}): Uint8Array {
+export function writePcap(
+  packets: PacketInput[],
+  opts: { nanosecond?: boolean; bigEndian?: boolean } = {},
+): Uint8Array {
   const le = !opts.bigEndian;
   const linkType = packets[0]?.linkType ?? LINKTYPE_ETHERNET;
   let size = PCAP_HEADER_SIZE;
@@ -297,37 +326,48 @@ export function writePcapng(packets: PacketInput[], opts: { bigEndian?: boolean 
     if (!linkTypes.includes(lt)) linkTypes.push(lt);
   }
   const blocks: Uint8Array[] = [];
-  blocks.push(block(PCAPNG_SHB, 16, le, (v) => {
-    v.setUint32(0, PCAPNG_BYTE_ORDER_MAGIC, le);
-    v.setUint16(4, 1, le);
-    v.setUint16(6, 0, le);
-    v.setBigInt64(8, -1n, le); // section length not given
-  }));
+  blocks.push(
+    block(PCAPNG_SHB, 16, le, (v) => {
+      v.setUint32(0, PCAPNG_BYTE_ORDER_MAGIC, le);
+      v.setUint16(4, 1, le);
+      v.setUint16(6, 0, le);
+      v.setBigInt64(8, -1n, le); // section length not given
+    }),
+  );
   for (const lt of linkTypes) {
     // link type, reserved, snap length, if_tsresol = 9 (nanoseconds), opt_endofopt
-    blocks.push(block(PCAPNG_IDB, 8 + 8 + 4, le, (v) => {
-      v.setUint16(0, lt, le);
-      v.setUint32(4, 262144, le);
-      v.setUint16(8, OPT_IF_TSRESOL, le);
-      v.setUint16(10, 1, le);
-      v.setUint8(12, 9);
-    }));
+    blocks.push(
+      block(PCAPNG_IDB, 8 + 8 + 4, le, (v) => {
+        v.setUint16(0, lt, le);
+        v.setUint32(4, 262144, le);
+        v.setUint16(8, OPT_IF_TSRESOL, le);
+        v.setUint16(10, 1, le);
+        v.setUint8(12, 9);
+      }),
+    );
   }
   for (const p of packets) {
     const ts = BigInt(p.tsSec ?? 0) * NSEC_PER_SEC + BigInt(p.tsNsec ?? 0);
-    blocks.push(block(PCAPNG_EPB, 20 + pad4(p.data.length), le, (v, body) => {
-      v.setUint32(0, linkTypes.indexOf(p.linkType ?? LINKTYPE_ETHERNET), le);
-      v.setUint32(4, Number(ts >> 32n), le);
-      v.setUint32(8, Number(ts & 0xffffffffn), le);
-      v.setUint32(12, p.data.length, le);
-      v.setUint32(16, p.origLen ?? p.data.length, le);
-      body.set(p.data, 20);
-    }));
+    blocks.push(
+      block(PCAPNG_EPB, 20 + pad4(p.data.length), le, (v, body) => {
+        v.setUint32(0, linkTypes.indexOf(p.linkType ?? LINKTYPE_ETHERNET), le);
+        v.setUint32(4, Number(ts >> 32n), le);
+        v.setUint32(8, Number(ts & 0xffffffffn), le);
+        v.setUint32(12, p.data.length, le);
+        v.setUint32(16, p.origLen ?? p.data.length, le);
+        body.set(p.data, 20);
+      }),
+    );
   }
   return concat(blocks);
 }
 
-function block(type: number, bodySize: number, le: boolean, fill: (body: DataView, bytes: Uint8Array) => void): Uint8Array {
+function block(
+  type: number,
+  bodySize: number,
+  le: boolean,
+  fill: (body: DataView, bytes: Uint8Array) => void,
+): Uint8Array {
   const length = PCAPNG_BLOCK_MIN + bodySize;
   const out = new Uint8Array(length);
   const view = new DataView(out.buffer);

@@ -15,26 +15,50 @@ const HOST_BUILTINS = new Set(["nsecs", "elapsed"]);
 /** Why the script cannot run as an ARM32 executable, or undefined when it can. */
 export function arm32Obstacle(c: Compiled): string | undefined {
   const probes = c.typed.script.probes;
-  if (probes.length !== 1 || probes[0].kind !== "packet") return "the arm32 engine runs scripts made of one packet probe";
+  if (probes.length !== 1 || probes[0].kind !== "packet")
+    return "the arm32 engine runs scripts made of one packet probe";
   let found: string | undefined;
   const expr = (e: Expr | undefined): void => {
     if (!e || found) return;
     switch (e.k) {
-      case "builtin": if (HOST_BUILTINS.has(e.name)) found = e.name; return;
-      case "call": if (HOST_CALLS.has(e.name)) found = `${e.name}()`; e.args.forEach(expr); return;
-      case "map": e.keys.forEach(expr); return;
-      case "pkt": expr(e.index); return;
-      case "unary": expr(e.arg); return;
-      case "binary": expr(e.left); expr(e.right); return;
-      case "ternary": expr(e.cond); expr(e.then); expr(e.else); return;
+      case "builtin":
+        if (HOST_BUILTINS.has(e.name)) found = e.name;
+        return;
+      case "call":
+        if (HOST_CALLS.has(e.name)) found = `${e.name}()`;
+        e.args.forEach(expr);
+        return;
+      case "map":
+        e.keys.forEach(expr);
+        return;
+      case "pkt":
+        expr(e.index);
+        return;
+      case "unary":
+        expr(e.arg);
+        return;
+      case "binary":
+        expr(e.left);
+        expr(e.right);
+        return;
+      case "ternary":
+        expr(e.cond);
+        expr(e.then);
+        expr(e.else);
+        return;
     }
   };
   const stmts = (list: Stmt[]): void => {
     for (const s of list) {
       if (s.k === "expr") expr(s.expr);
-      else if (s.k === "assign") { expr(s.target); expr(s.value); }
-      else if (s.k === "if") { expr(s.cond); stmts(s.then); stmts(s.else); }
-      else if (s.k === "unroll") stmts(s.body);
+      else if (s.k === "assign") {
+        expr(s.target);
+        expr(s.value);
+      } else if (s.k === "if") {
+        expr(s.cond);
+        stmts(s.then);
+        stmts(s.else);
+      } else if (s.k === "unroll") stmts(s.body);
       else expr(s.value);
     }
   };
@@ -62,8 +86,13 @@ export async function runOnArm32(c: Compiled, input: Arm32Input): Promise<string
   const text = runExecutable(obj, prog, { ...input, json: true }).trim();
   const result = JSON.parse(text.split("\n").pop() ?? "") as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();
-  return EXIT_SEPARATOR + names.map((name) => {
-    const entries = (result.maps[mapSymbol(name)] ?? []).map((e) => ({ key: unhex(e.key), value: unhex(e.value) }));
-    return formatMap(c.typed.maps.get(name)!, entries);
-  }).join("");
+  return (
+    EXIT_SEPARATOR +
+    names
+      .map((name) => {
+        const entries = (result.maps[mapSymbol(name)] ?? []).map((e) => ({ key: unhex(e.key), value: unhex(e.value) }));
+        return formatMap(c.typed.maps.get(name)!, entries);
+      })
+      .join("")
+  );
 }

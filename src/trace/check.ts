@@ -58,8 +58,21 @@ function keyName(k: KeyType): string {
 }
 
 const ARITY: Record<string, [number, number]> = {
-  count: [0, 0], sum: [1, 1], avg: [1, 1], min: [1, 1], max: [1, 1], stats: [1, 1], hist: [1, 1], lhist: [4, 4],
-  printf: [1, 8], exit: [0, 0], print: [1, 1], clear: [1, 1], zero: [1, 1], delete: [1, 1], ntop: [1, 1],
+  count: [0, 0],
+  sum: [1, 1],
+  avg: [1, 1],
+  min: [1, 1],
+  max: [1, 1],
+  stats: [1, 1],
+  hist: [1, 1],
+  lhist: [4, 4],
+  printf: [1, 8],
+  exit: [0, 0],
+  print: [1, 1],
+  clear: [1, 1],
+  zero: [1, 1],
+  delete: [1, 1],
+  ntop: [1, 1],
 };
 
 function arity(call: CallExpr): void {
@@ -68,8 +81,14 @@ function arity(call: CallExpr): void {
   const [lo, hi] = range;
   const n = call.args.length;
   if (n >= lo && n <= hi) return;
-  const want = lo === hi ? (lo === 0 ? "no arguments" : lo === 1 ? "one argument" : `${lo} arguments`)
-    : `${lo} to ${hi} arguments`;
+  const want =
+    lo === hi
+      ? lo === 0
+        ? "no arguments"
+        : lo === 1
+          ? "one argument"
+          : `${lo} arguments`
+      : `${lo} to ${hi} arguments`;
   fail(call.loc, `${call.name}() requires ${want} (${n} provided)`);
 }
 
@@ -81,7 +100,10 @@ class Checker {
   readonly locals = new Map<Probe, string[]>();
   private probe!: Probe;
   /** First pass: maps read before the statement that defines them are taken as integers, not refused. */
-  constructor(private readonly lenient: boolean, seed?: Map<string, MapInfo>) {
+  constructor(
+    private readonly lenient: boolean,
+    seed?: Map<string, MapInfo>,
+  ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
   }
   private vars = new Map<string, ScalarType>();
@@ -94,7 +116,14 @@ class Checker {
       this.stmts(probe.body);
       this.locals.set(probe, [...this.vars.keys()]);
     }
-    return { script, maps: this.maps, types: this.types, printfs: this.printfs, printfIds: this.printfIds, locals: this.locals };
+    return {
+      script,
+      maps: this.maps,
+      types: this.types,
+      printfs: this.printfs,
+      printfIds: this.printfIds,
+      locals: this.locals,
+    };
   }
 
   private stmts(list: Stmt[]): void {
@@ -108,7 +137,8 @@ class Checker {
         if (s.expr.k === "call" && AGGS.has(s.expr.name)) {
           fail(s.expr.loc, `${s.expr.name}() should be directly assigned to a map`);
         }
-        if (this.expr(s.expr).t !== "int") fail(s.expr.loc, "this expression alone is not a statement: it has no effect");
+        if (this.expr(s.expr).t !== "int")
+          fail(s.expr.loc, "this expression alone is not a statement: it has no effect");
         return;
       case "if":
         this.int(s.cond, "if condition");
@@ -143,9 +173,15 @@ class Checker {
         this.needInt(had, target.loc, `$${target.name}`);
         this.needInt(t, value.loc, "right operand");
       } else if (had && had.t !== t.t) {
-        fail(s.loc, `Type mismatch for $${target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(had)}'`);
+        fail(
+          s.loc,
+          `Type mismatch for $${target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(had)}'`,
+        );
       }
-      this.vars.set(target.name, had && had.t === "int" && t.t === "int" ? { t: "int", signed: had.signed && t.signed } : t);
+      this.vars.set(
+        target.name,
+        had && had.t === "int" && t.t === "int" ? { t: "int", signed: had.signed && t.signed } : t,
+      );
       return;
     }
     const keys = target.keys.map((k) => this.key(k));
@@ -180,11 +216,19 @@ class Checker {
     });
     if (step <= 0n) fail(call.args[3].loc, "lhist() step must be >= 1");
     if (max <= min) fail(call.args[2].loc, "lhist() max must be greater than min");
-    if ((max - min) / step > 1000n) fail(call.loc, "lhist() has too many buckets: (max - min) / step must be at most 1000");
+    if ((max - min) / step > 1000n)
+      fail(call.loc, "lhist() has too many buckets: (max - min) / step must be at most 1000");
     return { min, max, step };
   }
 
-  private define(target: MapExpr, keys: KeyType[], value: ValueKind, signed: boolean, loc: Loc, lhist?: MapInfo["lhist"]): void {
+  private define(
+    target: MapExpr,
+    keys: KeyType[],
+    value: ValueKind,
+    signed: boolean,
+    loc: Loc,
+    lhist?: MapInfo["lhist"],
+  ): void {
     const name = target.name;
     const existing = this.maps.get(name);
     if (!existing) {
@@ -193,9 +237,16 @@ class Checker {
     }
     this.sameKeys(existing, keys, target.loc);
     if (existing.value !== value) {
-      fail(loc, `Type mismatch for @${name}: trying to assign value of type '${typeName(value)}' when map already contains a value of type '${typeName(existing.value)}'`);
+      fail(
+        loc,
+        `Type mismatch for @${name}: trying to assign value of type '${typeName(value)}' when map already contains a value of type '${typeName(existing.value)}'`,
+      );
     }
-    if (lhist && existing.lhist && (lhist.min !== existing.lhist.min || lhist.max !== existing.lhist.max || lhist.step !== existing.lhist.step)) {
+    if (
+      lhist &&
+      existing.lhist &&
+      (lhist.min !== existing.lhist.min || lhist.max !== existing.lhist.max || lhist.step !== existing.lhist.step)
+    ) {
       fail(loc, `lhist() parameters of @${name} differ from its first use`);
     }
     if (value === "int" && !signed) existing.signed = false;
@@ -205,7 +256,10 @@ class Checker {
     const norm = (k: KeyType) => (k === "uint" ? "int" : k);
     if (m.keys.length !== keys.length || m.keys.some((k, i) => norm(k) !== norm(keys[i]))) {
       const list = (ks: KeyType[]) => (ks.length === 0 ? "none" : `[${ks.map(keyName).join(", ")}]`);
-      fail(loc, `Argument mismatch for @${m.name}: trying to access with arguments: ${list(keys)} when map expects arguments: ${list(m.keys)}`);
+      fail(
+        loc,
+        `Argument mismatch for @${m.name}: trying to access with arguments: ${list(keys)} when map expects arguments: ${list(m.keys)}`,
+      );
     }
   }
 
@@ -220,18 +274,28 @@ class Checker {
     arity(call);
     const a = call.args;
     switch (call.name) {
-      case "printf": return this.printf(call);
-      case "exit": return;
-      case "print": case "clear": case "zero":
-        if (a[0].k !== "map" || a[0].keys.length > 0) fail(a[0].loc, `${call.name}() expects a map with no keys, e.g. ${call.name}(@name)`);
+      case "printf":
+        return this.printf(call);
+      case "exit":
+        return;
+      case "print":
+      case "clear":
+      case "zero":
+        if (a[0].k !== "map" || a[0].keys.length > 0)
+          fail(a[0].loc, `${call.name}() expects a map with no keys, e.g. ${call.name}(@name)`);
         this.mapRef(a[0]);
         return;
       case "delete": {
         const m = a[0];
         if (m.k !== "map") fail(m.loc, "delete() expects a map element, e.g. delete(@name[key])");
         const info = this.mapRef(m);
-        if (info.value === "hist" || info.value === "lhist") fail(m.loc, "delete() of a histogram element is not supported: use clear()");
-        this.sameKeys(info, m.keys.map((k) => this.key(k)), m.loc);
+        if (info.value === "hist" || info.value === "lhist")
+          fail(m.loc, "delete() of a histogram element is not supported: use clear()");
+        this.sameKeys(
+          info,
+          m.keys.map((k) => this.key(k)),
+          m.loc,
+        );
         return;
       }
     }
@@ -242,14 +306,20 @@ class Checker {
     if (fmt.k !== "str") fail(fmt.loc, "printf() expects a string literal as its first argument");
     const specs = parseFormat(fmt.value, fmt.loc);
     if (specs.length !== args.length) {
-      fail(call.loc, `printf: Expected ${specs.length} argument${specs.length === 1 ? "" : "s"} but ${args.length} given`);
+      fail(
+        call.loc,
+        `printf: Expected ${specs.length} argument${specs.length === 1 ? "" : "s"} but ${args.length} given`,
+      );
     }
     const types = args.map((arg, i) => {
       const t = this.expr(arg);
       const conv = specs[i];
       if (t.t === "void") fail(arg.loc, "printf() argument has no value");
       if (conv === "s" ? t.t === "int" : t.t !== "int") {
-        fail(arg.loc, `printf: %${conv} specifier expects a value of type ${conv === "s" ? "string" : "integer"} (${typeName(t)} supplied)`);
+        fail(
+          arg.loc,
+          `printf: %${conv} specifier expects a value of type ${conv === "s" ? "string" : "integer"} (${typeName(t)} supplied)`,
+        );
       }
       return t;
     });
@@ -259,7 +329,8 @@ class Checker {
 
   private mapRef(m: MapExpr): MapInfo {
     const info = this.maps.get(m.name);
-    if (!info && this.lenient) return { name: m.name, index: -1, keys: m.keys.map(() => "int"), value: "int", signed: true, loc: m.loc };
+    if (!info && this.lenient)
+      return { name: m.name, index: -1, keys: m.keys.map(() => "int"), value: "int", signed: true, loc: m.loc };
     if (!info) fail(m.loc, `Undefined map: @${m.name}`);
     return info;
   }
@@ -282,16 +353,19 @@ class Checker {
 
   private type(e: Expr): ScalarType {
     switch (e.k) {
-      case "int": return INT;
+      case "int":
+        return INT;
       case "str":
-        if (new TextEncoder().encode(e.value).length >= STR_SIZE) fail(e.loc, `string literal is longer than ${STR_SIZE - 1} bytes`);
+        if (new TextEncoder().encode(e.value).length >= STR_SIZE)
+          fail(e.loc, `string literal is longer than ${STR_SIZE - 1} bytes`);
         return { t: "str" };
       case "var": {
         const t = this.vars.get(e.name);
         if (!t) fail(e.loc, `Undefined or undeclared variable: $${e.name}`);
         return t;
       }
-      case "builtin": return this.builtin(e.name, e.loc);
+      case "builtin":
+        return this.builtin(e.name, e.loc);
       case "field": {
         const fields = FIELDS[e.base];
         if (!fields) {
@@ -308,7 +382,11 @@ class Checker {
         return UINT;
       case "map": {
         const info = this.mapRef(e);
-        this.sameKeys(info, e.keys.map((k) => this.key(k)), e.loc);
+        this.sameKeys(
+          info,
+          e.keys.map((k) => this.key(k)),
+          e.loc,
+        );
         if (info.value === "hist" || info.value === "lhist" || info.value === "stats") {
           fail(e.loc, `the value of @${e.name} (${typeName(info.value)}) cannot be used in an expression`);
         }
@@ -335,7 +413,8 @@ class Checker {
         this.int(e.cond, "condition");
         const a = this.expr(e.then);
         const b = this.expr(e.else);
-        if (a.t !== "int" || b.t !== "int") fail(e.loc, `ternary operator branches must both be integers (${typeName(a.t !== "int" ? a : b)} supplied)`);
+        if (a.t !== "int" || b.t !== "int")
+          fail(e.loc, `ternary operator branches must both be integers (${typeName(a.t !== "int" ? a : b)} supplied)`);
         return { t: "int", signed: a.signed && b.signed };
       }
       case "call": {
@@ -357,16 +436,19 @@ class Checker {
       return UINT;
     }
     if (ARGS.has(name)) {
-      if (this.probe.kind !== "probe") fail(loc, `The ${name} builtin can only be used with 'probe' probes (not '${this.probe.name}')`);
+      if (this.probe.kind !== "probe")
+        fail(loc, `The ${name} builtin can only be used with 'probe' probes (not '${this.probe.name}')`);
       return UINT;
     }
-    if (name in FIELDS || name === "pkt") fail(loc, `${name} needs a field, e.g. ${name === "pkt" ? "pkt.u8[0]" : `${name}.${FIELDS[name][0]}`}`);
+    if (name in FIELDS || name === "pkt")
+      fail(loc, `${name} needs a field, e.g. ${name === "pkt" ? "pkt.u8[0]" : `${name}.${FIELDS[name][0]}`}`);
     if (name in ARITY) fail(loc, `${name} is a function: call it as ${name}()`);
     return fail(loc, `Unknown identifier: '${name}'`);
   }
 
   private packetOnly(what: string, loc: Loc): void {
-    if (this.probe.kind !== "packet") fail(loc, `The ${what} builtin can only be used with 'packet' probes (not '${this.probe.name}')`);
+    if (this.probe.kind !== "packet")
+      fail(loc, `The ${what} builtin can only be used with 'packet' probes (not '${this.probe.name}')`);
   }
 }
 

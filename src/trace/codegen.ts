@@ -13,25 +13,61 @@
 // zero() become records in a ring buffer, handled by the host in order. nsecs reads a clock in .bss that the host
 // sets before each run (the capture's time stamps with --pcap), so runs are reproducible.
 import {
-  ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_MOD, ALU_AND, ALU_OR, ALU_XOR, ALU_LSH, ALU_RSH, ALU_ARSH, ALU_NEG,
-  ALU_MOV, JMP_JEQ, JMP_JNE, JMP_JGT, JMP_JGE, JMP_JLT, JMP_JLE, JMP_JSGT, JMP_JSGE, JMP_JSLT, JMP_JSLE,
-  SZ_B, SZ_H, SZ_W, SZ_DW,
+  ALU_ADD,
+  ALU_SUB,
+  ALU_MUL,
+  ALU_DIV,
+  ALU_MOD,
+  ALU_AND,
+  ALU_OR,
+  ALU_XOR,
+  ALU_LSH,
+  ALU_RSH,
+  ALU_ARSH,
+  ALU_NEG,
+  ALU_MOV,
+  JMP_JEQ,
+  JMP_JNE,
+  JMP_JGT,
+  JMP_JGE,
+  JMP_JLT,
+  JMP_JLE,
+  JMP_JSGT,
+  JMP_JSGE,
+  JMP_JSLT,
+  JMP_JSLE,
+  SZ_B,
+  SZ_H,
+  SZ_W,
+  SZ_DW,
 } from "../../assembly/isa.js";
 import { Emitter, Label, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Reg, type Relocation } from "./emitter.js";
 import { fail, type Loc } from "./errors.js";
 import type { Expr, MapExpr, Probe, Stmt } from "./ast.js";
 import { STR_SIZE, type MapInfo, type TypedScript } from "./check.js";
 
-const HELPER_MAP_LOOKUP = 1, HELPER_MAP_UPDATE = 2, HELPER_MAP_DELETE = 3, HELPER_PRANDOM = 7, HELPER_CPU = 8;
-const HELPER_PID_TGID = 14, HELPER_COMM = 16, HELPER_SKB_LOAD_BYTES = 26, HELPER_RINGBUF_OUTPUT = 130;
-const BPF_ANY = 0, BPF_NOEXIST = 1;
+const HELPER_MAP_LOOKUP = 1,
+  HELPER_MAP_UPDATE = 2,
+  HELPER_MAP_DELETE = 3,
+  HELPER_PRANDOM = 7,
+  HELPER_CPU = 8;
+const HELPER_PID_TGID = 14,
+  HELPER_COMM = 16,
+  HELPER_SKB_LOAD_BYTES = 26,
+  HELPER_RINGBUF_OUTPUT = 130;
+const BPF_ANY = 0,
+  BPF_NOEXIST = 1;
 const STACK_SIZE = 512;
 const MAX_PROGRAM = 32768; // instructions per probe: keeps every jump within its 16-bit offset
 
 export const RINGBUF_SYMBOL = "printf_rb";
 export const CLOCK_SYMBOL = "trace_clock";
 // The first u64 of a ring buffer record: kind << 32 | argument (printf id or map index).
-export const EV_PRINTF = 0, EV_EXIT = 1, EV_PRINT = 2, EV_CLEAR = 3, EV_ZERO = 4;
+export const EV_PRINTF = 0,
+  EV_EXIT = 1,
+  EV_PRINT = 2,
+  EV_CLEAR = 3,
+  EV_ZERO = 4;
 
 export interface ProgramCode {
   probe: Probe;
@@ -54,12 +90,24 @@ export function valueSize(m: MapInfo): number {
 }
 
 const COMPARE: Record<string, [number, number]> = {
-  "==": [JMP_JEQ, JMP_JEQ], "!=": [JMP_JNE, JMP_JNE], "<": [JMP_JLT, JMP_JSLT], "<=": [JMP_JLE, JMP_JSLE],
-  ">": [JMP_JGT, JMP_JSGT], ">=": [JMP_JGE, JMP_JSGE],
+  "==": [JMP_JEQ, JMP_JEQ],
+  "!=": [JMP_JNE, JMP_JNE],
+  "<": [JMP_JLT, JMP_JSLT],
+  "<=": [JMP_JLE, JMP_JSLE],
+  ">": [JMP_JGT, JMP_JSGT],
+  ">=": [JMP_JGE, JMP_JSGE],
 };
 const ARITH: Record<string, number> = {
-  "+": ALU_ADD, "-": ALU_SUB, "*": ALU_MUL, "/": ALU_DIV, "%": ALU_MOD, "&": ALU_AND, "|": ALU_OR, "^": ALU_XOR,
-  "<<": ALU_LSH, ">>": ALU_RSH,
+  "+": ALU_ADD,
+  "-": ALU_SUB,
+  "*": ALU_MUL,
+  "/": ALU_DIV,
+  "%": ALU_MOD,
+  "&": ALU_AND,
+  "|": ALU_OR,
+  "^": ALU_XOR,
+  "<<": ALU_LSH,
+  ">>": ALU_RSH,
 };
 const SIZE_OF_WIDTH: Record<number, number> = { 8: SZ_B, 16: SZ_H, 32: SZ_W };
 
@@ -73,13 +121,25 @@ function fieldExpr(base: string, name: string, loc: Loc): Expr {
   const guard = (cond: Expr, value: Expr): Expr => ({ k: "ternary", cond, then: value, else: num(0n, loc), loc });
   if (base === "eth") return pkt(16, num(12n, loc), loc);
   if (base === "ip") {
-    const [width, off] = ({ proto: [8, 23], src: [32, 26], dst: [32, 30], len: [16, 16], ttl: [8, 22] } as Record<string, [8 | 16 | 32, number]>)[name];
+    const [width, off] = (
+      { proto: [8, 23], src: [32, 26], dst: [32, 30], len: [16, 16], ttl: [8, 22] } as Record<
+        string,
+        [8 | 16 | 32, number]
+      >
+    )[name];
     return guard(isIp, pkt(width, num(BigInt(off), loc), loc));
   }
   const proto = base === "tcp" ? 6n : 17n;
   const isProto = bin("&&", isIp, bin("==", pkt(8, num(23n, loc), loc), num(proto, loc), loc), loc);
-  const l4 = bin("+", num(14n, loc), bin("*", bin("&", pkt(8, num(14n, loc), loc), num(15n, loc), loc), num(4n, loc), loc), loc);
-  const [width, off] = ({ sport: [16, 0], dport: [16, 2], flags: [8, 13] } as Record<string, [8 | 16 | 32, number]>)[name];
+  const l4 = bin(
+    "+",
+    num(14n, loc),
+    bin("*", bin("&", pkt(8, num(14n, loc), loc), num(15n, loc), loc), num(4n, loc), loc),
+    loc,
+  );
+  const [width, off] = ({ sport: [16, 0], dport: [16, 2], flags: [8, 13] } as Record<string, [8 | 16 | 32, number]>)[
+    name
+  ];
   return guard(isProto, pkt(width, bin("+", l4, num(BigInt(off), loc), loc), loc));
 }
 
@@ -90,7 +150,10 @@ class ProbeGen {
   private readonly locals = new Map<string, number>();
   private readonly exitLabel = new Label();
 
-  constructor(private readonly ts: TypedScript, private readonly probe: Probe) {}
+  constructor(
+    private readonly ts: TypedScript,
+    private readonly probe: Probe,
+  ) {}
 
   gen(): Uint8Array {
     const { e, probe } = this;
@@ -291,7 +354,7 @@ class ProbeGen {
     e.ja(done);
     e.bind(found);
     e.ldx(SZ_DW, R1, R0, 0);
-    const keep = kind === "min" ? (info.signed ? JMP_JSLE : JMP_JLE) : (info.signed ? JMP_JSGE : JMP_JGE);
+    const keep = kind === "min" ? (info.signed ? JMP_JSLE : JMP_JLE) : info.signed ? JMP_JSGE : JMP_JGE;
     e.jmp(keep, R1, v, done);
     e.stx(SZ_DW, R0, 0, v);
     e.bind(done);
@@ -350,7 +413,9 @@ class ProbeGen {
         e.movImm(R0, 0n);
         e.exit();
         return true;
-      case "print": case "clear": case "zero": {
+      case "print":
+      case "clear":
+      case "zero": {
         const info = this.map((c.args[0] as MapExpr).name);
         this.event(c.name === "print" ? EV_PRINT : c.name === "clear" ? EV_CLEAR : EV_ZERO, info.index, c.loc);
         return false;
@@ -473,7 +538,8 @@ class ProbeGen {
       for (let i = 0; i < STR_SIZE; i += 4) e.st(SZ_W, R10, dest + i, v.getInt32(i, true));
       return;
     }
-    if (x.k === "builtin") { // comm
+    if (x.k === "builtin") {
+      // comm
       this.frameAddr(R1, dest);
       e.movImm(R2, BigInt(STR_SIZE));
       e.call(HELPER_COMM);
@@ -516,11 +582,16 @@ class ProbeGen {
         e.ldx(SZ_DW, r, R10, this.locals.get(x.name)!);
         return r;
       }
-      case "builtin": return this.builtin(x.name);
-      case "field": return this.expr(fieldExpr(x.base, x.name, x.loc));
-      case "pkt": return this.packetRead(x.width, x.index);
-      case "call": return this.expr(x.args[0]); // ntop: the address itself, printed as one
-      case "map": return this.mapRead(x);
+      case "builtin":
+        return this.builtin(x.name);
+      case "field":
+        return this.expr(fieldExpr(x.base, x.name, x.loc));
+      case "pkt":
+        return this.packetRead(x.width, x.index);
+      case "call":
+        return this.expr(x.args[0]); // ntop: the address itself, printed as one
+      case "map":
+        return this.mapRead(x);
       case "unary": {
         const r = this.expr(x.arg);
         if (x.op === "-") e.aluImm(ALU_NEG, r, 0);
@@ -571,7 +642,8 @@ class ProbeGen {
         e.ldx(SZ_DW, r, R10, slot);
         return r;
       }
-      case "str": throw new Error("internal: string in integer context");
+      case "str":
+        throw new Error("internal: string in integer context");
     }
   }
 
@@ -669,8 +741,11 @@ class ProbeGen {
     const e = this.e;
     const r = this.alloc();
     switch (name) {
-      case "len": e.ldx(SZ_W, r, R6, 0); break;
-      case "nsecs": case "elapsed":
+      case "len":
+        e.ldx(SZ_W, r, R6, 0);
+        break;
+      case "nsecs":
+      case "elapsed":
         e.ldSymbol(R1, CLOCK_SYMBOL);
         e.ldx(SZ_DW, r, R1, 0);
         if (name === "elapsed") {
@@ -678,9 +753,16 @@ class ProbeGen {
           e.alu(ALU_SUB, r, R1);
         }
         break;
-      case "cpu": e.call(HELPER_CPU); e.mov(r, R0); break;
-      case "rand": e.call(HELPER_PRANDOM); e.mov(r, R0); break;
-      case "pid": case "tid":
+      case "cpu":
+        e.call(HELPER_CPU);
+        e.mov(r, R0);
+        break;
+      case "rand":
+        e.call(HELPER_PRANDOM);
+        e.mov(r, R0);
+        break;
+      case "pid":
+      case "tid":
         e.call(HELPER_PID_TGID);
         e.mov(r, R0);
         if (name === "pid") e.aluImm(ALU_RSH, r, 32);
@@ -689,7 +771,8 @@ class ProbeGen {
           e.aluImm(ALU_RSH, r, 32);
         }
         break;
-      default: { // arg0..arg5
+      default: {
+        // arg0..arg5
         const n = Number(name.slice(3));
         e.ldx(SZ_DW, r, R6, n * 8);
       }
@@ -701,11 +784,16 @@ class ProbeGen {
 /** Section names by probe kind; each program gets its own section, made unique by a suffix when needed. */
 function sectionFor(p: Probe): string {
   switch (p.kind) {
-    case "packet": return "socket";
-    case "BEGIN": return "uprobe/BEGIN_trigger";
-    case "END": return "uprobe/END_trigger";
-    case "interval": return "perf_event";
-    case "probe": return `raw_tp/${p.event}`;
+    case "packet":
+      return "socket";
+    case "BEGIN":
+      return "uprobe/BEGIN_trigger";
+    case "END":
+      return "uprobe/END_trigger";
+    case "interval":
+      return "perf_event";
+    case "probe":
+      return `raw_tp/${p.event}`;
   }
 }
 
@@ -722,4 +810,3 @@ export function generate(ts: TypedScript): ProgramCode[] {
     return { probe, section, name, insns, relocations: g.e.relocations };
   });
 }
-

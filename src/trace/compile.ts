@@ -19,13 +19,26 @@ export interface Compiled {
 export function compile(source: string): Compiled {
   const typed = check(parse(source));
   const programs = generate(typed);
-  const maps = [...typed.maps.values()].sort((a, b) => a.index - b.index).map((m) => ({
-    symbol: mapSymbol(m.name),
-    fields: [["type", MAP_TYPE_HASH], ["max_entries", MAP_ENTRIES], ["key_size", keySize(m)], ["value_size", valueSize(m)]] as [string, number][],
-  }));
+  const maps = [...typed.maps.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((m) => ({
+      symbol: mapSymbol(m.name),
+      fields: [
+        ["type", MAP_TYPE_HASH],
+        ["max_entries", MAP_ENTRIES],
+        ["key_size", keySize(m)],
+        ["value_size", valueSize(m)],
+      ] as [string, number][],
+    }));
   // the ring buffer only when a probe writes to it (printf and host actions): it is the largest map
   if (programs.some((p) => p.relocations.some((r) => r.symbol === RINGBUF_SYMBOL))) {
-    maps.push({ symbol: RINGBUF_SYMBOL, fields: [["type", MAP_TYPE_RINGBUF], ["max_entries", RINGBUF_BYTES]] });
+    maps.push({
+      symbol: RINGBUF_SYMBOL,
+      fields: [
+        ["type", MAP_TYPE_RINGBUF],
+        ["max_entries", RINGBUF_BYTES],
+      ],
+    });
   }
   const object = writeObject({ programs, maps, bss: { symbol: CLOCK_SYMBOL, size: CLOCK_BYTES } });
   return { object, typed, programs };

@@ -9,7 +9,10 @@ export interface Loc {
 }
 
 export class TraceError extends Error {
-  constructor(readonly loc: Loc, readonly problem: string) {
+  constructor(
+    readonly loc: Loc,
+    readonly problem: string,
+  ) {
     super(problem);
     this.name = "TraceError";
   }

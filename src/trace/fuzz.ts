@@ -17,10 +17,63 @@ export const SEED_SCRIPTS = [
 ];
 
 const TOKENS = [
-  "BEGIN", "END", "packet", "interval:s:1", "probe:x", "{", "}", "(", ")", "[", "]", "/", "@", "@m", "$v", "=", "+=",
-  "++", ";", ",", "?", ":", "count()", "sum(", "hist(", "lhist(", "printf(", '"%d\\n"', "len", "ip.src", "tcp.",
-  "pkt.u8[", "0", "1", "0xffffffffffffffff", "-", "*", "&&", "||", "!", "~", "<<", "if", "else", "unroll(3)",
-  "return", "exit()", "ntop(", "comm", "nsecs", "arg0", "\n", " ", '"', "/*", "*/", "//",
+  "BEGIN",
+  "END",
+  "packet",
+  "interval:s:1",
+  "probe:x",
+  "{",
+  "}",
+  "(",
+  ")",
+  "[",
+  "]",
+  "/",
+  "@",
+  "@m",
+  "$v",
+  "=",
+  "+=",
+  "++",
+  ";",
+  ",",
+  "?",
+  ":",
+  "count()",
+  "sum(",
+  "hist(",
+  "lhist(",
+  "printf(",
+  '"%d\\n"',
+  "len",
+  "ip.src",
+  "tcp.",
+  "pkt.u8[",
+  "0",
+  "1",
+  "0xffffffffffffffff",
+  "-",
+  "*",
+  "&&",
+  "||",
+  "!",
+  "~",
+  "<<",
+  "if",
+  "else",
+  "unroll(3)",
+  "return",
+  "exit()",
+  "ntop(",
+  "comm",
+  "nsecs",
+  "arg0",
+  "\n",
+  " ",
+  '"',
+  "/*",
+  "*/",
+  "//",
 ];
 
 /** A small deterministic generator (xorshift32). */
@@ -36,7 +89,9 @@ export class Rng {
     this.s = s >>> 0;
     return this.s;
   }
-  below(n: number): number { return this.next() % n; }
+  below(n: number): number {
+    return this.next() % n;
+  }
 }
 
 export function fuzzInput(rng: Rng): string {
@@ -45,18 +100,30 @@ export function fuzzInput(rng: Rng): string {
     const n = rng.below(80);
     return String.fromCharCode(...Array.from({ length: n }, () => rng.below(128)));
   }
-  if (kind === 1) return Array.from({ length: 1 + rng.below(30) }, () => TOKENS[rng.below(TOKENS.length)]).join(rng.below(2) ? " " : "");
+  if (kind === 1)
+    return Array.from({ length: 1 + rng.below(30) }, () => TOKENS[rng.below(TOKENS.length)]).join(
+      rng.below(2) ? " " : "",
+    );
   let s = SEED_SCRIPTS[rng.below(SEED_SCRIPTS.length)];
   const edits = 1 + rng.below(4);
   for (let i = 0; i < edits; i++) {
     const at = rng.below(s.length + 1);
     const len = rng.below(8);
     switch (rng.below(5)) {
-      case 0: s = s.slice(0, at) + s.slice(at + len); break;
-      case 1: s = s.slice(0, at) + String.fromCharCode(32 + rng.below(95)) + s.slice(at + 1); break;
-      case 2: s = s.slice(0, at) + s.slice(at, at + len) + s.slice(at); break;
-      case 3: s = s.slice(0, at) + TOKENS[rng.below(TOKENS.length)] + s.slice(at); break;
-      default: s = s.slice(0, at) + SEED_SCRIPTS[rng.below(SEED_SCRIPTS.length)].slice(len) + s.slice(at);
+      case 0:
+        s = s.slice(0, at) + s.slice(at + len);
+        break;
+      case 1:
+        s = s.slice(0, at) + String.fromCharCode(32 + rng.below(95)) + s.slice(at + 1);
+        break;
+      case 2:
+        s = s.slice(0, at) + s.slice(at, at + len) + s.slice(at);
+        break;
+      case 3:
+        s = s.slice(0, at) + TOKENS[rng.below(TOKENS.length)] + s.slice(at);
+        break;
+      default:
+        s = s.slice(0, at) + SEED_SCRIPTS[rng.below(SEED_SCRIPTS.length)].slice(len) + s.slice(at);
     }
   }
   return s;
@@ -75,7 +142,8 @@ export function fuzzOne(source: string): FuzzOutcome {
   } catch (e) {
     if (e instanceof TraceError) {
       const text = formatError(e, source);
-      if (!/^stdin:\d+:\d+-\d+: ERROR: [^\n]+(\n[^\n\t]*\n *~*)?$/.test(text)) return { compiled: false, crash: `malformed message: ${JSON.stringify(text)}` };
+      if (!/^stdin:\d+:\d+-\d+: ERROR: [^\n]+(\n[^\n\t]*\n *~*)?$/.test(text))
+        return { compiled: false, crash: `malformed message: ${JSON.stringify(text)}` };
       return { compiled: false };
     }
     return { compiled: false, crash: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };

@@ -12,9 +12,50 @@ export interface Token {
 
 // Longest first, so that "<<=" wins over "<<" and "<".
 const PUNCTS = [
-  "<<=", ">>=", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=",
-  "|=", "^=", "{", "}", "(", ")", "[", "]", ";", ",", ":", "/", "?", "+", "-", "*", "%", "&", "|", "^", "!", "~",
-  "<", ">", "=", ".",
+  "<<=",
+  ">>=",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "&&",
+  "||",
+  "<<",
+  ">>",
+  "++",
+  "--",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "|=",
+  "^=",
+  "{",
+  "}",
+  "(",
+  ")",
+  "[",
+  "]",
+  ";",
+  ",",
+  ":",
+  "/",
+  "?",
+  "+",
+  "-",
+  "*",
+  "%",
+  "&",
+  "|",
+  "^",
+  "!",
+  "~",
+  "<",
+  ">",
+  "=",
+  ".",
 ];
 
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", "\\": "\\", '"': '"', r: "\r", "0": "\0" };
@@ -94,7 +135,8 @@ export function tokenize(src: string): Token[] {
       while (i < src.length && isIdent(src[i])) i++;
       const name = src.slice(start + 1, i);
       if (c === "$" && name === "") fail(here(start), "'$' must be followed by a variable name");
-      if (name !== "" && /^[0-9]/.test(name)) fail(here(start), `invalid ${c === "@" ? "map" : "variable"} name '${src.slice(start, i)}'`);
+      if (name !== "" && /^[0-9]/.test(name))
+        fail(here(start), `invalid ${c === "@" ? "map" : "variable"} name '${src.slice(start, i)}'`);
       tokens.push({ kind: c === "@" ? "map" : "var", text: name, loc: here(start) });
       continue;
     }

@@ -86,7 +86,9 @@ function log2Label(power: number): string {
 
 /** bpftrace's log2 histogram: bucket 0 holds negatives, 1 holds 0, i >= 2 holds [2^(i-2), 2^(i-1)). */
 export function formatHist(counts: bigint[]): string {
-  return rows(counts, (i) => (i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${log2Label(i - 2)}, ${log2Label(i - 1)})`));
+  return rows(counts, (i) =>
+    i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${log2Label(i - 2)}, ${log2Label(i - 1)})`,
+  );
 }
 
 /** bpftrace 0.20's lhist labels: multiples of 1M and 1K get a suffix, whatever the step. */
@@ -126,10 +128,14 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
       const tb = b.counts.reduce((x, y) => x + y, 0n);
       return ta < tb ? -1 : ta > tb ? 1 : compareKeys(a.parts, b.parts);
     });
-    return sorted.map((g) => {
-      const body = info.value === "hist" ? formatHist(g.counts) : formatLhist(g.counts, info.lhist!);
-      return `${name}${keyText(info.keys, g.parts)}: \n${body}`;
-    }).join("\n") + "\n";
+    return (
+      sorted
+        .map((g) => {
+          const body = info.value === "hist" ? formatHist(g.counts) : formatLhist(g.counts, info.lhist!);
+          return `${name}${keyText(info.keys, g.parts)}: \n${body}`;
+        })
+        .join("\n") + "\n"
+    );
   }
   const items = entries.map((e) => {
     const parts = info.keys.length ? decodeKey(info.keys, e.key) : [];
@@ -137,9 +143,15 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
     let sortValue = info.signed && info.value !== "count" ? BigInt.asIntN(64, raw) : raw;
     let text: string;
     switch (info.value) {
-      case "str": text = cString(e.value); sortValue = 0n; break;
-      case "inet": text = ntop(raw); break;
-      case "avg": case "stats": {
+      case "str":
+        text = cString(e.value);
+        sortValue = 0n;
+        break;
+      case "inet":
+        text = ntop(raw);
+        break;
+      case "avg":
+      case "stats": {
         const count = raw;
         const total = info.signed ? BigInt.asIntN(64, u64(e.value, 8)) : u64(e.value, 8);
         const avg = count === 0n ? 0n : total / count;
@@ -147,11 +159,14 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
         text = info.value === "avg" ? String(avg) : `count ${count}, average ${avg}, total ${total}`;
         break;
       }
-      default: text = String(sortValue);
+      default:
+        text = String(sortValue);
     }
     return { parts, sortValue, text };
   });
-  items.sort((a, b) => (a.sortValue < b.sortValue ? -1 : a.sortValue > b.sortValue ? 1 : compareKeys(a.parts, b.parts)));
+  items.sort((a, b) =>
+    a.sortValue < b.sortValue ? -1 : a.sortValue > b.sortValue ? 1 : compareKeys(a.parts, b.parts),
+  );
   const lines = items.map((i) => `${name}${keyText(info.keys, i.parts)}: ${i.text}`).join("\n") + "\n";
   return info.value === "avg" || info.value === "stats" ? lines + "\n" : lines;
 }
@@ -159,20 +174,24 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
 /** printf with bpftrace's conversions: %d %i %u %x %X %c %s with flags '-' and '0', widths and l/ll/h/hh. */
 export function formatPrintf(format: string, args: (bigint | string)[]): string {
   let i = 0;
-  return format.replace(/%(-?)(0?)(\d*)(ll|l|hh|h)?([a-zA-Z%])/g, (_m, left: string, zero: string, width: string, _len, conv: string) => {
-    if (conv === "%") return "%";
-    const a = args[i++];
-    let s: string;
-    if (typeof a === "string") s = a;
-    else if (conv === "d" || conv === "i") s = String(BigInt.asIntN(64, a));
-    else if (conv === "u") s = String(BigInt.asUintN(64, a));
-    else if (conv === "x") s = BigInt.asUintN(64, a).toString(16);
-    else if (conv === "X") s = BigInt.asUintN(64, a).toString(16).toUpperCase();
-    else if (conv === "c") s = String.fromCharCode(Number(a & 0xffn));
-    else s = String(a);
-    const w = Number(width || 0);
-    if (left) return s.padEnd(w);
-    if (zero && typeof a !== "string") return s.startsWith("-") ? "-" + s.slice(1).padStart(w - 1, "0") : s.padStart(w, "0");
-    return s.padStart(w);
-  });
+  return format.replace(
+    /%(-?)(0?)(\d*)(ll|l|hh|h)?([a-zA-Z%])/g,
+    (_m, left: string, zero: string, width: string, _len, conv: string) => {
+      if (conv === "%") return "%";
+      const a = args[i++];
+      let s: string;
+      if (typeof a === "string") s = a;
+      else if (conv === "d" || conv === "i") s = String(BigInt.asIntN(64, a));
+      else if (conv === "u") s = String(BigInt.asUintN(64, a));
+      else if (conv === "x") s = BigInt.asUintN(64, a).toString(16);
+      else if (conv === "X") s = BigInt.asUintN(64, a).toString(16).toUpperCase();
+      else if (conv === "c") s = String.fromCharCode(Number(a & 0xffn));
+      else s = String(a);
+      const w = Number(width || 0);
+      if (left) return s.padEnd(w);
+      if (zero && typeof a !== "string")
+        return s.startsWith("-") ? "-" + s.slice(1).padStart(w - 1, "0") : s.padStart(w, "0");
+      return s.padStart(w);
+    },
+  );
 }

@@ -5,7 +5,18 @@ import { tokenize, type Token } from "./lexer.js";
 import { span, type Expr, type MapExpr, type Probe, type Script, type Stmt, type VarExpr } from "./ast.js";
 
 // Binary operators by precedence level, loosest first (the ternary sits above all of them).
-const LEVELS = [["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", "<=", ">", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]];
+const LEVELS = [
+  ["||"],
+  ["&&"],
+  ["|"],
+  ["^"],
+  ["&"],
+  ["==", "!="],
+  ["<", "<=", ">", ">="],
+  ["<<", ">>"],
+  ["+", "-"],
+  ["*", "/", "%"],
+];
 const ASSIGN_OPS = new Set(["=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="]);
 const MAX_DEPTH = 200;
 const MAX_OPERANDS = 500; // a chain a + b + ... is a left-deep tree: the checker and code generator recurse on it // nesting beyond this is refused, so deep input cannot overflow the host stack
@@ -16,13 +27,20 @@ export function parse(src: string): Script {
 
 function describe(t: Token): string {
   switch (t.kind) {
-    case "eof": return "end of file";
-    case "int": return `integer ${t.text}`;
-    case "string": return "string";
-    case "map": return `map @${t.text}`;
-    case "var": return `variable $${t.text}`;
-    case "ident": return `identifier ${t.text}`;
-    default: return `'${t.text}'`;
+    case "eof":
+      return "end of file";
+    case "int":
+      return `integer ${t.text}`;
+    case "string":
+      return "string";
+    case "map":
+      return `map @${t.text}`;
+    case "var":
+      return `variable $${t.text}`;
+    case "ident":
+      return `identifier ${t.text}`;
+    default:
+      return `'${t.text}'`;
   }
 }
 
@@ -31,9 +49,15 @@ class Parser {
   private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
-  private get t(): Token { return this.tokens[this.pos]; }
-  private next(): Token { return this.tokens[this.pos++]; }
-  private is(text: string): boolean { return this.t.kind === "punct" && this.t.text === text; }
+  private get t(): Token {
+    return this.tokens[this.pos];
+  }
+  private next(): Token {
+    return this.tokens[this.pos++];
+  }
+  private is(text: string): boolean {
+    return this.t.kind === "punct" && this.t.text === text;
+  }
   private accept(text: string): boolean {
     if (!this.is(text)) return false;
     this.pos++;
@@ -208,15 +232,19 @@ class Parser {
   private primary(): Expr {
     const t = this.next();
     switch (t.kind) {
-      case "int": return { k: "int", value: t.value!, loc: t.loc };
-      case "string": return { k: "str", value: t.text, loc: t.loc };
-      case "var": return { k: "var", name: t.text, loc: t.loc };
+      case "int":
+        return { k: "int", value: t.value!, loc: t.loc };
+      case "string":
+        return { k: "str", value: t.text, loc: t.loc };
+      case "var":
+        return { k: "var", name: t.text, loc: t.loc };
       case "map": {
         const keys: Expr[] = [];
         let end = t.loc;
         if (this.accept("[")) {
           if (this.is("]")) this.unexpected("a key");
-          do keys.push(this.expr()); while (this.accept(","));
+          do keys.push(this.expr());
+          while (this.accept(","));
           end = this.expect("]").loc;
         }
         return { k: "map", name: t.text, keys, loc: span(t.loc, end) };
@@ -225,7 +253,8 @@ class Parser {
         if (this.accept("(")) {
           const args: Expr[] = [];
           if (!this.is(")")) {
-            do args.push(this.expr()); while (this.accept(","));
+            do args.push(this.expr());
+            while (this.accept(","));
           }
           const close = this.expect(")");
           return { k: "call", name: t.text, args, loc: span(t.loc, close.loc) };

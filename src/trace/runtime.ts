@@ -41,9 +41,16 @@ export class Trace {
   private readonly mapsByIndex: MapInfo[];
   private intervals: Interval[] = [];
 
-  constructor(readonly compiled: Compiled, options: TraceOptions = {}) {
+  constructor(
+    readonly compiled: Compiled,
+    options: TraceOptions = {},
+  ) {
     this.out = options.out ?? ((t) => process.stdout.write(t));
-    this.object = loadSync(compiled.object, { engine: options.engine ?? "auto", fileName: "trace.o", budget: options.budget });
+    this.object = loadSync(compiled.object, {
+      engine: options.engine ?? "auto",
+      fileName: "trace.o",
+      budget: options.budget,
+    });
     this.mapsByIndex = [...compiled.typed.maps.values()].sort((a, b) => a.index - b.index);
   }
 
@@ -72,9 +79,13 @@ export class Trace {
     if (this.started) return;
     this.started = true;
     this.startNs = now;
-    this.intervals = this.compiled.programs.filter((p) => p.probe.kind === "interval").map((p) => ({
-      program: this.object.program(p.name), period: p.probe.periodNs!, next: now + p.probe.periodNs!,
-    }));
+    this.intervals = this.compiled.programs
+      .filter((p) => p.probe.kind === "interval")
+      .map((p) => ({
+        program: this.object.program(p.name),
+        period: p.probe.periodNs!,
+        next: now + p.probe.periodNs!,
+      }));
     this.setClock(now);
     for (const p of this.programs("BEGIN")) this.runProgram(p, new Uint8Array(48));
   }
@@ -84,7 +95,9 @@ export class Trace {
     this.begin(now);
     for (;;) {
       if (this.exited) return;
-      const due = this.intervals.filter((i) => i.next <= now).sort((a, b) => (a.next < b.next ? -1 : a.next > b.next ? 1 : 0))[0];
+      const due = this.intervals
+        .filter((i) => i.next <= now)
+        .sort((a, b) => (a.next < b.next ? -1 : a.next > b.next ? 1 : 0))[0];
       if (!due) return;
       this.setClock(due.next);
       due.next += due.period;
@@ -180,5 +193,3 @@ export class Trace {
     this.out(formatPrintf(info.format, values));
   }
 }
-
-

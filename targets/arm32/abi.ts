@@ -63,4 +63,3 @@ export const K_RINGBUF = 7;
 export const K_PERF = 8;
 export const V_LRU = 0x100; // LRU_HASH, LRU_PERCPU_HASH
 export const V_INNER = 0x200; // maps of maps: values are inner map ids, lookups give the inner map's handle
-

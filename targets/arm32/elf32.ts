@@ -83,7 +83,8 @@ export function writeElf32(e: ElfImage): Uint8Array {
   v.setUint32(ph2 + 28, PAGE, true);
   if (e.data && e.data.size > 0) {
     const ph3 = ph2 + PROGRAM_HEADER_SIZE;
-    if (e.data.address % PAGE !== 0 || e.data.address < bss + e.bssSize) throw new Error("the data segment must lie on a page after the state");
+    if (e.data.address % PAGE !== 0 || e.data.address < bss + e.bssSize)
+      throw new Error("the data segment must lie on a page after the state");
     v.setUint32(ph3, PT_LOAD, true);
     v.setUint32(ph3 + 8, e.data.address, true);
     v.setUint32(ph3 + 12, e.data.address, true);

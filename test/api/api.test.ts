@@ -15,7 +15,9 @@ import { fixture } from "../support/paths.js";
 
 const bytes = (...a: number[]) => new Uint8Array(a);
 const int32 = (r0: bigint) => Number(BigInt.asIntN(32, r0));
-const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
+const BPF_ANY = 0,
+  BPF_NOEXIST = 1,
+  BPF_EXIST = 2;
 
 /** The index of the first `ldxb dst, [r1 + off]` (opcode 0x71, source register 1) in a program's code. */
 function firstByteLoadFromR1(insns: Uint8Array): number {
@@ -115,7 +117,8 @@ describe("Program.run by program type", () => {
 describe("maps", () => {
   it("obj.get(name) is obj.maps.get(name)", async () => {
     const obj = await load(fixture("maps_all.o"));
-    for (const name of ["array", "hash", "routes", "events", "outer_array"]) expect(obj.get(name)).toBe(obj.maps.get(name));
+    for (const name of ["array", "hash", "routes", "events", "outer_array"])
+      expect(obj.get(name)).toBe(obj.maps.get(name));
     expect(obj.maps.get("nope")).toBeUndefined();
     expect(() => obj.get("nope")).toThrow(/^maps_all\.o: no map named 'nope' \(maps: .*\barray\b.*\)$/);
   });
@@ -126,21 +129,36 @@ describe("maps", () => {
     expect(dist.typeName).toBe("hash");
     dist.update({ slot: 3 }, 5n, BPF_ANY);
     dist.update({ slot: 4 }, 1n, BPF_NOEXIST);
-    expect(() => dist.update({ slot: 3 }, 6n, BPF_NOEXIST)).toThrow(new MapError("map 'dist': update: EEXIST (element exists)"));
-    expect(() => dist.update({ slot: 9 }, 6n, BPF_EXIST)).toThrow(new MapError("map 'dist': update: ENOENT (no such element)"));
+    expect(() => dist.update({ slot: 3 }, 6n, BPF_NOEXIST)).toThrow(
+      new MapError("map 'dist': update: EEXIST (element exists)"),
+    );
+    expect(() => dist.update({ slot: 9 }, 6n, BPF_EXIST)).toThrow(
+      new MapError("map 'dist': update: ENOENT (no such element)"),
+    );
     dist.update({ slot: 4 }, 8n, BPF_EXIST);
     expect(dist.lookup({ slot: 3 })).toBe(5n);
     expect(dist.lookup({ slot: 4 })).toBe(8n);
     expect(dist.lookup({ slot: 9 })).toBeUndefined();
-    const sort = <T>(a: T[]) => a.sort((x, y) => JSON.stringify(x, (_, v) => String(v)).localeCompare(JSON.stringify(y, (_, v) => String(v))));
+    const sort = <T>(a: T[]) =>
+      a.sort((x, y) => JSON.stringify(x, (_, v) => String(v)).localeCompare(JSON.stringify(y, (_, v) => String(v))));
     expect(sort([...dist.keys()])).toEqual([{ slot: 3 }, { slot: 4 }]);
     expect(sort([...dist.values()])).toEqual([5n, 8n]);
-    expect(sort([...dist.entries()])).toEqual([[{ slot: 3 }, 5n], [{ slot: 4 }, 8n]]);
-    expect(sort([...dist])).toEqual([[{ slot: 3 }, 5n], [{ slot: 4 }, 8n]]);
+    expect(sort([...dist.entries()])).toEqual([
+      [{ slot: 3 }, 5n],
+      [{ slot: 4 }, 8n],
+    ]);
+    expect(sort([...dist])).toEqual([
+      [{ slot: 3 }, 5n],
+      [{ slot: 4 }, 8n],
+    ]);
     dist.delete({ slot: 3 });
     expect(dist.lookup({ slot: 3 })).toBeUndefined();
     let err: unknown;
-    try { dist.delete({ slot: 3 }); } catch (e) { err = e; }
+    try {
+      dist.delete({ slot: 3 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(MapError);
     expect((err as MapError).name).toBe("MapError");
     expect((err as MapError).message).toBe("map 'dist': delete: ENOENT (no such element)");
@@ -158,8 +176,12 @@ describe("maps", () => {
     table.update(6, 100n);
     table.update(7, 5); // numbers are accepted for 8-byte values
     table.update(8, 1n, BPF_EXIST);
-    expect(() => table.update(9, 1n, BPF_NOEXIST)).toThrow(new MapError("map 'my_map': update: EEXIST (element exists)"));
-    expect(() => table.update(256, 1n)).toThrow(new MapError("map 'my_map': update: E2BIG (map is full or index out of range)"));
+    expect(() => table.update(9, 1n, BPF_NOEXIST)).toThrow(
+      new MapError("map 'my_map': update: EEXIST (element exists)"),
+    );
+    expect(() => table.update(256, 1n)).toThrow(
+      new MapError("map 'my_map': update: E2BIG (map is full or index out of range)"),
+    );
     expect(() => table.delete(6)).toThrow(new MapError("map 'my_map': delete: EINVAL (invalid argument)"));
     expect(table.lookup(6)).toBe(100n);
     expect(table.lookup(7)).toBe(5n);
@@ -266,7 +288,9 @@ describe("printLog2Hist", () => {
       for (const s of sizes) counts.set(slot(s), (counts.get(slot(s)) ?? 0n) + 1n);
     }
     let text = "";
-    printLog2Hist(obj.get("dist"), "kbytes", (s) => { text += s; });
+    printLog2Hist(obj.get("dist"), "kbytes", (s) => {
+      text += s;
+    });
     const expected = bccLog2Hist(counts, "kbytes");
     expect(text).toBe(expected);
     expect(text.split("\n")[0]).toBe("     kbytes              : count     distribution");
@@ -276,7 +300,9 @@ describe("printLog2Hist", () => {
   it("prints nothing for an empty map", async () => {
     const obj = await load(fixture("bitehist.o"));
     let text = "";
-    printLog2Hist(obj.get("dist"), "kbytes", (s) => { text += s; });
+    printLog2Hist(obj.get("dist"), "kbytes", (s) => {
+      text += s;
+    });
     expect(text).toBe("");
   });
 });
@@ -298,7 +324,11 @@ describe("ring buffer and perf consumers", () => {
     };
     const summary = (count: number, odd: number) => new Uint8Array(new Uint32Array([count, odd]).buffer);
     expect(seen).toEqual([event(0, 2), event(2, 4), summary(3, 1)]);
-    expect(obj.get("events").consume(() => { throw new Error("no events expected"); })).toBe(0);
+    expect(
+      obj.get("events").consume(() => {
+        throw new Error("no events expected");
+      }),
+    ).toBe(0);
     produce.run(bytes(8));
     const streamed: Uint8Array[] = [];
     for await (const e of obj.get("events").events()) streamed.push(e);
@@ -318,7 +348,9 @@ describe("ring buffer and perf consumers", () => {
 
   it("consume on a map that holds no events is a MapError", async () => {
     const obj = await load(fixture("bitehist.o"));
-    expect(() => obj.get("dist").consume(() => {})).toThrow(new MapError("map 'dist' is not a ring buffer or perf event array"));
+    expect(() => obj.get("dist").consume(() => {})).toThrow(
+      new MapError("map 'dist' is not a ring buffer or perf event array"),
+    );
   });
 });
 
@@ -328,7 +360,11 @@ describe("errors", () => {
     const prog = obj.programs.get("touch_arrays")!;
     const pc = firstByteLoadFromR1(prog.def.insns);
     let err: unknown;
-    try { prog.run(new Uint8Array(0)); } catch (e) { err = e; }
+    try {
+      prog.run(new Uint8Array(0));
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(BpfFault);
     expect((err as BpfFault).name).toBe("BpfFault");
     expect((err as BpfFault).message).toBe(`touch_arrays: out-of-bounds read of 1 bytes at 0x0 (instruction ${pc})`);

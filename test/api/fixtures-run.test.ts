@@ -36,7 +36,13 @@ const u64 = (x: bigint) => BigInt.asUintN(64, x);
 const s8 = (x: number) => (x & 0x80 ? (x & 0xff) - 0x100 : x & 0xff);
 
 /** An Ethernet frame: EtherType, and for IPv4 a 20-byte header with the protocol byte at frame[23]. */
-function frame(opts: { etherType: number; proto?: number; length: number; src?: number[]; dst?: number[] }): Uint8Array {
+function frame(opts: {
+  etherType: number;
+  proto?: number;
+  length: number;
+  src?: number[];
+  dst?: number[];
+}): Uint8Array {
   const f = new Uint8Array(opts.length);
   f.set(opts.dst ?? [0x02, 0, 0, 0, 0, 0xaa], 0);
   f.set(opts.src ?? [0x02, 0, 0, 0, 0, 0xbb], 6);
@@ -73,7 +79,8 @@ for (const engine of ENGINES) {
         const expected = new Map<number, bigint>();
         for (const p of packets) {
           expect(prog.run(p)).toBe(0n);
-          if ((p.pktType ?? 4) === 4) expected.set(p.packet[23], (expected.get(p.packet[23]) ?? 0n) + BigInt(p.packet.length));
+          if ((p.pktType ?? 4) === 4)
+            expected.set(p.packet[23], (expected.get(p.packet[23]) ?? 0n) + BigInt(p.packet.length));
         }
         const table = obj.get("my_map");
         const seen = [...table.entries()];
@@ -107,7 +114,12 @@ for (const engine of ENGINES) {
         const prog = obj.programs.get("globals")!;
         const greeting = "hello, tinybpf";
         const suffix = "wxyz";
-        const inputs = [bytes(0xf1, 2, 3, 4, 5), bytes(0x90, 0x80, 0x70), new Uint8Array(20).map((_, i) => 200 + i), bytes(7)];
+        const inputs = [
+          bytes(0xf1, 2, 3, 4, 5),
+          bytes(0x90, 0x80, 0x70),
+          new Uint8Array(20).map((_, i) => 200 + i),
+          bytes(7),
+        ];
         let counter = 5;
         let total = 0n;
         const last = new Array(16).fill(0);
@@ -142,7 +154,12 @@ for (const engine of ENGINES) {
         const obj = await open("maps_all", { ncpus: 2 });
         const prog = obj.programs.get("touch_hashes")!;
         const expected = new Map<number, bigint>();
-        for (const [k, len] of [[6, 4], [200, 9], [6, 12], [3, 5]]) {
+        for (const [k, len] of [
+          [6, 4],
+          [200, 9],
+          [6, 12],
+          [3, 5],
+        ]) {
           expect(int32(prog.run(new Uint8Array(len).fill(k, 0, 1)))).toBe(0);
           expected.set(k, BigInt(len));
         }
@@ -169,12 +186,20 @@ for (const engine of ENGINES) {
           let best = { len: -1, value: 0 };
           for (const [len, net, value] of table) {
             const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-            if (((toU32(addr) & mask) >>> 0) === ((toU32(net) & mask) >>> 0) && len > best.len) best = { len, value };
+            if ((toU32(addr) & mask) >>> 0 === (toU32(net) & mask) >>> 0 && len > best.len) best = { len, value };
           }
           return best.value;
         };
         const prog = obj.programs.get("touch_lpm")!;
-        for (const addr of [[10, 1, 2, 3], [10, 1, 2, 4], [10, 1, 3, 3], [10, 200, 0, 1], [11, 0, 0, 1], [192, 168, 7, 7], [192, 169, 0, 0]]) {
+        for (const addr of [
+          [10, 1, 2, 3],
+          [10, 1, 2, 4],
+          [10, 1, 3, 3],
+          [10, 200, 0, 1],
+          [11, 0, 0, 1],
+          [192, 168, 7, 7],
+          [192, 169, 0, 0],
+        ]) {
           expect(int32(prog.run(bytes(...addr)))).toBe(match(addr));
         }
       });
@@ -261,7 +286,12 @@ for (const engine of ENGINES) {
         const avail = obj.programs.get("avail")!;
         const HDR = 8;
         const recordSize = (n: number) => Math.ceil((n + HDR) / 8) * 8;
-        for (const input of [bytes(2, 3, 4, 5, 6), bytes(1, 3, 5), bytes(10, 20, 31, 40, 50, 60, 70, 80, 90, 100), bytes()]) {
+        for (const input of [
+          bytes(2, 3, 4, 5, 6),
+          bytes(1, 3, 5),
+          bytes(10, 20, 31, 40, 50, 60, 70, 80, 90, 100),
+          bytes(),
+        ]) {
           const read = input.slice(0, 8);
           const even = [...read].map((b, i) => ({ i, b })).filter((e) => e.b % 2 === 0);
           expect(int32(produce.run(input))).toBe(even.length);
@@ -388,7 +418,12 @@ for (const engine of ENGINES) {
           expect(int32(prog.run(input))).toBe(text.length + 1);
           const want = new Uint8Array(32);
           want.set(ascii(text));
-          expect(obj.get("text_out").lookupBytes(0)!.subarray(0, text.length + 1)).toEqual(want.subarray(0, text.length + 1));
+          expect(
+            obj
+              .get("text_out")
+              .lookupBytes(0)!
+              .subarray(0, text.length + 1),
+          ).toEqual(want.subarray(0, text.length + 1));
           expect(obj.get("text_out").lookup(0)).toBe(text);
         }
       });
@@ -409,7 +444,11 @@ for (const engine of ENGINES) {
       it("helpers: queue push, peek and pop", async () => {
         const obj = await open("helpers");
         const prog = obj.programs.get("queue_ops")!;
-        for (const [x, y] of [[3, 9], [255, 0], [1, 1]]) {
+        for (const [x, y] of [
+          [3, 9],
+          [255, 0],
+          [1, 1],
+        ]) {
           expect(int32(prog.run(bytes(x, y)))).toBe(x * 257 + y * 65536);
           expect(obj.get("q").pop()).toBeUndefined();
         }
@@ -445,7 +484,11 @@ for (const engine of ENGINES) {
       it("helpers: skb_load_bytes", async () => {
         const obj = await open("helpers");
         const prog = obj.programs.get("skb_bytes")!;
-        for (const packet of [bytes(1, 2, 3, 0xf4, 5, 6), frame({ etherType: 0x0800, length: 64 }), bytes(0xff, 0xff, 0xff, 0x7f)]) {
+        for (const packet of [
+          bytes(1, 2, 3, 0xf4, 5, 6),
+          frame({ etherType: 0x0800, length: 64 }),
+          bytes(0xff, 0xff, 0xff, 0x7f),
+        ]) {
           const word = new DataView(packet.buffer).getUint32(0, true) & 0x7fffffff;
           expect(int32(prog.run({ packet }))).toBe(word);
         }
@@ -455,8 +498,12 @@ for (const engine of ENGINES) {
       it("xdp: verdicts per frame, per-CPU counters and the MAC swap for UDP", async () => {
         const obj = await open("xdp", { ncpus: 2 });
         const prog = obj.programs.get("xdp_parse")!;
-        const XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3;
-        const src = [0x02, 1, 2, 3, 4, 5], dst = [0x02, 9, 8, 7, 6, 5];
+        const XDP_ABORTED = 0,
+          XDP_DROP = 1,
+          XDP_PASS = 2,
+          XDP_TX = 3;
+        const src = [0x02, 1, 2, 3, 4, 5],
+          dst = [0x02, 9, 8, 7, 6, 5];
         const counts = [0n, 0n];
         const cases: { f: Uint8Array; verdict: number; counter?: number }[] = [
           { f: new Uint8Array(10), verdict: XDP_ABORTED },
@@ -479,7 +526,10 @@ for (const engine of ENGINES) {
             expect(after).toEqual(f);
           }
         }
-        expect([...obj.get("stats").entries()]).toEqual([[0, [counts[0], 0n]], [1, [counts[1], 0n]]]);
+        expect([...obj.get("stats").entries()]).toEqual([
+          [0, [counts[0], 0n]],
+          [1, [counts[1], 0n]],
+        ]);
       });
 
       it("calls: bpf-to-bpf calls several levels deep", async () => {
@@ -494,7 +544,12 @@ for (const engine of ENGINES) {
           return r ^ BigInt(n);
         };
         const low32 = (x: bigint) => Number(BigInt.asIntN(32, x));
-        for (const input of [bytes(), bytes(1), ascii("the quick brown fox"), new Uint8Array(40).map((_, i) => 255 - i * 5)]) {
+        for (const input of [
+          bytes(),
+          bytes(1),
+          ascii("the quick brown fox"),
+          new Uint8Array(40).map((_, i) => 255 - i * 5),
+        ]) {
           const len = BigInt(input.length);
           expect(int32(obj.programs.get("calls_main")!.run(input))).toBe(low32(checksum(input)));
           expect(int32(obj.programs.get("calls_local")!.run(input))).toBe(low32(mix(len, len)));
@@ -505,8 +560,22 @@ for (const engine of ENGINES) {
       it("sections: every program runs and returns its number", async () => {
         const obj = await open("sections");
         const order = [
-          "p_socket", "p_kprobe", "p_kretprobe", "p_uprobe", "p_tracepoint", "p_tp", "p_raw_tracepoint", "p_raw_tp",
-          "p_tc", "p_classifier", "p_perf_event", "p_xdp", "p_fentry", "p_cgroup_skb", "p_lsm", "p_custom",
+          "p_socket",
+          "p_kprobe",
+          "p_kretprobe",
+          "p_uprobe",
+          "p_tracepoint",
+          "p_tp",
+          "p_raw_tracepoint",
+          "p_raw_tp",
+          "p_tc",
+          "p_classifier",
+          "p_perf_event",
+          "p_xdp",
+          "p_fentry",
+          "p_cgroup_skb",
+          "p_lsm",
+          "p_custom",
         ];
         const packetPrograms = new Set(["p_socket", "p_tc", "p_classifier", "p_xdp", "p_cgroup_skb"]);
         const packet = frame({ etherType: 0x0800, proto: 17, length: 60 });

@@ -22,8 +22,9 @@ describe("tinybpf asm / disasm", () => {
     expect(a.status).toBe(0);
     expect(a.stdout).toBe(`${join(tmp, "p.bin")}: 3 instructions\n`);
     // mov r0, 1 = b7 00 0000 01000000; add32 r0, 2 = 04 00 0000 02000000; exit = 95 ...
-    expect(Buffer.from(readFileSync(join(tmp, "p.bin"))).toString("hex"))
-      .toBe("b700000001000000" + "0400000002000000" + "9500000000000000");
+    expect(Buffer.from(readFileSync(join(tmp, "p.bin"))).toString("hex")).toBe(
+      "b700000001000000" + "0400000002000000" + "9500000000000000",
+    );
     const d = tinybpf("disasm", join(tmp, "p.bin"));
     expect(d.status).toBe(0);
     expect(d.stdout).toBe("mov %r0, 1\nadd32 %r0, 2\nexit\n");
@@ -43,7 +44,9 @@ describe("tinybpf asm / disasm", () => {
     expect(r.stderr).toBe(`tinybpf disasm: ${join(tmp, "odd.bin")}: 12 bytes is not a whole number of instructions\n`);
   });
   test("missing files and unknown commands", () => {
-    expect(tinybpf("disasm", join(tmp, "nope.bin")).stderr).toBe(`tinybpf disasm: ${join(tmp, "nope.bin")}: no such file\n`);
+    expect(tinybpf("disasm", join(tmp, "nope.bin")).stderr).toBe(
+      `tinybpf disasm: ${join(tmp, "nope.bin")}: no such file\n`,
+    );
     const r = tinybpf("frob");
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("tinybpf: unknown command 'frob' (try 'tinybpf --help')\n");
@@ -78,7 +81,10 @@ describe("tinybpf conformance", () => {
 
 describe("conformance plugin (the suite runner's protocol)", () => {
   const plugin = (stdin: string, ...args: string[]) =>
-    spawnSync(process.execPath, [join(root, "bin/tinybpf-conformance-plugin.js"), ...args], { input: stdin, encoding: "utf8" });
+    spawnSync(process.execPath, [join(root, "bin/tinybpf-conformance-plugin.js"), ...args], {
+      input: stdin,
+      encoding: "utf8",
+    });
   test("program on stdin as hex bytes, memory as one hex argument, r0 in hex on stdout", () => {
     // ldxb r0, [r1+1]; exit  with memory aa bb -> r0 = 0xbb
     const r = plugin("71 10 01 00 00 00 00 00 95 00 00 00 00 00 00 00", "aa bb ");

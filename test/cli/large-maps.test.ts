@@ -11,15 +11,22 @@ import { ROOT, fixture } from "../support/paths.js";
 const tmp = mkdtempSync(join(tmpdir(), "tinybpf-big-"));
 const ENTRIES = 1_000_000;
 // what test/fixtures/src/big_array.c's fill_big stores
-const stored = new Map([[0, 1], [500_000, 5], [ENTRIES - 1, 7]]);
+const stored = new Map([
+  [0, 1],
+  [500_000, 5],
+  [ENTRIES - 1, 7],
+]);
 
 /** Runs the CLI with a small heap, standard output to a file; returns the status, the output and stderr. */
 function tinybpfSmallHeap(...args: string[]) {
   const file = join(tmp, "out");
   const fd = openSync(file, "w");
   try {
-    const r = spawnSync(process.execPath, ["--max-old-space-size=32", join(ROOT, "bin/tinybpf.js"), ...args],
-      { stdio: ["ignore", fd, "pipe"], encoding: "utf8", cwd: ROOT });
+    const r = spawnSync(process.execPath, ["--max-old-space-size=32", join(ROOT, "bin/tinybpf.js"), ...args], {
+      stdio: ["ignore", fd, "pipe"],
+      encoding: "utf8",
+      cwd: ROOT,
+    });
     return { status: r.status, stderr: r.stderr, stdout: readFileSync(file, "utf8") };
   } finally {
     closeSync(fd);
@@ -46,9 +53,16 @@ describe("tinybpf run on an array of 1,000,000 entries", () => {
       const r = tinybpfSmallHeap("run", fixture("big_array.o"), "--engine", engine);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
-      expect(r.stdout).toBe(["fill_big (raw): 1 run", "r0: 0",
-        `map big (array, key 4, value 4, max_entries ${ENTRIES}):`,
-        ...[...stored].map(([k, v]) => `  ${k}: ${v}`), `  (${ENTRIES - stored.size} zero entries not shown)`, ""].join("\n"));
+      expect(r.stdout).toBe(
+        [
+          "fill_big (raw): 1 run",
+          "r0: 0",
+          `map big (array, key 4, value 4, max_entries ${ENTRIES}):`,
+          ...[...stored].map(([k, v]) => `  ${k}: ${v}`),
+          `  (${ENTRIES - stored.size} zero entries not shown)`,
+          "",
+        ].join("\n"),
+      );
     }, 60_000);
     test(`${engine}: --json lists every entry, in a 32 MB heap`, () => {
       const r = tinybpfSmallHeap("run", fixture("big_array.o"), "--engine", engine, "--json");
@@ -61,11 +75,22 @@ describe("tinybpf run on an array of 1,000,000 entries", () => {
   }
   test("a reader that stops early (| head) ends the output quietly", () => {
     for (const engine of ["interp", "arm32"]) {
-      const r = spawnSync("bash", ["-o", "pipefail", "-c",
-        `"${process.execPath}" bin/tinybpf.js run test/fixtures/big_array.o --json --engine ${engine} | head -c 20`],
-      { encoding: "utf8", cwd: ROOT });
-      expect({ engine, status: r.status, stdout: r.stdout, stderr: r.stderr })
-        .toEqual({ engine, status: 0, stdout: '{"r0":"0","runs":1,"', stderr: "" });
+      const r = spawnSync(
+        "bash",
+        [
+          "-o",
+          "pipefail",
+          "-c",
+          `"${process.execPath}" bin/tinybpf.js run test/fixtures/big_array.o --json --engine ${engine} | head -c 20`,
+        ],
+        { encoding: "utf8", cwd: ROOT },
+      );
+      expect({ engine, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        engine,
+        status: 0,
+        stdout: '{"r0":"0","runs":1,"',
+        stderr: "",
+      });
     }
   }, 60_000);
 });

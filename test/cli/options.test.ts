@@ -67,7 +67,9 @@ describe("run with no input", () => {
   test("a socket filter says which input it needs", () => {
     const r = tinybpf("run", fixture("sockex1.o"));
     expect([r.status, r.stdout]).toEqual([1, ""]);
-    expect(r.stderr).toBe("tinybpf run: bpf_prog1 is a socket_filter program: give it packets with --pcap FILE or one with --mem FILE\n");
+    expect(r.stderr).toBe(
+      "tinybpf run: bpf_prog1 is a socket_filter program: give it packets with --pcap FILE or one with --mem FILE\n",
+    );
   });
   test("an XDP program too, on every engine", () => {
     for (const engine of ["interp", "arm32"]) {

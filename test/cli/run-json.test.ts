@@ -14,7 +14,10 @@ function tinybpf(...args: string[]) {
 }
 const leHex = (v: bigint, bytes: number) => {
   let s = "";
-  for (let i = 0; i < bytes; i++, v >>= 8n) s += Number(v & 0xffn).toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes; i++, v >>= 8n)
+    s += Number(v & 0xffn)
+      .toString(16)
+      .padStart(2, "0");
   return s;
 };
 
@@ -45,7 +48,9 @@ describe("tinybpf run --json on sockex1", () => {
   }
   test("--repeat runs the capture N times; per-packet counts add up", () => {
     const once = expectedTotals("pcap/sockex1.pcap");
-    const out = JSON.parse(tinybpf("run", fixture("sockex1.o"), "--pcap", fixture("pcap/sockex1.pcap"), "--repeat", "3", "--json").stdout);
+    const out = JSON.parse(
+      tinybpf("run", fixture("sockex1.o"), "--pcap", fixture("pcap/sockex1.pcap"), "--repeat", "3", "--json").stdout,
+    );
     expect(out.runs).toBe(3 * 42);
     expect(out.maps.my_map[6].value).toBe(leHex(3n * once[6], 8));
   });
@@ -64,12 +69,28 @@ describe("tinybpf run --json on sockex1", () => {
 
 describe("tinybpf run: errors are one line and exit status 1", () => {
   const cases: [string, string[], RegExp][] = [
-    ["not an ELF file", ["run", fixture("pcap/sockex1.pcap"), "--mem", fixture("pcap/sockex1.pcap")], /^tinybpf run: sockex1\.pcap: /],
+    [
+      "not an ELF file",
+      ["run", fixture("pcap/sockex1.pcap"), "--mem", fixture("pcap/sockex1.pcap")],
+      /^tinybpf run: sockex1\.pcap: /,
+    ],
     ["missing object", ["run", fixture("nope.o")], /^tinybpf run: .*nope\.o: no such file$/],
     ["bad capture", ["run", fixture("sockex1.o"), "--pcap", fixture("sockex1.o")], /^tinybpf run: sockex1\.o: /],
-    ["unknown program", ["run", fixture("sockex1.o"), "--prog", "nope", "--mem", fixture("sockex1.o")], /^tinybpf run: sockex1\.o: no program named 'nope' \(programs: bpf_prog1\)$/],
-    ["two inputs", ["run", fixture("sockex1.o"), "--mem", "a", "--pcap", "b"], /^tinybpf run: --mem and --pcap cannot be combined$/],
-    ["bad number", ["run", fixture("sockex1.o"), "--repeat", "x"], /^tinybpf run: --repeat takes a whole number, not 'x'$/],
+    [
+      "unknown program",
+      ["run", fixture("sockex1.o"), "--prog", "nope", "--mem", fixture("sockex1.o")],
+      /^tinybpf run: sockex1\.o: no program named 'nope' \(programs: bpf_prog1\)$/,
+    ],
+    [
+      "two inputs",
+      ["run", fixture("sockex1.o"), "--mem", "a", "--pcap", "b"],
+      /^tinybpf run: --mem and --pcap cannot be combined$/,
+    ],
+    [
+      "bad number",
+      ["run", fixture("sockex1.o"), "--repeat", "x"],
+      /^tinybpf run: --repeat takes a whole number, not 'x'$/,
+    ],
   ];
   test.each(cases)("%s", (_what, args, pattern) => {
     const r = tinybpf(...args);
@@ -104,7 +125,8 @@ describe("every engine prints the same --json", () => {
     expect(exe.readUInt16LE(16)).toBe(2);
     expect(exe.readUInt16LE(18)).toBe(40);
     expect(r.stdout).toBe(`${out}: ${exe.length} bytes, static ARM32 Linux executable running bpf_prog1\n`);
-    expect(tinybpf("build", fixture("sockex1.o"), "--target", "mips", "-o", out).stderr)
-      .toBe("tinybpf build: unknown target 'mips' (available: arm32)\n");
+    expect(tinybpf("build", fixture("sockex1.o"), "--target", "mips", "-o", out).stderr).toBe(
+      "tinybpf build: unknown target 'mips' (available: arm32)\n",
+    );
   });
 });

@@ -57,8 +57,11 @@ describe("tinybpf run on raw bytecode", () => {
     expect(r.stderr).toMatch(/^tinybpf run: .*out-of-bounds read of 4 bytes/);
     const odd = join(tmp, "odd.bin");
     writeFileSync(odd, new Uint8Array(12));
-    expect(tinybpf("run", odd).stderr)
-      .toBe("tinybpf run: odd.bin: neither an ELF object nor raw bytecode (12 bytes is not a whole number of 8-byte instructions)\n");
-    expect(tinybpf("run", bin, "--prog", "x").stderr).toBe("tinybpf run: --prog needs an ELF object; second.bin is raw bytecode\n");
+    expect(tinybpf("run", odd).stderr).toBe(
+      "tinybpf run: odd.bin: neither an ELF object nor raw bytecode (12 bytes is not a whole number of 8-byte instructions)\n",
+    );
+    expect(tinybpf("run", bin, "--prog", "x").stderr).toBe(
+      "tinybpf run: --prog needs an ELF object; second.bin is raw bytecode\n",
+    );
   });
 });

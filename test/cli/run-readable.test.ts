@@ -18,12 +18,19 @@ describe("tinybpf run: BTF-decoded maps", () => {
       const r = tinybpf("run", fixture("btf_values.o"), "--engine", engine);
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("greet (raw): 1 run\nr0: 5\n");
-      expect(r.stdout).toContain('map greetings (hash, key 8, value 12, max_entries 4):\n  { id: 1, lang: 2 }: { w: "world", len: 5 }\n');
+      expect(r.stdout).toContain(
+        'map greetings (hash, key 8, value 12, max_entries 4):\n  { id: 1, lang: 2 }: { w: "world", len: 5 }\n',
+      );
     }, 30_000);
   }
   test("the same values the API decodes", async () => {
     const obj = await load(fixture("btf_values.o"), { engine: "interp" });
     obj.program("greet").run();
-    expect([...obj.get("greetings").entries()]).toEqual([[{ id: 1, lang: 2 }, { w: "world", len: 5 }]]);
+    expect([...obj.get("greetings").entries()]).toEqual([
+      [
+        { id: 1, lang: 2 },
+        { w: "world", len: 5 },
+      ],
+    ]);
   });
 });

@@ -32,13 +32,18 @@ describe("tinybpf run --tail-call", () => {
       // entry -> step1 directly: one hop
       expect(r0("--engine", engine, "--tail-call", "jmp_table:0=step1")).toBe(String(1 * 10 + K));
       // repeatable: entry -> spin (slot 0) -> step1 (slot 2): one hop; either option alone gives another result
-      expect(r0("--engine", engine, "--tail-call", "jmp_table:0=spin", "--tail-call", "jmp_table:2=step1")).toBe(String(1 * 10 + K));
+      expect(r0("--engine", engine, "--tail-call", "jmp_table:0=spin", "--tail-call", "jmp_table:2=step1")).toBe(
+        String(1 * 10 + K),
+      );
     }, 60_000);
   }
   test("errors name what was wrong", () => {
     const cases: [string, RegExp][] = [
       ["jmp_table", /^tinybpf run: --tail-call takes MAP:INDEX=PROG, not 'jmp_table'$/],
-      ["jmp_table:9=step1", /^tinybpf run: --tail-call jmp_table:9=step1: index 9 is past the end of 'jmp_table' \(max_entries 4\)$/],
+      [
+        "jmp_table:9=step1",
+        /^tinybpf run: --tail-call jmp_table:9=step1: index 9 is past the end of 'jmp_table' \(max_entries 4\)$/,
+      ],
       ["jmp_table:0=nope", /^tinybpf run: tailcall\.o: no program named 'nope'/],
       ["nope:0=step1", /^tinybpf run: tailcall\.o: no map named 'nope'/],
       [".bss:0=step1", /^tinybpf run: --tail-call \.bss:0=step1: map '\.bss' is a array map, not a prog_array$/],
@@ -55,8 +60,20 @@ describe("tinybpf run --tail-call", () => {
 describe("tinybpf build --target arm32 --tail-call", () => {
   test("the executable holds the slots given on the command line", () => {
     const exe = join(tmp, "entry");
-    const b = tinybpf("build", fixture("tailcall.o"), "--prog", "entry", "--target", "arm32", "-o", exe,
-      "--tail-call", "jmp_table:0=spin", "--tail-call", "jmp_table:2=step1");
+    const b = tinybpf(
+      "build",
+      fixture("tailcall.o"),
+      "--prog",
+      "entry",
+      "--target",
+      "arm32",
+      "-o",
+      exe,
+      "--tail-call",
+      "jmp_table:0=spin",
+      "--tail-call",
+      "jmp_table:2=step1",
+    );
     expect(b.stderr).toBe("");
     expect(b.status).toBe(0);
     const r = spawnSync("qemu-arm", ["-cpu", "cortex-a8", exe, "--mem", mem, "--json"], { encoding: "utf8" });

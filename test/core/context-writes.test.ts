@@ -20,14 +20,16 @@ describe.each(["ctx_write.o", "ctx_write.v4.o"])("%s", (file) => {
     const obj = await load(fixture(file), { engine: engine as never });
     const ctxAddr = await contextAddress(file, engine);
     const store = firstStore(obj.program("set_mark").def.insns);
-    expect(() => obj.program("set_mark").run({ packet }))
-      .toThrow(`set_mark: write of 4 bytes to read-only memory at 0x${(ctxAddr + SKB.mark).toString(16)} (instruction ${store})`);
+    expect(() => obj.program("set_mark").run({ packet })).toThrow(
+      `set_mark: write of 4 bytes to read-only memory at 0x${(ctxAddr + SKB.mark).toString(16)} (instruction ${store})`,
+    );
   });
   test.each(engines)("XDP contexts are read-only (%s)", async (engine) => {
     const obj = await load(fixture(file), { engine: engine as never });
     const store = firstStore(obj.program("xdp_set_queue").def.insns);
-    expect(() => obj.program("xdp_set_queue").run({ packet }))
-      .toThrow(new RegExp(`^xdp_set_queue: write of 4 bytes to read-only memory at 0x[0-9a-f]+ \\(instruction ${store}\\)$`));
+    expect(() => obj.program("xdp_set_queue").run({ packet })).toThrow(
+      new RegExp(`^xdp_set_queue: write of 4 bytes to read-only memory at 0x[0-9a-f]+ \\(instruction ${store}\\)$`),
+    );
   });
 });
 

@@ -11,7 +11,10 @@ import {
 } from "../../src/runtime/contexts.js";
 
 /** C struct layout: each field at the next multiple of its alignment, the size rounded to the largest one. */
-function layout(fields: [name: string, size: number, align: number][]): { offsets: Record<string, number>; size: number } {
+function layout(fields: [name: string, size: number, align: number][]): {
+  offsets: Record<string, number>;
+  size: number;
+} {
   const offsets: Record<string, number> = {};
   let at = 0;
   let maxAlign = 1;
@@ -28,11 +31,24 @@ function layout(fields: [name: string, size: number, align: number][]): { offset
 // __u32 x[n] is 4n/4, and "__u8 tstamp_type; __u32 :24;" puts 3 padding bytes after the __u8.
 const U32: [number, number] = [4, 4];
 const SK_BUFF_DECL: [string, number, number][] = [
-  ...["len", "pkt_type", "mark", "queue_mapping", "protocol", "vlan_present", "vlan_tci", "vlan_proto",
-    "priority", "ingress_ifindex", "ifindex", "tc_index"].map((n): [string, number, number] => [n, ...U32]),
+  ...[
+    "len",
+    "pkt_type",
+    "mark",
+    "queue_mapping",
+    "protocol",
+    "vlan_present",
+    "vlan_tci",
+    "vlan_proto",
+    "priority",
+    "ingress_ifindex",
+    "ifindex",
+    "tc_index",
+  ].map((n): [string, number, number] => [n, ...U32]),
   ["cb", 20, 4],
-  ...["hash", "tc_classid", "data", "data_end", "napi_id", "family", "remote_ip4", "local_ip4"]
-    .map((n): [string, number, number] => [n, ...U32]),
+  ...["hash", "tc_classid", "data", "data_end", "napi_id", "family", "remote_ip4", "local_ip4"].map(
+    (n): [string, number, number] => [n, ...U32],
+  ),
   ["remote_ip6", 16, 4],
   ["local_ip6", 16, 4],
   ["remote_port", 4, 4],

@@ -3,25 +3,86 @@
 // (include/uapi/linux/bpf.h) and kernel/bpf/helpers.c, written out here.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  STATE, ST_NCPUS, ST_ENGINE, ST_FAULT, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PID_TGID, ST_UID_GID, ST_COMM, ST_PRANDOM, ST_PKT,
-  ST_PKT_LEN, SCRATCH, HELPER_KINDS, MAPS, MAP_DESC_SIZE,
+  STATE,
+  ST_NCPUS,
+  ST_ENGINE,
+  ST_FAULT,
+  ST_FAULT_ADDR,
+  ST_FAULT_SIZE,
+  ST_PID_TGID,
+  ST_UID_GID,
+  ST_COMM,
+  ST_PRANDOM,
+  ST_PKT,
+  ST_PKT_LEN,
+  SCRATCH,
+  HELPER_KINDS,
+  MAPS,
+  MAP_DESC_SIZE,
 } from "../../assembly/layout.js";
 import { MD_VALUES } from "../../assembly/maps/desc.js";
 import { compileMapsCore, hostImports } from "../support/maps-core.js";
 
-const FAULT_READ = 1, FAULT_WRITE = 2, FAULT_HELPER = 5, FAULT_BAD_MAP = 7;
-const ENOENT = -2n, E2BIG = -7n, EFAULT = -14n, EINVAL = -22n, ERANGE = -34n;
-const MAP_HANDLE_TAG = 0x4d415000n, FUNC_HANDLE_TAG = 0x46554e00n;
-const T = { HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, LPM_TRIE: 11, ARRAY_OF_MAPS: 12, QUEUE: 22, RINGBUF: 27 };
-const F_NO_PREALLOC = 1, F_RDONLY_PROG = 1 << 7;
+const FAULT_READ = 1,
+  FAULT_WRITE = 2,
+  FAULT_HELPER = 5,
+  FAULT_BAD_MAP = 7;
+const ENOENT = -2n,
+  E2BIG = -7n,
+  EFAULT = -14n,
+  EINVAL = -22n,
+  ERANGE = -34n;
+const MAP_HANDLE_TAG = 0x4d415000n,
+  FUNC_HANDLE_TAG = 0x46554e00n;
+const T = {
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERF_EVENT_ARRAY: 4,
+  PERCPU_HASH: 5,
+  LPM_TRIE: 11,
+  ARRAY_OF_MAPS: 12,
+  QUEUE: 22,
+  RINGBUF: 27,
+};
+const F_NO_PREALLOC = 1,
+  F_RDONLY_PROG = 1 << 7;
 const H = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, probe_read: 4, ktime_get_ns: 5, trace_printk: 6,
-  get_prandom_u32: 7, get_smp_processor_id: 8, tail_call: 12, get_current_pid_tgid: 14, get_current_uid_gid: 15,
-  get_current_comm: 16, perf_event_output: 25, skb_load_bytes: 26, probe_read_str: 45, map_push_elem: 87,
-  map_pop_elem: 88, map_peek_elem: 89, strtol: 105, strtoul: 106, probe_read_user: 112, probe_read_kernel: 113,
-  probe_read_user_str: 114, probe_read_kernel_str: 115, jiffies64: 118, ktime_get_boot_ns: 125, ringbuf_output: 130,
-  ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, ringbuf_query: 134, snprintf: 165,
-  for_each_map_elem: 164, loop: 181, map_lookup_percpu_elem: 195,
+  map_lookup_elem: 1,
+  map_update_elem: 2,
+  map_delete_elem: 3,
+  probe_read: 4,
+  ktime_get_ns: 5,
+  trace_printk: 6,
+  get_prandom_u32: 7,
+  get_smp_processor_id: 8,
+  tail_call: 12,
+  get_current_pid_tgid: 14,
+  get_current_uid_gid: 15,
+  get_current_comm: 16,
+  perf_event_output: 25,
+  skb_load_bytes: 26,
+  probe_read_str: 45,
+  map_push_elem: 87,
+  map_pop_elem: 88,
+  map_peek_elem: 89,
+  strtol: 105,
+  strtoul: 106,
+  probe_read_user: 112,
+  probe_read_kernel: 113,
+  probe_read_user_str: 114,
+  probe_read_kernel_str: 115,
+  jiffies64: 118,
+  ktime_get_boot_ns: 125,
+  ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
+  ringbuf_discard: 133,
+  ringbuf_query: 134,
+  snprintf: 165,
+  for_each_map_elem: 164,
+  loop: 181,
+  map_lookup_percpu_elem: 195,
 };
 
 let compiled: WebAssembly.Module;
@@ -43,12 +104,21 @@ class Core {
   readonly ro: number;
   stack = SCRATCH;
   constructor(ncpus = 1) {
-    const clock = (which: number) => { this.clockCalls.push(which); return which === 0 ? 5_000_000_123n : 7_250_000_456n; };
+    const clock = (which: number) => {
+      this.clockCalls.push(which);
+      return which === 0 ? 5_000_000_123n : 7_250_000_456n;
+    };
     // The callback helpers reach the engine through env.host_callback when a host engine runs (ST_ENGINE = 1):
     // here a stand-in that records each call and answers from `answer`.
-    const callback = (...args: bigint[]) => { this.callbacks.push(args); return this.answer(args); };
-    const imports = hostImports(compiled, { host_time_ns: clock, host_callback: callback },
-      (name) => `unexpected call of the host's ${name}`);
+    const callback = (...args: bigint[]) => {
+      this.callbacks.push(args);
+      return this.answer(args);
+    };
+    const imports = hostImports(
+      compiled,
+      { host_time_ns: clock, host_callback: callback },
+      (name) => `unexpected call of the host's ${name}`,
+    );
     this.x = new WebAssembly.Instance(compiled, imports).exports;
     this.setU32(STATE + ST_NCPUS, ncpus);
     this.setU32(STATE + ST_ENGINE, 1);
@@ -57,19 +127,48 @@ class Core {
     this.x.regionAdd(this.ro, this.ro + 64, 0, 0);
     this.x.registerCoreHelpers();
   }
-  get dv() { return new DataView((this.x.memory as WebAssembly.Memory).buffer); }
-  u8(a: number) { return this.dv.getUint8(a); }
-  u32(a: number) { return this.dv.getUint32(a, true); }
-  u64(a: number) { return this.dv.getBigUint64(a, true); }
-  setU32(a: number, v: number) { this.dv.setUint32(a, v >>> 0, true); }
-  setU64(a: number, v: bigint) { this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
-  write(a: number, bytes: ArrayLike<number>) { new Uint8Array((this.x.memory as WebAssembly.Memory).buffer).set(bytes, a); }
-  writeStr(a: number, s: string) { this.write(a, Array.from(Buffer.from(s, "latin1"))); }
-  read(a: number, n: number) { return Array.from(new Uint8Array((this.x.memory as WebAssembly.Memory).buffer, a, n)); }
+  get dv() {
+    return new DataView((this.x.memory as WebAssembly.Memory).buffer);
+  }
+  u8(a: number) {
+    return this.dv.getUint8(a);
+  }
+  u32(a: number) {
+    return this.dv.getUint32(a, true);
+  }
+  u64(a: number) {
+    return this.dv.getBigUint64(a, true);
+  }
+  setU32(a: number, v: number) {
+    this.dv.setUint32(a, v >>> 0, true);
+  }
+  setU64(a: number, v: bigint) {
+    this.dv.setBigUint64(a, BigInt.asUintN(64, v), true);
+  }
+  write(a: number, bytes: ArrayLike<number>) {
+    new Uint8Array((this.x.memory as WebAssembly.Memory).buffer).set(bytes, a);
+  }
+  writeStr(a: number, s: string) {
+    this.write(a, Array.from(Buffer.from(s, "latin1")));
+  }
+  read(a: number, n: number) {
+    return Array.from(new Uint8Array((this.x.memory as WebAssembly.Memory).buffer, a, n));
+  }
   /** Copies bytes to fresh stack memory and returns their address. */
-  push(bytes: ArrayLike<number>) { const a = this.stack; this.write(a, bytes); this.stack += (bytes.length + 7) & ~7; return a; }
-  push32(v: number) { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return this.push(b); }
-  handle(id: number) { return (MAP_HANDLE_TAG << 32n) | BigInt(id); }
+  push(bytes: ArrayLike<number>) {
+    const a = this.stack;
+    this.write(a, bytes);
+    this.stack += (bytes.length + 7) & ~7;
+    return a;
+  }
+  push32(v: number) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    return this.push(b);
+  }
+  handle(id: number) {
+    return (MAP_HANDLE_TAG << 32n) | BigInt(id);
+  }
   create(type: number, key: number, value: number, max: number, flags = 0, inner = -1): number {
     return this.x.mapCreate(type, key, value, max, flags, inner);
   }
@@ -81,15 +180,21 @@ class Core {
     const fault = this.x.callCoreHelper(id);
     return { fault, r0: BigInt.asIntN(64, this.x.getReg(0)) };
   }
-  faultAddr() { return this.u64(STATE + ST_FAULT_ADDR); }
-  faultSize() { return this.u32(STATE + ST_FAULT_SIZE); }
+  faultAddr() {
+    return this.u64(STATE + ST_FAULT_ADDR);
+  }
+  faultSize() {
+    return this.u32(STATE + ST_FAULT_SIZE);
+  }
 }
 
 describe("registration", () => {
   it("marks the core helpers HELPER_CORE and leaves the engine's and host's helpers alone", () => {
     const c = new Core();
-    const core = [1, 2, 3, 4, 5, 7, 8, 14, 15, 16, 25, 26, 45, 87, 88, 89, 105, 106, 112, 113, 114, 115, 118, 125,
-      130, 131, 132, 133, 134, 164, 181];
+    const core = [
+      1, 2, 3, 4, 5, 7, 8, 14, 15, 16, 25, 26, 45, 87, 88, 89, 105, 106, 112, 113, 114, 115, 118, 125, 130, 131, 132,
+      133, 134, 164, 181,
+    ];
     for (const id of core) expect(c.u8(HELPER_KINDS + id)).toBe(1);
     for (const id of [H.trace_printk, H.tail_call, H.snprintf, 0, 9]) expect(c.u8(HELPER_KINDS + id)).toBe(0);
   });
@@ -149,7 +254,9 @@ describe("map helpers", () => {
   it("map_update_elem and map_delete_elem return the kernel's errnos in r0", () => {
     const c = new Core();
     const h = c.create(T.HASH, 4, 4, 1);
-    const k1 = c.push32(1), k2 = c.push32(2), v = c.push32(0x1234);
+    const k1 = c.push32(1),
+      k2 = c.push32(2),
+      v = c.push32(0x1234);
     expect(c.call(H.map_update_elem, c.handle(h), k1, v, 0).r0).toBe(0n);
     expect(c.call(H.map_update_elem, c.handle(h), k2, v, 0).r0).toBe(E2BIG);
     expect(c.call(H.map_update_elem, c.handle(h), k1, v, 1).r0).toBe(-17n);
@@ -308,12 +415,15 @@ describe("task and time helpers", () => {
     let x = 0x0123456789abcdefn;
     c.setU64(STATE + ST_PRANDOM, x);
     for (let i = 0; i < 5; i++) {
-      x ^= x >> 12n; x ^= (x << 25n) & mask; x ^= x >> 27n;
+      x ^= x >> 12n;
+      x ^= (x << 25n) & mask;
+      x ^= x >> 27n;
       expect(c.call(H.get_prandom_u32).r0).toBe(((x * 0x2545f4914f6cdd1dn) & mask) >> 32n);
     }
     expect(c.u64(STATE + ST_PRANDOM)).toBe(x);
     c.setU64(STATE + ST_PRANDOM, 0n); // zero state is seeded rather than stuck
-    const a = c.call(H.get_prandom_u32).r0, b = c.call(H.get_prandom_u32).r0;
+    const a = c.call(H.get_prandom_u32).r0,
+      b = c.call(H.get_prandom_u32).r0;
     expect(a === 0n && b === 0n).toBe(false);
   });
 });
@@ -322,7 +432,10 @@ describe("skb_load_bytes", () => {
   it("copies packet bytes; a range past the packet zeroes the buffer and returns -EFAULT", () => {
     const c = new Core();
     const pkt = c.x.allocBytes(32);
-    c.write(pkt, Array.from({ length: 20 }, (_, i) => i + 1));
+    c.write(
+      pkt,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     c.setU32(STATE + ST_PKT, pkt);
     c.setU32(STATE + ST_PKT_LEN, 20);
     const to = c.push(new Array(8).fill(0xee));
@@ -395,7 +508,11 @@ describe("callback helpers", () => {
   it("bpf_loop calls callback(i, ctx) nr_loops times and stops when it returns 1", () => {
     const c = new Core();
     expect(c.call(H.loop, 3, fn, 0x1234, 0)).toEqual({ fault: 0, r0: 3n });
-    expect(c.callbacks).toEqual([[fn, 0n, 0x1234n, 0n, 0n], [fn, 1n, 0x1234n, 0n, 0n], [fn, 2n, 0x1234n, 0n, 0n]]);
+    expect(c.callbacks).toEqual([
+      [fn, 0n, 0x1234n, 0n, 0n],
+      [fn, 1n, 0x1234n, 0n, 0n],
+      [fn, 2n, 0x1234n, 0n, 0n],
+    ]);
     c.callbacks.length = 0;
     c.answer = ([, i]) => (i === 4n ? 1n : 0n);
     expect(c.call(H.loop, 10, fn, 0, 0).r0).toBe(5n); // calls made, the stopping one included
@@ -425,7 +542,12 @@ describe("callback helpers", () => {
       return 0n;
     };
     expect(c.call(H.for_each_map_elem, c.handle(arr), fn, 0x99, 0)).toEqual({ fault: 0, r0: 4n });
-    expect(seen).toEqual([[0, 100], [1, 101], [2, 102], [3, 103]]);
+    expect(seen).toEqual([
+      [0, 100],
+      [1, 101],
+      [2, 102],
+      [3, 103],
+    ]);
   });
 
   it("for_each_map_elem walks a hash map, may stop early, and refuses flags and LPM tries", () => {
@@ -433,9 +555,18 @@ describe("callback helpers", () => {
     const h = c.create(T.HASH, 4, 4, 8);
     for (const k of [3, 1, 4]) expect(Number(c.x.mapUpdate(h, c.push32(k), c.push32(k * 10), 0n))).toBe(0);
     const seen = new Map<number, number>();
-    c.answer = ([, , key, value]) => { seen.set(c.u32(Number(key)), c.u32(Number(value))); return 0n; };
+    c.answer = ([, , key, value]) => {
+      seen.set(c.u32(Number(key)), c.u32(Number(value)));
+      return 0n;
+    };
     expect(c.call(H.for_each_map_elem, c.handle(h), fn, 0, 0).r0).toBe(3n);
-    expect(seen).toEqual(new Map([[3, 30], [1, 10], [4, 40]]));
+    expect(seen).toEqual(
+      new Map([
+        [3, 30],
+        [1, 10],
+        [4, 40],
+      ]),
+    );
     c.answer = () => 1n;
     expect(c.call(H.for_each_map_elem, c.handle(h), fn, 0, 0).r0).toBe(1n);
     expect(c.call(H.for_each_map_elem, c.handle(h), fn, 0, 1).r0).toBe(EINVAL);
@@ -459,7 +590,10 @@ describe("callback helpers", () => {
 
   it("stops and propagates a fault that a callback left in ST_FAULT", () => {
     const c = new Core();
-    c.answer = () => { c.setU32(STATE + ST_FAULT, FAULT_WRITE); return 0n; };
+    c.answer = () => {
+      c.setU32(STATE + ST_FAULT, FAULT_WRITE);
+      return 0n;
+    };
     expect(c.call(H.loop, 5, fn, 0, 0).fault).toBe(FAULT_WRITE);
     expect(c.callbacks.length).toBe(1);
     c.setU32(STATE + ST_FAULT, 0);

@@ -58,18 +58,31 @@ describe("jumps and calls", () => {
   });
   test("a tail call continues in the other program's records, from its first instruction", () => {
     const rt = new Runtime();
-    const map = rt.createMap({ name: "jmp", type: MAP_TYPE_PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 });
+    const map = rt.createMap({
+      name: "jmp",
+      type: MAP_TYPE_PROG_ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+      flags: 0,
+    });
     // The target: its own instruction 1 faults, so the fault must name the target and index 1.
     const target = rt.addProgram("target", assemble("mov %r0, 42\nexit"));
     const faulty = rt.addProgram("faulty", assemble("mov %r1, 0\nldxb %r0, [%r1+0]\nexit"));
     const key = rt.core.scratch(new Uint8Array(4));
-    for (const [slot, prog] of [[0, target], [1, faulty]] as const) {
+    for (const [slot, prog] of [
+      [0, target],
+      [1, faulty],
+    ] as const) {
       new DataView(rt.core.x.memory.buffer).setUint32(key, slot, true);
       const value = rt.core.scratch(new Uint8Array(new Uint32Array([prog.id]).buffer), 8);
       expect(rt.core.x.mapUpdate(rt.mapIds[map], key, value, 0n)).toBe(0n);
     }
-    const caller = (slot: number) => rt.addProgram(`caller${slot}`, assemble(
-      `lddw %r2, 0x${rt.mapHandle(map).toString(16)}\nmov %r3, ${slot}\ncall 12\nmov %r0, 7\nexit`));
+    const caller = (slot: number) =>
+      rt.addProgram(
+        `caller${slot}`,
+        assemble(`lddw %r2, 0x${rt.mapHandle(map).toString(16)}\nmov %r3, ${slot}\ncall 12\nmov %r0, 7\nexit`),
+      );
     // lddw, mov, call (3), then the target's mov and exit (2): 5.
     expect(rt.run(caller(0))).toEqual({ r0: 42n, executed: 5 });
     expect(message(() => rt.run(caller(1)))).toBe("faulty: out-of-bounds read of 1 bytes at 0x0 (instruction 1)");
@@ -86,6 +99,8 @@ describe("the budget", () => {
     expect(message(() => run(loop, 7))).toBe("prog: instruction budget of 7 exhausted (instruction 3)");
     // 6 executed: mov, add, jne, add, jne, add; the 7th would be the jne at index 2.
     expect(message(() => run(loop, 6))).toBe("prog: instruction budget of 6 exhausted (instruction 2)");
-    expect(message(() => run("lddw %r0, 1\nmov %r0, 2\nexit", 1))).toBe("prog: instruction budget of 1 exhausted (instruction 2)");
+    expect(message(() => run("lddw %r0, 1\nmov %r0, 2\nexit", 1))).toBe(
+      "prog: instruction budget of 1 exhausted (instruction 2)",
+    );
   });
 });

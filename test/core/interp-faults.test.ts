@@ -27,43 +27,57 @@ describe("memory faults", () => {
     const mem = new Uint8Array(4);
     // Where does the input land? Ask a program (r1 is its address).
     const where = rt.run(rt.addProgram("where", assemble("mov %r0, %r1\nexit")), { ctx: { bytes: mem } }).r0;
-    expect(faultOf(rt, "mov %r0, 0\nldxw %r0, [%r1+2]\nexit", mem))
-      .toBe(`prog: out-of-bounds read of 4 bytes at ${hex(where + 2n)} (instruction 1)`);
+    expect(faultOf(rt, "mov %r0, 0\nldxw %r0, [%r1+2]\nexit", mem)).toBe(
+      `prog: out-of-bounds read of 4 bytes at ${hex(where + 2n)} (instruction 1)`,
+    );
   });
   test("out-of-bounds write above the stack frame", () => {
-    expect(faultOf(new Runtime(), "mov %r1, 7\nstxdw [%r10+0], %r1\nexit"))
-      .toBe(`prog: out-of-bounds write of 8 bytes at ${hex(frameTop)} (instruction 1)`);
+    expect(faultOf(new Runtime(), "mov %r1, 7\nstxdw [%r10+0], %r1\nexit")).toBe(
+      `prog: out-of-bounds write of 8 bytes at ${hex(frameTop)} (instruction 1)`,
+    );
   });
   test("below the stack", () => {
-    expect(faultOf(new Runtime(), "ldxb %r0, [%r10-513]\nexit"))
-      .toBe(`prog: out-of-bounds read of 1 bytes at ${hex(frameTop - 513)} (instruction 0)`);
+    expect(faultOf(new Runtime(), "ldxb %r0, [%r10-513]\nexit")).toBe(
+      `prog: out-of-bounds read of 1 bytes at ${hex(frameTop - 513)} (instruction 0)`,
+    );
   });
   test("the runtime's own state (registers, program table) cannot be read or written", () => {
-    expect(faultOf(new Runtime(), `lddw %r1, ${hex(REGS)}\nstxdw [%r1+0], %r1\nexit`))
-      .toBe(`prog: out-of-bounds write of 8 bytes at ${hex(REGS)} (instruction 2)`);
-    expect(faultOf(new Runtime(), `lddw %r1, ${hex(PROGS)}\nldxw %r0, [%r1+0]\nexit`))
-      .toBe(`prog: out-of-bounds read of 4 bytes at ${hex(PROGS)} (instruction 2)`);
-    expect(faultOf(new Runtime(), "lddw %r1, 0x100000000\nldxb %r0, [%r1+0]\nexit"))
-      .toBe("prog: out-of-bounds read of 1 bytes at 0x100000000 (instruction 2)");
-    expect(faultOf(new Runtime(), "mov %r1, 0\nstb [%r1+0], 1\nexit"))
-      .toBe("prog: out-of-bounds write of 1 bytes at 0x0 (instruction 1)");
+    expect(faultOf(new Runtime(), `lddw %r1, ${hex(REGS)}\nstxdw [%r1+0], %r1\nexit`)).toBe(
+      `prog: out-of-bounds write of 8 bytes at ${hex(REGS)} (instruction 2)`,
+    );
+    expect(faultOf(new Runtime(), `lddw %r1, ${hex(PROGS)}\nldxw %r0, [%r1+0]\nexit`)).toBe(
+      `prog: out-of-bounds read of 4 bytes at ${hex(PROGS)} (instruction 2)`,
+    );
+    expect(faultOf(new Runtime(), "lddw %r1, 0x100000000\nldxb %r0, [%r1+0]\nexit")).toBe(
+      "prog: out-of-bounds read of 1 bytes at 0x100000000 (instruction 2)",
+    );
+    expect(faultOf(new Runtime(), "mov %r1, 0\nstb [%r1+0], 1\nexit")).toBe(
+      "prog: out-of-bounds write of 1 bytes at 0x0 (instruction 1)",
+    );
   });
   test("atomics are checked like stores", () => {
-    expect(faultOf(new Runtime(), "mov %r2, 1\nlock add [%r10+4], %r2\nexit"))
-      .toBe(`prog: out-of-bounds write of 8 bytes at ${hex(frameTop + 4)} (instruction 1)`);
+    expect(faultOf(new Runtime(), "mov %r2, 1\nlock add [%r10+4], %r2\nexit")).toBe(
+      `prog: out-of-bounds write of 8 bytes at ${hex(frameTop + 4)} (instruction 1)`,
+    );
   });
   test("writing read-only memory", () => {
     const rt = new Runtime();
     const prog = rt.addProgram("ro", assemble("stw [%r1+0], 1\nexit"));
-    const where = rt.run(rt.addProgram("where", assemble("mov %r0, %r1\nexit")), { ctx: { bytes: new Uint8Array(8), writable: [] } }).r0;
-    expect(() => rt.run(prog, { ctx: { bytes: new Uint8Array(8), writable: [] } }))
-      .toThrow(`ro: write of 4 bytes to read-only memory at ${hex(where)} (instruction 0)`);
+    const where = rt.run(rt.addProgram("where", assemble("mov %r0, %r1\nexit")), {
+      ctx: { bytes: new Uint8Array(8), writable: [] },
+    }).r0;
+    expect(() => rt.run(prog, { ctx: { bytes: new Uint8Array(8), writable: [] } })).toThrow(
+      `ro: write of 4 bytes to read-only memory at ${hex(where)} (instruction 0)`,
+    );
   });
   test("an access straddling the end of a region", () => {
     const rt = new Runtime();
-    const where = rt.run(rt.addProgram("where", assemble("mov %r0, %r1\nexit")), { ctx: { bytes: new Uint8Array(8) } }).r0;
-    expect(faultOf(rt, "ldxdw %r0, [%r1+1]\nexit", new Uint8Array(8)))
-      .toBe(`prog: out-of-bounds read of 8 bytes at ${hex(where + 1n)} (instruction 0)`);
+    const where = rt.run(rt.addProgram("where", assemble("mov %r0, %r1\nexit")), {
+      ctx: { bytes: new Uint8Array(8) },
+    }).r0;
+    expect(faultOf(rt, "ldxdw %r0, [%r1+1]\nexit", new Uint8Array(8))).toBe(
+      `prog: out-of-bounds read of 8 bytes at ${hex(where + 1n)} (instruction 0)`,
+    );
   });
 });
 
@@ -71,8 +85,9 @@ describe("control faults", () => {
   test("runaway loop stops at the default budget of 1,000,000 instructions", () => {
     // Instruction n (counting from 1) is the mov for n = 1, then the add (index 1) for even n and the ja (index 2)
     // for odd n: the 1,000,001st, the first over budget, is a ja.
-    expect(faultOf(new Runtime(), "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit"))
-      .toBe("prog: instruction budget of 1000000 exhausted (instruction 2)");
+    expect(faultOf(new Runtime(), "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit")).toBe(
+      "prog: instruction budget of 1000000 exhausted (instruction 2)",
+    );
   });
   test("the budget is configurable and exact: N instructions run, the next one faults", () => {
     const rt = new Runtime({ budget: 5 });
@@ -80,8 +95,9 @@ describe("control faults", () => {
     const ok = rt.addProgram("ok", assemble("mov %r0, 0\nadd %r0, 1\nadd %r0, 1\nadd %r0, 1\nexit"));
     expect(rt.run(ok).r0).toBe(3n);
     expect(rt.run(ok).executed).toBe(5);
-    expect(faultOf(rt, "mov %r0, 0\nadd %r0, 1\nadd %r0, 1\nadd %r0, 1\nadd %r0, 1\nexit"))
-      .toBe("prog: instruction budget of 5 exhausted (instruction 5)");
+    expect(faultOf(rt, "mov %r0, 0\nadd %r0, 1\nadd %r0, 1\nadd %r0, 1\nadd %r0, 1\nexit")).toBe(
+      "prog: instruction budget of 5 exhausted (instruction 5)",
+    );
   });
   test("budget 0 means unlimited", () => {
     const rt = new Runtime({ budget: 0 });
@@ -91,8 +107,9 @@ describe("control faults", () => {
     expect(r.executed).toBe(1 + 2 * 600000 + 1);
   });
   test("unbounded recursion stops at 8 frames (stack overflow)", () => {
-    expect(faultOf(new Runtime(), "call local f\nexit\nf:\nstdw [%r10-8], 1\ncall local f\nexit"))
-      .toBe("prog: call depth exceeds 8 frames (instruction 3)");
+    expect(faultOf(new Runtime(), "call local f\nexit\nf:\nstdw [%r10-8], 1\ncall local f\nexit")).toBe(
+      "prog: call depth exceeds 8 frames (instruction 3)",
+    );
   });
   test("eight frames are allowed, each with its own 512-byte stack", () => {
     // The entry frame calls f(0) .. f(6): eight frames in all. Each level stores its depth at the bottom of its
@@ -124,7 +141,9 @@ describe("control faults", () => {
   });
   test("a host helper that throws stops the program with its message", () => {
     const rt = new Runtime();
-    rt.registerHelper(200, () => { throw new Error("device busy"); });
+    rt.registerHelper(200, () => {
+      throw new Error("device busy");
+    });
     expect(faultOf(rt, "mov %r0, 0\ncall 200\nexit")).toBe("prog: helper 200 failed: device busy (instruction 1)");
   });
   test("after any fault the runtime runs the next program normally", () => {
@@ -132,7 +151,10 @@ describe("control faults", () => {
     faultOf(rt, "ja -1\nexit");
     faultOf(rt, "ldxdw %r0, [%r10+8]\nexit");
     faultOf(rt, "call local f\nexit\nf:\ncall local f\nexit");
-    const prog = rt.addProgram("after", assemble("mov %r1, 41\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nadd %r0, 1\nexit"));
+    const prog = rt.addProgram(
+      "after",
+      assemble("mov %r1, 41\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nadd %r0, 1\nexit"),
+    );
     expect(rt.run(prog).r0).toBe(42n);
   });
 });

@@ -7,15 +7,42 @@ import { MD_KEYS, MD_VALUES, MD_BUCKETS } from "../../assembly/maps/desc.js";
 import { compileMapsCore, hostImports } from "../support/maps-core.js";
 
 // Kernel values, written out independently of the implementation
-const ENOENT = -2, E2BIG = -7, EBADF = -9, EAGAIN = -11, EEXIST = -17, EINVAL = -22, ENOSPC = -28, ENOTSUPP = -524;
-const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n, BPF_F_LOCK = 4n;
+const ENOENT = -2,
+  E2BIG = -7,
+  EBADF = -9,
+  EAGAIN = -11,
+  EEXIST = -17,
+  EINVAL = -22,
+  ENOSPC = -28,
+  ENOTSUPP = -524;
+const BPF_ANY = 0n,
+  BPF_NOEXIST = 1n,
+  BPF_EXIST = 2n,
+  BPF_F_LOCK = 4n;
 const T = {
-  HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9,
-  LRU_PERCPU_HASH: 10, LPM_TRIE: 11, ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13, QUEUE: 22, STACK: 23, RINGBUF: 27,
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERF_EVENT_ARRAY: 4,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  LPM_TRIE: 11,
+  ARRAY_OF_MAPS: 12,
+  HASH_OF_MAPS: 13,
+  QUEUE: 22,
+  STACK: 23,
+  RINGBUF: 27,
 };
-const F_NO_PREALLOC = 1, F_NO_COMMON_LRU = 2, F_RDONLY_PROG = 1 << 7, F_WRONLY_PROG = 1 << 8, F_INNER_MAP = 1 << 12;
+const F_NO_PREALLOC = 1,
+  F_NO_COMMON_LRU = 2,
+  F_RDONLY_PROG = 1 << 7,
+  F_WRONLY_PROG = 1 << 8,
+  F_INNER_MAP = 1 << 12;
 const HANDLE_TAG = 0x4d415000n;
-const BUSY = 0x80000000, DISCARD = 0x40000000;
+const BUSY = 0x80000000,
+  DISCARD = 0x40000000;
 
 let compiled: WebAssembly.Module;
 
@@ -27,30 +54,57 @@ beforeAll(async () => {
 class Core {
   readonly x: any;
   constructor(ncpus = 1) {
-    const instance = new WebAssembly.Instance(compiled, hostImports(compiled, {}, (name) => `maps called the host's ${name}`));
+    const instance = new WebAssembly.Instance(
+      compiled,
+      hostImports(compiled, {}, (name) => `maps called the host's ${name}`),
+    );
     this.x = instance.exports;
     this.setU32(STATE + ST_NCPUS, ncpus);
   }
-  get dv() { return new DataView((this.x.memory as WebAssembly.Memory).buffer); }
-  u8(a: number) { return this.dv.getUint8(a); }
-  u32(a: number) { return this.dv.getUint32(a, true); }
-  u64(a: number) { return this.dv.getBigUint64(a, true); }
-  setU32(a: number, v: number) { this.dv.setUint32(a, v >>> 0, true); }
-  setU64(a: number, v: bigint) { this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
-  write(a: number, bytes: ArrayLike<number>) { new Uint8Array((this.x.memory as WebAssembly.Memory).buffer).set(bytes, a); }
-  read(a: number, n: number) { return Array.from(new Uint8Array((this.x.memory as WebAssembly.Memory).buffer, a, n)); }
-  desc(id: number, field: number) { return this.u32(MAPS + id * MAP_DESC_SIZE + field); }
+  get dv() {
+    return new DataView((this.x.memory as WebAssembly.Memory).buffer);
+  }
+  u8(a: number) {
+    return this.dv.getUint8(a);
+  }
+  u32(a: number) {
+    return this.dv.getUint32(a, true);
+  }
+  u64(a: number) {
+    return this.dv.getBigUint64(a, true);
+  }
+  setU32(a: number, v: number) {
+    this.dv.setUint32(a, v >>> 0, true);
+  }
+  setU64(a: number, v: bigint) {
+    this.dv.setBigUint64(a, BigInt.asUintN(64, v), true);
+  }
+  write(a: number, bytes: ArrayLike<number>) {
+    new Uint8Array((this.x.memory as WebAssembly.Memory).buffer).set(bytes, a);
+  }
+  read(a: number, n: number) {
+    return Array.from(new Uint8Array((this.x.memory as WebAssembly.Memory).buffer, a, n));
+  }
+  desc(id: number, field: number) {
+    return this.u32(MAPS + id * MAP_DESC_SIZE + field);
+  }
 
   create(type: number, key: number, value: number, max: number, flags = 0, inner = -1): number {
     return this.x.mapCreate(type, key, value, max, flags, inner);
   }
   /** Puts a u32 key at `at` (scratch memory) and returns its address. */
-  key32(k: number, at = SCRATCH) { this.setU32(at, k); return at; }
+  key32(k: number, at = SCRATCH) {
+    this.setU32(at, k);
+    return at;
+  }
   update32(id: number, k: number, v: number, flags = BPF_ANY): number {
-    this.setU32(SCRATCH, k); this.setU32(SCRATCH + 8, v);
+    this.setU32(SCRATCH, k);
+    this.setU32(SCRATCH + 8, v);
     return Number(this.x.mapUpdate(id, SCRATCH, SCRATCH + 8, flags));
   }
-  lookup(id: number, keyAddr: number): number { return Number(this.x.mapLookup(id, keyAddr)); }
+  lookup(id: number, keyAddr: number): number {
+    return Number(this.x.mapLookup(id, keyAddr));
+  }
   lookup32(id: number, k: number): number | undefined {
     const addr = this.lookup(id, this.key32(k));
     return addr === 0 ? undefined : this.u32(addr);
@@ -88,7 +142,11 @@ describe("map creation", () => {
   it("registers one region for maps whose values programs touch, none for the others", () => {
     const c = new Core(4);
     const regions = () => c.u32(STATE + ST_REGION_COUNT);
-    const added = (make: () => number) => { const before = regions(); expect(make()).toBeGreaterThanOrEqual(0); return regions() - before; };
+    const added = (make: () => number) => {
+      const before = regions();
+      expect(make()).toBeGreaterThanOrEqual(0);
+      return regions() - before;
+    };
     expect(added(() => c.create(T.ARRAY, 4, 8, 16))).toBe(1);
     expect(added(() => c.create(T.PERCPU_ARRAY, 4, 8, 16))).toBe(1);
     expect(added(() => c.create(T.HASH, 8, 8, 16))).toBe(1);
@@ -280,7 +338,10 @@ describe("HASH", () => {
     const id = c.create(T.HASH, 4, 4, 32);
     const model = new Map<number, number>();
     let s = 12345;
-    const rand = (n: number) => { s = (s * 1103515245 + 12345) >>> 0; return (s >>> 8) % n; };
+    const rand = (n: number) => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return (s >>> 8) % n;
+    };
     for (let step = 0; step < 3000; step++) {
       const k = rand(48);
       const op = rand(3);
@@ -358,7 +419,8 @@ describe("LRU_HASH", () => {
     const id = c.create(T.LRU_PERCPU_HASH, 4, 4, 2);
     const buf = SCRATCH + 0x100;
     for (const k of [1, 2, 3]) {
-      c.setU32(buf, k); c.setU32(buf + 8, k + 100);
+      c.setU32(buf, k);
+      c.setU32(buf + 8, k + 100);
       expect(Number(c.x.mapUpdate(id, c.key32(k), buf, BPF_ANY))).toBe(0);
     }
     expect(new Set(c.keys32(id))).toEqual(new Set([2, 3]));
@@ -390,7 +452,10 @@ describe("PROG_ARRAY", () => {
 });
 
 describe("QUEUE and STACK", () => {
-  const val = (c: Core, v: number) => { c.setU32(SCRATCH + 0x40, v); return SCRATCH + 0x40; };
+  const val = (c: Core, v: number) => {
+    c.setU32(SCRATCH + 0x40, v);
+    return SCRATCH + 0x40;
+  };
   const take = (c: Core, id: number, remove: boolean) => {
     const rc = Number(remove ? c.x.mapPop(id, SCRATCH + 0x80) : c.x.mapPeek(id, SCRATCH + 0x80));
     return rc === 0 ? c.u32(SCRATCH + 0x80) : rc;
@@ -635,7 +700,12 @@ describe("LPM_TRIE", () => {
   it("visits every prefix once with get_next_key", () => {
     const c = new Core();
     const id = c.create(T.LPM_TRIE, 8, 4, 16, F_NO_PREALLOC);
-    const prefixes: Array<[number, string]> = [[8, "10.0.0.0"], [16, "10.1.0.0"], [0, "0.0.0.0"], [32, "1.2.3.4"]];
+    const prefixes: Array<[number, string]> = [
+      [8, "10.0.0.0"],
+      [16, "10.1.0.0"],
+      [0, "0.0.0.0"],
+      [32, "1.2.3.4"],
+    ];
     prefixes.forEach(([p, a], i) => expect(put(c, id, p, a, i)).toBe(0));
     expect(Number(c.x.mapDelete(id, ip4(c, 16, "10.1.0.0")))).toBe(0);
     const seen: string[] = [];

@@ -17,7 +17,9 @@ const MINUS_ONE = 0xffffffffffffffffn; // -1 in a 64-bit register
 
 describe("integers", () => {
   it("casts to 32 bits without a length modifier", () => {
-    expect(fmt("%d %i %u %x", MINUS_ONE, 0x1_0000_0005n, MINUS_ONE, 0x1234_5678_9abc_def0n)).toBe("-1 5 4294967295 9abcdef0");
+    expect(fmt("%d %i %u %x", MINUS_ONE, 0x1_0000_0005n, MINUS_ONE, 0x1234_5678_9abc_def0n)).toBe(
+      "-1 5 4294967295 9abcdef0",
+    );
     expect(fmt("%d", 0x8000_0000n)).toBe("-2147483648");
   });
 

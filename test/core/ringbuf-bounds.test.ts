@@ -37,14 +37,23 @@ function program(lines: string[]): Uint8Array {
 }
 const map = (reg: number, index: number) => `lddw %r${reg}, ${MAP_MARK + index}`;
 /** r6 = bpf_ringbuf_reserve(ring, size, 0), instructions 0-8 of a program; returns 99 when it fails. */
-const reserve = (size: number) => [map(1, RING), `mov %r2, ${size}`, "mov %r3, 0", "call 131", "mov %r6, %r0",
-  "jne %r6, 0, +2", "mov %r0, 99", "exit"];
+const reserve = (size: number) => [
+  map(1, RING),
+  `mov %r2, ${size}`,
+  "mov %r3, 0",
+  "call 131",
+  "mov %r6, %r0",
+  "jne %r6, 0, +2",
+  "mov %r0, 99",
+  "exit",
+];
 const submit = ["mov %r1, %r6", "mov %r2, 0", "call 132"];
 
 function setup() {
   const rt = new Runtime();
   rt.createMaps(SPECS);
-  const field = (index: number, offset: number) => rt.core.view.getUint32(MAPS + rt.mapIds[index] * MAP_DESC_SIZE + offset, true);
+  const field = (index: number, offset: number) =>
+    rt.core.view.getUint32(MAPS + rt.mapIds[index] * MAP_DESC_SIZE + offset, true);
   return { rt, ringData: field(RING, MD_VALUES), perfBuffer: field(PERF, MD_BUCKETS) };
 }
 
@@ -72,7 +81,9 @@ describe("a program touches only the sample it reserved", () => {
       "stdw [%r6+0], 7", // 9: inside the sample
       `lddw %r1, ${(0x3fffffff | RINGBUF_BUSY_BIT) >>> 0}`, // 10-11
       "stxw [%r6-8], %r1", // 12: the header's length word
-      ...submit, "mov %r0, 0", "exit",
+      ...submit,
+      "mov %r0, 0",
+      "exit",
     ];
     const want = `prog: out-of-bounds write of 4 bytes at ${hex(dataAt)} (instruction 12)`;
     for (const engine of ENGINES) expect(faultOf(lines, engine), engine).toBe(want);
@@ -88,15 +99,30 @@ describe("a program touches only the sample it reserved", () => {
       const got: Uint8Array[] = [];
       new BpfMap(rt, RING, SPECS[RING]).consume((d) => got.push(d));
       expect(got, engine).toEqual([new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44])]);
-      expect(faultOf(past, engine), engine).toBe(`prog: out-of-bounds write of 1 bytes at ${hex(dataAt + 8 + 12)} (instruction 10)`);
-      expect(faultOf(header, engine), engine).toBe(`prog: out-of-bounds read of 4 bytes at ${hex(dataAt)} (instruction 9)`);
+      expect(faultOf(past, engine), engine).toBe(
+        `prog: out-of-bounds write of 1 bytes at ${hex(dataAt + 8 + 12)} (instruction 10)`,
+      );
+      expect(faultOf(header, engine), engine).toBe(
+        `prog: out-of-bounds read of 4 bytes at ${hex(dataAt)} (instruction 9)`,
+      );
     }
   });
 
   it("after submit or discard the sample is gone: a write faults", () => {
-    for (const [helper, name] of [[132, "submit"], [133, "discard"]] as const) {
-      const lines = [...reserve(16), "stdw [%r6+0], 1", "mov %r1, %r6", "mov %r2, 0", `call ${helper}`, "stdw [%r6+8], 2",
-        "mov %r0, 0", "exit"];
+    for (const [helper, name] of [
+      [132, "submit"],
+      [133, "discard"],
+    ] as const) {
+      const lines = [
+        ...reserve(16),
+        "stdw [%r6+0], 1",
+        "mov %r1, %r6",
+        "mov %r2, 0",
+        `call ${helper}`,
+        "stdw [%r6+8], 2",
+        "mov %r0, 0",
+        "exit",
+      ];
       const want = `prog: out-of-bounds write of 8 bytes at ${hex(dataAt + 8 + 8)} (instruction 13)`;
       for (const engine of ENGINES) expect(faultOf(lines, engine), `${name} on ${engine}`).toBe(want);
     }
@@ -104,8 +130,18 @@ describe("a program touches only the sample it reserved", () => {
 
   it("submit of a header forged inside a sample is refused", () => {
     // 64-byte sample; at offset 16 a BUSY header for 8 bytes of map 0, then submit of what would be its data.
-    const lines = [...reserve(64), `lddw %r1, ${(8 | RINGBUF_BUSY_BIT) >>> 0}`, "stxw [%r6+16], %r1", "stw [%r6+20], 0",
-      "mov %r1, %r6", "add %r1, 24", "mov %r2, 0", "call 132", "mov %r0, 0", "exit"];
+    const lines = [
+      ...reserve(64),
+      `lddw %r1, ${(8 | RINGBUF_BUSY_BIT) >>> 0}`,
+      "stxw [%r6+16], %r1",
+      "stw [%r6+20], 0",
+      "mov %r1, %r6",
+      "add %r1, 24",
+      "mov %r2, 0",
+      "call 132",
+      "mov %r0, 0",
+      "exit",
+    ];
     for (const engine of ENGINES) {
       expect(faultOf(lines, engine), engine).toBe(`prog: unknown helper ${dataAt + 8 + 24} (instruction 16)`);
     }
@@ -116,10 +152,18 @@ describe("a program touches only the sample it reserved", () => {
     // the number granted.
     const lines = ["mov %r7, 0"];
     for (let i = 0; i < 40; i++) {
-      lines.push(map(1, RING), "mov %r2, 8", "mov %r3, 0", "call 131", `stxdw [%r10-${8 * (i + 1)}], %r0`,
-        "jeq %r0, 0, +1", "add %r7, 1");
+      lines.push(
+        map(1, RING),
+        "mov %r2, 8",
+        "mov %r3, 0",
+        "call 131",
+        `stxdw [%r10-${8 * (i + 1)}], %r0`,
+        "jeq %r0, 0, +1",
+        "add %r7, 1",
+      );
     }
-    for (let i = 0; i < 40; i++) lines.push(`ldxdw %r1, [%r10-${8 * (i + 1)}]`, "jeq %r1, 0, +2", "mov %r2, 0", "call 132");
+    for (let i = 0; i < 40; i++)
+      lines.push(`ldxdw %r1, [%r10-${8 * (i + 1)}]`, "jeq %r1, 0, +2", "mov %r2, 0", "call 132");
     lines.push("mov %r0, %r7", "exit");
     for (const engine of ENGINES) {
       const { rt } = setup();
@@ -129,7 +173,10 @@ describe("a program touches only the sample it reserved", () => {
       for (let run = 0; run < 2; run++) {
         expect(rt.run(prog, {}, engine).r0, engine).toBe(BigInt(RINGBUF_MAX_OPEN));
         expect(regions(), engine).toBe(before);
-        expect(new BpfMap(rt, RING, SPECS[RING]).consume(() => {}), engine).toBe(RINGBUF_MAX_OPEN);
+        expect(
+          new BpfMap(rt, RING, SPECS[RING]).consume(() => {}),
+          engine,
+        ).toBe(RINGBUF_MAX_OPEN);
       }
     }
   });
@@ -139,16 +186,36 @@ describe("the consumer refuses a record header that leaves the data written", ()
   /** Runs a program that emits two 8-byte records (values 1 and 2) into map `index` on every engine. */
   function emitTwo(index: number) {
     const s = setup();
-    const out = (value: number) => index === RING
-      ? [`stdw [%r10-8], ${value}`, map(1, RING), "mov %r2, %r10", "add %r2, -8", "mov %r3, 8", "mov %r4, 0", "call 130"]
-      : [`stdw [%r10-8], ${value}`, "mov %r1, 0", map(2, PERF), "mov %r3, 0", "mov %r4, %r10", "add %r4, -8", "mov %r5, 8",
-        "call 25"];
+    const out = (value: number) =>
+      index === RING
+        ? [
+            `stdw [%r10-8], ${value}`,
+            map(1, RING),
+            "mov %r2, %r10",
+            "add %r2, -8",
+            "mov %r3, 8",
+            "mov %r4, 0",
+            "call 130",
+          ]
+        : [
+            `stdw [%r10-8], ${value}`,
+            "mov %r1, 0",
+            map(2, PERF),
+            "mov %r3, 0",
+            "mov %r4, %r10",
+            "add %r4, -8",
+            "mov %r5, 8",
+            "call 25",
+          ];
     s.rt.run(s.rt.addProgram("emit", program([...out(1), ...out(2), "mov %r0, 0", "exit"])));
     return s;
   }
   const u64le = (x: number) => new Uint8Array(new BigUint64Array([BigInt(x)]).buffer);
 
-  for (const [name, index] of [["ring buffer", RING], ["perf event array", PERF]] as const) {
+  for (const [name, index] of [
+    ["ring buffer", RING],
+    ["perf event array", PERF],
+  ] as const) {
     it(`${name}: the records before a bad length arrive, then consume() throws and keeps refusing`, () => {
       for (const bad of [0x3fffffff, 100, 9]) {
         const s = emitTwo(index);
@@ -169,8 +236,11 @@ describe("the consumer refuses a record header that leaves the data written", ()
     const s = emitTwo(RING);
     s.rt.core.view.setUint32(s.ringData + 16, 0x3fffffff, true);
     const got: Uint8Array[] = [];
-    await expect((async () => { for await (const e of new BpfMap(s.rt, RING, SPECS[RING]).events()) got.push(e); })())
-      .rejects.toThrow(MapError);
+    await expect(
+      (async () => {
+        for await (const e of new BpfMap(s.rt, RING, SPECS[RING]).events()) got.push(e);
+      })(),
+    ).rejects.toThrow(MapError);
     expect(got).toEqual([u64le(1)]);
   });
 });

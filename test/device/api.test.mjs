@@ -18,7 +18,11 @@ process.stdout.write(JSON.stringify(await apiScenario()));`;
     assert.ok(!("error" in expected[name]), `${name} does not load on the host: ${expected[name].error}`);
     const runs = Object.values(expected[name].runs).flat();
     assert.equal(runs.length, expected.packets, `${name}: one run per packet`);
-    assert.deepEqual(runs.filter((r) => typeof r === "object"), [], `${name} faults on the host`);
+    assert.deepEqual(
+      runs.filter((r) => typeof r === "object"),
+      [],
+      `${name} faults on the host`,
+    );
   }
   const counted = expected["sockex1.o"].mapsAfter.my_map.reduce((n, [, v]) => n + BigInt(v.replace(/n$/, "")), 0n);
   assert.ok(counted > 0n, "sockex1 counted no bytes on the host");

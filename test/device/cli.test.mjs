@@ -12,7 +12,11 @@ const ENGINES = ["interp", "wasm"];
 
 test("compares with a different node on the host", () => {
   const ref = describeNode(referenceNode());
-  assert.notEqual(ref, `${process.arch} ${process.version}`, `the reference node (${referenceNode()}) is this node itself`);
+  assert.notEqual(
+    ref,
+    `${process.arch} ${process.version}`,
+    `the reference node (${referenceNode()}) is this node itself`,
+  );
 });
 
 /** The suite's directory: $TINYBPF_CONFORMANCE_DIR, else the CLI's own default. */
@@ -26,7 +30,10 @@ for (const engine of ENGINES) {
     const hostCounts = host.stdout.match(summary);
     assert.ok(hostCounts, `no 'N passed, N failed' line from the host:\n${host.stdout.slice(-2000)}`);
     const deviceCounts = device.stdout.match(summary);
-    assert.ok(deviceCounts, `no 'N passed, N failed' line from the device (status ${device.status}):\n${device.stderr}${device.stdout.slice(-2000)}`);
+    assert.ok(
+      deviceCounts,
+      `no 'N passed, N failed' line from the device (status ${device.status}):\n${device.stderr}${device.stdout.slice(-2000)}`,
+    );
     const failed = device.stdout.split("\n").filter((l) => /^FAIL\b/.test(l));
     assert.deepEqual(failed, [], "failed on the device");
     const passLines = device.stdout.split("\n").filter((l) => /^PASS\b/.test(l)).length;
@@ -43,11 +50,22 @@ const captures = ["sockex1.pcap", "sockex1.pcapng", "sockex1-be-ns.pcap"];
 for (const engine of ENGINES) {
   for (const capture of captures) {
     test(`run sockex1.o --pcap ${capture} --engine ${engine} --json: same result as on the host`, () => {
-      const args = ["run", join(FIXTURES, "sockex1.o"), "--pcap", join(FIXTURES, "pcap", capture), "--engine", engine, "--json"];
+      const args = [
+        "run",
+        join(FIXTURES, "sockex1.o"),
+        "--pcap",
+        join(FIXTURES, "pcap", capture),
+        "--engine",
+        engine,
+        "--json",
+      ];
       const { device, host } = cliBoth(args);
       assert.equal(host.status, 0, `the host run failed:\n${host.stderr}`);
       const expected = JSON.parse(host.stdout);
-      assert.ok(expected.runs > 0 && typeof expected.r0 === "string" && expected.maps, `unexpected host output: ${host.stdout}`);
+      assert.ok(
+        expected.runs > 0 && typeof expected.r0 === "string" && expected.maps,
+        `unexpected host output: ${host.stdout}`,
+      );
       assert.equal(device.status, 0, `the device run failed:\n${device.stderr}`);
       assert.deepEqual(JSON.parse(device.stdout), expected);
     });
@@ -97,9 +115,20 @@ for (const [name, options, engine] of [
     const out = join(dir, "sockex1");
     bundleOnHost(join(FIXTURES, "sockex1.o"), out, options);
     const pcap = join(FIXTURES, "pcap", "sockex1.pcap");
-    const host = runNode(referenceNode(), [CLI, "run", join(FIXTURES, "sockex1.o"), "--pcap", pcap, "--json", "--engine", engine]);
+    const host = runNode(referenceNode(), [
+      CLI,
+      "run",
+      join(FIXTURES, "sockex1.o"),
+      "--pcap",
+      pcap,
+      "--json",
+      "--engine",
+      engine,
+    ]);
     assert.equal(host.status, 0, host.stderr);
-    const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json", "--engine", engine], { NODE: process.execPath });
+    const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json", "--engine", engine], {
+      NODE: process.execPath,
+    });
     assert.equal(device.status, 0, `run.sh failed on the device:\n${device.stderr}`);
     assert.deepEqual(JSON.parse(device.stdout), JSON.parse(host.stdout));
   });
@@ -113,5 +142,8 @@ test("a device bundle refuses the workstation commands in one line", (t) => {
   const r = runNode(process.execPath, [join(out, "bin", "tinybpf.js"), "conformance"]);
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
-  assert.equal(r.stderr, "tinybpf conformance: not in this device bundle (it runs on a workstation with the tinybpf package)\n");
+  assert.equal(
+    r.stderr,
+    "tinybpf conformance: not in this device bundle (it runs on a workstation with the tinybpf package)\n",
+  );
 });

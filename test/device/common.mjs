@@ -18,7 +18,9 @@ export const TIMEOUT_MS = 600_000;
 /** Throws a clear message when a file the suite exercises has not been built. */
 export function needBuilt(path) {
   if (!existsSync(path)) {
-    throw new Error(`${path.slice(ROOT.length)} is missing: run 'npm run build' on the host first (the device suite runs the built CLI and API)`);
+    throw new Error(
+      `${path.slice(ROOT.length)} is missing: run 'npm run build' on the host first (the device suite runs the built CLI and API)`,
+    );
   }
 }
 
@@ -26,7 +28,9 @@ export function needBuilt(path) {
 export function referenceNode() {
   const node = process.env.TINYBPF_HOST_NODE || process.env.npm_node_execpath;
   if (!node) {
-    throw new Error("no reference node: set TINYBPF_HOST_NODE to the host's node (the device's results are compared with its results)");
+    throw new Error(
+      "no reference node: set TINYBPF_HOST_NODE to the host's node (the device's results are compared with its results)",
+    );
   }
   return node;
 }
@@ -67,13 +71,28 @@ export function plain(value) {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === "object") {
     if (typeof value[Symbol.iterator] === "function") return [...value].map(plain);
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, plain(value[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, plain(value[k])]),
+    );
   }
   return value;
 }
 
 /** The fixture objects the API scenario loads (clang -target bpf output, committed in test/fixtures). */
-export const API_OBJECTS = ["sockex1.o", "xdp.o", "sections.o", "globals.o", "bitehist.o", "calls.o", "tailcall.o", "ringbuf.o", "maps_all.o", "helpers.o"];
+export const API_OBJECTS = [
+  "sockex1.o",
+  "xdp.o",
+  "sections.o",
+  "globals.o",
+  "bitehist.o",
+  "calls.o",
+  "tailcall.o",
+  "ringbuf.o",
+  "maps_all.o",
+  "helpers.o",
+];
 
 /** Program types whose input is a packet: the scenario replays the capture through them. */
 const PACKET_TYPES = new Set(["socket_filter", "xdp", "sched_cls", "cgroup_skb"]);
@@ -113,7 +132,11 @@ export async function apiScenario() {
       out[name] = { error: message(e) };
       continue;
     }
-    const result = { programs: [...obj.programs.values()].map((p) => `${p.name}:${p.type}`), maps: mapContents(obj), runs: {} };
+    const result = {
+      programs: [...obj.programs.values()].map((p) => `${p.name}:${p.type}`),
+      maps: mapContents(obj),
+      runs: {},
+    };
     for (const prog of obj.programs.values()) {
       if (!PACKET_TYPES.has(prog.type)) continue;
       result.runs[prog.name] = packets.map((p) => {

@@ -10,7 +10,14 @@ import { loadEngines } from "../../src/runtime/engine-loader.js";
 import { STACK_BASE } from "../../assembly/layout.js";
 import { ROOT } from "../support/paths.js";
 import {
-  generate, evaluate, fuzz, compareOutcomes, describeMismatch, REFERENCE, DEFAULT_BUDGET, type Outcome,
+  generate,
+  evaluate,
+  fuzz,
+  compareOutcomes,
+  describeMismatch,
+  REFERENCE,
+  DEFAULT_BUDGET,
+  type Outcome,
 } from "../../src/fuzz/index.js";
 
 // Optional engines register themselves when the engine loader imports them; the Wasm engine needs its built
@@ -29,7 +36,9 @@ const r0 = (text: string, input?: Uint8Array) => {
 
 describe("generator", () => {
   test("the same seed gives the same program, other seeds other programs", () => {
-    const a = generate(42), b = generate(42), c = generate(43);
+    const a = generate(42),
+      b = generate(42),
+      c = generate(43);
     expect(Buffer.from(a.code).equals(Buffer.from(b.code))).toBe(true);
     expect(Buffer.from(a.input).equals(Buffer.from(b.input))).toBe(true);
     expect(Buffer.from(a.code).equals(Buffer.from(c.code))).toBe(false);
@@ -46,7 +55,9 @@ describe("generator", () => {
   test("programs cover every instruction group the fuzzer promises", () => {
     const seen = new Set<number>();
     const atomics = new Set<number>();
-    let localCalls = 0, signedDiv = 0, movsx = 0;
+    let localCalls = 0,
+      signedDiv = 0,
+      movsx = 0;
     for (let seed = 0; seed < 500; seed++) {
       const { code } = generate(seed);
       const v = new DataView(code.buffer);
@@ -58,7 +69,7 @@ describe("generator", () => {
         if (op === 0x85 && code[pc * 8 + 1] >> 4 === 1) localCalls++;
         const aluClass = (op & 7) === 0x04 || (op & 7) === 0x07;
         if (aluClass && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90) && off === 1) signedDiv++;
-        if (aluClass && (op & 0xf0) === 0xb0 && (op & 8) && off !== 0) movsx++;
+        if (aluClass && (op & 0xf0) === 0xb0 && op & 8 && off !== 0) movsx++;
         if (op === 0x18) pc++;
       }
     }
@@ -92,14 +103,18 @@ describe("generator", () => {
 
   test("some programs hold index loops: r8 stepped up to a register or a small constant bound", () => {
     // The counted loops the translators version; the other loop shapes end in jne or in jlt against 2^31 - 1 or -1.
-    let againstReg = 0, againstImm = 0;
+    let againstReg = 0,
+      againstImm = 0;
     for (let seed = 0; seed < 500; seed++) {
       const { code } = generate(seed);
       const v = new DataView(code.buffer);
-      let reg = false, imm = false;
+      let reg = false,
+        imm = false;
       for (let pc = 0; pc < code.length / 8; pc++) {
-        const op = code[pc * 8], dst = code[pc * 8 + 1] & 0xf;
-        const off = v.getInt16(pc * 8 + 2, true), k = v.getInt32(pc * 8 + 4, true);
+        const op = code[pc * 8],
+          dst = code[pc * 8 + 1] & 0xf;
+        const off = v.getInt16(pc * 8 + 2, true),
+          k = v.getInt32(pc * 8 + 4, true);
         if (dst === 8 && off < 0 && op === 0xad) reg = true;
         if (dst === 8 && off < 0 && op === 0xa5 && k >= 0 && k < 0x7fffffff) imm = true;
         if (op === 0x18) pc++;
@@ -120,10 +135,17 @@ describe("generator", () => {
       if (p.budget < DEFAULT_BUDGET) small++;
     }
     expect([...planted].sort()).toEqual([
-      "at an address with a high word in an index loop", "before the input", "before the input in an index loop",
-      "endless loop under a budget of", "index loop under a budget of", "outside the stack", "past the end of the input",
-      "past the end of the input in an index loop", "past the end of the stack in an index loop",
-      "recursion past the call-depth limit", "through a data value",
+      "at an address with a high word in an index loop",
+      "before the input",
+      "before the input in an index loop",
+      "endless loop under a budget of",
+      "index loop under a budget of",
+      "outside the stack",
+      "past the end of the input",
+      "past the end of the input in an index loop",
+      "past the end of the stack in an index loop",
+      "recursion past the call-depth limit",
+      "through a data value",
     ]);
     expect(small).toBeGreaterThan(5);
   });
@@ -174,17 +196,25 @@ describe("reference evaluator (RFC 9669, hand-checked)", () => {
     const added = ref("mov %r2, 1\nlock fetch add32 [%r1+0], %r2\nmov %r0, %r2\nexit", input);
     expect(added.r0).toBe(0x04030201n);
     expect([...added.input.subarray(0, 4)]).toEqual([2, 2, 3, 4]);
-    expect(r0("stdw [%r10-8], 5\nmov %r0, 5\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit")).toBe(9n);
+    expect(r0("stdw [%r10-8], 5\nmov %r0, 5\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit")).toBe(
+      9n,
+    );
     // A callee gets its own frame and the caller's r6-r9 come back.
     expect(r0("mov %r6, 3\ncall local f\nadd %r0, %r6\nexit\nf:\nmov %r6, 100\nmov %r0, %r10\nexit")).toBe(
-      BigInt(STACK_BASE + 1024 + 3));
+      BigInt(STACK_BASE + 1024 + 3),
+    );
   });
 
   test("faults name the instruction, as the runtime words them", () => {
-    expect(ref("mov %r0, 0\nldxw %r0, [%r1+8]\nexit", new Uint8Array(8)).error)
-      .toBe(`out-of-bounds read of 4 bytes at 0x${(INPUT_ADDR + 8).toString(16)} (instruction 1)`);
-    expect(ref("stdw [%r10+0], 1\nexit").error).toMatch(/^out-of-bounds write of 8 bytes at 0x[0-9a-f]+ \(instruction 0\)$/);
-    expect(ref("a:\nja a\nexit", new Uint8Array(), 10).error).toBe("instruction budget of 10 exhausted (instruction 0)");
+    expect(ref("mov %r0, 0\nldxw %r0, [%r1+8]\nexit", new Uint8Array(8)).error).toBe(
+      `out-of-bounds read of 4 bytes at 0x${(INPUT_ADDR + 8).toString(16)} (instruction 1)`,
+    );
+    expect(ref("stdw [%r10+0], 1\nexit").error).toMatch(
+      /^out-of-bounds write of 8 bytes at 0x[0-9a-f]+ \(instruction 0\)$/,
+    );
+    expect(ref("a:\nja a\nexit", new Uint8Array(), 10).error).toBe(
+      "instruction budget of 10 exhausted (instruction 0)",
+    );
     expect(ref("f:\ncall local f\nexit").error).toBe("call depth exceeds 8 frames (instruction 0)");
   });
 
@@ -200,7 +230,9 @@ describe("comparer", () => {
   });
   test("r0, fault text, memory and counts are each compared", () => {
     expect(compareOutcomes([base, { ...base, engine: "b", r0: 2n }])).toHaveLength(1);
-    expect(compareOutcomes([base, { ...base, engine: "b", r0: undefined, error: "x (instruction 0)" }])).toHaveLength(1);
+    expect(compareOutcomes([base, { ...base, engine: "b", r0: undefined, error: "x (instruction 0)" }])).toHaveLength(
+      1,
+    );
     expect(compareOutcomes([base, { ...base, engine: "b", input: new Uint8Array([1, 3]) }])[0]).toMatch(/from byte 1/);
     expect(compareOutcomes([base, { ...base, engine: "b", executed: 4 }])[0]).toMatch(/executed/);
     // An engine that does not count, or keeps its memory elsewhere, is compared on the rest.
@@ -214,7 +246,10 @@ describe("comparer", () => {
   });
   test("a mismatch report holds the replay command and the disassembly", () => {
     const program = generate(7);
-    const text = describeMismatch({ seed: 7, program, outcomes: [base], differences: ["r0 differs"] }, ["reference", "interp"]);
+    const text = describeMismatch({ seed: 7, program, outcomes: [base], differences: ["r0 differs"] }, [
+      "reference",
+      "interp",
+    ]);
     expect(text).toContain("npm run fuzz -- --seed 7 --count 1 --engines reference,interp");
     expect(text).toMatch(/\n +0: mov %r9, %r1\n/);
     expect(text).toContain("exit");
@@ -234,5 +269,6 @@ describe("differential runs", () => {
   test("the interpreter agrees with the reference on 300 programs", () => check([REFERENCE, "interp"], 300));
 
   test.runIf(engineNames().includes("wasm"))("the Wasm engine agrees with the interpreter on 300 programs", () =>
-    check(["interp", "wasm"], 300));
+    check(["interp", "wasm"], 300),
+  );
 });

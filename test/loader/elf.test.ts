@@ -15,7 +15,13 @@ const load = (name: string) => loadObject(read(name), name);
 const VARIANTS = ["", ".v4"];
 
 // ---- A minimal, independent ELF64 reader: section bytes and symbol ranges by name -----------------------------
-interface RawSymbol { name: string; section: string; value: number; size: number; type: number }
+interface RawSymbol {
+  name: string;
+  section: string;
+  value: number;
+  size: number;
+  type: number;
+}
 function rawElf(bytes: Uint8Array) {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shoff = Number(dv.getBigUint64(40, true));
@@ -24,8 +30,10 @@ function rawElf(bytes: Uint8Array) {
   const hdr = (i: number) => {
     const at = shoff + i * 64;
     return {
-      nameOff: dv.getUint32(at, true), type: dv.getUint32(at + 4, true),
-      offset: Number(dv.getBigUint64(at + 24, true)), size: Number(dv.getBigUint64(at + 32, true)),
+      nameOff: dv.getUint32(at, true),
+      type: dv.getUint32(at + 4, true),
+      offset: Number(dv.getBigUint64(at + 24, true)),
+      size: Number(dv.getBigUint64(at + 32, true)),
       link: dv.getUint32(at + 40, true),
     };
   };
@@ -62,7 +70,15 @@ function rawElf(bytes: Uint8Array) {
 }
 
 // ---- Instruction helpers ------------------------------------------------------------------------------------
-interface Insn { pc: number; op: number; dst: number; src: number; off: number; imm: number; imm2: number }
+interface Insn {
+  pc: number;
+  op: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  imm2: number;
+}
 function decode(p: ProgramDef): Insn[] {
   const dv = new DataView(p.insns.buffer, p.insns.byteOffset, p.insns.byteLength);
   const out: Insn[] = [];
@@ -70,8 +86,13 @@ function decode(p: ProgramDef): Insn[] {
     const at = pc * 8;
     const op = p.insns[at];
     out.push({
-      pc, op, dst: p.insns[at + 1] & 0xf, src: p.insns[at + 1] >> 4, off: dv.getInt16(at + 2, true),
-      imm: dv.getInt32(at + 4, true), imm2: op === 0x18 && pc + 1 < p.insnCount ? dv.getInt32(at + 12, true) : 0,
+      pc,
+      op,
+      dst: p.insns[at + 1] & 0xf,
+      src: p.insns[at + 1] >> 4,
+      off: dv.getInt16(at + 2, true),
+      imm: dv.getInt32(at + 4, true),
+      imm2: op === 0x18 && pc + 1 < p.insnCount ? dv.getInt32(at + 12, true) : 0,
     });
     if (op === 0x18) pc++;
   }
@@ -85,9 +106,18 @@ const prog = (o: BpfObject, name: string) => {
 const mapIndex = (o: BpfObject, name: string) => o.maps.findIndex((m) => m.name === name);
 /** Names of the maps a program loads with lddw (PSEUDO_MAP_FD). */
 const mapsUsed = (o: BpfObject, p: ProgramDef) =>
-  new Set(decode(p).filter((i) => i.op === 0x18 && i.src === 1).map((i) => o.maps[i.imm].name));
+  new Set(
+    decode(p)
+      .filter((i) => i.op === 0x18 && i.src === 1)
+      .map((i) => o.maps[i.imm].name),
+  );
 /** Helper ids a program calls. */
-const helpersCalled = (p: ProgramDef) => new Set(decode(p).filter((i) => i.op === 0x85 && i.src === 0).map((i) => i.imm));
+const helpersCalled = (p: ProgramDef) =>
+  new Set(
+    decode(p)
+      .filter((i) => i.op === 0x85 && i.src === 0)
+      .map((i) => i.imm),
+  );
 /** Name of the function that starts at a pc, from the program's function table. */
 const functionAt = (p: ProgramDef, pc: number) => p.functions.find((f) => f.start === pc)?.name;
 /** caller -> callees, following every bpf-to-bpf call to the function that starts at its target. */
@@ -130,7 +160,8 @@ describe.each(VARIANTS)("sockex1%s.o (legacy maps, socket filter)", (v) => {
 
   it("lists the sections", () => {
     const names = o.sections.map((s) => s.name);
-    for (const n of ["socket1", ".relsocket1", "maps", "license", "version", ".BTF", ".symtab", ".strtab"]) expect(names).toContain(n);
+    for (const n of ["socket1", ".relsocket1", "maps", "license", "version", ".BTF", ".symtab", ".strtab"])
+      expect(names).toContain(n);
     const raw = rawElf(read(file));
     expect(o.sections.length).toBe(raw.sections.length - 1);
     expect(o.sections.find((s) => s.name === "socket1")!.size).toBe(raw.section("socket1").size);
@@ -144,7 +175,15 @@ describe.each(VARIANTS)("sockex1%s.o (legacy maps, socket filter)", (v) => {
 
   it("reads the bpf_map_def record", () => {
     expect(o.maps).toHaveLength(1);
-    expect(o.maps[0]).toMatchObject({ name: "my_map", type: 2, keySize: 4, valueSize: 8, maxEntries: 256, flags: 0, section: "maps" });
+    expect(o.maps[0]).toMatchObject({
+      name: "my_map",
+      type: 2,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 256,
+      flags: 0,
+      section: "maps",
+    });
   });
 
   it("finds the program with its type and code", () => {
@@ -183,8 +222,15 @@ describe.each(VARIANTS)("sockex1%s.o (legacy maps, socket filter)", (v) => {
     dv.setBigUint64(184, 42n, true); // hwtstamp
     const value = decodeValue(btf, skb.id, bytes) as Record<string, unknown>;
     expect(value).toMatchObject({
-      len: 1500, pkt_type: 4, mark: 0, cb: [0, 0, 77, 0, 0], data: 0x1000, flow_keys: 0xdeadbeefn,
-      tstamp: 123456789012345n, tstamp_type: 3, hwtstamp: 42n,
+      len: 1500,
+      pkt_type: 4,
+      mark: 0,
+      cb: [0, 0, 77, 0, 0],
+      data: 0x1000,
+      flow_keys: 0xdeadbeefn,
+      tstamp: 123456789012345n,
+      tstamp_type: 3,
+      hwtstamp: 42n,
     });
     expect(encodeValue(btf, skb.id, value)).toEqual(bytes);
   });
@@ -196,7 +242,15 @@ describe.each(VARIANTS)("bitehist%s.o (BTF map, .text subprograms)", (v) => {
 
   it("reads the BTF map definition", () => {
     expect(o.maps).toHaveLength(1);
-    expect(o.maps[0]).toMatchObject({ name: "dist", type: 1, keySize: 4, valueSize: 8, maxEntries: 64, flags: 0, section: ".maps" });
+    expect(o.maps[0]).toMatchObject({
+      name: "dist",
+      type: 1,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 64,
+      flags: 0,
+      section: ".maps",
+    });
     expect(o.license).toBe("GPL");
   });
 
@@ -244,7 +298,11 @@ describe.each(VARIANTS)("calls%s.o (bpf-to-bpf calls)", (v) => {
     expect(callGraph(local)).toEqual({ calls_local: ["twice_len"], twice_len: ["mix"] });
     const deep = prog(o, "calls_deep");
     expect(callGraph(deep)).toEqual({
-      calls_deep: ["depth5"], depth5: ["depth4"], depth4: ["depth3"], depth3: ["depth2"], depth2: ["depth1"],
+      calls_deep: ["depth5"],
+      depth5: ["depth4"],
+      depth4: ["depth3"],
+      depth3: ["depth2"],
+      depth2: ["depth1"],
     });
     for (const p of o.programs) {
       expectFunctionsCopied(file, p);
@@ -256,7 +314,9 @@ describe.each(VARIANTS)("calls%s.o (bpf-to-bpf calls)", (v) => {
 
   it("places each function once even when called from many places", () => {
     const main = prog(o, "calls_main");
-    const mixCalls = decode(main).filter((i) => i.op === 0x85 && i.src === 1 && functionAt(main, i.pc + i.imm + 1) === "mix");
+    const mixCalls = decode(main).filter(
+      (i) => i.op === 0x85 && i.src === 1 && functionAt(main, i.pc + i.imm + 1) === "mix",
+    );
     expect(mixCalls.length).toBeGreaterThan(1);
     expect(main.functions.filter((f) => f.name === "mix")).toHaveLength(1);
   });
@@ -289,7 +349,8 @@ describe.each(VARIANTS)("globals%s.o (global data)", (v) => {
     const byName = (n: string) => o.maps[mapIndex(o, n)];
     expect(decodeValue(btf, byName(".data").valueType!, byName(".data").initialData!)).toEqual({ counter: 5 });
     expect(decodeValue(btf, byName(".rodata").valueType!, byName(".rodata").initialData!)).toEqual({
-      scale: 3, greeting: "hello, tinybpf",
+      scale: 3,
+      greeting: "hello, tinybpf",
     });
     const bss = byName(".bss");
     const encoded = encodeValue(btf, bss.valueType!, { total: 7n, last: "hi" });
@@ -301,17 +362,21 @@ describe.each(VARIANTS)("globals%s.o (global data)", (v) => {
 
   it("turns data references into lddw PSEUDO_MAP_VALUE with the byte offset", () => {
     const p = prog(o, "globals");
-    const refs = decode(p).filter((i) => i.op === 0x18).map((i) => ({ src: i.src, map: o.maps[i.imm].name, offset: i.imm2 }));
+    const refs = decode(p)
+      .filter((i) => i.op === 0x18)
+      .map((i) => ({ src: i.src, map: o.maps[i.imm].name, offset: i.imm2 }));
     const rodata = o.maps[mapIndex(o, ".rodata")].initialData!;
     const greetingAt = Buffer.from(rodata).indexOf("hello, tinybpf");
-    expect(refs).toEqual(expect.arrayContaining([
-      { src: 2, map: ".data", offset: raw.symbol("counter").value },
-      { src: 2, map: ".rodata", offset: raw.symbol("scale").value },
-      { src: 2, map: ".rodata", offset: greetingAt },
-      { src: 2, map: ".bss", offset: raw.symbol("total").value },
-      { src: 2, map: ".bss", offset: raw.symbol("last").value },
-      { src: 2, map: ".rodata.str1.1", offset: 0 },
-    ]));
+    expect(refs).toEqual(
+      expect.arrayContaining([
+        { src: 2, map: ".data", offset: raw.symbol("counter").value },
+        { src: 2, map: ".rodata", offset: raw.symbol("scale").value },
+        { src: 2, map: ".rodata", offset: greetingAt },
+        { src: 2, map: ".bss", offset: raw.symbol("total").value },
+        { src: 2, map: ".bss", offset: raw.symbol("last").value },
+        { src: 2, map: ".rodata.str1.1", offset: 0 },
+      ]),
+    );
     expect(refs.every((r) => r.src === 2)).toBe(true);
     expect(o.license).toBe("Dual MIT/GPL");
   });
@@ -324,10 +389,22 @@ describe.each(VARIANTS)("maps_all%s.o (every map type)", (v) => {
   it("reads each map definition with Linux's type numbers", () => {
     const expected: Record<string, [number, number, number, number, number]> = {
       // name: type, key size, value size, max entries, flags
-      array: [2, 4, 8, 4, 0], pcpu_array: [6, 4, 8, 4, 0], hash: [1, 4, 8, 128, 0], pcpu_hash: [5, 4, 8, 128, 0],
-      lru_hash: [9, 4, 8, 8, 0], lru_pcpu_hash: [10, 4, 8, 8, 0], routes: [11, 8, 4, 16, 1], fifo: [22, 0, 4, 8, 0],
-      lifo: [23, 0, 4, 8, 0], events: [27, 0, 0, 4096, 0], perf: [4, 4, 4, 0, 0], progs: [3, 4, 4, 2, 0],
-      outer_array: [12, 4, 4, 2, 0], outer_hash: [13, 4, 4, 4, 0], inner_a: [2, 4, 8, 2, 0], inner_b: [2, 4, 8, 2, 0],
+      array: [2, 4, 8, 4, 0],
+      pcpu_array: [6, 4, 8, 4, 0],
+      hash: [1, 4, 8, 128, 0],
+      pcpu_hash: [5, 4, 8, 128, 0],
+      lru_hash: [9, 4, 8, 8, 0],
+      lru_pcpu_hash: [10, 4, 8, 8, 0],
+      routes: [11, 8, 4, 16, 1],
+      fifo: [22, 0, 4, 8, 0],
+      lifo: [23, 0, 4, 8, 0],
+      events: [27, 0, 0, 4096, 0],
+      perf: [4, 4, 4, 0, 0],
+      progs: [3, 4, 4, 2, 0],
+      outer_array: [12, 4, 4, 2, 0],
+      outer_hash: [13, 4, 4, 4, 0],
+      inner_a: [2, 4, 8, 2, 0],
+      inner_b: [2, 4, 8, 2, 0],
     };
     for (const [name, [type, keySize, valueSize, maxEntries, flags]] of Object.entries(expected)) {
       expect(def(name), name).toMatchObject({ type, keySize, valueSize, maxEntries, flags, section: ".maps" });
@@ -374,16 +451,25 @@ describe.each(VARIANTS)("tailcall%s.o (program array)", (v) => {
 
   it("finds several programs in one section and presets the program array", () => {
     expect(o.programs.map((p) => `${p.section}:${p.name}`).sort()).toEqual([
-      "raw/entry:entry", "raw/spin:spin", "raw/step:step0", "raw/step:step1",
+      "raw/entry:entry",
+      "raw/spin:spin",
+      "raw/step:step0",
+      "raw/step:step1",
     ]);
     const jmp = o.maps[mapIndex(o, "jmp_table")];
     expect(jmp).toMatchObject({ type: 3, keySize: 4, valueSize: 4, maxEntries: 4 });
-    expect(jmp.initialSlots).toEqual([{ slot: 0, program: "step0" }, { slot: 1, program: "step1" }, { slot: 2, program: "spin" }]);
+    expect(jmp.initialSlots).toEqual([
+      { slot: 0, program: "step0" },
+      { slot: 1, program: "step1" },
+      { slot: 2, program: "spin" },
+    ]);
     for (const name of ["entry", "step0", "spin"]) {
       expect(helpersCalled(prog(o, name))).toEqual(new Set([12]));
       expect(mapsUsed(o, prog(o, name))).toEqual(new Set(["jmp_table"]));
     }
-    expect(decodeValue(o.btf!, o.maps[mapIndex(o, ".bss")].valueType!, new Uint8Array([2, 0, 0, 0, 34, 0, 0, 0]))).toEqual({ hops: 2, spins: 34 });
+    expect(
+      decodeValue(o.btf!, o.maps[mapIndex(o, ".bss")].valueType!, new Uint8Array([2, 0, 0, 0, 34, 0, 0, 0])),
+    ).toEqual({ hops: 2, spins: 34 });
   });
 });
 
@@ -404,7 +490,12 @@ describe.each(VARIANTS)("ringbuf%s.o and xdp%s.o", (v) => {
     expect(mapsUsed(o, o.programs[0])).toEqual(new Set(["stats"]));
     const xdpMd = o.btf!.findByName("xdp_md", "struct")!;
     expect(decodeValue(o.btf!, xdpMd.id, new Uint8Array(24).fill(1, 4, 5))).toEqual({
-      data: 0, data_end: 1, data_meta: 0, ingress_ifindex: 0, rx_queue_index: 0, egress_ifindex: 0,
+      data: 0,
+      data_end: 1,
+      data_meta: 0,
+      ingress_ifindex: 0,
+      rx_queue_index: 0,
+      egress_ifindex: 0,
     });
   });
 });
@@ -415,18 +506,36 @@ describe.each(VARIANTS)("helpers%s.o (one program per helper)", (v) => {
 
   it("calls the helpers each program's source calls", () => {
     const expected: Record<string, number[]> = {
-      ids: [2, 5, 7, 8, 14, 15, 118, 125], comm: [1, 16], printk: [6], probes: [1, 4, 112, 113, 114, 115],
-      parse_numbers: [2, 105, 106], format: [1, 165], sum_loop: [181], sum_map: [164], queue_ops: [87, 88, 89],
-      ring_ops: [130, 131, 132, 133, 134], perf_out: [25], tail: [12], tail_target: [], skb_bytes: [26],
+      ids: [2, 5, 7, 8, 14, 15, 118, 125],
+      comm: [1, 16],
+      printk: [6],
+      probes: [1, 4, 112, 113, 114, 115],
+      parse_numbers: [2, 105, 106],
+      format: [1, 165],
+      sum_loop: [181],
+      sum_map: [164],
+      queue_ops: [87, 88, 89],
+      ring_ops: [130, 131, 132, 133, 134],
+      perf_out: [25],
+      tail: [12],
+      tail_target: [],
+      skb_bytes: [26],
     };
     expect(o.programs.map((p) => p.name).sort()).toEqual(Object.keys(expected).sort());
-    for (const [name, ids] of Object.entries(expected)) expect([...helpersCalled(prog(o, name))].sort((a, b) => a - b), name).toEqual(ids);
+    for (const [name, ids] of Object.entries(expected))
+      expect(
+        [...helpersCalled(prog(o, name))].sort((a, b) => a - b),
+        name,
+      ).toEqual(ids);
     expect(prog(o, "skb_bytes").type).toBe("socket_filter");
     expect(o.maps[mapIndex(o, "jumps")].initialSlots).toEqual([{ slot: 0, program: "tail_target" }]);
   });
 
   it("turns callback addresses into lddw PSEUDO_FUNC pointing at the appended callback", () => {
-    for (const [name, callback] of [["sum_loop", "add_byte"], ["sum_map", "add_value"]]) {
+    for (const [name, callback] of [
+      ["sum_loop", "add_byte"],
+      ["sum_map", "add_value"],
+    ]) {
       const p = prog(o, name);
       const funcs = decode(p).filter((i) => i.op === 0x18 && i.src === 4);
       expect(funcs, name).toHaveLength(1);
@@ -460,7 +569,11 @@ describe("v4ops (signed loads, movsx, sdiv/smod, bswap)", () => {
     const v3 = prog(load("v4ops.o"), "v4ops");
     const ops = (p: ProgramDef) => decode(p);
     // LDX | MEMSX with sizes B, H, W
-    for (const op of [0x91, 0x89, 0x81]) expect(ops(v4).some((i) => i.op === op), `opcode ${op.toString(16)}`).toBe(true);
+    for (const op of [0x91, 0x89, 0x81])
+      expect(
+        ops(v4).some((i) => i.op === op),
+        `opcode ${op.toString(16)}`,
+      ).toBe(true);
     expect(ops(v4).some((i) => i.op === 0xbf && i.off === 8)).toBe(true); // movsx8
     expect(ops(v4).some((i) => (i.op & 0xf7) === 0x37 && i.off === 1)).toBe(true); // sdiv
     expect(ops(v4).some((i) => (i.op & 0xf7) === 0x94 && i.off === 1)).toBe(true); // smod (ALU32, imm)
@@ -495,7 +608,9 @@ describe("loader fallbacks", () => {
     const at = raw.section("raw").offset + raw.symbol("calls_deep").value;
     bytes[at] = 0x18;
     bytes[at + 1] = 0x10;
-    expect(() => loadObject(bytes, "pseudo.o")).toThrow(/^pseudo\.o: section \d+ \(raw\): instruction at offset 0x[0-9a-f]+ \(in calls_deep\): lddw with pseudo source 1 but no relocation$/);
+    expect(() => loadObject(bytes, "pseudo.o")).toThrow(
+      /^pseudo\.o: section \d+ \(raw\): instruction at offset 0x[0-9a-f]+ \(in calls_deep\): lddw with pseudo source 1 but no relocation$/,
+    );
   });
 });
 
@@ -504,11 +619,21 @@ describe("program types from section names (libbpf's table)", () => {
     for (const v of VARIANTS) {
       const o = load(`sections${v}.o`);
       expect(Object.fromEntries(o.programs.map((p) => [p.section, p.type]))).toEqual({
-        socket: "socket_filter", "kprobe/do_sys_open": "kprobe", "kretprobe/do_sys_open": "kprobe",
-        "uprobe/usr/bin/true:main": "kprobe", "tracepoint/syscalls/sys_enter_openat": "tracepoint",
-        "tp/sched/sched_switch": "tracepoint", "raw_tracepoint/sched_switch": "raw_tracepoint",
-        "raw_tp/sched_wakeup": "raw_tracepoint", tc: "sched_cls", classifier: "sched_cls", perf_event: "perf_event",
-        xdp: "xdp", "fentry/do_unlinkat": "tracing", "cgroup_skb/ingress": "cgroup_skb", "lsm/file_open": "lsm",
+        socket: "socket_filter",
+        "kprobe/do_sys_open": "kprobe",
+        "kretprobe/do_sys_open": "kprobe",
+        "uprobe/usr/bin/true:main": "kprobe",
+        "tracepoint/syscalls/sys_enter_openat": "tracepoint",
+        "tp/sched/sched_switch": "tracepoint",
+        "raw_tracepoint/sched_switch": "raw_tracepoint",
+        "raw_tp/sched_wakeup": "raw_tracepoint",
+        tc: "sched_cls",
+        classifier: "sched_cls",
+        perf_event: "perf_event",
+        xdp: "xdp",
+        "fentry/do_unlinkat": "tracing",
+        "cgroup_skb/ingress": "cgroup_skb",
+        "lsm/file_open": "lsm",
         my_custom_section: "unspec",
       });
     }
@@ -566,9 +691,39 @@ function strOff(strings: string[], name: string): number {
 
 describe("BTF kinds and values", () => {
   const K = (kind: number, vlen = 0, kindFlag = false) => ((kindFlag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
-  const names = ["int", "unsigned int", "long long", "char", "_Bool", "u32", "color", "RED", "GREEN", "big", "HUGE",
-    "flags", "lo", "hi", "mode", "pt", "x", "y", "val", "as_int", "as_bytes", "float", "double", "fwd_s", "f", "proto",
-    "arg", "v", "DATASEC", "tag", "ok"];
+  const names = [
+    "int",
+    "unsigned int",
+    "long long",
+    "char",
+    "_Bool",
+    "u32",
+    "color",
+    "RED",
+    "GREEN",
+    "big",
+    "HUGE",
+    "flags",
+    "lo",
+    "hi",
+    "mode",
+    "pt",
+    "x",
+    "y",
+    "val",
+    "as_int",
+    "as_bytes",
+    "float",
+    "double",
+    "fwd_s",
+    "f",
+    "proto",
+    "arg",
+    "v",
+    "DATASEC",
+    "tag",
+    "ok",
+  ];
   const off: Record<string, number> = Object.fromEntries(names.map((n) => [n, strOff(names, n)]));
   const blob = btfBlob(names, [
     ["int", K(1), 4, (1 << 24) | 32], // 1 int (signed)
@@ -579,7 +734,23 @@ describe("BTF kinds and values", () => {
     ["u32", K(8), 2], // 6 typedef -> unsigned int
     ["color", K(6, 2), 4, off.RED, 0, off.GREEN, 7], // 7 enum
     ["big", K(19, 1, true), 8, off.HUGE, 0, 0x80000000], // 8 enum64, signed: HUGE = -2^63
-    ["flags", K(4, 4, true), 8, off.lo, 2, (3 << 24) | 0, off.hi, 2, (5 << 24) | 3, off.mode, 7, (8 << 24) | 32, off.ok, 1, (1 << 24) | 40], // 9 struct with bitfields
+    [
+      "flags",
+      K(4, 4, true),
+      8,
+      off.lo,
+      2,
+      (3 << 24) | 0,
+      off.hi,
+      2,
+      (5 << 24) | 3,
+      off.mode,
+      7,
+      (8 << 24) | 32,
+      off.ok,
+      1,
+      (1 << 24) | 40,
+    ], // 9 struct with bitfields
     ["pt", K(4, 2), 8, off.x, 1, 0, off.y, 1, 32], // 10 struct { int x, y }
     ["", K(3), 0, 4, 2, 8], // 11 char[8]
     ["val", K(5, 2), 8, off.as_int, 3, 0, off.as_bytes, 11, 0], // 12 union
@@ -602,9 +773,33 @@ describe("BTF kinds and values", () => {
 
   it("parses every kind", () => {
     expect(btf.types.map((t) => t.kind)).toEqual([
-      "void", "int", "int", "int", "int", "int", "typedef", "enum", "enum64", "struct", "struct", "array", "union", "float",
-      "float", "fwd", "ptr", "const", "volatile", "restrict", "func_proto", "func", "var", "datasec", "decl_tag",
-      "type_tag", "array",
+      "void",
+      "int",
+      "int",
+      "int",
+      "int",
+      "int",
+      "typedef",
+      "enum",
+      "enum64",
+      "struct",
+      "struct",
+      "array",
+      "union",
+      "float",
+      "float",
+      "fwd",
+      "ptr",
+      "const",
+      "volatile",
+      "restrict",
+      "func_proto",
+      "func",
+      "var",
+      "datasec",
+      "decl_tag",
+      "type_tag",
+      "array",
     ]);
     expect(btf.get(24).componentIdx).toBe(-1);
     expect(btf.get(21).linkage).toBe(1);
@@ -632,7 +827,9 @@ describe("BTF kinds and values", () => {
     // flags: lo = bits 0-2, hi = bits 3-7 (unsigned), mode = 8-bit enum bitfield at bit 32, ok = signed 1-bit int at bit 40
     const f = bytes(0b10101_110, 0, 0, 0, 7, 0xff, 0, 0);
     expect(decodeValue(btf, 9, f)).toEqual({ lo: 6, hi: 21, mode: "GREEN", ok: -1 });
-    expect(encodeValue(btf, 9, { lo: 6, hi: 21, mode: "GREEN", ok: -1 })).toEqual(bytes(0b10101_110, 0, 0, 0, 7, 1, 0, 0));
+    expect(encodeValue(btf, 9, { lo: 6, hi: 21, mode: "GREEN", ok: -1 })).toEqual(
+      bytes(0b10101_110, 0, 0, 0, 7, 1, 0, 0),
+    );
     const u = decodeValue(btf, 12, bytes(0x41, 0x42, 0, 0, 0, 0, 0, 0)) as Record<string, unknown>;
     expect(u).toEqual({ as_int: 0x4241n, as_bytes: "AB" });
     expect(encodeValue(btf, 12, { as_bytes: "AB" })).toEqual(bytes(0x41, 0x42, 0, 0, 0, 0, 0, 0));
@@ -664,12 +861,23 @@ describe("BTF kinds and values", () => {
     expect(bad((_, dv) => dv.setUint32(20, 0xffffff, true))).toThrow(/string section .* past the end/);
     expect(bad((_, dv) => dv.setUint32(24 + 4, 25 << 24, true))).toThrow(/unknown kind 25/);
     // types 1-5 are ints of 16 bytes each: type 6 (the typedef) starts at 80; point it past the last type
-    expect(bad((_, dv) => dv.setUint32(24 + 80 + 8, 0xffffff, true))).toThrow(/type 6 \(typedef\): referenced type id 16777215 is out of range/);
+    expect(bad((_, dv) => dv.setUint32(24 + 80 + 8, 0xffffff, true))).toThrow(
+      /type 6 \(typedef\): referenced type id 16777215 is out of range/,
+    );
     expect(() => parseBtf(blob.subarray(0, 10), "short.o")).toThrow(/^short\.o: \.BTF: truncated header/);
     // a typedef pointing at a type that does not exist
     expect(() => parseBtf(btfBlob(["t"], [["t", K(8), 5]]), "ref.o")).toThrow(/out of range/);
     // a typedef cycle
-    const cycle = parseBtf(btfBlob(["a", "b"], [["a", K(8), 2], ["b", K(8), 1]]), "cycle.o");
+    const cycle = parseBtf(
+      btfBlob(
+        ["a", "b"],
+        [
+          ["a", K(8), 2],
+          ["b", K(8), 1],
+        ],
+      ),
+      "cycle.o",
+    );
     expect(() => cycle.sizeOf(1)).toThrow(/cycle/);
   });
 });

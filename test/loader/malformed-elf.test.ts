@@ -9,9 +9,14 @@ import { FIXTURES, fixture } from "../support/paths.js";
 // one-line message starts with the file name: never another exception, never a hang, never a silent load.
 // A seeded random mutation pass then checks the weaker promise for arbitrary damage: load or ElfError, nothing else.
 
-const fixtureNames = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
+const fixtureNames = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".o"))
+  .sort();
 
-const SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8, SHT_REL = 9;
+const SHT_SYMTAB = 2,
+  SHT_STRTAB = 3,
+  SHT_NOBITS = 8,
+  SHT_REL = 9;
 const SHF_EXECINSTR = 4;
 
 /** Section headers, symbols and relocations located independently of src/elf.ts. */
@@ -23,9 +28,15 @@ function layout(bytes: Uint8Array) {
   const sections = Array.from({ length: shnum }, (_, i) => {
     const at = shoff + i * 64;
     return {
-      index: i, header: at, nameOff: dv.getUint32(at, true), type: dv.getUint32(at + 4, true),
-      flags: Number(dv.getBigUint64(at + 8, true)), offset: Number(dv.getBigUint64(at + 24, true)),
-      size: Number(dv.getBigUint64(at + 32, true)), link: dv.getUint32(at + 40, true), info: dv.getUint32(at + 44, true),
+      index: i,
+      header: at,
+      nameOff: dv.getUint32(at, true),
+      type: dv.getUint32(at + 4, true),
+      flags: Number(dv.getBigUint64(at + 8, true)),
+      offset: Number(dv.getBigUint64(at + 24, true)),
+      size: Number(dv.getBigUint64(at + 32, true)),
+      link: dv.getUint32(at + 40, true),
+      info: dv.getUint32(at + 44, true),
       name: "",
     };
   });
@@ -42,13 +53,21 @@ function layout(bytes: Uint8Array) {
   });
   const relocations = sections
     .filter((s) => s.type === SHT_REL)
-    .flatMap((rel) => Array.from({ length: rel.size / 16 }, (_, k) => ({
-      at: rel.offset + k * 16, rel, target: sections[rel.info], offset: Number(dv.getBigUint64(rel.offset + k * 16, true)),
-    })));
+    .flatMap((rel) =>
+      Array.from({ length: rel.size / 16 }, (_, k) => ({
+        at: rel.offset + k * 16,
+        rel,
+        target: sections[rel.info],
+        offset: Number(dv.getBigUint64(rel.offset + k * 16, true)),
+      })),
+    );
   return { dv, shoff, shnum, shstrndx, sections, symtab, symbols, relocations };
 }
 
-interface Case { label: string; bytes: Uint8Array }
+interface Case {
+  label: string;
+  bytes: Uint8Array;
+}
 
 /**
  * The same object with the section header table moved right after the ELF header (clang puts it last, so a plain
@@ -103,7 +122,8 @@ function* corpus(original: Uint8Array): Generator<Case> {
   }
   for (const sym of L.symbols.slice(0, 8)) for (const d of [0, 5, 8, 16]) cuts.add(sym.at + d);
   for (const r of L.relocations.slice(0, 8)) for (const d of [0, 8, 12]) cuts.add(r.at + d);
-  for (const at of [...cuts].sort((a, b) => a - b)) if (at < len) yield { label: `truncated at ${at}`, bytes: original.slice(0, at) };
+  for (const at of [...cuts].sort((a, b) => a - b))
+    if (at < len) yield { label: `truncated at ${at}`, bytes: original.slice(0, at) };
 
   // ELF header fields
   yield mutate("bad magic", (b) => (b[1] = 0x46));
@@ -156,7 +176,8 @@ function* corpus(original: Uint8Array): Generator<Case> {
       yield mutate(`${tag}: size not a multiple of 16`, u64(h + 32, BigInt(s.size - 1)));
     }
     if (s.index === L.shstrndx) yield mutate(`${tag}: name table not a string table`, u32(h + 4, 1));
-    if (s.type === SHT_STRTAB && s.size > 0) yield mutate(`${tag}: last byte not NUL`, (b) => (b[s.offset + s.size - 1] = 0x41));
+    if (s.type === SHT_STRTAB && s.size > 0)
+      yield mutate(`${tag}: last byte not NUL`, (b) => (b[s.offset + s.size - 1] = 0x41));
   }
 
   // Symbols
@@ -252,16 +273,22 @@ describe.each(fixtureNames)("malformed %s", (name) => {
   it("loads or throws ElfError under random damage to its tables", () => {
     const L = layout(original);
     // Structural bytes: ELF header, section table, symbols, relocation tables, the first 256 bytes of .BTF.
-    const regions: [number, number][] = [[0, 64], [L.shoff, L.shoff + L.shnum * 64], [L.symtab.offset, L.symtab.offset + L.symtab.size]];
+    const regions: [number, number][] = [
+      [0, 64],
+      [L.shoff, L.shoff + L.shnum * 64],
+      [L.symtab.offset, L.symtab.offset + L.symtab.size],
+    ];
     for (const s of L.sections) {
       if (s.type === SHT_REL) regions.push([s.offset, s.offset + s.size]);
       if (s.name === ".BTF") regions.push([s.offset, s.offset + Math.min(256, s.size)]);
     }
     let seed = 0x2545f491;
     const random = () => {
-      seed ^= seed << 13; seed >>>= 0;
+      seed ^= seed << 13;
+      seed >>>= 0;
       seed ^= seed >>> 17;
-      seed ^= seed << 5; seed >>>= 0;
+      seed ^= seed << 5;
+      seed >>>= 0;
       return seed;
     };
     const bad: string[] = [];
@@ -270,7 +297,7 @@ describe.each(fixtureNames)("malformed %s", (name) => {
       const flips = 1 + (random() % 4);
       for (let k = 0; k < flips; k++) {
         const [start, end] = regions[random() % regions.length];
-        b[start + (random() % (end - start))] ^= 1 << (random() % 8);
+        b[start + (random() % (end - start))] ^= 1 << random() % 8;
       }
       const problem = outcome(name, b);
       if (problem && problem !== "loaded without error") bad.push(`mutation ${n}: ${problem}`);

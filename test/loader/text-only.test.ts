@@ -13,7 +13,8 @@ describe("objects with code in .text only", () => {
     it(`text_only${v}.o: the global functions are programs, the static one a subprogram`, () => {
       const o = load(`text_only${v}.o`);
       expect(o.programs.map((p) => [p.name, p.section, p.type])).toEqual([
-        ["text_first", ".text", "unspec"], ["text_second", ".text", "unspec"],
+        ["text_first", ".text", "unspec"],
+        ["text_second", ".text", "unspec"],
       ]);
       // text_first calls plus_len (static): linked after it
       expect(o.programs[0].functions.map((f) => f.name)).toEqual(["text_first", "plus_len"]);

@@ -13,12 +13,20 @@ const PCAP = join(FIXTURES, "pcap", "sockex1.pcap");
 const TINY = join(ROOT, "build", "core-tiny.wasm");
 
 function hostRun(obj: string, extra: string[] = []): string {
-  return execFileSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "run", obj, "--pcap", PCAP, "--json", ...extra], { encoding: "utf8" });
+  return execFileSync(
+    process.execPath,
+    [join(ROOT, "bin", "tinybpf.js"), "run", obj, "--pcap", PCAP, "--json", ...extra],
+    { encoding: "utf8" },
+  );
 }
 
 /** Runs a bundle's run.sh from another directory, with this node. */
 function runSh(dir: string, args: string[], cwd: string) {
-  return spawnSync(join(dir, "run.sh"), args, { cwd, encoding: "utf8", env: { ...process.env, NODE: process.execPath } });
+  return spawnSync(join(dir, "run.sh"), args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NODE: process.execPath },
+  });
 }
 
 describe("bundle", () => {
@@ -27,7 +35,13 @@ describe("bundle", () => {
   let files: string[];
 
   beforeAll(() => {
-    for (const needed of ["bin/tinybpf.js", "dist/src/cli/main.js", "dist/src/tools/bundle.js", "build/core.wasm", "build/wasm-translator.wasm"]) {
+    for (const needed of [
+      "bin/tinybpf.js",
+      "dist/src/cli/main.js",
+      "dist/src/tools/bundle.js",
+      "build/core.wasm",
+      "build/wasm-translator.wasm",
+    ]) {
       if (!existsSync(join(ROOT, needed))) throw new Error(`${needed} is missing: run 'npm run build' first`);
     }
     if (!existsSync(TINY)) execFileSync(process.execPath, [join(ROOT, "scripts", "build-tiny.mjs")], { cwd: ROOT });
@@ -45,13 +59,20 @@ describe("bundle", () => {
 
   it("holds the minified CLI, the core, the object, package.json and run.sh, nothing else", () => {
     expect(files).toEqual(["bin/tinybpf.js", "build/core.wasm", "package.json", "run.sh", "sockex1.o"]);
-    expect(readFileSync(join(out, "build", "core.wasm")).equals(readFileSync(join(ROOT, "build", "core.wasm")))).toBe(true);
+    expect(readFileSync(join(out, "build", "core.wasm")).equals(readFileSync(join(ROOT, "build", "core.wasm")))).toBe(
+      true,
+    );
     expect(readFileSync(join(out, "sockex1.o")).equals(readFileSync(OBJ))).toBe(true);
     const cli = readFileSync(join(out, "bin", "tinybpf.js"), "utf8");
     expect(cli.startsWith("#!/usr/bin/env node\n")).toBe(true);
     // One self-contained module: it imports only Node's own modules.
-    const imports = [...cli.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|\bimport\s*"([^"]+)"/g)].map((m) => m[1] ?? m[2] ?? m[3]);
-    expect(imports.filter((s) => !s.startsWith("node:")), "imports that are not Node built-ins").toEqual([]);
+    const imports = [...cli.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|\bimport\s*"([^"]+)"/g)].map(
+      (m) => m[1] ?? m[2] ?? m[3],
+    );
+    expect(
+      imports.filter((s) => !s.startsWith("node:")),
+      "imports that are not Node built-ins",
+    ).toEqual([]);
     // Minified: far fewer lines than the modules it was made from.
     expect(cli.split("\n").length).toBeLessThan(100);
     expect(statSync(join(out, "bin", "tinybpf.js")).mode & 0o111).not.toBe(0);
@@ -74,8 +95,12 @@ describe("bundle", () => {
   });
 
   it("answers info as the package does", () => {
-    const device = execFileSync(process.execPath, [join(out, "bin", "tinybpf.js"), "info", join(out, "sockex1.o")], { encoding: "utf8" });
-    const host = execFileSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "info", join(out, "sockex1.o")], { encoding: "utf8" });
+    const device = execFileSync(process.execPath, [join(out, "bin", "tinybpf.js"), "info", join(out, "sockex1.o")], {
+      encoding: "utf8",
+    });
+    const host = execFileSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "info", join(out, "sockex1.o")], {
+      encoding: "utf8",
+    });
     expect(device).toBe(host);
   });
 
@@ -84,7 +109,9 @@ describe("bundle", () => {
       const r = spawnSync(process.execPath, [join(out, "bin", "tinybpf.js"), command, "x"], { encoding: "utf8" });
       expect(r.status, command).toBe(1);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toBe(`tinybpf ${command}: not in this device bundle (it runs on a workstation with the tinybpf package)\n`);
+      expect(r.stderr).toBe(
+        `tinybpf ${command}: not in this device bundle (it runs on a workstation with the tinybpf package)\n`,
+      );
     }
   });
 
@@ -97,7 +124,14 @@ describe("bundle", () => {
   it("carries the Wasm engine on request, with the same results", () => {
     const dir = join(work, "wasm");
     const got = bundle(OBJ, dir, { engines: ["interp", "wasm"] });
-    expect(got).toEqual(["bin/tinybpf.js", "build/core.wasm", "build/wasm-translator.wasm", "package.json", "run.sh", "sockex1.o"]);
+    expect(got).toEqual([
+      "bin/tinybpf.js",
+      "build/core.wasm",
+      "build/wasm-translator.wasm",
+      "package.json",
+      "run.sh",
+      "sockex1.o",
+    ]);
     const r = runSh(dir, ["--pcap", PCAP, "--json", "--engine", "wasm"], work);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(hostRun(OBJ, ["--engine", "wasm"])));
@@ -115,9 +149,15 @@ describe("bundle", () => {
   it("with the tiny core, refuses a map type it does not have, naming the map", () => {
     const dir = join(work, "tiny-maps");
     bundle(join(FIXTURES, "maps_all.o"), dir, { core: "tiny" });
-    const host = spawnSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "info", join(FIXTURES, "maps_all.o")], { encoding: "utf8" });
+    const host = spawnSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "info", join(FIXTURES, "maps_all.o")], {
+      encoding: "utf8",
+    });
     expect(host.stdout).toMatch(/outer_array +array_of_maps/);
-    const r = spawnSync(process.execPath, [join(dir, "bin", "tinybpf.js"), "run", join(dir, "maps_all.o"), "--prog", "touch_arrays", "--json"], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [join(dir, "bin", "tinybpf.js"), "run", join(dir, "maps_all.o"), "--prog", "touch_arrays", "--json"],
+      { encoding: "utf8" },
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     // The first map outside the tiny core's families is the ARRAY_OF_MAPS (type 12); creating it gives EINVAL.

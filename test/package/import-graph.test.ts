@@ -79,9 +79,9 @@ describe("import graph", () => {
 
   it("reads multi-line clauses and ignores a string that only looks like a specifier", () => {
     const text = [
-      'import {',
-      '  one,',
-      '  two,',
+      "import {",
+      "  one,",
+      "  two,",
       '} from "./numbers.js";',
       'export const path = "./not-an-import.js";',
       'const note = `import x from "./in-a-template.js" ${one}`;',

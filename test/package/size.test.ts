@@ -33,7 +33,12 @@ describe("size budget", () => {
 
   it("measures real bundles: the minified CLI and the core, the object apart", () => {
     const device = bundleOf("device");
-    expect(device.list.map((s: Sizes) => s.file)).toEqual(["bin/tinybpf.js", "build/core.wasm", "package.json", "run.sh"]);
+    expect(device.list.map((s: Sizes) => s.file)).toEqual([
+      "bin/tinybpf.js",
+      "build/core.wasm",
+      "package.json",
+      "run.sh",
+    ]);
     expect(device.object.file).toBe("sockex1.o");
     expect(bundleOf("deviceWasm").list.map((s: Sizes) => s.file)).toContain("build/wasm-translator.wasm");
     const core = (b: { list: Sizes[] }) => b.list.find((s) => s.file === "build/core.wasm")?.raw;
@@ -77,8 +82,20 @@ describe("budget check", () => {
   };
   const object = { file: "x.o", raw: 5, gzip: 5 };
   const within = {
-    wasm: [{ file: "build/core.wasm", raw: 40, gzip: 30 }, { file: "build/core-tiny.wasm", raw: 30, gzip: 20 }],
-    device: { files: 2, raw: 100, gzip: 70, object, list: [{ file: "build/core.wasm", raw: 40, gzip: 30 }, { file: "bin/tinybpf.js", raw: 60, gzip: 40 }] },
+    wasm: [
+      { file: "build/core.wasm", raw: 40, gzip: 30 },
+      { file: "build/core-tiny.wasm", raw: 30, gzip: 20 },
+    ],
+    device: {
+      files: 2,
+      raw: 100,
+      gzip: 70,
+      object,
+      list: [
+        { file: "build/core.wasm", raw: 40, gzip: 30 },
+        { file: "bin/tinybpf.js", raw: 60, gzip: 40 },
+      ],
+    },
     dependencies: [] as string[],
   };
 
@@ -89,7 +106,10 @@ describe("budget check", () => {
   it("names what is over", () => {
     const over = overBudget(
       {
-        wasm: [{ file: "build/core.wasm", raw: 41, gzip: 30 }, { file: "build/core-tiny.wasm", raw: 30, gzip: 20 }],
+        wasm: [
+          { file: "build/core.wasm", raw: 41, gzip: 30 },
+          { file: "build/core-tiny.wasm", raw: 30, gzip: 20 },
+        ],
         device: { ...within.device, raw: 101, list: [...within.device.list, { file: "run.sh", raw: 1, gzip: 1 }] },
         dependencies: ["left-pad"],
       },
@@ -102,7 +122,11 @@ describe("budget check", () => {
   });
 
   it("reports a core module that was not built, and a bundle that was not measured", () => {
-    expect(overBudget({ ...within, wasm: [within.wasm[0]] }, budget)).toEqual(["build/core-tiny.wasm: missing (run 'npm run build:tiny')"]);
-    expect(overBudget({ ...within, device: undefined }, budget)).toEqual(["device: not measured (run 'npm run build')"]);
+    expect(overBudget({ ...within, wasm: [within.wasm[0]] }, budget)).toEqual([
+      "build/core-tiny.wasm: missing (run 'npm run build:tiny')",
+    ]);
+    expect(overBudget({ ...within, device: undefined }, budget)).toEqual([
+      "device: not measured (run 'npm run build')",
+    ]);
   });
 });

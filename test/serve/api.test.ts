@@ -32,7 +32,8 @@ describe("auth", () => {
     expect(s.token).toMatch(/^[0-9a-f]{64}$/);
   });
   test("no token, a wrong token, another scheme: 401 with a JSON error", async () => {
-    for (const path of ["/modules", "/metrics", "/events", "/links", "/registry"]) expectError(await call(s.url, undefined, "GET", path), 401, /token/);
+    for (const path of ["/modules", "/metrics", "/events", "/links", "/registry"])
+      expectError(await call(s.url, undefined, "GET", path), 401, /token/);
     expectError(await call(s.url, "0".repeat(64), "GET", "/modules"), 401);
     const basic = await fetch(s.url + "/modules", { headers: { Authorization: `Basic ${s.token}` } });
     expect(basic.status).toBe(401);
@@ -75,7 +76,11 @@ describe("modules", () => {
     expectError(await req("POST", "/modules", object("sockex1.o")), 400, /name=NAME/);
   });
   test("what does not load: 400 with the loader's one-line message", async () => {
-    expectError(await req("POST", "/modules?name=text", new TextEncoder().encode("not an object")), 400, /^text: not an ELF file/);
+    expectError(
+      await req("POST", "/modules?name=text", new TextEncoder().encode("not an object")),
+      400,
+      /^text: not an ELF file/,
+    );
     const cut = object("sockex1.o").slice(0, 200);
     expectError(await req("POST", "/modules?name=cut", cut), 400, /^cut: /);
     expectError(await req("POST", "/modules?name=empty", new Uint8Array(0)), 400, /empty/);
@@ -109,24 +114,40 @@ describe("tables", () => {
   });
   test("the tables of a module, with their kinds and sizes", async () => {
     const r = await req("GET", `/modules/${id}/tables`);
-    expect(r.json).toEqual([{ name: "my_map", type: "array", keySize: 4, valueSize: 8, maxEntries: 256, perCpu: false, ncpus: 1 }]);
+    expect(r.json).toEqual([
+      { name: "my_map", type: "array", keySize: 4, valueSize: 8, maxEntries: 256, perCpu: false, ncpus: 1 },
+    ]);
   });
   test("entries after a pcap link: the capture's byte counts, in run --json's hex", async () => {
-    const link = await req("POST", "/links", { module: id, program: "bpf_prog1", source: `pcap:${fixture("pcap/sockex1.pcap")}` });
+    const link = await req("POST", "/links", {
+      module: id,
+      program: "bpf_prog1",
+      source: `pcap:${fixture("pcap/sockex1.pcap")}`,
+    });
     expect(link.status).toBe(201);
-    await until("the capture to run", async () => ((await req("GET", `/links/${link.json.id}`)).json.state === "done" ? true : undefined));
+    await until("the capture to run", async () =>
+      (await req("GET", `/links/${link.json.id}`)).json.state === "done" ? true : undefined,
+    );
     const totals = sockex1Totals();
     const entries = (await req("GET", `/modules/${id}/tables/my_map/entries`)).json;
     expect(entries).toEqual(totals.map((t, i) => ({ key: leHex(BigInt(i), 4), value: leHex(t, 8) })));
-    expect((await req("GET", `/modules/${id}/tables/my_map/entries/06000000`)).json).toEqual({ key: "06000000", value: leHex(totals[6], 8) });
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries/06000000`)).json).toEqual({
+      key: "06000000",
+      value: leHex(totals[6], 8),
+    });
   });
   test("hash map: NOEXIST, EXIST and delete as the kernel answers them", async () => {
     const e = `/modules/${maps}/tables/hash/entries`;
     expectError(await req("GET", `${e}/2a000000`), 404, /no entry/);
     expectError(await req("PUT", `${e}/2a000000`, { value: "0100000000000000", flags: "exist" }), 404, /ENOENT/);
-    expect((await req("PUT", `${e}/2a000000`, { value: "0100000000000000", flags: "noexist" })).json).toEqual({ key: "2a000000", value: "0100000000000000" });
+    expect((await req("PUT", `${e}/2a000000`, { value: "0100000000000000", flags: "noexist" })).json).toEqual({
+      key: "2a000000",
+      value: "0100000000000000",
+    });
     expectError(await req("PUT", `${e}/2a000000`, { value: "0200000000000000", flags: "noexist" }), 409, /EEXIST/);
-    expect((await req("PUT", `${e}/2a000000`, { value: "0300000000000000", flags: 2 })).json.value).toBe("0300000000000000");
+    expect((await req("PUT", `${e}/2a000000`, { value: "0300000000000000", flags: 2 })).json.value).toBe(
+      "0300000000000000",
+    );
     expect((await req("PUT", `${e}/2a000000`, { value: "0400000000000000" })).json.value).toBe("0400000000000000");
     expect((await req("GET", e)).json).toEqual([{ key: "2a000000", value: "0400000000000000" }]);
     expect((await req("DELETE", `${e}/2a000000`)).status).toBe(204);
@@ -142,7 +163,10 @@ describe("tables", () => {
   });
   test("per-CPU map: values as listed, one copy per CPU", async () => {
     const e = `/modules/${maps}/tables/pcpu_hash/entries`;
-    expect((await req("PUT", `${e}/01000000`, { value: "0700000000000000" })).json).toEqual({ key: "01000000", value: "0700000000000000" });
+    expect((await req("PUT", `${e}/01000000`, { value: "0700000000000000" })).json).toEqual({
+      key: "01000000",
+      value: "0700000000000000",
+    });
   });
   test("malformed keys, values, flags and bodies: 400; unknown map: 404", async () => {
     const e = `/modules/${maps}/tables/hash/entries`;
@@ -164,11 +188,14 @@ describe("limits", () => {
   test("headers over 8 KiB: 431 with a JSON error", async () => {
     const url = new URL(s.url);
     const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const r = request({ host: url.hostname, port: url.port, path: "/modules", headers: { "X-Big": "x".repeat(10_000) } }, (res) => {
-        let body = "";
-        res.on("data", (d) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode!, body }));
-      });
+      const r = request(
+        { host: url.hostname, port: url.port, path: "/modules", headers: { "X-Big": "x".repeat(10_000) } },
+        (res) => {
+          let body = "";
+          res.on("data", (d) => (body += d));
+          res.on("end", () => resolve({ status: res.statusCode!, body }));
+        },
+      );
       r.on("error", reject);
       r.end();
     });
@@ -179,7 +206,8 @@ describe("limits", () => {
     const { connect } = await import("node:net");
     const reply = await new Promise<string>((resolve) => {
       const c = connect(Number(new URL(s.url).port), "127.0.0.1", () =>
-        c.write(`GET http://[x/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nConnection: close\r\n\r\n`));
+        c.write(`GET http://[x/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nConnection: close\r\n\r\n`),
+      );
       let out = "";
       c.on("data", (d) => (out += d));
       c.on("close", () => resolve(out));
@@ -191,21 +219,28 @@ describe("limits", () => {
     const ctrl = new AbortController();
     const open = [];
     for (let i = 0; i < 32; i++) {
-      const r = await fetch(s.url + "/events", { headers: { Authorization: `Bearer ${s.token}` }, signal: ctrl.signal });
+      const r = await fetch(s.url + "/events", {
+        headers: { Authorization: `Bearer ${s.token}` },
+        signal: ctrl.signal,
+      });
       expect(r.status).toBe(200);
       open.push(r);
     }
     expectError(await req("GET", "/events"), 503, /too many event streams/);
     ctrl.abort();
     await until("the streams to close", async () => (s.daemon.events.size === 0 ? true : undefined));
-    const again = await fetch(s.url + "/events", { headers: { Authorization: `Bearer ${s.token}` }, signal: AbortSignal.timeout(200) }).catch(() => undefined);
+    const again = await fetch(s.url + "/events", {
+      headers: { Authorization: `Bearer ${s.token}` },
+      signal: AbortSignal.timeout(200),
+    }).catch(() => undefined);
     expect(again?.status).toBe(200);
   });
   test("--listen: HOST:PORT, [V6]:PORT or PORT; anything else is refused", () => {
     expect(parseListen("127.0.0.1:7878")).toEqual({ host: "127.0.0.1", port: 7878 });
     expect(parseListen("[::1]:80")).toEqual({ host: "::1", port: 80 });
     expect(parseListen("9000")).toEqual({ host: "127.0.0.1", port: 9000 });
-    for (const bad of ["", "host", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "a:b"]) expect(() => parseListen(bad)).toThrow(/--listen takes HOST:PORT/);
+    for (const bad of ["", "host", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "a:b"])
+      expect(() => parseListen(bad)).toThrow(/--listen takes HOST:PORT/);
   });
   test("the UI's files need no token; nothing else is served without it", async () => {
     expectError(await call(s.url, undefined, "GET", "/index.html"), 401);

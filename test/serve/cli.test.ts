@@ -18,9 +18,14 @@ beforeAll(async () => {
 afterAll(() => kill9(d.child));
 
 /** Runs the CLI (asynchronously: the daemon under test may be in this process's event loop). */
-function tinybpf(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+function tinybpf(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin/tinybpf.js"), ...args], { env: { ...process.env, TINYBPF_SERVER: "", ...env } });
+    const child = spawn(process.execPath, [join(ROOT, "bin/tinybpf.js"), ...args], {
+      env: { ...process.env, TINYBPF_SERVER: "", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (x) => (stdout += x));
@@ -40,11 +45,15 @@ describe("modules, links, tables", () => {
     expect(ls.stdout).toMatch(new RegExp(`^${mod.id}  sock  sha256:.*bpf_prog1 \\(socket_filter\\)`));
     const link = await cli("links", "add", "sock", "bpf_prog1", `pcap:${fixture("pcap/sockex1.pcap")}`, "--json");
     const id = JSON.parse(link.stdout).id;
-    await until("the capture", async () => ((await cli("links", "show", id)).stdout.includes(" done ") ? true : undefined));
+    await until("the capture", async () =>
+      (await cli("links", "show", id)).stdout.includes(" done ") ? true : undefined,
+    );
     expect((await cli("links", "show", id)).stdout).toMatch(/ done {2}runs 42 {2}faults 0 {2}last r0 0$/m);
     const totals = sockex1Totals();
     expect((await cli("tables", "sock")).stdout.trim()).toBe("my_map (array, key 4, value 8, max_entries 256)");
-    expect((await cli("tables", "sock", "my_map", "get", "11000000")).stdout.trim()).toBe(`11000000: ${leHex(totals[17], 8)}`);
+    expect((await cli("tables", "sock", "my_map", "get", "11000000")).stdout.trim()).toBe(
+      `11000000: ${leHex(totals[17], 8)}`,
+    );
     const all = (await cli("tables", "sock", "my_map")).stdout.trim().split("\n");
     expect(all).toHaveLength(256);
     expect(all[6]).toBe(`06000000: ${leHex(totals[6], 8)}`);
@@ -52,18 +61,26 @@ describe("modules, links, tables", () => {
 
   test("set with flags and delete, with the kernel's errors as one line and exit status 1", async () => {
     await cli("modules", "add", fixture("maps_all.o"), "--name", "maps");
-    expect((await cli("tables", "maps", "hash", "set", "01000000", "0900000000000000", "--flags", "noexist")).stdout.trim()).toBe("01000000: 0900000000000000");
+    expect(
+      (await cli("tables", "maps", "hash", "set", "01000000", "0900000000000000", "--flags", "noexist")).stdout.trim(),
+    ).toBe("01000000: 0900000000000000");
     const again = await cli("tables", "maps", "hash", "set", "01000000", "0900000000000000", "--flags", "noexist");
     expect(again.status).toBe(1);
-    expect(again.stderr).toMatch(/^tinybpf tables: PUT \/modules\/[0-9a-f]{12}\/tables\/hash\/entries\/01000000: 409 map 'hash': update: EEXIST \(element exists\)\n$/);
+    expect(again.stderr).toMatch(
+      /^tinybpf tables: PUT \/modules\/[0-9a-f]{12}\/tables\/hash\/entries\/01000000: 409 map 'hash': update: EEXIST \(element exists\)\n$/,
+    );
     expect((await cli("tables", "maps", "hash", "delete", "01000000")).status).toBe(0);
-    expect((await cli("tables", "maps", "hash", "get", "01000000")).stderr).toMatch(/404 map 'hash': no entry for key 01000000/);
+    expect((await cli("tables", "maps", "hash", "get", "01000000")).stderr).toMatch(
+      /404 map 'hash': no entry for key 01000000/,
+    );
   });
 
   test("rm a module; errors name what was wrong", async () => {
     expect((await cli("modules", "rm", "maps")).status).toBe(0);
     expect((await cli("modules", "show", "maps")).stderr).toBe("tinybpf modules: no module named 'maps'\n");
-    expect((await cli("links", "add", "sock", "bpf_prog1", "iface:eth0")).stderr).toMatch(/400 iface links are not supported/);
+    expect((await cli("links", "add", "sock", "bpf_prog1", "iface:eth0")).stderr).toMatch(
+      /400 iface links are not supported/,
+    );
     expect((await cli("modules", "frob")).stderr).toMatch(/unknown 'modules' subcommand 'frob'/);
     const refused = await tinybpf(["modules", "--server", "http://127.0.0.1:1", "--data", dir]);
     expect(refused.status).toBe(1);
@@ -78,7 +95,9 @@ test("the built daemon serves the UI, whose files are in the npm package", async
   expect(page.status).toBe(200);
   expect(await page.text()).toMatch(/<title>tinybpf serve<\/title>/);
   const { execFileSync } = await import("node:child_process");
-  const packed = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }));
+  const packed = JSON.parse(
+    execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }),
+  );
   const files = packed[0].files.map((f: { path: string }) => f.path);
   for (const f of ["index.html", "app.js", "app.css"]) expect(files).toContain(`src/serve/ui/${f}`);
   expect(files).toContain("dist/src/serve/server.js");
@@ -100,9 +119,15 @@ describe("registry", () => {
     const pull = await tinybpf(["pull", `${d.url}/bitehist:v1`, "-o", out, "--data", dir]);
     expect(pull.stderr).toBe("");
     expect(sha256(new Uint8Array(readFileSync(out)))).toBe(want);
-    expect((await tinybpf(["pull", `${d.url}/bitehist:v2`, "-o", out, "--data", dir])).stderr).toMatch(/404 no tag bitehist:v2/);
-    expect((await tinybpf(["push", join(ROOT, "README.md"), `${d.url}/readme`, "--data", dir])).stderr).toMatch(/400 readme: not an ELF file/);
-    expect((await tinybpf(["push", fixture("bitehist.o"), `${d.url}/bad name`, "--data", dir])).stderr).toMatch(/not a reference|NAME and TAG/);
+    expect((await tinybpf(["pull", `${d.url}/bitehist:v2`, "-o", out, "--data", dir])).stderr).toMatch(
+      /404 no tag bitehist:v2/,
+    );
+    expect((await tinybpf(["push", join(ROOT, "README.md"), `${d.url}/readme`, "--data", dir])).stderr).toMatch(
+      /400 readme: not an ELF file/,
+    );
+    expect((await tinybpf(["push", fixture("bitehist.o"), `${d.url}/bad name`, "--data", dir])).stderr).toMatch(
+      /not a reference|NAME and TAG/,
+    );
   });
 
   test("a registry that serves other bytes than its tag names: pull refuses and writes nothing", async () => {
@@ -118,7 +143,9 @@ describe("registry", () => {
       const out = join(tempDir(), "x.o");
       const pull = await tinybpf(["pull", `http://127.0.0.1:${port}/x`, "-o", out, "--data", dir]);
       expect(pull.status).toBe(1);
-      expect(pull.stderr).toBe(`tinybpf pull: x:latest: content is ${sha256(real)}, the tag says ${claimed}; not written\n`);
+      expect(pull.stderr).toBe(
+        `tinybpf pull: x:latest: content is ${sha256(real)}, the tag says ${claimed}; not written\n`,
+      );
       expect(existsSync(out)).toBe(false);
     } finally {
       fake.close();
@@ -127,10 +154,11 @@ describe("registry", () => {
 
   test("a push whose body does not match its digest header is refused", async () => {
     const res = await fetch(`${d.url}/registry/x/y`, {
-      method: "PUT", body: new Uint8Array(object("sockex1.o")), headers: { Authorization: `Bearer ${d.token}`, "X-Digest": sha256(object("bitehist.o")) },
+      method: "PUT",
+      body: new Uint8Array(object("sockex1.o")),
+      headers: { Authorization: `Bearer ${d.token}`, "X-Digest": sha256(object("bitehist.o")) },
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/^digest mismatch/);
   });
 });
-

@@ -35,7 +35,13 @@ export interface Reply {
 }
 
 /** One request; `token` undefined sends none. Bodies: bytes as they are, objects as JSON. */
-export async function call(url: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<Reply> {
+export async function call(
+  url: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   let payload: BodyInit | undefined;
@@ -54,15 +60,18 @@ export async function call(url: string, token: string | undefined, method: strin
 }
 
 /** A bound `call` for one daemon with its token. */
-export const api = (s: { url: string; token: string }) =>
-  (method: string, path: string, body?: unknown) => call(s.url, s.token, method, path, body);
+export const api = (s: { url: string; token: string }) => (method: string, path: string, body?: unknown) =>
+  call(s.url, s.token, method, path, body);
 
 export const object = (name: string): Uint8Array => new Uint8Array(readFileSync(fixture(name)));
 export const sha256 = (b: Uint8Array): string => "sha256:" + createHash("sha256").update(b).digest("hex");
 
 export const leHex = (v: bigint, bytes: number): string => {
   let s = "";
-  for (let i = 0; i < bytes; i++, v >>= 8n) s += Number(v & 0xffn).toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes; i++, v >>= 8n)
+    s += Number(v & 0xffn)
+      .toString(16)
+      .padStart(2, "0");
   return s;
 };
 
@@ -110,9 +119,13 @@ const DAEMON_NODE = process.env.TINYBPF_SERVE_NODE || process.execPath;
 
 /** `tinybpf serve` as its own process (the built CLI), on a free port, once it says it listens. */
 export function spawnDaemon(dataDir: string, port = 0): Promise<Spawned> {
-  const child = spawn(DAEMON_NODE, [join(ROOT, "bin/tinybpf.js"), "serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    DAEMON_NODE,
+    [join(ROOT, "bin/tinybpf.js"), "serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 const PCAP = fixture("pcap/sockex1.pcap");
-const upload = async (name: string, file: string, query = "") => (await req("POST", `/modules?name=${name}${query}`, object(file))).json.id as string;
+const upload = async (name: string, file: string, query = "") =>
+  (await req("POST", `/modules?name=${name}${query}`, object(file))).json.id as string;
 const linkState = (id: string, state: string) =>
   until(`link ${id} ${state}`, async () => {
     const l = (await req("GET", `/links/${id}`)).json;
@@ -27,7 +28,9 @@ describe("links", () => {
   test("pcap:PATH runs the program once per packet; the link reports state, runs and last r0", async () => {
     const id = await upload("p1", "sockex1.o");
     const zero = leHex(0n, 8);
-    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.every((e: any) => e.value === zero)).toBe(true);
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.every((e: any) => e.value === zero)).toBe(
+      true,
+    );
     const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: `pcap:${PCAP}` });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ module: id, program: "bpf_prog1", source: `pcap:${PCAP}` });
@@ -35,7 +38,9 @@ describe("links", () => {
     expect(l).toMatchObject({ runs: 42, faults: 0, lastR0: "0", lastFault: null });
     expect((await req("GET", `/modules/${id}`)).json).toMatchObject({ runs: 42, faults: 0 });
     // the listing read before the runs is not served again
-    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.map((e: any) => e.value)).toEqual(sockex1Totals().map((t) => leHex(t, 8)));
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries`)).json.map((e: any) => e.value)).toEqual(
+      sockex1Totals().map((t) => leHex(t, 8)),
+    );
     expect((await req("GET", "/links")).json.map((x: any) => x.id)).toContain(r.json.id);
   });
 
@@ -43,14 +48,18 @@ describe("links", () => {
     const id = await upload("p3", "sockex1.o");
     const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: `pcap:${PCAP}`, repeat: 3 });
     expect((await linkState(r.json.id, "done")).runs).toBe(126);
-    expect((await req("GET", `/modules/${id}/tables/my_map/entries/06000000`)).json.value).toBe(leHex(3n * sockex1Totals()[6], 8));
+    expect((await req("GET", `/modules/${id}/tables/my_map/entries/06000000`)).json.value).toBe(
+      leHex(3n * sockex1Totals()[6], 8),
+    );
   });
 
   test("interval:MS runs on a timer until the link is deleted", async () => {
     const id = await upload("tick", "ringbuf.o");
     const r = await req("POST", "/links", { module: id, program: "produce", source: "interval:10" });
     expect(r.json.state).toBe("running");
-    await until("three runs", async () => ((await req("GET", `/links/${r.json.id}`)).json.runs >= 3 ? true : undefined));
+    await until("three runs", async () =>
+      (await req("GET", `/links/${r.json.id}`)).json.runs >= 3 ? true : undefined,
+    );
     expect((await req("DELETE", `/links/${r.json.id}`)).status).toBe(204);
     const runs = (await req("GET", `/modules/${id}`)).json.runs;
     await new Promise((res) => setTimeout(res, 60));
@@ -96,7 +105,9 @@ describe("links", () => {
   });
 
   test("a program reading outside its input faults with the instruction named; the daemon carries on", async () => {
-    const id = (await req("POST", "/modules?name=oob", new Uint8Array(readFileSync(new URL("fixtures/fault.o", import.meta.url))))).json.id;
+    const id = (
+      await req("POST", "/modules?name=oob", new Uint8Array(readFileSync(new URL("fixtures/fault.o", import.meta.url))))
+    ).json.id;
     const r = await req("POST", "/links", { module: id, program: "oob", source: "interval:10" });
     const l = await until("two faults", async () => {
       const x = (await req("GET", `/links/${r.json.id}`)).json;
@@ -115,7 +126,10 @@ describe("links", () => {
       expect(r.status).toBe(400);
       expect(r.json.error).toMatch(pattern);
     };
-    await bad({ module: id, program: "bpf_prog1", source: "iface:eth0" }, /iface links are not supported.*ARM32 executable/);
+    await bad(
+      { module: id, program: "bpf_prog1", source: "iface:eth0" },
+      /iface links are not supported.*ARM32 executable/,
+    );
     await bad({ module: id, program: "bpf_prog1", source: "interval:1" }, /interval must be/);
     await bad({ module: id, program: "bpf_prog1", source: "interval:abc" }, /interval must be/);
     await bad({ module: id, program: "bpf_prog1", source: "pcap:/no/such.pcap" }, /no such file/);

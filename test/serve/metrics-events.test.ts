@@ -21,7 +21,9 @@ const packets = () => readCapture(readFileSync(PCAP), "sockex1.pcap").map((p) =>
 const metrics = async () => (await req("GET", "/metrics")).text;
 async function runCapture(module: string, program: string) {
   const l = (await req("POST", "/links", { module, program, source: `pcap:${PCAP}` })).json;
-  await until("the capture", async () => ((await req("GET", `/links/${l.id}`)).json.state === "done" ? true : undefined));
+  await until("the capture", async () =>
+    (await req("GET", `/links/${l.id}`)).json.state === "done" ? true : undefined,
+  );
 }
 
 /** Samples of one metric as label text -> value. */
@@ -80,7 +82,11 @@ describe("metrics", () => {
 });
 
 /** Reads server-sent events until `done` says enough, or the time is up. */
-async function collect(path: string, start: () => Promise<void>, done: (events: { type: string; data: any }[]) => boolean) {
+async function collect(
+  path: string,
+  start: () => Promise<void>,
+  done: (events: { type: string; data: any }[]) => boolean,
+) {
   const ctrl = new AbortController();
   const res = await fetch(s.url + path, { headers: { Authorization: `Bearer ${s.token}` }, signal: ctrl.signal });
   expect(res.headers.get("content-type")).toBe("text/event-stream");
@@ -124,7 +130,11 @@ describe("events", () => {
       });
       want.push(leHex(BigInt(bytes.length), 4) + leHex(BigInt(odd), 4));
     }
-    const events = await collect(`/events?module=${id}`, () => runCapture(id, "produce"), (e) => e.length >= want.length);
+    const events = await collect(
+      `/events?module=${id}`,
+      () => runCapture(id, "produce"),
+      (e) => e.length >= want.length,
+    );
     expect(events.map((e) => e.type)).toEqual(want.map(() => "ringbuf"));
     expect(events.map((e) => e.data.data)).toEqual(want);
     expect(events[0].data).toMatchObject({ module: id, name: "ring", map: "events" });
@@ -133,11 +143,23 @@ describe("events", () => {
   test("printk lines and faults", async () => {
     const helpers = (await req("POST", "/modules?name=hp", object("helpers.o"))).json.id;
     const lens = packets().map((p) => p.length);
-    const printk = await collect("/events", () => runCapture(helpers, "printk"), (e) => e.filter((x) => x.type === "printk").length >= lens.length);
-    expect(printk.filter((e) => e.type === "printk").map((e) => e.data.line.replace(/^.*: /, ""))).toEqual(lens.map((n) => `len ${n}`));
+    const printk = await collect(
+      "/events",
+      () => runCapture(helpers, "printk"),
+      (e) => e.filter((x) => x.type === "printk").length >= lens.length,
+    );
+    expect(printk.filter((e) => e.type === "printk").map((e) => e.data.line.replace(/^.*: /, ""))).toEqual(
+      lens.map((n) => `len ${n}`),
+    );
 
-    const bad = (await req("POST", "/modules?name=oob", new Uint8Array(readFileSync(new URL("fixtures/fault.o", import.meta.url))))).json.id;
-    const faults = await collect(`/events?module=${bad}`, () => runCapture(bad, "oob"), (e) => e.length >= 1);
+    const bad = (
+      await req("POST", "/modules?name=oob", new Uint8Array(readFileSync(new URL("fixtures/fault.o", import.meta.url))))
+    ).json.id;
+    const faults = await collect(
+      `/events?module=${bad}`,
+      () => runCapture(bad, "oob"),
+      (e) => e.length >= 1,
+    );
     expect(faults[0]).toMatchObject({ type: "fault", data: { module: bad, name: "oob", program: "oob" } });
     expect(faults[0].data.fault).toMatch(/^oob: out-of-bounds read of 1 bytes/);
   });
@@ -146,7 +168,11 @@ describe("events", () => {
     const id = (await req("POST", "/modules?name=perf", object("helpers.o"))).json.id;
     // perf_out outputs the input's length as a u64; a raw program's input is the packet
     const want = packets().map((p) => leHex(BigInt(p.length), 8));
-    const events = await collect(`/events?module=${id}`, () => runCapture(id, "perf_out"), (e) => e.length >= want.length);
+    const events = await collect(
+      `/events?module=${id}`,
+      () => runCapture(id, "perf_out"),
+      (e) => e.length >= want.length,
+    );
     expect(events.map((e) => [e.type, e.data.map, e.data.data])).toEqual(want.map((w) => ["perf", "perf", w]));
   });
 

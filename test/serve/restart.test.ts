@@ -15,24 +15,33 @@ const DIGESTS = new Map(OBJECTS.map((o) => [sha256(object(o)), o]));
 function inspectStore(dir: string) {
   const files: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(join(d, e.name)) : files.push(join(d, e.name));
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      e.isDirectory() ? walk(join(d, e.name)) : files.push(join(d, e.name));
   };
   walk(dir);
-  const modules = readdirSync(join(dir, "modules")).map((f) => JSON.parse(readFileSync(join(dir, "modules", f), "utf8")));
+  const modules = readdirSync(join(dir, "modules")).map((f) =>
+    JSON.parse(readFileSync(join(dir, "modules", f), "utf8")),
+  );
   for (const m of modules) {
     const blob = new Uint8Array(readFileSync(join(dir, "blobs", m.digest.slice(7))));
     expect(sha256(blob)).toBe(m.digest);
     expect(DIGESTS.has(m.digest)).toBe(true);
   }
-  for (const f of readdirSync(join(dir, "blobs"))) if (!f.includes(".tmp-")) expect(DIGESTS.has(`sha256:${f}`)).toBe(true);
+  for (const f of readdirSync(join(dir, "blobs")))
+    if (!f.includes(".tmp-")) expect(DIGESTS.has(`sha256:${f}`)).toBe(true);
   return { files, modules };
 }
 
 /** An upload whose body is cut off after `sent` bytes (the rest never comes): what a killed client leaves. */
 function partialUpload(url: string, token: string, name: string, bytes: Uint8Array, sent: number): void {
   const u = new URL(url);
-  const r = request({ host: u.hostname, port: u.port, method: "POST", path: `/modules?name=${name}`,
-    headers: { Authorization: `Bearer ${token}`, "Content-Length": bytes.length } });
+  const r = request({
+    host: u.hostname,
+    port: u.port,
+    method: "POST",
+    path: `/modules?name=${name}`,
+    headers: { Authorization: `Bearer ${token}`, "Content-Length": bytes.length },
+  });
   r.on("error", () => {});
   r.write(bytes.subarray(0, sent));
 }
@@ -43,15 +52,30 @@ describe("restart", () => {
     let d = await spawnDaemon(dir);
     const req = api(d);
     const mod = (await req("POST", "/modules?name=sock", object("sockex1.o"))).json;
-    const link = (await req("POST", "/links", { module: mod.id, program: "bpf_prog1", source: `pcap:${fixture("pcap/sockex1.pcap")}` })).json;
+    const link = (
+      await req("POST", "/links", {
+        module: mod.id,
+        program: "bpf_prog1",
+        source: `pcap:${fixture("pcap/sockex1.pcap")}`,
+      })
+    ).json;
     const ring = (await req("POST", "/modules?name=ring", object("ringbuf.o"))).json;
     const tick = (await req("POST", "/links", { module: ring.id, program: "produce", source: "interval:20" })).json;
     const gone = (await req("POST", "/modules?name=gone", object("bitehist.o"))).json;
     await req("POST", "/links", { module: gone.id, program: "bitehist", source: "interval:1000" });
     expect((await req("DELETE", `/modules/${gone.id}`)).status).toBe(204);
     // a link record left behind by a daemon that stopped between removing a module's links and the module
-    writeFileSync(join(dir, "links", "0123456789ab.json"), JSON.stringify({ id: "0123456789ab", module: "ba9876543210",
-      program: "x", source: "interval:100", repeat: 1, created: new Date().toISOString() }));
+    writeFileSync(
+      join(dir, "links", "0123456789ab.json"),
+      JSON.stringify({
+        id: "0123456789ab",
+        module: "ba9876543210",
+        program: "x",
+        source: "interval:100",
+        repeat: 1,
+        created: new Date().toISOString(),
+      }),
+    );
     const token = d.token;
     await kill9(d.child);
     d = await spawnDaemon(dir);
@@ -60,17 +84,23 @@ describe("restart", () => {
       expect(d.output()).toMatch(/token in /);
       const again = api(d);
       expect((await again("GET", "/modules")).json.map((m: any) => [m.id, m.name, m.digest])).toEqual([
-        [mod.id, "sock", mod.digest], [ring.id, "ring", ring.digest]]);
+        [mod.id, "sock", mod.digest],
+        [ring.id, "ring", ring.digest],
+      ]);
       expect((await again("GET", "/links")).json.map((l: any) => l.id)).toEqual([link.id, tick.id]);
       expect(existsSync(join(dir, "links", "0123456789ab.json"))).toBe(false);
-      await until("the timer link to run again", async () => ((await again("GET", `/links/${tick.id}`)).json.runs > 0 ? true : undefined));
+      await until("the timer link to run again", async () =>
+        (await again("GET", `/links/${tick.id}`)).json.runs > 0 ? true : undefined,
+      );
       const l = await until("the link to finish again", async () => {
         const r = (await again("GET", `/links/${link.id}`)).json;
         return r.state === "done" ? r : undefined;
       });
       expect(l).toMatchObject({ runs: 42, faults: 0, lastR0: "0", source: `pcap:${fixture("pcap/sockex1.pcap")}` });
       const totals = sockex1Totals();
-      expect((await again("GET", `/modules/${mod.id}/tables/my_map/entries/11000000`)).json.value).toBe(leHex(totals[17], 8));
+      expect((await again("GET", `/modules/${mod.id}/tables/my_map/entries/11000000`)).json.value).toBe(
+        leHex(totals[17], 8),
+      );
     } finally {
       await kill9(d.child);
     }
@@ -79,7 +109,9 @@ describe("restart", () => {
   test("one daemon per data directory; the lock of a killed daemon is taken over", async () => {
     const dir = tempDir();
     const d = await spawnDaemon(dir);
-    await expect(startServer({ listen: "127.0.0.1:0", dataDir: dir })).rejects.toThrow(`${dir} is in use by another tinybpf serve (pid ${d.child.pid})`);
+    await expect(startServer({ listen: "127.0.0.1:0", dataDir: dir })).rejects.toThrow(
+      `${dir} is in use by another tinybpf serve (pid ${d.child.pid})`,
+    );
     await kill9(d.child);
     const s = await startServer({ listen: "127.0.0.1:0", dataDir: dir });
     expect(readFileSync(join(dir, "lock"), "utf8").trim()).toBe(String(process.pid));

@@ -11,7 +11,8 @@ import type { RunningServer } from "../../src/serve/server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install chromium (apt-get install -y chromium)`);
+if (!present && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: CI must install chromium (apt-get install -y chromium)`);
 if (!present) console.log(`skipping the web UI test: no ${CHROMIUM}`);
 
 describe.skipIf(!present)("web UI", () => {
@@ -25,8 +26,15 @@ describe.skipIf(!present)("web UI", () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1200, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
   afterAll(async () => {
@@ -50,7 +58,8 @@ describe.skipIf(!present)("web UI", () => {
     await page.click("#attach button");
     await page.waitForFunction(() => document.querySelector("#links tbody tr .state")?.textContent === "done");
     const totals = sockex1Totals();
-    const cell = (key: number) => `[data-module-tables="sockex1"] table[data-table="my_map"] tr[data-key="${key}"] .value`;
+    const cell = (key: number) =>
+      `[data-module-tables="sockex1"] table[data-table="my_map"] tr[data-key="${key}"] .value`;
     // the table refreshes every second: wait for the row of each protocol the capture holds
     const nonzero = totals.flatMap((t, k) => (t > 0n ? [k] : []));
     for (const k of nonzero) await page.waitForSelector(cell(k));
@@ -79,7 +88,10 @@ describe.skipIf(!present)("web UI", () => {
     await page.click("#attach button");
     const slots = bitehistSlots();
     const rows = '[data-module-tables="bite"] table.hist tbody tr';
-    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel as string).length === n, [rows, slots.length - 1] as const);
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel as string).length === n, [
+      rows,
+      slots.length - 1,
+    ] as const);
     const counts = await page.$$eval(rows, (trs) => trs.map((tr) => tr.children[1].textContent));
     expect(counts).toEqual(slots.slice(1).map(String));
     const widths = await page.$$eval(`${rows} .bar`, (bars) => bars.map((b) => (b as HTMLElement).offsetWidth));
@@ -95,7 +107,9 @@ describe.skipIf(!present)("web UI", () => {
     await page.fill("#attach-source", "interval:50");
     await page.click("#attach button");
     // with no input, produce outputs only its summary {count 0, odd 0}
-    await page.waitForFunction(() => /ring ringbuf: events 0000000000000000/.test(document.querySelector("#events")!.textContent ?? ""));
+    await page.waitForFunction(() =>
+      /ring ringbuf: events 0000000000000000/.test(document.querySelector("#events")!.textContent ?? ""),
+    );
     const shot = join(mkdtempSync(join(tmpdir(), "tinybpf-ui-")), "serve-ui-hist.png");
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`web UI screenshot: ${shot}`);

@@ -8,8 +8,11 @@ export const root = join(import.meta.dirname, "..", "..");
 
 export function ensureArm32Translator(): void {
   if (existsSync(join(root, "build", "arm32.wasm"))) return;
-  const r = spawnSync("npx", ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target",
-    "release"], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(
+    "npx",
+    ["asc", "assembly/arm32/index.ts", "--config", "assembly/arm32/asconfig.json", "--target", "release"],
+    { cwd: root, encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
@@ -17,11 +20,13 @@ export function ensureArm32Translator(): void {
 export async function limited<T>(jobs: (() => Promise<T>)[], width = 2): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < jobs.length) {
-      const k = next++;
-      results[k] = await jobs[k]();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < jobs.length) {
+        const k = next++;
+        results[k] = await jobs[k]();
+      }
+    }),
+  );
   return results;
 }

@@ -35,7 +35,9 @@ export function describeConformance(name: string, body: (files: string[]) => voi
     describe(name, () => body(conformanceFiles()));
   } else if (CONFORMANCE_REQUIRED) {
     describe(name, () => {
-      it("finds the conformance suite", () => { throw new Error(CONFORMANCE_MISSING); });
+      it("finds the conformance suite", () => {
+        throw new Error(CONFORMANCE_MISSING);
+      });
     });
   } else {
     describe.skip(name, () => body([]));

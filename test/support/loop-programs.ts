@@ -80,7 +80,11 @@ export const copyToStack = (frame: number, bound: number, { readBack }: { readBa
         stxdw [%r4+0], %r5
         add %r0, %r5
         add %r3, 8
-        jlt %r3, ${bound}, loop${readBack ? `
+        jlt %r3, ${bound}, loop${
+          readBack
+            ? `
         ldxdw %r5, [%r2+0]
-        add %r0, %r5` : ""}
+        add %r0, %r5`
+            : ""
+        }
         exit`;

@@ -10,9 +10,24 @@ const ENTRY = fileURLToPath(new URL("./maps-entry.ts", import.meta.url));
 export async function compileMapsCore(): Promise<WebAssembly.Module> {
   let binary: Uint8Array<ArrayBuffer> | undefined;
   const log: string[] = [];
-  const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };
+  const sink = {
+    write: (s: string | Uint8Array) => {
+      log.push(String(s));
+      return true;
+    },
+  };
   const { error } = await asc.main(
-    [relative(process.cwd(), ENTRY), "--runtime", "stub", "--initialMemory", "3", "-O2", "--noAssert", "--outFile", "maps.wasm"],
+    [
+      relative(process.cwd(), ENTRY),
+      "--runtime",
+      "stub",
+      "--initialMemory",
+      "3",
+      "-O2",
+      "--noAssert",
+      "--outFile",
+      "maps.wasm",
+    ],
     {
       writeFile: (name, contents) => {
         if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = new Uint8Array(contents);
@@ -33,7 +48,11 @@ export function hostImports(
 ): WebAssembly.Imports {
   const env: WebAssembly.ModuleImports = {};
   for (const imp of WebAssembly.Module.imports(compiled)) {
-    env[imp.name] = provided[imp.name] ?? (() => { throw new Error(unexpected(imp.name)); });
+    env[imp.name] =
+      provided[imp.name] ??
+      (() => {
+        throw new Error(unexpected(imp.name));
+      });
   }
   return { env };
 }

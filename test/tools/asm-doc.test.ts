@@ -5,7 +5,15 @@ import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "../support/paths.js";
-import { assemble, ALU_BINARY, ALU_SIGNED, JUMP_CONDITIONS, SIZE_SUFFIXES, ATOMIC_OPS, ATOMIC_EXCHANGES } from "../../src/tools/asm.js";
+import {
+  assemble,
+  ALU_BINARY,
+  ALU_SIGNED,
+  JUMP_CONDITIONS,
+  SIZE_SUFFIXES,
+  ATOMIC_OPS,
+  ATOMIC_EXCHANGES,
+} from "../../src/tools/asm.js";
 
 const doc = readFileSync(join(ROOT, "docs", "asm.md"), "utf8");
 
@@ -14,13 +22,22 @@ function mnemonics(): string[] {
   const sizes = Object.keys(SIZE_SUFFIXES);
   return [
     ...[...Object.keys(ALU_BINARY), ...Object.keys(ALU_SIGNED), "neg"].flatMap((m) => [m, `${m}32`]),
-    "movsx864", "movsx1664", "movsx3264", "movsx832", "movsx1632",
+    "movsx864",
+    "movsx1664",
+    "movsx3264",
+    "movsx832",
+    "movsx1632",
     ...["le", "be", "bswap", "swap"].flatMap((m) => [16, 32, 64].map((n) => `${m}${n}`)),
     "lddw",
     ...sizes.flatMap((s) => [`ldx${s}`, `st${s}`, `stx${s}`]),
     ...sizes.filter((s) => s !== "dw").flatMap((s) => [`ldxs${s}`, `ldabs${s}`, `ldind${s}`]),
     ...Object.keys(JUMP_CONDITIONS).flatMap((m) => [m, `${m}32`]),
-    "ja", "ja32", "gotol", "call", "exit", ".insn",
+    "ja",
+    "ja32",
+    "gotol",
+    "call",
+    "exit",
+    ".insn",
     ...[...Object.keys(ATOMIC_OPS), ...Object.keys(ATOMIC_EXCHANGES)].map((op) => `lock ${op}`),
   ];
 }
@@ -38,7 +55,9 @@ describe("docs/asm.md", () => {
     expect(blocks.length).toBeGreaterThan(0);
     for (const b of blocks) expect(assemble(b).length).toBeGreaterThan(0);
     // and each form written in the tables, one per line
-    const forms = [...doc.matchAll(/^\| `([^`]+)`(?: \/ `([^`]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]]).filter(Boolean);
+    const forms = [...doc.matchAll(/^\| `([^`]+)`(?: \/ `([^`]+)`)? \|/gm)]
+      .flatMap((m) => [m[1], m[2]])
+      .filter(Boolean);
     expect(forms.length).toBeGreaterThan(30);
     for (const f of forms) expect(() => assemble(`${f}\nexit\ndone: exit\nfar: exit\nfn: exit\n`), f).not.toThrow();
   });

@@ -15,7 +15,11 @@ const DIR = join(ROOT, "bench", "kernels", "c");
 const M64 = (1n << 64n) - 1n;
 
 function run(name: string, input: Uint8Array): bigint {
-  const obj = loadSync(new Uint8Array(readFileSync(join(DIR, `${name}.o`))), { engine: "interp", budget: 0, fileName: `${name}.o` });
+  const obj = loadSync(new Uint8Array(readFileSync(join(DIR, `${name}.o`))), {
+    engine: "interp",
+    budget: 0,
+    fileName: `${name}.o`,
+  });
   const prog = obj.program(name);
   // twice: a kernel must leave its maps as it found them, so the second run gives the same result
   const first = prog.run(input.slice());
@@ -36,7 +40,8 @@ function adler32(data: Uint8Array): bigint {
 
 /** Fletcher-32 by its definition: both sums modulo 65535 after every 16-bit little-endian word. */
 function fletcher32(data: Uint8Array): [number, number] {
-  let s1 = 0, s2 = 0;
+  let s1 = 0,
+    s2 = 0;
   for (let i = 0; i + 1 < data.length; i += 2) {
     s1 = (s1 + (data[i] | (data[i + 1] << 8))) % 65535;
     s2 = (s2 + s1) % 65535;
@@ -58,7 +63,8 @@ function fnv1a64(data: Uint8Array): bigint {
 }
 
 function murmur3(data: Uint8Array, seed: number): bigint {
-  const c1 = 0xcc9e2d51, c2 = 0x1b873593;
+  const c1 = 0xcc9e2d51,
+    c2 = 0x1b873593;
   const mix = (k: number) => Math.imul(rotl32(Math.imul(k, c1), 15), c2);
   let h = seed >>> 0;
   const n = data.length & ~3;
@@ -79,9 +85,14 @@ function murmur3(data: Uint8Array, seed: number): bigint {
 }
 
 function xxh32(data: Uint8Array): bigint {
-  const P1 = 2654435761, P2 = 2246822519, P3 = 3266489917, P4 = 668265263, P5 = 374761393;
+  const P1 = 2654435761,
+    P2 = 2246822519,
+    P3 = 3266489917,
+    P4 = 668265263,
+    P5 = 374761393;
   const round = (acc: number, x: number) => Math.imul(rotl32((acc + Math.imul(x, P2)) >>> 0, 13), P1) >>> 0;
-  let i = 0, h: number;
+  let i = 0,
+    h: number;
   if (data.length >= 16) {
     const v = [(P1 + P2) >>> 0, P2, 0, (0 - P1) >>> 0];
     for (; i + 16 <= data.length; i += 16) for (let l = 0; l < 4; l++) v[l] = round(v[l], le32(data, i + 4 * l));
@@ -97,13 +108,20 @@ function xxh32(data: Uint8Array): bigint {
 
 function siphash24(data: Uint8Array): bigint {
   const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M64;
-  const k0 = 0x0706050403020100n, k1 = 0x0f0e0d0c0b0a0908n;
+  const k0 = 0x0706050403020100n,
+    k1 = 0x0f0e0d0c0b0a0908n;
   const v = [k0 ^ 0x736f6d6570736575n, k1 ^ 0x646f72616e646f6dn, k0 ^ 0x6c7967656e657261n, k1 ^ 0x7465646279746573n];
   const round = () => {
-    v[0] = (v[0] + v[1]) & M64; v[1] = rotl(v[1], 13n) ^ v[0]; v[0] = rotl(v[0], 32n);
-    v[2] = (v[2] + v[3]) & M64; v[3] = rotl(v[3], 16n) ^ v[2];
-    v[0] = (v[0] + v[3]) & M64; v[3] = rotl(v[3], 21n) ^ v[0];
-    v[2] = (v[2] + v[1]) & M64; v[1] = rotl(v[1], 17n) ^ v[2]; v[2] = rotl(v[2], 32n);
+    v[0] = (v[0] + v[1]) & M64;
+    v[1] = rotl(v[1], 13n) ^ v[0];
+    v[0] = rotl(v[0], 32n);
+    v[2] = (v[2] + v[3]) & M64;
+    v[3] = rotl(v[3], 16n) ^ v[2];
+    v[0] = (v[0] + v[3]) & M64;
+    v[3] = rotl(v[3], 21n) ^ v[0];
+    v[2] = (v[2] + v[1]) & M64;
+    v[1] = rotl(v[1], 17n) ^ v[2];
+    v[2] = rotl(v[2], 32n);
   };
   const compress = (m: bigint, rounds: number) => {
     v[3] ^= m;
@@ -123,7 +141,10 @@ function siphash24(data: Uint8Array): bigint {
 const small = randomBytes(1001, 99); // odd, and not a multiple of 4, 8 or 16: every tail path runs
 
 describe("bench kernels: sources, rebuild script and objects", () => {
-  const sources = readdirSync(DIR).filter((f) => f.endsWith(".c")).map((f) => f.slice(0, -2)).sort();
+  const sources = readdirSync(DIR)
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => f.slice(0, -2))
+    .sort();
 
   it("has a source and an object for every kernel the bench runs, and nothing else", () => {
     expect(sources.length).toBeGreaterThanOrEqual(15);
@@ -137,10 +158,16 @@ describe("bench kernels: sources, rebuild script and objects", () => {
   it.skipIf(!clang)("the committed objects are what build.sh makes from the sources", () => {
     const out = mkdtempSync(join(tmpdir(), "tinybpf-kernels-"));
     try {
-      execFileSync("sh", ["-c", `cp "${DIR}"/*.c "${DIR}"/*.h "${DIR}"/build.sh "${out}" && CLANG=${clang} sh "${out}/build.sh"`],
-        { stdio: "ignore" });
+      execFileSync(
+        "sh",
+        ["-c", `cp "${DIR}"/*.c "${DIR}"/*.h "${DIR}"/build.sh "${out}" && CLANG=${clang} sh "${out}/build.sh"`],
+        { stdio: "ignore" },
+      );
       for (const name of sources) {
-        expect(Buffer.compare(readFileSync(join(out, `${name}.o`)), readFileSync(join(DIR, `${name}.o`))), `${name}.o`).toBe(0);
+        expect(
+          Buffer.compare(readFileSync(join(out, `${name}.o`)), readFileSync(join(DIR, `${name}.o`))),
+          `${name}.o`,
+        ).toBe(0);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -191,24 +218,28 @@ describe("bench kernels on the interpreter, against independent JavaScript", () 
     const mm = new Uint8Array(4 + 8 * n * n);
     new DataView(mm.buffer).setUint32(0, n, true);
     mm.set(small.subarray(0, 8 * n * n), 4);
-    const A = (i: number, k: number) => le32(mm, 4 + 4 * (i * n + k)), B = (k: number, j: number) => le32(mm, 4 + 4 * (n * n + k * n + j));
+    const A = (i: number, k: number) => le32(mm, 4 + 4 * (i * n + k)),
+      B = (k: number, j: number) => le32(mm, 4 + 4 * (n * n + k * n + j));
     let h = 0n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let c = 0n;
-      for (let k = 0; k < n; k++) c += BigInt(A(i, k)) * BigInt(B(k, j));
-      h = (h * 31n + (c & 0xffffffffn)) & M64;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let c = 0n;
+        for (let k = 0; k < n; k++) c += BigInt(A(i, k)) * BigInt(B(k, j));
+        h = (h * 31n + (c & 0xffffffffn)) & M64;
+      }
     expect(run("matmul", mm)).toBe(h);
 
-    const limbs = 6, rounds = 7;
+    const limbs = 6,
+      rounds = 7;
     const bn = new Uint8Array(8 + 8 * limbs);
     new DataView(bn.buffer).setUint32(0, limbs, true);
     new DataView(bn.buffer).setUint32(4, rounds, true);
     bn.set(small.subarray(0, 8 * limbs), 8);
-    const num = (at: number) => Array.from({ length: limbs }, (_, i) => BigInt(le32(bn, at + 4 * i)))
-      .reduceRight((s, l) => (s << 32n) | l, 0n);
+    const num = (at: number) =>
+      Array.from({ length: limbs }, (_, i) => BigInt(le32(bn, at + 4 * i))).reduceRight((s, l) => (s << 32n) | l, 0n);
     const mod = 1n << BigInt(32 * limbs);
-    let a = num(8), b = num(8 + 4 * limbs);
+    let a = num(8),
+      b = num(8 + 4 * limbs);
     for (let r = 0; r < rounds; r++) {
       a = (a + b) % mod;
       b = (b + a) % mod;
@@ -233,7 +264,8 @@ describe("bench kernels on the interpreter, against independent JavaScript", () 
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const c = [...counts.values()].map(BigInt);
-    const expected = (BigInt(c.length) << 40n) ^ (c.reduce((m, x) => (x > m ? x : m)) << 20n) ^ c.reduce((s, x) => s + x * x, 0n);
+    const expected =
+      (BigInt(c.length) << 40n) ^ (c.reduce((m, x) => (x > m ? x : m)) << 20n) ^ c.reduce((s, x) => s + x * x, 0n);
     expect(run("wordcount", ascii(text))).toBe(expected);
   });
 

@@ -24,8 +24,11 @@ describe("conformance on the arm32 engine: helper 5 is unwind", () => {
   });
   test("the plugin's unwind with 0 ends the program with r0 = 0 on arm32", () => {
     // mov r1, 0; call 5; mov r0, 7; exit
-    const r = node("bin/tinybpf-conformance-plugin.js", ["--engine", "arm32"],
-      "b7 01 00 00 00 00 00 00 85 00 00 00 05 00 00 00 b7 00 00 00 07 00 00 00 95 00 00 00 00 00 00 00");
+    const r = node(
+      "bin/tinybpf-conformance-plugin.js",
+      ["--engine", "arm32"],
+      "b7 01 00 00 00 00 00 00 85 00 00 00 05 00 00 00 b7 00 00 00 07 00 00 00 95 00 00 00 00 00 00 00",
+    );
     expect(r.stdout).toBe("0\n");
   });
   test("the API's conformance runtime", async () => {

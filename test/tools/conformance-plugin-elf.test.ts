@@ -12,8 +12,10 @@ const hexBytes = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).
 const mem = [0xaa, 0xbb, 0xcc];
 
 function plugin(object: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/tinybpf-conformance-plugin.js"), ...args],
-    { input: hexBytes(readFileSync(fixture(object))) + "\n", encoding: "utf8" });
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/tinybpf-conformance-plugin.js"), ...args], {
+    input: hexBytes(readFileSync(fixture(object))) + "\n",
+    encoding: "utf8",
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -21,14 +23,24 @@ describe("conformance plugin --elf", () => {
   for (const engine of ["interp", "wasm", "arm32"]) {
     test(`${engine}: an object whose only code is .text runs its first global function`, () => {
       // text_first: in[1] + len with 2 bytes or more, else 1000 + len
-      expect(plugin("text_only.o", hexBytes(new Uint8Array(mem)), "--engine", engine, "--elf"))
-        .toEqual({ status: 0, stdout: (0xbb + mem.length).toString(16) + "\n", stderr: "" });
-      expect(plugin("text_only.o", "--engine", engine, "--elf")).toEqual({ status: 0, stdout: (1000).toString(16) + "\n", stderr: "" });
+      expect(plugin("text_only.o", hexBytes(new Uint8Array(mem)), "--engine", engine, "--elf")).toEqual({
+        status: 0,
+        stdout: (0xbb + mem.length).toString(16) + "\n",
+        stderr: "",
+      });
+      expect(plugin("text_only.o", "--engine", engine, "--elf")).toEqual({
+        status: 0,
+        stdout: (1000).toString(16) + "\n",
+        stderr: "",
+      });
     }, 30_000);
     test(`${engine}: an XDP object gets the memory as its packet, through struct xdp_md`, () => {
       // xdp_len: frame[1] + the frame's length
-      expect(plugin("xdp_len.o", hexBytes(new Uint8Array(mem)), "--engine", engine, "--elf"))
-        .toEqual({ status: 0, stdout: (0xbb + mem.length).toString(16) + "\n", stderr: "" });
+      expect(plugin("xdp_len.o", hexBytes(new Uint8Array(mem)), "--engine", engine, "--elf")).toEqual({
+        status: 0,
+        stdout: (0xbb + mem.length).toString(16) + "\n",
+        stderr: "",
+      });
     }, 30_000);
   }
   test("the runner's argument order: memory, plugin options, then --elf", () => {

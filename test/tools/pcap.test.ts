@@ -22,18 +22,33 @@ function ngBlock(type: number, body: number[], le = true): number[] {
   const total = 12 + padded.length;
   return [...u32(type, le), ...u32(total, le), ...padded, ...u32(total, le)];
 }
-const shb = (le = true) => ngBlock(0x0a0d0d0a, [...u32(0x1a2b3c4d, le), ...u16(1, le), ...u16(0, le), ...new Array(8).fill(0xff)], le);
+const shb = (le = true) =>
+  ngBlock(0x0a0d0d0a, [...u32(0x1a2b3c4d, le), ...u16(1, le), ...u16(0, le), ...new Array(8).fill(0xff)], le);
 const idb = (linkType: number, snap: number, options: number[] = [], le = true) =>
   ngBlock(1, [...u16(linkType, le), 0, 0, ...u32(snap, le), ...options], le);
 const epb = (ifId: number, tsHigh: number, tsLow: number, data: number[], origLen = data.length, le = true) =>
-  ngBlock(6, [...u32(ifId, le), ...u32(tsHigh, le), ...u32(tsLow, le), ...u32(data.length, le), ...u32(origLen, le), ...data], le);
+  ngBlock(
+    6,
+    [...u32(ifId, le), ...u32(tsHigh, le), ...u32(tsLow, le), ...u32(data.length, le), ...u32(origLen, le), ...data],
+    le,
+  );
 
 describe("classic pcap", () => {
   const rec = (sec: number, frac: number, data: number[], orig = data.length, le = true) => [
-    ...u32(sec, le), ...u32(frac, le), ...u32(data.length, le), ...u32(orig, le), ...data,
+    ...u32(sec, le),
+    ...u32(frac, le),
+    ...u32(data.length, le),
+    ...u32(orig, le),
+    ...data,
   ];
   const header = (magic: number, le: boolean, linkType = 1) => [
-    ...u32(magic, le), ...u16(2, le), ...u16(4, le), ...u32(0, le), ...u32(0, le), ...u32(65535, le), ...u32(linkType, le),
+    ...u32(magic, le),
+    ...u16(2, le),
+    ...u16(4, le),
+    ...u32(0, le),
+    ...u32(0, le),
+    ...u32(65535, le),
+    ...u32(linkType, le),
   ];
 
   it("reads little-endian microsecond files", () => {
@@ -65,18 +80,30 @@ describe("classic pcap", () => {
   it("names the offset of a truncated record header", () => {
     const file = bytesOf(header(0xa1b2c3d4, true), rec(1, 0, [1, 2]), [0, 0, 0]);
     // header 24 + record 16 + 2 data bytes = 42
-    expect(() => readCapture(file, "t.pcap")).toThrow("t.pcap: packet record header truncated (3 of 16 bytes) at offset 42");
+    expect(() => readCapture(file, "t.pcap")).toThrow(
+      "t.pcap: packet record header truncated (3 of 16 bytes) at offset 42",
+    );
   });
 
   it("names the offset of a record whose captured length runs past the end", () => {
-    const file = bytesOf(header(0xa1b2c3d4, true), rec(1, 0, [1, 2]), [...u32(1), ...u32(0), ...u32(100), ...u32(100), 1, 2, 3]);
+    const file = bytesOf(header(0xa1b2c3d4, true), rec(1, 0, [1, 2]), [
+      ...u32(1),
+      ...u32(0),
+      ...u32(100),
+      ...u32(100),
+      1,
+      2,
+      3,
+    ]);
     expect(() => readCapture(file, "c.pcap")).toThrow(
       "c.pcap: captured length 100 runs past the end of the file (3 bytes left) at offset 42",
     );
   });
 
   it("refuses unknown magic and too-short files with the file name", () => {
-    expect(() => readCapture(Uint8Array.of(1, 2, 3, 4, 5), "x.bin")).toThrow("x.bin: unknown capture magic 0x04030201 at offset 0");
+    expect(() => readCapture(Uint8Array.of(1, 2, 3, 4, 5), "x.bin")).toThrow(
+      "x.bin: unknown capture magic 0x04030201 at offset 0",
+    );
     expect(() => readCapture(Uint8Array.of(1, 2), "y.bin")).toThrow(CaptureError);
     expect(() => readCapture(Uint8Array.of(1, 2), "y.bin")).toThrow(/^y\.bin: .* at offset 0$/);
   });
@@ -150,9 +177,20 @@ describe("pcapng", () => {
   });
 
   it("starts interfaces afresh in each section, whatever its byte order", () => {
-    const file = bytesOf(shb(), idb(1, 0), idb(105, 0), epb(1, 0, 0, [1]), shb(false), idb(113, 0, [], false), epb(0, 0, 0, [2], 1, false));
+    const file = bytesOf(
+      shb(),
+      idb(1, 0),
+      idb(105, 0),
+      epb(1, 0, 0, [1]),
+      shb(false),
+      idb(113, 0, [], false),
+      epb(0, 0, 0, [2], 1, false),
+    );
     const got = readCapture(file, "two.pcapng");
-    expect(got.map((p) => [p.linkType, p.ifIndex, p.data[0]])).toEqual([[105, 1, 1], [113, 0, 2]]);
+    expect(got.map((p) => [p.linkType, p.ifIndex, p.data[0]])).toEqual([
+      [105, 1, 1],
+      [113, 0, 2],
+    ]);
   });
 
   it("names the offset of a bad block length", () => {
@@ -187,7 +225,9 @@ describe("pcapng", () => {
   it("refuses a bad byte-order magic, a mismatched trailing length and a truncated block header", () => {
     const badBom = shb();
     badBom[8] = 0;
-    expect(() => readCapture(bytesOf(badBom), "bom.pcapng")).toThrow(/^bom\.pcapng: bad section byte-order magic .* at offset 8$/);
+    expect(() => readCapture(bytesOf(badBom), "bom.pcapng")).toThrow(
+      /^bom\.pcapng: bad section byte-order magic .* at offset 8$/,
+    );
     const badTrailer = idb(1, 0);
     badTrailer[badTrailer.length - 4] = 24;
     expect(() => readCapture(bytesOf(shb(), badTrailer), "tr.pcapng")).toThrow(
@@ -200,7 +240,9 @@ describe("pcapng", () => {
 
   it("refuses an option that runs past its block", () => {
     const file = bytesOf(shb(), idb(1, 0, [...u16(9), ...u16(200), 6, 0, 0, 0]));
-    expect(() => readCapture(file, "op.pcapng")).toThrow("op.pcapng: option 9 length 200 runs past the end of its block at offset 44");
+    expect(() => readCapture(file, "op.pcapng")).toThrow(
+      "op.pcapng: option 9 length 200 runs past the end of its block at offset 44",
+    );
   });
 
   it("writes files that read back to the same packets, in both byte orders", () => {

@@ -2,8 +2,29 @@
 // JavaScript over the same frames (model.ts), independently of tinybpf: header fields by byte arithmetic,
 // bpftrace's printing rewritten in model.ts. Used by corpus.test.ts (every engine) and kernel.test.ts.
 import {
-  loadFrames, tally, keyed, scalar, statsScalar, EXIT, log2Hist, linHist, dotted, u8, u16, u32, ethType, ipProto, ipSrc, ipDst, ipLen, ipTtl,
-  tcpSport, tcpDport, tcpFlags, udpSport, udpDport,
+  loadFrames,
+  tally,
+  keyed,
+  scalar,
+  statsScalar,
+  EXIT,
+  log2Hist,
+  linHist,
+  dotted,
+  u8,
+  u16,
+  u32,
+  ethType,
+  ipProto,
+  ipSrc,
+  ipDst,
+  ipLen,
+  ipTtl,
+  tcpSport,
+  tcpDport,
+  tcpFlags,
+  udpSport,
+  udpDport,
 } from "./model.js";
 
 export const frames = loadFrames("trace-mix.pcap");
@@ -28,54 +49,156 @@ export const CASES: Case[] = [
   { script: "packet { @ = count() }", expect: () => `@: ${frames.length}\n` },
   { script: "packet { @[eth.type] = count() }", expect: () => keyed("", tally(frames, one(ethType))) },
   { script: "packet { @[ip.proto] = count() }", expect: () => keyed("", tally(frames, one(ipProto))) },
-  { script: "packet /ip.proto == 6/ { @dport[tcp.dport] = count() }", expect: () => keyed("dport", tally(frames, (d) => (ipProto(d) === 6 ? [tcpDport(d)] : undefined))) },
-  { script: "packet /ip.proto == 17/ { @[udp.sport] = count() }", expect: () => keyed("", tally(frames, (d) => (ipProto(d) === 17 ? [udpSport(d)] : undefined))) },
+  {
+    script: "packet /ip.proto == 6/ { @dport[tcp.dport] = count() }",
+    expect: () =>
+      keyed(
+        "dport",
+        tally(frames, (d) => (ipProto(d) === 6 ? [tcpDport(d)] : undefined)),
+      ),
+  },
+  {
+    script: "packet /ip.proto == 17/ { @[udp.sport] = count() }",
+    expect: () =>
+      keyed(
+        "",
+        tally(frames, (d) => (ipProto(d) === 17 ? [udpSport(d)] : undefined)),
+      ),
+  },
   { script: "packet { @bytes = sum(len) }", expect: () => scalar("bytes", sum(all(len))) },
   { script: "packet { @avg = avg(len) }", expect: () => statsScalar("avg", Math.floor(sum(all(len)) / frames.length)) },
-  { script: "packet { @min = min(len); @max = max(len) }", expect: () => scalar("max", Math.max(...all(len))) + scalar("min", Math.min(...all(len))) },
+  {
+    script: "packet { @min = min(len); @max = max(len) }",
+    expect: () => scalar("max", Math.max(...all(len))) + scalar("min", Math.min(...all(len))),
+  },
   {
     script: "packet { @s = stats(len) }",
-    expect: () => statsScalar("s", `count ${frames.length}, average ${Math.floor(sum(all(len)) / frames.length)}, total ${sum(all(len))}`),
+    expect: () =>
+      statsScalar(
+        "s",
+        `count ${frames.length}, average ${Math.floor(sum(all(len)) / frames.length)}, total ${sum(all(len))}`,
+      ),
   },
   { script: "packet { @h = hist(len) }", expect: () => `@h: \n${log2Hist(all(len))}\n` },
   { script: "packet { @l = lhist(len, 0, 1500, 100) }", expect: () => `@l: \n${linHist(all(len), 0, 1500, 100)}\n` },
   { script: "packet { @k = lhist(len, 0, 2048, 512) }", expect: () => `@k: \n${linHist(all(len), 0, 2048, 512)}\n` },
-  { script: "packet { @n = lhist(ip.ttl - 100, -50, 100, 25) }", expect: () => `@n: \n${linHist(all((d) => ipTtl(d) - 100), -50, 100, 25)}\n` },
+  {
+    script: "packet { @n = lhist(ip.ttl - 100, -50, 100, 25) }",
+    expect: () =>
+      `@n: \n${linHist(
+        all((d) => ipTtl(d) - 100),
+        -50,
+        100,
+        25,
+      )}\n`,
+  },
   { script: "packet { @ttl[ip.ttl] = count() }", expect: () => keyed("ttl", tally(frames, one(ipTtl))) },
   {
     script: "packet /eth.type == 0x0800/ { @[ntop(ip.src)] = sum(ip.len) }",
-    expect: () => keyed("", tally(frames, (d) => (ethType(d) === 0x800 ? [ipSrc(d)] : undefined), ipLen), (k) => dotted(k[0] as number)),
+    expect: () =>
+      keyed(
+        "",
+        tally(frames, (d) => (ethType(d) === 0x800 ? [ipSrc(d)] : undefined), ipLen),
+        (k) => dotted(k[0] as number),
+      ),
   },
   {
     script: "packet { @[ntop(ip.dst), ip.proto] = count() }",
-    expect: () => keyed("", tally(frames, (d) => [ipDst(d), ipProto(d)]), (k) => `${dotted(k[0] as number)}, ${k[1]}`),
+    expect: () =>
+      keyed(
+        "",
+        tally(frames, (d) => [ipDst(d), ipProto(d)]),
+        (k) => `${dotted(k[0] as number)}, ${k[1]}`,
+      ),
   },
-  { script: "packet /tcp.flags & 2/ { @syn = count() }", expect: () => scalar("syn", where((d) => (tcpFlags(d) & 2) !== 0).length) },
+  {
+    script: "packet /tcp.flags & 2/ { @syn = count() }",
+    expect: () => scalar("syn", where((d) => (tcpFlags(d) & 2) !== 0).length),
+  },
   {
     script: "packet /(tcp.flags & 0x12) == 0x12/ { @synack[tcp.sport] = count() }",
-    expect: () => keyed("synack", tally(frames, (d) => ((tcpFlags(d) & 0x12) === 0x12 ? [tcpSport(d)] : undefined))),
+    expect: () =>
+      keyed(
+        "synack",
+        tally(frames, (d) => ((tcpFlags(d) & 0x12) === 0x12 ? [tcpSport(d)] : undefined)),
+      ),
   },
-  { script: "packet { @b[len / 100] = count() }", expect: () => keyed("b", tally(frames, (d) => [Math.floor(d.length / 100)])) },
-  { script: "packet { @m[len % 7] = count() }", expect: () => keyed("m", tally(frames, (d) => [d.length % 7])) },
+  {
+    script: "packet { @b[len / 100] = count() }",
+    expect: () =>
+      keyed(
+        "b",
+        tally(frames, (d) => [Math.floor(d.length / 100)]),
+      ),
+  },
+  {
+    script: "packet { @m[len % 7] = count() }",
+    expect: () =>
+      keyed(
+        "m",
+        tally(frames, (d) => [d.length % 7]),
+      ),
+  },
   {
     script: "packet /len > 1000/ { @big = count() } packet /len <= 1000/ { @small = count() }",
-    expect: () => scalar("big", where((d) => d.length > 1000).length) + scalar("small", where((d) => d.length <= 1000).length),
+    expect: () =>
+      scalar("big", where((d) => d.length > 1000).length) + scalar("small", where((d) => d.length <= 1000).length),
   },
-  { script: "packet { @x = max(pkt.u8[14] & 0xf) }", expect: () => scalar("x", Math.max(...all((d) => u8(d, 14) & 15))) },
-  { script: "packet { @w[pkt.u16[12]] = count() }", expect: () => keyed("w", tally(frames, (d) => [u16(d, 12)])) },
-  { script: "packet { @o = sum(pkt.u32[1000]) }", expect: () => scalar("o", sum(all((d) => u32(d, 1000)))) },
-  { script: "packet { $l = len; $l = $l * 2 + 1; @t = sum($l) }", expect: () => scalar("t", sum(all((d) => d.length * 2 + 1))) },
   {
-    script: 'packet { if (ip.proto == 6) { @k["tcp"] = count() } else if (ip.proto == 17) { @k["udp"] = count() } else { @k["other"] = count() } }',
-    expect: () => keyed("k", tally(frames, (d) => [ipProto(d) === 6 ? "tcp" : ipProto(d) === 17 ? "udp" : "other"])),
+    script: "packet { @x = max(pkt.u8[14] & 0xf) }",
+    expect: () => scalar("x", Math.max(...all((d) => u8(d, 14) & 15))),
   },
-  { script: "packet { @a[tcp.dport > 1024 ? 1 : 0] = count() }", expect: () => keyed("a", tally(frames, (d) => [tcpDport(d) > 1024 ? 1 : 0])) },
-  { script: "packet { @c = count(); @c2 += 2 }", expect: () => scalar("c", frames.length) + scalar("c2", 2 * frames.length) },
-  { script: 'packet { @n++ } END { printf("frames %d\\n", @n) }', printed: () => `frames ${frames.length}\n`, expect: () => scalar("n", frames.length) },
-  { script: 'BEGIN { printf("hello %s %5d|%-4x|\\n", "world", 42, 255); exit() } packet { @never = count() }', printed: () => "hello world    42|ff  |\n", expect: () => "\n" },
+  {
+    script: "packet { @w[pkt.u16[12]] = count() }",
+    expect: () =>
+      keyed(
+        "w",
+        tally(frames, (d) => [u16(d, 12)]),
+      ),
+  },
+  { script: "packet { @o = sum(pkt.u32[1000]) }", expect: () => scalar("o", sum(all((d) => u32(d, 1000)))) },
+  {
+    script: "packet { $l = len; $l = $l * 2 + 1; @t = sum($l) }",
+    expect: () => scalar("t", sum(all((d) => d.length * 2 + 1))),
+  },
+  {
+    script:
+      'packet { if (ip.proto == 6) { @k["tcp"] = count() } else if (ip.proto == 17) { @k["udp"] = count() } else { @k["other"] = count() } }',
+    expect: () =>
+      keyed(
+        "k",
+        tally(frames, (d) => [ipProto(d) === 6 ? "tcp" : ipProto(d) === 17 ? "udp" : "other"]),
+      ),
+  },
+  {
+    script: "packet { @a[tcp.dport > 1024 ? 1 : 0] = count() }",
+    expect: () =>
+      keyed(
+        "a",
+        tally(frames, (d) => [tcpDport(d) > 1024 ? 1 : 0]),
+      ),
+  },
+  {
+    script: "packet { @c = count(); @c2 += 2 }",
+    expect: () => scalar("c", frames.length) + scalar("c2", 2 * frames.length),
+  },
+  {
+    script: 'packet { @n++ } END { printf("frames %d\\n", @n) }',
+    printed: () => `frames ${frames.length}\n`,
+    expect: () => scalar("n", frames.length),
+  },
+  {
+    script: 'BEGIN { printf("hello %s %5d|%-4x|\\n", "world", 42, 255); exit() } packet { @never = count() }',
+    printed: () => "hello world    42|ff  |\n",
+    expect: () => "\n",
+  },
   {
     script: "packet /ip.ttl < 64 && ip.proto != 0/ { @low[ip.ttl] = count() }",
-    expect: () => keyed("low", tally(frames, (d) => (ipTtl(d) < 64 && ipProto(d) !== 0 ? [ipTtl(d)] : undefined))),
+    expect: () =>
+      keyed(
+        "low",
+        tally(frames, (d) => (ipTtl(d) < 64 && ipProto(d) !== 0 ? [ipTtl(d)] : undefined)),
+      ),
   },
   { script: "packet { @h = hist(udp.dport) }", expect: () => `@h: \n${log2Hist(all(udpDport))}\n` },
   {
@@ -96,24 +219,68 @@ export const CASES: Case[] = [
       return groups.map((g) => `@hk[${g.t}]: \n${log2Hist(g.vals)}`).join("\n") + "\n";
     },
   },
-  { script: "packet /ip.proto != 0/ { @first = min(ip.ttl) }", expect: () => scalar("first", Math.min(...where((d) => ipProto(d) !== 0).map((f) => ipTtl(f.d)))) },
+  {
+    script: "packet /ip.proto != 0/ { @first = min(ip.ttl) }",
+    expect: () => scalar("first", Math.min(...where((d) => ipProto(d) !== 0).map((f) => ipTtl(f.d)))),
+  },
   {
     script: "packet /ip.proto == 6/ { @bytes[tcp.sport, tcp.dport] = sum(len) }",
-    expect: () => keyed("bytes", tally(frames, (d) => (ipProto(d) === 6 ? [tcpSport(d), tcpDport(d)] : undefined), len)),
+    expect: () =>
+      keyed(
+        "bytes",
+        tally(frames, (d) => (ipProto(d) === 6 ? [tcpSport(d), tcpDport(d)] : undefined), len),
+      ),
   },
   { script: "packet { $t = 64; @d = sum($t - 65) }", expect: () => scalar("d", -frames.length) },
   { script: "packet { @x = count(); if (@x == 10) { exit() } }", expect: () => scalar("x", 10) },
-  { script: "packet { @parity[len & 1] = count() }", expect: () => keyed("parity", tally(frames, (d) => [d.length & 1])) },
-  { script: "packet { @sh[len >> 8] = count() }", expect: () => keyed("sh", tally(frames, (d) => [d.length >> 8])) },
+  {
+    script: "packet { @parity[len & 1] = count() }",
+    expect: () =>
+      keyed(
+        "parity",
+        tally(frames, (d) => [d.length & 1]),
+      ),
+  },
+  {
+    script: "packet { @sh[len >> 8] = count() }",
+    expect: () =>
+      keyed(
+        "sh",
+        tally(frames, (d) => [d.length >> 8]),
+      ),
+  },
   { script: "packet { @xor = sum(len ^ 0xff) }", expect: () => scalar("xor", sum(all((d) => d.length ^ 0xff))) },
-  { script: "packet { @or[ip.ttl | 1] = count() }", expect: () => keyed("or", tally(frames, (d) => [ipTtl(d) | 1])) },
-  { script: "packet { @not[!(ip.proto == 6)] = count() }", expect: () => keyed("not", tally(frames, (d) => [ipProto(d) === 6 ? 0 : 1])) },
+  {
+    script: "packet { @or[ip.ttl | 1] = count() }",
+    expect: () =>
+      keyed(
+        "or",
+        tally(frames, (d) => [ipTtl(d) | 1]),
+      ),
+  },
+  {
+    script: "packet { @not[!(ip.proto == 6)] = count() }",
+    expect: () =>
+      keyed(
+        "not",
+        tally(frames, (d) => [ipProto(d) === 6 ? 0 : 1]),
+      ),
+  },
   { script: "packet { @bits = sum(~len & 0xff) }", expect: () => scalar("bits", sum(all((d) => ~d.length & 0xff))) },
   {
     script: "interval:s:1 { @ticks = count() } packet { @n = count() }",
-    expect: () => scalar("n", frames.length) + scalar("ticks", Number((frames[frames.length - 1].ns - frames[0].ns) / 1_000_000_000n)),
+    expect: () =>
+      scalar("n", frames.length) +
+      scalar("ticks", Number((frames[frames.length - 1].ns - frames[0].ns) / 1_000_000_000n)),
   },
-  { script: "packet { @u[pkt.u8[0] % 4] = count() }", expect: () => keyed("u", tally(frames, (d) => [u8(d, 0) % 4])) },
+  {
+    script: "packet { @u[pkt.u8[0] % 4] = count() }",
+    expect: () =>
+      keyed(
+        "u",
+        tally(frames, (d) => [u8(d, 0) % 4]),
+      ),
+  },
   { script: "packet { unroll(3) { @r = sum(1) } }", expect: () => scalar("r", 3 * frames.length) },
   { script: "packet { @e = max(elapsed) }", expect: () => scalar("e", frames[frames.length - 1].ns - frames[0].ns) },
   {
@@ -128,20 +295,36 @@ export const CASES: Case[] = [
       return keyed("ip", m, (k) => dotted(k[0] as number));
     },
   },
-  { script: "packet /len > 100/ { @c = count() } END { print(@c); clear(@c) }", printed: () => scalar("c", where((d) => d.length > 100).length), expect: () => "\n" },
+  {
+    script: "packet /len > 100/ { @c = count() } END { print(@c); clear(@c) }",
+    printed: () => scalar("c", where((d) => d.length > 100).length),
+    expect: () => "\n",
+  },
   { script: "BEGIN { @z = 5 } END { zero(@z) }", expect: () => scalar("z", 0) },
   {
-    script: "packet /ip.proto == 17/ { printf(\"%s:%d -> %s:%d\\n\", ntop(ip.src), udp.sport, ntop(ip.dst), udp.dport); @n++; if (@n == 5) { exit() } }",
-    printed: () => where((d) => ipProto(d) === 17).slice(0, 5).map((f) => `${dotted(ipSrc(f.d))}:${udpSport(f.d)} -> ${dotted(ipDst(f.d))}:${udpDport(f.d)}\n`).join(""),
+    script:
+      'packet /ip.proto == 17/ { printf("%s:%d -> %s:%d\\n", ntop(ip.src), udp.sport, ntop(ip.dst), udp.dport); @n++; if (@n == 5) { exit() } }',
+    printed: () =>
+      where((d) => ipProto(d) === 17)
+        .slice(0, 5)
+        .map((f) => `${dotted(ipSrc(f.d))}:${udpSport(f.d)} -> ${dotted(ipDst(f.d))}:${udpDport(f.d)}\n`)
+        .join(""),
     expect: () => scalar("n", 5),
   },
   {
     script: "packet { @t[tcp.dport == 80 || tcp.sport == 80] = count() }",
-    expect: () => keyed("t", tally(frames, (d) => [tcpDport(d) === 80 || tcpSport(d) === 80 ? 1 : 0])),
+    expect: () =>
+      keyed(
+        "t",
+        tally(frames, (d) => [tcpDport(d) === 80 || tcpSport(d) === 80 ? 1 : 0]),
+      ),
   },
   {
     script: "packet { @v[ip.len - len + 14] = count() }",
-    expect: () => keyed("v", tally(frames, (d) => [BigInt.asUintN(64, BigInt(ipLen(d) - d.length + 14))])),
+    expect: () =>
+      keyed(
+        "v",
+        tally(frames, (d) => [BigInt.asUintN(64, BigInt(ipLen(d) - d.length + 14))]),
+      ),
   },
 ];
-

@@ -48,7 +48,12 @@ describe("tinybpf trace", () => {
     const run = tinybpf(["run", obj, "--pcap", capture, "--json"]);
     expect(run.status).toBe(0);
     const maps = JSON.parse(run.stdout).maps as Record<string, { key: string; value: string }[]>;
-    const got = new Map(maps.AT_.map((e) => [Buffer.from(e.key, "hex").readBigUInt64LE(), Number(Buffer.from(e.value, "hex").readBigUInt64LE())]));
+    const got = new Map(
+      maps.AT_.map((e) => [
+        Buffer.from(e.key, "hex").readBigUInt64LE(),
+        Number(Buffer.from(e.value, "hex").readBigUInt64LE()),
+      ]),
+    );
     expect(got).toEqual(new Map([...perProto.values()].map((e) => [BigInt(e.key[0]), e.value])));
     const info = tinybpf(["info", obj]);
     expect(info.status).toBe(0);
@@ -78,6 +83,8 @@ describe("tinybpf trace", () => {
   test("--engine arm32 refuses what needs the host, in one line", () => {
     const r = tinybpf(["trace", "-e", 'packet { printf("x\\n") }', "--pcap", capture, "--engine", "arm32"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("tinybpf trace: the arm32 engine cannot run printf(): it needs the host while the probe runs (use --engine interp or wasm)\n");
+    expect(r.stderr).toBe(
+      "tinybpf trace: the arm32 engine cannot run printf(): it needs the host while the probe runs (use --engine interp or wasm)\n",
+    );
   });
 });

@@ -15,7 +15,13 @@ const SCRIPT = join(__dirname, "kernel-verify.py");
 function spec(source: string) {
   const obj = loadObject(compile(source).object, "trace.o");
   return {
-    maps: obj.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })),
+    maps: obj.maps.map((m) => ({
+      type: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags,
+    })),
     programs: obj.programs.map((p) => ({ name: p.name, type: p.type, insns: Buffer.from(p.insns).toString("hex") })),
   };
 }
@@ -35,7 +41,7 @@ const EARLY_ENDS = [
   "packet { unroll(3) { @x++; if (len > 100) { return 2 } } @y = 1 }",
   "interval:s:1 { @i = count(); if (@i > 3) { exit() } }",
   "probe:open { @a[arg0, arg1] = sum(arg5); $x = arg2 ? arg3 : arg4; @x = max($x); delete(@a[1, 2]) }",
-  "BEGIN { @[comm, \"k\"] = count(); @p = pid; @t = tid; @c = cpu; @r = rand; printf(\"%s %d\\n\", comm, elapsed) }",
+  'BEGIN { @[comm, "k"] = count(); @p = pid; @t = tid; @c = cpu; @r = rand; printf("%s %d\\n", comm, elapsed) }',
 ];
 
 describe.skipIf(!available)("trace programs and the Linux verifier", () => {
@@ -43,7 +49,9 @@ describe.skipIf(!available)("trace programs and the Linux verifier", () => {
   const result = available ? verify(scripts) : { status: null, lines: [] };
   test("every program of every script is accepted", () => {
     const programs = scripts.reduce((n, s) => n + spec(s).programs.length, 0);
-    expect(result.lines.filter((l) => l.startsWith("FAIL")).map((l) => `${scripts[Number(l.split(" ")[1])]}: ${l}`)).toEqual([]);
+    expect(
+      result.lines.filter((l) => l.startsWith("FAIL")).map((l) => `${scripts[Number(l.split(" ")[1])]}: ${l}`),
+    ).toEqual([]);
     expect(result.lines.filter((l) => l.startsWith("OK")).length).toBe(programs);
     expect(result.status).toBe(0);
   });

@@ -20,7 +20,8 @@ export function loadFrames(name: string): Frame[] {
 
 export const u8 = (d: Uint8Array, o: number) => (o >= 0 && o + 1 <= d.length ? d[o] : 0);
 export const u16 = (d: Uint8Array, o: number) => (o >= 0 && o + 2 <= d.length ? d[o] * 256 + d[o + 1] : 0);
-export const u32 = (d: Uint8Array, o: number) => (o >= 0 && o + 4 <= d.length ? ((d[o] << 24) >>> 0) + (d[o + 1] << 16) + (d[o + 2] << 8) + d[o + 3] : 0);
+export const u32 = (d: Uint8Array, o: number) =>
+  o >= 0 && o + 4 <= d.length ? ((d[o] << 24) >>> 0) + (d[o + 1] << 16) + (d[o + 2] << 8) + d[o + 3] : 0;
 
 export const ethType = (d: Uint8Array) => u16(d, 12);
 const isIp = (d: Uint8Array) => ethType(d) === 0x0800;
@@ -52,7 +53,11 @@ export const EXIT = "\n\n";
  * A keyed map: `@name[key]: value` lines (an empty map: one line break) ordered by value, then by key (numbers numerically, dotted addresses by
  * their numeric value, strings by code unit); keys are arrays of parts.
  */
-export function keyed(name: string, entries: Map<string, { key: (number | string | bigint)[]; value: number | bigint }>, show = (k: (number | string | bigint)[]) => k.join(", ")): string {
+export function keyed(
+  name: string,
+  entries: Map<string, { key: (number | string | bigint)[]; value: number | bigint }>,
+  show = (k: (number | string | bigint)[]) => k.join(", "),
+): string {
   const list = [...entries.values()];
   if (list.length === 0) return "\n";
   list.sort((a, b) => {
@@ -64,7 +69,11 @@ export function keyed(name: string, entries: Map<string, { key: (number | string
 }
 
 /** Counts (or sums) per key over frames, skipping frames for which key() returns undefined. */
-export function tally(frames: Frame[], key: (d: Uint8Array) => (number | string | bigint)[] | undefined, value: (d: Uint8Array) => number = () => 1) {
+export function tally(
+  frames: Frame[],
+  key: (d: Uint8Array) => (number | string | bigint)[] | undefined,
+  value: (d: Uint8Array) => number = () => 1,
+) {
   const m = new Map<string, { key: (number | string | bigint)[]; value: number }>();
   for (const f of frames) {
     const k = key(f.d);
@@ -84,7 +93,14 @@ function barRows(counts: number[], label: (i: number) => string): string {
   let s = "";
   for (let i = used[0]; i <= used[used.length - 1]; i++) {
     const width = Math.floor((counts[i] * 52) / max);
-    s += label(i) + " ".repeat(16 - label(i).length) + String(counts[i]).padStart(8) + " |" + "@".repeat(width) + " ".repeat(52 - width) + "|\n";
+    s +=
+      label(i) +
+      " ".repeat(16 - label(i).length) +
+      String(counts[i]).padStart(8) +
+      " |" +
+      "@".repeat(width) +
+      " ".repeat(52 - width) +
+      "|\n";
   }
   return s;
 }
@@ -107,7 +123,9 @@ export function log2Hist(values: number[]): string {
     else if (v === 0) counts[1]++;
     else counts[2 + Math.floor(Math.log2(v))]++;
   }
-  return barRows(counts, (i) => (i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${power(i - 2)}, ${power(i - 1)})`));
+  return barRows(counts, (i) =>
+    i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${power(i - 2)}, ${power(i - 1)})`,
+  );
 }
 
 /** A linear histogram: (..., min), [min, min+step), ..., [max, ...). */
@@ -116,6 +134,13 @@ export function linHist(values: number[], min: number, max: number, step: number
   const counts = new Array(n).fill(0);
   for (const v of values) counts[v < min ? 0 : v >= max ? n - 1 : 1 + Math.floor((v - min) / step)]++;
   // bpftrace 0.20 labels multiples of 1M and 1K with a suffix
-  const label = (v: number) => (v !== 0 && v % 1048576 === 0 ? `${v / 1048576}M` : v !== 0 && v % 1024 === 0 ? `${v / 1024}K` : String(v));
-  return barRows(counts, (i) => (i === 0 ? `(..., ${label(min)})` : i === n - 1 ? `[${label(max)}, ...)` : `[${label(min + (i - 1) * step)}, ${label(min + i * step)})`));
+  const label = (v: number) =>
+    v !== 0 && v % 1048576 === 0 ? `${v / 1048576}M` : v !== 0 && v % 1024 === 0 ? `${v / 1024}K` : String(v);
+  return barRows(counts, (i) =>
+    i === 0
+      ? `(..., ${label(min)})`
+      : i === n - 1
+        ? `[${label(max)}, ...)`
+        : `[${label(min + (i - 1) * step)}, ${label(min + i * step)})`,
+  );
 }

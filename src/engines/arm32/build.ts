@@ -9,8 +9,18 @@ import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
-  OPT_IDIV, OPT_CONFORMANCE, OPT_SKB, OPT_XDP, ERR_OPCODE, ERR_PSEUDO, ERR_TARGET, ERR_TAIL_CALL, ERR_LABEL, ERR_MEMORY,
-  DATA_BASE, MAX_MAPS,
+  OPT_IDIV,
+  OPT_CONFORMANCE,
+  OPT_SKB,
+  OPT_XDP,
+  ERR_OPCODE,
+  ERR_PSEUDO,
+  ERR_TARGET,
+  ERR_TAIL_CALL,
+  ERR_LABEL,
+  ERR_MEMORY,
+  DATA_BASE,
+  MAX_MAPS,
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
 import { packageRoot } from "../../runtime/core.js";
@@ -67,7 +77,10 @@ export interface Arm32Translation {
 }
 
 export class Arm32Error extends Error {
-  constructor(message: string, readonly index?: number) {
+  constructor(
+    message: string,
+    readonly index?: number,
+  ) {
     super(message);
     this.name = "Arm32Error";
   }
@@ -123,7 +136,8 @@ function instance(): Arm32Exports {
 
 export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm32Translation {
   const n = Math.floor(insns.length / INSN_SIZE);
-  if (n === 0 || insns.length % INSN_SIZE !== 0) throw new Arm32Error("program must be a non-empty multiple of 8 bytes");
+  if (n === 0 || insns.length % INSN_SIZE !== 0)
+    throw new Arm32Error("program must be a non-empty multiple of 8 bytes");
   if (n > MAX_INSNS) throw new Arm32Error(`program has more than ${MAX_INSNS} instructions`);
   insns = withCallbackEntries(insns, opts.programs);
   const w = instance();
@@ -140,7 +154,10 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     new Int32Array(w.memory.buffer, p, opts.programs.length).set(opts.programs);
   }
   if (opts.skb && opts.xdp) throw new Arm32Error("a program sees struct __sk_buff or struct xdp_md, not both");
-  const flags = (opts.idiv ? OPT_IDIV : 0) | (opts.conformance ? OPT_CONFORMANCE : 0) | (opts.skb ? OPT_SKB : 0) |
+  const flags =
+    (opts.idiv ? OPT_IDIV : 0) |
+    (opts.conformance ? OPT_CONFORMANCE : 0) |
+    (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
@@ -161,7 +178,11 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const memory = new DataView(w.memory.buffer);
   const loops = Array.from({ length: w.loopCount() }, (_, k) => {
     const at = w.loopTable() + 64 * k;
-    return { head: memory.getInt32(at, true), last: memory.getInt32(at + 4, true), body: memory.getInt32(at + 44, true) };
+    return {
+      head: memory.getInt32(at, true),
+      last: memory.getInt32(at + 4, true),
+      body: memory.getInt32(at + 44, true),
+    };
   });
   const copies = Array.from({ length: w.copyCount() }, (_, c) => {
     const loop = loops[memory.getInt32(w.copyTable() + 8 * c, true)];
@@ -199,13 +220,16 @@ function withCallbackEntries(insns: Uint8Array, programs?: Int32Array): Uint8Arr
   for (let i = 0; i + 1 < n; i++) {
     if (insns[i * INSN_SIZE] !== 0x18) continue;
     const v = new DataView(insns.buffer, insns.byteOffset + i * INSN_SIZE, 2 * INSN_SIZE);
-    if (v.getUint32(12, true) === FUNC_HANDLE_TAG && (insns[i * INSN_SIZE + 1] >> 4) === 0) {
+    if (v.getUint32(12, true) === FUNC_HANDLE_TAG && insns[i * INSN_SIZE + 1] >> 4 === 0) {
       const base = starts.filter((s) => s <= i).pop() ?? 0;
       const end = starts.find((s) => s > i) ?? n;
       const target = v.getUint32(4, true) + base;
       // a callback is a subprogram: after its program's first exit, before the next program. Anything else is
       // a plain constant that happens to carry the tag.
-      if (target <= firstExit(insns, base) || target >= end) { i++; continue; }
+      if (target <= firstExit(insns, base) || target >= end) {
+        i++;
+        continue;
+      }
       if (base !== 0) {
         out ??= insns.slice();
         new DataView(out.buffer).setUint32(i * INSN_SIZE + 4, target, true);
@@ -249,7 +273,8 @@ export function buildArm32Executable(insns: Uint8Array, opts: Arm32Options = {})
 }
 
 function elfOf(t: Arm32Translation, sections: boolean, maps?: Arm32Maps): Uint8Array {
-  if (t.address + t.state + t.stateSize > ARM32_DATA_BASE) throw new Arm32Error("program too large for the memory layout");
+  if (t.address + t.state + t.stateSize > ARM32_DATA_BASE)
+    throw new Arm32Error("program too large for the memory layout");
   return writeElf32({
     image: t.image,
     entry: t.entry,
@@ -280,7 +305,8 @@ export class Arm32Timeout extends Error {
 export type Arm32Result = { r0: bigint } | { fault: string };
 
 export function qemu(): string {
-  for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"]) if (existsSync(p)) return p;
+  for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"])
+    if (existsSync(p)) return p;
   throw new Error("qemu-arm not found: install it with `apt-get install qemu-user`");
 }
 
@@ -390,7 +416,10 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
     if (t.offsets[i] & 0x80000000) continue;
     const loop = versioned.get(i);
     if (loop) {
-      heading(t.code + t.offsets[i], `; loop ${loop.head}-${loop.last}: the test on entry, then the copy without checks`);
+      heading(
+        t.code + t.offsets[i],
+        `; loop ${loop.head}-${loop.last}: the test on entry, then the copy without checks`,
+      );
       heading(loop.body, `; loop ${loop.head}-${loop.last}: the ordinary code (checked)`);
       heading(loop.body, line(i));
     } else heading(t.code + t.offsets[i], line(i));
@@ -398,10 +427,19 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
   for (const copy of t.copies) {
     for (let i = copy.head; i <= copy.last; i++) {
       if (t.offsets[i] & 0x80000000) continue;
-      const inner = i > copy.head ? t.loops.find((l) => l.head < i && i <= l.last && l.head >= copy.head && l.last <= copy.last && l.head !== copy.head) : undefined;
+      const inner =
+        i > copy.head
+          ? t.loops.find(
+              (l) => l.head < i && i <= l.last && l.head >= copy.head && l.last <= copy.last && l.head !== copy.head,
+            )
+          : undefined;
       if (inner) continue;
       const loop = i > copy.head ? versioned.get(i) : undefined;
-      if (loop) heading(copy.positions[i - copy.head], `; loop ${loop.head}-${loop.last} (in the copy of ${copy.head}-${copy.last}): the test, then the copy`);
+      if (loop)
+        heading(
+          copy.positions[i - copy.head],
+          `; loop ${loop.head}-${loop.last} (in the copy of ${copy.head}-${copy.last}): the test, then the copy`,
+        );
       else heading(copy.positions[i - copy.head], `${line(i)}    (copy of loop ${copy.head}-${copy.last})`);
     }
   }
@@ -411,8 +449,11 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
     for (const h of headings.get(o) ?? []) lines.push(h);
     let gap = o;
     while (gap < t.table && word(gap) === NOP && !headings.has(gap + 4)) gap += 4;
-    if (gap - o >= 8) { // the gap before a copy moved to the next page (versioned.ts)
-      lines.push(`    ${(t.address + o).toString(16).padStart(8, "0")}: ${(gap - o) / 4} x nop (the copy starts a page)`);
+    if (gap - o >= 8) {
+      // the gap before a copy moved to the next page (versioned.ts)
+      lines.push(
+        `    ${(t.address + o).toString(16).padStart(8, "0")}: ${(gap - o) / 4} x nop (the copy starts a page)`,
+      );
       o = gap - 4;
       continue;
     }

@@ -16,7 +16,15 @@ import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import {
-  buildArm32Executable, runArm32, arm32Listing, qemu, Arm32Error, Arm32Timeout, ARM32_DATA_BASE, ARM32_MAX_MAPS, type Arm32Maps,
+  buildArm32Executable,
+  runArm32,
+  arm32Listing,
+  qemu,
+  Arm32Error,
+  Arm32Timeout,
+  ARM32_DATA_BASE,
+  ARM32_MAX_MAPS,
+  type Arm32Maps,
   type Arm32Options,
 } from "./build.js";
 import { registerEngine, type Engine } from "../../runtime/engines.js";
@@ -27,31 +35,105 @@ import { readCapture, writePcap } from "../../tools/pcap.js";
 import { readInput } from "../../cli/args.js";
 import { resolvePseudoLoads, LinkError } from "../../loader/link.js";
 import {
-  STATE, ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PKT, MAP_HANDLE_TAG, FAULT_READ, FAULT_WRITE,
-  FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_MAP,
+  STATE,
+  ST_FAULT,
+  ST_FAULT_PC,
+  ST_FAULT_ADDR,
+  ST_FAULT_SIZE,
+  ST_PKT,
+  MAP_HANDLE_TAG,
+  FAULT_READ,
+  FAULT_WRITE,
+  FAULT_BUDGET,
+  FAULT_CALL_DEPTH,
+  FAULT_HELPER,
+  FAULT_BAD_MAP,
 } from "../../../assembly/layout.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
-  MAP_TYPE_ARRAY, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_HASH, MAP_TYPE_PROG_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_HASH,
-  MAP_TYPE_LRU_PERCPU_HASH, MAP_TYPE_HASH_OF_MAPS, MAP_TYPE_ARRAY_OF_MAPS, MAP_TYPE_LPM_TRIE, MAP_TYPE_QUEUE,
-  MAP_TYPE_STACK, MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY, BPF_F_RDONLY_PROG,
+  MAP_TYPE_ARRAY,
+  MAP_TYPE_PERCPU_ARRAY,
+  MAP_TYPE_HASH,
+  MAP_TYPE_PROG_ARRAY,
+  MAP_TYPE_PERCPU_HASH,
+  MAP_TYPE_LRU_HASH,
+  MAP_TYPE_LRU_PERCPU_HASH,
+  MAP_TYPE_HASH_OF_MAPS,
+  MAP_TYPE_ARRAY_OF_MAPS,
+  MAP_TYPE_LPM_TRIE,
+  MAP_TYPE_QUEUE,
+  MAP_TYPE_STACK,
+  MAP_TYPE_RINGBUF,
+  MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_F_RDONLY_PROG,
 } from "../../../assembly/maps/desc.js";
 import { INSN_SIZE } from "../../../assembly/isa.js";
 import {
-  ID_TABLE_AT, DESC_OFFSET, DESC_SIZE, RECORD_HEADER, D_TYPE, D_KEY_SIZE, D_VALUE_SIZE, D_MAX, D_VALUES, D_STRIDE, D_BUCKETS,
-  D_RECORDS, D_MASK, D_FRESH, D_FREE, D_COUNT, D_REGION, D_NAME, D_NAME_LEN, D_REC_STRIDE, D_ZERO_SKIP, K_HASH, K_ARRAY,
-  K_PROGS, K_LPM, K_QUEUE, K_STACK, K_RINGBUF, K_PERF, V_LRU, V_INNER,
+  ID_TABLE_AT,
+  DESC_OFFSET,
+  DESC_SIZE,
+  RECORD_HEADER,
+  D_TYPE,
+  D_KEY_SIZE,
+  D_VALUE_SIZE,
+  D_MAX,
+  D_VALUES,
+  D_STRIDE,
+  D_BUCKETS,
+  D_RECORDS,
+  D_MASK,
+  D_FRESH,
+  D_FREE,
+  D_COUNT,
+  D_REGION,
+  D_NAME,
+  D_NAME_LEN,
+  D_REC_STRIDE,
+  D_ZERO_SKIP,
+  K_HASH,
+  K_ARRAY,
+  K_PROGS,
+  K_LPM,
+  K_QUEUE,
+  K_STACK,
+  K_RINGBUF,
+  K_PERF,
+  V_LRU,
+  V_INNER,
 } from "../../../targets/arm32/abi.js";
 import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
 // the map area's layout, shared with the device code (targets/arm32/abi.ts)
 const D = {
-  type: D_TYPE, keySize: D_KEY_SIZE, valueSize: D_VALUE_SIZE, max: D_MAX, values: D_VALUES, stride: D_STRIDE,
-  buckets: D_BUCKETS, records: D_RECORDS, mask: D_MASK, fresh: D_FRESH, free: D_FREE, count: D_COUNT, region: D_REGION,
-  name: D_NAME, nameLen: D_NAME_LEN, recStride: D_REC_STRIDE, zeroSkip: D_ZERO_SKIP,
+  type: D_TYPE,
+  keySize: D_KEY_SIZE,
+  valueSize: D_VALUE_SIZE,
+  max: D_MAX,
+  values: D_VALUES,
+  stride: D_STRIDE,
+  buckets: D_BUCKETS,
+  records: D_RECORDS,
+  mask: D_MASK,
+  fresh: D_FRESH,
+  free: D_FREE,
+  count: D_COUNT,
+  region: D_REGION,
+  name: D_NAME,
+  nameLen: D_NAME_LEN,
+  recStride: D_REC_STRIDE,
+  zeroSkip: D_ZERO_SKIP,
 };
 
-const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"]);
+const SKB_TYPES = new Set([
+  "socket_filter",
+  "sched_cls",
+  "sched_act",
+  "cgroup_skb",
+  "lwt_in",
+  "lwt_out",
+  "lwt_xmit",
+  "sk_skb",
+]);
 
 const roundUp8 = (n: number) => (n + 7) & ~7;
 
@@ -68,11 +150,20 @@ export type Arm32Entries = (map: number) => { key: Uint8Array; value: Uint8Array
 
 // D_TYPE: the storage kind (abi.ts K_*) in the low byte, variant bits (V_*) above it
 const KIND: Record<number, number> = {
-  [MAP_TYPE_HASH]: K_HASH, [MAP_TYPE_PERCPU_HASH]: K_HASH, [MAP_TYPE_LRU_HASH]: K_HASH | V_LRU,
-  [MAP_TYPE_LRU_PERCPU_HASH]: K_HASH | V_LRU, [MAP_TYPE_HASH_OF_MAPS]: K_HASH | V_INNER,
-  [MAP_TYPE_ARRAY]: K_ARRAY, [MAP_TYPE_PERCPU_ARRAY]: K_ARRAY, [MAP_TYPE_PROG_ARRAY]: K_PROGS,
-  [MAP_TYPE_ARRAY_OF_MAPS]: K_PROGS | V_INNER, [MAP_TYPE_LPM_TRIE]: K_LPM, [MAP_TYPE_QUEUE]: K_QUEUE,
-  [MAP_TYPE_STACK]: K_STACK, [MAP_TYPE_RINGBUF]: K_RINGBUF, [MAP_TYPE_PERF_EVENT_ARRAY]: K_PERF,
+  [MAP_TYPE_HASH]: K_HASH,
+  [MAP_TYPE_PERCPU_HASH]: K_HASH,
+  [MAP_TYPE_LRU_HASH]: K_HASH | V_LRU,
+  [MAP_TYPE_LRU_PERCPU_HASH]: K_HASH | V_LRU,
+  [MAP_TYPE_HASH_OF_MAPS]: K_HASH | V_INNER,
+  [MAP_TYPE_ARRAY]: K_ARRAY,
+  [MAP_TYPE_PERCPU_ARRAY]: K_ARRAY,
+  [MAP_TYPE_PROG_ARRAY]: K_PROGS,
+  [MAP_TYPE_ARRAY_OF_MAPS]: K_PROGS | V_INNER,
+  [MAP_TYPE_LPM_TRIE]: K_LPM,
+  [MAP_TYPE_QUEUE]: K_QUEUE,
+  [MAP_TYPE_STACK]: K_STACK,
+  [MAP_TYPE_RINGBUF]: K_RINGBUF,
+  [MAP_TYPE_PERF_EVENT_ARRAY]: K_PERF,
 };
 const PERCPU_TYPES = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_TYPE_LRU_PERCPU_HASH]);
 /** Where the id -> index table of maps of maps is (a u32 in the area's header): inner maps are named by core id. */
@@ -85,14 +176,21 @@ const PERCPU_TYPES = new Set([MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_PERCPU_HASH, MAP_T
  * each map (what map-of-maps slots hold; default: the index).
  */
 export function layoutMaps(
-  defs: MapDef[], ncpus = 1, slots?: (map: number) => (number | undefined)[], extraNames: string[] = [],
-  entries?: Arm32Entries, ids?: number[],
+  defs: MapDef[],
+  ncpus = 1,
+  slots?: (map: number) => (number | undefined)[],
+  extraNames: string[] = [],
+  entries?: Arm32Entries,
+  ids?: number[],
 ): Arm32MapLayout {
-  if (defs.length > ARM32_MAX_MAPS) throw new Arm32Error(`the arm32 target holds at most ${ARM32_MAX_MAPS} maps (${defs.length} here)`);
+  if (defs.length > ARM32_MAX_MAPS)
+    throw new Arm32Error(`the arm32 target holds at most ${ARM32_MAX_MAPS} maps (${defs.length} here)`);
   for (const m of defs) {
     if (KIND[m.type] === undefined) {
-      throw new Arm32Error(`map '${m.name}' is a ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`} map; the arm32 target ` +
-        "does not support it");
+      throw new Arm32Error(
+        `map '${m.name}' is a ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`} map; the arm32 target ` +
+          "does not support it",
+      );
     }
     if (m.type === MAP_TYPE_PROG_ARRAY && (m.keySize !== 4 || m.valueSize !== 4)) {
       throw new Arm32Error(`map '${m.name}': a program array has 4-byte keys and values`);
@@ -103,9 +201,17 @@ export function layoutMaps(
   const hasInner = defs.some((m) => (KIND[m.type] & V_INNER) !== 0);
   const names = defs.map((m) => new TextEncoder().encode(JSON.stringify(m.name)));
   let at = DESC_OFFSET + DESC_SIZE * defs.length;
-  const nameAt = names.map((n) => { const p = at; at += n.length; return p; });
+  const nameAt = names.map((n) => {
+    const p = at;
+    at += n.length;
+    return p;
+  });
   const extra = extraNames.map((n) => new TextEncoder().encode(n));
-  const extraAt = extra.map((n) => { const p = at; at += n.length; return p; });
+  const extraAt = extra.map((n) => {
+    const p = at;
+    at += n.length;
+    return p;
+  });
   at = roundUp8(at);
   // maps of maps hold core ids: the executable turns them into map indexes through this table
   const idTableAt = at;
@@ -116,7 +222,9 @@ export function layoutMaps(
     const bytes = new Uint8Array(m.maxEntries * 8).fill(0xff);
     const dv = new DataView(bytes.buffer);
     if (m.type === MAP_TYPE_PROG_ARRAY) {
-      (slots?.(i) ?? []).forEach((id, k) => { if (id !== undefined && k < m.maxEntries) dv.setUint32(8 * k, id, true); });
+      (slots?.(i) ?? []).forEach((id, k) => {
+        if (id !== undefined && k < m.maxEntries) dv.setUint32(8 * k, id, true);
+      });
     } else {
       for (const e of entries?.(i) ?? []) {
         const k = new DataView(e.key.buffer, e.key.byteOffset).getUint32(0, true);
@@ -128,7 +236,8 @@ export function layoutMaps(
   const preset = (i: number) => {
     const t = defs[i].type;
     return t === MAP_TYPE_HASH_OF_MAPS || t === MAP_TYPE_LPM_TRIE || t === MAP_TYPE_QUEUE || t === MAP_TYPE_STACK
-      ? entries?.(i) ?? [] : [];
+      ? (entries?.(i) ?? [])
+      : [];
   };
   const hasInit = (i: number) => Boolean(defs[i].initialData || slotInit[i] || preset(i).length);
   // Arenas with initial bytes first (they are copied at start-up, with their keys and buckets), then the rest.
@@ -136,9 +245,14 @@ export function layoutMaps(
   const values: number[] = new Array(defs.length);
   const side: { buckets: number; records: number }[] = new Array(defs.length);
   const kind = (i: number) => KIND[defs[i].type] & 0xff;
-  const windowOf = (i: number) => kind(i) === K_HASH ? roundUp8(defs[i].keySize) : kind(i) === K_ARRAY || kind(i) === K_PROGS ? 8 : 0;
-  const arenaBytes = (i: number) => kind(i) === K_RINGBUF ? defs[i].maxEntries : kind(i) === K_PERF ? 0 :
-    defs[i].maxEntries * roundUp8(defs[i].valueSize);
+  const windowOf = (i: number) =>
+    kind(i) === K_HASH ? roundUp8(defs[i].keySize) : kind(i) === K_ARRAY || kind(i) === K_PROGS ? 8 : 0;
+  const arenaBytes = (i: number) =>
+    kind(i) === K_RINGBUF
+      ? defs[i].maxEntries
+      : kind(i) === K_PERF
+        ? 0
+        : defs[i].maxEntries * roundUp8(defs[i].valueSize);
   // Buckets (LRU maps: head and tail of the recency list in front) and element records; LPM keys
   const placeSide = (i: number) => {
     const m = defs[i];
@@ -164,7 +278,9 @@ export function layoutMaps(
   for (const i of order) if (!preset(i).length) placeSide(i);
   const size = roundUp8(at);
   if (ARM32_DATA_BASE + size > 0xf0000000) throw new Arm32Error(`the maps need ${size} bytes: too large`);
-  const init = new Uint8Array(Math.max(initEnd, hasInner ? idTableAt + 4 : 0, ...extraAt.map((p, k) => p + extra[k].length)));
+  const init = new Uint8Array(
+    Math.max(initEnd, hasInner ? idTableAt + 4 : 0, ...extraAt.map((p, k) => p + extra[k].length)),
+  );
   extra.forEach((n, k) => init.set(n, extraAt[k]));
   const v = new DataView(init.buffer);
   v.setUint32(0, defs.length, true);
@@ -179,16 +295,20 @@ export function layoutMaps(
     const k = KIND[m.type];
     const start = base + values[i] - windowOf(i);
     const end = base + values[i] + arenaBytes(i);
-    const readonly = Boolean(m.readonly || (m.flags & BPF_F_RDONLY_PROG));
+    const readonly = Boolean(m.readonly || m.flags & BPF_F_RDONLY_PROG);
     // programs reach only value arenas: not the slots of program arrays and maps of maps, queues' values (copied
     // in and out) or perf records
-    const region = kind(i) !== K_PROGS && kind(i) !== K_QUEUE && kind(i) !== K_STACK && kind(i) !== K_PERF &&
-      (k & V_INNER) === 0;
+    const region =
+      kind(i) !== K_PROGS && kind(i) !== K_QUEUE && kind(i) !== K_STACK && kind(i) !== K_PERF && (k & V_INNER) === 0;
     v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
     // a perf event array without max_entries gets one slot per CPU, as the host creates it (src/runtime/runtime.ts)
-    v.setUint32(d + D.max, m.type === MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? Math.max(1, ncpus) : m.maxEntries, true);
+    v.setUint32(
+      d + D.max,
+      m.type === MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? Math.max(1, ncpus) : m.maxEntries,
+      true,
+    );
     v.setUint32(d + D.values, base + values[i], true);
     v.setUint32(d + D.stride, stride, true);
     if (region) {
@@ -217,7 +337,8 @@ export function layoutMaps(
     presetEntries(m, preset(i), init, d, values[i], side[i]);
   });
   return {
-    maps: { count: defs.length, init, size }, valueAddress: values.map((x) => ARM32_DATA_BASE + x),
+    maps: { count: defs.length, init, size },
+    valueAddress: values.map((x) => ARM32_DATA_BASE + x),
     names: extra.map((n, k) => ({ address: ARM32_DATA_BASE + extraAt[k], length: n.length })),
   };
 }
@@ -228,7 +349,11 @@ export function layoutMaps(
  * 0..n-1, a queue's values from slot 0 (a stack's newest last).
  */
 function presetEntries(
-  m: MapDef, list: { key: Uint8Array; value: Uint8Array }[], init: Uint8Array, d: number, values: number,
+  m: MapDef,
+  list: { key: Uint8Array; value: Uint8Array }[],
+  init: Uint8Array,
+  d: number,
+  values: number,
   side: { buckets: number; records: number } | undefined,
 ): void {
   if (!list.length) return;
@@ -318,9 +443,12 @@ function linked(obj: LoadedObject, prog: Program): LinkedProgram {
 function tailCalls(insns: Uint8Array): boolean {
   for (let i = 0; i + INSN_SIZE <= insns.length; i += INSN_SIZE) {
     const op = insns[i];
-    if (op === 0x18) { i += INSN_SIZE; continue; }
+    if (op === 0x18) {
+      i += INSN_SIZE;
+      continue;
+    }
     const imm = new DataView(insns.buffer, insns.byteOffset + i + 4, 4).getInt32(0, true);
-    if (op === 0x85 && (insns[i + 1] >> 4) === 0 && imm === 12) return true;
+    if (op === 0x85 && insns[i + 1] >> 4 === 0 && imm === 12) return true;
   }
   return false;
 }
@@ -354,13 +482,23 @@ export function executablePrograms(obj: LoadedObject, prog: Program): Program[] 
   return progs;
 }
 
-function buildOptions(obj: LoadedObject, prog: Program, opts: BuildOptions): { insns: Uint8Array; options: Arm32Options } {
+function buildOptions(
+  obj: LoadedObject,
+  prog: Program,
+  opts: BuildOptions,
+): { insns: Uint8Array; options: Arm32Options } {
   const defs = obj.object.maps;
   const slots = progArraySlots(obj);
   const progs = executablePrograms(obj, prog);
   const maps = [...obj.maps.values()];
-  const layout = layoutMaps(defs, obj.runtime.options.ncpus ?? 1, (i) => slots.get(i) ?? [],
-    progs.length > 1 ? progs.map((p) => p.name) : [], (i) => maps[i].dump(), defs.map((_, i) => obj.runtime.mapIds[i]));
+  const layout = layoutMaps(
+    defs,
+    obj.runtime.options.ncpus ?? 1,
+    (i) => slots.get(i) ?? [],
+    progs.length > 1 ? progs.map((p) => p.name) : [],
+    (i) => maps[i].dump(),
+    defs.map((_, i) => obj.runtime.mapIds[i]),
+  );
   const parts = progs.map((p) => linkForArm32(p.name, linked(obj, p).original, layout, defs));
   let programs: Int32Array | undefined;
   let insns = parts[0];
@@ -427,7 +565,10 @@ export interface RunExecutableArgs {
 }
 
 export class Arm32RunError extends Error {
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
     this.name = "Arm32RunError";
   }
@@ -477,7 +618,9 @@ function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): 
     if (args.json) argv.push("--json");
     if (args.each) argv.push("--each");
     const native = process.platform === "linux" && process.arch === "arm";
-    return native ? { dir, command: exe, argv, named } : { dir, command: qemu(), argv: ["-cpu", "cortex-a8", exe, ...argv], named };
+    return native
+      ? { dir, command: exe, argv, named }
+      : { dir, command: qemu(), argv: ["-cpu", "cortex-a8", exe, ...argv], named };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -485,9 +628,18 @@ function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): 
 }
 
 /** The error for an executable that ended with a non-zero status. */
-function runFailure(prog: Program, run: PreparedRun, status: number | null, stdout: string, stderr: string): Arm32RunError {
+function runFailure(
+  prog: Program,
+  run: PreparedRun,
+  status: number | null,
+  stdout: string,
+  stderr: string,
+): Arm32RunError {
   if (status === 1) return new Arm32RunError(run.named ? stderr.trim() : `${prog.name}: ${stderr.trim()}`, 1);
-  return new Arm32RunError(`${prog.name}: the ARM executable failed (status ${status}): ${(stderr || stdout).trim()}`, status);
+  return new Arm32RunError(
+    `${prog.name}: the ARM executable failed (status ${status}): ${(stderr || stdout).trim()}`,
+    status,
+  );
 }
 
 /**
@@ -499,7 +651,12 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
   const run = prepareRun(obj, prog, args);
   try {
     const timeout = args.timeout ?? 600_000;
-    const r = spawnSync(run.command, run.argv, { encoding: "utf8", timeout, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
+    const r = spawnSync(run.command, run.argv, {
+      encoding: "utf8",
+      timeout,
+      killSignal: "SIGKILL",
+      maxBuffer: 1 << 28,
+    });
     if (r.error && (r.error as { code?: string }).code === "ETIMEDOUT") throw new Arm32Timeout(timeout);
     if (r.error) throw r.error;
     if (r.status === 0) {
@@ -517,8 +674,12 @@ export function runExecutable(obj: LoadedObject, prog: Program, args: RunExecuta
  * `tinybpf run --engine arm32` prints, for maps of any size). Standard error goes on to ours when the run
  * succeeds (bpf_trace_printk's text); a failure rejects as runExecutable throws.
  */
-export async function streamExecutable(obj: LoadedObject, prog: Program, args: RunExecutableArgs,
-  onStdout: (text: string) => void): Promise<void> {
+export async function streamExecutable(
+  obj: LoadedObject,
+  prog: Program,
+  args: RunExecutableArgs,
+  onStdout: (text: string) => void,
+): Promise<void> {
   const run = prepareRun(obj, prog, args);
   try {
     const child = spawn(run.command, run.argv, { stdio: ["ignore", "pipe", "pipe"] });
@@ -601,12 +762,16 @@ export const arm32Engine: Engine = {
   name: "arm32",
   run(rt, prog, r1, r2) {
     if (rt.maps.length > 0) {
-      throw new Error(`${prog.name}: the arm32 engine runs programs of objects without maps through the API; ` +
-        "build an executable (tinybpf build --target arm32) or use `tinybpf run --engine arm32` for programs with maps");
+      throw new Error(
+        `${prog.name}: the arm32 engine runs programs of objects without maps through the API; ` +
+          "build an executable (tinybpf build --target arm32) or use `tinybpf run --engine arm32` for programs with maps",
+      );
     }
     if (rt.core.view.getUint32(STATE + ST_PKT, true) !== 0) {
-      throw new Error(`${prog.name}: the arm32 engine takes raw memory through the API; packets and contexts run ` +
-        "through `tinybpf run --engine arm32 --pcap`");
+      throw new Error(
+        `${prog.name}: the arm32 engine takes raw memory through the API; packets and contexts run ` +
+          "through `tinybpf run --engine arm32 --pcap`",
+      );
     }
     rt.core.view.setUint32(STATE + ST_FAULT, 0, true);
     const bytes = r2 > 0n ? rt.core.memory.slice(Number(r1), Number(r1) + Number(r2)) : new Uint8Array(0);

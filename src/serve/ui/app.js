@@ -51,10 +51,21 @@ function show(hex, size, ncpus) {
 
 function renderModules() {
   const body = $("#modules tbody");
-  body.replaceChildren(...modules.map((m) => el("tr", { "data-module": m.name },
-    el("td", {}, m.name), el("td", {}, m.id), el("td", {}, m.programs.map((p) => `${p.name} (${p.type})`).join(", ")),
-    el("td", { class: "num runs" }, m.runs), el("td", { class: "num" }, m.faults), el("td", { class: "fault" }, m.lastFault || ""),
-    el("td", {}, el("button", { onclick: () => removeModule(m) }, "Delete")))));
+  body.replaceChildren(
+    ...modules.map((m) =>
+      el(
+        "tr",
+        { "data-module": m.name },
+        el("td", {}, m.name),
+        el("td", {}, m.id),
+        el("td", {}, m.programs.map((p) => `${p.name} (${p.type})`).join(", ")),
+        el("td", { class: "num runs" }, m.runs),
+        el("td", { class: "num" }, m.faults),
+        el("td", { class: "fault" }, m.lastFault || ""),
+        el("td", {}, el("button", { onclick: () => removeModule(m) }, "Delete")),
+      ),
+    ),
+  );
   const select = $("#attach-module");
   const chosen = select.value;
   select.replaceChildren(...modules.map((m) => el("option", { value: m.id }, m.name)));
@@ -72,10 +83,23 @@ function renderPrograms() {
 
 function renderLinks(links) {
   const name = (id) => (modules.find((m) => m.id === id) || { name: id }).name;
-  $("#links tbody").replaceChildren(...links.map((l) => el("tr", { "data-link": l.id },
-    el("td", {}, l.id), el("td", {}, name(l.module)), el("td", {}, l.program), el("td", {}, l.source),
-    el("td", { class: "state" }, l.state), el("td", { class: "num runs" }, l.runs), el("td", { class: "num" }, l.lastR0 ?? "-"),
-    el("td", { class: "fault" }, l.lastFault || ""), el("td", {}, el("button", { onclick: () => detach(l) }, "Detach")))));
+  $("#links tbody").replaceChildren(
+    ...links.map((l) =>
+      el(
+        "tr",
+        { "data-link": l.id },
+        el("td", {}, l.id),
+        el("td", {}, name(l.module)),
+        el("td", {}, l.program),
+        el("td", {}, l.source),
+        el("td", { class: "state" }, l.state),
+        el("td", { class: "num runs" }, l.runs),
+        el("td", { class: "num" }, l.lastR0 ?? "-"),
+        el("td", { class: "fault" }, l.lastFault || ""),
+        el("td", {}, el("button", { onclick: () => detach(l) }, "Detach")),
+      ),
+    ),
+  );
 }
 
 // A log2 histogram as bars: slot k holds values from 2^(k-1) to 2^k - 1.
@@ -86,19 +110,45 @@ function histogram(entries, table) {
   const rows = [];
   for (let k = 1; k < counts.length; k++) {
     const c = counts[k] || 0;
-    rows.push(el("tr", {}, el("td", { class: "num" }, `${k === 1 ? 0 : 2 ** (k - 1)} -> ${2 ** k - 1}`), el("td", { class: "num" }, c),
-      el("td", {}, el("span", { class: "bar", style: `width:${Math.round((300 * c) / max)}px` }))));
+    rows.push(
+      el(
+        "tr",
+        {},
+        el("td", { class: "num" }, `${k === 1 ? 0 : 2 ** (k - 1)} -> ${2 ** k - 1}`),
+        el("td", { class: "num" }, c),
+        el("td", {}, el("span", { class: "bar", style: `width:${Math.round((300 * c) / max)}px` })),
+      ),
+    );
   }
-  return el("table", { class: "hist", "data-table": table.name }, el("thead", {}, el("tr", {}, el("th", {}, "value"), el("th", {}, "count"), el("th", {}, "distribution"))), el("tbody", {}, ...rows));
+  return el(
+    "table",
+    { class: "hist", "data-table": table.name },
+    el("thead", {}, el("tr", {}, el("th", {}, "value"), el("th", {}, "count"), el("th", {}, "distribution"))),
+    el("tbody", {}, ...rows),
+  );
 }
 
 function entryTable(entries, table) {
   const zeroArray = table.type.endsWith("array") && table.type !== "prog_array";
   const shown = entries.filter((e) => !(zeroArray && /^0*$/.test(e.value)));
-  const rows = shown.map((e) => el("tr", { "data-key": show(e.key, table.keySize, 1) },
-    el("td", { class: "num key" }, e.key ? show(e.key, table.keySize, 1) : "-"), el("td", { class: "num value" }, show(e.value, table.valueSize, table.ncpus))));
-  const parts = [el("table", { "data-table": table.name }, el("thead", {}, el("tr", {}, el("th", {}, "key"), el("th", {}, "value"))), el("tbody", {}, ...rows))];
-  if (entries.length > shown.length) parts.push(el("div", { class: "note" }, `(${entries.length - shown.length} zero entries not shown)`));
+  const rows = shown.map((e) =>
+    el(
+      "tr",
+      { "data-key": show(e.key, table.keySize, 1) },
+      el("td", { class: "num key" }, e.key ? show(e.key, table.keySize, 1) : "-"),
+      el("td", { class: "num value" }, show(e.value, table.valueSize, table.ncpus)),
+    ),
+  );
+  const parts = [
+    el(
+      "table",
+      { "data-table": table.name },
+      el("thead", {}, el("tr", {}, el("th", {}, "key"), el("th", {}, "value"))),
+      el("tbody", {}, ...rows),
+    ),
+  ];
+  if (entries.length > shown.length)
+    parts.push(el("div", { class: "note" }, `(${entries.length - shown.length} zero entries not shown)`));
   if (!entries.length) parts.push(el("div", { class: "note" }, "(empty)"));
   return parts;
 }
@@ -209,7 +259,13 @@ $("#upload").addEventListener("submit", (ev) => {
 $("#attach-module").addEventListener("change", renderPrograms);
 $("#attach").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  act(() => api("POST", "/links", { module: $("#attach-module").value, program: $("#attach-program").value, source: $("#attach-source").value }));
+  act(() =>
+    api("POST", "/links", {
+      module: $("#attach-module").value,
+      program: $("#attach-program").value,
+      source: $("#attach-source").value,
+    }),
+  );
 });
 refresh();
 setInterval(refresh, 1000);

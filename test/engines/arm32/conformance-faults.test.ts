@@ -15,7 +15,13 @@ import { generate } from "../../../src/fuzz/generate.js";
 import { commands } from "../../../src/cli/object-commands.js";
 import { parseArgs } from "../../../src/cli/args.js";
 import {
-  buildArm32Executable, runArm32, runArm32Async, arm32Listing, translateArm32, Arm32Error, type Arm32Result,
+  buildArm32Executable,
+  runArm32,
+  runArm32Async,
+  arm32Listing,
+  translateArm32,
+  Arm32Error,
+  type Arm32Result,
   type RunOptions,
 } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited } from "../../support/arm32.js";
@@ -60,10 +66,12 @@ describeConformance("conformance suite under qemu-arm", () => {
   });
   for (const [label, opts] of cpus) {
     it(`passes every test on ${label}`, async () => {
-      const results = await limited(tests.map((t) => async () => {
-        const r = await runArm32Async(conformanceProgram(t), t.mem, { ...opts, conformance: true });
-        return { name: t.name, got: show(r), want: `r0 = 0x${t.result!.toString(16)}` };
-      }));
+      const results = await limited(
+        tests.map((t) => async () => {
+          const r = await runArm32Async(conformanceProgram(t), t.mem, { ...opts, conformance: true });
+          return { name: t.name, got: show(r), want: `r0 = 0x${t.result!.toString(16)}` };
+        }),
+      );
       const wrong = results.filter((r) => r.got !== r.want);
       expect(wrong).toEqual([]);
     }, 120_000);
@@ -80,25 +88,31 @@ async function both(source: string, mem: Uint8Array = new Uint8Array(0), opts: R
 describe("faults", () => {
   it("reports an out-of-bounds read with its address, size and instruction", async () => {
     expect(await both("mov %r2, 0x1234\nldxw %r0, [%r2+0]\nexit")).toBe(
-      "out-of-bounds read of 4 bytes at 0x1234 (instruction 1)");
+      "out-of-bounds read of 4 bytes at 0x1234 (instruction 1)",
+    );
   });
   it("reports an out-of-bounds write above 4 GiB; lddw takes two instruction slots", async () => {
     expect(await both("lddw %r3, 0x100000000\nstxdw [%r3+8], %r1\nexit")).toBe(
-      "out-of-bounds write of 8 bytes at 0x100000008 (instruction 2)");
+      "out-of-bounds write of 8 bytes at 0x100000008 (instruction 2)",
+    );
   });
   it("checks the input memory's end exactly", async () => {
     const mem = new Uint8Array(8);
     expect(await both("ldxw %r0, [%r1+4]\nexit", mem)).toBe("r0 = 0x0");
     expect(show(await runArm32Async(assemble("ldxh %r0, [%r1+7]\nexit"), mem))).toMatch(
-      /^out-of-bounds read of 2 bytes at 0x[0-9a-f]+ \(instruction 0\)$/);
+      /^out-of-bounds read of 2 bytes at 0x[0-9a-f]+ \(instruction 0\)$/,
+    );
     expect(show(await runArm32Async(assemble("mov %r0, 0\nstb [%r1-1], 1\nexit"), mem))).toMatch(
-      /^out-of-bounds write of 1 bytes at 0x[0-9a-f]+ \(instruction 1\)$/);
+      /^out-of-bounds write of 1 bytes at 0x[0-9a-f]+ \(instruction 1\)$/,
+    );
   });
   it("refuses stack accesses outside the current frame", async () => {
     expect(show(await runArm32Async(assemble("mov %r0, 0\nstw [%r10+0], 1\nexit"), new Uint8Array(0)))).toMatch(
-      /^out-of-bounds write of 4 bytes at 0x[0-9a-f]+ \(instruction 1\)$/);
+      /^out-of-bounds write of 4 bytes at 0x[0-9a-f]+ \(instruction 1\)$/,
+    );
     expect(show(await runArm32Async(assemble("mov %r2, %r10\nldxb %r0, [%r2-513]\nexit"), new Uint8Array(0)))).toMatch(
-      /^out-of-bounds read of 1 bytes at 0x[0-9a-f]+ \(instruction 1\)$/);
+      /^out-of-bounds read of 1 bytes at 0x[0-9a-f]+ \(instruction 1\)$/,
+    );
   });
   it("lets a program run exactly its budget; the next instruction faults", async () => {
     const loop = "mov %r0, 0\nloop:\nadd %r0, 1\nja loop";
@@ -123,7 +137,8 @@ describe("faults", () => {
   });
   it("reports a helper that is not compiled in when the call happens", async () => {
     // (the interpreter's loader refuses such a program before it runs)
-    const run = async (src: string) => show(await runArm32Async(assemble(src), new Uint8Array(0), { conformance: true }));
+    const run = async (src: string) =>
+      show(await runArm32Async(assemble(src), new Uint8Array(0), { conformance: true }));
     expect(await run("mov %r1, 1\ncall 5\ncall 99\nexit")).toBe("unknown helper 99 (instruction 2)");
     expect(await run("mov %r2, 7\ncall %r2\nexit")).toBe("unknown helper 7 (instruction 1)");
   });
@@ -132,11 +147,28 @@ describe("faults", () => {
 describe("bpf-to-bpf calls", () => {
   it("gives each frame its own 512-byte stack and preserves r6-r9", async () => {
     const src = [
-      "mov %r6, 6", "lddw %r7, 0x700000007", "mov %r8, 8", "mov %r9, 9",
-      "stdw [%r10-8], 100", "call local f",
-      "ldxdw %r1, [%r10-8]", "add %r0, %r1", "add %r0, %r6", "add %r0, %r8", "add %r0, %r9", "add %r0, %r7", "exit",
-      "f:", "stdw [%r10-8], 1000", "stdw [%r10-512], 1", "mov %r6, 0", "mov %r7, 0", "mov %r8, 0", "mov %r9, 0",
-      "ldxdw %r0, [%r10-8]", "exit",
+      "mov %r6, 6",
+      "lddw %r7, 0x700000007",
+      "mov %r8, 8",
+      "mov %r9, 9",
+      "stdw [%r10-8], 100",
+      "call local f",
+      "ldxdw %r1, [%r10-8]",
+      "add %r0, %r1",
+      "add %r0, %r6",
+      "add %r0, %r8",
+      "add %r0, %r9",
+      "add %r0, %r7",
+      "exit",
+      "f:",
+      "stdw [%r10-8], 1000",
+      "stdw [%r10-512], 1",
+      "mov %r6, 0",
+      "mov %r7, 0",
+      "mov %r8, 0",
+      "mov %r9, 0",
+      "ldxdw %r0, [%r10-8]",
+      "exit",
     ].join("\n");
     expect(await both(src)).toBe(`r0 = 0x${(1000n + 100n + 6n + 8n + 9n + 0x700000007n).toString(16)}`);
   });
@@ -161,11 +193,17 @@ describe("arithmetic corner cases (both division paths)", () => {
     ["mov %r0, -7\nsmod %r0, 3\nexit", "r0 = 0xffffffffffffffff"],
     ["mov %r0, 7\nsmod %r0, -3\nexit", "r0 = 0x1"],
     ["lddw %r0, 0xfffffffffffffff0\ndiv %r0, 3\nexit", "r0 = 0x5555555555555550"],
-    ["lddw %r0, 0xfedcba9876543210\nlddw %r1, 0x123456789\nmod %r0, %r1\nexit", `r0 = 0x${(0xfedcba9876543210n % 0x123456789n).toString(16)}`],
+    [
+      "lddw %r0, 0xfedcba9876543210\nlddw %r1, 0x123456789\nmod %r0, %r1\nexit",
+      `r0 = 0x${(0xfedcba9876543210n % 0x123456789n).toString(16)}`,
+    ],
     ["lddw %r0, 0x123456789abcdef\nmov %r1, 68\nlsh %r0, %r1\nexit", "r0 = 0x123456789abcdef0"],
     ["lddw %r0, 0x8000000000000000\nmov %r1, 33\narsh %r0, %r1\nexit", "r0 = 0xffffffffc0000000"],
     ["lddw %r0, 0x8000000000000000\narsh %r0, 32\nexit", "r0 = 0xffffffff80000000"],
-    ["lddw %r0, 0x1ffffffff\nmul %r0, %r0\nexit", `r0 = 0x${BigInt.asUintN(64, 0x1ffffffffn * 0x1ffffffffn).toString(16)}`],
+    [
+      "lddw %r0, 0x1ffffffff\nmul %r0, %r0\nexit",
+      `r0 = 0x${BigInt.asUintN(64, 0x1ffffffffn * 0x1ffffffffn).toString(16)}`,
+    ],
     ["mov32 %r0, 0xffff\nmov32 %r1, 0xffff\nmul %r0, %r1\nexit", "r0 = 0xfffe0001"],
     ["mov %r0, -1\njsgt %r0, 0, +1\nexit\nmov %r0, 5\nexit", "r0 = 0xffffffffffffffff"],
     ["mov32 %r0, -1\njsgt %r0, 0, +1\nexit\nmov %r0, 5\nexit", "r0 = 0x5"],
@@ -177,20 +215,44 @@ describe("arithmetic corner cases (both division paths)", () => {
     ["lddw %r0, 0x100000000\nadd %r0, -1\nexit", "r0 = 0xffffffff"],
     ["mov %r0, 0\nsub %r0, 1\nexit", "r0 = 0xffffffffffffffff"],
     ["mov %r0, 5\nsub %r0, -0x7fffffff\nexit", "r0 = 0x80000004"],
-    ...([
-      ["0xffffffff00000000", "jslt", "-5", 1], ["0xfffffffffffffffd", "jsge", "-3", 1], ["0xfffffffffffffffc", "jsge", "-3", 0],
-      ["0xffffffffffffffff", "jgt", "-2", 1], ["0xfffffffffffffffe", "jgt", "-2", 0], ["0x100000000", "jset", "-1", 1],
-      ["0x100000000", "jset", "1", 0], ["0x100000000", "jsgt", "5", 1], ["0xffffffffffffffff", "jsle", "5", 1],
-      ["0x100000005", "jeq", "5", 0], ["0xffffffff00000005", "jne", "5", 1], ["0x5", "jle", "5", 1],
-      ["0xffffffffffffffff", "jeq", "-1", 1], ["0xfffffffffffffff0", "jlt", "-15", 1], ["0x7fffffff", "jsgt", "0x7ffffff0", 1],
-    ] as const).map(([v, j, imm, taken]): [string, string] =>
-      [`lddw %r1, ${v}\nmov %r0, 1\n${j} %r1, ${imm}, +1\nmov %r0, 0\nexit`, `r0 = 0x${taken}`]),
+    ...(
+      [
+        ["0xffffffff00000000", "jslt", "-5", 1],
+        ["0xfffffffffffffffd", "jsge", "-3", 1],
+        ["0xfffffffffffffffc", "jsge", "-3", 0],
+        ["0xffffffffffffffff", "jgt", "-2", 1],
+        ["0xfffffffffffffffe", "jgt", "-2", 0],
+        ["0x100000000", "jset", "-1", 1],
+        ["0x100000000", "jset", "1", 0],
+        ["0x100000000", "jsgt", "5", 1],
+        ["0xffffffffffffffff", "jsle", "5", 1],
+        ["0x100000005", "jeq", "5", 0],
+        ["0xffffffff00000005", "jne", "5", 1],
+        ["0x5", "jle", "5", 1],
+        ["0xffffffffffffffff", "jeq", "-1", 1],
+        ["0xfffffffffffffff0", "jlt", "-15", 1],
+        ["0x7fffffff", "jsgt", "0x7ffffff0", 1],
+      ] as const
+    ).map(([v, j, imm, taken]): [string, string] => [
+      `lddw %r1, ${v}\nmov %r0, 1\n${j} %r1, ${imm}, +1\nmov %r0, 0\nexit`,
+      `r0 = 0x${taken}`,
+    ]),
   ];
   for (const idiv of [true, false]) {
-    it(idiv ? "with UDIV/SDIV" : "with division routines", async () => {
-      const got = await limited(cases.map(([src]) => () => both(src, undefined, { idiv, cpu: idiv ? "cortex-a7" : "cortex-a8" })));
-      expect(got).toEqual(cases.map(([, want]) => want));
-    }, 30_000);
+    it(
+      idiv ? "with UDIV/SDIV" : "with division routines",
+      async () => {
+        const got = await limited(
+          cases.map(
+            ([src]) =>
+              () =>
+                both(src, undefined, { idiv, cpu: idiv ? "cortex-a7" : "cortex-a8" }),
+          ),
+        );
+        expect(got).toEqual(cases.map(([, want]) => want));
+      },
+      30_000,
+    );
   }
 });
 
@@ -203,20 +265,36 @@ describe("atomics, aligned and unaligned", () => {
       for (const off of [16, 12, 11]) {
         for (const expected of ["0x1122334455667788", "0x55667788"]) {
           if (op !== "cmpxchg" && expected !== "0x1122334455667788") continue;
-          programs.push([
-            "lddw %r2, 0x1122334455667788", `stxdw [%r10-${off}], %r2`, "lddw %r1, 0x0f0f0f0ff0f0f0f0",
-            `lddw %r0, ${expected}`, `lock ${op}${size} [%r10-${off}], %r1`, `ldxdw %r3, [%r10-${off}]`,
-            "mov %r4, %r1", "lsh %r4, 1", "xor %r0, %r4", "xor %r0, %r3", "exit",
-          ].join("\n"));
+          programs.push(
+            [
+              "lddw %r2, 0x1122334455667788",
+              `stxdw [%r10-${off}], %r2`,
+              "lddw %r1, 0x0f0f0f0ff0f0f0f0",
+              `lddw %r0, ${expected}`,
+              `lock ${op}${size} [%r10-${off}], %r1`,
+              `ldxdw %r3, [%r10-${off}]`,
+              "mov %r4, %r1",
+              "lsh %r4, 1",
+              "xor %r0, %r4",
+              "xor %r0, %r3",
+              "exit",
+            ].join("\n"),
+          );
         }
       }
     }
   }
   it(`agree with the interpreter (${programs.length} programs)`, async () => {
-    const got = await limited(programs.map((src) => async () => {
-      const code = assemble(src);
-      return { src, arm: show(await runArm32Async(code, new Uint8Array(0))), interp: interpret(code, new Uint8Array(0)) };
-    }));
+    const got = await limited(
+      programs.map((src) => async () => {
+        const code = assemble(src);
+        return {
+          src,
+          arm: show(await runArm32Async(code, new Uint8Array(0))),
+          interp: interpret(code, new Uint8Array(0)),
+        };
+      }),
+    );
     expect(got.filter((g) => g.arm !== g.interp)).toEqual([]);
     expect(new Set(got.map((g) => g.arm)).size).toBeGreaterThan(20); // the programs do differ
   }, 60_000);
@@ -254,7 +332,8 @@ describe("the executable", () => {
       writeFileSync(exe, buildArm32Executable(small));
       chmodSync(exe, 0o755);
       writeFileSync(join(dir, "mem"), new Uint8Array([1, 0, 0, 0, 9, 9]));
-      const run = (...args: string[]) => spawnSync("qemu-arm", ["-cpu", "cortex-a8", exe, ...args], { encoding: "utf8" });
+      const run = (...args: string[]) =>
+        spawnSync("qemu-arm", ["-cpu", "cortex-a8", exe, ...args], { encoding: "utf8" });
       expect(run("--mem", join(dir, "mem")).stdout).toBe("7\n");
       const repeated = run("--repeat", "1000", "--mem", join(dir, "mem"));
       expect([repeated.status, repeated.stdout]).toEqual([0, "7\n"]);
@@ -302,8 +381,9 @@ describe("the executable", () => {
   });
 
   it("refuses what it cannot translate, naming the instruction", () => {
-    expect(() => translateArm32(assemble("mov %r0, 0\nlddw %r1, 0\nexit").map((b, i) => (i === 9 ? 0x21 : b))))
-      .toThrow(Arm32Error);
+    expect(() => translateArm32(assemble("mov %r0, 0\nlddw %r1, 0\nexit").map((b, i) => (i === 9 ? 0x21 : b)))).toThrow(
+      Arm32Error,
+    );
     expect(() => translateArm32(new Uint8Array([0xff, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/instruction 0/);
   });
 });
@@ -314,12 +394,14 @@ describe("random programs against the interpreter", () => {
   const mask = (s: string) => s.replace(/ at 0x[0-9a-f]+/, " at ADDR");
   it("agree on r0 or on the fault for 200 seeds", async () => {
     const seeds = Array.from({ length: 200 }, (_, k) => k + 1);
-    const results = await limited(seeds.map((seed) => async () => {
-      const p = generate(seed, { unalignedRate: 0 });
-      const want = interpret(p.code, p.input, p.budget);
-      const got = show(await runArm32Async(p.code, p.input, { budget: p.budget }));
-      return { seed, want: mask(want), got: mask(got) };
-    }));
+    const results = await limited(
+      seeds.map((seed) => async () => {
+        const p = generate(seed, { unalignedRate: 0 });
+        const want = interpret(p.code, p.input, p.budget);
+        const got = show(await runArm32Async(p.code, p.input, { budget: p.budget }));
+        return { seed, want: mask(want), got: mask(got) };
+      }),
+    );
     expect(results.filter((r) => r.want !== r.got)).toEqual([]);
   }, 120_000);
 });
@@ -328,11 +410,32 @@ describe("division by constants", () => {
   // 64-bit and 32-bit div/mod by immediates: a multiply when the dividend fits in 32 bits (64-bit dividends
   // checked at run time), a shift for powers of two, the division routine otherwise; negative immediates take the
   // routine. Every result is folded into r0 and compared with the interpreter.
-  const divisors = [2, 3, 5, 6, 7, 10, 12, 60, 255, 256, 641, 1000, 65535, 65536, 1000003, 0x10000001, 0x40000000,
-    0x7fffffff, -3, -65535];
-  const values: bigint[] = [0n, 1n, 2n, 3n, 7n, 100n, 65534n, 65535n, 65536n, 131071n, 1000003n, 0x7ffffffen,
-    0x7fffffffn, 0x80000000n, 0x80000001n, 0xfffffffen, 0xffffffffn, 0x100000000n, 0x123456789abcdef0n,
-    0xffffffffffffffffn];
+  const divisors = [
+    2, 3, 5, 6, 7, 10, 12, 60, 255, 256, 641, 1000, 65535, 65536, 1000003, 0x10000001, 0x40000000, 0x7fffffff, -3,
+    -65535,
+  ];
+  const values: bigint[] = [
+    0n,
+    1n,
+    2n,
+    3n,
+    7n,
+    100n,
+    65534n,
+    65535n,
+    65536n,
+    131071n,
+    1000003n,
+    0x7ffffffen,
+    0x7fffffffn,
+    0x80000000n,
+    0x80000001n,
+    0xfffffffen,
+    0xffffffffn,
+    0x100000000n,
+    0x123456789abcdef0n,
+    0xffffffffffffffffn,
+  ];
   for (const d of divisors.filter((x) => x > 0)) {
     const top = (0xffffffffn / BigInt(d)) * BigInt(d);
     values.push(BigInt(d) - 1n, BigInt(d), BigInt(d) + 1n, top - 1n, top, (1n << 32n) + BigInt(d) - 1n);
@@ -340,7 +443,10 @@ describe("division by constants", () => {
   const mem = new Uint8Array(8 * values.length);
   values.forEach((v, k) => new DataView(mem.buffer).setBigUint64(8 * k, BigInt.asUintN(64, v), true));
   const fold = "mul %r0, 31\nadd %r0, %r3\n";
-  const source = ["mov %r0, 0", ...divisors.map((d, k) => `mov %r6, %r1
+  const source = [
+    "mov %r0, 0",
+    ...divisors.map(
+      (d, k) => `mov %r6, %r1
 mov %r7, %r1
 add %r7, ${mem.length}
 d${k}:
@@ -354,7 +460,10 @@ div32 %r3, ${d}
 ${fold}mov32 %r3, %r2
 mod32 %r3, ${d}
 ${fold}add %r6, 8
-jlt %r6, %r7, d${k}`), "exit"].join("\n");
+jlt %r6, %r7, d${k}`,
+    ),
+    "exit",
+  ].join("\n");
 
   for (const [label, opts] of [cpus[0], cpus[2]]) {
     it(`agree with the interpreter on ${label}`, async () => {
@@ -383,7 +492,9 @@ describe("tinybpf run --engine arm32", () => {
       const interp = await printed([...argv, "--engine", "interp"]);
       expect(interp).toMatch(/^\S+ \(\w+\): \d+ runs\nr0: /);
       expect(await printed([...argv, "--engine", "arm32"])).toBe(interp);
-      expect(await printed([...argv, "--engine", "arm32", "--json"])).toBe(await printed([...argv, "--engine", "interp", "--json"]));
+      expect(await printed([...argv, "--engine", "arm32", "--json"])).toBe(
+        await printed([...argv, "--engine", "interp", "--json"]),
+      );
     }, 60_000);
   }
 });

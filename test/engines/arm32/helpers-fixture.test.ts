@@ -47,8 +47,10 @@ async function captured(run: () => Promise<string> | string): Promise<{ out: str
 async function interpreter(o: string, prog: string, mem: string, repeat: number) {
   return captured(async () => {
     let out = "";
-    await commands.run(parseArgs([fixture(o), "--prog", prog, "--mem", mem, "--repeat", String(repeat), "--json",
-      "--engine", "interp"]), (s) => (out += s + "\n"));
+    await commands.run(
+      parseArgs([fixture(o), "--prog", prog, "--mem", mem, "--repeat", String(repeat), "--json", "--engine", "interp"]),
+      (s) => (out += s + "\n"),
+    );
     return out;
   });
 }
@@ -67,8 +69,19 @@ async function executable(o: string, prog: string, mem: string, repeat: number) 
 }
 
 const PROGRAMS = [
-  "tail_target", "comm", "printk", "probes", "parse_numbers", "format", "sum_loop", "sum_map", "queue_ops",
-  "ring_ops", "perf_out", "tail", "skb_bytes",
+  "tail_target",
+  "comm",
+  "printk",
+  "probes",
+  "parse_numbers",
+  "format",
+  "sum_loop",
+  "sum_map",
+  "queue_ops",
+  "ring_ops",
+  "perf_out",
+  "tail",
+  "skb_bytes",
 ];
 
 // programs whose state carries over from run to run (maps, the ring buffer): also run twice
@@ -116,8 +129,10 @@ describe("helpers.o on the arm32 target: what `tinybpf run --json` prints", () =
     const mem = join(dir, "ids-in");
     writeFileSync(mem, new Uint8Array(8));
     const uptime = () => Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
-    const slots = (json: string) => (JSON.parse(json).maps.out as { value: string }[]).map((e) =>
-      new DataView(Uint8Array.from(Buffer.from(e.value, "hex")).buffer).getBigUint64(0, true));
+    const slots = (json: string) =>
+      (JSON.parse(json).maps.out as { value: string }[]).map((e) =>
+        new DataView(Uint8Array.from(Buffer.from(e.value, "hex")).buffer).getBigUint64(0, true),
+      );
     for (const o of ["helpers.o", "helpers.v4.o"]) {
       const want = slots((await interpreter(o, "ids", mem, 2)).out);
       const before = process.hrtime.bigint();

@@ -35,12 +35,26 @@ const noAddress = (s: string) => s.replace(/at 0x[0-9a-f]+/, "at ADDR");
 const input = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 // r6 = input, stack [r10-16, r10) filled with 0x11, then probe_read(r1 = dst, r2 = size, r3 = src) with the helper
 // `id`; r0 = the result * 2^32 xor the two stack words.
-const probe = (id: number, dst: string, size: number | string, src: string) => assemble([
-  "mov %r6, %r1", "lddw %r7, 0x1111111111111111", "stxdw [%r10-8], %r7", "stxdw [%r10-16], %r7",
-  `mov %r1, ${dst}`, `mov %r2, ${size}`, `mov %r3, ${src}`, "mov %r8, %r1",
-  `call ${id}`,
-  "lsh %r0, 32", "ldxdw %r1, [%r10-8]", "xor %r0, %r1", "ldxdw %r1, [%r10-16]", "xor %r0, %r1", "exit",
-].join("\n"));
+const probe = (id: number, dst: string, size: number | string, src: string) =>
+  assemble(
+    [
+      "mov %r6, %r1",
+      "lddw %r7, 0x1111111111111111",
+      "stxdw [%r10-8], %r7",
+      "stxdw [%r10-16], %r7",
+      `mov %r1, ${dst}`,
+      `mov %r2, ${size}`,
+      `mov %r3, ${src}`,
+      "mov %r8, %r1",
+      `call ${id}`,
+      "lsh %r0, 32",
+      "ldxdw %r1, [%r10-8]",
+      "xor %r0, %r1",
+      "ldxdw %r1, [%r10-16]",
+      "xor %r0, %r1",
+      "exit",
+    ].join("\n"),
+  );
 
 describe("probe_read (4), probe_read_user (112), probe_read_kernel (113) agree with the interpreter", () => {
   const cases: [string, (id: number) => Uint8Array, boolean][] = [
@@ -50,13 +64,45 @@ describe("probe_read (4), probe_read_user (112), probe_read_kernel (113) agree w
     ["overlapping stack ranges, destination above the source (memmove)", (id) => stackOverlap(id, -12, -16), false],
     ["overlapping stack ranges, destination below the source", (id) => stackOverlap(id, -16, -13), false],
     ["size 0 with any destination: 0", (id) => probe(id, "0", 0, "0"), false],
-    ["only the size's low word counts", (id) => assemble([
-      "mov %r6, %r1", "mov %r1, %r10", "add %r1, -8", "lddw %r2, 0x100000004", "mov %r3, %r6", `call ${id}`,
-      "ldxdw %r1, [%r10-8]", "lsh %r0, 32", "xor %r0, %r1", "exit"].join("\n")), false],
+    [
+      "only the size's low word counts",
+      (id) =>
+        assemble(
+          [
+            "mov %r6, %r1",
+            "mov %r1, %r10",
+            "add %r1, -8",
+            "lddw %r2, 0x100000004",
+            "mov %r3, %r6",
+            `call ${id}`,
+            "ldxdw %r1, [%r10-8]",
+            "lsh %r0, 32",
+            "xor %r0, %r1",
+            "exit",
+          ].join("\n"),
+        ),
+      false,
+    ],
     ["a destination the program may not write: a fault naming the call", (id) => probe(id, "0", 8, "%r6"), true],
-    ["a destination in the input (writable) works too", (id) => assemble([
-      "mov %r6, %r1", "mov %r1, %r6", "add %r1, 4", "mov %r2, 8", "mov %r3, %r6", `call ${id}`,
-      "ldxdw %r1, [%r6+4]", "lsh %r0, 32", "xor %r0, %r1", "exit"].join("\n")), false],
+    [
+      "a destination in the input (writable) works too",
+      (id) =>
+        assemble(
+          [
+            "mov %r6, %r1",
+            "mov %r1, %r6",
+            "add %r1, 4",
+            "mov %r2, 8",
+            "mov %r3, %r6",
+            `call ${id}`,
+            "ldxdw %r1, [%r6+4]",
+            "lsh %r0, 32",
+            "xor %r0, %r1",
+            "exit",
+          ].join("\n"),
+        ),
+      false,
+    ],
   ];
   for (const [title, make, faults] of cases) {
     it(title, () => {
@@ -78,19 +124,50 @@ describe("probe_read (4), probe_read_user (112), probe_read_kernel (113) agree w
 
 /** probe_read into r10 + off, `size` bytes from `src` (+ srcAdd bytes). */
 function probeAt(id: number, off: number, size: number, src: string, srcAdd = 0): Uint8Array {
-  return assemble([
-    "mov %r6, %r1", "lddw %r7, 0x1111111111111111", "stxdw [%r10-8], %r7", "stxdw [%r10-16], %r7",
-    "mov %r1, %r10", `add %r1, ${off}`, `mov %r2, ${size}`, `mov %r3, ${src}`, `add %r3, ${srcAdd}`, `call ${id}`,
-    "lsh %r0, 32", "ldxdw %r1, [%r10-8]", "xor %r0, %r1", "ldxdw %r1, [%r10-16]", "xor %r0, %r1", "exit",
-  ].join("\n"));
+  return assemble(
+    [
+      "mov %r6, %r1",
+      "lddw %r7, 0x1111111111111111",
+      "stxdw [%r10-8], %r7",
+      "stxdw [%r10-16], %r7",
+      "mov %r1, %r10",
+      `add %r1, ${off}`,
+      `mov %r2, ${size}`,
+      `mov %r3, ${src}`,
+      `add %r3, ${srcAdd}`,
+      `call ${id}`,
+      "lsh %r0, 32",
+      "ldxdw %r1, [%r10-8]",
+      "xor %r0, %r1",
+      "ldxdw %r1, [%r10-16]",
+      "xor %r0, %r1",
+      "exit",
+    ].join("\n"),
+  );
 }
 
 function stackOverlap(id: number, dst: number, src: number): Uint8Array {
-  return assemble([
-    "lddw %r7, 0x0807060504030201", "stxdw [%r10-16], %r7", "lddw %r7, 0x100f0e0d0c0b0a09", "stxdw [%r10-8], %r7",
-    "mov %r1, %r10", `add %r1, ${dst}`, "mov %r2, 8", "mov %r3, %r10", `add %r3, ${src}`, `call ${id}`,
-    "lsh %r0, 32", "ldxdw %r1, [%r10-8]", "xor %r0, %r1", "ldxdw %r1, [%r10-16]", "lsh %r1, 1", "xor %r0, %r1", "exit",
-  ].join("\n"));
+  return assemble(
+    [
+      "lddw %r7, 0x0807060504030201",
+      "stxdw [%r10-16], %r7",
+      "lddw %r7, 0x100f0e0d0c0b0a09",
+      "stxdw [%r10-8], %r7",
+      "mov %r1, %r10",
+      `add %r1, ${dst}`,
+      "mov %r2, 8",
+      "mov %r3, %r10",
+      `add %r3, ${src}`,
+      `call ${id}`,
+      "lsh %r0, 32",
+      "ldxdw %r1, [%r10-8]",
+      "xor %r0, %r1",
+      "ldxdw %r1, [%r10-16]",
+      "lsh %r1, 1",
+      "xor %r0, %r1",
+      "exit",
+    ].join("\n"),
+  );
 }
 
 describe("helpers that need no host", () => {

@@ -39,24 +39,40 @@ let x: any;
 beforeAll(async () => {
   let binary: Uint8Array | undefined;
   const log: string[] = [];
-  const sink = { write: (s: string | Uint8Array) => { log.push(String(s)); return true; } };
+  const sink = {
+    write: (s: string | Uint8Array) => {
+      log.push(String(s));
+      return true;
+    },
+  };
   const { error } = await asc.main(
     [ENTRY, "--runtime", "stub", "--initialMemory", "1", "-O1", "--outFile", "labels.wasm"],
     {
       readFile: (name: string, baseDir: string) => {
         const path = relative(ROOT, join(baseDir, name));
         if (path === ENTRY) return SOURCE;
-        try { return readFileSync(join(ROOT, path), "utf8"); } catch { return null; }
+        try {
+          return readFileSync(join(ROOT, path), "utf8");
+        } catch {
+          return null;
+        }
       },
       writeFile: (name: string, contents: Uint8Array | string) => {
         if (name.endsWith(".wasm")) binary = contents as Uint8Array;
       },
-      stdout: sink, stderr: sink,
+      stdout: sink,
+      stderr: sink,
     },
   );
   if (error || !binary) throw new Error(`asc failed: ${error}\n${log.join("")}`);
   const module = new WebAssembly.Module(new Uint8Array(binary));
-  x = new WebAssembly.Instance(module, { env: { abort() { throw new Error("abort"); } } }).exports;
+  x = new WebAssembly.Instance(module, {
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  }).exports;
 }, 120_000);
 
 describe("arm32 label allocator", () => {

@@ -28,7 +28,8 @@ beforeAll(() => {
   return () => rmSync(dir, { recursive: true, force: true });
 });
 
-const command = (args: string[]): [string, string[]] => (native ? [exe, args] : [qemu(), ["-cpu", "cortex-a8", exe, ...args]]);
+const command = (args: string[]): [string, string[]] =>
+  native ? [exe, args] : [qemu(), ["-cpu", "cortex-a8", exe, ...args]];
 
 function runSync(args: string[]) {
   const [cmd, argv] = command(args);
@@ -83,7 +84,9 @@ async function sendTraffic(): Promise<{ protocol: number; bytes: number }> {
   const payload = Buffer.alloc(200, 0x5a);
   const count = 10;
   for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => sender.send(payload, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sender.send(payload, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())),
+    );
     await new Promise((r) => setTimeout(r, 50));
   }
   sender.close();
@@ -128,7 +131,9 @@ describe("sockex1 on the loopback interface", () => {
     const out = JSON.parse(stdout) as { runs: number };
     expect(out.runs).toBeGreaterThan(0);
     const bytes = counter(stdout, sent.protocol);
-    console.log(`live capture: ${out.runs} packets, protocol ${sent.protocol} counter ${bytes} bytes (sent ${sent.bytes})`);
+    console.log(
+      `live capture: ${out.runs} packets, protocol ${sent.protocol} counter ${bytes} bytes (sent ${sent.bytes})`,
+    );
     expect(bytes).toBeGreaterThanOrEqual(BigInt(sent.bytes));
   }, 30_000);
 

@@ -29,7 +29,10 @@ const A7: RunOptions = { cpu: "cortex-a7" };
 // Each engine lays its memory out its own way, so a fault's address is compared as an offset from the start of the
 // input (`ctx`) or from r10 (`stack`): `ctx+0x28`, `stack-0x204`, `ctx+0x100000000`.
 type Region = "ctx" | "stack";
-interface Bases { ctx: bigint; stack: bigint }
+interface Bases {
+  ctx: bigint;
+  stack: bigint;
+}
 
 function at(region: Region, offset: bigint): string {
   return `${region}${offset < 0n ? "-" : "+"}${hex(offset < 0n ? -offset : offset)}`;
@@ -90,26 +93,41 @@ function armBasesFor(size: number, opts: RunOptions): Promise<Bases> {
   return bases;
 }
 
-interface Run { source: string; mem: Uint8Array; budget?: number; opts?: RunOptions }
+interface Run {
+  source: string;
+  mem: Uint8Array;
+  budget?: number;
+  opts?: RunOptions;
+}
 
 /** Runs each program on both engines, expects the same outcome and returns the ARM32 engine's. */
 async function agree(runs: Run[]): Promise<string[]> {
-  const results = await limited(runs.map((run) => async () => {
-    const code = assemble(run.source);
-    const budget = run.budget ?? 1_000_000;
-    const interp = interpret(code, run.mem, budget);
-    const r = await runArm32Async(code, run.mem, { ...run.opts, budget });
-    const arm32 = "r0" in r ? r0Is(r.r0)
-      : / at 0x/.test(r.fault) ? placed(r.fault, await armBasesFor(run.mem.length, run.opts ?? {})) : r.fault;
-    return { source: run.source, size: run.mem.length, budget, cpu: run.opts?.cpu, interp, arm32 };
-  }));
+  const results = await limited(
+    runs.map((run) => async () => {
+      const code = assemble(run.source);
+      const budget = run.budget ?? 1_000_000;
+      const interp = interpret(code, run.mem, budget);
+      const r = await runArm32Async(code, run.mem, { ...run.opts, budget });
+      const arm32 =
+        "r0" in r
+          ? r0Is(r.r0)
+          : / at 0x/.test(r.fault)
+            ? placed(r.fault, await armBasesFor(run.mem.length, run.opts ?? {}))
+            : r.fault;
+      return { source: run.source, size: run.mem.length, budget, cpu: run.opts?.cpu, interp, arm32 };
+    }),
+  );
   expect(results.filter((r) => r.arm32 !== r.interp)).toEqual([]);
   return results.map((r) => r.arm32);
 }
 
 // ---- program text ----
 
-interface Insn { index: number; text: string; label?: string }
+interface Insn {
+  index: number;
+  text: string;
+  label?: string;
+}
 
 /** The instructions of `source` with their indices (lddw takes two) and the label just before each. */
 function insns(source: string): Insn[] {
@@ -143,7 +161,8 @@ class Budget {
   executed = 0;
   constructor(readonly budget: number) {}
   tick(index: number): void {
-    if (this.executed === this.budget) throw new Outcome(`instruction budget of ${this.budget} exhausted (instruction ${index})`);
+    if (this.executed === this.budget)
+      throw new Outcome(`instruction budget of ${this.budget} exhausted (instruction ${index})`);
     this.executed++;
   }
 }
@@ -165,12 +184,17 @@ function modelled(f: () => bigint): string {
 /** A little-endian view of a copy of the input, faulting like the engines outside [0, size). */
 class Memory {
   readonly bytes: Uint8Array;
-  constructor(mem: Uint8Array, readonly region: Region = "ctx", readonly origin = 0n) {
+  constructor(
+    mem: Uint8Array,
+    readonly region: Region = "ctx",
+    readonly origin = 0n,
+  ) {
     this.bytes = mem.slice();
   }
   private check(kind: "read" | "write", offset: bigint, size: number, insn: number): number {
     const at = u64(offset - this.origin);
-    if (at + BigInt(size) > BigInt(this.bytes.length)) throw new Outcome(oob(kind, size, this.region, BigInt.asIntN(64, offset), insn));
+    if (at + BigInt(size) > BigInt(this.bytes.length))
+      throw new Outcome(oob(kind, size, this.region, BigInt.asIntN(64, offset), insn));
     return Number(at);
   }
   load(offset: bigint, size: number, insn: number): bigint {
@@ -250,7 +274,9 @@ const valueOf = (v: Operand, size: number) =>
  */
 function countedSource(c: Counted, size: number): string {
   const base = c.disp !== undefined && c.early ? "%r6" : "%r1";
-  const access = c.store ? `${STORES[c.size]} [%r4${offset(c.off)}], %r0` : `${LOADS[c.size]} %r5, [%r4${offset(c.off)}]`;
+  const access = c.store
+    ? `${STORES[c.size]} [%r4${offset(c.off)}], %r0`
+    : `${LOADS[c.size]} %r5, [%r4${offset(c.off)}]`;
   return [
     "mov %r0, 0",
     ...setting("%r3", c.start),
@@ -268,7 +294,9 @@ function countedSource(c: Counted, size: number): string {
     `jlt %r3, ${"imm" in c.bound ? immediate(c.bound.imm) : "%r7"}, loop`,
     "mul %r0, 1000003",
     "add %r0, %r3",
-    ...(c.store ? ["ldxdw %r6, [%r1+0]", "add %r0, %r6", `ldxdw %r6, [%r1+${size - 8}]`, "mul %r6, 7", "add %r0, %r6"] : []),
+    ...(c.store
+      ? ["ldxdw %r6, [%r1+0]", "add %r0, %r6", `ldxdw %r6, [%r1+${size - 8}]`, "mul %r6, 7", "add %r0, %r6"]
+      : []),
     "exit",
   ].join("\n");
 }
@@ -310,8 +338,12 @@ function countedRun(c: Counted, mem: Uint8Array, b: Budget): string {
 
 const countedModel = (c: Counted, mem: Uint8Array, budget = 1_000_000) => countedRun(c, mem, new Budget(budget));
 
-async function counted(cases: { c: Counted; mem: Uint8Array; budget?: number; opts?: RunOptions }[]): Promise<string[]> {
-  const got = await agree(cases.map(({ c, mem, budget, opts }) => ({ source: countedSource(c, mem.length), mem, budget, opts })));
+async function counted(
+  cases: { c: Counted; mem: Uint8Array; budget?: number; opts?: RunOptions }[],
+): Promise<string[]> {
+  const got = await agree(
+    cases.map(({ c, mem, budget, opts }) => ({ source: countedSource(c, mem.length), mem, budget, opts })),
+  );
   expect(got).toEqual(cases.map(({ c, mem, budget }) => countedModel(c, mem, budget)));
   return got;
 }
@@ -329,7 +361,10 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
         for (const off of [0, 5]) {
           for (const bound of [n - size - off, n - size - off + 1, n - size - off + step]) {
             for (const store of [false, true]) {
-              cases.push({ c: { size, store, off, start: imm(0), step: imm(step), bound: imm(bound) }, mem: pattern(n) });
+              cases.push({
+                c: { size, store, off, start: imm(0), step: imm(step), bound: imm(bound) },
+                mem: pattern(n),
+              });
             }
           }
         }
@@ -364,12 +399,14 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
     // addresses; r0 adds up r4 - r1 (r3 + 24 in each trip)
     const sum = (trips: number) => BigInt(Array.from({ length: trips }, (_, k) => k + 24).reduce((a, b) => a + b, 0));
     const store = indexOf(wideOperands(8), "stxb");
-    expect(await agree([
-      { source: wideOperands(8), mem: pattern(32) },
-      { source: wideOperands(8), mem: pattern(31) },
-      { source: wideOperands(9), mem: pattern(40) },
-      { source: wideOperands(9), mem: pattern(32) },
-    ])).toEqual([r0Is(sum(8)), oob("write", 1, "ctx", 31n, store), r0Is(sum(9)), oob("write", 1, "ctx", 32n, store)]);
+    expect(
+      await agree([
+        { source: wideOperands(8), mem: pattern(32) },
+        { source: wideOperands(8), mem: pattern(31) },
+        { source: wideOperands(9), mem: pattern(40) },
+        { source: wideOperands(9), mem: pattern(32) },
+      ]),
+    ).toEqual([r0Is(sum(8)), oob("write", 1, "ctx", 31n, store), r0Is(sum(9)), oob("write", 1, "ctx", 32n, store)]);
   });
 
   it("the budget runs out inside a counted loop, or just after it, at the interpreter's instruction", async () => {
@@ -379,18 +416,52 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
     expect(countedRun(c, mem, count)).toMatch(/^r0 = /);
     const total = count.executed;
     // before the loop, each instruction of the first trips, the last trip, the instructions after the loop
-    const budgets = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 50, 101, 200, total - 9, total - 8, total - 7,
-      total - 2, total - 1, total, total + 1, 5000];
+    const budgets = [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      12,
+      13,
+      50,
+      101,
+      200,
+      total - 9,
+      total - 8,
+      total - 7,
+      total - 2,
+      total - 1,
+      total,
+      total + 1,
+      5000,
+    ];
     const got = await counted(budgets.map((budget) => ({ c, mem, budget })));
     expect(got.filter((g) => g.startsWith("instruction budget")).length).toBe(budgets.filter((b) => b < total).length);
     expect(got[got.length - 1]).toMatch(/^r0 = /);
   });
 
   it("nested counted loops (a sieve) whose inner stores run past the region when n is too large", async () => {
-    const cases: [number, number][] = [[100, 100], [101, 100], [120, 100], [100, 99], [97, 97], [98, 97]];
+    const cases: [number, number][] = [
+      [100, 100],
+      [101, 100],
+      [120, 100],
+      [100, 99],
+      [97, 97],
+      [98, 97],
+    ];
     const got = await agree(cases.map(([n, size]) => ({ source: sieve(n), mem: new Uint8Array(size) })));
-    expect(got).toEqual(cases.map(([n, size]) =>
-      sieveModel(n, new Memory(new Uint8Array(size)), 0n, indexOf(sieve(n), "ldxb"), indexOf(sieve(n), "stb"))));
+    expect(got).toEqual(
+      cases.map(([n, size]) =>
+        sieveModel(n, new Memory(new Uint8Array(size)), 0n, indexOf(sieve(n), "ldxb"), indexOf(sieve(n), "stb")),
+      ),
+    );
     expect(got[0]).toBe(r0Is(25n));
   });
 
@@ -400,13 +471,15 @@ describe("counted loops (ports of the Wasm engine's loop-versioning tests)", () 
     const bytes = Uint8Array.from({ length: 64 }, (_, i) => i * 7);
     const words = Array.from({ length: 8 }, (_, k) => new DataView(bytes.buffer).getBigUint64(8 * k, true));
     const sum = words.reduce((a, b) => u64(a + b), 0n);
-    expect(await agree([
-      { source: asm(64, 64), mem: bytes },
-      { source: asm(64, 65), mem: bytes },
-      { source: asm(56, 64), mem: bytes },
-      { source: asm(512, 64), mem: bytes },
-      { source: asm(520, 64), mem: bytes },
-    ])).toEqual([
+    expect(
+      await agree([
+        { source: asm(64, 64), mem: bytes },
+        { source: asm(64, 65), mem: bytes },
+        { source: asm(56, 64), mem: bytes },
+        { source: asm(512, 64), mem: bytes },
+        { source: asm(520, 64), mem: bytes },
+      ]),
+    ).toEqual([
       r0Is(sum + words[0]),
       oob("read", 8, "ctx", 64n, indexOf(asm(64, 65), "ldxdw")),
       oob("write", 8, "stack", 0n, indexOf(asm(56, 64), "stxdw")),
@@ -483,7 +556,13 @@ describe("counted loops at the edges of 64-bit arithmetic", () => {
     // the start is chosen so that the last trip ends exactly at the input's end; the bounds let it run there, one
     // step short of the next trip, and one trip further (one step past the end)
     const cases: { c: Counted; mem: Uint8Array }[] = [];
-    for (const [size, step] of [[1, imm(3)], [4, imm(12)], [8, imm(12)], [2, reg(5)], [4, reg(12)]] as const) {
+    for (const [size, step] of [
+      [1, imm(3)],
+      [4, imm(12)],
+      [8, imm(12)],
+      [2, reg(5)],
+      [4, reg(12)],
+    ] as const) {
       const p = Number("imm" in step ? step.imm : step.reg);
       const last = n - size;
       for (const bound of [len(-size + 1), imm(last + p), reg(last + p + 1), len(-size + p + 1)]) {
@@ -584,7 +663,9 @@ describe("counted loops at the edges of 64-bit arithmetic", () => {
     }
     const mem = pattern(48, 9);
     const got = await agree(shapes.map(({ source }) => ({ source, mem })));
-    expect(got).toEqual(shapes.map(({ source, model }) => modelled(() => model(new Memory(mem), indexOf(source, "ldx")))));
+    expect(got).toEqual(
+      shapes.map(({ source, model }) => modelled(() => model(new Memory(mem), indexOf(source, "ldx")))),
+    );
     // one iteration further, each shape faults (the third one by its data)
     expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBeGreaterThanOrEqual(5);
   });
@@ -601,8 +682,14 @@ describe("counted loops at the edges of 64-bit arithmetic", () => {
         { c: { size: 8, store, off: -8, start: imm(8), step: imm(8), bound: len(9) }, mem: pattern(n) },
         { c: { size: 4, store, off: -4, start: imm(3), step: imm(4), bound: imm(40) }, mem: pattern(n) },
         { c: { size: 2, store, off: -3, start: imm(4), step: imm(3), bound: len(-2) }, mem: pattern(n) },
-        { c: { size: 2, store, off: 32767, start: imm(0), step: imm(2), bound: imm(8), disp: -32767n }, mem: pattern(n) },
-        { c: { size: 4, store, off: -32768, start: imm(32768), step: imm(4), bound: imm(32768 + 64) }, mem: pattern(n) },
+        {
+          c: { size: 2, store, off: 32767, start: imm(0), step: imm(2), bound: imm(8), disp: -32767n },
+          mem: pattern(n),
+        },
+        {
+          c: { size: 4, store, off: -32768, start: imm(32768), step: imm(4), bound: imm(32768 + 64) },
+          mem: pattern(n),
+        },
         { c: { size: 1, store, off: 0, start: imm(0), step: imm(1), bound: imm(8), disp: -16n }, mem: pattern(n) },
         { c: { size: 1, store, off: 16, start: imm(0), step: imm(1), bound: imm(8), disp: -16n }, mem: pattern(n) },
         { c: { size: 8, store, off: 0, start: imm(-8), step: imm(8), bound: imm(56) }, mem: pattern(n) },
@@ -619,13 +706,19 @@ describe("counted loops at the edges of 64-bit arithmetic", () => {
     for (const opts of [undefined, A7]) {
       for (const size of [4, 8] as const) {
         cases.push({ c: { size, off: 0, start: imm(0), step: imm(size), bound: len(-size + 1) }, mem: big, opts });
-        cases.push({ c: { size, off: 0, start: imm(0), step: imm(size), bound: len(-size + 1) }, mem: big.subarray(3), opts });
+        cases.push({
+          c: { size, off: 0, start: imm(0), step: imm(size), bound: len(-size + 1) },
+          mem: big.subarray(3),
+          opts,
+        });
       }
     }
     await counted(cases);
     // the input's 64 words of 32 bits add up to more than 2^32 (its 32 words of 64 bits wrap around 2^64)
     const view = new DataView(big.buffer);
-    expect(Array.from({ length: 64 }, (_, k) => view.getUint32(4 * k, true)).reduce((a, b) => a + b, 0)).toBeGreaterThan(2 ** 32);
+    expect(
+      Array.from({ length: 64 }, (_, k) => view.getUint32(4 * k, true)).reduce((a, b) => a + b, 0),
+    ).toBeGreaterThan(2 ** 32);
   });
 });
 
@@ -694,7 +787,13 @@ describe("what the loop leaves behind", () => {
   it("every register's value after a counted loop, with an index or a pointer as the iv", async () => {
     const words = (count: number, cut = 0) => {
       const body = Uint8Array.from({ length: 8 * count }, (_, k) => (k * 89 + 200) & 0xff);
-      return input([[4, BigInt(count)], [4, 0n]], body.subarray(0, body.length - cut));
+      return input(
+        [
+          [4, BigInt(count)],
+          [4, 0n],
+        ],
+        body.subarray(0, body.length - cut),
+      );
     };
     const runs: { pointer: boolean; mem: Uint8Array; opts?: RunOptions }[] = [];
     for (const pointer of [false, true]) {
@@ -779,7 +878,13 @@ describe("what the loop leaves behind", () => {
     const bytes = (n: number, limit: bigint, marks: [number, number][], extra = 0) => {
       const body = Uint8Array.from({ length: n + extra }, (_, k) => (k * 37 + 5) % 0xf0);
       for (const [at, v] of marks) body[at] = v;
-      return input([[4, BigInt(n)], [4, limit]], body);
+      return input(
+        [
+          [4, BigInt(n)],
+          [4, limit],
+        ],
+        body,
+      );
     };
     const none = 1n << 31n;
     const mems = [
@@ -787,8 +892,15 @@ describe("what the loop leaves behind", () => {
       bytes(30, none, [[11, 0xff]]),
       bytes(30, none, [[0, 0xff]]),
       bytes(30, none, [[29, 0xff]]),
-      bytes(30, none, [[4, 0xfe], [17, 0xfe]]),
-      bytes(30, none, [[4, 0xfe], [17, 0xfe], [22, 0xff]]),
+      bytes(30, none, [
+        [4, 0xfe],
+        [17, 0xfe],
+      ]),
+      bytes(30, none, [
+        [4, 0xfe],
+        [17, 0xfe],
+        [22, 0xff],
+      ]),
       bytes(30, none, [[28, 0xfe]]), // skips to 30: one byte past the input
       bytes(30, none, [[28, 0xfe]], 2),
       bytes(30, none, [[27, 0xfe]]), // skips to 29, the last byte
@@ -796,11 +908,17 @@ describe("what the loop leaves behind", () => {
       bytes(30, 500n, [[3, 0xfe]]),
       bytes(30, 0n, []),
       bytes(30, none, [[9, 0xfd]]),
-      bytes(30, none, [[3, 0xfe], [9, 0xfd]]),
+      bytes(30, none, [
+        [3, 0xfe],
+        [9, 0xfd],
+      ]),
       bytes(30, none, [[29, 0xfd]]),
     ];
     // (the first four on the other CPU too)
-    const runs = [...mems.map((mem) => ({ source: exits, mem })), ...mems.slice(0, 4).map((mem) => ({ source: exits, mem, opts: A7 }))];
+    const runs = [
+      ...mems.map((mem) => ({ source: exits, mem })),
+      ...mems.slice(0, 4).map((mem) => ({ source: exits, mem, opts: A7 })),
+    ];
     const got = await agree(runs);
     expect(got).toEqual(runs.map(({ mem }) => exitsModel(mem)));
     expect(got[6]).toBe(oob("read", 1, "ctx", 38n, indexOf(exits, "ldxb")));
@@ -828,7 +946,22 @@ describe("what the loop leaves behind", () => {
         ldxb %r0, [%r1+8]
         mul %r0, 3
         exit`;
-    const mems = [input([[4, 20n], [4, 0n]], pattern(20)), input([[4, 21n], [4, 0n]], pattern(20))];
+    const mems = [
+      input(
+        [
+          [4, 20n],
+          [4, 0n],
+        ],
+        pattern(20),
+      ),
+      input(
+        [
+          [4, 21n],
+          [4, 0n],
+        ],
+        pattern(20),
+      ),
+    ];
     const model = (mem: Uint8Array) => {
       const m = new Memory(mem);
       return modelled(() => {
@@ -885,19 +1018,27 @@ describe("the stack in a loop", () => {
         ldxdw %r5, [%r10-56]
         add %r0, %r5
         exit`;
-    const model = (bound: number) => modelled(() => {
-      let r0 = 0n;
-      let k = 0n;
-      do {
-        if (k >= 56n) throw new Outcome(`out-of-bounds write of 8 bytes at FRAME (instruction ${indexOf(calls(bound), "stxdw", "loop")})`);
-        r0 = u64(r0 * 3n + u64(k * 0x1234567n));
-        k += 8n;
-      } while (k < BigInt(bound));
-      return u64(r0 * 1000003n + 77n); // (the word at r10-56 is the first one copied: 0)
-    });
+    const model = (bound: number) =>
+      modelled(() => {
+        let r0 = 0n;
+        let k = 0n;
+        do {
+          if (k >= 56n)
+            throw new Outcome(
+              `out-of-bounds write of 8 bytes at FRAME (instruction ${indexOf(calls(bound), "stxdw", "loop")})`,
+            );
+          r0 = u64(r0 * 3n + u64(k * 0x1234567n));
+          k += 8n;
+        } while (k < BigInt(bound));
+        return u64(r0 * 1000003n + 77n); // (the word at r10-56 is the first one copied: 0)
+      });
     const bounds = [8, 48, 56, 64];
-    const got = await agree(bounds.flatMap((b) => [undefined, A7].map((opts) => ({ source: calls(b), mem: new Uint8Array(8), opts }))));
-    expect(got.map((g) => g.replace(/ at stack\+0x[0-9a-f]+ /, " at FRAME "))).toEqual(bounds.flatMap((b) => [model(b), model(b)]));
+    const got = await agree(
+      bounds.flatMap((b) => [undefined, A7].map((opts) => ({ source: calls(b), mem: new Uint8Array(8), opts }))),
+    );
+    expect(got.map((g) => g.replace(/ at stack\+0x[0-9a-f]+ /, " at FRAME "))).toEqual(
+      bounds.flatMap((b) => [model(b), model(b)]),
+    );
     expect(got[6]).toMatch(/^out-of-bounds write of 8 bytes at stack\+0x[0-9a-f]+ /);
   });
 
@@ -959,11 +1100,24 @@ describe("the stack in a loop", () => {
   }
 
   it("through r10 with constant offsets and through a pointer into the stack", async () => {
-    const cases: [number, number][] = [[-256, 248], [-256, 256], [-512, 512], [-512, 516], [-516, 8], [-4, 8], [-12, 8],
-      [-64, 60], [-500, 100]];
-    const runs: { start: number; bound: number; opts?: RunOptions }[] = [...cases.map(([start, bound]) => ({ start, bound })),
-      ...cases.slice(1, 4).map(([start, bound]) => ({ start, bound, opts: A7 }))];
-    const got = await agree(runs.map(({ start, bound, opts }) => ({ source: stack(start, bound), mem: new Uint8Array(8), opts })));
+    const cases: [number, number][] = [
+      [-256, 248],
+      [-256, 256],
+      [-512, 512],
+      [-512, 516],
+      [-516, 8],
+      [-4, 8],
+      [-12, 8],
+      [-64, 60],
+      [-500, 100],
+    ];
+    const runs: { start: number; bound: number; opts?: RunOptions }[] = [
+      ...cases.map(([start, bound]) => ({ start, bound })),
+      ...cases.slice(1, 4).map(([start, bound]) => ({ start, bound, opts: A7 })),
+    ];
+    const got = await agree(
+      runs.map(({ start, bound, opts }) => ({ source: stack(start, bound), mem: new Uint8Array(8), opts })),
+    );
     expect(got).toEqual(runs.map(({ start, bound }) => stackModel(start, bound)));
     expect(got[3]).toBe(oob("write", 4, "stack", 0n, indexOf(stack(-512, 516), "stxw [%r4+0]")));
     expect(got[4]).toBe(oob("write", 4, "stack", -516n, indexOf(stack(-516, 8), "stxw [%r4+0]")));
@@ -1022,7 +1176,8 @@ function crcRoundsModel(mem: Uint8Array): string {
     const [n, rounds] = [Number(m.load(0n, 4, 0)), Number(m.load(4n, 4, 0))];
     let crc = 0xffffffff;
     for (let r = 0; r < Math.max(rounds, 1); r++) {
-      for (let k = 0; k < n; k++) crc = crc32(Uint8Array.of(Number(m.load(8n + BigInt(k), 1, indexOf(crcRounds, "ldxb")))), crc);
+      for (let k = 0; k < n; k++)
+        crc = crc32(Uint8Array.of(Number(m.load(8n + BigInt(k), 1, indexOf(crcRounds, "ldxb")))), crc);
     }
     return BigInt((crc ^ 0xffffffff) >>> 0);
   });
@@ -1053,13 +1208,25 @@ describe("benchmark kernels with their last access at the input's end and one by
   it("sieve", async () => {
     const source = kernel("sieve");
     const [load, store] = [indexOf(source, "ldxb"), indexOf(source, "stb")];
-    const mem = (n: number, size = n) => input([[4, BigInt(n)], [4, 0n]], new Uint8Array(size));
+    const mem = (n: number, size = n) =>
+      input(
+        [
+          [4, BigInt(n)],
+          [4, 0n],
+        ],
+        new Uint8Array(size),
+      );
     const mems = [mem(2), mem(3), mem(100), mem(100, 99), mem(101, 100), mem(49), mem(49, 48), mem(50, 49), mem(1000)];
     const model = (m: Uint8Array) => {
       const n = new DataView(m.buffer).getUint32(0, true);
       return n <= 2 ? r0Is(0n) : sieveModel(n, new Memory(m), 8n, load, store);
     };
-    const got = await agree(mems.flatMap((m) => [{ source, mem: m }, { source, mem: m, opts: A7 }]));
+    const got = await agree(
+      mems.flatMap((m) => [
+        { source, mem: m },
+        { source, mem: m, opts: A7 },
+      ]),
+    );
     expect(got).toEqual(mems.flatMap((m) => [model(m), model(m)]));
     expect(got[4]).toBe(r0Is(25n));
     expect(got[16]).toBe(r0Is(168n));
@@ -1069,14 +1236,34 @@ describe("benchmark kernels with their last access at the input's end and one by
     const copy = kernel("memcpy");
     const overlapping = copy.replace("add %r4, %r2\nstxdw", "add %r4, 8\nstxdw");
     expect(overlapping).not.toBe(copy);
-    const mem = (n: number, rounds: number, size: number) => input([[4, BigInt(n)], [4, BigInt(rounds)]], pattern(size, n));
+    const mem = (n: number, rounds: number, size: number) =>
+      input(
+        [
+          [4, BigInt(n)],
+          [4, BigInt(rounds)],
+        ],
+        pattern(size, n),
+      );
     const runs: Run[] = [];
     for (const opts of [undefined, A7]) {
-      for (const [n, rounds, size] of [[64, 1, 128], [64, 3, 128], [64, 1, 127], [64, 1, 121], [8, 2, 16], [8, 1, 15],
-        [64, 0, 128], [0, 2, 8]]) {
+      for (const [n, rounds, size] of [
+        [64, 1, 128],
+        [64, 3, 128],
+        [64, 1, 127],
+        [64, 1, 121],
+        [8, 2, 16],
+        [8, 1, 15],
+        [64, 0, 128],
+        [0, 2, 8],
+      ]) {
         runs.push({ source: copy, mem: mem(n, rounds, size), opts });
       }
-      for (const [n, rounds, size] of [[64, 1, 72], [64, 2, 72], [64, 1, 71], [56, 1, 72]]) {
+      for (const [n, rounds, size] of [
+        [64, 1, 72],
+        [64, 2, 72],
+        [64, 1, 71],
+        [56, 1, 72],
+      ]) {
         runs.push({ source: overlapping, mem: mem(n, rounds, size), opts });
       }
     }
@@ -1091,14 +1278,41 @@ describe("benchmark kernels with their last access at the input's end and one by
     const runs: Run[] = [];
     const models: string[] = [];
     for (const opts of [undefined, A7]) {
-      for (const [n, size] of [[40, 40], [41, 40], [1, 1], [0, 0], [40, 39]]) {
-        const mem = input([[4, BigInt(n)], [4, 0n]], data.subarray(0, size));
+      for (const [n, size] of [
+        [40, 40],
+        [41, 40],
+        [1, 1],
+        [0, 0],
+        [40, 39],
+      ]) {
+        const mem = input(
+          [
+            [4, BigInt(n)],
+            [4, 0n],
+          ],
+          data.subarray(0, size),
+        );
         runs.push({ source, mem, opts });
-        models.push(n > size ? oob("read", 1, "ctx", BigInt(8 + size), indexOf(source, "ldxb"))
-          : r0Is(BigInt(crc32(data.subarray(0, n)) ^ 0xffffffff) & 0xffffffffn));
+        models.push(
+          n > size
+            ? oob("read", 1, "ctx", BigInt(8 + size), indexOf(source, "ldxb"))
+            : r0Is(BigInt(crc32(data.subarray(0, n)) ^ 0xffffffff) & 0xffffffffn),
+        );
       }
-      for (const [n, rounds, size] of [[40, 3, 40], [41, 2, 40], [5, 1, 5], [0, 4, 0], [7, 0, 7]]) {
-        const mem = input([[4, BigInt(n)], [4, BigInt(rounds)]], data.subarray(0, size));
+      for (const [n, rounds, size] of [
+        [40, 3, 40],
+        [41, 2, 40],
+        [5, 1, 5],
+        [0, 4, 0],
+        [7, 0, 7],
+      ]) {
+        const mem = input(
+          [
+            [4, BigInt(n)],
+            [4, BigInt(rounds)],
+          ],
+          data.subarray(0, size),
+        );
         runs.push({ source: crcRounds, mem, opts });
         models.push(crcRoundsModel(mem));
       }
@@ -1139,19 +1353,37 @@ describe("the budget running out inside nested loops", () => {
   }
 
   it("crc32 in rounds (three levels)", async () => {
-    const mem = input([[4, 3n], [4, 2n]], pattern(3, 5));
+    const mem = input(
+      [
+        [4, 3n],
+        [4, 2n],
+      ],
+      pattern(3, 5),
+    );
     await budgets(crcRounds, mem, 13, crcRoundsModel(mem));
   });
 
   it("the sieve kernel (two levels)", async () => {
     const source = kernel("sieve");
-    const mem = input([[4, 30n], [4, 0n]], new Uint8Array(30));
+    const mem = input(
+      [
+        [4, 30n],
+        [4, 0n],
+      ],
+      new Uint8Array(30),
+    );
     await budgets(source, mem, 11, r0Is(10n));
   });
 
   it("memcpy in rounds (two levels), on both CPUs", async () => {
     const source = kernel("memcpy");
-    const mem = input([[4, 32n], [4, 3n]], pattern(64, 2));
+    const mem = input(
+      [
+        [4, 32n],
+        [4, 3n],
+      ],
+      pattern(64, 2),
+    );
     const total = executed(source, mem);
     const list = spread(total, 13);
     const got = await agree(list.flatMap((budget) => [undefined, A7].map((opts) => ({ source, mem, budget, opts }))));

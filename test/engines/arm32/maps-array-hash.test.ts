@@ -14,7 +14,12 @@ import { BpfMap, plainCodec } from "../../../src/api/bpf-map.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { buildArm32Executable, runArm32, Arm32Timeout } from "../../../src/engines/arm32/build.js";
 import {
-  buildExecutable, runExecutable, layoutMaps, linkForArm32, Arm32RunError, arm32Engine,
+  buildExecutable,
+  runExecutable,
+  layoutMaps,
+  linkForArm32,
+  Arm32RunError,
+  arm32Engine,
 } from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
@@ -52,12 +57,18 @@ describe("sockex1 over a capture", () => {
     console.log(`sockex1 executable: ${exe.length} bytes`);
     expect(exe.length).toBeLessThanOrEqual(8192);
     const pcap = fixture("pcap/sockex1.pcap");
-    const cli = spawnSync(process.execPath, [join(root, "bin", "tinybpf.js"), "run", fixture("sockex1.o"), "--pcap", pcap,
-      "--json"], { encoding: "utf8" });
+    const cli = spawnSync(
+      process.execPath,
+      [join(root, "bin", "tinybpf.js"), "run", fixture("sockex1.o"), "--pcap", pcap, "--json"],
+      { encoding: "utf8" },
+    );
     expect(cli.status).toBe(0);
     const path = file("sockex1", exe);
     chmodSync(path, 0o755);
-    const arm = spawnSync("qemu-arm", ["-cpu", "cortex-a8", path, "--pcap", pcap, "--json"], { encoding: "utf8", timeout: 60_000 });
+    const arm = spawnSync("qemu-arm", ["-cpu", "cortex-a8", path, "--pcap", pcap, "--json"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(arm.status).toBe(0);
     expect(arm.stdout).toBe(cli.stdout);
     expect(JSON.parse(arm.stdout).runs).toBe(42);
@@ -68,13 +79,17 @@ describe("sockex1 over a capture", () => {
     const prog = obj.program();
     for (const name of ["sockex1-be-ns.pcap", "sockex1.pcapng"]) {
       const pcap = fixture(`pcap/${name}`);
-      expect(runExecutable(obj, prog, { pcap, json: true, repeat: 2 }))
-        .toBe(await interpreterJson(["run", fixture("sockex1.o"), "--pcap", pcap, "--repeat", "2"]));
+      expect(runExecutable(obj, prog, { pcap, json: true, repeat: 2 })).toBe(
+        await interpreterJson(["run", fixture("sockex1.o"), "--pcap", pcap, "--repeat", "2"]),
+      );
     }
     const path = file("sockex1-stdin", buildExecutable(obj, prog));
     chmodSync(path, 0o755);
     const pcap = fixture("pcap/sockex1.pcap");
-    const piped = spawnSync("sh", ["-c", `qemu-arm ${path} --pcap - --json < ${pcap}`], { encoding: "utf8", timeout: 60_000 });
+    const piped = spawnSync("sh", ["-c", `qemu-arm ${path} --pcap - --json < ${pcap}`], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(piped.stdout).toBe(await interpreterJson(["run", fixture("sockex1.o"), "--pcap", pcap]));
   });
 
@@ -84,13 +99,17 @@ describe("sockex1 over a capture", () => {
     frame[12] = 0x08;
     frame[23] = 17; // UDP
     const mem = file("frame", frame);
-    expect(runExecutable(obj, obj.program(), { mem, json: true }))
-      .toBe(await interpreterJson(["run", fixture("sockex1.o"), "--mem", mem]));
+    expect(runExecutable(obj, obj.program(), { mem, json: true })).toBe(
+      await interpreterJson(["run", fixture("sockex1.o"), "--mem", mem]),
+    );
     expect(runExecutable(obj, obj.program(), { mem })).toBe("0\nmy_map[11000000] = 3c00000000000000\n");
   });
 
   it("refuses what is not a classic capture", () => {
-    const path = file("sockex1-bad", buildExecutable(loadSync(fixture("sockex1.o")), loadSync(fixture("sockex1.o")).program()));
+    const path = file(
+      "sockex1-bad",
+      buildExecutable(loadSync(fixture("sockex1.o")), loadSync(fixture("sockex1.o")).program()),
+    );
     chmodSync(path, 0o755);
     const r = spawnSync("qemu-arm", [path, "--pcap", fixture("sockex1.o")], { encoding: "utf8" });
     expect([r.status, r.stderr]).toEqual([2, "not a classic pcap capture\n"]);
@@ -114,7 +133,15 @@ describe("fixtures with maps and global data agree with the interpreter", () => 
       const obj = loadSync(fixture(name));
       const prog = obj.program(progName);
       const mem = file(`${name}-${progName}-${input.length}`, input);
-      const argv = ["run", fixture(name), "--mem", mem, "--repeat", String(repeat), ...(progName ? ["--prog", progName] : [])];
+      const argv = [
+        "run",
+        fixture(name),
+        "--mem",
+        mem,
+        "--repeat",
+        String(repeat),
+        ...(progName ? ["--prog", progName] : []),
+      ];
       console.log(`${name}${progName ? ` ${progName}` : ""}: ${buildExecutable(obj, prog).length} bytes`);
       expect(runExecutable(obj, prog, { mem, repeat, json: true })).toBe(await interpreterJson(argv));
     });
@@ -123,7 +150,9 @@ describe("fixtures with maps and global data agree with the interpreter", () => 
   it("holds every map type of maps_all.o (compared run by run in arm32-maps-more.test.ts), refuses others", () => {
     const obj = loadSync(fixture("maps_all.o"));
     for (const name of obj.programs.keys()) expect(buildExecutable(obj, obj.program(name)).length).toBeGreaterThan(0);
-    expect(() => layoutMaps([mapDef("sockets", 15, 4, 4, 4)])).toThrow(/^map 'sockets' is a type 15 map; the arm32 target does not support it$/);
+    expect(() => layoutMaps([mapDef("sockets", 15, 4, 4, 4)])).toThrow(
+      /^map 'sockets' is a type 15 map; the arm32 target does not support it$/,
+    );
   });
 });
 
@@ -132,8 +161,14 @@ describe("fixtures with maps and global data agree with the interpreter", () => 
 
 const HASH = 1;
 const ARRAY = 2;
-const mapDef = (name: string, type: number, keySize: number, valueSize: number, maxEntries: number, extra: Partial<MapDef> = {}): MapDef =>
-  ({ name, type, keySize, valueSize, maxEntries, flags: 0, section: ".maps", ...extra });
+const mapDef = (
+  name: string,
+  type: number,
+  keySize: number,
+  valueSize: number,
+  maxEntries: number,
+  extra: Partial<MapDef> = {},
+): MapDef => ({ name, type, keySize, valueSize, maxEntries, flags: 0, section: ".maps", ...extra });
 
 /** lddw rN, map:index (PSEUDO_MAP_FD) or map value (PSEUDO_MAP_VALUE) */
 function lddwMap(code: Uint8Array, marker: number, map: number, pseudo = 1): void {
@@ -153,12 +188,28 @@ function opsProgram(ops: string[]): Uint8Array {
   ops.forEach((op, i) => {
     const [kind, key, value, flags] = op.split(" ");
     const target = kind.endsWith("A") ? 0x7e57a000 : kind.endsWith("R") ? 0x7e57c000 : 0x7e57b000;
-    lines.push(`stw [%r10-4], ${key}`, `stdw [%r10-16], ${value ?? 0}`, `lddw %r1, ${target}`, "mov %r2, %r10", "add %r2, -4");
+    lines.push(
+      `stw [%r10-4], ${key}`,
+      `stdw [%r10-16], ${value ?? 0}`,
+      `lddw %r1, ${target}`,
+      "mov %r2, %r10",
+      "add %r2, -4",
+    );
     if (kind.startsWith("update")) lines.push("mov %r3, %r10", "add %r3, -16", `mov %r4, ${flags ?? 0}`, "call 2");
     else if (kind.startsWith("delete")) lines.push("call 3");
     else lines.push("call 1", "jeq %r0, 0, +2", "ldxdw %r0, [%r0+0]", "ja +1", "mov %r0, -1");
-    lines.push("add %r9, %r0", "stxdw [%r10-24], %r0", `stw [%r10-28], ${i}`, "lddw %r1, 0x7e57f000", "mov %r2, %r10",
-      "add %r2, -28", "mov %r3, %r10", "add %r3, -24", "mov %r4, 0", "call 2");
+    lines.push(
+      "add %r9, %r0",
+      "stxdw [%r10-24], %r0",
+      `stw [%r10-28], ${i}`,
+      "lddw %r1, 0x7e57f000",
+      "mov %r2, %r10",
+      "add %r2, -28",
+      "mov %r3, %r10",
+      "add %r3, -24",
+      "mov %r4, 0",
+      "call 2",
+    );
   });
   lines.push("mov %r0, %r9", "exit");
   const code = assemble(lines.join("\n"));
@@ -187,7 +238,9 @@ function interpretOps(code: Uint8Array): string {
     const r0 = rt.run(prog, {}).r0;
     const maps: Record<string, { key: string; value: string }[]> = {};
     DEFS.forEach((d, i) => {
-      maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec).dump().map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
+      maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec)
+        .dump()
+        .map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
     });
     return JSON.stringify({ r0: r0.toString(), runs: 1, maps }) + "\n";
   } catch (e) {
@@ -209,14 +262,56 @@ function armOps(code: Uint8Array): string {
 
 describe("map helpers agree with the interpreter", () => {
   const programs: [string, string[]][] = [
-    ["hash: BPF_ANY, BPF_NOEXIST, BPF_EXIST, bad flags", ["update 1 10 0", "update 1 11 1", "update 1 12 2", "update 2 20 2",
-      "update 2 21 1", "update 3 30 3", "lookup 1", "lookup 2", "lookup 3"]],
-    ["hash: full map (-E2BIG), delete (-ENOENT twice), reuse of freed elements, order", ["update 5 1", "update 6 2",
-      "update 7 3", "update 8 4", "update 9 5", "delete 6", "delete 6", "delete 42", "update 9 6", "update 100 7",
-      "lookup 9", "lookup 6", "delete 5", "update 1000 8", "update 65536 9", "lookup 65536"]],
-    ["array: indexes, BPF_NOEXIST (-EEXIST), out of range (-E2BIG), delete (-EINVAL), bad flags", ["updateA 0 5 0",
-      "updateA 2 6 2", "updateA 1 7 1", "updateA 3 8 0", "updateA 0 9 4", "deleteA 0", "lookupA 0", "lookupA 2",
-      "lookupA 3", "lookupA 4294967295"]],
+    [
+      "hash: BPF_ANY, BPF_NOEXIST, BPF_EXIST, bad flags",
+      [
+        "update 1 10 0",
+        "update 1 11 1",
+        "update 1 12 2",
+        "update 2 20 2",
+        "update 2 21 1",
+        "update 3 30 3",
+        "lookup 1",
+        "lookup 2",
+        "lookup 3",
+      ],
+    ],
+    [
+      "hash: full map (-E2BIG), delete (-ENOENT twice), reuse of freed elements, order",
+      [
+        "update 5 1",
+        "update 6 2",
+        "update 7 3",
+        "update 8 4",
+        "update 9 5",
+        "delete 6",
+        "delete 6",
+        "delete 42",
+        "update 9 6",
+        "update 100 7",
+        "lookup 9",
+        "lookup 6",
+        "delete 5",
+        "update 1000 8",
+        "update 65536 9",
+        "lookup 65536",
+      ],
+    ],
+    [
+      "array: indexes, BPF_NOEXIST (-EEXIST), out of range (-E2BIG), delete (-EINVAL), bad flags",
+      [
+        "updateA 0 5 0",
+        "updateA 2 6 2",
+        "updateA 1 7 1",
+        "updateA 3 8 0",
+        "updateA 0 9 4",
+        "deleteA 0",
+        "lookupA 0",
+        "lookupA 2",
+        "lookupA 3",
+        "lookupA 4294967295",
+      ],
+    ],
     ["read-only global data: lookups read it", ["lookupR 0", "lookupR 1"]],
     ["read-only global data: updates are refused like the kernel's verifier would (fault)", ["updateR 0 1 0"]],
     ["read-only global data: deletes too", ["deleteR 0"]],
@@ -277,14 +372,18 @@ describe("the engine and time limits", () => {
   });
 
   it("kills a run that takes too long", () => {
-    expect(() => runArm32(assemble("ja -1\nexit"), new Uint8Array(0), { budget: 0, timeout: 1500 })).toThrow(Arm32Timeout);
+    expect(() => runArm32(assemble("ja -1\nexit"), new Uint8Array(0), { budget: 0, timeout: 1500 })).toThrow(
+      Arm32Timeout,
+    );
   });
 
   it("names the program and the fault when an executable faults", () => {
     const obj = loadSync(fixture("bitehist.o"), { budget: 40 });
-    expect(() => runExecutable(obj, obj.program(), { mem: file("sizes40", u32s([1, 2, 3, 4, 5, 6])) }))
-      .toThrow(Arm32RunError);
-    expect(() => runExecutable(obj, obj.program(), { mem: file("sizes40b", u32s([1, 2, 3, 4, 5, 6])) }))
-      .toThrow(/^bitehist: instruction budget of 40 exhausted \(instruction \d+\)$/);
+    expect(() => runExecutable(obj, obj.program(), { mem: file("sizes40", u32s([1, 2, 3, 4, 5, 6])) })).toThrow(
+      Arm32RunError,
+    );
+    expect(() => runExecutable(obj, obj.program(), { mem: file("sizes40b", u32s([1, 2, 3, 4, 5, 6])) })).toThrow(
+      /^bitehist: instruction budget of 40 exhausted \(instruction \d+\)$/,
+    );
   });
 });

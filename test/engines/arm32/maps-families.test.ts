@@ -16,7 +16,13 @@ import { BpfMap, plainCodec } from "../../../src/api/bpf-map.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { buildArm32Executable } from "../../../src/engines/arm32/build.js";
 import { writePcap } from "../../../src/tools/pcap.js";
-import { buildExecutable, runExecutable, layoutMaps, linkForArm32, Arm32RunError } from "../../../src/engines/arm32/engine.js";
+import {
+  buildExecutable,
+  runExecutable,
+  layoutMaps,
+  linkForArm32,
+  Arm32RunError,
+} from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 
@@ -52,14 +58,18 @@ function readableOf(json: string, defs: MapDef[]): string {
   const zeroSkip = new Set(defs.filter((d) => d.type === 2 || d.type === 6).map((d) => d.name));
   const lines = [j.r0];
   for (const [name, entries] of Object.entries(j.maps)) {
-    for (const e of entries) if (!(zeroSkip.has(name) && /^0*$/.test(e.value))) lines.push(`${name}[${e.key}] = ${e.value}`);
+    for (const e of entries)
+      if (!(zeroSkip.has(name) && /^0*$/.test(e.value))) lines.push(`${name}[${e.key}] = ${e.value}`);
   }
   return lines.join("\n") + "\n";
 }
 
 /** A capture whose packets start with `firsts` (raw programs see each packet's bytes), 4 to 8 bytes each. */
 function capture(name: string, firsts: number[]): string {
-  return file(name, writePcap(firsts.map((b, i) => ({ data: new Uint8Array([b, 10, 1, i, 7, 7, 7, 7].slice(0, 4 + (i % 5))) }))));
+  return file(
+    name,
+    writePcap(firsts.map((b, i) => ({ data: new Uint8Array([b, 10, 1, i, 7, 7, 7, 7].slice(0, 4 + (i % 5))) }))),
+  );
 }
 
 // Keys 1..8 fill the LRU maps (8 entries), 1 again refreshes key 1, then 9, 10, 3, 200, 11 evict the least recently
@@ -69,7 +79,15 @@ const FIRSTS = [1, 2, 3, 4, 5, 6, 7, 8, 1, 9, 10, 3, 200, 11];
 describe("every program of maps_all.o and ringbuf.o agrees with the interpreter", () => {
   const programs: [string, string][] = [];
   for (const v of ["", ".v4"]) {
-    for (const p of ["touch_arrays", "touch_hashes", "touch_lpm", "touch_queues", "touch_events", "touch_outer", "touch_progs"]) {
+    for (const p of [
+      "touch_arrays",
+      "touch_hashes",
+      "touch_lpm",
+      "touch_queues",
+      "touch_events",
+      "touch_outer",
+      "touch_progs",
+    ]) {
       programs.push([`maps_all${v}.o`, p]);
     }
     for (const p of ["produce", "avail"]) programs.push([`ringbuf${v}.o`, p]);
@@ -82,7 +100,9 @@ describe("every program of maps_all.o and ringbuf.o agrees with the interpreter"
       const mem = file(`${name}-${progName}.mem`, new Uint8Array([6, 1, 8, 3, 2, 5, 4, 7, 9])); // 8 bytes read by produce
       const base = [fixture(name), "--prog", progName];
       for (const repeat of [1, 4]) {
-        expect(runExecutable(obj, prog, { pcap, repeat, json: true })).toBe(await interpreterJson([...base, "--pcap", pcap, "--repeat", String(repeat)]));
+        expect(runExecutable(obj, prog, { pcap, repeat, json: true })).toBe(
+          await interpreterJson([...base, "--pcap", pcap, "--repeat", String(repeat)]),
+        );
       }
       const many = await interpreterJson([...base, "--mem", mem, "--repeat", "30"]);
       expect(runExecutable(obj, prog, { mem, repeat: 30, json: true })).toBe(many);
@@ -98,7 +118,9 @@ describe("every program of maps_all.o and ringbuf.o agrees with the interpreter"
     const queues = JSON.parse(await interpreterJson([fixture("maps_all.o"), "--prog", "touch_queues", "--pcap", pcap]));
     expect(queues.maps.fifo.length).toBe(7); // 14 runs each leaving one value: pushes failed once 8 were held
     const mem = file("reach.mem", new Uint8Array(8).fill(2));
-    const produce = JSON.parse(await interpreterJson([fixture("ringbuf.o"), "--prog", "produce", "--mem", mem, "--repeat", "30"]));
+    const produce = JSON.parse(
+      await interpreterJson([fixture("ringbuf.o"), "--prog", "produce", "--mem", mem, "--repeat", "30"]),
+    );
     expect(produce.r0).toBe(String(2 ** 32 - 1)); // (int) -1: a reservation failed
   });
 });
@@ -134,8 +156,14 @@ function setUp(obj: LoadedObject): void {
 }
 
 describe("maps the host filled before building", () => {
-  const packets = [[10, 1, 2, 3], [10, 1, 2, 9], [10, 1, 9, 9], [10, 9, 9, 9], [11, 0, 0, 0], [172, 16, 1, 1]]
-    .map((b) => new Uint8Array(b));
+  const packets = [
+    [10, 1, 2, 3],
+    [10, 1, 2, 9],
+    [10, 1, 9, 9],
+    [10, 9, 9, 9],
+    [11, 0, 0, 0],
+    [172, 16, 1, 1],
+  ].map((b) => new Uint8Array(b));
   for (const v of ["", ".v4"]) {
     for (const progName of ["touch_lpm", "touch_outer", "touch_queues", "touch_arrays"]) {
       it(`maps_all${v}.o ${progName}`, () => {
@@ -147,11 +175,14 @@ describe("maps the host filled before building", () => {
         for (const repeat of [1, 3]) {
           const w = loadSync(fixture(`maps_all${v}.o`), { engine: "interp" });
           setUp(w);
-          expect(runExecutable(got, got.program(progName), { pcap, repeat, json: true }))
-            .toBe(interpretObject(w, w.program(progName), packets, repeat));
+          expect(runExecutable(got, got.program(progName), { pcap, repeat, json: true })).toBe(
+            interpretObject(w, w.program(progName), packets, repeat),
+          );
         }
-        if (progName === "touch_lpm") expect(interpretObject(want, want.program(progName), packets.slice(0, 1), 1)).toMatch(/^\{"r0":"4"/);
-        if (progName === "touch_outer") expect(interpretObject(want, want.program(progName), packets.slice(0, 1), 1)).toMatch(/^\{"r0":"3"/);
+        if (progName === "touch_lpm")
+          expect(interpretObject(want, want.program(progName), packets.slice(0, 1), 1)).toMatch(/^\{"r0":"4"/);
+        if (progName === "touch_outer")
+          expect(interpretObject(want, want.program(progName), packets.slice(0, 1), 1)).toMatch(/^\{"r0":"3"/);
       });
     }
   }
@@ -160,8 +191,14 @@ describe("maps the host filled before building", () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Helper semantics: flags, errnos, full and empty maps, faults, with assembled programs
 
-const mapDef = (name: string, type: number, keySize: number, valueSize: number, maxEntries: number, extra: Partial<MapDef> = {}): MapDef =>
-  ({ name, type, keySize, valueSize, maxEntries, flags: 0, section: ".maps", ...extra });
+const mapDef = (
+  name: string,
+  type: number,
+  keySize: number,
+  valueSize: number,
+  maxEntries: number,
+  extra: Partial<MapDef> = {},
+): MapDef => ({ name, type, keySize, valueSize, maxEntries, flags: 0, section: ".maps", ...extra });
 
 const DEFS = [
   mapDef("lru", 9, 4, 8, 3),
@@ -197,37 +234,115 @@ function link(code: Uint8Array): Uint8Array {
 
 const map = (reg: number, name: string) => `lddw %r${reg}, ${MARK + MAP(name)}`;
 /** Key at r10-32: a u32, or an LPM key (prefix length, 4 address bytes) */
-const key = (k: number | [number, number[]]) => typeof k === "number" ? [`stw [%r10-32], ${k}`]
-  : [`stw [%r10-32], ${k[0]}`, `stw [%r10-28], ${k[1][0] | (k[1][1] << 8) | (k[1][2] << 16) | (k[1][3] << 24)}`];
+const key = (k: number | [number, number[]]) =>
+  typeof k === "number"
+    ? [`stw [%r10-32], ${k}`]
+    : [`stw [%r10-32], ${k[0]}`, `stw [%r10-28], ${k[1][0] | (k[1][1] << 8) | (k[1][2] << 16) | (k[1][3] << 24)}`];
 
 type Op = string[];
 const op = {
-  update: (m: string, k: number | [number, number[]], value: number, flags = 0): Op =>
-    [...key(k), `stdw [%r10-16], ${value}`, map(1, m), "mov %r2, %r10", "add %r2, -32", "mov %r3, %r10", "add %r3, -16", `mov %r4, ${flags}`, "call 2"],
-  delete: (m: string, k: number | [number, number[]]): Op => [...key(k), map(1, m), "mov %r2, %r10", "add %r2, -32", "call 3"],
-  lookup: (m: string, k: number | [number, number[]]): Op =>
-    [...key(k), map(1, m), "mov %r2, %r10", "add %r2, -32", "call 1", "jeq %r0, 0, +2", "ldxdw %r0, [%r0+0]", "ja +1", "mov %r0, -1"],
+  update: (m: string, k: number | [number, number[]], value: number, flags = 0): Op => [
+    ...key(k),
+    `stdw [%r10-16], ${value}`,
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -32",
+    "mov %r3, %r10",
+    "add %r3, -16",
+    `mov %r4, ${flags}`,
+    "call 2",
+  ],
+  delete: (m: string, k: number | [number, number[]]): Op => [
+    ...key(k),
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -32",
+    "call 3",
+  ],
+  lookup: (m: string, k: number | [number, number[]]): Op => [
+    ...key(k),
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -32",
+    "call 1",
+    "jeq %r0, 0, +2",
+    "ldxdw %r0, [%r0+0]",
+    "ja +1",
+    "mov %r0, -1",
+  ],
   /** lookup in the outer map, then key `inner` in the inner map found (-1: none), and add 5 to that value */
-  outer: (m: string, k: number, inner: number): Op => [...key(k), map(1, m), "mov %r2, %r10", "add %r2, -32", "call 1",
-    "jeq %r0, 0, +10", "mov %r1, %r0", `stw [%r10-32], ${inner}`, "mov %r2, %r10", "add %r2, -32", "call 1", "jeq %r0, 0, +4",
-    "ldxdw %r1, [%r0+0]", "add %r1, 5", "stxdw [%r0+0], %r1", "ja +1", "mov %r0, -1"],
-  push: (m: string, value: number, flags: number | string = 0): Op => [`stw [%r10-16], ${value}`, map(1, m), "mov %r2, %r10",
-    "add %r2, -16", typeof flags === "string" ? `lddw %r3, ${flags}` : `mov %r3, ${flags}`, "call 87"],
+  outer: (m: string, k: number, inner: number): Op => [
+    ...key(k),
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -32",
+    "call 1",
+    "jeq %r0, 0, +10",
+    "mov %r1, %r0",
+    `stw [%r10-32], ${inner}`,
+    "mov %r2, %r10",
+    "add %r2, -32",
+    "call 1",
+    "jeq %r0, 0, +4",
+    "ldxdw %r1, [%r0+0]",
+    "add %r1, 5",
+    "stxdw [%r0+0], %r1",
+    "ja +1",
+    "mov %r0, -1",
+  ],
+  push: (m: string, value: number, flags: number | string = 0): Op => [
+    `stw [%r10-16], ${value}`,
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -16",
+    typeof flags === "string" ? `lddw %r3, ${flags}` : `mov %r3, ${flags}`,
+    "call 87",
+  ],
   /** pop (88) or peek (89): r0 = result * 0x10000 + the value taken (low 16 bits) */
-  take: (m: string, id: 88 | 89): Op => ["stw [%r10-16], 0", map(1, m), "mov %r2, %r10", "add %r2, -16", `call ${id}`,
-    "lsh %r0, 16", "ldxw %r1, [%r10-16]", "add %r0, %r1"],
+  take: (m: string, id: 88 | 89): Op => [
+    "stw [%r10-16], 0",
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -16",
+    `call ${id}`,
+    "lsh %r0, 16",
+    "ldxw %r1, [%r10-16]",
+    "add %r0, %r1",
+  ],
   /** ringbuf_reserve: the record in r6, r0 = 1 when reserved */
-  reserve: (size: number | string, flags = 0): Op => [map(1, "ring"), typeof size === "string" ? `lddw %r2, ${size}` : `mov %r2, ${size}`,
-    `mov %r3, ${flags}`, "call 131", "mov %r6, %r0", "jeq %r0, 0, +1", "mov %r0, 1"],
+  reserve: (size: number | string, flags = 0): Op => [
+    map(1, "ring"),
+    typeof size === "string" ? `lddw %r2, ${size}` : `mov %r2, ${size}`,
+    `mov %r3, ${flags}`,
+    "call 131",
+    "mov %r6, %r0",
+    "jeq %r0, 0, +1",
+    "mov %r0, 1",
+  ],
   fill: (value: number): Op => [`stdw [%r6+0], ${value}`, "mov %r0, 0"],
   commit: (id: 132 | 133, flags = 0): Op => ["mov %r1, %r6", `mov %r2, ${flags}`, `call ${id}`],
   /** ringbuf_submit of the record reserved last, when there is one (else r0 = -1) */
   commitIf: (): Op => ["mov %r0, -1", "jeq %r6, 0, +3", "mov %r1, %r6", "mov %r2, 0", "call 132"],
-  output: (size: number, flags: number | string = 0, m = "ring"): Op => ["stdw [%r10-16], 77", map(1, m), "mov %r2, %r10", "add %r2, -16",
-    `mov %r3, ${size}`, typeof flags === "string" ? `lddw %r4, ${flags}` : `mov %r4, ${flags}`, "call 130"],
+  output: (size: number, flags: number | string = 0, m = "ring"): Op => [
+    "stdw [%r10-16], 77",
+    map(1, m),
+    "mov %r2, %r10",
+    "add %r2, -16",
+    `mov %r3, ${size}`,
+    typeof flags === "string" ? `lddw %r4, ${flags}` : `mov %r4, ${flags}`,
+    "call 130",
+  ],
   query: (flags: number, m = "ring"): Op => [map(1, m), `mov %r2, ${flags}`, "call 134"],
-  perf: (flags: number | string, size = 8, m = "perf"): Op => ["stdw [%r10-16], 99", "mov %r1, 0", map(2, m),
-    typeof flags === "string" ? `lddw %r3, ${flags}` : `mov %r3, ${flags}`, "mov %r4, %r10", "add %r4, -16", `mov %r5, ${size}`, "call 25"],
+  perf: (flags: number | string, size = 8, m = "perf"): Op => [
+    "stdw [%r10-16], 99",
+    "mov %r1, 0",
+    map(2, m),
+    typeof flags === "string" ? `lddw %r3, ${flags}` : `mov %r3, ${flags}`,
+    "mov %r4, %r10",
+    "add %r4, -16",
+    `mov %r5, ${size}`,
+    "call 25",
+  ],
   raw: (...lines: string[]): Op => lines,
 };
 
@@ -235,8 +350,18 @@ const op = {
 function program(ops: Op[]): Uint8Array {
   const lines: string[] = [];
   ops.forEach((o, i) => {
-    lines.push(...o, "stxdw [%r10-24], %r0", `stw [%r10-40], ${i}`, map(1, "results"), "mov %r2, %r10", "add %r2, -40",
-      "mov %r3, %r10", "add %r3, -24", "mov %r4, 0", "call 2");
+    lines.push(
+      ...o,
+      "stxdw [%r10-24], %r0",
+      `stw [%r10-40], ${i}`,
+      map(1, "results"),
+      "mov %r2, %r10",
+      "add %r2, -40",
+      "mov %r3, %r10",
+      "add %r3, -24",
+      "mov %r4, 0",
+      "call 2",
+    );
   });
   lines.push("mov %r0, 0", "exit");
   return link(assemble(lines.join("\n")));
@@ -257,7 +382,9 @@ function interpret(code: Uint8Array, repeat: number): string {
     for (let k = 0; k < repeat; k++) r0 = rt.run(prog, {}).r0;
     const maps: Record<string, { key: string; value: string }[]> = {};
     DEFS.forEach((d, i) => {
-      maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec).dump().map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
+      maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec)
+        .dump()
+        .map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
     });
     return JSON.stringify({ r0: r0.toString(), runs: repeat, maps }) + "\n";
   } catch (e) {
@@ -283,38 +410,144 @@ function arm(code: Uint8Array, repeat: number): string {
 describe("map helpers of the other families agree with the interpreter", () => {
   const BIG = "0x100000000";
   const cases: [string, Op[], number][] = [
-    ["LRU hash: updates with flags, lookups refresh, a full map evicts the least recently used", [
-      op.update("lru", 1, 10), op.update("lru", 2, 20), op.update("lru", 3, 30), op.lookup("lru", 1), op.update("lru", 4, 40),
-      op.lookup("lru", 2), op.update("lru", 3, 31, 2), op.update("lru", 5, 50, 1), op.update("lru", 1, 11, 1), op.update("lru", 9, 9, 3),
-      op.delete("lru", 4), op.delete("lru", 4), op.update("lru", 6, 60), op.update("lru", 7, 70, 2), op.update("lru", 8, 80),
-      op.lookup("lru", 5), op.lookup("lru", 6), op.update("lru_pcpu", 1, 1), op.update("lru_pcpu", 2, 2), op.update("lru_pcpu", 3, 3),
-      op.update("pcpu", 1, 5), op.update("pcpu", 2, 6), op.update("pcpu", 3, 7), op.delete("pcpu", 1), op.lookup("pcpu", 2)], 2],
-    ["LPM trie: longest prefix, flags, prefixes too long, -ENOSPC, deletes and slot reuse", [
-      op.update("lpm", [8, [10, 0, 0, 0]], 1), op.update("lpm", [16, [10, 1, 0, 0]], 2), op.update("lpm", [33, [1, 2, 3, 4]], 3),
-      op.lookup("lpm", [32, [10, 1, 2, 3]]), op.lookup("lpm", [12, [10, 1, 2, 3]]), op.lookup("lpm", [32, [11, 1, 2, 3]]),
-      op.update("lpm", [8, [10, 9, 9, 9]], 4, 1), op.update("lpm", [8, [10, 0, 0, 0]], 5, 2), op.update("lpm", [9, [10, 0, 0, 0]], 5, 2),
-      op.update("lpm", [0, [0, 0, 0, 0]], 6), op.update("lpm", [30, [9, 9, 9, 9]], 7), op.update("lpm", [20, [9, 9, 9, 9]], 7, 4),
-      op.delete("lpm", [16, [10, 1, 0, 0]]), op.delete("lpm", [16, [10, 1, 0, 0]]), op.delete("lpm", [40, [10, 1, 0, 0]]),
-      op.update("lpm", [30, [9, 9, 9, 9]], 8), op.lookup("lpm", [32, [9, 9, 9, 10]]), op.lookup("lpm", [32, [200, 9, 9, 10]]),
-      op.lookup("lpm", [99, [10, 1, 1, 1]])], 1],
-    ["queue and stack: push flags, full maps, BPF_EXIST replacing the oldest, pop and peek, empty maps", [
-      op.push("queue", 1), op.push("queue", 2, 2), op.push("queue", 3), op.push("queue", 4), op.push("queue", 5, 2),
-      op.push("queue", 6, 1), op.push("queue", 7, 3), op.push("queue", 8, BIG), op.take("queue", 89), op.take("queue", 88),
-      op.push("stack", 1), op.push("stack", 2), op.push("stack", 3), op.push("stack", 4, 2), op.take("stack", 89),
-      op.take("stack", 88), op.take("stack", 88), op.push("stack", 9), op.take("queue", 88), op.take("queue", 88),
-      op.take("queue", 88), op.take("ro_queue", 89)], 2],
-    ["ring buffer: reserve, write, submit, discard, output flags, query selectors", [
-      op.reserve(16), op.fill(0x1234), op.commit(132), op.reserve(8), op.commit(133), op.reserve(8, 1), op.reserve(BIG),
-      op.reserve(0x40000000), op.output(8), op.output(4, 1), op.output(0, 2), op.output(8, 4), op.output(8, BIG),
-      op.query(0), op.query(1), op.query(2), op.query(3), op.query(4), op.reserve(4000), op.output(8)], 1],
-    ["ring buffer: a reserved sample may be read and written as in the core", [
-      op.reserve(16), op.raw("stdw [%r6+8], 5", "ldxdw %r0, [%r6+8]"), op.raw("stw [%r6+0], 9", "ldxw %r0, [%r6+0]"),
-      op.commit(132), op.reserve(16), op.raw("stb [%r6+15], 7", "ldxdw %r0, [%r6+8]"), op.commit(133)], 2],
-    ["ring buffer: filling it up over runs", [op.reserve(1000), op.commitIf(), op.output(16), op.query(0), op.query(3)], 6],
-    ["perf event array: flags select the CPU slot, a full buffer drops records", [
-      op.perf("0xffffffff"), op.perf(1), op.perf(2), op.perf(BIG), op.perf(0, 0), op.perf(0, 16)], 300],
-    ["maps of maps: lookups give the inner map, empty slots and keys give NULL", [
-      op.outer("aom", 0, 1), op.outer("aom", 1, 0), op.outer("aom", 5, 0), op.outer("hom", 3, 0)], 1],
+    [
+      "LRU hash: updates with flags, lookups refresh, a full map evicts the least recently used",
+      [
+        op.update("lru", 1, 10),
+        op.update("lru", 2, 20),
+        op.update("lru", 3, 30),
+        op.lookup("lru", 1),
+        op.update("lru", 4, 40),
+        op.lookup("lru", 2),
+        op.update("lru", 3, 31, 2),
+        op.update("lru", 5, 50, 1),
+        op.update("lru", 1, 11, 1),
+        op.update("lru", 9, 9, 3),
+        op.delete("lru", 4),
+        op.delete("lru", 4),
+        op.update("lru", 6, 60),
+        op.update("lru", 7, 70, 2),
+        op.update("lru", 8, 80),
+        op.lookup("lru", 5),
+        op.lookup("lru", 6),
+        op.update("lru_pcpu", 1, 1),
+        op.update("lru_pcpu", 2, 2),
+        op.update("lru_pcpu", 3, 3),
+        op.update("pcpu", 1, 5),
+        op.update("pcpu", 2, 6),
+        op.update("pcpu", 3, 7),
+        op.delete("pcpu", 1),
+        op.lookup("pcpu", 2),
+      ],
+      2,
+    ],
+    [
+      "LPM trie: longest prefix, flags, prefixes too long, -ENOSPC, deletes and slot reuse",
+      [
+        op.update("lpm", [8, [10, 0, 0, 0]], 1),
+        op.update("lpm", [16, [10, 1, 0, 0]], 2),
+        op.update("lpm", [33, [1, 2, 3, 4]], 3),
+        op.lookup("lpm", [32, [10, 1, 2, 3]]),
+        op.lookup("lpm", [12, [10, 1, 2, 3]]),
+        op.lookup("lpm", [32, [11, 1, 2, 3]]),
+        op.update("lpm", [8, [10, 9, 9, 9]], 4, 1),
+        op.update("lpm", [8, [10, 0, 0, 0]], 5, 2),
+        op.update("lpm", [9, [10, 0, 0, 0]], 5, 2),
+        op.update("lpm", [0, [0, 0, 0, 0]], 6),
+        op.update("lpm", [30, [9, 9, 9, 9]], 7),
+        op.update("lpm", [20, [9, 9, 9, 9]], 7, 4),
+        op.delete("lpm", [16, [10, 1, 0, 0]]),
+        op.delete("lpm", [16, [10, 1, 0, 0]]),
+        op.delete("lpm", [40, [10, 1, 0, 0]]),
+        op.update("lpm", [30, [9, 9, 9, 9]], 8),
+        op.lookup("lpm", [32, [9, 9, 9, 10]]),
+        op.lookup("lpm", [32, [200, 9, 9, 10]]),
+        op.lookup("lpm", [99, [10, 1, 1, 1]]),
+      ],
+      1,
+    ],
+    [
+      "queue and stack: push flags, full maps, BPF_EXIST replacing the oldest, pop and peek, empty maps",
+      [
+        op.push("queue", 1),
+        op.push("queue", 2, 2),
+        op.push("queue", 3),
+        op.push("queue", 4),
+        op.push("queue", 5, 2),
+        op.push("queue", 6, 1),
+        op.push("queue", 7, 3),
+        op.push("queue", 8, BIG),
+        op.take("queue", 89),
+        op.take("queue", 88),
+        op.push("stack", 1),
+        op.push("stack", 2),
+        op.push("stack", 3),
+        op.push("stack", 4, 2),
+        op.take("stack", 89),
+        op.take("stack", 88),
+        op.take("stack", 88),
+        op.push("stack", 9),
+        op.take("queue", 88),
+        op.take("queue", 88),
+        op.take("queue", 88),
+        op.take("ro_queue", 89),
+      ],
+      2,
+    ],
+    [
+      "ring buffer: reserve, write, submit, discard, output flags, query selectors",
+      [
+        op.reserve(16),
+        op.fill(0x1234),
+        op.commit(132),
+        op.reserve(8),
+        op.commit(133),
+        op.reserve(8, 1),
+        op.reserve(BIG),
+        op.reserve(0x40000000),
+        op.output(8),
+        op.output(4, 1),
+        op.output(0, 2),
+        op.output(8, 4),
+        op.output(8, BIG),
+        op.query(0),
+        op.query(1),
+        op.query(2),
+        op.query(3),
+        op.query(4),
+        op.reserve(4000),
+        op.output(8),
+      ],
+      1,
+    ],
+    [
+      "ring buffer: a reserved sample may be read and written as in the core",
+      [
+        op.reserve(16),
+        op.raw("stdw [%r6+8], 5", "ldxdw %r0, [%r6+8]"),
+        op.raw("stw [%r6+0], 9", "ldxw %r0, [%r6+0]"),
+        op.commit(132),
+        op.reserve(16),
+        op.raw("stb [%r6+15], 7", "ldxdw %r0, [%r6+8]"),
+        op.commit(133),
+      ],
+      2,
+    ],
+    [
+      "ring buffer: filling it up over runs",
+      [op.reserve(1000), op.commitIf(), op.output(16), op.query(0), op.query(3)],
+      6,
+    ],
+    [
+      "perf event array: flags select the CPU slot, a full buffer drops records",
+      [op.perf("0xffffffff"), op.perf(1), op.perf(2), op.perf(BIG), op.perf(0, 0), op.perf(0, 16)],
+      300,
+    ],
+    [
+      "maps of maps: lookups give the inner map, empty slots and keys give NULL",
+      [op.outer("aom", 0, 1), op.outer("aom", 1, 0), op.outer("aom", 5, 0), op.outer("hom", 3, 0)],
+      1,
+    ],
   ];
   for (const [title, ops, repeat] of cases) {
     it(title, () => {
@@ -351,7 +584,9 @@ describe("map helpers of the other families agree with the interpreter", () => {
   }
 
   it("refuses map types the executable cannot hold, naming the map", () => {
-    expect(() => layoutMaps([mapDef("devices", 14, 4, 4, 4)])).toThrow(/^map 'devices' is a type 14 map; the arm32 target does not support it$/);
+    expect(() => layoutMaps([mapDef("devices", 14, 4, 4, 4)])).toThrow(
+      /^map 'devices' is a type 14 map; the arm32 target does not support it$/,
+    );
   });
 
   it("names the program when a ring buffer fault stops the executable", () => {

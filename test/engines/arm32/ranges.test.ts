@@ -60,7 +60,12 @@ out:
 mov %r0, %r3
 exit`,
     layout: [4, 4],
-    inputs: [[0xffffffffn, 0xffffffffn], [0xffffffffn, 0xfffffffen], [5n, 3n], [3n, 5n]],
+    inputs: [
+      [0xffffffffn, 0xffffffffn],
+      [0xffffffffn, 0xfffffffen],
+      [5n, 3n],
+      [3n, 5n],
+    ],
     expected: ([l, v]) => (v <= l ? v + 1n : v),
   },
   {
@@ -78,10 +83,18 @@ lsh %r0, 32
 add %r0, %r3
 exit`,
     layout: [4, 4],
-    inputs: [[0xffffffffn, 0xfffffffbn], [0xffffffffn, 0xffffffffn], [10n, 0n], [0n, 7n]],
+    inputs: [
+      [0xffffffffn, 0xfffffffbn],
+      [0xffffffffn, 0xffffffffn],
+      [10n, 0n],
+      [0n, 7n],
+    ],
     expected: ([l, v]) => {
       let n = 0n;
-      while (v < l) { v++; n++; }
+      while (v < l) {
+        v++;
+        n++;
+      }
       return ((n << 32n) + v) & M64;
     },
   },
@@ -103,7 +116,12 @@ mov %r0, %r3
 add %r0, 0x1000
 exit`,
     layout: [4, 4],
-    inputs: [[0xffffffffn, 0xfffffffen], [0xffffffffn, 0xffffffffn], [1n, 2n], [2n, 2n]],
+    inputs: [
+      [0xffffffffn, 0xfffffffen],
+      [0xffffffffn, 0xffffffffn],
+      [1n, 2n],
+      [2n, 2n],
+    ],
     expected: ([a, b]) => (a > b ? b + 1n : a >= b ? b + 1n + 0x1000n : 0n),
   },
   {
@@ -148,7 +166,10 @@ exit`,
     inputs: [[0n], [1n], [5n], [100n]],
     expected: ([v]) => {
       let sum = 0n;
-      while (v !== 0n) { v--; sum += v; }
+      while (v !== 0n) {
+        v--;
+        sum += v;
+      }
       return sum;
     },
   },
@@ -171,7 +192,11 @@ add %r0, %r7
 add %r0, %r8
 exit`,
     layout: [2, 2, 4],
-    inputs: [[0xffffn, 0xffffn, 0xffffffffn], [1n, 2n, 3n], [0x8000n, 0x8000n, 0x80000000n]],
+    inputs: [
+      [0xffffn, 0xffffn, 0xffffffffn],
+      [1n, 2n, 3n],
+      [0x8000n, 0x8000n, 0x80000000n],
+    ],
     expected: ([a, b, c]) => (a * b + c * b + (a << 16n) + (a << 17n)) & M64,
   },
   {
@@ -207,8 +232,12 @@ add %r0, %r5
 add %r0, %r6
 exit`,
     layout: [8, 8],
-    inputs: [[0xffffffffn, 1n], [0x1_0000_0000n, 0xffff_ffff_ffff_ffffn], [0x8000_0000_0000_0007n, 0x1234_5678_9abc_def0n],
-      [0xfedc_ba98_7654_3210n, 0x0000_0000_8000_0000n]],
+    inputs: [
+      [0xffffffffn, 1n],
+      [0x1_0000_0000n, 0xffff_ffff_ffff_ffffn],
+      [0x8000_0000_0000_0007n, 0x1234_5678_9abc_def0n],
+      [0xfedc_ba98_7654_3210n, 0x0000_0000_8000_0000n],
+    ],
     expected: ([a, b]) => {
       const lo = (v: bigint) => v & 0xffffffffn;
       let r0 = ((a + b) & M64) ^ ((a + 8n) & M64) ^ ((a - 0x12345n) & M64) ^ (a ^ b) ^ (lo(a) & 0xff00n);
@@ -219,9 +248,10 @@ exit`,
       return r0;
     },
   },
-  ...[3, 7, 10, 641, 65521, 65535, 65537, 1000003, 0x7fffffff].map((d): Case => ({
-    name: `division and remainder by ${d} of a 17-bit and a 32-bit dividend`,
-    source: `ldxh %r2, [%r1+0]
+  ...[3, 7, 10, 641, 65521, 65535, 65537, 1000003, 0x7fffffff].map(
+    (d): Case => ({
+      name: `division and remainder by ${d} of a 17-bit and a 32-bit dividend`,
+      source: `ldxh %r2, [%r1+0]
 ldxh %r3, [%r1+2]
 add %r2, %r3
 mov %r4, %r2
@@ -243,37 +273,46 @@ add %r0, %r6
 mul %r0, 17
 add %r0, %r7
 exit`,
-    layout: [2, 2, 4],
-    inputs: [
-      [0xffffn, 0xffffn, 0xffffffffn], [0n, 0n, 0n], [BigInt(d % 65536), 0n, BigInt(d) - 1n],
-      [BigInt((2 * d) % 65536), 1n, BigInt(d) * 3n], [0x1234n, 0xfedcn, 0x89abcdefn], [0xfffen, 1n, 0xfffffffen],
-    ],
-    expected: ([a, b, c]) => {
-      const D = BigInt(d);
-      const x = a + b;
-      let r0 = ((x / D) << 20n) + (x % D);
-      r0 = (r0 * 0x10001n + (c % D)) & M64;
-      r0 = (r0 * 31n + c / D) & M64;
-      r0 = (r0 * 17n + ((c / D) % D)) & M64;
-      return r0;
-    },
-  })),
+      layout: [2, 2, 4],
+      inputs: [
+        [0xffffn, 0xffffn, 0xffffffffn],
+        [0n, 0n, 0n],
+        [BigInt(d % 65536), 0n, BigInt(d) - 1n],
+        [BigInt((2 * d) % 65536), 1n, BigInt(d) * 3n],
+        [0x1234n, 0xfedcn, 0x89abcdefn],
+        [0xfffen, 1n, 0xfffffffen],
+      ],
+      expected: ([a, b, c]) => {
+        const D = BigInt(d);
+        const x = a + b;
+        let r0 = ((x / D) << 20n) + (x % D);
+        r0 = (r0 * 0x10001n + (c % D)) & M64;
+        r0 = (r0 * 31n + c / D) & M64;
+        r0 = (r0 * 17n + ((c / D) % D)) & M64;
+        return r0;
+      },
+    }),
+  ),
 ];
 
 describe("ARM32 value widths and fused pairs: results on the boundaries", () => {
   for (const c of CASES) {
-    it(c.name, async () => {
-      const code = assemble(c.source);
-      for (const given of c.inputs) {
-        const input = given.map((v, k) => v & ((1n << BigInt(8 * c.layout[k])) - 1n)); // as the fields hold them
-        const mem = memoryOf(c.layout, input);
-        const want = c.expected(input);
-        expect(interpret(code, mem), `interpreter on ${input.map((v) => "0x" + v.toString(16))}`).toBe(want);
-        for (const cpu of ["cortex-a8", "cortex-a7"]) {
-          const got = r0Of(await runArm32Async(code, mem, { cpu, idiv: cpu === "cortex-a7" }));
-          expect(got, `arm32 on ${cpu} with ${input.map((v) => "0x" + v.toString(16))}`).toBe(want);
+    it(
+      c.name,
+      async () => {
+        const code = assemble(c.source);
+        for (const given of c.inputs) {
+          const input = given.map((v, k) => v & ((1n << BigInt(8 * c.layout[k])) - 1n)); // as the fields hold them
+          const mem = memoryOf(c.layout, input);
+          const want = c.expected(input);
+          expect(interpret(code, mem), `interpreter on ${input.map((v) => "0x" + v.toString(16))}`).toBe(want);
+          for (const cpu of ["cortex-a8", "cortex-a7"]) {
+            const got = r0Of(await runArm32Async(code, mem, { cpu, idiv: cpu === "cortex-a7" }));
+            expect(got, `arm32 on ${cpu} with ${input.map((v) => "0x" + v.toString(16))}`).toBe(want);
+          }
         }
-      }
-    }, 60_000);
+      },
+      60_000,
+    );
   }
 });

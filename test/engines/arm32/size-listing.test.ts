@@ -44,7 +44,14 @@ describe("tinybpf build --listing", () => {
   it.skipIf(!hasObjdump)("writes the executable and prints each eBPF instruction with its ARM code", async () => {
     const dest = join(dir, "sockex1");
     // what parseArgs makes of `build sockex1.o --target arm32 -o DEST --listing`
-    const args: Args = { positional: [fixture("sockex1.o")], options: new Map([["target", "arm32"], ["o", dest], ["listing", "true"]]) };
+    const args: Args = {
+      positional: [fixture("sockex1.o")],
+      options: new Map([
+        ["target", "arm32"],
+        ["o", dest],
+        ["listing", "true"],
+      ]),
+    };
     let out = "";
     expect(await commands.build(args, (s) => (out += s + "\n"))).toBe(0);
     const size = statSync(dest).size;
@@ -63,6 +70,7 @@ describe("tinybpf build --listing", () => {
     const exe = readFileSync(dest);
     const words = new Set<number>();
     for (let o = 0; o + 4 <= exe.length; o += 4) words.add(exe.readUInt32LE(o));
-    for (const m of out.matchAll(/^ {4}[0-9a-f]{8}: ([0-9a-f]{8}) /gm)) expect(words.has(parseInt(m[1], 16))).toBe(true);
+    for (const m of out.matchAll(/^ {4}[0-9a-f]{8}: ([0-9a-f]{8}) /gm))
+      expect(words.has(parseInt(m[1], 16))).toBe(true);
   });
 });

@@ -15,7 +15,8 @@ function kernel(name: string): Arm32Translation {
   return translateArm32(assemble(readFileSync(join(root, "bench", "kernels", `${name}.s`), "utf8")), { budget: 0 });
 }
 
-const word = (t: Arm32Translation, at: number) => new DataView(t.image.buffer, t.image.byteOffset + at, 4).getUint32(0, true);
+const word = (t: Arm32Translation, at: number) =>
+  new DataView(t.image.buffer, t.image.byteOffset + at, 4).getUint32(0, true);
 const isBl = (w: number) => (w & 0x0f000000) === 0x0b000000; // BL, any condition: a call into the runtime
 
 /** The words of a copy: from its first instruction's code to the head's ordinary code that follows it. */
@@ -51,7 +52,10 @@ describe("ARM32 loop versioning", () => {
 
   it("sieve: both loops, the inner one copied again inside the outer copy", () => {
     const t = kernel("sieve");
-    expect(t.loops.map((l) => [l.head, l.last]).sort((a, b) => a[0] - b[0])).toEqual([[5, 19], [13, 17]]);
+    expect(t.loops.map((l) => [l.head, l.last]).sort((a, b) => a[0] - b[0])).toEqual([
+      [5, 19],
+      [13, 17],
+    ]);
     // the outer copy, the inner loop's copy in the ordinary code, and its copy inside the outer copy
     expect(t.copies.map((c) => c.head).sort((a, b) => a - b)).toEqual([5, 13, 13]);
     // the outer copy's only call is the inner loop's test on entry (one range for its one store)

@@ -15,7 +15,12 @@ import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { xdpContext } from "../../../src/runtime/contexts.js";
 import { buildArm32Executable, Arm32Error } from "../../../src/engines/arm32/build.js";
 import {
-  buildExecutable, runExecutable, layoutMaps, linkForArm32, executablePrograms, Arm32RunError,
+  buildExecutable,
+  runExecutable,
+  layoutMaps,
+  linkForArm32,
+  executablePrograms,
+  Arm32RunError,
 } from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
@@ -75,7 +80,11 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
       const obj = loadSync(fixture(o));
       const prog = obj.program();
       console.log(`${o}: ${buildExecutable(obj, prog).length} bytes`);
-      for (const [capture, repeat] of [["pcap/sockex1.pcap", 1], ["pcap/sockex1-be-ns.pcap", 2], ["pcap/sockex1.pcapng", 1]] as const) {
+      for (const [capture, repeat] of [
+        ["pcap/sockex1.pcap", 1],
+        ["pcap/sockex1-be-ns.pcap", 2],
+        ["pcap/sockex1.pcapng", 1],
+      ] as const) {
         const pcap = fixture(capture);
         const json = runExecutable(obj, prog, { pcap, repeat, json: true });
         expect(json).toBe(await interpreterJson(["run", fixture(o), "--pcap", pcap, "--repeat", String(repeat)]));
@@ -87,8 +96,12 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
   it("xdp.o over one frame (--mem): short, not IPv4, IPv4 too short, ICMP, UDP (XDP_TX, MACs swapped), TCP", async () => {
     const obj = loadSync(fixture("xdp.o"));
     const frames: [string, Uint8Array, string][] = [
-      ["short", frame(0x0800, 1, 13), "0"], ["arp", frame(0x0806, 0), "2"], ["ipv4-short", frame(0x0800, 17, 33), "0"],
-      ["icmp", frame(0x0800, 1), "1"], ["udp", frame(0x0800, 17), "3"], ["tcp", frame(0x0800, 6), "2"],
+      ["short", frame(0x0800, 1, 13), "0"],
+      ["arp", frame(0x0806, 0), "2"],
+      ["ipv4-short", frame(0x0800, 17, 33), "0"],
+      ["icmp", frame(0x0800, 1), "1"],
+      ["udp", frame(0x0800, 17), "3"],
+      ["tcp", frame(0x0800, 6), "2"],
       ["empty", new Uint8Array(0), "0"],
     ];
     for (const [name, bytes, r0] of frames) {
@@ -115,8 +128,12 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
     return r0.toString();
   }
   function armXdp(code: Uint8Array, packet: Uint8Array, runs = 1): string {
-    const r = runFile(buildArm32Executable(code, { xdp: true }), ["--mem", file(`p-${Math.random()}`, packet),
-      "--repeat", String(runs)]);
+    const r = runFile(buildArm32Executable(code, { xdp: true }), [
+      "--mem",
+      file(`p-${Math.random()}`, packet),
+      "--repeat",
+      String(runs),
+    ]);
     if (r.status === 1) return r.stderr.trim();
     expect(r.status).toBe(0);
     return r.stdout.trim();
@@ -124,14 +141,31 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
   const noAddress = (s: string) => s.replace(/at 0x[0-9a-f]+/, "at ADDR");
 
   it("builds struct xdp_md as src/contexts.ts xdpContext does: every field, r2 = its size", () => {
-    const code = assemble([
-      "mov %r9, %r2", // 24
-      "ldxw %r3, [%r1+0]", "ldxw %r4, [%r1+4]", "ldxw %r5, [%r1+8]", // data, data_end, data_meta
-      "sub %r4, %r3", "sub %r5, %r3", // length, 0
-      "ldxw %r6, [%r1+12]", "ldxw %r7, [%r1+16]", "ldxw %r8, [%r1+20]", // ingress_ifindex 1, rx queue 0, egress 0
-      "mov %r0, %r9", "lsh %r0, 8", "or %r0, %r4", "lsh %r0, 8", "or %r0, %r5", "lsh %r0, 8", "or %r0, %r6",
-      "lsh %r0, 8", "or %r0, %r7", "lsh %r0, 8", "or %r0, %r8", "exit",
-    ].join("\n"));
+    const code = assemble(
+      [
+        "mov %r9, %r2", // 24
+        "ldxw %r3, [%r1+0]",
+        "ldxw %r4, [%r1+4]",
+        "ldxw %r5, [%r1+8]", // data, data_end, data_meta
+        "sub %r4, %r3",
+        "sub %r5, %r3", // length, 0
+        "ldxw %r6, [%r1+12]",
+        "ldxw %r7, [%r1+16]",
+        "ldxw %r8, [%r1+20]", // ingress_ifindex 1, rx queue 0, egress 0
+        "mov %r0, %r9",
+        "lsh %r0, 8",
+        "or %r0, %r4",
+        "lsh %r0, 8",
+        "or %r0, %r5",
+        "lsh %r0, 8",
+        "or %r0, %r6",
+        "lsh %r0, 8",
+        "or %r0, %r7",
+        "lsh %r0, 8",
+        "or %r0, %r8",
+        "exit",
+      ].join("\n"),
+    );
     const packet = frame(0x0800, 17, 77);
     const r0 = armXdp(code, packet);
     expect(r0).toBe(interpretXdp(code, packet));
@@ -139,14 +173,35 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
   });
 
   it("gives each run a fresh copy of the packet, which the program may write; LD_ABS reads it too", () => {
-    const code = assemble([
-      "ldxw %r2, [%r1+0]", "ldxb %r0, [%r2+0]", "mov %r3, %r0", "add %r3, 1", "stxb [%r2+0], %r3",
-      "ldxb %r4, [%r2+0]", "lsh %r4, 8", "or %r0, %r4", "ldabsh 12", "exit",
-    ].join("\n"));
+    const code = assemble(
+      [
+        "ldxw %r2, [%r1+0]",
+        "ldxb %r0, [%r2+0]",
+        "mov %r3, %r0",
+        "add %r3, 1",
+        "stxb [%r2+0], %r3",
+        "ldxb %r4, [%r2+0]",
+        "lsh %r4, 8",
+        "or %r0, %r4",
+        "ldabsh 12",
+        "exit",
+      ].join("\n"),
+    );
     const packet = frame(0x0806, 0);
     expect(armXdp(code, packet, 3)).toBe(interpretXdp(code, packet, 3));
-    const plain = assemble(["ldxw %r2, [%r1+0]", "ldxb %r0, [%r2+0]", "add %r0, 1", "stxb [%r2+0], %r0",
-      "ldxw %r3, [%r1+4]", "ldxb %r3, [%r3-1]", "lsh %r3, 8", "or %r0, %r3", "exit"].join("\n"));
+    const plain = assemble(
+      [
+        "ldxw %r2, [%r1+0]",
+        "ldxb %r0, [%r2+0]",
+        "add %r0, 1",
+        "stxb [%r2+0], %r0",
+        "ldxw %r3, [%r1+4]",
+        "ldxb %r3, [%r3-1]",
+        "lsh %r3, 8",
+        "or %r0, %r3",
+        "exit",
+      ].join("\n"),
+    );
     expect(armXdp(plain, packet, 3)).toBe(interpretXdp(plain, packet, 3));
     expect(armXdp(plain, packet, 3)).toBe(String(0x11));
   });
@@ -157,7 +212,9 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
     const packet = frame(0x0800, 6);
     for (const code of [write, past]) {
       const arm = armXdp(code, packet);
-      expect(arm).toMatch(/^(out-of-bounds read|write) of \d bytes (to read-only memory )?at 0x[0-9a-f]+ \(instruction 1\)$/);
+      expect(arm).toMatch(
+        /^(out-of-bounds read|write) of \d bytes (to read-only memory )?at 0x[0-9a-f]+ \(instruction 1\)$/,
+      );
       expect(noAddress(arm)).toBe(noAddress(interpretXdp(code, packet)));
     }
   });
@@ -171,11 +228,17 @@ describe("tail calls agree with the interpreter", () => {
     const obj = loadSync(tailcall);
     for (const name of ["entry", "step0", "step1", "spin"]) {
       const prog = obj.program(name);
-      console.log(`tailcall.o ${name}: ${buildExecutable(obj, prog).length} bytes, ` +
-        `${executablePrograms(obj, prog).map((p) => p.name).join(", ")}`);
+      console.log(
+        `tailcall.o ${name}: ${buildExecutable(obj, prog).length} bytes, ` +
+          `${executablePrograms(obj, prog)
+            .map((p) => p.name)
+            .join(", ")}`,
+      );
       for (const repeat of [1, 3]) {
         const json = runExecutable(obj, prog, { mem: inputA(), repeat, json: true });
-        expect(json).toBe(await interpreterJson(["run", tailcall, "--prog", name, "--mem", inputA(), "--repeat", String(repeat)]));
+        expect(json).toBe(
+          await interpreterJson(["run", tailcall, "--prog", name, "--mem", inputA(), "--repeat", String(repeat)]),
+        );
       }
     }
     expect(JSON.parse(runExecutable(obj, obj.program("spin"), { mem: inputA(), json: true })).r0).toBe("34");
@@ -185,16 +248,35 @@ describe("tail calls agree with the interpreter", () => {
   it("holds only what a chain can reach", () => {
     const obj = loadSync(tailcall);
     expect(executablePrograms(obj, obj.program("step1")).map((p) => p.name)).toEqual(["step1"]);
-    expect(executablePrograms(obj, obj.program("entry")).map((p) => p.name).sort()).toEqual(["entry", "spin", "step0", "step1"]);
-    expect(buildExecutable(obj, obj.program("step1")).length).toBeLessThan(buildExecutable(obj, obj.program("entry")).length);
+    expect(
+      executablePrograms(obj, obj.program("entry"))
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["entry", "spin", "step0", "step1"]);
+    expect(buildExecutable(obj, obj.program("step1")).length).toBeLessThan(
+      buildExecutable(obj, obj.program("entry")).length,
+    );
   });
 
   it("names the program that was running when a fault ends the chain, with its own instruction index", async () => {
     const obj = loadSync(tailcall, { budget: 50 });
     const empty = file("tc-empty", new Uint8Array(0));
-    const cases: [string, string, number][] = [["entry", empty, 1_000_000], ["spin", inputA(), 50], ["step0", empty, 1_000_000]];
+    const cases: [string, string, number][] = [
+      ["entry", empty, 1_000_000],
+      ["spin", inputA(), 50],
+      ["step0", empty, 1_000_000],
+    ];
     for (const [name, mem, budget] of cases) {
-      const expected = await interpreterFault(["run", tailcall, "--prog", name, "--mem", mem, "--budget", String(budget)]);
+      const expected = await interpreterFault([
+        "run",
+        tailcall,
+        "--prog",
+        name,
+        "--mem",
+        mem,
+        "--budget",
+        String(budget),
+      ]);
       expect(expected).toMatch(/^(step1|spin): /);
       expect(() => runExecutable(obj, obj.program(name), { mem, budget })).toThrow(Arm32RunError);
       let got = "";
@@ -224,8 +306,9 @@ describe("tail calls agree with the interpreter", () => {
     for (const name of ["entry", "step0"]) {
       const a = make();
       const b = make();
-      expect(runExecutable(a, a.program(name), { mem: file("tc-7", new Uint8Array([7])), repeat: 2, json: true }))
-        .toBe(run(b, b.program(name)));
+      expect(runExecutable(a, a.program(name), { mem: file("tc-7", new Uint8Array([7])), repeat: 2, json: true })).toBe(
+        run(b, b.program(name)),
+      );
     }
   });
 
@@ -248,8 +331,8 @@ describe("tail calls agree with the interpreter", () => {
   }
   const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   /** main calls bpf_tail_call(r1, r2 = `handle`, r3 = `index`) with r0 = 77 before; other returns r0 * 2 + 1. */
-  const mainCode = (handle: string, index: number) => assemble(
-    `mov %r0, 77\nmov %r6, 5\n${handle}\nmov %r3, ${index}\ncall 12\nadd %r0, %r6\nexit`);
+  const mainCode = (handle: string, index: number) =>
+    assemble(`mov %r0, 77\nmov %r6, 5\n${handle}\nmov %r3, ${index}\ncall 12\nadd %r0, %r6\nexit`);
   const otherCode = () => assemble("lsh %r0, 1\nadd %r0, 1\nadd %r0, %r6\nexit");
 
   function interpretRaw(main: Uint8Array, slots: number[]): string {
@@ -263,7 +346,9 @@ describe("tail calls agree with the interpreter", () => {
       const r0 = rt.run(m, {}).r0;
       const maps: Record<string, { key: string; value: string }[]> = {};
       DEFS.forEach((d, i) => {
-        maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec).dump().map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
+        maps[d.name] = new BpfMap(rt, i, d, plainCodec, plainCodec)
+          .dump()
+          .map((e) => ({ key: hexOf(e.key), value: hexOf(e.value) }));
       });
       return JSON.stringify({ r0: r0.toString(), runs: 1, maps }) + "\n";
     } catch (e) {
@@ -273,8 +358,12 @@ describe("tail calls agree with the interpreter", () => {
   }
   function armRaw(main: Uint8Array, slots: number[]): string {
     // program ids: main 0, other 1 (as the interpreter numbers them)
-    const layout = layoutMaps(DEFS, 1, () => [0, 1, 2, 3].map((k) => (slots.includes(k) ? (k === 2 ? 0 : 1) : undefined)),
-      ["main", "other"]);
+    const layout = layoutMaps(
+      DEFS,
+      1,
+      () => [0, 1, 2, 3].map((k) => (slots.includes(k) ? (k === 2 ? 0 : 1) : undefined)),
+      ["main", "other"],
+    );
     const a = linkForArm32("main", main, layout, DEFS);
     const b = linkForArm32("other", otherCode(), layout, DEFS);
     const insns = new Uint8Array(a.length + b.length);
@@ -305,13 +394,31 @@ describe("tail calls agree with the interpreter", () => {
 
   // A counted loop (emitted twice: a range test on entry, L_RANGE) in a program that also tail-calls (TC_BAD, the
   // tail call's own label): both labels once had the same id, so each branch to one reached the other's code.
-  const loopThenCall = (handle: string) => assemble([
-    "mov %r0, 77", "mov %r6, 5", "mov %r4, 0",
-    "fill:", "mov %r5, %r10", "add %r5, %r4", "stxb [%r5-64], %r4", "add %r4, 1", "jlt %r4, 64, fill",
-    "ldxb %r7, [%r10-2]", "add %r6, %r7", handle, "mov %r3, 1", "call 12", "add %r0, %r6", "exit",
-  ].join("\n"));
-  for (const [title, handle] of [["a tail call after a versioned loop", "lddw %r2, 0x7e570000"],
-    ["a bad map handle after a versioned loop faults", "mov %r2, 1"]]) {
+  const loopThenCall = (handle: string) =>
+    assemble(
+      [
+        "mov %r0, 77",
+        "mov %r6, 5",
+        "mov %r4, 0",
+        "fill:",
+        "mov %r5, %r10",
+        "add %r5, %r4",
+        "stxb [%r5-64], %r4",
+        "add %r4, 1",
+        "jlt %r4, 64, fill",
+        "ldxb %r7, [%r10-2]",
+        "add %r6, %r7",
+        handle,
+        "mov %r3, 1",
+        "call 12",
+        "add %r0, %r6",
+        "exit",
+      ].join("\n"),
+    );
+  for (const [title, handle] of [
+    ["a tail call after a versioned loop", "lddw %r2, 0x7e570000"],
+    ["a bad map handle after a versioned loop faults", "mov %r2, 1"],
+  ]) {
     it(title, () => {
       const code = lddwMap(loopThenCall(handle), 0x7e570000, 0);
       expect(armRaw(code, [1])).toBe(interpretRaw(code, [1]));
@@ -319,18 +426,31 @@ describe("tail calls agree with the interpreter", () => {
   }
 
   it("refuses bpf_tail_call inside a bpf-to-bpf function, and map helpers on a program array fault", () => {
-    const inFunction = lddwMap(assemble("call 1\nexit\nlddw %r2, 0x7e570000\nmov %r3, 0\ncall 12\nexit"), 0x7e570000, 0);
+    const inFunction = lddwMap(
+      assemble("call 1\nexit\nlddw %r2, 0x7e570000\nmov %r3, 0\ncall 12\nexit"),
+      0x7e570000,
+      0,
+    );
     // call 1 as a local call: src = 1
     inFunction[1] = 0x10;
     const layout = layoutMaps(DEFS, 1, () => [0]);
-    expect(() => buildArm32Executable(linkForArm32("f", inFunction, layout, DEFS), {
-      maps: layout.maps, programs: new Int32Array([0, 0, 0]),
-    })).toThrow(Arm32Error);
-    expect(() => buildArm32Executable(linkForArm32("f", inFunction, layout, DEFS), {
-      maps: layout.maps, programs: new Int32Array([0, 0, 0]),
-    })).toThrow(/^bpf_tail_call inside a bpf-to-bpf function is not supported by the arm32 target \(instruction 5\)$/);
-    const lookup = lddwMap(assemble("lddw %r1, 0x7e570000\nmov %r2, %r10\nadd %r2, -4\nstw [%r10-4], 0\ncall 1\nexit"),
-      0x7e570000, 0);
+    expect(() =>
+      buildArm32Executable(linkForArm32("f", inFunction, layout, DEFS), {
+        maps: layout.maps,
+        programs: new Int32Array([0, 0, 0]),
+      }),
+    ).toThrow(Arm32Error);
+    expect(() =>
+      buildArm32Executable(linkForArm32("f", inFunction, layout, DEFS), {
+        maps: layout.maps,
+        programs: new Int32Array([0, 0, 0]),
+      }),
+    ).toThrow(/^bpf_tail_call inside a bpf-to-bpf function is not supported by the arm32 target \(instruction 5\)$/);
+    const lookup = lddwMap(
+      assemble("lddw %r1, 0x7e570000\nmov %r2, %r10\nadd %r2, -4\nstw [%r10-4], 0\ncall 1\nexit"),
+      0x7e570000,
+      0,
+    );
     const r = runFile(buildArm32Executable(linkForArm32("l", lookup, layout, DEFS), { maps: layout.maps }), []);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("helper argument 0x4d41500000000000 is not a map of the right kind (instruction 5)\n");

@@ -14,7 +14,11 @@ import { StopProgram } from "../../../src/runtime/core.js";
 import { loadSync } from "../../../src/api/object.js";
 import { fuzz } from "../../../src/fuzz/compare.js";
 import {
-  wasmEngine, translateToWasm, lastTranslationStats, wasmFallbackCount, wasmFallbackReason,
+  wasmEngine,
+  translateToWasm,
+  lastTranslationStats,
+  wasmFallbackCount,
+  wasmFallbackReason,
 } from "../../../src/engines/wasm.js";
 import { STATE, ST_EXECUTED } from "../../../assembly/layout.js";
 import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
@@ -89,32 +93,49 @@ describe("fault parity", () => {
     expect(expectSame("ldxdw %r0, [%r10-520]\nexit\n").error).toMatch(/out-of-bounds read .*\(instruction 0\)/);
     expect(expectSame("stdw [%r10+0], 1\nexit\n").error).toMatch(/out-of-bounds write .*\(instruction 0\)/);
     expect(expectSame("mov %r2, %r10\nadd %r2, -16\nstdw [%r2+8], 42\nldxdw %r0, [%r10-8]\nexit\n").r0).toBe(42n);
-    expect(expectSame("mov %r2, %r10\nstdw [%r2-8], 1\nldxdw %r0, [%r2+0]\nexit\n").error)
-      .toMatch(/out-of-bounds read of 8 bytes .*\(instruction 2\)/);
+    expect(expectSame("mov %r2, %r10\nstdw [%r2-8], 1\nldxdw %r0, [%r2+0]\nexit\n").error).toMatch(
+      /out-of-bounds read of 8 bytes .*\(instruction 2\)/,
+    );
   });
 
   it("a store through a pointer the last load used: read-only part of a region", () => {
     const input: RunInput = { ctx: { bytes: new Uint8Array(16), writable: [[0, 8]] } };
-    const o = expectSame("ldxw %r2, [%r1+12]\nstw [%r1+4], 1\nldxw %r3, [%r1+8]\nstw [%r1+12], 5\nmov %r0, 0\nexit\n", input);
+    const o = expectSame(
+      "ldxw %r2, [%r1+12]\nstw [%r1+4], 1\nldxw %r3, [%r1+8]\nstw [%r1+12], 5\nmov %r0, 0\nexit\n",
+      input,
+    );
     expect(o.error).toMatch(/read-only memory .*\(instruction 3\)/);
   });
 
   it("a helper that changes the region table between two loads", () => {
-    const setup = (rt: Runtime) => rt.registerHelper(70, (_args, core) => { core.x.regionSet(1, 0, 0, 0, 0); });
-    const o = expectSame("ldxb %r6, [%r1+0]\nldxb %r7, [%r1+1]\ncall 70\nldxb %r0, [%r1+2]\nexit\n", ctx(8), undefined, setup);
+    const setup = (rt: Runtime) =>
+      rt.registerHelper(70, (_args, core) => {
+        core.x.regionSet(1, 0, 0, 0, 0);
+      });
+    const o = expectSame(
+      "ldxb %r6, [%r1+0]\nldxb %r7, [%r1+1]\ncall 70\nldxb %r0, [%r1+2]\nexit\n",
+      ctx(8),
+      undefined,
+      setup,
+    );
     expect(o.error).toMatch(/out-of-bounds read of 1 bytes .*\(instruction 3\)/);
   });
 
   it("an address above 4 GiB", () => {
-    expect(expectSame("lddw %r1, 0x100014000\nldxb %r0, [%r1+0]\nexit\n").error)
-      .toMatch(/out-of-bounds read of 1 bytes at 0x100014000 \(instruction 2\)/);
+    expect(expectSame("lddw %r1, 0x100014000\nldxb %r0, [%r1+0]\nexit\n").error).toMatch(
+      /out-of-bounds read of 1 bytes at 0x100014000 \(instruction 2\)/,
+    );
   });
 
   it("checked accesses of every size up to the end of a region and past it, in a loop", () => {
     // The region caches take the last bytes of a region on a second compare, and a region shorter than 8 bytes
     // is never cached: every size, every region length around 8, reads and writes.
-    for (const [load, store, size] of [["ldxb", "stxb", 1], ["ldxh", "stxh", 2], ["ldxw", "stxw", 4],
-      ["ldxdw", "stxdw", 8]] as const) {
+    for (const [load, store, size] of [
+      ["ldxb", "stxb", 1],
+      ["ldxh", "stxh", 2],
+      ["ldxw", "stxw", 4],
+      ["ldxdw", "stxdw", 8],
+    ] as const) {
       for (const n of [1, 3, 7, 8, 9, 13, 16, 24]) {
         const asm = (op: string) => `
           mov %r0, 0
@@ -157,7 +178,10 @@ describe("fault parity", () => {
       jlt %r3, 60, loop
       exit`;
     expect(expectSame(asm, input).error).toMatch(/read-only memory .*\(instruction 12\)/);
-    expect(expectSame(asm.replace("jlt %r3, 60", "jlt %r3, 40"), input)).toEqual({ r0: 780n, executed: 4 + 40 * 12 + 1 });
+    expect(expectSame(asm.replace("jlt %r3, 60", "jlt %r3, 40"), input)).toEqual({
+      r0: 780n,
+      executed: 4 + 40 * 12 + 1,
+    });
   });
 
   it("budget: a loop with loads and stores, every budget", () => {
@@ -287,10 +311,12 @@ describe("fault parity", () => {
       stdw [%r0+0], 3
       ldxdw %r2, [%r0+0]
       exit`;
-    expect(expectSame(`call local f\nldxdw %r0, [%r0+0]\nexit\n${callee}`).error)
-      .toMatch(/out-of-bounds read of 8 bytes .*\(instruction 1\)/);
-    expect(expectSame(`call local f\nstdw [%r0+0], 1\nmov %r0, 0\nexit\n${callee}`).error)
-      .toMatch(/out-of-bounds write of 8 bytes .*\(instruction 1\)/);
+    expect(expectSame(`call local f\nldxdw %r0, [%r0+0]\nexit\n${callee}`).error).toMatch(
+      /out-of-bounds read of 8 bytes .*\(instruction 1\)/,
+    );
+    expect(expectSame(`call local f\nstdw [%r0+0], 1\nmov %r0, 0\nexit\n${callee}`).error).toMatch(
+      /out-of-bounds write of 8 bytes .*\(instruction 1\)/,
+    );
     const loop = `
       mov %r6, %r10
       add %r6, -16
@@ -309,20 +335,28 @@ describe("fault parity", () => {
 
   it("unknown helper through callx, and a host helper that throws", () => {
     expect(expectSame("mov %r2, 999\ncall %r2\nexit\n").error).toMatch(/unknown helper 999 \(instruction 1\)/);
-    const setup = (rt: Runtime) => rt.registerHelper(77, () => { throw new Error("nope"); });
-    expect(expectSame("mov %r1, 1\ncall 77\nexit\n", {}, undefined, setup).error)
-      .toMatch(/helper 77 failed: nope \(instruction 1\)/);
+    const setup = (rt: Runtime) =>
+      rt.registerHelper(77, () => {
+        throw new Error("nope");
+      });
+    expect(expectSame("mov %r1, 1\ncall 77\nexit\n", {}, undefined, setup).error).toMatch(
+      /helper 77 failed: nope \(instruction 1\)/,
+    );
   });
 
   it("host helpers see r1-r5 and set r0; a helper may stop the program", () => {
     const setup = (rt: Runtime) => {
       rt.registerHelper(70, ([a, b, c, d, e]) => a * 10000n + b * 1000n + c * 100n + d * 10n + e);
-      rt.registerHelper(71, () => { throw new StopProgram(99n); });
+      rt.registerHelper(71, () => {
+        throw new StopProgram(99n);
+      });
     };
     const asm = "mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall 70\nexit\n";
     expect(expectSame(asm, {}, undefined, setup).r0).toBe(12345n);
-    expect(expectSame("mov %r6, 1\ncall local f\nmov %r0, 5\nexit\nf:\ncall 71\nmov %r0, 6\nexit\n", {}, undefined, setup).r0)
-      .toBe(99n);
+    expect(
+      expectSame("mov %r6, 1\ncall local f\nmov %r0, 5\nexit\nf:\ncall 71\nmov %r0, 6\nexit\n", {}, undefined, setup)
+        .r0,
+    ).toBe(99n);
   });
 });
 
@@ -366,8 +400,9 @@ describe("packet loads", () => {
   });
   it("outside the packet the whole program ends with r0 = 0, even from a subprogram", () => {
     expect(expectSame("mov %r0, 5\nldabsw 4\nmov %r0, 7\nexit\n", packet).r0).toBe(0n);
-    expect(expectSame("call local f\nmov %r0, 7\nexit\nf:\nmov %r7, -1\nldindb %r7, 0\nmov %r0, 3\nexit\n", packet).r0)
-      .toBe(0n);
+    expect(
+      expectSame("call local f\nmov %r0, 7\nexit\nf:\nmov %r7, -1\nldindb %r7, 0\nmov %r0, 3\nexit\n", packet).r0,
+    ).toBe(0n);
   });
 });
 
@@ -390,8 +425,12 @@ describe("counted loops, whose region checks are tested once before the loop", (
 
   it("reads and writes up to the end of the region and one iteration past it", () => {
     const n = 40;
-    for (const [load, store, size] of [["ldxb", "stxb", 1], ["ldxh", "stxh", 2], ["ldxw", "stxw", 4],
-      ["ldxdw", "stxdw", 8]] as const) {
+    for (const [load, store, size] of [
+      ["ldxb", "stxb", 1],
+      ["ldxh", "stxh", 2],
+      ["ldxw", "stxw", 4],
+      ["ldxdw", "stxdw", 8],
+    ] as const) {
       for (const step of [1, 3, 8]) {
         for (const off of [0, 5]) {
           for (const bound of [n - size - off, n - size - off + 1, n - size - off + step]) {
@@ -412,15 +451,18 @@ describe("counted loops, whose region checks are tested once before the loop", (
   it("register bound and step, a step of 0, a start at or past the bound, a start that wraps around", () => {
     const n = 40;
     expect(expectSame(counted("ldxb %r5, [%r4+0]", "0", "%r6", "%r7"), ctx(n)).r0).toBe(14n);
-    expect(expectSame(counted("ldxb %r5, [%r4+0]", "0", "%r6", "%r7"), ctx(39)).error)
-      .toMatch(/out-of-bounds read of 1 bytes .*\(instruction 6\)/);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "0", "%r6", "%r7"), ctx(39)).error).toMatch(
+      /out-of-bounds read of 1 bytes .*\(instruction 6\)/,
+    );
     expect(expectSame(counted("ldxb %r5, [%r4+0]", "2", "%r8", "%r7"), ctx(n), 1000).error).toMatch(/budget/);
     expect(expectSame(counted("ldxb %r5, [%r4+0]", "39", "1", "%r7"), ctx(n)).r0).toBe(1n);
-    expect(expectSame(counted("ldxb %r5, [%r4+0]", "40", "1", "%r7"), ctx(n)).error)
-      .toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "40", "1", "%r7"), ctx(n)).error).toMatch(
+      /out-of-bounds read .*\(instruction 6\)/,
+    );
     expect(expectSame(counted("ldxb %r5, [%r4+8]", "-8", "16", "%r7"), ctx(n)).r0).toBe(3n);
-    expect(expectSame(counted("ldxb %r5, [%r4+0]", "-8", "16", "%r7"), ctx(n)).error)
-      .toMatch(/out-of-bounds read .*\(instruction 6\)/);
+    expect(expectSame(counted("ldxb %r5, [%r4+0]", "-8", "16", "%r7"), ctx(n)).error).toMatch(
+      /out-of-bounds read .*\(instruction 6\)/,
+    );
     const far = counted("ldxb %r5, [%r4+0]", "0", "1", "%r7").replace("mov %r3, 0", "lddw %r3, 0xfffffffffffffff8");
     expect(expectSame(far, ctx(n)).error).toMatch(/out-of-bounds read .*\(instruction 7\)/);
   });
@@ -461,7 +503,9 @@ describe("counted loops, whose region checks are tested once before the loop", (
     for (let i = 0; i < 64; i += 8) sum = BigInt.asUintN(64, sum + v.getBigUint64(i, true));
     expect(expectSame(asm(64, 64), { ctx: { bytes } }).r0).toBe(sum);
     expect(expectSame(asm(64, 65), { ctx: { bytes } }).error).toMatch(/out-of-bounds read .*\(instruction 6\)/);
-    expect(expectSame(asm(56, 64), { ctx: { bytes } }).error).toMatch(/out-of-bounds write of 8 bytes .*\(instruction 9\)/);
+    expect(expectSame(asm(56, 64), { ctx: { bytes } }).error).toMatch(
+      /out-of-bounds write of 8 bytes .*\(instruction 9\)/,
+    );
   });
 });
 
@@ -488,7 +532,9 @@ describe("control flow", () => {
   });
 
   it("reducible flow (loops, calls) is structured without the dispatcher", () => {
-    translateToWasm(assemble("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 9, loop\ncall local f\nexit\nf:\nmov %r0, 1\nexit\n"));
+    translateToWasm(
+      assemble("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 9, loop\ncall local f\nexit\nf:\nmov %r0, 1\nexit\n"),
+    );
     expect(lastTranslationStats()).toEqual({ functions: 2, dispatched: 0 });
   });
 
@@ -548,7 +594,9 @@ describe("translation", () => {
 });
 
 describe("clang-built fixtures on both engines", () => {
-  const objects = readdirSync(FIXTURES).filter((f) => f.endsWith(".o")).sort();
+  const objects = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith(".o"))
+    .sort();
   const input = new TextEncoder().encode("1234 and 0x1f: the quick brown fox jumps over the lazy dog");
   // Clocks differ between two runs; everything else a program writes must match.
   const clockDependent = new Set(["ids"]);
@@ -568,7 +616,9 @@ describe("clang-built fixtures on both engines", () => {
     if (!clockDependent.has(program)) {
       for (const [name, m] of obj.maps) {
         try {
-          maps[name] = m.dump().map(({ key, value }) => [Buffer.from(key).toString("hex"), Buffer.from(value).toString("hex")]);
+          maps[name] = m
+            .dump()
+            .map(({ key, value }) => [Buffer.from(key).toString("hex"), Buffer.from(value).toString("hex")]);
         } catch {
           maps[name] = "(no dump)";
         }
@@ -640,7 +690,11 @@ describe("callbacks and tail calls", () => {
   const CB_PC = 12;
 
   it("bpf_loop runs the translated callback, which writes through a pointer to the caller's frame", () => {
-    const code = withFunc(loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r6, 1\nmov %r0, 0\nexit"), LDDW_PC, CB_PC);
+    const code = withFunc(
+      loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r6, 1\nmov %r0, 0\nexit"),
+      LDDW_PC,
+      CB_PC,
+    );
     const [i, w] = bothRaw(code);
     expect(w).toEqual(i);
     expect(w.r0).toBe(45n + 77n);
@@ -660,7 +714,11 @@ describe("callbacks and tail calls", () => {
   });
 
   it("the budget covers the callbacks", () => {
-    const code = withFunc(loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit"), LDDW_PC, CB_PC);
+    const code = withFunc(
+      loop("ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit"),
+      LDDW_PC,
+      CB_PC,
+    );
     for (const budget of [9, 20, 40, 61, 62, 63]) {
       const results = (["interp", "wasm"] as const).map((engine) => {
         const rt = new Runtime({ budget });
@@ -678,7 +736,8 @@ describe("callbacks and tail calls", () => {
   it("LD_ABS outside the packet inside a callback ends only the callback (r0 = 0)", () => {
     const packet: RunInput = { packet: { bytes: Uint8Array.from([1, 2, 3, 4]) } };
     // The callback adds its index, then loads packet byte 2 * index: from index 2 on, outside the packet.
-    const body = "ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r7, %r1\nlsh %r7, 1\nldindb %r7, 0\nmov %r0, 0\nexit";
+    const body =
+      "ldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r7, %r1\nlsh %r7, 1\nldindb %r7, 0\nmov %r0, 0\nexit";
     const results = (["interp", "wasm"] as const).map((engine) => {
       const rt = new Runtime();
       const prog = rt.addProgram("p", withFunc(loop(body), LDDW_PC, CB_PC));
@@ -737,11 +796,20 @@ describe("callbacks and tail calls", () => {
 describe("random programs (the fuzzer's generator) on both engines", () => {
   // Compared on r0, the fault text, the instructions executed and the input buffer afterwards.
   for (const inheritRegisters of [false, true]) {
-    it(inheritRegisters ? "reading registers as callers, callees and helpers left them" : "verifier-clean programs", () => {
-      const s = fuzz({ engines: ["interp", "wasm"], seed: inheritRegisters ? 9000 : 1000, programs: 400, stopAtFirst: false, inheritRegisters });
-      expect(s.programs).toBe(400);
-      expect(s.faulted).toBeGreaterThan(0);
-      expect(s.mismatches.map((m) => `seed ${m.seed}: ${m.differences.join("; ")}`)).toEqual([]);
-    });
+    it(
+      inheritRegisters ? "reading registers as callers, callees and helpers left them" : "verifier-clean programs",
+      () => {
+        const s = fuzz({
+          engines: ["interp", "wasm"],
+          seed: inheritRegisters ? 9000 : 1000,
+          programs: 400,
+          stopAtFirst: false,
+          inheritRegisters,
+        });
+        expect(s.programs).toBe(400);
+        expect(s.faulted).toBeGreaterThan(0);
+        expect(s.mismatches.map((m) => `seed ${m.seed}: ${m.differences.join("; ")}`)).toEqual([]);
+      },
+    );
   }
 });
