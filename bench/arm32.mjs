@@ -4,7 +4,7 @@
 //   node bench/arm32.mjs [--kernels prime,crc32] [--reps N] [--cpu NAME]      (after `npm run build`)
 //
 // For every kernel of bench/kernels.mjs:
-//   arm32  bench/kernels/NAME.s built by the ARM32 target (src/arm32.ts, budget 0 = unlimited, no hardware divide)
+//   arm32  bench/kernels/NAME.s built by the ARM32 target (src/engines/arm32/build.ts, budget 0 = unlimited, no hardware divide)
 //          and run as `EXE --mem INPUT`;
 //   gcc    the same algorithm in bench/native.c, built by arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static
 //          (through bench/arm32-native.c, which runs it exactly once; +fp only because Debian's compiler uses the

@@ -9,7 +9,7 @@
 //   inside the emulated node as bench/run.mjs times them);
 // - gcc: bench/native.c built with arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static, run under qemu-arm (it
 //   times its own loop);
-// - arm32: the kernel translated by tinybpf's ARM32 engine (src/arm32.ts buildArm32Executable) into a static ARM
+// - arm32: the kernel translated by tinybpf's ARM32 engine (src/engines/arm32/build.ts buildArm32Executable) into a static ARM
 //   executable, run under qemu-arm with --repeat 1 and --repeat N: the time per run is the difference of the two
 //   wall times over N - 1 (start-up left out). Kernels that write their input are not timed this way (the repeats
 //   would run on their own output); they are printed as "-" with a note.
@@ -105,7 +105,7 @@ function runNative(k, input) {
   return { r0: BigInt(out[0]), ms: Number(out[1]) / 1e6 };
 }
 
-// 3. The ARM32 engine, when src/arm32.ts is built and can translate the kernel.
+// 3. The ARM32 engine, when src/engines/arm32/build.ts is built and can translate the kernel.
 let arm32;
 let assemble;
 try {

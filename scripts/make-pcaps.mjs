@@ -2,7 +2,7 @@
 // Writes the sample captures in test/fixtures/pcap/ for the sockex1 demo (a socket filter that adds up packet
 // bytes per IP protocol). Deterministic: a fixed-seed generator, fixed addresses and times, so running it again
 // reproduces the committed files byte for byte. Plain JavaScript with its own small writers, so it runs without a
-// build, and so the readers in src/pcap.ts are checked against an independent writer.
+// build, and so the readers in src/tools/pcap.ts are checked against an independent writer.
 //
 //   node scripts/make-pcaps.mjs
 //

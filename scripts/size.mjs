@@ -4,11 +4,11 @@
 //   npm run size          (node scripts/size.mjs [--json])
 //
 // Prints the core's .wasm files (raw and gzip each), the host JavaScript in dist/src (raw and gzip, totals), what
-// goes on a device (real bundles made by src/bundle.ts in a temporary directory from test/fixtures/sockex1.o: the
+// goes on a device (real bundles made by src/tools/bundle.ts in a temporary directory from test/fixtures/sockex1.o: the
 // default one, the interpreter with the full core; the one with the tiny core; the one with the Wasm engine too),
 // the npm package (`npm pack --dry-run`: size, unpacked size, file count) and the runtime dependencies (there must
 // be none). A bundle's size is tinybpf's part of it: every file but the BPF object, which is listed on its own.
-// Exits with status 1 when something is over budget. test/size.test.ts runs the same measurements.
+// Exits with status 1 when something is over budget. test/package/size.test.ts runs the same measurements.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";

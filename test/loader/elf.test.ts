@@ -8,7 +8,7 @@ import { fixture } from "../support/paths.js";
 
 // Expectations come from the C sources in test/fixtures/src (which maps and helpers each program uses, which
 // function calls which), from Linux's uapi (map type numbers, struct __sk_buff offsets), and from a minimal ELF
-// reader written here independently of src/elf.ts (raw section and symbol bytes).
+// reader written here independently of src/loader/elf.ts (raw section and symbol bytes).
 
 const read = (name: string) => new Uint8Array(readFileSync(fixture(name)));
 const load = (name: string) => loadObject(read(name), name);

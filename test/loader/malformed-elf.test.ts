@@ -19,7 +19,7 @@ const SHT_SYMTAB = 2,
   SHT_REL = 9;
 const SHF_EXECINSTR = 4;
 
-/** Section headers, symbols and relocations located independently of src/elf.ts. */
+/** Section headers, symbols and relocations located independently of src/loader/elf.ts. */
 function layout(bytes: Uint8Array) {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shoff = Number(dv.getBigUint64(40, true));

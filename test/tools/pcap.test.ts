@@ -277,7 +277,7 @@ describe("pcapng", () => {
 });
 
 // Bytes per value of frame byte 23 in the sample captures, worked out from the committed files by a separate
-// reader (a few lines of struct unpacking, not src/pcap.ts): ICMP 1, TCP 6, UDP 17; the ARP frame has 0x00
+// reader (a few lines of struct unpacking, not src/tools/pcap.ts): ICMP 1, TCP 6, UDP 17; the ARP frame has 0x00
 // there (its sender MAC) and the IPv6 frame 0x80 (its source address).
 const PINNED_TOTALS = { 0: 60, 1: 1434, 6: 20092, 17: 14521, 128: 70 };
 

@@ -7,7 +7,7 @@
 //
 // --mem: one run over FILE's bytes. --pcap: one run per packet of a classic pcap capture (either byte order, µs or
 // ns timestamps). Socket filters (OPT_SKB) see each packet (and --mem's bytes) through a struct __sk_buff built as
-// src/contexts.ts skBuffContext does; other programs get r1 = the bytes, r2 = their length. --json prints what
+// src/runtime/contexts.ts skBuffContext does; other programs get r1 = the bytes, r2 = their length. --json prints what
 // `tinybpf run --json` prints: {"r0":"N","runs":N,"maps":{"NAME":[{"key":"HEX","value":"HEX"},...]}}. --each
 // (for `tinybpf run --engine arm32`) first prints every run's r0 on a line of its own. Output is buffered (S_OUT)
 // and written at exit.
@@ -479,7 +479,7 @@ function emitRunOne(c: Context, opts: u32): void {
   c.emit(str(R0, R11, S_PKT));
   c.emit(str(R1, R11, S_PKT_LEN));
   if (opts & OPT_SKB) {
-    // struct __sk_buff (src/contexts.ts skBuffContext): only cb[] is writable
+    // struct __sk_buff (src/runtime/contexts.ts skBuffContext): only cb[] is writable
     c.emit(movReg(R4, R0));
     c.emit(movReg(R5, R1));
     c.emit(addImm(R6, R11, S_SKB));
@@ -522,7 +522,7 @@ function emitRunOne(c: Context, opts: u32): void {
     c.emit(movReg(R0, R6));
     c.emit(movImm(R1, SKB_BYTES));
   } else if (opts & OPT_XDP) {
-    // a private copy of the packet, and struct xdp_md (src/contexts.ts xdpContext): read-only context
+    // a private copy of the packet, and struct xdp_md (src/runtime/contexts.ts xdpContext): read-only context
     emitPrivateCopy(c);
     c.emit(str(R4, R11, S_PKT));
     c.emit(str(R5, R11, S_PKT_LEN));

@@ -1,5 +1,5 @@
-// Formatted output: trace_printk (6) and snprintf (165), with the host's semantics (src/host-helpers.ts,
-// src/printk.ts): %% and %[flags 0+- ][width]conv with conv d i u x X (l / ll: 64 bits, else 32), c, s, pks, pus,
+// Formatted output: trace_printk (6) and snprintf (165), with the host's semantics (src/runtime/host-helpers.ts,
+// src/runtime/printk.ts): %% and %[flags 0+- ][width]conv with conv d i u x X (l / ll: 64 bits, else 32), c, s, pks, pus,
 // p, pK, px (16 zero-padded hex digits without a width), ps, pS ("0x" and hex). Anything else, a character that is
 // not printable ASCII, or more conversions than arguments: -EINVAL, nothing written. Text read from memory (%s,
 // %c) is Latin-1 and comes out as UTF-8, as the host prints it.

@@ -1,5 +1,5 @@
 // Helpers about the running task and plain numbers, with the interpreter's semantics (assembly/helpers.ts,
-// src/host-helpers.ts): get_current_pid_tgid (14), get_current_uid_gid (15), get_current_comm (16),
+// src/runtime/host-helpers.ts): get_current_pid_tgid (14), get_current_uid_gid (15), get_current_comm (16),
 // get_prandom_u32 (7) and jiffies64 (118). The task is the executable's own process: getpid / gettid, getuid32 /
 // getgid32. Its comm is "tinybpf", the name the interpreter reports (`tinybpf run`), so that outputs compare.
 

@@ -2,7 +2,7 @@
 // `tinybpf run --json` on the interpreter: r0 and every map, faults included. trace_printk's text goes to standard
 // error in both. `ids` reads clocks and the process id, which differ between two runs: its slots are compared as
 // far as they can be (the random number, the CPU, uid/gid exactly; times and ids for what they must be).
-// for_each_map_elem over maps with contents, and the helpers' faults, are in test/arm32-helpers-more.test.ts.
+// for_each_map_elem over maps with contents, and the helpers' faults, are in test/engines/arm32/helpers-memory-format.test.ts.
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { writeFileSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";

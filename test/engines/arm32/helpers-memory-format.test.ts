@@ -2,7 +2,7 @@
 // probe_read*_str (45, 114, 115), get_current_comm (16), get_current_uid_gid (15), get_current_pid_tgid (14),
 // get_prandom_u32 (7), jiffies64 (118), strtol (105), strtoul (106), bpf_loop (181); faults for bad pointers.
 // The programs of test/fixtures/helpers.o (maps, for_each_map_elem, skb_load_bytes, tail calls) are compared
-// through the CLI in test/arm32-helpers-fixture.test.ts.
+// through the CLI in test/engines/arm32/helpers-fixture.test.ts.
 import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync, chmodSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";

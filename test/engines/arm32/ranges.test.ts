@@ -1,5 +1,5 @@
-// The ARM32 translator's value widths (assembly/arm32/ranges.ts) decide where 32-bit code is enough, and pairs of
-// instructions become one (assembly/arm32/fuse.ts). Each program
+// The ARM32 translator's value widths (assembly/arm32/analysis/ranges.ts) decide where 32-bit code is enough, and pairs of
+// instructions become one (assembly/arm32/jit/fuse.ts). Each program
 // here sits on a boundary where a wrong conclusion would lose a carry, a borrow or a high word: a non-strict
 // comparison against 0xffffffff, a 32-bit comparison of a 64-bit value, signed comparisons of negative values,
 // products and shifts that just reach bit 32, divisions by constants with the short reciprocal. Every result is

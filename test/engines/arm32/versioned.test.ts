@@ -1,6 +1,6 @@
-// The ARM32 translator's loop versioning (assembly/arm32/loops.ts, versioned.ts) on the bench kernels: which loops
+// The ARM32 translator's loop versioning (assembly/arm32/analysis/loops.ts, versioned.ts) on the bench kernels: which loops
 // get a test on entry and a copy without memory checks, and that the copy really has none. Whether the copies
-// compute the right results is for the differential tests (test/arm32-loops.test.ts); this file catches the
+// compute the right results is for the differential tests (test/engines/arm32/loops.test.ts); this file catches the
 // translator no longer versioning a loop it should, which every result would survive.
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";

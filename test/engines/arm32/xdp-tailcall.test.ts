@@ -140,7 +140,7 @@ describe("XDP programs see struct xdp_md and a writable packet", () => {
   }
   const noAddress = (s: string) => s.replace(/at 0x[0-9a-f]+/, "at ADDR");
 
-  it("builds struct xdp_md as src/contexts.ts xdpContext does: every field, r2 = its size", () => {
+  it("builds struct xdp_md as src/runtime/contexts.ts xdpContext does: every field, r2 = its size", () => {
     const code = assemble(
       [
         "mov %r9, %r2", // 24
