@@ -49,6 +49,7 @@ type LinkJson = {
   faults: number;
   lastR0: string | null;
   lastFault: string | null;
+  error: string | null; // why a live capture failed
 };
 
 const moduleLine = (m: ModuleJson) =>
@@ -56,7 +57,7 @@ const moduleLine = (m: ModuleJson) =>
   `maps ${m.maps.join(", ") || "-"}  runs ${m.runs}  faults ${m.faults}${m.lastFault ? `  last fault: ${m.lastFault}` : ""}`;
 const linkLine = (l: LinkJson) =>
   `${l.id}  ${l.module}/${l.program}  ${l.source}  ${l.state}  runs ${l.runs}  faults ${l.faults}  last r0 ${l.lastR0 ?? "-"}` +
-  `${l.lastFault ? `  last fault: ${l.lastFault}` : ""}`;
+  `${l.lastFault ? `  last fault: ${l.lastFault}` : ""}${l.error ? `  error: ${l.error}` : ""}`;
 
 export const commands: Record<string, Command> = {
   async serve(args, out) {

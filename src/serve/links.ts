@@ -1,11 +1,12 @@
 // Links: what makes a module's program run. `pcap:PATH` runs it once per packet of a capture (in slices, so the
-// daemon keeps answering meanwhile), `interval:MS` runs it on a timer, `module:ID/PROG` runs it after every run of
-// another module's program, with the same input. Live capture (`iface:NAME`) is refused: it runs natively in the
-// ARM32 executable, which keeps its own maps, so the daemon's tables would not see it.
+// daemon keeps answering meanwhile), `iface:NAME` once per live packet of an interface (capture.ts),
+// `interval:MS` runs it on a timer, `module:ID/PROG` runs it after every run of another module's program, with the
+// same input.
 import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { readCapture } from "../tools/pcap.js";
 import type { ProgramInput } from "../api/object.js";
+import { captureLive, checkInterfaceName, type LiveCapture } from "./capture.js";
 import { HttpError, oneLine } from "./http.js";
 import type { RunOutcome } from "./modules.js";
 import type { LinkRecord } from "./store.js";
@@ -19,6 +20,7 @@ const SLICE = 256;
 
 export type Source =
   | { kind: "pcap"; path: string }
+  | { kind: "iface"; name: string }
   | { kind: "interval"; ms: number }
   | { kind: "module"; module: string; program: string };
 
@@ -47,13 +49,10 @@ export function parseSource(text: string): Source {
       return { kind, module: m[1], program: m[2] };
     }
     case "iface":
-      throw new HttpError(
-        400,
-        "iface links are not supported by the daemon: live capture runs natively in the ARM32 " +
-          "executable with its own maps (use 'tinybpf run OBJ --engine arm32 --iface NAME')",
-      );
+      checkInterfaceName(arg);
+      return { kind, name: arg };
     default:
-      throw new HttpError(400, `unknown link source '${text}' (pcap:PATH, interval:MS, module:ID/PROG)`);
+      throw new HttpError(400, `unknown link source '${text}' (pcap:PATH, iface:NAME, interval:MS, module:ID/PROG)`);
   }
 }
 
@@ -77,7 +76,8 @@ export function loadCapture(path: string): ProgramInput[] {
   }
 }
 
-export type LinkState = "running" | "done" | "attached" | "stopped";
+/** running: packets or ticks are coming; done: the capture ended; failed: the live capture could not go on. */
+export type LinkState = "running" | "done" | "failed" | "attached" | "stopped";
 
 export class Link {
   state: LinkState = "running";
@@ -85,7 +85,9 @@ export class Link {
   faults = 0;
   lastR0: bigint | undefined;
   lastFault: string | undefined;
+  error: string | undefined; // why a live capture failed
   private timer: NodeJS.Timeout | undefined;
+  private capture: LiveCapture | undefined;
 
   constructor(
     readonly record: LinkRecord,
@@ -103,6 +105,18 @@ export class Link {
       this.timer = setInterval(() => this.feed(undefined), this.source.ms);
     } else if (this.source.kind === "pcap") {
       this.runCapture(0, this.packets.length * this.record.repeat);
+    } else if (this.source.kind === "iface") {
+      this.capture = captureLive(
+        this.source.name,
+        (packets) => {
+          for (const p of packets) this.feed({ packet: p.data });
+        },
+        (error) => {
+          if (this.state !== "running") return;
+          this.state = error === undefined ? "done" : "failed";
+          this.error = error;
+        },
+      );
     } else this.state = "attached";
   }
 
@@ -139,6 +153,8 @@ export class Link {
     this.state = "stopped";
     if (this.timer) clearTimeout(this.timer); // clears intervals too
     this.timer = undefined;
+    this.capture?.stop();
+    this.capture = undefined;
   }
 
   describe(): Record<string, unknown> {
@@ -153,6 +169,7 @@ export class Link {
       faults: this.faults,
       lastR0: this.lastR0?.toString() ?? null,
       lastFault: this.lastFault ?? null,
+      error: this.error ?? null,
       created: this.record.created,
     };
   }

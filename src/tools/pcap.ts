@@ -30,12 +30,12 @@ export class CaptureError extends Error {
 
 export const LINKTYPE_ETHERNET = 1;
 
-const PCAP_MAGIC_USEC = 0xa1b2c3d4;
-const PCAP_MAGIC_NSEC = 0xa1b23c4d;
-const PCAP_HEADER_SIZE = 24;
-const PCAP_RECORD_SIZE = 16;
+export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
+export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+export const PCAP_HEADER_SIZE = 24;
+export const PCAP_RECORD_SIZE = 16;
 
-const PCAPNG_SHB = 0x0a0d0d0a; // reads the same in both byte orders, which is why it can come first
+export const PCAPNG_SHB = 0x0a0d0d0a; // reads the same in both byte orders, which is why it can come first
 const PCAPNG_IDB = 0x00000001;
 const PCAPNG_SPB = 0x00000003;
 const PCAPNG_EPB = 0x00000006;

@@ -118,13 +118,11 @@ export interface Spawned {
 const DAEMON_NODE = process.env.TINYBPF_SERVE_NODE || process.execPath;
 
 /** `tinybpf serve` as its own process (the built CLI), on a free port, once it says it listens. */
-export function spawnDaemon(dataDir: string, port = 0): Promise<Spawned> {
+export function spawnDaemon(dataDir: string, port = 0, env: NodeJS.ProcessEnv = process.env): Promise<Spawned> {
   const child = spawn(
     DAEMON_NODE,
     [join(ROOT, "bin/tinybpf.js"), "serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+    { stdio: ["ignore", "pipe", "pipe"], env },
   );
   let out = "";
   child.stdout!.on("data", (d) => (out += d));

@@ -95,7 +95,7 @@ function renderLinks(links) {
         el("td", { class: "state" }, l.state),
         el("td", { class: "num runs" }, l.runs),
         el("td", { class: "num" }, l.lastR0 ?? "-"),
-        el("td", { class: "fault" }, l.lastFault || ""),
+        el("td", { class: "fault" }, l.error || l.lastFault || ""),
         el("td", {}, el("button", { onclick: () => detach(l) }, "Detach")),
       ),
     ),

@@ -1,0 +1,119 @@
+// Live packets for `iface:NAME` links. Node has no raw sockets, so the daemon reads what `tcpdump -w -` writes
+// to a pipe (packet-buffered, immediate mode: a packet reaches the link as soon as the kernel hands it over) and
+// runs the link's program on its own engine, over the module's own maps: tables, metrics and events see every
+// packet. tcpdump is found on the daemon's PATH; its first error line (no such device, not permitted) becomes the
+// link's fault.
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { PcapStream } from "../tools/pcap-stream.js";
+import type { Packet } from "../tools/pcap.js";
+import { HttpError, oneLine } from "./http.js";
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no slash, no whitespace. */
+const IFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+export function checkInterfaceName(name: string): void {
+  if (!IFACE_NAME.test(name)) throw new HttpError(400, `'${name}' is not an interface name`);
+  if (existsSync("/sys/class/net") && !existsSync(join("/sys/class/net", name))) {
+    throw new HttpError(400, `no such interface '${name}'`);
+  }
+}
+
+/** The tcpdump the daemon would run, or undefined. */
+export function findTcpdump(path = process.env.PATH ?? ""): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, "tcpdump");
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * In immediate mode the kernel's ring holds buffer / snap length frames: with tcpdump's defaults (2 MiB, 256 KiB)
+ * that is 8, and a burst of 9 small packets loses some. 4 MiB of 64 KiB frames holds 64; a longer frame (only
+ * loopback's 64 KiB MTU allows one) reaches the program cut at 65535 bytes.
+ */
+export const TCPDUMP_ARGS = (iface: string): string[] => [
+  "-i",
+  iface,
+  "-U",
+  "--immediate-mode",
+  "-s",
+  "65535",
+  "-B",
+  "4096",
+  "-w",
+  "-",
+];
+
+export interface LiveCapture {
+  stop(): void;
+}
+
+/**
+ * Starts capturing on `iface`: `onPackets` gets each batch as it arrives, `onEnd` once, with an error message when
+ * the capture failed (tcpdump could not start, refused the interface, or wrote something that is not pcap).
+ */
+export function captureLive(
+  iface: string,
+  onPackets: (packets: Packet[]) => void,
+  onEnd: (error?: string) => void,
+): LiveCapture {
+  const tcpdump = findTcpdump();
+  if (!tcpdump) {
+    throw new HttpError(400, `iface links read packets from tcpdump, which is not on the daemon's PATH`);
+  }
+  const child: ChildProcess = spawn(tcpdump, TCPDUMP_ARGS(iface), { stdio: ["ignore", "pipe", "pipe"] });
+  const stream = new PcapStream(`tcpdump -i ${iface}`);
+  let stderr = "";
+  let ended = false;
+  let stopped = false;
+  const finish = (error?: string) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  child.stdout!.on("data", (chunk: Buffer) => {
+    if (ended) return;
+    try {
+      const packets = stream.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (packets.length) onPackets(packets);
+    } catch (e) {
+      finish(oneLine(e));
+      child.kill();
+    }
+  });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString("utf8");
+  });
+  child.on("error", (e) => finish(`tcpdump: ${oneLine(e)}`));
+  child.on("close", (code, signal) => {
+    if (stopped) return finish();
+    // tcpdump prints "listening on ..." and packet counts to stderr: the error is the line that says tcpdump
+    const why = stderr
+      .split("\n")
+      .find((l) => /^tcpdump: /.test(l) && !/listening on/.test(l))
+      ?.trim();
+    if (code === 0) {
+      try {
+        stream.end();
+        finish();
+      } catch (e) {
+        finish(oneLine(e));
+      }
+    } else finish(why ?? `tcpdump ended with ${signal ?? `exit status ${code}`}`);
+  });
+  return {
+    stop() {
+      stopped = true;
+      child.kill();
+    },
+  };
+}
