@@ -3,20 +3,21 @@
 //
 //   UBPF_DIR=/path/to/ubpf node bench/ubpf-kernels.mjs [--min-ms N] [--kernels prime,crc32]
 //
-// UBPF_DIR is the root of a uBPF checkout (the directory holding vm/). Its vm/*.c are compiled with gcc -O2 into a
-// temporary directory together with bench/ubpf-driver.c; nothing of uBPF is part of tinybpf. Without UBPF_DIR the
-// script says so in one line and exits 0.
+// UBPF_DIR is a uBPF checkout; bench/ubpf.mjs builds bench/ubpf-run.c against it (the same harness as the uBPF
+// column of bench/programs.mjs), into a temporary directory; nothing of uBPF is part of tinybpf. Without UBPF_DIR
+// the script says so in one line and exits 0.
 //
 // Every kernel of bench/kernels.mjs is assembled by tinybpf's assembler, and the same bytes run on uBPF
 // (ubpf_exec, the input as its memory) and on tinybpf's interpreter in this process; both results must equal the
-// JavaScript version. Times are the mean per run after warm-up runs, input copy included on both sides; "ns/insn"
+// JavaScript version. Times per run (uBPF: the fastest of 3 batches), input copy included on both sides; "ns/insn"
 // divides by the eBPF instructions tinybpf counted. "uBPF/interp" above 1 means tinybpf's interpreter is faster.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { KERNELS } from "./kernels.mjs";
+import { findUbpf } from "./ubpf.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DIST = join(HERE, "..", "dist", "src");
@@ -50,49 +51,19 @@ function time(fn, minMs) {
   return elapsed / runs;
 }
 
-/** Compiles uBPF's vm/ and the driver into `dir`; returns the driver's path. */
-function buildDriver(ubpf, dir) {
-  const vm = join(ubpf, "vm");
-  // uBPF's build generates this header with cmake; the interpreter needs none of its switches.
-  writeFileSync(join(dir, "ubpf_config.h"), "#pragma once\n");
-  const sources = readdirSync(vm)
-    .filter((f) => f.endsWith(".c") && f !== "test.c")
-    .map((f) => join(vm, f));
-  const exe = join(dir, "ubpf-driver");
-  execFileSync(
-    "gcc",
-    [
-      "-O2",
-      "-DNDEBUG",
-      "-I",
-      dir,
-      "-I",
-      vm,
-      "-I",
-      join(vm, "inc"),
-      "-o",
-      exe,
-      join(HERE, "ubpf-driver.c"),
-      ...sources,
-      "-lm",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  return exe;
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const ubpf = process.env.UBPF_DIR;
-  if (!ubpf || !existsSync(join(ubpf, "vm", "ubpf_vm.c"))) {
-    console.log("bench/ubpf: skipped (set UBPF_DIR to a uBPF source tree, the directory holding vm/ubpf_vm.c)");
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-ubpf-"));
+  const ubpf = findUbpf(process.env.UBPF_DIR, dir);
+  if (!ubpf.path) {
+    console.log(`bench/ubpf: skipped (${ubpf.why})`);
+    rmSync(dir, { recursive: true, force: true });
     return;
   }
   const runtimeMod = await import(pathToFileURL(join(DIST, "runtime", "runtime.js")).href);
   const asm = await import(pathToFileURL(join(DIST, "tools", "asm.js")).href);
-  const dir = mkdtempSync(join(tmpdir(), "tinybpf-ubpf-"));
   try {
-    const exe = buildDriver(ubpf, dir);
+    const exe = ubpf.path;
     const rows = [["kernel", "eBPF insns", "interp ms", "interp ns/insn", "uBPF ms", "uBPF ns/insn", "uBPF/interp"]];
     let failed = false;
     for (const k of KERNELS.filter((x) => !opts.kernels || opts.kernels.includes(x.name))) {
@@ -101,9 +72,13 @@ async function main() {
       const expected = k.js(input.slice());
       writeFileSync(join(dir, `${k.name}.bin`), code);
       writeFileSync(join(dir, `${k.name}.in`), input);
-      const out = execFileSync(exe, [join(dir, `${k.name}.bin`), join(dir, `${k.name}.in`), String(opts.minMs)], {
-        encoding: "utf8",
-      })
+      const out = execFileSync(
+        exe,
+        [join(dir, `${k.name}.bin`), join(dir, `${k.name}.in`), "time", "3", String(opts.minMs)],
+        {
+          encoding: "utf8",
+        },
+      )
         .trim()
         .split(/\s+/);
       const rt = new runtimeMod.Runtime({ budget: 0 });
