@@ -3,6 +3,7 @@
 // restart (modules reloaded from their blobs, links started again on fresh maps).
 import type { ProgramInput } from "../api/object.js";
 import { EventHub } from "./events.js";
+import { parseExporterConfig, type ExporterConfig } from "./exporter.js";
 import { HttpError, oneLine } from "./http.js";
 import { Link, loadCapture, parseSource, MAX_REPEAT } from "./links.js";
 import { Module, MAX_OBJECT_BYTES } from "./modules.js";
@@ -93,6 +94,30 @@ export class Daemon {
     return mod;
   }
 
+  /**
+   * Sets (or, with undefined, removes) a module's metrics config: checked against its tables, and against the
+   * other modules' metrics of the same name, which must be of the same type to share a family.
+   */
+  setMetrics(id: string, body: unknown): ExporterConfig | undefined {
+    const mod = this.module(id);
+    const config = body === undefined ? undefined : parseExporterConfig(body, mod.obj.maps);
+    if (config) {
+      const types = new Map<string, string>();
+      for (const m of this.modules.values()) if (m !== mod && m.record.metrics) addTypes(m.record.metrics, types);
+      const mine = addTypes(config, new Map());
+      for (const [name, type] of mine) {
+        const other = types.get(name);
+        if (other && other !== type) throw new HttpError(409, `metric '${name}' is a ${other} in another module`);
+      }
+    }
+    const record = { ...mod.record, metrics: config };
+    if (!config) delete record.metrics;
+    this.store.saveModule(record);
+    Object.assign(mod.record, record);
+    if (!config) delete mod.record.metrics;
+    return config;
+  }
+
   /** Stops the module's links (and the links chained to its programs), then forgets it. */
   removeModule(id: string): void {
     const mod = this.module(id);
@@ -176,4 +201,12 @@ export class Daemon {
     for (const l of this.links.values()) l.stop();
     this.events.close();
   }
+}
+
+/** Metric name -> type of a config's metrics, added to `into`. */
+function addTypes(c: ExporterConfig, into: Map<string, string>): Map<string, string> {
+  for (const m of c.counters) into.set(m.name, "counter");
+  for (const m of c.gauges) into.set(m.name, "gauge");
+  for (const m of c.histograms) into.set(m.name, "histogram");
+  return into;
 }

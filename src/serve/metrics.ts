@@ -1,6 +1,7 @@
 // GET /metrics: the Prometheus text format. One sample per map entry (keys and values of 1, 2, 4 or 8 bytes as
 // unsigned decimal, as `tinybpf run` prints them, other keys in hex; per-CPU values summed), log2-histogram maps as
-// Prometheus histograms when the module was uploaded with hist=MAP, and the daemon's own counters.
+// Prometheus histograms when the module was uploaded with hist=MAP, the metrics a module's config names
+// (exporter.ts, ebpf_exporter's shape) in place of its tables' generic samples, and the daemon's own counters.
 import {
   MAP_TYPE_RINGBUF,
   MAP_TYPE_PERF_EVENT_ARRAY,
@@ -11,6 +12,7 @@ import {
 import type { BpfMap } from "../api/bpf-map.js";
 import { formatScalar, hex } from "../cli/map-output.js";
 import type { Daemon } from "./daemon.js";
+import { configuredTables, renderConfigured } from "./exporter.js";
 import type { Module } from "./modules.js";
 
 /** Maps whose values are not quantities: records in flight, program and map ids. */
@@ -72,8 +74,10 @@ export function renderMetrics(daemon: Daemon): string {
   const out: string[] = [];
   const mods = [...daemon.modules.values()];
   out.push("# HELP tinybpf_map_value One map entry's value (per-CPU values summed).", "# TYPE tinybpf_map_value gauge");
+  const configured = new Map(mods.map((m) => [m, m.record.metrics ? configuredTables(m.record.metrics) : new Set()]));
   for (const mod of mods)
-    for (const map of mod.obj.maps.values()) if (!mod.record.hist.includes(map.name)) mapSamples(mod, map, out);
+    for (const map of mod.obj.maps.values())
+      if (!mod.record.hist.includes(map.name) && !configured.get(mod)!.has(map.name)) mapSamples(mod, map, out);
   if (mods.some((m) => m.record.hist.length)) {
     out.push(
       "# HELP tinybpf_map_hist A log2-histogram map (bucket le = 2^k - 1 for slot k).",
@@ -81,6 +85,13 @@ export function renderMetrics(daemon: Daemon): string {
     );
     for (const mod of mods) for (const h of mod.record.hist) histSamples(mod, mod.obj.get(h), out);
   }
+  renderConfigured(
+    mods
+      .filter((m) => m.record.metrics)
+      .map((m) => ({ name: m.name, config: m.record.metrics!, table: (t) => m.obj.get(t) })),
+    sumValue,
+    out,
+  );
   const perModule = (name: string, help: string, type: string, value: (m: Module) => number) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const m of mods) out.push(`${name}{module="${label(m.name)}"} ${value(m)}`);

@@ -6,6 +6,7 @@ import { BpfFault } from "../runtime/faults.js";
 import { MAP_TYPE_RINGBUF, MAP_TYPE_PERF_EVENT_ARRAY } from "../../assembly/maps/desc.js";
 import { hex } from "../cli/map-output.js";
 import type { EventHub } from "./events.js";
+import { parseExporterConfig } from "./exporter.js";
 import { HttpError, oneLine } from "./http.js";
 import type { ModuleRecord } from "./store.js";
 
@@ -48,6 +49,7 @@ export class Module {
     for (const h of record.hist) {
       if (!this.obj.maps.has(h)) throw new Error(`${record.name}: no map named '${h}' to export as a histogram`);
     }
+    if (record.metrics) parseExporterConfig(record.metrics, this.obj.maps);
   }
 
   get id(): string {
@@ -100,6 +102,7 @@ export class Module {
       budget: this.record.budget,
       ncpus: this.record.ncpus ?? 1,
       hist: this.record.hist,
+      metrics: this.record.metrics !== undefined,
       created: this.record.created,
       programs: [...this.obj.programs.values()].map((p) => ({
         name: p.name,

@@ -81,6 +81,18 @@ function routes(daemon: Daemon): Route[] {
       daemon.removeModule(id);
       res.writeHead(204).end();
     }),
+    r("GET", "/modules/{id}/metrics", (_req, res, [id]) => {
+      const config = daemon.module(id).record.metrics;
+      if (!config) throw new HttpError(404, `module ${daemon.module(id).name} has no metrics config`);
+      sendJson(res, 200, config);
+    }),
+    r("PUT", "/modules/{id}/metrics", async (req, res, [id]) =>
+      sendJson(res, 200, daemon.setMetrics(id, await readJson(req))),
+    ),
+    r("DELETE", "/modules/{id}/metrics", (_req, res, [id]) => {
+      daemon.setMetrics(id, undefined);
+      res.writeHead(204).end();
+    }),
     r("GET", "/modules/{id}/tables", (_req, res, [id]) => {
       sendJson(res, 200, [...daemon.module(id).obj.maps.values()].map(describeTable));
     }),

@@ -16,6 +16,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import type { ExporterConfig } from "./exporter.js";
 
 const TMP_MARK = ".tmp-";
 
@@ -96,6 +97,8 @@ export interface ModuleRecord {
   ncpus: number;
   /** Maps the module asked to be exported as log2 histograms. */
   hist: string[];
+  /** Its metrics config (exporter.ts), when one was set. */
+  metrics?: ExporterConfig;
   created: string;
 }
 
