@@ -9,6 +9,7 @@ import { loadEngines } from "../runtime/engine-loader.js";
 import { authorized, ensureToken } from "./auth.js";
 import { Daemon } from "./daemon.js";
 import { HttpError, oneLine, readBody, readJson, sendError, sendJson } from "./http.js";
+import { compileScript, MAX_SCRIPT_BYTES } from "./scripts.js";
 import { renderMetrics } from "./metrics.js";
 import { parseBudget, parseNcpus, MAX_OBJECT_BYTES } from "./modules.js";
 import { blob, push, resolveTag } from "./registry.js";
@@ -68,11 +69,20 @@ function routes(daemon: Daemon): Route[] {
       ),
     ),
     r("POST", "/modules", async (req, res, _p, q) => {
-      const name = q.get("name");
-      if (name === null) throw new HttpError(400, "POST /modules needs ?name=NAME");
       const budget = parseBudget(q.get("budget"));
       const ncpus = parseNcpus(q.get("ncpus"));
       const hist = q.get("hist") ? q.get("hist")!.split(",") : [];
+      // a JSON body is a one-liner to compile ({"name", "script"}); anything else is the ELF object itself
+      if (/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+        const { name, script } = await readJson(req, MAX_SCRIPT_BYTES);
+        if (typeof name !== "string" || typeof script !== "string")
+          throw new HttpError(400, 'a script module needs "name" and "script" strings');
+        const bytes = compileScript(script);
+        sendJson(res, 201, daemon.addModule(name, bytes, { budget, ncpus, hist }).describe());
+        return;
+      }
+      const name = q.get("name");
+      if (name === null) throw new HttpError(400, "POST /modules needs ?name=NAME");
       const bytes = await readBody(req, MAX_OBJECT_BYTES);
       sendJson(res, 201, daemon.addModule(name, bytes, { budget, ncpus, hist }).describe());
     }),

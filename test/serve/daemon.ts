@@ -47,7 +47,10 @@ export async function call(
   let payload: BodyInit | undefined;
   if (body instanceof Uint8Array) payload = new Uint8Array(body);
   else if (typeof body === "string") payload = body;
-  else if (body !== undefined) payload = JSON.stringify(body);
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["Content-Type"] = "application/json";
+  }
   const res = await fetch(url + path, { method, headers, body: payload });
   const text = await res.text();
   let json: unknown;
