@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The trace compiler's weight and speed: its minified size (esbuild --bundle --minify of the compiler alone,
 // src/trace/compile.ts and what it imports, and gzipped), and the compile time of a 20-probe script (median of
-// 50 compilations after 10 warm-up runs). Run it on the device's Node the same way (dist/ copied there).
+// 50 compilations after 10 warm-up runs), on this Node and, when the armhf sysroot is set up
+// (targets/armhf/setup-sysroot.sh), on Debian's armhf Node 18 under qemu-arm in the same run.
 //
-//   node bench/trace.mjs        (after `npm run build`)
+//   node bench/trace.mjs [--no-armhf]        (after `npm run build`)
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,8 +18,12 @@ if (!existsSync(compiled)) {
   process.exit(2);
 }
 
+const args = process.argv.slice(2);
+const timingOnly = args.includes("--timing-only"); // the run under armhf Node: the compile time alone
 const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
-if (existsSync(esbuild)) {
+if (timingOnly) {
+  // no size: esbuild is the workstation's
+} else if (existsSync(esbuild)) {
   const r = spawnSync(
     esbuild,
     [join(ROOT, "src", "trace", "compile.ts"), "--bundle", "--minify", "--format=esm", "--platform=node"],
@@ -54,4 +59,19 @@ const obj = compile(script).object;
 console.log(
   `20-probe script (${script.length} characters): compiled in ${times[25].toFixed(2)} ms (median of 50, min ${times[0].toFixed(2)} ms), object ${obj.length} bytes`,
 );
-console.log(`node ${process.version} on ${process.platform}/${process.arch}`);
+console.log(`  on node ${process.version}, ${process.platform}/${process.arch}`);
+
+const nodeArm = join(ROOT, "targets", "armhf", "node-arm");
+const sysroot = process.env.TINYBPF_ARMHF_SYSROOT ?? join(ROOT, "targets", "armhf", "sysroot");
+if (!timingOnly && !args.includes("--no-armhf")) {
+  if (!existsSync(join(sysroot, "usr", "bin", "node"))) {
+    console.log("armhf Node: skipped (run targets/armhf/setup-sysroot.sh to set it up)");
+  } else {
+    const r = spawnSync(nodeArm, [fileURLToPath(import.meta.url), "--timing-only"], { encoding: "utf8" });
+    if (r.status !== 0) {
+      console.error(`armhf Node failed: ${r.stderr}`);
+      process.exit(1);
+    }
+    process.stdout.write(r.stdout);
+  }
+}
