@@ -78,7 +78,7 @@ export interface BundleOptions {
    * (build/wasm-translator.wasm). Default: both (DEFAULT_ENGINES); ["interp"] makes the smallest bundle.
    */
   engines?: DeviceEngine[];
-  /** Also carry the script compiler, for `tinybpf trace` on the device (about 35 KB more). */
+  /** Also carry the script compiler, for `tinybpf trace` on the device (about 46 KB more before compression). */
   trace?: boolean;
   /** Also carry the daemon (`tinybpf serve`, src/serve) and its web UI, started by the bundle's serve.sh. */
   serve?: boolean;
@@ -120,7 +120,7 @@ function walk(root: string, dir: string): string[] {
   return out;
 }
 
-/** run.sh: runs the bundle's object (or, when it holds several, the one named first) with `tinybpf run`. */
+/** run.sh: runs the bundle's object with `tinybpf run`; when it holds several, the one its first argument names. */
 function runScript(objNames: string[]): string {
   if (objNames.length === 1) {
     const objName = objNames[0];
@@ -298,6 +298,11 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
     const abs = resolve(path);
     if (!existsSync(abs) || !statSync(abs).isFile()) throw new Error(`bundle: ${path}: no such file`);
     if (OWN_NAMES.has(basename(abs))) throw new Error(`bundle: the object may not be called ${basename(abs)}`);
+    // run.sh names it between double quotes: nothing there may be taken by the shell
+    if (!/^[A-Za-z0-9._+-]+$/.test(basename(abs)))
+      throw new Error(
+        `bundle: ${basename(abs)}: an object's name may hold letters, digits, '.', '_', '+' and '-' only`,
+      );
     return abs;
   });
   if (objs.length === 0 && options.serve !== true)

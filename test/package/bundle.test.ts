@@ -246,6 +246,9 @@ describe("bundle", () => {
     expect(() => bundle(OBJ, join(work, "z"), { engines: ["wasm"] })).toThrow(/must include interp/);
     expect(() => bundle([], join(work, "z"))).toThrow(/no object given \(or --serve/);
     expect(() => bundle([OBJ, OBJ], join(work, "z"))).toThrow(/two objects are called sockex1\.o/);
+    const odd = join(work, 'a"$(id).o');
+    writeFileSync(odd, readFileSync(OBJ));
+    expect(() => bundle(odd, join(work, "z"))).toThrow(/name may hold letters, digits/);
     expect(existsSync(join(work, "z"))).toBe(false);
   });
 });
