@@ -2,6 +2,7 @@
 // How big tinybpf is, measured on the built files, and whether that fits the limits in size-budget.json.
 //
 //   npm run size          (node scripts/size.mjs [--json])
+//   node scripts/size.mjs --modules    what the default device CLI is made of: each module's bytes, largest first
 //
 // Prints the core's .wasm files (raw and gzip each), the host JavaScript in dist/src (raw and gzip, totals), what
 // goes on a device (real bundles made by src/tools/bundle.ts in a temporary directory, see VARIANTS; for a bundle
@@ -227,7 +228,21 @@ export function report(m, budget) {
   return lines.join("\n");
 }
 
+/** The default device CLI's compiled modules, largest first, with their bytes in the minified output. */
+export async function deviceModules(root = ROOT) {
+  const built = join(root, "dist", "src", "tools/bundle.js");
+  if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
+  const { buildDeviceCli } = await import(pathToFileURL(built).href);
+  return buildDeviceCli({}, root).modules;
+}
+
 async function main() {
+  if (process.argv.includes("--modules")) {
+    const modules = await deviceModules();
+    for (const m of modules) console.log(`${String(m.bytes).padStart(8)} B  ${m.path}`);
+    console.log(`${String(modules.reduce((n, m) => n + m.bytes, 0)).padStart(8)} B  in ${modules.length} modules`);
+    return;
+  }
   const m = await measure();
   const budget = readBudget();
   if (process.argv.includes("--json")) {

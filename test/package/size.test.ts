@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, measure, overBudget, readBudget, type Measurement } from "../../scripts/size.mjs";
+import { ROOT, deviceModules, measure, overBudget, readBudget, type Measurement } from "../../scripts/size.mjs";
 
 type Sizes = { file: string; raw: number; gzip: number };
 type BundleName = "device" | "deviceInterp" | "deviceTiny" | "devicePlain" | "deviceServe";
@@ -57,6 +57,17 @@ describe("size budget", () => {
     expect(plain.inflatedCli).toBe(size(plain, "bin/tinybpf.js"));
     expect(device.inflatedCli).toBe(plain.inflatedCli - "#!/usr/bin/env node\n".length);
     expect(size(device, "bin/tinybpf.mjs.br")).toBeLessThan(device.inflatedCli / 2);
+  });
+
+  it("lists what the default device CLI is made of, adding up to (almost) all of it", async () => {
+    const modules: { path: string; bytes: number }[] = await deviceModules();
+    const sum = modules.reduce((n, m) => n + m.bytes, 0);
+    const cli = bundleOf("device").inflatedCli;
+    // the rest is esbuild's own glue between the modules
+    expect(sum).toBeLessThanOrEqual(cli);
+    expect(sum).toBeGreaterThan(cli * 0.95);
+    expect(modules[0].bytes).toBeGreaterThanOrEqual(modules.at(-1)!.bytes);
+    expect(modules.map((m) => m.path)).toContain("dist/src/cli/device-main.js");
   });
 
   it("has no runtime dependencies", () => {
