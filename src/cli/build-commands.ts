@@ -38,13 +38,19 @@ export const commands: Record<string, Command> = {
       throw new UsageError("bundle needs OBJ... (or --serve) and -o DIR");
     const { bundle } = await import("../tools/bundle.js");
     const engines = args.options.get("engines")?.split(",");
-    const files = bundle(args.positional, dest, {
-      core: args.options.get("core") as never,
-      engines: engines as never,
-      trace: args.options.has("trace"),
-      serve,
-      compress: !args.options.has("no-compress"),
-    });
+    let files: string[];
+    try {
+      files = bundle(args.positional, dest, {
+        core: args.options.get("core") as never,
+        engines: engines as never,
+        trace: args.options.has("trace"),
+        serve,
+        compress: !args.options.has("no-compress"),
+      });
+    } catch (e) {
+      // bundle() names itself for callers of the API; the command line already says "tinybpf bundle:"
+      throw e instanceof Error ? new Error(e.message.replace(/^bundle: /, "")) : e;
+    }
     out(`${dest}: ${files.length} files`);
     return 0;
   },

@@ -19,13 +19,19 @@ export interface CommandTable {
   prepare?: () => Promise<void>;
 }
 
-/** A command's lines of `usage`. */
+/** A command's lines of `usage`, each synopsis as `usage: tinybpf ...` and its description on the next line. */
 function synopsis(usage: string, command: string): string {
   const lines: string[] = [];
   let inside = false;
   for (const line of usage.split("\n")) {
-    if (/^ {2}\S/.test(line)) inside = line.startsWith(`  ${command} `);
-    if (inside) lines.push(line.startsWith(`  ${command} `) ? `usage: tinybpf ${line.trim()}` : line);
+    // a command's lines run from its own to the next command's, or to the end of the list (an unindented line)
+    if (/^ {2}\S/.test(line) || !line.startsWith(" ")) inside = line.startsWith(`  ${command} `);
+    if (!inside) continue;
+    if (!line.startsWith(`  ${command} `)) lines.push(line);
+    else {
+      const [text, description] = line.trim().split(/ {2,}/, 2);
+      lines.push(`usage: tinybpf ${text}`, ...(description ? [`${" ".repeat(48)}${description}`] : []));
+    }
   }
   return lines.join("\n");
 }

@@ -136,6 +136,28 @@ describe("bundle", () => {
     expect(device).toBe(host);
   });
 
+  it("answers COMMAND --help with the command's lines of its --help, and nothing after them", () => {
+    const r = spawnSync(process.execPath, [join(out, "bin", "tinybpf.js"), "info", "--help"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      `usage: tinybpf info OBJ\n${" ".repeat(48)}sections, programs, maps, global data, BTF types\n`,
+    );
+  });
+
+  it("names what was wrong in one line when the CLI is asked for an impossible bundle", () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, "bin", "tinybpf.js"), "bundle", OBJ, "-o", join(work, "never"), "--engines", "wasm"],
+      { encoding: "utf8" },
+    );
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      1,
+      "",
+      "tinybpf bundle: the engines must include interp (every bundle has it)\n",
+    ]);
+    expect(existsSync(join(work, "never"))).toBe(false);
+  });
+
   it("answers the workstation commands with a one-line error", () => {
     for (const command of [...WORKSTATION_COMMANDS, "trace", "serve"]) {
       const r = spawnSync(process.execPath, [join(out, "bin", "tinybpf.js"), command, "x"], { encoding: "utf8" });
