@@ -2,11 +2,14 @@
 // A loopback load test of `tinybpf serve`: 50 concurrent clients read a module's table while a pcap link runs
 // packets through the module, for a few seconds; prints requests per second, latency percentiles and packets per
 // second, then checks the table against the capture. Everything stays on 127.0.0.1 and is bounded in time and count.
+// --node runs the daemon with another node, for example Debian's armhf Node 18 under qemu-arm (the clients stay on
+// this node, so that they do not take the emulated CPU's time); its start may then take a minute.
 //
 //   npm run build && node bench/serve.mjs [--seconds N (1-60, default 5)] [--clients N (1-200, default 50)]
+//                                         [--node PATH (default: this node; e.g. targets/armhf/node-arm)]
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCapture } from "../dist/src/tools/pcap.js";
@@ -19,6 +22,10 @@ const arg = (name, fallback, max) => {
   return v;
 };
 const seconds = arg("seconds", 5, 60);
+const nodeAt = process.argv.indexOf("--node");
+const daemonNode = nodeAt > 0 ? process.argv[nodeAt + 1] : process.execPath;
+if (!daemonNode || !existsSync(daemonNode)) throw new Error(`--node takes the path of a node: ${daemonNode ?? "none"}`);
+const emulated = daemonNode !== process.execPath;
 const clients = arg("clients", 50, 200);
 const MAX_REQUESTS = 1_000_000;
 const capturePath = join(root, "test/fixtures/pcap/sockex1.pcap");
@@ -27,15 +34,13 @@ const packets = readCapture(readFileSync(capturePath), "sockex1.pcap");
 const REPEAT = 100_000;
 
 const dir = mkdtempSync(join(tmpdir(), "tinybpf-bench-serve-"));
-const daemon = spawn(
-  process.execPath,
-  [join(root, "bin/tinybpf.js"), "serve", "--listen", "127.0.0.1:0", "--data", dir],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
+const daemon = spawn(daemonNode, [join(root, "bin/tinybpf.js"), "serve", "--listen", "127.0.0.1:0", "--data", dir], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
 try {
   const url = await new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${out}`)), emulated ? 180_000 : 20_000);
     daemon.on("exit", (code) => reject(new Error(`the daemon exited (${code}): ${out}`)));
     daemon.stdout.on("data", (d) => {
       out += d;
@@ -57,7 +62,7 @@ try {
         res.on("data", (c) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
       });
-      req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
+      req.setTimeout(emulated ? 60_000 : 10_000, () => req.destroy(new Error("timeout")));
       req.on("error", reject);
       req.end(body);
     });
@@ -101,8 +106,16 @@ try {
   const { runs } = await json("GET", `/modules/${mod.id}`);
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
+  const version = await new Promise((resolve) => {
+    const probe = spawn(daemonNode, ["-p", "process.arch + ' ' + process.version"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let text = "";
+    probe.stdout.on("data", (d) => (text += d));
+    probe.on("exit", () => resolve(text.trim()));
+  });
   console.log(
-    `tinybpf serve on 127.0.0.1: ${clients} clients reading a 256-entry table for ${elapsed.toFixed(1)} s while a pcap link ran`,
+    `tinybpf serve (node ${version}) on 127.0.0.1: ${clients} clients reading a 256-entry table for ${elapsed.toFixed(1)} s while a pcap link ran`,
   );
   console.log(`  requests: ${latencies.length} (${(latencies.length / elapsed).toFixed(0)}/s), errors ${errors}`);
   console.log(`  latency ms: p50 ${pct(50)}  p90 ${pct(90)}  p99 ${pct(99)}  max ${latencies.at(-1).toFixed(1)}`);

@@ -2,47 +2,60 @@
 // How big tinybpf is, measured on the built files, and whether that fits the limits in size-budget.json.
 //
 //   npm run size          (node scripts/size.mjs [--json])
+//   node scripts/size.mjs --modules    what the default device CLI is made of: each module's bytes, largest first
 //
 // Prints the core's .wasm files (raw and gzip each), the host JavaScript in dist/src (raw and gzip, totals), what
-// goes on a device (real bundles made by src/tools/bundle.ts in a temporary directory from test/fixtures/sockex1.o: the
-// default one, the interpreter with the full core; the one with the tiny core; the one with the Wasm engine too),
-// the npm package (`npm pack --dry-run`: size, unpacked size, file count) and the runtime dependencies (there must
-// be none). A bundle's size is tinybpf's part of it: every file but the BPF object, which is listed on its own.
-// Exits with status 1 when something is over budget. test/package/size.test.ts runs the same measurements.
+// goes on a device (real bundles made by src/tools/bundle.ts in a temporary directory, see VARIANTS; for a bundle
+// whose CLI is stored compressed, also the size of the CLI once inflated), the npm package (`npm pack --dry-run`:
+// size, unpacked size, file count) and the runtime dependencies (there must be none). A bundle's size is tinybpf's
+// part of it: every file but the BPF object, which is listed on its own. Exits with status 1 when something is over
+// budget. test/package/size.test.ts runs the same measurements.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { gzipSync } from "node:zlib";
+import { brotliDecompressSync, gzipSync } from "node:zlib";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURE = "test/fixtures/sockex1.o";
 
-/** The bundles measured: name -> bundle() options. `device` is the default bundle. */
+/**
+ * The bundles measured: name -> bundle() options. `device` is the default bundle; `deviceServe` holds no object
+ * (the daemon alone), the others test/fixtures/sockex1.o.
+ */
 export const VARIANTS = {
   device: {},
-  deviceTiny: { core: "tiny" },
-  deviceWasm: { engines: ["interp", "wasm"] },
+  deviceInterp: { engines: ["interp"] },
+  deviceTiny: { engines: ["interp"], core: "tiny" },
+  devicePlain: { compress: false },
+  deviceServe: { serve: true },
 };
 const VARIANT_TITLES = {
-  device: "interpreter, full core (the default)",
-  deviceTiny: "interpreter, tiny core (--core tiny)",
-  deviceWasm: "interpreter and Wasm engines, full core (--engines interp,wasm)",
+  device: "interpreter and Wasm engines, full core, CLI stored compressed (the default)",
+  deviceInterp: "interpreter, full core (--engines interp)",
+  deviceTiny: "interpreter, tiny core (--engines interp --core tiny)",
+  devicePlain: "the default with the CLI stored as it is (--no-compress)",
+  deviceServe: "the default with the daemon and its web UI, no object (bundle --serve)",
 };
 
 /** @typedef {{ file: string, raw: number, gzip: number }} FileSize one file's raw and gzip sizes, in bytes */
 /** @typedef {{ files: number, raw: number, gzip: number }} Total a set of files, added up */
-/** @typedef {Total & { list: FileSize[], object: FileSize }} BundleSize tinybpf's files in a bundle, the object apart */
+/**
+ * @typedef {Total & { list: FileSize[], object?: FileSize, inflatedCli: number }} BundleSize tinybpf's files in a
+ * bundle, the object apart (none in a daemon-only bundle); inflatedCli: the CLI's module once inflated, in bytes
+ */
 /** @typedef {{ size: number, unpackedSize: number, files: number, name: string }} PackSize */
 /**
  * @typedef {object} Measurement what `measure` found; a bundle is missing when what it needs was not built
  * @property {FileSize[]} wasm
  * @property {Total} hostJs
  * @property {BundleSize} [device]
+ * @property {BundleSize} [deviceInterp]
  * @property {BundleSize} [deviceTiny]
- * @property {BundleSize} [deviceWasm]
+ * @property {BundleSize} [devicePlain]
+ * @property {BundleSize} [deviceServe]
  * @property {PackSize} [pack]
  * @property {string[]} dependencies
  */
@@ -93,17 +106,21 @@ export function packSize(root) {
  * Makes a bundle of `obj` with `options` in a temporary directory and measures it: `list` holds tinybpf's files
  * (everything but the object), `object` the object.
  */
-export async function measureBundle(root, options, obj = FIXTURE) {
+export async function measureBundle(root, options, obj = options.serve ? undefined : FIXTURE) {
   const built = join(root, "dist", "src", "tools/bundle.js");
   if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
   const { bundle } = await import(pathToFileURL(built).href);
   const work = mkdtempSync(join(tmpdir(), "tinybpf-size-"));
   try {
     const dir = join(work, "bundle");
-    const files = bundle(join(root, obj), dir, options);
-    const objName = obj.split("/").pop();
+    const files = bundle(obj ? [join(root, obj)] : [], dir, options);
+    const objName = obj?.split("/").pop();
     const list = files.filter((f) => f !== objName).map((f) => fileSize(dir, f));
-    return { ...total(list), list, object: fileSize(dir, objName) };
+    const compressed = join(dir, "bin", "tinybpf.mjs.br");
+    const inflatedCli = existsSync(compressed)
+      ? brotliDecompressSync(readFileSync(compressed)).length
+      : readFileSync(join(dir, "bin", "tinybpf.js")).length;
+    return { ...total(list), list, ...(objName ? { object: fileSize(dir, objName) } : {}), inflatedCli };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -194,11 +211,12 @@ export function report(m, budget) {
       lines.push(`on a device, ${VARIANT_TITLES[name]}: not measured (run 'npm run build:tiny')`);
       continue;
     }
-    lines.push(`on a device, ${VARIANT_TITLES[name]}: a bundle of ${FIXTURE}`);
+    lines.push(`on a device, ${VARIANT_TITLES[name]}${b.object ? `: a bundle of ${FIXTURE}` : ""}`);
     for (const s of b.list) lines.push(row(s.file, s.raw, s.gzip));
     const limit = budget[name];
     lines.push(row(`total (${b.files} files)`, b.raw, b.gzip, limit ? `   (budget ${limit.maxRawBytes} B)` : ""));
-    lines.push(row(`+ the object (${b.object.file})`, b.object.raw, b.object.gzip));
+    if (b.object) lines.push(row(`+ the object (${b.object.file})`, b.object.raw, b.object.gzip));
+    lines.push(`  the CLI's module, inflated: ${b.inflatedCli} B (${kb(b.inflatedCli)})`);
   }
   if (m.pack) {
     lines.push(`npm package (${m.pack.name})`);
@@ -210,7 +228,21 @@ export function report(m, budget) {
   return lines.join("\n");
 }
 
+/** The default device CLI's compiled modules, largest first, with their bytes in the minified output. */
+export async function deviceModules(root = ROOT) {
+  const built = join(root, "dist", "src", "tools/bundle.js");
+  if (!existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
+  const { buildDeviceCli } = await import(pathToFileURL(built).href);
+  return buildDeviceCli({}, root).modules;
+}
+
 async function main() {
+  if (process.argv.includes("--modules")) {
+    const modules = await deviceModules();
+    for (const m of modules) console.log(`${String(m.bytes).padStart(8)} B  ${m.path}`);
+    console.log(`${String(modules.reduce((n, m) => n + m.bytes, 0)).padStart(8)} B  in ${modules.length} modules`);
+    return;
+  }
   const m = await measure();
   const budget = readBudget();
   if (process.argv.includes("--json")) {

@@ -1,6 +1,6 @@
 // What `tinybpf CMD --help` prints for each command. A device bundle leaves this text out (it has to fit its size
 // budget): there `CMD --help` prints the command's lines of `tinybpf --help`. The options each command accepts
-// are declared in main.ts (OPTIONS); test/cli/options.test.ts checks that this text names no other.
+// are declared in options.ts (OPTIONS); test/cli/options.test.ts checks that this text names no other.
 
 import { SERVE_USAGE } from "./serve-commands.js";
 
@@ -75,10 +75,21 @@ executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --jso
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
-  bundle: `usage: tinybpf bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
+  bundle: `usage: tinybpf bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
+                      [--no-compress]
 
-Gathers what a device needs to run OBJ in DIR: a minified bin/tinybpf.js, the core's .wasm file, the object
-and run.sh (which runs \`tinybpf run OBJ\` with the arguments it is given).`,
+Gathers what a device needs to run the objects in DIR: bin/tinybpf.js (the device's CLI: run and info, minified
+and stored brotli-compressed in bin/tinybpf.mjs.br), the core's .wasm file, the eBPF->Wasm translator, the
+objects and run.sh (which runs \`tinybpf run OBJ\` with the arguments it is given; with several objects, the one
+it is given first). See docs/device.md.
+
+options:
+  --core NAME      full (default: every map type) or tiny (the common map families, interpreter only)
+  --engines LIST   interp,wasm (default) or interp (the smallest bundle, without the translator)
+  --trace          also carry the script compiler, for tinybpf trace on the device
+  --serve          also carry the daemon and its web UI, started by serve.sh (data in DIR/data); OBJ may be
+                   left out
+  --no-compress    store the CLI as it is (about 3 times the bytes; no inflating at start)`,
   trace: `usage: tinybpf trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE | --iface IFNAME] [--seconds N]
                     [--engine auto|interp|wasm|arm32] [-o prog.o]
 

@@ -1,6 +1,6 @@
-// The command line: `tinybpf <command> ...`. Every error is one line on stderr and exit status 1.
+// The workstation's command line: `tinybpf <command> ...`, every command (a device bundle carries device-main.ts
+// instead). Every error is one line on stderr and exit status 1.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
 
 import { assemble } from "../tools/asm.js";
 import { disassemble } from "../tools/disasm.js";
@@ -8,53 +8,26 @@ import { conformanceDir, listConformanceFiles } from "../tools/conformance-data.
 import { runConformanceFile } from "../tools/conformance.js";
 import { engineNames } from "../runtime/engines.js";
 import { loadEngines } from "../runtime/engine-loader.js";
-import { commands as objectCommands } from "./object-commands.js";
-import { type Command, type OptionSpec, type Out, UsageError, parseArgs, readInput } from "./args.js";
+import { commands as objectCommands, OBJECT_USAGE } from "./object-commands.js";
+import { type Command, type Out, UsageError, readInput } from "./args.js";
 import { commands as traceCommands } from "./trace-command.js";
+import { TRACE_USAGE_LINES } from "./trace-usage.js";
 import { HELP_TEXT } from "./help-text.js";
-import { packageRoot } from "../runtime/core.js";
-
-/** The options each command accepts: any other is refused, so that a misspelt one never runs with a default. */
-export const OPTIONS: Record<string, OptionSpec> = {
-  run: {
-    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds"],
-    flags: ["json"],
-  },
-  info: {},
-  asm: { values: ["o"] },
-  disasm: {},
-  conformance: { values: ["engine"] },
-  build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace"] },
-  bundle: { values: ["o", "core", "engines"], flags: ["trace"] },
-  trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
-  // the daemon and its client (src/cli/serve-client.ts)
-  serve: { values: ["listen", "data"] },
-  modules: { values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist"], flags: ["json"] },
-  links: { values: ["server", "token-file", "data", "repeat"], flags: ["json"] },
-  tables: { values: ["server", "token-file", "data", "flags"], flags: ["json"] },
-  push: { values: ["server", "token-file", "data"], flags: ["json"] },
-  pull: { values: ["server", "token-file", "data", "o"], flags: ["json"] },
-};
+import { type CommandTable, runCli } from "./command-runner.js";
 import { commands as serveCommands, SERVE_USAGE } from "./serve-commands.js";
+
+export { OPTIONS } from "./options.js";
 
 export const USAGE = `usage: tinybpf <command> [options]
 
 commands:
-  run OBJ [--prog NAME] [--engine auto|interp|wasm|arm32] (--mem FILE | --pcap FILE | --ctx FILE)
-          [--repeat N] [--budget N] [--tail-call MAP:INDEX=PROG]... [--json]
-                                                run a program of a clang-built BPF object, or raw bytecode
-  run OBJ --engine arm32 --iface IFNAME [--seconds N] [--json]
-                                                a socket filter on live packets (AF_PACKET), natively
-  info OBJ                                      sections, programs, maps, global data, BTF types
-  asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect, docs/asm.md)
+${OBJECT_USAGE}  asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect, docs/asm.md)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
   build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
-  trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE] [--engine NAME] [-o prog.o]
-                                                compile and run a bpftrace-style script (no LLVM)
-  bundle OBJ -o DIR [--core full|tiny] [--engines interp,wasm] [--trace]
-                                                gather what a device needs to run OBJ
+${TRACE_USAGE_LINES}  bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
+                                                gather what a device needs to run OBJ (and the daemon)
 ${SERVE_USAGE}
 'tinybpf COMMAND --help' describes a command; 'tinybpf --version' prints the version.
 `;
@@ -112,99 +85,14 @@ const baseCommands: Record<string, Command> = {
   },
 };
 
-/** A command's lines of USAGE: its help where the full text is left out (a device bundle). */
-function synopsis(command: string): string {
-  const lines: string[] = [];
-  let inside = false;
-  for (const line of USAGE.split("\n")) {
-    if (/^ {2}\S/.test(line)) inside = line.startsWith(`  ${command} `);
-    if (inside) lines.push(line.startsWith(`  ${command} `) ? `usage: tinybpf ${line.trim()}` : line);
-  }
-  return lines.join("\n");
-}
+const table: CommandTable = {
+  commands: { ...baseCommands, ...objectCommands, ...traceCommands, ...serveCommands },
+  usage: USAGE,
+  help: HELP_TEXT,
+  prepare: loadEngines,
+};
 
-/** The package's version, from its package.json (a device bundle's package.json carries the same). */
-function version(): string {
-  return (
-    (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown"
-  );
-}
-
-/** Standard output in blocks of 64 KiB: long output (a large map) costs few writes, and `part` ends no line. */
-function bufferedStdout(): { out: Out; flush: () => void } {
-  // a reader that stops early (`| head`) closes the pipe: the rest is dropped quietly, and the command still
-  // finishes (removing its temporary files)
-  let closed = false;
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-    closed = true;
-  });
-  let pending = "";
-  let scheduled = false;
-  const flush = () => {
-    if (pending && !closed) process.stdout.write(pending);
-    pending = "";
-  };
-  const part = (text: string) => {
-    pending += text;
-    if (pending.length >= 1 << 16) flush();
-    // a command that keeps running (serve, a live capture) must not hold its lines back: what a burst of
-    // synchronous output leaves is written as soon as the command next waits
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(() => {
-        scheduled = false;
-        flush();
-      });
-    }
-  };
-  return { out: Object.assign((line: string) => part(line + "\n"), { part }), flush };
-}
-
-export async function main(
-  argv: string[],
-  out?: Out,
-  err: Out = (s) => process.stderr.write(s + "\n"),
-): Promise<number> {
-  if (out) return runCommand(argv, out, err);
-  const stdout = bufferedStdout();
-  try {
-    return await runCommand(argv, stdout.out, (s) => {
-      stdout.flush(); // what was printed before an error comes before it
-      err(s);
-    });
-  } finally {
-    stdout.flush();
-  }
-}
-
-async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help") {
-    out(USAGE.trimEnd());
-    return command ? 0 : 1;
-  }
-  if (command === "--version" || command === "-V") {
-    out(`tinybpf ${version()}`);
-    return 0;
-  }
-  const fn = baseCommands[command] ?? objectCommands[command] ?? traceCommands[command] ?? serveCommands[command];
-  if (!fn || !OPTIONS[command]) {
-    err(`tinybpf: unknown command '${command}' (try 'tinybpf --help')`);
-    return 1;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    out(HELP_TEXT[command] ?? synopsis(command));
-    return 0;
-  }
-  try {
-    const args = parseArgs(rest, OPTIONS[command]);
-    await loadEngines();
-    return await fn(args, out);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    err(`tinybpf ${command}: ${msg.split("\n")[0]}`);
-    if (process.env.TINYBPF_DEBUG && e instanceof Error) err(e.stack ?? "");
-    return 1;
-  }
+/** `tinybpf ARGS...`: runs the command, returns the exit status. `out` and `err` default to stdout and stderr. */
+export function main(argv: string[], out?: Out, err?: Out): Promise<number> {
+  return runCli(table, argv, out, err);
 }

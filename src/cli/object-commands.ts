@@ -1,55 +1,15 @@
-// CLI commands that work on a clang-built object: run (also raw bytecode), info, build, bundle.
-import { writeFileSync, chmodSync } from "node:fs";
+// CLI commands that work on a clang-built object: run (also raw bytecode) and info, what a device bundle carries;
+// build and bundle load their code (build-commands.ts) when they run, run --engine arm32 its (run-native.ts).
 import { basename } from "node:path";
 import { loadObject, type BpfObject } from "../loader/loader.js";
-import { loadSync, takesPacket, type LoadedObject, type Program, type ProgramInput } from "../api/object.js";
-import { readCapture } from "../tools/pcap.js";
+import { loadSync, type LoadedObject } from "../api/object.js";
 import { MAP_TYPE_NAMES } from "../api/bpf-map.js";
-import { MAP_TYPE_PROG_ARRAY } from "../../assembly/maps/desc.js";
 import { type Args, type Command, type Out, UsageError, readInput, intOption } from "./args.js";
 import { engineByName, type EngineName } from "../runtime/engines.js";
 import { Runtime } from "../runtime/runtime.js";
 import { registerHostHelpers } from "../runtime/host-helpers.js";
 import { hex, jsonPrinter, readablePrinter, printMaps } from "./map-output.js";
-import { ExecutableOutputReader } from "./executable-output.js";
-
-function pickProgram(obj: LoadedObject, args: Args): Program {
-  const name = args.options.get("prog");
-  if (name) return obj.program(name);
-  if (obj.programs.size !== 1) {
-    throw new UsageError(
-      `${obj.fileName} has ${obj.programs.size} programs: choose one with --prog (${[...obj.programs.keys()].join(", ")})`,
-    );
-  }
-  return obj.program();
-}
-
-/** The inputs of a run: one per packet of a capture, else a single input used --repeat times. */
-function inputs(args: Args): ProgramInput[] {
-  const sources = ["mem", "pcap", "ctx", "iface"].filter((k) => args.options.has(k));
-  if (sources.length > 1) throw new UsageError(`--${sources.join(" and --")} cannot be combined`);
-  const pcap = args.options.get("pcap");
-  if (pcap) return readCapture(readInput(pcap), basename(pcap)).map((p) => ({ packet: p.data }));
-  const mem = args.options.get("mem");
-  if (mem) return [readInput(mem)];
-  const ctx = args.options.get("ctx");
-  if (ctx) return [{ ctx: readInput(ctx) }];
-  return [new Uint8Array(0)];
-}
-
-const hasInput = (args: Args) => ["mem", "pcap", "ctx", "iface"].some((k) => args.options.has(k));
-
-/**
- * A packet program with no input would run on an empty packet, which says nothing: it needs one. Programs of other
- * types (raw, tracing, ...) run once on an empty context, as `tinybpf run --help` says.
- */
-function requireInput(prog: Program, args: Args): void {
-  if (takesPacket(prog.type) && !hasInput(args)) {
-    throw new UsageError(
-      `${prog.name} is a ${prog.type} program: give it packets with --pcap FILE or one with --mem FILE`,
-    );
-  }
-}
+import { applyTailCalls, inputs, pickProgram, requireInput } from "./object-args.js";
 
 export interface MapDump {
   key: string;
@@ -61,25 +21,6 @@ export function dumpMaps(obj: LoadedObject): Record<string, MapDump[]> {
   const out: Record<string, MapDump[]> = {};
   for (const [name, map] of obj.maps) out[name] = map.dump().map((e) => ({ key: hex(e.key), value: hex(e.value) }));
   return out;
-}
-
-/** --tail-call MAP:INDEX=PROG (repeatable): fills program arrays before a run or a build, as setTailCall does. */
-function applyTailCalls(obj: LoadedObject, args: Args): void {
-  const given =
-    args.repeated?.get("tail-call") ?? (args.options.has("tail-call") ? [args.options.get("tail-call")!] : []);
-  for (const text of given) {
-    const m = /^([^:=]+):(\d+)=(.+)$/.exec(text);
-    if (!m) throw new UsageError(`--tail-call takes MAP:INDEX=PROG, not '${text}'`);
-    const map = obj.get(m[1]);
-    if (map.type !== MAP_TYPE_PROG_ARRAY)
-      throw new UsageError(`--tail-call ${text}: map '${m[1]}' is a ${map.typeName} map, not a prog_array`);
-    if (Number(m[2]) >= map.maxEntries) {
-      throw new UsageError(
-        `--tail-call ${text}: index ${m[2]} is past the end of '${m[1]}' (max_entries ${map.maxEntries})`,
-      );
-    }
-    obj.setTailCall(m[1], Number(m[2]), m[3]);
-  }
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -131,6 +72,15 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   return 0;
 }
 
+/** The lines of `tinybpf --help` for these commands (the device's CLI prints them alone). */
+export const OBJECT_USAGE = `  run OBJ [--prog NAME] [--engine auto|interp|wasm|arm32] (--mem FILE | --pcap FILE | --ctx FILE)
+          [--repeat N] [--budget N] [--tail-call MAP:INDEX=PROG]... [--json]
+                                                run a program of a clang-built BPF object, or raw bytecode
+  run OBJ --engine arm32 --iface IFNAME [--seconds N] [--json]
+                                                a socket filter on live packets (AF_PACKET), natively
+  info OBJ                                      sections, programs, maps, global data, BTF types
+`;
+
 const SECTION_TYPES: Record<number, string> = {
   0: "NULL",
   1: "PROGBITS",
@@ -157,36 +107,8 @@ export const commands: Record<string, Command> = {
     }
     const json = args.options.has("json");
     if (engine === "arm32") {
-      // The whole run happens natively: the executable holds the maps and reads the capture itself.
-      if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
-      const { streamExecutable } = await import("../engines/arm32/engine.js");
-      const obj = loadSync(bytes, { engine: "interp", budget, fileName: basename(file) });
-      applyTailCalls(obj, args);
-      const prog = pickProgram(obj, args);
-      requireInput(prog, args);
-      const seconds = args.options.has("seconds") ? intOption(args, "seconds", 10) : undefined;
-      const runArgs = {
-        mem: args.options.get("mem"),
-        pcap: args.options.get("pcap"),
-        iface: args.options.get("iface"),
-        seconds,
-        repeat,
-        json: true,
-        each: !json,
-        budget,
-      };
-      if (json) {
-        // the executable prints what `run --json` prints: pass it on as it comes
-        let pending = "";
-        await streamExecutable(obj, prog, runArgs, out.part ?? ((text) => (pending += text)));
-        if (!out.part) out(pending.replace(/\n$/, ""));
-        return 0;
-      }
-      // the readable form from what the executable reports: each run's r0, then the maps
-      const reader = new ExecutableOutputReader(prog, obj.maps, readablePrinter(obj.object, out));
-      await streamExecutable(obj, prog, runArgs, (text) => reader.push(text));
-      reader.finish();
-      return 0;
+      const { runNative } = await import("./run-native.js");
+      return runNative(bytes, file, args, out);
     }
     const obj = loadSync(bytes, { engine, budget, fileName: basename(file) });
     applyTailCalls(obj, args);
@@ -235,43 +157,7 @@ export const commands: Record<string, Command> = {
     return 0;
   },
 
-  async build(args, out) {
-    const [file] = args.positional;
-    const dest = args.options.get("o");
-    const target = args.options.get("target");
-    const script = args.options.has("trace") ? file : undefined; // --trace 'SCRIPT': a script instead of an object (src/trace)
-    if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
-    if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
-    const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
-    const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
-    const obj = loadSync(source, {
-      engine: "interp",
-      budget: intOption(args, "budget", 1_000_000),
-      ...(script === undefined ? {} : { fileName: "trace.o" }),
-    });
-    applyTailCalls(obj, args);
-    const prog = pickProgram(obj, args);
-    const exe = buildExecutable(obj, prog);
-    writeFileSync(dest, exe);
-    chmodSync(dest, 0o755);
-    out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
-    // --listing: the generated code, each eBPF instruction followed by the ARM code generated for it
-    if (args.options.has("listing")) out(executableListing(obj, prog).replace(/\n$/, ""));
-    return 0;
-  },
-
-  async bundle(args, out) {
-    const [file] = args.positional;
-    const dest = args.options.get("o");
-    if (!file || !dest) throw new UsageError("bundle needs OBJ and -o DIR");
-    const { bundle } = await import("../tools/bundle.js");
-    const engines = args.options.get("engines")?.split(",");
-    const files = bundle(file, dest, {
-      core: args.options.get("core") as never,
-      engines: engines as never,
-      trace: args.options.has("trace"),
-    });
-    out(`${dest}: ${files.length} files`);
-    return 0;
-  },
+  // the workstation's commands, loaded when they run
+  build: async (args, out) => (await import("./build-commands.js")).commands.build(args, out),
+  bundle: async (args, out) => (await import("./build-commands.js")).commands.bundle(args, out),
 };

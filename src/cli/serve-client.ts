@@ -1,5 +1,5 @@
-// The daemon's commands, loaded only when one of them runs: `serve` runs the daemon; `modules`, `links` and
-// `tables` talk to it over HTTP; `push` and `pull` move objects in and out of its registry, checking every object
+// The daemon's client commands, loaded only when one of them runs (`serve`, the daemon itself, is in
+// serve-daemon.ts): `modules`, `links` and `tables` talk to it over HTTP; `push` and `pull` move objects in and out of its registry, checking every object
 // against its SHA-256 digest.
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -60,26 +60,6 @@ const linkLine = (l: LinkJson) =>
   `${l.lastFault ? `  last fault: ${l.lastFault}` : ""}${l.error ? `  error: ${l.error}` : ""}`;
 
 export const commands: Record<string, Command> = {
-  async serve(args, out) {
-    const { startServer } = await import("../serve/server.js");
-    const { defaultDataDir } = await import("../serve/client.js");
-    const dataDir = args.options.get("data") ?? defaultDataDir();
-    const s = await startServer({
-      listen: args.options.get("listen"),
-      dataDir,
-      log: (line) => process.stderr.write(`tinybpf serve: ${line}\n`),
-    });
-    out(`tinybpf serve: listening on ${s.url}, data in ${dataDir}`);
-    out(`tinybpf serve: token ${s.tokenCreated ? "written to" : "in"} ${s.tokenPath}`);
-    out(`tinybpf serve: ${s.daemon.modules.size} modules, ${s.daemon.links.size} links restored`);
-    await new Promise<void>((resolve) => {
-      const stop = () => void s.close().then(resolve);
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
-    return 0;
-  },
-
   async modules(args, out) {
     const c = await client(args);
     const [sub = "ls", ref] = args.positional;

@@ -1,5 +1,6 @@
 // CLI commands for the daemon (serve, modules, links, tables, push, pull): their usage, and a dispatcher that loads
-// their code (serve-client.ts) only when one of them runs, so the other commands and the device bundle do without it.
+// their code (serve-daemon.ts, serve-client.ts) only when one of them runs, so the other commands and the device
+// bundle do without it.
 import type { Command } from "./args.js";
 
 const NAMES = ["serve", "modules", "links", "tables", "push", "pull"];
@@ -15,6 +16,7 @@ export const commands: Record<string, Command> = Object.fromEntries(
           out("  [--server URL (or TINYBPF_SERVER)] [--token-file FILE | --data DIR] [--json]; see docs/serve.md");
         return 0;
       }
+      if (name === "serve") return (await import("./serve-daemon.js")).serve(args, out);
       const { commands: impl } = await import("./serve-client.js");
       return impl[name](args, out);
     },

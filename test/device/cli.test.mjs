@@ -5,8 +5,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { CLI, FIXTURES, ROOT, cliBoth, describeNode, needBuilt, referenceNode, runNode } from "./common.mjs";
+import {
+  CLI,
+  FIXTURES,
+  ROOT,
+  bundleOnHost,
+  cliBoth,
+  describeNode,
+  needBuilt,
+  referenceNode,
+  runNode,
+} from "./common.mjs";
 
 const ENGINES = ["interp", "wasm"];
 
@@ -79,7 +88,7 @@ test("run with a missing object fails the same way", () => {
   assert.equal(device.stderr, host.stderr);
 });
 
-test("a bundle made on the host runs on the device, with the host's result", (t) => {
+test("a bundle made on the host (the Wasm engine by default) runs on the device, with the host's result", (t) => {
   needBuilt(CLI);
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-device-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,24 +101,20 @@ test("a bundle made on the host runs on the device, with the host's result", (t)
   const device = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json"], { NODE: process.execPath });
   assert.equal(device.status, 0, `run.sh failed on the device:\n${device.stderr}`);
   assert.deepEqual(JSON.parse(device.stdout), JSON.parse(host.stdout));
+  const wasm = runNode("/bin/sh", [join(out, "run.sh"), "--pcap", pcap, "--json", "--engine", "wasm"], {
+    NODE: process.execPath,
+  });
+  assert.equal(wasm.status, 0, `run.sh --engine wasm failed on the device:\n${wasm.stderr}`);
+  assert.deepEqual(JSON.parse(wasm.stdout), JSON.parse(host.stdout));
 });
 
-/** Makes a bundle with the host's node through the bundle() API (options the CLI has no flags for). */
-function bundleOnHost(obj, out, options) {
-  const api = join(ROOT, "dist", "src", "tools/bundle.js");
-  needBuilt(api);
-  const script = `const { bundle } = await import(${JSON.stringify(pathToFileURL(api).href)});
-bundle(${JSON.stringify(obj)}, ${JSON.stringify(out)}, ${JSON.stringify(options)});`;
-  const made = runNode(referenceNode(), ["--input-type=module", "-e", script]);
-  assert.equal(made.status, 0, `bundle() failed on the host:\n${made.stderr}`);
-}
-
 for (const [name, options, engine] of [
-  ["the tiny core", { core: "tiny" }, "interp"],
-  ["the Wasm engine", { engines: ["interp", "wasm"] }, "wasm"],
+  ["the tiny core", { core: "tiny", engines: ["interp"] }, "interp"],
+  ["the interpreter alone", { engines: ["interp"] }, "interp"],
+  ["its CLI stored uncompressed", { compress: false }, "wasm"],
 ]) {
   test(`a bundle with ${name} runs on the device, with the host's result`, (t) => {
-    needBuilt(join(ROOT, options.core === "tiny" ? "build/core-tiny.wasm" : "build/wasm-translator.wasm"));
+    needBuilt(join(ROOT, options.core === "tiny" ? "build/core-tiny.wasm" : "build/core.wasm"));
     const dir = mkdtempSync(join(tmpdir(), "tinybpf-device-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, "sockex1");

@@ -56,6 +56,16 @@ export function cliBoth(args) {
   return { device, host };
 }
 
+/** Makes a bundle with the host's node through the bundle() API (options the CLI has no flags for). */
+export function bundleOnHost(objs, out, options) {
+  const api = join(ROOT, "dist", "src", "tools/bundle.js");
+  needBuilt(api);
+  const script = `const { bundle } = await import(${JSON.stringify(pathToFileURL(api).href)});
+bundle(${JSON.stringify(objs)}, ${JSON.stringify(out)}, ${JSON.stringify(options)});`;
+  const made = runNode(referenceNode(), ["--input-type=module", "-e", script]);
+  if (made.status !== 0) throw new Error(`bundle() failed on the host:\n${made.stderr}`);
+}
+
 /** A description of the reference node, to make sure the comparison is between two different nodes. */
 export function describeNode(node) {
   const r = runNode(node, ["-p", "process.arch + ' ' + process.version"]);

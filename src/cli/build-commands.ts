@@ -1,0 +1,57 @@
+// The workstation's commands on an object: `build` (a static ARM32 executable) and `bundle` (what goes on a
+// device). object-commands.ts loads this file when one of them runs, so a device bundle leaves it out.
+import { writeFileSync, chmodSync } from "node:fs";
+import { loadSync } from "../api/object.js";
+import { type Command, UsageError, intOption } from "./args.js";
+import { applyTailCalls, pickProgram } from "./object-args.js";
+
+export const commands: Record<string, Command> = {
+  async build(args, out) {
+    const [file] = args.positional;
+    const dest = args.options.get("o");
+    const target = args.options.get("target");
+    const script = args.options.has("trace") ? file : undefined; // --trace 'SCRIPT': a script instead of an object (src/trace)
+    if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
+    if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
+    const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
+    const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
+    const obj = loadSync(source, {
+      engine: "interp",
+      budget: intOption(args, "budget", 1_000_000),
+      ...(script === undefined ? {} : { fileName: "trace.o" }),
+    });
+    applyTailCalls(obj, args);
+    const prog = pickProgram(obj, args);
+    const exe = buildExecutable(obj, prog);
+    writeFileSync(dest, exe);
+    chmodSync(dest, 0o755);
+    out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
+    // --listing: the generated code, each eBPF instruction followed by the ARM code generated for it
+    if (args.options.has("listing")) out(executableListing(obj, prog).replace(/\n$/, ""));
+    return 0;
+  },
+
+  async bundle(args, out) {
+    const dest = args.options.get("o");
+    const serve = args.options.has("serve");
+    if ((args.positional.length === 0 && !serve) || !dest)
+      throw new UsageError("bundle needs OBJ... (or --serve) and -o DIR");
+    const { bundle } = await import("../tools/bundle.js");
+    const engines = args.options.get("engines")?.split(",");
+    let files: string[];
+    try {
+      files = bundle(args.positional, dest, {
+        core: args.options.get("core") as never,
+        engines: engines as never,
+        trace: args.options.has("trace"),
+        serve,
+        compress: !args.options.has("no-compress"),
+      });
+    } catch (e) {
+      // bundle() names itself for callers of the API; the command line already says "tinybpf bundle:"
+      throw e instanceof Error ? new Error(e.message.replace(/^bundle: /, "")) : e;
+    }
+    out(`${dest}: ${files.length} files`);
+    return 0;
+  },
+};

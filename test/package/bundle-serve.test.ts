@@ -1,0 +1,138 @@
+// A device bundle made with --serve runs the daemon on its own: serve.sh starts it with its data next to the
+// bundle, it takes an object, runs a capture through a link and answers for the tables what the capture itself
+// says (and what `tinybpf run --json` says on the host), and serves its web UI from the bundle.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundle } from "../../src/tools/bundle.js";
+import { FIXTURES, ROOT } from "../support/paths.js";
+import { call, leHex, sockex1Totals, until } from "../serve/daemon.js";
+
+const OBJ = join(FIXTURES, "sockex1.o");
+const PCAP = join(FIXTURES, "pcap", "sockex1.pcap");
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** serve.sh of a bundle, on a free port, once the daemon says it listens. */
+function startServeSh(dir: string): Promise<Started> {
+  const child = spawn(join(dir, "serve.sh"), ["--listen", "127.0.0.1:0"], {
+    cwd: tmpdir(),
+    env: { ...process.env, NODE: process.execPath },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the bundle's daemon did not start: ${out}`)), 60_000);
+    void exited.then((code) => reject(new Error(`the bundle's daemon exited with ${code}: ${out}`)));
+    child.stdout!.on("data", () => {
+      const m = /restored/.test(out) && /listening on (http:\/\/\S+), data in (\S+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      const token = readFileSync(join(m[2], "token"), "utf8").trim();
+      resolve({ child, url: m[1], token, output: () => out, exited });
+    });
+  });
+}
+
+describe("bundle --serve", () => {
+  let work: string;
+  let dir: string;
+  let files: string[];
+  let daemon: Started | undefined;
+
+  beforeAll(() => {
+    for (const needed of ["bin/tinybpf.js", "dist/src/tools/bundle.js", "build/core.wasm"]) {
+      if (!existsSync(join(ROOT, needed))) throw new Error(`${needed} is missing: run 'npm run build' first`);
+    }
+    work = mkdtempSync(join(tmpdir(), "tinybpf-bundle-serve-"));
+    dir = join(work, "device");
+    files = bundle([OBJ], dir, { serve: true });
+  }, 120_000);
+  afterAll(async () => {
+    if (daemon && daemon.child.exitCode === null) {
+      daemon.child.kill("SIGKILL");
+      await daemon.exited;
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("holds the daemon's web UI and serve.sh next to the CLI, run.sh and the object", () => {
+    expect(files).toEqual([
+      "bin/tinybpf.js",
+      "bin/tinybpf.mjs.br",
+      "bin/ui/app.css",
+      "bin/ui/app.js",
+      "bin/ui/index.html",
+      "build/core.wasm",
+      "build/wasm-translator.wasm",
+      "package.json",
+      "run.sh",
+      "serve.sh",
+      "sockex1.o",
+    ]);
+    for (const ui of ["app.css", "app.js", "index.html"]) {
+      expect(readFileSync(join(dir, "bin", "ui", ui)).equals(readFileSync(join(ROOT, "src", "serve", "ui", ui)))).toBe(
+        true,
+      );
+    }
+  });
+
+  it("starts the daemon, which loads an object, runs a capture through a link and shows the table", async () => {
+    daemon = await startServeSh(dir);
+    expect(daemon.output()).toContain(`data in ${join(dir, "data")}`);
+    const req = (method: string, path: string, body?: unknown) => call(daemon!.url, daemon!.token, method, path, body);
+
+    const ui = await call(daemon.url, undefined, "GET", "/");
+    expect(ui.status).toBe(200);
+    expect(ui.text).toBe(readFileSync(join(ROOT, "src", "serve", "ui", "index.html"), "utf8"));
+
+    const mod = await req("POST", "/modules?name=sockex1", new Uint8Array(readFileSync(join(dir, "sockex1.o"))));
+    expect(mod.status, mod.text).toBe(201);
+    const link = await req("POST", "/links", { module: mod.json.id, program: "bpf_prog1", source: `pcap:${PCAP}` });
+    expect(link.status, link.text).toBe(201);
+    await until("the link to finish its capture", async () => {
+      const l = await req("GET", `/links/${link.json.id}`);
+      return l.json.state === "done" ? l.json : undefined;
+    });
+
+    const entries = await req("GET", `/modules/${mod.json.id}/tables/my_map/entries`);
+    expect(entries.status).toBe(200);
+    // an array map lists every index: my_map[protocol] = bytes, computed here from the capture
+    const expected = sockex1Totals().map((v, i) => ({ key: leHex(BigInt(i), 4), value: leHex(v, 8) }));
+    expect(entries.json).toEqual(expected);
+    // and what the host's CLI says for one pass over the same capture
+    const host = JSON.parse(
+      execFileSync(process.execPath, [join(ROOT, "bin", "tinybpf.js"), "run", OBJ, "--pcap", PCAP, "--json"], {
+        encoding: "utf8",
+      }),
+    );
+    expect(entries.json).toEqual(host.maps.my_map);
+  }, 120_000);
+
+  it("stops on SIGTERM with status 0", async () => {
+    if (!daemon) throw new Error("the daemon did not start");
+    daemon.child.kill("SIGTERM");
+    expect(await daemon.exited).toBe(0);
+  }, 60_000);
+
+  it("with no object, carries the daemon alone", () => {
+    const alone = join(work, "alone");
+    const got = bundle([], alone, { serve: true, engines: ["interp"] });
+    expect(got).toContain("serve.sh");
+    expect(got).not.toContain("run.sh");
+    const r = execFileSync(process.execPath, [join(alone, "bin", "tinybpf.js"), "--help"], { encoding: "utf8" });
+    expect(r).toMatch(/^ {2}serve \[--listen HOST:PORT\] \[--data DIR\]/m);
+    expect(r).not.toMatch(/^ {2}modules /m);
+  });
+});
