@@ -17,7 +17,10 @@ export const OPTIONS: Record<string, OptionSpec> = {
   trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
   // the daemon and its client (src/cli/serve-client.ts)
   serve: { values: ["listen", "data"] },
-  modules: { values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist"], flags: ["json"] },
+  modules: {
+    values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist", "script"],
+    flags: ["json", "clear"],
+  },
   links: { values: ["server", "token-file", "data", "repeat"], flags: ["json"] },
   tables: { values: ["server", "token-file", "data", "flags"], flags: ["json"] },
   push: { values: ["server", "token-file", "data"], flags: ["json"] },

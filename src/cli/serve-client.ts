@@ -70,11 +70,44 @@ export const commands: Record<string, Command> = {
         return 0;
       }
       case "add": {
-        if (!ref) throw new UsageError("modules add needs OBJ [--name NAME] [--budget N] [--hist MAP,...]");
-        const q = new URLSearchParams({ name: args.options.get("name") ?? basename(ref).replace(/\.o$/, "") });
+        const script = args.options.get("script");
+        if (!ref && script === undefined)
+          throw new UsageError(
+            "modules add needs OBJ or --script 'ONE-LINER' [--name NAME] [--budget N] [--hist MAP,...]",
+          );
+        if (ref && script !== undefined) throw new UsageError("modules add takes OBJ or --script, not both");
+        const q = new URLSearchParams();
         for (const k of ["budget", "ncpus", "hist"]) if (args.options.has(k)) q.set(k, args.options.get(k)!);
-        const m = (await c.json("POST", `/modules?${q}`, readInput(ref))) as ModuleJson;
+        let m: ModuleJson;
+        if (script !== undefined) {
+          const name = args.options.get("name");
+          if (!name) throw new UsageError("modules add --script needs --name NAME");
+          m = (await c.json("POST", `/modules?${q}`, { name, script })) as ModuleJson;
+        } else {
+          q.set("name", args.options.get("name") ?? basename(ref).replace(/\.o$/, ""));
+          m = (await c.json("POST", `/modules?${q}`, readInput(ref))) as ModuleJson;
+        }
         print(args, out, m, () => [moduleLine(m)]);
+        return 0;
+      }
+      case "metrics": {
+        if (!ref) throw new UsageError("modules metrics needs a module id or name [CONFIG.json | --clear]");
+        const path = `/modules/${await moduleId(c, ref)}/metrics`;
+        const file = args.positional[2];
+        if (args.options.has("clear")) {
+          await c.json("DELETE", path);
+          return 0;
+        }
+        let config: unknown;
+        if (file) {
+          try {
+            config = JSON.parse(Buffer.from(readInput(file)).toString("utf8"));
+          } catch (e) {
+            throw new Error(`${file}: ${e instanceof SyntaxError ? "not valid JSON" : (e as Error).message}`);
+          }
+        }
+        const got = file ? await c.json("PUT", path, config as object) : await c.json("GET", path);
+        out(JSON.stringify(got, null, 2));
         return 0;
       }
       case "show": {
@@ -89,7 +122,7 @@ export const commands: Record<string, Command> = {
         return 0;
       }
       default:
-        throw new UsageError(`unknown 'modules' subcommand '${sub}' (ls, add, show, rm)`);
+        throw new UsageError(`unknown 'modules' subcommand '${sub}' (ls, add, show, rm, metrics)`);
     }
   },
 
@@ -104,7 +137,9 @@ export const commands: Record<string, Command> = {
       }
       case "add": {
         if (!a || !b || !source)
-          throw new UsageError("links add needs MODULE PROG SOURCE (pcap:PATH, interval:MS, module:ID/PROG)");
+          throw new UsageError(
+            "links add needs MODULE PROG SOURCE (pcap:PATH, iface:NAME, interval:MS, module:ID/PROG)",
+          );
         const body: Record<string, unknown> = { module: await moduleId(c, a), program: b, source };
         if (args.options.has("repeat")) body.repeat = Number(args.options.get("repeat"));
         const l = (await c.json("POST", "/links", body)) as LinkJson;

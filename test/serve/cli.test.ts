@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { kill9, leHex, object, sha256, sockex1Totals, spawnDaemon, tempDir, until, type Spawned } from "./daemon.js";
 import { ROOT, fixture } from "../support/paths.js";
@@ -73,6 +73,42 @@ describe("modules, links, tables", () => {
     expect((await cli("tables", "maps", "hash", "get", "01000000")).stderr).toMatch(
       /404 map 'hash': no entry for key 01000000/,
     );
+  });
+
+  test("a module from a one-liner, and its metrics config set, read and cleared", async () => {
+    const add = await cli("modules", "add", "--script", "packet { @n[ip.proto] = count(); }", "--name", "oneliner");
+    expect(add.stderr).toBe("");
+    expect(add.stdout).toMatch(
+      /^[0-9a-f]{12}  oneliner  sha256:\S+  programs packet_0 \(socket_filter\)  maps \.bss, AT_n  runs 0/,
+    );
+    const config = join(tempDir(), "metrics.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        counters: [
+          { name: "frames_total", table: "AT_n", labels: [{ name: "p", size: 8, decoders: [{ name: "uint" }] }] },
+        ],
+      }),
+    );
+    const set = await cli("modules", "metrics", "oneliner", config);
+    expect(set.status).toBe(0);
+    expect(JSON.parse(set.stdout).counters[0]).toMatchObject({
+      name: "frames_total",
+      help: "frames_total",
+      table: "AT_n",
+    });
+    expect(JSON.parse((await cli("modules", "metrics", "oneliner")).stdout)).toEqual(JSON.parse(set.stdout));
+    expect((await cli("modules", "metrics", "oneliner", "--clear")).status).toBe(0);
+    expect((await cli("modules", "metrics", "oneliner")).stderr).toMatch(/404 module oneliner has no metrics config/);
+    writeFileSync(config, "{");
+    expect((await cli("modules", "metrics", "oneliner", config)).stderr).toBe(
+      `tinybpf modules: ${config}: not valid JSON\n`,
+    );
+    expect((await cli("modules", "add", "--script", "BEGIN { @x = foo() }", "--name", "bad")).stderr).toMatch(
+      /400 stdin:1:14-19: ERROR: Unknown function: foo$/m,
+    );
+    expect((await cli("modules", "add", "--script", "BEGIN { }")).stderr).toMatch(/--script needs --name NAME/);
+    expect((await cli("modules", "rm", "oneliner")).status).toBe(0);
   });
 
   test("rm a module; errors name what was wrong", async () => {
