@@ -20,6 +20,8 @@ import {
   ERR_LABEL,
   ERR_MEMORY,
   DATA_BASE,
+  DESC_OFFSET,
+  DESC_SIZE,
   MAX_MAPS,
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
@@ -145,8 +147,9 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
   if (opts.maps && opts.maps.count > 0) {
     if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
-    const d = w.prepareData(opts.maps.count, opts.maps.init.length);
-    new Uint8Array(w.memory.buffer, d, opts.maps.init.length).set(opts.maps.init);
+    const init = carriedInit(opts.maps);
+    const d = w.prepareData(opts.maps.count, init.length);
+    new Uint8Array(w.memory.buffer, d, init.length).set(init);
   }
   if (opts.programs && opts.programs.length > 0) {
     if (opts.programs.length % 3 !== 0) throw new Arm32Error("programs: three entries per program id");
@@ -203,6 +206,16 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     loops,
     copies,
   };
+}
+
+/**
+ * The initial bytes the file must carry: the map segment is zero-filled by the kernel, so trailing zeros (a
+ * zeroed .bss, empty arenas laid out after the initialised ones) are left to it. The descriptors always stay.
+ */
+function carriedInit(maps: Arm32Maps): Uint8Array {
+  let end = maps.init.length;
+  while (end > 0 && maps.init[end - 1] === 0) end--;
+  return maps.init.subarray(0, Math.max(end, Math.min(maps.init.length, DESC_OFFSET + DESC_SIZE * maps.count)));
 }
 
 /**

@@ -241,7 +241,7 @@ export function layoutMaps(
   };
   const hasInit = (i: number) => Boolean(defs[i].initialData || slotInit[i] || preset(i).length);
   // Arenas with initial bytes first (they are copied at start-up, with their keys and buckets), then the rest.
-  const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(b)) - Number(!hasInit(a)));
+  const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(a)) - Number(!hasInit(b)));
   const values: number[] = new Array(defs.length);
   const side: { buckets: number; records: number }[] = new Array(defs.length);
   const kind = (i: number) => KIND[defs[i].type] & 0xff;
