@@ -1,16 +1,23 @@
-// The object `tinybpf build --trace 'SCRIPT'` turns into an ARM32 executable: the script compiled, refused with
+// What `tinybpf build --trace 'SCRIPT'` turns into an ARM32 executable: the script compiled, refused with
 // bpftrace's error shape (one line, since the build command reports errors as one line) when it is bad or needs
-// the host while it runs.
+// the host while it runs, and the description of its maps with which the executable prints them as bpftrace does.
 import { compile } from "./compile.js";
 import { arm32Obstacle } from "./arm32.js";
+import { describeForArm32 } from "./arm32-describe.js";
 import { TraceError } from "./errors.js";
 
-export function traceObject(script: string): Uint8Array {
+export interface TraceBuild {
+  object: Uint8Array;
+  /** The maps' description, given the loaded object's maps in order (src/trace/arm32-describe.ts). */
+  describe(objectMaps: { name: string; maxEntries: number }[]): Uint8Array;
+}
+
+export function traceBuild(script: string): TraceBuild {
   try {
     const c = compile(script);
     const why = arm32Obstacle(c);
     if (why) throw new Error(why);
-    return c.object;
+    return { object: c.object, describe: (maps) => describeForArm32(c, maps) };
   } catch (e) {
     if (e instanceof TraceError) throw new Error(`stdin:${e.loc.line}:${e.loc.col}-${e.loc.end}: ERROR: ${e.problem}`);
     throw e;

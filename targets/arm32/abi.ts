@@ -63,3 +63,9 @@ export const K_RINGBUF = 7;
 export const K_PERF = 8;
 export const V_LRU = 0x100; // LRU_HASH, LRU_PERCPU_HASH
 export const V_INNER = 0x200; // maps of maps: values are inner map ids, lookups give the inner map's handle
+
+// bpftrace's printing (targets/arm32/bpftrace.ts): with OPT_BPFTRACE the driver prints the maps as `tinybpf trace`
+// does instead of r0 and `NAME[KEY] = VALUE` lines (--json is unchanged); the description it follows is in the map
+// area, its address at DATA_BASE + TRACE_DESC_AT.
+export const OPT_BPFTRACE = 16;
+export const TRACE_DESC_AT = 8;

@@ -13,6 +13,7 @@ import {
   OPT_CONFORMANCE,
   OPT_SKB,
   OPT_XDP,
+  OPT_BPFTRACE,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -40,6 +41,11 @@ export interface Arm32Options {
   skb?: boolean;
   /** Inputs (--mem's bytes, each --pcap packet) are packets an XDP program sees through a struct xdp_md. */
   xdp?: boolean;
+  /**
+   * At exit, print the maps as bpftrace does (targets/arm32/driver/bpftrace-print.ts), following the description
+   * whose address the map area holds at TRACE_DESC_AT, instead of r0 and the raw entries (--json is unchanged).
+   */
+  bpftrace?: boolean;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -161,7 +167,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.idiv ? OPT_IDIV : 0) |
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
-    (opts.xdp ? OPT_XDP : 0);
+    (opts.xdp ? OPT_XDP : 0) |
+    (opts.bpftrace ? OPT_BPFTRACE : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());

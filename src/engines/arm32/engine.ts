@@ -100,6 +100,7 @@ import {
   K_PERF,
   V_LRU,
   V_INNER,
+  TRACE_DESC_AT,
 } from "../../../targets/arm32/abi.js";
 import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
@@ -179,7 +180,7 @@ export function layoutMaps(
   defs: MapDef[],
   ncpus = 1,
   slots?: (map: number) => (number | undefined)[],
-  extraNames: string[] = [],
+  extraNames: (string | Uint8Array)[] = [],
   entries?: Arm32Entries,
   ids?: number[],
 ): Arm32MapLayout {
@@ -206,8 +207,9 @@ export function layoutMaps(
     at += n.length;
     return p;
   });
-  const extra = extraNames.map((n) => new TextEncoder().encode(n));
-  const extraAt = extra.map((n) => {
+  const extra = extraNames.map((n) => (typeof n === "string" ? new TextEncoder().encode(n) : n));
+  const extraAt = extra.map((n, k) => {
+    if (typeof extraNames[k] !== "string") at = (at + 3) & ~3; // binary data is read in words
     const p = at;
     at += n.length;
     return p;
@@ -433,6 +435,8 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
 export interface BuildOptions {
   budget?: number;
   idiv?: boolean;
+  /** A trace script's description of its maps (src/trace/arm32-describe.ts): the executable prints them as bpftrace. */
+  bpftrace?: Uint8Array;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -491,14 +495,19 @@ function buildOptions(
   const slots = progArraySlots(obj);
   const progs = executablePrograms(obj, prog);
   const maps = [...obj.maps.values()];
+  const names: (string | Uint8Array)[] = progs.length > 1 ? progs.map((p) => p.name) : [];
   const layout = layoutMaps(
     defs,
     obj.runtime.options.ncpus ?? 1,
     (i) => slots.get(i) ?? [],
-    progs.length > 1 ? progs.map((p) => p.name) : [],
+    opts.bpftrace ? [...names, opts.bpftrace] : names,
     (i) => maps[i].dump(),
     defs.map((_, i) => obj.runtime.mapIds[i]),
   );
+  if (opts.bpftrace) {
+    const address = layout.names[names.length].address;
+    new DataView(layout.maps.init.buffer).setUint32(TRACE_DESC_AT, address, true);
+  }
   const parts = progs.map((p) => linkForArm32(p.name, linked(obj, p).original, layout, defs));
   let programs: Int32Array | undefined;
   let insns = parts[0];
@@ -525,6 +534,7 @@ function buildOptions(
       xdp: prog.type === "xdp",
       maps: defs.length ? layout.maps : undefined,
       programs,
+      bpftrace: opts.bpftrace !== undefined,
     },
   };
 }

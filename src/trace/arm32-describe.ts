@@ -1,0 +1,103 @@
+// The description of a script's maps that an ARM32 executable of the script carries (`tinybpf build --trace`), so
+// that run by itself it prints them as `tinybpf trace` does: the layout is targets/arm32/bpftrace.ts's, the
+// printer targets/arm32/driver/bpftrace-print.ts. What is easy here and costly in ARM code is decided here: the
+// print order, each value's kind and sign, each key part's type and every histogram row's label as text.
+import {
+  BT_BUCKETS,
+  BT_HEADER,
+  BT_KEYTYPES,
+  BT_KIND,
+  BT_LABELS,
+  BT_MAP,
+  BT_NAME,
+  BT_NKEYS,
+  BT_RECORD,
+  BT_SCRATCH_FIXED,
+  BT_SIGNED,
+  KT_INET,
+  KT_INT,
+  KT_STR,
+  KT_UINT,
+  VK_AVG,
+  VK_HIST,
+  VK_INET,
+  VK_INT,
+  VK_STATS,
+  VK_STR,
+} from "../../targets/arm32/bpftrace.js";
+import type { KeyType, MapInfo, ValueKind } from "./check.js";
+import { mapSymbol } from "./codegen.js";
+import type { Compiled } from "./compile.js";
+import { HIST_BUCKETS, histLabel, lhistBuckets, lhistLabel } from "./output.js";
+
+const KEY_TYPES: Record<KeyType, number> = { uint: KT_UINT, int: KT_INT, inet: KT_INET, str: KT_STR };
+
+function kindOf(v: ValueKind): number {
+  switch (v) {
+    case "avg":
+      return VK_AVG;
+    case "stats":
+      return VK_STATS;
+    case "str":
+      return VK_STR;
+    case "inet":
+      return VK_INET;
+    case "hist":
+    case "lhist":
+      return VK_HIST;
+    default:
+      return VK_INT; // count, sum, min, max, an integer
+  }
+}
+
+function labelsOf(info: MapInfo): string[] {
+  if (info.value === "hist") return Array.from({ length: HIST_BUCKETS }, (_, i) => histLabel(i));
+  if (info.value === "lhist")
+    return Array.from({ length: lhistBuckets(info.lhist!) }, (_, i) => lhistLabel(i, info.lhist!));
+  return [];
+}
+
+/**
+ * The description of `c`'s maps for an executable whose maps are `objectMaps` (name and max_entries, in the
+ * object's order: the executable's map indexes).
+ */
+export function describeForArm32(c: Compiled, objectMaps: { name: string; maxEntries: number }[]): Uint8Array {
+  const names = [...c.typed.maps.keys()].sort();
+  const bytes: number[] = new Array(BT_HEADER + BT_RECORD * names.length).fill(0);
+  const word = (at: number, v: number) => {
+    for (let k = 0; k < 4; k++) bytes[at + k] = (v >>> (8 * k)) & 255;
+  };
+  const text = (s: string) => {
+    const at = bytes.length;
+    bytes.push(...new TextEncoder().encode(s), 0);
+    return at;
+  };
+  let entries = 0;
+  let buckets = 0;
+  const shared = new Map<string, number>(); // one copy of a label table that several histograms share
+  names.forEach((name, k) => {
+    const info = c.typed.maps.get(name)!;
+    const index = objectMaps.findIndex((m) => m.name === mapSymbol(name));
+    if (index < 0) throw new Error(`map @${name} is not in the executable`);
+    entries = Math.max(entries, objectMaps[index].maxEntries);
+    const r = BT_HEADER + BT_RECORD * k;
+    word(r + BT_MAP, index);
+    word(r + BT_KIND, kindOf(info.value));
+    word(r + BT_SIGNED, info.signed && info.value !== "count" ? 1 : 0);
+    word(r + BT_NKEYS, info.keys.length);
+    word(r + BT_NAME, text(`@${name}`));
+    word(r + BT_KEYTYPES, bytes.length);
+    bytes.push(...info.keys.map((t) => KEY_TYPES[t]));
+    const labels = labelsOf(info);
+    if (labels.length) {
+      const id = labels.join("\0");
+      if (!shared.has(id)) shared.set(id, text(id));
+      word(r + BT_LABELS, shared.get(id)!);
+      word(r + BT_BUCKETS, labels.length);
+      buckets = Math.max(buckets, labels.length);
+    }
+  });
+  word(0, names.length);
+  word(4, BT_SCRATCH_FIXED + 32 * entries + 8 * buckets);
+  return Uint8Array.from(bytes);
+}
