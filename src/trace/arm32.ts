@@ -83,7 +83,16 @@ export async function runOnArm32(c: Compiled, input: Arm32Input): Promise<string
   const { runExecutable } = await import("../engines/arm32/engine.js");
   const obj: LoadedObject = loadSync(c.object, { engine: "interp", fileName: "trace.o" });
   const prog = obj.program(c.programs[0].name);
-  const text = runExecutable(obj, prog, { ...input, json: true }).trim();
+  // Ctrl-C during a live capture reaches the executable too (one process group): it stops reading and prints its
+  // maps, and this process, not stopped by the signal meanwhile, prints them as bpftrace does.
+  const ignore = () => {};
+  if (input.iface) process.on("SIGINT", ignore);
+  let text: string;
+  try {
+    text = runExecutable(obj, prog, { ...input, json: true }).trim();
+  } finally {
+    process.off("SIGINT", ignore);
+  }
   const result = JSON.parse(text.split("\n").pop() ?? "") as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();
   return (
