@@ -161,12 +161,11 @@ async function arm32(compiled: Compiled, args: Args, out: Out): Promise<number> 
   }
   try {
     const seconds = args.options.has("iface") ? intOption(args, "seconds", 10) : undefined;
-    const text = await runOnArm32(compiled, {
-      pcap,
-      mem: args.options.get("mem"),
-      iface: args.options.get("iface"),
-      seconds,
-    });
+    const text = await runOnArm32(
+      compiled,
+      { pcap, mem: args.options.get("mem"), iface: args.options.get("iface"), seconds },
+      (begin) => process.stdout.write(begin), // BEGIN's text before the capture starts
+    );
     process.stdout.write(text);
     return 0;
   } finally {

@@ -1,9 +1,12 @@
 // The description of a script's maps that an ARM32 executable of the script carries (`tinybpf build --trace`), so
 // that run by itself it prints them as `tinybpf trace` does: the layout is targets/arm32/bpftrace.ts's, the
 // printer targets/arm32/driver/bpftrace-print.ts. What is easy here and costly in ARM code is decided here: the
-// print order, each value's kind and sign, each key part's type and every histogram row's label as text.
+// print order, each value's kind and sign, each key part's type, every histogram row's label as text, and what the
+// BEGIN and END probes print (constants: src/trace/arm32.ts).
 import {
+  BT_BEGIN,
   BT_BUCKETS,
+  BT_END,
   BT_HEADER,
   BT_KEYTYPES,
   BT_KIND,
@@ -27,7 +30,7 @@ import {
 } from "../../targets/arm32/bpftrace.js";
 import type { KeyType, MapInfo, ValueKind } from "./check.js";
 import { mapSymbol } from "./codegen.js";
-import type { Compiled } from "./compile.js";
+import type { Arm32Script } from "./arm32.js";
 import { HIST_BUCKETS, histLabel, lhistBuckets, lhistLabel } from "./output.js";
 
 const KEY_TYPES: Record<KeyType, number> = { uint: KT_UINT, int: KT_INT, inet: KT_INET, str: KT_STR };
@@ -61,7 +64,8 @@ function labelsOf(info: MapInfo): string[] {
  * The description of `c`'s maps for an executable whose maps are `objectMaps` (name and max_entries, in the
  * object's order: the executable's map indexes).
  */
-export function describeForArm32(c: Compiled, objectMaps: { name: string; maxEntries: number }[]): Uint8Array {
+export function describeForArm32(script: Arm32Script, objectMaps: { name: string; maxEntries: number }[]): Uint8Array {
+  const c = script.compiled;
   const names = [...c.typed.maps.keys()].sort();
   const bytes: number[] = new Array(BT_HEADER + BT_RECORD * names.length).fill(0);
   const word = (at: number, v: number) => {
@@ -98,6 +102,8 @@ export function describeForArm32(c: Compiled, objectMaps: { name: string; maxEnt
     }
   });
   word(0, names.length);
+  if (script.begin) word(BT_BEGIN, text(script.begin));
+  if (script.end) word(BT_END, text(script.end));
   word(4, BT_SCRATCH_FIXED + 32 * entries + 8 * buckets);
   return Uint8Array.from(bytes);
 }

@@ -1,8 +1,9 @@
 // What `tinybpf build --trace 'SCRIPT'` turns into an ARM32 executable: the script compiled, refused with
 // bpftrace's error shape (one line, since the build command reports errors as one line) when it is bad or needs
-// the host while it runs, and the description of its maps with which the executable prints them as bpftrace does.
+// the host while it runs, and the description of its maps (and of the constant text of its BEGIN and END probes)
+// with which the executable prints them as bpftrace does.
 import { compile } from "./compile.js";
-import { arm32Obstacle } from "./arm32.js";
+import { arm32Obstacle, arm32Script } from "./arm32.js";
 import { describeForArm32 } from "./arm32-describe.js";
 import { TraceError } from "./errors.js";
 
@@ -17,7 +18,8 @@ export function traceBuild(script: string): TraceBuild {
     const c = compile(script);
     const why = arm32Obstacle(c);
     if (why) throw new Error(why);
-    return { object: c.object, describe: (maps) => describeForArm32(c, maps) };
+    const arm = arm32Script(c);
+    return { object: arm.compiled.object, describe: (maps) => describeForArm32(arm, maps) };
   } catch (e) {
     if (e instanceof TraceError) throw new Error(`stdin:${e.loc.line}:${e.loc.col}-${e.loc.end}: ERROR: ${e.problem}`);
     throw e;

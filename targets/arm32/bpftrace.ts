@@ -5,9 +5,12 @@
 // The host has already worked out what is costly to do on the device: the print order (maps by name), each key
 // part's type, and every histogram row's label as text. All offsets are from the description's start; u32 words.
 //   +0  maps described            +4  bytes of scratch memory the printer maps for its sorting
-//   +8  one BT_RECORD per map, in print order, then the names, key types and labels they point to
+//   +8  BEGIN's text (0: none)    +12 END's text (0: none): NUL-terminated
+//   +16 one BT_RECORD per map, in print order, then the names, key types, labels and texts they point to
 
-export const BT_HEADER = 8;
+export const BT_BEGIN = 8;
+export const BT_END = 12;
+export const BT_HEADER = 16;
 export const BT_RECORD = 32;
 // Record fields
 export const BT_MAP = 0; // the map's index in the executable (its descriptor)

@@ -327,4 +327,16 @@ export const CASES: Case[] = [
         tally(frames, (d) => [BigInt.asUintN(64, BigInt(ipLen(d) - d.length + 14))]),
       ),
   },
+  // BEGIN and END probes that print constants: an ARM32 executable prints them itself
+  {
+    script:
+      'BEGIN { printf("Tracing... Hit Ctrl-C to end.\\n") } packet { @[ip.proto] = count() } END { printf("%s %d|%-4x|%c|%05d|%u\\n", "done", 42, 255, 65, 7, 3) }',
+    printed: () => "Tracing... Hit Ctrl-C to end.\ndone 42|ff  |A|00007|3\n",
+    expect: () => keyed("", tally(frames, one(ipProto))),
+  },
+  {
+    script: 'BEGIN { printf("a\\n") } BEGIN { printf("b %x\\n", 3054) } packet /ip.proto == 17/ { @u = count() }',
+    printed: () => "a\nb bee\n",
+    expect: () => scalar("u", where((d) => ipProto(d) === 17).length),
+  },
 ];

@@ -16,7 +16,7 @@
 
 import {
   AL, EQ, GE, HI, HS, LE, LO, LR, MI, NE, OP_ADC, OP_ADD, OP_AND, OP_CMN, OP_CMP, OP_EOR, OP_MOV, OP_MVN, OP_ORR,
-  OP_RSB, OP_RSC, OP_SUB, R0, R1, R10, R2, R3, R4, R5, R6, R7, R9, IP, SH_LSL, SH_LSR, addImm, bit, bxC, cmpImm,
+  OP_RSB, OP_RSC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, IP, SH_LSL, SH_LSR, addImm, bit, bxC, cmpImm,
   cmpReg, dpImm, dpReg, dpRegShift, immRot, ldmia, ldr, ldrb, ldrbReg, mla, movImm, movReg, opImm, opImmS, opRegS,
   stmia, str, strbPreDec, subImm, umull,
 } from "../../../assembly/arm32/a32/encoder";
@@ -26,15 +26,18 @@ import {
   DATA_BASE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, TRACE_DESC_AT,
 } from "../abi";
 import {
-  BT_BUCKETS, BT_HEADER, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
+  BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
   KT_INT, KT_STR, VK_AVG, VK_HIST, VK_INET, VK_INT, VK_STATS, VK_STR,
 } from "../bpftrace";
-import { L_SDIVMOD64, L_UDIVMOD64 } from "../image";
+import { L_SDIVMOD64, L_UDIVMOD64, S_JSON } from "../image";
 import { descOf, slot } from "../maps/common";
-import { PRINT_DEC, SYS_MMAP2, WRITE, syscall } from "./common";
+import { FLUSH, PRINT_DEC, SYS_MMAP2, WRITE, syscall } from "./common";
 
-const B = block("bpftrace printer", 80); // this file's labels
+const B = block("bpftrace printer", 82); // this file's labels
 export const L_PRINT_BPFTRACE = B + 0;
+/** Prints the BEGIN probes' text (not with --json) and flushes the output: the driver calls it before the runs. */
+export const L_BPFTRACE_BEGIN = B + 80;
+const NO_TEXT = B + 81;
 const P_DONE = B + 1;
 const P_LOOP = B + 2;
 const MAP = B + 3;
@@ -112,6 +115,7 @@ const RW_SKIP = B + 74;
 const RW_FOUND = B + 75;
 const V_STATS = B + 78;
 const K_SIGNED = B + 79;
+const TEXT = B + 77;
 const S = block("bpftrace printer strings", 16);
 
 // Scratch memory (r9): a few words, a temporary entry, the digits of a number, then the entries, the histogram
@@ -183,6 +187,8 @@ export function emitBpftracePrinter(c: Context): void {
   c.jump(HI, P_DONE); // no memory: the maps are not printed
   c.emit(movReg(R9, R0));
   c.emit(str(R6, R9, SC_DESC));
+  c.emit(movImm(R0, BT_END)); // what the END probes print, then the maps
+  c.bl(TEXT);
   say(c, T_SEP);
   c.emit(addImm(R10, R6, BT_HEADER));
   c.emit(ldr(R6, R6, 0));
@@ -195,6 +201,29 @@ export function emitBpftracePrinter(c: Context): void {
   c.b(P_LOOP);
   c.label(P_DONE);
   c.routineEnd(saved);
+
+  // text: r0 = BT_BEGIN or BT_END -> that text of the description, if any (r4 is free to use)
+  c.label(TEXT);
+  c.emitConst(R1, DATA_BASE + TRACE_DESC_AT);
+  c.emit(ldr(R1, R1, 0));
+  c.emit(dpReg(AL, OP_ADD, 0, R2, R1, R0, SH_LSL, 0));
+  c.emit(ldr(R0, R2, 0));
+  c.emit(cmpImm(R0, 0));
+  c.emit(bxC(EQ, LR));
+  c.emit(opReg3(OP_ADD, R0, R0, R1));
+  c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0)); // no limit but the NUL
+  c.b(CSTR);
+
+  c.routine(L_BPFTRACE_BEGIN, bit(R4) | bit(R8) | bit(LR));
+  c.emit(movImm(R8, 1)); // standard output
+  c.emit(ldr(R0, R11, S_JSON));
+  c.emit(cmpImm(R0, 0));
+  c.jump(NE, NO_TEXT);
+  c.emit(movImm(R0, BT_BEGIN));
+  c.bl(TEXT);
+  c.bl(FLUSH);
+  c.label(NO_TEXT);
+  c.routineEnd(bit(R4) | bit(R8) | bit(LR));
 
   emitPrintMap(c);
   emitSorting(c);

@@ -29,7 +29,7 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP } from "../abi";
-import { L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
+import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
   ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
   MAP_FILE, NEXT_ARG, NO_PCAP, NUM_DONE, NUM_LOOP, OPT_EACH, OPT_EACH_TEXT, OPT_IFACE, OPT_JSON, OPT_MEM, OPT_PCAP,
@@ -345,6 +345,7 @@ function emitInput(c: Context): void {
 /** ARGS_DONE: run S_REPEAT times (at least once) over the input or over every packet of the capture. */
 function emitRunLoop(c: Context, live: bool): void {
   c.label(ARGS_DONE);
+  if (c.driverOpts & OPT_BPFTRACE) c.bl(L_BPFTRACE_BEGIN); // a trace script's BEGIN text (bpftrace-print.ts)
   if (live) {
     c.emit(ldr(R0, R11, S_IFACE));
     c.emit(cmpImm(R0, 0));
