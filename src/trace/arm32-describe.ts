@@ -28,12 +28,21 @@ import {
   VK_STATS,
   VK_STR,
 } from "../../targets/arm32/bpftrace.js";
+import { OPT_BT_AVG, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR } from "../../targets/arm32/abi.js";
 import type { KeyType, MapInfo, ValueKind } from "./check.js";
 import { mapSymbol } from "./codegen.js";
 import type { Arm32Script } from "./arm32.js";
 import { HIST_BUCKETS, histLabel, lhistBuckets, lhistLabel } from "./output.js";
 
 const KEY_TYPES: Record<KeyType, number> = { uint: KT_UINT, int: KT_INT, inet: KT_INET, str: KT_STR };
+/** The parts of the printer each value kind needs besides the integers' (the rest is left out of the image). */
+const PARTS: Record<number, number> = {
+  [VK_AVG]: OPT_BT_AVG,
+  [VK_STATS]: OPT_BT_AVG,
+  [VK_STR]: OPT_BT_STR,
+  [VK_INET]: OPT_BT_INET,
+  [VK_HIST]: OPT_BT_HIST,
+};
 
 function kindOf(v: ValueKind): number {
   switch (v) {
@@ -64,7 +73,10 @@ function labelsOf(info: MapInfo): string[] {
  * The description of `c`'s maps for an executable whose maps are `objectMaps` (name and max_entries, in the
  * object's order: the executable's map indexes).
  */
-export function describeForArm32(script: Arm32Script, objectMaps: { name: string; maxEntries: number }[]): Uint8Array {
+export function describeForArm32(
+  script: Arm32Script,
+  objectMaps: { name: string; maxEntries: number }[],
+): { bytes: Uint8Array; parts: number } {
   const c = script.compiled;
   const names = [...c.typed.maps.keys()].sort();
   const bytes: number[] = new Array(BT_HEADER + BT_RECORD * names.length).fill(0);
@@ -76,6 +88,7 @@ export function describeForArm32(script: Arm32Script, objectMaps: { name: string
     bytes.push(...new TextEncoder().encode(s), 0);
     return at;
   };
+  let parts = 0;
   let entries = 0;
   let buckets = 0;
   const shared = new Map<string, number>(); // one copy of a label table that several histograms share
@@ -87,6 +100,8 @@ export function describeForArm32(script: Arm32Script, objectMaps: { name: string
     const r = BT_HEADER + BT_RECORD * k;
     word(r + BT_MAP, index);
     word(r + BT_KIND, kindOf(info.value));
+    parts |= PARTS[kindOf(info.value)] ?? 0;
+    for (const t of info.keys) parts |= t === "inet" ? OPT_BT_INET : t === "str" ? OPT_BT_STR : 0;
     word(r + BT_SIGNED, info.signed && info.value !== "count" ? 1 : 0);
     word(r + BT_NKEYS, info.keys.length);
     word(r + BT_NAME, text(`@${name}`));
@@ -105,5 +120,5 @@ export function describeForArm32(script: Arm32Script, objectMaps: { name: string
   if (script.begin) word(BT_BEGIN, text(script.begin));
   if (script.end) word(BT_END, text(script.end));
   word(4, BT_SCRATCH_FIXED + 32 * entries + 8 * buckets);
-  return Uint8Array.from(bytes);
+  return { bytes: Uint8Array.from(bytes), parts };
 }

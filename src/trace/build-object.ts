@@ -10,7 +10,7 @@ import { TraceError } from "./errors.js";
 export interface TraceBuild {
   object: Uint8Array;
   /** The maps' description, given the loaded object's maps in order (src/trace/arm32-describe.ts). */
-  describe(objectMaps: { name: string; maxEntries: number }[]): Uint8Array;
+  describe(objectMaps: { name: string; maxEntries: number }[]): { bytes: Uint8Array; parts: number };
 }
 
 export function traceBuild(script: string): TraceBuild {

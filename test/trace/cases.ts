@@ -327,6 +327,21 @@ export const CASES: Case[] = [
         tally(frames, (d) => [BigInt.asUintN(64, BigInt(ipLen(d) - d.length + 14))]),
       ),
   },
+  // strings as keys and values
+  {
+    script:
+      'packet { if (ip.proto == 6) { @p["tcp"] = count() } else { @p["other"] = count() } @s = "seen"; @k[ip.proto, "x"] = sum(1) }',
+    expect: () =>
+      keyed(
+        "k",
+        tally(frames, (d) => [ipProto(d), "x"]),
+      ) +
+      keyed(
+        "p",
+        tally(frames, (d) => [ipProto(d) === 6 ? "tcp" : "other"]),
+      ) +
+      scalar("s", "seen"),
+  },
   // BEGIN and END probes that print constants: an ARM32 executable prints them itself
   {
     script:

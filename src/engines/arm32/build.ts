@@ -46,6 +46,8 @@ export interface Arm32Options {
    * whose address the map area holds at TRACE_DESC_AT, instead of r0 and the raw entries (--json is unchanged).
    */
   bpftrace?: boolean;
+  /** With `bpftrace`: the parts of the printer the script's maps need (abi.ts OPT_BT_*). */
+  bpftraceParts?: number;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -168,7 +170,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
-    (opts.bpftrace ? OPT_BPFTRACE : 0);
+    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());

@@ -432,11 +432,17 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
   }
 }
 
+/** The description's bytes (targets/arm32/bpftrace.ts) and the parts of the printer it needs (abi.ts OPT_BT_*). */
+export interface BpftraceDescription {
+  bytes: Uint8Array;
+  parts: number;
+}
+
 export interface BuildOptions {
   budget?: number;
   idiv?: boolean;
   /** A trace script's description of its maps (src/trace/arm32-describe.ts): the executable prints them as bpftrace. */
-  bpftrace?: Uint8Array;
+  bpftrace?: BpftraceDescription;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -500,7 +506,7 @@ function buildOptions(
     defs,
     obj.runtime.options.ncpus ?? 1,
     (i) => slots.get(i) ?? [],
-    opts.bpftrace ? [...names, opts.bpftrace] : names,
+    opts.bpftrace ? [...names, opts.bpftrace.bytes] : names,
     (i) => maps[i].dump(),
     defs.map((_, i) => obj.runtime.mapIds[i]),
   );
@@ -535,6 +541,7 @@ function buildOptions(
       maps: defs.length ? layout.maps : undefined,
       programs,
       bpftrace: opts.bpftrace !== undefined,
+      bpftraceParts: opts.bpftrace?.parts,
     },
   };
 }

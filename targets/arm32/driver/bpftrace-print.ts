@@ -23,7 +23,8 @@ import {
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  DATA_BASE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, TRACE_DESC_AT,
+  DATA_BASE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, OPT_BT_AVG,
+  OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR, TRACE_DESC_AT,
 } from "../abi";
 import {
   BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
@@ -152,6 +153,17 @@ const T_BAR_CLOSE = 13;
 const T_SPACES = 14;
 const T_ATS = 15;
 
+/** Does the script have maps that need this part of the printer (abi.ts OPT_BT_*, set by the host)? */
+function has(c: Context, feature: u32): bool {
+  return (c.driverOpts & feature) != 0;
+}
+
+// The strings each part needs: a string is emitted only when its part is
+const STRING_NEEDS: u32[] = [
+  0, 0, 0, 0, 0, 0, OPT_BT_HIST, 0, OPT_BT_INET, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_HIST, OPT_BT_HIST,
+  OPT_BT_HIST, OPT_BT_HIST,
+];
+
 function say(c: Context, s: i32): void {
   c.addressOf(R1, S + s, 0);
   c.emitConst(R2, <u32>STRINGS[s].length);
@@ -228,10 +240,11 @@ export function emitBpftracePrinter(c: Context): void {
   emitPrintMap(c);
   emitSorting(c);
   emitKeyAndValue(c);
-  emitHistogramRows(c);
+  if (has(c, OPT_BT_HIST)) emitHistogramRows(c);
   emitNumbers(c);
 
   for (let s = 0; s < STRINGS.length; s++) {
+    if (STRING_NEEDS[s] != 0 && !has(c, STRING_NEEDS[s])) continue;
     c.label(S + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) c.emitByte(<u32>text.charCodeAt(i));
@@ -281,9 +294,11 @@ function emitPrintMap(c: Context): void {
   c.emit(dpReg(AL, OP_MOV, 0, R1, 0, R1, SH_LSR, 4));
   c.emit(str(R1, R9, SC_N));
   c.bl(SORT);
-  c.emit(ldr(R0, R10, BT_KIND));
-  c.emit(cmpImm(R0, VK_HIST));
-  c.jump(EQ, M_HIST);
+  if (has(c, OPT_BT_HIST)) {
+    c.emit(ldr(R0, R10, BT_KIND));
+    c.emit(cmpImm(R0, VK_HIST));
+    c.jump(EQ, M_HIST);
+  }
 
   // one line per entry; an empty map prints its line break; avg and stats maps an empty line after
   c.emit(addImm(R5, R9, SC_E));
@@ -305,14 +320,21 @@ function emitPrintMap(c: Context): void {
   c.emit(subImm(R6, R6, 1));
   c.b(M_LINES);
   c.label(M_LINES_DONE);
-  c.emit(ldr(R0, R10, BT_KIND));
-  c.emit(cmpImm(R0, VK_AVG));
-  c.emit(dpImm(NE, OP_CMP, 1, 0, R0, VK_STATS));
-  c.jump(NE, M_END);
-  say(c, T_NL);
-  c.b(M_END);
+  if (has(c, OPT_BT_AVG)) {
+    c.emit(ldr(R0, R10, BT_KIND));
+    c.emit(cmpImm(R0, VK_AVG));
+    c.emit(dpImm(NE, OP_CMP, 1, 0, R0, VK_STATS));
+    c.jump(NE, M_END);
+    say(c, T_NL);
+  }
+  if (has(c, OPT_BT_HIST)) emitHistogramGroups(c);
+  c.label(M_END);
+  c.routineEnd(saved);
+}
 
-  // histograms: the entries (sorted by key) grouped by key, each group's total; the groups sorted by total
+/** print_map's histograms: the entries (sorted by key) grouped by key, the groups sorted by total, their rows. */
+function emitHistogramGroups(c: Context): void {
+  c.b(M_END);
   c.label(M_HIST);
   c.emit(addImm(R5, R9, SC_E));
   c.emit(ldr(R6, R9, SC_N));
@@ -386,8 +408,6 @@ function emitPrintMap(c: Context): void {
   c.jump(NE, H_GROUP);
   c.label(H_END);
   say(c, T_NL);
-  c.label(M_END);
-  c.routineEnd(saved);
 }
 
 function opReg3(op: u32, rd: i32, rn: i32, rm: i32): u32 {
@@ -399,14 +419,16 @@ function emitSorting(c: Context): void {
   // sortval: r0 = a value's address -> r0:r1, ordered as unsigned numbers (signed values have their sign flipped)
   c.routine(SORTVAL, bit(R4) | bit(LR));
   c.emit(ldr(R2, R10, BT_KIND));
-  c.emit(cmpImm(R2, VK_STR));
+  c.emit(cmpImm(R2, VK_STR)); // strings, histograms: by key only
   c.emit(dpImm(NE, OP_CMP, 1, 0, R2, VK_HIST));
   c.jump(EQ, SV_ZERO);
-  c.emit(cmpImm(R2, VK_AVG));
-  c.emit(dpImm(NE, OP_CMP, 1, 0, R2, VK_STATS));
-  c.jump(NE, SV_NOT_AVG);
-  c.bl(AVG);
-  c.b(SV_SIGN);
+  if (has(c, OPT_BT_AVG)) {
+    c.emit(cmpImm(R2, VK_AVG));
+    c.emit(dpImm(NE, OP_CMP, 1, 0, R2, VK_STATS));
+    c.jump(NE, SV_NOT_AVG);
+    c.bl(AVG);
+    c.b(SV_SIGN);
+  }
   c.label(SV_NOT_AVG);
   c.emit(ldr(R1, R0, 4));
   c.emit(ldr(R0, R0, 0));
@@ -421,15 +443,17 @@ function emitSorting(c: Context): void {
   c.routineEnd(bit(R4) | bit(LR));
 
   // avg: r0 = an avg or stats value (count, total) -> r0:r1 = total / count (signed for signed maps; 0 when empty)
-  c.label(AVG);
-  c.emit(ldr(R2, R0, 0));
-  c.emit(ldr(R3, R0, 4));
-  c.emit(ldr(R1, R0, 12));
-  c.emit(ldr(R0, R0, 8));
-  c.emit(ldr(IP, R10, BT_SIGNED));
-  c.emit(cmpImm(IP, 0));
-  c.jump(NE, L_SDIVMOD64);
-  c.b(L_UDIVMOD64);
+  if (has(c, OPT_BT_AVG)) {
+    c.label(AVG);
+    c.emit(ldr(R2, R0, 0));
+    c.emit(ldr(R3, R0, 4));
+    c.emit(ldr(R1, R0, 12));
+    c.emit(ldr(R0, R0, 8));
+    c.emit(ldr(IP, R10, BT_SIGNED));
+    c.emit(cmpImm(IP, 0));
+    c.jump(NE, L_SDIVMOD64);
+    c.b(L_UDIVMOD64);
+  }
 
   // sort: r0 = entries, r1 = how many
   const saved = bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR);
@@ -491,8 +515,10 @@ function emitSorting(c: Context): void {
   c.emit(ldrb(R0, R7, 0));
   c.emit(addImm(R7, R7, 1));
   c.emit(subImm(R6, R6, 1));
-  c.emit(cmpImm(R0, KT_STR));
-  c.jump(EQ, C_STR);
+  if (has(c, OPT_BT_STR)) {
+    c.emit(cmpImm(R0, KT_STR));
+    c.jump(EQ, C_STR);
+  }
   c.emit(ldr(R2, R4, 4));
   c.emit(ldr(R3, R5, 4));
   c.emit(cmpImm(R0, KT_INT));
@@ -507,18 +533,20 @@ function emitSorting(c: Context): void {
   c.emit(addImm(R4, R4, 8));
   c.emit(addImm(R5, R5, 8));
   c.b(C_PART);
-  c.label(C_STR);
-  c.emit(movImm(R1, 16));
-  c.label(C_STR_LOOP);
-  c.emit(ldrb(R2, R4, 0));
-  c.emit(ldrb(R3, R5, 0));
-  c.emit(cmpReg(R2, R3));
-  c.jump(NE, C_DIFF);
-  c.emit(addImm(R4, R4, 1));
-  c.emit(addImm(R5, R5, 1));
-  c.emit(opImmS(OP_SUB, R1, R1, 1));
-  c.jump(NE, C_STR_LOOP);
-  c.b(C_PART);
+  if (has(c, OPT_BT_STR)) {
+    c.label(C_STR);
+    c.emit(movImm(R1, 16));
+    c.label(C_STR_LOOP);
+    c.emit(ldrb(R2, R4, 0));
+    c.emit(ldrb(R3, R5, 0));
+    c.emit(cmpReg(R2, R3));
+    c.jump(NE, C_DIFF);
+    c.emit(addImm(R4, R4, 1));
+    c.emit(addImm(R5, R5, 1));
+    c.emit(opImmS(OP_SUB, R1, R1, 1));
+    c.jump(NE, C_STR_LOOP);
+    c.b(C_PART);
+  }
   c.label(C_EQUAL);
   c.emit(movImm(R0, 0));
   c.routineEnd(saved);
@@ -547,20 +575,24 @@ function emitKeyAndValue(c: Context): void {
   c.label(K_LOOP);
   c.emit(ldrb(R5, R7, 0));
   c.emit(addImm(R7, R7, 1));
-  c.emit(cmpImm(R5, KT_STR));
-  c.jump(NE, K_NUM);
-  c.emit(movReg(R0, R4));
-  c.emit(movImm(R1, 16));
-  c.bl(CSTR);
-  c.emit(addImm(R4, R4, 16));
-  c.b(K_SEP);
+  if (has(c, OPT_BT_STR)) {
+    c.emit(cmpImm(R5, KT_STR));
+    c.jump(NE, K_NUM);
+    c.emit(movReg(R0, R4));
+    c.emit(movImm(R1, 16));
+    c.bl(CSTR);
+    c.emit(addImm(R4, R4, 16));
+    c.b(K_SEP);
+  }
   c.label(K_NUM);
   c.emit(ldr(R0, R4, 0));
   c.emit(ldr(R1, R4, 4));
-  c.emit(cmpImm(R5, KT_INET));
-  c.jump(NE, K_UINT);
-  c.bl(NTOP);
-  c.b(K_ADVANCE);
+  if (has(c, OPT_BT_INET)) {
+    c.emit(cmpImm(R5, KT_INET));
+    c.jump(NE, K_UINT);
+    c.bl(NTOP);
+    c.b(K_ADVANCE);
+  }
   c.label(K_UINT);
   c.emit(cmpImm(R5, KT_INT));
   c.jump(EQ, K_SIGNED);
@@ -583,23 +615,36 @@ function emitKeyAndValue(c: Context): void {
   c.routine(VALUE, saved);
   c.emit(movReg(R4, R0));
   c.emit(ldr(R5, R10, BT_KIND));
-  c.emit(cmpImm(R5, VK_STR));
-  c.jump(NE, V_NOT_STR);
-  c.emit(movImm(R1, 16));
-  c.bl(CSTR);
-  c.b(V_DONE);
+  if (has(c, OPT_BT_STR)) {
+    c.emit(cmpImm(R5, VK_STR));
+    c.jump(NE, V_NOT_STR);
+    c.emit(movImm(R1, 16));
+    c.bl(CSTR);
+    c.b(V_DONE);
+  }
   c.label(V_NOT_STR);
-  c.emit(cmpImm(R5, VK_INET));
-  c.jump(NE, V_NOT_INET);
-  c.emit(ldr(R0, R4, 0));
-  c.bl(NTOP);
-  c.b(V_DONE);
+  if (has(c, OPT_BT_INET)) {
+    c.emit(cmpImm(R5, VK_INET));
+    c.jump(NE, V_NOT_INET);
+    c.emit(ldr(R0, R4, 0));
+    c.bl(NTOP);
+    c.b(V_DONE);
+  }
   c.label(V_NOT_INET);
-  c.emit(cmpImm(R5, VK_INT));
-  c.jump(NE, V_NOT_AVG);
+  if (has(c, OPT_BT_AVG)) {
+    c.emit(cmpImm(R5, VK_INT));
+    c.jump(NE, V_NOT_AVG);
+  }
   c.emit(ldr(R0, R4, 0));
   c.emit(ldr(R1, R4, 4));
   c.bl(NUM);
+  if (has(c, OPT_BT_AVG)) emitAvgAndStats(c);
+  c.label(V_DONE);
+  c.routineEnd(saved);
+}
+
+/** value's avg and stats (r4 = the value). */
+function emitAvgAndStats(c: Context): void {
   c.b(V_DONE);
   c.label(V_NOT_AVG);
   c.emit(cmpImm(R5, VK_STATS));
@@ -621,8 +666,6 @@ function emitKeyAndValue(c: Context): void {
   c.emit(ldr(R0, R4, 8));
   c.emit(ldr(R1, R4, 12));
   c.bl(NUM);
-  c.label(V_DONE);
-  c.routineEnd(saved);
 }
 
 /** rows: r0 = a histogram group (total, key, first entry | entries << 16) -> its rows; r4 = the descriptor. */
@@ -786,21 +829,7 @@ function emitNumbers(c: Context): void {
   c.bl(PRINT_DEC);
   c.routineEnd(saved);
 
-  // ntop: r0 = an IPv4 address, most significant byte first
-  c.routine(NTOP, saved);
-  c.emit(movReg(R4, R0));
-  c.emit(movImm(R5, 24));
-  c.label(N_LOOP);
-  c.emit(dpRegShift(AL, OP_MOV, 0, R0, 0, R4, SH_LSR, R5));
-  c.emit(opImm(OP_AND, R0, R0, 255));
-  c.emit(movImm(R1, 0));
-  c.bl(PRINT_DEC);
-  c.emit(opImmS(OP_SUB, R5, R5, 8));
-  c.jump(MI, N_DONE);
-  say(c, T_DOT);
-  c.b(N_LOOP);
-  c.label(N_DONE);
-  c.routineEnd(saved);
+  if (has(c, OPT_BT_INET)) emitNtop(c, saved);
 
   // cstr: r0 = text, r1 = at most this many bytes -> written up to its NUL; r0 = its length
   c.routine(CSTR, saved);
@@ -820,6 +849,29 @@ function emitNumbers(c: Context): void {
   c.emit(movReg(R0, R4));
   c.routineEnd(saved);
 
+  if (has(c, OPT_BT_HIST)) emitRowNumbers(c, saved);
+}
+
+/** ntop: r0 = an IPv4 address, most significant byte first. */
+function emitNtop(c: Context, saved: u32): void {
+  c.routine(NTOP, saved);
+  c.emit(movReg(R4, R0));
+  c.emit(movImm(R5, 24));
+  c.label(N_LOOP);
+  c.emit(dpRegShift(AL, OP_MOV, 0, R0, 0, R4, SH_LSR, R5));
+  c.emit(opImm(OP_AND, R0, R0, 255));
+  c.emit(movImm(R1, 0));
+  c.bl(PRINT_DEC);
+  c.emit(opImmS(OP_SUB, R5, R5, 8));
+  c.jump(MI, N_DONE);
+  say(c, T_DOT);
+  c.b(N_LOOP);
+  c.label(N_DONE);
+  c.routineEnd(saved);
+}
+
+/** decbuf (r0:r1 -> r1 = its unsigned decimal digits, r2 = how many) and spaces (r0 of them, at most 52). */
+function emitRowNumbers(c: Context, saved: u32): void {
   // decbuf: r0:r1 -> r1 = its unsigned decimal digits, r2 = how many
   c.routine(DECBUF, saved);
   c.emit(addImm(R4, R9, SC_DIGITS_END));
