@@ -17,6 +17,9 @@ import {
   BT_RECORD,
   BT_SCRATCH_FIXED,
   BT_SIGNED,
+  END_STOP,
+  END_TEXT,
+  END_VALUE,
   KT_INET,
   KT_INT,
   KT_STR,
@@ -28,7 +31,7 @@ import {
   VK_STATS,
   VK_STR,
 } from "../../targets/arm32/bpftrace.js";
-import { OPT_BT_AVG, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR } from "../../targets/arm32/abi.js";
+import { OPT_BT_AVG, OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR } from "../../targets/arm32/abi.js";
 import type { KeyType, MapInfo, ValueKind } from "./check.js";
 import { mapSymbol } from "./codegen.js";
 import type { Arm32Script } from "./arm32.js";
@@ -118,7 +121,18 @@ export function describeForArm32(
   });
   word(0, names.length);
   if (script.begin) word(BT_BEGIN, text(script.begin));
-  if (script.end) word(BT_END, text(script.end));
+  if (script.end.length) {
+    // END: text pieces and holes for scalar maps' values (END_TEXT, END_VALUE), then END_STOP
+    word(BT_END, bytes.length);
+    for (const s of script.end) {
+      if (typeof s === "string") bytes.push(END_TEXT, ...new TextEncoder().encode(s), 0);
+      else {
+        bytes.push(END_VALUE, s.conv.charCodeAt(0), names.indexOf(s.map));
+        parts |= OPT_BT_END_VALUES;
+      }
+    }
+    bytes.push(END_STOP);
+  }
   word(4, BT_SCRATCH_FIXED + 32 * entries + 8 * buckets);
   return { bytes: Uint8Array.from(bytes), parts };
 }

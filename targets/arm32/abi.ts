@@ -70,8 +70,9 @@ export const V_INNER = 0x200; // maps of maps: values are inner map ids, lookups
 export const OPT_BPFTRACE = 16;
 export const TRACE_DESC_AT = 8;
 // The parts of that printer a script's maps need (the others are left out of the image): histograms, avg and
-// stats values, IPv4 addresses (ntop), strings
+// stats values, IPv4 addresses (ntop), strings, values in END's text
 export const OPT_BT_HIST = 32;
 export const OPT_BT_AVG = 64;
 export const OPT_BT_INET = 128;
 export const OPT_BT_STR = 256;
+export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values

@@ -5,13 +5,19 @@
 // The host has already worked out what is costly to do on the device: the print order (maps by name), each key
 // part's type, and every histogram row's label as text. All offsets are from the description's start; u32 words.
 //   +0  maps described            +4  bytes of scratch memory the printer maps for its sorting
-//   +8  BEGIN's text (0: none)    +12 END's text (0: none): NUL-terminated
+//   +8  BEGIN's text, NUL-terminated (0: none)
+//   +12 what END prints (0: nothing): END_TEXT and NUL-terminated text, or END_VALUE, a conversion ('d', 'u' or
+//       'x') and a record's index (a scalar integer map: its value), ..., then END_STOP (one byte each)
 //   +16 one BT_RECORD per map, in print order, then the names, key types, labels and texts they point to
 
 export const BT_BEGIN = 8;
 export const BT_END = 12;
 export const BT_HEADER = 16;
 export const BT_RECORD = 32;
+export const END_STOP = 0;
+export const END_TEXT = 1;
+export const END_VALUE = 2;
+
 // Record fields
 export const BT_MAP = 0; // the map's index in the executable (its descriptor)
 export const BT_KIND = 4; // VK_* below

@@ -350,6 +350,12 @@ export const CASES: Case[] = [
     expect: () => keyed("", tally(frames, one(ipProto))),
   },
   {
+    script:
+      'packet { @n = count(); if (len > 100000) { @big = count() } } END { printf("%u big, %x frames, %d|\\n", @big, @n, @n) }',
+    printed: () => `0 big, ${frames.length.toString(16)} frames, ${frames.length}|\n`,
+    expect: () => "\n" + scalar("n", frames.length),
+  },
+  {
     script: 'BEGIN { printf("a\\n") } BEGIN { printf("b %x\\n", 3054) } packet /ip.proto == 17/ { @u = count() }',
     printed: () => "a\nb bee\n",
     expect: () => scalar("u", where((d) => ipProto(d) === 17).length),

@@ -24,21 +24,31 @@ import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   DATA_BASE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, OPT_BT_AVG,
-  OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR, TRACE_DESC_AT,
+  OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR, TRACE_DESC_AT,
 } from "../abi";
 import {
-  BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
+  BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, END_TEXT, END_VALUE, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
   KT_INT, KT_STR, VK_AVG, VK_HIST, VK_INET, VK_INT, VK_STATS, VK_STR,
 } from "../bpftrace";
 import { L_SDIVMOD64, L_UDIVMOD64, S_JSON } from "../image";
 import { descOf, slot } from "../maps/common";
-import { FLUSH, PRINT_DEC, SYS_MMAP2, WRITE, syscall } from "./common";
+import { FLUSH, PRINT_DEC, PRINT_HEX, SYS_MMAP2, WRITE, syscall } from "./common";
 
-const B = block("bpftrace printer", 82); // this file's labels
+const B = block("bpftrace printer", 92); // this file's labels
 export const L_PRINT_BPFTRACE = B + 0;
 /** Prints the BEGIN probes' text (not with --json) and flushes the output: the driver calls it before the runs. */
 export const L_BPFTRACE_BEGIN = B + 80;
 const NO_TEXT = B + 81;
+const END = B + 82;
+const E_LOOP = B + 83;
+const E_TEXT = B + 84;
+const E_DONE = B + 85;
+const E_NOT_D = B + 86;
+const E_NOT_X = B + 87;
+const SCALAR = B + 88;
+const SC_LOOP = B + 89;
+const SC_NONE = B + 90;
+const E_PRINTED = B + 91;
 const P_DONE = B + 1;
 const P_LOOP = B + 2;
 const MAP = B + 3;
@@ -199,8 +209,7 @@ export function emitBpftracePrinter(c: Context): void {
   c.jump(HI, P_DONE); // no memory: the maps are not printed
   c.emit(movReg(R9, R0));
   c.emit(str(R6, R9, SC_DESC));
-  c.emit(movImm(R0, BT_END)); // what the END probes print, then the maps
-  c.bl(TEXT);
+  c.bl(END); // what the END probes print, then the maps
   say(c, T_SEP);
   c.emit(addImm(R10, R6, BT_HEADER));
   c.emit(ldr(R6, R6, 0));
@@ -225,6 +234,8 @@ export function emitBpftracePrinter(c: Context): void {
   c.emit(opReg3(OP_ADD, R0, R0, R1));
   c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0)); // no limit but the NUL
   c.b(CSTR);
+
+  emitEnd(c);
 
   c.routine(L_BPFTRACE_BEGIN, bit(R4) | bit(R8) | bit(LR));
   c.emit(movImm(R8, 1)); // standard output
@@ -895,4 +906,83 @@ function emitRowNumbers(c: Context, saved: u32): void {
   c.emit(movReg(R2, R0));
   c.addressOf(R1, S + T_SPACES, 0);
   c.b(WRITE);
+}
+
+/**
+ * end: what the END probes print (the description's END program): text, and with OPT_BT_END_VALUES the values of
+ * scalar maps (their one element's, 0 when empty) as %d, %u or %x.
+ */
+function emitEnd(c: Context): void {
+  const saved = bit(R4) | bit(R5) | bit(R10) | bit(LR);
+  c.routine(END, saved);
+  c.emit(ldr(R1, R9, SC_DESC));
+  c.emit(ldr(R4, R1, BT_END));
+  c.emit(cmpImm(R4, 0));
+  c.jump(EQ, E_DONE);
+  c.emit(opReg3(OP_ADD, R4, R4, R1));
+  c.label(E_LOOP);
+  c.emit(ldrb(R0, R4, 0));
+  c.emit(addImm(R4, R4, 1));
+  c.emit(cmpImm(R0, END_TEXT));
+  c.jump(EQ, E_TEXT);
+  if (has(c, OPT_BT_END_VALUES)) {
+    c.emit(cmpImm(R0, END_VALUE));
+    c.jump(NE, E_DONE);
+    c.emit(ldrb(R5, R4, 0)); // the conversion
+    c.emit(ldrb(R0, R4, 1)); // the map's record
+    c.emit(addImm(R4, R4, 2));
+    c.emit(ldr(R1, R9, SC_DESC));
+    c.emit(addImm(R10, R1, BT_HEADER));
+    c.emit(movImm(IP, BT_RECORD));
+    c.emit(mla(R10, R0, IP, R10));
+    c.bl(SCALAR);
+    c.emit(cmpImm(R5, 0x64)); // 'd'
+    c.jump(NE, E_NOT_D);
+    c.bl(SDEC);
+    c.b(E_PRINTED);
+    c.label(E_NOT_D);
+    c.emit(cmpImm(R5, 0x78)); // 'x'
+    c.jump(NE, E_NOT_X);
+    c.bl(PRINT_HEX);
+    c.b(E_PRINTED);
+    c.label(E_NOT_X);
+    c.bl(PRINT_DEC);
+    c.label(E_PRINTED);
+    c.b(E_LOOP);
+  } else c.b(E_DONE);
+  c.label(E_TEXT);
+  c.emit(movReg(R0, R4));
+  c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0));
+  c.bl(CSTR);
+  c.emit(opReg3(OP_ADD, R4, R4, R0));
+  c.emit(addImm(R4, R4, 1)); // past the NUL
+  c.b(E_LOOP);
+  c.label(E_DONE);
+  c.routineEnd(saved);
+
+  if (!has(c, OPT_BT_END_VALUES)) return;
+  // scalar: r10 = a scalar map's record -> r0:r1 = its element's value, or 0
+  c.routine(SCALAR, bit(R4) | bit(R6) | bit(LR));
+  c.emit(ldr(R0, R10, BT_MAP));
+  descOf(c, R4, R0);
+  c.emit(movImm(R6, 0));
+  c.label(SC_LOOP);
+  c.emit(ldr(R0, R4, D_MASK));
+  c.emit(cmpReg(R6, R0));
+  c.jump(HI, SC_NONE);
+  c.emit(ldr(R0, R4, D_BUCKETS));
+  addShifted(c, R0, R0, R6, 2);
+  c.emit(ldr(R0, R0, 0));
+  c.emit(addImm(R6, R6, 1));
+  c.emit(cmpImm(R0, 0));
+  c.jump(EQ, SC_LOOP);
+  c.emit(ldr(R1, R4, D_VALUES));
+  slot(c, R1, R1, R0, D_STRIDE, true);
+  c.emit(ldr(R0, R1, 0));
+  c.emit(ldr(R1, R1, 4));
+  c.routineEnd(bit(R4) | bit(R6) | bit(LR));
+  c.label(SC_NONE);
+  c.emit(movImm(R0, 0));
+  c.emit(movImm(R1, 0));
+  c.routineEnd(bit(R4) | bit(R6) | bit(LR));
 }
