@@ -11,14 +11,18 @@
 // width as bpftrace's single-precision computation for every count up to 20,000 (checked exhaustively); beyond,
 // a count within one part in 2^23 of a bar's boundary could differ by one column.
 //
+// The BEGIN probes' text is printed (and flushed) once the arguments are read, L_BPFTRACE_BEGIN; what the END
+// probes print (text, and scalar maps' values where the host left holes) comes before the maps. The parts a
+// script's maps do not need (abi.ts OPT_BT_*: histograms, avg/stats, ntop, strings, END's values) are left out.
+//
 // Registers while printing: r8 the output descriptor (1), r9 the scratch memory, r10 the map's description record,
 // r11 the state block; r4 the map's descriptor inside print_map.
 
 import {
   AL, EQ, GE, HI, HS, LE, LO, LR, MI, NE, OP_ADC, OP_ADD, OP_AND, OP_CMN, OP_CMP, OP_EOR, OP_MOV, OP_MVN, OP_ORR,
-  OP_RSB, OP_RSC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, IP, SH_LSL, SH_LSR, addImm, bit, bxC, cmpImm,
-  cmpReg, dpImm, dpReg, dpRegShift, immRot, ldmia, ldr, ldrb, ldrbReg, mla, movImm, movReg, opImm, opImmS, opRegS,
-  stmia, str, strbPreDec, subImm, umull,
+  OP_RSB, OP_RSC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, IP, SH_LSL, SH_LSR, addImm, bit, bxC,
+  cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, ldmia, ldr, ldrb, ldrbReg, mla, movImm, movReg, opImm, opImmS,
+  opRegS, stmia, str, strbPreDec, subImm, umull,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -27,8 +31,9 @@ import {
   OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR, TRACE_DESC_AT,
 } from "../abi";
 import {
-  BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, END_TEXT, END_VALUE, BT_SCRATCH_FIXED, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD, BT_SIGNED, KT_INET,
-  KT_INT, KT_STR, VK_AVG, VK_HIST, VK_INET, VK_INT, VK_STATS, VK_STR,
+  BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD,
+  BT_SCRATCH_FIXED, BT_SIGNED, END_TEXT, END_VALUE, KT_INET, KT_INT, KT_STR, VK_AVG, VK_HIST, VK_INET, VK_INT,
+  VK_STATS, VK_STR,
 } from "../bpftrace";
 import { L_SDIVMOD64, L_UDIVMOD64, S_JSON } from "../image";
 import { descOf, slot } from "../maps/common";
@@ -36,19 +41,6 @@ import { FLUSH, PRINT_DEC, PRINT_HEX, SYS_MMAP2, WRITE, syscall } from "./common
 
 const B = block("bpftrace printer", 92); // this file's labels
 export const L_PRINT_BPFTRACE = B + 0;
-/** Prints the BEGIN probes' text (not with --json) and flushes the output: the driver calls it before the runs. */
-export const L_BPFTRACE_BEGIN = B + 80;
-const NO_TEXT = B + 81;
-const END = B + 82;
-const E_LOOP = B + 83;
-const E_TEXT = B + 84;
-const E_DONE = B + 85;
-const E_NOT_D = B + 86;
-const E_NOT_X = B + 87;
-const SCALAR = B + 88;
-const SC_LOOP = B + 89;
-const SC_NONE = B + 90;
-const E_PRINTED = B + 91;
 const P_DONE = B + 1;
 const P_LOOP = B + 2;
 const MAP = B + 3;
@@ -124,9 +116,22 @@ const ROW = B + 72;
 const RW_SCAN = B + 73;
 const RW_SKIP = B + 74;
 const RW_FOUND = B + 75;
+const TEXT = B + 77;
 const V_STATS = B + 78;
 const K_SIGNED = B + 79;
-const TEXT = B + 77;
+/** Prints the BEGIN probes' text (not with --json) and flushes the output: the driver calls it before the runs. */
+export const L_BPFTRACE_BEGIN = B + 80;
+const NO_TEXT = B + 81;
+const END = B + 82;
+const E_LOOP = B + 83;
+const E_TEXT = B + 84;
+const E_DONE = B + 85;
+const E_NOT_D = B + 86;
+const E_NOT_X = B + 87;
+const SCALAR = B + 88;
+const SC_LOOP = B + 89;
+const SC_NONE = B + 90;
+const E_PRINTED = B + 91;
 const S = block("bpftrace printer strings", 16);
 
 // Scratch memory (r9): a few words, a temporary entry, the digits of a number, then the entries, the histogram
