@@ -14,7 +14,8 @@ export const commands: Record<string, Command> = {
     if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
     if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
-    const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
+    const trace = script === undefined ? undefined : (await import("../trace/build-object.js")).traceBuild(script);
+    const source = trace ? trace.object : file;
     const obj = loadSync(source, {
       engine: "interp",
       budget: intOption(args, "budget", 1_000_000),
@@ -22,7 +23,8 @@ export const commands: Record<string, Command> = {
     });
     applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
-    const exe = buildExecutable(obj, prog);
+    // a trace script's executable prints its maps as bpftrace does
+    const exe = buildExecutable(obj, prog, trace ? { bpftrace: trace.describe(obj.object.maps) } : {});
     writeFileSync(dest, exe);
     chmodSync(dest, 0o755);
     out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);

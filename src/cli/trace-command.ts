@@ -3,7 +3,8 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { tmpdir } from "node:os";
-import { readCapture } from "../tools/pcap.js";
+import { readCapture, type Packet } from "../tools/pcap.js";
+import { CaptureStream } from "../tools/pcap-stream.js";
 import { compile, type Compiled } from "../trace/compile.js";
 import { arm32Obstacle, runOnArm32 } from "../trace/arm32.js";
 import { Trace } from "../trace/runtime.js";
@@ -66,27 +67,85 @@ export async function trace(args: Args, out: Out, err: Out = (s) => process.stde
   const t = new Trace(compiled, { engine, out: (text) => process.stdout.write(text) });
   const pcap = args.options.get("pcap");
   const mem = args.options.get("mem");
-  let end: bigint | undefined;
-  if (pcap) {
-    const bytes = pcap === "-" ? new Uint8Array(readFileSync(0)) : readInput(pcap);
-    const packets = readCapture(bytes, pcap === "-" ? "stdin" : basename(pcap));
-    const time = (i: number) => BigInt(packets[i].tsSec) * 1_000_000_000n + BigInt(packets[i].tsNsec);
-    if (packets.length > 0) t.begin(time(0));
-    for (let i = 0; i < packets.length && !t.exited; i++) {
-      const now = time(i);
-      if (seconds !== undefined && now - time(0) >= seconds) {
-        t.advance(time(0) + seconds);
-        end = time(0) + seconds;
-        break;
-      }
-      t.packet(packets[i].data, now);
-      end = now;
-    }
-  } else if (mem) {
-    t.packet(readInput(mem), 0n);
-  }
-  t.finish(end);
+  const feed = feeder(t, seconds);
+  if (pcap === "-") await streamStdin(feed);
+  else if (pcap) readCapture(readInput(pcap), basename(pcap)).every(feed.packet);
+  else if (mem) t.packet(readInput(mem), 0n);
+  t.finish(feed.end());
   return 0;
+}
+
+interface Feeder {
+  /** Runs the packet probes over one frame; false when the trace is over (exit(), --seconds). */
+  packet(p: Packet): boolean;
+  /** The capture time the trace ended at (undefined without frames). */
+  end(): bigint | undefined;
+}
+
+/** Frames in capture order: BEGIN at the first one's time, the clock from their time stamps, --seconds. */
+function feeder(t: Trace, seconds: bigint | undefined): Feeder {
+  let first: bigint | undefined;
+  let end: bigint | undefined;
+  let over = false;
+  return {
+    packet(p) {
+      if (over || t.exited) return false;
+      const now = BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec);
+      if (first === undefined) t.begin((first = now));
+      if (seconds !== undefined && now - first >= seconds) {
+        t.advance(first + seconds);
+        end = first + seconds;
+        over = true;
+        return false;
+      }
+      t.packet(p.data, now);
+      end = now;
+      return !t.exited;
+    },
+    end: () => end,
+  };
+}
+
+/**
+ * The capture on standard input, traced as its records arrive (a pipe from a live capture). The input ends at its
+ * end, at exit() or --seconds, or at SIGINT (Ctrl-C), which then ends the trace as bpftrace does: END probes and
+ * the maps, exit status 0.
+ */
+function streamStdin(feed: Feeder): Promise<void> {
+  const stream = new CaptureStream("stdin");
+  const input = process.stdin;
+  return new Promise<void>((resolve, reject) => {
+    const finish = (error?: unknown) => {
+      input.off("data", onData);
+      input.off("end", onEnd);
+      input.off("error", finish);
+      process.off("SIGINT", onInterrupt);
+      input.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const run = (packets: Packet[]) => packets.every(feed.packet);
+    const onData = (chunk: Buffer) => {
+      try {
+        if (!run(stream.push(chunk))) finish();
+      } catch (e) {
+        finish(e);
+      }
+    };
+    const onEnd = () => {
+      try {
+        run(stream.end());
+        finish();
+      } catch (e) {
+        finish(e);
+      }
+    };
+    const onInterrupt = () => finish();
+    input.on("data", onData);
+    input.on("end", onEnd);
+    input.on("error", finish);
+    process.on("SIGINT", onInterrupt);
+  });
 }
 
 /** The packet probe as an ARM32 executable over the capture, the interface or the memory file. */
@@ -102,12 +161,11 @@ async function arm32(compiled: Compiled, args: Args, out: Out): Promise<number> 
   }
   try {
     const seconds = args.options.has("iface") ? intOption(args, "seconds", 10) : undefined;
-    const text = await runOnArm32(compiled, {
-      pcap,
-      mem: args.options.get("mem"),
-      iface: args.options.get("iface"),
-      seconds,
-    });
+    const text = await runOnArm32(
+      compiled,
+      { pcap, mem: args.options.get("mem"), iface: args.options.get("iface"), seconds },
+      (begin) => process.stdout.write(begin), // BEGIN's text before the capture starts
+    );
     process.stdout.write(text);
     return 0;
   } finally {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { PcapStream } from "../tools/pcap-stream.js";
+import { CaptureStream } from "../tools/pcap-stream.js";
 import type { Packet } from "../tools/pcap.js";
 import { HttpError, oneLine } from "./http.js";
 
@@ -71,7 +71,7 @@ export function captureLive(
     throw new HttpError(400, `iface links read packets from tcpdump, which is not on the daemon's PATH`);
   }
   const child: ChildProcess = spawn(tcpdump, TCPDUMP_ARGS(iface), { stdio: ["ignore", "pipe", "pipe"] });
-  const stream = new PcapStream(`tcpdump -i ${iface}`);
+  const stream = new CaptureStream(`tcpdump -i ${iface}`, { live: true });
   let stderr = "";
   let ended = false;
   let stopped = false;
@@ -103,7 +103,8 @@ export function captureLive(
       ?.trim();
     if (code === 0) {
       try {
-        stream.end();
+        const last = stream.end();
+        if (last.length) onPackets(last);
         finish();
       } catch (e) {
         finish(oneLine(e));

@@ -2,21 +2,104 @@
 // reads the capture (or a live interface) itself and reports its maps; they are printed here as bpftrace prints
 // them. The executable runs one program and has no host beside it while it runs, so only scripts that need
 // nothing else qualify: a single packet probe, no printf/exit/print/clear/zero (host actions) and no
-// nsecs/elapsed (the host's clock).
+// nsecs/elapsed (the host's clock); besides it, BEGIN and END probes whose bodies only printf constants (string
+// and integer literals, the usual "Tracing... Hit Ctrl-C to end."), END's also the values of scalar integer maps
+// with a plain %d, %u or %x (`printf("%d frames\n", @n)`): the text is formatted here, the maps' values left as
+// holes that the executable fills (or the host, from the maps the executable reports). The executable holds the
+// packet probe alone.
 import { loadSync, type LoadedObject } from "../api/object.js";
-import type { Expr, Stmt } from "./ast.js";
+import type { Expr, Probe, Stmt } from "./ast.js";
 import { mapSymbol } from "./codegen.js";
-import type { Compiled } from "./compile.js";
-import { formatMap, EXIT_SEPARATOR } from "./output.js";
+import { compileTyped, type Compiled } from "./compile.js";
+import { formatMap, formatPrintf, EXIT_SEPARATOR } from "./output.js";
 
 const HOST_CALLS = new Set(["printf", "exit", "print", "clear", "zero"]);
 const HOST_BUILTINS = new Set(["nsecs", "elapsed"]);
 
+/** Printed text, or the value of scalar map `map` printed with `%conv`. */
+export type Segment = string | { map: string; conv: "d" | "u" | "x" };
+
+const CONVERSION = /%(-?)(0?)(\d*)(ll|l|hh|h)?([a-zA-Z%])/g;
+const INT_KINDS = new Set(["int", "count", "sum", "min", "max"]);
+
+/**
+ * What a BEGIN or END probe prints, when its body is printf calls of literals (and, with `maps`, of scalar integer
+ * maps under a plain %d, %u or %x): text and holes for the maps' values. Undefined for any other body.
+ */
+function printedSegments(c: Compiled, p: Probe, maps: boolean): Segment[] | undefined {
+  if (p.pred) return undefined;
+  const out: Segment[] = [];
+  for (const s of p.body) {
+    if (s.k !== "expr" || s.expr.k !== "call" || s.expr.name !== "printf") return undefined;
+    const [format, ...args] = s.expr.args;
+    if (format.k !== "str") return undefined;
+    let at = 0;
+    let next = 0;
+    for (const m of format.value.matchAll(CONVERSION)) {
+      out.push(format.value.slice(at, m.index));
+      at = m.index + m[0].length;
+      if (m[0] === "%%") {
+        out.push("%");
+        continue;
+      }
+      const a = args[next++];
+      if (a.k === "int" || a.k === "str") out.push(formatPrintf(m[0], [a.value]));
+      else if (
+        maps &&
+        a.k === "map" &&
+        a.keys.length === 0 &&
+        INT_KINDS.has(c.typed.maps.get(a.name)?.value ?? "") &&
+        (m[0] === "%d" || m[0] === "%u" || m[0] === "%x")
+      )
+        out.push({ map: a.name, conv: m[5] as "d" | "u" | "x" });
+      else return undefined;
+    }
+    out.push(format.value.slice(at));
+  }
+  // adjacent text as one string
+  return out.reduce<Segment[]>((list, x) => {
+    const last = list[list.length - 1];
+    if (typeof x === "string" && typeof last === "string") list[list.length - 1] = last + x;
+    else if (x !== "") list.push(x);
+    return list;
+  }, []);
+}
+
+/** What an ARM32 executable of the script holds: its packet probe alone, and what is printed before and after. */
+export interface Arm32Script {
+  compiled: Compiled;
+  begin: string;
+  end: Segment[];
+}
+
+/** END's text with the maps' values (`value(name)`: the scalar map's value, 0 when it has none). */
+export function endText(end: Segment[], value: (map: string) => bigint): string {
+  return end.map((s) => (typeof s === "string" ? s : formatPrintf(`%${s.conv}`, [value(s.map)]))).join("");
+}
+
+/** The script for the ARM32 engine (arm32Obstacle says why not, first). */
+export function arm32Script(c: Compiled): Arm32Script {
+  const probes = c.typed.script.probes;
+  const packet = probes.filter((p) => p.kind === "packet");
+  if (packet.length === probes.length) return { compiled: c, begin: "", end: [] };
+  const begin = probes.filter((p) => p.kind === "BEGIN").flatMap((p) => printedSegments(c, p, false)!);
+  const end = probes.filter((p) => p.kind === "END").flatMap((p) => printedSegments(c, p, true)!);
+  const typed = { ...c.typed, script: { ...c.typed.script, probes: packet } };
+  return { compiled: compileTyped(typed), begin: begin.join(""), end };
+}
+
 /** Why the script cannot run as an ARM32 executable, or undefined when it can. */
 export function arm32Obstacle(c: Compiled): string | undefined {
   const probes = c.typed.script.probes;
-  if (probes.length !== 1 || probes[0].kind !== "packet")
-    return "the arm32 engine runs scripts made of one packet probe";
+  const packets = probes.filter((p) => p.kind === "packet");
+  const others = probes.filter((p) => p.kind !== "packet");
+  if (
+    packets.length !== 1 ||
+    others.some(
+      (p) => (p.kind !== "BEGIN" && p.kind !== "END") || printedSegments(c, p, p.kind === "END") === undefined,
+    )
+  )
+    return "the arm32 engine runs one packet probe, with BEGIN and END probes that only printf constants (and END scalar maps)";
   let found: string | undefined;
   const expr = (e: Expr | undefined): void => {
     if (!e || found) return;
@@ -62,8 +145,8 @@ export function arm32Obstacle(c: Compiled): string | undefined {
       else expr(s.value);
     }
   };
-  expr(probes[0].pred);
-  stmts(probes[0].body);
+  expr(packets[0].pred);
+  stmts(packets[0].body);
   return found ? `the arm32 engine cannot run ${found}: it needs the host while the probe runs` : undefined;
 }
 
@@ -76,17 +159,38 @@ export interface Arm32Input {
 
 const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
 
-/** Runs the script's packet probe natively (qemu-arm off ARM) and returns bpftrace's printing of its maps. */
-export async function runOnArm32(c: Compiled, input: Arm32Input): Promise<string> {
+/**
+ * Runs the script's packet probe natively (qemu-arm off ARM) and returns what bpftrace prints: the BEGIN text, the
+ * END text and the maps. With `early`, the BEGIN text goes there before the run instead (a live capture's banner).
+ */
+export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: string) => void): Promise<string> {
   const why = arm32Obstacle(c);
   if (why) throw new Error(why);
+  const script = arm32Script(c);
+  c = script.compiled;
+  if (early && script.begin) early(script.begin);
   const { runExecutable } = await import("../engines/arm32/engine.js");
   const obj: LoadedObject = loadSync(c.object, { engine: "interp", fileName: "trace.o" });
   const prog = obj.program(c.programs[0].name);
-  const text = runExecutable(obj, prog, { ...input, json: true }).trim();
+  // Ctrl-C during a live capture reaches the executable too (one process group): it stops reading and prints its
+  // maps, and this process, not stopped by the signal meanwhile, prints them as bpftrace does.
+  const ignore = () => {};
+  if (input.iface) process.on("SIGINT", ignore);
+  let text: string;
+  try {
+    text = runExecutable(obj, prog, { ...input, json: true }).trim();
+  } finally {
+    process.off("SIGINT", ignore);
+  }
   const result = JSON.parse(text.split("\n").pop() ?? "") as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();
+  const scalar = (name: string) => {
+    const e = result.maps[mapSymbol(name)]?.[0];
+    return e ? new DataView(unhex(e.value).buffer).getBigUint64(0, true) : 0n;
+  };
   return (
+    (early ? "" : script.begin) +
+    endText(script.end, scalar) +
     EXIT_SEPARATOR +
     names
       .map((name) => {

@@ -1,16 +1,25 @@
-// The object `tinybpf build --trace 'SCRIPT'` turns into an ARM32 executable: the script compiled, refused with
+// What `tinybpf build --trace 'SCRIPT'` turns into an ARM32 executable: the script compiled, refused with
 // bpftrace's error shape (one line, since the build command reports errors as one line) when it is bad or needs
-// the host while it runs.
+// the host while it runs, and the description of its maps (and of the constant text of its BEGIN and END probes)
+// with which the executable prints them as bpftrace does.
 import { compile } from "./compile.js";
-import { arm32Obstacle } from "./arm32.js";
+import { arm32Obstacle, arm32Script } from "./arm32.js";
+import { describeForArm32 } from "./arm32-describe.js";
 import { TraceError } from "./errors.js";
 
-export function traceObject(script: string): Uint8Array {
+export interface TraceBuild {
+  object: Uint8Array;
+  /** The maps' description, given the loaded object's maps in order (src/trace/arm32-describe.ts). */
+  describe(objectMaps: { name: string; maxEntries: number }[]): { bytes: Uint8Array; parts: number };
+}
+
+export function traceBuild(script: string): TraceBuild {
   try {
     const c = compile(script);
     const why = arm32Obstacle(c);
     if (why) throw new Error(why);
-    return c.object;
+    const arm = arm32Script(c);
+    return { object: arm.compiled.object, describe: (maps) => describeForArm32(arm, maps) };
   } catch (e) {
     if (e instanceof TraceError) throw new Error(`stdin:${e.loc.line}:${e.loc.col}-${e.loc.end}: ERROR: ${e.problem}`);
     throw e;

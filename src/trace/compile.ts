@@ -17,7 +17,11 @@ export interface Compiled {
 }
 
 export function compile(source: string): Compiled {
-  const typed = check(parse(source));
+  return compileTyped(check(parse(source)));
+}
+
+/** The object of a checked script (src/trace/arm32.ts compiles a script's packet probe alone this way). */
+export function compileTyped(typed: TypedScript): Compiled {
   const programs = generate(typed);
   const maps = [...typed.maps.values()]
     .sort((a, b) => a.index - b.index)

@@ -84,11 +84,17 @@ function log2Label(power: number): string {
   return `${2n ** BigInt(power - s * 10)}${suffixes[s]}`;
 }
 
-/** bpftrace's log2 histogram: bucket 0 holds negatives, 1 holds 0, i >= 2 holds [2^(i-2), 2^(i-1)). */
+/** Buckets of a log2 histogram: bucket 0 holds negatives, 1 holds 0, i >= 2 holds [2^(i-2), 2^(i-1)). */
+export const HIST_BUCKETS = 66;
+
+/** The row label of log2 bucket i. */
+export function histLabel(i: number): string {
+  return i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${log2Label(i - 2)}, ${log2Label(i - 1)})`;
+}
+
+/** bpftrace's log2 histogram. */
 export function formatHist(counts: bigint[]): string {
-  return rows(counts, (i) =>
-    i === 0 ? "(..., 0)" : i === 1 ? "[0]" : i === 2 ? "[1]" : `[${log2Label(i - 2)}, ${log2Label(i - 1)})`,
-  );
+  return rows(counts, histLabel);
 }
 
 /** bpftrace 0.20's lhist labels: multiples of 1M and 1K get a suffix, whatever the step. */
@@ -100,13 +106,26 @@ function linearLabel(n: bigint): string {
   return String(n);
 }
 
-export function formatLhist(counts: bigint[], p: { min: bigint; max: bigint; step: bigint }): string {
-  const last = counts.length - 1;
-  return rows(counts, (i) => {
-    if (i === 0) return `(..., ${linearLabel(p.min)})`;
-    if (i === last) return `[${linearLabel(p.max)}, ...)`;
-    return `[${linearLabel(p.min + BigInt(i - 1) * p.step)}, ${linearLabel(p.min + BigInt(i) * p.step)})`;
-  });
+export interface LhistParams {
+  min: bigint;
+  max: bigint;
+  step: bigint;
+}
+
+/** Buckets of an lhist: below min, one per step, max and above. */
+export function lhistBuckets(p: LhistParams): number {
+  return Number((p.max - p.min) / p.step) + 2;
+}
+
+/** The row label of lhist bucket i. */
+export function lhistLabel(i: number, p: LhistParams): string {
+  if (i === 0) return `(..., ${linearLabel(p.min)})`;
+  if (i === lhistBuckets(p) - 1) return `[${linearLabel(p.max)}, ...)`;
+  return `[${linearLabel(p.min + BigInt(i - 1) * p.step)}, ${linearLabel(p.min + BigInt(i) * p.step)})`;
+}
+
+export function formatLhist(counts: bigint[], p: LhistParams): string {
+  return rows(counts, (i) => lhistLabel(i, p));
 }
 
 /** The whole map as bpftrace prints it at exit or with print(); an empty map still prints its line break(s). */
@@ -114,7 +133,7 @@ export function formatMap(info: MapInfo, entries: Entry[]): string {
   const name = `@${info.name}`;
   if (info.value === "hist" || info.value === "lhist") {
     const groups = new Map<string, { parts: KeyPart[]; counts: bigint[] }>();
-    const n = info.value === "hist" ? 66 : Number((info.lhist!.max - info.lhist!.min) / info.lhist!.step) + 2;
+    const n = info.value === "hist" ? HIST_BUCKETS : lhistBuckets(info.lhist!);
     for (const e of entries) {
       const userKey = e.key.subarray(0, e.key.length - 8);
       const id = Array.from(userKey).join(",");

@@ -63,3 +63,16 @@ export const K_RINGBUF = 7;
 export const K_PERF = 8;
 export const V_LRU = 0x100; // LRU_HASH, LRU_PERCPU_HASH
 export const V_INNER = 0x200; // maps of maps: values are inner map ids, lookups give the inner map's handle
+
+// bpftrace's printing (targets/arm32/bpftrace.ts): with OPT_BPFTRACE the driver prints the maps as `tinybpf trace`
+// does instead of r0 and `NAME[KEY] = VALUE` lines (--json is unchanged); the description it follows is in the map
+// area, its address at DATA_BASE + TRACE_DESC_AT.
+export const OPT_BPFTRACE = 16;
+export const TRACE_DESC_AT = 8;
+// The parts of that printer a script's maps need (the others are left out of the image): histograms, avg and
+// stats values, IPv4 addresses (ntop), strings, values in END's text
+export const OPT_BT_HIST = 32;
+export const OPT_BT_AVG = 64;
+export const OPT_BT_INET = 128;
+export const OPT_BT_STR = 256;
+export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values

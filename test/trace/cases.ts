@@ -327,4 +327,37 @@ export const CASES: Case[] = [
         tally(frames, (d) => [BigInt.asUintN(64, BigInt(ipLen(d) - d.length + 14))]),
       ),
   },
+  // strings as keys and values
+  {
+    script:
+      'packet { if (ip.proto == 6) { @p["tcp"] = count() } else { @p["other"] = count() } @s = "seen"; @k[ip.proto, "x"] = sum(1) }',
+    expect: () =>
+      keyed(
+        "k",
+        tally(frames, (d) => [ipProto(d), "x"]),
+      ) +
+      keyed(
+        "p",
+        tally(frames, (d) => [ipProto(d) === 6 ? "tcp" : "other"]),
+      ) +
+      scalar("s", "seen"),
+  },
+  // BEGIN and END probes that print constants: an ARM32 executable prints them itself
+  {
+    script:
+      'BEGIN { printf("Tracing... Hit Ctrl-C to end.\\n") } packet { @[ip.proto] = count() } END { printf("%s %d|%-4x|%c|%05d|%u\\n", "done", 42, 255, 65, 7, 3) }',
+    printed: () => "Tracing... Hit Ctrl-C to end.\ndone 42|ff  |A|00007|3\n",
+    expect: () => keyed("", tally(frames, one(ipProto))),
+  },
+  {
+    script:
+      'packet { @n = count(); if (len > 100000) { @big = count() } } END { printf("%u big, %x frames, %d|\\n", @big, @n, @n) }',
+    printed: () => `0 big, ${frames.length.toString(16)} frames, ${frames.length}|\n`,
+    expect: () => "\n" + scalar("n", frames.length),
+  },
+  {
+    script: 'BEGIN { printf("a\\n") } BEGIN { printf("b %x\\n", 3054) } packet /ip.proto == 17/ { @u = count() }',
+    printed: () => "a\nb bee\n",
+    expect: () => scalar("u", where((d) => ipProto(d) === 17).length),
+  },
 ];

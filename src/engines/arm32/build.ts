@@ -13,6 +13,7 @@ import {
   OPT_CONFORMANCE,
   OPT_SKB,
   OPT_XDP,
+  OPT_BPFTRACE,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -20,6 +21,8 @@ import {
   ERR_LABEL,
   ERR_MEMORY,
   DATA_BASE,
+  DESC_OFFSET,
+  DESC_SIZE,
   MAX_MAPS,
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
@@ -38,6 +41,13 @@ export interface Arm32Options {
   skb?: boolean;
   /** Inputs (--mem's bytes, each --pcap packet) are packets an XDP program sees through a struct xdp_md. */
   xdp?: boolean;
+  /**
+   * At exit, print the maps as bpftrace does (targets/arm32/driver/bpftrace-print.ts), following the description
+   * whose address the map area holds at TRACE_DESC_AT, instead of r0 and the raw entries (--json is unchanged).
+   */
+  bpftrace?: boolean;
+  /** With `bpftrace`: the parts of the printer the script's maps need (abi.ts OPT_BT_*). */
+  bpftraceParts?: number;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -145,8 +155,9 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
   if (opts.maps && opts.maps.count > 0) {
     if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
-    const d = w.prepareData(opts.maps.count, opts.maps.init.length);
-    new Uint8Array(w.memory.buffer, d, opts.maps.init.length).set(opts.maps.init);
+    const init = carriedInit(opts.maps);
+    const d = w.prepareData(opts.maps.count, init.length);
+    new Uint8Array(w.memory.buffer, d, init.length).set(init);
   }
   if (opts.programs && opts.programs.length > 0) {
     if (opts.programs.length % 3 !== 0) throw new Arm32Error("programs: three entries per program id");
@@ -158,7 +169,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.idiv ? OPT_IDIV : 0) |
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
-    (opts.xdp ? OPT_XDP : 0);
+    (opts.xdp ? OPT_XDP : 0) |
+    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
@@ -203,6 +215,16 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     loops,
     copies,
   };
+}
+
+/**
+ * The initial bytes the file must carry: the map segment is zero-filled by the kernel, so trailing zeros (a
+ * zeroed .bss, empty arenas laid out after the initialised ones) are left to it. The descriptors always stay.
+ */
+function carriedInit(maps: Arm32Maps): Uint8Array {
+  let end = maps.init.length;
+  while (end > 0 && maps.init[end - 1] === 0) end--;
+  return maps.init.subarray(0, Math.max(end, Math.min(maps.init.length, DESC_OFFSET + DESC_SIZE * maps.count)));
 }
 
 /**

@@ -100,6 +100,7 @@ import {
   K_PERF,
   V_LRU,
   V_INNER,
+  TRACE_DESC_AT,
 } from "../../../targets/arm32/abi.js";
 import { MAP_TYPE_NAMES } from "../../api/bpf-map.js";
 
@@ -179,7 +180,7 @@ export function layoutMaps(
   defs: MapDef[],
   ncpus = 1,
   slots?: (map: number) => (number | undefined)[],
-  extraNames: string[] = [],
+  extraNames: (string | Uint8Array)[] = [],
   entries?: Arm32Entries,
   ids?: number[],
 ): Arm32MapLayout {
@@ -206,8 +207,9 @@ export function layoutMaps(
     at += n.length;
     return p;
   });
-  const extra = extraNames.map((n) => new TextEncoder().encode(n));
-  const extraAt = extra.map((n) => {
+  const extra = extraNames.map((n) => (typeof n === "string" ? new TextEncoder().encode(n) : n));
+  const extraAt = extra.map((n, k) => {
+    if (typeof extraNames[k] !== "string") at = (at + 3) & ~3; // binary data is read in words
     const p = at;
     at += n.length;
     return p;
@@ -241,7 +243,7 @@ export function layoutMaps(
   };
   const hasInit = (i: number) => Boolean(defs[i].initialData || slotInit[i] || preset(i).length);
   // Arenas with initial bytes first (they are copied at start-up, with their keys and buckets), then the rest.
-  const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(b)) - Number(!hasInit(a)));
+  const order = defs.map((_, i) => i).sort((a, b) => Number(!hasInit(a)) - Number(!hasInit(b)));
   const values: number[] = new Array(defs.length);
   const side: { buckets: number; records: number }[] = new Array(defs.length);
   const kind = (i: number) => KIND[defs[i].type] & 0xff;
@@ -430,9 +432,17 @@ export function linkForArm32(name: string, original: Uint8Array, layout: Arm32Ma
   }
 }
 
+/** The description's bytes (targets/arm32/bpftrace.ts) and the parts of the printer it needs (abi.ts OPT_BT_*). */
+export interface BpftraceDescription {
+  bytes: Uint8Array;
+  parts: number;
+}
+
 export interface BuildOptions {
   budget?: number;
   idiv?: boolean;
+  /** A trace script's description of its maps (src/trace/arm32-describe.ts): the executable prints them as bpftrace. */
+  bpftrace?: BpftraceDescription;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -491,14 +501,19 @@ function buildOptions(
   const slots = progArraySlots(obj);
   const progs = executablePrograms(obj, prog);
   const maps = [...obj.maps.values()];
+  const names: (string | Uint8Array)[] = progs.length > 1 ? progs.map((p) => p.name) : [];
   const layout = layoutMaps(
     defs,
     obj.runtime.options.ncpus ?? 1,
     (i) => slots.get(i) ?? [],
-    progs.length > 1 ? progs.map((p) => p.name) : [],
+    opts.bpftrace ? [...names, opts.bpftrace.bytes] : names,
     (i) => maps[i].dump(),
     defs.map((_, i) => obj.runtime.mapIds[i]),
   );
+  if (opts.bpftrace) {
+    const address = layout.names[names.length].address;
+    new DataView(layout.maps.init.buffer).setUint32(TRACE_DESC_AT, address, true);
+  }
   const parts = progs.map((p) => linkForArm32(p.name, linked(obj, p).original, layout, defs));
   let programs: Int32Array | undefined;
   let insns = parts[0];
@@ -525,6 +540,8 @@ function buildOptions(
       xdp: prog.type === "xdp",
       maps: defs.length ? layout.maps : undefined,
       programs,
+      bpftrace: opts.bpftrace !== undefined,
+      bpftraceParts: opts.bpftrace?.parts,
     },
   };
 }

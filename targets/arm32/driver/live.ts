@@ -1,11 +1,13 @@
 // The driver's live capture (--iface, socket filters only): an AF_PACKET raw socket bound to the interface, read
-// until the deadline, one run per packet; then the results, as after --pcap. Its errors (no socket, no such
-// interface) are one line on stderr and exit status 1.
+// until the deadline or an interrupt (SIGINT, Ctrl-C: its handler moves the deadline to the past, as bpftrace
+// ends at Ctrl-C), one run per packet; then the results, as after --pcap, exit status 0. Its errors (no socket,
+// no such interface) are one line on stderr and exit status 1.
 
 import {
   AL, EQ, HI, HS, IP, LE, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R5, R8, R9, SH_LSL,
   addImm, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, ldrh, movImm, movReg, opReg, str, strb, strh,
 } from "../../../assembly/arm32/a32/encoder";
+import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   IFACE_LEN, IFACE_NAME, LIVE, LIVE_CLOCK, LIVE_DONE, LIVE_ERROR, LIVE_LOOP, LIVE_WAIT, NAME_DONE, NAME_LOOP,
@@ -13,7 +15,11 @@ import {
   SYS_SOCKET, S_NL, S_NOT_PERMITTED, S_NO_CAPTURE, S_NO_IFACE, S_NO_SOCKET, WRITE, exitWith, mapAnonymous, say,
   syscall,
 } from "./common";
-import { S_BUF, S_DEADLINE, S_IFACE, S_IFINDEX, S_LIVE_BUF, S_PKT_TYPE, S_PROTO, S_SECONDS } from "../image";
+import { L_STATE, S_BUF, S_DEADLINE, S_IFACE, S_IFINDEX, S_LIVE_BUF, S_PKT_TYPE, S_PROTO, S_SECONDS } from "../image";
+
+const ON_SIGINT = block("driver/live", 1); // the SIGINT handler
+const SYS_RT_SIGACTION: u32 = 174;
+const SIGINT: u32 = 2;
 
 const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
 const POLL_MS: u32 = 100; // a live capture checks the clock at least this often
@@ -28,6 +34,18 @@ export function emitLive(c: Context): void {
   c.label(LIVE);
   mapAnonymous(c, LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
   c.emit(str(R0, R11, S_LIVE_BUF));
+  // rt_sigaction(SIGINT, { handler, flags 0, restorer 0, mask 0 }, NULL, 8), before the socket exists (so that a
+  // bound socket means an interrupt is handled): the struct at S_BUF, copied by the kernel. poll returns -EINTR on
+  // the signal, and the loop finds the deadline past.
+  c.addressOf(R0, ON_SIGINT, 0);
+  c.emit(str(R0, R11, S_BUF));
+  c.emit(movImm(R0, 0));
+  for (let k = 4; k < 20; k += 4) c.emit(str(R0, R11, S_BUF + k));
+  c.emit(movImm(R0, SIGINT));
+  c.emit(addImm(R1, R11, S_BUF));
+  c.emit(movImm(R2, 0));
+  c.emit(movImm(R3, 8));
+  syscall(c, SYS_RT_SIGACTION);
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
   c.emit(movImm(R0, 17));
   c.emit(movImm(R1, 3));
@@ -129,6 +147,16 @@ export function emitLive(c: Context): void {
   c.b(LIVE_LOOP);
   c.label(LIVE_DONE);
   c.b(PRINT);
+
+  // the SIGINT handler: the deadline becomes 0, and so do the seconds it is computed from if it is not yet (any
+  // register may be used: sigreturn restores them all)
+  c.label(ON_SIGINT);
+  c.addressOf(R1, L_STATE, 0);
+  c.emit(movImm(R0, 0));
+  c.emit(str(R0, R1, S_SECONDS));
+  c.emit(str(R0, R1, S_DEADLINE));
+  c.emit(str(R0, R1, S_DEADLINE + 4));
+  c.emit(bx(LR));
 
   // clock: r0 = CLOCK_MONOTONIC seconds, r1 = nanoseconds
   c.label(LIVE_CLOCK);

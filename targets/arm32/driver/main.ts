@@ -28,7 +28,8 @@ import {
   opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { DATA_BASE, DESC_SIZE, D_REGION, OPT_SKB, OPT_XDP } from "../abi";
+import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP } from "../abi";
+import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
   ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
   MAP_FILE, NEXT_ARG, NO_PCAP, NUM_DONE, NUM_LOOP, OPT_EACH, OPT_EACH_TEXT, OPT_IFACE, OPT_JSON, OPT_MEM, OPT_PCAP,
@@ -111,6 +112,7 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   if (live) emitLive(c);
   emitInputErrors(c, live);
   emitOutputRoutines(c, nmaps);
+  if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
 }
 
 /** L_START: the state, the map area's initial bytes and the memory regions. */
@@ -343,6 +345,7 @@ function emitInput(c: Context): void {
 /** ARGS_DONE: run S_REPEAT times (at least once) over the input or over every packet of the capture. */
 function emitRunLoop(c: Context, live: bool): void {
   c.label(ARGS_DONE);
+  if (c.driverOpts & OPT_BPFTRACE) c.bl(L_BPFTRACE_BEGIN); // a trace script's BEGIN text (bpftrace-print.ts)
   if (live) {
     c.emit(ldr(R0, R11, S_IFACE));
     c.emit(cmpImm(R0, 0));
@@ -462,6 +465,10 @@ function emitResults(c: Context, nmaps: i32): void {
   say(c, S_J_END);
   exitWith(c, 0);
   c.label(PRINT_PLAIN);
+  if (c.driverOpts & OPT_BPFTRACE) { // a trace script's maps, as bpftrace prints them (bpftrace-print.ts)
+    c.bl(L_PRINT_BPFTRACE);
+    exitWith(c, 0);
+  }
   c.emit(ldr(R0, R11, S_LAST_R0));
   c.emit(ldr(R1, R11, S_LAST_R0 + 4));
   c.bl(PRINT_DEC);
