@@ -15,6 +15,7 @@ import { TRACE_USAGE_LINES } from "./trace-usage.js";
 import { HELP_TEXT } from "./help-text.js";
 import { type CommandTable, runCli } from "./command-runner.js";
 import { commands as serveCommands, SERVE_USAGE } from "./serve-commands.js";
+import { registerScriptCompiler } from "../serve/scripts.js";
 
 export { OPTIONS } from "./options.js";
 
@@ -91,6 +92,9 @@ const table: CommandTable = {
   help: HELP_TEXT,
   prepare: loadEngines,
 };
+
+// the workstation's daemon compiles one-liners (POST /modules with a script); the compiler loads when one comes
+registerScriptCompiler(async (script) => (await import("../trace/compile.js")).compile(script).object);
 
 /** `tinybpf ARGS...`: runs the command, returns the exit status. `out` and `err` default to stdout and stderr. */
 export function main(argv: string[], out?: Out, err?: Out): Promise<number> {

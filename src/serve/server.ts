@@ -77,7 +77,7 @@ function routes(daemon: Daemon): Route[] {
         const { name, script } = await readJson(req, MAX_SCRIPT_BYTES);
         if (typeof name !== "string" || typeof script !== "string")
           throw new HttpError(400, 'a script module needs "name" and "script" strings');
-        const bytes = compileScript(script);
+        const bytes = await compileScript(script);
         sendJson(res, 201, daemon.addModule(name, bytes, { budget, ncpus, hist }).describe());
         return;
       }

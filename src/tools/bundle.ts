@@ -206,6 +206,12 @@ function entrySource(engines: DeviceEngine[], trace: boolean, serve: boolean): s
     lines.push(`import { commands as serve, SERVE_USAGE } from "./dist/src/cli/serve-commands.js";`);
     extras.push(`{ commands: { serve: serve.serve }, usage: SERVE_USAGE.split("\\n")[0] + "\\n" }`);
   }
+  if (trace && serve) {
+    // the daemon compiles one-liners only where the compiler is carried anyway (src/serve/scripts.ts)
+    lines.push(`import { registerScriptCompiler } from "./dist/src/serve/scripts.js";`);
+    lines.push(`import { compile } from "./dist/src/trace/compile.js";`);
+    lines.push(`registerScriptCompiler(async (script) => compile(script).object);`);
+  }
   lines.push(`process.exitCode = await deviceMain(process.argv.slice(2), [${extras.join(", ")}]);`);
   return lines.join("\n") + "\n";
 }

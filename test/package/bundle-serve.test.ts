@@ -118,6 +118,12 @@ describe("bundle --serve", () => {
       }),
     );
     expect(entries.json).toEqual(host.maps.my_map);
+    // a bundle made without --trace carries no script compiler, and its daemon says so
+    const script = await req("POST", "/modules", { name: "s", script: "packet { @n = count(); }" });
+    expect([script.status, script.json.error]).toEqual([
+      501,
+      "this daemon has no script compiler (a device bundle made without --trace)",
+    ]);
   }, 120_000);
 
   it("stops on SIGTERM with status 0", async () => {

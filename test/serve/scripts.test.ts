@@ -6,10 +6,13 @@ import { api, inProcess, leHex, until } from "./daemon.js";
 import { fixture } from "../support/paths.js";
 import { readCapture } from "../../src/tools/pcap.js";
 import type { RunningServer } from "../../src/serve/server.js";
+import { registerScriptCompiler } from "../../src/serve/scripts.js";
+import { compile } from "../../src/trace/compile.js";
 
 let s: RunningServer;
 let req: ReturnType<typeof api>;
 beforeAll(async () => {
+  registerScriptCompiler(async (script) => compile(script).object); // as the CLI does (src/cli/main.ts)
   s = await inProcess();
   req = api(s);
 });
