@@ -12,7 +12,7 @@ import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
 import { translatePass } from "./jit/translate";
-import { ERR_MEMORY, ERR_NONE, MAX_MAPS } from "../../targets/arm32/abi";
+import { ERR_MEMORY, ERR_NONE, MAX_MAPS, OPT_ARMV6 } from "../../targets/arm32/abi";
 import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";
 
 const INSNS: usize = 0x10000;
@@ -100,6 +100,7 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.states = states;
   c.widths = widths;
   c.options = opts;
+  c.armv6 = (opts & OPT_ARMV6) != 0;
   c.budget = budget;
   c.progTable = progs;
   c.progIds = progIds;

@@ -17,7 +17,7 @@ import { packageRoot } from "../runtime/core.js";
 /** The options each command accepts: any other is refused, so that a misspelt one never runs with a default. */
 export const OPTIONS: Record<string, OptionSpec> = {
   run: {
-    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds"],
+    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds", "target"],
     flags: ["json"],
   },
   info: {},
@@ -49,7 +49,7 @@ commands:
   asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect, docs/asm.md)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
-  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
+  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32|armv6 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
   trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE] [--engine NAME] [-o prog.o]
                                                 compile and run a bpftrace-style script (no LLVM)

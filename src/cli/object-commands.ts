@@ -84,6 +84,8 @@ function applyTailCalls(obj: LoadedObject, args: Args): void {
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const isElf = (bytes: Uint8Array) => ELF_MAGIC.every((b, i) => bytes[i] === b);
+/** `build --target` and `run --engine arm32 --target`: ARMv7-A executables, or ARMv6 ones (ARM1176). */
+const ARM_TARGETS = ["arm32", "armv6"];
 
 /** Counts each r0 as runs come back. */
 class RunTally {
@@ -108,7 +110,7 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
       `${name}: neither an ELF object nor raw bytecode (${code.length} bytes is not a whole number of 8-byte instructions)`,
     );
   }
-  for (const option of ["prog", "tail-call", "iface"]) {
+  for (const option of ["prog", "tail-call", "iface", "target"]) {
     if (args.options.has(option)) throw new UsageError(`--${option} needs an ELF object; ${name} is raw bytecode`);
   }
   const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
@@ -156,6 +158,9 @@ export const commands: Record<string, Command> = {
       throw new UsageError("--iface captures live packets natively: it needs --engine arm32");
     }
     const json = args.options.has("json");
+    const target = args.options.get("target");
+    if (target !== undefined && (engine !== "arm32" || !ARM_TARGETS.includes(target)))
+      throw new UsageError(`--target ${target}: --engine arm32 takes --target arm32 or armv6`);
     if (engine === "arm32") {
       // The whole run happens natively: the executable holds the maps and reads the capture itself.
       if (args.options.has("ctx")) throw new UsageError("--ctx is not supported with --engine arm32");
@@ -174,6 +179,7 @@ export const commands: Record<string, Command> = {
         json: true,
         each: !json,
         budget,
+        armv6: target === "armv6",
       };
       if (json) {
         // the executable prints what `run --json` prints: pass it on as it comes
@@ -241,7 +247,7 @@ export const commands: Record<string, Command> = {
     const target = args.options.get("target");
     const script = args.options.has("trace") ? file : undefined; // --trace 'SCRIPT': a script instead of an object (src/trace)
     if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
-    if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
+    if (!ARM_TARGETS.includes(target)) throw new UsageError(`unknown target '${target}' (available: arm32, armv6)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
     const source = script === undefined ? file : (await import("../trace/build-object.js")).traceObject(script);
     const obj = loadSync(source, {
@@ -251,12 +257,13 @@ export const commands: Record<string, Command> = {
     });
     applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
-    const exe = buildExecutable(obj, prog);
+    const exe = buildExecutable(obj, prog, { armv6: target === "armv6" });
     writeFileSync(dest, exe);
     chmodSync(dest, 0o755);
     out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
     // --listing: the generated code, each eBPF instruction followed by the ARM code generated for it
-    if (args.options.has("listing")) out(executableListing(obj, prog).replace(/\n$/, ""));
+    if (args.options.has("listing"))
+      out(executableListing(obj, prog, { armv6: target === "armv6" }).replace(/\n$/, ""));
     return 0;
   },
 

@@ -7,6 +7,7 @@
 // outside the heap. The first pass records every position; the second emits branches with them (forward ones too).
 
 import { Code } from "./code";
+import { byteWord } from "./constants";
 import { AL, PC, bit, branch, movt, movw, pop, push } from "./encoder";
 
 export const LABEL_COUNT = 768;
@@ -98,9 +99,16 @@ export class Labels extends Code {
   b(id: i32): void { this.jump(AL, id); }
   bl(id: i32): void { this.call(AL, id); }
 
-  /** rd = absolute address of a label plus delta (always MOVW + MOVT: the same size in both passes). */
+  /**
+   * rd = absolute address of a label plus delta: always MOVW + MOVT, or on ARMv6 always a MOV and three ORRs, one
+   * byte each (the same size in both passes).
+   */
   addressOf(rd: i32, id: i32, delta: u32): void {
     const v = this.imageBase + <u32>this.at(id) + delta;
+    if (this.armv6) {
+      for (let k = 0; k < 4; k++) this.emit(byteWord(rd, v, k));
+      return;
+    }
     this.emit(movw(rd, v & 0xffff));
     this.emit(movt(rd, v >>> 16));
   }
