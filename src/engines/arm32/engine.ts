@@ -436,6 +436,8 @@ export interface BuildOptions {
   idiv?: boolean;
   /** ARMv6 code (build.ts Arm32Options.armv6). */
   armv6?: boolean;
+  /** Section headers, for disassemblers (build.ts Arm32Options.sections). */
+  sections?: boolean;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -524,6 +526,7 @@ function buildOptions(
       budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
       idiv: opts.idiv,
       armv6: opts.armv6,
+      sections: opts.sections,
       conformance: obj.runtime.options.conformance,
       skb: SKB_TYPES.has(prog.type),
       xdp: prog.type === "xdp",
