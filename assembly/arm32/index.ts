@@ -7,7 +7,7 @@
 // table from 0x8000 (a32/labels.ts), the loop tables from 0x9000 (analysis/loops.ts), from 0x10000 the instructions
 // and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
-import { blockName, blockOffset } from "./a32/labels";
+import { NEAR_SPAN, blockName, blockOffset } from "./a32/labels";
 import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
@@ -106,6 +106,11 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.progIds = progIds;
   c.imageBase = base;
   if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  if (c.armv6 && c.at(L_STATE) + STATE_SIZE <= NEAR_SPAN) {
+    // small enough for pc-relative addresses: measure again with them (a32/labels.ts addressOf)
+    c.nearAddresses = true;
+    if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  }
   ensureMemory(out + <usize>c.pos);
   if (!translatePass(c, false, out, data, nmaps, dataLength)) return -1;
   return c.pos;

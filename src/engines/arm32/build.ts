@@ -11,6 +11,7 @@ import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
   OPT_IDIV,
   OPT_ARMV6,
+  ARMV6_IMAGE_END,
   OPT_CONFORMANCE,
   OPT_SKB,
   OPT_XDP,
@@ -180,6 +181,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     if (code === ERR_MEMORY) throw new Arm32Error(TRANSLATE_ERRORS[code]);
     throw new Arm32Error(`${TRANSLATE_ERRORS[code] ?? "translation failed"} (instruction ${index})`, index);
   }
+  if (opts.armv6 && imageAddress() + w.stateOffset() + w.stateSize() > ARMV6_IMAGE_END)
+    throw new Arm32Error("program too large for an ARMv6 executable (code and state must end below 16 MB)");
   const memory = new DataView(w.memory.buffer);
   const loops = Array.from({ length: w.loopCount() }, (_, k) => {
     const at = w.loopTable() + 64 * k;

@@ -183,6 +183,22 @@ describe("constants and divisions by constants on ARMv6", () => {
   });
 });
 
+describe("addresses in an ARMv6 image larger than 64 KB (three bytes instead of pc-relative)", () => {
+  it("runs a long program and prints its result through the driver", () => {
+    const n = 9000;
+    let src = "mov %r0, 0\n";
+    let want = 0n;
+    for (let k = 0; k < n; k++) {
+      const c = (k * 2654435761) | 0;
+      src += `add %r0, ${k}\nxor %r0, ${c}\n`;
+      want = BigInt.asUintN(64, want + BigInt(k)) ^ BigInt.asUintN(64, BigInt(c));
+    }
+    const code = assemble(src + "exit");
+    expect(buildArm32Executable(code, { armv6: true }).length).toBeGreaterThan(0x10000);
+    expect(show(runArm32(code, new Uint8Array(0), ARMV6))).toBe(`r0 = 0x${want.toString(16)}`);
+  });
+});
+
 describe("every fixture program, ARMv6 executable against the interpreter (`tinybpf run --json`)", () => {
   const mem = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
   for (const [f, name, packet] of programs) {
