@@ -109,11 +109,14 @@ export class Code {
     for (let k = 0; k < n; k++) this.emit(constWord(rd, v, k));
   }
 
-  /** rd = ra - rn * rm. ARMv6 has no MLS: MUL into rn, then SUB, so rn is lost there (pass a scratch register). */
+  /**
+   * rd = ra - rn * rm. ARMv6 has no MLS: MUL into rn, then SUB, so rn is lost there (pass a scratch register, not
+   * rm). The MUL keeps its destination out of the operand field at bits 0-3, as ARMv5 required (ARMv6 no longer does).
+   */
   emitMulSub(rd: i32, rn: i32, rm: i32, ra: i32): void {
     if (!this.armv6) this.emit(mls(rd, rn, rm, ra));
     else {
-      this.emit(mul(rn, rn, rm));
+      this.emit(mul(rn, rm, rn));
       this.emit(opReg(OP_SUB, rd, ra, rn));
     }
   }

@@ -62,7 +62,7 @@ export function constWords(v: u32): i32 {
   return n == 0 ? 1 : <i32>n;
 }
 
-/** Word k of the fixed MOV, ORR, ORR... that sets rd = v one byte at a time (an address not known in the first pass). */
+/** Word k of the fixed MOV, ORR, ORR that sets rd = v a byte at a time (an address not known in the first pass). */
 export function byteWord(rd: i32, v: u32, k: i32): u32 {
   const field = immRot(v & (<u32>0xff << (8 * k)));
   if (k == 0) return dpImm(AL, OP_MOV, 0, rd, 0, field);
