@@ -2,7 +2,8 @@
 // Sizes of the ARM32 target's executables: sockex1 first, then every program of every fixture object
 // (test/fixtures/*.o) that the target can build (an executable making tail calls also holds the programs they can
 // reach: the last column names them, every program a program array holds); the others with the reason it gives (objects with map types the target does
-// not hold: QUEUE, RINGBUF, PERF_EVENT_ARRAY, ARRAY_OF_MAPS, LPM_TRIE ...).
+// not hold: QUEUE, RINGBUF, PERF_EVENT_ARRAY, ARRAY_OF_MAPS, LPM_TRIE ...). The armv6 column is the same
+// executable built for ARMv6 (`build --target armv6`: constants without MOVW/MOVT), then the totals of both.
 //
 //   node bench/arm32-sizes.mjs        (after `npm run build`)
 import { existsSync, readdirSync } from "node:fs";
@@ -24,7 +25,8 @@ const { buildExecutable, executablePrograms } = await import(pathToFileURL(join(
 const files = readdirSync(FIXTURES)
   .filter((f) => f.endsWith(".o"))
   .sort((a, b) => (a === "sockex1.o" ? -1 : b === "sockex1.o" ? 1 : a.localeCompare(b)));
-const rows = [["object", "program", "type", "insns", "maps", "bytes", "also holds (tail calls)"]];
+const rows = [["object", "program", "type", "insns", "maps", "bytes", "armv6", "also holds (tail calls)"]];
+const totals = [0, 0];
 const refused = [];
 for (const f of files) {
   let obj;
@@ -38,6 +40,9 @@ for (const f of files) {
   for (const prog of obj.programs.values()) {
     try {
       const exe = buildExecutable(obj, prog);
+      const v6 = buildExecutable(obj, prog, { armv6: true });
+      totals[0] += exe.length;
+      totals[1] += v6.length;
       const others = executablePrograms(obj, prog)
         .slice(1)
         .map((p) => p.name)
@@ -49,6 +54,7 @@ for (const f of files) {
         String(prog.insnCount),
         String(obj.object.maps.length),
         exe.length.toLocaleString("en"),
+        v6.length.toLocaleString("en"),
         others,
       ]);
     } catch (e) {
@@ -63,10 +69,12 @@ console.log(
   rows
     .map((r) =>
       r
-        .map((cell, c) => (c < 3 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .map((cell, c) => (c < 3 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
         .join("  ")
         .trimEnd(),
     )
     .join("\n"),
 );
+const growth = (((totals[1] - totals[0]) / totals[0]) * 100).toFixed(2);
+console.log(`\ntotal: ${totals[0].toLocaleString("en")} bytes, armv6 ${totals[1].toLocaleString("en")} (+${growth}%)`);
 if (refused.length) console.log("\nnot built by the arm32 target:\n" + refused.map((r) => "  " + r).join("\n"));

@@ -3,7 +3,8 @@
 // a sort, a matrix product, popcount, bignum addition, a hash-map word count), each compiled once by clang to eBPF
 // (the committed NAME.o) and once by gcc from the same source, measured side by side in one run:
 //
-//   node bench/programs.mjs [--kernels a,b] [--reps N] [--min-ms N] [--cpu NAME] [--no-arm]   (after npm run build)
+//   node bench/programs.mjs [--kernels a,b] [--reps N] [--min-ms N] [--cpu NAME] [--target armv6] [--no-arm]
+//                                                                                             (after npm run build)
 //
 // First every kernel's result is checked: the eBPF program on every engine (interp and wasm in this process, the
 // ARM32 executable under qemu-arm) and the gcc builds (x64 and ARM) must return the same value, or the bench stops
@@ -18,7 +19,9 @@
 //       the ARM32 executable, one run is --repeat 2 less --repeat 1, of the kernel less the same of an executable
 //       whose program returns a constant, so that printing the maps at exit is left out too) and by
 //       wall time ((fastest of --reps processes doing R runs - fastest doing 1) / (R - 1), R for ~3*10^8
-//       instructions), as bench/arm32.mjs does.
+//       instructions), as bench/arm32.mjs does. With --target armv6 both sides are ARMv6 code (`build --target
+//       armv6`, gcc -march=armv6+fp -marm), still under -cpu cortex-a8 by default: gcc's static C library is
+//       ARMv7 code, which -cpu arm1176 refuses (the guest instruction counts do not depend on -cpu).
 // Instruction counts are exact and repeatable; wall times depend on the machine's load (it is often shared):
 // compare ratios from one run. Geometric means of the ratios close each table.
 //
@@ -45,10 +48,11 @@ import { findUbpf, ubpfRunner } from "./ubpf.mjs";
 
 const KERNEL_DIR = join(BENCH_DIR, "kernels", "c");
 const ARM_TARGET_INSNS = 3e8; // guest instructions per timed ARM process: enough that start-up noise is small
-const USAGE = "usage: node bench/programs.mjs [--kernels a,b] [--reps N] [--min-ms N] [--cpu NAME] [--no-arm]";
+const USAGE =
+  "usage: node bench/programs.mjs [--kernels a,b] [--reps N] [--min-ms N] [--cpu NAME] [--target armv6] [--no-arm]";
 
 function parseArgs(argv) {
-  const opts = { kernels: undefined, reps: 5, minMs: 50, cpu: "cortex-a8", arm: true };
+  const opts = { kernels: undefined, reps: 5, minMs: 50, cpu: "cortex-a8", arm: true, armv6: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -60,7 +64,11 @@ function parseArgs(argv) {
     else if (a === "--min-ms") opts.minMs = Number(value());
     else if (a === "--cpu") opts.cpu = value();
     else if (a === "--no-arm") opts.arm = false;
-    else fail(`unknown argument '${a}'\n${USAGE}`);
+    else if (a === "--target") {
+      const target = value();
+      if (target !== "arm32" && target !== "armv6") fail(`--target ${target}: arm32 or armv6`);
+      opts.armv6 = target === "armv6";
+    } else fail(`unknown argument '${a}'\n${USAGE}`);
   }
   if (!(Number.isInteger(opts.reps) && opts.reps >= 1)) fail("--reps needs a whole number of at least 1");
   if (!(opts.minMs > 0)) fail("--min-ms needs a positive number");
@@ -149,6 +157,7 @@ async function main() {
         arm = false;
       }
     }
+    const gccArch = opts.armv6 ? ["-march=armv6+fp", "-marm"] : ["-march=armv7-a+fp"];
     let plugin, runner;
     if (arm) {
       const probed = probePlugin(dir, qemu, arm32Build);
@@ -172,7 +181,7 @@ async function main() {
     if (arm) {
       console.log(
         `ARM: ${execFileSync(qemu, ["--version"], { encoding: "utf8" }).split("\n")[0]} -cpu ${opts.cpu}, ` +
-          "the ARM32 executable vs arm-linux-gnueabihf-gcc -O2 -march=armv7-a+fp -static " +
+          `the ARM32 executable${opts.armv6 ? " (armv6)" : ""} vs arm-linux-gnueabihf-gcc -O2 ${gccArch.join(" ")} -static ` +
           `(${execFileSync("arm-linux-gnueabihf-gcc", ["-dumpversion"], { encoding: "utf8" }).trim()})`,
       );
     }
@@ -205,17 +214,14 @@ async function main() {
       if (arm) {
         const exe = join(dir, `${k.name}.arm32`);
         const base = join(dir, `${k.name}.arm32-base`);
-        writeFileSync(exe, arm32Engine.buildExecutable(obj, prog, { budget: 0 }));
-        writeFileSync(base, arm32Build.buildArm32Executable(returnConstant(expected), { budget: 0 }));
+        writeFileSync(exe, arm32Engine.buildExecutable(obj, prog, { budget: 0, armv6: opts.armv6 }));
+        writeFileSync(
+          base,
+          arm32Build.buildArm32Executable(returnConstant(expected), { budget: 0, armv6: opts.armv6 }),
+        );
         chmodSync(exe, 0o755);
         chmodSync(base, 0o755);
-        const gccArm = compileNative(
-          "arm-linux-gnueabihf-gcc",
-          ["-O2", "-march=armv7-a+fp", "-static"],
-          k.name,
-          dir,
-          "arm",
-        );
+        const gccArm = compileNative("arm-linux-gnueabihf-gcc", ["-O2", ...gccArch, "-static"], k.name, dir, "arm");
         c.argv = {
           arm32: [exe, "--mem", inputFile],
           arm32Base: [base, "--mem", inputFile],

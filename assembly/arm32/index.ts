@@ -7,12 +7,12 @@
 // table from 0x8000 (a32/labels.ts), the loop tables from 0x9000 (analysis/loops.ts), from 0x10000 the instructions
 // and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
-import { blockName, blockOffset } from "./a32/labels";
+import { NEAR_SPAN, blockName, blockOffset } from "./a32/labels";
 import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
 import { translatePass } from "./jit/translate";
-import { ERR_MEMORY, ERR_NONE, MAX_MAPS } from "../../targets/arm32/abi";
+import { ERR_MEMORY, ERR_NONE, MAX_MAPS, OPT_ARMV6 } from "../../targets/arm32/abi";
 import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";
 
 const INSNS: usize = 0x10000;
@@ -100,11 +100,17 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.states = states;
   c.widths = widths;
   c.options = opts;
+  c.armv6 = (opts & OPT_ARMV6) != 0;
   c.budget = budget;
   c.progTable = progs;
   c.progIds = progIds;
   c.imageBase = base;
   if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  if (c.armv6 && c.at(L_STATE) + STATE_SIZE <= NEAR_SPAN) {
+    // small enough for pc-relative addresses: measure again with them (a32/labels.ts addressOf)
+    c.nearAddresses = true;
+    if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  }
   ensureMemory(out + <usize>c.pos);
   if (!translatePass(c, false, out, data, nmaps, dataLength)) return -1;
   return c.pos;

@@ -3,7 +3,7 @@
 import { writeFileSync, chmodSync } from "node:fs";
 import { loadSync } from "../api/object.js";
 import { type Command, UsageError, intOption } from "./args.js";
-import { applyTailCalls, pickProgram } from "./object-args.js";
+import { ARM_TARGETS, applyTailCalls, pickProgram } from "./object-args.js";
 
 export const commands: Record<string, Command> = {
   async build(args, out) {
@@ -11,8 +11,9 @@ export const commands: Record<string, Command> = {
     const dest = args.options.get("o");
     const target = args.options.get("target");
     const script = args.options.has("trace") ? file : undefined; // --trace 'SCRIPT': a script instead of an object (src/trace)
-    if (!file || !dest || !target) throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32 -o FILE");
-    if (target !== "arm32") throw new UsageError(`unknown target '${target}' (available: arm32)`);
+    if (!file || !dest || !target)
+      throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32|armv6 -o FILE");
+    if (!ARM_TARGETS.includes(target)) throw new UsageError(`unknown target '${target}' (available: arm32, armv6)`);
     const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
     const trace = script === undefined ? undefined : (await import("../trace/build-object.js")).traceBuild(script);
     const source = trace ? trace.object : file;
@@ -24,12 +25,13 @@ export const commands: Record<string, Command> = {
     applyTailCalls(obj, args);
     const prog = pickProgram(obj, args);
     // a trace script's executable prints its maps as bpftrace does
-    const exe = buildExecutable(obj, prog, trace ? { bpftrace: trace.describe(obj.object.maps) } : {});
+    const armv6 = target === "armv6";
+    const exe = buildExecutable(obj, prog, trace ? { bpftrace: trace.describe(obj.object.maps), armv6 } : { armv6 });
     writeFileSync(dest, exe);
     chmodSync(dest, 0o755);
     out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
     // --listing: the generated code, each eBPF instruction followed by the ARM code generated for it
-    if (args.options.has("listing")) out(executableListing(obj, prog).replace(/\n$/, ""));
+    if (args.options.has("listing")) out(executableListing(obj, prog, { armv6 }).replace(/\n$/, ""));
     return 0;
   },
 

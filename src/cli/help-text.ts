@@ -15,7 +15,7 @@ once on an empty context (r1 = 0, r2 = 0) when no input is given.`;
 export const HELP_TEXT: Record<string, string> = {
   run: `usage: tinybpf run OBJ [--prog NAME] [--engine auto|interp|wasm|arm32] (--mem FILE | --pcap FILE | --ctx FILE)
           [--repeat N] [--budget N] [--tail-call MAP:INDEX=PROG]... [--json]
-       tinybpf run OBJ --engine arm32 --iface IFNAME [--seconds N] [--json]
+       tinybpf run OBJ --engine arm32 [--target arm32|armv6] --iface IFNAME [--seconds N] [--json]
 
 Runs a program of a clang-built BPF object (or raw bytecode, as \`tinybpf asm\` writes it) and prints r0 and
 the maps: keys and values decoded through BTF when the object carries it, arrays without their zero entries.
@@ -32,6 +32,7 @@ options:
   --tail-call MAP:INDEX=PROG
                   put program PROG in slot INDEX of program array MAP before running (repeatable)
   --iface IFNAME  live packets of an interface (AF_PACKET, socket filters, --engine arm32), for --seconds N
+  --target NAME   with --engine arm32: arm32 (ARMv7-A, default) or armv6 (ARM1176: Raspberry Pi Zero and 1)
   --json          machine-readable output`,
   info: `usage: tinybpf info OBJ
 
@@ -66,11 +67,12 @@ its target).`,
 
 Runs the eBPF conformance suite's test files (*.data) of DIR (default: $TINYBPF_CONFORMANCE_DIR) and prints
 PASS or FAIL for each, then the counts; the exit status is 1 when one failed.`,
-  build: `usage: tinybpf build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
+  build: `usage: tinybpf build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32|armv6 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
           [--listing]
 
 Writes a static ARM32 Linux executable (no libc, no Node) running the program with the object's maps. The
 executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does.
+--target arm32 makes ARMv7-A code (Cortex-A7/A8/A9 and later), armv6 ARMv6 code (ARM1176: Raspberry Pi Zero and 1).
 
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)

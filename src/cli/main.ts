@@ -25,7 +25,7 @@ commands:
 ${OBJECT_USAGE}  asm FILE.s -o FILE.bin                        assemble (the conformance suite's dialect, docs/asm.md)
   disasm FILE                                   disassemble raw bytecode or an ELF object
   conformance [DIR] [--engine NAME]             run the eBPF conformance suite's test files
-  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
+  build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32|armv6 -o FILE [--tail-call MAP:INDEX=PROG]... [--listing]
                                                 write a static ARM32 Linux executable (no libc, no Node)
 ${TRACE_USAGE_LINES}  bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
                                                 gather what a device needs to run OBJ (and the daemon)

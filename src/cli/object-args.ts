@@ -63,3 +63,6 @@ export function applyTailCalls(obj: LoadedObject, args: Args): void {
     obj.setTailCall(m[1], Number(m[2]), m[3]);
   }
 }
+
+/** `build --target` and `run --engine arm32 --target`: ARMv7-A executables, or ARMv6 ones (ARM1176). */
+export const ARM_TARGETS = ["arm32", "armv6"];

@@ -9,7 +9,7 @@ import { engineByName, type EngineName } from "../runtime/engines.js";
 import { Runtime } from "../runtime/runtime.js";
 import { registerHostHelpers } from "../runtime/host-helpers.js";
 import { hex, jsonPrinter, readablePrinter, printMaps } from "./map-output.js";
-import { applyTailCalls, inputs, pickProgram, requireInput } from "./object-args.js";
+import { ARM_TARGETS, applyTailCalls, inputs, pickProgram, requireInput } from "./object-args.js";
 
 export interface MapDump {
   key: string;
@@ -106,6 +106,9 @@ export const commands: Record<string, Command> = {
       throw new UsageError("--iface captures live packets natively: it needs --engine arm32");
     }
     const json = args.options.has("json");
+    const target = args.options.get("target");
+    if (target !== undefined && (engine !== "arm32" || !ARM_TARGETS.includes(target)))
+      throw new UsageError(`--target ${target}: --engine arm32 takes --target arm32 or armv6`);
     if (engine === "arm32") {
       const { runNative } = await import("./run-native.js");
       return runNative(bytes, file, args, out);

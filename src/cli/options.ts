@@ -5,7 +5,7 @@ import type { OptionSpec } from "./args.js";
 
 export const OPTIONS: Record<string, OptionSpec> = {
   run: {
-    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds"],
+    values: ["prog", "engine", "mem", "pcap", "ctx", "repeat", "budget", "tail-call", "iface", "seconds", "target"],
     flags: ["json"],
   },
   info: {},

@@ -28,6 +28,7 @@ export async function runNative(bytes: Uint8Array, file: string, args: Args, out
     json: true,
     each: !json,
     budget,
+    armv6: args.options.get("target") === "armv6",
   };
   if (json) {
     // the executable prints what `run --json` prints: pass it on as it comes

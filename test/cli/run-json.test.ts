@@ -126,7 +126,7 @@ describe("every engine prints the same --json", () => {
     expect(exe.readUInt16LE(18)).toBe(40);
     expect(r.stdout).toBe(`${out}: ${exe.length} bytes, static ARM32 Linux executable running bpf_prog1\n`);
     expect(tinybpf("build", fixture("sockex1.o"), "--target", "mips", "-o", out).stderr).toBe(
-      "tinybpf build: unknown target 'mips' (available: arm32)\n",
+      "tinybpf build: unknown target 'mips' (available: arm32, armv6)\n",
     );
   });
 });

@@ -3,16 +3,23 @@
 //
 // Every image is emitted twice: the first pass only measures (`measuring`, nothing is stored, `out` may be 0), the
 // second writes the same words at `out`. Sizes therefore depend only on values known in both passes.
+//
+// `armv6` is the one switch between ARMv7-A and ARMv6 (ARM1176) code: the emitters below (and Labels.addressOf)
+// choose the sequence, so the rest of the translator and the device code never test it. ARMv6 lacks MOVW/MOVT
+// (constants come from a32/constants.ts), MLS, SBFX and UDIV/SDIV (the host never asks for both).
 
 import {
-  AL, OP_ADD, OP_MVN, OP_SUB, branch, dpImm, immRot, movImm, movt, movw, opImm, opImmS, opReg, opRegS,
+  AL, OP_ADD, OP_MVN, OP_SUB, SH_ASR, SH_LSL, branch, dpImm, immRot, mls, movImm, movt, movw, mul, opImm, opImmS,
+  opReg, opRegS, sbfx, shiftImm,
 } from "./encoder";
+import { constWord, constWords } from "./constants";
 
 export class Code {
   out: usize = 0;
   pos: i32 = 0; // bytes written
   measuring: bool = true;
   lastWord: u32 = 0; // the instruction emit() wrote last (also while measuring)
+  armv6: bool = false; // ARMv6 code (see the header)
 
   /** Start a pass: writing at `buffer`, or only measuring. */
   reset(buffer: usize, measure: bool): void {
@@ -81,9 +88,45 @@ export class Code {
   emitConst(rd: i32, v: u32): void {
     if (immRot(v) >= 0) this.emit(movImm(rd, v));
     else if (immRot(~v) >= 0) this.emit(dpImm(AL, OP_MVN, 0, rd, 0, immRot(~v)));
+    else if (this.armv6) this.emitConstV6(rd, v);
     else {
       this.emit(movw(rd, v & 0xffff));
       if (v >>> 16) this.emit(movt(rd, v >>> 16));
+    }
+  }
+
+  /** rd = v: MOVW + MOVT whatever v is (ARMv7), or the shortest sequence (ARMv6). */
+  emitWide(rd: i32, v: u32): void {
+    if (this.armv6) this.emitConstV6(rd, v);
+    else {
+      this.emit(movw(rd, v & 0xffff));
+      this.emit(movt(rd, v >>> 16));
+    }
+  }
+
+  private emitConstV6(rd: i32, v: u32): void {
+    const n = constWords(v);
+    for (let k = 0; k < n; k++) this.emit(constWord(rd, v, k));
+  }
+
+  /**
+   * rd = ra - rn * rm. ARMv6 has no MLS: MUL into rn, then SUB, so rn is lost there (pass a scratch register, not
+   * rm). The MUL keeps its destination out of the operand field at bits 0-3, as ARMv5 required (ARMv6 no longer does).
+   */
+  emitMulSub(rd: i32, rn: i32, rm: i32, ra: i32): void {
+    if (!this.armv6) this.emit(mls(rd, rn, rm, ra));
+    else {
+      this.emit(mul(rn, rm, rn));
+      this.emit(opReg(OP_SUB, rd, ra, rn));
+    }
+  }
+
+  /** rd = the signed bit field of rn at bit lsb, `width` bits wide: SBFX, or two shifts on ARMv6. */
+  emitSbfx(rd: i32, rn: i32, lsb: u32, width: u32): void {
+    if (!this.armv6) this.emit(sbfx(rd, rn, lsb, width));
+    else {
+      this.emit(shiftImm(SH_LSL, rd, rn, 32 - lsb - width));
+      this.emit(shiftImm(SH_ASR, rd, rd, 32 - width));
     }
   }
 

@@ -6,10 +6,10 @@
 // size each eBPF instruction without knowing branch distances, conditional moves need no IT blocks, and B/BL
 // reach +-32 MB with one encoding. Thumb-2 would be ~25% smaller but needs width selection and IT blocks.
 //
-// ARMv7-A only features used here: MOVW/MOVT (constants), UDIV/SDIV (only when the target has them), LDREXD/
-// STREXD, DMB/CLREX, SBFX. ARMv6 would need: constants from a literal pool instead of MOVW/MOVT, MCR-based
-// barriers instead of DMB, AND and RSB instead of SBFX; ARMv6K has LDREXD/STREXD, plain ARMv6 only LDREX/STREX
-// (64-bit atomics under a lock).
+// ARMv7-A only features used here: MOVW/MOVT (constants), MLS, SBFX, UDIV/SDIV (only when the target has them).
+// ARMv6 executables (ARM1176) do without them: code.ts chooses the sequences (`armv6`). LDREXD/STREXD and CLREX
+// are ARMv6K, which the ARM1176 has (plain ARMv6 has only LDREX/STREX: 64-bit atomics would need a lock). DMB is
+// defined below but not emitted.
 // No VFP or NEON instruction is emitted.
 
 // Registers

@@ -7,9 +7,16 @@
 // outside the heap. The first pass records every position; the second emits branches with them (forward ones too).
 
 import { Code } from "./code";
-import { AL, PC, bit, branch, movt, movw, pop, push } from "./encoder";
+import { byteWord } from "./constants";
+import { AL, OP_ADD, OP_SUB, PC, bit, branch, dpImm, immRot, movt, movw, pop, push } from "./encoder";
 
 export const LABEL_COUNT = 768;
+/**
+ * ARMv6: an image whose code and state measure at most this many bytes (with addresses in three words) gets them
+ * pc-relative in two (`nearAddresses`); the 4 KB left below 64 KB cover what shorter code may move (a loop copy
+ * moved to the next page).
+ */
+export const NEAR_SPAN: i32 = 0xf000;
 const LABELS: usize = 0x8000; // i32 per label: its position in bytes from the image's start
 const BOUND: usize = LABELS + LABEL_COUNT * 4; // u8 per label: bound in this pass (0x8c00-0x8eff; loops.ts starts at 0x9000)
 
@@ -60,6 +67,8 @@ export class Labels extends Code {
   imageBase: u32 = 0;
   /** The first label bound twice in a pass or taken beyond the table, or -1 (see the header). */
   labelError: i32 = -1;
+  /** ARMv6: addressOf adds a 16-bit offset to pc (index.ts sets it, see NEAR_SPAN). */
+  nearAddresses: bool = false;
 
   /** Before the first pass: every label at 0. */
   clearLabels(): void {
@@ -98,9 +107,25 @@ export class Labels extends Code {
   b(id: i32): void { this.jump(AL, id); }
   bl(id: i32): void { this.call(AL, id); }
 
-  /** rd = absolute address of a label plus delta (always MOVW + MOVT: the same size in both passes). */
+  /**
+   * rd = absolute address of a label plus delta: always MOVW + MOVT; on ARMv6 always pc plus or minus a 16-bit
+   * offset in two words (`nearAddresses`), else a MOV and two ORRs, one byte each (the host refuses images that
+   * end above abi.ts ARMV6_IMAGE_END). The same size in both passes.
+   */
   addressOf(rd: i32, id: i32, delta: u32): void {
     const v = this.imageBase + <u32>this.at(id) + delta;
+    if (this.armv6 && this.nearAddresses) {
+      const d = <i32>(v - (this.imageBase + <u32>this.pos + 8)); // A32 reads pc as the instruction's address + 8
+      const a = <u32>(d < 0 ? -d : d);
+      if (!this.measuring && a > 0xffff && this.labelError < 0) this.labelError = id; // NEAR_SPAN was not enough
+      this.emit(dpImm(AL, d < 0 ? OP_SUB : OP_ADD, 0, rd, PC, immRot(a & 0xff)));
+      this.emit(dpImm(AL, d < 0 ? OP_SUB : OP_ADD, 0, rd, rd, immRot(a & 0xff00)));
+      return;
+    }
+    if (this.armv6) {
+      for (let k = 0; k < 3; k++) this.emit(byteWord(rd, v, k));
+      return;
+    }
     this.emit(movw(rd, v & 0xffff));
     this.emit(movt(rd, v >>> 16));
   }

@@ -4,7 +4,7 @@
 import {
   AL, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, PL, R0, R1, R2, R3,
   SH_ASR, SH_LSL, SH_LSR, cmpImm, dpImm, dpReg, dpRegShift, immRot, mla, mls, movImm, movReg, mul, opImm, opImmS,
-  opReg, opRegS, rev, rev16, sbfx, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
+  opReg, opRegS, rev, rev16, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
 import { Context, fail } from "./context";
 import {
@@ -153,7 +153,7 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
       if (op == ALU_MOD) {
         c.emitConst(R3, <u32>imm);
-        c.emit(mls(dl, R2, R3, dl));
+        c.emitMulSub(dl, R2, R3, dl);
       } else c.emit(movReg(dl, R2));
       setLo(c, dst, dl);
       setHiZero(c, dst);
@@ -170,7 +170,7 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     emitDivConst32(c, R0, <u32>imm, 32);
     if (op == ALU_MOD) {
       c.emitConst(R3, <u32>imm);
-      c.emit(mls(R0, R2, R3, R0));
+      c.emitMulSub(R0, R2, R3, R0);
     } else c.emit(movReg(R0, R2));
     c.emit(movImm(R1, 0));
     const end = c.forwardBranch();
@@ -399,7 +399,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
     if (op == ALU_MOD) {
       c.emitConst(R3, <u32>imm);
-      c.emit(mls(dl, R2, R3, dl));
+      c.emitMulSub(dl, R2, R3, dl);
     } else c.emit(movReg(dl, R2));
   } else if (op == ALU_DIV || op == ALU_MOD) {
     if (off != 0 && off != 1) return fail(c, ERR_OPCODE, i);
@@ -439,7 +439,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     const masked = <i32>((c.lastWord >> 16) & 15);
     if (c.lastWord == opImm(OP_AND, dl, masked, immRot(1)) && c.pos - 4 >= c.blockStart) {
       c.rewind(c.pos - 4);
-      c.emit(sbfx(dl, masked, 0, 1));
+      c.emitSbfx(dl, masked, 0, 1);
     } else c.emit(opImm(OP_RSB, dl, dl, 0));
   } else return fail(c, ERR_OPCODE, i);
   setLo(c, dst, dl);

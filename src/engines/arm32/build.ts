@@ -10,6 +10,8 @@ import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
   OPT_IDIV,
+  OPT_ARMV6,
+  ARMV6_IMAGE_END,
   OPT_CONFORMANCE,
   OPT_SKB,
   OPT_XDP,
@@ -33,6 +35,8 @@ export interface Arm32Options {
   budget?: number;
   /** Emit UDIV/SDIV (Cortex-A7/A15 and later); default false: division by runtime routine, runs on every ARMv7-A. */
   idiv?: boolean;
+  /** ARMv6 code (ARM1176: Raspberry Pi Zero and 1): no MOVW/MOVT, MLS or SBFX; never with idiv. Default false. */
+  armv6?: boolean;
   /** Helper 5 is the conformance suite's "unwind" helper. */
   conformance?: boolean;
   /** Add section headers so that disassemblers can read the file (used by the listing). */
@@ -165,8 +169,10 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     new Int32Array(w.memory.buffer, p, opts.programs.length).set(opts.programs);
   }
   if (opts.skb && opts.xdp) throw new Arm32Error("a program sees struct __sk_buff or struct xdp_md, not both");
+  if (opts.armv6 && opts.idiv) throw new Arm32Error("ARMv6 has no UDIV/SDIV: armv6 cannot be combined with idiv");
   const flags =
     (opts.idiv ? OPT_IDIV : 0) |
+    (opts.armv6 ? OPT_ARMV6 : 0) |
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
@@ -187,6 +193,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     if (code === ERR_MEMORY) throw new Arm32Error(TRANSLATE_ERRORS[code]);
     throw new Arm32Error(`${TRANSLATE_ERRORS[code] ?? "translation failed"} (instruction ${index})`, index);
   }
+  if (opts.armv6 && imageAddress() + w.stateOffset() + w.stateSize() > ARMV6_IMAGE_END)
+    throw new Arm32Error("program too large for an ARMv6 executable (code and state must end below 16 MB)");
   const memory = new DataView(w.memory.buffer);
   const loops = Array.from({ length: w.loopCount() }, (_, k) => {
     const at = w.loopTable() + 64 * k;
@@ -308,7 +316,7 @@ function elfOf(t: Arm32Translation, sections: boolean, maps?: Arm32Maps): Uint8A
 }
 
 export interface RunOptions extends Arm32Options {
-  /** qemu-arm -cpu value; default cortex-a8 (no hardware divide) or cortex-a7 with idiv. */
+  /** qemu-arm -cpu value; default cortex-a8 (no hardware divide), cortex-a7 with idiv, arm1176 with armv6. */
   cpu?: string;
   repeat?: number;
   /** Milliseconds before the emulator is killed and the run fails; default 60,000. */
@@ -326,6 +334,11 @@ export class Arm32Timeout extends Error {
 
 export type Arm32Result = { r0: bigint } | { fault: string };
 
+/** The qemu-arm -cpu value for executables built with `opts` (RunOptions.cpu when given). */
+export function qemuCpu(opts: RunOptions = {}): string {
+  return opts.cpu ?? (opts.armv6 ? "arm1176" : opts.idiv ? "cortex-a7" : "cortex-a8");
+}
+
 export function qemu(): string {
   for (const p of ["/usr/bin/qemu-arm", "/usr/local/bin/qemu-arm", "/usr/bin/qemu-arm-static"])
     if (existsSync(p)) return p;
@@ -333,8 +346,7 @@ export function qemu(): string {
 }
 
 function qemuArgs(exe: string, memFile: string | undefined, opts: RunOptions): string[] {
-  const cpu = opts.cpu ?? (opts.idiv ? "cortex-a7" : "cortex-a8");
-  const args = ["-cpu", cpu, exe];
+  const args = ["-cpu", qemuCpu(opts), exe];
   if (memFile) args.push("--mem", memFile);
   if (opts.repeat !== undefined) args.push("--repeat", String(opts.repeat));
   return args;

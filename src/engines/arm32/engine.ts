@@ -20,6 +20,7 @@ import {
   runArm32,
   arm32Listing,
   qemu,
+  qemuCpu,
   Arm32Error,
   Arm32Timeout,
   ARM32_DATA_BASE,
@@ -443,6 +444,10 @@ export interface BuildOptions {
   idiv?: boolean;
   /** A trace script's description of its maps (src/trace/arm32-describe.ts): the executable prints them as bpftrace. */
   bpftrace?: BpftraceDescription;
+  /** ARMv6 code (build.ts Arm32Options.armv6). */
+  armv6?: boolean;
+  /** Section headers, for disassemblers (build.ts Arm32Options.sections). */
+  sections?: boolean;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -535,6 +540,8 @@ function buildOptions(
     options: {
       budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
       idiv: opts.idiv,
+      armv6: opts.armv6,
+      sections: opts.sections,
       conformance: obj.runtime.options.conformance,
       skb: SKB_TYPES.has(prog.type),
       xdp: prog.type === "xdp",
@@ -577,6 +584,8 @@ export interface RunExecutableArgs {
   /** Also print every run's r0 on a line of its own, before the rest (the driver's --each). */
   each?: boolean;
   budget?: number;
+  /** ARMv6 code (build.ts Arm32Options.armv6), run under qemu-arm -cpu arm1176 off the device. */
+  armv6?: boolean;
   /** Milliseconds before the executable is killed; default 600,000. */
   timeout?: number;
 }
@@ -604,7 +613,7 @@ interface PreparedRun {
 function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): PreparedRun {
   const inputs = [args.mem, args.pcap, args.iface].filter((x) => x !== undefined).length;
   if (inputs > 1) throw new Error("--mem, --pcap and --iface cannot be combined");
-  const exeBytes = buildExecutable(obj, prog, { budget: args.budget });
+  const exeBytes = buildExecutable(obj, prog, { budget: args.budget, armv6: args.armv6 });
   const named = executablePrograms(obj, prog).length > 1;
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
   try {
@@ -637,7 +646,7 @@ function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): 
     const native = process.platform === "linux" && process.arch === "arm";
     return native
       ? { dir, command: exe, argv, named }
-      : { dir, command: qemu(), argv: ["-cpu", "cortex-a8", exe, ...argv], named };
+      : { dir, command: qemu(), argv: ["-cpu", qemuCpu({ armv6: args.armv6 }), exe, ...argv], named };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;

@@ -8,7 +8,7 @@
 import {
   AL, EQ, HI, HS, IP, LR, MI, NE, NOP, OP_ADD, OP_AND, OP_BIC, OP_MVN, OP_ORR, OP_SUB, OP_TST, PC, R0, R1, R10, R11,
   R2, R3, R4, R5, R6, R7, R8, R9, SH_LSL, addImm, bit, bx, bxC, cmpImm, cmpReg, dpImm, dpReg, immRot, ldmia, ldr,
-  ldrb, mla, movImm, movImmC, movReg, movt, movw, opImm, opImmS, opReg, opRegS, pop, push, stmia, str, strb, subImm,
+  ldrb, mla, movImm, movImmC, movReg, opImm, opImmS, opReg, opRegS, pop, push, stmia, str, strb, subImm,
   when,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
@@ -216,8 +216,7 @@ export function emitLoopHelpers(c: Context, loop: bool, forEach: bool, count: i3
     c.emitConst(IP, <u32>MAP_HANDLE_TAG);
     c.emit(cmpReg(R0, IP));
     c.jump(NE, BAD_MAP);
-    c.emit(movw(R0, DATA_BASE & 0xffff));
-    c.emit(movt(R0, DATA_BASE >>> 16));
+    c.emitWide(R0, DATA_BASE);
     c.emit(ldr(R0, R0, 0)); // maps in the image
     c.emit(cmpReg(R4, R0));
     c.jump(HS, BAD_MAP);

@@ -5,7 +5,7 @@
 
 import {
   AL, EQ, HI, IP, LR, NE, OP_EOR, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R7, SH_LSL, SH_LSR, SVC0, addImm, bit, bx,
-  cmpImm, dpReg, ldr, ldrb, mla, movImm, movImmC, movReg, movt, movw, opRegS, str, strb, subImm, umull,
+  cmpImm, dpReg, ldr, ldrb, mla, movImm, movImmC, movReg, opRegS, str, strb, subImm, umull,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -110,10 +110,8 @@ export function emitTaskHelpers(c: Context, used: u32, boottime: i32): void {
     c.emit(ldr(R1, R11, S_PRANDOM + 4));
     c.emit(opRegS(OP_ORR, R2, R0, R1));
     c.jump(NE, PR_SEEDED);
-    c.emit(movw(R0, PRANDOM_START_LO & 0xffff));
-    c.emit(movt(R0, PRANDOM_START_LO >>> 16));
-    c.emit(movw(R1, PRANDOM_START_HI & 0xffff));
-    c.emit(movt(R1, PRANDOM_START_HI >>> 16));
+    c.emitWide(R0, PRANDOM_START_LO);
+    c.emitWide(R1, PRANDOM_START_HI);
     c.label(PR_SEEDED);
     // x ^= x >> 12
     c.emit(dpReg(AL, OP_EOR, 0, R0, R0, R0, SH_LSR, 12));
@@ -129,12 +127,10 @@ export function emitTaskHelpers(c: Context, used: u32, boottime: i32): void {
     c.emit(dpReg(AL, OP_EOR, 0, R1, R1, R1, SH_LSR, 27));
     c.emit(str(R0, R11, S_PRANDOM));
     c.emit(str(R1, R11, S_PRANDOM + 4));
-    c.emit(movw(R2, PRANDOM_MUL_LO & 0xffff));
-    c.emit(movt(R2, PRANDOM_MUL_LO >>> 16));
+    c.emitWide(R2, PRANDOM_MUL_LO);
     c.emit(umull(IP, R3, R0, R2)); // r3 = the high word of x.lo * M.lo
     c.emit(mla(R3, R1, R2, R3)); // + x.hi * M.lo
-    c.emit(movw(R2, PRANDOM_MUL_HI & 0xffff));
-    c.emit(movt(R2, PRANDOM_MUL_HI >>> 16));
+    c.emitWide(R2, PRANDOM_MUL_HI);
     c.emit(mla(R0, R0, R2, R3)); // + x.lo * M.hi
     c.emit(movImm(R1, 0));
     c.emit(bx(LR));
