@@ -8,6 +8,7 @@ import {
   FAULT_BAD_INSN,
   FAULT_BAD_MAP,
   FAULT_HOST,
+  FAULT_BAD_RECORD,
 } from "../../assembly/layout.js";
 import { MAX_CALL_DEPTH } from "../../assembly/isa.js";
 
@@ -46,6 +47,9 @@ export function describeFault(f: FaultInfo): string {
       break;
     case FAULT_BAD_MAP:
       what = `helper argument ${hex} is not a map of the right kind`;
+      break;
+    case FAULT_BAD_RECORD:
+      what = `helper argument ${hex} is not a reserved ring buffer sample`;
       break;
     case FAULT_HOST:
       what = `helper ${f.addr} failed: ${f.detail ?? "error"}`;

@@ -143,7 +143,9 @@ describe("a program touches only the sample it reserved", () => {
       "exit",
     ];
     for (const engine of ENGINES) {
-      expect(faultOf(lines, engine), engine).toBe(`prog: unknown helper ${dataAt + 8 + 24} (instruction 16)`);
+      expect(faultOf(lines, engine), engine).toBe(
+        `prog: helper argument ${hex(dataAt + 8 + 24)} is not a reserved ring buffer sample (instruction 16)`,
+      );
     }
   });
 

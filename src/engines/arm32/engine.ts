@@ -48,6 +48,7 @@ import {
   FAULT_CALL_DEPTH,
   FAULT_HELPER,
   FAULT_BAD_MAP,
+  FAULT_BAD_RECORD,
 } from "../../../assembly/layout.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
@@ -727,6 +728,7 @@ const FAULT_PATTERNS: [RegExp, number][] = [
   [/^call depth exceeds \d+ frames \(instruction (\d+)\)$/, FAULT_CALL_DEPTH],
   [/^unknown helper (\d+) \(instruction (\d+)\)$/, FAULT_HELPER],
   [/^helper argument 0x([0-9a-f]+) is not a map of the right kind \(instruction (\d+)\)$/, FAULT_BAD_MAP],
+  [/^helper argument 0x([0-9a-f]+) is not a reserved ring buffer sample \(instruction (\d+)\)$/, FAULT_BAD_RECORD],
 ];
 
 /** Leaves an executable's fault line in the core's fault state (addresses are the executable's). */
@@ -745,7 +747,7 @@ function recordFault(rt: Runtime, line: string): void {
     } else if (kind === FAULT_BUDGET || kind === FAULT_HELPER) {
       addr = BigInt(m[1]);
       pc = Number(m[2]);
-    } else if (kind === FAULT_BAD_MAP) {
+    } else if (kind === FAULT_BAD_MAP || kind === FAULT_BAD_RECORD) {
       addr = BigInt("0x" + m[1]);
       pc = Number(m[2]);
     } else pc = Number(m[1]);

@@ -18,7 +18,7 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { FAULT_HELPER } from "../../../assembly/layout";
+import { FAULT_BAD_RECORD } from "../../../assembly/layout";
 import { D_COUNT, D_FREE, D_FRESH, D_MAX, D_TYPE, D_VALUES, K_PERF, K_RINGBUF } from "../abi";
 import {
   L_FAULT, L_HELPER_PERF_OUTPUT, L_HELPER_RB_DISCARD, L_HELPER_RB_OUTPUT, L_HELPER_RB_QUERY, L_HELPER_RB_RESERVE,
@@ -181,7 +181,7 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   errno(c, EAGAIN);
 
   // ringbuf_submit / ringbuf_discard(data, flags): data must be a reserved record of a ring buffer (its header in
-  // the ring, 8-byte aligned, naming that ring, BUSY), else the fault the core reports (FAULT_HELPER naming data)
+  // the ring, 8-byte aligned, naming that ring, BUSY), else the fault the core reports (FAULT_BAD_RECORD naming data)
   for (let discard = 0; discard < 2; discard++) {
     c.label(discard ? L_HELPER_RB_DISCARD : L_HELPER_RB_SUBMIT);
     enter(c);
@@ -229,7 +229,7 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   c.b(CM_LOOP);
   c.label(RB_BAD);
   c.emit(ldr(R1, R11, S_HELPER_LR));
-  c.emit(movImm(R0, FAULT_HELPER));
+  c.emit(movImm(R0, FAULT_BAD_RECORD));
   c.emit(movImm(IP, 0));
   c.b(L_FAULT);
 

@@ -301,15 +301,19 @@ describe("atomics, aligned and unaligned", () => {
 });
 
 describe("packet loads (LD_ABS / LD_IND)", () => {
+  // a socket filter's packet (a raw program has none: test/engines/arm32/no-packet-no-maps.test.ts)
+  const SKB = { skb: true };
   const pkt = new Uint8Array([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
   it("load big-endian values inside the packet", async () => {
-    expect(show(await runArm32Async(assemble("ldabsw 1\nexit"), pkt))).toBe("r0 = 0x22334455");
-    expect(show(await runArm32Async(assemble("ldabsh 4\nexit"), pkt))).toBe("r0 = 0x5566");
-    expect(show(await runArm32Async(assemble("mov %r6, 2\nldindb %r6, 3\nexit"), pkt))).toBe("r0 = 0x66");
+    expect(show(await runArm32Async(assemble("ldabsw 1\nexit"), pkt, SKB))).toBe("r0 = 0x22334455");
+    expect(show(await runArm32Async(assemble("ldabsh 4\nexit"), pkt, SKB))).toBe("r0 = 0x5566");
+    expect(show(await runArm32Async(assemble("mov %r6, 2\nldindb %r6, 3\nexit"), pkt, SKB))).toBe("r0 = 0x66");
   });
   it("end the program with r0 = 0 outside the packet", async () => {
-    expect(show(await runArm32Async(assemble("mov %r0, 9\nldabsw 3\nmov %r0, 1\nexit"), pkt))).toBe("r0 = 0x0");
-    expect(show(await runArm32Async(assemble("mov %r6, -1\nldindb %r6, 0\nmov %r0, 1\nexit"), pkt))).toBe("r0 = 0x0");
+    expect(show(await runArm32Async(assemble("mov %r0, 9\nldabsw 3\nmov %r0, 1\nexit"), pkt, SKB))).toBe("r0 = 0x0");
+    expect(show(await runArm32Async(assemble("mov %r6, -1\nldindb %r6, 0\nmov %r0, 1\nexit"), pkt, SKB))).toBe(
+      "r0 = 0x0",
+    );
   });
 });
 
