@@ -298,9 +298,14 @@ export function layoutMaps(
     const end = base + values[i] + arenaBytes(i);
     const readonly = Boolean(m.readonly || m.flags & BPF_F_RDONLY_PROG);
     // programs reach only value arenas: not the slots of program arrays and maps of maps, queues' values (copied
-    // in and out) or perf records
+    // in and out), perf records or a ring's data (only a sample it reserved, a region of its own while it is open)
     const region =
-      kind(i) !== K_PROGS && kind(i) !== K_QUEUE && kind(i) !== K_STACK && kind(i) !== K_PERF && (k & V_INNER) === 0;
+      kind(i) !== K_PROGS &&
+      kind(i) !== K_QUEUE &&
+      kind(i) !== K_STACK &&
+      kind(i) !== K_PERF &&
+      kind(i) !== K_RINGBUF &&
+      (k & V_INNER) === 0;
     v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
