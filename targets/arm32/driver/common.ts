@@ -96,11 +96,11 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
-export const STR_BASE = block("driver strings", 43); // one label per string below (STRINGS, 43 of them)
+export const STR_BASE = block("driver strings", 51); // one label per string below (STRINGS, 51 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */
 export const STRINGS: string[] = [
-  "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at 0x",
+  "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at ",
   "instruction budget of ", " exhausted", "call depth exceeds 8 frames", "unknown helper ", " (instruction ", ")\n",
   "usage: PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]\n", "cannot read the input file\n", "fault",
   "--pcap", "--json", "-", "not a classic pcap capture\n", "helper argument 0x", " is not a map of the right kind",
@@ -111,9 +111,11 @@ export const STRINGS: string[] = [
   "no such interface: ", "cannot capture on ",
   "usage: PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]\n",
   // writes to memory the program may read, not write (the interpreter's words)
-  "write of ", " bytes to read-only memory at 0x",
+  "write of ", " bytes to read-only memory at ",
   // ringbuf_submit / ringbuf_discard of something else than a reserved sample (only where they can be called)
   " is not a reserved ring buffer sample",
+  // where a fault was (where.ts): a region and an offset from its start, or the address itself
+  "0x", "+0x", "-0x", "stack", "context", "packet", "map ", "helper argument ",
 ];
 export const LIVE_STRINGS = 7;
 export const FIRST_LIVE_STRING = 33;
@@ -160,6 +162,14 @@ export const S_USAGE_LIVE = 39;
 export const S_RO_WRITE = 40;
 export const S_RO_BYTES_AT = 41;
 export const S_NOT_SAMPLE = 42;
+export const S_W_HEX = 43;
+export const S_W_PLUS = 44;
+export const S_W_MINUS = 45;
+export const S_W_STACK = 46;
+export const S_W_CONTEXT = 47;
+export const S_W_PACKET = 48;
+export const S_W_MAP = 49;
+export const S_HELPER_ARG = 50;
 
 const D2 = block("driver, more", 31); // more of the driver's labels
 export const PARSE_NUM = D2 + 0;

@@ -23,7 +23,7 @@ import {
   P_H_CHAIN, P_H_NEXT, P_ITEMS, P_JSON_ENTRY, P_MAP, P_MAPS_DONE, P_SHOW, P_SHOW_SLOT, P_ZERO_LOOP, STRCMP, STRINGS,
   STR_BASE, SYS_EXIT, SYS_WRITE, S_BUDGET_OF, S_BYTES_AT, S_CLOSE, S_COMMA, S_DEPTH, S_EQUALS, S_EXHAUSTED,
   S_FAULT_WORD, S_FILE, S_HELPER, S_INSN, S_J_ENTRY_END, S_J_ITEMS, S_J_KEY, S_J_VALUE, S_LBRACKET, S_MAP_ARG, S_NL,
-  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
+  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
   WRITE, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
@@ -31,6 +31,7 @@ import {
   S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_NREGIONS, S_OUT, S_OUTPOS, S_OUT_FD, S_REGIONS,
 } from "../image";
 import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";
+import { PRINT_WHERE, emitWhere } from "./where";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
@@ -103,7 +104,7 @@ export function emitFaultLine(c: Context): void {
   printFaultWord(c, S_FAULT_SIZE, PRINT_DEC);
   say(c, S_BYTES_AT);
   c.label(F_ADDR);
-  printFaultWord(c, S_FAULT_ADDR, PRINT_HEX);
+  c.bl(PRINT_WHERE);
   c.b(F_TAIL);
   c.label(F_NOT_WRITE);
   c.emit(cmpImm(R4, FAULT_BUDGET));
@@ -133,8 +134,8 @@ export function emitFaultLine(c: Context): void {
   c.b(F_TAIL);
   if (records) {
     c.label(F_RECORD);
-    say(c, S_MAP_ARG);
-    printFaultWord(c, S_FAULT_ADDR, PRINT_HEX);
+    say(c, S_HELPER_ARG);
+    c.bl(PRINT_WHERE);
     say(c, S_NOT_SAMPLE);
     c.b(F_TAIL);
   }
@@ -149,6 +150,7 @@ export function emitFaultLine(c: Context): void {
   printFaultWord(c, S_FAULT_PC, PRINT_DEC);
   say(c, S_CLOSE);
   exitWith(c, 1);
+  emitWhere(c, c.mapsInImage);
 }
 
 /** Can the image's helpers fault with FAULT_BAD_RECORD (ring buffer helpers, maps/missing.ts)? */

@@ -75,7 +75,7 @@ const ctx = (n: number): RunInput => ({ ctx: { bytes: Uint8Array.from({ length: 
 describe("fault parity", () => {
   it("out-of-bounds read", () => {
     const o = expectSame("mov %r0, 1\nldxw %r0, [%r1+6]\nexit\n", ctx(8));
-    expect(o.error).toMatch(/out-of-bounds read of 4 bytes at 0x[0-9a-f]+ \(instruction 1\)/);
+    expect(o.error).toMatch(/out-of-bounds read of 4 bytes at context\+0x6 \(instruction 1\)/);
   });
 
   it("out-of-bounds write", () => {
