@@ -17,11 +17,12 @@ export const NEAR = 4096;
 
 /**
  * The access at `addr`, relative to the nearest non-empty region (the first in table order on a tie), or
- * undefined when none is within NEAR bytes.
+ * undefined when none is within NEAR bytes. Only the low 32 bits decide (regions lie below 4 GiB), and the offset
+ * is the whole 64-bit difference, so that a pointer with garbage in its high word is named after its region
+ * ("context+0xc00000000005") the same way wherever the region lies.
  */
 export function locate(regions: NamedRegion[], addr: bigint): string | undefined {
-  if (addr < 0n || addr > 0xffffffffn) return undefined;
-  const a = Number(addr);
+  const a = Number(addr & 0xffffffffn);
   let best: NamedRegion | undefined;
   let bestGap = NEAR + 1;
   for (const r of regions) {
@@ -33,6 +34,6 @@ export function locate(regions: NamedRegion[], addr: bigint): string | undefined
     }
   }
   if (!best) return undefined;
-  const off = a - best.start;
-  return `${best.name}${off < 0 ? "-" : "+"}0x${Math.abs(off).toString(16)}`;
+  const off = BigInt.asIntN(64, addr - BigInt(best.start));
+  return `${best.name}${off < 0n ? "-" : "+"}0x${(off < 0n ? -off : off).toString(16)}`;
 }

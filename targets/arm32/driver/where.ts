@@ -2,11 +2,12 @@
 // interpreter's even though the executable keeps its memory elsewhere: of the stack, the context, the packet and
 // each map's arena (a ring buffer's data area), the one whose nearest byte is closest to the address, the first in
 // that order on a tie, and the offset from its start ("stack+0x1f8", `map "counts"-0x4`); farther than NEAR bytes
-// from all of them, or above 4 GiB, the address itself ("0x1234"). Runtime.namedRegions lists the same for the core.
+// from all of them, the address itself ("0x1234"). The low word decides; the offset is the 64-bit difference. Runtime.namedRegions lists the same for the core.
 
 import {
-  AL, EQ, HI, HS, LO, LR, NE, OP_ADD, OP_MVN, OP_RSB, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R9,
-  addImm, bit, cmpImm, cmpReg, dpImm, ldr, ldrb, movImm, movImmC, movReg, movRegC, opImm, opReg, opRegS, subImm,
+  AL, EQ, GE, HI, HS, LO, LR, NE, OP_ADD, OP_MVN, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5,
+  R6, R7, R9,
+  addImm, bit, cmpImm, cmpReg, dpImm, ldr, ldrb, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg, opRegS, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -39,10 +40,7 @@ export function emitWhere(c: Context, nmaps: i32): void {
   const rings = (c.families & F_RINGBUF) != 0;
   const saved = bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR);
   c.routine(PRINT_WHERE, saved);
-  c.emit(ldr(R0, R11, S_FAULT_ADDR));
-  c.emit(ldr(R1, R11, S_FAULT_ADDR + 4));
-  c.emit(cmpImm(R1, 0));
-  c.jump(NE, RAW);
+  c.emit(ldr(R0, R11, S_FAULT_ADDR)); // the low word decides
   // The stack, the context, the packet and one slot per map (open samples, after them, are named after their
   // ring). r6 = the smallest gap so far (NEAR + 1: none), r7 = its slot (-1: none), r4 = its start; r9 = slot,
   // r5 = its region.
@@ -119,19 +117,23 @@ export function emitWhere(c: Context, nmaps: i32): void {
     c.bl(WRITE);
   }
 
-  // the offset from the start, signed
+  // the offset from the start: the whole 64-bit difference r6:r4, signed
   c.label(OFFSET);
   c.emit(ldr(R0, R11, S_FAULT_ADDR));
+  c.emit(ldr(R1, R11, S_FAULT_ADDR + 4));
   c.emit(opRegS(OP_SUB, R4, R0, R4));
-  c.jump(HS, PLUS);
-  c.emit(opImm(OP_RSB, R4, R4, 0));
+  c.emit(opImm(OP_SBC, R6, R1, 0));
+  c.emit(cmpImm(R6, 0));
+  c.jump(GE, PLUS);
+  c.emit(opImmS(OP_RSB, R4, R4, 0));
+  c.emit(opImm(OP_RSC, R6, R6, 0));
   say(c, S_W_MINUS);
   c.b(NUMBER);
   c.label(PLUS);
   say(c, S_W_PLUS);
   c.label(NUMBER);
   c.emit(movReg(R0, R4));
-  c.emit(movImm(R1, 0));
+  c.emit(movReg(R1, R6));
   c.bl(PRINT_HEX);
   c.routineEnd(saved);
 

@@ -80,6 +80,15 @@ describe("fault lines name the region and the offset, the same on every engine",
     );
   });
 
+  it("a pointer with garbage in its high word: the low word decides, the offset is the whole difference", () => {
+    expect(everywhere(["lddw %r2, 0xc00000000000", "add %r1, %r2", "ldxb %r0, [%r1+5]", "exit"])).toEqual(
+      all("out-of-bounds read of 1 bytes at context+0xc00000000005 (instruction 3)"),
+    );
+    expect(everywhere(["lddw %r2, 0x700000000", "mov %r1, %r10", "add %r1, %r2", "stb [%r1-1], 1", "exit"])).toEqual(
+      all("out-of-bounds write of 1 bytes at stack+0x7000001ff (instruction 4)"),
+    );
+  });
+
   it("an address far from every region is printed as it is", () => {
     expect(everywhere(["lddw %r1, 0x1234", "stb [%r1+0], 1", "exit"])).toEqual(
       all("out-of-bounds write of 1 bytes at 0x1234 (instruction 2)"),
