@@ -4,7 +4,7 @@
 // allowed map types (what the kernel's verifier would have proved before the program ran).
 import {
   STATE, REGS, ST_FAULT, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_PID_TGID, ST_UID_GID, ST_COMM, ST_PRANDOM, ST_PKT,
-  ST_PKT_LEN, REGIONS, REGION_SIZE, ST_REGION_COUNT, FAULT_READ, FAULT_WRITE, FAULT_HELPER, FAULT_BAD_MAP,
+  ST_PKT_LEN, REGIONS, REGION_SIZE, ST_REGION_COUNT, FAULT_READ, FAULT_WRITE, FAULT_HELPER, FAULT_BAD_MAP, FAULT_BAD_RECORD,
   HELPER_KINDS, HELPER_CORE, MAP_HANDLE_TAG, FUNC_HANDLE_TAG,
 } from "./layout";
 import { accessAllowed } from "./memory";
@@ -279,7 +279,7 @@ function ringbufReserveHelper(): i32 {
 /** ringbuf_submit / ringbuf_discard: the pointer must be a record that ringbuf_reserve handed out. */
 function ringbufCommitHelper(discard: bool): i32 {
   const data = arg(1);
-  if (data >> 32 != 0 || ringbufCommit(<u32>data, discard) != 0) return fault(FAULT_HELPER, data, 0);
+  if (data >> 32 != 0 || ringbufCommit(<u32>data, discard) != 0) return fault(FAULT_BAD_RECORD, data, 0);
   return result(0);
 }
 

@@ -65,6 +65,7 @@ export const FAULT_HELPER = 5; // unknown helper id at run time (callx) or a hel
 export const FAULT_BAD_INSN = 6; // an instruction the validator should have refused
 export const FAULT_BAD_MAP = 7; // a helper got something that is not a map of the right kind
 export const FAULT_HOST = 8; // a host-registered helper threw
+export const FAULT_BAD_RECORD = 9; // ringbuf_submit / ringbuf_discard got something that is not an open reserved sample
 
 // Helper kinds (HELPER_KINDS)
 export const HELPER_NONE = 0;

@@ -68,10 +68,10 @@ async function load(rel) {
   return import(pathToFileURL(path).href);
 }
 
-/** ARM32 code under qemu-arm, as a fuzzer runner (its memory lives in another process). */
+/** ARM32 code under qemu-arm, as a fuzzer runner (its memory lives in another process; faults name regions). */
 function arm32Runner(arm32) {
   return (p) => {
-    const out = { engine: "arm32", foreignAddresses: true };
+    const out = { engine: "arm32" };
     try {
       const r = arm32.runArm32(p.code, p.input, { budget: p.budget });
       if ("fault" in r) out.error = r.fault.replace(/^[^:]*: (?=.*\(instruction \d+\)$)/, "");

@@ -11,6 +11,7 @@
 // (frames 0..depth) plus the input buffer; anything else faults. Faults are reported the way the runtime words
 // them (`describeFault`), so that messages can be compared as text.
 import { describeFault, type FaultInfo } from "../runtime/faults.js";
+import { locate as nameAddress } from "../runtime/fault-location.js";
 import { FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_BAD_INSN } from "../../assembly/layout.js";
 
 const M64 = (1n << 64n) - 1n;
@@ -73,7 +74,19 @@ export function evaluate(code: Uint8Array, input: Uint8Array, opts: ReferenceOpt
     return undefined;
   };
   const fault = (kind: number, pc: number, addr: bigint, size: number): never => {
-    throw new Fault({ kind, pc, addr, size });
+    const info: FaultInfo = { kind, pc, addr, size };
+    if (kind === FAULT_READ || kind === FAULT_WRITE) {
+      // named as the runtime names it: the regions are the stack of the frames in use and the input
+      const stackTop = opts.stackBase + frameSize * (frames.length + 1);
+      info.where = nameAddress(
+        [
+          { name: "stack", start: opts.stackBase, end: stackTop },
+          { name: "context", start: opts.inputAddr, end: opts.inputAddr + mem.length },
+        ],
+        addr,
+      );
+    }
+    throw new Fault(info);
   };
   const read = (pc: number, addr: bigint, size: number): bigint => {
     const at = locate(addr, size);

@@ -82,6 +82,8 @@ export class Core {
   readonly x: CoreExports;
   private helpers = new Map<number, HostHelper>();
   private helperError: string | undefined;
+  /** What an engine that keeps its memory elsewhere (arm32) reported of its fault, over the core's fields. */
+  faultOverride: Partial<FaultInfo> | undefined;
   /** Extra imports (the Wasm engine's callback bridge sets these). */
   callbackHook: ((handle: bigint, a: bigint, b: bigint, c: bigint, d: bigint) => bigint) | undefined;
 
@@ -163,7 +165,7 @@ export class Core {
     };
     if (kind === FAULT_WRITE) info.readOnly = this.x.accessAllowed(info.addr, info.size, false) !== 0;
     if (kind === FAULT_HOST) info.detail = this.helperError;
-    return info;
+    return this.faultOverride ? { ...info, ...this.faultOverride } : info;
   }
 
   /** Reads a NUL-terminated string that the program may read (at most `max` bytes). */

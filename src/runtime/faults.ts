@@ -1,4 +1,5 @@
 // Fault reports: one wording for every engine, so that a fault reads the same whichever engine ran the program.
+// Addresses are named after the region they were nearest to (fault-location.ts), not by where an engine keeps it.
 import {
   FAULT_READ,
   FAULT_WRITE,
@@ -8,6 +9,7 @@ import {
   FAULT_BAD_INSN,
   FAULT_BAD_MAP,
   FAULT_HOST,
+  FAULT_BAD_RECORD,
 } from "../../assembly/layout.js";
 import { MAX_CALL_DEPTH } from "../../assembly/isa.js";
 
@@ -18,19 +20,21 @@ export interface FaultInfo {
   size: number;
   readOnly?: boolean; // a write to memory that is readable but not writable
   detail?: string; // a host helper's own message
+  where?: string; // the address as fault-location.ts names it (memory faults, ring buffer samples), if near a region
 }
 
 export function describeFault(f: FaultInfo): string {
   const hex = "0x" + f.addr.toString(16);
+  const at = f.where ?? hex;
   let what: string;
   switch (f.kind) {
     case FAULT_READ:
-      what = `out-of-bounds read of ${f.size} bytes at ${hex}`;
+      what = `out-of-bounds read of ${f.size} bytes at ${at}`;
       break;
     case FAULT_WRITE:
       what = f.readOnly
-        ? `write of ${f.size} bytes to read-only memory at ${hex}`
-        : `out-of-bounds write of ${f.size} bytes at ${hex}`;
+        ? `write of ${f.size} bytes to read-only memory at ${at}`
+        : `out-of-bounds write of ${f.size} bytes at ${at}`;
       break;
     case FAULT_BUDGET:
       what = `instruction budget of ${f.addr} exhausted`;
@@ -46,6 +50,9 @@ export function describeFault(f: FaultInfo): string {
       break;
     case FAULT_BAD_MAP:
       what = `helper argument ${hex} is not a map of the right kind`;
+      break;
+    case FAULT_BAD_RECORD:
+      what = `helper argument ${at} is not a reserved ring buffer sample`;
       break;
     case FAULT_HOST:
       what = `helper ${f.addr} failed: ${f.detail ?? "error"}`;

@@ -10,12 +10,21 @@ import {
   MAP_HANDLE_TAG,
   FUNC_HANDLE_TAG,
   HEAP_BASE,
+  REGIONS,
+  REGION_SIZE,
+  ST_REGION_COUNT,
+  MAPS,
+  MAP_DESC_SIZE,
+  FAULT_READ,
+  FAULT_WRITE,
+  FAULT_BAD_RECORD,
 } from "../../assembly/layout.js";
 import { Core, StopProgram, type HostHelper } from "./core.js";
-import { MAP_TYPE_PERF_EVENT_ARRAY } from "../../assembly/maps/desc.js";
+import { MAP_TYPE_PERF_EVENT_ARRAY, MAP_TYPE_RINGBUF, MD_VALUES } from "../../assembly/maps/desc.js";
 import { verify, VerifierError } from "../loader/verifier.js";
 import { resolvePseudoLoads, LinkError } from "../loader/link.js";
 import { BpfFault, type FaultInfo } from "./faults.js";
+import { locate, type NamedRegion } from "./fault-location.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
 
 export interface RuntimeOptions {
@@ -254,13 +263,49 @@ export class Runtime {
     this.core.x.regionSet(index, addr, end, ws, we);
   }
 
+  /**
+   * What fault reports name addresses after (fault-location.ts), in this order: the stack, the context, the packet,
+   * then each map's arena (`map "NAME"`), or for a ring buffer its data area (no region: only the samples a program
+   * reserved are, and they are named after their ring).
+   */
+  namedRegions(): NamedRegion[] {
+    const v = this.core.view;
+    const count = v.getUint32(STATE + ST_REGION_COUNT, true);
+    const region = (k: number) => ({
+      start: v.getUint32(REGIONS + k * REGION_SIZE, true),
+      end: v.getUint32(REGIONS + k * REGION_SIZE + 4, true),
+    });
+    const out: NamedRegion[] = ["stack", "context", "packet"].map((name, k) => ({ name, ...region(k) }));
+    this.maps.forEach((m, i) => {
+      if (this.mapIds[i] === undefined) return;
+      const name = `map ${JSON.stringify(m.name)}`;
+      const values = v.getUint32(MAPS + this.mapIds[i] * MAP_DESC_SIZE + MD_VALUES, true);
+      if (m.type === MAP_TYPE_RINGBUF) {
+        out.push({ name, start: values, end: values + m.maxEntries });
+        return;
+      }
+      for (let k = 3; k < count; k++) {
+        const r = region(k);
+        if (r.start <= values && values < r.end) {
+          out.push({ name, ...r });
+          return;
+        }
+      }
+    });
+    return out;
+  }
+
   /** Runs a program; throws BpfFault naming the instruction when it faults. */
   run(prog: LinkedProgram, input: RunInput = {}, engine: Engine | EngineName = "interp"): RunResult {
     const { r1, r2 } = this.prepare(input);
     const e = typeof engine === "string" ? engineByName(engine) : engine;
+    this.core.faultOverride = undefined;
     const r0 = e.run(this, prog, r1, r2);
     const f: FaultInfo | undefined = this.core.fault();
     if (f) {
+      if (f.where === undefined && (f.kind === FAULT_READ || f.kind === FAULT_WRITE || f.kind === FAULT_BAD_RECORD)) {
+        f.where = locate(this.namedRegions(), f.addr);
+      }
       // After tail calls the fault's instruction index is in the program that was running, so name that one.
       const current = this.core.view.getUint32(STATE + ST_PROG, true);
       throw new BpfFault(f, (this.programs.find((p) => p.id === current) ?? prog).name);

@@ -26,7 +26,8 @@ import { compileMapsCore, hostImports } from "../support/maps-core.js";
 const FAULT_READ = 1,
   FAULT_WRITE = 2,
   FAULT_HELPER = 5,
-  FAULT_BAD_MAP = 7;
+  FAULT_BAD_MAP = 7,
+  FAULT_BAD_RECORD = 9;
 const ENOENT = -2n,
   E2BIG = -7n,
   EFAULT = -14n,
@@ -312,13 +313,13 @@ describe("ring buffer and perf event helpers", () => {
     expect(c.x.ringbufNext(rb)).toBe(0);
   });
 
-  it("submit of a pointer that is not a reserved record faults with FAULT_HELPER", () => {
+  it("submit of a pointer that is not a reserved record faults with FAULT_BAD_RECORD", () => {
     const c = new Core();
     const rb = c.create(T.RINGBUF, 0, 0, 4096);
     const data = c.u32(MAPS + rb * MAP_DESC_SIZE + MD_VALUES);
-    expect(c.call(H.ringbuf_submit, data + 64, 0).fault).toBe(FAULT_HELPER);
+    expect(c.call(H.ringbuf_submit, data + 64, 0).fault).toBe(FAULT_BAD_RECORD);
     expect(c.faultAddr()).toBe(BigInt(data + 64));
-    expect(c.call(H.ringbuf_discard, c.push32(0) + 8, 0).fault).toBe(FAULT_HELPER);
+    expect(c.call(H.ringbuf_discard, c.push32(0) + 8, 0).fault).toBe(FAULT_BAD_RECORD);
   });
 
   it("ringbuf_output copies from a readable buffer and faults on an unreadable one", () => {

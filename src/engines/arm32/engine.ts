@@ -49,6 +49,7 @@ import {
   FAULT_CALL_DEPTH,
   FAULT_HELPER,
   FAULT_BAD_MAP,
+  FAULT_BAD_RECORD,
 } from "../../../assembly/layout.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
 import {
@@ -300,9 +301,14 @@ export function layoutMaps(
     const end = base + values[i] + arenaBytes(i);
     const readonly = Boolean(m.readonly || m.flags & BPF_F_RDONLY_PROG);
     // programs reach only value arenas: not the slots of program arrays and maps of maps, queues' values (copied
-    // in and out) or perf records
+    // in and out), perf records or a ring's data (only a sample it reserved, a region of its own while it is open)
     const region =
-      kind(i) !== K_PROGS && kind(i) !== K_QUEUE && kind(i) !== K_STACK && kind(i) !== K_PERF && (k & V_INNER) === 0;
+      kind(i) !== K_PROGS &&
+      kind(i) !== K_QUEUE &&
+      kind(i) !== K_STACK &&
+      kind(i) !== K_PERF &&
+      kind(i) !== K_RINGBUF &&
+      (k & V_INNER) === 0;
     v.setUint32(d + D.type, k, true);
     v.setUint32(d + D.keySize, m.keySize, true);
     v.setUint32(d + D.valueSize, m.valueSize, true);
@@ -745,17 +751,30 @@ export async function streamExecutable(
 // ---------------------------------------------------------------------------------------------------------------
 // The engine: stateless runs of programs whose object has no maps.
 
+// An address is printed as the region it was nearest to and an offset ("stack+0x1f8", src/runtime/fault-location.ts)
+// or, far from every region, as itself ("0x1234").
+const AT = "(.+)";
 const FAULT_PATTERNS: [RegExp, number][] = [
-  [/^out-of-bounds read of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_READ],
-  [/^out-of-bounds write of (\d+) bytes at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_WRITE],
-  [/^write of (\d+) bytes to read-only memory at 0x([0-9a-f]+) \(instruction (\d+)\)$/, FAULT_WRITE],
+  [new RegExp(`^out-of-bounds read of (\\d+) bytes at ${AT} \\(instruction (\\d+)\\)$`), FAULT_READ],
+  [new RegExp(`^out-of-bounds write of (\\d+) bytes at ${AT} \\(instruction (\\d+)\\)$`), FAULT_WRITE],
+  [new RegExp(`^write of (\\d+) bytes to read-only memory at ${AT} \\(instruction (\\d+)\\)$`), FAULT_WRITE],
   [/^instruction budget of (\d+) exhausted \(instruction (\d+)\)$/, FAULT_BUDGET],
   [/^call depth exceeds \d+ frames \(instruction (\d+)\)$/, FAULT_CALL_DEPTH],
   [/^unknown helper (\d+) \(instruction (\d+)\)$/, FAULT_HELPER],
   [/^helper argument 0x([0-9a-f]+) is not a map of the right kind \(instruction (\d+)\)$/, FAULT_BAD_MAP],
+  [
+    new RegExp(`^helper argument ${AT} is not a reserved ring buffer sample \\(instruction (\\d+)\\)$`),
+    FAULT_BAD_RECORD,
+  ],
 ];
 
-/** Leaves an executable's fault line in the core's fault state (addresses are the executable's). */
+/** The address of a fault line's location: itself when printed raw, else 0 (the location is in `where`). */
+const addressOf = (where: string) => (/^0x[0-9a-f]+$/.test(where) ? BigInt(where) : 0n);
+
+/**
+ * Leaves an executable's fault line in the core's fault state; its location (named after the executable's own
+ * regions) and whether a write was to read-only memory go to the core's fault override.
+ */
 function recordFault(rt: Runtime, line: string): void {
   const v = rt.core.view;
   for (const [re, kind] of FAULT_PATTERNS) {
@@ -764,9 +783,11 @@ function recordFault(rt: Runtime, line: string): void {
     let addr = 0n;
     let size = 0;
     let pc = 0;
+    let where: string | undefined;
     if (kind === FAULT_READ || kind === FAULT_WRITE) {
       size = Number(m[1]);
-      addr = BigInt("0x" + m[2]);
+      where = m[2];
+      addr = addressOf(where);
       pc = Number(m[3]);
     } else if (kind === FAULT_BUDGET || kind === FAULT_HELPER) {
       addr = BigInt(m[1]);
@@ -774,11 +795,16 @@ function recordFault(rt: Runtime, line: string): void {
     } else if (kind === FAULT_BAD_MAP) {
       addr = BigInt("0x" + m[1]);
       pc = Number(m[2]);
+    } else if (kind === FAULT_BAD_RECORD) {
+      where = m[1];
+      addr = addressOf(where);
+      pc = Number(m[2]);
     } else pc = Number(m[1]);
     v.setUint32(STATE + ST_FAULT, kind, true);
     v.setUint32(STATE + ST_FAULT_PC, pc, true);
     v.setBigUint64(STATE + ST_FAULT_ADDR, addr, true);
     v.setUint32(STATE + ST_FAULT_SIZE, size, true);
+    rt.core.faultOverride = { where, readOnly: kind === FAULT_WRITE ? line.startsWith("write of ") : undefined };
     return;
   }
   throw new Error(`arm32 engine: ${line}`);

@@ -96,11 +96,11 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
-export const STR_BASE = block("driver strings", 42); // one label per string below (STRINGS, 42 of them)
+export const STR_BASE = block("driver strings", 51); // one label per string below (STRINGS, 51 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */
 export const STRINGS: string[] = [
-  "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at 0x",
+  "--mem", "--repeat", "\n", "out-of-bounds read of ", "out-of-bounds write of ", " bytes at ",
   "instruction budget of ", " exhausted", "call depth exceeds 8 frames", "unknown helper ", " (instruction ", ")\n",
   "usage: PROGRAM [--mem FILE | --pcap FILE] [--repeat N] [--json]\n", "cannot read the input file\n", "fault",
   "--pcap", "--json", "-", "not a classic pcap capture\n", "helper argument 0x", " is not a map of the right kind",
@@ -111,7 +111,11 @@ export const STRINGS: string[] = [
   "no such interface: ", "cannot capture on ",
   "usage: PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]\n",
   // writes to memory the program may read, not write (the interpreter's words)
-  "write of ", " bytes to read-only memory at 0x",
+  "write of ", " bytes to read-only memory at ",
+  // ringbuf_submit / ringbuf_discard of something else than a reserved sample (only where they can be called)
+  " is not a reserved ring buffer sample",
+  // where a fault was (where.ts): a region and an offset from its start, or the address itself
+  "0x", "+0x", "-0x", "stack", "context", "packet", "map ", "helper argument ",
 ];
 export const LIVE_STRINGS = 7;
 export const FIRST_LIVE_STRING = 33;
@@ -157,6 +161,15 @@ export const S_NO_CAPTURE = 38;
 export const S_USAGE_LIVE = 39;
 export const S_RO_WRITE = 40;
 export const S_RO_BYTES_AT = 41;
+export const S_NOT_SAMPLE = 42;
+export const S_W_HEX = 43;
+export const S_W_PLUS = 44;
+export const S_W_MINUS = 45;
+export const S_W_STACK = 46;
+export const S_W_CONTEXT = 47;
+export const S_W_PACKET = 48;
+export const S_W_MAP = 49;
+export const S_HELPER_ARG = 50;
 
 const D2 = block("driver, more", 31); // more of the driver's labels
 export const PARSE_NUM = D2 + 0;
@@ -184,6 +197,7 @@ export const F_OOB_WRITE = D2 + 21;
 export const F_RO_LOOP = D2 + 22;
 export const F_ADDR = D2 + 23;
 export const COPY_DONE = D2 + 24;
+export const F_RECORD = D2 + 25;
 export const PLAIN_READY = D2 + 27;
 export const OPT_EACH = D2 + 28;
 export const OPT_EACH_TEXT = D2 + 29;
@@ -193,6 +207,18 @@ export const EACH_DONE = D2 + 30;
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out
  * the live capture's strings unless OPT_SKB is set.
  */
+
+/** Does the program (c.insns) read a packet: LD_ABS, LD_IND or skb_load_bytes (26)? */
+export function readsPackets(c: Context): bool {
+  for (let i = 0; i < c.count; i++) {
+    const p = c.insns + (<usize>i << 3);
+    const op = load<u8>(p);
+    if (op == 0x18) { i++; continue; }
+    if ((op & 7) == 0 && ((op >> 5) == 1 || (op >> 5) == 2)) return true; // class LD, mode ABS or IND
+    if (op == 0x85 && (load<u8>(p + 1) >> 4) == 0 && load<i32>(p + 4) == 26) return true;
+  }
+  return false;
+}
 
 /** System call n (arguments already in r0-r5). */
 export function syscall(c: Context, n: u32): void {

@@ -36,7 +36,7 @@ import {
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, say, syscall,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, readsPackets, say, syscall,
 } from "./common";
 import { emitLive } from "./live";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
@@ -483,8 +483,10 @@ function emitResults(c: Context, nmaps: i32): void {
 /** run_one: r0 = the bytes, r1 = their length. One run of the program; faults end the process. */
 function emitRunOne(c: Context, opts: u32): void {
   c.routine(RUN_ONE, bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  c.emit(str(R0, R11, S_PKT));
-  c.emit(str(R1, R11, S_PKT_LEN));
+  // A program without a packet (neither __sk_buff nor xdp_md) has none to read, as in the core: S_PKT_LEN stays 0.
+  const packet = (opts & (OPT_SKB | OPT_XDP)) != 0 || !readsPackets(c);
+  if (packet) c.emit(str(R0, R11, S_PKT));
+  if (packet) c.emit(str(R1, R11, S_PKT_LEN));
   if (opts & OPT_SKB) {
     // struct __sk_buff (src/runtime/contexts.ts skBuffContext): only cb[] is writable
     c.emit(movReg(R4, R0));
@@ -556,7 +558,7 @@ function emitRunOne(c: Context, opts: u32): void {
     emitPrivateCopy(c);
     c.emit(movReg(R0, R4));
     c.emit(movReg(R1, R5));
-    c.emit(str(R0, R11, S_PKT));
+    if (packet) c.emit(str(R0, R11, S_PKT));
     c.label(PLAIN_READY);
     c.emit(opReg(OP_ADD, R2, R0, R1));
     regionStore(c, 1, R0, R2, R0, R2);

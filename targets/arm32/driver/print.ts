@@ -8,7 +8,9 @@ import {
   movRegC, opImm, opImmS, opReg, opRegS, pop, push, str, strb, strbPreDec, subImm, when,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_READ, FAULT_WRITE } from "../../../assembly/layout";
+import {
+  FAULT_BAD_RECORD, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_READ, FAULT_WRITE,
+} from "../../../assembly/layout";
 import {
   D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_NAME, D_NAME_LEN, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES,
   D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB,
@@ -21,14 +23,15 @@ import {
   P_H_CHAIN, P_H_NEXT, P_ITEMS, P_JSON_ENTRY, P_MAP, P_MAPS_DONE, P_SHOW, P_SHOW_SLOT, P_ZERO_LOOP, STRCMP, STRINGS,
   STR_BASE, SYS_EXIT, SYS_WRITE, S_BUDGET_OF, S_BYTES_AT, S_CLOSE, S_COMMA, S_DEPTH, S_EQUALS, S_EXHAUSTED,
   S_FAULT_WORD, S_FILE, S_HELPER, S_INSN, S_J_ENTRY_END, S_J_ITEMS, S_J_KEY, S_J_VALUE, S_LBRACKET, S_MAP_ARG, S_NL,
-  S_NOT_MAP, S_NOT_PCAP, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
+  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
   WRITE, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
   L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
   S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_NREGIONS, S_OUT, S_OUTPOS, S_OUT_FD, S_REGIONS,
 } from "../image";
-import { descOf, printsMoreMaps, slot } from "../maps/common";
+import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";
+import { PRINT_WHERE, emitWhere } from "./where";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
@@ -101,7 +104,7 @@ export function emitFaultLine(c: Context): void {
   printFaultWord(c, S_FAULT_SIZE, PRINT_DEC);
   say(c, S_BYTES_AT);
   c.label(F_ADDR);
-  printFaultWord(c, S_FAULT_ADDR, PRINT_HEX);
+  c.bl(PRINT_WHERE);
   c.b(F_TAIL);
   c.label(F_NOT_WRITE);
   c.emit(cmpImm(R4, FAULT_BUDGET));
@@ -118,12 +121,24 @@ export function emitFaultLine(c: Context): void {
   c.label(F_NOT_DEPTH);
   c.emit(cmpImm(R4, FAULT_HELPER));
   c.jump(EQ, F_HELPER);
+  const records = recordFaults(c);
+  if (records) {
+    c.emit(cmpImm(R4, FAULT_BAD_RECORD));
+    c.jump(EQ, F_RECORD);
+  }
   c.emit(cmpImm(R4, FAULT_BAD_MAP_CODE));
   c.jump(NE, F_NOT_HELPER);
   say(c, S_MAP_ARG);
   printFaultWord(c, S_FAULT_ADDR, PRINT_HEX);
   say(c, S_NOT_MAP);
   c.b(F_TAIL);
+  if (records) {
+    c.label(F_RECORD);
+    say(c, S_HELPER_ARG);
+    c.bl(PRINT_WHERE);
+    say(c, S_NOT_SAMPLE);
+    c.b(F_TAIL);
+  }
   c.label(F_NOT_HELPER);
   say(c, S_FAULT_WORD);
   c.b(F_TAIL);
@@ -135,6 +150,12 @@ export function emitFaultLine(c: Context): void {
   printFaultWord(c, S_FAULT_PC, PRINT_DEC);
   say(c, S_CLOSE);
   exitWith(c, 1);
+  emitWhere(c, c.mapsInImage);
+}
+
+/** Can the image's helpers fault with FAULT_BAD_RECORD (ring buffer helpers, maps/missing.ts)? */
+function recordFaults(c: Context): bool {
+  return (c.families & (F_RINGBUF | F_MISSING)) != 0;
 }
 
 /**
@@ -443,6 +464,7 @@ function keyAndValue(c: Context, before: i32, between: i32, after: i32): void {
 export function emitDriverStrings(c: Context): void {
   for (let s = 0; s < STRINGS.length; s++) {
     if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(c.driverOpts & OPT_SKB)) continue;
+    if (s == S_NOT_SAMPLE && !recordFaults(c)) continue;
     c.label(STR_BASE + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) c.emitByte(<u32>text.charCodeAt(i));

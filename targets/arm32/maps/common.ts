@@ -20,8 +20,14 @@ export const F_LPM: u32 = 4;
 export const F_QUEUE: u32 = 8;
 export const F_RINGBUF: u32 = 16;
 export const F_PERF: u32 = 32;
+// The program calls a map helper of a family the image lacks (or calls helpers through a register): maps/missing.ts
+// emits the core's faults for those helpers.
+export const F_MISSING: u32 = 64;
 
-/** Notes the families of the `nmaps` maps whose descriptors are in the area's initial bytes at `data`. */
+/**
+ * Notes the families of the `nmaps` maps whose descriptors are in the area's initial bytes at `data`, and whether
+ * the program (c.insns) calls a map helper none of them serves (F_MISSING).
+ */
 export function noteMapFamilies(c: Context, data: usize, nmaps: i32): void {
   c.families = 0;
   c.mapsInImage = nmaps;
@@ -35,6 +41,26 @@ export function noteMapFamilies(c: Context, data: usize, nmaps: i32): void {
     if (k == K_RINGBUF) c.families |= F_RINGBUF;
     if (k == K_PERF) c.families |= F_PERF;
   }
+  for (let i = 0; i < c.count; i++) {
+    const p = c.insns + (<usize>i << 3);
+    const op = load<u8>(p);
+    if (op == 0x18) { i++; continue; }
+    const helper = op == 0x85 && (load<u8>(p + 1) >> 4) == 0;
+    if (op == 0x8d || (helper && missingMapHelper(c, load<i32>(p + 4)) >= 0)) c.families |= F_MISSING;
+  }
+}
+
+/**
+ * The routine giving the core's fault for map helper `id` when no map of the image serves it (maps/missing.ts),
+ * else -1: the map argument is then no map of the right kind; ringbuf_submit / discard get no reserved sample.
+ */
+function missingMapHelper(c: Context, id: i32): i32 {
+  if (id >= 1 && id <= 3) return c.mapsInImage == 0 ? NM_ARG1 : -1;
+  if (id >= 87 && id <= 89) return c.families & F_QUEUE ? -1 : NM_ARG1;
+  if (id == 130 || id == 131 || id == 134) return c.families & F_RINGBUF ? -1 : NM_ARG1;
+  if (id == 132 || id == 133) return c.families & F_RINGBUF ? -1 : NM_RECORD;
+  if (id == 25) return c.families & F_PERF ? -1 : NM_ARG2;
+  return -1;
 }
 
 /** Does the driver's map printer hand maps to maps/print.ts? */
@@ -44,6 +70,7 @@ export function printsMoreMaps(c: Context): bool {
 
 /** The routine of helper `id` when it belongs to a family the image holds, else -1 (jit/calls.ts). */
 export function moreMapHelper(c: Context, id: i32): i32 {
+  if (c.families & F_MISSING && missingMapHelper(c, id) >= 0) return missingMapHelper(c, id);
   if (c.mapsInImage == 0) return -1;
   if ((c.families & F_QUEUE) && id >= 87 && id <= 89) return L_HELPER_PUSH + id - 87;
   if ((c.families & F_RINGBUF) && id >= 130 && id <= 134) return L_HELPER_RB_OUTPUT + id - 130;
@@ -71,6 +98,11 @@ export const U_EEXIST = M + 21;
 export const U_ENOENT = M + 22;
 export const U_WRITE = M + 23;
 export const U_GOT = M + 25;
+const NM = block("maps/missing", 4); // maps/missing.ts
+export const NM_ARG1 = NM + 0;
+export const NM_ARG2 = NM + 1;
+export const NM_RECORD = NM + 2;
+export const NM_FAULT = NM + 3;
 const X = block("maps/handles", 2); // the handle routines the other families call
 export const HANDLE = X + 0;
 export const RET_HANDLE = X + 1;

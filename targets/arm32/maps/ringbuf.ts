@@ -1,6 +1,10 @@
 // RINGBUF and PERF_EVENT_ARRAY with the semantics of the core's assembly/maps/ringbuf.ts and perf.ts.
 //
-// Ring buffer: the data area (D_VALUES, D_MAX bytes) is one writable region, as in the core; D_FREE is the consumer
+// Ring buffer: the data area (D_VALUES, D_MAX bytes) is no region, as in the core: a sample ringbuf_reserve hands
+// out is one, of exactly its bytes, until ringbuf_submit / ringbuf_discard removes it (appended to the region
+// table, the last region taking a removed one's slot). D_COUNT counts a ring's open samples: at most
+// RINGBUF_MAX_OPEN, and no more than the region table has room for (MAX_REGIONS: the stack, input, packet and one
+// per map come first), else reserve gives NULL. D_FREE is the consumer
 // position, D_FRESH the producer's (both only grow, reduced modulo the size). Records are framed like the core's:
 // an 8-byte header (u32 length with BUSY (bit 31) / DISCARD (bit 30), u32 map index) and the data padded to 8; a
 // record that would cross the end is preceded by a discarded padding record. Nothing consumes records in an
@@ -12,17 +16,18 @@
 // dropped records (D_COUNT) are kept, which is all a program can observe (the result: 0, -E2BIG, -ENOSPC, -EINVAL).
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, LS, NE, OP_ADD, OP_AND, OP_BIC, OP_CMN, OP_MOV, OP_ORR, OP_SUB, OP_TST, R0, R1, R10,
+  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, OP_ADD, OP_AND, OP_BIC, OP_CMN, OP_MOV, OP_ORR, OP_SUB, OP_TST, R0, R1, R10,
   R11, R2, R3, R4, R5, R6, R7, R8, R9, SH_LSL, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb,
   movImm, movReg, opImm, opImmS, opReg, opRegS, push, str, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { FAULT_HELPER } from "../../../assembly/layout";
+import { FAULT_BAD_RECORD } from "../../../assembly/layout";
+import { RINGBUF_MAX_OPEN } from "../../../assembly/maps/desc";
 import { D_COUNT, D_FREE, D_FRESH, D_MAX, D_TYPE, D_VALUES, K_PERF, K_RINGBUF } from "../abi";
 import {
   L_FAULT, L_HELPER_PERF_OUTPUT, L_HELPER_RB_DISCARD, L_HELPER_RB_OUTPUT, L_HELPER_RB_QUERY, L_HELPER_RB_RESERVE,
-  L_HELPER_RB_SUBMIT, S_HELPER_LR, S_REGS,
+  L_HELPER_RB_SUBMIT, MAX_REGIONS, S_HELPER_LR, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
 import { BAD_MAP, CHECKN, COPY, E2BIG, EINVAL, HANDLE, RETURN, descOf, errno } from "./common";
 
@@ -54,6 +59,7 @@ const PF_EINVAL = G + 16;
 const PF_E2BIG = G + 17;
 const CM_COMMON = G + 18;
 const O_EAGAIN = G + 19;
+const CM_FIND = G + 20;
 
 /** Helper prologue: push r4-r10 and lr, remember lr (faults name the call). */
 function enter(c: Context): void {
@@ -144,7 +150,30 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   c.emit(movImm(R0, 0));
   c.jump(NE, RETURN);
   c.emit(ldr(R5, R11, S_REGS + 16));
+  // at most RINGBUF_MAX_OPEN open samples, and one free region each (r0 is 0 for the NULL result)
+  c.emit(ldr(R1, R4, D_COUNT));
+  c.emit(cmpImm(R1, RINGBUF_MAX_OPEN));
+  c.jump(HS, RETURN);
+  c.emit(ldr(R1, R11, S_NREGIONS));
+  c.emit(cmpImm(R1, <u32>MAX_REGIONS));
+  c.jump(HS, RETURN);
   c.bl(RESERVE);
+  c.emit(cmpImm(R0, 0));
+  c.jump(EQ, RETURN);
+  // the sample, exactly its bytes, becomes a region (readable and writable) until it is submitted or discarded
+  c.emit(ldr(R1, R11, S_NREGIONS));
+  c.emit(addImm(R2, R11, S_REGIONS));
+  c.emit(dpReg(AL, OP_ADD, 0, R2, R2, R1, SH_LSL, 4));
+  c.emit(opReg(OP_ADD, R3, R0, R5));
+  c.emit(str(R0, R2, 0));
+  c.emit(str(R3, R2, 4));
+  c.emit(str(R0, R2, 8));
+  c.emit(str(R3, R2, 12));
+  c.emit(addImm(R1, R1, 1));
+  c.emit(str(R1, R11, S_NREGIONS));
+  c.emit(ldr(R1, R4, D_COUNT));
+  c.emit(addImm(R1, R1, 1));
+  c.emit(str(R1, R4, D_COUNT));
   c.b(RETURN);
 
   // ringbuf_output(map, data, size, flags): reserve, copy, submit; -EINVAL for flags other than the wakeup bits,
@@ -181,7 +210,7 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   errno(c, EAGAIN);
 
   // ringbuf_submit / ringbuf_discard(data, flags): data must be a reserved record of a ring buffer (its header in
-  // the ring, 8-byte aligned, naming that ring, BUSY), else the fault the core reports (FAULT_HELPER naming data)
+  // the ring, 8-byte aligned, naming that ring, BUSY), else the fault the core reports (FAULT_BAD_RECORD naming data)
   for (let discard = 0; discard < 2; discard++) {
     c.label(discard ? L_HELPER_RB_DISCARD : L_HELPER_RB_SUBMIT);
     enter(c);
@@ -219,6 +248,36 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   c.emit(ldr(R0, R5, 0));
   c.emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(BUSY)));
   c.jump(EQ, RB_BAD);
+  // the open sample's region, [data, data + length) readable and writable: what a pointer into the middle of a
+  // sample (a header forged there) or to a record already committed lacks. The last region takes its slot.
+  c.emit(opImm(OP_BIC, R1, R0, immRot(BUSY | DISCARD)));
+  c.emit(addImm(R8, R5, 8));
+  c.emit(opReg(OP_ADD, R9, R8, R1));
+  c.emit(ldr(R3, R11, S_NREGIONS));
+  c.emit(addImm(R10, R11, S_REGIONS));
+  c.label(CM_FIND);
+  c.emit(opImmS(OP_SUB, R3, R3, 1));
+  c.jump(MI, RB_BAD);
+  c.emit(dpReg(AL, OP_ADD, 0, IP, R10, R3, SH_LSL, 4));
+  for (let k = 0; k < 16; k += 4) {
+    c.emit(ldr(R1, IP, k));
+    c.emit(cmpReg(R1, (k & 4) != 0 ? R9 : R8));
+    c.jump(NE, CM_FIND);
+  }
+  c.emit(ldr(R1, R11, S_NREGIONS));
+  c.emit(subImm(R1, R1, 1));
+  c.emit(str(R1, R11, S_NREGIONS));
+  c.emit(dpReg(AL, OP_ADD, 0, R2, R10, R1, SH_LSL, 4));
+  for (let k = 0; k < 16; k += 4) {
+    c.emit(ldr(R3, R2, k));
+    c.emit(str(R3, IP, k));
+  }
+  c.emit(ldr(R1, R4, D_COUNT));
+  c.emit(subImm(R1, R1, 1));
+  c.emit(str(R1, R4, D_COUNT));
+  c.emit(movImm(R1, 0)); // the regions remembered by the inline checks may be the one removed
+  c.emit(str(R1, R11, S_RCACHE + 4));
+  c.emit(str(R1, R11, S_RCACHE + 12));
   c.emit(opImm(OP_BIC, R0, R0, immRot(BUSY | DISCARD)));
   c.emit(opReg(OP_ORR, R0, R0, R6));
   c.emit(str(R0, R5, 0));
@@ -227,9 +286,11 @@ export function emitRingbufHelpers(c: Context, nmaps: i32): void {
   c.label(CM_NEXT);
   c.emit(addImm(R7, R7, 1));
   c.b(CM_LOOP);
-  c.label(RB_BAD);
+  c.label(RB_BAD); // r2:r3 = the pointer the fault names
+  c.emit(ldr(R2, R11, S_REGS + 8));
+  c.emit(ldr(R3, R11, S_REGS + 12));
   c.emit(ldr(R1, R11, S_HELPER_LR));
-  c.emit(movImm(R0, FAULT_HELPER));
+  c.emit(movImm(R0, FAULT_BAD_RECORD));
   c.emit(movImm(IP, 0));
   c.b(L_FAULT);
 

@@ -18,6 +18,7 @@ import {
   S_BUDGET, S_BUDGET_INIT, S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_HELPER_LR, S_NREGIONS, S_PKT,
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
+import { emitMissingMapHelpers } from "../maps/missing";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 
@@ -328,4 +329,5 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(opRegS(OP_ORR, R2, R0, R1));
   c.jump(EQ, L_EXIT_ZERO);
   c.emit(bx(LR));
+  emitMissingMapHelpers(c);
 }

@@ -57,8 +57,17 @@ function place(addr: bigint, bases: Bases): string {
   return best;
 }
 
+/**
+ * The fault line with its address relative to the input or the entry frame's r10. The engines name an address near
+ * a region themselves, relative to the region's start (`context+0x28`, `stack+0x1fc`: the stack starts 512 bytes
+ * below the entry frame's r10); an address farther away is printed as it is and placed here with the probe's bases.
+ */
 const placed = (fault: string, bases: Bases) =>
-  fault.replace(/ at 0x([0-9a-f]+) /, (_, h: string) => ` at ${place(BigInt(`0x${h}`), bases)} `);
+  fault
+    .replace(/ at 0x([0-9a-f]+) /, (_, h: string) => ` at ${place(BigInt(`0x${h}`), bases)} `)
+    .replace(/ at context([+-])0x([0-9a-f]+) /, (_, s: string, h: string) => ` at ${at("ctx", signed(s, h))} `)
+    .replace(/ at stack([+-])0x([0-9a-f]+) /, (_, s: string, h: string) => ` at ${at("stack", signed(s, h) - 512n)} `);
+const signed = (sign: string, h: string) => (sign === "-" ? -1n : 1n) * BigInt(`0x${h}`);
 
 // r0 = input address << 32 | r10: both fit in 32 bits on either engine
 const PROBE = assemble("mov %r0, %r1\nlsh %r0, 32\nor %r0, %r10\nexit");
@@ -72,7 +81,7 @@ function interpret(code: Uint8Array, mem: Uint8Array, budget: number): string {
   } catch (e) {
     if (!(e instanceof BpfFault)) throw e;
     const fault = describeFault(e.info);
-    if (!/ at 0x/.test(fault)) return fault;
+    if (!/ at /.test(fault)) return fault;
     // the same runtime puts an input of the same size at the same address
     return placed(fault, basesOf(rt.run(rt.addProgram("probe", PROBE), input).r0));
   }
@@ -111,7 +120,7 @@ async function agree(runs: Run[]): Promise<string[]> {
       const arm32 =
         "r0" in r
           ? r0Is(r.r0)
-          : / at 0x/.test(r.fault)
+          : / at /.test(r.fault)
             ? placed(r.fault, await armBasesFor(run.mem.length, run.opts ?? {}))
             : r.fault;
       return { source: run.source, size: run.mem.length, budget, cpu: run.opts?.cpu, interp, arm32 };

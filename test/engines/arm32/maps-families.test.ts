@@ -368,7 +368,8 @@ function program(ops: Op[]): Uint8Array {
 }
 
 /** The engines place map values at different addresses: a helper fault naming one is compared without it. */
-const noAddress = (s: string) => s.replace(/^unknown helper \d{6,}/, "unknown helper ADDRESS");
+const noAddress = (s: string) =>
+  s.replace(/^helper argument 0x[0-9a-f]{5,} is not a reserved/, "helper argument ADDRESS is not a reserved");
 
 const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
