@@ -10,7 +10,7 @@ export const OPT_IDIV = 1; // the core has UDIV/SDIV (Cortex-A7/A15); else divis
 export const OPT_CONFORMANCE = 2; // helper 5 is the conformance suite's "unwind" helper
 export const OPT_SKB = 4; // inputs are packets seen through struct __sk_buff
 export const OPT_XDP = 8; // inputs are packets seen through struct xdp_md (packet writable)
-export const OPT_ARMV6 = 16; // ARMv6 code (ARM1176): no MOVW/MOVT, MLS, SBFX (a32/code.ts); never with OPT_IDIV
+export const OPT_ARMV6 = 1024; // ARMv6 code (ARM1176): no MOVW/MOVT, MLS, SBFX (a32/code.ts); never with OPT_IDIV
 export const ARMV6_IMAGE_END = 0x01000000; // ARMv6: the image and its state end below (addresses are three bytes)
 
 // Translation errors (errorCode(); errorIndex() names the instruction, or the label for ERR_LABEL)
