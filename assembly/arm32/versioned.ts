@@ -29,7 +29,7 @@ import {
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundImm, loopBoundReg, loopHead, loopIv, loopLast, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
@@ -138,7 +138,8 @@ export function bodyStarts(c: Context, k: i32): void {
 
 /**
  * The test at loop k's head (registers hold their values on entry): iv0, bound and step below 2^32, then for each
- * planned access, its address with iv = iv0 below 2^32 and [address, address + D + size) in one region's window.
+ * planned access, its address with iv = iv0 below 2^32 and [address, address + D + T + size) in one region's
+ * window (T: the access's bounded term, loops.ts).
  * Any failure goes to the head's ordinary code. Uses r0-r3 and lr.
  */
 function emitTest(c: Context, k: i32): void {
@@ -174,26 +175,37 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
     c.emit(opImm(OP_BIC, R1, R1, immRot(<u32>(step - 1))));
   }
-  for (let j = 0; j < loopAccesses(k); j++) {
-    const a = k * MAX_ACCESSES + j;
-    const base0 = accConst(a);
-    c.emitConst(R0, <u32>base0);
-    c.emitConst(LR, <u32>(base0 >> 32));
-    const regs = accRegs(a);
-    for (let r = 0; r <= 11; r++) {
-      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+  // accesses with iv first, then the others: their address does not move, D is 0 for them
+  for (let pass = 0; pass < 2; pass++) {
+    if (pass == 1) c.emit(movImm(R1, 0));
+    for (let j = 0; j < loopAccesses(k); j++) {
+      const a = k * MAX_ACCESSES + j;
+      if (((accRegs(a) & IV_BIT) != 0) == (pass == 1)) continue;
+      emitRangeTest(c, k, a);
     }
-    c.emit(cmpImm(LR, 0));
-    fail(c, NE, k);
-    c.emit(movImm(R2, <u32>accBytes(a)));
-    c.emit(movImm(R3, accStore(a) ? 8 : 0));
-    c.bl(L_RANGE);
-    fail(c, NE, k);
   }
+}
+
+/** Whether planned access a is allowed over its whole range: r1 = D (0 when iv is not in its address). */
+function emitRangeTest(c: Context, k: i32, a: i32): void {
+  const iv = loopIv(k);
+  const base0 = accConst(a);
+  c.emitConst(R0, <u32>base0);
+  c.emitConst(LR, <u32>(base0 >> 32));
+  const regs = accRegs(a);
+  for (let r = 0; r <= 11; r++) {
+    if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+    const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
+    c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
+    if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
+    else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+  }
+  c.emit(cmpImm(LR, 0));
+  fail(c, NE, k);
+  c.emitConst(R2, <u32>accBytes(a) + accBound(a)); // L_RANGE adds D: the range's length less one
+  c.emit(movImm(R3, accStore(a) ? 8 : 0));
+  c.bl(L_RANGE);
+  fail(c, NE, k);
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {

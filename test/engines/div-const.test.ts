@@ -86,8 +86,28 @@ function memoryOf(dividends: bigint[]): Uint8Array {
 
 /** Divisors as immediates: small, odd, powers of two, 2^31 and 2^32 - 1 (imm -2^31 and -1), negatives. */
 const DIVISORS = [
-  1, 2, 3, 7, 10, 16, 255, 641, 0xffff, 1 << 20, 1 << 30, 0x7fffffff, 1000000007, -0x80000000, -1, 0, -3, -7, -10,
-  -16, -65536, -1000000007,
+  1,
+  2,
+  3,
+  7,
+  10,
+  16,
+  255,
+  641,
+  0xffff,
+  1 << 20,
+  1 << 30,
+  0x7fffffff,
+  1000000007,
+  -0x80000000,
+  -1,
+  0,
+  -3,
+  -7,
+  -10,
+  -16,
+  -65536,
+  -1000000007,
 ];
 
 /** Pseudo-random values, the same every run: 64-bit, below 2^32 and small. */
@@ -102,8 +122,7 @@ function randoms(): bigint[] {
 function dividends(imm: number): bigint[] {
   const set = new Set<bigint>();
   const add = (v: bigint) => set.add(v & M64);
-  for (const v of [0n, 1n, 2n, (1n << 31n) - 1n, 1n << 31n, (1n << 31n) + 1n, M32 - 1n, M32, 1n << 32n])
-    add(v);
+  for (const v of [0n, 1n, 2n, (1n << 31n) - 1n, 1n << 31n, (1n << 31n) + 1n, M32 - 1n, M32, 1n << 32n]) add(v);
   for (const v of [(1n << 32n) + 1n, (1n << 63n) - 1n, 1n << 63n, (1n << 63n) + 1n, M64 - 1n, M64]) add(v);
   for (const d of [BigInt(imm), BigInt(imm) & M32]) {
     for (const v of [d - 1n, d, d + 1n, 2n * d - 1n, 2n * d, 3n * d + 1n, -d, -d + 1n, -d - 1n]) add(v);
@@ -147,23 +166,19 @@ const hex = (imm: number) => (imm < 0 ? `-0x${(-imm).toString(16)}` : `0x${imm.t
 
 describe("division and modulo by constants on every engine", () => {
   for (const form of FORMS)
-    it(
-      `${form}: div, mod, sdiv, smod by ${DIVISORS.length} divisors`,
-      async () => {
-        const jobs = DIVISORS.flatMap((imm) =>
-          ENGINES.map(([name, run]) => async () => {
-            const all = dividends(imm);
-            const code = program(OPS, form, imm, all.length);
-            const got = await run(code, memoryOf(all));
-            const want = expectedFold(OPS, form, imm, all);
-            return got === want ? "" : `${name}, divisor ${hex(imm)}: ${await firstWrong(run, form, imm, all)}`;
-          }),
-        );
-        const wrong = (await limited(jobs)).filter((m) => m !== "");
-        expect(wrong).toEqual([]);
-      },
-      180_000,
-    );
+    it(`${form}: div, mod, sdiv, smod by ${DIVISORS.length} divisors`, async () => {
+      const jobs = DIVISORS.flatMap((imm) =>
+        ENGINES.map(([name, run]) => async () => {
+          const all = dividends(imm);
+          const code = program(OPS, form, imm, all.length);
+          const got = await run(code, memoryOf(all));
+          const want = expectedFold(OPS, form, imm, all);
+          return got === want ? "" : `${name}, divisor ${hex(imm)}: ${await firstWrong(run, form, imm, all)}`;
+        }),
+      );
+      const wrong = (await limited(jobs)).filter((m) => m !== "");
+      expect(wrong).toEqual([]);
+    }, 180_000);
 
   it("the reference follows RFC 9669 on its own corner cases", () => {
     expect(reference("sdiv", "alu64", 1n << 63n, -1)).toBe(1n << 63n); // MIN / -1 wraps

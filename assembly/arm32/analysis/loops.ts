@@ -15,7 +15,9 @@
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
 // are below 2^32 (tested there). An access whose address is, in its block, a sum of registers the loop does not
 // write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
-// with iv = iv0: the access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges
+// with iv = iv0: the access's plan entry. The sum may also hold one term known, in its block, to lie in [0, T]
+// (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
+// `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 import { Context } from "../jit/context";
 import {
@@ -37,12 +39,13 @@ export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
 
 // The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
 // (index.ts, from 0x10000): the module has no heap to spare.
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
-const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32) and 11 constants (i64)
+const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32), 11 constants (i64), 11 bounded terms (i32)
 export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
@@ -80,11 +83,14 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function loopPadded(k: i32): bool { return load<i32>(field(k, PADDED)) != 0; }
 @inline export function setLoopPadded(k: i32, padded: bool): void { store<i32>(field(k, PADDED), padded ? 1 : 0); }
 
-// Access a = k * MAX_ACCESSES + j: instruction, bytes, store, the registers summed (IV_BIT: iv), the constant part
+// Access a = k * MAX_ACCESSES + j: instruction, bytes, store (bit 0) and the bounded term's T (bits 1-31), the
+// registers summed (IV_BIT: iv), the constant part
 @inline function accessAt(a: i32): usize { return ACCESS_TABLE + <usize>a * 24; }
 @inline export function accInsn(a: i32): i32 { return load<i32>(accessAt(a)); }
 @inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
-@inline export function accStore(a: i32): bool { return load<i32>(accessAt(a), 8) != 0; }
+@inline export function accStore(a: i32): bool { return (load<i32>(accessAt(a), 8) & 1) != 0; }
+/** The largest value of the access's bounded term (0: none). */
+@inline export function accBound(a: i32): u32 { return load<u32>(accessAt(a), 8) >>> 1; }
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
@@ -320,12 +326,14 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
 function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
+  const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
   let n = 0;
   for (let i = h; i <= l; i++) {
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
         setSum(sum, r, (mask & (1 << r)) == 0 ? 1 << r : r == iv ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
+        setSum(top, r, 0);
       }
     }
     const op = opAt(c, i);
@@ -340,7 +348,7 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
           const at = accessAt(k * MAX_ACCESSES + n++);
           store<i32>(at, i);
           store<i32>(at, size, 4);
-          store<i32>(at, cls != CLS_LDX ? 1 : 0, 8);
+          store<i32>(at, (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
           store<i32>(at, sumOf(sum, base), 12);
           store<i64>(at, cstOf(cst, base) + <i64>off, 16);
         }
@@ -349,14 +357,19 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
     const w = op == 0x18 ? 1 << dst : writes(c, i);
     if (w != 0) {
       const a = sumOf(sum, dst), b = sumOf(sum, src);
+      const ta = sumOf(top, dst), tb = sumOf(top, src);
+      const pure = a == 0 && cstOf(cst, dst) >= 0; // dst is a bounded term alone: [cst, cst + T]
+      setSum(top, dst, 0);
       if (op == 0xbf && off == 0) { // mov of a register
         setSum(sum, dst, b);
         setCst(cst, dst, cstOf(cst, src));
+        setSum(top, dst, tb);
       } else if (op == 0x0f) { // add of a register: each summed at most once
-        if (a < 0 || b < 0 || (a & b) != 0) setSum(sum, dst, -1);
+        if (a < 0 || b < 0 || (a & b) != 0 || <u32>ta + <u32>tb >= MAX_BOUND) setSum(sum, dst, -1);
         else {
           setSum(sum, dst, a | b);
           setCst(cst, dst, cstOf(cst, dst) + cstOf(cst, src));
+          setSum(top, dst, ta + tb);
         }
       } else if (op == 0xb7) { // mov of a constant
         setSum(sum, dst, 0);
@@ -364,9 +377,31 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
       } else if (op == 0x18) { // lddw: a constant too (a map value's address, once relocated)
         setSum(sum, dst, 0);
         setCst(cst, dst, <i64>(<u32>immAt(c, i)) | <i64>immAt(c, i + 1) << 32);
-      } else if (op == 0x07) setCst(cst, dst, cstOf(cst, dst) + imm);
-      else if (op == 0x17) setCst(cst, dst, cstOf(cst, dst) - imm);
-      else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
+      } else if (op == 0x07) {
+        setCst(cst, dst, cstOf(cst, dst) + imm);
+        setSum(top, dst, ta);
+      } else if (op == 0x17) {
+        setCst(cst, dst, cstOf(cst, dst) - imm);
+        setSum(top, dst, ta);
+      } else if ((op == 0x57 || op == 0x54) && imm >= 0 && imm < <i64>MAX_BOUND) { // and: [0, imm]
+        setSum(sum, dst, 0);
+        setCst(cst, dst, 0);
+        setSum(top, dst, <i32>imm);
+      } else if (op == 0x71 || op == 0x69) { // a byte or halfword load: [0, 255] or [0, 65535]
+        setSum(sum, dst, 0);
+        setCst(cst, dst, 0);
+        setSum(top, dst, op == 0x71 ? 255 : 65535);
+      } else if ((op == 0x67 || op == 0x64) && pure && imm >= 0 && imm < 32 &&
+                 ((cstOf(cst, dst) + <i64>ta) << imm) < <i64>MAX_BOUND) { // lsh of a bounded term
+        setCst(cst, dst, cstOf(cst, dst) << imm);
+        setSum(top, dst, ta << <i32>imm);
+      } else if ((op == 0x77 || op == 0x74) && pure && imm >= 0 && imm < 32 &&
+                 cstOf(cst, dst) + <i64>ta < <i64>MAX_BOUND) { // rsh of a bounded term
+        const lo = cstOf(cst, dst) >> imm;
+        const hi = (cstOf(cst, dst) + <i64>ta) >> imm;
+        setCst(cst, dst, lo);
+        setSum(top, dst, <i32>(hi - lo));
+      } else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
     }
     if (op == 0x18) i++;
   }

@@ -1392,3 +1392,94 @@ describe("the budget running out inside nested loops", () => {
     expect(got.filter((g) => g.startsWith("instruction budget")).length).toBe(2 * list.filter((b) => b < total).length);
   });
 });
+
+// A table lookup in a counted loop: the index is a byte, or a value masked by AND, shifted by constants, added to a
+// base the loop does not move (CRC-32's `table[(crc ^ b) & 255]`). loops.ts plans such an access with the index's
+// range, [base, base + T + size), so the copy reads the table unchecked. The table here is the input's tail: it
+// ends exactly where the input does, or one byte short of the largest index, which then faults (or not, when no
+// data byte reaches that index) at the interpreter's instruction.
+describe("table lookups by a bounded index in a counted loop", () => {
+  const DATA = 64;
+  /** r0 = sum over the DATA input bytes b of the 32-bit word at DATA + ((b >> shift) & mask) * 4, plus iv. */
+  const lookup = (mask: number, shift: number, store: boolean) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r6, %r1
+        add %r6, ${DATA}
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        rsh %r5, ${shift}
+        and %r5, ${mask}
+        lsh %r5, 2
+        mov %r7, %r6
+        add %r7, %r5
+        ldxw %r8, [%r7+0]
+        ${store ? "add %r8, 1\n        stxw [%r7+0], %r8" : ""}
+        add %r0, %r8
+        add %r0, %r3
+        add %r3, 1
+        jlt %r3, ${DATA}, loop
+        exit`;
+  /** The same, modelled: the final r0, or the read's (or write's) fault. */
+  function model(mem: Uint8Array, mask: number, shift: number, store: boolean): string {
+    const bytes = mem.slice();
+    const view = new DataView(bytes.buffer);
+    const load = indexOf(lookup(mask, shift, store), "ldxw");
+    return modelled(() => {
+      let r0 = 0n;
+      for (let i = 0; i < DATA; i++) {
+        const at = DATA + ((bytes[i] >> shift) & mask) * 4;
+        if (at + 4 > bytes.length) throw new Outcome(oob("read", 4, "ctx", BigInt(at), load));
+        let w = BigInt(view.getUint32(at, true));
+        if (store) (view.setUint32(at, Number((w + 1n) & 0xffffffffn), true), (w = (w + 1n) & M64));
+        r0 = u64(r0 + w + BigInt(i));
+      }
+      return r0;
+    });
+  }
+  const M64 = (1n << 64n) - 1n;
+  /** Data bytes below `top`, the last one top - 1, and a table. */
+  function input(tableBytes: number, top: number): Uint8Array {
+    const mem = new Uint8Array(DATA + tableBytes);
+    for (let i = 0; i < DATA; i++) mem[i] = (i * 37 + 11) % top;
+    mem[DATA - 1] = top - 1; // the largest index, in the last trip
+    for (let i = DATA; i < mem.length; i++) mem[i] = (i * 151 + 7) & 255;
+    return mem;
+  }
+
+  it("byte indexes, masked and shifted, with the table ending at the input's end or one byte short", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const [mask, shift] of [
+      [255, 0],
+      [15, 0],
+      [15, 4],
+      [63, 2],
+    ]) {
+      const entries = Math.min(mask, 255 >> shift) + 1;
+      for (const store of [false, true])
+        for (const [tableBytes, top] of [
+          [4 * entries, 256],
+          [4 * entries - 1, 256],
+          [4 * entries - 1, (entries - 1) << shift], // the last entry never read: no fault, checked code
+        ]) {
+          const mem = input(tableBytes, top);
+          runs.push({ source: lookup(mask, shift, store), mem });
+          expected.push(model(mem, mask, shift, store));
+        }
+    }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(8);
+  });
+
+  it("the budget running out inside the copy of a table loop", async () => {
+    const runs: Run[] = [];
+    for (const budget of [30, 31, 37, 100, 333])
+      runs.push({ source: lookup(255, 0, true), mem: input(1024, 256), budget });
+    const got = await agree(runs);
+    expect(got.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+  });
+});
