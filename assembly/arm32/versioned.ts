@@ -25,12 +25,12 @@
 
 import {
   AL, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop,
+  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundImm, loopBoundReg, loopHead, loopIv, loopLast, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  loopBoundImm, loopBoundReg, loopHead, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
@@ -138,8 +138,8 @@ export function bodyStarts(c: Context, k: i32): void {
 
 /**
  * The test at loop k's head (registers hold their values on entry): iv0, bound and step below 2^32, then for each
- * planned access, its address with iv = iv0 below 2^32 and [address, address + D + T + size) in one region's
- * window (T: the access's bounded term, loops.ts).
+ * planned access, its address with iv = iv0 below 2^32 and [address, address + span + T + size) in one region's
+ * window (span: emitSpan; T: the access's bounded term, loops.ts).
  * Any failure goes to the head's ordinary code. Uses r0-r3 and lr.
  */
 function emitTest(c: Context, k: i32): void {
@@ -165,28 +165,65 @@ function emitTest(c: Context, k: i32): void {
   if (boundReg < 0) c.emitConst(R0, <u32>loopBoundImm(k));
   c.emit(opRegS(OP_ADD, R0, b0, s_));
   fail(c, HS, k);
-  // r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    emitSpan(c, k, a);
+    emitRangeTest(c, k, a);
+  }
+}
+
+/** r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two. */
+function emitD(c: Context, k: i32): void {
+  const boundReg = loopBoundReg(k);
+  const stepReg = loopStepReg(k);
   const b_ = boundReg >= 0 ? lo(c, boundReg, R3) : R3;
   if (boundReg < 0) c.emitConst(R3, <u32>loopBoundImm(k));
-  c.emit(opRegS(OP_SUB, R1, b_, lo(c, iv, R2)));
+  c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
   c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
   c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   const step = loopStepImm(k);
   if (stepReg < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
     c.emit(opImm(OP_BIC, R1, R1, immRot(<u32>(step - 1))));
   }
-  // accesses with iv first, then the others: their address does not move, D is 0 for them
-  for (let pass = 0; pass < 2; pass++) {
-    if (pass == 1) c.emit(movImm(R1, 0));
-    for (let j = 0; j < loopAccesses(k); j++) {
-      const a = k * MAX_ACCESSES + j;
-      if (((accRegs(a) & IV_BIT) != 0) == (pass == 1)) continue;
-      emitRangeTest(c, k, a);
-    }
-  }
 }
 
-/** Whether planned access a is allowed over its whole range: r1 = D (0 when iv is not in its address). */
+/**
+ * r1 = how far access a's address moves over the loop: 0 when it sums no induction variable, D when only iv, else
+ * (D / step) * K, K the steps of the induction variables it sums (loops.ts); a K or a product of 2^32 or more
+ * fails the test.
+ */
+function emitSpan(c: Context, k: i32, a: i32): void {
+  const regs = accRegs(a);
+  const others = regs & loopOtherIvs(k);
+  if (others == 0) {
+    if (regs & IV_BIT) emitD(c, k);
+    else c.emit(movImm(R1, 0));
+    return;
+  }
+  emitD(c, k);
+  const step = loopStepImm(k); // a power of two when there are other induction variables
+  if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
+  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
+  for (let r = 0; r < 10; r++) {
+    if ((others & (<u32>1 << <u32>r)) != 0 && loopIvStep(k, r) > 0) kc += <u64>loopIvStep(k, r);
+  }
+  if (kc >> 32) {
+    fail(c, AL, k); // a step of 2^32 or more: the ordinary code
+    return;
+  }
+  c.emitConst(R2, <u32>kc);
+  for (let r = 0; r < 10; r++) {
+    if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStep(k, r) > 0) continue;
+    const s = -1 - loopIvStep(k, r);
+    highWordZero(c, s, k);
+    c.emit(opRegS(OP_ADD, R2, R2, lo(c, s, R3)));
+    fail(c, HS, k);
+  }
+  c.emit(umull(R1, R3, R1, R2));
+  c.emit(cmpImm(R3, 0));
+  fail(c, NE, k);
+}
+
 function emitRangeTest(c: Context, k: i32, a: i32): void {
   const iv = loopIv(k);
   const base0 = accConst(a);

@@ -19,6 +19,12 @@
 // (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
 // `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
+//
+// Other induction variables: when iv's step is a constant power of two, a register p written once in the range,
+// by `add p, c` in iv's block (c a constant above 0, or a register the loop does not write), holds p0 + t * c at
+// the head in trip t, and t <= D / step. An address may sum such registers too (a pointer bumped next to a
+// counter, a column pointer moving by a row's length): with K the steps of iv and of the p's it sums, it reaches
+// [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
@@ -46,12 +52,13 @@ const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range 
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
 const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32), 11 constants (i64), 11 bounded terms (i32)
+const STEP_TABLE: usize = 0xad00; // 48 bytes per loop: i32 per register, the step of another induction variable
 export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
 
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
-const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56;
+const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56, OTHER_IVS = 60;
 @inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
 @inline export function loopHead(k: i32): i32 { return load<i32>(field(k, HEAD)); }
 @inline export function loopLast(k: i32): i32 { return load<i32>(field(k, LAST)); }
@@ -63,6 +70,11 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PA
 @inline export function loopBoundReg(k: i32): i32 { return load<i32>(field(k, BOUND_REG)); }
 @inline export function loopBoundImm(k: i32): i32 { return load<i32>(field(k, BOUND_IMM)); }
 @inline export function loopAccesses(k: i32): i32 { return load<i32>(field(k, ACCESSES)); }
+/** The other induction variables (bit mask; see above). */
+@inline export function loopOtherIvs(k: i32): u32 { return load<u32>(field(k, OTHER_IVS)); }
+/** Another induction variable r's step: a constant above 0, or -1 - the register added. */
+@inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
+@inline function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
 /** Whether the loop's unchecked copy may keep one more eBPF register in r10:ip (see versioned.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
@@ -252,7 +264,31 @@ function planLoop(c: Context, h: i32, l: i32): void {
   setField(k, BOUND_IMM, immAt(c, l));
   setField(k, IV_AT, ivAt);
   setField(k, WRITES, mask);
-  if (collectAccesses(c, k, h, l, mask, iv)) c.loops++;
+  const step = immAt(c, ivAt);
+  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  setField(k, OTHER_IVS, <i32>others);
+  if (collectAccesses(c, k, h, l, mask, iv, others)) c.loops++;
+}
+
+/** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
+function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv: i32): u32 {
+  let found: u32 = 0;
+  for (let r = 0; r < 10; r++) {
+    if (r == iv || (mask & (1 << r)) == 0) continue;
+    let at = -1;
+    let count = 0;
+    for (let i = h; i <= l; i++) {
+      if (writes(c, i) & (1 << r)) { count++; at = i; }
+      if (opAt(c, i) == 0x18) i++;
+    }
+    if (count != 1 || at < latch) continue;
+    const op = opAt(c, at), s = srcAt(c, at);
+    if (op == 0x07 && immAt(c, at) > 0) setIvStep(k, r, immAt(c, at));
+    else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) setIvStep(k, r, -1 - s);
+    else continue;
+    found |= <u32>1 << <u32>r;
+  }
+  return found;
 }
 
 function zeroHighWords(c: Context, k: i32): u32 {
@@ -323,7 +359,7 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
  * through each block from its start. False when it has none. Sets loopPromotable false when some other access
  * (not through the frame pointer into its own frame) stays checked.
  */
-function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
+function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
@@ -331,7 +367,8 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
   for (let i = h; i <= l; i++) {
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
-        setSum(sum, r, (mask & (1 << r)) == 0 ? 1 << r : r == iv ? <i32>IV_BIT : -1);
+        const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;
+        setSum(sum, r, !moving ? 1 << r : r == iv ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
         setSum(top, r, 0);
       }

@@ -1483,3 +1483,104 @@ describe("table lookups by a bounded index in a counted loop", () => {
     expect(got.every((g) => g.startsWith("instruction budget of"))).toBe(true);
   });
 });
+
+// A pointer bumped next to a counter (murmur3's `p += 4` under `i < n`, a matrix column moving by a row's length in
+// a register): loops.ts plans accesses through it with its step, and the test on entry covers (trips - 1) * K
+// bytes past the first address, K the steps summed. The last access ends exactly at the input's end, or one byte
+// past it, which faults in the last trip at the interpreter's instruction.
+describe("other induction variables: a pointer stepped next to the counter", () => {
+  const SIZES = { b: 1, h: 2, w: 4, dw: 8 } as const;
+  type Size = keyof typeof SIZES;
+  interface Bump {
+    step: number | bigint; // a constant, or (a bigint) a value in r8
+    off: number;
+    size: Size;
+    trips: number;
+    withIv: boolean; // the address adds the counter too
+    store: boolean;
+  }
+  const source = (b: Bump) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r6, %r1
+        ${typeof b.step === "bigint" ? `lddw %r8, ${b.step}` : ""}
+      loop:
+        mov %r4, %r6
+        ${b.withIv ? "add %r4, %r3" : ""}
+        ldx${b.size} %r5, [%r4+${b.off}]
+        ${b.store ? `add %r5, 1\n        stx${b.size} [%r4+${b.off}], %r5` : ""}
+        add %r0, %r5
+        add %r6, ${typeof b.step === "bigint" ? "%r8" : b.step}
+        add %r3, 1
+        jlt %r3, ${b.trips}, loop
+        exit`;
+  function model(b: Bump, mem: Uint8Array): string {
+    const bytes = mem.slice();
+    const size = SIZES[b.size];
+    const load = indexOf(source(b), "ldx");
+    return modelled(() => {
+      let r0 = 0n;
+      for (let t = 0n; t < BigInt(b.trips); t++) {
+        const at = u64(t * BigInt(b.step) + (b.withIv ? t : 0n) + BigInt(b.off));
+        if (at + BigInt(size) > BigInt(bytes.length))
+          throw new Outcome(oob("read", size, "ctx", BigInt.asIntN(64, at), load));
+        let v = 0n;
+        for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[Number(at) + k]);
+        if (b.store) {
+          v = u64(v + 1n);
+          for (let k = 0; k < size; k++) bytes[Number(at) + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+        }
+        r0 = u64(r0 + v);
+      }
+      return r0;
+    });
+  }
+  /** The input's length that the last access ends at (exact) or one byte short of it. */
+  const lengthFor = (b: Bump, short: boolean) =>
+    (b.trips - 1) * (Number(b.step) + (b.withIv ? 1 : 0)) + b.off + SIZES[b.size] - (short ? 1 : 0);
+
+  it("constant and register steps, with and without the counter in the address, loads and stores", async () => {
+    const cases: Bump[] = [];
+    for (const size of ["b", "h", "w", "dw"] as const)
+      for (const step of [4, 12, 7n, 32n])
+        for (const withIv of [false, true])
+          for (const store of [false, true])
+            cases.push({ step, off: size === "b" ? 3 : 0, size, trips: 9, withIv, store });
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const b of cases)
+      for (const short of [false, true]) {
+        const mem = pattern(lengthFor(b, short));
+        runs.push({ source: source(b), mem });
+        expected.push(model(b, mem));
+      }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(cases.length);
+  });
+
+  it("a step register above 2^32, one trip, no trips past the first, and the budget running out in the copy", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    const add = (b: Bump, length: number, budget?: number) => {
+      const mem = pattern(length);
+      runs.push({ source: source(b), mem, budget });
+      if (budget === undefined) expected.push(model(b, mem));
+    };
+    add({ step: (1n << 32n) + 4n, off: 0, size: "w", trips: 3, withIv: false, store: false }, 64);
+    add({ step: 4, off: 0, size: "w", trips: 1, withIv: true, store: true }, 4);
+    add({ step: 4, off: 0, size: "w", trips: 1, withIv: true, store: true }, 3);
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got[0]).toMatch(/^out-of-bounds read of 4 bytes at ctx\+0x100000004 /);
+    const budgets = [20, 21, 45, 46, 47];
+    const spent = await agree(
+      budgets.map((budget) => ({
+        source: source({ step: 8, off: 0, size: "dw", trips: 50, withIv: false, store: true }),
+        mem: pattern(400),
+        budget,
+      })),
+    );
+    expect(spent.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+  });
+});
