@@ -24,12 +24,12 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  AL, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, umull,
+  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
+  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundImm, loopBoundReg, loopHead, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
@@ -157,6 +157,23 @@ function emitTest(c: Context, k: i32): void {
   for (let r = 0; r < 10; r++) {
     if ((zero >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
   }
+  if (loopDown(k)) {
+    // iv0 - 1 trips after the first, with iv0 from 1 to 2^32 - 1: iv stays in [1, iv0] (0 wraps around: not here)
+    c.emit(cmpImm(lo(c, iv, R0), 0));
+    fail(c, EQ, k);
+  } else emitUpwardTest(c, k);
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    emitSpan(c, k, a);
+    emitRangeTest(c, k, a);
+  }
+}
+
+/** iv0 + step and bound + step below 2^32: nothing in the copy wraps around. */
+function emitUpwardTest(c: Context, k: i32): void {
+  const iv = loopIv(k);
+  const boundReg = loopBoundReg(k);
+  const stepReg = loopStepReg(k);
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
@@ -165,15 +182,14 @@ function emitTest(c: Context, k: i32): void {
   if (boundReg < 0) c.emitConst(R0, <u32>loopBoundImm(k));
   c.emit(opRegS(OP_ADD, R0, b0, s_));
   fail(c, HS, k);
-  for (let j = 0; j < loopAccesses(k); j++) {
-    const a = k * MAX_ACCESSES + j;
-    emitSpan(c, k, a);
-    emitRangeTest(c, k, a);
-  }
 }
 
 /** r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two. */
 function emitD(c: Context, k: i32): void {
+  if (loopDown(k)) {
+    c.emit(subImm(R1, lo(c, loopIv(k), R1), 1)); // the trips after the first: iv0 - 1
+    return;
+  }
   const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
   const b_ = boundReg >= 0 ? lo(c, boundReg, R3) : R3;
@@ -201,11 +217,14 @@ function emitSpan(c: Context, k: i32, a: i32): void {
     return;
   }
   emitD(c, k);
-  const step = loopStepImm(k); // a power of two when there are other induction variables
+  // r1 = the trips after the first: D / step (a power of two when there are other induction variables)
+  const step = loopDown(k) ? 1 : loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
   let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
   for (let r = 0; r < 10; r++) {
-    if ((others & (<u32>1 << <u32>r)) != 0 && loopIvStep(k, r) > 0) kc += <u64>loopIvStep(k, r);
+    if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStepsByReg(k, r)) continue;
+    const v = loopIvStep(k, r); // loops.ts: every step of this address has one sign
+    kc += <u64>(v < 0 ? -v : v);
   }
   if (kc >> 32) {
     fail(c, AL, k); // a step of 2^32 or more: the ordinary code
@@ -213,8 +232,8 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   }
   c.emitConst(R2, <u32>kc);
   for (let r = 0; r < 10; r++) {
-    if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStep(k, r) > 0) continue;
-    const s = -1 - loopIvStep(k, r);
+    if ((others & (<u32>1 << <u32>r)) == 0 || !loopIvStepsByReg(k, r)) continue;
+    const s = loopIvStep(k, r);
     highWordZero(c, s, k);
     c.emit(opRegS(OP_ADD, R2, R2, lo(c, s, R3)));
     fail(c, HS, k);
@@ -236,6 +255,11 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
     if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
     else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+  }
+  if (accDown(a)) {
+    // the address moves down: the range starts span below it
+    c.emit(opRegS(OP_SUB, R0, R0, R1));
+    c.emit(opImm(OP_SBC, LR, LR, 0));
   }
   c.emit(cmpImm(LR, 0));
   fail(c, NE, k);

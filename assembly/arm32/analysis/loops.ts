@@ -4,8 +4,10 @@
 //
 // A loop qualifies when
 //   - `last` is `jlt iv, bound, head` (64-bit, unsigned; bound a register the loop does not write, or a constant
-//     from 0 to 2^31 - 1), the only jump to head from inside the range, and no jump from outside the range lands
-//     inside it past head (jumps out of it, to anywhere, are fine);
+//     from 0 to 2^31 - 1), or a count down, `jne iv, 0, head` or `jgt iv, 0, head` with `add iv, -1` as iv's
+//     write (iv0 - 1 trips after the first; accesses through iv itself are not planned there); the only jump to
+//     head from inside the range, and no jump from outside the range lands inside it past head (jumps out of it,
+//     to anywhere, are fine);
 //   - iv is written in the range only by one `add iv, step` in the block that ends at `last` (step a constant above
 //     0, or a register the loop does not write);
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
@@ -20,9 +22,10 @@
 // `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 //
-// Other induction variables: when iv's step is a constant power of two, a register p written once in the range,
-// by `add p, c` in iv's block (c a constant above 0, or a register the loop does not write), holds p0 + t * c at
-// the head in trip t, and t <= D / step. An address may sum such registers too (a pointer bumped next to a
+// Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
+// once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
+// write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
+// both ways is not planned; one that moves down reaches [lo - span, lo + size). An address may sum such registers too (a pointer bumped next to a
 // counter, a column pointer moving by a row's length): with K the steps of iv and of the p's it sums, it reaches
 // [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
@@ -58,7 +61,7 @@ export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
 
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
-const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56, OTHER_IVS = 60;
+const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DOWN = 52, PADDED = 56, OTHER_IVS = 60;
 @inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
 @inline export function loopHead(k: i32): i32 { return load<i32>(field(k, HEAD)); }
 @inline export function loopLast(k: i32): i32 { return load<i32>(field(k, LAST)); }
@@ -70,9 +73,13 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PA
 @inline export function loopBoundReg(k: i32): i32 { return load<i32>(field(k, BOUND_REG)); }
 @inline export function loopBoundImm(k: i32): i32 { return load<i32>(field(k, BOUND_IMM)); }
 @inline export function loopAccesses(k: i32): i32 { return load<i32>(field(k, ACCESSES)); }
+/** Whether iv counts down: `add iv, -1` and `jne iv, 0` (or jgt), iv0 - 1 trips after the first. */
+@inline export function loopDown(k: i32): bool { return load<i32>(field(k, DOWN)) != 0; }
 /** The other induction variables (bit mask; see above). */
-@inline export function loopOtherIvs(k: i32): u32 { return load<u32>(field(k, OTHER_IVS)); }
-/** Another induction variable r's step: a constant above 0, or -1 - the register added. */
+@inline export function loopOtherIvs(k: i32): u32 { return load<u32>(field(k, OTHER_IVS)) & 0x3ff; }
+/** Whether another induction variable r steps by a register (loopIvStep: its number). */
+@inline export function loopIvStepsByReg(k: i32, r: i32): bool { return ((load<u32>(field(k, OTHER_IVS)) >> <u32>(r + 16)) & 1) != 0; }
+/** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
 @inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
 @inline function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
 /** Whether the loop's unchecked copy may keep one more eBPF register in r10:ip (see versioned.ts). */
@@ -102,7 +109,9 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
 @inline export function accStore(a: i32): bool { return (load<i32>(accessAt(a), 8) & 1) != 0; }
 /** The largest value of the access's bounded term (0: none). */
-@inline export function accBound(a: i32): u32 { return load<u32>(accessAt(a), 8) >>> 1; }
+@inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & 0x1fffffff; }
+/** Whether the access's address moves down over the trips (the induction variables it sums step down). */
+@inline export function accDown(a: i32): bool { return (load<u32>(accessAt(a), 8) & (1 << 30)) != 0; }
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
@@ -150,7 +159,8 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
   for (let l = 0; l < n && c.loops < MAX_LOOPS; l++) {
     if (opAt(c, l) == 0x18) { l++; continue; }
     const op = opAt(c, l);
-    if (op != 0xa5 && op != 0xad) continue; // jlt imm / jlt reg
+    // jlt imm / jlt reg; a count down: jne or jgt iv, 0
+    if (op != 0xa5 && op != 0xad && !((op == 0x55 || op == 0x25) && immAt(c, l) == 0)) continue;
     const h = l + 1 + offAt(c, l);
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
     if (overlaps(c, h, l)) continue;
@@ -249,10 +259,15 @@ function planLoop(c: Context, h: i32, l: i32): void {
   if (ivAt < latch) return;
   const aop = opAt(c, ivAt);
   const stepReg = srcAt(c, ivAt);
-  if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
   const jop = opAt(c, l);
-  const boundReg = srcAt(c, l);
-  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
+  const down = jop == 0x55 || jop == 0x25;
+  if (down) {
+    if (!(aop == 0x07 && immAt(c, ivAt) == -1)) return;
+  } else {
+    if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
+    const boundReg = srcAt(c, l);
+    if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
+  }
 
   const k = c.loops;
   setField(k, HEAD, h);
@@ -260,14 +275,15 @@ function planLoop(c: Context, h: i32, l: i32): void {
   setField(k, IV, iv);
   setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
   setField(k, STEP_IMM, immAt(c, ivAt));
-  setField(k, BOUND_REG, jop == 0xad ? boundReg : -1);
+  setField(k, BOUND_REG, jop == 0xad ? srcAt(c, l) : -1);
+  setField(k, DOWN, down ? 1 : 0);
   setField(k, BOUND_IMM, immAt(c, l));
   setField(k, IV_AT, ivAt);
   setField(k, WRITES, mask);
   const step = immAt(c, ivAt);
-  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
-  if (collectAccesses(c, k, h, l, mask, iv, others)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others)) c.loops++;
 }
 
 /** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
@@ -283,9 +299,11 @@ function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv:
     }
     if (count != 1 || at < latch) continue;
     const op = opAt(c, at), s = srcAt(c, at);
-    if (op == 0x07 && immAt(c, at) > 0) setIvStep(k, r, immAt(c, at));
-    else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) setIvStep(k, r, -1 - s);
-    else continue;
+    if (op == 0x07 && immAt(c, at) != 0 && immAt(c, at) != i32.MIN_VALUE) setIvStep(k, r, immAt(c, at));
+    else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) {
+      setIvStep(k, r, s);
+      found |= <u32>1 << <u32>(r + 16);
+    } else continue;
     found |= <u32>1 << <u32>r;
   }
   return found;
@@ -381,11 +399,12 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
       const base = cls == CLS_LDX ? src : dst;
       const size = sizeBytes(op & 0x18);
       if (!inOwnFrame(base, off, size)) {
-        if (sumOf(sum, base) >= 0 && n < MAX_ACCESSES) {
+        const moves = sumOf(sum, base) >= 0 ? direction(k, <u32>sumOf(sum, base), others) : MIXED;
+        if (moves != MIXED && n < MAX_ACCESSES) {
           const at = accessAt(k * MAX_ACCESSES + n++);
           store<i32>(at, i);
           store<i32>(at, size, 4);
-          store<i32>(at, (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
+          store<i32>(at, (moves == DOWNWARD ? ACC_DOWN : 0) | (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
           store<i32>(at, sumOf(sum, base), 12);
           store<i64>(at, cstOf(cst, base) + <i64>off, 16);
         }
@@ -444,6 +463,21 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
   }
   setField(k, ACCESSES, n);
   return n > 0;
+}
+
+const UPWARD = 0, DOWNWARD = 1, MIXED = 2;
+const ACC_DOWN: i32 = 1 << 30; // in an access's store word: its address moves down
+
+/** Which way an address summing `regs` moves over loop k's trips: every induction variable in it one way, or MIXED. */
+function direction(k: i32, regs: u32, others: u32): i32 {
+  let up = (regs & IV_BIT) != 0;
+  let down = false;
+  for (let r = 0; r < 10; r++) {
+    if ((regs & others & (<u32>1 << <u32>r)) == 0) continue;
+    if (!loopIvStepsByReg(k, r) && loopIvStep(k, r) < 0) down = true;
+    else up = true;
+  }
+  return up && down ? MIXED : down ? DOWNWARD : UPWARD;
 }
 
 @inline function sumOf(t: usize, r: i32): i32 { return load<i32>(t + (<usize>r << 2)); }

@@ -1584,3 +1584,110 @@ describe("other induction variables: a pointer stepped next to the counter", () 
     expect(spent.every((g) => g.startsWith("instruction budget of"))).toBe(true);
   });
 });
+
+// Counting down: `add n, -1` and `jne n, 0` (or `jgt n, 0`) as the back edge, with a pointer stepped up (fletcher32)
+// or down (an insertion sort's shifting loop). The test on entry takes n0 - 1 trips after the first (n0 = 0 wraps
+// around: the ordinary code) and, for a pointer moving down, the range below the first address. The accesses reach
+// the input's last byte or its first, or one byte past either.
+describe("counted loops that count down", () => {
+  interface Down {
+    n: bigint; // the counter's start
+    step: number; // the pointer's step, either sign
+    start: number; // the pointer's first offset in the input
+    size: 1 | 4;
+    jump: "jne" | "jgt";
+    store: boolean;
+  }
+  const source = (d: Down) => `
+        mov %r0, 0
+        lddw %r9, ${d.n}
+        mov %r6, %r1
+        add %r6, ${d.start}
+      loop:
+        ldx${d.size === 1 ? "b" : "w"} %r5, [%r6+0]
+        ${d.store ? `add %r5, %r9\n        stx${d.size === 1 ? "b" : "w"} [%r6+0], %r5` : ""}
+        add %r0, %r5
+        add %r6, ${d.step}
+        add %r9, -1
+        ${d.jump} %r9, 0, loop
+        exit`;
+  function model(d: Down, mem: Uint8Array, budget: number): string {
+    const bytes = mem.slice();
+    const load = indexOf(source(d), "ldx");
+    const insns = d.store ? 7 : 5; // per trip
+    return modelled(() => {
+      let r0 = 0n;
+      let n = d.n;
+      let at = BigInt(d.start);
+      let executed = 4; // mov, lddw (one instruction), mov, add
+      for (;;) {
+        if (executed + insns > budget) {
+          // the budget runs out within this trip: at the load when nothing of it fits (no load ran)
+          if (executed === budget) throw new Outcome(`instruction budget of ${budget} exhausted (instruction ${load})`);
+          throw new Outcome("budget");
+        }
+        if (at < 0n || at + BigInt(d.size) > BigInt(bytes.length))
+          throw new Outcome(oob("read", d.size, "ctx", at, load));
+        let v = 0n;
+        for (let k = d.size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[Number(at) + k]);
+        if (d.store) {
+          v = u64(v + n);
+          for (let k = 0; k < d.size; k++) bytes[Number(at) + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+        }
+        r0 = u64(r0 + v);
+        at += BigInt(d.step);
+        n = u64(n - 1n);
+        executed += insns;
+        if (n !== 0n) continue;
+        if (executed === budget)
+          throw new Outcome(`instruction budget of ${budget} exhausted (instruction ${indexOf(source(d), "exit")})`);
+        return r0;
+      }
+    });
+  }
+
+  it("a pointer stepped up or down, ending at the input's last or first byte, or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const size of [1, 4] as const)
+      for (const step of [size, -size, 2 * size + 1, -(2 * size + 1)])
+        for (const n of [1n, 2n, 13n])
+          for (const jump of ["jne", "jgt"] as const)
+            for (const short of [false, true]) {
+              const store = n !== 2n;
+              const reach = Number(n - 1n) * Math.abs(step); // from the first access to the last
+              const d: Down =
+                step > 0
+                  ? { n, step, start: 0, size, jump, store }
+                  : { n, step, start: reach - (short ? 1 : 0), size, jump, store };
+              const mem = pattern(step > 0 ? reach + size - (short ? 1 : 0) : reach + size + 2);
+              runs.push({ source: source(d), mem });
+              expected.push(model(d, mem, 1_000_000));
+            }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(runs.length / 2);
+  });
+
+  it("a counter starting at 0 or above 2^32, and the budget running out in the copy", async () => {
+    const d = (n: bigint): Down => ({ n, step: 1, start: 0, size: 1, jump: "jne", store: true });
+    const runs: Run[] = [
+      { source: source(d(0n)), mem: pattern(64) }, // wraps around: the pointer leaves the input after 64 trips
+      { source: source(d((1n << 32n) + 3n)), mem: pattern(64) },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 },
+      { source: source(d(40n)), mem: pattern(64), budget: 5 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 39 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 40 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 40 + 1 },
+    ];
+    const got = await agree(runs);
+    expect(got[0]).toBe(model(d(0n), pattern(64), 1_000_000));
+    expect(got[0]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0x40 /);
+    expect(got[1]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0x40 /);
+    expect(got[2]).toBe(model(d(40n), pattern(64), 4));
+    expect(got[4]).toBe(model(d(40n), pattern(64), 4 + 7 * 39));
+    expect(got[5]).toBe(model(d(40n), pattern(64), 4 + 7 * 40));
+    expect(got[6]).toBe(model(d(40n), pattern(64), 4 + 7 * 40 + 1));
+    expect(got[6]).toMatch(/^r0 = /);
+  });
+});
