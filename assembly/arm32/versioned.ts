@@ -162,11 +162,25 @@ function emitTest(c: Context, k: i32): void {
     c.emit(cmpImm(lo(c, iv, R0), 0));
     fail(c, EQ, k);
   } else emitUpwardTest(c, k);
+  // the accesses that move with iv alone first, with D computed once for all of them (a loop entered often, for
+  // few trips, pays for its test each time); then the others, each with its own span
+  let withD = 0;
   for (let j = 0; j < loopAccesses(k); j++) {
     const a = k * MAX_ACCESSES + j;
+    if (!movesWithIvOnly(k, a)) continue;
+    if (withD++ == 0) emitD(c, k);
+    emitRangeTest(c, k, a);
+  }
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    if (movesWithIvOnly(k, a)) continue;
     emitSpan(c, k, a);
     emitRangeTest(c, k, a);
   }
+}
+
+function movesWithIvOnly(k: i32, a: i32): bool {
+  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0;
 }
 
 /** iv0 + step and bound + step below 2^32: nothing in the copy wraps around. */
