@@ -24,13 +24,13 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  AL, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop,
+  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
+  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundImm, loopBoundReg, loopHead, loopIv, loopLast, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  loopBoundImm, loopBoundReg, loopHead, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
@@ -138,7 +138,8 @@ export function bodyStarts(c: Context, k: i32): void {
 
 /**
  * The test at loop k's head (registers hold their values on entry): iv0, bound and step below 2^32, then for each
- * planned access, its address with iv = iv0 below 2^32 and [address, address + D + size) in one region's window.
+ * planned access, its address with iv = iv0 below 2^32 and [address, address + span + T + size) in one region's
+ * window (span: emitSpan; T: the access's bounded term, loops.ts).
  * Any failure goes to the head's ordinary code. Uses r0-r3 and lr.
  */
 function emitTest(c: Context, k: i32): void {
@@ -156,6 +157,37 @@ function emitTest(c: Context, k: i32): void {
   for (let r = 0; r < 10; r++) {
     if ((zero >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
   }
+  if (loopDown(k)) {
+    // iv0 - 1 trips after the first, with iv0 from 1 to 2^32 - 1: iv stays in [1, iv0] (0 wraps around: not here)
+    c.emit(cmpImm(lo(c, iv, R0), 0));
+    fail(c, EQ, k);
+  } else emitUpwardTest(c, k);
+  // the accesses that move with iv alone first, with D computed once for all of them (a loop entered often, for
+  // few trips, pays for its test each time); then the others, each with its own span
+  let withD = 0;
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    if (!movesWithIvOnly(k, a)) continue;
+    if (withD++ == 0) emitD(c, k);
+    emitRangeTest(c, k, a);
+  }
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    if (movesWithIvOnly(k, a)) continue;
+    emitSpan(c, k, a);
+    emitRangeTest(c, k, a);
+  }
+}
+
+function movesWithIvOnly(k: i32, a: i32): bool {
+  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0;
+}
+
+/** iv0 + step and bound + step below 2^32: nothing in the copy wraps around. */
+function emitUpwardTest(c: Context, k: i32): void {
+  const iv = loopIv(k);
+  const boundReg = loopBoundReg(k);
+  const stepReg = loopStepReg(k);
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
@@ -164,36 +196,91 @@ function emitTest(c: Context, k: i32): void {
   if (boundReg < 0) c.emitConst(R0, <u32>loopBoundImm(k));
   c.emit(opRegS(OP_ADD, R0, b0, s_));
   fail(c, HS, k);
-  // r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two
+}
+
+/** r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two. */
+function emitD(c: Context, k: i32): void {
+  if (loopDown(k)) {
+    c.emit(subImm(R1, lo(c, loopIv(k), R1), 1)); // the trips after the first: iv0 - 1
+    return;
+  }
+  const boundReg = loopBoundReg(k);
+  const stepReg = loopStepReg(k);
   const b_ = boundReg >= 0 ? lo(c, boundReg, R3) : R3;
   if (boundReg < 0) c.emitConst(R3, <u32>loopBoundImm(k));
-  c.emit(opRegS(OP_SUB, R1, b_, lo(c, iv, R2)));
+  c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
   c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
   c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   const step = loopStepImm(k);
   if (stepReg < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
     c.emit(opImm(OP_BIC, R1, R1, immRot(<u32>(step - 1))));
   }
-  for (let j = 0; j < loopAccesses(k); j++) {
-    const a = k * MAX_ACCESSES + j;
-    const base0 = accConst(a);
-    c.emitConst(R0, <u32>base0);
-    c.emitConst(LR, <u32>(base0 >> 32));
-    const regs = accRegs(a);
-    for (let r = 0; r <= 11; r++) {
-      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
-    }
-    c.emit(cmpImm(LR, 0));
-    fail(c, NE, k);
-    c.emit(movImm(R2, <u32>accBytes(a)));
-    c.emit(movImm(R3, accStore(a) ? 8 : 0));
-    c.bl(L_RANGE);
-    fail(c, NE, k);
+}
+
+/**
+ * r1 = how far access a's address moves over the loop: 0 when it sums no induction variable, D when only iv, else
+ * (D / step) * K, K the steps of the induction variables it sums (loops.ts); a K or a product of 2^32 or more
+ * fails the test.
+ */
+function emitSpan(c: Context, k: i32, a: i32): void {
+  const regs = accRegs(a);
+  const others = regs & loopOtherIvs(k);
+  if (others == 0) {
+    if (regs & IV_BIT) emitD(c, k);
+    else c.emit(movImm(R1, 0));
+    return;
   }
+  emitD(c, k);
+  // r1 = the trips after the first: D / step (a power of two when there are other induction variables)
+  const step = loopDown(k) ? 1 : loopStepImm(k);
+  if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
+  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
+  for (let r = 0; r < 10; r++) {
+    if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStepsByReg(k, r)) continue;
+    const v = loopIvStep(k, r); // loops.ts: every step of this address has one sign
+    kc += <u64>(v < 0 ? -v : v);
+  }
+  if (kc >> 32) {
+    fail(c, AL, k); // a step of 2^32 or more: the ordinary code
+    return;
+  }
+  c.emitConst(R2, <u32>kc);
+  for (let r = 0; r < 10; r++) {
+    if ((others & (<u32>1 << <u32>r)) == 0 || !loopIvStepsByReg(k, r)) continue;
+    const s = loopIvStep(k, r);
+    highWordZero(c, s, k);
+    c.emit(opRegS(OP_ADD, R2, R2, lo(c, s, R3)));
+    fail(c, HS, k);
+  }
+  c.emit(umull(R1, R3, R1, R2));
+  c.emit(cmpImm(R3, 0));
+  fail(c, NE, k);
+}
+
+function emitRangeTest(c: Context, k: i32, a: i32): void {
+  const iv = loopIv(k);
+  const base0 = accConst(a);
+  c.emitConst(R0, <u32>base0);
+  c.emitConst(LR, <u32>(base0 >> 32));
+  const regs = accRegs(a);
+  for (let r = 0; r <= 11; r++) {
+    if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+    const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
+    c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
+    if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
+    else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+  }
+  if (accDown(a)) {
+    // the address moves down: the range starts span below it
+    c.emit(opRegS(OP_SUB, R0, R0, R1));
+    c.emit(opImm(OP_SBC, LR, LR, 0));
+  }
+  c.emit(cmpImm(LR, 0));
+  fail(c, NE, k);
+  c.emitConst(R2, <u32>accBytes(a) + accBound(a)); // L_RANGE adds D: the range's length less one
+  c.emit(movImm(R3, accStore(a) ? 8 : 0));
+  c.bl(L_RANGE);
+  fail(c, NE, k);
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {

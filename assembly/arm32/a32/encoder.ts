@@ -137,6 +137,12 @@ export function mls(rd: i32, rn: i32, rm: i32, ra: i32): u32 {
 export function umull(lo: i32, hi: i32, rn: i32, rm: i32): u32 {
   return 0xe0800090 | (<u32>hi << 16) | (<u32>lo << 12) | (<u32>rm << 8) | <u32>rn;
 }
+/** (lo, hi) = rn * rm, signed 64-bit product */
+export function smull(lo: i32, hi: i32, rn: i32, rm: i32): u32 {
+  return 0xe0c00090 | (<u32>hi << 16) | (<u32>lo << 12) | (<u32>rm << 8) | <u32>rn;
+}
+/** rd = the high word of the signed product rn * rm (ARMv6 and later) */
+export function smmul(rd: i32, rn: i32, rm: i32): u32 { return 0xe750f010 | (<u32>rd << 16) | (<u32>rm << 8) | <u32>rn; }
 export function udiv(rd: i32, rn: i32, rm: i32): u32 { return 0xe730f010 | (<u32>rd << 16) | (<u32>rm << 8) | <u32>rn; }
 export function sdiv(rd: i32, rn: i32, rm: i32): u32 { return 0xe710f010 | (<u32>rd << 16) | (<u32>rm << 8) | <u32>rn; }
 

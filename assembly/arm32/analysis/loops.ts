@@ -4,8 +4,10 @@
 //
 // A loop qualifies when
 //   - `last` is `jlt iv, bound, head` (64-bit, unsigned; bound a register the loop does not write, or a constant
-//     from 0 to 2^31 - 1), the only jump to head from inside the range, and no jump from outside the range lands
-//     inside it past head (jumps out of it, to anywhere, are fine);
+//     from 0 to 2^31 - 1), or a count down, `jne iv, 0, head` or `jgt iv, 0, head` with `add iv, -1` as iv's
+//     write (iv0 - 1 trips after the first; accesses through iv itself are not planned there); the only jump to
+//     head from inside the range, and no jump from outside the range lands inside it past head (jumps out of it,
+//     to anywhere, are fine);
 //   - iv is written in the range only by one `add iv, step` in the block that ends at `last` (step a constant above
 //     0, or a register the loop does not write);
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
@@ -15,8 +17,17 @@
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
 // are below 2^32 (tested there). An access whose address is, in its block, a sum of registers the loop does not
 // write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
-// with iv = iv0: the access's plan entry. Loops nest (a range inside another) or are disjoint; overlapping ranges
+// with iv = iv0: the access's plan entry. The sum may also hold one term known, in its block, to lie in [0, T]
+// (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
+// `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
+//
+// Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
+// once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
+// write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
+// both ways is not planned; one that moves down reaches [lo - span, lo + size). An address may sum such registers too (a pointer bumped next to a
+// counter, a column pointer moving by a row's length): with K the steps of iv and of the p's it sums, it reaches
+// [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
@@ -37,18 +48,20 @@ export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
 
 // The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
 // (index.ts, from 0x10000): the module has no heap to spare.
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
-const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32) and 11 constants (i64)
+const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32), 11 constants (i64), 11 bounded terms (i32)
+const STEP_TABLE: usize = 0xad00; // 48 bytes per loop: i32 per register, the step of another induction variable
 export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
 
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
-const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PADDED = 56;
+const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DOWN = 52, PADDED = 56, OTHER_IVS = 60;
 @inline function field(k: i32, f: i32): usize { return LOOP_TABLE + (<usize>k << 6) + <usize>f; }
 @inline export function loopHead(k: i32): i32 { return load<i32>(field(k, HEAD)); }
 @inline export function loopLast(k: i32): i32 { return load<i32>(field(k, LAST)); }
@@ -60,6 +73,15 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, PA
 @inline export function loopBoundReg(k: i32): i32 { return load<i32>(field(k, BOUND_REG)); }
 @inline export function loopBoundImm(k: i32): i32 { return load<i32>(field(k, BOUND_IMM)); }
 @inline export function loopAccesses(k: i32): i32 { return load<i32>(field(k, ACCESSES)); }
+/** Whether iv counts down: `add iv, -1` and `jne iv, 0` (or jgt), iv0 - 1 trips after the first. */
+@inline export function loopDown(k: i32): bool { return load<i32>(field(k, DOWN)) != 0; }
+/** The other induction variables (bit mask; see above). */
+@inline export function loopOtherIvs(k: i32): u32 { return load<u32>(field(k, OTHER_IVS)) & 0x3ff; }
+/** Whether another induction variable r steps by a register (loopIvStep: its number). */
+@inline export function loopIvStepsByReg(k: i32, r: i32): bool { return ((load<u32>(field(k, OTHER_IVS)) >> <u32>(r + 16)) & 1) != 0; }
+/** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
+@inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
+@inline function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
 /** Whether the loop's unchecked copy may keep one more eBPF register in r10:ip (see versioned.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
@@ -80,11 +102,16 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function loopPadded(k: i32): bool { return load<i32>(field(k, PADDED)) != 0; }
 @inline export function setLoopPadded(k: i32, padded: bool): void { store<i32>(field(k, PADDED), padded ? 1 : 0); }
 
-// Access a = k * MAX_ACCESSES + j: instruction, bytes, store, the registers summed (IV_BIT: iv), the constant part
+// Access a = k * MAX_ACCESSES + j: instruction, bytes, store (bit 0) and the bounded term's T (bits 1-31), the
+// registers summed (IV_BIT: iv), the constant part
 @inline function accessAt(a: i32): usize { return ACCESS_TABLE + <usize>a * 24; }
 @inline export function accInsn(a: i32): i32 { return load<i32>(accessAt(a)); }
 @inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
-@inline export function accStore(a: i32): bool { return load<i32>(accessAt(a), 8) != 0; }
+@inline export function accStore(a: i32): bool { return (load<i32>(accessAt(a), 8) & 1) != 0; }
+/** The largest value of the access's bounded term (0: none). */
+@inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & 0x1fffffff; }
+/** Whether the access's address moves down over the trips (the induction variables it sums step down). */
+@inline export function accDown(a: i32): bool { return (load<u32>(accessAt(a), 8) & (1 << 30)) != 0; }
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
@@ -132,7 +159,8 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
   for (let l = 0; l < n && c.loops < MAX_LOOPS; l++) {
     if (opAt(c, l) == 0x18) { l++; continue; }
     const op = opAt(c, l);
-    if (op != 0xa5 && op != 0xad) continue; // jlt imm / jlt reg
+    // jlt imm / jlt reg; a count down: jne or jgt iv, 0
+    if (op != 0xa5 && op != 0xad && !((op == 0x55 || op == 0x25) && immAt(c, l) == 0)) continue;
     const h = l + 1 + offAt(c, l);
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
     if (overlaps(c, h, l)) continue;
@@ -231,10 +259,15 @@ function planLoop(c: Context, h: i32, l: i32): void {
   if (ivAt < latch) return;
   const aop = opAt(c, ivAt);
   const stepReg = srcAt(c, ivAt);
-  if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
   const jop = opAt(c, l);
-  const boundReg = srcAt(c, l);
-  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
+  const down = jop == 0x55 || jop == 0x25;
+  if (down) {
+    if (!(aop == 0x07 && immAt(c, ivAt) == -1)) return;
+  } else {
+    if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
+    const boundReg = srcAt(c, l);
+    if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
+  }
 
   const k = c.loops;
   setField(k, HEAD, h);
@@ -242,11 +275,38 @@ function planLoop(c: Context, h: i32, l: i32): void {
   setField(k, IV, iv);
   setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
   setField(k, STEP_IMM, immAt(c, ivAt));
-  setField(k, BOUND_REG, jop == 0xad ? boundReg : -1);
+  setField(k, BOUND_REG, jop == 0xad ? srcAt(c, l) : -1);
+  setField(k, DOWN, down ? 1 : 0);
   setField(k, BOUND_IMM, immAt(c, l));
   setField(k, IV_AT, ivAt);
   setField(k, WRITES, mask);
-  if (collectAccesses(c, k, h, l, mask, iv)) c.loops++;
+  const step = immAt(c, ivAt);
+  const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  setField(k, OTHER_IVS, <i32>others);
+  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others)) c.loops++;
+}
+
+/** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
+function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv: i32): u32 {
+  let found: u32 = 0;
+  for (let r = 0; r < 10; r++) {
+    if (r == iv || (mask & (1 << r)) == 0) continue;
+    let at = -1;
+    let count = 0;
+    for (let i = h; i <= l; i++) {
+      if (writes(c, i) & (1 << r)) { count++; at = i; }
+      if (opAt(c, i) == 0x18) i++;
+    }
+    if (count != 1 || at < latch) continue;
+    const op = opAt(c, at), s = srcAt(c, at);
+    if (op == 0x07 && immAt(c, at) != 0 && immAt(c, at) != i32.MIN_VALUE) setIvStep(k, r, immAt(c, at));
+    else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) {
+      setIvStep(k, r, s);
+      found |= <u32>1 << <u32>(r + 16);
+    } else continue;
+    found |= <u32>1 << <u32>r;
+  }
+  return found;
 }
 
 function zeroHighWords(c: Context, k: i32): u32 {
@@ -317,15 +377,18 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
  * through each block from its start. False when it has none. Sets loopPromotable false when some other access
  * (not through the frame pointer into its own frame) stays checked.
  */
-function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32): bool {
+function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
+  const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
   let n = 0;
   for (let i = h; i <= l; i++) {
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
-        setSum(sum, r, (mask & (1 << r)) == 0 ? 1 << r : r == iv ? <i32>IV_BIT : -1);
+        const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;
+        setSum(sum, r, !moving ? 1 << r : r == iv ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
+        setSum(top, r, 0);
       }
     }
     const op = opAt(c, i);
@@ -336,11 +399,12 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
       const base = cls == CLS_LDX ? src : dst;
       const size = sizeBytes(op & 0x18);
       if (!inOwnFrame(base, off, size)) {
-        if (sumOf(sum, base) >= 0 && n < MAX_ACCESSES) {
+        const moves = sumOf(sum, base) >= 0 ? direction(k, <u32>sumOf(sum, base), others) : MIXED;
+        if (moves != MIXED && n < MAX_ACCESSES) {
           const at = accessAt(k * MAX_ACCESSES + n++);
           store<i32>(at, i);
           store<i32>(at, size, 4);
-          store<i32>(at, cls != CLS_LDX ? 1 : 0, 8);
+          store<i32>(at, (moves == DOWNWARD ? ACC_DOWN : 0) | (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
           store<i32>(at, sumOf(sum, base), 12);
           store<i64>(at, cstOf(cst, base) + <i64>off, 16);
         }
@@ -349,14 +413,19 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
     const w = op == 0x18 ? 1 << dst : writes(c, i);
     if (w != 0) {
       const a = sumOf(sum, dst), b = sumOf(sum, src);
+      const ta = sumOf(top, dst), tb = sumOf(top, src);
+      const pure = a == 0 && cstOf(cst, dst) >= 0; // dst is a bounded term alone: [cst, cst + T]
+      setSum(top, dst, 0);
       if (op == 0xbf && off == 0) { // mov of a register
         setSum(sum, dst, b);
         setCst(cst, dst, cstOf(cst, src));
+        setSum(top, dst, tb);
       } else if (op == 0x0f) { // add of a register: each summed at most once
-        if (a < 0 || b < 0 || (a & b) != 0) setSum(sum, dst, -1);
+        if (a < 0 || b < 0 || (a & b) != 0 || <u32>ta + <u32>tb >= MAX_BOUND) setSum(sum, dst, -1);
         else {
           setSum(sum, dst, a | b);
           setCst(cst, dst, cstOf(cst, dst) + cstOf(cst, src));
+          setSum(top, dst, ta + tb);
         }
       } else if (op == 0xb7) { // mov of a constant
         setSum(sum, dst, 0);
@@ -364,14 +433,51 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32)
       } else if (op == 0x18) { // lddw: a constant too (a map value's address, once relocated)
         setSum(sum, dst, 0);
         setCst(cst, dst, <i64>(<u32>immAt(c, i)) | <i64>immAt(c, i + 1) << 32);
-      } else if (op == 0x07) setCst(cst, dst, cstOf(cst, dst) + imm);
-      else if (op == 0x17) setCst(cst, dst, cstOf(cst, dst) - imm);
-      else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
+      } else if (op == 0x07) {
+        setCst(cst, dst, cstOf(cst, dst) + imm);
+        setSum(top, dst, ta);
+      } else if (op == 0x17) {
+        setCst(cst, dst, cstOf(cst, dst) - imm);
+        setSum(top, dst, ta);
+      } else if ((op == 0x57 || op == 0x54) && imm >= 0 && imm < <i64>MAX_BOUND) { // and: [0, imm]
+        setSum(sum, dst, 0);
+        setCst(cst, dst, 0);
+        setSum(top, dst, <i32>imm);
+      } else if (op == 0x71 || op == 0x69) { // a byte or halfword load: [0, 255] or [0, 65535]
+        setSum(sum, dst, 0);
+        setCst(cst, dst, 0);
+        setSum(top, dst, op == 0x71 ? 255 : 65535);
+      } else if ((op == 0x67 || op == 0x64) && pure && imm >= 0 && imm < 32 &&
+                 ((cstOf(cst, dst) + <i64>ta) << imm) < <i64>MAX_BOUND) { // lsh of a bounded term
+        setCst(cst, dst, cstOf(cst, dst) << imm);
+        setSum(top, dst, ta << <i32>imm);
+      } else if ((op == 0x77 || op == 0x74) && pure && imm >= 0 && imm < 32 &&
+                 cstOf(cst, dst) + <i64>ta < <i64>MAX_BOUND) { // rsh of a bounded term
+        const lo = cstOf(cst, dst) >> imm;
+        const hi = (cstOf(cst, dst) + <i64>ta) >> imm;
+        setCst(cst, dst, lo);
+        setSum(top, dst, <i32>(hi - lo));
+      } else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) setSum(sum, r, -1);
     }
     if (op == 0x18) i++;
   }
   setField(k, ACCESSES, n);
   return n > 0;
+}
+
+const UPWARD = 0, DOWNWARD = 1, MIXED = 2;
+const ACC_DOWN: i32 = 1 << 30; // in an access's store word: its address moves down
+
+/** Which way an address summing `regs` moves over loop k's trips: every induction variable in it one way, or MIXED. */
+function direction(k: i32, regs: u32, others: u32): i32 {
+  let up = (regs & IV_BIT) != 0;
+  let down = false;
+  for (let r = 0; r < 10; r++) {
+    if ((regs & others & (<u32>1 << <u32>r)) == 0) continue;
+    if (!loopIvStepsByReg(k, r) && loopIvStep(k, r) < 0) down = true;
+    else up = true;
+  }
+  return up && down ? MIXED : down ? DOWNWARD : UPWARD;
 }
 
 @inline function sumOf(t: usize, r: i32): i32 { return load<i32>(t + (<usize>r << 2)); }

@@ -7,6 +7,7 @@ import {
   opReg, opRegS, rev, rev16, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
 import { Context, fail } from "./context";
+import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
   hi, hiDst, inArm, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
 } from "./regs";
@@ -16,38 +17,6 @@ import {
 } from "../../isa";
 import { ERR_OPCODE, OPT_IDIV } from "../../../targets/arm32/abi";
 import { L_SDIVMOD64, L_UDIVMOD64 } from "../../../targets/arm32/image";
-
-/**
- * r2 = n / d, unsigned 32-bit, for a constant 2 <= d < 2^31 and a dividend below 2^bits (uses r3, ip; n is none
- * of r2, r3, ip). A shift for powers of two; else, when the dividend is known to be small, the shortest exact
- * reciprocal: q = (n * m) >> s with m = ceil(2^s / d) < 2^32, exact for n < 2^bits when m * d - 2^s <= 2^(s - bits)
- * (the error n * (m * d - 2^s) / (d * 2^s) stays below 1 / d). Otherwise the round-up multiply (Granlund and
- * Montgomery), exact for every 32-bit dividend: t = (n * m) >> 32, q = (t + ((n - t) >> 1)) >> (l - 1) with
- * l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32.
- */
-function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
-  if ((d & (d - 1)) == 0) {
-    c.emit(shiftImm(SH_LSR, R2, n, ctz<u32>(d)));
-    return;
-  }
-  for (let sh: u64 = 32; sh < 64; sh++) {
-    const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
-    if (m >> 32) break;
-    if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) {
-      c.emitConst(R3, <u32>m);
-      c.emit(umull(c.XR, R2, n, R3));
-      if (sh > 32) c.emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
-      return;
-    }
-  }
-  const l: u32 = 32 - clz<u32>(d - 1);
-  const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
-  c.emitConst(R2, m);
-  c.emit(umull(c.XR, R3, n, R2));
-  c.emit(opReg(OP_SUB, R2, n, R3));
-  c.emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
-  if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
-}
 
 export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_MOV) {
@@ -146,46 +115,8 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     setHi(c, dst, dh);
     return true;
   }
-  if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2) {
-    // Unsigned division by a constant: a multiply when the dividend fits in 32 bits (known, or checked here),
-    // else the routine.
-    if (d0) {
-      emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
-      if (op == ALU_MOD) {
-        c.emitConst(R3, <u32>imm);
-        c.emitMulSub(dl, R2, R3, dl);
-      } else c.emit(movReg(dl, R2));
-      setLo(c, dst, dl);
-      setHiZero(c, dst);
-      return true;
-    }
-    if (dl != R0) c.emit(movReg(R0, dl));
-    let ah = R1;
-    let slow = -1;
-    if (!d0) {
-      ah = hi(c, dst, R1);
-      c.emit(cmpImm(ah, 0));
-      slow = c.forwardBranch();
-    }
-    emitDivConst32(c, R0, <u32>imm, 32);
-    if (op == ALU_MOD) {
-      c.emitConst(R3, <u32>imm);
-      c.emitMulSub(R0, R2, R3, R0);
-    } else c.emit(movReg(R0, R2));
-    c.emit(movImm(R1, 0));
-    const end = c.forwardBranch();
-    c.patchBranch(slow, NE);
-    if (ah != R1) c.emit(movReg(R1, ah));
-    c.emitConst(R2, <u32>imm);
-    c.emit(movImm(R3, 0));
-    c.bl(L_UDIVMOD64);
-    if (op == ALU_MOD) {
-      c.emit(movReg(R0, R2));
-      c.emit(movReg(R1, R3));
-    }
-    c.patchBranch(end, AL);
-    setLo(c, dst, R0);
-    setHi(c, dst, R1);
+  if ((op == ALU_DIV || op == ALU_MOD) && !x && (off == 0 || off == 1)) {
+    emitDivImm64(c, dst, dl, imm, off == 1, op == ALU_MOD, min(c.ranges.widthNow(dst), 32));
     return true;
   }
   if (op == ALU_DIV || op == ALU_MOD) {
@@ -395,12 +326,8 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       const aop = op == ALU_ADD ? OP_ADD : op == ALU_SUB ? OP_SUB : op == ALU_OR ? OP_ORR : op == ALU_AND ? OP_AND : OP_EOR;
       c.emit(opReg(aop, dl, dl, bl_));
     }
-  } else if ((op == ALU_DIV || op == ALU_MOD) && !x && off == 0 && imm >= 2 && !(c.options & OPT_IDIV)) {
-    emitDivConst32(c, dl, <u32>imm, min(c.ranges.widthNow(dst), 32));
-    if (op == ALU_MOD) {
-      c.emitConst(R3, <u32>imm);
-      c.emitMulSub(dl, R2, R3, dl);
-    } else c.emit(movReg(dl, R2));
+  } else if ((op == ALU_DIV || op == ALU_MOD) && !x && (off == 0 || off == 1) && !(c.options & OPT_IDIV)) {
+    emitDivImm32(c, dl, imm, off == 1, op == ALU_MOD, min(c.ranges.widthNow(dst), 32));
   } else if (op == ALU_DIV || op == ALU_MOD) {
     if (off != 0 && off != 1) return fail(c, ERR_OPCODE, i);
     const bl_ = operandLo(c, x, src, imm);

@@ -1401,3 +1401,302 @@ describe("the budget running out inside nested loops", () => {
     expect(got.filter((g) => g.startsWith("instruction budget")).length).toBe(2 * list.filter((b) => b < total).length);
   });
 });
+
+// A table lookup in a counted loop: the index is a byte, or a value masked by AND, shifted by constants, added to a
+// base the loop does not move (CRC-32's `table[(crc ^ b) & 255]`). loops.ts plans such an access with the index's
+// range, [base, base + T + size), so the copy reads the table unchecked. The table here is the input's tail: it
+// ends exactly where the input does, or one byte short of the largest index, which then faults (or not, when no
+// data byte reaches that index) at the interpreter's instruction.
+describe("table lookups by a bounded index in a counted loop", () => {
+  const DATA = 64;
+  /** r0 = sum over the DATA input bytes b of the 32-bit word at DATA + ((b >> shift) & mask) * 4, plus iv. */
+  const lookup = (mask: number, shift: number, store: boolean) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r6, %r1
+        add %r6, ${DATA}
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        rsh %r5, ${shift}
+        and %r5, ${mask}
+        lsh %r5, 2
+        mov %r7, %r6
+        add %r7, %r5
+        ldxw %r8, [%r7+0]
+        ${store ? "add %r8, 1\n        stxw [%r7+0], %r8" : ""}
+        add %r0, %r8
+        add %r0, %r3
+        add %r3, 1
+        jlt %r3, ${DATA}, loop
+        exit`;
+  /** The same, modelled: the final r0, or the read's (or write's) fault. */
+  function model(mem: Uint8Array, mask: number, shift: number, store: boolean): string {
+    const bytes = mem.slice();
+    const view = new DataView(bytes.buffer);
+    const load = indexOf(lookup(mask, shift, store), "ldxw");
+    return modelled(() => {
+      let r0 = 0n;
+      for (let i = 0; i < DATA; i++) {
+        const at = DATA + ((bytes[i] >> shift) & mask) * 4;
+        if (at + 4 > bytes.length) throw new Outcome(oob("read", 4, "ctx", BigInt(at), load));
+        let w = BigInt(view.getUint32(at, true));
+        if (store) (view.setUint32(at, Number((w + 1n) & 0xffffffffn), true), (w = (w + 1n) & M64));
+        r0 = u64(r0 + w + BigInt(i));
+      }
+      return r0;
+    });
+  }
+  const M64 = (1n << 64n) - 1n;
+  /** Data bytes below `top`, the last one top - 1, and a table. */
+  function input(tableBytes: number, top: number): Uint8Array {
+    const mem = new Uint8Array(DATA + tableBytes);
+    for (let i = 0; i < DATA; i++) mem[i] = (i * 37 + 11) % top;
+    mem[DATA - 1] = top - 1; // the largest index, in the last trip
+    for (let i = DATA; i < mem.length; i++) mem[i] = (i * 151 + 7) & 255;
+    return mem;
+  }
+
+  it("byte indexes, masked and shifted, with the table ending at the input's end or one byte short", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const [mask, shift] of [
+      [255, 0],
+      [15, 0],
+      [15, 4],
+      [63, 2],
+    ]) {
+      const entries = Math.min(mask, 255 >> shift) + 1;
+      for (const store of [false, true])
+        for (const [tableBytes, top] of [
+          [4 * entries, 256],
+          [4 * entries - 1, 256],
+          [4 * entries - 1, (entries - 1) << shift], // the last entry never read: no fault, checked code
+        ]) {
+          const mem = input(tableBytes, top);
+          runs.push({ source: lookup(mask, shift, store), mem });
+          expected.push(model(mem, mask, shift, store));
+        }
+    }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(8);
+  });
+
+  it("the budget running out inside the copy of a table loop", async () => {
+    const runs: Run[] = [];
+    for (const budget of [30, 31, 37, 100, 333])
+      runs.push({ source: lookup(255, 0, true), mem: input(1024, 256), budget });
+    const got = await agree(runs);
+    expect(got.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+  });
+});
+
+// A pointer bumped next to a counter (murmur3's `p += 4` under `i < n`, a matrix column moving by a row's length in
+// a register): loops.ts plans accesses through it with its step, and the test on entry covers (trips - 1) * K
+// bytes past the first address, K the steps summed. The last access ends exactly at the input's end, or one byte
+// past it, which faults in the last trip at the interpreter's instruction.
+describe("other induction variables: a pointer stepped next to the counter", () => {
+  const SIZES = { b: 1, h: 2, w: 4, dw: 8 } as const;
+  type Size = keyof typeof SIZES;
+  interface Bump {
+    step: number | bigint; // a constant, or (a bigint) a value in r8
+    off: number;
+    size: Size;
+    trips: number;
+    withIv: boolean; // the address adds the counter too
+    store: boolean;
+  }
+  const source = (b: Bump) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r6, %r1
+        ${typeof b.step === "bigint" ? `lddw %r8, ${b.step}` : ""}
+      loop:
+        mov %r4, %r6
+        ${b.withIv ? "add %r4, %r3" : ""}
+        ldx${b.size} %r5, [%r4+${b.off}]
+        ${b.store ? `add %r5, 1\n        stx${b.size} [%r4+${b.off}], %r5` : ""}
+        add %r0, %r5
+        add %r6, ${typeof b.step === "bigint" ? "%r8" : b.step}
+        add %r3, 1
+        jlt %r3, ${b.trips}, loop
+        exit`;
+  function model(b: Bump, mem: Uint8Array): string {
+    const bytes = mem.slice();
+    const size = SIZES[b.size];
+    const load = indexOf(source(b), "ldx");
+    return modelled(() => {
+      let r0 = 0n;
+      for (let t = 0n; t < BigInt(b.trips); t++) {
+        const at = u64(t * BigInt(b.step) + (b.withIv ? t : 0n) + BigInt(b.off));
+        if (at + BigInt(size) > BigInt(bytes.length))
+          throw new Outcome(oob("read", size, "ctx", BigInt.asIntN(64, at), load));
+        let v = 0n;
+        for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[Number(at) + k]);
+        if (b.store) {
+          v = u64(v + 1n);
+          for (let k = 0; k < size; k++) bytes[Number(at) + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+        }
+        r0 = u64(r0 + v);
+      }
+      return r0;
+    });
+  }
+  /** The input's length that the last access ends at (exact) or one byte short of it. */
+  const lengthFor = (b: Bump, short: boolean) =>
+    (b.trips - 1) * (Number(b.step) + (b.withIv ? 1 : 0)) + b.off + SIZES[b.size] - (short ? 1 : 0);
+
+  it("constant and register steps, with and without the counter in the address, loads and stores", async () => {
+    const cases: Bump[] = [];
+    for (const size of ["b", "h", "w", "dw"] as const)
+      for (const step of [4, 12, 7n, 32n])
+        for (const withIv of [false, true])
+          for (const store of [false, true])
+            cases.push({ step, off: size === "b" ? 3 : 0, size, trips: 9, withIv, store });
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const b of cases)
+      for (const short of [false, true]) {
+        const mem = pattern(lengthFor(b, short));
+        runs.push({ source: source(b), mem });
+        expected.push(model(b, mem));
+      }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(cases.length);
+  });
+
+  it("a step register above 2^32, one trip, no trips past the first, and the budget running out in the copy", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    const add = (b: Bump, length: number, budget?: number) => {
+      const mem = pattern(length);
+      runs.push({ source: source(b), mem, budget });
+      if (budget === undefined) expected.push(model(b, mem));
+    };
+    add({ step: (1n << 32n) + 4n, off: 0, size: "w", trips: 3, withIv: false, store: false }, 64);
+    add({ step: 4, off: 0, size: "w", trips: 1, withIv: true, store: true }, 4);
+    add({ step: 4, off: 0, size: "w", trips: 1, withIv: true, store: true }, 3);
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got[0]).toMatch(/^out-of-bounds read of 4 bytes at ctx\+0x100000004 /);
+    const budgets = [20, 21, 45, 46, 47];
+    const spent = await agree(
+      budgets.map((budget) => ({
+        source: source({ step: 8, off: 0, size: "dw", trips: 50, withIv: false, store: true }),
+        mem: pattern(400),
+        budget,
+      })),
+    );
+    expect(spent.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+  });
+});
+
+// Counting down: `add n, -1` and `jne n, 0` (or `jgt n, 0`) as the back edge, with a pointer stepped up (fletcher32)
+// or down (an insertion sort's shifting loop). The test on entry takes n0 - 1 trips after the first (n0 = 0 wraps
+// around: the ordinary code) and, for a pointer moving down, the range below the first address. The accesses reach
+// the input's last byte or its first, or one byte past either.
+describe("counted loops that count down", () => {
+  interface Down {
+    n: bigint; // the counter's start
+    step: number; // the pointer's step, either sign
+    start: number; // the pointer's first offset in the input
+    size: 1 | 4;
+    jump: "jne" | "jgt";
+    store: boolean;
+  }
+  const source = (d: Down) => `
+        mov %r0, 0
+        lddw %r9, ${d.n}
+        mov %r6, %r1
+        add %r6, ${d.start}
+      loop:
+        ldx${d.size === 1 ? "b" : "w"} %r5, [%r6+0]
+        ${d.store ? `add %r5, %r9\n        stx${d.size === 1 ? "b" : "w"} [%r6+0], %r5` : ""}
+        add %r0, %r5
+        add %r6, ${d.step}
+        add %r9, -1
+        ${d.jump} %r9, 0, loop
+        exit`;
+  function model(d: Down, mem: Uint8Array, budget: number): string {
+    const bytes = mem.slice();
+    const load = indexOf(source(d), "ldx");
+    const insns = d.store ? 7 : 5; // per trip
+    return modelled(() => {
+      let r0 = 0n;
+      let n = d.n;
+      let at = BigInt(d.start);
+      let executed = 4; // mov, lddw (one instruction), mov, add
+      for (;;) {
+        if (executed + insns > budget) {
+          // the budget runs out within this trip: at the load when nothing of it fits (no load ran)
+          if (executed === budget) throw new Outcome(`instruction budget of ${budget} exhausted (instruction ${load})`);
+          throw new Outcome("budget");
+        }
+        if (at < 0n || at + BigInt(d.size) > BigInt(bytes.length))
+          throw new Outcome(oob("read", d.size, "ctx", at, load));
+        let v = 0n;
+        for (let k = d.size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[Number(at) + k]);
+        if (d.store) {
+          v = u64(v + n);
+          for (let k = 0; k < d.size; k++) bytes[Number(at) + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+        }
+        r0 = u64(r0 + v);
+        at += BigInt(d.step);
+        n = u64(n - 1n);
+        executed += insns;
+        if (n !== 0n) continue;
+        if (executed === budget)
+          throw new Outcome(`instruction budget of ${budget} exhausted (instruction ${indexOf(source(d), "exit")})`);
+        return r0;
+      }
+    });
+  }
+
+  it("a pointer stepped up or down, ending at the input's last or first byte, or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const size of [1, 4] as const)
+      for (const step of [size, -size, 2 * size + 1, -(2 * size + 1)])
+        for (const n of [1n, 2n, 13n])
+          for (const jump of ["jne", "jgt"] as const)
+            for (const short of [false, true]) {
+              const store = n !== 2n;
+              const reach = Number(n - 1n) * Math.abs(step); // from the first access to the last
+              const d: Down =
+                step > 0
+                  ? { n, step, start: 0, size, jump, store }
+                  : { n, step, start: reach - (short ? 1 : 0), size, jump, store };
+              const mem = pattern(step > 0 ? reach + size - (short ? 1 : 0) : reach + size + 2);
+              runs.push({ source: source(d), mem });
+              expected.push(model(d, mem, 1_000_000));
+            }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(runs.length / 2);
+  });
+
+  it("a counter starting at 0 or above 2^32, and the budget running out in the copy", async () => {
+    const d = (n: bigint): Down => ({ n, step: 1, start: 0, size: 1, jump: "jne", store: true });
+    const runs: Run[] = [
+      { source: source(d(0n)), mem: pattern(64) }, // wraps around: the pointer leaves the input after 64 trips
+      { source: source(d((1n << 32n) + 3n)), mem: pattern(64) },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 },
+      { source: source(d(40n)), mem: pattern(64), budget: 5 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 39 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 40 },
+      { source: source(d(40n)), mem: pattern(64), budget: 4 + 7 * 40 + 1 },
+    ];
+    const got = await agree(runs);
+    expect(got[0]).toBe(model(d(0n), pattern(64), 1_000_000));
+    expect(got[0]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0x40 /);
+    expect(got[1]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0x40 /);
+    expect(got[2]).toBe(model(d(40n), pattern(64), 4));
+    expect(got[4]).toBe(model(d(40n), pattern(64), 4 + 7 * 39));
+    expect(got[5]).toBe(model(d(40n), pattern(64), 4 + 7 * 40));
+    expect(got[6]).toBe(model(d(40n), pattern(64), 4 + 7 * 40 + 1));
+    expect(got[6]).toMatch(/^r0 = /);
+  });
+});

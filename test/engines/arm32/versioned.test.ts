@@ -62,6 +62,36 @@ describe("ARM32 loop versioning", () => {
     expect(copyWords(t, 5).filter(isBl).length).toBe(1);
   });
 
+  it("a table lookup by a masked byte: the copy reads the table unchecked too (CRC-32's table loop)", () => {
+    const t = translateArm32(
+      assemble(`
+        mov %r0, 0
+        mov %r3, 0
+        lddw %r6, 0x1000
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        xor32 %r5, %r0
+        and %r5, 255
+        lsh %r5, 2
+        mov %r7, %r6
+        add %r7, %r5
+        ldxw %r0, [%r7+0]
+        add %r3, 1
+        jlt %r3, %r2, loop
+        exit`),
+      { budget: 0 },
+    );
+    expect(t.loops.map((l) => [l.head, l.last])).toEqual([[4, 14]]);
+    // a checked access in a copy loads the one-entry region cache (LDRD r2, r3, [r11, #232]) and leaves on a miss
+    const cacheLoad = (w: number) =>
+      (w & 0x0e5000f0) === 0x004000d0 && ((w >>> 16) & 15) === 11 && (((w >>> 4) & 0xf0) | (w & 0xf)) === 232;
+    expect(copyWords(t, 4).filter(cacheLoad)).toEqual([]);
+    const all = Array.from({ length: (t.table - t.code) / 4 }, (_, k) => word(t, t.code + 4 * k));
+    expect(all.filter(cacheLoad).length).toBe(2); // the ordinary code checks both accesses
+  });
+
   it("a copy that fits in a page does not straddle one (qemu-arm chains blocks only within a page)", () => {
     for (const name of ["memcpy", "crc32", "sieve", "fletcher32", "prime"]) {
       const t = kernel(name);
