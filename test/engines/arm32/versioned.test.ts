@@ -43,7 +43,9 @@ describe("ARM32 loop versioning", () => {
     expect(t.loops.map((l) => [l.head, l.last])).toEqual([[6, 18]]); // the bit loop has no access to plan
     const words = copyWords(t, 6);
     expect(words.filter(isBl)).toEqual([]);
-    // MOVW of the polynomial's low half: in the ordinary code at every bit, never in the copy
+    // MOVW of the polynomial's low half: in the ordinary code at every bit, never in the copy (ARMv7 code: with
+    // TINYBPF_ARM32_TARGET=armv6 the constant is a MOV/ORR sequence, and only the checks above apply)
+    if (process.env.TINYBPF_ARM32_TARGET === "armv6") return;
     const movw = (w: number) => (w & 0x0ff00000) === 0x03000000 && (((w >>> 4) & 0xf000) | (w & 0xfff)) === 0x8320;
     expect(words.filter(movw)).toEqual([]);
     const all = Array.from({ length: (t.table - t.code) / 4 }, (_, k) => word(t, t.code + 4 * k));
