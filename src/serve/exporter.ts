@@ -206,7 +206,7 @@ interface Row {
 }
 
 /** The table's entries cut into labels; entries whose labels decode to the same text are summed. */
-function rows(map: BpfMap, m: Metric, sumValue: (map: BpfMap, v: Uint8Array) => bigint): Row[] {
+function rows(map: BpfMap, m: Metric, sumValue: (map: BpfMap, v: Uint8Array) => bigint, histogram: boolean): Row[] {
   const out = new Map<string, Row>();
   for (const e of map.dump()) {
     const labels: string[] = [];
@@ -216,7 +216,7 @@ function rows(map: BpfMap, m: Metric, sumValue: (map: BpfMap, v: Uint8Array) => 
     for (const l of m.labels) {
       const bytes = e.key.subarray(at, at + l.size);
       at += l.size;
-      if (l.name === BUCKET_LABEL && m.labels.at(-1) === l) {
+      if (histogram && m.labels.at(-1) === l) {
         bucket = Number(formatScalar(bytes, l.size));
         continue;
       }
@@ -263,7 +263,7 @@ export function renderConfigured(
         const f = family(m.name, type, m.help);
         if (!f) continue;
         const names = m.labels.map((l) => l.name);
-        for (const r of rows(mod.table(m.table), m, sumValue))
+        for (const r of rows(mod.table(m.table), m, sumValue, false))
           f.lines.push(`${m.name}${labelText(mod.name, names, r.labels)} ${r.value}`);
       }
     };
@@ -274,7 +274,7 @@ export function renderConfigured(
       if (!f) continue;
       const names = h.labels.slice(0, -1).map((l) => l.name);
       const series = new Map<string, { labels: string[]; counts: Map<number, bigint> }>();
-      for (const r of rows(mod.table(h.table), h, sumValue)) {
+      for (const r of rows(mod.table(h.table), h, sumValue, true)) {
         const id = JSON.stringify(r.labels);
         const s = series.get(id) ?? { labels: r.labels, counts: new Map() };
         // buckets below the range count in the first one, above it in +Inf only

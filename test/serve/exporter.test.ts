@@ -114,6 +114,8 @@ describe("metrics configs", () => {
           ],
         },
         { name: "by_string", table: "hash", labels: [{ name: "s", size: 4, decoders: [{ name: "string" }] }] },
+        // a counter's or gauge's label may be called bucket: only a histogram's last label is the bucket index
+        { name: "by_bucket", table: "hash", labels: [{ name: "bucket", size: 4, decoders: [{ name: "hex" }] }] },
       ],
       counters: [
         {
@@ -131,6 +133,9 @@ describe("metrics configs", () => {
     const strings = new Map((await metricLines("by_string{")).map((l: string) => [l.split(" ")[0], l.split(" ")[1]]));
     expect(strings.get('by_string{module="maps",s="hi"}')).toBe("7");
     expect(strings.get('by_string{module="maps",s="\x07"}')).toBe("11");
+    expect(await metricLines('by_bucket{module="maps",bucket="07000000"}')).toEqual([
+      'by_bucket{module="maps",bucket="07000000"} 11',
+    ]);
     await put("array", "02000000", leHex(9n, 8));
     expect((await metricLines("single_digit_total{")).sort()).toEqual([
       'single_digit_total{module="maps",i="0"} 0',
