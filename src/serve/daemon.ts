@@ -171,8 +171,8 @@ export class Daemon {
     if (source.kind === "module") this.module(source.module);
     const packets = source.kind === "pcap" ? loadCapture(source.path) : [];
     const link = new Link(record, source, (input, depth) => this.run(mod.id, record.program, input, depth), packets);
+    link.start(); // first: a source that cannot start (iface: without tcpdump) leaves no link behind
     this.links.set(record.id, link);
-    link.start();
     return link;
   }
 

@@ -109,6 +109,7 @@ describe("iface links", () => {
     expect((await link("iface:lo")).json.error).toBe(
       "iface links read packets from tcpdump, which is not on the daemon's PATH",
     );
+    expect((await req("GET", "/links")).json).toEqual([]); // the refused link is not left behind
     expect((await link("iface:no/such")).json.error).toBe("'no/such' is not an interface name");
     expect((await link("iface:nosuchif9")).json.error).toBe("no such interface 'nosuchif9'");
     expect((await link("iface:")).status).toBe(400);
