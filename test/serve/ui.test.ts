@@ -94,9 +94,22 @@ describe.skipIf(!present)("web UI", () => {
     ] as const);
     const counts = await page.$$eval(rows, (trs) => trs.map((tr) => tr.children[1].textContent));
     expect(counts).toEqual(slots.slice(1).map(String));
-    const widths = await page.$$eval(`${rows} .bar`, (bars) => bars.map((b) => (b as HTMLElement).offsetWidth));
+    // the bars as laid out: read once the page's refresh (every second) has drawn them, as the widths must be
     const max = Math.max(...slots);
-    widths.forEach((w, i) => expect(w).toBe(Math.round((300 * slots[i + 1]) / max)));
+    const want = slots.slice(1).map((c) => Math.round((300 * c) / max));
+    const bars = `${rows} .bar`;
+    await page
+      .waitForFunction(
+        ([sel, w]) => {
+          const got = [...document.querySelectorAll(sel as string)].map((b) => (b as HTMLElement).offsetWidth);
+          return got.length === (w as number[]).length && got.every((x, i) => x === (w as number[])[i]);
+        },
+        [bars, want] as const,
+        { timeout: 10_000 },
+      )
+      .catch(() => {});
+    const widths = await page.$$eval(bars, (els) => els.map((b) => (b as HTMLElement).offsetWidth));
+    expect(widths).toEqual(want);
 
     await page.setInputFiles("#upload-file", fixture("ringbuf.o"));
     await page.fill("#upload-name", "ring");
