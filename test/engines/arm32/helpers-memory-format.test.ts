@@ -18,6 +18,7 @@ import { MAP_TYPE_ARRAY, MAP_TYPE_HASH } from "../../../assembly/maps/desc.js";
 import { layoutMaps } from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
+import { stackProbe } from "../../support/stack-probe.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 let dir = "";
@@ -62,30 +63,7 @@ describe("probe_read_str (45), probe_read_user_str (114), probe_read_kernel_str 
   // r6 = input; stack [r10-24, r10) = 0x11 bytes; helper(r1 = r10 + dst, r2 = size, r3 = src);
   // r0 = result * 2^32 xor the three stack words (each shifted differently so that no byte cancels out)
   const str = (id: number, size: number | string, src: string, dst = -24) =>
-    assemble(
-      [
-        "mov %r6, %r1",
-        "lddw %r7, 0x1111111111111111",
-        "stxdw [%r10-8], %r7",
-        "stxdw [%r10-16], %r7",
-        "stxdw [%r10-24], %r7",
-        "mov %r1, %r10",
-        `add %r1, ${dst}`,
-        `mov %r2, ${size}`,
-        `mov %r3, ${src}`,
-        `call ${id}`,
-        "lsh %r0, 32",
-        "ldxdw %r1, [%r10-8]",
-        "xor %r0, %r1",
-        "ldxdw %r1, [%r10-16]",
-        "lsh %r1, 1",
-        "xor %r0, %r1",
-        "ldxdw %r1, [%r10-24]",
-        "lsh %r1, 2",
-        "xor %r0, %r1",
-        "exit",
-      ].join("\n"),
-    );
+    stackProbe(id, { dst, size, src, shifts: [0, 1, 2] });
   const inputs = [text("hello\0world"), text("abcdefghijklmnopqrstuvwxyz"), text("\0"), text("xy")];
   const cases: [string, (id: number) => Uint8Array][] = [
     ["a string with its NUL", (id) => str(id, 16, "%r6")],

@@ -8,6 +8,7 @@ import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { runArm32, buildArm32Executable } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
+import { stackProbe } from "../../support/stack-probe.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 
@@ -122,29 +123,9 @@ describe("probe_read (4), probe_read_user (112), probe_read_kernel (113) agree w
   }
 });
 
-/** probe_read into r10 + off, `size` bytes from `src` (+ srcAdd bytes). */
-function probeAt(id: number, off: number, size: number, src: string, srcAdd = 0): Uint8Array {
-  return assemble(
-    [
-      "mov %r6, %r1",
-      "lddw %r7, 0x1111111111111111",
-      "stxdw [%r10-8], %r7",
-      "stxdw [%r10-16], %r7",
-      "mov %r1, %r10",
-      `add %r1, ${off}`,
-      `mov %r2, ${size}`,
-      `mov %r3, ${src}`,
-      `add %r3, ${srcAdd}`,
-      `call ${id}`,
-      "lsh %r0, 32",
-      "ldxdw %r1, [%r10-8]",
-      "xor %r0, %r1",
-      "ldxdw %r1, [%r10-16]",
-      "xor %r0, %r1",
-      "exit",
-    ].join("\n"),
-  );
-}
+/** probe_read into r10 + off, `size` bytes from `src` (+ srcAdd bytes), over two stack words. */
+const probeAt = (id: number, off: number, size: number, src: string, srcAdd = 0) =>
+  stackProbe(id, { dst: off, size, src, srcAdd, shifts: [0, 0] });
 
 function stackOverlap(id: number, dst: number, src: number): Uint8Array {
   return assemble(
