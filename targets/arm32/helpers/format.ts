@@ -26,7 +26,7 @@ import {
 
 export const H_PRINTK = L_HELPERS + 15;
 export const H_SNPRINTF = L_HELPERS + 16;
-const FL = block("helpers/format", 80); // local labels
+const FL = block("helpers/format", 81); // local labels
 const RUN = FL + 0;
 const R_LOOP = FL + 1;
 const R_OK = FL + 2;
@@ -69,7 +69,6 @@ const N_LEFT = FL + 38;
 const N_ZERO = FL + 39;
 const N_DONE = FL + 40;
 const PADTEXT = FL + 41;
-const PT_LEFT = FL + 42;
 const STRLEN = FL + 43;
 const SL_LOOP = FL + 44;
 const SL_HAVE = FL + 45;
@@ -99,6 +98,7 @@ const HF_TAIL = FL + 76;
 const PK_FIND = FL + 77;
 const HF_PROG = FL + 79;
 const DG_STORE = FL + 78;
+const N_RIGHT = FL + 80;
 
 // The helpers' state (image.ts S_HELPER_STATE; bytes 0-7 are get_prandom_u32's)
 const F_ARGS = S_HELPER_STATE + 8; // address of the arguments (u64 each)
@@ -517,6 +517,7 @@ function emitOutput(c: Context): void {
   c.jump(NE, N_LEFT);
   c.emit(dpImm(AL, OP_TST, 1, 0, R1, 2));
   c.jump(NE, N_ZERO);
+  c.label(N_RIGHT); // spaces, then the sign and digits (padtext's right alignment too)
   c.emit(movImm(R0, 0x20));
   c.emit(ldr(R1, R11, F_FILL));
   c.bl(FILL);
@@ -560,13 +561,7 @@ function emitOutput(c: Context): void {
   c.emit(movImm(R4, 0));
   c.emit(ldr(R1, R11, F_FLAGS));
   c.emit(dpImm(AL, OP_TST, 1, 0, R1, 1));
-  c.jump(NE, PT_LEFT);
-  c.emit(movImm(R0, 0x20));
-  c.emit(ldr(R1, R11, F_FILL));
-  c.bl(FILL);
-  c.bl(SIGN_DIGITS);
-  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  c.label(PT_LEFT);
+  c.jump(EQ, N_RIGHT); // number's tails: the same registers saved
   c.bl(SIGN_DIGITS);
   c.emit(movImm(R0, 0x20));
   c.b(N_FILL);

@@ -224,16 +224,8 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.routine(L_HELPER_LOOKUP, 0x47f0); // r4-r10, lr
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(PREP);
-  c.emit(ldrb(R0, R4, D_TYPE));
-  if (c.families & F_LPM) {
-    c.emit(cmpImm(R0, K_LPM));
-    c.jump(EQ, LPM_LOOKUP);
-  }
-  c.emit(cmpImm(R0, MAP_TYPE_HASH));
-  c.jump(NE, L_ARRAY);
-  c.bl(FIND);
-  c.emit(cmpImm(R8, 0));
-  c.jump(EQ, L_NULL);
+  byMapType(c, LPM_LOOKUP, L_ARRAY);
+  findOr(c, L_NULL);
   lookupHashMore(c);
   c.emit(ldr(R0, R4, D_VALUES));
   slot(c, R0, R0, R8, D_STRIDE, true);
@@ -268,13 +260,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.emit(cmpImm(R0, 2));
   c.jump(HI, U_EINVAL);
   c.emit(movReg(R10, R0));
-  c.emit(ldrb(R0, R4, D_TYPE));
-  if (c.families & F_LPM) {
-    c.emit(cmpImm(R0, K_LPM));
-    c.jump(EQ, LPM_UPDATE);
-  }
-  c.emit(cmpImm(R0, MAP_TYPE_HASH));
-  c.jump(NE, U_ARRAY);
+  byMapType(c, LPM_UPDATE, U_ARRAY);
   c.emit(push(bit(R10)));
   c.bl(FIND);
   c.emit(pop(bit(R0))); // flags
@@ -348,16 +334,8 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.routine(L_HELPER_DELETE, 0x47f0);
   c.emit(str(LR, R11, S_HELPER_LR));
   c.bl(PREP_W);
-  c.emit(ldrb(R0, R4, D_TYPE));
-  if (c.families & F_LPM) {
-    c.emit(cmpImm(R0, K_LPM));
-    c.jump(EQ, LPM_DELETE);
-  }
-  c.emit(cmpImm(R0, MAP_TYPE_HASH));
-  c.jump(NE, U_EINVAL);
-  c.bl(FIND);
-  c.emit(cmpImm(R8, 0));
-  c.jump(EQ, U_ENOENT);
+  byMapType(c, LPM_DELETE, U_EINVAL);
+  findOr(c, U_ENOENT);
   c.emit(ldr(R0, R10, 0));
   c.emit(str(R0, R9, 0)); // unlink from the bucket chain
   deleteMore(c);
@@ -374,6 +352,26 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
 }
 
 /** The routines of the families noteMapFamilies found. */
+/** The map helpers' three-way branch on the map in r4: LPM tries (when the object has any) to `lpm`, maps
+ *  other than hashes to `notHash`; hashes fall through. */
+function byMapType(c: Context, lpm: i32, notHash: i32): void {
+  c.emit(ldrb(R0, R4, D_TYPE));
+  if (c.families & F_LPM) {
+    c.emit(cmpImm(R0, K_LPM));
+    c.jump(EQ, lpm);
+  }
+  c.emit(cmpImm(R0, MAP_TYPE_HASH));
+  c.jump(NE, notHash);
+}
+
+/** find (r4 = the hash map, r5 = the key; r8 = the element's index + 1, r9/r10 as find leaves them), going to
+ *  `missing` when the key has no element. */
+function findOr(c: Context, missing: i32): void {
+  c.bl(FIND);
+  c.emit(cmpImm(R8, 0));
+  c.jump(EQ, missing);
+}
+
 function emitFamilies(c: Context, nmaps: i32): void {
   // handle: r2:r3 = a helper's map argument -> r4 = its descriptor (else the bad-map fault naming r2:r3)
   c.label(HANDLE);
