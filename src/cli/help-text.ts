@@ -68,7 +68,7 @@ its target).`,
 Runs the eBPF conformance suite's test files (*.data) of DIR (default: $TINYBPF_CONFORMANCE_DIR) and prints
 PASS or FAIL for each, then the counts; the exit status is 1 when one failed.`,
   build: `usage: tinybpf build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32|armv6 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
-          [--listing]
+          [--snapshots] [--listing]
 
 Writes a static ARM32 Linux executable (no libc, no Node) running the program with the object's maps. The
 executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does.
@@ -76,6 +76,8 @@ executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --jso
 
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)
+  --snapshots                  (socket filters) the executable also takes --snapshots MS with --iface: the
+                               --json report every MS milliseconds, one line each, until SIGINT or SIGTERM
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
   bundle: `usage: tinybpf bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
                       [--no-compress]

@@ -12,7 +12,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   asm: { values: ["o"] },
   disasm: {},
   conformance: { values: ["engine"] },
-  build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace"] },
+  build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace", "snapshots"] },
   bundle: { values: ["o", "core", "engines"], flags: ["trace", "serve", "no-compress"] },
   trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
   // the daemon and its client (src/cli/serve-client.ts)

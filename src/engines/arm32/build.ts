@@ -16,6 +16,7 @@ import {
   OPT_SKB,
   OPT_XDP,
   OPT_BPFTRACE,
+  OPT_SNAPSHOT,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -52,6 +53,8 @@ export interface Arm32Options {
   bpftrace?: boolean;
   /** With `bpftrace`: the parts of the printer the script's maps need (abi.ts OPT_BT_*). */
   bpftraceParts?: number;
+  /** With `skb`: the live capture's --snapshots MS (the --json report every MS milliseconds, until a signal). */
+  snapshots?: boolean;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -176,6 +179,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
+    (opts.snapshots ? OPT_SNAPSHOT : 0) |
     (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
