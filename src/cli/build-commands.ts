@@ -56,6 +56,7 @@ export const commands: Record<string, Command> = {
         engines: engines as never,
         trace: args.options.has("trace"),
         serve,
+        arm32: args.options.has("arm32"),
         compress: !args.options.has("no-compress"),
       });
     } catch (e) {

@@ -80,7 +80,7 @@ options:
                                --json report every MS milliseconds, one line each, until SIGINT or SIGTERM
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
   bundle: `usage: tinybpf bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
-                      [--no-compress]
+                      [--arm32] [--no-compress]
 
 Gathers what a device needs to run the objects in DIR: bin/tinybpf.js (the device's CLI: run and info, minified
 and stored brotli-compressed in bin/tinybpf.mjs.br), the core's .wasm file, the eBPF->Wasm translator, the
@@ -93,6 +93,8 @@ options:
   --trace          also carry the script compiler, for tinybpf trace on the device
   --serve          also carry the daemon and its web UI, started by serve.sh (data in DIR/data); OBJ may be
                    left out
+  --arm32          with --serve: also the ARM32 translator, so that the daemon's iface: links run the
+                   module's ARM32 executable on the device instead of tcpdump (about 45 KB more)
   --no-compress    store the CLI as it is (about 3 times the bytes; no inflating at start)`,
   trace: `usage: tinybpf trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE | --iface IFNAME] [--seconds N]
                     [--engine auto|interp|wasm|arm32] [-o prog.o]

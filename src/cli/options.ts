@@ -13,7 +13,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   disasm: {},
   conformance: { values: ["engine"] },
   build: { values: ["prog", "target", "o", "budget", "tail-call"], flags: ["listing", "trace", "snapshots"] },
-  bundle: { values: ["o", "core", "engines"], flags: ["trace", "serve", "no-compress"] },
+  bundle: { values: ["o", "core", "engines"], flags: ["trace", "serve", "arm32", "no-compress"] },
   trace: { values: ["pcap", "mem", "engine", "o", "seconds", "iface"] },
   // the daemon and its client (src/cli/serve-client.ts)
   serve: { values: ["listen", "data"] },

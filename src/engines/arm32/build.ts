@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync
 import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliDecompressSync } from "node:zlib";
 import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
@@ -139,14 +140,16 @@ interface Arm32Exports {
 
 let module: WebAssembly.Module | undefined;
 
-function wasmPath(): string {
+/** The translator's bytes: build/arm32.wasm, or as a device bundle stores it, brotli-compressed (.br). */
+export function translatorBytes(): Uint8Array {
   const p = join(packageRoot(), "build", "arm32.wasm");
-  if (!existsSync(p)) throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
-  return p;
+  if (existsSync(p)) return readFileSync(p);
+  if (existsSync(p + ".br")) return brotliDecompressSync(readFileSync(p + ".br"));
+  throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
 }
 
 function instance(): Arm32Exports {
-  module ??= new WebAssembly.Module(readFileSync(wasmPath()));
+  module ??= new WebAssembly.Module(new Uint8Array(translatorBytes()));
   // A fresh instance per translation: the module keeps its state in globals and linear memory.
   return new WebAssembly.Instance(module, {}).exports as unknown as Arm32Exports;
 }
