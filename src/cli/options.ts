@@ -21,7 +21,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
     values: ["server", "token-file", "data", "name", "budget", "ncpus", "hist", "script"],
     flags: ["json", "clear"],
   },
-  links: { values: ["server", "token-file", "data", "repeat"], flags: ["json"] },
+  links: { values: ["server", "token-file", "data", "repeat", "via"], flags: ["json"] },
   tables: { values: ["server", "token-file", "data", "flags"], flags: ["json"] },
   push: { values: ["server", "token-file", "data"], flags: ["json"] },
   pull: { values: ["server", "token-file", "data", "o"], flags: ["json"] },
