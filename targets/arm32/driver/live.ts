@@ -1,7 +1,8 @@
 // The driver's live capture (--iface, socket filters only): an AF_PACKET raw socket bound to the interface, read
 // until the deadline or a signal (SIGINT, Ctrl-C, or SIGTERM: its handler moves the deadline to the past, as
-// bpftrace ends at Ctrl-C), one run per packet, with a snapshot of the maps when one is due (snapshots.ts); then the results, as after --pcap, exit status 0. Its errors (no socket,
-// no such interface) are one line on stderr and exit status 1.
+// bpftrace ends at Ctrl-C), one run per packet, with a snapshot of the maps when one is due (snapshots.ts); then
+// the results, as after --pcap, exit status 0. Its errors (no socket, no such interface) are one line on stderr
+// and exit status 1.
 
 import {
   AL, EQ, HI, HS, IP, LE, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R5, R8, R9, SH_LSL,
@@ -19,7 +20,7 @@ import { OPT_SNAPSHOT } from "../abi";
 import { SNAP_CHECK, SNAP_SCHEDULE, SNAP_SECONDS } from "./snapshots";
 import { L_STATE, S_BUF, S_DEADLINE, S_IFACE, S_IFINDEX, S_LIVE_BUF, S_PKT_TYPE, S_PROTO, S_SECONDS } from "../image";
 
-const ON_SIGINT = block("driver/live", 1); // the SIGINT handler
+const ON_SIGINT = block("driver/live", 1); // the SIGINT (and SIGTERM) handler
 const SYS_RT_SIGACTION: u32 = 174;
 const SIGINT: u32 = 2;
 const SIGTERM: u32 = 15;
