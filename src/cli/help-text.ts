@@ -71,13 +71,14 @@ PASS or FAIL for each, then the counts; the exit status is 1 when one failed.`,
           [--snapshots] [--listing]
 
 Writes a static ARM32 Linux executable (no libc, no Node) running the program with the object's maps. The
-executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does.
+executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does;
+built with --snapshots, a socket filter's executable also takes --snapshots MS with --iface: the --json report
+every MS milliseconds, one line each, until SIGINT or SIGTERM.
 --target arm32 makes ARMv7-A code (Cortex-A7/A8/A9 and later), armv6 ARMv6 code (ARM1176: Raspberry Pi Zero and 1).
 
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)
-  --snapshots                  (socket filters) the executable also takes --snapshots MS with --iface: the
-                               --json report every MS milliseconds, one line each, until SIGINT or SIGTERM
+  --snapshots                  (socket filters) the live capture's periodic map snapshots (see above)
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
   bundle: `usage: tinybpf bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
                       [--arm32] [--no-compress]
