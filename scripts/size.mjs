@@ -31,6 +31,7 @@ export const VARIANTS = {
   deviceTiny: { engines: ["interp"], core: "tiny" },
   devicePlain: { compress: false },
   deviceServe: { serve: true },
+  deviceServeArm32: { serve: true, arm32: true },
 };
 const VARIANT_TITLES = {
   device: "interpreter and Wasm engines, full core, CLI stored compressed (the default)",
@@ -38,6 +39,7 @@ const VARIANT_TITLES = {
   deviceTiny: "interpreter, tiny core (--engines interp --core tiny)",
   devicePlain: "the default with the CLI stored as it is (--no-compress)",
   deviceServe: "the default with the daemon and its web UI, no object (bundle --serve)",
+  deviceServeArm32: "the daemon that runs iface: links through ARM32 executables (bundle --serve --arm32)",
 };
 
 /** @typedef {{ file: string, raw: number, gzip: number }} FileSize one file's raw and gzip sizes, in bytes */
@@ -56,6 +58,7 @@ const VARIANT_TITLES = {
  * @property {BundleSize} [deviceTiny]
  * @property {BundleSize} [devicePlain]
  * @property {BundleSize} [deviceServe]
+ * @property {BundleSize} [deviceServeArm32]
  * @property {PackSize} [pack]
  * @property {string[]} dependencies
  */

@@ -14,7 +14,7 @@ export const commands: Record<string, Command> = {
     if (!file || !dest || !target)
       throw new UsageError("build needs OBJ (or --trace 'SCRIPT') --target arm32|armv6 -o FILE");
     if (!ARM_TARGETS.includes(target)) throw new UsageError(`unknown target '${target}' (available: arm32, armv6)`);
-    const { buildExecutable, executableListing } = await import("../engines/arm32/engine.js");
+    const { buildExecutable, capturesLive, executableListing } = await import("../engines/arm32/engine.js");
     const trace = script === undefined ? undefined : (await import("../trace/build-object.js")).traceBuild(script);
     const source = trace ? trace.object : file;
     const obj = loadSync(source, {
@@ -26,7 +26,14 @@ export const commands: Record<string, Command> = {
     const prog = pickProgram(obj, args);
     // a trace script's executable prints its maps as bpftrace does
     const armv6 = target === "armv6";
-    const exe = buildExecutable(obj, prog, trace ? { bpftrace: trace.describe(obj.object.maps), armv6 } : { armv6 });
+    const snapshots = args.options.has("snapshots");
+    if (snapshots && !capturesLive(prog.type))
+      throw new UsageError(`--snapshots is the live capture's (socket filters), not ${prog.name}'s (${prog.type})`);
+    const exe = buildExecutable(
+      obj,
+      prog,
+      trace ? { bpftrace: trace.describe(obj.object.maps), armv6 } : { armv6, snapshots },
+    );
     writeFileSync(dest, exe);
     chmodSync(dest, 0o755);
     out(`${dest}: ${exe.length} bytes, static ARM32 Linux executable running ${prog.name}`);
@@ -49,6 +56,7 @@ export const commands: Record<string, Command> = {
         engines: engines as never,
         trace: args.options.has("trace"),
         serve,
+        arm32: args.options.has("arm32"),
         compress: !args.options.has("no-compress"),
       });
     } catch (e) {

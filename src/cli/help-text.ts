@@ -68,17 +68,20 @@ its target).`,
 Runs the eBPF conformance suite's test files (*.data) of DIR (default: $TINYBPF_CONFORMANCE_DIR) and prints
 PASS or FAIL for each, then the counts; the exit status is 1 when one failed.`,
   build: `usage: tinybpf build (OBJ [--prog NAME] | --trace 'SCRIPT') --target arm32|armv6 -o FILE [--budget N] [--tail-call MAP:INDEX=PROG]...
-          [--listing]
+          [--snapshots] [--listing]
 
 Writes a static ARM32 Linux executable (no libc, no Node) running the program with the object's maps. The
-executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does.
+executable takes --mem FILE, --pcap FILE or --iface IFNAME, --repeat N and --json, as \`tinybpf run\` does;
+built with --snapshots, a socket filter's executable also takes --snapshots MS with --iface: the --json report
+every MS milliseconds, one line each, until SIGINT or SIGTERM.
 --target arm32 makes ARMv7-A code (Cortex-A7/A8/A9 and later), armv6 ARMv6 code (ARM1176: Raspberry Pi Zero and 1).
 
 options:
   --tail-call MAP:INDEX=PROG   put program PROG in slot INDEX of program array MAP (repeatable)
+  --snapshots                  (socket filters) the live capture's periodic map snapshots (see above)
   --listing                    also print each eBPF instruction followed by the ARM code generated for it`,
   bundle: `usage: tinybpf bundle [OBJ...] -o DIR [--core full|tiny] [--engines interp|interp,wasm] [--trace] [--serve]
-                      [--no-compress]
+                      [--arm32] [--no-compress]
 
 Gathers what a device needs to run the objects in DIR: bin/tinybpf.js (the device's CLI: run and info, minified
 and stored brotli-compressed in bin/tinybpf.mjs.br), the core's .wasm file, the eBPF->Wasm translator, the
@@ -91,6 +94,8 @@ options:
   --trace          also carry the script compiler, for tinybpf trace on the device
   --serve          also carry the daemon and its web UI, started by serve.sh (data in DIR/data); OBJ may be
                    left out
+  --arm32          with --serve: also the ARM32 translator, so that the daemon's iface: links run the
+                   module's ARM32 executable on the device instead of tcpdump (about 45 KB more)
   --no-compress    store the CLI as it is (about 3 times the bytes; no inflating at start)`,
   trace: `usage: tinybpf trace (-e 'SCRIPT' | FILE.bt) [--pcap FILE|- | --mem FILE | --iface IFNAME] [--seconds N]
                     [--engine auto|interp|wasm|arm32] [-o prog.o]

@@ -16,6 +16,7 @@ import { HELP_TEXT } from "./help-text.js";
 import { type CommandTable, runCli } from "./command-runner.js";
 import { commands as serveCommands, SERVE_USAGE } from "./serve-commands.js";
 import { registerScriptCompiler } from "../serve/scripts.js";
+import { registerExecutableBuilder } from "../serve/native.js";
 
 export { OPTIONS } from "./options.js";
 
@@ -95,6 +96,8 @@ const table: CommandTable = {
 
 // the workstation's daemon compiles one-liners (POST /modules with a script); the compiler loads when one comes
 registerScriptCompiler(async (script) => (await import("../trace/compile.js")).compile(script).object);
+// and its iface: links run the module's ARM32 executable where it can (src/serve/native.ts)
+registerExecutableBuilder(async () => (await import("./serve-executables.js")).executableBuilder());
 
 /** `tinybpf ARGS...`: runs the command, returns the exit status. `out` and `err` default to stdout and stderr. */
 export function main(argv: string[], out?: Out, err?: Out): Promise<number> {

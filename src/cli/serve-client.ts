@@ -50,13 +50,14 @@ type LinkJson = {
   lastR0: string | null;
   lastFault: string | null;
   error: string | null; // why a live capture failed
+  capture: string | null; // how an iface: link reads packets
 };
 
 const moduleLine = (m: ModuleJson) =>
   `${m.id}  ${m.name}  ${m.digest.slice(0, 19)}  programs ${m.programs.map((p) => `${p.name} (${p.type})`).join(", ")}  ` +
   `maps ${m.maps.join(", ") || "-"}  runs ${m.runs}  faults ${m.faults}${m.lastFault ? `  last fault: ${m.lastFault}` : ""}`;
 const linkLine = (l: LinkJson) =>
-  `${l.id}  ${l.module}/${l.program}  ${l.source}  ${l.state}  runs ${l.runs}  faults ${l.faults}  last r0 ${l.lastR0 ?? "-"}` +
+  `${l.id}  ${l.module}/${l.program}  ${l.source}${l.capture ? ` (${l.capture})` : ""}  ${l.state}  runs ${l.runs}  faults ${l.faults}  last r0 ${l.lastR0 ?? "-"}` +
   `${l.lastFault ? `  last fault: ${l.lastFault}` : ""}${l.error ? `  error: ${l.error}` : ""}`;
 
 export const commands: Record<string, Command> = {
@@ -142,6 +143,7 @@ export const commands: Record<string, Command> = {
           );
         const body: Record<string, unknown> = { module: await moduleId(c, a), program: b, source };
         if (args.options.has("repeat")) body.repeat = Number(args.options.get("repeat"));
+        if (args.options.has("via")) body.via = args.options.get("via");
         const l = (await c.json("POST", "/links", body)) as LinkJson;
         print(args, out, l, () => [linkLine(l)]);
         return 0;

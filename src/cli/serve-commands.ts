@@ -27,7 +27,7 @@ export const commands: Record<string, Command> = Object.fromEntries(
 export const SERVE_USAGE = `  serve [--listen HOST:PORT] [--data DIR]       the daemon: modules, links, tables over HTTP (docs/serve.md)
   modules [ls | add OBJ|--script S [--name N] [--budget N] [--ncpus N] [--hist MAP] | show M | rm M | metrics M [FILE|--clear]]
                                                 the daemon's modules (by id or name); S: a one-liner; FILE: a metrics config
-  links [ls | add MODULE PROG SOURCE [--repeat N] | show ID | rm ID]
+  links [ls | add MODULE PROG SOURCE [--repeat N] [--via native|tcpdump] | show ID | rm ID]
                                                 what runs them: pcap:PATH, iface:NAME, interval:MS, module:ID/PROG
   tables MODULE [MAP [get KEY | set KEY VALUE [--flags any|noexist|exist] | delete KEY]]
                                                 a module's maps, keys and values in hex

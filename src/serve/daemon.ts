@@ -5,8 +5,9 @@ import type { ProgramInput } from "../api/object.js";
 import { EventHub } from "./events.js";
 import { parseExporterConfig, type ExporterConfig } from "./exporter.js";
 import { HttpError, oneLine } from "./http.js";
-import { Link, loadCapture, parseSource, MAX_REPEAT } from "./links.js";
+import { Link, loadCapture, parseSource, MAX_REPEAT, type LiveWay, type Source } from "./links.js";
 import { Module, MAX_OBJECT_BYTES } from "./modules.js";
+import { applySnapshot, captureSnapshots, chooseVia, executableFor, type Runner } from "./native.js";
 import { newId, validName, type LinkRecord, type ModuleRecord, type Store } from "./store.js";
 
 /** How deep module:ID/PROG links may chain: a cycle stops here instead of recursing. */
@@ -134,6 +135,9 @@ export class Daemon {
     if (typeof module !== "string" || typeof program !== "string" || typeof source !== "string") {
       throw new HttpError(400, 'a link needs "module", "program" and "source" strings');
     }
+    const via = body.via;
+    if (via !== undefined && via !== "native" && via !== "tcpdump")
+      throw new HttpError(400, `via must be "native" or "tcpdump", not ${JSON.stringify(via)}`);
     const repeat = body.repeat ?? 1;
     if (typeof repeat !== "number" || !Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT) {
       throw new HttpError(400, `repeat must be a whole number from 1 to ${MAX_REPEAT}`);
@@ -151,6 +155,8 @@ export class Daemon {
       if (!from.obj.programs.has(parsed.program))
         throw new HttpError(400, `module ${from.name} has no program '${parsed.program}'`);
     }
+    if (via !== undefined && parsed.kind !== "iface")
+      throw new HttpError(400, 'via ("native" or "tcpdump") is for iface: links only');
     const canonical = parsed.kind === "pcap" ? `pcap:${parsed.path}` : source;
     const record: LinkRecord = {
       id: newId(),
@@ -158,6 +164,7 @@ export class Daemon {
       program,
       source: canonical,
       repeat,
+      ...(via === undefined ? {} : { via }),
       created: new Date().toISOString(),
     };
     const link = this.startLink(record);
@@ -170,10 +177,94 @@ export class Daemon {
     const source = parseSource(record.source);
     if (source.kind === "module") this.module(source.module);
     const packets = source.kind === "pcap" ? loadCapture(source.path) : [];
-    const link = new Link(record, source, (input, depth) => this.run(mod.id, record.program, input, depth), packets);
+    const live = source.kind === "iface" ? this.liveWay(mod, record, source.name) : undefined;
+    this.checkOwnership(mod, source, live?.via === "native");
+    const link = new Link(
+      record,
+      source,
+      (input, depth) => this.run(mod.id, record.program, input, depth),
+      packets,
+      live,
+    );
     link.start(); // first: a source that cannot start (iface: without tcpdump) leaves no link behind
     this.links.set(record.id, link);
     return link;
+  }
+
+  /** The running iface link whose executable owns the module's maps (native.ts), if there is one. */
+  owner(moduleId: string): Link | undefined {
+    for (const l of this.links.values())
+      if (l.record.module === moduleId && l.live?.via === "native" && l.state === "running") return l;
+    return undefined;
+  }
+
+  /** 409 while an executable owns the module's maps: its next snapshot would undo any write. */
+  checkWritable(mod: Module): void {
+    const o = this.owner(mod.id);
+    if (o) throw ownedBy(mod, o);
+  }
+
+  /**
+   * A link may not run a module (or follow one's runs) whose maps an executable owns; an executable's link needs
+   * a module no other link runs or follows.
+   */
+  private checkOwnership(mod: Module, source: Source, native: boolean): void {
+    for (const id of source.kind === "module" ? [mod.id, source.module] : [mod.id]) {
+      const o = this.owner(id);
+      if (o) throw ownedBy(this.module(id), o);
+    }
+    if (!native) return;
+    for (const l of this.links.values()) {
+      const s = l.source;
+      const uses = l.record.module === mod.id || (s.kind === "module" && s.module === mod.id);
+      if (uses && (l.state === "running" || l.state === "attached"))
+        throw new HttpError(
+          409,
+          `module ${mod.name} has link ${l.id} (${l.record.source}): an iface link through the ARM32 executable needs its maps to itself`,
+        );
+    }
+  }
+
+  /** How an iface: link reads packets; through the executable, the snapshots it writes become the module's maps. */
+  private liveWay(mod: Module, record: LinkRecord, iface: string): LiveWay {
+    const { via, runner } = chooseVia(record.via, mod, record.program);
+    if (via === "tcpdump") return { via, describe: "tcpdump -w -" };
+    return {
+      via,
+      describe: runner!.describe,
+      start: (link, onEnd) => this.startExecutable(mod, link, runner!, iface, onEnd),
+    };
+  }
+
+  private startExecutable(mod: Module, link: Link, runner: Runner, iface: string, onEnd: (error?: string) => void) {
+    const program = link.record.program;
+    const exe = executableFor(this.store.dir, mod, this.store.getBlob(mod.record.digest), program);
+    return captureSnapshots(
+      exe,
+      runner,
+      iface,
+      program,
+      (s) => {
+        if (link.state !== "running") return;
+        applySnapshot(mod, s);
+        mod.snapshots++;
+        mod.runs += Math.max(0, s.runs - link.runs);
+        link.runs = s.runs;
+        link.lastR0 = s.r0;
+        this.events.publish({ type: "snapshot", module: mod.id, name: mod.name, link: link.id, runs: s.runs });
+      },
+      (error) => {
+        if (error !== undefined && /\(instruction \d+\)$/.test(error) && link.state === "running") {
+          // the program faulted in the executable: the module's fault as well as the link's end
+          mod.faults++;
+          mod.lastFault = error;
+          link.faults++;
+          link.lastFault = error;
+          this.events.publish({ type: "fault", module: mod.id, name: mod.name, program, fault: error });
+        }
+        onEnd(error);
+      },
+    );
   }
 
   removeLink(id: string): void {
@@ -201,6 +292,13 @@ export class Daemon {
     for (const l of this.links.values()) l.stop();
     this.events.close();
   }
+}
+
+function ownedBy(mod: Module, link: Link): HttpError {
+  return new HttpError(
+    409,
+    `module ${mod.name}'s maps belong to link ${link.id} (${link.record.source} through the ARM32 executable) while it runs`,
+  );
 }
 
 /** Metric name -> type of a config's metrics, added to `into`. */

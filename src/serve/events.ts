@@ -4,7 +4,7 @@
 import type { ServerResponse } from "node:http";
 
 export interface DaemonEvent {
-  type: "ringbuf" | "perf" | "printk" | "fault";
+  type: "ringbuf" | "perf" | "printk" | "fault" | "snapshot";
   module: string; // module id
   name: string; // module name
   [field: string]: unknown;

@@ -1,5 +1,6 @@
 // Links: what makes a module's program run. `pcap:PATH` runs it once per packet of a capture (in slices, so the
-// daemon keeps answering meanwhile), `iface:NAME` once per live packet of an interface (capture.ts),
+// daemon keeps answering meanwhile), `iface:NAME` once per live packet of an interface (through the module's ARM32
+// executable, native.ts, which writes the maps back as snapshots; or through tcpdump, capture.ts),
 // `interval:MS` runs it on a timer, `module:ID/PROG` runs it after every run of another module's program, with the
 // same input.
 import { readFileSync, statSync } from "node:fs";
@@ -9,6 +10,7 @@ import type { ProgramInput } from "../api/object.js";
 import { captureLive, checkInterfaceName, type LiveCapture } from "./capture.js";
 import { HttpError, oneLine } from "./http.js";
 import type { RunOutcome } from "./modules.js";
+import type { Via } from "./native.js";
 import type { LinkRecord } from "./store.js";
 
 export const MIN_INTERVAL_MS = 10;
@@ -76,6 +78,16 @@ export function loadCapture(path: string): ProgramInput[] {
   }
 }
 
+/**
+ * How an iface: link reads packets: the way (native.ts chooseVia), what it is in words for GET /links, and for the
+ * executable, what starts it (the daemon's: it owns the module and its maps).
+ */
+export interface LiveWay {
+  via: Via;
+  describe: string;
+  start?: (link: Link, onEnd: (error?: string) => void) => LiveCapture;
+}
+
 /** running: packets or ticks are coming; done: the capture ended; failed: the live capture could not go on. */
 export type LinkState = "running" | "done" | "failed" | "attached" | "stopped";
 
@@ -94,6 +106,7 @@ export class Link {
     readonly source: Source,
     private readonly runOnce: (input: ProgramInput | undefined, depth: number) => RunOutcome,
     private readonly packets: ProgramInput[] = [],
+    readonly live?: LiveWay,
   ) {}
 
   get id(): string {
@@ -106,17 +119,20 @@ export class Link {
     } else if (this.source.kind === "pcap") {
       this.runCapture(0, this.packets.length * this.record.repeat);
     } else if (this.source.kind === "iface") {
-      this.capture = captureLive(
-        this.source.name,
-        (packets) => {
-          for (const p of packets) this.feed({ packet: p.data });
-        },
-        (error) => {
-          if (this.state !== "running") return;
-          this.state = error === undefined ? "done" : "failed";
-          this.error = error;
-        },
-      );
+      const end = (error?: string) => {
+        if (this.state !== "running") return;
+        this.state = error === undefined ? "done" : "failed";
+        this.error = error;
+      };
+      this.capture = this.live?.start
+        ? this.live.start(this, end)
+        : captureLive(
+            this.source.name,
+            (packets) => {
+              for (const p of packets) this.feed({ packet: p.data });
+            },
+            end,
+          );
     } else this.state = "attached";
   }
 
@@ -170,6 +186,8 @@ export class Link {
       lastR0: this.lastR0?.toString() ?? null,
       lastFault: this.lastFault ?? null,
       error: this.error ?? null,
+      via: this.live?.via ?? null,
+      capture: this.live?.describe ?? null,
       created: this.record.created,
     };
   }

@@ -26,6 +26,8 @@ export class Module {
   lastFault: string | undefined;
   /** Map writes through the API; with the run counts, it tells whether the maps may have changed. */
   writes = 0;
+  /** Snapshots an iface link's executable wrote over the maps (native.ts). */
+  snapshots = 0;
   readonly obj: LoadedObject;
   private readonly streams: { name: string; type: "ringbuf" | "perf" }[] = [];
 
@@ -57,7 +59,7 @@ export class Module {
   }
   /** Changes whenever a run or an API write may have changed a map. */
   get version(): number {
-    return this.runs + this.faults + this.writes;
+    return this.runs + this.faults + this.writes + this.snapshots;
   }
   get name(): string {
     return this.record.name;

@@ -10,6 +10,7 @@ import { authorized, ensureToken } from "./auth.js";
 import { Daemon } from "./daemon.js";
 import { HttpError, oneLine, readBody, readJson, sendError, sendJson } from "./http.js";
 import { compileScript, MAX_SCRIPT_BYTES } from "./scripts.js";
+import { loadExecutableBuilder } from "./native.js";
 import { renderMetrics } from "./metrics.js";
 import { parseBudget, parseNcpus, MAX_OBJECT_BYTES } from "./modules.js";
 import { blob, push, resolveTag } from "./registry.js";
@@ -122,11 +123,14 @@ function routes(daemon: Daemon): Route[] {
     r("PUT", "/modules/{id}/tables/{map}/entries/{key}", async (req, res, [id, map, key]) => {
       const mod = daemon.module(id);
       const t = table(mod, map);
+      daemon.checkWritable(mod);
       sendJson(res, 200, putEntry(mod, t, key, await readJson(req)));
     }),
     r("DELETE", "/modules/{id}/tables/{map}/entries/{key}", (_req, res, [id, map, key]) => {
       const mod = daemon.module(id);
-      deleteEntry(mod, table(mod, map), key);
+      const t = table(mod, map);
+      daemon.checkWritable(mod);
+      deleteEntry(mod, t, key);
       res.writeHead(204).end();
     }),
     r("GET", "/links", (_req, res) =>
@@ -201,6 +205,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ({ token, path: tokenPath, created } = ensureToken(opts.dataDir, host));
     const store = new Store(opts.dataDir);
     await loadEngines();
+    await loadExecutableBuilder();
     daemon = new Daemon(store, log);
     daemon.restore();
   } catch (e) {

@@ -108,6 +108,8 @@ export interface LinkRecord {
   program: string;
   source: string;
   repeat: number;
+  /** iface: links: the way asked for (native.ts); none: the best one this host has. */
+  via?: "native" | "tcpdump";
   created: string;
 }
 

@@ -83,6 +83,12 @@ export interface BundleOptions {
   /** Also carry the daemon (`tinybpf serve`, src/serve) and its web UI, started by the bundle's serve.sh. */
   serve?: boolean;
   /**
+   * With `serve`: also the ARM32 translator (build/arm32.wasm, stored brotli-compressed) and the executables' host
+   * side, so that the daemon's iface: links run the module's ARM32 executable on the device (src/serve/native.ts)
+   * instead of needing tcpdump. Over 40 KB more: not in the default --serve bundle.
+   */
+  arm32?: boolean;
+  /**
    * Store the CLI brotli-compressed (`bin/tinybpf.mjs.br`, inflated by the small `bin/tinybpf.js` at each start,
    * with Node's own zlib): the default, a third of the flash. `false` stores it as it is.
    */
@@ -94,6 +100,8 @@ export interface DeviceCliOptions {
   engines?: DeviceEngine[];
   trace?: boolean;
   serve?: boolean;
+  /** With serve: the daemon builds ARM32 executables (BundleOptions.arm32). */
+  arm32?: boolean;
   /** Made to be stored compressed and run by LOADER (the default), or to run as it is. */
   compress?: boolean;
 }
@@ -105,6 +113,7 @@ export interface DeviceCli {
 }
 
 const TRANSLATOR = "build/wasm-translator.wasm";
+const ARM32_TRANSLATOR = "build/arm32.wasm";
 /** The daemon's web UI in the package (static files, served as they are). */
 const UI_DIR = "src/serve/ui";
 
@@ -193,7 +202,7 @@ function loadEsbuild(root: string): Esbuild {
 }
 
 /** The device's entry module: registers the chosen engines, runs the device's CLI with the chosen commands. */
-function entrySource(engines: DeviceEngine[], trace: boolean, serve: boolean): string {
+function entrySource(engines: DeviceEngine[], trace: boolean, serve: boolean, arm32: boolean): string {
   const extras: string[] = [];
   const lines = engines.includes("wasm") ? [`import "./dist/src/engines/wasm.js";`] : [];
   lines.push(`import { deviceMain } from "./dist/src/cli/device-main.js";`);
@@ -212,6 +221,12 @@ function entrySource(engines: DeviceEngine[], trace: boolean, serve: boolean): s
     lines.push(`import { compile } from "./dist/src/trace/compile.js";`);
     lines.push(`registerScriptCompiler(async (script) => compile(script).object);`);
   }
+  if (serve && arm32) {
+    // the daemon's iface: links through the module's ARM32 executable (src/serve/native.ts)
+    lines.push(`import { registerExecutableBuilder } from "./dist/src/serve/native.js";`);
+    lines.push(`import { executableBuilder } from "./dist/src/cli/serve-executables.js";`);
+    lines.push(`registerExecutableBuilder(async () => executableBuilder());`);
+  }
   lines.push(`process.exitCode = await deviceMain(process.argv.slice(2), [${extras.join(", ")}]);`);
   return lines.join("\n") + "\n";
 }
@@ -224,6 +239,7 @@ export function buildDeviceCli(options: DeviceCliOptions = {}, root: string = pa
   const engines = options.engines ?? DEFAULT_ENGINES;
   const trace = options.trace === true;
   const serve = options.serve === true;
+  const arm32 = serve && options.arm32 === true;
   const compressed = options.compress !== false;
   for (const needed of [
     "dist/src/cli/device-main.js",
@@ -240,7 +256,7 @@ export function buildDeviceCli(options: DeviceCliOptions = {}, root: string = pa
       mkdirSync(join(work, rel, ".."), { recursive: true });
       copyFileSync(join(root, rel), join(work, rel));
     }
-    for (const name of LEFT_OUT) {
+    for (const name of LEFT_OUT.filter((n) => !(arm32 && n === "engines/arm32/engine"))) {
       const rel = join("dist", "src", `${name}.js`);
       if (!existsSync(join(root, rel))) continue;
       const meta = esbuild.buildSync({
@@ -263,7 +279,7 @@ export function buildDeviceCli(options: DeviceCliOptions = {}, root: string = pa
     }
     for (const [name, source] of Object.entries(REPLACED))
       writeFileSync(join(work, "dist", "src", `${name}.js`), source);
-    writeFileSync(join(work, "device-cli.js"), entrySource(engines, trace, serve));
+    writeFileSync(join(work, "device-cli.js"), entrySource(engines, trace, serve, arm32));
     const result = esbuild.buildSync({
       entryPoints: [join(work, "device-cli.js")],
       bundle: true,
@@ -328,6 +344,10 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
     const hint = from === CORES.tiny ? "npm run build:tiny" : "npm run build";
     if (!existsSync(join(root, from))) throw new Error(`bundle: ${join(root, from)} is missing: run '${hint}' first`);
   }
+  if (options.arm32 === true && options.serve !== true) throw new Error("bundle: --arm32 goes with --serve");
+  const arm32 = options.arm32 === true;
+  if (arm32 && !existsSync(join(root, ARM32_TRANSLATOR)))
+    throw new Error(`bundle: ${join(root, ARM32_TRANSLATOR)} is missing: run 'npm run build' first`);
   const uiFiles = options.serve === true ? walk(root, UI_DIR).filter((f) => !f.endsWith(".ts")) : [];
   if (options.serve === true && !uiFiles.some((f) => basename(f) === "index.html"))
     throw new Error(`bundle: ${join(root, UI_DIR)} has no index.html (the daemon's web UI)`);
@@ -339,7 +359,10 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
     throw new Error(`bundle: ${outDir} is not empty and does not hold an earlier bundle`);
   }
   const compress = options.compress !== false;
-  const cli = buildDeviceCli({ engines, trace: options.trace === true, serve: options.serve === true, compress }, root);
+  const cli = buildDeviceCli(
+    { engines, trace: options.trace === true, serve: options.serve === true, arm32, compress },
+    root,
+  );
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, "bin"), { recursive: true });
   mkdirSync(join(out, "build"), { recursive: true });
@@ -353,6 +376,15 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
     writeFileSync(join(out, "bin", COMPRESSED_CLI), brotliCompressSync(cli.code, { params: quality }));
   } else writeFileSync(join(out, "bin", "tinybpf.js"), cli.code, { mode: 0o755 });
   for (const [from, to] of wasmFiles) copyFileSync(join(root, from), join(out, to));
+  if (arm32) {
+    // read back by src/engines/arm32/build.ts, which inflates it: a third of its size on the device's flash
+    const wasm = readFileSync(join(root, ARM32_TRANSLATOR));
+    const quality = {
+      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: wasm.length,
+    };
+    writeFileSync(join(out, ARM32_TRANSLATOR + ".br"), brotliCompressSync(wasm, { params: quality }));
+  }
   for (const obj of objs) copyFileSync(obj, join(out, basename(obj)));
   for (const file of uiFiles) {
     const to = join(out, "bin", "ui", file.slice(UI_DIR.length + 1));
@@ -374,6 +406,7 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
       engines: ["interp", ...engines.filter((e) => e !== "interp")],
       trace: options.trace === true,
       serve: options.serve === true,
+      arm32,
       compressed: compress,
     },
   };

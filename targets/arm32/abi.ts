@@ -12,6 +12,8 @@ export const OPT_SKB = 4; // inputs are packets seen through struct __sk_buff
 export const OPT_XDP = 8; // inputs are packets seen through struct xdp_md (packet writable)
 export const OPT_ARMV6 = 1024; // ARMv6 code (ARM1176): no MOVW/MOVT, MLS, SBFX (a32/code.ts); never with OPT_IDIV
 export const ARMV6_IMAGE_END = 0x01000000; // ARMv6: the image and its state end below (addresses are three bytes)
+// With OPT_SKB: the live capture's --snapshots MS (driver/snapshots.ts), for readers of the maps as they grow
+export const OPT_SNAPSHOT = 2048;
 
 // Translation errors (errorCode(); errorIndex() names the instruction, or the label for ERR_LABEL)
 export const ERR_NONE = 0;

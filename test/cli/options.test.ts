@@ -40,7 +40,7 @@ describe("tinybpf CMD --help", () => {
       const [synopsis] = usage.split("\n\n");
       const options = usage.split("\noptions:\n")[1] ?? "";
       const accepted = new Set([...(OPTIONS[command].flags ?? []), ...(OPTIONS[command].values ?? [])]);
-      for (const [, name] of `${synopsis}\n${options}`.matchAll(/(?:^|[\s[(|])--([a-z][a-z-]*)/g)) {
+      for (const [, name] of `${synopsis}\n${options}`.matchAll(/(?:^|[\s[(|])--([a-z][a-z0-9-]*)/g)) {
         expect(accepted.has(name), `${command} --${name}`).toBe(true);
       }
       if (/ -o /.test(synopsis)) expect(accepted.has("o"), `${command} -o`).toBe(true);

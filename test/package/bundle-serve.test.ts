@@ -1,8 +1,10 @@
 // A device bundle made with --serve runs the daemon on its own: serve.sh starts it with its data next to the
 // bundle, it takes an object, runs a capture through a link and answers for the tables what the capture itself
-// says (and what `tinybpf run --json` says on the host), and serves its web UI from the bundle.
+// says (and what `tinybpf run --json` says on the host), and serves its web UI from the bundle. With --arm32 its
+// daemon builds the module's ARM32 executable itself and runs iface: links through it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { brotliDecompressSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -124,6 +126,17 @@ describe("bundle --serve", () => {
       501,
       "this daemon has no script compiler (a device bundle made without --trace)",
     ]);
+    // nor the ARM32 translator: an iface: link cannot ask for the module's executable
+    const native = await req("POST", "/links", {
+      module: mod.json.id,
+      program: "bpf_prog1",
+      source: "iface:lo",
+      via: "native",
+    });
+    expect([native.status, native.json.error]).toEqual([
+      400,
+      "iface link via native: this daemon cannot build ARM32 executables (a device bundle made without --arm32)",
+    ]);
   }, 120_000);
 
   it("stops on SIGTERM with status 0", async () => {
@@ -141,4 +154,48 @@ describe("bundle --serve", () => {
     expect(r).toMatch(/^ {2}serve \[--listen HOST:PORT\] \[--data DIR\]/m);
     expect(r).not.toMatch(/^ {2}modules /m);
   });
+});
+
+describe("bundle --serve --arm32", () => {
+  let work: string;
+  let daemon: Started | undefined;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "tinybpf-bundle-arm32-"));
+  });
+  afterAll(async () => {
+    if (daemon && daemon.child.exitCode === null) {
+      daemon.child.kill("SIGKILL");
+      await daemon.exited;
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("is refused without --serve", () => {
+    expect(() => bundle([OBJ], join(work, "no"), { arm32: true })).toThrow("bundle: --arm32 goes with --serve");
+  });
+
+  it("carries the ARM32 translator compressed; its daemon runs an iface: link through the module's executable", async (ctx) => {
+    const dir = join(work, "device");
+    const files = bundle([], dir, { serve: true, arm32: true });
+    expect(files).toContain("build/arm32.wasm.br");
+    expect(files).not.toContain("build/arm32.wasm");
+    expect(brotliDecompressSync(readFileSync(join(dir, "build", "arm32.wasm.br")))).toEqual(
+      readFileSync(join(ROOT, "build", "arm32.wasm")),
+    );
+    daemon = await startServeSh(dir);
+    const req = (method: string, path: string, body?: unknown) => call(daemon!.url, daemon!.token, method, path, body);
+    const mod = await req("POST", "/modules?name=sockex1", new Uint8Array(readFileSync(OBJ)));
+    const link = await req("POST", "/links", { module: mod.json.id, program: "bpf_prog1", source: "iface:lo" });
+    if (link.status === 400 && /qemu-arm/.test(link.json.error)) return ctx.skip(link.json.error);
+    expect(link.json).toMatchObject({ via: "native", state: "running" });
+    // the executable was built on the "device" (from the compressed translator) and started; where raw sockets
+    // are not allowed it fails saying so
+    const l = await until("a snapshot or the link's failure", async () => {
+      const got = (await req("GET", `/links/${link.json.id}`)).json;
+      return got.state === "failed" || got.lastR0 !== null ? got : undefined; // lastR0: from the first snapshot
+    });
+    if (l.state === "failed") expect(l.error).toBe("raw sockets are not permitted here");
+    else expect(l).toMatchObject({ state: "running", error: null });
+    expect(readdirSync(join(dir, "data", "executables"))).toHaveLength(1);
+  }, 120_000);
 });

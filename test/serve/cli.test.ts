@@ -117,6 +117,9 @@ describe("modules, links, tables", () => {
     expect((await cli("links", "add", "sock", "bpf_prog1", "iface:nosuchif9")).stderr).toMatch(
       /400 no such interface 'nosuchif9'/,
     );
+    expect((await cli("links", "add", "sock", "bpf_prog1", "interval:100", "--via", "native")).stderr).toMatch(
+      /400 via \("native" or "tcpdump"\) is for iface: links only/,
+    );
     expect((await cli("modules", "frob")).stderr).toMatch(/unknown 'modules' subcommand 'frob'/);
     const refused = await tinybpf(["modules", "--server", "http://127.0.0.1:1", "--data", dir]);
     expect(refused.status).toBe(1);

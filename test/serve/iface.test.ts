@@ -1,4 +1,6 @@
-// iface:NAME links: the daemon reads `tcpdump -w -` and runs the program once per live packet on its own maps.
+// iface:NAME links via tcpdump: the daemon reads `tcpdump -w -` and runs the program once per live packet on its
+// own maps (the links ask for tcpdump: where qemu-arm is on the PATH they would run the module's ARM32 executable,
+// iface-native.test.ts).
 // A stand-in tcpdump on the daemon's PATH replays a capture in odd-sized pieces (so the stream reader is tested
 // across record boundaries) and stays open like a live capture; where the real tcpdump can capture on the
 // loopback interface (root), datagrams sent during the test are counted too.
@@ -59,7 +61,7 @@ describe("iface links", () => {
     const d = await daemonWithPath(`${bin}${delimiter}${process.env.PATH}`);
     const req = api(d);
     const id = (await req("POST", "/modules?name=live", object("sockex1.o"))).json.id;
-    const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo" });
+    const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo", via: "tcpdump" });
     expect(r.status).toBe(201);
     const want = sockex1Totals();
     const runs = await until("42 packets", async () => {
@@ -77,6 +79,16 @@ describe("iface links", () => {
     await until("tcpdump stopped", async () => (processAlive(Number(pid)) ? undefined : true));
   }, 60_000);
 
+  test("the link says it reads tcpdump", async () => {
+    const bin = fakeTcpdump(`setInterval(() => {}, 1000);`);
+    const d = await daemonWithPath(`${bin}${delimiter}${process.env.PATH}`);
+    const req = api(d);
+    const id = (await req("POST", "/modules?name=says", object("sockex1.o"))).json.id;
+    const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo", via: "tcpdump" });
+    expect(r.json).toMatchObject({ via: "tcpdump", capture: "tcpdump -w -" });
+    expect((await req("GET", `/links/${r.json.id}`)).json).toMatchObject({ via: "tcpdump", capture: "tcpdump -w -" });
+  }, 60_000);
+
   test("tcpdump's error becomes the link's state; a capture that is not pcap fails it", async () => {
     const refusing = fakeTcpdump(`
       process.stderr.write("tcpdump: lo: You don't have permission to perform this capture on that device\\n");
@@ -85,7 +97,7 @@ describe("iface links", () => {
     let d = await daemonWithPath(`${refusing}${delimiter}${process.env.PATH}`);
     let req = api(d);
     let id = (await req("POST", "/modules?name=refused", object("sockex1.o"))).json.id;
-    let r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo" });
+    let r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo", via: "tcpdump" });
     expect(await linkState(req, r.json.id, "failed")).toMatchObject({
       runs: 0,
       error: "tcpdump: lo: You don't have permission to perform this capture on that device",
@@ -94,7 +106,7 @@ describe("iface links", () => {
     d = await daemonWithPath(`${garbage}${delimiter}${process.env.PATH}`);
     req = api(d);
     id = (await req("POST", "/modules?name=garbage", object("sockex1.o"))).json.id;
-    r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo" });
+    r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo", via: "tcpdump" });
     expect((await linkState(req, r.json.id, "failed")).error).toBe(
       "tcpdump -i lo: unknown capture magic 0x41414141 at offset 0",
     );
@@ -105,9 +117,13 @@ describe("iface links", () => {
     const d = await daemonWithPath(empty);
     const req = api(d);
     const id = (await req("POST", "/modules?name=nolive", object("sockex1.o"))).json.id;
-    const link = (source: string) => req("POST", "/links", { module: id, program: "bpf_prog1", source });
-    expect((await link("iface:lo")).json.error).toBe(
+    const link = (source: string, via?: string) =>
+      req("POST", "/links", { module: id, program: "bpf_prog1", source, via });
+    expect((await link("iface:lo", "tcpdump")).json.error).toBe(
       "iface links read packets from tcpdump, which is not on the daemon's PATH",
+    );
+    expect((await link("iface:lo")).json.error).toBe(
+      "iface links need the ARM32 executable (not an ARM host and no qemu-arm on the daemon's PATH) or tcpdump on the daemon's PATH",
     );
     expect((await req("GET", "/links")).json).toEqual([]); // the refused link is not left behind
     expect((await link("iface:no/such")).json.error).toBe("'no/such' is not an interface name");
@@ -122,7 +138,7 @@ describe("iface links", () => {
       const d = await daemonWithPath(process.env.PATH ?? "");
       const req = api(d);
       const id = (await req("POST", "/modules?name=lo", object("sockex1.o"))).json.id;
-      const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo" });
+      const r = await req("POST", "/links", { module: id, program: "bpf_prog1", source: "iface:lo", via: "tcpdump" });
       expect(r.status).toBe(201);
       const udp = async () =>
         BigInt(

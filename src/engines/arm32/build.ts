@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync
 import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliDecompressSync } from "node:zlib";
 import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
@@ -16,6 +17,7 @@ import {
   OPT_SKB,
   OPT_XDP,
   OPT_BPFTRACE,
+  OPT_SNAPSHOT,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -52,6 +54,8 @@ export interface Arm32Options {
   bpftrace?: boolean;
   /** With `bpftrace`: the parts of the printer the script's maps need (abi.ts OPT_BT_*). */
   bpftraceParts?: number;
+  /** With `skb`: the live capture's --snapshots MS (the --json report every MS milliseconds, until a signal). */
+  snapshots?: boolean;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -136,14 +140,16 @@ interface Arm32Exports {
 
 let module: WebAssembly.Module | undefined;
 
-function wasmPath(): string {
+/** The translator's bytes: build/arm32.wasm, or as a device bundle stores it, brotli-compressed (.br). */
+export function translatorBytes(): Uint8Array {
   const p = join(packageRoot(), "build", "arm32.wasm");
-  if (!existsSync(p)) throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
-  return p;
+  if (existsSync(p)) return readFileSync(p);
+  if (existsSync(p + ".br")) return brotliDecompressSync(readFileSync(p + ".br"));
+  throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
 }
 
 function instance(): Arm32Exports {
-  module ??= new WebAssembly.Module(readFileSync(wasmPath()));
+  module ??= new WebAssembly.Module(new Uint8Array(translatorBytes()));
   // A fresh instance per translation: the module keeps its state in globals and linear memory.
   return new WebAssembly.Instance(module, {}).exports as unknown as Arm32Exports;
 }
@@ -176,6 +182,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
+    (opts.snapshots ? OPT_SNAPSHOT : 0) |
     (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);

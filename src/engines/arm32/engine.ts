@@ -138,6 +138,11 @@ const SKB_TYPES = new Set([
   "sk_skb",
 ]);
 
+/** Can an executable of a program of this type capture live (--iface): does it see packets through __sk_buff? */
+export function capturesLive(type: string): boolean {
+  return SKB_TYPES.has(type);
+}
+
 const roundUp8 = (n: number) => (n + 7) & ~7;
 
 export interface Arm32MapLayout {
@@ -454,6 +459,8 @@ export interface BuildOptions {
   armv6?: boolean;
   /** Section headers, for disassemblers (build.ts Arm32Options.sections). */
   sections?: boolean;
+  /** Socket filters: the live capture's --snapshots MS (build.ts Arm32Options.snapshots). */
+  snapshots?: boolean;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -555,6 +562,7 @@ function buildOptions(
       programs,
       bpftrace: opts.bpftrace !== undefined,
       bpftraceParts: opts.bpftrace?.parts,
+      snapshots: opts.snapshots,
     },
   };
 }

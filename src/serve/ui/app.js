@@ -91,7 +91,7 @@ function renderLinks(links) {
         el("td", {}, l.id),
         el("td", {}, name(l.module)),
         el("td", {}, l.program),
-        el("td", {}, l.source),
+        el("td", {}, l.capture ? `${l.source} (${l.capture})` : l.source), // how an iface: link reads packets
         el("td", { class: "state" }, l.state),
         el("td", { class: "num runs" }, l.runs),
         el("td", { class: "num" }, l.lastR0 ?? "-"),

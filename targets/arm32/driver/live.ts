@@ -1,7 +1,8 @@
 // The driver's live capture (--iface, socket filters only): an AF_PACKET raw socket bound to the interface, read
-// until the deadline or an interrupt (SIGINT, Ctrl-C: its handler moves the deadline to the past, as bpftrace
-// ends at Ctrl-C), one run per packet; then the results, as after --pcap, exit status 0. Its errors (no socket,
-// no such interface) are one line on stderr and exit status 1.
+// until the deadline or a signal (SIGINT, Ctrl-C, or SIGTERM: its handler moves the deadline to the past, as
+// bpftrace ends at Ctrl-C), one run per packet, with a snapshot of the maps when one is due (snapshots.ts); then
+// the results, as after --pcap, exit status 0. Its errors (no socket, no such interface) are one line on stderr
+// and exit status 1.
 
 import {
   AL, EQ, HI, HS, IP, LE, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, R0, R1, R10, R11, R2, R3, R4, R5, R8, R9, SH_LSL,
@@ -15,11 +16,14 @@ import {
   SYS_SOCKET, S_NL, S_NOT_PERMITTED, S_NO_CAPTURE, S_NO_IFACE, S_NO_SOCKET, WRITE, exitWith, mapAnonymous, say,
   syscall,
 } from "./common";
+import { OPT_SNAPSHOT } from "../abi";
+import { SNAP_CHECK, SNAP_SCHEDULE, SNAP_SECONDS } from "./snapshots";
 import { L_STATE, S_BUF, S_DEADLINE, S_IFACE, S_IFINDEX, S_LIVE_BUF, S_PKT_TYPE, S_PROTO, S_SECONDS } from "../image";
 
-const ON_SIGINT = block("driver/live", 1); // the SIGINT handler
+const ON_SIGINT = block("driver/live", 1); // the SIGINT (and SIGTERM) handler
 const SYS_RT_SIGACTION: u32 = 174;
 const SIGINT: u32 = 2;
+const SIGTERM: u32 = 15;
 
 const LIVE_BUFFER: u32 = 256 << 10; // bytes of one received packet at most (loopback frames reach 64 KiB + 14)
 const POLL_MS: u32 = 100; // a live capture checks the clock at least this often
@@ -31,6 +35,7 @@ const SIOCGIFINDEX: u32 = 0x8933;
  * the pollfd at S_BUF + 24 (after the ifreq is used) and recvfrom's address length at S_BUF + 60.
  */
 export function emitLive(c: Context): void {
+  const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
   c.label(LIVE);
   mapAnonymous(c, LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
   c.emit(str(R0, R11, S_LIVE_BUF));
@@ -41,11 +46,13 @@ export function emitLive(c: Context): void {
   c.emit(str(R0, R11, S_BUF));
   c.emit(movImm(R0, 0));
   for (let k = 4; k < 20; k += 4) c.emit(str(R0, R11, S_BUF + k));
-  c.emit(movImm(R0, SIGINT));
-  c.emit(addImm(R1, R11, S_BUF));
-  c.emit(movImm(R2, 0));
-  c.emit(movImm(R3, 8));
-  syscall(c, SYS_RT_SIGACTION);
+  for (let k = 0; k < 2; k++) { // SIGTERM too: the daemon stops its iface: links with it
+    c.emit(movImm(R0, k == 0 ? SIGINT : SIGTERM));
+    c.emit(addImm(R1, R11, S_BUF));
+    c.emit(movImm(R2, 0));
+    c.emit(movImm(R3, 8));
+    syscall(c, SYS_RT_SIGACTION);
+  }
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
   c.emit(movImm(R0, 17));
   c.emit(movImm(R1, 3));
@@ -95,15 +102,18 @@ export function emitLive(c: Context): void {
   syscall(c, SYS_BIND);
   c.emit(cmpImm(R0, 0));
   c.jump(NE, NO_CAPTURE);
-  // the deadline: now + S_SECONDS on CLOCK_MONOTONIC
+  // the deadline: now + S_SECONDS on CLOCK_MONOTONIC (its default: snapshots.ts); the first snapshot's due time
   c.bl(LIVE_CLOCK);
+  if (snapshots) c.bl(SNAP_SCHEDULE);
   c.emit(ldr(R2, R11, S_SECONDS));
+  if (snapshots) c.bl(SNAP_SECONDS);
   c.emit(opReg(OP_ADD, R0, R0, R2));
   c.emit(str(R0, R11, S_DEADLINE));
   c.emit(str(R1, R11, S_DEADLINE + 4));
 
   c.label(LIVE_LOOP);
   c.bl(LIVE_CLOCK);
+  if (snapshots) c.bl(SNAP_CHECK);
   c.emit(ldr(R2, R11, S_DEADLINE));
   c.emit(cmpReg(R0, R2));
   c.jump(HI, LIVE_DONE);

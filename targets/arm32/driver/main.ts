@@ -2,7 +2,7 @@
 // compiler, no libc and no loader. It parses the arguments, maps the input file, runs the program, and prints r0
 // and the maps (exit 0) or the fault line on stderr (exit 1). Usage errors and unreadable inputs exit 2.
 //
-//   PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N]] [--repeat N] [--json]
+//   PROGRAM [--mem FILE | --pcap FILE | --iface IFNAME [--seconds N] [--snapshots MS]] [--repeat N] [--json]
 //                                                                    (FILE may be - for standard input)
 //
 // --mem: one run over FILE's bytes. --pcap: one run per packet of a classic pcap capture (either byte order, µs or
@@ -16,7 +16,8 @@
 // read for N seconds (default 10; poll() with a short timeout and CLOCK_MONOTONIC decide when to stop); each packet
 // is one run, its __sk_buff carrying the kernel's pkt_type, ifindex and protocol from recvfrom's sockaddr_ll.
 // Then r0 and the maps as after --pcap. A socket that cannot be opened or an unknown interface: one line on
-// stderr, exit status 1.
+// stderr, exit status 1. --snapshots MS (snapshots.ts) also writes the --json report every MS milliseconds, one
+// line each, and reads until SIGINT or SIGTERM unless --seconds is given.
 //
 // The parts, in the order they are emitted: start-up, arguments, input, the run loop, the results and run_one here;
 // the fault line, the errors and the output routines in print.ts; the live capture in live.ts; the labels,
@@ -28,7 +29,7 @@ import {
   opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP } from "../abi";
+import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SNAPSHOT, OPT_XDP } from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
   ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
@@ -39,6 +40,7 @@ import {
   S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, readsPackets, say, syscall,
 } from "./common";
 import { emitLive } from "./live";
+import { JSON_REPORT, OPT_SNAPSHOTS, SNAPSHOTS_TEXT, SNAP_PERIOD, emitSnapshots } from "./snapshots";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
 import {
   FIRST_MAP_REGION, L_DATA_INIT, L_ENTRY, L_PRINT_MAPS, L_START, L_STATE, REGION_BYTES, SKB_BYTES, S_FAULT, S_FD,
@@ -100,7 +102,7 @@ function regionStore(c: Context, index: i32, start: i32, end: i32, ws: i32, we: 
  * The driver: `nmaps` maps whose area starts with `dataLength` initial bytes (copied from L_DATA_INIT to DATA_BASE).
  */
 export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): void {
-  c.driverOpts = opts;
+  c.driverOpts = (opts & OPT_SKB) != 0 ? opts : opts & ~OPT_SNAPSHOT; // snapshots are the live capture's
   const live = (opts & OPT_SKB) != 0;
   emitStartUp(c, live, nmaps, dataLength);
   emitArguments(c, live);
@@ -110,6 +112,7 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   emitRunOne(c, opts);
   emitFaultLine(c);
   if (live) emitLive(c);
+  if (c.driverOpts & OPT_SNAPSHOT) emitSnapshots(c);
   emitInputErrors(c, live);
   emitOutputRoutines(c, nmaps);
   if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
@@ -117,6 +120,7 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
 
 /** L_START: the state, the map area's initial bytes and the memory regions. */
 function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void {
+  const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
   c.label(L_START);
   stateBase(c);
   c.emit(ldr(R4, SP, 0)); // argc
@@ -138,7 +142,8 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
     c.emit(str(R0, R11, S_PKT_TYPE)); // PACKET_OUTGOING
     c.emit(movImm(R0, 1));
     c.emit(str(R0, R11, S_IFINDEX));
-    c.emit(movImm(R0, 10));
+    if (snapshots) c.emit(dpImm(AL, 0xf /* MVN */, 0, R0, 0, 0)); // -1: not given (snapshots.ts picks the default)
+    else c.emit(movImm(R0, 10));
     c.emit(str(R0, R11, S_SECONDS));
   }
   c.addressOf(R0, L_STATE, S_OUT);
@@ -178,6 +183,7 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
 
 /** The options, one argument at a time (ARG_LOOP); ends at ARGS_DONE, or at USAGE. */
 function emitArguments(c: Context, live: bool): void {
+  const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
   c.label(ARG_LOOP);
   c.emit(cmpReg(R6, R4));
   c.jump(GE, ARGS_DONE);
@@ -213,6 +219,12 @@ function emitArguments(c: Context, live: bool): void {
     c.bl(STRCMP);
     c.jump(EQ, OPT_SECONDS);
   }
+  if (snapshots) {
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, SNAPSHOTS_TEXT, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_SNAPSHOTS);
+  }
   c.b(USAGE);
 
   if (live) {
@@ -225,6 +237,13 @@ function emitArguments(c: Context, live: bool): void {
     c.bl(PARSE_NUM);
     c.emit(str(R1, R11, S_SECONDS));
     c.b(NEXT_ARG);
+  }
+  if (snapshots) {
+    c.label(OPT_SNAPSHOTS); // --snapshots MS: the --json report every MS milliseconds (snapshots.ts)
+    nextArgument(c);
+    c.bl(PARSE_NUM);
+    c.bl(SNAP_PERIOD);
+    c.b(OPT_JSON);
   }
 
   c.label(OPT_JSON);
@@ -449,6 +468,10 @@ function emitResults(c: Context, nmaps: i32): void {
   c.emit(ldr(R0, R11, S_JSON));
   c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R0, 1));
   c.jump(EQ, PRINT_PLAIN);
+  c.bl(JSON_REPORT);
+  exitWith(c, 0);
+  // the --json report, also each snapshot's (snapshots.ts); output on r8
+  c.routine(JSON_REPORT, bit(R4) | bit(LR));
   say(c, S_J_R0);
   c.emit(ldr(R0, R11, S_LAST_R0));
   c.emit(ldr(R1, R11, S_LAST_R0 + 4));
@@ -463,7 +486,7 @@ function emitResults(c: Context, nmaps: i32): void {
     c.bl(L_PRINT_MAPS);
   }
   say(c, S_J_END);
-  exitWith(c, 0);
+  c.routineEnd(bit(R4) | bit(LR));
   c.label(PRINT_PLAIN);
   if (c.driverOpts & OPT_BPFTRACE) { // a trace script's maps, as bpftrace prints them (bpftrace-print.ts)
     c.bl(L_PRINT_BPFTRACE);

@@ -13,7 +13,7 @@ import {
 } from "../../../assembly/layout";
 import {
   D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_NAME, D_NAME_LEN, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES,
-  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB,
+  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB, OPT_SNAPSHOT,
 } from "../abi";
 import {
   CMP_LOOP, CMP_NE, DIGITS, EXIT, FILE_ERROR, FIRST_LIVE_STRING, FLUSH, FL_SKIP, F_ADDR, F_HELPER, F_MEM,
@@ -32,6 +32,7 @@ import {
 } from "../image";
 import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";
 import { PRINT_WHERE, emitWhere } from "./where";
+import { sayUsageWithSnapshots } from "./snapshots";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
@@ -173,7 +174,8 @@ function printFaultWord(c: Context, field: i32, routine: i32): void {
 export function emitInputErrors(c: Context, live: bool): void {
   c.label(USAGE);
   c.emit(movImm(R8, 2));
-  say(c, live ? S_USAGE_LIVE : S_USAGE);
+  if (c.driverOpts & OPT_SNAPSHOT) sayUsageWithSnapshots(c);
+  else say(c, live ? S_USAGE_LIVE : S_USAGE);
   exitWith(c, 2);
   c.label(FILE_ERROR);
   c.emit(movImm(R8, 2));
