@@ -78,3 +78,20 @@ export const OPT_BT_AVG = 64;
 export const OPT_BT_INET = 128;
 export const OPT_BT_STR = 256;
 export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values
+
+// The parts of an image, in order, for measuring what an executable is made of (index.ts sectionEnd(k): where part
+// k ends; a part left out ends where the one before it does)
+export const SEC_DRIVER = 0; // start-up, arguments, input, the run loop, results, run_one
+export const SEC_FAULT_LINE = 1;
+export const SEC_LIVE = 2; // the live capture (--iface)
+export const SEC_OUTPUT = 3; // usage and input errors, exit, strcmp, write, flush
+export const SEC_MAP_PRINTER = 4; // the JSON and readable map printer
+export const SEC_NUMBERS = 5; // print_dec, print_hex
+export const SEC_BPFTRACE = 6; // bpftrace's printer (OPT_BPFTRACE)
+export const SEC_RUNTIME = 7; // fault handling, memory checks, division, packet loads
+export const SEC_MAPS = 8; // the map helpers and routines, tail calls
+export const SEC_HELPERS = 9;
+export const SEC_PROGRAM = 10; // the prologue, the translated code and its tables
+export const SEC_STRINGS = 11;
+export const SEC_DATA = 12; // the map area's initial bytes (descriptors, names, the bpftrace description)
+export const SECTIONS = 13;

@@ -26,6 +26,7 @@ import {
   DESC_OFFSET,
   DESC_SIZE,
   MAX_MAPS,
+  SECTIONS,
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
 import { packageRoot } from "../../runtime/core.js";
@@ -88,6 +89,8 @@ export interface Arm32Translation {
   loops: { head: number; last: number; body: number }[];
   /** Their unchecked copies: image offsets of the copied instructions head..last (nested copies each apart). */
   copies: { head: number; last: number; positions: Int32Array }[];
+  /** Where each part of the image ends (abi.ts SEC_*), for measuring what an executable is made of. */
+  sectionEnds: number[];
 }
 
 export class Arm32Error extends Error {
@@ -125,6 +128,7 @@ interface Arm32Exports {
   stateSize(): number;
   errorCode(): number;
   errorIndex(): number;
+  sectionEnd(k: number): number;
   labelBlockName(id: number): number;
   labelBlockOffset(id: number): number;
   loopCount(): number;
@@ -222,6 +226,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     offsets: new Uint32Array(w.memory.buffer.slice(w.offsetTable(), w.offsetTable() + 4 * n)),
     loops,
     copies,
+    sectionEnds: Array.from({ length: SECTIONS }, (_, k) => w.sectionEnd(k)),
   };
 }
 
@@ -409,6 +414,28 @@ export async function runArm32Async(insns: Uint8Array, mem: Uint8Array, opts: Ru
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The parts of the image (abi.ts SEC_*, in order) and their sizes in bytes. */
+export const ARM32_SECTION_NAMES = [
+  "driver",
+  "fault line",
+  "live capture",
+  "output",
+  "map printer (JSON, readable)",
+  "numbers",
+  "bpftrace printer",
+  "runtime routines",
+  "maps code",
+  "helpers",
+  "program",
+  "strings",
+  "map data",
+];
+
+export function arm32Sections(insns: Uint8Array, opts: Arm32Options = {}): { name: string; bytes: number }[] {
+  const ends = translateArm32(insns, opts).sectionEnds;
+  return ends.map((end, k) => ({ name: ARM32_SECTION_NAMES[k], bytes: end - (k > 0 ? ends[k - 1] : 0) }));
 }
 
 /**

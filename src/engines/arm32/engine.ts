@@ -19,6 +19,7 @@ import {
   buildArm32Executable,
   runArm32,
   arm32Listing,
+  arm32Sections,
   qemu,
   qemuCpu,
   Arm32Error,
@@ -544,7 +545,8 @@ function buildOptions(
   return {
     insns,
     options: {
-      budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
+      // a trace script's programs have no loops (the compiler unrolls them): they need no instruction budget
+      budget: opts.budget ?? (opts.bpftrace ? 0 : (obj.runtime.options.budget ?? 1_000_000)),
       idiv: opts.idiv,
       armv6: opts.armv6,
       sections: opts.sections,
@@ -577,6 +579,12 @@ export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOpt
 export function executableListing(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): string {
   const b = buildOptions(obj, prog, opts);
   return arm32Listing(b.insns, b.options);
+}
+
+/** The sizes of the parts of buildExecutable(obj, prog)'s image (build.ts arm32Sections). */
+export function executableSections(obj: LoadedObject, prog: Program, opts: BuildOptions = {}) {
+  const b = buildOptions(obj, prog, opts);
+  return arm32Sections(b.insns, b.options);
 }
 
 export interface RunExecutableArgs {

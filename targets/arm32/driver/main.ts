@@ -28,7 +28,9 @@ import {
   opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP } from "../abi";
+import {
+  DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP, SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE,
+} from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
   ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
@@ -36,7 +38,7 @@ import {
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, readsPackets, say, syscall,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, traceExecutable, readsPackets, say, syscall,
 } from "./common";
 import { emitLive } from "./live";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
@@ -108,11 +110,15 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   emitRunLoop(c, live);
   emitResults(c, nmaps);
   emitRunOne(c, opts);
+  c.endSection(SEC_DRIVER);
   emitFaultLine(c);
+  c.endSection(SEC_FAULT_LINE);
   if (live) emitLive(c);
+  c.endSection(SEC_LIVE);
   emitInputErrors(c, live);
   emitOutputRoutines(c, nmaps);
   if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
+  c.endSection(SEC_BPFTRACE);
 }
 
 /** L_START: the state, the map area's initial bytes and the memory regions. */
@@ -191,18 +197,21 @@ function emitArguments(c: Context, live: bool): void {
   c.addressOf(R1, STR_BASE + S_OPT_PCAP, 0);
   c.bl(STRCMP);
   c.jump(EQ, OPT_PCAP);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, STR_BASE + S_OPT_REPEAT, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_REPEAT);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, STR_BASE + S_OPT_JSON, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_JSON);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, OPT_EACH_TEXT, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_EACH);
+  const trace = traceExecutable(c); // no --repeat, --json or --each
+  if (!trace) {
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, STR_BASE + S_OPT_REPEAT, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_REPEAT);
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, STR_BASE + S_OPT_JSON, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_JSON);
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, OPT_EACH_TEXT, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_EACH);
+  }
   if (live) {
     c.emit(movReg(R0, R8));
     c.addressOf(R1, STR_BASE + S_OPT_IFACE, 0);
@@ -227,19 +236,21 @@ function emitArguments(c: Context, live: bool): void {
     c.b(NEXT_ARG);
   }
 
-  c.label(OPT_JSON);
-  c.emit(ldr(R0, R11, S_JSON));
-  c.emit(opImm(OP_ORR, R0, R0, 1));
-  c.emit(str(R0, R11, S_JSON));
-  c.b(NEXT_ARG);
+  if (!trace) {
+    c.label(OPT_JSON);
+    c.emit(ldr(R0, R11, S_JSON));
+    c.emit(opImm(OP_ORR, R0, R0, 1));
+    c.emit(str(R0, R11, S_JSON));
+    c.b(NEXT_ARG);
 
-  // --each: also print every run's r0 on a line of its own, as it happens (`tinybpf run --engine arm32` counts
-  // them for its readable output)
-  c.label(OPT_EACH);
-  c.emit(ldr(R0, R11, S_JSON));
-  c.emit(opImm(OP_ORR, R0, R0, 2));
-  c.emit(str(R0, R11, S_JSON));
-  c.b(NEXT_ARG);
+    // --each: also print every run's r0 on a line of its own, as it happens (`tinybpf run --engine arm32` counts
+    // them for its readable output)
+    c.label(OPT_EACH);
+    c.emit(ldr(R0, R11, S_JSON));
+    c.emit(opImm(OP_ORR, R0, R0, 2));
+    c.emit(str(R0, R11, S_JSON));
+    c.b(NEXT_ARG);
+  }
 
   c.label(OPT_PCAP);
   c.emit(movImm(R0, 1));
@@ -255,12 +266,14 @@ function emitArguments(c: Context, live: bool): void {
   c.bl(MAP_FILE);
   c.b(NEXT_ARG);
 
-  // --repeat N (decimal)
-  c.label(OPT_REPEAT);
-  nextArgument(c);
-  c.bl(PARSE_NUM);
-  c.emit(str(R1, R11, S_REPEAT));
-  c.b(NEXT_ARG);
+  if (!trace) {
+    // --repeat N (decimal)
+    c.label(OPT_REPEAT);
+    nextArgument(c);
+    c.bl(PARSE_NUM);
+    c.emit(str(R1, R11, S_REPEAT));
+    c.b(NEXT_ARG);
+  }
 
   // parse_num: r0 = a decimal number -> r1 (usage error on anything else; uses r2, r3)
   c.label(PARSE_NUM);
@@ -446,6 +459,11 @@ function emitRunLoop(c: Context, live: bool): void {
 function emitResults(c: Context, nmaps: i32): void {
   c.label(PRINT);
   c.emit(movImm(R8, 1));
+  if (traceExecutable(c)) { // a trace script's maps, as bpftrace prints them (bpftrace-print.ts), and nothing else
+    c.bl(L_PRINT_BPFTRACE);
+    exitWith(c, 0);
+    return;
+  }
   c.emit(ldr(R0, R11, S_JSON));
   c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R0, 1));
   c.jump(EQ, PRINT_PLAIN);
@@ -572,14 +590,16 @@ function emitRunOne(c: Context, opts: u32): void {
   c.emit(ldr(R2, R11, S_FAULT));
   c.emit(cmpImm(R2, 0));
   c.jump(NE, PRINT_FAULT);
-  c.emit(ldr(R2, R11, S_JSON));
-  c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));
-  c.jump(EQ, EACH_DONE);
-  c.emit(push(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
-  c.emit(movImm(R8, 1));
-  c.bl(PRINT_DEC);
-  say(c, S_NL);
-  c.emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
-  c.label(EACH_DONE);
+  if (!traceExecutable(c)) {
+    c.emit(ldr(R2, R11, S_JSON));
+    c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));
+    c.jump(EQ, EACH_DONE);
+    c.emit(push(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+    c.emit(movImm(R8, 1));
+    c.bl(PRINT_DEC);
+    say(c, S_NL);
+    c.emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+    c.label(EACH_DONE);
+  }
   c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 }

@@ -13,18 +13,18 @@ import {
 } from "../../../assembly/layout";
 import {
   D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_NAME, D_NAME_LEN, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES,
-  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB,
+  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB, SEC_MAP_PRINTER, SEC_NUMBERS, SEC_OUTPUT,
 } from "../abi";
 import {
-  CMP_LOOP, CMP_NE, DIGITS, EXIT, FILE_ERROR, FIRST_LIVE_STRING, FLUSH, FL_SKIP, F_ADDR, F_HELPER, F_MEM,
+  CMP_LOOP, CMP_NE, DIGITS, EXIT, FILE_ERROR, FLUSH, FL_SKIP, F_ADDR, F_HELPER, F_MEM,
   F_NOT_BUDGET, F_NOT_DEPTH, F_NOT_HELPER, F_NOT_READ, F_NOT_WRITE, F_OOB_WRITE, F_PROG_LOOP, F_RO_LOOP, F_TAIL,
-  HEX_LOOP, LIVE_STRINGS, OPT_EACH_TEXT, PCAP_ERROR, PRINT_DEC, PRINT_FAULT, PRINT_HEX, P_ARRAY, P_A_DONE, P_A_LOOP,
+  HEX_LOOP, OPT_EACH_TEXT, PCAP_ERROR, PRINT_DEC, PRINT_FAULT, PRINT_HEX, P_ARRAY, P_A_DONE, P_A_LOOP,
   P_A_NEXT, P_CLOSED, P_COMMA1, P_COMMA2, P_ENTRY, P_ENTRY_DONE, P_HEX, P_HEX_DONE, P_HEX_LOOP, P_H_BUCKET,
   P_H_CHAIN, P_H_NEXT, P_ITEMS, P_JSON_ENTRY, P_MAP, P_MAPS_DONE, P_SHOW, P_SHOW_SLOT, P_ZERO_LOOP, STRCMP, STRINGS,
   STR_BASE, SYS_EXIT, SYS_WRITE, S_BUDGET_OF, S_BYTES_AT, S_CLOSE, S_COMMA, S_DEPTH, S_EQUALS, S_EXHAUSTED,
   S_FAULT_WORD, S_FILE, S_HELPER, S_INSN, S_J_ENTRY_END, S_J_ITEMS, S_J_KEY, S_J_VALUE, S_LBRACKET, S_MAP_ARG, S_NL,
-  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
-  WRITE, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
+  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_USAGE_TRACE, S_WRITE, USAGE,
+  WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
   L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
@@ -173,7 +173,7 @@ function printFaultWord(c: Context, field: i32, routine: i32): void {
 export function emitInputErrors(c: Context, live: bool): void {
   c.label(USAGE);
   c.emit(movImm(R8, 2));
-  say(c, live ? S_USAGE_LIVE : S_USAGE);
+  say(c, traceExecutable(c) ? S_USAGE_TRACE : live ? S_USAGE_LIVE : S_USAGE);
   exitWith(c, 2);
   c.label(FILE_ERROR);
   c.emit(movImm(R8, 2));
@@ -250,7 +250,9 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.label(FL_SKIP);
   c.routineEnd(bit(R1) | bit(R2) | bit(R7) | bit(LR));
 
-  if (nmaps > 0) emitPrintMaps(c, nmaps);
+  c.endSection(SEC_OUTPUT);
+  if (nmaps > 0 && !traceExecutable(c)) emitPrintMaps(c, nmaps);
+  c.endSection(SEC_MAP_PRINTER);
 
   // print_dec: r0:r1 as unsigned decimal on r8
   c.routine(PRINT_DEC, bit(R4) | bit(R5) | bit(LR));
@@ -288,6 +290,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(opReg(OP_SUB, R2, R5, R4));
   c.bl(WRITE);
   c.routineEnd(bit(R4) | bit(R5) | bit(LR));
+  c.endSection(SEC_NUMBERS);
 }
 
 /**
@@ -463,12 +466,16 @@ function keyAndValue(c: Context, before: i32, between: i32, after: i32): void {
 /** The driver's strings, after the code. */
 export function emitDriverStrings(c: Context): void {
   for (let s = 0; s < STRINGS.length; s++) {
-    if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(c.driverOpts & OPT_SKB)) continue;
+    if (!stringNeeded(c, s)) continue;
     if (s == S_NOT_SAMPLE && !recordFaults(c)) continue;
     c.label(STR_BASE + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) c.emitByte(<u32>text.charCodeAt(i));
     c.emitByte(0);
+  }
+  if (traceExecutable(c)) {
+    c.align4();
+    return;
   }
   c.label(OPT_EACH_TEXT); // an option outside the string table, whose indexes the labels above follow
   const each = "--each";
