@@ -78,6 +78,7 @@ export const OPT_BT_AVG = 64;
 export const OPT_BT_INET = 128;
 export const OPT_BT_STR = 256;
 export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values
+export const OPT_BT_SIGNED = 4096; // signed numbers: values, key parts, END's %d
 
 // The parts of an image, in order, for measuring what an executable is made of (index.ts sectionEnd(k): where part
 // k ends; a part left out ends where the one before it does)

@@ -232,6 +232,20 @@ export const CASES: Case[] = [
       ),
   },
   { script: "packet { $t = 64; @d = sum($t - 65) }", expect: () => scalar("d", -frames.length) },
+  {
+    // signed keys: both arms of ?: are signed literals
+    script: "packet { @side[ip.ttl > 100 ? 1 : -1] = count() }",
+    expect: () =>
+      keyed(
+        "side",
+        tally(frames, (d) => [ipTtl(d) > 100 ? 1 : -1]),
+      ),
+  },
+  {
+    // a signed average, truncated toward zero
+    script: "packet { @mean = avg(ip.ttl > 100 ? 5 : -30) }",
+    expect: () => statsScalar("mean", Math.trunc(sum(all((d) => (ipTtl(d) > 100 ? 5 : -30))) / frames.length)),
+  },
   { script: "packet { @x = count(); if (@x == 10) { exit() } }", expect: () => scalar("x", 10) },
   {
     script: "packet { @parity[len & 1] = count() }",

@@ -27,11 +27,12 @@ import {
   WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
-  L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
+  L_BUDGET_FAULT, L_DEPTH_FAULT, L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
   S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_NREGIONS, S_OUT, S_OUTPOS, S_OUT_FD, S_REGIONS,
 } from "../image";
 import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";
 import { PRINT_WHERE, emitWhere } from "./where";
+import { needed } from "../runtime/needed";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
@@ -107,18 +108,22 @@ export function emitFaultLine(c: Context): void {
   c.bl(PRINT_WHERE);
   c.b(F_TAIL);
   c.label(F_NOT_WRITE);
-  c.emit(cmpImm(R4, FAULT_BUDGET));
-  c.jump(NE, F_NOT_BUDGET);
-  say(c, S_BUDGET_OF);
-  printFaultWord(c, S_FAULT_ADDR, PRINT_DEC);
-  say(c, S_EXHAUSTED);
-  c.b(F_TAIL);
-  c.label(F_NOT_BUDGET);
-  c.emit(cmpImm(R4, FAULT_CALL_DEPTH));
-  c.jump(NE, F_NOT_DEPTH);
-  say(c, S_DEPTH);
-  c.b(F_TAIL);
-  c.label(F_NOT_DEPTH);
+  if (needed(c, L_BUDGET_FAULT)) {
+    c.emit(cmpImm(R4, FAULT_BUDGET));
+    c.jump(NE, F_NOT_BUDGET);
+    say(c, S_BUDGET_OF);
+    printFaultWord(c, S_FAULT_ADDR, PRINT_DEC);
+    say(c, S_EXHAUSTED);
+    c.b(F_TAIL);
+    c.label(F_NOT_BUDGET);
+  }
+  if (needed(c, L_DEPTH_FAULT)) {
+    c.emit(cmpImm(R4, FAULT_CALL_DEPTH));
+    c.jump(NE, F_NOT_DEPTH);
+    say(c, S_DEPTH);
+    c.b(F_TAIL);
+    c.label(F_NOT_DEPTH);
+  }
   c.emit(cmpImm(R4, FAULT_HELPER));
   c.jump(EQ, F_HELPER);
   const records = recordFaults(c);
@@ -467,6 +472,8 @@ function keyAndValue(c: Context, before: i32, between: i32, after: i32): void {
 export function emitDriverStrings(c: Context): void {
   for (let s = 0; s < STRINGS.length; s++) {
     if (!stringNeeded(c, s)) continue;
+    if ((s == S_BUDGET_OF || s == S_EXHAUSTED) && !needed(c, L_BUDGET_FAULT)) continue;
+    if (s == S_DEPTH && !needed(c, L_DEPTH_FAULT)) continue;
     if (s == S_NOT_SAMPLE && !recordFaults(c)) continue;
     c.label(STR_BASE + s);
     const text = STRINGS[s];

@@ -19,7 +19,7 @@ import {
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
 import { emitMissingMapHelpers } from "../maps/missing";
-import { OPT_BPFTRACE, OPT_BT_AVG, OPT_CONFORMANCE } from "../abi";
+import { checkNeeded, needed } from "./needed";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 
@@ -43,30 +43,6 @@ const D_LOOP32 = R + 15;
 
 /** emitRuntime option (abi.ts OPT_IDIV): the core has UDIV/SDIV. */
 const OPT_IDIV_RT: u32 = 1;
-
-/**
- * Does the image need this routine? Every image has them all, but a trace script's executable (OPT_BPFTRACE)
- * leaves out those its program cannot reach: the budget fault without a budget, the call depth fault without
- * bpf-to-bpf calls, signed division without signed divisions (in the program or the printer's averages), packet
- * loads without LD_ABS/LD_IND, the conformance suite's helper outside it.
- */
-function needed(c: Context, routine: i32): bool {
-  if ((c.options & OPT_BPFTRACE) == 0) return true;
-  if (routine == L_BUDGET_FAULT) return c.budget != 0;
-  if (routine == L_HELPER_UNWIND) return (c.options & OPT_CONFORMANCE) != 0;
-  if (routine == L_SDIVMOD64 && (c.options & OPT_BT_AVG)) return true;
-  for (let i = 0; i < c.count; i++) {
-    const p = c.insns + (<usize>i << 3);
-    const op = <u32>load<u8>(p);
-    if (op == 0x18) { i++; continue; }
-    const cls = op & 7;
-    if (routine == L_DEPTH_FAULT && op == 0x85 && (load<u8>(p + 1) >> 4) == 1) return true;
-    if (routine == L_LDPKT && cls == 0 && ((op & 0xe0) == 0x20 || (op & 0xe0) == 0x40)) return true;
-    const divides = (cls == 4 || cls == 7) && ((op & 0xf0) == 0x30 || (op & 0xf0) == 0x90);
-    if (routine == L_SDIVMOD64 && divides && load<i16>(p + 2) == 1) return true;
-  }
-  return false;
-}
 
 function neg64(c: Context, lo: i32, hi: i32): void {
   c.emit(opImmS(OP_RSB, lo, lo, 0));
@@ -165,6 +141,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   // Returns when [address, address + size) lies inside one region (a writable one for writes), else faults.
   // Preserves everything but ip, lr and the flags. Entries: read 1/2/4/8, then write 1/2/4/8.
   for (let k = 0; k < 8; k++) {
+    if (!checkNeeded(c, k)) continue;
     c.routine(L_CHECK + k, 0x3f); // r0-r5
     c.emit(movImm(R0, <u32>1 << <u32>(k & 3)));
     c.emit(movImm(R1, <u32>(k >> 2)));
