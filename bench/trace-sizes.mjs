@@ -37,6 +37,7 @@ for (const script of ONE_LINERS) {
   const b = traceBuild(script);
   const obj = loadSync(b.object, { engine: "interp", fileName: "trace.o" });
   const prog = [...obj.programs.values()][0];
+  b.seed(obj);
   const opts = { bpftrace: b.describe(obj.object.maps) };
   const exe = buildExecutable(obj, prog, opts);
   total += exe.length;

@@ -79,6 +79,9 @@ export const OPT_BT_INET = 128;
 export const OPT_BT_STR = 256;
 export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values
 export const OPT_BT_SIGNED = 4096; // signed numbers: values, key parts, END's %d
+// The map area's initial bytes come as the descriptors, then segments of non-zero words (src/engines/arm32/build.ts
+// sparseInit): a trace script's maps that its BEGIN probes filled
+export const OPT_SPARSE_DATA = 8192;
 
 // The parts of an image, in order, for measuring what an executable is made of (index.ts sectionEnd(k): where part
 // k ends; a part left out ends where the one before it does)

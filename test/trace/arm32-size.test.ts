@@ -21,6 +21,7 @@ function built(script: string) {
   const b = traceBuild(script);
   const obj = loadSync(b.object, { engine: "interp", fileName: "trace.o" });
   const prog = [...obj.programs.values()][0];
+  b.seed(obj);
   const opts = { bpftrace: b.describe(obj.object.maps) };
   return { exe: buildExecutable(obj, prog, opts), sections: executableSections(obj, prog, opts) };
 }

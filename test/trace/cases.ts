@@ -193,6 +193,24 @@ export const CASES: Case[] = [
     expect: () => "\n",
   },
   {
+    // BEGIN's map updates: the packet probe starts from them
+    script: "BEGIN { @start = 5 } packet { @start += 1 }",
+    expect: () => scalar("start", 5 + frames.length),
+  },
+  {
+    script:
+      'BEGIN { @seen[6] = 100; @seen[17] = @seen[6] * 2; printf("%d %d\\n", @seen[6], @seen[17]) } packet /ip.proto == 6/ { @seen[6]++ }',
+    printed: () => "100 200\n",
+    expect: () =>
+      keyed(
+        "seen",
+        new Map([
+          ["17", { key: [17], value: 200 }],
+          ["6", { key: [6], value: 100 + where((d) => ipProto(d) === 6).length }],
+        ]),
+      ),
+  },
+  {
     script: "packet /ip.ttl < 64 && ip.proto != 0/ { @low[ip.ttl] = count() }",
     expect: () =>
       keyed(

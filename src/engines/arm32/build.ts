@@ -16,6 +16,7 @@ import {
   OPT_SKB,
   OPT_XDP,
   OPT_BPFTRACE,
+  OPT_SPARSE_DATA,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -161,9 +162,14 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const w = instance();
   const at = w.prepare(insns.length / INSN_SIZE);
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
+  let sparseData = false;
   if (opts.maps && opts.maps.count > 0) {
     if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
-    const init = carriedInit(opts.maps);
+    const dense = carriedInit(opts.maps);
+    const sparse = opts.bpftrace ? sparseInit(dense, DESC_OFFSET + DESC_SIZE * opts.maps.count) : undefined;
+    // the segments' copy loop costs a few words more than the plain one: worth it when BEGIN left entries
+    sparseData = sparse !== undefined && sparse.length + 64 < dense.length;
+    const init = sparseData ? sparse! : dense;
     const d = w.prepareData(opts.maps.count, init.length);
     new Uint8Array(w.memory.buffer, d, init.length).set(init);
   }
@@ -180,7 +186,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.conformance ? OPT_CONFORMANCE : 0) |
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
-    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
+    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0) |
+    (sparseData ? OPT_SPARSE_DATA : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
@@ -238,6 +245,37 @@ function carriedInit(maps: Arm32Maps): Uint8Array {
   let end = maps.init.length;
   while (end > 0 && maps.init[end - 1] === 0) end--;
   return maps.init.subarray(0, Math.max(end, Math.min(maps.init.length, DESC_OFFSET + DESC_SIZE * maps.count)));
+}
+
+/**
+ * A trace executable's initial map bytes (with OPT_SPARSE_DATA): the first `head` bytes (the number of maps, the descriptors: the
+ * translator reads them) as they are, then the rest as segments that targets/arm32/driver/main.ts copies: u32
+ * offset from DATA_BASE, u32 length, the bytes, ..., then a length of 0; offsets and lengths multiples of 4. The
+ * maps BEGIN filled hold a few entries scattered over large zeroed arenas and bucket tables: only the runs of
+ * non-zero words (apart by 16 bytes or more) are carried.
+ */
+export function sparseInit(init: Uint8Array, head: number): Uint8Array {
+  const words = new Uint8Array(Math.max(head, (init.length + 3) & ~3));
+  words.set(init);
+  const v = new DataView(words.buffer);
+  const nonZero = (at: number) => at < words.length && v.getUint32(at, true) !== 0;
+  const out: number[] = [...words.subarray(0, head)];
+  const word = (x: number) => out.push(x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24);
+  for (let at = head; at < words.length; ) {
+    if (!nonZero(at)) {
+      at += 4;
+      continue;
+    }
+    let end = at + 4;
+    while (end < words.length && [0, 4, 8, 12].some((k) => nonZero(end + k))) end += 4;
+    word(at);
+    word(end - at);
+    out.push(...words.subarray(at, end));
+    at = end;
+  }
+  word(0);
+  word(0);
+  return Uint8Array.from(out);
 }
 
 /**

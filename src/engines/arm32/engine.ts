@@ -240,7 +240,12 @@ export function layoutMaps(
   });
   const preset = (i: number) => {
     const t = defs[i].type;
-    return t === MAP_TYPE_HASH_OF_MAPS || t === MAP_TYPE_LPM_TRIE || t === MAP_TYPE_QUEUE || t === MAP_TYPE_STACK
+    return t === MAP_TYPE_HASH ||
+      t === MAP_TYPE_PERCPU_HASH ||
+      t === MAP_TYPE_HASH_OF_MAPS ||
+      t === MAP_TYPE_LPM_TRIE ||
+      t === MAP_TYPE_QUEUE ||
+      t === MAP_TYPE_STACK
       ? (entries?.(i) ?? [])
       : [];
   };
@@ -354,9 +359,9 @@ export function layoutMaps(
 }
 
 /**
- * Writes the entries a hash of maps, LPM trie, queue or stack starts with, laid out so that the executable lists
- * them in the same order (the dump's): hash elements 1..n chained bucket by bucket in that order, LPM slots
- * 0..n-1, a queue's values from slot 0 (a stack's newest last).
+ * Writes the entries a hash map (a trace script's BEGIN fills some), hash of maps, LPM trie, queue or stack starts
+ * with, laid out so that the executable lists them in the same order (the dump's): hash elements 1..n chained
+ * bucket by bucket in that order, LPM slots 0..n-1, a queue's values from slot 0 (a stack's newest last).
  */
 function presetEntries(
   m: MapDef,
@@ -385,7 +390,7 @@ function presetEntries(
     v.setUint32(d + D.count, n, true);
     return;
   }
-  // hash of maps: element e (1..n) is entry e - 1; each bucket's chain follows the dump's order
+  // hashes: element e (1..n) is entry e - 1; each bucket's chain follows the dump's order
   const mask = bucketCount(m.maxEntries) - 1;
   const recStride = RECORD_HEADER + roundUp8(m.keySize);
   const last = new Map<number, number>();

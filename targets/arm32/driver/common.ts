@@ -190,7 +190,7 @@ export function stringNeeded(c: Context, s: i32): bool {
   return s != S_OPT_REPEAT && s != S_OPT_JSON && s != S_USAGE && s != S_USAGE_LIVE && (s < S_J_R0 || s > S_J_ITEMS);
 }
 
-const D2 = block("driver, more", 31); // more of the driver's labels
+const D2 = block("driver, more", 33); // more of the driver's labels
 export const PARSE_NUM = D2 + 0;
 export const OPT_IFACE = D2 + 1;
 export const OPT_SECONDS = D2 + 2;
@@ -221,6 +221,8 @@ export const PLAIN_READY = D2 + 27;
 export const OPT_EACH = D2 + 28;
 export const OPT_EACH_TEXT = D2 + 29;
 export const EACH_DONE = D2 + 30;
+export const SPARSE_WORDS = D2 + 31;
+export const SPARSE_DONE = D2 + 32;
 
 /**
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out

@@ -29,7 +29,7 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_XDP, SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE,
+  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SPARSE_DATA, OPT_XDP, SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE,
 } from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
@@ -38,7 +38,7 @@ import {
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, traceExecutable, readsPackets, say, syscall,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, traceExecutable, readsPackets, say, syscall,
 } from "./common";
 import { emitLive } from "./live";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
@@ -104,7 +104,7 @@ function regionStore(c: Context, index: i32, start: i32, end: i32, ws: i32, we: 
 export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): void {
   c.driverOpts = opts;
   const live = (opts & OPT_SKB) != 0;
-  emitStartUp(c, live, nmaps, dataLength);
+  emitStartUp(c, opts, live, nmaps, dataLength);
   emitArguments(c, live);
   emitInput(c);
   emitRunLoop(c, live);
@@ -122,7 +122,7 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
 }
 
 /** L_START: the state, the map area's initial bytes and the memory regions. */
-function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void {
+function emitStartUp(c: Context, opts: u32, live: bool, nmaps: i32, dataLength: i32): void {
   c.label(L_START);
   stateBase(c);
   c.emit(ldr(R4, SP, 0)); // argc
@@ -150,7 +150,8 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
   c.addressOf(R0, L_STATE, S_OUT);
   c.emit(str(R0, R11, S_OUTPOS));
   // the map area's initial bytes, and one region per map after the stack, the context and the packet
-  if (dataLength > 0) {
+  if (dataLength > 0 && (opts & OPT_SPARSE_DATA)) emitSparseCopy(c, nmaps);
+  else if (dataLength > 0) {
     c.emitConst(R0, DATA_BASE);
     c.addressOf(R1, L_DATA_INIT, 0);
     c.emitConst(R2, <u32>dataLength);
@@ -180,6 +181,33 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
   regionStore(c, 2, R0, R0, R0, R0);
   c.emitConst(R0, <u32>(FIRST_MAP_REGION + nmaps));
   c.emit(str(R0, R11, S_NREGIONS));
+}
+
+/**
+ * With OPT_SPARSE_DATA, the map area's initial bytes: the descriptors as they are, then segments (src/engines/arm32/build.ts
+ * sparseInit): offset from DATA_BASE, length, the bytes, ..., a length of 0; all in words.
+ */
+function emitSparseCopy(c: Context, nmaps: i32): void {
+  c.emitConst(R0, DATA_BASE);
+  c.addressOf(R1, L_DATA_INIT, 0);
+  c.emitConst(R2, <u32>(DESC_OFFSET + DESC_SIZE * nmaps));
+  c.b(SPARSE_WORDS);
+  c.label(COPY_LOOP);
+  c.emit(ldr(R0, R1, 0));
+  c.emit(ldr(R2, R1, 4));
+  c.emit(addImm(R1, R1, 8));
+  c.emit(cmpImm(R2, 0));
+  c.jump(EQ, SPARSE_DONE);
+  c.emit(addImm(R0, R0, DATA_BASE));
+  c.label(SPARSE_WORDS);
+  c.emit(ldr(R3, R1, 0));
+  c.emit(str(R3, R0, 0));
+  c.emit(addImm(R0, R0, 4));
+  c.emit(addImm(R1, R1, 4));
+  c.emit(opImmS(OP_SUB, R2, R2, 4));
+  c.jump(NE, SPARSE_WORDS);
+  c.b(COPY_LOOP);
+  c.label(SPARSE_DONE);
 }
 
 /** The options, one argument at a time (ARG_LOOP); ends at ARGS_DONE, or at USAGE. */
