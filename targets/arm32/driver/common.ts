@@ -187,6 +187,7 @@ export function traceExecutable(c: Context): bool {
 export function stringNeeded(c: Context, s: i32): bool {
   if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(c.driverOpts & OPT_SKB)) return false;
   if (!traceExecutable(c)) return s != S_USAGE_TRACE;
+  if (s >= S_W_PLUS && s <= S_W_MAP) return false; // fault addresses by their value only (where.ts)
   return s != S_OPT_REPEAT && s != S_OPT_JSON && s != S_USAGE && s != S_USAGE_LIVE && (s < S_J_R0 || s > S_J_ITEMS);
 }
 

@@ -41,6 +41,7 @@ import {
   S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, traceExecutable, readsPackets, say, syscall,
 } from "./common";
 import { emitLive } from "./live";
+import { FILL, STREAM_STDIN, emitFill, emitStreamInput, emitStreamStart } from "./stream";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
 import {
   FIRST_MAP_REGION, L_DATA_INIT, L_ENTRY, L_PRINT_MAPS, L_START, L_STATE, REGION_BYTES, SKB_BYTES, S_FAULT, S_FD,
@@ -118,6 +119,10 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   emitInputErrors(c, live);
   emitOutputRoutines(c, nmaps);
   if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
+  if (traceExecutable(c)) {
+    emitFill(c); // --pcap - read as it arrives (stream.ts)
+    emitStreamInput(c, MAPPED);
+  }
   c.endSection(SEC_BPFTRACE);
 }
 
@@ -359,8 +364,13 @@ function emitInput(c: Context): void {
   c.emit(str(R0, R11, S_MEM));
   c.label(MAPPED);
   c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  // standard input: read into a private anonymous mapping until end of file
+  // standard input: read into a private anonymous mapping until end of file (a trace executable's capture is
+  // read as it arrives instead: stream.ts)
   c.label(STDIN);
+  if (traceExecutable(c)) {
+    c.b(STREAM_STDIN);
+    return;
+  }
   mapAnonymous(c, STDIN_CAPACITY, FILE_ERROR);
   c.emit(str(R0, R11, S_MEM));
   c.emit(movReg(R4, R0));
@@ -409,6 +419,7 @@ function emitRunLoop(c: Context, live: bool): void {
   c.emit(ldr(R0, R11, S_HAVE_PCAP));
   c.emit(cmpImm(R0, 0));
   c.jump(EQ, REPEAT_LOOP);
+  if (traceExecutable(c)) emitStreamStart(c);
   // classic pcap: 24-byte header, magic 0xa1b2c3d4 (µs) or 0xa1b23c4d (ns) in the writer's byte order
   c.emit(ldr(R1, R11, S_LEN));
   c.emit(cmpImm(R1, 24));
@@ -450,6 +461,10 @@ function emitRunLoop(c: Context, live: bool): void {
   c.jump(EQ, NO_PCAP);
   c.emit(ldr(R4, R11, S_PCAP)); // the next record header
   c.label(PKT_LOOP);
+  if (traceExecutable(c)) {
+    c.emit(movImm(R0, 16));
+    c.bl(FILL);
+  }
   c.emit(ldr(R5, R11, S_PCAP_END));
   c.emit(opReg(OP_SUB, R0, R5, R4));
   c.emit(cmpImm(R0, 16));
@@ -465,6 +480,10 @@ function emitRunLoop(c: Context, live: bool): void {
   c.emit(cmpImm(R2, 0));
   c.skip(EQ, 1);
   c.emit(rev(R1, R1));
+  if (traceExecutable(c)) {
+    c.emit(addImm(R0, R1, 16));
+    c.bl(FILL);
+  }
   c.emit(subImm(R0, R0, 16));
   c.emit(cmpReg(R1, R0));
   c.jump(HI, PKTS_DONE); // a truncated last record ends the capture
