@@ -459,6 +459,7 @@ export const ARM32_SECTION_NAMES = [
   "driver",
   "fault line",
   "live capture",
+  "--pcap - as it arrives",
   "output",
   "map printer (JSON, readable)",
   "numbers",

@@ -175,8 +175,8 @@ function has(c: Context, feature: u32): bool {
 
 // The strings each part needs: a string is emitted only when its part is
 const STRING_NEEDS: u32[] = [
-  0, 0, 0, 0, 0, 0, OPT_BT_HIST, OPT_BT_SIGNED, OPT_BT_INET, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_HIST, OPT_BT_HIST,
-  OPT_BT_HIST, OPT_BT_HIST,
+  0, 0, 0, 0, 0, 0, OPT_BT_HIST, OPT_BT_SIGNED, OPT_BT_INET, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_HIST,
+  OPT_BT_HIST, OPT_BT_HIST, OPT_BT_HIST,
 ];
 
 function say(c: Context, s: i32): void {

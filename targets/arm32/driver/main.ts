@@ -29,7 +29,8 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SPARSE_DATA, OPT_XDP, SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE,
+  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SPARSE_DATA, OPT_XDP, SEC_BPFTRACE,
+  SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE, SEC_STREAM,
 } from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
@@ -38,7 +39,8 @@ import {
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, traceExecutable, readsPackets, say, syscall,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith,
+  mapAnonymous, readsPackets, say, syscall, traceExecutable,
 } from "./common";
 import { emitLive } from "./live";
 import { FILL, STREAM_STDIN, emitFill, emitStreamInput, emitStreamStart } from "./stream";
@@ -116,13 +118,14 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   c.endSection(SEC_FAULT_LINE);
   if (live) emitLive(c);
   c.endSection(SEC_LIVE);
-  emitInputErrors(c, live);
-  emitOutputRoutines(c, nmaps);
-  if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
   if (traceExecutable(c)) {
     emitFill(c); // --pcap - read as it arrives (stream.ts)
     emitStreamInput(c, MAPPED);
   }
+  c.endSection(SEC_STREAM);
+  emitInputErrors(c, live);
+  emitOutputRoutines(c, nmaps);
+  if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
   c.endSection(SEC_BPFTRACE);
 }
 
@@ -189,8 +192,8 @@ function emitStartUp(c: Context, opts: u32, live: bool, nmaps: i32, dataLength: 
 }
 
 /**
- * With OPT_SPARSE_DATA, the map area's initial bytes: the descriptors as they are, then segments (src/engines/arm32/build.ts
- * sparseInit): offset from DATA_BASE, length, the bytes, ..., a length of 0; all in words.
+ * With OPT_SPARSE_DATA, the map area's initial bytes: the descriptors as they are, then segments
+ * (src/engines/arm32/build.ts sparseInit): offset from DATA_BASE, length, the bytes, ..., a length of 0; all in words.
  */
 function emitSparseCopy(c: Context, nmaps: i32): void {
   c.emitConst(R0, DATA_BASE);

@@ -27,7 +27,8 @@ import {
   WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
-  L_BUDGET_FAULT, L_DEPTH_FAULT, L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
+  L_BUDGET_FAULT, L_DEPTH_FAULT, L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64,
+  OUT_SIZE, REGION_BYTES, S_BUF,
   S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_NREGIONS, S_OUT, S_OUTPOS, S_OUT_FD, S_REGIONS,
 } from "../image";
 import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";

@@ -1,9 +1,9 @@
 // Which runtime routines an image needs. Module executables have them all; a trace script's executable
 // (OPT_BPFTRACE) leaves out those its program cannot reach, and the fault lines that only they report: the budget
 // fault without a budget, the call depth fault without bpf-to-bpf calls, signed division without signed divisions
-// (in the program or the printer's signed averages), packet loads without LD_ABS/LD_IND, map_delete_elem when the program
-// never calls it, the conformance suite's helper outside it, the memory check entries no access of the program
-// takes (memory.ts checks every access but those of the frame pointer into its own frame).
+// (in the program or the printer's signed averages), packet loads without LD_ABS/LD_IND, map_delete_elem when the
+// program never calls it, the conformance suite's helper outside it, the memory check entries no access of the
+// program takes (memory.ts checks every access but those of the frame pointer into its own frame).
 
 import { inOwnFrame } from "../../../assembly/arm32/analysis/loops";
 import { Context } from "../../../assembly/arm32/jit/context";
