@@ -12,7 +12,7 @@ import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
 import { translatePass } from "./jit/translate";
-import { ERR_MEMORY, ERR_NONE, MAX_MAPS, OPT_ARMV6 } from "../../targets/arm32/abi";
+import { ERR_MEMORY, ERR_NONE, MAX_MAPS, OPT_ARMV6, SECTIONS } from "../../targets/arm32/abi";
 import { L_CODE, L_ENTRY, L_START, L_STATE, L_TABLE, STATE_SIZE } from "../../targets/arm32/image";
 
 const INSNS: usize = 0x10000;
@@ -130,6 +130,8 @@ export function stateOffset(): i32 { return result().at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
 export function errorCode(): i32 { return last ? result().errorCode : ERR_NONE; }
 export function errorIndex(): i32 { return last ? result().errorIndex : 0; }
+/** Where part k of the image ends (abi.ts SEC_*). */
+export function sectionEnd(k: i32): i32 { return k >= 0 && k < SECTIONS ? result().sectionEnds[k] : 0; }
 /** For ERR_LABEL: the name of the label block errorIndex() belongs to (a string in this module's memory). */
 export function labelBlockName(id: i32): string { return blockName(id); }
 export function labelBlockOffset(id: i32): i32 { return blockOffset(id); }

@@ -23,6 +23,7 @@ export const commands: Record<string, Command> = {
       ...(script === undefined ? {} : { fileName: "trace.o" }),
     });
     applyTailCalls(obj, args);
+    trace?.seed(obj);
     const prog = pickProgram(obj, args);
     // a trace script's executable prints its maps as bpftrace does
     const armv6 = target === "armv6";

@@ -31,7 +31,14 @@ import {
   VK_STATS,
   VK_STR,
 } from "../../targets/arm32/bpftrace.js";
-import { OPT_BT_AVG, OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR } from "../../targets/arm32/abi.js";
+import {
+  OPT_BT_AVG,
+  OPT_BT_END_VALUES,
+  OPT_BT_HIST,
+  OPT_BT_INET,
+  OPT_BT_SIGNED,
+  OPT_BT_STR,
+} from "../../targets/arm32/abi.js";
 import type { KeyType, MapInfo, ValueKind } from "./check.js";
 import { mapSymbol } from "./codegen.js";
 import type { Arm32Script } from "./arm32.js";
@@ -105,7 +112,9 @@ export function describeForArm32(
     word(r + BT_KIND, kindOf(info.value));
     parts |= PARTS[kindOf(info.value)] ?? 0;
     for (const t of info.keys) parts |= t === "inet" ? OPT_BT_INET : t === "str" ? OPT_BT_STR : 0;
-    word(r + BT_SIGNED, info.signed && info.value !== "count" ? 1 : 0);
+    const signed = info.signed && info.value !== "count";
+    word(r + BT_SIGNED, signed ? 1 : 0);
+    if (signed || info.keys.includes("int")) parts |= OPT_BT_SIGNED;
     word(r + BT_NKEYS, info.keys.length);
     word(r + BT_NAME, text(`@${name}`));
     word(r + BT_KEYTYPES, bytes.length);
@@ -128,7 +137,7 @@ export function describeForArm32(
       if (typeof s === "string") bytes.push(END_TEXT, ...new TextEncoder().encode(s), 0);
       else {
         bytes.push(END_VALUE, s.conv.charCodeAt(0), names.indexOf(s.map));
-        parts |= OPT_BT_END_VALUES;
+        parts |= OPT_BT_END_VALUES | (s.conv === "d" ? OPT_BT_SIGNED : 0);
       }
     }
     bytes.push(END_STOP);

@@ -2,16 +2,19 @@
 // reads the capture (or a live interface) itself and reports its maps; they are printed here as bpftrace prints
 // them. The executable runs one program and has no host beside it while it runs, so only scripts that need
 // nothing else qualify: a single packet probe, no printf/exit/print/clear/zero (host actions) and no
-// nsecs/elapsed (the host's clock); besides it, BEGIN and END probes whose bodies only printf constants (string
-// and integer literals, the usual "Tracing... Hit Ctrl-C to end."), END's also the values of scalar integer maps
-// with a plain %d, %u or %x (`printf("%d frames\n", @n)`): the text is formatted here, the maps' values left as
-// holes that the executable fills (or the host, from the maps the executable reports). The executable holds the
-// packet probe alone.
+// nsecs/elapsed (the host's clock); besides it, BEGIN probes that read no builtin and call no exit(), and END
+// probes whose bodies only printf constants (string and integer literals), also the values of scalar integer maps
+// with a plain %d, %u or %x (`printf("%d frames\n", @n)`). BEGIN runs before any frame and reads nothing that
+// changes from one run to the next, so it runs here, on the interpreter: its text is printed first and the maps it
+// leaves are the executable's initial maps (`BEGIN { @limit = 100; printf("Tracing...\n") }`). END's text is
+// formatted here, the maps' values left as holes that the executable fills (or the host, from the maps the
+// executable reports). The executable holds the packet probe alone.
 import { loadSync, type LoadedObject } from "../api/object.js";
 import type { Expr, Probe, Stmt } from "./ast.js";
 import { mapSymbol } from "./codegen.js";
 import { compileTyped, type Compiled } from "./compile.js";
 import { formatMap, formatPrintf, EXIT_SEPARATOR } from "./output.js";
+import { Trace } from "./runtime.js";
 
 const HOST_CALLS = new Set(["printf", "exit", "print", "clear", "zero"]);
 const HOST_BUILTINS = new Set(["nsecs", "elapsed"]);
@@ -70,6 +73,64 @@ export interface Arm32Script {
   compiled: Compiled;
   begin: string;
   end: Segment[];
+  /** The maps' entries BEGIN left (by object map name), the executable's initial contents. */
+  initial: Map<string, { key: Uint8Array; value: Uint8Array }[]>;
+}
+
+/** Gives the loaded packet-probe object the maps BEGIN left (before an executable is built from it). */
+export function seedMaps(script: Arm32Script, obj: LoadedObject): void {
+  for (const [name, entries] of script.initial) {
+    const map = obj.maps.get(name);
+    if (map) for (const e of entries) map.update(e.key, e.value);
+  }
+}
+
+/** Can BEGIN probe `p` run on the host before the executable (no builtin read, no exit())? */
+function beginOnHost(p: Probe): boolean {
+  let ok = true;
+  const expr = (e: Expr | undefined): void => {
+    if (!e || !ok) return;
+    if (e.k === "builtin" || (e.k === "call" && e.name === "exit")) ok = false;
+    else if (e.k === "call") e.args.forEach(expr);
+    else if (e.k === "map") e.keys.forEach(expr);
+    else if (e.k === "unary") expr(e.arg);
+    else if (e.k === "binary") [e.left, e.right].forEach(expr);
+    else if (e.k === "ternary") [e.cond, e.then, e.else].forEach(expr);
+  };
+  walk(p.body, expr);
+  expr(p.pred);
+  return ok;
+}
+
+/** Every expression of `list`'s statements, nested ones included. */
+function walk(list: Stmt[], expr: (e: Expr) => void): void {
+  for (const s of list) {
+    if (s.k === "expr") expr(s.expr);
+    else if (s.k === "assign") {
+      expr(s.target);
+      expr(s.value);
+    } else if (s.k === "if") {
+      expr(s.cond);
+      walk(s.then, expr);
+      walk(s.else, expr);
+    } else if (s.k === "unroll") walk(s.body, expr);
+    else if (s.value) expr(s.value);
+  }
+}
+
+/** Runs the BEGIN probes on the interpreter: their text and the maps they leave. */
+function runBegin(c: Compiled, probes: Probe[]): { text: string; initial: Arm32Script["initial"] } {
+  let text = "";
+  const initial: Arm32Script["initial"] = new Map();
+  if (probes.length === 0) return { text, initial };
+  const typed = { ...c.typed, script: { ...c.typed.script, probes } };
+  const trace = new Trace(compileTyped(typed), { engine: "interp", out: (t) => (text += t) });
+  trace.begin(0n);
+  for (const name of c.typed.maps.keys()) {
+    const entries = trace.object.get(mapSymbol(name)).dump();
+    if (entries.length) initial.set(mapSymbol(name), entries);
+  }
+  return { text, initial };
 }
 
 /** END's text with the maps' values (`value(name)`: the scalar map's value, 0 when it has none). */
@@ -81,11 +142,14 @@ export function endText(end: Segment[], value: (map: string) => bigint): string 
 export function arm32Script(c: Compiled): Arm32Script {
   const probes = c.typed.script.probes;
   const packet = probes.filter((p) => p.kind === "packet");
-  if (packet.length === probes.length) return { compiled: c, begin: "", end: [] };
-  const begin = probes.filter((p) => p.kind === "BEGIN").flatMap((p) => printedSegments(c, p, false)!);
+  if (packet.length === probes.length) return { compiled: c, begin: "", end: [], initial: new Map() };
+  const begin = runBegin(
+    c,
+    probes.filter((p) => p.kind === "BEGIN"),
+  );
   const end = probes.filter((p) => p.kind === "END").flatMap((p) => printedSegments(c, p, true)!);
   const typed = { ...c.typed, script: { ...c.typed.script, probes: packet } };
-  return { compiled: compileTyped(typed), begin: begin.join(""), end };
+  return { compiled: compileTyped(typed), begin: begin.text, end, initial: begin.initial };
 }
 
 /** Why the script cannot run as an ARM32 executable, or undefined when it can. */
@@ -95,11 +159,11 @@ export function arm32Obstacle(c: Compiled): string | undefined {
   const others = probes.filter((p) => p.kind !== "packet");
   if (
     packets.length !== 1 ||
-    others.some(
-      (p) => (p.kind !== "BEGIN" && p.kind !== "END") || printedSegments(c, p, p.kind === "END") === undefined,
+    others.some((p) =>
+      p.kind === "BEGIN" ? !beginOnHost(p) : p.kind !== "END" || printedSegments(c, p, true) === undefined,
     )
   )
-    return "the arm32 engine runs one packet probe, with BEGIN and END probes that only printf constants (and END scalar maps)";
+    return "the arm32 engine runs one packet probe, with BEGIN probes that read no builtin and call no exit() and END probes that only printf constants (and END scalar maps)";
   let found: string | undefined;
   const expr = (e: Expr | undefined): void => {
     if (!e || found) return;
@@ -131,22 +195,8 @@ export function arm32Obstacle(c: Compiled): string | undefined {
         return;
     }
   };
-  const stmts = (list: Stmt[]): void => {
-    for (const s of list) {
-      if (s.k === "expr") expr(s.expr);
-      else if (s.k === "assign") {
-        expr(s.target);
-        expr(s.value);
-      } else if (s.k === "if") {
-        expr(s.cond);
-        stmts(s.then);
-        stmts(s.else);
-      } else if (s.k === "unroll") stmts(s.body);
-      else expr(s.value);
-    }
-  };
   expr(packets[0].pred);
-  stmts(packets[0].body);
+  walk(packets[0].body, expr);
   return found ? `the arm32 engine cannot run ${found}: it needs the host while the probe runs` : undefined;
 }
 
@@ -172,6 +222,7 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   const { runExecutable } = await import("../engines/arm32/engine.js");
   const obj: LoadedObject = loadSync(c.object, { engine: "interp", fileName: "trace.o" });
   const prog = obj.program(c.programs[0].name);
+  seedMaps(script, obj);
   // Ctrl-C during a live capture reaches the executable too (one process group): it stops reading and prints its
   // maps, and this process, not stopped by the signal meanwhile, prints them as bpftrace does.
   const ignore = () => {};

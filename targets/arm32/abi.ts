@@ -80,3 +80,25 @@ export const OPT_BT_AVG = 64;
 export const OPT_BT_INET = 128;
 export const OPT_BT_STR = 256;
 export const OPT_BT_END_VALUES = 512; // END prints scalar maps' values
+export const OPT_BT_SIGNED = 4096; // signed numbers: values, key parts, END's %d
+// The map area's initial bytes come as the descriptors, then segments of non-zero words (src/engines/arm32/build.ts
+// sparseInit): a trace script's maps that its BEGIN probes filled
+export const OPT_SPARSE_DATA = 8192;
+
+// The parts of an image, in order, for measuring what an executable is made of (index.ts sectionEnd(k): where part
+// k ends; a part left out ends where the one before it does)
+export const SEC_DRIVER = 0; // start-up, arguments, input, the run loop, results, run_one
+export const SEC_FAULT_LINE = 1;
+export const SEC_LIVE = 2; // the live capture (--iface)
+export const SEC_STREAM = 3; // a trace executable's --pcap - read as it arrives
+export const SEC_OUTPUT = 4; // usage and input errors, exit, strcmp, write, flush
+export const SEC_MAP_PRINTER = 5; // the JSON and readable map printer
+export const SEC_NUMBERS = 6; // print_dec, print_hex
+export const SEC_BPFTRACE = 7; // bpftrace's printer (OPT_BPFTRACE)
+export const SEC_RUNTIME = 8; // fault handling, memory checks, division, packet loads
+export const SEC_MAPS = 9; // the map helpers and routines, tail calls
+export const SEC_HELPERS = 10;
+export const SEC_PROGRAM = 11; // the prologue, the translated code and its tables
+export const SEC_STRINGS = 12;
+export const SEC_DATA = 13; // the map area's initial bytes (descriptors, names, the bpftrace description)
+export const SECTIONS = 14;

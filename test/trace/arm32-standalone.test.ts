@@ -23,6 +23,7 @@ function executable(script: string): Uint8Array {
   const b = traceBuild(script);
   const obj = loadSync(b.object, { engine: "interp", fileName: "trace.o" });
   const prog = [...obj.programs.values()][0];
+  b.seed(obj);
   return buildExecutable(obj, prog, { bpftrace: b.describe(obj.object.maps) });
 }
 
@@ -44,6 +45,10 @@ describe("trace executables print as bpftrace does, by themselves", () => {
   const eligible = CASES.filter((c) => arm32Obstacle(compile(c.script)) === undefined);
   test("at least 10 one-liners qualify", () => {
     expect(eligible.length).toBeGreaterThanOrEqual(10);
+  });
+  test("scripts whose BEGIN probes update maps qualify (BEGIN runs when building)", () => {
+    const withBegin = eligible.filter((c) => /^BEGIN \{ @/.test(c.script));
+    expect(withBegin.length).toBeGreaterThanOrEqual(2);
   });
   test(`${eligible.length} one-liners: the executable's output is the model's`, async () => {
     const results = await limited(

@@ -193,6 +193,24 @@ export const CASES: Case[] = [
     expect: () => "\n",
   },
   {
+    // BEGIN's map updates: the packet probe starts from them
+    script: "BEGIN { @start = 5 } packet { @start += 1 }",
+    expect: () => scalar("start", 5 + frames.length),
+  },
+  {
+    script:
+      'BEGIN { @seen[6] = 100; @seen[17] = @seen[6] * 2; printf("%d %d\\n", @seen[6], @seen[17]) } packet /ip.proto == 6/ { @seen[6]++ }',
+    printed: () => "100 200\n",
+    expect: () =>
+      keyed(
+        "seen",
+        new Map([
+          ["17", { key: [17], value: 200 }],
+          ["6", { key: [6], value: 100 + where((d) => ipProto(d) === 6).length }],
+        ]),
+      ),
+  },
+  {
     script: "packet /ip.ttl < 64 && ip.proto != 0/ { @low[ip.ttl] = count() }",
     expect: () =>
       keyed(
@@ -232,6 +250,20 @@ export const CASES: Case[] = [
       ),
   },
   { script: "packet { $t = 64; @d = sum($t - 65) }", expect: () => scalar("d", -frames.length) },
+  {
+    // signed keys: both arms of ?: are signed literals
+    script: "packet { @side[ip.ttl > 100 ? 1 : -1] = count() }",
+    expect: () =>
+      keyed(
+        "side",
+        tally(frames, (d) => [ipTtl(d) > 100 ? 1 : -1]),
+      ),
+  },
+  {
+    // a signed average, truncated toward zero
+    script: "packet { @mean = avg(ip.ttl > 100 ? 5 : -30) }",
+    expect: () => statsScalar("mean", Math.trunc(sum(all((d) => (ipTtl(d) > 100 ? 5 : -30))) / frames.length)),
+  },
   { script: "packet { @x = count(); if (@x == 10) { exit() } }", expect: () => scalar("x", 10) },
   {
     script: "packet { @parity[len & 1] = count() }",

@@ -174,3 +174,70 @@ describe("SIGINT during a live capture by a trace executable", () => {
     counted(stdout, sent);
   }, 30_000);
 });
+
+/** The capture's header and its first `n` records, in bytes (classic pcap, little-endian). */
+function prefixBytes(n: number): number {
+  let at = 24;
+  for (let k = 0; k < n; k++) at += 16 + capture.readUInt32LE(at + 8);
+  return at;
+}
+
+describe("a trace executable reads --pcap - as it arrives", () => {
+  const script = 'BEGIN { printf("ready\\n") } packet { @[ip.proto] = count() } END { printf("end\\n") }';
+  let exe = "";
+  beforeAll(() => {
+    ensureArm32Translator();
+    const b = traceBuild(script);
+    const obj = loadSync(b.object, { engine: "interp", fileName: "trace.o" });
+    exe = join(mkdtempSync(join(tmpdir(), "tinybpf-trace-stream-")), "count");
+    writeFileSync(exe, buildExecutable(obj, [...obj.programs.values()][0], { bpftrace: b.describe(obj.object.maps) }));
+    chmodSync(exe, 0o755);
+  });
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Starts the executable on a pipe; resolves once it printed BEGIN's text (it reads from then on). */
+  async function started() {
+    const child = spawn(qemu(), [exe, "--pcap", "-"]);
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const closed = new Promise<[number | null, string | null]>((r) => child.on("close", (s, sig) => r([s, sig])));
+    for (const end = Date.now() + 20_000; !stdout.startsWith("ready\n") && Date.now() < end; ) await pause(20);
+    return { child, closed, stdout: () => stdout };
+  }
+
+  test("fed in pieces with pauses (records split across them): every frame, when the pipe ends", async () => {
+    const { child, closed, stdout } = await started();
+    const cuts = [0, 10, 24 + 7, prefixBytes(50) + 3, prefixBytes(200), capture.length];
+    for (let k = 1; k < cuts.length; k++) {
+      child.stdin.write(capture.subarray(cuts[k - 1], cuts[k]));
+      await pause(150);
+    }
+    child.stdin.end();
+    expect(await closed).toEqual([0, null]);
+    expect(stdout()).toBe(
+      "ready\nend\n" +
+        EXIT +
+        keyed(
+          "",
+          tally(frames, (d) => [ipProto(d)]),
+        ),
+    );
+  }, 40_000);
+
+  test("SIGINT mid-stream: the END text and the maps of the frames read so far, exit 0", async () => {
+    const { child, closed, stdout } = await started();
+    const n = 100;
+    child.stdin.write(capture.subarray(0, prefixBytes(n) + 10)); // and part of the next record
+    await pause(2_000); // the pipe stays open
+    child.kill("SIGINT");
+    expect(await closed).toEqual([0, null]);
+    expect(stdout()).toBe(
+      "ready\nend\n" +
+        EXIT +
+        keyed(
+          "",
+          tally(frames.slice(0, n), (d) => [ipProto(d)]),
+        ),
+    );
+  }, 40_000);
+});

@@ -63,6 +63,8 @@ export class Context extends Labels {
   families: u32 = 0; // maps/common.ts F_*: the map families the image holds
   mapsInImage: i32 = 0;
   driverOpts: u32 = 0; // the options, for emitDriverStrings (after the code)
+  // Where each part of the image ends (abi.ts SEC_*): for measuring what an executable is made of
+  sectionEnds: StaticArray<i32> = new StaticArray<i32>(16);
 
   // Loops (analysis/loops.ts) and their versioned copies (versioned.ts, jit/copies.ts)
   loops: i32 = 0; // counted loops found
@@ -78,6 +80,9 @@ export class Context extends Labels {
   promotedScore: i32 = 0;
   constantValue: u32 = 0; // the constant a copy keeps in constantReg (r10), or constantReg -1
   constantReg: i32 = -1;
+
+  /** The image's part `k` (abi.ts SEC_*) ends here. */
+  endSection(k: i32): void { this.sectionEnds[k] = this.pos; }
 
   constructor() {
     super();

@@ -40,7 +40,9 @@ import {
   CALL_HELPER, CALL_LOCAL, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL,
   JMP_EXIT, JMP_JA, MODE_IND, OP_CALLX, SRC_X, STACK_SIZE,
 } from "../../isa";
-import { ERR_LABEL, ERR_NONE, ERR_TARGET } from "../../../targets/arm32/abi";
+import {
+  ERR_LABEL, ERR_NONE, ERR_TARGET, SEC_DATA, SEC_HELPERS, SEC_MAPS, SEC_PROGRAM, SEC_RUNTIME, SEC_STRINGS,
+} from "../../../targets/arm32/abi";
 import { emitDriver } from "../../../targets/arm32/driver/main";
 import { emitDriverStrings } from "../../../targets/arm32/driver/print";
 import {
@@ -405,15 +407,21 @@ function emitImage(c: Context, data: usize, nmaps: i32, dataLength: i32): bool {
   emitDriver(c, c.options, nmaps, dataLength);
   noteChecks(c, c.insns, c.count);
   emitRuntime(c, c.count, c.options);
+  c.endSection(SEC_RUNTIME);
   if (nmaps > 0) emitMapRuntime(c, nmaps);
   if (c.progIds > 0) emitTailCallRuntime(c, nmaps);
+  c.endSection(SEC_MAPS);
   noteHelpers(c, c.insns, c.count, c.options);
   emitHostlessHelpers(c);
+  c.endSection(SEC_HELPERS);
   if (!emitProgram(c)) return false;
+  c.endSection(SEC_PROGRAM);
   emitDriverStrings(c);
+  c.endSection(SEC_STRINGS);
   c.label(L_DATA_INIT);
   for (let i = 0; i < dataLength; i++) c.emitByte(<u32>load<u8>(data + <usize>i));
   c.align4();
+  c.endSection(SEC_DATA);
   // The state block starts on a page of its own, outside the file: code pages stay read-only and executable
   // (stores next to code would also make qemu retranslate the code on every write).
   c.labelAt(L_STATE, <i32>(((c.imageBase + <u32>c.pos + 4095) & ~4095) - c.imageBase));

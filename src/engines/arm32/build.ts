@@ -18,6 +18,7 @@ import {
   OPT_XDP,
   OPT_BPFTRACE,
   OPT_SNAPSHOT,
+  OPT_SPARSE_DATA,
   ERR_OPCODE,
   ERR_PSEUDO,
   ERR_TARGET,
@@ -28,6 +29,7 @@ import {
   DESC_OFFSET,
   DESC_SIZE,
   MAX_MAPS,
+  SECTIONS,
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
 import { packageRoot } from "../../runtime/core.js";
@@ -92,6 +94,8 @@ export interface Arm32Translation {
   loops: { head: number; last: number; body: number }[];
   /** Their unchecked copies: image offsets of the copied instructions head..last (nested copies each apart). */
   copies: { head: number; last: number; positions: Int32Array }[];
+  /** Where each part of the image ends (abi.ts SEC_*), for measuring what an executable is made of. */
+  sectionEnds: number[];
 }
 
 export class Arm32Error extends Error {
@@ -129,6 +133,7 @@ interface Arm32Exports {
   stateSize(): number;
   errorCode(): number;
   errorIndex(): number;
+  sectionEnd(k: number): number;
   labelBlockName(id: number): number;
   labelBlockOffset(id: number): number;
   loopCount(): number;
@@ -163,9 +168,14 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const w = instance();
   const at = w.prepare(insns.length / INSN_SIZE);
   new Uint8Array(w.memory.buffer, at, insns.length).set(insns);
+  let sparseData = false;
   if (opts.maps && opts.maps.count > 0) {
     if (opts.maps.count > ARM32_MAX_MAPS) throw new Arm32Error(`more than ${ARM32_MAX_MAPS} maps`);
-    const init = carriedInit(opts.maps);
+    const dense = carriedInit(opts.maps);
+    const sparse = opts.bpftrace ? sparseInit(dense, DESC_OFFSET + DESC_SIZE * opts.maps.count) : undefined;
+    // the segments' copy loop costs a few words more than the plain one: worth it when BEGIN left entries
+    sparseData = sparse !== undefined && sparse.length + 64 < dense.length;
+    const init = sparseData ? sparse! : dense;
     const d = w.prepareData(opts.maps.count, init.length);
     new Uint8Array(w.memory.buffer, d, init.length).set(init);
   }
@@ -183,7 +193,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.skb ? OPT_SKB : 0) |
     (opts.xdp ? OPT_XDP : 0) |
     (opts.snapshots ? OPT_SNAPSHOT : 0) |
-    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0);
+    (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0) |
+    (sparseData ? OPT_SPARSE_DATA : 0);
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
@@ -229,6 +240,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     offsets: new Uint32Array(w.memory.buffer.slice(w.offsetTable(), w.offsetTable() + 4 * n)),
     loops,
     copies,
+    sectionEnds: Array.from({ length: SECTIONS }, (_, k) => w.sectionEnd(k)),
   };
 }
 
@@ -240,6 +252,37 @@ function carriedInit(maps: Arm32Maps): Uint8Array {
   let end = maps.init.length;
   while (end > 0 && maps.init[end - 1] === 0) end--;
   return maps.init.subarray(0, Math.max(end, Math.min(maps.init.length, DESC_OFFSET + DESC_SIZE * maps.count)));
+}
+
+/**
+ * A trace executable's initial map bytes (with OPT_SPARSE_DATA): the first `head` bytes (the number of maps, the descriptors: the
+ * translator reads them) as they are, then the rest as segments that targets/arm32/driver/main.ts copies: u32
+ * offset from DATA_BASE, u32 length, the bytes, ..., then a length of 0; offsets and lengths multiples of 4. The
+ * maps BEGIN filled hold a few entries scattered over large zeroed arenas and bucket tables: only the runs of
+ * non-zero words (apart by 16 bytes or more) are carried.
+ */
+export function sparseInit(init: Uint8Array, head: number): Uint8Array {
+  const words = new Uint8Array(Math.max(head, (init.length + 3) & ~3));
+  words.set(init);
+  const v = new DataView(words.buffer);
+  const nonZero = (at: number) => at < words.length && v.getUint32(at, true) !== 0;
+  const out: number[] = [...words.subarray(0, head)];
+  const word = (x: number) => out.push(x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24);
+  for (let at = head; at < words.length; ) {
+    if (!nonZero(at)) {
+      at += 4;
+      continue;
+    }
+    let end = at + 4;
+    while (end < words.length && [0, 4, 8, 12].some((k) => nonZero(end + k))) end += 4;
+    word(at);
+    word(end - at);
+    out.push(...words.subarray(at, end));
+    at = end;
+  }
+  word(0);
+  word(0);
+  return Uint8Array.from(out);
 }
 
 /**
@@ -416,6 +459,29 @@ export async function runArm32Async(insns: Uint8Array, mem: Uint8Array, opts: Ru
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The parts of the image (abi.ts SEC_*, in order) and their sizes in bytes. */
+export const ARM32_SECTION_NAMES = [
+  "driver",
+  "fault line",
+  "live capture",
+  "--pcap - as it arrives",
+  "output",
+  "map printer (JSON, readable)",
+  "numbers",
+  "bpftrace printer",
+  "runtime routines",
+  "maps code",
+  "helpers",
+  "program",
+  "strings",
+  "map data",
+];
+
+export function arm32Sections(insns: Uint8Array, opts: Arm32Options = {}): { name: string; bytes: number }[] {
+  const ends = translateArm32(insns, opts).sectionEnds;
+  return ends.map((end, k) => ({ name: ARM32_SECTION_NAMES[k], bytes: end - (k > 0 ? ends[k - 1] : 0) }));
 }
 
 /**

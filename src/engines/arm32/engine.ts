@@ -19,6 +19,7 @@ import {
   buildArm32Executable,
   runArm32,
   arm32Listing,
+  arm32Sections,
   qemu,
   qemuCpu,
   Arm32Error,
@@ -244,7 +245,12 @@ export function layoutMaps(
   });
   const preset = (i: number) => {
     const t = defs[i].type;
-    return t === MAP_TYPE_HASH_OF_MAPS || t === MAP_TYPE_LPM_TRIE || t === MAP_TYPE_QUEUE || t === MAP_TYPE_STACK
+    return t === MAP_TYPE_HASH ||
+      t === MAP_TYPE_PERCPU_HASH ||
+      t === MAP_TYPE_HASH_OF_MAPS ||
+      t === MAP_TYPE_LPM_TRIE ||
+      t === MAP_TYPE_QUEUE ||
+      t === MAP_TYPE_STACK
       ? (entries?.(i) ?? [])
       : [];
   };
@@ -358,9 +364,9 @@ export function layoutMaps(
 }
 
 /**
- * Writes the entries a hash of maps, LPM trie, queue or stack starts with, laid out so that the executable lists
- * them in the same order (the dump's): hash elements 1..n chained bucket by bucket in that order, LPM slots
- * 0..n-1, a queue's values from slot 0 (a stack's newest last).
+ * Writes the entries a hash map (a trace script's BEGIN fills some), hash of maps, LPM trie, queue or stack starts
+ * with, laid out so that the executable lists them in the same order (the dump's): hash elements 1..n chained
+ * bucket by bucket in that order, LPM slots 0..n-1, a queue's values from slot 0 (a stack's newest last).
  */
 function presetEntries(
   m: MapDef,
@@ -389,7 +395,7 @@ function presetEntries(
     v.setUint32(d + D.count, n, true);
     return;
   }
-  // hash of maps: element e (1..n) is entry e - 1; each bucket's chain follows the dump's order
+  // hashes: element e (1..n) is entry e - 1; each bucket's chain follows the dump's order
   const mask = bucketCount(m.maxEntries) - 1;
   const recStride = RECORD_HEADER + roundUp8(m.keySize);
   const last = new Map<number, number>();
@@ -551,7 +557,8 @@ function buildOptions(
   return {
     insns,
     options: {
-      budget: opts.budget ?? obj.runtime.options.budget ?? 1_000_000,
+      // a trace script's programs have no loops (the compiler unrolls them): they need no instruction budget
+      budget: opts.budget ?? (opts.bpftrace ? 0 : (obj.runtime.options.budget ?? 1_000_000)),
       idiv: opts.idiv,
       armv6: opts.armv6,
       sections: opts.sections,
@@ -585,6 +592,12 @@ export function buildExecutable(obj: LoadedObject, prog: Program, opts: BuildOpt
 export function executableListing(obj: LoadedObject, prog: Program, opts: BuildOptions = {}): string {
   const b = buildOptions(obj, prog, opts);
   return arm32Listing(b.insns, b.options);
+}
+
+/** The sizes of the parts of buildExecutable(obj, prog)'s image (build.ts arm32Sections). */
+export function executableSections(obj: LoadedObject, prog: Program, opts: BuildOptions = {}) {
+  const b = buildOptions(obj, prog, opts);
+  return arm32Sections(b.insns, b.options);
 }
 
 export interface RunExecutableArgs {

@@ -13,7 +13,8 @@
 //
 // The BEGIN probes' text is printed (and flushed) once the arguments are read, L_BPFTRACE_BEGIN; what the END
 // probes print (text, and scalar maps' values where the host left holes) comes before the maps. The parts a
-// script's maps do not need (abi.ts OPT_BT_*: histograms, avg/stats, ntop, strings, END's values) are left out.
+// script's maps do not need (abi.ts OPT_BT_*: histograms, avg/stats, ntop, strings, END's values, signed numbers)
+// are left out.
 //
 // Registers while printing: r8 the output descriptor (1), r9 the scratch memory, r10 the map's description record,
 // r11 the state block; r4 the map's descriptor inside print_map.
@@ -28,14 +29,14 @@ import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
   DATA_BASE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_VALUES, OPT_BT_AVG,
-  OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_STR, TRACE_DESC_AT,
+  OPT_BT_END_VALUES, OPT_BT_HIST, OPT_BT_INET, OPT_BT_SIGNED, OPT_BT_STR, TRACE_DESC_AT,
 } from "../abi";
 import {
   BT_BEGIN, BT_BUCKETS, BT_END, BT_HEADER, BT_KEYTYPES, BT_KIND, BT_LABELS, BT_MAP, BT_NAME, BT_NKEYS, BT_RECORD,
   BT_SCRATCH_FIXED, BT_SIGNED, END_TEXT, END_VALUE, KT_INET, KT_INT, KT_STR, VK_AVG, VK_HIST, VK_INET, VK_INT,
   VK_STATS, VK_STR,
 } from "../bpftrace";
-import { L_SDIVMOD64, L_UDIVMOD64, S_JSON } from "../image";
+import { L_SDIVMOD64, L_UDIVMOD64 } from "../image";
 import { descOf, slot } from "../maps/common";
 import { FLUSH, PRINT_DEC, PRINT_HEX, SYS_MMAP2, WRITE, syscall } from "./common";
 
@@ -121,7 +122,6 @@ const V_STATS = B + 78;
 const K_SIGNED = B + 79;
 /** Prints the BEGIN probes' text (not with --json) and flushes the output: the driver calls it before the runs. */
 export const L_BPFTRACE_BEGIN = B + 80;
-const NO_TEXT = B + 81;
 const END = B + 82;
 const E_LOOP = B + 83;
 const E_TEXT = B + 84;
@@ -175,8 +175,8 @@ function has(c: Context, feature: u32): bool {
 
 // The strings each part needs: a string is emitted only when its part is
 const STRING_NEEDS: u32[] = [
-  0, 0, 0, 0, 0, 0, OPT_BT_HIST, 0, OPT_BT_INET, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_HIST, OPT_BT_HIST,
-  OPT_BT_HIST, OPT_BT_HIST,
+  0, 0, 0, 0, 0, 0, OPT_BT_HIST, OPT_BT_SIGNED, OPT_BT_INET, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_AVG, OPT_BT_HIST,
+  OPT_BT_HIST, OPT_BT_HIST, OPT_BT_HIST,
 ];
 
 function say(c: Context, s: i32): void {
@@ -244,13 +244,9 @@ export function emitBpftracePrinter(c: Context): void {
 
   c.routine(L_BPFTRACE_BEGIN, bit(R4) | bit(R8) | bit(LR));
   c.emit(movImm(R8, 1)); // standard output
-  c.emit(ldr(R0, R11, S_JSON));
-  c.emit(cmpImm(R0, 0));
-  c.jump(NE, NO_TEXT);
   c.emit(movImm(R0, BT_BEGIN));
   c.bl(TEXT);
   c.bl(FLUSH);
-  c.label(NO_TEXT);
   c.routineEnd(bit(R4) | bit(R8) | bit(LR));
 
   emitPrintMap(c);
@@ -449,9 +445,11 @@ function emitSorting(c: Context): void {
   c.emit(ldr(R1, R0, 4));
   c.emit(ldr(R0, R0, 0));
   c.label(SV_SIGN);
-  c.emit(ldr(R2, R10, BT_SIGNED));
-  c.emit(cmpImm(R2, 0));
-  c.emit(dpImm(NE, OP_EOR, 0, R1, R1, immRot(0x80000000)));
+  if (has(c, OPT_BT_SIGNED)) {
+    c.emit(ldr(R2, R10, BT_SIGNED));
+    c.emit(cmpImm(R2, 0));
+    c.emit(dpImm(NE, OP_EOR, 0, R1, R1, immRot(0x80000000)));
+  }
   c.routineEnd(bit(R4) | bit(LR));
   c.label(SV_ZERO);
   c.emit(movImm(R0, 0));
@@ -465,9 +463,11 @@ function emitSorting(c: Context): void {
     c.emit(ldr(R3, R0, 4));
     c.emit(ldr(R1, R0, 12));
     c.emit(ldr(R0, R0, 8));
-    c.emit(ldr(IP, R10, BT_SIGNED));
-    c.emit(cmpImm(IP, 0));
-    c.jump(NE, L_SDIVMOD64);
+    if (has(c, OPT_BT_SIGNED)) {
+      c.emit(ldr(IP, R10, BT_SIGNED));
+      c.emit(cmpImm(IP, 0));
+      c.jump(NE, L_SDIVMOD64);
+    }
     c.b(L_UDIVMOD64);
   }
 
@@ -537,9 +537,11 @@ function emitSorting(c: Context): void {
   }
   c.emit(ldr(R2, R4, 4));
   c.emit(ldr(R3, R5, 4));
-  c.emit(cmpImm(R0, KT_INT));
-  c.emit(dpImm(EQ, OP_EOR, 0, R2, R2, immRot(0x80000000)));
-  c.emit(dpImm(EQ, OP_EOR, 0, R3, R3, immRot(0x80000000)));
+  if (has(c, OPT_BT_SIGNED)) {
+    c.emit(cmpImm(R0, KT_INT));
+    c.emit(dpImm(EQ, OP_EOR, 0, R2, R2, immRot(0x80000000)));
+    c.emit(dpImm(EQ, OP_EOR, 0, R3, R3, immRot(0x80000000)));
+  }
   c.emit(cmpReg(R2, R3));
   c.jump(NE, C_DIFF);
   c.emit(ldr(R2, R4, 0));
@@ -610,12 +612,16 @@ function emitKeyAndValue(c: Context): void {
     c.b(K_ADVANCE);
   }
   c.label(K_UINT);
-  c.emit(cmpImm(R5, KT_INT));
-  c.jump(EQ, K_SIGNED);
+  if (has(c, OPT_BT_SIGNED)) {
+    c.emit(cmpImm(R5, KT_INT));
+    c.jump(EQ, K_SIGNED);
+  }
   c.bl(PRINT_DEC);
-  c.b(K_ADVANCE);
-  c.label(K_SIGNED);
-  c.bl(SDEC);
+  if (has(c, OPT_BT_SIGNED)) {
+    c.b(K_ADVANCE);
+    c.label(K_SIGNED);
+    c.bl(SDEC);
+  }
   c.label(K_ADVANCE);
   c.emit(addImm(R4, R4, 8));
   c.label(K_SEP);
@@ -823,14 +829,8 @@ function emitHistogramRows(c: Context): void {
   c.routineEnd(saved);
 }
 
-/** num (r0:r1 as the map's values are signed or not), sdec, ntop, cstr, decbuf and spaces. */
-function emitNumbers(c: Context): void {
-  c.label(NUM);
-  c.emit(ldr(IP, R10, BT_SIGNED));
-  c.emit(cmpImm(IP, 0));
-  c.jump(EQ, PRINT_DEC);
-  // sdec: r0:r1 as a signed decimal number
-  const saved = bit(R4) | bit(R5) | bit(LR);
+/** sdec: r0:r1 as a signed decimal number */
+function emitSignedDecimal(c: Context, saved: u32): void {
   c.routine(SDEC, saved);
   c.emit(movReg(R4, R0));
   c.emit(movReg(R5, R1));
@@ -844,6 +844,19 @@ function emitNumbers(c: Context): void {
   c.emit(movReg(R1, R5));
   c.bl(PRINT_DEC);
   c.routineEnd(saved);
+}
+
+/** num (r0:r1 as the map's values are signed or not), sdec, ntop, cstr, decbuf and spaces. */
+function emitNumbers(c: Context): void {
+  c.label(NUM);
+  const saved = bit(R4) | bit(R5) | bit(LR);
+  if (!has(c, OPT_BT_SIGNED)) c.b(PRINT_DEC);
+  else {
+    c.emit(ldr(IP, R10, BT_SIGNED));
+    c.emit(cmpImm(IP, 0));
+    c.jump(EQ, PRINT_DEC);
+    emitSignedDecimal(c, saved);
+  }
 
   if (has(c, OPT_BT_INET)) emitNtop(c, saved);
 

@@ -8,6 +8,7 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
+import { OPT_BPFTRACE, OPT_SKB } from "../abi";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -96,7 +97,7 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
-export const STR_BASE = block("driver strings", 51); // one label per string below (STRINGS, 51 of them)
+export const STR_BASE = block("driver strings", 52); // one label per string below (STRINGS, 52 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */
 export const STRINGS: string[] = [
@@ -116,6 +117,8 @@ export const STRINGS: string[] = [
   " is not a reserved ring buffer sample",
   // where a fault was (where.ts): a region and an offset from its start, or the address itself
   "0x", "+0x", "-0x", "stack", "context", "packet", "map ", "helper argument ",
+  // a trace script's executable (OPT_BPFTRACE): no --repeat, no --json
+  "usage: PROGRAM [--mem FILE | --pcap FILE|- | --iface IFNAME [--seconds N]]\n",
 ];
 export const LIVE_STRINGS = 7;
 export const FIRST_LIVE_STRING = 33;
@@ -170,8 +173,25 @@ export const S_W_CONTEXT = 47;
 export const S_W_PACKET = 48;
 export const S_W_MAP = 49;
 export const S_HELPER_ARG = 50;
+export const S_USAGE_TRACE = 51;
 
-const D2 = block("driver, more", 31); // more of the driver's labels
+/**
+ * A trace script's executable (OPT_BPFTRACE) prints its maps as bpftrace does and nothing else: no --json, --each
+ * or --repeat, no JSON or readable map printer, and the strings only those need are left out.
+ */
+export function traceExecutable(c: Context): bool {
+  return (c.driverOpts & OPT_BPFTRACE) != 0;
+}
+
+/** Is driver string s needed by this image (emitDriverStrings)? */
+export function stringNeeded(c: Context, s: i32): bool {
+  if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(c.driverOpts & OPT_SKB)) return false;
+  if (!traceExecutable(c)) return s != S_USAGE_TRACE;
+  if (s >= S_W_PLUS && s <= S_W_MAP) return false; // fault addresses by their value only (where.ts)
+  return s != S_OPT_REPEAT && s != S_OPT_JSON && s != S_USAGE && s != S_USAGE_LIVE && (s < S_J_R0 || s > S_J_ITEMS);
+}
+
+const D2 = block("driver, more", 33); // more of the driver's labels
 export const PARSE_NUM = D2 + 0;
 export const OPT_IFACE = D2 + 1;
 export const OPT_SECONDS = D2 + 2;
@@ -202,6 +222,8 @@ export const PLAIN_READY = D2 + 27;
 export const OPT_EACH = D2 + 28;
 export const OPT_EACH_TEXT = D2 + 29;
 export const EACH_DONE = D2 + 30;
+export const SPARSE_WORDS = D2 + 31;
+export const SPARSE_DONE = D2 + 32;
 
 /**
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out

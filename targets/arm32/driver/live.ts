@@ -30,18 +30,11 @@ const POLL_MS: u32 = 100; // a live capture checks the clock at least this often
 const SIOCGIFINDEX: u32 = 0x8933;
 
 /**
- * The live capture (socket filters): S_IFACE names the interface, S_SECONDS how long to read it. Ends at PRINT.
- * The ifreq (32 bytes) is built at S_BUF, the sockaddr_ll (20 bytes) at S_BUF + 32, the timespec at S_BUF + 52,
- * the pollfd at S_BUF + 24 (after the ifreq is used) and recvfrom's address length at S_BUF + 60.
+ * rt_sigaction(SIGINT and SIGTERM, { handler, flags 0, restorer 0, mask 0 }, NULL, 8): the struct at S_BUF, copied by the
+ * kernel. The handler (ON_SIGINT, with the live capture) zeroes S_DEADLINE and S_SECONDS; a blocked system call
+ * returns -EINTR. Uses r0-r3, r7.
  */
-export function emitLive(c: Context): void {
-  const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
-  c.label(LIVE);
-  mapAnonymous(c, LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
-  c.emit(str(R0, R11, S_LIVE_BUF));
-  // rt_sigaction(SIGINT, { handler, flags 0, restorer 0, mask 0 }, NULL, 8), before the socket exists (so that a
-  // bound socket means an interrupt is handled): the struct at S_BUF, copied by the kernel. poll returns -EINTR on
-  // the signal, and the loop finds the deadline past.
+export function onSigint(c: Context): void {
   c.addressOf(R0, ON_SIGINT, 0);
   c.emit(str(R0, R11, S_BUF));
   c.emit(movImm(R0, 0));
@@ -53,6 +46,21 @@ export function emitLive(c: Context): void {
     c.emit(movImm(R3, 8));
     syscall(c, SYS_RT_SIGACTION);
   }
+}
+
+/**
+ * The live capture (socket filters): S_IFACE names the interface, S_SECONDS how long to read it. Ends at PRINT.
+ * The ifreq (32 bytes) is built at S_BUF, the sockaddr_ll (20 bytes) at S_BUF + 32, the timespec at S_BUF + 52,
+ * the pollfd at S_BUF + 24 (after the ifreq is used) and recvfrom's address length at S_BUF + 60.
+ */
+export function emitLive(c: Context): void {
+  const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
+  c.label(LIVE);
+  mapAnonymous(c, LIVE_BUFFER, NO_CAPTURE); // the packet buffer, committed as packets arrive
+  c.emit(str(R0, R11, S_LIVE_BUF));
+  // before the socket exists (so that a bound socket means an interrupt is handled): poll returns -EINTR on the
+  // signal, and the loop finds the deadline past
+  onSigint(c);
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
   c.emit(movImm(R0, 17));
   c.emit(movImm(R1, 3));

@@ -29,7 +29,10 @@ import {
   opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { DATA_BASE, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SNAPSHOT, OPT_XDP } from "../abi";
+import {
+  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SNAPSHOT, OPT_SPARSE_DATA, OPT_XDP,
+  SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE, SEC_STREAM,
+} from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
   ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
@@ -37,10 +40,12 @@ import {
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, USAGE, ZERO_LOOP, exitWith, mapAnonymous, readsPackets, say, syscall,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith,
+  mapAnonymous, readsPackets, say, syscall, traceExecutable,
 } from "./common";
 import { emitLive } from "./live";
 import { JSON_REPORT, OPT_SNAPSHOTS, SNAPSHOTS_TEXT, SNAP_PERIOD, emitSnapshots } from "./snapshots";
+import { FILL, STREAM_STDIN, emitFill, emitStreamInput, emitStreamStart } from "./stream";
 import { emitFaultLine, emitInputErrors, emitOutputRoutines } from "./print";
 import {
   FIRST_MAP_REGION, L_DATA_INIT, L_ENTRY, L_PRINT_MAPS, L_START, L_STATE, REGION_BYTES, SKB_BYTES, S_FAULT, S_FD,
@@ -104,22 +109,31 @@ function regionStore(c: Context, index: i32, start: i32, end: i32, ws: i32, we: 
 export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): void {
   c.driverOpts = (opts & OPT_SKB) != 0 ? opts : opts & ~OPT_SNAPSHOT; // snapshots are the live capture's
   const live = (opts & OPT_SKB) != 0;
-  emitStartUp(c, live, nmaps, dataLength);
+  emitStartUp(c, opts, live, nmaps, dataLength);
   emitArguments(c, live);
   emitInput(c);
   emitRunLoop(c, live);
   emitResults(c, nmaps);
   emitRunOne(c, opts);
+  c.endSection(SEC_DRIVER);
   emitFaultLine(c);
+  c.endSection(SEC_FAULT_LINE);
   if (live) emitLive(c);
   if (c.driverOpts & OPT_SNAPSHOT) emitSnapshots(c);
+  c.endSection(SEC_LIVE);
+  if (traceExecutable(c)) {
+    emitFill(c); // --pcap - read as it arrives (stream.ts)
+    emitStreamInput(c, MAPPED);
+  }
+  c.endSection(SEC_STREAM);
   emitInputErrors(c, live);
   emitOutputRoutines(c, nmaps);
   if (opts & OPT_BPFTRACE) emitBpftracePrinter(c);
+  c.endSection(SEC_BPFTRACE);
 }
 
 /** L_START: the state, the map area's initial bytes and the memory regions. */
-function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void {
+function emitStartUp(c: Context, opts: u32, live: bool, nmaps: i32, dataLength: i32): void {
   const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
   c.label(L_START);
   stateBase(c);
@@ -149,7 +163,8 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
   c.addressOf(R0, L_STATE, S_OUT);
   c.emit(str(R0, R11, S_OUTPOS));
   // the map area's initial bytes, and one region per map after the stack, the context and the packet
-  if (dataLength > 0) {
+  if (dataLength > 0 && (opts & OPT_SPARSE_DATA)) emitSparseCopy(c, nmaps);
+  else if (dataLength > 0) {
     c.emitConst(R0, DATA_BASE);
     c.addressOf(R1, L_DATA_INIT, 0);
     c.emitConst(R2, <u32>dataLength);
@@ -181,6 +196,33 @@ function emitStartUp(c: Context, live: bool, nmaps: i32, dataLength: i32): void 
   c.emit(str(R0, R11, S_NREGIONS));
 }
 
+/**
+ * With OPT_SPARSE_DATA, the map area's initial bytes: the descriptors as they are, then segments
+ * (src/engines/arm32/build.ts sparseInit): offset from DATA_BASE, length, the bytes, ..., a length of 0; all in words.
+ */
+function emitSparseCopy(c: Context, nmaps: i32): void {
+  c.emitConst(R0, DATA_BASE);
+  c.addressOf(R1, L_DATA_INIT, 0);
+  c.emitConst(R2, <u32>(DESC_OFFSET + DESC_SIZE * nmaps));
+  c.b(SPARSE_WORDS);
+  c.label(COPY_LOOP);
+  c.emit(ldr(R0, R1, 0));
+  c.emit(ldr(R2, R1, 4));
+  c.emit(addImm(R1, R1, 8));
+  c.emit(cmpImm(R2, 0));
+  c.jump(EQ, SPARSE_DONE);
+  c.emit(addImm(R0, R0, DATA_BASE));
+  c.label(SPARSE_WORDS);
+  c.emit(ldr(R3, R1, 0));
+  c.emit(str(R3, R0, 0));
+  c.emit(addImm(R0, R0, 4));
+  c.emit(addImm(R1, R1, 4));
+  c.emit(opImmS(OP_SUB, R2, R2, 4));
+  c.jump(NE, SPARSE_WORDS);
+  c.b(COPY_LOOP);
+  c.label(SPARSE_DONE);
+}
+
 /** The options, one argument at a time (ARG_LOOP); ends at ARGS_DONE, or at USAGE. */
 function emitArguments(c: Context, live: bool): void {
   const snapshots = (c.driverOpts & OPT_SNAPSHOT) != 0;
@@ -197,18 +239,21 @@ function emitArguments(c: Context, live: bool): void {
   c.addressOf(R1, STR_BASE + S_OPT_PCAP, 0);
   c.bl(STRCMP);
   c.jump(EQ, OPT_PCAP);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, STR_BASE + S_OPT_REPEAT, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_REPEAT);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, STR_BASE + S_OPT_JSON, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_JSON);
-  c.emit(movReg(R0, R8));
-  c.addressOf(R1, OPT_EACH_TEXT, 0);
-  c.bl(STRCMP);
-  c.jump(EQ, OPT_EACH);
+  const trace = traceExecutable(c); // no --repeat, --json or --each
+  if (!trace) {
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, STR_BASE + S_OPT_REPEAT, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_REPEAT);
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, STR_BASE + S_OPT_JSON, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_JSON);
+    c.emit(movReg(R0, R8));
+    c.addressOf(R1, OPT_EACH_TEXT, 0);
+    c.bl(STRCMP);
+    c.jump(EQ, OPT_EACH);
+  }
   if (live) {
     c.emit(movReg(R0, R8));
     c.addressOf(R1, STR_BASE + S_OPT_IFACE, 0);
@@ -246,19 +291,21 @@ function emitArguments(c: Context, live: bool): void {
     c.b(OPT_JSON);
   }
 
-  c.label(OPT_JSON);
-  c.emit(ldr(R0, R11, S_JSON));
-  c.emit(opImm(OP_ORR, R0, R0, 1));
-  c.emit(str(R0, R11, S_JSON));
-  c.b(NEXT_ARG);
+  if (!trace) {
+    c.label(OPT_JSON);
+    c.emit(ldr(R0, R11, S_JSON));
+    c.emit(opImm(OP_ORR, R0, R0, 1));
+    c.emit(str(R0, R11, S_JSON));
+    c.b(NEXT_ARG);
 
-  // --each: also print every run's r0 on a line of its own, as it happens (`tinybpf run --engine arm32` counts
-  // them for its readable output)
-  c.label(OPT_EACH);
-  c.emit(ldr(R0, R11, S_JSON));
-  c.emit(opImm(OP_ORR, R0, R0, 2));
-  c.emit(str(R0, R11, S_JSON));
-  c.b(NEXT_ARG);
+    // --each: also print every run's r0 on a line of its own, as it happens (`tinybpf run --engine arm32` counts
+    // them for its readable output)
+    c.label(OPT_EACH);
+    c.emit(ldr(R0, R11, S_JSON));
+    c.emit(opImm(OP_ORR, R0, R0, 2));
+    c.emit(str(R0, R11, S_JSON));
+    c.b(NEXT_ARG);
+  }
 
   c.label(OPT_PCAP);
   c.emit(movImm(R0, 1));
@@ -274,12 +321,14 @@ function emitArguments(c: Context, live: bool): void {
   c.bl(MAP_FILE);
   c.b(NEXT_ARG);
 
-  // --repeat N (decimal)
-  c.label(OPT_REPEAT);
-  nextArgument(c);
-  c.bl(PARSE_NUM);
-  c.emit(str(R1, R11, S_REPEAT));
-  c.b(NEXT_ARG);
+  if (!trace) {
+    // --repeat N (decimal)
+    c.label(OPT_REPEAT);
+    nextArgument(c);
+    c.bl(PARSE_NUM);
+    c.emit(str(R1, R11, S_REPEAT));
+    c.b(NEXT_ARG);
+  }
 
   // parse_num: r0 = a decimal number -> r1 (usage error on anything else; uses r2, r3)
   c.label(PARSE_NUM);
@@ -337,8 +386,13 @@ function emitInput(c: Context): void {
   c.emit(str(R0, R11, S_MEM));
   c.label(MAPPED);
   c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  // standard input: read into a private anonymous mapping until end of file
+  // standard input: read into a private anonymous mapping until end of file (a trace executable's capture is
+  // read as it arrives instead: stream.ts)
   c.label(STDIN);
+  if (traceExecutable(c)) {
+    c.b(STREAM_STDIN);
+    return;
+  }
   mapAnonymous(c, STDIN_CAPACITY, FILE_ERROR);
   c.emit(str(R0, R11, S_MEM));
   c.emit(movReg(R4, R0));
@@ -387,6 +441,7 @@ function emitRunLoop(c: Context, live: bool): void {
   c.emit(ldr(R0, R11, S_HAVE_PCAP));
   c.emit(cmpImm(R0, 0));
   c.jump(EQ, REPEAT_LOOP);
+  if (traceExecutable(c)) emitStreamStart(c);
   // classic pcap: 24-byte header, magic 0xa1b2c3d4 (µs) or 0xa1b23c4d (ns) in the writer's byte order
   c.emit(ldr(R1, R11, S_LEN));
   c.emit(cmpImm(R1, 24));
@@ -428,6 +483,10 @@ function emitRunLoop(c: Context, live: bool): void {
   c.jump(EQ, NO_PCAP);
   c.emit(ldr(R4, R11, S_PCAP)); // the next record header
   c.label(PKT_LOOP);
+  if (traceExecutable(c)) {
+    c.emit(movImm(R0, 16));
+    c.bl(FILL);
+  }
   c.emit(ldr(R5, R11, S_PCAP_END));
   c.emit(opReg(OP_SUB, R0, R5, R4));
   c.emit(cmpImm(R0, 16));
@@ -443,6 +502,10 @@ function emitRunLoop(c: Context, live: bool): void {
   c.emit(cmpImm(R2, 0));
   c.skip(EQ, 1);
   c.emit(rev(R1, R1));
+  if (traceExecutable(c)) {
+    c.emit(addImm(R0, R1, 16));
+    c.bl(FILL);
+  }
   c.emit(subImm(R0, R0, 16));
   c.emit(cmpReg(R1, R0));
   c.jump(HI, PKTS_DONE); // a truncated last record ends the capture
@@ -465,6 +528,11 @@ function emitRunLoop(c: Context, live: bool): void {
 function emitResults(c: Context, nmaps: i32): void {
   c.label(PRINT);
   c.emit(movImm(R8, 1));
+  if (traceExecutable(c)) { // a trace script's maps, as bpftrace prints them (bpftrace-print.ts), and nothing else
+    c.bl(L_PRINT_BPFTRACE);
+    exitWith(c, 0);
+    return;
+  }
   c.emit(ldr(R0, R11, S_JSON));
   c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R0, 1));
   c.jump(EQ, PRINT_PLAIN);
@@ -595,14 +663,16 @@ function emitRunOne(c: Context, opts: u32): void {
   c.emit(ldr(R2, R11, S_FAULT));
   c.emit(cmpImm(R2, 0));
   c.jump(NE, PRINT_FAULT);
-  c.emit(ldr(R2, R11, S_JSON));
-  c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));
-  c.jump(EQ, EACH_DONE);
-  c.emit(push(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
-  c.emit(movImm(R8, 1));
-  c.bl(PRINT_DEC);
-  say(c, S_NL);
-  c.emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
-  c.label(EACH_DONE);
+  if (!traceExecutable(c)) {
+    c.emit(ldr(R2, R11, S_JSON));
+    c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));
+    c.jump(EQ, EACH_DONE);
+    c.emit(push(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+    c.emit(movImm(R8, 1));
+    c.bl(PRINT_DEC);
+    say(c, S_NL);
+    c.emit(pop(bit(R7) | bit(R8) | bit(R9) | bit(LR)));
+    c.label(EACH_DONE);
+  }
   c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
 }

@@ -13,26 +13,28 @@ import {
 } from "../../../assembly/layout";
 import {
   D_BUCKETS, D_KEY_SIZE, D_MASK, D_MAX, D_NAME, D_NAME_LEN, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES,
-  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB, OPT_SNAPSHOT,
+  D_VALUE_SIZE, D_ZERO_SKIP, OPT_SKB, OPT_SNAPSHOT, SEC_MAP_PRINTER, SEC_NUMBERS, SEC_OUTPUT,
 } from "../abi";
 import {
-  CMP_LOOP, CMP_NE, DIGITS, EXIT, FILE_ERROR, FIRST_LIVE_STRING, FLUSH, FL_SKIP, F_ADDR, F_HELPER, F_MEM,
+  CMP_LOOP, CMP_NE, DIGITS, EXIT, FILE_ERROR, FLUSH, FL_SKIP, F_ADDR, F_HELPER, F_MEM,
   F_NOT_BUDGET, F_NOT_DEPTH, F_NOT_HELPER, F_NOT_READ, F_NOT_WRITE, F_OOB_WRITE, F_PROG_LOOP, F_RO_LOOP, F_TAIL,
-  HEX_LOOP, LIVE_STRINGS, OPT_EACH_TEXT, PCAP_ERROR, PRINT_DEC, PRINT_FAULT, PRINT_HEX, P_ARRAY, P_A_DONE, P_A_LOOP,
+  HEX_LOOP, OPT_EACH_TEXT, PCAP_ERROR, PRINT_DEC, PRINT_FAULT, PRINT_HEX, P_ARRAY, P_A_DONE, P_A_LOOP,
   P_A_NEXT, P_CLOSED, P_COMMA1, P_COMMA2, P_ENTRY, P_ENTRY_DONE, P_HEX, P_HEX_DONE, P_HEX_LOOP, P_H_BUCKET,
   P_H_CHAIN, P_H_NEXT, P_ITEMS, P_JSON_ENTRY, P_MAP, P_MAPS_DONE, P_SHOW, P_SHOW_SLOT, P_ZERO_LOOP, STRCMP, STRINGS,
   STR_BASE, SYS_EXIT, SYS_WRITE, S_BUDGET_OF, S_BYTES_AT, S_CLOSE, S_COMMA, S_DEPTH, S_EQUALS, S_EXHAUSTED,
   S_FAULT_WORD, S_FILE, S_HELPER, S_INSN, S_J_ENTRY_END, S_J_ITEMS, S_J_KEY, S_J_VALUE, S_LBRACKET, S_MAP_ARG, S_NL,
-  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_WRITE, USAGE,
-  WRITE, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
+  S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_USAGE_TRACE, S_WRITE, USAGE,
+  WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
 } from "./common";
 import {
-  L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64, OUT_SIZE, REGION_BYTES, S_BUF,
+  L_BUDGET_FAULT, L_DEPTH_FAULT, L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64,
+  OUT_SIZE, REGION_BYTES, S_BUF,
   S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_NREGIONS, S_OUT, S_OUTPOS, S_OUT_FD, S_REGIONS,
 } from "../image";
 import { F_MISSING, F_RINGBUF, descOf, printsMoreMaps, slot } from "../maps/common";
 import { PRINT_WHERE, emitWhere } from "./where";
 import { sayUsageWithSnapshots } from "./snapshots";
+import { needed } from "../runtime/needed";
 
 const FAULT_BAD_MAP_CODE: u32 = 7;
 
@@ -108,18 +110,22 @@ export function emitFaultLine(c: Context): void {
   c.bl(PRINT_WHERE);
   c.b(F_TAIL);
   c.label(F_NOT_WRITE);
-  c.emit(cmpImm(R4, FAULT_BUDGET));
-  c.jump(NE, F_NOT_BUDGET);
-  say(c, S_BUDGET_OF);
-  printFaultWord(c, S_FAULT_ADDR, PRINT_DEC);
-  say(c, S_EXHAUSTED);
-  c.b(F_TAIL);
-  c.label(F_NOT_BUDGET);
-  c.emit(cmpImm(R4, FAULT_CALL_DEPTH));
-  c.jump(NE, F_NOT_DEPTH);
-  say(c, S_DEPTH);
-  c.b(F_TAIL);
-  c.label(F_NOT_DEPTH);
+  if (needed(c, L_BUDGET_FAULT)) {
+    c.emit(cmpImm(R4, FAULT_BUDGET));
+    c.jump(NE, F_NOT_BUDGET);
+    say(c, S_BUDGET_OF);
+    printFaultWord(c, S_FAULT_ADDR, PRINT_DEC);
+    say(c, S_EXHAUSTED);
+    c.b(F_TAIL);
+    c.label(F_NOT_BUDGET);
+  }
+  if (needed(c, L_DEPTH_FAULT)) {
+    c.emit(cmpImm(R4, FAULT_CALL_DEPTH));
+    c.jump(NE, F_NOT_DEPTH);
+    say(c, S_DEPTH);
+    c.b(F_TAIL);
+    c.label(F_NOT_DEPTH);
+  }
   c.emit(cmpImm(R4, FAULT_HELPER));
   c.jump(EQ, F_HELPER);
   const records = recordFaults(c);
@@ -175,7 +181,7 @@ export function emitInputErrors(c: Context, live: bool): void {
   c.label(USAGE);
   c.emit(movImm(R8, 2));
   if (c.driverOpts & OPT_SNAPSHOT) sayUsageWithSnapshots(c);
-  else say(c, live ? S_USAGE_LIVE : S_USAGE);
+  else say(c, traceExecutable(c) ? S_USAGE_TRACE : live ? S_USAGE_LIVE : S_USAGE);
   exitWith(c, 2);
   c.label(FILE_ERROR);
   c.emit(movImm(R8, 2));
@@ -252,7 +258,9 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.label(FL_SKIP);
   c.routineEnd(bit(R1) | bit(R2) | bit(R7) | bit(LR));
 
-  if (nmaps > 0) emitPrintMaps(c, nmaps);
+  c.endSection(SEC_OUTPUT);
+  if (nmaps > 0 && !traceExecutable(c)) emitPrintMaps(c, nmaps);
+  c.endSection(SEC_MAP_PRINTER);
 
   // print_dec: r0:r1 as unsigned decimal on r8
   c.routine(PRINT_DEC, bit(R4) | bit(R5) | bit(LR));
@@ -290,6 +298,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.emit(opReg(OP_SUB, R2, R5, R4));
   c.bl(WRITE);
   c.routineEnd(bit(R4) | bit(R5) | bit(LR));
+  c.endSection(SEC_NUMBERS);
 }
 
 /**
@@ -465,12 +474,18 @@ function keyAndValue(c: Context, before: i32, between: i32, after: i32): void {
 /** The driver's strings, after the code. */
 export function emitDriverStrings(c: Context): void {
   for (let s = 0; s < STRINGS.length; s++) {
-    if (s >= FIRST_LIVE_STRING && s < FIRST_LIVE_STRING + LIVE_STRINGS && !(c.driverOpts & OPT_SKB)) continue;
+    if (!stringNeeded(c, s)) continue;
+    if ((s == S_BUDGET_OF || s == S_EXHAUSTED) && !needed(c, L_BUDGET_FAULT)) continue;
+    if (s == S_DEPTH && !needed(c, L_DEPTH_FAULT)) continue;
     if (s == S_NOT_SAMPLE && !recordFaults(c)) continue;
     c.label(STR_BASE + s);
     const text = STRINGS[s];
     for (let i = 0; i < text.length; i++) c.emitByte(<u32>text.charCodeAt(i));
     c.emitByte(0);
+  }
+  if (traceExecutable(c)) {
+    c.align4();
+    return;
   }
   c.label(OPT_EACH_TEXT); // an option outside the string table, whose indexes the labels above follow
   const each = "--each";

@@ -2,7 +2,8 @@
 // interpreter's even though the executable keeps its memory elsewhere: of the stack, the context, the packet and
 // each map's arena (a ring buffer's data area), the one whose nearest byte is closest to the address, the first in
 // that order on a tie, and the offset from its start ("stack+0x1f8", `map "counts"-0x4`); farther than NEAR bytes
-// from all of them, the address itself ("0x1234"). The low word decides; the offset is the 64-bit difference. Runtime.namedRegions lists the same for the core.
+// from all of them, the address itself ("0x1234"). The low word decides; the offset is the 64-bit difference.
+// Runtime.namedRegions lists the same for the core. A trace executable names the address itself only.
 
 import {
   AL, EQ, GE, HI, HS, LO, LR, NE, OP_ADD, OP_MVN, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5,
@@ -15,7 +16,7 @@ import { D_MAX, D_NAME, D_NAME_LEN, D_TYPE, D_VALUES, K_RINGBUF } from "../abi";
 import { FIRST_MAP_REGION, S_FAULT_ADDR, S_REGIONS } from "../image";
 import { F_RINGBUF, descOf } from "../maps/common";
 import {
-  PRINT_HEX, S_W_CONTEXT, S_W_HEX, S_W_MAP, S_W_MINUS, S_W_PACKET, S_W_PLUS, S_W_STACK, WRITE, say,
+  PRINT_HEX, S_W_CONTEXT, S_W_HEX, S_W_MAP, S_W_MINUS, S_W_PACKET, S_W_PLUS, S_W_STACK, WRITE, say, traceExecutable,
 } from "./common";
 
 /** src/runtime/fault-location.ts NEAR */
@@ -40,6 +41,11 @@ export function emitWhere(c: Context, nmaps: i32): void {
   const rings = (c.families & F_RINGBUF) != 0;
   const saved = bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(R9) | bit(R10) | bit(LR);
   c.routine(PRINT_WHERE, saved);
+  if (traceExecutable(c)) {
+    // a trace script's program faults only through a fault of the compiler: the address itself is enough
+    emitRaw(c, saved);
+    return;
+  }
   c.emit(ldr(R0, R11, S_FAULT_ADDR)); // the low word decides
   // The stack, the context, the packet and one slot per map (open samples, after them, are named after their
   // ring). r6 = the smallest gap so far (NEAR + 1: none), r7 = its slot (-1: none), r4 = its start; r9 = slot,
@@ -137,6 +143,11 @@ export function emitWhere(c: Context, nmaps: i32): void {
   c.bl(PRINT_HEX);
   c.routineEnd(saved);
 
+  emitRaw(c, saved);
+}
+
+/** RAW: the address itself, "0x1234". */
+function emitRaw(c: Context, saved: u32): void {
   c.label(RAW);
   say(c, S_W_HEX);
   c.emit(ldr(R0, R11, S_FAULT_ADDR));

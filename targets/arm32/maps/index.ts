@@ -42,6 +42,7 @@ import {
 import { LPM_DELETE, LPM_LOOKUP, LPM_UPDATE, emitLpmRoutines } from "./lpm";
 import { emitPrintMore } from "./print";
 import { emitQueueHelpers } from "./queue";
+import { needed } from "../runtime/needed";
 import { emitPerfHelper, emitRingbufHelpers } from "./ringbuf";
 
 // this file's own labels, in the block of maps/common.ts
@@ -330,23 +331,25 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.label(U_ENOENT);
   errno(c, ENOENT);
 
-  // map_delete_elem(map, key) -> 0 or a negated errno (arrays: -EINVAL)
-  c.routine(L_HELPER_DELETE, 0x47f0);
-  c.emit(str(LR, R11, S_HELPER_LR));
-  c.bl(PREP_W);
-  byMapType(c, LPM_DELETE, U_EINVAL);
-  findOr(c, U_ENOENT);
-  c.emit(ldr(R0, R10, 0));
-  c.emit(str(R0, R9, 0)); // unlink from the bucket chain
-  deleteMore(c);
-  c.emit(ldr(R0, R4, D_FREE));
-  c.emit(str(R0, R10, 0));
-  c.emit(str(R8, R4, D_FREE));
-  c.emit(ldr(R0, R4, D_COUNT));
-  c.emit(subImm(R0, R0, 1));
-  c.emit(str(R0, R4, D_COUNT));
-  c.emit(movImm(R0, 0));
-  c.b(RETURN);
+  if (needed(c, L_HELPER_DELETE)) {
+    // map_delete_elem(map, key) -> 0 or a negated errno (arrays: -EINVAL)
+    c.routine(L_HELPER_DELETE, 0x47f0);
+    c.emit(str(LR, R11, S_HELPER_LR));
+    c.bl(PREP_W);
+    byMapType(c, LPM_DELETE, U_EINVAL);
+    findOr(c, U_ENOENT);
+    c.emit(ldr(R0, R10, 0));
+    c.emit(str(R0, R9, 0)); // unlink from the bucket chain
+    deleteMore(c);
+    c.emit(ldr(R0, R4, D_FREE));
+    c.emit(str(R0, R10, 0));
+    c.emit(str(R8, R4, D_FREE));
+    c.emit(ldr(R0, R4, D_COUNT));
+    c.emit(subImm(R0, R0, 1));
+    c.emit(str(R0, R4, D_COUNT));
+    c.emit(movImm(R0, 0));
+    c.b(RETURN);
+  }
 
   if (c.families != 0) emitFamilies(c, nmaps);
 }

@@ -19,6 +19,7 @@ import {
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
 import { emitMissingMapHelpers } from "../maps/missing";
+import { checkNeeded, needed } from "./needed";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 
@@ -87,43 +88,47 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(movReg(R0, R2));
   c.emit(bx(LR));
 
-  // budget_fault: reached by BLLO from a basic block's budget check, before the block ran. The block may still
-  // run S_BUDGET instructions; the next one is the faulting one (lddw counts once).
-  c.label(L_BUDGET_FAULT);
-  c.emit(subImm(R0, LR, 4));
-  c.addressOf(R1, L_CODE, 0);
-  c.emit(opReg(OP_SUB, R0, R0, R1));
-  c.bl(L_FAULT_INDEX);
-  c.emit(ldr(R2, R11, S_BUDGET));
-  c.addressOf(R1, L_TABLE, 0);
-  c.label(B_LOOP);
-  c.emit(cmpImm(R2, 0));
-  c.jump(EQ, B_DONE);
-  c.emit(addImm(R0, R0, 1));
-  c.emit(dpReg(AL, OP_ADD, 0, R3, R1, R0, SH_LSL, 2));
-  c.emit(ldr(R3, R3, 0));
-  c.emit(dpImm(AL, OP_TST, 1, 0, R3, immRot(SECOND_SLOT)));
-  c.emit(dpImm(NE, OP_ADD, 0, R0, R0, 1));
-  c.emit(subImm(R2, R2, 1));
-  c.b(B_LOOP);
-  c.label(B_DONE);
-  c.emit(str(R0, R11, S_FAULT_PC));
-  c.emit(movImm(R0, FAULT_BUDGET));
-  c.emit(str(R0, R11, S_FAULT));
-  c.emit(ldr(R0, R11, S_BUDGET_INIT));
-  c.emit(str(R0, R11, S_FAULT_ADDR));
-  c.emit(movImm(R0, 0));
-  c.emit(str(R0, R11, S_FAULT_ADDR + 4));
-  c.b(L_EPILOGUE);
+  if (needed(c, L_BUDGET_FAULT)) {
+    // budget_fault: reached by BLLO from a basic block's budget check, before the block ran. The block may still
+    // run S_BUDGET instructions; the next one is the faulting one (lddw counts once).
+    c.label(L_BUDGET_FAULT);
+    c.emit(subImm(R0, LR, 4));
+    c.addressOf(R1, L_CODE, 0);
+    c.emit(opReg(OP_SUB, R0, R0, R1));
+    c.bl(L_FAULT_INDEX);
+    c.emit(ldr(R2, R11, S_BUDGET));
+    c.addressOf(R1, L_TABLE, 0);
+    c.label(B_LOOP);
+    c.emit(cmpImm(R2, 0));
+    c.jump(EQ, B_DONE);
+    c.emit(addImm(R0, R0, 1));
+    c.emit(dpReg(AL, OP_ADD, 0, R3, R1, R0, SH_LSL, 2));
+    c.emit(ldr(R3, R3, 0));
+    c.emit(dpImm(AL, OP_TST, 1, 0, R3, immRot(SECOND_SLOT)));
+    c.emit(dpImm(NE, OP_ADD, 0, R0, R0, 1));
+    c.emit(subImm(R2, R2, 1));
+    c.b(B_LOOP);
+    c.label(B_DONE);
+    c.emit(str(R0, R11, S_FAULT_PC));
+    c.emit(movImm(R0, FAULT_BUDGET));
+    c.emit(str(R0, R11, S_FAULT));
+    c.emit(ldr(R0, R11, S_BUDGET_INIT));
+    c.emit(str(R0, R11, S_FAULT_ADDR));
+    c.emit(movImm(R0, 0));
+    c.emit(str(R0, R11, S_FAULT_ADDR + 4));
+    c.b(L_EPILOGUE);
+  }
 
-  // depth_fault: reached by BLHS from a bpf-to-bpf call when all frames are in use.
-  c.label(L_DEPTH_FAULT);
-  c.emit(movReg(R1, LR));
-  c.emit(movImm(R0, FAULT_CALL_DEPTH));
-  c.emit(movImm(R2, MAX_CALL_DEPTH));
-  c.emit(movImm(R3, 0));
-  c.emit(movImm(IP, 0));
-  c.b(L_FAULT);
+  if (needed(c, L_DEPTH_FAULT)) {
+    // depth_fault: reached by BLHS from a bpf-to-bpf call when all frames are in use.
+    c.label(L_DEPTH_FAULT);
+    c.emit(movReg(R1, LR));
+    c.emit(movImm(R0, FAULT_CALL_DEPTH));
+    c.emit(movImm(R2, MAX_CALL_DEPTH));
+    c.emit(movImm(R3, 0));
+    c.emit(movImm(IP, 0));
+    c.b(L_FAULT);
+  }
 
   // helper_fault: r2:r3 = the helper id nobody compiled in.
   c.label(L_HELPER_FAULT);
@@ -136,6 +141,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   // Returns when [address, address + size) lies inside one region (a writable one for writes), else faults.
   // Preserves everything but ip, lr and the flags. Entries: read 1/2/4/8, then write 1/2/4/8.
   for (let k = 0; k < 8; k++) {
+    if (!checkNeeded(c, k)) continue;
     c.routine(L_CHECK + k, 0x3f); // r0-r5
     c.emit(movImm(R0, <u32>1 << <u32>(k & 3)));
     c.emit(movImm(R1, <u32>(k >> 2)));
@@ -272,62 +278,69 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(movReg(R3, R5));
   c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(R7) | bit(LR));
 
-  // sdivmod64: signed, truncating; the remainder takes the dividend's sign. By zero: quotient 0, remainder the
-  // dividend; INT64_MIN / -1 = INT64_MIN, remainder 0 (the unsigned quotient 2^63 negates to itself).
-  c.routine(L_SDIVMOD64, bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  c.emit(opRegS(OP_ORR, IP, R2, R3));
-  c.jump(NE, S_NONZERO);
-  c.emit(movReg(R2, R0));
-  c.emit(movReg(R3, R1));
-  c.emit(movImm(R0, 0));
-  c.emit(movImm(R1, 0));
-  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
-  c.label(S_NONZERO);
-  c.emit(movReg(R4, R1)); // dividend sign
-  c.emit(opReg(OP_EOR, R5, R1, R3)); // quotient sign
-  c.emit(cmpImm(R1, 0));
-  c.skip(GE, 2);
-  neg64(c, R0, R1);
-  c.emit(cmpImm(R3, 0));
-  c.skip(GE, 2);
-  neg64(c, R2, R3);
-  c.bl(L_UDIVMOD64);
-  c.emit(cmpImm(R5, 0));
-  c.skip(GE, 2);
-  neg64(c, R0, R1);
-  c.emit(cmpImm(R4, 0));
-  c.skip(GE, 2);
-  neg64(c, R2, R3);
-  c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
-
-  // ldpkt{1,2,4}: r0 = offset in the packet -> r0:r1 = the big-endian value; outside the packet the program ends
-  // with r0 = 0, as in the kernel.
-  for (let k = 0; k < 3; k++) {
-    const size: u32 = <u32>1 << <u32>k;
-    c.label(L_LDPKT + k);
-    c.emit(ldr(R2, R11, S_PKT_LEN));
-    c.emit(opImmS(OP_SUB, R2, R2, immRot(size)));
-    c.jump(LO, L_EXIT_ZERO);
-    c.emit(cmpReg(R0, R2));
-    c.jump(HI, L_EXIT_ZERO);
-    c.emit(ldr(R2, R11, S_PKT));
-    c.emit(opReg(OP_ADD, R2, R2, R0));
-    if (k == 0) c.emit(ldrb(R0, R2, 0));
-    if (k == 1) c.emit(ldrh(R0, R2, 0));
-    if (k == 2) c.emit(ldr(R0, R2, 0));
-    if (k == 1) c.emit(rev16(R0, R0));
-    if (k == 2) c.emit(rev(R0, R0));
+  if (needed(c, L_SDIVMOD64)) {
+    // sdivmod64: signed, truncating; the remainder takes the dividend's sign. By zero: quotient 0, remainder the
+    // dividend; INT64_MIN / -1 = INT64_MIN, remainder 0 (the unsigned quotient 2^63 negates to itself).
+    c.routine(L_SDIVMOD64, bit(R4) | bit(R5) | bit(R6) | bit(LR));
+    c.emit(opRegS(OP_ORR, IP, R2, R3));
+    c.jump(NE, S_NONZERO);
+    c.emit(movReg(R2, R0));
+    c.emit(movReg(R3, R1));
+    c.emit(movImm(R0, 0));
     c.emit(movImm(R1, 0));
+    c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
+    c.label(S_NONZERO);
+    c.emit(movReg(R4, R1)); // dividend sign
+    c.emit(opReg(OP_EOR, R5, R1, R3)); // quotient sign
+    c.emit(cmpImm(R1, 0));
+    c.skip(GE, 2);
+    neg64(c, R0, R1);
+    c.emit(cmpImm(R3, 0));
+    c.skip(GE, 2);
+    neg64(c, R2, R3);
+    c.bl(L_UDIVMOD64);
+    c.emit(cmpImm(R5, 0));
+    c.skip(GE, 2);
+    neg64(c, R0, R1);
+    c.emit(cmpImm(R4, 0));
+    c.skip(GE, 2);
+    neg64(c, R2, R3);
+    c.routineEnd(bit(R4) | bit(R5) | bit(R6) | bit(LR));
+  }
+
+  if (needed(c, L_LDPKT)) {
+    // ldpkt{1,2,4}: r0 = offset in the packet -> r0:r1 = the big-endian value; outside the packet the program ends
+    // with r0 = 0, as in the kernel.
+    for (let k = 0; k < 3; k++) {
+      const size: u32 = <u32>1 << <u32>k;
+      c.label(L_LDPKT + k);
+      c.emit(ldr(R2, R11, S_PKT_LEN));
+      c.emit(opImmS(OP_SUB, R2, R2, immRot(size)));
+      c.jump(LO, L_EXIT_ZERO);
+      c.emit(cmpReg(R0, R2));
+      c.jump(HI, L_EXIT_ZERO);
+      c.emit(ldr(R2, R11, S_PKT));
+      c.emit(opReg(OP_ADD, R2, R2, R0));
+      if (k == 0) c.emit(ldrb(R0, R2, 0));
+      if (k == 1) c.emit(ldrh(R0, R2, 0));
+      if (k == 2) c.emit(ldr(R0, R2, 0));
+      if (k == 1) c.emit(rev16(R0, R0));
+      if (k == 2) c.emit(rev(R0, R0));
+      c.emit(movImm(R1, 0));
+      c.emit(bx(LR));
+    }
+  }
+
+  if (needed(c, L_HELPER_UNWIND)) {
+    // Helper 5 of the conformance suite ("unwind"): returns its argument, or ends the program with r0 = 0 when
+    // the argument is 0. Arguments come from the register file (the caller spills r1-r5 there).
+    c.label(L_HELPER_UNWIND);
+    c.emit(ldr(R0, R11, S_REGS + 8));
+    c.emit(ldr(R1, R11, S_REGS + 12));
+    c.emit(opRegS(OP_ORR, R2, R0, R1));
+    c.jump(EQ, L_EXIT_ZERO);
     c.emit(bx(LR));
   }
 
-  // Helper 5 of the conformance suite ("unwind"): returns its argument, or ends the program with r0 = 0 when
-  // the argument is 0. Arguments come from the register file (the caller spills r1-r5 there).
-  c.label(L_HELPER_UNWIND);
-  c.emit(ldr(R0, R11, S_REGS + 8));
-  c.emit(ldr(R1, R11, S_REGS + 12));
-  c.emit(opRegS(OP_ORR, R2, R0, R1));
-  c.jump(EQ, L_EXIT_ZERO);
-  c.emit(bx(LR));
   emitMissingMapHelpers(c);
 }
