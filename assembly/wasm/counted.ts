@@ -13,7 +13,7 @@
 // A_k = p_k + c with an invariant bound B; "continue while A_k < B (<=, >, >=, !=)", signed or unsigned, counting
 // up (lt, le, ne) or down (gt, ge, ne). The trip where the loop leaves, K, follows on entry, and with it the range
 // p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1.
-import { CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
+import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, POST, MAX_LOOP_INSNS } from "./hoist";
 
@@ -39,13 +39,14 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   if (g.loopSize[h] > MAX_BLOCKS) return null;
   // The path: from h, each block's one successor in the loop, back to h, covering every block of the loop.
   const path = new StaticArray<i32>(MAX_BLOCKS);
-  let blocks = 0, x = h, exitBlock = -1, mask = 0, insns = 0;
+  let blocks = 0, x = h, exitBlock = -1, mask = 0, insns = 0, packet = false;
   while (true) {
     if (blocks >= MAX_BLOCKS) return null;
     path[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
       if (w < 0 || ++insns > MAX_LOOP_INSNS) return null;
+      if ((opAt(code, pc) & 7) == CLS_LD && opAt(code, pc) != 0x18) packet = true;
       mask |= w;
     }
     if (g.kind[x] == END_EXIT) return null;
@@ -173,6 +174,8 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.testConst = delta[testA] + testAc;
   plan.cont = cont;
   plan.signed = signed;
+  // one block, the exit test its last instruction: K + 1 trips of all its instructions, known on entry
+  if (blocks == 1 && !packet) plan.len = insns;
   return plan;
 }
 

@@ -220,6 +220,47 @@ describe("counted loops of one path run without checks when the region holds eve
     }
   });
 
+  it("a one-block loop counts its budget on entry: every budget up to the end runs out where the interpreter's does", () => {
+    const asm = `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r4, 0
+        mov %r2, 21
+      loop:
+        mov %r5, %r1
+        add %r5, %r4
+        ldxh %r6, [%r5+0]
+        add %r0, %r6
+        add %r3, 2
+        mov %r6, %r4
+        add %r6, 3
+        mov %r4, %r3
+        jlt %r6, %r2, loop
+        add %r0, 1
+        exit`;
+    // 4 + 10 trips of 9 + 2 instructions
+    const input = (budget: number) => {
+      const bytes = Uint8Array.from({ length: 32 }, (_, i) => i);
+      return (["interp", "wasm"] as const).map((engine) => {
+        const rt = new Runtime({ budget });
+        const prog = rt.addProgram("p", assemble(asm));
+        try {
+          const r = rt.run(prog, { ctx: { bytes } }, engine === "wasm" ? wasmEngine : engine);
+          return { r0: r.r0, executed: r.executed } as Outcome;
+        } catch (e) {
+          if (!(e instanceof BpfFault)) throw e;
+          return { error: e.message } as Outcome;
+        }
+      });
+    };
+    for (let budget = 1; budget <= 100; budget++) {
+      const [i, w] = input(budget);
+      expect(w, `budget ${budget}`).toEqual(i);
+      if (budget >= 96) expect(w.executed).toBe(96);
+      else expect(w.error).toMatch(/budget/);
+    }
+  });
+
   it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
     // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
     const asm = `
