@@ -12,7 +12,9 @@
 // (translate.ts), so nothing here assumes how the registers were initialised. The exit test compares
 // A_k = p_k + c with an invariant bound B; "continue while A_k < B (<=, >, >=, !=)", signed or unsigned, counting
 // up (lt, le, ne) or down (gt, ge, ne). The trip where the loop leaves, K, follows on entry, and with it the range
-// p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1.
+// p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1. B may be a value
+// the loop reloads from the frame in every trip (clang spills the bound of xxhash32's stripe loop) when nothing in
+// the loop can write those bytes: no store but through r10 with a constant offset elsewhere in the frame.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, POST, MAX_LOOP_INSNS } from "./hoist";
@@ -25,9 +27,12 @@ export const CONT_GE: i32 = 4;
 export const CONT_NE: i32 = 5;
 
 const MAX_BLOCKS: i32 = 16;
+const NO_SLOT: i32 = 1;
 
 /** A register's value as the header's values: invariant registers summed (-1: not a sum), one written one, a constant. */
 class Syms {
+  /** A value loaded from the frame at this offset from r10 that the loop does not write (NO_SLOT: none). */
+  slot: StaticArray<i32> = new StaticArray<i32>(11);
   inv: StaticArray<i32> = new StaticArray<i32>(11);
   fam: StaticArray<i32> = new StaticArray<i32>(11);
   c: StaticArray<i64> = new StaticArray<i64>(11);
@@ -39,14 +44,23 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   if (g.loopSize[h] > MAX_BLOCKS) return null;
   // The path: from h, each block's one successor in the loop, back to h, covering every block of the loop.
   const path = new StaticArray<i32>(MAX_BLOCKS);
-  let blocks = 0, x = h, exitBlock = -1, mask = 0, insns = 0, packet = false;
+  let blocks = 0, x = h, exitBlock = -1, mask = 0, insns = 0, packet = false, wild = false;
+  let frame: u64 = 0; // granules of the frame written in the loop
   while (true) {
     if (blocks >= MAX_BLOCKS) return null;
     path[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
       if (w < 0 || ++insns > MAX_LOOP_INSNS) return null;
-      if ((opAt(code, pc) & 7) == CLS_LD && opAt(code, pc) != 0x18) packet = true;
+      const op = opAt(code, pc);
+      if ((op & 7) == CLS_LD && op != 0x18) packet = true;
+      if ((op & 7) == CLS_ST || (op & 7) == CLS_STX) { // which 8-byte granules of the frame the loop may write
+        const regs = <i32>load<u8>(code + (<usize>pc << 3), 1);
+        const off = <i32>load<i16>(code + (<usize>pc << 3), 2);
+        const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf);
+        if ((regs & 0xf) != 10 || (op & 0xe0) == MODE_ATOMIC || off < -STACK_SIZE || off + size > 0) wild = true;
+        else for (let q = (off + STACK_SIZE) >> 3; q <= (off + STACK_SIZE + size - 1) >> 3; q++) frame |= <u64>1 << <u64>q;
+      }
       mask |= w;
     }
     if (g.kind[x] == END_EXIT) return null;
@@ -69,10 +83,11 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     s.inv[r] = wr ? 0 : 1 << r;
     s.fam[r] = wr ? r : -1;
     s.c[r] = 0;
+    s.slot[r] = NO_SLOT;
   }
   const plan = new LoopPlan();
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
-  let post = false, testA = -1, testB = -1, testAc: i64 = 0, testBc: i64 = 0, cont = 0, signed = false;
+  let post = false, testA = -1, testB = -1, testSlot = NO_SLOT, testAc: i64 = 0, testBc: i64 = 0, cont = 0, signed = false;
   for (let k = 0; k < blocks; k++) {
     const y = path[k];
     for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
@@ -93,14 +108,16 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         let ac = s.c[dst], bc = isX ? s.c[src] : imm;
         let aFam = s.fam[dst], aInv = s.inv[dst];
         let bFam = isX ? s.fam[src] : -1, bInv = isX ? s.inv[src] : 0;
+        let bSlot = isX ? s.slot[src] : NO_SLOT;
         if (aFam < 0 && bFam >= 0) { // the family on the right: swap the sides
           aFam = bFam; aInv = bInv; ac = bc;
-          bFam = -1; bInv = s.inv[dst]; bc = s.c[dst];
+          bFam = -1; bInv = s.inv[dst]; bc = s.c[dst]; bSlot = s.slot[dst];
           c = c == CONT_LT ? CONT_GT : c == CONT_LE ? CONT_GE : c == CONT_GT ? CONT_LT : c == CONT_GE ? CONT_LE : c;
         }
         if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) return null;
         testA = aFam; testAc = ac;
-        testB = bInv == 0 ? -1 : ctz<i32>(bInv); testBc = bc;
+        testB = bInv == 0 ? -1 : ctz<i32>(bInv); testBc = bc; testSlot = bSlot;
+        if (testSlot != NO_SLOT && testB >= 0) return null;
         cont = c;
         post = true;
         continue;
@@ -108,7 +125,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const base = cls == CLS_LDX ? src : dst;
       const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
       const access = cls == CLS_LDX || (cls == CLS_ST || cls == CLS_STX) && (op & 0xe0) != MODE_ATOMIC;
-      if (access && s.inv[base] >= 0 && plan.count < MAX_LOOP_INSNS
+      if (access && s.inv[base] >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
         && !(s.inv[base] == 1 << 10 && s.fam[base] < 0 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
         accFam[plan.count] = s.fam[base];
         plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
@@ -117,12 +134,22 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       }
       const w = written(code, pc);
       if (w == 0) continue;
-      if (op == 0xbf && off == 0) { s.inv[dst] = s.inv[src]; s.fam[dst] = s.fam[src]; s.c[dst] = s.c[src]; }
+      const slot = s.slot[dst];
+      for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.slot[r] = NO_SLOT;
+      if (op == 0x79 && src == 10 && !wild && off >= -STACK_SIZE && off + 8 <= 0
+        && (frame >> <u64>((off + STACK_SIZE) >> 3) & 1) == 0 && (frame >> <u64>((off + STACK_SIZE + 7) >> 3) & 1) == 0) {
+        // a 64-bit load of a frame slot the loop does not write: the same value in every trip
+        s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = 0; s.slot[dst] = off;
+        continue;
+      }
+      if ((op == 0x07 || op == 0x17) && slot != NO_SLOT) s.slot[dst] = slot; // the sum stays the slot plus c
+      if (op == 0xbf && off == 0) { s.inv[dst] = s.inv[src]; s.fam[dst] = s.fam[src]; s.c[dst] = s.c[src]; s.slot[dst] = s.slot[src]; }
       else if (op == 0xb7) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = imm; }
       else if (op == 0x18) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; }
       else if (op == 0x07 && s.inv[dst] >= 0) s.c[dst] += imm;
       else if (op == 0x17 && s.inv[dst] >= 0) s.c[dst] -= imm;
       else if (op == 0x0f && s.inv[dst] >= 0 && s.inv[src] >= 0 && (s.inv[dst] & s.inv[src]) == 0
+        && slot == NO_SLOT && s.slot[src] == NO_SLOT
         && (s.fam[dst] < 0 || s.fam[src] < 0)) {
         s.inv[dst] |= s.inv[src];
         if (s.fam[dst] < 0) s.fam[dst] = s.fam[src];
@@ -141,7 +168,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const step = s.c[root];
   // Counting up needs lt, le or ne; down gt, ge or ne.
   if (step > 0 ? cont == CONT_GT || cont == CONT_GE : cont == CONT_LT || cont == CONT_LE) return null;
-  if (testB < 0 && (testBc < 0 || testBc > 0xffffffff)) return null;
+  if (testB < 0 && testSlot == NO_SLOT && (testBc < 0 || testBc > 0xffffffff)) return null;
   // The accesses through the family, moved onto the root (bit 11 of the sum, with its delta in the constant);
   // an access through a written register that joins no family stays checked
   let kept = 0;
@@ -171,6 +198,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.stepImm = step;
   plan.boundReg = testB;
   plan.boundImm = testBc;
+  plan.boundSlot = testSlot;
   plan.testConst = delta[testA] + testAc;
   plan.cont = cont;
   plan.signed = signed;

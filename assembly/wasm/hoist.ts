@@ -37,6 +37,8 @@ export class LoopPlan {
   // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
   // the test's family). Accesses after the exit test carry POST.
   counted: bool = false;
+  /** The bound is the frame's 8 bytes at this offset from r10 (+ boundImm) when at most 0: the loop never writes them. */
+  boundSlot: i32 = 1;
   testConst: i64 = 0;
   cont: i32 = 0;
   signed: bool = false;

@@ -531,7 +531,10 @@ export class Translator {
   private countedTrips(p: LoopPlan): void {
     const b = this.out;
     const t = p.stepImm < 0 ? -p.stepImm : p.stepImm;
-    if (p.boundReg >= 0) { this.getReg(p.boundReg); b.i64c(p.boundImm); b.op(W_I64_ADD); } else b.i64c(p.boundImm);
+    if (p.boundSlot <= 0) { b.get(L_FB); b.mem(W_I64_LOAD, 0, <u32>(p.boundSlot + STACK_SIZE)); }
+    else if (p.boundReg >= 0) this.getReg(p.boundReg);
+    else b.i64c(0);
+    b.i64c(p.boundImm); b.op(W_I64_ADD);
     b.tee(L_T2);
     this.getReg(p.iv); b.op(W_I64_OR);
     this.getReg(p.iv); b.i64c(p.testConst); b.op(W_I64_ADD); b.tee(L_T); b.op(W_I64_OR);

@@ -261,6 +261,38 @@ describe("counted loops of one path run without checks when the region holds eve
     }
   });
 
+  it("a bound reloaded from the frame in every trip; a loop that writes that slot, or stores through a pointer, keeps the checks", () => {
+    const asm = (store: string) => `
+        mov %r0, 0
+        mov %r6, %r1
+        mov %r3, %r1
+        add %r3, 32
+        stxdw [%r10-8], %r3
+        mov %r9, %r10
+        add %r9, -64
+      loop:
+        ldxw %r5, [%r6+0]
+        add %r0, %r5
+        ldxw %r5, [%r6+4]
+        add %r0, %r5
+        ${store}
+        add %r6, 8
+        ldxdw %r3, [%r10-8]
+        jle %r6, %r3, loop
+        exit`;
+    // p = 0, 8, ..., 32 (on while p + 8 <= end): reads up to byte 40
+    const offsets = Array.from({ length: 10 }, (_, k) => 4 * k);
+    shape(asm("stxdw [%r10-16], %r5"), 40, sumOf(offsets, 4), 9);
+    // the loop writes the bound's slot (the same value): the bound is no longer known to stay, the checks stay
+    const slot = same(asm("stxdw [%r10-8], %r3"), 40);
+    expect(slot.out.r0).toBe(sumOf(offsets, 4));
+    expect(slot.unchecked).toBe(false);
+    const wild = same(asm("stxdw [%r9+0], %r5"), 40);
+    expect(wild.out.r0).toBe(sumOf(offsets, 4));
+    expect(wild.unchecked).toBe(false);
+    expect(same(asm("stxdw [%r10-8], %r3"), 39).out.error).toMatch(/out-of-bounds read .*\(instruction 9\)/);
+  });
+
   it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
     // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
     const asm = `
