@@ -1,5 +1,6 @@
 // Counted loops of one path, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does
-// not fit: the loop's blocks form a single path from its header back to it, with one exit test somewhere on it.
+// not fit: the loop's blocks form a single path from its header back to it, with exit tests along it (one of them
+// counts the trips; the others, like a search's "found", can only leave earlier).
 // This is what clang makes of `for (i = 0; i + 8 <= n; i += 8)`: the counter kept twice (i, and i + 8 for the
 // next trip), the exit test on a value derived from one of them by an add (`jgt i + 16, n`), the jump back an
 // unconditional `ja` after it. This file finds such loops and describes them; it emits nothing.
@@ -29,6 +30,18 @@ export const CONT_NE: i32 = 5;
 const MAX_BLOCKS: i32 = 16;
 const NO_SLOT: i32 = 1;
 
+/** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), `seq` accesses before it. */
+class Test {
+  a: i32 = -1;
+  ac: i64 = 0;
+  b: i32 = -1;
+  bc: i64 = 0;
+  slot: i32 = NO_SLOT;
+  cont: i32 = 0;
+  signed: bool = false;
+  seq: i32 = 0;
+}
+
 /** A register's value as the header's values: invariant registers summed (-1: not a sum), one written one, a constant. */
 class Syms {
   /** A value loaded from the frame at this offset from r10 that the loop does not write (NO_SLOT: none). */
@@ -44,7 +57,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   if (g.loopSize[h] > MAX_BLOCKS) return null;
   // The path: from h, each block's one successor in the loop, back to h, covering every block of the loop.
   const path = new StaticArray<i32>(MAX_BLOCKS);
-  let blocks = 0, x = h, exitBlock = -1, mask = 0, insns = 0, packet = false, wild = false;
+  let blocks = 0, x = h, exits = 0, mask = 0, insns = 0, packet = false, wild = false;
   let frame: u64 = 0; // granules of the frame written in the loop
   while (true) {
     if (blocks >= MAX_BLOCKS) return null;
@@ -67,15 +80,15 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     let next = g.succ0[x];
     if (g.kind[x] == END_COND) {
       const in0 = inLoop(lo, lp, h, g.succ0[x]), in1 = inLoop(lo, lp, h, g.succ1[x]);
-      if (in0 == in1 || exitBlock >= 0) return null; // a branch inside the loop, or a second exit
-      exitBlock = x;
+      if (in0 == in1) return null; // a branch inside the loop
+      exits++;
       next = in0 ? g.succ0[x] : g.succ1[x];
     }
     if (next == h) break;
     if (next <= x || !inLoop(lo, lp, h, next)) return null;
     x = next;
   }
-  if (blocks != g.loopSize[h] || exitBlock < 0) return null;
+  if (blocks != g.loopSize[h] || exits == 0) return null;
 
   const s = new Syms();
   for (let r = 0; r <= 10; r++) {
@@ -87,7 +100,9 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   }
   const plan = new LoopPlan();
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
-  let post = false, testA = -1, testB = -1, testSlot = NO_SLOT, testAc: i64 = 0, testBc: i64 = 0, cont = 0, signed = false;
+  // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
+  // leaves earlier), the first whose family fits is taken.
+  const cand = new Array<Test>();
   for (let k = 0; k < blocks; k++) {
     const y = path[k];
     for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
@@ -96,14 +111,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const dst = <i32>(load<u8>(p, 1) & 0xf), src = <i32>(load<u8>(p, 1) >> 4);
       const off = <i32>load<i16>(p, 2), imm = <i64>load<i32>(p, 4);
       const cls = op & 7;
-      if (y == exitBlock && pc == g.last[y]) {
-        // the exit test: "continue while a OP b", a from the family, b invariant (swapped when written b OP a)
-        if (cls != CLS_JMP) return null;
+      if (g.kind[y] == END_COND && pc == g.last[y]) {
+        // "continue while a OP b", a from the family, b invariant (swapped when written b OP a)
         const taken = inLoop(lo, lp, h, g.succ0[y]);
         let c = contOf(op & 0xf0, taken);
-        if (c == 0) return null;
+        if (cls != CLS_JMP || c == 0) continue;
         const jop = op & 0xf0;
-        signed = jop == 0x60 || jop == 0x70 || jop == 0xc0 || jop == 0xd0;
         const isX = (op & 8) != 0;
         let ac = s.c[dst], bc = isX ? s.c[src] : imm;
         let aFam = s.fam[dst], aInv = s.inv[dst];
@@ -114,12 +127,16 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
           bFam = -1; bInv = s.inv[dst]; bc = s.c[dst]; bSlot = s.slot[dst];
           c = c == CONT_LT ? CONT_GT : c == CONT_LE ? CONT_GE : c == CONT_GT ? CONT_LT : c == CONT_GE ? CONT_LE : c;
         }
-        if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) return null;
-        testA = aFam; testAc = ac;
-        testB = bInv == 0 ? -1 : ctz<i32>(bInv); testBc = bc; testSlot = bSlot;
-        if (testSlot != NO_SLOT && testB >= 0) return null;
-        cont = c;
-        post = true;
+        if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
+        const t = new Test();
+        t.a = aFam; t.ac = ac;
+        t.b = bInv == 0 ? -1 : ctz<i32>(bInv); t.bc = bc; t.slot = bSlot;
+        if (t.slot != NO_SLOT && t.b >= 0) continue;
+        if (t.b < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
+        t.cont = c;
+        t.signed = jop == 0x60 || jop == 0x70 || jop == 0xc0 || jop == 0xd0;
+        t.seq = plan.count;
+        cand.push(t);
         continue;
       }
       const base = cls == CLS_LDX ? src : dst;
@@ -129,7 +146,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         && !(s.inv[base] == 1 << 10 && s.fam[base] < 0 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
         accFam[plan.count] = s.fam[base];
         plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
-          | <i64>s.inv[base] << 41 | (post ? POST : 0);
+          | <i64>s.inv[base] << 41;
         plan.consts[plan.count++] = s.c[base] + <i64>off;
       }
       const w = written(code, pc);
@@ -157,24 +174,29 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       } else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.inv[r] = -1;
     }
   }
-  if (testA < 0) return null;
   // The families: the test's register, closed over what each member ends a trip as, must reach a root (the loop's
   // induction register); an access may go through another family, with its own root and step.
   const delta = new StaticArray<i64>(11);
   const rootOf = new StaticArray<i32>(11);
-  for (let r = 0; r <= 10; r++) rootOf[r] = -1;
-  if (!join(s, testA, delta, rootOf)) return null;
-  const root = rootOf[testA];
+  let test: Test | null = null;
+  for (let i = 0; i < cand.length && test == null; i++) {
+    const t = cand[i];
+    for (let r = 0; r <= 10; r++) rootOf[r] = -1;
+    if (!join(s, t.a, delta, rootOf)) continue;
+    const step = s.c[rootOf[t.a]];
+    // counting up needs lt, le or ne; down gt, ge or ne
+    if (step > 0 ? t.cont == CONT_GT || t.cont == CONT_GE : t.cont == CONT_LT || t.cont == CONT_LE) continue;
+    test = t;
+  }
+  if (test == null) return null;
+  const root = rootOf[test.a];
   const step = s.c[root];
-  // Counting up needs lt, le or ne; down gt, ge or ne.
-  if (step > 0 ? cont == CONT_GT || cont == CONT_GE : cont == CONT_LT || cont == CONT_LE) return null;
-  if (testB < 0 && testSlot == NO_SLOT && (testBc < 0 || testBc > 0xffffffff)) return null;
   // The accesses through the family, moved onto the root (bit 11 of the sum, with its delta in the constant);
   // an access through a written register that joins no family stays checked
   let kept = 0;
   for (let i = 0; i < plan.count; i++) {
     const f = accFam[i];
-    let a = plan.accesses[i];
+    let a = plan.accesses[i] | (i >= test.seq ? POST : 0);
     if (f >= 0) {
       if (!join(s, f, delta, rootOf)) continue;
       a |= <i64>(1 << 11) << 41;
@@ -196,14 +218,14 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.counted = true;
   plan.iv = root;
   plan.stepImm = step;
-  plan.boundReg = testB;
-  plan.boundImm = testBc;
-  plan.boundSlot = testSlot;
-  plan.testConst = delta[testA] + testAc;
-  plan.cont = cont;
-  plan.signed = signed;
-  // one block, the exit test its last instruction: K + 1 trips of all its instructions, known on entry
-  if (blocks == 1 && !packet) plan.len = insns;
+  plan.boundReg = test.b;
+  plan.boundImm = test.bc;
+  plan.boundSlot = test.slot;
+  plan.testConst = delta[test.a] + test.ac;
+  plan.cont = test.cont;
+  plan.signed = test.signed;
+  // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
+  if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
   return plan;
 }
 

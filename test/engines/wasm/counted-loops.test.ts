@@ -293,6 +293,42 @@ describe("counted loops of one path run without checks when the region holds eve
     expect(same(asm("stxdw [%r10-8], %r3"), 39).out.error).toMatch(/out-of-bounds read .*\(instruction 9\)/);
   });
 
+  it("a second exit that leaves early (a search): the counted exit still bounds every access", () => {
+    // scan down from n - 1 for a byte 0xff (the first one is at offset 228), reading a second byte after the check
+    const asm = (n: number) => `
+        mov %r0, 0
+        mov %r3, ${n - 1}
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        jeq %r5, 0xff, found
+        ldxb %r5, [%r4+1]
+        add %r0, %r5
+        add %r3, -1
+        jsge %r3, 0, loop
+        exit
+      found:
+        mov %r0, %r3
+        exit`;
+    for (const n of [1, 40, 200]) {
+      // reads byte i and i + 1 for i = n - 1 down to 0: the region needs n + 1 bytes
+      shape(
+        asm(n),
+        n + 1,
+        sumOf(
+          Array.from({ length: n }, (_, i) => i + 1),
+          1,
+        ),
+        6,
+      );
+    }
+    // found before the region ends: the loop leaves early, unchecked, with the interpreter's result
+    const found = same(asm(240), 241);
+    expect(found.out.r0).toBe(228n);
+    expect(found.unchecked).toBe(true);
+  });
+
   it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
     // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
     const asm = `
