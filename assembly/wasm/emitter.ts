@@ -87,7 +87,6 @@ export const W_I64_AND: u32 = 0x83;
 export const W_I64_OR: u32 = 0x84;
 export const W_I64_XOR: u32 = 0x85;
 export const W_I64_SHL: u32 = 0x86;
-export const W_I64_SHR_S: u32 = 0x87;
 export const W_I64_SHR_U: u32 = 0x88;
 export const W_I64_ROTL: u32 = 0x89;
 /** An i64 comparison opcode minus this is its i32 twin (eq, ne, lt/gt/le/ge signed and unsigned). */

@@ -67,11 +67,10 @@ import {
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
-  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_SHR_S, W_I64_GT_S,
+  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
-import { signedMagic32 } from "../divmagic";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
@@ -998,7 +997,10 @@ export class Translator {
   // Division follows RFC 9669 like the interpreter: x / 0 = 0, x % 0 = x, MIN / -1 wraps, MIN % -1 = 0.
   // A 64-bit division by a constant stays i64.div_u / i64.div_s: V8 (11.3, x64) reduces it to its own 128-bit
   // multiply-high, and a multiply-high built here from 32-bit halves (four i64.mul) measured 2-3 times slower
-  // (about 1.4-2.0 ns against 0.6-0.8 ns per division, unsigned and signed, divisors 3 to 2^31 - 1).
+  // (about 1.4-2.0 ns against 0.6-0.8 ns per division, unsigned and signed, divisors 3 to 2^31 - 1). A signed
+  // 32-bit one stays i32.div_s / i32.rem_s: one i64 multiply by Hacker's Delight's magic number measured the same
+  // for most divisors, and 0.07-0.14 ns less only where V8 adds the dividend back (7, -7): not worth its 470
+  // bytes in a translator with a size budget.
   private div64(dst: u32, src: u32, imm: i32, x: bool, signed: bool, mod: bool): void {
     const b = this.out;
     const opc = signed ? (mod ? W_I64_REM_S : W_I64_DIV_S) : (mod ? W_I64_REM_U : W_I64_DIV_U);
@@ -1055,7 +1057,7 @@ export class Translator {
         this.byMinus1_32(dst, mod);
       } else {
         this.getReg(dst); b.op(W_I32_WRAP_I64);
-        const done = signed ? this.sdivByReciprocal(imm, mod) : this.divByReciprocal(<u32>imm, mod);
+        const done = !signed && this.divByReciprocal(<u32>imm, mod);
         if (!done) { b.i32c(imm); b.op(opc); b.op(W_I64_EXTEND_I32_U); }
       }
       this.setReg(dst);
@@ -1106,33 +1108,6 @@ export class Translator {
       b.get(L_TI); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); b.i64c(<i64>l); b.op(W_I64_SHR_U);
     }
     if (mod) { b.op(W_I32_WRAP_I64); b.i32c(<i32>d); b.op(W_I32_MUL); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); }
-    return true;
-  }
-
-  /**
-   * With x (i32) on the stack, leaves x / d (or x % d, signed, truncating) as an i64, zero-extended, for the
-   * divisors whose Hacker's Delight magic number M (of |d|) needs V8's add-the-dividend fix-up (M >= 2^31, as for
-   * 7): one i64 multiply by M does it, q = ((x * M) >> (32 + s)) + (x < 0), negated for d < 0; the remainder is
-   * x - q * |d| (it takes x's sign). Measured on x64 against V8's i32.div_s / i32.rem_s: 0.07-0.14 ns less per
-   * operation for those divisors, nothing gained for the others (and powers of two), which stay V8's: false,
-   * emitting nothing. |x * M| < 2^63: no overflow.
-   */
-  private sdivByReciprocal(d: i32, mod: bool): bool {
-    const ad: u32 = <u32>(d < 0 ? -d : d);
-    if ((ad & (ad - 1)) == 0) return false;
-    const magic = signedMagic32(<i32>ad);
-    const m = <u32>magic;
-    if (m < 0x80000000) return false;
-    const s = <i64>(magic >> 32);
-    const b = this.out;
-    b.op(W_I64_EXTEND_I32_S); b.set(L_T2);
-    if (mod) b.get(L_T2);
-    else if (d < 0) b.i64c(0);
-    b.get(L_T2); b.i64c(<i64>m); b.op(W_I64_MUL); b.i64c(32 + s); b.op(W_I64_SHR_S);
-    b.get(L_T2); b.i64c(63); b.op(W_I64_SHR_U); b.op(W_I64_ADD);
-    if (mod) { b.i64c(<i64>ad); b.op(W_I64_MUL); b.op(W_I64_SUB); }
-    else if (d < 0) b.op(W_I64_SUB);
-    b.i64c(0xffffffff); b.op(W_I64_AND);
     return true;
   }
 
