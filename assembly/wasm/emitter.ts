@@ -71,6 +71,7 @@ export const W_I64_NE: u32 = 0x52;
 export const W_I64_LT_S: u32 = 0x53;
 export const W_I64_LT_U: u32 = 0x54;
 export const W_I64_GT_U: u32 = 0x56;
+export const W_I64_GT_S: u32 = 0x55;
 export const W_I64_LE_S: u32 = 0x57;
 export const W_I64_LE_U: u32 = 0x58;
 export const W_I64_GE_S: u32 = 0x59;

@@ -16,7 +16,7 @@
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND } from "./cfg";
 
-const MAX_LOOP_INSNS: i32 = 128; // larger loops are not copied
+export const MAX_LOOP_INSNS: i32 = 128; // larger loops are not copied
 const MAX_LOOP_SPAN: i32 = 1024; // nor loops whose blocks are further apart in reverse postorder (bounds the search)
 
 export class LoopPlan {
@@ -32,7 +32,27 @@ export class LoopPlan {
   accesses: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   consts: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   count: i32 = 0;
+  // A loop of one path (counted.ts): iv is its family's root, stepImm its step (either sign), and the loop goes on
+  // while iv + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or not; each famRegs[i]
+  // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
+  // the test's family). Accesses after the exit test carry POST.
+  counted: bool = false;
+  /** The bound is the frame's 8 bytes at this offset from r10 (+ boundImm) when at most 0: the loop never writes them. */
+  boundSlot: i32 = 1;
+  testConst: i64 = 0;
+  cont: i32 = 0;
+  signed: bool = false;
+  famRegs: StaticArray<i32> = new StaticArray<i32>(11);
+  famRoots: StaticArray<i32> = new StaticArray<i32>(11);
+  famDelta: StaticArray<i64> = new StaticArray<i64>(11);
+  famCount: i32 = 0;
+  /** Per access whose sum has bit 11: the register that bit stands for and its step (a family's root). */
+  accRoot: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
+  accStep: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
 }
+
+/** In LoopPlan.accesses: the access comes after the exit test (it runs in one trip fewer). */
+export const POST: i64 = <i64>1 << 60;
 
 /** Registers instruction `pc` writes (bit mask), -1 for a call. */
 export function written(code: usize, pc: i32): i32 {

@@ -67,9 +67,10 @@ import {
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
-  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S,
+  W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
-import { LoopPlan, planLoop, written } from "./hoist";
+import { LoopPlan, planLoop, written, POST } from "./hoist";
+import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
@@ -369,7 +370,11 @@ export class Translator {
         this.ctx.push((after[i] << 2) | CTX_BLOCK);
       }
       if (header) {
-        const plan = this.fast && this.noVersion == 0 ? planLoop(this.code, g, x) : null;
+        let plan = this.fast && this.noVersion == 0 ? planLoop(this.code, g, x) : null;
+        if (this.fast && this.noVersion == 0 && (plan == null || plan.iv < 0)) {
+          const one = planCounted(this.code, g, x);
+          if (one) plan = one;
+        }
         if (plan) this.versioned(x, inside, plan);
         else this.loopCode(x, inside);
       } else {
@@ -438,7 +443,8 @@ export class Translator {
     b.i64c(0); b.set(L_D);
     b.i64c(0); b.set(L_N);
     b.block(); // leaving early: OK stays 0
-    if (p.iv >= 0) {
+    if (p.counted) this.countedTrips(p);
+    else if (p.iv >= 0) {
       // iv0, bound and step below 2^32: nothing wraps around (tested as x >> 32 != 0: a constant 0xffffffff is one
       // more value that V8 keeps in a register, or rematerialises, in a loop around this one)
       this.getReg(p.iv);
@@ -458,11 +464,15 @@ export class Translator {
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
       // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
-      const sum = <u32>(acc[i] >> 41);
+      const sum = <u32>(acc[i] >> 41) & 0xfff;
+      const moves = (sum & (1 << 11)) != 0;
+      const iv = p.counted && moves ? p.accRoot[i] : p.iv;
+      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, (acc[i] & POST) != 0);
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
-        if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>p.iv : r); b.op(W_I64_ADD); }
+        if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>iv : r); b.op(W_I64_ADD); }
       }
+      if (p.counted && moves && p.accStep[i] < 0) { b.get(L_D); b.op(W_I64_SUB); } // counting down: from the top
       b.tee(L_T);
       b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
       this.searchStart(2);
@@ -506,6 +516,69 @@ export class Translator {
     this.loopCode(x, inside);
     this.noVersion--;
     this.close();
+  }
+
+  /**
+   * The test before a loop of one path (counted.ts), in the block that leaves with OK = 0: on entry iv, the bound
+   * B and A = iv + testConst lie in [0, 2^32) (no value the loop compares then wraps, and signed and unsigned
+   * compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
+   * first), L_N = K, from A, B and the step t: "continue while A_k < B" (le: B + 1) leaves at
+   * K = ceil((B - A) / t) when A < B, else 0; counting down "A_k > B" (ge: B - 1) at ceil((A - B) / t), and
+   * unsigned only when A_K = A - K * t >= 0 (below, it would wrap around and go on); "!=" when the distance is a
+   * multiple of t.
+   */
+  private countedTrips(p: LoopPlan): void {
+    const b = this.out;
+    const t = p.stepImm < 0 ? -p.stepImm : p.stepImm;
+    if (p.boundSlot <= 0) { b.get(L_FB); b.mem(W_I64_LOAD, 0, <u32>(p.boundSlot + STACK_SIZE)); }
+    else if (p.boundReg >= 0) this.getReg(p.boundReg);
+    else b.i64c(0);
+    b.i64c(p.boundImm); b.op(W_I64_ADD);
+    b.tee(L_T2);
+    this.getReg(p.iv); b.op(W_I64_OR);
+    this.getReg(p.iv); b.i64c(p.testConst); b.op(W_I64_ADD); b.tee(L_T); b.op(W_I64_OR);
+    b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
+    for (let i = 0; i < p.famCount; i++) {
+      this.getReg(p.famRegs[i]); this.getReg(p.famRoots[i]); b.op(W_I64_SUB); b.i64c(p.famDelta[i]); b.op(W_I64_NE);
+      b.brIf(0);
+    }
+    if (p.cont == CONT_NE) {
+      if (p.stepImm > 0) { b.get(L_T2); b.get(L_T); } else { b.get(L_T); b.get(L_T2); }
+      b.op(W_I64_SUB); b.tee(L_N); b.i64c(0); b.op(W_I64_LT_S); b.brIf(0);
+      b.get(L_N); b.i64c(t); b.op(W_I64_REM_U); b.i64c(0); b.op(W_I64_NE); b.brIf(0);
+      b.get(L_N); b.i64c(t); b.op(W_I64_DIV_U); b.set(L_N);
+      return;
+    }
+    if (p.stepImm > 0) {
+      if (p.cont == CONT_LE) { b.get(L_T2); b.i64c(1); b.op(W_I64_ADD); b.set(L_T2); }
+      b.get(L_T); b.get(L_T2); b.op(W_I64_LT_S);
+      b.if_(T_I64);
+      b.get(L_T2); b.get(L_T); b.op(W_I64_SUB);
+    } else {
+      if (p.cont == CONT_GE) { b.get(L_T2); b.i64c(1); b.op(W_I64_SUB); b.set(L_T2); }
+      b.get(L_T); b.get(L_T2); b.op(W_I64_GT_S);
+      b.if_(T_I64);
+      b.get(L_T); b.get(L_T2); b.op(W_I64_SUB);
+    }
+    b.i64c(t - 1); b.op(W_I64_ADD); b.i64c(t); b.op(W_I64_DIV_U);
+    b.else_(); b.i64c(0); b.end();
+    b.tee(L_N);
+    if (p.stepImm < 0 && !p.signed) { // unsigned, the value that ends the loop must not wrap below 0
+      b.i64c(t); b.op(W_I64_MUL); b.get(L_T); b.op(W_I64_GT_S); b.brIf(0);
+    } else b.op(W_DROP);
+  }
+
+  /**
+   * L_D = the span of the register an access of a loop of one path moves with, by `step` a trip: K * |step|
+   * before the exit test, (K - 1) * |step| after it (nothing runs there when K = 0: the span stays 0), 0 when its
+   * address does not move (step 0).
+   */
+  private countedSpan(step: i64, post: bool): void {
+    const b = this.out;
+    if (step == 0) { b.i64c(0); b.set(L_D); return; }
+    b.get(L_N);
+    if (post) { b.i64c(1); b.op(W_I64_SUB); b.get(L_N); b.op(W_I64_EQZ); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); }
+    b.i64c(step < 0 ? -step : step); b.op(W_I64_MUL); b.set(L_D);
   }
 
   /** Register `r`, or the constant `imm` when r < 0. */
@@ -922,6 +995,12 @@ export class Translator {
   }
 
   // Division follows RFC 9669 like the interpreter: x / 0 = 0, x % 0 = x, MIN / -1 wraps, MIN % -1 = 0.
+  // A 64-bit division by a constant stays i64.div_u / i64.div_s: V8 (11.3, x64) reduces it to its own 128-bit
+  // multiply-high, and a multiply-high built here from 32-bit halves (four i64.mul) measured 2-3 times slower
+  // (about 1.4-2.0 ns against 0.6-0.8 ns per division, unsigned and signed, divisors 3 to 2^31 - 1). A signed
+  // 32-bit one stays i32.div_s / i32.rem_s: one i64 multiply by Hacker's Delight's magic number measured the same
+  // for most divisors, and 0.07-0.14 ns less only where V8 adds the dividend back (7, -7): not worth its 470
+  // bytes in a translator with a size budget.
   private div64(dst: u32, src: u32, imm: i32, x: bool, signed: bool, mod: bool): void {
     const b = this.out;
     const opc = signed ? (mod ? W_I64_REM_S : W_I64_DIV_S) : (mod ? W_I64_REM_U : W_I64_DIV_U);
@@ -978,7 +1057,8 @@ export class Translator {
         this.byMinus1_32(dst, mod);
       } else {
         this.getReg(dst); b.op(W_I32_WRAP_I64);
-        if (signed || !this.divByReciprocal(<u32>imm, mod)) { b.i32c(imm); b.op(opc); b.op(W_I64_EXTEND_I32_U); }
+        const done = !signed && this.divByReciprocal(<u32>imm, mod);
+        if (!done) { b.i32c(imm); b.op(opc); b.op(W_I64_EXTEND_I32_U); }
       }
       this.setReg(dst);
       return;
@@ -1002,18 +1082,31 @@ export class Translator {
   /**
    * With x (i32) on the stack, leaves x / d (or x % d) as an i64, by one 64-bit multiply: q = (x * m) >> s with
    * m = ceil(2^s / d) < 2^32, exact for every 32-bit x when m * d - 2^s <= 2^(s - 32); s is the largest with such
-   * an m (the bound is then the loosest). V8 reduces i32.rem_u by a constant too, but to a longer sequence
-   * (measured: about 0.8 ns less per remainder on x64). False, emitting nothing, for powers of two (V8's shift and
-   * mask are best) and divisors without such an m (7, for one): V8's own reduction then.
+   * an m (the bound is then the loosest). Divisors without such an m (7, for one) take the 33-bit multiplier
+   * 2^32 + ml = ceil(2^(32 + l) / d), l = ceil(log2 d), whose error is below d <= 2^l:
+   * q = (((x * ml) >> 32) + x) >> l, the sum below 2^33. V8 reduces i32.div_u and i32.rem_u by a constant too,
+   * but to longer sequences (measured: about 0.8 ns less per remainder on x64, and 0.15-0.2 ns less per division
+   * where V8 needs its own add-and-shift fix-up, as for 7 or 2^31 - 1). False, emitting nothing, for powers of two
+   * (V8's shift and mask are best) and for divisors of 2^31 and more without the 32-bit m (a quotient of 0 or 1).
    */
   private divByReciprocal(d: u32, mod: bool): bool {
     if ((d & (d - 1)) == 0) return false;
+    const b = this.out;
     const sh: u64 = 63 - <u64>clz<u32>(d);
     const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
-    if (m * <u64>d - (<u64>1 << sh) > (<u64>1 << (sh - 32))) return false;
-    const b = this.out;
-    if (mod) { b.tee(L_TI); b.get(L_TI); }
-    b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>m); b.op(W_I64_MUL); b.i64c(<i64>sh); b.op(W_I64_SHR_U);
+    const exact = m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - 32));
+    if (!exact && d >= 0x80000000) return false; // the quotient is 0 or 1: V8's compare
+    if (exact) {
+      if (mod) { b.tee(L_TI); b.get(L_TI); }
+      b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>m); b.op(W_I64_MUL); b.i64c(<i64>sh); b.op(W_I64_SHR_U);
+    } else {
+      const l: u64 = 32 - <u64>clz<u32>(d - 1);
+      const ml = ((<u64>1 << (32 + l)) + <u64>d - 1) / <u64>d - (<u64>1 << 32);
+      b.tee(L_TI);
+      if (mod) b.get(L_TI);
+      b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>ml); b.op(W_I64_MUL); b.i64c(32); b.op(W_I64_SHR_U);
+      b.get(L_TI); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); b.i64c(<i64>l); b.op(W_I64_SHR_U);
+    }
     if (mod) { b.op(W_I32_WRAP_I64); b.i32c(<i32>d); b.op(W_I32_MUL); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); }
     return true;
   }

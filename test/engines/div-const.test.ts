@@ -5,13 +5,16 @@
 // x / 0 = 0, x % 0 = x, signed results truncate toward zero, MIN / -1 wraps), computed here.
 //
 // One program per divisor and form runs all four operations over every dividend and folds the results into r0;
-// when the fold differs, the test runs the dividends one at a time to name the first wrong one.
+// when the fold differs, the test runs the dividends one at a time to name the first wrong one. ARM32 runs as
+// ARMv7 (Cortex-A8 without, Cortex-A7 with hardware divide) and as ARMv6; a 64-bit dividend of 2^32 or more takes
+// its own multiply-high sequence there, and the listing shows that no division routine is called for it.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../src/tools/asm.js";
 import { Runtime } from "../../src/runtime/runtime.js";
 import { wasmEngine } from "../../src/engines/wasm.js";
-import { runArm32Async, type Arm32Result } from "../../src/engines/arm32/build.js";
+import { arm32Listing, runArm32Async, type Arm32Result } from "../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited } from "../support/arm32.js";
+import { existsSync } from "node:fs";
 
 beforeAll(ensureArm32Translator);
 
@@ -99,6 +102,8 @@ const DIVISORS = [
   1 << 30,
   0x7fffffff,
   1000000007,
+  6700417,
+  0x55555555,
   -0x80000000,
   -1,
   0,
@@ -115,7 +120,7 @@ function randoms(): bigint[] {
   let s = 0x2545f4914f6cdd1dn;
   const next = () => (s = (s * 6364136223846793005n + 1442695040888963407n) & M64);
   const out: bigint[] = [];
-  for (let k = 0; k < 6; k++) out.push(next(), next() >> 32n, next() >> 52n);
+  for (let k = 0; k < 12; k++) out.push(next(), next() >> 32n, next() >> 52n);
   return out;
 }
 
@@ -127,6 +132,14 @@ function dividends(imm: number): bigint[] {
   for (const d of [BigInt(imm), BigInt(imm) & M32]) {
     for (const v of [d - 1n, d, d + 1n, 2n * d - 1n, 2n * d, 3n * d + 1n, -d, -d + 1n, -d - 1n]) add(v);
     add(BigInt.asIntN(32, d) - 1n); // just below a negative 32-bit divisor, sign-extended
+  }
+  // 64-bit dividends around multiples of the divisor: where the quotient's high word starts, and the last one
+  const ad = BigInt(Math.abs(imm));
+  if (ad > 1n) {
+    const last = (M64 / ad) * ad;
+    for (const v of [(ad << 32n) - 1n, ad << 32n, last - 1n, last, M64 - ad, (1n << 63n) - ad, (1n << 63n) + ad])
+      add(v);
+    add(-(ad << 32n)); // negative, for the signed forms
   }
   for (const v of randoms()) add(v);
   return [...set];
@@ -149,6 +162,7 @@ const ENGINES: [string, Run][] = [
   ["wasm", async (code, mem) => interp(code, mem, "wasm")],
   ["arm32 cortex-a8", async (code, mem) => r0Of(await runArm32Async(code, mem, { budget: 0 }))],
   ["arm32 cortex-a7 (idiv)", async (code, mem) => r0Of(await runArm32Async(code, mem, { budget: 0, idiv: true }))],
+  ["arm32 arm1176 (armv6)", async (code, mem) => r0Of(await runArm32Async(code, mem, { budget: 0, armv6: true }))],
 ];
 
 /** The first (op, dividend) an engine gets wrong, for the failure message. */
@@ -179,6 +193,28 @@ describe("division and modulo by constants on every engine", () => {
       const wrong = (await limited(jobs)).filter((m) => m !== "");
       expect(wrong).toEqual([]);
     }, 180_000);
+
+  const hasObjdump =
+    ["/usr/bin/llvm-objdump-19", "/usr/bin/llvm-objdump"].some(existsSync) || !!process.env.LLVM_OBJDUMP;
+  it.skipIf(!hasObjdump)("64-bit dividends call no division routine, on ARMv7 and ARMv6", () => {
+    for (const armv6 of [false, true])
+      for (const op of OPS)
+        for (const imm of [7, 10, 641, 1 << 20, -7, -0x80000000]) {
+          if ((op === "div" || op === "mod") && imm < 0) continue; // unsigned by 2^64 - 7 or more: a compare
+          const listing = arm32Listing(program([op], "alu64", imm, 1), { budget: 0, armv6 });
+          // the ARM code listed under the division, up to the next eBPF instruction
+          const lines = listing.split("\n");
+          const at = lines.findIndex((l) => /^; +\d+: /.test(l) && l.includes(`${op} `));
+          expect(at, `${op} by ${imm} in the listing`).toBeGreaterThan(0);
+          const end = lines.findIndex((l, k) => k > at && l.startsWith(";"));
+          const code = lines.slice(at + 1, end);
+          expect(code.length).toBeGreaterThan(0);
+          expect(
+            code.filter((l) => /\sbl(x|[a-z]{2})?\s/.test(l)),
+            `${op} by ${imm}${armv6 ? " (armv6)" : ""}`,
+          ).toEqual([]);
+        }
+  });
 
   it("the reference follows RFC 9669 on its own corner cases", () => {
     expect(reference("sdiv", "alu64", 1n << 63n, -1)).toBe(1n << 63n); // MIN / -1 wraps

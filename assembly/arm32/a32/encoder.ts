@@ -137,6 +137,10 @@ export function mls(rd: i32, rn: i32, rm: i32, ra: i32): u32 {
 export function umull(lo: i32, hi: i32, rn: i32, rm: i32): u32 {
   return 0xe0800090 | (<u32>hi << 16) | (<u32>lo << 12) | (<u32>rm << 8) | <u32>rn;
 }
+/** (lo, hi) += rn * rm, unsigned 64-bit product and accumulator */
+export function umlal(lo: i32, hi: i32, rn: i32, rm: i32): u32 {
+  return 0xe0a00090 | (<u32>hi << 16) | (<u32>lo << 12) | (<u32>rm << 8) | <u32>rn;
+}
 /** (lo, hi) = rn * rm, signed 64-bit product */
 export function smull(lo: i32, hi: i32, rn: i32, rm: i32): u32 {
   return 0xe0c00090 | (<u32>hi << 16) | (<u32>lo << 12) | (<u32>rm << 8) | <u32>rn;

@@ -4,18 +4,20 @@
 // x % 0 = x, MIN / -1 wraps to MIN, MIN % -1 = 0; signed results truncate toward zero, a remainder takes the
 // dividend's sign.
 //
-// Every emitter leaves the quotient in r2 and keeps the dividend: the remainder is then one MLS (n - q * d). A
-// 64-bit dividend takes the 32-bit sequence when its value fits in 32 bits (checked at run time unless known), and
-// the routine otherwise; a 64-bit multiply-high sequence would need four UMULLs and a carry chain, for dividends
-// that the kernels measured here never have.
+// Every 32-bit emitter leaves the quotient in r2 and keeps the dividend: the remainder is then one MLS
+// (n - q * d). A 64-bit dividend takes the 32-bit sequence when its value fits in 32 bits (checked at run time
+// unless known), and otherwise a 64-bit multiply-high by a 64-bit reciprocal (assembly/divmagic.ts): four
+// UMULL/UMLAL across the register pair and a carry, about twenty instructions in all, ARMv6 included. The multiply
+// needs six registers: r4 and r5 are saved on the native stack around it.
 
 import {
   AL, HS, LO, NE, OP_ADD, OP_CMP, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, cmpImm,
   cmpReg, dpReg, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg, opRegS, shiftImm, smmul, umull,
+  umlal, push, pop, bit, R4, R5, OP_EOR, OP_ORR, OP_ADC, OP_MOV, OP_MVN, SH_ROR,
 } from "../a32/encoder";
+import { signedMagic32, unsignedMagic64 } from "../../divmagic";
 import { Context } from "./context";
 import { hi, known0, setHi, setHiZero, setLo } from "./regs";
-import { L_SDIVMOD64, L_UDIVMOD64 } from "../../../targets/arm32/image";
 
 /**
  * r2 = n / d, unsigned 32-bit, for a constant d >= 1 and a dividend below 2^bits (uses r3, ip; n is none of r2,
@@ -60,35 +62,6 @@ export function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
   if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
 }
 
-/**
- * The signed magic number of Hacker's Delight (10-1) for 2 <= |d| < 2^31, |d| not a power of two: the multiplier
- * in the low word, the shift in the high word. q = hi(n * M) (+ n when d > 0 > M, - n when d < 0 < M), shifted
- * right arithmetically by s, plus one when negative.
- */
-function signedMagic(d: i32): u64 {
-  const two31: u32 = 0x80000000;
-  const ad: u32 = <u32>(d < 0 ? -d : d);
-  const t: u32 = two31 + (<u32>d >>> 31);
-  const anc: u32 = t - 1 - t % ad;
-  let p: u32 = 31;
-  let q1: u32 = two31 / anc;
-  let r1: u32 = two31 - q1 * anc;
-  let q2: u32 = two31 / ad;
-  let r2: u32 = two31 - q2 * ad;
-  let delta: u32 = 0;
-  do {
-    p++;
-    q1 <<= 1; r1 <<= 1;
-    if (r1 >= anc) { q1++; r1 -= anc; }
-    q2 <<= 1; r2 <<= 1;
-    if (r2 >= ad) { q2++; r2 -= ad; }
-    delta = ad - r2;
-  } while (q1 < delta || (q1 == delta && r1 == 0));
-  let m: u32 = q2 + 1;
-  if (d < 0) m = -m;
-  return (<u64>(p - 32) << 32) | <u64>m;
-}
-
 /** r2 = n / d, signed 32-bit truncating, for a constant d not in {-1, 0, 1} (uses r3, ip; n is none of them). */
 export function emitSDivConst32(c: Context, n: i32, d: i32): void {
   const ad: u32 = <u32>(d < 0 ? -d : d); // 2^31 for d = MIN: its bit pattern
@@ -104,7 +77,7 @@ export function emitSDivConst32(c: Context, n: i32, d: i32): void {
     if (d < 0) c.emit(opImm(OP_RSB, R2, R2, 0));
     return;
   }
-  const magic = signedMagic(d);
+  const magic = signedMagic32(d);
   const m = <i32>(<u32>magic);
   const s = <u32>(magic >> 32);
   c.emitConst(R3, <u32>m);
@@ -137,7 +110,7 @@ export function emitDivImm32(c: Context, dl: i32, imm: i32, signed: bool, mod: b
 /**
  * dst = dst / imm or dst % imm, 64-bit, imm sign-extended. dl holds dst's low word (dst's own register, or r0).
  * Constant cases first; then the 32-bit sequence when the dividend fits in 32 bits (zero-extended for unsigned,
- * sign-extended for signed), the routine otherwise.
+ * sign-extended for signed), the 64-bit one (emitDivConst64) otherwise.
  */
 export function emitDivImm64(c: Context, dst: i32, dl: i32, imm: i32, signed: bool, mod: bool, bits: i32): void {
   const d0 = known0(c, dst);
@@ -183,14 +156,14 @@ export function emitDivImm64(c: Context, dst: i32, dl: i32, imm: i32, signed: bo
     setHiZero(c, dst);
     return;
   }
-  // n in r0 (and r1 on the routine's path), so that both paths leave the result in r0:r1
+  // n in r0 (and r1 on the 64-bit path), so that both paths leave the result in r0:r1
   if (dl != R0) c.emit(movReg(R0, dl));
   const ah = d0 ? R1 : hi(c, dst, R1);
   if (d0) c.emit(movImm(R1, 0));
   // does the dividend fit in 32 bits? unsigned: the high word is 0; signed: it is the low word's sign
   if (signed) c.emit(dpReg(AL, OP_CMP, 1, 0, ah, R0, SH_ASR, 31));
   else c.emit(cmpImm(ah, 0));
-  const slow = c.forwardBranch();
+  const wide = c.forwardBranch();
   if (signed) emitSDivConst32(c, R0, imm);
   else emitDivConst32(c, R0, <u32>imm, 32);
   if (mod) {
@@ -200,16 +173,96 @@ export function emitDivImm64(c: Context, dst: i32, dl: i32, imm: i32, signed: bo
   if (signed) c.emit(shiftImm(SH_ASR, R1, R0, 31));
   else c.emit(movImm(R1, 0));
   const end = c.forwardBranch();
-  c.patchBranch(slow, NE);
+  c.patchBranch(wide, NE);
   if (ah != R1) c.emit(movReg(R1, ah));
-  c.emitConst(R2, <u32>imm);
-  c.emitConst(R3, imm < 0 ? 0xffffffff : 0);
-  c.bl(signed ? L_SDIVMOD64 : L_UDIVMOD64);
-  if (mod) {
-    c.emit(movReg(R0, R2));
-    c.emit(movReg(R1, R3));
-  }
+  emitDivConst64(c, imm, signed, mod);
   c.patchBranch(end, AL);
   setLo(c, dst, R0);
   setHi(c, dst, R1);
+}
+
+/**
+ * r0:r1 = n / imm or n % imm for the 64-bit n in r0:r1, imm sign-extended, not in {-1, 0, 1}, and above 0 when
+ * unsigned (so |imm| <= 2^31). Signed operands go through the unsigned division of |n| by |imm| (|MIN| = 2^63
+ * is a fine unsigned value), the result's sign restored after: a quotient's is n's xor imm's, a remainder's n's.
+ * The remainder is below 2^31 in magnitude, so only low words take part in n - q * |imm|. Uses r2, r3, the fifth
+ * scratch register and r4, r5 (saved on the native stack).
+ */
+function emitDivConst64(c: Context, imm: i32, signed: bool, mod: bool): void {
+  const d: u32 = <u32>(imm < 0 ? -imm : imm); // 2^31 for imm = MIN: its bit pattern
+  const xr = c.XR;
+  c.emit(push(bit(R4) | bit(R5)));
+  if (signed) {
+    // r5 = n's sign mask, n = |n|: (n ^ mask) - mask across the pair
+    c.emit(shiftImm(SH_ASR, R5, R1, 31));
+    c.emit(opReg(OP_EOR, R0, R0, R5));
+    c.emit(opReg(OP_EOR, R1, R1, R5));
+    c.emit(opRegS(OP_SUB, R0, R0, R5));
+    c.emit(opReg(OP_SBC, R1, R1, R5));
+  }
+  // r2:r3 = n / d (unsigned)
+  if ((d & (d - 1)) == 0) {
+    const k = ctz<u32>(d); // 1 to 31
+    c.emit(shiftImm(SH_LSR, R2, R0, k));
+    c.emit(dpReg(AL, OP_ORR, 0, R2, R2, R1, SH_LSL, 32 - k));
+    c.emit(shiftImm(SH_LSR, R3, R1, k));
+  } else {
+    const magic = unsignedMagic64(d);
+    emitMulHigh64(c, magic.m); // xr:r4 = hi64(n * m)
+    let lo = R4, hi = xr, s = magic.shift;
+    if (magic.add) {
+      // the 65-bit n + hi64(n * m), its carry shifted in by RRX (a shift right by one through the carry)
+      c.emit(opRegS(OP_ADD, R2, R4, R0));
+      c.emit(dpReg(AL, OP_ADC, 1, R3, xr, R1, SH_LSL, 0));
+      c.emit(dpReg(AL, OP_MOV, 1, R3, 0, R3, SH_ROR, 0));
+      c.emit(dpReg(AL, OP_MOV, 0, R2, 0, R2, SH_ROR, 0));
+      lo = R2; hi = R3; s--;
+    }
+    if (s > 0) {
+      c.emit(shiftImm(SH_LSR, R2, lo, s));
+      c.emit(dpReg(AL, OP_ORR, 0, R2, R2, hi, SH_LSL, 32 - s));
+      c.emit(shiftImm(SH_LSR, R3, hi, s));
+    } else if (lo != R2) {
+      c.emit(movReg(R2, lo));
+      c.emit(movReg(R3, hi));
+    }
+  }
+  if (mod) {
+    c.emitConst(R3, d);
+    c.emitMulSub(R0, R2, R3, R0); // the low word of n - q * d is the whole remainder
+    if (signed) {
+      c.emit(opReg(OP_EOR, R0, R0, R5));
+      c.emit(opReg(OP_SUB, R0, R0, R5));
+      c.emit(shiftImm(SH_ASR, R1, R0, 31));
+    } else c.emit(movImm(R1, 0));
+  } else if (signed) {
+    if (imm < 0) c.emit(dpReg(AL, OP_MVN, 0, R5, 0, R5, SH_LSL, 0));
+    c.emit(opReg(OP_EOR, R2, R2, R5));
+    c.emit(opReg(OP_EOR, R3, R3, R5));
+    c.emit(opRegS(OP_SUB, R0, R2, R5));
+    c.emit(opReg(OP_SBC, R1, R3, R5));
+  } else {
+    c.emit(movReg(R0, R2));
+    c.emit(movReg(R1, R3));
+  }
+  c.emit(pop(bit(R4) | bit(R5)));
+}
+
+/**
+ * xr:r4 = the high 64 bits of the 128-bit product of r0:r1 and the constant m (r0:r1 kept; uses r2, r3):
+ * hi(a0 * b0) + a1 * b0 + a0 * b1, whose high 33 bits join a1 * b1.
+ */
+function emitMulHigh64(c: Context, m: u64): void {
+  const xr = c.XR;
+  c.emitConst(R2, <u32>m);
+  c.emit(umull(R3, xr, R0, R2)); // xr = hi(a0 * b0)
+  c.emit(movImm(R4, 0));
+  c.emit(umlal(xr, R4, R1, R2)); // r4:xr = hi(a0 * b0) + a1 * b0
+  c.emitConst(R2, <u32>(m >> 32));
+  c.emit(movImm(R3, 0));
+  c.emit(umlal(xr, R3, R0, R2)); // r3:xr = xr + a0 * b1 (xr, the product's second word, is not needed)
+  c.emit(opRegS(OP_ADD, R4, R4, R3));
+  c.emit(movImm(xr, 0));
+  c.emit(opImm(OP_ADC, xr, xr, 0)); // xr = the carry out of the middle column
+  c.emit(umlal(R4, xr, R1, R2)); // xr:r4 = a1 * b1 + the middle column's high 33 bits
 }

@@ -1,0 +1,272 @@
+// Counted loops of one path, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does
+// not fit: the loop's blocks form a single path from its header back to it, with exit tests along it (one of them
+// counts the trips; the others, like a search's "found", can only leave earlier).
+// This is what clang makes of `for (i = 0; i + 8 <= n; i += 8)`: the counter kept twice (i, and i + 8 for the
+// next trip), the exit test on a value derived from one of them by an add (`jgt i + 16, n`), the jump back an
+// unconditional `ja` after it. This file finds such loops and describes them; it emits nothing.
+//
+// The path is evaluated once, symbolically, in terms of the registers' values at the header of the current trip:
+// a register is a sum of loop-invariant registers, at most one register the loop writes, and a constant. An
+// induction family is the set of written registers that the exit test and the accesses read, each ending a trip
+// as another member plus a constant, all of them leading to one member p that ends as p + step. Then each member r
+// holds p + delta_r at every header, provided it does on entry: the test before the loop checks those relations
+// (translate.ts), so nothing here assumes how the registers were initialised. The exit test compares
+// A_k = p_k + c with an invariant bound B; "continue while A_k < B (<=, >, >=, !=)", signed or unsigned, counting
+// up (lt, le, ne) or down (gt, ge, ne). The trip where the loop leaves, K, follows on entry, and with it the range
+// p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1. B may be a value
+// the loop reloads from the frame in every trip (clang spills the bound of xxhash32's stripe loop) when nothing in
+// the loop can write those bytes: no store but through r10 with a constant offset elsewhere in the frame.
+import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
+import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
+import { LoopPlan, written, POST, MAX_LOOP_INSNS } from "./hoist";
+
+// What the exit test needs to continue (LoopPlan.cont)
+export const CONT_LT: i32 = 1;
+export const CONT_LE: i32 = 2;
+export const CONT_GT: i32 = 3;
+export const CONT_GE: i32 = 4;
+export const CONT_NE: i32 = 5;
+
+const MAX_BLOCKS: i32 = 16;
+const NO_SLOT: i32 = 1;
+
+/** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), `seq` accesses before it. */
+class Test {
+  a: i32 = -1;
+  ac: i64 = 0;
+  b: i32 = -1;
+  bc: i64 = 0;
+  slot: i32 = NO_SLOT;
+  cont: i32 = 0;
+  signed: bool = false;
+  seq: i32 = 0;
+}
+
+/** A register's value as the header's values: invariant registers summed (-1: not a sum), one written one, a constant. */
+class Syms {
+  /** A value loaded from the frame at this offset from r10 that the loop does not write (NO_SLOT: none). */
+  slot: StaticArray<i32> = new StaticArray<i32>(11);
+  inv: StaticArray<i32> = new StaticArray<i32>(11);
+  fam: StaticArray<i32> = new StaticArray<i32>(11);
+  c: StaticArray<i64> = new StaticArray<i64>(11);
+}
+
+/** The plan for the single-path loop headed by `h`, or null when it is not one or no access can be hoisted. */
+export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
+  const lo = g.loopOf, lp = g.loopParent;
+  if (g.loopSize[h] > MAX_BLOCKS) return null;
+  // The path: from h, each block's one successor in the loop, back to h, covering every block of the loop.
+  const path = new StaticArray<i32>(MAX_BLOCKS);
+  let blocks = 0, x = h, exits = 0, mask = 0, insns = 0, packet = false, wild = false;
+  let frame: u64 = 0; // granules of the frame written in the loop
+  while (true) {
+    if (blocks >= MAX_BLOCKS) return null;
+    path[blocks++] = x;
+    for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
+      const w = written(code, pc);
+      if (w < 0 || ++insns > MAX_LOOP_INSNS) return null;
+      const op = opAt(code, pc);
+      if ((op & 7) == CLS_LD && op != 0x18) packet = true;
+      if ((op & 7) == CLS_ST || (op & 7) == CLS_STX) { // which 8-byte granules of the frame the loop may write
+        const regs = <i32>load<u8>(code + (<usize>pc << 3), 1);
+        const off = <i32>load<i16>(code + (<usize>pc << 3), 2);
+        const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf);
+        if ((regs & 0xf) != 10 || (op & 0xe0) == MODE_ATOMIC || off < -STACK_SIZE || off + size > 0) wild = true;
+        else for (let q = (off + STACK_SIZE) >> 3; q <= (off + STACK_SIZE + size - 1) >> 3; q++) frame |= <u64>1 << <u64>q;
+      }
+      mask |= w;
+    }
+    if (g.kind[x] == END_EXIT) return null;
+    let next = g.succ0[x];
+    if (g.kind[x] == END_COND) {
+      const in0 = inLoop(lo, lp, h, g.succ0[x]), in1 = inLoop(lo, lp, h, g.succ1[x]);
+      if (in0 == in1) return null; // a branch inside the loop
+      exits++;
+      next = in0 ? g.succ0[x] : g.succ1[x];
+    }
+    if (next == h) break;
+    if (next <= x || !inLoop(lo, lp, h, next)) return null;
+    x = next;
+  }
+  if (blocks != g.loopSize[h] || exits == 0) return null;
+
+  const s = new Syms();
+  for (let r = 0; r <= 10; r++) {
+    const wr = (mask & (1 << r)) != 0;
+    s.inv[r] = wr ? 0 : 1 << r;
+    s.fam[r] = wr ? r : -1;
+    s.c[r] = 0;
+    s.slot[r] = NO_SLOT;
+  }
+  const plan = new LoopPlan();
+  const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
+  // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
+  // leaves earlier), the first whose family fits is taken.
+  const cand = new Array<Test>();
+  for (let k = 0; k < blocks; k++) {
+    const y = path[k];
+    for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
+      const p = code + (<usize>pc << 3);
+      const op = <u32>load<u8>(p);
+      const dst = <i32>(load<u8>(p, 1) & 0xf), src = <i32>(load<u8>(p, 1) >> 4);
+      const off = <i32>load<i16>(p, 2), imm = <i64>load<i32>(p, 4);
+      const cls = op & 7;
+      if (g.kind[y] == END_COND && pc == g.last[y]) {
+        // "continue while a OP b", a from the family, b invariant (swapped when written b OP a)
+        const taken = inLoop(lo, lp, h, g.succ0[y]);
+        let c = contOf(op & 0xf0, taken);
+        if (cls != CLS_JMP || c == 0) continue;
+        const jop = op & 0xf0;
+        const isX = (op & 8) != 0;
+        let ac = s.c[dst], bc = isX ? s.c[src] : imm;
+        let aFam = s.fam[dst], aInv = s.inv[dst];
+        let bFam = isX ? s.fam[src] : -1, bInv = isX ? s.inv[src] : 0;
+        let bSlot = isX ? s.slot[src] : NO_SLOT;
+        if (aFam < 0 && bFam >= 0) { // the family on the right: swap the sides
+          aFam = bFam; aInv = bInv; ac = bc;
+          bFam = -1; bInv = s.inv[dst]; bc = s.c[dst]; bSlot = s.slot[dst];
+          c = c == CONT_LT ? CONT_GT : c == CONT_LE ? CONT_GE : c == CONT_GT ? CONT_LT : c == CONT_GE ? CONT_LE : c;
+        }
+        if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
+        const t = new Test();
+        t.a = aFam; t.ac = ac;
+        t.b = bInv == 0 ? -1 : ctz<i32>(bInv); t.bc = bc; t.slot = bSlot;
+        if (t.slot != NO_SLOT && t.b >= 0) continue;
+        if (t.b < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
+        t.cont = c;
+        t.signed = jop == 0x60 || jop == 0x70 || jop == 0xc0 || jop == 0xd0;
+        t.seq = plan.count;
+        cand.push(t);
+        continue;
+      }
+      const base = cls == CLS_LDX ? src : dst;
+      const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
+      const access = cls == CLS_LDX || (cls == CLS_ST || cls == CLS_STX) && (op & 0xe0) != MODE_ATOMIC;
+      if (access && s.inv[base] >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
+        && !(s.inv[base] == 1 << 10 && s.fam[base] < 0 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
+        accFam[plan.count] = s.fam[base];
+        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
+          | <i64>s.inv[base] << 41;
+        plan.consts[plan.count++] = s.c[base] + <i64>off;
+      }
+      const w = written(code, pc);
+      if (w == 0) continue;
+      const slot = s.slot[dst];
+      for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.slot[r] = NO_SLOT;
+      if (op == 0x79 && src == 10 && !wild && off >= -STACK_SIZE && off + 8 <= 0
+        && (frame >> <u64>((off + STACK_SIZE) >> 3) & 1) == 0 && (frame >> <u64>((off + STACK_SIZE + 7) >> 3) & 1) == 0) {
+        // a 64-bit load of a frame slot the loop does not write: the same value in every trip
+        s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = 0; s.slot[dst] = off;
+        continue;
+      }
+      if ((op == 0x07 || op == 0x17) && slot != NO_SLOT) s.slot[dst] = slot; // the sum stays the slot plus c
+      if (op == 0xbf && off == 0) { s.inv[dst] = s.inv[src]; s.fam[dst] = s.fam[src]; s.c[dst] = s.c[src]; s.slot[dst] = s.slot[src]; }
+      else if (op == 0xb7) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = imm; }
+      else if (op == 0x18) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; }
+      else if (op == 0x07 && s.inv[dst] >= 0) s.c[dst] += imm;
+      else if (op == 0x17 && s.inv[dst] >= 0) s.c[dst] -= imm;
+      else if (op == 0x0f && s.inv[dst] >= 0 && s.inv[src] >= 0 && (s.inv[dst] & s.inv[src]) == 0
+        && slot == NO_SLOT && s.slot[src] == NO_SLOT
+        && (s.fam[dst] < 0 || s.fam[src] < 0)) {
+        s.inv[dst] |= s.inv[src];
+        if (s.fam[dst] < 0) s.fam[dst] = s.fam[src];
+        s.c[dst] += s.c[src];
+      } else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.inv[r] = -1;
+    }
+  }
+  // The families: the test's register, closed over what each member ends a trip as, must reach a root (the loop's
+  // induction register); an access may go through another family, with its own root and step.
+  const delta = new StaticArray<i64>(11);
+  const rootOf = new StaticArray<i32>(11);
+  let test: Test | null = null;
+  for (let i = 0; i < cand.length && test == null; i++) {
+    const t = cand[i];
+    for (let r = 0; r <= 10; r++) rootOf[r] = -1;
+    if (!join(s, t.a, delta, rootOf)) continue;
+    const step = s.c[rootOf[t.a]];
+    // counting up needs lt, le or ne; down gt, ge or ne
+    if (step > 0 ? t.cont == CONT_GT || t.cont == CONT_GE : t.cont == CONT_LT || t.cont == CONT_LE) continue;
+    test = t;
+  }
+  if (test == null) return null;
+  const root = rootOf[test.a];
+  const step = s.c[root];
+  // The accesses through the family, moved onto the root (bit 11 of the sum, with its delta in the constant);
+  // an access through a written register that joins no family stays checked
+  let kept = 0;
+  for (let i = 0; i < plan.count; i++) {
+    const f = accFam[i];
+    let a = plan.accesses[i] | (i >= test.seq ? POST : 0);
+    if (f >= 0) {
+      if (!join(s, f, delta, rootOf)) continue;
+      a |= <i64>(1 << 11) << 41;
+      plan.consts[i] += delta[f];
+      plan.accRoot[kept] = rootOf[f];
+      plan.accStep[kept] = s.c[rootOf[f]];
+    }
+    plan.accesses[kept] = a;
+    plan.consts[kept++] = plan.consts[i];
+  }
+  for (let r = 0; r <= 10; r++) {
+    if (rootOf[r] < 0 || rootOf[r] == r) continue;
+    plan.famRegs[plan.famCount] = r;
+    plan.famRoots[plan.famCount] = rootOf[r];
+    plan.famDelta[plan.famCount++] = delta[r];
+  }
+  plan.count = kept;
+  if (kept == 0) return null;
+  plan.counted = true;
+  plan.iv = root;
+  plan.stepImm = step;
+  plan.boundReg = test.b;
+  plan.boundImm = test.bc;
+  plan.boundSlot = test.slot;
+  plan.testConst = delta[test.a] + test.ac;
+  plan.cont = test.cont;
+  plan.signed = test.signed;
+  // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
+  if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
+  return plan;
+}
+
+/**
+ * Adds r to a family when its chain of "ends a trip as member q plus c" reaches a member or a root (a register that
+ * ends a trip as itself plus a step, 0 < |step| < 2^31): each then holds its root + delta_r at every header, with
+ * delta_r = delta_q + c - step. False (nothing added) when the chain leads elsewhere.
+ */
+function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>): bool {
+  const chain = new StaticArray<i32>(12);
+  let n = 0, q = r;
+  while (rootOf[q] < 0) {
+    if (n == 11 || s.inv[q] != 0 || s.fam[q] < 0) return false;
+    if (s.fam[q] == q) { // a new root
+      const step = s.c[q];
+      if (step == 0 || step >= 0x80000000 || step <= -0x80000000) return false;
+      rootOf[q] = q;
+      delta[q] = 0;
+      break;
+    }
+    chain[n++] = q;
+    q = s.fam[q];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const m = chain[i];
+    rootOf[m] = rootOf[s.fam[m]];
+    delta[m] = delta[s.fam[m]] + s.c[m] - s.c[rootOf[m]];
+  }
+  return true;
+}
+
+/** The condition to continue for jump operation `jop` (taken: the jump stays in the loop), 0 for none. */
+function contOf(jop: u32, taken: bool): i32 {
+  let lt = 0, le = 0, gt = 0, ge = 0; // jump when less, ...
+  if (jop == 0xa0 || jop == 0xc0) lt = 1;
+  else if (jop == 0xb0 || jop == 0xd0) le = 1;
+  else if (jop == 0x20 || jop == 0x60) gt = 1;
+  else if (jop == 0x30 || jop == 0x70) ge = 1;
+  else if (jop == 0x50) return taken ? CONT_NE : 0; // jne back: continue while !=
+  else if (jop == 0x10) return taken ? 0 : CONT_NE; // jeq out: continue while !=
+  else return 0;
+  if (taken) return lt ? CONT_LT : le ? CONT_LE : gt ? CONT_GT : CONT_GE;
+  return lt ? CONT_GE : le ? CONT_GT : gt ? CONT_LE : CONT_LT; // the negation
+}

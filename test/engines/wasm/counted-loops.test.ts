@@ -1,0 +1,356 @@
+// Loop versioning of counted loops of one path in the Wasm engine (assembly/wasm/counted.ts): the shapes clang
+// makes and hoist.ts's simpler test does not take. For each shape, the region is made exactly as long as the loop
+// reads (the engine must then run the copy without checks) and one byte shorter (it must fault where the
+// interpreter does, with the same message). Which copy ran shows in the read cache (STATE + ST_WASM_CACHE): a
+// checked access leaves its region there, the copy without checks leaves the frames the function started with.
+import { describe, expect, it } from "vitest";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
+import { BpfFault } from "../../../src/runtime/faults.js";
+import { wasmEngine } from "../../../src/engines/wasm.js";
+import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
+
+type Outcome = { r0?: bigint; executed?: number; error?: string };
+
+function run(asm: string, input: RunInput, engine: "interp" | "wasm"): { out: Outcome; unchecked: boolean } {
+  const rt = new Runtime({});
+  const prog = rt.addProgram("p", assemble(asm));
+  let out: Outcome;
+  try {
+    const r = rt.run(prog, input, engine === "wasm" ? wasmEngine : engine);
+    out = { r0: r.r0, executed: r.executed };
+  } catch (e) {
+    if (!(e instanceof BpfFault)) throw e;
+    out = { error: e.message };
+  }
+  const cache = rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true);
+  return { out, unchecked: cache === BigInt(STACK_BASE) };
+}
+
+/** Runs on both engines, expects the same outcome; returns the Wasm engine's and which copy it ran. */
+function same(asm: string, bytes: number): { out: Outcome; unchecked: boolean } {
+  const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => (i * 37 + 11) & 0xff) } };
+  const i = run(asm, input, "interp");
+  const w = run(asm, input, "wasm");
+  expect(w.out).toEqual(i.out);
+  return w;
+}
+
+/** Bytes `sum` of a little-endian read of `size` bytes at each offset, as the programs below add them up. */
+function sumOf(offsets: number[], size: number): bigint {
+  let s = 0n;
+  for (const o of offsets) {
+    let v = 0n;
+    for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(((o + k) * 37 + 11) & 0xff);
+    s = BigInt.asUintN(64, s + v);
+  }
+  return s;
+}
+
+/**
+ * Checks one shape: with `need` bytes the loop reads (or writes) the offsets `offsets` (each `size` bytes) and runs
+ * unchecked, returning `want`; with one byte fewer it faults at instruction `pc` like the interpreter.
+ */
+function shape(asm: string, need: number, want: bigint, pc: number, kind = "read") {
+  const fits = same(asm, need);
+  expect(fits.out.error).toBeUndefined();
+  expect(fits.out.r0).toBe(want);
+  expect(fits.unchecked).toBe(true);
+  const short = same(asm, need - 1);
+  expect(short.out.error).toMatch(new RegExp(`out-of-bounds ${kind} .*\\(instruction ${pc}\\)`));
+}
+
+describe("counted loops of one path run without checks when the region holds every access", () => {
+  it("the counter kept twice, the exit test on the old one plus 16 (jgt out), an unconditional jump back", () => {
+    // for (i = 0; i + 16 <= bound; i += 8) sum += *(u64 *)(p + i), as clang rotates it
+    const asm = (bound: number) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r7, 0
+        mov %r2, ${bound}
+      loop:
+        mov %r4, %r1
+        add %r4, %r7
+        ldxdw %r5, [%r4+0]
+        add %r0, %r5
+        add %r3, 8
+        mov %r8, %r7
+        add %r8, 16
+        mov %r7, %r3
+        jgt %r8, %r2, out
+        ja loop
+      out:
+        exit`;
+    for (const bound of [16, 40, 63, 64]) {
+      const trips = Math.floor((bound - 16) / 8) + 2; // i = 0, 8, ...: after each read, on while i + 16 <= bound
+      const offsets = Array.from({ length: trips }, (_, k) => 8 * k);
+      shape(asm(bound), 8 * trips, sumOf(offsets, 8), 6);
+    }
+  });
+
+  it("the exit test on a value derived by an add, at the end of the trip (jlt back), two-byte reads", () => {
+    // inet_csum's loop: i and next, the test on i + 3 < bound
+    const asm = (bound: number) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r4, 0
+        mov %r2, ${bound}
+      loop:
+        mov %r5, %r1
+        add %r5, %r4
+        ldxh %r6, [%r5+0]
+        add %r0, %r6
+        add %r3, 2
+        mov %r6, %r4
+        add %r6, 3
+        mov %r4, %r3
+        jlt %r6, %r2, loop
+        exit`;
+    for (const bound of [4, 9, 10]) {
+      const offsets: number[] = [];
+      for (let i = 0; ; i += 2) {
+        offsets.push(i);
+        if (!(i + 3 < bound)) break;
+      }
+      shape(asm(bound), offsets[offsets.length - 1] + 2, sumOf(offsets, 2), 6);
+    }
+  });
+
+  it("counting down, signed (out on jslt i, 0) and unsigned (out on jle i, 0), reads after the exit test", () => {
+    const down = (test: string) => `
+        mov %r0, 0
+        mov %r3, 30
+      loop:
+        ${test}
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+2]
+        add %r0, %r5
+        add %r3, -3
+        ja loop
+      out:
+        exit`;
+    // signed: i = 30, 27, ..., 0 read (the test runs first, leaves at -3); unsigned: i = 30, ..., 3
+    shape(
+      down("jslt %r3, 0, out"),
+      33,
+      sumOf(
+        [30, 27, 24, 21, 18, 15, 12, 9, 6, 3, 0].map((i) => i + 2),
+        1,
+      ),
+      5,
+    );
+    shape(
+      down("jle %r3, 0, out"),
+      33,
+      sumOf(
+        [30, 27, 24, 21, 18, 15, 12, 9, 6, 3].map((i) => i + 2),
+        1,
+      ),
+      5,
+    );
+  });
+
+  it("jne: up to the bound by a step that reaches it; a step that would miss it keeps the checks", () => {
+    const asm = (start: number, bound: number) => `
+        mov %r0, 0
+        mov %r3, ${start}
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxw %r5, [%r4+0]
+        add %r0, %r5
+        add %r3, 4
+        jne %r3, ${bound}, loop
+        exit`;
+    shape(asm(0, 24), 24, sumOf([0, 4, 8, 12, 16, 20], 4), 4);
+    // from 2 by 4 never equals 24: the loop reads on until it faults, checked, like the interpreter
+    const miss = same(asm(2, 24), 64);
+    expect(miss.out.error).toMatch(/out-of-bounds read .*\(instruction 4\)/);
+    expect(miss.unchecked).toBe(false);
+  });
+
+  it("several induction registers: a counter, a pointer into the context, a pointer into the stack by 2", () => {
+    // for (i = 0; i != n; i++) { q[2 * i] = p[i]; sum += p[i]; }
+    const asm = (n: number) => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r6, %r1
+        mov %r7, %r10
+        add %r7, -256
+      loop:
+        ldxb %r5, [%r6+0]
+        stxb [%r7+0], %r5
+        add %r0, %r5
+        add %r6, 1
+        add %r7, 2
+        add %r3, 1
+        jne %r3, ${n}, loop
+        exit`;
+    for (const n of [1, 17, 100])
+      shape(
+        asm(n),
+        n,
+        sumOf(
+          Array.from({ length: n }, (_, i) => i),
+          1,
+        ),
+        5,
+      );
+  });
+
+  it("a pointer bumped to an end pointer (jlt), 8 bytes a trip, reads at two offsets", () => {
+    const asm = (len: number) => `
+        mov %r0, 0
+        mov %r6, %r1
+        mov %r7, %r1
+        add %r7, ${len}
+      loop:
+        ldxw %r5, [%r6+0]
+        add %r0, %r5
+        ldxw %r5, [%r6+4]
+        add %r0, %r5
+        add %r6, 8
+        mov %r8, %r6
+        jlt %r8, %r7, loop
+        exit`;
+    for (const len of [8, 48]) {
+      const offsets = Array.from({ length: 2 * (len / 8) }, (_, k) => 4 * k);
+      shape(asm(len), len, sumOf(offsets, 4), 6);
+    }
+  });
+
+  it("a one-block loop counts its budget on entry: every budget up to the end runs out where the interpreter's does", () => {
+    const asm = `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r4, 0
+        mov %r2, 21
+      loop:
+        mov %r5, %r1
+        add %r5, %r4
+        ldxh %r6, [%r5+0]
+        add %r0, %r6
+        add %r3, 2
+        mov %r6, %r4
+        add %r6, 3
+        mov %r4, %r3
+        jlt %r6, %r2, loop
+        add %r0, 1
+        exit`;
+    // 4 + 10 trips of 9 + 2 instructions
+    const input = (budget: number) => {
+      const bytes = Uint8Array.from({ length: 32 }, (_, i) => i);
+      return (["interp", "wasm"] as const).map((engine) => {
+        const rt = new Runtime({ budget });
+        const prog = rt.addProgram("p", assemble(asm));
+        try {
+          const r = rt.run(prog, { ctx: { bytes } }, engine === "wasm" ? wasmEngine : engine);
+          return { r0: r.r0, executed: r.executed } as Outcome;
+        } catch (e) {
+          if (!(e instanceof BpfFault)) throw e;
+          return { error: e.message } as Outcome;
+        }
+      });
+    };
+    for (let budget = 1; budget <= 100; budget++) {
+      const [i, w] = input(budget);
+      expect(w, `budget ${budget}`).toEqual(i);
+      if (budget >= 96) expect(w.executed).toBe(96);
+      else expect(w.error).toMatch(/budget/);
+    }
+  });
+
+  it("a bound reloaded from the frame in every trip; a loop that writes that slot, or stores through a pointer, keeps the checks", () => {
+    const asm = (store: string) => `
+        mov %r0, 0
+        mov %r6, %r1
+        mov %r3, %r1
+        add %r3, 32
+        stxdw [%r10-8], %r3
+        mov %r9, %r10
+        add %r9, -64
+      loop:
+        ldxw %r5, [%r6+0]
+        add %r0, %r5
+        ldxw %r5, [%r6+4]
+        add %r0, %r5
+        ${store}
+        add %r6, 8
+        ldxdw %r3, [%r10-8]
+        jle %r6, %r3, loop
+        exit`;
+    // p = 0, 8, ..., 32 (on while p + 8 <= end): reads up to byte 40
+    const offsets = Array.from({ length: 10 }, (_, k) => 4 * k);
+    shape(asm("stxdw [%r10-16], %r5"), 40, sumOf(offsets, 4), 9);
+    // the loop writes the bound's slot (the same value): the bound is no longer known to stay, the checks stay
+    const slot = same(asm("stxdw [%r10-8], %r3"), 40);
+    expect(slot.out.r0).toBe(sumOf(offsets, 4));
+    expect(slot.unchecked).toBe(false);
+    const wild = same(asm("stxdw [%r9+0], %r5"), 40);
+    expect(wild.out.r0).toBe(sumOf(offsets, 4));
+    expect(wild.unchecked).toBe(false);
+    expect(same(asm("stxdw [%r10-8], %r3"), 39).out.error).toMatch(/out-of-bounds read .*\(instruction 9\)/);
+  });
+
+  it("a second exit that leaves early (a search): the counted exit still bounds every access", () => {
+    // scan down from n - 1 for a byte 0xff (the first one is at offset 228), reading a second byte after the check
+    const asm = (n: number) => `
+        mov %r0, 0
+        mov %r3, ${n - 1}
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        jeq %r5, 0xff, found
+        ldxb %r5, [%r4+1]
+        add %r0, %r5
+        add %r3, -1
+        jsge %r3, 0, loop
+        exit
+      found:
+        mov %r0, %r3
+        exit`;
+    for (const n of [1, 40, 200]) {
+      // reads byte i and i + 1 for i = n - 1 down to 0: the region needs n + 1 bytes
+      shape(
+        asm(n),
+        n + 1,
+        sumOf(
+          Array.from({ length: n }, (_, i) => i + 1),
+          1,
+        ),
+        6,
+      );
+    }
+    // found before the region ends: the loop leaves early, unchecked, with the interpreter's result
+    const found = same(asm(240), 241);
+    expect(found.out.r0).toBe(228n);
+    expect(found.unchecked).toBe(true);
+  });
+
+  it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
+    // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
+    const asm = `
+        mov %r0, 0
+        mov %r3, 8
+        mov %r7, 0
+        mov %r2, 40
+      loop:
+        mov %r4, %r1
+        add %r4, %r7
+        ldxdw %r5, [%r4+0]
+        add %r0, %r5
+        add %r3, 8
+        mov %r8, %r7
+        add %r8, 16
+        mov %r7, %r3
+        jgt %r8, %r2, out
+        ja loop
+      out:
+        exit`;
+    const r = same(asm, 64);
+    expect(r.out.r0).toBe(sumOf([0, 16, 24, 32], 8));
+    expect(r.unchecked).toBe(false);
+  });
+});
