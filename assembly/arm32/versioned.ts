@@ -30,7 +30,7 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundImm, loopBoundReg, loopHead, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundImm, loopBoundNe, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
@@ -154,8 +154,21 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip
   const zero = loopZeroHigh(k);
+  const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
-    if ((zero >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
+    if (((zero | group) >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
+  }
+  // iv's group equal to iv (their high words are zero, as iv's)
+  for (let r = 0; r < 10; r++) {
+    if (((group >> <u32>r) & 1) == 0) continue;
+    c.emit(cmpReg(lo(c, r, R0), lo(c, iv, R1)));
+    fail(c, NE, k);
+  }
+  if (loopBoundSlot(k)) {
+    // the bound's frame slot: its high word
+    c.emit(ldr(R0, lo(c, 10, R0), loopBoundSlotOff(k) + 4));
+    c.emit(cmpImm(R0, 0));
+    fail(c, NE, k);
   }
   if (loopDown(k)) {
     // iv0 - 1 trips after the first, with iv0 from 1 to 2^32 - 1: iv stays in [1, iv0] (0 wraps around: not here)
@@ -183,31 +196,57 @@ function movesWithIvOnly(k: i32, a: i32): bool {
   return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0;
 }
 
-/** iv0 + step and bound + step below 2^32: nothing in the copy wraps around. */
+/**
+ * iv0 + step and E + step below 2^32: nothing in the copy wraps around. For an exit test `!=`, iv0 below E too:
+ * iv then meets E - 1 (steps of 1).
+ */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);
-  const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
+  if (loopBoundNe(k)) {
+    const e = emitBound(c, k, R0);
+    c.emit(cmpReg(lo(c, iv, R2), e));
+    fail(c, HS, k);
+  }
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
   fail(c, HS, k);
-  const b0 = boundReg >= 0 ? lo(c, boundReg, R0) : R0;
-  if (boundReg < 0) c.emitConst(R0, <u32>loopBoundImm(k));
-  c.emit(opRegS(OP_ADD, R0, b0, s_));
+  c.emit(opRegS(OP_ADD, R0, emitBound(c, k, R0), s_));
   fail(c, HS, k);
 }
 
-/** r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two. */
+/**
+ * The ARM register holding E's low word (loops.ts: the bound iv's values at the head stay below; its high word
+ * was tested zero): the bound register's, or `tmp` holding a constant, a frame slot's word or B + adjustment.
+ * An E below 0 or of 2^32 or more fails the test. Uses tmp and lr.
+ */
+function emitBound(c: Context, k: i32, tmp: i32): i32 {
+  const boundReg = loopBoundReg(k);
+  let src: i32;
+  if (loopBoundSlot(k)) {
+    c.emit(ldr(tmp, lo(c, 10, tmp), loopBoundSlotOff(k)));
+    src = tmp;
+  } else if (boundReg >= 0) src = lo(c, boundReg, tmp);
+  else {
+    c.emitConst(tmp, <u32>loopBoundImm(k));
+    return tmp;
+  }
+  const adj = loopBoundAdj(k);
+  if (adj == 0) return src;
+  c.emitAddConstS(tmp, src, <u32>adj, LR); // the carry: a wrap-around above (adj > 0) or below (adj < 0)
+  fail(c, adj > 0 ? HS : LO, k);
+  return tmp;
+}
+
+/** r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
     c.emit(subImm(R1, lo(c, loopIv(k), R1), 1)); // the trips after the first: iv0 - 1
     return;
   }
-  const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
-  const b_ = boundReg >= 0 ? lo(c, boundReg, R3) : R3;
-  if (boundReg < 0) c.emitConst(R3, <u32>loopBoundImm(k));
+  const b_ = emitBound(c, k, R3);
   c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
   c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
   c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
