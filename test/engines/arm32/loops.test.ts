@@ -15,7 +15,17 @@ import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { runArm32Async, type RunOptions } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited, root } from "../../support/arm32.js";
-import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
+import {
+  DERIVED_PROGRAMS,
+  DERIVED_SHAPES,
+  DERIVED_TESTS,
+  DERIVED_UNIT_SHAPES,
+  copyToStack,
+  derivedExit,
+  sieve,
+  wideOperands,
+  type Derived,
+} from "../../support/loop-programs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -1698,5 +1708,86 @@ describe("counted loops that count down", () => {
     expect(got[5]).toBe(model(d(40n), pattern(64), 4 + 7 * 40));
     expect(got[6]).toBe(model(d(40n), pattern(64), 4 + 7 * 40 + 1));
     expect(got[6]).toMatch(/^r0 = /);
+  });
+});
+
+// Exit tests on a value derived from the index, as clang's rotated loops have them (`i + 3 < len`, a limit kept on
+// the stack, the test as a jump out over a closing `ja`), in each signedness and operand order: the translator runs
+// an unchecked copy when the whole range fits. Each program runs with its last access at the input's end and with
+// an input one byte short of it, where the same load must fault at the same instruction.
+describe("exit tests on a value derived from the index", () => {
+  function holds(back: string, a: bigint, b: bigint): boolean {
+    const signed = back.startsWith("js");
+    const [x, y] = signed ? [BigInt.asIntN(64, a), BigInt.asIntN(64, b)] : [a, b];
+    switch (back.replace("js", "j")) {
+      case "jlt":
+        return x < y;
+      case "jle":
+        return x <= y;
+      case "jgt":
+        return x > y;
+      case "jge":
+        return x >= y;
+      case "jne":
+        return x !== y;
+      case "jeq":
+        return x === y;
+    }
+    throw new Error(back);
+  }
+
+  function model(d: Derived, mem: Uint8Array): string {
+    const t = DERIVED_TESTS[d.test];
+    const m = new Memory(mem);
+    const load = indexOf(derivedExit(d), "ldx");
+    return modelled(() => {
+      let r0 = 0n;
+      let r3 = u64(d.start);
+      let r4 = r3;
+      for (;;) {
+        r0 = u64(r0 + m.load(u64(r4 + BigInt(d.off)), d.size, load));
+        r3 = u64(r3 + BigInt(d.step));
+        const r8 = u64(r4 + BigInt(d.c));
+        r4 = r3;
+        const [a, b] = t.rev ? [u64(d.b), r8] : [r8, u64(d.b)];
+        if (holds(t.back, a, b) === t.ja) break;
+      }
+      return u64(r0 * 1000003n + r4 + (d.bound === "slot" ? r0 : 0n));
+    });
+  }
+
+  /** The shortest input the loop runs over without a fault: its last access ends at the input's last byte. */
+  function exactLength(d: Derived): number {
+    for (let n = 1; n < 1000; n++) if (model(d, pattern(n)).startsWith("r0")) return n;
+    throw new Error(`${derivedExit(d)}: faults on every input`);
+  }
+
+  it("each test, bound and shape, ending at the input's last byte or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const d of DERIVED_PROGRAMS) {
+      const n = exactLength(d);
+      for (const size of [n, n - 1]) {
+        const mem = pattern(size);
+        runs.push({ source: derivedExit(d), mem });
+        expected.push(model(d, mem));
+      }
+    }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds read")).length).toBe(DERIVED_PROGRAMS.length);
+  });
+
+  it("the budget running out in the copy, and a != test that starts past its bound", async () => {
+    const d: Derived = { ...DERIVED_SHAPES[1], test: "ja-jgt", bound: "slot", b: 200n };
+    const spent = await agree(
+      [9, 10, 11, 18, 19, 20, 40, 41, 42].map((budget) => ({ source: derivedExit(d), mem: pattern(256), budget })),
+    );
+    expect(spent.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+    // r8 = r4 + 4 starts above B = 2: != never holds false, the index runs off the input's end
+    const past: Derived = { ...DERIVED_UNIT_SHAPES[0], test: "jne", bound: "reg", b: 2n };
+    const [got] = await agree([{ source: derivedExit(past), mem: pattern(64) }]);
+    expect(got).toBe(model(past, pattern(64)));
+    expect(got).toMatch(/^out-of-bounds read of 2 bytes at ctx\+0x3f /);
   });
 });
