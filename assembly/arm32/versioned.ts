@@ -25,7 +25,7 @@
 
 import {
   AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
+  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
@@ -38,7 +38,7 @@ import { leave, setPool } from "./jit/copies";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from "../isa";
-import { L_RANGE, REGION_BYTES, S_NREGIONS, S_REGIONS, S_REGS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS } from "../../targets/arm32/image";
 
 const PAGE: u32 = 4096;
 const RANGE_LOCAL = block("versioned.ts L_RANGE", 2);
@@ -316,10 +316,39 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
   }
   c.emit(cmpImm(LR, 0));
   fail(c, NE, k);
-  c.emitConst(R2, <u32>accBytes(a) + accBound(a)); // L_RANGE adds D: the range's length less one
+  const size = <u32>accBytes(a) + accBound(a);
+  // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads
+  // where the code before it read, and a loop entered often for few trips would pay L_RANGE's search each time.
+  // [r0, r0 + D + size) fits in [start, start + span + 7) when (r0 - start) + D + size - 8 < span, every step
+  // without a wrap-around (a span of 0 matches nothing).
+  const v = <i32>size - 8;
+  const fits = v >= 0 ? immRot(<u32>v) : immRot(<u32>-v);
+  let pass = -1;
+  if (fits >= 0) {
+    c.emit(ldrd(R2, R11, S_RCACHE + (accStore(a) ? 8 : 0))); // start, span
+    c.emit(opRegS(OP_SUB, R2, R0, R2));
+    const below = c.forwardBranch();
+    c.emit(opRegS(OP_ADD, R2, R2, R1));
+    const over = c.forwardBranch();
+    if (v > 0) {
+      c.emit(opImmS(OP_ADD, R2, R2, fits));
+    } else if (v < 0) c.emit(opImm(OP_SUB, R2, R2, fits)); // below 0: a large value, not below the span
+    const wraps = v > 0 ? c.forwardBranch() : -1;
+    c.emit(cmpReg(R2, R3));
+    pass = c.forwardBranch();
+    c.patchBranch(below, LO);
+    c.patchBranch(over, HS);
+    if (wraps >= 0) c.patchBranch(wraps, HS);
+    barrier(c);
+  }
+  c.emitConst(R2, size); // L_RANGE adds D: the range's length less one
   c.emit(movImm(R3, accStore(a) ? 8 : 0));
   c.bl(L_RANGE);
   fail(c, NE, k);
+  if (pass >= 0) {
+    c.patchBranch(pass, LO);
+    barrier(c);
+  }
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {

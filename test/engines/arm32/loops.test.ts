@@ -1791,3 +1791,70 @@ describe("exit tests on a value derived from the index", () => {
     expect(got).toMatch(/^out-of-bounds read of 2 bytes at ctx\+0x3f /);
   });
 });
+
+// The test on entry first tries each range against the window of the last memory check that passed (the one-entry
+// region cache), then searches the regions. Here the code before the loop leaves the input's window there (a read,
+// a write, both), the stack's (through a pointer), or nothing; the loop's words run to the input's last byte or one past
+// it, reading and writing: the window must neither let a range past the input's end through nor turn one away.
+describe("the test on entry through the last check's window", () => {
+  type Warm = "none" | "read" | "write" | "both" | "stack";
+  const source = (warm: Warm, bound: number) => `
+        mov %r0, 0
+        ${warm === "read" || warm === "both" ? "ldxb %r0, [%r1+3]" : ""}
+        ${warm === "write" || warm === "both" ? "stb [%r1+0], 9" : ""}
+        ${warm === "stack" ? "mov %r9, %r10\n        add %r9, -64\n        stxdw [%r9+0], %r0\n        ldxdw %r0, [%r9+0]" : ""}
+        mov %r3, 0
+      loop:
+        mov %r5, %r1
+        add %r5, %r3
+        ldxw %r6, [%r5+2]
+        add %r6, %r3
+        stxw [%r5+2], %r6
+        add %r0, %r6
+        add %r3, 4
+        jlt %r3, ${bound}, loop
+        ldxw %r6, [%r1+2]
+        add %r0, %r6
+        exit`;
+  function model(warm: Warm, bound: number, mem: Uint8Array): string {
+    const m = new Memory(mem);
+    const src = source(warm, bound);
+    return modelled(() => {
+      let r0 = 0n;
+      if (warm === "read" || warm === "both") r0 = m.load(3n, 1, indexOf(src, "ldxb"));
+      if (warm === "write" || warm === "both") m.store(0n, 1, 9n, indexOf(src, "stb"));
+      for (let i = 0n; ; ) {
+        const v = u64(m.load(i + 2n, 4, indexOf(src, "ldxw")) + i) & 0xffffffffn;
+        m.store(i + 2n, 4, v, indexOf(src, "stxw"));
+        r0 = u64(r0 + v);
+        i += 4n;
+        if (!(i < BigInt(bound))) break;
+      }
+      return u64(
+        r0 +
+          m.load(
+            2n,
+            4,
+            insns(src)
+              .filter((i) => i.text.startsWith("ldxw"))
+              .at(-1)!.index,
+          ),
+      );
+    });
+  }
+
+  it("a window left by a read, a write, the stack or nothing; ranges ending at the input's end or one byte past", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const warm of ["none", "read", "write", "both", "stack"] as const)
+      for (const bound of [4, 28, 64])
+        for (const short of [false, true]) {
+          const mem = pattern(bound + 2 - (short ? 1 : 0)); // the last word ends at bound + 2
+          runs.push({ source: source(warm, bound), mem });
+          expected.push(model(warm, bound, mem));
+        }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds read of 4 bytes")).length).toBe(runs.length / 2);
+  });
+});
