@@ -24,8 +24,8 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
+  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, bit,
+  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
@@ -41,7 +41,7 @@ import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from 
 import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS } from "../../targets/arm32/image";
 
 const PAGE: u32 = 4096;
-const RANGE_LOCAL = block("versioned.ts L_RANGE", 2);
+const RANGE_LOCAL = block("versioned.ts L_RANGE", 3);
 
 /**
  * At loop k's head in the ordinary code (depth 0) or in a copy: the test and the copy. Returns false on a
@@ -436,11 +436,15 @@ function wideOperand(c: Context, i: i32): bool {
 /**
  * L_RANGE: r0 = start, r1 = D, r2 = access size, r3 = 0 (read) or 8 (write): EQ when [r0, r0 + r1 + r2) lies in
  * one region's readable (writable) window, else NE. Preserves r1 and r4-r12. Emitted when a loop is versioned.
+ * The window found becomes the one the inline checks and the next tests try first (S_RCACHE, as L_CHECK leaves
+ * it: windows of 8 bytes or more), so that a loop entered again does not search again.
  */
 export function emitRangeRoutine(c: Context): void {
   if (c.loops == 0) return;
-  const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1;
-  c.routine(L_RANGE, bit(R1) | bit(R4) | bit(R5));
+  const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1, FOUND = RANGE_LOCAL + 2;
+  const saved = bit(R1) | bit(R4) | bit(R5) | bit(R6);
+  c.routine(L_RANGE, saved);
+  c.emit(opReg(OP_ADD, R6, R11, R3)); // where this window's cache entry is, less S_RCACHE
   c.emit(opRegS(OP_ADD, R1, R1, R2)); // the range's length
   c.emit(dpImm(0x2, 0xd, 1, R4, 0, 1)); // movshs r4, #1: a length of 2^32 or more fits nowhere (NE)
   branchLabel(c, 0x2, OUT);
@@ -459,9 +463,19 @@ export function emitRangeRoutine(c: Context): void {
   branchLabel(c, LO, LOOP); // the window is shorter than the range
   c.emit(cmpReg(R0, R5));
   branchLabel(c, HI, LOOP);
+  // found: r3 = the window's start; its span for the cache, end - 7 - start, when it holds 8 bytes or more
+  c.emit(ldr(R5, R2, 4 - <i32>REGION_BYTES));
+  c.emit(opImmS(OP_SUB, R5, R5, 8));
+  c.emit(cmpRegC(HS, R5, R3));
+  branchLabel(c, LO, FOUND);
+  c.emit(opReg(OP_SUB, R5, R5, R3));
+  c.emit(opImm(OP_ADD, R5, R5, 1));
+  c.emit(str(R3, R6, S_RCACHE));
+  c.emit(str(R5, R6, S_RCACHE + 4));
+  c.label(FOUND);
   c.emit(cmpReg(R0, R0)); // EQ
   c.label(OUT);
-  c.emit(pop(bit(R1) | bit(R4) | bit(R5)));
+  c.emit(pop(saved));
   c.emit(bx(LR));
 }
 

@@ -1858,3 +1858,50 @@ describe("the test on entry through the last check's window", () => {
     expect(got.filter((g) => g.startsWith("out-of-bounds read of 4 bytes")).length).toBe(runs.length / 2);
   });
 });
+
+// The test on entry leaves the window it found for the checks after it (the same one-entry cache): a read or a
+// write of 8 bytes after the loop, ending at the input's last byte or one byte past it, is checked against it.
+describe("the window the test on entry found, for the checks after the loop", () => {
+  const source = (store: boolean, bound: number, after: number) => `
+        mov %r0, 0
+        mov %r3, 0
+      loop:
+        mov %r5, %r1
+        add %r5, %r3
+        ${store ? "stb [%r5+0], 7" : "ldxb %r6, [%r5+0]\n        add %r0, %r6"}
+        add %r3, 1
+        jlt %r3, ${bound}, loop
+        ${store ? `stdw [%r1+${after}], 5` : `ldxdw %r6, [%r1+${after}]\n        add %r0, %r6`}
+        exit`;
+  function model(store: boolean, bound: number, after: number, mem: Uint8Array): string {
+    const m = new Memory(mem);
+    const src = source(store, bound, after);
+    const last = insns(src).filter((i) => /^(ldxdw|stdw)/.test(i.text))[0].index;
+    return modelled(() => {
+      let r0 = 0n;
+      for (let i = 0n; i < BigInt(bound); i++) {
+        if (store) m.store(i, 1, 7n, indexOf(src, "stb"));
+        else r0 = u64(r0 + m.load(i, 1, indexOf(src, "ldxb")));
+      }
+      if (store) m.store(BigInt(after), 8, 5n, last);
+      else r0 = u64(r0 + m.load(BigInt(after), 8, last));
+      return r0;
+    });
+  }
+
+  it("reads and writes after the loop at the input's end or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const store of [false, true])
+      for (const size of [8, 9, 40])
+        for (const past of [0, 1]) {
+          const mem = pattern(size);
+          const after = size - 8 + past;
+          runs.push({ source: source(store, size, after), mem });
+          expected.push(model(store, size, after, mem));
+        }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(runs.length / 2);
+  });
+});
