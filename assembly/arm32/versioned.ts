@@ -299,23 +299,42 @@ function emitSpan(c: Context, k: i32, a: i32): void {
 function emitRangeTest(c: Context, k: i32, a: i32): void {
   const iv = loopIv(k);
   const base0 = accConst(a);
-  c.emitConst(R0, <u32>base0);
-  c.emitConst(LR, <u32>(base0 >> 32));
   const regs = accRegs(a);
+  // every high word zero (known here) and a constant below 2^32: the address is the 32-bit sum, any carry out of
+  // it an address of 2^32 or more, which no range holds
+  let narrow = (base0 >> 32) == 0 && !accDown(a);
   for (let r = 0; r <= 11; r++) {
-    if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-    const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-    c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-    if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-    else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    if ((regs & (<u32>1 << <u32>r)) != 0 && !known0(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r)) narrow = false;
   }
-  if (accDown(a)) {
-    // the address moves down: the range starts span below it
-    c.emit(opRegS(OP_SUB, R0, R0, R1));
-    c.emit(opImm(OP_SBC, LR, LR, 0));
+  if (narrow) {
+    let first = true;
+    for (let r = 0; r <= 11; r++) {
+      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+      const l_ = lo(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r, R2);
+      if (first) c.emitAddConstS(R0, l_, <u32>base0, R3);
+      else c.emit(opRegS(OP_ADD, R0, R0, l_));
+      fail(c, HS, k);
+      first = false;
+    }
+    if (first) c.emitConst(R0, <u32>base0);
+  } else {
+    c.emitConst(R0, <u32>base0);
+    c.emitConst(LR, <u32>(base0 >> 32));
+    for (let r = 0; r <= 11; r++) {
+      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
+      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
+      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
+      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    }
+    if (accDown(a)) {
+      // the address moves down: the range starts span below it
+      c.emit(opRegS(OP_SUB, R0, R0, R1));
+      c.emit(opImm(OP_SBC, LR, LR, 0));
+    }
+    c.emit(cmpImm(LR, 0));
+    fail(c, NE, k);
   }
-  c.emit(cmpImm(LR, 0));
-  fail(c, NE, k);
   const size = <u32>accBytes(a) + accBound(a);
   // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads
   // where the code before it read, and a loop entered often for few trips would pay L_RANGE's search each time.

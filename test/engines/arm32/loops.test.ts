@@ -1905,3 +1905,31 @@ describe("the window the test on entry found, for the checks after the loop", ()
     expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(runs.length / 2);
   });
 });
+
+// A constant below 2^32 added to 32-bit registers in the address: the test on entry adds the low words alone, and a
+// carry out of them is an address of 2^32 or more, which must fail the test (the ordinary code faults there) and
+// not wrap around to an address below the input (which the region search would turn away too).
+describe("an address of 32-bit registers and a large constant", () => {
+  const source = (k: bigint) => `
+        mov %r0, 0
+        mov32 %r3, 0
+        mov32 %r6, %r1
+      loop:
+        lddw %r4, ${k}
+        add %r4, %r6
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        add %r0, %r5
+        add %r3, 1
+        jlt %r3, 8, loop
+        exit`;
+
+  it("reads at input + 2^32 - 16 and at input + 0", async () => {
+    const got = await agree([
+      { source: source(0xfffffff0n), mem: pattern(64) },
+      { source: source(0n), mem: pattern(64) },
+    ]);
+    expect(got[0]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0xfffffff0 /);
+    expect(got[1]).toBe(r0Is([...pattern(64).slice(0, 8)].reduce((a, b) => a + BigInt(b), 0n)));
+  });
+});
