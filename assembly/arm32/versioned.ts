@@ -1,6 +1,7 @@
 // Loop versioning: region checks hoisted out of the counted loops loops.ts finds. At a loop's head, one test
-// checks the whole range each planned access can reach over all trips (one search of the region table per
-// access, L_RANGE); when every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
+// checks the whole range each planned access can reach over all trips (against the window of the last check that
+// passed, else by a search of the region table, L_RANGE, which leaves the window it finds for the next); when
+// every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
 // Nothing in such a loop changes the region table (it makes no calls), so the test holds for all its trips.
 //
 // In a copy:
