@@ -1,6 +1,7 @@
 // Loop versioning: region checks hoisted out of the counted loops loops.ts finds. At a loop's head, one test
-// checks the whole range each planned access can reach over all trips (one search of the region table per
-// access, L_RANGE); when every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
+// checks the whole range each planned access can reach over all trips (against the window of the last check that
+// passed, else by a search of the region table, L_RANGE, which leaves the window it finds for the next); when
+// every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
 // Nothing in such a loop changes the region table (it makes no calls), so the test holds for all its trips.
 //
 // In a copy:
@@ -24,13 +25,13 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, dpImm, immRot, ldr, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, subImm, umull,
+  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, bit,
+  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundImm, loopBoundReg, loopHead, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundImm, loopBoundNe, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
@@ -38,10 +39,10 @@ import { leave, setPool } from "./jit/copies";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from "../isa";
-import { L_RANGE, REGION_BYTES, S_NREGIONS, S_REGIONS, S_REGS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS } from "../../targets/arm32/image";
 
 const PAGE: u32 = 4096;
-const RANGE_LOCAL = block("versioned.ts L_RANGE", 2);
+const RANGE_LOCAL = block("versioned.ts L_RANGE", 3);
 
 /**
  * At loop k's head in the ordinary code (depth 0) or in a copy: the test and the copy. Returns false on a
@@ -154,8 +155,21 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip
   const zero = loopZeroHigh(k);
+  const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
-    if ((zero >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
+    if (((zero | group) >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
+  }
+  // iv's group equal to iv (their high words are zero, as iv's)
+  for (let r = 0; r < 10; r++) {
+    if (((group >> <u32>r) & 1) == 0) continue;
+    c.emit(cmpReg(lo(c, r, R0), lo(c, iv, R1)));
+    fail(c, NE, k);
+  }
+  if (loopBoundSlot(k)) {
+    // the bound's frame slot: its high word
+    c.emit(ldr(R0, lo(c, 10, R0), loopBoundSlotOff(k) + 4));
+    c.emit(cmpImm(R0, 0));
+    fail(c, NE, k);
   }
   if (loopDown(k)) {
     // iv0 - 1 trips after the first, with iv0 from 1 to 2^32 - 1: iv stays in [1, iv0] (0 wraps around: not here)
@@ -183,31 +197,57 @@ function movesWithIvOnly(k: i32, a: i32): bool {
   return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0;
 }
 
-/** iv0 + step and bound + step below 2^32: nothing in the copy wraps around. */
+/**
+ * iv0 + step and E + step below 2^32: nothing in the copy wraps around. For an exit test `!=`, iv0 below E too:
+ * iv then meets E - 1 (steps of 1).
+ */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);
-  const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
+  if (loopBoundNe(k)) {
+    const e = emitBound(c, k, R0);
+    c.emit(cmpReg(lo(c, iv, R2), e));
+    fail(c, HS, k);
+  }
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
   fail(c, HS, k);
-  const b0 = boundReg >= 0 ? lo(c, boundReg, R0) : R0;
-  if (boundReg < 0) c.emitConst(R0, <u32>loopBoundImm(k));
-  c.emit(opRegS(OP_ADD, R0, b0, s_));
+  c.emit(opRegS(OP_ADD, R0, emitBound(c, k, R0), s_));
   fail(c, HS, k);
 }
 
-/** r1 = D: bound - 1 - iv0 when iv0 < bound, else 0; a multiple of a constant step that is a power of two. */
+/**
+ * The ARM register holding E's low word (loops.ts: the bound iv's values at the head stay below; its high word
+ * was tested zero): the bound register's, or `tmp` holding a constant, a frame slot's word or B + adjustment.
+ * An E below 0 or of 2^32 or more fails the test. Uses tmp and lr.
+ */
+function emitBound(c: Context, k: i32, tmp: i32): i32 {
+  const boundReg = loopBoundReg(k);
+  let src: i32;
+  if (loopBoundSlot(k)) {
+    c.emit(ldr(tmp, lo(c, 10, tmp), loopBoundSlotOff(k)));
+    src = tmp;
+  } else if (boundReg >= 0) src = lo(c, boundReg, tmp);
+  else {
+    c.emitConst(tmp, <u32>loopBoundImm(k));
+    return tmp;
+  }
+  const adj = loopBoundAdj(k);
+  if (adj == 0) return src;
+  c.emitAddConstS(tmp, src, <u32>adj, LR); // the carry: a wrap-around above (adj > 0) or below (adj < 0)
+  fail(c, adj > 0 ? HS : LO, k);
+  return tmp;
+}
+
+/** r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
     c.emit(subImm(R1, lo(c, loopIv(k), R1), 1)); // the trips after the first: iv0 - 1
     return;
   }
-  const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
-  const b_ = boundReg >= 0 ? lo(c, boundReg, R3) : R3;
-  if (boundReg < 0) c.emitConst(R3, <u32>loopBoundImm(k));
+  const b_ = emitBound(c, k, R3);
   c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
   c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
   c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
@@ -260,27 +300,75 @@ function emitSpan(c: Context, k: i32, a: i32): void {
 function emitRangeTest(c: Context, k: i32, a: i32): void {
   const iv = loopIv(k);
   const base0 = accConst(a);
-  c.emitConst(R0, <u32>base0);
-  c.emitConst(LR, <u32>(base0 >> 32));
   const regs = accRegs(a);
+  // every high word zero (known here) and a constant below 2^32: the address is the 32-bit sum, any carry out of
+  // it an address of 2^32 or more, which no range holds
+  let narrow = (base0 >> 32) == 0 && !accDown(a);
   for (let r = 0; r <= 11; r++) {
-    if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-    const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-    c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-    if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-    else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    if ((regs & (<u32>1 << <u32>r)) != 0 && !known0(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r)) narrow = false;
   }
-  if (accDown(a)) {
-    // the address moves down: the range starts span below it
-    c.emit(opRegS(OP_SUB, R0, R0, R1));
-    c.emit(opImm(OP_SBC, LR, LR, 0));
+  if (narrow) {
+    let first = true;
+    for (let r = 0; r <= 11; r++) {
+      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+      const l_ = lo(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r, R2);
+      if (first) c.emitAddConstS(R0, l_, <u32>base0, R3);
+      else c.emit(opRegS(OP_ADD, R0, R0, l_));
+      fail(c, HS, k);
+      first = false;
+    }
+    if (first) c.emitConst(R0, <u32>base0);
+  } else {
+    c.emitConst(R0, <u32>base0);
+    c.emitConst(LR, <u32>(base0 >> 32));
+    for (let r = 0; r <= 11; r++) {
+      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
+      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
+      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
+      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
+      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    }
+    if (accDown(a)) {
+      // the address moves down: the range starts span below it
+      c.emit(opRegS(OP_SUB, R0, R0, R1));
+      c.emit(opImm(OP_SBC, LR, LR, 0));
+    }
+    c.emit(cmpImm(LR, 0));
+    fail(c, NE, k);
   }
-  c.emit(cmpImm(LR, 0));
-  fail(c, NE, k);
-  c.emitConst(R2, <u32>accBytes(a) + accBound(a)); // L_RANGE adds D: the range's length less one
+  const size = <u32>accBytes(a) + accBound(a);
+  // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads
+  // where the code before it read, and a loop entered often for few trips would pay L_RANGE's search each time.
+  // [r0, r0 + D + size) fits in [start, start + span + 7) when (r0 - start) + D + size - 8 < span, every step
+  // without a wrap-around (a span of 0 matches nothing).
+  const v = <i32>size - 8;
+  const fits = v >= 0 ? immRot(<u32>v) : immRot(<u32>-v);
+  let pass = -1;
+  if (fits >= 0) {
+    c.emit(ldrd(R2, R11, S_RCACHE + (accStore(a) ? 8 : 0))); // start, span
+    c.emit(opRegS(OP_SUB, R2, R0, R2));
+    const below = c.forwardBranch();
+    c.emit(opRegS(OP_ADD, R2, R2, R1));
+    const over = c.forwardBranch();
+    if (v > 0) {
+      c.emit(opImmS(OP_ADD, R2, R2, fits));
+    } else if (v < 0) c.emit(opImm(OP_SUB, R2, R2, fits)); // below 0: a large value, not below the span
+    const wraps = v > 0 ? c.forwardBranch() : -1;
+    c.emit(cmpReg(R2, R3));
+    pass = c.forwardBranch();
+    c.patchBranch(below, LO);
+    c.patchBranch(over, HS);
+    if (wraps >= 0) c.patchBranch(wraps, HS);
+    barrier(c);
+  }
+  c.emitConst(R2, size); // L_RANGE adds D: the range's length less one
   c.emit(movImm(R3, accStore(a) ? 8 : 0));
   c.bl(L_RANGE);
   fail(c, NE, k);
+  if (pass >= 0) {
+    c.patchBranch(pass, LO);
+    barrier(c);
+  }
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {
@@ -368,11 +456,15 @@ function wideOperand(c: Context, i: i32): bool {
 /**
  * L_RANGE: r0 = start, r1 = D, r2 = access size, r3 = 0 (read) or 8 (write): EQ when [r0, r0 + r1 + r2) lies in
  * one region's readable (writable) window, else NE. Preserves r1 and r4-r12. Emitted when a loop is versioned.
+ * The window found becomes the one the inline checks and the next tests try first (S_RCACHE, as L_CHECK leaves
+ * it: windows of 8 bytes or more), so that a loop entered again does not search again.
  */
 export function emitRangeRoutine(c: Context): void {
   if (c.loops == 0) return;
-  const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1;
-  c.routine(L_RANGE, bit(R1) | bit(R4) | bit(R5));
+  const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1, FOUND = RANGE_LOCAL + 2;
+  const saved = bit(R1) | bit(R4) | bit(R5) | bit(R6);
+  c.routine(L_RANGE, saved);
+  c.emit(opReg(OP_ADD, R6, R11, R3)); // where this window's cache entry is, less S_RCACHE
   c.emit(opRegS(OP_ADD, R1, R1, R2)); // the range's length
   c.emit(dpImm(0x2, 0xd, 1, R4, 0, 1)); // movshs r4, #1: a length of 2^32 or more fits nowhere (NE)
   branchLabel(c, 0x2, OUT);
@@ -391,9 +483,19 @@ export function emitRangeRoutine(c: Context): void {
   branchLabel(c, LO, LOOP); // the window is shorter than the range
   c.emit(cmpReg(R0, R5));
   branchLabel(c, HI, LOOP);
+  // found: r3 = the window's start; its span for the cache, end - 7 - start, when it holds 8 bytes or more
+  c.emit(ldr(R5, R2, 4 - <i32>REGION_BYTES));
+  c.emit(opImmS(OP_SUB, R5, R5, 8));
+  c.emit(cmpRegC(HS, R5, R3));
+  branchLabel(c, LO, FOUND);
+  c.emit(opReg(OP_SUB, R5, R5, R3));
+  c.emit(opImm(OP_ADD, R5, R5, 1));
+  c.emit(str(R3, R6, S_RCACHE));
+  c.emit(str(R5, R6, S_RCACHE + 4));
+  c.label(FOUND);
   c.emit(cmpReg(R0, R0)); // EQ
   c.label(OUT);
-  c.emit(pop(bit(R1) | bit(R4) | bit(R5)));
+  c.emit(pop(saved));
   c.emit(bx(LR));
 }
 

@@ -88,3 +88,95 @@ export const copyToStack = (frame: number, bound: number, { readBack }: { readBa
             : ""
         }
         exit`;
+
+/** How a derived exit test is written: the back edge itself, or a jump out over a closing `ja loop`. */
+export const DERIVED_TESTS = {
+  jlt: { back: "jlt", rev: false, ja: false },
+  jle: { back: "jle", rev: false, ja: false },
+  jslt: { back: "jslt", rev: false, ja: false },
+  jsle: { back: "jsle", rev: false, ja: false },
+  "jgt-rev": { back: "jgt", rev: true, ja: false }, // jgt B, Y, loop
+  "jsge-rev": { back: "jsge", rev: true, ja: false },
+  "ja-jgt": { back: "jgt", rev: false, ja: true }, // jgt Y, B, done; ja loop
+  "ja-jge": { back: "jge", rev: false, ja: true },
+  "ja-jsgt": { back: "jsgt", rev: false, ja: true },
+  "ja-jlt-rev": { back: "jlt", rev: true, ja: true }, // jlt B, Y, done; ja loop
+  jne: { back: "jne", rev: false, ja: false },
+  "ja-jeq": { back: "jeq", rev: false, ja: true },
+} as const;
+export type DerivedTest = keyof typeof DERIVED_TESTS;
+
+export interface Derived {
+  test: DerivedTest;
+  /** imm: in the test; reg: in r7, set before the loop; slot: stored at r10 - 8 and reloaded into r7 every trip. */
+  bound: "imm" | "reg" | "slot";
+  b: bigint;
+  start: bigint;
+  step: number;
+  /** Y = the trip's index + c, computed before the index takes its new value. */
+  c: number;
+  size: 1 | 2 | 4 | 8;
+  off: number;
+}
+
+/**
+ * A loop as clang rotates it (`for (i = start; i + c - step < B; i += step)`): r3 steps, r4 is its copy from the
+ * previous trip (the index the accesses use), the exit test compares r8 = r4 + c with B. r0 adds up the values read
+ * at r1 + r4 + off; with a slot bound the loop also stores r0 into its frame at r10 - 16 (another slot: no alias).
+ * After the loop r0 = r0 * 1000003 + r4 (+ the frame's r0), so that the copy's registers must be written back.
+ */
+export function derivedExit(d: Derived): string {
+  const t = DERIVED_TESTS[d.test];
+  const B = d.bound === "imm" ? `${d.b}` : "%r7";
+  const [a, b] = t.rev ? [B, "%r8"] : ["%r8", B];
+  const load = { 1: "ldxb", 2: "ldxh", 4: "ldxw", 8: "ldxdw" }[d.size];
+  return [
+    "mov %r0, 0",
+    `lddw %r3, ${d.start}`,
+    "mov %r4, %r3",
+    ...(d.bound === "imm" ? [] : [`lddw %r7, ${d.b}`]),
+    ...(d.bound === "slot" ? ["stxdw [%r10-8], %r7", "mov %r7, 0", "stxdw [%r10-16], %r7"] : []),
+    "loop:",
+    "mov %r5, %r1",
+    "add %r5, %r4",
+    `${load} %r6, [%r5${d.off < 0 ? d.off : `+${d.off}`}]`,
+    "add %r0, %r6",
+    ...(d.bound === "slot" ? ["stxdw [%r10-16], %r0"] : []),
+    `add %r3, ${d.step}`,
+    "mov %r8, %r4",
+    `add %r8, ${d.c}`,
+    "mov %r4, %r3",
+    ...(d.bound === "slot" ? ["ldxdw %r7, [%r10-8]"] : []),
+    ...(t.ja ? [`${t.back} ${a}, ${b}, done`, "ja loop"] : [`${t.back} ${a}, ${b}, loop`]),
+    "done:",
+    "mul %r0, 1000003",
+    "add %r0, %r4",
+    ...(d.bound === "slot" ? ["ldxdw %r6, [%r10-16]", "add %r0, %r6"] : []),
+    "exit",
+  ].join("\n");
+}
+
+type Shape = Omit<Derived, "test" | "bound" | "b">;
+export const DERIVED_SHAPES: Shape[] = [
+  { start: 0n, step: 2, c: 3, size: 2, off: 0 }, // inet_csum: i + 3 < len
+  { start: 0n, step: 8, c: 16, size: 8, off: 0 }, // popcount: i + 16 <= len, from the previous trip's i
+  { start: 0n, step: 4, c: 8, size: 4, off: 0 }, // xxhash32's tail
+  { start: 3n, step: 3, c: 3, size: 1, off: 2 }, // a step that is no power of two
+  { start: 8n, step: 4, c: 1, size: 4, off: -8 }, // c below the step; a negative offset
+  { start: 0n, step: 8, c: -5, size: 1, off: 7 }, // Y below 0 in the first trip: ends it unsigned, not signed
+];
+/** For != and ==: steps of 1. */
+export const DERIVED_UNIT_SHAPES: Shape[] = [
+  { start: 0n, step: 1, c: 4, size: 2, off: 1 },
+  { start: 2n, step: 1, c: -1, size: 1, off: 0 },
+];
+
+/** Every test with every kind of bound (a constant B only where it is the second operand), a shape each; B = 40. */
+export const DERIVED_PROGRAMS: Derived[] = (Object.keys(DERIVED_TESTS) as DerivedTest[]).flatMap((test, i) =>
+  (["imm", "reg", "slot"] as const)
+    .filter((bound) => !(DERIVED_TESTS[test].rev && bound === "imm"))
+    .map((bound, j) => {
+      const shapes = test === "jne" || test === "ja-jeq" ? DERIVED_UNIT_SHAPES : DERIVED_SHAPES;
+      return { ...shapes[(i + j) % shapes.length], test, bound, b: 40n };
+    }),
+);

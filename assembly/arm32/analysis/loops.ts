@@ -12,6 +12,10 @@
 //     0, or a register the loop does not write);
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
 //     MAX_LOOP_INSNS instructions.
+// Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, as the back edge or as
+// a conditional jump over a closing `ja head`; iv's new value may be copied to other registers (its group), and the
+// bound may be reloaded from a frame slot in every trip. Its values at the head then stay below E = B + step - c
+// (+1 when the test is <=), which takes the bound's place below.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
@@ -59,6 +63,22 @@ const STEP_TABLE: usize = 0xad00; // 48 bytes per loop: i32 per register, the st
 export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
 export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its loop and first POOL entry (i32 each)
+
+// What the exit tests of a general shape need (planGeneral), 16 bytes per loop below the loop table (the label table
+// ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
+const EXTRA_TABLE: usize = 0x8f00;
+const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
+const F_SLOT = 1, F_NE = 2;
+@inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
+/** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
+@inline export function loopBoundAdj(k: i32): i32 { return load<i32>(extra(k, ADJ)); }
+/** Whether B is reloaded in every trip from a frame slot the loop does not store to: r10 + loopBoundSlotOff. */
+@inline export function loopBoundSlot(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_SLOT) != 0; }
+@inline export function loopBoundSlotOff(k: i32): i32 { return load<i32>(extra(k, SLOT)); }
+/** Whether the exit test is `!=`: iv0 must be below E on entry (steps of 1), or the loop would wrap around. */
+@inline export function loopBoundNe(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NE) != 0; }
+/** Registers equal to iv at every head (each written once, a copy of iv's new value), tested equal on entry. */
+@inline export function loopIvGroup(k: i32): u32 { return load<u32>(extra(k, GROUP)); }
 
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
 const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DOWN = 52, PADDED = 56, OTHER_IVS = 60;
@@ -158,10 +178,10 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
   c.loops = 0;
   for (let l = 0; l < n && c.loops < MAX_LOOPS; l++) {
     if (opAt(c, l) == 0x18) { l++; continue; }
-    const op = opAt(c, l);
-    // jlt imm / jlt reg; a count down: jne or jgt iv, 0
-    if (op != 0xa5 && op != 0xad && !((op == 0x55 || op == 0x25) && immAt(c, l) == 0)) continue;
-    const h = l + 1 + offAt(c, l);
+    // a conditional jump back, or a `ja` back after a conditional jump over it (planGeneral)
+    const t = targetOf(c, l);
+    if (t < 0 || t > l || (opAt(c, l) & 7) != CLS_JMP) continue;
+    const h = t;
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
     if (overlaps(c, h, l)) continue;
     planLoop(c, h, l);
@@ -252,21 +272,32 @@ function planLoop(c: Context, h: i32, l: i32): void {
     if (t > h && t <= l) return;
     if (opAt(c, i) == 0x18) i++;
   }
+  const jop = opAt(c, l);
+  const simple = jop == 0xa5 || jop == 0xad || ((jop == 0x55 || jop == 0x25) && immAt(c, l) == 0);
+  if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
+}
+
+/**
+ * `jlt iv, bound, head` or a count down, iv's one write an add in the last block (see above). False when the loop
+ * has another shape (planGeneral may take it).
+ */
+function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: i32): bool {
+  const iv = dstAt(c, l);
   // the induction register: one add in the last block, before the jump
-  if (ivWrites != 1 || iv >= 10) return;
+  if (ivWrites != 1 || iv >= 10) return false;
   let latch = l;
   while (latch > h && !leaderAt(c, latch)) latch--;
-  if (ivAt < latch) return;
+  if (ivAt < latch) return false;
   const aop = opAt(c, ivAt);
   const stepReg = srcAt(c, ivAt);
   const jop = opAt(c, l);
   const down = jop == 0x55 || jop == 0x25;
   if (down) {
-    if (!(aop == 0x07 && immAt(c, ivAt) == -1)) return;
+    if (!(aop == 0x07 && immAt(c, ivAt) == -1)) return false;
   } else {
-    if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return;
+    if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return false;
     const boundReg = srcAt(c, l);
-    if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return;
+    if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return false;
   }
 
   const k = c.loops;
@@ -280,10 +311,184 @@ function planLoop(c: Context, h: i32, l: i32): void {
   setField(k, BOUND_IMM, immAt(c, l));
   setField(k, IV_AT, ivAt);
   setField(k, WRITES, mask);
+  store<i32>(extra(k, ADJ), 0);
+  store<i32>(extra(k, FLAGS), 0);
+  store<u32>(extra(k, GROUP), 0);
   const step = immAt(c, ivAt);
   const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
-  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others, 0)) c.loops++;
+  return true;
+}
+
+// planGeneral's symbolic values: per register, at a point of the last block, a register's value at the block's
+// start (-1: anything else) plus a constant
+// (collectAccesses's scratch: planGeneral is done with them before it runs)
+const SYM_BASE: usize = SCRATCH; // i32 per register, then the constants, i32 per register
+@inline function symBase(r: i32): i32 { return load<i32>(SYM_BASE + (<usize>r << 2)); }
+@inline function symOff(r: i32): i32 { return load<i32>(SYM_BASE + 48 + (<usize>r << 2)); }
+@inline function setSym(r: i32, base: i32, off: i32): void {
+  store<i32>(SYM_BASE + (<usize>r << 2), base);
+  store<i32>(SYM_BASE + 48 + (<usize>r << 2), off);
+}
+
+/** The first instruction from `from` on that writes register r (there is one). */
+function firstWrite(c: Context, from: i32, r: i32): i32 {
+  let i = from;
+  while (!(writes(c, i) & (1 << r))) i += opAt(c, i) == 0x18 ? 2 : 1;
+  return i;
+}
+
+/** How many times the range [h, l] writes register r, and whether all of those writes lie in [from, to). */
+function writesOnlyIn(c: Context, h: i32, l: i32, r: i32, from: i32, to: i32): i32 {
+  let n = 0;
+  for (let i = h; i <= l; i++) {
+    if (writes(c, i) & (1 << r)) {
+      if (i < from || i >= to) return -1;
+      n++;
+    }
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return n;
+}
+
+/**
+ * A loop whose exit test compares a value derived from the induction variable by an add (Y = iv + c) with a bound
+ * B: `jlt/jle/jgt/jge Y, B, head` in either signedness, either operand order, or the same tests (and `jne`) as a
+ * conditional jump over a closing `ja head`. iv (X) is written once in the range, by `add X, s` (s a constant above
+ * 0) in the last block; a register written once there as a copy of X's new value (`mov r, X` after the add: clang's
+ * rotated loops keep the old and the new index apart) equals X at every head when it does on entry (its group,
+ * tested there). The trip continues only if Y < B (Y <= B; Y != B with s = 1, which needs iv0 < E) as integers, so
+ * iv's next value stays below E = B + s - c (+1 for <=): with high words tested zero on entry and E + s below 2^32
+ * (versioned.ts), Y cannot wrap past 2^63 and a wrap below 0 only ends the loop early, in any signedness. B is a
+ * constant, a register the loop does not write, or a register whose last write before the test, in the last block,
+ * loads it from a frame slot r10 + off that no store in the loop can reach (only stores through r10 at other
+ * offsets): the frame is the program's own, so nothing else writes the slot while the loop runs (it calls nothing).
+ */
+function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
+  let t = l;
+  let negate = false;
+  if (opAt(c, l) == 0x05) {
+    t = l - 1;
+    negate = true;
+    if (t < h || targetOf(c, t) != l + 1 || (opAt(c, t) & 7) != CLS_JMP) return;
+  }
+  const top = opAt(c, t);
+  const x = (top & 0x08) != 0;
+  let kind = top & 0xf0;
+  if (kind == 0xc0 || kind == 0xd0) kind -= 0x20; // jslt, jsle: as jlt, jle (operands below 2^63)
+  else if (kind == 0x60 || kind == 0x70) kind -= 0x40; // jsgt, jsge: as jgt, jge
+  if (negate) {
+    if (kind == 0x10) kind = 0x50;
+    else if (kind == 0x50) kind = 0x10;
+    else if (kind == 0xa0) kind = 0x30; // !(a < b): a >= b
+    else if (kind == 0x30) kind = 0xa0;
+    else if (kind == 0xb0) kind = 0x20; // !(a <= b): a > b
+    else if (kind == 0x20) kind = 0xb0;
+    else return;
+  }
+  // continue iff Y < B, Y <= B or Y != B
+  let y = dstAt(c, t);
+  let b = x ? srcAt(c, t) : -1;
+  let le = false;
+  const ne = kind == 0x50;
+  if (kind == 0xb0) le = true;
+  else if (kind == 0x20 || kind == 0x30) {
+    if (!x) return; // B > Y with Y a constant
+    le = kind == 0x30;
+    const swap = y;
+    y = b;
+    b = swap;
+  } else if (kind != 0xa0 && !ne) return;
+  if (y >= 10 || b > 10) return;
+
+  // the last block's effect, from its start to the test, on each register
+  let latch = t;
+  while (latch > h && !leaderAt(c, latch)) latch--;
+  for (let r = 0; r <= 10; r++) setSym(r, r, 0);
+  for (let i = latch; i < t; i++) {
+    const op = opAt(c, i);
+    const d = dstAt(c, i);
+    const w = writes(c, i);
+    if (op == 0xbf && offAt(c, i) == 0) setSym(d, symBase(srcAt(c, i)), symOff(srcAt(c, i)));
+    else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
+      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
+      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
+      else setSym(d, symBase(d), <i32>v);
+    } else for (let r = 0; r <= 10; r++) if (w & (1 << r)) setSym(r, -1, 0);
+    if (op == 0x18) i++;
+  }
+  if (ne && b >= 0 && (symBase(y) < 0 || (symBase(y) == y && symOff(y) == 0))) { // `jne` either way round
+    const swap = y;
+    y = b;
+    b = swap;
+  }
+  // Y = X + c at the head, X the root: `add X, s`, its one write in the range, in the last block
+  const cy = symOff(y);
+  let xr = symBase(y);
+  if (xr < 0 || xr >= 10) return;
+  if (symBase(xr) != xr) xr = symBase(xr); // Y derives from a copy of X's new value
+  if (xr < 0 || xr >= 10 || symBase(xr) != xr) return;
+  const s = symOff(xr);
+  if (s <= 0 || (ne && s != 1) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
+  const ivAt = firstWrite(c, latch, xr);
+  if (opAt(c, ivAt) != 0x07) return;
+  // the group: registers written once in the last block with X's new value
+  let group: u32 = 0;
+  for (let r = 0; r < 10; r++) {
+    if (r == xr || symBase(r) != xr || symOff(r) != s || writesOnlyIn(c, h, l, r, latch, t) != 1) continue;
+    group |= <u32>1 << <u32>r;
+  }
+  const yb = symBase(y);
+  if (yb != xr && (group & (<u32>1 << <u32>yb)) == 0) return;
+
+  // B
+  const adj = <i64>s - <i64>cy + (le ? 1 : 0);
+  let boundReg = -1;
+  let boundImm: i64 = 0;
+  let flags = ne ? F_NE : 0;
+  let slotOff = 0;
+  if (b < 0) {
+    boundImm = <i64>immAt(c, t) + adj;
+    if (immAt(c, t) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
+  } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
+  else if ((mask & (1 << b)) == 0) boundReg = b;
+  else {
+    // its last write before the test, in the last block (other writes of it anywhere do not matter)
+    let at = -1;
+    for (let i = latch; i < t; i += opAt(c, i) == 0x18 ? 2 : 1) if (writes(c, i) & (1 << b)) at = i;
+    if (at < 0 || opAt(c, at) != 0x79 || srcAt(c, at) != 10 || !inOwnFrame(10, offAt(c, at), 8)) return;
+    slotOff = offAt(c, at);
+    for (let i = h; i <= l; i++) {
+      const cls = opAt(c, i) & 7;
+      if (cls == CLS_ST || cls == CLS_STX) {
+        const size = sizeBytes(opAt(c, i) & 0x18);
+        if (dstAt(c, i) != 10 || !inOwnFrame(10, offAt(c, i), size)) return;
+        if (offAt(c, i) < slotOff + 8 && offAt(c, i) + size > slotOff) return;
+      }
+      if (opAt(c, i) == 0x18) i++;
+    }
+    flags |= F_SLOT;
+  }
+
+  const k = c.loops;
+  setField(k, HEAD, h);
+  setField(k, LAST, l);
+  setField(k, IV, xr);
+  setField(k, STEP_REG, -1);
+  setField(k, STEP_IMM, s);
+  setField(k, BOUND_REG, boundReg);
+  setField(k, DOWN, 0);
+  setField(k, BOUND_IMM, <i32>boundImm);
+  setField(k, IV_AT, ivAt);
+  setField(k, WRITES, mask);
+  store<i32>(extra(k, ADJ), b < 0 ? 0 : <i32>adj);
+  store<i32>(extra(k, SLOT), slotOff);
+  store<i32>(extra(k, FLAGS), flags);
+  store<u32>(extra(k, GROUP), group);
+  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
+  setField(k, OTHER_IVS, <i32>others);
+  if (collectAccesses(c, k, h, l, mask, xr, others, group)) c.loops++;
 }
 
 /** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
@@ -343,9 +548,14 @@ function zeroing(c: Context, k: i32, i: i32): bool {
   if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(c, i) != 64; // ALU32, but not a 64-bit byte swap
   if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18;
   if (op == 0xb7 || op == 0x57) return immAt(c, i) >= 0; // mov, and
-  if (op != 0x07 && op != 0x0f) return false;
+  if (op != 0x07 && op != 0x0f && op != 0xbf) return false;
   for (let q = 0; q < c.loops; q++) {
     if (!within(q, k) || i < loopHead(q) || i > loopLast(q)) continue;
+    if (op == 0xbf) {
+      // a register of iv's group copying iv's new value (written after iv's add, both in the last block)
+      if ((loopIvGroup(q) >> <u32>dstAt(c, i)) & 1 && srcAt(c, i) == loopIv(q) && i > loopIvAt(q)) return true;
+      continue;
+    }
     if (i == loopIvAt(q) || addressOfPlanned(c, q, i)) return true;
   }
   return false;
@@ -377,7 +587,7 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
  * through each block from its start. False when it has none. Sets loopPromotable false when some other access
  * (not through the frame pointer into its own frame) stays checked.
  */
-function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32): bool {
+function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32, group: u32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
@@ -386,7 +596,8 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
         const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;
-        setSum(sum, r, !moving ? 1 << r : r == iv ? <i32>IV_BIT : -1);
+        const inGroup = r == iv || (r < 10 && (group & (<u32>1 << <u32>r)) != 0);
+        setSum(sum, r, !moving ? 1 << r : inGroup ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
         setSum(top, r, 0);
       }

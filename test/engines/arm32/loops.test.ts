@@ -15,7 +15,17 @@ import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { runArm32Async, type RunOptions } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited, root } from "../../support/arm32.js";
-import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
+import {
+  DERIVED_PROGRAMS,
+  DERIVED_SHAPES,
+  DERIVED_TESTS,
+  DERIVED_UNIT_SHAPES,
+  copyToStack,
+  derivedExit,
+  sieve,
+  wideOperands,
+  type Derived,
+} from "../../support/loop-programs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -1698,5 +1708,228 @@ describe("counted loops that count down", () => {
     expect(got[5]).toBe(model(d(40n), pattern(64), 4 + 7 * 40));
     expect(got[6]).toBe(model(d(40n), pattern(64), 4 + 7 * 40 + 1));
     expect(got[6]).toMatch(/^r0 = /);
+  });
+});
+
+// Exit tests on a value derived from the index, as clang's rotated loops have them (`i + 3 < len`, a limit kept on
+// the stack, the test as a jump out over a closing `ja`), in each signedness and operand order: the translator runs
+// an unchecked copy when the whole range fits. Each program runs with its last access at the input's end and with
+// an input one byte short of it, where the same load must fault at the same instruction.
+describe("exit tests on a value derived from the index", () => {
+  function holds(back: string, a: bigint, b: bigint): boolean {
+    const signed = back.startsWith("js");
+    const [x, y] = signed ? [BigInt.asIntN(64, a), BigInt.asIntN(64, b)] : [a, b];
+    switch (back.replace("js", "j")) {
+      case "jlt":
+        return x < y;
+      case "jle":
+        return x <= y;
+      case "jgt":
+        return x > y;
+      case "jge":
+        return x >= y;
+      case "jne":
+        return x !== y;
+      case "jeq":
+        return x === y;
+    }
+    throw new Error(back);
+  }
+
+  function model(d: Derived, mem: Uint8Array): string {
+    const t = DERIVED_TESTS[d.test];
+    const m = new Memory(mem);
+    const load = indexOf(derivedExit(d), "ldx");
+    return modelled(() => {
+      let r0 = 0n;
+      let r3 = u64(d.start);
+      let r4 = r3;
+      for (;;) {
+        r0 = u64(r0 + m.load(u64(r4 + BigInt(d.off)), d.size, load));
+        r3 = u64(r3 + BigInt(d.step));
+        const r8 = u64(r4 + BigInt(d.c));
+        r4 = r3;
+        const [a, b] = t.rev ? [u64(d.b), r8] : [r8, u64(d.b)];
+        if (holds(t.back, a, b) === t.ja) break;
+      }
+      return u64(r0 * 1000003n + r4 + (d.bound === "slot" ? r0 : 0n));
+    });
+  }
+
+  /** The shortest input the loop runs over without a fault: its last access ends at the input's last byte. */
+  function exactLength(d: Derived): number {
+    for (let n = 1; n < 1000; n++) if (model(d, pattern(n)).startsWith("r0")) return n;
+    throw new Error(`${derivedExit(d)}: faults on every input`);
+  }
+
+  it("each test, bound and shape, ending at the input's last byte or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const d of DERIVED_PROGRAMS) {
+      const n = exactLength(d);
+      for (const size of [n, n - 1]) {
+        const mem = pattern(size);
+        runs.push({ source: derivedExit(d), mem });
+        expected.push(model(d, mem));
+      }
+    }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds read")).length).toBe(DERIVED_PROGRAMS.length);
+  });
+
+  it("the budget running out in the copy, and a != test that starts past its bound", async () => {
+    const d: Derived = { ...DERIVED_SHAPES[1], test: "ja-jgt", bound: "slot", b: 200n };
+    const spent = await agree(
+      [9, 10, 11, 18, 19, 20, 40, 41, 42].map((budget) => ({ source: derivedExit(d), mem: pattern(256), budget })),
+    );
+    expect(spent.every((g) => g.startsWith("instruction budget of"))).toBe(true);
+    // r8 = r4 + 4 starts above B = 2: != never holds false, the index runs off the input's end
+    const past: Derived = { ...DERIVED_UNIT_SHAPES[0], test: "jne", bound: "reg", b: 2n };
+    const [got] = await agree([{ source: derivedExit(past), mem: pattern(64) }]);
+    expect(got).toBe(model(past, pattern(64)));
+    expect(got).toMatch(/^out-of-bounds read of 2 bytes at ctx\+0x3f /);
+  });
+});
+
+// The test on entry first tries each range against the window of the last memory check that passed (the one-entry
+// region cache), then searches the regions. Here the code before the loop leaves the input's window there (a read,
+// a write, both), the stack's (through a pointer), or nothing; the loop's words run to the input's last byte or one past
+// it, reading and writing: the window must neither let a range past the input's end through nor turn one away.
+describe("the test on entry through the last check's window", () => {
+  type Warm = "none" | "read" | "write" | "both" | "stack";
+  const source = (warm: Warm, bound: number) => `
+        mov %r0, 0
+        ${warm === "read" || warm === "both" ? "ldxb %r0, [%r1+3]" : ""}
+        ${warm === "write" || warm === "both" ? "stb [%r1+0], 9" : ""}
+        ${warm === "stack" ? "mov %r9, %r10\n        add %r9, -64\n        stxdw [%r9+0], %r0\n        ldxdw %r0, [%r9+0]" : ""}
+        mov %r3, 0
+      loop:
+        mov %r5, %r1
+        add %r5, %r3
+        ldxw %r6, [%r5+2]
+        add %r6, %r3
+        stxw [%r5+2], %r6
+        add %r0, %r6
+        add %r3, 4
+        jlt %r3, ${bound}, loop
+        ldxw %r6, [%r1+2]
+        add %r0, %r6
+        exit`;
+  function model(warm: Warm, bound: number, mem: Uint8Array): string {
+    const m = new Memory(mem);
+    const src = source(warm, bound);
+    return modelled(() => {
+      let r0 = 0n;
+      if (warm === "read" || warm === "both") r0 = m.load(3n, 1, indexOf(src, "ldxb"));
+      if (warm === "write" || warm === "both") m.store(0n, 1, 9n, indexOf(src, "stb"));
+      for (let i = 0n; ; ) {
+        const v = u64(m.load(i + 2n, 4, indexOf(src, "ldxw")) + i) & 0xffffffffn;
+        m.store(i + 2n, 4, v, indexOf(src, "stxw"));
+        r0 = u64(r0 + v);
+        i += 4n;
+        if (!(i < BigInt(bound))) break;
+      }
+      return u64(
+        r0 +
+          m.load(
+            2n,
+            4,
+            insns(src)
+              .filter((i) => i.text.startsWith("ldxw"))
+              .at(-1)!.index,
+          ),
+      );
+    });
+  }
+
+  it("a window left by a read, a write, the stack or nothing; ranges ending at the input's end or one byte past", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const warm of ["none", "read", "write", "both", "stack"] as const)
+      for (const bound of [4, 28, 64])
+        for (const short of [false, true]) {
+          const mem = pattern(bound + 2 - (short ? 1 : 0)); // the last word ends at bound + 2
+          runs.push({ source: source(warm, bound), mem });
+          expected.push(model(warm, bound, mem));
+        }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds read of 4 bytes")).length).toBe(runs.length / 2);
+  });
+});
+
+// The test on entry leaves the window it found for the checks after it (the same one-entry cache): a read or a
+// write of 8 bytes after the loop, ending at the input's last byte or one byte past it, is checked against it.
+describe("the window the test on entry found, for the checks after the loop", () => {
+  const source = (store: boolean, bound: number, after: number) => `
+        mov %r0, 0
+        mov %r3, 0
+      loop:
+        mov %r5, %r1
+        add %r5, %r3
+        ${store ? "stb [%r5+0], 7" : "ldxb %r6, [%r5+0]\n        add %r0, %r6"}
+        add %r3, 1
+        jlt %r3, ${bound}, loop
+        ${store ? `stdw [%r1+${after}], 5` : `ldxdw %r6, [%r1+${after}]\n        add %r0, %r6`}
+        exit`;
+  function model(store: boolean, bound: number, after: number, mem: Uint8Array): string {
+    const m = new Memory(mem);
+    const src = source(store, bound, after);
+    const last = insns(src).filter((i) => /^(ldxdw|stdw)/.test(i.text))[0].index;
+    return modelled(() => {
+      let r0 = 0n;
+      for (let i = 0n; i < BigInt(bound); i++) {
+        if (store) m.store(i, 1, 7n, indexOf(src, "stb"));
+        else r0 = u64(r0 + m.load(i, 1, indexOf(src, "ldxb")));
+      }
+      if (store) m.store(BigInt(after), 8, 5n, last);
+      else r0 = u64(r0 + m.load(BigInt(after), 8, last));
+      return r0;
+    });
+  }
+
+  it("reads and writes after the loop at the input's end or one byte past it", async () => {
+    const runs: Run[] = [];
+    const expected: string[] = [];
+    for (const store of [false, true])
+      for (const size of [8, 9, 40])
+        for (const past of [0, 1]) {
+          const mem = pattern(size);
+          const after = size - 8 + past;
+          runs.push({ source: source(store, size, after), mem });
+          expected.push(model(store, size, after, mem));
+        }
+    const got = await agree(runs);
+    expect(got).toEqual(expected);
+    expect(got.filter((g) => g.startsWith("out-of-bounds")).length).toBe(runs.length / 2);
+  });
+});
+
+// A constant below 2^32 added to 32-bit registers in the address: the test on entry adds the low words alone, and a
+// carry out of them is an address of 2^32 or more, which must fail the test (the ordinary code faults there) and
+// not wrap around to an address below the input (which the region search would turn away too).
+describe("an address of 32-bit registers and a large constant", () => {
+  const source = (k: bigint) => `
+        mov %r0, 0
+        mov32 %r3, 0
+        mov32 %r6, %r1
+      loop:
+        lddw %r4, ${k}
+        add %r4, %r6
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        add %r0, %r5
+        add %r3, 1
+        jlt %r3, 8, loop
+        exit`;
+
+  it("reads at input + 2^32 - 16 and at input + 0", async () => {
+    const got = await agree([
+      { source: source(0xfffffff0n), mem: pattern(64) },
+      { source: source(0n), mem: pattern(64) },
+    ]);
+    expect(got[0]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0xfffffff0 /);
+    expect(got[1]).toBe(r0Is([...pattern(64).slice(0, 8)].reduce((a, b) => a + BigInt(b), 0n)));
   });
 });

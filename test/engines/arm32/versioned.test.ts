@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { assemble } from "../../../src/tools/asm.js";
 import { translateArm32, type Arm32Translation } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, root } from "../../support/arm32.js";
+import { DERIVED_PROGRAMS, derivedExit } from "../../support/loop-programs.js";
+import { loadObject } from "../../../src/loader/loader.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -91,7 +93,42 @@ describe("ARM32 loop versioning", () => {
       (w & 0x0e5000f0) === 0x004000d0 && ((w >>> 16) & 15) === 11 && (((w >>> 4) & 0xf0) | (w & 0xf)) === 232;
     expect(copyWords(t, 4).filter(cacheLoad)).toEqual([]);
     const all = Array.from({ length: (t.table - t.code) / 4 }, (_, k) => word(t, t.code + 4 * k));
-    expect(all.filter(cacheLoad).length).toBe(2); // the ordinary code checks both accesses
+    // the test on entry tries each access's range against the same window before searching the regions
+    const testStart = t.code + (t.offsets[4] & 0x7fffffff);
+    const testWords = [];
+    for (let at = testStart; at < t.copies.find((c) => c.head === 4)!.positions[0]; at += 4)
+      testWords.push(word(t, at));
+    expect(testWords.filter(cacheLoad).length).toBe(2);
+    expect(all.filter(cacheLoad).length).toBe(2 + 2); // and the ordinary code checks both accesses
+  });
+
+  it("exit tests on a value derived from the index: every test, bound and shape gets a copy with no check", () => {
+    const missed = [];
+    for (const d of DERIVED_PROGRAMS) {
+      const source = derivedExit(d);
+      const t = translateArm32(assemble(source), { budget: 0 });
+      // the loop's head: after mov, lddw (two slots), mov, and lddw (two) for a bound in r7, three stores for a slot
+      const head = 4 + (d.bound === "imm" ? 0 : 2) + (d.bound === "slot" ? 3 : 0);
+      const copy = t.copies.find((c) => c.head === head);
+      if (!copy || copyWords(t, head).some(isBl)) missed.push(`${d.test} ${d.bound}`);
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it("clang's rotated loops in the bench kernels: inet_csum, popcount, xxhash32's stripes and tail", () => {
+    const hot: Record<string, number[]> = { inet_csum: [5], popcount: [9], xxhash32: [12, 111] };
+    for (const [name, heads] of Object.entries(hot)) {
+      const file = join(root, "bench", "kernels", "c", `${name}.o`);
+      const prog = loadObject(new Uint8Array(readFileSync(file)), `${name}.o`).programs[0];
+      const t = translateArm32(prog.insns, { budget: 0 });
+      for (const head of heads) {
+        expect(
+          t.copies.map((c) => c.head),
+          `${name} ${head}`,
+        ).toContain(head);
+        expect(copyWords(t, head).filter(isBl), `${name} ${head}`).toEqual([]);
+      }
+    }
   });
 
   it("a copy that fits in a page does not straddle one (qemu-arm chains blocks only within a page)", () => {
