@@ -41,32 +41,33 @@ export const R_A = 16;
 export const R_B = 20;
 export const R_MOV_IMM = 24;
 
-// Handler indices run from 0 to H_BAD without gaps worth the name, and the loop's switch lists them in this order:
-// asc compiles a switch into compare-and-branch steps in source order, and Binaryen turns only runs of dense,
-// ordered cases into one br_table (a jump table), so any other order costs compares on every instruction.
+// Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
+// switch into compare-and-branch steps in source order, and Binaryen turns only runs of ordered cases into one
+// br_table (a jump table); a gap, two labels on one case, or an index 0 (tested apart, as an if) split the table,
+// and each piece costs a compare or a second indirect jump on every instruction.
 //
 // ALU64: H_ALU64 + 2 * (operation >> 4), ALU: H_ALU32 + 2 * (operation >> 4), in ISA order (add sub mul div or
 // and lsh rsh neg mod xor mov arsh end). The index just below each is the fused mov + operation: the loop's case
 // for it counts the mov and falls into the operation's own case.
-export const H_ALU64 = 1;
-export const H_MOVSX64 = 28;
-export const H_MOVSX32 = 29;
-export const H_ALU32 = 31;
+export const H_ALU64 = 2;
+export const H_MOVSX64 = 29;
+export const H_MOVSX32 = 30;
+export const H_ALU32 = 32;
 // Conditional jumps: H_JMP64 + (operation >> 4) and H_JMP32 + (operation >> 4), jeq .. jsle.
-export const H_JMP64 = 58;
-export const H_JMP32 = 72;
+export const H_JMP64 = 59;
+export const H_JMP32 = 73;
 // Operations that share no arithmetic with their neighbours, in the slots of the jumps that do not exist.
-export const H_JA = 58; // ja and gotol (JMP_JA has no condition, so the slot is free)
-export const H_CALL_LOCAL = 66; // the slot of JMP_CALL
-export const H_EXIT = 67; // the slot of JMP_EXIT
-export const H_LDDW = 72; // the slot of JMP32's ja (gotol is H_JA)
-export const H_HELPER = 80; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
-export const H_ATOMIC = 81; // JMP32's exit; byte 2: the size
-export const H_LDX = 86; // + size index (W H B DW = 0..3)
-export const H_LDXSX = 90; // + size index (W H B)
-export const H_ST = 93; // + size index; ST takes the immediate, STX the register
-export const H_LD_PACKET = 97; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
-export const H_BAD = 98;
+export const H_JA = 59; // ja and gotol (JMP_JA has no condition, so the slot is free)
+export const H_CALL_LOCAL = 67; // the slot of JMP_CALL
+export const H_EXIT = 68; // the slot of JMP_EXIT
+export const H_LDDW = 73; // the slot of JMP32's ja (gotol is H_JA)
+export const H_HELPER = 81; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
+export const H_ATOMIC = 82; // JMP32's exit; byte 2: the size
+export const H_LDX = 87; // + size index (W H B DW = 0..3)
+export const H_LDXSX = 91; // + size index (W H B)
+export const H_ST = 94; // + size index; ST takes the immediate, STX the register
+export const H_LD_PACKET = 98; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
+export const H_BAD = 99;
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {

@@ -177,7 +177,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
     const t = load<i32>(p, R_TARGET);
     pc++;
     const x = <u32>a, y = <u32>b;
-    // The cases follow the handler indices (decode.ts) one by one, each with a body (a free index says `break`):
+    // The cases follow the handler indices (decode.ts) one by one, each with a body of its own:
     // only then does the switch become a single jump table. A fused mov + operation counts the mov and falls into
     // the operation's case, a being read from the mov's source.
     switch (h) {
