@@ -104,7 +104,7 @@ function fuseMov(r: u32, insn: u32): void {
     if (mov32 && h2 < <u32>H_ALU32) return;
     from = load<u32>(r, R_B);
   } else {
-    imm = mov32 ? <i64><u32>load<i32>(insn, 4) : load<i64>(r, R_IMM);
+    imm = mov32 ? <i64>load<u32>(insn, 4) : load<i64>(r, R_IMM); // load<u32>: zero-extended
     from = r + R_MOV_IMM;
   }
   const b = load<u32>(next, R_B);
