@@ -47,8 +47,9 @@ export const R_MOV_IMM = 24;
 // and each piece costs a compare or a second indirect jump on every instruction.
 //
 // ALU64: H_ALU64 + 2 * (operation >> 4), ALU: H_ALU32 + 2 * (operation >> 4), in ISA order (add sub mul div or
-// and lsh rsh neg mod xor mov arsh end). The index just below each is the fused mov + operation: the loop's case
-// for it counts the mov and falls into the operation's own case.
+// and lsh rsh neg mod xor mov arsh end). The index just below each is the fused mov + operation (for those in
+// FUSABLE; for the others an index with no record): the loop's case for it counts the mov and falls into the
+// operation's own case.
 export const H_ALU64 = 2;
 export const H_MOVSX64 = 29;
 export const H_MOVSX32 = 30;
@@ -81,9 +82,13 @@ export function decodeSingle(code: u32, pc: u32, count: u32, out: u32): void {
   decodeOne(code + pc * INSN_SIZE, pc, count, out);
 }
 
-/** Is handler `h` an ALU operation (every one has a fused form)? */
-@inline function isAlu(h: u32): bool {
-  return h < <u32>H_MOVSX64 || (h >= <u32>H_ALU32 && h < <u32>H_JMP64);
+// The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one.
+const FUSABLE: u32 = 0x1cf7;
+
+/** Is handler `h` an ALU operation with a fused form? */
+function fusable(h: u32): bool {
+  const op = (h >= <u32>H_ALU32 ? h - <u32>H_ALU32 : h - <u32>H_ALU64) >> 1;
+  return h < <u32>H_JMP64 && h != <u32>H_MOVSX64 && h != <u32>H_MOVSX32 && (FUSABLE & (1 << op)) != 0;
 }
 
 /** `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b. */
@@ -93,7 +98,7 @@ function fuseMov(r: u32, insn: u32): void {
   const h2 = <u32>load<u8>(next);
   const rd = <u32>load<u8>(r, 1);
   const mov32 = h == <u32>(H_ALU32 + (ALU_MOV >> 3));
-  if ((h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) || !isAlu(h2)) return;
+  if ((h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) || !fusable(h2)) return;
   if (<u32>load<u8>(next, 1) != rd) return;
   const fromReg = (load<u8>(insn) & 8) != 0;
   // The value the mov leaves in rA, and where it can be read: the source register itself when the mov is 64-bit

@@ -187,7 +187,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 + 2 * 0x1: store<u64>(rd, a - b); continue;
       case H_ALU64 - 1 + 2 * 0x2: pc++; left--;
       case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
-      case H_ALU64 - 1 + 2 * 0x3: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x3: break; // not fused
       case H_ALU64 + 2 * 0x3: store<u64>(rd, t == 0 ? udiv64(a, b) : sdiv64(a, b)); continue;
       case H_ALU64 - 1 + 2 * 0x4: pc++; left--;
       case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
@@ -197,9 +197,9 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 + 2 * 0x6: store<u64>(rd, a << (b & 63)); continue;
       case H_ALU64 - 1 + 2 * 0x7: pc++; left--;
       case H_ALU64 + 2 * 0x7: store<u64>(rd, a >> (b & 63)); continue;
-      case H_ALU64 - 1 + 2 * 0x8: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x8: break; // not fused
       case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
-      case H_ALU64 - 1 + 2 * 0x9: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x9: break; // not fused
       case H_ALU64 + 2 * 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
       case H_ALU64 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
@@ -207,7 +207,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
       case H_ALU64 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
-      case H_ALU64 - 1 + 2 * 0xd: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0xd: break; // not fused
       case H_ALU64 + 2 * 0xd: store<u64>(rd, y == 16 ? <u64>bswap<u16>(<u16>a) : y == 32 ? <u64>bswap<u32>(x) : bswap<u64>(a)); continue;
       case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
       case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
@@ -217,7 +217,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 + 2 * 0x1: store<u64>(rd, <u64>(x - y)); continue;
       case H_ALU32 - 1 + 2 * 0x2: pc++; left--;
       case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
-      case H_ALU32 - 1 + 2 * 0x3: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x3: break; // not fused
       case H_ALU32 + 2 * 0x3: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y))); continue;
       case H_ALU32 - 1 + 2 * 0x4: pc++; left--;
       case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
@@ -227,9 +227,9 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 + 2 * 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
       case H_ALU32 - 1 + 2 * 0x7: pc++; left--;
       case H_ALU32 + 2 * 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0x8: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x8: break; // not fused
       case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
-      case H_ALU32 - 1 + 2 * 0x9: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x9: break; // not fused
       case H_ALU32 + 2 * 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
       case H_ALU32 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
@@ -237,7 +237,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
       case H_ALU32 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0xd: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0xd: break; // not fused
       case H_ALU32 + 2 * 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
       case H_JA: pc = t; continue;
       case H_JMP64 + 0x1: if (a == b) pc = t; continue;
@@ -294,17 +294,17 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
       case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
       case H_JMP32 + 0xd: if (<i32>x <= <i32>y) pc = t; continue;
-      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return left; } store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return left; } store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return left; } store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) { fault(FAULT_READ, pc - 1, m, 8); return left; } store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return left; } store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
-      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return left; } store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
-      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return left; } store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
-      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) { fault(FAULT_WRITE, pc - 1, m, 4); return left; } store<u32>(<usize>m, y); continue; }
-      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) { fault(FAULT_WRITE, pc - 1, m, 2); return left; } store<u16>(<usize>m, <u16>y); continue; }
-      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) { fault(FAULT_WRITE, pc - 1, m, 1); return left; } store<u8>(<usize>m, <u8>y); continue; }
-      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) { fault(FAULT_WRITE, pc - 1, m, 8); return left; } store<u64>(<usize>m, b); continue; }
+      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
+      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
+      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
+      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
+      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) break; store<u32>(<usize>m, y); continue; }
+      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) break; store<u16>(<usize>m, <u16>y); continue; }
+      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) break; store<u8>(<usize>m, <u8>y); continue; }
+      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) break; store<u64>(<usize>m, b); continue; }
       case H_LD_PACKET: {
         let offset: i64 = <i64>b;
         if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
@@ -317,9 +317,18 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       }
       default: break;
     }
-    fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
+    // Here only after a load or store was refused, or on a bad instruction.
+    if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
+    else fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
     return left;
   }
+}
+
+/** The fault of the refused load or store of handler `h` (H_LDX .. H_ST + 3) at `base` + `offset`. */
+function accessFault(h: u32, base: u64, offset: i32, pc: u32): void {
+  const write = h >= <u32>H_ST;
+  const i = h - (write ? <u32>H_ST : h >= <u32>H_LDXSX ? <u32>H_LDXSX : <u32>H_LDX); // W H B DW
+  fault(write ? FAULT_WRITE : FAULT_READ, pc, base + <u64><i64>offset, 4 >> i | (i == 3 ? 8 : 0));
 }
 
 /** A tail call: -1 when the program must stop (fault), 0 to fall through, 1 to continue at the new program's start. */
