@@ -5,7 +5,8 @@
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
 // the same register file. Every memory access a program makes goes through `allowed`, which consults the region
 // table (region 0 is the stack of the frames in use). The loop allocates nothing and calls JavaScript only for
-// host helpers. The budget counts executed eBPF instructions, one per record executed, as every engine does.
+// host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
+// counts as the two it stands for.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
