@@ -1,16 +1,26 @@
 // The interpreter's pre-decoded form of a program, built once when the program is installed (programAdd), so that
 // the hot loop dispatches on a handler index instead of taking each opcode apart on every execution.
 //
-// One 16-byte record per eBPF slot, record i for instruction i, so a pc is still the ORIGINAL instruction index
+// One 32-byte record per eBPF slot, record i for instruction i, so a pc is still the ORIGINAL instruction index
 // (fault reports, call frames and function handles need no mapping):
-//   byte 0     handler index (H_*), one per operation and width, dense so that the loop's switch is a br_table
-//   byte 1     dst register as a byte offset into REGS (dst * 8)
-//   byte 2     where the operand b comes from: src * 8 + 8 for a register, 0 for the immediate at bytes 8-15
-//   byte 3     a handler's extra byte: the src register of atomics and LD_IND, the opcode of a bad instruction
-//   bytes 4-7  i32: a jump's or call's ABSOLUTE target, a memory offset, the offset of div/mod/movsx, the byte
-//              order of le/be (1 = swap)
-//   bytes 8-15 the immediate, sign-extended to 64 bits; lddw's two halves joined
+//   byte 0      handler index (H_*), one per operation and width, dense so that the loop's switch is a br_table
+//   byte 1      dst register as a byte offset into REGS (dst * 8)
+//   byte 2      an atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
+//   byte 3      a handler's extra byte: the src register of atomics and LD_IND, the opcode of a bad instruction
+//   bytes 4-7   i32: a jump's or call's ABSOLUTE target, a memory offset, the offset of div/mod/movsx, the byte
+//               order of le/be (1 = swap)
+//   bytes 8-15  the immediate, sign-extended to 64 bits; lddw's two halves joined
+//   bytes 16-19 the address operand a is read from: the dst register, or what a fused mov put there
+//   bytes 20-23 the address operand b is read from: the src register, or the immediate at bytes 8-15; picking
+//               the address here spares the loop a choice between the two on every instruction
+//   bytes 24-31 a fused mov's immediate (a reads it from here)
 // lddw's second slot gets a record of its own (a bad instruction): the verifier refuses jumps into it, as before.
+//
+// Fused pairs: `mov rA, x` followed by an ALU operation on rA (add, shift, ...) is one record, the operation's
+// own with a read from x: rA = x op b, the mov's write being overwritten anyway. The pair's record replaces the
+// mov's (record i); record i + 1 stays the operation alone, so a jump into the second half still runs it. The loop
+// counts a fused record as its two instructions, and runs the mov alone (decodeSingle) when only one is left in
+// the budget, so the budget fault lands on the second instruction's index as without fusion.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
@@ -19,40 +29,96 @@ import {
   MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, JMP_JA, JMP_CALL, JMP_EXIT,
   INSN_SIZE,
 } from "./isa";
+import { REGS } from "./layout";
 
-export const RECORD_SIZE = 16;
+export const RECORD_SIZE = 32;
+export const RECORD_SHIFT = 5;
+export const R_SIZE = 2;
+export const R_EXTRA = 3;
+export const R_TARGET = 4;
+export const R_IMM = 8;
+export const R_A = 16;
+export const R_B = 20;
+export const R_MOV_IMM = 24;
 
-// ALU64: H_ALU64 + (operation >> 4), ALU: H_ALU32 + (operation >> 4), in ISA order (add sub mul div or and lsh rsh
-// neg mod xor mov arsh end).
-export const H_ALU64 = 0;
-export const H_MOVSX64 = 14;
-export const H_ALU32 = 16;
+// Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
+// switch into compare-and-branch steps in source order, and Binaryen turns only runs of ordered cases into one
+// br_table (a jump table); a gap, two labels on one case, or an index 0 (tested apart, as an if) split the table,
+// and each piece costs a compare or a second indirect jump on every instruction.
+//
+// ALU64: H_ALU64 + 2 * (operation >> 4), ALU: H_ALU32 + 2 * (operation >> 4), in ISA order (add sub mul div or
+// and lsh rsh neg mod xor mov arsh end). The index just below each is the fused mov + operation (for those in
+// FUSABLE; for the others an index with no record): the loop's case for it counts the mov and falls into the
+// operation's own case.
+export const H_ALU64 = 2;
+export const H_MOVSX64 = 29;
 export const H_MOVSX32 = 30;
+export const H_ALU32 = 32;
 // Conditional jumps: H_JMP64 + (operation >> 4) and H_JMP32 + (operation >> 4), jeq .. jsle.
-export const H_JMP64 = 32;
-export const H_JMP32 = 48;
-// Operations that share no arithmetic with their neighbours.
-export const H_JA = 32; // ja and gotol (JMP_JA has no condition, so the slot is free)
-export const H_CALL_LOCAL = 40; // the slot of JMP_CALL
-export const H_EXIT = 41; // the slot of JMP_EXIT
-export const H_HELPER = 46;
-export const H_TAIL_CALL = 47;
-export const H_CALLX = 31;
-export const H_LDX = 64; // + size index (W H B DW = 0..3)
-export const H_LDXSX = 68; // + size index (W H B)
-export const H_ST = 72; // + size index; ST takes the immediate, STX the register
-export const H_ATOMIC32 = 76;
-export const H_ATOMIC64 = 77;
-export const H_LDDW = 78;
-export const H_LD_ABS = 79;
-export const H_LD_IND = 80;
-export const H_BAD = 81;
+export const H_JMP64 = 59;
+export const H_JMP32 = 73;
+// Operations that share no arithmetic with their neighbours, in the slots of the jumps that do not exist.
+export const H_JA = 59; // ja and gotol (JMP_JA has no condition, so the slot is free)
+export const H_CALL_LOCAL = 67; // the slot of JMP_CALL
+export const H_EXIT = 68; // the slot of JMP_EXIT
+export const H_LDDW = 73; // the slot of JMP32's ja (gotol is H_JA)
+export const H_HELPER = 81; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
+export const H_ATOMIC = 82; // JMP32's exit; byte 2: the size
+export const H_LDX = 87; // + size index (W H B DW = 0..3)
+export const H_LDXSX = 91; // + size index (W H B)
+export const H_ST = 94; // + size index; ST takes the immediate, STX the register
+export const H_LD_PACKET = 98; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
+export const H_BAD = 99;
 
-const TAIL_CALL_HELPER = 12;
-
-/** Writes the records of the `count` instructions at `code` to `out`. */
+/** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
   for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE);
+  // Ascending, so record i + 1 is still the operation alone when record i is fused with it.
+  for (let pc: u32 = 0; pc + 1 < count; pc++) fuseMov(out + pc * RECORD_SIZE, code + pc * INSN_SIZE);
+}
+
+/** Instruction `pc` alone, unfused, into the record at `out` (the loop's budget slow path). */
+export function decodeSingle(code: u32, pc: u32, count: u32, out: u32): void {
+  decodeOne(code + pc * INSN_SIZE, pc, count, out);
+}
+
+// The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one.
+const FUSABLE: u32 = 0x1cf7;
+
+/** Is handler `h` an ALU operation with a fused form? */
+function fusable(h: u32): bool {
+  const op = (h >= <u32>H_ALU32 ? h - <u32>H_ALU32 : h - <u32>H_ALU64) >> 1;
+  return h < <u32>H_JMP64 && h != <u32>H_MOVSX64 && h != <u32>H_MOVSX32 && (FUSABLE & (1 << op)) != 0;
+}
+
+/** `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b. */
+function fuseMov(r: u32, insn: u32): void {
+  const next = r + RECORD_SIZE;
+  const h = <u32>load<u8>(r);
+  const h2 = <u32>load<u8>(next);
+  const rd = <u32>load<u8>(r, 1);
+  const mov32 = h == <u32>(H_ALU32 + (ALU_MOV >> 3));
+  if ((h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) || !fusable(h2)) return;
+  if (<u32>load<u8>(next, 1) != rd) return;
+  const fromReg = (load<u8>(insn) & 8) != 0;
+  // The value the mov leaves in rA, and where it can be read: the source register itself when the mov is 64-bit
+  // or the operation reads only the low 32 bits; a mov32's zero extension is not in any register.
+  let from: u32;
+  let imm: i64 = 0;
+  if (fromReg) {
+    if (mov32 && h2 < <u32>H_ALU32) return;
+    from = load<u32>(r, R_B);
+  } else {
+    imm = mov32 ? <i64>load<u32>(insn, 4) : load<i64>(r, R_IMM); // load<u32>: zero-extended
+    from = r + R_MOV_IMM;
+  }
+  const b = load<u32>(next, R_B);
+  memory.copy(r, next, RECORD_SIZE);
+  store<u8>(r, <u8>(h2 - 1));
+  store<u32>(r, from, R_A);
+  // b was the operation's own immediate (now copied here), rA (now x), or another register.
+  store<u32>(r, b == next + R_IMM ? r + R_IMM : b == REGS + rd ? from : b, R_B);
+  store<i64>(r, imm, R_MOV_IMM);
 }
 
 function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
@@ -67,11 +133,13 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
   let h: u32 = H_BAD;
   let t: i32 = off;
   let useReg = x;
+  let bReg = src;
   let extra: u32 = op;
+  let small: u32 = 0; // byte 2
   let value: i64 = <i64>imm;
   if (cls == CLS_ALU64 || cls == CLS_ALU) {
     const aop = op >> 4;
-    h = (cls == CLS_ALU64 ? H_ALU64 : H_ALU32) + aop;
+    h = (cls == CLS_ALU64 ? H_ALU64 : H_ALU32) + (aop << 1);
     if (aop << 4 == ALU_MOV && off != 0) h = cls == CLS_ALU64 ? H_MOVSX64 : H_MOVSX32;
     if (aop << 4 == ALU_END) { t = x ? 1 : 0; useReg = false; } // the source bit picks the byte order here
     if (aop > 0xd) h = H_BAD;
@@ -83,8 +151,9 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
     else if (jop == JMP_EXIT) h = H_EXIT;
     else if (jop == JMP_CALL) {
       t = <i32>pc + 1 + imm;
-      h = cls != CLS_JMP ? H_BAD : x ? H_CALLX : src == CALL_LOCAL ? H_CALL_LOCAL : src != CALL_HELPER ? H_BAD
-        : imm == TAIL_CALL_HELPER ? H_TAIL_CALL : H_HELPER;
+      if (x) bReg = regs & 0xf; // callx: the helper id is in dst
+      h = cls != CLS_JMP ? H_BAD : x ? H_HELPER : src == CALL_LOCAL ? H_CALL_LOCAL : src != CALL_HELPER ? H_BAD
+        : H_HELPER;
     }
     else if (jop > 0xd0) h = H_BAD;
   } else if (cls == CLS_LDX) {
@@ -97,7 +166,8 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
     useReg = cls == CLS_STX; // b is the value stored
     if (mode == MODE_MEM) h = H_ST + size;
     else if (mode == MODE_ATOMIC && cls == CLS_STX && (size == SZ_W >> 3 || size == SZ_DW >> 3)) {
-      h = size == SZ_W >> 3 ? H_ATOMIC32 : H_ATOMIC64;
+      h = H_ATOMIC;
+      small = size == SZ_W >> 3 ? 4 : 8;
       useReg = false; // b is the operation (imm); the value's register is the extra byte
       extra = src;
     }
@@ -108,16 +178,21 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
       h = H_LDDW;
       value = <i64>(<u64><u32>imm | (<u64>load<u32>(p, 12) << 32));
     } else if ((mode == MODE_ABS || mode == MODE_IND) && size != SZ_DW >> 3) {
-      h = mode == MODE_ABS ? H_LD_ABS : H_LD_IND;
+      h = H_LD_PACKET;
+      small = mode == MODE_IND ? 1 : 0;
       t = size == SZ_B >> 3 ? 1 : size == SZ_H >> 3 ? 2 : 4;
       extra = src;
     }
   }
   if (h == H_BAD) { useReg = false; extra = op; }
+  const dst = (regs & 0xf) << 3;
   store<u8>(r, <u8>h);
-  store<u8>(r, <u8>((regs & 0xf) << 3), 1);
-  store<u8>(r, <u8>(useReg ? (src << 3) + 8 : 0), 2);
-  store<u8>(r, <u8>extra, 3);
-  store<i32>(r, t, 4);
-  store<i64>(r, value, 8);
+  store<u8>(r, <u8>dst, 1);
+  store<u8>(r, <u8>small, R_SIZE);
+  store<u8>(r, <u8>extra, R_EXTRA);
+  store<i32>(r, t, R_TARGET);
+  store<i64>(r, value, R_IMM);
+  store<u32>(r, REGS + dst, R_A);
+  store<u32>(r, useReg ? REGS + (bReg << 3) : r + R_IMM, R_B);
+  store<i64>(r, 0, R_MOV_IMM);
 }

@@ -5,21 +5,22 @@
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
 // the same register file. Every memory access a program makes goes through `allowed`, which consults the region
 // table (region 0 is the stack of the frames in use). The loop allocates nothing and calls JavaScript only for
-// host helpers. The budget counts executed eBPF instructions, one per record executed, as every engine does.
+// host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
+// counts as the two it stands for.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
 } from "./isa";
 import {
-  STATE, REGS, FRAMES, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
+  STATE, REGS, FRAMES, PROGS, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
   ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PROG,
   ST_TAIL_CALLS, ST_PROG_COUNT, ST_PKT, ST_PKT_LEN, ST_CTX, ST_ENGINE,
   FAULT_NONE, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_INSN,
   FAULT_BAD_MAP, HELPER_CORE, HELPER_HOST, FUNC_HANDLE_TAG, MAP_HANDLE_TAG,
 } from "./layout";
 import {
-  H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER, H_TAIL_CALL,
-  H_CALLX, H_LDX, H_LDXSX, H_ST, H_ATOMIC32, H_ATOMIC64, H_LDDW, H_LD_ABS, H_LD_IND,
+  H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, decodeSingle,
 } from "./decode";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
@@ -32,6 +33,9 @@ declare function hostHelper(id: u32): u32;
 
 const HELPER_TAIL_CALL: u32 = 12;
 const RETURN_TO_HOST: u32 = 0xffffffff; // return pc of a frame pushed by invokeCallback
+
+/** Scratch space for one record: the first half of a fused pair run alone (loop). */
+const SINGLE = memory.data(RECORD_SIZE, RECORD_SIZE);
 
 // Execution state of the current run (Wasm globals: cheap to reach from the loop and from cold paths).
 let dec: u32 = 0; // address of the current program's first pre-decoded record (decode.ts)
@@ -143,54 +147,99 @@ function popFrame(): u32 {
 }
 
 /**
- * Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program. Every record
- * (decode.ts) gives the handler, the dst register's address, the operand b (a register or the immediate, picked
- * at decode time) and a target or offset, so each handler is a line or two.
+ * Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program, and adds the
+ * instructions it ran to `executed`.
  */
 function execute(startPc: u32, stopDepth: u32): void {
+  executed = limit - loop(startPc, stopDepth, limit - executed);
+}
+
+/**
+ * The loop behind `execute`; `left` is what remains of the budget, kept in a local (a global would be a load and a
+ * store on every instruction), and the return value is what remains at the end (u64.MAX_VALUE after a budget
+ * fault: the budget plus one executed). Around helpers, which may run callbacks through `execute`, `executed` is
+ * brought up to date and read back. Every record (decode.ts) gives the handler, the dst register's address, where
+ * a and b are read and a target or offset, so each handler is a line or two.
+ */
+function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
   let pc = startPc;
+  let d = dec;
   while (true) {
-    if (++executed > limit) { fault(FAULT_BUDGET, pc, limit, 0); return; }
-    const p = dec + (pc << 4);
+    let p = d + (pc << RECORD_SHIFT);
+    if (left < 2) { // a fused record needs two: with one left, run its first instruction alone
+      if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); return u64.MAX_VALUE; }
+      p = single(pc);
+    }
+    left--;
     const h = <u32>load<u8>(p);
     const rd = REGS + <u32>load<u8>(p, 1);
-    const bsel = <u32>load<u8>(p, 2);
-    const a = load<u64>(rd);
-    const b = load<u64>(bsel != 0 ? REGS - 8 + bsel : p + 8);
-    const t = load<i32>(p, 4);
+    const a = load<u64>(load<u32>(p, R_A));
+    const b = load<u64>(load<u32>(p, R_B));
+    const t = load<i32>(p, R_TARGET);
     pc++;
     const x = <u32>a, y = <u32>b;
+    // The cases follow the handler indices (decode.ts) one by one, each with a body of its own:
+    // only then does the switch become a single jump table. A fused mov + operation counts the mov and falls into
+    // the operation's case, a being read from the mov's source.
     switch (h) {
-      case H_ALU64 + 0x0: store<u64>(rd, a + b); continue;
-      case H_ALU64 + 0x1: store<u64>(rd, a - b); continue;
-      case H_ALU64 + 0x2: store<u64>(rd, a * b); continue;
-      case H_ALU64 + 0x3: store<u64>(rd, t == 0 ? udiv64(a, b) : sdiv64(a, b)); continue;
-      case H_ALU64 + 0x4: store<u64>(rd, a | b); continue;
-      case H_ALU64 + 0x5: store<u64>(rd, a & b); continue;
-      case H_ALU64 + 0x6: store<u64>(rd, a << (b & 63)); continue;
-      case H_ALU64 + 0x7: store<u64>(rd, a >> (b & 63)); continue;
-      case H_ALU64 + 0x8: store<u64>(rd, 0 - a); continue;
-      case H_ALU64 + 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
-      case H_ALU64 + 0xa: store<u64>(rd, a ^ b); continue;
-      case H_ALU64 + 0xb: store<u64>(rd, b); continue;
-      case H_ALU64 + 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
-      case H_ALU64 + 0xd: store<u64>(rd, y == 16 ? <u64>bswap<u16>(<u16>a) : y == 32 ? <u64>bswap<u32>(x) : bswap<u64>(a)); continue;
+      case H_ALU64 - 1 + 2 * 0x0: pc++; left--;
+      case H_ALU64 + 2 * 0x0: store<u64>(rd, a + b); continue;
+      case H_ALU64 - 1 + 2 * 0x1: pc++; left--;
+      case H_ALU64 + 2 * 0x1: store<u64>(rd, a - b); continue;
+      case H_ALU64 - 1 + 2 * 0x2: pc++; left--;
+      case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
+      case H_ALU64 - 1 + 2 * 0x3: break; // not fused
+      case H_ALU64 + 2 * 0x3: store<u64>(rd, t == 0 ? udiv64(a, b) : sdiv64(a, b)); continue;
+      case H_ALU64 - 1 + 2 * 0x4: pc++; left--;
+      case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
+      case H_ALU64 - 1 + 2 * 0x5: pc++; left--;
+      case H_ALU64 + 2 * 0x5: store<u64>(rd, a & b); continue;
+      case H_ALU64 - 1 + 2 * 0x6: pc++; left--;
+      case H_ALU64 + 2 * 0x6: store<u64>(rd, a << (b & 63)); continue;
+      case H_ALU64 - 1 + 2 * 0x7: pc++; left--;
+      case H_ALU64 + 2 * 0x7: store<u64>(rd, a >> (b & 63)); continue;
+      case H_ALU64 - 1 + 2 * 0x8: break; // not fused
+      case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
+      case H_ALU64 - 1 + 2 * 0x9: break; // not fused
+      case H_ALU64 + 2 * 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
+      case H_ALU64 - 1 + 2 * 0xa: pc++; left--;
+      case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
+      case H_ALU64 - 1 + 2 * 0xb: pc++; left--;
+      case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
+      case H_ALU64 - 1 + 2 * 0xc: pc++; left--;
+      case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
+      case H_ALU64 - 1 + 2 * 0xd: break; // not fused
+      case H_ALU64 + 2 * 0xd: store<u64>(rd, y == 16 ? <u64>bswap<u16>(<u16>a) : y == 32 ? <u64>bswap<u32>(x) : bswap<u64>(a)); continue;
       case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
-      case H_ALU32 + 0x0: store<u64>(rd, <u64>(x + y)); continue;
-      case H_ALU32 + 0x1: store<u64>(rd, <u64>(x - y)); continue;
-      case H_ALU32 + 0x2: store<u64>(rd, <u64>(x * y)); continue;
-      case H_ALU32 + 0x3: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y))); continue;
-      case H_ALU32 + 0x4: store<u64>(rd, <u64>(x | y)); continue;
-      case H_ALU32 + 0x5: store<u64>(rd, <u64>(x & y)); continue;
-      case H_ALU32 + 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
-      case H_ALU32 + 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
-      case H_ALU32 + 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
-      case H_ALU32 + 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
-      case H_ALU32 + 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
-      case H_ALU32 + 0xb: store<u64>(rd, <u64>y); continue;
-      case H_ALU32 + 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
-      case H_ALU32 + 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
       case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
+      case H_ALU32 - 1 + 2 * 0x0: pc++; left--;
+      case H_ALU32 + 2 * 0x0: store<u64>(rd, <u64>(x + y)); continue;
+      case H_ALU32 - 1 + 2 * 0x1: pc++; left--;
+      case H_ALU32 + 2 * 0x1: store<u64>(rd, <u64>(x - y)); continue;
+      case H_ALU32 - 1 + 2 * 0x2: pc++; left--;
+      case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
+      case H_ALU32 - 1 + 2 * 0x3: break; // not fused
+      case H_ALU32 + 2 * 0x3: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y))); continue;
+      case H_ALU32 - 1 + 2 * 0x4: pc++; left--;
+      case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
+      case H_ALU32 - 1 + 2 * 0x5: pc++; left--;
+      case H_ALU32 + 2 * 0x5: store<u64>(rd, <u64>(x & y)); continue;
+      case H_ALU32 - 1 + 2 * 0x6: pc++; left--;
+      case H_ALU32 + 2 * 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
+      case H_ALU32 - 1 + 2 * 0x7: pc++; left--;
+      case H_ALU32 + 2 * 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
+      case H_ALU32 - 1 + 2 * 0x8: break; // not fused
+      case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
+      case H_ALU32 - 1 + 2 * 0x9: break; // not fused
+      case H_ALU32 + 2 * 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
+      case H_ALU32 - 1 + 2 * 0xa: pc++; left--;
+      case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
+      case H_ALU32 - 1 + 2 * 0xb: pc++; left--;
+      case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
+      case H_ALU32 - 1 + 2 * 0xc: pc++; left--;
+      case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
+      case H_ALU32 - 1 + 2 * 0xd: break; // not fused
+      case H_ALU32 + 2 * 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
       case H_JA: pc = t; continue;
       case H_JMP64 + 0x1: if (a == b) pc = t; continue;
       case H_JMP64 + 0x2: if (a > b) pc = t; continue;
@@ -199,10 +248,22 @@ function execute(startPc: u32, stopDepth: u32): void {
       case H_JMP64 + 0x5: if (a != b) pc = t; continue;
       case H_JMP64 + 0x6: if (<i64>a > <i64>b) pc = t; continue;
       case H_JMP64 + 0x7: if (<i64>a >= <i64>b) pc = t; continue;
+      case H_CALL_LOCAL:
+        if (!pushFrame(pc, pc - 1)) return left;
+        pc = t;
+        d = dec;
+        continue;
+      case H_EXIT:
+        if (depth == stopDepth) return left;
+        pc = popFrame();
+        d = dec;
+        if (pc == RETURN_TO_HOST) return left;
+        continue;
       case H_JMP64 + 0xa: if (a < b) pc = t; continue;
       case H_JMP64 + 0xb: if (a <= b) pc = t; continue;
       case H_JMP64 + 0xc: if (<i64>a < <i64>b) pc = t; continue;
       case H_JMP64 + 0xd: if (<i64>a <= <i64>b) pc = t; continue;
+      case H_LDDW: store<u64>(rd, b); pc++; continue; // one instruction in two slots
       case H_JMP32 + 0x1: if (x == y) pc = t; continue;
       case H_JMP32 + 0x2: if (x > y) pc = t; continue;
       case H_JMP32 + 0x3: if (x >= y) pc = t; continue;
@@ -210,62 +271,65 @@ function execute(startPc: u32, stopDepth: u32): void {
       case H_JMP32 + 0x5: if (x != y) pc = t; continue;
       case H_JMP32 + 0x6: if (<i32>x > <i32>y) pc = t; continue;
       case H_JMP32 + 0x7: if (<i32>x >= <i32>y) pc = t; continue;
+      case H_HELPER: {
+        if (y == HELPER_TAIL_CALL) { // the helper's id is b: the immediate, or dst for callx
+          const taken = tailCall(pc - 1);
+          if (taken < 0) return left;
+          if (taken > 0) { pc = 0; d = dec; }
+          continue;
+        }
+        executed = limit - left; // a helper may run a callback, which counts on from here
+        const go = callHelper(y, pc - 1);
+        left = limit - executed;
+        if (!go) return left;
+        continue;
+      }
+      case H_ATOMIC: {
+        const m = a + <u64><i64>t;
+        const size = <u32>load<u8>(p, R_SIZE);
+        if (!allowed(m, size, true)) { fault(FAULT_WRITE, pc - 1, m, size); return left; }
+        atomic(<usize>m, size, <u32>load<u8>(p, R_EXTRA), y);
+        continue;
+      }
       case H_JMP32 + 0xa: if (x < y) pc = t; continue;
       case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
       case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
       case H_JMP32 + 0xd: if (<i32>x <= <i32>y) pc = t; continue;
-      case H_CALL_LOCAL:
-        if (!pushFrame(pc, pc - 1)) return;
-        pc = t;
-        continue;
-      case H_EXIT:
-        if (depth == stopDepth) return;
-        pc = popFrame();
-        if (pc == RETURN_TO_HOST) return;
-        continue;
-      case H_HELPER: if (!callHelper(y, pc - 1)) return; continue;
-      case H_CALLX: // the helper id is in dst: a tail call too when it says so
-        if (x != HELPER_TAIL_CALL) { if (!callHelper(x, pc - 1)) return; continue; }
-      case H_TAIL_CALL: {
-        const taken = tailCall(pc - 1);
-        if (taken < 0) return;
-        if (taken > 0) pc = 0;
-        continue;
-      }
-      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return; } store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return; } store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return; } store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) { fault(FAULT_READ, pc - 1, m, 8); return; } store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) { fault(FAULT_READ, pc - 1, m, 4); return; } store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
-      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) { fault(FAULT_READ, pc - 1, m, 2); return; } store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
-      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) { fault(FAULT_READ, pc - 1, m, 1); return; } store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
-      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) { fault(FAULT_WRITE, pc - 1, m, 4); return; } store<u32>(<usize>m, y); continue; }
-      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) { fault(FAULT_WRITE, pc - 1, m, 2); return; } store<u16>(<usize>m, <u16>y); continue; }
-      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) { fault(FAULT_WRITE, pc - 1, m, 1); return; } store<u8>(<usize>m, <u8>y); continue; }
-      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) { fault(FAULT_WRITE, pc - 1, m, 8); return; } store<u64>(<usize>m, b); continue; }
-      case H_ATOMIC32: case H_ATOMIC64: {
-        const m = a + <u64><i64>t;
-        const size: u32 = h == H_ATOMIC64 ? 8 : 4;
-        if (!allowed(m, size, true)) { fault(FAULT_WRITE, pc - 1, m, size); return; }
-        atomic(<usize>m, size, <u32>load<u8>(p, 3), y);
-        continue;
-      }
-      case H_LDDW: store<u64>(rd, b); pc++; continue; // one instruction in two slots
-      case H_LD_ABS: case H_LD_IND: {
+      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
+      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
+      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
+      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
+      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) break; store<u32>(<usize>m, y); continue; }
+      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) break; store<u16>(<usize>m, <u16>y); continue; }
+      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) break; store<u8>(<usize>m, <u8>y); continue; }
+      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) break; store<u64>(<usize>m, b); continue; }
+      case H_LD_PACKET: {
         let offset: i64 = <i64>b;
-        if (h == H_LD_IND) offset += <i64><i32><u32>reg(<u32>load<u8>(p, 3));
+        if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
         if (packetLoad(offset, <u32>t)) continue;
         // Out of the packet: the kernel ends the program with r0 = 0.
         setReg(0, 0);
-        if (depth == stopDepth) return;
+        if (depth == stopDepth) return left;
         unwindToExit(stopDepth);
-        return;
+        return left;
       }
-      default:
-        fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, 3), 0);
-        return;
+      default: break;
     }
+    // Here only after a load or store was refused, or on a bad instruction.
+    if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
+    else fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
+    return left;
   }
+}
+
+/** The fault of the refused load or store of handler `h` (H_LDX .. H_ST + 3) at `base` + `offset`. */
+function accessFault(h: u32, base: u64, offset: i32, pc: u32): void {
+  const write = h >= <u32>H_ST;
+  const i = h - (write ? <u32>H_ST : h >= <u32>H_LDXSX ? <u32>H_LDXSX : <u32>H_LDX); // W H B DW
+  fault(write ? FAULT_WRITE : FAULT_READ, pc, base + <u64><i64>offset, 4 >> i | (i == 3 ? 8 : 0));
 }
 
 /** A tail call: -1 when the program must stop (fault), 0 to fall through, 1 to continue at the new program's start. */
@@ -275,6 +339,13 @@ function tailCall(pc: u32): i32 {
   if (target < 0) return 0;
   dec = load<u32>(DECODED + (<u32>target << 2));
   return 1;
+}
+
+/** Instruction `pc` of the running program, decoded alone into SINGLE. */
+function single(pc: u32): u32 {
+  const prog = PROGS + load<u32>(STATE + ST_PROG) * 8;
+  decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE);
+  return <u32>SINGLE;
 }
 
 /** ALU le/be: truncate to `width` bits, swapping the bytes when `swap` (this is a little-endian machine). */

@@ -40,7 +40,14 @@ export function regionAdd(start: u32, end: u32, wstart: u32, wend: u32): i32 {
   return <i32>n;
 }
 
+// The bounds of the region the last read fell in, tried before the table: a program's reads mostly stay in the
+// region it read last (its input, a map value); its writes go mostly to the stack, the table's first region.
+// Emptied whenever a region changes or goes, so they never allow what the table does not.
+let readStart: u32 = 0;
+let readEnd: u32 = 0;
+
 export function regionSet(index: u32, start: u32, end: u32, wstart: u32, wend: u32): void {
+  readStart = readEnd = 0;
   const r = REGIONS + index * REGION_SIZE;
   store<u32>(r, start);
   store<u32>(r, end, 4);
@@ -50,6 +57,7 @@ export function regionSet(index: u32, start: u32, end: u32, wstart: u32, wend: u
 
 /** Drops region `index`; the last region takes its place (only regions 0-2 have fixed places, never dropped). */
 export function regionRemove(index: u32): void {
+  readStart = readEnd = 0;
   const n = load<u32>(STATE + ST_REGION_COUNT) - 1;
   memory.copy(REGIONS + index * REGION_SIZE, REGIONS + n * REGION_SIZE, REGION_SIZE);
   store<u32>(STATE + ST_REGION_COUNT, n);
@@ -72,13 +80,15 @@ export function accessAllowed(addr: u64, size: u32, write: bool): bool {
   const a = <u32>addr;
   const e = a + size;
   if (e < a) return false;
+  if (!write && a >= readStart && e <= readEnd) return true;
   const n = load<u32>(STATE + ST_REGION_COUNT);
   for (let i: u32 = 0; i < n; i++) {
     const r = REGIONS + i * REGION_SIZE;
     if (write) {
       if (a >= load<u32>(r, 8) && e <= load<u32>(r, 12)) return true;
     } else {
-      if (a >= load<u32>(r) && e <= load<u32>(r, 4)) return true;
+      const start = load<u32>(r), end = load<u32>(r, 4);
+      if (a >= start && e <= end) { readStart = start; readEnd = end; return true; }
     }
   }
   return false;
