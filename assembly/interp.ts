@@ -22,6 +22,7 @@ import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, decodeSingle,
 } from "./decode";
+import { FUSE_MOV_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
@@ -168,7 +169,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
     let p = d + (pc << RECORD_SHIFT);
     if (left < 2) { // a fused record needs two: with one left, run its first instruction alone
       if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); return u64.MAX_VALUE; }
-      p = single(pc);
+      if (FUSE_MOV_PAIRS) p = single(pc);
     }
     left--;
     const h = <u32>load<u8>(p);
