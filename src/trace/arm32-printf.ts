@@ -1,8 +1,8 @@
 // printf in a packet probe on the ARM32 engine: the executable has no host to format a ring buffer record, but it
 // carries bpf_trace_printk (targets/arm32/helpers/format.ts), which with OPT_TRACE_PRINTK writes to standard output
 // at once. This plans the calls that print exactly what output.ts formatPrintf prints: trace_printk takes three
-// arguments and prints at most 511 characters, so one printf may become several calls, each a piece of the format
-// rewritten to the kernel's conversions:
+// arguments and prints at most 511 characters, and its format is written to the 512-byte stack, so one printf may
+// become several calls, each a piece of the format (up to 128 bytes) rewritten to the kernel's conversions:
 //   %d %i %u %x %X (any length modifier)  ->  %lld %llu %llx %llX: bpftrace prints every integer in 64 bits
 //   %c with '0' and a width               ->  the zeros as text, then %c (the kernel pads characters with spaces)
 //   %s of a string                        ->  %s of the string's 16 bytes on the stack
@@ -24,6 +24,8 @@ export interface PrintkCall {
 
 const PRINTK_ARGS = 3;
 const PRINTK_CHARS = 511;
+/** A call's piece of the format is written to the BPF stack (512 bytes, the arguments' slots beside it). */
+const FORMAT_BYTES = 128;
 /** Widest text of a conversion without a width: a 64-bit decimal ("-9223372036854775808"), a 15-byte string. */
 const INT_CHARS = 20;
 const STR_CHARS = 15;
@@ -81,12 +83,17 @@ export function printkCalls(format: string, types: ScalarType[]): PrintkCall[] |
   }
   const bad = text(format.slice(at));
   if (bad) return bad;
-  // as many atoms per call as its three arguments and 511 characters allow
+  // as many atoms per call as its three arguments, 511 characters and 128 bytes of format allow
   const calls: PrintkCall[] = [];
   let chars = 0;
   for (const a of atoms) {
     const last = calls[calls.length - 1];
-    if (!last || last.args.length + a.args.length > PRINTK_ARGS || chars + a.chars > PRINTK_CHARS) {
+    if (
+      !last ||
+      last.args.length + a.args.length > PRINTK_ARGS ||
+      chars + a.chars > PRINTK_CHARS ||
+      last.format.length + a.format.length > FORMAT_BYTES
+    ) {
       calls.push({ format: a.format, args: [...a.args] });
       chars = a.chars;
     } else {

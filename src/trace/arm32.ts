@@ -170,7 +170,11 @@ export function arm32Script(c: Compiled): Arm32Script {
   const trace =
     (calls(packet[0], "printf").length ? OPT_TRACE_PRINTK : 0) | (calls(packet[0], "exit").length ? OPT_TRACE_EXIT : 0);
   const typed = { ...c.typed, script: { ...c.typed.script, probes: packet } };
-  const compiled = trace ? compileTyped(typed, { printk: true }) : packet.length === probes.length ? c : compileTyped(typed);
+  const compiled = trace
+    ? compileTyped(typed, { printk: true })
+    : packet.length === probes.length
+      ? c
+      : compileTyped(typed);
   if (packet.length === probes.length) return { compiled, begin: "", end: [], initial: new Map(), trace };
   const begin = runBegin(
     c,
@@ -203,7 +207,10 @@ function nonAsciiLiteral(c: Compiled): boolean {
 function printfObstacle(c: Compiled, packet: Probe): string | undefined {
   for (const call of calls(packet, "printf")) {
     const args = call.args.slice(1);
-    const plan = printkCalls((call.args[0] as { value: string }).value, args.map((a) => c.typed.types.get(a)!));
+    const plan = printkCalls(
+      (call.args[0] as { value: string }).value,
+      args.map((a) => c.typed.types.get(a)!),
+    );
     if (typeof plan === "string") return plan;
     // the executable prints a string's bytes one character each (Latin-1), the host decodes them as UTF-8
     if (args.some((a) => c.typed.types.get(a)!.t === "str") && nonAsciiLiteral(c))

@@ -481,7 +481,10 @@ class ProbeGen {
   private printk(c: Extract<Expr, { k: "call" }>): void {
     const e = this.e;
     const args = c.args.slice(1);
-    const calls = printkCalls((c.args[0] as { value: string }).value, args.map((a) => this.ts.types.get(a)!));
+    const calls = printkCalls(
+      (c.args[0] as { value: string }).value,
+      args.map((a) => this.ts.types.get(a)!),
+    );
     if (typeof calls === "string") fail(c.loc, calls);
     const slots = args.map((a) => {
       if (this.ts.types.get(a)!.t === "str") {
