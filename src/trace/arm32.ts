@@ -230,7 +230,7 @@ export function arm32Obstacle(c: Compiled): string | undefined {
       p.kind === "BEGIN" ? !beginOnHost(p) : p.kind !== "END" || printedSegments(c, p, true) === undefined,
     )
   )
-    return "the arm32 engine runs one packet probe, with BEGIN probes that read no builtin and call no exit() and END probes that only printf constants (and END scalar maps)";
+    return "the arm32 engine runs one packet probe (printf and exit() included, not print/clear/zero), with BEGIN probes that read no builtin and call no exit() and END probes that only printf constants (and END scalar maps)";
   const printf = printfObstacle(c, packets[0]);
   if (printf) return printf;
   let found: string | undefined;
