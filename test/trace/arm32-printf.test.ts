@@ -4,6 +4,7 @@
 // pipe that is never closed, and the formats the executable cannot print exactly are refused with the reason.
 import { describe, expect, test, beforeAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +118,31 @@ describe("printf and exit() in the packet probe of trace executables", () => {
     const got = await run(executable(script, "exit-pipe"), ["--pcap", "-"], readFileSync(capture), true);
     expect(got).toEqual({ status: 0, stdout: lines + "end\n" + EXIT + scalar("n", 7), stderr: "" });
   }, 60_000);
+
+  test("exit() ends a live capture (--iface lo) by itself: the lines as they come, END, the maps, exit 0", async () => {
+    const port = 40000 + ((process.pid + 7) % 20000);
+    const script = `packet /udp.dport == ${port}/ { @n = count(); printf("to %d\\n", udp.dport); if (@n == 3) { exit() } } END { printf("end\\n") }`;
+    const exe = executable(script, "exit-live");
+    const probe = spawnSync(qemu(), [exe, "--iface", "lo", "--seconds", "0"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+      expect(probe.stderr).toBe("raw sockets are not permitted here\n");
+      return console.log("raw sockets are not permitted here: checked the refusal only");
+    }
+    const child = spawn(qemu(), [exe, "--iface", "lo", "--seconds", "60"]);
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((r) => child.on("close", (status) => r(status)));
+    // datagrams until the executable has bound its socket and stopped (or 10 s)
+    const sender = createSocket("udp4");
+    let exited = false;
+    void closed.then(() => (exited = true));
+    for (const end = Date.now() + 10_000; !exited && Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
+      sender.send(Buffer.alloc(32, 1), port, "127.0.0.1");
+    sender.close();
+    if (!exited) child.kill("SIGKILL");
+    expect(await closed).toBe(0);
+    expect(stdout).toBe(`to ${port}\n`.repeat(3) + "end\n" + EXIT + scalar("n", 3));
+  }, 30_000);
 
   test("what the executable cannot print exactly is refused, with the reason", () => {
     const why = (s: string) => arm32Obstacle(compile(s));
