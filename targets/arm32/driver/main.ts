@@ -19,6 +19,8 @@
 // stderr, exit status 1. --snapshots MS (snapshots.ts) also writes the --json report every MS milliseconds, one
 // line each, and reads until SIGINT or SIGTERM unless --seconds is given.
 //
+// A trace script's exit() (OPT_TRACE_EXIT) ends the input after the run that wrote a ring buffer record.
+//
 // The parts, in the order they are emitted: start-up, arguments, input, the run loop, the results and run_one here;
 // the fault line, the errors and the output routines in print.ts; the live capture in live.ts; the labels,
 // strings and system call numbers they share in common.ts.
