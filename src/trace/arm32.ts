@@ -278,9 +278,30 @@ export interface Arm32Input {
 
 const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
 
+const REPORT = '{"r0":';
+
+/**
+ * The executable's output as it comes: its printf lines go to `write` at once, line by line; its last line, the
+ * --json report, is held back (in `rest`). A line holding what looks like the report is held until another line
+ * follows it (a printf line may hold anything).
+ */
+class LiveLines {
+  rest = "";
+  constructor(private readonly write: (text: string) => void) {}
+  add(text: string): void {
+    this.rest += text;
+    for (let end = this.rest.indexOf("\n"); end >= 0; end = this.rest.indexOf("\n")) {
+      if (end === this.rest.length - 1 && this.rest.includes(REPORT)) return; // perhaps the report
+      this.write(this.rest.slice(0, end + 1));
+      this.rest = this.rest.slice(end + 1);
+    }
+  }
+}
+
 /**
  * Runs the script's packet probe natively (qemu-arm off ARM) and returns what bpftrace prints: the BEGIN text, the
- * END text and the maps. With `early`, the BEGIN text goes there before the run instead (a live capture's banner).
+ * END text and the maps. With `early`, the BEGIN text goes there before the run instead (a live capture's banner),
+ * and the packet probe's printf lines as the executable writes them.
  */
 export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: string) => void): Promise<string> {
   const why = arm32Obstacle(c);
@@ -288,7 +309,7 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   const script = arm32Script(c);
   c = script.compiled;
   if (early && script.begin) early(script.begin);
-  const { runExecutable } = await import("../engines/arm32/engine.js");
+  const { runExecutable, streamExecutable } = await import("../engines/arm32/engine.js");
   const obj: LoadedObject = loadSync(c.object, { engine: "interp", fileName: "trace.o" });
   const prog = obj.program(c.programs[0].name);
   seedMaps(script, obj);
@@ -298,12 +319,17 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   if (input.iface) process.on("SIGINT", ignore);
   let text: string;
   try {
-    text = runExecutable(obj, prog, { ...input, json: true, trace: script.trace });
+    const args = { ...input, json: true, trace: script.trace };
+    if (early && script.trace & OPT_TRACE_PRINTK) {
+      const lines = new LiveLines(early);
+      await streamExecutable(obj, prog, args, (t) => lines.add(t));
+      text = lines.rest;
+    } else text = runExecutable(obj, prog, args);
   } finally {
     process.off("SIGINT", ignore);
   }
   // the packet probe's printf lines, then the --json report on a line of its own
-  const report = text.lastIndexOf('{"r0":');
+  const report = text.lastIndexOf(REPORT);
   const printed = text.slice(0, report);
   const result = JSON.parse(text.slice(report)) as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();

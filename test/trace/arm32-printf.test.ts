@@ -144,6 +144,37 @@ describe("printf and exit() in the packet probe of trace executables", () => {
     expect(stdout).toBe(`to ${port}\n`.repeat(3) + "end\n" + EXIT + scalar("n", 3));
   }, 30_000);
 
+  test("tinybpf trace --engine arm32 --iface prints the lines as they come; Ctrl-C: the maps, exit 0", async () => {
+    const port = 40000 + ((process.pid + 11) % 20000);
+    const script = `packet /udp.dport == ${port}/ { @n = count(); printf("to %d\\n", udp.dport) }`;
+    const cli = [join(root, "bin", "tinybpf.js"), "trace", "-e", script, "--engine", "arm32", "--iface", "lo"];
+    const child = spawn(process.execPath, [...cli, "--seconds", "60"], { detached: true });
+    let stdout = "";
+    let stderr = "";
+    let running = true;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((r) => child.on("close", (status) => r(status)));
+    void closed.then(() => (running = false));
+    // datagrams until the first line is out while the capture still runs (or 10 s)
+    const sender = createSocket("udp4");
+    for (
+      const end = Date.now() + 10_000;
+      running && !stdout && Date.now() < end;
+      await new Promise((r) => setTimeout(r, 50))
+    )
+      sender.send(Buffer.alloc(32, 1), port, "127.0.0.1");
+    sender.close();
+    const live = running && stdout.startsWith(`to ${port}\n`);
+    if (running) process.kill(-child.pid!, "SIGINT"); // what the terminal does at Ctrl-C
+    const status = await closed;
+    if (stderr === "raw sockets are not permitted here\n") return console.log("raw sockets are not permitted here");
+    expect(live, stdout).toBe(true);
+    expect(status).toBe(0);
+    const lines = stdout.split("\n").filter((l) => l === `to ${port}`).length;
+    expect(stdout).toBe(`to ${port}\n`.repeat(lines) + EXIT + scalar("n", lines));
+  }, 30_000);
+
   test("what the executable cannot print exactly is refused, with the reason", () => {
     const why = (s: string) => arm32Obstacle(compile(s));
     expect(why('packet { printf("%16s\\n", ntop(ip.src)) }')).toBe(
