@@ -143,5 +143,5 @@ export function describeForArm32(
     bytes.push(END_STOP);
   }
   word(4, BT_SCRATCH_FIXED + 32 * entries + 8 * buckets);
-  return { bytes: Uint8Array.from(bytes), parts };
+  return { bytes: Uint8Array.from(bytes), parts: parts | script.trace };
 }

@@ -1,22 +1,26 @@
 // Scripts on the ARM32 engine: the packet probe becomes a standalone ARM executable (src/engines/arm32) that
 // reads the capture (or a live interface) itself and reports its maps; they are printed here as bpftrace prints
 // them. The executable runs one program and has no host beside it while it runs, so only scripts that need
-// nothing else qualify: a single packet probe, no printf/exit/print/clear/zero (host actions) and no
-// nsecs/elapsed (the host's clock); besides it, BEGIN probes that read no builtin and call no exit(), and END
-// probes whose bodies only printf constants (string and integer literals), also the values of scalar integer maps
-// with a plain %d, %u or %x (`printf("%d frames\n", @n)`). BEGIN runs before any frame and reads nothing that
-// changes from one run to the next, so it runs here, on the interpreter: its text is printed first and the maps it
-// leaves are the executable's initial maps (`BEGIN { @limit = 100; printf("Tracing...\n") }`). END's text is
-// formatted here, the maps' values left as holes that the executable fills (or the host, from the maps the
-// executable reports). The executable holds the packet probe alone.
+// nothing else qualify: a single packet probe, no print/clear/zero (host actions) and no nsecs/elapsed (the host's
+// clock); its printf calls become bpf_trace_printk calls that the executable prints at once (arm32-printf.ts), and
+// its exit() a ring buffer record that makes the executable stop reading, print END's text and the maps. Besides
+// it, BEGIN probes that read no builtin and call no exit(), and END probes whose bodies only printf constants
+// (string and integer literals), also the values of scalar integer maps with a plain %d, %u or %x (`printf("%d
+// frames\n", @n)`). BEGIN runs before any frame and reads nothing that changes from one run to the next, so it runs
+// here, on the interpreter: its text is printed first and the maps it leaves are the executable's initial maps
+// (`BEGIN { @limit = 100; printf("Tracing...\n") }`). END's text is formatted here, the maps' values left as holes
+// that the executable fills (or the host, from the maps the executable reports). The executable holds the packet
+// probe alone.
 import { loadSync, type LoadedObject } from "../api/object.js";
 import type { Expr, Probe, Stmt } from "./ast.js";
 import { mapSymbol } from "./codegen.js";
 import { compileTyped, type Compiled } from "./compile.js";
 import { formatMap, formatPrintf, EXIT_SEPARATOR } from "./output.js";
 import { Trace } from "./runtime.js";
+import { printkCalls } from "./arm32-printf.js";
+import { OPT_TRACE_EXIT, OPT_TRACE_PRINTK } from "../../targets/arm32/abi.js";
 
-const HOST_CALLS = new Set(["printf", "exit", "print", "clear", "zero"]);
+const HOST_CALLS = new Set(["print", "clear", "zero"]);
 const HOST_BUILTINS = new Set(["nsecs", "elapsed"]);
 
 /** Printed text, or the value of scalar map `map` printed with `%conv`. */
@@ -75,6 +79,8 @@ export interface Arm32Script {
   end: Segment[];
   /** The maps' entries BEGIN left (by object map name), the executable's initial contents. */
   initial: Map<string, { key: Uint8Array; value: Uint8Array }[]>;
+  /** What the packet probe needs of the executable: OPT_TRACE_PRINTK (printf), OPT_TRACE_EXIT (exit()). */
+  trace: number;
 }
 
 /** Gives the loaded packet-probe object the maps BEGIN left (before an executable is built from it). */
@@ -138,18 +144,79 @@ export function endText(end: Segment[], value: (map: string) => bigint): string 
   return end.map((s) => (typeof s === "string" ? s : formatPrintf(`%${s.conv}`, [value(s.map)]))).join("");
 }
 
+/** The packet probe's calls of `name` (printf, exit). */
+function calls(p: Probe, name: string): Extract<Expr, { k: "call" }>[] {
+  const found: Extract<Expr, { k: "call" }>[] = [];
+  const expr = (e: Expr | undefined): void => {
+    if (!e) return;
+    if (e.k === "call") {
+      if (e.name === name) found.push(e);
+      e.args.forEach(expr);
+    } else if (e.k === "map") e.keys.forEach(expr);
+    else if (e.k === "pkt") expr(e.index);
+    else if (e.k === "unary") expr(e.arg);
+    else if (e.k === "binary") [e.left, e.right].forEach(expr);
+    else if (e.k === "ternary") [e.cond, e.then, e.else].forEach(expr);
+  };
+  expr(p.pred);
+  walk(p.body, expr);
+  return found;
+}
+
 /** The script for the ARM32 engine (arm32Obstacle says why not, first). */
 export function arm32Script(c: Compiled): Arm32Script {
   const probes = c.typed.script.probes;
   const packet = probes.filter((p) => p.kind === "packet");
-  if (packet.length === probes.length) return { compiled: c, begin: "", end: [], initial: new Map() };
+  const trace =
+    (calls(packet[0], "printf").length ? OPT_TRACE_PRINTK : 0) | (calls(packet[0], "exit").length ? OPT_TRACE_EXIT : 0);
+  const typed = { ...c.typed, script: { ...c.typed.script, probes: packet } };
+  const compiled = trace
+    ? compileTyped(typed, { printk: true })
+    : packet.length === probes.length
+      ? c
+      : compileTyped(typed);
+  if (packet.length === probes.length) return { compiled, begin: "", end: [], initial: new Map(), trace };
   const begin = runBegin(
     c,
     probes.filter((p) => p.kind === "BEGIN"),
   );
   const end = probes.filter((p) => p.kind === "END").flatMap((p) => printedSegments(c, p, true)!);
-  const typed = { ...c.typed, script: { ...c.typed.script, probes: packet } };
-  return { compiled: compileTyped(typed), begin: begin.text, end, initial: begin.initial };
+  return { compiled, begin: begin.text, end, initial: begin.initial, trace };
+}
+
+/** Does any string literal of the script hold a character outside ASCII? */
+function nonAsciiLiteral(c: Compiled): boolean {
+  let found = false;
+  const expr = (e: Expr | undefined): void => {
+    if (!e || found) return;
+    if (e.k === "str") found = /[^\x00-\x7f]/.test(e.value);
+    else if (e.k === "call") e.args.forEach(expr);
+    else if (e.k === "map") e.keys.forEach(expr);
+    else if (e.k === "unary") expr(e.arg);
+    else if (e.k === "binary") [e.left, e.right].forEach(expr);
+    else if (e.k === "ternary") [e.cond, e.then, e.else].forEach(expr);
+  };
+  for (const p of c.typed.script.probes) {
+    expr(p.pred);
+    walk(p.body, expr);
+  }
+  return found;
+}
+
+/** Why the packet probe's printf calls cannot be printed by the executable, or undefined when they can. */
+function printfObstacle(c: Compiled, packet: Probe): string | undefined {
+  for (const call of calls(packet, "printf")) {
+    const args = call.args.slice(1);
+    const plan = printkCalls(
+      (call.args[0] as { value: string }).value,
+      args.map((a) => c.typed.types.get(a)!),
+    );
+    if (typeof plan === "string") return plan;
+    // the executable prints a string's bytes one character each (Latin-1), the host decodes them as UTF-8
+    if (args.some((a) => c.typed.types.get(a)!.t === "str") && nonAsciiLiteral(c))
+      return "the arm32 engine's printf prints strings of ASCII characters only";
+  }
+  return undefined;
 }
 
 /** Why the script cannot run as an ARM32 executable, or undefined when it can. */
@@ -163,7 +230,9 @@ export function arm32Obstacle(c: Compiled): string | undefined {
       p.kind === "BEGIN" ? !beginOnHost(p) : p.kind !== "END" || printedSegments(c, p, true) === undefined,
     )
   )
-    return "the arm32 engine runs one packet probe, with BEGIN probes that read no builtin and call no exit() and END probes that only printf constants (and END scalar maps)";
+    return "the arm32 engine runs one packet probe (printf and exit() included, not print/clear/zero), with BEGIN probes that read no builtin and call no exit() and END probes that only printf constants (and END scalar maps)";
+  const printf = printfObstacle(c, packets[0]);
+  if (printf) return printf;
   let found: string | undefined;
   const expr = (e: Expr | undefined): void => {
     if (!e || found) return;
@@ -209,9 +278,30 @@ export interface Arm32Input {
 
 const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
 
+const REPORT = '{"r0":';
+
+/**
+ * The executable's output as it comes: its printf lines go to `write` at once, line by line; its last line, the
+ * --json report, is held back (in `rest`). A line holding what looks like the report is held until another line
+ * follows it (a printf line may hold anything).
+ */
+class LiveLines {
+  rest = "";
+  constructor(private readonly write: (text: string) => void) {}
+  add(text: string): void {
+    this.rest += text;
+    for (let end = this.rest.indexOf("\n"); end >= 0; end = this.rest.indexOf("\n")) {
+      if (end === this.rest.length - 1 && this.rest.includes(REPORT)) return; // perhaps the report
+      this.write(this.rest.slice(0, end + 1));
+      this.rest = this.rest.slice(end + 1);
+    }
+  }
+}
+
 /**
  * Runs the script's packet probe natively (qemu-arm off ARM) and returns what bpftrace prints: the BEGIN text, the
- * END text and the maps. With `early`, the BEGIN text goes there before the run instead (a live capture's banner).
+ * END text and the maps. With `early`, the BEGIN text goes there before the run instead (a live capture's banner),
+ * and the packet probe's printf lines as the executable writes them.
  */
 export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: string) => void): Promise<string> {
   const why = arm32Obstacle(c);
@@ -219,7 +309,7 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   const script = arm32Script(c);
   c = script.compiled;
   if (early && script.begin) early(script.begin);
-  const { runExecutable } = await import("../engines/arm32/engine.js");
+  const { runExecutable, streamExecutable } = await import("../engines/arm32/engine.js");
   const obj: LoadedObject = loadSync(c.object, { engine: "interp", fileName: "trace.o" });
   const prog = obj.program(c.programs[0].name);
   seedMaps(script, obj);
@@ -229,11 +319,19 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   if (input.iface) process.on("SIGINT", ignore);
   let text: string;
   try {
-    text = runExecutable(obj, prog, { ...input, json: true }).trim();
+    const args = { ...input, json: true, trace: script.trace };
+    if (early && script.trace & OPT_TRACE_PRINTK) {
+      const lines = new LiveLines(early);
+      await streamExecutable(obj, prog, args, (t) => lines.add(t));
+      text = lines.rest;
+    } else text = runExecutable(obj, prog, args);
   } finally {
     process.off("SIGINT", ignore);
   }
-  const result = JSON.parse(text.split("\n").pop() ?? "") as { maps: Record<string, { key: string; value: string }[]> };
+  // the packet probe's printf lines, then the --json report on a line of its own
+  const report = text.lastIndexOf(REPORT);
+  const printed = text.slice(0, report);
+  const result = JSON.parse(text.slice(report)) as { maps: Record<string, { key: string; value: string }[]> };
   const names = [...c.typed.maps.keys()].sort();
   const scalar = (name: string) => {
     const e = result.maps[mapSymbol(name)]?.[0];
@@ -241,6 +339,7 @@ export async function runOnArm32(c: Compiled, input: Arm32Input, early?: (text: 
   };
   return (
     (early ? "" : script.begin) +
+    printed +
     endText(script.end, scalar) +
     EXIT_SEPARATOR +
     names

@@ -41,14 +41,16 @@ import {
   SZ_W,
   SZ_DW,
 } from "../../assembly/isa.js";
-import { Emitter, Label, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Reg, type Relocation } from "./emitter.js";
+import { Emitter, Label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Reg, type Relocation } from "./emitter.js";
 import { fail, type Loc } from "./errors.js";
 import type { Expr, MapExpr, Probe, Stmt } from "./ast.js";
 import { STR_SIZE, type MapInfo, type TypedScript } from "./check.js";
+import { printkCalls } from "./arm32-printf.js";
 
 const HELPER_MAP_LOOKUP = 1,
   HELPER_MAP_UPDATE = 2,
   HELPER_MAP_DELETE = 3,
+  HELPER_TRACE_PRINTK = 6,
   HELPER_PRANDOM = 7,
   HELPER_CPU = 8;
 const HELPER_PID_TGID = 14,
@@ -153,6 +155,7 @@ class ProbeGen {
   constructor(
     private readonly ts: TypedScript,
     private readonly probe: Probe,
+    private readonly options: GenerateOptions,
   ) {}
 
   gen(): Uint8Array {
@@ -449,6 +452,7 @@ class ProbeGen {
   }
 
   private printf(c: Extract<Expr, { k: "call" }>): void {
+    if (this.options.printk) return this.printk(c);
     const id = this.ts.printfIds.get(c)!;
     const args = c.args.slice(1);
     const size = 8 + args.reduce((n, a) => n + (this.ts.types.get(a)!.t === "str" ? STR_SIZE : 8), 0);
@@ -468,6 +472,50 @@ class ProbeGen {
       }
     }
     this.output(buf, size);
+  }
+
+  /**
+   * printf as trace_printk calls (arm32-printf.ts plans them): the arguments evaluated once, into frame slots (a
+   * string's 16 bytes, whose address is the argument), then each call's piece of the format written to the frame.
+   */
+  private printk(c: Extract<Expr, { k: "call" }>): void {
+    const e = this.e;
+    const args = c.args.slice(1);
+    const calls = printkCalls(
+      (c.args[0] as { value: string }).value,
+      args.map((a) => this.ts.types.get(a)!),
+    );
+    if (typeof calls === "string") fail(c.loc, calls);
+    const slots = args.map((a) => {
+      if (this.ts.types.get(a)!.t === "str") {
+        const off = this.slot(STR_SIZE, a.loc);
+        this.str(a, off);
+        return off;
+      }
+      const off = this.slot(8, a.loc);
+      const r = this.expr(a);
+      e.stx(SZ_DW, R10, off, r);
+      this.release(r);
+      return off;
+    });
+    const fb = this.slot(Math.max(0, ...calls.map((k) => k.format.length)), c.loc);
+    for (const call of calls) {
+      const bytes = new Uint8Array(Math.ceil(call.format.length / 4) * 4);
+      bytes.set(new TextEncoder().encode(call.format));
+      const v = new DataView(bytes.buffer);
+      for (let i = 0; i < bytes.length; i += 4) e.st(SZ_W, R10, fb + i, v.getInt32(i, true));
+      this.frameAddr(R1, fb);
+      e.movImm(R2, BigInt(call.format.length));
+      call.args.forEach((a, k) => {
+        const r = [R3, R4, R5][k];
+        if (this.ts.types.get(args[a.arg])!.t === "str") return this.frameAddr(r, slots[a.arg]);
+        e.ldx(SZ_DW, r, R10, slots[a.arg]);
+        if (a.octet === undefined) return;
+        if (a.octet < 3) e.aluImm(ALU_RSH, r, 24 - 8 * a.octet);
+        e.aluImm(ALU_AND, r, 255);
+      });
+      e.call(HELPER_TRACE_PRINTK);
+    }
   }
 
   // ---- maps ----
@@ -797,7 +845,12 @@ function sectionFor(p: Probe): string {
   }
 }
 
-export function generate(ts: TypedScript): ProgramCode[] {
+export interface GenerateOptions {
+  /** printf as bpf_trace_printk calls (arm32-printf.ts): the ARM32 executables print them themselves. */
+  printk?: boolean;
+}
+
+export function generate(ts: TypedScript, options: GenerateOptions = {}): ProgramCode[] {
   const seen = new Map<string, number>();
   return ts.script.probes.map((probe, i) => {
     const base = sectionFor(probe);
@@ -805,7 +858,7 @@ export function generate(ts: TypedScript): ProgramCode[] {
     seen.set(base, n);
     const section = n === 1 ? base : `${base}_${n}`;
     const name = `${probe.kind === "probe" ? `probe_${probe.event}` : probe.kind === "interval" ? "interval" : probe.kind}_${i}`;
-    const g = new ProbeGen(ts, probe);
+    const g = new ProbeGen(ts, probe, options);
     const insns = g.gen();
     return { probe, section, name, insns, relocations: g.e.relocations };
   });

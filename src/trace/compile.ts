@@ -1,7 +1,16 @@
 // The compiler's entry point: script text to an ELF object plus what the host needs to print its results.
 import { parse } from "./parser.js";
 import { check, type TypedScript } from "./check.js";
-import { generate, keySize, valueSize, mapSymbol, RINGBUF_SYMBOL, CLOCK_SYMBOL, type ProgramCode } from "./codegen.js";
+import {
+  generate,
+  keySize,
+  valueSize,
+  mapSymbol,
+  RINGBUF_SYMBOL,
+  CLOCK_SYMBOL,
+  type GenerateOptions,
+  type ProgramCode,
+} from "./codegen.js";
 import { writeObject } from "./elf-writer.js";
 
 const MAP_TYPE_HASH = 1;
@@ -21,8 +30,8 @@ export function compile(source: string): Compiled {
 }
 
 /** The object of a checked script (src/trace/arm32.ts compiles a script's packet probe alone this way). */
-export function compileTyped(typed: TypedScript): Compiled {
-  const programs = generate(typed);
+export function compileTyped(typed: TypedScript, options: GenerateOptions = {}): Compiled {
+  const programs = generate(typed, options);
   const maps = [...typed.maps.values()]
     .sort((a, b) => a.index - b.index)
     .map((m) => ({

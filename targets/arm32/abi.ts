@@ -84,6 +84,11 @@ export const OPT_BT_SIGNED = 4096; // signed numbers: values, key parts, END's %
 // The map area's initial bytes come as the descriptors, then segments of non-zero words (src/engines/arm32/build.ts
 // sparseInit): a trace script's maps that its BEGIN probes filled
 export const OPT_SPARSE_DATA = 8192;
+// A trace script's packet probe that calls printf and exit() (src/trace/arm32-printf.ts): bpf_trace_printk writes
+// to standard output, where bpftrace's printf lines go, instead of standard error; and a record in a ring buffer
+// (exit() writes one) ends the input after that run: END's text and the maps are printed, exit status 0
+export const OPT_TRACE_PRINTK = 16384;
+export const OPT_TRACE_EXIT = 32768;
 
 // The parts of an image, in order, for measuring what an executable is made of (index.ts sectionEnd(k): where part
 // k ends; a part left out ends where the one before it does)

@@ -17,6 +17,8 @@ import {
   OPT_SKB,
   OPT_XDP,
   OPT_BPFTRACE,
+  OPT_TRACE_EXIT,
+  OPT_TRACE_PRINTK,
   OPT_SNAPSHOT,
   OPT_SPARSE_DATA,
   ERR_OPCODE,
@@ -58,6 +60,11 @@ export interface Arm32Options {
   bpftraceParts?: number;
   /** With `skb`: the live capture's --snapshots MS (the --json report every MS milliseconds, until a signal). */
   snapshots?: boolean;
+  /**
+   * A trace script's packet probe (abi.ts OPT_TRACE_PRINTK, OPT_TRACE_EXIT): its printf lines (trace_printk) go
+   * to standard output, and its exit() (a ring buffer record) ends the input.
+   */
+  trace?: number;
   /** Maps compiled in (engine.ts lays them out): count, the area's initial bytes and its whole size. */
   maps?: Arm32Maps;
   /**
@@ -194,7 +201,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
     (opts.xdp ? OPT_XDP : 0) |
     (opts.snapshots ? OPT_SNAPSHOT : 0) |
     (opts.bpftrace ? OPT_BPFTRACE | (opts.bpftraceParts ?? 0) : 0) |
-    (sparseData ? OPT_SPARSE_DATA : 0);
+    (sparseData ? OPT_SPARSE_DATA : 0) |
+    ((opts.trace ?? 0) & (OPT_TRACE_PRINTK | OPT_TRACE_EXIT));
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());

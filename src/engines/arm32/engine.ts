@@ -467,6 +467,8 @@ export interface BuildOptions {
   sections?: boolean;
   /** Socket filters: the live capture's --snapshots MS (build.ts Arm32Options.snapshots). */
   snapshots?: boolean;
+  /** A trace script's printf and exit() (build.ts Arm32Options.trace). */
+  trace?: number;
 }
 
 function linked(obj: LoadedObject, prog: Program): LinkedProgram {
@@ -570,6 +572,7 @@ function buildOptions(
       bpftrace: opts.bpftrace !== undefined,
       bpftraceParts: opts.bpftrace?.parts,
       snapshots: opts.snapshots,
+      trace: opts.trace,
     },
   };
 }
@@ -615,6 +618,8 @@ export interface RunExecutableArgs {
   armv6?: boolean;
   /** Milliseconds before the executable is killed; default 600,000. */
   timeout?: number;
+  /** A trace script's printf and exit() (build.ts Arm32Options.trace). */
+  trace?: number;
 }
 
 export class Arm32RunError extends Error {
@@ -640,7 +645,7 @@ interface PreparedRun {
 function prepareRun(obj: LoadedObject, prog: Program, args: RunExecutableArgs): PreparedRun {
   const inputs = [args.mem, args.pcap, args.iface].filter((x) => x !== undefined).length;
   if (inputs > 1) throw new Error("--mem, --pcap and --iface cannot be combined");
-  const exeBytes = buildExecutable(obj, prog, { budget: args.budget, armv6: args.armv6 });
+  const exeBytes = buildExecutable(obj, prog, { budget: args.budget, armv6: args.armv6, trace: args.trace });
   const named = executablePrograms(obj, prog).length > 1;
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
   try {

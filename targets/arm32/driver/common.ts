@@ -24,7 +24,7 @@ export const SYS_SOCKET = 281;
 export const SYS_BIND = 282;
 export const SYS_RECVFROM = 292;
 
-export const D = block("driver", 72); // the driver's labels
+export const D = block("driver", 74); // the driver's labels
 export const ARG_LOOP = D + 0;
 export const ARGS_DONE = D + 1;
 export const OPT_MEM = D + 2;
@@ -97,6 +97,8 @@ export const P_COMMA1 = D + 68;
 export const P_CLOSED = D + 69;
 export const P_COMMA2 = D + 70;
 export const P_HEX_DONE = D + 71;
+export const EXIT_SCAN = D + 72;
+export const EXIT_NEXT = D + 73;
 export const STR_BASE = block("driver strings", 52); // one label per string below (STRINGS, 52 of them)
 
 /** The driver's strings (emitDriverStrings); S_* below index them. */

@@ -19,23 +19,25 @@
 // stderr, exit status 1. --snapshots MS (snapshots.ts) also writes the --json report every MS milliseconds, one
 // line each, and reads until SIGINT or SIGTERM unless --seconds is given.
 //
+// A trace script's exit() (OPT_TRACE_EXIT) ends the input after the run that wrote a ring buffer record.
+//
 // The parts, in the order they are emitted: start-up, arguments, input, the run loop, the results and run_one here;
 // the fault line, the errors and the output routines in print.ts; the live capture in live.ts; the labels,
 // strings and system call numbers they share in common.ts.
 
 import {
-  AL, EQ, GE, HI, HS, IP, LO, LR, LT, NE, OP_ADD, OP_CMN, OP_ORR, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, R7, R8,
-  R9, SH_LSL, SP, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, mla, movImm, movReg, opImm,
-  opImmS, opReg, pop, push, rev, str, strb, strh, subImm,
+  AL, EQ, GE, HI, HS, IP, LO, LR, LT, MI, NE, OP_ADD, OP_CMN, OP_ORR, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, R7, R8,
+  R9, SH_LSL, SP, addImm, bit, bx, cmpImm, cmpReg, dpImm, dpReg, immRot, ldr, ldrb, mla, movImm, movImmC, movReg, opImm,
+  opImmS, opReg, pop, push, rev, str, strb, strh, subImm, when,
 } from "../../../assembly/arm32/a32/encoder";
 import { Context } from "../../../assembly/arm32/jit/context";
 import {
-  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_REGION, OPT_BPFTRACE, OPT_SKB, OPT_SNAPSHOT, OPT_SPARSE_DATA, OPT_XDP,
-  SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE, SEC_STREAM,
+  DATA_BASE, DESC_OFFSET, DESC_SIZE, D_FRESH, D_REGION, D_TYPE, K_RINGBUF, OPT_BPFTRACE, OPT_SKB, OPT_SNAPSHOT, OPT_SPARSE_DATA, OPT_XDP,
+  SEC_BPFTRACE, SEC_DRIVER, SEC_FAULT_LINE, SEC_LIVE, SEC_STREAM, OPT_TRACE_EXIT,
 } from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
-  ARGS_DONE, ARG_LOOP, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
+  ARGS_DONE, ARG_LOOP, EXIT_NEXT, EXIT_SCAN, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
   MAP_FILE, NEXT_ARG, NO_PCAP, NUM_DONE, NUM_LOOP, OPT_EACH, OPT_EACH_TEXT, OPT_IFACE, OPT_JSON, OPT_MEM, OPT_PCAP,
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
@@ -114,7 +116,7 @@ export function emitDriver(c: Context, opts: u32, nmaps: i32, dataLength: i32): 
   emitInput(c);
   emitRunLoop(c, live);
   emitResults(c, nmaps);
-  emitRunOne(c, opts);
+  emitRunOne(c, opts, nmaps);
   c.endSection(SEC_DRIVER);
   emitFaultLine(c);
   c.endSection(SEC_FAULT_LINE);
@@ -571,8 +573,30 @@ function emitResults(c: Context, nmaps: i32): void {
   exitWith(c, 0);
 }
 
+/**
+ * A trace script's exit(): a record in a ring buffer (the only thing the script's programs write there) ends the
+ * input after this run, from whichever loop reads it (capture, stream, live): PRINT prints END's text and the maps
+ * (or the --json report) and exits with status 0. Uses r2, r3, ip.
+ */
+function emitExitCheck(c: Context, nmaps: i32): void {
+  c.emitConst(R2, DESC_BASE);
+  c.emit(movImm(R3, nmaps));
+  c.label(EXIT_SCAN);
+  c.emit(opImmS(OP_SUB, R3, R3, 1));
+  c.jump(MI, EXIT_NEXT);
+  c.emit(ldrb(IP, R2, D_TYPE)); // the storage kind: the low byte
+  c.emit(cmpImm(IP, K_RINGBUF));
+  c.emit(when(EQ, ldr(IP, R2, D_FRESH))); // the producer position: 0 until a record is written
+  c.emit(movImmC(NE, IP, 0));
+  c.emit(cmpImm(IP, 0));
+  c.jump(NE, PRINT);
+  c.emit(addImm(R2, R2, DESC_SIZE));
+  c.b(EXIT_SCAN);
+  c.label(EXIT_NEXT);
+}
+
 /** run_one: r0 = the bytes, r1 = their length. One run of the program; faults end the process. */
-function emitRunOne(c: Context, opts: u32): void {
+function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
   c.routine(RUN_ONE, bit(R4) | bit(R5) | bit(R6) | bit(LR));
   // A program without a packet (neither __sk_buff nor xdp_md) has none to read, as in the core: S_PKT_LEN stays 0.
   const packet = (opts & (OPT_SKB | OPT_XDP)) != 0 || !readsPackets(c);
@@ -663,6 +687,7 @@ function emitRunOne(c: Context, opts: u32): void {
   c.emit(ldr(R2, R11, S_FAULT));
   c.emit(cmpImm(R2, 0));
   c.jump(NE, PRINT_FAULT);
+  if (opts & OPT_TRACE_EXIT) emitExitCheck(c, nmaps);
   if (!traceExecutable(c)) {
     c.emit(ldr(R2, R11, S_JSON));
     c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, 2));

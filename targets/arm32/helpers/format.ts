@@ -5,7 +5,8 @@
 // %c) is Latin-1 and comes out as UTF-8, as the host prints it.
 //
 // trace_printk(fmt, fmt_size, a1, a2, a3) writes its text (at most 511 characters) to standard error at once,
-// where `tinybpf run` prints it, and returns its length. snprintf(str, size, fmt, data, data_len) formats twice:
+// where `tinybpf run` prints it (standard output with OPT_TRACE_PRINTK: a trace script's printf), and returns its
+// length. snprintf(str, size, fmt, data, data_len) formats twice:
 // once to find the length (and refuse a bad format before writing anything), once into str (size - 1 bytes and a
 // NUL); it returns the full length + 1. An unreadable format or argument array, or a destination the program may
 // not write, is the host helper's fault: the line the interpreter prints, `helper N failed: ... (instruction I)`,
@@ -19,6 +20,7 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
+import { OPT_TRACE_PRINTK } from "../abi";
 import { HC_ALLOWED, HC_READABLE_END, HC_RETURN, argHi, argLo, helperEntry } from "./common";
 import {
   L_CODE, L_FAULT_INDEX, L_HELPERS, L_PROG_STARTS, L_UDIVMOD64, S_BUF, S_HELPER_LR, S_HELPER_STATE, S_REGS,
@@ -762,7 +764,8 @@ function emitPrintk(c: Context): void {
   c.emit(when(NE, addImm(SP, SP, PRINTK_BUFFER)));
   c.jump(NE, PK_EINVAL);
   c.emit(movReg(R6, R7));
-  c.emit(movImm(R0, 2)); // write(2, buffer, bytes)
+  // write(2, buffer, bytes); a trace script's printf writes to standard output, as bpftrace's lines go there
+  c.emit(movImm(R0, (c.options & OPT_TRACE_PRINTK) != 0 ? 1 : 2));
   c.emit(movReg(R1, SP));
   c.emit(movReg(R2, R8));
   c.emit(movImm(R7, 4));
