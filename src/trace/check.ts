@@ -459,7 +459,7 @@ function constValue(e: Expr): bigint | undefined {
   return undefined;
 }
 
-export const FORMAT_RE = /%(-?)(\d*)(ll|l|h|hh)?([a-zA-Z%])/g;
+export const FORMAT_RE = /%(-?)(\d*)(ll|l|hh|h)?([a-zA-Z%])/g;
 
 /** The conversions of a printf format ('d', 'u', 'x', 's', 'c'); refuses what the host cannot print. */
 export function parseFormat(format: string, loc: Loc): string[] {

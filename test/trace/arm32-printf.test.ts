@@ -63,6 +63,7 @@ const SCRIPTS = [
   // every conversion, flags and widths, the 64-bit values bpftrace prints whatever the length modifier
   'packet /ip.proto == 17/ { printf("%-8d|%08x|%X|%5u|%c|%-3c|%03c|\\n", 0 - len, ip.ttl, ip.src, udp.dport, 65 + ip.ttl % 26, 66, 67) }',
   'packet /ip.proto == 6/ { $x = 0 - tcp.sport; printf("%llu|%hd|%ld|%i %s %-10s|%10s|\\n", ip.len * 1000000000000, $x, $x, len, "lit", "left", "right") }',
+  'packet /ip.proto == 17/ { printf("%hhd|%hhu|%lld\\n", 0 - len, len, ip.ttl) }',
   // seven arguments and two addresses: several trace_printk calls for one line
   'packet /ip.proto == 6/ { printf("%s:%d > %s:%d ttl %3d flags %02x len %-5d|\\n", ntop(ip.src), tcp.sport, ntop(ip.dst), tcp.dport, ip.ttl, tcp.flags, len) }',
   // more text than one trace_printk call prints (511 characters)
