@@ -31,7 +31,7 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopBoundNe, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
@@ -199,11 +199,18 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 
 /**
  * iv0 + step and E + step below 2^32: nothing in the copy wraps around. For an exit test `!=`, iv0 below E too:
- * iv then meets E - 1 (steps of 1).
+ * iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31 (loops.ts: loopNarrowLimit; a
+ * constant E was checked there).
  */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);
   const stepReg = loopStepReg(k);
+  if (loopBoundNarrow(k) && (loopBoundReg(k) >= 0 || loopBoundSlot(k))) {
+    const e = emitBound(c, k, R0);
+    c.emitConst(R2, loopNarrowLimit(k));
+    c.emit(cmpReg(e, R2));
+    fail(c, HI, k);
+  }
   if (loopBoundNe(k)) {
     const e = emitBound(c, k, R0);
     c.emit(cmpReg(lo(c, iv, R2), e));

@@ -103,6 +103,12 @@ export const DERIVED_TESTS = {
   "ja-jlt-rev": { back: "jlt", rev: true, ja: true }, // jlt B, Y, done; ja loop
   jne: { back: "jne", rev: false, ja: false },
   "ja-jeq": { back: "jeq", rev: false, ja: true },
+  // on the low 32 bits (JMP32), as clang compiles `int` and `u32` counters
+  jlt32: { back: "jlt32", rev: false, ja: false },
+  jsle32: { back: "jsle32", rev: false, ja: false },
+  "jgt32-rev": { back: "jgt32", rev: true, ja: false },
+  "ja-jsge32": { back: "jsge32", rev: false, ja: true },
+  jne32: { back: "jne32", rev: false, ja: false },
 } as const;
 export type DerivedTest = keyof typeof DERIVED_TESTS;
 
@@ -176,7 +182,7 @@ export const DERIVED_PROGRAMS: Derived[] = (Object.keys(DERIVED_TESTS) as Derive
   (["imm", "reg", "slot"] as const)
     .filter((bound) => !(DERIVED_TESTS[test].rev && bound === "imm"))
     .map((bound, j) => {
-      const shapes = test === "jne" || test === "ja-jeq" ? DERIVED_UNIT_SHAPES : DERIVED_SHAPES;
+      const shapes = /^j(ne|eq)/.test(DERIVED_TESTS[test].back) ? DERIVED_UNIT_SHAPES : DERIVED_SHAPES;
       return { ...shapes[(i + j) % shapes.length], test, bound, b: 40n };
     }),
 );

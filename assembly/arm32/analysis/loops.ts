@@ -12,8 +12,8 @@
 //     0, or a register the loop does not write);
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
 //     MAX_LOOP_INSNS instructions.
-// Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, as the back edge or as
-// a conditional jump over a closing `ja head`; iv's new value may be copied to other registers (its group), and the
+// Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, on 64 or on the low 32
+// bits, as the back edge or as a conditional jump over a closing `ja head`; iv's new value may be copied to other registers (its group), and the
 // bound may be reloaded from a frame slot in every trip. Its values at the head then stay below E = B + step - c
 // (+1 when the test is <=), which takes the bound's place below.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
@@ -68,7 +68,8 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4;
+const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
 @inline export function loopBoundAdj(k: i32): i32 { return load<i32>(extra(k, ADJ)); }
@@ -77,6 +78,10 @@ const F_SLOT = 1, F_NE = 2;
 @inline export function loopBoundSlotOff(k: i32): i32 { return load<i32>(extra(k, SLOT)); }
 /** Whether the exit test is `!=`: iv0 must be below E on entry (steps of 1), or the loop would wrap around. */
 @inline export function loopBoundNe(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NE) != 0; }
+/** Whether the exit test compares the low 32 bits (JMP32): then E + c must not pass 2^31 (see planGeneral). */
+@inline export function loopBoundNarrow(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NARROW) != 0; }
+/** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
+@inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
 /** Registers equal to iv at every head (each written once, a copy of iv's new value), tested equal on entry. */
 @inline export function loopIvGroup(k: i32): u32 { return load<u32>(extra(k, GROUP)); }
 
@@ -180,7 +185,7 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     if (opAt(c, l) == 0x18) { l++; continue; }
     // a conditional jump back, or a `ja` back after a conditional jump over it (planGeneral)
     const t = targetOf(c, l);
-    if (t < 0 || t > l || (opAt(c, l) & 7) != CLS_JMP) continue;
+    if (t < 0 || t > l) continue;
     const h = t;
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
     if (overlaps(c, h, l)) continue;
@@ -364,6 +369,9 @@ function writesOnlyIn(c: Context, h: i32, l: i32, r: i32, from: i32, to: i32): i
  * constant, a register the loop does not write, or a register whose last write before the test, in the last block,
  * loads it from a frame slot r10 + off that no store in the loop can reach (only stores through r10 at other
  * offsets): the frame is the program's own, so nothing else writes the slot while the loop runs (it calls nothing).
+ * A 32-bit test (JMP32) compares the low words: when every Y it sees lies in [-2^31, 2^31) and B in [0, 2^31), that
+ * is the 64-bit comparison (the same order, signed or not; Y below 0 is above B unsigned in both). Y = X + c with X
+ * in [iv0, E) and |c| below 2^20: E + c at most 2^31 suffices (versioned.ts tests it, B below it follows).
  */
 function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   let t = l;
@@ -371,10 +379,11 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (opAt(c, l) == 0x05) {
     t = l - 1;
     negate = true;
-    if (t < h || targetOf(c, t) != l + 1 || (opAt(c, t) & 7) != CLS_JMP) return;
+    if (t < h || targetOf(c, t) != l + 1) return;
   }
   const top = opAt(c, t);
   const x = (top & 0x08) != 0;
+  const narrow = (top & 7) == CLS_JMP32;
   let kind = top & 0xf0;
   if (kind == 0xc0 || kind == 0xd0) kind -= 0x20; // jslt, jsle: as jlt, jle (operands below 2^63)
   else if (kind == 0x60 || kind == 0x70) kind -= 0x40; // jsgt, jsge: as jgt, jge
@@ -447,10 +456,15 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   let boundReg = -1;
   let boundImm: i64 = 0;
   let flags = ne ? F_NE : 0;
+  if (narrow) {
+    if (cy <= -MAX_NARROW_C || cy >= MAX_NARROW_C) return;
+    flags |= F_NARROW | (cy << 8);
+  }
   let slotOff = 0;
   if (b < 0) {
     boundImm = <i64>immAt(c, t) + adj;
     if (immAt(c, t) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
+    if (narrow && boundImm + <i64>cy > <i64>0x80000000) return;
   } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
   else if ((mask & (1 << b)) == 0) boundReg = b;
   else {

@@ -1718,8 +1718,9 @@ describe("counted loops that count down", () => {
 describe("exit tests on a value derived from the index", () => {
   function holds(back: string, a: bigint, b: bigint): boolean {
     const signed = back.startsWith("js");
-    const [x, y] = signed ? [BigInt.asIntN(64, a), BigInt.asIntN(64, b)] : [a, b];
-    switch (back.replace("js", "j")) {
+    const bits = back.endsWith("32") ? 32 : 64;
+    const [x, y] = [a, b].map((v) => (signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v)));
+    switch (back.replace("js", "j").replace(/32$/, "")) {
       case "jlt":
         return x < y;
       case "jle":
@@ -1931,5 +1932,65 @@ describe("an address of 32-bit registers and a large constant", () => {
     ]);
     expect(got[0]).toMatch(/^out-of-bounds read of 1 bytes at ctx\+0xfffffff0 /);
     expect(got[1]).toBe(r0Is([...pattern(64).slice(0, 8)].reduce((a, b) => a + BigInt(b), 0n)));
+  });
+});
+
+// A 32-bit exit test (JMP32) compares the low words only: the copy's trip bound holds when every value compared lies
+// below 2^31, where the 32-bit comparison is the 64-bit one. Here the index starts near 2^31 or 2^32 and reads the
+// input from its start (r1 + r4 - start): a bound just inside the limit ends the loop as 64 bits would; one past it
+// (`<=` 0x7fffffff holds for every 32-bit value; r4 + 16 wraps to 0 in 32 bits) runs on to the input's end.
+describe("32-bit exit tests near 2^31 and 2^32", () => {
+  const source = (test: string, start: bigint, b: bigint, c: number) => `
+        mov %r0, 0
+        lddw %r3, ${start}
+        mov %r4, %r3
+        lddw %r7, ${b}
+        lddw %r6, ${u64(-start)}
+        add %r6, %r1
+      loop:
+        mov %r5, %r6
+        add %r5, %r4
+        ldxb %r2, [%r5+0]
+        add %r0, %r2
+        add %r3, 1
+        mov %r8, %r4
+        add %r8, ${c}
+        mov %r4, %r3
+        ${test} %r8, %r7, loop
+        exit`;
+  function model(test: string, start: bigint, b: bigint, c: number, mem: Uint8Array): string {
+    const m = new Memory(mem);
+    const load = indexOf(source(test, start, b, c), "ldxb");
+    const low = (v: bigint) => (test.startsWith("js") ? BigInt.asIntN(32, v) : BigInt.asUintN(32, v));
+    return modelled(() => {
+      let r0 = 0n;
+      for (let i = start; ; i++) {
+        r0 += m.load(i - start, 1, load);
+        const y = low(i + BigInt(c));
+        if (!(test.includes("le") ? y <= low(b) : y < low(b))) return r0;
+      }
+    });
+  }
+
+  it("ends inside the input at the limit, faults at the input's end past it", async () => {
+    const cases: [string, bigint, bigint, number][] = [
+      ["jsle32", 0x7ffffff0n, 0x7ffffffen, 0], // E = 2^31: copied, 15 trips
+      ["jsle32", 0x7ffffff0n, 0x7fffffffn, 0], // every value <= B
+      ["jslt32", 0x7ffffff0n, 0x7ffffff8n, 8], // E + c = 2^31
+      ["jslt32", 0x7ffffff0n, 0x7fffffffn, 0], // the largest signed bound: 15 trips
+      ["jlt32", 0xfffffff0n, 0xfffffff8n, 16], // Y wraps to 0 in the first trip
+      ["jlt32", 0x70000000n, 0x70000010n, 0], // a plain 16 trips
+    ];
+    const mem = pattern(64);
+    const got = await agree(cases.map(([t, s, b, c]) => ({ source: source(t, s, b, c), mem })));
+    expect(got).toEqual(cases.map(([t, s, b, c]) => model(t, s, b, c, mem)));
+    expect(got.map((g) => g.startsWith("out-of-bounds read of 1 bytes at ctx+0x40 "))).toEqual([
+      false,
+      true,
+      false,
+      false,
+      true,
+      false,
+    ]);
   });
 });
