@@ -13,14 +13,17 @@
 //   bytes 16-19 the address operand a is read from: the dst register, or what a fused mov put there
 //   bytes 20-23 the address operand b is read from: the src register, or the immediate at bytes 8-15; picking
 //               the address here spares the loop a choice between the two on every instruction
-//   bytes 24-31 a fused mov's immediate (a reads it from here)
+//   bytes 24-31 a fused mov's immediate (a reads it from here); in an add fused with a jump, bytes 24-27 are
+//               the address the jump's b is read from (R_C)
 // lddw's second slot gets a record of its own (a bad instruction): the verifier refuses jumps into it, as before.
 //
 // Fused pairs: `mov rA, x` followed by an ALU operation on rA (add, shift, ...) is one record, the operation's
 // own with a read from x: rA = x op b, the mov's write being overwritten anyway. The pair's record replaces the
 // mov's (record i); record i + 1 stays the operation alone, so a jump into the second half still runs it. The loop
 // counts a fused record as its two instructions, and runs the mov alone (decodeSingle) when only one is left in
-// the budget, so the budget fault lands on the second instruction's index as without fusion.
+// the budget, so the budget fault lands on the second instruction's index as without fusion. A 64-bit add on rA
+// followed by a conditional jump on rA, the counter and test that close most loops, is fused the same way
+// (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
@@ -41,6 +44,7 @@ export const R_IMM = 8;
 export const R_A = 16;
 export const R_B = 20;
 export const R_MOV_IMM = 24;
+export const R_C = 24; // an add fused with a jump: where the jump's b is read
 
 // Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
 // switch into compare-and-branch steps in source order, and Binaryen turns only runs of ordered cases into one
@@ -55,28 +59,33 @@ export const H_ALU64 = 2;
 export const H_MOVSX64 = 29;
 export const H_MOVSX32 = 30;
 export const H_ALU32 = 32;
-// Conditional jumps: H_JMP64 + (operation >> 4) and H_JMP32 + (operation >> 4), jeq .. jsle.
-export const H_JMP64 = 59;
-export const H_JMP32 = 73;
+// Conditional jumps: H_JMP64 + 2 * (operation >> 4) and H_JMP32 + (operation >> 4), jeq .. jsle. The index just
+// below each 64-bit one is an add (or sub of an immediate) on rA fused with the jump on rA after it, a loop's
+// counter and test (fuseAddJump); the loop's case for it does the add and falls into the jump's case.
+export const H_JMP64 = 60;
+export const H_JMP32 = 87;
 // Operations that share no arithmetic with their neighbours, in the slots of the jumps that do not exist.
-export const H_JA = 59; // ja and gotol (JMP_JA has no condition, so the slot is free)
-export const H_CALL_LOCAL = 67; // the slot of JMP_CALL
-export const H_EXIT = 68; // the slot of JMP_EXIT
-export const H_LDDW = 73; // the slot of JMP32's ja (gotol is H_JA)
-export const H_HELPER = 81; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
-export const H_ATOMIC = 82; // JMP32's exit; byte 2: the size
-export const H_LDX = 87; // + size index (W H B DW = 0..3)
-export const H_LDXSX = 91; // + size index (W H B)
-export const H_ST = 94; // + size index; ST takes the immediate, STX the register
-export const H_LD_PACKET = 98; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
-export const H_BAD = 99;
+export const H_JA = 60; // ja and gotol (JMP_JA has no condition, so the slot is free)
+export const H_CALL_LOCAL = 76; // the slot of JMP_CALL
+export const H_EXIT = 78; // the slot of JMP_EXIT
+export const H_LDDW = 87; // the slot of JMP32's ja (gotol is H_JA)
+export const H_HELPER = 95; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
+export const H_ATOMIC = 96; // JMP32's exit; byte 2: the size
+export const H_LDX = 101; // + size index (W H B DW = 0..3)
+export const H_LDXSX = 105; // + size index (W H B)
+export const H_ST = 108; // + size index; ST takes the immediate, STX the register
+export const H_LD_PACKET = 112; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
+export const H_BAD = 113;
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
   for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE);
   // Ascending, so record i + 1 is still the operation alone when record i is fused with it.
   if (FUSE_MOV_PAIRS)
-    for (let pc: u32 = 0; pc + 1 < count; pc++) fuseMov(out + pc * RECORD_SIZE, code + pc * INSN_SIZE);
+    for (let pc: u32 = 0; pc + 1 < count; pc++) {
+      const r = out + pc * RECORD_SIZE;
+      if (!fuseMov(r, code + pc * INSN_SIZE)) fuseAddJump(r);
+    }
 }
 
 /** Instruction `pc` alone, unfused, into the record at `out` (the loop's budget slow path). */
@@ -84,8 +93,9 @@ export function decodeSingle(code: u32, pc: u32, count: u32, out: u32): void {
   decodeOne(code + pc * INSN_SIZE, pc, count, out);
 }
 
-// The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one.
-const FUSABLE: u32 = 0x1cf7;
+// The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one,
+// and mov, which makes the first one dead (compilers do not emit that).
+const FUSABLE: u32 = 0x14f7;
 
 /** Is handler `h` an ALU operation with a fused form? */
 function fusable(h: u32): bool {
@@ -93,22 +103,22 @@ function fusable(h: u32): bool {
   return h < <u32>H_JMP64 && h != <u32>H_MOVSX64 && h != <u32>H_MOVSX32 && (FUSABLE & (1 << op)) != 0;
 }
 
-/** `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b. */
-function fuseMov(r: u32, insn: u32): void {
+/** `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b. True if they did. */
+function fuseMov(r: u32, insn: u32): bool {
   const next = r + RECORD_SIZE;
   const h = <u32>load<u8>(r);
   const h2 = <u32>load<u8>(next);
   const rd = <u32>load<u8>(r, 1);
   const mov32 = h == <u32>(H_ALU32 + (ALU_MOV >> 3));
-  if ((h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) || !fusable(h2)) return;
-  if (<u32>load<u8>(next, 1) != rd) return;
+  if ((h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) || !fusable(h2)) return false;
+  if (<u32>load<u8>(next, 1) != rd) return false;
   const fromReg = (load<u8>(insn) & 8) != 0;
   // The value the mov leaves in rA, and where it can be read: the source register itself when the mov is 64-bit
   // or the operation reads only the low 32 bits; a mov32's zero extension is not in any register.
   let from: u32;
   let imm: i64 = 0;
   if (fromReg) {
-    if (mov32 && h2 < <u32>H_ALU32) return;
+    if (mov32 && h2 < <u32>H_ALU32) return false;
     from = load<u32>(r, R_B);
   } else {
     imm = mov32 ? <i64>load<u32>(insn, 4) : load<i64>(r, R_IMM); // load<u32>: zero-extended
@@ -121,6 +131,31 @@ function fuseMov(r: u32, insn: u32): void {
   // b was the operation's own immediate (now copied here), rA (now x), or another register.
   store<u32>(r, b == next + R_IMM ? r + R_IMM : b == REGS + rd ? from : b, R_B);
   store<i64>(r, imm, R_MOV_IMM);
+  return true;
+}
+
+// The 64-bit jumps an add is fused with (bits by handler - H_JMP64): jgt jge jne jsgt jlt jle jslt, those that
+// close loops; jeq, jset, jsge and jsle stay apart, each fused case costing the core about 35 bytes of its budget.
+const FUSED_JUMPS: u32 = 1 << 4 | 1 << 6 | 1 << 10 | 1 << 12 | 1 << 20 | 1 << 22 | 1 << 24;
+
+/**
+ * A 64-bit `add rA, x` (or `sub rA, imm`, as an add of -imm) at `r` and a 64-bit conditional jump on rA after it
+ * become one record: the add's own, with the jump's handler less one, its target, and where its b is read (R_C:
+ * a register, or the immediate in the jump's record, which stays as it was).
+ */
+function fuseAddJump(r: u32): void {
+  const next = r + RECORD_SIZE;
+  const h = <u32>load<u8>(r);
+  const h2 = <u32>load<u8>(next);
+  const sub = h == <u32>(H_ALU64 + 2);
+  if (h != <u32>H_ALU64 && !(sub && load<u32>(r, R_B) == r + R_IMM)) return;
+  const k = h2 - <u32>H_JMP64;
+  if (k >= 32 || (FUSED_JUMPS & (1 << k)) == 0) return;
+  if (load<u8>(next, 1) != load<u8>(r, 1)) return;
+  if (sub) store<i64>(r, 0 - load<i64>(r, R_IMM), R_IMM);
+  store<u8>(r, <u8>(h2 - 1));
+  store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
+  store<u32>(r, load<u32>(next, R_B), R_C);
 }
 
 function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
@@ -148,7 +183,7 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
   } else if (cls == CLS_JMP || cls == CLS_JMP32) {
     const jop = op & 0xf0;
     t = <i32>pc + 1 + off;
-    h = (cls == CLS_JMP ? H_JMP64 : H_JMP32) + (jop >> 4);
+    h = cls == CLS_JMP ? H_JMP64 + (jop >> 3) : H_JMP32 + (jop >> 4);
     if (jop == JMP_JA) { h = H_JA; if (cls == CLS_JMP32) t = <i32>pc + 1 + imm; }
     else if (jop == JMP_EXIT) h = H_EXIT;
     else if (jop == JMP_CALL) {

@@ -20,7 +20,8 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, decodeSingle,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, R_C,
+  decodeSingle,
 } from "./decode";
 import { FUSE_MOV_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
@@ -174,14 +175,15 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
     left--;
     const h = <u32>load<u8>(p);
     const rd = REGS + <u32>load<u8>(p, 1);
-    const a = load<u64>(load<u32>(p, R_A));
-    const b = load<u64>(load<u32>(p, R_B));
+    let a = load<u64>(load<u32>(p, R_A));
+    let b = load<u64>(load<u32>(p, R_B));
     const t = load<i32>(p, R_TARGET);
     pc++;
     const x = <u32>a, y = <u32>b;
     // The cases follow the handler indices (decode.ts) one by one, each with a body of its own:
     // only then does the switch become a single jump table. A fused mov + operation counts the mov and falls into
-    // the operation's case, a being read from the mov's source.
+    // the operation's case, a being read from the mov's source; a fused add + jump counts the add, does it, and
+    // falls into the jump's case with a the sum and b the jump's own.
     switch (h) {
       case H_ALU64 - 1 + 2 * 0x0: pc++; left--;
       case H_ALU64 + 2 * 0x0: store<u64>(rd, a + b); continue;
@@ -205,7 +207,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 + 2 * 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
       case H_ALU64 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
-      case H_ALU64 - 1 + 2 * 0xb: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0xb: break; // not fused
       case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
       case H_ALU64 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
@@ -235,35 +237,49 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 + 2 * 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
       case H_ALU32 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
-      case H_ALU32 - 1 + 2 * 0xb: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0xb: break; // not fused
       case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
       case H_ALU32 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
       case H_ALU32 - 1 + 2 * 0xd: break; // not fused
       case H_ALU32 + 2 * 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
+      case H_JMP64 - 1: break; // not fused
       case H_JA: pc = t; continue;
-      case H_JMP64 + 0x1: if (a == b) pc = t; continue;
-      case H_JMP64 + 0x2: if (a > b) pc = t; continue;
-      case H_JMP64 + 0x3: if (a >= b) pc = t; continue;
-      case H_JMP64 + 0x4: if ((a & b) != 0) pc = t; continue;
-      case H_JMP64 + 0x5: if (a != b) pc = t; continue;
-      case H_JMP64 + 0x6: if (<i64>a > <i64>b) pc = t; continue;
-      case H_JMP64 + 0x7: if (<i64>a >= <i64>b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x1: break; // not fused
+      case H_JMP64 + 2 * 0x1: if (a == b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0x2: if (a > b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0x3: if (a >= b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x4: break; // not fused
+      case H_JMP64 + 2 * 0x4: if ((a & b) != 0) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0x5: if (a != b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0x7: break; // not fused
+      case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) pc = t; continue;
+      case H_CALL_LOCAL - 1: break; // not fused
       case H_CALL_LOCAL:
         if (!pushFrame(pc, pc - 1)) return left;
         pc = t;
         d = dec;
         continue;
+      case H_EXIT - 1: break; // not fused
       case H_EXIT:
         if (depth == stopDepth) return left;
         pc = popFrame();
         d = dec;
         if (pc == RETURN_TO_HOST) return left;
         continue;
-      case H_JMP64 + 0xa: if (a < b) pc = t; continue;
-      case H_JMP64 + 0xb: if (a <= b) pc = t; continue;
-      case H_JMP64 + 0xc: if (<i64>a < <i64>b) pc = t; continue;
-      case H_JMP64 + 0xd: if (<i64>a <= <i64>b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0xa: if (a < b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0xb: if (a <= b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) pc = t; continue;
+      case H_JMP64 - 1 + 2 * 0xd: break; // not fused
+      case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) pc = t; continue;
       case H_LDDW: store<u64>(rd, b); pc++; continue; // one instruction in two slots
       case H_JMP32 + 0x1: if (x == y) pc = t; continue;
       case H_JMP32 + 0x2: if (x > y) pc = t; continue;

@@ -121,3 +121,83 @@ describe("budget and faults", () => {
     });
   });
 });
+
+// An add (or a sub of an immediate) followed by a 64-bit conditional jump on the same register, a loop's counter
+// and test, is a pair too (decode.ts, fuseAddJump).
+describe("add + jump pairs", () => {
+  test("loops closed by a pair: counts, signs and register operands", () => {
+    // 5 rounds of 3 (add r0, add r1 + jlt as a pair): 2 + 15 + 1 executed, r0 = 5 * 2.
+    expect(run("mov %r0, 0\nmov %r1, 0\nL:\nadd %r0, 2\nadd %r1, 1\njlt %r1, 5, L\nexit")).toEqual({
+      r0: 10n,
+      executed: 18,
+    });
+    // sub of an immediate counting down: 3 rounds of 3, r0 = 3 * 7.
+    expect(run("mov %r0, 0\nmov %r5, 3\nL:\nadd %r0, 7\nsub %r5, 1\njne %r5, 0, L\nexit")).toEqual({
+      r0: 21n,
+      executed: 12,
+    });
+    // a register step against a register bound: r1 = 0, 3, 6, 9, 12 stops at 12 >= 10 after 4 rounds of 2.
+    expect(run("mov %r1, 0\nmov %r2, 3\nmov %r3, 10\nL:\nadd %r1, %r2\njle %r1, %r3, L\nmov %r0, %r1\nexit")).toEqual({
+      r0: 12n,
+      executed: 3 + 8 + 2,
+    });
+    // signed: -3 counts up to 0 in 3 rounds of 2.
+    expect(run("mov %r1, -3\nL:\nadd %r1, 1\njslt %r1, 0, L\nmov %r0, %r1\nexit")).toEqual({ r0: 0n, executed: 9 });
+    // down from 3 while above -2; the mov + add pair at 0 falls into the jump alone at 2.
+    expect(run("mov %r1, 3\nL:\nadd %r1, -1\njsgt %r1, -2, L\nmov %r0, %r1\nexit")).toEqual({
+      r0: 0xfffffffffffffffen,
+      executed: 13,
+    });
+  });
+  test("the add reads rA before the jump reads the sum", () => {
+    // 0: mov r0, 5 | 1: mov r1, 1 | 2: add r0, r0 | 3: jge r0, r0, +1 | 4: mov r0, 0 | 5: exit
+    expect(run("mov %r0, 5\nmov %r1, 1\nadd %r0, %r0\njge %r0, %r0, +1\nmov %r0, 0\nexit")).toEqual({
+      r0: 10n,
+      executed: 5,
+    });
+    // jgt r0, r0 is never taken: r0 ends 0.
+    expect(run("mov %r0, 5\nmov %r1, 1\nadd %r0, %r0\njgt %r0, %r0, +1\nmov %r0, 0\nexit")).toEqual({
+      r0: 0n,
+      executed: 6,
+    });
+  });
+  test("a jump into the second half runs the jump alone; falling into the pair runs both", () => {
+    // 0: mov r1, 10 | 1: mov r0, 0 | 2: ja +1 | 3: add r1, 1 | 4: jgt r1, 10, +1 | 5: mov r0, 1 | 6: exit
+    // the jump at 4 sees r1 = 10, not taken.
+    expect(run("mov %r1, 10\nmov %r0, 0\nja +1\nadd %r1, 1\njgt %r1, 10, +1\nmov %r0, 1\nexit")).toEqual({
+      r0: 1n,
+      executed: 6,
+    });
+    // without the ja: 11 > 10, taken past the mov.
+    expect(run("mov %r1, 10\nmov %r0, 0\nadd %r1, 1\njgt %r1, 10, +1\nmov %r0, 1\nexit")).toEqual({
+      r0: 0n,
+      executed: 5,
+    });
+  });
+  // 0: mov r1, 10 | 1: mov r0, 0 | 2: add r1, 1 | 3: jgt r1, 10, +1 | 4: mov r0, 1 | 5: exit  (2 and 3 a pair)
+  const src = "mov %r1, 10\nmov %r0, 0\nadd %r1, 1\njgt %r1, 10, +1\nmov %r0, 1\nexit";
+  test("budgets before, inside and after the pair fault where they would without it", () => {
+    expect(faultOf(src, 2)).toEqual({
+      message: "prog: instruction budget of 2 exhausted (instruction 2)",
+      executed: 3,
+    });
+    // one left at the pair: the add runs alone and the jump at 3 is one too many.
+    expect(faultOf(src, 3)).toEqual({
+      message: "prog: instruction budget of 3 exhausted (instruction 3)",
+      executed: 4,
+    });
+    // the pair's jump is taken to 5, which is the fifth.
+    expect(faultOf(src, 4)).toEqual({
+      message: "prog: instruction budget of 4 exhausted (instruction 5)",
+      executed: 5,
+    });
+    expect(run(src, 5)).toEqual({ r0: 0n, executed: 5 });
+  });
+  test("a fault right after a pair names its own index", () => {
+    // 0: mov r1, 0 | 1: mov r0, 0 | 2: add r1, 8 | 3: jne r1, 0, +0 | 4: ldxw r0, [r1+0] (address 8) | 5: exit
+    expect(faultOf("mov %r1, 0\nmov %r0, 0\nadd %r1, 8\njne %r1, 0, +0\nldxw %r0, [%r1+0]\nexit")).toEqual({
+      message: "prog: out-of-bounds read of 4 bytes at 0x8 (instruction 4)",
+      executed: 5,
+    });
+  });
+});
