@@ -32,7 +32,7 @@ import {
   MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, JMP_JA, JMP_CALL, JMP_EXIT,
   INSN_SIZE,
 } from "./isa";
-import { FUSE_MOV_PAIRS } from "./fusion";
+import { FUSE_PAIRS } from "./fusion";
 import { REGS } from "./layout";
 
 export const RECORD_SIZE = 32;
@@ -81,7 +81,7 @@ export const H_BAD = 113;
 export function decodeProgram(code: u32, count: u32, out: u32): void {
   for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE);
   // Ascending, so record i + 1 is still the operation alone when record i is fused with it.
-  if (FUSE_MOV_PAIRS)
+  if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
       const r = out + pc * RECORD_SIZE;
       if (!fuseMov(r, code + pc * INSN_SIZE)) fuseAddJump(r);

@@ -3,4 +3,4 @@
 // for the smallest devices (scripts/build-tiny.mjs) is compiled with this false: its 16 KiB budget comes first
 // there, and without fused records the decoder's fusing, the fused cases' bodies and the loop's budget slow path
 // are left out of the module.
-export const FUSE_MOV_PAIRS: bool = true;
+export const FUSE_PAIRS: bool = true;

@@ -23,7 +23,7 @@ import {
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, R_C,
   decodeSingle,
 } from "./decode";
-import { FUSE_MOV_PAIRS } from "./fusion";
+import { FUSE_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
@@ -170,7 +170,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
     let p = d + (pc << RECORD_SHIFT);
     if (left < 2) { // a fused record needs two: with one left, run its first instruction alone
       if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); return u64.MAX_VALUE; }
-      if (FUSE_MOV_PAIRS) p = single(pc);
+      if (FUSE_PAIRS) p = single(pc);
     }
     left--;
     const h = <u32>load<u8>(p);
@@ -247,15 +247,15 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_JA: pc = t; continue;
       case H_JMP64 - 1 + 2 * 0x1: break; // not fused
       case H_JMP64 + 2 * 0x1: if (a == b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0x2: if (a > b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0x3: if (a >= b) pc = t; continue;
       case H_JMP64 - 1 + 2 * 0x4: break; // not fused
       case H_JMP64 + 2 * 0x4: if ((a & b) != 0) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0x5: if (a != b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) pc = t; continue;
       case H_JMP64 - 1 + 2 * 0x7: break; // not fused
       case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) pc = t; continue;
@@ -272,11 +272,11 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
         d = dec;
         if (pc == RETURN_TO_HOST) return left;
         continue;
-      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0xa: if (a < b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0xb: if (a <= b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_MOV_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
+      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) pc = t; continue;
       case H_JMP64 - 1 + 2 * 0xd: break; // not fused
       case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) pc = t; continue;

@@ -18,7 +18,7 @@ const { error } = await asc.main(args, {
   readFile: async (name, baseDir) => {
     const path = resolve(baseDir, name);
     try {
-      if (path === FUSION) return "export const FUSE_MOV_PAIRS: bool = false;\n";
+      if (path === FUSION) return "export const FUSE_PAIRS: bool = false;\n";
       return await readFile(path === FULL ? TINY : path, "utf8");
     } catch {
       return null;
