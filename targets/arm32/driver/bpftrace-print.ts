@@ -23,7 +23,7 @@ import {
   AL, EQ, GE, HI, HS, LE, LO, LR, MI, NE, OP_ADC, OP_ADD, OP_AND, OP_CMN, OP_CMP, OP_EOR, OP_MOV, OP_MVN, OP_ORR,
   OP_RSB, OP_RSC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, R8, R9, IP, SH_LSL, SH_LSR, addImm, bit, bxC,
   cmpImm, cmpReg, dpImm, dpReg, dpRegShift, immRot, ldmia, ldr, ldrb, ldrbReg, mla, movImm, movReg, opImm, opImmS,
-  opRegS, stmia, str, strbPreDec, subImm, umull,
+  opReg, opRegS, stmia, str, strbPreDec, subImm, umull,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -38,7 +38,7 @@ import {
 } from "../bpftrace";
 import { L_SDIVMOD64, L_UDIVMOD64 } from "../image";
 import { descOf, slot } from "../maps/common";
-import { FLUSH, PRINT_DEC, PRINT_HEX, SYS_MMAP2, WRITE, syscall } from "./common";
+import { FLUSH, PRINT_DEC, PRINT_HEX, SYS_MMAP2, WRITE, decimalDigits, syscall } from "./common";
 
 const B = block("bpftrace printer", 92); // this file's labels
 export const L_PRINT_BPFTRACE = B + 0;
@@ -236,7 +236,7 @@ export function emitBpftracePrinter(c: Context): void {
   c.emit(ldr(R0, R2, 0));
   c.emit(cmpImm(R0, 0));
   c.emit(bxC(EQ, LR));
-  c.emit(opReg3(OP_ADD, R0, R0, R1));
+  c.emit(opReg(OP_ADD, R0, R0, R1));
   c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0)); // no limit but the NUL
   c.b(CSTR);
 
@@ -302,7 +302,7 @@ function emitPrintMap(c: Context): void {
   c.b(M_BUCKET);
   c.label(M_COLLECTED);
   c.emit(addImm(R0, R9, SC_E));
-  c.emit(opReg3(OP_SUB, R1, R5, R0));
+  c.emit(opReg(OP_SUB, R1, R5, R0));
   c.emit(dpReg(AL, OP_MOV, 0, R1, 0, R1, SH_LSR, 4));
   c.emit(str(R1, R9, SC_N));
   c.bl(SORT);
@@ -361,7 +361,7 @@ function emitHistogramGroups(c: Context): void {
   c.emit(ldr(R0, R5, 8)); // the group's key
   c.emit(str(R0, R7, 8));
   c.emit(addImm(R0, R9, SC_E));
-  c.emit(opReg3(OP_SUB, R0, R5, R0));
+  c.emit(opReg(OP_SUB, R0, R5, R0));
   c.emit(dpReg(AL, OP_MOV, 0, R0, 0, R0, SH_LSR, 4)); // its first entry; entries counted from bit 16
   c.emit(str(R0, R7, 12));
   c.emit(movImm(R0, 0));
@@ -393,7 +393,7 @@ function emitHistogramGroups(c: Context): void {
   c.b(G_LOOP);
   c.label(G_DONE);
   c.emit(ldr(R0, R9, SC_G));
-  c.emit(opReg3(OP_SUB, R1, R7, R0));
+  c.emit(opReg(OP_SUB, R1, R7, R0));
   c.emit(dpReg(AL, OP_MOV, 0, R1, 0, R1, SH_LSR, 4));
   c.emit(str(R1, R9, SC_NG));
   c.bl(SORT);
@@ -420,10 +420,6 @@ function emitHistogramGroups(c: Context): void {
   c.jump(NE, H_GROUP);
   c.label(H_END);
   say(c, T_NL);
-}
-
-function opReg3(op: u32, rd: i32, rn: i32, rm: i32): u32 {
-  return dpReg(AL, op, 0, rd, rn, rm, SH_LSL, 0);
 }
 
 /** sortval, avg, sort (insertion sort of 16-byte entries) and cmp (two entries: sort value, then key). */
@@ -703,7 +699,7 @@ function emitHistogramRows(c: Context): void {
   c.label(R_ZERO);
   c.emit(opImmS(OP_SUB, R5, R5, 4));
   c.jump(MI, R_ZERO_DONE);
-  c.emit(opReg3(OP_ADD, R6, R2, R5));
+  c.emit(opReg(OP_ADD, R6, R2, R5));
   c.emit(str(IP, R6, 0));
   c.b(R_ZERO);
   c.label(R_ZERO_DONE);
@@ -717,7 +713,7 @@ function emitHistogramRows(c: Context): void {
   c.emit(cmpImm(R6, 0));
   c.jump(EQ, R_ADD_DONE);
   c.emit(ldr(R0, R7, 8));
-  c.emit(opReg3(OP_ADD, R0, R0, R1));
+  c.emit(opReg(OP_ADD, R0, R0, R1));
   c.emit(ldr(IP, R0, 4));
   c.emit(cmpImm(IP, 0));
   c.jump(NE, R_ADD_NEXT);
@@ -905,16 +901,7 @@ function emitRowNumbers(c: Context, saved: u32): void {
   c.routine(DECBUF, saved);
   c.emit(addImm(R4, R9, SC_DIGITS_END));
   c.emit(movReg(R5, R4));
-  c.label(DB_LOOP);
-  c.emit(movImm(R2, 10));
-  c.emit(movImm(R3, 0));
-  c.bl(L_UDIVMOD64);
-  c.emit(addImm(R2, R2, 48));
-  c.emit(strbPreDec(R2, R4));
-  c.emit(opRegS(OP_ORR, IP, R0, R1));
-  c.jump(NE, DB_LOOP);
-  c.emit(movReg(R1, R4));
-  c.emit(opReg3(OP_SUB, R2, R5, R4));
+  decimalDigits(c, DB_LOOP);
   c.routineEnd(saved);
 
   // spaces: r0 of them (nothing when r0 <= 0; at most 52)
@@ -937,7 +924,7 @@ function emitEnd(c: Context): void {
   c.emit(ldr(R4, R1, BT_END));
   c.emit(cmpImm(R4, 0));
   c.jump(EQ, E_DONE);
-  c.emit(opReg3(OP_ADD, R4, R4, R1));
+  c.emit(opReg(OP_ADD, R4, R4, R1));
   c.label(E_LOOP);
   c.emit(ldrb(R0, R4, 0));
   c.emit(addImm(R4, R4, 1));
@@ -972,7 +959,7 @@ function emitEnd(c: Context): void {
   c.emit(movReg(R0, R4));
   c.emit(dpImm(AL, OP_MVN, 0, R1, 0, 0));
   c.bl(CSTR);
-  c.emit(opReg3(OP_ADD, R4, R4, R0));
+  c.emit(opReg(OP_ADD, R4, R4, R0));
   c.emit(addImm(R4, R4, 1)); // past the NUL
   c.b(E_LOOP);
   c.label(E_DONE);

@@ -4,11 +4,13 @@
 // Linux EABI system calls: number in r7, arguments in r0-r5, `svc #0`.
 
 import {
-  AL, HI, OP_CMN, R0, R1, R2, R3, R4, R5, R7, SVC0, dpImm, immRot, movImm,
+  AL, HI, IP, NE, OP_CMN, OP_ORR, OP_SUB, R0, R1, R2, R3, R4, R5, R7, SVC0, addImm, dpImm, immRot, movImm, movReg,
+  opReg, opRegS, strbPreDec,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
 import { OPT_BPFTRACE, OPT_SKB } from "../abi";
+import { L_UDIVMOD64 } from "../image";
 
 // Linux EABI system call numbers
 export const SYS_EXIT = 1;
@@ -277,4 +279,21 @@ export function mapAnonymous(c: Context, bytes: u32, failed: i32): void {
   syscall(c, SYS_MMAP2);
   c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(4096)));
   c.jump(HI, failed);
+}
+
+/**
+ * The unsigned decimal digits of r0:r1, written backwards ending before r4 (r4 = r5 = that end on entry): r1 = the
+ * first digit's address, r2 = how many. `loop` is the caller's label for the digit loop. Uses r0-r4, ip.
+ */
+export function decimalDigits(c: Context, loop: i32): void {
+  c.label(loop);
+  c.emit(movImm(R2, 10));
+  c.emit(movImm(R3, 0));
+  c.bl(L_UDIVMOD64);
+  c.emit(addImm(R2, R2, 48));
+  c.emit(strbPreDec(R2, R4));
+  c.emit(opRegS(OP_ORR, IP, R0, R1));
+  c.jump(NE, loop);
+  c.emit(movReg(R1, R4));
+  c.emit(opReg(OP_SUB, R2, R5, R4));
 }

@@ -24,7 +24,7 @@ import {
   STR_BASE, SYS_EXIT, SYS_WRITE, S_BUDGET_OF, S_BYTES_AT, S_CLOSE, S_COMMA, S_DEPTH, S_EQUALS, S_EXHAUSTED,
   S_FAULT_WORD, S_FILE, S_HELPER, S_INSN, S_J_ENTRY_END, S_J_ITEMS, S_J_KEY, S_J_VALUE, S_LBRACKET, S_MAP_ARG, S_NL,
   S_NOT_MAP, S_NOT_PCAP, S_NOT_SAMPLE, F_RECORD, S_HELPER_ARG, S_RBRACKET, S_READ, S_RO_BYTES_AT, S_RO_WRITE, S_USAGE, S_USAGE_LIVE, S_USAGE_TRACE, S_WRITE, USAGE,
-  WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, exitWith, say, syscall,
+  WRITE, stringNeeded, traceExecutable, W_DONE, W_LOOP, W_ROOM, W_SAME, decimalDigits, exitWith, say, syscall,
 } from "./common";
 import {
   L_BUDGET_FAULT, L_DEPTH_FAULT, L_PRINT_ENTRY, L_PRINT_MAPS, L_PRINT_MORE, L_PROG_STARTS, L_STATE, L_UDIVMOD64,
@@ -266,16 +266,7 @@ export function emitOutputRoutines(c: Context, nmaps: i32): void {
   c.routine(PRINT_DEC, bit(R4) | bit(R5) | bit(LR));
   c.emit(addImm(R4, R11, S_BUF + 32));
   c.emit(movReg(R5, R4));
-  c.label(DIGITS);
-  c.emit(movImm(R2, 10));
-  c.emit(movImm(R3, 0));
-  c.bl(L_UDIVMOD64);
-  c.emit(addImm(R2, R2, 48));
-  c.emit(strbPreDec(R2, R4));
-  c.emit(opRegS(OP_ORR, IP, R0, R1));
-  c.jump(NE, DIGITS);
-  c.emit(movReg(R1, R4));
-  c.emit(opReg(OP_SUB, R2, R5, R4));
+  decimalDigits(c, DIGITS);
   c.bl(WRITE);
   c.routineEnd(bit(R4) | bit(R5) | bit(LR));
 
