@@ -3,12 +3,15 @@
 // runs the link's program on its own engine, over the module's own maps: tables, metrics and events see every
 // packet. tcpdump is found on the daemon's PATH; its first error line (no such device, not permitted) becomes the
 // link's fault.
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { CaptureStream } from "../tools/pcap-stream.js";
 import type { Packet } from "../tools/pcap.js";
+import { onPath, WatchedChild, type LiveCapture } from "./child.js";
 import { HttpError, oneLine } from "./http.js";
+
+export type { LiveCapture };
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no slash, no whitespace. */
 const IFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
@@ -21,19 +24,7 @@ export function checkInterfaceName(name: string): void {
 }
 
 /** The tcpdump the daemon would run, or undefined. */
-export function findTcpdump(path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, "tcpdump");
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
+export const findTcpdump = (path?: string): string | undefined => onPath("tcpdump", path);
 
 /**
  * In immediate mode the kernel's ring holds buffer / snap length frames: with tcpdump's defaults (2 MiB, 256 KiB)
@@ -53,10 +44,6 @@ export const TCPDUMP_ARGS = (iface: string): string[] => [
   "-",
 ];
 
-export interface LiveCapture {
-  stop(): void;
-}
-
 /**
  * Starts capturing on `iface`: `onPackets` gets each batch as it arrives, `onEnd` once, with an error message when
  * the capture failed (tcpdump could not start, refused the interface, or wrote something that is not pcap).
@@ -70,34 +57,23 @@ export function captureLive(
   if (!tcpdump) {
     throw new HttpError(400, `iface links read packets from tcpdump, which is not on the daemon's PATH`);
   }
-  const child: ChildProcess = spawn(tcpdump, TCPDUMP_ARGS(iface), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(tcpdump, TCPDUMP_ARGS(iface), { stdio: ["ignore", "pipe", "pipe"] });
   const stream = new CaptureStream(`tcpdump -i ${iface}`, { live: true });
-  let stderr = "";
-  let ended = false;
-  let stopped = false;
-  const finish = (error?: string) => {
-    if (ended) return;
-    ended = true;
-    onEnd(error);
-  };
+  const watch = new WatchedChild(child, "tcpdump", onEnd);
   child.stdout!.on("data", (chunk: Buffer) => {
-    if (ended) return;
+    if (watch.ended) return;
     try {
       const packets = stream.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       if (packets.length) onPackets(packets);
     } catch (e) {
-      finish(oneLine(e));
+      watch.finish(oneLine(e));
       child.kill();
     }
   });
-  child.stderr!.on("data", (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString("utf8");
-  });
-  child.on("error", (e) => finish(`tcpdump: ${oneLine(e)}`));
   child.on("close", (code, signal) => {
-    if (stopped) return finish();
+    if (watch.stopped) return watch.finish();
     // tcpdump prints "listening on ..." and packet counts to stderr: the error is the line that says tcpdump
-    const why = stderr
+    const why = watch.stderr
       .split("\n")
       .find((l) => /^tcpdump: /.test(l) && !/listening on/.test(l))
       ?.trim();
@@ -105,16 +81,11 @@ export function captureLive(
       try {
         const last = stream.end();
         if (last.length) onPackets(last);
-        finish();
+        watch.finish();
       } catch (e) {
-        finish(oneLine(e));
+        watch.finish(oneLine(e));
       }
-    } else finish(why ?? `tcpdump ended with ${signal ?? `exit status ${code}`}`);
+    } else watch.finish(why ?? `tcpdump ended with ${signal ?? `exit status ${code}`}`);
   });
-  return {
-    stop() {
-      stopped = true;
-      child.kill();
-    },
-  };
+  return watch;
 }

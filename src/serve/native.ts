@@ -7,11 +7,12 @@
 // above this one: whoever starts the daemon registers it (the CLI; a device bundle only with --arm32).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { BpfMap } from "../api/bpf-map.js";
 import { unhex } from "../cli/map-output.js";
-import { findTcpdump, type LiveCapture } from "./capture.js";
+import { findTcpdump } from "./capture.js";
+import { onPath, WatchedChild, type LiveCapture } from "./child.js";
 import { HttpError, oneLine } from "./http.js";
 import type { Module } from "./modules.js";
 import { writeFileAtomic } from "./store.js";
@@ -54,19 +55,6 @@ export interface Runner {
   command: string | undefined; // undefined: the executable itself
   args: string[];
   describe: string;
-}
-
-function onPath(name: string, path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 /** The executable runs natively on 32-bit ARM Linux, else under qemu-arm from the PATH; or why it cannot run. */
@@ -156,46 +144,31 @@ export function captureSnapshots(
   const child = run.command
     ? spawn(run.command, [...run.args, ...args], { stdio: ["ignore", "pipe", "pipe"] })
     : spawn(exe, args.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const watch = new WatchedChild(child, run.describe, onEnd);
   let pending = "";
-  let stderr = "";
-  let ended = false;
-  let stopped = false;
-  const finish = (error?: string) => {
-    if (ended) return;
-    ended = true;
-    onEnd(error);
-  };
   child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-    if (ended || stopped) return;
+    if (watch.ended || watch.stopped) return;
     pending += text;
-    for (let nl = pending.indexOf("\n"); nl >= 0 && !ended; nl = pending.indexOf("\n")) {
+    for (let nl = pending.indexOf("\n"); nl >= 0 && !watch.ended; nl = pending.indexOf("\n")) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       try {
         const j = JSON.parse(line) as { r0: string; runs: number; maps: Snapshot["maps"] };
         onSnapshot({ r0: BigInt(j.r0), runs: j.runs, maps: j.maps });
       } catch (e) {
-        finish(`${run.describe}: unreadable snapshot: ${oneLine(e)}`);
+        watch.finish(`${run.describe}: unreadable snapshot: ${oneLine(e)}`);
         child.kill("SIGKILL");
       }
     }
   });
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
-    stderr = (stderr + text).slice(-4096); // the last line says why it failed
-  });
-  child.on("error", (e) => finish(`${run.describe}: ${oneLine(e)}`));
   child.on("close", (code, signal) => {
-    if (stopped || code === 0) return finish();
-    const line = stderr.trim().split("\n").pop()?.trim();
-    if (code === 1 && line) return finish(/\(instruction \d+\)$/.test(line) ? `${program}: ${line}` : line);
-    finish(`${run.describe} ended with ${signal ?? `exit status ${code}`}${line ? `: ${line}` : ""}`);
+    if (watch.stopped || code === 0) return watch.finish();
+    // the last line of its standard error says why it failed
+    const line = watch.stderr.trim().split("\n").pop()?.trim();
+    if (code === 1 && line) return watch.finish(/\(instruction \d+\)$/.test(line) ? `${program}: ${line}` : line);
+    watch.finish(`${run.describe} ended with ${signal ?? `exit status ${code}`}${line ? `: ${line}` : ""}`);
   });
-  return {
-    stop() {
-      stopped = true;
-      child.kill("SIGTERM");
-    },
-  };
+  return watch;
 }
 
 /** Maps whose contents a snapshot carries and the daemon can write: not program arrays, maps of maps or streams. */
