@@ -62,6 +62,7 @@ export class Context extends Labels {
   programStarts: i32 = 1; // programs in the image: the driver maps fault indexes back to them
   families: u32 = 0; // maps/common.ts F_*: the map families the image holds
   mapsInImage: i32 = 0;
+  mapData: usize = 0; // the map area's initial bytes (descriptors first), for what calls can know (jit/lookup.ts)
   driverOpts: u32 = 0; // the options, for emitDriverStrings (after the code)
   // Where each part of the image ends (abi.ts SEC_*): for measuring what an executable is made of
   sectionEnds: StaticArray<i32> = new StaticArray<i32>(16);

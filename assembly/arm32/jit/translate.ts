@@ -396,6 +396,7 @@ function emitProgram(c: Context): bool {
 /** One pass over the image: driver, runtime routines, map routines, helpers, the program, strings, map data. */
 function emitImage(c: Context, data: usize, nmaps: i32, dataLength: i32): bool {
   c.mapCount = nmaps;
+  c.mapData = data;
   let starts = 1;
   for (let k = 0; k < c.progIds; k++) {
     const s = load<i32>(c.progTable + <usize>k * 12);
