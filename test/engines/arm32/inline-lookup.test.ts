@@ -63,15 +63,7 @@ function lookupProgram(
   lookup: string[],
 ): { code: Uint8Array; expected: bigint } {
   const width = valueSize >= 8 ? 8 : valueSize >= 4 ? 4 : 1;
-  const sz = width === 8 ? "dw" : width === 4 ? "w" : "b";
-  const lines = ["mov %r9, 0"];
-  for (const key of keys) {
-    lines.push(`stw [%r10-8], ${key | 0}`, ...lookup, "call 1");
-    lines.push("mul %r9, 3", "jeq %r0, 0, +5");
-    lines.push(`ldx${sz} %r3, [%r0+0]`, `add %r3, ${key + 1 > 0x7fffffff ? 1 : key + 1}`);
-    lines.push(`stx${sz} [%r0+0], %r3`, `ldx${sz} %r3, [%r0+0]`, "ja +1", "mov %r3, 7", "add %r9, %r3");
-  }
-  lines.push("mov %r0, %r9", "exit");
+  const lines = [...lookupLines(keys, valueSize, lookup), "mov %r0, %r9", "exit"];
   const values = new Map<number, bigint>();
   const widthMask = (1n << BigInt(8 * width)) - 1n;
   let r9 = 0n;
@@ -85,6 +77,19 @@ function lookupProgram(
     r9 = (r9 + got) & MASK64;
   }
   return { code: linkMarker(assemble(lines.join("\n"))), expected: r9 };
+}
+
+/** The lookups of lookupProgram, r9 the fold, without the exit. */
+function lookupLines(keys: number[], valueSize: number, lookup: string[]): string[] {
+  const sz = valueSize >= 8 ? "dw" : valueSize >= 4 ? "w" : "b";
+  const lines = ["mov %r9, 0"];
+  for (const key of keys) {
+    lines.push(`stw [%r10-8], ${key | 0}`, ...lookup, "call 1");
+    lines.push("mul %r9, 3", "jeq %r0, 0, +5");
+    lines.push(`ldx${sz} %r3, [%r0+0]`, `add %r3, ${key + 1 > 0x7fffffff ? 1 : key + 1}`);
+    lines.push(`stx${sz} [%r0+0], %r3`, `ldx${sz} %r3, [%r0+0]`, "ja +1", "mov %r3, 7", "add %r9, %r3");
+  }
+  return lines;
 }
 
 const STACK_KEY = ["lddw %r1, 0x7e57b000", "mov %r2, %r10", "add %r2, -8"];
@@ -159,21 +164,7 @@ describe("array lookups emitted inline", () => {
       "add %r0, %r1",
       "exit",
       "sub:",
-      "mov %r9, 0",
-      ...[2, 3, 4, 2].flatMap((key) => [
-        `stw [%r10-8], ${key}`,
-        ...STACK_KEY,
-        "call 1",
-        "mul %r9, 3",
-        "jeq %r0, 0, +5",
-        "ldxdw %r3, [%r0+0]",
-        `add %r3, ${key + 1}`,
-        "stxdw [%r0+0], %r3",
-        "ldxdw %r3, [%r0+0]",
-        "ja +1",
-        "mov %r3, 7",
-        "add %r9, %r3",
-      ]),
+      ...lookupLines([2, 3, 4, 2], 8, STACK_KEY),
       "mov %r0, %r9",
       "exit",
     ];
