@@ -57,12 +57,12 @@ import {
 import {
   STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG, ST_FAULT, ST_EXECUTED, ST_STOPPED, ST_PKT,
   ST_PKT_LEN, ST_REGION_COUNT, ST_WASM_CACHE, REGION_SIZE, FAULT_BAD_INSN, FAULT_BAD_MAP, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE,
-  FAULT_READ, FAULT_WRITE,
+  FAULT_READ, FAULT_WRITE, HELPER_KINDS, HELPER_CORE,
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
   W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I64_STORE8,
-  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
+  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_NE, W_I32_LOAD8_U, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
@@ -70,6 +70,7 @@ import {
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
+import { regionNeutral } from "./helper-effects";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -1336,7 +1337,10 @@ export class Translator {
     b.op(W_I32_EQZ);
     this.open(); this.bail(); this.close();
     b.gget(G_REMAINING); b.set(L_CNT);
-    this.forgetRegions();
+    if (dynamic || !regionNeutral(id)) { this.forgetRegions(); return; }
+    // the caches still hold when the core ran its own helper (helper-effects.ts)
+    b.i32c(0); b.mem(W_I32_LOAD8_U, 0, HELPER_KINDS + id); b.i32c(HELPER_CORE); b.op(W_I32_NE);
+    b.if_(); this.forgetRegions(); b.end();
   }
 
   /** bpf_tail_call: the target program continues with every register; its exit returns from this function. */
