@@ -71,6 +71,7 @@ import {
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { regionNeutral } from "./helper-effects";
+import { inlineArrayLookup } from "./inline-lookup";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -104,6 +105,7 @@ const C_RL: u32 = STATE + ST_WASM_CACHE + 8;
 const C_WB: u32 = STATE + ST_WASM_CACHE + 16;
 const C_WL: u32 = STATE + ST_WASM_CACHE + 24;
 
+const HELPER_LOOKUP_ELEM: i32 = 1;
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
 
@@ -1328,6 +1330,21 @@ export class Translator {
 
   /** Helpers read r1-r5 from REGS and write r0 there; a callback they run starts from REGS and leaves r0-r5 in it. */
   private helperCall(pc: i32, id: i32, dynamic: bool): void {
+    const b = this.out;
+    if (!dynamic && id == HELPER_LOOKUP_ELEM) { // block $done { block $slow { inline } the core's helper }
+      b.block(); this.ctx.push(CTX_IF);
+      b.block(); this.ctx.push(CTX_IF);
+      inlineArrayLookup(b, L_R0, regLocal(1), regLocal(2), L_FP, L_TI, L_T2);
+      this.close();
+      this.coreHelper(pc, id, false);
+      this.close();
+      return;
+    }
+    this.coreHelper(pc, id, dynamic);
+  }
+
+  /** The core's helperCall, with the registers in REGS. */
+  private coreHelper(pc: i32, id: i32, dynamic: bool): void {
     const b = this.out;
     this.storeRegs();
     b.get(L_CNT); b.gset(G_REMAINING);
