@@ -7,6 +7,7 @@
 //            env.tail       (pc) -> program or -1      the core's tailCallTarget: reads r2, r3 from REGS
 //            env.access     (addr, size, write) -> ok   the core's accessAllowed (the region table)
 //            env.tail_run   (prog, r1..r5, fp, r0, r6..r9) -> r0, r1..r5 in REGS: the host runs another program
+//            env.map_lookup (map id, key) -> value or 0     the core's mapLookup (inline-lookup.ts)
 //   exports  run(r1, r2, budget) -> r0                  after the core's runBegin(prog, r1, r2, 1)
 //            callback(handle, r1..r4) -> r0             bpf_loop & co. (the core calls env.host_callback)
 //            tail_entry(r1..r5, fp, r0, r6..r9) -> r0   entry for a tail call into this program
@@ -71,14 +72,14 @@ import {
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { regionNeutral } from "./helper-effects";
-import { inlineArrayLookup } from "./inline-lookup";
+import { inlineLookup } from "./inline-lookup";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
+  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
   F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
@@ -197,7 +198,7 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(12);
+    types.u32(13);
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
@@ -210,15 +211,17 @@ export class Translator {
     sig(types, [], T_I64); // TY_GETTER
     sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
+    sig(types, [T_I32, T_I32], T_I64); // TY_LOOKUP
     m.section(1, types);
 
     const imports = new Buf(128);
-    imports.u32(5);
+    imports.u32(6);
     imports.name("env"); imports.name("memory"); imports.byte(2); imports.byte(0); imports.u32(0);
     imports.name("env"); imports.name("helper"); imports.byte(0); imports.u32(TY_HELPER);
     imports.name("env"); imports.name("tail"); imports.byte(0); imports.u32(TY_TAIL);
     imports.name("env"); imports.name("access"); imports.byte(0); imports.u32(TY_ACCESS);
     imports.name("env"); imports.name("tail_run"); imports.byte(0); imports.u32(TY_TAIL_RUN);
+    imports.name("env"); imports.name("map_lookup"); imports.byte(0); imports.u32(TY_LOOKUP);
     m.section(2, imports);
 
     const nf = this.entries.length;
@@ -1334,7 +1337,7 @@ export class Translator {
     if (!dynamic && id == HELPER_LOOKUP_ELEM) { // block $done { block $slow { inline } the core's helper }
       b.block(); this.ctx.push(CTX_IF);
       b.block(); this.ctx.push(CTX_IF);
-      inlineArrayLookup(b, L_R0, regLocal(1), regLocal(2), L_FP, L_TI, L_T2);
+      inlineLookup(b, L_R0, regLocal(1), regLocal(2), L_FP, L_TI, L_T2);
       this.close();
       this.coreHelper(pc, id, false);
       this.close();

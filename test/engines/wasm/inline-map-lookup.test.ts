@@ -1,7 +1,8 @@
-// bpf_map_lookup_elem on an ARRAY map, translated inline (assembly/wasm/inline-lookup.ts): the same r0 as the
-// interpreter for indices in and out of range and any value size, and every case the inline code does not take
-// (a key outside the frames, a key running past the frame's top, a bad handle, a per-CPU array, a host's helper
-// under the lookup's id) left to the core's helper, with the interpreter's results and fault messages.
+// bpf_map_lookup_elem without the core's helper (assembly/wasm/inline-lookup.ts): inline on an ARRAY map, the
+// core's mapLookup directly on the others: the same r0 as the interpreter for indices in and out of range, any
+// value size, keys present and absent, and every case the fast paths do not take (a key outside the frames, a key
+// running past the frame's top, a bad handle, a host's helper under the lookup's id) left to the core's helper,
+// with the interpreter's results and fault messages.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { loadEngines } from "../../../src/runtime/engine-loader.js";
@@ -11,6 +12,7 @@ import { ringbufProgram as program, map } from "../../support/ringbuf-programs.j
 
 const ARRAY = { name: "a", type: 2, keySize: 4, valueSize: 12, maxEntries: 4, flags: 0, section: ".maps" };
 const PERCPU = { ...ARRAY, name: "p", type: 6 };
+const HASH = { name: "h", type: 1, keySize: 8, valueSize: 8, maxEntries: 8, flags: 0, section: ".maps" };
 const STRIDE = 16; // a 12-byte value rounded up to 8
 const MISSING = 99n;
 const CTX = Uint8Array.from([2, 0, 0, 0, 7, 7, 7, 7]); // a key (2) in the context
@@ -39,7 +41,7 @@ const stackKey = (k: number) => [`stw [%r10-4], ${k}`, "mov %r2, %r10", "add %r2
 
 function run(engine: "interp" | "wasm", lines: string[], host?: (rt: Runtime) => void): Outcome {
   const rt = new Runtime();
-  rt.createMaps([ARRAY, PERCPU]);
+  rt.createMaps([ARRAY, PERCPU, HASH]);
   host?.(rt);
   const prog = rt.addProgram("p", program(lines));
   const r6InRegs = () => rt.core.view.getBigUint64(REGS + 6 * 8, true);
@@ -93,7 +95,42 @@ describe("inline array lookup", () => {
     expect(same(lines).error).toMatch(/instruction 5/);
   });
 
-  it("leaves a per-CPU array to the core", () => {
+  it("looks a hash map up directly, present and absent keys", () => {
+    // key (5, 0) -> 77 by map_update_elem, then a lookup of (k, 0): the value, or MISSING
+    const lines = (k: number) => [
+      "stw [%r10-16], 5",
+      "stw [%r10-12], 0",
+      "stdw [%r10-24], 77",
+      map(1, 2),
+      "mov %r2, %r10",
+      "add %r2, -16",
+      "mov %r3, %r10",
+      "add %r3, -24",
+      "mov %r4, 0",
+      "call 2",
+      "mov %r6, 0x1234",
+      `stw [%r10-16], ${k}`,
+      map(1, 2),
+      "mov %r2, %r10",
+      "add %r2, -16",
+      "call 1",
+      "jne %r0, 0, +2",
+      `mov %r0, ${MISSING}`,
+      "exit",
+      "ldxdw %r0, [%r0+0]",
+      "exit",
+    ];
+    expect(same(lines(5)).r0).toBe(77n);
+    expect(same(lines(6)).r0).toBe(MISSING);
+    expect(run("wasm", lines(5)).r6InRegs).not.toBe(0x1234n);
+  });
+
+  it("faults like the interpreter on a hash key past the frame's top", () => {
+    const lines = [map(1, 2), "mov %r2, %r10", "add %r2, -4", "call 1", "exit"];
+    expect(same(lines).error).toMatch(/out-of-bounds read of 8 bytes at stack\+0x1fc \(instruction 4\)/);
+  });
+
+  it("gives a per-CPU array's CPU 0 slot as the core does", () => {
     expect(same(lookupFromZero(stackKey(3), 1)).r0).toBe(BigInt(3 * STRIDE));
   });
 
