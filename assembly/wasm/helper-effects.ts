@@ -8,14 +8,6 @@
 
 /** Whether core helper `id` never changes the region table and never calls back into the program. */
 export function regionNeutral(id: i32): bool {
-  switch (id) {
-    case 1: case 2: case 3: // map_lookup_elem, map_update_elem, map_delete_elem
-    case 195: // map_lookup_percpu_elem
-    case 5: case 125: case 118: case 160: // ktime_get_ns, ktime_get_boot_ns, jiffies64, ktime_get_coarse_ns
-    case 7: case 8: case 42: // get_prandom_u32, get_smp_processor_id, get_numa_node_id
-    case 14: case 15: case 16: // get_current_pid_tgid, get_current_uid_gid, get_current_comm
-    case 87: case 88: case 89: // map_push_elem, map_pop_elem, map_peek_elem
-      return true;
-  }
-  return false;
+  // map_lookup_elem, map_update_elem, map_delete_elem, ktime_get_ns; ktime_get_boot_ns; map_lookup_percpu_elem
+  return (id >= 1 && id <= 5 && id != 4) || id == 125 || id == 195;
 }

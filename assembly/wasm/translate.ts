@@ -73,6 +73,7 @@ import {
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { regionNeutral } from "./helper-effects";
 import { inlineLookup } from "./inline-lookup";
+import { ByteLoads } from "./bytes";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -157,6 +158,8 @@ export class Translator {
   noBudget: bool = false;
   /** Inside how many versioned loops' unchecked copies. */
   versionDepth: i32 = 0;
+  /** The block's byte loads not emitted yet (bytes.ts). */
+  bytes: ByteLoads = new ByteLoads();
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -648,6 +651,7 @@ export class Translator {
       this.insn(pc);
       pc += insnLen(this.code, pc);
     }
+    this.emitBytes(this.bytes.all());
     if (kind != END_FALL) this.count1(last, false);
     this.flush();
     if (kind == END_EXIT) {
@@ -814,6 +818,7 @@ export class Translator {
     const imm = load<i32>(p, 4);
     const cls = op & 7;
     const b = this.out;
+    if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
       if ((op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
@@ -894,6 +899,54 @@ export class Translator {
     this.flush();
     faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
     this.bail();
+  }
+
+  /**
+   * Byte-assembled loads (bytes.ts): true when the instruction at `pc` only builds a deferred value (a byte load
+   * that needs no check, a shift by a constant, an or of two deferred values), and emits nothing. Else the
+   * deferred values it needs are emitted first: the registers it reads, those built on a register it writes, and
+   * all of them before anything that writes memory, calls or leaves.
+   */
+  private defer(pc: i32, op: u32, dst: u32, src: u32, off: i32, imm: i32): bool {
+    const d = this.bytes;
+    const cls = op & 7;
+    const bits = cls == CLS_ALU ? 32 : 64;
+    const deferred = d.all();
+    if (op == 0x71 && this.proven[pc] != 0 && dst != src && src < 10) { // ldxb; a base is never deferred
+      this.emitBytes(deferred & (1 << src));
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      return d.byteLoad(dst, src, off);
+    }
+    if (cls == CLS_ALU || cls == CLS_ALU64) {
+      const aop = op & 0xf0;
+      const x = (op & 8) != 0;
+      if (aop == 0x60 && !x && (deferred & (1 << dst)) != 0 && d.shift(dst, imm, bits)) return true; // lsh
+      const both = (deferred & (1 << dst)) != 0 && (deferred & (1 << src)) != 0;
+      if (aop == 0x40 && x && both && d.or(dst, src, bits)) return true;
+      let reads = x ? 1 << src : 0;
+      if (aop != 0xb0) reads |= 1 << dst;
+      this.emitBytes(deferred & reads);
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      if (dst < 10) d.base[dst] = -1;
+      return false;
+    }
+    if (cls == CLS_LDX || (cls == CLS_LD && op == <u32>OP_LDDW)) {
+      if (cls == CLS_LDX) this.emitBytes(deferred & (1 << src));
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      if (dst < 10) d.base[dst] = -1;
+      return false;
+    }
+    this.emitBytes(deferred);
+    return false;
+  }
+
+  /** Emits the deferred values of the registers in `mask` into their locals. */
+  private emitBytes(mask: i32): void {
+    for (let r: u32 = 0; r < 10; r++) {
+      if ((mask & (1 << r)) == 0 || this.bytes.base[r] < 0) continue;
+      this.bytes.emit(this.out, r, regLocal(<u32>this.bytes.base[r]));
+      this.setReg(r);
+    }
   }
 
   /**
