@@ -58,12 +58,12 @@ import {
 import {
   STATE, REGS, REGIONS, STACK_BASE, STACK_END, FUNC_HANDLE_TAG, ST_FAULT, ST_EXECUTED, ST_STOPPED, ST_PKT,
   ST_PKT_LEN, ST_REGION_COUNT, ST_WASM_CACHE, REGION_SIZE, FAULT_BAD_INSN, FAULT_BAD_MAP, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE,
-  FAULT_READ, FAULT_WRITE, HELPER_KINDS, HELPER_CORE,
+  FAULT_READ, FAULT_WRITE,
 } from "../layout";
 import {
   Buf, T_I32, T_I64, W_RETURN, W_DROP, W_BR_TABLE, W_I32_LOAD, W_I64_LOAD, W_I64_LOAD8_S, W_I64_LOAD8_U,
   W_I64_LOAD16_S, W_I64_LOAD16_U, W_I64_LOAD32_S, W_I64_LOAD32_U, W_I32_STORE, W_I64_STORE, W_I64_STORE8,
-  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_NE, W_I32_LOAD8_U, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
+  W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
@@ -71,7 +71,6 @@ import {
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
-import { regionNeutral } from "./helper-effects";
 import { inlineLookup } from "./inline-lookup";
 import { ByteLoads } from "./bytes";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
@@ -484,11 +483,22 @@ export class Translator {
       if (p.counted && moves && p.accStep[i] < 0) { b.get(L_D); b.op(W_I64_SUB); } // counting down: from the top
       b.tee(L_T);
       b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
-      this.searchStart(2);
-      this.regionFits(((acc[i] >> 40) & 1) != 0, <i32>(acc[i] >> 32) & 0xf, true);
+      // block $found { the cache of the access's kind holds the range (an inner loop of few trips then costs
+      // two compares, not a search): br $found; the search }
+      const write = ((acc[i] >> 40) & 1) != 0;
+      const size = <i32>(acc[i] >> 32) & 0xf;
+      const cl = write ? C_WL : C_RL;
+      b.block();
+      b.get(L_T); b.i32c(0); b.mem(W_I64_LOAD, 3, write ? C_WB : C_RB); b.op(W_I64_SUB); b.tee(L_T2);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_LE_U);
+      b.get(L_T2); b.get(L_D); b.op(W_I64_ADD); b.i64c(<i64>(size - 8)); b.op(W_I64_ADD);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_LE_S); b.op(W_I32_AND); b.brIf(0);
+      this.searchStart(3);
+      this.regionFits(write, size, true);
       b.brIf(1);
       b.get(L_TI); b.i32c(REGION_SIZE); b.op(W_I32_ADD); b.set(L_TI);
       b.br(0);
+      b.end();
       b.end();
       b.end();
     }
@@ -1410,10 +1420,7 @@ export class Translator {
     b.op(W_I32_EQZ);
     this.open(); this.bail(); this.close();
     b.gget(G_REMAINING); b.set(L_CNT);
-    if (dynamic || !regionNeutral(id)) { this.forgetRegions(); return; }
-    // the caches still hold when the core ran its own helper (helper-effects.ts)
-    b.i32c(0); b.mem(W_I32_LOAD8_U, 0, HELPER_KINDS + id); b.i32c(HELPER_CORE); b.op(W_I32_NE);
-    b.if_(); this.forgetRegions(); b.end();
+    this.forgetRegions();
   }
 
   /** bpf_tail_call: the target program continues with every register; its exit returns from this function. */

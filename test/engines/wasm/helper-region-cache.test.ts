@@ -1,7 +1,8 @@
-// The Wasm engine's region caches across helper calls (assembly/wasm/helper-effects.ts): a core map helper leaves
-// the region table alone, so the region of the access before the call stays cached after it (no search of the
-// table); any helper a host registered, whatever its id, may change the table, and the caches then start again
-// from the frames in use, so that an access the table no longer allows faults as on the interpreter.
+// The Wasm engine's region caches around helper calls: a map lookup that the translated code does itself
+// (assembly/wasm/inline-lookup.ts) leaves them as they were, so the region of the access before it stays cached
+// after it (no search of the table); a call to the core's or a host's helper may change the table, so the caches
+// start again from the frames in use after it, and an access the table no longer allows faults as on the
+// interpreter, whatever the helper's id.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { loadEngines } from "../../../src/runtime/engine-loader.js";
