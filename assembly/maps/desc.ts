@@ -39,6 +39,12 @@ export const MAP_TYPE_QUEUE = 22;
 export const MAP_TYPE_STACK = 23;
 export const MAP_TYPE_RINGBUF = 27;
 
+// The map types map_lookup_elem accepts, one bit per type (the verifier's check_map_func_compatibility): the
+// core's helper and the Wasm engine's direct lookup both check it
+export const LOOKUP_MAP_TYPES = (1 << MAP_TYPE_HASH) | (1 << MAP_TYPE_ARRAY) | (1 << MAP_TYPE_PERCPU_HASH) |
+  (1 << MAP_TYPE_PERCPU_ARRAY) | (1 << MAP_TYPE_LRU_HASH) | (1 << MAP_TYPE_LRU_PERCPU_HASH) |
+  (1 << MAP_TYPE_LPM_TRIE) | (1 << MAP_TYPE_ARRAY_OF_MAPS) | (1 << MAP_TYPE_HASH_OF_MAPS);
+
 // map_flags (Linux uapi)
 export const BPF_F_NO_PREALLOC = 1 << 0;
 export const BPF_F_NO_COMMON_LRU = 1 << 1;

@@ -26,20 +26,22 @@ export const TY_CALLBACK: u32 = 8; // (i64 x5) -> i64
 export const TY_GETTER: u32 = 9; // () -> i64
 export const TY_CHECK: u32 = 10; // (i64, i32, i32, i32) -> i32
 export const TY_TAIL_ENTRY: u32 = 11; // (r1..r5, fp, r0, r6..r9) -> r0; r1..r5 go to REGS
+export const TY_LOOKUP: u32 = 12; // (map id, key address) -> value address or 0
 
 // Functions: imports first
 export const F_HELPER: u32 = 0;
 export const F_TAIL: u32 = 1;
 export const F_ACCESS: u32 = 2;
 export const F_TAIL_RUN: u32 = 3;
-export const F_FAULT: u32 = 4;
-export const F_BUDGET: u32 = 5;
-export const F_RUN: u32 = 6;
-export const F_CALLBACK: u32 = 7;
-export const F_TAIL_ENTRY: u32 = 8;
-export const F_REMAINING: u32 = 9;
-export const F_CHECK: u32 = 10;
-export const F_FIRST: u32 = 11; // translated eBPF functions
+export const F_LOOKUP: u32 = 4; // the core's mapLookup (inline-lookup.ts)
+export const F_FAULT: u32 = 5;
+export const F_BUDGET: u32 = 6;
+export const F_RUN: u32 = 7;
+export const F_CALLBACK: u32 = 8;
+export const F_TAIL_ENTRY: u32 = 9;
+export const F_REMAINING: u32 = 10;
+export const F_CHECK: u32 = 11;
+export const F_FIRST: u32 = 12; // translated eBPF functions
 export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
 export const G_START: u32 = 1; // i32: the block a function's exact copy starts at
 

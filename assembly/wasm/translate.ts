@@ -7,6 +7,7 @@
 //            env.tail       (pc) -> program or -1      the core's tailCallTarget: reads r2, r3 from REGS
 //            env.access     (addr, size, write) -> ok   the core's accessAllowed (the region table)
 //            env.tail_run   (prog, r1..r5, fp, r0, r6..r9) -> r0, r1..r5 in REGS: the host runs another program
+//            env.map_lookup (map id, key) -> value or 0     the core's mapLookup (inline-lookup.ts)
 //   exports  run(r1, r2, budget) -> r0                  after the core's runBegin(prog, r1, r2, 1)
 //            callback(handle, r1..r4) -> r0             bpf_loop & co. (the core calls env.host_callback)
 //            tail_entry(r1..r5, fp, r0, r6..r9) -> r0   entry for a tail call into this program
@@ -70,13 +71,15 @@ import {
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
+import { inlineLookup } from "./inline-lookup";
+import { ByteLoads } from "./bytes";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_CHECK, TY_TAIL_ENTRY, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
+  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
   F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
@@ -103,6 +106,7 @@ const C_RL: u32 = STATE + ST_WASM_CACHE + 8;
 const C_WB: u32 = STATE + ST_WASM_CACHE + 16;
 const C_WL: u32 = STATE + ST_WASM_CACHE + 24;
 
+const HELPER_LOOKUP_ELEM: i32 = 1;
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
 
@@ -153,6 +157,8 @@ export class Translator {
   noBudget: bool = false;
   /** Inside how many versioned loops' unchecked copies. */
   versionDepth: i32 = 0;
+  /** The block's byte loads not emitted yet (bytes.ts). */
+  bytes: ByteLoads = new ByteLoads();
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -194,7 +200,7 @@ export class Translator {
     m.byte(1); m.byte(0); m.byte(0); m.byte(0);
 
     const types = new Buf(128);
-    types.u32(12);
+    types.u32(13);
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
     sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
     sig(types, [T_I32], T_I32); // TY_TAIL
@@ -207,15 +213,17 @@ export class Translator {
     sig(types, [], T_I64); // TY_GETTER
     sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
     sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
+    sig(types, [T_I32, T_I32], T_I64); // TY_LOOKUP
     m.section(1, types);
 
     const imports = new Buf(128);
-    imports.u32(5);
+    imports.u32(6);
     imports.name("env"); imports.name("memory"); imports.byte(2); imports.byte(0); imports.u32(0);
     imports.name("env"); imports.name("helper"); imports.byte(0); imports.u32(TY_HELPER);
     imports.name("env"); imports.name("tail"); imports.byte(0); imports.u32(TY_TAIL);
     imports.name("env"); imports.name("access"); imports.byte(0); imports.u32(TY_ACCESS);
     imports.name("env"); imports.name("tail_run"); imports.byte(0); imports.u32(TY_TAIL_RUN);
+    imports.name("env"); imports.name("map_lookup"); imports.byte(0); imports.u32(TY_LOOKUP);
     m.section(2, imports);
 
     const nf = this.entries.length;
@@ -475,11 +483,22 @@ export class Translator {
       if (p.counted && moves && p.accStep[i] < 0) { b.get(L_D); b.op(W_I64_SUB); } // counting down: from the top
       b.tee(L_T);
       b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
-      this.searchStart(2);
-      this.regionFits(((acc[i] >> 40) & 1) != 0, <i32>(acc[i] >> 32) & 0xf, true);
+      // block $found { the cache of the access's kind holds the range (an inner loop of few trips then costs
+      // two compares, not a search): br $found; the search }
+      const write = ((acc[i] >> 40) & 1) != 0;
+      const size = <i32>(acc[i] >> 32) & 0xf;
+      const cl = write ? C_WL : C_RL;
+      b.block();
+      b.get(L_T); b.i32c(0); b.mem(W_I64_LOAD, 3, write ? C_WB : C_RB); b.op(W_I64_SUB); b.tee(L_T2);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_LE_U);
+      b.get(L_T2); b.get(L_D); b.op(W_I64_ADD); b.i64c(<i64>(size - 8)); b.op(W_I64_ADD);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_LE_S); b.op(W_I32_AND); b.brIf(0);
+      this.searchStart(3);
+      this.regionFits(write, size, true);
       b.brIf(1);
       b.get(L_TI); b.i32c(REGION_SIZE); b.op(W_I32_ADD); b.set(L_TI);
       b.br(0);
+      b.end();
       b.end();
       b.end();
     }
@@ -642,6 +661,7 @@ export class Translator {
       this.insn(pc);
       pc += insnLen(this.code, pc);
     }
+    this.emitBytes(this.bytes.all());
     if (kind != END_FALL) this.count1(last, false);
     this.flush();
     if (kind == END_EXIT) {
@@ -808,6 +828,7 @@ export class Translator {
     const imm = load<i32>(p, 4);
     const cls = op & 7;
     const b = this.out;
+    if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
       if ((op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
@@ -888,6 +909,54 @@ export class Translator {
     this.flush();
     faultCall(b, FAULT_BAD_INSN, pc, <i64>op, 0);
     this.bail();
+  }
+
+  /**
+   * Byte-assembled loads (bytes.ts): true when the instruction at `pc` only builds a deferred value (a byte load
+   * that needs no check, a shift by a constant, an or of two deferred values), and emits nothing. Else the
+   * deferred values it needs are emitted first: the registers it reads, those built on a register it writes, and
+   * all of them before anything that writes memory, calls or leaves.
+   */
+  private defer(pc: i32, op: u32, dst: u32, src: u32, off: i32, imm: i32): bool {
+    const d = this.bytes;
+    const cls = op & 7;
+    const bits = cls == CLS_ALU ? 32 : 64;
+    const deferred = d.all();
+    if (op == 0x71 && this.proven[pc] != 0 && dst != src && src < 10) { // ldxb; a base is never deferred
+      this.emitBytes(deferred & (1 << src));
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      return d.byteLoad(dst, src, off);
+    }
+    if (cls == CLS_ALU || cls == CLS_ALU64) {
+      const aop = op & 0xf0;
+      const x = (op & 8) != 0;
+      if (aop == 0x60 && !x && (deferred & (1 << dst)) != 0 && d.shift(dst, imm, bits)) return true; // lsh
+      const both = (deferred & (1 << dst)) != 0 && (deferred & (1 << src)) != 0;
+      if (aop == 0x40 && x && both && d.or(dst, src, bits)) return true;
+      let reads = x ? 1 << src : 0;
+      if (aop != 0xb0) reads |= 1 << dst;
+      this.emitBytes(deferred & reads);
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      if (dst < 10) d.base[dst] = -1;
+      return false;
+    }
+    if (cls == CLS_LDX || (cls == CLS_LD && op == <u32>OP_LDDW)) {
+      if (cls == CLS_LDX) this.emitBytes(deferred & (1 << src));
+      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      if (dst < 10) d.base[dst] = -1;
+      return false;
+    }
+    this.emitBytes(deferred);
+    return false;
+  }
+
+  /** Emits the deferred values of the registers in `mask` into their locals. */
+  private emitBytes(mask: i32): void {
+    for (let r: u32 = 0; r < 10; r++) {
+      if ((mask & (1 << r)) == 0 || this.bytes.base[r] < 0) continue;
+      this.bytes.emit(this.out, r, regLocal(<u32>this.bytes.base[r]));
+      this.setReg(r);
+    }
   }
 
   /**
@@ -1327,6 +1396,21 @@ export class Translator {
 
   /** Helpers read r1-r5 from REGS and write r0 there; a callback they run starts from REGS and leaves r0-r5 in it. */
   private helperCall(pc: i32, id: i32, dynamic: bool): void {
+    const b = this.out;
+    if (!dynamic && id == HELPER_LOOKUP_ELEM) { // block $done { block $slow { inline } the core's helper }
+      b.block(); this.ctx.push(CTX_IF);
+      b.block(); this.ctx.push(CTX_IF);
+      inlineLookup(b, L_R0, regLocal(1), regLocal(2), L_FP, L_TI, L_T2);
+      this.close();
+      this.coreHelper(pc, id, false);
+      this.close();
+      return;
+    }
+    this.coreHelper(pc, id, dynamic);
+  }
+
+  /** The core's helperCall, with the registers in REGS. */
+  private coreHelper(pc: i32, id: i32, dynamic: bool): void {
     const b = this.out;
     this.storeRegs();
     b.get(L_CNT); b.gset(G_REMAINING);

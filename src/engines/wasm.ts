@@ -130,6 +130,7 @@ class Instances {
           tail: x.tailCallTarget,
           access: x.accessAllowed,
           tail_run: (target: number, ...regs: TailRegs) => this.tailRun(target, regs),
+          map_lookup: x.mapLookup,
         },
       });
       inst = instance.exports as unknown as ProgramExports;
