@@ -21,8 +21,8 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, R_C,
-  decodeSingle,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
+  R_IMM, R_A, R_B, R_C, decodeSingle,
 } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
 import { accessAllowed, lastReadRegion, regionSet } from "./memory";
@@ -373,10 +373,19 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
         unwindToExit(stopDepth);
         return left;
       }
+      case H_LDXB_LSH: {
+        if (!FUSE_PAIRS) break;
+        const m = b + <u64><i64>t;
+        if (!readable(m, 1)) break;
+        store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
+        pc++; left--;
+        continue;
+      }
       default: break;
     }
     // Here only after a load or store was refused, or on a bad instruction.
-    if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
+    if (h == <u32>H_LDXB_LSH) accessFault(H_LDX + 2, b, t, pc - 1);
+    else if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
     else fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
     return left;
   }
