@@ -3,10 +3,10 @@
 // functions outside the loop. A pc is the original eBPF instruction index throughout, so faults name it directly.
 //
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
-// the same register file. Every memory access a program makes goes through `allowed`, which consults the region
-// table (region 0 is the stack of the frames in use), or for loads through `readable`, which first tries copies
-// of the two regions read last. The loop allocates nothing and calls JavaScript only for
-// host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
+// the same register file. Every memory access a program makes is checked against the region table (region 0 is
+// the stack of the frames in use): loads first try copies of the two regions read last (`readable`), stores the
+// stack (`writable`), atomics go to the table (`allowed`). The loop allocates nothing and calls JavaScript only
+// for host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
 // counts as the two it stands for.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
@@ -54,6 +54,9 @@ let readLo: u64 = 0;
 let readLim: u64 = 0;
 let readLo2: u64 = 0;
 let readLim2: u64 = 0;
+// The same for stores, most of which go to the stack: a store at m is allowed inline when m - STACK_BASE <=
+// stackLim, the span of the frames in use less 8 (setStackDepth).
+let stackLim: u64 = 0;
 
 @inline function reg(n: u32): u64 { return load<u64>(REGS + (n << 3)); }
 @inline function setReg(n: u32, v: u64): void { store<u64>(REGS + (n << 3), v); }
@@ -72,6 +75,7 @@ function setStackDepth(d: u32): void {
   const top = STACK_BASE + (d + 1) * STACK_SIZE;
   regionSet(0, STACK_BASE, top, STACK_BASE, top);
   setReg(10, <u64>top);
+  stackLim = <u64>(top - STACK_BASE - 8);
   forgetReads();
 }
 
@@ -163,6 +167,12 @@ function popFrame(): u32 {
 @inline function readable(addr: u64, size: u32): bool {
   if (!FUSE_PAIRS) return accessAllowed(addr, size, false); // the tiny core (fusion.ts): its size comes first
   return addr - readLo <= readLim || addr - readLo2 <= readLim2 || readMiss(addr, size);
+}
+
+/** Is [addr, addr + size) inside one region's writable part? Decided inline when on the stack. */
+@inline function writable(addr: u64, size: u32): bool {
+  if (!FUSE_PAIRS) return accessAllowed(addr, size, true);
+  return addr - <u64>STACK_BASE <= stackLim || accessAllowed(addr, size, true);
 }
 
 /** A read outside the copied regions: asks the region table, and copies the region it fell in. */
@@ -359,10 +369,10 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
       case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
       case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
-      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) break; store<u32>(<usize>m, y); continue; }
-      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) break; store<u16>(<usize>m, <u16>y); continue; }
-      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) break; store<u8>(<usize>m, <u8>y); continue; }
-      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) break; store<u64>(<usize>m, b); continue; }
+      case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) break; store<u32>(<usize>m, y); continue; }
+      case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) break; store<u16>(<usize>m, <u16>y); continue; }
+      case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) break; store<u8>(<usize>m, <u8>y); continue; }
+      case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) break; store<u64>(<usize>m, b); continue; }
       case H_LD_PACKET: {
         let offset: i64 = <i64>b;
         if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
