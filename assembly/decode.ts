@@ -23,14 +23,17 @@
 // counts a fused record as its two instructions, and runs the mov alone (decodeSingle) when only one is left in
 // the budget, so the budget fault lands on the second instruction's index as without fusion. A 64-bit add on rA
 // followed by a conditional jump on rA, the counter and test that close most loops, is fused the same way
-// (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read.
+// (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read. A byte
+// load followed by a shift of that byte by an immediate, how compiled C assembles a word from bytes, is the load's
+// record with a handler of its own, H_LDXB_LSH, and the shift count in place of the load's unused immediate
+// (fuseByteShift); a fault in the load names the load's index.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX,
-  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, JMP_JA, JMP_CALL, JMP_EXIT,
-  INSN_SIZE,
+  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, JMP_JA, JMP_CALL,
+  JMP_EXIT, INSN_SIZE,
 } from "./isa";
 import { FUSE_PAIRS } from "./fusion";
 import { REGS } from "./layout";
@@ -75,7 +78,8 @@ export const H_LDX = 101; // + size index (W H B DW = 0..3)
 export const H_LDXSX = 105; // + size index (W H B)
 export const H_ST = 108; // + size index; ST takes the immediate, STX the register
 export const H_LD_PACKET = 112; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
-export const H_BAD = 113;
+export const H_LDXB_LSH = 113; // a byte load and a shift of it by an immediate (fuseByteShift)
+export const H_BAD = 114;
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
@@ -84,7 +88,7 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
   if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
       const r = out + pc * RECORD_SIZE;
-      if (!fuseMov(r, code + pc * INSN_SIZE)) fuseAddJump(r);
+      if (!fuseMov(r, code + pc * INSN_SIZE) && !fuseByteShift(r)) fuseAddJump(r);
     }
 }
 
@@ -131,6 +135,24 @@ function fuseMov(r: u32, insn: u32): bool {
   // b was the operation's own immediate (now copied here), rA (now x), or another register.
   store<u32>(r, b == next + R_IMM ? r + R_IMM : b == REGS + rd ? from : b, R_B);
   store<i64>(r, imm, R_MOV_IMM);
+  return true;
+}
+
+/**
+ * `ldxb rX, [rB+off]` at `r` and `lsh rX, k` (64-bit, or 32-bit with k <= 24, where the byte cannot reach bit
+ * 32) after it, the byte-by-byte reads of compiled C, become one record: the load's own, with handler H_LDXB_LSH
+ * and k in place of its immediate (unused by a load). True if they did.
+ */
+function fuseByteShift(r: u32): bool {
+  const next = r + RECORD_SIZE;
+  const h2 = <u32>load<u8>(next);
+  const k = load<i64>(next, R_IMM);
+  if (<u32>load<u8>(r) != <u32>H_LDX + (SZ_B >> 3) || load<u32>(next, R_B) != next + R_IMM) return false;
+  if (load<u8>(next, 1) != load<u8>(r, 1)) return false;
+  const lsh32 = h2 == <u32>(H_ALU32 + (ALU_LSH >> 3));
+  if (h2 != <u32>(H_ALU64 + (ALU_LSH >> 3)) && (!lsh32 || (k & 31) > 24)) return false;
+  store<u8>(r, <u8>H_LDXB_LSH);
+  store<i64>(r, k & (lsh32 ? 31 : 63), R_IMM); // the shift's own masking
   return true;
 }
 

@@ -2,5 +2,5 @@
 // ALU operation on rA after it, and an add on rA and a conditional jump on rA after it. The interpreter-only core
 // for the smallest devices (scripts/build-tiny.mjs) is compiled with this false: its 16 KiB budget comes first
 // there, and without fused records the decoder's fusing, the fused cases' bodies and the loop's budget slow path
-// are left out of the module.
+// are left out of the module, and so are the interpreter's copies of the regions read last (interp.ts: readable).
 export const FUSE_PAIRS: bool = true;

@@ -3,16 +3,17 @@
 // functions outside the loop. A pc is the original eBPF instruction index throughout, so faults name it directly.
 //
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
-// the same register file. Every memory access a program makes goes through `allowed`, which consults the region
-// table (region 0 is the stack of the frames in use). The loop allocates nothing and calls JavaScript only for
-// host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
+// the same register file. Every memory access a program makes is checked against the region table (region 0 is
+// the stack of the frames in use): loads first try copies of the two regions read last (`readable`), stores the
+// stack (`writable`), atomics go to the table (`allowed`). The loop allocates nothing and calls JavaScript only
+// for host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
 // counts as the two it stands for.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
 } from "./isa";
 import {
-  STATE, REGS, FRAMES, PROGS, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
+  STATE, REGS, FRAMES, PROGS, REGIONS, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
   ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PROG,
   ST_TAIL_CALLS, ST_PROG_COUNT, ST_PKT, ST_PKT_LEN, ST_CTX, ST_ENGINE,
   FAULT_NONE, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_INSN,
@@ -20,11 +21,11 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_A, R_B, R_C,
-  decodeSingle,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
+  R_IMM, R_A, R_B, R_C, decodeSingle,
 } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
-import { accessAllowed, regionSet } from "./memory";
+import { accessAllowed, lastReadRegion, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
 import { setInterpCallback } from "./callback";
@@ -44,6 +45,18 @@ let dec: u32 = 0; // address of the current program's first pre-decoded record (
 let depth: u32 = 0; // frames in use beyond the entry frame
 let executed: u64 = 0;
 let limit: u64 = 0;
+// Copies of the two regions read last, so that a load tests its bounds inline instead of calling accessAllowed:
+// a read at m is allowed when m - readLo <= readLim (readLim being the span less 8, so that the test holds for
+// every size). Two, because programs often alternate between two regions (a packet and the stack, an input and a
+// table). Never empty: both fall back to the stack of the frames in use (forgetReads) whenever regions may have
+// changed (a helper ran, the call depth changed, a run began).
+let readLo: u64 = 0;
+let readLim: u64 = 0;
+let readLo2: u64 = 0;
+let readLim2: u64 = 0;
+// The same for stores, most of which go to the stack: a store at m is allowed inline when m - STACK_BASE <=
+// stackLim, the span of the frames in use less 8 (setStackDepth).
+let stackLim: u64 = 0;
 
 @inline function reg(n: u32): u64 { return load<u64>(REGS + (n << 3)); }
 @inline function setReg(n: u32, v: u64): void { store<u64>(REGS + (n << 3), v); }
@@ -62,6 +75,8 @@ function setStackDepth(d: u32): void {
   const top = STACK_BASE + (d + 1) * STACK_SIZE;
   regionSet(0, STACK_BASE, top, STACK_BASE, top);
   setReg(10, <u64>top);
+  stackLim = <u64>(top - STACK_BASE - 8);
+  forgetReads();
 }
 
 /**
@@ -143,9 +158,43 @@ function popFrame(): u32 {
   return load<u32>(f);
 }
 
-/** Is [addr, addr + size) inside one region? Stack accesses (the common case) are decided without the table. */
+/** Is [addr, addr + size) inside one region? */
 @inline function allowed(addr: u64, size: u32, write: bool): bool {
   return accessAllowed(addr, size, write);
+}
+
+/** Is [addr, addr + size) inside one region's readable part? Decided inline when in a region read last. */
+@inline function readable(addr: u64, size: u32): bool {
+  if (!FUSE_PAIRS) return accessAllowed(addr, size, false); // the tiny core (fusion.ts): its size comes first
+  return addr - readLo <= readLim || addr - readLo2 <= readLim2 || readMiss(addr, size);
+}
+
+/** Is [addr, addr + size) inside one region's writable part? Decided inline when on the stack. */
+@inline function writable(addr: u64, size: u32): bool {
+  if (!FUSE_PAIRS) return accessAllowed(addr, size, true);
+  return addr - <u64>STACK_BASE <= stackLim || accessAllowed(addr, size, true);
+}
+
+/** A read outside the copied regions: asks the region table, and copies the region it fell in. */
+function readMiss(addr: u64, size: u32): bool {
+  if (!accessAllowed(addr, size, false)) return false;
+  const r = lastReadRegion();
+  const start = <u32>r, end = <u32>(r >> 32);
+  if (end - start >= 8) {
+    readLo2 = readLo;
+    readLim2 = readLim;
+    readLo = start;
+    readLim = end - start - 8;
+  }
+  return true;
+}
+
+/** Points the read copy back at the stack (region 0), which every run has, after regions may have changed. */
+function forgetReads(): void {
+  if (!FUSE_PAIRS) return;
+  const r = REGIONS; // region 0
+  readLo = readLo2 = load<u32>(r);
+  readLim = readLim2 = <u64>(load<u32>(r, 4) - load<u32>(r) - 8);
 }
 
 /**
@@ -297,6 +346,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
         }
         executed = limit - left; // a helper may run a callback, which counts on from here
         const go = callHelper(y, pc - 1);
+        forgetReads(); // the helper may have added or dropped a region (a ring buffer sample)
         left = limit - executed;
         if (!go) return left;
         continue;
@@ -312,17 +362,17 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
       case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
       case H_JMP32 + 0xd: if (<i32>x <= <i32>y) pc = t; continue;
-      case H_LDX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-      case H_LDX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-      case H_LDX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-      case H_LDX + 3: { const m = b + <u64><i64>t; if (!allowed(m, 8, false)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!allowed(m, 4, false)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
-      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!allowed(m, 2, false)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
-      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!allowed(m, 1, false)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
-      case H_ST + 0: { const m = a + <u64><i64>t; if (!allowed(m, 4, true)) break; store<u32>(<usize>m, y); continue; }
-      case H_ST + 1: { const m = a + <u64><i64>t; if (!allowed(m, 2, true)) break; store<u16>(<usize>m, <u16>y); continue; }
-      case H_ST + 2: { const m = a + <u64><i64>t; if (!allowed(m, 1, true)) break; store<u8>(<usize>m, <u8>y); continue; }
-      case H_ST + 3: { const m = a + <u64><i64>t; if (!allowed(m, 8, true)) break; store<u64>(<usize>m, b); continue; }
+      case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+      case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+      case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+      case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
+      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
+      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
+      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
+      case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) break; store<u32>(<usize>m, y); continue; }
+      case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) break; store<u16>(<usize>m, <u16>y); continue; }
+      case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) break; store<u8>(<usize>m, <u8>y); continue; }
+      case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) break; store<u64>(<usize>m, b); continue; }
       case H_LD_PACKET: {
         let offset: i64 = <i64>b;
         if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
@@ -333,10 +383,19 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
         unwindToExit(stopDepth);
         return left;
       }
+      case H_LDXB_LSH: {
+        if (!FUSE_PAIRS) break;
+        const m = b + <u64><i64>t;
+        if (!readable(m, 1)) break;
+        store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
+        pc++; left--;
+        continue;
+      }
       default: break;
     }
     // Here only after a load or store was refused, or on a bad instruction.
-    if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
+    if (h == <u32>H_LDXB_LSH) accessFault(H_LDX + 2, b, t, pc - 1);
+    else if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
     else fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
     return left;
   }

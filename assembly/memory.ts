@@ -46,6 +46,11 @@ export function regionAdd(start: u32, end: u32, wstart: u32, wend: u32): i32 {
 let readStart: u32 = 0;
 let readEnd: u32 = 0;
 
+/** The bounds of the region the last allowed read fell in, start | end << 32: the interpreter keeps a copy. */
+export function lastReadRegion(): u64 {
+  return <u64>readStart | <u64>readEnd << 32;
+}
+
 export function regionSet(index: u32, start: u32, end: u32, wstart: u32, wend: u32): void {
   readStart = readEnd = 0;
   const r = REGIONS + index * REGION_SIZE;
