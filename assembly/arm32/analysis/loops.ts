@@ -118,6 +118,8 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
  * extension, a non-negative constant, AND with one, the iv step, an add computing a planned address).
  */
 @inline export function loopZeroHigh(k: i32): u32 { return load<u32>(field(k, ZERO_HIGH)); }
+/** The registers some instruction of the loop (or of a loop inside it) writes. */
+@inline export function loopWrites(k: i32): u32 { return load<u32>(field(k, WRITES)); }
 /** versioned.ts: the position of the head's ordinary code (after the test and the copy). */
 export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD, LAST and BODY_AT of each loop
 @inline export function loopBodyAt(k: i32): i32 { return load<i32>(field(k, BODY_AT)); }
