@@ -27,7 +27,9 @@ const MAX_CONSTANTS = 8;
 export function enterLocal(c: Context, k: i32): void {
   const nconst = scoreCandidates(c, k);
   const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
-  const zero = loopZeroHigh(k) | (<u32>1 << 10);
+  // one ARM register: a zero high word at every block start of the copy, or one the loop never writes and that
+  // is zero on entry (r10's, the input's address)
+  const zero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
   // the candidates that save the most per ARM register, greedily, while they fit
   let chosen: u32 = 0;
   let used = 0;
