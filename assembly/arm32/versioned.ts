@@ -76,8 +76,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   const l = loopLast(k);
   const n = l - h + 1;
   emitTest(c, k);
-  // the copy's own register allocation (jit/loopregs.ts), loaded once here and stored back on every way out
-  if (c.depth == 0) enterLocal(c, k);
+  const outermost = c.depth == 0;
   const base = c.poolUsed;
   store<i32>(COPY_TABLE + (<usize>c.copies << 3), k);
   store<i32>(COPY_TABLE + (<usize>c.copies << 3), base, 4);
@@ -86,6 +85,8 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   unchecked(c.copyBase[c.depth] = base);
   c.depth++;
   c.poolUsed += n;
+  // the copy's own register allocation (jit/loopregs.ts), loaded once here and stored back on every way out
+  if (outermost) enterLocal(c, k);
   for (let i = h; i <= l;) {
     setPool(base + i - h, c.pos);
     const inner = i != h ? loopAt(c, i) : -1;

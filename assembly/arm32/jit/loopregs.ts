@@ -14,32 +14,48 @@
 // sharing one ARM register), would need a live-range analysis over the copy and its inner copies.
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
-import { loopHead, loopLast, loopPromotable, loopWrites, loopZeroHigh } from "../analysis/loops";
+import {
+  addressOfPlanned, loopHead, loopIvAt, loopLast, loopPromotable, loopWrites, loopZeroHigh,
+} from "../analysis/loops";
 import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
-import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, SRC_X } from "../../isa";
+import {
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, SRC_X,
+} from "../../isa";
 import { S_REGS } from "../../../targets/arm32/image";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
 const MAX_CONSTANTS = 8;
+const POOL_LOW: u32 = 0x3f0; // r4-r9
 
-/** At loop k's outermost copy, after its test: the copy's allocation, and the moves into it. */
+/** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
 export function enterLocal(c: Context, k: i32): void {
   const nconst = scoreCandidates(c, k);
   const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
   // one ARM register: a zero high word at every block start of the copy, or one the loop never writes and that
-  // is zero on entry (r10's, the input's address)
-  const zero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
-  // the candidates that save the most per ARM register, greedily, while they fit
+  // is zero on entry (r10's, the input's address); not when some instruction may write a high word other than 0
+  // (a store to the register file each time)
+  let zero = (loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10)) & ~c.candWide;
+  // A loop entered often (inside another one the ordinary code runs) or left early (a search) may run few trips
+  // each time: the registers the ordinary code keeps in ARM registers stay in them, both words (no moves for
+  // them), the others take what is left (r10 and ip).
   let chosen: u32 = 0;
   let used = 0;
+  if (entersOften(c, k)) {
+    for (let r = 0; r < REGS; r++) {
+      if (unchecked(c.armLo[r]) < 0) continue;
+      chosen |= <u32>1 << <u32>r;
+      zero &= ~(<u32>1 << <u32>r);
+      used += 2;
+    }
+  }
+  // then the candidates that save the most per ARM register, greedily, while they fit
   let constants = 0;
   while (true) {
     let best = -1;
     for (let j = 0; j < REGS + nconst; j++) {
       if ((chosen >> <u32>j) & 1 || unchecked(c.candScore[j]) <= 0) continue;
       if (used + cost(j, zero) > free || (j >= REGS && constants == MAX_CONSTANTS)) continue;
-      // the most saved per ARM register taken
       if (best < 0 || unchecked(c.candScore[j]) * cost(best, zero) > unchecked(c.candScore[best]) * cost(j, zero)) best = j;
     }
     if (best < 0) break;
@@ -47,11 +63,16 @@ export function enterLocal(c: Context, k: i32): void {
     used += cost(best, zero);
     if (best >= REGS) constants++;
   }
-  // where: a register the ordinary code keeps in ARM registers stays in them, the others take the free ones
+  // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
+  // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
+  // registers nobody took stays too (no moves)
+  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0);
   let taken: u32 = 0;
+  let held: u32 = 0;
   for (let r = 0; r < REGS; r++) {
     unchecked(c.globalLo[r] = c.armLo[r]);
     unchecked(c.globalHi[r] = c.armHi[r]);
+    if (unchecked(c.armLo[r]) >= 0) held |= bitOf(c.armLo[r]) | bitOf(c.armHi[r]);
     const keep = ((chosen >> <u32>r) & 1) != 0 && unchecked(c.armLo[r]) >= 0;
     if (keep && cost(r, zero) == 2) taken |= bitOf(c.armLo[r]) | bitOf(c.armHi[r]);
     else if (keep) taken |= bitOf(c.armLo[r]);
@@ -62,19 +83,29 @@ export function enterLocal(c: Context, k: i32): void {
   for (let j = 0; j < REGS + nconst; j++) {
     if (((chosen >> <u32>j) & 1) == 0) continue;
     if (j >= REGS) {
+      const a = next(pool & ~taken, held);
       unchecked(c.constValues[c.constCount] = c.candValue[j]);
-      unchecked(c.constRegs[c.constCount] = next(taken));
-      taken |= bitOf(c.constRegs[c.constCount]);
+      unchecked(c.constRegs[c.constCount] = a);
+      taken |= bitOf(a);
       c.constCount++;
       continue;
     }
     if (unchecked(c.armLo[j]) >= 0) continue;
-    unchecked(c.armLo[j] = next(taken));
-    taken |= bitOf(c.armLo[j]);
+    const a = next(pool & ~taken, held);
+    unchecked(c.armLo[j] = a);
+    taken |= bitOf(a);
     if (cost(j, zero) == 2) {
-      unchecked(c.armHi[j] = next(taken));
-      taken |= bitOf(c.armHi[j]);
+      const b = next(pool & ~taken, held);
+      unchecked(c.armHi[j] = b);
+      taken |= bitOf(b);
     }
+  }
+  for (let r = 0; r < REGS; r++) {
+    const gl = unchecked(c.globalLo[r]);
+    if (gl < 0 || unchecked(c.armLo[r]) >= 0 || ((bitOf(gl) | bitOf(c.globalHi[r])) & taken) != 0) continue;
+    unchecked(c.armLo[r] = gl);
+    unchecked(c.armHi[r] = c.globalHi[r]);
+    taken |= bitOf(gl) | bitOf(c.globalHi[r]);
   }
   // the ordinary code's ARM-held words that move go to the register file first, then the copy's are loaded
   for (let r = 0; r < REGS; r++) {
@@ -142,10 +173,10 @@ function cost(j: i32, zero: u32): i32 { return j >= REGS || ((zero >> <u32>j) & 
 
 function bitOf(reg: i32): u32 { return <u32>1 << <u32>reg; }
 
-/** The first ARM register of the pool (r4-r9, r10, ip) not taken. */
-function next(taken: u32): i32 {
-  for (let a = R4; a <= R10; a++) if ((taken & bitOf(a)) == 0) return a;
-  return IP;
+/** An ARM register of `free` (not empty), one not in `avoid` if there is one. */
+function next(free: u32, avoid: u32): i32 {
+  const m = (free & ~avoid) != 0 ? free & ~avoid : free;
+  return <i32>ctz(m);
 }
 
 /**
@@ -155,6 +186,7 @@ function next(taken: u32): i32 {
  */
 function scoreCandidates(c: Context, k: i32): i32 {
   for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
+  c.candWide = 0;
   let nconst = 0;
   for (let i = loopHead(k); i <= loopLast(k); i++) {
     const w = weight(c, k, i);
@@ -177,6 +209,7 @@ function scoreCandidates(c: Context, k: i32): i32 {
         if (x) use(c, s, w);
       }
     } else if (op == 0x18) use(c, d, w);
+    if (d < REGS && writesHigh(c, k, i)) c.candWide |= <u32>1 << <u32>d;
     if (wideOperand(c, i)) {
       const v = <u32>immOf(c, i);
       let j = REGS;
@@ -190,6 +223,47 @@ function scoreCandidates(c: Context, k: i32): i32 {
     if (op == 0x18) i++;
   }
   return nconst;
+}
+
+/**
+ * Whether instruction i of loop k may write its destination's high word with something else than 0, roughly: a
+ * 64-bit load, a wide lddw, a 64-bit operation other than a copy's address or index step (32 bits wide there,
+ * copies.ts addressAdd), a non-negative constant or a copy of another such register.
+ */
+function writesHigh(c: Context, k: i32, i: i32): bool {
+  const op = opcode(c, i);
+  if (op == 0x79) return true;
+  if (op == 0x18) return immOf(c, i + 1) != 0;
+  if ((op & 7) != CLS_ALU64) return false;
+  const code = op & 0xf0;
+  const x = (op & SRC_X) != 0;
+  if (!x && immOf(c, i) >= 0 && (code == ALU_MOV || code == ALU_AND || code == ALU_RSH || code == ALU_ARSH)) return false;
+  if (x && code == ALU_MOV && (loopZeroHigh(k) >> <u32>srcOf(c, i)) & 1) return false;
+  if (code == ALU_ADD) {
+    for (let q = 0; q < c.loops; q++) {
+      if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
+      if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether loop k may be entered often for few trips: it lies inside a backward jump of the ordinary code (a loop
+ * around it that is not versioned), or a jump in it leaves it before the last instruction (a search).
+ */
+function entersOften(c: Context, k: i32): bool {
+  const h = loopHead(k), l = loopLast(k);
+  for (let i = 0; i < c.count; i++) {
+    const op = opcode(c, i);
+    if (op == 0x18) { i++; continue; }
+    const cls = op & 7;
+    if ((cls != CLS_JMP && cls != CLS_JMP32) || (op & 0xf0) == 0x80 || (op & 0xf0) == 0x90) continue;
+    const t = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
+    if (i > l && t <= h) return true;
+    if (i >= h && i < l && (t < h || t > l)) return true;
+  }
+  return false;
 }
 
 function use(c: Context, r: i32, w: i32): void {
