@@ -30,12 +30,13 @@ const POOL_LOW: u32 = 0x3f0; // r4-r9
 
 /** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
 export function enterLocal(c: Context, k: i32): void {
-  const nconst = scoreCandidates(c, k);
-  const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
   // one ARM register: a zero high word at every block start of the copy, or one the loop never writes and that
   // is zero on entry (r10's, the input's address); not when some instruction may write a high word other than 0
   // (a store to the register file each time)
-  let zero = (loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10)) & ~c.candWide;
+  const entryZero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
+  const nconst = scoreCandidates(c, k, entryZero);
+  const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
+  let zero = entryZero & ~c.candWide;
   // A loop entered often (inside another one the ordinary code runs) or left early (a search) may run few trips
   // each time: the registers the ordinary code keeps in ARM registers stay in them, both words (no moves for
   // them), the others take what is left (r10 and ip).
@@ -184,7 +185,7 @@ function next(free: u32, avoid: u32): i32 {
  * register, two instructions (MOVW, MOVT) per use of a wide constant; inner loops count 8 times. Returns the
  * number of constants found (candidates REGS on).
  */
-function scoreCandidates(c: Context, k: i32): i32 {
+function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
   c.candWide = 0;
   let nconst = 0;
@@ -209,7 +210,7 @@ function scoreCandidates(c: Context, k: i32): i32 {
         if (x) use(c, s, w);
       }
     } else if (op == 0x18) use(c, d, w);
-    if (d < REGS && writesHigh(c, k, i)) c.candWide |= <u32>1 << <u32>d;
+    if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     if (wideOperand(c, i)) {
       const v = <u32>immOf(c, i);
       let j = REGS;
@@ -230,7 +231,7 @@ function scoreCandidates(c: Context, k: i32): i32 {
  * 64-bit load, a wide lddw, a 64-bit operation other than a copy's address or index step (32 bits wide there,
  * copies.ts addressAdd), a non-negative constant or a copy of another such register.
  */
-function writesHigh(c: Context, k: i32, i: i32): bool {
+function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
   const op = opcode(c, i);
   if (op == 0x79) return true;
   if (op == 0x18) return immOf(c, i + 1) != 0;
@@ -238,7 +239,7 @@ function writesHigh(c: Context, k: i32, i: i32): bool {
   const code = op & 0xf0;
   const x = (op & SRC_X) != 0;
   if (!x && immOf(c, i) >= 0 && (code == ALU_MOV || code == ALU_AND || code == ALU_RSH || code == ALU_ARSH)) return false;
-  if (x && code == ALU_MOV && (loopZeroHigh(k) >> <u32>srcOf(c, i)) & 1) return false;
+  if (x && code == ALU_MOV && (zero >> <u32>srcOf(c, i)) & 1) return false;
   if (code == ALU_ADD) {
     for (let q = 0; q < c.loops; q++) {
       if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
