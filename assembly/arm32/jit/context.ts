@@ -88,6 +88,7 @@ export class Context extends Labels {
   candScore: StaticArray<i32> = new StaticArray<i32>(32); // loopregs.ts's scratch: registers, then constants
   candValue: StaticArray<u32> = new StaticArray<u32>(32);
   candWide: u32 = 0; // the registers an instruction of the loop may give a high word other than 0
+  candHiUses: StaticArray<i32> = new StaticArray<i32>(11); // per register: instructions touching its high word
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

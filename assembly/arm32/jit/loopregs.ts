@@ -37,6 +37,13 @@ export function enterLocal(c: Context, k: i32): void {
   const nconst = scoreCandidates(c, k, entryZero);
   const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
   let zero = entryZero & ~c.candWide;
+  // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
+  for (let r = 0; r < REGS; r++) {
+    const hiUses = unchecked(c.candHiUses[r]);
+    if (((zero >> <u32>r) & 1) != 0 || hiUses * 3 > unchecked(c.candScore[r])) continue;
+    zero |= <u32>1 << <u32>r;
+    unchecked(c.candScore[r] -= hiUses);
+  }
   // A loop entered often (inside another one the ordinary code runs) or left early (a search) may run few trips
   // each time: the registers the ordinary code keeps in ARM registers stay in them, both words (no moves for
   // them), the others take what is left (r10 and ip).
@@ -188,6 +195,7 @@ function next(free: u32, avoid: u32): i32 {
 function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
   c.candWide = 0;
+  for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
   let nconst = 0;
   for (let i = loopHead(k); i <= loopLast(k); i++) {
     const w = weight(c, k, i);
@@ -211,6 +219,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       }
     } else if (op == 0x18) use(c, d, w);
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
+    countHighUses(c, k, i, w);
     if (wideOperand(c, i)) {
       const v = <u32>immOf(c, i);
       let j = REGS;
@@ -240,13 +249,39 @@ function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
   const x = (op & SRC_X) != 0;
   if (!x && immOf(c, i) >= 0 && (code == ALU_MOV || code == ALU_AND || code == ALU_RSH || code == ALU_ARSH)) return false;
   if (x && code == ALU_MOV && (zero >> <u32>srcOf(c, i)) & 1) return false;
-  if (code == ALU_ADD) {
-    for (let q = 0; q < c.loops; q++) {
-      if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
-      if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return false;
-    }
+  return !indexOrAddress(c, k, i);
+}
+
+/** The registers whose high word instruction i of loop k may read or write (weight w each), roughly. */
+function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
+  const op = opcode(c, i);
+  const cls = op & 7;
+  const d = dstOf(c, i);
+  const s = srcOf(c, i);
+  const x = (op & SRC_X) != 0;
+  if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
+  else if (op == 0x7b) highUse(c, s, w);
+  else if (cls == CLS_ALU64 && ((op & 0xf0) != ALU_MOV || x) && !indexOrAddress(c, k, i)) {
+    highUse(c, d, w);
+    if (x) highUse(c, s, w);
+  } else if (cls == CLS_JMP && (op & 0xf0) != 0x00 && (op & 0xf0) != 0x80 && (op & 0xf0) != 0x90) {
+    highUse(c, d, w);
+    if (x) highUse(c, s, w);
   }
-  return true;
+}
+
+function highUse(c: Context, r: i32, w: i32): void {
+  if (r < REGS) unchecked(c.candHiUses[r] += w);
+}
+
+/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide: an index step or a tested address. */
+function indexOrAddress(c: Context, k: i32, i: i32): bool {
+  if ((opcode(c, i) & 0xf0) != ALU_ADD) return false;
+  for (let q = 0; q < c.loops; q++) {
+    if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
+    if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return true;
+  }
+  return false;
 }
 
 /**

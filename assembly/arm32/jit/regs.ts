@@ -89,7 +89,12 @@ export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {
 
 /** Second operand, low word: a register, or the immediate in r2. */
 export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
-  if (x) return lo(c, src, R2);
+  if (x) {
+    // the last instruction stored src's low word from r0, which still holds it: the emitters have read (or found)
+    // the first operand before they ask for the second, and write r0 only after using it
+    if (!loInArm(c, src) && stored(c, str(R0, R11, S_REGS + 8 * src))) return R0;
+    return lo(c, src, R2);
+  }
   const kept = loopConstant(c, imm);
   if (kept >= 0) return kept;
   c.emitConst(R2, <u32>imm);
