@@ -40,16 +40,15 @@ export function enterLocal(c: Context, k: i32): void {
   // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
   for (let r = 0; r < REGS; r++) {
     const hiUses = unchecked(c.candHiUses[r]);
-    if (((zero >> <u32>r) & 1) != 0 || hiUses * 3 > unchecked(c.candScore[r])) continue;
+    if (((zero >> <u32>r) & 1) != 0 || hiUses * 2 > unchecked(c.candScore[r])) continue;
     zero |= <u32>1 << <u32>r;
     unchecked(c.candScore[r] -= hiUses);
   }
-  // A loop entered often (inside another one the ordinary code runs) or left early (a search) may run few trips
-  // each time: the registers the ordinary code keeps in ARM registers stay in them, both words (no moves for
-  // them), the others take what is left (r10 and ip).
+  // A loop left early (a search) may run few trips each time: the registers the ordinary code keeps in ARM
+  // registers stay in them, both words (no moves for them), the others take what is left (r10 and ip).
   let chosen: u32 = 0;
   let used = 0;
-  if (entersOften(c, k)) {
+  if (leftEarly(c, k)) {
     for (let r = 0; r < REGS; r++) {
       if (unchecked(c.armLo[r]) < 0) continue;
       chosen |= <u32>1 << <u32>r;
@@ -252,7 +251,10 @@ function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
   return !indexOrAddress(c, k, i);
 }
 
-/** The registers whose high word instruction i of loop k may read or write (weight w each), roughly. */
+/**
+ * The registers whose high word instruction i of loop k may read or write, with what that costs when the high
+ * word is in the register file (w per load or store), roughly.
+ */
 function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   const op = opcode(c, i);
   const cls = op & 7;
@@ -262,7 +264,7 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
   else if (op == 0x7b) highUse(c, s, w);
   else if (cls == CLS_ALU64 && ((op & 0xf0) != ALU_MOV || x) && !indexOrAddress(c, k, i)) {
-    highUse(c, d, w);
+    highUse(c, d, (op & 0xf0) == ALU_MOV ? w : 3 * w); // a load, the operation, a store
     if (x) highUse(c, s, w);
   } else if (cls == CLS_JMP && (op & 0xf0) != 0x00 && (op & 0xf0) != 0x80 && (op & 0xf0) != 0x90) {
     highUse(c, d, w);
@@ -285,10 +287,11 @@ function indexOrAddress(c: Context, k: i32, i: i32): bool {
 }
 
 /**
- * Whether loop k may be entered often for few trips: it lies inside a backward jump of the ordinary code (a loop
- * around it that is not versioned), or a jump in it leaves it before the last instruction (a search).
+ * Whether loop k may run few trips each time it is entered: a jump in it leaves it before the last instruction (a
+ * search). (A loop inside a loop the ordinary code runs is entered often too, but may run many trips each time:
+ * fletcher32's blocks of 359, a matrix product's rows.)
  */
-function entersOften(c: Context, k: i32): bool {
+function leftEarly(c: Context, k: i32): bool {
   const h = loopHead(k), l = loopLast(k);
   for (let i = 0; i < c.count; i++) {
     const op = opcode(c, i);
@@ -296,8 +299,9 @@ function entersOften(c: Context, k: i32): bool {
     const cls = op & 7;
     if ((cls != CLS_JMP && cls != CLS_JMP32) || (op & 0xf0) == 0x80 || (op & 0xf0) == 0x90) continue;
     const t = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
-    if (i > l && t <= h) return true;
-    if (i >= h && i < l && (t < h || t > l)) return true;
+    // (not the exit test before a closing `ja` to the head: clang's rotated loops)
+    const exitTest = i == l - 1 && (opcode(c, l) & 0xf7) == 0x05;
+    if (i >= h && i < l && (t < h || t > l) && !exitTest) return true;
   }
   return false;
 }
