@@ -263,8 +263,8 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   const x = (op & SRC_X) != 0;
   if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
   else if (op == 0x7b) highUse(c, s, w);
-  else if (cls == CLS_ALU64 && ((op & 0xf0) != ALU_MOV || x) && !indexOrAddress(c, k, i)) {
-    highUse(c, d, (op & 0xf0) == ALU_MOV ? w : 3 * w); // a load, the operation, a store
+  else if (cls == CLS_ALU64 && !indexOrAddress(c, k, i)) {
+    highUse(c, d, (op & 0xf0) == ALU_MOV ? 2 * w : 3 * w); // (a load,) the operation, a store
     if (x) highUse(c, s, w);
   } else if (cls == CLS_JMP && (op & 0xf0) != 0x00 && (op & 0xf0) != 0x80 && (op & 0xf0) != 0x90) {
     highUse(c, d, w);
