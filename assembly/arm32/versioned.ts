@@ -13,11 +13,9 @@
 //     access missing the inline region cache, an inner loop's failing test), the copy resumes in the ordinary
 //     code at the same instruction, whose state is the same: it then faults with the right instruction index, or
 //     goes on checked. Jumps to instructions outside the copy go to the ordinary code too;
-//   - when the loop does not divide and every access in it is planned (by it or by a loop inside it), the
-//     outermost copy keeps one more eBPF register in r10:ip (the ordinary code's address scratch, unused here),
-//     loaded on entry and stored back on every way out; lr replaces ip as the emitters' scratch (XR). Or, when
-//     that saves more, r10 holds a constant operand the loop uses, one an ARM immediate cannot encode (CRC-32's
-//     polynomial): loaded once instead of a MOVW and a MOVT at each use.
+//   - the outermost copy has a register allocation of its own (jit/loopregs.ts): the registers and wide
+//     constants the loop uses most in ARM registers (r10 and ip too when nothing in it is checked), loaded on
+//     entry, and the ordinary code's registers restored on every way out.
 // Inner loops are versioned again inside a copy, always (loops.ts counts on it); their failing test resumes in the
 // ordinary code. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
 // in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
@@ -25,21 +23,21 @@
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 
 import {
-  AL, EQ, HI, HS, IP, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R10, R11, R2, R3, R4, R5, R6, bit,
+  AL, EQ, HI, HS, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, bit,
   SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopPromotable, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
-import { Context, dstOf, immOf, offOf, opcode, srcOf, targetPos } from "./jit/context";
+import { Context, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
+import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
-import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_STX, SRC_X } from "../isa";
-import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS } from "../../targets/arm32/image";
 
 const PAGE: u32 = 4096;
 const RANGE_LOCAL = block("versioned.ts L_RANGE", 3);
@@ -78,24 +76,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   const l = loopLast(k);
   const n = l - h + 1;
   emitTest(c, k);
-  // r10:ip, free when nothing in the copy is checked: one more eBPF register, or a constant the loop keeps using
-  let promote = -1;
-  if (c.depth == 0 && loopPromotable(k)) {
-    promote = choosePromoted(c, k);
-    if (chooseConstant(c, k) > c.promotedScore) {
-      promote = -1;
-      c.emitConst(R10, c.constantValue);
-      c.constantReg = R10;
-    }
-  }
-  if (promote >= 0) {
-    c.emit(ldr(R10, R11, S_REGS + 8 * promote));
-    c.emit(ldr(IP, R11, S_REGS + 8 * promote + 4));
-    unchecked(c.armLo[promote] = R10);
-    unchecked(c.armHi[promote] = IP);
-    c.promoted = promote;
-    c.XR = LR;
-  }
+  const outermost = c.depth == 0;
   const base = c.poolUsed;
   store<i32>(COPY_TABLE + (<usize>c.copies << 3), k);
   store<i32>(COPY_TABLE + (<usize>c.copies << 3), base, 4);
@@ -104,6 +85,8 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   unchecked(c.copyBase[c.depth] = base);
   c.depth++;
   c.poolUsed += n;
+  // the copy's own register allocation (jit/loopregs.ts), loaded once here and stored back on every way out
+  if (outermost) enterLocal(c, k);
   for (let i = h; i <= l;) {
     setPool(base + i - h, c.pos);
     const inner = i != h ? loopAt(c, i) : -1;
@@ -121,13 +104,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   c.depth--;
   if (c.depth == 0) {
     leave(c, AL, targetPos(c, l + 1)); // the loop ended: on to the ordinary code after it
-    c.constantReg = -1;
-    if (promote >= 0) {
-      unchecked(c.armLo[promote] = -1);
-      unchecked(c.armHi[promote] = -1);
-      c.promoted = -1;
-      c.XR = IP;
-    }
+    leaveLocal(c);
   }
   return true;
 }
@@ -387,77 +364,6 @@ function highWordZero(c: Context, r: i32, k: i32): void {
 /** The test failed (cond): on to the head's ordinary code. */
 function fail(c: Context, cond: u32, k: i32): void {
   leave(c, cond, loopBodyAt(k));
-}
-
-/** The eBPF register (not r10, not in an ARM register) used most in loop k, inner loops counting 8 times; or -1. */
-function choosePromoted(c: Context, k: i32): i32 {
-  const score = c.scores;
-  for (let r = 0; r < 10; r++) unchecked(score[r] = 0);
-  for (let i = loopHead(k); i <= loopLast(k); i++) {
-    const w = weight(c, k, i);
-    const op = opcode(c, i);
-    const cls = op & 7;
-    const d = dstOf(c, i);
-    const s = srcOf(c, i);
-    if (d < 10) unchecked(score[d] += w);
-    if (s < 10 && ((op & SRC_X) != 0 || cls == CLS_LDX || cls == CLS_STX)) unchecked(score[s] += w);
-    if (op == 0x18) i++;
-  }
-  let best = -1;
-  for (let r = 0; r < 10; r++) {
-    if (unchecked(c.armLo[r]) >= 0 || unchecked(score[r]) == 0) continue;
-    if (best < 0 || unchecked(score[r]) > unchecked(score[best])) best = r;
-  }
-  c.promotedScore = best >= 0 ? unchecked(score[best]) : 0;
-  return best;
-}
-
-/** How often instruction i of loop k runs, roughly: 8 times per loop around it inside k (a backward jump's range). */
-function weight(c: Context, k: i32, i: i32): i32 {
-  let w = 1;
-  for (let j = i; j < loopLast(k); j++) {
-    const cls = opcode(c, j) & 7;
-    if ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, j) & 0xf0) != 0x80 && (opcode(c, j) & 0xf0) != 0x90) {
-      const t = opcode(c, j) == 0x06 ? j + 1 + immOf(c, j) : j + 1 + offOf(c, j);
-      if (t > loopHead(k) && t <= i && w < 64) w <<= 3;
-    }
-  }
-  return w;
-}
-
-/**
- * The constant operand (of an ALU operation or a comparison, none of whose forms fits an ARM immediate: a MOVW
- * and a MOVT each time) that loop k uses most, in constantValue, and its score (2 per use, weighted), or 0.
- */
-function chooseConstant(c: Context, k: i32): i32 {
-  let bestScore = 0;
-  for (let i = loopHead(k); i <= loopLast(k); i++) {
-    const v = <u32>immOf(c, i);
-    if (!wideOperand(c, i)) continue;
-    let score = 0;
-    for (let j = loopHead(k); j <= loopLast(k); j++) {
-      if (wideOperand(c, j) && <u32>immOf(c, j) == v) score += 2 * weight(c, k, j);
-    }
-    if (score > bestScore) {
-      bestScore = score;
-      c.constantValue = v;
-    }
-  }
-  return bestScore;
-}
-
-function wideOperand(c: Context, i: i32): bool {
-  const op = opcode(c, i);
-  const cls = op & 7;
-  if ((op & SRC_X) != 0 || op == 0x18) return false;
-  const code = op & 0xf0;
-  if (cls == CLS_ALU || cls == CLS_ALU64) {
-    if (code != 0x00 && code != 0x10 && code != 0x20 && code != 0x40 && code != 0x50 && code != 0xa0) return false;
-  } else if (cls == CLS_JMP || cls == CLS_JMP32) {
-    if (code == 0x00 || code == 0x80 || code == 0x90) return false;
-  } else return false;
-  const v = <u32>immOf(c, i);
-  return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
 }
 
 /**

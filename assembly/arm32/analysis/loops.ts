@@ -107,7 +107,7 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
 /** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
 @inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
 @inline function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
-/** Whether the loop's unchecked copy may keep one more eBPF register in r10:ip (see versioned.ts). */
+/** Whether the loop's unchecked copy may keep eBPF registers in r10 and ip (nothing in it checked; jit/loopregs.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
 @inline export function loopIvAt(k: i32): i32 { return load<i32>(field(k, IV_AT)); }
@@ -118,6 +118,8 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
  * extension, a non-negative constant, AND with one, the iv step, an add computing a planned address).
  */
 @inline export function loopZeroHigh(k: i32): u32 { return load<u32>(field(k, ZERO_HIGH)); }
+/** The registers some instruction of the loop (or of a loop inside it) writes. */
+@inline export function loopWrites(k: i32): u32 { return load<u32>(field(k, WRITES)); }
 /** versioned.ts: the position of the head's ordinary code (after the test and the copy). */
 export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD, LAST and BODY_AT of each loop
 @inline export function loopBodyAt(k: i32): i32 { return load<i32>(field(k, BODY_AT)); }
@@ -223,7 +225,7 @@ function plannedIn(c: Context, k: i32, i: i32): i32 {
 }
 
 /**
- * Whether loop k's copy may keep a register in r10:ip: it does not divide (the division routines use ip and lr)
+ * Whether loop k's copy may keep registers in r10 and ip: it does not divide (the division routines use ip and lr)
  * and every access in it that is not in the frame is planned, by k or by a loop inside it, whose copies are
  * emitted inside k's copy: no access in the copy is checked.
  */

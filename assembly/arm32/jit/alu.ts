@@ -9,7 +9,7 @@ import {
 import { Context, fail } from "./context";
 import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
-  hi, hiDst, inArm, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
+  hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_DIV, ALU_END, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_NEG, ALU_OR, ALU_RSH,
@@ -35,9 +35,9 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (off == 0) {
       // straight into dst's own registers when it has them (a register in memory: through r2 / r3)
       const keep0 = known0(c, src);
-      setLo(c, dst, lo(c, src, inArm(c, dst) ? dl : R2));
+      setLo(c, dst, lo(c, src, dl != R0 ? dl : R2));
       if (keep0) setHiZero(c, dst);
-      else setHi(c, dst, hi(c, src, inArm(c, dst) ? hiDst(c, dst) : R3));
+      else setHi(c, dst, hi(c, src, hiDst(c, dst) != R1 ? hiDst(c, dst) : R3));
       return true;
     }
     const sl = lo(c, src, R2);

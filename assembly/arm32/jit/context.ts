@@ -38,11 +38,12 @@ export class Context extends Labels {
   errorCode: i32 = ERR_NONE;
   errorIndex: i32 = 0;
 
-  // Where each eBPF register lives (translate.ts allocateRegisters): its ARM low and high register, or -1 (memory)
+  // Where each eBPF register lives (translate.ts allocateRegisters; in a loop copy, loopregs.ts): its ARM low and
+  // high register, each -1 when that word is in the register file (a copy may keep only the low word in an ARM one)
   armLo: StaticArray<i32> = new StaticArray<i32>(11);
   armHi: StaticArray<i32> = new StaticArray<i32>(11);
   score: StaticArray<i64> = new StaticArray<i64>(10); // allocateRegisters' scratch
-  /** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps an eBPF register in r10:ip. */
+  /** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps eBPF registers in r10 and ip. */
   XR: i32 = IP;
 
   // What the emitters know at the current instruction (jit/regs.ts, jit/step.ts), and the value widths there
@@ -75,12 +76,20 @@ export class Context extends Labels {
   depth: i32 = 0; // copies being emitted, outermost first: their loops and first POOL entries
   copyLoop: StaticArray<i32> = new StaticArray<i32>(16); // MAX_LOOPS deep at most
   copyBase: StaticArray<i32> = new StaticArray<i32>(16);
-  promoted: i32 = -1; // the eBPF register kept in r10:ip, or -1
   copies: i32 = 0; // copies emitted (COPY_TABLE, for the listing)
-  scores: StaticArray<i32> = new StaticArray<i32>(10); // choosePromoted's scratch
-  promotedScore: i32 = 0;
-  constantValue: u32 = 0; // the constant a copy keeps in constantReg (r10), or constantReg -1
-  constantReg: i32 = -1;
+  // A copy's own register allocation (jit/loopregs.ts): while `local`, armLo / armHi are the copy's and
+  // globalLo / globalHi the ordinary code's, restored on every way out; constants the copy keeps in registers
+  local: bool = false;
+  globalLo: StaticArray<i32> = new StaticArray<i32>(11);
+  globalHi: StaticArray<i32> = new StaticArray<i32>(11);
+  localWrites: u32 = 0; // the registers the copy writes (the others' slots stay valid: no store on the way out)
+  constCount: i32 = 0;
+  constValues: StaticArray<u32> = new StaticArray<u32>(8);
+  constRegs: StaticArray<i32> = new StaticArray<i32>(8);
+  candScore: StaticArray<i32> = new StaticArray<i32>(32); // loopregs.ts's scratch: registers, then constants
+  candValue: StaticArray<u32> = new StaticArray<u32>(32);
+  candWide: u32 = 0; // the registers an instruction of the loop may give a high word other than 0
+  candHiUses: StaticArray<i32> = new StaticArray<i32>(11); // per register: instructions touching its high word
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

@@ -1,25 +1,27 @@
 // The state of the loop copies being emitted (versioned.ts), as the instruction families see it: whether code is
-// going into a copy, which accesses are planned (unchecked) there, where a branch or a copy's way out goes, and the
-// constant a copy may keep in r10. Kept apart from versioned.ts so that the families below it need not import it.
+// going into a copy, which accesses are planned (unchecked) there, where a branch or a copy's way out goes (with
+// the moves back to the ordinary code's registers, loopregs.ts). Kept apart from versioned.ts so that the families
+// below it need not import it.
 
-import { AL, IP, LO, OP_SUB, R0, R1, R10, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
+import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopHead, loopIvAt, loopLast,
   loopZeroHigh,
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
-import { S_BUDGET, S_REGS } from "../../../targets/arm32/image";
+import { exitMoves, exitMovesNeeded } from "./loopregs";
+import { S_BUDGET } from "../../../targets/arm32/image";
 
 @inline export function poolAt(e: i32): i32 { return load<i32>(POOL + (<usize>e << 2)); }
 @inline export function setPool(e: i32, at: i32): void { store<i32>(POOL + (<usize>e << 2), at); }
 
 /** Before each pass over the program. */
 export function resetCopies(c: Context): void {
-  c.constantReg = -1;
+  c.constCount = 0;
   c.poolUsed = 0;
   c.copies = 0;
   c.depth = 0;
-  c.promoted = -1;
+  c.local = false;
 }
 
 export function inCopy(c: Context): bool { return c.depth > 0; }
@@ -74,16 +76,16 @@ export function resumePos(c: Context, i: i32): i32 {
   return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
 }
 
-/** A branch to the ordinary code at `target`; from a copy that keeps a register in r10:ip, it is stored first. */
+/** A branch to the ordinary code at `target`; from a copy with registers of its own, after the moves back. */
 export function leave(c: Context, cond: u32, target: i32): void {
-  if (c.promoted < 0) {
+  if (!exitMovesNeeded(c)) {
     c.emit(branch(cond, false, c.pos, target));
     return;
   }
-  if (cond != AL) c.emit(branch(cond ^ 1, false, c.pos, c.pos + 16));
-  c.emit(str(R10, R11, S_REGS + 8 * c.promoted));
-  c.emit(str(IP, R11, S_REGS + 8 * c.promoted + 4));
+  const over = cond != AL ? c.forwardBranch() : -1;
+  exitMoves(c);
   c.emit(branch(AL, false, c.pos, target));
+  if (over >= 0) c.patchBranch(over, cond ^ 1);
 }
 
 /** A copy's budget check at the block starting at i (`len` instructions): resumes there when it runs out. */
@@ -103,7 +105,3 @@ export function copyMiss(c: Context, i: i32): void {
   leave(c, 0x2, resumePos(c, i)); // HS
 }
 
-/** In a copy that keeps it in r10 (see emitTestAndCopy): the register holding constant `imm`, else -1. */
-export function loopConstant(c: Context, imm: i32): i32 {
-  return c.constantReg >= 0 && <u32>imm == c.constantValue ? c.constantReg : -1;
-}

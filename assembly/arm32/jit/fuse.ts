@@ -3,7 +3,8 @@
 // nothing. The pair must be
 //
 //   mov d, s          (ALU64 or ALU32, a register, no sign extension)
-//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR; not a block start, t is not d)
+//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR, or MUL in 32 bits (a hash's `h = x * prime`);
+//                      not a block start, t is not d)
 //
 // with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
 // And a 32-bit shift by a constant followed by an operation with another register, which ARM's shifted second
@@ -14,13 +15,13 @@
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, opImm, opImmS, opReg, opRegS,
+  immRot, mul, opImm, opImmS, opReg, opRegS,
 } from "../a32/encoder";
 import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, SRC_X,
 } from "../../isa";
 import * as ranges from "../analysis/ranges";
 
@@ -51,7 +52,8 @@ function isCopyPair(c: Context, i: i32): bool {
   const op = opcode(c, i + 1);
   const code = op & 0xf0;
   if ((op & 7) != cls || dstOf(c, i + 1) != d || offOf(c, i + 1) != 0) return false;
-  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR) return false;
+  const product = code == ALU_MUL && cls == CLS_ALU;
+  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && !product) return false;
   return (op & SRC_X) == 0 || srcOf(c, i + 1) != d;
 }
 
@@ -108,6 +110,12 @@ export function emitFused(c: Context, i: i32): void {
   const imm = immOf(c, i + 1);
   const dl = loDst(c, d);
   const al = lo(c, s, R0);
+  if (cls == CLS_ALU && code == ALU_MUL) {
+    c.emit(mul(dl, al, operandLo(c, x, t, imm)));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
   if (cls == CLS_ALU) {
     lowOp(c, code, dl, al, x, t, imm, false);
     setLo(c, d, dl);

@@ -7,7 +7,7 @@ import {
 } from "../a32/encoder";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { branchTo } from "./copies";
-import { hi, inArm, known0, lo, operandHi, operandKnown0, operandLo } from "./regs";
+import { hi, known0, lo, loInArm, operandHi, operandKnown0, operandLo } from "./regs";
 import {
   CLS_JMP, CLS_JMP32, JMP_JA, JMP_JEQ, JMP_JGE, JMP_JGT, JMP_JLE, JMP_JLT, JMP_JNE, JMP_JSET, JMP_JSGE, JMP_JSGT,
   JMP_JSLE, JMP_JSLT, SRC_X,
@@ -128,7 +128,7 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
   const t = i + 1 + offOf(c, i);
   if (cls == CLS_JMP32 || (known0(c, dst) && operandKnown0(c, x, src, imm))) {
     if (cls == CLS_JMP) cond = unsignedOf(cond);
-    if (!x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && inArm(c, dst) && c.pos - 4 >= c.blockStart &&
+    if (!x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && loInArm(c, dst) && c.pos - 4 >= c.blockStart &&
       c.lastFlagSettable() == unchecked(c.armLo[dst])) {
       // the instruction that computed dst's low word, just before in this block, sets Z instead of a compare
       c.setFlagsOfLast();

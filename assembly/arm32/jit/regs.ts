@@ -5,21 +5,24 @@
 
 import { R0, R1, R11, R2, R3, R9, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
 import { Context } from "./context";
-import { loopConstant } from "./copies";
+import { loopConstant } from "./loopregs";
 import { S_REGS } from "../../../targets/arm32/image";
 
-export function inArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0; }
+/** Both words of rn in ARM registers (a loop copy may keep only the low word there: loInArm). */
+export function inArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0 && unchecked(c.armHi[r]) >= 0; }
+export function loInArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0; }
+function hiInArm(c: Context, r: i32): bool { return unchecked(c.armHi[r]) >= 0; }
 export function known0(c: Context, r: i32): bool { return ((c.hiZero >> <u32>r) & 1) != 0; }
 
 /** The ARM register holding rn's low word: its own, or tmp after loading it. */
 export function lo(c: Context, r: i32, tmp: i32): i32 {
-  if (inArm(c, r)) return unchecked(c.armLo[r]);
+  if (loInArm(c, r)) return unchecked(c.armLo[r]);
   const slot = S_REGS + 8 * r;
   if (!stored(c, str(tmp, R11, slot)) && !((tmp & 1) == 0 && stored(c, strd(tmp, R11, slot)))) c.emit(ldr(tmp, R11, slot));
   return tmp;
 }
 export function hi(c: Context, r: i32, tmp: i32): i32 {
-  if (inArm(c, r)) return unchecked(c.armHi[r]);
+  if (hiInArm(c, r)) return unchecked(c.armHi[r]);
   const slot = S_REGS + 8 * r;
   if (stored(c, str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(c, strd(tmp - 1, R11, slot))) return tmp;
   if (!pairWith(c, ldr(tmp - 1, R11, slot), tmp)) c.emit(ldr(tmp, R11, slot + 4));
@@ -53,24 +56,24 @@ function pairWith(c: Context, first: u32, rh: i32): bool {
   return true;
 }
 /** Where to compute rn's new low / high word. */
-export function loDst(c: Context, r: i32): i32 { return inArm(c, r) ? unchecked(c.armLo[r]) : R0; }
-export function hiDst(c: Context, r: i32): i32 { return inArm(c, r) ? unchecked(c.armHi[r]) : R1; }
+export function loDst(c: Context, r: i32): i32 { return loInArm(c, r) ? unchecked(c.armLo[r]) : R0; }
+export function hiDst(c: Context, r: i32): i32 { return hiInArm(c, r) ? unchecked(c.armHi[r]) : R1; }
 
 export function setLo(c: Context, r: i32, src: i32): void {
-  if (inArm(c, r)) {
+  if (loInArm(c, r)) {
     if (unchecked(c.armLo[r]) != src) c.emit(movReg(unchecked(c.armLo[r]), src));
   } else c.emit(str(src, R11, S_REGS + 8 * r));
 }
 export function setHi(c: Context, r: i32, src: i32): void {
   c.hiZero &= ~(<u32>1 << <u32>r);
-  if (inArm(c, r)) {
+  if (hiInArm(c, r)) {
     if (unchecked(c.armHi[r]) != src) c.emit(movReg(unchecked(c.armHi[r]), src));
   } else if (!pairWith(c, str(src - 1, R11, S_REGS + 8 * r), src)) c.emit(str(src, R11, S_REGS + 8 * r + 4));
 }
 export function setHiZero(c: Context, r: i32): void {
   if (known0(c, r)) return;
   c.hiZero |= <u32>1 << <u32>r;
-  if (inArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
+  if (hiInArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
   else {
     c.emit(movImm(c.XR, 0));
     c.emit(str(c.XR, R11, S_REGS + 8 * r + 4));
@@ -86,7 +89,12 @@ export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {
 
 /** Second operand, low word: a register, or the immediate in r2. */
 export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
-  if (x) return lo(c, src, R2);
+  if (x) {
+    // the last instruction stored src's low word from r0, which still holds it: the emitters have read (or found)
+    // the first operand before they ask for the second, and write r0 only after using it
+    if (!loInArm(c, src) && stored(c, str(R0, R11, S_REGS + 8 * src))) return R0;
+    return lo(c, src, R2);
+  }
   const kept = loopConstant(c, imm);
   if (kept >= 0) return kept;
   c.emitConst(R2, <u32>imm);

@@ -6,12 +6,13 @@
 // loops counting 8 times per loop level, 64 at most; helper arguments that would have to be spilled before each
 // helper call count against r1-r5), the others in memory; r10 (frame pointer, read-only, high word always 0)
 // always in memory. Without loops the choice is the kernel JIT's: r0 (return value), r1 (context), r6
-// (callee-saved, where clang keeps the context), unless the program uses others more. In a loop's unchecked copy
-// one more register may live in r10:ip (versioned.ts).
+// (callee-saved, where clang keeps the context), unless the program uses others more. A loop's unchecked copy
+// makes its own choice (loopregs.ts): up to eight ARM registers (r4-r9, and r10 and ip when nothing in it is
+// checked), one per register whose high word is zero there, two per other register, one per wide constant.
 //
 // Scratch: r0:r1 (first operand / destination when in memory), r2:r3 (second operand), r10:ip (the address of
-// a memory access, low and high word, checked by the runtime), XR (ip; lr in a copy that keeps a register in
-// r10:ip), lr. r11 points at the state block, sp is the native stack (bpf-to-bpf return addresses and saved
+// a memory access, low and high word, checked by the runtime), XR (ip; lr in a copy that keeps registers in
+// r10 or ip), lr. r11 points at the state block, sp is the native stack (bpf-to-bpf return addresses and saved
 // r6-r9). A register's two words in memory move with one LDRD / STRD where they go to or come from r0:r1 or
 // r2:r3, and a register just stored is not loaded again by the next instruction of the block (pairWith, stored).
 //

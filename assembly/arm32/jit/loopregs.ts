@@ -1,0 +1,342 @@
+// A loop copy's own register allocation (versioned.ts): the whole program's choice (translate.ts
+// allocateRegisters) gives three eBPF registers an ARM pair each, but a hot loop mostly works on other registers,
+// often 32-bit values whose high words are known to be zero there (loops.ts loopZeroHigh). On entry to the
+// outermost copy, the registers and wide constants the loop uses most go to ARM registers: r4-r9, and r10 and ip
+// too when nothing in the copy is checked (the ordinary code's address scratch; lr then replaces ip as the
+// emitters' scratch, XR). A register whose high word is zero at every block start of the copy takes only one ARM
+// register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
+// eight eBPF registers live in ARM registers in a loop instead of three.
+//
+// Every way out of the copy goes through copies.ts leave(), which emits exitMoves: the copy's ARM-held words back
+// to the register file (only for registers the loop writes: the others' slots are still valid), then the
+// ordinary code's ARM registers reloaded. A register both choices keep in the same ARM register moves neither way.
+// The alternative, liveness-based allocation inside the copy (two eBPF registers with disjoint live ranges
+// sharing one ARM register), would need a live-range analysis over the copy and its inner copies.
+
+import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
+import {
+  addressOfPlanned, loopHead, loopIvAt, loopLast, loopPromotable, loopWrites, loopZeroHigh,
+} from "../analysis/loops";
+import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import {
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, SRC_X,
+} from "../../isa";
+import { S_REGS } from "../../../targets/arm32/image";
+
+const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
+const MAX_CANDIDATES = 32;
+const MAX_CONSTANTS = 8;
+const POOL_LOW: u32 = 0x3f0; // r4-r9
+
+/** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
+export function enterLocal(c: Context, k: i32): void {
+  // one ARM register: a zero high word at every block start of the copy, or one the loop never writes and that
+  // is zero on entry (r10's, the input's address); not when some instruction may write a high word other than 0
+  // (a store to the register file each time)
+  const entryZero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
+  const nconst = scoreCandidates(c, k, entryZero);
+  const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
+  let zero = entryZero & ~c.candWide;
+  // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
+  for (let r = 0; r < REGS; r++) {
+    const hiUses = unchecked(c.candHiUses[r]);
+    if (((zero >> <u32>r) & 1) != 0 || hiUses * 2 > unchecked(c.candScore[r])) continue;
+    zero |= <u32>1 << <u32>r;
+    unchecked(c.candScore[r] -= hiUses);
+  }
+  // A loop left early (a search) may run few trips each time: the registers the ordinary code keeps in ARM
+  // registers stay in them, both words (no moves for them), the others take what is left (r10 and ip).
+  let chosen: u32 = 0;
+  let used = 0;
+  if (leftEarly(c, k)) {
+    for (let r = 0; r < REGS; r++) {
+      if (unchecked(c.armLo[r]) < 0) continue;
+      chosen |= <u32>1 << <u32>r;
+      zero &= ~(<u32>1 << <u32>r);
+      used += 2;
+    }
+  }
+  // then the candidates that save the most per ARM register, greedily, while they fit
+  let constants = 0;
+  while (true) {
+    let best = -1;
+    for (let j = 0; j < REGS + nconst; j++) {
+      if ((chosen >> <u32>j) & 1 || unchecked(c.candScore[j]) <= 0) continue;
+      if (used + cost(j, zero) > free || (j >= REGS && constants == MAX_CONSTANTS)) continue;
+      if (best < 0 || unchecked(c.candScore[j]) * cost(best, zero) > unchecked(c.candScore[best]) * cost(j, zero)) best = j;
+    }
+    if (best < 0) break;
+    chosen |= <u32>1 << <u32>best;
+    used += cost(best, zero);
+    if (best >= REGS) constants++;
+  }
+  // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
+  // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
+  // registers nobody took stays too (no moves)
+  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0);
+  let taken: u32 = 0;
+  let held: u32 = 0;
+  for (let r = 0; r < REGS; r++) {
+    unchecked(c.globalLo[r] = c.armLo[r]);
+    unchecked(c.globalHi[r] = c.armHi[r]);
+    if (unchecked(c.armLo[r]) >= 0) held |= bitOf(c.armLo[r]) | bitOf(c.armHi[r]);
+    const keep = ((chosen >> <u32>r) & 1) != 0 && unchecked(c.armLo[r]) >= 0;
+    if (keep && cost(r, zero) == 2) taken |= bitOf(c.armLo[r]) | bitOf(c.armHi[r]);
+    else if (keep) taken |= bitOf(c.armLo[r]);
+    if (!keep) unchecked(c.armLo[r] = -1);
+    if (!keep || cost(r, zero) == 1) unchecked(c.armHi[r] = -1);
+  }
+  c.constCount = 0;
+  for (let j = 0; j < REGS + nconst; j++) {
+    if (((chosen >> <u32>j) & 1) == 0) continue;
+    if (j >= REGS) {
+      const a = next(pool & ~taken, held);
+      unchecked(c.constValues[c.constCount] = c.candValue[j]);
+      unchecked(c.constRegs[c.constCount] = a);
+      taken |= bitOf(a);
+      c.constCount++;
+      continue;
+    }
+    if (unchecked(c.armLo[j]) >= 0) continue;
+    const a = next(pool & ~taken, held);
+    unchecked(c.armLo[j] = a);
+    taken |= bitOf(a);
+    if (cost(j, zero) == 2) {
+      const b = next(pool & ~taken, held);
+      unchecked(c.armHi[j] = b);
+      taken |= bitOf(b);
+    }
+  }
+  for (let r = 0; r < REGS; r++) {
+    const gl = unchecked(c.globalLo[r]);
+    if (gl < 0 || unchecked(c.armLo[r]) >= 0 || ((bitOf(gl) | bitOf(c.globalHi[r])) & taken) != 0) continue;
+    unchecked(c.armLo[r] = gl);
+    unchecked(c.armHi[r] = c.globalHi[r]);
+    taken |= bitOf(gl) | bitOf(c.globalHi[r]);
+  }
+  // the ordinary code's ARM-held words that move go to the register file first, then the copy's are loaded
+  for (let r = 0; r < REGS; r++) {
+    const slot = S_REGS + 8 * r;
+    if (c.globalLo[r] >= 0 && c.globalLo[r] != c.armLo[r]) c.emit(str(c.globalLo[r], R11, slot));
+    if (c.globalHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(str(c.globalHi[r], R11, slot + 4));
+  }
+  for (let r = 0; r < REGS; r++) {
+    const slot = S_REGS + 8 * r;
+    if (c.armLo[r] >= 0 && c.globalLo[r] != c.armLo[r]) c.emit(ldr(c.armLo[r], R11, slot));
+    if (c.armHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(ldr(c.armHi[r], R11, slot + 4));
+  }
+  for (let j = 0; j < c.constCount; j++) c.emitConst(c.constRegs[j], c.constValues[j]);
+  c.localWrites = loopWrites(k);
+  c.local = true;
+  if ((taken & (bitOf(R10) | bitOf(IP))) != 0) c.XR = LR;
+}
+
+/** After the outermost copy's last way out: the ordinary code's allocation again. */
+export function leaveLocal(c: Context): void {
+  for (let r = 0; r < REGS; r++) {
+    unchecked(c.armLo[r] = c.globalLo[r]);
+    unchecked(c.armHi[r] = c.globalHi[r]);
+  }
+  c.local = false;
+  c.constCount = 0;
+  c.XR = IP;
+}
+
+/** Whether a way out of the copy moves any word (exitMoves emits something). */
+export function exitMovesNeeded(c: Context): bool {
+  if (!c.local) return false;
+  for (let r = 0; r < REGS; r++) {
+    if (c.armLo[r] != c.globalLo[r] && (c.globalLo[r] >= 0 || writtenHere(c, r) && c.armLo[r] >= 0)) return true;
+    if (c.armHi[r] != c.globalHi[r] && (c.globalHi[r] >= 0 || writtenHere(c, r) && c.armHi[r] >= 0)) return true;
+  }
+  return false;
+}
+
+/** On a way out of the copy: its ARM-held words of written registers stored, the ordinary code's reloaded. */
+export function exitMoves(c: Context): void {
+  for (let r = 0; r < REGS; r++) {
+    if (!writtenHere(c, r)) continue;
+    const slot = S_REGS + 8 * r;
+    if (c.armLo[r] >= 0 && c.armLo[r] != c.globalLo[r]) c.emit(str(c.armLo[r], R11, slot));
+    if (c.armHi[r] >= 0 && c.armHi[r] != c.globalHi[r]) c.emit(str(c.armHi[r], R11, slot + 4));
+  }
+  for (let r = 0; r < REGS; r++) {
+    const slot = S_REGS + 8 * r;
+    if (c.globalLo[r] >= 0 && c.globalLo[r] != c.armLo[r]) c.emit(ldr(c.globalLo[r], R11, slot));
+    if (c.globalHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(ldr(c.globalHi[r], R11, slot + 4));
+  }
+}
+
+/** In a copy that keeps it in a register: the register holding constant `imm`, else -1. */
+export function loopConstant(c: Context, imm: i32): i32 {
+  for (let j = 0; j < c.constCount; j++) if (unchecked(c.constValues[j]) == <u32>imm) return unchecked(c.constRegs[j]);
+  return -1;
+}
+
+function writtenHere(c: Context, r: i32): bool { return ((c.localWrites >> <u32>r) & 1) != 0; }
+
+/** ARM registers a candidate takes: a constant or a register with a zero high word one, other registers two. */
+function cost(j: i32, zero: u32): i32 { return j >= REGS || ((zero >> <u32>j) & 1) != 0 ? 1 : 2; }
+
+function bitOf(reg: i32): u32 { return <u32>1 << <u32>reg; }
+
+/** An ARM register of `free` (not empty), one not in `avoid` if there is one. */
+function next(free: u32, avoid: u32): i32 {
+  const m = (free & ~avoid) != 0 ? free & ~avoid : free;
+  return <i32>ctz(m);
+}
+
+/**
+ * How much keeping each candidate in an ARM register saves per trip, roughly: one load or store per use of a
+ * register, two instructions (MOVW, MOVT) per use of a wide constant; inner loops count 8 times. Returns the
+ * number of constants found (candidates REGS on).
+ */
+function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
+  for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
+  c.candWide = 0;
+  for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
+  let nconst = 0;
+  for (let i = loopHead(k); i <= loopLast(k); i++) {
+    const w = weight(c, k, i);
+    const op = opcode(c, i);
+    const cls = op & 7;
+    const d = dstOf(c, i);
+    const s = srcOf(c, i);
+    const x = (op & SRC_X) != 0;
+    if (cls == CLS_ALU || cls == CLS_ALU64) {
+      use(c, d, w);
+      if (x) use(c, s, w);
+    } else if (cls == CLS_LDX || cls == CLS_STX) {
+      use(c, d, w);
+      use(c, s, w);
+    } else if (cls == CLS_ST) use(c, d, w);
+    else if (cls == CLS_JMP || cls == CLS_JMP32) {
+      const code = op & 0xf0;
+      if (code != 0x00 && code != 0x80 && code != 0x90) {
+        use(c, d, w);
+        if (x) use(c, s, w);
+      }
+    } else if (op == 0x18) use(c, d, w);
+    if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
+    countHighUses(c, k, i, w);
+    if (wideOperand(c, i)) {
+      const v = <u32>immOf(c, i);
+      let j = REGS;
+      while (j < REGS + nconst && unchecked(c.candValue[j]) != v) j++;
+      if (j == REGS + nconst && j < MAX_CANDIDATES) {
+        unchecked(c.candValue[j] = v);
+        nconst++;
+      }
+      if (j < MAX_CANDIDATES) unchecked(c.candScore[j] += 2 * w);
+    }
+    if (op == 0x18) i++;
+  }
+  return nconst;
+}
+
+/**
+ * Whether instruction i of loop k may write its destination's high word with something else than 0, roughly: a
+ * 64-bit load, a wide lddw, a 64-bit operation other than a copy's address or index step (32 bits wide there,
+ * copies.ts addressAdd), a non-negative constant or a copy of another such register.
+ */
+function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
+  const op = opcode(c, i);
+  if (op == 0x79) return true;
+  if (op == 0x18) return immOf(c, i + 1) != 0;
+  if ((op & 7) != CLS_ALU64) return false;
+  const code = op & 0xf0;
+  const x = (op & SRC_X) != 0;
+  if (!x && immOf(c, i) >= 0 && (code == ALU_MOV || code == ALU_AND || code == ALU_RSH || code == ALU_ARSH)) return false;
+  if (x && code == ALU_MOV && (zero >> <u32>srcOf(c, i)) & 1) return false;
+  return !indexOrAddress(c, k, i);
+}
+
+/**
+ * The registers whose high word instruction i of loop k may read or write, with what that costs when the high
+ * word is in the register file (w per load or store), roughly.
+ */
+function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
+  const op = opcode(c, i);
+  const cls = op & 7;
+  const d = dstOf(c, i);
+  const s = srcOf(c, i);
+  const x = (op & SRC_X) != 0;
+  if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
+  else if (op == 0x7b) highUse(c, s, w);
+  else if (cls == CLS_ALU64 && !indexOrAddress(c, k, i)) {
+    highUse(c, d, (op & 0xf0) == ALU_MOV ? 2 * w : 3 * w); // (a load,) the operation, a store
+    if (x) highUse(c, s, w);
+  } else if (cls == CLS_JMP && (op & 0xf0) != 0x00 && (op & 0xf0) != 0x80 && (op & 0xf0) != 0x90) {
+    highUse(c, d, w);
+    if (x) highUse(c, s, w);
+  }
+}
+
+function highUse(c: Context, r: i32, w: i32): void {
+  if (r < REGS) unchecked(c.candHiUses[r] += w);
+}
+
+/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide: an index step or a tested address. */
+function indexOrAddress(c: Context, k: i32, i: i32): bool {
+  if ((opcode(c, i) & 0xf0) != ALU_ADD) return false;
+  for (let q = 0; q < c.loops; q++) {
+    if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
+    if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether loop k may run few trips each time it is entered: a jump in it leaves it before the last instruction (a
+ * search). (A loop inside a loop the ordinary code runs is entered often too, but may run many trips each time:
+ * fletcher32's blocks of 359, a matrix product's rows.)
+ */
+function leftEarly(c: Context, k: i32): bool {
+  const h = loopHead(k), l = loopLast(k);
+  for (let i = 0; i < c.count; i++) {
+    const op = opcode(c, i);
+    if (op == 0x18) { i++; continue; }
+    const cls = op & 7;
+    if ((cls != CLS_JMP && cls != CLS_JMP32) || (op & 0xf0) == 0x80 || (op & 0xf0) == 0x90) continue;
+    const t = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
+    // (not the exit test before a closing `ja` to the head: clang's rotated loops)
+    const exitTest = i == l - 1 && (opcode(c, l) & 0xf7) == 0x05;
+    if (i >= h && i < l && (t < h || t > l) && !exitTest) return true;
+  }
+  return false;
+}
+
+function use(c: Context, r: i32, w: i32): void {
+  if (r < REGS) unchecked(c.candScore[r] += w);
+}
+
+/** How often instruction i of loop k runs, roughly: 8 times per loop around it inside k (a backward jump's range). */
+export function weight(c: Context, k: i32, i: i32): i32 {
+  let w = 1;
+  for (let j = i; j < loopLast(k); j++) {
+    const cls = opcode(c, j) & 7;
+    if ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, j) & 0xf0) != 0x80 && (opcode(c, j) & 0xf0) != 0x90) {
+      const t = opcode(c, j) == 0x06 ? j + 1 + immOf(c, j) : j + 1 + offOf(c, j);
+      if (t > loopHead(k) && t <= i && w < 64) w <<= 3;
+    }
+  }
+  return w;
+}
+
+/**
+ * An ALU operation or a comparison with a constant none of whose forms fits an ARM immediate (a MOVW and a MOVT
+ * each time; CRC-32's polynomial, a hash's primes).
+ */
+function wideOperand(c: Context, i: i32): bool {
+  const op = opcode(c, i);
+  const cls = op & 7;
+  if ((op & SRC_X) != 0 || op == 0x18) return false;
+  const code = op & 0xf0;
+  if (cls == CLS_ALU || cls == CLS_ALU64) {
+    if (code != 0x00 && code != 0x10 && code != 0x20 && code != 0x40 && code != 0x50 && code != 0xa0) return false;
+  } else if (cls == CLS_JMP || cls == CLS_JMP32) {
+    if (code == 0x00 || code == 0x80 || code == 0x90) return false;
+  } else return false;
+  const v = <u32>immOf(c, i);
+  return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
+}
