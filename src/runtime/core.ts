@@ -105,11 +105,26 @@ export class Core {
     this.x.init();
   }
 
+  // One Uint8Array and one DataView over linear memory, made again only when the memory grew (growing detaches the
+  // old buffer and gives the Memory a new one): a run reads and writes the core's state a dozen times, and a view
+  // made at each access was a third of a small program's run.
+  private viewedBuffer: ArrayBuffer | undefined;
+  private bytesView = new Uint8Array(0);
+  private dataView = new DataView(new ArrayBuffer(0));
+
   get memory(): Uint8Array {
-    return new Uint8Array(this.x.memory.buffer);
+    if (this.x.memory.buffer !== this.viewedBuffer) this.viewMemory();
+    return this.bytesView;
   }
   get view(): DataView {
-    return new DataView(this.x.memory.buffer);
+    if (this.x.memory.buffer !== this.viewedBuffer) this.viewMemory();
+    return this.dataView;
+  }
+  private viewMemory(): void {
+    const buffer = this.x.memory.buffer;
+    this.viewedBuffer = buffer;
+    this.bytesView = new Uint8Array(buffer);
+    this.dataView = new DataView(buffer);
   }
 
   registerHelper(id: number, fn: HostHelper): void {
