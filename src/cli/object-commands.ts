@@ -2,7 +2,7 @@
 // build and bundle load their code (build-commands.ts) when they run, run --engine arm32 its (run-native.ts).
 import { basename } from "node:path";
 import { loadObject, type BpfObject } from "../loader/loader.js";
-import { loadSync, type LoadedObject } from "../api/object.js";
+import { loadSync, type LoadedObject, type ProgramInput } from "../api/object.js";
 import { MAP_TYPE_NAMES } from "../api/bpf-map.js";
 import { type Args, type Command, type Out, UsageError, readInput, intOption } from "./args.js";
 import { engineByName, type EngineName } from "../runtime/engines.js";
@@ -57,11 +57,15 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   registerHostHelpers(rt);
   const prog = rt.addProgram(name, code);
   const repeat = intOption(args, "repeat", 1);
-  const memories = inputs(args).map((i) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx));
+  const runs = inputs(args);
+  const memory = (i: ProgramInput) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx);
   const tally = new RunTally();
+  const e = engineByName(engine);
   for (let i = 0; i < repeat; i++) {
-    for (const mem of memories)
-      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
+    for (let k = 0; k < runs.length; k++) {
+      const mem = memory(runs.at(k));
+      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, e).r0);
+    }
   }
   if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));
   else {
@@ -119,7 +123,7 @@ export const commands: Record<string, Command> = {
     requireInput(prog, args);
     const runs = inputs(args);
     const tally = new RunTally();
-    for (let i = 0; i < repeat; i++) for (const input of runs) tally.add(prog.run(input));
+    for (let i = 0; i < repeat; i++) for (let k = 0; k < runs.length; k++) tally.add(prog.run(runs.at(k)));
     const printer = json ? jsonPrinter(out) : readablePrinter(obj.object, out);
     printer.run(prog.name, prog.type, tally.n, tally.r0, tally.counts);
     printMaps(obj.maps.values(), printer);
