@@ -105,24 +105,23 @@ export class Core {
     this.x.init();
   }
 
-  // One Uint8Array and one DataView over linear memory, made again only when the memory grew (growing detaches the
-  // old buffer and gives the Memory a new one): a run reads and writes the core's state a dozen times, and a view
-  // made at each access was a third of a small program's run.
-  private viewedBuffer: ArrayBuffer | undefined;
+  // One Uint8Array and one DataView over linear memory, made again only when the memory grew: a run reads and
+  // writes the core's state a dozen times, and a view made at each access was a third of a small program's run.
+  // Growing (from the host or from Wasm code) detaches the old buffer, and a Uint8Array over a detached buffer has
+  // length 0: that is the test, cheaper than asking the Memory for its buffer at each access.
   private bytesView = new Uint8Array(0);
   private dataView = new DataView(new ArrayBuffer(0));
 
   get memory(): Uint8Array {
-    if (this.x.memory.buffer !== this.viewedBuffer) this.viewMemory();
+    if (this.bytesView.length === 0) this.viewMemory();
     return this.bytesView;
   }
   get view(): DataView {
-    if (this.x.memory.buffer !== this.viewedBuffer) this.viewMemory();
+    if (this.bytesView.length === 0) this.viewMemory();
     return this.dataView;
   }
   private viewMemory(): void {
     const buffer = this.x.memory.buffer;
-    this.viewedBuffer = buffer;
     this.bytesView = new Uint8Array(buffer);
     this.dataView = new DataView(buffer);
   }
