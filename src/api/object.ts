@@ -48,7 +48,8 @@ export class Program implements PacketReader {
   lastRun: RunResult | undefined;
   // The last run's packet is copied out of core memory only when someone reads lastPacket, or when another run is
   // about to overwrite it (the runtime tells its PacketReader): a run over a capture copies nothing.
-  private packetAt = { addr: 0, length: 0, inMemory: false };
+  private packetAddr = -1; // where the last run left its packet, -1 once copied (or when it had none)
+  private packetLength = 0;
   private packetCopy: Uint8Array | undefined;
   constructor(
     readonly object: LoadedObject,
@@ -74,18 +75,16 @@ export class Program implements PacketReader {
    * rewritten it); undefined after a run without a packet.
    */
   get lastPacket(): Uint8Array | undefined {
-    if (this.packetAt.inMemory) this.packetOverwritten();
+    this.packetOverwritten();
     return this.packetCopy;
   }
 
   /** Copies the last run's packet out of core memory before it goes. */
   packetOverwritten(): void {
-    const at = this.packetAt;
-    if (!at.inMemory) return;
-    at.inMemory = false;
-    const rt = this.object.runtime;
-    this.packetCopy = rt.core.memory.slice(at.addr, at.addr + at.length);
-    if (rt.packetReader === this) rt.packetReader = undefined;
+    const at = this.packetAddr;
+    if (at < 0) return;
+    this.packetAddr = -1;
+    this.packetCopy = this.object.runtime.core.memory.slice(at, at + this.packetLength);
   }
 
   /**
@@ -98,15 +97,13 @@ export class Program implements PacketReader {
     const linked = rt.programs[this.id];
     const prepared = this.input(input);
     // This run overwrites the last one's packet: nothing to keep of it.
-    if (rt.packetReader === this) rt.packetReader = undefined;
-    this.packetAt.inMemory = false;
+    this.packetAddr = -1;
     this.packetCopy = undefined;
     this.lastRun = rt.run(linked, prepared, this.object.engineFor(engine));
     if (prepared.packet) {
       const v = rt.core.view;
-      this.packetAt.addr = v.getUint32(STATE + ST_PKT, true);
-      this.packetAt.length = v.getUint32(STATE + ST_PKT_LEN, true);
-      this.packetAt.inMemory = true;
+      this.packetAddr = v.getUint32(STATE + ST_PKT, true);
+      this.packetLength = v.getUint32(STATE + ST_PKT_LEN, true);
       rt.packetReader = this;
     }
     return this.lastRun.r0;
@@ -123,14 +120,11 @@ export class Program implements PacketReader {
     const { packet } = input;
     if (this.type === "xdp") return { packet: { bytes: packet }, layout: xdpLayout, packetOptions: input };
     if (SKB_TYPES.has(this.type)) {
-      return { packet: { bytes: packet, writable: NOT_WRITABLE }, layout: skBuffLayout, packetOptions: input };
+      return { packet: { bytes: packet, writable: [] }, layout: skBuffLayout, packetOptions: input };
     }
     return { ctx: { bytes: packet } };
   }
 }
-
-/** A socket filter's packet: read through LD_ABS and direct access, never written. */
-const NOT_WRITABLE: [number, number][] = [];
 
 export class LoadedObject {
   readonly programs = new Map<string, Program>();

@@ -70,11 +70,7 @@ export function parseArgs(argv: string[], spec?: OptionSpec): Args {
 export function readInput(path: string): Uint8Array {
   if (!existsSync(path)) throw new Error(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new Error(`${path}: is a directory`);
-  const b = readFileSync(path);
-  // A plain Uint8Array over the file's own buffer: copying a capture of tens of megabytes costs more than running a
-  // small filter over it. A buffer Node carved out of a shared pool is copied, so that `.buffer` is the file alone.
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
-  return new Uint8Array(b);
+  return new Uint8Array(readFileSync(path));
 }
 
 export function intOption(args: Args, name: string, fallback: number): number {

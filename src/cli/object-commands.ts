@@ -2,7 +2,7 @@
 // build and bundle load their code (build-commands.ts) when they run, run --engine arm32 its (run-native.ts).
 import { basename } from "node:path";
 import { loadObject, type BpfObject } from "../loader/loader.js";
-import { loadSync, type LoadedObject, type ProgramInput } from "../api/object.js";
+import { loadSync, type LoadedObject } from "../api/object.js";
 import { MAP_TYPE_NAMES } from "../api/bpf-map.js";
 import { type Args, type Command, type Out, UsageError, readInput, intOption } from "./args.js";
 import { engineByName, type EngineName } from "../runtime/engines.js";
@@ -58,13 +58,12 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   const prog = rt.addProgram(name, code);
   const repeat = intOption(args, "repeat", 1);
   const runs = inputs(args);
-  const memory = (i: ProgramInput) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx);
   const tally = new RunTally();
-  const e = engineByName(engine);
   for (let i = 0; i < repeat; i++) {
     for (let k = 0; k < runs.length; k++) {
-      const mem = memory(runs.at(k));
-      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, e).r0);
+      const input = runs.at(k);
+      const mem = input instanceof Uint8Array ? input : "packet" in input ? input.packet : input.ctx;
+      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
     }
   }
   if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));

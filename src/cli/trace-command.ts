@@ -69,7 +69,7 @@ export async function trace(args: Args, out: Out, err: Out = (s) => process.stde
   const mem = args.options.get("mem");
   const feed = feeder(t, seconds);
   if (pcap === "-") await streamStdin(feed);
-  else if (pcap) readCapture(readInput(pcap), basename(pcap), { share: true }).every(feed.packet);
+  else if (pcap) readCapture(readInput(pcap), basename(pcap)).every(feed.packet);
   else if (mem) t.packet(readInput(mem), 0n);
   t.finish(feed.end());
   return 0;

@@ -109,21 +109,21 @@ export class Core {
   // writes the core's state a dozen times, and a view made at each access was a third of a small program's run.
   // Growing (from the host or from Wasm code) detaches the old buffer, and a Uint8Array over a detached buffer has
   // length 0: that is the test, cheaper than asking the Memory for its buffer at each access.
-  private bytesView = new Uint8Array(0);
-  private dataView = new DataView(new ArrayBuffer(0));
+  private bytes = new Uint8Array(0);
+  private data = new DataView(this.bytes.buffer);
 
   get memory(): Uint8Array {
-    if (this.bytesView.length === 0) this.viewMemory();
-    return this.bytesView;
+    if (!this.bytes.length) this.viewMemory();
+    return this.bytes;
   }
   get view(): DataView {
-    if (this.bytesView.length === 0) this.viewMemory();
-    return this.dataView;
+    if (!this.bytes.length) this.viewMemory();
+    return this.data;
   }
   private viewMemory(): void {
     const buffer = this.x.memory.buffer;
-    this.bytesView = new Uint8Array(buffer);
-    this.dataView = new DataView(buffer);
+    this.bytes = new Uint8Array(buffer);
+    this.data = new DataView(buffer);
   }
 
   registerHelper(id: number, fn: HostHelper): void {

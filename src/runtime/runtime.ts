@@ -85,7 +85,7 @@ export interface RunInput {
 
 /**
  * Something that reads the packet a run left in memory only when asked (Program.lastPacket): it is told before the
- * next run overwrites it, and copies it then.
+ * next run overwrites it, and copies it then (if it has not yet: it may be told more than once).
  */
 export interface PacketReader {
   packetOverwritten(): void;
@@ -231,53 +231,36 @@ export class Runtime {
 
   /** Places the input and returns r1, r2 for the program. Regions 1 and 2 are the context and the packet. */
   prepare(input: RunInput): { r1: bigint; r2: bigint } {
-    const reader = this.packetReader;
-    if (reader) {
-      this.packetReader = undefined;
-      reader.packetOverwritten();
-    }
+    this.packetReader?.packetOverwritten();
     const core = this.core;
-    const packet = input.packet;
+    const { packet, layout } = input;
     let packetAddr = 0;
     if (packet) {
-      packetAddr = this.area(this.packetArea, packet.bytes);
+      packetAddr = this.area(this.packetArea, packet.bytes.length, packet.bytes);
       this.setRegion(PACKET_REGION, packetAddr, packet.bytes.length, packet.writable);
     } else core.x.regionSet(PACKET_REGION, 0, 0, 0, 0);
     const v = core.view; // after placing: placing may have grown the memory
     v.setUint32(STATE + ST_PKT, packetAddr, true);
     v.setUint32(STATE + ST_PKT_LEN, packet ? packet.bytes.length : 0, true);
-    const layout = input.layout;
-    if (layout) {
-      const addr = this.reserve(this.inputArea, layout.size);
-      core.memory.fill(0, addr, addr + layout.size);
-      layout.write(core.view, addr, packet ? packet.bytes : EMPTY, packetAddr, input.packetOptions);
-      this.setRegion(CTX_REGION, addr, layout.size, layout.writable);
-      return { r1: BigInt(addr), r2: BigInt(layout.size) };
-    }
-    const ctx = input.buildCtx ? input.buildCtx(packetAddr) : input.ctx;
-    if (!ctx || ctx.bytes.length === 0) {
+    const ctx = layout ?? (input.buildCtx ? input.buildCtx(packetAddr) : input.ctx);
+    const size = ctx ? ("size" in ctx ? ctx.size : ctx.bytes.length) : 0;
+    if (!ctx || !size) {
       core.x.regionSet(CTX_REGION, 0, 0, 0, 0);
       return { r1: 0n, r2: 0n };
     }
-    const addr = this.area(this.inputArea, ctx.bytes);
-    this.setRegion(CTX_REGION, addr, ctx.bytes.length, ctx.writable);
-    return { r1: BigInt(addr), r2: BigInt(ctx.bytes.length) };
+    const addr = this.area(this.inputArea, size, "bytes" in ctx ? ctx.bytes : undefined);
+    if (layout) {
+      core.memory.fill(0, addr, addr + size);
+      layout.write(core.view, addr, packet ? packet.bytes : EMPTY, packetAddr, input.packetOptions);
+    }
+    this.setRegion(CTX_REGION, addr, size, ctx.writable);
+    return { r1: BigInt(addr), r2: BigInt(size) };
   }
 
-  /** Address where the next packet will land (contexts such as __sk_buff hold it in data/data_end). */
-  packetAddr(size: number): number {
-    return this.reserve(this.packetArea, size);
-  }
-
-  private area(a: { addr: number; size: number }, bytes: Uint8Array): number {
-    const addr = this.reserve(a, bytes.length);
-    this.core.memory.set(bytes, addr);
-    return addr;
-  }
-
-  /** The area's address once it holds at least `size` bytes. */
-  private reserve(a: { addr: number; size: number }, size: number): number {
+  /** The area's address once it holds `size` bytes, `bytes` copied there. */
+  private area(a: { addr: number; size: number }, size: number, bytes: Uint8Array | undefined): number {
     if (a.size < size) this.grow(a, size);
+    if (bytes) this.core.memory.set(bytes, a.addr);
     return a.addr;
   }
 
@@ -295,14 +278,14 @@ export class Runtime {
       we = length;
     if (writable) {
       ws = Infinity;
-      we = -Infinity;
-      for (let i = 0; i < writable.length; i++) {
-        ws = Math.min(ws, writable[i][0]);
-        we = Math.max(we, writable[i][1]);
+      we = 0;
+      for (const [start, end] of writable) {
+        if (start < ws) ws = start;
+        if (end > we) we = end;
       }
     }
-    if (ws > we) this.core.x.regionSet(index, addr, addr + length, 0, 0);
-    else this.core.x.regionSet(index, addr, addr + length, addr + ws, addr + we);
+    const window = ws <= we;
+    this.core.x.regionSet(index, addr, addr + length, window ? addr + ws : 0, window ? addr + we : 0);
   }
 
   /**

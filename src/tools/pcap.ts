@@ -47,38 +47,28 @@ const OPT_IF_TSOFFSET = 14;
 
 const NSEC_PER_SEC = 1_000_000_000n;
 
-export interface ReadOptions {
-  /**
-   * Each packet's data is a view of `bytes` rather than a copy: for a caller that keeps the file's bytes and only
-   * reads the packets (a run over a capture copies each packet into the runtime anyway).
-   */
-  share?: boolean;
-}
-
-export function readCapture(bytes: Uint8Array, fileName: string, opts: ReadOptions = {}): Packet[] {
+export function readCapture(bytes: Uint8Array, fileName: string): Packet[] {
   const packets: Packet[] = [];
-  eachPacket(bytes, fileName, opts.share ? viewOf(bytes) : copyOf(bytes), (p) => packets.push(p));
+  eachPacket(
+    bytes,
+    fileName,
+    (start, end) => bytes.slice(start, end),
+    (p) => packets.push(p),
+  );
   return packets;
 }
 
 /**
- * Where each packet's bytes lie in `bytes`, as [offset, length] pairs, the whole capture checked as readCapture
- * checks it: for a caller that makes each packet's view as it uses it. Keeping an object or two per packet of a
- * large capture makes the garbage collector copy them all, which costs more than running a small filter.
+ * Where each packet's bytes lie in `bytes`: offset, length, offset, length, ..., the whole capture checked as
+ * readCapture checks it. For a caller that makes each packet's view as it uses it: keeping an object or two per
+ * packet of a large capture makes the garbage collector copy them all, which costs more than running a filter.
  */
-export function packetSpans(bytes: Uint8Array, fileName: string): Uint32Array {
-  let spans = new Uint32Array(1024);
-  let n = 0;
-  eachPacket(bytes, fileName, viewOf(bytes), (p) => {
-    if (n + 2 > spans.length) {
-      const bigger = new Uint32Array(spans.length * 2);
-      bigger.set(spans);
-      spans = bigger;
-    }
-    spans[n++] = p.data.byteOffset - bytes.byteOffset;
-    spans[n++] = p.data.length;
-  });
-  return spans.subarray(0, n);
+export function packetSpans(bytes: Uint8Array, fileName: string): number[] {
+  const spans: number[] = [];
+  // The typed-array constructor, not subarray(): V8's subarray looks up the species constructor at each call.
+  const view = (start: number, end: number) => new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+  eachPacket(bytes, fileName, view, (p) => spans.push(p.data.byteOffset - bytes.byteOffset, p.data.length));
+  return spans;
 }
 
 function eachPacket(bytes: Uint8Array, fileName: string, data: PacketData, sink: (p: Packet) => void): void {
@@ -98,16 +88,6 @@ function eachPacket(bytes: Uint8Array, fileName: string, data: PacketData, sink:
 
 /** A packet's bytes, [start, end) of the file. */
 type PacketData = (start: number, end: number) => Uint8Array;
-const copyOf =
-  (bytes: Uint8Array): PacketData =>
-  (start, end) =>
-    bytes.slice(start, end);
-// The typed-array constructor, not subarray(): V8's subarray looks up the species constructor at each call and
-// costs several times more, which shows over a capture of 100,000 packets.
-const viewOf =
-  (bytes: Uint8Array): PacketData =>
-  (start, end) =>
-    new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 
 function readPcap(
   bytes: Uint8Array,
