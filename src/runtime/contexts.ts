@@ -1,7 +1,7 @@
 // Program contexts: the bytes r1 points at when a program starts, laid out exactly as Linux's uapi/linux/bpf.h
 // declares them, because clang compiled the program's field accesses against that header. This file is the one
-// place that describes these layouts; the runtime copies the bytes into linear memory and marks the writable
-// ranges.
+// place that describes these layouts; the runtime writes them into linear memory (ContextLayout: in place, no
+// bytes of their own, for every run over a capture) and marks the writable ranges.
 //
 // The kernel never lets a program see the real struct sk_buff: it rewrites loads from struct __sk_buff into
 // loads from the sk_buff. tinybpf has no sk_buff, so it materialises struct __sk_buff itself, with the fields a
