@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { loadObject, type BpfObject, type ProgramDef, type MapDef } from "../loader/loader.js";
 import { decodeValue, encodeValue } from "../loader/btf.js";
-import { Runtime, type RunInput, type RunResult, type RuntimeOptions } from "../runtime/runtime.js";
+import { Runtime, type PacketReader, type RunInput, type RunResult, type RuntimeOptions } from "../runtime/runtime.js";
 import { BpfMap, plainCodec, type Codec } from "./bpf-map.js";
-import { skBuffContext, xdpContext, PACKET_OUTGOING } from "../runtime/contexts.js";
+import { skBuffLayout, xdpLayout } from "../runtime/contexts.js";
 import { registerHostHelpers, type HostOptions } from "../runtime/host-helpers.js";
 import { engineByName, type Engine, type EngineName } from "../runtime/engines.js";
 import { loadEngines } from "../runtime/engine-loader.js";
@@ -44,13 +44,13 @@ export function takesPacket(type: string): boolean {
   return SKB_TYPES.has(type) || type === "xdp";
 }
 
-export class Program {
+export class Program implements PacketReader {
   lastRun: RunResult | undefined;
-  /**
-   * The packet as the last run left it, for programs given `{ packet }` (an XDP program returning XDP_TX may have
-   * rewritten it); undefined after a run without a packet.
-   */
-  lastPacket: Uint8Array | undefined;
+  // The last run's packet is copied out of core memory only when someone reads lastPacket, or when another run is
+  // about to overwrite it (the runtime tells its PacketReader): a run over a capture copies nothing.
+  private packetAddr = -1; // where the last run left its packet, -1 once copied (or when it had none)
+  private packetLength = 0;
+  private packetCopy: Uint8Array | undefined;
   constructor(
     readonly object: LoadedObject,
     readonly def: ProgramDef,
@@ -71,6 +71,23 @@ export class Program {
   }
 
   /**
+   * The packet as the last run left it, for programs given `{ packet }` (an XDP program returning XDP_TX may have
+   * rewritten it); undefined after a run without a packet.
+   */
+  get lastPacket(): Uint8Array | undefined {
+    this.packetOverwritten();
+    return this.packetCopy;
+  }
+
+  /** Copies the last run's packet out of core memory before it goes. */
+  packetOverwritten(): void {
+    const at = this.packetAddr;
+    if (at < 0) return;
+    this.packetAddr = -1;
+    this.packetCopy = this.object.runtime.core.memory.slice(at, at + this.packetLength);
+  }
+
+  /**
    * Runs the program once and returns r0. Socket filters and tc programs take `{ packet }` and see a
    * `struct __sk_buff`; XDP programs take `{ packet }` and see a `struct xdp_md`; other programs take bytes (or
    * `{ ctx }`): r1 points at them and r2 holds their length.
@@ -79,12 +96,15 @@ export class Program {
     const rt = this.object.runtime;
     const linked = rt.programs[this.id];
     const prepared = this.input(input);
-    this.lastPacket = undefined;
+    // This run overwrites the last one's packet: nothing to keep of it.
+    this.packetAddr = -1;
+    this.packetCopy = undefined;
     this.lastRun = rt.run(linked, prepared, this.object.engineFor(engine));
     if (prepared.packet) {
       const v = rt.core.view;
-      const addr = v.getUint32(STATE + ST_PKT, true);
-      this.lastPacket = rt.core.memory.slice(addr, addr + v.getUint32(STATE + ST_PKT_LEN, true));
+      this.packetAddr = v.getUint32(STATE + ST_PKT, true);
+      this.packetLength = v.getUint32(STATE + ST_PKT_LEN, true);
+      rt.packetReader = this;
     }
     return this.lastRun.r0;
   }
@@ -98,18 +118,9 @@ export class Program {
     }
     if ("ctx" in input) return { ctx: { bytes: input.ctx, writable: input.writable } };
     const { packet } = input;
-    if (this.type === "xdp") {
-      return {
-        packet: { bytes: packet },
-        buildCtx: (dataAddr) => xdpContext(packet, { dataAddr, ifindex: input.ifindex }),
-      };
-    }
+    if (this.type === "xdp") return { packet: { bytes: packet }, layout: xdpLayout, packetOptions: input };
     if (SKB_TYPES.has(this.type)) {
-      return {
-        packet: { bytes: packet, writable: [] },
-        buildCtx: (dataAddr) =>
-          skBuffContext(packet, { dataAddr, pktType: input.pktType ?? PACKET_OUTGOING, ifindex: input.ifindex }),
-      };
+      return { packet: { bytes: packet, writable: [] }, layout: skBuffLayout, packetOptions: input };
     }
     return { ctx: { bytes: packet } };
   }

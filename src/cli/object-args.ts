@@ -3,7 +3,7 @@
 // interpreted and Wasm runs (object-commands.ts), the native ones (run-native.ts) and `build` (build-commands.ts).
 import { basename } from "node:path";
 import { takesPacket, type LoadedObject, type Program, type ProgramInput } from "../api/object.js";
-import { readCapture } from "../tools/pcap.js";
+import { packetSpans } from "../tools/pcap.js";
 import { MAP_TYPE_PROG_ARRAY } from "../../assembly/maps/desc.js";
 import { type Args, UsageError, readInput } from "./args.js";
 
@@ -18,17 +18,31 @@ export function pickProgram(obj: LoadedObject, args: Args): Program {
   return obj.program();
 }
 
-/** The inputs of a run: one per packet of a capture, else a single input used --repeat times. */
-export function inputs(args: Args): ProgramInput[] {
+/**
+ * The inputs of a run: one per packet of a capture, else a single input used --repeat times. A capture's packets
+ * are views of the file's bytes made as each run takes one (see packetSpans).
+ */
+export interface RunInputs {
+  readonly length: number;
+  at(i: number): ProgramInput;
+}
+
+export function inputs(args: Args): RunInputs {
   const sources = ["mem", "pcap", "ctx", "iface"].filter((k) => args.options.has(k));
   if (sources.length > 1) throw new UsageError(`--${sources.join(" and --")} cannot be combined`);
   const pcap = args.options.get("pcap");
-  if (pcap) return readCapture(readInput(pcap), basename(pcap)).map((p) => ({ packet: p.data }));
+  if (pcap) {
+    const bytes = readInput(pcap);
+    const spans = packetSpans(bytes, basename(pcap));
+    const at = (i: number) => ({
+      packet: new Uint8Array(bytes.buffer, bytes.byteOffset + spans[2 * i], spans[2 * i + 1]),
+    });
+    return { length: spans.length / 2, at };
+  }
   const mem = args.options.get("mem");
-  if (mem) return [readInput(mem)];
   const ctx = args.options.get("ctx");
-  if (ctx) return [{ ctx: readInput(ctx) }];
-  return [new Uint8Array(0)];
+  const only: ProgramInput = mem ? readInput(mem) : ctx ? { ctx: readInput(ctx) } : new Uint8Array(0);
+  return { length: 1, at: () => only };
 }
 
 const hasInput = (args: Args) => ["mem", "pcap", "ctx", "iface"].some((k) => args.options.has(k));

@@ -57,11 +57,14 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   registerHostHelpers(rt);
   const prog = rt.addProgram(name, code);
   const repeat = intOption(args, "repeat", 1);
-  const memories = inputs(args).map((i) => (i instanceof Uint8Array ? i : "packet" in i ? i.packet : i.ctx));
+  const runs = inputs(args);
   const tally = new RunTally();
   for (let i = 0; i < repeat; i++) {
-    for (const mem of memories)
+    for (let k = 0; k < runs.length; k++) {
+      const input = runs.at(k);
+      const mem = input instanceof Uint8Array ? input : "packet" in input ? input.packet : input.ctx;
       tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
+    }
   }
   if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));
   else {
@@ -119,7 +122,7 @@ export const commands: Record<string, Command> = {
     requireInput(prog, args);
     const runs = inputs(args);
     const tally = new RunTally();
-    for (let i = 0; i < repeat; i++) for (const input of runs) tally.add(prog.run(input));
+    for (let i = 0; i < repeat; i++) for (let k = 0; k < runs.length; k++) tally.add(prog.run(runs.at(k)));
     const printer = json ? jsonPrinter(out) : readablePrinter(obj.object, out);
     printer.run(prog.name, prog.type, tally.n, tally.r0, tally.counts);
     printMaps(obj.maps.values(), printer);

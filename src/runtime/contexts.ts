@@ -1,7 +1,7 @@
 // Program contexts: the bytes r1 points at when a program starts, laid out exactly as Linux's uapi/linux/bpf.h
 // declares them, because clang compiled the program's field accesses against that header. This file is the one
-// place that describes these layouts; the runtime copies the bytes into linear memory and marks the writable
-// ranges.
+// place that describes these layouts; the runtime writes them into linear memory (ContextLayout: in place, no
+// bytes of their own, for every run over a capture) and marks the writable ranges.
 //
 // The kernel never lets a program see the real struct sk_buff: it rewrites loads from struct __sk_buff into
 // loads from the sk_buff. tinybpf has no sk_buff, so it materialises struct __sk_buff itself, with the fields a
@@ -72,10 +72,26 @@ export interface Context {
   writable: [number, number][];
 }
 
-export interface SkBuffOptions {
-  dataAddr: number; // 32-bit address where the runtime places the packet bytes
-  pktType?: number; // default PACKET_OUTGOING, see skBuffContext
+/** What a caller may say about a packet besides its bytes (Program.run's `{ packet, pktType, ifindex }`). */
+export interface PacketOptions {
+  pktType?: number; // struct __sk_buff only; default PACKET_OUTGOING, see skBuffContext
   ifindex?: number; // default 1
+}
+
+/**
+ * A packet program's context as the runtime lays it out in place, in zeroed core memory right before a run: no
+ * bytes of its own, so that a run over a capture allocates no context per packet.
+ */
+export interface ContextLayout {
+  readonly size: number;
+  /** The [start, end) byte ranges a program may write. */
+  readonly writable: [number, number][];
+  /** Writes the context's non-zero fields at `at` for `packet`, which sits at address `dataAddr`. */
+  write(view: DataView, at: number, packet: Uint8Array, dataAddr: number, opts: PacketOptions | undefined): void;
+}
+
+export interface SkBuffOptions extends PacketOptions {
+  dataAddr: number; // 32-bit address where the runtime places the packet bytes
   protocol?: number; // EtherType as a number (0x0800 for IPv4); default: the packet's own EtherType
 }
 
@@ -89,24 +105,41 @@ export interface SkBuffOptions {
  * Only cb[] is writable: the kernel's sk_filter_is_valid_access refuses socket-filter stores anywhere else.
  */
 export function skBuffContext(packet: Uint8Array, opts: SkBuffOptions): Context {
-  const ctx = new ContextWriter(SKB_SIZE);
-  const { dataEnd } = packetBounds(packet, opts.dataAddr);
-  const pktType = opts.pktType ?? PACKET_OUTGOING;
-  const ifindex = opts.ifindex ?? 1;
-  ctx.u32(SKB.len, packet.length);
-  ctx.u32(SKB.pkt_type, pktType);
+  const bytes = new Uint8Array(SKB_SIZE);
+  writeSkBuff(new DataView(bytes.buffer), 0, packet, opts.dataAddr, opts, opts.protocol);
+  return { bytes, writable: skBuffLayout.writable.map(([a, b]) => [a, b]) };
+}
+
+export const skBuffLayout: ContextLayout = {
+  size: SKB_SIZE,
+  writable: [[SKB.cb, SKB.cb + SKB_CB_SIZE]],
+  write: (view, at, packet, dataAddr, opts) => writeSkBuff(view, at, packet, dataAddr, opts, undefined),
+};
+
+function writeSkBuff(
+  v: DataView,
+  at: number,
+  packet: Uint8Array,
+  dataAddr: number,
+  opts: PacketOptions | undefined,
+  protocol: number | undefined,
+): void {
+  const dataEnd = packetEnd(packet, dataAddr);
+  const pktType = opts?.pktType ?? PACKET_OUTGOING;
+  const ifindex = opts?.ifindex ?? 1;
+  v.setUint32(at + SKB.len, packet.length, true);
+  v.setUint32(at + SKB.pkt_type, pktType >>> 0, true);
   // skb->protocol is a __be16: the two EtherType bytes in wire order, so a little-endian read of the field
   // gives 0x0008 for IPv4. Programs compare it with htons(ETH_P_IP), which is the same value.
-  const etherType = opts.protocol ?? (packet.length >= 14 ? (packet[12] << 8) | packet[13] : 0);
-  ctx.u8(SKB.protocol, (etherType >>> 8) & 0xff);
-  ctx.u8(SKB.protocol + 1, etherType & 0xff);
-  ctx.u32(SKB.ingress_ifindex, pktType === PACKET_OUTGOING ? 0 : ifindex);
-  ctx.u32(SKB.ifindex, ifindex);
-  ctx.u32(SKB.data, opts.dataAddr);
-  ctx.u32(SKB.data_end, dataEnd);
-  ctx.u32(SKB.data_meta, opts.dataAddr); // no metadata in front of the packet: data_meta == data
-  ctx.u32(SKB.wire_len, packet.length);
-  return { bytes: ctx.bytes, writable: [[SKB.cb, SKB.cb + SKB_CB_SIZE]] };
+  const etherType = protocol ?? (packet.length >= 14 ? (packet[12] << 8) | packet[13] : 0);
+  v.setUint8(at + SKB.protocol, (etherType >>> 8) & 0xff);
+  v.setUint8(at + SKB.protocol + 1, etherType & 0xff);
+  v.setUint32(at + SKB.ingress_ifindex, pktType === PACKET_OUTGOING ? 0 : ifindex >>> 0, true);
+  v.setUint32(at + SKB.ifindex, ifindex >>> 0, true);
+  v.setUint32(at + SKB.data, dataAddr, true);
+  v.setUint32(at + SKB.data_end, dataEnd, true);
+  v.setUint32(at + SKB.data_meta, dataAddr, true); // no metadata in front of the packet: data_meta == data
+  v.setUint32(at + SKB.wire_len, packet.length, true);
 }
 
 export interface XdpOptions {
@@ -117,35 +150,37 @@ export interface XdpOptions {
 
 /** struct xdp_md for an XDP program seeing `packet`. XDP programs may not write their context. */
 export function xdpContext(packet: Uint8Array, opts: XdpOptions): Context {
-  const ctx = new ContextWriter(XDP_MD_SIZE);
-  const { dataEnd } = packetBounds(packet, opts.dataAddr);
-  ctx.u32(XDP_MD.data, opts.dataAddr);
-  ctx.u32(XDP_MD.data_end, dataEnd);
-  ctx.u32(XDP_MD.data_meta, opts.dataAddr);
-  ctx.u32(XDP_MD.ingress_ifindex, opts.ifindex ?? 1);
-  ctx.u32(XDP_MD.rx_queue_index, opts.rxQueue ?? 0);
-  return { bytes: ctx.bytes, writable: [] };
+  const bytes = new Uint8Array(XDP_MD_SIZE);
+  writeXdpMd(new DataView(bytes.buffer), 0, packet, opts.dataAddr, opts.ifindex, opts.rxQueue);
+  return { bytes, writable: [] };
 }
 
-function packetBounds(packet: Uint8Array, dataAddr: number): { dataEnd: number } {
+export const xdpLayout: ContextLayout = {
+  size: XDP_MD_SIZE,
+  writable: [],
+  write: (view, at, packet, dataAddr, opts) => writeXdpMd(view, at, packet, dataAddr, opts?.ifindex, undefined),
+};
+
+function writeXdpMd(
+  v: DataView,
+  at: number,
+  packet: Uint8Array,
+  dataAddr: number,
+  ifindex: number | undefined,
+  rxQueue: number | undefined,
+): void {
+  const dataEnd = packetEnd(packet, dataAddr);
+  v.setUint32(at + XDP_MD.data, dataAddr, true);
+  v.setUint32(at + XDP_MD.data_end, dataEnd, true);
+  v.setUint32(at + XDP_MD.data_meta, dataAddr, true);
+  v.setUint32(at + XDP_MD.ingress_ifindex, (ifindex ?? 1) >>> 0, true);
+  v.setUint32(at + XDP_MD.rx_queue_index, (rxQueue ?? 0) >>> 0, true);
+}
+
+function packetEnd(packet: Uint8Array, dataAddr: number): number {
   const dataEnd = dataAddr + packet.length;
   if (!Number.isInteger(dataAddr) || dataAddr < 0 || dataEnd > 0xffffffff) {
     throw new RangeError(`packet of ${packet.length} bytes at address ${dataAddr} does not fit a 32-bit address space`);
   }
-  return { dataEnd };
-}
-
-class ContextWriter {
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
-  }
-  u8(offset: number, value: number): void {
-    this.view.setUint8(offset, value);
-  }
-  u32(offset: number, value: number): void {
-    this.view.setUint32(offset, value >>> 0, true);
-  }
+  return dataEnd;
 }

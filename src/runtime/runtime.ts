@@ -26,6 +26,7 @@ import { resolvePseudoLoads, LinkError } from "../loader/link.js";
 import { BpfFault, type FaultInfo } from "./faults.js";
 import { locate, type NamedRegion } from "./fault-location.js";
 import { engineByName, type Engine, type EngineName } from "./engines.js";
+import type { ContextLayout, PacketOptions } from "./contexts.js";
 
 export interface RuntimeOptions {
   /** Instructions one run may execute; 0 = unlimited. Default 1,000,000. */
@@ -77,7 +78,20 @@ export interface RunInput {
   packet?: Region;
   /** Build the context only once the packet's address is known. */
   buildCtx?: (packetAddr: number) => Region;
+  /** Or lay a packet program's context out in place (no bytes to copy), `packetOptions` saying what it holds. */
+  layout?: ContextLayout;
+  packetOptions?: PacketOptions;
 }
+
+/**
+ * Something that reads the packet a run left in memory only when asked (Program.lastPacket): it is told before the
+ * next run overwrites it, and copies it then (if it has not yet: it may be told more than once).
+ */
+export interface PacketReader {
+  packetOverwritten(): void;
+}
+
+const EMPTY = new Uint8Array(0);
 
 export interface RunResult {
   r0: bigint;
@@ -94,6 +108,8 @@ export class Runtime {
   readonly programs: LinkedProgram[] = [];
   private inputArea = { addr: 0, size: 0 };
   private packetArea = { addr: 0, size: 0 };
+  /** Who still reads the packet area of the last run (at most one: every run overwrites it). */
+  packetReader: PacketReader | undefined;
 
   constructor(readonly options: RuntimeOptions = {}) {
     this.core = new Core();
@@ -215,34 +231,36 @@ export class Runtime {
 
   /** Places the input and returns r1, r2 for the program. Regions 1 and 2 are the context and the packet. */
   prepare(input: RunInput): { r1: bigint; r2: bigint } {
+    this.packetReader?.packetOverwritten();
     const core = this.core;
-    core.x.regionSet(CTX_REGION, 0, 0, 0, 0);
-    core.x.regionSet(PACKET_REGION, 0, 0, 0, 0);
-    core.view.setUint32(STATE + ST_PKT, 0, true);
-    core.view.setUint32(STATE + ST_PKT_LEN, 0, true);
+    const { packet, layout } = input;
     let packetAddr = 0;
-    if (input.packet) {
-      packetAddr = this.area(this.packetArea, input.packet.bytes);
-      this.setRegion(PACKET_REGION, packetAddr, input.packet);
-      core.view.setUint32(STATE + ST_PKT, packetAddr, true);
-      core.view.setUint32(STATE + ST_PKT_LEN, input.packet.bytes.length, true);
+    if (packet) {
+      packetAddr = this.area(this.packetArea, packet.bytes.length, packet.bytes);
+      this.setRegion(PACKET_REGION, packetAddr, packet.bytes.length, packet.writable);
+    } else core.x.regionSet(PACKET_REGION, 0, 0, 0, 0);
+    const v = core.view; // after placing: placing may have grown the memory
+    v.setUint32(STATE + ST_PKT, packetAddr, true);
+    v.setUint32(STATE + ST_PKT_LEN, packet ? packet.bytes.length : 0, true);
+    const ctx = layout ?? (input.buildCtx ? input.buildCtx(packetAddr) : input.ctx);
+    const size = ctx ? ("size" in ctx ? ctx.size : ctx.bytes.length) : 0;
+    if (!ctx || !size) {
+      core.x.regionSet(CTX_REGION, 0, 0, 0, 0);
+      return { r1: 0n, r2: 0n };
     }
-    const ctx = input.buildCtx ? input.buildCtx(packetAddr) : input.ctx;
-    if (!ctx || ctx.bytes.length === 0) return { r1: 0n, r2: 0n };
-    const addr = this.area(this.inputArea, ctx.bytes);
-    this.setRegion(CTX_REGION, addr, ctx);
-    return { r1: BigInt(addr), r2: BigInt(ctx.bytes.length) };
+    const addr = this.area(this.inputArea, size, "bytes" in ctx ? ctx.bytes : undefined);
+    if (layout) {
+      core.memory.fill(0, addr, addr + size);
+      layout.write(core.view, addr, packet ? packet.bytes : EMPTY, packetAddr, input.packetOptions);
+    }
+    this.setRegion(CTX_REGION, addr, size, ctx.writable);
+    return { r1: BigInt(addr), r2: BigInt(size) };
   }
 
-  /** Address where the next packet will land (contexts such as __sk_buff hold it in data/data_end). */
-  packetAddr(size: number): number {
-    if (this.packetArea.size < size) this.grow(this.packetArea, size);
-    return this.packetArea.addr;
-  }
-
-  private area(a: { addr: number; size: number }, bytes: Uint8Array): number {
-    if (a.size < bytes.length) this.grow(a, bytes.length);
-    this.core.memory.set(bytes, a.addr);
+  /** The area's address once it holds `size` bytes, `bytes` copied there. */
+  private area(a: { addr: number; size: number }, size: number, bytes: Uint8Array | undefined): number {
+    if (a.size < size) this.grow(a, size);
+    if (bytes) this.core.memory.set(bytes, a.addr);
     return a.addr;
   }
 
@@ -253,14 +271,21 @@ export class Runtime {
     a.size = want;
   }
 
-  private setRegion(index: number, addr: number, r: Region) {
-    const end = addr + r.bytes.length;
-    const w = r.writable ?? [[0, r.bytes.length]];
-    // The region table holds one writable window per region: the span of the listed ranges. Contexts list a
-    // single range (e.g. __sk_buff's cb[]), so this is exact for them.
-    const ws = w.length ? Math.min(...w.map((x) => x[0])) + addr : 0;
-    const we = w.length ? Math.max(...w.map((x) => x[1])) + addr : 0;
-    this.core.x.regionSet(index, addr, end, ws, we);
+  private setRegion(index: number, addr: number, length: number, writable: [number, number][] | undefined) {
+    // The region table holds one writable window per region: the span of the listed ranges (omitted: all of it).
+    // Contexts list a single range (e.g. __sk_buff's cb[]), so this is exact for them.
+    let ws = 0,
+      we = length;
+    if (writable) {
+      ws = Infinity;
+      we = 0;
+      for (const [start, end] of writable) {
+        if (start < ws) ws = start;
+        if (end > we) we = end;
+      }
+    }
+    const window = ws <= we;
+    this.core.x.regionSet(index, addr, addr + length, window ? addr + ws : 0, window ? addr + we : 0);
   }
 
   /**

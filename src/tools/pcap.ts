@@ -48,21 +48,56 @@ const OPT_IF_TSOFFSET = 14;
 const NSEC_PER_SEC = 1_000_000_000n;
 
 export function readCapture(bytes: Uint8Array, fileName: string): Packet[] {
+  const packets: Packet[] = [];
+  eachPacket(
+    bytes,
+    fileName,
+    (start, end) => bytes.slice(start, end),
+    (p) => packets.push(p),
+  );
+  return packets;
+}
+
+/**
+ * Where each packet's bytes lie in `bytes`: offset, length, offset, length, ..., the whole capture checked as
+ * readCapture checks it. For a caller that makes each packet's view as it uses it: keeping an object or two per
+ * packet of a large capture makes the garbage collector copy them all, which costs more than running a filter.
+ */
+export function packetSpans(bytes: Uint8Array, fileName: string): number[] {
+  const spans: number[] = [];
+  // The typed-array constructor, not subarray(): V8's subarray looks up the species constructor at each call.
+  const view = (start: number, end: number) => new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+  eachPacket(bytes, fileName, view, (p) => spans.push(p.data.byteOffset - bytes.byteOffset, p.data.length));
+  return spans;
+}
+
+function eachPacket(bytes: Uint8Array, fileName: string, data: PacketData, sink: (p: Packet) => void): void {
   if (bytes.length < 4)
     throw new CaptureError(fileName, 0, `file too short for a capture magic (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magicLE = view.getUint32(0, true);
-  if (magicLE === PCAPNG_SHB) return readPcapng(bytes, view, fileName);
+  if (magicLE === PCAPNG_SHB) return readPcapng(bytes, view, fileName, data, sink);
   for (const littleEndian of [true, false]) {
     const magic = view.getUint32(0, littleEndian);
     if (magic === PCAP_MAGIC_USEC || magic === PCAP_MAGIC_NSEC) {
-      return readPcap(bytes, view, fileName, littleEndian, magic === PCAP_MAGIC_NSEC);
+      return readPcap(bytes, view, fileName, littleEndian, magic === PCAP_MAGIC_NSEC, data, sink);
     }
   }
   throw new CaptureError(fileName, 0, `unknown capture magic 0x${magicLE.toString(16).padStart(8, "0")}`);
 }
 
-function readPcap(bytes: Uint8Array, view: DataView, fileName: string, le: boolean, nanosecond: boolean): Packet[] {
+/** A packet's bytes, [start, end) of the file. */
+type PacketData = (start: number, end: number) => Uint8Array;
+
+function readPcap(
+  bytes: Uint8Array,
+  view: DataView,
+  fileName: string,
+  le: boolean,
+  nanosecond: boolean,
+  data: PacketData,
+  sink: (p: Packet) => void,
+): void {
   if (bytes.length < PCAP_HEADER_SIZE) {
     throw new CaptureError(fileName, 0, `pcap file header truncated (${bytes.length} of ${PCAP_HEADER_SIZE} bytes)`);
   }
@@ -70,7 +105,6 @@ function readPcap(bytes: Uint8Array, view: DataView, fileName: string, le: boole
   if (major !== 2) throw new CaptureError(fileName, 4, `unsupported pcap version ${major}.${view.getUint16(6, le)}`);
   // The upper bits of the link-type field carry FCS information, not the link type.
   const linkType = view.getUint32(20, le) & 0xffff;
-  const packets: Packet[] = [];
   let offset = PCAP_HEADER_SIZE;
   while (offset < bytes.length) {
     const left = bytes.length - offset;
@@ -89,8 +123,8 @@ function readPcap(bytes: Uint8Array, view: DataView, fileName: string, le: boole
         `captured length ${capLen} runs past the end of the file (${bytes.length - dataStart} bytes left)`,
       );
     }
-    packets.push({
-      data: bytes.slice(dataStart, dataStart + capLen),
+    sink({
+      data: data(dataStart, dataStart + capLen),
       origLen,
       tsSec,
       tsNsec: nanosecond ? tsFrac : tsFrac * 1000,
@@ -98,7 +132,6 @@ function readPcap(bytes: Uint8Array, view: DataView, fileName: string, le: boole
     });
     offset = dataStart + capLen;
   }
-  return packets;
 }
 
 interface Interface {
@@ -108,8 +141,13 @@ interface Interface {
   tsOffsetSec: bigint; // if_tsoffset, added to every timestamp
 }
 
-function readPcapng(bytes: Uint8Array, view: DataView, fileName: string): Packet[] {
-  const packets: Packet[] = [];
+function readPcapng(
+  bytes: Uint8Array,
+  view: DataView,
+  fileName: string,
+  data: PacketData,
+  sink: (p: Packet) => void,
+): void {
   let le = true;
   let interfaces: Interface[] = [];
   let offset = 0;
@@ -144,12 +182,11 @@ function readPcapng(bytes: Uint8Array, view: DataView, fileName: string): Packet
     const block: Block = { fileName, view, le, start: offset, body: offset + 8, end: offset + length - 4 };
     if (type === PCAPNG_SHB) checkSectionHeader(block);
     else if (type === PCAPNG_IDB) interfaces.push(readInterface(block));
-    else if (type === PCAPNG_EPB) packets.push(readEnhancedPacket(block, bytes, interfaces));
-    else if (type === PCAPNG_SPB) packets.push(readSimplePacket(block, bytes, interfaces));
+    else if (type === PCAPNG_EPB) sink(readEnhancedPacket(block, interfaces, data));
+    else if (type === PCAPNG_SPB) sink(readSimplePacket(block, interfaces, data));
     // Any other block (name resolution, statistics, custom, ...) says nothing about packets: skip it.
     offset += length;
   }
-  return packets;
 }
 
 /** One pcapng block: [body, end) is the body between the two length fields. */
@@ -215,7 +252,7 @@ function forEachOption(block: Block, from: number, visit: (code: number, at: num
   }
 }
 
-function readEnhancedPacket(block: Block, bytes: Uint8Array, interfaces: Interface[]): Packet {
+function readEnhancedPacket(block: Block, interfaces: Interface[], data: PacketData): Packet {
   needBody(block, 20, "enhanced packet block");
   const { view, le, body } = block;
   const ifIndex = view.getUint32(body, le);
@@ -239,7 +276,7 @@ function readEnhancedPacket(block: Block, bytes: Uint8Array, interfaces: Interfa
     );
   }
   return {
-    data: bytes.slice(dataStart, dataStart + capLen),
+    data: data(dataStart, dataStart + capLen),
     origLen,
     ...timestamp(ts, iface),
     linkType: iface.linkType,
@@ -247,7 +284,7 @@ function readEnhancedPacket(block: Block, bytes: Uint8Array, interfaces: Interfa
   };
 }
 
-function readSimplePacket(block: Block, bytes: Uint8Array, interfaces: Interface[]): Packet {
+function readSimplePacket(block: Block, interfaces: Interface[], data: PacketData): Packet {
   needBody(block, 4, "simple packet block");
   const iface = interfaces[0];
   if (iface === undefined) {
@@ -259,7 +296,7 @@ function readSimplePacket(block: Block, bytes: Uint8Array, interfaces: Interface
   let capLen = Math.min(origLen, block.end - dataStart);
   if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
   return {
-    data: bytes.slice(dataStart, dataStart + capLen),
+    data: data(dataStart, dataStart + capLen),
     origLen,
     tsSec: 0,
     tsNsec: 0,

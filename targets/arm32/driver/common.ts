@@ -75,7 +75,7 @@ export const FL_SKIP = D + 44;
 export const PRINT = D + 45;
 export const PRINT_PLAIN = D + 46;
 export const COPY_LOOP = D + 47;
-export const ZERO_LOOP = D + 48;
+export const COPY_BLOCKS = D + 48;
 export const F_NOT_HELPER = D + 49;
 export const P_MAP = D + 50;
 export const P_MAPS_DONE = D + 51;
@@ -195,7 +195,7 @@ export function stringNeeded(c: Context, s: i32): bool {
   return s != S_OPT_REPEAT && s != S_OPT_JSON && s != S_USAGE && s != S_USAGE_LIVE && (s < S_J_R0 || s > S_J_ITEMS);
 }
 
-const D2 = block("driver, more", 33); // more of the driver's labels
+const D2 = block("driver, more", 34); // more of the driver's labels
 export const PARSE_NUM = D2 + 0;
 export const OPT_IFACE = D2 + 1;
 export const OPT_SECONDS = D2 + 2;
@@ -222,12 +222,14 @@ export const F_RO_LOOP = D2 + 22;
 export const F_ADDR = D2 + 23;
 export const COPY_DONE = D2 + 24;
 export const F_RECORD = D2 + 25;
+export const COPY_LAST = D2 + 26;
 export const PLAIN_READY = D2 + 27;
 export const OPT_EACH = D2 + 28;
 export const OPT_EACH_TEXT = D2 + 29;
 export const EACH_DONE = D2 + 30;
 export const SPARSE_WORDS = D2 + 31;
 export const SPARSE_DONE = D2 + 32;
+export const COPY_WORD = D2 + 33;
 
 /**
  * The image's translation options (OPT_*), set by emitDriver: emitDriverStrings, called after the code, leaves out

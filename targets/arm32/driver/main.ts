@@ -37,12 +37,12 @@ import {
 } from "../abi";
 import { L_BPFTRACE_BEGIN, L_PRINT_BPFTRACE, emitBpftracePrinter } from "./bpftrace-print";
 import {
-  ARGS_DONE, ARG_LOOP, EXIT_NEXT, EXIT_SCAN, COPY_BYTES, COPY_DONE, COPY_LOOP, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
+  ARGS_DONE, ARG_LOOP, EXIT_NEXT, EXIT_SCAN, COPY_BLOCKS, COPY_BYTES, COPY_DONE, COPY_LAST, COPY_LOOP, COPY_WORD, COPY_WORDS, EACH_DONE, FILE_ERROR, LIVE, MAGIC_OK, MAPPED,
   MAP_FILE, NEXT_ARG, NO_PCAP, NUM_DONE, NUM_LOOP, OPT_EACH, OPT_EACH_TEXT, OPT_IFACE, OPT_JSON, OPT_MEM, OPT_PCAP,
   OPT_REPEAT, OPT_SECONDS, PARSE_NUM, PCAP_ERROR, PKTS_DONE, PKT_LOOP, PLAIN_READY, PRINT, PRINT_DEC, PRINT_FAULT,
   PRINT_PLAIN, REGION_LOOP, REPEAT_LOOP, RUN_ONE, STDIN, STDIN_DONE, STDIN_LOOP, STRCMP, STR_BASE, SYS_LSEEK,
   SYS_MMAP2, SYS_OPEN, SYS_READ, S_DASH, S_J_END, S_J_MAPS, S_J_R0, S_J_RUNS, S_NL, S_OPT_IFACE, S_OPT_JSON,
-  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, ZERO_LOOP, exitWith,
+  S_OPT_MEM, S_OPT_PCAP, S_OPT_REPEAT, S_OPT_SECONDS, SPARSE_DONE, SPARSE_WORDS, USAGE, exitWith,
   mapAnonymous, readsPackets, say, syscall, traceExecutable,
 } from "./common";
 import { emitLive } from "./live";
@@ -57,34 +57,52 @@ import {
 } from "../image";
 import { DESC_BASE } from "../maps/common";
 
+const SKB_CB = 48; // struct __sk_buff's cb[5] (src/runtime/contexts.ts SKB.cb), the part a socket filter may write
+const SKB_CB_BYTES = 20;
+const XDP_MD_BYTES = 24; // struct xdp_md (src/runtime/contexts.ts XDP_MD_SIZE)
 const STDIN_CAPACITY: u32 = 64 << 20; // bytes of standard input a run may take (reserved, not committed)
 
 /**
- * Copies r1 bytes from r0 to the run's private buffer (S_XDP_BUF): words, then the last bytes (ARMv7 loads and
- * stores words at any address). Leaves r4 = the buffer, r5 = the length; uses r0, r2, r3, ip.
+ * Copies r1 bytes from r0 to the run's private buffer (S_XDP_BUF): 16 bytes a step, then words, then the last bytes
+ * (ARMv7 loads and stores words at any address; a packet in a capture lies at any offset). Leaves r4 = the buffer,
+ * r5 = the length; uses r0, r2, r3, ip. Runs once per run before every XDP program and every program given bytes,
+ * so its cost per byte is most of the driver's per packet.
  */
 function emitPrivateCopy(c: Context): void {
   c.emit(movReg(R5, R1));
   c.emit(ldr(R4, R11, S_XDP_BUF));
   c.emit(movReg(R2, R4));
-  c.emit(opReg(OP_ADD, R3, R0, R1));
-  c.label(COPY_WORDS);
-  c.emit(opReg(OP_SUB, IP, R3, R0));
-  c.emit(cmpImm(IP, 4));
-  c.jump(LO, COPY_BYTES);
+  c.emit(opImmS(OP_SUB, R3, R1, 16)); // r3 = bytes left - 16
+  c.jump(LO, COPY_WORDS);
+  c.label(COPY_BLOCKS);
+  for (let k = 0; k < 16; k += 4) {
+    c.emit(ldr(IP, R0, k));
+    c.emit(str(IP, R2, k));
+  }
+  c.emit(addImm(R0, R0, 16));
+  c.emit(addImm(R2, R2, 16));
+  c.emit(opImmS(OP_SUB, R3, R3, 16));
+  c.jump(HS, COPY_BLOCKS);
+  c.label(COPY_WORDS); // r3 = bytes left - 16, from -16 to -1
+  c.emit(opImmS(OP_ADD, R3, R3, 12)); // r3 = bytes left - 4
+  c.label(COPY_WORD);
+  c.jump(MI, COPY_BYTES);
   c.emit(ldr(IP, R0, 0));
   c.emit(str(IP, R2, 0));
   c.emit(addImm(R0, R0, 4));
   c.emit(addImm(R2, R2, 4));
-  c.b(COPY_WORDS);
+  c.emit(opImmS(OP_SUB, R3, R3, 4));
+  c.b(COPY_WORD);
   c.label(COPY_BYTES);
-  c.emit(cmpReg(R0, R3));
-  c.jump(HS, COPY_DONE);
+  c.emit(opImmS(OP_ADD, R3, R3, 4)); // r3 = bytes left, 0 to 3
+  c.jump(EQ, COPY_DONE);
+  c.label(COPY_LAST);
   c.emit(ldrb(IP, R0, 0));
   c.emit(strb(IP, R2, 0));
   c.emit(addImm(R0, R0, 1));
   c.emit(addImm(R2, R2, 1));
-  c.b(COPY_BYTES);
+  c.emit(opImmS(OP_SUB, R3, R3, 1));
+  c.jump(NE, COPY_LAST);
   c.label(COPY_DONE);
 }
 
@@ -194,6 +212,24 @@ function emitStartUp(c: Context, opts: u32, live: bool, nmaps: i32, dataLength: 
   }
   c.emit(movImm(R0, 0)); // the packet region stays empty unless a socket filter gets a packet
   regionStore(c, 2, R0, R0, R0, R0);
+  if (opts & OPT_SKB) {
+    // the context region, the same for every run: struct __sk_buff, only cb[] writable (see RUN_ONE)
+    c.emit(addImm(R0, R11, S_SKB));
+    c.emit(addImm(R1, R11, S_SKB + SKB_BYTES));
+    c.emit(addImm(R2, R11, S_SKB + SKB_CB));
+    c.emit(addImm(R3, R11, S_SKB + SKB_CB + SKB_CB_BYTES));
+    regionStore(c, 1, R0, R1, R2, R3);
+  } else if (opts & OPT_XDP) {
+    // the context region, the same for every run: struct xdp_md, read-only, and its fields that never change
+    c.emit(addImm(R0, R11, S_SKB));
+    c.emit(addImm(R1, R11, S_SKB + XDP_MD_BYTES));
+    c.emit(movImm(R2, 0));
+    regionStore(c, 1, R0, R1, R2, R2);
+    c.emit(movImm(R3, 1));
+    c.emit(str(R3, R0, 12)); // ingress_ifindex
+    c.emit(str(R2, R0, 16)); // rx_queue_index
+    c.emit(str(R2, R0, 20)); // egress_ifindex
+  }
   c.emitConst(R0, <u32>(FIRST_MAP_REGION + nmaps));
   c.emit(str(R0, R11, S_NREGIONS));
 }
@@ -493,17 +529,11 @@ function emitRunLoop(c: Context, live: bool): void {
   c.emit(opReg(OP_SUB, R0, R5, R4));
   c.emit(cmpImm(R0, 16));
   c.jump(LO, PKTS_DONE);
-  c.emit(ldrb(R1, R4, 8)); // incl_len, read bytewise (records need not be aligned)
-  c.emit(ldrb(R2, R4, 9));
-  c.emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 8));
-  c.emit(ldrb(R2, R4, 10));
-  c.emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 16));
-  c.emit(ldrb(R2, R4, 11));
-  c.emit(dpReg(AL, OP_ORR, 0, R1, R1, R2, SH_LSL, 24));
+  // incl_len: a word at any address, as the private copy reads packets (records need not be aligned)
+  c.emit(ldr(R1, R4, 8));
   c.emit(ldr(R2, R11, S_PCAP_SWAP));
   c.emit(cmpImm(R2, 0));
-  c.skip(EQ, 1);
-  c.emit(rev(R1, R1));
+  c.emit(when(NE, rev(R1, R1)));
   if (traceExecutable(c)) {
     c.emit(addImm(R0, R1, 16));
     c.bl(FILL);
@@ -603,44 +633,35 @@ function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
   if (packet) c.emit(str(R0, R11, S_PKT));
   if (packet) c.emit(str(R1, R11, S_PKT_LEN));
   if (opts & OPT_SKB) {
-    // struct __sk_buff (src/runtime/contexts.ts skBuffContext): only cb[] is writable
+    // struct __sk_buff (src/runtime/contexts.ts skBuffContext): only cb[] is writable. The block lies in the state
+    // (bss, zero at start-up) and nothing but the driver's stores below and the program's into cb[] ever writes it,
+    // so each run stores every field that varies and clears cb[]: the fields that stay zero need no clearing.
     c.emit(movReg(R4, R0));
     c.emit(movReg(R5, R1));
     c.emit(addImm(R6, R11, S_SKB));
     c.emit(movImm(R2, 0));
-    c.emit(movImm(R3, SKB_BYTES));
-    c.label(ZERO_LOOP);
-    c.emit(opImmS(OP_SUB, R3, R3, 4));
-    c.emit(dpReg(AL, 0x4 /* ADD */, 0, IP, R6, R3, SH_LSL, 0));
-    c.emit(str(R2, IP, 0));
-    c.jump(NE, ZERO_LOOP);
+    for (let k = 0; k < SKB_CB_BYTES; k += 4) c.emit(str(R2, R6, SKB_CB + k));
     c.emit(str(R5, R6, 0)); // len
-    c.emit(cmpImm(R5, 14));
-    c.skip(LO, 4);
-    c.emit(ldrb(R2, R4, 12)); // protocol: the EtherType bytes in wire order
-    c.emit(strb(R2, R6, 16));
-    c.emit(ldrb(R2, R4, 13));
-    c.emit(strb(R2, R6, 17));
-    c.emit(ldr(R2, R11, S_PROTO)); // a live capture's: sll_protocol (skb->protocol), bit 16 set
-    c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R2, immRot(0x10000)));
-    c.skip(EQ, 1);
+    c.emit(cmpImm(R5, 14)); // protocol: the EtherType bytes in wire order, or 0 for a packet too short to hold one
+    c.emit(when(HS, ldrb(R2, R4, 12)));
+    c.emit(when(HS, ldrb(R3, R4, 13)));
+    c.emit(dpReg(HS, OP_ORR, 0, R2, R2, R3, SH_LSL, 8));
+    c.emit(ldr(R3, R11, S_PROTO)); // a live capture's: sll_protocol (skb->protocol), bit 16 set
+    c.emit(dpImm(AL, 0x8 /* TST */, 1, 0, R3, immRot(0x10000)));
+    c.emit(when(NE, movReg(R2, R3)));
     c.emit(strh(R2, R6, 16));
     c.emit(ldr(R2, R11, S_PKT_TYPE)); // PACKET_OUTGOING, or a live capture's sll_pkttype
     c.emit(str(R2, R6, 4));
     c.emit(ldr(R3, R11, S_IFINDEX));
-    c.emit(str(R3, R6, 40)); // ifindex; ingress_ifindex stays 0 for outgoing packets
+    c.emit(str(R3, R6, 40)); // ifindex; ingress_ifindex is 0 for outgoing packets
     c.emit(cmpImm(R2, 4));
-    c.skip(EQ, 1);
+    c.emit(movImmC(EQ, R3, 0));
     c.emit(str(R3, R6, 36));
     c.emit(str(R4, R6, 76)); // data
     c.emit(opReg(OP_ADD, R2, R4, R5));
     c.emit(str(R2, R6, 80)); // data_end
     c.emit(str(R4, R6, 140)); // data_meta
     c.emit(str(R5, R6, 160)); // wire_len
-    c.emit(addImm(R0, R6, SKB_BYTES));
-    c.emit(addImm(R1, R6, 48));
-    c.emit(addImm(R3, R6, 68));
-    regionStore(c, 1, R6, R0, R1, R3);
     c.emit(movImm(R0, 0));
     regionStore(c, 2, R4, R2, R0, R0);
     c.emit(movReg(R0, R6));
@@ -654,17 +675,10 @@ function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
     c.emit(str(R4, R6, 0)); // data
     c.emit(opReg(OP_ADD, R2, R4, R5));
     c.emit(str(R2, R6, 4)); // data_end
-    c.emit(str(R4, R6, 8)); // data_meta
-    c.emit(movImm(R3, 1));
-    c.emit(str(R3, R6, 12)); // ingress_ifindex
-    c.emit(movImm(R3, 0));
-    c.emit(str(R3, R6, 16)); // rx_queue_index
-    c.emit(str(R3, R6, 20)); // egress_ifindex
-    c.emit(addImm(R0, R6, 24));
-    regionStore(c, 1, R6, R0, R3, R3);
+    c.emit(str(R4, R6, 8)); // data_meta (the other fields and the context's region: set at start-up)
     regionStore(c, 2, R4, R2, R4, R2);
     c.emit(movReg(R0, R6));
-    c.emit(movImm(R1, 24));
+    c.emit(movImm(R1, XDP_MD_BYTES));
   } else {
     // the program's private copy of the input (see ARGS_DONE); without bytes, the address as given (0 when there
     // is no input)
