@@ -6,6 +6,42 @@
 // faulting instructions by their index: changing an instruction here changes the expected faults in both files.
 
 /**
+ * clang's rotated form of `for (i = 0; i + 16 <= bound; i += 8) { ...r4 = p + i... }` over r1: the counter kept
+ * twice (r7, and r3, which starts at `next` and is i + 8 after a trip when `next` is 0), the exit test on the old
+ * one plus 16 (jgt out), an unconditional jump back. `body` reads through r4 into r5 and `fold` combines r5 into
+ * r0; `before` runs first and `after` at the exit. The first read is instruction 6 when `before` is empty.
+ */
+export function rotatedLoop(o: {
+  bound: number;
+  body?: string;
+  fold?: string;
+  before?: string;
+  after?: string;
+  next?: number;
+}): string {
+  return `
+    ${o.before ?? ""}
+    mov %r0, 0
+    mov %r3, ${o.next ?? 0}
+    mov %r7, 0
+    mov %r2, ${o.bound}
+  loop:
+    mov %r4, %r1
+    add %r4, %r7
+    ${o.body ?? "ldxdw %r5, [%r4+0]"}
+    ${o.fold ?? "add %r0, %r5"}
+    add %r3, 8
+    mov %r8, %r7
+    add %r8, 16
+    mov %r7, %r3
+    jgt %r8, %r2, out
+    ja loop
+  out:
+    ${o.after ?? ""}
+    exit`;
+}
+
+/**
  * Flags for 2 .. n-1 from r1, one byte each, zero at the start: r0 = the number of primes below n. The inner loops
  * store up to the largest composite below n, so an n above the region's size runs a store past its end: n = 101
  * over 100 bytes, one byte past it.

@@ -117,6 +117,28 @@ export class Context extends Labels {
 @inline export function immOf(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
 @inline export function flagOf(c: Context, i: i32): u8 { return load<u8>(c.flags + <usize>i); }
 
+/**
+ * The registers instruction i names as operands: bit n for rn as its destination operand, bit 16 + n for rn as its
+ * source (both bits count when one register is both). ALU (src only when it is a register), loads and stores,
+ * conditional jumps, lddw's destination; calls, exit, `ja` and legacy packet loads name none here: the register
+ * choices (translate.ts, loopregs.ts) weigh those themselves.
+ */
+export function operandRegs(c: Context, i: i32): u32 {
+  const op = opcode(c, i);
+  const cls = op & 7;
+  const d = <u32>1 << <u32>dstOf(c, i);
+  const s = <u32>0x10000 << <u32>srcOf(c, i);
+  const x = (op & 8) != 0; // SRC_X
+  if (cls == 4 || cls == 7) return x ? d | s : d; // ALU, ALU64
+  if (cls == 1 || cls == 3) return d | s; // LDX, STX
+  if (cls == 2) return d; // ST
+  if (cls == 5 || cls == 6) { // JMP, JMP32
+    const code = op & 0xf0;
+    return code == 0x00 || code == 0x80 || code == 0x90 ? 0 : x ? d | s : d;
+  }
+  return op == 0x18 ? d : 0;
+}
+
 /** Records a translation error at instruction i; returns false for the caller to return. */
 export function fail(c: Context, code: i32, i: i32): bool {
   c.errorCode = code;

@@ -17,9 +17,9 @@ import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
   addressOfPlanned, loopHead, loopIvAt, loopLast, loopPromotable, loopWrites, loopZeroHigh,
 } from "../analysis/loops";
-import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import { Context, dstOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
 } from "../../isa";
 import { S_REGS } from "../../../targets/arm32/image";
 
@@ -199,24 +199,12 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   for (let i = loopHead(k); i <= loopLast(k); i++) {
     const w = weight(c, k, i);
     const op = opcode(c, i);
-    const cls = op & 7;
     const d = dstOf(c, i);
-    const s = srcOf(c, i);
-    const x = (op & SRC_X) != 0;
-    if (cls == CLS_ALU || cls == CLS_ALU64) {
-      use(c, d, w);
-      if (x) use(c, s, w);
-    } else if (cls == CLS_LDX || cls == CLS_STX) {
-      use(c, d, w);
-      use(c, s, w);
-    } else if (cls == CLS_ST) use(c, d, w);
-    else if (cls == CLS_JMP || cls == CLS_JMP32) {
-      const code = op & 0xf0;
-      if (code != 0x00 && code != 0x80 && code != 0x90) {
-        use(c, d, w);
-        if (x) use(c, s, w);
-      }
-    } else if (op == 0x18) use(c, d, w);
+    const named = operandRegs(c, i);
+    for (let r = 0; r < REGS; r++) {
+      if ((named >> <u32>r) & 1) use(c, r, w);
+      if ((named >> <u32>(16 + r)) & 1) use(c, r, w);
+    }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w);
     if (wideOperand(c, i)) {

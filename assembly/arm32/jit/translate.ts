@@ -31,15 +31,17 @@
 import { R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
 import { findLoops, loopAt } from "../analysis/loops";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
-import { Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import {
+  Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
+} from "./context";
 import { resetCopies } from "./copies";
 import { noteChecks } from "./memory";
 import { hi, inArm, lo, setHi, setLo } from "./regs";
 import { afterInsn, emitInsn, emitStep, enterBlock, widthsAt } from "./step";
 import { bodyStarts, emitRangeRoutine, emitVersioned } from "../versioned";
 import {
-  CALL_HELPER, CALL_LOCAL, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL,
-  JMP_EXIT, JMP_JA, MODE_IND, OP_CALLX, SRC_X, STACK_SIZE,
+  CALL_HELPER, CALL_LOCAL, CLS_JMP, CLS_JMP32, CLS_LD, JMP_CALL,
+  JMP_EXIT, JMP_JA, MODE_IND, OP_CALLX, STACK_SIZE,
 } from "../../isa";
 import {
   ERR_LABEL, ERR_NONE, ERR_TARGET, SEC_DATA, SEC_HELPERS, SEC_MAPS, SEC_PROGRAM, SEC_RUNTIME, SEC_STRINGS,
@@ -210,32 +212,23 @@ function allocateRegisters(c: Context): void {
     const w: i64 = <i64>1 << <i64>(3 * (depth < 2 ? depth : 2));
     const op = opcode(c, i);
     const cls = op & 7;
-    const d = dstOf(c, i);
     const s = srcOf(c, i);
-    const x = (op & SRC_X) != 0;
-    if (cls == CLS_ALU || cls == CLS_ALU64) {
-      use(score, d, w);
-      if (x) use(score, s, w);
-    } else if (cls == CLS_JMP || cls == CLS_JMP32) {
+    const named = operandRegs(c, i);
+    for (let r = 0; r < 10; r++) {
+      if ((named >> <u32>r) & 1) use(score, r, w);
+      if ((named >> <u32>(16 + r)) & 1) use(score, r, w);
+    }
+    if (cls == CLS_JMP || cls == CLS_JMP32) {
       const code = op & 0xf0;
       if (code == JMP_EXIT) use(score, 0, w);
       else if (code == JMP_CALL) {
         use(score, 0, w);
         if (op == <u32>OP_CALLX || s == CALL_HELPER) for (let r = 1; r <= 5; r++) use(score, r, -w);
-      } else if (code != JMP_JA) {
-        use(score, d, w);
-        if (x) use(score, s, w);
       }
-    } else if (cls == CLS_LDX || cls == CLS_STX) {
-      use(score, d, w);
-      use(score, s, w);
-    } else if (cls == CLS_ST) use(score, d, w);
+    } else if (op == 0x18) i++;
     else if (cls == CLS_LD) {
-      if (op == 0x18) { use(score, d, w); i++; }
-      else {
-        use(score, 0, w);
-        if ((op & 0xe0) == MODE_IND) use(score, s, w);
-      }
+      use(score, 0, w); // legacy packet loads: r0, and the index register
+      if ((op & 0xe0) == MODE_IND) use(score, s, w);
     }
   }
   let chosen: u32 = 0;

@@ -11,6 +11,7 @@ import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator, limited } from "../../support/arm32.js";
+import { randomSource } from "../../../bench/program-inputs.mjs";
 
 beforeAll(ensureArm32Translator);
 
@@ -22,16 +23,10 @@ const r0Is = (v: bigint) => `r0 = 0x${u64(v).toString(16)}`;
 
 // ---- a deterministic generator ----
 
+/** Uniform in [0, 1): the bench inputs' xorshift32. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const next = randomSource(seed);
+  return () => next() / 2 ** 32;
 }
 
 const VALUES = [0, 2, 3, 4, 5, 6, 7, 8]; // r1: the input, r9: the index, r10: the frame

@@ -7,31 +7,14 @@ import binaryen from "binaryen";
 import { assemble } from "../../../src/tools/asm.js";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { wasmEngine, translateToWasm, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import { rotatedLoop } from "../../support/loop-programs.js";
 
 const SIZE = 64;
 const BYTES = Uint8Array.from({ length: SIZE }, (_, i) => (i * 73 + 29) & 0xff);
 const M64 = (1n << 64n) - 1n;
 
 /** Trips at i = 0, 8, ..., 56; each runs `body` with r4 = data + i and folds r5 in: r0 = r0 * 31 + r5. */
-const loop = (body: string) => `
-    mov %r0, 0
-    mov %r3, 0
-    mov %r7, 0
-    mov %r2, ${SIZE}
-  loop:
-    mov %r4, %r1
-    add %r4, %r7
-    ${body}
-    mul %r0, 31
-    add %r0, %r5
-    add %r3, 8
-    mov %r8, %r7
-    add %r8, 16
-    mov %r7, %r3
-    jgt %r8, %r2, out
-    ja loop
-  out:
-    exit`;
+const loop = (body: string) => rotatedLoop({ bound: SIZE, body, fold: "mul %r0, 31\n add %r0, %r5" });
 
 /** r0 as the loop computes it, from value(i) of each trip. */
 function fold(value: (i: number) => bigint): bigint {

@@ -9,6 +9,7 @@ import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine } from "../../../src/engines/wasm.js";
 import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
+import { rotatedLoop } from "../../support/loop-programs.js";
 
 type Outcome = { r0?: bigint; executed?: number; error?: string };
 
@@ -63,24 +64,7 @@ function shape(asm: string, need: number, want: bigint, pc: number, kind = "read
 describe("counted loops of one path run without checks when the region holds every access", () => {
   it("the counter kept twice, the exit test on the old one plus 16 (jgt out), an unconditional jump back", () => {
     // for (i = 0; i + 16 <= bound; i += 8) sum += *(u64 *)(p + i), as clang rotates it
-    const asm = (bound: number) => `
-        mov %r0, 0
-        mov %r3, 0
-        mov %r7, 0
-        mov %r2, ${bound}
-      loop:
-        mov %r4, %r1
-        add %r4, %r7
-        ldxdw %r5, [%r4+0]
-        add %r0, %r5
-        add %r3, 8
-        mov %r8, %r7
-        add %r8, 16
-        mov %r7, %r3
-        jgt %r8, %r2, out
-        ja loop
-      out:
-        exit`;
+    const asm = (bound: number) => rotatedLoop({ bound });
     for (const bound of [16, 40, 63, 64]) {
       const trips = Math.floor((bound - 16) / 8) + 2; // i = 0, 8, ...: after each read, on while i + 16 <= bound
       const offsets = Array.from({ length: trips }, (_, k) => 8 * k);
@@ -331,24 +315,7 @@ describe("counted loops of one path run without checks when the region holds eve
 
   it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
     // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
-    const asm = `
-        mov %r0, 0
-        mov %r3, 8
-        mov %r7, 0
-        mov %r2, 40
-      loop:
-        mov %r4, %r1
-        add %r4, %r7
-        ldxdw %r5, [%r4+0]
-        add %r0, %r5
-        add %r3, 8
-        mov %r8, %r7
-        add %r8, 16
-        mov %r7, %r3
-        jgt %r8, %r2, out
-        ja loop
-      out:
-        exit`;
+    const asm = rotatedLoop({ bound: 40, next: 8 });
     const r = same(asm, 64);
     expect(r.out.r0).toBe(sumOf([0, 16, 24, 32], 8));
     expect(r.unchecked).toBe(false);

@@ -9,31 +9,13 @@ import { Runtime } from "../../../src/runtime/runtime.js";
 import { loadEngines } from "../../../src/runtime/engine-loader.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import { rotatedLoop } from "../../support/loop-programs.js";
 
 type Outcome = { r0?: bigint; error?: string };
 
 /** r9 = ctx[0] (fills the read cache), then sum of the u64 at p + start + i, i = 0, 8, ... while i + 16 <= bound. */
-const program = (start: number, bound: number) => `
-    ldxb %r9, [%r1+0]
-    add %r1, ${start}
-    mov %r0, 0
-    mov %r3, 0
-    mov %r7, 0
-    mov %r2, ${bound}
-  loop:
-    mov %r4, %r1
-    add %r4, %r7
-    ldxdw %r5, [%r4+0]
-    add %r0, %r5
-    add %r3, 8
-    mov %r8, %r7
-    add %r8, 16
-    mov %r7, %r3
-    jgt %r8, %r2, out
-    ja loop
-  out:
-    add %r0, %r9
-    exit`;
+const program = (start: number, bound: number) =>
+  rotatedLoop({ bound, before: `ldxb %r9, [%r1+0]\n add %r1, ${start}`, after: "add %r0, %r9" });
 
 function run(asm: string, bytes: Uint8Array, engine: "interp" | "wasm"): Outcome {
   const rt = new Runtime({});
