@@ -42,6 +42,28 @@ export function rotatedLoop(o: {
 }
 
 /**
+ * inet_csum's loop as clang rotates it: i (r4) and next (r3), two-byte reads summed into r0, the back edge on
+ * i + 3 < bound; `after` runs at the exit. The read is instruction 6.
+ */
+export const pairSumLoop = (bound: number, after = "") => `
+    mov %r0, 0
+    mov %r3, 0
+    mov %r4, 0
+    mov %r2, ${bound}
+  loop:
+    mov %r5, %r1
+    add %r5, %r4
+    ldxh %r6, [%r5+0]
+    add %r0, %r6
+    add %r3, 2
+    mov %r6, %r4
+    add %r6, 3
+    mov %r4, %r3
+    jlt %r6, %r2, loop
+    ${after}
+    exit`;
+
+/**
  * Flags for 2 .. n-1 from r1, one byte each, zero at the start: r0 = the number of primes below n. The inner loops
  * store up to the largest composite below n, so an n above the region's size runs a store past its end: n = 101
  * over 100 bytes, one byte past it.

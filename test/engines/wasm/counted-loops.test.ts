@@ -9,7 +9,7 @@ import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine } from "../../../src/engines/wasm.js";
 import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
-import { rotatedLoop } from "../../support/loop-programs.js";
+import { pairSumLoop, rotatedLoop } from "../../support/loop-programs.js";
 
 type Outcome = { r0?: bigint; executed?: number; error?: string };
 
@@ -74,22 +74,7 @@ describe("counted loops of one path run without checks when the region holds eve
 
   it("the exit test on a value derived by an add, at the end of the trip (jlt back), two-byte reads", () => {
     // inet_csum's loop: i and next, the test on i + 3 < bound
-    const asm = (bound: number) => `
-        mov %r0, 0
-        mov %r3, 0
-        mov %r4, 0
-        mov %r2, ${bound}
-      loop:
-        mov %r5, %r1
-        add %r5, %r4
-        ldxh %r6, [%r5+0]
-        add %r0, %r6
-        add %r3, 2
-        mov %r6, %r4
-        add %r6, 3
-        mov %r4, %r3
-        jlt %r6, %r2, loop
-        exit`;
+    const asm = (bound: number) => pairSumLoop(bound);
     for (const bound of [4, 9, 10]) {
       const offsets: number[] = [];
       for (let i = 0; ; i += 2) {
@@ -205,23 +190,7 @@ describe("counted loops of one path run without checks when the region holds eve
   });
 
   it("a one-block loop counts its budget on entry: every budget up to the end runs out where the interpreter's does", () => {
-    const asm = `
-        mov %r0, 0
-        mov %r3, 0
-        mov %r4, 0
-        mov %r2, 21
-      loop:
-        mov %r5, %r1
-        add %r5, %r4
-        ldxh %r6, [%r5+0]
-        add %r0, %r6
-        add %r3, 2
-        mov %r6, %r4
-        add %r6, 3
-        mov %r4, %r3
-        jlt %r6, %r2, loop
-        add %r0, 1
-        exit`;
+    const asm = pairSumLoop(21, "add %r0, 1");
     // 4 + 10 trips of 9 + 2 instructions
     const input = (budget: number) => {
       const bytes = Uint8Array.from({ length: 32 }, (_, i) => i);
