@@ -72,7 +72,7 @@ import {
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { inlineLookup } from "./inline-lookup";
-import { ByteLoads } from "./bytes";
+import { ByteLoads, SAVED } from "./bytes";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -97,6 +97,7 @@ const L_FB: u32 = 16;
 const L_D: u32 = 17; // i64: the span of a versioned loop's induction register (hoist.ts)
 const L_N: u32 = 18; // i64: the versioned loop's iterations after the first, then instructions
 const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
+const L_SAVED: u32 = 20; // i64: an old value of a base register that deferred byte loads still read (bytes.ts)
 // The region cache of checked loads (RB, RL) and of stores (WB, WL), i64 each at STATE + ST_WASM_CACHE: a region
 // [RB, RB + RL + 8) (RL >= 0) that the region table allows, so that the common check is one compare,
 // addr - RB <= RL (see checked). It lives in memory, not in locals: the cold path that refills it then defines no
@@ -328,8 +329,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32
-    b.u32(4); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64
+    b.u32(5); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -922,9 +924,15 @@ export class Translator {
     const cls = op & 7;
     const bits = cls == CLS_ALU ? 32 : 64;
     const deferred = d.all();
-    if (op == 0x71 && this.proven[pc] != 0 && dst != src && src < 10) { // ldxb; a base is never deferred
-      this.emitBytes(deferred & (1 << src));
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+    if (op == 0x71 && this.proven[pc] != 0 && src < 10 && (deferred & (1 << src)) == 0) { // ldxb
+      if (dst == src) { // the last byte of a word often lands in its base: the base's old value is kept
+        const on = d.uses(dst);
+        if (d.uses(SAVED) != 0) { this.emitBytes(on); return false; }
+        this.out.get(regLocal(src)); this.out.set(L_SAVED);
+        for (let r = 0; r < 10; r++) if ((on & (1 << r)) != 0) d.base[r] = SAVED;
+        return d.byteLoad(dst, SAVED, off);
+      }
+      this.release(dst);
       return d.byteLoad(dst, src, off);
     }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
@@ -936,13 +944,13 @@ export class Translator {
       let reads = x ? 1 << src : 0;
       if (aop != 0xb0) reads |= 1 << dst;
       this.emitBytes(deferred & reads);
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      this.release(dst);
       if (dst < 10) d.base[dst] = -1;
       return false;
     }
     if (cls == CLS_LDX || (cls == CLS_LD && op == <u32>OP_LDDW)) {
       if (cls == CLS_LDX) this.emitBytes(deferred & (1 << src));
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      this.release(dst);
       if (dst < 10) d.base[dst] = -1;
       return false;
     }
@@ -950,11 +958,27 @@ export class Translator {
     return false;
   }
 
+  /**
+   * Before register `dst` is written: the deferred values of other registers built on it keep its old value,
+   * moved to L_SAVED (one copy, which V8 folds away) while no deferred value reads L_SAVED yet, else emitted.
+   * True when none of them is emitted.
+   */
+  private release(dst: u32): bool {
+    const d = this.bytes;
+    const on = d.uses(dst) & ~(1 << dst);
+    if (on == 0) return true;
+    if (d.uses(SAVED) != 0) { this.emitBytes(on); return false; }
+    this.out.get(regLocal(dst)); this.out.set(L_SAVED);
+    for (let r = 0; r < 10; r++) if ((on & (1 << r)) != 0) d.base[r] = SAVED;
+    return true;
+  }
+
   /** Emits the deferred values of the registers in `mask` into their locals. */
   private emitBytes(mask: i32): void {
     for (let r: u32 = 0; r < 10; r++) {
-      if ((mask & (1 << r)) == 0 || this.bytes.base[r] < 0) continue;
-      this.bytes.emit(this.out, r, regLocal(<u32>this.bytes.base[r]));
+      const base = this.bytes.base[r];
+      if ((mask & (1 << r)) == 0 || base < 0) continue;
+      this.bytes.emit(this.out, r, base == SAVED ? L_SAVED : regLocal(<u32>base));
       this.setReg(r);
     }
   }
