@@ -66,6 +66,7 @@ import {
   W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
+  W_I32_GT_S, W_I32_LT_S, W_SELECT,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
@@ -98,6 +99,15 @@ const L_D: u32 = 17; // i64: the span of a versioned loop's induction register (
 const L_N: u32 = 18; // i64: the versioned loop's iterations after the first, then instructions
 const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
 const L_SAVED: u32 = 20; // i64: an old value of a base register that deferred byte loads still read (bytes.ts)
+const L_TRIPS: u32 = 21; // i32: searches' trips less a toll per entry (see versioned)
+// Versioned loops' entry test pays when a loop runs more than a few trips (one trip of a search that stops at its
+// first compare does not): each entry takes TOLL from L_TRIPS, each trip of a checked copy gives one back, and the
+// test is skipped while the balance is below -SKIP_BELOW (floored at -TRIPS_FLOOR, so a run of long loops after
+// short ones soon tests again). Unchecked copies do not count: a long loop there keeps testing until TOLL per entry
+// has run the balance down, then one entry through the checked copy counts its trips back.
+const TOLL: i32 = 4;
+const SKIP_BELOW: i32 = 8;
+const TRIPS_FLOOR: i32 = 64;
 // The region cache of checked loads (RB, RL) and of stores (WB, WL), i64 each at STATE + ST_WASM_CACHE: a region
 // [RB, RB + RL + 8) (RL >= 0) that the region table allows, so that the common check is one compare,
 // addr - RB <= RL (see checked). It lives in memory, not in locals: the cold path that refills it then defines no
@@ -329,9 +339,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64
-    b.u32(5); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
-    b.u32(1); b.byte(T_I64);
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32
+    b.u32(6); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64); b.u32(1); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -413,7 +423,7 @@ export class Translator {
    * checkpoint at x leaves the loop for a handler after it that calls the exact copy: a loop without a call
    * (V8 unrolls small ones, and keeps values in registers that a call would need on the stack).
    */
-  private loopCode(x: i32, inside: Array<i32>): void {
+  private loopCode(x: i32, inside: Array<i32>, trips: bool = false): void {
     const b = this.out;
     const handler = this.fast && !this.noBudget;
     if (handler) { // block $done { block $budget { loop } br $done } handler }
@@ -422,6 +432,7 @@ export class Translator {
     }
     b.loop();
     this.ctx.push((x << 2) | CTX_LOOP);
+    if (trips) { b.get(L_TRIPS); b.i32c(1); b.op(W_I32_ADD); b.set(L_TRIPS); }
     for (let i = inside.length - 1; i >= 0; i--) {
       b.block();
       this.ctx.push((inside[i] << 2) | CTX_BLOCK);
@@ -453,6 +464,11 @@ export class Translator {
     b.i64c(0); b.set(L_D);
     b.i64c(0); b.set(L_N);
     b.block(); // leaving early: OK stays 0
+    if (p.early) { // L_TRIPS = max(L_TRIPS - TOLL, -TRIPS_FLOOR); below -SKIP_BELOW the searches were short: no test
+      b.get(L_TRIPS); b.i32c(TOLL); b.op(W_I32_SUB); b.tee(L_TRIPS); b.i32c(-TRIPS_FLOOR);
+      b.get(L_TRIPS); b.i32c(-TRIPS_FLOOR); b.op(W_I32_GT_S); b.op(W_SELECT); b.tee(L_TRIPS);
+      b.i32c(-SKIP_BELOW); b.op(W_I32_LT_S); b.brIf(0);
+    }
     if (p.counted) this.countedTrips(p);
     else if (p.iv >= 0) {
       // iv0, bound and step below 2^32: nothing wraps around (tested as x >> 32 != 0: a constant 0xffffffff is one
@@ -534,7 +550,7 @@ export class Translator {
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
     this.noVersion++;
-    this.loopCode(x, inside);
+    this.loopCode(x, inside, p.early);
     this.noVersion--;
     this.close();
   }
