@@ -6,13 +6,18 @@
 // else reads the register (or at the block's end), as one load of 2, 4 or 8 bytes when the bytes are contiguous
 // and in order, else as the bytes one by one. A register written before it is read is never emitted: the
 // temporaries of the idiom cost nothing. Deferring is exact because nothing in between writes memory or the base
-// register (translate.ts emits every deferred value before a store, a call or a write to the base) and every byte
-// was allowed where the program loaded it.
+// (translate.ts emits every deferred value before a store or a call, and keeps or emits those on a base it
+// writes) and every byte was allowed where the program loaded it. When a base register is written while deferred values still read it
+// (clang loads a word's last byte into the register holding its address, or moves the pointer between bytes),
+// its old value is copied to one local of its own (SAVED) and those values read that instead; a second such base
+// while the local is taken emits its values first.
 import {
   Buf, W_I64_LOAD, W_I64_LOAD8_U, W_I64_LOAD16_U, W_I64_LOAD32_U, W_I64_ADD, W_I64_SHL, W_I64_OR, W_I32_WRAP_I64,
 } from "./emitter";
 
 const MAX_BYTES = 8;
+/** A base that is no register: the old value of one, kept in a local of its own while deferred values read it. */
+export const SAVED: u32 = 10;
 
 export class ByteLoads {
   /** Per register r0-r9: the base register of its deferred value, -1 when it holds its value. */
@@ -43,7 +48,7 @@ export class ByteLoads {
 
   /** ldxb dst, [src + off], a load that needs no check: deferred. False when it cannot be (dst is the base). */
   byteLoad(dst: u32, src: u32, off: i32): bool {
-    if (dst == src || dst > 9 || src > 9) return false;
+    if (dst == src || dst > 9 || src > SAVED) return false;
     this.base[dst] = <i32>src;
     this.count[dst] = 1;
     this.offs[dst * MAX_BYTES] = off;

@@ -50,6 +50,7 @@ export const W_I64_CONST: u32 = 0x42;
 export const W_I32_EQZ: u32 = 0x45;
 export const W_I32_EQ: u32 = 0x46;
 export const W_I32_NE: u32 = 0x47;
+export const W_I32_LT_S: u32 = 0x48;
 export const W_I32_GT_S: u32 = 0x4a;
 export const W_I32_GE_S: u32 = 0x4e;
 export const W_I32_GE_U: u32 = 0x4f;

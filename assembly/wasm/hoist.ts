@@ -14,7 +14,7 @@
 // A counted loop of a single block runs D / step + 1 times (iv0 < bound, step > 0; once when iv0 >= bound), a
 // count known on entry: the budget can be checked and counted there for the whole loop (translate.ts: versioned).
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
-import { Cfg, opAt, immAt, insnLen, inLoop, END_COND } from "./cfg";
+import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 
 export const MAX_LOOP_INSNS: i32 = 128; // larger loops are not copied
 const MAX_LOOP_SPAN: i32 = 1024; // nor loops whose blocks are further apart in reverse postorder (bounds the search)
@@ -27,6 +27,8 @@ export class LoopPlan {
   boundImm: i64 = 0;
   /** A counted loop of one block without packet loads: its instructions (its trips are known on entry), else 0. */
   len: i32 = 0;
+  /** The loop can leave before its counted test says (a search): its trips are not known on entry. */
+  early: bool = false;
   /** Accesses: instruction | size << 32 | store << 40 | registers summed << 41 (bit 11: iv), and the constant
    * part of its address with the access's offset. */
   accesses: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
@@ -71,7 +73,7 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const lo = g.loopOf, lp = g.loopParent;
   const writes = new StaticArray<i32>(16); // per register: instructions of the loop that write it
   const writer = new StaticArray<i32>(16); // and the last of them
-  let mask = 0, latch = -1, latches = 0, insns = 0, seen = 0, end = h, packet = false;
+  let mask = 0, latch = -1, latches = 0, insns = 0, seen = 0, end = h, packet = false, leaves = 0;
   if (g.loopSize[h] > MAX_LOOP_INSNS) return null;
   for (let x = h; seen < g.loopSize[h]; x++) { // the loop's blocks come after h, mostly close to it
     if (x >= g.n || x - h > MAX_LOOP_SPAN) return null;
@@ -79,6 +81,9 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
     seen++;
     end = x;
     if (g.succ0[x] == h || g.succ1[x] == h) { latch = x; latches++; }
+    if (g.kind[x] == END_EXIT) leaves++;
+    if (g.succ0[x] >= 0 && !inLoop(lo, lp, h, g.succ0[x])) leaves++;
+    if (g.succ1[x] >= 0 && !inLoop(lo, lp, h, g.succ1[x])) leaves++;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
       if (w < 0 || ++insns > MAX_LOOP_INSNS) return null;
@@ -88,6 +93,7 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
     }
   }
   const plan = new LoopPlan();
+  plan.early = leaves > 1;
   // The induction register: the latch's test, and its only write, an add in the latch.
   const exit = latches == 1 ? g.succ1[latch] : -1;
   if (exit >= 0 && g.kind[latch] == END_COND && g.succ0[latch] == h && !inLoop(lo, lp, h, exit)) {

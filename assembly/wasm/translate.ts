@@ -66,13 +66,14 @@ import {
   W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
+  W_I32_GT_S, W_I32_LT_S, W_SELECT,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { inlineLookup } from "./inline-lookup";
-import { ByteLoads } from "./bytes";
+import { ByteLoads, SAVED } from "./bytes";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -97,6 +98,16 @@ const L_FB: u32 = 16;
 const L_D: u32 = 17; // i64: the span of a versioned loop's induction register (hoist.ts)
 const L_N: u32 = 18; // i64: the versioned loop's iterations after the first, then instructions
 const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
+const L_SAVED: u32 = 20; // i64: an old value of a base register that deferred byte loads still read (bytes.ts)
+const L_TRIPS: u32 = 21; // i32: searches' trips less a toll per entry (see versioned)
+// Versioned loops' entry test pays when a loop runs more than a few trips (one trip of a search that stops at its
+// first compare does not): each entry takes TOLL from L_TRIPS, each trip of a checked copy gives one back, and the
+// test is skipped while the balance is below -SKIP_BELOW (floored at -TRIPS_FLOOR, so a run of long loops after
+// short ones soon tests again). Unchecked copies do not count: a long loop there keeps testing until TOLL per entry
+// has run the balance down, then one entry through the checked copy counts its trips back.
+const TOLL: i32 = 4;
+const SKIP_BELOW: i32 = 8;
+const TRIPS_FLOOR: i32 = 64;
 // The region cache of checked loads (RB, RL) and of stores (WB, WL), i64 each at STATE + ST_WASM_CACHE: a region
 // [RB, RB + RL + 8) (RL >= 0) that the region table allows, so that the common check is one compare,
 // addr - RB <= RL (see checked). It lives in memory, not in locals: the cold path that refills it then defines no
@@ -328,8 +339,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32
-    b.u32(4); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32
+    b.u32(6); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64); b.u32(1); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -411,7 +423,7 @@ export class Translator {
    * checkpoint at x leaves the loop for a handler after it that calls the exact copy: a loop without a call
    * (V8 unrolls small ones, and keeps values in registers that a call would need on the stack).
    */
-  private loopCode(x: i32, inside: Array<i32>): void {
+  private loopCode(x: i32, inside: Array<i32>, trips: bool = false): void {
     const b = this.out;
     const handler = this.fast && !this.noBudget;
     if (handler) { // block $done { block $budget { loop } br $done } handler }
@@ -420,6 +432,7 @@ export class Translator {
     }
     b.loop();
     this.ctx.push((x << 2) | CTX_LOOP);
+    if (trips) { b.get(L_TRIPS); b.i32c(1); b.op(W_I32_ADD); b.set(L_TRIPS); }
     for (let i = inside.length - 1; i >= 0; i--) {
       b.block();
       this.ctx.push((inside[i] << 2) | CTX_BLOCK);
@@ -451,6 +464,11 @@ export class Translator {
     b.i64c(0); b.set(L_D);
     b.i64c(0); b.set(L_N);
     b.block(); // leaving early: OK stays 0
+    if (p.early) { // L_TRIPS = max(L_TRIPS - TOLL, -TRIPS_FLOOR); below -SKIP_BELOW the searches were short: no test
+      b.get(L_TRIPS); b.i32c(TOLL); b.op(W_I32_SUB); b.tee(L_TRIPS); b.i32c(-TRIPS_FLOOR);
+      b.get(L_TRIPS); b.i32c(-TRIPS_FLOOR); b.op(W_I32_GT_S); b.op(W_SELECT); b.tee(L_TRIPS);
+      b.i32c(-SKIP_BELOW); b.op(W_I32_LT_S); b.brIf(0);
+    }
     if (p.counted) this.countedTrips(p);
     else if (p.iv >= 0) {
       // iv0, bound and step below 2^32: nothing wraps around (tested as x >> 32 != 0: a constant 0xffffffff is one
@@ -532,7 +550,7 @@ export class Translator {
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
     this.noVersion++;
-    this.loopCode(x, inside);
+    this.loopCode(x, inside, p.early);
     this.noVersion--;
     this.close();
   }
@@ -922,9 +940,15 @@ export class Translator {
     const cls = op & 7;
     const bits = cls == CLS_ALU ? 32 : 64;
     const deferred = d.all();
-    if (op == 0x71 && this.proven[pc] != 0 && dst != src && src < 10) { // ldxb; a base is never deferred
-      this.emitBytes(deferred & (1 << src));
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+    if (op == 0x71 && this.proven[pc] != 0 && src < 10 && (deferred & (1 << src)) == 0) { // ldxb
+      if (dst == src) { // the last byte of a word often lands in its base: the base's old value is kept
+        const on = d.uses(dst);
+        if (d.uses(SAVED) != 0) { this.emitBytes(on); return false; }
+        this.out.get(regLocal(src)); this.out.set(L_SAVED);
+        for (let r = 0; r < 10; r++) if ((on & (1 << r)) != 0) d.base[r] = SAVED;
+        return d.byteLoad(dst, SAVED, off);
+      }
+      this.release(dst);
       return d.byteLoad(dst, src, off);
     }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
@@ -936,13 +960,13 @@ export class Translator {
       let reads = x ? 1 << src : 0;
       if (aop != 0xb0) reads |= 1 << dst;
       this.emitBytes(deferred & reads);
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      this.release(dst);
       if (dst < 10) d.base[dst] = -1;
       return false;
     }
     if (cls == CLS_LDX || (cls == CLS_LD && op == <u32>OP_LDDW)) {
       if (cls == CLS_LDX) this.emitBytes(deferred & (1 << src));
-      this.emitBytes(d.uses(dst) & ~(1 << dst));
+      this.release(dst);
       if (dst < 10) d.base[dst] = -1;
       return false;
     }
@@ -950,11 +974,27 @@ export class Translator {
     return false;
   }
 
+  /**
+   * Before register `dst` is written: the deferred values of other registers built on it keep its old value,
+   * moved to L_SAVED (one copy, which V8 folds away) while no deferred value reads L_SAVED yet, else emitted.
+   * True when none of them is emitted.
+   */
+  private release(dst: u32): bool {
+    const d = this.bytes;
+    const on = d.uses(dst) & ~(1 << dst);
+    if (on == 0) return true;
+    if (d.uses(SAVED) != 0) { this.emitBytes(on); return false; }
+    this.out.get(regLocal(dst)); this.out.set(L_SAVED);
+    for (let r = 0; r < 10; r++) if ((on & (1 << r)) != 0) d.base[r] = SAVED;
+    return true;
+  }
+
   /** Emits the deferred values of the registers in `mask` into their locals. */
   private emitBytes(mask: i32): void {
     for (let r: u32 = 0; r < 10; r++) {
-      if ((mask & (1 << r)) == 0 || this.bytes.base[r] < 0) continue;
-      this.bytes.emit(this.out, r, regLocal(<u32>this.bytes.base[r]));
+      const base = this.bytes.base[r];
+      if ((mask & (1 << r)) == 0 || base < 0) continue;
+      this.bytes.emit(this.out, r, base == SAVED ? L_SAVED : regLocal(<u32>base));
       this.setReg(r);
     }
   }

@@ -35,11 +35,13 @@ type TailRegs = [bigint, bigint, bigint, bigint, bigint, number, bigint, bigint,
 
 const UNLIMITED = (1n << 63n) - 1n;
 
-let translator: TranslatorExports | undefined;
+/** One instance per translator build; TINYBPF_WASM_TRANSLATOR names another build's .wasm (bench/wasm-ab.mjs). */
+const translators = new Map<string, TranslatorExports>();
 
 function translatorInstance(): TranslatorExports {
+  const path = process.env.TINYBPF_WASM_TRANSLATOR || join(packageRoot(), "build", "wasm-translator.wasm");
+  let translator = translators.get(path);
   if (!translator) {
-    const path = join(packageRoot(), "build", "wasm-translator.wasm");
     if (!existsSync(path)) throw new Error(`${path} is missing: run 'npm run build' first`);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
       env: {
@@ -49,6 +51,7 @@ function translatorInstance(): TranslatorExports {
       },
     });
     translator = instance.exports as unknown as TranslatorExports;
+    translators.set(path, translator);
   }
   return translator;
 }
