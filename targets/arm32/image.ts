@@ -88,6 +88,7 @@ export const L_CHECK_PAIR = block("memory checks from a pair", 24); // L_CHECK's
 export const L_LDPKT = block("packet loads", 3); // sizes 1, 2, 4
 export const L_HELPER_UNWIND = one("conformance unwind helper");
 export const L_HELPER_LOOKUP = block("map helpers", 3); // map_lookup_elem, map_update_elem, map_delete_elem (maps/)
+export const L_HASH_WORDS = one("hash map lookup, map and key known"); // (maps/direct.ts)
 export const L_HELPER_UPDATE = L_HELPER_LOOKUP + 1;
 export const L_HELPER_DELETE = L_HELPER_LOOKUP + 2;
 export const L_DATA_INIT = one("map area's initial bytes"); // copied to the map area at start-up

@@ -8,7 +8,7 @@ import {
 } from "../a32/encoder";
 import { one } from "../a32/labels";
 import { Context, dstOf, fail, immOf, targetPos } from "./context";
-import { inlineArrayLookup } from "./lookup";
+import { inlineMapLookup } from "./lookup";
 import { hi, inArm, lo, pairInto, setHi, setLo } from "./regs";
 import { MAX_CALL_DEPTH, MAX_TAIL_CALLS, OP_CALLX, STACK_SIZE } from "../../isa";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../layout";
@@ -199,7 +199,7 @@ function spillArguments(c: Context): void {
 }
 
 export function emitHelperCall(c: Context, i: i32, op: u32, inMain: bool): bool {
-  if (op != <u32>OP_CALLX && immOf(c, i) == 1 && inlineArrayLookup(c, i)) return true;
+  if (op != <u32>OP_CALLX && immOf(c, i) == 1 && inlineMapLookup(c, i)) return true;
   spillArguments(c);
   if (op != <u32>OP_CALLX && immOf(c, i) == 12 && c.programIds > 0) {
     // bpf_tail_call: r0 stays as it was when the call fails
