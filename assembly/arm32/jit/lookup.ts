@@ -85,6 +85,31 @@ export function inlineMapLookup(c: Context, i: i32): bool {
   return true;
 }
 
+/**
+ * Whether some lookup may take L_HASH_WORDS, before the runtime is emitted (maps/direct.ts emits it only then):
+ * one scan over the whole program, r1 tracked as inlineMapLookup tracks it but across blocks too. Where a block
+ * proves r1 the handle of a map directHash accepts, the last write to r1 before the call is that block's, which
+ * this scan sees as well: it finds every lookup inlineMapLookup sends there (and may find more).
+ */
+export function mayCallDirectHash(c: Context): bool {
+  if (c.mapCount == 0 || c.mapData == 0) return false;
+  let r1: i64 = UNKNOWN;
+  for (let j = 0; j < c.count; j++) {
+    const op = opcode(c, j);
+    const dst = dstOf(c, j);
+    if (op == 0x18) {
+      if (dst == 1) r1 = j + 1 < c.count && <u32>immOf(c, j + 1) == MAP_HANDLE_TAG && srcOf(c, j) == 0 ? <i64><u32>immOf(c, j) : UNKNOWN;
+      j++;
+      continue;
+    }
+    if (op == 0x85 && srcOf(c, j) == 0 && immOf(c, j) == 1 && r1 >= 0 && r1 < <i64>c.mapCount && directHash(c, <i32>r1)) {
+      return true;
+    }
+    if (writes(op, dst, 1) || (isAtomic(op) && srcOf(c, j) == 1)) r1 = UNKNOWN;
+  }
+  return false;
+}
+
 /** Whether instruction `op` (destination `dst`) may write register r, for the scan above: conservatively. */
 function writes(op: u32, dst: i32, r: i32): bool {
   const cls = op & 7;

@@ -12,8 +12,10 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
+import { mayCallDirectHash } from "../../../assembly/arm32/jit/lookup";
 import {
   DATA_BASE, DESC_SIZE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES, K_HASH,
+  OPT_BPFTRACE,
 } from "../abi";
 import { L_HASH_WORDS } from "../image";
 import { DESC_BASE, EL_KEY, slot } from "./common";
@@ -29,8 +31,12 @@ export function descriptorAt(c: Context, index: i32): usize {
   return c.mapData + <usize>(DESC_BASE - DATA_BASE) + <usize>(<u32>index * DESC_SIZE);
 }
 
-/** Whether map `index` takes L_HASH_WORDS: a plain hash map, its key whole words, its records 4-aligned. */
+/**
+ * Whether map `index` takes L_HASH_WORDS: a plain hash map, its key whole words, its records 4-aligned; not in a
+ * trace script's executable, which keeps to the helper routine for size (a one-liner fits in 8 KB).
+ */
 export function directHash(c: Context, index: i32): bool {
+  if (c.options & OPT_BPFTRACE) return false;
   const desc = descriptorAt(c, index);
   const keySize = load<u32>(desc + D_KEY_SIZE);
   return load<u32>(desc + D_TYPE) == K_HASH && keySize != 0 && (keySize & 3) == 0 &&
@@ -39,12 +45,11 @@ export function directHash(c: Context, index: i32): bool {
 
 /**
  * hash_words: r0 = the key (4-aligned, readable), r1 = the descriptor of a map directHash accepts -> r0 = the
- * value's address, or 0. Preserves r4-r11, as a helper does. Emitted when some map of the image qualifies.
+ * value's address, or 0. Preserves r4-r11, as a helper does. Emitted when some lookup may call it
+ * (jit/lookup.ts mayCallDirectHash).
  */
-export function emitDirectHash(c: Context, nmaps: i32): void {
-  let any = false;
-  for (let k = 0; k < nmaps; k++) if (directHash(c, k)) any = true;
-  if (!any) return;
+export function emitDirectHash(c: Context): void {
+  if (!mayCallDirectHash(c)) return;
   const saved: u32 = 0x47f0; // r4-r10, lr
   c.routine(L_HASH_WORDS, saved);
   c.emit(movReg(R4, R1));

@@ -222,7 +222,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.jump(NE, C_LOOP);
   c.emit(bx(LR));
 
-  emitDirectHash(c, nmaps);
+  emitDirectHash(c);
 
   // map_lookup_elem(map, key) -> value address or 0
   c.routine(L_HELPER_LOOKUP, 0x47f0); // r4-r10, lr

@@ -28,13 +28,15 @@ function forgetWindowAt(c: Context, write: bool, start: i32, t: i32): void {
   c.emit(when(EQ, str(t, R11, at + 4))); // a span of 0 matches nothing
 }
 
-/** Before region `index` changes: forgets the windows that start where its read or writable window starts. */
-export function forgetRegionWindows(c: Context, index: i32, t1: i32, t2: i32): void {
-  const at = S_REGIONS + REGION_BYTES * index;
-  c.emit(ldr(t1, R11, at));
+/**
+ * Before region `index` changes: forgets the read window that starts where it starts, and with `writable` the
+ * write window too (the driver's regions are writable from their start, or not at all: then no write window can
+ * start there).
+ */
+export function forgetRegionWindows(c: Context, index: i32, writable: bool, t1: i32, t2: i32): void {
+  c.emit(ldr(t1, R11, S_REGIONS + REGION_BYTES * index));
   forgetWindowAt(c, false, t1, t2);
-  c.emit(ldr(t1, R11, at + 8));
-  forgetWindowAt(c, true, t1, t2);
+  if (writable) forgetWindowAt(c, true, t1, t2);
 }
 
 /**
