@@ -12,7 +12,6 @@ import {
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context } from "../../../assembly/arm32/jit/context";
-import { mayCallDirectHash } from "../../../assembly/arm32/jit/lookup";
 import {
   DATA_BASE, DESC_SIZE, D_BUCKETS, D_KEY_SIZE, D_MASK, D_RECORDS, D_REC_STRIDE, D_STRIDE, D_TYPE, D_VALUES, K_HASH,
   OPT_BPFTRACE,
@@ -46,10 +45,9 @@ export function directHash(c: Context, index: i32): bool {
 /**
  * hash_words: r0 = the key (4-aligned, readable), r1 = the descriptor of a map directHash accepts -> r0 = the
  * value's address, or 0. Preserves r4-r11, as a helper does. Emitted when some lookup may call it
- * (jit/lookup.ts mayCallDirectHash).
+ * (maps/index.ts asks jit/lookup.ts mayCallDirectHash).
  */
 export function emitDirectHash(c: Context): void {
-  if (!mayCallDirectHash(c)) return;
   const saved: u32 = 0x47f0; // r4-r10, lr
   c.routine(L_HASH_WORDS, saved);
   c.emit(movReg(R4, R1));

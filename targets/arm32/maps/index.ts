@@ -39,6 +39,7 @@ import {
 import {
   deleteMore, emitLruRoutines, evictMore, lookupArrayMore, lookupHashMore, updateFoundMore, updateNewMore,
 } from "./hash";
+import { mayCallDirectHash } from "../../../assembly/arm32/jit/lookup";
 import { emitDirectHash } from "./direct";
 import { LPM_DELETE, LPM_LOOKUP, LPM_UPDATE, emitLpmRoutines } from "./lpm";
 import { emitPrintMore } from "./print";
@@ -222,7 +223,7 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.jump(NE, C_LOOP);
   c.emit(bx(LR));
 
-  emitDirectHash(c);
+  if (mayCallDirectHash(c)) emitDirectHash(c);
 
   // map_lookup_elem(map, key) -> value address or 0
   c.routine(L_HELPER_LOOKUP, 0x47f0); // r4-r10, lr
