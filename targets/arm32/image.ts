@@ -47,8 +47,8 @@ export const S_PROTO = 224;
 export const S_LIVE_BUF = 228; // driver: the live capture's packet buffer
 // The region of the last memory check that passed, for the inline check in front of the runtime's: reads at
 // +0 (start, span = end - 7 - start: an access of up to 8 bytes at start + k fits when k < span), writes at +8.
-// A span of 0 matches nothing. Reset at every program entry and after
-// every bpf-to-bpf return (the stack region shrinks); regions change nowhere else while a program runs.
+// A span of 0 matches nothing. It stays valid across runs: whatever shrinks or moves a region first forgets the
+// windows that start where that region does (runtime/rcache.ts).
 export const S_RCACHE = 232;
 export const S_TAIL_CALLS = 248; // tail calls taken in this run (at most MAX_TAIL_CALLS)
 export const S_XDP_BUF = 252; // driver: the private copy of each input or packet a run may write (not socket filters)
@@ -88,6 +88,7 @@ export const L_CHECK_PAIR = block("memory checks from a pair", 24); // L_CHECK's
 export const L_LDPKT = block("packet loads", 3); // sizes 1, 2, 4
 export const L_HELPER_UNWIND = one("conformance unwind helper");
 export const L_HELPER_LOOKUP = block("map helpers", 3); // map_lookup_elem, map_update_elem, map_delete_elem (maps/)
+export const L_HASH_WORDS = one("hash map lookup, map and key known"); // (maps/direct.ts)
 export const L_HELPER_UPDATE = L_HELPER_LOOKUP + 1;
 export const L_HELPER_DELETE = L_HELPER_LOOKUP + 2;
 export const L_DATA_INIT = one("map area's initial bytes"); // copied to the map area at start-up

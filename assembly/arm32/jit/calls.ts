@@ -8,12 +8,13 @@ import {
 } from "../a32/encoder";
 import { one } from "../a32/labels";
 import { Context, dstOf, fail, immOf, targetPos } from "./context";
-import { inlineArrayLookup } from "./lookup";
+import { inlineMapLookup } from "./lookup";
 import { hi, inArm, lo, pairInto, setHi, setLo } from "./regs";
 import { MAX_CALL_DEPTH, MAX_TAIL_CALLS, OP_CALLX, STACK_SIZE } from "../../isa";
 import { FAULT_BAD_MAP, MAP_HANDLE_TAG } from "../../layout";
 import { DESC_SIZE, D_MAX, D_TYPE, D_VALUES, ERR_TAIL_CALL, OPT_CONFORMANCE } from "../../../targets/arm32/abi";
 import { emitHelperCommon } from "../../../targets/arm32/helpers/common";
+import { forgetStackWindows } from "../../../targets/arm32/runtime/rcache";
 import { H_PRINTK, H_SNPRINTF, emitFormatHelpers } from "../../../targets/arm32/helpers/format";
 import { H_FOR_EACH, H_LOOP, emitLoopHelpers } from "../../../targets/arm32/helpers/loop";
 import { H_PROBE_READ, H_PROBE_STR, H_SKB_LOAD, emitMemHelpers } from "../../../targets/arm32/helpers/mem";
@@ -23,7 +24,7 @@ import {
 } from "../../../targets/arm32/helpers/task";
 import {
   L_DEPTH_FAULT, L_FAULT, L_HELPERS, L_HELPER_FAULT, L_HELPER_LOOKUP, L_HELPER_UNWIND, L_PROGS, L_TAIL_CALL,
-  S_DEPTH, S_RCACHE, S_REGIONS, S_REGS, S_TAIL_CALLS,
+  S_DEPTH, S_REGIONS, S_REGS, S_TAIL_CALLS,
 } from "../../../targets/arm32/image";
 import { DESC_BASE, moreMapHelper } from "../../../targets/arm32/maps/common";
 
@@ -198,7 +199,7 @@ function spillArguments(c: Context): void {
 }
 
 export function emitHelperCall(c: Context, i: i32, op: u32, inMain: bool): bool {
-  if (op != <u32>OP_CALLX && immOf(c, i) == 1 && inlineArrayLookup(c, i)) return true;
+  if (op != <u32>OP_CALLX && immOf(c, i) == 1 && inlineMapLookup(c, i)) return true;
   spillArguments(c);
   if (op != <u32>OP_CALLX && immOf(c, i) == 12 && c.programIds > 0) {
     // bpf_tail_call: r0 stays as it was when the call fails
@@ -274,8 +275,5 @@ export function emitLocalCall(c: Context, i: i32): void {
   c.emit(str(R0, R11, S_REGIONS + 4));
   c.emit(str(R0, R11, S_REGIONS + 12));
   c.emit(str(R0, R11, S_REGS + 80));
-  // the stack region shrank: the inline memory checks' region may have been the larger one
-  c.emit(movImm(R0, 0));
-  c.emit(str(R0, R11, S_RCACHE + 4));
-  c.emit(str(R0, R11, S_RCACHE + 12));
+  forgetStackWindows(c, R1, R0); // the stack region shrank: the cached window may have been the larger one
 }

@@ -1,19 +1,21 @@
-// bpf_map_lookup_elem on an array map, inline, as the Linux JIT does with map_gen_lookup: where the block itself
-// loads the map's handle into r1 and points r2 into the stack frame (`r1 = map ll; r2 = r10; r2 += -4`, clang's
-// code for `bpf_map_lookup_elem(&map, &key)` with a local key), everything the helper would check is known when
-// translating: the handle is good, the map is an array, the key is readable. What is left is the index's bound and
-// the value's address, five to seven instructions where the helper routine runs some seventy. Any other call
-// takes the routine.
-
-import { AL, HS, IP, OP_ADD, R0, R2, R3, SH_LSL, cmpImm, cmpReg, dpReg, immRot, ldr, mla, movImmC } from "../a32/encoder";
+// bpf_map_lookup_elem inline, as the Linux JIT does with map_gen_lookup: where the block itself loads the map's
+// handle into r1 and points r2 into the stack frame (`r1 = map ll; r2 = r10; r2 += -4`, clang's code for
+// `bpf_map_lookup_elem(&map, &key)` with a local key), everything the helper would check is known when
+// translating: the handle is good, the map's type, the key is readable. For an array map what is left is the
+// index's bound and the value's address, five to seven instructions where the helper routine runs some seventy;
+// a hash map whose key is whole words goes straight to its bucket walk (targets/arm32/maps/direct.ts), past the
+// helper's checks and byte-wise hashing. Any other call takes the routine.
+import {
+  AL, HS, IP, OP_ADD, OP_SUB, R0, R1, R2, R3, SH_LSL, cmpImm, cmpReg, dpReg, immRot, ldr, mla, movImmC, opImm,
+} from "../a32/encoder";
 import { Context, F_FUNC, F_LEADER, F_PROG, dstOf, flagOf, immOf, opcode, srcOf } from "./context";
 import { lo, setHiZero, setLo } from "./regs";
 import { STACK_SIZE } from "../../isa";
 import { MAP_HANDLE_TAG } from "../../layout";
-import {
-  DATA_BASE, DESC_SIZE, D_KEY_SIZE, D_MAX, D_STRIDE, D_TYPE, D_VALUES, K_ARRAY,
-} from "../../../targets/arm32/abi";
+import { DESC_SIZE, D_KEY_SIZE, D_MAX, D_STRIDE, D_TYPE, D_VALUES, K_ARRAY } from "../../../targets/arm32/abi";
+import { L_HASH_WORDS } from "../../../targets/arm32/image";
 import { DESC_BASE } from "../../../targets/arm32/maps/common";
+import { descriptorAt, directHash } from "../../../targets/arm32/maps/direct";
 
 const UNKNOWN: i64 = -1; // what the scan knows of r1 / r2: unknown
 const FRAME: i64 = 1 << 32; // r2 = r10 + (value - FRAME)
@@ -22,7 +24,7 @@ const FRAME: i64 = 1 << 32; // r2 = r10 + (value - FRAME)
  * Emits the lookup at call i inline when its arguments are known (see above); false: the helper routine is needed.
  * Leaves r0 as the routine does (the value's address, or 0); r1-r5 keep their values.
  */
-export function inlineArrayLookup(c: Context, i: i32): bool {
+export function inlineMapLookup(c: Context, i: i32): bool {
   if (c.mapCount == 0 || c.mapData == 0) return false;
   // the block's start: the scan does not follow jumps
   let j = i;
@@ -47,9 +49,18 @@ export function inlineArrayLookup(c: Context, i: i32): bool {
   }
   if (r1 < 0 || r1 >= <i64>c.mapCount || r2 == UNKNOWN) return false;
   const off = <i32>(r2 - FRAME);
-  const desc = c.mapData + <usize>(DESC_BASE - DATA_BASE) + <usize>(<u32>r1 * DESC_SIZE);
-  if (load<u32>(desc + D_TYPE) != K_ARRAY || load<u32>(desc + D_KEY_SIZE) != 4) return false;
-  if (off < -STACK_SIZE || off > -4 || (off & 3) != 0) return false;
+  const desc = descriptorAt(c, <i32>r1);
+  const keySize = <i32>load<u32>(desc + D_KEY_SIZE);
+  if (off < -STACK_SIZE || off > -keySize || (off & 3) != 0) return false; // the key: in the frame, 4-aligned
+  if (directHash(c, <i32>r1)) {
+    c.emit(opImm(OP_SUB, R0, lo(c, 10, R3), immRot(<u32>-off)));
+    c.emitConst(R1, DESC_BASE + <u32>r1 * DESC_SIZE);
+    c.bl(L_HASH_WORDS);
+    setLo(c, 0, R0);
+    setHiZero(c, 0);
+    return true;
+  }
+  if (load<u32>(desc + D_TYPE) != K_ARRAY || keySize != 4) return false;
   const max = load<u32>(desc + D_MAX);
   const values = load<u32>(desc + D_VALUES);
   const stride = load<u32>(desc + D_STRIDE);
@@ -72,6 +83,31 @@ export function inlineArrayLookup(c: Context, i: i32): bool {
   setLo(c, 0, R0);
   setHiZero(c, 0);
   return true;
+}
+
+/**
+ * Whether some lookup may take L_HASH_WORDS, before the runtime is emitted (maps/direct.ts emits it only then):
+ * one scan over the whole program, r1 tracked as inlineMapLookup tracks it but across blocks too. Where a block
+ * proves r1 the handle of a map directHash accepts, the last write to r1 before the call is that block's, which
+ * this scan sees as well: it finds every lookup inlineMapLookup sends there (and may find more).
+ */
+export function mayCallDirectHash(c: Context): bool {
+  if (c.mapCount == 0 || c.mapData == 0) return false;
+  let r1: i64 = UNKNOWN;
+  for (let j = 0; j < c.count; j++) {
+    const op = opcode(c, j);
+    const dst = dstOf(c, j);
+    if (op == 0x18) {
+      if (dst == 1) r1 = j + 1 < c.count && <u32>immOf(c, j + 1) == MAP_HANDLE_TAG && srcOf(c, j) == 0 ? <i64><u32>immOf(c, j) : UNKNOWN;
+      j++;
+      continue;
+    }
+    if (op == 0x85 && srcOf(c, j) == 0 && immOf(c, j) == 1 && r1 >= 0 && r1 < <i64>c.mapCount && directHash(c, <i32>r1)) {
+      return true;
+    }
+    if (writes(op, dst, 1) || (isAtomic(op) && srcOf(c, j) == 1)) r1 = UNKNOWN;
+  }
+  return false;
 }
 
 /** Whether instruction `op` (destination `dst`) may write register r, for the scan above: conservatively. */

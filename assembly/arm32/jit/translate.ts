@@ -28,7 +28,7 @@
 // runtime, maps, helpers, program, strings, map data). One instruction at a time is jit/step.ts, register access
 // jit/regs.ts, the families alu.ts, jumps.ts, memory.ts, calls.ts and fuse.ts; all the state is in jit/context.ts.
 
-import { R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
+import { IP, R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
 import { findLoops, loopAt } from "../analysis/loops";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
@@ -50,11 +50,12 @@ import { emitDriver } from "../../../targets/arm32/driver/main";
 import { emitDriverStrings } from "../../../targets/arm32/driver/print";
 import {
   L_CODE, L_DATA_INIT, L_ENTRY, L_EPILOGUE, L_EXIT_ZERO, L_PROGS, L_PROG_STARTS, L_STATE, L_TABLE, S_BUDGET,
-  S_BUDGET_INIT, S_DEPTH, S_FAULT, S_HELPER_LR, S_RCACHE, S_REGIONS, S_REGS, S_SAVED_SP, S_STACK, S_TAIL_CALLS,
+  S_BUDGET_INIT, S_DEPTH, S_FAULT, S_HELPER_LR, S_REGIONS, S_REGS, S_SAVED_SP, S_STACK, S_TAIL_CALLS,
   stateBase,
 } from "../../../targets/arm32/image";
 import { noteMapFamilies } from "../../../targets/arm32/maps/common";
 import { emitMapRuntime } from "../../../targets/arm32/maps/index";
+import { forgetStackWindows, mayEndDeeper } from "../../../targets/arm32/runtime/rcache";
 import { emitRuntime } from "../../../targets/arm32/runtime/routines";
 import * as ranges from "../analysis/ranges";
 
@@ -309,8 +310,8 @@ function emitEntry(c: Context): void {
   c.emit(str(R2, R11, S_FAULT));
   c.emit(str(R2, R11, S_HELPER_LR));
   if (c.progIds > 0) c.emit(str(R2, R11, S_TAIL_CALLS));
-  c.emit(str(R2, R11, S_RCACHE + 4)); // the inline memory checks' region: none yet (see S_RCACHE)
-  c.emit(str(R2, R11, S_RCACHE + 12));
+  // below, the stack region shrinks back to the entry frame (runtime/rcache.ts)
+  if (mayEndDeeper(c)) forgetStackWindows(c, R3, IP);
   setLo(c, 1, R0);
   setLo(c, 2, R1);
   // region 0: the stack frames in use. As in the interpreter, frame k lies above frame k - 1: a callee may reach

@@ -56,6 +56,7 @@ import {
   S_XDP_BUF, stateBase,
 } from "../image";
 import { DESC_BASE } from "../maps/common";
+import { forgetRegionWindows } from "../runtime/rcache";
 
 const SKB_CB = 48; // struct __sk_buff's cb[5] (src/runtime/contexts.ts SKB.cb), the part a socket filter may write
 const SKB_CB_BYTES = 20;
@@ -662,6 +663,7 @@ function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
     c.emit(str(R2, R6, 80)); // data_end
     c.emit(str(R4, R6, 140)); // data_meta
     c.emit(str(R5, R6, 160)); // wire_len
+    forgetRegionWindows(c, 2, false, R1, R3); // the packet: read-only
     c.emit(movImm(R0, 0));
     regionStore(c, 2, R4, R2, R0, R0);
     c.emit(movReg(R0, R6));
@@ -676,6 +678,7 @@ function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
     c.emit(opReg(OP_ADD, R2, R4, R5));
     c.emit(str(R2, R6, 4)); // data_end
     c.emit(str(R4, R6, 8)); // data_meta (the other fields and the context's region: set at start-up)
+    forgetRegionWindows(c, 2, true, R1, R3); // the same start as the last packet's, maybe not its length
     regionStore(c, 2, R4, R2, R4, R2);
     c.emit(movReg(R0, R6));
     c.emit(movImm(R1, XDP_MD_BYTES));
@@ -690,6 +693,7 @@ function emitRunOne(c: Context, opts: u32, nmaps: i32): void {
     if (packet) c.emit(str(R0, R11, S_PKT));
     c.label(PLAIN_READY);
     c.emit(opReg(OP_ADD, R2, R0, R1));
+    forgetRegionWindows(c, 1, true, R3, IP);
     regionStore(c, 1, R0, R2, R0, R2);
   }
   c.bl(L_ENTRY);

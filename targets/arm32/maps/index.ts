@@ -39,6 +39,8 @@ import {
 import {
   deleteMore, emitLruRoutines, evictMore, lookupArrayMore, lookupHashMore, updateFoundMore, updateNewMore,
 } from "./hash";
+import { mayCallDirectHash } from "../../../assembly/arm32/jit/lookup";
+import { emitDirectHash } from "./direct";
 import { LPM_DELETE, LPM_LOOKUP, LPM_UPDATE, emitLpmRoutines } from "./lpm";
 import { emitPrintMore } from "./print";
 import { emitQueueHelpers } from "./queue";
@@ -220,6 +222,8 @@ export function emitMapRuntime(c: Context, nmaps: i32): void {
   c.emit(opImmS(OP_SUB, R2, R2, 1));
   c.jump(NE, C_LOOP);
   c.emit(bx(LR));
+
+  if (mayCallDirectHash(c)) emitDirectHash(c);
 
   // map_lookup_elem(map, key) -> value address or 0
   c.routine(L_HELPER_LOOKUP, 0x47f0); // r4-r10, lr

@@ -2,8 +2,9 @@
 // (OPT_BPFTRACE) leaves out those its program cannot reach, and the fault lines that only they report: the budget
 // fault without a budget, the call depth fault without bpf-to-bpf calls, signed division without signed divisions
 // (in the program or the printer's signed averages), packet loads without LD_ABS/LD_IND, map_delete_elem when the
-// program never calls it, the conformance suite's helper outside it, the memory check entries no access of the
-// program takes (memory.ts checks every access but those of the frame pointer into its own frame).
+// program never calls it, the conformance suite's helper outside it. Every image leaves out the memory check
+// entries no access of the program takes (memory.ts checks every access but those of the frame pointer into its
+// own frame; an entry it needed and did not get is a label never bound: the translation fails).
 
 import { inOwnFrame } from "../../../assembly/arm32/analysis/loops";
 import { Context } from "../../../assembly/arm32/jit/context";
@@ -35,7 +36,6 @@ export function needed(c: Context, routine: i32): bool {
 
 /** Does the image need memory check entry k (L_CHECK + k: read 1/2/4/8, then write 1/2/4/8)? */
 export function checkNeeded(c: Context, k: i32): bool {
-  if ((c.options & OPT_BPFTRACE) == 0) return true;
   for (let i = 0; i < c.count; i++) {
     const p = c.insns + (<usize>i << 3);
     const op = <u32>load<u8>(p);
