@@ -4,6 +4,7 @@
 
 import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, opImmS, opRegS, pop, str } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
+import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
@@ -156,19 +157,32 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const cls = opcode(c, i) & 7;
   const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD;
   c.forwardFrom = (flagOf(c, i) & F_LEADER) != 0 || access ? c.pos : c.blockStart;
+  if (copy && deferBytes(c, i)) {
+    // a step of a byte-assembled word (bytes.ts): emitted where it is read
+    afterInsn(c, i);
+    afterStep(c, i + 1);
+    return i + 1;
+  }
   if (fusable(c, i, c.count) && (flagOf(c, i + 1) & F_LEADER) == 0) {
     // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+    if (copy) {
+      beforeInsn(c, i);
+      beforeInsn(c, i + 1);
+    }
     emitFused(c, i);
     afterInsn(c, i, false);
     afterInsn(c, i + 1);
     if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
+    else afterStep(c, i + 2);
     return i + 2;
   }
+  if (copy) beforeInsn(c, i);
   if (!emitInsn(c, i, inMain)) return -1;
   afterInsn(c, i);
+  const next = opcode(c, i) == 0x18 ? i + 2 : i + 1;
+  if (copy) afterStep(c, next);
   if (opcode(c, i) == 0x18) {
     if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
-    return i + 2;
   }
-  return i + 1;
+  return next;
 }
