@@ -4,7 +4,7 @@
 // the register is written; anything it does not model (a bpf-to-bpf call, a tail call, a legacy packet load, an
 // atomic operation, more paths than it keeps track of) counts as a read.
 
-import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import { Context, F_FUNC, F_PROG, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import {
   ALU_MOV, CALL_HELPER, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT,
   JMP_JA, MODE_MEM, MODE_MEMSX, SRC_X,
@@ -58,7 +58,7 @@ export function liveAt(c: Context, t: i32, r: i32): bool {
       if (cls != CLS_JMP && cls != CLS_JMP32) return true; // legacy packet loads
       const code = op & 0xf0;
       if (code == JMP_EXIT) {
-        if (r <= 5) return true; // r0, and what a bpf-to-bpf caller may find in r1-r5
+        if (r == 0 || (r <= 5 && !inProgram(c, i))) return true; // what a bpf-to-bpf caller may find in r1-r5
         break; // r6-r9: the caller's are restored
       }
       if (code == JMP_CALL) {
@@ -76,6 +76,15 @@ export function liveAt(c: Context, t: i32, r: i32): bool {
     }
   }
   return false;
+}
+
+/** Whether instruction i is in a program's own code, not in a bpf-to-bpf function. */
+function inProgram(c: Context, i: i32): bool {
+  for (let j = i; j >= 0; j--) {
+    const f = flagOf(c, j);
+    if (f & F_FUNC) return (f & F_PROG) != 0;
+  }
+  return true;
 }
 
 /** Instruction t among the starts to walk: the new count of starts, -1 when there is no room. */
