@@ -98,7 +98,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
     }
     const next = emitStep(c, i, inMain);
     if (next < 0) return false;
-    if (next == i + 2) setPool(base + i + 1 - h, c.pos); // a fused pair's second, lddw's second slot
+    for (let q = i + 1; q < next; q++) setPool(base + q - h, c.pos); // the rest of a fused group, lddw's second slot
     i = next;
   }
   c.depth--;

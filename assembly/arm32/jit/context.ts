@@ -90,6 +90,14 @@ export class Context extends Labels {
   candValue: StaticArray<u32> = new StaticArray<u32>(32);
   candWide: u32 = 0; // the registers an instruction of the loop may give a high word other than 0
   candHiUses: StaticArray<i32> = new StaticArray<i32>(11); // per register: instructions touching its high word
+  // Byte-assembled words in a copy (jit/bytes.ts): per register r0-r9 whose value is deferred (bit r of
+  // byteMask), its base register and the bytes or-ed into it, each an offset from the base and a shift
+  byteMask: u32 = 0;
+  byteBase: StaticArray<i32> = new StaticArray<i32>(10);
+  byteCount: StaticArray<i32> = new StaticArray<i32>(10);
+  byteOffs: StaticArray<i32> = new StaticArray<i32>(80);
+  byteShifts: StaticArray<i32> = new StaticArray<i32>(80);
+  liveStarts: StaticArray<i32> = new StaticArray<i32>(32); // jit/liveness.ts's scratch: the paths to walk
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

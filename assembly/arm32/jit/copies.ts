@@ -22,6 +22,7 @@ export function resetCopies(c: Context): void {
   c.copies = 0;
   c.depth = 0;
   c.local = false;
+  c.byteMask = 0; // jit/bytes.ts: nothing deferred
 }
 
 export function inCopy(c: Context): bool { return c.depth > 0; }

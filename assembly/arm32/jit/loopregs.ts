@@ -15,11 +15,12 @@
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
-  addressOfPlanned, loopHead, loopIvAt, loopLast, loopPromotable, loopWrites, loopZeroHigh,
+  MAX_ACCESSES, accInsn, addressOfPlanned, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
+  loopWrites, loopZeroHigh,
 } from "../analysis/loops";
-import { Context, dstOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
+import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
 } from "../../isa";
 import { S_REGS } from "../../../targets/arm32/image";
 
@@ -196,11 +197,22 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   c.candWide = 0;
   for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
   let nconst = 0;
+  let assembled: u32 = 0; // registers holding a byte-assembled word here (bytes.ts), as far as can be told
   for (let i = loopHead(k); i <= loopLast(k); i++) {
     const w = weight(c, k, i);
     const op = opcode(c, i);
     const d = dstOf(c, i);
+    if (flagOf(c, i) & F_LEADER) assembled = 0;
+    // a step of a byte-assembled word emits nothing: only a byte load's base counts
+    const step = byteStep(c, k, i, assembled);
+    if (step != 0) {
+      if (op == 0x71) use(c, srcOf(c, i), w);
+      assembled = step & 0x3ff;
+      continue;
+    }
+    if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     const named = operandRegs(c, i);
+    assembled &= ~(named | (named >> 16));
     for (let r = 0; r < REGS; r++) {
       if ((named >> <u32>r) & 1) use(c, r, w);
       if ((named >> <u32>(16 + r)) & 1) use(c, r, w);
@@ -220,6 +232,38 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (op == 0x18) i++;
   }
   return nconst;
+}
+
+/**
+ * Whether instruction i of loop k is likely a step of a byte-assembled word (bytes.ts deferBytes) when `assembled`
+ * holds the registers with such words: the registers that hold them after it, with bit 31 set; else 0.
+ */
+function byteStep(c: Context, k: i32, i: i32, assembled: u32): u32 {
+  const op = opcode(c, i);
+  const d = dstOf(c, i);
+  const s = srcOf(c, i);
+  const dbit = <u32>1 << <u32>d;
+  const sbit = <u32>1 << <u32>s;
+  if (d > 9) return 0;
+  if (op == 0x71) {
+    if (s == d || (assembled & sbit) != 0 || !(inOwnFrame(s, offOf(c, i), 1) || plannedWithin(c, k, i))) return 0;
+    return assembled | dbit | 0x80000000;
+  }
+  const cls = op & 7;
+  if ((cls != CLS_ALU && cls != CLS_ALU64) || (assembled & dbit) == 0) return 0;
+  const code = op & 0xf0;
+  if (code == ALU_LSH && (op & SRC_X) == 0) return assembled | 0x80000000;
+  if (code == ALU_OR && (op & SRC_X) != 0 && s != d && (assembled & sbit) != 0) return assembled | 0x80000000;
+  return 0;
+}
+
+/** Whether loop k or a loop inside it plans (leaves unchecked in its copy) the access at instruction i. */
+function plannedWithin(c: Context, k: i32, i: i32): bool {
+  for (let q = 0; q < c.loops; q++) {
+    if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
+    for (let j = 0; j < loopAccesses(q); j++) if (accInsn(q * MAX_ACCESSES + j) == i) return true;
+  }
+  return false;
 }
 
 /**

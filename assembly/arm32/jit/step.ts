@@ -4,10 +4,12 @@
 
 import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, opImmS, opRegS, pop, str } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
+import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
 import { emitFused, fusable } from "./fuse";
+import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
@@ -156,19 +158,45 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const cls = opcode(c, i) & 7;
   const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD;
   c.forwardFrom = (flagOf(c, i) & F_LEADER) != 0 || access ? c.pos : c.blockStart;
+  const taken = copy ? deferBytes(c, i) : 0;
+  if (taken > 0) {
+    // a step of a byte-assembled word (bytes.ts): emitted where it is read
+    for (let j = i; j < i + taken; j++) afterInsn(c, j, j == i + taken - 1);
+    afterStep(c, i + taken);
+    return i + taken;
+  }
+  const rotation = rotationLength(c, i);
+  if (rotation > 0) {
+    // a rotation through a temporary: one ROR, or four instructions on a 64-bit value's words (rotate.ts)
+    if (copy) for (let j = i; j < i + rotation; j++) beforeInsn(c, j);
+    const known = known0(c, dstOf(c, i));
+    const computed = emitRotation(c, i, rotation);
+    for (let j = i; j < i + rotation; j++) afterInsn(c, j, j == i + rotation - 1);
+    if (!computed) settleTemporary(c, i, known);
+    if (copy) afterStep(c, i + rotation);
+    else for (let j = i + 1; j < i + rotation; j++) store<u32>(c.offsets + (<usize>j << 2), <u32>(c.pos - c.at(L_CODE)));
+    return i + rotation;
+  }
   if (fusable(c, i, c.count) && (flagOf(c, i + 1) & F_LEADER) == 0) {
     // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+    if (copy) {
+      beforeInsn(c, i);
+      beforeInsn(c, i + 1);
+    }
     emitFused(c, i);
     afterInsn(c, i, false);
     afterInsn(c, i + 1);
     if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
+    else afterStep(c, i + 2);
     return i + 2;
   }
+  if (copy) beforeInsn(c, i);
   if (!emitInsn(c, i, inMain)) return -1;
   afterInsn(c, i);
+  const next = opcode(c, i) == 0x18 ? i + 2 : i + 1;
+  if (copy) afterStep(c, next);
   if (opcode(c, i) == 0x18) {
     if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
-    return i + 2;
   }
-  return i + 1;
+  return next;
 }

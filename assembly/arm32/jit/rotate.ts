@@ -1,0 +1,102 @@
+// Rotations: eBPF has no rotate instruction, so C's `x << k | x >> (W - k)` (every hash's rotl32, SipHash's
+// rotl64) reaches the translator as shifts and an or through a temporary t:
+//
+//   mov32 t, x;  rsh32 t, 32 - k;  lsh32 x, k;  or32 x, t           (or lsh32 t, k then rsh32 x, 32 - k)
+//   mov t, x;    rsh t, 64 - k;    lsh x, k;    or x, t             (64 bits, the same two orders)
+//   mov t, x;    rsh t, 64 - k;    mov y, x;    lsh y, k;  or y, t  (64 bits, the result in another register)
+//
+// (no block start after the first). ARM does a 32-bit one in one ROR, a 64-bit one in four instructions on the
+// two words. The temporary is computed too only when something may read it afterwards (liveness.ts): a 32-bit
+// one with one more instruction, a 64-bit one not at all (the instructions are then emitted one by one). A
+// temporary left alone gets a zero high word when the emitters are to know it as zero afterwards (they would
+// have written it so), so that what they know stays true of the register file.
+
+import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, shiftImm } from "../a32/encoder";
+import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import { liveAt } from "./liveness";
+import { hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
+
+/** The instructions of a rotation at i (4 or 5, above), else 0. */
+export function rotationLength(c: Context, i: i32): i32 {
+  const mov = opcode(c, i);
+  if ((mov != 0xbc && mov != 0xbf) || offOf(c, i) != 0 || i + 3 >= c.count) return 0;
+  const wide = mov == 0xbf;
+  const t = dstOf(c, i);
+  const x = srcOf(c, i);
+  if (t == x || t > 9 || x > 9) return 0;
+  const rsh: u32 = wide ? 0x77 : 0x74;
+  const lsh: u32 = wide ? 0x67 : 0x64;
+  const first = opcode(c, i + 1);
+  const m = immOf(c, i + 1);
+  const bits = wide ? 64 : 32;
+  if ((first != rsh && first != lsh) || dstOf(c, i + 1) != t || m < 1 || m >= bits) return 0;
+  const second: u32 = first == rsh ? lsh : rsh;
+  let y = x;
+  let j = i + 2;
+  if (wide && opcode(c, j) == 0xbf && offOf(c, j) == 0 && srcOf(c, j) == x && dstOf(c, j) != x && dstOf(c, j) != t) {
+    y = dstOf(c, j); // the third form
+    j++;
+  }
+  if (y > 9 || j + 1 >= c.count || opcode(c, j) != second || dstOf(c, j) != y || immOf(c, j) != bits - m) return 0;
+  if (opcode(c, j + 1) != (wide ? 0x4f : 0x4c) || dstOf(c, j + 1) != y || srcOf(c, j + 1) != t) return 0;
+  for (let q = i + 1; q <= j + 1; q++) if (flagOf(c, q) & F_LEADER) return 0;
+  if (wide && liveAt(c, j + 2, t)) return 0;
+  return j + 2 - i;
+}
+
+/** Emits the rotation of `n` instructions at i (rotationLength); whether the temporary was computed too. */
+export function emitRotation(c: Context, i: i32, n: i32): bool {
+  const t = dstOf(c, i);
+  const x = srcOf(c, i);
+  const y = dstOf(c, i + n - 1);
+  const right = (opcode(c, i + 1) & 0xf0) == 0x70;
+  const m = <u32>immOf(c, i + 1);
+  if (opcode(c, i) == 0xbc) {
+    const xl = lo(c, x, R0);
+    const live = liveAt(c, i + n, t);
+    if (live) {
+      const tl = loInArm(c, t) ? unchecked(c.armLo[t]) : R2; // not r0, which may hold x
+      c.emit(shiftImm(right ? SH_LSR : SH_LSL, tl, xl, m));
+      setLo(c, t, tl);
+      setHiZero(c, t);
+    }
+    const dl = loDst(c, x);
+    c.emit(shiftImm(SH_ROR, dl, xl, right ? m : 32 - m));
+    setLo(c, x, dl);
+    setHiZero(c, x);
+    return live;
+  }
+  // y = x rotated left by k: each new word from a word shifted left and the other shifted right
+  const k = right ? 64 - m : m;
+  const xl = lo(c, x, R0);
+  const xh = hi(c, x, R1);
+  if (k == 32) {
+    c.emit(movReg(R2, xh));
+    c.emit(movReg(R3, xl));
+    setLo(c, y, R2);
+    setHi(c, y, R3);
+    return false;
+  }
+  const j = <u32>(k & 31);
+  const a = k < 32 ? xl : xh; // the word that becomes the low word's upper part
+  const b = k < 32 ? xh : xl;
+  c.emit(shiftImm(SH_LSL, R2, a, j));
+  c.emit(dpReg(AL, OP_ORR, 0, R2, R2, b, SH_LSR, 32 - j));
+  const dh = hiDst(c, y) != a ? hiDst(c, y) : R3; // straight into y's high word unless a is still to be read there
+  c.emit(shiftImm(SH_LSL, dh, b, j));
+  c.emit(dpReg(AL, OP_ORR, 0, dh, dh, a, SH_LSR, 32 - j));
+  setLo(c, y, R2);
+  setHi(c, y, dh);
+  return false;
+}
+
+/**
+ * After the instructions of a rotation at i whose temporary was not computed went through afterInsn: if the
+ * emitters now take its high word for zero, and did not before (`known`), it is made zero.
+ */
+export function settleTemporary(c: Context, i: i32, known: bool): void {
+  const t = dstOf(c, i);
+  if (known || !known0(c, t)) return;
+  c.hiZero &= ~(<u32>1 << <u32>t);
+  setHiZero(c, t);
+}
