@@ -87,13 +87,17 @@ export class ByteLoads {
   emit(b: Buf, r: u32, baseLocal: u32): void {
     const n = this.count[r];
     const at = r * MAX_BYTES;
-    // one load when byte i is at lowest + i, shifted by s0 + 8 i, for i < n (2, 4 or 8 bytes)
+    // one load when the bytes are the n distinct positions lowest + k, each shifted by s0 + 8 k (2, 4 or 8
+    // bytes); the same byte or'ed in twice is not a wider word
     let lo = 0;
     for (let i = 1; i < n; i++) if (this.shifts[at + i] < this.shifts[at + lo]) lo = i;
     let whole = n == 2 || n == 4 || n == 8;
+    let seen = 0;
     for (let i = 0; i < n && whole; i++) {
       const d = this.shifts[at + i] - this.shifts[at + lo];
-      whole = d % 8 == 0 && this.offs[at + i] - this.offs[at + lo] == d / 8;
+      const k = d >> 3;
+      whole = d % 8 == 0 && k < n && (seen & (1 << k)) == 0 && this.offs[at + i] - this.offs[at + lo] == k;
+      seen |= 1 << k;
     }
     if (whole) {
       this.address(b, baseLocal, this.offs[at + lo]);

@@ -100,4 +100,24 @@ describe("byte-assembled loads", () => {
     );
     expect(r0).toBe(fold((i) => (byte(i + 1) << 8n) | 0x77n));
   });
+
+  it("keeps a byte or'ed in twice one byte, not a wider word", () => {
+    // two loads of one byte at one shift: positions that repeat are no 2-byte (or 4-byte) word
+    const twice = run(loop("ldxb %r5, [%r4+0]\n ldxb %r6, [%r4+0]\n or32 %r5, %r6"));
+    expect(twice.r0).toBe(fold((i) => byte(i)));
+    const repeated = run(
+      loop(`
+        ldxb %r5, [%r4+0]
+        ldxb %r6, [%r4+1]
+        lsh32 %r6, 8
+        or32 %r5, %r6
+        ldxb %r6, [%r4+1]
+        lsh32 %r6, 8
+        or32 %r5, %r6
+        ldxb %r6, [%r4+2]
+        lsh32 %r6, 16
+        or32 %r5, %r6`),
+    );
+    expect(repeated.r0).toBe(fold((i) => le(i, 3)));
+  });
 });
