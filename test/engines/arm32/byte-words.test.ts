@@ -8,33 +8,20 @@
 // those of the model here, written with BigInt from the eBPF semantics.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
-import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator, limited } from "../../support/arm32.js";
-import { randomSource } from "../../../bench/program-inputs.mjs";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { type Case, type Outcome, type Shape, outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
-const r0Is = (v: bigint) => `r0 = 0x${(v & M64).toString(16)}`;
-
-function rng(seed: number): () => number {
-  const next = randomSource(seed);
-  return () => next() / 2 ** 32;
-}
 
 // ---- the generator ----
 
 const TEMPS = [2, 3, 5, 6, 7, 8]; // r0: the fold, r1: the input, r4: the trip's base, r9: the index
 const KINDS = ["le", "be", "gap", "overlap", "same", "le64", "shifted"] as const;
 type Kind = (typeof KINDS)[number];
-
-interface Shape {
-  source: string;
-  input: Uint8Array;
-}
 
 /** The bytes of one group: offset from r4 and shift, in the order they are loaded. */
 function groupBytes(kind: Kind, rand: () => number): { off: number; sh: number }[] {
@@ -232,39 +219,8 @@ function model(source: string, input: Uint8Array, budget: number): string {
 
 // ---- the engines ----
 
-function interpret(code: Uint8Array, input: Uint8Array, budget: number): string {
-  const rt = new Runtime({ budget });
-  try {
-    return r0Is(rt.run(rt.addProgram("program", code), { ctx: { bytes: input.slice() } }).r0);
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return describeFault(e.info);
-  }
-}
-
-interface Case {
-  name: string;
-  shape: Shape;
-  budget: number;
-}
-
-async function outcomes(cases: Case[]) {
-  return limited(
-    cases.map((c) => async () => {
-      const code = assemble(c.shape.source);
-      const r = await runArm32Async(code, c.shape.input, { budget: c.budget });
-      return {
-        name: c.name,
-        model: model(c.shape.source, c.shape.input, c.budget),
-        interp: interpret(code, c.shape.input, c.budget),
-        arm32: "r0" in r ? r0Is(r.r0) : r.fault,
-      };
-    }),
-  );
-}
-
 /** Cases where an engine disagrees with the model (a fault or a budget: the interpreter's, at the model's instruction). */
-function disagreeing(results: Awaited<ReturnType<typeof outcomes>>) {
+function disagreeing(results: Outcome[]) {
   return results.filter((r) => {
     if (r.model.startsWith("r0 = ")) return r.arm32 !== r.model || r.interp !== r.model;
     const at = /instruction (\d+)/.exec(r.model)![1];
@@ -294,7 +250,7 @@ describe("byte-assembled words in loop copies", () => {
     // the shapes are loops the translator versions (else they would test nothing here)
     const uncopied = cases.filter((c) => !arm32Listing(assemble(c.shape.source)).includes("(copy of loop"));
     expect(uncopied.map((c) => c.name)).toEqual([]);
-    const results = await outcomes(cases);
+    const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
     expect(disagreeing(results)).toEqual([]);
   }, 180_000);
@@ -305,7 +261,7 @@ describe("byte-assembled words in loop copies", () => {
       cases.push({ name: `seed ${seed}`, shape: generateLastByte(seed), budget: 0 });
     const uncopied = cases.filter((c) => !arm32Listing(assemble(c.shape.source)).includes("(copy of loop"));
     expect(uncopied.map((c) => c.name)).toEqual([]);
-    const results = await outcomes(cases);
+    const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
     expect(disagreeing(results)).toEqual([]);
   }, 120_000);
@@ -345,7 +301,7 @@ describe("byte-assembled words in loop copies", () => {
     ].join("\n");
     const input = Uint8Array.from({ length: 56 + 2 }, (_, i) => (i * 37 + 11) & 0xff);
     cases.push({ name: "third byte short", shape: { source, input }, budget: 0 });
-    const results = await outcomes(cases);
+    const results = await outcomes(cases, model);
     expect(results.find((r) => r.name === "third byte short")!.model).toBe("fault (instruction 8)");
     expect(results.filter((r) => r.name.endsWith("short")).every((r) => r.model.startsWith("fault"))).toBe(true);
     expect(disagreeing(results)).toEqual([]);

@@ -7,17 +7,13 @@
 // does not take (a key size not a multiple of 4, an unaligned key, an LRU map) keep the helper routine, the one a
 // lookup through a copied key pointer takes in the same program, and agree too.
 import { describe, it, expect, beforeAll } from "vitest";
-import { writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
-import { buildArm32Executable, qemuCpu, translateArm32 } from "../../../src/engines/arm32/build.js";
-import { layoutMaps, linkForArm32 } from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
+import { interpretWithMap, linkMarker, lookupCallTargets, runArm32WithMap } from "../../support/map-lookups.js";
 
 let dir = "";
 beforeAll(() => {
@@ -28,7 +24,6 @@ beforeAll(() => {
 
 const HASH = 1;
 const LRU_HASH = 9;
-const MARKER = 0x7e57b000;
 const MASK64 = (1n << 64n) - 1n;
 const E2BIG = 7n;
 
@@ -41,19 +36,6 @@ const mapDef = (type: number, keySize: number, maxEntries: number): MapDef => ({
   flags: 0,
   section: ".maps",
 });
-
-/** Points every `lddw rN, MARKER` at map 0 (PSEUDO_MAP_FD), as the loader's relocation would. */
-function linkMarker(code: Uint8Array): Uint8Array {
-  const v = new DataView(code.buffer, code.byteOffset);
-  for (let at = 0; at < code.length; at += 8) {
-    if (code[at] === 0x18 && v.getUint32(at + 4, true) === MARKER) {
-      code[at + 1] = (code[at + 1] & 0x0f) | (1 << 4);
-      v.setUint32(at + 4, 0, true);
-      v.setUint32(at + 12, 0, true);
-    }
-  }
-  return code;
-}
 
 /** Key n's bytes: words 1, 2, ... and n in the last word, so that keys differ in their last bytes only. */
 function keyBytes(n: number, keySize: number): Uint8Array {
@@ -106,48 +88,6 @@ function countingProgram(
 
 const stackKey = (at: number) => ["lddw %r1, 0x7e57b000", "mov %r2, %r10", `add %r2, ${at}`];
 
-function interpret(code: Uint8Array, def: MapDef): string {
-  const rt = new Runtime();
-  rt.createMaps([def]);
-  try {
-    return String(rt.run(rt.addProgram("counting", code), {}).r0);
-  } catch (e) {
-    if (e instanceof BpfFault) return describeFault(e.info);
-    throw e;
-  }
-}
-
-function onArm(code: Uint8Array, def: MapDef): string {
-  const layout = layoutMaps([def]);
-  const path = join(dir, `counting-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(path, buildArm32Executable(linkForArm32("counting", code, layout, [def]), { maps: layout.maps }));
-  chmodSync(path, 0o755);
-  const r = spawnSync("qemu-arm", ["-cpu", qemuCpu(), path, "--json"], { encoding: "utf8", timeout: 60_000 });
-  if (r.status === 1) return r.stderr.trim();
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).r0;
-}
-
-/** For each `call 1`: the image offset its code branches to with BL (the last BL in the call's code). */
-function lookupTargets(code: Uint8Array, def: MapDef): number[] {
-  const layout = layoutMaps([def]);
-  const t = translateArm32(linkForArm32("counting", code, layout, [def]), { maps: layout.maps });
-  const words = new DataView(t.image.buffer, t.image.byteOffset);
-  const targets: number[] = [];
-  for (let i = 0; i < code.length / 8; i++) {
-    if (code[i * 8] !== 0x85 || code[i * 8 + 4] !== 1) continue;
-    const start = t.code + (t.offsets[i] & 0x7fffffff);
-    const end = t.code + (t.offsets[i + 1] & 0x7fffffff);
-    let target = -1;
-    for (let at = start; at < end; at += 4) {
-      const w = words.getUint32(at, true);
-      if (w >>> 24 === 0xeb) target = at + 8 + ((w << 8) >> 6); // BL: pc + 8 + signed imm24 * 4
-    }
-    targets.push(target);
-  }
-  return targets;
-}
-
 // repeats, keys differing in their last word only, and more distinct keys (12) than the maps below hold (8)
 const KEYS = [1, 2, 1, 3, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 9, 2, 12, 3];
 
@@ -156,12 +96,12 @@ describe("hash lookups with a proven map and stack key", () => {
     it(`keys of ${keySize} bytes: the bucket walk is called directly, and counts agree with the model`, () => {
       const def = mapDef(HASH, keySize, 8);
       const { code, expected } = countingProgram(KEYS, def, -32, stackKey(-32));
-      const targets = lookupTargets(code, def);
+      const targets = lookupCallTargets(code, def);
       const helper = targets.pop()!;
       expect(helper).toBeGreaterThan(0);
       expect(targets.every((t) => t === targets[0] && t > 0 && t !== helper)).toBe(true);
-      expect(interpret(code, def)).toBe(String(expected));
-      expect(onArm(code, def)).toBe(String(expected));
+      expect(interpretWithMap(code, def)).toBe(String(expected));
+      expect(runArm32WithMap(dir, code, def)).toBe(String(expected));
     });
   }
 
@@ -169,8 +109,8 @@ describe("hash lookups with a proven map and stack key", () => {
     const def = mapDef(HASH, 16, 8);
     const body = countingProgram(KEYS, def, -32, stackKey(-32));
     const source = linkMarker(assemble(["call local sub", "exit", "sub:", ...body.lines].join("\n")));
-    expect(interpret(source, def)).toBe(String(body.expected));
-    expect(onArm(source, def)).toBe(String(body.expected));
+    expect(interpretWithMap(source, def)).toBe(String(body.expected));
+    expect(runArm32WithMap(dir, source, def)).toBe(String(body.expected));
   });
 });
 
@@ -183,11 +123,11 @@ describe("hash lookups the direct walk leaves to the helper routine", () => {
   for (const [title, def, at] of cases) {
     it(title, () => {
       const { code } = countingProgram(KEYS, def, at, stackKey(at));
-      const targets = lookupTargets(code, def);
+      const targets = lookupCallTargets(code, def);
       expect(targets.every((t) => t === targets[targets.length - 1] && t > 0)).toBe(true);
-      const interp = interpret(code, def);
+      const interp = interpretWithMap(code, def);
       expect(interp).toMatch(/^\d+$/);
-      expect(onArm(code, def)).toBe(interp);
+      expect(runArm32WithMap(dir, code, def)).toBe(interp);
     });
   }
 });

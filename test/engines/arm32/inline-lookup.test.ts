@@ -4,17 +4,13 @@
 // not fit an ARM immediate, and keys at and around the bound; the shapes it must leave to the helper routine still
 // take it (a BL in the call's code) and agree too.
 import { describe, it, expect, beforeAll } from "vitest";
-import { writeFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
-import { buildArm32Executable, translateArm32 } from "../../../src/engines/arm32/build.js";
-import { layoutMaps, linkForArm32 } from "../../../src/engines/arm32/engine.js";
 import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
+import { interpretWithMap, linkMarker, lookupCallTargets, runArm32WithMap } from "../../support/map-lookups.js";
 
 let dir = "";
 beforeAll(() => {
@@ -25,7 +21,6 @@ beforeAll(() => {
 
 const ARRAY = 2;
 const HASH = 1;
-const MARKER = 0x7e57b000;
 const mapDef = (type: number, valueSize: number, maxEntries: number): MapDef => ({
   name: "m",
   type,
@@ -35,19 +30,6 @@ const mapDef = (type: number, valueSize: number, maxEntries: number): MapDef => 
   flags: 0,
   section: ".maps",
 });
-
-/** Points every `lddw rN, MARKER` at map 0 (PSEUDO_MAP_FD), as the loader's relocation would. */
-function linkMarker(code: Uint8Array): Uint8Array {
-  const v = new DataView(code.buffer, code.byteOffset);
-  for (let at = 0; at < code.length; at += 8) {
-    if (code[at] === 0x18 && v.getUint32(at + 4, true) === MARKER) {
-      code[at + 1] = (code[at + 1] & 0x0f) | (1 << 4);
-      v.setUint32(at + 4, 0, true);
-      v.setUint32(at + 12, 0, true);
-    }
-  }
-  return code;
-}
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -94,46 +76,6 @@ function lookupLines(keys: number[], valueSize: number, lookup: string[]): strin
 
 const STACK_KEY = ["lddw %r1, 0x7e57b000", "mov %r2, %r10", "add %r2, -8"];
 
-function interpret(code: Uint8Array, def: MapDef): string {
-  const rt = new Runtime();
-  rt.createMaps([def]);
-  try {
-    return String(rt.run(rt.addProgram("lookups", code), {}).r0);
-  } catch (e) {
-    if (e instanceof BpfFault) return describeFault(e.info);
-    throw e;
-  }
-}
-
-function onArm(code: Uint8Array, def: MapDef): string {
-  const layout = layoutMaps([def]);
-  const linked = linkForArm32("lookups", code, layout, [def]);
-  const path = join(dir, `lookups-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(path, buildArm32Executable(linked, { maps: layout.maps }));
-  chmodSync(path, 0o755);
-  const r = spawnSync("qemu-arm", ["-cpu", "cortex-a8", path, "--json"], { encoding: "utf8", timeout: 60_000 });
-  if (r.status === 1) return r.stderr.trim();
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).r0;
-}
-
-/** Whether the code of each `call 1` calls a routine (a BL): false where the lookup was emitted inline. */
-function callsRoutine(code: Uint8Array, def: MapDef): boolean[] {
-  const layout = layoutMaps([def]);
-  const t = translateArm32(linkForArm32("lookups", code, layout, [def]), { maps: layout.maps });
-  const words = new DataView(t.image.buffer, t.image.byteOffset);
-  const result: boolean[] = [];
-  for (let i = 0; i < code.length / 8; i++) {
-    if (code[i * 8] !== 0x85 || code[i * 8 + 4] !== 1) continue;
-    const start = t.code + (t.offsets[i] & 0x7fffffff);
-    const end = t.code + (t.offsets[i + 1] & 0x7fffffff);
-    let bl = false;
-    for (let at = start; at < end; at += 4) bl ||= words.getUint32(at, true) >>> 24 === 0xeb;
-    result.push(bl);
-  }
-  return result;
-}
-
 describe("array lookups emitted inline", () => {
   const shapes: [number, number][] = [
     [8, 4], // stride 8, bound encodable
@@ -148,9 +90,13 @@ describe("array lookups emitted inline", () => {
       const keys = [0, 1, maxEntries - 1, maxEntries, maxEntries + 1, 0, maxEntries - 1, 0x7fffffff, -0x80000000, -1];
       const def = mapDef(ARRAY, valueSize, maxEntries);
       const { code, expected } = lookupProgram(keys, valueSize, maxEntries, STACK_KEY);
-      expect(callsRoutine(code, def).every((bl) => !bl)).toBe(true);
-      expect(interpret(code, def)).toBe(String(expected));
-      expect(onArm(code, def)).toBe(String(expected));
+      expect(
+        lookupCallTargets(code, def)
+          .map((t) => t >= 0)
+          .every((bl) => !bl),
+      ).toBe(true);
+      expect(interpretWithMap(code, def)).toBe(String(expected));
+      expect(runArm32WithMap(dir, code, def)).toBe(String(expected));
     });
   }
 
@@ -170,9 +116,13 @@ describe("array lookups emitted inline", () => {
     ];
     const code = linkMarker(assemble(text.join("\n")));
     const expected = String(body.expected + 99n);
-    expect(callsRoutine(code, def).every((bl) => !bl)).toBe(true);
-    expect(interpret(code, def)).toBe(expected);
-    expect(onArm(code, def)).toBe(expected);
+    expect(
+      lookupCallTargets(code, def)
+        .map((t) => t >= 0)
+        .every((bl) => !bl),
+    ).toBe(true);
+    expect(interpretWithMap(code, def)).toBe(expected);
+    expect(runArm32WithMap(dir, code, def)).toBe(expected);
   });
 });
 
@@ -205,19 +155,23 @@ describe("lookups left to the helper routine", () => {
       // the unaligned key is read at -7: its bytes are the stored key's top three and a zero
       const keys = [0, 1, 3, 4];
       const { code } = lookupProgram(keys, def.valueSize, def.maxEntries, lookup);
-      expect(callsRoutine(code, def).every((bl) => bl)).toBe(true);
-      const interp = interpret(code, def);
+      expect(
+        lookupCallTargets(code, def)
+          .map((t) => t >= 0)
+          .every((bl) => bl),
+      ).toBe(true);
+      const interp = interpretWithMap(code, def);
       expect(interp).toMatch(/^\d+$/);
-      expect(onArm(code, def)).toBe(interp);
+      expect(runArm32WithMap(dir, code, def)).toBe(interp);
     });
   }
 
   it("a key outside the stack frame faults as the helper does", () => {
     const def = mapDef(ARRAY, 8, 4);
     const code = linkMarker(assemble("lddw %r1, 0x7e57b000\nmov %r2, %r10\nadd %r2, 0\ncall 1\nexit"));
-    expect(callsRoutine(code, def)).toEqual([true]);
-    const interp = interpret(code, def);
+    expect(lookupCallTargets(code, def).map((t) => t >= 0)).toEqual([true]);
+    const interp = interpretWithMap(code, def);
     expect(interp).toMatch(/out-of-bounds read of 4 bytes .*\(instruction 4\)$/);
-    expect(onArm(code, def)).toBe(interp);
+    expect(runArm32WithMap(dir, code, def)).toBe(interp);
   });
 });

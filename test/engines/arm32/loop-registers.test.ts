@@ -7,11 +7,9 @@
 // interpreter's and that of the model here, written with BigInt from the eBPF semantics.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
-import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator, limited } from "../../support/arm32.js";
-import { randomSource } from "../../../bench/program-inputs.mjs";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { type Case, type Outcome, type Shape, outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -19,25 +17,13 @@ const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
 const u64 = (v: bigint) => v & M64;
 const s64 = (v: bigint) => BigInt.asIntN(64, v);
-const r0Is = (v: bigint) => `r0 = 0x${u64(v).toString(16)}`;
 
 // ---- a deterministic generator ----
-
-/** Uniform in [0, 1): the bench inputs' xorshift32. */
-function rng(seed: number): () => number {
-  const next = randomSource(seed);
-  return () => next() / 2 ** 32;
-}
 
 const VALUES = [0, 2, 3, 4, 5, 6, 7, 8]; // r1: the input, r9: the index, r10: the frame
 const WIDE = [0x85ebca77, 0x9e3779b1, 0xc2b2ae3d, 0x27d4eb2f]; // no ARM immediate encodes them
 const ALU = ["add", "sub", "xor", "or", "and", "mul"];
 const SHIFTS = ["lsh", "rsh", "arsh"];
-
-interface Shape {
-  source: string;
-  input: Uint8Array;
-}
 
 /**
  * A counted loop over r9 (0 below `bound`, step 1) whose body works on r0 and r2-r8 (half of them with 32-bit
@@ -179,38 +165,7 @@ function model(source: string, input: Uint8Array, budget: number): string {
 
 // ---- the engines ----
 
-function interpret(code: Uint8Array, input: Uint8Array, budget: number): string {
-  const rt = new Runtime({ budget });
-  try {
-    return r0Is(rt.run(rt.addProgram("program", code), { ctx: { bytes: input.slice() } }).r0);
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return describeFault(e.info);
-  }
-}
-
-interface Case {
-  name: string;
-  shape: Shape;
-  budget: number;
-}
-
-async function outcomes(cases: Case[]) {
-  return limited(
-    cases.map((c) => async () => {
-      const code = assemble(c.shape.source);
-      const r = await runArm32Async(code, c.shape.input, { budget: c.budget });
-      return {
-        name: c.name,
-        model: model(c.shape.source, c.shape.input, c.budget),
-        interp: interpret(code, c.shape.input, c.budget),
-        arm32: "r0" in r ? r0Is(r.r0) : r.fault,
-      };
-    }),
-  );
-}
-
-function disagreeing(results: Awaited<ReturnType<typeof outcomes>>) {
+function disagreeing(results: Outcome[]) {
   return results.filter((r) => r.arm32 !== r.model || r.interp !== r.model);
 }
 
@@ -239,7 +194,7 @@ describe("loop copies with registers of their own", () => {
     // the shapes are loops the translator versions (else they would test nothing here)
     const copied = cases.filter((c) => arm32Listing(assemble(c.shape.source)).includes("(copy of loop"));
     expect(cases.filter((c) => !copied.includes(c)).map((c) => c.name + "\n" + c.shape.source)).toEqual([]);
-    const results = await outcomes(cases);
+    const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
     expect(disagreeing(results)).toEqual([]);
   }, 120_000);
@@ -255,7 +210,7 @@ describe("loop copies with registers of their own", () => {
         cases.push({ name: `seed ${seed} budget ${budget}`, shape, budget });
       }
     }
-    const results = await outcomes(cases);
+    const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("instruction budget"))).toBe(true);
     expect(disagreeing(results)).toEqual([]);
   }, 120_000);

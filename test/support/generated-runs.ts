@@ -1,0 +1,61 @@
+// Shared by the ARM32 tests that generate programs and check them against a model written in the test: the
+// generator's random numbers, and each case's r0 (or fault) from the model, the interpreter and the ARM32
+// executable, side by side.
+import { assemble } from "../../src/tools/asm.js";
+import { Runtime } from "../../src/runtime/runtime.js";
+import { BpfFault, describeFault } from "../../src/runtime/faults.js";
+import { runArm32Async } from "../../src/engines/arm32/build.js";
+import { limited } from "./arm32.js";
+import { randomSource } from "../../bench/program-inputs.mjs";
+
+const M64 = (1n << 64n) - 1n;
+
+/** How every engine and the model state a result: r0 as a 64-bit hex number. */
+export const r0Is = (v: bigint) => `r0 = 0x${(v & M64).toString(16)}`;
+
+/** Uniform in [0, 1): the bench inputs' xorshift32. */
+export function rng(seed: number): () => number {
+  const next = randomSource(seed);
+  return () => next() / 2 ** 32;
+}
+
+/** A generated program and the context bytes it runs on (r1 = their address). */
+export interface Shape {
+  source: string;
+  input: Uint8Array;
+}
+
+export interface Case {
+  name: string;
+  shape: Shape;
+  budget: number;
+}
+
+/** r0 on the interpreter with `input` as the context, or the fault's message. */
+function interpret(code: Uint8Array, input: Uint8Array, budget: number): string {
+  const rt = new Runtime({ budget });
+  try {
+    return r0Is(rt.run(rt.addProgram("program", code), { ctx: { bytes: input.slice() } }).r0);
+  } catch (e) {
+    if (!(e instanceof BpfFault)) throw e;
+    return describeFault(e.info);
+  }
+}
+
+/** Each case's outcome from the model, the interpreter and the ARM32 executable (two qemu-arm runs at a time). */
+export async function outcomes(cases: Case[], model: (source: string, input: Uint8Array, budget: number) => string) {
+  return limited(
+    cases.map((c) => async () => {
+      const code = assemble(c.shape.source);
+      const r = await runArm32Async(code, c.shape.input, { budget: c.budget });
+      return {
+        name: c.name,
+        model: model(c.shape.source, c.shape.input, c.budget),
+        interp: interpret(code, c.shape.input, c.budget),
+        arm32: "r0" in r ? r0Is(r.r0) : r.fault,
+      };
+    }),
+  );
+}
+
+export type Outcome = Awaited<ReturnType<typeof outcomes>>[number];
