@@ -24,8 +24,8 @@ import {
   AL, EQ, HS, LO, NE, OP_ADC, OP_ADD, OP_SBC, OP_SUB, R0, R1, R11, R2, R3, branch, cmpImm, cmpReg, cmpRegC, dpImm,
   immRot, ldrd, movImm, movReg, opImmS, opReg,
 } from "../a32/encoder";
-import { sizeBytes } from "../analysis/loops";
-import { Context, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
+import { loopAt, sizeBytes } from "../analysis/loops";
+import { Context, F_FUNC, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
 import { barrier, hi, known0, lo } from "./regs";
 import { emitStep, enterBlock, widthsAt } from "./step";
 import {
@@ -68,10 +68,16 @@ export function findGroup(c: Context, i: i32): bool {
   let loads = 1;
   let last = i;
   let live = dstOf(c, i) != b; // the base still holds its value at i
+  let before = op; // the instruction before j
   for (let j = i + 1; j < c.count && j - i <= MAX_COPY; j += opcode(c, j) == 0x18 ? 2 : 1) {
     const o = opcode(c, j);
     const cls = o & 7;
-    if ((flagOf(c, j) & F_LEADER) != 0 || (cls == CLS_LD && o != 0x18) || (cls == CLS_STX && (o & 0xe0) == MODE_ATOMIC) ||
+    // on along the path that falls through conditional jumps, into blocks entered elsewhere too (those ways in
+    // go to the ordinary code); not into a loop, a subprogram, or a block only jumps reach
+    const f = flagOf(c, j);
+    if ((f & F_LEADER) != 0 && (away(before) || (f & F_FUNC) != 0 || loopAt(c, j) >= 0)) break;
+    before = o;
+    if ((cls == CLS_LD && o != 0x18) || (cls == CLS_STX && (o & 0xe0) == MODE_ATOMIC) ||
       ((cls == CLS_JMP || cls == CLS_JMP32) && (o & 0xf0) == JMP_CALL)) break;
     if (isLoad(o) && live && srcOf(c, j) == b) {
       const l = min(low, offOf(c, j));
