@@ -251,6 +251,39 @@ describe("one check for a group of loads", () => {
     expect(disagreeing(results)).toEqual([]);
   }, 60_000);
 
+  it("a group in a subprogram: its r0, or its fault inside the callee", async () => {
+    const source = [
+      "mov %r0, 0",
+      "call local walk",
+      "add %r0, 1",
+      "exit",
+      "walk:",
+      "mov %r0, 0",
+      "ldxb %r3, [%r1+4]",
+      "ldxb %r4, [%r1+5]",
+      "lsh32 %r3, 8",
+      "or32 %r3, %r4",
+      "ldxh %r5, [%r1+0]",
+      "add %r0, %r3",
+      "add %r0, %r5",
+      "exit",
+    ].join("\n");
+    const bytes = (length: number) => Uint8Array.from({ length }, (_, k) => 29 * k + 3);
+    // the callee reads bytes 0, 1, 4 and 5; with 5 bytes, byte 5 is the first outside (instruction 6)
+    const walk = (source: string, input: Uint8Array) =>
+      input.length >= 6
+        ? r0Is(BigInt(((input[4] << 8) | input[5]) + (input[0] | (input[1] << 8)) + 1))
+        : `fault (instruction ${input.length >= 5 ? 6 : 5})`;
+    const cases: Case[] = [8, 6, 5, 2].map((length) => ({
+      name: `${length} bytes`,
+      shape: { source, input: bytes(length) },
+      budget: 0,
+    }));
+    const results = await outcomes(cases, walk);
+    expect(results.filter((r) => r.model.startsWith("fault")).length).toBe(2);
+    expect(disagreeing(results)).toEqual([]);
+  }, 60_000);
+
   it("reads the region cache once for a block's loads off one base, and a big-endian u16 with LDRH and REV16", () => {
     const walk = [
       "mov %r0, 0",
