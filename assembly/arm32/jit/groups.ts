@@ -1,24 +1,29 @@
 // One memory check for a group of loads outside loop copies. A header walk (`if (data + N > data_end) return;
 // ... p[12], p[13], p[23]`) loads bytes at constant offsets from one register; checked one by one, each costs a
 // 64-bit address add and a compare against the region cache (memory.ts). Here, at the first of two or more loads
-// of one basic block off the same base register, unchanged between them, one test covers their whole span
-// [base + minOff, base + maxEnd): against the region cache's read window first, else by L_RANGE's search of the
-// regions (versioned.ts), which leaves the window it finds in the cache, as L_CHECK does (runtime/rcache.ts).
+// off the same base register, unchanged between them, in one basic block or along the blocks that fall through
+// conditional jumps after it, one test covers their whole span [base + minOff, base + maxEnd): against the region
+// cache's read window first, else by L_RANGE's search of the regions (versioned.ts), which leaves the window it
+// finds in the cache, as L_CHECK does (runtime/rcache.ts). The test may cover bytes that only a later block would
+// load, after a jump that leaves the path: when they are outside, the ordinary code runs, which is slower, never
+// wrong.
 //
 // Versioned by emitting the code twice, as loops are (versioned.ts), not by a flag: a flag tested at each load
 // would cost about what the check it saves does. Where the group starts: the test; when it fails, the ordinary
-// code of the block's instructions from there on, as without groups, so that a fault is reported at the same
+// code of the instructions from there on, as without groups, so that a fault is reported at the same
 // instruction with the same message after the same side effects; when it passes, a branch over them to their
 // unchecked copy, which ends where the ordinary code can be entered again (a block's start, or an access, a call
 // or a packet load: jit/step.ts keeps those free of forwarding from the code before them) and falls through to
 // it. The copy is emitted as a loop copy is (jit/copies.ts, inCopy): its other accesses are checked and resume in
 // the ordinary code on a miss, its budget check (when the group starts a block) resumes at the ordinary code's
-// own, after the test, and bytes.ts assembles its byte-loaded words. Nothing in it calls out or faults, so the
+// own, after the test; a later block's start in it has its budget check, which resumes at that block's ordinary
+// code; its jumps go to the ordinary code; bytes.ts assembles its byte-loaded words. Nothing in it calls out or faults, so the
 // instruction-offset table, which maps a fault's code position to an instruction, stays exact: the copy lies in
 // the range of the ordinary code's last copied instruction.
 //
-// Code size: a group's copy holds at most MAX_COPY instructions and ends at the first access after the group's
-// last load; a block without two such loads gets nothing.
+// Code size: a group's copy holds at most MAX_COPY instructions and ends at the first place after the group's last
+// load where the ordinary code can be entered (or after an exit or a `ja`); code without two such loads gets
+// nothing.
 
 import {
   AL, EQ, HS, LO, NE, OP_ADC, OP_ADD, OP_SBC, OP_SUB, R0, R1, R11, R2, R3, branch, cmpImm, cmpReg, cmpRegC, dpImm,
