@@ -373,7 +373,7 @@ function fail(c: Context, cond: u32, k: i32): void {
  * it: windows of 8 bytes or more), so that a loop entered again does not search again.
  */
 export function emitRangeRoutine(c: Context): void {
-  if (c.loops == 0) return;
+  if (c.loops == 0 && c.groups == 0) return; // also for jit/groups.ts
   const LOOP = RANGE_LOCAL, OUT = RANGE_LOCAL + 1, FOUND = RANGE_LOCAL + 2;
   const saved = bit(R1) | bit(R4) | bit(R5) | bit(R6);
   c.routine(L_RANGE, saved);

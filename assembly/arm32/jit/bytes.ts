@@ -202,7 +202,7 @@ export function beforeInsn(c: Context, i: i32): void {
 /** After instruction i, next the one that follows: at a block's or the copy's end, every deferred value emitted. */
 export function afterStep(c: Context, next: i32): void {
   if (c.byteMask == 0) return;
-  if (next >= c.count || (flagOf(c, next) & F_LEADER) != 0 || next > loopLast(unchecked(c.copyLoop[c.depth - 1]))) {
+  if (next >= c.count || (flagOf(c, next) & F_LEADER) != 0 || (c.depth > 0 ? next > loopLast(unchecked(c.copyLoop[c.depth - 1])) : next >= c.groupEnd)) {
     flushBytes(c, next);
   }
 }

@@ -98,6 +98,21 @@ export class Context extends Labels {
   byteOffs: StaticArray<i32> = new StaticArray<i32>(80);
   byteShifts: StaticArray<i32> = new StaticArray<i32>(80);
   liveStarts: StaticArray<i32> = new StaticArray<i32>(32); // jit/liveness.ts's scratch: the paths to walk
+  // One check for a group of loads (jit/groups.ts): the group whose copy is pending (groupEnd >= 0) or being
+  // emitted (grouping), its loads (bit j - groupFirst), base register and span, the test's branches to the copy,
+  // where the ordinary code starts after the test, and what was known there
+  grouping: bool = false;
+  groupFirst: i32 = 0;
+  groupEnd: i32 = -1;
+  groupMask: u64 = 0;
+  groupBase: i32 = 0;
+  groupLow: i32 = 0;
+  groupLen: i32 = 0;
+  groupPass: i32 = 0;
+  groupFound: i32 = 0;
+  groupBody: i32 = 0;
+  groupHiZero: u32 = 0;
+  groups: i32 = 0; // tests emitted in this pass (L_RANGE is emitted when there are any)
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

@@ -23,12 +23,18 @@ export function resetCopies(c: Context): void {
   c.depth = 0;
   c.local = false;
   c.byteMask = 0; // jit/bytes.ts: nothing deferred
+  c.grouping = false; // jit/groups.ts
+  c.groupEnd = -1;
+  c.groups = 0;
 }
 
-export function inCopy(c: Context): bool { return c.depth > 0; }
+/** Whether code is going into a loop's copy or a group's (jit/groups.ts). */
+export function inCopy(c: Context): bool { return c.depth > 0 || c.grouping; }
 
-/** Whether instruction i is a planned access of a copy being emitted. */
+/** Whether instruction i is a planned access of a copy being emitted, or a load of the group being copied. */
 export function planned(c: Context, i: i32): bool {
+  const d = i - c.groupFirst;
+  if (c.grouping && d >= 0 && d < 64 && ((c.groupMask >> <u64>d) & 1) != 0) return true;
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
     for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == i) return true;
@@ -73,6 +79,7 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
 
 /** The ordinary code of instruction i, where a copy resumes. */
 export function resumePos(c: Context, i: i32): i32 {
+  if (c.grouping && i == c.groupFirst) return c.groupBody; // after the group's test
   const k = loopAt(c, i);
   return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
 }

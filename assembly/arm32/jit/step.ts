@@ -154,9 +154,11 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     c.blockStart = c.pos;
   }
   c.insnStart = c.pos;
-  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land
+  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land, and
+  // those and calls and packet loads where a group's copy ends (groups.ts)
   const cls = opcode(c, i) & 7;
-  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD;
+  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD ||
+    ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, i) & 0xf0) == JMP_CALL); // calls: where a group's copy ends
   c.forwardFrom = (flagOf(c, i) & F_LEADER) != 0 || access ? c.pos : c.blockStart;
   const taken = copy ? deferBytes(c, i) : 0;
   if (taken > 0) {

@@ -35,6 +35,7 @@ import {
   Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
 } from "./context";
 import { resetCopies } from "./copies";
+import { emitGroupCopy, emitGroupTest, findGroup } from "./groups";
 import { noteChecks } from "./memory";
 import { hi, inArm, lo, setHi, setLo } from "./regs";
 import { afterInsn, emitInsn, emitStep, enterBlock, widthsAt } from "./step";
@@ -353,8 +354,11 @@ function emitProgram(c: Context): bool {
       if (!emitVersioned(c, k, inMain)) return false;
       bodyStarts(c, k);
     }
+    // the first of a group of loads: one test for all (groups.ts), their unchecked copy after their ordinary code
+    if (findGroup(c, i)) emitGroupTest(c, i);
     i = emitStep(c, i, inMain);
     if (i < 0) return false;
+    if (c.groupEnd >= 0 && i >= c.groupEnd && !emitGroupCopy(c, inMain)) return false;
   }
   c.b(L_EPILOGUE); // falling off the end (the validator refuses such programs)
   emitRangeRoutine(c);
