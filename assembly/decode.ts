@@ -5,7 +5,7 @@
 // (fault reports, call frames and function handles need no mapping):
 //   byte 0      handler index (H_*), one per operation and width, dense so that the loop's switch is a br_table
 //   byte 1      dst register as a byte offset into REGS (dst * 8)
-//   byte 2      an atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
+//   byte 2      a load's, store's or atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
 //   byte 3      a handler's extra byte: the src register of atomics and LD_IND, the opcode of a bad instruction
 //   bytes 4-7   i32: a jump's or call's ABSOLUTE target, a memory offset, the offset of div/mod/movsx, the byte
 //               order of le/be (1 = swap)
@@ -180,6 +180,9 @@ function fuseAddJump(r: u32): void {
   store<u32>(r, load<u32>(next, R_B), R_C);
 }
 
+/** Bytes moved by a load or store of size index `size` (W H B DW = 0..3). */
+@inline function accessSize(size: u32): u32 { return 4 >> size | (size == 3 ? 8 : 0); }
+
 function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
   const op = <u32>load<u8>(p);
   const regs = <u32>load<u8>(p, 1);
@@ -220,10 +223,11 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
     const mode = op & 0xe0;
     if (mode == MODE_MEM) h = H_LDX + size;
     else if (mode == MODE_MEMSX && size != SZ_DW >> 3) h = H_LDXSX + size;
+    small = accessSize(size);
   } else if (cls == CLS_ST || cls == CLS_STX) {
     const mode = op & 0xe0;
     useReg = cls == CLS_STX; // b is the value stored
-    if (mode == MODE_MEM) h = H_ST + size;
+    if (mode == MODE_MEM) { h = H_ST + size; small = accessSize(size); }
     else if (mode == MODE_ATOMIC && cls == CLS_STX && (size == SZ_W >> 3 || size == SZ_DW >> 3)) {
       h = H_ATOMIC;
       small = size == SZ_W >> 3 ? 4 : 8;

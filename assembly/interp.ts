@@ -1,19 +1,22 @@
 // The interpreter: one loop that dispatches on the pre-decoded records of decode.ts (built when the program was
-// installed), each handler's body a line or two; the cold paths (faults, calls, helpers, packet loads) live in
-// functions outside the loop. A pc is the original eBPF instruction index throughout, so faults name it directly.
+// installed), each handler's body a line or two. The loop calls nothing: a call anywhere in it makes V8 keep the
+// loop's values in stack slots, stored on every instruction. Records that need a call (bpf-to-bpf calls and exits,
+// helpers, atomics, packet loads, signed division, byte order, sign-extending loads, accesses the inline checks
+// did not allow, bad instructions) end the loop, and `execute` does their work and enters it again. A pc is the
+// original eBPF instruction index throughout, so faults name it directly.
 //
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
 // the same register file. Every memory access a program makes is checked against the region table (region 0 is
 // the stack of the frames in use): loads first try copies of the two regions read last (`readable`), stores the
-// stack (`writable`), atomics go to the table (`allowed`). The loop allocates nothing and calls JavaScript only
-// for host helpers. The budget counts executed eBPF instructions as every engine does: a fused record (decode.ts)
-// counts as the two it stands for.
+// stack and a copy of the writable region written last (`writable`), and the rest ask the table (slowAccess,
+// atomics). The loop allocates nothing and calls JavaScript only for host helpers. The budget counts executed
+// eBPF instructions as every engine does: a fused record (decode.ts) counts as the two it stands for.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
 } from "./isa";
 import {
-  STATE, REGS, FRAMES, PROGS, REGIONS, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
+  STATE, REGS, FRAMES, PROGS, REGIONS, REGION_SIZE, ST_REGION_COUNT, FRAME_SIZE, DECODED, STACK_BASE, HELPER_KINDS, MAX_HELPER_ID,
   ST_FAULT, ST_FAULT_PC, ST_FAULT_ADDR, ST_FAULT_SIZE, ST_BUDGET, ST_EXECUTED, ST_STOPPED, ST_PROG,
   ST_TAIL_CALLS, ST_PROG_COUNT, ST_PKT, ST_PKT_LEN, ST_CTX, ST_ENGINE,
   FAULT_NONE, FAULT_READ, FAULT_WRITE, FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER, FAULT_BAD_INSN,
@@ -25,7 +28,7 @@ import {
   R_IMM, R_A, R_B, R_C, decodeSingle,
 } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
-import { accessAllowed, lastReadRegion, regionSet } from "./memory";
+import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
 import { progArrayGet } from "./maps/index";
 import { setInterpCallback } from "./callback";
@@ -39,6 +42,8 @@ const RETURN_TO_HOST: u32 = 0xffffffff; // return pc of a frame pushed by invoke
 
 /** Scratch space for one record: the first half of a fused pair run alone (loop). */
 const SINGLE = memory.data(RECORD_SIZE, RECORD_SIZE);
+/** Eight bytes on their way between a register and memory (slowAccess). */
+const SCRATCH = memory.data(8, 8);
 
 // Execution state of the current run (Wasm globals: cheap to reach from the loop and from cold paths).
 let dec: u32 = 0; // address of the current program's first pre-decoded record (decode.ts)
@@ -57,6 +62,15 @@ let readLim2: u64 = 0;
 // The same for stores, most of which go to the stack: a store at m is allowed inline when m - STACK_BASE <=
 // stackLim, the span of the frames in use less 8 (setStackDepth).
 let stackLim: u64 = 0;
+// The writable part of the region written last, off the stack (a map value, an output buffer), tested the same way.
+let writeLo: u64 = 0;
+let writeLim: u64 = 0;
+// Where the loop stopped: the instruction, its record (0 when the budget stopped it first), and the budget left.
+let outPc: u32 = 0;
+let outRecord: u32 = 0;
+let outLeft: u64 = 0;
+// The instruction whose first half alone is in SINGLE, for the loop to run with one instruction of budget left.
+let singlePc: u32 = u32.MAX_VALUE;
 
 @inline function reg(n: u32): u64 { return load<u64>(REGS + (n << 3)); }
 @inline function setReg(n: u32, v: u64): void { store<u64>(REGS + (n << 3), v); }
@@ -97,6 +111,7 @@ export function beginRun(prog: u32, r1: u64, r2: u64, engine: u32): bool {
   }
   store<u32>(STATE + ST_PROG, prog);
   dec = load<u32>(DECODED + (prog << 2));
+  singlePc = u32.MAX_VALUE;
   depth = 0;
   executed = 0;
   const budget = load<u64>(STATE + ST_BUDGET);
@@ -158,68 +173,209 @@ function popFrame(): u32 {
   return load<u32>(f);
 }
 
-/** Is [addr, addr + size) inside one region? */
-@inline function allowed(addr: u64, size: u32, write: bool): bool {
-  return accessAllowed(addr, size, write);
-}
-
 /** Is [addr, addr + size) inside one region's readable part? Decided inline when in a region read last. */
 @inline function readable(addr: u64, size: u32): bool {
   if (!FUSE_PAIRS) return accessAllowed(addr, size, false); // the tiny core (fusion.ts): its size comes first
-  return addr - readLo <= readLim || addr - readLo2 <= readLim2 || readMiss(addr, size);
+  return addr - readLo <= readLim || addr - readLo2 <= readLim2;
 }
 
-/** Is [addr, addr + size) inside one region's writable part? Decided inline when on the stack. */
+/** Is [addr, addr + size) inside one region's writable part? Decided inline on the stack or the region written last. */
 @inline function writable(addr: u64, size: u32): bool {
   if (!FUSE_PAIRS) return accessAllowed(addr, size, true);
-  return addr - <u64>STACK_BASE <= stackLim || accessAllowed(addr, size, true);
+  return addr - <u64>STACK_BASE <= stackLim || addr - writeLo <= writeLim;
 }
 
-/** A read outside the copied regions: asks the region table, and copies the region it fell in. */
-function readMiss(addr: u64, size: u32): bool {
-  if (!accessAllowed(addr, size, false)) return false;
-  const r = lastReadRegion();
-  const start = <u32>r, end = <u32>(r >> 32);
-  if (end - start >= 8) {
-    readLo2 = readLo;
-    readLim2 = readLim;
-    readLo = start;
-    readLim = end - start - 8;
+/**
+ * An access the copies do not cover: the region table decides, and the region it falls in is copied when it spans
+ * 8 bytes or more (for a read, as the newer of the two copies). The tiny core asks the table every time.
+ */
+function miss(addr: u64, size: u32, write: bool): bool {
+  if (!FUSE_PAIRS) return accessAllowed(addr, size, write);
+  const r = regionHolding(addr, size, write);
+  if (r == 0) return false;
+  const lo = r & 0xffffffff, span = (r >> 32) - lo;
+  if (span >= 8) {
+    if (write) {
+      writeLo = lo;
+      writeLim = span - 8;
+    } else {
+      readLo2 = readLo;
+      readLim2 = readLim;
+      readLo = lo;
+      readLim = span - 8;
+    }
   }
   return true;
 }
 
-/** Points the read copy back at the stack (region 0), which every run has, after regions may have changed. */
+/**
+ * The region whose readable part (writable, when `write`) holds [addr, addr + size), as start | end << 32, or 0:
+ * the region table's own rule (memory.ts: accessAllowed), with the bounds it found.
+ */
+function regionHolding(addr: u64, size: u64, write: bool): u64 {
+  const end = <u32>REGIONS + load<u32>(STATE + ST_REGION_COUNT) * REGION_SIZE;
+  for (let r: u32 = REGIONS; r < end; r += REGION_SIZE) {
+    const span = load<u64>(r + (write ? 8 : 0));
+    const lo = span & 0xffffffff, hi = span >> 32;
+    if (addr >= lo && addr <= hi && hi - addr >= size) return span;
+  }
+  return 0;
+}
+
+/** Points the copies back at the stack (region 0), which every run has, after regions may have changed. */
 function forgetReads(): void {
   if (!FUSE_PAIRS) return;
-  const r = REGIONS; // region 0
-  readLo = readLo2 = load<u32>(r);
-  readLim = readLim2 = <u64>(load<u32>(r, 4) - load<u32>(r) - 8);
+  readLo = readLo2 = writeLo = STACK_BASE;
+  readLim = readLim2 = writeLim = stackLim;
+}
+
+/**
+ * After a helper, which may have added or dropped regions (a ring buffer sample): keeps each copy that a region
+ * still holds, and points the others back at the stack. Most helpers change nothing, and a program reads and
+ * writes the map value or the context it used before the call again after it.
+ */
+function recheckCopies(): void {
+  if (!FUSE_PAIRS) return;
+  if (regionHolding(readLo, readLim + 8, false) == 0) { readLo = STACK_BASE; readLim = stackLim; }
+  if (regionHolding(readLo2, readLim2 + 8, false) == 0) { readLo2 = STACK_BASE; readLim2 = stackLim; }
+  if (regionHolding(writeLo, writeLim + 8, true) == 0) { writeLo = STACK_BASE; writeLim = stackLim; }
 }
 
 /**
  * Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program, and adds the
- * instructions it ran to `executed`.
+ * instructions it ran to `executed`. The loop runs every record that needs no call; it returns here for those that
+ * do (calls, exits, helpers, atomics, packet loads, accesses its inline checks did not allow, bad instructions) and
+ * when the budget is nearly spent, and this function does what they need and enters the loop again. A call in the
+ * loop would make V8 keep the loop's values in stack slots, stored on every instruction, to survive it.
  */
 function execute(startPc: u32, stopDepth: u32): void {
-  executed = limit - loop(startPc, stopDepth, limit - executed);
+  let pc = startPc;
+  let left = limit - executed;
+  while (true) {
+    loop(pc, left);
+    pc = outPc;
+    left = outLeft;
+    const p = outRecord;
+    if (p == 0) { // the budget: none left, or one for a fused record
+      if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); left = u64.MAX_VALUE; break; }
+      const prog = PROGS + load<u32>(STATE + ST_PROG) * 8;
+      decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE);
+      singlePc = pc;
+      continue;
+    }
+    // The record at p ran as far as the loop could take it, its instructions counted.
+    const h = <u32>load<u8>(p);
+    const t = load<i32>(p, R_TARGET);
+    const b = load<u64>(load<u32>(p, R_B));
+    const y = <u32>b;
+    if (h == <u32>H_CALL_LOCAL) {
+      if (!pushFrame(pc + 1, pc)) break;
+      pc = t;
+      continue;
+    }
+    if (h == <u32>H_EXIT) {
+      if (depth == stopDepth) break;
+      pc = popFrame();
+      if (pc == RETURN_TO_HOST) break;
+      continue;
+    }
+    pc++;
+    if (h < <u32>H_JMP64) {
+      store<u64>(REGS + <u32>load<u8>(p, 1), aluOutside(h, load<u64>(load<u32>(p, R_A)), b, t));
+      continue;
+    }
+    if (h == <u32>H_HELPER) {
+      if (y == HELPER_TAIL_CALL) { // the helper's id is b: the immediate, or dst for callx
+        const taken = tailCall(pc - 1);
+        if (taken < 0) break;
+        if (taken > 0) pc = 0;
+        continue;
+      }
+      executed = limit - left; // a helper may run a callback, which counts on from here
+      const go = callHelper(y, pc - 1);
+      recheckCopies();
+      left = limit - executed;
+      if (!go) break;
+      continue;
+    }
+    if (h == <u32>H_ATOMIC) {
+      const a = load<u64>(load<u32>(p, R_A));
+      const m = a + <u64><i64>t;
+      const size = <u32>load<u8>(p, R_SIZE);
+      if (!accessAllowed(m, size, true)) { fault(FAULT_WRITE, pc - 1, m, size); break; }
+      atomic(<usize>m, size, <u32>load<u8>(p, R_EXTRA), y);
+      continue;
+    }
+    if (h == <u32>H_LD_PACKET) {
+      let offset = load<i64>(p, R_IMM);
+      if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
+      if (packetLoad(offset, <u32>t)) continue;
+      unwindToExit(stopDepth); // out of the packet: the kernel ends the program with r0 = 0
+      break;
+    }
+    if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || h == <u32>H_LDXB_LSH) {
+      if (!slowAccess(p, h, pc - 1)) break;
+      if (h == <u32>H_LDXB_LSH) { pc++; left--; }
+      continue;
+    }
+    fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
+    break;
+  }
+  executed = limit - left;
 }
 
 /**
- * The loop behind `execute`; `left` is what remains of the budget, kept in a local (a global would be a load and a
- * store on every instruction), and the return value is what remains at the end (u64.MAX_VALUE after a budget
- * fault: the budget plus one executed). Around helpers, which may run callbacks through `execute`, `executed` is
- * brought up to date and read back. Every record (decode.ts) gives the handler, the dst register's address, where
- * a and b are read and a target or offset, so each handler is a line or two.
+ * The load or store of record `p` (handler `h`, instruction `pc`) that the loop's inline checks did not allow:
+ * asks the region table, copies the region for the next access, and does it; false after recording the fault.
+ * The bytes go through SCRATCH, one copy for every size (reading 8 bytes at the region's end could pass memory's).
  */
-function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
+function slowAccess(p: u32, h: u32, pc: u32): bool {
+  const write = h >= <u32>H_ST && h < <u32>H_LD_PACKET;
+  const size = <u32>load<u8>(p, R_SIZE);
+  const m = load<u64>(load<u32>(p + (write ? R_A : R_B))) + <u64><i64>load<i32>(p, R_TARGET);
+  if (!miss(m, size, write)) {
+    fault(write ? FAULT_WRITE : FAULT_READ, pc, m, size);
+    return false;
+  }
+  if (write) {
+    store<u64>(SCRATCH, load<u64>(load<u32>(p, R_B)));
+    memory.copy(<usize>m, SCRATCH, size);
+    return true;
+  }
+  store<u64>(SCRATCH, 0);
+  memory.copy(SCRATCH, <usize>m, size);
+  const bits = 64 - (size << 3);
+  let v = load<u64>(SCRATCH);
+  if (h >= <u32>H_LDXSX && h < <u32>H_ST) v = <u64>(<i64>(v << bits) >> bits);
+  if (h == <u32>H_LDXB_LSH) v <<= load<u64>(p, R_IMM);
+  store<u64>(REGS + <u32>load<u8>(p, 1), v);
+  return true;
+}
+
+/**
+ * The loop behind `execute`, from `startPc` with `startLeft` of the budget left (a local: a global would be a load
+ * and a store on every instruction). It calls nothing: it stops at the first record that needs a call, or when the
+ * budget is nearly spent, and leaves where (outPc, outRecord: 0 for the budget) and what is left (outLeft, that
+ * record counted). Every record (decode.ts) gives the handler, the dst register's address, where a and b are read
+ * and a target or offset, so each handler is a line or two.
+ */
+/** Where the loop stopped (execute reads it): at instruction `pc`, record `p`, with `left` of the budget. */
+@inline function leave(pc: u32, left: u64, p: u32): void {
+  outPc = pc;
+  outLeft = left;
+  outRecord = p;
+}
+
+function loop(startPc: u32, startLeft: u64): void {
   let pc = startPc;
-  let d = dec;
+  let left = startLeft;
+  const d = dec;
+  let p: u32 = 0;
   while (true) {
-    let p = d + (pc << RECORD_SHIFT);
-    if (left < 2) { // a fused record needs two: with one left, run its first instruction alone
-      if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); return u64.MAX_VALUE; }
-      if (FUSE_PAIRS) p = single(pc);
+    p = d + (pc << RECORD_SHIFT);
+    if (left < 2) { // a fused record needs two: with one left, run its first instruction alone (execute: SINGLE)
+      if (left == 0 || (FUSE_PAIRS && pc != singlePc)) { p = 0; break; }
+      if (FUSE_PAIRS) p = <u32>SINGLE;
     }
     left--;
     const h = <u32>load<u8>(p);
@@ -241,7 +397,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 - 1 + 2 * 0x2: pc++; left--;
       case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
       case H_ALU64 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU64 + 2 * 0x3: store<u64>(rd, t == 0 ? udiv64(a, b) : sdiv64(a, b)); continue;
+      case H_ALU64 + 2 * 0x3: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, udiv64(a, b)); continue;
       case H_ALU64 - 1 + 2 * 0x4: pc++; left--;
       case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
       case H_ALU64 - 1 + 2 * 0x5: pc++; left--;
@@ -253,7 +409,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 - 1 + 2 * 0x8: break; // not fused
       case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
       case H_ALU64 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU64 + 2 * 0x9: store<u64>(rd, t == 0 ? umod64(a, b) : smod64(a, b)); continue;
+      case H_ALU64 + 2 * 0x9: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, umod64(a, b)); continue;
       case H_ALU64 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
       case H_ALU64 - 1 + 2 * 0xb: break; // not fused
@@ -261,7 +417,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU64 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
       case H_ALU64 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU64 + 2 * 0xd: store<u64>(rd, y == 16 ? <u64>bswap<u16>(<u16>a) : y == 32 ? <u64>bswap<u32>(x) : bswap<u64>(a)); continue;
+      case H_ALU64 + 2 * 0xd: return leave(pc - 1, left, p);
       case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
       case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
       case H_ALU32 - 1 + 2 * 0x0: pc++; left--;
@@ -271,7 +427,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 - 1 + 2 * 0x2: pc++; left--;
       case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
       case H_ALU32 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU32 + 2 * 0x3: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? 0 : x / y) : sdiv32(x, y))); continue;
+      case H_ALU32 + 2 * 0x3: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, <u64>(y == 0 ? 0 : x / y)); continue;
       case H_ALU32 - 1 + 2 * 0x4: pc++; left--;
       case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
       case H_ALU32 - 1 + 2 * 0x5: pc++; left--;
@@ -283,7 +439,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 - 1 + 2 * 0x8: break; // not fused
       case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
       case H_ALU32 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU32 + 2 * 0x9: store<u64>(rd, <u64>(t == 0 ? (y == 0 ? x : x % y) : smod32(x, y))); continue;
+      case H_ALU32 + 2 * 0x9: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, <u64>(y == 0 ? x : x % y)); continue;
       case H_ALU32 - 1 + 2 * 0xa: pc++; left--;
       case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
       case H_ALU32 - 1 + 2 * 0xb: break; // not fused
@@ -291,7 +447,7 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_ALU32 - 1 + 2 * 0xc: pc++; left--;
       case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
       case H_ALU32 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU32 + 2 * 0xd: store<u64>(rd, byteOrder(a, y, t != 0)); continue;
+      case H_ALU32 + 2 * 0xd: return leave(pc - 1, left, p);
       case H_JMP64 - 1: break; // not fused
       case H_JA: pc = t; continue;
       case H_JMP64 - 1 + 2 * 0x1: break; // not fused
@@ -309,18 +465,9 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_JMP64 - 1 + 2 * 0x7: break; // not fused
       case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) pc = t; continue;
       case H_CALL_LOCAL - 1: break; // not fused
-      case H_CALL_LOCAL:
-        if (!pushFrame(pc, pc - 1)) return left;
-        pc = t;
-        d = dec;
-        continue;
+      case H_CALL_LOCAL: return leave(pc - 1, left, p);
       case H_EXIT - 1: break; // not fused
-      case H_EXIT:
-        if (depth == stopDepth) return left;
-        pc = popFrame();
-        d = dec;
-        if (pc == RETURN_TO_HOST) return left;
-        continue;
+      case H_EXIT: return leave(pc - 1, left, p);
       case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
       case H_JMP64 + 2 * 0xa: if (a < b) pc = t; continue;
       case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
@@ -337,27 +484,8 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_JMP32 + 0x5: if (x != y) pc = t; continue;
       case H_JMP32 + 0x6: if (<i32>x > <i32>y) pc = t; continue;
       case H_JMP32 + 0x7: if (<i32>x >= <i32>y) pc = t; continue;
-      case H_HELPER: {
-        if (y == HELPER_TAIL_CALL) { // the helper's id is b: the immediate, or dst for callx
-          const taken = tailCall(pc - 1);
-          if (taken < 0) return left;
-          if (taken > 0) { pc = 0; d = dec; }
-          continue;
-        }
-        executed = limit - left; // a helper may run a callback, which counts on from here
-        const go = callHelper(y, pc - 1);
-        forgetReads(); // the helper may have added or dropped a region (a ring buffer sample)
-        left = limit - executed;
-        if (!go) return left;
-        continue;
-      }
-      case H_ATOMIC: {
-        const m = a + <u64><i64>t;
-        const size = <u32>load<u8>(p, R_SIZE);
-        if (!allowed(m, size, true)) { fault(FAULT_WRITE, pc - 1, m, size); return left; }
-        atomic(<usize>m, size, <u32>load<u8>(p, R_EXTRA), y);
-        continue;
-      }
+      case H_HELPER: return leave(pc - 1, left, p);
+      case H_ATOMIC: return leave(pc - 1, left, p);
       case H_JMP32 + 0xa: if (x < y) pc = t; continue;
       case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
       case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
@@ -366,23 +494,14 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
       case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
       case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<i32>(<usize>m)); continue; }
-      case H_LDXSX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<i16>(<usize>m)); continue; }
-      case H_LDXSX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<i8>(<usize>m)); continue; }
+      case H_LDXSX + 0: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
+      case H_LDXSX + 1: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
+      case H_LDXSX + 2: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
       case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) break; store<u32>(<usize>m, y); continue; }
       case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) break; store<u16>(<usize>m, <u16>y); continue; }
       case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) break; store<u8>(<usize>m, <u8>y); continue; }
       case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) break; store<u64>(<usize>m, b); continue; }
-      case H_LD_PACKET: {
-        let offset: i64 = <i64>b;
-        if (load<u8>(p, R_SIZE) != 0) offset += <i64><i32><u32>reg(<u32>load<u8>(p, R_EXTRA)); // LD_IND
-        if (packetLoad(offset, <u32>t)) continue;
-        // Out of the packet: the kernel ends the program with r0 = 0.
-        setReg(0, 0);
-        if (depth == stopDepth) return left;
-        unwindToExit(stopDepth);
-        return left;
-      }
+      case H_LD_PACKET: return leave(pc - 1, left, p);
       case H_LDXB_LSH: {
         if (!FUSE_PAIRS) break;
         const m = b + <u64><i64>t;
@@ -393,19 +512,11 @@ function loop(startPc: u32, stopDepth: u32, left: u64): u64 {
       }
       default: break;
     }
-    // Here only after a load or store was refused, or on a bad instruction.
-    if (h == <u32>H_LDXB_LSH) accessFault(H_LDX + 2, b, t, pc - 1);
-    else if (h >= <u32>H_LDX && h < <u32>H_LD_PACKET) accessFault(h, h >= <u32>H_ST ? a : b, t, pc - 1);
-    else fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
-    return left;
+    // Here for a record that needs a call (execute), a load or store the inline checks did not allow, or a bad one.
+    pc--;
+    break;
   }
-}
-
-/** The fault of the refused load or store of handler `h` (H_LDX .. H_ST + 3) at `base` + `offset`. */
-function accessFault(h: u32, base: u64, offset: i32, pc: u32): void {
-  const write = h >= <u32>H_ST;
-  const i = h - (write ? <u32>H_ST : h >= <u32>H_LDXSX ? <u32>H_LDXSX : <u32>H_LDX); // W H B DW
-  fault(write ? FAULT_WRITE : FAULT_READ, pc, base + <u64><i64>offset, 4 >> i | (i == 3 ? 8 : 0));
+  leave(pc, left, p);
 }
 
 /** A tail call: -1 when the program must stop (fault), 0 to fall through, 1 to continue at the new program's start. */
@@ -417,18 +528,24 @@ function tailCall(pc: u32): i32 {
   return 1;
 }
 
-/** Instruction `pc` of the running program, decoded alone into SINGLE. */
-function single(pc: u32): u32 {
-  const prog = PROGS + load<u32>(STATE + ST_PROG) * 8;
-  decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE);
-  return <u32>SINGLE;
+/**
+ * The ALU operations the loop leaves to execute, rare in programs: signed division and modulo (32-bit ones on the
+ * sign-extended operands: the 64-bit quotient's low half is the 32-bit one, MIN / -1 included), byte order.
+ */
+function aluOutside(h: u32, a: u64, b: u64, t: i32): u64 {
+  const wide = h < <u32>H_ALU32;
+  const op = (h - (wide ? <u32>H_ALU64 : <u32>H_ALU32)) >> 1;
+  if (op == 0xd) return byteOrder(a, <u32>b, wide || t != 0); // bswap (ALU64) always swaps
+  if (!wide) { a = <u64><i64><i32>a; b = <u64><i64><i32>b; }
+  const r = sdivmod(a, b, op != 3);
+  return wide ? r : <u64><u32>r;
 }
 
-/** ALU le/be: truncate to `width` bits, swapping the bytes when `swap` (this is a little-endian machine). */
+/** ALU le/be: truncate to `width` bits (16, 32, else 64), swapping the bytes first when `swap` (little-endian). */
 function byteOrder(a: u64, width: u32, swap: bool): u64 {
-  if (width == 16) return swap ? <u64>bswap<u16>(<u16>a) : <u64><u16>a;
-  if (width == 32) return swap ? <u64>bswap<u32>(<u32>a) : <u64><u32>a;
-  return swap ? bswap<u64>(a) : a;
+  const w: u64 = width == 16 || width == 32 ? width : 64;
+  const v = swap ? bswap<u64>(a) >> (64 - w) : a;
+  return w == 64 ? v : v & ((<u64>1 << w) - 1);
 }
 
 /** A packet load that fell outside the packet ends the whole program, not only the current function. */
@@ -472,28 +589,14 @@ function atomic(a: usize, size: u32, src: u32, imm: i32): void {
   if ((op & ATOMIC_FETCH) != 0 && op != ATOMIC_CMPXCHG) setReg(src, old);
 }
 
-// Division follows RFC 9669: x / 0 = 0, x % 0 = x, and signed overflow (MIN / -1) wraps instead of trapping.
+// Unsigned division follows RFC 9669 too: x / 0 = 0, x % 0 = x.
 @inline function udiv64(a: u64, b: u64): u64 { return b == 0 ? 0 : a / b; }
 @inline function umod64(a: u64, b: u64): u64 { return b == 0 ? a : a % b; }
-function sdiv64(a: u64, b: u64): u64 {
-  if (b == 0) return 0;
-  if (b == u64.MAX_VALUE) return 0 - a;
-  return <u64>(<i64>a / <i64>b);
-}
-function smod64(a: u64, b: u64): u64 {
-  if (b == 0) return a;
-  if (b == u64.MAX_VALUE) return 0;
-  return <u64>(<i64>a % <i64>b);
-}
-function sdiv32(x: u32, y: u32): u32 {
-  if (y == 0) return 0;
-  if (y == u32.MAX_VALUE) return 0 - x;
-  return <u32>(<i32>x / <i32>y);
-}
-function smod32(x: u32, y: u32): u32 {
-  if (y == 0) return x;
-  if (y == u32.MAX_VALUE) return 0;
-  return <u32>(<i32>x % <i32>y);
+// Signed division and modulo (RFC 9669): x / 0 = 0, x % 0 = x, and MIN / -1 wraps instead of trapping.
+function sdivmod(a: u64, b: u64, mod: bool): u64 {
+  if (b == 0) return mod ? a : 0;
+  if (b == u64.MAX_VALUE) return mod ? 0 : 0 - a;
+  return <u64>(mod ? <i64>a % <i64>b : <i64>a / <i64>b);
 }
 
 /** Calls helper `id`; returns false when the program must stop (fault, or a helper that ends it). Translated
