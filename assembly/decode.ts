@@ -7,8 +7,8 @@
 //   byte 1      dst register as a byte offset into REGS (dst * 8)
 //   byte 2      a load's, store's or atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
 //   byte 3      a handler's extra byte: the src register of atomics and LD_IND, the opcode of a bad instruction
-//   bytes 4-7   i32: a jump's or call's ABSOLUTE target, a memory offset, the offset of div/mod/movsx, the byte
-//               order of le/be (1 = swap)
+//   bytes 4-7   i32: a jump's or call's target as the ADDRESS of its record (the loop follows records, not
+//               indices), a memory offset, the offset of div/mod/movsx, the byte order of le/be (1 = swap)
 //   bytes 8-15  the immediate, sign-extended to 64 bits; lddw's two halves joined
 //   bytes 16-19 the address operand a is read from: the dst register, or what a fused mov put there
 //   bytes 20-23 the address operand b is read from: the src register, or the immediate at bytes 8-15; picking
@@ -83,7 +83,7 @@ export const H_BAD = 114;
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
-  for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE);
+  for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE, out);
   // Ascending, so record i + 1 is still the operation alone when record i is fused with it.
   if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
@@ -92,9 +92,9 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
     }
 }
 
-/** Instruction `pc` alone, unfused, into the record at `out` (the loop's budget slow path). */
-export function decodeSingle(code: u32, pc: u32, count: u32, out: u32): void {
-  decodeOne(code + pc * INSN_SIZE, pc, count, out);
+/** Instruction `pc` alone, unfused, into the record at `out`; the program's records are at `base`. */
+export function decodeSingle(code: u32, pc: u32, count: u32, out: u32, base: u32): void {
+  decodeOne(code + pc * INSN_SIZE, pc, count, out, base);
 }
 
 // The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one,
@@ -183,7 +183,7 @@ function fuseAddJump(r: u32): void {
 /** Bytes moved by a load or store of size index `size` (W H B DW = 0..3). */
 @inline function accessSize(size: u32): u32 { return 4 >> size | (size == 3 ? 8 : 0); }
 
-function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
+function decodeOne(p: u32, pc: u32, count: u32, r: u32, base: u32): void {
   const op = <u32>load<u8>(p);
   const regs = <u32>load<u8>(p, 1);
   const src = regs >> 4;
@@ -218,6 +218,7 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
         : H_HELPER;
     }
     else if (jop > 0xd0) h = H_BAD;
+    t = <i32>base + (t << RECORD_SHIFT);
   } else if (cls == CLS_LDX) {
     useReg = true; // b is the base address
     const mode = op & 0xe0;

@@ -2,8 +2,9 @@
 // installed), each handler's body a line or two. The loop calls nothing: a call anywhere in it makes V8 keep the
 // loop's values in stack slots, stored on every instruction. Records that need a call (bpf-to-bpf calls and exits,
 // helpers, atomics, packet loads, signed division, byte order, sign-extending loads, accesses the inline checks
-// did not allow, bad instructions) end the loop, and `execute` does their work and enters it again. A pc is the
-// original eBPF instruction index throughout, so faults name it directly.
+// did not allow, bad instructions) end the loop, and `execute` does their work and enters it again. The loop
+// follows record addresses (jumps hold their target's, decode.ts), one add per instruction; everywhere else a pc
+// is the original eBPF instruction index, record address less the program's first over 32, so faults name it.
 //
 // Registers live in linear memory at REGS (r0..r10, u64 each) so that helpers, the host and the other engines see
 // the same register file. Every memory access a program makes is checked against the region table (region 0 is
@@ -65,12 +66,11 @@ let stackLim: u64 = 0;
 // The writable part of the region written last, off the stack (a map value, an output buffer), tested the same way.
 let writeLo: u64 = 0;
 let writeLim: u64 = 0;
-// Where the loop stopped: the instruction, its record (0 when the budget stopped it first), and the budget left.
-let outPc: u32 = 0;
+// Where the loop stopped: the record (plus 1 when the budget stopped it first), and the budget left.
 let outRecord: u32 = 0;
 let outLeft: u64 = 0;
-// The instruction whose first half alone is in SINGLE, for the loop to run with one instruction of budget left.
-let singlePc: u32 = u32.MAX_VALUE;
+// The record whose first instruction alone is in SINGLE, for the loop to run with one instruction of budget left.
+let singleAt: u32 = 0;
 
 @inline function reg(n: u32): u64 { return load<u64>(REGS + (n << 3)); }
 @inline function setReg(n: u32, v: u64): void { store<u64>(REGS + (n << 3), v); }
@@ -111,7 +111,7 @@ export function beginRun(prog: u32, r1: u64, r2: u64, engine: u32): bool {
   }
   store<u32>(STATE + ST_PROG, prog);
   dec = load<u32>(DECODED + (prog << 2));
-  singlePc = u32.MAX_VALUE;
+  singleAt = 0;
   depth = 0;
   executed = 0;
   const budget = load<u64>(STATE + ST_BUDGET);
@@ -252,15 +252,17 @@ function execute(startPc: u32, stopDepth: u32): void {
   let pc = startPc;
   let left = limit - executed;
   while (true) {
-    loop(pc, left);
-    pc = outPc;
+    loop(dec + (pc << RECORD_SHIFT), left);
     left = outLeft;
-    const p = outRecord;
-    if (p == 0) { // the budget: none left, or one for a fused record
+    const p = outRecord & ~1;
+    // The instruction index of the record; past SINGLE, counted from the one SINGLE was decoded from (an lddw
+    // there goes on two records past it).
+    pc = p - <u32>SINGLE < 3 * RECORD_SIZE ? (singleAt - dec + p - <u32>SINGLE) >> RECORD_SHIFT : (p - dec) >> RECORD_SHIFT;
+    if (outRecord & 1) { // the budget: none left, or one for a fused record
       if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); left = u64.MAX_VALUE; break; }
       const prog = PROGS + load<u32>(STATE + ST_PROG) * 8;
-      decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE);
-      singlePc = pc;
+      decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE, dec);
+      singleAt = p;
       continue;
     }
     // The record at p ran as far as the loop could take it, its instructions counted.
@@ -270,7 +272,7 @@ function execute(startPc: u32, stopDepth: u32): void {
     const y = <u32>b;
     if (h == <u32>H_CALL_LOCAL) {
       if (!pushFrame(pc + 1, pc)) break;
-      pc = t;
+      pc = (<u32>t - dec) >> RECORD_SHIFT;
       continue;
     }
     if (h == <u32>H_EXIT) {
@@ -353,28 +355,25 @@ function slowAccess(p: u32, h: u32, pc: u32): bool {
 }
 
 /**
- * The loop behind `execute`, from `startPc` with `startLeft` of the budget left (a local: a global would be a load
- * and a store on every instruction). It calls nothing: it stops at the first record that needs a call, or when the
- * budget is nearly spent, and leaves where (outPc, outRecord: 0 for the budget) and what is left (outLeft, that
- * record counted). Every record (decode.ts) gives the handler, the dst register's address, where a and b are read
+ * The loop behind `execute`, from the record at `start` with `startLeft` of the budget left (a local: a global
+ * would be a load and a store on every instruction). It calls nothing: it stops at the first record that needs a
+ * call, or when the budget is nearly spent, and leaves where (outRecord, plus 1 for the budget) and what is left
+ * (outLeft, that record counted). Every record (decode.ts) gives the handler, the dst register's address, where a and b are read
  * and a target or offset, so each handler is a line or two.
  */
-/** Where the loop stopped (execute reads it): at instruction `pc`, record `p`, with `left` of the budget. */
-@inline function leave(pc: u32, left: u64, p: u32): void {
-  outPc = pc;
+/** Where the loop stopped (execute reads it): at record `at` (plus 1 when the budget stopped it), `left` left. */
+@inline function leave(at: u32, left: u64): void {
+  outRecord = at;
   outLeft = left;
-  outRecord = p;
 }
 
-function loop(startPc: u32, startLeft: u64): void {
-  let pc = startPc;
+function loop(start: u32, startLeft: u64): void {
+  let next = start;
   let left = startLeft;
-  const d = dec;
-  let p: u32 = 0;
   while (true) {
-    p = d + (pc << RECORD_SHIFT);
+    let p = next;
     if (left < 2) { // a fused record needs two: with one left, run its first instruction alone (execute: SINGLE)
-      if (left == 0 || (FUSE_PAIRS && pc != singlePc)) { p = 0; break; }
+      if (left == 0 || (FUSE_PAIRS && p != singleAt)) return leave(p | 1, left);
       if (FUSE_PAIRS) p = <u32>SINGLE;
     }
     left--;
@@ -383,140 +382,138 @@ function loop(startPc: u32, startLeft: u64): void {
     let a = load<u64>(load<u32>(p, R_A));
     let b = load<u64>(load<u32>(p, R_B));
     const t = load<i32>(p, R_TARGET);
-    pc++;
+    next = p + RECORD_SIZE;
     const x = <u32>a, y = <u32>b;
     // The cases follow the handler indices (decode.ts) one by one, each with a body of its own:
     // only then does the switch become a single jump table. A fused mov + operation counts the mov and falls into
     // the operation's case, a being read from the mov's source; a fused add + jump counts the add, does it, and
     // falls into the jump's case with a the sum and b the jump's own.
     switch (h) {
-      case H_ALU64 - 1 + 2 * 0x0: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x0: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x0: store<u64>(rd, a + b); continue;
-      case H_ALU64 - 1 + 2 * 0x1: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x1: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x1: store<u64>(rd, a - b); continue;
-      case H_ALU64 - 1 + 2 * 0x2: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x2: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
       case H_ALU64 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU64 + 2 * 0x3: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, udiv64(a, b)); continue;
-      case H_ALU64 - 1 + 2 * 0x4: pc++; left--;
+      case H_ALU64 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, udiv64(a, b)); continue;
+      case H_ALU64 - 1 + 2 * 0x4: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
-      case H_ALU64 - 1 + 2 * 0x5: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x5: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x5: store<u64>(rd, a & b); continue;
-      case H_ALU64 - 1 + 2 * 0x6: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x6: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x6: store<u64>(rd, a << (b & 63)); continue;
-      case H_ALU64 - 1 + 2 * 0x7: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0x7: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0x7: store<u64>(rd, a >> (b & 63)); continue;
       case H_ALU64 - 1 + 2 * 0x8: break; // not fused
       case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
       case H_ALU64 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU64 + 2 * 0x9: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, umod64(a, b)); continue;
-      case H_ALU64 - 1 + 2 * 0xa: pc++; left--;
+      case H_ALU64 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, umod64(a, b)); continue;
+      case H_ALU64 - 1 + 2 * 0xa: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
       case H_ALU64 - 1 + 2 * 0xb: break; // not fused
       case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
-      case H_ALU64 - 1 + 2 * 0xc: pc++; left--;
+      case H_ALU64 - 1 + 2 * 0xc: next += RECORD_SIZE; left--;
       case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
       case H_ALU64 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU64 + 2 * 0xd: return leave(pc - 1, left, p);
+      case H_ALU64 + 2 * 0xd: return leave(p, left);
       case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
       case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
-      case H_ALU32 - 1 + 2 * 0x0: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x0: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x0: store<u64>(rd, <u64>(x + y)); continue;
-      case H_ALU32 - 1 + 2 * 0x1: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x1: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x1: store<u64>(rd, <u64>(x - y)); continue;
-      case H_ALU32 - 1 + 2 * 0x2: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x2: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
       case H_ALU32 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU32 + 2 * 0x3: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, <u64>(y == 0 ? 0 : x / y)); continue;
-      case H_ALU32 - 1 + 2 * 0x4: pc++; left--;
+      case H_ALU32 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? 0 : x / y)); continue;
+      case H_ALU32 - 1 + 2 * 0x4: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
-      case H_ALU32 - 1 + 2 * 0x5: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x5: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x5: store<u64>(rd, <u64>(x & y)); continue;
-      case H_ALU32 - 1 + 2 * 0x6: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x6: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0x7: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0x7: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
       case H_ALU32 - 1 + 2 * 0x8: break; // not fused
       case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
       case H_ALU32 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU32 + 2 * 0x9: if (t != 0) return leave(pc - 1, left, p); store<u64>(rd, <u64>(y == 0 ? x : x % y)); continue;
-      case H_ALU32 - 1 + 2 * 0xa: pc++; left--;
+      case H_ALU32 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? x : x % y)); continue;
+      case H_ALU32 - 1 + 2 * 0xa: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
       case H_ALU32 - 1 + 2 * 0xb: break; // not fused
       case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
-      case H_ALU32 - 1 + 2 * 0xc: pc++; left--;
+      case H_ALU32 - 1 + 2 * 0xc: next += RECORD_SIZE; left--;
       case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
       case H_ALU32 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU32 + 2 * 0xd: return leave(pc - 1, left, p);
+      case H_ALU32 + 2 * 0xd: return leave(p, left);
       case H_JMP64 - 1: break; // not fused
-      case H_JA: pc = t; continue;
+      case H_JA: next = <u32>t; continue;
       case H_JMP64 - 1 + 2 * 0x1: break; // not fused
-      case H_JMP64 + 2 * 0x1: if (a == b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0x2: if (a > b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0x3: if (a >= b) pc = t; continue;
+      case H_JMP64 + 2 * 0x1: if (a == b) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0x2: if (a > b) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0x3: if (a >= b) next = <u32>t; continue;
       case H_JMP64 - 1 + 2 * 0x4: break; // not fused
-      case H_JMP64 + 2 * 0x4: if ((a & b) != 0) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0x5: if (a != b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) pc = t; continue;
+      case H_JMP64 + 2 * 0x4: if ((a & b) != 0) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0x5: if (a != b) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) next = <u32>t; continue;
       case H_JMP64 - 1 + 2 * 0x7: break; // not fused
-      case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) pc = t; continue;
+      case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) next = <u32>t; continue;
       case H_CALL_LOCAL - 1: break; // not fused
-      case H_CALL_LOCAL: return leave(pc - 1, left, p);
+      case H_CALL_LOCAL: return leave(p, left);
       case H_EXIT - 1: break; // not fused
-      case H_EXIT: return leave(pc - 1, left, p);
-      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0xa: if (a < b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0xb: if (a <= b) pc = t; continue;
-      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); pc++; left--;
-      case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) pc = t; continue;
+      case H_EXIT: return leave(p, left);
+      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0xa: if (a < b) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0xb: if (a <= b) next = <u32>t; continue;
+      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
+      case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) next = <u32>t; continue;
       case H_JMP64 - 1 + 2 * 0xd: break; // not fused
-      case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) pc = t; continue;
-      case H_LDDW: store<u64>(rd, b); pc++; continue; // one instruction in two slots
-      case H_JMP32 + 0x1: if (x == y) pc = t; continue;
-      case H_JMP32 + 0x2: if (x > y) pc = t; continue;
-      case H_JMP32 + 0x3: if (x >= y) pc = t; continue;
-      case H_JMP32 + 0x4: if ((x & y) != 0) pc = t; continue;
-      case H_JMP32 + 0x5: if (x != y) pc = t; continue;
-      case H_JMP32 + 0x6: if (<i32>x > <i32>y) pc = t; continue;
-      case H_JMP32 + 0x7: if (<i32>x >= <i32>y) pc = t; continue;
-      case H_HELPER: return leave(pc - 1, left, p);
-      case H_ATOMIC: return leave(pc - 1, left, p);
-      case H_JMP32 + 0xa: if (x < y) pc = t; continue;
-      case H_JMP32 + 0xb: if (x <= y) pc = t; continue;
-      case H_JMP32 + 0xc: if (<i32>x < <i32>y) pc = t; continue;
-      case H_JMP32 + 0xd: if (<i32>x <= <i32>y) pc = t; continue;
+      case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) next = <u32>t; continue;
+      case H_LDDW: store<u64>(rd, b); next += RECORD_SIZE; continue; // one instruction in two slots
+      case H_JMP32 + 0x1: if (x == y) next = <u32>t; continue;
+      case H_JMP32 + 0x2: if (x > y) next = <u32>t; continue;
+      case H_JMP32 + 0x3: if (x >= y) next = <u32>t; continue;
+      case H_JMP32 + 0x4: if ((x & y) != 0) next = <u32>t; continue;
+      case H_JMP32 + 0x5: if (x != y) next = <u32>t; continue;
+      case H_JMP32 + 0x6: if (<i32>x > <i32>y) next = <u32>t; continue;
+      case H_JMP32 + 0x7: if (<i32>x >= <i32>y) next = <u32>t; continue;
+      case H_HELPER: return leave(p, left);
+      case H_ATOMIC: return leave(p, left);
+      case H_JMP32 + 0xa: if (x < y) next = <u32>t; continue;
+      case H_JMP32 + 0xb: if (x <= y) next = <u32>t; continue;
+      case H_JMP32 + 0xc: if (<i32>x < <i32>y) next = <u32>t; continue;
+      case H_JMP32 + 0xd: if (<i32>x <= <i32>y) next = <u32>t; continue;
       case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
       case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
       case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
       case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
-      case H_LDXSX + 1: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
-      case H_LDXSX + 2: return leave(pc - 1, left, p); // sign-extending loads (cpu v4): slowAccess
+      case H_LDXSX + 0: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
+      case H_LDXSX + 1: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
+      case H_LDXSX + 2: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
       case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) break; store<u32>(<usize>m, y); continue; }
       case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) break; store<u16>(<usize>m, <u16>y); continue; }
       case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) break; store<u8>(<usize>m, <u8>y); continue; }
       case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) break; store<u64>(<usize>m, b); continue; }
-      case H_LD_PACKET: return leave(pc - 1, left, p);
+      case H_LD_PACKET: return leave(p, left);
       case H_LDXB_LSH: {
         if (!FUSE_PAIRS) break;
         const m = b + <u64><i64>t;
         if (!readable(m, 1)) break;
         store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
-        pc++; left--;
+        next += RECORD_SIZE; left--;
         continue;
       }
       default: break;
     }
-    // Here for a record that needs a call (execute), a load or store the inline checks did not allow, or a bad one.
-    pc--;
-    break;
+    // Here for a load or store the inline checks did not allow, or a bad record: execute.
+    return leave(p, left);
   }
-  leave(pc, left, p);
 }
 
 /** A tail call: -1 when the program must stop (fault), 0 to fall through, 1 to continue at the new program's start. */
