@@ -11,7 +11,10 @@
 // the stack of the frames in use): loads first try copies of the two regions read last (`readable`), stores the
 // stack and a copy of the writable region written last (`writable`), and the rest ask the table (slowAccess,
 // atomics). The loop allocates nothing and calls JavaScript only for host helpers. The budget counts executed
-// eBPF instructions as every engine does: a fused record (decode.ts) counts as the two it stands for.
+// eBPF instructions as every engine does, a block at a time: the loop charges a block's length (decode.ts: R_REM,
+// a fused record counting the two it stands for) when it enters it, and execute hands back what a block did not
+// run when the loop left it early, or runs the instructions one at a time when the budget does not cover a block,
+// so that the count stays exact and a budget fault names the instruction it would name counted one by one.
 import {
   ATOMIC_ADD, ATOMIC_OR, ATOMIC_AND, ATOMIC_XOR, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG,
   STACK_SIZE, MAX_CALL_DEPTH, MAX_TAIL_CALLS,
@@ -26,7 +29,7 @@ import {
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
-  R_IMM, R_A, R_B, R_C, decodeSingle,
+  R_IMM, R_A, R_B, R_C, R_REM, decodeSingle,
 } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
@@ -41,8 +44,8 @@ declare function hostHelper(id: u32): u32;
 const HELPER_TAIL_CALL: u32 = 12;
 const RETURN_TO_HOST: u32 = 0xffffffff; // return pc of a frame pushed by invokeCallback
 
-/** Scratch space for one record: the first half of a fused pair run alone (loop). */
-const SINGLE = memory.data(RECORD_SIZE, RECORD_SIZE);
+/** One record run alone (execute), and two of zeros after it, where the loop stops when it goes on past it. */
+const SINGLE = memory.data(3 * RECORD_SIZE, RECORD_SIZE);
 /** Eight bytes on their way between a register and memory (slowAccess). */
 const SCRATCH = memory.data(8, 8);
 
@@ -69,8 +72,8 @@ let writeLim: u64 = 0;
 // Where the loop stopped: the record (plus 1 when the budget stopped it first), and the budget left.
 let outRecord: u32 = 0;
 let outLeft: u64 = 0;
-// The record whose first instruction alone is in SINGLE, for the loop to run with one instruction of budget left.
-let singleAt: u32 = 0;
+// The instruction in SINGLE, run alone when the budget does not cover its block.
+let singlePc: u32 = 0;
 
 @inline function reg(n: u32): u64 { return load<u64>(REGS + (n << 3)); }
 @inline function setReg(n: u32, v: u64): void { store<u64>(REGS + (n << 3), v); }
@@ -111,7 +114,6 @@ export function beginRun(prog: u32, r1: u64, r2: u64, engine: u32): bool {
   }
   store<u32>(STATE + ST_PROG, prog);
   dec = load<u32>(DECODED + (prog << 2));
-  singleAt = 0;
   depth = 0;
   executed = 0;
   const budget = load<u64>(STATE + ST_BUDGET);
@@ -245,27 +247,34 @@ function recheckCopies(): void {
  * Executes from `pc` until an exit at frame `stopDepth`, a fault, or a helper stopping the program, and adds the
  * instructions it ran to `executed`. The loop runs every record that needs no call; it returns here for those that
  * do (calls, exits, helpers, atomics, packet loads, accesses its inline checks did not allow, bad instructions) and
- * when the budget is nearly spent, and this function does what they need and enters the loop again. A call in the
+ * at a block the budget does not cover, and this function does what they need and enters the loop again. A call in the
  * loop would make V8 keep the loop's values in stack slots, stored on every instruction, to survive it.
  */
 function execute(startPc: u32, stopDepth: u32): void {
   let pc = startPc;
   let left = limit - executed;
+  let alone = false; // run the instruction at pc alone, from SINGLE
   while (true) {
-    loop(dec + (pc << RECORD_SHIFT), left);
+    loop(alone ? <u32>SINGLE : dec + (pc << RECORD_SHIFT), left);
+    alone = false;
     left = outLeft;
     const p = outRecord & ~1;
-    // The instruction index of the record; past SINGLE, counted from the one SINGLE was decoded from (an lddw
-    // there goes on two records past it).
-    pc = p - <u32>SINGLE < 3 * RECORD_SIZE ? (singleAt - dec + p - <u32>SINGLE) >> RECORD_SHIFT : (p - dec) >> RECORD_SHIFT;
-    if (outRecord & 1) { // the budget: none left, or one for a fused record
+    // The instruction index of the record; in SINGLE's three records, counted from the one run alone (the two
+    // after it, zeros, stop the loop where it went on to: the next instruction, or the one after an lddw).
+    const past = p - <u32>SINGLE;
+    pc = past < 3 * RECORD_SIZE ? singlePc + (past >> RECORD_SHIFT) : (p - dec) >> RECORD_SHIFT;
+    if (outRecord & 1) { // the budget does not cover the block at p: its instructions one at a time, or the fault
       if (left == 0) { fault(FAULT_BUDGET, pc, limit, 0); left = u64.MAX_VALUE; break; }
       const prog = PROGS + load<u32>(STATE + ST_PROG) * 8;
       decodeSingle(load<u32>(prog), pc, load<u32>(prog, 4), <u32>SINGLE, dec);
-      singleAt = p;
+      singlePc = pc;
+      alone = true;
       continue;
     }
-    // The record at p ran as far as the loop could take it, its instructions counted.
+    if (past - RECORD_SIZE < 2 * RECORD_SIZE) continue; // the instruction run alone is done
+    // The record at p ran as far as the loop could take it (counted as one instruction: no record that leaves the
+    // loop is fused but H_LDXB_LSH, whose shift is counted below); the rest of its block, charged with it, did not.
+    left += <u64>load<u32>(p, R_REM) - 1;
     const h = <u32>load<u8>(p);
     const t = load<i32>(p, R_TARGET);
     const b = load<u64>(load<u32>(p, R_B));
@@ -316,8 +325,10 @@ function execute(startPc: u32, stopDepth: u32): void {
       break;
     }
     if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || h == <u32>H_LDXB_LSH) {
-      if (!slowAccess(p, h, pc - 1)) break;
-      if (h == <u32>H_LDXB_LSH) { pc++; left--; }
+      const done = slowAccess(p, h, pc - 1);
+      if (done < 0) break;
+      if (FUSE_PAIRS && done > 0) { pc--; left++; } // run again, by the loop, uncounted so far
+      else if (h == <u32>H_LDXB_LSH) { pc++; left--; }
       continue;
     }
     fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
@@ -328,21 +339,26 @@ function execute(startPc: u32, stopDepth: u32): void {
 
 /**
  * The load or store of record `p` (handler `h`, instruction `pc`) that the loop's inline checks did not allow:
- * asks the region table, copies the region for the next access, and does it; false after recording the fault.
- * The bytes go through SCRATCH, one copy for every size (reading 8 bytes at the region's end could pass memory's).
+ * asks the region table and copies the region for the next access. Returns 1 when the loop can now run the record
+ * itself (its region copied), 0 when done here, -1 after recording the fault. Here, the bytes go through SCRATCH,
+ * one copy for every size (reading 8 bytes at a region's end could pass memory's): regions under 8 bytes, which
+ * are never copied, and sign-extending loads, which the loop leaves to this function.
  */
-function slowAccess(p: u32, h: u32, pc: u32): bool {
+function slowAccess(p: u32, h: u32, pc: u32): i32 {
   const write = h >= <u32>H_ST && h < <u32>H_LD_PACKET;
   const size = <u32>load<u8>(p, R_SIZE);
   const m = load<u64>(load<u32>(p + (write ? R_A : R_B))) + <u64><i64>load<i32>(p, R_TARGET);
   if (!miss(m, size, write)) {
     fault(write ? FAULT_WRITE : FAULT_READ, pc, m, size);
-    return false;
+    return -1;
   }
+  // The loop leaves sign-extending loads here every time: those it must not be given back.
+  if (FUSE_PAIRS && (h < <u32>H_LDXSX || h >= <u32>H_ST) && (write ? m - writeLo <= writeLim : m - readLo <= readLim))
+    return 1;
   if (write) {
     store<u64>(SCRATCH, load<u64>(load<u32>(p, R_B)));
     memory.copy(<usize>m, SCRATCH, size);
-    return true;
+    return 0;
   }
   store<u64>(SCRATCH, 0);
   memory.copy(SCRATCH, <usize>m, size);
@@ -351,15 +367,15 @@ function slowAccess(p: u32, h: u32, pc: u32): bool {
   if (h >= <u32>H_LDXSX && h < <u32>H_ST) v = <u64>(<i64>(v << bits) >> bits);
   if (h == <u32>H_LDXB_LSH) v <<= load<u64>(p, R_IMM);
   store<u64>(REGS + <u32>load<u8>(p, 1), v);
-  return true;
+  return 0;
 }
 
 /**
  * The loop behind `execute`, from the record at `start` with `startLeft` of the budget left (a local: a global
  * would be a load and a store on every instruction). It calls nothing: it stops at the first record that needs a
- * call, or when the budget is nearly spent, and leaves where (outRecord, plus 1 for the budget) and what is left
- * (outLeft, that record counted). Every record (decode.ts) gives the handler, the dst register's address, where a and b are read
- * and a target or offset, so each handler is a line or two.
+ * call, or at a block the budget does not cover, and leaves where (outRecord, plus 1 for the budget) and what is
+ * left (outLeft, the block of that record charged). Every record (decode.ts) gives the handler, the dst register's
+ * address, where a and b are read and a target or offset, so each handler is a line or two.
  */
 /** Where the loop stopped (execute reads it): at record `at` (plus 1 when the budget stopped it), `left` left. */
 @inline function leave(at: u32, left: u64): void {
@@ -371,148 +387,150 @@ function loop(start: u32, startLeft: u64): void {
   let next = start;
   let left = startLeft;
   while (true) {
-    let p = next;
-    if (left < 2) { // a fused record needs two: with one left, run its first instruction alone (execute: SINGLE)
-      if (left == 0 || (FUSE_PAIRS && p != singleAt)) return leave(p | 1, left);
-      if (FUSE_PAIRS) p = <u32>SINGLE;
-    }
-    left--;
-    const h = <u32>load<u8>(p);
-    const rd = REGS + <u32>load<u8>(p, 1);
-    let a = load<u64>(load<u32>(p, R_A));
-    let b = load<u64>(load<u32>(p, R_B));
-    const t = load<i32>(p, R_TARGET);
-    next = p + RECORD_SIZE;
-    const x = <u32>a, y = <u32>b;
-    // The cases follow the handler indices (decode.ts) one by one, each with a body of its own:
-    // only then does the switch become a single jump table. A fused mov + operation counts the mov and falls into
-    // the operation's case, a being read from the mov's source; a fused add + jump counts the add, does it, and
-    // falls into the jump's case with a the sum and b the jump's own.
-    switch (h) {
-      case H_ALU64 - 1 + 2 * 0x0: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x0: store<u64>(rd, a + b); continue;
-      case H_ALU64 - 1 + 2 * 0x1: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x1: store<u64>(rd, a - b); continue;
-      case H_ALU64 - 1 + 2 * 0x2: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
-      case H_ALU64 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU64 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, udiv64(a, b)); continue;
-      case H_ALU64 - 1 + 2 * 0x4: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
-      case H_ALU64 - 1 + 2 * 0x5: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x5: store<u64>(rd, a & b); continue;
-      case H_ALU64 - 1 + 2 * 0x6: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x6: store<u64>(rd, a << (b & 63)); continue;
-      case H_ALU64 - 1 + 2 * 0x7: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0x7: store<u64>(rd, a >> (b & 63)); continue;
-      case H_ALU64 - 1 + 2 * 0x8: break; // not fused
-      case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
-      case H_ALU64 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU64 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, umod64(a, b)); continue;
-      case H_ALU64 - 1 + 2 * 0xa: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
-      case H_ALU64 - 1 + 2 * 0xb: break; // not fused
-      case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
-      case H_ALU64 - 1 + 2 * 0xc: next += RECORD_SIZE; left--;
-      case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
-      case H_ALU64 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU64 + 2 * 0xd: return leave(p, left);
-      case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
-      case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
-      case H_ALU32 - 1 + 2 * 0x0: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x0: store<u64>(rd, <u64>(x + y)); continue;
-      case H_ALU32 - 1 + 2 * 0x1: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x1: store<u64>(rd, <u64>(x - y)); continue;
-      case H_ALU32 - 1 + 2 * 0x2: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
-      case H_ALU32 - 1 + 2 * 0x3: break; // not fused
-      case H_ALU32 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? 0 : x / y)); continue;
-      case H_ALU32 - 1 + 2 * 0x4: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
-      case H_ALU32 - 1 + 2 * 0x5: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x5: store<u64>(rd, <u64>(x & y)); continue;
-      case H_ALU32 - 1 + 2 * 0x6: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0x7: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0x8: break; // not fused
-      case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
-      case H_ALU32 - 1 + 2 * 0x9: break; // not fused
-      case H_ALU32 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? x : x % y)); continue;
-      case H_ALU32 - 1 + 2 * 0xa: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
-      case H_ALU32 - 1 + 2 * 0xb: break; // not fused
-      case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
-      case H_ALU32 - 1 + 2 * 0xc: next += RECORD_SIZE; left--;
-      case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
-      case H_ALU32 - 1 + 2 * 0xd: break; // not fused
-      case H_ALU32 + 2 * 0xd: return leave(p, left);
-      case H_JMP64 - 1: break; // not fused
-      case H_JA: next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x1: break; // not fused
-      case H_JMP64 + 2 * 0x1: if (a == b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0x2: if (a > b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0x3: if (a >= b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x4: break; // not fused
-      case H_JMP64 + 2 * 0x4: if ((a & b) != 0) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0x5: if (a != b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0x7: break; // not fused
-      case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) next = <u32>t; continue;
-      case H_CALL_LOCAL - 1: break; // not fused
-      case H_CALL_LOCAL: return leave(p, left);
-      case H_EXIT - 1: break; // not fused
-      case H_EXIT: return leave(p, left);
-      case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0xa: if (a < b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0xb: if (a <= b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_PAIRS) break; a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE; left--;
-      case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) next = <u32>t; continue;
-      case H_JMP64 - 1 + 2 * 0xd: break; // not fused
-      case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) next = <u32>t; continue;
-      case H_LDDW: store<u64>(rd, b); next += RECORD_SIZE; continue; // one instruction in two slots
-      case H_JMP32 + 0x1: if (x == y) next = <u32>t; continue;
-      case H_JMP32 + 0x2: if (x > y) next = <u32>t; continue;
-      case H_JMP32 + 0x3: if (x >= y) next = <u32>t; continue;
-      case H_JMP32 + 0x4: if ((x & y) != 0) next = <u32>t; continue;
-      case H_JMP32 + 0x5: if (x != y) next = <u32>t; continue;
-      case H_JMP32 + 0x6: if (<i32>x > <i32>y) next = <u32>t; continue;
-      case H_JMP32 + 0x7: if (<i32>x >= <i32>y) next = <u32>t; continue;
-      case H_HELPER: return leave(p, left);
-      case H_ATOMIC: return leave(p, left);
-      case H_JMP32 + 0xa: if (x < y) next = <u32>t; continue;
-      case H_JMP32 + 0xb: if (x <= y) next = <u32>t; continue;
-      case H_JMP32 + 0xc: if (<i32>x < <i32>y) next = <u32>t; continue;
-      case H_JMP32 + 0xd: if (<i32>x <= <i32>y) next = <u32>t; continue;
-      case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) break; store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-      case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) break; store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-      case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) break; store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-      case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) break; store<u64>(rd, load<u64>(<usize>m)); continue; }
-      case H_LDXSX + 0: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
-      case H_LDXSX + 1: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
-      case H_LDXSX + 2: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
-      case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) break; store<u32>(<usize>m, y); continue; }
-      case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) break; store<u16>(<usize>m, <u16>y); continue; }
-      case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) break; store<u8>(<usize>m, <u8>y); continue; }
-      case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) break; store<u64>(<usize>m, b); continue; }
-      case H_LD_PACKET: return leave(p, left);
-      case H_LDXB_LSH: {
-        if (!FUSE_PAIRS) break;
-        const m = b + <u64><i64>t;
-        if (!readable(m, 1)) break;
-        store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
-        next += RECORD_SIZE; left--;
-        continue;
+    // A block is charged whole when entered (here, or after a jump, taken or not), or left to execute to run an
+    // instruction at a time when the budget does not cover it.
+    const charge = <u64>load<u32>(next, R_REM);
+    if (left < charge) return leave(next | 1, left);
+    left -= charge;
+    while (true) {
+      const p = next;
+      const h = <u32>load<u8>(p);
+      const rd = REGS + <u32>load<u8>(p, 1);
+      let a = load<u64>(load<u32>(p, R_A));
+      let b = load<u64>(load<u32>(p, R_B));
+      const t = load<i32>(p, R_TARGET);
+      next = p + RECORD_SIZE;
+      const x = <u32>a, y = <u32>b;
+      // The cases follow the handler indices (decode.ts) one by one, each with a body of its own: only then does
+      // the switch become a single jump table. A fused mov + operation steps over the operation's own record and
+      // falls into its case, a being read from the mov's source; a fused add + jump does the add, steps over the
+      // jump's record and falls into its case with a the sum and b the jump's own. Jumps break out of the switch,
+      // to the block charge; everything else goes on in the same block.
+      switch (h) {
+        case H_ALU64 - 1 + 2 * 0x0: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x0: store<u64>(rd, a + b); continue;
+        case H_ALU64 - 1 + 2 * 0x1: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x1: store<u64>(rd, a - b); continue;
+        case H_ALU64 - 1 + 2 * 0x2: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x2: store<u64>(rd, a * b); continue;
+        case H_ALU64 - 1 + 2 * 0x3: return leave(p, left); // not fused
+        case H_ALU64 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, udiv64(a, b)); continue;
+        case H_ALU64 - 1 + 2 * 0x4: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x4: store<u64>(rd, a | b); continue;
+        case H_ALU64 - 1 + 2 * 0x5: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x5: store<u64>(rd, a & b); continue;
+        case H_ALU64 - 1 + 2 * 0x6: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x6: store<u64>(rd, a << (b & 63)); continue;
+        case H_ALU64 - 1 + 2 * 0x7: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0x7: store<u64>(rd, a >> (b & 63)); continue;
+        case H_ALU64 - 1 + 2 * 0x8: return leave(p, left); // not fused
+        case H_ALU64 + 2 * 0x8: store<u64>(rd, 0 - a); continue;
+        case H_ALU64 - 1 + 2 * 0x9: return leave(p, left); // not fused
+        case H_ALU64 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, umod64(a, b)); continue;
+        case H_ALU64 - 1 + 2 * 0xa: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0xa: store<u64>(rd, a ^ b); continue;
+        case H_ALU64 - 1 + 2 * 0xb: return leave(p, left); // not fused
+        case H_ALU64 + 2 * 0xb: store<u64>(rd, b); continue;
+        case H_ALU64 - 1 + 2 * 0xc: next += RECORD_SIZE;
+        case H_ALU64 + 2 * 0xc: store<u64>(rd, <u64>(<i64>a >> (b & 63))); continue;
+        case H_ALU64 - 1 + 2 * 0xd: return leave(p, left); // not fused
+        case H_ALU64 + 2 * 0xd: return leave(p, left);
+        case H_MOVSX64: store<u64>(rd, t == 8 ? <u64><i8>b : t == 16 ? <u64><i16>b : <u64><i32>b); continue;
+        case H_MOVSX32: store<u64>(rd, <u64>(t == 8 ? <u32><i8>y : <u32><i16>y)); continue;
+        case H_ALU32 - 1 + 2 * 0x0: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x0: store<u64>(rd, <u64>(x + y)); continue;
+        case H_ALU32 - 1 + 2 * 0x1: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x1: store<u64>(rd, <u64>(x - y)); continue;
+        case H_ALU32 - 1 + 2 * 0x2: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x2: store<u64>(rd, <u64>(x * y)); continue;
+        case H_ALU32 - 1 + 2 * 0x3: return leave(p, left); // not fused
+        case H_ALU32 + 2 * 0x3: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? 0 : x / y)); continue;
+        case H_ALU32 - 1 + 2 * 0x4: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x4: store<u64>(rd, <u64>(x | y)); continue;
+        case H_ALU32 - 1 + 2 * 0x5: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x5: store<u64>(rd, <u64>(x & y)); continue;
+        case H_ALU32 - 1 + 2 * 0x6: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x6: store<u64>(rd, <u64>(x << (y & 31))); continue;
+        case H_ALU32 - 1 + 2 * 0x7: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0x7: store<u64>(rd, <u64>(x >> (y & 31))); continue;
+        case H_ALU32 - 1 + 2 * 0x8: return leave(p, left); // not fused
+        case H_ALU32 + 2 * 0x8: store<u64>(rd, <u64>(<u32>0 - x)); continue;
+        case H_ALU32 - 1 + 2 * 0x9: return leave(p, left); // not fused
+        case H_ALU32 + 2 * 0x9: if (t != 0) return leave(p, left); store<u64>(rd, <u64>(y == 0 ? x : x % y)); continue;
+        case H_ALU32 - 1 + 2 * 0xa: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0xa: store<u64>(rd, <u64>(x ^ y)); continue;
+        case H_ALU32 - 1 + 2 * 0xb: return leave(p, left); // not fused
+        case H_ALU32 + 2 * 0xb: store<u64>(rd, <u64>y); continue;
+        case H_ALU32 - 1 + 2 * 0xc: next += RECORD_SIZE;
+        case H_ALU32 + 2 * 0xc: store<u64>(rd, <u64><u32>(<i32>x >> (y & 31))); continue;
+        case H_ALU32 - 1 + 2 * 0xd: return leave(p, left); // not fused
+        case H_ALU32 + 2 * 0xd: return leave(p, left);
+        case H_JMP64 - 1: return leave(p, left); // not fused
+        case H_JA: next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x1: return leave(p, left); // not fused
+        case H_JMP64 + 2 * 0x1: if (a == b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x2: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0x2: if (a > b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x3: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0x3: if (a >= b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x4: return leave(p, left); // not fused
+        case H_JMP64 + 2 * 0x4: if ((a & b) != 0) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x5: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0x5: if (a != b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x6: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0x6: if (<i64>a > <i64>b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0x7: return leave(p, left); // not fused
+        case H_JMP64 + 2 * 0x7: if (<i64>a >= <i64>b) next = <u32>t; break;
+        case H_CALL_LOCAL - 1: return leave(p, left); // not fused
+        case H_CALL_LOCAL: return leave(p, left);
+        case H_EXIT - 1: return leave(p, left); // not fused
+        case H_EXIT: return leave(p, left);
+        case H_JMP64 - 1 + 2 * 0xa: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0xa: if (a < b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0xb: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0xb: if (a <= b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0xc: if (!FUSE_PAIRS) return leave(p, left); a += b; store<u64>(rd, a); b = load<u64>(load<u32>(p, R_C)); next += RECORD_SIZE;
+        case H_JMP64 + 2 * 0xc: if (<i64>a < <i64>b) next = <u32>t; break;
+        case H_JMP64 - 1 + 2 * 0xd: return leave(p, left); // not fused
+        case H_JMP64 + 2 * 0xd: if (<i64>a <= <i64>b) next = <u32>t; break;
+        case H_LDDW: store<u64>(rd, b); next += RECORD_SIZE; continue; // one instruction in two slots
+        case H_JMP32 + 0x1: if (x == y) next = <u32>t; break;
+        case H_JMP32 + 0x2: if (x > y) next = <u32>t; break;
+        case H_JMP32 + 0x3: if (x >= y) next = <u32>t; break;
+        case H_JMP32 + 0x4: if ((x & y) != 0) next = <u32>t; break;
+        case H_JMP32 + 0x5: if (x != y) next = <u32>t; break;
+        case H_JMP32 + 0x6: if (<i32>x > <i32>y) next = <u32>t; break;
+        case H_JMP32 + 0x7: if (<i32>x >= <i32>y) next = <u32>t; break;
+        case H_HELPER: return leave(p, left);
+        case H_ATOMIC: return leave(p, left);
+        case H_JMP32 + 0xa: if (x < y) next = <u32>t; break;
+        case H_JMP32 + 0xb: if (x <= y) next = <u32>t; break;
+        case H_JMP32 + 0xc: if (<i32>x < <i32>y) next = <u32>t; break;
+        case H_JMP32 + 0xd: if (<i32>x <= <i32>y) next = <u32>t; break;
+        case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) return leave(p, left); store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+        case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) return leave(p, left); store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+        case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) return leave(p, left); store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+        case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) return leave(p, left); store<u64>(rd, load<u64>(<usize>m)); continue; }
+        case H_LDXSX + 0: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
+        case H_LDXSX + 1: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
+        case H_LDXSX + 2: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
+        case H_ST + 0: { const m = a + <u64><i64>t; if (!writable(m, 4)) return leave(p, left); store<u32>(<usize>m, y); continue; }
+        case H_ST + 1: { const m = a + <u64><i64>t; if (!writable(m, 2)) return leave(p, left); store<u16>(<usize>m, <u16>y); continue; }
+        case H_ST + 2: { const m = a + <u64><i64>t; if (!writable(m, 1)) return leave(p, left); store<u8>(<usize>m, <u8>y); continue; }
+        case H_ST + 3: { const m = a + <u64><i64>t; if (!writable(m, 8)) return leave(p, left); store<u64>(<usize>m, b); continue; }
+        case H_LD_PACKET: return leave(p, left);
+        case H_LDXB_LSH: {
+          if (!FUSE_PAIRS) return leave(p, left);
+          const m = b + <u64><i64>t;
+          if (!readable(m, 1)) return leave(p, left);
+          store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
+          next += RECORD_SIZE;
+          continue;
+        }
+        default: return leave(p, left); // a bad record: execute
       }
-      default: break;
+      break; // after a jump: charge the block it goes to
     }
-    // Here for a load or store the inline checks did not allow, or a bad record: execute.
-    return leave(p, left);
   }
 }
 
@@ -538,10 +556,17 @@ function aluOutside(h: u32, a: u64, b: u64, t: i32): u64 {
   return wide ? r : <u64><u32>r;
 }
 
-/** ALU le/be: truncate to `width` bits (16, 32, else 64), swapping the bytes first when `swap` (little-endian). */
+/**
+ * ALU le/be: truncate to `width` bits (16, 32, else 64), swapping the bytes when `swap` (this is a little-endian
+ * machine). A byte at a time: a loop is smaller than asc's bswap, and byte order is rare in the programs that count.
+ */
 function byteOrder(a: u64, width: u32, swap: bool): u64 {
   const w: u64 = width == 16 || width == 32 ? width : 64;
-  const v = swap ? bswap<u64>(a) >> (64 - w) : a;
+  let v = a;
+  if (swap) {
+    v = 0;
+    for (let i: u64 = 0; i < w; i += 8) v = v << 8 | (a >> i & 0xff);
+  }
   return w == 64 ? v : v & ((<u64>1 << w) - 1);
 }
 
@@ -556,10 +581,8 @@ function packetLoad(offset: i64, size: u32): bool {
   const len = <i64>load<u32>(STATE + ST_PKT_LEN);
   if (offset < 0 || offset + <i64>size > len) return false;
   const a = load<u32>(STATE + ST_PKT) + <u32>offset;
-  let v: u64;
-  if (size == 1) v = <u64>load<u8>(a);
-  else if (size == 2) v = <u64>bswap<u16>(load<u16>(a));
-  else v = <u64>bswap<u32>(load<u32>(a));
+  let v: u64 = 0;
+  for (let i: u32 = 0; i < size; i++) v = v << 8 | <u64>load<u8>(a + i);
   setReg(0, v);
   return true;
 }
@@ -567,7 +590,7 @@ function packetLoad(offset: i64, size: u32): bool {
 /** Atomic read-modify-write (single-threaded here, so plain loads and stores are atomic). */
 function atomic(a: usize, size: u32, src: u32, imm: i32): void {
   const op = <u32>imm;
-  const is64 = size == 8;
+  const is64 = size == 8; // typed loads and stores: memory.copy is a call into the engine, slow for a few bytes
   const old: u64 = is64 ? load<u64>(a) : <u64>load<u32>(a);
   const val = reg(src);
   let result: u64 = old;
