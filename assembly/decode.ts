@@ -5,23 +5,25 @@
 // (fault reports, call frames and function handles need no mapping):
 //   byte 0      handler index (H_*), one per operation and width, dense so that the loop's switch is a br_table
 //   byte 1      dst register as a byte offset into REGS (dst * 8)
-//   byte 2      an atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
+//   byte 2      a load's, store's or atomic's size in bytes; 1 for LD_IND (0 for LD_ABS)
 //   byte 3      a handler's extra byte: the src register of atomics and LD_IND, the opcode of a bad instruction
-//   bytes 4-7   i32: a jump's or call's ABSOLUTE target, a memory offset, the offset of div/mod/movsx, the byte
-//               order of le/be (1 = swap)
+//   bytes 4-7   i32: a jump's or call's target as the ADDRESS of its record (the loop follows records, not
+//               indices), a memory offset, the offset of div/mod/movsx, the byte order of le/be (1 = swap)
 //   bytes 8-15  the immediate, sign-extended to 64 bits; lddw's two halves joined
 //   bytes 16-19 the address operand a is read from: the dst register, or what a fused mov put there
 //   bytes 20-23 the address operand b is read from: the src register, or the immediate at bytes 8-15; picking
 //               the address here spares the loop a choice between the two on every instruction
-//   bytes 24-31 a fused mov's immediate (a reads it from here); in an add fused with a jump, bytes 24-27 are
-//               the address the jump's b is read from (R_C)
+//   bytes 24-27 in an add fused with a jump, the address the jump's b is read from (R_C)
+//   bytes 28-31 the instructions from this record to the end of its block, its own included (R_REM): the loop
+//               charges the budget a block at a time, when a jump (or execute) enters it; see blockLengths
 // lddw's second slot gets a record of its own (a bad instruction): the verifier refuses jumps into it, as before.
 //
 // Fused pairs: `mov rA, x` followed by an ALU operation on rA (add, shift, ...) is one record, the operation's
 // own with a read from x: rA = x op b, the mov's write being overwritten anyway. The pair's record replaces the
-// mov's (record i); record i + 1 stays the operation alone, so a jump into the second half still runs it. The loop
-// counts a fused record as its two instructions, and runs the mov alone (decodeSingle) when only one is left in
-// the budget, so the budget fault lands on the second instruction's index as without fusion. A 64-bit add on rA
+// mov's (record i); record i + 1 stays the operation alone, so a jump into the second half still runs it. A fused
+// record counts as its two instructions in its block's R_REM; when the budget does not cover a block, execute runs
+// its instructions one at a time, unfused (decodeSingle), so the budget fault lands on the index it would without
+// fusion. A 64-bit add on rA
 // followed by a conditional jump on rA, the counter and test that close most loops, is fused the same way
 // (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read. A byte
 // load followed by a shift of that byte by an immediate, how compiled C assembles a word from bytes, is the load's
@@ -46,8 +48,8 @@ export const R_TARGET = 4;
 export const R_IMM = 8;
 export const R_A = 16;
 export const R_B = 20;
-export const R_MOV_IMM = 24;
 export const R_C = 24; // an add fused with a jump: where the jump's b is read
+export const R_REM = 28;
 
 // Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
 // switch into compare-and-branch steps in source order, and Binaryen turns only runs of ordered cases into one
@@ -83,18 +85,38 @@ export const H_BAD = 114;
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
-  for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE);
+  for (let pc: u32 = 0; pc < count; pc++) decodeOne(code + pc * INSN_SIZE, pc, count, out + pc * RECORD_SIZE, out);
   // Ascending, so record i + 1 is still the operation alone when record i is fused with it.
   if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
       const r = out + pc * RECORD_SIZE;
       if (!fuseMov(r, code + pc * INSN_SIZE) && !fuseByteShift(r)) fuseAddJump(r);
     }
+  blockLengths(out, count);
 }
 
-/** Instruction `pc` alone, unfused, into the record at `out` (the loop's budget slow path). */
-export function decodeSingle(code: u32, pc: u32, count: u32, out: u32): void {
-  decodeOne(code + pc * INSN_SIZE, pc, count, out);
+/**
+ * R_REM of every record, from the last: a block runs straight on from a record to the first jump (or call, exit,
+ * helper or atomic: execute's), so a record counts one plus, unless it ends a block, the count of the slot after
+ * it (after an lddw's two slots). A fused record so counts its second instruction through that one's own record.
+ * A jump lands anywhere in a block and is charged from there on; a record that leaves the loop in the middle of
+ * one hands back what follows it (execute).
+ */
+function blockLengths(out: u32, count: u32): void {
+  for (let pc = count; pc-- > 0; ) {
+    const r = out + pc * RECORD_SIZE;
+    const h = <u32>load<u8>(r);
+    const after = pc + (h == <u32>H_LDDW ? 2 : 1);
+    // Jumps, calls and exits are the even handlers from H_JMP64 to H_LDDW (the odd ones are adds fused with a
+    // jump); past H_LDDW, everything up to the loads (32-bit jumps, helpers, atomics).
+    const ends = h > <u32>H_LDDW ? h < <u32>H_LDX : h >= <u32>H_JMP64 && (h & 1) == 0;
+    store<u32>(r, 1 + (ends || after >= count ? 0 : load<u32>(out + after * RECORD_SIZE, R_REM)), R_REM);
+  }
+}
+
+/** Instruction `pc` alone, unfused, into the record at `out`; the program's records are at `base`. */
+export function decodeSingle(code: u32, pc: u32, count: u32, out: u32, base: u32): void {
+  decodeOne(code + pc * INSN_SIZE, pc, count, out, base);
 }
 
 // The operations a mov is fused with (bits by operation >> 4): all but div, neg, mod and end, which rarely follow one,
@@ -107,7 +129,10 @@ function fusable(h: u32): bool {
   return h < <u32>H_JMP64 && h != <u32>H_MOVSX64 && h != <u32>H_MOVSX32 && (FUSABLE & (1 << op)) != 0;
 }
 
-/** `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b. True if they did. */
+/**
+ * `mov rA, x` at `r` and an ALU operation on rA after it become one record: rA = x op b, x an immediate at R_IMM
+ * when the operation's b is a register (both immediates, which compilers fold, stay apart). True if they did.
+ */
 function fuseMov(r: u32, insn: u32): bool {
   const next = r + RECORD_SIZE;
   const h = <u32>load<u8>(r);
@@ -121,20 +146,21 @@ function fuseMov(r: u32, insn: u32): bool {
   // or the operation reads only the low 32 bits; a mov32's zero extension is not in any register.
   let from: u32;
   let imm: i64 = 0;
+  const b = load<u32>(next, R_B);
   if (fromReg) {
     if (mov32 && h2 < <u32>H_ALU32) return false;
     from = load<u32>(r, R_B);
   } else {
+    if (b == next + R_IMM) return false;
     imm = mov32 ? <i64>load<u32>(insn, 4) : load<i64>(r, R_IMM); // load<u32>: zero-extended
-    from = r + R_MOV_IMM;
+    from = r + R_IMM;
   }
-  const b = load<u32>(next, R_B);
   memory.copy(r, next, RECORD_SIZE);
   store<u8>(r, <u8>(h2 - 1));
   store<u32>(r, from, R_A);
   // b was the operation's own immediate (now copied here), rA (now x), or another register.
   store<u32>(r, b == next + R_IMM ? r + R_IMM : b == REGS + rd ? from : b, R_B);
-  store<i64>(r, imm, R_MOV_IMM);
+  if (!fromReg) store<i64>(r, imm, R_IMM);
   return true;
 }
 
@@ -180,7 +206,10 @@ function fuseAddJump(r: u32): void {
   store<u32>(r, load<u32>(next, R_B), R_C);
 }
 
-function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
+/** Bytes moved by a load or store of size index `size` (W H B DW = 0..3). */
+@inline function accessSize(size: u32): u32 { return 4 >> size | (size == 3 ? 8 : 0); }
+
+function decodeOne(p: u32, pc: u32, count: u32, r: u32, base: u32): void {
   const op = <u32>load<u8>(p);
   const regs = <u32>load<u8>(p, 1);
   const src = regs >> 4;
@@ -215,15 +244,17 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
         : H_HELPER;
     }
     else if (jop > 0xd0) h = H_BAD;
+    t = <i32>base + (t << RECORD_SHIFT);
   } else if (cls == CLS_LDX) {
     useReg = true; // b is the base address
     const mode = op & 0xe0;
     if (mode == MODE_MEM) h = H_LDX + size;
     else if (mode == MODE_MEMSX && size != SZ_DW >> 3) h = H_LDXSX + size;
+    small = accessSize(size);
   } else if (cls == CLS_ST || cls == CLS_STX) {
     const mode = op & 0xe0;
     useReg = cls == CLS_STX; // b is the value stored
-    if (mode == MODE_MEM) h = H_ST + size;
+    if (mode == MODE_MEM) { h = H_ST + size; small = accessSize(size); }
     else if (mode == MODE_ATOMIC && cls == CLS_STX && (size == SZ_W >> 3 || size == SZ_DW >> 3)) {
       h = H_ATOMIC;
       small = size == SZ_W >> 3 ? 4 : 8;
@@ -245,13 +276,11 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32): void {
   }
   if (h == H_BAD) { useReg = false; extra = op; }
   const dst = (regs & 0xf) << 3;
-  store<u8>(r, <u8>h);
-  store<u8>(r, <u8>dst, 1);
-  store<u8>(r, <u8>small, R_SIZE);
-  store<u8>(r, <u8>extra, R_EXTRA);
+  store<u32>(r, h | dst << 8 | small << 16 | extra << 24); // bytes 0-3, R_SIZE and R_EXTRA among them
   store<i32>(r, t, R_TARGET);
   store<i64>(r, value, R_IMM);
   store<u32>(r, REGS + dst, R_A);
   store<u32>(r, useReg ? REGS + (bReg << 3) : r + R_IMM, R_B);
-  store<i64>(r, 0, R_MOV_IMM);
+  store<u32>(r, 0, R_C);
+  store<u32>(r, 1, R_REM); // a record run alone (execute: SINGLE) is one instruction
 }
