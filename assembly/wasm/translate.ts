@@ -80,8 +80,8 @@ import {
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
-  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
+  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, HEAD, GLOBALS_EXPORTS, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
+  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
 } from "./prelude";
@@ -207,35 +207,7 @@ export class Translator {
   /** The whole module. */
   module(): Buf {
     const m = new Buf(1024 + <u32>this.count * 24);
-    m.byte(0x00); m.byte(0x61); m.byte(0x73); m.byte(0x6d); // \0asm
-    m.byte(1); m.byte(0); m.byte(0); m.byte(0);
-
-    const types = new Buf(128);
-    types.u32(13);
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
-    sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
-    sig(types, [T_I32], T_I32); // TY_TAIL
-    sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_ACCESS
-    sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_RUN
-    sig(types, [T_I32, T_I32, T_I64, T_I32], 0); // TY_FAULT
-    sig(types, [T_I32, T_I32, T_I32], 0); // TY_BUDGET
-    sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
-    sig(types, [], T_I64); // TY_GETTER
-    sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
-    sig(types, [T_I32, T_I32], T_I64); // TY_LOOKUP
-    m.section(1, types);
-
-    const imports = new Buf(128);
-    imports.u32(6);
-    imports.name("env"); imports.name("memory"); imports.byte(2); imports.byte(0); imports.u32(0);
-    imports.name("env"); imports.name("helper"); imports.byte(0); imports.u32(TY_HELPER);
-    imports.name("env"); imports.name("tail"); imports.byte(0); imports.u32(TY_TAIL);
-    imports.name("env"); imports.name("access"); imports.byte(0); imports.u32(TY_ACCESS);
-    imports.name("env"); imports.name("tail_run"); imports.byte(0); imports.u32(TY_TAIL_RUN);
-    imports.name("env"); imports.name("map_lookup"); imports.byte(0); imports.u32(TY_LOOKUP);
-    m.section(2, imports);
+    m.bytes(HEAD);
 
     const nf = this.entries.length;
     const funcs = new Buf(64 + <u32>nf * 2);
@@ -246,19 +218,7 @@ export class Translator {
     for (let i = 0; i < nf * 2; i++) funcs.u32(TY_FUNC); // each function, then its exact copy
     m.section(3, funcs);
 
-    const globals = new Buf(16);
-    globals.u32(2);
-    globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); // G_REMAINING
-    globals.byte(T_I32); globals.byte(1); globals.i32c(0); globals.end(); // G_START
-    m.section(6, globals);
-
-    const exports = new Buf(64);
-    exports.u32(4);
-    exports.name("run"); exports.byte(0); exports.u32(F_RUN);
-    exports.name("callback"); exports.byte(0); exports.u32(F_CALLBACK);
-    exports.name("tail_entry"); exports.byte(0); exports.u32(F_TAIL_ENTRY);
-    exports.name("remaining"); exports.byte(0); exports.u32(F_REMAINING);
-    m.section(7, exports);
+    m.bytes(GLOBALS_EXPORTS);
 
     const codes = new Buf(1024 + <u32>this.count * 24);
     codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
