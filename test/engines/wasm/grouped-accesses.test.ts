@@ -145,12 +145,16 @@ type Outcome = { r0?: bigint; executed?: number; error?: string };
 type Fault = { kind: number; pc: number; size: number };
 const FAULT_BUDGET_KIND = -1;
 
-/** A model of the walk written from the ISA: r0 and instructions executed, or the fault (pc, kind, size). */
+/**
+ * A model of the walk written from the ISA: r0 and instructions executed, or the fault (pc, kind, size). The
+ * context's bytes from `writableEnd` on are read-only.
+ */
 function model(
   prog: Insn[],
   ctx: Uint8Array,
   packet: Uint8Array,
   budget: number,
+  writableEnd = ctx.length,
 ): { r0?: bigint; executed: number; fault?: Fault } {
   const code = prog.filter((i) => i.op !== "label");
   const labels = new Map<string, number>();
@@ -211,7 +215,8 @@ function model(
       case "stx": {
         const n = SIZES[i.size];
         const a = BigInt.asUintN(64, reg[i.base] + BigInt(i.off));
-        if (!inCtx(a, n)) return { executed, fault: { kind: FAULT_WRITE, pc, size: n } };
+        if (!inCtx(a, n) || a - BASE + BigInt(n) > BigInt(writableEnd))
+          return { executed, fault: { kind: FAULT_WRITE, pc, size: n } };
         let v = i.op === "st" ? BigInt.asUintN(64, BigInt(i.imm)) : reg[i.src];
         for (let k = 0; k < n; k++, v >>= 8n) mem[Number(a - BASE) + k] = Number(v & 0xffn);
         break;
@@ -386,6 +391,26 @@ describe("accesses checked as a group", () => {
     // each frame: its old byte 4, then 0x12 (the store's high byte), then 0x1234 (read after the move)
     expect(r.interp[0].r0).toBe(0xabn + 0x12n + 0x1234n + (0x01n + 0x12n + 0x1234n));
     expectModel(r.interp[0], r.faults[0], model(prog, ctx, new Uint8Array(0), BIG));
+  });
+
+  it("a group of stores across the end of the context's writable part faults at the first store past it", () => {
+    const prog = walk([
+      { op: "st", size: "b", base: 7, off: 4, imm: 1 },
+      { op: "ldx", size: "b", dst: 3, base: 7, off: 0 },
+      { op: "st", size: "h", base: 7, off: 5, imm: 2 },
+      { op: "stx", size: "w", base: 7, off: 7, src: 9 },
+      { op: "ldx", size: "dw", dst: 4, base: 7, off: 4 },
+      { op: "add", dst: 9, src: 3 },
+      { op: "add", dst: 9, src: 4 },
+    ]);
+    const source = prog.map(text).join("\n");
+    const frame = [0, 0, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const ctx = Uint8Array.from([...frame, ...frame, ...frame]);
+    for (let end = 1; end <= ctx.length; end++) {
+      const r = runBoth(source, () => ({ ctx: { bytes: ctx.slice(), writable: [[0, end]] } }), [BIG]);
+      expect(r.wasm).toEqual(r.interp);
+      expectModel(r.interp[0], r.faults[0], model(prog, ctx, new Uint8Array(0), BIG, end));
+    }
   });
 
   it("budgets that run out at every instruction of a grouped block fault where the interpreter does", () => {
