@@ -26,6 +26,8 @@ export class Groups {
   count: StaticArray<i32> = new StaticArray<i32>(KEYS);
   /** Per instruction of the segment: the key of its group, -1 when it is not grouped. */
   member: StaticArray<i8>;
+  /** Per key, while looking for the segment: the last access with no write to its base since (+1), else 0. */
+  open: StaticArray<i32> = new StaticArray<i32>(KEYS);
 
   constructor(insns: i32) { this.member = new StaticArray<i8>(insns); }
 }
@@ -48,7 +50,8 @@ function keyOf(code: usize, pc: i32, proven: StaticArray<u8>): i32 {
 /** The segment and groups of the instructions [from, to) of one block (`to` not included). */
 export function planGroups(p: Groups, code: usize, from: i32, to: i32, proven: StaticArray<u8>): void {
   p.first = -1;
-  const open = new StaticArray<i32>(KEYS); // per key: the last access with no write to its base since (+1)
+  const open = p.open;
+  for (let k = 0; k < KEYS; k++) { open[k] = 0; p.count[k] = 0; }
   for (let pc = from; pc < to && p.first < 0; pc += insnLen(code, pc)) {
     const k = keyOf(code, pc, proven);
     if (k >= 0) {
@@ -59,7 +62,6 @@ export function planGroups(p: Groups, code: usize, from: i32, to: i32, proven: S
     for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) { open[r * 2] = 0; open[r * 2 + 1] = 0; }
   }
   if (p.first < 0) return;
-  for (let k = 0; k < KEYS; k++) p.count[k] = 0;
   let changed = 0;
   for (let pc = p.first; pc < to; pc += insnLen(code, pc)) {
     const w = written(code, pc);
