@@ -150,6 +150,14 @@ export class Buf {
     this.len += other.len;
   }
 
+  /** Bytes as they are (a fixed part of the module). */
+  bytes(a: StaticArray<u8>): void {
+    const n = <u32>a.length;
+    this.reserve(n);
+    memory.copy(this.ptr + this.len, changetype<usize>(a), n);
+    this.len += n;
+  }
+
   /** A name: length, then the (ASCII) bytes. */
   name(s: string): void {
     this.u32(<u32>s.length);

@@ -45,13 +45,46 @@ export const F_FIRST: u32 = 12; // translated eBPF functions
 export const G_REMAINING: u32 = 0; // instructions left; functions keep it in `cnt` and sync it around calls
 export const G_START: u32 = 1; // i32: the block a function's exact copy starts at
 
-export function sig(b: Buf, params: StaticArray<u32>, result: u32, results: u32 = 1): void {
-  b.byte(0x60);
-  b.u32(<u32>params.length);
-  for (let i = 0; i < params.length; i++) b.byte(params[i]);
-  if (result == 0) b.u32(0);
-  else { b.u32(results); for (let i: u32 = 0; i < results; i++) b.byte(result); }
-}
+// The sections that are the same in every module, byte for byte: their indices are the TY_, F_ and G_ numbers
+// above (a table of bytes costs the translator less than the code that would emit them).
+const L: u8 = <u8>T_I64;
+const I: u8 = <u8>T_I32;
+
+/** Magic and version, the type section (TY_*) and the import section (F_HELPER .. F_LOOKUP) of every module. */
+export const HEAD: StaticArray<u8> = [
+  0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // \0asm, version 1
+  1, 117, 13, // types: section 1, bytes, count; each 0x60, parameters, results
+  96, 11, L, L, L, L, L, I, L, L, L, L, L, 6, L, L, L, L, L, L, // TY_FUNC
+  96, 2, I, I, 1, I, // TY_HELPER
+  96, 1, I, 1, I, // TY_TAIL
+  96, 3, L, I, I, 1, I, // TY_ACCESS
+  96, 12, I, L, L, L, L, L, I, L, L, L, L, L, 1, L, // TY_TAIL_RUN
+  96, 4, I, I, L, I, 0, // TY_FAULT
+  96, 3, I, I, I, 0, // TY_BUDGET
+  96, 3, L, L, L, 1, L, // TY_RUN
+  96, 5, L, L, L, L, L, 1, L, // TY_CALLBACK
+  96, 0, 1, L, // TY_GETTER
+  96, 4, L, I, I, I, 1, I, // TY_CHECK
+  96, 11, L, L, L, L, L, I, L, L, L, L, L, 1, L, // TY_TAIL_ENTRY
+  96, 2, I, I, 1, L, // TY_LOOKUP
+  2, 84, 6, // imports: section 2, bytes, count; each "env", its name, kind, type
+  3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0, 0, // env.memory: a memory of at least 0 pages
+  3, 101, 110, 118, 6, 104, 101, 108, 112, 101, 114, 0, 1, // env.helper (F_HELPER): TY_HELPER
+  3, 101, 110, 118, 4, 116, 97, 105, 108, 0, 2, // env.tail (F_TAIL): TY_TAIL
+  3, 101, 110, 118, 6, 97, 99, 99, 101, 115, 115, 0, 3, // env.access (F_ACCESS): TY_ACCESS
+  3, 101, 110, 118, 8, 116, 97, 105, 108, 95, 114, 117, 110, 0, 4, // env.tail_run (F_TAIL_RUN): TY_TAIL_RUN
+  3, 101, 110, 118, 10, 109, 97, 112, 95, 108, 111, 111, 107, 117, 112, 0, 12, // env.map_lookup (F_LOOKUP): TY_LOOKUP
+];
+
+/** The global section (G_REMAINING, G_START) and the export section of every module. */
+export const GLOBALS_EXPORTS: StaticArray<u8> = [
+  6, 11, 2, L, 1, 0x42, 0, 0x0b, I, 1, 0x41, 0, 0x0b, // globals: section 6, bytes, count; mutable i64 0, i32 0
+  7, 43, 4, // exports: section 7, bytes, count; each its name, kind (a function), index
+  3, 114, 117, 110, 0, 7, // run (F_RUN)
+  8, 99, 97, 108, 108, 98, 97, 99, 107, 0, 8, // callback (F_CALLBACK)
+  10, 116, 97, 105, 108, 95, 101, 110, 116, 114, 121, 0, 9, // tail_entry (F_TAIL_ENTRY)
+  9, 114, 101, 109, 97, 105, 110, 105, 110, 103, 0, 10, // remaining (F_REMAINING)
+];
 
 /** Arguments of an eBPF function whose registers are all 0 but r1, r2 (in locals `r1`, `r2`) and fp. */
 function entryArgs(b: Buf, r1: u32, r2: u32, fp: i32): void {

@@ -35,7 +35,9 @@
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
 // range is allowed (see versioned). There, an add that makes such an access's address is done in 32 bits (see
-// narrow): V8 then needs no zero-extension of the address for the access.
+// narrow): V8 then needs no zero-extension of the address for the access. Outside such copies, in a block of a
+// loop, the accesses off one base register that does not change between them share one compare of their whole
+// span with the cache (groups.ts), which picks a copy of the rest of the block without their checks (see grouped).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -74,14 +76,15 @@ import {
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { inlineLookup } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
+import { Groups, planGroups } from "./groups";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
-  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
-  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, sig, addBody,
+  TY_CHECK, TY_TAIL_ENTRY, TY_LOOKUP, HEAD, GLOBALS_EXPORTS, F_HELPER, F_TAIL, F_TAIL_RUN, F_FAULT, F_BUDGET,
+  F_RUN, F_CALLBACK, F_TAIL_ENTRY, F_REMAINING, F_CHECK, F_FIRST, G_REMAINING, G_START, addBody,
   faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
 } from "./prelude";
@@ -170,6 +173,8 @@ export class Translator {
   versionDepth: i32 = 0;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
+  /** The current block's accesses checked as groups (groups.ts). */
+  groups: Groups;
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -179,6 +184,7 @@ export class Translator {
     this.funcOf = new StaticArray<i32>(count);
     this.scratch = new CfgScratch(count);
     this.proven = new StaticArray<u8>(count);
+    this.groups = new Groups(count);
     for (let i = 0; i < count; i++) this.funcOf[i] = -1;
     this.addEntry(0);
     const half = new StaticArray<u8>(count); // second halves of lddw: never an entry
@@ -207,35 +213,7 @@ export class Translator {
   /** The whole module. */
   module(): Buf {
     const m = new Buf(1024 + <u32>this.count * 24);
-    m.byte(0x00); m.byte(0x61); m.byte(0x73); m.byte(0x6d); // \0asm
-    m.byte(1); m.byte(0); m.byte(0); m.byte(0);
-
-    const types = new Buf(128);
-    types.u32(13);
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64, 6); // TY_FUNC
-    sig(types, [T_I32, T_I32], T_I32); // TY_HELPER
-    sig(types, [T_I32], T_I32); // TY_TAIL
-    sig(types, [T_I64, T_I32, T_I32], T_I32); // TY_ACCESS
-    sig(types, [T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_RUN
-    sig(types, [T_I32, T_I32, T_I64, T_I32], 0); // TY_FAULT
-    sig(types, [T_I32, T_I32, T_I32], 0); // TY_BUDGET
-    sig(types, [T_I64, T_I64, T_I64], T_I64); // TY_RUN
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_CALLBACK
-    sig(types, [], T_I64); // TY_GETTER
-    sig(types, [T_I64, T_I32, T_I32, T_I32], T_I32); // TY_CHECK
-    sig(types, [T_I64, T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64], T_I64); // TY_TAIL_ENTRY
-    sig(types, [T_I32, T_I32], T_I64); // TY_LOOKUP
-    m.section(1, types);
-
-    const imports = new Buf(128);
-    imports.u32(6);
-    imports.name("env"); imports.name("memory"); imports.byte(2); imports.byte(0); imports.u32(0);
-    imports.name("env"); imports.name("helper"); imports.byte(0); imports.u32(TY_HELPER);
-    imports.name("env"); imports.name("tail"); imports.byte(0); imports.u32(TY_TAIL);
-    imports.name("env"); imports.name("access"); imports.byte(0); imports.u32(TY_ACCESS);
-    imports.name("env"); imports.name("tail_run"); imports.byte(0); imports.u32(TY_TAIL_RUN);
-    imports.name("env"); imports.name("map_lookup"); imports.byte(0); imports.u32(TY_LOOKUP);
-    m.section(2, imports);
+    m.bytes(HEAD);
 
     const nf = this.entries.length;
     const funcs = new Buf(64 + <u32>nf * 2);
@@ -246,19 +224,7 @@ export class Translator {
     for (let i = 0; i < nf * 2; i++) funcs.u32(TY_FUNC); // each function, then its exact copy
     m.section(3, funcs);
 
-    const globals = new Buf(16);
-    globals.u32(2);
-    globals.byte(T_I64); globals.byte(1); globals.i64c(0); globals.end(); // G_REMAINING
-    globals.byte(T_I32); globals.byte(1); globals.i32c(0); globals.end(); // G_START
-    m.section(6, globals);
-
-    const exports = new Buf(64);
-    exports.u32(4);
-    exports.name("run"); exports.byte(0); exports.u32(F_RUN);
-    exports.name("callback"); exports.byte(0); exports.u32(F_CALLBACK);
-    exports.name("tail_entry"); exports.byte(0); exports.u32(F_TAIL_ENTRY);
-    exports.name("remaining"); exports.byte(0); exports.u32(F_REMAINING);
-    m.section(7, exports);
+    m.bytes(GLOBALS_EXPORTS);
 
     const codes = new Buf(1024 + <u32>this.count * 24);
     codes.u32(<u32>(F_FIRST - F_FAULT) + <u32>nf * 2);
@@ -556,6 +522,52 @@ export class Translator {
   }
 
   /**
+   * The block's segment of grouped accesses (groups.ts), versioned by copying its instructions: per group, one
+   * compare of its span with the region cache of its kind, then the copy without the group's checks when every
+   * span is in the cache's region, else the ordinary copy, whose checks fault at the same instruction, after the
+   * same side effects, as without groups (and refill the cache for the next time). Copies, not an `if` around each
+   * access: one test then covers the accesses, and bytes.ts joins the bytes of a word in the copy without checks.
+   * Both copies count the budget alike (the second starts from the count before the segment) and end with no
+   * deferred byte loads. The copy without checks marks the group's accesses in `proven` as a loop's copy does;
+   * narrow cannot take that for its own: no instruction in the segment writes a grouped base before its access.
+   */
+  private grouped(): void {
+    const b = this.out;
+    const gp = this.groups;
+    this.emitBytes(this.bytes.all());
+    b.block(); this.ctx.push(CTX_IF); // done
+    b.block(); this.ctx.push(CTX_IF); // checked
+    for (let k = 0; k < 22; k++) {
+      if (gp.count[k] < 2) continue;
+      // t - B <= L holds [t, t + 8) (the cache holds [B, B + L + 8)); a longer span also needs t - B + len - 8 <= L
+      const cb = C_RB + <u32>(k & 1) * 16;
+      const len = gp.end[k] - gp.lo[k];
+      this.getReg(<u32>k >> 1); b.i64c(<i64>gp.lo[k]); b.op(W_I64_ADD);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.tee(L_T2);
+      b.i32c(0); b.mem(W_I64_LOAD, 3, cb + 8); b.op(W_I64_GT_U); b.brIf(0);
+      if (len > 8) {
+        b.get(L_T2); b.i64c(<i64>(len - 8)); b.op(W_I64_ADD); b.i32c(0); b.mem(W_I64_LOAD, 3, cb + 8);
+        b.op(W_I64_GT_S); b.brIf(0);
+      }
+    }
+    const pending = this.pending, segStart = this.segStart, segLddw = this.segLddw;
+    for (let copy = 0; copy < 2; copy++) {
+      if (copy == 1) {
+        b.br(1);
+        this.close();
+        this.pending = pending; this.segStart = segStart; this.segLddw = segLddw;
+      }
+      for (let pc = gp.first; pc <= gp.last; pc += insnLen(this.code, pc)) {
+        const k = <i32>gp.member[pc];
+        if (k >= 0 && gp.count[k] > 1) this.proven[pc] += <u8>(1 - 2 * copy);
+      }
+      for (let pc = gp.first; pc <= gp.last; pc += insnLen(this.code, pc)) this.insn(pc);
+      this.emitBytes(this.bytes.all());
+    }
+    this.close();
+  }
+
+  /**
    * The test before a loop of one path (counted.ts), in the block that leaves with OK = 0: on entry iv, the bound
    * B and A = iv + testConst lie in [0, 2^32) (no value the loop compares then wraps, and signed and unsigned
    * compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
@@ -674,9 +686,18 @@ export class Translator {
     const kind = g.kind[x];
     if (this.fast && g.checkpoint[x] && !this.noBudget) this.checkpoint(x);
     let pc = g.start[x];
+    // Accesses checked as groups (see grouped): in the fast version, in loops only. A block outside loops runs
+    // once a call, and its copies are code V8 compiles for little (measured with bench/wasm-ab.mjs: grouping the
+    // kernels' entry blocks too made no kernel faster, and memsearch 2-6% slower, its search loop's code changed).
+    const gp = this.groups;
+    gp.first = -1;
+    if (this.fast && g.loopOf[x] >= 0) planGroups(gp, this.code, pc, kind != END_FALL ? last : last + 1, this.proven);
     while (pc <= last) {
       if (pc == last && kind != END_FALL) break;
-      this.insn(pc);
+      if (pc == gp.first) {
+        this.grouped();
+        pc = gp.last;
+      } else this.insn(pc);
       pc += insnLen(this.code, pc);
     }
     this.emitBytes(this.bytes.all());
