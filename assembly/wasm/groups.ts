@@ -14,7 +14,7 @@ import { CLS_LDX, CLS_ST, CLS_STX, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { insnLen } from "./cfg";
 import { written } from "./hoist";
 
-const KEYS: i32 = 22; // base register * 2 + 1 for stores
+export const KEYS: i32 = 22; // base register * 2 + 1 for stores
 
 export class Groups {
   /** The segment, first and last instruction (first -1: none). */

@@ -76,7 +76,7 @@ import {
 import { LoopPlan, planLoop, written, POST } from "./hoist";
 import { inlineLookup } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
-import { Groups, planGroups } from "./groups";
+import { Groups, KEYS, planGroups } from "./groups";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
@@ -537,7 +537,7 @@ export class Translator {
     this.emitBytes(this.bytes.all());
     b.block(); this.ctx.push(CTX_IF); // done
     b.block(); this.ctx.push(CTX_IF); // checked
-    for (let k = 0; k < 22; k++) {
+    for (let k = 0; k < KEYS; k++) {
       if (gp.count[k] < 2) continue;
       // t - B <= L holds [t, t + 8) (the cache holds [B, B + L + 8)); a longer span also needs t - B + len - 8 <= L
       const cb = C_RB + <u32>(k & 1) * 16;
