@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { assemble } from "../../src/tools/asm.js";
 import { Runtime } from "../../src/runtime/runtime.js";
-import { RINGBUF_MAPS, reserve, ring, ringbufProgram, submit } from "../support/ringbuf-programs.js";
+import { reserve, ring, ringbufEnd, submit } from "../support/ringbuf-programs.js";
 
 /** r0 of `src` run over `size` bytes of context, or the fault's message. */
 function outcome(rt: Runtime, src: string, size: number): bigint | string {
@@ -20,6 +20,14 @@ function outcome(rt: Runtime, src: string, size: number): bigint | string {
 const oob = (bytes: number, offset: number, pc: number) =>
   `prog: out-of-bounds write of ${bytes} bytes at context+0x${offset.toString(16)} (instruction ${pc})`;
 
+/** Each store size's mnemonic suffix and its bytes. */
+const SIZES = [
+  ["b", 1],
+  ["h", 2],
+  ["w", 4],
+  ["dw", 8],
+] as const;
+
 describe("the bounds of a copied writable region", () => {
   // 16 bytes of context, written at 8 (all 8 bytes inside, so the region is copied) and then at OFFSET.
   const src = (offset: number, size: string) =>
@@ -27,43 +35,23 @@ describe("the bounds of a copied writable region", () => {
   test("stores that end at the region's last byte are allowed, whatever their size", () => {
     const rt = new Runtime();
     // Little-endian: a store of n bytes of ones at 16 - n sets the top n bytes of the word at 8.
-    for (const [size, n] of [
-      ["b", 1],
-      ["h", 2],
-      ["w", 4],
-      ["dw", 8],
-    ] as const) {
+    for (const [size, n] of SIZES) {
       const expected = (1n | (((1n << BigInt(8 * n)) - 1n) << BigInt(64 - 8 * n))) & ((1n << 64n) - 1n);
       expect(outcome(rt, src(16 - n, size), 16)).toBe(n === 8 ? (1n << 64n) - 1n : expected);
     }
   });
   test("a store that crosses the region's end faults", () => {
     const rt = new Runtime();
-    for (const [size, n] of [
-      ["b", 1],
-      ["h", 2],
-      ["w", 4],
-      ["dw", 8],
-    ] as const)
-      expect(outcome(rt, src(17 - n, size), 16)).toBe(oob(n, 17 - n, 2));
+    for (const [size, n] of SIZES) expect(outcome(rt, src(17 - n, size), 16)).toBe(oob(n, 17 - n, 2));
   });
 });
 
 describe("a copied writable region goes when the table's does", () => {
   test("a ring-buffer sample, written before its submit, faults after it", () => {
-    const rt = new Runtime();
-    rt.createMaps(RINGBUF_MAPS);
     // 0-8: r6 = reserve(16) | 9: stdw [r6+0], 5 | 10-12: submit | 13: stdw [r6+0], 6
     const lines = [...reserve(16), "stdw [%r6+0], 5", ...submit, "stdw [%r6+0], 6", "mov %r0, 0", "exit"];
-    const prog = rt.addProgram("prog", ringbufProgram(lines));
-    let message = "";
-    try {
-      rt.run(prog);
-    } catch (e) {
-      message = (e as Error).message;
-    }
     // The sample's data starts after its 8-byte header, at the start of the ring.
-    expect(message).toBe(`prog: out-of-bounds write of 8 bytes at ${ring(8)} (instruction 13)`);
+    expect(ringbufEnd(lines)).toBe(`prog: out-of-bounds write of 8 bytes at ${ring(8)} (instruction 13)`);
   });
 
   test("an earlier run's input faults in a run without one", () => {

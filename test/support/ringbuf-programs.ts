@@ -4,6 +4,7 @@
 // says how the program must end, a fault line (without the program's name) or r0 in decimal, the same on every
 // engine because fault lines name an address in the ring by its offset in the ring's data area.
 import { assemble } from "../../src/tools/asm.js";
+import { Runtime } from "../../src/runtime/runtime.js";
 import { RINGBUF_BUSY_BIT, RINGBUF_MAX_OPEN } from "../../assembly/maps/desc.js";
 
 /** Map 0 is the ring, map 1 a perf event array (for the consumer's tests). */
@@ -27,6 +28,17 @@ export function ringbufProgram(lines: string[]): Uint8Array {
     }
   }
   return code;
+}
+
+/** How program "prog" of `lines` ends on a fresh runtime with RINGBUF_MAPS: its fault's message, or r0 in decimal. */
+export function ringbufEnd(lines: string[]): string {
+  const rt = new Runtime();
+  rt.createMaps(RINGBUF_MAPS);
+  try {
+    return String(rt.run(rt.addProgram("prog", ringbufProgram(lines))).r0);
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** The line loading map `index`'s handle into r`reg` (marked for ringbufProgram). */
