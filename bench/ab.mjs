@@ -3,38 +3,19 @@
 // mean. Each script only says how it makes its two sides.
 import { existsSync } from "node:fs";
 import { PROGRAM_KERNELS } from "./program-inputs.mjs";
+import { benchFail, parseBenchArgs } from "./args.mjs";
 import { geomean, table } from "./support.mjs";
 
-/** Prints `script: message` and exits with 2 (bad arguments, results that differ). */
-export function abFail(script, message) {
-  console.error(`${script}: ${message}`);
-  process.exit(2);
-}
-
 /** The arguments of `node bench/SCRIPT.mjs OTHER.wasm [--kernels a,b] [--rounds N] [--min-ms N]`. */
-export function parseAbArgs(script, what, argv) {
-  const usage = `usage: node bench/${script}.mjs OTHER.wasm [--kernels a,b] [--rounds N] [--min-ms N]`;
-  const fail = (message) => abFail(script, message);
-  const opts = { other: undefined, kernels: undefined, rounds: 7, minMs: 30 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--kernels") opts.kernels = value().split(",");
-    else if (a === "--rounds") opts.rounds = Number(value());
-    else if (a === "--min-ms") opts.minMs = Number(value());
-    else if (a.startsWith("--") || opts.other !== undefined) fail(`unknown argument '${a}'\n${usage}`);
-    else opts.other = a;
-  }
-  if (opts.other === undefined) fail(`no ${what} to compare with\n${usage}`);
-  if (!existsSync(opts.other)) fail(`${opts.other}: no such file`);
-  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1)) fail("--rounds needs a whole number of at least 1");
-  if (!(opts.minMs > 0)) fail("--min-ms needs a positive number");
-  const names = PROGRAM_KERNELS.map((k) => k.name);
-  for (const k of opts.kernels ?? [])
-    if (!names.includes(k)) fail(`no kernel named '${k}' (kernels: ${names.join(", ")})`);
+export function parseAbArgs(script, argv) {
+  const opts = parseBenchArgs(script, argv, {
+    usage: `usage: node bench/${script}.mjs OTHER.wasm [--kernels a,b] [--rounds N] [--min-ms N]`,
+    defaults: { other: undefined, kernels: undefined, rounds: 7, minMs: 30 },
+    flags: { "--kernels": ["kernels", "list"], "--rounds": ["rounds", "count"], "--min-ms": ["minMs", "positive"] },
+    positional: ["other", "OTHER.wasm"],
+    kernels: PROGRAM_KERNELS.map((k) => k.name),
+  });
+  if (!existsSync(opts.other)) benchFail(script, `${opts.other}: no such file`);
   return opts;
 }
 

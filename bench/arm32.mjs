@@ -25,6 +25,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseBenchArgs } from "./args.mjs";
 import { KERNELS } from "./kernels.mjs";
 import {
   BENCH_DIR as HERE,
@@ -37,20 +38,12 @@ import {
 } from "./support.mjs";
 
 function parseArgs(argv) {
-  const opts = { kernels: undefined, reps: 5, cpu: "cortex-a8" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--kernels") opts.kernels = argv[++i].split(",");
-    else if (a === "--reps") opts.reps = Math.max(1, Number(argv[++i]) || 1);
-    else if (a === "--cpu") opts.cpu = argv[++i];
-    else {
-      console.error(
-        `bench: unknown argument '${a}'\nusage: node bench/arm32.mjs [--kernels a,b] [--reps N] [--cpu NAME]`,
-      );
-      process.exit(2);
-    }
-  }
-  return opts;
+  return parseBenchArgs("arm32", argv, {
+    usage: "usage: node bench/arm32.mjs [--kernels a,b] [--reps N] [--cpu NAME]",
+    defaults: { kernels: undefined, reps: 5, cpu: "cortex-a8" },
+    flags: { "--kernels": ["kernels", "list"], "--reps": ["reps", "count"], "--cpu": ["cpu", "text"] },
+    kernels: KERNELS.map((k) => k.name),
+  });
 }
 
 function buildNative(dir) {

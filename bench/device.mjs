@@ -21,6 +21,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseBenchArgs } from "./args.mjs";
 import { KERNELS } from "./kernels.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -29,18 +30,12 @@ const NODE_ARM = join(ROOT, "targets", "armhf", "node-arm");
 const CPU = process.env.QEMU_CPU || "cortex-a7";
 const ARM32_REPEAT = 20;
 
-let minMs = 300;
-let only;
-for (let i = 2; i < process.argv.length; i++) {
-  if (process.argv[i] === "--min-ms") minMs = Number(process.argv[++i]);
-  else if (process.argv[i] === "--kernels") only = process.argv[++i].split(",");
-  else {
-    console.error(
-      `bench:device: unknown argument '${process.argv[i]}'\nusage: node bench/device.mjs [--min-ms N] [--kernels a,b]`,
-    );
-    process.exit(2);
-  }
-}
+const { minMs, kernels: only } = parseBenchArgs("device", process.argv.slice(2), {
+  usage: "usage: node bench/device.mjs [--min-ms N] [--kernels a,b]",
+  defaults: { minMs: 300, kernels: undefined },
+  flags: { "--min-ms": ["minMs", "positive"], "--kernels": ["kernels", "list"] },
+  kernels: KERNELS.map((k) => k.name),
+});
 const kernels = KERNELS.filter((k) => !only || only.includes(k.name));
 const notes = [];
 const work = mkdtempSync(join(tmpdir(), "tinybpf-bench-device-"));

@@ -21,7 +21,8 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AbTable, abFail, abKernels, parseAbArgs } from "./ab.mjs";
+import { AbTable, abKernels, parseAbArgs } from "./ab.mjs";
+import { benchFail } from "./args.mjs";
 import { BENCH_DIR, loadDist, requireBuilt } from "./support.mjs";
 
 const ROOT = join(BENCH_DIR, "..");
@@ -36,7 +37,7 @@ async function otherPackage(corePath, dir) {
 }
 
 async function main() {
-  const opts = parseAbArgs("interp-ab", "core", process.argv.slice(2));
+  const opts = parseAbArgs("interp-ab", process.argv.slice(2));
   const api = await loadDist("api/object.js");
   requireBuilt(api);
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-interp-ab-"));
@@ -50,7 +51,7 @@ async function main() {
       const load = (side) => side.loadSync(objectBytes, { budget: 0, fileName: `${k.name}.o` }).program(k.name);
       const progs = { new: load(api), old: load(oldApi) };
       const r0 = { new: progs.new.run(input, "interp"), old: progs.old.run(input, "interp") };
-      if (r0.new !== r0.old) abFail("interp-ab", `${k.name}: results differ: new ${r0.new}, old ${r0.old}`);
+      if (r0.new !== r0.old) benchFail("interp-ab", `${k.name}: results differ: new ${r0.new}, old ${r0.old}`);
       results.add(k.name, { new: () => progs.new.run(input, "interp"), old: () => progs.old.run(input, "interp") });
     }
     results.print();

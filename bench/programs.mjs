@@ -31,6 +31,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchFail, parseBenchArgs } from "./args.mjs";
 import { PROGRAM_KERNELS } from "./program-inputs.mjs";
 import {
   BENCH_DIR,
@@ -52,36 +53,24 @@ const USAGE =
   "usage: node bench/programs.mjs [--kernels a,b] [--reps N] [--min-ms N] [--cpu NAME] [--target armv6] [--no-arm]";
 
 function parseArgs(argv) {
-  const opts = { kernels: undefined, reps: 5, minMs: 50, cpu: "cortex-a8", arm: true, armv6: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--kernels") opts.kernels = value().split(",");
-    else if (a === "--reps") opts.reps = Number(value());
-    else if (a === "--min-ms") opts.minMs = Number(value());
-    else if (a === "--cpu") opts.cpu = value();
-    else if (a === "--no-arm") opts.arm = false;
-    else if (a === "--target") {
-      const target = value();
-      if (target !== "arm32" && target !== "armv6") fail(`--target ${target}: arm32 or armv6`);
-      opts.armv6 = target === "armv6";
-    } else fail(`unknown argument '${a}'\n${USAGE}`);
-  }
-  if (!(Number.isInteger(opts.reps) && opts.reps >= 1)) fail("--reps needs a whole number of at least 1");
-  if (!(opts.minMs > 0)) fail("--min-ms needs a positive number");
-  const names = PROGRAM_KERNELS.map((k) => k.name);
-  for (const k of opts.kernels ?? [])
-    if (!names.includes(k)) fail(`no kernel named '${k}' (kernels: ${names.join(", ")})`);
-  return opts;
+  const opts = parseBenchArgs("programs", argv, {
+    usage: USAGE,
+    defaults: { kernels: undefined, reps: 5, minMs: 50, cpu: "cortex-a8", arm: true, target: "arm32" },
+    flags: {
+      "--kernels": ["kernels", "list"],
+      "--reps": ["reps", "count"],
+      "--min-ms": ["minMs", "positive"],
+      "--cpu": ["cpu", "text"],
+      "--no-arm": ["arm", false],
+      "--target": ["target", "text"],
+    },
+    kernels: PROGRAM_KERNELS.map((k) => k.name),
+  });
+  if (opts.target !== "arm32" && opts.target !== "armv6") fail(`--target ${opts.target}: arm32 or armv6`);
+  return { ...opts, armv6: opts.target === "armv6" };
 }
 
-function fail(message) {
-  console.error(`bench: ${message}`);
-  process.exit(2);
-}
+const fail = (message) => benchFail("programs", message);
 
 /** Compiles bench/programs-native.c with kernel NAME.c; returns the executable's path. */
 function compileNative(cc, flags, name, dir, suffix) {

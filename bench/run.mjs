@@ -30,26 +30,18 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseBenchArgs } from "./args.mjs";
 import { KERNELS } from "./kernels.mjs";
 import { BENCH_DIR as HERE, loadDist as load, requireBuilt, table } from "./support.mjs";
 const WARMUP_RUNS = 3;
 
 function parseArgs(argv) {
-  const opts = { minMs: 500, kernels: undefined, native: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--min-ms") opts.minMs = Number(argv[++i]);
-    else if (a === "--kernels") opts.kernels = argv[++i].split(",");
-    else if (a === "--no-native") opts.native = false;
-    else {
-      console.error(
-        `bench: unknown argument '${a}'\nusage: node bench/run.mjs [--min-ms N] [--kernels a,b] [--no-native]`,
-      );
-      process.exit(2);
-    }
-  }
-  if (!(opts.minMs > 0)) opts.minMs = 500;
-  return opts;
+  return parseBenchArgs("run", argv, {
+    usage: "usage: node bench/run.mjs [--min-ms N] [--kernels a,b] [--no-native]",
+    defaults: { minMs: 500, kernels: undefined, native: true },
+    flags: { "--min-ms": ["minMs", "positive"], "--kernels": ["kernels", "list"], "--no-native": ["native", false] },
+    kernels: KERNELS.map((k) => k.name),
+  });
 }
 
 /** Mean ms per call of `fn` over at least minMs (and 3 calls), after warm-up calls. */

@@ -13,20 +13,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCapture } from "../dist/src/tools/pcap.js";
+import { benchFail, parseBenchArgs } from "./args.mjs";
 
 const root = join(import.meta.dirname, "..");
-const arg = (name, fallback, max) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} takes a whole number from 1 to ${max}`);
-  return v;
-};
-const seconds = arg("seconds", 5, 60);
-const nodeAt = process.argv.indexOf("--node");
-const daemonNode = nodeAt > 0 ? process.argv[nodeAt + 1] : process.execPath;
-if (!daemonNode || !existsSync(daemonNode)) throw new Error(`--node takes the path of a node: ${daemonNode ?? "none"}`);
+const {
+  seconds,
+  clients,
+  node: daemonNode,
+} = parseBenchArgs("serve", process.argv.slice(2), {
+  usage: "usage: node bench/serve.mjs [--seconds N] [--clients N] [--node PATH]",
+  defaults: { seconds: 5, clients: 50, node: process.execPath },
+  flags: { "--seconds": ["seconds", "count", 60], "--clients": ["clients", "count", 200], "--node": ["node", "text"] },
+});
+if (!existsSync(daemonNode)) benchFail("serve", `--node ${daemonNode}: no such file`);
 const emulated = daemonNode !== process.execPath;
-const clients = arg("clients", 50, 200);
 const MAX_REQUESTS = 1_000_000;
 const capturePath = join(root, "test/fixtures/pcap/sockex1.pcap");
 const packets = readCapture(readFileSync(capturePath), "sockex1.pcap");

@@ -24,6 +24,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseBenchArgs } from "./args.mjs";
 import { frames, pcapFile } from "./program-inputs.mjs";
 import { BENCH_DIR, loadDist, probePlugin, qemuRunner, requireBuilt, table } from "./support.mjs";
 import { THROUGHPUT_PROGRAMS as PROGRAMS, countersOf, passOverCapture } from "./throughput-programs.mjs";
@@ -33,27 +34,17 @@ const NODE_ARM = join(BENCH_DIR, "..", "targets", "armhf", "node-arm");
 const USAGE = "usage: node bench/throughput.mjs [--frames N] [--reps N] [--cpu NAME] [--no-arm] [--armhf-frames N]";
 
 function parseArgs(argv) {
-  const opts = { frames: 100_000, reps: 3, cpu: "cortex-a8", arm: true, armhfFrames: 10_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!(Number.isInteger(v) && v >= 1)) fail(`${a} needs a whole number of at least 1`);
-      return v;
-    };
-    if (a === "--frames") opts.frames = num();
-    else if (a === "--reps") opts.reps = num();
-    else if (a === "--cpu") opts.cpu = argv[++i] ?? fail("--cpu needs a value");
-    else if (a === "--no-arm") opts.arm = false;
-    else if (a === "--armhf-frames") opts.armhfFrames = num();
-    else fail(`unknown argument '${a}'\n${USAGE}`);
-  }
-  return opts;
-}
-
-function fail(message) {
-  console.error(`bench: ${message}`);
-  process.exit(2);
+  return parseBenchArgs("throughput", argv, {
+    usage: USAGE,
+    defaults: { frames: 100_000, reps: 3, cpu: "cortex-a8", arm: true, armhfFrames: 10_000 },
+    flags: {
+      "--frames": ["frames", "count"],
+      "--reps": ["reps", "count"],
+      "--cpu": ["cpu", "text"],
+      "--no-arm": ["arm", false],
+      "--armhf-frames": ["armhfFrames", "count"],
+    },
+  });
 }
 
 const fromHex = (h) => Uint8Array.from(Buffer.from(h, "hex"));

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseBenchArgs } from "./args.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist", "src");
@@ -31,7 +32,11 @@ export const ONE_LINERS = [
   'BEGIN { printf("Tracing... Hit Ctrl-C to end.\\n") } packet { @n = count() } END { printf("%d frames\\n", @n) }',
 ];
 
-const parts = process.argv.includes("--parts");
+const { parts } = parseBenchArgs("trace-sizes", process.argv.slice(2), {
+  usage: "usage: node bench/trace-sizes.mjs [--parts]",
+  defaults: { parts: false },
+  flags: { "--parts": ["parts", true] },
+});
 let total = 0;
 for (const script of ONE_LINERS) {
   const b = traceBuild(script);

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
+import { parseBenchArgs } from "./args.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(ROOT, "dist", "src", "trace", "compile.js");
@@ -18,8 +19,12 @@ if (!existsSync(compiled)) {
   process.exit(2);
 }
 
-const args = process.argv.slice(2);
-const timingOnly = args.includes("--timing-only"); // the run under armhf Node: the compile time alone
+// --timing-only: the run under armhf Node, the compile time alone
+const { timingOnly, armhf } = parseBenchArgs("trace", process.argv.slice(2), {
+  usage: "usage: node bench/trace.mjs [--no-armhf]",
+  defaults: { timingOnly: false, armhf: true },
+  flags: { "--no-armhf": ["armhf", false], "--timing-only": ["timingOnly", true] },
+});
 const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
 if (timingOnly) {
   // no size: esbuild is the workstation's
@@ -63,7 +68,7 @@ console.log(`  on node ${process.version}, ${process.platform}/${process.arch}`)
 
 const nodeArm = join(ROOT, "targets", "armhf", "node-arm");
 const sysroot = process.env.TINYBPF_ARMHF_SYSROOT ?? join(ROOT, "targets", "armhf", "sysroot");
-if (!timingOnly && !args.includes("--no-armhf")) {
+if (!timingOnly && armhf) {
   if (!existsSync(join(sysroot, "usr", "bin", "node"))) {
     console.log("armhf Node: skipped (run targets/armhf/setup-sysroot.sh to set it up)");
   } else {

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseBenchArgs } from "./args.mjs";
 import { KERNELS } from "./kernels.mjs";
 import { findUbpf } from "./ubpf.mjs";
 
@@ -23,19 +24,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const DIST = join(HERE, "..", "dist", "src");
 
 function parseArgs(argv) {
-  const opts = { minMs: 500, kernels: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--min-ms") opts.minMs = Number(argv[++i]);
-    else if (argv[i] === "--kernels") opts.kernels = argv[++i].split(",");
-    else {
-      console.error(
-        `bench/ubpf: unknown argument '${argv[i]}'\nusage: UBPF_DIR=... node bench/ubpf-kernels.mjs [--min-ms N] [--kernels a,b]`,
-      );
-      process.exit(2);
-    }
-  }
-  if (!(opts.minMs > 0)) opts.minMs = 500;
-  return opts;
+  return parseBenchArgs("ubpf-kernels", argv, {
+    usage: "usage: UBPF_DIR=... node bench/ubpf-kernels.mjs [--min-ms N] [--kernels a,b]",
+    defaults: { minMs: 500, kernels: undefined },
+    flags: { "--min-ms": ["minMs", "positive"], "--kernels": ["kernels", "list"] },
+    kernels: KERNELS.map((k) => k.name),
+  });
 }
 
 function time(fn, minMs) {

@@ -18,11 +18,12 @@
 // mean of new/old (below 1: the working tree is faster).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AbTable, abFail, abKernels, parseAbArgs } from "./ab.mjs";
+import { AbTable, abKernels, parseAbArgs } from "./ab.mjs";
+import { benchFail } from "./args.mjs";
 import { BENCH_DIR, loadDist, requireBuilt } from "./support.mjs";
 
 async function main() {
-  const opts = parseAbArgs("wasm-ab", "translator", process.argv.slice(2));
+  const opts = parseAbArgs("wasm-ab", process.argv.slice(2));
   const api = await loadDist("api/object.js");
   const engineLoader = await loadDist("runtime/engine-loader.js");
   requireBuilt(api, engineLoader);
@@ -43,7 +44,7 @@ async function main() {
     const check = api.loadSync(objectBytes, { budget: 0, fileName: `${k.name}.o` }).program(k.name);
     const expected = check.run(input, "interp");
     if (oldR0 !== expected || newR0 !== expected)
-      abFail("wasm-ab", `${k.name}: results differ: interp ${expected}, new ${newR0}, old ${oldR0}`);
+      benchFail("wasm-ab", `${k.name}: results differ: interp ${expected}, new ${newR0}, old ${oldR0}`);
     results.add(k.name, { new: () => newProg.run(input, "wasm"), old: () => oldProg.run(input, "wasm") });
   }
   results.print();
