@@ -35,9 +35,10 @@
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
 // range is allowed (see versioned). There, an add that makes such an access's address is done in 32 bits (see
-// narrow): V8 then needs no zero-extension of the address for the access. Outside such copies, in a block of a
-// loop, the accesses off one base register that does not change between them share one compare of their whole
-// span with the cache (groups.ts), which picks a copy of the rest of the block without their checks (see grouped).
+// narrow): V8 then needs no zero-extension of the address for the access; an offset >= 0 of an access without a
+// check goes in its memarg (memOffset). Outside such copies, in a block of a loop, the accesses off one base
+// register that does not change between them share one compare of their whole span with the cache (groups.ts),
+// which picks a copy of the rest of the block without their checks (see grouped).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -928,8 +929,8 @@ export class Translator {
         b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
       } else {
         this.flushExact();
-        this.checked(src, off, size, false, pc);
-        b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0);
+        const mo = this.checked(src, off, size, false, pc, true);
+        b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, mo);
       }
       this.setReg(dst);
       return;
@@ -950,10 +951,10 @@ export class Translator {
         b.mem(sop, 0, <u32>(off + STACK_SIZE));
       } else {
         this.flushExact();
-        this.checked(dst, off, size, true, pc);
+        const mo = this.checked(dst, off, size, true, pc, true);
         b.get(L_T); b.op(W_I32_WRAP_I64);
         if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
-        b.mem(sop, 0, 0);
+        b.mem(sop, 0, mo);
       }
       return;
     }
@@ -1057,9 +1058,10 @@ export class Translator {
   }
 
   /**
-   * Whether the add at `pc` computes the address of an access through `dst` (offset 0) that needs no check here
-   * (see versioned), on the straight path after it with no write to dst between: that address lies in the range
-   * the test before the loop allowed in every iteration, whether the access runs or not (it is below 2^32).
+   * Whether the add at `pc` computes the base of an access through `dst` (offset 0, or one in the memarg: see
+   * memOffset) that needs no check here (see versioned), on the straight path after it with no write to dst
+   * between: that address lies in the range the test before the loop allowed in every iteration, whether the
+   * access runs or not (it is below 2^32, and so is the base).
    */
   private narrow(pc: i32, dst: u32): bool {
     const code = this.code;
@@ -1070,7 +1072,7 @@ export class Translator {
       if (cls == CLS_JMP || cls == CLS_JMP32) return false;
       const base = cls == CLS_LDX ? <u32>load<u8>(p, 1) >> 4 : <u32>load<u8>(p, 1) & 0xf;
       if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == dst) {
-        return this.proven[q] != 0 && load<i16>(p, 2) == 0;
+        return this.proven[q] != 0 && (load<i16>(p, 2) == 0 || memOffset(<i32>load<i16>(p, 2)));
       }
       if ((written(code, q) & (1 << dst)) != 0) return false;
     }
@@ -1308,14 +1310,18 @@ export class Translator {
    * t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes of the region for smaller ones,
    * which the cold path's exact compare then takes. The exact copy of a function, which runs only when the budget
    * is nearly out, asks the core after the hot compare (less code) and leaves the cache as it is.
+   * Returns the offset for the access's memarg, 0 but for an access that needs no check here (in a versioned
+   * loop's or a group's copy, see versioned) with an offset off >= 0 when `fold`: t is then reg(base) alone, and
+   * the access adds off (see memOffset).
    */
-  private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
+  private checked(base: u32, off: i32, size: i32, write: bool, pc: i32, fold: bool): u32 {
     const b = this.out;
     const cb = write ? C_WB : C_RB;
     const cl = write ? C_WL : C_RL;
     this.getReg(base);
+    if (this.proven[pc] != 0 && fold && memOffset(off)) { b.set(L_T); return <u32>off; }
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
-    if (this.proven[pc] != 0) { b.set(L_T); return; } // in a versioned loop (see versioned)
+    if (this.proven[pc] != 0) { b.set(L_T); return 0; } // in a versioned loop (see versioned)
     b.tee(L_T);
     b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
@@ -1324,7 +1330,7 @@ export class Translator {
       b.op(W_I32_EQZ);
       this.open(); this.bail(); this.close();
       this.close();
-      return;
+      return 0;
     }
     if (size < 8) {
       b.get(L_T); b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB);
@@ -1334,6 +1340,7 @@ export class Translator {
     this.lookup(cb, cl, size, write, pc);
     if (size < 8) this.close();
     this.close();
+    return 0;
   }
 
   /**
@@ -1419,7 +1426,7 @@ export class Translator {
     if (dst == 10 && inFrame(off, size)) {
       b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>off); b.op(W_I64_ADD); b.set(L_T);
     } else {
-      this.checked(dst, off, size, true, pc);
+      this.checked(dst, off, size, true, pc, false);
     }
     // old value in t2
     b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0); b.set(L_T2);
@@ -1568,3 +1575,11 @@ export class Translator {
 }
 
 @inline function inFrame(off: i32, size: i32): bool { return off >= -STACK_SIZE && off + size <= 0; }
+
+/**
+ * Whether an access that needs no check (its bytes lie in a region) can take its offset `off` in the memarg, the
+ * base wrapped to 32 bits alone: every region lies at or above STACK_BASE, above any offset >= 0 (at most 0x7fff),
+ * so base = address - off is below 2^32 and Wasm's base + off (which does not wrap) is the address. V8 then folds
+ * the offset into the access instead of adding and zero-extending.
+ */
+@inline function memOffset(off: i32): bool { return off >= 0 && STACK_BASE > 0x7fff; }
