@@ -100,13 +100,11 @@ export class ByteLoads {
       seen |= 1 << k;
     }
     if (whole) {
-      this.address(b, baseLocal, this.offs[at + lo]);
-      b.mem(n == 2 ? W_I64_LOAD16_U : n == 4 ? W_I64_LOAD32_U : W_I64_LOAD, 0, 0);
+      b.mem(n == 2 ? W_I64_LOAD16_U : n == 4 ? W_I64_LOAD32_U : W_I64_LOAD, 0, this.address(b, baseLocal, this.offs[at + lo]));
       this.shiftBy(b, this.shifts[at + lo]);
     } else {
       for (let i = 0; i < n; i++) {
-        this.address(b, baseLocal, this.offs[at + i]);
-        b.mem(W_I64_LOAD8_U, 0, 0);
+        b.mem(W_I64_LOAD8_U, 0, this.address(b, baseLocal, this.offs[at + i]));
         this.shiftBy(b, this.shifts[at + i]);
         if (i > 0) b.op(W_I64_OR);
       }
@@ -114,10 +112,13 @@ export class ByteLoads {
     this.base[r] = -1;
   }
 
-  private address(b: Buf, baseLocal: u32, off: i32): void {
+  /** The base wrapped to 32 bits and the offset for the load's memarg: an offset >= 0 goes there (translate.ts:
+   * memOffset; every byte here needs no check), a negative one is added first. */
+  private address(b: Buf, baseLocal: u32, off: i32): u32 {
     b.get(baseLocal);
-    if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
+    if (off < 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.op(W_I32_WRAP_I64);
+    return off < 0 ? 0 : <u32>off;
   }
 
   private shiftBy(b: Buf, s: i32): void {

@@ -226,6 +226,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.signed = test.signed;
   // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
   if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
+  if (!packet) plan.path = insns;
   plan.early = exits > 1;
   return plan;
 }

@@ -27,6 +27,8 @@ export class LoopPlan {
   boundImm: i64 = 0;
   /** A counted loop of one block without packet loads: its instructions (its trips are known on entry), else 0. */
   len: i32 = 0;
+  /** A loop of one path (counted.ts) without packet loads: its instructions (a trip runs at most these), else 0. */
+  path: i32 = 0;
   /** The loop can leave before its counted test says (a search): its trips are not known on entry. */
   early: bool = false;
   /** Accesses: instruction | size << 32 | store << 40 | registers summed << 41 (bit 11: iv), and the constant

@@ -35,9 +35,10 @@
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
 // range is allowed (see versioned). There, an add that makes such an access's address is done in 32 bits (see
-// narrow): V8 then needs no zero-extension of the address for the access. Outside such copies, in a block of a
-// loop, the accesses off one base register that does not change between them share one compare of their whole
-// span with the cache (groups.ts), which picks a copy of the rest of the block without their checks (see grouped).
+// narrow): V8 then needs no zero-extension of the address for the access; an offset >= 0 of an access without a
+// check goes in its memarg (memOffset). Outside such copies, in a block of a loop, the accesses off one base
+// register that does not change between them share one compare of their whole span with the cache (groups.ts),
+// which picks a copy of the rest of the block without their checks (see grouped).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -45,7 +46,9 @@
 // Each eBPF function is emitted twice:
 //   fast   checks the budget only at checkpoints (entry, loop headers, after calls): is there enough left for
 //          the longest run of instructions to the next checkpoint? Then nothing in between can run out. A
-//          counted loop of one block (hoist.ts) is checked and counted once, on entry, for all its trips.
+//          counted loop of one block (hoist.ts) is checked and counted once, on entry, for all its trips; a loop of
+//          one path whose trips are bounded on entry (counted.ts: one that can leave early, or inside another
+//          versioned loop) is checked there and counted a trip at a time, with no checkpoint (see leaveTrip).
 //   exact  a br_table dispatcher that checks before every segment's last instruction, so that a budget fault
 //          names the interpreter's instruction; the fast version continues in it, from the checkpoint's block,
 //          when a check fails. V8 compiles it only if it is ever called.
@@ -79,7 +82,7 @@ import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import {
-  Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen,
+  Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
@@ -169,6 +172,9 @@ export class Translator {
   noVersion: i32 = 0;
   /** Inside a versioned loop's copy whose budget was counted before it: no checkpoint, no counting. */
   noBudget: bool = false;
+  /** Header of the loop of one path whose copy counts the budget a trip at a time (see versioned), else -1. */
+  tripHead: i32 = -1;
+  tripLen: i32 = 0;
   /** Inside how many versioned loops' unchecked copies. */
   versionDepth: i32 = 0;
   /** The block's byte loads not emitted yet (bytes.ts). */
@@ -391,7 +397,7 @@ export class Translator {
    */
   private loopCode(x: i32, inside: Array<i32>, trips: bool = false): void {
     const b = this.out;
-    const handler = this.fast && !this.noBudget;
+    const handler = this.fast && !this.noBudget && this.tripHead < 0;
     if (handler) { // block $done { block $budget { loop } br $done } handler }
       b.block(); this.ctx.push(CTX_IF);
       b.block(); this.ctx.push(-1 - x);
@@ -399,6 +405,7 @@ export class Translator {
     b.loop();
     this.ctx.push((x << 2) | CTX_LOOP);
     if (trips) { b.get(L_TRIPS); b.i32c(1); b.op(W_I32_ADD); b.set(L_TRIPS); }
+    if (this.tripHead == x) { b.get(L_CNT); b.i64c(<i64>this.tripLen); b.op(W_I64_SUB); b.set(L_CNT); }
     for (let i = inside.length - 1; i >= 0; i--) {
       b.block();
       this.ctx.push((inside[i] << 2) | CTX_BLOCK);
@@ -487,10 +494,13 @@ export class Translator {
       b.end();
     }
     // OK = 2 when the loop's trips are known (it ends: step > 0, or iv0 >= bound) and the budget lasts them and
-    // the path after them to the next checkpoint: N * len + maxLen (the first trip and the rest); else 1
+    // the path after them to the next checkpoint: N * len + maxLen (the first trip and the rest); else 1. A loop of
+    // one path that can leave early runs at most N + 1 trips (N as above, or K from countedTrips) of at most `path`
+    // instructions: N * path + maxLen bounds what it runs to the next checkpoint.
+    const per = p.len > 0 ? p.len : p.path;
     b.i32c(1);
-    if (p.len > 0) {
-      b.get(L_N); b.i64c(<i64>p.len); b.op(W_I64_MUL); b.tee(L_N); b.i64c(<i64>this.g.maxLen[x]); b.op(W_I64_ADD);
+    if (per > 0) {
+      b.get(L_N); b.i64c(<i64>per); b.op(W_I64_MUL); b.tee(L_N); b.i64c(<i64>this.g.maxLen[x]); b.op(W_I64_ADD);
       b.get(L_CNT); b.op(W_I64_LE_S);
       if (p.stepReg >= 0) {
         this.getReg(p.stepReg); b.i64c(0); b.op(W_I64_NE);
@@ -502,17 +512,23 @@ export class Translator {
     b.end();
     // Two copies: unchecked (its budget counted here when OK is 2, len > 0), or checked. Inside another versioned
     // loop the budget stays counted per iteration: measured with V8, that outer loop's code got slower.
+    // A loop of one path whose trips are bounded but not counted here (it can leave early, or lies inside another
+    // versioned loop) needs no checkpoint when OK is 2: each trip counts all its instructions at the header, and
+    // an exit gives back those of the trip it did not run (see leaveTrip).
     const counted = p.len > 0 && this.versionDepth == 0;
+    const bounded = per > 0 && !counted;
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]++;
     b.get(L_OK);
-    if (counted) { b.i32c(2); b.op(W_I32_EQ); }
+    if (counted || bounded) { b.i32c(2); b.op(W_I32_EQ); }
     this.open();
     if (counted) { b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>p.len); b.op(W_I64_SUB); b.set(L_CNT); }
     this.noBudget = counted;
+    if (bounded) { this.tripHead = x; this.tripLen = per; }
     this.versionDepth++;
     this.loopCode(x, inside);
     this.versionDepth--;
     this.noBudget = false;
+    this.tripHead = -1;
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
     this.noVersion++;
@@ -684,7 +700,7 @@ export class Translator {
     const b = this.out;
     const last = g.last[x];
     const kind = g.kind[x];
-    if (this.fast && g.checkpoint[x] && !this.noBudget) this.checkpoint(x);
+    if (this.fast && g.checkpoint[x] && !this.noBudget && this.tripHead < 0) this.checkpoint(x);
     let pc = g.start[x];
     // Accesses checked as groups (see grouped): in the fast version, in loops only. A block outside loops runs
     // once a call, and its copies are code V8 compiles for little (measured with bench/wasm-ab.mjs: grouping the
@@ -716,8 +732,10 @@ export class Translator {
         this.dispatchTo(x, g.succ1[x], 1);
       } else {
         this.ctx.push(CTX_IF);
+        this.leaveTrip(x, g.succ0[x]);
         this.doBranch(x, g.succ0[x]);
         b.else_();
+        this.leaveTrip(x, g.succ1[x]);
         this.doBranch(x, g.succ1[x]);
         this.ctx.pop();
       }
@@ -734,6 +752,25 @@ export class Translator {
     else if (tailOk && y > x && !g.merge[y]) return y;
     else this.doBranch(x, y);
     return -1;
+  }
+
+  /**
+   * On the edge from block x to y in a copy that counts whole trips (tripHead): when y leaves the loop, gives back
+   * the trip's instructions after x's. The trip is the loop's one path, from its header through x's in-loop
+   * successors back to it (counted.ts), so what ran of it is the path's instructions up to x's end.
+   */
+  private leaveTrip(x: i32, y: i32): void {
+    const h = this.tripHead;
+    const g = this.g;
+    if (h < 0 || inLoop(g.loopOf, g.loopParent, h, y)) return;
+    let ran = 0;
+    for (let z = h; ; ) {
+      for (let pc = g.start[z]; pc <= g.last[z]; pc += insnLen(this.code, pc)) ran++;
+      if (z == x) break;
+      z = g.kind[z] == END_COND && !inLoop(g.loopOf, g.loopParent, h, g.succ0[z]) ? g.succ1[z] : g.succ0[z];
+    }
+    const b = this.out;
+    if (ran < this.tripLen) { b.get(L_CNT); b.i64c(<i64>(this.tripLen - ran)); b.op(W_I64_ADD); b.set(L_CNT); }
   }
 
   /** Budget checkpoint at block x: when less is left than its longest run, the exact copy goes on from x. */
@@ -772,7 +809,7 @@ export class Translator {
     if (n == 0) return;
     const b = this.out;
     if (this.fast) { // the checkpoint made sure that this much is left (noBudget: counted before the loop)
-      if (!this.noBudget) { b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT); }
+      if (!this.noBudget && this.tripHead < 0) { b.get(L_CNT); b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT); }
       this.pending = 0;
       return;
     }
@@ -892,8 +929,8 @@ export class Translator {
         b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
       } else {
         this.flushExact();
-        this.checked(src, off, size, false, pc);
-        b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0);
+        const mo = this.checked(src, off, size, false, pc, true);
+        b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, mo);
       }
       this.setReg(dst);
       return;
@@ -914,10 +951,10 @@ export class Translator {
         b.mem(sop, 0, <u32>(off + STACK_SIZE));
       } else {
         this.flushExact();
-        this.checked(dst, off, size, true, pc);
+        const mo = this.checked(dst, off, size, true, pc, true);
         b.get(L_T); b.op(W_I32_WRAP_I64);
         if (cls == CLS_ST) b.i64c(<i64>imm); else this.getReg(src);
-        b.mem(sop, 0, 0);
+        b.mem(sop, 0, mo);
       }
       return;
     }
@@ -1021,9 +1058,10 @@ export class Translator {
   }
 
   /**
-   * Whether the add at `pc` computes the address of an access through `dst` (offset 0) that needs no check here
-   * (see versioned), on the straight path after it with no write to dst between: that address lies in the range
-   * the test before the loop allowed in every iteration, whether the access runs or not (it is below 2^32).
+   * Whether the add at `pc` computes the base of an access through `dst` (offset 0, or one in the memarg: see
+   * memOffset) that needs no check here (see versioned), on the straight path after it with no write to dst
+   * between: that address lies in the range the test before the loop allowed in every iteration, whether the
+   * access runs or not (it is below 2^32, and so is the base).
    */
   private narrow(pc: i32, dst: u32): bool {
     const code = this.code;
@@ -1034,7 +1072,7 @@ export class Translator {
       if (cls == CLS_JMP || cls == CLS_JMP32) return false;
       const base = cls == CLS_LDX ? <u32>load<u8>(p, 1) >> 4 : <u32>load<u8>(p, 1) & 0xf;
       if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == dst) {
-        return this.proven[q] != 0 && load<i16>(p, 2) == 0;
+        return this.proven[q] != 0 && (load<i16>(p, 2) == 0 || memOffset(<i32>load<i16>(p, 2)));
       }
       if ((written(code, q) & (1 << dst)) != 0) return false;
     }
@@ -1272,14 +1310,18 @@ export class Translator {
    * t - B <= L, is exact for 8-byte accesses and misses the last 8 - size bytes of the region for smaller ones,
    * which the cold path's exact compare then takes. The exact copy of a function, which runs only when the budget
    * is nearly out, asks the core after the hot compare (less code) and leaves the cache as it is.
+   * Returns the offset for the access's memarg, 0 but for an access that needs no check here (in a versioned
+   * loop's or a group's copy, see versioned) with an offset off >= 0 when `fold`: t is then reg(base) alone, and
+   * the access adds off (see memOffset).
    */
-  private checked(base: u32, off: i32, size: i32, write: bool, pc: i32): void {
+  private checked(base: u32, off: i32, size: i32, write: bool, pc: i32, fold: bool): u32 {
     const b = this.out;
     const cb = write ? C_WB : C_RB;
     const cl = write ? C_WL : C_RL;
     this.getReg(base);
+    if (this.proven[pc] != 0 && fold && memOffset(off)) { b.set(L_T); return <u32>off; }
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
-    if (this.proven[pc] != 0) { b.set(L_T); return; } // in a versioned loop (see versioned)
+    if (this.proven[pc] != 0) { b.set(L_T); return 0; } // in a versioned loop (see versioned)
     b.tee(L_T);
     b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
@@ -1288,7 +1330,7 @@ export class Translator {
       b.op(W_I32_EQZ);
       this.open(); this.bail(); this.close();
       this.close();
-      return;
+      return 0;
     }
     if (size < 8) {
       b.get(L_T); b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB);
@@ -1298,6 +1340,7 @@ export class Translator {
     this.lookup(cb, cl, size, write, pc);
     if (size < 8) this.close();
     this.close();
+    return 0;
   }
 
   /**
@@ -1383,7 +1426,7 @@ export class Translator {
     if (dst == 10 && inFrame(off, size)) {
       b.get(L_FP); b.op(W_I64_EXTEND_I32_U); b.i64c(<i64>off); b.op(W_I64_ADD); b.set(L_T);
     } else {
-      this.checked(dst, off, size, true, pc);
+      this.checked(dst, off, size, true, pc, false);
     }
     // old value in t2
     b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, 0); b.set(L_T2);
@@ -1532,3 +1575,11 @@ export class Translator {
 }
 
 @inline function inFrame(off: i32, size: i32): bool { return off >= -STACK_SIZE && off + size <= 0; }
+
+/**
+ * Whether an access that needs no check (its bytes lie in a region) can take its offset `off` in the memarg, the
+ * base wrapped to 32 bits alone: every region lies at or above STACK_BASE, above any offset >= 0 (at most 0x7fff),
+ * so base = address - off is below 2^32 and Wasm's base + off (which does not wrap) is the address. V8 then folds
+ * the offset into the access instead of adding and zero-extending.
+ */
+@inline function memOffset(off: i32): bool { return off >= 0 && STACK_BASE > 0x7fff; }

@@ -1,0 +1,245 @@
+// The budget of a versioned loop whose trips are bounded on entry but not counted there (assembly/wasm/translate.ts:
+// versioned, leaveTrip): a loop of one path that can leave early (an insertion sort's shift loop, counting down
+// with a search's exit), one of two blocks, and a one-block loop inside another versioned loop. When the budget
+// lasts the most trips the loop can run, its copy without checks has no checkpoint: each trip counts all its
+// instructions at the header, and an exit gives back those it did not run. The module's text shows it (calls to
+// the exact copy come only from checkpoints outside those copies); the counts must stay exact: every outcome
+// (r0, instructions executed, fault message) is the interpreter's, r0 and the faulting instruction the ones
+// computed here, and budgets that run out at every instruction fault where the interpreter does.
+import { describe, expect, it } from "vitest";
+import binaryen from "binaryen";
+import { assemble } from "../../../src/tools/asm.js";
+import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
+import { BpfFault } from "../../../src/runtime/faults.js";
+import { wasmEngine, translateToWasm, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import { rng } from "../../support/generated-runs.js";
+
+/** Insertion sort of ctx's u32 count n, then n u32 values, in place; r0 = sum of (i + 1) * sorted[i]. */
+const ISORT = `
+    mov %r0, 0
+    ldxw %r7, [%r1+0]
+    mov %r6, 1
+  outer:
+    jge %r6, %r7, sum
+    mov %r8, %r6
+    lsh %r8, 2
+    add %r8, %r1
+    ldxw %r3, [%r8+4]
+    mov %r9, %r6
+  shift:
+    ldxw %r4, [%r8+0]
+    jle %r4, %r3, place
+    stxw [%r8+4], %r4
+    add %r8, -4
+    add %r9, -1
+    jne %r9, 0, shift
+  place:
+    stxw [%r8+4], %r3
+    add %r6, 1
+    ja outer
+  sum:
+    mov %r6, 0
+    mov %r8, %r1
+  next:
+    jge %r6, %r7, done
+    ldxw %r3, [%r8+4]
+    add %r6, 1
+    mul %r3, %r6
+    add %r0, %r3
+    add %r8, 4
+    ja next
+  done:
+    exit`;
+const READ_V = 7; // ldxw %r3, [%r8+4]: a[i]
+const WRITE_SHIFT = 11; // stxw [%r8+4], %r4: a[j] = a[j - 1]
+const WRITE_PLACE = 15; // stxw [%r8+4], %r3: a[j] = v
+const READ_SUM = 21;
+
+/** Rows of W bytes up to END: r0 = the sum of every byte, each row's first read in the outer loop. */
+const W = 7;
+const rowSums = (rows: number) => `
+    mov %r0, 0
+    mov %r6, 0
+  outer:
+    mov %r7, %r1
+    add %r7, %r6
+    ldxb %r3, [%r7+0]
+    add %r0, %r3
+    mov %r8, 0
+  inner:
+    mov %r5, %r7
+    add %r5, %r8
+    ldxb %r4, [%r5+1]
+    add %r0, %r4
+    add %r8, 1
+    jlt %r8, ${W - 1}, inner
+    add %r6, ${W}
+    jlt %r6, ${rows * W}, outer
+    exit`;
+const READ_ROW = 4;
+const READ_COLUMN = 9;
+
+type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
+
+/** Runs `source` on both engines at each budget (0: none), one runtime each. */
+function runBoth(source: string, input: () => RunInput, budgets: number[]): { interp: Outcome[]; wasm: Outcome[] } {
+  const code = assemble(source);
+  const res = { interp: [] as Outcome[], wasm: [] as Outcome[] };
+  for (const engine of ["interp", "wasm"] as const) {
+    const rt = new Runtime({});
+    const prog = rt.addProgram("p", code);
+    for (const budget of budgets) {
+      rt.core.setBudget(budget);
+      try {
+        const r = rt.run(prog, input(), engine === "wasm" ? wasmEngine : engine);
+        res[engine].push({ r0: r.r0, executed: r.executed });
+      } catch (e) {
+        if (!(e instanceof BpfFault)) throw e;
+        res[engine].push({ error: e.message, pc: e.info.pc });
+      }
+    }
+    if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
+  }
+  return res;
+}
+
+/** The u32 array: count n, then `values` (n may claim more than there are). */
+function sortInput(n: number, values: number[]): Uint8Array {
+  const b = new Uint8Array(4 + 4 * values.length);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, n, true);
+  values.forEach((x, i) => v.setUint32(4 + 4 * i, x, true));
+  return b;
+}
+
+/**
+ * The sort as ISORT does it, over `have` values of which the first `writable` may be written: r0, or the
+ * instruction of the first access outside those.
+ */
+function sortModel(n: number, values: number[], writable: number): { r0?: bigint; pc?: number } {
+  const a = values.slice();
+  for (let i = 1; i < n; i++) {
+    if (i >= a.length) return { pc: READ_V };
+    const v = a[i];
+    let j = i;
+    while (j > 0 && a[j - 1] > v) {
+      if (j >= writable) return { pc: WRITE_SHIFT };
+      a[j] = a[j - 1];
+      j--;
+    }
+    if (j >= writable) return { pc: WRITE_PLACE };
+    a[j] = v;
+  }
+  let r0 = 0n;
+  for (let i = 0; i < n; i++) {
+    if (i >= a.length) return { pc: READ_SUM };
+    r0 += BigInt(i + 1) * BigInt(a[i]);
+  }
+  return { r0 };
+}
+
+/** The calls to the exact copy of the program's one function (the module's last function), in the module. */
+function exactCalls(source: string): number {
+  const m = binaryen.readBinary(translateToWasm(assemble(source)));
+  const text = m.emitText();
+  m.dispose();
+  const names = [...text.matchAll(/\(func (\$\S+)/g)].map((x) => x[1]);
+  const exact = names[names.length - 1].replace(/\$/g, "\\$");
+  return text.split(new RegExp(`\\(call ${exact}\\b`)).length - 1;
+}
+
+describe("a versioned loop's budget counted a trip at a time", () => {
+  it("checks the budget of a loop that can leave early once on entry, not in every trip", () => {
+    // the exact copy is called from the function's entry, the outer loop's checkpoint (no versioned copy there)
+    // and the checked copies of the shift loop and of the sum loop; not from their copies without checks
+    expect(exactCalls(ISORT)).toBe(4);
+    // from the entry, both copies of the row loop (its trips are not bounded on entry: two blocks, not one path),
+    // the inner loop's checked copy inside the row loop's copy without checks, and the inner loop inside the row
+    // loop's checked copy (not versioned there); not from the inner loop's copy without checks
+    expect(exactCalls(rowSums(3))).toBe(5);
+  });
+
+  it("generated sorts: r0 is the sorted order's, and faults come at the first access past the context", () => {
+    let faults = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const next = rng(seed * 104729);
+      const have = Math.floor(next() * 24);
+      const values = Array.from({ length: have }, () =>
+        seed % 4 === 0 ? Math.floor(next() * 5) : Math.floor(next() * 2 ** 32),
+      );
+      // mostly the whole array, sometimes one more than there is or one fewer
+      const n = Math.max(0, have + [0, 0, 0, 1, -1][Math.floor(next() * 5)]);
+      const writable = seed % 3 === 0 ? Math.floor(next() * (have + 1)) : have;
+      const bytes = sortInput(n, values);
+      const input = (): RunInput => ({ ctx: { bytes: bytes.slice(), writable: [[0, 4 + 4 * writable]] } });
+      const r = runBoth(ISORT, input, [0]);
+      expect(r.wasm, `seed ${seed}`).toEqual(r.interp);
+      const want = sortModel(n, values, writable);
+      if (want.pc !== undefined) {
+        faults++;
+        expect(r.interp[0].pc, `seed ${seed}`).toBe(want.pc);
+        expect(r.interp[0].error).toMatch(/out-of-bounds|read-only/);
+      } else expect(r.interp[0].r0, `seed ${seed}`).toBe(want.r0);
+    }
+    expect(faults).toBeGreaterThan(5);
+  });
+
+  it("a sort runs out of budget at every instruction where the interpreter does", () => {
+    const next = rng(77);
+    const values = Array.from({ length: 9 }, () => Math.floor(next() * 1000));
+    const bytes = sortInput(values.length, values);
+    const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
+    const full = runBoth(ISORT, input, [0]).interp[0].executed!;
+    const budgets = Array.from({ length: full + 2 }, (_, i) => i + 1);
+    const r = runBoth(ISORT, input, budgets);
+    expect(r.wasm).toEqual(r.interp);
+    const sorted = values.slice().sort((x, y) => x - y);
+    const r0 = sorted.reduce((s, x, i) => s + BigInt(i + 1) * BigInt(x), 0n);
+    budgets.forEach((budget, i) => {
+      if (budget >= full) expect(r.interp[i]).toEqual({ r0, executed: full });
+      else expect(r.interp[i].error, `budget ${budget}`).toMatch(/budget/);
+    });
+  });
+
+  it("a sort that leaves its shift loop at the first trip and one that runs every trip count exactly", () => {
+    for (const values of [
+      [1, 2, 3, 4, 5, 6, 7, 8], // sorted: every shift loop leaves at its first test
+      [8, 7, 6, 5, 4, 3, 2, 1], // reversed: every shift loop runs to j = 0
+    ]) {
+      const bytes = sortInput(values.length, values);
+      const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
+      const full = runBoth(ISORT, input, [0]).interp[0].executed!;
+      const r = runBoth(ISORT, input, [full - 1, full, 0]);
+      expect(r.wasm).toEqual(r.interp);
+      expect(r.interp[2].r0).toBe(sortModel(values.length, values, values.length).r0);
+      expect(r.interp[1].executed).toBe(full);
+      expect(r.interp[0].error).toMatch(/budget/);
+    }
+  });
+
+  it("rows summed in a loop inside another: sums, faults at the context's end, budgets at every instruction", () => {
+    for (const rows of [1, 2, 5]) {
+      const source = rowSums(rows);
+      for (let len = rows * W - W; len <= rows * W + 1; len++) {
+        if (len < 0) continue;
+        const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 37 + rows) & 0xff);
+        const r = runBoth(source, () => ({ ctx: { bytes: bytes.slice() } }), [0]);
+        expect(r.wasm, `rows ${rows}, ${len} bytes`).toEqual(r.interp);
+        if (len >= rows * W) {
+          const sum = bytes.slice(0, rows * W).reduce((s, x) => s + x, 0);
+          expect(r.interp[0].r0).toBe(BigInt(sum));
+        } else expect(r.interp[0].pc).toBe(len % W === 0 ? READ_ROW : READ_COLUMN);
+      }
+    }
+    const bytes = Uint8Array.from({ length: 4 * W }, (_, i) => i);
+    const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
+    const full = runBoth(rowSums(4), input, [0]).interp[0].executed!;
+    const budgets = Array.from({ length: full + 2 }, (_, i) => i + 1);
+    const r = runBoth(rowSums(4), input, budgets);
+    expect(r.wasm).toEqual(r.interp);
+    budgets.forEach((budget, i) => {
+      if (budget >= full) expect(r.interp[i].r0).toBe(BigInt(((4 * W - 1) * 4 * W) / 2));
+      else expect(r.interp[i].error).toMatch(/budget/);
+    });
+  });
+});
