@@ -3,7 +3,8 @@
 // nothing. The pair must be
 //
 //   mov d, s          (ALU64 or ALU32, a register, no sign extension)
-//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR, or MUL in 32 bits (a hash's `h = x * prime`);
+//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR, or MUL in 32 bits (a hash's `h = x * prime`),
+//                      or LSH, RSH or ARSH by a constant (by t in 32 bits): `x - ((x >> 1) & m)` copies x first;
 //                      not a block start, t is not d)
 //
 // with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
@@ -15,8 +16,9 @@
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, mul, opImm, opImmS, opReg, opRegS,
+  immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
+import { emitShift64From } from "./alu";
 import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
@@ -53,6 +55,9 @@ function isCopyPair(c: Context, i: i32): bool {
   const code = op & 0xf0;
   if ((op & 7) != cls || dstOf(c, i + 1) != d || offOf(c, i + 1) != 0) return false;
   const product = code == ALU_MUL && cls == CLS_ALU;
+  const shift = code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH;
+  // a shift by a constant, or in 32 bits by a register (64-bit ones by a register work on dst's words in place)
+  if (shift) return (op & SRC_X) == 0 || cls == CLS_ALU && srcOf(c, i + 1) != d;
   if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && !product) return false;
   return (op & SRC_X) == 0 || srcOf(c, i + 1) != d;
 }
@@ -110,6 +115,10 @@ export function emitFused(c: Context, i: i32): void {
   const imm = immOf(c, i + 1);
   const dl = loDst(c, d);
   const al = lo(c, s, R0);
+  if (code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH) {
+    emitCopyShift(c, op, d, s, t, imm, dl, al);
+    return;
+  }
   if (cls == CLS_ALU && code == ALU_MUL) {
     c.emit(mul(dl, al, operandLo(c, x, t, imm)));
     setLo(c, d, dl);
@@ -162,4 +171,36 @@ export function emitFused(c: Context, i: i32): void {
   const dh = hiDst(c, d);
   c.emit(opReg(armOp(code), dh, hi(c, s, R1), operandHi(c, x, t, imm)));
   setHi(c, d, dh);
+}
+
+/** `mov d, s` and a shift of d (op) by `imm`, or by t in 32 bits: s's words shifted straight into d's. */
+function emitCopyShift(c: Context, op: u32, d: i32, s: i32, t: i32, imm: i32, dl: i32, al: i32): void {
+  const code = op & 0xf0;
+  const sh = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
+  if ((op & 7) == CLS_ALU) {
+    if ((op & SRC_X) != 0) {
+      c.emit(opImm(OP_AND, c.XR, lo(c, t, R2), immRot(31)));
+      c.emit(shiftReg(sh, dl, al, c.XR));
+    } else if ((imm & 31) != 0) c.emit(shiftImm(sh, dl, al, <u32>imm & 31));
+    else if (dl != al) c.emit(movReg(dl, al));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  const n = <u32>imm & 63;
+  if (n == 0) {
+    const zero = known0(c, s);
+    setLo(c, d, al);
+    if (zero) setHiZero(c, d);
+    else setHi(c, d, hi(c, s, R1));
+    return;
+  }
+  if (code == ALU_LSH && known0(c, s) && c.ranges.widthAfterCopy(op, d, s, t, imm) <= 32) {
+    // the result fits in the low word (ranges.ts)
+    c.emit(shiftImm(SH_LSL, dl, al, n));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  emitShift64From(c, code, d, s, al, n);
 }
