@@ -15,22 +15,37 @@
 //   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
 
 import {
-  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
   immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
-import { emitShift64From } from "./alu";
-import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
+import { liveAt } from "./liveness";
+import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
+  PSEUDO_IMM64, SRC_X,
 } from "../../isa";
 import * as ranges from "../analysis/ranges";
 
-/** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
-export function fusable(c: Context, i: i32, count: i32): bool {
-  if (i + 1 >= count) return false;
-  return isCopyPair(c, i) || isShiftPair(c, i);
+/** The instruction slots of the pair starting at i (3 for lddw and its use), or 0 when i starts none. */
+export function fusedLength(c: Context, i: i32): i32 {
+  if (isConstantPair(c, i)) return 3;
+  if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
+  return isCopyPair(c, i) || isShiftPair(c, i) ? 2 : 0;
+}
+
+function isConstantPair(c: Context, i: i32): bool {
+  if (opcode(c, i) != 0x18 || srcOf(c, i) != PSEUDO_IMM64 || i + 2 >= c.count || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const k = dstOf(c, i);
+  const op = opcode(c, i + 2);
+  const cls = op & 7;
+  const code = op & 0xf0;
+  if ((cls != CLS_ALU && cls != CLS_ALU64) || (op & SRC_X) == 0 || srcOf(c, i + 2) != k || offOf(c, i + 2) != 0) return false;
+  if (k >= 10 || dstOf(c, i + 2) == k || dstOf(c, i + 2) >= 10) return false;
+  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && code != ALU_MUL) return false;
+  return !liveAt(c, i + 3, k);
 }
 
 function isShiftPair(c: Context, i: i32): bool {
@@ -88,8 +103,12 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
   return false;
 }
 
-/** Emits the pair at i, i + 1 (see fusable). */
+/** Emits the pair at i (see fusedLength). */
 export function emitFused(c: Context, i: i32): void {
+  if (opcode(c, i) == 0x18) {
+    emitConstantOperand(c, i);
+    return;
+  }
   if (isShiftPair(c, i)) {
     // d = t OP (d SHIFT k); SUB: d = (d SHIFT k) - t, a reverse subtraction
     const d = dstOf(c, i);
@@ -203,4 +222,48 @@ function emitCopyShift(c: Context, op: u32, d: i32, s: i32, t: i32, imm: i32, dl
     return;
   }
   emitShift64From(c, code, d, s, al, n);
+}
+
+/**
+ * `lddw k, K` and `op d, k`, k read nowhere after: k is not written (its register-file words or ARM registers keep
+ * their old value). A K that is a sign-extended 32-bit number is the operation's immediate; other K's words go into
+ * scratch registers (r2, r3; one for two equal words, none for a zero high word where the operation does not read
+ * it), which the operation's emitter takes for k's own (the register table points k there while it runs). Only a
+ * zero high word is still written where k's was not known to be zero: the emitters take a register whose high word
+ * is known zero to hold one, and the value widths (ranges.ts) now say that k's is.
+ */
+function emitConstantOperand(c: Context, i: i32): void {
+  const k = dstOf(c, i);
+  const low = <u32>immOf(c, i);
+  const high = <u32>immOf(c, i + 1);
+  const j = i + 2;
+  const op = opcode(c, j);
+  const code = op & 0xf0;
+  const d = dstOf(c, j);
+  const bit = <u32>1 << <u32>k;
+  const wasZero = c.hiZero & bit;
+  c.ranges.step(0x18, k, 0, 0, <i32>low, <i32>high); // as emitInsn would see it after the lddw (afterInsn repeats it)
+  if ((op & 7) == CLS_ALU || high == <u32>(<i32>low >> 31)) {
+    const imm = <i32>low;
+    const narrow = (op & 7) == CLS_ALU || (code == ALU_ADD || code == ALU_SUB || code == ALU_MUL) && known0(c, d) &&
+      imm >= 0 && c.ranges.widthAfter(op & ~SRC_X, d, 0, 0, imm) <= 32;
+    if (narrow) emitAlu32(c, j, code, false, d, 0, imm, 0);
+    else emitAlu64(c, j, code, false, d, 0, imm, 0);
+  } else {
+    const savedLo = unchecked(c.armLo[k]);
+    const savedHi = unchecked(c.armHi[k]);
+    c.emitConst(R2, low);
+    if (high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL)) c.emitConst(R3, high);
+    if (high == 0) c.hiZero |= bit;
+    else c.hiZero &= ~bit;
+    unchecked(c.armLo[k] = R2);
+    unchecked(c.armHi[k] = high == low ? R2 : R3);
+    if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL) && known0(c, d) && high == 0 &&
+      c.ranges.widthAfter(op, d, k, 0, 0) <= 32) emitAlu32(c, j, code, true, d, k, 0, 0);
+    else emitAlu64(c, j, code, true, d, k, 0, 0);
+    unchecked(c.armLo[k] = savedLo);
+    unchecked(c.armHi[k] = savedHi);
+    c.hiZero = (c.hiZero & ~bit) | wasZero;
+  }
+  if (high == 0) setHiZero(c, k);
 }

@@ -276,6 +276,28 @@ describe("instructions saved between neighbours", () => {
     expect(narrow.filter((l) => /^lsl\s/.test(l))).toHaveLength(1);
   });
 
+  it("takes a 64-bit constant read once as an operand, without storing it in its register", () => {
+    const source = [
+      "ldxdw %r0, [%r1+0]",
+      "lddw %r9, 0x5555555555555555",
+      "and %r0, %r9",
+      "lddw %r9, 0x0f0f0f0f00000000",
+      "xor %r0, %r9",
+      "lddw %r9, 0xfffffffffffffffe",
+      "add %r0, %r9",
+      "exit",
+    ];
+    const listing = arm32Listing(assemble(source.join("\n")), { budget: 0 });
+    const code = codeOf(listing, 1, 10);
+    expect(code.filter((l) => /^(str|ldr)/.test(l))).toEqual([]);
+    // equal words in one register; a sign-extended 32-bit number as an immediate
+    expect(codeOf(listing, 1, 4)).toHaveLength(4);
+    expect(codeOf(listing, 7, 10)).toEqual([
+      expect.stringMatching(/^subs r(\d+), r\1, #2$/),
+      expect.stringMatching(/^sbc r(\d+), r\1, #0$/),
+    ]);
+  });
+
   it("leaves the high word of a byte-assembled word's temporary unwritten when it is overwritten before a read", () => {
     const word = ["ldxb %r3, [%r1+0]"];
     for (let b = 1; b < 4; b++) word.push(`ldxb %r4, [%r1+${b}]`, `lsh %r4, ${8 * b}`, "or %r3, %r4");
