@@ -103,6 +103,11 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     const dh = hiDst(c, dst);
     if (d0 && b0) {
       c.emit(umull(dl, dh, dl, bl_));
+    } else if (b0) {
+      // a zero high word in the operand: one cross product (ah * bl) for the high word
+      c.emit(mul(c.XR, hi(c, dst, R1), bl_));
+      c.emit(umull(dl, dh, dl, bl_));
+      c.emit(opReg(OP_ADD, dh, dh, c.XR));
     } else {
       const ah = hi(c, dst, R1);
       const bh = operandHi(c, x, src, imm);
