@@ -172,6 +172,18 @@ export function emitFused(c: Context, i: i32): void {
     setHi(c, d, dh);
     return;
   }
+  if (x && !a0 && !b0) {
+    // both words of both: each register's two loaded together (one LDRD each where they are in the register file)
+    const ah = hi(c, s, R1);
+    const bl = operandLo(c, true, t, 0);
+    const bh = operandHi(c, true, t, 0);
+    const dh = hiDst(c, d);
+    c.emit(opReg(armOp(code), dl, al, bl));
+    c.emit(opReg(armOp(code), dh, ah, bh));
+    setLo(c, d, dl);
+    setHi(c, d, dh);
+    return;
+  }
   lowOp(c, code, dl, al, x, t, imm, false);
   setLo(c, d, dl);
   // high words: AND with a zero high word is 0; OR and XOR with one copy the other
