@@ -12,9 +12,10 @@
 // the emission writes memory or the base register: every deferred value is emitted before a store, a call, a
 // jump, a checked access (whose miss resumes in the ordinary code), an exit and a block's end (a budget check
 // may resume there), before a write to its base, and at the copy's end. So wherever the code can leave the copy,
-// every register holds what the byte-by-byte code would have left. The high word is written at the load (0), or
-// at the emission when a 64-bit shift moved bytes into it. A value nothing reads any more (liveness.ts: a
-// temporary of the idiom at the block's end) is never emitted.
+// every register holds what the byte-by-byte code would have left. The high word is written at the emission (0,
+// or the bytes a 64-bit shift moved into it), or for a dropped value by the register's next write or at the next
+// flush (oweHighZero): a temporary overwritten before it is read costs nothing. A value nothing reads any more (liveness.ts: a temporary
+// of the idiom at the block's end) is never emitted.
 
 import { AL, OP_ORR, R2, R3, SH_LSL, dpReg, ldr, ldrb, ldrh, movImm, movReg, rev, rev16, shiftImm } from "../a32/encoder";
 import { inOwnFrame, loopLast, sizeBytes } from "../analysis/loops";

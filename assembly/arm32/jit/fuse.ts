@@ -13,6 +13,12 @@
 //
 //   lsh32 / rsh32 / arsh32 d, k     (1 <= k <= 31)
 //   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
+//
+// And a 64-bit constant read once (`x & 0x5555555555555555`: clang loads the mask into a register first):
+//
+//   lddw k, K
+//   op   d, k         (ALU64 or ALU32; ADD, SUB, AND, OR, XOR or MUL; not a block start, d is not k, and nothing
+//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
