@@ -240,8 +240,13 @@ function flushBytes(c: Context, at: i32): void {
  * (beforeInsn clears it), so that the next write of the register writes its high word.
  */
 function oweHighZero(c: Context, r: i32): void {
+  if (known0(c, r) && ((c.byteHiOwed >> <u32>r) & 1) == 0) return; // zero already
+  oweZeroHigh(c, r);
+}
+
+/** Register r's high word (not zero where it is kept) counted as zero, written later (see oweHighZero). */
+export function oweZeroHigh(c: Context, r: i32): void {
   const bit = <u32>1 << <u32>r;
-  if (known0(c, r) && (c.byteHiOwed & bit) == 0) return; // zero already
   c.hiZero |= bit;
   c.byteHiOwed |= bit;
 }

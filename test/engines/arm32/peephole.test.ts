@@ -264,6 +264,40 @@ describe("instructions saved between neighbours", () => {
     });
   });
 
+  it("64-bit rotations by 32 in every form, x anywhere, in the ordinary code and in a loop copy", async () => {
+    const sources: string[] = [];
+    for (const loop of [false, true]) {
+      for (const [x, t, y] of [
+        [4, 3, 4],
+        [6, 5, 6],
+        [4, 3, 7],
+        [8, 2, 5],
+      ]) {
+        const lines = REGS.map((r) => `lddw %r${r}, 0x${(0x1234567 * (r + 3)).toString(16)}9abcdef${r}`);
+        if (loop) lines.push("mov %r9, 0", "loop:", "ldxw %r2, [%r1+0]", "add %r1, 4");
+        lines.push(`mov %r${t}, %r${x}`, `rsh %r${t}, 32`);
+        if (y !== x) lines.push(`mov %r${y}, %r${x}`);
+        lines.push(`lsh %r${y}, 32`, `or %r${y}, %r${t}`, `add %r${x}, %r2`, `mov32 %r${t}, 7`);
+        if (loop) lines.push("add %r9, 1", "jlt %r9, 8, loop");
+        for (const r of REGS) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+        sources.push([...lines, "exit"].join("\n"));
+      }
+    }
+    const results = await limited(
+      sources.map((source) => async () => {
+        const code = assemble(source);
+        const rt = new Runtime({});
+        const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
+        const arm = await runArm32Async(code, INPUT, { budget: 0 });
+        return { source, model: model(source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
+      }),
+    );
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+    // x's words swapped in place: three moves through a scratch register, not four
+    const swap = codeOf(arm32Listing(assemble(sources[0]), { budget: 0 }), 16, 20);
+    expect(swap.filter((l) => /^mov r\d+, r\d+$/.test(l))).toHaveLength(3);
+  }, 120_000);
+
   it("emits a shift of a copy from the copied register, without a move first", () => {
     // r0 and r8 used most, so both are kept in ARM registers
     const body = "mov %r0, %r8\n rsh %r0, 1\n mov32 %r2, %r8\n lsh32 %r2, 3\n add %r8, %r0\n add %r8, %r2\n";
