@@ -103,6 +103,11 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     const dh = hiDst(c, dst);
     if (d0 && b0) {
       c.emit(umull(dl, dh, dl, bl_));
+    } else if (b0) {
+      // a zero high word in the operand: one cross product (ah * bl) for the high word
+      c.emit(mul(c.XR, hi(c, dst, R1), bl_));
+      c.emit(umull(dl, dh, dl, bl_));
+      c.emit(opReg(OP_ADD, dh, dh, c.XR));
     } else {
       const ah = hi(c, dst, R1);
       const bh = operandHi(c, x, src, imm);
@@ -212,46 +217,66 @@ function emitShift64Imm(c: Context, op: u32, dst: i32, dl: i32, n: u32): bool {
     setLo(c, dst, dl);
     return true;
   }
-  if (op == ALU_RSH && known0(c, dst)) {
-    if (n < 32) c.emit(shiftImm(SH_LSR, dl, dl, n));
+  emitShift64From(c, op, dst, dst, dl, n);
+  return true;
+}
+
+/**
+ * dst = src SHIFT n (LSH, RSH or ARSH, 1 <= n <= 63), from src's words straight into dst's: the instruction itself
+ * (src is dst), or `mov d, s` and the shift fused (fuse.ts), where ARM's shifted operand makes the copy free. A
+ * source whose high word is known to be zero needs no high-word input (and an arithmetic shift is a logical one).
+ * `sl`: src's low word, already where lo() put it.
+ */
+export function emitShift64From(c: Context, op: u32, dst: i32, src: i32, sl: i32, n: u32): void {
+  const zero = known0(c, src);
+  let sh = zero ? -1 : hi(c, src, R1);
+  const dl = dst == src ? sl : loDst(c, dst);
+  const dh = dst == src && !zero ? sh : hiDst(c, dst);
+  if (op == ALU_LSH) {
+    if (n >= 32) {
+      if (n == 32) { if (dh != sl) c.emit(movReg(dh, sl)); }
+      else c.emit(shiftImm(SH_LSL, dh, sl, n - 32));
+      c.emit(movImm(dl, 0));
+    } else if (zero) {
+      c.emit(shiftImm(SH_LSR, dh, sl, 32 - n)); // dh is never sl: different words (or r1 and r0)
+      c.emit(shiftImm(SH_LSL, dl, sl, n));
+    } else {
+      c.emit(shiftImm(SH_LSL, dh, sh, n));
+      c.emit(dpReg(AL, OP_ORR, 0, dh, dh, sl, SH_LSR, 32 - n));
+      c.emit(shiftImm(SH_LSL, dl, sl, n));
+    }
+    setLo(c, dst, dl);
+    setHi(c, dst, dh);
+    return;
+  }
+  if (zero) {
+    if (n < 32) c.emit(shiftImm(SH_LSR, dl, sl, n));
     else c.emit(movImm(dl, 0));
     setLo(c, dst, dl);
-    return true;
+    setHiZero(c, dst);
+    return;
   }
-  const dh = hi(c, dst, R1);
-  if (op == ALU_LSH) {
-    if (n < 32) {
-      c.emit(shiftImm(SH_LSL, dh, dh, n));
-      c.emit(dpReg(AL, OP_ORR, 0, dh, dh, dl, SH_LSR, 32 - n));
-      c.emit(shiftImm(SH_LSL, dl, dl, n));
-    } else {
-      c.emit(shiftImm(SH_LSL, dh, dl, n - 32));
-      c.emit(movImm(dl, 0));
-    }
-  } else if (op == ALU_RSH) {
-    if (n < 32) {
-      c.emit(shiftImm(SH_LSR, dl, dl, n));
-      c.emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
-      c.emit(shiftImm(SH_LSR, dh, dh, n));
-    } else {
-      if (n == 32) c.emit(movReg(dl, dh)); // LSR #0 would encode LSR #32
-      else c.emit(shiftImm(SH_LSR, dl, dh, n - 32));
-      c.emit(movImm(dh, 0));
-    }
-  } else {
-    if (n < 32) {
-      c.emit(shiftImm(SH_LSR, dl, dl, n));
-      c.emit(dpReg(AL, OP_ORR, 0, dl, dl, dh, SH_LSL, 32 - n));
-      c.emit(shiftImm(SH_ASR, dh, dh, n));
-    } else {
-      if (n == 32) c.emit(movReg(dl, dh));
-      else c.emit(shiftImm(SH_ASR, dl, dh, n - 32));
-      c.emit(shiftImm(SH_ASR, dh, dh, 31));
-    }
+  const arith = op == ALU_ARSH;
+  if (dl == sh) { // never with the registers of jit/context.ts (different words, or r0 and r1): kept correct anyway
+    c.emit(movReg(R3, sh));
+    sh = R3;
   }
+  if (n >= 32) {
+    if (n == 32) { if (dl != sh) c.emit(movReg(dl, sh)); } // LSR #0 would encode LSR #32
+    else c.emit(shiftImm(arith ? SH_ASR : SH_LSR, dl, sh, n - 32));
+    setLo(c, dst, dl);
+    if (!arith) setHiZero(c, dst);
+    else {
+      c.emit(shiftImm(SH_ASR, dh, sh, 31));
+      setHi(c, dst, dh);
+    }
+    return;
+  }
+  c.emit(shiftImm(SH_LSR, dl, sl, n));
+  c.emit(dpReg(AL, OP_ORR, 0, dl, dl, sh, SH_LSL, 32 - n));
+  c.emit(shiftImm(arith ? SH_ASR : SH_LSR, dh, sh, n));
   setLo(c, dst, dl);
   setHi(c, dst, dh);
-  return true;
 }
 
 /** Byte swaps: to big-endian / bswap (swap) or to little-endian (truncate only); width 16, 32 or 64. */

@@ -12,16 +12,17 @@
 // the emission writes memory or the base register: every deferred value is emitted before a store, a call, a
 // jump, a checked access (whose miss resumes in the ordinary code), an exit and a block's end (a budget check
 // may resume there), before a write to its base, and at the copy's end. So wherever the code can leave the copy,
-// every register holds what the byte-by-byte code would have left. The high word is written at the load (0), or
-// at the emission when a 64-bit shift moved bytes into it. A value nothing reads any more (liveness.ts: a
-// temporary of the idiom at the block's end) is never emitted.
+// every register holds what the byte-by-byte code would have left. The high word is written at the emission (0,
+// or the bytes a 64-bit shift moved into it), or for a dropped value by the register's next write or at the next
+// flush (oweHighZero): a temporary overwritten before it is read costs nothing. A value nothing reads any more (liveness.ts: a temporary
+// of the idiom at the block's end) is never emitted.
 
 import { AL, OP_ORR, R2, R3, SH_LSL, dpReg, ldr, ldrb, ldrh, movImm, movReg, rev, rev16, shiftImm } from "../a32/encoder";
 import { inOwnFrame, loopLast, sizeBytes } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { planned } from "./copies";
 import { liveAt } from "./liveness";
-import { hiDst, lo, loDst, setHi, setHiZero, setLo } from "./regs";
+import { hiDst, known0, lo, loDst, setHi, setHiZero, setLo } from "./regs";
 import { ALU_LSH, ALU_MOV, ALU_OR, CLS_ALU, CLS_ALU64, CLS_LDX, MODE_MEM, MODE_MEMSX, SRC_X } from "../../isa";
 
 const MAX_BYTES = 8;
@@ -49,7 +50,7 @@ export function deferBytes(c: Context, i: i32): i32 {
     if (d == s) return lastByte(c, i);
     if (s > 10 || deferred(c, s) || off < -REACH || off > REACH || !noCheck(c, i, 1)) return 0;
     dependents(c, d, i + 1); // their base changes
-    setHiZero(c, d);
+    oweHighZero(c, d);
     unchecked(c.byteBase[d] = s);
     unchecked(c.byteCount[d] = 1);
     unchecked(c.byteOffs[d * MAX_BYTES] = off);
@@ -146,7 +147,7 @@ function lastByte(c: Context, i: i32): i32 {
     unchecked(c.byteShifts[d8] = k);
     unchecked(c.byteCount[d] = 1);
     if (liveAt(c, after, d)) emitOwnBase(c, d);
-    else setHiZero(c, d); // its low word left behind; its high word as the emitters will take it
+    else oweHighZero(c, d); // its low word left behind: nothing reads it
   }
   return after - i;
 }
@@ -156,7 +157,8 @@ function emitOwnBase(c: Context, r: i32): void {
   c.byteMask &= ~(<u32>1 << <u32>r);
   let a = lo(c, r, R2);
   const dl = loDst(c, r);
-  if (a == dl) {
+  if (a == dl && (wide(c, r) || emitWord(c, r, dl, a, 0, true) > 1)) {
+    // one access may load into its own base (LDRH r4, [r4]); more need the address after the first
     c.emit(movReg(R2, a));
     a = R2;
   }
@@ -168,7 +170,7 @@ function emitOwnBase(c: Context, r: i32): void {
     setHi(c, r, dh);
   } else {
     setLo(c, r, dl);
-    setHiZero(c, r);
+    payHighZero(c, r);
   }
 }
 
@@ -178,7 +180,7 @@ function emitOwnBase(c: Context, r: i32): void {
  * that writes memory, leaves the copy or may) emits them all.
  */
 export function beforeInsn(c: Context, i: i32): void {
-  if (c.byteMask == 0) return;
+  if (c.byteMask == 0 && c.byteHiOwed == 0) return;
   const op = opcode(c, i);
   const cls = op & 7;
   const d = dstOf(c, i);
@@ -194,14 +196,17 @@ export function beforeInsn(c: Context, i: i32): void {
     return;
   }
   for (let r = 0; r < 10; r++) if ((reads >> <u32>r) & 1 && deferred(c, r)) emitValue(c, r);
+  // an owed high word is not zero where it is kept: the instruction writes it, or reads nothing of that register
+  c.hiZero &= ~c.byteHiOwed;
   if (d > 9) return;
   dependents(c, d, op == 0x18 ? i + 2 : i + 1);
   c.byteMask &= ~(<u32>1 << <u32>d); // overwritten before it was read
+  c.byteHiOwed &= ~(<u32>1 << <u32>d); // its emitter writes the high word (hiZero is clear)
 }
 
 /** After instruction i, next the one that follows: at a block's or the copy's end, every deferred value emitted. */
 export function afterStep(c: Context, next: i32): void {
-  if (c.byteMask == 0) return;
+  if (c.byteMask == 0 && c.byteHiOwed == 0) return;
   if (next >= c.count || (flagOf(c, next) & F_LEADER) != 0 || (c.depth > 0 ? next > loopLast(unchecked(c.copyLoop[c.depth - 1])) : next >= c.groupEnd)) {
     flushBytes(c, next);
   }
@@ -210,6 +215,48 @@ export function afterStep(c: Context, next: i32): void {
 /** Every deferred value that may be read from instruction `at` on emitted, the others dropped. */
 function flushBytes(c: Context, at: i32): void {
   for (let r = 0; r < 10; r++) if (deferred(c, r)) settle(c, r, at);
+  if (c.byteHiOwed == 0) return;
+  // A store to the register file just before, which the next instruction may find still in its register (regs.ts
+  // stored()), stays the last instruction: the zeros go before it (they write other registers and words).
+  const last = c.lastWord;
+  const rt = <i32>((last >> 12) & 15);
+  const pair = (last & 0xffff00f0) == 0xe1cb00f0; // strd rt, rt + 1, [r11, #off]
+  let move = c.pos - 4 >= c.forwardFrom && ((last & 0xffff0000) == 0xe58b0000 || pair); // or str rt, [r11, #off]
+  for (let r = 0; r < 10 && move; r++) {
+    if (((c.byteHiOwed >> <u32>r) & 1) == 0) continue;
+    const z = unchecked(c.armHi[r]) >= 0 ? unchecked(c.armHi[r]) : c.XR; // what paying writes
+    if (z == rt || (pair && z == rt + 1)) move = false;
+  }
+  if (move) c.rewind(c.pos - 4);
+  for (let r = 0; r < 10; r++) if ((c.byteHiOwed >> <u32>r) & 1) payHighZero(c, r);
+  if (move) c.emit(last);
+}
+
+/**
+ * A byte load's zero high word (or that of a register whose low word is left behind) counted as written, written
+ * only where the value is emitted, or at a flush (the code after may leave the copy, whose block states take it as
+ * written). Dropped values cost nothing then: clang's temporaries are overwritten before they are read. Until then
+ * the bit stays in byteHiOwed, and the emitters, which take hiZero as what the register holds, do not see it
+ * (beforeInsn clears it), so that the next write of the register writes its high word.
+ */
+function oweHighZero(c: Context, r: i32): void {
+  if (known0(c, r) && ((c.byteHiOwed >> <u32>r) & 1) == 0) return; // zero already
+  oweZeroHigh(c, r);
+}
+
+/** Register r's high word (not zero where it is kept) counted as zero, written later (see oweHighZero). */
+export function oweZeroHigh(c: Context, r: i32): void {
+  const bit = <u32>1 << <u32>r;
+  c.hiZero |= bit;
+  c.byteHiOwed |= bit;
+}
+
+/** An owed zero high word written (see oweHighZero); a register whose high word is known zero left as it is. */
+function payHighZero(c: Context, r: i32): void {
+  const bit = <u32>1 << <u32>r;
+  if ((c.byteHiOwed & bit) != 0) c.hiZero &= ~bit;
+  c.byteHiOwed &= ~bit;
+  setHiZero(c, r);
 }
 
 /** The deferred values based on register b emitted (b is about to be written; `next`: the instruction after). */
@@ -240,14 +287,18 @@ function emitValue(c: Context, r: i32): void {
     emitWord(c, r, dh, a, 32);
     setLo(c, r, dl);
     setHi(c, r, dh);
-  } else setLo(c, r, dl);
+    c.byteHiOwed &= ~(<u32>1 << <u32>r);
+  } else {
+    if ((c.byteHiOwed >> <u32>r) & 1) payHighZero(c, r); // first: the next instruction may find the low word
+    setLo(c, r, dl);
+  }
 }
 
 /**
  * rd = the bytes of r's deferred value with shifts in [low, low + 32), shifted by s - low, or-ed; address
- * register a. Uses r3.
+ * register a. Uses r3. The accesses it makes; `dry`: only counted, nothing emitted.
  */
-function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
+function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32, dry: bool = false): i32 {
   const at = r * MAX_BYTES;
   const n = unchecked(c.byteCount[r]);
   let count = 0;
@@ -259,8 +310,8 @@ function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
     if (first < 0 || s < unchecked(c.byteShifts[at + first])) first = j;
   }
   if (count == 0) {
-    c.emit(movImm(rd, 0));
-    return;
+    if (!dry) c.emit(movImm(rd, 0));
+    return 0;
   }
   const s0 = unchecked(c.byteShifts[at + first]);
   const o0 = unchecked(c.byteOffs[at + first]);
@@ -274,6 +325,7 @@ function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
     if ((d & 7) != 0 || (d >> 3) >= count || unchecked(c.byteOffs[at + j]) - o0 != -(d >> 3)) backward = false;
   }
   if (backward) {
+    if (dry) return 1;
     const start = o0 - (count - 1);
     if (count == 2) {
       c.emit(ldrh(rd, a, start));
@@ -282,7 +334,7 @@ function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
       c.emit(ldr(rd, a, start));
       c.emit(rev(rd, rd));
     }
-    return;
+    return 1;
   }
   // else in runs: bytes at consecutive offsets with shifts 8 apart, 4 or 2 of them one LDR or LDRH, or-ed in with
   // their shift (each byte once: two bytes in one place are two runs)
@@ -292,6 +344,7 @@ function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
     if (s >= low && s < low + 32) left |= 1 << j;
   }
   let into = rd;
+  let loads = 0;
   while (left != 0) {
     let j0 = -1;
     for (let j = 0; j < n; j++) {
@@ -313,13 +366,17 @@ function emitWord(c: Context, r: i32, rd: i32, a: i32, low: i32): void {
       run = 2;
       taken = two;
     }
-    c.emit(run == 4 ? ldr(into, a, o) : run == 2 ? ldrh(into, a, o) : ldrb(into, a, o));
-    if (into == rd) {
-      if (s != low) c.emit(shiftImm(SH_LSL, rd, rd, <u32>(s - low)));
-    } else c.emit(dpReg(AL, OP_ORR, 0, rd, rd, R3, SH_LSL, <u32>(s - low)));
+    loads++;
+    if (!dry) {
+      c.emit(run == 4 ? ldr(into, a, o) : run == 2 ? ldrh(into, a, o) : ldrb(into, a, o));
+      if (into == rd) {
+        if (s != low) c.emit(shiftImm(SH_LSL, rd, rd, <u32>(s - low)));
+      } else c.emit(dpReg(AL, OP_ORR, 0, rd, rd, R3, SH_LSL, <u32>(s - low)));
+    }
     left &= ~taken;
     into = R3;
   }
+  return loads;
 }
 
 /** Among the bytes `among` (bit j) of r's deferred value, the one at offset o with shift s, else -1. */

@@ -93,6 +93,7 @@ export class Context extends Labels {
   // Byte-assembled words in a copy (jit/bytes.ts): per register r0-r9 whose value is deferred (bit r of
   // byteMask), its base register and the bytes or-ed into it, each an offset from the base and a shift
   byteMask: u32 = 0;
+  byteHiOwed: u32 = 0; // registers whose zero high word bytes.ts counts as written but has not written yet
   byteBase: StaticArray<i32> = new StaticArray<i32>(10);
   byteCount: StaticArray<i32> = new StaticArray<i32>(10);
   byteOffs: StaticArray<i32> = new StaticArray<i32>(80);

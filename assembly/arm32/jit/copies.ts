@@ -23,6 +23,7 @@ export function resetCopies(c: Context): void {
   c.depth = 0;
   c.local = false;
   c.byteMask = 0; // jit/bytes.ts: nothing deferred
+  c.byteHiOwed = 0;
   c.grouping = false; // jit/groups.ts
   c.groupEnd = -1;
   c.groups = 0;

@@ -3,7 +3,8 @@
 // nothing. The pair must be
 //
 //   mov d, s          (ALU64 or ALU32, a register, no sign extension)
-//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR, or MUL in 32 bits (a hash's `h = x * prime`);
+//   op  d, t | imm    (the same class; ADD, SUB, AND, OR or XOR, or MUL in 32 bits (a hash's `h = x * prime`),
+//                      or LSH, RSH or ARSH by a constant (by t in 32 bits): `x - ((x >> 1) & m)` copies x first;
 //                      not a block start, t is not d)
 //
 // with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
@@ -12,23 +13,45 @@
 //
 //   lsh32 / rsh32 / arsh32 d, k     (1 <= k <= 31)
 //   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
+//
+// And a 64-bit constant read once (`x & 0x5555555555555555`: clang loads the mask into a register first):
+//
+//   lddw k, K
+//   op   d, k         (ALU64 or ALU32; ADD, SUB, AND, OR, XOR or MUL; not a block start, d is not k, and nothing
+//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written
 
 import {
-  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, mul, opImm, opImmS, opReg, opRegS,
+  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
-import { Context, dstOf, immOf, offOf, opcode, srcOf } from "./context";
+import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
+import { liveAt } from "./liveness";
+import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
+  PSEUDO_IMM64, SRC_X,
 } from "../../isa";
 import * as ranges from "../analysis/ranges";
 
-/** Whether instruction i and i + 1 (known not to start a block) form one of the pairs above. */
-export function fusable(c: Context, i: i32, count: i32): bool {
-  if (i + 1 >= count) return false;
-  return isCopyPair(c, i) || isShiftPair(c, i);
+/** The instruction slots of the pair starting at i (3 for lddw and its use), or 0 when i starts none. */
+export function fusedLength(c: Context, i: i32): i32 {
+  if (isConstantPair(c, i)) return 3;
+  if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
+  return isCopyPair(c, i) || isShiftPair(c, i) ? 2 : 0;
+}
+
+function isConstantPair(c: Context, i: i32): bool {
+  if (opcode(c, i) != 0x18 || srcOf(c, i) != PSEUDO_IMM64 || i + 2 >= c.count || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const k = dstOf(c, i);
+  const op = opcode(c, i + 2);
+  const cls = op & 7;
+  const code = op & 0xf0;
+  if ((cls != CLS_ALU && cls != CLS_ALU64) || (op & SRC_X) == 0 || srcOf(c, i + 2) != k || offOf(c, i + 2) != 0) return false;
+  if (k >= 10 || dstOf(c, i + 2) == k || dstOf(c, i + 2) >= 10) return false;
+  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && code != ALU_MUL) return false;
+  return !liveAt(c, i + 3, k);
 }
 
 function isShiftPair(c: Context, i: i32): bool {
@@ -53,6 +76,9 @@ function isCopyPair(c: Context, i: i32): bool {
   const code = op & 0xf0;
   if ((op & 7) != cls || dstOf(c, i + 1) != d || offOf(c, i + 1) != 0) return false;
   const product = code == ALU_MUL && cls == CLS_ALU;
+  const shift = code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH;
+  // a shift by a constant, or in 32 bits by a register (64-bit ones by a register work on dst's words in place)
+  if (shift) return (op & SRC_X) == 0 || cls == CLS_ALU && srcOf(c, i + 1) != d;
   if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && !product) return false;
   return (op & SRC_X) == 0 || srcOf(c, i + 1) != d;
 }
@@ -83,8 +109,12 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
   return false;
 }
 
-/** Emits the pair at i, i + 1 (see fusable). */
+/** Emits the pair at i (see fusedLength). */
 export function emitFused(c: Context, i: i32): void {
+  if (opcode(c, i) == 0x18) {
+    emitConstantOperand(c, i);
+    return;
+  }
   if (isShiftPair(c, i)) {
     // d = t OP (d SHIFT k); SUB: d = (d SHIFT k) - t, a reverse subtraction
     const d = dstOf(c, i);
@@ -110,6 +140,10 @@ export function emitFused(c: Context, i: i32): void {
   const imm = immOf(c, i + 1);
   const dl = loDst(c, d);
   const al = lo(c, s, R0);
+  if (code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH) {
+    emitCopyShift(c, op, d, s, t, imm, dl, al);
+    return;
+  }
   if (cls == CLS_ALU && code == ALU_MUL) {
     c.emit(mul(dl, al, operandLo(c, x, t, imm)));
     setLo(c, d, dl);
@@ -144,6 +178,18 @@ export function emitFused(c: Context, i: i32): void {
     setHi(c, d, dh);
     return;
   }
+  if (x && !a0 && !b0) {
+    // both words of both: each register's two loaded together (one LDRD each where they are in the register file)
+    const ah = hi(c, s, R1);
+    const bl = operandLo(c, true, t, 0);
+    const bh = operandHi(c, true, t, 0);
+    const dh = hiDst(c, d);
+    c.emit(opReg(armOp(code), dl, al, bl));
+    c.emit(opReg(armOp(code), dh, ah, bh));
+    setLo(c, d, dl);
+    setHi(c, d, dh);
+    return;
+  }
   lowOp(c, code, dl, al, x, t, imm, false);
   setLo(c, d, dl);
   // high words: AND with a zero high word is 0; OR and XOR with one copy the other
@@ -162,4 +208,80 @@ export function emitFused(c: Context, i: i32): void {
   const dh = hiDst(c, d);
   c.emit(opReg(armOp(code), dh, hi(c, s, R1), operandHi(c, x, t, imm)));
   setHi(c, d, dh);
+}
+
+/** `mov d, s` and a shift of d (op) by `imm`, or by t in 32 bits: s's words shifted straight into d's. */
+function emitCopyShift(c: Context, op: u32, d: i32, s: i32, t: i32, imm: i32, dl: i32, al: i32): void {
+  const code = op & 0xf0;
+  const sh = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
+  if ((op & 7) == CLS_ALU) {
+    if ((op & SRC_X) != 0) {
+      c.emit(opImm(OP_AND, c.XR, lo(c, t, R2), immRot(31)));
+      c.emit(shiftReg(sh, dl, al, c.XR));
+    } else if ((imm & 31) != 0) c.emit(shiftImm(sh, dl, al, <u32>imm & 31));
+    else if (dl != al) c.emit(movReg(dl, al));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  const n = <u32>imm & 63;
+  if (n == 0) {
+    const zero = known0(c, s);
+    setLo(c, d, al);
+    if (zero) setHiZero(c, d);
+    else setHi(c, d, hi(c, s, R1));
+    return;
+  }
+  if (code == ALU_LSH && known0(c, s) && c.ranges.widthAfterCopy(op, d, s, t, imm) <= 32) {
+    // the result fits in the low word (ranges.ts)
+    c.emit(shiftImm(SH_LSL, dl, al, n));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  emitShift64From(c, code, d, s, al, n);
+}
+
+/**
+ * `lddw k, K` and `op d, k`, k read nowhere after: k is not written (its register-file words or ARM registers keep
+ * their old value). A K that is a sign-extended 32-bit number is the operation's immediate; other K's words go into
+ * scratch registers (r2, r3; one for two equal words, none for a zero high word where the operation does not read
+ * it), which the operation's emitter takes for k's own (the register table points k there while it runs). Only a
+ * zero high word is still written where k's was not known to be zero: the emitters take a register whose high word
+ * is known zero to hold one, and the value widths (ranges.ts) now say that k's is.
+ */
+function emitConstantOperand(c: Context, i: i32): void {
+  const k = dstOf(c, i);
+  const low = <u32>immOf(c, i);
+  const high = <u32>immOf(c, i + 1);
+  const j = i + 2;
+  const op = opcode(c, j);
+  const code = op & 0xf0;
+  const d = dstOf(c, j);
+  const bit = <u32>1 << <u32>k;
+  const wasZero = c.hiZero & bit;
+  c.ranges.step(0x18, k, 0, 0, <i32>low, <i32>high); // as emitInsn would see it after the lddw (afterInsn repeats it)
+  if ((op & 7) == CLS_ALU || high == <u32>(<i32>low >> 31)) {
+    const imm = <i32>low;
+    const narrow = (op & 7) == CLS_ALU || (code == ALU_ADD || code == ALU_SUB || code == ALU_MUL) && known0(c, d) &&
+      imm >= 0 && c.ranges.widthAfter(op & ~SRC_X, d, 0, 0, imm) <= 32;
+    if (narrow) emitAlu32(c, j, code, false, d, 0, imm, 0);
+    else emitAlu64(c, j, code, false, d, 0, imm, 0);
+  } else {
+    const savedLo = unchecked(c.armLo[k]);
+    const savedHi = unchecked(c.armHi[k]);
+    c.emitConst(R2, low);
+    if (high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL)) c.emitConst(R3, high);
+    if (high == 0) c.hiZero |= bit;
+    else c.hiZero &= ~bit;
+    unchecked(c.armLo[k] = R2);
+    unchecked(c.armHi[k] = high == low ? R2 : R3);
+    if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL) && known0(c, d) && high == 0 &&
+      c.ranges.widthAfter(op, d, k, 0, 0) <= 32) emitAlu32(c, j, code, true, d, k, 0, 0);
+    else emitAlu64(c, j, code, true, d, k, 0, 0);
+    unchecked(c.armLo[k] = savedLo);
+    unchecked(c.armHi[k] = savedHi);
+    c.hiZero = (c.hiZero & ~bit) | wasZero;
+  }
+  if (high == 0) setHiZero(c, k);
 }

@@ -142,12 +142,16 @@ export function emitLoad(c: Context, i: i32, op: u32): bool {
   if (bytes == 1) c.emit(sx ? ldrsb(dl, a, o) : ldrb(dl, a, o));
   else if (bytes == 2) c.emit(sx ? ldrsh(dl, a, o) : ldrh(dl, a, o));
   else c.emit(ldr(dl, a, o));
-  setLo(c, dst, dl);
   if (bytes == 8) {
+    // both words loaded first: stored to the register file, they go with one STRD (regs.ts pairWith)
     const dh = hiDst(c, dst);
     c.emit(ldr(dh, a, o + 4));
+    setLo(c, dst, dl);
     setHi(c, dst, dh);
-  } else if (sx) {
+    return true;
+  }
+  setLo(c, dst, dl);
+  if (sx) {
     const dh = hiDst(c, dst);
     c.emit(shiftImm(SH_ASR, dh, dl, 31));
     setHi(c, dst, dh);

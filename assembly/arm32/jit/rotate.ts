@@ -13,6 +13,8 @@
 
 import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, shiftImm } from "../a32/encoder";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import { oweZeroHigh } from "./bytes";
+import { inCopy } from "./copies";
 import { liveAt } from "./liveness";
 import { hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
 
@@ -71,10 +73,15 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   const xl = lo(c, x, R0);
   const xh = hi(c, x, R1);
   if (k == 32) {
-    c.emit(movReg(R2, xh));
-    c.emit(movReg(R3, xl));
-    setLo(c, y, R2);
-    setHi(c, y, R3);
+    // the words swapped: through XR only where y's low word is x's, still to be read
+    if (loInArm(c, y) && unchecked(c.armLo[y]) == xl) {
+      c.emit(movReg(c.XR, xl));
+      setLo(c, y, xh);
+      setHi(c, y, c.XR);
+    } else {
+      setLo(c, y, xh);
+      setHi(c, y, xl);
+    }
     return false;
   }
   const j = <u32>(k & 31);
@@ -92,11 +99,15 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
 
 /**
  * After the instructions of a rotation at i whose temporary was not computed went through afterInsn: if the
- * emitters now take its high word for zero, and did not before (`known`), it is made zero.
+ * emitters now take its high word for zero, and did not before (`known`), it is made zero (in a copy, by its next
+ * write or at the next flush).
  */
 export function settleTemporary(c: Context, i: i32, known: bool): void {
   const t = dstOf(c, i);
   if (known || !known0(c, t)) return;
-  c.hiZero &= ~(<u32>1 << <u32>t);
-  setHiZero(c, t);
+  if (inCopy(c)) oweZeroHigh(c, t); // in a copy, written only where it may matter (bytes.ts)
+  else {
+    c.hiZero &= ~(<u32>1 << <u32>t);
+    setHiZero(c, t);
+  }
 }

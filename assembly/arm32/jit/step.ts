@@ -8,7 +8,7 @@ import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
-import { emitFused, fusable } from "./fuse";
+import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
@@ -179,18 +179,24 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     else for (let j = i + 1; j < i + rotation; j++) store<u32>(c.offsets + (<usize>j << 2), <u32>(c.pos - c.at(L_CODE)));
     return i + rotation;
   }
-  if (fusable(c, i, c.count) && (flagOf(c, i + 1) & F_LEADER) == 0) {
-    // a copy and the operation on it (fuse.ts): the analysis went through them one by one
+  const fused = fusedLength(c, i);
+  if (fused > 0) {
+    // a copy and the operation on it, or a constant and its one use (fuse.ts): the analysis went through them one
+    // by one; `op` is the pair's second instruction (after lddw's two slots)
+    const op = i + fused - 1;
     if (copy) {
       beforeInsn(c, i);
-      beforeInsn(c, i + 1);
+      beforeInsn(c, op);
     }
     emitFused(c, i);
     afterInsn(c, i, false);
-    afterInsn(c, i + 1);
-    if (!copy) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
-    else afterStep(c, i + 2);
-    return i + 2;
+    afterInsn(c, op);
+    if (copy) afterStep(c, i + fused);
+    else {
+      if (fused == 3) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
+      store<u32>(c.offsets + (<usize>op << 2), <u32>(c.pos - c.at(L_CODE)));
+    }
+    return i + fused;
   }
   if (copy) beforeInsn(c, i);
   if (!emitInsn(c, i, inMain)) return -1;
