@@ -7,7 +7,8 @@
 // In a copy:
 //   - planned accesses are not checked; an add that computes such an access's address (offset 0, later in the
 //     same block, dst not written between) is 32 bits wide: that address is in the tested range, below 2^32;
-//     so is iv's step (the test also checked iv0 + step and bound + step below 2^32). The registers of
+//     so is iv's step (the test also checked iv0 + step and bound + step below 2^31: iv and its group stay
+//     below 2^31 in the copy, so that a sum of one and a 31-bit value needs no high word). The registers of
 //     loops.ts loopZeroHigh have a zero high word at every block start;
 //   - nothing faults or calls out: where the ordinary code would (a budget running out at a block, a checked
 //     access missing the inline region cache, an inner loop's failing test), the copy resumes in the ordinary
@@ -28,11 +29,11 @@ import {
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
-import { Context, targetPos } from "./jit/context";
+import { Context, offOf, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { barrier, hi, known0, lo } from "./jit/regs";
@@ -175,7 +176,8 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 }
 
 /**
- * iv0 + step and E + step below 2^32: nothing in the copy wraps around. For an exit test `!=`, iv0 below E too:
+ * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
+ * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit test `!=`, iv0 below E too:
  * iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31 (loops.ts: loopNarrowLimit; a
  * constant E was checked there).
  */
@@ -197,8 +199,10 @@ function emitUpwardTest(c: Context, k: i32): void {
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
   fail(c, HS, k);
+  fail(c, MI, k);
   c.emit(opRegS(OP_ADD, R0, emitBound(c, k, R0), s_));
   fail(c, HS, k);
+  fail(c, MI, k);
 }
 
 /**
@@ -319,6 +323,12 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     }
     c.emit(cmpImm(LR, 0));
     fail(c, NE, k);
+  }
+  // an address computed as a sum and an offset (loops.ts addressOfPlanned): the sum is not below 0
+  const off = offOf(c, accInsn(a));
+  if (off > 0 && off <= MAX_ADDRESS_OFF && !accDown(a)) {
+    c.emit(cmpImm(R0, <u32>off));
+    fail(c, LO, k);
   }
   const size = <u32>accBytes(a) + accBound(a);
   // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads

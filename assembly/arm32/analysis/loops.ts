@@ -52,6 +52,8 @@ export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+/** The largest offset of an access whose base is a sum the copy makes 32 bits wide (addressOfPlanned). */
+export const MAX_ADDRESS_OFF: i32 = 255;
 const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
 
 // The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
@@ -578,8 +580,10 @@ function zeroing(c: Context, k: i32, i: i32): bool {
 }
 
 /**
- * Whether the add at i computes the address of an access of loop k's plan through its destination, offset 0,
- * later in its block with no write between (versioned.ts: addressAdd, which makes it 32 bits wide).
+ * Whether the add at i computes the address of an access of loop k's plan through its destination, less an
+ * offset from 0 to MAX_ADDRESS_OFF (not of an address moving down), later in its block with no write between
+ * (versioned.ts: addressAdd, which makes it 32 bits wide; the test made every such access's first address at
+ * least its offset, so the sum is the address less the offset, not a wrap-around below 0).
  */
 export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
   const d = dstAt(c, i);
@@ -589,8 +593,12 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
     if (cls == CLS_JMP || cls == CLS_JMP32 || cls == CLS_LD) return false;
     const base = cls == CLS_LDX ? srcAt(c, q) : dstAt(c, q);
     if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) {
-      if (offAt(c, q) != 0) return false;
-      for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == q) return true;
+      const off = offAt(c, q);
+      if (off < 0 || off > MAX_ADDRESS_OFF) return false;
+      for (let j = 0; j < loopAccesses(k); j++) {
+        const a = k * MAX_ACCESSES + j;
+        if (accInsn(a) == q) return off == 0 || !accDown(a);
+      }
       return false;
     }
     if (writes(c, q) & (1 << d)) return false;

@@ -5,8 +5,8 @@
 
 import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopHead, loopIvAt, loopLast,
-  loopZeroHigh,
+  MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
+  loopIvGroup, loopLast, loopZeroHigh,
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -59,6 +59,19 @@ export function addressAdd(c: Context, i: i32): bool {
 export function copyZeroHigh(c: Context): u32 {
   let m: u32 = 0;
   for (let d = 0; d < c.depth; d++) m |= loopZeroHigh(unchecked(c.copyLoop[d]));
+  return m;
+}
+
+/**
+ * Registers below 2^31 at every block start of the copies being emitted: an upward loop's iv and its group (the
+ * test made iv0 + step and E + step below 2^31, and iv stays below E + step).
+ */
+export function copyNarrowIvs(c: Context): u32 {
+  let m: u32 = 0;
+  for (let d = 0; d < c.depth; d++) {
+    const k = unchecked(c.copyLoop[d]);
+    if (!loopDown(k)) m |= (<u32>1 << <u32>loopIv(k)) | loopIvGroup(k);
+  }
   return m;
 }
 

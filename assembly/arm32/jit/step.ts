@@ -7,7 +7,7 @@ import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
+import { addressAdd, copyBudget, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
 import { emitFused, fusable } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
@@ -42,6 +42,7 @@ export function enterBlock(c: Context, b: i32): void {
   if (inCopy(c)) {
     c.hiZero |= copyZeroHigh(c);
     c.ranges.narrow(c.hiZero);
+    c.ranges.cap(copyNarrowIvs(c), 31);
   }
 }
 
