@@ -564,7 +564,7 @@ function zeroing(c: Context, k: i32, i: i32): bool {
   const op = opAt(c, i);
   const cls = op & 7;
   if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(c, i) != 64; // ALU32, but not a 64-bit byte swap
-  if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18;
+  if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18 || reloadsBound(c, k, i);
   if (op == 0xb7 || op == 0x57) return immAt(c, i) >= 0; // mov, and
   if (op != 0x07 && op != 0x0f && op != 0xbf) return false;
   for (let q = 0; q < c.loops; q++) {
@@ -575,6 +575,19 @@ function zeroing(c: Context, k: i32, i: i32): bool {
       continue;
     }
     if (i == loopIvAt(q) || addressOfPlanned(c, q, i)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether instruction i reloads the bound of loop k or of a loop inside it from its frame slot (`ldxdw d, [r10 +
+ * loopBoundSlotOff]`): in the copy, a 32-bit value (the test found the slot's high word zero, and nothing in the
+ * loop stores to the slot).
+ */
+export function reloadsBound(c: Context, k: i32, i: i32): bool {
+  if (opAt(c, i) != 0x79 || srcAt(c, i) != 10) return false;
+  for (let q = 0; q < c.loops; q++) {
+    if (within(q, k) && loopBoundSlot(q) && i >= loopHead(q) && i <= loopLast(q) && offAt(c, i) == loopBoundSlotOff(q)) return true;
   }
   return false;
 }

@@ -6,7 +6,7 @@
 import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
-  loopIvGroup, loopLast, loopZeroHigh,
+  loopIvGroup, loopLast, loopZeroHigh, reloadsBound,
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -60,6 +60,12 @@ export function copyZeroHigh(c: Context): u32 {
   let m: u32 = 0;
   for (let d = 0; d < c.depth; d++) m |= loopZeroHigh(unchecked(c.copyLoop[d]));
   return m;
+}
+
+/** Whether instruction i reloads the bound of a copy being emitted from its frame slot (a 32-bit value there). */
+export function copyBoundReload(c: Context, i: i32): bool {
+  for (let d = 0; d < c.depth; d++) if (reloadsBound(c, unchecked(c.copyLoop[d]), i)) return true;
+  return false;
 }
 
 /**

@@ -16,7 +16,7 @@
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, accInsn, addressOfPlanned, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
-  loopWrites, loopZeroHigh,
+  loopWrites, loopZeroHigh, reloadsBound,
 } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
@@ -273,7 +273,7 @@ function plannedWithin(c: Context, k: i32, i: i32): bool {
  */
 function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
   const op = opcode(c, i);
-  if (op == 0x79) return true;
+  if (op == 0x79) return !reloadsBound(c, k, i);
   if (op == 0x18) return immOf(c, i + 1) != 0;
   if ((op & 7) != CLS_ALU64) return false;
   const code = op & 0xf0;
@@ -293,7 +293,7 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   const d = dstOf(c, i);
   const s = srcOf(c, i);
   const x = (op & SRC_X) != 0;
-  if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
+  if (op == 0x79 && !reloadsBound(c, k, i) || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
   else if (op == 0x7b) highUse(c, s, w);
   else if (cls == CLS_ALU64 && !indexOrAddress(c, k, i)) {
     highUse(c, d, (op & 0xf0) == ALU_MOV ? 2 * w : 3 * w); // (a load,) the operation, a store

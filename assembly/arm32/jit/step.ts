@@ -7,7 +7,7 @@ import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { addressAdd, copyBudget, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
+import { addressAdd, copyBoundReload, copyBudget, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
 import { emitFused, fusable } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
@@ -102,6 +102,8 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
     const mode = op & 0xe0;
     if (mode != MODE_MEM && mode != MODE_MEMSX) return fail(c, ERR_OPCODE, i);
     if (mode == MODE_MEMSX && (op & 0x18) == SZ_DW) return fail(c, ERR_OPCODE, i);
+    // a copy's bound reloaded from its frame slot: its low word (copies.ts)
+    if (op == 0x79 && c.depth > 0 && copyBoundReload(c, i)) return emitLoad(c, i, 0x61);
     return emitLoad(c, i, op);
   }
   if (cls == CLS_ST || cls == CLS_STX) {
