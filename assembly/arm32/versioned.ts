@@ -324,13 +324,19 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     c.emit(cmpImm(LR, 0));
     fail(c, NE, k);
   }
-  // an address computed as a sum and an offset (loops.ts addressOfPlanned): the sum is not below 0
+  // an address computed as a sum and an offset (loops.ts addressOfPlanned): the sum is not below 0, nor 2^32 or
+  // more (r1: the span)
   const off = offOf(c, accInsn(a));
+  const size = <u32>accBytes(a) + accBound(a);
   if (off > 0 && off <= MAX_ADDRESS_OFF && !accDown(a)) {
     c.emit(cmpImm(R0, <u32>off));
     fail(c, LO, k);
+  } else if (off < 0 && off >= -MAX_ADDRESS_OFF && !accDown(a)) {
+    c.emit(opRegS(OP_ADD, R2, R0, R1));
+    fail(c, HS, k);
+    c.emitAddConstS(R2, R2, size - <u32>off, R3);
+    fail(c, HS, k);
   }
-  const size = <u32>accBytes(a) + accBound(a);
   // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads
   // where the code before it read, and a loop entered often for few trips would pay L_RANGE's search each time.
   // [r0, r0 + D + size) fits in [start, start + span + 7) when (r0 - start) + D + size - 8 < span, every step

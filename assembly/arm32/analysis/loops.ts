@@ -594,9 +594,10 @@ export function reloadsBound(c: Context, k: i32, i: i32): bool {
 
 /**
  * Whether the add at i computes the address of an access of loop k's plan through its destination, less an
- * offset from 0 to MAX_ADDRESS_OFF (not of an address moving down), later in its block with no write between
- * (versioned.ts: addressAdd, which makes it 32 bits wide; the test made every such access's first address at
- * least its offset, so the sum is the address less the offset, not a wrap-around below 0).
+ * offset of at most MAX_ADDRESS_OFF either way (not of an address moving down), later in its block with no write
+ * between (versioned.ts: addressAdd, which makes it 32 bits wide; the test made every such access's first address
+ * at least its offset, its last one plus the offset's magnitude below 2^32: the sum is the address less the
+ * offset, with no wrap-around).
  */
 export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
   const d = dstAt(c, i);
@@ -607,7 +608,7 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
     const base = cls == CLS_LDX ? srcAt(c, q) : dstAt(c, q);
     if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) {
       const off = offAt(c, q);
-      if (off < 0 || off > MAX_ADDRESS_OFF) return false;
+      if (off < -MAX_ADDRESS_OFF || off > MAX_ADDRESS_OFF) return false;
       for (let j = 0; j < loopAccesses(k); j++) {
         const a = k * MAX_ACCESSES + j;
         if (accInsn(a) == q) return off == 0 || !accDown(a);
