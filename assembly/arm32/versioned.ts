@@ -169,6 +169,34 @@ function emitTest(c: Context, k: i32): void {
     emitSpan(c, k, a);
     emitRangeTest(c, k, a);
   }
+  for (let r = 0; r < 10; r++) if ((loopOtherIvs(k) >> <u32>r) & 1) emitLastValue(c, k, r);
+}
+
+/**
+ * Another induction variable p (its high word tested zero with loopZeroHigh's): its value after the last trip,
+ * p0 + (D / step + 1) * c, below 2^32 (or not below 0 when c < 0), so that its step is 32 bits wide in the copy
+ * (loops.ts narrowAdd). D < 2^31 (emitUpwardTest): the trips do not overflow.
+ */
+function emitLastValue(c: Context, k: i32, p: i32): void {
+  if (((loopZeroHigh(k) >> <u32>p) & 1) == 0) highWordZero(c, p, k);
+  emitD(c, k);
+  const step = loopDown(k) ? 1 : loopStepImm(k);
+  if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
+  c.emit(opImm(OP_ADD, R1, R1, immRot(1)));
+  const v = loopIvStep(k, p);
+  const byReg = loopIvStepsByReg(k, p);
+  if (byReg) highWordZero(c, v, k);
+  else c.emitConst(R2, <u32>(v < 0 ? -v : v));
+  c.emit(umull(R1, R3, R1, byReg ? lo(c, v, R2) : R2));
+  c.emit(cmpImm(R3, 0));
+  fail(c, NE, k);
+  if (!byReg && v < 0) {
+    c.emit(opRegS(OP_SUB, R1, lo(c, p, R0), R1));
+    fail(c, LO, k);
+  } else {
+    c.emit(opRegS(OP_ADD, R1, R1, lo(c, p, R0)));
+    fail(c, HS, k);
+  }
 }
 
 function movesWithIvOnly(k: i32, a: i32): bool {

@@ -574,9 +574,20 @@ function zeroing(c: Context, k: i32, i: i32): bool {
       if ((loopIvGroup(q) >> <u32>dstAt(c, i)) & 1 && srcAt(c, i) == loopIv(q) && i > loopIvAt(q)) return true;
       continue;
     }
-    if (i == loopIvAt(q) || addressOfPlanned(c, q, i)) return true;
+    if (narrowAdd(c, q, i)) return true;
   }
   return false;
+}
+
+/**
+ * Whether the add at i is 32 bits wide in loop k's copy: iv's step, a planned address (addressOfPlanned), or the
+ * step of another induction variable (versioned.ts tested its high word zero on entry and its value after the
+ * last trip below 2^32, or not below 0 when it moves down).
+ */
+export function narrowAdd(c: Context, k: i32, i: i32): bool {
+  if (i == loopIvAt(k) || addressOfPlanned(c, k, i)) return true;
+  const op = opAt(c, i);
+  return (op == 0x07 || op == 0x0f) && i >= loopHead(k) && i <= loopLast(k) && ((loopOtherIvs(k) >> <u32>dstAt(c, i)) & 1) != 0;
 }
 
 /**

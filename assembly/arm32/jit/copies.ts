@@ -5,8 +5,8 @@
 
 import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
-  loopIvGroup, loopLast, loopZeroHigh, reloadsBound,
+  MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
+  loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -42,15 +42,11 @@ export function planned(c: Context, i: i32): bool {
   return false;
 }
 
-/**
- * Whether the ADD at i is 32 bits wide in the copy: iv's step (the test made iv + step below 2^32), or it computes
- * the address of a planned access through its dst with offset 0, later in the same block with no write to dst
- * between: then the sum is below 2^32 (see above).
- */
+/** Whether the ADD at i is 32 bits wide in the copies being emitted (loops.ts narrowAdd). */
 export function addressAdd(c: Context, i: i32): bool {
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
-    if (loopIvAt(k) == i || addressOfPlanned(c, k, i)) return true;
+    if (narrowAdd(c, k, i)) return true;
   }
   return false;
 }

@@ -15,8 +15,8 @@
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, accInsn, addressOfPlanned, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
-  loopWrites, loopZeroHigh, reloadsBound,
+  MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
+  loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
@@ -308,12 +308,12 @@ function highUse(c: Context, r: i32, w: i32): void {
   if (r < REGS) unchecked(c.candHiUses[r] += w);
 }
 
-/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide: an index step or a tested address. */
+/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide (loops.ts narrowAdd). */
 function indexOrAddress(c: Context, k: i32, i: i32): bool {
   if ((opcode(c, i) & 0xf0) != ALU_ADD) return false;
   for (let q = 0; q < c.loops; q++) {
     if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
-    if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return true;
+    if (narrowAdd(c, q, i)) return true;
   }
   return false;
 }
