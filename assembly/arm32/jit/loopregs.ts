@@ -26,7 +26,6 @@ import { S_REGS } from "../../../targets/arm32/image";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
-const MAX_CONSTANTS = 8;
 const POOL_LOW: u32 = 0x3f0; // r4-r9
 
 /** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
@@ -57,20 +56,21 @@ export function enterLocal(c: Context, k: i32): void {
       used += 2;
     }
   }
-  // then the candidates that save the most per ARM register, greedily, while they fit
-  let constants = 0;
-  while (true) {
-    let best = -1;
-    for (let j = 0; j < REGS + nconst; j++) {
-      if ((chosen >> <u32>j) & 1 || unchecked(c.candScore[j]) <= 0) continue;
-      if (used + cost(j, zero) > free || (j >= REGS && constants == MAX_CONSTANTS)) continue;
-      if (best < 0 || unchecked(c.candScore[j]) * cost(best, zero) > unchecked(c.candScore[best]) * cost(j, zero)) best = j;
+  // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
+  // per register would leave one unused that a register needing two could have had). c.score's entry n: the best
+  // savings within n registers (high half) and the candidates taken (low half); at most 8 constants fit anyway.
+  const room = free - used;
+  for (let n = 0; n <= room; n++) unchecked(c.score[n] = 0);
+  for (let j = 0; j < REGS + nconst; j++) {
+    const s = <i64>unchecked(c.candScore[j]);
+    if ((chosen >> <u32>j) & 1 || s <= 0) continue;
+    const w = cost(j, zero);
+    for (let n = room; n >= w; n--) {
+      const take = unchecked(c.score[n - w]) + (s << 32) | <i64>(<u32>1 << <u32>j);
+      if ((take >> 32) > (unchecked(c.score[n]) >> 32)) unchecked(c.score[n] = take);
     }
-    if (best < 0) break;
-    chosen |= <u32>1 << <u32>best;
-    used += cost(best, zero);
-    if (best >= REGS) constants++;
   }
+  chosen |= <u32>unchecked(c.score[room]);
   // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
   // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
   // registers nobody took stays too (no moves)
@@ -211,7 +211,9 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       continue;
     }
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
-    const named = operandRegs(c, i);
+    // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
+    // memory too: not counted
+    const named = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
     assembled &= ~(named | (named >> 16));
     for (let r = 0; r < REGS; r++) {
       if ((named >> <u32>r) & 1) use(c, r, w);
