@@ -221,18 +221,30 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w);
-    if (wideOperand(c, i)) {
-      const v = <u32>immOf(c, i);
-      let j = REGS;
-      while (j < REGS + nconst && unchecked(c.candValue[j]) != v) j++;
-      if (j == REGS + nconst && j < MAX_CANDIDATES) {
-        unchecked(c.candValue[j] = v);
-        nconst++;
-      }
-      if (j < MAX_CANDIDATES) unchecked(c.candScore[j] += 2 * w);
+    if (wideOperand(c, i)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
+    if (op == 0x18) {
+      // lddw's words: a move from a kept constant instead of MOVW + MOVT
+      const low = <u32>immOf(c, i), high = <u32>immOf(c, i + 1);
+      if (twoWords(low)) nconst = scoreConstant(c, low, w, nconst);
+      if (twoWords(high) && high != low) nconst = scoreConstant(c, high, w, nconst);
+      i++;
     }
-    if (op == 0x18) i++;
   }
+  return nconst;
+}
+
+/** Whether constant v takes two instructions (MOVW + MOVT). */
+function twoWords(v: u32): bool { return immRot(v) < 0 && immRot(~v) < 0 && (v >>> 16) != 0; }
+
+/** Constant v as a candidate saving `score` more; returns the number of constants found. */
+function scoreConstant(c: Context, v: u32, score: i32, nconst: i32): i32 {
+  let j = REGS;
+  while (j < REGS + nconst && unchecked(c.candValue[j]) != v) j++;
+  if (j == REGS + nconst && j < MAX_CANDIDATES) {
+    unchecked(c.candValue[j] = v);
+    nconst++;
+  }
+  if (j < MAX_CANDIDATES) unchecked(c.candScore[j] += score);
   return nconst;
 }
 

@@ -2,7 +2,7 @@
 // budget check at each basic block, and what is known at a block's start (enterBlock) and after each instruction
 // (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
 
-import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, opImmS, opRegS, pop, str } from "../a32/encoder";
+import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, movReg, opImmS, opRegS, pop, str } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
@@ -11,6 +11,7 @@ import { addressAdd, copyBoundReload, copyBudget, copyNarrowIvs, copyZeroHigh, i
 import { emitFused, fusable } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
+import { loopConstant } from "./loopregs";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
 import {
@@ -118,18 +119,25 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
     if (op != 0x18 || i + 1 >= c.count) return fail(c, ERR_OPCODE, i);
     if (src != PSEUDO_IMM64) return fail(c, ERR_PSEUDO, i);
     const dl = loDst(c, dst);
-    c.emitConst(dl, <u32>immOf(c, i));
+    keptConst(c, dl, <u32>immOf(c, i));
     setLo(c, dst, dl);
     const high = <u32>immOf(c, i + 1);
     if (high == 0) setHiZero(c, dst);
     else {
       const dh = hiDst(c, dst);
-      c.emitConst(dh, high);
+      keptConst(c, dh, high);
       setHi(c, dst, dh);
     }
     return true;
   }
   return fail(c, ERR_OPCODE, i);
+}
+
+/** rd = v: from the register a loop copy keeps v in (loopregs.ts), else as a constant. */
+function keptConst(c: Context, rd: i32, v: u32): void {
+  const kept = loopConstant(c, <i32>v);
+  if (kept >= 0) c.emit(movReg(rd, kept));
+  else c.emitConst(rd, v);
 }
 
 /**
