@@ -5,7 +5,10 @@
 // too when nothing in the copy is checked (the ordinary code's address scratch; lr then replaces ip as the
 // emitters' scratch, XR). A register whose high word is zero at every block start of the copy takes only one ARM
 // register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
-// eight eBPF registers live in ARM registers in a loop instead of three.
+// eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
+// immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
+// used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant). The choice is the set that saves
+// the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip).
 //
 // Every way out of the copy goes through copies.ts leave(), which emits exitMoves: the copy's ARM-held words back
 // to the register file (only for registers the loop writes: the others' slots are still valid), then the
@@ -20,8 +23,10 @@ import {
 } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
 } from "../../isa";
+import { unsignedMagic32 } from "../../divmagic";
+import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
@@ -203,6 +208,17 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     const op = opcode(c, i);
     const d = dstOf(c, i);
     if (flagOf(c, i) & F_LEADER) assembled = 0;
+    // the widths as the ordinary code's analysis found them: a division's multiplier depends on its dividend's
+    if (i == loopHead(k) || (flagOf(c, i) & F_LEADER) != 0) c.ranges.loadState(c.widths + <usize>i * ranges.STATE_BYTES);
+    const bits = min(c.ranges.widthNow(d < 10 ? d : 0), 32);
+    c.ranges.step(op, d, srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 ? immOf(c, i + 1) : 0);
+    const imm = immOf(c, i);
+    if ((op == 0x34 || op == 0x94 || op == 0x37 || op == 0x97) && offOf(c, i) == 0 && imm > 2 && (imm & (imm - 1)) != 0) {
+      // an unsigned division or remainder by a constant (divide.ts): its multiplier, and the divisor for MLS
+      const m = <u32>unsignedMagic32(<u32>imm, bits);
+      nconst = scoreConstant(c, m, twoWords(m) ? 2 * w : w, nconst);
+      if ((op & 0xf0) == ALU_MOD) nconst = scoreConstant(c, <u32>imm, w, nconst);
+    }
     // a step of a byte-assembled word emits nothing: only a byte load's base counts
     const step = byteStep(c, k, i, assembled);
     if (step != 0) {

@@ -34,6 +34,28 @@ function copyCode(source: string, from: number, to: number): string[] | undefine
 
 const mnemonics = (code: string[] | undefined) => code?.map((l) => l.split(/\s+/)[2]);
 
+/** Adler-32 of the input (r2 bytes at r1), its sums reduced after every byte. */
+const ADLER32 = [
+  "mov %r3, 1",
+  "mov %r5, 0",
+  "mov %r4, 0",
+  "loop:",
+  "mov %r0, %r1", // 3
+  "add %r0, %r4",
+  "ldxb %r0, [%r0+0]",
+  "add32 %r3, %r0",
+  "mod32 %r3, 65521",
+  "mov32 %r0, %r3", // 8
+  "add32 %r0, %r5",
+  "mod32 %r0, 65521",
+  "add %r4, 1",
+  "mov32 %r5, %r0",
+  "jlt %r4, %r2, loop", // 13
+  "lsh %r0, 16",
+  "or %r0, %r3",
+  "exit",
+].join("\n");
+
 describe("high words a loop copy does not compute", () => {
   it("an address sum with an offset, iv + c and the exit test on it: 32-bit", () => {
     // clang's loop for a sum of big-endian halfwords (the Internet checksum): r4 follows r3, the exit test is
@@ -127,6 +149,15 @@ describe("high words a loop copy does not compute", () => {
       "exit",
     ].join("\n");
     expect(mnemonics(copyCode(source, 5, 5))).toEqual(["mov"]);
+  });
+
+  it("a remainder by a constant in the loop: its multiplier and divisor from kept registers", () => {
+    for (const at of [7, 10]) {
+      // UMULL, LSR, MLS (MUL and SUB on ARMv6): no instruction sets a constant
+      const code = mnemonics(copyCode(ADLER32, at, at));
+      expect(code).toContain("umull");
+      expect(code!.length).toBeLessThanOrEqual(4);
+    }
   });
 });
 
@@ -267,6 +298,26 @@ describe("generated loops through the copies", () => {
     expect(results.filter((r) => r.arm32 !== r.interp)).toEqual([]);
     expect(results.filter((r) => r.interp.startsWith("instruction budget")).length).toBeGreaterThan(cases.length / 2);
   }, 300_000);
+
+  it("Adler-32 with its kept multipliers: the checksum computed here", async () => {
+    const adler = (input: Uint8Array) => {
+      let a = 1;
+      let b = 0;
+      for (const x of input) {
+        a = (a + x) % 65521;
+        b = (b + a) % 65521;
+      }
+      return r0Is(BigInt(b) * 65536n + BigInt(a));
+    };
+    const rand = rng(65521);
+    const cases = [1, 100, 5553, 20000].map((n) => ({
+      name: `${n} bytes`,
+      shape: { source: ADLER32, input: Uint8Array.from({ length: n }, () => 0xc0 | Math.floor(rand() * 64)) },
+      budget: 0,
+    }));
+    const results = await outcomes(cases, (_, input) => adler(input));
+    expect(results.filter((r) => r.arm32 !== r.model || r.interp !== r.model)).toEqual([]);
+  }, 60_000);
 
   it("iv with a nonzero high word: the ordinary code faults where the interpreter does", async () => {
     const cases = [2, 5, 9].map((seed) => caseOf(seed, 0, { ivHigh: true }));
