@@ -3,6 +3,22 @@
 // the numbers live here; each translator emits its own sequence and says why that sequence and not another.
 
 /**
+ * The multiplier of an unsigned 32-bit division by d (2 < d < 2^31, not a power of two) of a dividend below
+ * 2^bits, the shift in the high word: the shortest exact reciprocal m = ceil(2^s / d) < 2^32 with q = (n * m) >> s,
+ * exact when m * d - 2^s <= 2^(s - bits); when there is none, the round-up multiplier (Granlund and Montgomery)
+ * m = floor(2^(32 + l) / d) + 1 - 2^32, l = ceil(log2 d), with a shift of 0.
+ */
+export function unsignedMagic32(d: u32, bits: i32): u64 {
+  for (let sh: u64 = 32; sh < 64; sh++) {
+    const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
+    if (m >> 32) break;
+    if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) return m | (sh << 32);
+  }
+  const l: u32 = 32 - clz<u32>(d - 1);
+  return <u64><u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
+}
+
+/**
  * The signed magic number of Hacker's Delight (10-1) for 2 <= |d| < 2^31, |d| not a power of two: the multiplier
  * M in the low word, the shift s in the high word. q = hi(n * M) (+ n when d > 0 > M, - n when d < 0 < M),
  * shifted right arithmetically by s, plus one when negative.

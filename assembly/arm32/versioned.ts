@@ -7,7 +7,8 @@
 // In a copy:
 //   - planned accesses are not checked; an add that computes such an access's address (offset 0, later in the
 //     same block, dst not written between) is 32 bits wide: that address is in the tested range, below 2^32;
-//     so is iv's step (the test also checked iv0 + step and bound + step below 2^32). The registers of
+//     so is iv's step (the test also checked iv0 + step and bound + step below 2^31: iv and its group stay
+//     below 2^31 in the copy, so that a sum of one and a 31-bit value needs no high word). The registers of
 //     loops.ts loopZeroHigh have a zero high word at every block start;
 //   - nothing faults or calls out: where the ordinary code would (a budget running out at a block, a checked
 //     access missing the inline region cache, an inner loop's failing test), the copy resumes in the ordinary
@@ -28,11 +29,11 @@ import {
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, accBound, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
-import { Context, targetPos } from "./jit/context";
+import { Context, offOf, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { barrier, hi, known0, lo } from "./jit/regs";
@@ -168,6 +169,34 @@ function emitTest(c: Context, k: i32): void {
     emitSpan(c, k, a);
     emitRangeTest(c, k, a);
   }
+  for (let r = 0; r < 10; r++) if ((loopOtherIvs(k) >> <u32>r) & 1) emitLastValue(c, k, r);
+}
+
+/**
+ * Another induction variable p (its high word tested zero with loopZeroHigh's): its value after the last trip,
+ * p0 + (D / step + 1) * c, below 2^32 (or not below 0 when c < 0), so that its step is 32 bits wide in the copy
+ * (loops.ts narrowAdd). D < 2^31 (emitUpwardTest): the trips do not overflow.
+ */
+function emitLastValue(c: Context, k: i32, p: i32): void {
+  if (((loopZeroHigh(k) >> <u32>p) & 1) == 0) highWordZero(c, p, k);
+  emitD(c, k);
+  const step = loopDown(k) ? 1 : loopStepImm(k);
+  if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
+  c.emit(opImm(OP_ADD, R1, R1, immRot(1)));
+  const v = loopIvStep(k, p);
+  const byReg = loopIvStepsByReg(k, p);
+  if (byReg) highWordZero(c, v, k);
+  else c.emitConst(R2, <u32>(v < 0 ? -v : v));
+  c.emit(umull(R1, R3, R1, byReg ? lo(c, v, R2) : R2));
+  c.emit(cmpImm(R3, 0));
+  fail(c, NE, k);
+  if (!byReg && v < 0) {
+    c.emit(opRegS(OP_SUB, R1, lo(c, p, R0), R1));
+    fail(c, LO, k);
+  } else {
+    c.emit(opRegS(OP_ADD, R1, R1, lo(c, p, R0)));
+    fail(c, HS, k);
+  }
 }
 
 function movesWithIvOnly(k: i32, a: i32): bool {
@@ -175,7 +204,8 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 }
 
 /**
- * iv0 + step and E + step below 2^32: nothing in the copy wraps around. For an exit test `!=`, iv0 below E too:
+ * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
+ * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit test `!=`, iv0 below E too:
  * iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31 (loops.ts: loopNarrowLimit; a
  * constant E was checked there).
  */
@@ -197,8 +227,10 @@ function emitUpwardTest(c: Context, k: i32): void {
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
   c.emit(opRegS(OP_ADD, R0, lo(c, iv, R0), s_));
   fail(c, HS, k);
+  fail(c, MI, k);
   c.emit(opRegS(OP_ADD, R0, emitBound(c, k, R0), s_));
   fail(c, HS, k);
+  fail(c, MI, k);
 }
 
 /**
@@ -320,7 +352,19 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     c.emit(cmpImm(LR, 0));
     fail(c, NE, k);
   }
+  // an address computed as a sum and an offset (loops.ts addressOfPlanned): the sum is not below 0, nor 2^32 or
+  // more (r1: the span)
+  const off = offOf(c, accInsn(a));
   const size = <u32>accBytes(a) + accBound(a);
+  if (off > 0 && off <= MAX_ADDRESS_OFF && !accDown(a)) {
+    c.emit(cmpImm(R0, <u32>off));
+    fail(c, LO, k);
+  } else if (off < 0 && off >= -MAX_ADDRESS_OFF && !accDown(a)) {
+    c.emit(opRegS(OP_ADD, R2, R0, R1));
+    fail(c, HS, k);
+    c.emitAddConstS(R2, R2, size - <u32>off, R3);
+    fail(c, HS, k);
+  }
   // First the window of the last check that passed (S_RCACHE, as memory.ts's inline checks): a loop mostly reads
   // where the code before it read, and a loop entered often for few trips would pay L_RANGE's search each time.
   // [r0, r0 + D + size) fits in [start, start + span + 7) when (r0 - start) + D + size - 8 < span, every step

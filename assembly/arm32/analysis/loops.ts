@@ -52,6 +52,8 @@ export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+/** The largest offset of an access whose base is a sum the copy makes 32 bits wide (addressOfPlanned). */
+export const MAX_ADDRESS_OFF: i32 = 255;
 const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
 
 // The tables live in the module's memory between the label table (a32/labels.ts, 0x8000-0x8eff) and the instructions
@@ -562,7 +564,7 @@ function zeroing(c: Context, k: i32, i: i32): bool {
   const op = opAt(c, i);
   const cls = op & 7;
   if (cls == 4) return (op & 0xf0) != 0xd0 || immAt(c, i) != 64; // ALU32, but not a 64-bit byte swap
-  if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18;
+  if (cls == CLS_LDX) return (op & 0xe0) == 0x60 && (op & 0x18) != 0x18 || reloadsBound(c, k, i);
   if (op == 0xb7 || op == 0x57) return immAt(c, i) >= 0; // mov, and
   if (op != 0x07 && op != 0x0f && op != 0xbf) return false;
   for (let q = 0; q < c.loops; q++) {
@@ -572,14 +574,41 @@ function zeroing(c: Context, k: i32, i: i32): bool {
       if ((loopIvGroup(q) >> <u32>dstAt(c, i)) & 1 && srcAt(c, i) == loopIv(q) && i > loopIvAt(q)) return true;
       continue;
     }
-    if (i == loopIvAt(q) || addressOfPlanned(c, q, i)) return true;
+    if (narrowAdd(c, q, i)) return true;
   }
   return false;
 }
 
 /**
- * Whether the add at i computes the address of an access of loop k's plan through its destination, offset 0,
- * later in its block with no write between (versioned.ts: addressAdd, which makes it 32 bits wide).
+ * Whether the add at i is 32 bits wide in loop k's copy: iv's step, a planned address (addressOfPlanned), or the
+ * step of another induction variable (versioned.ts tested its high word zero on entry and its value after the
+ * last trip below 2^32, or not below 0 when it moves down).
+ */
+export function narrowAdd(c: Context, k: i32, i: i32): bool {
+  if (i == loopIvAt(k) || addressOfPlanned(c, k, i)) return true;
+  const op = opAt(c, i);
+  return (op == 0x07 || op == 0x0f) && i >= loopHead(k) && i <= loopLast(k) && ((loopOtherIvs(k) >> <u32>dstAt(c, i)) & 1) != 0;
+}
+
+/**
+ * Whether instruction i reloads the bound of loop k or of a loop inside it from its frame slot (`ldxdw d, [r10 +
+ * loopBoundSlotOff]`): in the copy, a 32-bit value (the test found the slot's high word zero, and nothing in the
+ * loop stores to the slot).
+ */
+export function reloadsBound(c: Context, k: i32, i: i32): bool {
+  if (opAt(c, i) != 0x79 || srcAt(c, i) != 10) return false;
+  for (let q = 0; q < c.loops; q++) {
+    if (within(q, k) && loopBoundSlot(q) && i >= loopHead(q) && i <= loopLast(q) && offAt(c, i) == loopBoundSlotOff(q)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the add at i computes the address of an access of loop k's plan through its destination, less an
+ * offset of at most MAX_ADDRESS_OFF either way (not of an address moving down), later in its block with no write
+ * between (versioned.ts: addressAdd, which makes it 32 bits wide; the test made every such access's first address
+ * at least its offset, its last one plus the offset's magnitude below 2^32: the sum is the address less the
+ * offset, with no wrap-around).
  */
 export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
   const d = dstAt(c, i);
@@ -589,8 +618,12 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
     if (cls == CLS_JMP || cls == CLS_JMP32 || cls == CLS_LD) return false;
     const base = cls == CLS_LDX ? srcAt(c, q) : dstAt(c, q);
     if ((cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) && base == d) {
-      if (offAt(c, q) != 0) return false;
-      for (let j = 0; j < loopAccesses(k); j++) if (accInsn(k * MAX_ACCESSES + j) == q) return true;
+      const off = offAt(c, q);
+      if (off < -MAX_ADDRESS_OFF || off > MAX_ADDRESS_OFF) return false;
+      for (let j = 0; j < loopAccesses(k); j++) {
+        const a = k * MAX_ACCESSES + j;
+        if (accInsn(a) == q) return off == 0 || !accDown(a);
+      }
       return false;
     }
     if (writes(c, q) & (1 << d)) return false;

@@ -146,6 +146,13 @@ export class Widths {
     }
   }
 
+  /** Registers of `mask` known to lie below 2^width (a loop copy's induction variable, versioned.ts). */
+  cap(mask: u32, width: i32): void {
+    for (let r = 0; r < 10; r++) {
+      if ((mask >> <u32>r) & 1 && this.w(r) > width) this.set(r, width, this.nz(r));
+    }
+  }
+
   /** The effect of instruction i (opcode op, registers d and s, immediate imm, offset off) on the working state. */
   step(op: u32, d: i32, s: i32, off: i32, imm: i32, imm2: i32): void {
     const cls = op & 7;

@@ -5,8 +5,8 @@
 
 import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, POOL, accInsn, addressOfPlanned, loopAccesses, loopAt, loopBodyAt, loopHead, loopIvAt, loopLast,
-  loopZeroHigh,
+  MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
+  loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -43,15 +43,11 @@ export function planned(c: Context, i: i32): bool {
   return false;
 }
 
-/**
- * Whether the ADD at i is 32 bits wide in the copy: iv's step (the test made iv + step below 2^32), or it computes
- * the address of a planned access through its dst with offset 0, later in the same block with no write to dst
- * between: then the sum is below 2^32 (see above).
- */
+/** Whether the ADD at i is 32 bits wide in the copies being emitted (loops.ts narrowAdd). */
 export function addressAdd(c: Context, i: i32): bool {
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
-    if (loopIvAt(k) == i || addressOfPlanned(c, k, i)) return true;
+    if (narrowAdd(c, k, i)) return true;
   }
   return false;
 }
@@ -60,6 +56,25 @@ export function addressAdd(c: Context, i: i32): bool {
 export function copyZeroHigh(c: Context): u32 {
   let m: u32 = 0;
   for (let d = 0; d < c.depth; d++) m |= loopZeroHigh(unchecked(c.copyLoop[d]));
+  return m;
+}
+
+/** Whether instruction i reloads the bound of a copy being emitted from its frame slot (a 32-bit value there). */
+export function copyBoundReload(c: Context, i: i32): bool {
+  for (let d = 0; d < c.depth; d++) if (reloadsBound(c, unchecked(c.copyLoop[d]), i)) return true;
+  return false;
+}
+
+/**
+ * Registers below 2^31 at every block start of the copies being emitted: an upward loop's iv and its group (the
+ * test made iv0 + step and E + step below 2^31, and iv stays below E + step).
+ */
+export function copyNarrowIvs(c: Context): u32 {
+  let m: u32 = 0;
+  for (let d = 0; d < c.depth; d++) {
+    const k = unchecked(c.copyLoop[d]);
+    if (!loopDown(k)) m |= (<u32>1 << <u32>loopIv(k)) | loopIvGroup(k);
+  }
   return m;
 }
 

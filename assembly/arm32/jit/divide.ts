@@ -15,9 +15,9 @@ import {
   cmpReg, dpReg, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg, opRegS, shiftImm, smmul, umull,
   umlal, push, pop, bit, R4, R5, OP_EOR, OP_ORR, OP_ADC, OP_MOV, OP_MVN, SH_ROR,
 } from "../a32/encoder";
-import { signedMagic32, unsignedMagic64 } from "../../divmagic";
+import { signedMagic32, unsignedMagic32, unsignedMagic64 } from "../../divmagic";
 import { Context } from "./context";
-import { hi, known0, setHi, setHiZero, setLo } from "./regs";
+import { constIn, hi, known0, setHi, setHiZero, setLo } from "./regs";
 
 /**
  * r2 = n / d, unsigned 32-bit, for a constant d >= 1 and a dividend below 2^bits (uses r3, ip; n is none of r2,
@@ -43,20 +43,16 @@ export function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
     c.emit(movImmC(HS, R2, 1));
     return;
   }
-  for (let sh: u64 = 32; sh < 64; sh++) {
-    const m = ((<u64>1 << sh) + <u64>d - 1) / <u64>d;
-    if (m >> 32) break;
-    if (m * <u64>d - (<u64>1 << sh) <= (<u64>1 << (sh - <u64>bits))) {
-      c.emitConst(R3, <u32>m);
-      c.emit(umull(c.XR, R2, n, R3));
-      if (sh > 32) c.emit(shiftImm(SH_LSR, R2, R2, <u32>(sh - 32)));
-      return;
-    }
+  // the multiplier from the register a loop copy keeps it in (loopregs.ts), if it does
+  const magic = unsignedMagic32(d, bits);
+  const sh = <u32>(magic >> 32);
+  if (sh != 0) {
+    c.emit(umull(c.XR, R2, n, constIn(c, R3, <u32>magic)));
+    if (sh > 32) c.emit(shiftImm(SH_LSR, R2, R2, sh - 32));
+    return;
   }
   const l: u32 = 32 - clz<u32>(d - 1);
-  const m = <u32>(((<u64>1 << <u64>(32 + l)) / <u64>d) + 1);
-  c.emitConst(R2, m);
-  c.emit(umull(c.XR, R3, n, R2));
+  c.emit(umull(c.XR, R3, n, constIn(c, R2, <u32>magic)));
   c.emit(opReg(OP_SUB, R2, n, R3));
   c.emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
   if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
@@ -101,10 +97,8 @@ export function emitDivImm32(c: Context, dl: i32, imm: i32, signed: bool, mod: b
   }
   if (signed) emitSDivConst32(c, dl, imm);
   else emitDivConst32(c, dl, <u32>imm, bits);
-  if (mod) {
-    c.emitConst(R3, <u32>imm);
-    c.emitMulSub(dl, R2, R3, dl);
-  } else c.emit(movReg(dl, R2));
+  if (mod) c.emitMulSub(dl, R2, constIn(c, R3, <u32>imm), dl);
+  else c.emit(movReg(dl, R2));
 }
 
 /**

@@ -28,7 +28,9 @@ import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
-import { hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo } from "./regs";
+import {
+  constIn, hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
+} from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
   PSEUDO_IMM64, SRC_X,
@@ -270,12 +272,14 @@ function emitConstantOperand(c: Context, i: i32): void {
   } else {
     const savedLo = unchecked(c.armLo[k]);
     const savedHi = unchecked(c.armHi[k]);
-    c.emitConst(R2, low);
-    if (high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL)) c.emitConst(R3, high);
+    // from the registers a loop copy keeps constants in (loopregs.ts) where it keeps these
+    const rl = constIn(c, R2, low);
+    const needHigh = high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL);
+    const rh = high == low ? rl : needHigh ? constIn(c, R3, high) : R3;
     if (high == 0) c.hiZero |= bit;
     else c.hiZero &= ~bit;
-    unchecked(c.armLo[k] = R2);
-    unchecked(c.armHi[k] = high == low ? R2 : R3);
+    unchecked(c.armLo[k] = rl);
+    unchecked(c.armHi[k] = rh);
     if ((code == ALU_ADD || code == ALU_SUB || code == ALU_MUL) && known0(c, d) && high == 0 &&
       c.ranges.widthAfter(op, d, k, 0, 0) <= 32) emitAlu32(c, j, code, true, d, k, 0, 0);
     else emitAlu64(c, j, code, true, d, k, 0, 0);

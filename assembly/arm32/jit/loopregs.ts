@@ -5,7 +5,10 @@
 // too when nothing in the copy is checked (the ordinary code's address scratch; lr then replaces ip as the
 // emitters' scratch, XR). A register whose high word is zero at every block start of the copy takes only one ARM
 // register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
-// eight eBPF registers live in ARM registers in a loop instead of three.
+// eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
+// immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
+// used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant). The choice is the set that saves
+// the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip).
 //
 // Every way out of the copy goes through copies.ts leave(), which emits exitMoves: the copy's ARM-held words back
 // to the register file (only for registers the loop writes: the others' slots are still valid), then the
@@ -15,18 +18,19 @@
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, accInsn, addressOfPlanned, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
-  loopWrites, loopZeroHigh,
+  MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
+  loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
 } from "../../isa";
+import { unsignedMagic32 } from "../../divmagic";
+import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
-const MAX_CONSTANTS = 8;
 const POOL_LOW: u32 = 0x3f0; // r4-r9
 
 /** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
@@ -57,20 +61,21 @@ export function enterLocal(c: Context, k: i32): void {
       used += 2;
     }
   }
-  // then the candidates that save the most per ARM register, greedily, while they fit
-  let constants = 0;
-  while (true) {
-    let best = -1;
-    for (let j = 0; j < REGS + nconst; j++) {
-      if ((chosen >> <u32>j) & 1 || unchecked(c.candScore[j]) <= 0) continue;
-      if (used + cost(j, zero) > free || (j >= REGS && constants == MAX_CONSTANTS)) continue;
-      if (best < 0 || unchecked(c.candScore[j]) * cost(best, zero) > unchecked(c.candScore[best]) * cost(j, zero)) best = j;
+  // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
+  // per register would leave one unused that a register needing two could have had). c.score's entry n: the best
+  // savings within n registers (high half) and the candidates taken (low half); at most 8 constants fit anyway.
+  const room = free - used;
+  for (let n = 0; n <= room; n++) unchecked(c.score[n] = 0);
+  for (let j = 0; j < REGS + nconst; j++) {
+    const s = <i64>unchecked(c.candScore[j]);
+    if ((chosen >> <u32>j) & 1 || s <= 0) continue;
+    const w = cost(j, zero);
+    for (let n = room; n >= w; n--) {
+      const take = unchecked(c.score[n - w]) + (s << 32) | <i64>(<u32>1 << <u32>j);
+      if ((take >> 32) > (unchecked(c.score[n]) >> 32)) unchecked(c.score[n] = take);
     }
-    if (best < 0) break;
-    chosen |= <u32>1 << <u32>best;
-    used += cost(best, zero);
-    if (best >= REGS) constants++;
   }
+  chosen |= <u32>unchecked(c.score[room]);
   // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
   // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
   // registers nobody took stays too (no moves)
@@ -203,6 +208,17 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     const op = opcode(c, i);
     const d = dstOf(c, i);
     if (flagOf(c, i) & F_LEADER) assembled = 0;
+    // the widths as the ordinary code's analysis found them: a division's multiplier depends on its dividend's
+    if (i == loopHead(k) || (flagOf(c, i) & F_LEADER) != 0) c.ranges.loadState(c.widths + <usize>i * ranges.STATE_BYTES);
+    const bits = min(c.ranges.widthNow(d < 10 ? d : 0), 32);
+    c.ranges.step(op, d, srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 ? immOf(c, i + 1) : 0);
+    const imm = immOf(c, i);
+    if ((op == 0x34 || op == 0x94 || op == 0x37 || op == 0x97) && offOf(c, i) == 0 && imm > 2 && (imm & (imm - 1)) != 0) {
+      // an unsigned division or remainder by a constant (divide.ts): its multiplier, and the divisor for MLS
+      const m = <u32>unsignedMagic32(<u32>imm, bits);
+      nconst = scoreConstant(c, m, twoWords(m) ? 2 * w : w, nconst);
+      if ((op & 0xf0) == ALU_MOD) nconst = scoreConstant(c, <u32>imm, w, nconst);
+    }
     // a step of a byte-assembled word emits nothing: only a byte load's base counts
     const step = byteStep(c, k, i, assembled);
     if (step != 0) {
@@ -211,7 +227,9 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       continue;
     }
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
-    const named = operandRegs(c, i);
+    // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
+    // memory too: not counted
+    const named = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
     assembled &= ~(named | (named >> 16));
     for (let r = 0; r < REGS; r++) {
       if ((named >> <u32>r) & 1) use(c, r, w);
@@ -219,18 +237,30 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w);
-    if (wideOperand(c, i)) {
-      const v = <u32>immOf(c, i);
-      let j = REGS;
-      while (j < REGS + nconst && unchecked(c.candValue[j]) != v) j++;
-      if (j == REGS + nconst && j < MAX_CANDIDATES) {
-        unchecked(c.candValue[j] = v);
-        nconst++;
-      }
-      if (j < MAX_CANDIDATES) unchecked(c.candScore[j] += 2 * w);
+    if (wideOperand(c, i)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
+    if (op == 0x18) {
+      // lddw's words: a move from a kept constant instead of MOVW + MOVT
+      const low = <u32>immOf(c, i), high = <u32>immOf(c, i + 1);
+      if (twoWords(low)) nconst = scoreConstant(c, low, w, nconst);
+      if (twoWords(high) && high != low) nconst = scoreConstant(c, high, w, nconst);
+      i++;
     }
-    if (op == 0x18) i++;
   }
+  return nconst;
+}
+
+/** Whether constant v takes two instructions (MOVW + MOVT). */
+function twoWords(v: u32): bool { return immRot(v) < 0 && immRot(~v) < 0 && (v >>> 16) != 0; }
+
+/** Constant v as a candidate saving `score` more; returns the number of constants found. */
+function scoreConstant(c: Context, v: u32, score: i32, nconst: i32): i32 {
+  let j = REGS;
+  while (j < REGS + nconst && unchecked(c.candValue[j]) != v) j++;
+  if (j == REGS + nconst && j < MAX_CANDIDATES) {
+    unchecked(c.candValue[j] = v);
+    nconst++;
+  }
+  if (j < MAX_CANDIDATES) unchecked(c.candScore[j] += score);
   return nconst;
 }
 
@@ -273,7 +303,7 @@ function plannedWithin(c: Context, k: i32, i: i32): bool {
  */
 function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
   const op = opcode(c, i);
-  if (op == 0x79) return true;
+  if (op == 0x79) return !reloadsBound(c, k, i);
   if (op == 0x18) return immOf(c, i + 1) != 0;
   if ((op & 7) != CLS_ALU64) return false;
   const code = op & 0xf0;
@@ -293,7 +323,7 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   const d = dstOf(c, i);
   const s = srcOf(c, i);
   const x = (op & SRC_X) != 0;
-  if (op == 0x79 || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
+  if (op == 0x79 && !reloadsBound(c, k, i) || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
   else if (op == 0x7b) highUse(c, s, w);
   else if (cls == CLS_ALU64 && !indexOrAddress(c, k, i)) {
     highUse(c, d, (op & 0xf0) == ALU_MOV ? 2 * w : 3 * w); // (a load,) the operation, a store
@@ -308,12 +338,12 @@ function highUse(c: Context, r: i32, w: i32): void {
   if (r < REGS) unchecked(c.candHiUses[r] += w);
 }
 
-/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide: an index step or a tested address. */
+/** An add the copy of loop k (or of a loop inside it) makes 32 bits wide (loops.ts narrowAdd). */
 function indexOrAddress(c: Context, k: i32, i: i32): bool {
   if ((opcode(c, i) & 0xf0) != ALU_ADD) return false;
   for (let q = 0; q < c.loops; q++) {
     if (loopHead(q) < loopHead(k) || loopLast(q) > loopLast(k)) continue;
-    if (loopIvAt(q) == i || addressOfPlanned(c, q, i)) return true;
+    if (narrowAdd(c, q, i)) return true;
   }
   return false;
 }

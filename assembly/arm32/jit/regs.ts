@@ -87,6 +87,14 @@ export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {
   if (h != rh) c.emit(movReg(rh, h));
 }
 
+/** A register holding constant v: the one a loop copy keeps it in, else tmp after setting it. */
+export function constIn(c: Context, tmp: i32, v: u32): i32 {
+  const kept = loopConstant(c, <i32>v);
+  if (kept >= 0) return kept;
+  c.emitConst(tmp, v);
+  return tmp;
+}
+
 /** Second operand, low word: a register, or the immediate in r2. */
 export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
   if (x) {

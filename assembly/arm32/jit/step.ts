@@ -2,15 +2,16 @@
 // budget check at each basic block, and what is known at a block's start (enterBlock) and after each instruction
 // (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
 
-import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, opImmS, opRegS, pop, str } from "../a32/encoder";
+import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, movReg, opImmS, opRegS, pop, str } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { addressAdd, copyBudget, copyZeroHigh, inCopy } from "./copies";
+import { addressAdd, copyBoundReload, copyBudget, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
+import { loopConstant } from "./loopregs";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
 import {
@@ -42,6 +43,7 @@ export function enterBlock(c: Context, b: i32): void {
   if (inCopy(c)) {
     c.hiZero |= copyZeroHigh(c);
     c.ranges.narrow(c.hiZero);
+    c.ranges.cap(copyNarrowIvs(c), 31);
   }
 }
 
@@ -101,6 +103,8 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
     const mode = op & 0xe0;
     if (mode != MODE_MEM && mode != MODE_MEMSX) return fail(c, ERR_OPCODE, i);
     if (mode == MODE_MEMSX && (op & 0x18) == SZ_DW) return fail(c, ERR_OPCODE, i);
+    // a copy's bound reloaded from its frame slot: its low word (copies.ts)
+    if (op == 0x79 && c.depth > 0 && copyBoundReload(c, i)) return emitLoad(c, i, 0x61);
     return emitLoad(c, i, op);
   }
   if (cls == CLS_ST || cls == CLS_STX) {
@@ -115,18 +119,25 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
     if (op != 0x18 || i + 1 >= c.count) return fail(c, ERR_OPCODE, i);
     if (src != PSEUDO_IMM64) return fail(c, ERR_PSEUDO, i);
     const dl = loDst(c, dst);
-    c.emitConst(dl, <u32>immOf(c, i));
+    keptConst(c, dl, <u32>immOf(c, i));
     setLo(c, dst, dl);
     const high = <u32>immOf(c, i + 1);
     if (high == 0) setHiZero(c, dst);
     else {
       const dh = hiDst(c, dst);
-      c.emitConst(dh, high);
+      keptConst(c, dh, high);
       setHi(c, dst, dh);
     }
     return true;
   }
   return fail(c, ERR_OPCODE, i);
+}
+
+/** rd = v: from the register a loop copy keeps v in (loopregs.ts), else as a constant. */
+function keptConst(c: Context, rd: i32, v: u32): void {
+  const kept = loopConstant(c, <i32>v);
+  if (kept >= 0) c.emit(movReg(rd, kept));
+  else c.emitConst(rd, v);
 }
 
 /**
