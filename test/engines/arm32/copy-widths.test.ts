@@ -144,11 +144,17 @@ describe("high words a loop copy does not compute", () => {
       "lddw %r7, 0x2000078", // 5: a map's address, say
       "add32 %r6, %r7",
       "add32 %r0, %r6",
+      "xor32 %r0, %r7", // r7 read twice: the lddw is not an operand fused into its one use
       "add %r3, 1",
       "jlt %r3, %r2, loop",
       "exit",
     ].join("\n");
     expect(mnemonics(copyCode(source, 5, 5))).toEqual(["mov"]);
+    // read once, the constant is the add's operand (fuse.ts), straight from the kept register
+    const fused = mnemonics(copyCode(source.replace("xor32 %r0, %r7\n", ""), 5, 8));
+    expect(fused).not.toContain("movw");
+    expect(fused).not.toContain("ldr");
+    expect(fused?.filter((m) => m === "add")).toHaveLength(2);
   });
 
   it("a remainder by a constant in the loop: its multiplier and divisor from kept registers", () => {
