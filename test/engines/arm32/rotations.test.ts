@@ -5,20 +5,14 @@
 // register is folded into r0 at the end. r0 must be the interpreter's and that of the model here (BigInt).
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator, limited } from "../../support/arm32.js";
-import { randomSource } from "../../../bench/program-inputs.mjs";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
-
-function rng(seed: number): () => number {
-  const next = randomSource(seed);
-  return () => next() / 2 ** 32;
-}
 
 const REGS = [0, 2, 3, 4, 5, 6, 7, 8];
 
@@ -128,14 +122,9 @@ describe("32-bit rotations", () => {
       .filter((c) => c.seed % 2 === 0)
       .map((c) => arm32Listing(assemble(c.source)).includes("(copy of loop"));
     expect(loops.every(Boolean)).toBe(true);
-    const results = await limited(
-      cases.map((c) => async () => {
-        const code = assemble(c.source);
-        const rt = new Runtime({});
-        const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-        const arm = await runArm32Async(code, INPUT, { budget: 0 });
-        return { seed: c.seed, model: model(c.source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
-      }),
+    const results = await outcomes(
+      cases.map((c) => ({ name: `seed ${c.seed}`, shape: { source: c.source, input: INPUT }, budget: 0 })),
+      (source, input) => r0Is(model(source, input)),
     );
     expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
   }, 120_000);
