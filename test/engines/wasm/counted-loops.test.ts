@@ -8,31 +8,14 @@ import { assemble } from "../../../src/tools/asm.js";
 import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine } from "../../../src/engines/wasm.js";
-import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
 import { pairSumLoop, rotatedLoop } from "../../support/loop-programs.js";
-
-type Outcome = { r0?: bigint; executed?: number; error?: string };
-
-function run(asm: string, input: RunInput, engine: "interp" | "wasm"): { out: Outcome; unchecked: boolean } {
-  const rt = new Runtime({});
-  const prog = rt.addProgram("p", assemble(asm));
-  let out: Outcome;
-  try {
-    const r = rt.run(prog, input, engine === "wasm" ? wasmEngine : engine);
-    out = { r0: r.r0, executed: r.executed };
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    out = { error: e.message };
-  }
-  const cache = rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true);
-  return { out, unchecked: cache === BigInt(STACK_BASE) };
-}
+import { type Outcome, runOn } from "../../support/wasm-runs.js";
 
 /** Runs on both engines, expects the same outcome; returns the Wasm engine's and which copy it ran. */
 function same(asm: string, bytes: number): { out: Outcome; unchecked: boolean } {
   const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => (i * 37 + 11) & 0xff) } };
-  const i = run(asm, input, "interp");
-  const w = run(asm, input, "wasm");
+  const i = runOn(asm, input, "interp");
+  const w = runOn(asm, input, "wasm");
   expect(w.out).toEqual(i.out);
   return w;
 }

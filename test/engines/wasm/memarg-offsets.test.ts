@@ -8,28 +8,10 @@
 import { describe, expect, it } from "vitest";
 import binaryen from "binaryen";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
-import { wasmEngine, translateToWasm, wasmFallbackReason } from "../../../src/engines/wasm.js";
-import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
+import { translateToWasm } from "../../../src/engines/wasm.js";
+import { runOn } from "../../support/wasm-runs.js";
 
-type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
-
-/** The outcome, and whether the loads ran without checks (the read cache still holds the frames in use). */
-function run(source: string, bytes: Uint8Array, engine: "interp" | "wasm"): { out: Outcome; unchecked: boolean } {
-  const rt = new Runtime({});
-  const prog = rt.addProgram("p", assemble(source));
-  let out: Outcome;
-  try {
-    const r = rt.run(prog, { ctx: { bytes } }, engine === "wasm" ? wasmEngine : engine);
-    out = { r0: r.r0, executed: r.executed };
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    out = { error: e.message, pc: e.info.pc };
-  }
-  if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
-  return { out, unchecked: rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true) === BigInt(STACK_BASE) };
-}
+const run = (source: string, bytes: Uint8Array, engine: "interp" | "wasm") => runOn(source, { ctx: { bytes } }, engine);
 
 /**
  * for (i = 0; i < trips; i++) { p = r1 + i + ahead; r0 += what p reads } with `body` reading through r4 = p into

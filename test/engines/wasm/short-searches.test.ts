@@ -6,11 +6,7 @@
 // the copy without checks leaves the frames the function started with. Every outcome (r0, instructions executed,
 // fault message) must be the interpreter's, and the count the one computed here.
 import { describe, expect, it } from "vitest";
-import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
-import { wasmEngine, wasmFallbackReason } from "../../../src/engines/wasm.js";
-import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../../assembly/layout.js";
+import { runOn } from "../../support/wasm-runs.js";
 
 const N = 8; // needle length: the context's bytes 0-7; the haystack starts at byte 16
 const HAY = 16;
@@ -40,23 +36,8 @@ const search = (starts: number) => `
     exit`;
 const READ_HAY = 7; // the instruction index of the haystack's load
 
-type Outcome = { r0?: bigint; executed?: number; error?: string };
-
-function run(starts: number, bytes: Uint8Array, engine: "interp" | "wasm", budget = 0) {
-  const rt = new Runtime({ budget });
-  const prog = rt.addProgram("p", assemble(search(starts)));
-  let out: Outcome;
-  try {
-    const r = rt.run(prog, { ctx: { bytes } }, engine === "wasm" ? wasmEngine : engine);
-    out = { r0: r.r0, executed: r.executed };
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    out = { error: e.message };
-  }
-  if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
-  const cache = rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true);
-  return { out, unchecked: cache === BigInt(STACK_BASE) };
-}
+const run = (starts: number, bytes: Uint8Array, engine: "interp" | "wasm", budget = 0) =>
+  runOn(search(starts), { ctx: { bytes } }, engine, budget);
 
 function same(starts: number, bytes: Uint8Array, budget = 0) {
   const w = run(starts, bytes, "wasm", budget);

@@ -1,0 +1,35 @@
+// Shared by the Wasm engine's tests of unchecked copies (counted loops, short searches, memarg offsets): one run of
+// a program on the interpreter or the Wasm engine, its outcome in a form both engines must agree on, and whether
+// the Wasm engine ran the copy without checks (its one-entry read cache still holds the stack it starts with: no
+// access went through the checked path).
+import { expect } from "vitest";
+import { assemble } from "../../src/tools/asm.js";
+import { Runtime } from "../../src/runtime/runtime.js";
+import { BpfFault } from "../../src/runtime/faults.js";
+import { wasmEngine, wasmFallbackReason } from "../../src/engines/wasm.js";
+import type { RunInput } from "../../src/runtime/runtime.js";
+import { STATE, ST_WASM_CACHE, STACK_BASE } from "../../assembly/layout.js";
+
+/** r0 and the instructions run, or the fault's message and instruction. */
+export type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
+
+/** Runs `source` once on `engine` (budget 0: none); on Wasm, also expects no fallback to the interpreter. */
+export function runOn(
+  source: string,
+  input: RunInput,
+  engine: "interp" | "wasm",
+  budget = 0,
+): { out: Outcome; unchecked: boolean } {
+  const rt = new Runtime({ budget });
+  const prog = rt.addProgram("p", assemble(source));
+  let out: Outcome;
+  try {
+    const r = rt.run(prog, input, engine === "wasm" ? wasmEngine : engine);
+    out = { r0: r.r0, executed: r.executed };
+  } catch (e) {
+    if (!(e instanceof BpfFault)) throw e;
+    out = { error: e.message, pc: e.info.pc };
+  }
+  if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
+  return { out, unchecked: rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true) === BigInt(STACK_BASE) };
+}
