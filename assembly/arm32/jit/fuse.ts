@@ -21,7 +21,7 @@
 //                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written
 
 import {
-  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
   immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
 import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
@@ -29,7 +29,7 @@ import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import {
-  constIn, hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
+  constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
@@ -169,12 +169,25 @@ export function emitFused(c: Context, i: i32): void {
     return;
   }
   if (code == ALU_ADD || code == ALU_SUB) {
-    const ah = hi(c, s, R1);
+    if (x && a0 && !b0) {
+      // s's high word is 0: t's and the carry (0 - t's - borrow: RSC), s's not loaded
+      const bl = operandLo(c, true, t, 0);
+      const bh = operandHi(c, true, t, 0);
+      const dh = hiDst(c, d);
+      c.emit(opRegS(armOp(code), dl, al, bl));
+      c.emit(opImm(code == ALU_ADD ? OP_ADC : OP_RSC, dh, bh, 0));
+      setLo(c, d, dl);
+      setHi(c, d, dh);
+      return;
+    }
+    const ah = hiRead(c, s, R1);
     const negated = lowOp(c, code, dl, al, x, t, imm, true);
     const dh = hiDst(c, d);
     const add = (code == ALU_ADD) != negated;
     if (b0 && !negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
     else if (!x && negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0)); // the magnitude's high word is 0 too
+    // an immediate's high word of all ones: adding it and the carry is SBC #0, subtracting it ADC #0
+    else if (!x) c.emit(opImm(add ? OP_SBC : OP_ADC, dh, ah, 0));
     else c.emit(opReg(add ? OP_ADC : OP_SBC, dh, ah, operandHi(c, x, t, imm)));
     setLo(c, d, dl);
     setHi(c, d, dh);
