@@ -61,7 +61,8 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
   if (op == ALU_OR || op == ALU_XOR || op == ALU_AND) {
     const aop = op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND;
     const bl_ = operandLo(c, x, src, imm);
-    if ((d0 && b0) || (op == ALU_AND && d0)) {
+    // OR and XOR with a zero high word leave dst's alone
+    if (b0 && op != ALU_AND || op == ALU_AND && d0) {
       c.emit(opReg(aop, dl, dl, bl_));
       setLo(c, dst, dl);
       return true;

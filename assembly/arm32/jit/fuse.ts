@@ -18,11 +18,12 @@
 //
 //   lddw k, K
 //   op   d, k         (ALU64 or ALU32; ADD, SUB, AND, OR, XOR or MUL; not a block start, d is not k, and nothing
-//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written
+//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written; a
+//                      zero half of K leaves the operation on that word out (ALU64 but MUL: a zero low word)
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
+  immRot, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
 import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
 import { liveAt } from "./liveness";
@@ -282,12 +283,24 @@ function emitConstantOperand(c: Context, i: i32): void {
       imm >= 0 && c.ranges.widthAfter(op & ~SRC_X, d, 0, 0, imm) <= 32;
     if (narrow) emitAlu32(c, j, code, false, d, 0, imm, 0);
     else emitAlu64(c, j, code, false, d, 0, imm, 0);
+  } else if ((op & 7) == CLS_ALU64 && low == 0 && code != ALU_MUL) {
+    // K's low word is 0: d's low word unchanged (0 for AND), no carry or borrow, only the high words combined
+    if (code == ALU_AND) {
+      const dl = loDst(c, d);
+      c.emit(movImm(dl, 0));
+      setLo(c, d, dl);
+    }
+    const dh = hi(c, d, R1);
+    if (immRot(high) >= 0) c.emit(opImm(armOp(code), dh, dh, immRot(high)));
+    else c.emit(opReg(armOp(code), dh, dh, constIn(c, R3, high)));
+    setHi(c, d, dh);
   } else {
     const savedLo = unchecked(c.armLo[k]);
     const savedHi = unchecked(c.armHi[k]);
     // from the registers a loop copy keeps constants in (loopregs.ts) where it keeps these
     const rl = constIn(c, R2, low);
-    const needHigh = high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL);
+    // a zero high word: the emitters take k's as known zero and read none (OR, XOR with it copy d's)
+    const needHigh = high != low && high != 0;
     const rh = high == low ? rl : needHigh ? constIn(c, R3, high) : R3;
     if (high == 0) c.hiZero |= bit;
     else c.hiZero &= ~bit;

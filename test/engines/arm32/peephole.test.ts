@@ -442,7 +442,54 @@ describe("64-bit sums with a zero high word", () => {
     const listing = arm32Listing(assemble(sums("add", "-124076833", 1n)), { budget: 0 });
     const at = 10 + heavy(2).length;
     const code = codeOf(listing, at + 1, at + 4);
-    expect(code.filter((l) => /^(mvn|mov)\s+r\d+, #/.test(l))).toEqual([]);
+    expect(code.filter((l) => /^mvn r\d+, #0$/.test(l))).toEqual([]); // the high word's all ones
     expect(code.filter((l) => /^sbc r\d+, r\d+, #0$/.test(l))).toHaveLength(2);
+  });
+});
+
+describe("operands with a zero half", () => {
+  const halves = [0n, 0xffn, 0x12345678n, 0xfffffffen];
+  const combine = (op: string, k: bigint, form: string) => {
+    // r3 with both words nonzero; K a constant read once (r4 overwritten after) or r4 a 32-bit load
+    const lines = ["mov %r0, 7", "mov %r2, 0", "mov %r5, 0", ...KEEP, "ldxdw %r3, [%r1+8]", "ldxw %r4, [%r1+16]"];
+    lines.push(...heavy(2));
+    if (form === "constant") lines.push(`lddw %r4, ${hex(k)}`, `${op} %r3, %r4`, "mov32 %r4, 3");
+    else lines.push(`${op} %r3, %r4`);
+    return [...lines, ...heavy(2), ...FOLD, "exit"].join("\n");
+  };
+
+  it("match the interpreter and the model: constants with zero, immediate and other halves, zero-high registers", async () => {
+    const sources: string[] = [];
+    for (const op of ["and", "or", "xor", "add", "sub", "mul"]) {
+      sources.push(combine(op, 0n, "register"));
+      for (const h of halves) for (const l of halves) sources.push(combine(op, (h << 32n) | l, "constant"));
+    }
+    const results = await differential(sources);
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+  }, 240_000);
+
+  it("leave the operation on the zero word out", () => {
+    const at = 9 + heavy(2).length; // the lddw (which takes two slots) and the operation, or the operation
+    const code = (op: string, k: bigint, form: string) => {
+      const listing = arm32Listing(assemble(combine(op, k, form)), { budget: 0 });
+      return form === "constant" ? codeOf(listing, at, at + 3) : codeOf(listing, at, at + 1);
+    };
+    for (const op of ["or", "xor"]) {
+      const mnemonic = op === "or" ? "orr" : "eor";
+      // a zero high word: one operation, on the low words
+      const lowOnly = code(op, 0x12345678n, "constant").filter((l) => l.startsWith(`${mnemonic} `));
+      expect(lowOnly).toHaveLength(1);
+      expect(code(op, 0n, "register").filter((l) => l.startsWith(`${mnemonic} `))).toHaveLength(1);
+      // a zero low word: one operation, on the high words, with no constant for the low word
+      const highOnly = code(op, 0x12345678n << 32n, "constant");
+      expect(highOnly.filter((l) => l.startsWith(`${mnemonic} `))).toHaveLength(1);
+      expect(highOnly.filter((l) => /^mov r\d+, #0$/.test(l))).toEqual([]);
+    }
+    for (const op of ["add", "sub"]) {
+      // a zero low word: no carry, one ADD / SUB on the high words
+      const highOnly = code(op, 0x12345678n << 32n, "constant");
+      expect(highOnly.filter((l) => /^(adds|subs|adc|sbc) /.test(l))).toEqual([]);
+      expect(highOnly.filter((l) => l.startsWith(`${op} `))).toHaveLength(1);
+    }
   });
 });
