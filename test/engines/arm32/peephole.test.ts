@@ -4,7 +4,8 @@
 // reads them, a load into its own base register without a copy of the base. The listings show the saving; generated
 // programs (every ALU operation after a copy, every shift amount, constants with zero, immediate and other halves,
 // temporaries read later, loads into their base) check that r0 is the interpreter's and that of a model written here
-// (BigInt), in the ordinary code and in a loop's unchecked copy.
+// (BigInt), in the ordinary code and in a loop's unchecked copy. Sums into a register whose high word is known to be
+// zero load no such word, and an operand's zero half (high or low word) costs no operation on that word.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { Runtime } from "../../../src/runtime/runtime.js";
