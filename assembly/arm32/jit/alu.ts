@@ -9,7 +9,7 @@ import {
 import { Context, fail } from "./context";
 import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
-  hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
+  hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_DIV, ALU_END, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_NEG, ALU_OR, ALU_RSH,
@@ -61,7 +61,8 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
   if (op == ALU_OR || op == ALU_XOR || op == ALU_AND) {
     const aop = op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND;
     const bl_ = operandLo(c, x, src, imm);
-    if ((d0 && b0) || (op == ALU_AND && d0)) {
+    // OR and XOR with a zero high word leave dst's alone
+    if (b0 && op != ALU_AND || op == ALU_AND && d0) {
       c.emit(opReg(aop, dl, dl, bl_));
       setLo(c, dst, dl);
       return true;
@@ -81,16 +82,32 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     return true;
   }
   if (op == ALU_ADD || op == ALU_SUB) {
-    const dh = hi(c, dst, R1);
-    const bl_ = operandLo(c, x, src, imm);
-    if (x && known0(c, src)) {
-      // the second operand's high word is 0: only the carry (borrow) reaches the high word
+    if (x && d0 && !b0) {
+      // dst's high word is 0: the operand's high word and the carry (0 - it - borrow: RSC), dst's not loaded
+      const bl_ = operandLo(c, x, src, imm);
+      const bh = operandHi(c, x, src, imm);
+      const dh = hiDst(c, dst);
       c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
-      c.emit(opImm(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, 0));
+      c.emit(opImm(op == ALU_ADD ? OP_ADC : OP_RSC, dh, bh, 0));
       setLo(c, dst, dl);
       setHi(c, dst, dh);
       return true;
     }
+    if (b0 || !x) {
+      // the second operand's high word is 0 (or, an immediate, all ones: adding it and the carry is SBC #0,
+      // subtracting it ADC #0): only the carry (borrow) reaches the high word, no operand high word in a register
+      const ah = hiRead(c, dst, R1);
+      const dh = hiDst(c, dst);
+      const bl_ = operandLo(c, x, src, imm);
+      const add = (op == ALU_ADD) == b0;
+      c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
+      c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
+      setLo(c, dst, dl);
+      setHi(c, dst, dh);
+      return true;
+    }
+    const dh = hi(c, dst, R1);
+    const bl_ = operandLo(c, x, src, imm);
     const bh = operandHi(c, x, src, imm);
     c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
     c.emit(opReg(op == ALU_ADD ? OP_ADC : OP_SBC, dh, dh, bh));
@@ -189,9 +206,10 @@ function emitAlu64Imm(c: Context, op: u32, dst: i32, dl: i32, imm: i32): bool {
     const v = op == ALU_SUB ? -imm : imm; // add v
     const mag = <u32>(v < 0 ? -v : v);
     if (immRot(mag) < 0) return false;
-    const dh = hi(c, dst, R1);
+    const ah = hiRead(c, dst, R1);
+    const dh = hiDst(c, dst);
     c.emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
-    c.emit(opImm(v < 0 ? OP_SBC : OP_ADC, dh, dh, 0)); // sbc #0 adds 0xffffffff and the carry
+    c.emit(opImm(v < 0 ? OP_SBC : OP_ADC, dh, ah, 0)); // sbc #0 adds 0xffffffff and the carry
     setLo(c, dst, dl);
     setHi(c, dst, dh);
     return true;

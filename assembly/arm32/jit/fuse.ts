@@ -18,18 +18,19 @@
 //
 //   lddw k, K
 //   op   d, k         (ALU64 or ALU32; ADD, SUB, AND, OR, XOR or MUL; not a block start, d is not k, and nothing
-//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written
+//                      reads k afterwards (liveness.ts)): K is the operation's operand, k is not written; a
+//                      zero half of K leaves the operation on that word out (ALU64 but MUL: a zero low word)
 
 import {
-  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
+  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  immRot, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
 import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
 import {
-  constIn, hi, hiDst, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
+  constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
@@ -169,12 +170,25 @@ export function emitFused(c: Context, i: i32): void {
     return;
   }
   if (code == ALU_ADD || code == ALU_SUB) {
-    const ah = hi(c, s, R1);
+    if (x && a0 && !b0) {
+      // s's high word is 0: t's and the carry (0 - t's - borrow: RSC), s's not loaded
+      const bl = operandLo(c, true, t, 0);
+      const bh = operandHi(c, true, t, 0);
+      const dh = hiDst(c, d);
+      c.emit(opRegS(armOp(code), dl, al, bl));
+      c.emit(opImm(code == ALU_ADD ? OP_ADC : OP_RSC, dh, bh, 0));
+      setLo(c, d, dl);
+      setHi(c, d, dh);
+      return;
+    }
+    const ah = hiRead(c, s, R1);
     const negated = lowOp(c, code, dl, al, x, t, imm, true);
     const dh = hiDst(c, d);
     const add = (code == ALU_ADD) != negated;
     if (b0 && !negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
     else if (!x && negated) c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0)); // the magnitude's high word is 0 too
+    // an immediate's high word of all ones: adding it and the carry is SBC #0, subtracting it ADC #0
+    else if (!x) c.emit(opImm(add ? OP_SBC : OP_ADC, dh, ah, 0));
     else c.emit(opReg(add ? OP_ADC : OP_SBC, dh, ah, operandHi(c, x, t, imm)));
     setLo(c, d, dl);
     setHi(c, d, dh);
@@ -269,12 +283,24 @@ function emitConstantOperand(c: Context, i: i32): void {
       imm >= 0 && c.ranges.widthAfter(op & ~SRC_X, d, 0, 0, imm) <= 32;
     if (narrow) emitAlu32(c, j, code, false, d, 0, imm, 0);
     else emitAlu64(c, j, code, false, d, 0, imm, 0);
+  } else if ((op & 7) == CLS_ALU64 && low == 0 && code != ALU_MUL) {
+    // K's low word is 0: d's low word unchanged (0 for AND), no carry or borrow, only the high words combined
+    if (code == ALU_AND) {
+      const dl = loDst(c, d);
+      c.emit(movImm(dl, 0));
+      setLo(c, d, dl);
+    }
+    const dh = hi(c, d, R1);
+    if (immRot(high) >= 0) c.emit(opImm(armOp(code), dh, dh, immRot(high)));
+    else c.emit(opReg(armOp(code), dh, dh, constIn(c, R3, high)));
+    setHi(c, d, dh);
   } else {
     const savedLo = unchecked(c.armLo[k]);
     const savedHi = unchecked(c.armHi[k]);
     // from the registers a loop copy keeps constants in (loopregs.ts) where it keeps these
     const rl = constIn(c, R2, low);
-    const needHigh = high != low && (high != 0 || code == ALU_OR || code == ALU_XOR || code == ALU_MUL);
+    // a zero high word: the emitters take k's as known zero and read none (OR, XOR with it copy d's)
+    const needHigh = high != low && high != 0;
     const rh = high == low ? rl : needHigh ? constIn(c, R3, high) : R3;
     if (high == 0) c.hiZero |= bit;
     else c.hiZero &= ~bit;

@@ -29,6 +29,21 @@ export function hi(c: Context, r: i32, tmp: i32): i32 {
   return tmp;
 }
 
+/**
+ * rn's high word to read (never to write): hi(), or where it is known to be 0 but kept in the register file, an ARM
+ * register known to hold 0 (another eBPF register's zero high word) instead of a load. Not r0-r3 or the scratch
+ * register: a constant operand (fuse.ts) points a register's words at scratch registers it may leave unset.
+ */
+export function hiRead(c: Context, r: i32, tmp: i32): i32 {
+  if (!hiInArm(c, r) && known0(c, r)) {
+    for (let q = 0; q < 11; q++) {
+      const z = unchecked(c.armHi[q]);
+      if (known0(c, q) && z > R3 && z != c.XR) return z;
+    }
+  }
+  return hi(c, r, tmp);
+}
+
 /** Code emitted from here on may be reached by a jump: no pairing or forwarding with what comes before. */
 export function barrier(c: Context): void {
   c.insnStart = c.pos;

@@ -4,7 +4,8 @@
 // reads them, a load into its own base register without a copy of the base. The listings show the saving; generated
 // programs (every ALU operation after a copy, every shift amount, constants with zero, immediate and other halves,
 // temporaries read later, loads into their base) check that r0 is the interpreter's and that of a model written here
-// (BigInt), in the ordinary code and in a loop's unchecked copy.
+// (BigInt), in the ordinary code and in a loop's unchecked copy. Sums into a register whose high word is known to be
+// zero load no such word, and an operand's zero half (high or low word) costs no operation on that word.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { Runtime } from "../../../src/runtime/runtime.js";
@@ -370,5 +371,128 @@ describe("instructions saved between neighbours", () => {
     const code = codeOf(arm32Listing(assemble(source.join("\n")), { budget: 0 }), 3, 7, true);
     expect(code.filter((l) => /^ldrh\s+r(\d+), \[r\1\]$/.test(l))).toHaveLength(1);
     expect(code.filter((l) => /^mov\s+r\d+, r\d+$/.test(l))).toEqual([]);
+  });
+});
+
+/** r0 of `source` on the interpreter and on ARM32, next to the model's. */
+async function differential(sources: string[]) {
+  return limited(
+    sources.map((source) => async () => {
+      const code = assemble(source);
+      const rt = new Runtime({});
+      const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
+      const arm = await runArm32Async(code, INPUT, { budget: 0 });
+      return { source, model: model(source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
+    }),
+  );
+}
+
+/** Heavy use of r0 and r6-r9 keeps them in ARM registers, so r2-r5 stay in the register file (r2 starts nonzero). */
+const KEEP = ["ldxdw %r6, [%r1+40]", "ldxdw %r7, [%r1+48]", "ldxdw %r8, [%r1+56]", "ldxw %r9, [%r1+64]"];
+const FOLD = [0, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((r) => ["mul %r0, 1000003", `add %r0, %r${r}`]);
+/** A load of rn's high word from the register file (8 bytes a register), alone or with its low word. */
+const loadsHigh = (r: number) => (l: string) =>
+  new RegExp(`^ldr r\\d+, \\[r11, #0x${(8 * r + 4).toString(16)}\\]$`).test(l) ||
+  new RegExp(`^ldrd r\\d+, r\\d+, \\[r11, #${8 * r}\\]$`).test(l);
+const heavy = (n: number) =>
+  Array.from({ length: n }, () => ["add %r6, %r7", "xor %r8, %r6", "add %r9, %r8", "mul %r0, %r9"]).flat();
+
+describe("64-bit sums with a zero high word", () => {
+  const halves = [0n, 0x7fn, 0xfffffff0n, 0x80000001n];
+  const sums = (op: string, form: string, b: bigint) => {
+    // r3's high word known zero (a 32-bit load); r4 any 64-bit value (with a zero or nonzero half)
+    const lines = [
+      "mov %r0, 7",
+      "mov %r2, 0",
+      "mov %r5, 0",
+      ...KEEP,
+      "ldxw %r3, [%r1+8]",
+      `lddw %r4, ${hex(b)}`,
+      ...heavy(2),
+    ];
+    if (form === "alu") lines.push(`${op} %r3, %r4`);
+    else if (form === "copy") lines.push("ldxw %r2, [%r1+16]", "mov %r5, %r2", `${op} %r5, %r4`);
+    else lines.push("ldxw %r2, [%r1+16]", "mov %r5, %r2", `${op} %r5, ${form}`, `${op} %r3, ${form}`);
+    return [...lines, ...heavy(2), ...FOLD, "exit"].join("\n");
+  };
+
+  it("match the interpreter and the model: in place, after a copy, with immediates that do not fit", async () => {
+    const sources: string[] = [];
+    for (const op of ["add", "sub"])
+      for (const form of ["alu", "copy", "74565", "-124076833", "-1"])
+        for (const h of halves) for (const l of halves) sources.push(sums(op, form, (h << 32n) | l));
+    const results = await differential(sources);
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+  }, 240_000);
+
+  it("do not load the zero high word from the register file", () => {
+    for (const op of ["add", "sub"]) {
+      const alu = arm32Listing(assemble(sums(op, "alu", 0x123456789n)), { budget: 0 });
+      const at = 10 + heavy(2).length; // the operation after the heavy part (the lddw takes two slots)
+      const code = codeOf(alu, at, at + 1);
+      expect(code.length).toBeGreaterThan(0);
+      expect(code.filter(loadsHigh(3))).toEqual([]);
+      const copy = arm32Listing(assemble(sums(op, "copy", 0x123456789n)), { budget: 0 });
+      const pair = codeOf(copy, at + 1, at + 3);
+      expect(pair.length).toBeGreaterThan(0);
+      expect(pair.filter(loadsHigh(2))).toEqual([]);
+    }
+  });
+
+  it("take an immediate's high word of all ones as SBC / ADC #0, without a register for it", () => {
+    const listing = arm32Listing(assemble(sums("add", "-124076833", 1n)), { budget: 0 });
+    const at = 10 + heavy(2).length;
+    const code = codeOf(listing, at + 1, at + 4);
+    expect(code.filter((l) => /^mvn r\d+, #0$/.test(l))).toEqual([]); // the high word's all ones
+    expect(code.filter((l) => /^sbc r\d+, r\d+, #0$/.test(l))).toHaveLength(2);
+  });
+});
+
+describe("operands with a zero half", () => {
+  const halves = [0n, 0xffn, 0x12345678n, 0xfffffffen];
+  const combine = (op: string, k: bigint, form: string) => {
+    // r3 with both words nonzero; K a constant read once (r4 overwritten after) or r4 a 32-bit load
+    const lines = ["mov %r0, 7", "mov %r2, 0", "mov %r5, 0", ...KEEP, "ldxdw %r3, [%r1+8]", "ldxw %r4, [%r1+16]"];
+    lines.push(...heavy(2));
+    if (form === "constant") lines.push(`lddw %r4, ${hex(k)}`, `${op} %r3, %r4`, "mov32 %r4, 3");
+    else lines.push(`${op} %r3, %r4`);
+    return [...lines, ...heavy(2), ...FOLD, "exit"].join("\n");
+  };
+
+  it("match the interpreter and the model: constants with zero, immediate and other halves, zero-high registers", async () => {
+    const sources: string[] = [];
+    for (const op of ["and", "or", "xor", "add", "sub", "mul"]) {
+      sources.push(combine(op, 0n, "register"));
+      for (const h of halves) for (const l of halves) sources.push(combine(op, (h << 32n) | l, "constant"));
+    }
+    const results = await differential(sources);
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+  }, 240_000);
+
+  it("leave the operation on the zero word out", () => {
+    const at = 9 + heavy(2).length; // the lddw (which takes two slots) and the operation, or the operation
+    const code = (op: string, k: bigint, form: string) => {
+      const listing = arm32Listing(assemble(combine(op, k, form)), { budget: 0 });
+      return form === "constant" ? codeOf(listing, at, at + 3) : codeOf(listing, at, at + 1);
+    };
+    // register with register (ARMv6 builds constants with immediate ORRs and EORs)
+    const combines = (m: string) => (l: string) => new RegExp(`^${m} r\\d+, r\\d+, r\\d+$`).test(l);
+    for (const op of ["or", "xor"]) {
+      const mnemonic = op === "or" ? "orr" : "eor";
+      // a zero high word: one operation, on the low words
+      const lowOnly = code(op, 0x12345678n, "constant").filter(combines(mnemonic));
+      expect(lowOnly).toHaveLength(1);
+      expect(code(op, 0n, "register").filter(combines(mnemonic))).toHaveLength(1);
+      // a zero low word: one operation, on the high words, with no constant for the low word
+      const highOnly = code(op, 0x12345678n << 32n, "constant");
+      expect(highOnly.filter(combines(mnemonic))).toHaveLength(1);
+      expect(highOnly.filter((l) => /^mov r\d+, #0$/.test(l))).toEqual([]);
+    }
+    for (const op of ["add", "sub"]) {
+      // a zero low word: no carry, one ADD / SUB on the high words
+      const highOnly = code(op, 0x12345678n << 32n, "constant");
+      expect(highOnly.filter((l) => /^(adds|subs|adc|sbc) /.test(l))).toEqual([]);
+      expect(highOnly.filter(combines(op))).toHaveLength(1);
+    }
   });
 });
