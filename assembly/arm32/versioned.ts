@@ -22,25 +22,49 @@
 // in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
 // The test's code goes where the loop's head was (the instruction-offset table points at it), then the copy, then
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
+//
+// A search (a loop that can leave before its counted test says: an exit besides it) is often entered for a trip or
+// two, and then its test costs more than the checks it saves. As the Wasm engine does (wasm/translate.ts:
+// L_TRIPS), each entry at depth 0 takes TOLL from a balance (S_TRIPS), each trip of the head's ordinary code gives
+// one back (bodyStarts), and the test is skipped, for the ordinary code, while the balance is below -SKIP_BELOW,
+// floored at -TRIPS_FLOOR (a run of long searches after short ones soon tests again). The copy without checks
+// does not count, so long searches run the balance down too, and then one of them runs checked: where its trips
+// bring the balance back to 0 it takes the test after all (any head may: the state there is an entry's) with the
+// balance set to BONUS, so that such a probe, a few checked trips, comes once in BONUS / TOLL entries (a checked
+// trip costs some 20 ARM instructions more than an unchecked one: probing every few entries would cost more than
+// the test). The balance only chooses between two equivalent copies: faults, messages and budgets are the same
+// either way. Inside a copy the test always runs: skipping it there would leave the outer copy.
 
 import {
-  AL, EQ, HI, HS, LO, LR, LS, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_SBC, OP_SUB, R0, R1, R11, R2, R3, R4, R5, R6, bit,
+  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, R0, R1, R11, R2,
+  R3, R4, R5, R6, bit,
   SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded,
 } from "./analysis/loops";
-import { Context, offOf, targetPos } from "./jit/context";
+import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
-import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_TRIPS } from "../../targets/arm32/image";
+import { CLS_JMP, CLS_JMP32, JMP_JA } from "../isa";
 
 const PAGE: u32 = 4096;
+const TOLL: u32 = 4;
+const SKIP_BELOW: u32 = 8;
+const TRIPS_FLOOR: u32 = 64;
+const BONUS: u32 = 255;
+// per loop: where its test goes on after the toll, and the way there from bodyStarts (emitBonus)
+const afterToll = new StaticArray<i32>(MAX_LOOPS);
+const bonusAt = new StaticArray<i32>(MAX_LOOPS);
+// S_TRIPS lies past r11 + 4095 (LDR's reach): lr = r11 + TRIPS_PAGE, then the word at TRIPS_OFF from lr
+const TRIPS_PAGE: u32 = <u32>S_TRIPS & ~(PAGE - 1);
+const TRIPS_OFF: i32 = S_TRIPS & <i32>(PAGE - 1);
 const RANGE_LOCAL = block("versioned.ts L_RANGE", 3);
 
 /**
@@ -106,13 +130,79 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   if (c.depth == 0) {
     leave(c, AL, targetPos(c, l + 1)); // the loop ended: on to the ordinary code after it
     leaveLocal(c);
+    if (leavesEarly(c, k)) emitBonus(c, k);
   }
   return true;
 }
 
-/** At depth 0, after emitVersioned: the head's ordinary code starts here. */
+/**
+ * At depth 0, after emitVersioned: the head's ordinary code starts here. A search's trips through it give back
+ * to the balance, one each (r0 and lr: free where the failing test lands).
+ */
 export function bodyStarts(c: Context, k: i32): void {
   setLoopBodyAt(k, c.pos);
+  if (!leavesEarly(c, k)) return;
+  barrier(c);
+  const base = tripsBase(c);
+  c.emit(ldr(R0, base, TRIPS_OFF));
+  c.emit(opImmS(OP_ADD, R0, R0, immRot(1)));
+  c.emit(str(R0, base, TRIPS_OFF));
+  c.emit(branch(EQ, false, c.pos, unchecked(bonusAt[k]))); // back to 0: a long search, tested after all
+  barrier(c);
+}
+
+/**
+ * After a search's copy (nothing falls through to here): the way from bodyStarts back to the test, the balance
+ * set to BONUS (lr: the balance's base, as bodyStarts left it).
+ */
+function emitBonus(c: Context, k: i32): void {
+  unchecked(bonusAt[k] = c.pos);
+  c.emit(movImm(R0, BONUS));
+  c.emit(str(R0, TRIPS_PAGE == 0 ? R11 : LR, TRIPS_OFF));
+  c.emit(branch(AL, false, c.pos, unchecked(afterToll[k])));
+}
+
+/** lr = the base S_TRIPS is at TRIPS_OFF from (r11 itself when it is within reach). */
+function tripsBase(c: Context): i32 {
+  if (TRIPS_PAGE == 0) return R11;
+  c.emit(opImm(OP_ADD, LR, R11, immRot(TRIPS_PAGE)));
+  return LR;
+}
+
+/**
+ * A search's toll on entry (see the header): balance = max(balance - TOLL, -TRIPS_FLOOR); below -SKIP_BELOW, on to
+ * the ordinary code without the test.
+ */
+function emitToll(c: Context, k: i32): void {
+  const base = tripsBase(c);
+  c.emit(ldr(R0, base, TRIPS_OFF));
+  c.emit(opImm(OP_SUB, R0, R0, immRot(TOLL)));
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(TRIPS_FLOOR)));
+  c.emit(dpImm(LT, OP_MVN, 0, R0, 0, immRot(TRIPS_FLOOR - 1))); // mvnlt r0: -TRIPS_FLOOR
+  c.emit(str(R0, base, TRIPS_OFF));
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, immRot(SKIP_BELOW)));
+  fail(c, LT, k);
+  unchecked(afterToll[k] = c.pos);
+}
+
+/**
+ * Whether loop k can leave before its counted test says: a jump from inside it to outside it other than that test
+ * (the back edge at its last instruction, or a conditional jump over a closing `ja head` just before it).
+ */
+function leavesEarly(c: Context, k: i32): bool {
+  const h = loopHead(k);
+  const l = loopLast(k);
+  const closingJa = opcode(c, l) == (CLS_JMP | JMP_JA);
+  for (let i = h; i < l; i++) {
+    const op = opcode(c, i);
+    const cls = op & 7;
+    if (cls != CLS_JMP && cls != CLS_JMP32) continue; // a call or exit is no loop's (loops.ts)
+    const t = i + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, i) : offOf(c, i));
+    if (t >= h && t <= l) continue;
+    if (closingJa && i == l - 1 && t == l + 1) continue;
+    return true;
+  }
+  return false;
 }
 
 /**
@@ -125,6 +215,7 @@ function emitTest(c: Context, k: i32): void {
   const h = loopHead(k);
   barrier(c); // jumps land here
   enterBlock(c, h);
+  if (c.depth == 0 && leavesEarly(c, k)) emitToll(c, k);
   const iv = loopIv(k);
   const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);

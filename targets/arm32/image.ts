@@ -68,7 +68,10 @@ export const OUT_SIZE = 4096;
 export const S_HELPER_STATE = S_OUT + OUT_SIZE; // helpers/*.ts: their own state (64 bytes, see there)
 export const HELPER_STATE_BYTES = 64;
 export const S_SNAPSHOT = S_HELPER_STATE + HELPER_STATE_BYTES; // driver/snapshots.ts: period and due time (16 bytes)
-export const STATE_SIZE = S_SNAPSHOT + 16;
+// versioned.ts: the balance of searches' trips less a toll per entry (i32), which decides whether a search loop's
+// entry test runs (8 bytes: the block stays a multiple of 8)
+export const S_TRIPS = S_SNAPSHOT + 16;
+export const STATE_SIZE = S_TRIPS + 8;
 
 // Labels shared by several files (a32/labels.ts: each taken by name here; a file's own labels are taken there)
 export const L_START = one("start"); // the driver's entry point
