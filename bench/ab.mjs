@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { PROGRAM_KERNELS } from "./program-inputs.mjs";
 import { benchFail, parseBenchArgs } from "./args.mjs";
-import { geomean, table } from "./support.mjs";
+import { batch, geomean, table } from "./support.mjs";
 
 /** The arguments of `node bench/SCRIPT.mjs OTHER.wasm [--kernels a,b] [--rounds N] [--min-ms N]`. */
 export function parseAbArgs(script, argv) {
@@ -22,19 +22,6 @@ export function parseAbArgs(script, argv) {
 /** The kernels the options name (all by default). */
 export function abKernels(opts) {
   return PROGRAM_KERNELS.filter((k) => !opts.kernels || opts.kernels.includes(k.name));
-}
-
-/** ns per run of one batch of at least minMs. */
-function batch(fn, minMs) {
-  let runs = 0;
-  const start = process.hrtime.bigint();
-  let elapsed;
-  do {
-    fn();
-    runs++;
-    elapsed = Number(process.hrtime.bigint() - start);
-  } while (elapsed < minMs * 1e6 || runs < 2);
-  return elapsed / runs;
 }
 
 /** The new/old table: `add` times both sides of one kernel (warmed up, then alternating batches), `print` ends it. */

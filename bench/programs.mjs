@@ -35,6 +35,7 @@ import { benchFail, parseBenchArgs } from "./args.mjs";
 import { PROGRAM_KERNELS } from "./program-inputs.mjs";
 import {
   BENCH_DIR,
+  batch,
   fastest,
   geomean,
   loadDist,
@@ -100,17 +101,7 @@ function hasCommand(cmd, args = ["--version"]) {
 function timeInProcess(fn, reps, minMs) {
   for (let i = 0; i < 3; i++) fn();
   let best = Infinity;
-  for (let r = 0; r < reps; r++) {
-    let runs = 0;
-    const start = process.hrtime.bigint();
-    let elapsed;
-    do {
-      fn();
-      runs++;
-      elapsed = Number(process.hrtime.bigint() - start);
-    } while (elapsed < minMs * 1e6 || runs < 2);
-    best = Math.min(best, elapsed / runs);
-  }
+  for (let r = 0; r < reps; r++) best = Math.min(best, batch(fn, minMs));
   return best;
 }
 

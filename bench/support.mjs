@@ -93,6 +93,19 @@ export function fastest(fn, reps) {
   return best;
 }
 
+/** ns per call of fn over one batch of at least minMs (and two calls). */
+export function batch(fn, minMs) {
+  let runs = 0;
+  const start = process.hrtime.bigint();
+  let elapsed;
+  do {
+    fn();
+    runs++;
+    elapsed = Number(process.hrtime.bigint() - start);
+  } while (elapsed < minMs * 1e6 || runs < 2);
+  return elapsed / runs;
+}
+
 /** Rows of cells as aligned columns: the first left-aligned, the others right-aligned. */
 export function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
