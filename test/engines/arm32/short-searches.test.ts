@@ -10,35 +10,9 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 import { type Case, outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { HAY, READ_HAY, search } from "../../support/search-programs.js";
 
 beforeAll(ensureArm32Translator);
-
-const HAY = 16; // the needle: the context's bytes 0 .. N - 1 (N <= 16); the haystack starts at byte 16
-const READ_HAY = 7; // the instruction index of the haystack's load
-
-/** Occurrences of ctx[0..n) in ctx[HAY..] at starts 0 .. starts - 1 (the search at the last may read past the end). */
-const search = (n: number, starts: number) => `
-    mov %r0, 0
-    mov %r4, 0
-  outer:
-    mov %r7, %r1
-    add %r7, %r4
-    mov %r6, 0
-  inner:
-    mov %r8, %r7
-    add %r8, %r6
-    ldxb %r8, [%r8+${HAY}]
-    mov %r9, %r1
-    add %r9, %r6
-    ldxb %r9, [%r9+0]
-    jne %r8, %r9, miss
-    add %r6, 1
-    jlt %r6, ${n}, inner
-    add %r0, 1
-  miss:
-    add %r4, 1
-    jlt %r4, ${starts}, outer
-    exit`;
 
 /** The needle "a" x n (bytes 0 .. n - 1; the rest of the first 16 bytes 'c'), then the haystack (of 'a' and 'b'). */
 function input(n: number, hay: string): Uint8Array {

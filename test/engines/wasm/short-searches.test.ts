@@ -7,37 +7,12 @@
 // fault message) must be the interpreter's, and the count the one computed here.
 import { describe, expect, it } from "vitest";
 import { runOn } from "../../support/wasm-runs.js";
+import { HAY, READ_HAY, search } from "../../support/search-programs.js";
 
 const N = 8; // needle length: the context's bytes 0-7; the haystack starts at byte 16
-const HAY = 16;
-
-/** Occurrences of ctx[0..N) in ctx[HAY..] at starts 0 .. starts - 1 (the search at the last may read past the end). */
-const search = (starts: number) => `
-    mov %r0, 0
-    mov %r4, 0
-  outer:
-    mov %r7, %r1
-    add %r7, %r4
-    mov %r6, 0
-  inner:
-    mov %r8, %r7
-    add %r8, %r6
-    ldxb %r8, [%r8+${HAY}]
-    mov %r9, %r1
-    add %r9, %r6
-    ldxb %r9, [%r9+0]
-    jne %r8, %r9, miss
-    add %r6, 1
-    jlt %r6, ${N}, inner
-    add %r0, 1
-  miss:
-    add %r4, 1
-    jlt %r4, ${starts}, outer
-    exit`;
-const READ_HAY = 7; // the instruction index of the haystack's load
 
 const run = (starts: number, bytes: Uint8Array, engine: "interp" | "wasm", budget = 0) =>
-  runOn(search(starts), { ctx: { bytes } }, engine, budget);
+  runOn(search(N, starts), { ctx: { bytes } }, engine, budget);
 
 function same(starts: number, bytes: Uint8Array, budget = 0) {
   const w = run(starts, bytes, "wasm", budget);
