@@ -8,10 +8,9 @@
 // zero load no such word, and an operand's zero half (high or low word) costs no operation on that word.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator, limited } from "../../support/arm32.js";
-import { rng } from "../../support/generated-runs.js";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -189,15 +188,7 @@ describe("instructions saved between neighbours", () => {
       .filter((c) => c.seed % 2 === 1)
       .map((c) => arm32Listing(assemble(c.source)).includes("(copy of loop"));
     expect(loops.every(Boolean)).toBe(true);
-    const results = await limited(
-      cases.map((c) => async () => {
-        const code = assemble(c.source);
-        const rt = new Runtime({});
-        const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-        const arm = await runArm32Async(code, INPUT, { budget: 0 });
-        return { seed: c.seed, model: model(c.source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
-      }),
-    );
+    const results = await differential(cases.map((c) => c.source));
     expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
   }, 240_000);
 
@@ -218,20 +209,7 @@ describe("instructions saved between neighbours", () => {
         sources.push([...lines, "exit"].join("\n"));
       }
     }
-    const results = await limited(
-      sources.map((source) => async () => {
-        const code = assemble(source);
-        const rt = new Runtime({});
-        const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-        const arm = await runArm32Async(code, INPUT, { budget: 0 });
-        return {
-          source: source.slice(0, 80),
-          model: model(source, INPUT),
-          interp,
-          arm32: "r0" in arm ? arm.r0 : arm.fault,
-        };
-      }),
-    );
+    const results = await differential(sources);
     expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
   }, 120_000);
 
@@ -255,14 +233,8 @@ describe("instructions saved between neighbours", () => {
       "jlt %r9, 8, loop",
       "exit",
     ].join("\n");
-    const code = assemble(source);
-    const rt = new Runtime({});
-    const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-    const arm = await runArm32Async(code, INPUT, { budget: 0 });
-    expect({ interp, arm32: "r0" in arm ? arm.r0 : arm.fault }).toEqual({
-      interp: model(source, INPUT),
-      arm32: model(source, INPUT),
-    });
+    const [r] = await differential([source]);
+    expect({ interp: r.interp, arm32: r.arm32 }).toEqual({ interp: r.model, arm32: r.model });
   });
 
   it("64-bit rotations by 32 in every form, x anywhere, in the ordinary code and in a loop copy", async () => {
@@ -284,15 +256,7 @@ describe("instructions saved between neighbours", () => {
         sources.push([...lines, "exit"].join("\n"));
       }
     }
-    const results = await limited(
-      sources.map((source) => async () => {
-        const code = assemble(source);
-        const rt = new Runtime({});
-        const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-        const arm = await runArm32Async(code, INPUT, { budget: 0 });
-        return { source, model: model(source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
-      }),
-    );
+    const results = await differential(sources);
     expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
     // x's words swapped in place: three moves through a scratch register, not four
     const swap = codeOf(arm32Listing(assemble(sources[0]), { budget: 0 }), 16, 20);
@@ -374,16 +338,11 @@ describe("instructions saved between neighbours", () => {
   });
 });
 
-/** r0 of `source` on the interpreter and on ARM32, next to the model's. */
-async function differential(sources: string[]) {
-  return limited(
-    sources.map((source) => async () => {
-      const code = assemble(source);
-      const rt = new Runtime({});
-      const interp = rt.run(rt.addProgram("p", code), { ctx: { bytes: INPUT.slice() } }).r0;
-      const arm = await runArm32Async(code, INPUT, { budget: 0 });
-      return { source, model: model(source, INPUT), interp, arm32: "r0" in arm ? arm.r0 : arm.fault };
-    }),
+/** r0 of each source on the interpreter and on ARM32 (or the fault), next to the model's (generated-runs.ts). */
+function differential(sources: string[]) {
+  return outcomes(
+    sources.map((source) => ({ name: source, shape: { source, input: INPUT }, budget: 0 })),
+    (source, input) => r0Is(model(source, input)),
   );
 }
 
