@@ -19,11 +19,16 @@ afterAll(async () => {
   for (const d of daemons) await kill9(d.child);
 });
 
+// The stand-in leaves when the daemon that started it is gone: the daemons here end with SIGKILL, which gives them
+// no chance to stop their capture, and a stand-in that stays open like a live capture would outlive the tests.
+const LEAVE_WITH_PARENT =
+  "const daemonPid = process.ppid; setInterval(() => { try { process.kill(daemonPid, 0); } catch { process.exit(0); } }, 250).unref();";
+
 /** A directory holding an executable `tcpdump` that runs `body` (JavaScript) under this Node. */
 function fakeTcpdump(body: string): string {
   const dir = tempDir();
   const file = join(dir, "tcpdump");
-  writeFileSync(file, `#!${process.execPath}\n${body}\n`);
+  writeFileSync(file, `#!${process.execPath}\n${LEAVE_WITH_PARENT}\n${body}\n`);
   chmodSync(file, 0o755);
   return dir;
 }
