@@ -11,9 +11,8 @@ import { addressAdd, copyBoundReload, copyBudget, copyNarrowIvs, copyZeroHigh, i
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
-import { loopConstant } from "./loopregs";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
-import { hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
+import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
 import {
   ALU_ADD, ALU_LSH, ALU_MUL, ALU_SUB, CALL_HELPER, CALL_LOCAL, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD,
   CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ABS, MODE_ATOMIC, MODE_IND, MODE_MEM, MODE_MEMSX, OP_CALLX,
@@ -135,9 +134,8 @@ export function emitInsn(c: Context, i: i32, inMain: bool): bool {
 
 /** rd = v: from the register a loop copy keeps v in (loopregs.ts), else as a constant. */
 function keptConst(c: Context, rd: i32, v: u32): void {
-  const kept = loopConstant(c, <i32>v);
-  if (kept >= 0) c.emit(movReg(rd, kept));
-  else c.emitConst(rd, v);
+  const r = constIn(c, rd, v);
+  if (r != rd) c.emit(movReg(rd, r));
 }
 
 /**
