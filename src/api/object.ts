@@ -46,6 +46,7 @@ export function takesPacket(type: string): boolean {
 
 export class Program implements PacketReader {
   lastRun: RunResult | undefined;
+  private lastEngine: Engine | undefined;
   // The last run's packet is copied out of core memory only when someone reads lastPacket, or when another run is
   // about to overwrite it (the runtime tells its PacketReader): a run over a capture copies nothing.
   private packetAddr = -1; // where the last run left its packet, -1 once copied (or when it had none)
@@ -99,7 +100,8 @@ export class Program implements PacketReader {
     // This run overwrites the last one's packet: nothing to keep of it.
     this.packetAddr = -1;
     this.packetCopy = undefined;
-    this.lastRun = rt.run(linked, prepared, this.object.engineFor(engine));
+    this.lastEngine = this.object.engineFor(engine);
+    this.lastRun = rt.run(linked, prepared, this.lastEngine);
     if (prepared.packet) {
       const v = rt.core.view;
       this.packetAddr = v.getUint32(STATE + ST_PKT, true);
@@ -107,6 +109,14 @@ export class Program implements PacketReader {
       rt.packetReader = this;
     }
     return this.lastRun.r0;
+  }
+
+  /**
+   * Why the last run went to the interpreter although its engine was another (the Wasm engine, for a program V8
+   * will not compile), or undefined: the results are the same, only slower.
+   */
+  get fallbackReason(): string | undefined {
+    return this.lastEngine?.fallbackReason?.(this.object.runtime.programs[this.id]);
   }
 
   /** Builds the run input for this program's type. */

@@ -82,4 +82,5 @@ export function intOption(args: Args, name: string, fallback: number): number {
 
 /** Prints a line. `part`, where the sink has it, prints text without ending the line (long JSON, as it is made). */
 export type Out = ((line: string) => void) & { part?: (text: string) => void };
-export type Command = (args: Args, out: Out) => Promise<number> | number;
+/** A command: prints its results with `out`; `err` (stderr where not given) carries warnings that are not errors. */
+export type Command = (args: Args, out: Out, err?: Out) => Promise<number> | number;

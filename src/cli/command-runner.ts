@@ -117,7 +117,7 @@ async function runCommand(table: CommandTable, argv: string[], out: Out, err: Ou
   try {
     const args = parseArgs(rest, OPTIONS[command]);
     await table.prepare?.();
-    return await fn(args, out);
+    return await fn(args, out, err);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     err(`tinybpf ${command}: ${msg.split("\n")[0]}`);

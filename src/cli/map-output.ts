@@ -16,7 +16,8 @@ export interface RawEntry {
 /** Receives a run's result, then each map's entries in order; the readable and the JSON printers implement it. */
 export interface ResultPrinter {
   /** The program's name and type, the number of runs, the last r0, how often each r0 came back. */
-  run(name: string, type: string, runs: number, r0: bigint, counts: Map<bigint, number>): void;
+  /** `fallback`: why the runs went to the interpreter instead of the engine asked for (see Engine.fallbackReason). */
+  run(name: string, type: string, runs: number, r0: bigint, counts: Map<bigint, number>, fallback?: string): void;
   mapStart(map: BpfMap): void;
   entry(map: BpfMap, e: RawEntry): void;
   mapEnd(map: BpfMap): void;
@@ -53,8 +54,9 @@ export function jsonPrinter(out: Out): ResultPrinter {
   let firstMap = true;
   let firstEntry = true;
   return {
-    run(_name, _type, runs, r0) {
-      write(`{"r0":${JSON.stringify(r0.toString())},"runs":${runs},"maps":{`);
+    run(_name, _type, runs, r0, _counts, fallback) {
+      const note = fallback ? `"fallback":${JSON.stringify(fallback)},` : "";
+      write(`{"r0":${JSON.stringify(r0.toString())},"runs":${runs},${note}"maps":{`);
     },
     mapStart(map) {
       write(`${firstMap ? "" : ","}${JSON.stringify(map.name)}:[`);

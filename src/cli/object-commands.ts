@@ -5,7 +5,7 @@ import { loadObject, type BpfObject } from "../loader/loader.js";
 import { loadSync, type LoadedObject } from "../api/object.js";
 import { MAP_TYPE_NAMES } from "../api/bpf-map.js";
 import { type Args, type Command, type Out, UsageError, readInput, intOption } from "./args.js";
-import { engineByName, type EngineName } from "../runtime/engines.js";
+import { engineByName, type Engine, type EngineName } from "../runtime/engines.js";
 import { Runtime } from "../runtime/runtime.js";
 import { registerHostHelpers } from "../runtime/host-helpers.js";
 import { hex, jsonPrinter, readablePrinter, printMaps } from "./map-output.js";
@@ -39,10 +39,21 @@ class RunTally {
 }
 
 /**
+ * A program the chosen engine could not take ran on the interpreter: the results are the same, only slower, so the
+ * user who asked for the fast path hears why (one line, after the results).
+ */
+function warnIfFellBack(name: string, engine: Engine, reason: string | undefined, err: Out | undefined): void {
+  if (!reason) return;
+  (err ?? ((s: string) => process.stderr.write(s + "\n")))(
+    `tinybpf run: warning: ${name} ran on the interpreter, not the ${engine.name} engine: ${reason}`,
+  );
+}
+
+/**
  * Raw bytecode (what `tinybpf asm` writes): one program of no maps, run like a conformance test: r1 points at
  * --mem's bytes (or each packet of --pcap, or --ctx's bytes), r2 holds their length; with no input r1 = r2 = 0.
  */
-function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
+function runRaw(file: string, code: Uint8Array, args: Args, out: Out, err?: Out): number {
   const name = basename(file);
   if (code.length === 0 || code.length % 8 !== 0) {
     throw new Error(
@@ -52,7 +63,7 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
   for (const option of ["prog", "tail-call", "iface"]) {
     if (args.options.has(option)) throw new UsageError(`--${option} needs an ELF object; ${name} is raw bytecode`);
   }
-  const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
+  const engine = engineByName(args.options.get("engine") ?? "auto");
   const rt = new Runtime({ budget: intOption(args, "budget", 1_000_000) });
   registerHostHelpers(rt);
   const prog = rt.addProgram(name, code);
@@ -63,15 +74,18 @@ function runRaw(file: string, code: Uint8Array, args: Args, out: Out): number {
     for (let k = 0; k < runs.length; k++) {
       const input = runs.at(k);
       const mem = input instanceof Uint8Array ? input : "packet" in input ? input.packet : input.ctx;
-      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engineByName(engine)).r0);
+      tally.add(rt.run(prog, mem.length ? { ctx: { bytes: mem } } : {}, engine).r0);
     }
   }
-  if (args.options.has("json")) out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, maps: {} }));
-  else {
+  const fallback = engine.fallbackReason?.(prog);
+  if (args.options.has("json")) {
+    out(JSON.stringify({ r0: tally.r0.toString(), runs: tally.n, ...(fallback ? { fallback } : {}), maps: {} }));
+  } else {
     out(`${name} (raw): ${tally.n} run${tally.n === 1 ? "" : "s"}`);
     out(`r0: ${tally.r0}${tally.n > 1 ? " (last run)" : ""}`);
     if (tally.n > 1) out(`r0 counts: ${[...tally.counts].map(([v, c]) => `${v} x${c}`).join(", ")}`);
   }
+  warnIfFellBack(name, engine, fallback, err);
   return 0;
 }
 
@@ -97,11 +111,11 @@ const SECTION_TYPES: Record<number, string> = {
 const NAMED_KINDS = new Set(["struct", "union", "enum", "enum64", "typedef", "datasec", "func"]);
 
 export const commands: Record<string, Command> = {
-  async run(args, out) {
+  async run(args, out, err) {
     const [file] = args.positional;
     if (!file) throw new UsageError("run needs an object file (an ELF object, or raw bytecode from tinybpf asm)");
     const bytes = readInput(file);
-    if (!isElf(bytes)) return runRaw(file, bytes, args, out);
+    if (!isElf(bytes)) return runRaw(file, bytes, args, out, err);
     const budget = intOption(args, "budget", 1_000_000);
     const repeat = intOption(args, "repeat", 1);
     const engine = (args.options.get("engine") ?? "auto") as EngineName | "auto";
@@ -124,8 +138,9 @@ export const commands: Record<string, Command> = {
     const tally = new RunTally();
     for (let i = 0; i < repeat; i++) for (let k = 0; k < runs.length; k++) tally.add(prog.run(runs.at(k)));
     const printer = json ? jsonPrinter(out) : readablePrinter(obj.object, out);
-    printer.run(prog.name, prog.type, tally.n, tally.r0, tally.counts);
+    printer.run(prog.name, prog.type, tally.n, tally.r0, tally.counts, prog.fallbackReason);
     printMaps(obj.maps.values(), printer);
+    warnIfFellBack(prog.name, obj.engineFor(), prog.fallbackReason, err);
     return 0;
   },
 

@@ -175,6 +175,7 @@ export function prepareWasm(rt: Runtime, prog: LinkedProgram): void {
 
 export const wasmEngine: Engine = {
   name: "wasm",
+  fallbackReason: wasmFallbackReason,
   run(rt: Runtime, prog: LinkedProgram, r1: bigint, r2: bigint): bigint {
     const s = instances(rt);
     const inst = s.get(prog);

@@ -8,6 +8,11 @@ export interface Engine {
   readonly name: EngineName;
   /** Runs `prog` with r1, r2; returns r0. Faults are left in the core's state for the runtime to report. */
   run(rt: Runtime, prog: LinkedProgram, r1: bigint, r2: bigint): bigint;
+  /**
+   * Why this engine runs `prog` on the interpreter instead (known once it has tried: the Wasm engine, when V8
+   * will not compile the translation), or undefined. Results never differ, only speed, so a front end says so.
+   */
+  fallbackReason?(prog: LinkedProgram): string | undefined;
 }
 
 export const interpreter: Engine = {

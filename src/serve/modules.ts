@@ -106,11 +106,14 @@ export class Module {
       hist: this.record.hist,
       metrics: this.record.metrics !== undefined,
       created: this.record.created,
+      engine: this.obj.engineName,
       programs: [...this.obj.programs.values()].map((p) => ({
         name: p.name,
         type: p.type,
         section: p.section,
         insns: p.insnCount,
+        // a program the engine could not take runs on the interpreter (same results, slower): say why
+        ...(p.fallbackReason ? { fallback: p.fallbackReason } : {}),
       })),
       maps: [...this.obj.maps.values()].map((m) => m.name),
       runs: this.runs,

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, fixture } from "../support/paths.js";
+import { oversizedProgram, oversizedResult } from "../support/oversized-program.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "tinybpf-raw-"));
 
@@ -49,6 +50,25 @@ describe("tinybpf run on raw bytecode", () => {
     const bin0 = assembled("regs", "mov %r0, %r1\nadd %r0, %r2\nadd %r0, 7\nexit\n");
     expect(tinybpf("run", bin0).stdout).toBe("regs.bin (raw): 1 run\nr0: 7\n");
   });
+  test("a program the Wasm engine cannot take runs on the interpreter, with a warning saying why", () => {
+    const big = join(tmp, "big.bin");
+    writeFileSync(big, oversizedProgram());
+    for (const engine of ["wasm", "auto"]) {
+      const r = tinybpf("run", big, "--engine", engine);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`big.bin (raw): 1 run\nr0: ${oversizedResult()}\n`);
+      expect(r.stderr).toMatch(
+        /^tinybpf run: warning: big\.bin ran on the interpreter, not the wasm engine: .*(size|limit)/i,
+      );
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    const j = tinybpf("run", big, "--json");
+    expect(JSON.parse(j.stdout)).toMatchObject({ r0: String(oversizedResult()), runs: 1 });
+    expect(JSON.parse(j.stdout).fallback).toMatch(/size|limit/i);
+    const interp = tinybpf("run", big, "--engine", "interp");
+    expect(interp.stderr).toBe("");
+    expect(interp.stdout).toBe(`big.bin (raw): 1 run\nr0: ${oversizedResult()}\n`);
+  }, 60_000);
   test("faults and bad files are one-line errors", () => {
     const oob = assembled("oob", "ldxw %r0, [%r1+8]\nexit\n");
     const r = tinybpf("run", oob, "--mem", mem);

@@ -23,6 +23,7 @@ import {
 import { STATE, ST_EXECUTED } from "../../../assembly/layout.js";
 import { copyToStack, sieve, wideOperands } from "../../support/loop-programs.js";
 import { FIXTURES, fixture } from "../../support/paths.js";
+import { oversizedProgram, oversizedResult } from "../../support/oversized-program.js";
 import { HAVE_CONFORMANCE, conformanceFiles, describeConformance } from "../../support/conformance.js";
 
 // The engine falls back to the interpreter for a program it cannot translate; only the test made for it may.
@@ -569,20 +570,13 @@ describe("translation", () => {
   });
 
   it("a program beyond V8's function size limit runs on the interpreter, with the same result", () => {
-    // 400,000 instructions in one function: about 9 MB of Wasm, more than V8 compiles in one function (7.6 MB).
-    const n = 400_000;
-    const code = new Uint8Array(n * 8);
-    const v = new DataView(code.buffer);
-    for (let pc = 0; pc < n - 1; pc++) {
-      code[pc * 8] = pc % 3 === 2 ? 0x15 : 0x07; // add r0, pc  /  jeq r0, pc, +0 (a block boundary)
-      v.setInt32(pc * 8 + 4, pc, true);
-    }
-    code[(n - 1) * 8] = 0x95;
     const rt = new Runtime({ budget: 0 });
-    const prog = rt.addProgram("big", code);
+    const prog = rt.addProgram("big", oversizedProgram());
     expectedFallbacks++;
     const w = rt.run(prog, {}, wasmEngine);
     expect(wasmFallbackReason(prog)).toMatch(/size|limit/i);
+    expect(wasmEngine.fallbackReason?.(prog)).toBe(wasmFallbackReason(prog));
+    expect(w.r0).toBe(oversizedResult());
     expect(w).toEqual(rt.run(prog, {}, "interp"));
   });
 
