@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliDecompressSync } from "node:zlib";
 import { loadEngines } from "../runtime/engine-loader.js";
 import { authorized, ensureToken } from "./auth.js";
 import { Daemon } from "./daemon.js";
@@ -35,11 +36,20 @@ const UI_FILES: Record<string, [string, string]> = {
   "/app.css": ["app.css", "text/css; charset=utf-8"],
 };
 
-/** The UI sits next to this file in the sources; the compiled server finds it there too. */
+/**
+ * The UI sits next to this file in the sources; the compiled server finds it there too, a device bundle next to
+ * its CLI (compressed, as NAME.br, when the CLI is).
+ */
 function uiDir(): string {
   const here = fileURLToPath(new URL(".", import.meta.url));
   const local = join(here, "ui");
-  return existsSync(join(local, "index.html")) ? local : join(here, "..", "..", "..", "src", "serve", "ui");
+  const bundled = existsSync(join(local, "index.html")) || existsSync(join(local, "index.html.br"));
+  return bundled ? local : join(here, "..", "..", "..", "src", "serve", "ui");
+}
+
+function uiFile(dir: string, name: string): Buffer {
+  const packed = join(dir, name + ".br");
+  return existsSync(packed) ? brotliDecompressSync(readFileSync(packed)) : readFileSync(join(dir, name));
 }
 
 type Handler = (
@@ -226,7 +236,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const path = url.pathname;
     const file = UI_FILES[path];
     if (file && req.method === "GET") {
-      const body = readFileSync(join(ui, file[0]));
+      const body = uiFile(ui, file[0]);
       res.writeHead(200, { "Content-Type": file[1], "Content-Length": body.length, "Cache-Control": "no-cache" });
       res.end(body);
       return;

@@ -305,12 +305,18 @@ export function buildDeviceCli(options: DeviceCliOptions = {}, root: string = pa
   }
 }
 
+/** Brotli at its best: the bundle stores once what the device reads many times. */
+function brotli(data: string | Uint8Array): Buffer {
+  const params = { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length };
+  return brotliCompressSync(data, { params });
+}
+
 /**
  * Writes into `outDir` what a device needs to run the BPF objects `objPaths` (none, when only the daemon is
  * asked for): `bin/tinybpf.js` (see buildDeviceCli), `build/core.wasm` (the full or the tiny core),
  * `build/wasm-translator.wasm` for the Wasm engine (a default), the objects themselves, a minimal package.json
  * (`"type": "module"`, no dependencies), `run.sh` when there is an object, and with `serve` the daemon's web UI
- * (`bin/ui/`, where the daemon looks for it next to its code) and `serve.sh`. `outDir` must be missing, empty or
+ * (`bin/ui/`, where the daemon looks for it next to its code; NAME.br when the CLI is compressed) and `serve.sh`. `outDir` must be missing, empty or
  * an earlier bundle (which is replaced). Returns the bundle's files relative to `outDir`, sorted, with `/`
  * separators.
  */
@@ -369,34 +375,24 @@ export function bundle(objPaths: string | string[], outDir: string, options: Bun
 
   if (compress) {
     writeFileSync(join(out, "bin", "tinybpf.js"), LOADER, { mode: 0o755 });
-    const quality = {
-      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-      [zlib.BROTLI_PARAM_SIZE_HINT]: cli.code.length,
-    };
-    writeFileSync(join(out, "bin", COMPRESSED_CLI), brotliCompressSync(cli.code, { params: quality }));
+    writeFileSync(join(out, "bin", COMPRESSED_CLI), brotli(cli.code));
   } else writeFileSync(join(out, "bin", "tinybpf.js"), cli.code, { mode: 0o755 });
   for (const [from, to] of wasmFiles) copyFileSync(join(root, from), join(out, to));
   if (arm32) {
     // read back by src/engines/arm32/build.ts, which inflates it: a third of its size on the device's flash
-    const wasm = readFileSync(join(root, ARM32_TRANSLATOR));
-    const quality = {
-      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-      [zlib.BROTLI_PARAM_SIZE_HINT]: wasm.length,
-    };
-    writeFileSync(join(out, ARM32_TRANSLATOR + ".br"), brotliCompressSync(wasm, { params: quality }));
+    writeFileSync(join(out, ARM32_TRANSLATOR + ".br"), brotli(readFileSync(join(root, ARM32_TRANSLATOR))));
   }
   for (const obj of objs) copyFileSync(obj, join(out, basename(obj)));
   for (const file of uiFiles) {
     const to = join(out, "bin", "ui", file.slice(UI_DIR.length + 1));
     mkdirSync(join(to, ".."), { recursive: true });
     const loader = file.endsWith(".js") ? "js" : file.endsWith(".css") ? "css" : undefined;
-    // the web UI's script and style go minified (a third smaller); the page itself as it is
-    if (loader)
-      writeFileSync(
-        to,
-        loadEsbuild(root).transformSync(readFileSync(join(root, file), "utf8"), { loader, minify: true }).code,
-      );
-    else copyFileSync(join(root, file), to);
+    // the web UI's script and style go minified (a third smaller); the page itself as it is; with the CLI stored
+    // compressed, all three are too (NAME.br, inflated by the daemon as it serves them: a third again)
+    const text = readFileSync(join(root, file), "utf8");
+    const body = loader ? loadEsbuild(root).transformSync(text, { loader, minify: true }).code : text;
+    if (compress) writeFileSync(to + ".br", brotli(body));
+    else writeFileSync(to, body);
   }
 
   const own = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string; engines?: object };

@@ -73,9 +73,9 @@ describe("bundle --serve", () => {
     expect(files).toEqual([
       "bin/tinybpf.js",
       "bin/tinybpf.mjs.br",
-      "bin/ui/app.css",
-      "bin/ui/app.js",
-      "bin/ui/index.html",
+      "bin/ui/app.css.br",
+      "bin/ui/app.js.br",
+      "bin/ui/index.html.br",
       "build/core.wasm",
       "build/wasm-translator.wasm",
       "package.json",
@@ -83,7 +83,8 @@ describe("bundle --serve", () => {
       "serve.sh",
       "sockex1.o",
     ]);
-    const shipped = (ui: string) => readFileSync(join(dir, "bin", "ui", ui), "utf8");
+    // stored compressed, as the CLI is
+    const shipped = (ui: string) => brotliDecompressSync(readFileSync(join(dir, "bin", "ui", ui + ".br"))).toString();
     const source = (ui: string) => readFileSync(join(ROOT, "src", "serve", "ui", ui), "utf8");
     expect(shipped("index.html")).toBe(source("index.html"));
     // the script and the style go minified: smaller, still valid, still naming the API's paths
@@ -100,6 +101,12 @@ describe("bundle --serve", () => {
     const ui = await call(daemon.url, undefined, "GET", "/");
     expect(ui.status).toBe(200);
     expect(ui.text).toBe(readFileSync(join(ROOT, "src", "serve", "ui", "index.html"), "utf8"));
+    // the script and the style come inflated from their .br files: the minified text, as a browser needs it
+    for (const name of ["app.js", "app.css"]) {
+      const r = await call(daemon.url, undefined, "GET", `/${name}`);
+      expect(r.status, name).toBe(200);
+      expect(r.text, name).toBe(brotliDecompressSync(readFileSync(join(dir, "bin", "ui", `${name}.br`))).toString());
+    }
 
     const mod = await req("POST", "/modules?name=sockex1", new Uint8Array(readFileSync(join(dir, "sockex1.o"))));
     expect(mod.status, mod.text).toBe(201);

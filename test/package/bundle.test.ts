@@ -195,6 +195,11 @@ describe("bundle", () => {
     const r = runSh(dir, ["--pcap", PCAP, "--json"], work);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(hostRun(OBJ)));
+    // the daemon's web UI goes as it is too
+    const serve = bundle([], join(work, "plain-serve"), { serve: true, compress: false }).filter((f) =>
+      f.includes("ui/"),
+    );
+    expect(serve).toEqual(["bin/ui/app.css", "bin/ui/app.js", "bin/ui/index.html"]);
   });
 
   it("says in one line when the compressed CLI is missing", () => {

@@ -45,7 +45,7 @@ describe("size budget", () => {
     expect(device.object?.file).toBe("sockex1.o");
     expect(files(bundleOf("deviceInterp"))).not.toContain("build/wasm-translator.wasm");
     expect(files(bundleOf("devicePlain"))).not.toContain("bin/tinybpf.mjs.br");
-    expect(files(bundleOf("deviceServe"))).toEqual(expect.arrayContaining(["bin/ui/index.html", "serve.sh"]));
+    expect(files(bundleOf("deviceServe"))).toEqual(expect.arrayContaining(["bin/ui/index.html.br", "serve.sh"]));
     expect(bundleOf("deviceServe").object).toBeUndefined();
     const size = (b: { list: Sizes[] }, file: string) => b.list.find((s) => s.file === file)?.raw;
     expect(size(device, "build/core.wasm")).toBe(wasmSize("build/core.wasm"));
