@@ -311,9 +311,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32, 22..26 i32 (inline-hash.ts)
     b.u32(6); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
-    b.u32(1); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64); b.u32(6); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
