@@ -43,6 +43,10 @@ export const W_I64_STORE: u32 = 0x37;
 export const W_I64_STORE8: u32 = 0x3c;
 export const W_I64_STORE16: u32 = 0x3d;
 export const W_I64_STORE32: u32 = 0x3e;
+// Bulk memory: the 0xfc prefix, then the operation
+export const W_PREFIX_FC: u32 = 0xfc;
+export const W_FC_MEMORY_COPY: u32 = 10; // then the two memories (0, 0)
+export const W_FC_MEMORY_FILL: u32 = 11; // then the memory (0)
 // Constants
 export const W_I32_CONST: u32 = 0x41;
 export const W_I64_CONST: u32 = 0x42;
@@ -51,6 +55,7 @@ export const W_I32_EQZ: u32 = 0x45;
 export const W_I32_EQ: u32 = 0x46;
 export const W_I32_NE: u32 = 0x47;
 export const W_I32_LT_S: u32 = 0x48;
+export const W_I32_LT_U: u32 = 0x49;
 export const W_I32_GT_S: u32 = 0x4a;
 export const W_I32_GT_U: u32 = 0x4b;
 export const W_I32_GE_S: u32 = 0x4e;

@@ -1,80 +1,53 @@
-// A program's lookup in a HASH or PERCPU_HASH map done by the translated code itself, reading the core's tables in
-// the shared memory: the same hash (maps/common.ts: hashBytes), the same bucket and the same walk of its chain as
-// maps/hash.ts (find), so the same element and the same value address (CPU 0's copy) as the core's mapLookup.
-// Such a lookup changes nothing, so nothing the core keeps can disagree with it. The core's call did the same work
-// behind four calls (mapLookup, hashLookup, hashBytes, find) and its family switch, and V8 does not inline across
-// modules: those calls, and the spill of the eBPF registers that the translated code keeps in machine registers
-// around them, cost about as much as the probe. LRU maps (a lookup moves the element on the recency list) and maps
-// of maps (the value is an inner map's handle) still go to the core's mapLookup.
+// Operations on a HASH or PERCPU_HASH map done by the translated code itself, on the core's tables in the shared
+// memory: the same hash (maps/common.ts: hashBytes), the same bucket and the same walk of its chain as maps/hash.ts
+// (find), then what hashLookup, hashUpdate and hashDelete do for a program on such a map: the same value address
+// (CPU 0's copy), the same element taken for an insert (a never-used one, else the free list's head), the same
+// links, counts and values written, the same errors. The core's tables then hold exactly what the core's own call
+// would have left, and the interpreter, the ARM32 engine and the host see the same map. The core's calls did the same
+// work behind three to five calls (the helper, its checks, mapLookup or mapUpdate, hashBytes, find) and a family
+// switch, and V8 does not inline across modules: those calls, and the spill of the eBPF registers that the
+// translated code keeps in machine registers around them, cost about as much as the probe. LRU maps (every
+// operation moves an element on the recency list) and maps of maps (the value is an inner map's handle) still go to
+// the core; so does every case inline-lookup.ts does not take.
 //
-// The code is the same at every lookup (its locals are fixed: translate.ts numbers them), so it is a table of
-// bytes, which costs the translator a fraction of the code that would emit it. One instruction a line, with the
-// Wasm text it stands for; a constant's LEB128 bytes have its value beside them.
+// The code is the same at every call (its locals are fixed), so it is tables of bytes (table-ops.ts): HASH_FIND,
+// then HASH_VALUE, HASH_UPDATE or HASH_DELETE. A constant's LEB128 bytes have its value beside them. Updates copy with
+// memory.copy and memory.fill (bulk memory, in every Node that runs tinybpf).
 //
 // Must follow maps/hash.ts and maps/common.ts: element records (index + 1 in links, 0 = none) of
 // EL_KEY + roundUp8(key size) bytes at MD_KEYS, the chain link at 0, the hash at EL_HASH, the key at EL_KEY; bucket
 // heads (u32) at MD_BUCKETS, a power of two of them, at least max_entries; element e's value at
-// MD_VALUES + (e - 1) * stride * ncpus. test/engines/wasm/inline-hash.test.ts runs it against the core.
-import { MD_KEY_SIZE, MD_MAX_ENTRIES, MD_STRIDE, MD_NCPUS, MD_VALUES, MD_KEYS, MD_BUCKETS } from "../maps/desc";
+// MD_VALUES + (e - 1) * stride * ncpus; MD_FRESH elements used so far, the free list through the chain links from
+// MD_FREE, MD_COUNT in use. test/engines/wasm/inline-hash.test.ts runs them against the core.
 import {
-  T_VOID, W_BLOCK, W_LOOP, W_IF, W_END, W_BR, W_BR_IF, W_SELECT, W_LOCAL_GET, W_LOCAL_SET, W_LOCAL_TEE,
-  W_I32_LOAD, W_I32_LOAD8_U, W_I64_LOAD, W_I32_CONST, W_I64_CONST, W_I32_EQZ, W_I32_EQ, W_I32_NE, W_I32_GT_U,
-  W_I32_GE_U, W_I32_CLZ, W_I32_ADD, W_I32_SUB, W_I32_MUL, W_I32_AND, W_I32_XOR, W_I32_SHL, W_I32_SHR_U, W_I32_ROTL,
-  W_I64_NE, W_I32_WRAP_I64, W_I64_EXTEND_I32_U,
-} from "./emitter";
+  MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_STRIDE, MD_NCPUS, MD_VALUES, MD_KEYS, MD_BUCKETS, MD_COUNT, MD_FREE,
+  MD_FRESH,
+} from "../maps/desc";
+import {
+  R0, R2, R3, R4, D, MAP_SCRATCH, VOID, BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, SELECT, GET, SET, TEE, LOAD, LOAD8,
+  LOAD64, STORE, FC, COPY, FILL, CONST, CONST64, EQZ, EQ, NE, LT_U, GT_U, GE_U, CLZ, ADD, SUB, MUL, AND, XOR, SHL,
+  SHR_U, ROTL, NE64, WRAP, EXTEND_U,
+} from "./table-ops";
 
-/** The first of the translated function's i32 locals the code uses as scratch (H, N, I, E, J). */
-export const HASH_SCRATCH: u32 = 22;
-
-// Locals: translate.ts's r0 (L_R0), r2 (the key's address) and d (L_TI: the descriptor's address, inline-lookup.ts)
-const R0: u8 = 6;
-const R2: u8 = 1;
-const D: u8 = 15;
-// scratch: the hash, the key size, a byte offset (then the record's address), the element (index + 1), an offset
-const H: u8 = <u8>HASH_SCRATCH;
+// Scratch: the hash, the key size, a byte offset (then the record's address), the element (index + 1), an offset
+// (then whether an update inserts), the link that holds the element, the bucket's address
+const H: u8 = MAP_SCRATCH;
 const N: u8 = H + 1;
 const I: u8 = H + 2;
 const E: u8 = H + 3;
 const J: u8 = H + 4;
+const P: u8 = H + 5;
+const B: u8 = H + 6;
 
 const EL_HASH: u8 = 4;
 const EL_KEY: u8 = 16;
 
-// Opcodes and descriptor fields as bytes
-const VOID: u8 = <u8>T_VOID;
-const BLOCK: u8 = <u8>W_BLOCK;
-const LOOP: u8 = <u8>W_LOOP;
-const IF: u8 = <u8>W_IF;
-const END: u8 = <u8>W_END;
-const BR: u8 = <u8>W_BR;
-const BR_IF: u8 = <u8>W_BR_IF;
-const SELECT: u8 = <u8>W_SELECT;
-const GET: u8 = <u8>W_LOCAL_GET;
-const SET: u8 = <u8>W_LOCAL_SET;
-const TEE: u8 = <u8>W_LOCAL_TEE;
-const LOAD: u8 = <u8>W_I32_LOAD;
-const LOAD8: u8 = <u8>W_I32_LOAD8_U;
-const LOAD64: u8 = <u8>W_I64_LOAD;
-const CONST: u8 = <u8>W_I32_CONST;
-const CONST64: u8 = <u8>W_I64_CONST;
-const EQZ: u8 = <u8>W_I32_EQZ;
-const EQ: u8 = <u8>W_I32_EQ;
-const NE: u8 = <u8>W_I32_NE;
-const GT_U: u8 = <u8>W_I32_GT_U;
-const GE_U: u8 = <u8>W_I32_GE_U;
-const CLZ: u8 = <u8>W_I32_CLZ;
-const ADD: u8 = <u8>W_I32_ADD;
-const SUB: u8 = <u8>W_I32_SUB;
-const MUL: u8 = <u8>W_I32_MUL;
-const AND: u8 = <u8>W_I32_AND;
-const XOR: u8 = <u8>W_I32_XOR;
-const SHL: u8 = <u8>W_I32_SHL;
-const SHR_U: u8 = <u8>W_I32_SHR_U;
-const ROTL: u8 = <u8>W_I32_ROTL;
-const NE64: u8 = <u8>W_I64_NE;
-const WRAP: u8 = <u8>W_I32_WRAP_I64;
-const EXTEND_U: u8 = <u8>W_I64_EXTEND_I32_U;
+// Descriptor fields as bytes
 const KEY_SIZE: u8 = <u8>MD_KEY_SIZE;
+const VALUE_SIZE: u8 = <u8>MD_VALUE_SIZE;
+const COUNT: u8 = <u8>MD_COUNT;
+const FREE: u8 = <u8>MD_FREE;
+const FRESH: u8 = <u8>MD_FRESH;
 const MAX_ENTRIES: u8 = <u8>MD_MAX_ENTRIES;
 const STRIDE: u8 = <u8>MD_STRIDE;
 const NCPUS: u8 = <u8>MD_NCPUS;
@@ -83,10 +56,10 @@ const KEYS: u8 = <u8>MD_KEYS;
 const BUCKETS: u8 = <u8>MD_BUCKETS;
 
 /**
- * Sets r0 to the value address of the key at r2 (in the frames in use) in the HASH or PERCPU_HASH map whose
- * descriptor is at d, or to 0 when the key is absent.
+ * The element holding the key at r2 (in the frames in use) in the HASH or PERCPU_HASH map whose descriptor is at d:
+ * e (0 when absent), its record i, the link p that holds it; h the key's hash, n the key size, b its bucket.
  */
-export const HASH_LOOKUP: StaticArray<u8> = [
+export const HASH_FIND: StaticArray<u8> = [
   // h = hashBytes(key, n): a word at a time while 4 bytes are left, then a byte at a time, then the final mix
   GET, D, LOAD, 2, KEY_SIZE, TEE, N, //                                     n = key size
   CONST, 0x8c, 0xe5, 0x9e, 0xba, 0x79, XOR, SET, H, //                      h = n ^ 0x9747b28c
@@ -112,7 +85,7 @@ export const HASH_LOOKUP: StaticArray<u8> = [
   GET, D, LOAD, 2, BUCKETS,
   GET, H,
   CONST, 0x7f, GET, D, LOAD, 2, MAX_ENTRIES, CONST, 1, SUB, TEE, E, CLZ, SHR_U, CONST, 0, GET, E, SELECT,
-  AND, CONST, 2, SHL, ADD, LOAD, 2, 0, SET, E,
+  AND, CONST, 2, SHL, ADD, TEE, B, TEE, P, LOAD, 2, 0, SET, E,
   // block $out { loop $chain: leaves with e = 0 at the chain's end, with the element when its key matches }
   BLOCK, VOID, LOOP, VOID,
   GET, E, EQZ, BR_IF, 1,
@@ -136,11 +109,76 @@ export const HASH_LOOKUP: StaticArray<u8> = [
   END, END,
   BR, 3, //                                                                 found: leave $out
   END, END, //                                                              $differ, if
-  GET, I, LOAD, 2, 0, SET, E, BR, 0, //                                     e = the next in the chain
+  GET, I, TEE, P, LOAD, 2, 0, SET, E, BR, 0, //                            e = the next in the chain
   END, END,
-  // r0 = e ? values + (e - 1) * stride * ncpus : 0
+];
+
+/** After HASH_FIND: r0 = the value's address (CPU 0's), or 0 when the key is absent (hashLookup). */
+export const HASH_VALUE: StaticArray<u8> = [
   GET, D, LOAD, 2, VALUES,
   GET, E, CONST, 1, SUB, GET, D, LOAD, 2, STRIDE, MUL, GET, D, LOAD, 2, NCPUS, MUL,
   ADD, EXTEND_U,
   CONST64, 0, GET, E, SELECT, SET, R0,
+];
+
+/** After HASH_FIND: unlinks the element and puts it on the free list, r0 = 0; r0 = -ENOENT when absent. */
+export const HASH_DELETE: StaticArray<u8> = [
+  CONST64, 0x7e, SET, R0, //                                                -ENOENT
+  GET, E, IF, VOID,
+  GET, P, GET, I, LOAD, 2, 0, STORE, 2, 0, //                               *p = the element's next
+  GET, I, GET, D, LOAD, 2, FREE, STORE, 2, 0, //                            its link = the free list
+  GET, D, GET, E, STORE, 2, FREE, //                                        the free list = e
+  GET, D, GET, D, LOAD, 2, COUNT, CONST, 1, SUB, STORE, 2, COUNT,
+  CONST64, 0, SET, R0,
+  END,
+];
+
+/**
+ * After HASH_FIND, with flags (r4) BPF_ANY, BPF_NOEXIST or BPF_EXIST and the value at r3: hashUpdate for a program.
+ * r0 = -EEXIST, -ENOENT or -E2BIG (the map is full) without a change, else 0: a new element takes a never-used
+ * record, else the free list's head, and goes to the front of its bucket; CPU 0's value is copied from r3, and a new
+ * element's other CPUs are zeroed.
+ */
+export const HASH_UPDATE: StaticArray<u8> = [
+  BLOCK, VOID, //                                                           $done
+  GET, E,
+  IF, VOID, //                                                              present
+  CONST64, 0x6f, SET, R0, //                                                -EEXIST
+  GET, R4, WRAP, CONST, 1, EQ, BR_IF, 1, //                                 for BPF_NOEXIST
+  CONST, 0, SET, J,
+  ELSE,
+  CONST64, 0x7e, SET, R0, //                                                -ENOENT
+  GET, R4, WRAP, CONST, 2, EQ, BR_IF, 1, //                                 for BPF_EXIST
+  CONST64, 0x79, SET, R0, //                                                -E2BIG when there is no element to take
+  GET, D, LOAD, 2, FRESH, TEE, E, GET, D, LOAD, 2, MAX_ENTRIES, LT_U,
+  IF, VOID,
+  GET, D, GET, E, CONST, 1, ADD, TEE, E, STORE, 2, FRESH, //                a never-used one: e = ++fresh
+  ELSE,
+  GET, D, LOAD, 2, FREE, TEE, E, EQZ, BR_IF, 2, //                          else the free list's head
+  END,
+  GET, D, LOAD, 2, KEYS, GET, E, CONST, 1, SUB, //                          i = its record
+  GET, N, CONST, 7 + EL_KEY, ADD, CONST, 0x78, AND, MUL, ADD, SET, I,
+  GET, D, LOAD, 2, FREE, GET, E, EQ, //                                     taken from the free list (never-used
+  IF, VOID, //                                                              ones are above every used one)
+  GET, D, GET, I, LOAD, 2, 0, STORE, 2, FREE, //                            the free list = its next
+  END,
+  GET, I, CONST, EL_KEY, ADD, GET, R2, WRAP, GET, N, FC, COPY, 0, 0, //     the key
+  GET, I, GET, H, STORE, 2, EL_HASH,
+  GET, I, GET, B, LOAD, 2, 0, STORE, 2, 0, //                               at the front of the bucket
+  GET, B, GET, E, STORE, 2, 0,
+  GET, D, GET, D, LOAD, 2, COUNT, CONST, 1, ADD, STORE, 2, COUNT,
+  CONST, 1, SET, J,
+  END,
+  // the value: CPU 0's copy from r3; a new element's other CPUs zeroed
+  GET, D, LOAD, 2, VALUES,
+  GET, E, CONST, 1, SUB, GET, D, LOAD, 2, STRIDE, MUL, GET, D, LOAD, 2, NCPUS, MUL,
+  ADD, TEE, I,
+  GET, R3, WRAP, GET, D, LOAD, 2, VALUE_SIZE, FC, COPY, 0, 0,
+  GET, J,
+  IF, VOID,
+  GET, I, GET, D, LOAD, 2, STRIDE, ADD, CONST, 0,
+  GET, D, LOAD, 2, NCPUS, CONST, 1, SUB, GET, D, LOAD, 2, STRIDE, MUL, FC, FILL, 0,
+  END,
+  CONST64, 0, SET, R0,
+  END,
 ];

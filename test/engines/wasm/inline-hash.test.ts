@@ -3,7 +3,7 @@
 // lookups of present and absent keys, writes through the value pointer, updates with BPF_ANY / BPF_NOEXIST /
 // BPF_EXIST and a bad flag, deletes, full maps; keys in the frame and in the context, outside the frames) run on the
 // Wasm engine, on the interpreter and in a model written here (a JS Map): the same r0, the same instruction count,
-// the same fault under a budget, the same entries in the same iteration order.
+// the same fault under a budget, the same entries in the same iteration order, the same bytes in the map's tables.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { loadEngines } from "../../../src/runtime/engine-loader.js";
@@ -11,6 +11,8 @@ import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine, wasmFallbackReason } from "../../../src/engines/wasm.js";
 import { ringbufProgram as program, map } from "../../support/ringbuf-programs.js";
 import { rng } from "../../support/generated-runs.js";
+import { MAPS, MAP_DESC_SIZE } from "../../../assembly/layout.js";
+import { MD_BUCKETS, MD_KEYS, MD_VALUES } from "../../../assembly/maps/desc.js";
 
 const M64 = (1n << 64n) - 1n;
 const HASH = 1;
@@ -24,11 +26,13 @@ const EINVAL = 22n;
 const ABSENT = 0xdeadn; // what a program adds for a lookup that gives NULL
 const KEY_AT = 128; // the key's bytes in the frame: fp - KEY_AT
 const VALUE_AT = 256; // the value's bytes: fp - VALUE_AT
+const CTX_VALUE = 777; // the first u32 of the value after the keys in the context
 
 type Op =
-  | { kind: "lookup" | "delete"; key: number; inCtx: boolean }
+  | { kind: "lookup"; key: number; inCtx: boolean }
+  | { kind: "delete"; key: number; inCtx: boolean }
   | { kind: "write"; key: number; inCtx: boolean; value: number }
-  | { kind: "update"; key: number; inCtx: boolean; value: number; flags: number };
+  | { kind: "update"; key: number; inCtx: boolean; value: number; flags: number; valueInCtx?: boolean };
 
 interface Shape {
   type: number;
@@ -69,7 +73,8 @@ function source(s: Shape): string[] {
       if (op.kind === "write") lines.push("jeq %r0, 0, +1", `stw [%r0+0], ${op.value}`);
       mix("%r8");
     } else if (op.kind === "update") {
-      lines.push(`stw [%r10-${VALUE_AT}], ${op.value}`, "mov %r3, %r10", `add %r3, -${VALUE_AT}`);
+      if (op.valueInCtx) lines.push("mov %r3, %r7", `add %r3, ${s.keys.length * s.keySize}`);
+      else lines.push(`stw [%r10-${VALUE_AT}], ${op.value}`, "mov %r3, %r10", `add %r3, -${VALUE_AT}`);
       lines.push(`mov %r4, ${op.flags}`, "call 2");
       mix("%r0");
     } else {
@@ -117,24 +122,46 @@ function model(s: Shape): { r0: bigint; entries: Map<string, number>; seen: Set<
   return { r0: r6, entries: m, seen };
 }
 
-type Outcome = { r0?: bigint; executed?: number; error?: string; order: string[]; values: Map<string, number> };
+type Outcome = {
+  r0?: bigint;
+  executed?: number;
+  error?: string;
+  order: string[];
+  values: Map<string, number>;
+  tables: string;
+};
+
+/** The map's descriptor, bucket heads, element records and value arena, in hex (map 0, laid out by maps/hash.ts). */
+function tables(rt: Runtime, s: Shape): string {
+  const at = (field: number) => rt.core.view.getUint32(MAPS + field, true);
+  const buckets = s.maxEntries <= 1 ? 1 : 2 ** Math.ceil(Math.log2(s.maxEntries));
+  const record = 16 + Math.ceil(s.keySize / 8) * 8;
+  const slot = Math.ceil(s.valueSize / 8) * 8 * (s.type === PERCPU_HASH ? NCPUS : 1);
+  const bytes = (from: number, n: number) => hex(rt.core.memory.slice(from, from + n));
+  return [
+    bytes(MAPS, MAP_DESC_SIZE),
+    bytes(at(MD_BUCKETS), buckets * 4),
+    bytes(at(MD_KEYS), s.maxEntries * record),
+    bytes(at(MD_VALUES), s.maxEntries * slot),
+  ].join(" ");
+}
 
 /** One run on a fresh runtime; the map's keys in iteration order and CPU 0's first u32 of each value after it. */
 function runOn(s: Shape, engine: "interp" | "wasm", budget = 0): Outcome {
   const rt = new Runtime({ budget, ncpus: NCPUS });
   rt.createMaps([spec(s)]);
   const prog = rt.addProgram("p", program(source(s)));
-  const ctx = new Uint8Array(s.keys.length * s.keySize);
-  s.keys.forEach((k, i) => ctx.set(k, i * s.keySize));
+  const ctx = context(s);
   let out: Outcome;
   try {
     const r = rt.run(prog, { ctx: { bytes: ctx } }, engine === "wasm" ? wasmEngine : engine);
-    out = { r0: r.r0, executed: r.executed, order: [], values: new Map() };
+    out = { r0: r.r0, executed: r.executed, order: [], values: new Map(), tables: "" };
   } catch (e) {
     if (!(e instanceof BpfFault)) throw e;
-    out = { error: e.message, order: [], values: new Map() };
+    out = { error: e.message, order: [], values: new Map(), tables: "" };
   }
   if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
+  out.tables = tables(rt, s);
   const x = rt.core.x;
   const keyAt = rt.core.x.allocBytes(2 * s.keySize);
   const nextAt = keyAt + s.keySize;
@@ -145,6 +172,14 @@ function runOn(s: Shape, engine: "interp" | "wasm", budget = 0): Outcome {
     out.values.set(hex(key), rt.core.view.getUint32(x.mapLookupCpu(0, keyAt, 0), true));
   }
   return out;
+}
+
+/** The keys one after another, then a value whose first u32 is CTX_VALUE. */
+function context(s: Shape): Uint8Array {
+  const ctx = new Uint8Array(s.keys.length * s.keySize + 24);
+  s.keys.forEach((k, i) => ctx.set(k, i * s.keySize));
+  new DataView(ctx.buffer).setUint32(s.keys.length * s.keySize, CTX_VALUE, true);
+  return ctx;
 }
 
 function randomShape(seed: number): Shape {
@@ -167,7 +202,8 @@ function randomShape(seed: number): Shape {
     else if (r < 0.45) opsOut.push({ kind: "write", key, inCtx, value });
     else if (r < 0.85) {
       const flags = next() < 0.05 ? 3 : pick([0, 0, 1, 1, 2]);
-      opsOut.push({ kind: "update", key, inCtx, value, flags });
+      const valueInCtx = next() < 0.15;
+      opsOut.push({ kind: "update", key, inCtx, value: valueInCtx ? CTX_VALUE : value, flags, valueInCtx });
     } else opsOut.push({ kind: "delete", key, inCtx });
   }
   return {
@@ -210,9 +246,7 @@ describe("inline hash map operations", () => {
     const rt = new Runtime({ ncpus: NCPUS });
     rt.createMaps([spec(s)]);
     const calls = countCoreCalls(rt);
-    const ctx = new Uint8Array(16);
-    s.keys.forEach((k, i) => ctx.set(k, i * 8));
-    expect(rt.run(rt.addProgram("p", program(source(s))), { ctx: { bytes: ctx } }, "wasm").r0).toBe(model(s).r0);
+    expect(rt.run(rt.addProgram("p", program(source(s))), { ctx: { bytes: context(s) } }, "wasm").r0).toBe(model(s).r0);
     return calls;
   }
 
@@ -222,9 +256,62 @@ describe("inline hash map operations", () => {
         expect(coreCalls(one(type, { kind: "lookup", key, inCtx: false }))).toEqual({ mapLookup: 0, helperCall: 1 });
   });
 
-  it("leaves an LRU map's lookup, which moves the element, and a key in the context to the core", () => {
-    expect(coreCalls(one(LRU_HASH, { kind: "lookup", key: 0, inCtx: false }))).toEqual({ mapLookup: 1, helperCall: 1 });
-    expect(coreCalls(one(HASH, { kind: "lookup", key: 0, inCtx: true }))).toEqual({ mapLookup: 0, helperCall: 2 });
+  it("updates and deletes with the key and the value in the frame without calling the core", () => {
+    const none = { mapLookup: 0, helperCall: 1 }; // the first update's, from the context
+    for (const type of [HASH, PERCPU_HASH])
+      for (const key of [0, 1]) {
+        for (const flags of [0, 1, 2])
+          expect(coreCalls(one(type, { kind: "update", key, inCtx: false, value: 5, flags }))).toEqual(none);
+        expect(coreCalls(one(type, { kind: "delete", key, inCtx: false }))).toEqual(none);
+      }
+  });
+
+  it("leaves an LRU map, a key or a value in the context and a bad flag to the core", () => {
+    const lookup: Op = { kind: "lookup", key: 0, inCtx: false };
+    const update: Op = { kind: "update", key: 0, inCtx: false, value: 5, flags: 0 };
+    expect(coreCalls(one(LRU_HASH, lookup))).toEqual({ mapLookup: 1, helperCall: 1 });
+    expect(coreCalls(one(LRU_HASH, update))).toEqual({ mapLookup: 0, helperCall: 2 });
+    expect(coreCalls(one(LRU_HASH, { kind: "delete", key: 0, inCtx: false }))).toEqual({ mapLookup: 0, helperCall: 2 });
+    expect(coreCalls(one(HASH, { ...lookup, inCtx: true }))).toEqual({ mapLookup: 0, helperCall: 2 });
+    expect(coreCalls(one(HASH, { ...update, inCtx: true }))).toEqual({ mapLookup: 0, helperCall: 2 });
+    expect(coreCalls(one(HASH, { ...update, valueInCtx: true, value: CTX_VALUE }))).toEqual({
+      mapLookup: 0,
+      helperCall: 2,
+    });
+    expect(coreCalls(one(HASH, { ...update, flags: 3 }))).toEqual({ mapLookup: 0, helperCall: 2 });
+  });
+
+  it("faults like the interpreter on an update of a map programs may only read", () => {
+    const s: Shape = { ...one(HASH, { kind: "lookup", key: 0, inCtx: false }) };
+    s.ops = [{ kind: "update", key: 0, inCtx: false, value: 5, flags: 0 }];
+    const run = (engine: "interp" | "wasm") => {
+      const rt = new Runtime();
+      rt.createMaps([{ ...spec(s), flags: 1 << 7 }]); // BPF_F_RDONLY_PROG
+      try {
+        return String(rt.run(rt.addProgram("p", program(source(s))), { ctx: { bytes: context(s) } }, engine).r0);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(run("wasm")).toBe(run("interp"));
+    expect(run("wasm")).toMatch(/map/);
+  });
+
+  it("calls a host's helper registered under the update's or the delete's id", () => {
+    for (const [id, op] of [
+      [2, { kind: "update", key: 0, inCtx: false, value: 5, flags: 0 }],
+      [3, { kind: "delete", key: 0, inCtx: false }],
+    ] as const) {
+      const s = one(HASH, op);
+      const run = (engine: "interp" | "wasm") => {
+        const rt = new Runtime();
+        rt.createMaps([spec(s)]);
+        rt.registerHelper(id, () => 1234n);
+        return rt.run(rt.addProgram("p", program(source(s))), { ctx: { bytes: context(s) } }, engine).r0;
+      };
+      expect(run("wasm")).toBe(run("interp"));
+      expect(run("wasm") % 31n).toBe(1234n % 31n);
+    }
   });
 
   it("agrees with the interpreter and the model on generated programs", () => {
@@ -240,6 +327,7 @@ describe("inline hash map operations", () => {
       expect(i.r0, what).toBe(want.r0);
       expect(w.executed, what).toBe(i.executed);
       expect(w.order, what).toEqual(i.order);
+      expect(w.tables, what).toBe(i.tables);
       expect(w.values, what).toEqual(want.entries);
     }
     expect([...seen].sort()).toEqual(["-17", "-2", "-22", "-7", "absent", "ok", "present"]);
@@ -254,7 +342,7 @@ describe("inline hash map operations", () => {
       const i = runOn(s, "interp", budget);
       expect(w.error, `seed ${seed}, budget ${budget}`).toBe(i.error);
       expect(w.error).toMatch(/budget/);
-      expect(w.order).toEqual(i.order);
+      expect(w.tables).toBe(i.tables);
       expect(w.values).toEqual(i.values);
     }
   });
