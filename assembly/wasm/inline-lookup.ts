@@ -1,58 +1,146 @@
-// bpf_map_lookup_elem without the core's helper call, when the lookup is the common case: r1 is the handle of an
-// existing map of a type the helper accepts, the helper id is still the core's (a host may register its own
-// under it), and the key lies in the frames in use (region 0 of the table, [STACK_BASE, fp)), where the key of a
-// lookup almost always is. A plain array's slot is then computed inline; any other map goes straight to the
-// core's mapLookup, the helper's own last step, without storing the registers in REGS. The checks read the map's
-// descriptor at run time (the translator never sees the maps); whatever they do not take goes to the core's
-// helper, which checks and faults as the interpreter does. Neither path changes the region table.
+// bpf_map_lookup_elem, bpf_map_update_elem and bpf_map_delete_elem without the core's helper call, when the call is
+// the common case: r1 is the handle of an existing map of a type the helper accepts, the helper id is still the
+// core's (a host may register its own under it), and the key (and an update's value) lies in the frames in use
+// (region 0 of the table, [STACK_BASE, fp)), where they almost always are. A lookup then computes a plain array's
+// slot inline, probes a hash or per-CPU hash map inline (inline-hash.ts), and sends any other map straight to the
+// core's mapLookup, the helper's own last step, without storing the registers in REGS; an update (flags BPF_ANY,
+// BPF_NOEXIST or BPF_EXIST) or a delete on a hash or per-CPU hash map that programs may write is done inline
+// (inline-hash.ts). The checks read the map's descriptor at run time (the translator never sees the maps);
+// whatever they do not take goes to the core's helper, which checks and faults as the interpreter does. No path
+// changes the region table. The code is tables of bytes (table-ops.ts), the same at every call.
 import { STATE, ST_MAP_COUNT, MAPS, STACK_BASE, HELPER_KINDS, HELPER_CORE, MAP_HANDLE_TAG } from "../layout";
 import {
-  MD_TYPE, MD_KEY_SIZE, MD_MAX_ENTRIES, MD_STRIDE, MD_VALUES, MAP_TYPE_ARRAY, LOOKUP_MAP_TYPES,
+  MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_STRIDE, MD_VALUES, MAP_TYPE_ARRAY,
+  LOOKUP_MAP_TYPES, BPF_F_RDONLY_PROG, BPF_EXIST,
 } from "../maps/desc";
-import {
-  Buf, W_I32_LOAD, W_I32_LOAD8_U, W_I64_LOAD32_U, W_I32_NE, W_I32_EQ, W_I32_GE_U, W_I32_SHL, W_I32_ADD, W_I32_SUB,
-  W_I32_AND, W_I32_EQZ, W_I32_WRAP_I64, W_I64_SHR_U, W_I64_NE, W_I64_SUB, W_I64_GT_U, W_I64_EXTEND_I32_U,
-  W_I64_LT_U, W_I64_MUL, W_I64_ADD, W_SELECT,
-} from "./emitter";
+import { Buf } from "./emitter";
 import { F_LOOKUP } from "./prelude";
+import {
+  R1, R2, R3, R4, FP, R0, K, D, VOID, IF, ELSE, END, BR_IF, CALL, SELECT, GET, SET, TEE, LOAD, LOAD8, LOAD64_32,
+  CONST, CONST64, EQZ, EQ, NE, GE_U, ADD, SUB, AND, OR, SHL, NE64, LT_U64, GT_U64, ADD64, SUB64, MUL64, SHR_U64,
+  WRAP, EXTEND_U,
+} from "./table-ops";
+import { HASH_FIND, HASH_VALUE, HASH_UPDATE, HASH_DELETE } from "./inline-hash";
 
-const LOOKUP_ELEM: u32 = 1;
-const MAP_DESC_SHIFT: u32 = 6; // MAP_DESC_SIZE = 64
+const LOOKUP_ELEM: i32 = 1;
+const UPDATE_ELEM: i32 = 2;
+
+// Descriptor fields as bytes
+const TYPE: u8 = <u8>MD_TYPE;
+const KEY_SIZE: u8 = <u8>MD_KEY_SIZE;
+const VALUE_SIZE: u8 = <u8>MD_VALUE_SIZE;
+const MAX_ENTRIES: u8 = <u8>MD_MAX_ENTRIES;
+const FLAGS: u8 = <u8>MD_FLAGS;
+const STRIDE: u8 = <u8>MD_STRIDE;
+const VALUES: u8 = <u8>MD_VALUES;
+
+// Constants of three LEB128 bytes (each below 2^20, so that the signed and unsigned forms agree)
+const MAP_COUNT_AT = STATE + ST_MAP_COUNT;
+const LOOKUP_TYPES = LOOKUP_MAP_TYPES;
 
 /**
- * Emits the test and the fast paths, inside `block $slow`: leaves to $slow (br_if 0) when the lookup is not the
- * common case, else sets r0 (local `r0`) and leaves to the block around $slow (br 1). Locals: r1, r2 (i64), fp
- * and d (an i32 scratch: the descriptor's address), k (an i64 scratch).
+ * r1 is a map handle naming an existing map (d = its id), then the helper id is pushed (the code after it differs
+ * per helper): leaves to $slow otherwise.
  */
-export function inlineLookup(b: Buf, r0: u32, r1: u32, r2: u32, fp: u32, d: u32, k: u32): void {
-  b.get(r1); b.i64c(32); b.op(W_I64_SHR_U); b.i64c(<i64><u32>MAP_HANDLE_TAG); b.op(W_I64_NE); b.brIf(0);
-  b.get(r1); b.op(W_I32_WRAP_I64); b.tee(d);
-  b.i32c(0); b.mem(W_I32_LOAD, 2, STATE + ST_MAP_COUNT); b.op(W_I32_GE_U); b.brIf(0);
-  b.i32c(0); b.mem(W_I32_LOAD8_U, 0, HELPER_KINDS + LOOKUP_ELEM); b.i32c(HELPER_CORE); b.op(W_I32_NE); b.brIf(0);
-  b.get(d); b.i32c(MAP_DESC_SHIFT); b.op(W_I32_SHL); b.i32c(MAPS); b.op(W_I32_ADD); b.tee(d);
-  // a type the helper accepts (below 32, so that the shift picks its own bit)
-  b.mem(W_I32_LOAD, 2, MD_TYPE); b.i32c(32); b.op(W_I32_GE_U); b.brIf(0);
-  b.i32c(1); b.get(d); b.mem(W_I32_LOAD, 2, MD_TYPE); b.op(W_I32_SHL); b.i32c(LOOKUP_MAP_TYPES); b.op(W_I32_AND);
-  b.op(W_I32_EQZ); b.brIf(0);
-  // the key: k = r2 - STACK_BASE, k <= fp - STACK_BASE (k is below 2^32) and k + key size <= fp - STACK_BASE
-  b.get(r2); b.i64c(STACK_BASE); b.op(W_I64_SUB); b.tee(k);
-  b.get(fp); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GT_U); b.brIf(0);
-  b.get(k); b.get(d); b.mem(W_I64_LOAD32_U, 2, MD_KEY_SIZE); b.op(W_I64_ADD);
-  b.get(fp); b.i32c(STACK_BASE); b.op(W_I32_SUB); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_GT_U); b.brIf(0);
-  // any map but a plain array: the core's mapLookup
-  b.get(d); b.mem(W_I32_LOAD, 2, MD_TYPE); b.i32c(MAP_TYPE_ARRAY); b.op(W_I32_EQ);
-  b.if_();
-  // r0 = index < max_entries ? values + index * stride : 0 (a plain array's slot is one stride)
-  b.get(r2); b.op(W_I32_WRAP_I64); b.mem(W_I64_LOAD32_U, 2, 0); b.set(k);
-  b.get(d); b.mem(W_I64_LOAD32_U, 2, MD_VALUES);
-  b.get(k); b.get(d); b.mem(W_I64_LOAD32_U, 2, MD_STRIDE); b.op(W_I64_MUL); b.op(W_I64_ADD);
-  b.i64c(0);
-  b.get(k); b.get(d); b.mem(W_I64_LOAD32_U, 2, MD_MAX_ENTRIES); b.op(W_I64_LT_U);
-  b.op(W_SELECT);
-  b.set(r0);
-  b.else_();
-  b.get(r1); b.op(W_I32_WRAP_I64); b.get(r2); b.op(W_I32_WRAP_I64); b.call(F_LOOKUP);
-  b.set(r0);
-  b.end();
+const MAP_ARG: StaticArray<u8> = [
+  GET, R1, CONST64, 32, SHR_U64, //                                         r1 >> 32
+  CONST64, <u8>(MAP_HANDLE_TAG & 0x7f | 0x80), <u8>(MAP_HANDLE_TAG >> 7 & 0x7f | 0x80), //    MAP_HANDLE_TAG
+  <u8>(MAP_HANDLE_TAG >> 14 & 0x7f | 0x80), <u8>(MAP_HANDLE_TAG >> 21 & 0x7f | 0x80), <u8>(MAP_HANDLE_TAG >> 28),
+  NE64, BR_IF, 0,
+  GET, R1, WRAP, TEE, D, //                                                 d = the map id
+  CONST, 0, LOAD, 2, <u8>(MAP_COUNT_AT & 0x7f | 0x80), <u8>(MAP_COUNT_AT >> 7 & 0x7f | 0x80), <u8>(MAP_COUNT_AT >> 14),
+  GE_U, BR_IF, 0, //                                                        below the count of maps
+];
+
+/** After the helper id: the id is still the core's helper (a host may register its own), d = the descriptor. */
+const CORE_HELPER: StaticArray<u8> = [
+  LOAD8, 0, <u8>(HELPER_KINDS & 0x7f | 0x80), <u8>(HELPER_KINDS >> 7 & 0x7f | 0x80), <u8>(HELPER_KINDS >> 14),
+  CONST, <u8>HELPER_CORE, NE, BR_IF, 0,
+  GET, D, CONST, 6, SHL, //                                                 d = MAPS + id * MAP_DESC_SIZE (64)
+  CONST, <u8>(MAPS & 0x7f | 0x80), <u8>(MAPS >> 7 & 0x7f | 0x80), <u8>(MAPS >> 14), ADD, SET, D,
+];
+
+/** A type map_lookup_elem accepts (below 32, so that the shift picks its own bit). */
+const LOOKUP_TYPE: StaticArray<u8> = [
+  GET, D, LOAD, 2, TYPE, CONST, 32, GE_U, BR_IF, 0,
+  CONST, 1, GET, D, LOAD, 2, TYPE, SHL,
+  CONST, <u8>(LOOKUP_TYPES & 0x7f | 0x80), <u8>(LOOKUP_TYPES >> 7 & 0x7f | 0x80), <u8>(LOOKUP_TYPES >> 14),
+  AND, EQZ, BR_IF, 0,
+];
+
+/**
+ * A HASH (1) or PERCPU_HASH (5), the only types t with t | 4 == 5, that programs may write (not BPF_F_RDONLY_PROG,
+ * whose update the helper refuses).
+ */
+const WRITABLE_HASH: StaticArray<u8> = [
+  GET, D, LOAD, 2, TYPE, CONST, 4, OR, CONST, 5, NE, BR_IF, 0,
+  GET, D, LOAD, 2, FLAGS, CONST, <u8>(BPF_F_RDONLY_PROG & 0x7f | 0x80), <u8>(BPF_F_RDONLY_PROG >> 7), AND, BR_IF, 0,
+];
+
+/**
+ * The key in the frames in use: k = r2 - STACK_BASE, k <= fp - STACK_BASE (k is below 2^32) and
+ * k + key size <= fp - STACK_BASE.
+ */
+const KEY_IN_FRAMES: StaticArray<u8> = [
+  GET, R2, CONST64, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB64, TEE, K,
+  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB, EXTEND_U, GT_U64, BR_IF, 0,
+  GET, K, GET, D, LOAD64_32, 2, KEY_SIZE, ADD64,
+  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB, EXTEND_U, GT_U64, BR_IF, 0,
+];
+
+/** map_update_elem: the value in the frames in use too (as the key), and flags BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+const VALUE_IN_FRAMES: StaticArray<u8> = [
+  GET, R3, CONST64, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB64, TEE, K,
+  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB, EXTEND_U, GT_U64, BR_IF, 0,
+  GET, K, GET, D, LOAD64_32, 2, VALUE_SIZE, ADD64,
+  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  SUB, EXTEND_U, GT_U64, BR_IF, 0,
+  GET, R4, CONST64, <u8>BPF_EXIST, GT_U64, BR_IF, 0,
+];
+
+/** map_lookup_elem: a plain array's slot computed, r0 = index < max_entries ? values + index * stride : 0; else... */
+const ARRAY_SLOT: StaticArray<u8> = [
+  GET, D, LOAD, 2, TYPE, CONST, <u8>MAP_TYPE_ARRAY, EQ,
+  IF, VOID,
+  GET, R2, WRAP, LOAD64_32, 2, 0, SET, K, //                                k = the index
+  GET, D, LOAD64_32, 2, VALUES,
+  GET, K, GET, D, LOAD64_32, 2, STRIDE, MUL64, ADD64,
+  CONST64, 0,
+  GET, K, GET, D, LOAD64_32, 2, MAX_ENTRIES, LT_U64,
+  SELECT, SET, R0,
+  ELSE, //                                                                  ... a hash or per-CPU hash map probed
+  GET, D, LOAD, 2, TYPE, CONST, 4, OR, CONST, 5, EQ,
+  IF, VOID,
+];
+
+/** ... else any other map: the core's mapLookup. */
+const CORE_LOOKUP: StaticArray<u8> = [
+  ELSE,
+  GET, R1, WRAP, GET, R2, WRAP, CALL, <u8>F_LOOKUP, SET, R0,
+  END,
+  END,
+];
+
+/**
+ * Emits, for helper `id` (map_lookup_elem, map_update_elem or map_delete_elem), the test and the fast paths, inside
+ * `block $slow`: leaves to $slow (br_if 0) when the call is not the common case, else sets r0 and leaves to the
+ * block around $slow (br 1). The locals are translate.ts's (table-ops.ts).
+ */
+export function inlineMapCall(b: Buf, id: i32): void {
+  b.bytes(MAP_ARG);
+  b.i32c(id);
+  b.bytes(CORE_HELPER);
+  b.bytes(id == LOOKUP_ELEM ? LOOKUP_TYPE : WRITABLE_HASH);
+  b.bytes(KEY_IN_FRAMES);
+  if (id == LOOKUP_ELEM) b.bytes(ARRAY_SLOT);
+  else if (id == UPDATE_ELEM) b.bytes(VALUE_IN_FRAMES);
+  b.bytes(HASH_FIND);
+  b.bytes(id == LOOKUP_ELEM ? HASH_VALUE : id == UPDATE_ELEM ? HASH_UPDATE : HASH_DELETE);
+  if (id == LOOKUP_ELEM) b.bytes(CORE_LOOKUP);
   b.br(1);
 }

@@ -77,7 +77,7 @@ import {
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
 import { LoopPlan, planLoop, written, POST } from "./hoist";
-import { inlineLookup } from "./inline-lookup";
+import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
 import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
@@ -124,6 +124,7 @@ const C_WB: u32 = STATE + ST_WASM_CACHE + 16;
 const C_WL: u32 = STATE + ST_WASM_CACHE + 24;
 
 const HELPER_LOOKUP_ELEM: i32 = 1;
+const HELPER_DELETE_ELEM: i32 = 3;
 const HELPER_TAIL_CALL: i32 = 12;
 const STOP_PACKET: i32 = 2; // ST_STOPPED value for LD_ABS/LD_IND outside the packet
 
@@ -311,9 +312,9 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32, 22..28 i32 (table-ops.ts)
     b.u32(6); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
-    b.u32(1); b.byte(T_I64); b.u32(1); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64); b.u32(8); b.byte(T_I32);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -1501,10 +1502,11 @@ export class Translator {
   /** Helpers read r1-r5 from REGS and write r0 there; a callback they run starts from REGS and leaves r0-r5 in it. */
   private helperCall(pc: i32, id: i32, dynamic: bool): void {
     const b = this.out;
-    if (!dynamic && id == HELPER_LOOKUP_ELEM) { // block $done { block $slow { inline } the core's helper }
+    // map_lookup_elem, map_update_elem, map_delete_elem: block $done { block $slow { inline } the core's helper }
+    if (!dynamic && id >= HELPER_LOOKUP_ELEM && id <= HELPER_DELETE_ELEM) {
       b.block(); this.ctx.push(CTX_IF);
       b.block(); this.ctx.push(CTX_IF);
-      inlineLookup(b, L_R0, regLocal(1), regLocal(2), L_FP, L_TI, L_T2);
+      inlineMapCall(b, id);
       this.close();
       this.coreHelper(pc, id, false);
       this.close();
