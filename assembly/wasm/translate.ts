@@ -91,21 +91,10 @@ import {
   faultCall, depthFault, setStackTop, faultBody, budgetBody, runBody, tailEntryBody, checkBody,
   remainingBody,
 } from "./prelude";
+import {
+  L_FP, L_R0, L_CNT, L_T, L_T2, L_NEXT, L_TI, L_FB, L_D, L_N, L_OK, L_SAVED, L_TRIPS, regLocal,
+} from "./locals";
 
-// Locals of a translated function
-const L_FP: u32 = 5;
-const L_R0: u32 = 6;
-const L_CNT: u32 = 11;
-const L_T: u32 = 12;
-const L_T2: u32 = 13;
-const L_NEXT: u32 = 14;
-const L_TI: u32 = 15;
-const L_FB: u32 = 16;
-const L_D: u32 = 17; // i64: the span of a versioned loop's induction register (hoist.ts)
-const L_N: u32 = 18; // i64: the versioned loop's iterations after the first, then instructions
-const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
-const L_SAVED: u32 = 20; // i64: an old value of a base register that deferred byte loads still read (bytes.ts)
-const L_TRIPS: u32 = 21; // i32: searches' trips less a toll per entry (see versioned)
 // Versioned loops' entry test pays when a loop runs more than a few trips (one trip of a search that stops at its
 // first compare does not): each entry takes TOLL from L_TRIPS, each trip of a checked copy gives one back, and the
 // test is skipped while the balance is below -SKIP_BELOW (floored at -TRIPS_FLOOR, so a run of long loops after
@@ -139,7 +128,6 @@ const CMP64: StaticArray<u8> = [0, 0x51, 0x56, 0x5a, 0, 0x52, 0x55, 0x59, 0, 0, 
 // i64 arithmetic opcode per ALU operation (index: aop >> 4) for the plain two-operand ones; 0 = special
 const ARITH64: StaticArray<u8> = [0x7c, 0x7d, 0x7e, 0, 0x84, 0x83, 0x86, 0x88, 0, 0, 0x85, 0, 0x87, 0, 0, 0];
 
-@inline function regLocal(r: u32): u32 { return r == 0 ? L_R0 : r <= 5 ? r - 1 : r + 1; }
 @inline function sizeBytes(op: u32): i32 {
   const s = op & 0x18;
   return s == SZ_B ? 1 : s == SZ_H ? 2 : s == SZ_W ? 4 : 8;
