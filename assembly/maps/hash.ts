@@ -24,10 +24,10 @@ const CREATE_FLAGS: u32 = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_N
 
 // Element record fields
 const EL_CHAIN = 0; // next element in the bucket (or in the free list)
-const EL_HASH = 4;
+export const EL_HASH = 4;
 const EL_LRU_PREV = 8; // toward the most recently used
 const EL_LRU_NEXT = 12; // toward the least recently used
-const EL_KEY = 16;
+export const EL_KEY = 16;
 
 @inline function isLru(type: u32): bool {
   return type == MAP_TYPE_LRU_HASH || type == MAP_TYPE_LRU_PERCPU_HASH;

@@ -23,6 +23,7 @@ import {
   MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_STRIDE, MD_NCPUS, MD_VALUES, MD_KEYS, MD_BUCKETS, MD_COUNT, MD_FREE,
   MD_FRESH,
 } from "../maps/desc";
+import { EL_HASH, EL_KEY } from "../maps/hash";
 import {
   R0, R2, R3, R4, D, MAP_SCRATCH, VOID, BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, SELECT, GET, SET, TEE, LOAD, LOAD8,
   LOAD64, STORE, FC, COPY, FILL, CONST, CONST64, EQZ, EQ, NE, LT_U, GT_U, GE_U, CLZ, ADD, SUB, MUL, AND, XOR, SHL,
@@ -39,8 +40,9 @@ const J: u8 = H + 4;
 const P: u8 = H + 5;
 const B: u8 = H + 6;
 
-const EL_HASH: u8 = 4;
-const EL_KEY: u8 = 16;
+// Record fields (maps/hash.ts)
+const HASH_AT: u8 = <u8>EL_HASH;
+const KEY_AT: u8 = <u8>EL_KEY;
 
 // Descriptor fields as bytes
 const KEY_SIZE: u8 = <u8>MD_KEY_SIZE;
@@ -91,20 +93,20 @@ export const HASH_FIND: StaticArray<u8> = [
   GET, E, EQZ, BR_IF, 1,
   GET, D, LOAD, 2, KEYS, //                                                 i = the record: keys
   GET, E, CONST, 1, SUB, //                                                 + (e - 1)
-  GET, N, CONST, 7 + EL_KEY, ADD, CONST, 0x78, AND, MUL, ADD, TEE, I, //    * (EL_KEY + roundUp8(n))
-  LOAD, 2, EL_HASH, GET, H, EQ,
+  GET, N, CONST, 7 + KEY_AT, ADD, CONST, 0x78, AND, MUL, ADD, TEE, I, //    * (KEY_AT + roundUp8(n))
+  LOAD, 2, HASH_AT, GET, H, EQ,
   IF, VOID,
   // block $differ: the stored key against the key, 8 bytes at a time, then a byte at a time; equal leaves $out
   BLOCK, VOID,
   CONST, 0, SET, J,
   BLOCK, VOID, LOOP, VOID,
   GET, J, CONST, 8, ADD, GET, N, GT_U, BR_IF, 1, //                         while j + 8 <= n
-  GET, I, GET, J, ADD, LOAD64, 0, EL_KEY, GET, R2, WRAP, GET, J, ADD, LOAD64, 0, 0, NE64, BR_IF, 2,
+  GET, I, GET, J, ADD, LOAD64, 0, KEY_AT, GET, R2, WRAP, GET, J, ADD, LOAD64, 0, 0, NE64, BR_IF, 2,
   GET, J, CONST, 8, ADD, SET, J, BR, 0,
   END, END,
   BLOCK, VOID, LOOP, VOID,
   GET, J, GET, N, GE_U, BR_IF, 1, //                                        while j < n
-  GET, I, GET, J, ADD, LOAD8, 0, EL_KEY, GET, R2, WRAP, GET, J, ADD, LOAD8, 0, 0, NE, BR_IF, 2,
+  GET, I, GET, J, ADD, LOAD8, 0, KEY_AT, GET, R2, WRAP, GET, J, ADD, LOAD8, 0, 0, NE, BR_IF, 2,
   GET, J, CONST, 1, ADD, SET, J, BR, 0,
   END, END,
   BR, 3, //                                                                 found: leave $out
@@ -157,13 +159,13 @@ export const HASH_UPDATE: StaticArray<u8> = [
   GET, D, LOAD, 2, FREE, TEE, E, EQZ, BR_IF, 2, //                          else the free list's head
   END,
   GET, D, LOAD, 2, KEYS, GET, E, CONST, 1, SUB, //                          i = its record
-  GET, N, CONST, 7 + EL_KEY, ADD, CONST, 0x78, AND, MUL, ADD, SET, I,
+  GET, N, CONST, 7 + KEY_AT, ADD, CONST, 0x78, AND, MUL, ADD, SET, I,
   GET, D, LOAD, 2, FREE, GET, E, EQ, //                                     taken from the free list (never-used
   IF, VOID, //                                                              ones are above every used one)
   GET, D, GET, I, LOAD, 2, 0, STORE, 2, FREE, //                            the free list = its next
   END,
-  GET, I, CONST, EL_KEY, ADD, GET, R2, WRAP, GET, N, FC, COPY, 0, 0, //     the key
-  GET, I, GET, H, STORE, 2, EL_HASH,
+  GET, I, CONST, KEY_AT, ADD, GET, R2, WRAP, GET, N, FC, COPY, 0, 0, //     the key
+  GET, I, GET, H, STORE, 2, HASH_AT,
   GET, I, GET, B, LOAD, 2, 0, STORE, 2, 0, //                               at the front of the bucket
   GET, B, GET, E, STORE, 2, 0,
   GET, D, GET, D, LOAD, 2, COUNT, CONST, 1, ADD, STORE, 2, COUNT,
