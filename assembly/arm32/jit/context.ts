@@ -53,6 +53,7 @@ export class Context extends Labels {
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
   forwardFrom: i32 = 0x7fffffff; // code from here on runs only after the code before it: a store may be forwarded
   addrOff: i32 = 0; // memory.ts: the offset an access adds to address()'s register
+  frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs

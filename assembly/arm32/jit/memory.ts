@@ -9,7 +9,9 @@ import {
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { copyMiss, inCopy, planned } from "./copies";
-import { hi, hiDst, inArm, known0, lo, loDst, pairInto, setHi, setHiZero, setLo } from "./regs";
+import {
+  FRAME_TOP, fixedFrame, hi, hiDst, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero, setLo,
+} from "./regs";
 import {
   ATOMIC_ADD, ATOMIC_AND, ATOMIC_CMPXCHG, ATOMIC_FETCH, ATOMIC_OR, ATOMIC_XCHG, ATOMIC_XOR, CLS_LDX, CLS_ST,
   CLS_STX, MODE_IND, MODE_MEM, MODE_MEMSX,
@@ -50,8 +52,9 @@ export function pairStub(c: Context, p: i32, k: i32): i32 {
 /**
  * base + off, checked for an access of `bytes`; returns the register holding the address, to which the access adds
  * addrOff. Without a check: an access through the frame pointer into its own frame, and in a loop copy an access
- * whose range was tested before the loop (versioned.ts): the base's low word, the offset in the instruction when
- * it fits (`small`: a halfword or signed byte transfer, 8-bit offsets), else the sum in r2.
+ * whose range was tested before the loop (versioned.ts): the base's low word (r11 for an r10 regs.ts fixedFrame
+ * fixes), the offset in the instruction when it fits (`small`: a halfword or signed byte transfer, 8-bit
+ * offsets), else the sum in r2.
  * Checked: is the access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise
  * the runtime's check, which goes through every region (in a loop copy: the ordinary code, see versioned.ts).
  * Returns r10 (high word in ip), or, for offset 0 from a register kept in an ARM pair, that pair's low register
@@ -62,8 +65,14 @@ function address(c: Context,
 ): i32 {
   c.addrOff = 0;
   const frame = inOwnFrame(base, off, bytes);
+  // r10 that is r11 + FRAME_TOP everywhere (regs.ts fixedFrame): the frame's words as offsets from r11
+  const fixed = frame && !loInArm(c, 10) && fixedFrame(c);
   if (!needR10 && (frame || planned(c, i))) {
     const reach = small ? 255 : 4095 - 4;
+    if (fixed && FRAME_TOP + off <= reach) {
+      c.addrOff = FRAME_TOP + off;
+      return R11;
+    }
     const a = lo(c, base, R2);
     if (off >= -reach && off <= reach) {
       c.addrOff = off;
@@ -71,6 +80,10 @@ function address(c: Context,
     }
     c.emitAddConst(R2, a, <u32>off, R3);
     return R2;
+  }
+  if (fixed) {
+    c.emitAddConst(R10, R11, <u32>(FRAME_TOP + off), IP);
+    return R10;
   }
   if (frame) {
     c.emitAddConst(R10, lo(c, 10, R2), <u32>off, IP);
