@@ -1,9 +1,10 @@
 // What packet-parsing code costs on ARM32 beyond the peepholes of peephole.test.ts: counters and locals in the
 // stack frame, reached through r10, which is r11 + a constant wherever no deeper frame can exist
-// (assembly/arm32/jit/regs.ts fixedFrame). The listings show the saving; generated programs (frame accesses of every
-// size at offsets up to the frame's edges and past them, in the ordinary code and in a loop's unchecked copy) check
-// r0 against the interpreter and a model written here (BigInt), and faults and exhausted budgets against the
-// interpreter's.
+// (assembly/arm32/jit/regs.ts fixedFrame), and 32-bit products accumulated (`sum += a * b`), one MLA
+// (assembly/arm32/jit/fuse.ts). The listings show the saving; generated programs (frame accesses of every size at
+// offsets up to the frame's edges and past them, products of every operand form, in the ordinary code and in a
+// loop's unchecked copy) check r0 against the interpreter and a model written here (BigInt), and faults and
+// exhausted budgets against the interpreter's.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
@@ -257,5 +258,44 @@ describe("frame accesses where r10 cannot change", () => {
     const called = [...body, "call local f", "exit", "f:", "mov %r0, 1", "exit"].join("\n");
     const deep = codeOf(arm32Listing(assemble(called), { budget: 0 }), 0, 5);
     expect(deep.filter(loadsR10).length).toBeGreaterThan(0);
+  });
+});
+
+/** Products accumulated: `d *= s | imm; d += t` over 64-bit starting values, in the ordinary code and a loop. */
+function productProgram(seed: number, loop: boolean): string {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const regs = [0, 2, 3, 4, 5, 6, 7, 8];
+  const lines = regs.map(
+    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
+  );
+  if (loop) lines.push("mov %r9, 0", "loop:");
+  for (let n = 0; n < 10; n++) {
+    const d = pick(regs);
+    const s = rand() < 0.2 ? d : pick(regs);
+    const operand = rand() < 0.6 ? `%r${s}` : `${pick([0, 1, 5, 255, 0x9e3779b1 | 0, -1, 0x1000193])}`;
+    const t = pick(regs.filter((x) => x !== d));
+    lines.push(`ldxw %r${t}, [%r1+${4 * Math.floor(rand() * 12)}]`);
+    lines.push(`mul32 %r${d}, ${operand}`, `add32 %r${d}, %r${t}`);
+    if (rand() < 0.3) lines.push(`add %r${pick(regs)}, %r${d}`); // d read afterwards as a 64-bit value
+  }
+  if (loop) lines.push("add %r9, 1", "jlt %r9, 7, loop");
+  for (const r of [2, 3, 4, 5, 6, 7, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  lines.push("exit");
+  return lines.join("\n");
+}
+
+describe("32-bit products accumulated", () => {
+  it("generated products of registers and immediates: the model's r0 on both engines", async () => {
+    const sources = Array.from({ length: 32 }, (_, k) => productProgram(4000 + k, k % 2 === 1));
+    expect(arm32Listing(assemble(sources[1])).includes("(copy of loop")).toBe(true);
+    expect(await differential(sources)).toEqual([]);
+  }, 240_000);
+
+  it("multiply and add in one MLA", () => {
+    const source = ["ldxw %r4, [%r1+0]", "ldxw %r6, [%r1+4]", "ldxw %r2, [%r1+8]", "mul32 %r4, %r6", "add32 %r4, %r2"];
+    const code = codeOf(arm32Listing(assemble([...source, "mov %r0, %r4", "exit"].join("\n")), { budget: 0 }), 3, 5);
+    expect(code.filter((l) => /^mla r\d+, r\d+, r\d+, r\d+$/.test(l))).toHaveLength(1);
+    expect(code.filter((l) => /^(mul|add) /.test(l))).toEqual([]);
   });
 });
