@@ -31,7 +31,7 @@ import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
   immRot, mla, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
-import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
+import { emitAlu32, emitAlu64, emitShift64From, shiftAmount32 } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
@@ -258,8 +258,7 @@ function emitCopyShift(c: Context, op: u32, d: i32, s: i32, t: i32, imm: i32, dl
   const sh = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
   if ((op & 7) == CLS_ALU) {
     if ((op & SRC_X) != 0) {
-      c.emit(opImm(OP_AND, c.XR, lo(c, t, R2), immRot(31)));
-      c.emit(shiftReg(sh, dl, al, c.XR));
+      c.emit(shiftReg(sh, dl, al, shiftAmount32(c, t)));
     } else if ((imm & 31) != 0) c.emit(shiftImm(sh, dl, al, <u32>imm & 31));
     else if (dl != al) c.emit(movReg(dl, al));
     setLo(c, d, dl);

@@ -1,8 +1,9 @@
 // What packet-parsing code costs on ARM32 beyond the peepholes of peephole.test.ts: counters and locals in the
 // stack frame, reached through r10, which is r11 + a constant wherever no deeper frame can exist
-// (assembly/arm32/jit/regs.ts fixedFrame), and 32-bit products accumulated (`sum += a * b`), one MLA
-// (assembly/arm32/jit/fuse.ts). The listings show the saving; generated programs (frame accesses of every size at
-// offsets up to the frame's edges and past them, products of every operand form, in the ordinary code and in a
+// (assembly/arm32/jit/regs.ts fixedFrame); 32-bit products accumulated (`sum += a * b`), one MLA
+// (assembly/arm32/jit/fuse.ts); 32-bit shifts by an amount known to be below 32, not masked first (jit/alu.ts). The
+// listings show the saving; generated programs (frame accesses of every size at offsets up to the frame's edges and
+// past them, products of every operand form, shifts by masked and unmasked amounts, in the ordinary code and in a
 // loop's unchecked copy) check r0 against the interpreter and a model written here (BigInt), and faults and
 // exhausted budgets against the interpreter's.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -116,7 +117,20 @@ function model(source: string, input: Uint8Array): bigint | typeof OUT {
     const mask = is32 ? M32 : M64;
     const a = reg[d] & mask;
     const b = (args[1].startsWith("%r") ? reg[num(args[1])] : BigInt.asUintN(64, BigInt(args[1]))) & mask;
-    const r = { mov: b, add: a + b, sub: a - b, mul: a * b, and: a & b, or: a | b, xor: a ^ b }[op.replace("32", "")];
+    const n = b & (is32 ? 31n : 63n);
+    const signed = BigInt.asIntN(is32 ? 32 : 64, a);
+    const r = {
+      mov: b,
+      add: a + b,
+      sub: a - b,
+      mul: a * b,
+      and: a & b,
+      or: a | b,
+      xor: a ^ b,
+      lsh: a << n,
+      rsh: a >> n,
+      arsh: signed >> n,
+    }[op.replace("32", "")];
     if (r === undefined) throw new Error(`the model has no ${op}`);
     reg[d] = r & mask;
   }
@@ -297,5 +311,55 @@ describe("32-bit products accumulated", () => {
     const code = codeOf(arm32Listing(assemble([...source, "mov %r0, %r4", "exit"].join("\n")), { budget: 0 }), 3, 5);
     expect(code.filter((l) => /^mla r\d+, r\d+, r\d+, r\d+$/.test(l))).toHaveLength(1);
     expect(code.filter((l) => /^(mul|add) /.test(l))).toEqual([]);
+  });
+});
+
+/** 32-bit shifts by a register: amounts known below 32 (a byte masked) or not (a byte, a 64-bit value). */
+function shiftProgram(seed: number, loop: boolean): string {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const regs = [0, 2, 3, 4, 5, 6, 7, 8];
+  const lines = regs.map(
+    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
+  );
+  if (loop) lines.push("mov %r9, 0", "loop:");
+  for (let n = 0; n < 10; n++) {
+    const d = pick(regs);
+    const s = pick(regs.filter((x) => x !== d));
+    const op = pick(["lsh32", "rsh32", "arsh32"]);
+    const amount = rand();
+    // below 32 (a byte masked, or 0 / 1 shifted), up to 255 (a byte), or any 64-bit value
+    if (amount < 0.35) lines.push(`ldxb %r${s}, [%r1+${Math.floor(rand() * 32)}]`, `and32 %r${s}, ${pick([1, 7, 31])}`);
+    else if (amount < 0.6)
+      lines.push(
+        `ldxb %r${s}, [%r1+${Math.floor(rand() * 32)}]`,
+        `and32 %r${s}, 1`,
+        `lsh32 %r${s}, ${pick([2, 3, 4])}`,
+      );
+    else if (amount < 0.8) lines.push(`ldxb %r${s}, [%r1+${Math.floor(rand() * 32)}]`);
+    if (rand() < 0.3) lines.push(`mov32 %r${d}, %r${pick(regs)}`);
+    lines.push(`${op} %r${d}, %r${s}`);
+  }
+  if (loop) lines.push("add %r9, 1", "jlt %r9, 3, loop");
+  for (const r of [2, 3, 4, 5, 6, 7, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  lines.push("exit");
+  return lines.join("\n");
+}
+
+describe("32-bit shifts by a register", () => {
+  it("generated shifts by amounts below 32, below 256 and any: the model's r0 on both engines", async () => {
+    const sources = Array.from({ length: 32 }, (_, k) => shiftProgram(5000 + k, k % 2 === 1));
+    expect(await differential(sources)).toEqual([]);
+  }, 240_000);
+
+  it("take an amount known to be below 32 as it is, without masking it", () => {
+    const source = ["ldxb %r3, [%r1+1]", "ldxb %r4, [%r1+2]", "and32 %r4, 24", "rsh32 %r3, %r4"];
+    const listing = arm32Listing(assemble([...source, "mov %r0, %r3", "exit"].join("\n")), { budget: 0 });
+    const code = codeOf(listing, 3, 4);
+    expect(code.filter((l) => /^lsr r\d+, r\d+, r\d+$/.test(l))).toHaveLength(1);
+    expect(code.filter((l) => /^and r\d+, r\d+, #31$/.test(l))).toEqual([]);
+    // a byte may be 32 or more: masked
+    const byte = arm32Listing(assemble([source[0], source[1], "rsh32 %r3, %r4", "mov %r0, %r3", "exit"].join("\n")));
+    expect(codeOf(byte, 2, 3).filter((l) => /^and r\d+, r\d+, #31$/.test(l))).toHaveLength(1);
   });
 });
