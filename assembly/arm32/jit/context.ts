@@ -12,7 +12,7 @@ import { IP, R4, R5, R6, R7, R8, R9 } from "../a32/encoder";
 import { Labels } from "../a32/labels";
 import { Widths } from "../analysis/ranges";
 import { ERR_NONE } from "../../../targets/arm32/abi";
-import { L_CODE } from "../../../targets/arm32/image";
+import { L_CODE, S_REGS } from "../../../targets/arm32/image";
 
 // Per-instruction flags (the u8 table at `flags`)
 export const F_LEADER: u8 = 1; // starts a basic block
@@ -126,6 +126,7 @@ export class Context extends Labels {
       unchecked(this.armLo[r] = -1);
       unchecked(this.armHi[r] = -1);
     }
+    this.heldLimit = S_REGS + 8 * 11; // the register file: what a32/code.ts holds() tracks
     unchecked(this.armLo[0] = R4);
     unchecked(this.armHi[0] = R5);
     unchecked(this.armLo[1] = R6);

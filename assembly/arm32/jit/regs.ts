@@ -1,6 +1,8 @@
 // Register access through the table of jit/context.ts (armLo, armHi): where each eBPF register's two words are,
 // loading them into scratch registers and storing results back, with what the emitters know (hiZero: high words
-// known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD).
+// known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD; a word
+// a scratch register still holds since code here was last entered from elsewhere (a32/code.ts holds()) is not
+// loaded again).
 // Every instruction family (alu, jumps, memory, calls, fuse) reads and writes eBPF registers through here.
 
 import { R0, R1, R11, R2, R3, R9, addImm, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
@@ -47,12 +49,14 @@ export function lo(c: Context, r: i32, tmp: i32): i32 {
     return tmp;
   }
   const slot = S_REGS + 8 * r;
+  if (c.holds(tmp, slot, c.forwardFrom)) return tmp;
   if (!stored(c, str(tmp, R11, slot)) && !((tmp & 1) == 0 && stored(c, strd(tmp, R11, slot)))) c.emit(ldr(tmp, R11, slot));
   return tmp;
 }
 export function hi(c: Context, r: i32, tmp: i32): i32 {
   if (hiInArm(c, r)) return unchecked(c.armHi[r]);
   const slot = S_REGS + 8 * r;
+  if (c.holds(tmp, slot + 4, c.forwardFrom)) return tmp;
   if (stored(c, str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(c, strd(tmp - 1, R11, slot))) return tmp;
   if (!pairWith(c, ldr(tmp - 1, R11, slot), tmp)) c.emit(ldr(tmp, R11, slot + 4));
   return tmp;
@@ -77,6 +81,7 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
 export function barrier(c: Context): void {
   c.insnStart = c.pos;
   c.forwardFrom = c.pos;
+  c.forget();
 }
 
 /**
