@@ -33,11 +33,17 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       return true;
     }
     if (off == 0) {
-      // straight into dst's own registers when it has them (a register in memory: through r2 / r3)
-      const keep0 = known0(c, src);
-      setLo(c, dst, lo(c, src, dl != R0 ? dl : R2));
-      if (keep0) setHiZero(c, dst);
-      else setHi(c, dst, hi(c, src, hiDst(c, dst) != R1 ? hiDst(c, dst) : R3));
+      // straight into dst's own registers when it has them (a register in memory: through r2 / r3); both words
+      // read before either is written: two loads from the register file and two stores are one LDRD and one STRD
+      if (known0(c, src)) {
+        setLo(c, dst, lo(c, src, dl != R0 ? dl : R2));
+        setHiZero(c, dst);
+        return true;
+      }
+      const l = lo(c, src, dl != R0 ? dl : R2);
+      const h = hi(c, src, hiDst(c, dst) != R1 ? hiDst(c, dst) : R3);
+      setLo(c, dst, l);
+      setHi(c, dst, h);
       return true;
     }
     const sl = lo(c, src, R2);

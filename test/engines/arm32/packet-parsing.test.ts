@@ -430,7 +430,7 @@ function scratchProgram(seed: number, loop: boolean): string {
   return lines.join("\n");
 }
 
-describe("register-file words still in a scratch register", () => {
+describe("register-file words still in a scratch register, and copies between register-file slots", () => {
   it("generated neighbours with loads, atomics, divisions and joins between: the model's r0 on both engines", async () => {
     const sources = Array.from({ length: 48 }, (_, k) => scratchProgram(6000 + k, k % 2 === 1));
     expect(await differential(sources)).toEqual([]);
@@ -447,5 +447,57 @@ describe("register-file words still in a scratch register", () => {
     // r0 still holds r3 from the load's store to the register file, and from each store after
     expect(loadsR3).toEqual([]);
     expect(code.filter((l) => /^str r0, \[r11, #0x18\]$/.test(l))).toHaveLength(3);
+  });
+
+  it("copy a 64-bit register to another in the register file with one LDRD and one STRD", () => {
+    const heavy = Array.from({ length: 4 }, () => ["add %r6, %r7", "xor %r8, %r6", "mul %r7, %r8"]).flat();
+    const source = ["ldxdw %r3, [%r1+0]", ...heavy, "mov %r5, %r3", ...heavy, "add %r0, %r5", "add %r0, %r6", "exit"];
+    const at = 1 + heavy.length;
+    const code = codeOf(arm32Listing(assemble(source.join("\n")), { budget: 0 }), at, at + 1);
+    expect(code).toEqual(["ldrd r2, r3, [r11, #24]", "strd r2, r3, [r11, #40]"]);
+  });
+});
+
+/**
+ * Atomics through pointers into the frame kept in ARM registers (r6, r7 used most), aligned or not, at offset 0
+ * or not; `edge`: one that reaches past the frame's top.
+ */
+function atomicProgram(seed: number, loop: boolean, edge: boolean): string {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const lines = ["mov %r6, %r10", "add %r6, -64", "mov %r7, %r10", `add %r7, ${pick([-128, -125, -122])}`];
+  for (let s = 8; s <= 128; s += 8) lines.push(`stdw [%r10-${s}], ${Math.floor(rand() * 2000) - 1000}`);
+  for (const r of [0, 2, 3, 4, 5, 8])
+    lines.push(`lddw %r${r}, ${hex(BigInt(Math.floor(rand() * 2 ** 32)) * 0x10001n)}`);
+  if (loop) lines.push("mov %r9, 0", "loop:");
+  for (let n = 0; n < 12; n++) {
+    const base = pick([6, 7]);
+    const off = pick([0, 0, 0, 8, 16]);
+    const s = pick([0, 2, 3, 4, 5, 8]);
+    const w = pick(["", "32"]);
+    lines.push(`lock ${pick(["", "fetch "])}${pick(["add", "xor"])}${w} [%r${base}+${off}], %r${s}`);
+    if (rand() < 0.3) lines.push(`add %r${s}, %r${pick([0, 2, 3])}`);
+  }
+  if (edge) lines.push("add %r6, 60", "lock add [%r6+0], %r2"); // r10 - 4: through the pair's own check
+  if (loop) lines.push("add %r9, 1", "jlt %r9, 3, loop");
+  for (const r of [2, 3, 4, 5, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  for (let s = 8; s <= 128; s += 8) lines.push(`ldxdw %r2, [%r10-${s}]`, "mul %r0, 31", "add %r0, %r2");
+  lines.push("exit");
+  return lines.join("\n");
+}
+
+describe("atomics through a pointer kept in an ARM pair", () => {
+  it("generated aligned and unaligned atomics, with and without fetch, past the frame: the model's r0 or the fault", async () => {
+    const sources = Array.from({ length: 32 }, (_, k) => atomicProgram(7000 + k, k % 2 === 1, k % 4 === 3));
+    expect(await differential(sources)).toEqual([]);
+  }, 240_000);
+
+  it("check the pointer where it is, without copying it to r10 and ip first", () => {
+    const uses = Array.from({ length: 6 }, (_, k) => `lock add [%r6+0], %r${k % 2 ? 2 : 3}`);
+    const source = ["mov %r6, %r10", "add %r6, -64", "stdw [%r10-64], 1", "mov %r2, 5", "mov %r3, 7", ...uses];
+    const listing = arm32Listing(assemble([...source, "ldxdw %r0, [%r10-64]", "exit"].join("\n")), { budget: 0 });
+    const code = codeOf(listing, 5, 6);
+    expect(code.filter((l) => /^(ldrexd|strexd) /.test(l))).toHaveLength(2);
+    expect(code.filter((l) => /^mov (r10|r12), r\d+$/.test(l))).toEqual([]);
   });
 });
