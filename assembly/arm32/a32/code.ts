@@ -13,6 +13,11 @@ import {
   opReg, opRegS, sbfx, shiftImm,
 } from "./encoder";
 import { constWord, constWords } from "./constants";
+import { ALL, writtenBy } from "./writes";
+
+const NONE: i32 = -1;
+const R11_WORD: u32 = 0x058b0000; // LDR / STR rt, [r11, #+imm12]: bits 27-16 but L (20)
+const R11_PAIR: u32 = 0x01cb00d0; // LDRD / STRD rt, rt + 1, [r11, #+imm8]: bits 27-16, 7, 6 and 4 (5: which)
 
 export class Code {
   out: usize = 0;
@@ -20,21 +25,33 @@ export class Code {
   measuring: bool = true;
   lastWord: u32 = 0; // the instruction emit() wrote last (also while measuring)
   armv6: bool = false; // ARMv6 code (see the header)
+  // What registers hold (holds()): per ARM register, the word [r11, #offset] it was loaded from or stored to,
+  // NONE; and the position of that instruction. Words below heldLimit are written only by r11-based stores.
+  heldLimit: i32 = 0;
+  held: StaticArray<i32> = new StaticArray<i32>(16);
+  heldAt: StaticArray<i32> = new StaticArray<i32>(16);
+  skipEnd: i32 = -1; // skip()'s last target: instructions before it may be skipped, and hold nothing new
 
   /** Start a pass: writing at `buffer`, or only measuring. */
   reset(buffer: usize, measure: bool): void {
     this.out = buffer;
     this.pos = 0;
     this.measuring = measure;
+    this.skipEnd = -1;
+    this.forget();
   }
 
   /** Forget everything written after position p (a dry run of the translator). */
   rewind(p: i32): void {
+    // one instruction replaced (by one doing at least as much); else a dry run's code dropped
+    if (p < this.pos - 4) this.skipEnd = -1;
     this.pos = p;
+    for (let r = 0; r < 16; r++) if (unchecked(this.heldAt[r]) >= p) unchecked(this.held[r] = NONE);
   }
 
   emit(word: u32): void {
     if (!this.measuring) store<u32>(this.out + <usize>this.pos, word);
+    this.note(word);
     this.pos += 4;
     this.lastWord = word;
   }
@@ -42,6 +59,62 @@ export class Code {
   /** A data word (a table in the image), not an instruction. */
   data(word: u32): void {
     this.emit(word);
+    this.forget();
+  }
+
+  /**
+   * Whether register r holds the word [r11, #offset] (offset below heldLimit): it was loaded from or stored to it,
+   * at or after position `from`, and nothing since wrote r or that word. The caller's `from` is where code may be
+   * entered from elsewhere last; branches into code emitted since (labels, patched branches, skips) forget.
+   */
+  holds(r: i32, offset: i32, from: i32): bool {
+    return unchecked(this.held[r]) == offset && unchecked(this.heldAt[r]) >= from;
+  }
+
+  /** Nothing is known to be held: code here may be reached from elsewhere. */
+  forget(): void {
+    for (let r = 0; r < 16; r++) unchecked(this.held[r] = NONE);
+  }
+
+  /** Updates what registers hold for instruction `w`, about to be written at pos. */
+  private note(w: u32): void {
+    if ((w & 0x0f000000) == 0x0a000000) return; // B without link: the code after it runs as before it
+    const written = writtenBy(w);
+    if (written == ALL) {
+      this.forget();
+      return;
+    }
+    for (let r = 0; r < 16; r++) if ((written >> <u32>r) & 1) unchecked(this.held[r] = NONE);
+    // transfers with base r11 (others do not reach the words tracked; writeback was ALL above)
+    const op1 = (w >> 25) & 7;
+    const single = op1 == 2 || (op1 == 3 && (w & 0x10) == 0);
+    const extra = op1 == 0 && (w & 0x90) == 0x90 && (w & 0x60) != 0;
+    if ((!single && !extra) || ((w >> 16) & 15) != 11) return;
+    const store = (w & 0x00100000) == 0 && (single || ((w >> 5) & 3) != 2); // not LDRD (L clear, 10)
+    const rt = <i32>((w >> 12) & 15);
+    let offset = -1;
+    let words = 1;
+    if (single && (w & 0x0fef0000) == R11_WORD) offset = <i32>(w & 0xfff);
+    else if (extra && (w & 0x0fff00d0) == R11_PAIR && (rt & 1) == 0 && rt < 14) {
+      offset = <i32>(((w >> 4) & 0xf0) | (w & 0xf));
+      words = 2;
+    }
+    if (offset < 0) {
+      if (store) this.forget(); // a byte, a halfword or a word at an offset not decoded here
+      return;
+    }
+    if (store) {
+      // other registers' copies of these words are old now
+      for (let r = 0; r < 16; r++) {
+        const h = unchecked(this.held[r]);
+        if (h != NONE && h + 4 > offset && h < offset + 4 * words) unchecked(this.held[r] = NONE);
+      }
+    }
+    if ((w >>> 28) != 0xe || this.pos < this.skipEnd || offset + 4 * words > this.heldLimit) return;
+    for (let k = 0; k < words; k++) {
+      unchecked(this.held[rt + k] = offset + 4 * k);
+      unchecked(this.heldAt[rt + k] = this.pos);
+    }
   }
 
   /** A branch whose target comes later: a placeholder word, and its position for patchBranch. */
@@ -54,6 +127,7 @@ export class Code {
   /** Turn the placeholder at `at` into b<cond> to the current position. */
   patchBranch(at: i32, cond: u32): void {
     if (!this.measuring) store<u32>(this.out + <usize>at, branch(cond, false, at, this.pos));
+    this.forget();
   }
 
   /**
@@ -76,6 +150,7 @@ export class Code {
   }
 
   emitByte(b: u32): void {
+    this.forget();
     if (!this.measuring) store<u8>(this.out + <usize>this.pos, <u8>b);
     this.pos += 1;
   }
@@ -153,5 +228,6 @@ export class Code {
   /** Branch forward over the next n instructions when cond holds. */
   skip(cond: u32, n: i32): void {
     this.emit(branch(cond, false, this.pos, this.pos + 4 + 4 * n));
+    this.skipEnd = max(this.skipEnd, this.pos + 4 * n);
   }
 }

@@ -95,6 +95,7 @@ export class Labels extends Code {
     }
     store<u8>(BOUND + <usize>id, 1);
     store<i32>(LABELS + (<usize>id << 2), position);
+    this.forget(); // code may jump here
   }
 
   at(id: i32): i32 {

@@ -33,11 +33,17 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       return true;
     }
     if (off == 0) {
-      // straight into dst's own registers when it has them (a register in memory: through r2 / r3)
-      const keep0 = known0(c, src);
-      setLo(c, dst, lo(c, src, dl != R0 ? dl : R2));
-      if (keep0) setHiZero(c, dst);
-      else setHi(c, dst, hi(c, src, hiDst(c, dst) != R1 ? hiDst(c, dst) : R3));
+      // straight into dst's own registers when it has them (a register in memory: through r2 / r3); both words
+      // read before either is written: two loads from the register file and two stores are one LDRD and one STRD
+      if (known0(c, src)) {
+        setLo(c, dst, lo(c, src, dl != R0 ? dl : R2));
+        setHiZero(c, dst);
+        return true;
+      }
+      const l = lo(c, src, dl != R0 ? dl : R2);
+      const h = hi(c, src, hiDst(c, dst) != R1 ? hiDst(c, dst) : R3);
+      setLo(c, dst, l);
+      setHi(c, dst, h);
       return true;
     }
     const sl = lo(c, src, R2);
@@ -320,6 +326,17 @@ function emitSwap(c: Context, dst: i32, width: i32, swap: bool): bool {
   return true;
 }
 
+/**
+ * The ARM register holding rn's low word as a 32-bit shift by rn takes it: eBPF uses its low 5 bits, ARM the low
+ * byte, so where the value widths (ranges.ts, before the shift) keep rn below 32 it is rn's own, else rn & 31 in XR.
+ */
+export function shiftAmount32(c: Context, r: i32): i32 {
+  const s = lo(c, r, R2);
+  if (c.ranges.widthNow(r) <= 5) return s;
+  c.emit(opImm(OP_AND, c.XR, s, 31));
+  return c.XR;
+}
+
 /** dl = dl op v for a 32-bit ADD/SUB/OR/AND/XOR with an encodable immediate (or its negation / complement). */
 function emitAlu32Imm(c: Context, op: u32, dl: i32, v: u32): bool {
   if (op == ALU_SUB) { op = ALU_ADD; v = -v; }
@@ -399,9 +416,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       const n = <u32>imm & 31;
       if (n) c.emit(shiftImm(sh, dl, dl, n));
     } else {
-      const s = lo(c, src, R2);
-      c.emit(opImm(OP_AND, c.XR, s, 31));
-      c.emit(shiftReg(sh, dl, dl, c.XR));
+      c.emit(shiftReg(sh, dl, dl, shiftAmount32(c, src)));
     }
   } else if (op == ALU_NEG) {
     // -(x & 1), a mask of the low bit (`crc & 1` in a table-less CRC): when the AND is the block's last

@@ -12,7 +12,7 @@ import { IP, R4, R5, R6, R7, R8, R9 } from "../a32/encoder";
 import { Labels } from "../a32/labels";
 import { Widths } from "../analysis/ranges";
 import { ERR_NONE } from "../../../targets/arm32/abi";
-import { L_CODE } from "../../../targets/arm32/image";
+import { L_CODE, S_REGS } from "../../../targets/arm32/image";
 
 // Per-instruction flags (the u8 table at `flags`)
 export const F_LEADER: u8 = 1; // starts a basic block
@@ -53,6 +53,7 @@ export class Context extends Labels {
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
   forwardFrom: i32 = 0x7fffffff; // code from here on runs only after the code before it: a store may be forwarded
   addrOff: i32 = 0; // memory.ts: the offset an access adds to address()'s register
+  frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs
@@ -125,6 +126,7 @@ export class Context extends Labels {
       unchecked(this.armLo[r] = -1);
       unchecked(this.armHi[r] = -1);
     }
+    this.heldLimit = S_REGS + 8 * 11; // the register file: what a32/code.ts holds() tracks
     unchecked(this.armLo[0] = R4);
     unchecked(this.armHi[0] = R5);
     unchecked(this.armLo[1] = R6);

@@ -14,6 +14,12 @@
 //   lsh32 / rsh32 / arsh32 d, k     (1 <= k <= 31)
 //   op32  d, t                      (ADD, SUB, AND, OR or XOR; not a block start, t is not d)
 //
+// And a 32-bit product accumulated (`sum += a[k] * b[k]`, a hash's `acc = acc * prime + x`), ARM's
+// multiply-accumulate:
+//
+//   mul32 d, s | imm
+//   add32 d, t        (t is not d; not a block start)
+//
 // And a 64-bit constant read once (`x & 0x5555555555555555`: clang loads the mask into a register first):
 //
 //   lddw k, K
@@ -23,9 +29,9 @@
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
+  immRot, mla, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
-import { emitAlu32, emitAlu64, emitShift64From } from "./alu";
+import { emitAlu32, emitAlu64, emitShift64From, shiftAmount32 } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd } from "./copies";
@@ -42,7 +48,15 @@ import * as ranges from "../analysis/ranges";
 export function fusedLength(c: Context, i: i32): i32 {
   if (isConstantPair(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
-  return isCopyPair(c, i) || isShiftPair(c, i) ? 2 : 0;
+  return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
+}
+
+function isProductPair(c: Context, i: i32): bool {
+  const mul = opcode(c, i);
+  if ((mul & ~SRC_X) != (CLS_ALU | ALU_MUL) || offOf(c, i) != 0 || dstOf(c, i) >= 10) return false;
+  const d = dstOf(c, i);
+  return opcode(c, i + 1) == (CLS_ALU | ALU_ADD | SRC_X) && dstOf(c, i + 1) == d && srcOf(c, i + 1) != d &&
+    offOf(c, i + 1) == 0;
 }
 
 function isConstantPair(c: Context, i: i32): bool {
@@ -116,6 +130,18 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
 export function emitFused(c: Context, i: i32): void {
   if (opcode(c, i) == 0x18) {
     emitConstantOperand(c, i);
+    return;
+  }
+  if (isProductPair(c, i)) {
+    // d = d * (s | imm) + t
+    const d = dstOf(c, i);
+    const al = lo(c, d, R0);
+    const bl = operandLo(c, (opcode(c, i) & SRC_X) != 0, srcOf(c, i), immOf(c, i));
+    const tl = lo(c, srcOf(c, i + 1), R3);
+    const dl = loDst(c, d);
+    c.emit(mla(dl, al, bl, tl));
+    setLo(c, d, dl);
+    setHiZero(c, d);
     return;
   }
   if (isShiftPair(c, i)) {
@@ -232,8 +258,7 @@ function emitCopyShift(c: Context, op: u32, d: i32, s: i32, t: i32, imm: i32, dl
   const sh = code == ALU_LSH ? SH_LSL : code == ALU_RSH ? SH_LSR : SH_ASR;
   if ((op & 7) == CLS_ALU) {
     if ((op & SRC_X) != 0) {
-      c.emit(opImm(OP_AND, c.XR, lo(c, t, R2), immRot(31)));
-      c.emit(shiftReg(sh, dl, al, c.XR));
+      c.emit(shiftReg(sh, dl, al, shiftAmount32(c, t)));
     } else if ((imm & 31) != 0) c.emit(shiftImm(sh, dl, al, <u32>imm & 31));
     else if (dl != al) c.emit(movReg(dl, al));
     setLo(c, d, dl);

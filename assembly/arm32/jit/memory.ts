@@ -9,10 +9,12 @@ import {
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { copyMiss, inCopy, planned } from "./copies";
-import { hi, hiDst, inArm, known0, lo, loDst, pairInto, setHi, setHiZero, setLo } from "./regs";
+import {
+  FRAME_TOP, fixedFrame, hi, hiDst, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero, setLo,
+} from "./regs";
 import {
   ATOMIC_ADD, ATOMIC_AND, ATOMIC_CMPXCHG, ATOMIC_FETCH, ATOMIC_OR, ATOMIC_XCHG, ATOMIC_XOR, CLS_LDX, CLS_ST,
-  CLS_STX, MODE_IND, MODE_MEM, MODE_MEMSX,
+  CLS_STX, MODE_ATOMIC, MODE_IND, MODE_MEM, MODE_MEMSX,
 } from "../../isa";
 import { ERR_OPCODE } from "../../../targets/arm32/abi";
 import { L_CHECK, L_CHECK_PAIR, L_LDPKT, S_RCACHE, S_REGS } from "../../../targets/arm32/image";
@@ -36,7 +38,7 @@ export function noteChecks(c: Context, insns: usize, n: i32): void {
     const bytes = sizeBytes(op & 0x18);
     if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) {
       if ((regs >> 4) != 10) c.pairChecks |= <u32>1 << <u32>log2Size(bytes);
-    } else if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) {
+    } else if ((cls == CLS_ST || cls == CLS_STX) && (mode == MODE_MEM || cls == CLS_STX && mode == MODE_ATOMIC)) {
       if ((regs & 15) != 10) c.pairChecks |= <u32>1 << <u32>(4 + log2Size(bytes));
     }
   }
@@ -50,20 +52,27 @@ export function pairStub(c: Context, p: i32, k: i32): i32 {
 /**
  * base + off, checked for an access of `bytes`; returns the register holding the address, to which the access adds
  * addrOff. Without a check: an access through the frame pointer into its own frame, and in a loop copy an access
- * whose range was tested before the loop (versioned.ts): the base's low word, the offset in the instruction when
- * it fits (`small`: a halfword or signed byte transfer, 8-bit offsets), else the sum in r2.
+ * whose range was tested before the loop (versioned.ts): the base's low word (r11 for an r10 regs.ts fixedFrame
+ * fixes), the offset in the instruction when it fits (`small`: a halfword or signed byte transfer, 8-bit
+ * offsets), else the sum in r2.
  * Checked: is the access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise
  * the runtime's check, which goes through every region (in a loop copy: the ordinary code, see versioned.ts).
  * Returns r10 (high word in ip), or, for offset 0 from a register kept in an ARM pair, that pair's low register
- * (unless `r10` is asked for). Uses r2, r3 (free once the base is read).
+ * (`needR10`, for an atomic: a register to add no offset to). Uses r2, r3 (free once the base is read).
  */
 function address(c: Context,
   i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false,
 ): i32 {
   c.addrOff = 0;
   const frame = inOwnFrame(base, off, bytes);
+  // r10 that is r11 + FRAME_TOP everywhere (regs.ts fixedFrame): the frame's words as offsets from r11
+  const fixed = frame && !loInArm(c, 10) && fixedFrame(c);
   if (!needR10 && (frame || planned(c, i))) {
     const reach = small ? 255 : 4095 - 4;
+    if (fixed && FRAME_TOP + off <= reach) {
+      c.addrOff = FRAME_TOP + off;
+      return R11;
+    }
     const a = lo(c, base, R2);
     if (off >= -reach && off <= reach) {
       c.addrOff = off;
@@ -72,6 +81,10 @@ function address(c: Context,
     c.emitAddConst(R2, a, <u32>off, R3);
     return R2;
   }
+  if (fixed) {
+    c.emitAddConst(R10, R11, <u32>(FRAME_TOP + off), IP);
+    return R10;
+  }
   if (frame) {
     c.emitAddConst(R10, lo(c, 10, R2), <u32>off, IP);
     return R10;
@@ -79,7 +92,7 @@ function address(c: Context,
   const entry = (write ? 4 : 0) + log2Size(bytes);
   const cache = S_RCACHE + (write ? 8 : 0); // below 256 - 8: one LDRD reads start and span
   const k0 = known0(c, base);
-  if (off == 0 && inArm(c, base) && !needR10) {
+  if (off == 0 && inArm(c, base)) {
     const bl_ = unchecked(c.armLo[base]);
     const bh = unchecked(c.armHi[base]);
     if (bh == bl_ + 1 && bl_ >= R4 && bl_ <= R8 && (c.pairChecks >> <u32>entry) & 1) {
@@ -196,15 +209,15 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
   else if (base == ATOMIC_AND) arith = OP_AND;
   else if (base == ATOMIC_XOR) arith = OP_EOR;
   else return fail(c, ERR_OPCODE, i);
-  address(c, i, dstOf(c, i), offOf(c, i), bytes, true, true);
+  const a = address(c, i, dstOf(c, i), offOf(c, i), bytes, true, true);
   // LDREX/STREX fault on unaligned addresses, which eBPF allows outside the kernel. Programs here run on one
   // thread, so an unaligned atomic is an ordinary read-modify-write.
-  c.emit(dpImm(AL, OP_TST, 1, 0, R10, bytes - 1));
+  c.emit(dpImm(AL, OP_TST, 1, 0, a, bytes - 1));
   const toPlain = c.forwardBranch();
-  emitAtomicBody(c, bytes, src, aop, arith, true);
+  emitAtomicBody(c, a, bytes, src, aop, arith, true);
   const toEnd = c.forwardBranch();
   c.patchBranch(toPlain, NE);
-  emitAtomicBody(c, bytes, src, aop, arith, false);
+  emitAtomicBody(c, a, bytes, src, aop, arith, false);
   c.patchBranch(toEnd, AL);
   // r0 (:r1) = the old value
   if (aop == ATOMIC_CMPXCHG) {
@@ -219,15 +232,18 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
   return true;
 }
 
-/** One read-modify-write at r10: old value to r0(:r1), new value from r2(:r3); exclusive: an LDREX/STREX loop. */
-function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, exclusive: bool): void {
+/**
+ * One read-modify-write at `a` (r10, or a pair's low register, which the body leaves alone): old value to r0(:r1),
+ * new value from r2(:r3); exclusive: an LDREX/STREX loop.
+ */
+function emitAtomicBody(c: Context, a: i32, bytes: i32, src: i32, aop: u32, arith: u32, exclusive: bool): void {
   const cas = aop == ATOMIC_CMPXCHG;
   let mismatch = -1;
   if (bytes == 4) {
     const v = lo(c, src, R3); // outside the retry loop
     const expected = cas ? lo(c, 0, R1) : R1;
     const loop = c.pos;
-    c.emit(exclusive ? ldrex(R0, R10) : ldr(R0, R10, 0));
+    c.emit(exclusive ? ldrex(R0, a) : ldr(R0, a, 0));
     if (cas) {
       c.emit(cmpReg(R0, expected));
       mismatch = c.forwardBranch();
@@ -235,16 +251,16 @@ function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, 
     if (arith == OP_MOV) c.emit(movReg(R2, v));
     else c.emit(opReg(arith, R2, R0, v));
     if (exclusive) {
-      c.emit(strex(IP, R2, R10));
+      c.emit(strex(IP, R2, a));
       c.emit(cmpImm(IP, 0));
       c.emit(branch(NE, false, c.pos, loop));
-    } else c.emit(str(R2, R10, 0));
+    } else c.emit(str(R2, a, 0));
   } else {
     const loop = c.pos;
-    if (exclusive) c.emit(ldrexd(R0, R10));
+    if (exclusive) c.emit(ldrexd(R0, a));
     else {
-      c.emit(ldr(R0, R10, 0));
-      c.emit(ldr(R1, R10, 4));
+      c.emit(ldr(R0, a, 0));
+      c.emit(ldr(R1, a, 4));
     }
     if (cas) {
       const el = inArm(c, 0) ? unchecked(c.armLo[0]) : R2;
@@ -274,12 +290,12 @@ function emitAtomicBody(c: Context, bytes: i32, src: i32, aop: u32, arith: u32, 
       }
     }
     if (exclusive) {
-      c.emit(strexd(IP, R2, R10));
+      c.emit(strexd(IP, R2, a));
       c.emit(cmpImm(IP, 0));
       c.emit(branch(NE, false, c.pos, loop));
     } else {
-      c.emit(str(R2, R10, 0));
-      c.emit(str(R3, R10, 4));
+      c.emit(str(R2, a, 0));
+      c.emit(str(R3, a, 4));
     }
   }
   if (cas) {

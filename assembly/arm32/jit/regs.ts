@@ -1,12 +1,39 @@
 // Register access through the table of jit/context.ts (armLo, armHi): where each eBPF register's two words are,
 // loading them into scratch registers and storing results back, with what the emitters know (hiZero: high words
-// known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD).
+// known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD; a word
+// a scratch register still holds since code here was last entered from elsewhere (a32/code.ts holds()) is not
+// loaded again).
 // Every instruction family (alu, jumps, memory, calls, fuse) reads and writes eBPF registers through here.
 
-import { R0, R1, R11, R2, R3, R9, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
-import { Context } from "./context";
+import { R0, R1, R11, R2, R3, R9, addImm, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
+import { Context, immOf, opcode, srcOf } from "./context";
 import { loopConstant } from "./loopregs";
-import { S_REGS } from "../../../targets/arm32/image";
+import { CALL_HELPER, CALL_LOCAL, OP_CALLX, STACK_SIZE } from "../../isa";
+import { S_REGS, S_STACK } from "../../../targets/arm32/image";
+
+/** r10 where it is the same everywhere (fixedFrame): the entry frame's top, this far above r11. */
+export const FRAME_TOP: i32 = S_STACK + STACK_SIZE;
+const HELPER_FOR_EACH = 164; // the helpers that call back into the program, in a frame of their own
+const HELPER_LOOP = 181;
+
+/**
+ * Whether r10 holds the entry frame's top wherever the image's code runs: nothing makes a deeper frame (no
+ * bpf-to-bpf call, no callx, no bpf_loop or for_each_map_elem, whose callbacks may be any instruction a function
+ * handle names). Then r10 is r11 + FRAME_TOP: one ADD, or none where an access folds it into its offset, instead of
+ * a load from the register file. Found once per translation (both passes see the same program).
+ */
+export function fixedFrame(c: Context): bool {
+  if (c.frameFixed < 0) {
+    c.frameFixed = 1;
+    for (let i = 0; i < c.count; i++) {
+      const op = opcode(c, i);
+      if (op == 0x18) { i++; continue; }
+      if (op == <u32>OP_CALLX || op == 0x85 && (srcOf(c, i) == CALL_LOCAL ||
+        srcOf(c, i) == CALL_HELPER && (immOf(c, i) == HELPER_LOOP || immOf(c, i) == HELPER_FOR_EACH))) c.frameFixed = 0;
+    }
+  }
+  return c.frameFixed == 1;
+}
 
 /** Both words of rn in ARM registers (a loop copy may keep only the low word there: loInArm). */
 export function inArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0 && unchecked(c.armHi[r]) >= 0; }
@@ -17,13 +44,19 @@ export function known0(c: Context, r: i32): bool { return ((c.hiZero >> <u32>r) 
 /** The ARM register holding rn's low word: its own, or tmp after loading it. */
 export function lo(c: Context, r: i32, tmp: i32): i32 {
   if (loInArm(c, r)) return unchecked(c.armLo[r]);
+  if (r == 10 && fixedFrame(c)) {
+    c.emit(addImm(tmp, R11, FRAME_TOP));
+    return tmp;
+  }
   const slot = S_REGS + 8 * r;
+  if (c.holds(tmp, slot, c.forwardFrom)) return tmp;
   if (!stored(c, str(tmp, R11, slot)) && !((tmp & 1) == 0 && stored(c, strd(tmp, R11, slot)))) c.emit(ldr(tmp, R11, slot));
   return tmp;
 }
 export function hi(c: Context, r: i32, tmp: i32): i32 {
   if (hiInArm(c, r)) return unchecked(c.armHi[r]);
   const slot = S_REGS + 8 * r;
+  if (c.holds(tmp, slot + 4, c.forwardFrom)) return tmp;
   if (stored(c, str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(c, strd(tmp - 1, R11, slot))) return tmp;
   if (!pairWith(c, ldr(tmp - 1, R11, slot), tmp)) c.emit(ldr(tmp, R11, slot + 4));
   return tmp;
@@ -48,6 +81,7 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
 export function barrier(c: Context): void {
   c.insnStart = c.pos;
   c.forwardFrom = c.pos;
+  c.forget();
 }
 
 /**

@@ -144,6 +144,13 @@ function keptConst(c: Context, rd: i32, v: u32): void {
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const copy = inCopy(c);
+  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land, and
+  // those and calls and packet loads where a group's copy ends (groups.ts)
+  const cls = opcode(c, i) & 7;
+  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD ||
+    ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, i) & 0xf0) == JMP_CALL); // calls: where a group's copy ends
+  const entered = (flagOf(c, i) & F_LEADER) != 0 || access;
+  if (entered) c.forget(); // what registers held before is not known here
   if (flagOf(c, i) & F_LEADER) {
     enterBlock(c, i);
     if (c.budget != 0) {
@@ -163,12 +170,7 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     c.blockStart = c.pos;
   }
   c.insnStart = c.pos;
-  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land, and
-  // those and calls and packet loads where a group's copy ends (groups.ts)
-  const cls = opcode(c, i) & 7;
-  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD ||
-    ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, i) & 0xf0) == JMP_CALL); // calls: where a group's copy ends
-  c.forwardFrom = (flagOf(c, i) & F_LEADER) != 0 || access ? c.pos : c.blockStart;
+  c.forwardFrom = entered ? c.pos : c.blockStart;
   const taken = copy ? deferBytes(c, i) : 0;
   if (taken > 0) {
     // a step of a byte-assembled word (bytes.ts): emitted where it is read
