@@ -18,7 +18,8 @@
 //     constants the loop uses most in ARM registers (r10 and ip too when nothing in it is checked), loaded on
 //     entry, and the ordinary code's registers restored on every way out.
 // Inner loops are versioned again inside a copy, always (loops.ts counts on it); their failing test resumes in the
-// ordinary code. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
+// ordinary code. An inner loop whose accesses the outer loop's test proved for all its entries (analysis/nests.ts,
+// emitNestTest: its span over both loops' trips) has no test in the outer copy. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
 // in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
 // The test's code goes where the loop's head was (the instruction-offset table points at it), then the copy, then
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.

@@ -26,6 +26,11 @@
 // `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 //
+// Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
+// only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
+// iv + R + c in iv's block; E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
+// it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
+//
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
 // write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
@@ -256,7 +261,12 @@ function holdsLoop(c: Context, h: i32, l: i32): bool {
 /** Removes loop k from the tables (analysis/nests.ts: a loop without accesses whose inner loop could not be lifted). */
 export function removeLoop(c: Context, k: i32): void {
   for (let q = k; q + 1 < c.loops; q++) {
+    // BODY_AT and PADDED stay: versioned.ts's second pass reads them where the first pass left them, at the
+    // loop's index after this removal, and the planners do not write them
+    const body = loopBodyAt(q), padded = loopPadded(q);
     memory.copy(field(q, 0), field(q + 1, 0), 64);
+    setLoopBodyAt(q, body);
+    setLoopPadded(q, padded);
     memory.copy(extra(q, 0), extra(q + 1, 0), 16);
     memory.copy(STEP_TABLE + <usize>q * 48, STEP_TABLE + <usize>(q + 1) * 48, 48);
     memory.copy(accessAt(q * MAX_ACCESSES), accessAt((q + 1) * MAX_ACCESSES), 24 * MAX_ACCESSES);
@@ -353,6 +363,27 @@ function planLoop(c: Context, h: i32, l: i32): void {
   if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
 }
 
+/** Loop k's fields (the tables above): its range, iv, step, bound, E - B, the bound's frame slot, flags, iv's group. */
+function setLoop(
+  k: i32, h: i32, l: i32, iv: i32, stepReg: i32, stepImm: i32, boundReg: i32, boundImm: i32, down: bool, ivAt: i32,
+  mask: i32, adj: i32, slot: i32, flags: i32, group: u32,
+): void {
+  setField(k, HEAD, h);
+  setField(k, LAST, l);
+  setField(k, IV, iv);
+  setField(k, STEP_REG, stepReg);
+  setField(k, STEP_IMM, stepImm);
+  setField(k, BOUND_REG, boundReg);
+  setField(k, DOWN, down ? 1 : 0);
+  setField(k, BOUND_IMM, boundImm);
+  setField(k, IV_AT, ivAt);
+  setField(k, WRITES, mask);
+  store<i32>(extra(k, ADJ), adj);
+  store<i32>(extra(k, SLOT), slot);
+  store<i32>(extra(k, FLAGS), flags);
+  store<u32>(extra(k, GROUP), group);
+}
+
 /**
  * `jlt iv, bound, head` or a count down, iv's one write an add in the last block (see above). False when the loop
  * has another shape (planGeneral may take it).
@@ -377,19 +408,7 @@ function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: 
   }
 
   const k = c.loops;
-  setField(k, HEAD, h);
-  setField(k, LAST, l);
-  setField(k, IV, iv);
-  setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
-  setField(k, STEP_IMM, immAt(c, ivAt));
-  setField(k, BOUND_REG, jop == 0xad ? srcAt(c, l) : -1);
-  setField(k, DOWN, down ? 1 : 0);
-  setField(k, BOUND_IMM, immAt(c, l));
-  setField(k, IV_AT, ivAt);
-  setField(k, WRITES, mask);
-  store<i32>(extra(k, ADJ), 0);
-  store<i32>(extra(k, FLAGS), 0);
-  store<u32>(extra(k, GROUP), 0);
+  setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), down, ivAt, mask, 0, 0, 0, 0);
   const step = immAt(c, ivAt);
   const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
@@ -557,20 +576,7 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   }
 
   const k = c.loops;
-  setField(k, HEAD, h);
-  setField(k, LAST, l);
-  setField(k, IV, xr);
-  setField(k, STEP_REG, -1);
-  setField(k, STEP_IMM, s);
-  setField(k, BOUND_REG, boundReg);
-  setField(k, DOWN, 0);
-  setField(k, BOUND_IMM, <i32>boundImm);
-  setField(k, IV_AT, ivAt);
-  setField(k, WRITES, mask);
-  store<i32>(extra(k, ADJ), b < 0 ? 0 : <i32>adj);
-  store<i32>(extra(k, SLOT), slotOff);
-  store<i32>(extra(k, FLAGS), flags);
-  store<u32>(extra(k, GROUP), group);
+  setLoop(k, h, l, xr, -1, s, boundReg, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
   const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
@@ -671,21 +677,8 @@ function planRotated(c: Context, t: i32, l: i32): void {
     if (immAt(c, te) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
   }
   const k = c.loops;
-  setField(k, HEAD, h);
-  setField(k, LAST, l);
-  setField(k, IV, xr);
-  setField(k, STEP_REG, -1);
-  setField(k, STEP_IMM, s);
-  setField(k, BOUND_REG, b);
-  setField(k, DOWN, 0);
-  setField(k, BOUND_IMM, <i32>boundImm);
-  setField(k, IV_AT, ivAt);
-  setField(k, WRITES, mask);
+  setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
   setField(k, OTHER_IVS, 0);
-  store<i32>(extra(k, ADJ), b < 0 ? 0 : <i32>adj);
-  store<i32>(extra(k, SLOT), 0);
-  store<i32>(extra(k, FLAGS), 0);
-  store<u32>(extra(k, GROUP), 0);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = te);
   if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;

@@ -225,6 +225,44 @@ describe("generated nests against the interpreter and the values computed here",
     expect(results.filter((r) => r.interp.includes("out-of-bounds")).length).toBeGreaterThan(30);
   }, 600_000);
 
+  it("a nest the outer loop cannot prove, then one it can: the second one's test and copy where they belong", async () => {
+    // the first outer loop writes its inner loop's bound: it is not versioned (and leaves the loop tables), the
+    // loops after it move up; the second nest's test fails (one byte past the end) or passes
+    const rand = rng(4242);
+    const cases: Case[] = [];
+    const expected = new Map<string, { r0?: bigint; fault?: number }>();
+    for (let k = 0; k < 24; k++) {
+      const length = 24 + Math.floor(rand() * 24);
+      const first: Nest = { ...MEMSEARCH, outer: "counted", b: 1 + Math.floor(rand() * 10), early: -1 };
+      const second = reaching(
+        { ...MEMSEARCH, early: k % 2 ? 0x62 : -1, pointer: k % 4 > 1 },
+        length,
+        k % 3 === 0 ? 1 : 0,
+      )!;
+      const a = program(first);
+      const rename = (src: string) => src.replace(/\b(inner|after|outer)\b/g, "$1_1");
+      const lines = rename(a.source.replace("mov %r6, 0\ninner", "mov %r3, 6\nmov %r6, 0\ninner")).split("\n");
+      lines.pop(); // exit
+      const b = program(second);
+      const source = [...lines, ...b.source.split("\n").slice(1)].join("\n");
+      const before = lines.filter((l) => !l.endsWith(":")).length - 1; // the second's "mov %r0, 0" left out
+      const data = input(rand, length);
+      const m1 = model(first, data, a);
+      const m2 = model(second, data, { load: b.load + before, load2: b.load2 + before });
+      const name = `${k} ${source} ${Buffer.from(data).toString("latin1")}`;
+      expected.set(name, m1.fault !== undefined ? m1 : m2.fault !== undefined ? m2 : { r0: m1.r0! + m2.r0! });
+      cases.push({ name, shape: { source, input: data }, budget: 0 });
+    }
+    const results = await outcomes(cases, () => "");
+    const wrong = results.filter((r) => {
+      const e = expected.get(r.name)!;
+      const ok = e.fault === undefined ? r.interp === r0Is(e.r0!) : FAULT(e.fault).test(r.interp);
+      return !ok || r.arm32 !== r.interp;
+    });
+    expect(wrong).toEqual([]);
+    expect(innerInCopy.test(arm32Listing(assemble(cases[0].shape.source), { budget: 0 }))).toBe(true);
+  }, 300_000);
+
   it("budgets running out at every count over the first trips: the interpreter's instruction", async () => {
     const cases: Case[] = [];
     const data = input(rng(77), 40);
