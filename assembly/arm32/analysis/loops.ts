@@ -211,7 +211,7 @@ function writes(c: Context, i: i32): i32 {
 }
 
 /** Jump target of a jump at i (not a call or exit), else -1. */
-function targetOf(c: Context, i: i32): i32 {
+export function targetOf(c: Context, i: i32): i32 {
   const op = opAt(c, i);
   const cls = op & 7;
   if (cls != CLS_JMP && cls != CLS_JMP32) return -1;
@@ -334,6 +334,16 @@ function overlaps(c: Context, h: i32, l: i32): bool {
   return false;
 }
 
+/** Whether a jump from outside [h, l] lands in it past h. */
+function enteredPast(c: Context, h: i32, l: i32): bool {
+  for (let i = 0; i < c.count; i++) {
+    const t = targetOf(c, i);
+    if ((i < h || i > l) && t > h && t <= l) return true;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return false;
+}
+
 function planLoop(c: Context, h: i32, l: i32): void {
   // what the range writes, and where iv is written
   let mask = 0;
@@ -351,13 +361,7 @@ function planLoop(c: Context, h: i32, l: i32): void {
     if (t == h && i != l) return; // a second way back to the head
     if (op == 0x18) i++;
   }
-  // no jump from outside lands past the head
-  for (let i = 0; i < c.count; i++) {
-    if (i >= h && i <= l) continue;
-    const t = targetOf(c, i);
-    if (t > h && t <= l) return;
-    if (opAt(c, i) == 0x18) i++;
-  }
+  if (enteredPast(c, h, l)) return;
   const jop = opAt(c, l);
   const simple = jop == 0xa5 || jop == 0xad || ((jop == 0x55 || jop == 0x25) && immAt(c, l) == 0);
   if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
@@ -425,6 +429,33 @@ const SYM_BASE: usize = SCRATCH; // i32 per register, then the constants, i32 pe
 @inline function setSym(r: i32, base: i32, off: i32): void {
   store<i32>(SYM_BASE + (<usize>r << 2), base);
   store<i32>(SYM_BASE + 48 + (<usize>r << 2), off);
+}
+
+// and a register the loop does not write added to it (-1: none; planRotated's R)
+@inline function symAdded(r: i32): i32 { return load<i32>(SYM_BASE + 96 + (<usize>r << 2)); }
+@inline function setSymAdded(r: i32, v: i32): void { store<i32>(SYM_BASE + 96 + (<usize>r << 2), v); }
+
+/** Each register's symbolic value at `to`, through the block [from, to) of a loop writing `mask`. */
+function trackBlock(c: Context, from: i32, to: i32, mask: i32): void {
+  for (let r = 0; r <= 10; r++) {
+    setSym(r, r, 0);
+    setSymAdded(r, -1);
+  }
+  for (let i = from; i < to; i++) {
+    const op = opAt(c, i);
+    const d = dstAt(c, i), sr = srcAt(c, i);
+    if (op == 0xbf && offAt(c, i) == 0) {
+      setSym(d, symBase(sr), symOff(sr));
+      setSymAdded(d, symAdded(sr));
+    } else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
+      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
+      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
+      else setSym(d, symBase(d), <i32>v);
+    } else if (op == 0x0f && symBase(d) >= 0 && symAdded(d) < 0 && sr < 10 && (mask & (1 << sr)) == 0) {
+      setSymAdded(d, sr);
+    } else for (let r = 0; r <= 10; r++) if (writes(c, i) & (1 << r)) setSym(r, -1, 0);
+    if (op == 0x18) i++;
+  }
 }
 
 /** The first instruction from `from` on that writes register r (there is one). */
@@ -504,19 +535,8 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   // the last block's effect, from its start to the test, on each register
   let latch = t;
   while (latch > h && !leaderAt(c, latch)) latch--;
-  for (let r = 0; r <= 10; r++) setSym(r, r, 0);
-  for (let i = latch; i < t; i++) {
-    const op = opAt(c, i);
-    const d = dstAt(c, i);
-    const w = writes(c, i);
-    if (op == 0xbf && offAt(c, i) == 0) setSym(d, symBase(srcAt(c, i)), symOff(srcAt(c, i)));
-    else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
-      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
-      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
-      else setSym(d, symBase(d), <i32>v);
-    } else for (let r = 0; r <= 10; r++) if (w & (1 << r)) setSym(r, -1, 0);
-    if (op == 0x18) i++;
-  }
+  trackBlock(c, latch, t, mask);
+  for (let r = 0; r <= 10; r++) if (symAdded(r) >= 0) setSym(r, -1, 0); // (planRotated's)
   if (ne && b >= 0 && (symBase(y) < 0 || (symBase(y) == y && symOff(y) == 0))) { // `jne` either way round
     const swap = y;
     y = b;
@@ -582,9 +602,6 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
 }
 
-// planRotated's third symbolic part: per register, a register the loop does not write added to it (-1: none)
-@inline function symAdded(r: i32): i32 { return load<i32>(SYM_BASE + 96 + (<usize>r << 2)); }
-@inline function setSymAdded(r: i32, v: i32): void { store<i32>(SYM_BASE + 96 + (<usize>r << 2), v); }
 
 /**
  * A loop entered in its middle, clang's rotated `for (i = 0; i + n <= len; i++)`: the range [H, L] ends with `ja`
@@ -617,13 +634,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
     if (opAt(c, i) == 0x18) i++;
   }
   if (te < 0 || (opAt(c, te) & 7) != CLS_JMP) return;
-  for (let i = 0; i < c.count; i++) {
-    if (i < h || i > l) {
-      const to = targetOf(c, i);
-      if (to > h && to <= l) return; // another entry
-    }
-    if (opAt(c, i) == 0x18) i++;
-  }
+  if (enteredPast(c, h, l)) return;
   // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
   const top = opAt(c, te);
   let kind = top & 0xf0;
@@ -644,25 +655,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   // Y through te's block, from its start
   let latch = te;
   while (latch > h && !leaderAt(c, latch)) latch--;
-  for (let r = 0; r <= 10; r++) {
-    setSym(r, r, 0);
-    setSymAdded(r, -1);
-  }
-  for (let i = latch; i < te; i++) {
-    const op = opAt(c, i);
-    const d = dstAt(c, i), sr = srcAt(c, i);
-    if (op == 0xbf && offAt(c, i) == 0) {
-      setSym(d, symBase(sr), symOff(sr));
-      setSymAdded(d, symAdded(sr));
-    } else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
-      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
-      if (v < -MAX_NARROW_C || v > MAX_NARROW_C) setSym(d, -1, 0);
-      else setSym(d, symBase(d), <i32>v);
-    } else if (op == 0x0f && symBase(d) >= 0 && symAdded(d) < 0 && sr < 10 && (mask & (1 << sr)) == 0) {
-      setSymAdded(d, sr);
-    } else for (let r = 0; r <= 10; r++) if (writes(c, i) & (1 << r)) setSym(r, -1, 0);
-    if (op == 0x18) i++;
-  }
+  trackBlock(c, latch, te, mask);
   const xr = symBase(y);
   if (xr < 0 || xr >= 10 || writesOnlyIn(c, h, l, xr, latch, te) != 1) return;
   const ivAt = firstWrite(c, latch, xr);
@@ -672,6 +665,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   if (sub == xr || b == xr) return;
   const adj = <i64>s - <i64>symOff(y) + (le ? 1 : 0);
   let boundImm: i64 = 0;
+  if (adj < -(1 << 30) || adj > (1 << 30)) return;
   if (b < 0) {
     boundImm = <i64>immAt(c, te) + adj;
     if (immAt(c, te) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;

@@ -23,9 +23,9 @@ import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, accConst, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
   loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvGroup, loopLast, loopOtherIvs,
-  loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest,
+  loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf,
 } from "./loops";
-import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, JMP_CALL, JMP_EXIT } from "../../isa";
+import { CLS_ALU, CLS_ALU64, CLS_LD, CLS_LDX } from "../../isa";
 
 // P's sums: per register, the registers summed (IV_BIT: k's iv; -1: not a sum), then the constant parts
 const sums = new StaticArray<i32>(11);
@@ -49,15 +49,6 @@ export function liftInnerLoops(c: Context): void {
     }
     if ((inner != 1 || !lift(c, k, q)) && loopAccesses(k) == 0) removeLoop(c, k);
   }
-}
-
-/** A jump's target (not a call or exit), else -1. */
-function targetOf(c: Context, i: i32): i32 {
-  const op = opAt(c, i);
-  const cls = op & 7;
-  if (cls != CLS_JMP && cls != CLS_JMP32) return -1;
-  if ((op & 0xf0) == JMP_CALL || (op & 0xf0) == JMP_EXIT) return -1;
-  return i + 1 + (op == 0x06 ? immAt(c, i) : <i32>load<i16>(c.insns + (<usize>i << 3) + 2));
 }
 
 function lift(c: Context, k: i32, q: i32): bool {
