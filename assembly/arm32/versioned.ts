@@ -307,8 +307,7 @@ function emitLastValue(c: Context, k: i32, p: i32): void {
 function emitNestTest(c: Context, k: i32): void {
   const q = loopNestInner(k);
   const outside = loopZeroHigh(q) & ~loopWrites(k);
-  for (let r = 0; r < 10; r++) if ((outside >> <u32>r) & 1) highWordZero(c, r, k);
-  if (loopBoundReg(q) >= 0) highWordZero(c, loopBoundReg(q), k);
+  for (let r = 0; r < 10; r++) if ((outside >> <u32>r) & 1) highWordZero(c, r, k); // (q's bound among them)
   c.emitConst(R2, <u32>loopStepImm(q));
   c.emit(opRegS(OP_ADD, R0, emitBound(c, q, R0, k), R2));
   fail(c, HS, k);
