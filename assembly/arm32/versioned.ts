@@ -18,7 +18,8 @@
 //     constants the loop uses most in ARM registers (r10 and ip too when nothing in it is checked), loaded on
 //     entry, and the ordinary code's registers restored on every way out.
 // Inner loops are versioned again inside a copy, always (loops.ts counts on it); their failing test resumes in the
-// ordinary code. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
+// ordinary code. An inner loop whose accesses the outer loop's test proved for all its entries (analysis/nests.ts,
+// emitNestTest: its span over both loops' trips) has no test in the outer copy. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
 // in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
 // The test's code goes where the loop's head was (the instruction-offset table points at it), then the copy, then
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
@@ -38,13 +39,13 @@
 import {
   AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
+  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, NEST_IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
-  loopZeroHigh, setLoopBodyAt, setLoopPadded,
+  loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
@@ -100,7 +101,11 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   const h = loopHead(k);
   const l = loopLast(k);
   const n = l - h + 1;
-  emitTest(c, k);
+  // an inner loop whose accesses the enclosing copy's test proved for all its entries (analysis/nests.ts): no test
+  if (c.depth > 0 && loopNestInner(unchecked(c.copyLoop[c.depth - 1])) == k) {
+    barrier(c);
+    enterBlock(c, h);
+  } else emitTest(c, k);
   const outermost = c.depth == 0;
   const base = c.poolUsed;
   store<i32>(COPY_TABLE + (<usize>c.copies << 3), k);
@@ -199,7 +204,7 @@ function leavesEarly(c: Context, k: i32): bool {
     if (cls != CLS_JMP && cls != CLS_JMP32) continue; // a call or exit is no loop's (loops.ts)
     const t = i + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, i) : offOf(c, i));
     if (t >= h && t <= l) continue;
-    if (closingJa && i == l - 1 && t == l + 1) continue;
+    if ((closingJa && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
     return true;
   }
   return false;
@@ -222,6 +227,7 @@ function emitTest(c: Context, k: i32): void {
   highWordZero(c, iv, k);
   if (boundReg >= 0) highWordZero(c, boundReg, k);
   if (stepReg >= 0) highWordZero(c, stepReg, k);
+  if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip
   const zero = loopZeroHigh(k);
   const group = loopIvGroup(k);
@@ -256,11 +262,12 @@ function emitTest(c: Context, k: i32): void {
   }
   for (let j = 0; j < loopAccesses(k); j++) {
     const a = k * MAX_ACCESSES + j;
-    if (movesWithIvOnly(k, a)) continue;
+    if (movesWithIvOnly(k, a) || accInner(a)) continue;
     emitSpan(c, k, a);
     emitRangeTest(c, k, a);
   }
   for (let r = 0; r < 10; r++) if ((loopOtherIvs(k) >> <u32>r) & 1) emitLastValue(c, k, r);
+  if (loopNestInner(k) >= 0) emitNestTest(c, k);
 }
 
 /**
@@ -290,8 +297,52 @@ function emitLastValue(c: Context, k: i32, p: i32): void {
   }
 }
 
+/**
+ * Loop k's test for its inner loop q (analysis/nests.ts), whose copy inside k's copy then goes without a test of
+ * its own: what q's test would check on each entry, once for all of them. The high words of q's bound and of the
+ * registers q's copy counts on having a zero high word that k does not write (k's test and the nest's analysis
+ * covered the others); q's E + step below 2^31 (q's iv starts at a constant below it, checked there); each of q's
+ * accesses over all the trips of both loops (emitNestSpan).
+ */
+function emitNestTest(c: Context, k: i32): void {
+  const q = loopNestInner(k);
+  const outside = loopZeroHigh(q) & ~loopWrites(k);
+  for (let r = 0; r < 10; r++) if ((outside >> <u32>r) & 1) highWordZero(c, r, k); // (q's bound among them)
+  c.emitConst(R2, <u32>loopStepImm(q));
+  c.emit(opRegS(OP_ADD, R0, emitBound(c, q, R0, k), R2));
+  fail(c, HS, k);
+  fail(c, MI, k);
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const a = k * MAX_ACCESSES + j;
+    if (!accInner(a)) continue;
+    emitNestSpan(c, k, a);
+    emitRangeTest(c, k, a);
+  }
+}
+
+/**
+ * r1 = how far inner access a's address moves over loop k's trips and its inner loop q's: q's iv from its start
+ * to q's E - 1 (0 when E is not above the start) when it sums q's iv, plus k's D when it sums k's iv (its start address is the
+ * lifted sum with k's iv at iv0 and q's at its start).
+ */
+function emitNestSpan(c: Context, k: i32, a: i32): void {
+  const q = loopNestInner(k);
+  if (accRegs(a) & NEST_IV_BIT) {
+    const e = emitBound(c, q, R3, k);
+    c.emitConst(R2, <u32>loopNestStart(k));
+    c.emit(opRegS(OP_SUB, R1, e, R2));
+    c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
+    c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
+  } else c.emit(movImm(R1, 0));
+  if ((accRegs(a) & IV_BIT) == 0) return;
+  c.emit(movReg(R0, R1));
+  emitD(c, k);
+  c.emit(opRegS(OP_ADD, R1, R1, R0));
+  fail(c, HS, k);
+}
+
 function movesWithIvOnly(k: i32, a: i32): bool {
-  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0;
+  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0 && !accInner(a);
 }
 
 /**
@@ -329,7 +380,19 @@ function emitUpwardTest(c: Context, k: i32): void {
  * was tested zero): the bound register's, or `tmp` holding a constant, a frame slot's word or B + adjustment.
  * An E below 0 or of 2^32 or more fails the test. Uses tmp and lr.
  */
-function emitBound(c: Context, k: i32, tmp: i32): i32 {
+function emitBound(c: Context, k: i32, tmp: i32, to: i32 = -1): i32 {
+  if (to < 0) to = k;
+  const e = emitBoundAdded(c, k, tmp, to);
+  const sub = loopSubReg(k);
+  if (sub < 0) return e;
+  // a rotated loop's E less R (its high word tested zero): below 0, no trip after the first would go on
+  c.emit(opRegS(OP_SUB, tmp, e, lo(c, sub, LR)));
+  fail(c, LO, to);
+  return tmp;
+}
+
+/** emitBound's E before R is subtracted; a failure goes to loop `to`'s ordinary code. */
+function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
   const boundReg = loopBoundReg(k);
   let src: i32;
   if (loopBoundSlot(k)) {
@@ -343,7 +406,7 @@ function emitBound(c: Context, k: i32, tmp: i32): i32 {
   const adj = loopBoundAdj(k);
   if (adj == 0) return src;
   c.emitAddConstS(tmp, src, <u32>adj, LR); // the carry: a wrap-around above (adj > 0) or below (adj < 0)
-  fail(c, adj > 0 ? HS : LO, k);
+  fail(c, adj > 0 ? HS : LO, to);
   return tmp;
 }
 

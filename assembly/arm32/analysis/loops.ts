@@ -26,6 +26,11 @@
 // `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
 // are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 //
+// Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
+// only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
+// iv + R + c in iv's block; E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
+// it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
+//
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
 // write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
@@ -52,6 +57,7 @@ export const MAX_LOOPS: i32 = 16;
 export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
+export const NEST_IV_BIT: u32 = 1 << 12; // in a lifted access's register set: it sums the inner loop's iv (nests.ts)
 /** The largest offset of an access whose base is a sum the copy makes 32 bits wide (addressOfPlanned). */
 export const MAX_ADDRESS_OFF: i32 = 255;
 const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
@@ -86,6 +92,31 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
 @inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
 /** Registers equal to iv at every head (each written once, a copy of iv's new value), tested equal on entry. */
 @inline export function loopIvGroup(k: i32): u32 { return load<u32>(extra(k, GROUP)); }
+
+// Per loop, what planRotated and analysis/nests.ts add: the register subtracted from the bound, the exit test in
+// the middle, the inner loop whose test the loop's own proves, and that inner loop's iv on entry.
+const subRegs = new StaticArray<i32>(MAX_LOOPS);
+const exitTests = new StaticArray<i32>(MAX_LOOPS);
+const nestInners = new StaticArray<i32>(MAX_LOOPS);
+const nestStarts = new StaticArray<i32>(MAX_LOOPS);
+/** A register R the loop does not write, subtracted from the bound (E = B + adj - R), or -1 (planRotated). */
+@inline export function loopSubReg(k: i32): i32 { return unchecked(subRegs[k]); }
+/** A rotated loop's exit test (planRotated): a way out that is its counted test, not a search's; else -1. */
+@inline export function loopExitAt(k: i32): i32 { return unchecked(exitTests[k]); }
+/** The inner loop whose entry test loop k's test makes unneeded in k's copy (analysis/nests.ts), or -1. */
+@inline export function loopNestInner(k: i32): i32 { return unchecked(nestInners[k]); }
+/** That inner loop's iv on every entry: a constant (analysis/nests.ts). */
+@inline export function loopNestStart(k: i32): i32 { return unchecked(nestStarts[k]); }
+export function setLoopNest(k: i32, q: i32, start: i32): void {
+  unchecked(nestInners[k] = q);
+  unchecked(nestStarts[k] = start);
+}
+/** A new loop k's fields of these kinds: none. */
+function clearExtras(k: i32): void {
+  unchecked(subRegs[k] = -1);
+  unchecked(exitTests[k] = -1);
+  setLoopNest(k, -1, 0);
+}
 
 const HEAD = 0, LAST = 4, IV = 8, STEP_REG = 12, STEP_IMM = 16, BOUND_REG = 20, BOUND_IMM = 24, ACCESSES = 28;
 const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DOWN = 52, PADDED = 56, OTHER_IVS = 60;
@@ -141,6 +172,21 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & 0x1fffffff; }
 /** Whether the access's address moves down over the trips (the induction variables it sums step down). */
 @inline export function accDown(a: i32): bool { return (load<u32>(accessAt(a), 8) & (1 << 30)) != 0; }
+/** Whether the access is an inner loop's, lifted into loop k's plan (analysis/nests.ts: its span is emitted there). */
+@inline export function accInner(a: i32): bool { return (load<u32>(accessAt(a), 8) & ACC_INNER) != 0; }
+export const ACC_INNER: u32 = 0x80000000; // in an access's store word: see accInner
+/** Appends access a (of another loop) to loop k's plan with `regs` and `cst` in place of its own, as accInner. */
+export function addLiftedAccess(k: i32, a: i32, regs: u32, cst: i64): void {
+  const n = loopAccesses(k);
+  const at = accessAt(k * MAX_ACCESSES + n);
+  store<i32>(at, accInsn(a));
+  store<i32>(at, accBytes(a), 4);
+  store<u32>(at, load<u32>(accessAt(a), 8) | ACC_INNER, 8);
+  store<u32>(at, regs, 12);
+  store<i64>(at, cst, 16);
+  setField(k, ACCESSES, n + 1);
+}
+
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
@@ -165,7 +211,7 @@ function writes(c: Context, i: i32): i32 {
 }
 
 /** Jump target of a jump at i (not a call or exit), else -1. */
-function targetOf(c: Context, i: i32): i32 {
+export function targetOf(c: Context, i: i32): i32 {
   const op = opAt(c, i);
   const cls = op & 7;
   if (cls != CLS_JMP && cls != CLS_JMP32) return -1;
@@ -192,8 +238,10 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     if (t < 0 || t > l) continue;
     const h = t;
     if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
-    if (overlaps(c, h, l)) continue;
-    planLoop(c, h, l);
+    const found = c.loops;
+    clearExtras(found);
+    if (!overlaps(c, h, l)) planLoop(c, h, l);
+    if (c.loops == found) planRotated(c, h, l);
   }
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
@@ -201,6 +249,35 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
   for (let k = 0; k < c.loops; k++) {
     setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
+  }
+}
+
+/** Whether a loop found before lies in [h, l]: a loop without accesses of its own may still lift its accesses. */
+function holdsLoop(c: Context, h: i32, l: i32): bool {
+  for (let q = 0; q < c.loops; q++) if (loopHead(q) >= h && loopLast(q) <= l) return true;
+  return false;
+}
+
+/** Removes loop k from the tables (analysis/nests.ts: a loop without accesses whose inner loop could not be lifted). */
+export function removeLoop(c: Context, k: i32): void {
+  for (let q = k; q + 1 < c.loops; q++) {
+    // BODY_AT and PADDED stay: versioned.ts's second pass reads them where the first pass left them, at the
+    // loop's index after this removal, and the planners do not write them
+    const body = loopBodyAt(q), padded = loopPadded(q);
+    memory.copy(field(q, 0), field(q + 1, 0), 64);
+    setLoopBodyAt(q, body);
+    setLoopPadded(q, padded);
+    memory.copy(extra(q, 0), extra(q + 1, 0), 16);
+    memory.copy(STEP_TABLE + <usize>q * 48, STEP_TABLE + <usize>(q + 1) * 48, 48);
+    memory.copy(accessAt(q * MAX_ACCESSES), accessAt((q + 1) * MAX_ACCESSES), 24 * MAX_ACCESSES);
+    unchecked(subRegs[q] = subRegs[q + 1]);
+    unchecked(exitTests[q] = exitTests[q + 1]);
+    setLoopNest(q, unchecked(nestInners[q + 1]), unchecked(nestStarts[q + 1]));
+  }
+  c.loops--;
+  for (let q = 0; q < c.loops; q++) {
+    const inner = loopNestInner(q);
+    if (inner > k) unchecked(nestInners[q] = inner - 1);
   }
 }
 
@@ -257,6 +334,16 @@ function overlaps(c: Context, h: i32, l: i32): bool {
   return false;
 }
 
+/** Whether a jump from outside [h, l] lands in it past h. */
+function enteredPast(c: Context, h: i32, l: i32): bool {
+  for (let i = 0; i < c.count; i++) {
+    const t = targetOf(c, i);
+    if ((i < h || i > l) && t > h && t <= l) return true;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return false;
+}
+
 function planLoop(c: Context, h: i32, l: i32): void {
   // what the range writes, and where iv is written
   let mask = 0;
@@ -274,16 +361,31 @@ function planLoop(c: Context, h: i32, l: i32): void {
     if (t == h && i != l) return; // a second way back to the head
     if (op == 0x18) i++;
   }
-  // no jump from outside lands past the head
-  for (let i = 0; i < c.count; i++) {
-    if (i >= h && i <= l) continue;
-    const t = targetOf(c, i);
-    if (t > h && t <= l) return;
-    if (opAt(c, i) == 0x18) i++;
-  }
+  if (enteredPast(c, h, l)) return;
   const jop = opAt(c, l);
   const simple = jop == 0xa5 || jop == 0xad || ((jop == 0x55 || jop == 0x25) && immAt(c, l) == 0);
   if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
+}
+
+/** Loop k's fields (the tables above): its range, iv, step, bound, E - B, the bound's frame slot, flags, iv's group. */
+function setLoop(
+  k: i32, h: i32, l: i32, iv: i32, stepReg: i32, stepImm: i32, boundReg: i32, boundImm: i32, down: bool, ivAt: i32,
+  mask: i32, adj: i32, slot: i32, flags: i32, group: u32,
+): void {
+  setField(k, HEAD, h);
+  setField(k, LAST, l);
+  setField(k, IV, iv);
+  setField(k, STEP_REG, stepReg);
+  setField(k, STEP_IMM, stepImm);
+  setField(k, BOUND_REG, boundReg);
+  setField(k, DOWN, down ? 1 : 0);
+  setField(k, BOUND_IMM, boundImm);
+  setField(k, IV_AT, ivAt);
+  setField(k, WRITES, mask);
+  store<i32>(extra(k, ADJ), adj);
+  store<i32>(extra(k, SLOT), slot);
+  store<i32>(extra(k, FLAGS), flags);
+  store<u32>(extra(k, GROUP), group);
 }
 
 /**
@@ -310,23 +412,11 @@ function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: 
   }
 
   const k = c.loops;
-  setField(k, HEAD, h);
-  setField(k, LAST, l);
-  setField(k, IV, iv);
-  setField(k, STEP_REG, aop == 0x0f ? stepReg : -1);
-  setField(k, STEP_IMM, immAt(c, ivAt));
-  setField(k, BOUND_REG, jop == 0xad ? srcAt(c, l) : -1);
-  setField(k, DOWN, down ? 1 : 0);
-  setField(k, BOUND_IMM, immAt(c, l));
-  setField(k, IV_AT, ivAt);
-  setField(k, WRITES, mask);
-  store<i32>(extra(k, ADJ), 0);
-  store<i32>(extra(k, FLAGS), 0);
-  store<u32>(extra(k, GROUP), 0);
+  setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), down, ivAt, mask, 0, 0, 0, 0);
   const step = immAt(c, ivAt);
   const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
-  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others, 0)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others, 0) || holdsLoop(c, h, l)) c.loops++;
   return true;
 }
 
@@ -339,6 +429,33 @@ const SYM_BASE: usize = SCRATCH; // i32 per register, then the constants, i32 pe
 @inline function setSym(r: i32, base: i32, off: i32): void {
   store<i32>(SYM_BASE + (<usize>r << 2), base);
   store<i32>(SYM_BASE + 48 + (<usize>r << 2), off);
+}
+
+// and a register the loop does not write added to it (-1: none; planRotated's R)
+@inline function symAdded(r: i32): i32 { return load<i32>(SYM_BASE + 96 + (<usize>r << 2)); }
+@inline function setSymAdded(r: i32, v: i32): void { store<i32>(SYM_BASE + 96 + (<usize>r << 2), v); }
+
+/** Each register's symbolic value at `to`, through the block [from, to) of a loop writing `mask`. */
+function trackBlock(c: Context, from: i32, to: i32, mask: i32): void {
+  for (let r = 0; r <= 10; r++) {
+    setSym(r, r, 0);
+    setSymAdded(r, -1);
+  }
+  for (let i = from; i < to; i++) {
+    const op = opAt(c, i);
+    const d = dstAt(c, i), sr = srcAt(c, i);
+    if (op == 0xbf && offAt(c, i) == 0) {
+      setSym(d, symBase(sr), symOff(sr));
+      setSymAdded(d, symAdded(sr));
+    } else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
+      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
+      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
+      else setSym(d, symBase(d), <i32>v);
+    } else if (op == 0x0f && symBase(d) >= 0 && symAdded(d) < 0 && sr < 10 && (mask & (1 << sr)) == 0) {
+      setSymAdded(d, sr);
+    } else for (let r = 0; r <= 10; r++) if (writes(c, i) & (1 << r)) setSym(r, -1, 0);
+    if (op == 0x18) i++;
+  }
 }
 
 /** The first instruction from `from` on that writes register r (there is one). */
@@ -418,19 +535,8 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   // the last block's effect, from its start to the test, on each register
   let latch = t;
   while (latch > h && !leaderAt(c, latch)) latch--;
-  for (let r = 0; r <= 10; r++) setSym(r, r, 0);
-  for (let i = latch; i < t; i++) {
-    const op = opAt(c, i);
-    const d = dstAt(c, i);
-    const w = writes(c, i);
-    if (op == 0xbf && offAt(c, i) == 0) setSym(d, symBase(srcAt(c, i)), symOff(srcAt(c, i)));
-    else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
-      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
-      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
-      else setSym(d, symBase(d), <i32>v);
-    } else for (let r = 0; r <= 10; r++) if (w & (1 << r)) setSym(r, -1, 0);
-    if (op == 0x18) i++;
-  }
+  trackBlock(c, latch, t, mask);
+  for (let r = 0; r <= 10; r++) if (symAdded(r) >= 0) setSym(r, -1, 0); // (planRotated's)
   if (ne && b >= 0 && (symBase(y) < 0 || (symBase(y) == y && symOff(y) == 0))) { // `jne` either way round
     const swap = y;
     y = b;
@@ -490,23 +596,86 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   }
 
   const k = c.loops;
-  setField(k, HEAD, h);
-  setField(k, LAST, l);
-  setField(k, IV, xr);
-  setField(k, STEP_REG, -1);
-  setField(k, STEP_IMM, s);
-  setField(k, BOUND_REG, boundReg);
-  setField(k, DOWN, 0);
-  setField(k, BOUND_IMM, <i32>boundImm);
-  setField(k, IV_AT, ivAt);
-  setField(k, WRITES, mask);
-  store<i32>(extra(k, ADJ), b < 0 ? 0 : <i32>adj);
-  store<i32>(extra(k, SLOT), slotOff);
-  store<i32>(extra(k, FLAGS), flags);
-  store<u32>(extra(k, GROUP), group);
+  setLoop(k, h, l, xr, -1, s, boundReg, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
   const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
-  if (collectAccesses(c, k, h, l, mask, xr, others, group)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
+}
+
+
+/**
+ * A loop entered in its middle, clang's rotated `for (i = 0; i + n <= len; i++)`: the range [H, L] ends with `ja`
+ * back, H is its only entry (`ja e` into the range at H itself, as clang emits it, or the back edge's target),
+ * and it has any number of ways back but one way out, the exit test te: a conditional jump in the block of iv's
+ * add (`add X, s`, s a constant above 0, X's one write in the range), after it, comparing Y = X + R + c (R a
+ * register the loop does not write, or none) with a bound B (a register the loop does not write, or a constant),
+ * 64 bits wide. Every block start after the first trip's comes after te let the trip go on, so X's values at block
+ * starts are X0 and values below E = B + s - c - R (+1 when the trip goes on while Y <= B), as planGeneral's
+ * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops.
+ */
+function planRotated(c: Context, t: i32, l: i32): void {
+  if (opAt(c, l) != 0x05) return;
+  let h = t;
+  const into = h > 0 ? targetOf(c, h - 1) : -1;
+  if (h > 0 && opAt(c, h - 1) == 0x05 && into > h && into <= l) h--;
+  if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= c.count || overlaps(c, h, l)) return;
+  let mask = 0;
+  let te = -1;
+  for (let i = h; i <= l; i++) {
+    if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
+    const w = writes(c, i);
+    if (w < 0) return;
+    mask |= w;
+    const to = targetOf(c, i);
+    if (to >= 0 && (to < h || to > l)) {
+      if (te >= 0 || opAt(c, i) == 0x05) return; // a second way out
+      te = i;
+    }
+    if (opAt(c, i) == 0x18) i++;
+  }
+  if (te < 0 || (opAt(c, te) & 7) != CLS_JMP) return;
+  if (enteredPast(c, h, l)) return;
+  // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
+  const top = opAt(c, te);
+  let kind = top & 0xf0;
+  if (kind == 0xc0 || kind == 0xd0) kind -= 0x20; // signed: as unsigned (operands below 2^63)
+  else if (kind == 0x60 || kind == 0x70) kind -= 0x40;
+  const x = (top & 0x08) != 0;
+  let y = dstAt(c, te);
+  let b = x ? srcAt(c, te) : -1;
+  let le = false;
+  if (kind == 0x20 || kind == 0x30) le = kind == 0x20; // leaves when Y > B (Y >= B)
+  else if ((kind == 0xa0 || kind == 0xb0) && x) { // leaves when B < Y (B <= Y)
+    le = kind == 0xa0;
+    const swap = y;
+    y = b;
+    b = swap;
+  } else return;
+  if (y >= 10 || b >= 10 || (b >= 0 && (mask & (1 << b)) != 0)) return;
+  // Y through te's block, from its start
+  let latch = te;
+  while (latch > h && !leaderAt(c, latch)) latch--;
+  trackBlock(c, latch, te, mask);
+  const xr = symBase(y);
+  if (xr < 0 || xr >= 10 || writesOnlyIn(c, h, l, xr, latch, te) != 1) return;
+  const ivAt = firstWrite(c, latch, xr);
+  const s = immAt(c, ivAt);
+  if (opAt(c, ivAt) != 0x07 || s <= 0 || symBase(xr) != xr || symOff(xr) != s) return;
+  const sub = symAdded(y);
+  if (sub == xr || b == xr) return;
+  const adj = <i64>s - <i64>symOff(y) + (le ? 1 : 0);
+  let boundImm: i64 = 0;
+  if (adj < -(1 << 30) || adj > (1 << 30)) return;
+  if (b < 0) {
+    boundImm = <i64>immAt(c, te) + adj;
+    if (immAt(c, te) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
+  }
+  const k = c.loops;
+  setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
+  setField(k, OTHER_IVS, 0);
+  unchecked(subRegs[k] = sub);
+  unchecked(exitTests[k] = te);
+  if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;
 }
 
 /** The other induction variables of loop k (see above), their steps in STEP_TABLE. */

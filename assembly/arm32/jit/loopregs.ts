@@ -18,7 +18,7 @@
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import {
-  MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopHead, loopIvAt, loopLast, loopPromotable,
+  MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopExitAt, loopHead, loopIvAt, loopLast, loopPromotable,
   loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
@@ -362,7 +362,7 @@ function leftEarly(c: Context, k: i32): bool {
     if ((cls != CLS_JMP && cls != CLS_JMP32) || (op & 0xf0) == 0x80 || (op & 0xf0) == 0x90) continue;
     const t = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
     // (not the exit test before a closing `ja` to the head: clang's rotated loops)
-    const exitTest = i == l - 1 && (opcode(c, l) & 0xf7) == 0x05;
+    const exitTest = (i == l - 1 && (opcode(c, l) & 0xf7) == 0x05) || i == loopExitAt(k); // (or a rotated loop's)
     if (i >= h && i < l && (t < h || t > l) && !exitTest) return true;
   }
   return false;

@@ -30,6 +30,7 @@
 
 import { IP, R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
 import { findLoops, loopAt } from "../analysis/loops";
+import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
   Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
@@ -95,6 +96,10 @@ function analyse(c: Context): bool {
     const target = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
     if (!mark(c, target, F_LEADER)) return fail(c, ERR_TARGET, i);
     mark(c, i + 1, F_LEADER);
+    // a loop entered in its middle by the `ja` before the back edge's target: that `ja` is where its versioned
+    // entry goes (loops.ts planRotated), a block of its own
+    const into = target > 0 && opcode(c, target - 1) == 0x05 ? target + offOf(c, target - 1) : -1;
+    if (target <= i && into > target && into <= i) mark(c, target - 1, F_LEADER);
   }
   return true;
 }
@@ -341,6 +346,7 @@ function emitProgram(c: Context): bool {
   emitEntry(c);
   c.label(L_CODE);
   findLoops(c, c.insns, c.count, c.flags, F_LEADER, F_FUNC | F_PROG);
+  liftInnerLoops(c);
   resetCopies(c);
   let inMain = true;
   for (let i = 0; i < c.count;) {

@@ -1,0 +1,277 @@
+// Nested counted loops on the ARM32 engine (assembly/arm32/analysis/nests.ts, versioned.ts emitNestTest): an outer
+// loop whose test proves its inner loop's accesses over the trips of both, so that the inner loop runs in the outer
+// copy without a test of its own, and the rotated loop clang makes of `for (i = 0; i + n <= len; i++)` (entered by
+// a jump into its middle, its exit test on i + n, several ways back: loops.ts planRotated). Generated nests, the
+// inner bound a register the outer loop does not write or a constant, the outer exit on iv or on iv + that
+// register, index and pointer forms, counting up and down, inner loops leaving early, the last trip reaching the
+// context's last byte or one byte past it: r0 (or the fault and its instruction) as computed here, the
+// interpreter's, and the ARM32 executable's, also when the budget runs out at every count over the first trips.
+import { describe, it, expect, beforeAll } from "vitest";
+import { assemble } from "../../../src/tools/asm.js";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { type Case, outcomes, r0Is, rng } from "../../support/generated-runs.js";
+
+beforeAll(ensureArm32Translator);
+
+interface Nest {
+  outer: "rotated" | "counted" | "down"; // entered in its middle (exit on iv or iv + n), do-while on iv < B, iv to 0
+  exitAdd: boolean; // rotated: the exit test on iv + n (r3), else on iv
+  swapped: boolean; // rotated: `jlt B, Y` instead of `jgt Y, B`
+  pointer: boolean; // the outer iv is r1 + i (and B is r1 + B), else i
+  innerDown: boolean; // the inner loop counts n .. 1 (`jne`), else 0 .. n - 1 (`jlt`)
+  innerConst: boolean; // the inner bound a constant, else r3
+  early: number; // the inner loop leaves at this byte (-1: never)
+  second: boolean; // a second load at r1 + j + off2 (a needle)
+  n: number;
+  i0: number;
+  b: number;
+  off: number;
+  off2: number;
+}
+
+/** The program's lines, and the instruction indexes of its two loads. */
+function program(p: Nest): { source: string; load: number; load2: number } {
+  const lines: string[] = ["mov %r0, 0", `mov %r3, ${p.n}`];
+  lines.push(...(p.pointer ? ["mov %r2, %r1", `add %r2, ${p.b}`] : [`mov %r2, ${p.b}`]));
+  lines.push(...(p.pointer ? ["mov %r4, %r1", `add %r4, ${p.i0}`] : [`mov %r4, ${p.i0}`]));
+  const body = [
+    ...(p.pointer ? [] : ["mov %r7, %r1", "add %r7, %r4"]),
+    p.innerDown ? `mov %r6, ${p.n}` : "mov %r6, 0",
+    "inner:",
+    p.pointer ? "mov %r8, %r4" : "mov %r8, %r7",
+    "add %r8, %r6",
+    `ldxb %r8, [%r8+${p.off}]`,
+    ...(p.second ? ["mov %r9, %r1", "add %r9, %r6", `ldxb %r9, [%r9+${p.off2}]`, "add %r0, %r9"] : []),
+    "add %r0, %r8",
+    ...(p.early >= 0 ? [`jeq %r8, ${p.early}, after`] : []),
+    ...(p.innerDown
+      ? ["add %r6, -1", "jne %r6, 0, inner"]
+      : ["add %r6, 1", p.innerConst ? `jlt %r6, ${p.n}, inner` : "jlt %r6, %r3, inner"]),
+    "after:",
+  ];
+  if (p.outer === "rotated") {
+    lines.push("ja entry", "next:", "add %r4, 1", "mov %r6, %r4");
+    if (p.exitAdd) lines.push("add %r6, %r3");
+    lines.push(p.swapped ? "jlt %r2, %r6, done" : "jgt %r6, %r2, done", "entry:", ...body, "ja next", "done:", "exit");
+  } else {
+    lines.push("outer:", ...body);
+    lines.push(
+      ...(p.outer === "down" ? ["add %r4, -1", "jne %r4, 0, outer"] : ["add %r4, 1", "jlt %r4, %r2, outer"]),
+      "exit",
+    );
+  }
+  const index = (text: string) => lines.filter((l) => !l.endsWith(":")).findIndex((l) => l.startsWith(text));
+  return { source: lines.join("\n"), load: index("ldxb %r8"), load2: index("ldxb %r9") };
+}
+
+/** r0, or the instruction of the load that reads outside the input (data undefined: every load allowed). */
+function model(p: Nest, data: Uint8Array | undefined, loads: { load: number; load2: number }) {
+  let r0 = 0n;
+  let reach = -1;
+  const read = (at: number, insn: number) => {
+    reach = Math.max(reach, at);
+    if (!data) return 1;
+    if (at < 0 || at >= data.length) throw new RangeError(String(insn));
+    return data[at];
+  };
+  const body = (i: number) => {
+    let j = p.innerDown ? p.n : 0;
+    for (;;) {
+      const b = read(i + j + p.off, loads.load);
+      if (p.second) r0 += BigInt(read(j + p.off2, loads.load2));
+      r0 += BigInt(b);
+      if (b === p.early) return;
+      if (p.innerDown) {
+        if (--j === 0) return;
+      } else if (++j >= p.n) return;
+    }
+  };
+  try {
+    let i = p.i0;
+    if (p.outer === "rotated") {
+      for (;;) {
+        body(i);
+        i++;
+        if ((p.exitAdd ? i + p.n : i) > p.b) break;
+      }
+    } else if (p.outer === "counted") {
+      do body(i++);
+      while (i < p.b);
+    } else {
+      do body(i--);
+      while (i !== 0);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) return { fault: Number(e.message), reach };
+    throw e;
+  }
+  return { r0, reach };
+}
+
+/** A nest whose last trip reads the input's last byte (past = 0) or the byte after it (past = 1), or undefined. */
+function reaching(p: Nest, length: number, past: number): Nest | undefined {
+  for (let b = 0; b <= length + 20; b++)
+    for (let i0 = p.outer === "down" ? 1 : 0; i0 <= (p.outer === "down" ? length : 3); i0++) {
+      const q = { ...p, b, i0 };
+      if (q.outer === "down" && b !== 0) continue;
+      if (model(q, undefined, { load: 0, load2: 0 }).reach === length - 1 + past) return q;
+    }
+  return undefined;
+}
+
+function randomNest(rand: () => number): Nest {
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const outer = pick(["rotated", "rotated", "counted", "down"] as const);
+  return {
+    outer,
+    exitAdd: rand() < 0.6,
+    swapped: rand() < 0.3,
+    pointer: outer !== "down" && rand() < 0.4,
+    innerDown: rand() < 0.25,
+    innerConst: rand() < 0.4,
+    early: rand() < 0.5 ? pick([0x61, 0x62]) : -1,
+    second: rand() < 0.5,
+    n: 1 + Math.floor(rand() * 8),
+    i0: 0,
+    b: 0,
+    off: Math.floor(rand() * 9),
+    off2: Math.floor(rand() * 5),
+  };
+}
+
+/** Input bytes: mostly 'c', some 'a' and 'b' (where inner loops leaving early stop). */
+function input(rand: () => number, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) b[i] = rand() < 0.15 ? 0x61 : rand() < 0.1 ? 0x62 : 0x63;
+  return b;
+}
+
+const FAULT = (insn: number) => new RegExp(`out-of-bounds read of 1 bytes? at .*\\(instruction ${insn}\\)`);
+
+/** The listing's heading of an inner loop in an outer copy, with the line after it. */
+const innerInCopy = /; loop (\d+)-\d+ \(in the copy of \d+-\d+\): the test, then the copy\n(.*)\n/;
+
+const MEMSEARCH: Nest = {
+  outer: "rotated",
+  exitAdd: true,
+  swapped: false,
+  pointer: false,
+  innerDown: false,
+  innerConst: false,
+  early: 0x62,
+  second: true,
+  n: 6,
+  i0: 0,
+  b: 40,
+  off: 4,
+  off2: 0,
+};
+
+describe("an inner loop in the copy of the loop around it", () => {
+  it("runs without a test of its own: the outer loop's test proved its accesses", () => {
+    for (const p of [MEMSEARCH, { ...MEMSEARCH, outer: "counted" as const }, { ...MEMSEARCH, pointer: true }]) {
+      const m = innerInCopy.exec(arm32Listing(assemble(program(p).source), { budget: 0 }));
+      expect(m, program(p).source).not.toBeNull();
+      // the next line is the copy of the inner loop's first instruction: no ARM instruction between
+      expect(m![2]).toMatch(new RegExp(`^;\\s+${m![1]}: .*\\(copy of loop`));
+    }
+  });
+
+  it("keeps its test where the outer loop cannot prove it: an iv starting at a register, a bound the outer writes", () => {
+    const fromRegister = program(MEMSEARCH).source.replace("mov %r6, 0\ninner:", "mov %r6, %r5\ninner:");
+    const counted = program({ ...MEMSEARCH, outer: "counted" }).source;
+    const boundWritten = counted.replace("mov %r6, 0\ninner:", "mov %r3, 6\nmov %r6, 0\ninner:");
+    for (const source of [fromRegister, boundWritten]) {
+      const listing = arm32Listing(assemble(source), { budget: 0 });
+      // the outer loop has no accesses of its own: it is not versioned; the inner loop is, with its test
+      expect(listing).not.toContain("(in the copy of");
+      expect(listing).toMatch(/; loop \d+-\d+: the test on entry, then the copy without checks\n\s+[0-9a-f]+:/);
+    }
+  });
+});
+
+describe("generated nests against the interpreter and the values computed here", () => {
+  it("ending inside the input, at its last byte, or one byte past it at the last outer trip", async () => {
+    const rand = rng(1313);
+    const cases: Case[] = [];
+    const expected = new Map<string, { r0?: bigint; fault?: number }>();
+    for (let k = 0; k < 240; k++) {
+      const length = 16 + Math.floor(rand() * 48);
+      const past = k % 3 === 2 ? -1 - Math.floor(rand() * 6) : k % 3;
+      const p = reaching(randomNest(rand), length, past);
+      if (!p) continue;
+      const data = input(rand, length);
+      const shape = program(p);
+      const name = `${k} ${JSON.stringify(p)} ${Buffer.from(data).toString("latin1")}`;
+      expected.set(name, model(p, data, shape));
+      cases.push({ name, shape: { source: shape.source, input: data }, budget: 0 });
+    }
+    expect(cases.length).toBeGreaterThan(200);
+    // most nests that count up are lifted (every fourth program's listing)
+    const lifted = cases.filter(
+      (c, k) => k % 4 === 0 && innerInCopy.test(arm32Listing(assemble(c.shape.source), { budget: 0 })),
+    );
+    expect(lifted.length).toBeGreaterThan(cases.length / 12);
+    const results = await outcomes(cases, () => "");
+    const wrong = results.filter((r) => {
+      const e = expected.get(r.name)!;
+      const ok = e.fault === undefined ? r.interp === r0Is(e.r0!) : FAULT(e.fault).test(r.interp);
+      return !ok || r.arm32 !== r.interp;
+    });
+    expect(wrong).toEqual([]);
+    // both kinds of ending happened: faults at the load, and results
+    expect(results.filter((r) => r.interp.startsWith("r0")).length).toBeGreaterThan(60);
+    expect(results.filter((r) => r.interp.includes("out-of-bounds")).length).toBeGreaterThan(30);
+  }, 600_000);
+
+  it("a nest the outer loop cannot prove, then one it can: the second one's test and copy where they belong", async () => {
+    // the first outer loop writes its inner loop's bound: it is not versioned (and leaves the loop tables), the
+    // loops after it move up; the second nest's test fails (one byte past the end) or passes
+    const rand = rng(4242);
+    const cases: Case[] = [];
+    const expected = new Map<string, { r0?: bigint; fault?: number }>();
+    for (let k = 0; k < 24; k++) {
+      const length = 24 + Math.floor(rand() * 24);
+      const first: Nest = { ...MEMSEARCH, outer: "counted", b: 1 + Math.floor(rand() * 10), early: -1 };
+      const second = reaching(
+        { ...MEMSEARCH, early: k % 2 ? 0x62 : -1, pointer: k % 4 > 1 },
+        length,
+        k % 3 === 0 ? 1 : 0,
+      )!;
+      const a = program(first);
+      const rename = (src: string) => src.replace(/\b(inner|after|outer)\b/g, "$1_1");
+      const lines = rename(a.source.replace("mov %r6, 0\ninner", "mov %r3, 6\nmov %r6, 0\ninner")).split("\n");
+      lines.pop(); // exit
+      const b = program(second);
+      const source = [...lines, ...b.source.split("\n").slice(1)].join("\n");
+      const before = lines.filter((l) => !l.endsWith(":")).length - 1; // the second's "mov %r0, 0" left out
+      const data = input(rand, length);
+      const m1 = model(first, data, a);
+      const m2 = model(second, data, { load: b.load + before, load2: b.load2 + before });
+      const name = `${k} ${source} ${Buffer.from(data).toString("latin1")}`;
+      expected.set(name, m1.fault !== undefined ? m1 : m2.fault !== undefined ? m2 : { r0: m1.r0! + m2.r0! });
+      cases.push({ name, shape: { source, input: data }, budget: 0 });
+    }
+    const results = await outcomes(cases, () => "");
+    const wrong = results.filter((r) => {
+      const e = expected.get(r.name)!;
+      const ok = e.fault === undefined ? r.interp === r0Is(e.r0!) : FAULT(e.fault).test(r.interp);
+      return !ok || r.arm32 !== r.interp;
+    });
+    expect(wrong).toEqual([]);
+    expect(innerInCopy.test(arm32Listing(assemble(cases[0].shape.source), { budget: 0 }))).toBe(true);
+  }, 300_000);
+
+  it("budgets running out at every count over the first trips: the interpreter's instruction", async () => {
+    const cases: Case[] = [];
+    const data = input(rng(77), 40);
+    const shapes = [MEMSEARCH, { ...MEMSEARCH, outer: "counted" as const, b: 20 }, { ...MEMSEARCH, pointer: true }];
+    for (const [s, p] of shapes.entries())
+      for (let budget = 1; budget <= 260; budget++)
+        cases.push({ name: `${s} budget ${budget}`, shape: { source: program(p).source, input: data }, budget });
+    const results = await outcomes(cases, () => "");
+    expect(results.filter((r) => r.arm32 !== r.interp)).toEqual([]);
+    expect(results.filter((r) => r.interp.startsWith("instruction budget")).length).toBeGreaterThan(cases.length / 2);
+  }, 600_000);
+});
