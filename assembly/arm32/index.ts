@@ -8,7 +8,7 @@
 // and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
 import { NEAR_SPAN, blockName, blockOffset } from "./a32/labels";
-import { COPY_TABLE, LOOP_TABLE_AT, POOL } from "./analysis/loops";
+import { COPY_TABLE, LOOP_TABLE_AT, POOL, loopNestInner } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
 import { translatePass } from "./jit/translate";
@@ -137,8 +137,9 @@ export function labelBlockName(id: i32): string { return blockName(id); }
 export function labelBlockOffset(id: i32): i32 { return blockOffset(id); }
 // For the listing (src/engines/arm32/build.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the
 // position of the head's ordinary code) and the copies emitted (loop, first entry of the pool of their
-// instructions' positions).
+// instructions' positions), and the inner loop whose test each loop's own test makes unneeded in its copy (or -1).
 export function loopCount(): i32 { return result().loops; }
+export function nestInner(k: i32): i32 { return k >= 0 && k < result().loops ? loopNestInner(k) : -1; }
 export function loopTable(): usize { return LOOP_TABLE_AT; }
 export function copyCount(): i32 { return result().copies; }
 export function copyTable(): usize { return COPY_TABLE; }

@@ -97,8 +97,11 @@ export interface Arm32Translation {
   state: number;
   stateSize: number;
   offsets: Uint32Array; // per eBPF instruction: code offset from `code`; bit 31: second slot of lddw
-  /** Counted loops emitted twice (assembly/arm32/versioned.ts): the image offset of the head's ordinary code. */
-  loops: { head: number; last: number; body: number }[];
+  /**
+   * Counted loops emitted twice (assembly/arm32/versioned.ts): the image offset of the head's ordinary code, and
+   * the inner loop (an index into this list, or -1) whose accesses this loop's test proves for its copy.
+   */
+  loops: { head: number; last: number; body: number; nestInner: number }[];
   /** Their unchecked copies: image offsets of the copied instructions head..last (nested copies each apart). */
   copies: { head: number; last: number; positions: Int32Array }[];
   /** Where each part of the image ends (abi.ts SEC_*), for measuring what an executable is made of. */
@@ -144,6 +147,7 @@ interface Arm32Exports {
   labelBlockName(id: number): number;
   labelBlockOffset(id: number): number;
   loopCount(): number;
+  nestInner(k: number): number;
   loopTable(): number;
   copyCount(): number;
   copyTable(): number;
@@ -228,6 +232,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
       head: memory.getInt32(at, true),
       last: memory.getInt32(at + 4, true),
       body: memory.getInt32(at + 44, true),
+      nestInner: w.nestInner(k),
     };
   });
   const copies = Array.from({ length: w.copyCount() }, (_, c) => {
@@ -550,10 +555,13 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
           : undefined;
       if (inner) continue;
       const loop = i > copy.head ? versioned.get(i) : undefined;
+      const outer = versioned.get(copy.head);
+      const proved = loop !== undefined && outer !== undefined && t.loops[outer.nestInner] === loop;
       if (loop)
         heading(
           copy.positions[i - copy.head],
-          `; loop ${loop.head}-${loop.last} (in the copy of ${copy.head}-${copy.last}): the test, then the copy`,
+          `; loop ${loop.head}-${loop.last} (in the copy of ${copy.head}-${copy.last}): ` +
+            (proved ? `the copy, proved by ${copy.head}-${copy.last}'s test` : "the test, then the copy"),
         );
       else heading(copy.positions[i - copy.head], `${line(i)}    (copy of loop ${copy.head}-${copy.last})`);
     }

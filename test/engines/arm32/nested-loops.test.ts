@@ -149,8 +149,8 @@ function input(rand: () => number, length: number): Uint8Array {
 
 const FAULT = (insn: number) => new RegExp(`out-of-bounds read of 1 bytes? at .*\\(instruction ${insn}\\)`);
 
-/** The listing's heading of an inner loop in an outer copy, with the line after it. */
-const innerInCopy = /; loop (\d+)-\d+ \(in the copy of \d+-\d+\): the test, then the copy\n(.*)\n/;
+/** The listing's heading of an inner loop in an outer copy whose test proved it, with the line after it. */
+const innerInCopy = /; loop (\d+)-\d+ \(in the copy of (\d+-\d+)\): the copy, proved by \2's test\n(.*)\n/;
 
 const MEMSEARCH: Nest = {
   outer: "rotated",
@@ -174,7 +174,7 @@ describe("an inner loop in the copy of the loop around it", () => {
       const m = innerInCopy.exec(arm32Listing(assemble(program(p).source), { budget: 0 }));
       expect(m, program(p).source).not.toBeNull();
       // the next line is the copy of the inner loop's first instruction: no ARM instruction between
-      expect(m![2]).toMatch(new RegExp(`^;\\s+${m![1]}: .*\\(copy of loop`));
+      expect(m![3]).toMatch(new RegExp(`^;\\s+${m![1]}: .*\\(copy of loop`));
     }
   });
 
