@@ -187,14 +187,36 @@ function codeOf(listing: string, from: number, to: number): string[] {
 /** A load of r10 from the register file (8 bytes a register, r10 at 80). */
 const loadsR10 = (l: string) => /^ldrd? r\d+, (r\d+, )?\[r11, #(0x50|80)\]$/.test(l);
 
+/** A generator's random numbers from `seed`, and a choice among values. */
+function chooser(seed: number) {
+  const rand = rng(seed);
+  return { rand, pick: <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)] };
+}
+
+/** `lddw` of a random 64-bit value into each of `regs`. */
+const wideValues = (rand: () => number, regs: number[]) =>
+  regs.map(
+    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
+  );
+
+/**
+ * The end of a generated program: the back edge of a loop over r9 of `trips` trips (0: none), r0 mixed with
+ * `regs`, then `last`.
+ */
+function ending(lines: string[], trips: number, regs: number[], last: string[] = []): string {
+  if (trips) lines.push("add %r9, 1", `jlt %r9, ${trips}, loop`);
+  for (const r of regs) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  lines.push(...last, "exit");
+  return lines.join("\n");
+}
+
 /**
  * Frame traffic: counters kept in the frame (load, add, store back), locals stored and read back in every size,
  * pointers into the frame made from r10, in a loop over r9 or not; `edge` adds one access at or past the frame's
  * edges, `call` a subprogram with frame traffic of its own.
  */
 function frameProgram(seed: number, loop: boolean, edge: boolean, call: boolean): string {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const { rand, pick } = chooser(seed);
   const regs = [0, 2, 3, 4, 5, 6, 7, 8];
   const lines: string[] = [];
   for (let s = 8; s <= 64; s += 8) lines.push(`stdw [%r10-${s}], ${Math.floor(rand() * 1000) - 500}`);
@@ -295,12 +317,9 @@ describe("frame accesses where r10 cannot change", () => {
 
 /** Products accumulated: `d *= s | imm; d += t` over 64-bit starting values, in the ordinary code and a loop. */
 function productProgram(seed: number, loop: boolean): string {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const { rand, pick } = chooser(seed);
   const regs = [0, 2, 3, 4, 5, 6, 7, 8];
-  const lines = regs.map(
-    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
-  );
+  const lines = wideValues(rand, regs);
   if (loop) lines.push("mov %r9, 0", "loop:");
   for (let n = 0; n < 10; n++) {
     const d = pick(regs);
@@ -311,10 +330,7 @@ function productProgram(seed: number, loop: boolean): string {
     lines.push(`mul32 %r${d}, ${operand}`, `add32 %r${d}, %r${t}`);
     if (rand() < 0.3) lines.push(`add %r${pick(regs)}, %r${d}`); // d read afterwards as a 64-bit value
   }
-  if (loop) lines.push("add %r9, 1", "jlt %r9, 7, loop");
-  for (const r of [2, 3, 4, 5, 6, 7, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
-  lines.push("exit");
-  return lines.join("\n");
+  return ending(lines, loop ? 7 : 0, [2, 3, 4, 5, 6, 7, 8]);
 }
 
 describe("32-bit products accumulated", () => {
@@ -334,12 +350,9 @@ describe("32-bit products accumulated", () => {
 
 /** 32-bit shifts by a register: amounts known below 32 (a byte masked) or not (a byte, a 64-bit value). */
 function shiftProgram(seed: number, loop: boolean): string {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const { rand, pick } = chooser(seed);
   const regs = [0, 2, 3, 4, 5, 6, 7, 8];
-  const lines = regs.map(
-    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
-  );
+  const lines = wideValues(rand, regs);
   if (loop) lines.push("mov %r9, 0", "loop:");
   for (let n = 0; n < 10; n++) {
     const d = pick(regs);
@@ -358,10 +371,7 @@ function shiftProgram(seed: number, loop: boolean): string {
     if (rand() < 0.3) lines.push(`mov32 %r${d}, %r${pick(regs)}`);
     lines.push(`${op} %r${d}, %r${s}`);
   }
-  if (loop) lines.push("add %r9, 1", "jlt %r9, 3, loop");
-  for (const r of [2, 3, 4, 5, 6, 7, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
-  lines.push("exit");
-  return lines.join("\n");
+  return ending(lines, loop ? 3 : 0, [2, 3, 4, 5, 6, 7, 8]);
 }
 
 describe("32-bit shifts by a register", () => {
@@ -388,12 +398,9 @@ describe("32-bit shifts by a register", () => {
  * divisions (branches and calls inside one instruction's code), jumps; in a loop over r9 or not.
  */
 function scratchProgram(seed: number, loop: boolean): string {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const { rand, pick } = chooser(seed);
   const filed = [0, 2, 3, 4, 5];
-  const lines = [0, 2, 3, 4, 5, 6, 7, 8].map(
-    (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
-  );
+  const lines = wideValues(rand, [0, 2, 3, 4, 5, 6, 7, 8]);
   lines.push("stdw [%r10-8], 3", "stdw [%r10-16], 5");
   const heavy = ["add %r6, %r7", "xor %r8, %r6", "mul %r7, 3"];
   if (loop) lines.push("mov %r9, 0", "loop:");
@@ -424,10 +431,8 @@ function scratchProgram(seed: number, loop: boolean): string {
     }
     if (rand() < 0.5) lines.push(`${pick(["add", "xor", "or", "mov"])}${w} %r${d}, %r${pick(filed)}`);
   }
-  if (loop) lines.push("add %r9, 1", "jlt %r9, 4, loop");
-  for (const r of [2, 3, 4, 5, 6, 7, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
-  lines.push("ldxdw %r2, [%r10-8]", "add %r0, %r2", "ldxdw %r2, [%r10-16]", "add %r0, %r2", "exit");
-  return lines.join("\n");
+  const frame = ["ldxdw %r2, [%r10-8]", "add %r0, %r2", "ldxdw %r2, [%r10-16]", "add %r0, %r2"];
+  return ending(lines, loop ? 4 : 0, [2, 3, 4, 5, 6, 7, 8], frame);
 }
 
 describe("register-file words still in a scratch register, and copies between register-file slots", () => {
@@ -463,8 +468,7 @@ describe("register-file words still in a scratch register, and copies between re
  * or not; `edge`: one that reaches past the frame's top.
  */
 function atomicProgram(seed: number, loop: boolean, edge: boolean): string {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const { rand, pick } = chooser(seed);
   const lines = ["mov %r6, %r10", "add %r6, -64", "mov %r7, %r10", `add %r7, ${pick([-128, -125, -122])}`];
   for (let s = 8; s <= 128; s += 8) lines.push(`stdw [%r10-${s}], ${Math.floor(rand() * 2000) - 1000}`);
   for (const r of [0, 2, 3, 4, 5, 8])
@@ -479,11 +483,9 @@ function atomicProgram(seed: number, loop: boolean, edge: boolean): string {
     if (rand() < 0.3) lines.push(`add %r${s}, %r${pick([0, 2, 3])}`);
   }
   if (edge) lines.push("add %r6, 60", "lock add [%r6+0], %r2"); // r10 - 4: through the pair's own check
-  if (loop) lines.push("add %r9, 1", "jlt %r9, 3, loop");
-  for (const r of [2, 3, 4, 5, 8]) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
-  for (let s = 8; s <= 128; s += 8) lines.push(`ldxdw %r2, [%r10-${s}]`, "mul %r0, 31", "add %r0, %r2");
-  lines.push("exit");
-  return lines.join("\n");
+  const frame: string[] = [];
+  for (let s = 8; s <= 128; s += 8) frame.push(`ldxdw %r2, [%r10-${s}]`, "mul %r0, 31", "add %r0, %r2");
+  return ending(lines, loop ? 3 : 0, [2, 3, 4, 5, 8], frame);
 }
 
 describe("atomics through a pointer kept in an ARM pair", () => {
