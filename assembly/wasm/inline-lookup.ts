@@ -68,6 +68,11 @@ const LOOKUP_TYPE: StaticArray<u8> = [
   AND, EQZ, BR_IF, 0,
 ];
 
+// STACK_BASE's LEB128 bytes (three: it is below 2^21), for the tables' constants
+const SB0: u8 = <u8>(STACK_BASE & 0x7f | 0x80);
+const SB1: u8 = <u8>(STACK_BASE >> 7 & 0x7f | 0x80);
+const SB2: u8 = <u8>(STACK_BASE >> 14);
+
 /**
  * A HASH (1) or PERCPU_HASH (5), the only types t with t | 4 == 5, that programs may write (not BPF_F_RDONLY_PROG,
  * whose update the helper refuses).
@@ -82,23 +87,23 @@ const WRITABLE_HASH: StaticArray<u8> = [
  * k + key size <= fp - STACK_BASE.
  */
 const KEY_IN_FRAMES: StaticArray<u8> = [
-  GET, R2, CONST64, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, R2, CONST64, SB0, SB1, SB2,
   SUB64, TEE, K,
-  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, FP, CONST, SB0, SB1, SB2,
   SUB, EXTEND_U, GT_U64, BR_IF, 0,
   GET, K, GET, D, LOAD64_32, 2, KEY_SIZE, ADD64,
-  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, FP, CONST, SB0, SB1, SB2,
   SUB, EXTEND_U, GT_U64, BR_IF, 0,
 ];
 
 /** map_update_elem: the value in the frames in use too (as the key), and flags BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
 const VALUE_IN_FRAMES: StaticArray<u8> = [
-  GET, R3, CONST64, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, R3, CONST64, SB0, SB1, SB2,
   SUB64, TEE, K,
-  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, FP, CONST, SB0, SB1, SB2,
   SUB, EXTEND_U, GT_U64, BR_IF, 0,
   GET, K, GET, D, LOAD64_32, 2, VALUE_SIZE, ADD64,
-  GET, FP, CONST, <u8>(STACK_BASE & 0x7f | 0x80), <u8>(STACK_BASE >> 7 & 0x7f | 0x80), <u8>(STACK_BASE >> 14),
+  GET, FP, CONST, SB0, SB1, SB2,
   SUB, EXTEND_U, GT_U64, BR_IF, 0,
   GET, R4, CONST64, <u8>BPF_EXIST, GT_U64, BR_IF, 0,
 ];
