@@ -199,6 +199,13 @@ const wideValues = (rand: () => number, regs: number[]) =>
     (r) => `lddw %r${r}, ${hex((BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)))}`,
   );
 
+/** The start of a generated program: `wideValues` in `regs`, then the head of a loop over r9 when `loop`. */
+function beginning(rand: () => number, regs: number[], loop: boolean): string[] {
+  const lines = wideValues(rand, regs);
+  if (loop) lines.push("mov %r9, 0", "loop:");
+  return lines;
+}
+
 /**
  * The end of a generated program: the back edge of a loop over r9 of `trips` trips (0: none), r0 mixed with
  * `regs`, then `last`.
@@ -319,8 +326,7 @@ describe("frame accesses where r10 cannot change", () => {
 function productProgram(seed: number, loop: boolean): string {
   const { rand, pick } = chooser(seed);
   const regs = [0, 2, 3, 4, 5, 6, 7, 8];
-  const lines = wideValues(rand, regs);
-  if (loop) lines.push("mov %r9, 0", "loop:");
+  const lines = beginning(rand, regs, loop);
   for (let n = 0; n < 10; n++) {
     const d = pick(regs);
     const s = rand() < 0.2 ? d : pick(regs);
@@ -352,8 +358,7 @@ describe("32-bit products accumulated", () => {
 function shiftProgram(seed: number, loop: boolean): string {
   const { rand, pick } = chooser(seed);
   const regs = [0, 2, 3, 4, 5, 6, 7, 8];
-  const lines = wideValues(rand, regs);
-  if (loop) lines.push("mov %r9, 0", "loop:");
+  const lines = beginning(rand, regs, loop);
   for (let n = 0; n < 10; n++) {
     const d = pick(regs);
     const s = pick(regs.filter((x) => x !== d));
