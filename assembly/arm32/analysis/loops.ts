@@ -190,12 +190,13 @@ export function addLiftedAccess(k: i32, a: i32, regs: u32, cst: i64): void {
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
-@inline function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
-@inline function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
-@inline function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
+// An instruction's fields, for this file and nests.ts
+@inline export function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
+@inline export function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
+@inline export function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
 @inline function offAt(c: Context, i: i32): i32 { return load<i16>(c.insns + (<usize>i << 3) + 2); }
-@inline function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
-@inline function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
+@inline export function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
+@inline export function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
 
 /** Registers instruction i writes (bit mask); -1 for anything a loop may not hold (see above). */
 function writes(c: Context, i: i32): i32 {

@@ -23,19 +23,14 @@ import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, accConst, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
   loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvGroup, loopLast, loopOtherIvs,
-  loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf,
+  loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
+  immAt, leaderAt,
 } from "./loops";
 import { CLS_ALU, CLS_ALU64, CLS_LD, CLS_LDX } from "../../isa";
 
 // P's sums: per register, the registers summed (IV_BIT: k's iv; -1: not a sum), then the constant parts
 const sums = new StaticArray<i32>(11);
 const consts = new StaticArray<i64>(11);
-
-@inline function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
-@inline function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
-@inline function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
-@inline function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
-@inline function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
 
 /** After loops.ts findLoops: each loop's inner loop lifted where the pair qualifies (see above). */
 export function liftInnerLoops(c: Context): void {
