@@ -19,8 +19,9 @@
 //     entry, and the ordinary code's registers restored on every way out.
 // Inner loops are versioned again inside a copy, always (loops.ts counts on it); their failing test resumes in the
 // ordinary code. An inner loop whose accesses the outer loop's test proved for all its entries (analysis/nests.ts,
-// emitNestTest: its span over both loops' trips) has no test in the outer copy. The code positions of copied instructions are kept in POOL, one entry per instruction and copy,
-// in emission order (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
+// emitNestTest: its span over both loops' trips) has no test in the outer copy.
+// The code positions of copied instructions are kept in POOL, one entry per instruction and copy, in emission order
+// (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
 // The test's code goes where the loop's head was (the instruction-offset table points at it), then the copy, then
 // the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
 //
@@ -322,8 +323,8 @@ function emitNestTest(c: Context, k: i32): void {
 
 /**
  * r1 = how far inner access a's address moves over loop k's trips and its inner loop q's: q's iv from its start
- * to q's E - 1 (0 when E is not above the start) when it sums q's iv, plus k's D when it sums k's iv (its start address is the
- * lifted sum with k's iv at iv0 and q's at its start).
+ * to q's E - 1 (0 when E is not above the start) when it sums q's iv, plus k's D when it sums k's iv (its start
+ * address is the lifted sum with k's iv at iv0 and q's at its start).
  */
 function emitNestSpan(c: Context, k: i32, a: i32): void {
   const q = loopNestInner(k);
@@ -347,9 +348,9 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 
 /**
  * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
- * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit test `!=`, iv0 below E too:
- * iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31 (loops.ts: loopNarrowLimit; a
- * constant E was checked there).
+ * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit
+ * test `!=`, iv0 below E too: iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31
+ * (loops.ts: loopNarrowLimit; a constant E was checked there).
  */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);

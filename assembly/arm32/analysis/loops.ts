@@ -13,9 +13,9 @@
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
 //     MAX_LOOP_INSNS instructions.
 // Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, on 64 or on the low 32
-// bits, as the back edge or as a conditional jump over a closing `ja head`; iv's new value may be copied to other registers (its group), and the
-// bound may be reloaded from a frame slot in every trip. Its values at the head then stay below E = B + step - c
-// (+1 when the test is <=), which takes the bound's place below.
+// bits, as the back edge or as a conditional jump over a closing `ja head`; iv's new value may be copied to other
+// registers (its group), and the bound may be reloaded from a frame slot in every trip. Its values at the head then
+// stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
@@ -23,8 +23,8 @@
 // write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
 // with iv = iv0: the access's plan entry. The sum may also hold one term known, in its block, to lie in [0, T]
 // (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
-// `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges
-// are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
+// `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another)
+// or are disjoint; overlapping ranges are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
@@ -34,9 +34,9 @@
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
 // write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
-// both ways is not planned; one that moves down reaches [lo - span, lo + size). An address may sum such registers too (a pointer bumped next to a
-// counter, a column pointer moving by a row's length): with K the steps of iv and of the p's it sums, it reaches
-// [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
+// both ways is not planned; one that moves down reaches [lo - span, lo + size). An address may sum such registers
+// too (a pointer bumped next to a counter, a column pointer moving by a row's length): with K the steps of iv and
+// of the p's it sums, it reaches [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,

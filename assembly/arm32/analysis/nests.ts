@@ -18,7 +18,8 @@
 //     which q's head is one.
 // An access of q at `sum + iv + off` then reaches, over both loops, [sum0 + c0 + off, sum0 + D + (E - 1) + off +
 // size), sum0 the sum with k's iv at iv0: the lifted entry has the sum's registers and constant, and its span is
-// D (when it sums k's iv) plus E - 1 - c0 (when it sums q's: NEST_IV_BIT). A loop without accesses of its own that lifts nothing is not versioned.
+// D (when it sums k's iv) plus E - 1 - c0 (when it sums q's: NEST_IV_BIT). A loop without accesses of its own
+// that lifts nothing is not versioned.
 import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, accConst, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
