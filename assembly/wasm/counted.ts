@@ -260,7 +260,7 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
 }
 
 /** The condition to continue for jump operation `jop` (taken: the jump stays in the loop), 0 for none. */
-function contOf(jop: u32, taken: bool): i32 {
+export function contOf(jop: u32, taken: bool): i32 {
   let lt = 0, le = 0, gt = 0, ge = 0; // jump when less, ...
   if (jop == 0xa0 || jop == 0xc0) lt = 1;
   else if (jop == 0xb0 || jop == 0xd0) le = 1;

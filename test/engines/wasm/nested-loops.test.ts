@@ -1,9 +1,10 @@
-// Nested loops on the Wasm engine (assembly/wasm/translate.ts: versioned): generated nests, shared with the ARM32
-// engine's test, whose inner loop the translator versions with a test on each entry, or not at all. r0 and the
-// instructions run, or the fault, its message and instruction, must be the interpreter's, and r0 (or the faulting
-// load) the one computed here; budgets running out at every count over the first trips stop both engines at the
-// same instruction. Which copy ran shows in the read cache (see test/support/wasm-runs.ts): a checked access
-// leaves its region there.
+// Nested loops on the Wasm engine (assembly/wasm/nests.ts, translate.ts versioned): an outer loop whose test proves
+// its inner loop's accesses over the trips of both, so that the inner loop runs in the outer copy without a test
+// or a check of its own, also clang's rotated `for (i = 0; i + n <= len; i++)` around it. Generated nests (shared
+// with the ARM32 engine's test): r0 and the instructions run, or the fault, its message and instruction, must be
+// the interpreter's, and r0 (or the faulting load) the one computed here; budgets running out at every count over
+// the first trips stop both engines at the same instruction. Which copy ran shows in the read cache (see
+// test/support/wasm-runs.ts): a checked access leaves its region there.
 import { describe, expect, it } from "vitest";
 import { runOn } from "../../support/wasm-runs.js";
 import { rng } from "../../support/generated-runs.js";
@@ -30,7 +31,18 @@ function expectModel(p: Nest, data: Uint8Array, out: { r0?: bigint; error?: stri
   }
 }
 
-describe("an inner loop the loop around it cannot prove", () => {
+describe("an inner loop in the copy of the loop around it", () => {
+  it("runs without a check: the outer loop's test proved its accesses (memsearch's shape, short searches)", () => {
+    // mostly 'c': every search stops at its first byte, where a test of its own on each entry would not pay
+    const data = new Uint8Array(200).fill(0x63);
+    for (const p of [MEMSEARCH, { ...MEMSEARCH, outer: "counted" as const }, { ...MEMSEARCH, pointer: true }]) {
+      const q = reaching(p, data.length, 0)!;
+      const w = same(program(q).source, data);
+      expectModel(q, data, w.out);
+      expect(w.unchecked, program(q).source).toBe(true);
+    }
+  });
+
   it("keeps the checks where the outer loop cannot prove them: an iv starting at a register, a bound it writes", () => {
     const data = new Uint8Array(200).fill(0x63);
     const p = reaching(MEMSEARCH, data.length, 0)!;
@@ -64,7 +76,7 @@ describe("generated nests against the interpreter and the values computed here",
     }
     expect(cases).toBeGreaterThan(300);
     expect(faults).toBeGreaterThan(50);
-    // many runs went through copies without checks only
+    // inner loops whose searches leave early run unchecked only when a nest's test proved them
     expect(proved).toBeGreaterThan(cases / 6);
   });
 
