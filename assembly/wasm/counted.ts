@@ -18,7 +18,7 @@
 // the loop can write those bytes: no store but through r10 with a constant offset elsewhere in the frame.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
-import { LoopPlan, written, POST, MAX_LOOP_INSNS } from "./hoist";
+import { LoopPlan, written, sumStep, POST, MAX_LOOP_INSNS } from "./hoist";
 
 // What the exit test needs to continue (LoopPlan.cont)
 export const CONT_LT: i32 = 1;
@@ -42,14 +42,22 @@ class Test {
   seq: i32 = 0;
 }
 
-/** A register's value as the header's values: invariant registers summed (-1: not a sum), one written one, a constant. */
+/**
+ * A register's value as the header's values (hoist.ts sumStep): a sum of invariant registers (bit r) and of written
+ * ones (bit 11 + r; a sum of two of them is no use: invOf and famOf below), -1 when none, and a constant.
+ */
 class Syms {
   /** A value loaded from the frame at this offset from r10 that the loop does not write (NO_SLOT: none). */
-  slot: StaticArray<i32> = new StaticArray<i32>(11);
-  inv: StaticArray<i32> = new StaticArray<i32>(11);
-  fam: StaticArray<i32> = new StaticArray<i32>(11);
-  c: StaticArray<i64> = new StaticArray<i64>(11);
+  slot: StaticArray<i32> = new StaticArray<i32>(16);
+  sum: StaticArray<i32> = new StaticArray<i32>(16);
+  c: StaticArray<i64> = new StaticArray<i64>(16);
 }
+
+/** The invariant registers of a sum, -1 when it is none or sums more than one written register. */
+function invOf(sum: i32): i32 { return sum < 0 || popcnt<i32>(sum >> 11) > 1 ? -1 : sum & 0x7ff; }
+
+/** The written register of a sum, -1 when it has none (or is no sum of at most one). */
+function famOf(sum: i32): i32 { return sum >> 11 == 0 || invOf(sum) < 0 ? -1 : ctz<i32>(sum >> 11); }
 
 /** The plan for the single-path loop headed by `h`, or null when it is not one or no access can be hoisted. */
 export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
@@ -93,8 +101,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const s = new Syms();
   for (let r = 0; r <= 10; r++) {
     const wr = (mask & (1 << r)) != 0;
-    s.inv[r] = wr ? 0 : 1 << r;
-    s.fam[r] = wr ? r : -1;
+    s.sum[r] = wr ? 1 << (11 + r) : 1 << r;
     s.c[r] = 0;
     s.slot[r] = NO_SLOT;
   }
@@ -119,12 +126,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         const jop = op & 0xf0;
         const isX = (op & 8) != 0;
         let ac = s.c[dst], bc = isX ? s.c[src] : imm;
-        let aFam = s.fam[dst], aInv = s.inv[dst];
-        let bFam = isX ? s.fam[src] : -1, bInv = isX ? s.inv[src] : 0;
+        let aFam = famOf(s.sum[dst]), aInv = invOf(s.sum[dst]);
+        let bFam = isX ? famOf(s.sum[src]) : -1, bInv = isX ? invOf(s.sum[src]) : 0;
         let bSlot = isX ? s.slot[src] : NO_SLOT;
         if (aFam < 0 && bFam >= 0) { // the family on the right: swap the sides
           aFam = bFam; aInv = bInv; ac = bc;
-          bFam = -1; bInv = s.inv[dst]; bc = s.c[dst]; bSlot = s.slot[dst];
+          bFam = -1; bInv = invOf(s.sum[dst]); bc = s.c[dst]; bSlot = s.slot[dst];
           c = c == CONT_LT ? CONT_GT : c == CONT_LE ? CONT_GE : c == CONT_GT ? CONT_LT : c == CONT_GE ? CONT_LE : c;
         }
         if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
@@ -142,11 +149,11 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const base = cls == CLS_LDX ? src : dst;
       const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
       const access = cls == CLS_LDX || (cls == CLS_ST || cls == CLS_STX) && (op & 0xe0) != MODE_ATOMIC;
-      if (access && s.inv[base] >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
-        && !(s.inv[base] == 1 << 10 && s.fam[base] < 0 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
-        accFam[plan.count] = s.fam[base];
-        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
-          | <i64>s.inv[base] << 41;
+      const inv = invOf(s.sum[base]);
+      if (access && inv >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
+        && !(s.sum[base] == 1 << 10 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
+        accFam[plan.count] = famOf(s.sum[base]);
+        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40 | <i64>inv << 41;
         plan.consts[plan.count++] = s.c[base] + <i64>off;
       }
       const w = written(code, pc);
@@ -156,22 +163,14 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       if (op == 0x79 && src == 10 && !wild && off >= -STACK_SIZE && off + 8 <= 0
         && (frame >> <u64>((off + STACK_SIZE) >> 3) & 1) == 0 && (frame >> <u64>((off + STACK_SIZE + 7) >> 3) & 1) == 0) {
         // a 64-bit load of a frame slot the loop does not write: the same value in every trip
-        s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = 0; s.slot[dst] = off;
+        s.sum[dst] = 0; s.c[dst] = 0; s.slot[dst] = off;
         continue;
       }
+      if (op == 0x18) { s.sum[dst] = 0; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; continue; }
+      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) s.sum[dst] = -1; // a slot's value is no sum
+      else sumStep(code, pc, s.sum, s.c);
       if ((op == 0x07 || op == 0x17) && slot != NO_SLOT) s.slot[dst] = slot; // the sum stays the slot plus c
-      if (op == 0xbf && off == 0) { s.inv[dst] = s.inv[src]; s.fam[dst] = s.fam[src]; s.c[dst] = s.c[src]; s.slot[dst] = s.slot[src]; }
-      else if (op == 0xb7) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = imm; }
-      else if (op == 0x18) { s.inv[dst] = 0; s.fam[dst] = -1; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; }
-      else if (op == 0x07 && s.inv[dst] >= 0) s.c[dst] += imm;
-      else if (op == 0x17 && s.inv[dst] >= 0) s.c[dst] -= imm;
-      else if (op == 0x0f && s.inv[dst] >= 0 && s.inv[src] >= 0 && (s.inv[dst] & s.inv[src]) == 0
-        && slot == NO_SLOT && s.slot[src] == NO_SLOT
-        && (s.fam[dst] < 0 || s.fam[src] < 0)) {
-        s.inv[dst] |= s.inv[src];
-        if (s.fam[dst] < 0) s.fam[dst] = s.fam[src];
-        s.c[dst] += s.c[src];
-      } else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.inv[r] = -1;
+      if (op == 0xbf && off == 0) s.slot[dst] = s.slot[src];
     }
   }
   // The families: the test's register, closed over what each member ends a trip as, must reach a root (the loop's
@@ -240,8 +239,9 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
   const chain = new StaticArray<i32>(12);
   let n = 0, q = r;
   while (rootOf[q] < 0) {
-    if (n == 11 || s.inv[q] != 0 || s.fam[q] < 0) return false;
-    if (s.fam[q] == q) { // a new root
+    const f = famOf(s.sum[q]);
+    if (n == 11 || invOf(s.sum[q]) != 0 || f < 0) return false;
+    if (f == q) { // a new root
       const step = s.c[q];
       if (step == 0 || step >= 0x80000000 || step <= -0x80000000) return false;
       rootOf[q] = q;
@@ -249,18 +249,19 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
       break;
     }
     chain[n++] = q;
-    q = s.fam[q];
+    q = f;
   }
   for (let i = n - 1; i >= 0; i--) {
     const m = chain[i];
-    rootOf[m] = rootOf[s.fam[m]];
-    delta[m] = delta[s.fam[m]] + s.c[m] - s.c[rootOf[m]];
+    const f = famOf(s.sum[m]);
+    rootOf[m] = rootOf[f];
+    delta[m] = delta[f] + s.c[m] - s.c[rootOf[m]];
   }
   return true;
 }
 
 /** The condition to continue for jump operation `jop` (taken: the jump stays in the loop), 0 for none. */
-function contOf(jop: u32, taken: bool): i32 {
+export function contOf(jop: u32, taken: bool): i32 {
   let lt = 0, le = 0, gt = 0, ge = 0; // jump when less, ...
   if (jop == 0xa0 || jop == 0xc0) lt = 1;
   else if (jop == 0xb0 || jop == 0xd0) le = 1;

@@ -53,6 +53,14 @@ export class LoopPlan {
   /** Per access whose sum has bit 11: the register that bit stands for and its step (a family's root). */
   accRoot: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
   accStep: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
+  // A loop around one inner loop whose accesses it carries (nests.ts): it goes on while iv + subReg (when >= 0) +
+  // testConst <= the bound; the inner loop's iv starts at innerStart, stays below innerBoundReg (or innerBoundImm
+  // when < 0).
+  nest: bool = false;
+  subReg: i32 = -1;
+  innerStart: i64 = 0;
+  innerBoundReg: i32 = -1;
+  innerBoundImm: i64 = 0;
 }
 
 /** In LoopPlan.accesses: the access comes after the exit test (it runs in one trip fewer). */
@@ -129,7 +137,7 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const p = code + (<usize>pc << 3);
       const op = <u32>load<u8>(p);
       const dst = <i32>(load<u8>(p, 1) & 0xf), src = <i32>(load<u8>(p, 1) >> 4);
-      const off = <i32>load<i16>(p, 2), imm = <i64>load<i32>(p, 4);
+      const off = <i32>load<i16>(p, 2);
       const cls = op & 7;
       const base = cls == CLS_LDX ? src : dst;
       const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
@@ -138,18 +146,31 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
         plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40 | <i64>sum[base] << 41;
         plan.consts[plan.count++] = cst[base] + <i64>off;
       }
-      const w = written(code, pc);
-      if (w == 0) continue;
-      const a = sum[dst], b = sum[src];
-      if (op == 0xbf && off == 0 || op == 0x0f) { // mov, add of registers: each summed at most once
-        if (op == 0xbf) { sum[dst] = b; cst[dst] = cst[src]; }
-        else if (a < 0 || b < 0 || (a & b) != 0) sum[dst] = -1;
-        else { sum[dst] = a | b; cst[dst] += cst[src]; }
-      } else if (op == 0xb7) { sum[dst] = 0; cst[dst] = imm; } // mov imm
-      else if (op == 0x07) cst[dst] += imm; // add imm (a register that is not a sum stays one)
-      else if (op == 0x17) cst[dst] -= imm;
-      else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) sum[r] = -1;
+      sumStep(code, pc, sum, cst);
     }
   }
   return plan.count > 0 ? plan : null;
+}
+
+/**
+ * Registers as sums after instruction pc: per register, a set of symbols (bits: registers the loop does not write,
+ * and what the caller makes of the others), -1 when it is no sum, and a constant part (`sum`, `cst`: 16 each).
+ * Instruction by instruction from a block's start, mov, add and sub keep sums, anything else writes -1.
+ */
+export function sumStep(code: usize, pc: i32, sum: StaticArray<i32>, cst: StaticArray<i64>): void {
+  const p = code + (<usize>pc << 3);
+  const op = <u32>load<u8>(p);
+  const dst = <i32>(load<u8>(p, 1) & 0xf), src = <i32>(load<u8>(p, 1) >> 4);
+  const imm = <i64>load<i32>(p, 4);
+  const w = written(code, pc);
+  if (w == 0) return;
+  const a = sum[dst], b = sum[src];
+  if (op == 0xbf && load<i16>(p, 2) == 0 || op == 0x0f) { // mov, add of registers: each summed at most once
+    if (op == 0xbf) { sum[dst] = b; cst[dst] = cst[src]; }
+    else if (a < 0 || b < 0 || (a & b) != 0) sum[dst] = -1;
+    else { sum[dst] = a | b; cst[dst] += cst[src]; }
+  } else if (op == 0xb7) { sum[dst] = 0; cst[dst] = imm; } // mov imm
+  else if (op == 0x07) cst[dst] += imm; // add imm (a register that is not a sum stays one)
+  else if (op == 0x17) cst[dst] -= imm;
+  else for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) sum[r] = -1;
 }

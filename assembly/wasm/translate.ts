@@ -34,9 +34,10 @@
 // inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check). A counted loop (hoist.ts) is
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
-// range is allowed (see versioned). There, an add that makes such an access's address is done in 32 bits (see
-// narrow): V8 then needs no zero-extension of the address for the access; an offset >= 0 of an access without a
-// check goes in its memarg (memOffset). Outside such copies, in a block of a loop, the accesses off one base
+// range is allowed (see versioned); a loop around one such loop (nests.ts) is tested so for the inner loop's
+// accesses over the trips of both, and the inner loop runs in its copy with no test of its own. In those copies,
+// an add that makes such an access's address is done in 32 bits (see narrow): V8 then needs no zero-extension of
+// the address for the access; an offset >= 0 of an access without a check goes in its memarg (memOffset). Outside such copies, in a block of a loop, the accesses off one base
 // register that does not change between them share one compare of their whole span with the cache (groups.ts),
 // which picks a copy of the rest of the block without their checks (see grouped).
 //
@@ -76,11 +77,12 @@ import {
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
-import { LoopPlan, planLoop, written, POST } from "./hoist";
+import { LoopPlan, written, POST } from "./hoist";
 import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
-import { planCounted, CONT_NE, CONT_LE, CONT_GE } from "./counted";
+import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
+import { planAt, NEST_QIV } from "./nests";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop,
 } from "./cfg";
@@ -351,11 +353,8 @@ export class Translator {
         this.ctx.push((after[i] << 2) | CTX_BLOCK);
       }
       if (header) {
-        let plan = this.fast && this.noVersion == 0 ? planLoop(this.code, g, x) : null;
-        if (this.fast && this.noVersion == 0 && (plan == null || plan.iv < 0)) {
-          const one = planCounted(this.code, g, x);
-          if (one) plan = one;
-        }
+        let plan = this.fast && this.noVersion == 0 ? planAt(this.code, g, x) : null;
+        if (plan && plan.len == 0 && plan.path == 0 && this.allProven(plan)) plan = null; // a nest's test proved it
         if (plan) this.versioned(x, inside, plan);
         else this.loopCode(x, inside);
       } else {
@@ -432,6 +431,7 @@ export class Translator {
       b.i32c(-SKIP_BELOW); b.op(W_I32_LT_S); b.brIf(0);
     }
     if (p.counted) this.countedTrips(p);
+    else if (p.nest) this.nestSpans(p);
     else if (p.iv >= 0) {
       // iv0, bound and step below 2^32: nothing wraps around (tested as x >> 32 != 0: a constant 0xffffffff is one
       // more value that V8 keeps in a register, or rematerialises, in a loop around this one)
@@ -452,10 +452,11 @@ export class Translator {
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
       // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
-      const sum = <u32>(acc[i] >> 41) & 0xfff;
+      const sum = <u32>(acc[i] >> 41) & 0x1fff;
       const moves = (sum & (1 << 11)) != 0;
       const iv = p.counted && moves ? p.accRoot[i] : p.iv;
       if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, (acc[i] & POST) != 0);
+      if (p.nest) this.nestSpan(moves, (sum & NEST_QIV) != 0);
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
         if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>iv : r); b.op(W_I64_ADD); }
@@ -520,9 +521,12 @@ export class Translator {
     this.tripHead = -1;
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
-    this.noVersion++;
+    // a nest's checked copy keeps its inner loop's own test: when the test of all trips fails (the last ones fault,
+    // or reach past a region that the inner loop's early exits never touch), most entries may still pass theirs
+    const linear = p.nest ? 0 : 1;
+    this.noVersion += linear;
     this.loopCode(x, inside, p.early);
-    this.noVersion--;
+    this.noVersion -= linear;
     this.close();
   }
 
@@ -633,6 +637,48 @@ export class Translator {
     b.get(L_N);
     if (post) { b.i64c(1); b.op(W_I64_SUB); b.get(L_N); b.op(W_I64_EQZ); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); }
     b.i64c(step < 0 ? -step : step); b.op(W_I64_MUL); b.set(L_D);
+  }
+
+  /**
+   * A nest's spans (nests.ts), or a branch out of the test's block when a value is 2^32 or more: L_N = Dk, the
+   * outer iv's, max(0, E - iv0) with E = B - R - testConst; L_SAVED = Dq, the inner iv's, max(0, qB - 1 - c0)
+   * (its last value may lie below that when the step is not 1). No deferred byte load reads L_SAVED at a loop's entry.
+   */
+  private nestSpans(p: LoopPlan): void {
+    const b = this.out;
+    this.getReg(p.iv);
+    for (let k = 0; k < 3; k++) {
+      const r = k == 0 ? p.boundReg : k == 1 ? p.subReg : p.innerBoundReg;
+      if (r >= 0) { this.getReg(r); b.op(W_I64_OR); }
+    }
+    b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
+    this.planValue(p.boundReg, p.boundImm);
+    if (p.subReg >= 0) { this.getReg(p.subReg); b.op(W_I64_SUB); }
+    b.i64c(p.testConst); b.op(W_I64_SUB);
+    this.getReg(p.iv); b.op(W_I64_SUB);
+    this.atLeastZero(L_N);
+    this.planValue(p.innerBoundReg, p.innerBoundImm); b.i64c(1 + p.innerStart); b.op(W_I64_SUB);
+    this.atLeastZero(L_SAVED);
+  }
+
+  /** local = max(0, the value on the stack), signed. */
+  private atLeastZero(local: u32): void {
+    const b = this.out;
+    b.tee(local); b.i64c(0); b.get(local); b.i64c(0); b.op(W_I64_GT_S); b.op(W_SELECT); b.set(local);
+  }
+
+  /** L_D = a lifted access's span: Dk when it sums the outer iv, plus Dq when it sums the inner one (see nestSpans). */
+  private nestSpan(outer: bool, inner: bool): void {
+    const b = this.out;
+    if (outer) b.get(L_N); else b.i64c(0);
+    if (inner) { b.get(L_SAVED); b.op(W_I64_ADD); }
+    b.set(L_D);
+  }
+
+  /** Whether every access of the plan needs no check already: a loop around it proved them. */
+  private allProven(p: LoopPlan): bool {
+    for (let i = 0; i < p.count; i++) if (this.proven[<i32>p.accesses[i]] == 0) return false;
+    return true;
   }
 
   /** Register `r`, or the constant `imm` when r < 0. */

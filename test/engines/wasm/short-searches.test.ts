@@ -11,8 +11,10 @@ import { HAY, READ_HAY, search } from "../../support/search-programs.js";
 
 const N = 8; // needle length: the context's bytes 0-7; the haystack starts at byte 16
 
+// The outer loop's exit test signed: no test before it proves the search's accesses for all its trips (nests.ts
+// takes unsigned ones only, test/engines/wasm/nested-loops.test.ts), so the search keeps its own entry test.
 const run = (starts: number, bytes: Uint8Array, engine: "interp" | "wasm", budget = 0) =>
-  runOn(search(N, starts), { ctx: { bytes } }, engine, budget);
+  runOn(search(N, starts).replace("jlt %r4,", "jslt %r4,"), { ctx: { bytes } }, engine, budget);
 
 function same(starts: number, bytes: Uint8Array, budget = 0) {
   const w = run(starts, bytes, "wasm", budget);
