@@ -37,9 +37,10 @@
 // range is allowed (see versioned); a loop around one such loop (nests.ts) is tested so for the inner loop's
 // accesses over the trips of both, and the inner loop runs in its copy with no test of its own. In those copies,
 // an add that makes such an access's address is done in 32 bits (see narrow): V8 then needs no zero-extension of
-// the address for the access; an offset >= 0 of an access without a check goes in its memarg (memOffset). Outside such copies, in a block of a loop, the accesses off one base
-// register that does not change between them share one compare of their whole span with the cache (groups.ts),
-// which picks a copy of the rest of the block without their checks (see grouped).
+// the address for the access; an offset >= 0 of an access without a check goes in its memarg (memOffset).
+// Outside such copies, in a block of a loop, the accesses off one base register that does not change between them
+// share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
+// without their checks (see grouped).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
