@@ -86,7 +86,10 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
     const k = unchecked(c.copyLoop[d]);
     const h = loopHead(k);
     if (t >= h && t <= loopLast(k)) {
-      c.emit(branch(cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
+      const over = c.owed > 0 && cond != AL ? c.forwardBranch() : -1;
+      giveBack(c); // a way out of a chain to another block of the copy (an inner loop's exit)
+      c.emit(branch(c.owed > 0 ? AL : cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
+      if (over >= 0) c.patchBranch(over, cond ^ 1);
       return;
     }
   }
@@ -102,6 +105,18 @@ export function resumePos(c: Context, i: i32): i32 {
   return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
 }
 
+/** What the chain being emitted charged for blocks not yet entered, given back (jit/budget.ts): uses r0 and r1. */
+function giveBack(c: Context): void {
+  if (c.owed == 0) return;
+  c.emit(ldr(R0, R11, S_BUDGET));
+  if (immRot(c.owed) >= 0) c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
+  else {
+    c.emitConst(R1, c.owed);
+    c.emit(opReg(OP_ADD, R0, R0, R1));
+  }
+  c.emit(str(R0, R11, S_BUDGET));
+}
+
 /**
  * A branch to the ordinary code at `target`; from a copy with registers of its own, after the moves back, and
  * where blocks the way out skips were charged with the one it leaves (jit/budget.ts), after giving those back.
@@ -112,15 +127,7 @@ export function leave(c: Context, cond: u32, target: i32): void {
     return;
   }
   const over = cond != AL ? c.forwardBranch() : -1;
-  if (c.owed > 0) {
-    c.emit(ldr(R0, R11, S_BUDGET));
-    if (immRot(c.owed) >= 0) c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
-    else {
-      c.emitConst(R1, c.owed);
-      c.emit(opReg(OP_ADD, R0, R0, R1));
-    }
-    c.emit(str(R0, R11, S_BUDGET));
-  }
+  giveBack(c);
   exitMoves(c);
   c.emit(branch(AL, false, c.pos, target));
   if (over >= 0) c.patchBranch(over, cond ^ 1);
