@@ -13,7 +13,8 @@
 //   - nothing faults or calls out: where the ordinary code would (a budget running out at a block, a checked
 //     access missing the inline region cache, an inner loop's failing test), the copy resumes in the ordinary
 //     code at the same instruction, whose state is the same: it then faults with the right instruction index, or
-//     goes on checked. Jumps to instructions outside the copy go to the ordinary code too;
+//     goes on checked. Jumps to instructions outside the copy go to the ordinary code too. The copy charges the
+//     budget a chain of blocks at a time (jit/budget.ts) and gives back, on a way out, what it charged ahead;
 //   - the outermost copy has a register allocation of its own (jit/loopregs.ts): the registers and wide
 //     constants the loop uses most in ARM registers (r10 and ip too when nothing in it is checked), loaded on
 //     entry, and the ordinary code's registers restored on every way out.

@@ -115,6 +115,10 @@ export class Context extends Labels {
   groupBody: i32 = 0;
   groupHiZero: u32 = 0;
   groups: i32 = 0; // tests emitted in this pass (L_RANGE is emitted when there are any)
+  // A copy's budget charged a chain of blocks at a time (jit/budget.ts): what was charged for blocks not yet
+  // entered, and the next of them
+  owed: u32 = 0;
+  chainNext: i32 = -1;
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

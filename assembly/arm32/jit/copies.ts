@@ -3,7 +3,7 @@
 // the moves back to the ordinary code's registers, loopregs.ts). Kept apart from versioned.ts so that the families
 // below it need not import it.
 
-import { AL, LO, OP_SUB, R0, R1, R11, branch, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
+import { AL, OP_ADD, R0, R1, R11, branch, immRot, ldr, opImm, opReg, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
   loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound,
@@ -27,6 +27,8 @@ export function resetCopies(c: Context): void {
   c.grouping = false; // jit/groups.ts
   c.groupEnd = -1;
   c.groups = 0;
+  c.owed = 0; // jit/budget.ts: no chain charged ahead
+  c.chainNext = -1;
 }
 
 /** Whether code is going into a loop's copy or a group's (jit/groups.ts). */
@@ -84,7 +86,10 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
     const k = unchecked(c.copyLoop[d]);
     const h = loopHead(k);
     if (t >= h && t <= loopLast(k)) {
-      c.emit(branch(cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
+      const over = c.owed > 0 && cond != AL ? c.forwardBranch() : -1;
+      giveBack(c); // a way out of a chain to another block of the copy (an inner loop's exit)
+      c.emit(branch(c.owed > 0 ? AL : cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
+      if (over >= 0) c.patchBranch(over, cond ^ 1);
       return;
     }
   }
@@ -100,28 +105,32 @@ export function resumePos(c: Context, i: i32): i32 {
   return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
 }
 
-/** A branch to the ordinary code at `target`; from a copy with registers of its own, after the moves back. */
+/** What the chain being emitted charged for blocks not yet entered, given back (jit/budget.ts): uses r0 and r1. */
+function giveBack(c: Context): void {
+  if (c.owed == 0) return;
+  c.emit(ldr(R0, R11, S_BUDGET));
+  if (immRot(c.owed) >= 0) c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
+  else {
+    c.emitConst(R1, c.owed);
+    c.emit(opReg(OP_ADD, R0, R0, R1));
+  }
+  c.emit(str(R0, R11, S_BUDGET));
+}
+
+/**
+ * A branch to the ordinary code at `target`; from a copy with registers of its own, after the moves back, and
+ * where blocks the way out skips were charged with the one it leaves (jit/budget.ts), after giving those back.
+ */
 export function leave(c: Context, cond: u32, target: i32): void {
-  if (!exitMovesNeeded(c)) {
+  if (!exitMovesNeeded(c) && c.owed == 0) {
     c.emit(branch(cond, false, c.pos, target));
     return;
   }
   const over = cond != AL ? c.forwardBranch() : -1;
+  giveBack(c);
   exitMoves(c);
   c.emit(branch(AL, false, c.pos, target));
   if (over >= 0) c.patchBranch(over, cond ^ 1);
-}
-
-/** A copy's budget check at the block starting at i (`len` instructions): resumes there when it runs out. */
-export function copyBudget(c: Context, i: i32, len: u32): void {
-  c.emit(ldr(R0, R11, S_BUDGET));
-  if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, R0, R0, immRot(len)));
-  else {
-    c.emitConst(R1, len);
-    c.emit(opRegS(OP_SUB, R0, R0, R1));
-  }
-  leave(c, LO, resumePos(c, i));
-  c.emit(str(R0, R11, S_BUDGET));
 }
 
 /** A copy's checked access whose inline check missed (flags HS): the ordinary code of i redoes it. */

@@ -1,13 +1,14 @@
 // One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
-// budget check at each basic block, and what is known at a block's start (enterBlock) and after each instruction
+// budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each instruction
 // (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
 
-import { IP, LO, LR, OP_SUB, PC, R11, bit, immRot, ldr, movReg, opImmS, opRegS, pop, str } from "../a32/encoder";
+import { PC, bit, movReg, pop } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { addressAdd, copyBoundReload, copyBudget, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
+import { chargeBlock } from "./budget";
+import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
@@ -19,19 +20,9 @@ import {
   PSEUDO_IMM64, SRC_X, SZ_DW,
 } from "../../isa";
 import { ERR_OPCODE, ERR_PSEUDO } from "../../../targets/arm32/abi";
-import { L_BUDGET_FAULT, L_CODE, L_EPILOGUE, S_BUDGET } from "../../../targets/arm32/image";
+import { L_CODE, L_EPILOGUE } from "../../../targets/arm32/image";
 import * as ranges from "../analysis/ranges";
 
-/** Instructions in the basic block starting at leader i (lddw counts once). */
-function blockLength(c: Context, i: i32): u32 {
-  let n: u32 = 0;
-  let j = i;
-  do {
-    n++;
-    j += opcode(c, j) == 0x18 ? 2 : 1;
-  } while (j < c.count && (flagOf(c, j) & F_LEADER) == 0);
-  return n;
-}
 
 @inline export function widthsAt(c: Context, i: i32): usize { return c.widths + <usize>i * ranges.STATE_BYTES; }
 
@@ -153,20 +144,7 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   if (entered) c.forget(); // what registers held before is not known here
   if (flagOf(c, i) & F_LEADER) {
     enterBlock(c, i);
-    if (c.budget != 0) {
-      const len = blockLength(c, i);
-      if (copy) copyBudget(c, i, len);
-      else {
-        c.emit(ldr(IP, R11, S_BUDGET));
-        if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, IP, IP, immRot(len)));
-        else {
-          c.emitConst(LR, len);
-          c.emit(opRegS(OP_SUB, IP, IP, LR));
-        }
-        c.call(LO, L_BUDGET_FAULT);
-        c.emit(str(IP, R11, S_BUDGET));
-      }
-    }
+    if (c.budget != 0) chargeBlock(c, i, copy);
     c.blockStart = c.pos;
   }
   c.insnStart = c.pos;
