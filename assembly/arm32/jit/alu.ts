@@ -359,6 +359,36 @@ function emitAlu32Imm(c: Context, op: u32, dl: i32, v: u32): bool {
   return true;
 }
 
+/**
+ * dl = al * v for a v the shifter makes: 2^k (LSL), 2^k + 1 (ADD with LSL), 2^k - 1 (RSB with LSL), 0 and 1: one
+ * instruction or none instead of a constant and a MUL (a hash's `h * 5`). The low 32 bits of the product are the same.
+ */
+export function emitMul32Imm(c: Context, dl: i32, al: i32, v: u32): bool {
+  if (v == 1) {
+    if (dl != al) c.emit(movReg(dl, al));
+    return true;
+  }
+  if (v == 0) {
+    c.emit(movImm(dl, 0));
+    return true;
+  }
+  if ((v & (v - 1)) == 0) {
+    c.emit(shiftImm(SH_LSL, dl, al, ctz(v)));
+    return true;
+  }
+  const below = v - 1; // 2^k + 1
+  if (below > 1 && (below & (below - 1)) == 0) {
+    c.emit(dpReg(AL, OP_ADD, 0, dl, al, al, SH_LSL, ctz(below)));
+    return true;
+  }
+  const above = v + 1; // 2^k - 1 (not 2^32 - 1: above wraps to 0)
+  if (above > 2 && (above & (above - 1)) == 0) {
+    c.emit(dpReg(AL, OP_RSB, 0, dl, al, al, SH_LSL, ctz(above)));
+    return true;
+  }
+  return false;
+}
+
 export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_END) {
     if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
@@ -375,7 +405,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       else return fail(c, ERR_OPCODE, i);
     }
   } else if (op == ALU_ADD || op == ALU_SUB || op == ALU_OR || op == ALU_AND || op == ALU_XOR || op == ALU_MUL) {
-    if (!x && op != ALU_MUL && emitAlu32Imm(c, op, dl, <u32>imm)) {
+    if (!x && (op == ALU_MUL ? emitMul32Imm(c, dl, dl, <u32>imm) : emitAlu32Imm(c, op, dl, <u32>imm))) {
       setLo(c, dst, dl);
       setHiZero(c, dst);
       return true;
