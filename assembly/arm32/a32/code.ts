@@ -4,6 +4,11 @@
 // Every image is emitted twice: the first pass only measures (`measuring`, nothing is stored, `out` may be 0), the
 // second writes the same words at `out`. Sizes therefore depend only on values known in both passes.
 //
+// It keeps the last few words it wrote and where (histWord, histPos) for the changes that reach a few instructions
+// back without moving any code: an S bit that makes a later compare with zero unnecessary (flagSetterOf), a load
+// made post-indexed so that a later ADD to its base is not emitted (postIndex). Both stop at anything that may enter
+// the code between (forget(), skip targets) and at anything between that the change would alter.
+//
 // `armv6` is the one switch between ARMv7-A and ARMv6 (ARM1176) code: the emitters below (and Labels.addressOf)
 // choose the sequence, so the rest of the translator and the device code never test it. ARMv6 lacks MOVW/MOVT
 // (constants come from a32/constants.ts), MLS, SBFX and UDIV/SDIV (the host never asks for both).
@@ -170,6 +175,44 @@ export class Code {
     if (!this.measuring) store<u32>(this.out + <usize>p, w);
   }
 
+  /**
+   * Instead of `add rn, rn, #imm` (rm < 0) or `add rn, rn, rm` about to be emitted: an earlier load through [rn]
+   * (LDR, LDRB, LDRH, LDRSB, LDRSH, offset 0) becomes post-indexed, `ldr rt, [rn], #imm`, when nothing between it
+   * and here mentions rn, writes rm or branches, and nothing enters the code between (see flagSetterOf); the load's
+   * address and rn's final value are the same. Returns whether it did (then the ADD is not to be emitted).
+   */
+  postIndex(rn: i32, rm: i32, imm: i32, from: i32): bool {
+    const limit = max(max(from, this.forgotAt), this.skipEnd);
+    let p = this.pos - 4;
+    for (let n = 0; n < HISTORY && p >= limit; n++) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p) return false;
+      const w = unchecked(this.histWord[k]);
+      const rt = <i32>((w >> 12) & 15);
+      if (<i32>((w >> 16) & 15) == rn && rt != rn && rt != rm && (w >>> 28) == 0xe) {
+        let indexed: u32 = 0;
+        if ((w & 0x0f300fff) == 0x05100000 && imm < 4096) {
+          // LDR, LDRB: P clear, U set, the immediate or the register (bit 25)
+          indexed = (w & ~0x01000fff) | 0x00800000 | (rm >= 0 ? 0x02000000 | <u32>rm : <u32>imm);
+        } else if ((w & 0x0f700f0f) == 0x01500000 && (w & 0x90) == 0x90 && (w & 0x60) != 0 && imm < 256) {
+          // LDRH, LDRSB, LDRSH: P clear, U set, the split immediate (I set) or the register (I clear)
+          indexed = rm >= 0 ? (w & ~0x01400f0f) | 0x00800000 | <u32>rm :
+            (w & ~0x01000f0f) | 0x00800000 | ((<u32>imm >> 4) << 8) | (<u32>imm & 15);
+        }
+        if (indexed == 0) return false;
+        unchecked(this.histWord[k] = indexed);
+        if (p == this.pos - 4) this.lastWord = indexed;
+        if (!this.measuring) store<u32>(this.out + <usize>p, indexed);
+        unchecked(this.held[rn] = NONE);
+        return true;
+      }
+      const written = writtenBy(w);
+      if (written == ALL || (rm >= 0 && ((written >> <u32>rm) & 1) != 0) || mentions(w, rn)) return false;
+      p -= 4;
+    }
+    return false;
+  }
+
   emitByte(b: u32): void {
     this.forget();
     if (!this.measuring) store<u8>(this.out + <usize>this.pos, <u8>b);
@@ -271,4 +314,10 @@ function flagsUntouched(w: u32): bool {
   const op = (w >> 21) & 15;
   if ((w & 0x00100000) != 0 || (op >= 5 && op <= 7)) return false;
   return op1 == 1 || (w & 0x10) != 0 || (w & 0xfe0) != 0x060; // register form: not ROR #0 (RRX)
+}
+
+/** Whether any of `w`'s register fields (bits 0-3, 8-11, 12-15, 16-19) names r: an instruction that may use r. */
+function mentions(w: u32, r: i32): bool {
+  const v = <u32>r;
+  return (w & 15) == v || ((w >> 8) & 15) == v || ((w >> 12) & 15) == v || ((w >> 16) & 15) == v;
 }

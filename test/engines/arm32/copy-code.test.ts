@@ -1,7 +1,9 @@
 // The code inside a loop's unchecked copy and the ordinary code alike (assembly/arm32/jit/jumps.ts, alu.ts, fuse.ts,
 // a32/code.ts): a comparison with zero left to the instruction that computed the value, even a few instructions
 // back (a counter stepped before the loop's other updates), and 32-bit products by constants the shifter makes
-// (2^k, 2^k + 1, 2^k - 1) as one shift, ADD or RSB instead of a constant and a MUL. The listings show the saving;
+// (2^k, 2^k + 1, 2^k - 1) as one shift, ADD or RSB instead of a constant and a MUL; in a loop's copy, a load through
+// a sum as one LDR with a register offset, a table's address plus an index as one ADD, a pointer stepped after a
+// load through it by the load (post-indexed). The listings show the saving;
 // generated programs (products by every such constant and by others, in place and after a copy; counters stepped
 // at every place in the body, with moves, 64-bit sums that read the carry and other comparisons between the step
 // and its test) check r0 against the interpreter and a model written here (BigInt), and exhausted budgets against
@@ -201,6 +203,37 @@ function tables(seed: number): string {
   return lines.join("\n");
 }
 
+/**
+ * A counted loop (4 trips) walking two copies of r1 (r6, r7): loads through them (at offset 0 mostly), other work,
+ * and each pointer moved on once by an immediate, at the end or before other work; sometimes another load through
+ * a pointer between.
+ */
+function walks(seed: number): string {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const regs = [0, 2, 3, 4, 5, 8];
+  const lines = regs.map((r) => `lddw %r${r}, ${hex(BigInt(Math.floor(rand() * 2 ** 32)) * 0x10001n + BigInt(r))}`);
+  lines.push("mov %r6, %r1", "mov %r7, %r1", "mov %r9, 0", "loop:");
+  const body: string[] = [];
+  for (let n = 0; n < 4; n++) {
+    const d = pick(regs);
+    const p = pick([6, 7]);
+    body.push(`${pick(["ldxb", "ldxh", "ldxw"])} %r${d}, [%r${p}+${rand() < 0.7 ? 0 : pick([1, 2, 3])}]`);
+    const between = rand();
+    if (between < 0.4) body.push(`xor32 %r${pick(regs)}, %r${d}`);
+    else if (between < 0.5) body.push(`ldxb %r${pick(regs)}, [%r${p}+1]`); // the pointer read again
+    body.push(`add32 %r0, %r${d}`);
+  }
+  const steps = [`add %r6, ${pick([1, 2, 4])}`, `add %r7, ${pick([1, 2, 4])}`];
+  if (rand() < 0.5) steps.reverse();
+  body.splice(body.length - Math.floor(rand() * 3), 0, steps[0]);
+  body.push(steps[1]);
+  lines.push(...body, "add %r9, 1", "jlt %r9, 4, loop");
+  for (const r of regs) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  lines.push("exit");
+  return lines.join("\n");
+}
+
 /** r0 (or the exhausted budget) of each source on the interpreter and ARM32, next to the model's. */
 function differential(sources: string[], budget = 0) {
   return outcomes(
@@ -329,6 +362,34 @@ describe("loads through a sum and constants combined with a value, in a loop cop
     expect(
       copies.filter((code) => code.some((l) => /^ldr[bh]?\s+r\d+, \[r\d+, r\d+\]$/.test(l))).length,
     ).toBeGreaterThan(20);
+    const results = await differential(sources);
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+  }, 240_000);
+});
+
+describe("pointers stepped after a load through them", () => {
+  it("the load steps the pointer (post-indexed): no ADD", () => {
+    const source = ["mov %r6, %r1", "mov %r7, %r1", "mov %r9, 0", "mov %r0, 0", "loop:", "ldxw %r2, [%r6+0]"];
+    source.push("add32 %r0, %r2", "ldxh %r3, [%r7+0]", "xor32 %r0, %r3", "add %r6, 4", "add %r7, 2");
+    const code = copyCode(
+      arm32Listing(assemble([...source, "add %r9, 1", "jlt %r9, 8, loop", "exit"].join("\n")), { budget: 0 }),
+    );
+    // the halfword's pointer: its load is the last access before the step
+    expect(code.filter((l) => /^ldrh\s+r\d+, \[r(\d+)\], #(0x)?2$/.test(l))).toHaveLength(1);
+    expect(code.filter((l) => /^add\s+r(\d+), r\1, #2$/.test(l))).toEqual([]);
+    const one = ["mov %r6, %r1", "mov %r9, 0", "mov %r0, 0", "loop:", "ldxw %r2, [%r6+0]", "add32 %r0, %r2"];
+    one.push("xor32 %r4, %r0", "add %r6, 4", "add %r9, 1", "jlt %r9, 8, loop", "exit");
+    const word = copyCode(arm32Listing(assemble(one.join("\n")), { budget: 0 }));
+    expect(word.filter((l) => /^ldr\s+r\d+, \[r(\d+)\], #(0x)?4$/.test(l))).toHaveLength(1);
+    expect(word.filter((l) => /^add\s+r(\d+), r\1, #4$/.test(l))).toEqual([]);
+  });
+
+  it("generated walks, the pointer read again or not between: the model's r0 on both engines", async () => {
+    const sources = Array.from({ length: 40 }, (_, k) => walks(6000 + k));
+    const copies = sources.map((s) => copyCode(arm32Listing(assemble(s), { budget: 0 })));
+    expect(copies.filter((code) => code.some((l) => /^ldr[bh]?\s+r\d+, \[r\d+\], /.test(l))).length).toBeGreaterThan(
+      10,
+    );
     const results = await differential(sources);
     expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
   }, 240_000);
