@@ -4,6 +4,11 @@
 // Every image is emitted twice: the first pass only measures (`measuring`, nothing is stored, `out` may be 0), the
 // second writes the same words at `out`. Sizes therefore depend only on values known in both passes.
 //
+// It keeps the last few words it wrote and where (histWord, histPos) for the changes that reach a few instructions
+// back without moving any code: an S bit that makes a later compare with zero unnecessary (flagSetterOf), a load
+// made post-indexed so that a later ADD to its base is not emitted (postIndex). Both stop at anything that may enter
+// the code between (forget(), skip targets) and at anything between that the change would alter.
+//
 // `armv6` is the one switch between ARMv7-A and ARMv6 (ARM1176) code: the emitters below (and Labels.addressOf)
 // choose the sequence, so the rest of the translator and the device code never test it. ARMv6 lacks MOVW/MOVT
 // (constants come from a32/constants.ts), MLS, SBFX and UDIV/SDIV (the host never asks for both).
@@ -16,6 +21,7 @@ import { constWord, constWords } from "./constants";
 import { ALL, writtenBy } from "./writes";
 
 const NONE: i32 = -1;
+const HISTORY: i32 = 8; // a power of two
 const R11_WORD: u32 = 0x058b0000; // LDR / STR rt, [r11, #+imm12]: bits 27-16 but L (20)
 const R11_PAIR: u32 = 0x01cb00d0; // LDRD / STRD rt, rt + 1, [r11, #+imm8]: bits 27-16, 7, 6 and 4 (5: which)
 
@@ -31,6 +37,10 @@ export class Code {
   held: StaticArray<i32> = new StaticArray<i32>(16);
   heldAt: StaticArray<i32> = new StaticArray<i32>(16);
   skipEnd: i32 = -1; // skip()'s last target: instructions before it may be skipped, and hold nothing new
+  forgotAt: i32 = 0; // where forget() was called last: code from here on may have been entered from elsewhere
+  // The last HISTORY words and their positions (a ring indexed by position): flagSetterOf looks a few back
+  histWord: StaticArray<u32> = new StaticArray<u32>(HISTORY);
+  histPos: StaticArray<i32> = new StaticArray<i32>(HISTORY);
 
   /** Start a pass: writing at `buffer`, or only measuring. */
   reset(buffer: usize, measure: bool): void {
@@ -39,6 +49,7 @@ export class Code {
     this.measuring = measure;
     this.skipEnd = -1;
     this.forget();
+    for (let k = 0; k < HISTORY; k++) unchecked(this.histPos[k] = NONE);
   }
 
   /** Forget everything written after position p (a dry run of the translator). */
@@ -52,6 +63,9 @@ export class Code {
   emit(word: u32): void {
     if (!this.measuring) store<u32>(this.out + <usize>this.pos, word);
     this.note(word);
+    const k = (this.pos >> 2) & (HISTORY - 1);
+    unchecked(this.histWord[k] = word);
+    unchecked(this.histPos[k] = this.pos);
     this.pos += 4;
     this.lastWord = word;
   }
@@ -74,6 +88,7 @@ export class Code {
   /** Nothing is known to be held: code here may be reached from elsewhere. */
   forget(): void {
     for (let r = 0; r < 16; r++) unchecked(this.held[r] = NONE);
+    this.forgotAt = this.pos;
   }
 
   /** Updates what registers hold for instruction `w`, about to be written at pos. */
@@ -131,22 +146,71 @@ export class Code {
   }
 
   /**
-   * The register the last instruction wrote when it is an unconditional data-processing instruction that can set
-   * the flags (not a compare or test, a multiply or a halfword transfer, MOVW or MOVT); else -1.
+   * The position of the instruction that last wrote r, when a compare of r with 0 for Z (EQ, NE) may be left out
+   * by setting that instruction's S bit: it is an unconditional data-processing instruction that can set the flags
+   * (not a compare or test, a multiply or a halfword transfer, MOVW or MOVT), at or after `from`, among the last
+   * HISTORY words; and the instructions after it run only after it (no label, patched branch or skip target in
+   * between: forgotAt, skipEnd), do not write r, and neither read nor set the flags. Else -1.
    */
-  lastFlagSettable(): i32 {
-    const w = this.lastWord;
-    if ((w >>> 28) != 0xe || (w & 0x0c000000) != 0) return -1;
-    if ((w & 0x02000000) == 0 && (w & 0x90) == 0x90) return -1;
-    const op = (w >> 21) & 15;
-    if (op >= 8 && op <= 11) return -1;
-    return <i32>((w >> 12) & 15);
+  flagSetterOf(r: i32, from: i32): i32 {
+    const limit = max(max(from, this.forgotAt), this.skipEnd);
+    let p = this.pos - 4;
+    for (let n = 0; n < HISTORY && p >= limit; n++) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p) return -1;
+      const w = unchecked(this.histWord[k]);
+      if (flagSettable(w) == r) return p;
+      if (!flagsUntouched(w) || (writtenBy(w) >> <u32>r) & 1) return -1;
+      p -= 4;
+    }
+    return -1;
   }
 
-  /** Sets the S bit of the instruction at pos - 4 (see lastFlagSettable): its result sets Z. */
-  setFlagsOfLast(): void {
-    this.lastWord |= 1 << 20;
-    if (!this.measuring) store<u32>(this.out + <usize>(this.pos - 4), this.lastWord);
+  /** Sets the S bit of the instruction at p (see flagSetterOf): its result sets Z. */
+  setFlagsAt(p: i32): void {
+    const k = (p >> 2) & (HISTORY - 1);
+    const w = unchecked(this.histWord[k]) | (1 << 20);
+    unchecked(this.histWord[k] = w);
+    if (p == this.pos - 4) this.lastWord = w;
+    if (!this.measuring) store<u32>(this.out + <usize>p, w);
+  }
+
+  /**
+   * Instead of `add rn, rn, #imm` (rm < 0) or `add rn, rn, rm` about to be emitted: an earlier load through [rn]
+   * (LDR, LDRB, LDRH, LDRSB, LDRSH, offset 0) becomes post-indexed, `ldr rt, [rn], #imm`, when nothing between it
+   * and here mentions rn, writes rm or branches, and nothing enters the code between (see flagSetterOf); the load's
+   * address and rn's final value are the same. Returns whether it did (then the ADD is not to be emitted).
+   */
+  postIndex(rn: i32, rm: i32, imm: i32, from: i32): bool {
+    const limit = max(max(from, this.forgotAt), this.skipEnd);
+    let p = this.pos - 4;
+    for (let n = 0; n < HISTORY && p >= limit; n++) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p) return false;
+      const w = unchecked(this.histWord[k]);
+      const rt = <i32>((w >> 12) & 15);
+      if (<i32>((w >> 16) & 15) == rn && rt != rn && rt != rm && (w >>> 28) == 0xe) {
+        let indexed: u32 = 0;
+        if ((w & 0x0f300fff) == 0x05100000 && imm < 4096) {
+          // LDR, LDRB: P clear, U set, the immediate or the register (bit 25)
+          indexed = (w & ~0x01000fff) | 0x00800000 | (rm >= 0 ? 0x02000000 | <u32>rm : <u32>imm);
+        } else if ((w & 0x0f700f0f) == 0x01500000 && (w & 0x90) == 0x90 && (w & 0x60) != 0 && imm < 256) {
+          // LDRH, LDRSB, LDRSH: P clear, U set, the split immediate (I set) or the register (I clear)
+          indexed = rm >= 0 ? (w & ~0x01400f0f) | 0x00800000 | <u32>rm :
+            (w & ~0x01000f0f) | 0x00800000 | ((<u32>imm >> 4) << 8) | (<u32>imm & 15);
+        }
+        if (indexed == 0) return false;
+        unchecked(this.histWord[k] = indexed);
+        if (p == this.pos - 4) this.lastWord = indexed;
+        if (!this.measuring) store<u32>(this.out + <usize>p, indexed);
+        unchecked(this.held[rn] = NONE);
+        return true;
+      }
+      const written = writtenBy(w);
+      if (written == ALL || (rm >= 0 && ((written >> <u32>rm) & 1) != 0) || mentions(w, rn)) return false;
+      p -= 4;
+    }
+    return false;
   }
 
   emitByte(b: u32): void {
@@ -230,4 +294,30 @@ export class Code {
     this.emit(branch(cond, false, this.pos, this.pos + 4 + 4 * n));
     this.skipEnd = max(this.skipEnd, this.pos + 4 * n);
   }
+}
+
+/** The register `w` writes when it is an unconditional data-processing instruction whose S bit may be set; else -1. */
+function flagSettable(w: u32): i32 {
+  if ((w >>> 28) != 0xe || (w & 0x0c000000) != 0) return -1;
+  if ((w & 0x02000000) == 0 && (w & 0x90) == 0x90) return -1; // multiplies, halfword and doubleword transfers
+  const op = (w >> 21) & 15;
+  if (op >= 8 && op <= 11) return -1; // compares and tests; MOVW, MOVT and the rest of that space
+  return <i32>((w >> 12) & 15);
+}
+
+/** Whether `w` runs unconditionally and neither reads the flags (ADC, SBC, RSC, RRX) nor sets them. */
+function flagsUntouched(w: u32): bool {
+  if ((w >>> 28) != 0xe) return false;
+  const op1 = (w >> 25) & 7;
+  if (op1 == 0 && (w & 0x90) == 0x90) return (w & 0x60) != 0 || (w & 0x00100000) == 0; // transfers; MUL without S
+  if (op1 > 1) return true; // loads, stores, media (what writes pc or more is refused through writtenBy)
+  const op = (w >> 21) & 15;
+  if ((w & 0x00100000) != 0 || (op >= 5 && op <= 7)) return false;
+  return op1 == 1 || (w & 0x10) != 0 || (w & 0xfe0) != 0x060; // register form: not ROR #0 (RRX)
+}
+
+/** Whether any of `w`'s register fields (bits 0-3, 8-11, 12-15, 16-19) names r: an instruction that may use r. */
+function mentions(w: u32, r: i32): bool {
+  const v = <u32>r;
+  return (w & 15) == v || ((w >> 8) & 15) == v || ((w >> 12) & 15) == v || ((w >> 16) & 15) == v;
 }

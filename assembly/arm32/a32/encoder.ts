@@ -183,6 +183,8 @@ export function strd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xf0, rt, 
 export function ldrReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7900000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** ldrb rt, [rn, rm] */
 export function ldrbReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7d00000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
+/** ldrh rt, [rn, rm] */
+export function ldrhReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe19000b0 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** strb rt, [rn, rm] */
 export function strbReg(rt: i32, rn: i32, rm: i32): u32 { return 0xe7c00000 | (<u32>rn << 16) | (<u32>rt << 12) | <u32>rm; }
 /** strb rt, [rn, #-1]! (pre-decrement, for writing digits backwards) */

@@ -1,5 +1,6 @@
 // ALU and ALU64 instructions: eBPF arithmetic on (low, high) register pairs, 32-bit only where the high word
-// is known to be zero. Register access goes through jit/regs.ts.
+// is known to be zero. Register access goes through jit/regs.ts. Products by constants the shifter makes are one
+// shift-add (emitMul32Imm); a pointer stepped after a load through it is stepped by that load (postIndexed).
 
 import {
   AL, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, PL, R0, R1, R2, R3,
@@ -9,7 +10,8 @@ import {
 import { Context, fail } from "./context";
 import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
-  hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero, setLo,
+  hi, hiDst, hiRead, known0, lo, loDst, loInArm, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero,
+  setLo,
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_DIV, ALU_END, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_NEG, ALU_OR, ALU_RSH,
@@ -359,6 +361,47 @@ function emitAlu32Imm(c: Context, op: u32, dl: i32, v: u32): bool {
   return true;
 }
 
+/**
+ * A pointer stepped after a load through it (`x = *p; ...; p += 4`, or `p += n`): the load, a few instructions back,
+ * steps it (post-indexed, a32/code.ts postIndex) and nothing is emitted here. Only for a pointer kept in an ARM
+ * register, by a positive immediate or by another register kept in one.
+ */
+function postIndexed(c: Context, x: bool, dst: i32, src: i32, imm: i32, dl: i32): bool {
+  if (!loInArm(c, dst)) return false;
+  if (!x) return imm > 0 && c.postIndex(dl, -1, imm, c.blockStart);
+  return loInArm(c, src) && unchecked(c.armLo[src]) != dl && c.postIndex(dl, unchecked(c.armLo[src]), 0, c.blockStart);
+}
+
+/**
+ * dl = al * v for a v the shifter makes: 2^k (LSL), 2^k + 1 (ADD with LSL), 2^k - 1 (RSB with LSL), 0 and 1: one
+ * instruction or none instead of a constant and a MUL (a hash's `h * 5`). The low 32 bits of the product are the same.
+ */
+export function emitMul32Imm(c: Context, dl: i32, al: i32, v: u32): bool {
+  if (v == 1) {
+    if (dl != al) c.emit(movReg(dl, al));
+    return true;
+  }
+  if (v == 0) {
+    c.emit(movImm(dl, 0));
+    return true;
+  }
+  if ((v & (v - 1)) == 0) {
+    c.emit(shiftImm(SH_LSL, dl, al, ctz(v)));
+    return true;
+  }
+  const below = v - 1; // 2^k + 1
+  if (below > 1 && (below & (below - 1)) == 0) {
+    c.emit(dpReg(AL, OP_ADD, 0, dl, al, al, SH_LSL, ctz(below)));
+    return true;
+  }
+  const above = v + 1; // 2^k - 1 (not 2^32 - 1: above wraps to 0)
+  if (above > 2 && (above & (above - 1)) == 0) {
+    c.emit(dpReg(AL, OP_RSB, 0, dl, al, al, SH_LSL, ctz(above)));
+    return true;
+  }
+  return false;
+}
+
 export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i32, imm: i32, off: i32): bool {
   if (op == ALU_END) {
     if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
@@ -375,7 +418,8 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
       else return fail(c, ERR_OPCODE, i);
     }
   } else if (op == ALU_ADD || op == ALU_SUB || op == ALU_OR || op == ALU_AND || op == ALU_XOR || op == ALU_MUL) {
-    if (!x && op != ALU_MUL && emitAlu32Imm(c, op, dl, <u32>imm)) {
+    if (op == ALU_ADD && postIndexed(c, x, dst, src, imm, dl) ||
+      !x && (op == ALU_MUL ? emitMul32Imm(c, dl, dl, <u32>imm) : emitAlu32Imm(c, op, dl, <u32>imm))) {
       setLo(c, dst, dl);
       setHiZero(c, dst);
       return true;

@@ -20,6 +20,20 @@
 //   mul32 d, s | imm
 //   add32 d, t        (t is not d; not a block start)
 //
+// And, in a loop copy, an element loaded through a sum that clang computes into the loaded register (`x = p[i]`):
+//
+//   mov d, s
+//   add d, t           (ALU64; s and t are not d; the sum below 2^32 (ranges.ts), or a tested address)
+//   ldx d, [d + 0]     (byte, halfword or word; unchecked there (versioned.ts planned); no block start in the three)
+//
+// as one LDR (LDRB, LDRH) with a register offset, `ldr d, [s, t]`: the sum is never written.
+//
+// And a table's address and an index (`p = table + i`: clang loads the address into p first):
+//
+//   lddw d, K          (K's high word 0)
+//   op   d, s          (ALU64 ADD, AND, OR or XOR; s is not d, s's high word known zero; ADD: the sum below 2^32;
+//                      not a block start): d = s OP K, no move of K into d first
+//
 // And a 64-bit constant read once (`x & 0x5555555555555555`: clang loads the mask into a register first):
 //
 //   lddw k, K
@@ -29,12 +43,12 @@
 
 import {
   AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
-  immRot, mla, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
+  immRot, ldrReg, ldrbReg, ldrhReg, mla, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
-import { emitAlu32, emitAlu64, emitShift64From, shiftAmount32 } from "./alu";
+import { emitAlu32, emitAlu64, emitMul32Imm, emitShift64From, shiftAmount32 } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { addressAdd } from "./copies";
+import { addressAdd, inCopy, planned } from "./copies";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
 } from "./regs";
@@ -46,7 +60,7 @@ import * as ranges from "../analysis/ranges";
 
 /** The instruction slots of the pair starting at i (3 for lddw and its use), or 0 when i starts none. */
 export function fusedLength(c: Context, i: i32): i32 {
-  if (isConstantPair(c, i)) return 3;
+  if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
 }
@@ -69,6 +83,35 @@ function isConstantPair(c: Context, i: i32): bool {
   if (k >= 10 || dstOf(c, i + 2) == k || dstOf(c, i + 2) >= 10) return false;
   if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && code != ALU_MUL) return false;
   return !liveAt(c, i + 3, k);
+}
+
+function isIndexedLoad(c: Context, i: i32): bool {
+  if (opcode(c, i) != (CLS_ALU64 | ALU_MOV | SRC_X) || offOf(c, i) != 0 || i + 2 >= c.count || !inCopy(c)) return false;
+  if ((flagOf(c, i + 1) & F_LEADER) != 0 || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const d = dstOf(c, i);
+  const s = srcOf(c, i);
+  const t = srcOf(c, i + 1);
+  if (d >= 10 || s >= 10 || s == d || opcode(c, i + 1) != (CLS_ALU64 | ALU_ADD | SRC_X) || dstOf(c, i + 1) != d) return false;
+  if (t >= 10 || t == d || offOf(c, i + 1) != 0) return false;
+  const load = opcode(c, i + 2);
+  if (load != 0x71 && load != 0x69 && load != 0x61) return false; // ldxb, ldxh, ldxw
+  if (dstOf(c, i + 2) != d || srcOf(c, i + 2) != d || offOf(c, i + 2) != 0 || !planned(c, i + 2)) return false;
+  // the address below 2^32: the sum of two 32-bit values that does not carry, or a tested address (versioned.ts)
+  return known0(c, s) && known0(c, t) && c.ranges.widthAfterCopy(CLS_ALU64 | ALU_ADD | SRC_X, d, s, t, 0) <= 32 ||
+    addressAdd(c, i + 1);
+}
+
+function isConstantBasePair(c: Context, i: i32): bool {
+  if (opcode(c, i) != 0x18 || srcOf(c, i) != PSEUDO_IMM64 || i + 2 >= c.count || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const d = dstOf(c, i);
+  const op = opcode(c, i + 2);
+  const code = op & 0xf0;
+  if (op != (CLS_ALU64 | code | SRC_X) || dstOf(c, i + 2) != d || offOf(c, i + 2) != 0 || immOf(c, i + 1) != 0) return false;
+  const s = srcOf(c, i + 2);
+  if (d >= 10 || s == d || s >= 10 || !known0(c, s)) return false;
+  if (code == ALU_AND || code == ALU_OR || code == ALU_XOR) return true;
+  // a sum below 2^32 (a table's address plus an index): no carry into the high word
+  return code == ALU_ADD && (<u32>immOf(c, i) < 0x80000000 && c.ranges.widthNow(s) <= 31 || addressAdd(c, i + 2));
 }
 
 function isShiftPair(c: Context, i: i32): bool {
@@ -128,6 +171,22 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
 
 /** Emits the pair at i (see fusedLength). */
 export function emitFused(c: Context, i: i32): void {
+  if (isIndexedLoad(c, i)) {
+    // d = *(base + index): one load with a register offset
+    const d = dstOf(c, i);
+    const sl = lo(c, srcOf(c, i), R0);
+    const tl = lo(c, srcOf(c, i + 1), R2);
+    const dl = loDst(c, d);
+    const load = opcode(c, i + 2);
+    c.emit(load == 0x71 ? ldrbReg(dl, sl, tl) : load == 0x69 ? ldrhReg(dl, sl, tl) : ldrReg(dl, sl, tl));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  if (isConstantBasePair(c, i)) {
+    emitConstantBase(c, i);
+    return;
+  }
   if (opcode(c, i) == 0x18) {
     emitConstantOperand(c, i);
     return;
@@ -174,7 +233,7 @@ export function emitFused(c: Context, i: i32): void {
     return;
   }
   if (cls == CLS_ALU && code == ALU_MUL) {
-    c.emit(mul(dl, al, operandLo(c, x, t, imm)));
+    if (x || !emitMul32Imm(c, dl, al, <u32>imm)) c.emit(mul(dl, al, operandLo(c, x, t, imm)));
     setLo(c, d, dl);
     setHiZero(c, d);
     return;
@@ -339,4 +398,21 @@ function emitConstantOperand(c: Context, i: i32): void {
     c.hiZero = (c.hiZero & ~bit) | wasZero;
   }
   if (high == 0) setHiZero(c, k);
+}
+
+/**
+ * `lddw d, K` and `op d, s` (see the header): d = s OP K in one instruction, K an immediate or the register a loop
+ * copy keeps it in, instead of K moved into d first. Both high words are 0, and so is d's.
+ */
+function emitConstantBase(c: Context, i: i32): void {
+  const d = dstOf(c, i);
+  const s = srcOf(c, i + 2);
+  const k = <u32>immOf(c, i);
+  const aop = armOp(opcode(c, i + 2) & 0xf0);
+  const sl = lo(c, s, R2);
+  const dl = loDst(c, d);
+  if (immRot(k) >= 0) c.emit(opImm(aop, dl, sl, immRot(k)));
+  else c.emit(opReg(aop, dl, sl, constIn(c, R3, k)));
+  setLo(c, d, dl);
+  setHiZero(c, d);
 }

@@ -128,11 +128,12 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
   const t = i + 1 + offOf(c, i);
   if (cls == CLS_JMP32 || (known0(c, dst) && operandKnown0(c, x, src, imm))) {
     if (cls == CLS_JMP) cond = unsignedOf(cond);
-    if (!x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && loInArm(c, dst) && c.pos - 4 >= c.blockStart &&
-      c.lastFlagSettable() == unchecked(c.armLo[dst])) {
-      // the instruction that computed dst's low word, just before in this block, sets Z instead of a compare
-      c.setFlagsOfLast();
-    } else compareLo(c, code, lo(c, dst, R0), x, src, imm);
+    // the instruction that computed dst's low word, a few before in this block, sets Z instead of a compare
+    // (a counter stepped before the loop's other updates: `n -= 1; a = b; if n != 0`)
+    const setter = !x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && loInArm(c, dst) ?
+      c.flagSetterOf(unchecked(c.armLo[dst]), c.blockStart) : -1;
+    if (setter >= 0) c.setFlagsAt(setter);
+    else compareLo(c, code, lo(c, dst, R0), x, src, imm);
   } else if (!x && emitCompare64Imm(c, code, cond, dst, imm)) {
     if (cond == GT) cond = LT;
     else if (cond == LE) cond = GE;

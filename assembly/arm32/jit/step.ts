@@ -170,19 +170,23 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   }
   const fused = fusedLength(c, i);
   if (fused > 0) {
-    // a copy and the operation on it, or a constant and its one use (fuse.ts): the analysis went through them one
-    // by one; `op` is the pair's second instruction (after lddw's two slots)
+    // a copy and the operation on it, a constant and its one use, a load through a sum (fuse.ts): the analysis
+    // went through them one by one; `op` is the group's last instruction (after lddw's two slots)
     const op = i + fused - 1;
+    // the slots between: lddw's second, or the middle instruction of three (a copy's load through a sum)
+    const middle = fused == 3 && opcode(c, i) != 0x18;
     if (copy) {
       beforeInsn(c, i);
+      if (middle) beforeInsn(c, i + 1);
       beforeInsn(c, op);
     }
     emitFused(c, i);
     afterInsn(c, i, false);
+    if (middle) afterInsn(c, i + 1, false);
     afterInsn(c, op);
     if (copy) afterStep(c, i + fused);
     else {
-      if (fused == 3) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
+      if (fused == 3 && !middle) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
       store<u32>(c.offsets + (<usize>op << 2), <u32>(c.pos - c.at(L_CODE)));
     }
     return i + fused;

@@ -312,7 +312,8 @@ describe("instructions saved between neighbours", () => {
     );
     // the word's ten instructions emit nothing (the word is one load where it is read): no zero stored or moved
     expect(codeOf(listing, 1, 11, true)).toEqual([]);
-    expect(codeOf(listing, 13, 14, true)[0]).toMatch(/^ldr\s+r\d+, \[r\d+\]$/);
+    // (post-indexed where r1's step after it folds into it: copy-code.test.ts)
+    expect(codeOf(listing, 13, 14, true)[0]).toMatch(/^ldr\s+r\d+, \[r\d+\](, #(0x)?4)?$/);
   });
 
   it("loads a word into the register that holds its address without copying the address first", () => {
