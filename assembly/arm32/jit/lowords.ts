@@ -9,14 +9,18 @@
 // counts) and what keeping its high word there too saves on top (the weighted loads and stores of a high word not
 // known to be zero at that instruction, from the high-word analysis's block states and the value widths); then the
 // set that saves the most within six ARM registers (a knapsack over "pair" and "low word only"), taken only when
-// it beats the three pairs. Where a frame other than the entry's can run (bpf-to-bpf calls, callx, bpf_loop and
+// it beats the three pairs. How often a high word not known to be zero is really touched the estimate cannot
+// tell: of the knapsack's choices counting those accesses fully and by half, the one whose ordinary code is
+// smaller, each instruction weighted by its loop depth, wins (the blocks translated without writing anything, as
+// the high-word analysis does). Where a frame other than the entry's can run (bpf-to-bpf calls, callx, bpf_loop and
 // for_each_map_elem, whose code saves and reloads pairs), the three pairs stay; a 64-bit atomic operation's
 // operands (read from the register file where not in a pair) keep both words or neither.
 
 import { R4 } from "../a32/encoder";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { fixedFrame } from "./regs";
-import { widthsAt } from "./step";
+import { ERR_NONE } from "../../../targets/arm32/abi";
+import { afterInsn, emitInsn, enterBlock, widthsAt } from "./step";
 import {
   ALU_ARSH, ALU_LSH, ALU_MOV, ALU_RSH, ATOMIC_CMPXCHG, CALL_HELPER, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_LD, CLS_LDX, CLS_ST, CLS_STX,
   JMP_CALL, JMP_EXIT, JMP_JA, OP_CALLX, SRC_X,
@@ -37,6 +41,30 @@ export function chooseLowWords(c: Context, weights: usize): void {
   if (!fixedFrame(c)) return;
   const pairOnly = pairsOnly(c);
   countHighUses(c, weights);
+  knapsack(c, pairOnly, 0);
+  // the three pairs' savings, as allocateRegisters chose them
+  let current: i64 = 0;
+  for (let r = 0; r < 10; r++) {
+    if (unchecked(c.armLo[r]) >= 0) current += unchecked(c.score[r]) + unchecked(hiSaves[r]);
+  }
+  if (unchecked(best[SLOTS]) <= current) return;
+  // The estimate cannot tell how often a high word not known to be zero is really touched: the choice counting
+  // those accesses fully and the one counting them by half, whichever emits less code, weighted by loop depth
+  // (the ordinary code's: a versioned loop's copy, emitted later, chooses again on its own).
+  const fullPairs = unchecked(pairs[SLOTS]);
+  const fullSingles = unchecked(singles[SLOTS]);
+  knapsack(c, pairOnly, 1);
+  const halfPairs = unchecked(pairs[SLOTS]);
+  const halfSingles = unchecked(singles[SLOTS]);
+  place(c, fullPairs, fullSingles);
+  if (halfPairs == fullPairs && halfSingles == fullSingles) return;
+  const full = emittedCost(c, weights);
+  place(c, halfPairs, halfSingles);
+  if (emittedCost(c, weights) >= full) place(c, fullPairs, fullSingles);
+}
+
+/** The best pairs and single low words within n ARM registers (n = 0..SLOTS), the high words' savings >> shift. */
+function knapsack(c: Context, pairOnly: u32, shift: i32): void {
   for (let n = 0; n <= SLOTS; n++) {
     unchecked(best[n] = 0);
     unchecked(pairs[n] = 0);
@@ -45,7 +73,7 @@ export function chooseLowWords(c: Context, weights: usize): void {
   for (let r = 0; r < 10; r++) {
     const low = unchecked(c.score[r]);
     if (low <= 0) continue;
-    const both = low + unchecked(hiSaves[r]);
+    const both = low + (unchecked(hiSaves[r]) >> shift);
     const bit = <u32>1 << <u32>r;
     for (let n = SLOTS; n >= 1; n--) {
       // (n - 1 and n - 2 still hold the choice without r: n goes down)
@@ -62,15 +90,11 @@ export function chooseLowWords(c: Context, weights: usize): void {
       }
     }
   }
-  // the three pairs' savings, as allocateRegisters chose them
-  let current: i64 = 0;
-  for (let r = 0; r < 10; r++) {
-    if (unchecked(c.armLo[r]) >= 0) current += unchecked(c.score[r]) + unchecked(hiSaves[r]);
-  }
-  if (unchecked(best[SLOTS]) <= current) return;
-  const p = unchecked(pairs[SLOTS]);
-  const s = unchecked(singles[SLOTS]);
-  let next = R4; // pairs first, at even registers (memory.ts's pair checks), then the low words
+}
+
+/** The registers of `p` in pairs from r4:r5 on (even first registers: memory.ts's pair checks), then those of `s`. */
+function place(c: Context, p: u32, s: u32): void {
+  let next = R4;
   for (let r = 0; r <= 10; r++) {
     unchecked(c.armLo[r] = -1);
     unchecked(c.armHi[r] = -1);
@@ -85,6 +109,33 @@ export function chooseLowWords(c: Context, weights: usize): void {
     unchecked(c.armLo[r] = next);
     next++;
   }
+}
+
+/**
+ * The ARM instructions of every basic block under the current choice, each weighted by its instruction's loop
+ * weight: the blocks translated without writing anything, as analyseHighWords does, from its block states.
+ */
+function emittedCost(c: Context, weights: usize): i64 {
+  const start = c.pos;
+  let total: i64 = 0;
+  for (let b = 0; b < c.count; b++) {
+    if ((flagOf(c, b) & F_LEADER) == 0) continue;
+    enterBlock(c, b);
+    c.blockStart = c.pos;
+    let j = b;
+    do {
+      c.insnStart = c.pos;
+      c.forwardFrom = c.pos;
+      const before = c.pos;
+      if (!emitInsn(c, j, true)) break;
+      afterInsn(c, j);
+      total += <i64>((c.pos - before) >> 2) * <i64>load<u32>(weights + (<usize>j << 2));
+      j += opcode(c, j) == 0x18 ? 2 : 1;
+    } while (j < c.count && (flagOf(c, j) & F_LEADER) == 0);
+    c.rewind(start);
+  }
+  c.errorCode = ERR_NONE;
+  return total;
 }
 
 /**
