@@ -190,11 +190,10 @@ export function emitTailCallRuntime(c: Context, nmaps: i32): void {
 }
 
 function spillArguments(c: Context): void {
+  // (each word where it is in an ARM register: a register may keep its low word alone there, lowords.ts)
   for (let r = 1; r <= 5; r++) {
-    if (inArm(c, r)) {
-      c.emit(str(unchecked(c.armLo[r]), R11, S_REGS + 8 * r));
-      c.emit(str(unchecked(c.armHi[r]), R11, S_REGS + 8 * r + 4));
-    }
+    if (unchecked(c.armLo[r]) >= 0) c.emit(str(unchecked(c.armLo[r]), R11, S_REGS + 8 * r));
+    if (unchecked(c.armHi[r]) >= 0) c.emit(str(unchecked(c.armHi[r]), R11, S_REGS + 8 * r + 4));
   }
 }
 

@@ -10,6 +10,9 @@
 // used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant). The choice is the set that saves
 // the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip).
 //
+// The ordinary code may keep a register's low word alone in an ARM register (lowords.ts): the copy keeps it there,
+// and where it chooses that register's both words, its high word goes to a free ARM register too.
+//
 // Every way out of the copy goes through copies.ts leave(), which emits exitMoves: the copy's ARM-held words back
 // to the register file (only for registers the loop writes: the others' slots are still valid), then the
 // ordinary code's ARM registers reloaded. A register both choices keep in the same ARM register moves neither way.
@@ -57,8 +60,8 @@ export function enterLocal(c: Context, k: i32): void {
     for (let r = 0; r < REGS; r++) {
       if (unchecked(c.armLo[r]) < 0) continue;
       chosen |= <u32>1 << <u32>r;
-      zero &= ~(<u32>1 << <u32>r);
-      used += 2;
+      if (unchecked(c.armHi[r]) >= 0) zero &= ~(<u32>1 << <u32>r); // (a low word alone stays alone where it can)
+      used += cost(r, zero);
     }
   }
   // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
@@ -103,7 +106,15 @@ export function enterLocal(c: Context, k: i32): void {
       c.constCount++;
       continue;
     }
-    if (unchecked(c.armLo[j]) >= 0) continue;
+    if (unchecked(c.armLo[j]) >= 0) {
+      // kept where the ordinary code keeps its low word alone (lowords.ts): its high word too, where chosen
+      if (cost(j, zero) == 2 && unchecked(c.armHi[j]) < 0) {
+        const b = next(pool & ~taken, held);
+        unchecked(c.armHi[j] = b);
+        taken |= bitOf(b);
+      }
+      continue;
+    }
     const a = next(pool & ~taken, held);
     unchecked(c.armLo[j] = a);
     taken |= bitOf(a);

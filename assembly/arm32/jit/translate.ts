@@ -6,7 +6,9 @@
 // loops counting 8 times per loop level, 64 at most; helper arguments that would have to be spilled before each
 // helper call count against r1-r5), the others in memory; r10 (frame pointer, read-only, high word always 0)
 // always in memory. Without loops the choice is the kernel JIT's: r0 (return value), r1 (context), r6
-// (callee-saved, where clang keeps the context), unless the program uses others more. A loop's unchecked copy
+// (callee-saved, where clang keeps the context), unless the program uses others more. Where registers whose high
+// words are mostly known to be zero save more, some keep their low word alone in one of r4-r9 (lowords.ts: up to
+// six eBPF registers there, for the loops that are not versioned, which run in this code). A loop's unchecked copy
 // makes its own choice (loopregs.ts): up to eight ARM registers (r4-r9, and r10 and ip when nothing in it is
 // checked), one per register whose high word is zero there, two per other register, one per wide constant.
 //
@@ -36,9 +38,10 @@ import {
   Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
 } from "./context";
 import { resetCopies } from "./copies";
+import { chooseLowWords } from "./lowords";
 import { emitGroupCopy, emitGroupTest, findGroup } from "./groups";
 import { noteChecks } from "./memory";
-import { hi, inArm, lo, setHi, setLo } from "./regs";
+import { hi, lo, setHi, setLo } from "./regs";
 import { afterInsn, emitInsn, emitStep, enterBlock, widthsAt } from "./step";
 import { bodyStarts, emitRangeRoutine, emitVersioned } from "../versioned";
 import {
@@ -195,7 +198,8 @@ function analyseHighWords(c: Context): void {
 
 /**
  * Chooses the eBPF registers kept in ARM registers (ARM_LO / ARM_HI) from static use counts weighted by loop depth
- * (a backward jump's range is a loop). Uses the state table as scratch: run before analyseHighWords fills it.
+ * (a backward jump's range is a loop). Uses the state table as scratch: run before analyseHighWords fills it. Leaves
+ * each instruction's weight in the offset table for lowords.ts, which may then keep some low words alone instead.
  */
 function allocateRegisters(c: Context): void {
   for (let i = 0; i < c.count; i++) store<i32>(c.states + (<usize>i << 2), 0);
@@ -217,6 +221,7 @@ function allocateRegisters(c: Context): void {
   for (let i = 0; i < c.count; i++) {
     depth += load<i32>(c.states + (<usize>i << 2));
     const w: i64 = <i64>1 << <i64>(3 * (depth < 2 ? depth : 2));
+    store<u32>(c.offsets + (<usize>i << 2), <u32>w); // for chooseLowWords (the table is written after it)
     const op = opcode(c, i);
     const cls = op & 7;
     const s = srcOf(c, i);
@@ -304,13 +309,11 @@ function emitEntry(c: Context): void {
   c.emit(str(SP, R11, S_SAVED_SP));
   c.emit(movImm(R2, 0));
   for (let r = 0; r <= 10; r++) {
-    if (inArm(c, r)) {
-      c.emit(movImm(unchecked(c.armLo[r]), 0));
-      c.emit(movImm(unchecked(c.armHi[r]), 0));
-    } else {
-      c.emit(str(R2, R11, S_REGS + 8 * r));
-      c.emit(str(R2, R11, S_REGS + 8 * r + 4));
-    }
+    // (a register may keep its low word alone in an ARM register: lowords.ts)
+    if (unchecked(c.armLo[r]) >= 0) c.emit(movImm(unchecked(c.armLo[r]), 0));
+    else c.emit(str(R2, R11, S_REGS + 8 * r));
+    if (unchecked(c.armHi[r]) >= 0) c.emit(movImm(unchecked(c.armHi[r]), 0));
+    else c.emit(str(R2, R11, S_REGS + 8 * r + 4));
   }
   c.emit(str(R2, R11, S_DEPTH));
   c.emit(str(R2, R11, S_FAULT));
@@ -342,6 +345,7 @@ function emitProgram(c: Context): bool {
   if (c.measuring) {
     allocateRegisters(c);
     analyseHighWords(c);
+    chooseLowWords(c, c.offsets);
   }
   emitEntry(c);
   c.label(L_CODE);

@@ -440,6 +440,9 @@ function scratchProgram(seed: number, loop: boolean): string {
   return ending(lines, loop ? 4 : 0, [2, 3, 4, 5, 6, 7, 8], frame);
 }
 
+// Work on six other registers, more than ARM registers hold besides them (r4-r9): r3 and r5 stay in the register file
+const HEAVY = ["add %r6, %r7", "xor %r8, %r6", "mul %r7, %r8", "add %r2, %r4", "xor %r9, %r2", "mul %r4, %r9"];
+
 describe("register-file words still in a scratch register, and copies between register-file slots", () => {
   it("generated neighbours with loads, atomics, divisions and joins between: the model's r0 on both engines", async () => {
     const sources = Array.from({ length: 48 }, (_, k) => scratchProgram(6000 + k, k % 2 === 1));
@@ -447,7 +450,7 @@ describe("register-file words still in a scratch register, and copies between re
   }, 240_000);
 
   it("are not loaded again by the next instruction on the same register", () => {
-    const heavy = Array.from({ length: 4 }, () => ["add %r6, %r7", "xor %r8, %r6", "mul %r7, %r8"]).flat();
+    const heavy = Array.from({ length: 4 }, () => HEAVY).flat();
     const work = ["add32 %r3, 5", "add %r6, %r7", "xor32 %r3, 0x55", "add %r6, %r8", "or32 %r3, 9"];
     const source = ["ldxw %r3, [%r1+0]", ...heavy, ...work, ...heavy, "add %r0, %r3", "add %r0, %r6", "exit"];
     const at = 1 + heavy.length;
@@ -460,7 +463,7 @@ describe("register-file words still in a scratch register, and copies between re
   });
 
   it("copy a 64-bit register to another in the register file with one LDRD and one STRD", () => {
-    const heavy = Array.from({ length: 4 }, () => ["add %r6, %r7", "xor %r8, %r6", "mul %r7, %r8"]).flat();
+    const heavy = Array.from({ length: 4 }, () => HEAVY).flat();
     const source = ["ldxdw %r3, [%r1+0]", ...heavy, "mov %r5, %r3", ...heavy, "add %r0, %r5", "add %r0, %r6", "exit"];
     const at = 1 + heavy.length;
     const code = codeOf(arm32Listing(assemble(source.join("\n")), { budget: 0 }), at, at + 1);
