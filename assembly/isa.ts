@@ -93,6 +93,11 @@ export const CALL_HELPER = 0; // imm = helper id
 export const CALL_LOCAL = 1; // imm = pc-relative target (bpf-to-bpf call)
 export const CALL_KFUNC = 2; // imm = BTF id of a kernel function (not supported: no kernel)
 
+// The helpers that call back into the program (each callback in a frame of its own): the core runs them
+// (helpers.ts), the ARM32 translator emits them (jit/calls.ts) and knows r10 is not fixed where they are called
+export const HELPER_FOR_EACH_MAP_ELEM = 164;
+export const HELPER_LOOP = 181;
+
 // Source-register values of lddw (pseudo sources, as in the Linux uapi)
 export const PSEUDO_IMM64 = 0; // plain 64-bit constant
 export const PSEUDO_MAP_FD = 1; // imm = map; result: the map

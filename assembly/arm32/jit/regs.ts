@@ -8,13 +8,11 @@
 import { R0, R1, R11, R2, R3, R9, addImm, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
 import { Context, immOf, opcode, srcOf } from "./context";
 import { loopConstant } from "./loopregs";
-import { CALL_HELPER, CALL_LOCAL, OP_CALLX, STACK_SIZE } from "../../isa";
+import { CALL_HELPER, CALL_LOCAL, HELPER_FOR_EACH_MAP_ELEM, HELPER_LOOP, OP_CALLX, STACK_SIZE } from "../../isa";
 import { S_REGS, S_STACK } from "../../../targets/arm32/image";
 
 /** r10 where it is the same everywhere (fixedFrame): the entry frame's top, this far above r11. */
 export const FRAME_TOP: i32 = S_STACK + STACK_SIZE;
-const HELPER_FOR_EACH = 164; // the helpers that call back into the program, in a frame of their own
-const HELPER_LOOP = 181;
 
 /**
  * Whether r10 holds the entry frame's top wherever the image's code runs: nothing makes a deeper frame (no
@@ -29,7 +27,7 @@ export function fixedFrame(c: Context): bool {
       const op = opcode(c, i);
       if (op == 0x18) { i++; continue; }
       if (op == <u32>OP_CALLX || op == 0x85 && (srcOf(c, i) == CALL_LOCAL ||
-        srcOf(c, i) == CALL_HELPER && (immOf(c, i) == HELPER_LOOP || immOf(c, i) == HELPER_FOR_EACH))) c.frameFixed = 0;
+        srcOf(c, i) == CALL_HELPER && (immOf(c, i) == HELPER_LOOP || immOf(c, i) == HELPER_FOR_EACH_MAP_ELEM))) c.frameFixed = 0;
     }
   }
   return c.frameFixed == 1;
