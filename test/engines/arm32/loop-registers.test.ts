@@ -4,19 +4,15 @@
 // ARM registers), wide constants, the stack through r10, exits from the middle of the loop, a checked access whose
 // miss leaves the copy in the middle of a trip, and budgets running out inside the copy. Every register is folded
 // into r0 after the loop, so a word left behind on a way out changes the result. Each outcome must be the
-// interpreter's and that of the model here, written with BigInt from the eBPF semantics.
+// interpreter's and that of test/support/asm-model.ts (BigInt, from the eBPF semantics).
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
+import { modelLength as length, modelRun as model } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
-
-const M64 = (1n << 64n) - 1n;
-const M32 = (1n << 32n) - 1n;
-const u64 = (v: bigint) => v & M64;
-const s64 = (v: bigint) => BigInt.asIntN(64, v);
 
 // ---- a deterministic generator ----
 
@@ -71,115 +67,10 @@ function generate(seed: number, { checked, exitEarly }: { checked: boolean; exit
   return { source: lines.join("\n"), input };
 }
 
-// ---- the model ----
-
-interface Insn {
-  op: string;
-  args: string[];
-  index: number;
-}
-
-/** The program's instructions with their indices (lddw takes two) and the labels' instruction numbers. */
-function parse(source: string): { insns: Insn[]; labels: Map<string, number> } {
-  const insns: Insn[] = [];
-  const labels = new Map<string, number>();
-  let index = 0;
-  for (const line of source.split("\n")) {
-    if (line.endsWith(":")) {
-      labels.set(line.slice(0, -1), insns.length);
-      continue;
-    }
-    const [op, rest] = [line.split(" ")[0], line.slice(line.indexOf(" ") + 1)];
-    insns.push({ op, args: rest.split(",").map((a) => a.trim()), index });
-    index += op === "lddw" ? 2 : 1;
-  }
-  return { insns, labels };
-}
-
-const INPUT = 0x1000_0000n; // where the model puts the input, and the top of the frame
-const FRAME = 0x2000_0000n;
-
-/** Runs the program on the input: r0, or the budget fault (a budget of 0: none). */
-function model(source: string, input: Uint8Array, budget: number): string {
-  const { insns, labels } = parse(source);
-  const reg = new Array<bigint>(11).fill(0n);
-  reg[1] = INPUT;
-  reg[10] = FRAME;
-  const frame = new Map<bigint, bigint>(); // 8-byte slots by address
-  const regOf = (a: string) => Number(a.replace("%r", ""));
-  const value = (a: string) => (a.startsWith("%r") ? reg[regOf(a)] : u64(BigInt(a)));
-  const load = (addr: bigint, bytes: number): bigint => {
-    if (addr >= FRAME - 512n && addr < FRAME) return frame.get(addr) ?? 0n;
-    let v = 0n;
-    for (let i = 0; i < bytes; i++) v |= BigInt(input[Number(addr - INPUT) + i]) << BigInt(8 * i);
-    return v;
-  };
-  const addrOf = (m: string) => {
-    const [, r, off] = /\[%r(\d+)([+-]\d+)\]/.exec(m)!;
-    return u64(reg[Number(r)] + BigInt(off));
-  };
-  let executed = 0;
-  for (let pc = 0; ; pc++) {
-    const { op, args, index } = insns[pc];
-    if (budget > 0 && executed === budget) return `instruction budget of ${budget} exhausted (instruction ${index})`;
-    executed++;
-    const d = regOf(args[0]);
-    const base = op.replace("32", "");
-    const is32 = op.endsWith("32");
-    if (op === "exit") return r0Is(reg[0]);
-    if (op === "lddw") reg[d] = u64(BigInt(args[1]));
-    else if (op.startsWith("ldx")) {
-      const bytes = { b: 1, h: 2, w: 4, dw: 8 }[op.slice(3)]!;
-      reg[d] = load(addrOf(args[1]), bytes);
-    } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
-    else if (op === "jeq") {
-      if (reg[d] === value(args[1])) pc = labels.get(args[2])! - 1;
-    } else if (op === "jlt") {
-      if (reg[d] < value(args[1])) pc = labels.get(args[2])! - 1;
-    } else {
-      // ALU: a 32-bit operation works on the low words, its immediate as it is; a 64-bit one sign-extends it
-      const imm = !args[1].startsWith("%r");
-      let a = reg[d];
-      let b = imm ? BigInt.asUintN(64, BigInt.asIntN(32, BigInt(args[1]))) : value(args[1]);
-      const width = is32 ? 32n : 64n;
-      const mask = is32 ? M32 : M64;
-      a &= mask;
-      b &= mask;
-      const signed = (v: bigint) => (is32 ? BigInt.asIntN(32, v) : s64(v));
-      const r = {
-        mov: () => b,
-        add: () => a + b,
-        sub: () => a - b,
-        mul: () => a * b,
-        xor: () => a ^ b,
-        or: () => a | b,
-        and: () => a & b,
-        lsh: () => a << (b & (width - 1n)),
-        rsh: () => a >> (b & (width - 1n)),
-        arsh: () => signed(a) >> (b & (width - 1n)),
-      }[base]!();
-      reg[d] = r & mask;
-    }
-  }
-}
-
 // ---- the engines ----
 
 function disagreeing(results: Outcome[]) {
   return results.filter((r) => r.arm32 !== r.model || r.interp !== r.model);
-}
-
-/** Instructions the model runs for the whole program (no budget). */
-function length(shape: Shape): number {
-  const executedUpTo = (budget: number) => model(shape.source, shape.input, budget).startsWith("instruction budget");
-  let lo = 1;
-  let hi = 1 << 20;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (executedUpTo(mid)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 describe("loop copies with registers of their own", () => {

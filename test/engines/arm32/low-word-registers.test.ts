@@ -4,18 +4,15 @@
 // registers (more of them than ARM registers), helper calls inside the loop, exits from its middle, loads past
 // the input (a fault inside the loop) and budgets running out there. Every register is folded into r0 after the
 // loop, so a word left in the wrong place changes the result. Each outcome must be the interpreter's and, where
-// the program ends normally or on its budget, that of the model here, written with BigInt from the eBPF semantics.
+// the program ends normally or on its budget, that of test/support/asm-model.ts (BigInt, from the eBPF semantics).
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
+import { MODEL_OUT as OUT, modelLength as length, modelRun as model } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
-
-const M64 = (1n << 64n) - 1n;
-const M32 = (1n << 32n) - 1n;
-const OUT = "a load past the input"; // the model's word for a fault: the engines must state the same one
 
 // ---- a deterministic generator ----
 
@@ -68,81 +65,6 @@ function generate(seed: number, opts: Options): Shape {
   return { source: lines.join("\n"), input };
 }
 
-// ---- the model ----
-
-interface Insn {
-  op: string;
-  args: string[];
-  index: number;
-}
-
-/** The program's instructions with their indices (lddw takes two) and the labels' instruction numbers. */
-function parse(source: string): { insns: Insn[]; labels: Map<string, number> } {
-  const insns: Insn[] = [];
-  const labels = new Map<string, number>();
-  let index = 0;
-  for (const line of source.split("\n")) {
-    if (line.endsWith(":")) {
-      labels.set(line.slice(0, -1), insns.length);
-      continue;
-    }
-    const [op, rest] = [line.split(" ")[0], line.slice(line.indexOf(" ") + 1)];
-    insns.push({ op, args: rest.split(",").map((a) => a.trim()), index });
-    index += op === "lddw" ? 2 : 1;
-  }
-  return { insns, labels };
-}
-
-const INPUT = 0x1000_0000n; // where the model puts the input
-
-/** Runs the program on the input: r0, the budget's fault (a budget of 0: none) or OUT. */
-function model(source: string, input: Uint8Array, budget: number): string {
-  const { insns, labels } = parse(source);
-  const reg = new Array<bigint>(11).fill(0n);
-  reg[1] = INPUT;
-  const regOf = (a: string) => Number(a.replace("%r", ""));
-  let executed = 0;
-  for (let pc = 0; ; pc++) {
-    const { op, args, index } = insns[pc];
-    if (budget > 0 && executed === budget) return `instruction budget of ${budget} exhausted (instruction ${index})`;
-    executed++;
-    const d = regOf(args[0]);
-    const is32 = op.endsWith("32");
-    const imm = args[1] !== undefined && !args[1].startsWith("%r");
-    if (op === "exit") return r0Is(reg[0]);
-    if (op === "ja") pc = labels.get(args[0])! - 1;
-    else if (op === "call")
-      reg[0] = 0n; // get_smp_processor_id: one CPU
-    else if (op === "lddw") reg[d] = BigInt(args[1]) & M64;
-    else if (op === "ldxb") {
-      const at = reg[regOf(/%r\d+/.exec(args[1])![0])] - INPUT;
-      if (at < 0n || at >= BigInt(input.length)) return OUT;
-      reg[d] = BigInt(input[Number(at)]);
-    } else if (op === "jgt" || op === "jeq") {
-      const b = imm ? BigInt(args[1]) : reg[regOf(args[1])];
-      if (op === "jgt" ? reg[d] > b : reg[d] === b) pc = labels.get(args[2])! - 1;
-    } else {
-      // ALU: a 32-bit operation works on the low words, its immediate as it is; a 64-bit one sign-extends it
-      const mask = is32 ? M32 : M64;
-      const width = is32 ? 32n : 64n;
-      const a = reg[d] & mask;
-      const b = (imm ? BigInt.asUintN(64, BigInt(args[1])) : reg[regOf(args[1])]) & mask;
-      const r = {
-        mov: () => b,
-        add: () => a + b,
-        sub: () => a - b,
-        mul: () => a * b,
-        xor: () => a ^ b,
-        or: () => a | b,
-        and: () => a & b,
-        lsh: () => a << (b & (width - 1n)),
-        rsh: () => a >> (b & (width - 1n)),
-      }[op.replace("32", "")]!();
-      reg[d] = r & mask;
-    }
-  }
-}
-
 // ---- the engines ----
 
 /** The cases that disagree: on r0 or a budget's fault with the model, or, where it faults, with each other. */
@@ -150,19 +72,6 @@ function disagreeing(results: Outcome[]) {
   return results.filter((r) =>
     r.model === OUT ? r.arm32 !== r.interp || r.interp.startsWith("r0 =") : r.arm32 !== r.model || r.interp !== r.model,
   );
-}
-
-/** Instructions the model runs for the whole program (no budget). */
-function length(shape: Shape): number {
-  const stopsWithin = (budget: number) => !model(shape.source, shape.input, budget).startsWith("instruction budget");
-  let lo = 1;
-  let hi = 1 << 20;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (stopsWithin(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /** The generated shapes must be loops the translator runs in its ordinary code (else they test nothing here). */

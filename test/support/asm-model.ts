@@ -1,0 +1,117 @@
+// A model of the generated register-pressure programs (test/engines/arm32/loop-registers.test.ts,
+// low-word-registers.test.ts), written with BigInt from the eBPF semantics and independent of every engine: it runs
+// the assembler text itself. It knows the instructions those generators emit: 32- and 64-bit ALU (mov, add, sub,
+// mul, xor, or, and, lsh, rsh, arsh), lddw, loads from the input (r1) or from 8-byte slots of the frame (r10),
+// stxdw to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and exit.
+import { type Shape, r0Is } from "./generated-runs.js";
+
+const M64 = (1n << 64n) - 1n;
+const M32 = (1n << 32n) - 1n;
+
+/** The model's word for a load past the input: the engines state it their own way (compare them with each other). */
+export const MODEL_OUT = "a load past the input";
+
+interface Insn {
+  op: string;
+  args: string[];
+  index: number;
+}
+
+/** The program's instructions with their indices (lddw takes two) and the labels' instruction numbers. */
+function parse(source: string): { insns: Insn[]; labels: Map<string, number> } {
+  const insns: Insn[] = [];
+  const labels = new Map<string, number>();
+  let index = 0;
+  for (const line of source.split("\n")) {
+    if (line.endsWith(":")) {
+      labels.set(line.slice(0, -1), insns.length);
+      continue;
+    }
+    const [op, rest] = [line.split(" ")[0], line.slice(line.indexOf(" ") + 1)];
+    insns.push({ op, args: rest.split(",").map((a) => a.trim()), index });
+    index += op === "lddw" ? 2 : 1;
+  }
+  return { insns, labels };
+}
+
+const INPUT = 0x1000_0000n; // where the model puts the input, and the top of the frame
+const FRAME = 0x2000_0000n;
+
+/** Runs the program on the input: r0, the budget's fault (a budget of 0: none) or MODEL_OUT. */
+export function modelRun(source: string, input: Uint8Array, budget: number): string {
+  const { insns, labels } = parse(source);
+  const reg = new Array<bigint>(11).fill(0n);
+  reg[1] = INPUT;
+  reg[10] = FRAME;
+  const frame = new Map<bigint, bigint>(); // 8-byte slots by address
+  const regOf = (a: string) => Number(a.replace("%r", ""));
+  // an immediate is a 32-bit value sign-extended to 64 bits
+  const value = (a: string) => (a.startsWith("%r") ? reg[regOf(a)] : BigInt.asUintN(64, BigInt.asIntN(32, BigInt(a))));
+  const addrOf = (m: string) => {
+    const [, r, off] = /\[%r(\d+)([+-]\d+)\]/.exec(m)!;
+    return (reg[Number(r)] + BigInt(off)) & M64;
+  };
+  let executed = 0;
+  for (let pc = 0; ; pc++) {
+    const { op, args, index } = insns[pc];
+    if (budget > 0 && executed === budget) return `instruction budget of ${budget} exhausted (instruction ${index})`;
+    executed++;
+    const d = regOf(args[0]);
+    const jump = (taken: boolean) => {
+      if (taken) pc = labels.get(args[2])! - 1;
+    };
+    if (op === "exit") return r0Is(reg[0]);
+    if (op === "ja") pc = labels.get(args[0])! - 1;
+    else if (op === "call") reg[0] = 0n;
+    else if (op === "lddw") reg[d] = BigInt(args[1]) & M64;
+    else if (op.startsWith("ldx")) {
+      const bytes = { b: 1, h: 2, w: 4, dw: 8 }[op.slice(3)]!;
+      const at = addrOf(args[1]);
+      if (at >= FRAME - 512n && at < FRAME) reg[d] = frame.get(at) ?? 0n;
+      else {
+        const from = at - INPUT;
+        if (from < 0n || from + BigInt(bytes) > BigInt(input.length)) return MODEL_OUT;
+        let v = 0n;
+        for (let i = 0; i < bytes; i++) v |= BigInt(input[Number(from) + i]) << BigInt(8 * i);
+        reg[d] = v;
+      }
+    } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
+    else if (op === "jeq") jump(reg[d] === value(args[1]));
+    else if (op === "jgt") jump(reg[d] > value(args[1]));
+    else if (op === "jlt") jump(reg[d] < value(args[1]));
+    else {
+      // ALU: a 32-bit operation works on the low words
+      const is32 = op.endsWith("32");
+      const width = is32 ? 32n : 64n;
+      const mask = is32 ? M32 : M64;
+      const a = reg[d] & mask;
+      const b = value(args[1]) & mask;
+      const r = {
+        mov: () => b,
+        add: () => a + b,
+        sub: () => a - b,
+        mul: () => a * b,
+        xor: () => a ^ b,
+        or: () => a | b,
+        and: () => a & b,
+        lsh: () => a << (b & (width - 1n)),
+        rsh: () => a >> (b & (width - 1n)),
+        arsh: () => BigInt.asIntN(Number(width), a) >> (b & (width - 1n)),
+      }[op.replace("32", "")]!();
+      reg[d] = r & mask;
+    }
+  }
+}
+
+/** Instructions the model runs for the whole program (no budget): the smallest budget it ends within. */
+export function modelLength(shape: Shape): number {
+  const endsWithin = (budget: number) => !modelRun(shape.source, shape.input, budget).startsWith("instruction budget");
+  let lo = 1;
+  let hi = 1 << 20;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (endsWithin(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
