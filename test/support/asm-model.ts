@@ -1,8 +1,8 @@
 // A model of the generated register-pressure programs (test/engines/arm32/loop-registers.test.ts,
 // low-word-registers.test.ts), written with BigInt from the eBPF semantics and independent of every engine: it runs
-// the assembler text itself. It knows the instructions those generators emit: 32- and 64-bit ALU (mov, add, sub,
-// mul, xor, or, and, lsh, rsh, arsh), lddw, loads from the input (r1) or from 8-byte slots of the frame (r10),
-// stxdw to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and exit.
+// the assembler text itself. It knows the instructions those generators emit: 32- and 64-bit ALU (alu() below,
+// shared with other tests' models), lddw, loads from the input (r1) or from 8-byte slots of the frame (r10), stxdw
+// to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and exit.
 import { type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
@@ -79,28 +79,39 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
     else if (op === "jeq") jump(reg[d] === value(args[1]));
     else if (op === "jgt") jump(reg[d] > value(args[1]));
     else if (op === "jlt") jump(reg[d] < value(args[1]));
-    else {
-      // ALU: a 32-bit operation works on the low words
-      const is32 = op.endsWith("32");
-      const width = is32 ? 32n : 64n;
-      const mask = is32 ? M32 : M64;
-      const a = reg[d] & mask;
-      const b = value(args[1]) & mask;
-      const r = {
-        mov: () => b,
-        add: () => a + b,
-        sub: () => a - b,
-        mul: () => a * b,
-        xor: () => a ^ b,
-        or: () => a | b,
-        and: () => a & b,
-        lsh: () => a << (b & (width - 1n)),
-        rsh: () => a >> (b & (width - 1n)),
-        arsh: () => BigInt.asIntN(Number(width), a) >> (b & (width - 1n)),
-      }[op.replace("32", "")]!();
-      reg[d] = r & mask;
-    }
+    else reg[d] = alu(op, reg[d], value(args[1]));
   }
+}
+
+/**
+ * `a op b` for an ALU instruction's mnemonic (`add`, `add32`, ...), as eBPF defines it: a 32-bit operation works
+ * on the low words and zero-extends its result; a shift takes its amount modulo the width; division by zero gives
+ * 0 and modulo by zero the dividend. Shared by the tests' models of generated programs.
+ */
+export function alu(op: string, a: bigint, b: bigint): bigint {
+  const is32 = op.endsWith("32");
+  const width = is32 ? 32n : 64n;
+  const mask = is32 ? M32 : M64;
+  a &= mask;
+  b &= mask;
+  const n = b & (width - 1n);
+  const ops: Record<string, () => bigint> = {
+    mov: () => b,
+    add: () => a + b,
+    sub: () => a - b,
+    mul: () => a * b,
+    div: () => (b === 0n ? 0n : a / b),
+    mod: () => (b === 0n ? a : a % b),
+    xor: () => a ^ b,
+    or: () => a | b,
+    and: () => a & b,
+    lsh: () => a << n,
+    rsh: () => a >> n,
+    arsh: () => BigInt.asIntN(Number(width), a) >> n,
+  };
+  const f = ops[op.replace("32", "")];
+  if (!f) throw new Error(`the model has no '${op}'`);
+  return f() & mask;
 }
 
 /** Instructions the model runs for the whole program (no budget): the smallest budget it ends within. */

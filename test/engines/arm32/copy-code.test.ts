@@ -13,11 +13,11 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { alu } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
 const M64 = (1n << 64n) - 1n;
-const M32 = (1n << 32n) - 1n;
 const INPUT = Uint8Array.from({ length: 64 }, (_, i) => (i * 73 + 5) & 0xff);
 const REGS = [0, 2, 3, 4, 5, 6, 7, 8];
 // the shifter's constants and their neighbours, the extremes, and ones no single instruction makes
@@ -83,24 +83,7 @@ function model(source: string, budget: number): bigint | "budget" {
       reg[d] = BigInt(args[1]) & M64;
       continue;
     }
-    const is32 = op.endsWith("32");
-    const bits = is32 ? 32n : 64n;
-    const mask = is32 ? M32 : M64;
-    const a = reg[d] & mask;
-    const b = (args[1].startsWith("%r") ? reg[num(args[1])] : BigInt(args[1])) & mask;
-    const n = b & (bits - 1n);
-    const r = {
-      mov: () => b,
-      add: () => a + b,
-      sub: () => a - b,
-      mul: () => a * b,
-      and: () => a & b,
-      or: () => a | b,
-      xor: () => a ^ b,
-      lsh: () => a << n,
-      rsh: () => a >> n,
-    }[op.replace("32", "")]!();
-    reg[d] = r & mask;
+    reg[d] = alu(op, reg[d], args[1].startsWith("%r") ? reg[num(args[1])] : BigInt(args[1]));
   }
   throw new Error("ran off the end");
 }

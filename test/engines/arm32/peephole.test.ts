@@ -11,11 +11,11 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { alu } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
 const M64 = (1n << 64n) - 1n;
-const M32 = (1n << 32n) - 1n;
 const REGS = [0, 2, 3, 4, 5, 6, 7, 8];
 const OPS = ["add", "sub", "mul", "div", "mod", "and", "or", "xor", "lsh", "rsh", "arsh"];
 const SHIFTS = new Set(["lsh", "rsh", "arsh"]);
@@ -144,27 +144,7 @@ function model(source: string, input: Uint8Array): bigint {
       continue;
     }
     at[d] = -1;
-    const is32 = op.endsWith("32");
-    const bits = is32 ? 32n : 64n;
-    const mask = is32 ? M32 : M64;
-    const a = reg[d] & mask;
-    const b = (args[1].startsWith("%r") ? reg[num(args[1])] : BigInt(args[1])) & mask;
-    const n = b & (bits - 1n);
-    const r = {
-      mov: () => b,
-      add: () => a + b,
-      sub: () => a - b,
-      mul: () => a * b,
-      div: () => (b === 0n ? 0n : a / b),
-      mod: () => (b === 0n ? a : a % b),
-      and: () => a & b,
-      or: () => a | b,
-      xor: () => a ^ b,
-      lsh: () => a << n,
-      rsh: () => a >> n,
-      arsh: () => BigInt.asIntN(Number(bits), a) >> n,
-    }[op.replace("32", "")]!();
-    reg[d] = r & mask;
+    reg[d] = alu(op, reg[d], args[1].startsWith("%r") ? reg[num(args[1])] : BigInt(args[1]));
   }
 }
 
