@@ -4,7 +4,7 @@
 // goes back to the ordinary code of the block, which charges again and faults there.
 //
 // In a copy, the budget is charged a chain of blocks at a time: a block that can only be entered by falling through
-// from the one before it, which leaves the loop where it does not fall through, is charged with that block. One
+// from the one before it, which leaves the copy where it does not fall through, is charged with that block. One
 // check per trip of a loop like `for (...) { if (a[i] > x) break; ...; }` instead of one per block: in a loop copy,
 // four instructions (load, subtract, branch, store) per block are as much as the body's own work. What was charged
 // for blocks a way out of the copy skips is given back on that way out (copies.ts leave(): c.owed), so the budget
@@ -59,11 +59,13 @@ function jumpedTo(c: Context, t: i32): bool {
 }
 
 /**
- * Instructions in the chain of blocks starting at leader i in the copy of the loop h..l: each next block only
- * falls through from the one before, which ends in a conditional jump out of the loop (not ja, a call or an exit:
- * those end the chain, as its last block).
+ * Instructions in the chain of blocks starting at leader i in the copy of the loop ending at l: each next block only
+ * falls through from the one before, which ends in a conditional jump out of the outermost copy, outerHead..outerLast
+ * (not ja, a call or an exit: those end the chain, as its last block). Not a jump to another block of an outer copy:
+ * an inner loop's early exit is taken once per trip of the loop around it (in a search, after one or two inner
+ * trips), and giving back there would cost more than the chain saves.
  */
-function chainLength(c: Context, i: i32, h: i32, l: i32): u32 {
+function chainLength(c: Context, i: i32, l: i32, outerHead: i32, outerLast: i32): u32 {
   let total = blockLength(c, i);
   let b = i;
   for (;;) {
@@ -75,7 +77,7 @@ function chainLength(c: Context, i: i32, h: i32, l: i32): u32 {
     const code = op & 0xf0;
     if (cls != CLS_JMP && cls != CLS_JMP32 || code == JMP_JA || code == JMP_CALL || code == JMP_EXIT) break;
     const t = last + 1 + offOf(c, last);
-    if (t >= h && t <= l || jumpedTo(c, next)) break;
+    if (t >= outerHead && t <= outerLast || jumpedTo(c, next)) break;
     total += blockLength(c, next);
     b = next;
   }
@@ -105,8 +107,8 @@ export function chargeBlock(c: Context, i: i32, copy: bool): void {
   c.owed = 0;
   let total = len;
   if (c.depth > 0 && !c.grouping) {
-    const k = unchecked(c.copyLoop[c.depth - 1]);
-    total = chainLength(c, i, loopHead(k), loopLast(k));
+    const outer = unchecked(c.copyLoop[0]);
+    total = chainLength(c, i, loopLast(unchecked(c.copyLoop[c.depth - 1])), loopHead(outer), loopLast(outer));
   }
   copyBudget(c, i, total); // before anything is owed: running out gives nothing back
   c.owed = total - len;

@@ -86,10 +86,7 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
     const k = unchecked(c.copyLoop[d]);
     const h = loopHead(k);
     if (t >= h && t <= loopLast(k)) {
-      const over = c.owed > 0 && cond != AL ? c.forwardBranch() : -1;
-      giveBack(c); // a way out of a chain to another block of the copy (an inner loop's exit)
-      c.emit(branch(c.owed > 0 ? AL : cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
-      if (over >= 0) c.patchBranch(over, cond ^ 1);
+      c.emit(branch(cond, false, c.pos, poolAt(unchecked(c.copyBase[d]) + t - h)));
       return;
     }
   }
