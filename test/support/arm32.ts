@@ -1,5 +1,5 @@
 // Shared by the ARM32 tests: the translator module must exist (`npm test` builds it first; a single test file run
-// on its own builds it here).
+// on its own builds it here); the ARM code a listing shows for a range of eBPF instructions.
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -29,4 +29,18 @@ export async function limited<T>(jobs: (() => Promise<T>)[], width = 2): Promise
     }),
   );
   return results;
+}
+
+/**
+ * The ARM code of the eBPF instructions from..to - 1 in a listing (`tinybpf build --listing`): their first
+ * occurrence, or with `copy` their occurrence in a loop's copy. Each line without its address and encoding.
+ */
+export function codeOf(listing: string, from: number, to: number, copy = false): string[] {
+  const tag = (i: number) => new RegExp(`^;\\s+${i}: .*${copy ? "\\(copy of loop" : "$"}`, "m");
+  const rest = listing.slice(listing.search(tag(from)));
+  return rest
+    .slice(0, rest.search(tag(to)))
+    .split("\n")
+    .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
+    .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
 }

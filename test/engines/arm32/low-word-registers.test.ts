@@ -8,7 +8,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator } from "../../support/arm32.js";
+import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
 import { MODEL_OUT as OUT, modelLength as length, modelRun as model } from "../../support/asm-model.js";
 
@@ -161,14 +161,3 @@ describe("registers kept by their low word alone in a loop that is not versioned
     );
   });
 });
-
-/** The ARM code of the eBPF instructions from..to - 1 in a listing. */
-function codeOf(listing: string, from: number, to: number): string[] {
-  const tag = (i: number) => new RegExp(`^;\\s+${i}: .*$`, "m");
-  const rest = listing.slice(listing.search(tag(from)));
-  return rest
-    .slice(0, rest.search(tag(to)))
-    .split("\n")
-    .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
-    .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
-}

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator } from "../../support/arm32.js";
+import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
@@ -171,17 +171,6 @@ async function differential(sources: string[]) {
   return (await runAll(sources)).filter((r) =>
     r.model === OUT ? r.arm32 !== r.interp || r.interp.startsWith("r0 =") : r.interp !== r.model || r.arm32 !== r.model,
   );
-}
-
-/** The ARM code of the eBPF instructions from..to - 1 in a listing. */
-function codeOf(listing: string, from: number, to: number): string[] {
-  const tag = (i: number) => new RegExp(`^;\\s+${i}: .*$`, "m");
-  const rest = listing.slice(listing.search(tag(from)));
-  return rest
-    .slice(0, rest.search(tag(to)))
-    .split("\n")
-    .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
-    .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
 }
 
 /** A load of r10 from the register file (8 bytes a register, r10 at 80). */

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator } from "../../support/arm32.js";
+import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { outcomes, r0Is, rng } from "../../support/generated-runs.js";
 import { alu } from "../../support/asm-model.js";
 
@@ -146,19 +146,6 @@ function model(source: string, input: Uint8Array): bigint {
     at[d] = -1;
     reg[d] = alu(op, reg[d], args[1].startsWith("%r") ? reg[num(args[1])] : BigInt(args[1]));
   }
-}
-
-/** The ARM code of the eBPF instructions from..to - 1 in a listing's first (or copy's) occurrence. */
-function codeOf(listing: string, from: number, to: number, copy = false): string[] {
-  const tag = (i: number) => new RegExp(`^;\\s+${i}: .*${copy ? "\\(copy of loop" : "$"}`, "m");
-  const start = listing.search(tag(from));
-  const rest = listing.slice(start);
-  const end = rest.search(tag(to));
-  return rest
-    .slice(0, end)
-    .split("\n")
-    .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
-    .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
 }
 
 describe("instructions saved between neighbours", () => {
