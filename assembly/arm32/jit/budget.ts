@@ -12,11 +12,11 @@
 // before any of it ran, so the ordinary code faults at the same instruction as without chains.
 
 import { IP, LO, LR, OP_SUB, R0, R1, R11, immRot, ldr, opImmS, opRegS, str } from "../a32/encoder";
-import { CLS_JMP, CLS_JMP32, JMP_CALL, JMP_EXIT, JMP_JA } from "../../isa";
+import { JMP_JA } from "../../isa";
 import { L_BUDGET_FAULT, S_BUDGET } from "../../../targets/arm32/image";
-import { Context, F_LEADER, flagOf, immOf, offOf, opcode } from "./context";
+import { Context, F_LEADER, flagOf, opcode } from "./context";
 import { leave, resumePos } from "./copies";
-import { loopHead, loopLast } from "../analysis/loops";
+import { loopHead, loopLast, targetOf } from "../analysis/loops";
 
 /** Instructions in the basic block starting at leader i (lddw counts once). */
 function blockLength(c: Context, i: i32): u32 {
@@ -46,15 +46,7 @@ function lastOf(c: Context, start: i32, end: i32): i32 {
 
 /** Whether any jump in the program lands on instruction t. */
 function jumpedTo(c: Context, t: i32): bool {
-  for (let j = 0; j < c.count; j++) {
-    const op = opcode(c, j);
-    if (op == 0x18) { j++; continue; }
-    const cls = op & 7;
-    if (cls != CLS_JMP && cls != CLS_JMP32) continue;
-    const code = op & 0xf0;
-    if (code == JMP_CALL || code == JMP_EXIT) continue;
-    if (j + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, j) : offOf(c, j)) == t) return true;
-  }
+  for (let j = 0; j < c.count; j += opcode(c, j) == 0x18 ? 2 : 1) if (targetOf(c, j) == t) return true;
   return false;
 }
 
@@ -72,12 +64,8 @@ function chainLength(c: Context, i: i32, l: i32, outerHead: i32, outerLast: i32)
     const next = blockEnd(c, b);
     if (next > l) break;
     const last = lastOf(c, b, next);
-    const op = opcode(c, last);
-    const cls = op & 7;
-    const code = op & 0xf0;
-    if (cls != CLS_JMP && cls != CLS_JMP32 || code == JMP_JA || code == JMP_CALL || code == JMP_EXIT) break;
-    const t = last + 1 + offOf(c, last);
-    if (t >= outerHead && t <= outerLast || jumpedTo(c, next)) break;
+    const t = targetOf(c, last);
+    if (t < 0 || (opcode(c, last) & 0xf0) == JMP_JA || t >= outerHead && t <= outerLast || jumpedTo(c, next)) break;
     total += blockLength(c, next);
     b = next;
   }
