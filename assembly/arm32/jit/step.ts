@@ -1,6 +1,6 @@
 // One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
-// budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each instruction
-// (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
+// budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each
+// instruction (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
 
 import { PC, bit, movReg, pop } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
@@ -22,7 +22,6 @@ import {
 import { ERR_OPCODE, ERR_PSEUDO } from "../../../targets/arm32/abi";
 import { L_CODE, L_EPILOGUE } from "../../../targets/arm32/image";
 import * as ranges from "../analysis/ranges";
-
 
 @inline export function widthsAt(c: Context, i: i32): usize { return c.widths + <usize>i * ranges.STATE_BYTES; }
 
