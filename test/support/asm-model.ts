@@ -1,8 +1,9 @@
 // A model of the generated register-pressure programs (test/engines/arm32/loop-registers.test.ts,
 // low-word-registers.test.ts), written with BigInt from the eBPF semantics and independent of every engine: it runs
 // the assembler text itself. It knows the instructions those generators emit: 32- and 64-bit ALU (alu() below,
-// shared with other tests' models), lddw, loads from the input (r1) or from 8-byte slots of the frame (r10), stxdw
-// to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and exit.
+// shared with other tests' models), lddw, loads (sign-extending ones too) from the input (r1) or from 8-byte slots
+// of the frame (r10), stxdw to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and
+// exit.
 import { type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
@@ -65,7 +66,8 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
     else if (op === "call") reg[0] = 0n;
     else if (op === "lddw") reg[d] = BigInt(args[1]) & M64;
     else if (op.startsWith("ldx")) {
-      const bytes = { b: 1, h: 2, w: 4, dw: 8 }[op.slice(3)]!;
+      const signed = op.startsWith("ldxs"); // ldxsb, ldxsh, ldxsw: sign-extended to 64 bits
+      const bytes = { b: 1, h: 2, w: 4, dw: 8 }[op.slice(signed ? 4 : 3)]!;
       const at = addrOf(args[1]);
       if (at >= FRAME - 512n && at < FRAME) reg[d] = frame.get(at) ?? 0n;
       else {
@@ -73,7 +75,7 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
         if (from < 0n || from + BigInt(bytes) > BigInt(input.length)) return MODEL_OUT;
         let v = 0n;
         for (let i = 0; i < bytes; i++) v |= BigInt(input[Number(from) + i]) << BigInt(8 * i);
-        reg[d] = v;
+        reg[d] = signed ? BigInt.asUintN(64, BigInt.asIntN(8 * bytes, v)) : v;
       }
     } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
     else if (op === "jeq") jump(reg[d] === value(args[1]));

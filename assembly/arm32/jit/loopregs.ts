@@ -57,11 +57,23 @@ export function enterLocal(c: Context, k: i32): void {
   let chosen: u32 = 0;
   let used = 0;
   if (leftEarly(c, k)) {
+    // Those with both words held cost two, a low word held alone one; then, in order, such a low word's high
+    // word takes an ARM register too where the copy wants it and one is left. (The ordinary code holds at most
+    // r4-r9, so all of them fit in `free`; wanting a high word for each could exceed it: none would be left.)
+    let alone: u32 = 0;
     for (let r = 0; r < REGS; r++) {
       if (unchecked(c.armLo[r]) < 0) continue;
-      chosen |= <u32>1 << <u32>r;
-      if (unchecked(c.armHi[r]) >= 0) zero &= ~(<u32>1 << <u32>r); // (a low word alone stays alone where it can)
-      used += cost(r, zero);
+      const bit = <u32>1 << <u32>r;
+      chosen |= bit;
+      if (unchecked(c.armHi[r]) >= 0) zero &= ~bit;
+      else if ((zero & bit) == 0) alone |= bit;
+      used += unchecked(c.armHi[r]) >= 0 ? 2 : 1;
+    }
+    for (let r = 0; r < REGS; r++) {
+      const bit = <u32>1 << <u32>r;
+      if ((alone & bit) == 0) continue;
+      if (used < free) used++;
+      else zero |= bit; // its high word stays in the register file, as in the ordinary code
     }
   }
   // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
