@@ -456,7 +456,7 @@ export class Translator {
       const sum = <u32>(acc[i] >> 41) & 0x1fff;
       const moves = (sum & (1 << 11)) != 0;
       const iv = p.counted && moves ? p.accRoot[i] : p.iv;
-      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, (acc[i] & POST) != 0);
+      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, moves ? p.accStepReg[i] : -1, (acc[i] & POST) != 0);
       if (p.nest) this.nestSpan(moves, (sum & NEST_QIV) != 0);
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
@@ -630,14 +630,17 @@ export class Translator {
   /**
    * L_D = the span of the register an access of a loop of one path moves with, by `step` a trip: K * |step|
    * before the exit test, (K - 1) * |step| after it (nothing runs there when K = 0: the span stays 0), 0 when its
-   * address does not move (step 0).
+   * address does not move (step 0). A step in register `reg` (>= 0) is its value on entry, which must be below
+   * 2^31 (else a branch out of the test's block): with K below 2^32 the span stays below 2^63.
    */
-  private countedSpan(step: i64, post: bool): void {
+  private countedSpan(step: i64, reg: i32, post: bool): void {
     const b = this.out;
-    if (step == 0) { b.i64c(0); b.set(L_D); return; }
+    if (reg >= 0) { this.getReg(<u32>reg); b.i64c(31); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0); }
+    else if (step == 0) { b.i64c(0); b.set(L_D); return; }
     b.get(L_N);
     if (post) { b.i64c(1); b.op(W_I64_SUB); b.get(L_N); b.op(W_I64_EQZ); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); }
-    b.i64c(step < 0 ? -step : step); b.op(W_I64_MUL); b.set(L_D);
+    if (reg >= 0) this.getReg(<u32>reg); else b.i64c(step < 0 ? -step : step);
+    b.op(W_I64_MUL); b.set(L_D);
   }
 
   /**
