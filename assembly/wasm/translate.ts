@@ -951,13 +951,14 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if (pc == this.rotated || op == 0x74 && this.rotate(pc)) return; // see rotateOr
-      if ((op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
+      if (pc == this.rotated) return; // see rotateOr
+      const rotate = op == 0x74 && this.rotateOr(pc);
+      if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
         // dst + x is a proven address below 2^32 (see narrow): the same value in 32 bits, which V8 zero-extends
-        // for free, and whose wrap for the access is then free too
+        // for free, and whose wrap for the access is then free too; or the rotate of a product (see rotateOr)
         this.getReg(dst); b.op(W_I32_WRAP_I64);
-        if (op == 0x0f) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(imm);
-        b.op(W_I32_ADD); b.op(W_I64_EXTEND_I32_U);
+        if (op == 0x0f) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(rotate ? 32 - imm : imm);
+        b.op(rotate ? W_I32_ROTL : W_I32_ADD); b.op(W_I64_EXTEND_I32_U);
         this.setReg(dst);
         return;
       }
@@ -1102,42 +1103,27 @@ export class Translator {
     }
   }
 
-  /** The rsh32 at pc as the rotate of a product (see rotateOr), when it is one. */
-  private rotate(pc: i32): bool {
-    const e = this.rotateOr(pc);
-    if (e < 0) return false;
-    const b = this.out;
-    const x = <u32>load<u8>(this.code + (<usize>pc << 3), 1) & 0xf;
-    this.getReg(x); b.op(W_I32_WRAP_I64);
-    b.i32c(32 - immAt(this.code, pc)); b.op(W_I32_ROTL); b.op(W_I64_EXTEND_I32_U);
-    this.setReg(x);
-    this.rotated = e;
-    return true;
-  }
-
   /**
    * clang's rotate of a product in 32 bits, rotl(x * c, r) (hashes: murmur3's k): eBPF has no rotate, and LLVM folds
    * (x * c) << r into x * (c << r), so it comes as
    *   mov32 t, x; mul32 t, c << r; mul32 x, c; rsh32 x, 32 - r; or32 x, t
-   * (or with the mul32 of t right after the rsh32), in one block. When the rsh32 at pc is such, returns the or32's
-   * instruction, else -1: the rsh32 then makes x = rotl(x, r) (x is x * c there), one rotate that V8 emits as one
-   * instruction, and the or32 adds nothing (t still gets its product, which V8 drops when nothing reads it).
+   * in one block. Whether the rsh32 at pc is such (`rotated` is then the or32): the rsh32 makes x = rotl(x, r) (x is
+   * x * c there), one rotate that V8 emits as one instruction, and the or32 adds nothing (t still gets its product,
+   * which V8 drops when nothing reads it). Other orders of the five are left as they are.
    */
-  private rotateOr(pc: i32): i32 {
+  private rotateOr(pc: i32): bool {
     // whole instructions compared: op, registers (src << 4 | dst), offset 0, immediate
-    const code = this.code;
-    const late = pc + 1 < this.count && opAt(code, pc + 1) == 0x24; // t's mul32 after the rsh32
-    const a = late ? pc - 2 : pc - 3, m = late ? pc + 1 : pc - 2, e = late ? pc + 2 : pc + 1;
-    if (a < 0 || e >= this.count) return -1;
-    const d = load<u64>(code + (<usize>pc << 3)), c = load<u64>(code + (<usize>(pc - 1) << 3));
-    const ai = load<u64>(code + (<usize>a << 3)), mi = load<u64>(code + (<usize>m << 3));
+    const code = this.code + (<usize>pc << 3);
+    if (pc < 3 || pc + 1 >= this.count) return false;
+    const d = load<u64>(code), c = load<u64>(code - 8), ai = load<u64>(code - 24);
     const x = d >> 8 & 0xf, t = ai >> 8 & 0xf, s = d >> 32;
     const r = (c >> 32) << (32 - s) & 0xffffffff; // c << r, in 32 bits
-    if (<u32>d != (0x74 | x << 8) || s == 0 || s >= 32 || <u32>c != (0x24 | x << 8) || t == x
-      || ai != (0xbc | (x << 4 | t) << 8) || mi != (0x24 | t << 8 | r << 32)
-      || load<u64>(code + (<usize>e << 3)) != (0x4c | (t << 4 | x) << 8)) return -1;
-    for (let q = a + 1; q <= e; q++) if (this.scratch.leader[q] != 0) return -1;
-    return e;
+    if (<u32>d != (0x74 | x << 8) || s - 1 >= 31 || <u32>c != (0x24 | x << 8) || t == x
+      || ai != (0xbc | (x << 4 | t) << 8) || load<u64>(code - 16) != (0x24 | t << 8 | r << 32)
+      || load<u64>(code + 8) != (0x4c | (t << 4 | x) << 8)) return false;
+    for (let q = pc - 2; q <= pc + 1; q++) if (this.scratch.leader[q] != 0) return false;
+    this.rotated = pc + 1;
+    return true;
   }
 
   /**
