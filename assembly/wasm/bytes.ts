@@ -12,7 +12,7 @@
 // its old value is copied to one local of its own (SAVED) and those values read that instead; a second such base
 // while the local is taken emits its values first.
 import {
-  Buf, W_I64_LOAD, W_I64_LOAD8_U, W_I64_LOAD16_U, W_I64_LOAD32_U, W_I64_SHL, W_I64_OR, W_I32_WRAP_I64, W_I32_ADD,
+  Buf, W_I64_LOAD, W_I64_LOAD8_U, W_I64_LOAD16_U, W_I64_LOAD32_U, W_I64_ADD, W_I64_SHL, W_I64_OR, W_I32_WRAP_I64,
 } from "./emitter";
 
 const MAX_BYTES = 8;
@@ -113,12 +113,11 @@ export class ByteLoads {
   }
 
   /** The base wrapped to 32 bits and the offset for the load's memarg: an offset >= 0 goes there (translate.ts:
-   * memOffset; every byte here needs no check), a negative one is added after, in 32 bits (the address is below
-   * 2^32: V8 then needs no zero-extension of it). */
+   * memOffset; every byte here needs no check), a negative one is added first. */
   private address(b: Buf, baseLocal: u32, off: i32): u32 {
     b.get(baseLocal);
+    if (off < 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     b.op(W_I32_WRAP_I64);
-    if (off < 0) { b.i32c(off); b.op(W_I32_ADD); }
     return off < 0 ? 0 : <u32>off;
   }
 

@@ -37,8 +37,7 @@
 // range is allowed (see versioned); a loop around one such loop (nests.ts) is tested so for the inner loop's
 // accesses over the trips of both, and the inner loop runs in its copy with no test of its own. In those copies,
 // an add that makes such an access's address is done in 32 bits (see narrow): V8 then needs no zero-extension of
-// the address for the access; an offset >= 0 of an access without a check goes in its memarg (memOffset), a
-// negative one is added to the base in 32 bits.
+// the address for the access; an offset >= 0 of an access without a check goes in its memarg (memOffset).
 // Outside such copies, in a block of a loop, the accesses off one base register that does not change between them
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
@@ -1389,13 +1388,8 @@ export class Translator {
     const cl = write ? C_WL : C_RL;
     this.getReg(base);
     if (this.proven[pc] != 0 && fold && memOffset(off)) { b.set(L_T); return <u32>off; }
-    if (this.proven[pc] != 0) { // in a versioned loop (see versioned): the address is below 2^32, so the offset is
-      // added in 32 bits, which V8 zero-extends for free (an i64 add wrapped to 32 bits costs it one more move)
-      if (off != 0) { b.op(W_I32_WRAP_I64); b.i32c(off); b.op(W_I32_ADD); b.op(W_I64_EXTEND_I32_U); }
-      b.set(L_T);
-      return 0;
-    }
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
+    if (this.proven[pc] != 0) { b.set(L_T); return 0; } // in a versioned loop (see versioned)
     b.tee(L_T);
     b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
