@@ -10,7 +10,9 @@
 // induction family is the set of written registers that the exit test and the accesses read, each ending a trip
 // as another member plus a constant, all of them leading to one member p that ends as p + step. Then each member r
 // holds p + delta_r at every header, provided it does on entry: the test before the loop checks those relations
-// (translate.ts), so nothing here assumes how the registers were initialised. The exit test compares
+// (translate.ts), so nothing here assumes how the registers were initialised. An access may also go through a
+// register that ends a trip as itself plus a register the loop does not write (a matrix column's pointer, `p += n`):
+// a family of its own, its span K times that register's value on entry (below 2^31, tested). The exit test compares
 // A_k = p_k + c with an invariant bound B; "continue while A_k < B (<=, >, >=, !=)", signed or unsigned, counting
 // up (lt, le, ne) or down (gt, ge, ne). The trip where the loop leaves, K, follows on entry, and with it the range
 // p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1. B may be a value
@@ -177,11 +179,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   // induction register); an access may go through another family, with its own root and step.
   const delta = new StaticArray<i64>(11);
   const rootOf = new StaticArray<i32>(11);
+  const stepReg = new StaticArray<i32>(11);
   let test: Test | null = null;
   for (let i = 0; i < cand.length && test == null; i++) {
     const t = cand[i];
-    for (let r = 0; r <= 10; r++) rootOf[r] = -1;
-    if (!join(s, t.a, delta, rootOf)) continue;
+    for (let r = 0; r <= 10; r++) { rootOf[r] = -1; stepReg[r] = -1; }
+    if (!join(s, t.a, delta, rootOf, stepReg) || stepReg[rootOf[t.a]] >= 0) continue; // the trips need a constant step
     const step = s.c[rootOf[t.a]];
     // counting up needs lt, le or ne; down gt, ge or ne
     if (step > 0 ? t.cont == CONT_GT || t.cont == CONT_GE : t.cont == CONT_LT || t.cont == CONT_LE) continue;
@@ -196,12 +199,14 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   for (let i = 0; i < plan.count; i++) {
     const f = accFam[i];
     let a = plan.accesses[i] | (i >= test.seq ? POST : 0);
+    plan.accStepReg[kept] = -1;
     if (f >= 0) {
-      if (!join(s, f, delta, rootOf)) continue;
+      if (!join(s, f, delta, rootOf, stepReg)) continue;
       a |= <i64>(1 << 11) << 41;
       plan.consts[i] += delta[f];
       plan.accRoot[kept] = rootOf[f];
       plan.accStep[kept] = s.c[rootOf[f]];
+      plan.accStepReg[kept] = stepReg[rootOf[f]];
     }
     plan.accesses[kept] = a;
     plan.consts[kept++] = plan.consts[i];
@@ -234,13 +239,21 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
  * Adds r to a family when its chain of "ends a trip as member q plus c" reaches a member or a root (a register that
  * ends a trip as itself plus a step, 0 < |step| < 2^31): each then holds its root + delta_r at every header, with
  * delta_r = delta_q + c - step. False (nothing added) when the chain leads elsewhere.
+ * r may also be a root of its own that ends a trip as itself plus a register the loop does not write (stepReg[r]:
+ * a column's pointer in a matrix product, `p += n`); no other member joins it (its delta would not be a constant).
  */
-function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>): bool {
+function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>, stepReg: StaticArray<i32>): bool {
   const chain = new StaticArray<i32>(12);
   let n = 0, q = r;
   while (rootOf[q] < 0) {
-    const f = famOf(s.sum[q]);
-    if (n == 11 || invOf(s.sum[q]) != 0 || f < 0) return false;
+    const f = famOf(s.sum[q]), inv = invOf(s.sum[q]);
+    if (n == 0 && f == q && inv > 0 && popcnt<i32>(inv) == 1 && s.c[q] == 0) {
+      rootOf[q] = q;
+      delta[q] = 0;
+      stepReg[q] = ctz<i32>(inv);
+      return true;
+    }
+    if (n == 11 || inv != 0 || f < 0) return false;
     if (f == q) { // a new root
       const step = s.c[q];
       if (step == 0 || step >= 0x80000000 || step <= -0x80000000) return false;
@@ -251,6 +264,7 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
     chain[n++] = q;
     q = f;
   }
+  if (n > 0 && stepReg[rootOf[q]] >= 0) return false;
   for (let i = n - 1; i >= 0; i--) {
     const m = chain[i];
     const f = famOf(s.sum[m]);

@@ -53,6 +53,8 @@ export class LoopPlan {
   /** Per access whose sum has bit 11: the register that bit stands for and its step (a family's root). */
   accRoot: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
   accStep: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
+  /** Per such access: the register (the loop does not write it) its root moves by a trip instead, else -1. */
+  accStepReg: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
   // A loop around one inner loop whose accesses it carries (nests.ts): it goes on while iv + subReg (when >= 0) +
   // testConst <= the bound; the inner loop's iv starts at innerStart, stays below innerBoundReg (or innerBoundImm
   // when < 0).

@@ -41,6 +41,8 @@
 // Outside such copies, in a block of a loop, the accesses off one base register that does not change between them
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
+// Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
+// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -169,6 +171,8 @@ export class Translator {
   tripLen: i32 = 0;
   /** Inside how many versioned loops' unchecked copies. */
   versionDepth: i32 = 0;
+  /** The or32 that ends a rotate of a product whose rsh32 was emitted as the rotate (see rotateOr), else -1. */
+  rotated: i32 = -1;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
@@ -456,7 +460,7 @@ export class Translator {
       const sum = <u32>(acc[i] >> 41) & 0x1fff;
       const moves = (sum & (1 << 11)) != 0;
       const iv = p.counted && moves ? p.accRoot[i] : p.iv;
-      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, (acc[i] & POST) != 0);
+      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, moves ? p.accStepReg[i] : -1, (acc[i] & POST) != 0);
       if (p.nest) this.nestSpan(moves, (sum & NEST_QIV) != 0);
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
@@ -630,14 +634,17 @@ export class Translator {
   /**
    * L_D = the span of the register an access of a loop of one path moves with, by `step` a trip: K * |step|
    * before the exit test, (K - 1) * |step| after it (nothing runs there when K = 0: the span stays 0), 0 when its
-   * address does not move (step 0).
+   * address does not move (step 0). A step in register `reg` (>= 0) is its value on entry, which must be below
+   * 2^31 (else a branch out of the test's block): with K below 2^32 the span stays below 2^63.
    */
-  private countedSpan(step: i64, post: bool): void {
+  private countedSpan(step: i64, reg: i32, post: bool): void {
     const b = this.out;
-    if (step == 0) { b.i64c(0); b.set(L_D); return; }
+    if (reg >= 0) { this.getReg(<u32>reg); b.i64c(31); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0); }
+    else if (step == 0) { b.i64c(0); b.set(L_D); return; }
     b.get(L_N);
     if (post) { b.i64c(1); b.op(W_I64_SUB); b.get(L_N); b.op(W_I64_EQZ); b.op(W_I64_EXTEND_I32_U); b.op(W_I64_ADD); }
-    b.i64c(step < 0 ? -step : step); b.op(W_I64_MUL); b.set(L_D);
+    if (reg >= 0) this.getReg(<u32>reg); else b.i64c(step < 0 ? -step : step);
+    b.op(W_I64_MUL); b.set(L_D);
   }
 
   /**
@@ -943,12 +950,14 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if ((op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
+      if (pc == this.rotated) return; // see rotateOr
+      const rotate = op == 0x74 && this.rotateOr(pc);
+      if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
         // dst + x is a proven address below 2^32 (see narrow): the same value in 32 bits, which V8 zero-extends
-        // for free, and whose wrap for the access is then free too
+        // for free, and whose wrap for the access is then free too; or the rotate of a product (see rotateOr)
         this.getReg(dst); b.op(W_I32_WRAP_I64);
-        if (op == 0x0f) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(imm);
-        b.op(W_I32_ADD); b.op(W_I64_EXTEND_I32_U);
+        if (op == 0x0f) { this.getReg(src); b.op(W_I32_WRAP_I64); } else b.i32c(rotate ? 32 - imm : imm);
+        b.op(rotate ? W_I32_ROTL : W_I32_ADD); b.op(W_I64_EXTEND_I32_U);
         this.setReg(dst);
         return;
       }
@@ -1091,6 +1100,29 @@ export class Translator {
       this.bytes.emit(this.out, r, base == SAVED ? L_SAVED : regLocal(<u32>base));
       this.setReg(r);
     }
+  }
+
+  /**
+   * clang's rotate of a product in 32 bits, rotl(x * c, r) (hashes: murmur3's k): eBPF has no rotate, and LLVM folds
+   * (x * c) << r into x * (c << r), so it comes as
+   *   mov32 t, x; mul32 t, c << r; mul32 x, c; rsh32 x, 32 - r; or32 x, t
+   * in one block. Whether the rsh32 at pc is such (`rotated` is then the or32): the rsh32 makes x = rotl(x, r) (x is
+   * x * c there), one rotate that V8 emits as one instruction, and the or32 adds nothing (t still gets its product,
+   * which V8 drops when nothing reads it). Other orders of the five are left as they are.
+   */
+  private rotateOr(pc: i32): bool {
+    // whole instructions compared: op, registers (src << 4 | dst), offset 0, immediate
+    const code = this.code + (<usize>pc << 3);
+    if (pc < 3 || pc + 1 >= this.count) return false;
+    const d = load<u64>(code), c = load<u64>(code - 8), ai = load<u64>(code - 24);
+    const x = d >> 8 & 0xf, t = ai >> 8 & 0xf, s = d >> 32;
+    const r = (c >> 32) << (32 - s) & 0xffffffff; // c << r, in 32 bits
+    if (<u32>d != (0x74 | x << 8) || s - 1 >= 31 || <u32>c != (0x24 | x << 8) || t == x
+      || ai != (0xbc | (x << 4 | t) << 8) || load<u64>(code - 16) != (0x24 | t << 8 | r << 32)
+      || load<u64>(code + 8) != (0x4c | (t << 4 | x) << 8)) return false;
+    for (let q = pc - 2; q <= pc + 1; q++) if (this.scratch.leader[q] != 0) return false;
+    this.rotated = pc + 1;
+    return true;
   }
 
   /**

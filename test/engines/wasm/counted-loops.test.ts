@@ -265,6 +265,49 @@ describe("counted loops of one path run without checks when the region holds eve
     expect(found.unchecked).toBe(true);
   });
 
+  it("pointers stepped by a register the loop does not write (a matrix column), read before and after the exit test", () => {
+    // for (k = 0; ; k++) { sum += a[k][col]; if (k + 1 >= n) break; sum += a[k + 1][col + 1]; }, rows `stride` bytes
+    const asm = (n: number, col: number, stride: string) => `
+        mov %r0, 0
+        mov %r3, 0
+        ${stride}
+        mov %r6, %r1
+        add %r6, ${4 * col}
+        mov %r8, %r6
+        add %r8, %r7
+        add %r8, 4
+      loop:
+        ldxw %r5, [%r6+0]
+        add %r0, %r5
+        add %r3, 1
+        jge %r3, ${n}, out
+        ldxw %r5, [%r8+0]
+        add %r0, %r5
+        add %r6, %r7
+        add %r8, %r7
+        ja loop
+      out:
+        exit`;
+    for (const [n, col, s] of [
+      [2, 0, 8],
+      [9, 3, 20],
+      [30, 1, 36],
+    ]) {
+      const offsets: number[] = [];
+      for (let k = 0; k < n; k++) {
+        offsets.push(4 * col + k * s);
+        if (k + 1 < n) offsets.push(4 * (col + 1) + (k + 1) * s);
+      }
+      // the last read (the column to the right, one row down) reaches furthest when there is one
+      const need = Math.max(...offsets) + 4;
+      shape(asm(n, col, `mov %r7, ${s}`), need, sumOf(offsets, 4), 12);
+    }
+    // a step of 2^31 or more keeps the checks (the span could pass 2^63); one trip reads one word
+    const wide = same(asm(1, 2, "lddw %r7, 0x80000000"), 64);
+    expect(wide.out.r0).toBe(sumOf([8], 4));
+    expect(wide.unchecked).toBe(false);
+  });
+
   it("members that do not start in step keep the checks, and the results stay the interpreter's", () => {
     // the rotated loop of the first test with next (r3) starting 8 ahead of i (r7): no longer i + 8 after a trip
     const asm = rotatedLoop({ bound: 40, next: 8 });
