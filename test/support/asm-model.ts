@@ -1,9 +1,9 @@
 // A model of the generated register-pressure programs (test/engines/arm32/loop-registers.test.ts,
-// low-word-registers.test.ts), written with BigInt from the eBPF semantics and independent of every engine: it runs
-// the assembler text itself. It knows the instructions those generators emit: 32- and 64-bit ALU (alu() below,
-// shared with other tests' models), lddw, loads (sign-extending ones too) from the input (r1) or from 8-byte slots
-// of the frame (r10), stxdw to the frame, ja / jeq / jgt / jlt, `call 8` (get_smp_processor_id: 0, one CPU) and
-// exit.
+// low-word-registers.test.ts, frame-counters.test.ts, loop-register-room.test.ts), written with BigInt from the
+// eBPF semantics and independent of every engine: it runs the assembler text itself. It knows the instructions
+// those generators emit: 32- and 64-bit ALU (alu() below, shared with other tests' models), lddw, loads
+// (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, ja /
+// jeq / jgt / jlt (and their 32-bit forms), `call 8` (get_smp_processor_id: 0, one CPU) and exit.
 import { type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
@@ -78,10 +78,12 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
         reg[d] = signed ? BigInt.asUintN(64, BigInt.asIntN(8 * bytes, v)) : v;
       }
     } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
-    else if (op === "jeq") jump(reg[d] === value(args[1]));
-    else if (op === "jgt") jump(reg[d] > value(args[1]));
-    else if (op === "jlt") jump(reg[d] < value(args[1]));
-    else reg[d] = alu(op, reg[d], value(args[1]));
+    else if (/^j(eq|gt|lt)(32)?$/.test(op)) {
+      // a 32-bit comparison compares the low words
+      const mask = op.endsWith("32") ? M32 : M64;
+      const [a, b] = [reg[d] & mask, value(args[1]) & mask];
+      jump(op.startsWith("jeq") ? a === b : op.startsWith("jgt") ? a > b : a < b);
+    } else reg[d] = alu(op, reg[d], value(args[1]));
   }
 }
 

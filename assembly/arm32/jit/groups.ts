@@ -12,8 +12,9 @@
 // would cost about what the check it saves does. Where the group starts: the test; when it fails, the ordinary
 // code of the instructions from there on, as without groups, so that a fault is reported at the same
 // instruction with the same message after the same side effects; when it passes, a branch over them to their
-// unchecked copy, which ends where the ordinary code can be entered again (a block's start, or an access, a call
-// or a packet load: jit/step.ts keeps those free of forwarding from the code before them) and falls through to
+// unchecked copy, which ends where the ordinary code can be entered again (a block's start, or a checked access,
+// a call or a packet load: jit/step.ts entryPoint, which keeps those free of forwarding from the code before them;
+// not an access to the program's own frame at a fixed offset, which has no check) and falls through to
 // it. The copy is emitted as a loop copy is (jit/copies.ts, inCopy): its other accesses are checked and resume in
 // the ordinary code on a miss, its budget check (when the group starts a block) resumes at the ordinary code's
 // own, after the test; a later block's start in it has its budget check, which resumes at that block's ordinary
@@ -32,7 +33,7 @@ import {
 import { loopAt, sizeBytes } from "../analysis/loops";
 import { Context, F_FUNC, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
 import { barrier, hi, known0, lo } from "./regs";
-import { emitStep, enterBlock, widthsAt } from "./step";
+import { emitStep, enterBlock, entryPoint, widthsAt } from "./step";
 import {
   CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, MODE_MEM, MODE_MEMSX,
 } from "../../isa";
@@ -43,14 +44,6 @@ const MAX_SPAN = 64; // bytes one test covers: beyond, a load is checked on its 
 
 function isLoad(op: u32): bool {
   return (op & 7) == CLS_LDX && ((op & 0xe0) == MODE_MEM || (op & 0xe0) == MODE_MEMSX);
-}
-
-/** Whether the ordinary code can be entered at instruction j from elsewhere (see the header). */
-function landing(c: Context, j: i32): bool {
-  const op = opcode(c, j);
-  const cls = op & 7;
-  return (flagOf(c, j) & F_LEADER) != 0 || cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX ||
-    (cls == CLS_LD && op != 0x18) || ((cls == CLS_JMP || cls == CLS_JMP32) && (op & 0xf0) == JMP_CALL);
 }
 
 /** Whether `op` is an exit or an unconditional jump: nothing runs after it in its block. */
@@ -102,7 +95,7 @@ export function findGroup(c: Context, i: i32): bool {
   // or a jump that leaves the block for good
   let end = -1;
   for (let j = last + 1; j < c.count && j - i <= MAX_COPY; j += opcode(c, j) == 0x18 ? 2 : 1) {
-    if (landing(c, j)) end = j;
+    if (entryPoint(c, j)) end = j;
     else if (away(opcode(c, j))) end = j + 1;
     else continue;
     break;

@@ -10,7 +10,8 @@ import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { copyMiss, inCopy, planned } from "./copies";
 import {
-  FRAME_TOP, fixedFrame, hi, hiDst, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero, setLo,
+  FRAME_TOP, fixedFrame, hi, hiDst, hiJustStored, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero,
+  setLo,
 } from "./regs";
 import {
   ATOMIC_ADD, ATOMIC_AND, ATOMIC_CMPXCHG, ATOMIC_FETCH, ATOMIC_OR, ATOMIC_XCHG, ATOMIC_XOR, CLS_LDX, CLS_ST,
@@ -179,6 +180,9 @@ export function emitStore(c: Context, i: i32, op: u32): bool {
   const imm = immOf(c, i);
   const a = address(c, i, dstOf(c, i), offOf(c, i), bytes, true, false, bytes == 2);
   const o = c.addrOff;
+  // a high word the instruction before stored to the register file: still in the register it came from (not r0,
+  // which the low word may be loaded into)
+  const kept = bytes == 8 && x ? hiJustStored(c, src) : -1;
   let vl: i32, vh: i32 = R1;
   if (x) vl = lo(c, src, R0);
   else {
@@ -189,7 +193,8 @@ export function emitStore(c: Context, i: i32, op: u32): bool {
   else if (bytes == 2) c.emit(strh(vl, a, o));
   else c.emit(str(vl, a, o));
   if (bytes == 8) {
-    if (x) vh = hi(c, src, R1);
+    if (kept > R0) vh = kept;
+    else if (x) vh = hi(c, src, R1);
     else c.emitConst(R1, imm < 0 ? 0xffffffff : 0);
     c.emit(str(vh, a, o + 4));
   }

@@ -75,6 +75,21 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
   return hi(c, r, tmp);
 }
 
+/**
+ * The ARM register the last instruction stored rn's high word from, to the register file (a STR of that word, or
+ * a STRD of both words), when nothing can reach here without it; else -1. A 64-bit store of a value just computed
+ * (clang's counters spilled to the stack: load, add, store) stores that register instead of loading the word back.
+ */
+export function hiJustStored(c: Context, r: i32): i32 {
+  if (hiInArm(c, r) || c.pos - 4 < c.forwardFrom) return -1;
+  const slot = S_REGS + 8 * r;
+  const last = c.lastWord;
+  const rt = <i32>((last >> 12) & 15);
+  if ((last & ~(<u32>0xf000)) == str(R0, R11, slot + 4)) return rt;
+  if ((last & ~(<u32>0xf000)) == strd(R0, R11, slot)) return rt + 1;
+  return -1;
+}
+
 /** Code emitted from here on may be reached by a jump: no pairing or forwarding with what comes before. */
 export function barrier(c: Context): void {
   c.insnStart = c.pos;

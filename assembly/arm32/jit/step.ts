@@ -21,6 +21,7 @@ import {
 } from "../../isa";
 import { ERR_OPCODE, ERR_PSEUDO } from "../../../targets/arm32/abi";
 import { L_CODE, L_EPILOGUE } from "../../../targets/arm32/image";
+import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
 
 @inline export function widthsAt(c: Context, i: i32): usize { return c.widths + <usize>i * ranges.STATE_BYTES; }
@@ -129,17 +130,31 @@ function keptConst(c: Context, rd: i32, v: u32): void {
 }
 
 /**
+ * Whether code may be entered at instruction i from elsewhere: leaders, where jumps land; checked loads and stores
+ * (and atomics, legacy packet loads), where a loop copy resumes when one misses (versioned.ts); and those and calls,
+ * where a group's copy ends (groups.ts). Not a load or store at a fixed offset in the program's own frame: it has
+ * no check to miss, so a 64-bit store of a value computed just before (clang's u64 counters spilled to the frame)
+ * stores the registers that computed it (regs.ts hiJustStored).
+ */
+export function entryPoint(c: Context, i: i32): bool {
+  if (flagOf(c, i) & F_LEADER) return true;
+  const op = opcode(c, i);
+  const cls = op & 7;
+  const mode = op & 0xe0;
+  const bytes = sizeBytes(op & 0x18);
+  if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) return !inOwnFrame(srcOf(c, i), offOf(c, i), bytes);
+  if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) return !inOwnFrame(dstOf(c, i), offOf(c, i), bytes);
+  return cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || (cls == CLS_LD && op != 0x18) ||
+    ((cls == CLS_JMP || cls == CLS_JMP32) && (op & 0xf0) == JMP_CALL);
+}
+
+/**
  * Emits instruction i (with i + 1 when they are a fused pair or lddw's two slots) where the code is now, in the
  * ordinary code or in a copy of a loop (versioned.ts). Returns the next instruction, or -1 on a translation error.
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const copy = inCopy(c);
-  // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land, and
-  // those and calls and packet loads where a group's copy ends (groups.ts)
-  const cls = opcode(c, i) & 7;
-  const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD ||
-    ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, i) & 0xf0) == JMP_CALL); // calls: where a group's copy ends
-  const entered = (flagOf(c, i) & F_LEADER) != 0 || access;
+  const entered = entryPoint(c, i);
   if (entered) c.forget(); // what registers held before is not known here
   if (flagOf(c, i) & F_LEADER) {
     enterBlock(c, i);
