@@ -8,7 +8,7 @@ import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { chargeBlock } from "./budget";
-import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
+import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy, inLoopCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
@@ -135,11 +135,12 @@ function keptConst(c: Context, rd: i32, v: u32): void {
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const copy = inCopy(c);
   // Loads and stores are where a loop copy may resume in this code (versioned.ts), leaders where jumps land, and
-  // those and calls and packet loads where a group's copy ends (groups.ts)
+  // those and calls and packet loads where a group's copy ends (groups.ts); a loop copy's own code is entered only
+  // at its leaders (its ways out resume in the ordinary code), so registers keep what they held across its accesses
   const cls = opcode(c, i) & 7;
   const access = cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || cls == CLS_LD ||
     ((cls == CLS_JMP || cls == CLS_JMP32) && (opcode(c, i) & 0xf0) == JMP_CALL); // calls: where a group's copy ends
-  const entered = (flagOf(c, i) & F_LEADER) != 0 || access;
+  const entered = (flagOf(c, i) & F_LEADER) != 0 || access && !inLoopCopy(c);
   if (entered) c.forget(); // what registers held before is not known here
   if (flagOf(c, i) & F_LEADER) {
     enterBlock(c, i);
