@@ -1,7 +1,8 @@
 // What scratch registers still hold inside a loop's copy (assembly/arm32/jit/step.ts, a32/code.ts holds()): a
 // copy's code is entered only at its leaders (its ways out resume in the ordinary code), so a register's words
 // stored from r0, r1 before a load from memory are still there after it, and the next instruction on that
-// register does not load them again. The listing of a loop over 64-bit sums (more registers than the copy keeps in
+// register does not load them again; nor does one that reads them as its second operand (jit/regs.ts operandLo,
+// operandHi: r0 and r1 as they are). The listing of a loop over 64-bit sums (more registers than the copy keeps in
 // ARM registers) shows it; generated loops of 64-bit arithmetic between loads check r0 against the interpreter
 // and the model of test/support/asm-model.ts, with and without a budget.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -79,6 +80,32 @@ describe("scratch registers across loads in a loop's copy", () => {
     const after = codeOf(listing, 17, 19, true);
     expect(after.filter((l) => /\[r11, #(32|0x20|0x24)\]/.test(l) && /^ldr/.test(l))).toEqual([]);
     expect(after.some((l) => /^adds\s+r0, r0, /.test(l))).toBe(true);
+  });
+
+  it("a second operand stored from r0, r1 just before is read from them", () => {
+    // instruction 18 (add %r3, %r4): r3 is in ARM registers, r4 was stored from r0, r1 by instruction 17
+    const source = [
+      ...SOURCE.split("\n").slice(0, 5),
+      "mov %r2, 0",
+      "mov %r9, 0",
+      "loop:",
+      "ldxw %r2, [%r1+0]",
+      "add %r0, %r2",
+      "add %r3, %r0",
+      "add %r6, %r3",
+      "xor %r0, %r6",
+      "xor %r4, %r3",
+      "add %r3, %r4",
+      "add %r0, %r6",
+      "add %r5, %r0",
+      ...SOURCE.split("\n").slice(-8),
+    ].join("\n");
+    const listing = arm32Listing(assemble(source));
+    expect(codeOf(listing, 17, 18, true)).toContain("strd r0, r1, [r11, #32]");
+    const add = codeOf(listing, 18, 19, true);
+    expect(add).toHaveLength(2);
+    expect(add[0]).toMatch(/^adds\s+r\d+, r\d+, r0$/);
+    expect(add[1]).toMatch(/^adc\s+r\d+, r\d+, r1$/);
   });
 
   it("generated loops of 64-bit arithmetic between loads: the model's r0 on both engines", async () => {
