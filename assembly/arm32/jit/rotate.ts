@@ -6,7 +6,8 @@
 //   mov t, x;    rsh t, 64 - k;    mov y, x;    lsh y, k;  or y, t  (64 bits, the result in another register)
 //
 // (no block start after the first). ARM does a 32-bit one in one ROR, a 64-bit one in four instructions on the
-// two words. The temporary is computed too only when something may read it afterwards (liveness.ts): a 32-bit
+// two words (in place too: r2 keeps only the bits of the word written first that the other needs, and ARM's
+// shifted operand the rest, rather than a fifth instruction moving a word computed aside). The temporary is computed too only when something may read it afterwards (liveness.ts): a 32-bit
 // one with one more instruction, a 64-bit one not at all (the instructions are then emitted one by one). A
 // temporary left alone gets a zero high word when the emitters are to know it as zero afterwards (they would
 // have written it so), so that what they know stays true of the register file.
@@ -87,6 +88,7 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   const j = <u32>(k & 31);
   const a = k < 32 ? xl : xh; // the word that becomes the low word's upper part
   const b = k < 32 ? xh : xl;
+  if (emitRotationInto(c, y, a, b, j)) return false;
   c.emit(shiftImm(SH_LSL, R2, a, j));
   c.emit(dpReg(AL, OP_ORR, 0, R2, R2, b, SH_LSR, 32 - j));
   const dh = hiDst(c, y) != a ? hiDst(c, y) : R3; // straight into y's high word unless a is still to be read there
@@ -95,6 +97,37 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   setLo(c, y, R2);
   setHi(c, y, dh);
   return false;
+}
+
+/**
+ * y = (a:b rotated) in four instructions where y's words go straight to their registers, without the fifth, a move
+ * from r2: new low = a << j | b >> (32 - j), new high = b << j | a >> (32 - j), 1 <= j <= 31. Either y's registers
+ * are neither a nor b (the third form into a register of its own), or y is x rotated in place (its low word's
+ * register a or b, its high word's the other: then r2 keeps the bits of the word written first that the second
+ * still needs, and ARM's shifted operand supplies the rest). False when neither holds (nothing emitted).
+ */
+function emitRotationInto(c: Context, y: i32, a: i32, b: i32, j: u32): bool {
+  const dl = loDst(c, y);
+  const dh = hiDst(c, y);
+  if (dl != a && dl != b && dh != a && dh != b) {
+    c.emit(shiftImm(SH_LSL, dl, a, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, b, SH_LSR, 32 - j));
+    c.emit(shiftImm(SH_LSL, dh, b, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, dh, a, SH_LSR, 32 - j));
+  } else if (dl == a && dh == b) {
+    c.emit(shiftImm(SH_LSR, R2, a, 32 - j)); // a's bits for the new high word
+    c.emit(shiftImm(SH_LSL, dl, a, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, b, SH_LSR, 32 - j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, R2, b, SH_LSL, j));
+  } else if (dl == b && dh == a) {
+    c.emit(shiftImm(SH_LSL, R2, b, j)); // b's bits for the new high word
+    c.emit(shiftImm(SH_LSR, dl, b, 32 - j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, a, SH_LSL, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, R2, a, SH_LSR, 32 - j));
+  } else return false;
+  setLo(c, y, dl);
+  setHi(c, y, dh);
+  return true;
 }
 
 /**
