@@ -31,6 +31,7 @@ import {
 import { unsignedMagic32 } from "../../divmagic";
 import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
+import { productRotation } from "./products";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -214,7 +215,10 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
   let nconst = 0;
   let assembled: u32 = 0; // registers holding a byte-assembled word here (bytes.ts), as far as can be told
+  let product = -10; // where the last product rotated starts (products.ts): its temporary and c1 << r are not used
   for (let i = loopHead(k); i <= loopLast(k); i++) {
+    if (productRotation(c, i)) product = i;
+    const inProduct = i - product <= 4;
     const w = weight(c, k, i);
     const op = opcode(c, i);
     const d = dstOf(c, i);
@@ -240,7 +244,8 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
     // memory too: not counted
-    const named = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
+    let named = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
+    if (inProduct) named &= ~(<u32>0x10001 << <u32>dstOf(c, product));
     assembled &= ~(named | (named >> 16));
     for (let r = 0; r < REGS; r++) {
       if ((named >> <u32>r) & 1) use(c, r, w);
@@ -248,7 +253,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w);
-    if (wideOperand(c, i)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
+    if (wideOperand(c, i) && i != product + 1) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
     if (op == 0x18) {
       // lddw's words: a move from a kept constant instead of MOVW + MOVT
       const low = <u32>immOf(c, i), high = <u32>immOf(c, i + 1);

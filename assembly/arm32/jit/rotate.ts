@@ -12,15 +12,18 @@
 // temporary left alone gets a zero high word when the emitters are to know it as zero afterwards (they would
 // have written it so), so that what they know stays true of the register file.
 
-import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, shiftImm } from "../a32/encoder";
+import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, mul, shiftImm } from "../a32/encoder";
+import { emitMul32Imm } from "./alu";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { oweZeroHigh } from "./bytes";
 import { inCopy } from "./copies";
 import { liveAt } from "./liveness";
-import { hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
+import { productRotation } from "./products";
+import { constIn, hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
 
 /** The instructions of a rotation at i (4 or 5, above), else 0. */
 export function rotationLength(c: Context, i: i32): i32 {
+  if (productRotation(c, i)) return 5;
   const mov = opcode(c, i);
   if ((mov != 0xbc && mov != 0xbf) || offOf(c, i) != 0 || i + 3 >= c.count) return 0;
   const wide = mov == 0xbf;
@@ -51,6 +54,17 @@ export function rotationLength(c: Context, i: i32): i32 {
 export function emitRotation(c: Context, i: i32, n: i32): bool {
   const t = dstOf(c, i);
   const x = srcOf(c, i);
+  if (n == 5 && opcode(c, i) == 0xbc) {
+    // a product rotated (productRotation): x * c1, then ROR by 32 - r
+    const xl = lo(c, x, R0);
+    const dl = loDst(c, x);
+    const factor = <u32>immOf(c, i + 2);
+    if (!emitMul32Imm(c, dl, xl, factor)) c.emit(mul(dl, xl, constIn(c, R2, factor)));
+    c.emit(shiftImm(SH_ROR, dl, dl, <u32>immOf(c, i + 3)));
+    setLo(c, x, dl);
+    setHiZero(c, x);
+    return false;
+  }
   const y = dstOf(c, i + n - 1);
   const right = (opcode(c, i + 1) & 0xf0) == 0x70;
   const m = <u32>immOf(c, i + 1);
