@@ -25,3 +25,31 @@ export function productRotation(c: Context, i: i32): bool {
   return !liveAt(c, i + 5, t);
 }
 
+/** The instructions of a rotation at i (rotate.ts: 4 or 5; a product rotated: 5), else 0. */
+export function rotationLength(c: Context, i: i32): i32 {
+  if (productRotation(c, i)) return 5;
+  const mov = opcode(c, i);
+  if ((mov != 0xbc && mov != 0xbf) || offOf(c, i) != 0 || i + 3 >= c.count) return 0;
+  const wide = mov == 0xbf;
+  const t = dstOf(c, i);
+  const x = srcOf(c, i);
+  if (t == x || t > 9 || x > 9) return 0;
+  const rsh: u32 = wide ? 0x77 : 0x74;
+  const lsh: u32 = wide ? 0x67 : 0x64;
+  const first = opcode(c, i + 1);
+  const m = immOf(c, i + 1);
+  const bits = wide ? 64 : 32;
+  if ((first != rsh && first != lsh) || dstOf(c, i + 1) != t || m < 1 || m >= bits) return 0;
+  const second: u32 = first == rsh ? lsh : rsh;
+  let y = x;
+  let j = i + 2;
+  if (wide && opcode(c, j) == 0xbf && offOf(c, j) == 0 && srcOf(c, j) == x && dstOf(c, j) != x && dstOf(c, j) != t) {
+    y = dstOf(c, j); // the third form
+    j++;
+  }
+  if (y > 9 || j + 1 >= c.count || opcode(c, j) != second || dstOf(c, j) != y || immOf(c, j) != bits - m) return 0;
+  if (opcode(c, j + 1) != (wide ? 0x4f : 0x4c) || dstOf(c, j + 1) != y || srcOf(c, j + 1) != t) return 0;
+  for (let q = i + 1; q <= j + 1; q++) if (flagOf(c, q) & F_LEADER) return 0;
+  if (wide && liveAt(c, j + 2, t)) return 0;
+  return j + 2 - i;
+}
