@@ -32,7 +32,7 @@ import {
 import { unsignedMagic32 } from "../../divmagic";
 import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
-import { rotationLength } from "./products";
+import { rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
@@ -218,7 +218,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   let nconst = 0;
   let assembled: u32 = 0; // registers holding a byte-assembled word here (bytes.ts), as far as can be told
   let baseRead: u32 = 0; // the bases of byte-assembled words counted in this block
-  // the rotation being gone through (products.ts, emitted by rotate.ts as a whole): its source read once, its
+  // the rotation being gone through (shapes.ts, emitted by rotate.ts as a whole): its source read once, its
   // result written once, its temporary written once when the rotation computes it, else not at all (nor is c1 << r
   // of a product rotated)
   let rotationEnd = -1;

@@ -18,7 +18,7 @@ import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from ".
 import { oweZeroHigh } from "./bytes";
 import { inCopy } from "./copies";
 import { liveAt } from "./liveness";
-export { rotationLength } from "./products";
+export { rotationLength } from "./shapes";
 import { constIn, hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
 
 /** Emits the rotation of `n` instructions at i (rotationLength); whether the temporary was computed too. */

@@ -1,4 +1,4 @@
-// A product rotated on the ARM32 engine (assembly/arm32/jit/products.ts, rotate.ts): MurmurHash3's
+// A product rotated on the ARM32 engine (assembly/arm32/jit/shapes.ts, rotate.ts): MurmurHash3's
 // `k *= c1; k = rotl32(k, r)` reaches eBPF with the left shift folded into a second product by c1 << r
 // (`mov32 t, k; mul32 t, c1 << r; mul32 k, c1; rsh32 k, 32 - r; or32 k, t`), which the translator emits as one MUL
 // and one ROR when t is not read afterwards, in the ordinary code and in a loop's copy (where neither t nor

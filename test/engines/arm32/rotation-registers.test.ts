@@ -1,4 +1,4 @@
-// A loop copy's choice of ARM registers (assembly/arm32/jit/loopregs.ts) around rotations (rotate.ts, products.ts):
+// A loop copy's choice of ARM registers (assembly/arm32/jit/loopregs.ts) around rotations (rotate.ts, shapes.ts):
 // a rotation is emitted as a whole, so it reads its source once and writes its result once, and its temporary not
 // at all when it does not compute it (a 64-bit one, or a 32-bit one whose temporary nothing reads afterwards); a
 // 64-bit rotation by 32 in place costs three instructions wherever the register is. Counted instruction by

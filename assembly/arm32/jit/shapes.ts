@@ -1,13 +1,20 @@
-// A product rotated, MurmurHash3's `k *= c1; k = rotl32(k, r)`: clang folds the rotation's left shift into a
-// second product, by c1 << r, so that eBPF gets
+// Groups of instructions the emitters take as one, recognized here because a loop copy's register choice
+// (loopregs.ts) asks too, to count what the group really emits:
 //
-//   mov32 t, x;  mul32 t, c1 << r;  mul32 x, c1;  rsh32 x, 32 - r;  or32 x, t
+// - a rotation (rotate.ts), and a product rotated, MurmurHash3's `k *= c1; k = rotl32(k, r)`: clang folds the
+//   rotation's left shift into a second product, by c1 << r, so that eBPF gets
 //
-// which is x * c1 rotated: one MUL (or the shifter's form of it) and one ROR (rotate.ts emits it), when t is not
-// read afterwards. Apart from rotate.ts because a loop copy's register choice (loopregs.ts) asks too: the product
-// by c1 << r is never made, so its constant and t are no candidates for an ARM register.
+//     mov32 t, x;  mul32 t, c1 << r;  mul32 x, c1;  rsh32 x, 32 - r;  or32 x, t
+//
+//   which is x * c1 rotated: one MUL (or the shifter's form of it) and one ROR, when t is not read afterwards (the
+//   product by c1 << r is never made, so its constant and t are no candidates for an ARM register);
+// - `lddw k, K` and an operation reading k that nothing reads after (fuse.ts emitConstantOperand): K's words go
+//   straight to the operation, from the registers a loop copy keeps them in, where it keeps them.
 
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import {
+  ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64, PSEUDO_IMM64, SRC_X,
+} from "../../isa";
 import { liveAt } from "./liveness";
 
 /** Whether the five instructions at i are a product rotated (above). */
@@ -52,4 +59,17 @@ export function rotationLength(c: Context, i: i32): i32 {
   for (let q = i + 1; q <= j + 1; q++) if (flagOf(c, q) & F_LEADER) return 0;
   if (wide && liveAt(c, j + 2, t)) return 0;
   return j + 2 - i;
+}
+
+/** Whether instruction i is `lddw k, K` whose one use follows (above). */
+export function isConstantPair(c: Context, i: i32): bool {
+  if (opcode(c, i) != 0x18 || srcOf(c, i) != PSEUDO_IMM64 || i + 2 >= c.count || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const k = dstOf(c, i);
+  const op = opcode(c, i + 2);
+  const cls = op & 7;
+  const code = op & 0xf0;
+  if ((cls != CLS_ALU && cls != CLS_ALU64) || (op & SRC_X) == 0 || srcOf(c, i + 2) != k || offOf(c, i + 2) != 0) return false;
+  if (k >= 10 || dstOf(c, i + 2) == k || dstOf(c, i + 2) >= 10) return false;
+  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && code != ALU_MUL) return false;
+  return !liveAt(c, i + 3, k);
 }
