@@ -129,13 +129,24 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (d0 && b0) {
       c.emit(umull(dl, dh, dl, bl_));
     } else if (b0) {
-      // a zero high word in the operand: one cross product (ah * bl) for the high word
-      c.emit(mul(c.XR, hi(c, dst, R1), bl_));
-      c.emit(umull(dl, dh, dl, bl_));
-      c.emit(opReg(OP_ADD, dh, dh, c.XR));
+      // a zero high word in the operand: one cross product (ah * bl), added to the high word of al * bl as it is
+      // made (the product's high word in XR, dh may be ah)
+      const ah = hi(c, dst, R1);
+      c.emit(umull(dl, c.XR, dl, bl_));
+      c.emit(mla(dh, ah, bl_, c.XR));
     } else {
       const ah = hi(c, dst, R1);
       const bh = operandHi(c, x, src, imm);
+      if (bh == bl_) {
+        // both words of the operand the same (a constant's, 0x0101010101010101): the cross products are
+        // (al + ah) * b
+        c.emit(opReg(OP_ADD, c.XR, dl, ah));
+        c.emit(umull(dl, dh, dl, bl_));
+        c.emit(mla(dh, c.XR, bl_, dh));
+        setLo(c, dst, dl);
+        setHi(c, dst, dh);
+        return true;
+      }
       c.emit(mul(c.XR, dl, bh));
       c.emit(mla(c.XR, ah, bl_, c.XR));
       c.emit(umull(dl, dh, dl, bl_));

@@ -34,6 +34,9 @@ export function resetCopies(c: Context): void {
 /** Whether code is going into a loop's copy or a group's (jit/groups.ts). */
 export function inCopy(c: Context): bool { return c.depth > 0 || c.grouping; }
 
+/** Whether code is going into a loop's copy (not a group's): nothing enters it but at its leaders. */
+export function inLoopCopy(c: Context): bool { return c.depth > 0 && !c.grouping; }
+
 /** Whether instruction i is a planned access of a copy being emitted, or a load of the group being copied. */
 export function planned(c: Context, i: i32): bool {
   const d = i - c.groupFirst;

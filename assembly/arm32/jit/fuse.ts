@@ -49,6 +49,7 @@ import { emitAlu32, emitAlu64, emitMul32Imm, emitShift64From, shiftAmount32 } fr
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, inCopy, planned } from "./copies";
+import { isConstantPair } from "./shapes";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
 } from "./regs";
@@ -71,18 +72,6 @@ function isProductPair(c: Context, i: i32): bool {
   const d = dstOf(c, i);
   return opcode(c, i + 1) == (CLS_ALU | ALU_ADD | SRC_X) && dstOf(c, i + 1) == d && srcOf(c, i + 1) != d &&
     offOf(c, i + 1) == 0;
-}
-
-function isConstantPair(c: Context, i: i32): bool {
-  if (opcode(c, i) != 0x18 || srcOf(c, i) != PSEUDO_IMM64 || i + 2 >= c.count || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
-  const k = dstOf(c, i);
-  const op = opcode(c, i + 2);
-  const cls = op & 7;
-  const code = op & 0xf0;
-  if ((cls != CLS_ALU && cls != CLS_ALU64) || (op & SRC_X) == 0 || srcOf(c, i + 2) != k || offOf(c, i + 2) != 0) return false;
-  if (k >= 10 || dstOf(c, i + 2) == k || dstOf(c, i + 2) >= 10) return false;
-  if (code != ALU_ADD && code != ALU_SUB && code != ALU_AND && code != ALU_OR && code != ALU_XOR && code != ALU_MUL) return false;
-  return !liveAt(c, i + 3, k);
 }
 
 function isIndexedLoad(c: Context, i: i32): bool {

@@ -8,7 +8,8 @@
 // eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
 // immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
 // used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant). The choice is the set that saves
-// the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip).
+// the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip; a rotation,
+// emitted as a whole, counts its source and result once, and its temporary only where it is computed).
 //
 // The ordinary code may keep a register's low word alone in an ARM register (lowords.ts): the copy keeps it there,
 // and where it chooses that register's both words, its high word goes to a free ARM register too.
@@ -31,6 +32,8 @@ import {
 import { unsignedMagic32 } from "../../divmagic";
 import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
+import { rotationLength } from "./shapes";
+import { liveAt } from "./liveness";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -226,11 +229,36 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
   let nconst = 0;
   let assembled: u32 = 0; // registers holding a byte-assembled word here (bytes.ts), as far as can be told
+  let baseRead: u32 = 0; // the bases of byte-assembled words counted in this block
+  // the rotation being gone through (shapes.ts, emitted by rotate.ts as a whole): its source read once, its
+  // result written once, its temporary written once when the rotation computes it, else not at all (nor is c1 << r
+  // of a product rotated)
+  let rotationEnd = -1;
+  let rotationUses: u32 = 0;
+  let temporary = -1;
   for (let i = loopHead(k); i <= loopLast(k); i++) {
+    const rotation = i > rotationEnd ? rotationLength(c, i) : 0;
+    if (rotation > 0) {
+      rotationEnd = i + rotation - 1;
+      const t = dstOf(c, i);
+      const computed = opcode(c, i) == 0xbc && rotation == 4 && liveAt(c, i + 4, t);
+      temporary = computed ? -1 : t;
+      const x = srcOf(c, i);
+      const y = dstOf(c, rotationEnd);
+      rotationUses = (<u32>1 << <u32>x) | (<u32>1 << <u32>y) | (computed ? <u32>1 << <u32>t : 0);
+      // a 64-bit one by 32 swaps the words: three moves in ARM registers, a load and two stores in the register
+      // file; its result saves nothing in ARM registers, its source (when elsewhere) one load
+      if (opcode(c, i) == 0xbf && immOf(c, i + 1) == 32) rotationUses = y == x ? 0 : <u32>1 << <u32>x;
+    }
+    const inRotation = i <= rotationEnd;
     const w = weight(c, k, i);
     const op = opcode(c, i);
     const d = dstOf(c, i);
-    if (flagOf(c, i) & F_LEADER) assembled = 0;
+    if (flagOf(c, i) & F_LEADER) {
+      assembled = 0;
+      baseRead = 0;
+    }
+    if (d < 10) baseRead &= ~(<u32>1 << <u32>d); // (a load's base written by the load itself is read first)
     // the widths as the ordinary code's analysis found them: a division's multiplier depends on its dividend's
     if (i == loopHead(k) || (flagOf(c, i) & F_LEADER) != 0) c.ranges.loadState(c.widths + <usize>i * ranges.STATE_BYTES);
     const bits = min(c.ranges.widthNow(d < 10 ? d : 0), 32);
@@ -242,25 +270,29 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       nconst = scoreConstant(c, m, twoWords(m) ? 2 * w : w, nconst);
       if ((op & 0xf0) == ALU_MOD) nconst = scoreConstant(c, <u32>imm, w, nconst);
     }
-    // a step of a byte-assembled word emits nothing: only a byte load's base counts
+    // a step of a byte-assembled word emits nothing: only a byte load's base counts, once in a block until it is
+    // written (the words' loads read it from the register that held it first: a32/code.ts holds())
     const step = byteStep(c, k, i, assembled);
     if (step != 0) {
-      if (op == 0x71) use(c, srcOf(c, i), w);
+      const base = <u32>1 << <u32>srcOf(c, i);
+      if (op == 0x71 && (baseRead & base) == 0) use(c, srcOf(c, i), w);
+      if (op == 0x71) baseRead |= base;
       assembled = step & 0x3ff;
       continue;
     }
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
     // memory too: not counted
-    const named = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
-    assembled &= ~(named | (named >> 16));
+    const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
+    assembled &= ~(operands | (operands >> 16));
+    const named = inRotation ? (i == rotationEnd ? rotationUses : 0) : operands;
     for (let r = 0; r < REGS; r++) {
       if ((named >> <u32>r) & 1) use(c, r, w);
       if ((named >> <u32>(16 + r)) & 1) use(c, r, w);
     }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w);
-    if (wideOperand(c, i)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
+    if (wideOperand(c, i) && !(inRotation && d == temporary)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
     if (op == 0x18) {
       // lddw's words: a move from a kept constant instead of MOVW + MOVT
       const low = <u32>immOf(c, i), high = <u32>immOf(c, i + 1);

@@ -160,9 +160,10 @@ export function constIn(c: Context, tmp: i32, v: u32): i32 {
 /** Second operand, low word: a register, or the immediate in r2. */
 export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
   if (x) {
-    // the last instruction stored src's low word from r0, which still holds it: the emitters have read (or found)
+    // r0 still holds src's low word (an instruction before stored or loaded it): the emitters have read (or found)
     // the first operand before they ask for the second, and write r0 only after using it
-    if (!loInArm(c, src) && stored(c, str(R0, R11, S_REGS + 8 * src))) return R0;
+    const slot = S_REGS + 8 * src;
+    if (!loInArm(c, src) && (stored(c, str(R0, R11, slot)) || c.holds(R0, slot, c.forwardFrom))) return R0;
     return lo(c, src, R2);
   }
   const kept = loopConstant(c, imm);
@@ -171,6 +172,9 @@ export function operandLo(c: Context, x: bool, src: i32, imm: i32): i32 {
   return R2;
 }
 export function operandHi(c: Context, x: bool, src: i32, imm: i32): i32 {
+  // r1 still holds src's high word (a pair stored from r0, r1 before): as r0 above, the emitters read the first
+  // operand's high word before they ask for this one and write r1 only after using it
+  if (x && !hiInArm(c, src) && c.holds(R1, S_REGS + 8 * src + 4, c.forwardFrom)) return R1;
   if (x) return hi(c, src, R3);
   c.emitConst(R3, imm < 0 ? 0xffffffff : 0);
   return R3;

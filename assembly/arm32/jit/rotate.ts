@@ -6,50 +6,36 @@
 //   mov t, x;    rsh t, 64 - k;    mov y, x;    lsh y, k;  or y, t  (64 bits, the result in another register)
 //
 // (no block start after the first). ARM does a 32-bit one in one ROR, a 64-bit one in four instructions on the
-// two words. The temporary is computed too only when something may read it afterwards (liveness.ts): a 32-bit
+// two words (in place too: r2 keeps only the bits of the word written first that the other needs, and ARM's
+// shifted operand the rest, rather than a fifth instruction moving a word computed aside). The temporary is computed too only when something may read it afterwards (liveness.ts): a 32-bit
 // one with one more instruction, a 64-bit one not at all (the instructions are then emitted one by one). A
 // temporary left alone gets a zero high word when the emitters are to know it as zero afterwards (they would
 // have written it so), so that what they know stays true of the register file.
 
-import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, shiftImm } from "../a32/encoder";
+import { AL, OP_ORR, R0, R1, R2, R3, SH_LSL, SH_LSR, SH_ROR, dpReg, movReg, mul, shiftImm } from "../a32/encoder";
+import { emitMul32Imm } from "./alu";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { oweZeroHigh } from "./bytes";
 import { inCopy } from "./copies";
 import { liveAt } from "./liveness";
-import { hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
-
-/** The instructions of a rotation at i (4 or 5, above), else 0. */
-export function rotationLength(c: Context, i: i32): i32 {
-  const mov = opcode(c, i);
-  if ((mov != 0xbc && mov != 0xbf) || offOf(c, i) != 0 || i + 3 >= c.count) return 0;
-  const wide = mov == 0xbf;
-  const t = dstOf(c, i);
-  const x = srcOf(c, i);
-  if (t == x || t > 9 || x > 9) return 0;
-  const rsh: u32 = wide ? 0x77 : 0x74;
-  const lsh: u32 = wide ? 0x67 : 0x64;
-  const first = opcode(c, i + 1);
-  const m = immOf(c, i + 1);
-  const bits = wide ? 64 : 32;
-  if ((first != rsh && first != lsh) || dstOf(c, i + 1) != t || m < 1 || m >= bits) return 0;
-  const second: u32 = first == rsh ? lsh : rsh;
-  let y = x;
-  let j = i + 2;
-  if (wide && opcode(c, j) == 0xbf && offOf(c, j) == 0 && srcOf(c, j) == x && dstOf(c, j) != x && dstOf(c, j) != t) {
-    y = dstOf(c, j); // the third form
-    j++;
-  }
-  if (y > 9 || j + 1 >= c.count || opcode(c, j) != second || dstOf(c, j) != y || immOf(c, j) != bits - m) return 0;
-  if (opcode(c, j + 1) != (wide ? 0x4f : 0x4c) || dstOf(c, j + 1) != y || srcOf(c, j + 1) != t) return 0;
-  for (let q = i + 1; q <= j + 1; q++) if (flagOf(c, q) & F_LEADER) return 0;
-  if (wide && liveAt(c, j + 2, t)) return 0;
-  return j + 2 - i;
-}
+export { rotationLength } from "./shapes";
+import { constIn, hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
 
 /** Emits the rotation of `n` instructions at i (rotationLength); whether the temporary was computed too. */
 export function emitRotation(c: Context, i: i32, n: i32): bool {
   const t = dstOf(c, i);
   const x = srcOf(c, i);
+  if (n == 5 && opcode(c, i) == 0xbc) {
+    // a product rotated (productRotation): x * c1, then ROR by 32 - r
+    const xl = lo(c, x, R0);
+    const dl = loDst(c, x);
+    const factor = <u32>immOf(c, i + 2);
+    if (!emitMul32Imm(c, dl, xl, factor)) c.emit(mul(dl, xl, constIn(c, R2, factor)));
+    c.emit(shiftImm(SH_ROR, dl, dl, <u32>immOf(c, i + 3)));
+    setLo(c, x, dl);
+    setHiZero(c, x);
+    return false;
+  }
   const y = dstOf(c, i + n - 1);
   const right = (opcode(c, i + 1) & 0xf0) == 0x70;
   const m = <u32>immOf(c, i + 1);
@@ -87,6 +73,7 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   const j = <u32>(k & 31);
   const a = k < 32 ? xl : xh; // the word that becomes the low word's upper part
   const b = k < 32 ? xh : xl;
+  if (emitRotationInto(c, y, a, b, j)) return false;
   c.emit(shiftImm(SH_LSL, R2, a, j));
   c.emit(dpReg(AL, OP_ORR, 0, R2, R2, b, SH_LSR, 32 - j));
   const dh = hiDst(c, y) != a ? hiDst(c, y) : R3; // straight into y's high word unless a is still to be read there
@@ -95,6 +82,37 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   setLo(c, y, R2);
   setHi(c, y, dh);
   return false;
+}
+
+/**
+ * y = (a:b rotated) in four instructions where y's words go straight to their registers, without the fifth, a move
+ * from r2: new low = a << j | b >> (32 - j), new high = b << j | a >> (32 - j), 1 <= j <= 31. Either y's registers
+ * are neither a nor b (the third form into a register of its own), or y is x rotated in place (its low word's
+ * register a or b, its high word's the other: then r2 keeps the bits of the word written first that the second
+ * still needs, and ARM's shifted operand supplies the rest). False when neither holds (nothing emitted).
+ */
+function emitRotationInto(c: Context, y: i32, a: i32, b: i32, j: u32): bool {
+  const dl = loDst(c, y);
+  const dh = hiDst(c, y);
+  if (dl != a && dl != b && dh != a && dh != b) {
+    c.emit(shiftImm(SH_LSL, dl, a, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, b, SH_LSR, 32 - j));
+    c.emit(shiftImm(SH_LSL, dh, b, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, dh, a, SH_LSR, 32 - j));
+  } else if (dl == a && dh == b) {
+    c.emit(shiftImm(SH_LSR, R2, a, 32 - j)); // a's bits for the new high word
+    c.emit(shiftImm(SH_LSL, dl, a, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, b, SH_LSR, 32 - j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, R2, b, SH_LSL, j));
+  } else if (dl == b && dh == a) {
+    c.emit(shiftImm(SH_LSL, R2, b, j)); // b's bits for the new high word
+    c.emit(shiftImm(SH_LSR, dl, b, 32 - j));
+    c.emit(dpReg(AL, OP_ORR, 0, dl, dl, a, SH_LSL, j));
+    c.emit(dpReg(AL, OP_ORR, 0, dh, R2, a, SH_LSR, 32 - j));
+  } else return false;
+  setLo(c, y, dl);
+  setHi(c, y, dh);
+  return true;
 }
 
 /**

@@ -8,7 +8,7 @@ import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { chargeBlock } from "./budget";
-import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy } from "./copies";
+import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy, inLoopCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { emitJump } from "./jumps";
@@ -154,7 +154,9 @@ export function entryPoint(c: Context, i: i32): bool {
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   const copy = inCopy(c);
-  const entered = entryPoint(c, i);
+  // a loop copy's own code is entered only at its leaders (its ways out resume in the ordinary code), so there
+  // registers keep what they held across its accesses
+  const entered = entryPoint(c, i) && ((flagOf(c, i) & F_LEADER) != 0 || !inLoopCopy(c));
   if (entered) c.forget(); // what registers held before is not known here
   if (flagOf(c, i) & F_LEADER) {
     enterBlock(c, i);
