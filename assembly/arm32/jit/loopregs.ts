@@ -32,7 +32,7 @@ import {
 import { unsignedMagic32 } from "../../divmagic";
 import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
-import { rotationLength } from "./shapes";
+import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
@@ -294,10 +294,12 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     countHighUses(c, k, i, w);
     if (wideOperand(c, i) && !(inRotation && d == temporary)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
     if (op == 0x18) {
-      // lddw's words: a move from a kept constant instead of MOVW + MOVT
+      // lddw's words: a move from a kept constant instead of MOVW + MOVT, or nothing at all where its one use takes
+      // the constant's register itself (fuse.ts, shapes.ts isConstantPair)
       const low = <u32>immOf(c, i), high = <u32>immOf(c, i + 1);
-      if (twoWords(low)) nconst = scoreConstant(c, low, w, nconst);
-      if (twoWords(high) && high != low) nconst = scoreConstant(c, high, w, nconst);
+      const saved = isConstantPair(c, i) ? 2 * w : w;
+      if (twoWords(low)) nconst = scoreConstant(c, low, saved, nconst);
+      if (twoWords(high) && high != low) nconst = scoreConstant(c, high, saved, nconst);
       i++;
     }
   }

@@ -1,0 +1,60 @@
+// A loop copy's choice of what to keep in ARM registers (jit/loopregs.ts) weighs a wide constant that lddw loads
+// for its one use (`lddw k, K; and d, k`: fuse.ts makes the pair one instruction reading K's register) at what
+// keeping it saves there: its MOVW and MOVT each trip, not the one instruction a move from a kept constant saves
+// an lddw of its own. A SWAR step over 64-bit words (Hacker's Delight's popcount and its like) has such pairs.
+// Each outcome must be the interpreter's and that of test/support/asm-model.ts (BigInt, from the eBPF semantics).
+import { describe, it, expect, beforeAll } from "vitest";
+import { assemble } from "../../../src/tools/asm.js";
+import { arm32Listing } from "../../../src/engines/arm32/build.js";
+import { ensureArm32Translator } from "../../support/arm32.js";
+import { type Case, type Shape, outcomes, rng } from "../../support/generated-runs.js";
+import { modelRun as model } from "../../support/asm-model.js";
+
+beforeAll(ensureArm32Translator);
+
+const MASKS = [0x5555555555555555n, 0x3333333333333333n, 0x0f0f0f0f0f0f0f0fn, 0x00ff00ff00ff00ffn];
+
+/**
+ * A walk over the input's 64-bit words: x = word; t = (x >> s) & M; x -= t; then x folded into a 64-bit sum, a
+ * 64-bit xor and a 32-bit counter, each live across the loop with the pointer, the offset and the temporaries.
+ */
+function walk(mask: bigint, shift: number, words: number, input: Uint8Array): Shape {
+  const lines = ["mov %r6, 0", "mov %r3, 0", "lddw %r7, 0x123456789", "mov32 %r9, 5", "loop:"];
+  lines.push("mov %r2, %r1", "add %r2, %r6", "ldxdw %r4, [%r2+0]", "mov %r5, %r4", `rsh %r5, ${shift}`);
+  lines.push(`lddw %r8, 0x${mask.toString(16)}`, "and %r5, %r8", "sub %r4, %r5");
+  lines.push("add %r3, %r4", "xor %r7, %r4", "add32 %r9, 3", "add %r6, 8", `jlt %r6, ${8 * words}, loop`);
+  lines.push("mov %r0, %r3", "add %r0, %r7", "add %r0, %r9", "exit");
+  return { source: lines.join("\n"), input };
+}
+
+/** The lines of the loop's copy in a listing (from its first instruction to the ordinary code's). */
+function copyOf(listing: string): string {
+  const from = listing.search(/\(copy of loop/);
+  expect(from).toBeGreaterThan(0);
+  return listing.slice(from, listing.indexOf("the ordinary code (checked)", from));
+}
+
+describe("a wide constant loaded for its one use in a loop copy", () => {
+  it("is kept in an ARM register: no MOVW or MOVT in the copy", () => {
+    const shape = walk(MASKS[0], 1, 8, new Uint8Array(64));
+    const copy = copyOf(arm32Listing(assemble(shape.source)));
+    expect(copy).toMatch(/and r\d+, r\d+, r\d+/);
+    expect(copy).not.toMatch(/movw|movt/);
+  });
+
+  it("generated masks, shifts and lengths: the model's r0", async () => {
+    const cases: Case[] = [];
+    for (let seed = 1; seed <= 12; seed++) {
+      const rand = rng(seed);
+      const words = 1 + Math.floor(rand() * 24);
+      const input = new Uint8Array(8 * words);
+      for (let i = 0; i < input.length; i++) input[i] = Math.floor(rand() * 256);
+      const mask = MASKS[seed % MASKS.length];
+      const shape = walk(mask, 1 + Math.floor(rand() * 63), words, input);
+      cases.push({ name: `seed ${seed}`, shape, budget: seed % 3 === 0 ? 1_000_000 : 0 });
+    }
+    const results = await outcomes(cases, model);
+    expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
+    expect(results.filter((r) => r.arm32 !== r.model || r.interp !== r.model)).toEqual([]);
+  }, 60_000);
+});
