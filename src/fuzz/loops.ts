@@ -276,23 +276,24 @@ class LoopBuilder {
       return { counter: plain, test, setup: [alu(0x07, 0xb0, reg, 0, 0, 0)] };
     }
     c.values.length = test.trips + 1;
-    const setup: Insn[] = [];
+    // The counter's and the bound's setup, in either order (a pointer's takes two instructions).
+    const setup: Insn[][] = [];
     let boundReg = -1;
     if (pointer) {
-      setup.push(mov64x(reg, base), alu(0x07, 0x00, reg, 0, 0, Number(start)));
+      setup.push([mov64x(reg, base), alu(0x07, 0x00, reg, 0, 0, Number(start))]);
       boundReg = this.take();
-      setup.push(mov64x(boundReg, base), alu(0x07, 0x00, boundReg, 0, 0, Number(sx(bound, 64))));
+      setup.push([mov64x(boundReg, base), alu(0x07, 0x00, boundReg, 0, 0, Number(sx(bound, 64)))]);
     } else {
-      setup.push(this.setConstant(reg, start));
+      setup.push([this.setConstant(reg, start)]);
       const fits = narrow || (sx(bound, 64) >= -0x80000000n && sx(bound, 64) <= 0x7fffffffn);
       if (!fits || rng.chance(0.35)) {
         boundReg = this.take();
-        setup.push(this.setConstant(boundReg, bound));
+        setup.push([this.setConstant(boundReg, bound)]);
       }
     }
     if (rng.chance(0.5)) setup.reverse();
     test.boundReg = boundReg;
-    return { counter: c, test, setup };
+    return { counter: c, test, setup: setup.flat() };
   }
 
   /** The loop: setup; top: body; step; [scratch = counter + derive]; if test goto top. */
