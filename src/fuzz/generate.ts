@@ -10,12 +10,17 @@
 // checks): r8 = start; body; r8 += step; jlt r8, bound (64-bit, a register or a non-negative immediate), the body
 // reading and writing the input or the stack through base + r8 (+ a register the loop does not write) + offset,
 // with r8 sometimes starting near 2^31 or 2^32 or above, and accesses that reach the region's last byte exactly.
+// Shaped loops (loops.ts) are the forms clang -O2 emits, with up to a few hundred rounds: any data register
+// counting up or down in 32 or 64 bits to a bound tested with any comparison, bumped pointers, a second counter,
+// nests, searches left early, table loads, rotates, products and divisions by constants, u64 counters on the stack,
+// with most of r0-r8 live across the loop. A quarter of the inputs are 97-512 bytes long to give them room.
 // Register use:
 //   r9  the input pointer (copied from r1 on entry to every function: a caller passes it in r1)
 //   r10 the frame pointer
 //   r0-r8 data: random values, never pointers, so results do not depend on where memory lives - except a scratch
 //       register holding an address computed from data between the instructions that build it and the access
-//       through it, after which it is overwritten
+//       through it, after which it is overwritten, and a shaped loop's bumped and end pointers, overwritten
+//       right after the loop (an exit from its middle included); the arithmetic never reads them
 //   r8  also the loop counter inside a loop body (the body does not write it)
 // Each function first fills the 64 bytes below its r10 so that no stack read sees stale memory, and gives every
 // register it may read a value: by default programs read only what the kernel's verifier would consider set
@@ -24,8 +29,24 @@
 // Deliberate faults (a few percent of programs): out-of-bounds reads and writes on the input and the stack, a
 // random data value used as an address, unbounded recursion, an endless loop under a small budget, and index loops
 // whose accesses leave the region on the last round or the first, or whose address has a high word that 32-bit
-// arithmetic would drop, or that run under a budget ending in or near them.
+// arithmetic would drop, or that run under a budget ending in or near them; shaped loops with an access one byte
+// (or a few) past the region's end on the last round or before the input, or under a budget ending in them.
 import { Random } from "./random.js";
+import {
+  SIZE_BITS,
+  alu,
+  mov64x,
+  lddw,
+  st,
+  stx,
+  exit,
+  assembleItems,
+  type Label,
+  type Insn,
+  type Item,
+  type Macro,
+} from "./insns.js";
+import { shapedLoop } from "./loops.js";
 
 export interface FuzzProgram {
   seed: number;
@@ -50,27 +71,12 @@ export interface GenerateOptions {
   inheritRegisters?: boolean;
 }
 
-type Label = { id: number };
-type Insn = {
-  op: number;
-  dst: number;
-  src: number;
-  off: number;
-  imm: number;
-  hi?: number;
-  target?: Label;
-  targetIn?: "off" | "imm";
-};
-type Item = Insn | Label;
-type Macro = Item[];
-
 export const DEFAULT_BUDGET = 100_000;
 const STACK_USED = 64; // bytes below r10 that each function initialises and uses
 const INPUT_PTR = 9;
 const LOOP_REG = 8;
 
 const SIZES = [1, 2, 4, 8];
-const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
 const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
 const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
 const INTERESTING32 = [
@@ -99,6 +105,7 @@ class Generator {
   private rng: Random;
   private labelCount = 0;
   private inputLen: number;
+  private input = new Uint8Array();
   private funcLabels: Label[] = [];
   private funcCount: number;
   private recursive?: Label;
@@ -116,13 +123,14 @@ class Generator {
     this.faultRate = options.faultRate ?? 0.15;
     this.unalignedRate = options.unalignedRate ?? 0.03;
     this.inheritRegisters = options.inheritRegisters ?? false;
-    this.inputLen = this.rng.between(8, 96);
+    // Mostly small inputs; some long enough for a shaped loop's few hundred rounds.
+    this.inputLen = this.rng.chance(0.25) ? this.rng.between(97, 512) : this.rng.between(8, 96);
     this.funcCount = 1 + this.rng.below(4);
   }
 
   program(): FuzzProgram {
     const rng = this.rng;
-    const input = new Uint8Array(this.inputLen);
+    const input = (this.input = new Uint8Array(this.inputLen));
     for (let i = 0; i < input.length; i++) input[i] = rng.below(256);
     for (let f = 0; f < this.funcCount; f++) this.funcLabels.push(this.label());
 
@@ -131,9 +139,13 @@ class Generator {
     let faultMacro: Macro | undefined;
     let faultFirst = false; // the fault macro opens main's body (a budget counted from the program's start)
     if (rng.chance(this.faultRate)) {
-      const kind = rng.below(7);
+      const kind = rng.below(8);
       faultFunc = rng.below(this.funcCount);
-      if (kind === 6) {
+      if (kind === 7) {
+        faultFirst = rng.chance(0.3);
+        if (faultFirst) faultFunc = 0;
+        faultMacro = this.shapedLoop(faultFirst ? "budget" : "memory");
+      } else if (kind === 6) {
         faultFirst = rng.chance(0.25);
         if (faultFirst) faultFunc = 0;
         faultMacro = this.indexLoop(faultFirst ? "budget" : "memory");
@@ -234,7 +246,7 @@ class Generator {
     const rng = this.rng;
     const macros: Macro[] = [];
     for (let i = 0; i < n; i++) {
-      const w = rng.below(100);
+      const w = rng.below(104);
       if (w < 34) macros.push(this.aluMacro(avoid));
       else if (w < 38) macros.push(this.constant(this.dataReg(avoid)));
       else if (w < 48) macros.push(this.stackAccess(avoid));
@@ -247,6 +259,7 @@ class Generator {
         macros.push(this.callMacro(this.funcLabels[rng.between(func + 1, this.funcCount - 1)]));
       else if (w < 95) macros.push(this.earlyExit(avoid));
       else if (w < 97 && loopsAllowed) macros.push(this.indexLoop());
+      else if (w >= 100 && loopsAllowed) macros.push(this.shapedLoop());
       else macros.push(this.aluMacro(avoid));
     }
     return macros;
@@ -617,6 +630,19 @@ class Generator {
     return [...setup, top, ...body, add, back, ...(breaks ? [after] : [])];
   }
 
+  /** A loop shaped as clang emits them (loops.ts); "budget" sets a budget that runs out in or near it. */
+  private shapedLoop(fault?: "memory" | "budget"): Macro {
+    const ctx = { rng: this.rng, input: this.input, stackUsed: STACK_USED, label: () => this.label() };
+    const loop = shapedLoop(ctx, fault);
+    if (loop.planted) this.planted = loop.planted;
+    if (fault === "budget") {
+      const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores
+      this.budget = opening + this.rng.between(1, loop.executed + 4);
+      this.planted = `shaped loop under a budget of ${this.budget}`;
+    }
+    return loop.items;
+  }
+
   /** Sets a register to a 64-bit value, in whichever form fits it (and sometimes lddw when a mov would do). */
   private setConstant(dst: number, v: bigint): Insn {
     v = BigInt.asUintN(64, v);
@@ -681,59 +707,3 @@ class Generator {
 }
 
 const FORWARD: Label = { id: -1 };
-
-function alu(cls: number, aop: number, dst: number, src: number, off: number, imm: number): Insn {
-  return { op: cls | aop, dst, src, off, imm };
-}
-function mov64x(dst: number, src: number): Insn {
-  return { op: 0xbf, dst, src, off: 0, imm: 0 };
-}
-function lddw(dst: number, v: bigint): Insn {
-  return { op: 0x18, dst, src: 0, off: 0, imm: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) };
-}
-function st(size: number, dst: number, off: number, imm: number): Insn {
-  return { op: 0x62 | SIZE_BITS[size], dst, src: 0, off, imm };
-}
-function stx(size: number, dst: number, off: number, src: number): Insn {
-  return { op: 0x63 | SIZE_BITS[size], dst, src, off, imm: 0 };
-}
-function exit(): Insn {
-  return { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
-}
-
-/** Lays out the items (lddw takes two slots) and fills in jump offsets and call immediates. */
-function assembleItems(items: Item[]): Uint8Array {
-  const at = new Map<number, number>();
-  let slots = 0;
-  for (const it of items) {
-    if ("op" in it) slots += it.op === 0x18 ? 2 : 1;
-    else at.set(it.id, slots);
-  }
-  const out = new Uint8Array(slots * 8);
-  const v = new DataView(out.buffer);
-  let pc = 0;
-  for (const it of items) {
-    if (!("op" in it)) continue;
-    let { off, imm } = it;
-    if (it.target) {
-      const target = at.get(it.target.id);
-      if (target === undefined) throw new Error(`fuzz generator: unplaced label ${it.target.id}`);
-      const rel = target - (pc + 1);
-      if (it.targetIn === "imm") imm = rel;
-      else {
-        if (rel < -0x8000 || rel > 0x7fff) throw new Error("fuzz generator: jump out of 16-bit range");
-        off = rel;
-      }
-    }
-    v.setUint8(pc * 8, it.op);
-    v.setUint8(pc * 8 + 1, (it.src << 4) | it.dst);
-    v.setInt16(pc * 8 + 2, off, true);
-    v.setInt32(pc * 8 + 4, imm, true);
-    if (it.op === 0x18) {
-      v.setInt32(pc * 8 + 12, it.hi ?? 0, true);
-      pc++;
-    }
-    pc++;
-  }
-  return out;
-}

@@ -8,7 +8,11 @@ import { verify } from "../../src/loader/verifier.js";
 import { engineNames } from "../../src/runtime/engines.js";
 import { loadEngines } from "../../src/runtime/engine-loader.js";
 import { STACK_BASE } from "../../assembly/layout.js";
+import { arm32Listing } from "../../src/engines/arm32/build.js";
 import { ROOT } from "../support/paths.js";
+import { ensureArm32Translator } from "../support/arm32.js";
+import { shapedLoop } from "../../src/fuzz/loops.js";
+import { alu, assembleItems, exit, mov64x, stx, type Item } from "../../src/fuzz/insns.js";
 import {
   generate,
   evaluate,
@@ -17,6 +21,9 @@ import {
   describeMismatch,
   REFERENCE,
   DEFAULT_BUDGET,
+  EngineHarness,
+  Random,
+  type FuzzProgram,
   type Outcome,
 } from "../../src/fuzz/index.js";
 
@@ -126,10 +133,53 @@ describe("generator", () => {
     expect(againstImm).toBeGreaterThan(30);
   });
 
+  test("shaped loops: counters other than r8, every exit comparison, 32-bit tests, counting down", () => {
+    // A loop's back jump: a conditional jump with a negative offset. The other loop forms all count r8.
+    const tests = new Set<string>();
+    let otherCounter = 0;
+    for (let seed = 0; seed < 500; seed++) {
+      const { code } = generate(seed);
+      const v = new DataView(code.buffer);
+      for (let pc = 0; pc < code.length / 8; pc++) {
+        const op = code[pc * 8],
+          dst = code[pc * 8 + 1] & 0xf;
+        const cls = op & 7,
+          code4 = op >> 4;
+        if (
+          (cls === 0x05 || cls === 0x06) &&
+          code4 !== 0 &&
+          code4 !== 0x8 &&
+          code4 !== 0x9 &&
+          v.getInt16(pc * 8 + 2, true) < 0
+        ) {
+          if (dst !== 8) otherCounter++;
+          tests.add(`${cls === 0x06 ? "jmp32" : "jmp"} ${code4.toString(16)}`);
+        }
+        if (op === 0x18) pc++;
+      }
+    }
+    expect(otherCounter).toBeGreaterThan(100);
+    // jne jgt jge jsgt jsge jlt jle jslt jsle, each in 64 bits and some in 32
+    for (const code4 of [0x5, 0x2, 0x3, 0x6, 0x7, 0xa, 0xb, 0xc, 0xd]) {
+      expect(tests.has(`jmp ${code4.toString(16)}`), `jmp ${code4.toString(16)}`).toBe(true);
+    }
+    expect([...tests].filter((t) => t.startsWith("jmp32")).length).toBeGreaterThan(5);
+  });
+
+  test("some programs run loops of hundreds of rounds", () => {
+    let long = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const p = generate(seed);
+      const r = evaluate(p.code, p.input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget: p.budget });
+      if (r.error === undefined && r.executed > 2000) long++;
+    }
+    expect(long).toBeGreaterThan(5);
+  });
+
   test("some programs plant faults, some of them under a small budget", () => {
     const planted = new Set<string>();
     let small = 0;
-    for (let seed = 0; seed < 1000; seed++) {
+    for (let seed = 0; seed < 2000; seed++) {
       const p = generate(seed);
       if (p.planted) planted.add(p.planted.replace(/ \d+$/, "").replace(/^(read|write) /, ""));
       if (p.budget < DEFAULT_BUDGET) small++;
@@ -137,14 +187,18 @@ describe("generator", () => {
     expect([...planted].sort()).toEqual([
       "at an address with a high word in an index loop",
       "before the input",
+      "before the input in a shaped loop",
       "before the input in an index loop",
       "endless loop under a budget of",
       "index loop under a budget of",
       "outside the stack",
       "past the end of the input",
+      "past the end of the input in a shaped loop",
       "past the end of the input in an index loop",
+      "past the end of the stack in a shaped loop",
       "past the end of the stack in an index loop",
       "recursion past the call-depth limit",
+      "shaped loop under a budget of",
       "through a data value",
     ]);
     expect(small).toBeGreaterThan(5);
@@ -277,4 +331,59 @@ describe("differential runs", () => {
   test.runIf(engineNames().includes("wasm"))("the Wasm engine agrees with the interpreter on 300 programs", () =>
     check(["interp", "wasm"], 300),
   );
+});
+
+describe("shaped loops", () => {
+  test("the ARM32 translator copies loops counted in registers other than r8", () => {
+    // "(copy of loop H-L)" in a listing: instruction L is the loop's back jump. The older loop forms count r8.
+    ensureArm32Translator();
+    let copied = 0;
+    for (let seed = 0; seed < 100; seed++) {
+      const { code } = generate(seed);
+      const loops = new Set([...arm32Listing(code).matchAll(/\(copy of loop \d+-(\d+)\)/g)].map((m) => Number(m[1])));
+      for (const last of loops) if ((code[last * 8 + 1] & 0xf) !== 8) copied++;
+    }
+    expect(copied).toBeGreaterThan(15);
+  });
+
+  /** main: r9 = r1, r0-r8 set, the 64 stack bytes set, one shaped loop, exit; `budget` runs out in or near it. */
+  const loopProgram = (seed: number, fault?: "memory" | "budget"): FuzzProgram => {
+    const rng = new Random(seed);
+    const input = new Uint8Array(rng.between(8, 400)).map(() => rng.below(256));
+    let labels = 0;
+    const opening: Item[] = [mov64x(9, 1)];
+    for (let r = 0; r <= 8; r++) opening.push(alu(0x07, 0xb0, r, 0, 0, rng.between(-100, 100)));
+    for (let at = 8; at <= 64; at += 8) opening.push(stx(8, 10, -at, rng.below(9)));
+    const loop = shapedLoop({ rng, input, stackUsed: 64, label: () => ({ id: labels++ }) }, fault);
+    const budget = fault === "budget" ? opening.length + rng.between(1, loop.executed) : DEFAULT_BUDGET;
+    const code = assembleItems([...opening, ...loop.items, exit()]);
+    return { seed, code, input, budget, planted: loop.planted };
+  };
+
+  test("engines agree on programs made of one shaped loop, its planted faults included", () => {
+    const engines = [REFERENCE, "interp", ...(engineNames().includes("wasm") ? ["wasm"] : [])];
+    const harness = new EngineHarness(engines);
+    let memoryFaults = 0,
+      budgetFaults = 0;
+    for (let seed = 0; seed < 150; seed++) {
+      for (const fault of [undefined, "memory", "budget"] as const) {
+        const p = loopProgram(seed, fault);
+        expect(() => verify(p.code)).not.toThrow();
+        const outcomes = harness.run(p);
+        const differences = compareOutcomes(outcomes);
+        expect(differences, `seed ${seed} ${fault}`).toEqual([]);
+        const error = outcomes[0].error ?? "";
+        if (fault === undefined) expect(error, `seed ${seed}`).toBe("");
+        // A planted access fault happens (a loop left early never plants one); a budget counted to end inside
+        // the loop runs out.
+        if (fault === "memory" && p.planted) {
+          expect(error, `seed ${seed}: ${p.planted}`).toMatch(/^out-of-bounds/);
+          memoryFaults++;
+        }
+        if (fault === "budget" && error.includes("budget")) budgetFaults++;
+      }
+    }
+    expect(memoryFaults).toBeGreaterThan(50);
+    expect(budgetFaults).toBeGreaterThan(100);
+  });
 });
