@@ -19,6 +19,7 @@
 // planted fault puts one access one byte (or a few) past the end on the last round, or before the input on the
 // first, or sets a budget that runs out in the loop (the caller then puts the loop first in main).
 import type { Random } from "./random.js";
+import { condition } from "./reference.js";
 import { SIZE_BITS, alu, mov64x, lddw, stx, st, type Insn, type Item, type Label } from "./insns.js";
 
 export interface LoopContext {
@@ -50,33 +51,9 @@ const DIVISORS = [3, 5, 7, 10, 12, 60, 100, 1000, 0x10001, 641];
 const u = (v: bigint, bits: number) => BigInt.asUintN(bits, v);
 const sx = (v: bigint, bits: number) => BigInt.asIntN(bits, v);
 
-/** The eBPF jump condition `code4` on a and b, compared in 32 bits when `narrow`. */
+/** The eBPF jump condition `code4` on a and b (any BigInts: taken modulo 2^64), compared in 32 bits when `narrow`. */
 function holds(code4: number, a: bigint, b: bigint, narrow: boolean): boolean {
-  const bits = narrow ? 32 : 64;
-  const ua = u(a, bits),
-    ub = u(b, bits),
-    sa = sx(a, bits),
-    sb = sx(b, bits);
-  switch (code4) {
-    case JNE:
-      return ua !== ub;
-    case 0xa:
-      return ua < ub;
-    case 0xb:
-      return ua <= ub;
-    case 0x2:
-      return ua > ub;
-    case 0x3:
-      return ua >= ub;
-    case 0xc:
-      return sa < sb;
-    case 0xd:
-      return sa <= sb;
-    case 0x6:
-      return sa > sb;
-    default:
-      return sa >= sb;
-  }
+  return condition(code4, u(a, 64), u(b, 64), narrow);
 }
 
 /** A counter and the test that ends its loop; `values[k]` is its value in round k (0-based). */

@@ -316,7 +316,8 @@ function byteSwap(v: bigint, width: number, alu64: boolean, toBig: boolean): big
   return out;
 }
 
-function condition(code4: number, a64: bigint, b64: bigint, narrow: boolean): boolean {
+/** Whether the jump condition `code4` holds for a and b (64-bit values), compared in 32 bits when `narrow`. */
+export function condition(code4: number, a64: bigint, b64: bigint, narrow: boolean): boolean {
   const bits = narrow ? 32 : 64;
   const a = narrow ? u32(a64) : a64,
     b = narrow ? u32(b64) : b64;
