@@ -17,11 +17,15 @@ import { Cfg, analyse, dominates, insnLen } from "./cfg";
 
 /**
  * Instructions of a function copied to make its graph reducible: up to twice its size, or SPLIT_MIN for a small
- * one, never more than SPLIT_LIMIT, in at most SPLIT_STEPS steps.
+ * one, never more than SPLIT_LIMIT. Each step analyses the whole graph again (cfg.ts: analyse), so a graph of
+ * more than SPLIT_BLOCKS blocks, or one with more retreating edges to blocks that do not dominate their sources
+ * than the SPLIT_STEPS steps could take one at a time, is left to the dispatcher: translation time stays within
+ * a few times a plain graph's.
  */
 const SPLIT_MIN: i32 = 512;
 const SPLIT_LIMIT: i32 = 4096;
-const SPLIT_STEPS: i32 = 64;
+const SPLIT_STEPS: i32 = 16;
+const SPLIT_BLOCKS: i32 = 1024;
 
 /** Instructions the last splitEntries copied. */
 let splitCopied: i32 = 0;
@@ -34,8 +38,8 @@ export function reducibleCfg(code: usize, g: Cfg): Cfg {
   let size = 0;
   for (let b = 0; b < g.n; b++) for (let pc = g.start[b]; pc <= g.last[b]; pc += insnLen(code, pc)) size++;
   let room = min(max(2 * size, SPLIT_MIN), SPLIT_LIMIT);
-  for (let step = 0; !g.reducible && step < SPLIT_STEPS; step++) {
-    const split = splitEntries(code, g, room);
+  for (let step = 0; !g.reducible && step < SPLIT_STEPS && g.n <= SPLIT_BLOCKS; step++) {
+    const split = splitEntries(code, g, room, SPLIT_STEPS - step);
     if (split == null) break;
     room -= splitCopied;
     const badEdge = g.badEdge;
@@ -47,19 +51,21 @@ export function reducibleCfg(code: usize, g: Cfg): Cfg {
 
 /**
  * The blocks of `g` (reverse postorder, entry 0, not reducible) after one splitting step, successors by index,
- * entry 0; null when no step applies or its copies would hold more than `room` instructions.
+ * entry 0; null when no step applies, when `steps` steps could not take each retreating edge to a block that does
+ * not dominate its source, or when the copies would hold more than `room` instructions.
  */
-function splitEntries(code: usize, g: Cfg, room: i32): Cfg | null {
+function splitEntries(code: usize, g: Cfg, room: i32, steps: i32): Cfg | null {
   const n = g.n;
-  // a retreating edge to a block that does not dominate its source
+  // the first retreating edge to a block that does not dominate its source
   let y = -1;
-  for (let x = 0; x < n && y < 0; x++) {
+  let edges = 0;
+  for (let x = 0; x < n; x++) {
     for (let e = 0; e < 2; e++) {
       const t = e == 0 ? g.succ0[x] : g.succ1[x];
-      if (t >= 0 && t <= x && !dominates(g.idom, t, x)) { y = t; break; }
+      if (t >= 0 && t <= x && !dominates(g.idom, t, x)) { if (y < 0) y = t; edges++; }
     }
   }
-  if (y < 0) return null;
+  if (y < 0 || edges > steps) return null;
   const succs = new Array<Array<i32>>(n);
   const preds = new Array<Array<i32>>(n);
   for (let b = 0; b < n; b++) { succs[b] = new Array<i32>(); preds[b] = new Array<i32>(); }
