@@ -1,8 +1,9 @@
 // Irreducible control flow on the Wasm engine (assembly/wasm/split.ts): a cycle with two or more entries is made
 // reducible by copying blocks, so the function is structured (no br_table dispatcher) unless the copies would be
-// too large. Generated programs of blocks that jump anywhere (loops entered in the middle, loops inside such loops)
-// run on the interpreter, on the Wasm engine and in a model written here: the same r0, the same instruction count,
-// the same fault (an out-of-bounds read at the same instruction) and the same budget fault at every budget tried.
+// too large. Generated programs of blocks that jump anywhere (loops entered in the middle, loops inside such loops,
+// bpf-to-bpf calls in their blocks) run on the interpreter, on the Wasm engine and in a model written here: the
+// same r0, the same instruction count, the same fault (an out-of-bounds read at the same instruction) and the same
+// budget fault at every budget tried.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { lastTranslationStats, translateToWasm } from "../../../src/engines/wasm.js";
@@ -13,10 +14,14 @@ import { runOn } from "../../support/wasm-runs.js";
 const M64 = (1n << 64n) - 1n;
 const CTX = 16; // context bytes; a block reads ctx[r0 & mask], past the end when its mask is 31
 
-/** One block: r0 += add, r0 += ctx[r0 & mask]; r9 -= 1, out at 0; to `jump` when bit `bit` of r0 is set, else `next`. */
+/**
+ * One block: r0 += add, r0 += ctx[r0 & mask], r0 += 1 in a bpf-to-bpf call when `call`; r9 -= 1, out at 0; to
+ * `jump` when bit `bit` of r0 is set, else `next`.
+ */
 interface Block {
   add: number;
   mask: number;
+  call: boolean;
   bit: number;
   jump: number;
   next: number; // the following block falls through; any other is a ja (blocks.length: out)
@@ -28,7 +33,7 @@ interface Flow {
   trips: number; // r9's start: blocks run before leaving
 }
 
-const BLOCK_INSNS = 12; // before its ja, when it has one
+const BLOCK_INSNS = 12; // before its ja, when it has one, without its call
 
 function source(f: Flow): string {
   const lines = ["mov %r6, %r1", "mov %r0, 7", `mov %r9, ${f.trips}`, "ldxb %r2, [%r6+0]"];
@@ -36,11 +41,13 @@ function source(f: Flow): string {
   const label = (i: number) => (i === f.blocks.length ? "out" : `b${i}`);
   f.blocks.forEach((b, i) => {
     lines.push(`b${i}:`, `add %r0, ${b.add}`, "mov %r3, %r0", `and %r3, ${b.mask}`, "add %r3, %r6");
-    lines.push("ldxb %r4, [%r3+0]", "add %r0, %r4", "sub %r9, 1", "jeq %r9, 0, out");
+    lines.push("ldxb %r4, [%r3+0]", "add %r0, %r4");
+    if (b.call) lines.push("mov %r1, %r0", "call local inc");
+    lines.push("sub %r9, 1", "jeq %r9, 0, out");
     lines.push("mov %r2, %r0", `rsh %r2, ${b.bit}`, "and %r2, 1", `jne %r2, 0, ${label(b.jump)}`);
     if (b.next !== i + 1) lines.push(`ja ${label(b.next)}`);
   });
-  lines.push("out:", "exit");
+  lines.push("out:", "exit", "inc:", "mov %r0, %r1", "add %r0, 1", "exit");
   return lines.join("\n");
 }
 
@@ -48,7 +55,10 @@ function source(f: Flow): string {
 function model(f: Flow, ctx: Uint8Array): { r0?: bigint; executed?: number; pc?: number } {
   const starts: number[] = [];
   let pc = 7; // the first block's first instruction
-  for (const b of f.blocks) (starts.push(pc), (pc += BLOCK_INSNS + (b.next !== starts.length ? 1 : 0)));
+  for (const b of f.blocks) {
+    starts.push(pc);
+    pc += BLOCK_INSNS + (b.call ? 2 : 0) + (b.next !== starts.length ? 1 : 0);
+  }
   let r0 = 7n;
   let executed = 5 + Math.min(ctx[0], 2);
   let at = f.entries[Math.min(ctx[0], 2)];
@@ -58,6 +68,7 @@ function model(f: Flow, ctx: Uint8Array): { r0?: bigint; executed?: number; pc?:
     const off = Number(r0 & BigInt(b.mask));
     if (off >= ctx.length) return { pc: starts[at] + 4 };
     r0 = (r0 + BigInt(ctx[off])) & M64;
+    if (b.call) ((r0 = (r0 + 1n) & M64), (executed += 5)); // mov, call, and the callee's three
     r9--;
     executed += 8;
     if (r9 === 0) return { r0, executed: executed + 1 }; // and the exit
@@ -78,6 +89,7 @@ function generate(seed: number): Flow {
   const blocks = Array.from({ length: n }, (_, i) => ({
     add: 1 + pick(1000),
     mask: next() < 0.1 ? 31 : 15,
+    call: next() < 0.2,
     bit: pick(6),
     jump: pick(n + 1),
     next: next() < 0.6 ? i + 1 : pick(n + 1),
@@ -119,8 +131,8 @@ describe("irreducible control flow", () => {
     const f: Flow = {
       entries: [0, 1, 1],
       blocks: [
-        { add: 3, mask: 15, bit: 2, jump: 2, next: 1 },
-        { add: 5, mask: 15, bit: 1, jump: 0, next: 2 },
+        { add: 3, mask: 15, call: false, bit: 2, jump: 2, next: 1 },
+        { add: 5, mask: 15, call: false, bit: 1, jump: 0, next: 2 },
       ],
       trips: 9,
     };
