@@ -1,7 +1,8 @@
 // Control-flow analysis of one eBPF function for the Wasm translator: basic blocks, reverse postorder,
 // dominators, loop headers and merge nodes. The translator turns the dominator tree into nested Wasm
-// blocks and loops (after N. Ramsey, "Beyond Relooper", ICFP 2022); a function whose graph is irreducible
-// is emitted as a loop around a br_table dispatcher instead.
+// blocks and loops (after N. Ramsey, "Beyond Relooper", ICFP 2022). An irreducible graph is first made reducible
+// by copying blocks (split.ts); one that would need too many copies is emitted as a loop around a br_table
+// dispatcher instead.
 //
 // A function is every instruction reachable from its entry without following calls: a bpf-to-bpf call
 // returns to the next instruction, an exit ends the path.
@@ -91,7 +92,7 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
   memory.fill(changetype<usize>(reach), 0, <usize>count);
   memory.fill(changetype<usize>(leader), 0, <usize>count);
   const work = new Array<i32>();
-  const g = new Cfg();
+  let badEdge = -1;
   work.push(entry);
   leader[entry] = 1;
   while (work.length > 0) {
@@ -102,14 +103,14 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
       if (k == END_EXIT) break;
       if (k == END_JA || k == END_COND) {
         const t = jumpTarget(code, pc);
-        if (t < 0 || t >= count) { g.badEdge = pc; break; }
+        if (t < 0 || t >= count) { badEdge = pc; break; }
         leader[t] = 1;
         work.push(t);
         if (k == END_JA) break;
         if (pc + 1 < count) leader[pc + 1] = 1;
       }
       const next = pc + insnLen(code, pc);
-      if (next >= count) { g.badEdge = pc; break; }
+      if (next >= count) { badEdge = pc; break; }
       if (isCall(code, pc)) leader[next] = 1; // a block starts after a call (a budget checkpoint)
       pc = next;
     }
@@ -154,11 +155,30 @@ export function buildCfg(code: usize, count: i32, entry: i32, scratch: CfgScratc
     tmpS1[b] = s1;
   }
 
+  const blocks = new Cfg();
+  blocks.start = tmpStart;
+  blocks.last = tmpLast;
+  blocks.kind = tmpKind;
+  blocks.succ0 = tmpS0;
+  blocks.succ1 = tmpS1;
+  const g = analyse(code, blocks, blockAt[entry]);
+  g.badEdge = badEdge;
+  return g;
+}
+
+/**
+ * Steps 3-6 on the blocks `t` (start, last, kind and successors by index) from entry block `eb`: the graph in
+ * reverse postorder, its dominators, loops, merge nodes and budget checkpoints.
+ */
+export function analyse(code: usize, t: Cfg, eb: i32): Cfg {
+  const g = new Cfg();
+  const nb = t.start.length;
+  const tmpStart = t.start, tmpLast = t.last, tmpKind = t.kind, tmpS0 = t.succ0, tmpS1 = t.succ1;
+
   // 3. Reverse postorder from the entry block (iterative depth-first search).
   const order = new Array<i32>(); // postorder
   const state = new StaticArray<u8>(nb); // 0 new, 1 on stack, 2 done
   const stack = new Array<i32>();
-  const eb = blockAt[entry];
   stack.push(eb);
   state[eb] = 1;
   while (stack.length > 0) {
@@ -320,7 +340,7 @@ export function inLoop(loopOf: StaticArray<i32>, loopParent: StaticArray<i32>, l
   return false;
 }
 
-function dominates(idom: Array<i32>, a: i32, b: i32): bool {
+export function dominates(idom: Array<i32>, a: i32, b: i32): bool {
   while (true) {
     if (b == a) return true;
     if (b == 0) return false;

@@ -35,5 +35,5 @@ export function outputLength(): u32 { return outputLen; }
 
 /** Functions in the last translation. */
 export function functions(): u32 { return statFunctions; }
-/** Functions of the last translation whose control flow was irreducible (emitted as a br_table dispatcher). */
+/** Functions of the last translation whose control flow stayed irreducible (emitted as a br_table dispatcher). */
 export function dispatched(): u32 { return statDispatched; }

@@ -26,8 +26,8 @@ import {
 import { EL_HASH, EL_KEY } from "../maps/hash";
 import {
   R0, R2, R3, R4, D, MAP_SCRATCH, VOID, BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, SELECT, GET, SET, TEE, LOAD, LOAD8,
-  LOAD64, STORE, FC, COPY, FILL, CONST, CONST64, EQZ, EQ, NE, LT_U, GT_U, GE_U, CLZ, ADD, SUB, MUL, AND, XOR, SHL,
-  SHR_U, ROTL, NE64, WRAP, EXTEND_U,
+  LOAD64, STORE, FC, COPY, FILL, CONST, CONST64, EQZ, EQ, LT_U, GT_U, GE_U, CLZ, ADD, SUB, MUL, AND, XOR, SHL,
+  SHR_U, ROTL, NE64, XOR64, SHL64, WRAP, EXTEND_U,
 } from "./table-ops";
 
 // Scratch: the hash, the key size, a byte offset (then the record's address), the element (index + 1), an offset
@@ -96,7 +96,9 @@ export const HASH_FIND: StaticArray<u8> = [
   GET, N, CONST, 7 + KEY_AT, ADD, CONST, 0x78, AND, MUL, ADD, TEE, I, //    * (KEY_AT + roundUp8(n))
   LOAD, 2, HASH_AT, GET, H, EQ,
   IF, VOID,
-  // block $differ: the stored key against the key, 8 bytes at a time, then a byte at a time; equal leaves $out
+  // block $differ: the stored key against the key, 8 bytes at a time, then the last 1-7 bytes in one compare of
+  // 8-byte words whose bytes past the key are shifted out (the record's key is padded to 8 bytes; the key at r2 is
+  // in the frames, which Wasm memory goes on past): no loop over a key's last bytes
   BLOCK, VOID,
   CONST, 0, SET, J,
   BLOCK, VOID, LOOP, VOID,
@@ -104,11 +106,11 @@ export const HASH_FIND: StaticArray<u8> = [
   GET, I, GET, J, ADD, LOAD64, 0, KEY_AT, GET, R2, WRAP, GET, J, ADD, LOAD64, 0, 0, NE64, BR_IF, 2,
   GET, J, CONST, 8, ADD, SET, J, BR, 0,
   END, END,
-  BLOCK, VOID, LOOP, VOID,
-  GET, J, GET, N, GE_U, BR_IF, 1, //                                        while j < n
-  GET, I, GET, J, ADD, LOAD8, 0, KEY_AT, GET, R2, WRAP, GET, J, ADD, LOAD8, 0, 0, NE, BR_IF, 2,
-  GET, J, CONST, 1, ADD, SET, J, BR, 0,
-  END, END,
+  GET, J, GET, N, LT_U, IF, VOID, //                                        1-7 bytes left: one 8-byte compare
+  GET, I, GET, J, ADD, LOAD64, 0, KEY_AT, GET, R2, WRAP, GET, J, ADD, LOAD64, 0, 0, XOR64, // of the words' xor
+  GET, J, GET, N, SUB, CONST, 3, SHL, EXTEND_U, SHL64, //                   << 64 - 8 * (n - j): the bytes past n
+  CONST64, 0, NE64, BR_IF, 1, //                                            shifted out
+  END,
   BR, 3, //                                                                 found: leave $out
   END, END, //                                                              $differ, if
   GET, I, TEE, P, LOAD, 2, 0, SET, E, BR, 0, //                            e = the next in the chain

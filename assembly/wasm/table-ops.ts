@@ -7,8 +7,8 @@ import {
   W_LOCAL_TEE, W_I32_LOAD, W_I32_LOAD8_U, W_I64_LOAD, W_I64_LOAD32_U, W_I32_STORE, W_PREFIX_FC, W_FC_MEMORY_COPY,
   W_FC_MEMORY_FILL, W_I32_CONST, W_I64_CONST, W_I32_EQZ, W_I32_EQ, W_I32_NE, W_I32_LT_U, W_I32_GT_U, W_I32_GE_U,
   W_I32_CLZ, W_I32_ADD, W_I32_SUB, W_I32_MUL, W_I32_AND, W_I32_OR, W_I32_XOR, W_I32_SHL, W_I32_SHR_U, W_I32_ROTL,
-  W_I64_NE, W_I64_LT_U, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_MUL, W_I64_SHR_U, W_I32_WRAP_I64,
-  W_I64_EXTEND_I32_U,
+  W_I64_NE, W_I64_LT_U, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_MUL, W_I64_XOR, W_I64_SHL, W_I64_SHR_U,
+  W_I32_WRAP_I64, W_I64_EXTEND_I32_U,
 } from "./emitter";
 import { L_FP, L_R0, L_T2, L_TI, L_MAP } from "./locals";
 
@@ -69,6 +69,8 @@ export const GT_U64: u8 = <u8>W_I64_GT_U;
 export const ADD64: u8 = <u8>W_I64_ADD;
 export const SUB64: u8 = <u8>W_I64_SUB;
 export const MUL64: u8 = <u8>W_I64_MUL;
+export const XOR64: u8 = <u8>W_I64_XOR;
+export const SHL64: u8 = <u8>W_I64_SHL;
 export const SHR_U64: u8 = <u8>W_I64_SHR_U;
 export const WRAP: u8 = <u8>W_I32_WRAP_I64;
 export const EXTEND_U: u8 = <u8>W_I64_EXTEND_I32_U;

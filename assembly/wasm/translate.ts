@@ -86,6 +86,7 @@ import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
+import { reducibleCfg } from "./split";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop,
 } from "./cfg";
@@ -239,7 +240,7 @@ export class Translator {
     addBody(codes, checkBody());
     const cfgs = new Array<Cfg>();
     for (let i = 0; i < nf; i++) {
-      const g = buildCfg(this.code, this.count, this.entries[i], this.scratch);
+      const g = reducibleCfg(this.code, buildCfg(this.code, this.count, this.entries[i], this.scratch));
       cfgs.push(g);
       statFunctions++;
       if (!g.reducible) statDispatched++;
@@ -300,7 +301,8 @@ export class Translator {
    * Function `index` (its graph `g`). The fast version checks the budget only at checkpoints, for the longest run
    * to the next one; when that much is not left, it continues in the exact copy (`exact`), which checks every
    * segment and, being a dispatcher, can start at any block. V8 compiles the copy only if it is ever called.
-   * A function with irreducible control flow is a dispatcher with exact checks in both versions.
+   * A function whose control flow stays irreducible (too large to copy, split.ts) is a dispatcher with exact checks
+   * in both versions.
    */
   private func(g: Cfg, index: i32, exact: bool): Buf {
     this.g = g;

@@ -512,22 +512,35 @@ describe("counted loops, whose region checks are tested once before the loop", (
 });
 
 describe("control flow", () => {
-  it("irreducible flow goes through the dispatcher and agrees", () => {
-    // Two entries into the loop {a, b}: through a when r1 is odd, through b otherwise.
-    const asm = `
+  // Two entries into the loop {a, b}: through a when r1 is odd, through b otherwise; `pad` more instructions in each.
+  const twoEntries = (pad: number) => `
       mov %r0, 0
       mov %r2, %r1
       and %r2, 1
       jeq %r2, 0, b
     a:
       add %r0, 3
+      ${"add %r0, 0\n".repeat(pad)}
       jgt %r0, 40, out
     b:
       add %r0, 5
+      ${"add %r0, 0\n".repeat(pad)}
       jlt %r0, 60, a
     out:
       exit`;
+
+  it("irreducible flow is made reducible by a copy of a loop's second entry, and agrees", () => {
+    const asm = twoEntries(0);
     expectSame(asm);
+    expectSame(asm, ctx(3));
+    translateToWasm(assemble(asm));
+    expect(lastTranslationStats()).toEqual({ functions: 1, dispatched: 0 });
+  });
+
+  it("irreducible flow whose copy would be too large goes through the dispatcher and agrees", () => {
+    // a and b: 5,000 instructions each, more than the translator copies (assembly/wasm/split.ts: SPLIT_LIMIT)
+    const asm = twoEntries(5000);
+    expect(expectSame(asm).r0).toBe(48n); // b, then a and b until a passes 40: 5, 8, 13, ..., 45, 48
     expectSame(asm, ctx(3));
     translateToWasm(assemble(asm));
     expect(lastTranslationStats()).toEqual({ functions: 1, dispatched: 1 });

@@ -5,10 +5,11 @@
 // Wasm engine, on the interpreter and in a model written here (a JS Map): the same r0, the same instruction count,
 // the same fault under a budget, the same entries in the same iteration order, the same bytes in the map's tables.
 import { beforeAll, describe, expect, it } from "vitest";
+import binaryen from "binaryen";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { loadEngines } from "../../../src/runtime/engine-loader.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
-import { wasmEngine, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import { translateToWasm, wasmEngine, wasmFallbackReason } from "../../../src/engines/wasm.js";
 import { ringbufProgram as program, map } from "../../support/ringbuf-programs.js";
 import { rng } from "../../support/generated-runs.js";
 import { MAPS, MAP_DESC_SIZE } from "../../../assembly/layout.js";
@@ -41,6 +42,7 @@ interface Shape {
   maxEntries: number;
   keys: Uint8Array[]; // the keys the ops name, also laid out one after another in the context
   ops: Op[];
+  junk?: number; // a byte the frame holds in the 7 bytes past a key written there
 }
 
 const spec = (s: Shape) => ({
@@ -62,6 +64,8 @@ function source(s: Shape): string[] {
       return;
     }
     s.keys[op.key].forEach((byte, i) => lines.push(`stb [%r10-${KEY_AT - i}], ${byte}`));
+    if (s.junk !== undefined)
+      for (let i = s.keySize; i < s.keySize + 7; i++) lines.push(`stb [%r10-${KEY_AT - i}], ${s.junk}`);
     lines.push("mov %r2, %r10", `add %r2, -${KEY_AT}`);
   };
   const mix = (reg: string) => lines.push("mul %r6, 31", `add %r6, ${reg}`);
@@ -229,6 +233,39 @@ function countCoreCalls(rt: Runtime): Record<string, number> {
   return calls;
 }
 
+/** The core's hash of a key (assembly/maps/common.ts hashBytes), to make keys of one hash. */
+function coreHash(key: Uint8Array): number {
+  const v = new DataView(key.buffer, key.byteOffset, key.length);
+  let h = 0x9747b28c ^ key.length;
+  let i = 0;
+  for (; i + 4 <= key.length; i += 4) {
+    const x = Math.imul(h ^ v.getUint32(i, true), 0xcc9e2d51);
+    h = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+  }
+  for (; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+/**
+ * Two keys of `size` bytes with the same hash that differ only in the five bytes from the last 8-byte word's start
+ * (the bytes the key compare takes after its 8-byte words): a birthday search over those bytes. (Keys that differ
+ * in one 4-byte word, or in the bytes after the words, never share a hash: each step of the hash is one-to-one.)
+ */
+function sameHashKeys(size: number): [Uint8Array, Uint8Array] {
+  const at = Math.floor((size - 1) / 8) * 8;
+  const next = rng(size);
+  const seen = new Map<number, Uint8Array>();
+  for (;;) {
+    const k = Uint8Array.from({ length: size }, (_, i) => (i * 37 + 11) & 0xff);
+    for (let i = at; i < at + 5; i++) k[i] = Math.floor(next() * 256);
+    const other = seen.get(coreHash(k));
+    if (other !== undefined && hex(other) !== hex(k)) return [other, k];
+    seen.set(coreHash(k), k);
+  }
+}
+
 beforeAll(() => loadEngines());
 
 describe("inline hash map operations", () => {
@@ -331,6 +368,62 @@ describe("inline hash map operations", () => {
       expect(w.values, what).toEqual(want.entries);
     }
     expect([...seen].sort()).toEqual(["-17", "-2", "-22", "-7", "absent", "ok", "present"]);
+  });
+
+  it("compares the last 1-7 bytes of a key in one 8-byte compare, without a loop over bytes", () => {
+    // The loops one lookup adds, in the function's fast and exact copies: the hash's words and bytes, the chain,
+    // the key's 8-byte words (a loop over the key's last bytes would be a fifth)
+    const loops = (lookups: number) => {
+      const lines = ["stw [%r10-8], 1"];
+      for (let i = 0; i < lookups; i++) lines.push("mov %r2, %r10", "add %r2, -8", map(1, 0), "call 1");
+      lines.push("exit");
+      const text = binaryen.readBinary(translateToWasm(program(lines))).emitText();
+      return { loops: text.match(/\(loop /g)?.length ?? 0, shifts: text.match(/i64\.shl/g)?.length ?? 0 };
+    };
+    const one = loops(1);
+    const two = loops(2);
+    expect(two.loops - one.loops).toBe(2 * 4);
+    expect(two.shifts - one.shifts).toBe(2);
+  });
+
+  it("tells apart keys of one hash that differ only in their last bytes, whatever the frame holds past them", () => {
+    for (const keySize of [5, 7, 13, 15]) {
+      const [a, b] = sameHashKeys(keySize);
+      expect(coreHash(a)).toBe(coreHash(b));
+      const frame = (key: number, kind: "lookup" | "delete" = "lookup"): Op => ({ kind, key, inCtx: false });
+      const insert = (key: number, value: number): Op => ({ kind: "update", key, inCtx: false, value, flags: 1 });
+      for (const junk of [0, 0xa5]) {
+        const s: Shape = {
+          type: HASH,
+          keySize,
+          valueSize: 8,
+          maxEntries: 4,
+          keys: [a, b],
+          junk,
+          // b absent while a is in its chain; both in one chain (b in front); a found past b; b alone again
+          ops: [
+            insert(0, 41),
+            frame(1),
+            frame(0),
+            insert(1, 7),
+            frame(0),
+            frame(1),
+            frame(0, "delete"),
+            frame(1),
+            frame(0),
+          ],
+        };
+        const want = model(s);
+        expect([...want.seen].sort()).toEqual(["absent", "ok", "present"]);
+        const w = runOn(s, "wasm");
+        const i = runOn(s, "interp");
+        const what = `key size ${keySize}, junk ${junk}`;
+        expect(w.r0, what).toBe(want.r0);
+        expect(i.r0, what).toBe(want.r0);
+        expect(w.tables, what).toBe(i.tables);
+        expect(w.values, what).toEqual(want.entries);
+      }
+    }
   });
 
   it("runs out of budget at the interpreter's instruction", () => {
