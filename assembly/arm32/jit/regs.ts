@@ -134,12 +134,24 @@ export function setHi(c: Context, r: i32, src: i32): void {
 }
 export function setHiZero(c: Context, r: i32): void {
   if (known0(c, r)) return;
-  c.hiZero |= <u32>1 << <u32>r;
   if (hiInArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
-  else {
-    c.emit(movImm(c.XR, 0));
-    c.emit(str(c.XR, R11, S_REGS + 8 * r + 4));
+  else c.emit(str(zeroIn(c), R11, S_REGS + 8 * r + 4));
+  c.hiZero |= <u32>1 << <u32>r;
+}
+
+/**
+ * An ARM register holding 0, to store a zero high word from: another eBPF register's zero high word (as hiRead
+ * finds one), or the scratch register when a zero high word stored just before left 0 in it (code.ts holdsZero),
+ * else the scratch register after setting it. A 32-bit result or a narrow load into a register whose high word
+ * lives in the register file then costs one store, not two instructions.
+ */
+function zeroIn(c: Context): i32 {
+  for (let q = 0; q < 11; q++) {
+    const z = unchecked(c.armHi[q]);
+    if (known0(c, q) && z > R3 && z != c.XR) return z;
   }
+  if (!c.holdsZero(c.XR, c.forwardFrom)) c.emit(movImm(c.XR, 0));
+  return c.XR;
 }
 /** Copy rn into (rl, rh). */
 export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {
