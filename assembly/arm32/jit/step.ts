@@ -165,6 +165,7 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     c.blockStart = c.pos;
   }
   c.insnStart = c.pos;
+  c.insnIndex = i;
   c.forwardFrom = entered ? c.pos : c.blockStart;
   const unread = unreadSetup(c, i);
   if (unread > 0) {
