@@ -6,8 +6,9 @@
 //
 // It keeps the last few words it wrote and where (histWord, histPos) for the changes that reach a few instructions
 // back without moving any code: an S bit that makes a later compare with zero unnecessary (flagSetterOf), a load
-// made post-indexed so that a later ADD to its base is not emitted (postIndex). Both stop at anything that may enter
-// the code between (forget(), skip targets) and at anything between that the change would alter.
+// made post-indexed so that a later ADD to its base is not emitted (postIndex), a register still holding the 0 a
+// MOV set (holdsZero). They stop at anything that may enter the code between (forget(), skip targets) and at
+// anything between that the change would alter.
 //
 // `armv6` is the one switch between ARMv7-A and ARMv6 (ARM1176) code: the emitters below (and Labels.addressOf)
 // choose the sequence, so the rest of the translator and the device code never test it. ARMv6 lacks MOVW/MOVT
@@ -173,6 +174,25 @@ export class Code {
     unchecked(this.histWord[k] = w);
     if (p == this.pos - 4) this.lastWord = w;
     if (!this.measuring) store<u32>(this.out + <usize>p, w);
+  }
+
+  /**
+   * Whether register r holds 0 from a `mov r, #0` among the last HISTORY words, at or after `from`, that nothing
+   * since wrote r and that ran before everything after it (no label, patched branch or skip target in between: see
+   * flagSetterOf). A second zero high word stored to the register file stores r again instead of setting it.
+   */
+  holdsZero(r: i32, from: i32): bool {
+    const limit = max(max(from, this.forgotAt), this.skipEnd);
+    let p = this.pos - 4;
+    for (let n = 0; n < HISTORY && p >= limit; n++) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p) return false;
+      const w = unchecked(this.histWord[k]);
+      if (w == movImm(r, 0)) return true;
+      if ((writtenBy(w) >> <u32>r) & 1) return false;
+      p -= 4;
+    }
+    return false;
   }
 
   /**

@@ -51,6 +51,7 @@ export class Context extends Labels {
   hiZero: u32 = 0; // bit n: eBPF rn's high word is known to be 0 here
   blockStart: i32 = 0; // code position where the current basic block's instructions begin
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
+  insnIndex: i32 = 0; // the eBPF instruction being emitted (the first of a fused group)
   forwardFrom: i32 = 0x7fffffff; // code from here on runs only after the code before it: a store may be forwarded
   addrOff: i32 = 0; // memory.ts: the offset an access adds to address()'s register
   frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known

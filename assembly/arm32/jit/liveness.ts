@@ -2,9 +2,12 @@
 // bytes.ts asks before it emits a deferred value that nothing would read (a temporary of a byte-assembled word,
 // left over at the loop's end). The walk follows the program's jumps from that instruction, a path ending where
 // the register is written; anything it does not model (a bpf-to-bpf call, a tail call, a legacy packet load, an
-// atomic operation, more paths than it keeps track of) counts as a read.
+// atomic operation's own registers and r0, more paths than it keeps track of) counts as a read. A helper call reads r1-r5, but for a
+// bpf_map_lookup_elem emitted inline (lookupplan.ts), which reads none of them: what clang sets them to for it is
+// read by nothing (unread.ts).
 
 import { Context, F_FUNC, F_PROG, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import { inlinedLookup } from "./lookupplan";
 import {
   ALU_MOV, CALL_HELPER, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT,
   JMP_JA, MODE_MEM, MODE_MEMSX, SRC_X,
@@ -13,6 +16,7 @@ import {
 const MAX_PATHS = 32;
 const MAX_STEPS = 2048;
 const TAIL_CALL = 12;
+const HELPER_MAP_LOOKUP = 1;
 
 /** Whether register r (0-9) may be read on some path from instruction t before it is written. */
 export function liveAt(c: Context, t: i32, r: i32): bool {
@@ -45,7 +49,8 @@ export function liveAt(c: Context, t: i32, r: i32): bool {
         continue;
       }
       if (cls == CLS_ST || cls == CLS_STX) {
-        if ((op & 0xe0) != MODE_MEM) return true; // atomics read and write r0 and src as well
+        // atomics read their address and src, and cmpxchg r0 too (the others they read and write nothing of)
+        if ((op & 0xe0) != MODE_MEM && (r == 0 || (dbit & bit) != 0 || (sbit & bit) != 0)) return true;
         if ((dbit & bit) != 0 || (cls == CLS_STX && (sbit & bit) != 0)) return true;
         i++;
         continue;
@@ -62,8 +67,10 @@ export function liveAt(c: Context, t: i32, r: i32): bool {
         break; // r6-r9: the caller's are restored
       }
       if (code == JMP_CALL) {
-        if (op != 0x85 || srcOf(c, i) != CALL_HELPER || immOf(c, i) == TAIL_CALL || (r >= 1 && r <= 5)) return true;
+        if (op != 0x85 || srcOf(c, i) != CALL_HELPER || immOf(c, i) == TAIL_CALL) return true;
         if (r == 0) break; // the helper's result
+        // the helper's arguments; a lookup emitted inline reads its key through r10 and none of them
+        if (r <= 5 && !(immOf(c, i) == HELPER_MAP_LOOKUP && inlinedLookup(c, i))) return true;
         i++;
         continue;
       }

@@ -126,6 +126,7 @@ function emittedCost(c: Context, weights: usize): i64 {
     do {
       c.insnStart = c.pos;
       c.forwardFrom = c.pos;
+      c.insnIndex = j;
       const before = c.pos;
       if (!emitInsn(c, j, true)) break;
       afterInsn(c, j);

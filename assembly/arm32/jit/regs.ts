@@ -8,6 +8,7 @@
 import { R0, R1, R11, R2, R3, R9, addImm, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
 import { Context, immOf, opcode, srcOf } from "./context";
 import { loopConstant } from "./loopregs";
+import { liveAt } from "./liveness";
 import { CALL_HELPER, CALL_LOCAL, HELPER_FOR_EACH_MAP_ELEM, HELPER_LOOP, OP_CALLX, STACK_SIZE } from "../../isa";
 import { S_REGS, S_STACK } from "../../../targets/arm32/image";
 
@@ -76,6 +77,22 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
 }
 
 /**
+ * An ARM register known to hold 0, for a zero high word to be stored from: another eBPF register's zero high word,
+ * or -1. As in hiRead, not r0-r3 or the scratch register; and not a register whose words may not hold what is
+ * known of its value (a zero high word is also stored at a flush, where the knowledge runs ahead of the code): a
+ * byte-assembled value not yet emitted or its zero high word not yet written (bytes.ts), or a value nothing reads
+ * any more (liveness.ts: its code may have been dropped or left out, bytes.ts, unread.ts).
+ */
+function zeroHolder(c: Context): i32 {
+  for (let q = 0; q < 11; q++) {
+    const z = unchecked(c.armHi[q]);
+    if (known0(c, q) && z > R3 && z != c.XR && ((c.byteMask | c.byteHiOwed) >> <u32>q & 1) == 0 &&
+      (q == 10 || liveAt(c, c.insnIndex, q))) return z;
+  }
+  return -1;
+}
+
+/**
  * The ARM register the last instruction stored rn's high word from, to the register file (a STR of that word, or
  * a STRD of both words), when nothing can reach here without it; else -1. A 64-bit store of a value just computed
  * (clang's counters spilled to the stack: load, add, store) stores that register instead of loading the word back.
@@ -134,12 +151,22 @@ export function setHi(c: Context, r: i32, src: i32): void {
 }
 export function setHiZero(c: Context, r: i32): void {
   if (known0(c, r)) return;
-  c.hiZero |= <u32>1 << <u32>r;
   if (hiInArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
-  else {
-    c.emit(movImm(c.XR, 0));
-    c.emit(str(c.XR, R11, S_REGS + 8 * r + 4));
-  }
+  else c.emit(str(zeroIn(c), R11, S_REGS + 8 * r + 4));
+  c.hiZero |= <u32>1 << <u32>r;
+}
+
+/**
+ * An ARM register holding 0, to store a zero high word from: another eBPF register's zero high word (zeroHolder),
+ * or the scratch register when a zero high word stored just before left 0 in it (code.ts holdsZero), else the
+ * scratch register after setting it. A 32-bit result or a narrow load into a register whose high word lives in the
+ * register file then costs one store, not two instructions.
+ */
+function zeroIn(c: Context): i32 {
+  const z = zeroHolder(c);
+  if (z >= 0) return z;
+  if (!c.holdsZero(c.XR, c.forwardFrom)) c.emit(movImm(c.XR, 0));
+  return c.XR;
 }
 /** Copy rn into (rl, rh). */
 export function pairInto(c: Context, r: i32, rl: i32, rh: i32): void {

@@ -11,6 +11,7 @@ import { chargeBlock } from "./budget";
 import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy, inLoopCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
+import { unreadSetup } from "./unread";
 import { emitJump } from "./jumps";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
@@ -164,7 +165,21 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     c.blockStart = c.pos;
   }
   c.insnStart = c.pos;
+  c.insnIndex = i;
   c.forwardFrom = entered ? c.pos : c.blockStart;
+  const unread = unreadSetup(c, i);
+  if (unread > 0) {
+    // a call's argument nothing reads (unread.ts): no code, but a frame address's high word 0
+    const next = i + unread;
+    for (let j = i; j < next; j += opcode(c, j) == 0x18 ? 2 : 1) if (copy) beforeInsn(c, j);
+    const d = dstOf(c, i);
+    if (opcode(c, i) == 0x18) c.hiZero &= ~(<u32>1 << <u32>d);
+    else setHiZero(c, d);
+    for (let j = i; j < next; j += opcode(c, j) == 0x18 ? 2 : 1) afterInsn(c, j);
+    if (copy) afterStep(c, next);
+    else for (let j = i + 1; j < next; j++) store<u32>(c.offsets + (<usize>j << 2), <u32>(c.pos - c.at(L_CODE)) | (opcode(c, j - 1) == 0x18 ? SECOND_SLOT : 0));
+    return next;
+  }
   const taken = copy ? deferBytes(c, i) : 0;
   if (taken > 0) {
     // a step of a byte-assembled word (bytes.ts): emitted where it is read

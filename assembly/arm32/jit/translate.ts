@@ -156,6 +156,7 @@ function analyseHighWords(c: Context): void {
         last = j;
         c.insnStart = c.pos;
         c.forwardFrom = c.pos;
+        c.insnIndex = j;
         if (!emitInsn(c, j, true)) { ok = false; break; }
         afterInsn(c, j);
         j += opcode(c, j) == 0x18 ? 2 : 1;
