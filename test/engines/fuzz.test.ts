@@ -360,6 +360,36 @@ describe("shaped loops", () => {
     return { seed, code, input, budget, planted: loop.planted };
   };
 
+  test("the ARM32 translator copies shaped loops that count down and loops whose exit test is 32 bits wide", () => {
+    // The loop's back jump: its only conditional jump with a negative offset. jgt, jge, jsgt and jsge end the loops
+    // that count down (jne ends either kind); a JMP32 one compares the low words.
+    ensureArm32Translator();
+    const seen = { down: 0, narrow: 0 },
+      copied = { down: 0, narrow: 0 };
+    for (let seed = 0; seed < 200; seed++) {
+      const { code } = loopProgram(seed);
+      const copies = new Set([...arm32Listing(code).matchAll(/\(copy of loop \d+-(\d+)\)/g)].map((m) => Number(m[1])));
+      const v = new DataView(code.buffer);
+      for (let pc = 0; pc < code.length / 8; pc++) {
+        const op = code[pc * 8];
+        if ((op & 7) !== 0x05 && (op & 7) !== 0x06) continue;
+        if (op >> 4 === 0 || op >> 4 === 8 || op >> 4 === 9 || v.getInt16(pc * 8 + 2, true) >= 0) continue;
+        const kinds = [
+          ...([0x2, 0x3, 0x6, 0x7].includes(op >> 4) ? ["down"] : []),
+          ...((op & 7) === 0x06 ? ["narrow"] : []),
+        ];
+        for (const kind of kinds as ("down" | "narrow")[]) {
+          seen[kind]++;
+          if (copies.has(pc)) copied[kind]++;
+        }
+      }
+    }
+    expect(seen.down).toBeGreaterThan(30);
+    expect(seen.narrow).toBeGreaterThan(30);
+    expect(copied.down / seen.down, `${copied.down} of ${seen.down}`).toBeGreaterThan(0.5);
+    expect(copied.narrow / seen.narrow, `${copied.narrow} of ${seen.narrow}`).toBeGreaterThan(0.3);
+  });
+
   test("engines agree on programs made of one shaped loop, its planted faults included", () => {
     const engines = [REFERENCE, "interp", ...(engineNames().includes("wasm") ? ["wasm"] : [])];
     const harness = new EngineHarness(engines);
