@@ -376,10 +376,10 @@ function emitUpwardTest(c: Context, k: i32): void {
 }
 
 /**
- * A count down (loops.ts): L at least downFloor (a constant L was checked there), iv0 at least L and iv0 + c
- * (c > 0) below 2^31. iv's values at the head then stay in [L, iv0] (D = iv0 - L), and every value of iv and of
- * Y = iv + c at the exit test in [0, 2^31), so that its step and the test are the same in 32 bits as in 64. For a
- * 32-bit exit test, a bound in a register (or frame slot) below 2^31 too.
+ * A count down (loops.ts): L at least downFloor (a constant L was checked there) and iv0 at least L: iv's values
+ * at the head then stay in [L, iv0] (D = iv0 - L), iv's and Y = iv + c's at the exit test not below 0, and iv's
+ * step is the same in 32 bits as in 64 (iv0's high word is zero). For a 32-bit exit test, iv0 + c (c > 0) and a
+ * bound in a register (or frame slot) below 2^31 too: every Y in [0, 2^31) compares the same in 32 bits.
  */
 function emitDownTest(c: Context, k: i32): void {
   const iv = loopIv(k);
@@ -392,14 +392,17 @@ function emitDownTest(c: Context, k: i32): void {
     c.emit(cmpImm(b, 0));
     fail(c, MI, k);
   }
-  const e = emitBound(c, k, R0);
-  if (!constant) {
+  if (constant) {
+    c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR); // the carry: iv0 >= L (L > 0)
+  } else {
+    const e = emitBound(c, k, R0);
     c.emitConst(R2, <u32>downFloor(loopStepImm(k), cy));
     c.emit(cmpReg(e, R2));
     fail(c, LO, k);
+    c.emit(cmpReg(lo(c, iv, R2), e));
   }
-  c.emit(cmpReg(lo(c, iv, R2), e));
   fail(c, LO, k);
+  if (!loopBoundNarrow(k)) return;
   c.emitAddConstS(R0, lo(c, iv, R0), <u32>max(cy, 0), LR);
   fail(c, HS, k);
   fail(c, MI, k);
@@ -446,6 +449,10 @@ function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
  */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
+    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) {
+      c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
+      return;
+    }
     const l_ = emitBound(c, k, R3);
     c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), l_));
     return;
