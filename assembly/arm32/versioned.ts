@@ -8,7 +8,8 @@
 //   - planned accesses are not checked; an add that computes such an access's address (offset 0, later in the
 //     same block, dst not written between) is 32 bits wide: that address is in the tested range, below 2^32;
 //     so is iv's step (the test also checked iv0 + step and bound + step below 2^31: iv and its group stay
-//     below 2^31 in the copy, so that a sum of one and a 31-bit value needs no high word). The registers of
+//     below 2^31 in the copy, so that a sum of one and a 31-bit value needs no high word; a count down's test,
+//     emitDownTest, keeps iv and its last value in [0, 2^31)). The registers of
 //     loops.ts loopZeroHigh have a zero high word at every block start;
 //   - nothing faults or calls out: where the ordinary code would (a budget running out at a block, a checked
 //     access missing the inline region cache, an inner loop's failing test), the copy resumes in the ordinary
@@ -46,7 +47,7 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
@@ -248,11 +249,8 @@ function emitTest(c: Context, k: i32): void {
     c.emit(cmpImm(R0, 0));
     fail(c, NE, k);
   }
-  if (loopDown(k)) {
-    // iv0 - 1 trips after the first, with iv0 from 1 to 2^32 - 1: iv stays in [1, iv0] (0 wraps around: not here)
-    c.emit(cmpImm(lo(c, iv, R0), 0));
-    fail(c, EQ, k);
-  } else emitUpwardTest(c, k);
+  if (loopDown(k)) emitDownTest(c, k);
+  else emitUpwardTest(c, k);
   // the accesses that move with iv alone first, with D computed once for all of them (a loop entered often, for
   // few trips, pays for its test each time); then the others, each with its own span
   let withD = 0;
@@ -280,7 +278,7 @@ function emitTest(c: Context, k: i32): void {
 function emitLastValue(c: Context, k: i32, p: i32): void {
   if (((loopZeroHigh(k) >> <u32>p) & 1) == 0) highWordZero(c, p, k);
   emitD(c, k);
-  const step = loopDown(k) ? 1 : loopStepImm(k);
+  const step = loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
   c.emit(opImm(OP_ADD, R1, R1, immRot(1)));
   const v = loopIvStep(k, p);
@@ -378,6 +376,39 @@ function emitUpwardTest(c: Context, k: i32): void {
 }
 
 /**
+ * A count down (loops.ts): L at least downFloor (a constant L was checked there) and iv0 at least L: iv's values
+ * at the head then stay in [L, iv0] (D = iv0 - L), iv's and Y = iv + c's at the exit test not below 0, and iv's
+ * step is the same in 32 bits as in 64 (iv0's high word is zero). For a 32-bit exit test, iv0 + c (c > 0) and a
+ * bound in a register (or frame slot) below 2^31 too: every Y in [0, 2^31) compares the same in 32 bits.
+ */
+function emitDownTest(c: Context, k: i32): void {
+  const iv = loopIv(k);
+  const cy = loopDerive(k);
+  const constant = loopBoundReg(k) < 0 && !loopBoundSlot(k);
+  if (loopBoundNarrow(k) && !constant) {
+    let b = R0;
+    if (loopBoundSlot(k)) c.emit(ldr(R0, lo(c, 10, R0), loopBoundSlotOff(k)));
+    else b = lo(c, loopBoundReg(k), R0);
+    c.emit(cmpImm(b, 0));
+    fail(c, MI, k);
+  }
+  if (constant) {
+    c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR); // the carry: iv0 >= L (L > 0)
+  } else {
+    const e = emitBound(c, k, R0);
+    c.emitConst(R2, <u32>downFloor(loopStepImm(k), cy));
+    c.emit(cmpReg(e, R2));
+    fail(c, LO, k);
+    c.emit(cmpReg(lo(c, iv, R2), e));
+  }
+  fail(c, LO, k);
+  if (!loopBoundNarrow(k)) return;
+  c.emitAddConstS(R0, lo(c, iv, R0), <u32>max(cy, 0), LR);
+  fail(c, HS, k);
+  fail(c, MI, k);
+}
+
+/**
  * The ARM register holding E's low word (loops.ts: the bound iv's values at the head stay below; its high word
  * was tested zero): the bound register's, or `tmp` holding a constant, a frame slot's word or B + adjustment.
  * An E below 0 or of 2^32 or more fails the test. Uses tmp and lr.
@@ -412,10 +443,18 @@ function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
   return tmp;
 }
 
-/** r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. */
+/**
+ * r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. Counting down,
+ * iv0 - L (emitDownTest: not below 0).
+ */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
-    c.emit(subImm(R1, lo(c, loopIv(k), R1), 1)); // the trips after the first: iv0 - 1
+    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) {
+      c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
+      return;
+    }
+    const l_ = emitBound(c, k, R3);
+    c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), l_));
     return;
   }
   const stepReg = loopStepReg(k);
@@ -444,7 +483,7 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   }
   emitD(c, k);
   // r1 = the trips after the first: D / step (a power of two when there are other induction variables)
-  const step = loopDown(k) ? 1 : loopStepImm(k);
+  const step = loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
   let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
   for (let r = 0; r < 10; r++) {

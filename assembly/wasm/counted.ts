@@ -18,7 +18,15 @@
 // p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1. B may be a value
 // the loop reloads from the frame in every trip (clang spills the bound of xxhash32's stripe loop) when nothing in
 // the loop can write those bytes: no store but through r10 with a constant offset elsewhere in the frame.
-import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, MODE_ATOMIC, STACK_SIZE } from "../isa";
+// NARROW: a 32-bit counter (`unsigned int i`: add32, mov32 of a register, a JMP32 exit test) is the 64-bit one
+// while its values stay in [0, 2^32). An add32 of a constant or a mov32 of a register whose value is a written
+// register w at the header plus a constant c is taken as the 64-bit one; w is noted, and c and the result's
+// constant widen [lo, hi]; so are the compared value of a JMP32 exit test. A value that matters (the exit test's, an
+// access's, what a member ends a trip as) derives from the test's family, or another one: when each noted w is in
+// the test's family or none, the test before the loop (translate.ts: narrowTrips) keeps the root's values over
+// trips 0 to K plus delta_w + lo to delta_w + hi in [0, 2^32) (with a signed test, its bound too, in [0, 2^31)), so
+// that nothing wraps and the trips are the 64-bit ones; a noted w in another family: the loop is not planned.
+import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, sumStep, POST, MAX_LOOP_INSNS } from "./hoist";
 
@@ -34,6 +42,7 @@ const NO_SLOT: i32 = 1;
 
 /** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), `seq` accesses before it. */
 class Test {
+  narrow: bool = false; // JMP32
   a: i32 = -1;
   ac: i64 = 0;
   b: i32 = -1;
@@ -108,6 +117,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     s.slot[r] = NO_SLOT;
   }
   const plan = new LoopPlan();
+  let narrow = 0; // see NARROW
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
   // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
   // leaves earlier), the first whose family fits is taken.
@@ -124,10 +134,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         // "continue while a OP b", a from the family, b invariant (swapped when written b OP a)
         const taken = inLoop(lo, lp, h, g.succ0[y]);
         let c = contOf(op & 0xf0, taken);
-        if (cls != CLS_JMP || c == 0) continue;
+        if (cls != CLS_JMP && cls != CLS_JMP32 || c == 0) continue;
         const jop = op & 0xf0;
         const isX = (op & 8) != 0;
-        let ac = s.c[dst], bc = isX ? s.c[src] : imm;
+        const signed = jop == 0x60 || jop == 0x70 || jop == 0xc0 || jop == 0xd0;
+        // (a JMP32 test compares the low words: an unsigned one an immediate's as an unsigned value)
+        let ac = s.c[dst], bc = isX ? s.c[src] : cls == CLS_JMP32 && !signed ? imm & 0xffffffff : imm;
         let aFam = famOf(s.sum[dst]), aInv = invOf(s.sum[dst]);
         let bFam = isX ? famOf(s.sum[src]) : -1, bInv = isX ? invOf(s.sum[src]) : 0;
         let bSlot = isX ? s.slot[src] : NO_SLOT;
@@ -143,7 +155,8 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         if (t.slot != NO_SLOT && t.b >= 0) continue;
         if (t.b < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
         t.cont = c;
-        t.signed = jop == 0x60 || jop == 0x70 || jop == 0xc0 || jop == 0xd0;
+        t.signed = signed;
+        t.narrow = cls == CLS_JMP32;
         t.seq = plan.count;
         cand.push(t);
         continue;
@@ -162,6 +175,15 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       if (w == 0) continue;
       const slot = s.slot[dst];
       for (let r = 0; r <= 10; r++) if ((w & (1 << r)) != 0) s.slot[r] = NO_SLOT;
+      const x = op == 0x04 ? dst : src, f = famOf(s.sum[x]);
+      if ((op == 0x04 || op == 0xbc && off == 0) && f >= 0 && invOf(s.sum[x]) == 0) { // see NARROW
+        narrow |= 1 << f;
+        noteNarrow(plan, s.c[x]);
+        s.sum[dst] = s.sum[x];
+        s.c[dst] = s.c[x] + (op == 0x04 ? imm : 0);
+        noteNarrow(plan, s.c[dst]);
+        continue;
+      }
       if (op == 0x79 && src == 10 && !wild && off >= -STACK_SIZE && off + 8 <= 0
         && (frame >> <u64>((off + STACK_SIZE) >> 3) & 1) == 0 && (frame >> <u64>((off + STACK_SIZE + 7) >> 3) & 1) == 0) {
         // a 64-bit load of a frame slot the loop does not write: the same value in every trip
@@ -193,6 +215,10 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   if (test == null) return null;
   const root = rootOf[test.a];
   const step = s.c[root];
+  if (test.narrow) {
+    narrow |= 1 << test.a;
+    noteNarrow(plan, test.ac);
+  }
   // The accesses through the family, moved onto the root (bit 11 of the sum, with its delta in the constant);
   // an access through a written register that joins no family stays checked
   let kept = 0;
@@ -217,6 +243,15 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     plan.famRoots[plan.famCount] = rootOf[r];
     plan.famDelta[plan.famCount++] = delta[r];
   }
+  let dlo = i64.MAX_VALUE, dhi = i64.MIN_VALUE; // see NARROW: the noted registers' deltas
+  for (let r = 0; r <= 10; r++) {
+    if ((narrow >> r & 1) == 0 || rootOf[r] < 0) continue;
+    if (rootOf[r] != root) return null;
+    dlo = min(dlo, delta[r]);
+    dhi = max(dhi, delta[r]);
+  }
+  if (dlo > dhi) plan.narrowLo = dlo; // none in a family: no test
+  else { plan.narrowLo += dlo; plan.narrowHi += dhi; }
   plan.count = kept;
   if (kept == 0) return null;
   plan.counted = true;
@@ -272,6 +307,12 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
     delta[m] = delta[f] + s.c[m] - s.c[rootOf[m]];
   }
   return true;
+}
+
+/** Widens the plan's narrowLo..narrowHi to c (see NARROW: the noted registers' deltas are added last). */
+function noteNarrow(plan: LoopPlan, c: i64): void {
+  plan.narrowLo = min(plan.narrowLo, c);
+  plan.narrowHi = max(plan.narrowHi, c);
 }
 
 /** The condition to continue for jump operation `jop` (taken: the jump stays in the loop), 0 for none. */

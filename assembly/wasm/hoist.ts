@@ -50,6 +50,10 @@ export class LoopPlan {
   famRoots: StaticArray<i32> = new StaticArray<i32>(11);
   famDelta: StaticArray<i64> = new StaticArray<i64>(11);
   famCount: i32 = 0;
+  /** 32-bit adds and movs on the family (counted.ts: NARROW): iv + c must stay in [0, 2^32) (with a signed test
+   * [0, 2^31)) for every c from narrowLo to narrowHi over the trips, or they could wrap (none: narrowLo > narrowHi). */
+  narrowLo: i64 = i64.MAX_VALUE;
+  narrowHi: i64 = i64.MIN_VALUE;
   /** Per access whose sum has bit 11: the register that bit stands for and its step (a family's root). */
   accRoot: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
   accStep: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);

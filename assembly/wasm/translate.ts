@@ -585,12 +585,12 @@ export class Translator {
 
   /**
    * The test before a loop of one path (counted.ts), in the block that leaves with OK = 0: on entry iv, the bound
-   * B and A = iv + testConst lie in [0, 2^32) (no value the loop compares then wraps, and signed and unsigned
-   * compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
+   * B and A = iv + testConst lie in [0, 2^32) ([0, 2^31) for a signed test on a family with 32-bit operations: no
+   * value the loop compares then wraps, and signed and unsigned compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
    * first), L_N = K, from A, B and the step t: "continue while A_k < B" (le: B + 1) leaves at
    * K = ceil((B - A) / t) when A < B, else 0; counting down "A_k > B" (ge: B - 1) at ceil((A - B) / t), and
    * unsigned only when A_K = A - K * t >= 0 (below, it would wrap around and go on); "!=" when the distance is a
-   * multiple of t.
+   * multiple of t. Then narrowTrips.
    */
   private countedTrips(p: LoopPlan): void {
     const b = this.out;
@@ -602,7 +602,7 @@ export class Translator {
     b.tee(L_T2);
     this.getReg(p.iv); b.op(W_I64_OR);
     this.getReg(p.iv); b.i64c(p.testConst); b.op(W_I64_ADD); b.tee(L_T); b.op(W_I64_OR);
-    b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
+    b.i64c(p.signed && p.narrowLo <= p.narrowHi ? 31 : 32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
     for (let i = 0; i < p.famCount; i++) {
       this.getReg(p.famRegs[i]); this.getReg(p.famRoots[i]); b.op(W_I64_SUB); b.i64c(p.famDelta[i]); b.op(W_I64_NE);
       b.brIf(0);
@@ -612,6 +612,7 @@ export class Translator {
       b.op(W_I64_SUB); b.tee(L_N); b.i64c(0); b.op(W_I64_LT_S); b.brIf(0);
       b.get(L_N); b.i64c(t); b.op(W_I64_REM_U); b.i64c(0); b.op(W_I64_NE); b.brIf(0);
       b.get(L_N); b.i64c(t); b.op(W_I64_DIV_U); b.set(L_N);
+      this.narrowTrips(p, t);
       return;
     }
     if (p.stepImm > 0) {
@@ -631,6 +632,24 @@ export class Translator {
     if (p.stepImm < 0 && !p.signed) { // unsigned, the value that ends the loop must not wrap below 0
       b.i64c(t); b.op(W_I64_MUL); b.get(L_T); b.op(W_I64_GT_S); b.brIf(0);
     } else b.op(W_DROP);
+    this.narrowTrips(p, t);
+  }
+
+  /**
+   * A family with 32-bit adds or movs (counted.ts: NARROW): iv's lowest value over trips 0 to K (iv0, or iv0 - K t
+   * counting down) + narrowLo to its highest + narrowHi in [0, 2^32) ([0, 2^31) with a signed test: countedTrips
+   * tested the bound there too), else a branch out of the test's block.
+   * Each such operation then computes what the 64-bit one does, and the loop runs the trips computed above.
+   */
+  private narrowTrips(p: LoopPlan, t: i64): void {
+    if (p.narrowLo > p.narrowHi) return;
+    const b = this.out;
+    for (let k = 0; k < 2; k++) {
+      this.getReg(p.iv);
+      if ((k == 0) == (p.stepImm < 0)) { b.get(L_N); b.i64c(t); b.op(W_I64_MUL); b.op(k == 0 ? W_I64_SUB : W_I64_ADD); }
+      b.i64c(k == 0 ? p.narrowLo : p.narrowHi); b.op(W_I64_ADD);
+    }
+    b.op(W_I64_OR); b.i64c(p.signed ? 31 : 32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
   }
 
   /**

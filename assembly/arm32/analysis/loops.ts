@@ -4,9 +4,7 @@
 //
 // A loop qualifies when
 //   - `last` is `jlt iv, bound, head` (64-bit, unsigned; bound a register the loop does not write, or a constant
-//     from 0 to 2^31 - 1), or a count down, `jne iv, 0, head` or `jgt iv, 0, head` with `add iv, -1` as iv's
-//     write (iv0 - 1 trips after the first; accesses through iv itself are not planned there); the only jump to
-//     head from inside the range, and no jump from outside the range lands inside it past head (jumps out of it,
+//     from 0 to 2^31 - 1); the only jump to head from inside the range, and no jump from outside the range lands inside it past head (jumps out of it,
 //     to anywhere, are fine);
 //   - iv is written in the range only by one `add iv, step` in the block that ends at `last` (step a constant above
 //     0, or a register the loop does not write);
@@ -15,7 +13,11 @@
 // Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, on 64 or on the low 32
 // bits, as the back edge or as a conditional jump over a closing `ja head`; iv's new value may be copied to other
 // registers (its group), and the bound may be reloaded from a frame slot in every trip. Its values at the head then
-// stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below.
+// stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below. iv may count down
+// (`add iv, -s`, the test > or >= or !=: `while (n--)`, `for (i = n; i > 0; i--)`): its values at the head then stay
+// in [L, iv0], L = B - s - c (+1 unless >=), and D = iv0 - L (versioned.ts emitDownTest); an access through iv
+// moves down. iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
+// the same as the 64-bit add.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
@@ -90,6 +92,8 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
 @inline export function loopBoundNarrow(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NARROW) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
 @inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
+/** c in Y = iv + c (iv's value at the block start of the exit test) for a 32-bit exit test or a count down. */
+@inline export function loopDerive(k: i32): i32 { return load<i32>(extra(k, FLAGS)) >> 8; }
 /** Registers equal to iv at every head (each written once, a copy of iv's new value), tested equal on entry. */
 @inline export function loopIvGroup(k: i32): u32 { return load<u32>(extra(k, GROUP)); }
 
@@ -364,7 +368,7 @@ function planLoop(c: Context, h: i32, l: i32): void {
   }
   if (enteredPast(c, h, l)) return;
   const jop = opAt(c, l);
-  const simple = jop == 0xa5 || jop == 0xad || ((jop == 0x55 || jop == 0x25) && immAt(c, l) == 0);
+  const simple = jop == 0xa5 || jop == 0xad;
   if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
 }
 
@@ -390,8 +394,8 @@ function setLoop(
 }
 
 /**
- * `jlt iv, bound, head` or a count down, iv's one write an add in the last block (see above). False when the loop
- * has another shape (planGeneral may take it).
+ * `jlt iv, bound, head`, iv's one write an add in the last block (see above). False when the loop has another
+ * shape (planGeneral may take it).
  */
 function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: i32): bool {
   const iv = dstAt(c, l);
@@ -403,21 +407,16 @@ function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: 
   const aop = opAt(c, ivAt);
   const stepReg = srcAt(c, ivAt);
   const jop = opAt(c, l);
-  const down = jop == 0x55 || jop == 0x25;
-  if (down) {
-    if (!(aop == 0x07 && immAt(c, ivAt) == -1)) return false;
-  } else {
-    if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return false;
-    const boundReg = srcAt(c, l);
-    if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return false;
-  }
+  if (!(aop == 0x07 && immAt(c, ivAt) > 0) && !(aop == 0x0f && stepReg != iv && (mask & (1 << stepReg)) == 0)) return false;
+  const boundReg = srcAt(c, l);
+  if (jop == 0xad ? (mask & (1 << boundReg)) != 0 || boundReg == iv : immAt(c, l) < 0) return false;
 
   const k = c.loops;
-  setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), down, ivAt, mask, 0, 0, 0, 0);
+  setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), false, ivAt, mask, 0, 0, 0, 0);
   const step = immAt(c, ivAt);
-  const others = aop == 0x07 && (down || (step & (step - 1)) == 0) ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
-  if (collectAccesses(c, k, h, l, mask, down ? -1 : iv, others, 0) || holdsLoop(c, h, l)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, iv, others, 0) || holdsLoop(c, h, l)) c.loops++;
   return true;
 }
 
@@ -445,11 +444,12 @@ function trackBlock(c: Context, from: i32, to: i32, mask: i32): void {
   for (let i = from; i < to; i++) {
     const op = opAt(c, i);
     const d = dstAt(c, i), sr = srcAt(c, i);
-    if (op == 0xbf && offAt(c, i) == 0) {
+    if ((op == 0xbf || (op == 0xbc && symAdded(sr) < 0)) && offAt(c, i) == 0) {
+      // (mov32, add32: the same as mov and add on the values a copy sees, X and X + c in [0, 2^31))
       setSym(d, symBase(sr), symOff(sr));
       setSymAdded(d, symAdded(sr));
-    } else if ((op == 0x07 || op == 0x17) && symBase(d) >= 0) {
-      const v = <i64>symOff(d) + (op == 0x07 ? <i64>immAt(c, i) : -<i64>immAt(c, i));
+    } else if ((op == 0x07 || op == 0x17 || (op == 0x04 && symAdded(d) < 0)) && symBase(d) >= 0) {
+      const v = <i64>symOff(d) + (op == 0x17 ? -<i64>immAt(c, i) : <i64>immAt(c, i));
       if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
       else setSym(d, symBase(d), <i32>v);
     } else if (op == 0x0f && symBase(d) >= 0 && symAdded(d) < 0 && sr < 10 && (mask & (1 << sr)) == 0) {
@@ -458,6 +458,19 @@ function trackBlock(c: Context, from: i32, to: i32, mask: i32): void {
     if (op == 0x18) i++;
   }
 }
+
+/** The step of the root X that r's symbolic value derives from (itself or a copy of X's new value), or 0. */
+function rootStep(r: i32): i32 {
+  let xr = symBase(r);
+  if (xr >= 0 && xr < 10 && symBase(xr) != xr) xr = symBase(xr);
+  return xr >= 0 && xr < 10 && symBase(xr) == xr ? symOff(xr) : 0;
+}
+
+/**
+ * A count down's least L (versioned.ts tests it for a bound in a register): X's last value, at least L - step, not
+ * below 0, nor Y = X + c at the test, which is at least L + c.
+ */
+export function downFloor(step: i32, c: i32): i32 { return max(step, -c); }
 
 /** The first instruction from `from` on that writes register r (there is one). */
 function firstWrite(c: Context, from: i32, r: i32): i32 {
@@ -518,19 +531,13 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     else if (kind == 0x20) kind = 0xb0;
     else return;
   }
-  // continue iff Y < B, Y <= B or Y != B
+  // continue iff Y < B or Y <= B (le) counting up, Y > B or Y >= B (le) counting down, or Y != B
   let y = dstAt(c, t);
   let b = x ? srcAt(c, t) : -1;
-  let le = false;
   const ne = kind == 0x50;
-  if (kind == 0xb0) le = true;
-  else if (kind == 0x20 || kind == 0x30) {
-    if (!x) return; // B > Y with Y a constant
-    le = kind == 0x30;
-    const swap = y;
-    y = b;
-    b = swap;
-  } else if (kind != 0xa0 && !ne) return;
+  const le = kind == 0xb0 || kind == 0x30;
+  let down = kind == 0x20 || kind == 0x30;
+  if (!down && kind != 0xa0 && kind != 0xb0 && !ne) return;
   if (y >= 10 || b > 10) return;
 
   // the last block's effect, from its start to the test, on each register
@@ -542,6 +549,12 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     const swap = y;
     y = b;
     b = swap;
+  } else if (b >= 0 && (down ? rootStep(y) >= 0 && rootStep(b) > 0 : rootStep(y) <= 0 && rootStep(b) < 0)) {
+    // `jgt B, Y` with Y counting up is `Y < B`, `jlt B, Y` with Y counting down `Y > B`
+    const swap = y;
+    y = b;
+    b = swap;
+    down = !down;
   }
   // Y = X + c at the head, X the root: `add X, s`, its one write in the range, in the last block
   const cy = symOff(y);
@@ -550,9 +563,11 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (symBase(xr) != xr) xr = symBase(xr); // Y derives from a copy of X's new value
   if (xr < 0 || xr >= 10 || symBase(xr) != xr) return;
   const s = symOff(xr);
-  if (s <= 0 || (ne && s != 1) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
+  if (ne) down = s < 0;
+  const sd = down ? -s : s; // the step's magnitude
+  if (sd <= 0 || (ne && sd != 1) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
   const ivAt = firstWrite(c, latch, xr);
-  if (opAt(c, ivAt) != 0x07) return;
+  if (opAt(c, ivAt) != 0x07 && opAt(c, ivAt) != 0x04) return; // add, or add32 (X stays in [0, 2^31): the same)
   // the group: registers written once in the last block with X's new value
   let group: u32 = 0;
   for (let r = 0; r < 10; r++) {
@@ -563,19 +578,21 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (yb != xr && (group & (<u32>1 << <u32>yb)) == 0) return;
 
   // B
-  const adj = <i64>s - <i64>cy + (le ? 1 : 0);
+  // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >)
+  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0);
   let boundReg = -1;
   let boundImm: i64 = 0;
   let flags = ne ? F_NE : 0;
-  if (narrow) {
+  if (narrow || down) {
     if (cy <= -MAX_NARROW_C || cy >= MAX_NARROW_C) return;
-    flags |= F_NARROW | (cy << 8);
+    flags |= (narrow ? F_NARROW : 0) | (cy << 8);
   }
   let slotOff = 0;
   if (b < 0) {
     boundImm = <i64>immAt(c, t) + adj;
     if (immAt(c, t) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
-    if (narrow && boundImm + <i64>cy > <i64>0x80000000) return;
+    if (narrow && !down && boundImm + <i64>cy > <i64>0x80000000) return;
+    if (down && boundImm < <i64>downFloor(sd, cy)) return;
   } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
   else if ((mask & (1 << b)) == 0) boundReg = b;
   else {
@@ -597,8 +614,8 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   }
 
   const k = c.loops;
-  setLoop(k, h, l, xr, -1, s, boundReg, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
-  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
+  setLoop(k, h, l, xr, -1, sd, boundReg, <i32>boundImm, down, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
+  const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
 }
@@ -846,7 +863,8 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
       const ta = sumOf(top, dst), tb = sumOf(top, src);
       const pure = a == 0 && cstOf(cst, dst) >= 0; // dst is a bounded term alone: [cst, cst + T]
       setSum(top, dst, 0);
-      if (op == 0xbf && off == 0) { // mov of a register
+      if ((op == 0xbf || (op == 0xbc && b == <i32>IV_BIT && cstOf(cst, src) == 0 && tb == 0)) && off == 0) {
+        // mov of a register (mov32 of iv: iv stays in [0, 2^31) in the copy)
         setSum(sum, dst, b);
         setCst(cst, dst, cstOf(cst, src));
         setSum(top, dst, tb);
@@ -900,8 +918,8 @@ const ACC_DOWN: i32 = 1 << 30; // in an access's store word: its address moves d
 
 /** Which way an address summing `regs` moves over loop k's trips: every induction variable in it one way, or MIXED. */
 function direction(k: i32, regs: u32, others: u32): i32 {
-  let up = (regs & IV_BIT) != 0;
-  let down = false;
+  let up = (regs & IV_BIT) != 0 && !loopDown(k);
+  let down = (regs & IV_BIT) != 0 && loopDown(k);
   for (let r = 0; r < 10; r++) {
     if ((regs & others & (<u32>1 << <u32>r)) == 0) continue;
     if (!loopIvStepsByReg(k, r) && loopIvStep(k, r) < 0) down = true;

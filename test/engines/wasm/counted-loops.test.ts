@@ -316,3 +316,115 @@ describe("counted loops of one path run without checks when the region holds eve
     expect(r.unchecked).toBe(false);
   });
 });
+
+describe("32-bit counters (add32, mov32, JMP32 exit tests) run without checks while they do not wrap", () => {
+  const u32 = (v: bigint) => BigInt.asUintN(32, v);
+  /** Offsets read by `ldxb [base + (i as u32) + off]` in each trip of: do { read; i = u32(i + step) } while (on(i)). */
+  const walk = (start: bigint, step: bigint, on: (i: bigint) => boolean, off: bigint, before = false): number[] => {
+    const offsets: number[] = [];
+    let i = start;
+    for (;;) {
+      if (before) i = u32(i + step); // the step comes before the read
+      offsets.push(Number(i + off));
+      if (!before) i = u32(i + step);
+      if (!on(i)) return offsets;
+    }
+  };
+  const last = (offsets: number[]) => Math.max(...offsets) + 1;
+
+  it("counting up: jlt32 to a bound in a register, jle32 and jslt32 to a constant, the step 1, 3 or 8", () => {
+    const asm = (start: number, step: number, test: string) => `
+        mov %r0, 0
+        mov %r2, 77
+        mov %r3, ${start}
+      loop:
+        mov32 %r4, %r3
+        add %r4, %r1
+        ldxb %r5, [%r4+1]
+        add %r0, %r5
+        add32 %r3, ${step}
+        ${test}
+        exit`;
+    for (const [start, step] of [
+      [0, 1],
+      [5, 3],
+      [2, 8],
+    ]) {
+      const s = BigInt(start),
+        t = BigInt(step);
+      const lt = walk(s, t, (i) => i < 77n, 1n);
+      shape(asm(start, step, "jlt32 %r3, %r2, loop"), last(lt), sumOf(lt, 1), 5);
+      const le = walk(s, t, (i) => i <= 90n, 1n);
+      shape(asm(start, step, "jle32 %r3, 90, loop"), last(le), sumOf(le, 1), 5);
+      const slt = walk(s, t, (i) => i < 50n, 1n);
+      shape(asm(start, step, "jslt32 %r3, 50, loop"), last(slt), sumOf(slt, 1), 5);
+    }
+  });
+
+  it("counting down to 0 (while (n--) a[n]: jne32, jgt32, jsgt32), the counter zero-extended into the address", () => {
+    const asm = (n: number, test: string) => `
+        mov %r0, 0
+        mov %r3, ${n}
+      loop:
+        add32 %r3, -1
+        mov32 %r4, %r3
+        add %r4, %r1
+        ldxb %r5, [%r4+0]
+        add %r0, %r5
+        ${test}
+        exit`;
+    for (const n of [1, 2, 100]) {
+      const offsets = walk(BigInt(n), -1n, (i) => i !== 0n, 0n, true);
+      for (const test of ["jne32 %r3, 0, loop", "jgt32 %r3, 0, loop", "jsgt32 %r3, 0, loop"])
+        shape(asm(n, test), n, sumOf(offsets, 1), 5);
+    }
+  });
+
+  it("a 64-bit exit test on a 32-bit counter, and a 32-bit test on a copy of it plus 4 (mov32, add32)", () => {
+    const asm = (test: string) => `
+        mov %r0, 0
+        mov %r2, 40
+        mov %r3, 0
+      loop:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxw %r5, [%r4+0]
+        add %r0, %r5
+        add32 %r3, 4
+        ${test}
+        exit`;
+    const up = walk(0n, 4n, (i) => i < 40n, 0n);
+    shape(asm("jlt %r3, %r2, loop"), last(up) + 3, sumOf(up, 4), 5);
+    const derived = walk(0n, 4n, (i) => i + 4n <= 40n, 0n);
+    shape(asm("mov32 %r6, %r3\n add32 %r6, 4\n jle32 %r6, %r2, loop"), last(derived) + 3, sumOf(derived, 4), 5);
+  });
+
+  it("a counter that wraps past 2^32 - 1 or below 0 keeps the checks: the interpreter's result or fault", () => {
+    // A pointer reads a byte a trip; the counter's 64-bit value would leave after `trips`, its 32-bit one goes on.
+    const asm = (start: string, step: number, test: string) => `
+        mov %r0, 0
+        mov %r6, %r1
+        lddw %r2, 0xffffffff
+        lddw %r3, ${start}
+      loop:
+        ldxb %r5, [%r6+0]
+        add %r0, %r5
+        add %r6, 1
+        add32 %r3, ${step}
+        ${test}
+        exit`;
+    for (const [start, step, test, trips] of [
+      ["0xfffffff0", 4, "jlt32 %r3, %r2, loop", 4], // 0xfffffff4, 0xfffffff8, 0xfffffffc, 0: on
+      ["0xfffffff0", 4, "jlt %r3, %r2, loop", 4], // the same with a 64-bit test
+      ["5", -2, "jgt32 %r3, 0, loop", 3], // 3, 1, 0xffffffff: on
+      ["0x7ffffffc", 2, "jslt32 %r3, 0x7fffffff, loop", 2], // 0x7ffffffe, 0x80000000 (signed: below): on
+    ] as const) {
+      // the region holds what the 64-bit counter would read, and then some: the 32-bit one reads on to its end,
+      // where only a checked access faults (a copy without checks would read on past it)
+      const r = same(asm(start, step, test), 2 * trips + 2);
+      expect(r.out.error).toBe(
+        `p: out-of-bounds read of 1 bytes at context+0x${(2 * trips + 2).toString(16)} (instruction 6)`,
+      );
+    }
+  });
+});
