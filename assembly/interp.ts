@@ -29,8 +29,9 @@ import {
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
-  R_IMM, R_A, R_B, R_C, R_REM, decodeSingle,
-} from "./decode";
+  R_IMM, R_A, R_B, R_C, R_REM,
+} from "./records";
+import { decodeSingle } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
