@@ -28,21 +28,24 @@
 // (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read. A byte
 // load followed by a shift of that byte by an immediate, how compiled C assembles a word from bytes, is the load's
 // record with a handler of its own, H_LDXB_LSH, and the shift count in place of the load's unused immediate
-// (fuseByteShift); a fault in the load names the load's index.
+// (fuseByteShift); a fault in the load names the load's index. A shift left and an arithmetic shift right of one
+// register by immediates, how compiled C sign-extends a bit field or a narrow value, is one record too, with a mov
+// into that register in front of them when there is one (fuseShiftPair: three instructions, whose case steps over
+// two records).
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX,
-  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, JMP_JA, JMP_CALL,
-  JMP_EXIT, INSN_SIZE,
+  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, ALU_ARSH, JMP_JA,
+  JMP_CALL, JMP_EXIT, INSN_SIZE,
 } from "./isa";
 import { FUSE_PAIRS } from "./fusion";
 import { REGS } from "./layout";
 import {
   RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_IMM, R_A, R_B, R_C, R_REM, H_ALU64, H_MOVSX64, H_MOVSX32,
   H_ALU32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_LDDW, H_HELPER, H_ATOMIC, H_LDX, H_LDXSX, H_ST,
-  H_LD_PACKET, H_LDXB_LSH, H_BAD,
+  H_LD_PACKET, H_LDXB_LSH, H_LSH_ARSH64, H_LSH_ARSH32, H_BAD,
 } from "./records";
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
@@ -52,7 +55,12 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
   if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
       const r = out + pc * RECORD_SIZE;
-      if (!fuseMov(r, code + pc * INSN_SIZE) && !fuseByteShift(r)) fuseAddJump(r);
+      const withMov = fuseMov(r, code + pc * INSN_SIZE);
+      // A mov fused with the operation after it can take a third instruction: the one after that operation.
+      const next = r + (withMov ? 2 : 1) * RECORD_SIZE;
+      if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov)))
+        continue;
+      if (!withMov && !fuseByteShift(r)) fuseAddJump(r);
     }
   blockLengths(out, count);
 }
@@ -141,6 +149,25 @@ function fuseByteShift(r: u32): bool {
   if (h2 != <u32>(H_ALU64 + (ALU_LSH >> 3)) && (!lsh32 || (k & 31) > 24)) return false;
   store<u8>(r, <u8>H_LDXB_LSH);
   store<i64>(r, k & (lsh32 ? 31 : 63), R_IMM); // the shift's own masking
+  return true;
+}
+
+/**
+ * `lsh rA, j` at `r` (or a mov into rA fused with it, `withMov`) and `arsh rA, k` of the same width at `next`, how
+ * compiled C sign-extends a bit field or a narrow value, become one record: the lsh's own (with the mov's source as
+ * a), with j in place of its immediate and k in place of its target (unused by an ALU operation), both masked as
+ * the shifts mask them. True if they did.
+ */
+function fuseShiftPair(r: u32, next: u32, withMov: bool): bool {
+  const op = <u32>load<u8>(r) + (withMov ? 1 : 0); // the shift's own handler
+  const wide = op == <u32>(H_ALU64 + (ALU_LSH >> 3));
+  if (!wide && op != <u32>(H_ALU32 + (ALU_LSH >> 3))) return false;
+  if (load<u32>(r, R_B) != r + R_IMM || load<u32>(next, R_B) != next + R_IMM) return false;
+  if (<u32>load<u8>(next) != op + ((ALU_ARSH - ALU_LSH) >> 3) || load<u8>(next, 1) != load<u8>(r, 1)) return false;
+  const mask: i64 = wide ? 63 : 31;
+  store<u8>(r, <u8>((wide ? H_LSH_ARSH64 : H_LSH_ARSH32) - (withMov ? 1 : 0)));
+  store<i64>(r, load<i64>(r, R_IMM) & mask, R_IMM);
+  store<i32>(r, <i32>(load<i64>(next, R_IMM) & mask), R_TARGET);
   return true;
 }
 

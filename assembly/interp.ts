@@ -28,7 +28,8 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LSH_ARSH64, H_LSH_ARSH32, RECORD_SIZE,
+  RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
   R_IMM, R_A, R_B, R_C, R_REM,
 } from "./records";
 import { decodeSingle } from "./decode";
@@ -528,6 +529,10 @@ function loop(start: u32, startLeft: u64): void {
           next += RECORD_SIZE;
           continue;
         }
+        case H_LSH_ARSH64 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LSH_ARSH64: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64>(<i64>(a << b) >> t)); next += RECORD_SIZE; continue;
+        case H_LSH_ARSH32 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LSH_ARSH32: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64><u32>(<i32>(x << y) >> t)); next += RECORD_SIZE; continue;
         default: return leave(p, left); // a bad record: execute
       }
       break; // after a jump: charge the block it goes to

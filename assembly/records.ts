@@ -43,4 +43,8 @@ export const H_LDXSX = 105; // + size index (W H B)
 export const H_ST = 108; // + size index; ST takes the immediate, STX the register
 export const H_LD_PACKET = 112; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
 export const H_LDXB_LSH = 113; // a byte load and a shift of it by an immediate (fuseByteShift)
-export const H_BAD = 114;
+// A shift left and an arithmetic shift right of one register by immediates (fuseShiftPair), 64- then 32-bit;
+// the index just below each is the same with a mov in front, whose case steps over one more record.
+export const H_LSH_ARSH64 = 115;
+export const H_LSH_ARSH32 = 117;
+export const H_BAD = 118;
