@@ -31,7 +31,9 @@
 // (fuseByteShift); a fault in the load names the load's index. A shift left and an arithmetic shift right of one
 // register by immediates, how compiled C sign-extends a bit field or a narrow value, is one record too, with a mov
 // into that register in front of them when there is one (fuseShiftPair: three instructions, whose case steps over
-// two records).
+// two records). A 64-bit add and a load from the sum, how compiled C reads `base[i]`, is one record, also with a
+// mov in front when there is one (fuseAddLoad); a load the loop cannot allow inline leaves the loop at the load's
+// own record, the add done, so that a fault names the load.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
@@ -58,7 +60,7 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
       const withMov = fuseMov(r, code + pc * INSN_SIZE);
       // A mov fused with the operation after it can take a third instruction: the one after that operation.
       const next = r + (withMov ? 2 : 1) * RECORD_SIZE;
-      if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov)))
+      if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov) || fuseAddLoad(r, next, withMov)))
         continue;
       if (!withMov && !fuseByteShift(r)) fuseAddJump(r);
     }
@@ -79,7 +81,7 @@ function blockLengths(out: u32, count: u32): void {
     const after = pc + (h == <u32>H_LDDW ? 2 : 1);
     // Jumps, calls and exits are the even handlers from H_JMP64 to H_LDDW (the odd ones are adds fused with a
     // jump); past H_LDDW, everything up to the loads (32-bit jumps, helpers, atomics).
-    const ends = h > <u32>H_LDDW ? h < <u32>H_LDX : h >= <u32>H_JMP64 && (h & 1) == 0;
+    const ends = h > <u32>H_LDDW ? h < <u32>H_LDX - 2 : h >= <u32>H_JMP64 && (h & 1) == 0;
     store<u32>(r, 1 + (ends || after >= count ? 0 : load<u32>(out + after * RECORD_SIZE, R_REM)), R_REM);
   }
 }
@@ -143,7 +145,7 @@ function fuseByteShift(r: u32): bool {
   const next = r + RECORD_SIZE;
   const h2 = <u32>load<u8>(next);
   const k = load<i64>(next, R_IMM);
-  if (<u32>load<u8>(r) != <u32>H_LDX + (SZ_B >> 3) || load<u32>(next, R_B) != next + R_IMM) return false;
+  if (<u32>load<u8>(r) != <u32>H_LDX + 3 * (SZ_B >> 3) || load<u32>(next, R_B) != next + R_IMM) return false;
   if (load<u8>(next, 1) != load<u8>(r, 1)) return false;
   const lsh32 = h2 == <u32>(H_ALU32 + (ALU_LSH >> 3));
   if (h2 != <u32>(H_ALU64 + (ALU_LSH >> 3)) && (!lsh32 || (k & 31) > 24)) return false;
@@ -168,6 +170,25 @@ function fuseShiftPair(r: u32, next: u32, withMov: bool): bool {
   store<u8>(r, <u8>((wide ? H_LSH_ARSH64 : H_LSH_ARSH32) - (withMov ? 1 : 0)));
   store<i64>(r, load<i64>(r, R_IMM) & mask, R_IMM);
   store<i32>(r, <i32>(load<i64>(next, R_IMM) & mask), R_TARGET);
+  return true;
+}
+
+/**
+ * A 64-bit `add rA, x` at `r` (or a mov into rA fused with it, `withMov`) and a load from rA at `next`, how
+ * compiled C reads `base[i]`, become one record: the add's own (with the mov's source as a), with the load's
+ * handler less one (two with the mov), its dst and offset, and rA's address at R_C. The loop does the add and goes
+ * on as the load's own record, which the loop leaves at when its inline checks do not allow the access. True if
+ * they did.
+ */
+function fuseAddLoad(r: u32, next: u32, withMov: bool): bool {
+  const h2 = <u32>load<u8>(next);
+  const sum = REGS + <u32>load<u8>(r, 1);
+  if (<u32>load<u8>(r) + (withMov ? 1 : 0) != <u32>H_ALU64 || h2 < <u32>H_LDX || h2 > <u32>H_LDX + 9) return false;
+  if ((h2 - <u32>H_LDX) % 3 != 0 || load<u32>(next, R_B) != sum) return false;
+  store<u8>(r, <u8>(h2 - (withMov ? 2 : 1)));
+  store<u8>(r, load<u8>(next, 1), 1);
+  store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
+  store<u32>(r, sum, R_C);
   return true;
 }
 
@@ -237,7 +258,7 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32, base: u32): void {
   } else if (cls == CLS_LDX) {
     useReg = true; // b is the base address
     const mode = op & 0xe0;
-    if (mode == MODE_MEM) h = H_LDX + size;
+    if (mode == MODE_MEM) h = H_LDX + 3 * size;
     else if (mode == MODE_MEMSX && size != SZ_DW >> 3) h = H_LDXSX + size;
     small = accessSize(size);
   } else if (cls == CLS_ST || cls == CLS_STX) {

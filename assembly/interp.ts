@@ -395,7 +395,7 @@ function loop(start: u32, startLeft: u64): void {
     if (left < charge) return leave(next | 1, left);
     left -= charge;
     while (true) {
-      const p = next;
+      let p = next; // the record run, or after a fused add the load's own (its case leaves there)
       const h = <u32>load<u8>(p);
       const rd = REGS + <u32>load<u8>(p, 1);
       let a = load<u64>(load<u32>(p, R_A));
@@ -509,10 +509,21 @@ function loop(start: u32, startLeft: u64): void {
         case H_JMP32 + 0xb: if (x <= y) next = <u32>t; break;
         case H_JMP32 + 0xc: if (<i32>x < <i32>y) next = <u32>t; break;
         case H_JMP32 + 0xd: if (<i32>x <= <i32>y) next = <u32>t; break;
-        case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) return leave(p, left); store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-        case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) return leave(p, left); store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-        case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) return leave(p, left); store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-        case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) return leave(p, left); store<u64>(rd, load<u64>(<usize>m)); continue; }
+        // A load fused with the add of its address (fuseAddLoad; - 2: a mov before the add too): the add, then on into
+        // the load's case as the load's own record, where the loop leaves when its inline check does not allow the
+        // access, the add done, as run apart.
+        case H_LDX - 2 + 3 * 0: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 0: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) return leave(p, left); store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 1: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) return leave(p, left); store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 2: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 2: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) return leave(p, left); store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 3: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 3: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) return leave(p, left); store<u64>(rd, load<u64>(<usize>m)); continue; }
         case H_LDXSX + 0: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
         case H_LDXSX + 1: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
         case H_LDXSX + 2: return leave(p, left); // sign-extending loads (cpu v4): slowAccess

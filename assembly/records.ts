@@ -10,7 +10,7 @@ export const R_TARGET = 4;
 export const R_IMM = 8;
 export const R_A = 16;
 export const R_B = 20;
-export const R_C = 24; // an add fused with a jump: where the jump's b is read
+export const R_C = 24; // an add fused with a jump: where the jump's b is read; with a load: the add's dst
 export const R_REM = 28;
 
 // Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
@@ -38,13 +38,16 @@ export const H_EXIT = 78; // the slot of JMP_EXIT
 export const H_LDDW = 87; // the slot of JMP32's ja (gotol is H_JA)
 export const H_HELPER = 95; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
 export const H_ATOMIC = 96; // JMP32's exit; byte 2: the size
-export const H_LDX = 101; // + size index (W H B DW = 0..3)
-export const H_LDXSX = 105; // + size index (W H B)
-export const H_ST = 108; // + size index; ST takes the immediate, STX the register
-export const H_LD_PACKET = 112; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
-export const H_LDXB_LSH = 113; // a byte load and a shift of it by an immediate (fuseByteShift)
+// Loads: H_LDX + 3 * size index (W H B DW = 0..3). The two indices just below each are the load fused with the
+// 64-bit add that computes its address (- 1) and with a mov and that add (- 2) (fuseAddLoad): their cases do the
+// add and fall into the load's own case.
+export const H_LDX = 103;
+export const H_LDXSX = 113; // + size index (W H B)
+export const H_ST = 116; // + size index; ST takes the immediate, STX the register
+export const H_LD_PACKET = 120; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
+export const H_LDXB_LSH = 121; // a byte load and a shift of it by an immediate (fuseByteShift)
 // A shift left and an arithmetic shift right of one register by immediates (fuseShiftPair), 64- then 32-bit;
 // the index just below each is the same with a mov in front, whose case steps over one more record.
-export const H_LSH_ARSH64 = 115;
-export const H_LSH_ARSH32 = 117;
-export const H_BAD = 118;
+export const H_LSH_ARSH64 = 123;
+export const H_LSH_ARSH32 = 125;
+export const H_BAD = 126;
