@@ -28,26 +28,27 @@
 // (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read. A byte
 // load followed by a shift of that byte by an immediate, how compiled C assembles a word from bytes, is the load's
 // record with a handler of its own, H_LDXB_LSH, and the shift count in place of the load's unused immediate
-// (fuseByteShift); a fault in the load names the load's index. A shift left and an arithmetic shift right of one
-// register by immediates, how compiled C sign-extends a bit field or a narrow value, is one record too, with a mov
-// into that register in front of them when there is one (fuseShiftPair: three instructions, whose case steps over
-// two records). A 64-bit add and a load from the sum, how compiled C reads `base[i]`, is one record, also with a
-// mov in front when there is one (fuseAddLoad); a load the loop cannot allow inline leaves the loop at the load's
-// own record, the add done, so that a fault names the load.
+// (fuseByteShift); a fault in the load names the load's index. An or of the shifted byte into another register
+// right after them, the word being assembled, joins them (H_LDXB_LSH_OR64, _OR32). A shift left and an arithmetic
+// shift right of one register by immediates, how compiled C sign-extends a bit field or a narrow value, is one
+// record too, with a mov into that register in front of them when there is one (fuseShiftPair: three
+// instructions, whose case steps over two records). A 64-bit add and a load from the sum, how compiled C reads
+// `base[i]`, is one record, also with a mov in front when there is one (fuseAddLoad); a load the loop cannot allow
+// inline leaves the loop at the load's own record, the add done, so that a fault names the load.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX,
-  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, ALU_ARSH, JMP_JA,
-  JMP_CALL, JMP_EXIT, INSN_SIZE,
+  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, ALU_ARSH, ALU_OR,
+  JMP_JA, JMP_CALL, JMP_EXIT, INSN_SIZE,
 } from "./isa";
 import { FUSE_PAIRS } from "./fusion";
 import { REGS } from "./layout";
 import {
   RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_IMM, R_A, R_B, R_C, R_REM, H_ALU64, H_MOVSX64, H_MOVSX32,
   H_ALU32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_LDDW, H_HELPER, H_ATOMIC, H_LDX, H_LDXSX, H_ST,
-  H_LD_PACKET, H_LDXB_LSH, H_LSH_ARSH64, H_LSH_ARSH32, H_BAD,
+  H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64, H_LSH_ARSH32, H_BAD,
 } from "./records";
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
@@ -62,7 +63,7 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
       const next = r + (withMov ? 2 : 1) * RECORD_SIZE;
       if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov) || fuseAddLoad(r, next, withMov)))
         continue;
-      if (!withMov && !fuseByteShift(r)) fuseAddJump(r);
+      if (!withMov && !fuseByteShift(r, out + count * RECORD_SIZE)) fuseAddJump(r);
     }
   blockLengths(out, count);
 }
@@ -139,9 +140,10 @@ function fuseMov(r: u32, insn: u32): bool {
 /**
  * `ldxb rX, [rB+off]` at `r` and `lsh rX, k` (64-bit, or 32-bit with k <= 24, where the byte cannot reach bit
  * 32) after it, the byte-by-byte reads of compiled C, become one record: the load's own, with handler H_LDXB_LSH
- * and k in place of its immediate (unused by a load). True if they did.
+ * and k in place of its immediate (unused by a load). When an `or rY, rX` follows them (before `end`), the word
+ * being assembled, it joins them: H_LDXB_LSH_OR64 or _OR32, rY's address at R_C. True if they did.
  */
-function fuseByteShift(r: u32): bool {
+function fuseByteShift(r: u32, end: u32): bool {
   const next = r + RECORD_SIZE;
   const h2 = <u32>load<u8>(next);
   const k = load<i64>(next, R_IMM);
@@ -151,6 +153,12 @@ function fuseByteShift(r: u32): bool {
   if (h2 != <u32>(H_ALU64 + (ALU_LSH >> 3)) && (!lsh32 || (k & 31) > 24)) return false;
   store<u8>(r, <u8>H_LDXB_LSH);
   store<i64>(r, k & (lsh32 ? 31 : 63), R_IMM); // the shift's own masking
+  const or = next + RECORD_SIZE;
+  if (or >= end || load<u32>(or, R_B) != REGS + <u32>load<u8>(r, 1)) return true;
+  const h3 = <u32>load<u8>(or);
+  if (h3 != <u32>(H_ALU64 + (ALU_OR >> 3)) && h3 != <u32>(H_ALU32 + (ALU_OR >> 3))) return true;
+  store<u8>(r, <u8>(h3 < <u32>H_ALU32 ? H_LDXB_LSH_OR64 : H_LDXB_LSH_OR32));
+  store<u32>(r, load<u32>(or, R_A), R_C);
   return true;
 }
 

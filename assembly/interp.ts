@@ -28,7 +28,8 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LSH_ARSH64, H_LSH_ARSH32, RECORD_SIZE,
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64,
+  H_LSH_ARSH32, RECORD_SIZE,
   RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
   R_IMM, R_A, R_B, R_C, R_REM,
 } from "./records";
@@ -275,7 +276,8 @@ function execute(startPc: u32, stopDepth: u32): void {
     }
     if (past - RECORD_SIZE < 2 * RECORD_SIZE) continue; // the instruction run alone is done
     // The record at p ran as far as the loop could take it (counted as one instruction: no record that leaves the
-    // loop is fused but H_LDXB_LSH, whose shift is counted below); the rest of its block, charged with it, did not.
+    // loop is fused but H_LDXB_LSH and its forms with an or, whose shift is counted below and whose or runs apart);
+    // the rest of its block, charged with it, did not.
     left += <u64>load<u32>(p, R_REM) - 1;
     const h = <u32>load<u8>(p);
     const t = load<i32>(p, R_TARGET);
@@ -326,11 +328,13 @@ function execute(startPc: u32, stopDepth: u32): void {
       unwindToExit(stopDepth); // out of the packet: the kernel ends the program with r0 = 0
       break;
     }
-    if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || h == <u32>H_LDXB_LSH) {
+    // a byte load and shift, with an or or not (the or then runs apart); the tiny core has no fused records
+    const byteShift = FUSE_PAIRS && h >= <u32>H_LDXB_LSH && h <= <u32>H_LDXB_LSH_OR32;
+    if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || byteShift) {
       const done = slowAccess(p, h, pc - 1);
       if (done < 0) break;
       if (FUSE_PAIRS && done > 0) { pc--; left++; } // run again, by the loop, uncounted so far
-      else if (h == <u32>H_LDXB_LSH) { pc++; left--; }
+      else if (byteShift) { pc++; left--; }
       continue;
     }
     fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
@@ -367,7 +371,7 @@ function slowAccess(p: u32, h: u32, pc: u32): i32 {
   const bits = 64 - (size << 3);
   let v = load<u64>(SCRATCH);
   if (h >= <u32>H_LDXSX && h < <u32>H_ST) v = <u64>(<i64>(v << bits) >> bits);
-  if (h == <u32>H_LDXB_LSH) v <<= load<u64>(p, R_IMM);
+  if (FUSE_PAIRS && h >= <u32>H_LDXB_LSH && h <= <u32>H_LDXB_LSH_OR32) v <<= load<u64>(p, R_IMM);
   store<u64>(REGS + <u32>load<u8>(p, 1), v);
   return 0;
 }
@@ -538,6 +542,28 @@ function loop(start: u32, startLeft: u64): void {
           if (!readable(m, 1)) return leave(p, left);
           store<u64>(rd, <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM));
           next += RECORD_SIZE;
+          continue;
+        }
+        case H_LDXB_LSH_OR64: {
+          if (!FUSE_PAIRS) return leave(p, left);
+          const m = b + <u64><i64>t;
+          if (!readable(m, 1)) return leave(p, left);
+          const v = <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM);
+          store<u64>(rd, v);
+          const or = load<u32>(p, R_C);
+          store<u64>(or, load<u64>(or) | v);
+          next += 2 * RECORD_SIZE;
+          continue;
+        }
+        case H_LDXB_LSH_OR32: {
+          if (!FUSE_PAIRS) return leave(p, left);
+          const m = b + <u64><i64>t;
+          if (!readable(m, 1)) return leave(p, left);
+          const v = <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM);
+          store<u64>(rd, v);
+          const or = load<u32>(p, R_C);
+          store<u64>(or, <u64>(load<u32>(or) | <u32>v));
+          next += 2 * RECORD_SIZE;
           continue;
         }
         case H_LSH_ARSH64 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;

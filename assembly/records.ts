@@ -10,7 +10,7 @@ export const R_TARGET = 4;
 export const R_IMM = 8;
 export const R_A = 16;
 export const R_B = 20;
-export const R_C = 24; // an add fused with a jump: where the jump's b is read; with a load: the add's dst
+export const R_C = 24; // an add fused with a jump: where the jump's b is read; with a load: the add's dst; an or's dst
 export const R_REM = 28;
 
 // Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
@@ -46,8 +46,11 @@ export const H_LDXSX = 113; // + size index (W H B)
 export const H_ST = 116; // + size index; ST takes the immediate, STX the register
 export const H_LD_PACKET = 120; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
 export const H_LDXB_LSH = 121; // a byte load and a shift of it by an immediate (fuseByteShift)
+// The same and a 64-bit (32-bit) or of the shifted byte into another register after them (fuseByteShift).
+export const H_LDXB_LSH_OR64 = 122;
+export const H_LDXB_LSH_OR32 = 123;
 // A shift left and an arithmetic shift right of one register by immediates (fuseShiftPair), 64- then 32-bit;
 // the index just below each is the same with a mov in front, whose case steps over one more record.
-export const H_LSH_ARSH64 = 123;
-export const H_LSH_ARSH32 = 125;
-export const H_BAD = 126;
+export const H_LSH_ARSH64 = 125;
+export const H_LSH_ARSH32 = 127;
+export const H_BAD = 128;
