@@ -28,60 +28,28 @@
 // (fuseAddJump): the add's record gets the jump's handler less one, its target, and where its b is read. A byte
 // load followed by a shift of that byte by an immediate, how compiled C assembles a word from bytes, is the load's
 // record with a handler of its own, H_LDXB_LSH, and the shift count in place of the load's unused immediate
-// (fuseByteShift); a fault in the load names the load's index.
+// (fuseByteShift); a fault in the load names the load's index. An or of the shifted byte into another register
+// right after them, the word being assembled, joins them (H_LDXB_LSH_OR64, _OR32). A shift left and an arithmetic
+// shift right of one register by immediates, how compiled C sign-extends a bit field or a narrow value, is one
+// record too, with a mov into that register in front of them when there is one (fuseShiftPair: three
+// instructions, whose case steps over two records). A 64-bit add and a load from the sum, how compiled C reads
+// `base[i]`, is one record, also with a mov in front when there is one (fuseAddLoad); a load the loop cannot allow
+// inline leaves the loop at the load's own record, the add done, so that a fault names the load.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
 import {
   CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU, CLS_JMP, CLS_JMP32, CLS_ALU64, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX,
-  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, JMP_JA, JMP_CALL,
-  JMP_EXIT, INSN_SIZE,
+  MODE_ATOMIC, SZ_W, SZ_H, SZ_B, SZ_DW, CALL_HELPER, CALL_LOCAL, OP_LDDW, ALU_MOV, ALU_END, ALU_LSH, ALU_ARSH, ALU_OR,
+  JMP_JA, JMP_CALL, JMP_EXIT, INSN_SIZE,
 } from "./isa";
 import { FUSE_PAIRS } from "./fusion";
 import { REGS } from "./layout";
-
-export const RECORD_SIZE = 32;
-export const RECORD_SHIFT = 5;
-export const R_SIZE = 2;
-export const R_EXTRA = 3;
-export const R_TARGET = 4;
-export const R_IMM = 8;
-export const R_A = 16;
-export const R_B = 20;
-export const R_C = 24; // an add fused with a jump: where the jump's b is read
-export const R_REM = 28;
-
-// Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
-// switch into compare-and-branch steps in source order, and Binaryen turns only runs of ordered cases into one
-// br_table (a jump table); a gap, two labels on one case, or an index 0 (tested apart, as an if) split the table,
-// and each piece costs a compare or a second indirect jump on every instruction.
-//
-// ALU64: H_ALU64 + 2 * (operation >> 4), ALU: H_ALU32 + 2 * (operation >> 4), in ISA order (add sub mul div or
-// and lsh rsh neg mod xor mov arsh end). The index just below each is the fused mov + operation (for those in
-// FUSABLE; for the others an index with no record): the loop's case for it counts the mov and falls into the
-// operation's own case.
-export const H_ALU64 = 2;
-export const H_MOVSX64 = 29;
-export const H_MOVSX32 = 30;
-export const H_ALU32 = 32;
-// Conditional jumps: H_JMP64 + 2 * (operation >> 4) and H_JMP32 + (operation >> 4), jeq .. jsle. The index just
-// below each 64-bit one is an add (or sub of an immediate) on rA fused with the jump on rA after it, a loop's
-// counter and test (fuseAddJump); the loop's case for it does the add and falls into the jump's case.
-export const H_JMP64 = 60;
-export const H_JMP32 = 87;
-// Operations that share no arithmetic with their neighbours, in the slots of the jumps that do not exist.
-export const H_JA = 60; // ja and gotol (JMP_JA has no condition, so the slot is free)
-export const H_CALL_LOCAL = 76; // the slot of JMP_CALL
-export const H_EXIT = 78; // the slot of JMP_EXIT
-export const H_LDDW = 87; // the slot of JMP32's ja (gotol is H_JA)
-export const H_HELPER = 95; // JMP32's call; callx (b is then dst) and bpf_tail_call too, the loop tells it by id
-export const H_ATOMIC = 96; // JMP32's exit; byte 2: the size
-export const H_LDX = 101; // + size index (W H B DW = 0..3)
-export const H_LDXSX = 105; // + size index (W H B)
-export const H_ST = 108; // + size index; ST takes the immediate, STX the register
-export const H_LD_PACKET = 112; // LD_ABS and LD_IND (byte 2: 1 for LD_IND), t: the size
-export const H_LDXB_LSH = 113; // a byte load and a shift of it by an immediate (fuseByteShift)
-export const H_BAD = 114;
+import {
+  RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_IMM, R_A, R_B, R_C, R_REM, H_ALU64, H_MOVSX64, H_MOVSX32,
+  H_ALU32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_LDDW, H_HELPER, H_ATOMIC, H_LDX, H_LDXSX, H_ST,
+  H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64, H_LSH_ARSH32, H_BAD,
+} from "./records";
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
 export function decodeProgram(code: u32, count: u32, out: u32): void {
@@ -90,7 +58,12 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
   if (FUSE_PAIRS)
     for (let pc: u32 = 0; pc + 1 < count; pc++) {
       const r = out + pc * RECORD_SIZE;
-      if (!fuseMov(r, code + pc * INSN_SIZE) && !fuseByteShift(r)) fuseAddJump(r);
+      const withMov = fuseMov(r, code + pc * INSN_SIZE);
+      // A mov fused with the operation after it can take a third instruction: the one after that operation.
+      const next = r + (withMov ? 2 : 1) * RECORD_SIZE;
+      if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov) || fuseAddLoad(r, next, withMov)))
+        continue;
+      if (!withMov && !fuseByteShift(r, out + count * RECORD_SIZE)) fuseAddJump(r);
     }
   blockLengths(out, count);
 }
@@ -109,7 +82,7 @@ function blockLengths(out: u32, count: u32): void {
     const after = pc + (h == <u32>H_LDDW ? 2 : 1);
     // Jumps, calls and exits are the even handlers from H_JMP64 to H_LDDW (the odd ones are adds fused with a
     // jump); past H_LDDW, everything up to the loads (32-bit jumps, helpers, atomics).
-    const ends = h > <u32>H_LDDW ? h < <u32>H_LDX : h >= <u32>H_JMP64 && (h & 1) == 0;
+    const ends = h > <u32>H_LDDW ? h < <u32>H_LDX - 2 : h >= <u32>H_JMP64 && (h & 1) == 0;
     store<u32>(r, 1 + (ends || after >= count ? 0 : load<u32>(out + after * RECORD_SIZE, R_REM)), R_REM);
   }
 }
@@ -167,18 +140,63 @@ function fuseMov(r: u32, insn: u32): bool {
 /**
  * `ldxb rX, [rB+off]` at `r` and `lsh rX, k` (64-bit, or 32-bit with k <= 24, where the byte cannot reach bit
  * 32) after it, the byte-by-byte reads of compiled C, become one record: the load's own, with handler H_LDXB_LSH
- * and k in place of its immediate (unused by a load). True if they did.
+ * and k in place of its immediate (unused by a load). When an `or rY, rX` follows them (before `end`), the word
+ * being assembled, it joins them: H_LDXB_LSH_OR64 or _OR32, rY's address at R_C. True if they did.
  */
-function fuseByteShift(r: u32): bool {
+function fuseByteShift(r: u32, end: u32): bool {
   const next = r + RECORD_SIZE;
   const h2 = <u32>load<u8>(next);
   const k = load<i64>(next, R_IMM);
-  if (<u32>load<u8>(r) != <u32>H_LDX + (SZ_B >> 3) || load<u32>(next, R_B) != next + R_IMM) return false;
+  if (<u32>load<u8>(r) != <u32>H_LDX + 3 * (SZ_B >> 3) || load<u32>(next, R_B) != next + R_IMM) return false;
   if (load<u8>(next, 1) != load<u8>(r, 1)) return false;
   const lsh32 = h2 == <u32>(H_ALU32 + (ALU_LSH >> 3));
   if (h2 != <u32>(H_ALU64 + (ALU_LSH >> 3)) && (!lsh32 || (k & 31) > 24)) return false;
   store<u8>(r, <u8>H_LDXB_LSH);
   store<i64>(r, k & (lsh32 ? 31 : 63), R_IMM); // the shift's own masking
+  const or = next + RECORD_SIZE;
+  if (or >= end || load<u32>(or, R_B) != REGS + <u32>load<u8>(r, 1)) return true;
+  const h3 = <u32>load<u8>(or);
+  if (h3 != <u32>(H_ALU64 + (ALU_OR >> 3)) && h3 != <u32>(H_ALU32 + (ALU_OR >> 3))) return true;
+  store<u8>(r, <u8>(h3 < <u32>H_ALU32 ? H_LDXB_LSH_OR64 : H_LDXB_LSH_OR32));
+  store<u32>(r, load<u32>(or, R_A), R_C);
+  return true;
+}
+
+/**
+ * `lsh rA, j` at `r` (or a mov into rA fused with it, `withMov`) and `arsh rA, k` of the same width at `next`, how
+ * compiled C sign-extends a bit field or a narrow value, become one record: the lsh's own (with the mov's source as
+ * a), with j in place of its immediate and k in place of its target (unused by an ALU operation), both masked as
+ * the shifts mask them. True if they did.
+ */
+function fuseShiftPair(r: u32, next: u32, withMov: bool): bool {
+  const op = <u32>load<u8>(r) + (withMov ? 1 : 0); // the shift's own handler
+  const wide = op == <u32>(H_ALU64 + (ALU_LSH >> 3));
+  if (!wide && op != <u32>(H_ALU32 + (ALU_LSH >> 3))) return false;
+  if (load<u32>(r, R_B) != r + R_IMM || load<u32>(next, R_B) != next + R_IMM) return false;
+  if (<u32>load<u8>(next) != op + ((ALU_ARSH - ALU_LSH) >> 3) || load<u8>(next, 1) != load<u8>(r, 1)) return false;
+  const mask: i64 = wide ? 63 : 31;
+  store<u8>(r, <u8>((wide ? H_LSH_ARSH64 : H_LSH_ARSH32) - (withMov ? 1 : 0)));
+  store<i64>(r, load<i64>(r, R_IMM) & mask, R_IMM);
+  store<i32>(r, <i32>(load<i64>(next, R_IMM) & mask), R_TARGET);
+  return true;
+}
+
+/**
+ * A 64-bit `add rA, x` at `r` (or a mov into rA fused with it, `withMov`) and a load from rA at `next`, how
+ * compiled C reads `base[i]`, become one record: the add's own (with the mov's source as a), with the load's
+ * handler less one (two with the mov), its dst and offset, and rA's address at R_C. The loop does the add and goes
+ * on as the load's own record, which the loop leaves at when its inline checks do not allow the access. True if
+ * they did.
+ */
+function fuseAddLoad(r: u32, next: u32, withMov: bool): bool {
+  const h2 = <u32>load<u8>(next);
+  const sum = REGS + <u32>load<u8>(r, 1);
+  if (<u32>load<u8>(r) + (withMov ? 1 : 0) != <u32>H_ALU64 || h2 < <u32>H_LDX || h2 > <u32>H_LDX + 9) return false;
+  if ((h2 - <u32>H_LDX) % 3 != 0 || load<u32>(next, R_B) != sum) return false;
+  store<u8>(r, <u8>(h2 - (withMov ? 2 : 1)));
+  store<u8>(r, load<u8>(next, 1), 1);
+  store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
+  store<u32>(r, sum, R_C);
   return true;
 }
 
@@ -248,7 +266,7 @@ function decodeOne(p: u32, pc: u32, count: u32, r: u32, base: u32): void {
   } else if (cls == CLS_LDX) {
     useReg = true; // b is the base address
     const mode = op & 0xe0;
-    if (mode == MODE_MEM) h = H_LDX + size;
+    if (mode == MODE_MEM) h = H_LDX + 3 * size;
     else if (mode == MODE_MEMSX && size != SZ_DW >> 3) h = H_LDXSX + size;
     small = accessSize(size);
   } else if (cls == CLS_ST || cls == CLS_STX) {

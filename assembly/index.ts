@@ -3,7 +3,8 @@ import {
   STATE, ST_REGION_COUNT, ST_PROG_COUNT, PROGS, MAX_PROGS, HELPER_KINDS, MAX_HELPER_ID, HELPER_HOST,
   ST_PRANDOM, ST_NCPUS, ST_HEAP_TOP, HEAP_BASE, DECODED,
 } from "./layout";
-import { decodeProgram, RECORD_SIZE } from "./decode";
+import { decodeProgram } from "./decode";
+import { RECORD_SIZE } from "./records";
 import { alloc } from "./memory";
 import { registerCoreHelpers } from "./helpers";
 

@@ -28,9 +28,12 @@ import {
 } from "./layout";
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
-  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
-  R_IMM, R_A, R_B, R_C, R_REM, decodeSingle,
-} from "./decode";
+  H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64,
+  H_LSH_ARSH32, RECORD_SIZE,
+  RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
+  R_IMM, R_A, R_B, R_C, R_REM,
+} from "./records";
+import { decodeSingle } from "./decode";
 import { FUSE_PAIRS } from "./fusion";
 import { accessAllowed, regionSet } from "./memory";
 import { callCoreHelper } from "./helpers";
@@ -273,7 +276,8 @@ function execute(startPc: u32, stopDepth: u32): void {
     }
     if (past - RECORD_SIZE < 2 * RECORD_SIZE) continue; // the instruction run alone is done
     // The record at p ran as far as the loop could take it (counted as one instruction: no record that leaves the
-    // loop is fused but H_LDXB_LSH, whose shift is counted below); the rest of its block, charged with it, did not.
+    // loop is fused but H_LDXB_LSH and its forms with an or, whose shift is counted below and whose or runs apart);
+    // the rest of its block, charged with it, did not.
     left += <u64>load<u32>(p, R_REM) - 1;
     const h = <u32>load<u8>(p);
     const t = load<i32>(p, R_TARGET);
@@ -324,11 +328,13 @@ function execute(startPc: u32, stopDepth: u32): void {
       unwindToExit(stopDepth); // out of the packet: the kernel ends the program with r0 = 0
       break;
     }
-    if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || h == <u32>H_LDXB_LSH) {
+    // a byte load and shift, with an or or not (the or then runs apart); the tiny core has no fused records
+    const byteShift = FUSE_PAIRS && h >= <u32>H_LDXB_LSH && h <= <u32>H_LDXB_LSH_OR32;
+    if ((h >= <u32>H_LDX && h < <u32>H_LD_PACKET) || byteShift) {
       const done = slowAccess(p, h, pc - 1);
       if (done < 0) break;
       if (FUSE_PAIRS && done > 0) { pc--; left++; } // run again, by the loop, uncounted so far
-      else if (h == <u32>H_LDXB_LSH) { pc++; left--; }
+      else if (byteShift) { pc++; left--; }
       continue;
     }
     fault(FAULT_BAD_INSN, pc - 1, <u64>load<u8>(p, R_EXTRA), 0);
@@ -365,7 +371,7 @@ function slowAccess(p: u32, h: u32, pc: u32): i32 {
   const bits = 64 - (size << 3);
   let v = load<u64>(SCRATCH);
   if (h >= <u32>H_LDXSX && h < <u32>H_ST) v = <u64>(<i64>(v << bits) >> bits);
-  if (h == <u32>H_LDXB_LSH) v <<= load<u64>(p, R_IMM);
+  if (FUSE_PAIRS && h >= <u32>H_LDXB_LSH && h <= <u32>H_LDXB_LSH_OR32) v <<= load<u64>(p, R_IMM);
   store<u64>(REGS + <u32>load<u8>(p, 1), v);
   return 0;
 }
@@ -393,7 +399,7 @@ function loop(start: u32, startLeft: u64): void {
     if (left < charge) return leave(next | 1, left);
     left -= charge;
     while (true) {
-      const p = next;
+      let p = next; // the record run, or after a fused add the load's own (its case leaves there)
       const h = <u32>load<u8>(p);
       const rd = REGS + <u32>load<u8>(p, 1);
       let a = load<u64>(load<u32>(p, R_A));
@@ -507,10 +513,21 @@ function loop(start: u32, startLeft: u64): void {
         case H_JMP32 + 0xb: if (x <= y) next = <u32>t; break;
         case H_JMP32 + 0xc: if (<i32>x < <i32>y) next = <u32>t; break;
         case H_JMP32 + 0xd: if (<i32>x <= <i32>y) next = <u32>t; break;
-        case H_LDX + 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) return leave(p, left); store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
-        case H_LDX + 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) return leave(p, left); store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
-        case H_LDX + 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) return leave(p, left); store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
-        case H_LDX + 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) return leave(p, left); store<u64>(rd, load<u64>(<usize>m)); continue; }
+        // A load fused with the add of its address (fuseAddLoad; - 2: a mov before the add too): the add, then on into
+        // the load's case as the load's own record, where the loop leaves when its inline check does not allow the
+        // access, the add done, as run apart.
+        case H_LDX - 2 + 3 * 0: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 0: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 0: { const m = b + <u64><i64>t; if (!readable(m, 4)) return leave(p, left); store<u64>(rd, <u64>load<u32>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 1: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 1: { const m = b + <u64><i64>t; if (!readable(m, 2)) return leave(p, left); store<u64>(rd, <u64>load<u16>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 2: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 2: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 2: { const m = b + <u64><i64>t; if (!readable(m, 1)) return leave(p, left); store<u64>(rd, <u64>load<u8>(<usize>m)); continue; }
+        case H_LDX - 2 + 3 * 3: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LDX - 1 + 3 * 3: if (!FUSE_PAIRS) return leave(p, left); b = a + b; store<u64>(load<u32>(p, R_C), b); p = next; next += RECORD_SIZE;
+        case H_LDX + 3 * 3: { const m = b + <u64><i64>t; if (!readable(m, 8)) return leave(p, left); store<u64>(rd, load<u64>(<usize>m)); continue; }
         case H_LDXSX + 0: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
         case H_LDXSX + 1: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
         case H_LDXSX + 2: return leave(p, left); // sign-extending loads (cpu v4): slowAccess
@@ -527,6 +544,32 @@ function loop(start: u32, startLeft: u64): void {
           next += RECORD_SIZE;
           continue;
         }
+        case H_LDXB_LSH_OR64: {
+          if (!FUSE_PAIRS) return leave(p, left);
+          const m = b + <u64><i64>t;
+          if (!readable(m, 1)) return leave(p, left);
+          const v = <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM);
+          store<u64>(rd, v);
+          const or = load<u32>(p, R_C);
+          store<u64>(or, load<u64>(or) | v);
+          next += 2 * RECORD_SIZE;
+          continue;
+        }
+        case H_LDXB_LSH_OR32: {
+          if (!FUSE_PAIRS) return leave(p, left);
+          const m = b + <u64><i64>t;
+          if (!readable(m, 1)) return leave(p, left);
+          const v = <u64>load<u8>(<usize>m) << load<u64>(p, R_IMM);
+          store<u64>(rd, v);
+          const or = load<u32>(p, R_C);
+          store<u64>(or, <u64>(load<u32>(or) | <u32>v));
+          next += 2 * RECORD_SIZE;
+          continue;
+        }
+        case H_LSH_ARSH64 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LSH_ARSH64: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64>(<i64>(a << b) >> t)); next += RECORD_SIZE; continue;
+        case H_LSH_ARSH32 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
+        case H_LSH_ARSH32: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64><u32>(<i32>(x << y) >> t)); next += RECORD_SIZE; continue;
         default: return leave(p, left); // a bad record: execute
       }
       break; // after a jump: charge the block it goes to
