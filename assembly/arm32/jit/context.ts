@@ -49,6 +49,9 @@ export class Context extends Labels {
   // What the emitters know at the current instruction (jit/regs.ts, jit/step.ts), and the value widths there
   ranges: Widths = new Widths(); // analysis/ranges.ts
   hiZero: u32 = 0; // bit n: eBPF rn's high word is known to be 0 here
+  hiOwed: i32 = -1; // owedhigh.ts: the eBPF register whose high word r1 holds, not yet stored to the register file
+  hiOwedTo: i32 = -1; // ... the instruction that reads it there
+  hiKeep: i32 = -1; // owedhigh.ts mayKeepHigh: the register whose high word setHi may leave in r1 for the next one
   blockStart: i32 = 0; // code position where the current basic block's instructions begin
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
   insnIndex: i32 = 0; // the eBPF instruction being emitted (the first of a fused group)

@@ -54,6 +54,7 @@ export function lo(c: Context, r: i32, tmp: i32): i32 {
 }
 export function hi(c: Context, r: i32, tmp: i32): i32 {
   if (hiInArm(c, r)) return unchecked(c.armHi[r]);
+  if (c.hiOwed == r) return R1; // loaded just before, not stored yet (owedhigh.ts)
   const slot = S_REGS + 8 * r;
   if (c.holds(tmp, slot + 4, c.forwardFrom)) return tmp;
   if (stored(c, str(tmp, R11, slot + 4)) || (tmp & 1) != 0 && stored(c, strd(tmp - 1, R11, slot))) return tmp;
@@ -96,8 +97,10 @@ function zeroHolder(c: Context): i32 {
  * The ARM register the last instruction stored rn's high word from, to the register file (a STR of that word, or
  * a STRD of both words), when nothing can reach here without it; else -1. A 64-bit store of a value just computed
  * (clang's counters spilled to the stack: load, add, store) stores that register instead of loading the word back.
+ * r1 where the word is owed to the register file (owedhigh.ts): the add before left it there unstored.
  */
 export function hiJustStored(c: Context, r: i32): i32 {
+  if (c.hiOwed == r) return R1;
   if (hiInArm(c, r) || c.pos - 4 < c.forwardFrom) return -1;
   const slot = S_REGS + 8 * r;
   const last = c.lastWord;
@@ -145,6 +148,13 @@ export function setLo(c: Context, r: i32, src: i32): void {
 }
 export function setHi(c: Context, r: i32, src: i32): void {
   c.hiZero &= ~(<u32>1 << <u32>r);
+  if (c.hiOwed == r) c.hiOwed = -1; // this store replaces the one owed
+  if (c.hiKeep == r && src == R1 && !hiInArm(c, r)) {
+    // a word the next instruction reads from r1 (owedhigh.ts): stored later, if at all
+    c.hiOwed = r;
+    c.hiOwedTo = c.insnIndex + 1;
+    return;
+  }
   if (hiInArm(c, r)) {
     if (unchecked(c.armHi[r]) != src) c.emit(movReg(unchecked(c.armHi[r]), src));
   } else if (!pairWith(c, str(src - 1, R11, S_REGS + 8 * r), src)) c.emit(str(src, R11, S_REGS + 8 * r + 4));

@@ -12,6 +12,7 @@ import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy, inLoo
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { unreadSetup } from "./unread";
+import { mayKeepHigh, settleOwedHigh } from "./owedhigh";
 import { emitJump } from "./jumps";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
@@ -29,6 +30,7 @@ import * as ranges from "../analysis/ranges";
 
 /** The knowledge at the start of basic block b: what the emitters found, and the value widths. */
 export function enterBlock(c: Context, b: i32): void {
+  c.hiOwed = -1;
   c.ranges.loadState(widthsAt(c, b));
   c.hiZero = load<u32>(c.states + (<usize>b << 2)) | c.ranges.highZeroMask();
   if (inCopy(c)) {
@@ -53,6 +55,15 @@ export function afterInsn(c: Context, i: i32, emitted: bool = true): void {
 // ---------------------------------------------------------------------------------------------------------------
 
 export function emitInsn(c: Context, i: i32, inMain: bool): bool {
+  settleOwedHigh(c, i, false);
+  c.hiKeep = mayKeepHigh(c, i);
+  const ok = emitOne(c, i, inMain);
+  c.hiKeep = -1;
+  settleOwedHigh(c, i, true);
+  return ok;
+}
+
+function emitOne(c: Context, i: i32, inMain: bool): bool {
   const op = opcode(c, i);
   const cls = op & 7;
   const dst = dstOf(c, i);

@@ -2,7 +2,9 @@
 // entered from elsewhere (jit/step.ts entryPoint): they have no check whose miss resumes there, so a group's copy
 // (jit/groups.ts) runs on past them, and a 64-bit store of a value the instruction before computed stores the
 // registers that computed it (jit/regs.ts hiJustStored) instead of loading its high word back from the register
-// file: clang's u64 counters spilled to the frame (load, add, store back). Generated walks over records mix such
+// file: clang's u64 counters spilled to the frame (load, add, store back). Where the counter's high word lives in the
+// register file, it goes from the load to the add to the store in r1 and reaches the register file only when read
+// after (jit/owedhigh.ts). Generated walks over records mix such
 // counters with loads from the input off one base (a group), 32- and 64-bit operations and comparisons of both
 // widths; each outcome must be the interpreter's and that of test/support/asm-model.ts (BigInt, from the eBPF
 // semantics).
@@ -95,9 +97,12 @@ describe("frame accesses at fixed offsets are no places code is entered at", () 
     expect(disagreeing(results)).toEqual([]);
   }, 120_000);
 
-  it("a counter in a frame slot: its store takes the high word from the registers the add left it in", () => {
-    // r0, r2, r4, r5, r7 and r8 hold 64-bit values used more than r3, the counter: r3 lives in the register file
-    const source = [
+  /**
+   * A loop whose counter r3 lives in the register file (r0, r2, r4, r5, r7 and r8 hold 64-bit values used more):
+   * `ldxdw r3, [r10-8]; add r3, r1; stxdw [r10-8], r3`, then `after` (instructions that may read r3).
+   */
+  function counterLoop(after: string[]): string {
+    return [
       ...[0, 2, 4, 5, 7, 8].map((r) => `lddw %r${r}, 0x${(0x1234567 * (r + 1)).toString(16)}00000001`),
       "stxdw [%r10-8], %r2",
       "mov %r9, %r1",
@@ -111,6 +116,7 @@ describe("frame accesses at fixed offsets are no places code is entered at", () 
       "ldxdw %r3, [%r10-8]",
       "add %r3, %r1",
       "stxdw [%r10-8], %r3",
+      ...after,
       ...["add %r0, %r2", "xor %r2, %r4", "add %r4, %r5", "sub %r5, %r7", "or %r7, %r8", "mul %r8, %r0"],
       ...["add %r0, %r4", "xor %r2, %r5", "add %r4, %r7", "sub %r5, %r8", "or %r7, %r0", "mul %r8, %r2"],
       ...["add %r0, %r8", "xor %r2, %r7"],
@@ -119,15 +125,45 @@ describe("frame accesses at fixed offsets are no places code is entered at", () 
       ...[2, 4, 5, 7, 8, 3].map((r) => `add %r0, %r${r}`),
       "exit",
     ].join("\n");
-    const listing = arm32Listing(assemble(source), { budget: 0 });
-    const add = 21; // after six lddw of two slots each, then nine instructions
-    expect(listing).toMatch(new RegExp(`^;\\s+${add}: add %r3, %r1`, "m"));
-    // the add stores r3 to the register file (r11 + 8 * 3: both words, or its high word at + 4) ...
-    const stores = codeOf(listing, add, add + 1).filter((l) => /^str\S* r\d+, (r\d+, )?\[r11, #(24|0x1c)\]/.test(l));
-    expect(stores).toHaveLength(1);
-    // ... and the store to the frame takes it from the registers it came from, loading nothing back
-    const store = codeOf(listing, add + 1, add + 2);
-    expect(store).toHaveLength(2);
-    expect(registerFileLoads(store)).toEqual([]);
+  }
+  const LOAD = 20; // after six lddw of two slots each, then eight instructions
+  /** r3's high word in the register file (r11 + 8 * 3 + 4, or both words at r11 + 24) stored or loaded by some code. */
+  const r3High = (code: string[]) =>
+    code.filter((l) => /^(ldr|str) r\d+, \[r11, #0x1c\]/.test(l) || /^(ldrd|strd) r\d+, r\d+, \[r11, #24\]/.test(l));
+
+  it("a counter in a frame slot: its high word goes from the load to the add to the store in r1", () => {
+    const listing = arm32Listing(assemble(counterLoop([])), { budget: 0 });
+    expect(listing).toMatch(new RegExp(`^;\\s+${LOAD}: ldxdw %r3, \\[%r10-8\\]`, "m"));
+    expect(listing).toMatch(new RegExp(`^;\\s+${LOAD + 2}: stxdw \\[%r10-8\\], %r3`, "m"));
+    // r3 is written again (the next round's load) before anything reads it: its high word never reaches the
+    // register file, and the store to the frame loads nothing back from there
+    const code = codeOf(listing, LOAD, LOAD + 3);
+    expect(r3High(code)).toEqual([]);
+    // the load's high word in r1, the ADC's operand and result there, the frame store's high word from there
+    expect(code.filter((l) => /^ldr r1, \[r11, #0x67c\]$/.test(l))).toHaveLength(1);
+    expect(code.filter((l) => /^adc r1, r1, /.test(l))).toHaveLength(1);
+    expect(codeOf(listing, LOAD + 2, LOAD + 3)).toContain("str r1, [r11, #0x67c]");
+    expect(registerFileLoads(codeOf(listing, LOAD + 2, LOAD + 3))).toEqual([]);
   });
+
+  it("a counter read after its store: its high word reaches the register file once, after the store", () => {
+    const listing = arm32Listing(assemble(counterLoop(["add %r0, %r3"])), { budget: 0 });
+    const code = codeOf(listing, LOAD, LOAD + 3);
+    expect(r3High(code)).toEqual(["str r1, [r11, #0x1c]"]);
+    expect(code[code.length - 1]).toBe("str r1, [r11, #0x1c]");
+  });
+
+  it("counters read after their store or not, 64-bit sums: the model's r0", async () => {
+    const cases: Case[] = [];
+    for (const after of [[], ["add %r0, %r3"], ["mov32 %r3, %r3"], ["jgt %r3, 7, skip", "xor %r0, %r3", "skip:"]]) {
+      const source = counterLoop(after);
+      for (const fill of [0, 0xff]) {
+        const input = new Uint8Array(64).map((_, k) => (fill ? 0xff - k : k * 3));
+        cases.push({ name: `${after.join("; ")} ${fill}`, shape: { source, input }, budget: 0 });
+      }
+    }
+    const results = await outcomes(cases, model);
+    expect(results.filter((r) => r.model.startsWith("r0 = ")).length).toBe(cases.length);
+    expect(disagreeing(results)).toEqual([]);
+  }, 60_000);
 });
