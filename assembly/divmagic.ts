@@ -63,9 +63,10 @@ export class Magic64 {
  * error m * d - 2^(64 + k) is at most 2^k; otherwise the 65-bit m = floor(2^(65 + k) / d) + 1 is, with
  * q = (n + hi64(n * (m - 2^64))) >> (k + 1). The quotients 2^(64 + j) / d come from a long division by 32-bit
  * digits (d < 2^32 keeps each partial remainder below 2^64).
+ * Fills and returns `r`: the caller's one object, as a translator emits a division many times (every pass, every
+ * block revisited) and its heap is never freed.
  */
-export function unsignedMagic64(d: u32): Magic64 {
-  const r = new Magic64();
+export function unsignedMagic64(d: u32, r: Magic64): Magic64 {
   const k: u32 = 31 - clz<u32>(d);
   const dd = <u64>d;
   // 2^(64 + k) = 2^k * 2^64: its top digit 2^k is below d, so the quotient's digits are the next two
@@ -81,6 +82,7 @@ export function unsignedMagic64(d: u32): Magic64 {
   if (error <= (<u64>1 << <u64>k)) {
     r.m = ((q1 << 32) | q0) + 1;
     r.shift = k;
+    r.add = false;
     return r;
   }
   // floor(2^(65 + k) / d) = 2 * floor(2^(64 + k) / d) + (2 * rem >= d), and it is at least 2^64

@@ -86,13 +86,7 @@ export function maxMaps(): i32 { return MAX_MAPS; }
 export function translate(opts: u32, budget: u32, base: u32): i32 {
   const c = new Context();
   last = c;
-  // the heap (static data, then the Context and its arrays) must end below the label table
-  const top = heap.alloc(4);
-  heap.free(top);
-  if (top + 4 > HEAP_END) {
-    c.errorCode = ERR_MEMORY;
-    return -1;
-  }
+  if (!heapBelowLabels(c)) return -1;
   c.insns = INSNS;
   c.count = count;
   c.offsets = offsets;
@@ -105,15 +99,34 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.progTable = progs;
   c.progIds = progIds;
   c.imageBase = base;
-  if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+  if (!pass(c, true, 0)) return -1;
   if (c.armv6 && c.at(L_STATE) + STATE_SIZE <= NEAR_SPAN) {
     // small enough for pc-relative addresses: measure again with them (a32/labels.ts addressOf)
     c.nearAddresses = true;
-    if (!translatePass(c, true, 0, data, nmaps, dataLength)) return -1;
+    if (!pass(c, true, 0)) return -1;
   }
   ensureMemory(out + <usize>c.pos);
-  if (!translatePass(c, false, out, data, nmaps, dataLength)) return -1;
+  if (!pass(c, false, out)) return -1;
   return c.pos;
+}
+
+/**
+ * The heap (static data, then the Context and its arrays) must end below the label table: checked before the
+ * passes and after each, as the stub runtime never frees and an object allocated while emitting would grow the
+ * heap into the labels (bound twice, or moved) and the loop tables. ERR_MEMORY otherwise.
+ */
+function heapBelowLabels(c: Context): bool {
+  const top = heap.alloc(4);
+  heap.free(top);
+  if (top + 4 <= HEAP_END) return true;
+  c.errorCode = ERR_MEMORY;
+  return false;
+}
+
+/** One pass (translatePass); a heap grown into the label table during it is the error reported, as the cause. */
+function pass(c: Context, measure: bool, at: usize): bool {
+  const ok = translatePass(c, measure, at, data, nmaps, dataLength);
+  return heapBelowLabels(c) && ok;
 }
 
 function result(): Context { return changetype<Context>(last); }

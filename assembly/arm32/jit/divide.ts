@@ -15,9 +15,12 @@ import {
   cmpReg, dpReg, movImm, movImmC, movReg, movRegC, opImm, opImmS, opReg, opRegS, shiftImm, smmul, umull,
   umlal, push, pop, bit, R4, R5, OP_EOR, OP_ORR, OP_ADC, OP_MOV, OP_MVN, SH_ROR,
 } from "../a32/encoder";
-import { signedMagic32, unsignedMagic32, unsignedMagic64 } from "../../divmagic";
+import { Magic64, signedMagic32, unsignedMagic32, unsignedMagic64 } from "../../divmagic";
 import { Context } from "./context";
 import { constIn, hi, known0, setHi, setHiZero, setLo } from "./regs";
+
+/** unsignedMagic64's result, one object for the module: a new one per division emitted would fill the heap. */
+const magic64 = new Magic64();
 
 /**
  * r2 = n / d, unsigned 32-bit, for a constant d >= 1 and a dividend below 2^bits (uses r3, ip; n is none of r2,
@@ -201,7 +204,7 @@ function emitDivConst64(c: Context, imm: i32, signed: bool, mod: bool): void {
     c.emit(dpReg(AL, OP_ORR, 0, R2, R2, R1, SH_LSL, 32 - k));
     c.emit(shiftImm(SH_LSR, R3, R1, k));
   } else {
-    const magic = unsignedMagic64(d);
+    const magic = unsignedMagic64(d, magic64);
     emitMulHigh64(c, magic.m); // xr:r4 = hi64(n * m)
     let lo = R4, hi = xr, s = magic.shift;
     if (magic.add) {
