@@ -90,7 +90,8 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
 /**
  * `a op b` for an ALU instruction's mnemonic (`add`, `add32`, ...), as eBPF defines it: a 32-bit operation works
  * on the low words and zero-extends its result; a shift takes its amount modulo the width; division by zero gives
- * 0 and modulo by zero the dividend. Shared by the tests' models of generated programs.
+ * 0 and modulo by zero the dividend; signed division truncates toward zero (MIN / -1 wraps to MIN) and a signed
+ * remainder takes the dividend's sign. Shared by the tests' models of generated programs.
  */
 export function alu(op: string, a: bigint, b: bigint): bigint {
   const is32 = op.endsWith("32");
@@ -99,6 +100,7 @@ export function alu(op: string, a: bigint, b: bigint): bigint {
   a &= mask;
   b &= mask;
   const n = b & (width - 1n);
+  const [sa, sb] = [BigInt.asIntN(Number(width), a), BigInt.asIntN(Number(width), b)];
   const ops: Record<string, () => bigint> = {
     mov: () => b,
     add: () => a + b,
@@ -106,12 +108,14 @@ export function alu(op: string, a: bigint, b: bigint): bigint {
     mul: () => a * b,
     div: () => (b === 0n ? 0n : a / b),
     mod: () => (b === 0n ? a : a % b),
+    sdiv: () => (b === 0n ? 0n : sa / sb), // BigInt division truncates toward zero
+    smod: () => (b === 0n ? a : sa % sb),
     xor: () => a ^ b,
     or: () => a | b,
     and: () => a & b,
     lsh: () => a << n,
     rsh: () => a >> n,
-    arsh: () => BigInt.asIntN(Number(width), a) >> n,
+    arsh: () => sa >> n,
   };
   const f = ops[op.replace("32", "")];
   if (!f) throw new Error(`the model has no '${op}'`);
