@@ -4,13 +4,25 @@
 // those generators emit: 32- and 64-bit ALU (alu() below, shared with other tests' models), lddw, loads
 // (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, ja /
 // jeq / jgt / jlt (and their 32-bit forms), `call 8` (get_smp_processor_id: 0, one CPU) and exit.
-import { type Shape, r0Is } from "./generated-runs.js";
+import { type Outcome, type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
 
 /** The model's word for a load past the input: the engines state it their own way (compare them with each other). */
 export const MODEL_OUT = "a load past the input";
+
+/**
+ * The runs that disagree: with the model on r0 or a budget's fault, or, where the model loads past the input, with
+ * each other (and the interpreter must fault there).
+ */
+export function disagreeingWithModel(results: Outcome[]): Outcome[] {
+  return results.filter((r) =>
+    r.model === MODEL_OUT
+      ? r.arm32 !== r.interp || r.interp.startsWith("r0 =")
+      : r.arm32 !== r.model || r.interp !== r.model,
+  );
+}
 
 interface Insn {
   op: string;

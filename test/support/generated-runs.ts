@@ -59,3 +59,25 @@ export async function outcomes(cases: Case[], model: (source: string, input: Uin
 }
 
 export type Outcome = Awaited<ReturnType<typeof outcomes>>[number];
+
+/**
+ * The runs that disagree with a model stating faults by instruction: on r0, or where the model faults, the
+ * interpreter's fault not at the model's instruction or the ARM32 executable's fault not the interpreter's.
+ */
+export function disagreeingAtInstruction(results: Outcome[]): Outcome[] {
+  return results.filter((r) => {
+    if (r.model.startsWith("r0 = ")) return r.arm32 !== r.model || r.interp !== r.model;
+    const at = /instruction (\d+)/.exec(r.model)![1];
+    return r.arm32 !== r.interp || !new RegExp(`instruction ${at}\\b`).test(r.interp);
+  });
+}
+
+/** 24 seeded walks from `generate`: a budget on every third, running past the input's end on seeds 2 mod 5. */
+export function walkCases(generate: (seed: number, pastEnd: boolean) => Shape): Case[] {
+  const cases: Case[] = [];
+  for (let seed = 1; seed <= 24; seed++) {
+    const budget = seed % 3 === 0 ? 1_000_000 : 0;
+    cases.push({ name: `seed ${seed}`, shape: generate(seed, seed % 5 === 2), budget });
+  }
+  return cases;
+}

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, r0Is, rng } from "../../support/generated-runs.js";
+import { type Case, type Shape, disagreeingAtInstruction, outcomes, r0Is, rng } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -219,15 +219,6 @@ function model(source: string, input: Uint8Array, budget: number): string {
 
 // ---- the engines ----
 
-/** Cases where an engine disagrees with the model (a fault or a budget: the interpreter's, at the model's instruction). */
-function disagreeing(results: Outcome[]) {
-  return results.filter((r) => {
-    if (r.model.startsWith("r0 = ")) return r.arm32 !== r.model || r.interp !== r.model;
-    const at = /instruction (\d+)/.exec(r.model)![1];
-    return r.arm32 !== r.interp || !new RegExp(`instruction ${at}\\b`).test(r.interp);
-  });
-}
-
 /** The ARM code of a program's first loop copy, from its listing. */
 function copyCode(source: string): string {
   const lines = arm32Listing(assemble(source)).split("\n");
@@ -252,7 +243,7 @@ describe("byte-assembled words in loop copies", () => {
     expect(uncopied.map((c) => c.name)).toEqual([]);
     const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingAtInstruction(results)).toEqual([]);
   }, 180_000);
 
   it("a word's last byte loaded through its base: the model's r0 on both engines", async () => {
@@ -263,7 +254,7 @@ describe("byte-assembled words in loop copies", () => {
     expect(uncopied.map((c) => c.name)).toEqual([]);
     const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("r0 = "))).toBe(true);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingAtInstruction(results)).toEqual([]);
   }, 120_000);
 
   it("budgets running out in the middle of a word, and a fault on a byte past the input's end", async () => {
@@ -304,7 +295,7 @@ describe("byte-assembled words in loop copies", () => {
     const results = await outcomes(cases, model);
     expect(results.find((r) => r.name === "third byte short")!.model).toBe("fault (instruction 8)");
     expect(results.filter((r) => r.name.endsWith("short")).every((r) => r.model.startsWith("fault"))).toBe(true);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingAtInstruction(results)).toEqual([]);
   }, 180_000);
 
   it("reads an in-order u32 with one LDR, a reversed one with LDR and REV, a u16 with one LDRH", () => {

@@ -12,8 +12,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
-import { MODEL_OUT as OUT, modelRun as model } from "../../support/asm-model.js";
+import { type Case, type Shape, outcomes, rng, walkCases } from "../../support/generated-runs.js";
+import { MODEL_OUT as OUT, disagreeingWithModel, modelRun as model } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -69,12 +69,6 @@ function generate(seed: number, pastEnd: boolean): Shape {
   return { source: lines.join("\n"), input };
 }
 
-function disagreeing(results: Outcome[]) {
-  return results.filter((r) =>
-    r.model === OUT ? r.arm32 !== r.interp || r.interp.startsWith("r0 =") : r.arm32 !== r.model || r.interp !== r.model,
-  );
-}
-
 /** The loads from the register file (r11 + 8n, r0-r9) in some ARM code. */
 function registerFileLoads(code: string[]): string[] {
   return code.filter((l) => {
@@ -85,16 +79,12 @@ function registerFileLoads(code: string[]): string[] {
 
 describe("frame accesses at fixed offsets are no places code is entered at", () => {
   it("generated walks with frame counters and grouped loads: the model's r0, or the interpreter's fault", async () => {
-    const cases: Case[] = [];
-    for (let seed = 1; seed <= 24; seed++) {
-      const budget = seed % 3 === 0 ? 1_000_000 : 0;
-      cases.push({ name: `seed ${seed}`, shape: generate(seed, seed % 5 === 2), budget });
-    }
+    const cases = walkCases(generate);
     const listings = cases.map((c) => arm32Listing(assemble(c.shape.source), { budget: c.budget }));
     expect(listings.filter((l) => l.includes("(copy of loop")).length).toBe(0);
     const results = await outcomes(cases, model);
     expect(results.filter((r) => r.model.startsWith("r0 = ")).length).toBeGreaterThan(15);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 120_000);
 
   /**
@@ -164,6 +154,6 @@ describe("frame accesses at fixed offsets are no places code is entered at", () 
     }
     const results = await outcomes(cases, model);
     expect(results.filter((r) => r.model.startsWith("r0 = ")).length).toBe(cases.length);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 60_000);
 });

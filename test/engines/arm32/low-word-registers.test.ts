@@ -9,8 +9,13 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
-import { MODEL_OUT as OUT, modelLength as length, modelRun as model } from "../../support/asm-model.js";
+import { type Case, type Shape, outcomes, rng } from "../../support/generated-runs.js";
+import {
+  MODEL_OUT as OUT,
+  disagreeingWithModel,
+  modelLength as length,
+  modelRun as model,
+} from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -67,13 +72,6 @@ function generate(seed: number, opts: Options): Shape {
 
 // ---- the engines ----
 
-/** The cases that disagree: on r0 or a budget's fault with the model, or, where it faults, with each other. */
-function disagreeing(results: Outcome[]) {
-  return results.filter((r) =>
-    r.model === OUT ? r.arm32 !== r.interp || r.interp.startsWith("r0 =") : r.arm32 !== r.model || r.interp !== r.model,
-  );
-}
-
 /** The generated shapes must be loops the translator runs in its ordinary code (else they test nothing here). */
 function versioned(cases: Case[]): string[] {
   return cases.filter((c) => arm32Listing(assemble(c.shape.source)).includes("(copy of loop")).map((c) => c.name);
@@ -106,7 +104,7 @@ describe("registers kept by their low word alone in a loop that is not versioned
     const results = await outcomes(cases, model);
     expect(results.filter((r) => r.model === OUT).length).toBeGreaterThan(2);
     expect(results.filter((r) => r.model.startsWith("r0 = ")).length).toBeGreaterThan(12);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 120_000);
 
   it("budgets running out inside the walk: the same instruction as the model's", async () => {
@@ -122,7 +120,7 @@ describe("registers kept by their low word alone in a loop that is not versioned
     }
     const results = await outcomes(cases, model);
     expect(results.every((r) => r.model.startsWith("instruction budget"))).toBe(true);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 120_000);
 
   it("six 32-bit registers of a walk stay in ARM registers: no register-file access in its body", () => {

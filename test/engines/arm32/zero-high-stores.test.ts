@@ -9,8 +9,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Outcome, type Shape, outcomes, rng } from "../../support/generated-runs.js";
-import { MODEL_OUT as OUT, modelRun as model } from "../../support/asm-model.js";
+import { type Case, type Shape, outcomes, rng, walkCases } from "../../support/generated-runs.js";
+import { MODEL_OUT as OUT, disagreeingWithModel, modelRun as model } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -60,12 +60,6 @@ function generate(seed: number, pastEnd: boolean): Shape {
   return { source: lines.join("\n"), input };
 }
 
-function disagreeing(results: Outcome[]) {
-  return results.filter((r) =>
-    r.model === OUT ? r.arm32 !== r.interp || r.interp.startsWith("r0 =") : r.arm32 !== r.model || r.interp !== r.model,
-  );
-}
-
 /**
  * A loop whose registers r3 and r8 hold 64-bit products at its end and bytes or 32-bit sums in it: only r0 gets an
  * ARM pair, r3 and r8 their low words alone, their high words staying in the register file. `between` comes just
@@ -106,16 +100,12 @@ function codeAt(listing: string, at: number, insn: string): string[] {
 
 describe("zero high words are stored from a register already holding 0", () => {
   it("generated walks with narrow loads and 32-bit operations: the model's r0, or the interpreter's fault", async () => {
-    const cases: Case[] = [];
-    for (let seed = 1; seed <= 24; seed++) {
-      const budget = seed % 3 === 0 ? 1_000_000 : 0;
-      cases.push({ name: `seed ${seed}`, shape: generate(seed, seed % 5 === 2), budget });
-    }
+    const cases = walkCases(generate);
     const listings = cases.map((c) => arm32Listing(assemble(c.shape.source), { budget: c.budget }));
     expect(listings.filter((l) => l.includes("(copy of loop")).length).toBe(0);
     const results = await outcomes(cases, model);
     expect(results.filter((r) => r.model.startsWith("r0 = ")).length).toBeGreaterThan(15);
-    expect(disagreeing(results)).toEqual([]);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 120_000);
 
   it("a second zero high word in a row stores the scratch register the first one set", () => {
