@@ -26,6 +26,8 @@ let out: usize = 0;
 let nmaps: i32 = 0;
 let data: usize = 0; // the map area's initial bytes (see maps/common.ts)
 let dataLength: i32 = 0;
+let heapBeforePasses: usize = 0; // the heap's top when the first pass starts ...
+let heapAfterPasses: usize = 0; // ... and after the last one
 let progs: usize = 0; // per program id: where it starts in the instructions (or -1), its name (see prepareProgs)
 let progIds: i32 = 0;
 let last: Context | null = null; // the last translation, for the tables and errors the host reads afterwards
@@ -99,6 +101,7 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.progTable = progs;
   c.progIds = progIds;
   c.imageBase = base;
+  heapBeforePasses = heapTop();
   if (!pass(c, true, 0)) return -1;
   if (c.armv6 && c.at(L_STATE) + STATE_SIZE <= NEAR_SPAN) {
     // small enough for pc-relative addresses: measure again with them (a32/labels.ts addressOf)
@@ -116,11 +119,17 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
  * heap into the labels (bound twice, or moved) and the loop tables. ERR_MEMORY otherwise.
  */
 function heapBelowLabels(c: Context): bool {
-  const top = heap.alloc(4);
-  heap.free(top);
+  const top = heapTop();
+  heapAfterPasses = top;
   if (top + 4 <= HEAP_END) return true;
   c.errorCode = ERR_MEMORY;
   return false;
+}
+
+function heapTop(): usize {
+  const top = heap.alloc(4);
+  heap.free(top);
+  return top;
 }
 
 /** One pass (translatePass); a heap grown into the label table during it is the error reported, as the cause. */
@@ -142,6 +151,8 @@ export function programOffset(): i32 { return result().at(L_ENTRY); }
 export function stateOffset(): i32 { return result().at(L_STATE); }
 export function stateSize(): i32 { return STATE_SIZE; }
 export function errorCode(): i32 { return last ? result().errorCode : ERR_NONE; }
+/** Bytes the heap grew by during the last translation's passes: 0, as nothing they do may allocate. */
+export function passesHeapGrowth(): i32 { return <i32>(heapAfterPasses - heapBeforePasses); }
 export function errorIndex(): i32 { return last ? result().errorIndex : 0; }
 /** Where part k of the image ends (abi.ts SEC_*). */
 export function sectionEnd(k: i32): i32 { return k >= 0 && k < SECTIONS ? result().sectionEnds[k] : 0; }

@@ -152,9 +152,20 @@ interface Arm32Exports {
   copyCount(): number;
   copyTable(): number;
   copyPositions(): number;
+  passesHeapGrowth(): number;
 }
 
 let module: WebAssembly.Module | undefined;
+let heapGrowth = 0;
+
+/**
+ * Bytes the translator's heap grew by during the last translation's passes. Its heap is never freed and each
+ * instruction is emitted several times, so anything allocated while emitting would grow it towards the label table
+ * (assembly/arm32/index.ts heapBelowLabels): 0 when nothing does.
+ */
+export function lastTranslationHeapGrowth(): number {
+  return heapGrowth;
+}
 
 /** The translator's bytes: build/arm32.wasm, or as a device bundle stores it, brotli-compressed (.br). */
 export function translatorBytes(): Uint8Array {
@@ -210,6 +221,7 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
   const budget = opts.budget ?? 1_000_000;
   if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw new Arm32Error(`bad budget ${budget}`);
   const length = w.translate(flags, budget, imageAddress());
+  heapGrowth = w.passesHeapGrowth();
   if (length < 0) {
     const code = w.errorCode();
     const index = w.errorIndex();

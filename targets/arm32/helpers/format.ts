@@ -118,6 +118,10 @@ const PRINTK_BUFFER: u32 = 1024; // 511 characters as UTF-8 (at most 2 bytes eac
 const WIDTH_MAX: u32 = (1 << 23) - 1; // vsprintf clamps wider fields
 const SNPRINTF_MAX_ARGS_BYTES: u32 = 12 * 8;
 
+// F_FLAGS' bits in order (a string: an array literal in a function would be a new object on the translator's heap,
+// which is never freed, at every pass)
+const FLAG_CHARS = "-0+ ";
+
 const FAULT_TEXTS: string[] = [
   "helper 6 failed: trace_printk format: ", "helper 165 failed: snprintf arguments: ", "helper 165 failed: snprintf: ",
   " bytes at 0x", " are not readable", " are not writable", " (instruction ", ")\n", ": ",
@@ -202,9 +206,8 @@ function emitRun(c: Context): void {
   c.emit(movImm(R2, 0)); // flags
   c.label(R_FLAGS);
   peek(c, 0);
-  const flagChars: u32[] = [0x2d, 0x30, 0x2b, 0x20]; // '-' '0' '+' ' '
-  for (let k = 0; k < 4; k++) {
-    c.emit(cmpImm(R0, flagChars[k]));
+  for (let k = 0; k < FLAG_CHARS.length; k++) {
+    c.emit(cmpImm(R0, <u32>FLAG_CHARS.charCodeAt(k)));
     c.emit(movImmC(EQ, R3, <u32>1 << <u32>k));
     c.jump(EQ, R_FLAG_SET);
   }
