@@ -68,7 +68,10 @@ async function load(rel) {
   return import(pathToFileURL(path).href);
 }
 
-/** ARM32 code under qemu-arm, as a fuzzer runner (its memory lives in another process; faults name regions). */
+/**
+ * ARM32 code under qemu-arm, as a fuzzer runner (its memory lives in another process; faults name regions). A
+ * translation that grew the translator's heap over its passes counts as an error.
+ */
 function arm32Runner(arm32) {
   return (p) => {
     const out = { engine: "arm32" };
@@ -76,6 +79,9 @@ function arm32Runner(arm32) {
       const r = arm32.runArm32(p.code, p.input, { budget: p.budget });
       if ("fault" in r) out.error = r.fault.replace(/^[^:]*: (?=.*\(instruction \d+\)$)/, "");
       else out.r0 = BigInt.asUintN(64, r.r0);
+      // a translator allocating while it emits grows its heap at every pass, towards its label table
+      const growth = arm32.lastTranslationHeapGrowth();
+      if (growth !== 0) out.error = `translator heap grew by ${growth} bytes during its passes`;
     } catch (e) {
       out.error = `host error: ${e instanceof Error ? e.message : String(e)}`;
     }
