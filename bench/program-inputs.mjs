@@ -211,6 +211,30 @@ function searchInput(needle, size, seed) {
   return buf;
 }
 
+/** Binary searches' input: u32 n, n ascending random 28-bit keys, then `queries` random 28-bit queries. */
+function bsearchInput(n, queries, seed) {
+  const next = randomSource(seed);
+  const keys = Array.from({ length: n }, () => next() >>> 4).sort((a, b) => a - b);
+  const buf = new Uint8Array(4 + 4 * (n + queries));
+  le32(buf, 0, n);
+  keys.forEach((k, i) => le32(buf, 4 + 4 * i, k));
+  for (let i = 0; i < queries; i++) le32(buf, 4 + 4 * (n + i), next() >>> 4);
+  return buf;
+}
+
+/** `size` bytes in runs of 1 to 9 equal letters out of three (so neighbouring runs may merge). */
+function runsInput(size, seed) {
+  const next = randomSource(seed);
+  const out = new Uint8Array(size);
+  for (let at = 0; at < size; ) {
+    const r = next();
+    const n = 1 + (r % 9);
+    out.fill(97 + ((r >>> 8) % 3), at, at + n);
+    at += n;
+  }
+  return out;
+}
+
 /** Every kernel of bench/kernels/c, in the order the bench reports them. */
 export const PROGRAM_KERNELS = [
   { name: "adler32", what: "Adler-32 of 64 KiB, modulo after every byte", input: () => randomBytes(64 * KiB, 1) },
@@ -255,4 +279,13 @@ export const PROGRAM_KERNELS = [
     what: "word count of 48 KiB of text in a hash map keyed by word",
     input: () => text(48 * KiB, 18),
   },
+  { name: "djb2", what: "djb2 of every word of 48 KiB of text, folded", input: () => text(48 * KiB, 19) },
+  { name: "base64", what: "Base64 of 48 KiB through a read-only alphabet", input: () => randomBytes(48 * KiB, 20) },
+  { name: "rle", what: "run-length statistics of 64 KiB", input: () => runsInput(64 * KiB, 21) },
+  { name: "lower_bound", what: "4,000 binary searches in 4,096 keys", input: () => bsearchInput(4096, 4000, 22) },
+  { name: "pcg32", what: "PCG32 stepped over 32 KiB (64-bit multiplies)", input: () => randomBytes(32 * KiB, 23) },
+  { name: "sieve", what: "sieve of Eratosthenes over 64 KiB", input: () => randomBytes(64 * KiB, 24) },
+  { name: "wc", what: "lines, words and bytes of 64 KiB of text", input: () => text(64 * KiB, 25) },
+  { name: "records", what: "8,000 12-byte flow records summed by class", input: () => randomBytes(12 * 8000, 26) },
+  { name: "digits", what: "decimal digits of 16,000 u32 (division by 10)", input: () => randomBytes(4 * 16000, 27) },
 ];

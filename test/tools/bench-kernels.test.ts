@@ -269,6 +269,91 @@ describe("bench kernels on the interpreter, against independent JavaScript", () 
     expect(run("wordcount", ascii(text))).toBe(expected);
   });
 
+  it("djb2 per word, Base64 (Node's encoder), run lengths, binary searches, PCG32", () => {
+    // djb2: every word but the last is followed by a separator, which folds its hash in; the last one's is added
+    const text = "the quick\nbrown  fox jumps\n\nover the lazy dog x";
+    const djb2 = (w: string) => [...w].reduce((h, ch) => (Math.imul(h, 33) + ch.charCodeAt(0)) >>> 0, 5381);
+    const words = text.split(/[ \n]/);
+    const folded = words.slice(0, -1).reduce((acc, w) => (acc * 31n + BigInt(djb2(w))) & M64, 0n);
+    expect(run("djb2", ascii(text))).toBe((folded + BigInt(djb2(words[words.length - 1]))) & M64);
+
+    const whole = small.length - (small.length % 3);
+    const encoded = Buffer.from(small.subarray(0, whole)).toString("base64");
+    const b64 = [...encoded].reduce((h, ch) => (Math.imul(h, 131) + ch.charCodeAt(0)) >>> 0, 0);
+    expect(run("base64", small)).toBe(BigInt(b64) + BigInt(whole));
+
+    const runsIn = ascii("aaabccccccccccddaaaaaaaaaaaaaaaaaaaaaaaaab");
+    const lengths = new TextDecoder()
+      .decode(runsIn)
+      .match(/(.)\1*/g)!
+      .map((r) => BigInt(r.length));
+    const longest = lengths.reduce((m, x) => (x > m ? x : m));
+    const squares = lengths.reduce((t, x) => t + x * x, 0n);
+    expect(run("rle", runsIn)).toBe((BigInt(lengths.length) << 40n) ^ (longest << 20n) ^ squares);
+
+    const keys = Array.from({ length: 37 }, (_, i) => le32(small, 4 * i) >>> 20).sort((a, b) => a - b);
+    const queries = [0, keys[0], keys[5], keys[5] + 1, keys[36], keys[36] + 1, 0xfffff, ...keys.slice(10, 20)];
+    const bs = new Uint8Array(4 + 4 * (keys.length + queries.length));
+    const view = new DataView(bs.buffer);
+    view.setUint32(0, keys.length, true);
+    [...keys, ...queries].forEach((v, i) => view.setUint32(4 + 4 * i, v, true));
+    const lowerBound = (x: number) => (keys.findIndex((k) => k >= x) + keys.length + 1) % (keys.length + 1);
+    expect(run("lower_bound", bs)).toBe(queries.reduce((t, x) => t + BigInt(lowerBound(x)), 0n));
+
+    let state = 0x853c49e6748fea9bn,
+      pcg = 0n;
+    for (const b of small) {
+      state = (state * 6364136223846793005n + BigInt(b | 1)) & M64;
+      const x = Number((((state >> 18n) ^ state) >> 27n) & 0xffffffffn);
+      const r = Number(state >> 59n);
+      pcg += BigInt(((x >>> r) | (x << (32 - r))) >>> 0);
+    }
+    expect(run("pcg32", small)).toBe(pcg & M64);
+  });
+
+  it("sieve (trial division), wc, flow records, decimal digits", () => {
+    for (const n of [0, 1, 2, 3, 100, 1001]) {
+      let primes = 0n;
+      for (let k = 2; k < n; k++) {
+        let d = 2;
+        while (d * d <= k && k % d !== 0) d++;
+        if (d * d > k) primes++;
+      }
+      expect(run("sieve", small.subarray(0, n))).toBe(primes);
+    }
+
+    const text = "one two\tthree\r\nfour  five\n\n six";
+    const lines = BigInt(text.split("\n").length - 1);
+    const wcWords = BigInt(text.split(/[ \t\r\n]+/).filter((w) => w !== "").length);
+    expect(run("wc", ascii(text))).toBe((lines << 40n) | (wcWords << 20n) | BigInt(text.length));
+
+    const flows = new Uint8Array(12 * 40 + 7); // 40 records, then a partial one the kernel leaves alone
+    const fv = new DataView(flows.buffer);
+    let low = 0n,
+      high = 0n,
+      other = 0n;
+    for (let k = 0; k < 40; k++) {
+      const [id, port, proto, flags, bytes] = [le32(small, 4 * k), (k * 97) % 2048, k % 3 ? 6 : 17, k % 4, k * 1000];
+      fv.setUint32(12 * k, id, true);
+      fv.setUint16(12 * k + 4, port, true);
+      fv.setUint8(12 * k + 6, proto);
+      fv.setUint8(12 * k + 7, flags);
+      fv.setUint32(12 * k + 8, bytes, true);
+      if (proto === 6 && flags & 2) {
+        if (port < 1024) low += BigInt(bytes);
+        else high += BigInt(bytes);
+      } else other += BigInt(id & 0xff);
+    }
+    expect(run("records", flows)).toBe(low * 3n + high * 5n + other);
+
+    const numbers = [0, 7, 10, 99, 4294967295, ...Array.from({ length: 30 }, (_, k) => le32(small, 4 * k))];
+    const dg = new Uint8Array(4 * numbers.length + 3);
+    numbers.forEach((x, k) => new DataView(dg.buffer).setUint32(4 * k, x, true));
+    const digitSum = numbers.reduce((t, x) => t + [...String(x)].reduce((u, d) => u + BigInt(d), 0n), 0n);
+    const digitCount = numbers.reduce((t, x) => t + BigInt(String(x).length), 0n);
+    expect(run("digits", dg)).toBe((digitCount << 32n) | digitSum);
+  });
+
   it("packet kernels over a capture: sockex1's byte count per protocol, the frame-length histogram", () => {
     const list = frames(300, 5);
     const capture = snapCapture(list, 64);
