@@ -8,6 +8,7 @@ export interface Nest {
   outer: "rotated" | "counted" | "down"; // entered in its middle (exit on iv or iv + n), do-while on iv < B, iv to 0
   exitAdd: boolean; // rotated: the exit test on iv + n (r3), else on iv
   swapped: boolean; // rotated: `jlt B, Y` instead of `jgt Y, B`
+  over: boolean; // rotated: the test jumps over a `ja` out instead (`jle Y, B, entry; ja done`)
   pointer: boolean; // the outer iv is r1 + i (and B is r1 + B), else i
   innerDown: boolean; // the inner loop counts n .. 1 (`jne`), else 0 .. n - 1 (`jlt`)
   innerConst: boolean; // the inner bound a constant, else r3
@@ -43,7 +44,9 @@ export function program(p: Nest): { source: string; load: number; load2: number 
   if (p.outer === "rotated") {
     lines.push("ja entry", "next:", "add %r4, 1", "mov %r6, %r4");
     if (p.exitAdd) lines.push("add %r6, %r3");
-    lines.push(p.swapped ? "jlt %r2, %r6, done" : "jgt %r6, %r2, done", "entry:", ...body, "ja next", "done:", "exit");
+    if (p.over) lines.push(p.swapped ? "jge %r2, %r6, entry" : "jle %r6, %r2, entry", "ja done");
+    else lines.push(p.swapped ? "jlt %r2, %r6, done" : "jgt %r6, %r2, done");
+    lines.push("entry:", ...body, "ja next", "done:", "exit");
   } else {
     lines.push("outer:", ...body);
     lines.push(
@@ -127,6 +130,7 @@ export function randomNest(rand: () => number): Nest {
     b: 0,
     off: Math.floor(rand() * 9),
     off2: Math.floor(rand() * 5),
+    over: rand() < 0.4,
   };
 }
 
@@ -142,6 +146,7 @@ export const MEMSEARCH: Nest = {
   outer: "rotated",
   exitAdd: true,
   swapped: false,
+  over: false,
   pointer: false,
   innerDown: false,
   innerConst: false,

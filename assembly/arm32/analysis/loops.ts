@@ -30,7 +30,8 @@
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
-// iv + R + c in iv's block; E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
+// iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if (i < n) goto body; goto
+// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
 // it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
@@ -638,7 +639,8 @@ function planRotated(c: Context, t: i32, l: i32): void {
   if (h > 0 && opAt(c, h - 1) == 0x05 && into > h && into <= l) h--;
   if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= c.count || overlaps(c, h, l)) return;
   let mask = 0;
-  let te = -1;
+  let te = -1; // the exit test
+  let out = -1; // the jump out: te, or the `ja` te jumps over
   for (let i = h; i <= l; i++) {
     if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
     const w = writes(c, i);
@@ -646,8 +648,12 @@ function planRotated(c: Context, t: i32, l: i32): void {
     mask |= w;
     const to = targetOf(c, i);
     if (to >= 0 && (to < h || to > l)) {
-      if (te >= 0 || opAt(c, i) == 0x05) return; // a second way out
+      if (te >= 0) return; // a second way out
+      out = i;
       te = i;
+      // `if (Y < B) goto on; ja out; on:`, as clang often leaves the test of a loop entered in its middle
+      if (opAt(c, i) == 0x05) te = i > h && targetOf(c, i - 1) == i + 1 ? i - 1 : -1;
+      if (te < 0) return;
     }
     if (opAt(c, i) == 0x18) i++;
   }
@@ -656,6 +662,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
   const top = opAt(c, te);
   let kind = top & 0xf0;
+  if (te != out) kind = negatedTest(kind); // it leaves by the `ja` when the test fails
   if (kind == 0xc0 || kind == 0xd0) kind -= 0x20; // signed: as unsigned (operands below 2^63)
   else if (kind == 0x60 || kind == 0x70) kind -= 0x40;
   const x = (top & 0x08) != 0;
@@ -692,8 +699,21 @@ function planRotated(c: Context, t: i32, l: i32): void {
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
   setField(k, OTHER_IVS, 0);
   unchecked(subRegs[k] = sub);
-  unchecked(exitTests[k] = te);
+  unchecked(exitTests[k] = out);
   if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;
+}
+
+/** The comparison that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) does not; 0 else. */
+function negatedTest(kind: u32): u32 {
+  if (kind == 0x20) return 0xb0; // > : <=
+  if (kind == 0xb0) return 0x20;
+  if (kind == 0x30) return 0xa0; // >= : <
+  if (kind == 0xa0) return 0x30;
+  if (kind == 0x60) return 0xd0; // signed
+  if (kind == 0xd0) return 0x60;
+  if (kind == 0x70) return 0xc0;
+  if (kind == 0xc0) return 0x70;
+  return 0;
 }
 
 /** The other induction variables of loop k (see above), their steps in STEP_TABLE. */

@@ -42,6 +42,15 @@ describe("an inner loop in the copy of the loop around it", () => {
     }
   });
 
+  it("in a rotated loop whose exit test jumps over the `ja` that leaves (clang's `if (i < n) goto body; goto out`)", () => {
+    for (const p of [MEMSEARCH, { ...MEMSEARCH, swapped: true }, { ...MEMSEARCH, pointer: true }]) {
+      const listing = arm32Listing(assemble(program({ ...p, over: true }).source), { budget: 0 });
+      const m = innerInCopy.exec(listing);
+      expect(m, listing).not.toBeNull();
+      expect(m![3]).toMatch(new RegExp(`^;\\s+${m![1]}: .*\\(copy of loop`));
+    }
+  });
+
   it("keeps its test where the outer loop cannot prove it: an iv starting at a register, a bound the outer writes", () => {
     const fromRegister = program(MEMSEARCH).source.replace("mov %r6, 0\ninner:", "mov %r6, %r5\ninner:");
     const counted = program({ ...MEMSEARCH, outer: "counted" }).source;
