@@ -378,7 +378,8 @@ function emitUpwardTest(c: Context, k: i32): void {
 /**
  * A count down (loops.ts): L at least downFloor (a constant L was checked there) and iv0 at least L: iv's values
  * at the head then stay in [L, iv0] (D = iv0 - L), iv's and Y = iv + c's at the exit test not below 0, and iv's
- * step is the same in 32 bits as in 64 (iv0's high word is zero). For a 32-bit exit test, iv0 + c (c > 0) and a
+ * step is the same in 32 bits as in 64 (iv0's high word is zero); a constant L below the step lets iv's last value
+ * be below 0 (loops.ts loopEndsBelowZero: that step stays 64 bits wide). For a 32-bit exit test, iv0 + c (c > 0) and a
  * bound in a register (or frame slot) below 2^31 too: every Y in [0, 2^31) compares the same in 32 bits.
  */
 function emitDownTest(c: Context, k: i32): void {
@@ -393,7 +394,8 @@ function emitDownTest(c: Context, k: i32): void {
     fail(c, MI, k);
   }
   if (constant) {
-    c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR); // the carry: iv0 >= L (L > 0)
+    // the carry: iv0 >= L (L > 0); an L of 0 (loops.ts loopEndsBelowZero) holds for any iv0 (high word zero)
+    if (loopBoundImm(k) > 0) c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR);
   } else {
     const e = emitBound(c, k, R0);
     c.emitConst(R2, <u32>downFloor(loopStepImm(k), cy));
@@ -401,7 +403,7 @@ function emitDownTest(c: Context, k: i32): void {
     fail(c, LO, k);
     c.emit(cmpReg(lo(c, iv, R2), e));
   }
-  fail(c, LO, k);
+  if (!constant || loopBoundImm(k) > 0) fail(c, LO, k);
   if (!loopBoundNarrow(k)) return;
   c.emitAddConstS(R0, lo(c, iv, R0), <u32>max(cy, 0), LR);
   fail(c, HS, k);
@@ -444,26 +446,22 @@ function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
 }
 
 /**
- * r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. Counting down,
- * iv0 - L (emitDownTest: not below 0).
+ * r1 = D: E - 1 - iv0 when iv0 < E, else 0. Counting down, iv0 - L (emitDownTest: not below 0). Either way a
+ * multiple of a constant step that is a power of two: iv's values at the head differ from iv0 by multiples of it
+ * (counting down, the lowest need not be L: `for (int i = n - 5; i >= 0; i -= 4)` ends at (n - 5) % 4).
  */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
-    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) {
-      c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
-      return;
-    }
-    const l_ = emitBound(c, k, R3);
-    c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), l_));
-    return;
+    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
+    else c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), emitBound(c, k, R3)));
+  } else {
+    const b_ = emitBound(c, k, R3);
+    c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
+    c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
+    c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   }
-  const stepReg = loopStepReg(k);
-  const b_ = emitBound(c, k, R3);
-  c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
-  c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
-  c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   const step = loopStepImm(k);
-  if (stepReg < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
+  if (loopStepReg(k) < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
     c.emit(opImm(OP_BIC, R1, R1, immRot(<u32>(step - 1))));
   }
 }

@@ -16,7 +16,7 @@
 // stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below. iv may count down
 // (`add iv, -s`, the test > or >= or !=: `while (n--)`, `for (i = n; i > 0; i--)`): its values at the head then stay
 // in [L, iv0], L = B - s - c (+1 unless >=), and D = iv0 - L (versioned.ts emitDownTest); an access through iv
-// moves down. iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
+// moves down; a constant L may lie below s (iv ends below 0, loopEndsBelowZero). iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
 // the same as the 64-bit add.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
@@ -78,7 +78,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -90,6 +90,12 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
 @inline export function loopBoundNe(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NE) != 0; }
 /** Whether the exit test compares the low 32 bits (JMP32): then E + c must not pass 2^31 (see planGeneral). */
 @inline export function loopBoundNarrow(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NARROW) != 0; }
+/**
+ * Whether a count down's iv may end below 0: its last add takes it from a value in [L, L + step) (L a constant at
+ * least 0 but below the step) to one below 0 where the loop leaves (`for (int i = n - 5; i >= 0; i -= 4)`). That
+ * add is then 64 bits wide in the copy (narrowAdd), so iv's value on the way out is the ordinary code's.
+ */
+@inline export function loopEndsBelowZero(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BELOW) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
 @inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
 /** c in Y = iv + c (iv's value at the block start of the exit test) for a 32-bit exit test or a count down. */
@@ -592,7 +598,12 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     boundImm = <i64>immAt(c, t) + adj;
     if (immAt(c, t) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
     if (narrow && !down && boundImm + <i64>cy > <i64>0x80000000) return;
-    if (down && boundImm < <i64>downFloor(sd, cy)) return;
+    if (down && boundImm < <i64>downFloor(sd, cy)) {
+      // iv's last value below 0 (see loopEndsBelowZero): every value at the head and every Y still at least 0,
+      // and no register of its group, which would hold that value too
+      if (boundImm < <i64>max(0, -cy) || group != 0) return;
+      flags |= F_BELOW;
+    }
   } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
   else if ((mask & (1 << b)) == 0) boundReg = b;
   else {
@@ -772,7 +783,7 @@ function zeroing(c: Context, k: i32, i: i32): bool {
  * last trip below 2^32, or not below 0 when it moves down).
  */
 export function narrowAdd(c: Context, k: i32, i: i32): bool {
-  if (i == loopIvAt(k) || addressOfPlanned(c, k, i)) return true;
+  if ((i == loopIvAt(k) && !loopEndsBelowZero(k)) || addressOfPlanned(c, k, i)) return true;
   const op = opAt(c, i);
   return (op == 0x07 || op == 0x0f) && i >= loopHead(k) && i <= loopLast(k) && ((loopOtherIvs(k) >> <u32>dstAt(c, i)) & 1) != 0;
 }
