@@ -195,19 +195,22 @@ function emitToll(c: Context, k: i32): void {
 
 /**
  * Whether loop k can leave before its counted test says: a jump from inside it to outside it other than that test
- * (the back edge at its last instruction, or a conditional jump over a closing `ja head` just before it).
+ * (the back edge at its last instruction, or a conditional jump over a closing `ja head` just before it; a rotated
+ * loop's test is loopExitAt, and its last instruction's fall-through, or that jump over the `ja`, leaves early).
  */
 function leavesEarly(c: Context, k: i32): bool {
   const h = loopHead(k);
   const l = loopLast(k);
   const closingJa = opcode(c, l) == (CLS_JMP | JMP_JA);
+  const rotated = loopExitAt(k) >= 0;
+  if (rotated && !closingJa) return true; // a rotated search leaving at L (loops.ts planRotated)
   for (let i = h; i < l; i++) {
     const op = opcode(c, i);
     const cls = op & 7;
     if (cls != CLS_JMP && cls != CLS_JMP32) continue; // a call or exit is no loop's (loops.ts)
     const t = i + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, i) : offOf(c, i));
     if (t >= h && t <= l) continue;
-    if ((closingJa && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
+    if ((closingJa && !rotated && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
     return true;
   }
   return false;

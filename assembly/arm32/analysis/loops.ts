@@ -635,21 +635,27 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
 /**
  * A loop entered in its middle, clang's rotated `for (i = 0; i + n <= len; i++)`: the range [H, L] ends with `ja`
  * back, H is its only entry (`ja e` into the range at H itself, as clang emits it, or the back edge's target),
- * and it has any number of ways back but one way out, the exit test te: a conditional jump in the block of iv's
+ * and it has any number of ways back but one way out, the exit test te. Or a search clang rotates the same way
+ * (`for (i = 0; i < n; i++) if (p[i] == x) return i;`, entered by `ja` past te into the compare) with a second
+ * way out that can only leave earlier: L a conditional jump back (its fall-through), or a conditional jump over
+ * the closing `ja`. te is a conditional jump in the block of iv's
  * add (`add X, s`, s a constant above 0, X's one write in the range), after it, comparing Y = X + R + c (R a
  * register the loop does not write, or none) with a bound B (a register the loop does not write, or a constant),
  * 64 bits wide. Every block start after the first trip's comes after te let the trip go on, so X's values at block
  * starts are X0 and values below E = B + s - c - R (+1 when the trip goes on while Y <= B), as planGeneral's
- * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops.
+ * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops, other
+ * induction variables too (a pointer bumped in iv's block: at every block start it has moved as many steps as iv).
  */
 function planRotated(c: Context, t: i32, l: i32): void {
-  if (opAt(c, l) != 0x05) return;
+  const back = opAt(c, l);
+  if (back != 0x05 && ((back & 0xf0) == 0 || (back & 7) != CLS_JMP && (back & 7) != CLS_JMP32)) return;
   let h = t;
   const into = h > 0 ? targetOf(c, h - 1) : -1;
   if (h > 0 && opAt(c, h - 1) == 0x05 && into > h && into <= l) h--;
   if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= c.count || overlaps(c, h, l)) return;
   let mask = 0;
   let te = -1;
+  let over = -1; // a conditional jump over the closing `ja`: the exit test, or a search's way out besides it
   for (let i = h; i <= l; i++) {
     if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
     const w = writes(c, i);
@@ -657,11 +663,14 @@ function planRotated(c: Context, t: i32, l: i32): void {
     mask |= w;
     const to = targetOf(c, i);
     if (to >= 0 && (to < h || to > l)) {
-      if (te >= 0 || opAt(c, i) == 0x05) return; // a second way out
-      te = i;
+      if (opAt(c, i) == 0x05) return;
+      if (back == 0x05 && i == l - 1 && to == l + 1) over = i;
+      else if (te >= 0) return; // a third way out
+      else te = i;
     }
     if (opAt(c, i) == 0x18) i++;
   }
+  if (te < 0) te = over;
   if (te < 0 || (opAt(c, te) & 7) != CLS_JMP) return;
   if (enteredPast(c, h, l)) return;
   // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
@@ -701,10 +710,11 @@ function planRotated(c: Context, t: i32, l: i32): void {
   }
   const k = c.loops;
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
-  setField(k, OTHER_IVS, 0);
+  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
+  setField(k, OTHER_IVS, <i32>others);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = te);
-  if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, xr, others, 0) || holdsLoop(c, h, l)) c.loops++;
 }
 
 /** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
