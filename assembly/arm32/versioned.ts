@@ -40,7 +40,7 @@
 // either way. Inside a copy the test always runs: skipping it there would leave the outer copy.
 
 import {
-  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, R0, R1, R11, R2,
+  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
   SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
@@ -351,7 +351,7 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 /**
  * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
  * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit
- * test `!=`, iv0 below E too: iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31
+ * test `!=`, iv0 below E too and E - iv0 a multiple of the step: iv then meets E - step. For a 32-bit exit test, E + c at most 2^31
  * (loops.ts: loopNarrowLimit; a constant E was checked there).
  */
 function emitUpwardTest(c: Context, k: i32): void {
@@ -367,6 +367,11 @@ function emitUpwardTest(c: Context, k: i32): void {
     const e = emitBound(c, k, R0);
     c.emit(cmpReg(lo(c, iv, R2), e));
     fail(c, HS, k);
+    if (stepReg < 0 && loopStepImm(k) > 1) { // E - iv0 a multiple of the step
+      c.emit(opReg(OP_SUB, R0, e, lo(c, iv, R2)));
+      c.emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(<u32>(loopStepImm(k) - 1))));
+      fail(c, NE, k);
+    }
   }
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
@@ -407,6 +412,12 @@ function emitDownTest(c: Context, k: i32): void {
     c.emit(cmpReg(lo(c, iv, R2), e));
   }
   if (!constant || loopBoundImm(k) > 0) fail(c, LO, k);
+  if (loopBoundNe(k) && loopStepImm(k) > 1) { // iv0 - L a multiple of the step: iv meets L, where `!=` leaves
+    if (constant) c.emitAddConst(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR);
+    else c.emit(opReg(OP_SUB, R0, lo(c, iv, R0), emitBound(c, k, R2)));
+    c.emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(<u32>(loopStepImm(k) - 1))));
+    fail(c, NE, k);
+  }
   if (!loopBoundNarrow(k)) return;
   c.emitAddConstS(R0, lo(c, iv, R0), <u32>max(cy, 0), LR);
   fail(c, HS, k);

@@ -86,7 +86,10 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
 /** Whether B is reloaded in every trip from a frame slot the loop does not store to: r10 + loopBoundSlotOff. */
 @inline export function loopBoundSlot(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_SLOT) != 0; }
 @inline export function loopBoundSlotOff(k: i32): i32 { return load<i32>(extra(k, SLOT)); }
-/** Whether the exit test is `!=`: iv0 must be below E on entry (steps of 1), or the loop would wrap around. */
+/**
+ * Whether the exit test is `!=`: counting up, iv0 must be below E on entry and E - iv0 a multiple of the step (a
+ * power of two), or the loop would step past the bound and wrap around; counting down, iv0 - L a multiple of it.
+ */
 @inline export function loopBoundNe(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NE) != 0; }
 /** Whether the exit test compares the low 32 bits (JMP32): then E + c must not pass 2^31 (see planGeneral). */
 @inline export function loopBoundNarrow(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NARROW) != 0; }
@@ -571,7 +574,8 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   const s = symOff(xr);
   if (ne) down = s < 0;
   const sd = down ? -s : s; // the step's magnitude
-  if (sd <= 0 || (ne && sd != 1) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
+  // (!= with a step above 1: a power of two, versioned.ts tests that iv0 meets the bound's value)
+  if (sd <= 0 || (ne && ((sd & (sd - 1)) != 0 || sd > 256)) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
   const ivAt = firstWrite(c, latch, xr);
   if (opAt(c, ivAt) != 0x07 && opAt(c, ivAt) != 0x04) return; // add, or add32 (X stays in [0, 2^31): the same)
   // the group: registers written once in the last block with X's new value
@@ -584,8 +588,9 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (yb != xr && (group & (<u32>1 << <u32>yb)) == 0) return;
 
   // B
-  // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >)
-  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0);
+  // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >, L then
+  // the last value at the head, B - c, when iv0 - L is a multiple of the step: emitDownTest tests it)
+  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0) + (ne && down ? sd - 1 : 0);
   let boundReg = -1;
   let boundImm: i64 = 0;
   let flags = ne ? F_NE : 0;
