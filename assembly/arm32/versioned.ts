@@ -40,7 +40,7 @@
 // either way. Inside a copy the test always runs: skipping it there would leave the outer copy.
 
 import {
-  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, R0, R1, R11, R2,
+  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
   SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
@@ -195,19 +195,22 @@ function emitToll(c: Context, k: i32): void {
 
 /**
  * Whether loop k can leave before its counted test says: a jump from inside it to outside it other than that test
- * (the back edge at its last instruction, or a conditional jump over a closing `ja head` just before it).
+ * (the back edge at its last instruction, or a conditional jump over a closing `ja head` just before it; a rotated
+ * loop's test is loopExitAt, and its last instruction's fall-through, or that jump over the `ja`, leaves early).
  */
 function leavesEarly(c: Context, k: i32): bool {
   const h = loopHead(k);
   const l = loopLast(k);
   const closingJa = opcode(c, l) == (CLS_JMP | JMP_JA);
+  const rotated = loopExitAt(k) >= 0;
+  if (rotated && !closingJa) return true; // a rotated search leaving at L (loops.ts planRotated)
   for (let i = h; i < l; i++) {
     const op = opcode(c, i);
     const cls = op & 7;
     if (cls != CLS_JMP && cls != CLS_JMP32) continue; // a call or exit is no loop's (loops.ts)
     const t = i + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, i) : offOf(c, i));
     if (t >= h && t <= l) continue;
-    if ((closingJa && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
+    if ((closingJa && !rotated && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
     return true;
   }
   return false;
@@ -348,7 +351,7 @@ function movesWithIvOnly(k: i32, a: i32): bool {
 /**
  * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
  * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit
- * test `!=`, iv0 below E too: iv then meets E - 1 (steps of 1). For a 32-bit exit test, E + c at most 2^31
+ * test `!=`, iv0 below E too and E - iv0 a multiple of the step: iv then meets E - step. For a 32-bit exit test, E + c at most 2^31
  * (loops.ts: loopNarrowLimit; a constant E was checked there).
  */
 function emitUpwardTest(c: Context, k: i32): void {
@@ -364,6 +367,11 @@ function emitUpwardTest(c: Context, k: i32): void {
     const e = emitBound(c, k, R0);
     c.emit(cmpReg(lo(c, iv, R2), e));
     fail(c, HS, k);
+    if (stepReg < 0 && loopStepImm(k) > 1) { // E - iv0 a multiple of the step
+      c.emit(opReg(OP_SUB, R0, e, lo(c, iv, R2)));
+      c.emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(<u32>(loopStepImm(k) - 1))));
+      fail(c, NE, k);
+    }
   }
   const s_ = stepReg >= 0 ? lo(c, stepReg, R2) : R2;
   if (stepReg < 0) c.emitConst(R2, <u32>loopStepImm(k));
@@ -378,7 +386,8 @@ function emitUpwardTest(c: Context, k: i32): void {
 /**
  * A count down (loops.ts): L at least downFloor (a constant L was checked there) and iv0 at least L: iv's values
  * at the head then stay in [L, iv0] (D = iv0 - L), iv's and Y = iv + c's at the exit test not below 0, and iv's
- * step is the same in 32 bits as in 64 (iv0's high word is zero). For a 32-bit exit test, iv0 + c (c > 0) and a
+ * step is the same in 32 bits as in 64 (iv0's high word is zero); a constant L below the step lets iv's last value
+ * be below 0 (loops.ts loopEndsBelowZero: that step stays 64 bits wide). For a 32-bit exit test, iv0 + c (c > 0) and a
  * bound in a register (or frame slot) below 2^31 too: every Y in [0, 2^31) compares the same in 32 bits.
  */
 function emitDownTest(c: Context, k: i32): void {
@@ -393,7 +402,8 @@ function emitDownTest(c: Context, k: i32): void {
     fail(c, MI, k);
   }
   if (constant) {
-    c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR); // the carry: iv0 >= L (L > 0)
+    // the carry: iv0 >= L (L > 0); an L of 0 (loops.ts loopEndsBelowZero) holds for any iv0 (high word zero)
+    if (loopBoundImm(k) > 0) c.emitAddConstS(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR);
   } else {
     const e = emitBound(c, k, R0);
     c.emitConst(R2, <u32>downFloor(loopStepImm(k), cy));
@@ -401,7 +411,13 @@ function emitDownTest(c: Context, k: i32): void {
     fail(c, LO, k);
     c.emit(cmpReg(lo(c, iv, R2), e));
   }
-  fail(c, LO, k);
+  if (!constant || loopBoundImm(k) > 0) fail(c, LO, k);
+  if (loopBoundNe(k) && loopStepImm(k) > 1) { // iv0 - L a multiple of the step: iv meets L, where `!=` leaves
+    if (constant) c.emitAddConst(R0, lo(c, iv, R0), <u32>-loopBoundImm(k), LR);
+    else c.emit(opReg(OP_SUB, R0, lo(c, iv, R0), emitBound(c, k, R2)));
+    c.emit(dpImm(AL, OP_TST, 1, 0, R0, immRot(<u32>(loopStepImm(k) - 1))));
+    fail(c, NE, k);
+  }
   if (!loopBoundNarrow(k)) return;
   c.emitAddConstS(R0, lo(c, iv, R0), <u32>max(cy, 0), LR);
   fail(c, HS, k);
@@ -444,26 +460,22 @@ function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
 }
 
 /**
- * r1 = D: E - 1 - iv0 when iv0 < E, else 0; a multiple of a constant step that is a power of two. Counting down,
- * iv0 - L (emitDownTest: not below 0).
+ * r1 = D: E - 1 - iv0 when iv0 < E, else 0. Counting down, iv0 - L (emitDownTest: not below 0). Either way a
+ * multiple of a constant step that is a power of two: iv's values at the head differ from iv0 by multiples of it
+ * (counting down, the lowest need not be L: `for (int i = n - 5; i >= 0; i -= 4)` ends at (n - 5) % 4).
  */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
-    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) {
-      c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
-      return;
-    }
-    const l_ = emitBound(c, k, R3);
-    c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), l_));
-    return;
+    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
+    else c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), emitBound(c, k, R3)));
+  } else {
+    const b_ = emitBound(c, k, R3);
+    c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
+    c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
+    c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   }
-  const stepReg = loopStepReg(k);
-  const b_ = emitBound(c, k, R3);
-  c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
-  c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
-  c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   const step = loopStepImm(k);
-  if (stepReg < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
+  if (loopStepReg(k) < 0 && (step & (step - 1)) == 0 && step > 1 && immRot(<u32>(step - 1)) >= 0) {
     c.emit(opImm(OP_BIC, R1, R1, immRot(<u32>(step - 1))));
   }
 }

@@ -21,11 +21,13 @@
 // NARROW: a 32-bit counter (`unsigned int i`: add32, mov32 of a register, a JMP32 exit test) is the 64-bit one
 // while its values stay in [0, 2^32). An add32 of a constant or a mov32 of a register whose value is a written
 // register w at the header plus a constant c is taken as the 64-bit one; w is noted, and c and the result's
-// constant widen [lo, hi]; so are the compared value of a JMP32 exit test. A value that matters (the exit test's, an
-// access's, what a member ends a trip as) derives from the test's family, or another one: when each noted w is in
-// the test's family or none, the test before the loop (translate.ts: narrowTrips) keeps the root's values over
-// trips 0 to K plus delta_w + lo to delta_w + hi in [0, 2^32) (with a signed test, its bound too, in [0, 2^31)), so
-// that nothing wraps and the trips are the 64-bit ones; a noted w in another family: the loop is not planned.
+// constant widen w's own [lo_w, hi_w]; so are the compared value of a JMP32 exit test. A value that matters (the exit
+// test's, an access's, what a member ends a trip as) derives from the test's family, or another one: when each noted
+// w is in the test's family or none (a running sum: what it holds matters to no plan, and its constants widen
+// nothing), the test before the loop (translate.ts: narrowTrips) keeps the root's values over trips 0 to K plus
+// delta_w + lo_w to delta_w + hi_w, for every such w, in [0, 2^32) (with a signed test, its bound too, in
+// [0, 2^31)), so that nothing wraps and the trips are the 64-bit ones; a noted w in another family: the loop is not
+// planned.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, sumStep, POST, MAX_LOOP_INSNS } from "./hoist";
@@ -118,6 +120,8 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   }
   const plan = new LoopPlan();
   let narrow = 0; // see NARROW
+  const narrowLo = new StaticArray<i64>(11), narrowHi = new StaticArray<i64>(11); // per noted register w
+  for (let r = 0; r <= 10; r++) { narrowLo[r] = i64.MAX_VALUE; narrowHi[r] = i64.MIN_VALUE; }
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
   // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
   // leaves earlier), the first whose family fits is taken.
@@ -178,10 +182,10 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const x = op == 0x04 ? dst : src, f = famOf(s.sum[x]);
       if ((op == 0x04 || op == 0xbc && off == 0) && f >= 0 && invOf(s.sum[x]) == 0) { // see NARROW
         narrow |= 1 << f;
-        noteNarrow(plan, s.c[x]);
+        noteNarrow(narrowLo, narrowHi, f, s.c[x]);
         s.sum[dst] = s.sum[x];
         s.c[dst] = s.c[x] + (op == 0x04 ? imm : 0);
-        noteNarrow(plan, s.c[dst]);
+        noteNarrow(narrowLo, narrowHi, f, s.c[dst]);
         continue;
       }
       if (op == 0x79 && src == 10 && !wild && off >= -STACK_SIZE && off + 8 <= 0
@@ -217,7 +221,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const step = s.c[root];
   if (test.narrow) {
     narrow |= 1 << test.a;
-    noteNarrow(plan, test.ac);
+    noteNarrow(narrowLo, narrowHi, test.a, test.ac);
   }
   // The accesses through the family, moved onto the root (bit 11 of the sum, with its delta in the constant);
   // an access through a written register that joins no family stays checked
@@ -243,15 +247,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     plan.famRoots[plan.famCount] = rootOf[r];
     plan.famDelta[plan.famCount++] = delta[r];
   }
-  let dlo = i64.MAX_VALUE, dhi = i64.MIN_VALUE; // see NARROW: the noted registers' deltas
-  for (let r = 0; r <= 10; r++) {
-    if ((narrow >> r & 1) == 0 || rootOf[r] < 0) continue;
+  for (let r = 0; r <= 10; r++) { // see NARROW: each noted register's constants, with its delta
+    if ((narrow >> r & 1) == 0 || rootOf[r] < 0) continue; // in no family: what it holds matters to no plan
     if (rootOf[r] != root) return null;
-    dlo = min(dlo, delta[r]);
-    dhi = max(dhi, delta[r]);
+    plan.narrowLo = min(plan.narrowLo, delta[r] + narrowLo[r]);
+    plan.narrowHi = max(plan.narrowHi, delta[r] + narrowHi[r]);
   }
-  if (dlo > dhi) plan.narrowLo = dlo; // none in a family: no test
-  else { plan.narrowLo += dlo; plan.narrowHi += dhi; }
   plan.count = kept;
   if (kept == 0) return null;
   plan.counted = true;
@@ -309,10 +310,10 @@ function join(s: Syms, r: i32, delta: StaticArray<i64>, rootOf: StaticArray<i32>
   return true;
 }
 
-/** Widens the plan's narrowLo..narrowHi to c (see NARROW: the noted registers' deltas are added last). */
-function noteNarrow(plan: LoopPlan, c: i64): void {
-  plan.narrowLo = min(plan.narrowLo, c);
-  plan.narrowHi = max(plan.narrowHi, c);
+/** Widens noted register w's lo[w]..hi[w] to c (see NARROW: w's delta is added last). */
+function noteNarrow(lo: StaticArray<i64>, hi: StaticArray<i64>, w: i32, c: i64): void {
+  lo[w] = min(lo[w], c);
+  hi[w] = max(hi[w], c);
 }
 
 /** The condition to continue for jump operation `jop` (taken: the jump stays in the loop), 0 for none. */

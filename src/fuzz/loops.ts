@@ -4,7 +4,9 @@
 //
 // Shapes: a counter (any data register) stepped up or down by 1-8 or a register, 64 or 32 bits wide, tested at
 // the bottom with jlt/jle/jgt/jge/jne signed or not, in 64 or 32 bits, against an immediate or a register, the
-// test on the counter or on the counter plus a constant; a pointer bumped through the input or the stack against
+// test on the counter or on the counter plus a constant; or rotated as clang emits a search (entered by a `ja` past
+// the test, which jumps out negated, and closed by a `ja`), or that rotated loop entered both at its top and in its
+// middle (irreducible control flow); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter; a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
 // by a shift or a multiply, offset by an add), through a data value masked into a table (register-offset loads),
@@ -45,6 +47,18 @@ const JNE = 0x5;
 const UP_TESTS = [0xa, 0xb, 0xc, 0xd, JNE]; // jlt jle jslt jsle jne
 const DOWN_TESTS = [0x2, 0x3, 0x6, 0x7, JNE]; // jgt jge jsgt jsge jne
 const SIGNED_OF: Record<number, number> = { 0xa: 0xc, 0xb: 0xd, 0x2: 0x6, 0x3: 0x7, [JNE]: JNE };
+/** The jump taken when `code4`'s is not: a rotated loop's exit test. */
+const NEGATED: Record<number, number> = {
+  0xa: 0x3,
+  0xb: 0x2,
+  0xc: 0x7,
+  0xd: 0x6,
+  0x2: 0xb,
+  0x3: 0xa,
+  0x6: 0xd,
+  0x7: 0xc,
+  [JNE]: 0x1,
+};
 const MUL_CONSTANTS = [3, 5, 10, 31, 33, 0x9e3779b1 | 0, 0x01000193, 0x85ebca6b | 0, 1000003, -7];
 const DIVISORS = [3, 5, 7, 10, 12, 60, 100, 1000, 0x10001, 641];
 
@@ -135,7 +149,7 @@ class LoopBuilder {
       const outerBack: Insn = { op: 0xa5, dst: o, src: 0, off: 0, imm: outerTrips, target: top, targetIn: "off" };
       items.push(alu(0x07, 0xb0, o, 0, 0, 0), top, ...rowInsns, ...innerLoop.items, alu(0x07, 0x00, o, 0, 0, 1));
       items.push(outerBack);
-      const innerRound = innerLoop.setup + inner.test.trips * innerLoop.perRound;
+      const innerRound = innerLoop.executed(inner.test.trips);
       executed = 1 + outerTrips * (rowInsns.length + innerRound + 2);
     } else {
       const pointer = rng.chance(0.3);
@@ -160,7 +174,7 @@ class LoopBuilder {
       items.push(...loop.items);
       // An exit lands here, before the pointers are overwritten.
       if (this.exits) items.push(this.after);
-      executed = loop.setup + plan.test.trips * loop.perRound;
+      executed = loop.executed(plan.test.trips);
       // The pointers are not data: give their registers values again.
       if (plan.counter.pointer) {
         items.push(this.setConstant(plan.counter.reg, BigInt(rng.between(0, 255))));
@@ -273,14 +287,19 @@ class LoopBuilder {
     return { counter: c, test, setup: setup.flat() };
   }
 
-  /** The loop: setup; top: body; step; [scratch = counter + derive]; if test goto top. */
+  /**
+   * The loop: setup; top: body; step; [scratch = counter + derive]; if test goto top. Or rotated, as clang emits a
+   * search: setup; ja first; top: step; [derive]; if !test goto out; first: body; ja top; out. Or that loop entered
+   * both at top and at first (irreducible control flow: a conditional jump on the counter's start to first, else
+   * on into top, which steps before the first body runs). `executed(trips)`: the instructions it runs, not left early.
+   */
   private emitLoop(
     c: Counter,
     test: ExitTest,
     setup: Insn[],
     body: Item[],
     second?: Counter,
-  ): { items: Item[]; setup: number; perRound: number } {
+  ): { items: Item[]; executed: (trips: number) => number } {
     const top = this.ctx.label();
     const cls = c.wide ? 0x07 : 0x04;
     const steps: Insn[] = [alu(cls, 0x00, c.reg, 0, 0, Number(c.step))];
@@ -309,8 +328,39 @@ class LoopBuilder {
             target: top,
             targetIn: "off",
           };
-    const insns = body.filter((it) => "op" in it).length + steps.length + 1;
-    return { items: [...setup, top, ...body, ...steps, back], setup: setup.length, perRound: insns };
+    const bodyInsns = body.filter((it) => "op" in it).length;
+    const insns = bodyInsns + steps.length + 1;
+    const form = this.rng.below(10);
+    if (form < 5)
+      return { items: [...setup, top, ...body, ...steps, back], executed: (trips) => setup.length + trips * insns };
+    // rotated: the test negated, out of the loop
+    const first = this.ctx.label(),
+      out = this.ctx.label();
+    const exit: Insn = { ...back, op: (back.op & 0x0f) | (NEGATED[test.code4] << 4), target: out };
+    const close: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" };
+    const loop = [top, ...steps, exit, first, ...body, close, out];
+    const start = sx(c.values[0], 64);
+    const fits = start >= -0x80000000n && start <= 0x7fffffffn;
+    if (form < 8 || c.pointer || this.fault === "memory" || !fits) {
+      const enter: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: first, targetIn: "off" };
+      return { items: [...setup, enter, ...loop], executed: (trips) => setup.length + 1 + trips * (insns + 1) };
+    }
+    // entered at first (the counter at its start: jeq) or at top (jne), by a jump the test cannot fold away
+    const atFirst = this.rng.chance(0.5);
+    const enter: Insn = {
+      op: atFirst ? 0x15 : 0x55,
+      dst: c.reg,
+      src: 0,
+      off: 0,
+      imm: Number(start),
+      target: first,
+      targetIn: "off",
+    };
+    // at top: the body runs trips - 1 times (the counter's first value is stepped over), the step and test trips times
+    return {
+      items: [...setup, enter, ...loop],
+      executed: (trips) => setup.length + 1 + trips * (insns + 1) - (atFirst ? 0 : bodyInsns + 1),
+    };
   }
 
   /** One round's work: 1-3 accesses, some arithmetic, maybe an exit on a value read. */

@@ -361,41 +361,100 @@ describe("shaped loops", () => {
     return { seed, code, input, budget, planted: loop.planted };
   };
 
-  test("the ARM32 translator copies shaped loops that count down and loops whose exit test is 32 bits wide", () => {
-    // The loop's back jump: its only conditional jump with a negative offset. jgt, jge, jsgt and jsge end the loops
-    // that count down (jne ends either kind); a JMP32 one compares the low words.
-    ensureArm32Translator();
-    const seen = { down: 0, narrow: 0 },
-      copied = { down: 0, narrow: 0 };
-    for (let seed = 0; seed < 200; seed++) {
-      const { code } = loopProgram(seed);
-      const copies = new Set([...arm32Listing(code).matchAll(/\(copy of loop \d+-(\d+)\)/g)].map((m) => Number(m[1])));
-      const v = new DataView(code.buffer);
-      for (let pc = 0; pc < code.length / 8; pc++) {
-        const op = code[pc * 8];
-        if ((op & 7) !== 0x05 && (op & 7) !== 0x06) continue;
-        if (op >> 4 === 0 || op >> 4 === 8 || op >> 4 === 9 || v.getInt16(pc * 8 + 2, true) >= 0) continue;
-        const kinds = [
-          ...([0x2, 0x3, 0x6, 0x7].includes(op >> 4) ? ["down"] : []),
-          ...((op & 7) === 0x06 ? ["narrow"] : []),
-        ];
-        for (const kind of kinds as ("down" | "narrow")[]) {
-          seen[kind]++;
-          if (copies.has(pc)) copied[kind]++;
+  /**
+   * Each loop's counted test: its back jump (a conditional jump with a negative offset), or in a rotated loop (closed
+   * by a `ja` back) the conditional jump to just after that `ja`, whose condition is the negation of going on.
+   * `last`: the loop's last instruction; `code4`: the condition to go on; `at`: the test.
+   */
+  const NEGATION: Record<number, number> = {
+    0xa: 0x3,
+    0xb: 0x2,
+    0xc: 0x7,
+    0xd: 0x6,
+    0x2: 0xb,
+    0x3: 0xa,
+    0x6: 0xd,
+    0x7: 0xc,
+    0x1: 0x5,
+  };
+  const conditional = (op: number) => ((op & 7) === 0x05 || (op & 7) === 0x06) && ![0, 8, 9].includes(op >> 4);
+  const countedTests = (code: Uint8Array) => {
+    const v = new DataView(code.buffer, code.byteOffset);
+    const found: { last: number; at: number; code4: number; narrow: boolean; head: number }[] = [];
+    for (let pc = 0; pc < code.length / 8; pc++) {
+      const op = code[pc * 8];
+      const off = v.getInt16(pc * 8 + 2, true);
+      if (off >= 0) continue;
+      const head = pc + 1 + off;
+      if (conditional(op)) found.push({ last: pc, at: pc, code4: op >> 4, narrow: (op & 7) === 0x06, head });
+      else if (op === 0x05) {
+        for (let at = head; at < pc; at++) {
+          const t = code[at * 8];
+          if (!conditional(t) || at + 1 + v.getInt16(at * 8 + 2, true) !== pc + 1 || !(t >> 4 in NEGATION)) continue;
+          found.push({ last: pc, at, code4: NEGATION[t >> 4], narrow: (t & 7) === 0x06, head });
+          break;
         }
       }
     }
-    expect(seen.down).toBeGreaterThan(30);
-    expect(seen.narrow).toBeGreaterThan(30);
+    return found;
+  };
+
+  test("shaped loops come rotated, and entered both at their top and in their middle (irreducible flow)", () => {
+    let rotated = 0,
+      irreducible = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const { code } = loopProgram(seed);
+      const v = new DataView(code.buffer, code.byteOffset);
+      for (const t of countedTests(code)) {
+        if (t.at === t.last) continue;
+        rotated++;
+        // the instruction before the head falls into it and jumps into the loop past it
+        const op = code[(t.head - 1) * 8];
+        const into = t.head + v.getInt16((t.head - 1) * 8 + 2, true);
+        if (conditional(op) && into > t.head && into <= t.last) irreducible++;
+      }
+    }
+    expect(rotated).toBeGreaterThan(60);
+    expect(irreducible).toBeGreaterThan(10);
+  });
+
+  test("the ARM32 translator copies shaped loops that count down and loops whose exit test is 32 bits wide", () => {
+    // jgt, jge, jsgt and jsge go on in the loops that count down (jne in either kind); a JMP32 test compares the
+    // low words. Rotated loops (closed by a `ja`, the test negated) that count up are counted apart.
+    ensureArm32Translator();
+    const seen = { down: 0, narrow: 0, rotated: 0 },
+      copied = { down: 0, narrow: 0, rotated: 0 };
+    for (let seed = 0; seed < 200; seed++) {
+      const { code } = loopProgram(seed);
+      const copies = new Set([...arm32Listing(code).matchAll(/\(copy of loop \d+-(\d+)\)/g)].map((m) => Number(m[1])));
+      for (const t of countedTests(code)) {
+        // (the ARM32 translator versions rotated loops that count up: those are counted apart)
+        const rotated = t.at !== t.last;
+        const kinds = rotated
+          ? [0x2, 0x3, 0x6, 0x7, 0x5].includes(t.code4)
+            ? []
+            : ["rotated"]
+          : [...([0x2, 0x3, 0x6, 0x7].includes(t.code4) ? ["down"] : []), ...(t.narrow ? ["narrow"] : [])];
+        for (const kind of kinds as ("down" | "narrow" | "rotated")[]) {
+          seen[kind]++;
+          if (copies.has(t.last)) copied[kind]++;
+        }
+      }
+    }
+    // (200 seeds: 23 down, 16 copied; 22 narrow, 11; 59 rotated counting up, 24; half the loops are rotated)
+    expect(seen.down).toBeGreaterThan(15);
+    expect(seen.narrow).toBeGreaterThan(15);
+    expect(seen.rotated).toBeGreaterThan(30);
     expect(copied.down / seen.down, `${copied.down} of ${seen.down}`).toBeGreaterThan(0.5);
     expect(copied.narrow / seen.narrow, `${copied.narrow} of ${seen.narrow}`).toBeGreaterThan(0.3);
+    expect(copied.rotated / seen.rotated, `${copied.rotated} of ${seen.rotated}`).toBeGreaterThan(0.2);
   });
 
   test.runIf(engineNames().includes("wasm"))(
     "the Wasm translator copies shaped loops whose counter or exit test is 32 bits wide",
     () => {
-      // A loop (its one back jump: a program without a nest) is narrow when that jump is a JMP32 or an add32 writes
-      // the register it tests. A module copies a loop when it sets the local that picks the copy, L_OK (19,
+      // A loop (its one counted test: a program without a nest) is narrow when that test is a JMP32 or an add32
+      // writes the register it tests. A module copies a loop when it sets the local that picks the copy, L_OK (19,
       // assembly/wasm/locals.ts), to 0 first: i32.const 0, local.set 19. Most loops that are not copied have no
       // access that moves with the counter (200 seeds: 10 of 41 narrow ones copied, 56 of 118 others).
       const picksCopy = (m: Uint8Array) =>
@@ -404,18 +463,11 @@ describe("shaped loops", () => {
         copied = { narrow: 0, wide: 0 };
       for (let seed = 0; seed < 200; seed++) {
         const { code } = loopProgram(seed);
-        const v = new DataView(code.buffer);
-        const back: number[] = [];
-        for (let pc = 0; pc < code.length / 8; pc++) {
-          const op = code[pc * 8];
-          if (((op & 7) === 0x05 || (op & 7) === 0x06) && op >> 4 !== 0 && op >> 4 !== 8 && op >> 4 !== 9)
-            if (v.getInt16(pc * 8 + 2, true) < 0) back.push(pc);
-        }
-        if (back.length !== 1) continue;
-        const last = back[0],
-          head = last + 1 + v.getInt16(last * 8 + 2, true);
-        const tested = code[last * 8 + 1] & 0xf;
-        let narrow = (code[last * 8] & 7) === 0x06;
+        const tests = countedTests(code);
+        if (tests.length !== 1) continue;
+        const { at, last, head } = tests[0];
+        const tested = code[at * 8 + 1] & 0xf;
+        let narrow = tests[0].narrow;
         for (let pc = head; pc < last; pc++)
           if (code[pc * 8] === 0x04 && (code[pc * 8 + 1] & 0xf) === tested) narrow = true;
         const kind = narrow ? "narrow" : "wide";

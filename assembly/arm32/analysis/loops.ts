@@ -16,7 +16,7 @@
 // stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below. iv may count down
 // (`add iv, -s`, the test > or >= or !=: `while (n--)`, `for (i = n; i > 0; i--)`): its values at the head then stay
 // in [L, iv0], L = B - s - c (+1 unless >=), and D = iv0 - L (versioned.ts emitDownTest); an access through iv
-// moves down. iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
+// moves down; a constant L may lie below s (iv ends below 0, loopEndsBelowZero). iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
 // the same as the 64-bit add.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
@@ -30,8 +30,7 @@
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
-// iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if (i < n) goto body; goto
-// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
+// iv + R + c in iv's block; E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
 // it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
@@ -79,7 +78,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -87,10 +86,19 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
 /** Whether B is reloaded in every trip from a frame slot the loop does not store to: r10 + loopBoundSlotOff. */
 @inline export function loopBoundSlot(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_SLOT) != 0; }
 @inline export function loopBoundSlotOff(k: i32): i32 { return load<i32>(extra(k, SLOT)); }
-/** Whether the exit test is `!=`: iv0 must be below E on entry (steps of 1), or the loop would wrap around. */
+/**
+ * Whether the exit test is `!=`: counting up, iv0 must be below E on entry and E - iv0 a multiple of the step (a
+ * power of two), or the loop would step past the bound and wrap around; counting down, iv0 - L a multiple of it.
+ */
 @inline export function loopBoundNe(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NE) != 0; }
 /** Whether the exit test compares the low 32 bits (JMP32): then E + c must not pass 2^31 (see planGeneral). */
 @inline export function loopBoundNarrow(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_NARROW) != 0; }
+/**
+ * Whether a count down's iv may end below 0: its last add takes it from a value in [L, L + step) (L a constant at
+ * least 0 but below the step) to one below 0 where the loop leaves (`for (int i = n - 5; i >= 0; i -= 4)`). That
+ * add is then 64 bits wide in the copy (narrowAdd), so iv's value on the way out is the ordinary code's.
+ */
+@inline export function loopEndsBelowZero(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BELOW) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
 @inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
 /** c in Y = iv + c (iv's value at the block start of the exit test) for a 32-bit exit test or a count down. */
@@ -415,7 +423,7 @@ function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: 
   const k = c.loops;
   setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), false, ivAt, mask, 0, 0, 0, 0);
   const step = immAt(c, ivAt);
-  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, iv, others, 0) || holdsLoop(c, h, l)) c.loops++;
   return true;
@@ -566,7 +574,8 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   const s = symOff(xr);
   if (ne) down = s < 0;
   const sd = down ? -s : s; // the step's magnitude
-  if (sd <= 0 || (ne && sd != 1) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
+  // (!= with a step above 1: a power of two, versioned.ts tests that iv0 meets the bound's value)
+  if (sd <= 0 || (ne && ((sd & (sd - 1)) != 0 || sd > 256)) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
   const ivAt = firstWrite(c, latch, xr);
   if (opAt(c, ivAt) != 0x07 && opAt(c, ivAt) != 0x04) return; // add, or add32 (X stays in [0, 2^31): the same)
   // the group: registers written once in the last block with X's new value
@@ -579,8 +588,9 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (yb != xr && (group & (<u32>1 << <u32>yb)) == 0) return;
 
   // B
-  // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >)
-  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0);
+  // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >, L then
+  // the last value at the head, B - c, when iv0 - L is a multiple of the step: emitDownTest tests it)
+  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0) + (ne && down ? sd - 1 : 0);
   let boundReg = -1;
   let boundImm: i64 = 0;
   let flags = ne ? F_NE : 0;
@@ -593,7 +603,12 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     boundImm = <i64>immAt(c, t) + adj;
     if (immAt(c, t) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
     if (narrow && !down && boundImm + <i64>cy > <i64>0x80000000) return;
-    if (down && boundImm < <i64>downFloor(sd, cy)) return;
+    if (down && boundImm < <i64>downFloor(sd, cy)) {
+      // iv's last value below 0 (see loopEndsBelowZero): every value at the head and every Y still at least 0,
+      // and no register of its group, which would hold that value too
+      if (boundImm < <i64>max(0, -cy) || group != 0) return;
+      flags |= F_BELOW;
+    }
   } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
   else if ((mask & (1 << b)) == 0) boundReg = b;
   else {
@@ -616,31 +631,38 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
 
   const k = c.loops;
   setLoop(k, h, l, xr, -1, sd, boundReg, <i32>boundImm, down, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
-  const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
+  const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
 }
 
-
 /**
  * A loop entered in its middle, clang's rotated `for (i = 0; i + n <= len; i++)`: the range [H, L] ends with `ja`
  * back, H is its only entry (`ja e` into the range at H itself, as clang emits it, or the back edge's target),
- * and it has any number of ways back but one way out, the exit test te: a conditional jump in the block of iv's
+ * and it has any number of ways back but one way out, the exit test te. Or a search clang rotates the same way
+ * (`for (i = 0; i < n; i++) if (p[i] == x) return i;`, entered by `ja` past te into the compare) with a second
+ * way out that can only leave earlier: L a conditional jump back (its fall-through), or a conditional jump over
+ * the closing `ja`. te leaves itself, or jumps over the `ja` that leaves (`if (i < n) goto body; goto out`, clang's
+ * form of many loops whose body has several paths: the trip goes on when te's test holds). te is a conditional
+ * jump in the block of iv's
  * add (`add X, s`, s a constant above 0, X's one write in the range), after it, comparing Y = X + R + c (R a
  * register the loop does not write, or none) with a bound B (a register the loop does not write, or a constant),
  * 64 bits wide. Every block start after the first trip's comes after te let the trip go on, so X's values at block
  * starts are X0 and values below E = B + s - c - R (+1 when the trip goes on while Y <= B), as planGeneral's
- * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops.
+ * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops, other
+ * induction variables too (a pointer bumped in iv's block: at every block start it has moved as many steps as iv).
  */
 function planRotated(c: Context, t: i32, l: i32): void {
-  if (opAt(c, l) != 0x05) return;
+  const back = opAt(c, l);
+  if (back != 0x05 && ((back & 0xf0) == 0 || (back & 7) != CLS_JMP && (back & 7) != CLS_JMP32)) return;
   let h = t;
   const into = h > 0 ? targetOf(c, h - 1) : -1;
   if (h > 0 && opAt(c, h - 1) == 0x05 && into > h && into <= l) h--;
   if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= c.count || overlaps(c, h, l)) return;
   let mask = 0;
   let te = -1; // the exit test
-  let out = -1; // the jump out: te, or the `ja` te jumps over
+  let out = -1; // its jump out: te, or the `ja` te jumps over
+  let over = -1; // a conditional jump over the closing `ja`: the exit test, or a search's way out besides it
   for (let i = h; i <= l; i++) {
     if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
     const w = writes(c, i);
@@ -648,15 +670,19 @@ function planRotated(c: Context, t: i32, l: i32): void {
     mask |= w;
     const to = targetOf(c, i);
     if (to >= 0 && (to < h || to > l)) {
-      if (te >= 0) return; // a second way out
-      out = i;
-      te = i;
-      // `if (Y < B) goto on; ja out; on:`, as clang often leaves the test of a loop entered in its middle
-      if (opAt(c, i) == 0x05) te = i > h && targetOf(c, i - 1) == i + 1 ? i - 1 : -1;
-      if (te < 0) return;
+      if (back == 0x05 && i == l - 1 && to == l + 1 && opAt(c, i) != 0x05) over = i;
+      else if (te >= 0) return; // a third way out
+      else if (opAt(c, i) != 0x05) te = out = i;
+      else {
+        // `if (Y < B) goto on; ja out; on:`, as clang often leaves the test of a loop entered in its middle
+        if (i == h || targetOf(c, i - 1) != i + 1) return;
+        te = i - 1;
+        out = i;
+      }
     }
     if (opAt(c, i) == 0x18) i++;
   }
+  if (te < 0) te = out = over;
   if (te < 0 || (opAt(c, te) & 7) != CLS_JMP) return;
   if (enteredPast(c, h, l)) return;
   // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
@@ -697,10 +723,13 @@ function planRotated(c: Context, t: i32, l: i32): void {
   }
   const k = c.loops;
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
-  setField(k, OTHER_IVS, 0);
+  // other induction variables: bumped once in iv's block, before the exit test (a trip runs the blocks after the
+  // test first, then its block: a bump after the test would come first in the trip)
+  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, te, mask, xr) : 0;
+  setField(k, OTHER_IVS, <i32>others);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = out);
-  if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, xr, others, 0) || holdsLoop(c, h, l)) c.loops++;
 }
 
 /** The comparison that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) does not; 0 else. */
@@ -716,8 +745,8 @@ function negatedTest(kind: u32): u32 {
   return 0;
 }
 
-/** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
-function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv: i32): u32 {
+/** The other induction variables of loop k (see above; each written once, in [latch, latchEnd]), their steps in STEP_TABLE. */
+function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, latchEnd: i32, mask: i32, iv: i32): u32 {
   let found: u32 = 0;
   for (let r = 0; r < 10; r++) {
     if (r == iv || (mask & (1 << r)) == 0) continue;
@@ -727,7 +756,7 @@ function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv:
       if (writes(c, i) & (1 << r)) { count++; at = i; }
       if (opAt(c, i) == 0x18) i++;
     }
-    if (count != 1 || at < latch) continue;
+    if (count != 1 || at < latch || at > latchEnd) continue;
     const op = opAt(c, at), s = srcAt(c, at);
     if (op == 0x07 && immAt(c, at) != 0 && immAt(c, at) != i32.MIN_VALUE) setIvStep(k, r, immAt(c, at));
     else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) {
@@ -792,7 +821,7 @@ function zeroing(c: Context, k: i32, i: i32): bool {
  * last trip below 2^32, or not below 0 when it moves down).
  */
 export function narrowAdd(c: Context, k: i32, i: i32): bool {
-  if (i == loopIvAt(k) || addressOfPlanned(c, k, i)) return true;
+  if ((i == loopIvAt(k) && !loopEndsBelowZero(k)) || addressOfPlanned(c, k, i)) return true;
   const op = opAt(c, i);
   return (op == 0x07 || op == 0x0f) && i >= loopHead(k) && i <= loopLast(k) && ((loopOtherIvs(k) >> <u32>dstAt(c, i)) & 1) != 0;
 }

@@ -24,6 +24,8 @@ interface Shape {
   read: number;
   /** The offsets read, in order, for a start of n (skew 0). */
   offsets: (n: number) => number[];
+  /** The bytes of each read (1 unless given). */
+  width?: number;
 }
 
 const at = (r: number, off: number) => `[%r${r}${off < 0 ? "" : "+"}${off}]`;
@@ -156,10 +158,108 @@ const SHAPES: Shape[] = [
     read: 5,
     offsets: (n) => down(n).map((i) => 4 * i),
   },
+  {
+    name: "for (int i = n - 5; i >= 0; i -= 4) s += *(u32 *)(a + i): the counter ends below 0",
+    width: 4,
+    // iv starts at 4n - 3 and leaves at -3 (the test on its old value, jgt 3); after the loop, r0 is kept only if
+    // iv is below 0, as in the interpreter
+    source: (n, skew) => `
+        mov %r0, 0
+        mov %r2, ${4 * n - 3}
+        add %r1, ${skew - 1}
+      top:
+        mov %r3, %r2
+        mov %r4, %r1
+        add %r4, %r3
+        ldxw %r4, [%r4+0]
+        add %r0, %r4
+        add %r2, -4
+        jgt %r3, 3, top
+        jslt %r2, 0, out
+        mov %r0, 0
+      out:
+        exit`,
+    head: 3,
+    last: 9,
+    read: 6,
+    offsets: (n) => down(n).map((i) => 4 * i),
+  },
+  {
+    name: "a counter by 3 ending below 0, a signed 32-bit test on its old value (jsgt32 4)",
+    source: (n, skew) => `
+        mov %r0, 0
+        mov32 %r2, ${3 * n - 1}
+      top:
+        mov %r3, %r2
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r4, ${at(4, skew - 2)}
+        add %r0, %r4
+        add32 %r2, -3
+        jsgt32 %r3, 4, top
+        lddw %r5, 0xffffffff
+        jeq %r2, %r5, out
+        mov %r0, 0
+      out:
+        exit`,
+    head: 2,
+    last: 8,
+    read: 5,
+    offsets: (n) => down(n).map((i) => 3 * i),
+  },
+  {
+    name: "an unsigned counter by -4 to 0 next to a pointer by 4: jeq32 out over a closing ja (!= with a step of 4)",
+    source: (n, skew) => `
+        mov %r0, 0
+        mov32 %r2, ${4 * n}
+        add %r1, ${skew}
+      top:
+        ldxw %r3, [%r1+0]
+        add %r0, %r3
+        add %r1, 4
+        add32 %r2, -4
+        jeq32 %r2, 0, out
+        ja top
+      out:
+        exit`,
+    head: 3,
+    last: 8,
+    read: 3,
+    offsets: (n) =>
+      down(n)
+        .reverse()
+        .map((i) => 4 * i),
+    width: 4,
+  },
+  {
+    name: "a counter by 4 up to a bound in a register: jeq32 bound, i out over a closing ja (!= with a step of 4)",
+    source: (n, skew) => `
+        mov %r0, 0
+        mov %r2, ${4 * n}
+        mov %r3, 0
+      top:
+        mov %r4, %r1
+        add %r4, %r3
+        ldxw %r4, ${at(4, skew)}
+        add %r0, %r4
+        add %r3, 4
+        jeq32 %r2, %r3, out
+        ja top
+      out:
+        exit`,
+    head: 3,
+    last: 9,
+    read: 5,
+    offsets: (n) =>
+      down(n)
+        .reverse()
+        .map((i) => 4 * i),
+    width: 4,
+  },
 ];
 
 const bytes = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 37 + 11) & 0xff);
-const size = (s: Shape) => (s.name.includes("by 4") ? 4 : 1);
+const size = (s: Shape) => s.width ?? (s.name.includes("by 4") ? 4 : 1);
 
 /** The model: the little-endian sum of the reads, or the fault of the first read outside [0, length). */
 function model(s: Shape, n: number, skew: number, length: number): string {
@@ -211,8 +311,8 @@ describe("ARM32: loops counting down and 32-bit counters are versioned", () => {
     const runs: { s: Shape; n: number; skew: number; length: number }[] = [];
     for (const s of SHAPES) {
       for (const n of [2, 7, 40]) {
-        const need = size(s) * n; // offsets 0 to size * (n - 1)
-        runs.push({ s, n, skew: 0, length: need }); // the highest read ends at the input's last byte
+        const need = Math.max(...s.offsets(n)) + size(s); // the highest read ends at the input's last byte
+        runs.push({ s, n, skew: 0, length: need });
         runs.push({ s, n, skew: 0, length: need - 1 }); // one byte past the end: the first read (the last, counting up)
         runs.push({ s, n, skew: -1, length: need + 8 }); // one byte before the start: the last read (the first, up)
       }
@@ -233,5 +333,30 @@ describe("ARM32: loops counting down and 32-bit counters are versioned", () => {
     );
     expect(results.filter((r) => r.got !== r.want || r.interp !== r.want)).toEqual([]);
     expect(results.filter((r) => r.want.startsWith("out-of-bounds")).length).toBeGreaterThan(SHAPES.length * 4);
+  });
+
+  it("a != test whose counter does not meet the bound steps past it: the copy is not taken, the read faults", async () => {
+    // the counter starts 2 or 6 above a multiple of 4: it steps past 0 (or the bound) and goes on until a read
+    // leaves the input, where the interpreter faults
+    const shapes = SHAPES.filter((s) => s.name.includes("!= with a step of 4"));
+    expect(shapes.length).toBe(2);
+    const runs = shapes.flatMap((s) =>
+      [2, 6].map((extra) => async () => {
+        const n = 10;
+        const code = assemble(s.source(n, 0).replace(`${4 * n}`, `${4 * n + extra}`));
+        const length = 64;
+        const first = Math.floor((length - 4) / 4) + 1; // the first word not in the input
+        const want = `out-of-bounds read of 4 bytes at context+0x${(4 * first).toString(16)} (instruction ${s.read})`;
+        const arm = await runArm32Async(code, bytes(length));
+        return {
+          name: `${s.name} +${extra}`,
+          want,
+          interp: interpret(code, length),
+          got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
+        };
+      }),
+    );
+    const results = await limited(runs);
+    expect(results.filter((r) => r.got !== r.want || r.interp !== r.want)).toEqual([]);
   });
 });

@@ -427,4 +427,28 @@ describe("32-bit counters (add32, mov32, JMP32 exit tests) run without checks wh
       );
     }
   });
+
+  it("an add32 of a large constant to a running sum (a hash) does not keep the counter's loop checked", () => {
+    // h = (h + c) ^ a[i] on an unsigned int h and i: h's constant says nothing about the counter's values
+    const asm = (n: number, c: number) => `
+        mov %r0, 0
+        mov32 %r3, 0
+        mov32 %r2, ${n}
+      loop:
+        mov32 %r4, %r3
+        add %r4, %r1
+        ldxb %r4, [%r4+0]
+        add32 %r0, ${c}
+        xor32 %r0, %r4
+        add32 %r3, 1
+        jlt32 %r3, %r2, loop
+        exit`;
+    for (const c of [0x9e3779b9, 0x7fffffff, 0x80000000, 0x1e3779b9]) {
+      for (const n of [1, 5, 64]) {
+        let h = 0n;
+        for (let i = 0; i < n; i++) h = BigInt.asUintN(32, h + BigInt(c)) ^ BigInt((i * 37 + 11) & 0xff);
+        shape(asm(n, c), n, h, 5);
+      }
+    }
+  });
 });
