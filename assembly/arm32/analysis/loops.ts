@@ -31,7 +31,10 @@
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
 // iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if (i < n) goto body; goto
-// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
+// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). Its
+// ways back may reach blocks before the latch too (a `continue` after some work): findLoops then also tries the
+// range from the lowest block jumped back to. Other induction variables as below, bumped in iv's block before the
+// exit test (a pointer stepping over an array of structs next to the counter). A loop without accesses of its own is kept while
 // it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
@@ -248,6 +251,9 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     clearExtras(found);
     if (!overlaps(c, h, l)) planLoop(c, h, l);
     if (c.loops == found) planRotated(c, h, l);
+    // a rotated loop with other ways back to blocks before h (a `continue` to its latch from a branch of the body)
+    const first = lowestTarget(c, h, l);
+    if (c.loops == found && first < h && l - first + 1 <= MAX_LOOP_INSNS) planRotated(c, first, l);
   }
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
@@ -256,6 +262,19 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
+}
+
+/** The lowest instruction jumped back to from [h, l], from h's and then from each lower target's: h when none. */
+function lowestTarget(c: Context, h: i32, l: i32): i32 {
+  let first = h;
+  for (let i = l; i >= first; i--) {
+    const t = targetOf(c, i);
+    if (t >= 0 && t < first) {
+      first = t;
+      i = l + 1; // again from the end: the range grew
+    }
+  }
+  return first;
 }
 
 /** Whether a loop found before lies in [h, l]: a loop without accesses of its own may still lift its accesses. */
@@ -415,7 +434,7 @@ function planSimple(c: Context, h: i32, l: i32, mask: i32, ivWrites: i32, ivAt: 
   const k = c.loops;
   setLoop(k, h, l, iv, aop == 0x0f ? stepReg : -1, immAt(c, ivAt), jop == 0xad ? srcAt(c, l) : -1, immAt(c, l), false, ivAt, mask, 0, 0, 0, 0);
   const step = immAt(c, ivAt);
-  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, iv) : 0;
+  const others = aop == 0x07 && (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, iv) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, iv, others, 0) || holdsLoop(c, h, l)) c.loops++;
   return true;
@@ -616,7 +635,7 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
 
   const k = c.loops;
   setLoop(k, h, l, xr, -1, sd, boundReg, <i32>boundImm, down, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
-  const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, mask, xr) : 0;
+  const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
 }
@@ -697,10 +716,12 @@ function planRotated(c: Context, t: i32, l: i32): void {
   }
   const k = c.loops;
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
-  setField(k, OTHER_IVS, 0);
+  // other induction variables: bumped once in iv's block, before the exit test (a pointer next to a counter)
+  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, te, mask, xr) : 0;
+  setField(k, OTHER_IVS, <i32>others);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = out);
-  if (collectAccesses(c, k, h, l, mask, xr, 0, 0) || holdsLoop(c, h, l)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, xr, others, 0) || holdsLoop(c, h, l)) c.loops++;
 }
 
 /** The comparison that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) does not; 0 else. */
@@ -716,8 +737,8 @@ function negatedTest(kind: u32): u32 {
   return 0;
 }
 
-/** The other induction variables of loop k (see above), their steps in STEP_TABLE. */
-function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv: i32): u32 {
+/** The other induction variables of loop k (see above; each written once, in [latch, latchEnd]), their steps in STEP_TABLE. */
+function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, latchEnd: i32, mask: i32, iv: i32): u32 {
   let found: u32 = 0;
   for (let r = 0; r < 10; r++) {
     if (r == iv || (mask & (1 << r)) == 0) continue;
@@ -727,7 +748,7 @@ function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, mask: i32, iv:
       if (writes(c, i) & (1 << r)) { count++; at = i; }
       if (opAt(c, i) == 0x18) i++;
     }
-    if (count != 1 || at < latch) continue;
+    if (count != 1 || at < latch || at > latchEnd) continue;
     const op = opAt(c, at), s = srcAt(c, at);
     if (op == 0x07 && immAt(c, at) != 0 && immAt(c, at) != i32.MIN_VALUE) setIvStep(k, r, immAt(c, at));
     else if (op == 0x0f && s != r && s < 10 && (mask & (1 << s)) == 0) {
