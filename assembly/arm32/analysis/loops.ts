@@ -30,8 +30,12 @@
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
-// iv + R + c in iv's block; E then has R subtracted (loopSubReg). A loop without accesses of its own is kept while
-// it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
+// iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if (i < n) goto body; goto
+// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). Its ways
+// back may reach blocks before the latch too (a `continue` after some work): findLoops then also tries the range
+// from the lowest block jumped back to. Other induction variables as below, bumped in iv's block before the exit
+// test (a pointer stepping over an array of structs next to the counter). A loop without accesses of its own is
+// kept while it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
@@ -256,6 +260,9 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     clearExtras(found);
     if (!overlaps(c, h, l)) planLoop(c, h, l);
     if (c.loops == found) planRotated(c, h, l);
+    // a rotated loop with other ways back to blocks before h (a `continue` to its latch from a branch of the body)
+    const first = lowestTarget(c, h, l);
+    if (c.loops == found && first < h && l - first + 1 <= MAX_LOOP_INSNS) planRotated(c, first, l);
   }
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
@@ -264,6 +271,19 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
+}
+
+/** The lowest instruction jumped back to from [h, l], from h's and then from each lower target's: h when none. */
+function lowestTarget(c: Context, h: i32, l: i32): i32 {
+  let first = h;
+  for (let i = l; i >= first; i--) {
+    const t = targetOf(c, i);
+    if (t >= 0 && t < first) {
+      first = t;
+      i = l + 1; // again from the end: the range grew
+    }
+  }
+  return first;
 }
 
 /** Whether a loop found before lies in [h, l]: a loop without accesses of its own may still lift its accesses. */
