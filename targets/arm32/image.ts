@@ -87,6 +87,8 @@ export const L_UDIVMOD64 = one("udivmod64");
 export const L_SDIVMOD64 = one("sdivmod64");
 export const L_CHECK = block("memory checks", 8); // read 1/2/4/8, write 1/2/4/8
 export const L_CHECK_COMMON = one("memory check, common part");
+// L_CHECK's 8 that return instead of faulting, then the same 8 for an address whose high word is known zero
+export const L_RECHECK = block("memory rechecks in loop copies", 16);
 export const L_CHECK_PAIR = block("memory checks from a pair", 24); // L_CHECK's 8 for an address in r4:r5, r6:r7, r8:r9
 export const L_LDPKT = block("packet loads", 3); // sizes 1, 2, 4
 export const L_HELPER_UNWIND = one("conformance unwind helper");

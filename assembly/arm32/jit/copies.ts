@@ -10,7 +10,7 @@ import {
 } from "../analysis/loops";
 import { Context, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
-import { S_BUDGET } from "../../../targets/arm32/image";
+import { L_RECHECK, S_BUDGET } from "../../../targets/arm32/image";
 
 @inline export function poolAt(e: i32): i32 { return load<i32>(POOL + (<usize>e << 2)); }
 @inline export function setPool(e: i32, at: i32): void { store<i32>(POOL + (<usize>e << 2), at); }
@@ -133,8 +133,17 @@ export function leave(c: Context, cond: u32, target: i32): void {
   if (over >= 0) c.patchBranch(over, cond ^ 1);
 }
 
-/** A copy's checked access whose inline check missed (flags HS): the ordinary code of i redoes it. */
-export function copyMiss(c: Context, i: i32): void {
+/**
+ * A copy's checked access whose inline check missed (flags HS), its address in r10 (high word in ip, unless
+ * `highZero`: known zero): in a loop's copy, L_RECHECK + entry looks through every region and caches the window
+ * that holds it, and the copy goes on; only when none does (or in a group's copy) the ordinary code of i redoes the
+ * access and reports the fault. (A loop that reads through two regions in turn, one of them planned, would
+ * otherwise leave its copy at the first trip: the test on entry leaves the planned region's window in the cache.)
+ * A loop copy with checked accesses keeps no eBPF word in r10, ip or lr (loopregs.ts: only loops whose accesses are
+ * all planned do), and L_RECHECK preserves the rest.
+ */
+export function copyMiss(c: Context, i: i32, entry: i32, highZero: bool): void {
+  if (inLoopCopy(c)) c.call(0x2, L_RECHECK + (highZero ? 8 : 0) + entry); // HS
   leave(c, 0x2, resumePos(c, i)); // HS
 }
 

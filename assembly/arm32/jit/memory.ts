@@ -4,11 +4,11 @@
 import {
   AL, CLREX, EQ, HS, IP, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_SBC, OP_SUB, OP_TST, R0, R1, R10,
   R11, R2, R3, R4, R8, SH_ASR, branch, cmpImm, cmpReg, cmpRegC, dpImm, ldr, ldrb, ldrd, ldrex, ldrexd, ldrh, ldrsb,
-  ldrsh, movImmC, movReg, opReg, opRegS, shiftImm, str, strb, strex, strexd, strh,
+  ldrsh, movImmC, movReg, movRegC, opReg, opRegS, shiftImm, str, strb, strex, strexd, strh,
 } from "../a32/encoder";
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
-import { copyMiss, inCopy, planned } from "./copies";
+import { copyMiss, inCopy, inLoopCopy, planned } from "./copies";
 import {
   FRAME_TOP, fixedFrame, hi, hiDst, hiJustStored, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero,
   setLo,
@@ -104,8 +104,14 @@ function address(c: Context,
         c.emit(cmpImm(bh, 0)); // a high word: HS (carry set, not equal)
         c.emit(cmpRegC(EQ, R2, R3));
       }
-      if (inCopy(c)) copyMiss(c, i);
-      else c.emit(branch(HS, true, c.pos, c.at(L_CHECK_PAIR) + pairStub(c, (bl_ - R4) >> 1, entry)));
+      if (inCopy(c)) {
+        // the address where L_RECHECK takes it
+        if (inLoopCopy(c)) {
+          c.emit(movRegC(HS, R10, bl_));
+          if (!k0) c.emit(movRegC(HS, IP, bh));
+        }
+        copyMiss(c, i, entry, k0);
+      } else c.emit(branch(HS, true, c.pos, c.at(L_CHECK_PAIR) + pairStub(c, (bl_ - R4) >> 1, entry)));
       return bl_;
     }
   }
@@ -132,7 +138,7 @@ function address(c: Context,
     c.emit(cmpImm(IP, 0)); // a high word: HS (carry set, not equal)
     c.emit(cmpRegC(EQ, R2, R3));
   }
-  if (inCopy(c)) copyMiss(c, i);
+  if (inCopy(c)) copyMiss(c, i, entry, zeroHigh);
   else c.call(HS, L_CHECK + entry);
   return R10;
 }

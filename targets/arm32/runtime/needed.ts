@@ -52,3 +52,22 @@ export function checkNeeded(c: Context, k: i32): bool {
   }
   return false;
 }
+
+/**
+ * Does the image need memory recheck entry k (L_RECHECK + k, for loop copies)? Only when it needs L_CHECK + k and
+ * the program jumps backwards somewhere (no loop, no copy). Decided from the instructions alone: the runtime is
+ * emitted before the loops are found, and must be the same size in every pass.
+ */
+export function recheckNeeded(c: Context, k: i32): bool {
+  if (!checkNeeded(c, k)) return false;
+  for (let i = 0; i < c.count; i++) {
+    const p = c.insns + (<usize>i << 3);
+    const op = <u32>load<u8>(p);
+    if (op == 0x18) { i++; continue; }
+    const cls = op & 7;
+    const jump = (cls == 5 || cls == 6) && op != 0x85 && op != 0x95; // JMP, JMP32, not call or exit
+    const off = op == 0x06 ? load<i32>(p + 4) : <i32>load<i16>(p + 2); // (gotol: a 32-bit offset)
+    if (jump && off < 0) return true;
+  }
+  return false;
+}

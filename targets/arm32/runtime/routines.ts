@@ -5,7 +5,7 @@
 import {
   AL, EQ, GE, HI, HS, IP, LO, LR, LS, MI, NE, OP_ADC, OP_ADD, OP_BIC, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC,
   OP_SBC, OP_SUB, OP_TST, PL, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, SH_LSL, SH_LSR, addImm, bit, bx, bxC, clz,
-  cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg, movRegC,
+  OP_CMN, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg, movRegC,
   opImm, opImmS, opReg, opRegS, pop, rev, rev16, shiftImm, str, subImm, udiv,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
@@ -13,17 +13,17 @@ import { Context, SECOND_SLOT } from "../../../assembly/arm32/jit/context";
 import { MAX_CALL_DEPTH } from "../../../assembly/isa";
 import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../../../assembly/layout";
 import {
-  L_BUDGET_FAULT, L_CHECK, L_CHECK_COMMON, L_CHECK_PAIR, L_CODE, L_DEPTH_FAULT, L_EPILOGUE, L_EXIT_ZERO, L_FAULT,
+  L_BUDGET_FAULT, L_CHECK, L_CHECK_COMMON, L_RECHECK, L_CHECK_PAIR, L_CODE, L_DEPTH_FAULT, L_EPILOGUE, L_EXIT_ZERO, L_FAULT,
   L_FAULT_INDEX, L_HELPER_FAULT, L_HELPER_UNWIND, L_LDPKT, L_SDIVMOD64, L_TABLE, L_UDIVMOD64, REGION_BYTES,
   S_BUDGET, S_BUDGET_INIT, S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_HELPER_LR, S_NREGIONS, S_PKT,
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
 import { emitMissingMapHelpers } from "../maps/missing";
-import { checkNeeded, needed } from "./needed";
+import { checkNeeded, needed, recheckNeeded } from "./needed";
 
 /** Flag set in an instruction-offset table entry for the second slot of lddw (it has no code of its own). */
 
-const R = block("runtime/routines", 16); // this file's labels
+const R = block("runtime/routines", 20); // this file's labels
 const F_LOOP = R + 0;
 const F_DONE = R + 1;
 const B_LOOP = R + 2;
@@ -40,6 +40,10 @@ const S_NONZERO = R + 12;
 const C_DONE = R + 13;
 const D_WIDE = R + 14;
 const D_LOOP32 = R + 15;
+const C_WALK = R + 16;
+const C_SOFT = R + 17;
+const C_SOFT_FAIL = R + 18;
+const C_HARD_FAIL = R + 19;
 
 /** emitRuntime option (abi.ts OPT_IDIV): the core has UDIV/SDIV. */
 const OPT_IDIV_RT: u32 = 1;
@@ -159,9 +163,32 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
       c.b(L_CHECK + k);
     }
   }
+  // The same entries for a loop copy's access whose inline check missed (versioned.ts): they return with the
+  // flags LO when a region holds the access (the window cached, the copy goes on) and HS otherwise (the copy leaves
+  // for the ordinary code, whose check of the same access reports the fault). Only in images that may have loops.
+  // L_RECHECK + 8 + k: the same, for an address whose high word the caller knows is zero (not set in ip).
+  let rechecks = false;
+  for (let k = 0; k < 8; k++) {
+    if (!recheckNeeded(c, k)) continue;
+    rechecks = true;
+    c.label(L_RECHECK + 8 + k); // (the high word known zero, not in ip)
+    c.emit(movImm(IP, 0));
+    c.routine(L_RECHECK + k, 0x3f);
+    c.emit(movImm(R0, <u32>1 << <u32>(k & 3)));
+    c.emit(movImm(R1, <u32>(k >> 2)));
+    c.b(C_SOFT);
+  }
+  if (rechecks) {
+    c.label(C_SOFT);
+    c.emit(cmpImm(IP, 0)); // any high word: no region holds it
+    c.jump(NE, C_SOFT_FAIL);
+    c.emit(movImm(IP, 1)); // (ip: 1 here, 0 in L_CHECK's walk: where C_FAIL goes)
+    c.b(C_WALK);
+  }
   c.label(L_CHECK_COMMON);
   c.emit(cmpImm(IP, 0));
-  c.jump(NE, C_FAIL);
+  c.jump(NE, C_HARD_FAIL);
+  c.label(C_WALK);
   c.emit(ldr(R3, R11, S_NREGIONS));
   c.emit(addImm(R2, R11, S_REGIONS));
   c.emit(dpReg(AL, OP_ADD, 0, R2, R2, R1, SH_LSL, 3)); // writes: the writable window, 8 bytes further
@@ -192,9 +219,19 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(str(R4, R3, 0));
   c.emit(str(R5, R3, 4));
   c.label(C_DONE);
+  c.emit(dpImm(AL, OP_CMN, 1, 0, R0, 0)); // carry clear: LO, a region holds it (for L_RECHECK's callers)
   c.emit(pop(0x3f));
   c.emit(bx(LR));
   c.label(C_FAIL);
+  if (rechecks) {
+    c.emit(cmpImm(IP, 1));
+    c.jump(NE, C_HARD_FAIL);
+    c.label(C_SOFT_FAIL);
+    c.emit(cmpReg(R0, R0)); // carry set: HS, no region holds it
+    c.emit(pop(0x3f));
+    c.emit(bx(LR));
+  }
+  c.label(C_HARD_FAIL);
   c.emit(movReg(R3, IP));
   c.emit(movReg(IP, R0));
   c.emit(addImm(R0, R1, 1)); // FAULT_READ = 1, FAULT_WRITE = 2
