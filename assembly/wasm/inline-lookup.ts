@@ -7,7 +7,9 @@
 // BPF_NOEXIST or BPF_EXIST) or a delete on a hash or per-CPU hash map that programs may write is done inline
 // (inline-hash.ts). The checks read the map's descriptor at run time (the translator never sees the maps);
 // whatever they do not take goes to the core's helper, which checks and faults as the interpreter does. No path
-// changes the region table. The code is tables of bytes (table-ops.ts), the same at every call.
+// changes the region table. A lookup that found an array's slot or a hash map's value inline leaves the value's size
+// in a local, which spares the accesses to it their region checks (values.ts); the caller zeroes it before. The code
+// is tables of bytes (table-ops.ts), the same at every call.
 import { STATE, ST_MAP_COUNT, MAPS, STACK_BASE, HELPER_KINDS, HELPER_CORE, MAP_HANDLE_TAG } from "../layout";
 import {
   MD_TYPE, MD_KEY_SIZE, MD_VALUE_SIZE, MD_MAX_ENTRIES, MD_FLAGS, MD_STRIDE, MD_VALUES, MAP_TYPE_ARRAY,
@@ -16,7 +18,7 @@ import {
 import { Buf } from "./emitter";
 import { F_LOOKUP } from "./prelude";
 import {
-  R1, R2, R3, R4, FP, R0, K, D, VOID, IF, ELSE, END, BR_IF, CALL, SELECT, GET, SET, TEE, LOAD, LOAD8, LOAD64_32,
+  R1, R2, R3, R4, FP, R0, K, D, VALUE, VOID, IF, ELSE, END, BR_IF, CALL, SELECT, GET, SET, TEE, LOAD, LOAD8, LOAD64_32,
   CONST, CONST64, EQZ, EQ, NE, GE_U, ADD, SUB, AND, OR, SHL, NE64, LT_U64, GT_U64, ADD64, SUB64, MUL64, SHR_U64,
   WRAP, EXTEND_U,
 } from "./table-ops";
@@ -108,7 +110,7 @@ const VALUE_IN_FRAMES: StaticArray<u8> = [
   GET, R4, CONST64, <u8>BPF_EXIST, GT_U64, BR_IF, 0,
 ];
 
-/** map_lookup_elem: a plain array's slot computed, r0 = index < max_entries ? values + index * stride : 0; else... */
+/** map_lookup_elem: a plain array's slot computed, r0 = index < max_entries ? values + index * stride : 0. */
 const ARRAY_SLOT: StaticArray<u8> = [
   GET, D, LOAD, 2, TYPE, CONST, <u8>MAP_TYPE_ARRAY, EQ,
   IF, VOID,
@@ -118,7 +120,22 @@ const ARRAY_SLOT: StaticArray<u8> = [
   CONST64, 0,
   GET, K, GET, D, LOAD64_32, 2, MAX_ENTRIES, LT_U64,
   SELECT, SET, R0,
-  ELSE, //                                                                  ... a hash or per-CPU hash map probed
+];
+
+/**
+ * After an array's slot or a hash map's value: the value's size in `value` (values.ts: r0, when not null, points at a
+ * whole value in the map's arena, a region), 0 when programs may not write it (BPF_F_RDONLY_PROG: its region has no
+ * writable part).
+ */
+const VALUE_KNOWN: StaticArray<u8> = [
+  CONST, 0, GET, D, LOAD, 2, VALUE_SIZE,
+  GET, D, LOAD, 2, FLAGS, CONST, <u8>(BPF_F_RDONLY_PROG & 0x7f | 0x80), <u8>(BPF_F_RDONLY_PROG >> 7), AND,
+  SELECT, SET, VALUE,
+];
+
+/** ... else a hash or per-CPU hash map probed; else... */
+const HASH_TYPE: StaticArray<u8> = [
+  ELSE,
   GET, D, LOAD, 2, TYPE, CONST, 4, OR, CONST, 5, EQ,
   IF, VOID,
 ];
@@ -142,10 +159,10 @@ export function inlineMapCall(b: Buf, id: i32): void {
   b.bytes(CORE_HELPER);
   b.bytes(id == LOOKUP_ELEM ? LOOKUP_TYPE : WRITABLE_HASH);
   b.bytes(KEY_IN_FRAMES);
-  if (id == LOOKUP_ELEM) b.bytes(ARRAY_SLOT);
+  if (id == LOOKUP_ELEM) { b.bytes(ARRAY_SLOT); b.bytes(VALUE_KNOWN); b.bytes(HASH_TYPE); }
   else if (id == UPDATE_ELEM) b.bytes(VALUE_IN_FRAMES);
   b.bytes(HASH_FIND);
   b.bytes(id == LOOKUP_ELEM ? HASH_VALUE : id == UPDATE_ELEM ? HASH_UPDATE : HASH_DELETE);
-  if (id == LOOKUP_ELEM) b.bytes(CORE_LOOKUP);
+  if (id == LOOKUP_ELEM) { b.bytes(VALUE_KNOWN); b.bytes(CORE_LOOKUP); }
   b.br(1);
 }

@@ -15,6 +15,7 @@ export const L_OK: u32 = 19; // i32: which copy of the versioned loop runs
 export const L_SAVED: u32 = 20; // i64: an old value of a base register that deferred byte loads still read (bytes.ts)
 export const L_TRIPS: u32 = 21; // i32: searches' trips less a toll per entry (see versioned)
 export const L_MAP: u32 = 22; // i32 x 7: the inline map code's scratch (inline-hash.ts, inline-lookup.ts)
+export const L_VALUE: u32 = 29; // i32: the size of the map value the last lookup found inline, else 0 (values.ts)
 
 /** eBPF register r's local. */
 @inline export function regLocal(r: u32): u32 { return r == 0 ? L_R0 : r <= 5 ? r - 1 : r + 1; }

@@ -10,10 +10,11 @@ import {
   W_I64_NE, W_I64_LT_U, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_MUL, W_I64_XOR, W_I64_SHL, W_I64_SHR_U,
   W_I32_WRAP_I64, W_I64_EXTEND_I32_U,
 } from "./emitter";
-import { L_FP, L_R0, L_T2, L_TI, L_MAP } from "./locals";
+import { L_FP, L_R0, L_T2, L_TI, L_MAP, L_VALUE } from "./locals";
 
 // Locals of a translated function (locals.ts): r0..r4, fp, k (L_T2, an i64 scratch), d (L_TI, an i32 scratch: a
-// map descriptor's address), and the seven i32 locals from MAP_SCRATCH on. Each is one LEB128 byte (below 128).
+// map descriptor's address), the seven i32 locals from MAP_SCRATCH on and value (L_VALUE, values.ts). Each is one
+// LEB128 byte (below 128).
 export const R1: u8 = 0; // regLocal(1): r1..r5 are the first parameters
 export const R2: u8 = 1;
 export const R3: u8 = 2;
@@ -23,6 +24,7 @@ export const R0: u8 = <u8>L_R0;
 export const K: u8 = <u8>L_T2;
 export const D: u8 = <u8>L_TI;
 export const MAP_SCRATCH: u8 = <u8>L_MAP;
+export const VALUE: u8 = <u8>L_VALUE;
 
 export const VOID: u8 = <u8>T_VOID;
 export const BLOCK: u8 = <u8>W_BLOCK;

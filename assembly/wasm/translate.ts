@@ -31,7 +31,9 @@
 // was found in, cached in STATE + ST_WASM_CACHE (one compare); then a search of the region table, inline, which
 // refills the cache. The caches start as the frames in use (region 0 is [STACK_BASE, fp)), at function entry and
 // after every call (a helper may change the region table). An access the search does not allow records its fault
-// inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check). A counted loop (hoist.ts) is
+// inline (the exact copy asks the core's accessAllowed instead, prelude.ts: check). An access inside a map value that
+// a lookup found inline, through its pointer where a test said it is not null, needs instead one compare of the
+// value's size (values.ts: a local the lookup sets) and the cache only past it. A counted loop (hoist.ts) is
 // emitted twice in the fast version: a test before it checks, in one search of the region table per access, the
 // whole range each access can reach over the loop, and picks the copy without those accesses' checks when every
 // range is allowed (see versioned); a loop around one such loop (nests.ts) is tested so for the inner loop's
@@ -75,7 +77,7 @@ import {
   W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
-  W_I32_GT_S, W_I32_LT_S, W_SELECT,
+  W_I32_GT_S, W_I32_LT_S, W_I32_LT_U, W_SELECT,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
@@ -98,8 +100,9 @@ import {
   remainingBody,
 } from "./prelude";
 import {
-  L_FP, L_R0, L_CNT, L_T, L_T2, L_NEXT, L_TI, L_FB, L_D, L_N, L_OK, L_SAVED, L_TRIPS, regLocal,
+  L_FP, L_R0, L_CNT, L_T, L_T2, L_NEXT, L_TI, L_FB, L_D, L_N, L_OK, L_SAVED, L_TRIPS, L_VALUE, regLocal,
 } from "./locals";
+import { leaveBlock, step, NOT_NULL } from "./values";
 
 // Versioned loops' entry test pays when a loop runs more than a few trips (one trip of a search that stops at its
 // first compare does not): each entry takes TOLL from L_TRIPS, each trip of a checked copy gives one back, and the
@@ -178,6 +181,11 @@ export class Translator {
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
   groups: Groups;
+  /** The map value pointers (values.ts) before the instruction being emitted, and after it. */
+  valuesNow: i32 = 0;
+  valuesNext: i32 = 0;
+  /** Per block of the current function: the value pointers it starts with (values.ts). */
+  valuesInto: StaticArray<i32> = new StaticArray<i32>(0);
 
   constructor(code: usize, count: i32) {
     statFunctions = 0;
@@ -309,9 +317,11 @@ export class Translator {
     this.funcIndex = index;
     const b = this.out;
     b.len = 0;
-    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32, 22..28 i32 (table-ops.ts)
+    // params 0..10, locals 11..13 i64, 14..16 i32, 17..18 i64, 19 i32, 20 i64, 21 i32, 22..28 i32 (table-ops.ts),
+    // 29 i32 (L_VALUE)
     b.u32(6); b.u32(3); b.byte(T_I64); b.u32(3); b.byte(T_I32); b.u32(2); b.byte(T_I64); b.u32(1); b.byte(T_I32);
-    b.u32(1); b.byte(T_I64); b.u32(8); b.byte(T_I32);
+    b.u32(1); b.byte(T_I64); b.u32(9); b.byte(T_I32);
+    this.valuesInto = new StaticArray<i32>(g.n);
     b.gget(G_REMAINING); b.set(L_CNT);
     this.forgetRegions();
     b.get(L_FP); b.i32c(STACK_SIZE); b.op(W_I32_SUB); b.set(L_FB);
@@ -566,12 +576,12 @@ export class Translator {
         b.op(W_I64_GT_S); b.brIf(0);
       }
     }
-    const pending = this.pending, segStart = this.segStart, segLddw = this.segLddw;
+    const pending = this.pending, segStart = this.segStart, segLddw = this.segLddw, values = this.valuesNext;
     for (let copy = 0; copy < 2; copy++) {
       if (copy == 1) {
         b.br(1);
         this.close();
-        this.pending = pending; this.segStart = segStart; this.segLddw = segLddw;
+        this.pending = pending; this.segStart = segStart; this.segLddw = segLddw; this.valuesNext = values;
       }
       for (let pc = gp.first; pc <= gp.last; pc += insnLen(this.code, pc)) {
         const k = <i32>gp.member[pc];
@@ -766,6 +776,7 @@ export class Translator {
     const kind = g.kind[x];
     if (this.fast && g.checkpoint[x] && !this.noBudget && this.tripHead < 0) this.checkpoint(x);
     let pc = g.start[x];
+    this.valuesNext = this.valuesInto[x];
     // Accesses checked as groups (see grouped): in the fast version, in loops only. A block outside loops runs
     // once a call, and its copies are code V8 compiles for little (measured with bench/wasm-ab.mjs: grouping the
     // kernels' entry blocks too made no kernel faster, and memsearch 2-6% slower, its search loop's code changed).
@@ -782,6 +793,7 @@ export class Translator {
     }
     this.emitBytes(this.bytes.all());
     if (kind != END_FALL) this.count1(last, false);
+    leaveBlock(this.code, g, x, this.valuesNext, this.valuesInto);
     this.flush();
     if (kind == END_EXIT) {
       this.exit();
@@ -968,6 +980,8 @@ export class Translator {
     const imm = load<i32>(p, 4);
     const cls = op & 7;
     const b = this.out;
+    this.valuesNow = this.valuesNext;
+    this.valuesNext = step(code, pc, this.valuesNow);
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
@@ -1411,7 +1425,13 @@ export class Translator {
     if (this.proven[pc] != 0 && fold && memOffset(off)) { b.set(L_T); return <u32>off; }
     if (off != 0) { b.i64c(<i64>off); b.op(W_I64_ADD); }
     if (this.proven[pc] != 0) { b.set(L_T); return 0; } // in a versioned loop (see versioned)
-    b.tee(L_T);
+    // A map value pointer (values.ts): the check only when the access may reach beyond the value
+    const value = off >= 0 && (this.valuesNow & NOT_NULL) != 0 && (this.valuesNow >> base & 1) != 0;
+    if (value) {
+      b.set(L_T);
+      b.get(L_VALUE); b.i32c(off + size); b.op(W_I32_LT_U); this.open();
+      b.get(L_T);
+    } else b.tee(L_T);
     b.i32c(0); b.mem(W_I64_LOAD, 3, cb); b.op(W_I64_SUB); b.i32c(0); b.mem(W_I64_LOAD, 3, cl); b.op(W_I64_GT_U);
     this.open();
     if (this.startGlobal) { // the exact copy, which runs little (see func): the cache stays the frames in use
@@ -1419,6 +1439,7 @@ export class Translator {
       b.op(W_I32_EQZ);
       this.open(); this.bail(); this.close();
       this.close();
+      if (value) this.close();
       return 0;
     }
     if (size < 8) {
@@ -1429,6 +1450,7 @@ export class Translator {
     this.lookup(cb, cl, size, write, pc);
     if (size < 8) this.close();
     this.close();
+    if (value) this.close();
     return 0;
   }
 
@@ -1592,6 +1614,7 @@ export class Translator {
     const b = this.out;
     // map_lookup_elem, map_update_elem, map_delete_elem: block $done { block $slow { inline } the core's helper }
     if (!dynamic && id >= HELPER_LOOKUP_ELEM && id <= HELPER_DELETE_ELEM) {
+      if (id == HELPER_LOOKUP_ELEM) { b.i32c(0); b.set(L_VALUE); } // the inline lookup may set it (values.ts)
       b.block(); this.ctx.push(CTX_IF);
       b.block(); this.ctx.push(CTX_IF);
       inlineMapCall(b, id);
