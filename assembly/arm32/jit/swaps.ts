@@ -4,12 +4,12 @@
 //
 // Code that may be entered or jumped to assumes the copy's own allocation (loopregs.ts), so versioned.ts calls
 // settleSwaps before each of the copy's steps: before a leader, a step that may hold a jump and the copy's end,
-// every swapped register goes back to its places, by the three MOVs only where its value may still be read
+// every swapped register goes back to its places, by three EORs only where its value may still be read
 // (liveness.ts); elsewhere a swapped register whose value is dead goes back for free (its next write lands in place),
 // but for a high word the emitters know to be 0 (they skip writing a zero high word they know of).
 // A way out of the copy needs nothing more: exitMoves (loopregs.ts) stores the words from where the table says.
 
-import { movImm, movReg } from "../a32/encoder";
+import { OP_EOR, movImm, opReg } from "../a32/encoder";
 import { loopLast } from "../analysis/loops";
 import { CLS_JMP, CLS_JMP32 } from "../../isa";
 import { Context, F_LEADER, dstOf, flagOf, opcode, srcOf } from "./context";
@@ -56,9 +56,10 @@ export function settleSwaps(c: Context, i: i32): void {
     if (live && !all) continue;
     const l = unchecked(c.armLo[r]), h = unchecked(c.armHi[r]);
     if (live) {
-      c.emit(movReg(c.XR, l));
-      c.emit(movReg(l, h));
-      c.emit(movReg(h, c.XR));
+      // three EORs: no scratch register (one holding 0, code.ts holdsZero, keeps it for a zero store after)
+      c.emit(opReg(OP_EOR, l, l, h));
+      c.emit(opReg(OP_EOR, h, l, h));
+      c.emit(opReg(OP_EOR, l, l, h));
     } else if (known0(c, r)) c.emit(movImm(l, 0)); // what the emitters know of its high word stays true
     unchecked(c.armLo[r] = h);
     unchecked(c.armHi[r] = l);
