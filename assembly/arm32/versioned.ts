@@ -53,6 +53,7 @@ import {
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
+import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_TRIPS } from "../../targets/arm32/image";
@@ -119,8 +120,12 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   c.depth++;
   c.poolUsed += n;
   // the copy's own register allocation (jit/loopregs.ts), loaded once here and stored back on every way out
-  if (outermost) enterLocal(c, k);
+  if (outermost) {
+    enterLocal(c, k);
+    startSwaps(k);
+  }
   for (let i = h; i <= l;) {
+    if (outermost) settleSwaps(c, i); // jit/swaps.ts: words swapped in place back where code may be entered
     setPool(base + i - h, c.pos);
     const inner = i != h ? loopAt(c, i) : -1;
     if (inner >= 0) {
@@ -136,6 +141,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   }
   c.depth--;
   if (c.depth == 0) {
+    settleSwaps(c, l + 1);
     leave(c, AL, targetPos(c, l + 1)); // the loop ended: on to the ordinary code after it
     leaveLocal(c);
     if (leavesEarly(c, k)) emitBonus(c, k);

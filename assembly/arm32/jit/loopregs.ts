@@ -246,8 +246,10 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       const x = srcOf(c, i);
       const y = dstOf(c, rotationEnd);
       rotationUses = (<u32>1 << <u32>x) | (<u32>1 << <u32>y) | (computed ? <u32>1 << <u32>t : 0);
-      // a 64-bit one by 32 swaps the words: three moves in ARM registers, a load and two stores in the register
-      // file; its result saves nothing in ARM registers, its source (when elsewhere) one load
+      // a 64-bit one by 32 swaps the words: three moves in ARM registers (in place, none until the block's end, or
+      // at all where the value dies first: swaps.ts), a load and two stores in the register file; its result saves
+      // nothing in ARM registers, its source (when elsewhere) one load (counting the in-place swap's saving as a
+      // use chose worse for SipHash)
       if (opcode(c, i) == 0xbf && immOf(c, i + 1) == 32) rotationUses = y == x ? 0 : <u32>1 << <u32>x;
     }
     const inRotation = i <= rotationEnd;

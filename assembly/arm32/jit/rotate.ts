@@ -18,6 +18,7 @@ import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from ".
 import { oweZeroHigh } from "./bytes";
 import { inCopy } from "./copies";
 import { liveAt } from "./liveness";
+import { swapWords } from "./swaps";
 export { rotationLength } from "./shapes";
 import { constIn, hi, hiDst, known0, lo, loDst, loInArm, setHi, setHiZero, setLo } from "./regs";
 
@@ -59,7 +60,9 @@ export function emitRotation(c: Context, i: i32, n: i32): bool {
   const xl = lo(c, x, R0);
   const xh = hi(c, x, R1);
   if (k == 32) {
-    // the words swapped: through XR only where y's low word is x's, still to be read
+    // the words swapped: in a loop copy, where they are in ARM registers, by the table alone (swaps.ts); else
+    // through XR only where y's low word is x's, still to be read
+    if (y == x && swapWords(c, x)) return false;
     if (loInArm(c, y) && unchecked(c.armLo[y]) == xl) {
       c.emit(movReg(c.XR, xl));
       setLo(c, y, xh);
