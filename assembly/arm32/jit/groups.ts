@@ -32,7 +32,7 @@ import {
 } from "../a32/encoder";
 import { loopAt, sizeBytes } from "../analysis/loops";
 import { Context, F_FUNC, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
-import { barrier, hi, known0, lo } from "./regs";
+import { barrier, hi, known0, lo, setHiZero } from "./regs";
 import { emitStep, enterBlock, entryPoint, widthsAt } from "./step";
 import {
   CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, MODE_MEM, MODE_MEMSX,
@@ -188,6 +188,10 @@ export function emitGroupCopy(c: Context, inMain: bool): bool {
     j = emitStep(c, j, inMain);
     if (j < 0) return false;
   }
+  // The code after takes the ordinary code's knowledge at `end`: a high word it holds zero is made zero here too.
+  // Where they differ the register is dead (both compute the same values), but the ordinary code may have zeroed
+  // a rotation's temporary that the copy never wrote (rotate.ts), and the code after would skip storing it.
+  for (let r = 0; r < 10; r++) if (((hiZero & ~c.hiZero) >> <u32>r) & 1) setHiZero(c, r);
   c.grouping = false;
   c.groupEnd = -1;
   c.hiZero = hiZero;
