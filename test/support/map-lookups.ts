@@ -71,3 +71,26 @@ export function lookupCallTargets(code: Uint8Array, def: MapDef): number[] {
   }
   return targets;
 }
+
+/**
+ * For each eBPF instruction: whether its code calls the runtime's memory check (a BL HS, the inline check's miss) and
+ * whether it tests an address's alignment (TST rN, #3 or #7: an atomic's, before LDREX / STREX).
+ */
+export function accessGuards(code: Uint8Array, def: MapDef): { check: boolean; alignTest: boolean }[] {
+  const layout = layoutMaps([def]);
+  const t = translateArm32(linkForArm32("lookups", code, layout, [def]), { maps: layout.maps });
+  const words = new DataView(t.image.buffer, t.image.byteOffset);
+  const guards: { check: boolean; alignTest: boolean }[] = [];
+  for (let i = 0; i < code.length / 8; i++) {
+    const start = t.code + (t.offsets[i] & 0x7fffffff);
+    const end = t.code + (t.offsets[i + 1] & 0x7fffffff);
+    const g = { check: false, alignTest: false };
+    for (let at = start; at < end; at += 4) {
+      const w = words.getUint32(at, true);
+      if (w >>> 24 === 0x2b) g.check = true;
+      if ((w & 0xfff0ffff) === 0xe3100003 || (w & 0xfff0ffff) === 0xe3100007) g.alignTest = true;
+    }
+    guards.push(g);
+  }
+  return guards;
+}

@@ -18,6 +18,7 @@ import { L_CODE, S_REGS } from "../../../targets/arm32/image";
 export const F_LEADER: u8 = 1; // starts a basic block
 export const F_FUNC: u8 = 2; // starts a subprogram (target of a bpf-to-bpf call)
 export const F_PROG: u8 = 4; // starts a program (the image's first, or a tail call's target)
+export const F_TARGET: u8 = 8; // a jump, call or program entry lands here (a block's start only after a jump is not)
 
 /** In the instruction-offset table: the entry of lddw's second slot (the first slot's code, this bit set). */
 export const SECOND_SLOT: u32 = 0x80000000;
@@ -57,6 +58,8 @@ export class Context extends Labels {
   insnIndex: i32 = 0; // the eBPF instruction being emitted (the first of a fused group)
   forwardFrom: i32 = 0x7fffffff; // code from here on runs only after the code before it: a store may be forwarded
   addrOff: i32 = 0; // memory.ts: the offset an access adds to address()'s register
+  addrAligned: bool = false; // memory.ts: address() found the access aligned to its size (a map value's word)
+  handleEntries: i32 = -1; // mapvalue.ts: some function is entered through a handle (1) or none is (0); -1: not yet known
   frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known
 
   // The image (index.ts tells these before the driver and the runtime are emitted)

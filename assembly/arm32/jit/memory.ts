@@ -3,12 +3,13 @@
 
 import {
   AL, CLREX, EQ, HS, IP, NE, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_MOV, OP_ORR, OP_SBC, OP_SUB, OP_TST, R0, R1, R10,
-  R11, R2, R3, R4, R8, SH_ASR, branch, cmpImm, cmpReg, cmpRegC, dpImm, ldr, ldrb, ldrd, ldrex, ldrexd, ldrh, ldrsb,
+  R11, R2, R3, R4, R8, R9, SH_ASR, branch, cmpImm, cmpReg, cmpRegC, dpImm, ldr, ldrb, ldrd, ldrex, ldrexd, ldrh, ldrsb,
   ldrsh, movImmC, movReg, movRegC, opReg, opRegS, shiftImm, str, strb, strex, strexd, strh,
 } from "../a32/encoder";
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { copyMiss, inCopy, inLoopCopy, planned } from "./copies";
+import { inMapValue, valueAligned } from "./mapvalue";
 import {
   FRAME_TOP, fixedFrame, hi, hiDst, hiJustStored, inArm, known0, lo, loDst, loInArm, pairInto, setHi, setHiZero,
   setLo,
@@ -65,6 +66,7 @@ function address(c: Context,
   i: i32, base: i32, off: i32, bytes: i32, write: bool, needR10: bool = false, small: bool = false,
 ): i32 {
   c.addrOff = 0;
+  c.addrAligned = false;
   const frame = inOwnFrame(base, off, bytes);
   // r10 that is r11 + FRAME_TOP everywhere (regs.ts fixedFrame): the frame's words as offsets from r11
   const fixed = frame && !loInArm(c, 10) && fixedFrame(c);
@@ -76,6 +78,24 @@ function address(c: Context,
     }
     const a = lo(c, base, R2);
     if (off >= -reach && off <= reach) {
+      c.addrOff = off;
+      return a;
+    }
+    c.emitAddConst(R2, a, <u32>off, R3);
+    return R2;
+  }
+  if (!frame && inMapValue(c, i, base, off, bytes, write)) {
+    // inside a map value a lookup returned and its null test passed (mapvalue.ts): nothing to check
+    c.addrAligned = valueAligned;
+    if (needR10) {
+      const l = lo(c, base, R10);
+      if (off == 0 && (l >= R4 && l <= R9 || l == R10)) return l; // the body writes r0-r3 and ip only
+      c.emitAddConst(R10, l, <u32>off, IP);
+      return R10;
+    }
+    const reach = small ? 255 : 4095 - 4;
+    const a = lo(c, base, R2);
+    if (off <= reach) {
       c.addrOff = off;
       return a;
     }
@@ -221,6 +241,12 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
   else if (base == ATOMIC_XOR) arith = OP_EOR;
   else return fail(c, ERR_OPCODE, i);
   const a = address(c, i, dstOf(c, i), offOf(c, i), bytes, true, true);
+  if (c.addrAligned) {
+    // an aligned word of a map value (mapvalue.ts): the exclusive body alone
+    emitAtomicBody(c, a, bytes, src, aop, arith, true);
+    atomicResult(c, src, bytes, aop);
+    return true;
+  }
   // LDREX/STREX fault on unaligned addresses, which eBPF allows outside the kernel. Programs here run on one
   // thread, so an unaligned atomic is an ordinary read-modify-write.
   c.emit(dpImm(AL, OP_TST, 1, 0, a, bytes - 1));
@@ -230,7 +256,12 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
   c.patchBranch(toPlain, NE);
   emitAtomicBody(c, a, bytes, src, aop, arith, false);
   c.patchBranch(toEnd, AL);
-  // r0 (:r1) = the old value
+  atomicResult(c, src, bytes, aop);
+  return true;
+}
+
+/** r0 (:r1) = the old value, into r0 (cmpxchg) or src (a fetch). */
+function atomicResult(c: Context, src: i32, bytes: i32, aop: u32): void {
   if (aop == ATOMIC_CMPXCHG) {
     setLo(c, 0, R0);
     if (bytes == 4) setHiZero(c, 0);
@@ -240,7 +271,6 @@ export function emitAtomic(c: Context, i: i32, op: u32): bool {
     if (bytes == 4) setHiZero(c, src);
     else setHi(c, src, R1);
   }
-  return true;
 }
 
 /**

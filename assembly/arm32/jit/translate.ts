@@ -35,7 +35,7 @@ import { findLoops, loopAt } from "../analysis/loops";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
-  Context, F_FUNC, F_LEADER, F_PROG, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
+  Context, F_FUNC, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
 } from "./context";
 import { resetCopies } from "./copies";
 import { chooseLowWords } from "./lowords";
@@ -79,10 +79,10 @@ function mark(c: Context, i: i32, f: u8): bool {
 
 function analyse(c: Context): bool {
   memory.fill(c.flags, 0, <usize>c.count);
-  mark(c, 0, F_LEADER | F_FUNC | F_PROG);
+  mark(c, 0, F_LEADER | F_FUNC | F_PROG | F_TARGET);
   for (let k = 0; k < c.progIds; k++) {
     const start = load<i32>(c.progTable + (<usize>k * 12));
-    if (start >= 0 && !mark(c, start, F_LEADER | F_FUNC | F_PROG)) return fail(c, ERR_TARGET, 0);
+    if (start >= 0 && !mark(c, start, F_LEADER | F_FUNC | F_PROG | F_TARGET)) return fail(c, ERR_TARGET, 0);
   }
   for (let i = 0; i < c.count; i++) {
     const op = opcode(c, i);
@@ -93,16 +93,16 @@ function analyse(c: Context): bool {
     if (code == JMP_EXIT) { mark(c, i + 1, F_LEADER); continue; }
     if (code == JMP_CALL) {
       mark(c, i + 1, F_LEADER);
-      if (op != <u32>OP_CALLX && srcOf(c, i) == CALL_LOCAL && !mark(c, i + 1 + immOf(c, i), F_LEADER | F_FUNC)) return fail(c, ERR_TARGET, i);
+      if (op != <u32>OP_CALLX && srcOf(c, i) == CALL_LOCAL && !mark(c, i + 1 + immOf(c, i), F_LEADER | F_FUNC | F_TARGET)) return fail(c, ERR_TARGET, i);
       continue;
     }
     const target = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
-    if (!mark(c, target, F_LEADER)) return fail(c, ERR_TARGET, i);
+    if (!mark(c, target, F_LEADER | F_TARGET)) return fail(c, ERR_TARGET, i);
     mark(c, i + 1, F_LEADER);
     // a loop entered in its middle by the `ja` before the back edge's target: that `ja` is where its versioned
     // entry goes (loops.ts planRotated), a block of its own
     const into = target > 0 && opcode(c, target - 1) == 0x05 ? target + offOf(c, target - 1) : -1;
-    if (target <= i && into > target && into <= i) mark(c, target - 1, F_LEADER);
+    if (target <= i && into > target && into <= i) mark(c, target - 1, F_LEADER | F_TARGET);
   }
   return true;
 }
