@@ -273,13 +273,17 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
   }
 }
 
-/** The lowest instruction jumped back to from [h, l], from h's and then from each lower target's: h when none. */
+/**
+ * The lowest instruction jumped back to from [h, l], from h's and then from each lower target's: h when none, and
+ * the scan stops once the range is longer than a loop may be (its work stays bounded in long programs).
+ */
 function lowestTarget(c: Context, h: i32, l: i32): i32 {
   let first = h;
   for (let i = l; i >= first; i--) {
     const t = targetOf(c, i);
     if (t >= 0 && t < first) {
       first = t;
+      if (l - first + 1 > MAX_LOOP_INSNS) break;
       i = l + 1; // again from the end: the range grew
     }
   }
