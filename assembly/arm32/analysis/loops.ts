@@ -16,8 +16,8 @@
 // stay below E = B + step - c (+1 when the test is <=), which takes the bound's place below. iv may count down
 // (`add iv, -s`, the test > or >= or !=: `while (n--)`, `for (i = n; i > 0; i--)`): its values at the head then stay
 // in [L, iv0], L = B - s - c (+1 unless >=), and D = iv0 - L (versioned.ts emitDownTest); an access through iv
-// moves down; a constant L may lie below s (iv ends below 0, loopEndsBelowZero). iv's step may be an add32 (an `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is
-// the same as the 64-bit add.
+// moves down; a constant L may lie below s (iv ends below 0, loopEndsBelowZero). iv's step may be an add32 (an
+// `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is the same as the 64-bit add.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
@@ -756,7 +756,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   if (collectAccesses(c, k, h, l, mask, xr, others, 0) || holdsLoop(c, h, l)) c.loops++;
 }
 
-/** The comparison that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) does not; 0 else. */
+/** The test that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) fails; else 0. */
 function negatedTest(kind: u32): u32 {
   if (kind == 0x20) return 0xb0; // > : <=
   if (kind == 0xb0) return 0x20;
@@ -769,7 +769,7 @@ function negatedTest(kind: u32): u32 {
   return 0;
 }
 
-/** The other induction variables of loop k (see above; each written once, in [latch, latchEnd]), their steps in STEP_TABLE. */
+/** Loop k's other induction variables (see above; each written once, in [latch, latchEnd]), steps in STEP_TABLE. */
 function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, latchEnd: i32, mask: i32, iv: i32): u32 {
   let found: u32 = 0;
   for (let r = 0; r < 10; r++) {

@@ -4,17 +4,17 @@
 
 import {
   AL, EQ, GE, HI, HS, IP, LO, LR, LS, MI, NE, OP_ADC, OP_ADD, OP_BIC, OP_EOR, OP_MOV, OP_ORR, OP_RSB, OP_RSC,
-  OP_SBC, OP_SUB, OP_TST, PL, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, SH_LSL, SH_LSR, addImm, bit, bx, bxC, clz,
-  OP_CMN, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg, movRegC,
-  opImm, opImmS, opReg, opRegS, pop, rev, rev16, shiftImm, str, subImm, udiv,
+  OP_CMN, OP_SBC, OP_SUB, OP_TST, PL, R0, R1, R10, R11, R2, R3, R4, R5, R6, R7, SH_LSL, SH_LSR, addImm, bit, bx, bxC,
+  clz, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, dpRegShift, immRot, ldr, ldrb, ldrh, mls, movImm, movImmC, movReg,
+  movRegC, opImm, opImmS, opReg, opRegS, pop, rev, rev16, shiftImm, str, subImm, udiv,
 } from "../../../assembly/arm32/a32/encoder";
 import { block } from "../../../assembly/arm32/a32/labels";
 import { Context, SECOND_SLOT } from "../../../assembly/arm32/jit/context";
 import { MAX_CALL_DEPTH } from "../../../assembly/isa";
 import { FAULT_BUDGET, FAULT_CALL_DEPTH, FAULT_HELPER } from "../../../assembly/layout";
 import {
-  L_BUDGET_FAULT, L_CHECK, L_CHECK_COMMON, L_RECHECK, L_CHECK_PAIR, L_CODE, L_DEPTH_FAULT, L_EPILOGUE, L_EXIT_ZERO, L_FAULT,
-  L_FAULT_INDEX, L_HELPER_FAULT, L_HELPER_UNWIND, L_LDPKT, L_SDIVMOD64, L_TABLE, L_UDIVMOD64, REGION_BYTES,
+  L_BUDGET_FAULT, L_CHECK, L_CHECK_COMMON, L_CHECK_PAIR, L_CODE, L_DEPTH_FAULT, L_EPILOGUE, L_EXIT_ZERO, L_FAULT,
+  L_FAULT_INDEX, L_HELPER_FAULT, L_HELPER_UNWIND, L_LDPKT, L_RECHECK, L_SDIVMOD64, L_TABLE, L_UDIVMOD64, REGION_BYTES,
   S_BUDGET, S_BUDGET_INIT, S_FAULT, S_FAULT_ADDR, S_FAULT_PC, S_FAULT_SIZE, S_HELPER_LR, S_NREGIONS, S_PKT,
   S_PKT_LEN, S_RCACHE, S_REGIONS, S_REGS,
 } from "../image";
@@ -163,7 +163,7 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
       c.b(L_CHECK + k);
     }
   }
-  // The same entries for a loop copy's access whose inline check missed (versioned.ts): they return with the
+  // The same entries for a loop copy's access whose inline check missed (jit/copies.ts copyMiss): they return with the
   // flags LO when a region holds the access (the window cached, the copy goes on) and HS otherwise (the copy leaves
   // for the ordinary code, whose check of the same access reports the fault). Only in images that may have loops.
   // L_RECHECK + 8 + k: the same, for an address whose high word the caller knows is zero (not set in ip).
