@@ -19,6 +19,13 @@ export function rng(seed: number): () => number {
   return () => next() / 2 ** 32;
 }
 
+/** A uniform 32-bit word from `rand` (rng above), as 8 hex digits: halves of lddw constants. */
+export function hexWord(rand: () => number): string {
+  return Math.floor(rand() * 2 ** 32)
+    .toString(16)
+    .padStart(8, "0");
+}
+
 /** A generated program and the context bytes it runs on (r1 = their address). */
 export interface Shape {
   source: string;

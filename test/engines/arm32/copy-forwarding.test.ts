@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { outcomes, rng } from "../../support/generated-runs.js";
+import { hexWord, outcomes, rng } from "../../support/generated-runs.js";
 import { modelLength, modelRun } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
@@ -19,11 +19,7 @@ const WIDE = [0, 3, 4, 5, 6, 7, 8];
 
 /** lddw of a 64-bit value with both words set, from `rand`. */
 function wideConstant(r: number, rand: () => number): string {
-  const word = () =>
-    Math.floor(rand() * 2 ** 32)
-      .toString(16)
-      .padStart(8, "0");
-  return `lddw %r${r}, 0x${word()}${word()}`;
+  return `lddw %r${r}, 0x${hexWord(rand)}${hexWord(rand)}`;
 }
 
 /** A loop of 7 trips over 8-byte steps of r1: 64-bit sums, XORs and ORs among r0, r3-r8, loads into r2 between. */

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { outcomes, rng } from "../../support/generated-runs.js";
+import { hexWord, outcomes, rng } from "../../support/generated-runs.js";
 import { modelRun } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
@@ -49,11 +49,7 @@ function generate(seed: number): string {
   const rand = rng(seed);
   const regs = [0, 3, 4, 5, 6, 7, 8];
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-  const word = () =>
-    Math.floor(rand() * 2 ** 32)
-      .toString(16)
-      .padStart(8, "0");
-  const lines = regs.map((r) => `lddw %r${r}, 0x${word()}${word()}`);
+  const lines = regs.map((r) => `lddw %r${r}, 0x${hexWord(rand)}${hexWord(rand)}`);
   lines.push("mov %r9, 0", "loop:", "ldxdw %r2, [%r1+0]");
   for (let n = 0; n < 14; n++) {
     const x = pick(regs);
