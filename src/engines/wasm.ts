@@ -3,11 +3,11 @@
 // returns, instantiates it against the core (its memory and its helper, tail-call and region-check exports) and runs
 // it. Faults, the budget and the stack follow the interpreter exactly: they land in the core's state, where the
 // runtime reads them whichever engine ran.
-import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { STATE, ST_BUDGET, ST_EXECUTED, ST_FAULT, FAULT_BUDGET } from "../../assembly/layout.js";
 import { INSN_SIZE } from "../../assembly/isa.js";
 import { packageRoot } from "../runtime/core.js";
+import { readWasmFile } from "../runtime/build-files.js";
 import { registerEngine, type Engine } from "../runtime/engines.js";
 import type { Runtime, LinkedProgram } from "../runtime/runtime.js";
 
@@ -42,8 +42,8 @@ function translatorInstance(): TranslatorExports {
   const path = process.env.TINYBPF_WASM_TRANSLATOR || join(packageRoot(), "build", "wasm-translator.wasm");
   let translator = translators.get(path);
   if (!translator) {
-    if (!existsSync(path)) throw new Error(`${path} is missing: run 'npm run build' first`);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
+    const bytes = readWasmFile(path, "run 'npm run build' first");
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
         abort: (_m: number, _f: number, line: number, col: number) => {
           throw new Error(`tinybpf Wasm translator aborted at ${line}:${col}`);

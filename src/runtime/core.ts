@@ -1,6 +1,6 @@
 // The AssemblyScript core as the host sees it: one Wasm instance holding the interpreter, the maps, the
 // programs and their memory. Host helpers are called from the core through the `env.host_helper` import.
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -20,6 +20,7 @@ import {
   SCRATCH_SIZE,
 } from "../../assembly/layout.js";
 import type { FaultInfo } from "./faults.js";
+import { readWasmFile } from "./build-files.js";
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -72,8 +73,7 @@ function coreModule(): WebAssembly.Module {
     // TINYBPF_CORE=tiny picks the interpreter-only core built for the smallest devices (fewer map families).
     const name = process.env.TINYBPF_CORE === "tiny" ? "core-tiny.wasm" : "core.wasm";
     const path = join(packageRoot(), "build", name);
-    if (!existsSync(path)) throw new Error(`${path} is missing: run 'npm run build' first`);
-    cachedModule = new WebAssembly.Module(readFileSync(path));
+    cachedModule = new WebAssembly.Module(readWasmFile(path, "run 'npm run build' first"));
   }
   return cachedModule;
 }

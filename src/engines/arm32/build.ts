@@ -5,7 +5,6 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync
 import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { brotliDecompressSync } from "node:zlib";
 import { writeElf32, imageAddress } from "../../../targets/arm32/elf32.js";
 import { INSN_SIZE, MAX_INSNS } from "../../../assembly/isa.js";
 import { FUNC_HANDLE_TAG } from "../../../assembly/layout.js";
@@ -35,6 +34,7 @@ import {
 } from "../../../targets/arm32/abi.js";
 import { disassembleInsn } from "../../tools/disasm.js";
 import { packageRoot } from "../../runtime/core.js";
+import { readWasmFile } from "../../runtime/build-files.js";
 
 export interface Arm32Options {
   /** Executed-instruction budget per run; 0 = unlimited. Default 1,000,000. */
@@ -169,10 +169,7 @@ export function lastTranslationHeapGrowth(): number {
 
 /** The translator's bytes: build/arm32.wasm, or as a device bundle stores it, brotli-compressed (.br). */
 export function translatorBytes(): Uint8Array {
-  const p = join(packageRoot(), "build", "arm32.wasm");
-  if (existsSync(p)) return readFileSync(p);
-  if (existsSync(p + ".br")) return brotliDecompressSync(readFileSync(p + ".br"));
-  throw new Error("build/arm32.wasm is missing: build it first (see package.json)");
+  return readWasmFile(join(packageRoot(), "build", "arm32.wasm"), "run 'npm run build' first");
 }
 
 function instance(): Arm32Exports {
