@@ -235,6 +235,39 @@ function runsInput(size, seed) {
   return out;
 }
 
+/** Text of decimal numbers of 1 to 10 digits (some past 2^32) between runs of 1 to 3 other bytes. */
+function numbersInput(size, seed) {
+  const next = randomSource(seed);
+  const out = new Uint8Array(size);
+  for (let at = 0; at < size; ) {
+    const digits = 1 + (next() % 10);
+    for (let k = 0; k < digits && at < size; k++) out[at++] = 48 + (next() % 10);
+    for (let k = 1 + (next() % 3); k > 0 && at < size; k--) out[at++] = " ,;\n"[next() % 4].charCodeAt(0);
+  }
+  return out;
+}
+
+/** UTF-8 text: code points of one to four bytes (ASCII the most), one byte in 200 replaced by a random one. */
+function utf8Input(size, seed) {
+  const next = randomSource(seed);
+  const ranges = [
+    [0x20, 0x7f],
+    [0x20, 0x7f],
+    [0x20, 0x7f],
+    [0x80, 0x800],
+    [0x800, 0xd800],
+    [0x10000, 0x110000],
+  ];
+  let s = "";
+  while (s.length < size) {
+    const [from, to] = ranges[next() % ranges.length];
+    s += String.fromCodePoint(from + (next() % (to - from)));
+  }
+  const out = new TextEncoder().encode(s).slice(0, size);
+  for (let k = 0; k < size / 200; k++) out[next() % size] = next() & 0xff;
+  return out;
+}
+
 /** Every kernel of bench/kernels/c, in the order the bench reports them. */
 export const PROGRAM_KERNELS = [
   { name: "adler32", what: "Adler-32 of 64 KiB, modulo after every byte", input: () => randomBytes(64 * KiB, 1) },
@@ -288,4 +321,36 @@ export const PROGRAM_KERNELS = [
   { name: "wc", what: "lines, words and bytes of 64 KiB of text", input: () => text(64 * KiB, 25) },
   { name: "records", what: "8,000 12-byte flow records summed by class", input: () => randomBytes(12 * 8000, 26) },
   { name: "digits", what: "decimal digits of 16,000 u32 (division by 10)", input: () => randomBytes(4 * 16000, 27) },
+  {
+    name: "parse_nums",
+    what: "the sum of the decimal numbers in 64 KiB of text",
+    input: () => numbersInput(64 * KiB, 28),
+  },
+  {
+    name: "byte_hist",
+    what: "a 64-bucket byte histogram of 64 KiB on the stack",
+    input: () => randomBytes(64 * KiB, 29),
+  },
+  {
+    name: "utf8_count",
+    what: "code points and bad sequences in 64 KiB of UTF-8",
+    input: () => utf8Input(64 * KiB, 30),
+  },
+  {
+    name: "be_sum16",
+    what: "ones' complement sum of 128 KiB of big-endian words",
+    input: () => randomBytes(128 * KiB, 31),
+  },
+  { name: "window_max", what: "the largest 16-byte window sum in 64 KiB", input: () => randomBytes(64 * KiB, 32) },
+  {
+    name: "kadane",
+    what: "the largest run sum of 32,768 signed 16-bit values",
+    input: () => randomBytes(64 * KiB, 33),
+  },
+  {
+    name: "hex_encode",
+    what: "hex encoding of 16 KiB in place, then a hash of it",
+    input: () => randomBytes(48 * KiB, 34),
+  },
+  { name: "sel_sort", what: "selection sort of 512 u16", input: () => randomBytes(1024, 35) },
 ];

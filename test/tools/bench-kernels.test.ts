@@ -354,6 +354,59 @@ describe("bench kernels on the interpreter, against independent JavaScript", () 
     expect(run("digits", dg)).toBe((digitCount << 32n) | digitSum);
   });
 
+  it("numbers in text, byte histogram, UTF-8, big-endian sum, window sums, Kadane, hex, selection sort", () => {
+    const numText = "12 x 4294967296,007;99999999999 5\n0 3";
+    const nums = numText.match(/[0-9]+/g)!.map((d) => BigInt(d) & 0xffffffffn);
+    const numSum = nums.reduce((t, x) => t + x, 0n);
+    expect(run("parse_nums", ascii(numText))).toBe(numSum ^ (BigInt(nums.length) << 48n));
+    expect(run("parse_nums", ascii("no digits"))).toBe(0n);
+
+    const counts = new Array<number>(64).fill(0);
+    for (const b of small) counts[b >> 2]++;
+    expect(run("byte_hist", small)).toBe(counts.reduce((t, n) => t + BigInt(n * n), 0n));
+
+    // Node's decoder replaces each maximal bad sequence with one U+FFFD: on text whose bad bytes are lone
+    // continuation bytes and cut-short sequences, the kernel's count of bad sequences is the same
+    const good = new TextEncoder().encode("aé€😀z");
+    const utf8 = Uint8Array.from([...good, 0x80, ...good, 0xe2, 0x82, 0x41, 0xf0, 0x9f, 0x98]);
+    const decoded = [...new TextDecoder().decode(utf8)];
+    const bad = decoded.filter((ch) => ch === "\ufffd").length;
+    expect(run("utf8_count", utf8)).toBe((BigInt(decoded.length - bad) << 32n) | BigInt(bad));
+
+    let words = 0;
+    for (let i = 0; i + 1 < small.length; i += 2) words += (small[i] << 8) | small[i + 1];
+    while (words > 0xffff) words = (words & 0xffff) + Math.floor(words / 65536);
+    expect(run("be_sum16", small)).toBe(BigInt(words));
+
+    let best = -1,
+      at = 0;
+    for (let i = 15; i < small.length; i++) {
+      const sum = small.subarray(i - 15, i + 1).reduce((t, b) => t + b, 0);
+      if (sum > best) [best, at] = [sum, i === 15 ? 0 : i]; // the first window is at 0
+    }
+    expect(run("window_max", small)).toBe((BigInt(best) << 32n) | BigInt(at));
+    expect(run("window_max", small.subarray(0, 15))).toBe(0n);
+
+    const signed = Array.from({ length: small.length >> 1 }, (_, k) =>
+      new DataView(small.buffer).getInt16(2 * k, true),
+    );
+    let largest = 0;
+    for (let i = 0; i < signed.length; i++)
+      for (let j = i, acc = 0; j < signed.length; j++) largest = Math.max(largest, (acc += signed[j]));
+    expect(run("kadane", small)).toBe(BigInt(largest));
+
+    const third = Math.floor(small.length / 3);
+    const hexText = Buffer.from(small.subarray(0, third)).toString("hex");
+    const hexHash = [...hexText].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0, 0);
+    expect(run("hex_encode", small)).toBe(BigInt(hexHash));
+
+    for (const bytes of [small, small.subarray(0, 301)]) {
+      const n = Math.min(512, bytes.length >> 1);
+      const sorted = Array.from({ length: n }, (_, k) => bytes[2 * k] | (bytes[2 * k + 1] << 8)).sort((a, b) => a - b);
+      expect(run("sel_sort", bytes)).toBe(sorted.reduce((t, v, k) => t + BigInt(v * (k + 1)), 0n));
+    }
+  });
+
   it("packet kernels over a capture: sockex1's byte count per protocol, the frame-length histogram", () => {
     const list = frames(300, 5);
     const capture = snapCapture(list, 64);
