@@ -1,4 +1,5 @@
-// Instruction pairs emitted as one ARM instruction (per word). A copy and the operation on the copy: clang writes
+// Instruction pairs emitted as one ARM instruction (per word); sign and zero extensions by a pair of shifts are
+// extend.ts's. A copy and the operation on the copy: clang writes
 // `r4 = r1; r4 += r3` for `p = base + i`, and ARM's three-operand instructions do both at once, so the copy costs
 // nothing. The pair must be
 //
@@ -50,6 +51,7 @@ import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, inCopy, planned } from "./copies";
 import { isConstantPair } from "./shapes";
+import { emitExtension, extensionLength } from "./extend";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
 } from "./regs";
@@ -61,6 +63,8 @@ import * as ranges from "../analysis/ranges";
 
 /** The instruction slots of the pair starting at i (3 for lddw and its use), or 0 when i starts none. */
 export function fusedLength(c: Context, i: i32): i32 {
+  const extension = extensionLength(c, i);
+  if (extension > 0) return extension;
   if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
@@ -160,6 +164,10 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
 
 /** Emits the pair at i (see fusedLength). */
 export function emitFused(c: Context, i: i32): void {
+  if (extensionLength(c, i) > 0) {
+    emitExtension(c, i);
+    return;
+  }
   if (isIndexedLoad(c, i)) {
     // d = *(base + index): one load with a register offset
     const d = dstOf(c, i);

@@ -1,0 +1,77 @@
+// Sign and zero extensions written as a pair of shifts. eBPF before v4 has no MOVSX, so clang widens a signed
+// narrow value with a shift left and back (`(long)i` of an int: `r1 <<= 32; r1 s>>= 32`; a short:
+// `w1 <<= 16; w1 s>>= 16`, or `r1 <<= 48; r1 s>>= 48`), and cuts one down the same way with a logical shift back.
+// Instruction by instruction, a 64-bit pair moves both words twice; as one, the low word takes at most one ARM
+// instruction (SXTH, SXTB, UXTH, AND #255, or a shift pair for other widths, none at all for 32 bits) and the high
+// word one ASR #31 (a sign extension) or nothing (known zero):
+//
+//   [mov d, s]          (ALU64 or ALU32, a register: only s's low word matters below)
+//   lsh  d, k           (ALU64, 32 <= k <= 63; or ALU32, k = 16 or 24)
+//   arsh d, k | rsh d, k (the same class and k; none of the two or three a block start)
+
+import { OP_AND, R0, SH_ASR, SH_LSL, SH_LSR, immRot, opImm, shiftImm, sxtb, sxth, uxth } from "../a32/encoder";
+import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
+import { hiDst, lo, loDst, setHi, setHiZero, setLo } from "./regs";
+import { ALU_ARSH, ALU_LSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, SRC_X } from "../../isa";
+
+/** Whether i and i + 1 are `lsh d, k` and `arsh d, k` or `rsh d, k` as above. */
+function isShiftBack(c: Context, i: i32): bool {
+  if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return false;
+  const first = opcode(c, i);
+  const cls = first & 7;
+  if (first != (cls | ALU_LSH) || (cls != CLS_ALU64 && cls != CLS_ALU) || dstOf(c, i) >= 10) return false;
+  const k = immOf(c, i);
+  if (cls == CLS_ALU64 ? k < 32 || k > 63 : k != 16 && k != 24) return false;
+  const back = opcode(c, i + 1);
+  return (back == (cls | ALU_ARSH) || back == (cls | ALU_RSH)) && dstOf(c, i + 1) == dstOf(c, i) &&
+    immOf(c, i + 1) == k && offOf(c, i) == 0 && offOf(c, i + 1) == 0;
+}
+
+/** Whether i is a copy into d (a register, no sign extension) that the extension of d at i + 1 uses. */
+function isCopyInto(c: Context, i: i32): bool {
+  const mov = opcode(c, i);
+  const cls = mov & 7;
+  return (cls == CLS_ALU64 || cls == CLS_ALU) && mov == (cls | ALU_MOV | SRC_X) && offOf(c, i) == 0 &&
+    srcOf(c, i) < 10 && dstOf(c, i) == dstOf(c, i + 1) && (flagOf(c, i + 1) & F_LEADER) == 0;
+}
+
+/** The instruction slots of the extension starting at i: 3 with a copy in front, 2 without, 0 when none does. */
+export function extensionLength(c: Context, i: i32): i32 {
+  if (isShiftBack(c, i)) return 2;
+  return i + 2 < c.count && isShiftBack(c, i + 1) && isCopyInto(c, i) ? 3 : 0;
+}
+
+/** Emits the extension at i (extensionLength). */
+export function emitExtension(c: Context, i: i32): void {
+  const copied = !isShiftBack(c, i);
+  const at = copied ? i + 1 : i;
+  const d = dstOf(c, at);
+  const s = copied ? srcOf(c, i) : d;
+  const wide = (opcode(c, at) & 7) == CLS_ALU64;
+  const signed = (opcode(c, at + 1) & 0xf0) == ALU_ARSH;
+  // the bits kept of s's low word: 64 - k of a 64-bit value, 32 - k of a 32-bit one
+  const bits = (wide ? 64 : 32) - immOf(c, at);
+  const sl = lo(c, s, R0);
+  // the register holding d's new low word
+  let value = sl;
+  if (bits == 32) {
+    if (s != d) setLo(c, d, sl);
+  } else {
+    value = loDst(c, d);
+    if (bits == 16) c.emit(signed ? sxth(value, sl) : uxth(value, sl));
+    else if (bits == 8 && signed) c.emit(sxtb(value, sl));
+    else if (bits == 8) c.emit(opImm(OP_AND, value, sl, immRot(0xff)));
+    else {
+      c.emit(shiftImm(SH_LSL, value, sl, <u32>(32 - bits)));
+      c.emit(shiftImm(signed ? SH_ASR : SH_LSR, value, value, <u32>(32 - bits)));
+    }
+    setLo(c, d, value);
+  }
+  if (!wide || !signed) {
+    setHiZero(c, d);
+    return;
+  }
+  const dh = hiDst(c, d);
+  c.emit(shiftImm(SH_ASR, dh, value, 31));
+  setHi(c, d, dh);
+}
