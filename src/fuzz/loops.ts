@@ -12,8 +12,8 @@
 // by a shift or a multiply, offset by an add), through a data value masked into a table (register-offset loads),
 // or bumps a u64 counter kept on the stack, and computes on six or so other registers: adds in 32 and 64 bits,
 // products by constants, 32-bit rotates (also clang's rotate of a product), 64-bit shifts and rotates, division
-// and modulo by constants, sign extensions. Loads are often sign-extending. Some loops are left early on a value
-// read (a search: the value looked for is often in the input).
+// and modulo by constants, sign extensions (MOVSX, and the shift pairs clang writes without it). Loads are often
+// sign-extending. Some loops are left early on a value read (a search: the value looked for is often in the input).
 //
 // Addresses: the register holding one (the scratch register, the bumped pointer, the end pointer) is never read by
 // the arithmetic and is overwritten by a constant after the loop, so no result depends on where memory lives.
@@ -517,7 +517,7 @@ class LoopBuilder {
     const y = rng.pick(this.sources);
     const t = this.tmp;
     const wideCls = rng.chance(0.5) ? 0x07 : 0x04;
-    switch (rng.below(11)) {
+    switch (rng.below(12)) {
       case 0: {
         const r = rng.between(1, 31);
         return [
@@ -569,6 +569,14 @@ class LoopBuilder {
         return [{ op: wideCls | rng.pick([0x00, 0x10, 0xa0, 0x40, 0x50]) | 8, dst: x, src: y, off: 0, imm: 0 }];
       case 9:
         return [alu(wideCls, rng.pick([0x00, 0xa0, 0x50]), x, 0, 0, rng.between(-0x8000, 0xffff))];
+      case 10: {
+        // a sign or zero extension by a shift left and back (clang's `(long)i`, a short widened), after a copy or not
+        const wide = rng.chance(0.5);
+        const k = wide ? rng.pick([32, 33, 40, 48, 56, 63]) : rng.pick([16, 24]);
+        const cls = wide ? 0x07 : 0x04;
+        const copy: Insn[] = rng.chance(0.4) ? [{ op: rng.pick([0xbf, 0xbc]), dst: x, src: y, off: 0, imm: 0 }] : [];
+        return [...copy, alu(cls, 0x60, x, 0, 0, k), alu(cls, rng.chance(0.6) ? 0xc0 : 0x70, x, 0, 0, k)];
+      }
       default:
         return [{ op: wideCls | 0x20 | 8, dst: x, src: y, off: 0, imm: 0 }];
     }
