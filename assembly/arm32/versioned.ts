@@ -46,8 +46,8 @@ import {
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, NEST_IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
@@ -255,6 +255,13 @@ function emitTest(c: Context, k: i32): void {
   if (loopBoundSlot(k)) {
     // the bound's frame slot: its high word
     c.emit(ldr(R0, lo(c, 10, R0), loopBoundSlotOff(k) + 4));
+    c.emit(cmpImm(R0, 0));
+    fail(c, NE, k);
+  }
+  if (loopBaseSlot(k) != NO_SLOT) {
+    // the base slot's high word (emitRangeTest adds its low word as a register's whose high word is zero; the
+    // copy reloads it as a 32-bit value, loops.ts reloadsBound)
+    c.emit(ldr(R0, lo(c, 10, R0), loopBaseSlot(k) + 4));
     c.emit(cmpImm(R0, 0));
     fail(c, NE, k);
   }
@@ -526,21 +533,38 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   fail(c, NE, k);
 }
 
+/** The ARM register holding the low word of term `bit` of an access's sum (bit r: eBPF register r), or tmp. */
+function termLo(c: Context, k: i32, bit: u32, tmp: i32): i32 {
+  if (bit == SLOT_BIT) {
+    c.emit(ldr(tmp, lo(c, 10, tmp), loopBaseSlot(k)));
+    return tmp;
+  }
+  return lo(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit), tmp);
+}
+
+/** Whether term `bit`'s high word is zero here (the base slot's: emitTest tested it). */
+function termHigh0(c: Context, k: i32, bit: u32): bool {
+  return bit == SLOT_BIT || known0(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit));
+}
+
+// The terms an access's address may sum (loops.ts): registers, iv, the base slot (not an inner loop's iv: lifted
+// accesses have its start in their constant)
+const TERMS: u32 = 0xfff | SLOT_BIT;
+
 function emitRangeTest(c: Context, k: i32, a: i32): void {
-  const iv = loopIv(k);
   const base0 = accConst(a);
-  const regs = accRegs(a);
+  const regs = accRegs(a) & TERMS;
   // every high word zero (known here) and a constant below 2^32: the address is the 32-bit sum, any carry out of
   // it an address of 2^32 or more, which no range holds
   let narrow = (base0 >> 32) == 0 && !accDown(a);
-  for (let r = 0; r <= 11; r++) {
-    if ((regs & (<u32>1 << <u32>r)) != 0 && !known0(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r)) narrow = false;
+  for (let r = 0; r <= 13; r++) {
+    if ((regs & (<u32>1 << <u32>r)) != 0 && !termHigh0(c, k, <u32>1 << <u32>r)) narrow = false;
   }
   if (narrow) {
     let first = true;
-    for (let r = 0; r <= 11; r++) {
+    for (let r = 0; r <= 13; r++) {
       if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const l_ = lo(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r, R2);
+      const l_ = termLo(c, k, <u32>1 << <u32>r, R2);
       if (first) c.emitAddConstS(R0, l_, <u32>base0, R3);
       else c.emit(opRegS(OP_ADD, R0, R0, l_));
       fail(c, HS, k);
@@ -550,12 +574,12 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
   } else {
     c.emitConst(R0, <u32>base0);
     c.emitConst(LR, <u32>(base0 >> 32));
-    for (let r = 0; r <= 11; r++) {
-      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    for (let r = 0; r <= 13; r++) {
+      const bit = <u32>1 << <u32>r;
+      if ((regs & bit) == 0) continue;
+      c.emit(opRegS(OP_ADD, R0, R0, termLo(c, k, bit, R2)));
+      if (termHigh0(c, k, bit)) c.emit(opImm(OP_ADC, LR, LR, 0));
+      else c.emit(opReg(OP_ADC, LR, LR, hi(c, bit == IV_BIT ? loopIv(k) : r, R3)));
     }
     if (accDown(a)) {
       // the address moves down: the range starts span below it

@@ -9,10 +9,11 @@
 // middle (irreducible control flow); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter; a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
-// by a shift or a multiply, offset by an add), through a data value masked into a table (register-offset loads),
-// or bumps a u64 counter kept on the stack, and computes on six or so other registers: adds in 32 and 64 bits,
-// products by constants, 32-bit rotates (also clang's rotate of a product), 64-bit shifts and rotates, division
-// and modulo by constants, sign extensions. Loads are often sign-extending. Some loops are left early on a value
+// by a shift or a multiply, offset by an add, or added to the input pointer reloaded from the frame slot it was
+// spilled to before the loop, as clang does when registers run short), through a data value masked into a table
+// (register-offset loads), or bumps a u64 counter kept on the stack, and computes on six or so other registers:
+// adds in 32 and 64 bits, products by constants, 32-bit rotates (also clang's rotate of a product), 64-bit shifts
+// and rotates, division and modulo by constants, sign extensions. Loads are often sign-extending. Some loops are left early on a value
 // read (a search: the value looked for is often in the input).
 //
 // Addresses: the register holding one (the scratch register, the bumped pointer, the end pointer) is never read by
@@ -123,6 +124,15 @@ class LoopBuilder {
     this.after = ctx.label();
   }
 
+  /** Whether an access reloads the input pointer from spillSlot (stored there before the loop). */
+  private spilled = false;
+
+  /** The frame slot the input pointer is spilled to: below the initialised bytes, which nothing else uses. */
+  private spillSlot(): number {
+    this.spilled = true;
+    return -(this.ctx.stackUsed + 8);
+  }
+
   private take(): number {
     return this.free.pop()!;
   }
@@ -188,6 +198,10 @@ class LoopBuilder {
     if (nested && this.exits) items.push(this.after);
     items.push(this.setConstant(this.tmp, BigInt(this.rng.between(0, 1000))));
     executed++;
+    if (this.spilled) {
+      items.unshift(stx(8, 10, this.spillSlot(), INPUT_PTR));
+      executed++;
+    }
     return { items, planted: this.planted, executed };
   }
 
@@ -441,10 +455,15 @@ class LoopBuilder {
       build.push(narrowMov ? { op: 0xbc, dst: addr, src: c.reg, off: 0, imm: 0 } : mov64x(addr, c.reg));
       if (add !== 0n && sx(add, 64) >= -0x80000000n && sx(add, 64) <= 0x7fffffffn)
         build.push(alu(0x07, 0x00, addr, 0, 0, Number(add)));
-      const added = build.length > 1 ? add : 0n;
       if (shift) build.push(viaMul ? alu(0x07, 0x20, addr, 0, 0, 1 << shift) : alu(0x07, 0x60, addr, 0, 0, shift));
       if (rowReg >= 0) build.push({ op: 0x0f, dst: addr, src: rowReg, off: 0, imm: 0 });
       build.push({ op: 0x0f, dst: addr, src: onStack ? 10 : INPUT_PTR, off: 0, imm: 0 });
+      if (!onStack && rowReg < 0 && !narrowMov && !shift && !viaMul && rng.chance(0.5)) {
+        // the input pointer reloaded from the frame slot it was spilled to before the loop, plus the counter
+        build.length = 0;
+        build.push(this.load(8, addr, 10, this.spillSlot()), { op: 0x0f, dst: addr, src: c.reg, off: 0, imm: 0 });
+      }
+      const added = build.length > 1 && build[1].op === 0x07 ? add : 0n;
       const inner = c.values
         .slice(0, -1)
         .map((v) => sx(u(((narrowMov ? u(v, 32) : v) + added) << BigInt(shift), 64), 64));

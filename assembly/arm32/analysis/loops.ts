@@ -26,7 +26,10 @@
 // with iv = iv0: the access's plan entry. The sum may also hold one term known, in its block, to lie in [0, T]
 // (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
 // `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another)
-// or are disjoint; overlapping ranges are not versioned. The tables that describe them are below (loopHead, accInsn, ...).
+// or are disjoint; overlapping ranges are not versioned. A register loaded, in its block, from a frame slot no store
+// in the loop can reach (`ldxdw r, [r10 - 8]`: a pointer clang spilled before the loop) may be summed too, as one the
+// loop does not write: the test reads the slot on entry (loopBaseSlot). The tables that describe them are below
+// (loopHead, accInsn, ...).
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
@@ -64,6 +67,7 @@ export const MAX_ACCESSES: i32 = 16; // per loop
 const MAX_LOOP_INSNS: i32 = 128;
 export const IV_BIT: u32 = 1 << 11; // in an access's register set: the induction register
 export const NEST_IV_BIT: u32 = 1 << 12; // in a lifted access's register set: it sums the inner loop's iv (nests.ts)
+export const SLOT_BIT: u32 = 1 << 13; // in an access's register set: the loop's base slot's value (loopBaseSlot)
 /** The largest offset of an access whose base is a sum the copy makes 32 bits wide (addressOfPlanned). */
 export const MAX_ADDRESS_OFF: i32 = 255;
 const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range test of more would rarely pass)
@@ -116,6 +120,14 @@ const subRegs = new StaticArray<i32>(MAX_LOOPS);
 const exitTests = new StaticArray<i32>(MAX_LOOPS);
 const nestInners = new StaticArray<i32>(MAX_LOOPS);
 const nestStarts = new StaticArray<i32>(MAX_LOOPS);
+const baseSlots = new StaticArray<i32>(MAX_LOOPS);
+export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
+/**
+ * The frame slot r10 + off (8 bytes) whose value the accesses with SLOT_BIT sum, or NO_SLOT: a pointer clang
+ * spilled before the loop and reloads in it, which nothing in the loop stores to (slotUnwritten), so that the
+ * value the test reads on entry is the one every trip loads.
+ */
+@inline export function loopBaseSlot(k: i32): i32 { return unchecked(baseSlots[k]); }
 /** A register R the loop does not write, subtracted from the bound (E = B + adj - R), or -1 (planRotated). */
 @inline export function loopSubReg(k: i32): i32 { return unchecked(subRegs[k]); }
 /** A rotated loop's exit test (planRotated): a way out that is its counted test, not a search's; else -1. */
@@ -310,6 +322,7 @@ export function removeLoop(c: Context, k: i32): void {
     memory.copy(accessAt(q * MAX_ACCESSES), accessAt((q + 1) * MAX_ACCESSES), 24 * MAX_ACCESSES);
     unchecked(subRegs[q] = subRegs[q + 1]);
     unchecked(exitTests[q] = exitTests[q + 1]);
+    unchecked(baseSlots[q] = baseSlots[q + 1]);
     setLoopNest(q, unchecked(nestInners[q + 1]), unchecked(nestStarts[q + 1]));
   }
   c.loops--;
@@ -641,15 +654,7 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     for (let i = latch; i < t; i += opAt(c, i) == 0x18 ? 2 : 1) if (writes(c, i) & (1 << b)) at = i;
     if (at < 0 || opAt(c, at) != 0x79 || srcAt(c, at) != 10 || !inOwnFrame(10, offAt(c, at), 8)) return;
     slotOff = offAt(c, at);
-    for (let i = h; i <= l; i++) {
-      const cls = opAt(c, i) & 7;
-      if (cls == CLS_ST || cls == CLS_STX) {
-        const size = sizeBytes(opAt(c, i) & 0x18);
-        if (dstAt(c, i) != 10 || !inOwnFrame(10, offAt(c, i), size)) return;
-        if (offAt(c, i) < slotOff + 8 && offAt(c, i) + size > slotOff) return;
-      }
-      if (opAt(c, i) == 0x18) i++;
-    }
+    if (!slotUnwritten(c, h, l, slotOff)) return;
     flags |= F_SLOT;
   }
 
@@ -658,6 +663,24 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
+}
+
+/**
+ * Whether no store in [h, l] can reach the frame slot r10 + off (8 bytes): every store goes through r10 to other
+ * bytes of the frame. The frame is the program's own, so nothing else writes the slot while the loop runs (it
+ * calls nothing); a store through another register might reach the frame.
+ */
+function slotUnwritten(c: Context, h: i32, l: i32, off: i32): bool {
+  for (let i = h; i <= l; i++) {
+    const cls = opAt(c, i) & 7;
+    if (cls == CLS_ST || cls == CLS_STX) {
+      const size = sizeBytes(opAt(c, i) & 0x18);
+      if (dstAt(c, i) != 10 || !inOwnFrame(10, offAt(c, i), size)) return false;
+      if (offAt(c, i) < off + 8 && offAt(c, i) + size > off) return false;
+    }
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return true;
 }
 
 /**
@@ -852,13 +875,15 @@ export function narrowAdd(c: Context, k: i32, i: i32): bool {
 
 /**
  * Whether instruction i reloads the bound of loop k or of a loop inside it from its frame slot (`ldxdw d, [r10 +
- * loopBoundSlotOff]`): in the copy, a 32-bit value (the test found the slot's high word zero, and nothing in the
- * loop stores to the slot).
+ * loopBoundSlotOff]`), or such a loop's base slot (loopBaseSlot): in the copy, a 32-bit value (the test found the
+ * slot's high word zero, and nothing in the loop stores to the slot).
  */
 export function reloadsBound(c: Context, k: i32, i: i32): bool {
   if (opAt(c, i) != 0x79 || srcAt(c, i) != 10) return false;
+  const off = offAt(c, i);
   for (let q = 0; q < c.loops; q++) {
-    if (within(q, k) && loopBoundSlot(q) && i >= loopHead(q) && i <= loopLast(q) && offAt(c, i) == loopBoundSlotOff(q)) return true;
+    if (!within(q, k) || i < loopHead(q) || i > loopLast(q)) continue;
+    if ((loopBoundSlot(q) && off == loopBoundSlotOff(q)) || off == loopBaseSlot(q)) return true;
   }
   return false;
 }
@@ -892,15 +917,16 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
 }
 
 /**
- * The accesses of loop k whose address is a sum of registers the loop does not write, iv and a constant, tracked
- * through each block from its start. False when it has none. Sets loopPromotable false when some other access
- * (not through the frame pointer into its own frame) stays checked.
+ * The accesses of loop k whose address is a sum of registers the loop does not write, iv, a constant and the value
+ * of one frame slot the loop does not store to, tracked through each block from its start. False when it has none.
+ * Sets loopPromotable false when some other access (not through the frame pointer into its own frame) stays checked.
  */
 function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32, group: u32): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
   let n = 0;
+  unchecked(baseSlots[k] = NO_SLOT);
   for (let i = h; i <= l; i++) {
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
@@ -964,6 +990,12 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
         setSum(sum, dst, 0);
         setCst(cst, dst, 0);
         setSum(top, dst, <i32>imm);
+      } else if (op == 0x79 && src == 10 && inOwnFrame(10, off, 8) &&
+                 (loopBaseSlot(k) == NO_SLOT || loopBaseSlot(k) == off) && slotUnwritten(c, h, l, off)) {
+        // a reload of the loop's base slot: the same value in every trip
+        unchecked(baseSlots[k] = off);
+        setSum(sum, dst, <i32>SLOT_BIT);
+        setCst(cst, dst, 0);
       } else if (op == 0x71 || op == 0x69) { // a byte or halfword load: [0, 255] or [0, 65535]
         setSum(sum, dst, 0);
         setCst(cst, dst, 0);
@@ -983,6 +1015,11 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
     if (op == 0x18) i++;
   }
   setField(k, ACCESSES, n);
+  // the base slot only where an access sums it: the test reads it then (an inner loop with one is not lifted,
+  // analysis/nests.ts, so that its own test always runs)
+  let slotUsed = false;
+  for (let j = 0; j < n; j++) if (accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) slotUsed = true;
+  if (!slotUsed) unchecked(baseSlots[k] = NO_SLOT);
   return n > 0;
 }
 
