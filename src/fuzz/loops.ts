@@ -6,7 +6,8 @@
 // the bottom with jlt/jle/jgt/jge/jne signed or not, in 64 or 32 bits, against an immediate or a register, the
 // test on the counter or on the counter plus a constant; or rotated as clang emits a search (entered by a `ja` past
 // the test, which jumps out negated, and closed by a `ja`), or that rotated loop entered both at its top and in its
-// middle (irreducible control flow); a pointer bumped through the input or the stack against
+// middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
+// before its step, which follows the body); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter; a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
 // by a shift or a multiply, offset by an add, or added to the input pointer reloaded from the frame slot it was
@@ -345,6 +346,20 @@ class LoopBuilder {
     const bodyInsns = body.filter((it) => "op" in it).length;
     const insns = bodyInsns + steps.length + 1;
     const form = this.rng.below(10);
+    if ((form === 3 || form === 4) && this.testedFirst(c, test)) {
+      // tested at the top, as clang emits `while (i < n && p[i] == x) i++`: the test on the counter before its
+      // step, out when it fails, the steps after the body, a `ja` back
+      const out = this.ctx.label();
+      const derive = steps.slice(steps.length - (test.derive !== undefined ? 2 : 0));
+      const exit: Insn = { ...back, op: (back.op & 0x0f) | (NEGATED[test.code4] << 4), target: out };
+      const close: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" };
+      const stepsOnly = steps.slice(0, steps.length - derive.length);
+      const round = derive.length + 1 + bodyInsns + stepsOnly.length + 1;
+      return {
+        items: [...setup, top, ...derive, exit, ...body, ...stepsOnly, close, out],
+        executed: (trips) => setup.length + trips * round + derive.length + 1,
+      };
+    }
     if (form < 5)
       return { items: [...setup, top, ...body, ...steps, back], executed: (trips) => setup.length + trips * insns };
     // rotated: the test negated, out of the loop
@@ -375,6 +390,16 @@ class LoopBuilder {
       items: [...setup, enter, ...loop],
       executed: (trips) => setup.length + 1 + trips * (insns + 1) - (atFirst ? 0 : bodyInsns + 1),
     };
+  }
+
+  /**
+   * Whether the exit test holds on the counter's first value too (a loop tested at its top then runs as many
+   * rounds as one tested at the bottom), computed the same way on it (a 64-bit counter, or a 32-bit derived value).
+   */
+  private testedFirst(c: Counter, test: ExitTest): boolean {
+    if (c.pointer || (!c.wide && test.derive !== undefined && test.deriveWide)) return false;
+    const v = test.derive === undefined ? c.values[0] : u(c.values[0] + test.derive, test.deriveWide ? 64 : 32);
+    return holds(test.code4, v, test.bound, test.narrow);
   }
 
   /** One round's work: 1-3 accesses, some arithmetic, maybe an exit on a value read. */

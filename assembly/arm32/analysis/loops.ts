@@ -500,9 +500,24 @@ function trackBlock(c: Context, from: i32, to: i32, mask: i32): void {
       else setSym(d, symBase(d), <i32>v);
     } else if (op == 0x0f && symBase(d) >= 0 && symAdded(d) < 0 && sr < 10 && (mask & (1 << sr)) == 0) {
       setSymAdded(d, sr);
+    } else if (op == 0x0f && invariantCopy(d, mask) && sr < 10 && symBase(sr) >= 0 && symAdded(sr) < 0) {
+      // R + X, R a register the loop does not write (`j = i + k` as clang adds them): X + R
+      const v = <i64>symOff(d) + <i64>symOff(sr);
+      const r = symBase(d);
+      if (v < -(1 << 30) || v > (1 << 30)) setSym(d, -1, 0);
+      else {
+        setSym(d, symBase(sr), <i32>v);
+        setSymAdded(d, r);
+      }
     } else for (let r = 0; r <= 10; r++) if (writes(c, i) & (1 << r)) setSym(r, -1, 0);
     if (op == 0x18) i++;
   }
+}
+
+/** Whether d holds, exactly, a register the loop (writing `mask`) does not write. */
+function invariantCopy(d: i32, mask: i32): bool {
+  const b = symBase(d);
+  return b >= 0 && b < 10 && (mask & (1 << b)) == 0 && symOff(d) == 0 && symAdded(d) < 0;
 }
 
 /** The step of the root X that r's symbolic value derives from (itself or a copy of X's new value), or 0. */
@@ -755,13 +770,21 @@ function planRotated(c: Context, t: i32, l: i32): void {
   while (latch > h && !leaderAt(c, latch)) latch--;
   trackBlock(c, latch, te, mask);
   const xr = symBase(y);
-  if (xr < 0 || xr >= 10 || writesOnlyIn(c, h, l, xr, latch, te) != 1) return;
-  const ivAt = firstWrite(c, latch, xr);
+  if (xr < 0 || xr >= 10) return;
+  // iv's add: in te's block, before te; or in a loop tested at its top, after te (see topTested)
+  let ivAt = -1;
+  const atTop = latch == h && h == t && symBase(xr) == xr && symOff(xr) == 0 && topTested(c, h, l, xr, te);
+  if (atTop) ivAt = firstWrite(c, te + 1, xr);
+  else if (writesOnlyIn(c, h, l, xr, latch, te) == 1) {
+    ivAt = firstWrite(c, latch, xr);
+    if (symBase(xr) != xr || symOff(xr) != immAt(c, ivAt)) return;
+  } else return;
   const s = immAt(c, ivAt);
-  if (opAt(c, ivAt) != 0x07 || s <= 0 || symBase(xr) != xr || symOff(xr) != s) return;
+  if (opAt(c, ivAt) != 0x07 || s <= 0) return;
   const sub = symAdded(y);
   if (sub == xr || b == xr) return;
-  const adj = <i64>s - <i64>symOff(y) + (le ? 1 : 0);
+  // E: iv's bound at the block starts after te's, up to the add's (at the top: iv's head value let through)
+  const adj = <i64>(atTop ? 0 : s) - <i64>symOff(y) + (le ? 1 : 0);
   let boundImm: i64 = 0;
   if (adj < -(1 << 30) || adj > (1 << 30)) return;
   if (b < 0) {
@@ -771,12 +794,31 @@ function planRotated(c: Context, t: i32, l: i32): void {
   const k = c.loops;
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
   // other induction variables: bumped once in iv's block, before the exit test (a trip runs the blocks after the
-  // test first, then its block: a bump after the test would come first in the trip)
-  const others = (s & (s - 1)) == 0 ? otherIvs(c, k, h, l, latch, te, mask, xr) : 0;
+  // test first, then its block: a bump after the test would come first in the trip); none for a loop tested at
+  // its top
+  const others = (s & (s - 1)) == 0 && !atTop ? otherIvs(c, k, h, l, latch, te, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = out);
-  if (collectAccesses(c, k, h, l, mask, xr, others, 0) || holdsLoop(c, h, l)) c.loops++;
+  if (collectAccesses(c, k, h, l, mask, xr, others, 0, atTop ? te : -1, ivAt) || holdsLoop(c, h, l)) c.loops++;
+}
+
+/**
+ * Whether the rotated loop [h, l], its exit test te ending h's block, is tested at its top (`while (j < n && p[j]
+ * == c) j++`): every jump back in it goes to h, and iv (xr) is written once, after te (by `add xr, s`, s > 0). A
+ * trip then runs h's block first, te included, and goes on forward: at the block starts after te's, up to the
+ * add's block, iv holds a value te let go on (X + R + c < B), below E = B - c - R; after the add, in its block,
+ * that value + s (tracked as a constant). Accesses in h's block, where iv may be E - 1 + s, and in the blocks after
+ * the add's (reached with or without the add) stay checked (collectAccesses). Other ways out (a search's, on the
+ * data) leave the copy as they leave the ordinary code.
+ */
+function topTested(c: Context, h: i32, l: i32, xr: i32, te: i32): bool {
+  for (let i = h; i <= l; i++) {
+    const to = targetOf(c, i);
+    if (to >= h && to <= i && to != h) return false;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return writesOnlyIn(c, h, l, xr, te + 1, l + 1) == 1;
 }
 
 /** The test that holds exactly when `kind` (a jump's op & 0xf0: jgt, jge, jlt, jle, signed or not) fails; else 0. */
@@ -921,7 +963,9 @@ export function addressOfPlanned(c: Context, k: i32, i: i32): bool {
  * of one frame slot the loop does not store to, tracked through each block from its start. False when it has none.
  * Sets loopPromotable false when some other access (not through the frame pointer into its own frame) stays checked.
  */
-function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32, group: u32): bool {
+function collectAccesses(
+  c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32, others: u32, group: u32, topTest: i32 = -1, ivAt: i32 = -1,
+): bool {
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
@@ -931,7 +975,8 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
         const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;
-        const inGroup = r == iv || (r < 10 && (group & (<u32>1 << <u32>r)) != 0);
+        // (tested at the top: iv is known in the blocks up to its add's, topTested)
+        const inGroup = (r == iv && (topTest < 0 || i <= ivAt)) || (r < 10 && (group & (<u32>1 << <u32>r)) != 0);
         setSum(sum, r, !moving ? 1 << r : inGroup ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
         setSum(top, r, 0);
@@ -944,7 +989,7 @@ function collectAccesses(c: Context, k: i32, h: i32, l: i32, mask: i32, iv: i32,
     if (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX) {
       const base = cls == CLS_LDX ? src : dst;
       const size = sizeBytes(op & 0x18);
-      if (!inOwnFrame(base, off, size)) {
+      if (!inOwnFrame(base, off, size) && i > topTest) {
         const moves = sumOf(sum, base) >= 0 ? direction(k, <u32>sumOf(sum, base), others) : MIXED;
         if (moves != MIXED && n < MAX_ACCESSES) {
           const at = accessAt(k * MAX_ACCESSES + n++);
