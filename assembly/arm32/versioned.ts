@@ -42,11 +42,11 @@
 import {
   AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
+  OP_MOV, SH_LSL, SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
@@ -358,7 +358,7 @@ function emitNestSpan(c: Context, k: i32, a: i32): void {
 }
 
 function movesWithIvOnly(k: i32, a: i32): bool {
-  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0 && !accInner(a);
+  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0 && !accInner(a) && accScale(a) == 0;
 }
 
 /**
@@ -502,15 +502,24 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   const regs = accRegs(a);
   const others = regs & loopOtherIvs(k);
   if (others == 0) {
-    if (regs & IV_BIT) emitD(c, k);
-    else c.emit(movImm(R1, 0));
+    if ((regs & IV_BIT) == 0) {
+      c.emit(movImm(R1, 0));
+      return;
+    }
+    emitD(c, k);
+    const scale = accScale(a);
+    if (scale == 0) return;
+    // D << k: below 2^32, or the ordinary code
+    c.emit(dpReg(AL, OP_MOV, 1, R3, 0, R1, SH_LSR, <u32>(32 - scale)));
+    fail(c, NE, k);
+    c.emit(shiftImm(SH_LSL, R1, R1, <u32>scale));
     return;
   }
   emitD(c, k);
   // r1 = the trips after the first: D / step (a power of two when there are other induction variables)
   const step = loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
-  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
+  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step << <u64>accScale(a) : 0;
   for (let r = 0; r < 10; r++) {
     if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStepsByReg(k, r)) continue;
     const v = loopIvStep(k, r); // loops.ts: every step of this address has one sign
@@ -533,18 +542,28 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   fail(c, NE, k);
 }
 
-/** The ARM register holding the low word of term `bit` of an access's sum (bit r: eBPF register r), or tmp. */
-function termLo(c: Context, k: i32, bit: u32, tmp: i32): i32 {
+/**
+ * The ARM register holding the low word of term `bit` of access a's sum (bit r: eBPF register r), or tmp; iv
+ * shifted by its scale (accScale; iv0 << k of 2^32 or more fails the test). Uses r3.
+ */
+function termLo(c: Context, k: i32, a: i32, bit: u32, tmp: i32): i32 {
   if (bit == SLOT_BIT) {
     c.emit(ldr(tmp, lo(c, 10, tmp), loopBaseSlot(k)));
     return tmp;
   }
-  return lo(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit), tmp);
+  const l = lo(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit), tmp);
+  const scale = bit == IV_BIT ? accScale(a) : 0;
+  if (scale == 0) return l;
+  c.emit(dpReg(AL, OP_MOV, 1, R3, 0, l, SH_LSR, <u32>(32 - scale)));
+  fail(c, NE, k);
+  c.emit(shiftImm(SH_LSL, tmp, l, <u32>scale));
+  return tmp;
 }
 
-/** Whether term `bit`'s high word is zero here (the base slot's: emitTest tested it). */
-function termHigh0(c: Context, k: i32, bit: u32): bool {
-  return bit == SLOT_BIT || known0(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit));
+/** Whether term `bit`'s high word is zero here (the base slot's and a scaled iv's: emitTest tested them). */
+function termHigh0(c: Context, k: i32, a: i32, bit: u32): bool {
+  if (bit == SLOT_BIT || (bit == IV_BIT && accScale(a) != 0)) return true;
+  return known0(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit));
 }
 
 // The terms an access's address may sum (loops.ts): registers, iv, the base slot (not an inner loop's iv: lifted
@@ -558,13 +577,13 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
   // it an address of 2^32 or more, which no range holds
   let narrow = (base0 >> 32) == 0 && !accDown(a);
   for (let r = 0; r <= 13; r++) {
-    if ((regs & (<u32>1 << <u32>r)) != 0 && !termHigh0(c, k, <u32>1 << <u32>r)) narrow = false;
+    if ((regs & (<u32>1 << <u32>r)) != 0 && !termHigh0(c, k, a, <u32>1 << <u32>r)) narrow = false;
   }
   if (narrow) {
     let first = true;
     for (let r = 0; r <= 13; r++) {
       if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const l_ = termLo(c, k, <u32>1 << <u32>r, R2);
+      const l_ = termLo(c, k, a, <u32>1 << <u32>r, R2);
       if (first) c.emitAddConstS(R0, l_, <u32>base0, R3);
       else c.emit(opRegS(OP_ADD, R0, R0, l_));
       fail(c, HS, k);
@@ -577,8 +596,8 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     for (let r = 0; r <= 13; r++) {
       const bit = <u32>1 << <u32>r;
       if ((regs & bit) == 0) continue;
-      c.emit(opRegS(OP_ADD, R0, R0, termLo(c, k, bit, R2)));
-      if (termHigh0(c, k, bit)) c.emit(opImm(OP_ADC, LR, LR, 0));
+      c.emit(opRegS(OP_ADD, R0, R0, termLo(c, k, a, bit, R2)));
+      if (termHigh0(c, k, a, bit)) c.emit(opImm(OP_ADC, LR, LR, 0));
       else c.emit(opReg(OP_ADC, LR, LR, hi(c, bit == IV_BIT ? loopIv(k) : r, R3)));
     }
     if (accDown(a)) {

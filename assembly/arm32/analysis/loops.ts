@@ -23,13 +23,14 @@
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
 // are below 2^32 (tested there). An access whose address is, in its block, a sum of registers the loop does not
 // write, at most one iv and a constant (of mov, lddw, add and sub) reaches [lo, lo + D + size), lo being its address
-// with iv = iv0: the access's plan entry. The sum may also hold one term known, in its block, to lie in [0, T]
-// (a byte or halfword load, an AND with a constant, shifted by constants: a table index such as CRC-32's
-// `table[(crc ^ b) & 255]`): such an access reaches [lo, lo + D + T + size). Loops nest (a range inside another)
-// or are disjoint; overlapping ranges are not versioned. A register loaded, in its block, from a frame slot no store
-// in the loop can reach (`ldxdw r, [r10 - 8]`: a pointer clang spilled before the loop) may be summed too, as one the
-// loop does not write: the test reads the slot on entry (loopBaseSlot). The tables that describe them are below
-// (loopHead, accInsn, ...).
+// with iv = iv0: the access's plan entry. iv may be shifted left by k = 1 to 3 first (`(i + c) << 2`: an index
+// scaled to its elements' size): the access then reaches [lo, lo + (D << k) + size) (versioned.ts: emitSpan). The
+// sum may also hold one term known, in its block, to lie in [0, T] (a byte or halfword load, an AND with a
+// constant, shifted by constants: a table index such as CRC-32's `table[(crc ^ b) & 255]`): such an access reaches
+// [lo, lo + D + T + size). Loops nest (a range inside another) or are disjoint; overlapping ranges are not
+// versioned. A register loaded, in its block, from a frame slot no store in the loop can reach (`ldxdw r, [r10 -
+// 8]`: a pointer clang spilled before the loop) may be summed too, as one the loop does not write: the test reads
+// the slot on entry (loopBaseSlot). The tables that describe them are below (loopHead, accInsn, ...).
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
 // only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
@@ -76,7 +77,7 @@ const MAX_BOUND: u32 = 1 << 24; // a bounded term's T stays below this (a range 
 // (index.ts, from 0x10000): the module has no heap to spare.
 const LOOP_TABLE: usize = 0x9000; // 64 bytes per loop: the fields below
 const ACCESS_TABLE: usize = 0x9400; // 24 bytes per access k * MAX_ACCESSES + j: the fields below
-const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32), 11 constants (i64), 11 bounded terms (i32)
+const SCRATCH: usize = 0xac00; // collectAccesses: 11 sums (i32), 11 constants (i64), 11 bounded terms, 11 scales
 const STEP_TABLE: usize = 0xad00; // 48 bytes per loop: i32 per register, the step of another induction variable
 export const POOL: usize = 0xb000; // versioned.ts: POOL_SIZE i32
 export const POOL_SIZE: i32 = 4096;
@@ -191,14 +192,17 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function loopPadded(k: i32): bool { return load<i32>(field(k, PADDED)) != 0; }
 @inline export function setLoopPadded(k: i32, padded: bool): void { store<i32>(field(k, PADDED), padded ? 1 : 0); }
 
-// Access a = k * MAX_ACCESSES + j: instruction, bytes, store (bit 0) and the bounded term's T (bits 1-31), the
-// registers summed (IV_BIT: iv), the constant part
+// Access a = k * MAX_ACCESSES + j: instruction, bytes, store (bit 0), the bounded term's T (bits 1-24), iv's scale
+// (bits 25-26), down (30), lifted (31), the registers summed (IV_BIT: iv), the constant part
 @inline function accessAt(a: i32): usize { return ACCESS_TABLE + <usize>a * 24; }
 @inline export function accInsn(a: i32): i32 { return load<i32>(accessAt(a)); }
 @inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
 @inline export function accStore(a: i32): bool { return (load<i32>(accessAt(a), 8) & 1) != 0; }
 /** The largest value of the access's bounded term (0: none). */
-@inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & 0x1fffffff; }
+@inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & (MAX_BOUND - 1); }
+/** k when the address sums iv << k (k from 1 to 3: `a[i]` indexed by a shifted counter), else 0. */
+@inline export function accScale(a: i32): i32 { return (load<i32>(accessAt(a), 8) >>> ACC_SCALE_AT) & 3; }
+const ACC_SCALE_AT: i32 = 25; // in an access's store word, above the bounded term's T (below MAX_BOUND)
 /** Whether the access's address moves down over the trips (the induction variables it sums step down). */
 @inline export function accDown(a: i32): bool { return (load<u32>(accessAt(a), 8) & (1 << 30)) != 0; }
 /** Whether the access is an inner loop's, lifted into loop k's plan (analysis/nests.ts: its span is emitted there). */
@@ -969,6 +973,7 @@ function collectAccesses(
   const sum = SCRATCH; // i32 per register: registers summed (IV_BIT: iv), -1: not a sum
   const cst = SCRATCH + 64; // i64 per register: the constant part
   const top = SCRATCH + 160; // i32 per register: T, the bounded term in [0, T] (0: none)
+  const scale = SCRATCH + 208; // i32 per register: k when it sums iv << k (0: iv itself, or no iv)
   let n = 0;
   unchecked(baseSlots[k] = NO_SLOT);
   for (let i = h; i <= l; i++) {
@@ -980,6 +985,7 @@ function collectAccesses(
         setSum(sum, r, !moving ? 1 << r : inGroup ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
         setSum(top, r, 0);
+        setSum(scale, r, 0);
       }
     }
     const op = opAt(c, i);
@@ -995,7 +1001,9 @@ function collectAccesses(
           const at = accessAt(k * MAX_ACCESSES + n++);
           store<i32>(at, i);
           store<i32>(at, size, 4);
-          store<i32>(at, (moves == DOWNWARD ? ACC_DOWN : 0) | (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
+          const scaled = (sumOf(sum, base) & <i32>IV_BIT) != 0 ? sumOf(scale, base) << ACC_SCALE_AT : 0;
+          const down = moves == DOWNWARD ? ACC_DOWN : 0;
+          store<i32>(at, down | scaled | (sumOf(top, base) << 1) | (cls != CLS_LDX ? 1 : 0), 8);
           store<i32>(at, sumOf(sum, base), 12);
           store<i64>(at, cstOf(cst, base) + <i64>off, 16);
         }
@@ -1006,19 +1014,28 @@ function collectAccesses(
       const a = sumOf(sum, dst), b = sumOf(sum, src);
       const ta = sumOf(top, dst), tb = sumOf(top, src);
       const pure = a == 0 && cstOf(cst, dst) >= 0; // dst is a bounded term alone: [cst, cst + T]
+      const sa = sumOf(scale, dst), sb = sumOf(scale, src);
       setSum(top, dst, 0);
-      if ((op == 0xbf || (op == 0xbc && b == <i32>IV_BIT && cstOf(cst, src) == 0 && tb == 0)) && off == 0) {
+      setSum(scale, dst, 0);
+      if ((op == 0xbf || (op == 0xbc && b == <i32>IV_BIT && cstOf(cst, src) == 0 && tb == 0 && sb == 0)) && off == 0) {
         // mov of a register (mov32 of iv: iv stays in [0, 2^31) in the copy)
         setSum(sum, dst, b);
         setCst(cst, dst, cstOf(cst, src));
         setSum(top, dst, tb);
+        setSum(scale, dst, sb);
       } else if (op == 0x0f) { // add of a register: each summed at most once
         if (a < 0 || b < 0 || (a & b) != 0 || <u32>ta + <u32>tb >= MAX_BOUND) setSum(sum, dst, -1);
         else {
           setSum(sum, dst, a | b);
           setCst(cst, dst, cstOf(cst, dst) + cstOf(cst, src));
           setSum(top, dst, ta + tb);
+          setSum(scale, dst, (a & <i32>IV_BIT) != 0 ? sa : sb);
         }
+      } else if (op == 0x67 && a == <i32>IV_BIT && ta == 0 && sa == 0 && imm >= 1 && imm <= 3 &&
+                 cstOf(cst, dst) > -(1 << 20) && cstOf(cst, dst) < (1 << 20)) {
+        // (iv + c) << k: an index scaled to its elements' size (the test checks iv0 << k and the span below 2^32)
+        setSum(scale, dst, <i32>imm);
+        setCst(cst, dst, cstOf(cst, dst) << imm);
       } else if (op == 0xb7) { // mov of a constant
         setSum(sum, dst, 0);
         setCst(cst, dst, imm);
@@ -1028,9 +1045,11 @@ function collectAccesses(
       } else if (op == 0x07) {
         setCst(cst, dst, cstOf(cst, dst) + imm);
         setSum(top, dst, ta);
+        setSum(scale, dst, sa);
       } else if (op == 0x17) {
         setCst(cst, dst, cstOf(cst, dst) - imm);
         setSum(top, dst, ta);
+        setSum(scale, dst, sa);
       } else if ((op == 0x57 || op == 0x54) && imm >= 0 && imm < <i64>MAX_BOUND) { // and: [0, imm]
         setSum(sum, dst, 0);
         setCst(cst, dst, 0);
