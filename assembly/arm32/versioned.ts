@@ -42,12 +42,12 @@
 import {
   AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
-  SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
+  OP_MOV, SH_LSL, SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
-  COPY_TABLE, IV_BIT, NEST_IV_BIT, MAX_ACCESSES, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
+  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
@@ -258,6 +258,13 @@ function emitTest(c: Context, k: i32): void {
     c.emit(cmpImm(R0, 0));
     fail(c, NE, k);
   }
+  if (loopBaseSlot(k) != NO_SLOT) {
+    // the base slot's high word (emitRangeTest adds its low word as a register's whose high word is zero; the
+    // copy reloads it as a 32-bit value, loops.ts reloadsBound)
+    c.emit(ldr(R0, lo(c, 10, R0), loopBaseSlot(k) + 4));
+    c.emit(cmpImm(R0, 0));
+    fail(c, NE, k);
+  }
   if (loopDown(k)) emitDownTest(c, k);
   else emitUpwardTest(c, k);
   // the accesses that move with iv alone first, with D computed once for all of them (a loop entered often, for
@@ -351,7 +358,7 @@ function emitNestSpan(c: Context, k: i32, a: i32): void {
 }
 
 function movesWithIvOnly(k: i32, a: i32): bool {
-  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0 && !accInner(a);
+  return (accRegs(a) & IV_BIT) != 0 && (accRegs(a) & loopOtherIvs(k)) == 0 && !accInner(a) && accScale(a) == 0;
 }
 
 /**
@@ -495,15 +502,24 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   const regs = accRegs(a);
   const others = regs & loopOtherIvs(k);
   if (others == 0) {
-    if (regs & IV_BIT) emitD(c, k);
-    else c.emit(movImm(R1, 0));
+    if ((regs & IV_BIT) == 0) {
+      c.emit(movImm(R1, 0));
+      return;
+    }
+    emitD(c, k);
+    const scale = accScale(a);
+    if (scale == 0) return;
+    // D << k: below 2^32, or the ordinary code
+    c.emit(dpReg(AL, OP_MOV, 1, R3, 0, R1, SH_LSR, <u32>(32 - scale)));
+    fail(c, NE, k);
+    c.emit(shiftImm(SH_LSL, R1, R1, <u32>scale));
     return;
   }
   emitD(c, k);
   // r1 = the trips after the first: D / step (a power of two when there are other induction variables)
   const step = loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
-  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step : 0;
+  let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step << <u64>accScale(a) : 0;
   for (let r = 0; r < 10; r++) {
     if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStepsByReg(k, r)) continue;
     const v = loopIvStep(k, r); // loops.ts: every step of this address has one sign
@@ -526,21 +542,48 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   fail(c, NE, k);
 }
 
+/**
+ * The ARM register holding the low word of term `bit` of access a's sum (bit r: eBPF register r), or tmp; iv
+ * shifted by its scale (accScale; iv0 << k of 2^32 or more fails the test). Uses r3.
+ */
+function termLo(c: Context, k: i32, a: i32, bit: u32, tmp: i32): i32 {
+  if (bit == SLOT_BIT) {
+    c.emit(ldr(tmp, lo(c, 10, tmp), loopBaseSlot(k)));
+    return tmp;
+  }
+  const l = lo(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit), tmp);
+  const scale = bit == IV_BIT ? accScale(a) : 0;
+  if (scale == 0) return l;
+  c.emit(dpReg(AL, OP_MOV, 1, R3, 0, l, SH_LSR, <u32>(32 - scale)));
+  fail(c, NE, k);
+  c.emit(shiftImm(SH_LSL, tmp, l, <u32>scale));
+  return tmp;
+}
+
+/** Whether term `bit`'s high word is zero here (the base slot's and a scaled iv's: emitTest tested them). */
+function termHigh0(c: Context, k: i32, a: i32, bit: u32): bool {
+  if (bit == SLOT_BIT || (bit == IV_BIT && accScale(a) != 0)) return true;
+  return known0(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit));
+}
+
+// The terms an access's address may sum (loops.ts): registers, iv, the base slot (not an inner loop's iv: lifted
+// accesses have its start in their constant)
+const TERMS: u32 = 0xfff | SLOT_BIT;
+
 function emitRangeTest(c: Context, k: i32, a: i32): void {
-  const iv = loopIv(k);
   const base0 = accConst(a);
-  const regs = accRegs(a);
+  const regs = accRegs(a) & TERMS;
   // every high word zero (known here) and a constant below 2^32: the address is the 32-bit sum, any carry out of
   // it an address of 2^32 or more, which no range holds
   let narrow = (base0 >> 32) == 0 && !accDown(a);
-  for (let r = 0; r <= 11; r++) {
-    if ((regs & (<u32>1 << <u32>r)) != 0 && !known0(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r)) narrow = false;
+  for (let r = 0; r <= 13; r++) {
+    if ((regs & (<u32>1 << <u32>r)) != 0 && !termHigh0(c, k, a, <u32>1 << <u32>r)) narrow = false;
   }
   if (narrow) {
     let first = true;
-    for (let r = 0; r <= 11; r++) {
+    for (let r = 0; r <= 13; r++) {
       if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const l_ = lo(c, (<u32>1 << <u32>r) == IV_BIT ? iv : r, R2);
+      const l_ = termLo(c, k, a, <u32>1 << <u32>r, R2);
       if (first) c.emitAddConstS(R0, l_, <u32>base0, R3);
       else c.emit(opRegS(OP_ADD, R0, R0, l_));
       fail(c, HS, k);
@@ -550,12 +593,12 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
   } else {
     c.emitConst(R0, <u32>base0);
     c.emitConst(LR, <u32>(base0 >> 32));
-    for (let r = 0; r <= 11; r++) {
-      if ((regs & (<u32>1 << <u32>r)) == 0) continue;
-      const reg = (<u32>1 << <u32>r) == IV_BIT ? iv : r;
-      c.emit(opRegS(OP_ADD, R0, R0, lo(c, reg, R2)));
-      if (known0(c, reg)) c.emit(opImm(OP_ADC, LR, LR, 0));
-      else c.emit(opReg(OP_ADC, LR, LR, hi(c, reg, R3)));
+    for (let r = 0; r <= 13; r++) {
+      const bit = <u32>1 << <u32>r;
+      if ((regs & bit) == 0) continue;
+      c.emit(opRegS(OP_ADD, R0, R0, termLo(c, k, a, bit, R2)));
+      if (termHigh0(c, k, a, bit)) c.emit(opImm(OP_ADC, LR, LR, 0));
+      else c.emit(opReg(OP_ADC, LR, LR, hi(c, bit == IV_BIT ? loopIv(k) : r, R3)));
     }
     if (accDown(a)) {
       // the address moves down: the range starts span below it

@@ -6,14 +6,17 @@
 // the bottom with jlt/jle/jgt/jge/jne signed or not, in 64 or 32 bits, against an immediate or a register, the
 // test on the counter or on the counter plus a constant; or rotated as clang emits a search (entered by a `ja` past
 // the test, which jumps out negated, and closed by a `ja`), or that rotated loop entered both at its top and in its
-// middle (irreducible control flow); a pointer bumped through the input or the stack against
+// middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
+// before its step, which follows the body); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter; a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
-// by a shift or a multiply, offset by an add), through a data value masked into a table (register-offset loads),
-// or bumps a u64 counter kept on the stack, and computes on six or so other registers: adds in 32 and 64 bits,
-// products by constants, 32-bit rotates (also clang's rotate of a product), 64-bit shifts and rotates, division
-// and modulo by constants, sign extensions (MOVSX, and the shift pairs clang writes without it). Loads are often
-// sign-extending. Some loops are left early on a value read (a search: the value looked for is often in the input).
+// by a shift or a multiply, offset by an add, or added to the input pointer reloaded from the frame slot it was
+// spilled to before the loop, as clang does when registers run short), through a data value masked into a table
+// (register-offset loads), or bumps a u64 counter kept on the stack, and computes on six or so other registers:
+// adds in 32 and 64 bits, products by constants, 32-bit rotates (also clang's rotate of a product), 64-bit shifts
+// and rotates, division and modulo by constants, sign extensions (MOVSX, and the shift pairs clang writes without
+// it). Loads are often sign-extending. Some loops are left early on a value read (a search: the value looked for is
+// often in the input).
 //
 // Addresses: the register holding one (the scratch register, the bumped pointer, the end pointer) is never read by
 // the arithmetic and is overwritten by a constant after the loop, so no result depends on where memory lives.
@@ -123,6 +126,15 @@ class LoopBuilder {
     this.after = ctx.label();
   }
 
+  /** Whether an access reloads the input pointer from spillSlot (stored there before the loop). */
+  private spilled = false;
+
+  /** The frame slot the input pointer is spilled to: below the initialised bytes, which nothing else uses. */
+  private spillSlot(): number {
+    this.spilled = true;
+    return -(this.ctx.stackUsed + 8);
+  }
+
   private take(): number {
     return this.free.pop()!;
   }
@@ -188,6 +200,10 @@ class LoopBuilder {
     if (nested && this.exits) items.push(this.after);
     items.push(this.setConstant(this.tmp, BigInt(this.rng.between(0, 1000))));
     executed++;
+    if (this.spilled) {
+      items.unshift(stx(8, 10, this.spillSlot(), INPUT_PTR));
+      executed++;
+    }
     return { items, planted: this.planted, executed };
   }
 
@@ -331,6 +347,20 @@ class LoopBuilder {
     const bodyInsns = body.filter((it) => "op" in it).length;
     const insns = bodyInsns + steps.length + 1;
     const form = this.rng.below(10);
+    if ((form === 3 || form === 4) && this.testedFirst(c, test)) {
+      // tested at the top, as clang emits `while (i < n && p[i] == x) i++`: the test on the counter before its
+      // step, out when it fails, the steps after the body, a `ja` back
+      const out = this.ctx.label();
+      const derive = steps.slice(steps.length - (test.derive !== undefined ? 2 : 0));
+      const exit: Insn = { ...back, op: (back.op & 0x0f) | (NEGATED[test.code4] << 4), target: out };
+      const close: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: top, targetIn: "off" };
+      const stepsOnly = steps.slice(0, steps.length - derive.length);
+      const round = derive.length + 1 + bodyInsns + stepsOnly.length + 1;
+      return {
+        items: [...setup, top, ...derive, exit, ...body, ...stepsOnly, close, out],
+        executed: (trips) => setup.length + trips * round + derive.length + 1,
+      };
+    }
     if (form < 5)
       return { items: [...setup, top, ...body, ...steps, back], executed: (trips) => setup.length + trips * insns };
     // rotated: the test negated, out of the loop
@@ -361,6 +391,16 @@ class LoopBuilder {
       items: [...setup, enter, ...loop],
       executed: (trips) => setup.length + 1 + trips * (insns + 1) - (atFirst ? 0 : bodyInsns + 1),
     };
+  }
+
+  /**
+   * Whether the exit test holds on the counter's first value too (a loop tested at its top then runs as many
+   * rounds as one tested at the bottom), computed the same way on it (a 64-bit counter, or a 32-bit derived value).
+   */
+  private testedFirst(c: Counter, test: ExitTest): boolean {
+    if (c.pointer || (!c.wide && test.derive !== undefined && test.deriveWide)) return false;
+    const v = test.derive === undefined ? c.values[0] : u(c.values[0] + test.derive, test.deriveWide ? 64 : 32);
+    return holds(test.code4, v, test.bound, test.narrow);
   }
 
   /** One round's work: 1-3 accesses, some arithmetic, maybe an exit on a value read. */
@@ -441,10 +481,15 @@ class LoopBuilder {
       build.push(narrowMov ? { op: 0xbc, dst: addr, src: c.reg, off: 0, imm: 0 } : mov64x(addr, c.reg));
       if (add !== 0n && sx(add, 64) >= -0x80000000n && sx(add, 64) <= 0x7fffffffn)
         build.push(alu(0x07, 0x00, addr, 0, 0, Number(add)));
-      const added = build.length > 1 ? add : 0n;
       if (shift) build.push(viaMul ? alu(0x07, 0x20, addr, 0, 0, 1 << shift) : alu(0x07, 0x60, addr, 0, 0, shift));
       if (rowReg >= 0) build.push({ op: 0x0f, dst: addr, src: rowReg, off: 0, imm: 0 });
       build.push({ op: 0x0f, dst: addr, src: onStack ? 10 : INPUT_PTR, off: 0, imm: 0 });
+      if (!onStack && rowReg < 0 && !narrowMov && !shift && !viaMul && rng.chance(0.5)) {
+        // the input pointer reloaded from the frame slot it was spilled to before the loop, plus the counter
+        build.length = 0;
+        build.push(this.load(8, addr, 10, this.spillSlot()), { op: 0x0f, dst: addr, src: c.reg, off: 0, imm: 0 });
+      }
+      const added = build.length > 1 && build[1].op === 0x07 ? add : 0n;
       const inner = c.values
         .slice(0, -1)
         .map((v) => sx(u(((narrowMov ? u(v, 32) : v) + added) << BigInt(shift), 64), 64));

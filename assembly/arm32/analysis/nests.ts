@@ -22,7 +22,7 @@
 // that lifts nothing is not versioned.
 import { Context } from "../jit/context";
 import {
-  IV_BIT, MAX_ACCESSES, NEST_IV_BIT, accConst, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
+  IV_BIT, MAX_ACCESSES, NEST_IV_BIT, SLOT_BIT, accConst, accScale, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
   loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvGroup, loopLast, loopOtherIvs,
   loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
   immAt, leaderAt,
@@ -96,8 +96,8 @@ function lift(c: Context, k: i32, q: i32): bool {
  * a constant).
  */
 function liftedRegs(a: i32, written: u32): i32 {
-  if (accDown(a)) return -1;
   const regs = accRegs(a);
+  if (accDown(a) || accScale(a) != 0 || (regs & SLOT_BIT) != 0) return -1; // (a frame slot: k's test would not read it)
   let out: i32 = 0;
   for (let r = 0; r <= 10; r++) {
     if (((regs >> <u32>r) & 1) == 0) continue;
