@@ -24,6 +24,8 @@ export function resetCopies(c: Context): void {
   c.local = false;
   c.byteMask = 0; // jit/bytes.ts: nothing deferred
   c.byteHiOwed = 0;
+  c.hiLate = 0; // jit/latehigh.ts: nothing left to write
+  c.lateOk = false;
   c.grouping = false; // jit/groups.ts
   c.groupEnd = -1;
   c.groups = 0;
