@@ -1,6 +1,7 @@
 // One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
 // budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each
-// instruction (afterInsn), zero high words written late in a copy (latehigh.ts). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
+// instruction (afterInsn), zero high words written late in a copy (latehigh.ts). translate.ts runs it over the
+// program; versioned.ts over a loop's unchecked copy.
 
 import { PC, bit, movReg, pop } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
