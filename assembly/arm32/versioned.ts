@@ -142,7 +142,7 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   c.depth--;
   if (c.depth == 0) {
     settleSwaps(c, l + 1);
-    leave(c, AL, targetPos(c, l + 1)); // the loop ended: on to the ordinary code after it
+    leave(c, AL, targetPos(c, l + 1), l + 1); // the loop ended: on to the ordinary code after it
     leaveLocal(c);
     if (leavesEarly(c, k)) emitBonus(c, k);
   }
@@ -663,7 +663,7 @@ function highWordZero(c: Context, r: i32, k: i32): void {
 
 /** The test failed (cond): on to the head's ordinary code. */
 function fail(c: Context, cond: u32, k: i32): void {
-  leave(c, cond, loopBodyAt(k));
+  leave(c, cond, loopBodyAt(k), loopHead(k));
 }
 
 /**

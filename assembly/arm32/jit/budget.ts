@@ -111,6 +111,6 @@ function copyBudget(c: Context, i: i32, len: u32): void {
     c.emitConst(R1, len);
     c.emit(opRegS(OP_SUB, R0, R0, R1));
   }
-  leave(c, LO, resumePos(c, i));
+  leave(c, LO, resumePos(c, i), i);
   c.emit(str(R0, R11, S_BUDGET));
 }

@@ -53,6 +53,8 @@ export class Context extends Labels {
   hiOwed: i32 = -1; // owedhigh.ts: the eBPF register whose high word r1 holds, not yet stored to the register file
   hiOwedTo: i32 = -1; // ... the instruction that reads it there
   hiKeep: i32 = -1; // owedhigh.ts mayKeepHigh: the register whose high word setHi may leave in r1 for the next one
+  hiLate: u32 = 0; // latehigh.ts: registers whose zero high word is known but not yet in their ARM register
+  lateOk: bool = false; // latehigh.ts: a zero high word written now may be left for later
   blockStart: i32 = 0; // code position where the current basic block's instructions begin
   insnStart: i32 = 0; // code position where the current eBPF instruction's code begins
   insnIndex: i32 = 0; // the eBPF instruction being emitted (the first of a fused group)

@@ -24,6 +24,8 @@ export function resetCopies(c: Context): void {
   c.local = false;
   c.byteMask = 0; // jit/bytes.ts: nothing deferred
   c.byteHiOwed = 0;
+  c.hiLate = 0; // jit/latehigh.ts: nothing left to write
+  c.lateOk = false;
   c.grouping = false; // jit/groups.ts
   c.groupEnd = -1;
   c.groups = 0;
@@ -95,7 +97,7 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
   }
   const k = loopAt(c, t);
   // the ordinary code's way back to a versioned head skips its test
-  leave(c, cond, k >= 0 && from >= t && from <= loopLast(k) ? loopBodyAt(k) : targetPos(c, t));
+  leave(c, cond, k >= 0 && from >= t && from <= loopLast(k) ? loopBodyAt(k) : targetPos(c, t), t);
 }
 
 /** The ordinary code of instruction i, where a copy resumes. */
@@ -118,17 +120,18 @@ function giveBack(c: Context): void {
 }
 
 /**
- * A branch to the ordinary code at `target`; from a copy with registers of its own, after the moves back, and
- * where blocks the way out skips were charged with the one it leaves (jit/budget.ts), after giving those back.
+ * A branch to the ordinary code at `target` (instruction `at`, -1 where not known); from a copy with registers of
+ * its own, after the moves back, and where blocks the way out skips were charged with the one it leaves
+ * (jit/budget.ts), after giving those back.
  */
-export function leave(c: Context, cond: u32, target: i32): void {
-  if (!exitMovesNeeded(c) && c.owed == 0) {
+export function leave(c: Context, cond: u32, target: i32, at: i32): void {
+  if (!exitMovesNeeded(c, at) && c.owed == 0) {
     c.emit(branch(cond, false, c.pos, target));
     return;
   }
   const over = cond != AL ? c.forwardBranch() : -1;
   giveBack(c);
-  exitMoves(c);
+  exitMoves(c, at);
   c.emit(branch(AL, false, c.pos, target));
   if (over >= 0) c.patchBranch(over, cond ^ 1);
 }
@@ -144,6 +147,6 @@ export function leave(c: Context, cond: u32, target: i32): void {
  */
 export function copyMiss(c: Context, i: i32, entry: i32, highZero: bool): void {
   if (inLoopCopy(c)) c.call(0x2, L_RECHECK + (highZero ? 8 : 0) + entry); // HS
-  leave(c, 0x2, resumePos(c, i)); // HS
+  leave(c, 0x2, resumePos(c, i), i); // HS
 }
 

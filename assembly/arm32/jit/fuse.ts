@@ -378,6 +378,8 @@ function emitConstantOperand(c: Context, i: i32): void {
   } else {
     const savedLo = unchecked(c.armLo[k]);
     const savedHi = unchecked(c.armHi[k]);
+    const late = c.hiLate & bit; // (latehigh.ts) k's own ARM register's, not the scratch registers'
+    c.hiLate &= ~bit;
     // from the registers a loop copy keeps constants in (loopregs.ts) where it keeps these
     const rl = constIn(c, R2, low);
     // a zero high word: the emitters take k's as known zero and read none (OR, XOR with it copy d's)
@@ -392,6 +394,7 @@ function emitConstantOperand(c: Context, i: i32): void {
     else emitAlu64(c, j, code, true, d, k, 0, 0);
     unchecked(c.armLo[k] = savedLo);
     unchecked(c.armHi[k] = savedHi);
+    c.hiLate |= late;
     c.hiZero = (c.hiZero & ~bit) | wasZero;
   }
   if (high == 0) setHiZero(c, k);

@@ -15,8 +15,9 @@
 // and where it chooses that register's both words, its high word goes to a free ARM register too.
 //
 // Every way out of the copy goes through copies.ts leave(), which emits exitMoves: the copy's ARM-held words back
-// to the register file (only for registers the loop writes: the others' slots are still valid), then the
-// ordinary code's ARM registers reloaded. A register both choices keep in the same ARM register moves neither way.
+// to the register file (only for registers the loop writes: the others' slots are still valid; no low word of a
+// register nothing reads after the way out), then the ordinary code's ARM registers reloaded. A register both
+// choices keep in the same ARM register moves neither way.
 // The alternative, liveness-based allocation inside the copy (two eBPF registers with disjoint live ranges
 // sharing one ARM register), would need a live-range analysis over the copy and its inner copies.
 
@@ -174,30 +175,41 @@ export function leaveLocal(c: Context): void {
   c.XR = IP;
 }
 
-/** Whether a way out of the copy moves any word (exitMoves emits something). */
-export function exitMovesNeeded(c: Context): bool {
+/** Whether a way out of the copy to instruction `at` (-1: not known) moves any word (exitMoves emits something). */
+export function exitMovesNeeded(c: Context, at: i32): bool {
   if (!c.local) return false;
   for (let r = 0; r < REGS; r++) {
-    if (c.armLo[r] != c.globalLo[r] && (c.globalLo[r] >= 0 || writtenHere(c, r) && c.armLo[r] >= 0)) return true;
+    if (c.armLo[r] != c.globalLo[r] && (c.globalLo[r] >= 0 || writtenHere(c, r) && c.armLo[r] >= 0) &&
+      loNeeded(c, r, at)) return true;
     if (c.armHi[r] != c.globalHi[r] && (c.globalHi[r] >= 0 || writtenHere(c, r) && c.armHi[r] >= 0)) return true;
   }
   return false;
 }
 
-/** On a way out of the copy: its ARM-held words of written registers stored, the ordinary code's reloaded. */
-export function exitMoves(c: Context): void {
+/**
+ * On a way out of the copy to instruction `at` (-1: not known): its ARM-held words of written registers stored, the
+ * ordinary code's reloaded; not the low word of a register nothing reads from `at` on before writing it (a loop's
+ * temporaries, left each time an inner loop ends). Its high word moves all the same: the ordinary code knows some
+ * high words to be zero at its block starts, and the next 32-bit write of the register would not store that zero.
+ */
+export function exitMoves(c: Context, at: i32): void {
   for (let r = 0; r < REGS; r++) {
     if (!writtenHere(c, r)) continue;
     const slot = S_REGS + 8 * r;
-    if (c.armLo[r] >= 0 && c.armLo[r] != c.globalLo[r]) c.emit(str(c.armLo[r], R11, slot));
+    if (c.armLo[r] >= 0 && c.armLo[r] != c.globalLo[r] && loNeeded(c, r, at)) c.emit(str(c.armLo[r], R11, slot));
     if (c.armHi[r] >= 0 && c.armHi[r] != c.globalHi[r]) c.emit(str(c.armHi[r], R11, slot + 4));
   }
   for (let r = 0; r < REGS; r++) {
     const slot = S_REGS + 8 * r;
-    if (c.globalLo[r] >= 0 && c.globalLo[r] != c.armLo[r]) c.emit(ldr(c.globalLo[r], R11, slot));
+    if (c.globalLo[r] >= 0 && c.globalLo[r] != c.armLo[r] && loNeeded(c, r, at)) {
+      c.emit(ldr(c.globalLo[r], R11, slot));
+    }
     if (c.globalHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(ldr(c.globalHi[r], R11, slot + 4));
   }
 }
+
+/** Whether a way out to instruction `at` (-1: not known) needs rn's low word where it was: something may read it. */
+function loNeeded(c: Context, r: i32, at: i32): bool { return at < 0 || r >= 10 || liveAt(c, at, r); }
 
 /** In a copy that keeps it in a register: the register holding constant `imm`, else -1. */
 export function loopConstant(c: Context, imm: i32): i32 {

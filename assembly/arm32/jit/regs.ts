@@ -2,7 +2,7 @@
 // loading them into scratch registers and storing results back, with what the emitters know (hiZero: high words
 // known to be zero; a register just stored is not loaded again, two word accesses become one LDRD / STRD; a word
 // a scratch register still holds since code here was last entered from elsewhere (a32/code.ts holds()) is not
-// loaded again).
+// loaded again; a zero high word of a loop copy's ARM register may be written late, latehigh.ts).
 // Every instruction family (alu, jumps, memory, calls, fuse) reads and writes eBPF registers through here.
 
 import { R0, R1, R11, R2, R3, R9, addImm, ldr, ldrd, movImm, movReg, str, strd } from "../a32/encoder";
@@ -53,7 +53,10 @@ export function lo(c: Context, r: i32, tmp: i32): i32 {
   return tmp;
 }
 export function hi(c: Context, r: i32, tmp: i32): i32 {
-  if (hiInArm(c, r)) return unchecked(c.armHi[r]);
+  if (hiInArm(c, r)) {
+    writeLate(c, r); // a zero high word left for later (latehigh.ts) is read here
+    return unchecked(c.armHi[r]);
+  }
   if (c.hiOwed == r) return R1; // loaded just before, not stored yet (owedhigh.ts)
   const slot = S_REGS + 8 * r;
   if (c.holds(tmp, slot + 4, c.forwardFrom)) return tmp;
@@ -71,7 +74,7 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
   if (!hiInArm(c, r) && known0(c, r)) {
     for (let q = 0; q < 11; q++) {
       const z = unchecked(c.armHi[q]);
-      if (known0(c, q) && z > R3 && z != c.XR) return z;
+      if (known0(c, q) && z > R3 && z != c.XR && ((c.hiLate >> <u32>q) & 1) == 0) return z;
     }
   }
   return hi(c, r, tmp);
@@ -87,7 +90,7 @@ export function hiRead(c: Context, r: i32, tmp: i32): i32 {
 function zeroHolder(c: Context): i32 {
   for (let q = 0; q < 11; q++) {
     const z = unchecked(c.armHi[q]);
-    if (known0(c, q) && z > R3 && z != c.XR && ((c.byteMask | c.byteHiOwed) >> <u32>q & 1) == 0 &&
+    if (known0(c, q) && z > R3 && z != c.XR && ((c.byteMask | c.byteHiOwed | c.hiLate) >> <u32>q & 1) == 0 &&
       (q == 10 || liveAt(c, c.insnIndex, q))) return z;
   }
   return -1;
@@ -137,6 +140,14 @@ function pairWith(c: Context, first: u32, rh: i32): bool {
   c.emit((first & 0x00100000) != 0 ? ldrd(rh - 1, R11, off) : strd(rh - 1, R11, off));
   return true;
 }
+/** Register r's zero high word written where it was left for later (latehigh.ts), if it was. */
+export function writeLate(c: Context, r: i32): void {
+  const bit = <u32>1 << <u32>r;
+  if ((c.hiLate & bit) == 0) return;
+  c.hiLate &= ~bit;
+  c.emit(movImm(unchecked(c.armHi[r]), 0));
+}
+
 /** Where to compute rn's new low / high word. */
 export function loDst(c: Context, r: i32): i32 { return loInArm(c, r) ? unchecked(c.armLo[r]) : R0; }
 export function hiDst(c: Context, r: i32): i32 { return hiInArm(c, r) ? unchecked(c.armHi[r]) : R1; }
@@ -148,6 +159,7 @@ export function setLo(c: Context, r: i32, src: i32): void {
 }
 export function setHi(c: Context, r: i32, src: i32): void {
   c.hiZero &= ~(<u32>1 << <u32>r);
+  c.hiLate &= ~(<u32>1 << <u32>r); // written now
   if (c.hiOwed == r) c.hiOwed = -1; // this store replaces the one owed
   if (c.hiKeep == r && src == R1 && !hiInArm(c, r)) {
     // a word the next instruction reads from r1 (owedhigh.ts): stored later, if at all
@@ -161,7 +173,8 @@ export function setHi(c: Context, r: i32, src: i32): void {
 }
 export function setHiZero(c: Context, r: i32): void {
   if (known0(c, r)) return;
-  if (hiInArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
+  if (hiInArm(c, r) && c.lateOk) c.hiLate |= <u32>1 << <u32>r; // written when needed (latehigh.ts)
+  else if (hiInArm(c, r)) c.emit(movImm(unchecked(c.armHi[r]), 0));
   else c.emit(str(zeroIn(c), R11, S_REGS + 8 * r + 4));
   c.hiZero |= <u32>1 << <u32>r;
 }

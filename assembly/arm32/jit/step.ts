@@ -1,6 +1,7 @@
 // One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
 // budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each
-// instruction (afterInsn). translate.ts runs it over the program; versioned.ts over a loop's unchecked copy.
+// instruction (afterInsn), zero high words written late in a copy (latehigh.ts). translate.ts runs it over the
+// program; versioned.ts over a loop's unchecked copy.
 
 import { PC, bit, movReg, pop } from "../a32/encoder";
 import { emitAlu32, emitAlu64 } from "./alu";
@@ -13,6 +14,7 @@ import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { unreadSetup } from "./unread";
 import { mayKeepHigh, settleOwedHigh } from "./owedhigh";
+import { lateAfterStep, lateSafe, settleLate } from "./latehigh";
 import { emitJump } from "./jumps";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
@@ -165,6 +167,16 @@ export function entryPoint(c: Context, i: i32): bool {
  * ordinary code or in a copy of a loop (versioned.ts). Returns the next instruction, or -1 on a translation error.
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
+  // zero high words left for later (latehigh.ts): written before a step that may leave or branch, and at the end of
+  // a block or the copy
+  const late = lateSafe(c, i);
+  if (!late) settleLate(c);
+  const next = emitStepHere(c, i, inMain, late);
+  if (next >= 0) lateAfterStep(c, next);
+  return next;
+}
+
+function emitStepHere(c: Context, i: i32, inMain: bool, late: bool): i32 {
   const copy = inCopy(c);
   // a loop copy's own code is entered only at its leaders (its ways out resume in the ordinary code), so there
   // registers keep what they held across its accesses
@@ -222,7 +234,9 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
       if (middle) beforeInsn(c, i + 1);
       beforeInsn(c, op);
     }
+    c.lateOk = late;
     emitFused(c, i);
+    c.lateOk = false;
     afterInsn(c, i, false);
     if (middle) afterInsn(c, i + 1, false);
     afterInsn(c, op);
@@ -234,7 +248,10 @@ export function emitStep(c: Context, i: i32, inMain: bool): i32 {
     return i + fused;
   }
   if (copy) beforeInsn(c, i);
-  if (!emitInsn(c, i, inMain)) return -1;
+  c.lateOk = late;
+  const ok = emitInsn(c, i, inMain);
+  c.lateOk = false;
+  if (!ok) return -1;
   afterInsn(c, i);
   const next = opcode(c, i) == 0x18 ? i + 2 : i + 1;
   if (copy) afterStep(c, next);

@@ -15,7 +15,7 @@ import { CLS_JMP, CLS_JMP32 } from "../../isa";
 import { Context, F_LEADER, dstOf, flagOf, opcode, srcOf } from "./context";
 import { fusedLength } from "./fuse";
 import { liveAt } from "./liveness";
-import { known0 } from "./regs";
+import { known0, writeLate } from "./regs";
 import { rotationLength } from "./shapes";
 
 const REGS = 10; // r0-r9 (r10 is never written)
@@ -32,12 +32,12 @@ export function startSwaps(k: i32): void {
 /**
  * Rotation by 32 of rn in place, in the outermost copy, as a swap of its words' places in the table; false (nothing
  * done) where its words are not both in ARM registers, or are owed by a byte-assembled word (bytes.ts) or in r1
- * (owedhigh.ts).
+ * (owedhigh.ts), or its zero high word is not written yet (latehigh.ts).
  */
 export function swapWords(c: Context, r: i32): bool {
   if (!c.local || c.depth != 1 || c.grouping || r >= REGS) return false;
   if (unchecked(c.armLo[r]) < 0 || unchecked(c.armHi[r]) < 0 || c.hiOwed == r) return false;
-  if (((c.byteMask | c.byteHiOwed) >> <u32>r) & 1) return false;
+  if (((c.byteMask | c.byteHiOwed | c.hiLate) >> <u32>r) & 1) return false;
   const l = unchecked(c.armLo[r]);
   unchecked(c.armLo[r] = c.armHi[r]);
   unchecked(c.armHi[r] = l);
@@ -52,6 +52,7 @@ export function settleSwaps(c: Context, i: i32): void {
   const all = boundary(c, i);
   for (let r = 0; r < REGS; r++) {
     if (((swapped >> <u32>r) & 1) == 0) continue;
+    writeLate(c, r); // (latehigh.ts) its zero high word where the table says, before the table changes
     const live = liveAt(c, i, r);
     if (live && !all) continue;
     const l = unchecked(c.armLo[r]), h = unchecked(c.armHi[r]);
