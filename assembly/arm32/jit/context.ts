@@ -61,6 +61,11 @@ export class Context extends Labels {
   addrAligned: bool = false; // memory.ts: address() found the access aligned to its size (a map value's word)
   handleEntries: i32 = -1; // mapvalue.ts: some function is entered through a handle (1) or none is (0); -1: not yet known
   frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known
+  // select.ts: a jump's skipped instructions being emitted to run under a condition: their first word, the join
+  // (the jump's target; -1: none), and the condition (the jump's, inverted)
+  selectFrom: i32 = 0;
+  selectEnd: i32 = -1;
+  selectCond: u32 = 0;
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs

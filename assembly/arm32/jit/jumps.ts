@@ -7,6 +7,7 @@ import {
 } from "../a32/encoder";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { branchTo } from "./copies";
+import { Step, selectOver } from "./select";
 import { hi, known0, lo, loInArm, operandHi, operandKnown0, operandLo } from "./regs";
 import {
   CLS_JMP, CLS_JMP32, JMP_JA, JMP_JEQ, JMP_JGE, JMP_JGT, JMP_JLE, JMP_JLT, JMP_JNE, JMP_JSET, JMP_JSGE, JMP_JSGT,
@@ -111,7 +112,7 @@ function emitCompare64Imm(c: Context, code: u32, cond: u32, dst: i32, imm: i32):
   return true;
 }
 
-export function emitJump(c: Context, i: i32, op: u32): bool {
+export function emitJump(c: Context, i: i32, op: u32, step: Step): bool {
   const cls = op & 7;
   const code = op & 0xf0;
   const x = (op & SRC_X) != 0;
@@ -175,6 +176,7 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
       c.emit(cmpRegC(EQ, al, bl_));
     }
   }
-  branchTo(c, cond, t, i);
+  // a jump over a few ALU instructions: their code under the inverted condition instead (select.ts)
+  if (!selectOver(c, i, cond, t, step)) branchTo(c, cond, t, i);
   return true;
 }

@@ -14,6 +14,7 @@ import { emitRotation, rotationLength, settleTemporary } from "./rotate";
 import { unreadSetup } from "./unread";
 import { mayKeepHigh, settleOwedHigh } from "./owedhigh";
 import { emitJump } from "./jumps";
+import { finishSelect } from "./select";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
 import {
@@ -99,7 +100,7 @@ function emitOne(c: Context, i: i32, inMain: bool): bool {
       }
       return fail(c, ERR_OPCODE, i);
     }
-    return emitJump(c, i, op);
+    return emitJump(c, i, op, emitStep);
   }
   if (cls == CLS_LDX) {
     const mode = op & 0xe0;
@@ -165,6 +166,12 @@ export function entryPoint(c: Context, i: i32): bool {
  * ordinary code or in a copy of a loop (versioned.ts). Returns the next instruction, or -1 on a translation error.
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
+  const next = emitOneStep(c, i, inMain);
+  finishSelect(c, next); // the join of a jump's skipped instructions (select.ts)
+  return next;
+}
+
+function emitOneStep(c: Context, i: i32, inMain: bool): i32 {
   const copy = inCopy(c);
   // a loop copy's own code is entered only at its leaders (its ways out resume in the ordinary code), so there
   // registers keep what they held across its accesses
