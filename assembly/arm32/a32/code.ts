@@ -130,6 +130,16 @@ export class Code {
     this.forget();
   }
 
+  /** Whether every word from position `from` on is among the last HISTORY words and leaves the flags (keepsFlags). */
+  flagsKeptSince(from: i32): bool {
+    if (from < this.pos - 4 * HISTORY) return false;
+    for (let p = from; p < this.pos; p += 4) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p || !keepsFlags(unchecked(this.histWord[k]))) return false;
+    }
+    return true;
+  }
+
   /** A data word (a table in the image), not an instruction. */
   data(word: u32): void {
     this.emit(word);
@@ -391,6 +401,11 @@ function flagSettable(w: u32): i32 {
  */
 export function conditionable(w: u32): bool {
   return flagsUntouched(w) && (w & 0x0e000000) != 0x0a000000 && writtenBy(w) != ALL;
+}
+
+/** Whether `w`, whatever its condition, leaves the flags as they were (it would be conditionable unconditionally). */
+export function keepsFlags(w: u32): bool {
+  return conditionable((w & 0x0fffffff) | 0xe0000000);
 }
 
 /** Whether `w` runs unconditionally and neither reads the flags (ADC, SBC, RSC, RRX) nor sets them. */

@@ -19,6 +19,7 @@ export const F_LEADER: u8 = 1; // starts a basic block
 export const F_FUNC: u8 = 2; // starts a subprogram (target of a bpf-to-bpf call)
 export const F_PROG: u8 = 4; // starts a program (the image's first, or a tail call's target)
 export const F_TARGET: u8 = 8; // a jump, call or program entry lands here (a block's start only after a jump is not)
+export const F_JOINED: u8 = 16; // more than one of those lands here
 
 /** In the instruction-offset table: the entry of lddw's second slot (the first slot's code, this bit set). */
 export const SECOND_SLOT: u32 = 0x80000000;
@@ -66,6 +67,13 @@ export class Context extends Labels {
   selectFrom: i32 = 0;
   selectEnd: i32 = -1;
   selectCond: u32 = 0;
+  selectJump: i32 = -1; // the jump being converted, then the last converted
+  selectJoin: i32 = -1; // ... and its join
+  // jumps.ts: the last 32-bit comparison (a jump's cmp or tst), for a later jump to reuse its flags (select.ts
+  // flagsHold): its jump (-1: none), what it compared, and where its code ends
+  cmpJump: i32 = -1;
+  cmpKey: u64 = 0;
+  cmpEnd: i32 = 0;
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs

@@ -31,6 +31,8 @@ export function resetCopies(c: Context): void {
   c.chainNext = -1;
   c.selectEnd = -1; // jit/select.ts: no conversion under way (the high-word analysis may have begun one)
   c.watching = false;
+  c.selectJoin = -1;
+  c.cmpJump = -1;
 }
 
 /** Whether code is going into a loop's copy or a group's (jit/groups.ts). */

@@ -12,12 +12,16 @@
 // nothing held in scratch registers (emitStep forgets at a leader; conditionFrom forgets too), and a loop copy's
 // registers stay where its allocation put them (no rotation is skipped: swaps.ts moves words only in step with
 // the code, no way out of the copy is in between: the join is in the innermost copy).
+//
+// After the join, a jump comparing the same registers as the converted one (clang tests a condition again after
+// a select it guards) finds its flags still set where nothing in between writes them or enters the code
+// (flagsHold): no comparison.
 
 import { ALU_DIV, ALU_MOD, CLS_ALU, CLS_ALU64 } from "../../isa";
 import { ERR_NONE } from "../../../targets/arm32/abi";
 import { loopLast } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
-import { Context, F_FUNC, F_LEADER, F_PROG, F_TARGET, flagOf, opcode } from "./context";
+import { Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, flagOf, opcode } from "./context";
 import { rotationLength } from "./shapes";
 
 const MAX_SKIPPED = 3; // eBPF instructions (lddw's two slots count two)
@@ -54,6 +58,7 @@ export type Step = (c: Context, i: i32, inMain: bool) => i32;
  * emitted next to run when `cond` does not hold (then no branch is to be emitted; finishSelect does the rest).
  */
 export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step): bool {
+  c.selectJump = -1;
   if (!mayConvert(c, i, t)) return false;
   // the dry run: what it changes, given back after
   const hiZero = c.hiZero, blockStart = c.blockStart, insnStart = c.insnStart, insnIndex = c.insnIndex;
@@ -89,6 +94,7 @@ export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step
   c.selectFrom = c.pos;
   c.selectEnd = t;
   c.selectCond = cond ^ 1;
+  c.selectJump = i;
   c.watching = true;
   c.watchOk = true;
   return true;
@@ -105,4 +111,35 @@ export function finishSelect(c: Context, next: i32): void {
   c.watching = false;
   if (!c.watchOk || c.pos - c.selectFrom > 4 * MAX_WORDS) unreachable();
   c.conditionFrom(c.selectFrom, c.selectCond);
+  c.selectJoin = next;
+}
+
+/** What a 32-bit comparison of a jump compares (jumps.ts): TST or CMP, its first register, its second operand. */
+export function compareKey(test: bool, dst: i32, x: bool, src: i32, imm: i32): u64 {
+  return (<u64>(test ? 1 : 0) << 42) | (<u64>(x ? 1 : 0) << 41) | (<u64>dst << 37) | (x ? <u64>src << 32 : <u64><u32>imm);
+}
+
+/**
+ * Whether jump j's 32-bit comparison `key` may be left out: the flags of the same comparison still hold (clang
+ * tests a condition again after a select it guards: `if (a < b) hi = mid; lo += 1; if (a < b) goto`). That
+ * comparison is jump i's (the last compared, context.ts cmpJump), converted, and j ends its join's block: the code between runs straight from it
+ * (the join is entered from nowhere else: one jump lands there, and no copy resumes at an ALU instruction), writes
+ * neither compared register (ALU instructions and lddw only) and leaves the flags (every word, code.ts keepsFlags).
+ */
+export function flagsHold(c: Context, i: i32, j: i32, key: u64): bool {
+  const t = c.selectJoin;
+  if (i < 0 || i != c.selectJump || key != c.cmpKey || j < t || t <= i) return false;
+  if ((flagOf(c, t) & (F_FUNC | F_PROG | F_JOINED)) != 0) return false;
+  for (let q = t + 1; q <= j; q++) if ((flagOf(c, q) & F_LEADER) != 0) return false;
+  const dst = <i32>((key >> 37) & 15);
+  const src = (key & (<u64>1 << 41)) != 0 ? <i32>((key >> 32) & 15) : -1;
+  for (let q = i + 1; q < j; q++) {
+    const op = opcode(c, q);
+    const cls = op & 7;
+    if (cls != CLS_ALU && cls != CLS_ALU64 && op != 0x18) return false;
+    const d = dstOf(c, q);
+    if (d == dst || d == src) return false;
+    if (op == 0x18) q++;
+  }
+  return c.flagsKeptSince(c.cmpEnd);
 }

@@ -35,7 +35,7 @@ import { findLoops, loopAt } from "../analysis/loops";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
-  Context, F_FUNC, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
+  Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
 } from "./context";
 import { resetCopies } from "./copies";
 import { chooseLowWords } from "./lowords";
@@ -97,6 +97,7 @@ function analyse(c: Context): bool {
       continue;
     }
     const target = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
+    if (target >= 0 && target < c.count && (flagOf(c, target) & F_TARGET) != 0) mark(c, target, F_JOINED);
     if (!mark(c, target, F_LEADER | F_TARGET)) return fail(c, ERR_TARGET, i);
     mark(c, i + 1, F_LEADER);
     // a loop entered in its middle by the `ja` before the back edge's target: that `ja` is where its versioned

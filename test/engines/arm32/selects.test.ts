@@ -55,6 +55,32 @@ describe("a conditional jump over a few ALU instructions", () => {
     }
   });
 
+  it("leaves out a comparison the same as the converted jump's before it, unless a compared register changed", () => {
+    // clang's binary search: `if (k < x) goto +1; hi = mid; lo = mid + 1; if (k < x) goto back`
+    const again = (between: string) =>
+      [
+        "mov %r0, 0",
+        "ldxdw %r4, [%r1+0]",
+        "mov %r6, %r4",
+        "rsh %r6, 32",
+        "mov32 %r7, 5",
+        "mov32 %r8, 9",
+        "jlt32 %r4, %r6, join",
+        "mov32 %r8, %r7",
+        "join:",
+        between,
+        "jlt32 %r4, %r6, out",
+        "add %r0, %r8",
+        "out:",
+        "add %r0, %r7",
+        "exit",
+      ].join("\n");
+    const compares = (between: string) =>
+      codeOf(arm32Listing(assemble(again(between)), { budget: 0 }), 6, 11).filter((l) => /^(cmp|cmn)\s/.test(l));
+    expect(compares("add32 %r7, 1")).toHaveLength(1);
+    expect(compares("add32 %r6, 1")).toHaveLength(2);
+  });
+
   it("gives the model's r0", async () => {
     const input = new Uint8Array(16).map((_, k) => [10, 3, 200, 10, 99, 101, 0, 255][k % 8]);
     const cases: Case[] = [0, 1].map((k) => ({ name: `fixed ${k}`, shape: { source, input }, budget: k * 1000 }));
@@ -81,12 +107,12 @@ function skippedInsn(rand: () => number): string {
   return `${op}${w} %r${d}, ${src}`;
 }
 
-/** A comparison of a byte-derived register with a register or an immediate, 32 or 64 bits. */
-function condition(rand: () => number, label: string): string {
+/** A comparison of a byte-derived register with a register or an immediate, 32 or 64 bits, to `label`. */
+function condition(rand: () => number): (label: string) => string {
   const op = CONDS[Math.floor(rand() * CONDS.length)] + (rand() < 0.5 ? "32" : "");
   const a = [2, ...REGS][Math.floor(rand() * 6)];
   const b = rand() < 0.5 ? `%r${[2, 6, ...REGS][Math.floor(rand() * 7)]}` : `${Math.floor(rand() * 300) - 40}`;
-  return `${op} %r${a}, ${b}, ${label}`;
+  return (label) => `${op} %r${a}, ${b}, ${label}`;
 }
 
 /**
@@ -100,18 +126,24 @@ function program(seed: number): { source: string; input: Uint8Array } {
   for (const r of REGS) lines.push(`mov32 %r${r}, ${Math.floor(rand() * 1000)}`);
   lines.push("loop:", "mov %r2, %r1", "add %r2, %r6", "ldxb %r2, [%r2+0]");
   let label = 0;
-  const select = () => {
+  const select = (jump = condition(rand)) => {
     const l = `j${label++}`;
-    lines.push(condition(rand, l));
+    lines.push(jump(l));
     const k = 1 + Math.floor(rand() * 3);
     for (let j = 0; j < k; j++) lines.push(skippedInsn(rand));
     lines.push(`${l}:`);
+    return jump;
   };
   const n = 1 + Math.floor(rand() * 4);
   for (let s = 0; s < n; s++) {
-    select();
+    const jump = select();
     const r = REGS[Math.floor(rand() * REGS.length)];
     lines.push(rand() < 0.5 ? `add32 %r0, %r${r}` : `xor %r0, %r${r}`);
+    // the same comparison again (its flags may be reused), after a write of one of its registers or not
+    if (rand() < 0.4) {
+      if (rand() < 0.3) lines.push(skippedInsn(rand));
+      select(jump);
+    }
   }
   if (seed % 2 === 1) {
     lines.push("add %r6, 1");
