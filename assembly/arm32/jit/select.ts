@@ -33,9 +33,10 @@ const armBefore = memory.data(2 * 11 * 4);
 /** Whether the instructions between jump i and its target t may be if-converted (before trying their code). */
 function mayConvert(c: Context, i: i32, t: i32): bool {
   if (t <= i + 1 || t - i - 1 > MAX_SKIPPED || t >= c.count) return false;
-  // no budget charged per block, no group of loads pending (its copy goes in after an instruction: groups.ts),
-  // no deferred byte or high word (bytes.ts, owedhigh.ts), nothing converted already
-  if (c.budget != 0 || c.grouping || c.groupEnd >= 0 || c.selectEnd >= 0) return false;
+  // no budget charged per block; a group of loads pending or being copied ends at the join or after it (its copy
+  // goes in after the step that reaches its end, and a copy's code ends there: groups.ts); no deferred byte or
+  // high word (bytes.ts, owedhigh.ts); nothing converted already
+  if (c.budget != 0 || (c.groupEnd >= 0 && c.groupEnd < t) || c.selectEnd >= 0) return false;
   if (c.byteMask != 0 || c.byteHiOwed != 0 || c.hiOwed >= 0) return false;
   if (c.depth > 0 && t > loopLast(unchecked(c.copyLoop[c.depth - 1]))) return false;
   for (let j = i + 1; j < t; j++) {

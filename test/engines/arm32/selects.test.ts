@@ -89,6 +89,47 @@ describe("a conditional jump over a few ALU instructions", () => {
   }, 60_000);
 });
 
+describe("a jump over an ALU instruction among a group of loads (one check for all: groups.ts)", () => {
+  const source = [
+    "mov %r0, 0",
+    "ldxb %r2, [%r1+0]",
+    "ldxb %r3, [%r1+1]",
+    "mov32 %r4, 7",
+    "jeq32 %r2, 10, join",
+    "mov32 %r4, 9",
+    "join:",
+    "add %r0, %r4",
+    "ldxb %r5, [%r1+2]",
+    "ldxb %r6, [%r1+3]",
+    "add %r0, %r3",
+    "add %r0, %r5",
+    "add %r0, %r6",
+    "exit",
+  ].join("\n");
+
+  it("is converted in the ordinary code and in the group's unchecked copy", () => {
+    const lines = arm32Listing(assemble(source), { budget: 0 })
+      .split("\n")
+      .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
+      .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
+    const compares = lines.flatMap((l, k) => (/^cmp r\d+, #10$/.test(l) ? [k] : []));
+    expect(compares).toHaveLength(2);
+    for (const k of compares) expect(lines[k + 1]).toMatch(/^movne r\d+, #9$/);
+  });
+
+  it("gives the model's r0, and the interpreter's fault on a short input", async () => {
+    const cases: Case[] = [10, 11].flatMap((first) =>
+      [4, 3].map((n) => ({
+        name: `byte ${first}, ${n} bytes`,
+        shape: { source, input: new Uint8Array(n).map((_, k) => (k === 0 ? first : 40 + k)) },
+        budget: 0,
+      })),
+    );
+    const results = await outcomes(cases, model);
+    expect(disagreeingWithModel(results)).toEqual([]);
+  }, 60_000);
+});
+
 const CONDS = ["jeq", "jne", "jgt", "jge", "jlt", "jle", "jset", "jsgt", "jsge", "jslt", "jsle"];
 const ALUS = ["mov", "add", "sub", "xor", "or", "and", "lsh", "rsh", "arsh", "mul"];
 // registers the selects write and read: r3, r4, r5, r7, r8 (r1 input, r2 the byte, r6 the index, r0 the result)
