@@ -22,7 +22,8 @@
 // results, zero-extending loads, small constants, and wherever the value widths of ranges.ts prove it), within
 // basic blocks and across them (analyseHighWords), and there emits 32-bit operations only: comparisons,
 // AND/OR/XOR, ADD/SUB/MUL/LSH whose result fits, MUL (one UMULL), RSH, division by constants, and no high-word
-// writes that would store a zero again. fuse.ts emits some pairs of instructions as one. Counted loops are
+// writes that would store a zero again. fuse.ts emits some pairs of instructions as one; select.ts runs the code
+// of a few ALU instructions a jump skips under the inverted condition instead (no branch). Counted loops are
 // emitted twice (loops.ts, versioned.ts): a test on entry, then a copy without memory checks when it passes.
 //
 // This file sits on top of the translator (only index.ts imports it): basic blocks and subprograms, the register
