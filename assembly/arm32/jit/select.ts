@@ -11,7 +11,8 @@
 // on both paths: the high words and widths of the analysis (translate.ts analyseHighWords meets both ways in),
 // nothing held in scratch registers (emitStep forgets at a leader; conditionFrom forgets too), and a loop copy's
 // registers stay where its allocation put them (no rotation is skipped: swaps.ts moves words only in step with
-// the code, no way out of the copy is in between: the join is in the innermost copy).
+// the code, no way out of the copy is in between: the join is in the innermost copy). Not in programs whose
+// functions are entered through handles, which may name any instruction (mapvalue.ts enteredByHandle).
 //
 // After the join, a jump comparing the same registers as the converted one (clang tests a condition again after
 // a select it guards) finds its flags still set where nothing in between writes them or enters the code
@@ -22,6 +23,7 @@ import { ERR_NONE } from "../../../targets/arm32/abi";
 import { loopLast } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
 import { Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, flagOf, opcode } from "./context";
+import { enteredByHandle } from "./mapvalue";
 import { rotationLength } from "./shapes";
 
 const MAX_SKIPPED = 3; // eBPF instructions (lddw's two slots count two)
@@ -37,6 +39,8 @@ function mayConvert(c: Context, i: i32, t: i32): bool {
   // goes in after the step that reaches its end, and a copy's code ends there: groups.ts); no deferred byte or
   // high word (bytes.ts, owedhigh.ts); nothing converted already
   if (c.budget != 0 || (c.groupEnd >= 0 && c.groupEnd < t) || c.selectEnd >= 0) return false;
+  // a function handle (callx, bpf_loop, for_each_map_elem) may name any instruction, a skipped one too
+  if (enteredByHandle(c)) return false;
   if (c.byteMask != 0 || c.byteHiOwed != 0 || c.hiOwed >= 0) return false;
   if (c.depth > 0 && t > loopLast(unchecked(c.copyLoop[c.depth - 1]))) return false;
   for (let j = i + 1; j < t; j++) {

@@ -89,6 +89,33 @@ describe("a conditional jump over a few ALU instructions", () => {
   }, 60_000);
 });
 
+describe("a jump over an ALU instruction in a program whose functions a handle may enter (bpf_loop)", () => {
+  it("keeps its branch: a handle may name the skipped instruction", () => {
+    const source = (loop: boolean) =>
+      [
+        "mov %r0, 0",
+        "ldxb %r2, [%r1+0]",
+        "mov32 %r4, 7",
+        "jeq32 %r2, 10, join",
+        "mov32 %r4, 9",
+        "join:",
+        "add %r0, %r4",
+        "jeq %r0, 12345, skip",
+        "mov %r1, 1",
+        "mov %r2, 0",
+        "mov %r3, 0",
+        "mov %r4, 0",
+        `call ${loop ? 181 : 5}`, // bpf_loop, or bpf_ktime_get_ns
+        "skip:",
+        "exit",
+      ].join("\n");
+    const branches = (loop: boolean) =>
+      codeOf(arm32Listing(assemble(source(loop)), { budget: 0 }), 3, 5).filter(isBranch);
+    expect(branches(false)).toEqual([]);
+    expect(branches(true)).toHaveLength(1);
+  });
+});
+
 describe("a jump over an ALU instruction among a group of loads (one check for all: groups.ts)", () => {
   const source = [
     "mov %r0, 0",
