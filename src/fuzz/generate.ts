@@ -14,6 +14,8 @@
 // counting up or down in 32 or 64 bits to a bound tested with any comparison, bumped pointers, a second counter,
 // nests, searches left early, table loads, rotates, products and divisions by constants, u64 counters on the stack,
 // with most of r0-r8 live across the loop. A quarter of the inputs are 97-512 bytes long to give them room.
+// Selects are clang's conditional jumps over one to three ALU macros, some followed by one more and the same
+// comparison again. A quarter of the programs without a budget planted run with none (0: no limit).
 // Register use:
 //   r9  the input pointer (copied from r1 on entry to every function: a caller passes it in r1)
 //   r10 the frame pointer
@@ -191,6 +193,9 @@ class Generator {
     }
     // A budget hit anywhere; not for the index loop's, which is chosen to run out in or near it.
     if (this.budget !== DEFAULT_BUDGET && !faultFirst && rng.chance(0.5)) this.budget = rng.between(1, 40);
+    // Some without a budget (0: no limit; every program without a planted fault ends): the ARM32 translator charges
+    // none per block, and converts jumps over a few instructions only then (jit/select.ts).
+    else if (this.budget === DEFAULT_BUDGET && rng.chance(0.25)) this.budget = 0;
     return { seed: this.seed, code: assembleItems(funcs.flat()), input, budget: this.budget, planted: this.planted };
   }
 
@@ -247,7 +252,8 @@ class Generator {
     const macros: Macro[] = [];
     for (let i = 0; i < n; i++) {
       const w = rng.below(104);
-      if (w < 34) macros.push(this.aluMacro(avoid));
+      if (w < 30) macros.push(this.aluMacro(avoid));
+      else if (w < 34) macros.push(this.selectMacro(avoid));
       else if (w < 38) macros.push(this.constant(this.dataReg(avoid)));
       else if (w < 48) macros.push(this.stackAccess(avoid));
       else if (w < 58) macros.push(this.inputAccess(avoid));
@@ -406,6 +412,29 @@ class Generator {
       return [{ op: cls | jop | 8, dst, src, off: 0, imm: 0, target: FORWARD, targetIn: "off" }];
     }
     return [{ op: cls | jop, dst, src: 0, off: 0, imm: this.imm32(), target: FORWARD, targetIn: "off" }];
+  }
+
+  /**
+   * clang's select (`x = c ? a : b`, `if (c) n++`): a conditional jump over one to three ALU macros, which the
+   * ARM32 translator runs under a condition instead (jit/select.ts); sometimes one more macro and the same
+   * comparison again, whose flags it may reuse.
+   */
+  private selectMacro(avoid: Set<number>): Macro {
+    const rng = this.rng;
+    const op = (rng.chance(0.5) ? 0x05 : 0x06) | rng.pick(JUMP_OPS) | (rng.chance(0.5) ? 8 : 0);
+    const dst = this.dataReg(new Set());
+    const src = op & 8 ? this.dataReg(new Set()) : 0;
+    const imm = op & 8 ? 0 : this.imm32();
+    const out: Macro = [];
+    const rounds = rng.chance(0.3) ? 2 : 1;
+    for (let r = 0; r < rounds; r++) {
+      const join = this.label();
+      out.push({ op, dst, src, off: 0, imm, target: join, targetIn: "off" });
+      for (let k = rng.between(1, 3); k > 0; k--) out.push(...this.aluMacro(avoid));
+      out.push(join);
+      if (r + 1 < rounds) out.push(...this.aluMacro(avoid));
+    }
+    return out;
   }
 
   private earlyExit(avoid: Set<number>): Macro {

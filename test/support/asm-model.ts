@@ -90,11 +90,27 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
         reg[d] = signed ? BigInt.asUintN(64, BigInt.asIntN(8 * bytes, v)) : v;
       }
     } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
-    else if (/^j(eq|gt|lt)(32)?$/.test(op)) {
-      // a 32-bit comparison compares the low words
-      const mask = op.endsWith("32") ? M32 : M64;
-      const [a, b] = [reg[d] & mask, value(args[1]) & mask];
-      jump(op.startsWith("jeq") ? a === b : op.startsWith("jgt") ? a > b : a < b);
+    else if (/^j(eq|ne|gt|ge|lt|le|set|sgt|sge|slt|sle)(32)?$/.test(op)) {
+      // a 32-bit comparison compares the low words; the signed ones (js*) read them as two's complement
+      const width = op.endsWith("32") ? 32 : 64;
+      const mask = width === 32 ? M32 : M64;
+      let [a, b] = [reg[d] & mask, value(args[1]) & mask];
+      const cond = op.slice(1).replace("32", "");
+      if (cond.startsWith("s") && cond !== "set") [a, b] = [BigInt.asIntN(width, a), BigInt.asIntN(width, b)];
+      const holds: Record<string, boolean> = {
+        eq: a === b,
+        ne: a !== b,
+        set: (a & b) !== 0n,
+        gt: a > b,
+        ge: a >= b,
+        lt: a < b,
+        le: a <= b,
+        sgt: a > b,
+        sge: a >= b,
+        slt: a < b,
+        sle: a <= b,
+      };
+      jump(holds[cond]);
     } else reg[d] = alu(op, reg[d], value(args[1]));
   }
 }

@@ -42,6 +42,10 @@ export class Code {
   // The last HISTORY words and their positions (a ring indexed by position): flagSetterOf looks a few back
   histWord: StaticArray<u32> = new StaticArray<u32>(HISTORY);
   histPos: StaticArray<i32> = new StaticArray<i32>(HISTORY);
+  // A trial emission (checkpoint, rollback: jit/select.ts): whether every word since could run under a condition
+  watching: bool = false;
+  watchOk: bool = true;
+  private saved: StaticArray<i32> = new StaticArray<i32>(4 + 2 * 16 + 2 * HISTORY);
 
   /** Start a pass: writing at `buffer`, or only measuring. */
   reset(buffer: usize, measure: bool): void {
@@ -62,6 +66,7 @@ export class Code {
   }
 
   emit(word: u32): void {
+    if (this.watching && !conditionable(word)) this.watchOk = false;
     if (!this.measuring) store<u32>(this.out + <usize>this.pos, word);
     this.note(word);
     const k = (this.pos >> 2) & (HISTORY - 1);
@@ -69,6 +74,70 @@ export class Code {
     unchecked(this.histPos[k] = this.pos);
     this.pos += 4;
     this.lastWord = word;
+  }
+
+  /**
+   * Remembers the position and everything the records above know there, and starts watching the words emitted
+   * (watchOk: each could run under a condition, conditionable) until rollback, which forgets those words and gives
+   * the records back as they were: a dry run of a few instructions.
+   */
+  checkpoint(): void {
+    const s = this.saved;
+    unchecked(s[0] = this.pos);
+    unchecked(s[1] = <i32>this.lastWord);
+    unchecked(s[2] = this.skipEnd);
+    unchecked(s[3] = this.forgotAt);
+    for (let r = 0; r < 16; r++) {
+      unchecked(s[4 + r] = this.held[r]);
+      unchecked(s[20 + r] = this.heldAt[r]);
+    }
+    for (let k = 0; k < HISTORY; k++) {
+      unchecked(s[36 + k] = <i32>this.histWord[k]);
+      unchecked(s[36 + HISTORY + k] = this.histPos[k]);
+    }
+    this.watching = true;
+    this.watchOk = true;
+  }
+
+  rollback(): void {
+    const s = this.saved;
+    this.watching = false;
+    this.pos = unchecked(s[0]);
+    this.lastWord = <u32>unchecked(s[1]);
+    this.skipEnd = unchecked(s[2]);
+    this.forgotAt = unchecked(s[3]);
+    for (let r = 0; r < 16; r++) {
+      unchecked(this.held[r] = s[4 + r]);
+      unchecked(this.heldAt[r] = s[20 + r]);
+    }
+    for (let k = 0; k < HISTORY; k++) {
+      unchecked(this.histWord[k] = <u32>s[36 + k]);
+      unchecked(this.histPos[k] = s[36 + HISTORY + k]);
+    }
+  }
+
+  /**
+   * The words from position `from` on, each conditionable, made to run only when `cond` holds; what the records
+   * knew of them is forgotten (they may not have run).
+   */
+  conditionFrom(from: i32, cond: u32): void {
+    for (let p = from; p < this.pos; p += 4) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (!this.measuring) store<u32>(this.out + <usize>p, (load<u32>(this.out + <usize>p) & 0x0fffffff) | (cond << 28));
+      if (unchecked(this.histPos[k]) == p) unchecked(this.histWord[k] = (this.histWord[k] & 0x0fffffff) | (cond << 28));
+      if (p == this.pos - 4) this.lastWord = (this.lastWord & 0x0fffffff) | (cond << 28);
+    }
+    this.forget();
+  }
+
+  /** Whether every word from position `from` on is among the last HISTORY words and leaves the flags (keepsFlags). */
+  flagsKeptSince(from: i32): bool {
+    if (from < this.pos - 4 * HISTORY) return false;
+    for (let p = from; p < this.pos; p += 4) {
+      const k = (p >> 2) & (HISTORY - 1);
+      if (unchecked(this.histPos[k]) != p || !keepsFlags(unchecked(this.histWord[k]))) return false;
+    }
+    return true;
   }
 
   /** A data word (a table in the image), not an instruction. */
@@ -234,6 +303,7 @@ export class Code {
   }
 
   emitByte(b: u32): void {
+    this.watchOk = false;
     this.forget();
     if (!this.measuring) store<u8>(this.out + <usize>this.pos, <u8>b);
     this.pos += 1;
@@ -323,6 +393,19 @@ function flagSettable(w: u32): i32 {
   const op = (w >> 21) & 15;
   if (op >= 8 && op <= 11) return -1; // compares and tests; MOVW, MOVT and the rest of that space
   return <i32>((w >> 12) & 15);
+}
+
+/**
+ * Whether `w` may be given a condition (jit/select.ts): it runs unconditionally, neither reads nor sets the flags,
+ * and is not a branch or a write to pc.
+ */
+export function conditionable(w: u32): bool {
+  return flagsUntouched(w) && (w & 0x0e000000) != 0x0a000000 && writtenBy(w) != ALL;
+}
+
+/** Whether `w`, whatever its condition, leaves the flags as they were (it would be conditionable unconditionally). */
+export function keepsFlags(w: u32): bool {
+  return conditionable((w & 0x0fffffff) | 0xe0000000);
 }
 
 /** Whether `w` runs unconditionally and neither reads the flags (ADC, SBC, RSC, RRX) nor sets them. */

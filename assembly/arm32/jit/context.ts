@@ -19,6 +19,7 @@ export const F_LEADER: u8 = 1; // starts a basic block
 export const F_FUNC: u8 = 2; // starts a subprogram (target of a bpf-to-bpf call)
 export const F_PROG: u8 = 4; // starts a program (the image's first, or a tail call's target)
 export const F_TARGET: u8 = 8; // a jump, call or program entry lands here (a block's start only after a jump is not)
+export const F_JOINED: u8 = 16; // more than one of those lands here
 
 /** In the instruction-offset table: the entry of lddw's second slot (the first slot's code, this bit set). */
 export const SECOND_SLOT: u32 = 0x80000000;
@@ -63,6 +64,18 @@ export class Context extends Labels {
   addrAligned: bool = false; // memory.ts: address() found the access aligned to its size (a map value's word)
   handleEntries: i32 = -1; // mapvalue.ts: some function is entered through a handle (1) or none is (0); -1: not yet known
   frameFixed: i32 = -1; // regs.ts fixedFrame: r10 is the entry frame's top everywhere (1) or not (0); -1: not yet known
+  // select.ts: a jump's skipped instructions being emitted to run under a condition: their first word, the join
+  // (the jump's target; -1: none), and the condition (the jump's, inverted)
+  selectFrom: i32 = 0;
+  selectEnd: i32 = -1;
+  selectCond: u32 = 0;
+  selectJump: i32 = -1; // the jump being converted, then the last converted
+  selectJoin: i32 = -1; // ... and its join
+  // jumps.ts: the last 32-bit comparison (a jump's cmp or tst), for a later jump to reuse its flags (select.ts
+  // flagsHold): its jump (-1: none), what it compared, and where its code ends
+  cmpJump: i32 = -1;
+  cmpKey: u64 = 0;
+  cmpEnd: i32 = 0;
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs

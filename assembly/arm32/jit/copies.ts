@@ -31,6 +31,10 @@ export function resetCopies(c: Context): void {
   c.groups = 0;
   c.owed = 0; // jit/budget.ts: no chain charged ahead
   c.chainNext = -1;
+  c.selectEnd = -1; // jit/select.ts: no conversion under way (the high-word analysis may have begun one)
+  c.watching = false;
+  c.selectJoin = -1;
+  c.cmpJump = -1;
 }
 
 /** Whether code is going into a loop's copy or a group's (jit/groups.ts). */

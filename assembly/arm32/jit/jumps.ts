@@ -7,6 +7,7 @@ import {
 } from "../a32/encoder";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { branchTo } from "./copies";
+import { Step, compareKey, flagsHold, selectOver } from "./select";
 import { hi, known0, lo, loInArm, operandHi, operandKnown0, operandLo } from "./regs";
 import {
   CLS_JMP, CLS_JMP32, JMP_JA, JMP_JEQ, JMP_JGE, JMP_JGT, JMP_JLE, JMP_JLT, JMP_JNE, JMP_JSET, JMP_JSGE, JMP_JSGT,
@@ -111,7 +112,7 @@ function emitCompare64Imm(c: Context, code: u32, cond: u32, dst: i32, imm: i32):
   return true;
 }
 
-export function emitJump(c: Context, i: i32, op: u32): bool {
+export function emitJump(c: Context, i: i32, op: u32, step: Step): bool {
   const cls = op & 7;
   const code = op & 0xf0;
   const x = (op & SRC_X) != 0;
@@ -125,6 +126,8 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
   }
   let cond = condition(code);
   if (cond == 0xf) return fail(c, ERR_OPCODE, i);
+  const lastCompare = c.cmpJump; // (flagsHold)
+  c.cmpJump = -1;
   const t = i + 1 + offOf(c, i);
   if (cls == CLS_JMP32 || (known0(c, dst) && operandKnown0(c, x, src, imm))) {
     if (cls == CLS_JMP) cond = unsignedOf(cond);
@@ -132,8 +135,15 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
     // (a counter stepped before the loop's other updates: `n -= 1; a = b; if n != 0`)
     const setter = !x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && loInArm(c, dst) ?
       c.flagSetterOf(unchecked(c.armLo[dst]), c.blockStart) : -1;
+    // the same comparison as a jump converted just before (select.ts): its flags still hold
+    const key = compareKey(code == JMP_JSET, dst, x, src, imm);
     if (setter >= 0) c.setFlagsAt(setter);
-    else compareLo(c, code, lo(c, dst, R0), x, src, imm);
+    else {
+      if (!flagsHold(c, lastCompare, i, key)) compareLo(c, code, lo(c, dst, R0), x, src, imm);
+      c.cmpJump = i;
+      c.cmpKey = key;
+      c.cmpEnd = c.pos;
+    }
   } else if (!x && emitCompare64Imm(c, code, cond, dst, imm)) {
     if (cond == GT) cond = LT;
     else if (cond == LE) cond = GE;
@@ -175,6 +185,7 @@ export function emitJump(c: Context, i: i32, op: u32): bool {
       c.emit(cmpRegC(EQ, al, bl_));
     }
   }
-  branchTo(c, cond, t, i);
+  // a jump over a few ALU instructions: their code under the inverted condition instead (select.ts)
+  if (!selectOver(c, i, cond, t, step)) branchTo(c, cond, t, i);
   return true;
 }

@@ -24,7 +24,7 @@ export let valueAligned: bool = false;
 const MAX_PATH = 64; // instructions looked back from an access
 
 /** Whether some function may be entered through a handle (see above): found once per translation. */
-function enteredByHandle(c: Context): bool {
+export function enteredByHandle(c: Context): bool {
   if (c.handleEntries < 0) {
     c.handleEntries = 0;
     for (let i = 0; i < c.count; i++) {

@@ -16,6 +16,7 @@ import { unreadSetup } from "./unread";
 import { mayKeepHigh, settleOwedHigh } from "./owedhigh";
 import { lateAfterStep, lateSafe, settleLate } from "./latehigh";
 import { emitJump } from "./jumps";
+import { finishSelect } from "./select";
 import { emitAtomic, emitLoad, emitPacketLoad, emitStore } from "./memory";
 import { constIn, hiDst, known0, loDst, operandKnown0, setHi, setHiZero, setLo } from "./regs";
 import {
@@ -101,7 +102,7 @@ function emitOne(c: Context, i: i32, inMain: bool): bool {
       }
       return fail(c, ERR_OPCODE, i);
     }
-    return emitJump(c, i, op);
+    return emitJump(c, i, op, emitStep);
   }
   if (cls == CLS_LDX) {
     const mode = op & 0xe0;
@@ -168,11 +169,13 @@ export function entryPoint(c: Context, i: i32): bool {
  */
 export function emitStep(c: Context, i: i32, inMain: bool): i32 {
   // zero high words left for later (latehigh.ts): written before a step that may leave or branch, and at the end of
-  // a block or the copy
+  // a block or the copy; at a conversion's join (select.ts), before its code is made conditional, so that the
+  // skipped instructions' late words are written only where they run
   const late = lateSafe(c, i);
   if (!late) settleLate(c);
   const next = emitStepHere(c, i, inMain, late);
   if (next >= 0) lateAfterStep(c, next);
+  finishSelect(c, next); // the join of a jump's skipped instructions (select.ts)
   return next;
 }
 

@@ -22,7 +22,8 @@
 // results, zero-extending loads, small constants, and wherever the value widths of ranges.ts prove it), within
 // basic blocks and across them (analyseHighWords), and there emits 32-bit operations only: comparisons,
 // AND/OR/XOR, ADD/SUB/MUL/LSH whose result fits, MUL (one UMULL), RSH, division by constants, and no high-word
-// writes that would store a zero again. fuse.ts emits some pairs of instructions as one. Counted loops are
+// writes that would store a zero again. fuse.ts emits some pairs of instructions as one; select.ts runs the code
+// of a few ALU instructions a jump skips under the inverted condition instead (no branch). Counted loops are
 // emitted twice (loops.ts, versioned.ts): a test on entry, then a copy without memory checks when it passes.
 //
 // This file sits on top of the translator (only index.ts imports it): basic blocks and subprograms, the register
@@ -35,7 +36,7 @@ import { findLoops, loopAt } from "../analysis/loops";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
-  Context, F_FUNC, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
+  Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
 } from "./context";
 import { resetCopies } from "./copies";
 import { chooseLowWords } from "./lowords";
@@ -97,6 +98,7 @@ function analyse(c: Context): bool {
       continue;
     }
     const target = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
+    if (target >= 0 && target < c.count && (flagOf(c, target) & F_TARGET) != 0) mark(c, target, F_JOINED);
     if (!mark(c, target, F_LEADER | F_TARGET)) return fail(c, ERR_TARGET, i);
     mark(c, i + 1, F_LEADER);
     // a loop entered in its middle by the `ja` before the back edge's target: that `ja` is where its versioned
