@@ -247,6 +247,9 @@ function emitStepHere(c: Context, i: i32, inMain: bool, late: bool): i32 {
     else {
       if (fused == 3 && !middle) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
       store<u32>(c.offsets + (<usize>op << 2), <u32>(c.pos - c.at(L_CODE)));
+      // a middle instruction (extend.ts: the copy's extension) ends the group's code as the last one does: an
+      // instruction of its own for the budget's count (L_BUDGET_FAULT), none of the code's for a fault's index
+      if (middle) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
     }
     return i + fused;
   }

@@ -10,7 +10,7 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { type Case, hexWord, outcomes, rng } from "../../support/generated-runs.js";
-import { disagreeingWithModel, modelRun } from "../../support/asm-model.js";
+import { disagreeingWithModel, modelLength, modelRun } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -66,6 +66,46 @@ describe("sign and zero extensions by a pair of shifts", () => {
     expect(results.every((r) => r.model.startsWith("r0 ="))).toBe(true);
     expect(disagreeingWithModel(results)).toEqual([]);
   }, 240_000);
+
+  it("budgets running out at every instruction around extensions with a copy in front: the interpreter's index", async () => {
+    // each extension three instructions emitted as one group at a block's start, in the ordinary code and in a
+    // loop's copy
+    const source = [
+      "lddw %r3, 0x123456789abcdef0",
+      "ldxdw %r4, [%r1+0]",
+      "jgt %r4, %r3, wide",
+      "add %r4, 1",
+      "wide:",
+      "mov %r5, %r4",
+      "lsh %r5, 32",
+      "arsh %r5, 32",
+      "add %r3, %r5",
+      "jeq %r3, 0, narrow",
+      "narrow:",
+      "mov32 %r6, %r3",
+      "lsh32 %r6, 16",
+      "rsh32 %r6, 16",
+      "mov %r9, 0",
+      "loop:",
+      "ldxw %r2, [%r1+0]",
+      "mov %r7, %r2",
+      "lsh %r7, 56",
+      "arsh %r7, 56",
+      "add %r3, %r7",
+      "add %r1, 4",
+      "add %r9, 1",
+      "jlt %r9, 6, loop",
+      "mov %r0, %r3",
+      "add %r0, %r6",
+      "exit",
+    ].join("\n");
+    const shape = { source, input: INPUT };
+    const length = modelLength(shape);
+    const cases: Case[] = Array.from({ length }, (_, k) => ({ name: `budget ${k + 1}`, shape, budget: k + 1 }));
+    const results = await outcomes(cases, modelRun);
+    expect(results.filter((r) => r.model.startsWith("instruction budget")).length).toBe(length - 1);
+    expect(disagreeingWithModel(results)).toEqual([]);
+  }, 120_000);
 
   it("emits one instruction per word: SXTH, SXTB, UXTH or AND for the low word, ASR #31 or nothing for the high", () => {
     // r3 and r4 used most, so both are kept in ARM registers
