@@ -36,7 +36,7 @@ export class LoopPlan {
   accesses: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   consts: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   count: i32 = 0;
-  // A loop of one path (counted.ts): iv is its family's root, stepImm its step (either sign), and the loop goes on
+  // A loop of counted.ts: iv is its family's root, stepImm its step (either sign), and the loop goes on
   // while iv + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or not; each famRegs[i]
   // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
   // the test's family). Accesses after the exit test carry POST.

@@ -594,7 +594,7 @@ export class Translator {
   }
 
   /**
-   * The test before a loop of one path (counted.ts), in the block that leaves with OK = 0: on entry iv, the bound
+   * The test before a loop of counted.ts, in the block that leaves with OK = 0: on entry iv, the bound
    * B and A = iv + testConst lie in [0, 2^32) ([0, 2^31) for a signed test on a family with 32-bit operations: no
    * value the loop compares then wraps, and signed and unsigned compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
    * first), L_N = K, from A, B and the step t: "continue while A_k < B" (le: B + 1) leaves at
@@ -663,7 +663,7 @@ export class Translator {
   }
 
   /**
-   * L_D = the span of the register an access of a loop of one path moves with, by `step` a trip: K * |step|
+   * L_D = the span of the register an access of a counted.ts loop moves with, by `step` a trip: K * |step|
    * before the exit test, (K - 1) * |step| after it (nothing runs there when K = 0: the span stays 0), 0 when its
    * address does not move (step 0). A step in register `reg` (>= 0) is its value on entry, which must be below
    * 2^31 (else a branch out of the test's block): with K below 2^32 the span stays below 2^63.
