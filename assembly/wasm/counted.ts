@@ -12,6 +12,11 @@
 // after the test on a single path does. An access on one branch only is tested over all the trips: a range wider
 // than it reads, which can only send the loop to its checked copy. A trip's instructions then depend on its way
 // (LoopPlan.path stays 0): the copy without checks counts the budget as the ordinary code does.
+// SLOTS: an access's base may also be a frame slot's value plus such a sum (clang spills base64's input pointer and
+// reloads it in every trip): a 64-bit load through r10 of 8 bytes the loop does not write (no store in the loop but
+// through r10 with a constant offset elsewhere in the frame) is the same value in every trip; the test before the
+// loop reads the slot for the access's range (LoopPlan.accSlot). Such a value is no invariant register or family
+// member (an exit test or a member's step cannot use it), and it is summed once.
 //
 // The path is evaluated once, symbolically, in terms of the registers' values at the header of the current trip:
 // a register is a sum of loop-invariant registers, at most one register the loop writes, and a constant. An
@@ -38,7 +43,7 @@
 // planned.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
-import { LoopPlan, written, sumStep, POST, MAX_LOOP_INSNS } from "./hoist";
+import { LoopPlan, written, sumStep, POST, SUM_SLOT, MAX_LOOP_INSNS } from "./hoist";
 
 // What the exit test needs to continue (LoopPlan.cont)
 export const CONT_LT: i32 = 1;
@@ -49,6 +54,8 @@ export const CONT_NE: i32 = 5;
 
 const MAX_BLOCKS: i32 = 16;
 const NO_SLOT: i32 = 1;
+/** In a sum: the value of the frame slot Syms.slot names (see SLOTS). */
+const SLOT_SYM: i32 = 1 << 22;
 
 /** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), in block `block`. */
 class Test {
@@ -93,7 +100,9 @@ class Syms {
 }
 
 /** The invariant registers of a sum, -1 when it is none or sums more than one written register. */
-function invOf(sum: i32): i32 { return sum < 0 || popcnt<i32>(sum >> 11) > 1 ? -1 : sum & 0x7ff; }
+function invOf(sum: i32): i32 {
+  return sum < 0 || (sum & SLOT_SYM) != 0 || popcnt<i32>(sum >> 11) > 1 ? -1 : sum & 0x7ff;
+}
 
 /** The written register of a sum, -1 when it has none (or is no sum of at most one). */
 function famOf(sum: i32): i32 { return sum >> 11 == 0 || invOf(sum) < 0 ? -1 : ctz<i32>(sum >> 11); }
@@ -150,6 +159,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   for (let r = 0; r <= 10; r++) { narrowLo[r] = i64.MAX_VALUE; narrowHi[r] = i64.MIN_VALUE; }
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
   const accBlock = new StaticArray<i32>(MAX_LOOP_INSNS);
+  const accSlot = new StaticArray<i32>(MAX_LOOP_INSNS);
   // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
   // leaves earlier), the first whose family fits is taken.
   const cand = new Array<Test>();
@@ -197,12 +207,15 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const base = cls == CLS_LDX ? src : dst;
       const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
       const access = cls == CLS_LDX || (cls == CLS_ST || cls == CLS_STX) && (op & 0xe0) != MODE_ATOMIC;
-      const inv = invOf(s.sum[base]);
-      if (access && inv >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
+      const slotted = s.slot[base] != NO_SLOT, sum = s.sum[base] & ~SLOT_SYM; // see SLOTS
+      const inv = invOf(sum);
+      if (access && inv >= 0 && plan.count < MAX_LOOP_INSNS
         && !(s.sum[base] == 1 << 10 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
-        accFam[plan.count] = famOf(s.sum[base]);
+        accFam[plan.count] = famOf(sum);
         accBlock[plan.count] = k;
-        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40 | <i64>inv << 41;
+        accSlot[plan.count] = s.slot[base];
+        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
+          | <i64>(inv | (slotted ? SUM_SLOT : 0)) << 41;
         plan.consts[plan.count++] = s.c[base] + <i64>off;
       }
       const w = written(code, pc);
@@ -225,8 +238,15 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         continue;
       }
       if (op == 0x18) { s.sum[dst] = 0; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; continue; }
-      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) s.sum[dst] = -1; // a slot's value is no sum
-      else sumStep(code, pc, s.sum, s.c);
+      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) { // see SLOTS: one slot, summed once
+        const a = s.sum[dst], x = s.sum[src];
+        if (dst == src || slot != NO_SLOT && s.slot[src] != NO_SLOT || a < 0 || x < 0 || (a & x) != 0) s.sum[dst] = -1;
+        else {
+          s.sum[dst] = a | x | SLOT_SYM;
+          s.c[dst] += s.c[src];
+          s.slot[dst] = slot != NO_SLOT ? slot : s.slot[src];
+        }
+      } else sumStep(code, pc, s.sum, s.c);
       if ((op == 0x07 || op == 0x17) && slot != NO_SLOT) s.slot[dst] = slot; // the sum stays the slot plus c
       if (op == 0xbf && off == 0) s.slot[dst] = s.slot[src];
     }
@@ -272,6 +292,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     const f = accFam[i];
     let a = plan.accesses[i] | (past[accBlock[i]] ? POST : 0);
     plan.accStepReg[kept] = -1;
+    plan.accSlot[kept] = accSlot[i];
     if (f >= 0) {
       if (!join(s, f, delta, rootOf, stepReg)) continue;
       a |= <i64>(1 << 11) << 41;

@@ -229,6 +229,44 @@ describe("counted loops of one path run without checks when the region holds eve
     expect(same(asm("stxdw [%r10-8], %r3"), 39).out.error).toMatch(/out-of-bounds read .*\(instruction 9\)/);
   });
 
+  it("a base pointer reloaded from the frame in every trip (clang spills it), plus the counter", () => {
+    // base64's loop: p spilled to [r10-8], each trip p + i; `extra` after the reload, `store` anywhere in the trip
+    const asm = (n: number, extra = "", store = "") => `
+        stxdw [%r10-8], %r1
+        mov %r0, 0
+        mov %r3, 0
+        mov %r9, %r10
+        add %r9, -64
+      loop:
+        ldxdw %r4, [%r10-8]
+        ${extra}
+        add %r4, %r3
+        ldxb %r5, [%r4+1]
+        add %r0, %r5
+        ldxh %r5, [%r4+4]
+        add %r0, %r5
+        ${store}
+        add %r3, 3
+        jlt %r3, ${n}, loop
+        exit`;
+    const reads = (n: number, at: number) => {
+      const i = Array.from({ length: Math.ceil(n / 3) }, (_, k) => 3 * k + at);
+      return i;
+    };
+    const want = (n: number) => BigInt.asUintN(64, sumOf(reads(n, 1), 1) + sumOf(reads(n, 4), 2));
+    for (const n of [1, 3, 10, 30]) shape(asm(n), 3 * Math.ceil(n / 3) + 3, want(n), 9);
+    // the pointer moved by a constant after the reload: still the slot's value plus a constant
+    shape(asm(12, "add %r4, 2"), 12 + 3 + 2, BigInt.asUintN(64, sumOf(reads(12, 3), 1) + sumOf(reads(12, 6), 2)), 10);
+    // the slot added twice reads at 2p + i, out of bounds: the interpreter's fault (same() compares)
+    expect(same(asm(12, "add %r4, %r4"), 64).out.error).toMatch(/out-of-bounds read .*\(instruction 8\)/);
+    // a loop that writes the slot (the same value), or stores through a pointer: the checks stay
+    for (const store of ["stxdw [%r10-8], %r1", "stxb [%r9+0], %r5"]) {
+      const r = same(asm(12, "", store), 64);
+      expect(r.out.r0, store).toBe(want(12));
+      expect(r.unchecked, store).toBe(false);
+    }
+  });
+
   it("a second exit that leaves early (a search): the counted exit still bounds every access", () => {
     // scan down from n - 1 for a byte 0xff (the first one is at offset 228), reading a second byte after the check
     const asm = (n: number) => `
