@@ -54,8 +54,8 @@ export const CONT_NE: i32 = 5;
 
 const MAX_BLOCKS: i32 = 16;
 const NO_SLOT: i32 = 1;
-/** In a sum: the value of the frame slot Syms.slot names (see SLOTS). */
-const SLOT_SYM: i32 = 1 << 22;
+/** In a sum: the value of the frame slot Syms.slot names (see SLOTS); the sign bit, so no other use takes it. */
+const SLOT_SYM: i32 = 1 << 31;
 
 /** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), in block `block`. */
 class Test {
@@ -82,27 +82,21 @@ class Syms {
 
   copy(): Syms {
     const t = new Syms();
-    t.set(this);
+    t.meet(this, true);
     return t;
   }
 
-  set(o: Syms): void {
-    for (let r = 0; r <= 10; r++) { this.slot[r] = o.slot[r]; this.sum[r] = o.sum[r]; this.c[r] = o.c[r]; }
-  }
-
-  /** Keeps what o agrees with (where two ways join): a register they disagree on is no sum. */
-  meet(o: Syms): void {
+  /** Takes o's values (all), or what o agrees with (where two ways join: a register they disagree on is no sum). */
+  meet(o: Syms, all: bool): void {
     for (let r = 0; r <= 10; r++) {
-      if (this.slot[r] == o.slot[r] && this.sum[r] == o.sum[r] && this.c[r] == o.c[r]) continue;
-      this.slot[r] = NO_SLOT; this.sum[r] = -1; this.c[r] = 0;
+      const same = all || this.slot[r] == o.slot[r] && this.sum[r] == o.sum[r] && this.c[r] == o.c[r];
+      this.slot[r] = same ? o.slot[r] : NO_SLOT; this.sum[r] = same ? o.sum[r] : -1; this.c[r] = same ? o.c[r] : 0;
     }
   }
 }
 
 /** The invariant registers of a sum, -1 when it is none or sums more than one written register. */
-function invOf(sum: i32): i32 {
-  return sum < 0 || (sum & SLOT_SYM) != 0 || popcnt<i32>(sum >> 11) > 1 ? -1 : sum & 0x7ff;
-}
+function invOf(sum: i32): i32 { return sum < 0 || popcnt<i32>(sum >> 11) > 1 ? -1 : sum & 0x7ff; }
 
 /** The written register of a sum, -1 when it has none (or is no sum of at most one). */
 function famOf(sum: i32): i32 { return sum >> 11 == 0 || invOf(sum) < 0 ? -1 : ctz<i32>(sum >> 11); }
@@ -165,7 +159,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const cand = new Array<Test>();
   for (let k = 0; k < blocks; k++) {
     const y = path[k];
-    s = (<Syms>into[k]).copy();
+    s = (<Syms>unchecked(into[k])).copy(); // (set: an earlier block leads here)
     for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
       const p = code + (<usize>pc << 3);
       const op = <u32>load<u8>(p);
@@ -240,7 +234,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       if (op == 0x18) { s.sum[dst] = 0; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; continue; }
       if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) { // see SLOTS: one slot, summed once
         const a = s.sum[dst], x = s.sum[src];
-        if (dst == src || slot != NO_SLOT && s.slot[src] != NO_SLOT || a < 0 || x < 0 || (a & x) != 0) s.sum[dst] = -1;
+        if (dst == src || slot != NO_SLOT && s.slot[src] != NO_SLOT || a < 0 || x < 0) s.sum[dst] = -1;
         else {
           s.sum[dst] = a | x | SLOT_SYM;
           s.c[dst] += s.c[src];
@@ -253,11 +247,11 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     for (let e = 0; e < 2; e++) { // what y ends with, into its successors in the loop
       const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
       if (z < 0 || !inLoop(lo, lp, h, z)) continue;
-      if (z == h) { if (backs++ == 0) back.set(s); else back.meet(s); continue; }
+      if (z == h) { back.meet(s, backs++ == 0); continue; }
       let j = k + 1;
       while (path[j] != z) j++;
-      const was = into[j];
-      if (was == null) into[j] = s.copy(); else was.meet(s);
+      const was = unchecked(into[j]);
+      if (was == null) into[j] = s.copy(); else was.meet(s, false);
     }
   }
   s = back; // the values each trip ends with
@@ -267,10 +261,11 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const rootOf = new StaticArray<i32>(11);
   const stepReg = new StaticArray<i32>(11);
   let test: Test | null = null;
-  const past = new StaticArray<bool>(MAX_BLOCKS);
+  let past = 0;
   for (let i = 0; i < cand.length && test == null; i++) {
     const t = cand[i];
-    if (!pastTest(g, h, path, blocks, t.block, past)) continue; // a trip can go round without the test
+    past = pastTest(g, h, path, blocks, t.block);
+    if (past & 1) continue; // a trip can go round without the test
     for (let r = 0; r <= 10; r++) { rootOf[r] = -1; stepReg[r] = -1; }
     if (!join(s, t.a, delta, rootOf, stepReg) || stepReg[rootOf[t.a]] >= 0) continue; // the trips need a constant step
     const step = s.c[rootOf[t.a]];
@@ -290,7 +285,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   let kept = 0;
   for (let i = 0; i < plan.count; i++) {
     const f = accFam[i];
-    let a = plan.accesses[i] | (past[accBlock[i]] ? POST : 0);
+    let a = plan.accesses[i] | (past >> accBlock[i] & 1 ? POST : 0);
     plan.accStepReg[kept] = -1;
     plan.accSlot[kept] = accSlot[i];
     if (f >= 0) {
@@ -335,28 +330,26 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
 }
 
 /**
- * Whether every way from the header back to it goes through the loop's block `tb` (its exit test), and then per
- * block, in `past`, whether every way to it from the header went through tb (an access there runs in one trip less
- * than the test). Blocks come in reverse postorder, the loop has no inner loop: its only jumps back are to h.
+ * Which blocks of the loop every way from the header reaches through its block `tb` (its exit test), bit k for
+ * block k: an access there runs in one trip less than the test; 1 (the header) when a way back skips tb. Blocks
+ * come in reverse postorder, the loop has no inner loop: its only jumps back are to h.
  */
-function pastTest(g: Cfg, h: i32, path: StaticArray<i32>, blocks: i32, tb: i32, past: StaticArray<bool>): bool {
+function pastTest(g: Cfg, h: i32, path: StaticArray<i32>, blocks: i32, tb: i32): i32 {
   const lo = g.loopOf, lp = g.loopParent;
-  const before = new StaticArray<bool>(MAX_BLOCKS); // some way from the header reaches the block without tb
-  before[0] = true;
+  let before = 1; // bit k: some way from the header reaches block k without tb
   for (let k = 0; k < blocks; k++) {
     const y = path[k];
-    past[k] = !before[k];
-    const skips = before[k] && k != tb;
+    if ((before >> k & 1) == 0 || k == tb) continue;
     for (let e = 0; e < 2; e++) {
       const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
-      if (z < 0 || !inLoop(lo, lp, h, z) || !skips) continue;
-      if (z == h) return false;
+      if (z < 0 || !inLoop(lo, lp, h, z)) continue;
+      if (z == h) return 1;
       let j = k + 1;
       while (path[j] != z) j++;
-      before[j] = true;
+      before |= 1 << j;
     }
   }
-  return true;
+  return ~before;
 }
 
 /**
