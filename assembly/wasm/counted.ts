@@ -16,7 +16,8 @@
 // reloads it in every trip): a 64-bit load through r10 of 8 bytes the loop does not write (no store in the loop but
 // through r10 with a constant offset elsewhere in the frame) is the same value in every trip; the test before the
 // loop reads the slot for the access's range (LoopPlan.accSlot). Such a value is no invariant register or family
-// member (an exit test or a member's step cannot use it), and it is summed once.
+// member (an exit test or a member's step cannot use it), and it takes one add of registers (another add, or the
+// slot added to itself, makes no sum).
 //
 // The path is evaluated once, symbolically, in terms of the registers' values at the header of the current trip:
 // a register is a sum of loop-invariant registers, at most one register the loop writes, and a constant. An
@@ -232,7 +233,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         continue;
       }
       if (op == 0x18) { s.sum[dst] = 0; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; continue; }
-      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) { // see SLOTS: one slot, summed once
+      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) { // see SLOTS: one slot, one add
         const a = s.sum[dst], x = s.sum[src];
         if (dst == src || slot != NO_SLOT && s.slot[src] != NO_SLOT || a < 0 || x < 0) s.sum[dst] = -1;
         else {
