@@ -44,8 +44,7 @@
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
 // Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
-// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), and in the fast version a jump
-// over one mov whose register feeds an address (a binary search's bounds), emitted as a select (see selected).
+// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -90,7 +89,6 @@ import { Groups, KEYS, planGroups } from "./groups";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
-import { selectBlock } from "./selects";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop,
 } from "./cfg";
@@ -806,7 +804,6 @@ export class Translator {
     }
     if (kind == END_COND) {
       this.condition(last);
-      if (this.selected(x)) return -1;
       b.if_();
       if (this.dispatch) {
         this.dispatchTo(x, g.succ0[x], 1);
@@ -834,39 +831,6 @@ export class Translator {
     else if (tailOk && y > x && !g.merge[y]) return y;
     else this.doBranch(x, y);
     return -1;
-  }
-
-  /**
-   * A jump of block x over a block m of one mov (selects.ts) as a Wasm select of the condition on the stack, when
-   * it returns true (false: nothing emitted). The budget counts m's instructions when the jump is not taken (the
-   * condition is kept in L_TI: the select may change a register it reads). Fast version only; a trip counted whole
-   * at the loop header (tripHead) gives back by the block it leaves from, so such loops keep the jump.
-   */
-  private selected(x: i32): bool {
-    const g = this.g;
-    const b = this.out;
-    if (!this.fast || this.dispatch || this.tripHead >= 0) return false;
-    const m = selectBlock(this.code, g, x);
-    if (m < 0) return false;
-    const p = this.code + (<usize>g.start[m] << 3);
-    const op = <u32>load<u8>(p);
-    const dst = <u32>load<u8>(p, 1) & 0xf, src = <u32>load<u8>(p, 1) >> 4;
-    b.set(L_TI); // the condition (no checked access between, which would use L_TI)
-    // m's instructions when the jump is not taken (never in a loop counted before it, noBudget: that is one block)
-    const n = <i64>(g.last[m] - g.start[m] + 1);
-    b.get(L_CNT); b.get(L_TI); b.op(W_I64_EXTEND_I32_U); b.i64c(n); b.op(W_I64_MUL); b.op(W_I64_ADD);
-    b.i64c(n); b.op(W_I64_SUB); b.set(L_CNT);
-    this.getReg(dst);
-    if ((op & 8) == 0) b.i64c(op == 0xb7 ? <i64>load<i32>(p, 4) : <i64>load<u32>(p, 4));
-    else {
-      this.getReg(src);
-      if (op == 0xbc) { b.op(W_I32_WRAP_I64); b.op(W_I64_EXTEND_I32_U); }
-    }
-    b.get(L_TI);
-    b.op(W_SELECT);
-    this.setReg(dst);
-    this.doBranch(x, g.succ0[x]);
-    return true;
   }
 
   /**
