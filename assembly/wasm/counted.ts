@@ -1,9 +1,23 @@
-// Counted loops of one path, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does
-// not fit: the loop's blocks form a single path from its header back to it, with exit tests along it (one of them
-// counts the trips; the others, like a search's "found", can only leave earlier).
+// Counted loops, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does not fit: the
+// loop's blocks form a single path from its header back to it, with exit tests along it (one of them counts the
+// trips; the others, like a search's "found", can only leave earlier), or several paths (see PATHS).
 // This is what clang makes of `for (i = 0; i + 8 <= n; i += 8)`: the counter kept twice (i, and i + 8 for the
 // next trip), the exit test on a value derived from one of them by an add (`jgt i + 16, n`), the jump back an
 // unconditional `ja` after it. This file finds such loops and describes them; it emits nothing.
+// PATHS: a body with branches (`if (f[i].proto == 6) ... else ...`, the ways joining again or each jumping back) is
+// taken as well when it has no inner loop. Its blocks are evaluated in reverse postorder, each starting from what
+// all its ways in from the loop agree on (a register they disagree on is no sum), the trip's end likewise over the
+// jumps back. The counting exit test must lie on every way back to the header (else a trip could skip it and go on
+// past its bound); an access in a block that every way reaches through that test runs in one trip fewer, as one
+// after the test on a single path does. An access on one branch only is tested over all the trips: a range wider
+// than it reads, which can only send the loop to its checked copy. A trip's instructions then depend on its way
+// (LoopPlan.path stays 0): the copy without checks counts the budget as the ordinary code does.
+// SLOTS: an access's base may also be a frame slot's value plus such a sum (clang spills base64's input pointer and
+// reloads it in every trip): a 64-bit load through r10 of 8 bytes the loop does not write (no store in the loop but
+// through r10 with a constant offset elsewhere in the frame) is the same value in every trip; the test before the
+// loop reads the slot for the access's range (LoopPlan.accSlot). Such a value is no invariant register or family
+// member (an exit test or a member's step cannot use it), and it takes one add of registers (another add, or the
+// slot added to itself, makes no sum).
 //
 // The path is evaluated once, symbolically, in terms of the registers' values at the header of the current trip:
 // a register is a sum of loop-invariant registers, at most one register the loop writes, and a constant. An
@@ -30,7 +44,7 @@
 // planned.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
 import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
-import { LoopPlan, written, sumStep, POST, MAX_LOOP_INSNS } from "./hoist";
+import { LoopPlan, written, sumStep, POST, SUM_SLOT, MAX_LOOP_INSNS } from "./hoist";
 
 // What the exit test needs to continue (LoopPlan.cont)
 export const CONT_LT: i32 = 1;
@@ -41,8 +55,10 @@ export const CONT_NE: i32 = 5;
 
 const MAX_BLOCKS: i32 = 16;
 const NO_SLOT: i32 = 1;
+/** In a sum: the value of the frame slot Syms.slot names (see SLOTS); the sign bit, so no other use takes it. */
+const SLOT_SYM: i32 = 1 << 31;
 
-/** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), `seq` accesses before it. */
+/** An exit test: on while a + ac `cont` b + bc (b -1: bc alone; slot: a frame slot + bc), in block `block`. */
 class Test {
   narrow: bool = false; // JMP32
   a: i32 = -1;
@@ -52,7 +68,7 @@ class Test {
   slot: i32 = NO_SLOT;
   cont: i32 = 0;
   signed: bool = false;
-  seq: i32 = 0;
+  block: i32 = 0;
 }
 
 /**
@@ -64,6 +80,20 @@ class Syms {
   slot: StaticArray<i32> = new StaticArray<i32>(16);
   sum: StaticArray<i32> = new StaticArray<i32>(16);
   c: StaticArray<i64> = new StaticArray<i64>(16);
+
+  copy(): Syms {
+    const t = new Syms();
+    t.meet(this, true);
+    return t;
+  }
+
+  /** Takes o's values (all), or what o agrees with (where two ways join: a register they disagree on is no sum). */
+  meet(o: Syms, all: bool): void {
+    for (let r = 0; r <= 10; r++) {
+      const same = all || this.slot[r] == o.slot[r] && this.sum[r] == o.sum[r] && this.c[r] == o.c[r];
+      this.slot[r] = same ? o.slot[r] : NO_SLOT; this.sum[r] = same ? o.sum[r] : -1; this.c[r] = same ? o.c[r] : 0;
+    }
+  }
 }
 
 /** The invariant registers of a sum, -1 when it is none or sums more than one written register. */
@@ -72,16 +102,16 @@ function invOf(sum: i32): i32 { return sum < 0 || popcnt<i32>(sum >> 11) > 1 ? -
 /** The written register of a sum, -1 when it has none (or is no sum of at most one). */
 function famOf(sum: i32): i32 { return sum >> 11 == 0 || invOf(sum) < 0 ? -1 : ctz<i32>(sum >> 11); }
 
-/** The plan for the single-path loop headed by `h`, or null when it is not one or no access can be hoisted. */
+/** The plan for the loop headed by `h` (see PATHS), or null when it is not one or no access can be hoisted. */
 export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const lo = g.loopOf, lp = g.loopParent;
   if (g.loopSize[h] > MAX_BLOCKS) return null;
-  // The path: from h, each block's one successor in the loop, back to h, covering every block of the loop.
+  // The blocks (see PATHS), in reverse postorder: the loop's own, no inner loop; branches inside it join again.
   const path = new StaticArray<i32>(MAX_BLOCKS);
-  let blocks = 0, x = h, exits = 0, mask = 0, insns = 0, packet = false, wild = false;
+  let blocks = 0, exits = 0, mask = 0, insns = 0, packet = false, wild = false, branches = false;
   let frame: u64 = 0; // granules of the frame written in the loop
-  while (true) {
-    if (blocks >= MAX_BLOCKS) return null;
+  for (let x = h; x < g.n && blocks < g.loopSize[h]; x++) {
+    if (lo[x] != h) continue;
     path[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
@@ -98,36 +128,39 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       mask |= w;
     }
     if (g.kind[x] == END_EXIT) return null;
-    let next = g.succ0[x];
     if (g.kind[x] == END_COND) {
       const in0 = inLoop(lo, lp, h, g.succ0[x]), in1 = inLoop(lo, lp, h, g.succ1[x]);
-      if (in0 == in1) return null; // a branch inside the loop
-      exits++;
-      next = in0 ? g.succ0[x] : g.succ1[x];
+      if (in0 && in1) branches = true;
+      else exits++;
     }
-    if (next == h) break;
-    if (next <= x || !inLoop(lo, lp, h, next)) return null;
-    x = next;
   }
   if (blocks != g.loopSize[h] || exits == 0) return null;
 
-  const s = new Syms();
+  // Each block's registers on entry: what all its ways in from the loop agree on (the header's: the trip's start)
+  const into = new StaticArray<Syms | null>(MAX_BLOCKS);
+  const back = new Syms(); // at the jumps back to the header, merged alike
+  let backs = 0;
+  let s = new Syms();
   for (let r = 0; r <= 10; r++) {
     const wr = (mask & (1 << r)) != 0;
     s.sum[r] = wr ? 1 << (11 + r) : 1 << r;
     s.c[r] = 0;
     s.slot[r] = NO_SLOT;
   }
+  into[0] = s;
   const plan = new LoopPlan();
   let narrow = 0; // see NARROW
   const narrowLo = new StaticArray<i64>(11), narrowHi = new StaticArray<i64>(11); // per noted register w
   for (let r = 0; r <= 10; r++) { narrowLo[r] = i64.MAX_VALUE; narrowHi[r] = i64.MIN_VALUE; }
   const accFam = new StaticArray<i32>(MAX_LOOP_INSNS);
+  const accBlock = new StaticArray<i32>(MAX_LOOP_INSNS);
+  const accSlot = new StaticArray<i32>(MAX_LOOP_INSNS);
   // The exit tests that compare the family with an invariant bound: each one bounds the trips (another exit only
   // leaves earlier), the first whose family fits is taken.
   const cand = new Array<Test>();
   for (let k = 0; k < blocks; k++) {
     const y = path[k];
+    s = (<Syms>unchecked(into[k])).copy(); // (set: an earlier block leads here)
     for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
       const p = code + (<usize>pc << 3);
       const op = <u32>load<u8>(p);
@@ -135,8 +168,9 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
       const off = <i32>load<i16>(p, 2), imm = <i64>load<i32>(p, 4);
       const cls = op & 7;
       if (g.kind[y] == END_COND && pc == g.last[y]) {
-        // "continue while a OP b", a from the family, b invariant (swapped when written b OP a)
+        // "continue while a OP b", a from the family, b invariant (swapped when written b OP a); not a branch
         const taken = inLoop(lo, lp, h, g.succ0[y]);
+        if (taken && inLoop(lo, lp, h, g.succ1[y])) continue;
         let c = contOf(op & 0xf0, taken);
         if (cls != CLS_JMP && cls != CLS_JMP32 || c == 0) continue;
         const jop = op & 0xf0;
@@ -161,18 +195,22 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         t.cont = c;
         t.signed = signed;
         t.narrow = cls == CLS_JMP32;
-        t.seq = plan.count;
+        t.block = k;
         cand.push(t);
         continue;
       }
       const base = cls == CLS_LDX ? src : dst;
       const size = 1 << ((0x3012 >> (((op >> 3) & 3) << 2)) & 0xf); // W, H, B, DW: 4, 2, 1, 8
       const access = cls == CLS_LDX || (cls == CLS_ST || cls == CLS_STX) && (op & 0xe0) != MODE_ATOMIC;
-      const inv = invOf(s.sum[base]);
-      if (access && inv >= 0 && s.slot[base] == NO_SLOT && plan.count < MAX_LOOP_INSNS
+      const slotted = s.slot[base] != NO_SLOT, sum = s.sum[base] & ~SLOT_SYM; // see SLOTS
+      const inv = invOf(sum);
+      if (access && inv >= 0 && plan.count < MAX_LOOP_INSNS
         && !(s.sum[base] == 1 << 10 && s.c[base] == 0 && off >= -STACK_SIZE && off + size <= 0)) {
-        accFam[plan.count] = famOf(s.sum[base]);
-        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40 | <i64>inv << 41;
+        accFam[plan.count] = famOf(sum);
+        accBlock[plan.count] = k;
+        accSlot[plan.count] = s.slot[base];
+        plan.accesses[plan.count] = <i64>pc | <i64>size << 32 | <i64>(cls != CLS_LDX ? 1 : 0) << 40
+          | <i64>(inv | (slotted ? SUM_SLOT : 0)) << 41;
         plan.consts[plan.count++] = s.c[base] + <i64>off;
       }
       const w = written(code, pc);
@@ -195,20 +233,40 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         continue;
       }
       if (op == 0x18) { s.sum[dst] = 0; s.c[dst] = <i64>load<u32>(p, 4) | <i64>load<u32>(p, 12) << 32; continue; }
-      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) s.sum[dst] = -1; // a slot's value is no sum
-      else sumStep(code, pc, s.sum, s.c);
+      if (op == 0x0f && (slot != NO_SLOT || s.slot[src] != NO_SLOT)) { // see SLOTS: one slot, one add
+        const a = s.sum[dst], x = s.sum[src];
+        if (dst == src || slot != NO_SLOT && s.slot[src] != NO_SLOT || a < 0 || x < 0) s.sum[dst] = -1;
+        else {
+          s.sum[dst] = a | x | SLOT_SYM;
+          s.c[dst] += s.c[src];
+          s.slot[dst] = slot != NO_SLOT ? slot : s.slot[src];
+        }
+      } else sumStep(code, pc, s.sum, s.c);
       if ((op == 0x07 || op == 0x17) && slot != NO_SLOT) s.slot[dst] = slot; // the sum stays the slot plus c
       if (op == 0xbf && off == 0) s.slot[dst] = s.slot[src];
     }
+    for (let e = 0; e < 2; e++) { // what y ends with, into its successors in the loop
+      const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
+      if (z < 0 || !inLoop(lo, lp, h, z)) continue;
+      if (z == h) { back.meet(s, backs++ == 0); continue; }
+      let j = k + 1;
+      while (path[j] != z) j++;
+      const was = unchecked(into[j]);
+      if (was == null) into[j] = s.copy(); else was.meet(s, false);
+    }
   }
+  s = back; // the values each trip ends with
   // The families: the test's register, closed over what each member ends a trip as, must reach a root (the loop's
   // induction register); an access may go through another family, with its own root and step.
   const delta = new StaticArray<i64>(11);
   const rootOf = new StaticArray<i32>(11);
   const stepReg = new StaticArray<i32>(11);
   let test: Test | null = null;
+  let past = 0;
   for (let i = 0; i < cand.length && test == null; i++) {
     const t = cand[i];
+    past = pastTest(g, h, path, blocks, t.block);
+    if (past & 1) continue; // a trip can go round without the test
     for (let r = 0; r <= 10; r++) { rootOf[r] = -1; stepReg[r] = -1; }
     if (!join(s, t.a, delta, rootOf, stepReg) || stepReg[rootOf[t.a]] >= 0) continue; // the trips need a constant step
     const step = s.c[rootOf[t.a]];
@@ -228,8 +286,9 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   let kept = 0;
   for (let i = 0; i < plan.count; i++) {
     const f = accFam[i];
-    let a = plan.accesses[i] | (i >= test.seq ? POST : 0);
+    let a = plan.accesses[i] | (past >> accBlock[i] & 1 ? POST : 0);
     plan.accStepReg[kept] = -1;
+    plan.accSlot[kept] = accSlot[i];
     if (f >= 0) {
       if (!join(s, f, delta, rootOf, stepReg)) continue;
       a |= <i64>(1 << 11) << 41;
@@ -266,9 +325,32 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.signed = test.signed;
   // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
   if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
-  if (!packet) plan.path = insns;
+  if (!packet && !branches) plan.path = insns; // (with branches, a trip's instructions are not known)
   plan.early = exits > 1;
   return plan;
+}
+
+/**
+ * Which blocks of the loop every way from the header reaches through its block `tb` (its exit test), bit k for
+ * block k: an access there runs in one trip less than the test; 1 (the header) when a way back skips tb. Blocks
+ * come in reverse postorder, the loop has no inner loop: its only jumps back are to h.
+ */
+function pastTest(g: Cfg, h: i32, path: StaticArray<i32>, blocks: i32, tb: i32): i32 {
+  const lo = g.loopOf, lp = g.loopParent;
+  let before = 1; // bit k: some way from the header reaches block k without tb
+  for (let k = 0; k < blocks; k++) {
+    const y = path[k];
+    if ((before >> k & 1) == 0 || k == tb) continue;
+    for (let e = 0; e < 2; e++) {
+      const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
+      if (z < 0 || !inLoop(lo, lp, h, z)) continue;
+      if (z == h) return 1;
+      let j = k + 1;
+      while (path[j] != z) j++;
+      before |= 1 << j;
+    }
+  }
+  return ~before;
 }
 
 /**

@@ -36,7 +36,7 @@ export class LoopPlan {
   accesses: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   consts: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   count: i32 = 0;
-  // A loop of one path (counted.ts): iv is its family's root, stepImm its step (either sign), and the loop goes on
+  // A loop of counted.ts: iv is its family's root, stepImm its step (either sign), and the loop goes on
   // while iv + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or not; each famRegs[i]
   // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
   // the test's family). Accesses after the exit test carry POST.
@@ -59,6 +59,8 @@ export class LoopPlan {
   accStep: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   /** Per such access: the register (the loop does not write it) its root moves by a trip instead, else -1. */
   accStepReg: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
+  /** Per access whose sum has SUM_SLOT: the frame slot (offset from r10) whose value on entry it adds. */
+  accSlot: StaticArray<i32> = new StaticArray<i32>(MAX_LOOP_INSNS);
   // A loop around one inner loop whose accesses it carries (nests.ts): it goes on while iv + subReg (when >= 0) +
   // testConst <= the bound; the inner loop's iv starts at innerStart, stays below innerBoundReg (or innerBoundImm
   // when < 0).
@@ -68,6 +70,9 @@ export class LoopPlan {
   innerBoundReg: i32 = -1;
   innerBoundImm: i64 = 0;
 }
+
+/** In an access's register set (LoopPlan.accesses bits 41..): a frame slot's value (counted.ts: SLOTS). */
+export const SUM_SLOT: i32 = 1 << 13;
 
 /** In LoopPlan.accesses: the access comes after the exit test (it runs in one trip fewer). */
 export const POST: i64 = <i64>1 << 60;

@@ -82,7 +82,7 @@ import {
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
-import { LoopPlan, written, POST } from "./hoist";
+import { LoopPlan, written, POST, SUM_SLOT } from "./hoist";
 import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
@@ -469,7 +469,7 @@ export class Translator {
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
       // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
-      const sum = <u32>(acc[i] >> 41) & 0x1fff;
+      const sum = <u32>(acc[i] >> 41) & 0x3fff;
       const moves = (sum & (1 << 11)) != 0;
       const iv = p.counted && moves ? p.accRoot[i] : p.iv;
       if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, moves ? p.accStepReg[i] : -1, (acc[i] & POST) != 0);
@@ -477,6 +477,9 @@ export class Translator {
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
         if ((sum & (1 << r)) != 0) { this.getReg(r == 11 ? <u32>iv : r); b.op(W_I64_ADD); }
+      }
+      if ((sum & SUM_SLOT) != 0) { // a frame slot's value on entry (counted.ts: SLOTS)
+        b.get(L_FB); b.mem(W_I64_LOAD, 0, <u32>(p.accSlot[i] + STACK_SIZE)); b.op(W_I64_ADD);
       }
       if (p.counted && moves && p.accStep[i] < 0) { b.get(L_D); b.op(W_I64_SUB); } // counting down: from the top
       b.tee(L_T);
@@ -594,7 +597,7 @@ export class Translator {
   }
 
   /**
-   * The test before a loop of one path (counted.ts), in the block that leaves with OK = 0: on entry iv, the bound
+   * The test before a loop of counted.ts, in the block that leaves with OK = 0: on entry iv, the bound
    * B and A = iv + testConst lie in [0, 2^32) ([0, 2^31) for a signed test on a family with 32-bit operations: no
    * value the loop compares then wraps, and signed and unsigned compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
    * first), L_N = K, from A, B and the step t: "continue while A_k < B" (le: B + 1) leaves at
@@ -663,7 +666,7 @@ export class Translator {
   }
 
   /**
-   * L_D = the span of the register an access of a loop of one path moves with, by `step` a trip: K * |step|
+   * L_D = the span of the register an access of a counted.ts loop moves with, by `step` a trip: K * |step|
    * before the exit test, (K - 1) * |step| after it (nothing runs there when K = 0: the span stays 0), 0 when its
    * address does not move (step 0). A step in register `reg` (>= 0) is its value on entry, which must be below
    * 2^31 (else a branch out of the test's block): with K below 2^32 the span stays below 2^63.

@@ -229,6 +229,44 @@ describe("counted loops of one path run without checks when the region holds eve
     expect(same(asm("stxdw [%r10-8], %r3"), 39).out.error).toMatch(/out-of-bounds read .*\(instruction 9\)/);
   });
 
+  it("a base pointer reloaded from the frame in every trip (clang spills it), plus the counter", () => {
+    // base64's loop: p spilled to [r10-8], each trip p + i; `extra` after the reload, `store` anywhere in the trip
+    const asm = (n: number, extra = "", store = "") => `
+        stxdw [%r10-8], %r1
+        mov %r0, 0
+        mov %r3, 0
+        mov %r9, %r10
+        add %r9, -64
+      loop:
+        ldxdw %r4, [%r10-8]
+        ${extra}
+        add %r4, %r3
+        ldxb %r5, [%r4+1]
+        add %r0, %r5
+        ldxh %r5, [%r4+4]
+        add %r0, %r5
+        ${store}
+        add %r3, 3
+        jlt %r3, ${n}, loop
+        exit`;
+    const reads = (n: number, at: number) => {
+      const i = Array.from({ length: Math.ceil(n / 3) }, (_, k) => 3 * k + at);
+      return i;
+    };
+    const want = (n: number) => BigInt.asUintN(64, sumOf(reads(n, 1), 1) + sumOf(reads(n, 4), 2));
+    for (const n of [1, 3, 10, 30]) shape(asm(n), 3 * Math.ceil(n / 3) + 3, want(n), 9);
+    // the pointer moved by a constant after the reload: still the slot's value plus a constant
+    shape(asm(12, "add %r4, 2"), 12 + 3 + 2, BigInt.asUintN(64, sumOf(reads(12, 3), 1) + sumOf(reads(12, 6), 2)), 10);
+    // the slot added twice reads at 2p + i, out of bounds: the interpreter's fault (same() compares)
+    expect(same(asm(12, "add %r4, %r4"), 64).out.error).toMatch(/out-of-bounds read .*\(instruction 8\)/);
+    // a loop that writes the slot (the same value), or stores through a pointer: the checks stay
+    for (const store of ["stxdw [%r10-8], %r1", "stxb [%r9+0], %r5"]) {
+      const r = same(asm(12, "", store), 64);
+      expect(r.out.r0, store).toBe(want(12));
+      expect(r.unchecked, store).toBe(false);
+    }
+  });
+
   it("a second exit that leaves early (a search): the counted exit still bounds every access", () => {
     // scan down from n - 1 for a byte 0xff (the first one is at offset 228), reading a second byte after the check
     const asm = (n: number) => `
@@ -450,5 +488,86 @@ describe("32-bit counters (add32, mov32, JMP32 exit tests) run without checks wh
         shape(asm(n, c), n, h, 5);
       }
     }
+  });
+});
+
+describe("counted loops whose trips take one of several paths run without checks when the region holds every access", () => {
+  /** The byte the tests' input holds at offset o (see same). */
+  const at = (o: number) => BigInt((o * 37 + 11) & 0xff);
+  /**
+   * A walk over n 12-byte records, as clang makes of `for (i = 0; i < n; i++) if (f[i].b & 1) s += f[i].w; else
+   * s += f[i].h`: the pointer (r4) stepped by 12 next to the counter (r3), the paths joining before the latch.
+   * `head` starts a trip, `latch` ends it; `odd` ends the path taken for odd bytes (by default it joins the latch).
+   */
+  const records = (n: number, latch = `add %r3, 1\n jlt %r3, ${n}, loop`, odd = "ja next", head = "") => `
+        mov %r0, 0
+        mov %r3, 0
+        mov %r4, %r1
+      loop:
+        ${head}
+        ldxb %r5, [%r4+11]
+        mov %r6, %r5
+        and %r6, 1
+        jeq %r6, 0, even
+        ldxw %r7, [%r4+4]
+        add %r0, %r7
+        ${odd}
+      even:
+        ldxh %r7, [%r4+2]
+        add %r0, %r7
+      next:
+        add %r4, 12
+        ${latch}
+      out:
+        exit`;
+  /** What records(n) returns over the bytes of same(): the word or the half of each record by its byte 11. */
+  const recordsSum = (n: number) => {
+    let s = 0n;
+    for (let i = 0; i < n; i++) {
+      const o = 12 * i;
+      const word = (k: number, size: number) => {
+        let v = 0n;
+        for (let j = size - 1; j >= 0; j--) v = (v << 8n) | at(k + j);
+        return v;
+      };
+      s = BigInt.asUintN(64, s + ((at(o + 11) & 1n) === 1n ? word(o + 4, 4) : word(o + 2, 2)));
+    }
+    return s;
+  };
+
+  it("a pointer stepped by 12 next to the counter, a branch per record, the exit test in the latch", () => {
+    for (const n of [1, 2, 7, 20]) shape(records(n), 12 * n, recordsSum(n), 3);
+  });
+
+  it("the exit test at the top: reads after it run one trip fewer", () => {
+    // for (i = 0; i != n; ...) with the test first: i = 0 .. n - 1 read, the test leaves in trip n
+    const top = (n: number) => records(n, "add %r3, 1\n ja loop", "ja next", `jge %r3, ${n}, out`);
+    for (const n of [0, 1, 5, 16]) {
+      if (n === 0) {
+        const none = same(top(0), 0);
+        expect(none.out.r0).toBe(0n);
+        continue;
+      }
+      shape(top(n), 12 * n, recordsSum(n), 4);
+    }
+  });
+
+  it("a way back that skips the exit test keeps the checks: the loop reads on until it faults, like the interpreter", () => {
+    // odd records jump back without testing the counter: the test bounds no trip of theirs
+    const skip = records(4, "add %r3, 1\n jlt %r3, 4, loop", "add %r4, 12\n add %r3, 1\n ja loop");
+    const r = same(skip, 48);
+    expect(r.unchecked).toBe(false);
+  });
+
+  it("every budget up to the end runs out where the interpreter's does (a trip's instructions depend on its path)", () => {
+    const asm = records(6);
+    const bytes = Uint8Array.from({ length: 72 }, (_, i) => (i * 37 + 11) & 0xff);
+    let end = 0;
+    for (let budget = 1; budget <= 120; budget++) {
+      const [i, w] = (["interp", "wasm"] as const).map((engine) => runOn(asm, { ctx: { bytes } }, engine, budget).out);
+      expect(w, `budget ${budget}`).toEqual(i);
+      if (i.executed !== undefined && end === 0) end = i.executed;
+    }
+    expect(end).toBeGreaterThan(0);
   });
 });
