@@ -207,6 +207,20 @@ describe("generator", () => {
     expect(small).toBeGreaterThan(5);
     expect(unlimited).toBeGreaterThan(200); // no budget: the ARM32 translator's selects (jit/select.ts)
   });
+
+  test("a program runs without a budget only where the reference ends it within the default one", () => {
+    // 1342252521: a shaped loop whose 64-bit bound is 2^62 trips away (it hung the fuzzer when run without one)
+    for (const seed of [1342252521, ...Array.from({ length: 300 }, (_, k) => k)]) {
+      const p = generate(seed);
+      const budget = p.budget === 0 ? DEFAULT_BUDGET : p.budget;
+      const r = evaluate(p.code, p.input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget });
+      if (p.budget === 0) expect(r.error ?? "", `seed ${seed}`).not.toMatch(/^instruction budget/);
+    }
+    const long = generate(1342252521);
+    const r = evaluate(long.code, long.input, { inputAddr: INPUT_ADDR, stackBase: STACK_BASE, budget: DEFAULT_BUDGET });
+    expect(r.error).toMatch(/^instruction budget of 100000 exhausted/);
+    expect(long.budget).toBe(DEFAULT_BUDGET);
+  });
 });
 
 describe("reference evaluator (RFC 9669, hand-checked)", () => {
