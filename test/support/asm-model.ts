@@ -4,7 +4,7 @@
 // those generators emit: 32- and 64-bit ALU (alu() below, shared with other tests' models), lddw, loads
 // (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, ja /
 // jeq / jgt / jlt (and their 32-bit forms), `call 8` (get_smp_processor_id: 0, one CPU) and exit.
-import { type Outcome, type Shape, r0Is } from "./generated-runs.js";
+import { type Case, type Outcome, type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
@@ -148,6 +148,14 @@ export function alu(op: string, a: bigint, b: bigint): bigint {
   const f = ops[op.replace("32", "")];
   if (!f) throw new Error(`the model has no '${op}'`);
   return f() & mask;
+}
+
+/** Each shape twice: without a budget, and with one that runs out at 60% of the model's run (modelLength). */
+export function withBudgetCases(shapes: Shape[]): Case[] {
+  return shapes.flatMap((shape, k) => [
+    { name: `seed ${k + 1}`, shape, budget: 0 },
+    { name: `seed ${k + 1}, budget`, shape, budget: Math.floor(modelLength(shape) * 0.6) },
+  ]);
 }
 
 /** Instructions the model runs for the whole program (no budget): the smallest budget it ends within. */

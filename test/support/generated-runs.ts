@@ -49,6 +49,20 @@ function interpret(code: Uint8Array, input: Uint8Array, budget: number): string 
   }
 }
 
+/**
+ * r0 in decimal on the interpreter, without a budget, with `input` as the context; or the fault's message without
+ * the program's name: how the ARM32 loop tests state the interpreter's outcome next to the executable's.
+ */
+export function interpreterOutcome(code: Uint8Array, input: Uint8Array): string {
+  const rt = new Runtime({ budget: 0 });
+  try {
+    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: input } }).r0}`;
+  } catch (e) {
+    if (!(e instanceof BpfFault)) throw e;
+    return e.message.replace(/^p: /, ""); // the program's name
+  }
+}
+
 /** Each case's outcome from the model, the interpreter and the ARM32 executable (two qemu-arm runs at a time). */
 export async function outcomes(cases: Case[], model: (source: string, input: Uint8Array, budget: number) => string) {
   return limited(

@@ -10,7 +10,7 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { hexWord, outcomes, rng } from "../../support/generated-runs.js";
-import { modelLength, modelRun } from "../../support/asm-model.js";
+import { disagreeingWithModel, modelRun, withBudgetCases } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -85,11 +85,7 @@ describe("zero high words written late in a loop's copy", () => {
     const shapes = Array.from({ length: 32 }, (_, k) => ({ source: generate(k + 1), input: INPUT }));
     const uncopied = shapes.filter((s) => !arm32Listing(assemble(s.source)).includes("(copy of loop"));
     expect(uncopied.map((s) => s.source)).toEqual([]);
-    const cases = shapes.flatMap((shape, k) => [
-      { name: `seed ${k + 1}`, shape, budget: 0 },
-      { name: `seed ${k + 1}, budget`, shape, budget: Math.floor(modelLength(shape) * 0.6) },
-    ]);
-    const results = await outcomes(cases, modelRun);
-    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+    const results = await outcomes(withBudgetCases(shapes), modelRun);
+    expect(disagreeingWithModel(results)).toEqual([]);
   }, 120_000);
 });

@@ -6,10 +6,9 @@
 // byte before the last word read, at the same instruction with the same message as the interpreter.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
 import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator, limited } from "../../support/arm32.js";
+import { interpreterOutcome } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -62,15 +61,7 @@ function model(n: number, key: number, length: number): string {
   return `r0 = ${NOT_FOUND}`;
 }
 
-function interpret(code: Uint8Array, length: number): string {
-  const rt = new Runtime({ budget: 0 });
-  try {
-    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: bytes(length) } }).r0}`;
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return e.message.replace(/^p: /, "");
-  }
-}
+const interpret = (code: Uint8Array, length: number) => interpreterOutcome(code, bytes(length));
 
 describe("ARM32: rotated searches with a bumped pointer are versioned", () => {
   it("each shape has a copy, and the copy's code calls no memory check", () => {

@@ -8,10 +8,9 @@
 // (in the head's block, where j may already be n) must keep that read checked.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
 import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator, limited } from "../../support/arm32.js";
+import { interpreterOutcome } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -83,16 +82,6 @@ function model(i0: number, n: number, mem: Uint8Array, readFirst: boolean): stri
   }
 }
 
-function interpret(code: Uint8Array, mem: Uint8Array): string {
-  const rt = new Runtime({ budget: 0 });
-  try {
-    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: mem.slice() } }).r0}`;
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return e.message.replace(/^p: /, "");
-  }
-}
-
 describe("ARM32: searches tested at their top are versioned", () => {
   it("the loop has a copy, and the copy's code calls no memory check", () => {
     const code = assemble(run(3, 64));
@@ -125,7 +114,7 @@ describe("ARM32: searches tested at their top are versioned", () => {
         return {
           run: `readFirst=${r.readFirst} i0=${r.i0} n=${r.n} length=${r.mem.length}`,
           want: model(r.i0, r.n, r.mem, r.readFirst),
-          interp: interpret(code, r.mem),
+          interp: interpreterOutcome(code, r.mem.slice()),
           got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
         };
       }),
