@@ -407,6 +407,135 @@ describe("bench kernels on the interpreter, against independent JavaScript", () 
     }
   });
 
+  it("tokens, s16 dot product, reversal, matches, CRC-16, statistics, bubble sort, running sums, a filter", () => {
+    const code = ascii("let x1 = foo42 + 7;\n\tif (x1 >= 100) return 0x1f;");
+    let h = 7;
+    for (const m of new TextDecoder().decode(code).matchAll(/[A-Za-z][A-Za-z0-9]*|[0-9]+|[^]/g)) {
+      const kind = /^[A-Za-z]/.test(m[0]) ? 1 : /^[0-9]/.test(m[0]) ? 2 : 3;
+      h = (Math.imul(h, 131) + kind * 17 + m[0].length) >>> 0;
+    }
+    expect(run("tokenize", code)).toBe(BigInt(h));
+
+    const view = new DataView(small.buffer, small.byteOffset);
+    const n16 = small.length >> 2;
+    let dot = 0n,
+      sq = 0n;
+    for (let i = 0; i < n16; i++) {
+      const [a, b] = [view.getInt16(2 * i, true), view.getInt16(2 * (n16 + i), true)];
+      dot += BigInt(a * b);
+      sq += BigInt(a * a);
+    }
+    expect(run("dot16", small)).toBe(BigInt.asUintN(64, dot ^ (sq << 3n)));
+
+    const reversed = small.slice().reverse();
+    let weighted = 0n;
+    for (let k = 0; k < reversed.length; k += 4) weighted += BigInt(reversed[k] * (k + 1));
+    expect(run("reverse_bytes", small)).toBe(weighted);
+    expect(run("reverse_bytes", new Uint8Array(0))).toBe(0n);
+
+    const prose = ascii(
+      "the packet filter and the packet map of the kernel program, the packet filter again. ".repeat(6),
+    );
+    let total = 0n;
+    for (let p = 256; p + 32 < prose.length; p += 64) {
+      let best = 0;
+      for (let q = p - 256; q < p; q++) {
+        let l = 0;
+        while (l < 32 && prose[q + l] === prose[p + l]) l++;
+        best = Math.max(best, l);
+      }
+      total += BigInt(best);
+    }
+    expect(run("lz_match", prose)).toBe(total);
+
+    const crc16 = (bytes: Uint8Array) => {
+      let crc = 0xffff;
+      for (const b of bytes) {
+        crc ^= b << 8;
+        for (let k = 0; k < 8; k++) crc = (crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1) & 0xffff;
+      }
+      return BigInt(crc);
+    };
+    expect(run("crc16", ascii("123456789"))).toBe(0x29b1n); // CRC-16/CCITT-FALSE's check value
+    expect(run("crc16", small)).toBe(crc16(small));
+
+    const samples = Array.from({ length: small.length >> 2 }, (_, k) => le32(small, 4 * k));
+    const mean = samples.reduce((t, v) => t + BigInt(v), 0n) / BigInt(samples.length);
+    const dev = samples.reduce((t, v) => t + ((BigInt(v) > mean ? BigInt(v) - mean : mean - BigInt(v)) >> 8n), 0n);
+    const [mn, mx] = [Math.min(...samples), Math.max(...samples)];
+    expect(run("stats", small)).toBe(BigInt(mn) ^ (BigInt(mx) << 16n) ^ (mean << 24n) ^ dev);
+    expect(run("stats", small.subarray(0, 3))).toBe(0n);
+
+    for (const bytes of [small.subarray(0, 400), Uint8Array.from({ length: 64 }, (_, k) => k)]) {
+      const sorted = Array.from({ length: bytes.length >> 2 }, (_, k) => le32(bytes, 4 * k)).sort((a, b) => a - b);
+      expect(run("bubble", bytes)).toBe(sorted.reduce((t, v) => (t * 31n + BigInt(v)) & M64, 0n));
+    }
+
+    const quarter = small.length >> 3;
+    const sums: number[] = [];
+    for (let i = 0, total = 0; i < quarter; i++) sums.push((total = (total + view.getUint16(2 * i, true)) >>> 0));
+    let diffs = 0n;
+    for (let i = 8; i < quarter; i++) diffs += BigInt((sums[i] - sums[i - 8]) >>> 0);
+    expect(run("prefix_sum", small)).toBe(diffs ^ BigInt(sums.at(-1)!));
+
+    const half = small.length >> 1;
+    const passes = [small.slice(0, half), small.slice(half, 2 * half)];
+    for (let pass = 0; pass < 2; pass++) {
+      const [src, dst] = [passes[pass & 1], passes[(pass + 1) & 1]];
+      for (let i = 1; i + 1 < half; i++) dst[i] = (src[i - 1] + 2 * src[i] + src[i + 1] + 2) >> 2;
+    }
+    const fnv = passes[0].reduce((t, b) => Math.imul(t ^ b, 0x01000193) >>> 0, 0);
+    expect(run("blur3", small)).toBe(BigInt(fnv));
+  });
+
+  it("decimal strings, primes by trial division, ROT13, s16 matrix-vector products, bit reversal", () => {
+    const words = Array.from({ length: small.length >> 2 }, (_, k) => le32(small, 4 * k));
+    const digits = words.map((w) => String(w >>> (w & 15))).join("");
+    const djb = [...digits].reduce((t, ch) => (Math.imul(t, 33) + ch.charCodeAt(0)) >>> 0, 5381);
+    expect(run("itoa_hash", small)).toBe(BigInt(djb));
+
+    const isPrime = (v: number) => {
+      if (v < 2) return false;
+      for (let d = 2; d * d <= v; d++) if (v % d === 0) return false;
+      return true;
+    };
+    const odd = Array.from({ length: small.length >> 1 }, (_, k) => (small[2 * k] | (small[2 * k + 1] << 8) | 1) >>> 0);
+    expect(run("trial_div", small)).toBe(BigInt(odd.filter(isPrime).length));
+
+    const rotated = [...small].map((b) => {
+      let c = b & 0x7f;
+      if (c < 32) c += 64;
+      const ch = String.fromCharCode(c);
+      return /[a-z]/i.test(ch)
+        ? ch
+            .replace(/[a-z]/i, (l) => {
+              const base = l <= "Z" ? 65 : 97;
+              return String.fromCharCode(((l.charCodeAt(0) - base + 13) % 26) + base);
+            })
+            .charCodeAt(0)
+        : c;
+    });
+    const rolled = rotated.reduce((s, c) => (((s << 1) | (s >>> 31)) ^ c) >>> 0, 0);
+    expect(run("rot13", small)).toBe(BigInt(rolled));
+
+    const matrix = randomBytes(128 * 96, 7); // 96 rows of 64 s16: blocks at rows 0, 16 and 32
+    const mv = new DataView(matrix.buffer);
+    const at = (row: number, col: number) => mv.getInt16(2 * (64 * row + col), true);
+    let sum = 0n;
+    for (let base = 0; base + 64 <= 96; base += 16)
+      for (let r = 0; r < 64; r++) {
+        let acc = 0;
+        for (let c = 0; c < 64; c++) acc = (acc + at(base + r, c) * at(base, c)) | 0;
+        sum += BigInt(acc >> 4);
+      }
+    expect(run("matvec16", matrix)).toBe(BigInt.asUintN(64, sum));
+    expect(run("matvec16", matrix.subarray(0, 128 * 63))).toBe(0n);
+
+    const reverse = (v: number) => parseInt(v.toString(2).padStart(32, "0").split("").reverse().join(""), 2);
+    const folded = words.reduce((h, w) => (((h << 5) | (h >>> 27)) ^ reverse(w)) >>> 0, 0);
+    expect(run("bitrev", small)).toBe(BigInt(folded));
+  });
+
   it("packet kernels over a capture: sockex1's byte count per protocol, the frame-length histogram", () => {
     const list = frames(300, 5);
     const capture = snapCapture(list, 64);
