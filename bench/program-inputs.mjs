@@ -368,3 +368,15 @@ export const PROGRAM_KERNELS = [
   { name: "matvec16", what: "5 x 64 s16 matrix-vector products of 64 x 64", input: () => randomBytes(16 * KiB, 48) },
   { name: "bitrev", what: "4,096 u32 bit-reversed by a loop", input: () => randomBytes(16 * KiB, 49) },
 ];
+
+/**
+ * The kernels by when they were written, in PROGRAM_KERNELS' order: [label, how many]. Each group after the first was
+ * written after the translators had been tuned on the ones before it, so its figures show how general that tuning
+ * is; bench/programs.mjs prints the geometric means by group.
+ */
+export const KERNEL_GROUPS = [
+  ["first 18", 18],
+  ["next 9", 9],
+  ["next 8", 8],
+  ["last 14", 14],
+];

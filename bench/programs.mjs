@@ -23,7 +23,9 @@
 //       armv6`, gcc -march=armv6+fp -marm), still under -cpu cortex-a8 by default: gcc's static C library is
 //       ARMv7 code, which -cpu arm1176 refuses (the guest instruction counts do not depend on -cpu).
 // Instruction counts are exact and repeatable; wall times depend on the machine's load (it is often shared):
-// compare ratios from one run. Geometric means of the ratios close each table.
+// compare ratios from one run. Geometric means of the ratios close each table, and a last table gives them by
+// group of kernels (program-inputs.mjs KERNEL_GROUPS: by when they were written, each group after the first after
+// the translators had been tuned on the ones before it).
 //
 // Every engine runs with no instruction budget (0), as the ratios above are the translators' code against gcc's.
 // --budget N runs them all with a budget of N instructions per run instead (N above any kernel's count), which is
@@ -37,7 +39,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchFail, parseBenchArgs } from "./args.mjs";
-import { PROGRAM_KERNELS } from "./program-inputs.mjs";
+import { KERNEL_GROUPS, PROGRAM_KERNELS } from "./program-inputs.mjs";
 import {
   BENCH_DIR,
   batch,
@@ -259,9 +261,9 @@ async function main() {
     ];
     if (ubpf.path) head.push("uBPF ns", "interp/uBPF");
     const rows = [head];
-    const ratios = {};
-    const addRatio = (key, a, b) => {
-      if (a !== undefined && b > 0) (ratios[key] ??= []).push(a / b);
+    const ratios = {}; // by key, then by kernel
+    const addRatio = (key, a, b, kernel) => {
+      if (a !== undefined && b > 0) (ratios[key] ??= new Map()).set(kernel, a / b);
       return ratio(a, b);
     };
     for (const c of cases) {
@@ -274,18 +276,19 @@ async function main() {
         .split(/\s+/);
       ns.gcc = Number(out[1]);
       const row = [c.k.name, c.ebpfInsns.toLocaleString("en"), ...engines.map((e) => fmtNs(ns[e])), fmtNs(ns.gcc)];
-      for (const e of engines) row.push(addRatio(e, ns[e], ns.gcc));
+      for (const e of engines) row.push(addRatio(e, ns[e], ns.gcc, c.k.name));
       if (ubpf.path) {
         ns.ubpf = c.ubpf?.nsPerRun(opts.reps, opts.minMs);
-        row.push(fmtNs(ns.ubpf), addRatio("uBPF", ns.interp, ns.ubpf));
+        row.push(fmtNs(ns.ubpf), addRatio("uBPF", ns.interp, ns.ubpf, c.k.name));
       }
       rows.push(row);
     }
-    const mean = (key) => {
-      const g = geomean(ratios[key] ?? []);
+    const mean = (key, names) => {
+      const byKernel = ratios[key] ?? new Map();
+      const g = geomean(names ? names.map((n) => byKernel.get(n) ?? 0) : [...byKernel.values()]);
       return g === undefined ? "-" : g.toFixed(2) + "x";
     };
-    const geoRow = ["geometric mean", "", ...engines.map(() => ""), "", ...engines.map(mean)];
+    const geoRow = ["geometric mean", "", ...engines.map(() => ""), "", ...engines.map((e) => mean(e))];
     if (ubpf.path) geoRow.push("", mean("uBPF"));
     rows.push(geoRow);
     console.log("(a) x64, in-process: ns per run; ratios to gcc -O2 (lower is better)");
@@ -307,7 +310,7 @@ async function main() {
           row.push(
             a.toLocaleString("en"),
             g.toLocaleString("en"),
-            addRatio("armInsns", a, g),
+            addRatio("armInsns", a, g, c.k.name),
             (a / c.ebpfInsns).toFixed(2),
           );
           const ra = Math.min(100_000, Math.max(2, Math.ceil(ARM_TARGET_INSNS / Math.max(a, 1))));
@@ -320,7 +323,7 @@ async function main() {
         }
         armMs = Math.max(0, armMs);
         gccMs = Math.max(0, gccMs);
-        row.push(fmtMs(armMs), fmtMs(gccMs), addRatio("armWall", armMs, gccMs));
+        row.push(fmtMs(armMs), fmtMs(gccMs), addRatio("armWall", armMs, gccMs, c.k.name));
         armRows.push(row);
       }
       const armGeo = ["geometric mean"];
@@ -335,11 +338,42 @@ async function main() {
       if (plugin)
         console.log("ARM/eBPF: ARM instructions the arm32 executable ran per eBPF instruction the interpreter counted");
     }
+    console.log("\n" + groupMeans(ratios, mean, engines));
     console.log("\n" + cases.map((c) => `${c.k.name}: ${c.k.what}; result ${c.expected}`).join("\n"));
     if (notes.length) console.log("\n" + notes.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The geometric means of each ratio over each group of kernels (KERNEL_GROUPS: by when they were written) that
+ * this run measured, then over all: how far the later groups, written after the tuning, are from the first.
+ */
+function groupMeans(ratios, mean, engines) {
+  const groups = [];
+  let at = 0;
+  for (const [label, count] of KERNEL_GROUPS) {
+    const names = PROGRAM_KERNELS.slice(at, (at += count)).map((k) => k.name);
+    groups.push([label, names]);
+  }
+  const rows = [["geometric means by group", ...groups.map(([label]) => label), "all"]];
+  const keys = [
+    ...engines.map((e) => [e, `${e}/gcc`]),
+    ["uBPF", "interp/uBPF"],
+    ["armInsns", "arm32/gcc, instructions"],
+    ["armWall", "arm32/gcc, wall time"],
+  ];
+  for (const [key, label] of keys) {
+    if (!ratios[key]) continue;
+    // over the group's kernels that have the ratio (uBPF runs only those without maps), "-" when none does
+    const cell = (names) => {
+      const measured = names.filter((n) => ratios[key].has(n));
+      return measured.length ? mean(key, measured) : "-";
+    };
+    rows.push([label, ...groups.map(([, names]) => cell(names)), mean(key)]);
+  }
+  return table(rows);
 }
 
 await main();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { crc32 as zlibCrc32, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { loadSync } from "../../src/api/object.js";
-import { PROGRAM_KERNELS, frames, randomBytes, snapCapture } from "../../bench/program-inputs.mjs";
+import { KERNEL_GROUPS, PROGRAM_KERNELS, frames, randomBytes, snapCapture } from "../../bench/program-inputs.mjs";
 import { ROOT } from "../support/paths.js";
 
 const DIR = join(ROOT, "bench", "kernels", "c");
@@ -152,6 +152,11 @@ describe("bench kernels: sources, rebuild script and objects", () => {
     for (const name of sources) expect(existsSync(join(DIR, `${name}.o`)), `${name}.o`).toBe(true);
     for (const f of ["kernel.h", "native-shim.h"]) expect(existsSync(join(DIR, f)), f).toBe(true);
     accessSync(join(DIR, "build.sh"), constants.X_OK);
+  });
+
+  it("puts every kernel in one group of the bench's means by group", () => {
+    expect(KERNEL_GROUPS.every(([, count]: [string, number]) => count > 0)).toBe(true);
+    expect(KERNEL_GROUPS.reduce((t: number, [, count]: [string, number]) => t + count, 0)).toBe(PROGRAM_KERNELS.length);
   });
 
   const clang = ["clang-19", "clang"].find((c) => spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0);
