@@ -52,6 +52,7 @@ import {
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
+import { liveAt } from "./jit/liveness";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, known0, lo } from "./jit/regs";
@@ -240,11 +241,14 @@ function emitTest(c: Context, k: i32): void {
   if (boundReg >= 0) highWordZero(c, boundReg, k);
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
-  // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip
+  // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip. A register the
+  // loop writes before any read of it (dead at the head) needs no test: its value on entry is never seen, and each
+  // of its writes in the loop leaves a zero high word
   const zero = loopZeroHigh(k);
   const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
-    if (((zero | group) >> <u32>r) & 1 && r != iv && r != boundReg && r != stepReg) highWordZero(c, r, k);
+    if ((((zero | group) >> <u32>r) & 1) == 0 || r == iv || r == boundReg || r == stepReg) continue;
+    if (((group >> <u32>r) & 1) != 0 || liveAt(c, h, r)) highWordZero(c, r, k);
   }
   // iv's group equal to iv (their high words are zero, as iv's)
   for (let r = 0; r < 10; r++) {

@@ -1,8 +1,11 @@
 // Shared by the ARM32 tests: the translator module must exist (`npm test` builds it first; a single test file run
-// on its own builds it here); the ARM code a listing shows for a range of eBPF instructions.
-import { existsSync } from "node:fs";
+// on its own builds it here); the ARM code a listing shows for a range of eBPF instructions; whether a loop's copy
+// ran at all in a run (qemu-arm's log of the code blocks it executed).
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Arm32Options, buildArm32Executable, qemu, qemuCpu } from "../../src/engines/arm32/build.js";
 
 export const root = join(import.meta.dirname, "..", "..");
 
@@ -43,4 +46,41 @@ export function codeOf(listing: string, from: number, to: number, copy = false):
     .split("\n")
     .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
     .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
+}
+
+/**
+ * The addresses [from, to) of loop head..last's copy in a listing, or null when it has none. A run used the copy when
+ * a block of code started in it: its trips after the first start at its head (its first trip may run in the block
+ * of the test on entry).
+ */
+export function copyRange(listing: string, head: number, last: number): [number, number] | null {
+  const start = listing.search(new RegExp(`^;\\s+${head}: .*\\(copy of loop ${head}-${last}\\)$`, "m"));
+  const end = listing.indexOf(`; loop ${head}-${last}: the ordinary code`);
+  if (start < 0 || end < start) return null;
+  const address = (from: number) => parseInt(listing.slice(from).match(/^\s+([0-9a-f]+):\s/m)![1], 16);
+  return [address(start), address(end)];
+}
+
+/**
+ * The addresses at which the ARM executable of `insns` started a block of code when run on `mem` (qemu-arm -d
+ * exec,nochain: one line per block executed), whether it ended normally or with a fault (status 1), to tell whether a loop's copy ran or its ordinary code did: their
+ * results are the same by design.
+ */
+export function executedBlocks(insns: Uint8Array, mem: Uint8Array, opts: Arm32Options = {}): Set<number> {
+  const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));
+  try {
+    const exe = join(dir, "prog");
+    const log = join(dir, "log");
+    writeFileSync(exe, buildArm32Executable(insns, opts));
+    chmodSync(exe, 0o755);
+    writeFileSync(join(dir, "mem"), mem);
+    const args = ["-cpu", qemuCpu(opts), "-d", "exec,nochain", "-D", log, exe, "--mem", join(dir, "mem")];
+    const r = spawnSync(qemu(), args, { encoding: "utf8", timeout: 60_000 });
+    if (r.status !== 0 && r.status !== 1) throw new Error(`qemu-arm failed (status ${r.status}): ${r.stderr}`);
+    const blocks = new Set<number>();
+    for (const m of readFileSync(log, "utf8").matchAll(/\[[0-9a-f]+\/([0-9a-f]+)\//g)) blocks.add(parseInt(m[1], 16));
+    return blocks;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -140,6 +140,26 @@ export class Code {
     return true;
   }
 
+  /**
+   * The word written `back` words ago (1: the last), when nothing can have jumped in after it (branches into code
+   * emitted since forget): an instruction emitted now may be folded into it (replaceBack). 0 (none) otherwise.
+   */
+  wordBack(back: i32): u32 {
+    const p = this.pos - 4 * back;
+    const k = (p >> 2) & (HISTORY - 1);
+    // not before a trial's checkpoint either: its words may run under a condition, those before it do not
+    if (p < 0 || p < this.forgotAt || (this.watching && p < unchecked(this.saved[0]))) return 0;
+    return unchecked(this.histPos[k]) == p ? unchecked(this.histWord[k]) : 0;
+  }
+
+  /** Writes `word` over the one wordBack(back) returned: it does that one's work and more, writing no other register. */
+  replaceBack(back: i32, word: u32): void {
+    const p = this.pos - 4 * back;
+    if (!this.measuring) store<u32>(this.out + <usize>p, word);
+    unchecked(this.histWord[(p >> 2) & (HISTORY - 1)] = word);
+    if (back == 1) this.lastWord = word;
+  }
+
   /** A data word (a table in the image), not an instruction. */
   data(word: u32): void {
     this.emit(word);

@@ -8,6 +8,10 @@
 //   [mov d, s]          (ALU64 or ALU32, a register: only s's low word matters below)
 //   lsh  d, k           (ALU64, 32 <= k <= 63; or ALU32, k = 16 or 24)
 //   arsh d, k | rsh d, k (the same class and k; none of the two or three a block start)
+//
+// Right after the load of a short or a char into that register (clang's `ldxh d; lsh32 d, 16; arsh32 d, 16` for a
+// signed short read), the load does the low word's work: LDRH/LDRB already zero-extend, and become LDRSH/LDRSB to
+// sign-extend (foldIntoLoad).
 
 import { OP_AND, R0, SH_ASR, SH_LSL, SH_LSR, immRot, opImm, shiftImm, sxtb, sxth, uxth } from "../a32/encoder";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
@@ -58,7 +62,9 @@ export function emitExtension(c: Context, i: i32): void {
     if (s != d) setLo(c, d, sl);
   } else {
     value = loDst(c, d);
-    if (bits == 16) c.emit(signed ? sxth(value, sl) : uxth(value, sl));
+    if ((bits == 16 || bits == 8) && value == sl && foldIntoLoad(c, sl, bits, signed)) {
+      // the narrow load just before left the value, or loads it extended now
+    } else if (bits == 16) c.emit(signed ? sxth(value, sl) : uxth(value, sl));
     else if (bits == 8 && signed) c.emit(sxtb(value, sl));
     else if (bits == 8) c.emit(opImm(OP_AND, value, sl, immRot(0xff)));
     else {
@@ -74,4 +80,39 @@ export function emitExtension(c: Context, i: i32): void {
   const dh = hiDst(c, d);
   c.emit(shiftImm(SH_ASR, dh, value, 31));
   setHi(c, d, dh);
+}
+
+/**
+ * Whether the word just emitted, or the one before it when that one is what regs.ts emits for a zero high word (a
+ * MOV #imm or STR to the register file, of another ARM register), is an unconditional LDRH (bits 16) or LDRB (bits
+ * 8) into rt with nothing jumping in after it: rt's low `bits` are then extended as they are for a zero extension,
+ * and with the load made LDRSH/LDRSB for a sign extension (LDRSB has no 12-bit offset nor shifted index: an LDRB
+ * using one stays, and the SXTB follows).
+ */
+function foldIntoLoad(c: Context, rt: i32, bits: i32, signed: bool): bool {
+  let back = 1;
+  let w = c.wordBack(1);
+  if (leavesAlone(w, rt)) w = c.wordBack(++back);
+  if (w >>> 28 != 0xe || ((w >>> 12) & 15) != <u32>rt) return false;
+  if (bits == 16) {
+    if ((w & 0x0e1000f0) != 0x001000b0) return false; // LDRH, an immediate or a register offset
+    if (signed) c.replaceBack(back, w | 0x40); // LDRSH
+    return true;
+  }
+  const immediate = (w & 0x0e500000) == 0x04500000; // LDRB rt, [rn, #imm12]
+  const register = (w & 0x0e500ff0) == 0x06500000; // LDRB rt, [rn, rm] (no shift)
+  if (!immediate && !register) return false;
+  if (!signed) return true;
+  if (immediate && (w & 0xfff) > 255) return false;
+  // LDRSB: bits 27-25 000, bit 22 the immediate form's, bits 7-4 1101, an 8-bit immediate split around them
+  const base = w & ~0x0e000fff;
+  const sb = immediate ? base | ((w & 0xf0) << 4) | 0xd0 | (w & 0xf) : (base & ~0x00400000) | 0xd0 | (w & 0xf);
+  c.replaceBack(back, sb);
+  return true;
+}
+
+/** Whether w is an unconditional MOV rd, #imm or STR rd, [r11, #imm] with rd not rt (a zero high word's). */
+function leavesAlone(w: u32, rt: i32): bool {
+  if (w >>> 28 != 0xe || ((w >>> 12) & 15) == <u32>rt) return false;
+  return (w & 0x0fef0000) == 0x03a00000 || (w & 0x0fff0000) == 0x058b0000;
 }

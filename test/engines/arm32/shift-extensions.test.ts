@@ -1,8 +1,10 @@
 // Sign and zero extensions written as a shift left and back (assembly/arm32/jit/extend.ts): clang's `(long)i` of an
 // int (`lsh 32; arsh 32`), a short or a char widened in 32 bits (`lsh32 16; arsh32 16`) or in 64, and the same with
 // a logical shift back, with or without a copy in front. The listings show one SXTH / SXTB / UXTH / AND and one ASR
-// for the high word instead of the two shifts' code on both words; generated programs (every such width, both
-// shifts back, a copy from another register or none, values whose sign bit is set or not, many registers live so
+// for the high word instead of the two shifts' code on both words, and none for the low word right after the load
+// of a short or a char (the load zero-extends, or becomes LDRSH / LDRSB); generated programs (every such width, both
+// shifts back, a copy from another register, a narrow load or none, values whose sign bit is set or not, many
+// registers live so
 // that some live in the register file, in the ordinary code and in a loop's copy) check that r0 is what a model
 // written with BigInt computes, on the interpreter and the ARM32 executable.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +16,9 @@ import { disagreeingWithModel, modelLength, modelRun } from "../../support/asm-m
 
 beforeAll(ensureArm32Translator);
 
-const INPUT = Uint8Array.from({ length: 64 }, (_, i) => (i * 193 + 7) & 0xff);
+const INPUT = Uint8Array.from({ length: 320 }, (_, i) => (i * 193 + 7) & 0xff);
+/** Offsets of the narrow loads in front of extensions: LDRSB takes an 8-bit immediate at most (255). */
+const LOAD_OFFSETS = [0, 1, 6, 100, 255, 256, 270];
 /** Every shift pair extend.ts takes: [suffix, k]. */
 const WIDTHS: [string, number][] = [
   ["", 32],
@@ -43,6 +47,7 @@ function generate(seed: number, loop: boolean): string {
     const copy = rand();
     if (copy < 0.3) lines.push(`mov %r${d}, %r${pick(REGS)}`);
     else if (copy < 0.5) lines.push(`mov32 %r${d}, %r${pick(REGS)}`);
+    else if (copy < 0.8) lines.push(`${pick(["ldxb", "ldxh", "ldxw"])} %r${d}, [%r1+${pick(LOAD_OFFSETS)}]`);
     lines.push(`lsh${w} %r${d}, ${k}`, `${rand() < 0.6 ? "arsh" : "rsh"}${w} %r${d}, ${k}`);
     // what comes after reads both words of d, or only its low one
     lines.push(rand() < 0.7 ? `add %r${pick(REGS)}, %r${d}` : `xor32 %r${pick(REGS)}, %r${d}`);
@@ -60,8 +65,11 @@ describe("sign and zero extensions by a pair of shifts", () => {
       shape: { source: generate(3000 + k, k % 2 === 1), input: INPUT },
       budget: 0,
     }));
-    const loops = cases.filter((_, k) => k % 2 === 1).map((c) => arm32Listing(assemble(c.shape.source)));
-    expect(loops.every((l) => l.includes("(copy of loop"))).toBe(true);
+    const listings = cases.map((c) => arm32Listing(assemble(c.shape.source)));
+    expect(listings.filter((_, k) => k % 2 === 1).every((l) => l.includes("(copy of loop"))).toBe(true);
+    // loads that extend, in the ordinary code and in copies (an immediate offset and a register index)
+    for (const load of [/ldrsh r\d+, \[r\d+\]/, /ldrsb r\d+, \[r\d+\]/, /ldrs[bh] r\d+, \[r\d+, (#|r)/])
+      expect(listings.filter((l) => load.test(l)).length, String(load)).toBeGreaterThan(0);
     const results = await outcomes(cases, modelRun);
     expect(results.every((r) => r.model.startsWith("r0 ="))).toBe(true);
     expect(disagreeingWithModel(results)).toEqual([]);
@@ -130,5 +138,29 @@ describe("sign and zero extensions by a pair of shifts", () => {
     const copied = code("mov %r4, %r3\n lsh %r4, 32\n arsh %r4, 32");
     expect(copied).toEqual([expect.stringMatching(/^mov r\d+, r\d+$/), expect.stringMatching(/^asr r\d+, r\d+, #31$/)]);
     expect(code("mov32 %r4, %r3\n lsh32 %r4, 24\n arsh32 %r4, 24")[0]).toMatch(/^sxtb r(\d+), r(?!\1)\d+$/);
+  });
+
+  it("right after a narrow load, the load extends: LDRSH / LDRSB to sign-extend, LDRH / LDRB as they are otherwise", () => {
+    const uses = "add %r0, %r3\n add %r0, %r4\n".repeat(4);
+    /** The code of the load and extension (instructions 2 to 4) after r3 and r4 were loaded whole. */
+    const code = (load: string, pair: string) => {
+      const source = `ldxdw %r3, [%r1+0]\n ldxdw %r4, [%r1+8]\n ${load}\n ${pair}\n ${uses} exit`;
+      return codeOf(arm32Listing(assemble(source), { budget: 0 }), 2, 5);
+    };
+    // the last load is the value's; what follows it is the high word's (zero, or the low word's sign)
+    const tail = (lines: string[]) => lines.slice(lines.findIndex((l) => /^ldr[sbh]/.test(l)));
+    const shortSigned = tail(code("ldxh %r3, [%r1+2]", "lsh32 %r3, 16\n arsh32 %r3, 16"));
+    expect(shortSigned[0]).toMatch(/^ldrsh r\d+, \[r\d+\]$/);
+    expect(shortSigned.join("\n")).not.toMatch(/sxth|lsl|asr/);
+    const charWide = tail(code("ldxb %r4, [%r1+3]", "lsh %r4, 56\n arsh %r4, 56"));
+    expect(charWide[0]).toMatch(/^ldrsb r(\d+), \[r\d+\]$/);
+    expect(charWide.at(-1)).toMatch(/^asr r\d+, r\d+, #31$/);
+    expect(charWide.join("\n")).not.toMatch(/sxtb/);
+    const shortZero = tail(code("ldxh %r3, [%r1+2]", "lsh32 %r3, 16\n rsh32 %r3, 16"));
+    expect(shortZero[0]).toMatch(/^ldrh /);
+    expect(shortZero.join("\n")).not.toMatch(/uxth|lsr|lsl/);
+    // a wider load, or an extension of another width, keeps its instruction
+    expect(code("ldxw %r3, [%r1+2]", "lsh32 %r3, 16\n arsh32 %r3, 16").join("\n")).toMatch(/sxth/);
+    expect(code("ldxh %r3, [%r1+2]", "lsh32 %r3, 24\n arsh32 %r3, 24").join("\n")).toMatch(/^ldrh [^]*sxtb/m);
   });
 });
