@@ -55,9 +55,9 @@ import { leave, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { settleSwaps, startSwaps } from "./jit/swaps";
-import { barrier, hi, known0, lo } from "./jit/regs";
+import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
-import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_TRIPS } from "../../targets/arm32/image";
+import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS, S_TRIPS } from "../../targets/arm32/image";
 import { CLS_JMP, CLS_JMP32, JMP_JA } from "../isa";
 
 const PAGE: u32 = 4096;
@@ -242,13 +242,14 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip. A register the
-  // loop writes before any read of it (dead at the head) needs no test: its value on entry is never seen, and each
-  // of its writes in the loop leaves a zero high word
+  // loop writes before any read of it (dead at the head) is not tested but given a zero high word: its value on
+  // entry is never seen, and the copy, counting on that word being zero at every block start, never writes it
   const zero = loopZeroHigh(k);
   const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
     if ((((zero | group) >> <u32>r) & 1) == 0 || r == iv || r == boundReg || r == stepReg) continue;
     if (((group >> <u32>r) & 1) != 0 || liveAt(c, h, r)) highWordZero(c, r, k);
+    else zeroHighWord(c, r);
   }
   // iv's group equal to iv (their high words are zero, as iv's)
   for (let r = 0; r < 10; r++) {
@@ -657,6 +658,17 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
     c.patchBranch(pass, LO);
     barrier(c);
   }
+}
+
+/** Sets register r's high word to zero where it lives (an ARM register, or the register file), unless known zero. */
+function zeroHighWord(c: Context, r: i32): void {
+  if (known0(c, r)) return;
+  if (hiInArm(c, r)) {
+    c.emit(movImm(hi(c, r, R0), 0));
+    return;
+  }
+  c.emit(movImm(R0, 0));
+  c.emit(str(R0, R11, S_REGS + 8 * r + 4));
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {

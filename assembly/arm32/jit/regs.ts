@@ -37,7 +37,7 @@ export function fixedFrame(c: Context): bool {
 /** Both words of rn in ARM registers (a loop copy may keep only the low word there: loInArm). */
 export function inArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0 && unchecked(c.armHi[r]) >= 0; }
 export function loInArm(c: Context, r: i32): bool { return unchecked(c.armLo[r]) >= 0; }
-function hiInArm(c: Context, r: i32): bool { return unchecked(c.armHi[r]) >= 0; }
+export function hiInArm(c: Context, r: i32): bool { return unchecked(c.armHi[r]) >= 0; }
 export function known0(c: Context, r: i32): bool { return ((c.hiZero >> <u32>r) & 1) != 0; }
 
 /** The ARM register holding rn's low word: its own, or tmp after loading it. */
