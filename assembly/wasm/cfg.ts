@@ -301,6 +301,27 @@ export function analyse(code: usize, t: Cfg, eb: i32): Cfg {
   return g;
 }
 
+/**
+ * Per block x of the loop headed by h (no inner loop): the most instructions a trip runs from x's start
+ * to its end (the jump back to h, or a jump out of the loop); at h, the longest trip. Blocks come in reverse
+ * postorder, so x's successors in the loop but h come after it.
+ */
+export function tripRests(code: usize, g: Cfg, h: i32): StaticArray<i32> {
+  const rest = new StaticArray<i32>(g.n);
+  for (let x = g.n - 1; x >= h; x--) {
+    if (g.loopOf[x] != h) continue;
+    let len = 0;
+    for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) len++;
+    let longest = 0;
+    for (let e = 0; e < 2; e++) {
+      const y = e == 0 ? g.succ0[x] : g.kind[x] == END_COND ? g.succ1[x] : -1;
+      if (y > x && g.loopOf[y] == h && rest[y] > longest) longest = rest[y];
+    }
+    rest[x] = len + longest;
+  }
+  return rest;
+}
+
 /** Innermost loop (its header) of each block, -1 outside loops; each loop's enclosing loop; each loop's size. */
 function naturalLoops(g: Cfg, preds: Array<Array<i32>>): StaticArray<i32>[] {
   const n = g.n;

@@ -10,8 +10,9 @@
 // jumps back. The counting exit test must lie on every way back to the header (else a trip could skip it and go on
 // past its bound); an access in a block that every way reaches through that test runs in one trip fewer, as one
 // after the test on a single path does. An access on one branch only is tested over all the trips: a range wider
-// than it reads, which can only send the loop to its checked copy. A trip's instructions then depend on its way
-// (LoopPlan.path stays 0): the copy without checks counts the budget as the ordinary code does.
+// than it reads, which can only send the loop to its checked copy. A trip's instructions then depend on its way:
+// LoopPlan.path is the longest (cfg.ts: tripRests), which the copy without checks counts at the header and gives back on
+// the edges of the shorter ways (translate.ts: leaveTrip).
 // SLOTS: an access's base may also be a frame slot's value plus such a sum (clang spills base64's input pointer and
 // reloads it in every trip): a 64-bit load through r10 of 8 bytes the loop does not write (no store in the loop but
 // through r10 with a constant offset elsewhere in the frame) is the same value in every trip; the test before the
@@ -43,7 +44,7 @@
 // [0, 2^31)), so that nothing wraps and the trips are the 64-bit ones; a noted w in another family: the loop is not
 // planned.
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
-import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
+import { Cfg, opAt, immAt, insnLen, inLoop, tripRests, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, sumStep, POST, SUM_SLOT, MAX_LOOP_INSNS } from "./hoist";
 
 // What the exit test needs to continue (LoopPlan.cont)
@@ -325,7 +326,8 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.signed = test.signed;
   // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
   if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
-  if (!packet && !branches) plan.path = insns; // (with branches, a trip's instructions are not known)
+  if (!packet) plan.path = branches ? tripRests(code, g, h)[h] : insns;
+  plan.ways = branches;
   plan.early = exits > 1;
   return plan;
 }

@@ -13,8 +13,10 @@
 // A loop without such an iv still qualifies for accesses whose addresses the loop does not change (D = 0).
 // A counted loop of a single block runs D / step + 1 times (iv0 < bound, step > 0; once when iv0 >= bound), a
 // count known on entry: the budget can be checked and counted there for the whole loop (translate.ts: versioned).
+// One of several blocks (no inner loop) runs at most that many trips: the budget can be checked there for all of
+// them, each trip counting its longest way (LoopPlan.path).
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, CLS_ALU64, CLS_JMP, CLS_JMP32, MODE_ATOMIC, STACK_SIZE } from "../isa";
-import { Cfg, opAt, immAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
+import { Cfg, opAt, immAt, insnLen, inLoop, tripRests, END_COND, END_EXIT } from "./cfg";
 
 export const MAX_LOOP_INSNS: i32 = 128; // larger loops are not copied
 const MAX_LOOP_SPAN: i32 = 1024; // nor loops whose blocks are further apart in reverse postorder (bounds the search)
@@ -27,8 +29,12 @@ export class LoopPlan {
   boundImm: i64 = 0;
   /** A counted loop of one block without packet loads: its instructions (its trips are known on entry), else 0. */
   len: i32 = 0;
-  /** A loop of one path (counted.ts) without packet loads: its instructions (a trip runs at most these), else 0. */
+  /** A loop of several blocks (counted.ts, or here with an iv) without packet loads or inner loops: its longest
+   * trip's instructions (a trip runs at most these), else 0. */
   path: i32 = 0;
+  /** path is the longest of a trip's ways, or that of a loop here: new with them, so a loop inside a nest whose
+   * test proved its accesses is not versioned for them (translate.ts: doTree), as it was not before. */
+  ways: bool = false;
   /** The loop can leave before its counted test says (a search): its trips are not known on entry. */
   early: bool = false;
   /** Accesses: instruction | size << 32 | store << 40 | registers summed << 41 (bit 11: iv), and the constant
@@ -94,13 +100,14 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
   const lo = g.loopOf, lp = g.loopParent;
   const writes = new StaticArray<i32>(16); // per register: instructions of the loop that write it
   const writer = new StaticArray<i32>(16); // and the last of them
-  let mask = 0, latch = -1, latches = 0, insns = 0, seen = 0, end = h, packet = false, leaves = 0;
+  let mask = 0, latch = -1, latches = 0, insns = 0, seen = 0, end = h, packet = false, leaves = 0, inner = false;
   if (g.loopSize[h] > MAX_LOOP_INSNS) return null;
   for (let x = h; seen < g.loopSize[h]; x++) { // the loop's blocks come after h, mostly close to it
     if (x >= g.n || x - h > MAX_LOOP_SPAN) return null;
     if (!inLoop(lo, lp, h, x)) continue;
     seen++;
     end = x;
+    if (lo[x] != h) inner = true;
     if (g.succ0[x] == h || g.succ1[x] == h) { latch = x; latches++; }
     if (g.kind[x] == END_EXIT) leaves++;
     if (g.succ0[x] >= 0 && !inLoop(lo, lp, h, g.succ0[x])) leaves++;
@@ -133,6 +140,7 @@ export function planLoop(code: usize, g: Cfg, h: i32): LoopPlan | null {
       plan.boundReg = op == 0xad ? br : -1;
       plan.boundImm = <i64>bound;
       if (latch == h && !packet) plan.len = insns;
+      else if (!packet && !inner) { plan.path = tripRests(code, g, h)[h]; plan.ways = true; } // bounded all the same
     }
   }
   // The accesses: register sums tracked through each block from its start (-1: not a sum).

@@ -127,5 +127,7 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
   plan.innerStart = c0;
   plan.early = false;
   plan.len = 0;
+  plan.path = 0; // (the inner loop's: the outer trips are another matter)
+  plan.ways = false;
   return plan;
 }

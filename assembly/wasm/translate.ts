@@ -52,9 +52,10 @@
 // Each eBPF function is emitted twice:
 //   fast   checks the budget only at checkpoints (entry, loop headers, after calls): is there enough left for
 //          the longest run of instructions to the next checkpoint? Then nothing in between can run out. A
-//          counted loop of one block (hoist.ts) is checked and counted once, on entry, for all its trips; a loop of
-//          one path whose trips are bounded on entry (counted.ts: one that can leave early, or inside another
-//          versioned loop) is checked there and counted a trip at a time, with no checkpoint (see leaveTrip).
+//          counted loop of one block (hoist.ts) is checked and counted once, on entry, for all its trips; a loop
+//          whose trips are bounded on entry (counted.ts: one that can leave early, has branches, or lies inside
+//          another versioned loop) is checked there and counted a trip at a time, its longest way at the header,
+//          with no checkpoint (see leaveTrip).
 //   exact  a br_table dispatcher that checks before every segment's last instruction, so that a budget fault
 //          names the interpreter's instruction; the fast version continues in it, from the checkpoint's block,
 //          when a check fails. V8 compiles it only if it is ever called.
@@ -90,7 +91,7 @@ import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
 import {
-  Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop,
+  Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop, tripRests,
 } from "./cfg";
 import {
   TY_FUNC, TY_HELPER, TY_TAIL, TY_ACCESS, TY_TAIL_RUN, TY_FAULT, TY_BUDGET, TY_RUN, TY_CALLBACK, TY_GETTER,
@@ -170,9 +171,10 @@ export class Translator {
   noVersion: i32 = 0;
   /** Inside a versioned loop's copy whose budget was counted before it: no checkpoint, no counting. */
   noBudget: bool = false;
-  /** Header of the loop of one path whose copy counts the budget a trip at a time (see versioned), else -1. */
+  /** Header of the loop whose copy counts the budget a trip at a time (see versioned), else -1. */
   tripHead: i32 = -1;
   tripLen: i32 = 0;
+  tripRest: StaticArray<i32> = new StaticArray<i32>(0); // per block of that loop (cfg.ts: tripRests)
   /** Inside how many versioned loops' unchecked copies. */
   versionDepth: i32 = 0;
   /** The or32 that ends a rotate of a product whose rsh32 was emitted as the rotate (see rotateOr), else -1. */
@@ -371,7 +373,8 @@ export class Translator {
       }
       if (header) {
         let plan = this.fast && this.noVersion == 0 ? planAt(this.code, g, x) : null;
-        if (plan && plan.len == 0 && plan.path == 0 && this.allProven(plan)) plan = null; // a nest's test proved it
+        // a nest's test proved its accesses: versioned only for the budget of a loop of one path
+        if (plan && plan.len == 0 && (plan.path == 0 || plan.ways) && this.allProven(plan)) plan = null;
         if (plan) this.versioned(x, inside, plan);
         else this.loopCode(x, inside);
       } else {
@@ -504,9 +507,9 @@ export class Translator {
       b.end();
     }
     // OK = 2 when the loop's trips are known (it ends: step > 0, or iv0 >= bound) and the budget lasts them and
-    // the path after them to the next checkpoint: N * len + maxLen (the first trip and the rest); else 1. A loop of
-    // one path that can leave early runs at most N + 1 trips (N as above, or K from countedTrips) of at most `path`
-    // instructions: N * path + maxLen bounds what it runs to the next checkpoint.
+    // the path after them to the next checkpoint: N * len + maxLen (the first trip and the rest); else 1. Another
+    // loop runs at most N + 1 trips (N as above, or K from countedTrips) of at most `path` instructions (its
+    // longest way): N * path + maxLen bounds what it runs to the next checkpoint.
     const per = p.len > 0 ? p.len : p.path;
     b.i32c(1);
     if (per > 0) {
@@ -522,9 +525,9 @@ export class Translator {
     b.end();
     // Two copies: unchecked (its budget counted here when OK is 2, len > 0), or checked. Inside another versioned
     // loop the budget stays counted per iteration: measured with V8, that outer loop's code got slower.
-    // A loop of one path whose trips are bounded but not counted here (it can leave early, or lies inside another
-    // versioned loop) needs no checkpoint when OK is 2: each trip counts all its instructions at the header, and
-    // an exit gives back those of the trip it did not run (see leaveTrip).
+    // A loop whose trips are bounded but not counted here (it can leave early, has branches, or lies inside
+    // another versioned loop) needs no checkpoint when OK is 2: each trip counts its longest way at the header,
+    // and an edge off that way gives back what the trip will not run (see leaveTrip).
     const counted = p.len > 0 && this.versionDepth == 0;
     const bounded = per > 0 && !counted;
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]++;
@@ -533,7 +536,7 @@ export class Translator {
     this.open();
     if (counted) { b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>p.len); b.op(W_I64_SUB); b.set(L_CNT); }
     this.noBudget = counted;
-    if (bounded) { this.tripHead = x; this.tripLen = per; }
+    if (bounded) { this.tripHead = x; this.tripLen = per; this.tripRest = tripRests(this.code, this.g, x); }
     this.versionDepth++;
     this.loopCode(x, inside);
     this.versionDepth--;
@@ -834,22 +837,20 @@ export class Translator {
   }
 
   /**
-   * On the edge from block x to y in a copy that counts whole trips (tripHead): when y leaves the loop, gives back
-   * the trip's instructions after x's. The trip is the loop's one path, from its header through x's in-loop
-   * successors back to it (counted.ts), so what ran of it is the path's instructions up to x's end.
+   * On the edge from block x to y in a copy that counts whole trips (tripHead): gives back what the header counted
+   * for the longest way on from x (tripRest[x], cfg.ts: tripRests) beyond x's own instructions and the longest
+   * way on from y (none when y leaves the loop or goes back to its header). Then on every way, what was counted
+   * is what ran plus the longest way on from where it is, and a trip that ends has counted what it ran.
    */
   private leaveTrip(x: i32, y: i32): void {
     const h = this.tripHead;
     const g = this.g;
-    if (h < 0 || inLoop(g.loopOf, g.loopParent, h, y)) return;
-    let ran = 0;
-    for (let z = h; ; ) {
-      for (let pc = g.start[z]; pc <= g.last[z]; pc += insnLen(this.code, pc)) ran++;
-      if (z == x) break;
-      z = g.kind[z] == END_COND && !inLoop(g.loopOf, g.loopParent, h, g.succ0[z]) ? g.succ1[z] : g.succ0[z];
-    }
+    if (h < 0) return;
+    let back = this.tripRest[x];
+    for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(this.code, pc)) back--;
+    if (y != h && inLoop(g.loopOf, g.loopParent, h, y)) back -= this.tripRest[y];
     const b = this.out;
-    if (ran < this.tripLen) { b.get(L_CNT); b.i64c(<i64>(this.tripLen - ran)); b.op(W_I64_ADD); b.set(L_CNT); }
+    if (back > 0) { b.get(L_CNT); b.i64c(<i64>back); b.op(W_I64_ADD); b.set(L_CNT); }
   }
 
   /** Budget checkpoint at block x: when less is left than its longest run, the exact copy goes on from x. */

@@ -6,6 +6,9 @@
 // the first trips stop both engines at the same instruction. Which copy ran shows in the read cache (see
 // test/support/wasm-runs.ts): a checked access leaves its region there.
 import { describe, expect, it } from "vitest";
+import binaryen from "binaryen";
+import { assemble } from "../../../src/tools/asm.js";
+import { translateToWasm } from "../../../src/engines/wasm.js";
 import { runOn } from "../../support/wasm-runs.js";
 import { rng } from "../../support/generated-runs.js";
 import { type Nest, MEMSEARCH, input, model, program, randomNest, reaching } from "../../support/nest-programs.js";
@@ -40,6 +43,16 @@ describe("an inner loop in the copy of the loop around it", () => {
       const w = same(program(q).source, data);
       expectModel(q, data, w.out);
       expect(w.unchecked, program(q).source).toBe(true);
+    }
+  });
+
+  it("an inner search the outer copy proved is not copied again for its budget (short searches: no test per entry)", () => {
+    // its exit on the byte 0x62 (98) shows each copy of it: once in the outer loop's copy without checks, twice in
+    // its checked copy (the inner loop's own test there picks one of two), once in the exact copy
+    for (const p of [MEMSEARCH, { ...MEMSEARCH, outer: "counted" as const }]) {
+      const m = binaryen.readBinary(translateToWasm(assemble(program(reaching(p, 200, 0)!).source)));
+      expect(m.emitText().split("(i64.const 98)").length - 1).toBe(4);
+      m.dispose();
     }
   });
 

@@ -1,6 +1,7 @@
 // The budget of a versioned loop whose trips are bounded on entry but not counted there (assembly/wasm/translate.ts:
 // versioned, leaveTrip): a loop of one path that can leave early (an insertion sort's shift loop, counting down
-// with a search's exit), one of two blocks, and a one-block loop inside another versioned loop. When the budget
+// with a search's exit), one of two blocks, a one-block loop inside another versioned loop, and a loop whose
+// trips take one of several ways (the longest counted at the header, the others giving back the difference). When the budget
 // lasts the most trips the loop can run, its copy without checks has no checkpoint: each trip counts all its
 // instructions at the header, and an exit gives back those it did not run. The module's text shows it (calls to
 // the exact copy come only from checkpoints outside those copies); the counts must stay exact: every outcome
@@ -78,6 +79,49 @@ const rowSums = (rows: number) => `
     exit`;
 const READ_ROW = 4;
 const READ_COLUMN = 9;
+
+/**
+ * A scan of n bytes with branches in every trip, as clang makes of `for (i = 0; i < n; i++) { c = p[i]; if (c ==
+ * 0xff) break; if (c > 127) s ^= c * 3, s += 7; else s += c; if (!(c & 1)) s += 1; }`: a search's exit, a
+ * diamond of unequal arms and a triangle, so that a trip runs 9 to 14 instructions by its way.
+ */
+const branchyScan = (n: number) => `
+    mov %r0, 0
+    mov %r3, 0
+  loop:
+    mov %r4, %r1
+    add %r4, %r3
+    ldxb %r5, [%r4+0]
+    jeq %r5, 0xff, out
+    jgt %r5, 127, big
+    add %r0, %r5
+    ja odd
+  big:
+    mov %r6, %r5
+    mul %r6, 3
+    xor %r0, %r6
+    add %r0, 7
+  odd:
+    jset %r5, 1, next
+    add %r0, 1
+  next:
+    add %r3, 1
+    jlt %r3, ${n}, loop
+  out:
+    exit`;
+const READ_SCAN = 4;
+
+/** What branchyScan(n) returns over `bytes`. */
+function branchyModel(n: number, bytes: Uint8Array): bigint {
+  let s = 0n;
+  for (let i = 0; i < n; i++) {
+    const c = BigInt(bytes[i]);
+    if (c === 0xffn) break;
+    s = c > 127n ? (s ^ (c * 3n)) + 7n : s + c;
+    if (!(c & 1n)) s += 1n;
+  }
+  return s;
+}
 
 type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
 
@@ -157,6 +201,35 @@ describe("a versioned loop's budget counted a trip at a time", () => {
     // the inner loop's checked copy inside the row loop's copy without checks, and the inner loop inside the row
     // loop's checked copy (not versioned there); not from the inner loop's copy without checks
     expect(exactCalls(rowSums(3))).toBe(5);
+  });
+
+  it("a loop with branches counts its longest way a trip, the shorter ways give the rest back: no checkpoint", () => {
+    // the exact copy is called from the function's entry and from the loop's checked copy, not from its copy
+    // without checks (whose trips are bounded on entry, the longest 14 instructions)
+    expect(exactCalls(branchyScan(16))).toBe(2);
+    for (let seed = 1; seed <= 12; seed++) {
+      const next = rng(seed * 7919);
+      const n = 1 + Math.floor(next() * 24);
+      // no 0xff in every third input (all trips), else a few (the search leaves early)
+      const bytes = Uint8Array.from({ length: n }, () => Math.floor(next() * (seed % 3 === 0 ? 255 : 256)));
+      const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
+      const full = runBoth(branchyScan(n), input, [0]);
+      expect(full.wasm, `seed ${seed}`).toEqual(full.interp);
+      expect(full.interp[0].r0, `seed ${seed}`).toBe(branchyModel(n, bytes));
+      const executed = full.interp[0].executed!;
+      const budgets = Array.from({ length: executed + 1 }, (_, i) => i + 1);
+      const r = runBoth(branchyScan(n), input, budgets);
+      expect(r.wasm, `seed ${seed}`).toEqual(r.interp);
+      budgets.forEach((budget, i) => {
+        if (budget < executed) expect(r.interp[i].error, `seed ${seed}, budget ${budget}`).toMatch(/budget/);
+        else expect(r.interp[i].executed).toBe(executed);
+      });
+      // one byte short: the checked copy faults at the read past the context (unless 0xff leaves first)
+      const short = bytes.slice(0, n - 1);
+      const s = runBoth(branchyScan(n), () => ({ ctx: { bytes: short.slice() } }), [0]);
+      expect(s.wasm, `seed ${seed}`).toEqual(s.interp);
+      if (!short.includes(0xff)) expect(s.interp[0].pc, `seed ${seed}`).toBe(READ_SCAN);
+    }
   });
 
   it("generated sorts: r0 is the sorted order's, and faults come at the first access past the context", () => {
