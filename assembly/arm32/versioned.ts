@@ -47,7 +47,7 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
@@ -365,7 +365,7 @@ function movesWithIvOnly(k: i32, a: i32): bool {
  * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
  * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit
  * test `!=`, iv0 below E too and E - iv0 a multiple of the step: iv then meets E - step. For a 32-bit exit test, E + c at most 2^31
- * (loops.ts: loopNarrowLimit; a constant E was checked there).
+ * (loops.ts: loopNarrowLimit; a constant E was checked there). For a bound stepping down (loopBoundConverges), B0 not 0.
  */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);
@@ -375,6 +375,11 @@ function emitUpwardTest(c: Context, k: i32): void {
     c.emitConst(R2, loopNarrowLimit(k));
     c.emit(cmpReg(e, R2));
     fail(c, HI, k);
+  }
+  if (loopBoundConverges(k)) {
+    // a bound stepping down by 1 (loops.ts convergingBound): B0 at least 1, or the test's B - 1 would wrap
+    c.emit(cmpImm(lo(c, loopBoundReg(k), R0), 0));
+    fail(c, EQ, k);
   }
   if (loopBoundNe(k)) {
     const e = emitBound(c, k, R0);
