@@ -137,11 +137,12 @@ export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
 @inline export function loopExitAt(k: i32): i32 { return unchecked(exitTests[k]); }
 /** The inner loop whose entry test loop k's test makes unneeded in k's copy (analysis/nests.ts), or -1. */
 @inline export function loopNestInner(k: i32): i32 { return unchecked(nestInners[k]); }
-/** That inner loop's iv on every entry: a constant (analysis/nests.ts). */
-@inline export function loopNestStart(k: i32): i32 { return unchecked(nestStarts[k]); }
-export function setLoopNest(k: i32, q: i32, start: i32): void {
+/** That inner loop's iv on every entry: a constant, or that plus loop k's iv (loopNestFromOuter; analysis/nests.ts). */
+@inline export function loopNestStart(k: i32): i32 { return unchecked(nestStarts[k]) & 0x7fffffff; }
+@inline export function loopNestFromOuter(k: i32): bool { return unchecked(nestStarts[k]) < 0; }
+export function setLoopNest(k: i32, q: i32, start: i32, fromOuter: bool = false): void {
   unchecked(nestInners[k] = q);
-  unchecked(nestStarts[k] = start);
+  unchecked(nestStarts[k] = start | (fromOuter ? 0x80000000 : 0));
 }
 /** A new loop k's fields of these kinds: none. */
 function clearExtras(k: i32): void {
