@@ -40,15 +40,15 @@
 // either way. Inside a copy the test always runs: skipping it there would leave the outer copy.
 
 import {
-  AL, EQ, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
+  AL, EQ, GT, HI, HS, LO, LR, LS, LT, MI, NE, NOP, OP_ADC, OP_ADD, OP_BIC, OP_CMN, OP_MVN, OP_SBC, OP_SUB, OP_TST, R0, R1, R11, R2,
   R3, R4, R5, R6, bit,
   OP_MOV, SH_LSL, SH_LSR, branch, bx, cmpImm, cmpReg, cmpRegC, dpImm, dpReg, immRot, ldr, ldrd, movImm, movReg, opImm, opImmS, opReg, opRegS, pop, shiftImm, str, subImm, umull,
 } from "./a32/encoder";
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
-  loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestInner, loopNestStart, loopSubReg, loopWrites,
+  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, setPool } from "./jit/copies";
@@ -333,6 +333,15 @@ function emitNestTest(c: Context, k: i32): void {
   c.emit(opRegS(OP_ADD, R0, emitBound(c, q, R0, k), R2));
   fail(c, HS, k);
   fail(c, MI, k);
+  if (loopNestFromOuter(k)) {
+    // q's iv starting at k's iv + c0: its largest start iv0 + D + c0, plus q's step, below 2^31 too
+    emitD(c, k);
+    c.emit(opRegS(OP_ADD, R1, R1, lo(c, loopIv(k), R0)));
+    fail(c, HS, k);
+    c.emitAddConstS(R1, R1, <u32>(loopNestStart(k) + loopStepImm(q)), R3);
+    fail(c, HS, k);
+    fail(c, MI, k);
+  }
   for (let j = 0; j < loopAccesses(k); j++) {
     const a = k * MAX_ACCESSES + j;
     if (!accInner(a)) continue;
@@ -348,6 +357,18 @@ function emitNestTest(c: Context, k: i32): void {
  */
 function emitNestSpan(c: Context, k: i32, a: i32): void {
   const q = loopNestInner(k);
+  if ((accRegs(a) & NEST_IV_BIT) != 0 && loopNestFromOuter(k)) {
+    // q's iv from k's iv + c0: over all entries in [iv0 + c0, max(iv0 + D + c0, E - 1)], a span of max(D, E - 1 -
+    // c0 - iv0) (E, c0 and iv0 below 2^31: a difference that wraps only comes out larger, never smaller)
+    emitD(c, k);
+    const e = emitBound(c, q, R3, k);
+    c.emitConst(R2, <u32>loopNestStart(k) + 1);
+    c.emit(opReg(OP_SUB, R0, e, R2));
+    c.emit(opReg(OP_SUB, R0, R0, lo(c, loopIv(k), R2)));
+    c.emit(cmpReg(R0, R1));
+    c.emit(dpReg(GT, OP_MOV, 0, R1, 0, R0, SH_LSL, 0)); // movgt r1, r0
+    return;
+  }
   if (accRegs(a) & NEST_IV_BIT) {
     const e = emitBound(c, q, R3, k);
     c.emitConst(R2, <u32>loopNestStart(k));
@@ -370,7 +391,7 @@ function movesWithIvOnly(k: i32, a: i32): bool {
  * iv0 + step and E + step below 2^31: nothing in the copy wraps around, and iv stays below 2^31 (copies.ts
  * copyNarrowIvs; a counter or offset of 2 GiB or more on a 32-bit device runs the ordinary code). For an exit
  * test `!=`, iv0 below E too and E - iv0 a multiple of the step: iv then meets E - step. For a 32-bit exit test, E + c at most 2^31
- * (loops.ts: loopNarrowLimit; a constant E was checked there).
+ * (loops.ts: loopNarrowLimit; a constant E was checked there). For a bound stepping down (loopBoundConverges), B0 not 0.
  */
 function emitUpwardTest(c: Context, k: i32): void {
   const iv = loopIv(k);
@@ -380,6 +401,11 @@ function emitUpwardTest(c: Context, k: i32): void {
     c.emitConst(R2, loopNarrowLimit(k));
     c.emit(cmpReg(e, R2));
     fail(c, HI, k);
+  }
+  if (loopBoundConverges(k)) {
+    // a bound stepping down by 1 (loops.ts convergingBound): B0 at least 1, or the test's B - 1 would wrap
+    c.emit(cmpImm(lo(c, loopBoundReg(k), R0), 0));
+    fail(c, EQ, k);
   }
   if (loopBoundNe(k)) {
     const e = emitBound(c, k, R0);

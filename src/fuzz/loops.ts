@@ -8,7 +8,7 @@
 // the test, which jumps out negated, and closed by a `ja`), or that rotated loop entered both at its top and in its
 // middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
 // before its step, which follows the body); a pointer bumped through the input or the stack against
-// an end pointer (post-indexed loads); a second counter; a nest (an outer counter whose row offset the inner
+// an end pointer (post-indexed loads); a second counter, or two converging (the bound stepping down); a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
 // by a shift or a multiply, offset by an add, or added to the input pointer reloaded from the frame slot it was
 // spilled to before the loop, as clang does when registers run short), through a data value masked into a table
@@ -173,7 +173,7 @@ class LoopBuilder {
         const start =
           step < 0n ? BigInt(rng.between(plan.test.trips, plan.test.trips + 40)) : BigInt(rng.between(0, 8));
         second = this.counter(this.take(), start, step, rng.chance(0.6), plan.test.trips);
-      }
+      } else if (!this.fault) second = this.converging(plan.counter, plan.test);
       this.accs = [...this.free];
       this.sources = [
         ...this.accs,
@@ -205,6 +205,25 @@ class LoopBuilder {
       executed++;
     }
     return { items, planted: this.planted, executed };
+  }
+
+  /**
+   * Two converging indices (`while (i < j) { ...; i++; j--; }`): the bound register, when the test is `<` on the
+   * counter itself, becomes a second counter stepping down by 1 from the bound; the loop then ends no later.
+   */
+  private converging(c: Counter, test: ExitTest): Counter | undefined {
+    const up = test.code4 === 0xa || test.code4 === 0xc;
+    // (one loop in four that could, chosen without a random draw: other programs stay as their seeds made them)
+    if (!up || test.boundReg < 0 || test.narrow || test.derive !== undefined || c.pointer || !c.wide) return undefined;
+    if (test.trips % 4 !== 1) return undefined;
+    // (j stays above 0, either signedness, for every round the fixed bound allowed: the loop ends no later)
+    if (sx(test.bound, 64) <= BigInt(test.trips)) return undefined;
+    const j = this.counter(test.boundReg, test.bound, -1n, true, test.trips);
+    let trips = 1;
+    while (trips < test.trips && holds(test.code4, c.values[trips], j.values[trips], false)) trips++;
+    test.trips = trips;
+    c.values.length = j.values.length = trips + 1;
+    return j;
   }
 
   private counter(reg: number, start: bigint, step: bigint, wide: boolean, trips: number, pointer?: number): Counter {

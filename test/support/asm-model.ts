@@ -2,15 +2,16 @@
 // low-word-registers.test.ts, frame-counters.test.ts, loop-register-room.test.ts), written with BigInt from the
 // eBPF semantics and independent of every engine: it runs the assembler text itself. It knows the instructions
 // those generators emit: 32- and 64-bit ALU (alu() below, shared with other tests' models), lddw, loads
-// (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, ja /
-// jeq / jgt / jlt (and their 32-bit forms), `call 8` (get_smp_processor_id: 0, one CPU) and exit.
+// (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, stores
+// into the input (to a copy of it: converging-indices.test.ts), ja / jeq / jgt / jlt (and their 32-bit forms),
+// `call 8` (get_smp_processor_id: 0, one CPU) and exit.
 import { type Case, type Outcome, type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
 
 /** The model's word for a load past the input: the engines state it their own way (compare them with each other). */
-export const MODEL_OUT = "a load past the input";
+export const MODEL_OUT = "a load past the input"; // (or a store)
 
 /**
  * The runs that disagree: with the model on r0 or a budget's fault, or, where the model loads past the input, with
@@ -57,6 +58,7 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
   reg[1] = INPUT;
   reg[10] = FRAME;
   const frame = new Map<bigint, bigint>(); // 8-byte slots by address
+  const memory = input.slice();
   const regOf = (a: string) => Number(a.replace("%r", ""));
   // an immediate is a 32-bit value sign-extended to 64 bits
   const value = (a: string) => (a.startsWith("%r") ? reg[regOf(a)] : BigInt.asUintN(64, BigInt.asIntN(32, BigInt(a))));
@@ -86,11 +88,19 @@ export function modelRun(source: string, input: Uint8Array, budget: number): str
         const from = at - INPUT;
         if (from < 0n || from + BigInt(bytes) > BigInt(input.length)) return MODEL_OUT;
         let v = 0n;
-        for (let i = 0; i < bytes; i++) v |= BigInt(input[Number(from) + i]) << BigInt(8 * i);
+        for (let i = 0; i < bytes; i++) v |= BigInt(memory[Number(from) + i]) << BigInt(8 * i);
         reg[d] = signed ? BigInt.asUintN(64, BigInt.asIntN(8 * bytes, v)) : v;
       }
-    } else if (op === "stxdw") frame.set(addrOf(args[0]), reg[regOf(args[1])]);
-    else if (/^j(eq|ne|gt|ge|lt|le|set|sgt|sge|slt|sle)(32)?$/.test(op)) {
+    } else if (op === "stxdw" && addrOf(args[0]) >= FRAME - 512n && addrOf(args[0]) < FRAME)
+      frame.set(addrOf(args[0]), reg[regOf(args[1])]);
+    else if (op.startsWith("stx")) {
+      // a store into the input (its bytes, copied: the caller's stay as they are)
+      const bytes = { b: 1, h: 2, w: 4, dw: 8 }[op.slice(3)]!;
+      const from = addrOf(args[0]) - INPUT;
+      if (from < 0n || from + BigInt(bytes) > BigInt(input.length)) return MODEL_OUT;
+      const v = reg[regOf(args[1])];
+      for (let i = 0; i < bytes; i++) memory[Number(from) + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    } else if (/^j(eq|ne|gt|ge|lt|le|set|sgt|sge|slt|sle)(32)?$/.test(op)) {
       // a 32-bit comparison compares the low words; the signed ones (js*) read them as two's complement
       const width = op.endsWith("32") ? 32 : 64;
       const mask = width === 32 ? M32 : M64;

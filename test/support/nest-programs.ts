@@ -1,6 +1,7 @@
 // Nested loops for the engines' tests of nests (an outer loop whose test proves its inner loop's accesses):
 // generated programs, the inner bound a register the outer loop does not write or a constant, the outer exit on iv
-// or on iv + that register, index and pointer forms, counting up and down, inner loops leaving early; a model of
+// or on iv + that register, index and pointer forms, counting up and down, inner loops leaving early, inner loops
+// starting at the outer iv (plus a constant) and running to the outer bound; a model of
 // each program written here (r0, or the load that reads outside the input, and the furthest byte read), and the
 // nests whose last trip reads the input's last byte or one byte past it.
 
@@ -19,6 +20,11 @@ export interface Nest {
   b: number;
   off: number;
   off2: number;
+  /**
+   * The inner iv starts at the outer one plus this (`for (j = i + 1; j < b; j++)`), runs to the outer bound (r2),
+   * and its loads are at r1 + j (index form, counting up); undefined: it starts at 0 (or n).
+   */
+  innerFrom?: number;
 }
 
 /** The program's lines, and the instruction indexes of its two loads. */
@@ -28,9 +34,11 @@ export function program(p: Nest): { source: string; load: number; load2: number 
   lines.push(...(p.pointer ? ["mov %r4, %r1", `add %r4, ${p.i0}`] : [`mov %r4, ${p.i0}`]));
   const body = [
     ...(p.pointer ? [] : ["mov %r7, %r1", "add %r7, %r4"]),
-    p.innerDown ? `mov %r6, ${p.n}` : "mov %r6, 0",
+    ...(p.innerFrom !== undefined
+      ? ["mov %r6, %r4", `add %r6, ${p.innerFrom}`]
+      : [p.innerDown ? `mov %r6, ${p.n}` : "mov %r6, 0"]),
     "inner:",
-    p.pointer ? "mov %r8, %r4" : "mov %r8, %r7",
+    p.innerFrom !== undefined ? "mov %r8, %r1" : p.pointer ? "mov %r8, %r4" : "mov %r8, %r7",
     "add %r8, %r6",
     `ldxb %r8, [%r8+${p.off}]`,
     ...(p.second ? ["mov %r9, %r1", "add %r9, %r6", `ldxb %r9, [%r9+${p.off2}]`, "add %r0, %r9"] : []),
@@ -38,7 +46,14 @@ export function program(p: Nest): { source: string; load: number; load2: number 
     ...(p.early >= 0 ? [`jeq %r8, ${p.early}, after`] : []),
     ...(p.innerDown
       ? ["add %r6, -1", "jne %r6, 0, inner"]
-      : ["add %r6, 1", p.innerConst ? `jlt %r6, ${p.n}, inner` : "jlt %r6, %r3, inner"]),
+      : [
+          "add %r6, 1",
+          p.innerFrom !== undefined
+            ? "jlt %r6, %r2, inner"
+            : p.innerConst
+              ? `jlt %r6, ${p.n}, inner`
+              : "jlt %r6, %r3, inner",
+        ]),
     "after:",
   ];
   if (p.outer === "rotated") {
@@ -69,15 +84,16 @@ export function model(p: Nest, data: Uint8Array | undefined, loads: { load: numb
     return data[at];
   };
   const body = (i: number) => {
-    let j = p.innerDown ? p.n : 0;
+    const from = p.innerFrom !== undefined;
+    let j = from ? i + p.innerFrom! : p.innerDown ? p.n : 0;
     for (;;) {
-      const b = read(i + j + p.off, loads.load);
+      const b = read((from ? 0 : i) + j + p.off, loads.load);
       if (p.second) r0 += BigInt(read(j + p.off2, loads.load2));
       r0 += BigInt(b);
       if (b === p.early) return;
       if (p.innerDown) {
         if (--j === 0) return;
-      } else if (++j >= p.n) return;
+      } else if (++j >= (from ? p.b : p.n)) return;
     }
   };
   try {

@@ -87,7 +87,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -108,6 +108,8 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
  * add is then 64 bits wide in the copy (narrowAdd), so iv's value on the way out is the ordinary code's.
  */
 @inline export function loopEndsBelowZero(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BELOW) != 0; }
+/** Whether the bound register steps down by 1 before the exit test (planGeneral: two converging indices). */
+@inline export function loopBoundConverges(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_CONVERGE) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
 @inline export function loopNarrowLimit(k: i32): u32 { return <u32>0x80000000 - <u32>(load<i32>(extra(k, FLAGS)) >> 8); }
 /** c in Y = iv + c (iv's value at the block start of the exit test) for a 32-bit exit test or a count down. */
@@ -135,11 +137,12 @@ export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
 @inline export function loopExitAt(k: i32): i32 { return unchecked(exitTests[k]); }
 /** The inner loop whose entry test loop k's test makes unneeded in k's copy (analysis/nests.ts), or -1. */
 @inline export function loopNestInner(k: i32): i32 { return unchecked(nestInners[k]); }
-/** That inner loop's iv on every entry: a constant (analysis/nests.ts). */
-@inline export function loopNestStart(k: i32): i32 { return unchecked(nestStarts[k]); }
-export function setLoopNest(k: i32, q: i32, start: i32): void {
+/** That inner loop's iv on every entry: a constant, or that plus loop k's iv (loopNestFromOuter; analysis/nests.ts). */
+@inline export function loopNestStart(k: i32): i32 { return unchecked(nestStarts[k]) & 0x7fffffff; }
+@inline export function loopNestFromOuter(k: i32): bool { return unchecked(nestStarts[k]) < 0; }
+export function setLoopNest(k: i32, q: i32, start: i32, fromOuter: bool = false): void {
   unchecked(nestInners[k] = q);
-  unchecked(nestStarts[k] = start);
+  unchecked(nestStarts[k] = start | (fromOuter ? 0x80000000 : 0));
 }
 /** A new loop k's fields of these kinds: none. */
 function clearExtras(k: i32): void {
@@ -646,7 +649,7 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   // B
   // E = B + s - c (+1 when le) counting up; counting down (s < 0), L = B + s - c (+1 unless le; != as >, L then
   // the last value at the head, B - c, when iv0 - L is a multiple of the step: emitDownTest tests it)
-  const adj = <i64>s - <i64>cy + (down != le ? 1 : 0) + (ne && down ? sd - 1 : 0);
+  let adj = <i64>s - <i64>cy + (down != le ? 1 : 0) + (ne && down ? sd - 1 : 0);
   let boundReg = -1;
   let boundImm: i64 = 0;
   let flags = ne ? F_NE : 0;
@@ -667,7 +670,11 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
     }
   } else if (b == 10 || b == xr || (group & (<u32>1 << <u32>b)) != 0) return;
   else if ((mask & (1 << b)) == 0) boundReg = b;
-  else {
+  else if (!down && !le && !ne && !narrow && convergingBound(c, h, l, b, latch, t)) {
+    boundReg = b;
+    adj -= 1; // the test sees B0 - 1 at most
+    flags |= F_CONVERGE;
+  } else {
     // its last write before the test, in the last block (other writes of it anywhere do not matter)
     let at = -1;
     for (let i = latch; i < t; i += opAt(c, i) == 0x18 ? 2 : 1) if (writes(c, i) & (1 << b)) at = i;
@@ -682,6 +689,18 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
+}
+
+/**
+ * Whether the loop [h, l] writes B once, by `add B, -1` in the last block before the exit test: `while (i < j)`
+ * with `j--` (a reversal in place, a two-pointer scan). With B0 at least 1 (versioned.ts tests it), B never wraps:
+ * the test sees B - 1 >= 0, and the trip goes on only when Y < B - 1, so the next B is at least 1 too. Every
+ * bound the test sees is then at most B0 - 1: iv's values at the head stay below E = B0 - 1 + s - c.
+ */
+function convergingBound(c: Context, h: i32, l: i32, b: i32, latch: i32, t: i32): bool {
+  if (writesOnlyIn(c, h, l, b, latch, t) != 1) return false;
+  const at = firstWrite(c, latch, b);
+  return opAt(c, at) == 0x07 && immAt(c, at) == -1;
 }
 
 /**

@@ -9,7 +9,10 @@
 //     all of q's entries in k's copy, q's E is the one k's test sees;
 //   - q is entered only by falling into its head from the block P before it, inside k, where iv's last write is
 //     `mov iv, c0` (c0 a constant from 0 to 2^31 - step - 1): q's iv starts at c0 on every entry, so its values at
-//     q's head lie in [c0, max(c0, E - 1)];
+//     q's head lie in [c0, max(c0, E - 1)]; or where iv is, at P's end, k's iv plus c0 (`for (j = i + 1; j < n;
+//     j++)`, tracked as the sums below): its values then lie in [iv0 + c0, max(iv0 + D + c0, E - 1)] over all
+//     entries (versioned.ts emitNestTest tests iv0 + D + c0 + step below 2^31), and an access of q may not sum k's
+//     iv besides;
 //   - every register of q's sums that k writes is, at the end of P, a sum of registers k does not write, k's iv (or
 //     a register of its group) and a constant, tracked from P's start, where k's iv has its value at a block start
 //     (P does not hold k's iv's add): in [iv0, iv0 + D] (loops.ts);
@@ -18,8 +21,9 @@
 //     which q's head is one.
 // An access of q at `sum + iv + off` then reaches, over both loops, [sum0 + c0 + off, sum0 + D + (E - 1) + off +
 // size), sum0 the sum with k's iv at iv0: the lifted entry has the sum's registers and constant, and its span is
-// D (when it sums k's iv) plus E - 1 - c0 (when it sums q's: NEST_IV_BIT). A loop without accesses of its own
-// that lifts nothing is not versioned.
+// D (when it sums k's iv) plus E - 1 - c0 (when it sums q's: NEST_IV_BIT). With q's iv from k's, an access summing
+// q's iv has k's iv and c0 in its start instead, and a span of max(D, E - 1 - c0 - iv0) (loopNestFromOuter). A
+// loop without accesses of its own that lifts nothing is not versioned.
 import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, SLOT_BIT, accConst, accScale, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
@@ -67,16 +71,21 @@ function lift(c: Context, k: i32, q: i32): bool {
   const ivAt = loopIvAt(k);
   if (ivAt >= p && ivAt < hq) return false;
   sumsThrough(c, k, p, hq);
-  // q's iv on entry
+  // q's iv on entry: a constant, or k's iv plus one (`for (j = i + 1; j < n; j++)`)
   const iv = loopIv(q);
   const c0 = unchecked(consts[iv]);
-  if (unchecked(sums[iv]) != 0 || c0 < 0 || c0 + <i64>step >= <i64>0x80000000) return false;
+  const fromOuter = unchecked(sums[iv]) == <i32>IV_BIT;
+  if ((unchecked(sums[iv]) != 0 && !fromOuter) || c0 < 0 || c0 + <i64>step >= <i64>0x80000000) return false;
   // q's copy's zero high words
   const zero = loopZeroHigh(q) & written & ~loopZeroHigh(k) & ~(<u32>1 << <u32>iv);
   if (zero != 0) return false;
   // the sums first, all of them, then the entries
   const n = loopAccesses(q);
-  for (let j = 0; j < n; j++) if (liftedRegs(q * MAX_ACCESSES + j, written) < 0) return false;
+  for (let j = 0; j < n; j++) {
+    const regs = liftedRegs(q * MAX_ACCESSES + j, written);
+    // (from k's iv: an address summing both ivs would move by twice k's step)
+    if (regs < 0 || (fromOuter && (accRegs(q * MAX_ACCESSES + j) & IV_BIT) != 0 && (regs & IV_BIT) != 0)) return false;
+  }
   for (let j = 0; j < n; j++) {
     const a = q * MAX_ACCESSES + j;
     let cst = accConst(a);
@@ -84,9 +93,10 @@ function lift(c: Context, k: i32, q: i32): bool {
     for (let r = 0; r <= 10; r++) if ((regs >> <u32>r) & 1 && ((written >> <u32>r) & 1) != 0) cst += unchecked(consts[r]);
     const moves = (regs & IV_BIT) != 0;
     if (moves) cst += c0;
-    addLiftedAccess(k, a, <u32>liftedRegs(a, written) | (moves ? NEST_IV_BIT : 0), cst);
+    const from = moves && fromOuter ? IV_BIT : 0; // (the start: k's iv at iv0, plus c0)
+    addLiftedAccess(k, a, <u32>liftedRegs(a, written) | (moves ? NEST_IV_BIT | from : 0), cst);
   }
-  setLoopNest(k, q, <i32>c0);
+  setLoopNest(k, q, <i32>c0, fromOuter);
   return true;
 }
 

@@ -4,7 +4,8 @@
 // a jump into its middle, its exit test on i + n, several ways back: loops.ts planRotated). Generated nests, the
 // inner bound a register the outer loop does not write or a constant, the outer exit on iv or on iv + that
 // register, index and pointer forms, counting up and down, inner loops leaving early, the last trip reaching the
-// context's last byte or one byte past it: r0 (or the fault and its instruction) as computed here, the
+// context's last byte or one byte past it, inner loops starting at the outer iv (`for (j = i + 1; j < n; j++)`, a
+// selection sort's, analysis/nests.ts): r0 (or the fault and its instruction) as computed here, the
 // interpreter's, and the ARM32 executable's, also when the budget runs out at every count over the first trips.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
@@ -62,6 +63,47 @@ describe("an inner loop in the copy of the loop around it", () => {
       expect(listing).toMatch(/; loop \d+-\d+: the test on entry, then the copy without checks\n\s+[0-9a-f]+:/);
     }
   });
+});
+
+describe("an inner loop starting at the outer loop's iv (`for (j = i + 1; j < n; j++)`)", () => {
+  const FROM_OUTER: Nest = { ...MEMSEARCH, outer: "counted", early: -1, second: false, off: 0, innerFrom: 1, b: 30 };
+
+  it("runs in the outer copy without a test of its own", () => {
+    for (const p of [
+      FROM_OUTER,
+      { ...FROM_OUTER, outer: "rotated" as const },
+      { ...FROM_OUTER, innerFrom: 0, second: true },
+    ]) {
+      const m = innerInCopy.exec(arm32Listing(assemble(program(p).source), { budget: 0 }));
+      expect(m, program(p).source).not.toBeNull();
+      expect(m![3]).toMatch(new RegExp(`^;\\s+${m![1]}: .*\\(copy of loop`));
+    }
+  });
+
+  it("gives the values computed here, or faults at the interpreter's instruction, up to one byte past the end", async () => {
+    const rand = rng(2718);
+    const cases: Case[] = [];
+    const expected = new Map<string, { r0?: bigint; fault?: number }>();
+    for (let k = 0; k < 90; k++) {
+      const length = 16 + Math.floor(rand() * 48);
+      const past = k % 3 === 2 ? -1 - Math.floor(rand() * 6) : k % 3;
+      const from = Math.floor(rand() * 3);
+      const p = reaching({ ...randomNest(rand), pointer: false, innerDown: false, innerFrom: from }, length, past);
+      if (!p) continue;
+      const data = input(rand, length);
+      const shape = program(p);
+      const name = `${k} ${JSON.stringify(p)} ${Buffer.from(data).toString("latin1")}`;
+      expected.set(name, model(p, data, shape));
+      cases.push({ name, shape: { source: shape.source, input: data }, budget: 0 });
+    }
+    expect(cases.length).toBeGreaterThan(60);
+    const lifted = cases.filter((c) => innerInCopy.test(arm32Listing(assemble(c.shape.source), { budget: 0 })));
+    expect(lifted.length).toBeGreaterThan(cases.length / 3);
+    const results = await outcomes(cases, () => "");
+    expect(disagreeing(results, expected)).toEqual([]);
+    expect(results.filter((r) => r.interp.startsWith("r0")).length).toBeGreaterThan(20);
+    expect(results.filter((r) => r.interp.includes("out-of-bounds")).length).toBeGreaterThan(10);
+  }, 600_000);
 });
 
 describe("generated nests against the interpreter and the values computed here", () => {
