@@ -22,7 +22,7 @@
 import {
   AL, HS, IP, LO, LR, OP_ADD, OP_SUB, PC, R0, R1, R11, dpImm, immRot, ldr, opImm, opImmS, opReg, opRegS, str,
 } from "../a32/encoder";
-import { JMP_JA } from "../../isa";
+import { CLS_LDX, JMP_JA } from "../../isa";
 import { L_BUDGET_FAULT, S_BUDGET } from "../../../targets/arm32/image";
 import { Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, flagOf, opcode } from "./context";
 import { inCopy, inLoopCopy, leave, resumePos } from "./copies";
@@ -223,8 +223,12 @@ function skippedLength(c: Context, i: i32, t: i32): u32 {
 export function mayChargeSkipped(c: Context, i: i32, t: i32): bool {
   if ((flagOf(c, t) & (F_JOINED | F_FUNC | F_PROG)) != 0 || loopAt(c, t) >= 0) return false;
   // the ordinary code: one instruction, whose code L_BUDGET_FAULT can tell from the join's (joinCharge); not
-  // where a copy may resume (in a loop, or where one falls out of it) or a group's copy may go (groups.ts)
-  if (!inCopy(c)) return t == i + 2 && opcode(c, i + 1) != 0x18 && !inLoopRange(c, t) && c.groupEnd < 0;
+  // where a copy may resume (in a loop, or where one falls out of it) or a group's copy may go, nor at a load,
+  // where a group's test may start before the join's charge (groups.ts)
+  if (!inCopy(c)) {
+    return t == i + 2 && opcode(c, i + 1) != 0x18 && !inLoopRange(c, t) && c.groupEnd < 0 &&
+      (opcode(c, t) & 7) != CLS_LDX;
+  }
   return inLoopCopy(c) && c.chargeAt >= 0 && c.owed == 0 && mayExtend(c, skippedLength(c, i, t));
 }
 

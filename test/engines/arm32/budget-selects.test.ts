@@ -178,6 +178,39 @@ describe("if-conversion in the ordinary code with a budget", () => {
   }, 600_000);
 });
 
+describe("if-conversion at a group's first load with a budget", () => {
+  // the join starts a group of loads off r1 (groups.ts), whose test goes before the join's charge and sets the
+  // flags: the select keeps its branch (the translator stopped here before)
+  const source = [
+    "mov %r0, 0",
+    "mov %r6, %r1",
+    "ldxb %r2, [%r6+2]",
+    "jgt %r2, 5, join",
+    "add32 %r0, 1",
+    "join:",
+    "ldxb %r3, [%r1+0]",
+    "ldxb %r4, [%r1+1]",
+    "add %r0, %r3",
+    "add %r0, %r4",
+    "exit",
+  ].join("\n");
+
+  it("keeps the branch, and every budget gives the model's and the interpreter's result or fault", async () => {
+    const listing = arm32Listing(assemble(source), { budget: 1000 }).split("\n");
+    expect(listing.some((l) => /\sbhi\s/.test(l))).toBe(true);
+    const cases: Case[] = [];
+    for (const bytes of [
+      [1, 2, 3],
+      [1, 2, 9],
+    ]) {
+      const shape: Shape = { source, input: new Uint8Array(bytes) };
+      for (let budget = 1; budget <= modelLength(shape) + 1; budget++)
+        cases.push({ name: `${bytes} budget ${budget}`, shape, budget });
+    }
+    expect(disagreeingWithModel(await outcomes(cases, modelRun))).toEqual([]);
+  }, 600_000);
+});
+
 describe("if-conversion in loop copies with a budget", () => {
   it("runs the skipped instructions under a condition and gives their count back at the join", () => {
     const p: Loop = {
