@@ -23,6 +23,7 @@ export const F_JOINED: u8 = 16; // more than one of those lands here
 
 /** In the instruction-offset table: the entry of lddw's second slot (the first slot's code, this bit set). */
 export const SECOND_SLOT: u32 = 0x80000000;
+export const MAX_GIVEN_BACK: i32 = 4; // jit/budget.ts: ways out of a chain whose give-back a converted block may join
 
 export class Context extends Labels {
   // The eBPF program and the translator's tables (see index.ts prepare())
@@ -141,6 +142,16 @@ export class Context extends Labels {
   // entered, and the next of them
   owed: u32 = 0;
   chainNext: i32 = -1;
+  // ... the chain's charge while a converted block may still join it (-1: none), what it charges, the ways out
+  // since that give back part of it, and the join where a converted block is given back when skipped (select.ts)
+  chargeAt: i32 = -1;
+  chargeTotal: u32 = 0;
+  givenBacks: i32 = 0;
+  givenBackAt: StaticArray<i32> = new StaticArray<i32>(MAX_GIVEN_BACK);
+  givenBackLen: StaticArray<u32> = new StaticArray<u32>(MAX_GIVEN_BACK);
+  backJoin: i32 = -1;
+  backLen: u32 = 0;
+  backCond: u32 = 0;
 
   /** The image's part `k` (abi.ts SEC_*) ends here. */
   endSection(k: i32): void { this.sectionEnds[k] = this.pos; }

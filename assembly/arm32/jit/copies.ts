@@ -8,7 +8,7 @@ import {
   MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
   loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
-import { Context, targetPos } from "./context";
+import { Context, MAX_GIVEN_BACK, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
 import { L_RECHECK, S_BUDGET } from "../../../targets/arm32/image";
 
@@ -31,6 +31,8 @@ export function resetCopies(c: Context): void {
   c.groups = 0;
   c.owed = 0; // jit/budget.ts: no chain charged ahead
   c.chainNext = -1;
+  c.chargeAt = -1;
+  c.backJoin = -1;
   c.selectEnd = -1; // jit/select.ts: no conversion under way (the high-word analysis may have begun one)
   c.watching = false;
   c.selectJoin = -1;
@@ -111,12 +113,23 @@ export function resumePos(c: Context, i: i32): i32 {
   return k >= 0 ? loopBodyAt(k) : targetPos(c, i);
 }
 
-/** What the chain being emitted charged for blocks not yet entered, given back (jit/budget.ts): uses r0 and r1. */
+/**
+ * What the chain being emitted charged for blocks not yet entered, given back (jit/budget.ts): uses r0 and r1.
+ * Where the chain may still take on a converted block (budget.ts chargeSkipped), the ADD's place, to give that
+ * block back too.
+ */
 function giveBack(c: Context): void {
   if (c.owed == 0) return;
   c.emit(ldr(R0, R11, S_BUDGET));
-  if (immRot(c.owed) >= 0) c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
-  else {
+  if (immRot(c.owed) >= 0) {
+    if (c.chargeAt >= 0 && c.givenBacks < MAX_GIVEN_BACK) {
+      unchecked(c.givenBackAt[c.givenBacks] = c.pos);
+      unchecked(c.givenBackLen[c.givenBacks] = c.owed);
+      c.givenBacks++;
+    } else c.chargeAt = -1;
+    c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
+  } else {
+    c.chargeAt = -1;
     c.emitConst(R1, c.owed);
     c.emit(opReg(OP_ADD, R0, R0, R1));
   }
@@ -129,6 +142,7 @@ function giveBack(c: Context): void {
  * (jit/budget.ts), after giving those back.
  */
 export function leave(c: Context, cond: u32, target: i32, at: i32): void {
+  if (c.owed == 0) c.chargeAt = -1; // nothing to give back here, so no later block may join the chain (budget.ts)
   if (!exitMovesNeeded(c, at) && c.owed == 0) {
     c.emit(branch(cond, false, c.pos, target));
     return;

@@ -12,7 +12,10 @@
 // nothing held in scratch registers (emitStep forgets at a leader; conditionFrom forgets too), and a loop copy's
 // registers stay where its allocation put them (no rotation is skipped: swaps.ts moves words only in step with
 // the code, no way out of the copy is in between: the join is in the innermost copy). Not in programs whose
-// functions are entered through handles, which may name any instruction (mapvalue.ts enteredByHandle).
+// functions are entered through handles, which may name any instruction (mapvalue.ts enteredByHandle). With an
+// instruction budget, the skipped block has no charge of its own: in a loop copy the blocks before the jump are
+// charged with it, and the join gives it back where the jump was taken; in the ordinary code (one instruction)
+// the join charges it where it ran (budget.ts).
 //
 // After the join, a jump comparing the same registers as the converted one (clang tests a condition again after
 // a select it guards) finds its flags still set where nothing in between writes them or enters the code
@@ -23,6 +26,7 @@ import { ERR_NONE } from "../../../targets/arm32/abi";
 import { loopLast } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
 import { Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, flagOf, opcode } from "./context";
+import { chargeSkipped, mayChargeSkipped, oweNothing, oweSkipped } from "./budget";
 import { enteredByHandle } from "./mapvalue";
 import { rotationLength } from "./shapes";
 
@@ -35,10 +39,10 @@ const armBefore = memory.data(2 * 11 * 4);
 /** Whether the instructions between jump i and its target t may be if-converted (before trying their code). */
 function mayConvert(c: Context, i: i32, t: i32): bool {
   if (t <= i + 1 || t - i - 1 > MAX_SKIPPED || t >= c.count) return false;
-  // no budget charged per block; a group of loads pending or being copied ends at the join or after it (its copy
+  // with a budget, the skipped block charged elsewhere (budget.ts mayChargeSkipped); a group of loads pending or being copied ends at the join or after it (its copy
   // goes in after the step that reaches its end, and a copy's code ends there: groups.ts); no deferred byte or
   // high word (bytes.ts, owedhigh.ts); nothing converted already
-  if (c.budget != 0 || (c.groupEnd >= 0 && c.groupEnd < t) || c.selectEnd >= 0) return false;
+  if ((c.budget != 0 && !mayChargeSkipped(c, i, t)) || (c.groupEnd >= 0 && c.groupEnd < t) || c.selectEnd >= 0) return false;
   // a function handle (callx, bpf_loop, for_each_map_elem) may name any instruction, a skipped one too
   if (enteredByHandle(c)) return false;
   if (c.byteMask != 0 || c.byteHiOwed != 0 || c.hiOwed >= 0) return false;
@@ -72,11 +76,15 @@ export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step
   c.ranges.saveState(widthsBefore);
   memory.copy(armBefore, changetype<usize>(c.armLo), 44);
   memory.copy(armBefore + 44, changetype<usize>(c.armHi), 44);
+  const charged = c.budget != 0;
+  if (charged) oweSkipped(c, i, t);
   c.checkpoint();
   const from = c.pos;
   let j = i + 1;
   while (j >= 0 && j < t) j = emitStep(c, j, true);
-  const ok = j == t && c.watchOk && c.pos - from <= 4 * MAX_WORDS && c.errorCode == ERR_NONE &&
+  // with a budget, one word: the join's charge gives the skipped count back in a word more (budget.ts), so where
+  // the jump is taken a conversion costs its words against the branch; where not, it saves a check and a branch
+  const ok = j == t && c.watchOk && c.pos - from <= 4 * (charged ? 1 : MAX_WORDS) && c.errorCode == ERR_NONE &&
     c.byteMask == 0 && c.byteHiOwed == 0 && c.hiOwed < 0 && c.hiLate == 0 &&
     memory.compare(armBefore, changetype<usize>(c.armLo), 44) == 0 &&
     memory.compare(armBefore + 44, changetype<usize>(c.armHi), 44) == 0;
@@ -97,7 +105,11 @@ export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step
   c.ranges.loadState(widthsBefore);
   memory.copy(changetype<usize>(c.armLo), armBefore, 44);
   memory.copy(changetype<usize>(c.armHi), armBefore + 44, 44);
-  if (!ok) return false;
+  if (!ok) {
+    if (charged) oweNothing(c);
+    return false;
+  }
+  if (charged) chargeSkipped(c, i, cond, t);
   c.selectFrom = c.pos;
   c.selectEnd = t;
   c.selectCond = cond ^ 1;
