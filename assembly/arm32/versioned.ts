@@ -51,8 +51,9 @@ import {
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
-import { leave, setPool } from "./jit/copies";
+import { leave, resumePos, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
+import { exitBlockEnd, leavesCopyAt, leavesLoop, onExitPath } from "./analysis/exitpaths";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
 import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
@@ -128,6 +129,11 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   for (let i = h; i <= l;) {
     if (outermost) settleSwaps(c, i); // jit/swaps.ts: words swapped in place back where code may be entered
     setPool(base + i - h, c.pos);
+    if (onExitPath(k, i)) {
+      i = leaveForExitPath(c, k, base, i, l, inMain);
+      if (i < 0) return false;
+      continue;
+    }
     const inner = i != h ? loopAt(c, i) : -1;
     if (inner >= 0) {
       if (!emitVersioned(c, inner, inMain)) return false;
@@ -143,11 +149,34 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   c.depth--;
   if (c.depth == 0) {
     settleSwaps(c, l + 1);
-    leave(c, AL, targetPos(c, l + 1), l + 1); // the loop ended: on to the ordinary code after it
+    // the loop ended: on to the ordinary code after it (none when it ends the program: its `ja` back goes on)
+    if (l + 1 < c.count) leave(c, AL, targetPos(c, l + 1), l + 1);
     leaveLocal(c);
     if (leavesEarly(c, k)) emitBonus(c, k);
   }
   return true;
+}
+
+/**
+ * At the block of loop k's exit path starting at i (analysis/exitpaths.ts): the loop has ended, and the ordinary
+ * code runs the rest, checked, as it runs the code after the loop: a way out (a `ja` takes its own way).
+ * Nothing else enters the block, which the copy does not charge: what a chain charged for it is given back
+ * (jit/budget.ts). Returns the instruction after the block.
+ */
+function leaveForExitPath(c: Context, k: i32, base: i32, i: i32, l: i32, inMain: bool): i32 {
+  const h = loopHead(k);
+  const end = exitBlockEnd(c, k, i, l);
+  const at = c.pos;
+  if (!leavesCopyAt(c, k, i)) {
+    if (emitStep(c, i, inMain) < 0) return -1;
+  } else {
+    barrier(c);
+    leave(c, AL, resumePos(c, i), i);
+  }
+  c.owed = 0;
+  c.chainNext = -1;
+  for (let q = i; q < end; q++) setPool(base + q - h, at);
+  return end;
 }
 
 /**
@@ -212,12 +241,13 @@ function leavesEarly(c: Context, k: i32): bool {
   const rotated = loopExitAt(k) >= 0;
   if (rotated && !closingJa) return true; // a rotated search leaving at L (loops.ts planRotated)
   for (let i = h; i < l; i++) {
+    // (a call or exit is no loop's, loops.ts; its exit path's ways out are not the loop's: exitpaths.ts)
+    if (onExitPath(k, i) || !leavesLoop(c, k, h, l, i)) continue;
     const op = opcode(c, i);
-    const cls = op & 7;
-    if (cls != CLS_JMP && cls != CLS_JMP32) continue; // a call or exit is no loop's (loops.ts)
     const t = i + 1 + (op == (CLS_JMP32 | JMP_JA) ? immOf(c, i) : offOf(c, i));
-    if (t >= h && t <= l) continue;
     if ((closingJa && !rotated && i == l - 1 && t == l + 1) || i == loopExitAt(k)) continue;
+    // the exit test falling through into the exit path
+    if (i + 1 == loopExitAt(k) && t >= h && t <= l && !onExitPath(k, t)) continue;
     return true;
   }
   return false;

@@ -5,8 +5,9 @@
 // Shapes: a counter (any data register) stepped up or down by 1-8 or a register, 64 or 32 bits wide, tested at
 // the bottom with jlt/jle/jgt/jge/jne signed or not, in 64 or 32 bits, against an immediate or a register, the
 // test on the counter or on the counter plus a constant; or rotated as clang emits a search (entered by a `ja` past
-// the test, which jumps out negated, and closed by a `ja`), or that rotated loop entered both at its top and in its
-// middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
+// the test, which jumps out negated, and closed by a `ja`), or with its exit path between the test and the body
+// (the test goes on to the body, and falls through into some arithmetic and a `ja` past the loop), or that rotated
+// loop entered both at its top and in its middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
 // before its step, which follows the body); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter, or two converging (the bound stepping down); a nest (an outer counter whose row offset the inner
 // accesses add). Trip counts run from 1 to a few hundred. Each round reads or writes through the counter (scaled
@@ -392,6 +393,17 @@ class LoopBuilder {
     const fits = start >= -0x80000000n && start <= 0x7fffffffn;
     if (form < 8 || c.pointer || this.fault === "memory" || !fits) {
       const enter: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: first, targetIn: "off" };
+      if (this.rng.chance(0.35)) {
+        // the exit path inside the loop's range, as clang often lays out a loop entered in its middle: the test
+        // goes on to the body and falls through into the code run once the loop ends, which jumps past the loop
+        const tail = this.exitPath();
+        const goOn: Insn = { ...back, target: first };
+        const leave: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: out, targetIn: "off" };
+        return {
+          items: [...setup, enter, top, ...steps, goOn, ...tail, leave, first, ...body, close, out],
+          executed: (trips) => setup.length + 1 + trips * (insns + 1) + tail.length + 1,
+        };
+      }
       return { items: [...setup, enter, ...loop], executed: (trips) => setup.length + 1 + trips * (insns + 1) };
     }
     // entered at first (the counter at its start: jeq) or at top (jne), by a jump the test cannot fold away
@@ -572,6 +584,13 @@ class LoopBuilder {
       stx(8, 10, at, a),
     );
     return -1;
+  }
+
+  /** What a loop's exit path computes once it ends (emitLoop): one or two arithmetic idioms on the accumulators. */
+  private exitPath(): Insn[] {
+    const insns = this.arithmetic();
+    if (this.rng.chance(0.4)) insns.push(...this.arithmetic());
+    return insns;
   }
 
   /** One of the arithmetic idioms the translators optimise, on the accumulators. */

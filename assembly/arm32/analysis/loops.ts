@@ -10,6 +10,9 @@
 //     0, or a register the loop does not write);
 //   - the range holds no call, exit, packet load, atomic operation or subprogram start, and at most
 //     MAX_LOOP_INSNS instructions.
+// Blocks of the range that are not in the loop, its exit path (analysis/exitpaths.ts: code run once the loop has
+// ended, such as an `exit` between a rotated loop's test and its body), count as outside it throughout: what they
+// hold, write or access, and jumps into them from anywhere, which leave the loop.
 // Or (planGeneral) the exit test compares iv + c with a bound, in any order and signedness, on 64 or on the low 32
 // bits, as the back edge or as a conditional jump over a closing `ja head`; iv's new value may be copied to other
 // registers (its group), and the bound may be reloaded from a frame slot in every trip. Its values at the head then
@@ -48,6 +51,7 @@
 // too (a pointer bumped next to a counter, a column pointer moving by a row's length): with K the steps of iv and
 // of the p's it sums, it reaches [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
+import { hasExitPath, leavesCopyAt, leavesLoop, markExitPath, moveExitPath, onExitPath } from "./exitpaths";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
   SZ_B, SZ_H, SZ_W,
@@ -133,7 +137,10 @@ export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
 @inline export function loopBaseSlot(k: i32): i32 { return unchecked(baseSlots[k]); }
 /** A register R the loop does not write, subtracted from the bound (E = B + adj - R), or -1 (planRotated). */
 @inline export function loopSubReg(k: i32): i32 { return unchecked(subRegs[k]); }
-/** A rotated loop's exit test (planRotated): a way out that is its counted test, not a search's; else -1. */
+/**
+ * A rotated loop's way out by its exit test (planRotated), not a search's: the test itself when it jumps out, else
+ * where it falls through to (a `ja` out, or the first instruction of the exit path: analysis/exitpaths.ts); else -1.
+ */
 @inline export function loopExitAt(k: i32): i32 { return unchecked(exitTests[k]); }
 /** The inner loop whose entry test loop k's test makes unneeded in k's copy (analysis/nests.ts), or -1. */
 @inline export function loopNestInner(k: i32): i32 { return unchecked(nestInners[k]); }
@@ -274,7 +281,8 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     const t = targetOf(c, l);
     if (t < 0 || t > l) continue;
     const h = t;
-    if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= n) continue;
+    // (a loop may end the program where it closes with `ja` back, as planRotated's: nothing falls out of it)
+    if (h > l || h < 0 || l - h + 1 > MAX_LOOP_INSNS || l + 1 > n || (l + 1 == n && opAt(c, l) != 0x05)) continue;
     const found = c.loops;
     clearExtras(found);
     if (!overlaps(c, h, l)) planLoop(c, h, l);
@@ -283,6 +291,7 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     const first = lowestTarget(c, h, l);
     if (c.loops == found && first < h && l - first + 1 <= MAX_LOOP_INSNS) planRotated(c, first, l);
   }
+  for (let q = c.loops - 1; q >= 0; q--) if (exitPathInLoop(c, q)) removeLoop(c, q);
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
   while (c.loops > 0 && poolNeeded(c) > POOL_SIZE) c.loops--;
@@ -309,6 +318,27 @@ function lowestTarget(c: Context, h: i32, l: i32): i32 {
   return first;
 }
 
+/**
+ * Whether loop q's exit path (analysis/exitpaths.ts) holds code of a loop around it, off that loop's own exit path,
+ * where q's copy leaves for the ordinary code: inside the outer loop's copy, it would leave both there each time q
+ * ends, and the outer loop's trips would go on in its ordinary code. Or whether the outer loop jumps into q's exit
+ * path from outside q: the outer copy has no code of its own there (q's copy stands for all of q's range).
+ */
+function exitPathInLoop(c: Context, q: i32): bool {
+  if (!hasExitPath(q)) return false;
+  const hq = loopHead(q), lq = loopLast(q);
+  for (let k = 0; k < c.loops; k++) {
+    if (k == q || !within(q, k)) continue;
+    for (let i = hq; i <= lq; i++) if (leavesCopyAt(c, q, i) && !onExitPath(k, i)) return true;
+    for (let i = loopHead(k); i <= loopLast(k); i++) {
+      const t = targetOf(c, i);
+      if ((i < hq || i > lq) && t > hq && t <= lq && onExitPath(q, t)) return true;
+      if (opAt(c, i) == 0x18) i++;
+    }
+  }
+  return false;
+}
+
 /** Whether a loop found before lies in [h, l]: a loop without accesses of its own may still lift its accesses. */
 function holdsLoop(c: Context, h: i32, l: i32): bool {
   for (let q = 0; q < c.loops; q++) if (loopHead(q) >= h && loopLast(q) <= l) return true;
@@ -330,6 +360,7 @@ export function removeLoop(c: Context, k: i32): void {
     unchecked(subRegs[q] = subRegs[q + 1]);
     unchecked(exitTests[q] = exitTests[q + 1]);
     unchecked(baseSlots[q] = baseSlots[q + 1]);
+    moveExitPath(q, q + 1);
     setLoopNest(q, unchecked(nestInners[q + 1]), unchecked(nestStarts[q + 1]));
   }
   c.loops--;
@@ -368,6 +399,7 @@ function plannedIn(c: Context, k: i32, i: i32): i32 {
  */
 function promotable(c: Context, k: i32): bool {
   for (let i = loopHead(k); i <= loopLast(k); i++) {
+    if (onExitPath(k, i)) continue; // the ordinary code's
     const op = opAt(c, i);
     const cls = op & 7;
     if ((cls == CLS_ALU64 || cls == 4) && ((op & 0xf0) == 0x30 || (op & 0xf0) == 0x90)) return false;
@@ -392,24 +424,26 @@ function overlaps(c: Context, h: i32, l: i32): bool {
   return false;
 }
 
-/** Whether a jump from outside [h, l] lands in it past h. */
+/** Whether a jump from outside [h, l] lands in it past h, off the exit path of the loop being planned (c.loops). */
 function enteredPast(c: Context, h: i32, l: i32): bool {
   for (let i = 0; i < c.count; i++) {
     const t = targetOf(c, i);
-    if ((i < h || i > l) && t > h && t <= l) return true;
+    if ((i < h || i > l) && t > h && t <= l && !onExitPath(c.loops, t)) return true;
     if (opAt(c, i) == 0x18) i++;
   }
   return false;
 }
 
 function planLoop(c: Context, h: i32, l: i32): void {
-  // what the range writes, and where iv is written
+  // what the range writes, and where iv is written (not on its exit path, analysis/exitpaths.ts)
   let mask = 0;
   let ivWrites = 0;
   let ivAt = -1;
   const iv = dstAt(c, l);
+  markExitPath(c, c.loops, h, l);
   for (let i = h; i <= l; i++) {
     if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
+    if (onExitPath(c.loops, i)) continue;
     const w = writes(c, i);
     if (w < 0) return;
     mask |= w;
@@ -547,11 +581,14 @@ function firstWrite(c: Context, from: i32, r: i32): i32 {
   return i;
 }
 
-/** How many times the range [h, l] writes register r, and whether all of those writes lie in [from, to). */
+/**
+ * How many times the range [h, l] of the loop being planned (c.loops) writes register r off its exit path, and
+ * whether all of those writes lie in [from, to).
+ */
 function writesOnlyIn(c: Context, h: i32, l: i32, r: i32, from: i32, to: i32): i32 {
   let n = 0;
   for (let i = h; i <= l; i++) {
-    if (writes(c, i) & (1 << r)) {
+    if (writes(c, i) & (1 << r) && !onExitPath(c.loops, i)) {
       if (i < from || i >= to) return -1;
       n++;
     }
@@ -723,19 +760,20 @@ function slotUnwritten(c: Context, h: i32, l: i32, off: i32): bool {
 
 /**
  * A loop entered in its middle, clang's rotated `for (i = 0; i + n <= len; i++)`: the range [H, L] ends with `ja`
- * back, H is its only entry (`ja e` into the range at H itself, as clang emits it, or the back edge's target),
- * and it has any number of ways back but one way out, the exit test te. Or a search clang rotates the same way
- * (`for (i = 0; i < n; i++) if (p[i] == x) return i;`, entered by `ja` past te into the compare) with a second
- * way out that can only leave earlier: L a conditional jump back (its fall-through), or a conditional jump over
- * the closing `ja`. te leaves itself, or jumps over the `ja` that leaves (`if (i < n) goto body; goto out`, clang's
- * form of many loops whose body has several paths: the trip goes on when te's test holds). te is a conditional
- * jump in the block of iv's
- * add (`add X, s`, s a constant above 0, X's one write in the range), after it, comparing Y = X + R + c (R a
- * register the loop does not write, or none) with a bound B (a register the loop does not write, or a constant),
- * 64 bits wide. Every block start after the first trip's comes after te let the trip go on, so X's values at block
- * starts are X0 and values below E = B + s - c - R (+1 when the trip goes on while Y <= B), as planGeneral's
- * (versioned.ts subtracts R from E, tested not below 0). Accesses are planned as for the other loops, other
- * induction variables too (a pointer bumped in iv's block: at every block start it has moved as many steps as iv).
+ * back, H is its only entry (`ja e` into the range at H itself, as clang emits it, or the back edge's target; its
+ * exit path aside), and it has any number of ways back but one way out, the exit test te. Or a search clang
+ * rotates the same way (`for (i = 0; i < n; i++) if (p[i] == x) return i;`, entered by `ja` past te into the
+ * compare) with a second way out that can only leave earlier: L a conditional jump back (its fall-through), or a
+ * conditional jump over the closing `ja`. te leaves itself (or jumps into the exit path), or falls through into
+ * the exit path (a `ja` that leaves, an `exit`, the result's last operations), jumping over it (`if (i < n) goto
+ * body; goto out`, clang's form of many loops whose body has several paths: the trip goes on when te's test
+ * holds). te is a conditional jump in the block of iv's add (`add X, s`, s a constant above 0, X's one write in
+ * the range), after it, comparing Y = X + R + c (R a register the loop does not write, or none) with a bound B (a
+ * register the loop does not write, or a constant), 64 bits wide. Every block start after the first trip's comes
+ * after te let the trip go on, so X's values at block starts are X0 and values below E = B + s - c - R (+1 when
+ * the trip goes on while Y <= B), as planGeneral's (versioned.ts subtracts R from E, tested not below 0). Accesses
+ * are planned as for the other loops, other induction variables too (a pointer bumped in iv's block: at every
+ * block start it has moved as many steps as iv).
  */
 function planRotated(c: Context, t: i32, l: i32): void {
   const back = opAt(c, l);
@@ -743,26 +781,30 @@ function planRotated(c: Context, t: i32, l: i32): void {
   let h = t;
   const into = h > 0 ? targetOf(c, h - 1) : -1;
   if (h > 0 && opAt(c, h - 1) == 0x05 && into > h && into <= l) h--;
-  if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || l + 1 >= c.count || overlaps(c, h, l)) return;
+  if (!leaderAt(c, h) || l - h + 1 > MAX_LOOP_INSNS || (l + 1 == c.count && back != 0x05) || overlaps(c, h, l)) return;
   let mask = 0;
   let te = -1; // the exit test
   let out = -1; // its jump out: te, or the `ja` te jumps over
   let over = -1; // a conditional jump over the closing `ja`: the exit test, or a search's way out besides it
+  const k = c.loops;
+  markExitPath(c, k, h, l);
   for (let i = h; i <= l; i++) {
     if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
+    if (onExitPath(k, i)) continue; // analysis/exitpaths.ts: the loop has ended there
     const w = writes(c, i);
     if (w < 0) return;
     mask |= w;
-    const to = targetOf(c, i);
-    if (to >= 0 && (to < h || to > l)) {
-      if (back == 0x05 && i == l - 1 && to == l + 1 && opAt(c, i) != 0x05) over = i;
+    if (leavesLoop(c, k, h, l, i)) {
+      const to = targetOf(c, i);
+      if (back == 0x05 && i == l - 1 && to == l + 1) over = i;
       else if (te >= 0) return; // a third way out
-      else if (opAt(c, i) != 0x05) te = out = i;
+      else if (to < h || to > l || onExitPath(k, to)) te = out = i;
       else {
-        // `if (Y < B) goto on; ja out; on:`, as clang often leaves the test of a loop entered in its middle
-        if (i == h || targetOf(c, i - 1) != i + 1) return;
-        te = i - 1;
-        out = i;
+        // it falls through into the exit path: `if (Y < B) goto on; ja out; on:`, as clang often leaves the test
+        // of a loop entered in its middle, or `if (Y < B) goto on; exit; on:`, or the result's last operations
+        // before the `ja` to the epilogue
+        te = i;
+        out = i + 1;
       }
     }
     if (opAt(c, i) == 0x18) i++;
@@ -814,7 +856,6 @@ function planRotated(c: Context, t: i32, l: i32): void {
     boundImm = <i64>immAt(c, te) + adj;
     if (immAt(c, te) < 0 || boundImm < 0 || boundImm > <i64>i32.MAX_VALUE) return;
   }
-  const k = c.loops;
   setLoop(k, h, l, xr, -1, s, b, <i32>boundImm, false, ivAt, mask, b < 0 ? 0 : <i32>adj, 0, 0, 0);
   // other induction variables: bumped once in iv's block, before the exit test (a trip runs the blocks after the
   // test first, then its block: a bump after the test would come first in the trip); none for a loop tested at
@@ -865,7 +906,7 @@ function otherIvs(c: Context, k: i32, h: i32, l: i32, latch: i32, latchEnd: i32,
     let at = -1;
     let count = 0;
     for (let i = h; i <= l; i++) {
-      if (writes(c, i) & (1 << r)) { count++; at = i; }
+      if (writes(c, i) & (1 << r) && !onExitPath(k, i)) { count++; at = i; }
       if (opAt(c, i) == 0x18) i++;
     }
     if (count != 1 || at < latch || at > latchEnd) continue;
@@ -896,7 +937,7 @@ function zeroHighWords(c: Context, k: i32): u32 {
         last = -1;
         if (i == l + 1) break;
       }
-      if (writes(c, i) & (1 << r)) last = i;
+      if (writes(c, i) & (1 << r) && !onExitPath(k, i)) last = i; // (the copy does not run its exit path)
       if (opAt(c, i) == 0x18) i++;
     }
     if (ok) zero |= <u32>1 << <u32>r;
@@ -996,6 +1037,7 @@ function collectAccesses(
   let n = 0;
   unchecked(baseSlots[k] = NO_SLOT);
   for (let i = h; i <= l; i++) {
+    if (onExitPath(k, i)) continue; // run by the ordinary code, whose checks it keeps
     if (i == h || leaderAt(c, i)) {
       for (let r = 0; r <= 10; r++) {
         const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;

@@ -26,6 +26,7 @@ import {
   MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopExitAt, loopHead, loopIvAt, loopLast, loopPromotable,
   loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
 } from "../analysis/loops";
+import { leavesLoop, onExitPath } from "../analysis/exitpaths";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
@@ -249,6 +250,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
   let rotationUses: u32 = 0;
   let temporary = -1;
   for (let i = loopHead(k); i <= loopLast(k); i++) {
+    if (onExitPath(k, i)) continue; // the ordinary code's (analysis/exitpaths.ts)
     const rotation = i > rotationEnd ? rotationLength(c, i) : 0;
     if (rotation > 0) {
       rotationEnd = i + rotation - 1;
@@ -433,8 +435,11 @@ function leftEarly(c: Context, k: i32): bool {
     if ((cls != CLS_JMP && cls != CLS_JMP32) || (op & 0xf0) == 0x80 || (op & 0xf0) == 0x90) continue;
     const t = op == 0x06 ? i + 1 + immOf(c, i) : i + 1 + offOf(c, i);
     // (not the exit test before a closing `ja` to the head: clang's rotated loops)
-    const exitTest = (i == l - 1 && (opcode(c, l) & 0xf7) == 0x05) || i == loopExitAt(k); // (or a rotated loop's)
-    if (i >= h && i < l && (t < h || t > l) && !exitTest) return true;
+    // (or a rotated loop's, or one falling through into its exit path there)
+    const exitTest = (i == l - 1 && (opcode(c, l) & 0xf7) == 0x05) || i == loopExitAt(k) ||
+      (i + 1 == loopExitAt(k) && t >= h && t <= l && !onExitPath(k, t));
+    // (its exit path's jumps are not the loop's: analysis/exitpaths.ts)
+    if (i >= h && i < l && !onExitPath(k, i) && leavesLoop(c, k, h, l, i) && !exitTest) return true;
   }
   return false;
 }
