@@ -33,6 +33,27 @@ function disagreeing(
   });
 }
 
+/**
+ * `count` nests from `nest` over random inputs, each ending inside the input, at its last byte, or one or more
+ * bytes past it at the last outer trip (k mod 3), with the value or fault computed here for each.
+ */
+function nestCases(rand: () => number, count: number, nest: () => Nest) {
+  const cases: Case[] = [];
+  const expected = new Map<string, { r0?: bigint; fault?: number }>();
+  for (let k = 0; k < count; k++) {
+    const length = 16 + Math.floor(rand() * 48);
+    const past = k % 3 === 2 ? -1 - Math.floor(rand() * 6) : k % 3;
+    const p = reaching(nest(), length, past);
+    if (!p) continue;
+    const data = input(rand, length);
+    const shape = program(p);
+    const name = `${k} ${JSON.stringify(p)} ${Buffer.from(data).toString("latin1")}`;
+    expected.set(name, model(p, data, shape));
+    cases.push({ name, shape: { source: shape.source, input: data }, budget: 0 });
+  }
+  return { cases, expected };
+}
+
 describe("an inner loop in the copy of the loop around it", () => {
   it("runs without a test of its own: the outer loop's test proved its accesses", () => {
     for (const p of [MEMSEARCH, { ...MEMSEARCH, outer: "counted" as const }, { ...MEMSEARCH, pointer: true }]) {
@@ -82,20 +103,12 @@ describe("an inner loop starting at the outer loop's iv (`for (j = i + 1; j < n;
 
   it("gives the values computed here, or faults at the interpreter's instruction, up to one byte past the end", async () => {
     const rand = rng(2718);
-    const cases: Case[] = [];
-    const expected = new Map<string, { r0?: bigint; fault?: number }>();
-    for (let k = 0; k < 90; k++) {
-      const length = 16 + Math.floor(rand() * 48);
-      const past = k % 3 === 2 ? -1 - Math.floor(rand() * 6) : k % 3;
-      const from = Math.floor(rand() * 3);
-      const p = reaching({ ...randomNest(rand), pointer: false, innerDown: false, innerFrom: from }, length, past);
-      if (!p) continue;
-      const data = input(rand, length);
-      const shape = program(p);
-      const name = `${k} ${JSON.stringify(p)} ${Buffer.from(data).toString("latin1")}`;
-      expected.set(name, model(p, data, shape));
-      cases.push({ name, shape: { source: shape.source, input: data }, budget: 0 });
-    }
+    const { cases, expected } = nestCases(rand, 90, () => ({
+      ...randomNest(rand),
+      pointer: false,
+      innerDown: false,
+      innerFrom: Math.floor(rand() * 3),
+    }));
     expect(cases.length).toBeGreaterThan(60);
     const lifted = cases.filter((c) => innerInCopy.test(arm32Listing(assemble(c.shape.source), { budget: 0 })));
     expect(lifted.length).toBeGreaterThan(cases.length / 3);
@@ -109,19 +122,7 @@ describe("an inner loop starting at the outer loop's iv (`for (j = i + 1; j < n;
 describe("generated nests against the interpreter and the values computed here", () => {
   it("ending inside the input, at its last byte, or one byte past it at the last outer trip", async () => {
     const rand = rng(1313);
-    const cases: Case[] = [];
-    const expected = new Map<string, { r0?: bigint; fault?: number }>();
-    for (let k = 0; k < 240; k++) {
-      const length = 16 + Math.floor(rand() * 48);
-      const past = k % 3 === 2 ? -1 - Math.floor(rand() * 6) : k % 3;
-      const p = reaching(randomNest(rand), length, past);
-      if (!p) continue;
-      const data = input(rand, length);
-      const shape = program(p);
-      const name = `${k} ${JSON.stringify(p)} ${Buffer.from(data).toString("latin1")}`;
-      expected.set(name, model(p, data, shape));
-      cases.push({ name, shape: { source: shape.source, input: data }, budget: 0 });
-    }
+    const { cases, expected } = nestCases(rand, 240, () => randomNest(rand));
     expect(cases.length).toBeGreaterThan(200);
     // most nests that count up are lifted (every fourth program's listing)
     const lifted = cases.filter(
