@@ -4,11 +4,14 @@
 // the frame by the index's values alone: no region is looked up (no call to the range routine, no window of the
 // region cache read) and a load and a store of one element are tested once. Generated buffers (B inside the frame,
 // at its bottom or below it, n within B, filling it to r10, or past it) must give the r0 the test computes itself, or
-// the interpreter's fault, with and without a budget.
+// the interpreter's fault, with and without a budget. And an element's address, r10 - B + k (jit/fuse.ts
+// isFrameIndex), outside such loops (printf's do-while, whose trips the data decide): r10 - B from r11 in one
+// instruction, the index added with its carry; generated digits written from any 64-bit k0 must hash as computed
+// here or fault as the interpreter does.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { ensureArm32Translator } from "../../support/arm32.js";
+import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
 import { type Case, type Shape, outcomes, rng } from "../../support/generated-runs.js";
 import { MODEL_OUT, disagreeingWithModel } from "../../support/asm-model.js";
 
@@ -144,5 +147,105 @@ describe("buffers in the frame indexed by a counter", () => {
     expect(disagreeingWithModel(results)).toEqual([]);
     const ok = results.filter((r) => r.model.startsWith("r0 ="));
     expect(ok.length).toBeGreaterThan(results.length / 4);
+  }, 240_000);
+});
+
+/**
+ * printf's digits (jit/fuse.ts isFrameIndex): v = the input's first word, k0 = its next 8 bytes; `do { buf[k++] =
+ * '0' + v % 10; v /= 10; } while (v)` from k = k0, a loop whose trips the data decide (the ordinary code, checked),
+ * with buf[k] at r10 - frame + k (clang's `mov d, r10; add d, -frame; add d, k`); then h = h * 33 + buf[j] for j
+ * from k0 to k.
+ */
+function digits(frame: number): string {
+  return [
+    "mov %r0, 5381",
+    "ldxw %r6, [%r1+0]",
+    "ldxdw %r7, [%r1+4]",
+    "mov %r5, %r7",
+    "digit:",
+    "mov %r4, %r5",
+    "mov %r8, %r10",
+    `add %r8, -${frame}`,
+    "add %r8, %r4",
+    "mov32 %r3, %r6",
+    "mod32 %r3, 10",
+    "or32 %r3, 48",
+    "stxb [%r8+0], %r3",
+    "add %r5, 1",
+    "div32 %r6, 10",
+    "jne %r6, 0, digit",
+    "hash:",
+    "mov %r8, %r10",
+    `add %r8, -${frame}`,
+    "add %r8, %r7",
+    "ldxb %r3, [%r8+0]",
+    "mul32 %r0, 33",
+    "add32 %r0, %r3",
+    "add %r7, 1",
+    "jlt %r7, %r5, hash",
+    "exit",
+  ].join("\n");
+}
+
+/** The digits' hash, or MODEL_OUT where a digit's store leaves the frame (k0 is any 64-bit value). */
+function digitsExpected(frame: number, v: number, k0: bigint): string {
+  const out: number[] = [];
+  do {
+    out.push(48 + (v % 10));
+    v = Math.floor(v / 10);
+  } while (v);
+  for (let j = 0; j < out.length; j++) {
+    const at = BigInt.asIntN(64, k0 + BigInt(j) - BigInt(frame)); // the offset from r10
+    if (at < -512n || at > -1n) return MODEL_OUT;
+  }
+  // the hash loop as the program has it: its first trip before the test, j and k compared as unsigned 64-bit
+  const M64 = (1n << 64n) - 1n;
+  const k = (k0 + BigInt(out.length)) & M64;
+  let h = 5381n;
+  let j = k0 & M64;
+  do {
+    h = (h * 33n + BigInt(out[Number((j - k0) & M64)])) & M32;
+    j = (j + 1n) & M64;
+  } while (j < k);
+  return `r0 = 0x${h.toString(16)}`;
+}
+
+describe("an element's address in a frame buffer", () => {
+  it("is r10's offset and the index added with its carry: no load of r10, no borrow", () => {
+    const listing = arm32Listing(assemble(digits(16)), { budget: 0 });
+    // instructions 5-7 (mov %r8, %r10; add %r8, -16; add %r8, %r4) in the do-while's ordinary code
+    const code = codeOf(listing, 5, 8);
+    expect(code[0], code.join("\n")).toBe("add r0, r11, #1648");
+    expect(
+      code.filter((l) => /^(sbc|subs|ldr r\d+, \[r11, #0x50\])/.test(l)),
+      code.join("\n"),
+    ).toEqual([]);
+    expect(code.filter((l) => l.startsWith("adds")).length).toBe(1);
+  });
+
+  it("gives the hash computed here or the interpreter's fault, with and without a budget", async () => {
+    const rand = rng(7);
+    const shapes: { expected: string; s: Shape }[] = [];
+    const add = (frame: number, v: number, k0: bigint) => {
+      const input = new Uint8Array(12);
+      const view = new DataView(input.buffer);
+      view.setUint32(0, v, true);
+      view.setBigUint64(4, BigInt.asUintN(64, k0), true);
+      shapes.push({ expected: digitsExpected(frame, v, k0), s: { source: digits(frame), input } });
+    };
+    for (const frame of [10, 16, 200, 512, 520]) {
+      for (const k0 of [0n, 1n, 5n, BigInt(frame) - 10n, BigInt(frame) - 1n, -1n, -8n, 1n << 32n, (1n << 32n) + 3n])
+        add(frame, Math.floor(rand() * 2 ** 32), k0);
+    }
+    for (let k = 0; k < 12; k++)
+      add(10 + Math.floor(rand() * 510), Math.floor(rand() * 2 ** 32), BigInt(Math.floor(rand() * 12)));
+    const cases: Case[] = shapes.flatMap(({ expected, s }, k) => [
+      { name: `${k}`, shape: s, budget: 0 },
+      ...(expected !== MODEL_OUT ? [{ name: `${k}, budget`, shape: s, budget: 20 + Math.floor(rand() * 60) }] : []),
+    ]);
+    const byInput = new Map(shapes.map(({ expected, s }) => [s.input, expected]));
+    const results = await outcomes(cases, (_source, input, budget) => (budget > 0 ? MODEL_OUT : byInput.get(input)!));
+    expect(disagreeingWithModel(results)).toEqual([]);
+    expect(results.filter((r) => r.model.startsWith("r0 =")).length).toBeGreaterThan(results.length / 4);
   }, 240_000);
 });
