@@ -36,8 +36,9 @@
 //   add d, C           (-STACK_SIZE <= C <= 0: r10 + C, which no borrow reaches (r10 is at least STACK_SIZE), is
 //                      32 bits wide: one ADD, from r11 where r10 is fixed, regs.ts fixedFrame)
 //   add d, x           (ALU64, x a register other than d and r10; no block start in the three): the index added with
-//                      its carry, or in 32 bits when the sum is a tested address (versioned.ts); no word of r10 + C
-//                      is written
+//                      its carry, or in 32 bits when the sum is a tested address (versioned.ts) or x is below 2^w
+//                      with 2^w - 1 <= -C (ranges.ts: `buf[i & 63]` of `u8 buf[64]`, at most r10); no word of r10 +
+//                      C is written
 //
 // And a table's address and an index (`p = table + i`: clang loads the address into p first):
 //
@@ -450,7 +451,9 @@ function emitFrameIndex(c: Context, i: i32): void {
   const fixed = !loInArm(c, 10) && fixedFrame(c);
   c.emitAddConst(R0, fixed ? R11 : lo(c, 10, R0), <u32>((fixed ? FRAME_TOP : 0) + immOf(c, i + 1)), R3);
   const xl = lo(c, x, R2);
-  if (addressAdd(c, i + 2)) {
+  // an index below 2^w with 2^w - 1 <= -C keeps the sum at most r10: no carry
+  const w = known0(c, x) ? c.ranges.widthNow(x) : 64;
+  if (addressAdd(c, i + 2) || w < 31 && (1 << w) - 1 <= -immOf(c, i + 1)) {
     c.emit(opReg(OP_ADD, dl, R0, xl));
     setLo(c, d, dl);
     setHiZero(c, d);

@@ -249,3 +249,84 @@ describe("an element's address in a frame buffer", () => {
     expect(results.filter((r) => r.model.startsWith("r0 =")).length).toBeGreaterThan(results.length / 4);
   }, 240_000);
 });
+
+/**
+ * A ring of 64 bytes at r10 - 64 (jit/fuse.ts isFrameIndex with an index of known width): zeroed, then for each
+ * input byte b up to a zero byte (a loop the data end, the ordinary code), ring[b & mask] += b, the sum xored into
+ * r0. With mask 63 the index stays within the ring (at most r10 - 1: 32 bits); 127 reaches past r10, a fault.
+ */
+function ring(mask: number): string {
+  return [
+    "mov %r0, 0",
+    "mov %r2, 0",
+    "zero:",
+    "mov %r7, %r10",
+    "add %r7, -64",
+    "add %r7, %r2",
+    "stxb [%r7+0], %r0",
+    "add %r2, 1",
+    "jlt %r2, 64, zero",
+    "mov %r2, 0",
+    "step:",
+    "mov %r4, %r1",
+    "add %r4, %r2",
+    "ldxb %r5, [%r4+0]",
+    "mov %r6, %r5",
+    `and %r6, ${mask}`,
+    "mov %r7, %r10",
+    "add %r7, -64",
+    "add %r7, %r6",
+    "ldxb %r8, [%r7+0]",
+    "add %r8, %r5",
+    "stxb [%r7+0], %r8",
+    "xor %r0, %r8",
+    "add %r2, 1",
+    "jne %r5, 0, step",
+    "exit",
+  ].join("\n");
+}
+
+function ringExpected(mask: number, input: Uint8Array): string {
+  const buf = new Uint8Array(64);
+  let r0 = 0;
+  for (let i = 0; ; i++) {
+    if (i >= input.length) return MODEL_OUT;
+    const b = input[i];
+    if ((b & mask) >= 64) return MODEL_OUT;
+    const sum = buf[b & mask] + b; // r8: 64 bits wide, its low byte stored
+    buf[b & mask] = sum & 255;
+    r0 ^= sum;
+    if (b === 0) return `r0 = 0x${r0.toString(16)}`;
+  }
+}
+
+describe("an element's address in a frame buffer, by an index of known width", () => {
+  it("is 32 bits wide where the index cannot reach past r10", () => {
+    // instructions 14-16 (mov %r7, %r10; add %r7, -64; add %r7, %r6) in the ordinary code
+    const narrow = codeOf(arm32Listing(assemble(ring(63)), { budget: 0 }), 14, 17);
+    expect(
+      narrow.filter((l) => /^(adds|adc)/.test(l)),
+      narrow.join("\n"),
+    ).toEqual([]);
+    const wide = codeOf(arm32Listing(assemble(ring(127)), { budget: 0 }), 14, 17);
+    expect(wide.filter((l) => /^(adds|adc)/.test(l)).length, wide.join("\n")).toBe(2);
+  });
+
+  it("gives the r0 computed here or the interpreter's fault", async () => {
+    const rand = rng(11);
+    const shapes: { expected: string; s: Shape }[] = [];
+    for (let k = 0; k < 24; k++) {
+      const mask = k % 3 === 2 ? 127 : 63;
+      const input = new Uint8Array(8 + Math.floor(rand() * 200));
+      for (let j = 0; j < input.length; j++) input[j] = 1 + Math.floor(rand() * 255);
+      if (k % 4 !== 3) input[Math.floor(rand() * input.length)] = 0; // else: a load past the input ends it
+      const source = ring(mask);
+      shapes.push({ expected: ringExpected(mask, input), s: { source, input } });
+    }
+    const byInput = new Map(shapes.map(({ expected, s }) => [s.input, expected]));
+    const cases: Case[] = shapes.map(({ s }, k) => ({ name: `${k}`, shape: s, budget: 0 }));
+    const results = await outcomes(cases, (_source, input) => byInput.get(input)!);
+    expect(disagreeingWithModel(results)).toEqual([]);
+    expect(results.filter((r) => r.model.startsWith("r0 =")).length).toBeGreaterThan(results.length / 4);
+  }, 240_000);
+});
