@@ -8,7 +8,8 @@
 //                      or LSH, RSH or ARSH by a constant (by t in 32 bits): `x - ((x >> 1) & m)` copies x first;
 //                      not a block start, t is not d)
 //
-// with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
+// with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough; a
+// frame address `mov d, r10; add d, C` (-STACK_SIZE <= C <= 0), which no borrow reaches, is 32 bits wide too.
 // And a 32-bit shift by a constant followed by an operation with another register, which ARM's shifted second
 // operand does in one (`crc = (crc >> 1) ^ mask`):
 //
@@ -250,6 +251,15 @@ export function emitFused(c: Context, i: i32): void {
   const t = srcOf(c, i + 1);
   const imm = immOf(c, i + 1);
   const dl = loDst(c, d);
+  if (cls == CLS_ALU64 && s == 10 && code == ALU_ADD && !x && imm >= -STACK_SIZE && imm <= 0) {
+    // a frame address (`p = buf`), which no borrow reaches (r10 is at least STACK_SIZE): 32 bits, from r11 where
+    // r10 is fixed (regs.ts fixedFrame)
+    const fixed = !loInArm(c, 10) && fixedFrame(c);
+    c.emitAddConst(dl, fixed ? R11 : lo(c, 10, R0), <u32>((fixed ? FRAME_TOP : 0) + imm), R3);
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
   const al = lo(c, s, R0);
   if (code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH) {
     emitCopyShift(c, op, d, s, t, imm, dl, al);

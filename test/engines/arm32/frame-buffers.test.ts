@@ -4,7 +4,8 @@
 // the frame by the index's values alone: no region is looked up (no call to the range routine, no window of the
 // region cache read) and a load and a store of one element are tested once. Generated buffers (B inside the frame,
 // at its bottom or below it, n within B, filling it to r10, or past it) must give the r0 the test computes itself, or
-// the interpreter's fault, with and without a budget. And an element's address, r10 - B + k (jit/fuse.ts
+// the interpreter's fault, with and without a budget. The buffer's address, r10 - B, is 32 bits wide (jit/fuse.ts).
+// And an element's address, r10 - B + k (jit/fuse.ts
 // isFrameIndex), outside such loops (printf's do-while, whose trips the data decide): r10 - B from r11 in one
 // instruction, the index added with its carry; generated digits written from any 64-bit k0 must hash as computed
 // here or fault as the interpreter does.
@@ -118,6 +119,10 @@ describe("buffers in the frame indexed by a counter", () => {
     expect(lookups(FILL)).toBe(2);
     expect(lookups(SWAP)).toBe(0);
     expect(lookups(SUM)).toBe(0);
+    // the buffer's address (mov %r3, %r10; add %r3, -12: jit/fuse.ts), no borrow reaching its high word: one SUB
+    const buffer = codeOf(listing, SWAP, SWAP + 2, true);
+    expect(buffer.length, buffer.join("\n")).toBe(1);
+    expect(buffer[0]).toMatch(/^(sub r\d+, r\d+, #12|add r\d+, r11, #\d+)$/);
     // the swap's four accesses are two ranges: two compares with the room below r10 (12 - 1 = 11)
     const swap = entryTest(listing, SWAP);
     expect(swap.filter((l) => /^cmp r\d+, #11$/.test(l)).length, swap.join("\n")).toBe(2);
