@@ -1,7 +1,9 @@
 // Loop versioning: region checks hoisted out of the counted loops loops.ts finds. At a loop's head, one test
 // checks the whole range each planned access can reach over all trips (against the window of the last check that
 // passed, else by a search of the region table, L_RANGE, which leaves the window it finds for the next); when
-// every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
+// every range is allowed, an unchecked copy of the loop runs, else the ordinary code. An access into the frame (r10 +
+// a constant + terms: a buffer on the stack indexed by a counter) is tested against the frame by its terms alone
+// (emitFrameRangeTest), without a region lookup.
 // Nothing in such a loop changes the region table (it makes no calls), so the test holds for all its trips.
 //
 // In a copy:
@@ -59,7 +61,7 @@ import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS, S_TRIPS } from "../../targets/arm32/image";
-import { CLS_JMP, CLS_JMP32, JMP_JA } from "../isa";
+import { CLS_JMP, CLS_JMP32, JMP_JA, STACK_SIZE } from "../isa";
 
 const PAGE: u32 = 4096;
 const TOLL: u32 = 4;
@@ -267,6 +269,7 @@ function emitTest(c: Context, k: i32): void {
   const iv = loopIv(k);
   const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
+  testedZero = 0;
   highWordZero(c, iv, k);
   if (boundReg >= 0) highWordZero(c, boundReg, k);
   if (stepReg >= 0) highWordZero(c, stepReg, k);
@@ -307,13 +310,13 @@ function emitTest(c: Context, k: i32): void {
   let withD = 0;
   for (let j = 0; j < loopAccesses(k); j++) {
     const a = k * MAX_ACCESSES + j;
-    if (!movesWithIvOnly(k, a)) continue;
+    if (!movesWithIvOnly(k, a) || frameTestedBefore(c, k, a)) continue;
     if (withD++ == 0) emitD(c, k);
     emitRangeTest(c, k, a);
   }
   for (let j = 0; j < loopAccesses(k); j++) {
     const a = k * MAX_ACCESSES + j;
-    if (movesWithIvOnly(k, a) || accInner(a)) continue;
+    if (movesWithIvOnly(k, a) || accInner(a) || frameTestedBefore(c, k, a)) continue;
     emitSpan(c, k, a);
     emitRangeTest(c, k, a);
   }
@@ -335,10 +338,12 @@ function emitLastValue(c: Context, k: i32, p: i32): void {
   const v = loopIvStep(k, p);
   const byReg = loopIvStepsByReg(k, p);
   if (byReg) highWordZero(c, v, k);
-  else c.emitConst(R2, <u32>(v < 0 ? -v : v));
-  c.emit(umull(R1, R3, R1, byReg ? lo(c, v, R2) : R2));
-  c.emit(cmpImm(R3, 0));
-  fail(c, NE, k);
+  else if (v != 1 && v != -1) c.emitConst(R2, <u32>(v < 0 ? -v : v));
+  if (byReg || (v != 1 && v != -1)) { // a step of 1 or -1: the trips themselves, below 2^32
+    c.emit(umull(R1, R3, R1, byReg ? lo(c, v, R2) : R2));
+    c.emit(cmpImm(R3, 0));
+    fail(c, NE, k);
+  }
   if (!byReg && v < 0) {
     c.emit(opRegS(OP_SUB, R1, lo(c, p, R0), R1));
     fail(c, LO, k);
@@ -581,8 +586,13 @@ function emitSpan(c: Context, k: i32, a: i32): void {
   const step = loopStepImm(k);
   if (step > 1) c.emit(shiftImm(SH_LSR, R1, R1, ctz<u32>(<u32>step)));
   let kc: u64 = (regs & IV_BIT) != 0 ? <u64>step << <u64>accScale(a) : 0;
+  let byReg = false;
   for (let r = 0; r < 10; r++) {
-    if ((others & (<u32>1 << <u32>r)) == 0 || loopIvStepsByReg(k, r)) continue;
+    if ((others & (<u32>1 << <u32>r)) == 0) continue;
+    if (loopIvStepsByReg(k, r)) {
+      byReg = true;
+      continue;
+    }
     const v = loopIvStep(k, r); // loops.ts: every step of this address has one sign
     kc += <u64>(v < 0 ? -v : v);
   }
@@ -590,6 +600,7 @@ function emitSpan(c: Context, k: i32, a: i32): void {
     fail(c, AL, k); // a step of 2^32 or more: the ordinary code
     return;
   }
+  if (kc == 1 && !byReg) return; // (D / step) * 1
   c.emitConst(R2, <u32>kc);
   for (let r = 0; r < 10; r++) {
     if ((others & (<u32>1 << <u32>r)) == 0 || !loopIvStepsByReg(k, r)) continue;
@@ -624,8 +635,13 @@ function termLo(c: Context, k: i32, a: i32, bit: u32, tmp: i32): i32 {
 /** Whether term `bit`'s high word is zero here (the base slot's and a scaled iv's: emitTest tested them). */
 function termHigh0(c: Context, k: i32, a: i32, bit: u32): bool {
   if (bit == SLOT_BIT || (bit == IV_BIT && accScale(a) != 0)) return true;
-  return known0(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit));
+  const r = bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit);
+  return known0(c, r) || ((testedZero >> <u32>r) & 1) != 0;
 }
+
+// The registers whose high word the test being emitted has found zero (highWordZero): zero from there on, where
+// the test goes on
+let testedZero: u32 = 0;
 
 // The terms an access's address may sum (loops.ts): registers, iv, the base slot (not an inner loop's iv: lifted
 // accesses have its start in their constant)
@@ -634,6 +650,7 @@ const TERMS: u32 = 0xfff | SLOT_BIT;
 function emitRangeTest(c: Context, k: i32, a: i32): void {
   const base0 = accConst(a);
   const regs = accRegs(a) & TERMS;
+  if (emitFrameRangeTest(c, k, a, base0, regs)) return;
   // every high word zero (known here) and a constant below 2^32: the address is the 32-bit sum, any carry out of
   // it an address of 2^32 or more, which no range holds
   let narrow = (base0 >> 32) == 0 && !accDown(a);
@@ -716,6 +733,89 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
   }
 }
 
+/**
+ * An access whose address is r10 + a constant + terms with zero high words (a buffer in the frame indexed by iv,
+ * `buf[k]` of `char buf[12]`): its range is tested against the frame, [r10 - STACK_SIZE, r10), by the terms' sum
+ * alone: S + base0 >= -STACK_SIZE and S + base0 + span + size <= 0 (moving down: S - span + base0 >= -STACK_SIZE,
+ * S + base0 + size <= 0), in 32 bits, a carry or borrow failing the test. Any such range is the frame's, which every
+ * access may reach, so no region is looked up; a range outside it fails the test (the ordinary code then checks each
+ * access, as it would). The frame's address is at least STACK_SIZE and its top far below 2^32 (the image's state
+ * lies above it), so the sum before an access's offset (loops.ts addressOfPlanned) is neither below 0 nor 2^32 or
+ * more. False (nothing emitted) when the access is not of that shape. r1: the span.
+ */
+function emitFrameRangeTest(c: Context, k: i32, a: i32, base0: i64, regs: u32): bool {
+  if (!frameShaped(c, k, a)) return false;
+  const terms = regs & ~(<u32>1 << 10);
+  const room = -base0 - <i64>accBytes(a) - <i64>accBound(a); // the largest S (+ span) an access fits below r10 with
+  const floor = -<i64>STACK_SIZE - base0; // the least S (- span) an access starts in the frame with
+  let s = -1;
+  for (let r = 0; r <= 13; r++) {
+    const bit = <u32>1 << <u32>r;
+    if ((terms & bit) == 0) continue;
+    const l_ = termLo(c, k, a, bit, s < 0 ? R0 : R2);
+    if (s < 0) s = l_;
+    else {
+      c.emit(opRegS(OP_ADD, R0, s, l_));
+      fail(c, HS, k);
+      s = R0;
+    }
+  }
+  if (s < 0) {
+    c.emitConst(R0, 0);
+    s = R0;
+  }
+  if (accDown(a)) {
+    compareWith(c, s, <u32>room);
+    fail(c, HI, k);
+    c.emit(opRegS(OP_SUB, R2, s, R1));
+    fail(c, LO, k);
+  } else {
+    c.emit(opRegS(OP_ADD, R2, s, R1));
+    fail(c, HS, k);
+    compareWith(c, R2, <u32>room);
+    fail(c, HI, k);
+  }
+  if (floor > 0) {
+    compareWith(c, accDown(a) ? R2 : s, <u32>floor);
+    fail(c, LO, k);
+  }
+  return true;
+}
+
+/** Whether access a's range is one emitFrameRangeTest tests. */
+function frameShaped(c: Context, k: i32, a: i32): bool {
+  const base0 = accConst(a);
+  const regs = accRegs(a) & TERMS;
+  if ((regs & (<u32>1 << 10)) == 0 || base0 > 0 || base0 < -(1 << 20) || accInner(a)) return false;
+  for (let r = 0; r <= 13; r++) {
+    const bit = <u32>1 << <u32>r;
+    if (r != 10 && (regs & bit) != 0 && !termHigh0(c, k, a, bit)) return false;
+  }
+  return -base0 >= <i64>accBytes(a) + <i64>accBound(a);
+}
+
+/**
+ * Whether an access of loop k before a has the same range in the frame (a load and a store of one element: `t =
+ * buf[l]; buf[l] = ...`): the frame allows both, so its test (emitFrameRangeTest) covers a too.
+ */
+function frameTestedBefore(c: Context, k: i32, a: i32): bool {
+  if (!frameShaped(c, k, a)) return false;
+  for (let b = k * MAX_ACCESSES; b < a; b++) {
+    if (frameShaped(c, k, b) && accRegs(b) == accRegs(a) && accConst(b) == accConst(a) && accBytes(b) == accBytes(a) &&
+      accBound(b) == accBound(a) && accScale(b) == accScale(a) && accDown(b) == accDown(a)) return true;
+  }
+  return false;
+}
+
+/** cmp r, #v, through r3 when v has no immediate form. */
+function compareWith(c: Context, r: i32, v: u32): void {
+  if (immRot(v) >= 0) c.emit(cmpImm(r, v));
+  else {
+    c.emitConst(R3, v);
+    c.emit(cmpReg(r, R3));
+  }
+}
+
 /** Sets register r's high word to zero where it lives (an ARM register, or the register file), unless known zero. */
 function zeroHighWord(c: Context, r: i32): void {
   if (known0(c, r)) return;
@@ -728,6 +828,7 @@ function zeroHighWord(c: Context, r: i32): void {
 }
 
 function highWordZero(c: Context, r: i32, k: i32): void {
+  testedZero |= <u32>1 << <u32>r;
   if (known0(c, r)) return;
   c.emit(cmpImm(hi(c, r, R0), 0));
   fail(c, NE, k);

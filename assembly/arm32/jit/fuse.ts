@@ -8,7 +8,8 @@
 //                      or LSH, RSH or ARSH by a constant (by t in 32 bits): `x - ((x >> 1) & m)` copies x first;
 //                      not a block start, t is not d)
 //
-// with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough.
+// with d not s. The value widths of ranges.ts decide, as for single instructions, where 32 bits are enough; a
+// frame address `mov d, r10; add d, C` (-STACK_SIZE <= C <= 0), which no borrow reaches, is 32 bits wide too.
 // And a 32-bit shift by a constant followed by an operation with another register, which ARM's shifted second
 // operand does in one (`crc = (crc >> 1) ^ mask`):
 //
@@ -29,6 +30,17 @@
 //
 // as one LDR (LDRB, LDRH) with a register offset, `ldr d, [s, t]`: the sum is never written.
 //
+// And an element's address in a buffer in the frame (`p = &buf[i]`: clang copies r10, adds the buffer's offset,
+// then the index):
+//
+//   mov d, r10
+//   add d, C           (-STACK_SIZE <= C <= 0: r10 + C, which no borrow reaches (r10 is at least STACK_SIZE), is
+//                      32 bits wide: one ADD, from r11 where r10 is fixed, regs.ts fixedFrame)
+//   add d, x           (ALU64, x a register other than d and r10; no block start in the three): the index added with
+//                      its carry, or in 32 bits when the sum is a tested address (versioned.ts) or x is below 2^w
+//                      with 2^w - 1 <= -C (ranges.ts: `buf[i & 63]` of `u8 buf[64]`, at most r10); no word of r10 +
+//                      C is written
+//
 // And a table's address and an index (`p = table + i`: clang loads the address into p first):
 //
 //   lddw d, K          (K's high word 0)
@@ -43,13 +55,14 @@
 //                      zero half of K leaves the operation on that word out (ALU64 but MUL: a zero low word)
 
 import {
-  AL, OP_ADC, OP_ADD, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
+  AL, OP_ADC, OP_ADD, R11, OP_AND, OP_EOR, OP_ORR, OP_RSB, OP_RSC, OP_SBC, OP_SUB, R0, R1, R2, R3, SH_ASR, SH_LSL, SH_LSR, dpReg,
   immRot, ldrReg, ldrbReg, ldrhReg, mla, movImm, movReg, mul, opImm, opImmS, opReg, opRegS, shiftImm, shiftReg,
 } from "../a32/encoder";
 import { emitAlu32, emitAlu64, emitMul32Imm, emitShift64From, shiftAmount32 } from "./alu";
 import { liveAt } from "./liveness";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { addressAdd, inCopy, planned } from "./copies";
+import { FRAME_TOP, fixedFrame, loInArm } from "./regs";
 import { isConstantPair } from "./shapes";
 import { emitExtension, extensionLength } from "./extend";
 import {
@@ -57,7 +70,7 @@ import {
 } from "./regs";
 import {
   ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, ALU_XOR, CLS_ALU, CLS_ALU64,
-  PSEUDO_IMM64, SRC_X,
+  PSEUDO_IMM64, SRC_X, STACK_SIZE,
 } from "../../isa";
 import * as ranges from "../analysis/ranges";
 
@@ -65,7 +78,7 @@ import * as ranges from "../analysis/ranges";
 export function fusedLength(c: Context, i: i32): i32 {
   const extension = extensionLength(c, i);
   if (extension > 0) return extension;
-  if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i)) return 3;
+  if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i) || isFrameIndex(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
 }
@@ -92,6 +105,16 @@ function isIndexedLoad(c: Context, i: i32): bool {
   // the address below 2^32: the sum of two 32-bit values that does not carry, or a tested address (versioned.ts)
   return known0(c, s) && known0(c, t) && c.ranges.widthAfterCopy(CLS_ALU64 | ALU_ADD | SRC_X, d, s, t, 0) <= 32 ||
     addressAdd(c, i + 1);
+}
+
+function isFrameIndex(c: Context, i: i32): bool {
+  if (opcode(c, i) != (CLS_ALU64 | ALU_MOV | SRC_X) || srcOf(c, i) != 10 || offOf(c, i) != 0 || i + 2 >= c.count) return false;
+  if ((flagOf(c, i + 1) & F_LEADER) != 0 || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
+  const d = dstOf(c, i);
+  const x = srcOf(c, i + 2);
+  return d < 10 && opcode(c, i + 1) == (CLS_ALU64 | ALU_ADD) && dstOf(c, i + 1) == d && offOf(c, i + 1) == 0 &&
+    immOf(c, i + 1) >= -STACK_SIZE && immOf(c, i + 1) <= 0 && opcode(c, i + 2) == (CLS_ALU64 | ALU_ADD | SRC_X) &&
+    dstOf(c, i + 2) == d && offOf(c, i + 2) == 0 && x != d && x < 10;
 }
 
 function isConstantBasePair(c: Context, i: i32): bool {
@@ -184,6 +207,10 @@ export function emitFused(c: Context, i: i32): void {
     emitConstantBase(c, i);
     return;
   }
+  if (isFrameIndex(c, i)) {
+    emitFrameIndex(c, i);
+    return;
+  }
   if (opcode(c, i) == 0x18) {
     emitConstantOperand(c, i);
     return;
@@ -224,6 +251,15 @@ export function emitFused(c: Context, i: i32): void {
   const t = srcOf(c, i + 1);
   const imm = immOf(c, i + 1);
   const dl = loDst(c, d);
+  if (cls == CLS_ALU64 && s == 10 && code == ALU_ADD && !x && imm >= -STACK_SIZE && imm <= 0) {
+    // a frame address (`p = buf`), which no borrow reaches (r10 is at least STACK_SIZE): 32 bits, from r11 where
+    // r10 is fixed (regs.ts fixedFrame)
+    const fixed = !loInArm(c, 10) && fixedFrame(c);
+    c.emitAddConst(dl, fixed ? R11 : lo(c, 10, R0), <u32>((fixed ? FRAME_TOP : 0) + imm), R3);
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
   const al = lo(c, s, R0);
   if (code == ALU_LSH || code == ALU_RSH || code == ALU_ARSH) {
     emitCopyShift(c, op, d, s, t, imm, dl, al);
@@ -415,4 +451,28 @@ function emitConstantBase(c: Context, i: i32): void {
   else c.emit(opReg(aop, dl, sl, constIn(c, R3, k)));
   setLo(c, d, dl);
   setHiZero(c, d);
+}
+
+/** d = r10 + C + x (isFrameIndex). */
+function emitFrameIndex(c: Context, i: i32): void {
+  const d = dstOf(c, i);
+  const x = srcOf(c, i + 2);
+  const dl = loDst(c, d);
+  const fixed = !loInArm(c, 10) && fixedFrame(c);
+  c.emitAddConst(R0, fixed ? R11 : lo(c, 10, R0), <u32>((fixed ? FRAME_TOP : 0) + immOf(c, i + 1)), R3);
+  const xl = lo(c, x, R2);
+  // an index below 2^w with 2^w - 1 <= -C keeps the sum at most r10: no carry
+  const w = known0(c, x) ? c.ranges.widthNow(x) : 64;
+  if (addressAdd(c, i + 2) || w < 31 && (1 << w) - 1 <= -immOf(c, i + 1)) {
+    c.emit(opReg(OP_ADD, dl, R0, xl));
+    setLo(c, d, dl);
+    setHiZero(c, d);
+    return;
+  }
+  const xh = hiRead(c, x, R3);
+  c.emit(opRegS(OP_ADD, dl, R0, xl));
+  const dh = hiDst(c, d);
+  c.emit(opImm(OP_ADC, dh, xh, 0));
+  setLo(c, d, dl);
+  setHi(c, d, dh);
 }
