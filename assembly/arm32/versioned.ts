@@ -49,7 +49,7 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvStep, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIvEntry, loopIvStep, loopCapReg, loopCapValue, NO_CAP, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
   loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
@@ -266,7 +266,7 @@ function emitTest(c: Context, k: i32): void {
   barrier(c); // jumps land here
   enterBlock(c, h);
   if (c.depth == 0 && leavesEarly(c, k)) emitToll(c, k);
-  const iv = loopIv(k);
+  const iv = loopIvEntry(k);
   const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
   testedZero = 0;
@@ -371,7 +371,7 @@ function emitNestTest(c: Context, k: i32): void {
   if (loopNestFromOuter(k)) {
     // q's iv starting at k's iv + c0: its largest start iv0 + D + c0, plus q's step, below 2^31 too
     emitD(c, k);
-    c.emit(opRegS(OP_ADD, R1, R1, lo(c, loopIv(k), R0)));
+    c.emit(opRegS(OP_ADD, R1, R1, lo(c, loopIvEntry(k), R0)));
     fail(c, HS, k);
     c.emitAddConstS(R1, R1, <u32>(loopNestStart(k) + loopStepImm(q)), R3);
     fail(c, HS, k);
@@ -399,7 +399,7 @@ function emitNestSpan(c: Context, k: i32, a: i32): void {
     const e = emitBound(c, q, R3, k);
     c.emitConst(R2, <u32>loopNestStart(k) + 1);
     c.emit(opReg(OP_SUB, R0, e, R2));
-    c.emit(opReg(OP_SUB, R0, R0, lo(c, loopIv(k), R2)));
+    c.emit(opReg(OP_SUB, R0, R0, lo(c, loopIvEntry(k), R2)));
     c.emit(cmpReg(R0, R1));
     c.emit(dpReg(GT, OP_MOV, 0, R1, 0, R0, SH_LSL, 0)); // movgt r1, r0
     return;
@@ -429,7 +429,7 @@ function movesWithIvOnly(k: i32, a: i32): bool {
  * (loops.ts: loopNarrowLimit; a constant E was checked there). For a bound stepping down (loopBoundConverges), B0 not 0.
  */
 function emitUpwardTest(c: Context, k: i32): void {
-  const iv = loopIv(k);
+  const iv = loopIvEntry(k);
   const stepReg = loopStepReg(k);
   if (loopBoundNarrow(k) && (loopBoundReg(k) >= 0 || loopBoundSlot(k))) {
     const e = emitBound(c, k, R0);
@@ -470,7 +470,7 @@ function emitUpwardTest(c: Context, k: i32): void {
  * bound in a register (or frame slot) below 2^31 too: every Y in [0, 2^31) compares the same in 32 bits.
  */
 function emitDownTest(c: Context, k: i32): void {
-  const iv = loopIv(k);
+  const iv = loopIvEntry(k);
   const cy = loopDerive(k);
   const constant = loopBoundReg(k) < 0 && !loopBoundSlot(k);
   if (loopBoundNarrow(k) && !constant) {
@@ -519,8 +519,33 @@ function emitBound(c: Context, k: i32, tmp: i32, to: i32 = -1): i32 {
   return tmp;
 }
 
-/** emitBound's E before R is subtracted; a failure goes to loop `to`'s ordinary code. */
+/**
+ * emitBound's E before R is subtracted: the closing test's, or the smaller of that and the cap's (loops.ts
+ * loopCapReg: E2 = B2 + adjustment, or a constant). A failure goes to loop `to`'s ordinary code.
+ */
 function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
+  const e = emitClosingBound(c, k, tmp, to);
+  const cap = loopCapReg(k);
+  if (cap == NO_CAP) return e;
+  let e2 = LR;
+  if (cap < 0) c.emitConst(LR, <u32>loopCapValue(k));
+  else {
+    e2 = lo(c, cap, LR);
+    const adj = loopCapValue(k);
+    if (adj != 0) { // (|adj| below 256: one instruction)
+      c.emitAddConstS(LR, e2, <u32>adj, LR);
+      fail(c, adj > 0 ? HS : LO, to);
+      e2 = LR;
+    }
+  }
+  if (e != tmp) c.emit(movReg(tmp, e));
+  c.emit(cmpReg(tmp, e2));
+  c.emit(dpReg(HI, OP_MOV, 0, tmp, 0, e2, SH_LSL, 0)); // movhi tmp, e2
+  return tmp;
+}
+
+/** The closing test's E; a failure goes to loop `to`'s ordinary code. */
+function emitClosingBound(c: Context, k: i32, tmp: i32, to: i32): i32 {
   const boundReg = loopBoundReg(k);
   let src: i32;
   if (loopBoundSlot(k)) {
@@ -545,11 +570,11 @@ function emitBoundAdded(c: Context, k: i32, tmp: i32, to: i32): i32 {
  */
 function emitD(c: Context, k: i32): void {
   if (loopDown(k)) {
-    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) c.emitAddConst(R1, lo(c, loopIv(k), R1), <u32>-loopBoundImm(k), R3);
-    else c.emit(opReg(OP_SUB, R1, lo(c, loopIv(k), R1), emitBound(c, k, R3)));
+    if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) c.emitAddConst(R1, lo(c, loopIvEntry(k), R1), <u32>-loopBoundImm(k), R3);
+    else c.emit(opReg(OP_SUB, R1, lo(c, loopIvEntry(k), R1), emitBound(c, k, R3)));
   } else {
     const b_ = emitBound(c, k, R3);
-    c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIv(k), R2)));
+    c.emit(opRegS(OP_SUB, R1, b_, lo(c, loopIvEntry(k), R2)));
     c.emit(dpImm(LS, 0xd, 0, R1, 0, 0)); // movls r1, #0
     c.emit(dpImm(HI, OP_SUB, 0, R1, R1, 1));
   }
@@ -623,7 +648,7 @@ function termLo(c: Context, k: i32, a: i32, bit: u32, tmp: i32): i32 {
     c.emit(ldr(tmp, lo(c, 10, tmp), loopBaseSlot(k)));
     return tmp;
   }
-  const l = lo(c, bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit), tmp);
+  const l = lo(c, bit == IV_BIT ? loopIvEntry(k) : ctz<i32>(<i32>bit), tmp);
   const scale = bit == IV_BIT ? accScale(a) : 0;
   if (scale == 0) return l;
   c.emit(dpReg(AL, OP_MOV, 1, R3, 0, l, SH_LSR, <u32>(32 - scale)));
@@ -635,7 +660,7 @@ function termLo(c: Context, k: i32, a: i32, bit: u32, tmp: i32): i32 {
 /** Whether term `bit`'s high word is zero here (the base slot's and a scaled iv's: emitTest tested them). */
 function termHigh0(c: Context, k: i32, a: i32, bit: u32): bool {
   if (bit == SLOT_BIT || (bit == IV_BIT && accScale(a) != 0)) return true;
-  const r = bit == IV_BIT ? loopIv(k) : ctz<i32>(<i32>bit);
+  const r = bit == IV_BIT ? loopIvEntry(k) : ctz<i32>(<i32>bit);
   return known0(c, r) || ((testedZero >> <u32>r) & 1) != 0;
 }
 
@@ -676,7 +701,7 @@ function emitRangeTest(c: Context, k: i32, a: i32): void {
       if ((regs & bit) == 0) continue;
       c.emit(opRegS(OP_ADD, R0, R0, termLo(c, k, a, bit, R2)));
       if (termHigh0(c, k, a, bit)) c.emit(opImm(OP_ADC, LR, LR, 0));
-      else c.emit(opReg(OP_ADC, LR, LR, hi(c, bit == IV_BIT ? loopIv(k) : r, R3)));
+      else c.emit(opReg(OP_ADC, LR, LR, hi(c, bit == IV_BIT ? loopIvEntry(k) : r, R3)));
     }
     if (accDown(a)) {
       // the address moves down: the range starts span below it

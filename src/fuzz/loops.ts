@@ -97,6 +97,19 @@ interface ExitTest {
   trips: number;
 }
 
+/** A counter rotated through a copy (LoopBuilder.copied). */
+interface Copied {
+  copy: number;
+  /** The clamp's register, or -1 for an immediate (none without a clamp). */
+  clampReg: number;
+  clamp?: bigint;
+  signed?: boolean;
+  /** The round (1-based) the clamp leaves in, before its body; 0: it does not. */
+  round: number;
+  /** Y holds another value between the top and the step. */
+  reuse: boolean;
+}
+
 class LoopBuilder {
   private rng: Random;
   private free: number[];
@@ -175,6 +188,7 @@ class LoopBuilder {
           step < 0n ? BigInt(rng.between(plan.test.trips, plan.test.trips + 40)) : BigInt(rng.between(0, 8));
         second = this.counter(this.take(), start, step, rng.chance(0.6), plan.test.trips);
       } else if (!this.fault) second = this.converging(plan.counter, plan.test);
+      const copied = second ? undefined : this.copied(plan.counter, plan.test);
       this.accs = [...this.free];
       this.sources = [
         ...this.accs,
@@ -183,7 +197,9 @@ class LoopBuilder {
       ];
       const body = this.body(plan.counter, [0n], -1, second);
       const setup = [...plan.setup, ...(second ? [this.setConstant(second.reg, second.start)] : [])];
-      const loop = this.emitLoop(plan.counter, plan.test, setup, body.items, second);
+      const loop = copied
+        ? this.emitCopied(plan.counter, plan.test, setup, body.items, copied)
+        : this.emitLoop(plan.counter, plan.test, setup, body.items, second);
       items.push(...loop.items);
       // An exit lands here, before the pointers are overwritten.
       if (this.exits) items.push(this.after);
@@ -225,6 +241,99 @@ class LoopBuilder {
     test.trips = trips;
     c.values.length = j.values.length = trips + 1;
     return j;
+  }
+
+  /**
+   * A counter rotated through a copy, as clang leaves a loop with two exit tests (`for (i = 0; i < n; i++)` after
+   * `if (n > K) n = K`): the copy register Y, and often a clamp, a first exit test `jge` on the counter at the top
+   * of each round against a register or an immediate (the round it leaves in: `round`, 0 for none). One loop in
+   * three that could, by its trip count (a 64-bit counter counting up, without a derived test or a planted fault).
+   */
+  private copied(c: Counter, test: ExitTest): Copied | undefined {
+    const rng = this.rng;
+    if (c.pointer || !c.wide || c.step < 0n || test.derive !== undefined || this.fault || this.free.length < 5)
+      return undefined;
+    // (chosen without a random draw: other programs stay as their seeds made them)
+    if (test.trips % 3 !== 0) return undefined;
+    const copy = this.take();
+    if (!rng.chance(0.7)) return { copy, clampReg: -1, round: 0, reuse: rng.chance(0.5) };
+    // the clamp: below, at or above the counter's values on the rounds the closing test allows
+    const trips = test.trips;
+    const pick = rng.below(trips + 2);
+    const bound = u(pick <= trips ? c.values[Math.min(pick, trips - 1)] + BigInt(rng.between(-1, 1)) : -1n, 64);
+    const signed = rng.chance(0.3);
+    let round = 0;
+    for (let k = 1; k <= trips && round === 0; k++)
+      if (holds(signed ? 0x7 : 0x3, c.values[k - 1], bound, false)) round = k;
+    const fits = sx(bound, 64) >= 0n && sx(bound, 64) <= 0x7fffffffn;
+    const clampReg = !fits || rng.chance(0.5) ? this.take() : -1;
+    return { copy, clampReg, clamp: bound, signed, round, reuse: rng.chance(0.5) };
+  }
+
+  /**
+   * The loop of a counter rotated through a copy (copied): setup; Y = counter; top: counter = Y; [Y = something
+   * else]; [if counter >= clamp goto out]; body; Y = counter; Y += step; if test(Y) goto top; out. The closing
+   * test on Y sees the stepped counter: the trips are the usual loop's.
+   */
+  private emitCopied(
+    c: Counter,
+    test: ExitTest,
+    setup: Insn[],
+    body: Item[],
+    cp: Copied,
+  ): { items: Item[]; executed: (trips: number) => number } {
+    const top = this.ctx.label(),
+      out = this.ctx.label();
+    const pre: Insn[] = [...setup];
+    if (cp.clampReg >= 0) pre.push(this.setConstant(cp.clampReg, cp.clamp!));
+    pre.push(mov64x(cp.copy, c.reg));
+    const head: Insn[] = [mov64x(c.reg, cp.copy)];
+    if (cp.reuse) head.push(mov64x(cp.copy, this.rng.pick(this.accs)));
+    if (cp.clamp !== undefined) {
+      const code4 = cp.signed ? 0x7 : 0x3;
+      head.push(
+        cp.clampReg >= 0
+          ? { op: 0x05 | (code4 << 4) | 8, dst: c.reg, src: cp.clampReg, off: 0, imm: 0, target: out, targetIn: "off" }
+          : {
+              op: 0x05 | (code4 << 4),
+              dst: c.reg,
+              src: 0,
+              off: 0,
+              imm: Number(cp.clamp),
+              target: out,
+              targetIn: "off",
+            },
+      );
+    }
+    const step: Insn[] = [mov64x(cp.copy, c.reg), alu(0x07, 0x00, cp.copy, 0, 0, Number(c.step))];
+    const jcls = test.narrow ? 0x06 : 0x05;
+    const back: Insn =
+      test.boundReg >= 0
+        ? {
+            op: jcls | (test.code4 << 4) | 8,
+            dst: cp.copy,
+            src: test.boundReg,
+            off: 0,
+            imm: 0,
+            target: top,
+            targetIn: "off",
+          }
+        : {
+            op: jcls | (test.code4 << 4),
+            dst: cp.copy,
+            src: 0,
+            off: 0,
+            imm: Number(sx(test.bound, test.narrow ? 32 : 64)),
+            target: top,
+            targetIn: "off",
+          };
+    const bodyInsns = body.filter((it) => "op" in it).length;
+    const round = head.length + bodyInsns + step.length + 1;
+    return {
+      items: [...pre, top, ...head, ...body, ...step, back, out],
+      // left by the clamp: the rounds before it, and its round's head
+      executed: (trips) => pre.length + (cp.round > 0 ? (cp.round - 1) * round + head.length : trips * round),
+    };
   }
 
   private counter(reg: number, start: bigint, step: bigint, wide: boolean, trips: number, pointer?: number): Counter {

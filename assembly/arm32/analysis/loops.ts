@@ -20,7 +20,11 @@
 // (`add iv, -s`, the test > or >= or !=: `while (n--)`, `for (i = n; i > 0; i--)`): its values at the head then stay
 // in [L, iv0], L = B - s - c (+1 unless >=), and D = iv0 - L (versioned.ts emitDownTest); an access through iv
 // moves down; a constant L may lie below s (iv ends below 0, loopEndsBelowZero). iv's step may be an add32 (an
-// `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is the same as the 64-bit add.
+// `unsigned int` counter): the copy keeps iv in [0, 2^31), where it is the same as the 64-bit add. iv may be
+// rotated through a copy, as clang leaves a loop with two exit tests (copiedCounter: `mov X, Y` first at the head,
+// `mov Y, X; add Y, s` in the last block): iv is X, its value at the head on entry Y (loopIvEntry). An exit test
+// that every trip runs before the last block, on iv against a second bound (findCap: the clamp of `if (n > K) n =
+// K`), caps E: the test takes the smaller.
 // Then iv takes the values iv0, iv0 + step, ... and every value it has at head after the first is below bound: over
 // the loop it stays in [iv0, iv0 + D] with D = bound - 1 - iv0 when iv0 < bound, else 0 (rounded down to a multiple
 // of step when step is a power of two; versioned.ts computes it). Nothing wraps around when iv0, bound and step
@@ -128,6 +132,10 @@ const exitTests = new StaticArray<i32>(MAX_LOOPS);
 const nestInners = new StaticArray<i32>(MAX_LOOPS);
 const nestStarts = new StaticArray<i32>(MAX_LOOPS);
 const baseSlots = new StaticArray<i32>(MAX_LOOPS);
+const ivEntries = new StaticArray<i32>(MAX_LOOPS);
+const capRegs = new StaticArray<i32>(MAX_LOOPS);
+const capValues = new StaticArray<i32>(MAX_LOOPS);
+export const NO_CAP: i32 = -2;
 export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
 /**
  * The frame slot r10 + off (8 bytes) whose value the accesses with SLOT_BIT sum, or NO_SLOT: a pointer clang
@@ -135,6 +143,20 @@ export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
  * value the test reads on entry is the one every trip loads.
  */
 @inline export function loopBaseSlot(k: i32): i32 { return unchecked(baseSlots[k]); }
+/**
+ * The register holding iv's value at the head on entry and on every way back: iv itself, or, for a counter
+ * rotated through a copy (planGeneral: `mov X, Y` first at the head, `mov Y, X; add Y, s` in the last block), Y.
+ * The entry test (versioned.ts) reads this one; the loop's accesses sum iv (X), equal to it past the head's mov.
+ */
+@inline export function loopIvEntry(k: i32): i32 { return unchecked(ivEntries[k]) >= 0 ? unchecked(ivEntries[k]) : loopIv(k); }
+/**
+ * A second bound on iv's values at the head, from an exit test that every trip runs before the closing one
+ * (findCap: the clamp `n = min(n, K)` clang turns into a second test): its register B2 (the loop does not write
+ * it), -1 for a constant, or NO_CAP. iv's values at the head stay below E2 = B2 + loopCapValue (a constant E2 when
+ * B2 is -1) too: versioned.ts takes E as the smaller of the two.
+ */
+@inline export function loopCapReg(k: i32): i32 { return unchecked(capRegs[k]); }
+@inline export function loopCapValue(k: i32): i32 { return unchecked(capValues[k]); }
 /** A register R the loop does not write, subtracted from the bound (E = B + adj - R), or -1 (planRotated). */
 @inline export function loopSubReg(k: i32): i32 { return unchecked(subRegs[k]); }
 /**
@@ -155,6 +177,8 @@ export function setLoopNest(k: i32, q: i32, start: i32, fromOuter: bool = false)
 function clearExtras(k: i32): void {
   unchecked(subRegs[k] = -1);
   unchecked(exitTests[k] = -1);
+  unchecked(ivEntries[k] = -1);
+  unchecked(capRegs[k] = NO_CAP);
   setLoopNest(k, -1, 0);
 }
 
@@ -360,6 +384,9 @@ export function removeLoop(c: Context, k: i32): void {
     unchecked(subRegs[q] = subRegs[q + 1]);
     unchecked(exitTests[q] = exitTests[q + 1]);
     unchecked(baseSlots[q] = baseSlots[q + 1]);
+    unchecked(ivEntries[q] = ivEntries[q + 1]);
+    unchecked(capRegs[q] = capRegs[q + 1]);
+    unchecked(capValues[q] = capValues[q + 1]);
     moveExitPath(q, q + 1);
     setLoopNest(q, unchecked(nestInners[q + 1]), unchecked(nestStarts[q + 1]));
   }
@@ -667,16 +694,20 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   if (xr < 0 || xr >= 10) return;
   if (symBase(xr) != xr) xr = symBase(xr); // Y derives from a copy of X's new value
   if (xr < 0 || xr >= 10 || symBase(xr) != xr) return;
-  const s = symOff(xr);
+  let s = symOff(xr);
+  // X not stepped in the last block: a counter rotated through a copy (copiedCounter), stepped in Y
+  const entry = s == 0 && !ne && !down && !narrow ? copiedCounter(c, h, l, xr, latch, t) : -1;
+  if (entry >= 0) s = symOff(entry);
   if (ne) down = s < 0;
   const sd = down ? -s : s; // the step's magnitude
   // (!= with a step above 1: a power of two, versioned.ts tests that iv0 meets the bound's value)
-  if (sd <= 0 || (ne && ((sd & (sd - 1)) != 0 || sd > 256)) || writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
-  const ivAt = firstWrite(c, latch, xr);
+  if (sd <= 0 || (ne && ((sd & (sd - 1)) != 0 || sd > 256))) return;
+  if (entry < 0 && writesOnlyIn(c, h, l, xr, latch, t) != 1) return;
+  const ivAt = entry >= 0 ? lastWrite(c, latch, t, entry) : firstWrite(c, latch, xr);
   if (opAt(c, ivAt) != 0x07 && opAt(c, ivAt) != 0x04) return; // add, or add32 (X stays in [0, 2^31): the same)
   // the group: registers written once in the last block with X's new value
   let group: u32 = 0;
-  for (let r = 0; r < 10; r++) {
+  for (let r = 0; r < 10 && entry < 0; r++) {
     if (r == xr || symBase(r) != xr || symOff(r) != s || writesOnlyIn(c, h, l, r, latch, t) != 1) continue;
     group |= <u32>1 << <u32>r;
   }
@@ -725,7 +756,114 @@ function planGeneral(c: Context, h: i32, l: i32, mask: i32): void {
   setLoop(k, h, l, xr, -1, sd, boundReg, <i32>boundImm, down, ivAt, mask, b < 0 ? 0 : <i32>adj, slotOff, <i32>flags, group);
   const others = (sd & (sd - 1)) == 0 ? otherIvs(c, k, h, l, latch, l, mask, xr) : 0;
   setField(k, OTHER_IVS, <i32>others);
+  unchecked(ivEntries[k] = entry);
+  const capAt = !down && !ne && !narrow ? findCap(c, k, h, l, mask, latch, s) : -1;
+  // a copied counter's loop is counted, its only ways out the closing test and the cap: a search's (utf8_count's
+  // `while (j <= need && i + j < len && ...)`), entered often for a trip or two, would pay for its test each time
+  if (entry >= 0 && leavesElsewhere(c, k, h, l, t, capAt)) {
+    unchecked(ivEntries[k] = -1);
+    unchecked(capRegs[k] = NO_CAP);
+    return;
+  }
   if (collectAccesses(c, k, h, l, mask, xr, others, group) || holdsLoop(c, h, l)) c.loops++;
+  else {
+    unchecked(ivEntries[k] = -1);
+    unchecked(capRegs[k] = NO_CAP);
+  }
+}
+
+/**
+ * Loop k's cap (loopCapReg), and the exit test it comes from (else -1): the first exit test, in a block every trip runs before the last block, that leaves the
+ * loop when Y >= B2 (Y > B2: then E2 is one more), unsigned or signed, 64 bits wide, Y = V + c (V: iv's value at the
+ * head, held by iv from the head's block on, by loopIvEntry in that block), B2 a register the loop does not write
+ * (its high word tested zero on entry: a signed test then compares as an unsigned one, a Y below 0 only leaving
+ * early) or a constant from 0 to 2^31 - 1. A trip that goes on had V + c < B2, so the next V is below E2 = B2 + s
+ * - c. A block [bs, j] runs in every trip when no jump before it, in the range, lands past its start.
+ */
+function findCap(c: Context, k: i32, h: i32, l: i32, mask: i32, latch: i32, s: i32): i32 {
+  for (let bs = h; bs < latch; bs++) {
+    if (bs > h && !leaderAt(c, bs)) continue;
+    if (onExitPath(k, bs)) continue;
+    // the block's end: its first jump
+    let j = bs;
+    while (j < latch && targetOf(c, j) < 0 && !leaderAt(c, j + (opAt(c, j) == 0x18 ? 2 : 1))) j += opAt(c, j) == 0x18 ? 2 : 1;
+    const to = j < latch ? targetOf(c, j) : -1;
+    if (to >= 0 && (to < h || to > l) && runsEveryTrip(c, h, l, bs)) {
+      trackBlock(c, bs, j, mask);
+      if (capFrom(c, k, j, bs == h ? loopIvEntry(k) : loopIv(k), mask, s)) return j;
+    }
+  }
+  return -1;
+}
+
+/** Whether a jump in [h, l) of loop k, other than the exit test t and the cap's at capAt, leaves the range. */
+function leavesElsewhere(c: Context, k: i32, h: i32, l: i32, t: i32, capAt: i32): bool {
+  for (let i = h; i < l; i++) {
+    const to = targetOf(c, i);
+    if (i != t && i != capAt && to >= 0 && (to < h || to > l || onExitPath(k, to)) && !onExitPath(k, i)) return true;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return false;
+}
+
+/** Whether every trip of the range [h, l] runs the instruction at bs: no jump from [h, bs) lands in (bs, l]. */
+function runsEveryTrip(c: Context, h: i32, l: i32, bs: i32): bool {
+  for (let i = h; i < bs; i++) {
+    const t = targetOf(c, i);
+    if (t > bs && t <= l) return false;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  return true;
+}
+
+/** Loop k's cap from the exit test at j, V in register v at its block's start (trackBlock's values at j). */
+function capFrom(c: Context, k: i32, j: i32, v: i32, mask: i32, s: i32): bool {
+  const op = opAt(c, j);
+  if ((op & 7) != CLS_JMP) return false;
+  const kind = op & 0xf0;
+  const gt = kind == 0x20 || kind == 0x60;
+  if (!gt && kind != 0x30 && kind != 0x70) return false;
+  const y = dstAt(c, j);
+  if (y >= 10 || symBase(y) != v || symAdded(y) >= 0) return false;
+  const adj = <i64>s - <i64>symOff(y) + (gt ? 1 : 0);
+  if ((op & 0x08) != 0) {
+    const b = srcAt(c, j);
+    if (b >= 10 || (mask & (1 << b)) != 0 || adj < -255 || adj > 255) return false;
+    unchecked(capRegs[k] = b);
+    unchecked(capValues[k] = <i32>adj);
+    return true;
+  }
+  const e = <i64>immAt(c, j) + adj;
+  if (immAt(c, j) < 0 || e < 0 || e > <i64>i32.MAX_VALUE) return false;
+  unchecked(capRegs[k] = -1);
+  unchecked(capValues[k] = <i32>e);
+  return true;
+}
+
+/**
+ * The register Y of a counter X rotated through a copy, as clang leaves a loop with two exit tests (`for (i = 0; i
+ * < n; i++)` with n clamped, `if (n > K) n = K`, turned into a second test on i): the head [h, ...) starts with
+ * `mov X, Y`, X's one write in [h, l]; the last block (from `latch`, after h's) copies X to Y and steps it, its last
+ * write of Y before the exit test t being `add Y, s` (s > 0; symOff(Y) at t, trackBlock's). Y is free to hold
+ * anything else in between (clang reuses it). At the head, on entry and on every way back, Y holds the trip's
+ * count V (X on the last trip + s); from the mov on, X holds V. -1 when the loop has another shape.
+ */
+function copiedCounter(c: Context, h: i32, l: i32, x: i32, latch: i32, t: i32): i32 {
+  const y = srcAt(c, h);
+  if (opAt(c, h) != 0xbf || offAt(c, h) != 0 || dstAt(c, h) != x || y == x || y >= 10 || latch <= h) return -1;
+  if (writesOnlyIn(c, h, l, x, h, h + 1) != 1 || symBase(y) != x || symOff(y) <= 0) return -1;
+  const at = lastWrite(c, latch, t, y);
+  if (at < 0 || opAt(c, at) != 0x07 || immAt(c, at) != symOff(y)) return -1;
+  // between the test and the way back (a closing `ja`), nothing writes Y
+  for (let i = t + 1; i <= l; i++) if (writes(c, i) & (1 << y)) return -1;
+  return y;
+}
+
+/** The last instruction in [from, to) that writes register r, or -1. */
+function lastWrite(c: Context, from: i32, to: i32, r: i32): i32 {
+  let at = -1;
+  for (let i = from; i < to; i += opAt(c, i) == 0x18 ? 2 : 1) if (writes(c, i) & (1 << r)) at = i;
+  return at;
 }
 
 /**
@@ -927,6 +1065,7 @@ function zeroHighWords(c: Context, k: i32): u32 {
   let zero: u32 = 0;
   if (loopBoundReg(k) >= 0) zero |= <u32>1 << <u32>loopBoundReg(k);
   if (loopStepReg(k) >= 0) zero |= <u32>1 << <u32>loopStepReg(k);
+  if (loopCapReg(k) >= 0) zero |= <u32>1 << <u32>loopCapReg(k);
   for (let r = 0; r < 10; r++) {
     if ((mask & (1 << r)) == 0) continue;
     let ok = true;
@@ -961,6 +1100,9 @@ function zeroing(c: Context, k: i32, i: i32): bool {
     if (op == 0xbf) {
       // a register of iv's group copying iv's new value (written after iv's add, both in the last block)
       if ((loopIvGroup(q) >> <u32>dstAt(c, i)) & 1 && srcAt(c, i) == loopIv(q) && i > loopIvAt(q)) return true;
+      // a copied counter's mov at the head: Y holds iv there, below 2^31 (versioned.ts tests it on entry, and
+      // Y's step, at loopIvAt, is 32 bits wide)
+      if (i == loopHead(q) && dstAt(c, i) == loopIv(q) && srcAt(c, i) == loopIvEntry(q) && loopIvEntry(q) != loopIv(q)) return true;
       continue;
     }
     if (narrowAdd(c, q, i)) return true;
@@ -1042,7 +1184,9 @@ function collectAccesses(
       for (let r = 0; r <= 10; r++) {
         const moving = (mask & (1 << r)) != 0 && (others & (<u32>1 << <u32>r)) == 0;
         // (tested at the top: iv is known in the blocks up to its add's, topTested)
-        const inGroup = (r == iv && (topTest < 0 || i <= ivAt)) || (r < 10 && (group & (<u32>1 << <u32>r)) != 0);
+        // (a copied counter's iv is Y at the head, X once the head's mov copied it: copiedCounter)
+        const ivHere = i == h ? loopIvEntry(k) : iv;
+        const inGroup = (r == ivHere && (topTest < 0 || i <= ivAt)) || (r < 10 && (group & (<u32>1 << <u32>r)) != 0);
         setSum(sum, r, !moving ? 1 << r : inGroup ? <i32>IV_BIT : -1);
         setCst(cst, r, 0);
         setSum(top, r, 0);

@@ -27,7 +27,7 @@
 import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, SLOT_BIT, accConst, accScale, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
-  loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvGroup, loopLast, loopOtherIvs,
+  loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvEntry, loopIvGroup, loopCapReg, NO_CAP, loopLast, loopOtherIvs,
   loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
   immAt, leaderAt,
 } from "./loops";
@@ -57,6 +57,8 @@ function lift(c: Context, k: i32, q: i32): bool {
   const step = loopStepImm(q);
   if (loopDown(k) || loopDown(q) || loopStepReg(q) >= 0 || loopBoundSlot(q) || loopBoundNarrow(q) || loopBoundNe(q)) return false;
   if (loopIvGroup(q) != 0 || loopOtherIvs(q) != 0 || loopSubReg(q) >= 0) return false;
+  // (a copied counter, loops.ts copiedCounter: its iv is another register at the head than in the body)
+  if (loopIvEntry(k) != loopIv(k) || loopIvEntry(q) != loopIv(q) || loopCapReg(q) != NO_CAP) return false;
   if (loopBoundReg(q) >= 0 && ((written >> <u32>loopBoundReg(q)) & 1) != 0) return false;
   if (loopAccesses(k) + loopAccesses(q) > MAX_ACCESSES || hq <= loopHead(k)) return false;
   // q's head: reached from P's end only
