@@ -471,6 +471,7 @@ export class Translator {
     }
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
+      if (this.proven[<i32>acc[i]] != 0) continue; // a loop around this one tested it
       // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
       const sum = <u32>(acc[i] >> 41) & 0x3fff;
       const moves = (sum & (1 << 11)) != 0;
