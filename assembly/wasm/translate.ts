@@ -373,8 +373,9 @@ export class Translator {
       }
       if (header) {
         let plan = this.fast && this.noVersion == 0 ? planAt(this.code, g, x) : null;
-        // a nest's test proved its accesses: versioned only for the budget of a loop of one path
-        if (plan && plan.len == 0 && (plan.path == 0 || plan.ways) && this.allProven(plan)) plan = null;
+        // a nest's test proved its accesses: versioned only for the budget of a loop of one path that cannot leave
+        // early (a search's trips are mostly fewer than it counts: its test on every entry would not pay)
+        if (plan && plan.len == 0 && (plan.path == 0 || plan.ways || plan.early) && this.allProven(plan)) plan = null;
         if (plan) this.versioned(x, inside, plan);
         else this.loopCode(x, inside);
       } else {
@@ -702,6 +703,7 @@ export class Translator {
     if (p.subReg >= 0) { this.getReg(p.subReg); b.op(W_I64_SUB); }
     b.i64c(p.testConst); b.op(W_I64_SUB);
     this.getReg(p.iv); b.op(W_I64_SUB);
+    if (p.outerNe) { b.tee(L_N); b.i64c(0); b.op(W_I64_LT_S); b.brIf(0); b.get(L_N); } // else it would wrap around
     this.atLeastZero(L_N);
     this.planValue(p.innerBoundReg, p.innerBoundImm); b.i64c(1 + p.innerStart); b.op(W_I64_SUB);
     this.atLeastZero(L_SAVED);
