@@ -87,6 +87,7 @@ import { LoopPlan, written, POST, SUM_SLOT } from "./hoist";
 import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
+import { markFrameIndexed } from "./frame-index";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
@@ -252,6 +253,7 @@ export class Translator {
     for (let i = 0; i < nf; i++) {
       const g = reducibleCfg(this.code, buildCfg(this.code, this.count, this.entries[i], this.scratch));
       cfgs.push(g);
+      markFrameIndexed(this.code, g, this.proven);
       statFunctions++;
       if (!g.reducible) statDispatched++;
       addBody(codes, this.func(g, i, false));
