@@ -71,6 +71,8 @@ export class LoopPlan {
   // testConst <= the bound; the inner loop's iv starts at innerStart, stays below innerBoundReg (or innerBoundImm
   // when < 0).
   nest: bool = false;
+  /** The outer loop goes on while iv + subReg + testConst - 1 != the bound (step 1): only when iv starts at most there. */
+  outerNe: bool = false;
   subReg: i32 = -1;
   innerStart: i64 = 0;
   innerBoundReg: i32 = -1;

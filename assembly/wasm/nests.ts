@@ -4,7 +4,9 @@
 // and lifts the inner loop's accesses into the outer loop's plan; it emits nothing.
 //
 // The outer loop h (no calls, exits or packet loads) has one latch L, whose other way leads out of the loop; L ends
-// in an unsigned 64-bit test that continues while A < B or A <= B, B a constant or a register h does not write,
+// in an unsigned 64-bit test that continues while A < B or A <= B (or A != B with step 1: clang's `for (q = p - W;
+// q < p; q++)` where it knows q starts below p; then iv0 <= E is tested too, else iv would wrap around), B a
+// constant or a register h does not write,
 // and A = iv + R + c: iv written in h only in L, which leaves it iv + step (0 < step < 2^31), R a register h does
 // not write or none. This is clang's rotated `for (i = 0; i + n <= len; i++)`, entered in its middle, as well as a
 // plain counted loop. With iv0, B and R below 2^32 (tested), A does not wrap, and every value iv has at h after the
@@ -15,10 +17,17 @@
 // start iv has its value at h: only L writes it, and L leads back to h alone) and a constant. qiv stays in
 // [c0, c0 + Dq], Dq = max(0, qB - 1 - c0). A lifted access then reaches [lo, lo + span + size), lo its address with
 // iv = iv0 and qiv = c0, span Dk (when it sums iv) + Dq (when it sums qiv: NEST_QIV).
+// SEARCH: where hoist.ts finds no iv, q may be a loop of counted.ts with early exits (a compressor's match search,
+// `while (l < N && a[q + l] == a[p + l]) l++`): its test, qiv + t `cont` qB with qB a constant, counting up by a
+// constant step, is known on entry from c0, and so is the trip K where it leaves (counted.ts: every other exit
+// leaves earlier): qiv stays in [c0, c0 + K * step] (an access after the test runs one trip less: the range is
+// wider than it reads, which can only send the nest to its checked copy). The family's other members and the
+// 32-bit operations on it (counted.ts: NARROW) are checked here against c0 and that range, as its own test on
+// entry would; an access through another family or a frame slot leaves the nest unplanned.
 import { CLS_LD, CLS_JMP } from "../isa";
 import { Cfg, opAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
-import { LoopPlan, planLoop, written, sumStep } from "./hoist";
-import { planCounted, CONT_LT, CONT_LE, contOf } from "./counted";
+import { LoopPlan, planLoop, written, sumStep, SUM_SLOT } from "./hoist";
+import { planCounted, CONT_LT, CONT_LE, CONT_NE, contOf } from "./counted";
 
 /** In a lifted access's register set (LoopPlan.accesses bits 41..): the inner loop's iv. */
 export const NEST_QIV: u32 = 1 << 12;
@@ -31,9 +40,12 @@ export function planAt(code: usize, g: Cfg, h: i32): LoopPlan | null {
   let q = h;
   for (let k = 0; k < 2; k++) {
     const plan = planLoop(code, g, q);
-    if (k == 1) return plan != null ? lift(code, g, h, q, plan) : null;
-    if (plan != null && plan.iv >= 0) return plan;
-    const one = planCounted(code, g, h);
+    const simple = plan != null && plan.iv >= 0;
+    // (for the inner loop, counted.ts's plan only where hoist.ts has no iv: a search that can leave early)
+    const one: LoopPlan | null = simple ? null : planCounted(code, g, q);
+    const inner: LoopPlan | null = simple ? plan : one;
+    if (k == 1) return inner != null ? lift(code, g, h, q, inner) : null;
+    if (simple) return plan;
     if (one != null || plan != null) return one != null ? one : plan;
     // h's first inner loop (lift checks there is no other)
     for (q = h + 1; q < g.n && !(g.loopHeader[q] && inLoop(g.loopOf, g.loopParent, h, q)); q++);
@@ -69,9 +81,12 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
     }
   }
   const qiv = plan.iv, qb = plan.boundReg;
-  if (p < 0 || p == latch || g.kind[latch] != END_COND || qiv < 0 || plan.stepReg >= 0 || qb >= 0 && (mask >> qb & 1) != 0) {
+  if (p < 0 || p == latch || g.kind[latch] != END_COND || qiv < 0 || plan.stepReg >= 0 || qb >= 0 && (mask >> qb & 1) != 0
+    || plan.counted && (qb >= 0 || plan.boundSlot <= 0 || plan.stepImm <= 0)) {
     return null;
   }
+  // (a counted inner loop's test, before the outer one's replaces it: see SEARCH)
+  const qTest = plan.testConst, qBound = plan.boundImm + (plan.cont == CONT_LE ? 1 : 0), qCont = plan.cont;
   // Registers as sums through L (symbols: bit r a register h does not write, bit 11 + r the value at L's start of
   // one it writes) to its exit test, A `cont` B; then through P (bit 11: iv)
   const sum = new StaticArray<i32>(16);
@@ -94,7 +109,8 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
     const w = a >> 11;
     iv = ctz<i32>(w) & 15;
     const step = cst[iv], c = ac - step;
-    if ((op & 7) != CLS_JMP || (jop & 0x40) != 0 || cont != CONT_LT && cont != CONT_LE || a < 0 || b < 0 || b >> 11 != 0
+    if ((op & 7) != CLS_JMP || (jop & 0x40) != 0 || cont != CONT_LT && cont != CONT_LE && (cont != CONT_NE || step != 1)
+      || a < 0 || b < 0 || b >> 11 != 0
       || popcnt<i32>(w) != 1 || popcnt<i32>(a & 0x7ff) > 1 || popcnt<i32>(b) > 1 || bc != 0 && b != 0
       || (other >> iv & 1) != 0 || sum[iv] != 1 << (11 + iv) || step <= 0 || step >= 0x80000000
       || <u64>(c + 0x7fffffff) >= 0xfffffffe || <u64>bc > 0xffffffff) return null;
@@ -104,10 +120,31 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
     plan.boundReg = b == 0 ? -1 : ctz<i32>(b);
     plan.boundImm = bc;
     plan.subReg = (a & 0x7ff) == 0 ? -1 : ctz<i32>(a);
-    plan.testConst = cont == CONT_LT ? c + 1 : c; // iv + R + testConst <= B
+    plan.testConst = cont == CONT_LE ? c : c + 1; // iv + R + testConst <= B
+    plan.outerNe = cont == CONT_NE;
   }
   const c0 = cst[qiv];
   if (sum[qiv] != 0 || <u64>c0 >= 0x7fffffff) return null;
+  if (plan.counted) { // see SEARCH
+    const t = plan.stepImm, a0 = c0 + qTest;
+    if (a0 < 0 || <u64>qBound >= 0x7fffffff || qCont != CONT_LT && qCont != CONT_LE && qCont != CONT_NE) return null;
+    const d = qBound - a0;
+    if (qCont == CONT_NE && (d < 0 || d % t != 0)) return null;
+    const top = c0 + (d > 0 ? (d + t - 1) / t * t : 0); // qiv in trip K, the last
+    if (plan.narrowLo <= plan.narrowHi && (c0 + plan.narrowLo < 0 || top + plan.narrowHi >= 0x7fffffff)) return null;
+    for (let i = 0; i < plan.famCount; i++) {
+      const m = plan.famRegs[i];
+      if (plan.famRoots[i] != qiv || sum[m] != 0 || cst[m] != c0 + plan.famDelta[i]) return null;
+    }
+    for (let i = 0; i < plan.count; i++) {
+      const moves = (plan.accesses[i] >> 52 & 1) != 0; // bit 11 of the sum
+      if ((plan.accesses[i] >> 41 & SUM_SLOT) != 0 || moves && plan.accRoot[i] != qiv) return null;
+    }
+    plan.innerBoundReg = -1;
+    plan.innerBoundImm = top + 1;
+    plan.counted = false;
+    plan.famCount = 0;
+  }
   for (let i = 0; i < plan.count; i++) {
     const a = plan.accesses[i];
     const regs = <i32>(a >> 41) & 0xfff;

@@ -87,6 +87,7 @@ import { LoopPlan, written, POST, SUM_SLOT } from "./hoist";
 import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
+import { markFrameIndexed } from "./frame-index";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
@@ -252,6 +253,7 @@ export class Translator {
     for (let i = 0; i < nf; i++) {
       const g = reducibleCfg(this.code, buildCfg(this.code, this.count, this.entries[i], this.scratch));
       cfgs.push(g);
+      markFrameIndexed(this.code, g, this.proven);
       statFunctions++;
       if (!g.reducible) statDispatched++;
       addBody(codes, this.func(g, i, false));
@@ -373,8 +375,9 @@ export class Translator {
       }
       if (header) {
         let plan = this.fast && this.noVersion == 0 ? planAt(this.code, g, x) : null;
-        // a nest's test proved its accesses: versioned only for the budget of a loop of one path
-        if (plan && plan.len == 0 && (plan.path == 0 || plan.ways) && this.allProven(plan)) plan = null;
+        // a nest's test proved its accesses: versioned only for the budget of a loop of one path that cannot leave
+        // early (a search's trips are mostly fewer than it counts: its test on every entry would not pay)
+        if (plan && plan.len == 0 && (plan.path == 0 || plan.ways || plan.early) && this.allProven(plan)) plan = null;
         if (plan) this.versioned(x, inside, plan);
         else this.loopCode(x, inside);
       } else {
@@ -471,6 +474,7 @@ export class Translator {
     }
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
+      if (this.proven[<i32>acc[i]] != 0) continue; // a loop around this one tested it
       // lo: the address at iv0, below 2^32; the range [lo, lo + D + size) in one region's readable (writable) part
       const sum = <u32>(acc[i] >> 41) & 0x3fff;
       const moves = (sum & (1 << 11)) != 0;
@@ -701,6 +705,7 @@ export class Translator {
     if (p.subReg >= 0) { this.getReg(p.subReg); b.op(W_I64_SUB); }
     b.i64c(p.testConst); b.op(W_I64_SUB);
     this.getReg(p.iv); b.op(W_I64_SUB);
+    if (p.outerNe) { b.tee(L_N); b.i64c(0); b.op(W_I64_LT_S); b.brIf(0); b.get(L_N); } // else it would wrap around
     this.atLeastZero(L_N);
     this.planValue(p.innerBoundReg, p.innerBoundImm); b.i64c(1 + p.innerStart); b.op(W_I64_SUB);
     this.atLeastZero(L_SAVED);

@@ -11,7 +11,11 @@ import { assemble } from "../../../src/tools/asm.js";
 import { translateToWasm } from "../../../src/engines/wasm.js";
 import { runOn } from "../../support/wasm-runs.js";
 import { rng } from "../../support/generated-runs.js";
+import { STATE, ST_REGION_COUNT } from "../../../assembly/layout.js";
 import { type Nest, MEMSEARCH, input, model, program, randomNest, reaching } from "../../support/nest-programs.js";
+
+/** In the module's text: the read of the region table's count, which every search of the table starts with. */
+const SEARCH = `(i32.load offset=${STATE + ST_REGION_COUNT}`;
 
 const run = (source: string, bytes: Uint8Array, engine: "interp" | "wasm", budget = 0) =>
   runOn(source, { ctx: { bytes } }, engine, budget);
@@ -54,6 +58,24 @@ describe("an inner loop in the copy of the loop around it", () => {
       expect(m.emitText().split("(i64.const 98)").length - 1).toBe(4);
       m.dispose();
     }
+  });
+
+  it("an inner loop of one block the outer copy proved is copied again for its budget alone, with no search", () => {
+    // the fast function's searches of the region table: the nest's test (one load), the test of the inner loop in
+    // the outer loop's checked copy, and the load's own check in the copies with checks; none in the outer copy
+    // without checks, whose inner loop's test counts its trips for the budget only
+    const p = reaching({ ...MEMSEARCH, early: -1, second: false }, 200, 0)!;
+    const m = binaryen.readBinary(translateToWasm(assemble(program(p).source)));
+    const fast = m
+      .emitText()
+      .split("\n (func ")
+      .find((f) => f.includes(SEARCH))!;
+    m.dispose();
+    expect(fast.split(SEARCH).length - 1).toBe(3);
+    const data = new Uint8Array(200).fill(0x63);
+    const w = same(program(p).source, data);
+    expectModel(p, data, w.out);
+    expect(w.unchecked).toBe(true);
   });
 
   it("keeps the checks where the outer loop cannot prove them: an iv starting at a register, a bound it writes", () => {
