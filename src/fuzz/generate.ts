@@ -13,7 +13,9 @@
 // Shaped loops (loops.ts) are the forms clang -O2 emits, with up to a few hundred rounds: any data register
 // counting up or down in 32 or 64 bits to a bound tested with any comparison, bumped pointers, a second counter,
 // nests, searches left early, table loads, rotates, products and divisions by constants, u64 counters on the stack,
-// with most of r0-r8 live across the loop. A quarter of the inputs are 97-512 bytes long to give them room.
+// with most of r0-r8 live across the loop; one in five (by the input's length) is an index stepped by 1 or 2 as a
+// byte read says, bounded only by the loop's own compares (factloops.ts). A quarter of the inputs are 97-512 bytes
+// long to give them room.
 // Selects are clang's conditional jumps over one to three ALU macros, some followed by one more and the same
 // comparison again. A quarter of the programs without a budget planted run with none (0: no limit), those that end
 // within the default one.
