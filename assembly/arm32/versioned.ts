@@ -1,4 +1,5 @@
-// Loop versioning: region checks hoisted out of the counted loops loops.ts finds. At a loop's head, one test
+// Loop versioning: region checks hoisted out of the counted loops loops.ts finds, and out of the loops
+// analysis/facts.ts finds bounded by their own compares (their test: facttest.ts). At a loop's head, one test
 // checks the whole range each planned access can reach over all trips (against the window of the last check that
 // passed, else by a search of the region table, L_RANGE, which leaves the window it finds for the next); when
 // every range is allowed, an unchecked copy of the loop runs, else the ordinary code.
