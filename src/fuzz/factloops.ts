@@ -58,7 +58,7 @@ export function factLoop(ctx: LoopContext, fault?: "memory" | "budget"): ShapedL
   let planted: string | undefined;
   if (fault === "memory") {
     bound = limit + 2 + rng.below(3); // i reaches limit - k or one past it, both read past the end
-    planted = "fact loop reading past the input";
+    planted = "read past the end of the input in a fact loop";
   }
   if (bound < 1) bound = 1;
   const boundInReg = rng.chance(0.5);

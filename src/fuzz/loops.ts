@@ -27,7 +27,6 @@
 import type { Random } from "./random.js";
 import { condition } from "./reference.js";
 import { SIZE_BITS, alu, mov64x, lddw, stx, st, type Insn, type Item, type Label } from "./insns.js";
-import { factLoop } from "./factloops.js";
 
 export interface LoopContext {
   rng: Random;
@@ -678,8 +677,5 @@ class LoopBuilder {
 
 /** A shaped loop (see the header); `fault` plants an access out of bounds, or asks for a budget ending in it. */
 export function shapedLoop(ctx: LoopContext, fault?: "memory" | "budget"): ShapedLoop {
-  // one loop in five bounded by its own compares instead (factloops.ts; chosen without a random draw: the other
-  // programs stay as their seeds made them)
-  if (ctx.input.length % 5 === 2) return factLoop(ctx, fault);
   return new LoopBuilder(ctx, fault).build();
 }
