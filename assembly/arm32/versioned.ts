@@ -1,4 +1,5 @@
-// Loop versioning: region checks hoisted out of the counted loops loops.ts finds. At a loop's head, one test
+// Loop versioning: region checks hoisted out of the counted loops loops.ts finds, and out of the loops
+// analysis/facts.ts finds bounded by their own compares (their test: facttest.ts). At a loop's head, one test
 // checks the whole range each planned access can reach over all trips (against the window of the last check that
 // passed, else by a search of the region table, L_RANGE, which leaves the window it finds for the next); when
 // every range is allowed, an unchecked copy of the loop runs, else the ordinary code. An access into the frame (r10 +
@@ -49,8 +50,8 @@ import {
 import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
-  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIvEntry, loopIvStep, loopCapReg, loopCapValue, NO_CAP, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
-  loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
+  loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvEntry, loopIvStep, loopCapReg, loopCapValue, NO_CAP, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
+  loopFacts, loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, resumePos, setPool } from "./jit/copies";
@@ -62,6 +63,7 @@ import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
 import { L_RANGE, REGION_BYTES, S_NREGIONS, S_RCACHE, S_REGIONS, S_REGS, S_TRIPS } from "../../targets/arm32/image";
 import { CLS_JMP, CLS_JMP32, JMP_JA, STACK_SIZE } from "../isa";
+import { emitFactChecks, emitFactSpan } from "./facttest";
 
 const PAGE: u32 = 4096;
 const TOLL: u32 = 4;
@@ -237,6 +239,7 @@ function emitToll(c: Context, k: i32): void {
  * loop's test is loopExitAt, and its last instruction's fall-through, or that jump over the `ja`, leaves early).
  */
 function leavesEarly(c: Context, k: i32): bool {
+  if (loopFacts(k)) return false; // (no counted test: every entry tests, facttest.ts)
   const h = loopHead(k);
   const l = loopLast(k);
   const closingJa = opcode(c, l) == (CLS_JMP | JMP_JA);
@@ -270,7 +273,7 @@ function emitTest(c: Context, k: i32): void {
   const boundReg = loopBoundReg(k);
   const stepReg = loopStepReg(k);
   testedZero = 0;
-  highWordZero(c, iv, k);
+  if (iv >= 0) highWordZero(c, iv, k); // (analysis/facts.ts's loops have none)
   if (boundReg >= 0) highWordZero(c, boundReg, k);
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
@@ -302,6 +305,15 @@ function emitTest(c: Context, k: i32): void {
     c.emit(ldr(R0, lo(c, 10, R0), loopBaseSlot(k) + 4));
     c.emit(cmpImm(R0, 0));
     fail(c, NE, k);
+  }
+  if (loopFacts(k)) {
+    // analysis/facts.ts's loop: its bounds and entry assumptions, then each access with its span (facttest.ts)
+    emitFactChecks(c, k);
+    for (let j = 0; j < loopAccesses(k); j++) {
+      emitFactSpan(c, k, k * MAX_ACCESSES + j);
+      emitRangeTest(c, k, k * MAX_ACCESSES + j);
+    }
+    return;
   }
   if (loopDown(k)) emitDownTest(c, k);
   else emitUpwardTest(c, k);

@@ -13,7 +13,9 @@
 // Shaped loops (loops.ts) are the forms clang -O2 emits, with up to a few hundred rounds: any data register
 // counting up or down in 32 or 64 bits to a bound tested with any comparison, bumped pointers, a second counter,
 // nests, searches left early, table loads, rotates, products and divisions by constants, u64 counters on the stack,
-// with most of r0-r8 live across the loop. A quarter of the inputs are 97-512 bytes long to give them room.
+// with most of r0-r8 live across the loop; one in five (by the input's length) is an index stepped by 1 or 2 as a
+// byte read says, bounded only by the loop's own compares (factloops.ts). A quarter of the inputs are 97-512 bytes
+// long to give them room.
 // Selects are clang's conditional jumps over one to three ALU macros, some followed by one more and the same
 // comparison again. A quarter of the programs without a budget planted run with none (0: no limit), those that end
 // within the default one.
@@ -50,6 +52,7 @@ import {
   type Macro,
 } from "./insns.js";
 import { shapedLoop } from "./loops.js";
+import { factLoop } from "./factloops.js";
 import { evaluate } from "./reference.js";
 import { STACK_BASE } from "../../assembly/layout.js";
 
@@ -676,7 +679,9 @@ class Generator {
   /** A loop shaped as clang emits them (loops.ts); "budget" sets a budget that runs out in or near it. */
   private shapedLoop(fault?: "memory" | "budget"): Macro {
     const ctx = { rng: this.rng, input: this.input, stackUsed: STACK_USED, label: () => this.label() };
-    const loop = shapedLoop(ctx, fault);
+    // one loop in five bounded by its own compares instead (factloops.ts; chosen without a random draw: the other
+    // programs stay as their seeds made them)
+    const loop = this.input.length % 5 === 2 ? factLoop(ctx, fault) : shapedLoop(ctx, fault);
     if (loop.planted) this.planted = loop.planted;
     if (fault === "budget") {
       const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores

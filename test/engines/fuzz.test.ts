@@ -196,6 +196,7 @@ describe("generator", () => {
       "index loop under a budget of",
       "outside the stack",
       "past the end of the input",
+      "past the end of the input in a fact loop",
       "past the end of the input in a shaped loop",
       "past the end of the input in an index loop",
       "past the end of the stack in a shaped loop",

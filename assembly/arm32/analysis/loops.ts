@@ -95,7 +95,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -116,6 +116,19 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
  * add is then 64 bits wide in the copy (narrowAdd), so iv's value on the way out is the ordinary code's.
  */
 @inline export function loopEndsBelowZero(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BELOW) != 0; }
+/**
+ * Whether the loop is analysis/facts.ts's: no induction variable (loopIv -1), its accesses bounded by its own
+ * compares, the assumptions its test checks on entry in its STEP_TABLE row (loopIvStep).
+ */
+@inline export function loopFacts(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_FACTS) != 0; }
+/** Loop k as analysis/facts.ts plans it: the range [h, l], the registers it writes; no accesses yet. */
+export function setFactLoop(k: i32, h: i32, l: i32, mask: i32): void {
+  clearExtras(k);
+  setLoop(k, h, l, -1, -1, 0, -1, 0, false, -1, mask, 0, 0, F_FACTS, 0);
+  setField(k, OTHER_IVS, 0);
+  setField(k, ACCESSES, 0);
+  memory.fill(STEP_TABLE + <usize>k * 48, 0, 48);
+}
 /** Whether the bound register steps down by 1 before the exit test (planGeneral: two converging indices). */
 @inline export function loopBoundConverges(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_CONVERGE) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
@@ -157,6 +170,7 @@ export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
  */
 @inline export function loopCapReg(k: i32): i32 { return unchecked(capRegs[k]); }
 @inline export function loopCapValue(k: i32): i32 { return unchecked(capValues[k]); }
+export function setLoopBaseSlot(k: i32, off: i32): void { unchecked(baseSlots[k] = off); }
 /** A register R the loop does not write, subtracted from the bound (E = B + adj - R), or -1 (planRotated). */
 @inline export function loopSubReg(k: i32): i32 { return unchecked(subRegs[k]); }
 /**
@@ -203,7 +217,7 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
 @inline export function loopIvStepsByReg(k: i32, r: i32): bool { return ((load<u32>(field(k, OTHER_IVS)) >> <u32>(r + 16)) & 1) != 0; }
 /** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
 @inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
-@inline function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
+@inline export function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
 /** Whether the loop's unchecked copy may keep eBPF registers in r10 and ip (nothing in it checked; jit/loopregs.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
@@ -254,6 +268,18 @@ export function addLiftedAccess(k: i32, a: i32, regs: u32, cst: i64): void {
   setField(k, ACCESSES, n + 1);
 }
 
+/** Appends an access to loop k's plan: its instruction, bytes, store word (see above), registers and constant. */
+export function addAccess(k: i32, i: i32, bytes: i32, word: i32, regs: u32, cst: i64): void {
+  const n = loopAccesses(k);
+  const at = accessAt(k * MAX_ACCESSES + n);
+  store<i32>(at, i);
+  store<i32>(at, bytes, 4);
+  store<i32>(at, word, 8);
+  store<u32>(at, regs, 12);
+  store<i64>(at, cst, 16);
+  setField(k, ACCESSES, n + 1);
+}
+
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
@@ -266,7 +292,7 @@ export function addLiftedAccess(k: i32, a: i32, regs: u32, cst: i64): void {
 @inline export function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
 
 /** Registers instruction i writes (bit mask); -1 for anything a loop may not hold (see above). */
-function writes(c: Context, i: i32): i32 {
+export function writes(c: Context, i: i32): i32 {
   const op = opAt(c, i);
   const cls = op & 7;
   if (cls == CLS_JMP || cls == CLS_JMP32) {
@@ -315,6 +341,14 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
     const first = lowestTarget(c, h, l);
     if (c.loops == found && first < h && l - first + 1 <= MAX_LOOP_INSNS) planRotated(c, first, l);
   }
+}
+
+/**
+ * After findLoops and analysis/facts.ts planFactLoops (the loops no plan above took, bounded by their own
+ * compares): the loops whose exit paths the copies could not leave by removed, the last ones dropped while the
+ * copies do not fit in the pool, each one's zero high words and whether its copy may keep registers in r10 and ip.
+ */
+export function finishLoops(c: Context): void {
   for (let q = c.loops - 1; q >= 0; q--) if (exitPathInLoop(c, q)) removeLoop(c, q);
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
@@ -329,7 +363,7 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
  * The lowest instruction jumped back to from [h, l], from h's and then from each lower target's: h when none, and
  * the scan stops once the range is longer than a loop may be (its work stays bounded in long programs).
  */
-function lowestTarget(c: Context, h: i32, l: i32): i32 {
+export function lowestTarget(c: Context, h: i32, l: i32): i32 {
   let first = h;
   for (let i = l; i >= first; i--) {
     const t = targetOf(c, i);
@@ -440,7 +474,7 @@ function promotable(c: Context, k: i32): bool {
 }
 
 /** Whether [h, l] overlaps a loop found before without one containing the other. */
-function overlaps(c: Context, h: i32, l: i32): bool {
+export function overlaps(c: Context, h: i32, l: i32): bool {
   for (let k = 0; k < c.loops; k++) {
     const a = loopHead(k), b = loopLast(k);
     const disjoint = b < h || a > l;
@@ -883,7 +917,7 @@ function convergingBound(c: Context, h: i32, l: i32, b: i32, latch: i32, t: i32)
  * bytes of the frame. The frame is the program's own, so nothing else writes the slot while the loop runs (it
  * calls nothing); a store through another register might reach the frame.
  */
-function slotUnwritten(c: Context, h: i32, l: i32, off: i32): bool {
+export function slotUnwritten(c: Context, h: i32, l: i32, off: i32): bool {
   for (let i = h; i <= l; i++) {
     const cls = opAt(c, i) & 7;
     if (cls == CLS_ST || cls == CLS_STX) {

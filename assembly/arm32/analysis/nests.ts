@@ -27,7 +27,7 @@
 import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, SLOT_BIT, accConst, accScale, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
-  loopBoundReg, loopBoundSlot, loopDown, loopHead, loopIv, loopIvAt, loopIvEntry, loopIvGroup, loopCapReg, NO_CAP, loopLast, loopOtherIvs,
+  loopBoundReg, loopBoundSlot, loopDown, loopFacts, loopHead, loopIv, loopIvAt, loopIvEntry, loopIvGroup, loopCapReg, NO_CAP, loopLast, loopOtherIvs,
   loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
   immAt, leaderAt,
 } from "./loops";
@@ -55,6 +55,7 @@ function lift(c: Context, k: i32, q: i32): bool {
   const hq = loopHead(q), lq = loopLast(q);
   const written = loopWrites(k);
   const step = loopStepImm(q);
+  if (loopFacts(k) || loopFacts(q)) return false; // (analysis/facts.ts's: no counter)
   if (loopDown(k) || loopDown(q) || loopStepReg(q) >= 0 || loopBoundSlot(q) || loopBoundNarrow(q) || loopBoundNe(q)) return false;
   if (loopIvGroup(q) != 0 || loopOtherIvs(q) != 0 || loopSubReg(q) >= 0) return false;
   // (a copied counter, loops.ts copiedCounter: its iv is another register at the head than in the body)

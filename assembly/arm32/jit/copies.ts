@@ -86,7 +86,7 @@ export function copyNarrowIvs(c: Context): u32 {
   let m: u32 = 0;
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
-    if (!loopDown(k)) m |= (<u32>1 << <u32>loopIv(k)) | loopIvGroup(k);
+    if (!loopDown(k) && loopIv(k) >= 0) m |= (<u32>1 << <u32>loopIv(k)) | loopIvGroup(k);
   }
   return m;
 }

@@ -32,7 +32,8 @@
 // jit/regs.ts, the families alu.ts, jumps.ts, memory.ts, calls.ts and fuse.ts; all the state is in jit/context.ts.
 
 import { IP, R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
-import { findLoops, loopAt } from "../analysis/loops";
+import { findLoops, finishLoops, loopAt } from "../analysis/loops";
+import { planFactLoops } from "../analysis/facts";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
@@ -353,6 +354,8 @@ function emitProgram(c: Context): bool {
   emitEntry(c);
   c.label(L_CODE);
   findLoops(c, c.insns, c.count, c.flags, F_LEADER, F_FUNC | F_PROG);
+  planFactLoops(c);
+  finishLoops(c);
   liftInnerLoops(c);
   resetCopies(c);
   let inMain = true;

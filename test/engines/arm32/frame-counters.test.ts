@@ -39,7 +39,8 @@ function generate(seed: number, pastEnd: boolean): Shape {
   for (const s of SLOTS) lines.push(`stxdw [%r10${s}], %r${pick(ACC)}`);
   lines.push("mov %r9, %r1", "mov %r6, 0", "loop:", "mov %r1, %r9", "add %r1, %r6");
   lines.push(`ldxb %r${pick(ACC)}, [%r1+1]`, "ldxb %r1, [%r1+0]");
-  lines.push("add %r6, %r1", "add %r6, 1", `jgt %r6, ${limit}, done`);
+  // (signed: no unsigned compare bounds the read, which analysis/facts.ts would version)
+  lines.push("add %r6, %r1", "add %r6, 1", `jsgt %r6, ${limit}, done`);
   const op = (d: number) => {
     const w = rand() < 0.5 ? "32" : "";
     const o = pick(ALU);

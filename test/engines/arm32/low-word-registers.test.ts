@@ -47,7 +47,8 @@ function generate(seed: number, opts: Options): Shape {
   const limit = opts.pastEnd ? input.length + 64 : input.length - 1;
   const lines = ACC.map(init);
   lines.push("mov %r9, %r1", "mov %r6, 0", "loop:", "mov %r1, %r9", "add %r1, %r6", "ldxb %r1, [%r1+0]");
-  lines.push(rand() < 0.5 ? "add32 %r6, %r1" : "add %r6, %r1", "add %r6, 1", `jgt %r6, ${limit}, done`);
+  // (signed: no unsigned compare bounds the read, which analysis/facts.ts would version)
+  lines.push(rand() < 0.5 ? "add32 %r6, %r1" : "add %r6, %r1", "add %r6, 1", `jsgt %r6, ${limit}, done`);
   const ops = 6 + Math.floor(rand() * 10);
   for (let k = 0; k < ops; k++) {
     const d = pick(ACC);

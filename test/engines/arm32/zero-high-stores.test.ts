@@ -33,7 +33,8 @@ function generate(seed: number, pastEnd: boolean): Shape {
   const limit = pastEnd ? input.length + 32 : input.length - 8;
   const lines = WRITTEN.map((r) => `lddw %r${r}, ${wide()}`);
   lines.push("mov %r9, %r1", "mov %r6, 0", "loop:", "mov %r1, %r9", "add %r1, %r6");
-  lines.push("ldxb %r1, [%r1+1]", "add %r6, %r1", "add %r6, 1", `jgt %r6, ${limit}, done`);
+  // (signed: no unsigned compare bounds the read, which analysis/facts.ts would version)
+  lines.push("ldxb %r1, [%r1+1]", "add %r6, %r1", "add %r6, 1", `jsgt %r6, ${limit}, done`);
   lines.push("mov %r1, %r9", "add %r1, %r6");
   const op = (d: number) => {
     const w = rand() < 0.6 ? "32" : "";

@@ -1,0 +1,469 @@
+// Loops no counted plan takes (loops.ts), whose accesses are bounded by the loop's own compares: a state machine
+// over a buffer (`for (i = 0; i < len; i++) { d = p[i] - '0'; if (d < 10) ... else if (in) ... }` as clang lays it
+// out: several ways around, i bumped in two places, the bound tested in each), a match loop with two exits
+// (`while (l < 32 && a[q + l] == a[p + l]) l++`). Each access there is `*(base + X + c)` right after an unsigned
+// compare `X + k < B` (or <=) that let the trip go on, base and B not written in the loop: the access lies in
+// [base + c - k, base + c - k + B + size), whatever path the trip took. versioned.ts tests the union of those
+// ranges once on entry (facttest.ts) and runs an unchecked copy of them; every other access of the copy stays checked.
+//
+// The analysis is a forward dataflow over the blocks of the range [h, l] (h its only entry, its exit path aside,
+// analysis/exitpaths.ts), iterated to a fixed point. Per register, at each point:
+//   - SUM: a sum of registers the loop does not write (r10 among them), the value of one frame slot it never
+//     stores to (reloaded in the loop: the pointer clang spilled) and a constant;
+//   - VAR: terms + v + off, v an unknown value named by where it was made (an instruction writing it, a join of
+//     differing values at a block start, the value on entry): registers naming the same v hold values that
+//     differ by their offsets, so a compare on one bounds them all. When a name is made again (the instruction runs
+//     again, the block is entered again), any other register still naming it is forgotten (TOP). With a bound:
+//     value - terms lies in [lo, B + hi] (B a register the loop does not write, or 0 for a constant bound), an
+//     interval of the 64-bit value (B's high word is zero, tested on entry, and |lo|, |hi| stay below 2^20).
+//   - TOP: nothing known.
+// An unsigned 64-bit compare of Y = v + off with B bounds Y to [0, B - 1] (or [0, B]) on the edge where the test
+// holds, and every register naming v accordingly. At a join the values of all incoming edges meet: the same name
+// and offset keep it (the bounds' union), others get a new name (with the union of their bounds when they have
+// the same terms and bound). 32-bit compares bound only the low word and are not used.
+//
+// The values on entry are the registers' own; a register the loop writes and that joins, at some block start, a
+// bounded value of itself (`i < n` on entry, as the guard before a rotated loop made it) or the frame slot's value
+// may be assumed to hold it on entry: the analysis is run again with the assumption, and the test checks it
+// (facttest.ts; registers not live at h need no check: no access reads their entry value).
+import { Context } from "../jit/context";
+import { markExitPath, onExitPath } from "./exitpaths";
+import {
+  MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
+  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setLoopBaseSlot, sizeBytes, slotUnwritten,
+  srcAt, targetOf, writes,
+} from "./loops";
+import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
+
+const MAX_INSNS: i32 = 128; // loops.ts MAX_LOOP_INSNS: the exit path's bitmap
+const MAX_BLOCKS: i32 = 32;
+const MAX_PASSES: i32 = 12;
+const WIDEN_AFTER: i32 = 4;
+const LIMIT: i64 = 1 << 20; // |lo|, |hi|, offsets of a bound
+const REGS: i32 = 10; // r10 is never written: always the sum of itself
+const WORDS: i32 = 5; // per register: kind | bound << 2 | terms << 8, name, offset, lo, hi
+const STATE: i32 = REGS * WORDS;
+const WORK: i32 = MAX_BLOCKS; // the state walked through a block
+const EDGE: i32 = MAX_BLOCKS + 1; // the state on one of its ways out
+const states = new StaticArray<i32>((MAX_BLOCKS + 2) * STATE);
+const blockStarts = new StaticArray<i32>(MAX_BLOCKS);
+const visited = new StaticArray<bool>(MAX_BLOCKS);
+const assumed = new StaticArray<i32>(REGS); // per register: the entry assumption of this run (ASSUME_*)
+const noted = new StaticArray<i32>(REGS); // the assumptions the run found useful
+
+const TOP = 1, SUM = 2, VAR = 3; // (0: no edge reached the block yet)
+const NO_BOUND = 0, CONST_BOUND = 15; // else the bound register + 1
+
+/** An assumption on a register's value on entry, kept in loop k's STEP_TABLE row (loops.ts loopIvStep). */
+export const ASSUME_SLOT: i32 = 1; // equal to the base slot's value
+export const ASSUME_REG: i32 = 2; // at most B + adj: 2 | B << 2 | adj << 8
+export const ASSUME_CONST: i32 = 3; // at most v: 3 | v << 2
+
+let blocks = 0;
+let region = 0; // the loop being planned (its exit path)
+let head = 0, last = 0; // its range
+let mask = 0; // the registers the loop writes
+let slot: i32 = 1; // the frame slot whose reloads are SUM(SLOT_BIT) (loops.ts NO_SLOT: none)
+let added = false; // an assumption was added in this run
+let pass = 0;
+
+function at(s: i32, r: i32, w: i32): i32 { return unchecked(states[s * STATE + r * WORDS + w]); }
+function put(s: i32, r: i32, w: i32, v: i32): void { unchecked(states[s * STATE + r * WORDS + w] = v); }
+function kindOf(s: i32, r: i32): i32 { return r == 10 ? SUM : at(s, r, 0) & 3; }
+function boundOf(s: i32, r: i32): i32 { return r == 10 ? NO_BOUND : (at(s, r, 0) >> 2) & 15; }
+function termsOf(s: i32, r: i32): i32 { return r == 10 ? 1 << 10 : at(s, r, 0) >>> 8; }
+function nameOf(s: i32, r: i32): i32 { return r == 10 ? 0 : at(s, r, 1); }
+function offOf(s: i32, r: i32): i32 { return r == 10 ? 0 : at(s, r, 2); }
+
+function set(s: i32, r: i32, kind: i32, bound: i32, terms: i32, name: i32, off: i64, lo: i64, hi: i64): void {
+  if (off <= -LIMIT || off >= LIMIT) {
+    // an offset out of reach: a name of its own (a constant of a SUM is any 32-bit value)
+    if (kind != SUM || off < i32.MIN_VALUE || off > i32.MAX_VALUE) { put(s, r, 0, TOP); return; }
+  }
+  if (bound != NO_BOUND && (lo <= -LIMIT || lo >= LIMIT || hi <= -LIMIT || (bound != CONST_BOUND && hi >= LIMIT) ||
+      hi > i32.MAX_VALUE || (bound == CONST_BOUND && lo > hi))) bound = NO_BOUND;
+  put(s, r, 0, kind | bound << 2 | terms << 8);
+  put(s, r, 1, name);
+  put(s, r, 2, <i32>off);
+  put(s, r, 3, <i32>lo);
+  put(s, r, 4, <i32>hi);
+}
+
+/** r: a new value named `name`; any other register naming it (an older value of that name) forgotten. */
+function fresh(s: i32, r: i32, name: i32): void {
+  for (let q = 0; q < REGS; q++) if (q != r && kindOf(s, q) == VAR && nameOf(s, q) == name) put(s, q, 0, TOP);
+  put(s, r, 0, VAR);
+  put(s, r, 1, name);
+  put(s, r, 2, 0);
+}
+
+function copyState(to: i32, from: i32): void {
+  memory.copy(changetype<usize>(states) + <usize>(to * STATE * 4), changetype<usize>(states) + <usize>(from * STATE * 4), <usize>(STATE * 4));
+}
+
+function copyReg(to: i32, d: i32, from: i32, r: i32): void {
+  if (r == 10) { set(to, d, SUM, NO_BOUND, 1 << 10, 0, 0, 0, 0); return; }
+  for (let w = 0; w < WORDS; w++) put(to, d, w, at(from, r, w));
+}
+
+/** The block starting at instruction i, or -1. */
+function blockOf(i: i32): i32 {
+  for (let b = 0; b < blocks; b++) if (unchecked(blockStarts[b]) == i) return b;
+  return -1;
+}
+
+/** Instruction i's effect on state s (not a jump). */
+function transfer(c: Context, s: i32, i: i32): void {
+  const op = opAt(c, i);
+  const cls = op & 7;
+  if (cls == CLS_ST || cls == CLS_STX) return;
+  const d = dstAt(c, i), r = srcAt(c, i);
+  const imm = <i64>immAt(c, i);
+  const name = (i + 1) << 5 | 16 | d;
+  if (d >= REGS) return;
+  const off16 = <i32>load<i16>(c.insns + (<usize>i << 3) + 2);
+  if (op == 0xbf && off16 == 0) copyReg(s, d, s, r);
+  else if (op == 0xb7) set(s, d, SUM, NO_BOUND, 0, 0, imm, 0, 0);
+  else if (op == 0x18) {
+    const v = <i64>(<u32>immAt(c, i)) | <i64>immAt(c, i + 1) << 32;
+    if (v >= i32.MIN_VALUE && v <= i32.MAX_VALUE) set(s, d, SUM, NO_BOUND, 0, 0, v, 0, 0);
+    else fresh(s, d, name);
+  } else if (op == 0x07 || op == 0x17) addConst(s, d, op == 0x07 ? imm : -imm, name);
+  else if (op == 0x0f) addReg(s, d, r, name);
+  else if (op == 0x79 && r == 10 && load<i16>(c.insns + (<usize>i << 3) + 2) == slot) set(s, d, SUM, NO_BOUND, SLOT_BIT, 0, 0, 0, 0);
+  else fresh(s, d, name);
+}
+
+function addConst(s: i32, d: i32, v: i64, name: i32): void {
+  const kind = kindOf(s, d);
+  if (kind == SUM) set(s, d, SUM, NO_BOUND, termsOf(s, d), 0, <i64>offOf(s, d) + v, 0, 0);
+  else if (kind == VAR) {
+    const b = boundOf(s, d);
+    set(s, d, VAR, b, termsOf(s, d), nameOf(s, d), <i64>offOf(s, d) + v, <i64>at(s, d, 3) + v, <i64>at(s, d, 4) + v);
+  } else fresh(s, d, name);
+}
+
+function addReg(s: i32, d: i32, r: i32, name: i32): void {
+  const kd = kindOf(s, d), kr = kindOf(s, r);
+  const td = termsOf(s, d), tr = termsOf(s, r);
+  if (d == r || (td & tr) != 0 || (kd != SUM && kr != SUM) || kd < SUM || kr < SUM) { fresh(s, d, name); return; }
+  if (kd == SUM && kr == SUM) {
+    set(s, d, SUM, NO_BOUND, td | tr, 0, <i64>offOf(s, d) + <i64>offOf(s, r), 0, 0);
+    return;
+  }
+  // a VAR plus a SUM: the VAR's name, the SUM's terms and constant added
+  const v = kd == VAR ? d : r, k = kd == VAR ? r : d;
+  const cst = <i64>offOf(s, k);
+  set(s, d, VAR, boundOf(s, v), td | tr, nameOf(s, v), <i64>offOf(s, v) + cst, <i64>at(s, v, 3) + cst,
+    <i64>at(s, v, 4) + cst);
+}
+
+/**
+ * State s on the edge of the conditional jump at i where it is taken (or not): an unsigned 64-bit compare of a
+ * register Y (a VAR without terms) with a bound B bounds Y to [0, B - 1] (or [0, B]) and every register naming
+ * Y's value.
+ */
+function refine(c: Context, s: i32, i: i32, taken: bool): void {
+  const op = opAt(c, i);
+  if ((op & 7) != CLS_JMP) return; // (32-bit compares bound the low word only)
+  const kind = op & 0xf0, x = (op & 8) != 0;
+  let y = -1, incl = false, first = true; // first: Y is the first operand
+  if (kind == 0xa0 && taken) y = 0; // jlt Y, B
+  else if (kind == 0xb0 && taken) { y = 0; incl = true; } // jle
+  else if (kind == 0x30 && !taken) y = 0; // jge falls through: Y < B
+  else if (kind == 0x20 && !taken) { y = 0; incl = true; }
+  else if (x && kind == 0x20 && taken) { y = 0; first = false; } // jgt B, Y
+  else if (x && kind == 0x30 && taken) { y = 0; first = false; incl = true; }
+  else if (x && kind == 0xb0 && !taken) { y = 0; first = false; } // jle B, Y falls through: Y < B
+  else if (x && kind == 0xa0 && !taken) { y = 0; first = false; incl = true; }
+  if (y < 0) return;
+  y = first ? dstAt(c, i) : srcAt(c, i);
+  let bound: i32, hi: i64;
+  if (first && !x) {
+    if (immAt(c, i) < 0) return;
+    bound = CONST_BOUND;
+    hi = <i64>immAt(c, i) - (incl ? 0 : 1);
+    if (hi < 0) return; // never holds
+  } else {
+    const b = first ? srcAt(c, i) : dstAt(c, i);
+    if (b >= REGS || (mask & (1 << b)) != 0) return;
+    bound = b + 1;
+    hi = incl ? 0 : -1;
+  }
+  if (y >= REGS || kindOf(s, y) != VAR || termsOf(s, y) != 0) return;
+  let lo: i64 = 0;
+  if (boundOf(s, y) == bound) {
+    if (<i64>at(s, y, 3) > lo) lo = at(s, y, 3);
+    if (<i64>at(s, y, 4) < hi) hi = at(s, y, 4);
+  }
+  const name = nameOf(s, y), offY = <i64>offOf(s, y);
+  for (let r = 0; r < REGS; r++) {
+    if (kindOf(s, r) != VAR || nameOf(s, r) != name) continue;
+    const delta = <i64>offOf(s, r) - offY;
+    let l2 = lo + delta, h2 = hi + delta;
+    if (boundOf(s, r) == bound && r != y) {
+      if (<i64>at(s, r, 3) > l2) l2 = at(s, r, 3);
+      if (<i64>at(s, r, 4) < h2) h2 = at(s, r, 4);
+    }
+    set(s, r, VAR, bound, termsOf(s, r), name, offOf(s, r), l2, h2);
+  }
+}
+
+function sameReg(a: i32, b: i32, r: i32): bool {
+  const k = kindOf(a, r);
+  if (k != kindOf(b, r)) return false;
+  if (k == TOP) return true;
+  for (let w = 0; w < WORDS; w++) {
+    if (w >= 3 && (k != VAR || boundOf(a, r) == NO_BOUND)) break;
+    if (at(a, r, w) != at(b, r, w)) return false;
+  }
+  return true;
+}
+
+/** Whether register r's value in s is its own on entry, with no assumption (see the header). */
+@inline function entryValue(s: i32, r: i32): bool {
+  return kindOf(s, r) == VAR && nameOf(s, r) == r + 1 && offOf(s, r) == 0 && termsOf(s, r) == 0 && boundOf(s, r) == NO_BOUND;
+}
+
+/** Records an assumption on r's entry value that would make it meet `s`'s (see the header). */
+function noteAssumption(s: i32, r: i32): void {
+  if (unchecked(assumed[r]) != 0 || unchecked(noted[r]) != 0 || (mask & (1 << r)) == 0) return;
+  const b = boundOf(s, r);
+  if (kindOf(s, r) == SUM && termsOf(s, r) == SLOT_BIT && offOf(s, r) == 0) unchecked(noted[r] = ASSUME_SLOT);
+  else if (kindOf(s, r) == VAR && termsOf(s, r) == 0 && b != NO_BOUND && at(s, r, 3) >= 0) {
+    const hi = at(s, r, 4);
+    if (b == CONST_BOUND) {
+      if (hi >= 1 << 28) return;
+      unchecked(noted[r] = ASSUME_CONST | hi << 2);
+    } else {
+      if (hi < -2048 || hi > 2047) return;
+      unchecked(noted[r] = ASSUME_REG | (b - 1) << 2 | hi << 8);
+    };
+  } else return;
+  added = true;
+}
+
+/** Meets the edge state e into block b's state (the first edge's is taken as it is). Returns whether it changed. */
+function meet(b: i32, e: i32): bool {
+  if (!unchecked(visited[b])) {
+    unchecked(visited[b] = true);
+    copyState(b, e);
+    return true;
+  }
+  let changed = false;
+  const start = unchecked(blockStarts[b]);
+  for (let r = 0; r < REGS; r++) {
+    if (sameReg(b, e, r)) continue;
+    for (let w = 0; w < WORDS; w++) unchecked(before[w] = at(b, r, w));
+    if (entryValue(b, r)) noteAssumption(e, r);
+    else if (entryValue(e, r)) noteAssumption(b, r);
+    const kb = kindOf(b, r), ke = kindOf(e, r);
+    const name = (start + 1) << 5 | r;
+    const bb = boundOf(b, r), be = boundOf(e, r);
+    if (kb == VAR && ke == VAR && nameOf(b, r) == nameOf(e, r) && offOf(b, r) == offOf(e, r) && termsOf(b, r) == termsOf(e, r)) {
+      // the same name and offset: the bounds' union
+      const lo = min(at(b, r, 3), at(e, r, 3)), hi = max(at(b, r, 4), at(e, r, 4));
+      set(b, r, VAR, bb == be ? bb : NO_BOUND, termsOf(b, r), nameOf(b, r), offOf(b, r), lo, hi);
+    } else if (kb == TOP || ke == TOP) {
+      put(b, r, 0, TOP);
+    } else {
+      // a new name (or this block's own again): value - terms in the union of both intervals when both have one
+      // over the same bound (a SUM's is its constant)
+      const tb = termsOf(b, r), te = termsOf(e, r);
+      let bound = NO_BOUND, lo: i64 = 0, hi: i64 = 0;
+      const kbBound = kb == SUM ? CONST_BOUND : bb, keBound = ke == SUM ? CONST_BOUND : be;
+      if (tb == te && kbBound == keBound && kbBound != NO_BOUND) {
+        bound = kbBound;
+        lo = min(kb == SUM ? <i64>offOf(b, r) : <i64>at(b, r, 3), ke == SUM ? <i64>offOf(e, r) : <i64>at(e, r, 3));
+        hi = max(kb == SUM ? <i64>offOf(b, r) : <i64>at(b, r, 4), ke == SUM ? <i64>offOf(e, r) : <i64>at(e, r, 4));
+      }
+      fresh(b, r, name);
+      if (bound != NO_BOUND) set(b, r, VAR, bound, tb, name, 0, lo, hi);
+    }
+    // a bound still moving after a few passes (a value stepping without a test) is dropped: the passes end
+    if (pass >= WIDEN_AFTER && boundOf(b, r) != NO_BOUND &&
+        (at(b, r, 3) != unchecked(before[3]) || at(b, r, 4) != unchecked(before[4]))) put(b, r, 0, at(b, r, 0) & ~(15 << 2));
+    if (!sameRegSaved(b, r)) changed = true;
+  }
+  return changed;
+}
+
+// meet's change test: each register's words before the meet, compared after it
+const before = new StaticArray<i32>(WORDS);
+function sameRegSaved(b: i32, r: i32): bool {
+  for (let w = 0; w < WORDS; w++) if (unchecked(before[w]) != at(b, r, w)) return false;
+  return true;
+}
+
+/** After loops.ts has planned its loops: the ranges around the backward jumps no plan took (see the header). */
+export function planFactLoops(c: Context): void {
+  for (let l = c.count - 1; l >= 0 && c.loops < MAX_LOOPS; l--) {
+    const t = targetOf(c, l);
+    if (t < 0 || t > l) continue;
+    let h = lowestTarget(c, t, l);
+    // entered by a `ja` into its middle just before it (clang's rotated loops): the range starts there
+    if (h > 0 && opAt(c, h - 1) == 0x05 && targetOf(c, h - 1) > h && targetOf(c, h - 1) <= l) h--;
+    if (l - h + 1 > MAX_INSNS || (l + 1 >= c.count && opAt(c, l) != 0x05) || insideFactLoop(c, h, l) || overlaps(c, h, l)) continue;
+    planFacts(c, h, l);
+  }
+}
+
+function insideFactLoop(c: Context, h: i32, l: i32): bool {
+  for (let k = 0; k < c.loops; k++) if (loopFacts(k) && loopHead(k) <= h && loopLast(k) >= l) return true;
+  return false;
+}
+
+function planFacts(c: Context, h: i32, l: i32): void {
+  const k = c.loops;
+  region = k;
+  head = h;
+  last = l;
+  markExitPath(c, k, h, l);
+  mask = 0;
+  slot = NO_SLOT;
+  blocks = 0;
+  for (let i = h; i <= l; i++) {
+    if (i > h && (load<u8>(c.flags + <usize>i) & c.funcBits) != 0) return;
+    if (onExitPath(k, i)) continue;
+    const w = writes(c, i);
+    if (w < 0) return;
+    mask |= w;
+    if (i == h || leaderAt(c, i)) {
+      if (blocks == MAX_BLOCKS) return;
+      unchecked(blockStarts[blocks++] = i);
+    }
+    const off = <i32>load<i16>(c.insns + (<usize>i << 3) + 2);
+    if (opAt(c, i) == 0x79 && srcAt(c, i) == 10 && slot == NO_SLOT && inOwnFrame(10, off, 8) && slotUnwritten(c, h, l, off)) slot = off;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  // entered at h only (its exit path aside: a jump there leaves the loop)
+  for (let i = 0; i < c.count; i++) {
+    const t = targetOf(c, i);
+    if ((i < h || i > l) && t > h && t <= l && !onExitPath(k, t)) return;
+    if (opAt(c, i) == 0x18) i++;
+  }
+  for (let r = 0; r < REGS; r++) unchecked(assumed[r] = 0);
+  // the analysis, again with the entry assumptions each run finds useful
+  for (let run = 0; ; run++) {
+    for (let r = 0; r < REGS; r++) unchecked(noted[r] = 0);
+    added = false;
+    if (!analyse(c)) return;
+    if (!added || run == 3) break;
+    for (let r = 0; r < REGS; r++) if (unchecked(noted[r]) != 0) unchecked(assumed[r] = noted[r]);
+  }
+  // its accesses
+  setFactLoop(k, h, l, mask);
+  found = 0;
+  bounded = false;
+  for (let b = 0; b < blocks; b++) if (unchecked(visited[b])) walk(c, b, true);
+  if (!bounded) return;
+  let slotUsed = false;
+  for (let r = 0; r < REGS; r++) {
+    setIvStep(k, r, unchecked(assumed[r]));
+    if (unchecked(assumed[r]) == ASSUME_SLOT) slotUsed = true;
+  }
+  for (let j = 0; j < found; j++) if ((accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) != 0) slotUsed = true;
+  setLoopBaseSlot(k, slotUsed ? slot : NO_SLOT);
+  c.loops++;
+}
+
+let found = 0; // accesses recorded
+let bounded = false; // one of them by a compare
+
+/** Runs the analysis to its fixed point: false when it does not converge. */
+function analyse(c: Context): bool {
+  for (let b = 0; b < blocks; b++) unchecked(visited[b] = false);
+  unchecked(visited[0] = true);
+  for (let r = 0; r < REGS; r++) {
+    const a = unchecked(assumed[r]);
+    if ((mask & (1 << r)) == 0) set(0, r, SUM, NO_BOUND, 1 << r, 0, 0, 0, 0);
+    else if (a == ASSUME_SLOT) set(0, r, SUM, NO_BOUND, SLOT_BIT, 0, 0, 0, 0);
+    else if ((a & 3) == ASSUME_REG) set(0, r, VAR, ((a >> 2) & 15) + 1, 0, r + 1, 0, 0, a >> 8);
+    else if ((a & 3) == ASSUME_CONST) set(0, r, VAR, CONST_BOUND, 0, r + 1, 0, 0, a >>> 2);
+    else fresh(0, r, r + 1);
+  }
+  for (pass = 0; pass < MAX_PASSES; pass++) {
+    let changed = false;
+    for (let b = 0; b < blocks; b++) if (unchecked(visited[b]) && walk(c, b, false)) changed = true;
+    if (!changed) return true;
+  }
+  return false;
+}
+
+/**
+ * Walks block b from its state: meets its ways out into the blocks they go to (returns whether one changed); or,
+ * `collect`, records its accesses in loop `region`'s plan instead.
+ */
+function walk(c: Context, b: i32, collect: bool): bool {
+  copyState(WORK, b);
+  const start = unchecked(blockStarts[b]);
+  for (let i = start; i <= last && !onExitPath(region, i);) {
+    if (i != start && leaderAt(c, i)) return edge(i, WORK, collect);
+    const op = opAt(c, i);
+    const cls = op & 7;
+    if (cls == CLS_JMP || cls == 6) {
+      const t = targetOf(c, i);
+      if (op == 0x05 || op == 0x06) return edge(t, WORK, collect);
+      copyState(EDGE, WORK);
+      refine(c, EDGE, i, true);
+      let changed = edge(t, EDGE, collect);
+      copyState(EDGE, WORK);
+      refine(c, EDGE, i, false);
+      if (edge(i + 1, EDGE, collect)) changed = true;
+      return changed;
+    }
+    if (collect && (cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX)) record(c, i);
+    transfer(c, WORK, i);
+    i += op == 0x18 ? 2 : 1;
+  }
+  return false;
+}
+
+function edge(t: i32, s: i32, collect: bool): bool {
+  if (collect || t < head || t > last || onExitPath(region, t)) return false;
+  const b = blockOf(t);
+  return b >= 0 && meet(b, s);
+}
+
+/** The access at i, when its address is known in WORK (see the header), in the plan. */
+function record(c: Context, i: i32): void {
+  const op = opAt(c, i);
+  const cls = op & 7;
+  const base = cls == CLS_LDX ? srcAt(c, i) : dstAt(c, i);
+  const off = <i64>load<i16>(c.insns + (<usize>i << 3) + 2);
+  const size = sizeBytes(op & 0x18);
+  if (inOwnFrame(base, <i32>off, size) || found == MAX_ACCESSES || plannedInside(i)) return;
+  const kind = kindOf(WORK, base);
+  const store = cls != CLS_LDX ? 1 : 0;
+  if (kind == SUM) {
+    addAccess(region, i, size, store, termsOf(WORK, base), <i64>offOf(WORK, base) + off);
+  } else if (kind == VAR && boundOf(WORK, base) != NO_BOUND) {
+    const lo = <i64>at(WORK, base, 3), hi = <i64>at(WORK, base, 4);
+    const bound = boundOf(WORK, base);
+    if (bound == CONST_BOUND) {
+      if (hi - lo >= MAX_SPAN) return;
+      addAccess(region, i, size, store | <i32>(hi - lo) << 1, termsOf(WORK, base), lo + off);
+    } else {
+      if (hi - lo < -2048 || hi - lo > 2047) return;
+      addAccess(region, i, size, store, termsOf(WORK, base) | bound << FACT_BOUND_AT | <i32>(hi - lo) << FACT_ADJ_AT, lo + off);
+    }
+    bounded = true;
+  } else return;
+  found++;
+}
+
+/** Whether a loop found before (one inside this one) plans the access at i: its own test covers it. */
+function plannedInside(i: i32): bool {
+  for (let q = 0; q < region; q++) {
+    for (let j = 0; j < loopAccesses(q); j++) if (accInsn(q * MAX_ACCESSES + j) == i) return true;
+  }
+  return false;
+}
+
+const MAX_SPAN: i64 = 1 << 24; // loops.ts MAX_BOUND: a constant span in the access's T field
+/** In a fact access's register set: its bound register + 1 (0: none), and the span's adjustment (facttest.ts). */
+export const FACT_BOUND_AT: i32 = 16;
+export const FACT_ADJ_AT: i32 = 20;
+/** The register a fact access's range grows with (its span B + adj), or -1. */
+export function factBound(a: i32): i32 { return <i32>((accRegs(a) >> FACT_BOUND_AT) & 15) - 1; }
+export function factAdj(a: i32): i32 { return <i32>accRegs(a) >> FACT_ADJ_AT; }

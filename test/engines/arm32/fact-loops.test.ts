@@ -1,0 +1,273 @@
+// Loops no counted plan takes whose accesses are bounded by the loop's own compares, on the ARM32 translator
+// (assembly/arm32/analysis/facts.ts, facttest.ts): clang's state machine for `for (i = 0; i < len; i++) { d =
+// data[i] - '0'; if (d < 10) ... else if (in) ... }` (the sum of the decimal numbers in a text) has two ways
+// around, bumps i in two places, reloads the data pointer from a frame slot in each trip, and reads data[i] at two
+// instructions, each after an unsigned compare `i < len` or `i + 1 < len` that dominates it. It must get a copy
+// whose code calls no memory check, return what a model computes, and fault, when the region is shorter than len,
+// at the same instruction with the same message as the interpreter; with a budget, run out where the interpreter
+// does. A scan that skips escaped bytes (its index bumped by 1 or 2) too.
+import { describe, it, expect, beforeAll } from "vitest";
+import { assemble } from "../../../src/tools/asm.js";
+import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engines/arm32/build.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
+import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
+import { codeOf, ensureArm32Translator, limited } from "../../support/arm32.js";
+
+beforeAll(ensureArm32Translator);
+
+/**
+ * parse_nums as clang -O2 lays it out (bench/kernels/c/parse_nums.c), len a constant: the loop is instructions 9
+ * (the `ja` into its middle) to 53; it reads data[i] at READ_AFTER_OTHER after a byte that is not a digit (or at
+ * i = 0), at READ_AFTER_DIGIT after a digit.
+ */
+function parseNums(len: number): string {
+  return `
+        mov %r2, ${len}
+        mov %r3, 0
+        mov %r0, 0
+        mov %r6, 0
+        jeq %r2, 0, done
+        mov %r4, %r1
+        add %r4, 1
+        mov %r5, 0
+        stxdw [%r10-16], %r1
+        ja first
+      more:
+        ldxdw %r3, [%r10-8]
+        add %r3, %r9
+        add %r0, %r6
+        add %r5, 1
+        ldxdw %r1, [%r10-16]
+        jge %r5, %r2, tail
+      first:
+        stxdw [%r10-8], %r3
+        mov %r6, %r1
+        add %r6, %r5
+        ldxb %r8, [%r6+0]
+        add32 %r8, -48
+        mov32 %r6, 0
+        mov32 %r7, 1
+        jlt32 %r8, 10, skip
+        mov32 %r7, 0
+      skip:
+        jgt32 %r8, 9, other
+        mov32 %r6, 0
+        mov32 %r9, %r8
+        ja digit
+      next:
+        add %r5, 1
+        jlt32 %r9, 10, digit
+      other:
+        mov32 %r9, 1
+        jlt32 %r8, 10, more
+        mov32 %r9, 0
+        ja more
+      digit:
+        mov32 %r3, %r6
+        mul32 %r3, 10
+        mov32 %r6, %r9
+        add32 %r6, %r3
+        mov %r3, %r5
+        add %r3, 1
+        jlt %r3, %r2, again
+        and %r7, 1
+        ldxdw %r3, [%r10-8]
+        add %r3, %r7
+        ja done
+      again:
+        mov %r7, %r4
+        add %r7, %r5
+        ldxb %r9, [%r7+0]
+        add32 %r9, -48
+        mov32 %r7, 1
+        jlt32 %r9, 10, next
+        mov32 %r7, 0
+        ja next
+      tail:
+        and %r7, 1
+        add %r3, %r7
+        mov %r6, 0
+      done:
+        add %r0, %r6
+        lsh %r3, 48
+        xor %r0, %r3
+        exit`;
+}
+
+const HEAD = 9;
+const LAST = 53;
+const READ_AFTER_OTHER = 19;
+const READ_AFTER_DIGIT = 48;
+const M64 = (1n << 64n) - 1n;
+
+/** Text of `length` bytes: digits in runs of 0 to 11, separated by 1 to 3 other bytes. */
+function text(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let s = seed >>> 0 || 1;
+  const next = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 0x7fff;
+  for (let i = 0; i < length; ) {
+    for (let d = next() % 12; d > 0 && i < length; d--) out[i++] = 48 + (next() % 10);
+    for (let o = 1 + (next() % 3); o > 0 && i < length; o--) out[i++] = [32, 44, 47, 58, 97, 10][next() % 6];
+  }
+  return out;
+}
+
+/** The model: the C kernel's result over len bytes, or the fault of the first read past the region. */
+function model(len: number, mem: Uint8Array): string {
+  let total = 0n,
+    count = 0n,
+    cur = 0,
+    inNum = false;
+  for (let i = 0; i < len; i++) {
+    if (i >= mem.length) {
+      const at = i > 0 && mem[i - 1] >= 48 && mem[i - 1] <= 57 ? READ_AFTER_DIGIT : READ_AFTER_OTHER;
+      return `out-of-bounds read of 1 bytes at context+0x${i.toString(16)} (instruction ${at})`;
+    }
+    const d = (mem[i] - 48) >>> 0;
+    if (d < 10) {
+      cur = (Math.imul(cur, 10) + d) >>> 0;
+      inNum = true;
+    } else if (inNum) {
+      total += BigInt(cur);
+      count++;
+      cur = 0;
+      inNum = false;
+    }
+  }
+  if (inNum) {
+    total += BigInt(cur);
+    count++;
+  }
+  return `r0 = ${(total ^ (count << 48n)) & M64}`;
+}
+
+/** r0 in decimal or the fault's message, on the interpreter with `budget`. */
+function interpret(code: Uint8Array, mem: Uint8Array, budget = 0): string {
+  const rt = new Runtime({ budget });
+  try {
+    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: mem.slice() } }).r0}`;
+  } catch (e) {
+    if (!(e instanceof BpfFault)) throw e;
+    return describeFault(e.info);
+  }
+}
+
+/**
+ * An escape-skipping scan, `for (i = 0; i < len;) { c = p[i]; sum += c; i += c == '\\' ? 2 : 1; }`: i bumped in
+ * two places (no counted plan), the read at SKIP_READ after the test at the loop's top.
+ */
+function skipScan(len: number): string {
+  return `
+        mov %r0, 0
+        mov %r2, ${len}
+        mov %r3, 0
+      loop:
+        jge %r3, %r2, out
+        mov %r4, %r1
+        add %r4, %r3
+        ldxb %r5, [%r4+0]
+        add %r0, %r5
+        jne %r5, 92, one
+        add %r3, 2
+        ja loop
+      one:
+        add %r3, 1
+        ja loop
+      out:
+        exit`;
+}
+
+const SKIP_READ = 6;
+
+function skipModel(len: number, mem: Uint8Array): string {
+  let sum = 0;
+  for (let i = 0; i < len; ) {
+    if (i >= mem.length)
+      return `out-of-bounds read of 1 bytes at context+0x${i.toString(16)} (instruction ${SKIP_READ})`;
+    sum += mem[i];
+    i += mem[i] === 92 ? 2 : 1;
+  }
+  return `r0 = ${sum}`;
+}
+
+describe("ARM32: loops bounded by their own compares are versioned", () => {
+  it("the state machine has a copy, and the copy's code calls no memory check", () => {
+    const code = assemble(parseNums(500));
+    const t = translateArm32(code, { budget: 0 });
+    expect(t.copies.map((c) => [c.head, c.last])).toEqual([[HEAD, LAST]]);
+    const copy = codeOf(arm32Listing(code, { budget: 0 }), HEAD, LAST, true);
+    expect(copy.length).toBeGreaterThan(0);
+    expect(copy.filter((l) => /^bl([a-z]{2})?\s/.test(l))).toEqual([]); // bl, bllo, ...: a call; not blo
+  });
+
+  it("the escape-skipping scan has a copy without memory checks", () => {
+    const code = assemble(skipScan(100));
+    const t = translateArm32(code, { budget: 0 });
+    expect(t.copies.map((c) => [c.head, c.last])).toEqual([[3, 12]]);
+    const copy = codeOf(arm32Listing(code, { budget: 0 }), 3, 12, true);
+    expect(copy.filter((l) => /^bl([a-z]{2})?\s/.test(l))).toEqual([]);
+  });
+
+  it("returns what the model computes, and faults where the interpreter does when the region is short", async () => {
+    const runs: { len: number; length: number; seed: number }[] = [];
+    for (const len of [1, 2, 3, 17, 64, 301]) {
+      for (const seed of [1, 7, 12345]) {
+        runs.push({ len, length: len, seed }); // the whole text in the region
+        runs.push({ len, length: len + 5, seed }); // a region longer than len
+        if (len > 1) runs.push({ len, length: len - 1, seed }); // one byte short: the last read faults
+        if (len > 20) runs.push({ len, length: len >> 1, seed }); // half
+      }
+    }
+    const results = await limited(
+      runs.map((r) => async () => {
+        const code = assemble(parseNums(r.len));
+        const mem = text(r.length, r.seed);
+        const arm = await runArm32Async(code, mem);
+        return {
+          run: `len=${r.len} length=${r.length} seed=${r.seed}`,
+          want: model(r.len, mem),
+          interp: interpret(code, mem),
+          got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
+        };
+      }),
+    );
+    expect(results.filter((r) => r.got !== r.want || r.interp !== r.want)).toEqual([]);
+    expect(results.filter((r) => r.want.includes(`instruction ${READ_AFTER_DIGIT}`)).length).toBeGreaterThan(2);
+    expect(results.filter((r) => r.want.includes(`instruction ${READ_AFTER_OTHER}`)).length).toBeGreaterThan(2);
+  });
+
+  it("the escape-skipping scan returns the model's sum, and faults where the interpreter does", async () => {
+    const cases: { len: number; mem: Uint8Array }[] = [];
+    for (const len of [1, 2, 9, 50]) {
+      for (const extra of [-2, -1, 0, 1, 3]) {
+        if (len + extra < 1) continue;
+        const mem = Uint8Array.from({ length: len + extra }, (_, i) => (i % 5 === 2 ? 92 : (i * 13 + 1) & 0xff));
+        cases.push({ len, mem });
+      }
+    }
+    const results = await limited(
+      cases.map(({ len, mem }) => async () => {
+        const code = assemble(skipScan(len));
+        const arm = await runArm32Async(code, mem);
+        const got = "r0" in arm ? `r0 = ${arm.r0}` : arm.fault;
+        return { len, length: mem.length, want: skipModel(len, mem), interp: interpret(code, mem), got };
+      }),
+    );
+    expect(results.filter((r) => r.got !== r.want || r.interp !== r.want)).toEqual([]);
+    expect(results.filter((r) => r.want.startsWith("out-of-bounds")).length).toBeGreaterThan(3);
+  });
+
+  it("with a budget, runs out where the interpreter does", async () => {
+    const mem = text(400, 3);
+    const code = assemble(parseNums(400));
+    const budgets = [5, 40, 333, 1000, 2500, 4001, 1_000_000];
+    const results = await limited(
+      budgets.map((budget) => async () => {
+        const arm = await runArm32Async(code, mem, { budget });
+        return { budget, interp: interpret(code, mem, budget), got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault };
+      }),
+    );
+    expect(results.filter((r) => r.got !== r.interp)).toEqual([]);
+    expect(results.filter((r) => r.interp.startsWith("r0")).length).toBe(1);
+  });
+});
