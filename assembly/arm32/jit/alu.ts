@@ -429,12 +429,14 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
     return true;
   }
-  const dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
+  let dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
   if (op == ALU_MOV) {
     if (!x) c.emitConst(dl, <u32>imm);
     else {
-      const sl = lo(c, src, R2);
-      if (off == 0) { if (dl != sl) c.emit(movReg(dl, sl)); }
+      // loaded straight into dst's own register; a register in memory stored from where src is, not moved first
+      const sl = lo(c, src, dl != R0 ? dl : R2);
+      if (off == 0 && !loInArm(c, dst)) dl = sl;
+      else if (off == 0) { if (dl != sl) c.emit(movReg(dl, sl)); }
       else if (off == 8) c.emit(sxtb(dl, sl));
       else if (off == 16) c.emit(sxth(dl, sl));
       else return fail(c, ERR_OPCODE, i);
