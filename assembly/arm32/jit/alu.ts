@@ -8,6 +8,7 @@ import {
   opReg, opRegS, rev, rev16, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
 import { Context, fail } from "./context";
+import { carryHighOk, emitCarryHigh } from "./carryhigh";
 import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
   hi, hiDst, hiRead, known0, lo, loDst, loInArm, operandHi, operandKnown0, operandLo, pairInto, setHi, setHiZero,
@@ -104,10 +105,15 @@ export function emitAlu64(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (b0 || !x) {
       // the second operand's high word is 0 (or, an immediate, all ones: adding it and the carry is SBC #0,
       // subtracting it ADC #0): only the carry (borrow) reaches the high word, no operand high word in a register
+      const add = (op == ALU_ADD) == b0;
+      if (carryHighOk(c, dst, x, src, imm)) {
+        c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, operandLo(c, x, src, imm)));
+        emitCarryHigh(c, dst, add);
+        return true;
+      }
       const ah = hiRead(c, dst, R1);
       const dh = hiDst(c, dst);
       const bl_ = operandLo(c, x, src, imm);
-      const add = (op == ALU_ADD) == b0;
       c.emit(opRegS(op == ALU_ADD ? OP_ADD : OP_SUB, dl, dl, bl_));
       c.emit(opImm(add ? OP_ADC : OP_SBC, dh, ah, 0));
       setLo(c, dst, dl);
@@ -225,6 +231,11 @@ function emitAlu64Imm(c: Context, op: u32, dst: i32, dl: i32, imm: i32): bool {
     const v = op == ALU_SUB ? -imm : imm; // add v
     const mag = <u32>(v < 0 ? -v : v);
     if (immRot(mag) < 0) return false;
+    if (carryHighOk(c, dst, false, 0, v)) {
+      c.emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
+      emitCarryHigh(c, dst, v >= 0); // SBC #0 below: a borrow takes one off
+      return true;
+    }
     const ah = hiRead(c, dst, R1);
     const dh = hiDst(c, dst);
     c.emit(opImmS(v < 0 ? OP_SUB : OP_ADD, dl, dl, immRot(mag)));
@@ -418,12 +429,14 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
     return true;
   }
-  const dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
+  let dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
   if (op == ALU_MOV) {
     if (!x) c.emitConst(dl, <u32>imm);
     else {
-      const sl = lo(c, src, R2);
-      if (off == 0) { if (dl != sl) c.emit(movReg(dl, sl)); }
+      // loaded straight into dst's own register; a register in memory stored from where src is, not moved first
+      const sl = lo(c, src, dl != R0 ? dl : R2);
+      if (off == 0 && !loInArm(c, dst)) dl = sl;
+      else if (off == 0) { if (dl != sl) c.emit(movReg(dl, sl)); }
       else if (off == 8) c.emit(sxtb(dl, sl));
       else if (off == 16) c.emit(sxth(dl, sl));
       else return fail(c, ERR_OPCODE, i);

@@ -18,7 +18,8 @@ import { rotationLength } from "./shapes";
 /**
  * Whether the step at instruction i may run with late words pending: in a loop copy, each of its instructions an
  * ALU operation other than a division, lddw or a load that needs no check (none of them can leave the copy or
- * branch inside their code).
+ * branch inside their code, but for an add's branch over a high word's update in the register file, carryhigh.ts,
+ * which lands in the add's own code and leaves the ARM registers as they were).
  */
 export function lateSafe(c: Context, i: i32): bool {
   if (!inLoopCopy(c)) return false;

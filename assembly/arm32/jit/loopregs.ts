@@ -29,7 +29,8 @@ import {
 import { leavesLoop, onExitPath } from "../analysis/exitpaths";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, SRC_X,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, ALU_SUB, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32,
+  SRC_X,
 } from "../../isa";
 import { unsignedMagic32 } from "../../divmagic";
 import * as ranges from "../analysis/ranges";
@@ -40,6 +41,8 @@ import { liveAt } from "./liveness";
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
 const POOL_LOW: u32 = 0x3f0; // r4-r9
+/** The widest operand (bits) of an add whose high word only a carry reaches (carryhigh.ts carryHighOk). */
+export const NARROW = 16;
 
 /** At loop k's outermost copy, before its first instruction: the copy's allocation, and the moves into it. */
 export function enterLocal(c: Context, k: i32): void {
@@ -278,6 +281,10 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     // the widths as the ordinary code's analysis found them: a division's multiplier depends on its dividend's
     if (i == loopHead(k) || (flagOf(c, i) & F_LEADER) != 0) c.ranges.loadState(c.widths + <usize>i * ranges.STATE_BYTES);
     const bits = min(c.ranges.widthNow(d < 10 ? d : 0), 32);
+    // an add whose high word only a rare carry reaches (carryhigh.ts): not the sum of a copy just made (fuse.ts)
+    const s = srcOf(c, i);
+    const narrowOperand = (i == loopHead(k) || !isCopyOf(c, i - 1, d)) &&
+      ((op & SRC_X) != 0 ? s < 10 && c.ranges.widthNow(s) <= NARROW : abs(immOf(c, i)) < 1 << NARROW);
     c.ranges.step(op, d, srcOf(c, i), offOf(c, i), immOf(c, i), op == 0x18 ? immOf(c, i + 1) : 0);
     const imm = immOf(c, i);
     if ((op == 0x34 || op == 0x94 || op == 0x37 || op == 0x97) && offOf(c, i) == 0 && imm > 2 && (imm & (imm - 1)) != 0) {
@@ -307,7 +314,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
       if ((named >> <u32>(16 + r)) & 1) use(c, r, w);
     }
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
-    countHighUses(c, k, i, w);
+    countHighUses(c, k, i, w, narrowOperand);
     if (wideOperand(c, i) && !(inRotation && d == temporary)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
     if (op == 0x18) {
       // lddw's words: a move from a kept constant instead of MOVW + MOVT, or nothing at all where its one use takes
@@ -388,9 +395,11 @@ function writesHigh(c: Context, k: i32, i: i32, zero: u32): bool {
 
 /**
  * The registers whose high word instruction i of loop k may read or write, with what that costs when the high
- * word is in the register file (w per load or store), roughly.
+ * word is in the register file (w per load or store), roughly. An add or subtract of a narrow value
+ * (`narrowOperand`: an immediate or a register ranges.ts finds at most 16 bits wide before i) costs none: only
+ * its rare carry reaches that word (carryhigh.ts).
  */
-function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
+function countHighUses(c: Context, k: i32, i: i32, w: i32, narrowOperand: bool): void {
   const op = opcode(c, i);
   const cls = op & 7;
   const d = dstOf(c, i);
@@ -398,6 +407,7 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
   const x = (op & SRC_X) != 0;
   if (op == 0x79 && !reloadsBound(c, k, i) || (op == 0x18 && immOf(c, i + 1) != 0)) highUse(c, d, w);
   else if (op == 0x7b) highUse(c, s, w);
+  else if (cls == CLS_ALU64 && ((op & 0xf0) == ALU_ADD || (op & 0xf0) == ALU_SUB) && narrowOperand) return;
   else if (cls == CLS_ALU64 && !indexOrAddress(c, k, i)) {
     highUse(c, d, (op & 0xf0) == ALU_MOV ? 2 * w : 3 * w); // (a load,) the operation, a store
     if (x) highUse(c, s, w);
@@ -409,6 +419,12 @@ function countHighUses(c: Context, k: i32, i: i32, w: i32): void {
 
 function highUse(c: Context, r: i32, w: i32): void {
   if (r < REGS) unchecked(c.candHiUses[r] += w);
+}
+
+/** Whether instruction j copies a register into d (`mov d, s`, 32 or 64 bits). */
+function isCopyOf(c: Context, j: i32, d: i32): bool {
+  const op = opcode(c, j);
+  return (op == (CLS_ALU64 | ALU_MOV | SRC_X) || op == (CLS_ALU | ALU_MOV | SRC_X)) && dstOf(c, j) == d;
 }
 
 /** An add the copy of loop k (or of a loop inside it) makes 32 bits wide (loops.ts narrowAdd). */
