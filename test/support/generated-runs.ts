@@ -32,6 +32,14 @@ export interface Shape {
   input: Uint8Array;
 }
 
+/** A program over `length` random bytes drawn from `seed`: the input of a generated loop shape. */
+export function randomInputShape(source: string, length: number, seed: number): Shape {
+  const rand = rng(seed);
+  const input = new Uint8Array(length);
+  for (let k = 0; k < input.length; k++) input[k] = Math.floor(rand() * 256);
+  return { source, input };
+}
+
 export interface Case {
   name: string;
   shape: Shape;

@@ -9,7 +9,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { type Shape, outcomes, rng } from "../../support/generated-runs.js";
+import { type Shape, outcomes, randomInputShape, rng } from "../../support/generated-runs.js";
 import { disagreeingWithModel, modelRun as model, withBudgetCases } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
@@ -49,10 +49,7 @@ function program(p: Reversal): string {
 }
 
 function shape(p: Reversal, seed: number): Shape {
-  const rand = rng(seed);
-  const input = new Uint8Array(p.length);
-  for (let k = 0; k < input.length; k++) input[k] = Math.floor(rand() * 256);
-  return { source: program(p), input };
+  return randomInputShape(program(p), p.length, seed);
 }
 
 /** Random reversals: mostly inside the input, some reaching one element past its end, some with j0 = 0. */
