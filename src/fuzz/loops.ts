@@ -97,6 +97,15 @@ interface ExitTest {
   trips: number;
 }
 
+/** The jump back to `top` while `test` holds of `tested`: a loop's closing test. */
+function closingTest(test: ExitTest, tested: number, top: Label): Insn {
+  const op = (test.narrow ? 0x06 : 0x05) | (test.code4 << 4);
+  if (test.boundReg >= 0)
+    return { op: op | 8, dst: tested, src: test.boundReg, off: 0, imm: 0, target: top, targetIn: "off" };
+  const imm = Number(sx(test.bound, test.narrow ? 32 : 64));
+  return { op, dst: tested, src: 0, off: 0, imm, target: top, targetIn: "off" };
+}
+
 /** A counter rotated through a copy (LoopBuilder.copied). */
 interface Copied {
   copy: number;
@@ -306,27 +315,7 @@ class LoopBuilder {
       );
     }
     const step: Insn[] = [mov64x(cp.copy, c.reg), alu(0x07, 0x00, cp.copy, 0, 0, Number(c.step))];
-    const jcls = test.narrow ? 0x06 : 0x05;
-    const back: Insn =
-      test.boundReg >= 0
-        ? {
-            op: jcls | (test.code4 << 4) | 8,
-            dst: cp.copy,
-            src: test.boundReg,
-            off: 0,
-            imm: 0,
-            target: top,
-            targetIn: "off",
-          }
-        : {
-            op: jcls | (test.code4 << 4),
-            dst: cp.copy,
-            src: 0,
-            off: 0,
-            imm: Number(sx(test.bound, test.narrow ? 32 : 64)),
-            target: top,
-            targetIn: "off",
-          };
+    const back = closingTest(test, cp.copy, top);
     const bodyInsns = body.filter((it) => "op" in it).length;
     const round = head.length + bodyInsns + step.length + 1;
     return {
@@ -459,20 +448,7 @@ class LoopBuilder {
         alu(dc, 0x00, this.tmp, 0, 0, Number(test.derive)),
       );
     }
-    const boundReg = test.boundReg;
-    const jcls = test.narrow ? 0x06 : 0x05;
-    const back: Insn =
-      boundReg >= 0
-        ? { op: jcls | (test.code4 << 4) | 8, dst: tested, src: boundReg, off: 0, imm: 0, target: top, targetIn: "off" }
-        : {
-            op: jcls | (test.code4 << 4),
-            dst: tested,
-            src: 0,
-            off: 0,
-            imm: Number(sx(test.bound, test.narrow ? 32 : 64)),
-            target: top,
-            targetIn: "off",
-          };
+    const back = closingTest(test, tested, top);
     const bodyInsns = body.filter((it) => "op" in it).length;
     const insns = bodyInsns + steps.length + 1;
     const form = this.rng.below(10);
