@@ -2,8 +2,9 @@
 // -DKERNEL_FN=NAME, by gcc -O2 for this machine or by arm-linux-gnueabihf-gcc for qemu-arm) driven like the eBPF
 // version is: every run gets a fresh copy of the input, as the runtime and the ARM32 executable's driver give it.
 //   programs-native INPUT N            N runs; prints the last result (unsigned decimal)
-//   programs-native INPUT 0 R0         copies the input once, runs nothing, prints R0 (the process that does
-//                                      everything but the kernel, whose cost is subtracted)
+//   programs-native INPUT 0 R0 [C]     copies the input C times (default 1), runs nothing, prints R0 (the process
+//                                      that does everything but the kernel, whose cost is subtracted: with C = N,
+//                                      the copies of N runs)
 //   programs-native INPUT time REPS MS REPS batches of at least MS ms each; prints "RESULT NS_PER_RUN" with the
 //                                      fastest batch's time per run
 #include <stdio.h>
@@ -23,7 +24,7 @@ static double now_ns(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: programs-native INPUT N | INPUT 0 R0 | INPUT time REPS MS\n"); return 2; }
+  if (argc < 3) { fprintf(stderr, "usage: programs-native INPUT N | INPUT 0 R0 [C] | INPUT time REPS MS\n"); return 2; }
   FILE *f = fopen(argv[1], "rb");
   if (!f) { perror(argv[1]); return 2; }
   fseek(f, 0, SEEK_END);
@@ -55,8 +56,10 @@ int main(int argc, char **argv) {
   if (n == 0) {
     if (argc < 4) { fprintf(stderr, "programs-native: N = 0 needs R0\n"); return 2; }
     r0 = strtoull(argv[3], 0, 10);
-    memcpy(work, input, size);
-    __asm__ volatile("" : : "r"(work) : "memory");
+    for (long copies = argc > 4 ? atol(argv[4]) : 1; copies > 0; copies--) {
+      memcpy(work, input, size);
+      __asm__ volatile("" : : "r"(work) : "memory");
+    }
   }
   for (; n > 0; n--) {
     memcpy(work, input, size);

@@ -72,6 +72,7 @@ export class Context extends Labels {
   selectCond: u32 = 0;
   selectJump: i32 = -1; // the jump being converted, then the last converted
   selectJoin: i32 = -1; // ... and its join
+  selectBranch: bool = false; // the skipped code is one unconditional jump's branch (conditioned alone)
   // jumps.ts: the last 32-bit comparison (a jump's cmp or tst), for a later jump to reuse its flags (select.ts
   // flagsHold): its jump (-1: none), what it compared, and where its code ends
   cmpJump: i32 = -1;

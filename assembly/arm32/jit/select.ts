@@ -17,11 +17,16 @@
 // charged with it, and the join gives it back where the jump was taken; in the ordinary code (one instruction)
 // the join charges it where it ran (budget.ts).
 //
+// A jump over one unconditional jump alone (clang ends loops with `if (done) goto +1; goto head`) is converted the
+// same way: the skipped jump's branch, one word, runs under the inverted condition (bne head where beq over b head
+// was), so a trip runs one branch instead of two (skipsJump). Only without a budget (the skipped jump's charge
+// would fall to a join it does not reach) and only where that branch is all its code (no moves out of a copy).
+//
 // After the join, a jump comparing the same registers as the converted one (clang tests a condition again after
 // a select it guards) finds its flags still set where nothing in between writes them or enters the code
 // (flagsHold): no comparison.
 
-import { ALU_DIV, ALU_MOD, CLS_ALU, CLS_ALU64 } from "../../isa";
+import { ALU_DIV, ALU_MOD, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, JMP_JA } from "../../isa";
 import { ERR_NONE } from "../../../targets/arm32/abi";
 import { loopLast } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
@@ -35,6 +40,17 @@ const MAX_WORDS = 2; // their ARM words: each runs on both paths, against the br
 
 const widthsBefore = memory.data(ranges.STATE_BYTES);
 const armBefore = memory.data(2 * 11 * 4);
+
+/**
+ * Whether jump i skips one unconditional jump alone (clang's loop ends, `if (done) goto +1; goto head`): its
+ * branch then runs under the inverted condition, one conditional branch where two ran (one taken) or one. Not
+ * with an instruction budget: where the skipped jump runs, the join it leaves is not reached to charge it.
+ */
+function skipsJump(c: Context, i: i32, t: i32): bool {
+  if (t != i + 2 || c.budget != 0) return false;
+  const op = opcode(c, i + 1);
+  return (op & 0xf0) == JMP_JA && ((op & 7) == CLS_JMP || (op & 7) == CLS_JMP32);
+}
 
 /** Whether the instructions between jump i and its target t may be if-converted (before trying their code). */
 function mayConvert(c: Context, i: i32, t: i32): bool {
@@ -53,6 +69,7 @@ function mayConvert(c: Context, i: i32, t: i32): bool {
     const op = opcode(c, j);
     if (op == 0x18) { j++; continue; }
     const cls = op & 7;
+    if (skipsJump(c, i, t)) continue;
     if (cls != CLS_ALU && cls != CLS_ALU64) return false;
     if ((op & 0xf0) == ALU_DIV || (op & 0xf0) == ALU_MOD || rotationLength(c, j) > 0) return false;
   }
@@ -84,7 +101,9 @@ export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step
   while (j >= 0 && j < t) j = emitStep(c, j, true);
   // with a budget, one word: the join's charge gives the skipped count back in a word more (budget.ts), so where
   // the jump is taken a conversion costs its words against the branch; where not, it saves a check and a branch
-  const ok = j == t && c.watchOk && c.pos - from <= 4 * (charged ? 1 : MAX_WORDS) && c.errorCode == ERR_NONE &&
+  const jump = skipsJump(c, i, t);
+  const ok = j == t && (jump ? oneBranch(c, from) : c.watchOk) && c.pos - from <= 4 * (charged ? 1 : MAX_WORDS) &&
+    c.errorCode == ERR_NONE &&
     c.byteMask == 0 && c.byteHiOwed == 0 && c.hiOwed < 0 && c.hiLate == 0 &&
     memory.compare(armBefore, changetype<usize>(c.armLo), 44) == 0 &&
     memory.compare(armBefore + 44, changetype<usize>(c.armHi), 44) == 0;
@@ -114,9 +133,15 @@ export function selectOver(c: Context, i: i32, cond: u32, t: i32, emitStep: Step
   c.selectEnd = t;
   c.selectCond = cond ^ 1;
   c.selectJump = i;
+  c.selectBranch = jump;
   c.watching = true;
   c.watchOk = true;
   return true;
+}
+
+/** Whether the code from `from` on is one unconditional B (no link): a skipped jump's, with nothing to move first. */
+function oneBranch(c: Context, from: i32): bool {
+  return c.pos - from == 4 && (c.lastWord & 0xff000000) == 0xea000000;
 }
 
 /**
@@ -128,7 +153,9 @@ export function finishSelect(c: Context, next: i32): void {
   if (c.selectEnd < 0 || next < c.selectEnd) return;
   c.selectEnd = -1;
   c.watching = false;
-  if (!c.watchOk || c.pos - c.selectFrom > 4 * MAX_WORDS) unreachable();
+  if (!(c.selectBranch ? oneBranch(c, c.selectFrom) : c.watchOk) || c.pos - c.selectFrom > 4 * MAX_WORDS) {
+    unreachable();
+  }
   c.conditionFrom(c.selectFrom, c.selectCond);
   c.selectJoin = next;
 }
