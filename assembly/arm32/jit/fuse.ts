@@ -175,6 +175,7 @@ function armOp(code: u32): u32 {
 function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bool): bool {
   const aop = armOp(code);
   if (!x) {
+    if (code == ALU_AND && !flags && c.emitLowBits(dl, al, <u32>imm)) return false; // UXTH, UBFX
     if (immRot(<u32>imm) >= 0) {
       c.emit(flags ? opImmS(aop, dl, al, immRot(<u32>imm)) : opImm(aop, dl, al, immRot(<u32>imm)));
       return false;

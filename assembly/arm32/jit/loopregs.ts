@@ -22,6 +22,7 @@
 // sharing one ARM register), would need a live-range analysis over the copy and its inner copies.
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
+import { isLowMask } from "../a32/code";
 import {
   MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopExitAt, loopHead, loopIvAt, loopLast, loopPromotable,
   loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
@@ -492,5 +493,7 @@ function wideOperand(c: Context, i: i32): bool {
     if (code == 0x00 || code == 0x80 || code == 0x90) return false;
   } else return false;
   const v = <u32>immOf(c, i);
+  // an AND with a mask of low bits is one UXTH or UBFX (a32/code.ts emitLowBits): no constant
+  if (code == ALU_AND && (cls == CLS_ALU || cls == CLS_ALU64) && isLowMask(v) && (!c.armv6 || v == 0xffff)) return false;
   return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
 }
