@@ -87,7 +87,8 @@ export function fusedLength(c: Context, i: i32): i32 {
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
 }
 
-function isProductPair(c: Context, i: i32): bool {
+/** Whether i starts `mul32 d, s | imm; add32 d, t`, one MLA (its multiplier read from a register, loopregs.ts). */
+export function isProductPair(c: Context, i: i32): bool {
   const mul = opcode(c, i);
   if ((mul & ~SRC_X) != (CLS_ALU | ALU_MUL) || offOf(c, i) != 0 || dstOf(c, i) >= 10) return false;
   const d = dstOf(c, i);
