@@ -400,11 +400,6 @@ function postIndexed(c: Context, x: bool, dst: i32, src: i32, imm: i32, dl: i32)
   return loInArm(c, src) && unchecked(c.armLo[src]) != dl && c.postIndex(dl, unchecked(c.armLo[src]), 0, c.blockStart);
 }
 
-/** Whether emitMul32Imm makes the product by v without a register holding v. */
-export function shifterFactor(v: u32): bool {
-  return v <= 1 || (v & (v - 1)) == 0 || ((v - 1) & (v - 2)) == 0 || v != 0xffffffff && ((v + 1) & v) == 0;
-}
-
 /**
  * dl = al * v for a v the shifter makes: 2^k (LSL), 2^k + 1 (ADD with LSL), 2^k - 1 (RSB with LSL), 0 and 1: one
  * instruction or none instead of a constant and a MUL (a hash's `h * 5`). The low 32 bits of the product are the same.

@@ -68,6 +68,7 @@ import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from ".
 import { addressAdd, inCopy, planned } from "./copies";
 import { FRAME_TOP, fixedFrame, loInArm } from "./regs";
 import { isConstantPair } from "./shapes";
+import { isProductPair } from "./products";
 import { emitExtension, extensionLength } from "./extend";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
@@ -85,15 +86,6 @@ export function fusedLength(c: Context, i: i32): i32 {
   if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i) || isFrameIndex(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
-}
-
-/** Whether i starts `mul32 d, s | imm; add32 d, t`, one MLA (its multiplier read from a register, loopregs.ts). */
-export function isProductPair(c: Context, i: i32): bool {
-  const mul = opcode(c, i);
-  if ((mul & ~SRC_X) != (CLS_ALU | ALU_MUL) || offOf(c, i) != 0 || dstOf(c, i) >= 10) return false;
-  const d = dstOf(c, i);
-  return opcode(c, i + 1) == (CLS_ALU | ALU_ADD | SRC_X) && dstOf(c, i + 1) == d && srcOf(c, i + 1) != d &&
-    offOf(c, i + 1) == 0;
 }
 
 function isIndexedLoad(c: Context, i: i32): bool {

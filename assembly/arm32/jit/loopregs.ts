@@ -32,7 +32,8 @@ import {
 import { leavesLoop, onExitPath } from "../analysis/exitpaths";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, CLS_ALU, CLS_ALU64, CLS_JMP,
+  CLS_JMP32,
   SRC_X,
 } from "../../isa";
 import { unsignedMagic32 } from "../../divmagic";
@@ -40,8 +41,7 @@ import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
 import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
-import { shifterFactor } from "./alu";
-import { isProductPair } from "./fuse";
+import { isProductPair, shifterFactor } from "./products";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -486,13 +486,14 @@ export function weight(c: Context, k: i32, i: i32): i32 {
 /**
  * A product by a constant that one MOV makes (wider ones are wideOperand's) and that MUL, UMULL or MLA reads from a
  * register: a 64-bit product, or a 32-bit one the shifter does not make (alu.ts emitMul32Imm) or that an add makes
- * one MLA (fuse.ts isProductPair: `h = h * 33 + c`). Kept in a register, each use saves that MOV.
+ * one MLA (products.ts isProductPair: `h = h * 33 + c`). Kept in a register, each use saves that MOV.
  */
 function keptMultiplier(c: Context, i: i32): bool {
   const op = opcode(c, i);
   if ((op & 0xf0) != ALU_MUL || (op & SRC_X) != 0 || offOf(c, i) != 0) return false;
   if ((op & 7) == CLS_ALU64) return true;
-  return (op & 7) == CLS_ALU && (!shifterFactor(<u32>immOf(c, i)) || isProductPair(c, i));
+  if ((op & 7) != CLS_ALU) return false;
+  return !shifterFactor(<u32>immOf(c, i)) || isProductPair(c, i) && (flagOf(c, i + 1) & F_LEADER) == 0;
 }
 
 /**
@@ -511,6 +512,7 @@ function wideOperand(c: Context, i: i32): bool {
   } else return false;
   const v = <u32>immOf(c, i);
   // an AND with a mask of low bits is one UXTH or UBFX (a32/code.ts emitLowBits): no constant
-  if (code == ALU_AND && (cls == CLS_ALU || cls == CLS_ALU64) && isLowMask(v) && (!c.armv6 || v == 0xffff)) return false;
+  const alu = cls == CLS_ALU || cls == CLS_ALU64;
+  if (code == ALU_AND && alu && isLowMask(v) && (!c.armv6 || v == 0xffff)) return false;
   return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
 }

@@ -393,7 +393,10 @@ describe("loads through a sum and constants combined with a value, in a loop cop
     const programs = Array.from({ length: 40 }, (_, k) => temporaries(7000 + k));
     for (const p of programs) {
       const code = copyCode(arm32Listing(assemble(p.source), { budget: 0 }));
-      expect(code.filter((l) => /^ldr[bh]?\s+r\d+, \[r\d+, r\d+\]$/.test(l)), p.source).toHaveLength(p.fused);
+      expect(
+        code.filter((l) => /^ldr[bh]?\s+r\d+, \[r\d+, r\d+\]$/.test(l)),
+        p.source,
+      ).toHaveLength(p.fused);
     }
     expect(programs.filter((p) => p.fused > 0).length).toBeGreaterThan(30);
     const results = await differential(programs.map((p) => p.source));

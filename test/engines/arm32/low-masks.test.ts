@@ -93,7 +93,9 @@ describe("ANDs with a mask of low bits", () => {
     );
     expect(results.filter((r) => r.arm32 !== r.interp)).toEqual([]);
     // most programs reach a low mask in a loop's copy
-    const copies = sources.filter((_, k) => k % 2 === 0).map((s) => code(arm32Listing(assemble(s), { budget: 0 }), true));
+    const copies = sources
+      .filter((_, k) => k % 2 === 0)
+      .map((s) => code(arm32Listing(assemble(s), { budget: 0 }), true));
     expect(copies.filter((c) => c.some((l) => /^(uxth|ubfx)\s/.test(l))).length).toBeGreaterThan(12);
   }, 240_000);
 });
