@@ -16,7 +16,7 @@
 
 import {
   AL, OP_ADD, OP_MVN, OP_SUB, SH_ASR, SH_LSL, branch, dpImm, immRot, mls, movImm, movt, movw, mul, opImm, opImmS,
-  opReg, opRegS, sbfx, shiftImm,
+  opReg, opRegS, sbfx, shiftImm, ubfx, uxth,
 } from "./encoder";
 import { constWord, constWords } from "./constants";
 import { ALL, writtenBy } from "./writes";
@@ -379,6 +379,20 @@ export class Code {
     }
   }
 
+  /**
+   * rd = rn & v where v is a mask of the low bits no ARM immediate encodes (2^w - 1, 9 <= w <= 31: a checksum's
+   * 0xffff, a counter's 4095): one UXTH or UBFX, no constant in a register. False where it takes more (ARMv6 has
+   * UXTH but no UBFX: the caller ANDs with the constant).
+   */
+  emitLowBits(rd: i32, rn: i32, v: u32): bool {
+    if (!isLowMask(v)) return false;
+    const width = <u32>(32 - clz(v));
+    if (width == 16) this.emit(uxth(rd, rn));
+    else if (!this.armv6) this.emit(ubfx(rd, rn, 0, width));
+    else return false;
+    return true;
+  }
+
   /** rd = rn + v, setting the carry exactly as `adds` with the 32-bit value v would (subs -v borrows alike). */
   emitAddConstS(rd: i32, rn: i32, v: u32, scratch: i32): void {
     if (immRot(v) >= 0) this.emit(opImmS(OP_ADD, rd, rn, immRot(v)));
@@ -404,6 +418,11 @@ export class Code {
     this.emit(branch(cond, false, this.pos, this.pos + 4 + 4 * n));
     this.skipEnd = max(this.skipEnd, this.pos + 4 * n);
   }
+}
+
+/** Whether v is 2^w - 1 for a w from 9 to 31: a mask of low bits that no ARM immediate (nor its complement) encodes. */
+export function isLowMask(v: u32): bool {
+  return v > 0x1ff && v < 0x80000000 && (v & (v + 1)) == 0 && immRot(v) < 0;
 }
 
 /** The register `w` writes when it is an unconditional data-processing instruction whose S bit may be set; else -1. */

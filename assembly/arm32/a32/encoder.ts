@@ -177,6 +177,10 @@ export function ldrd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xd0, rt, 
 export function sbfx(rd: i32, rn: i32, lsb: u32, width: u32): u32 {
   return 0xe7a00050 | ((width - 1) << 16) | (<u32>rd << 12) | (lsb << 7) | <u32>rn;
 }
+/** ubfx rd, rn, #lsb, #width: the unsigned bit field (ARMv6T2 and later) */
+export function ubfx(rd: i32, rn: i32, lsb: u32, width: u32): u32 {
+  return 0xe7e00050 | ((width - 1) << 16) | (<u32>rd << 12) | (lsb << 7) | <u32>rn;
+}
 /** strd rt, rt + 1, [rn, #off] (rt even, |off| < 256) */
 export function strd(rt: i32, rn: i32, off: i32): u32 { return ls8(0, 0xf0, rt, rn, off); }
 /** ldr rt, [rn, rm] */

@@ -245,6 +245,11 @@ function emitAlu64Imm(c: Context, op: u32, dst: i32, dl: i32, imm: i32): bool {
     return true;
   }
   if (op != ALU_OR && op != ALU_XOR && op != ALU_AND) return false;
+  if (op == ALU_AND && imm >= 0 && c.emitLowBits(dl, dl, <u32>imm)) {
+    setLo(c, dst, dl);
+    setHiZero(c, dst);
+    return true;
+  }
   if (immRot(<u32>imm) < 0) return false;
   c.emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(<u32>imm)));
   setLo(c, dst, dl);
@@ -378,6 +383,7 @@ function emitAlu32Imm(c: Context, op: u32, dl: i32, v: u32): bool {
     c.emit(opImm(0xe /* BIC */, dl, dl, immRot(~v)));
     return true;
   }
+  if (op == ALU_AND && c.emitLowBits(dl, dl, v)) return true;
   if (immRot(v) < 0) return false;
   c.emit(opImm(op == ALU_OR ? OP_ORR : op == ALU_XOR ? OP_EOR : OP_AND, dl, dl, immRot(v)));
   return true;

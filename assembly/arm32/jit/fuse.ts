@@ -22,13 +22,17 @@
 //   mul32 d, s | imm
 //   add32 d, t        (t is not d; not a block start)
 //
-// And, in a loop copy, an element loaded through a sum that clang computes into the loaded register (`x = p[i]`):
+// And, in a loop copy, an element loaded through a sum that clang computes into the loaded register (`x = p[i]`),
+// or into a register nothing reads after the load (`c = data[i]` through a temporary address that is written
+// again before it is read: liveness.ts):
 //
 //   mov d, s
 //   add d, t           (ALU64; s and t are not d; the sum below 2^32 (ranges.ts), or a tested address)
-//   ldx d, [d + 0]     (byte, halfword or word; unchecked there (versioned.ts planned); no block start in the three)
+//   ldx e, [d + 0]     (byte, halfword or word; unchecked there (versioned.ts planned); no block start in the three;
+//                      e is d, or d is dead after the load)
 //
-// as one LDR (LDRB, LDRH) with a register offset, `ldr d, [s, t]`: the sum is never written.
+// as one LDR (LDRB, LDRH) with a register offset, `ldr e, [s, t]`: the sum is never written. (A dead d keeps the
+// value it had before the pair, words and what is known of them alike: nothing reads it.)
 //
 // And an element's address in a buffer in the frame (`p = &buf[i]`: clang copies r10, adds the buffer's offset,
 // then the index):
@@ -64,6 +68,7 @@ import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from ".
 import { addressAdd, inCopy, planned } from "./copies";
 import { FRAME_TOP, fixedFrame, loInArm } from "./regs";
 import { isConstantPair } from "./shapes";
+import { isProductPair } from "./products";
 import { emitExtension, extensionLength } from "./extend";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
@@ -83,14 +88,6 @@ export function fusedLength(c: Context, i: i32): i32 {
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
 }
 
-function isProductPair(c: Context, i: i32): bool {
-  const mul = opcode(c, i);
-  if ((mul & ~SRC_X) != (CLS_ALU | ALU_MUL) || offOf(c, i) != 0 || dstOf(c, i) >= 10) return false;
-  const d = dstOf(c, i);
-  return opcode(c, i + 1) == (CLS_ALU | ALU_ADD | SRC_X) && dstOf(c, i + 1) == d && srcOf(c, i + 1) != d &&
-    offOf(c, i + 1) == 0;
-}
-
 function isIndexedLoad(c: Context, i: i32): bool {
   if (opcode(c, i) != (CLS_ALU64 | ALU_MOV | SRC_X) || offOf(c, i) != 0 || i + 2 >= c.count || !inCopy(c)) return false;
   if ((flagOf(c, i + 1) & F_LEADER) != 0 || (flagOf(c, i + 2) & F_LEADER) != 0) return false;
@@ -101,7 +98,8 @@ function isIndexedLoad(c: Context, i: i32): bool {
   if (t >= 10 || t == d || offOf(c, i + 1) != 0) return false;
   const load = opcode(c, i + 2);
   if (load != 0x71 && load != 0x69 && load != 0x61) return false; // ldxb, ldxh, ldxw
-  if (dstOf(c, i + 2) != d || srcOf(c, i + 2) != d || offOf(c, i + 2) != 0 || !planned(c, i + 2)) return false;
+  if (srcOf(c, i + 2) != d || offOf(c, i + 2) != 0 || !planned(c, i + 2)) return false;
+  if (dstOf(c, i + 2) != d && liveAt(c, i + 3, d)) return false; // the sum read again: it must be written
   // the address below 2^32: the sum of two 32-bit values that does not carry, or a tested address (versioned.ts)
   return known0(c, s) && known0(c, t) && c.ranges.widthAfterCopy(CLS_ALU64 | ALU_ADD | SRC_X, d, s, t, 0) <= 32 ||
     addressAdd(c, i + 1);
@@ -170,6 +168,7 @@ function armOp(code: u32): u32 {
 function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i32, flags: bool): bool {
   const aop = armOp(code);
   if (!x) {
+    if (code == ALU_AND && !flags && c.emitLowBits(dl, al, <u32>imm)) return false; // UXTH, UBFX
     if (immRot(<u32>imm) >= 0) {
       c.emit(flags ? opImmS(aop, dl, al, immRot(<u32>imm)) : opImm(aop, dl, al, immRot(<u32>imm)));
       return false;
@@ -192,15 +191,15 @@ export function emitFused(c: Context, i: i32): void {
     return;
   }
   if (isIndexedLoad(c, i)) {
-    // d = *(base + index): one load with a register offset
-    const d = dstOf(c, i);
+    // e = *(base + index): one load with a register offset (e is the sum's register, or that one is dead after)
+    const e = dstOf(c, i + 2);
     const sl = lo(c, srcOf(c, i), R0);
     const tl = lo(c, srcOf(c, i + 1), R2);
-    const dl = loDst(c, d);
+    const el = loDst(c, e);
     const load = opcode(c, i + 2);
-    c.emit(load == 0x71 ? ldrbReg(dl, sl, tl) : load == 0x69 ? ldrhReg(dl, sl, tl) : ldrReg(dl, sl, tl));
-    setLo(c, d, dl);
-    setHiZero(c, d);
+    c.emit(load == 0x71 ? ldrbReg(el, sl, tl) : load == 0x69 ? ldrhReg(el, sl, tl) : ldrReg(el, sl, tl));
+    setLo(c, e, el);
+    setHiZero(c, e);
     return;
   }
   if (isConstantBasePair(c, i)) {

@@ -7,9 +7,11 @@
 // register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
 // eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
 // immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
-// used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant). The choice is the set that saves
-// the most within the ARM registers free (a knapsack over the candidates' estimated savings per trip; a rotation,
-// emitted as a whole, counts its source and result once, and its temporary only where it is computed).
+// used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant); and the multipliers one MOV
+// makes that a product reads from a register all the same (keptMultiplier), each use then a MOV fewer. The choice
+// is the set that saves the most within the ARM registers free (a knapsack over the candidates' estimated savings
+// per trip; a rotation, emitted as a whole, counts its source and result once, and its temporary only where it is
+// computed).
 //
 // The ordinary code may keep a register's low word alone in an ARM register (lowords.ts): the copy keeps it there,
 // and where it chooses that register's both words, its high word goes to a free ARM register too.
@@ -22,6 +24,7 @@
 // sharing one ARM register), would need a live-range analysis over the copy and its inner copies.
 
 import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
+import { isLowMask } from "../a32/code";
 import {
   MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopExitAt, loopHead, loopIvAt, loopLast, loopPromotable,
   loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
@@ -29,7 +32,8 @@ import {
 import { leavesLoop, onExitPath } from "../analysis/exitpaths";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
 import {
-  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_OR, ALU_RSH, ALU_SUB, CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32,
+  ALU_ADD, ALU_AND, ALU_ARSH, ALU_LSH, ALU_MOD, ALU_MOV, ALU_MUL, ALU_OR, ALU_RSH, ALU_SUB, CLS_ALU, CLS_ALU64, CLS_JMP,
+  CLS_JMP32,
   SRC_X,
 } from "../../isa";
 import { unsignedMagic32 } from "../../divmagic";
@@ -37,6 +41,7 @@ import * as ranges from "../analysis/ranges";
 import { S_REGS } from "../../../targets/arm32/image";
 import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
+import { isProductPair, shifterFactor } from "./products";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -316,6 +321,7 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (d < REGS && writesHigh(c, k, i, zero)) c.candWide |= <u32>1 << <u32>d;
     countHighUses(c, k, i, w, narrowOperand);
     if (wideOperand(c, i) && !(inRotation && d == temporary)) nconst = scoreConstant(c, <u32>immOf(c, i), 2 * w, nconst);
+    else if (keptMultiplier(c, i)) nconst = scoreConstant(c, <u32>immOf(c, i), w, nconst);
     if (op == 0x18) {
       // lddw's words: a move from a kept constant instead of MOVW + MOVT, or nothing at all where its one use takes
       // the constant's register itself (fuse.ts, shapes.ts isConstantPair)
@@ -478,6 +484,19 @@ export function weight(c: Context, k: i32, i: i32): i32 {
 }
 
 /**
+ * A product by a constant that one MOV makes (wider ones are wideOperand's) and that MUL, UMULL or MLA reads from a
+ * register: a 64-bit product, or a 32-bit one the shifter does not make (alu.ts emitMul32Imm) or that an add makes
+ * one MLA (products.ts isProductPair: `h = h * 33 + c`). Kept in a register, each use saves that MOV.
+ */
+function keptMultiplier(c: Context, i: i32): bool {
+  const op = opcode(c, i);
+  if ((op & 0xf0) != ALU_MUL || (op & SRC_X) != 0 || offOf(c, i) != 0) return false;
+  if ((op & 7) == CLS_ALU64) return true;
+  if ((op & 7) != CLS_ALU) return false;
+  return !shifterFactor(<u32>immOf(c, i)) || isProductPair(c, i) && (flagOf(c, i + 1) & F_LEADER) == 0;
+}
+
+/**
  * An ALU operation or a comparison with a constant none of whose forms fits an ARM immediate (a MOVW and a MOVT
  * each time; CRC-32's polynomial, a hash's primes).
  */
@@ -492,5 +511,8 @@ function wideOperand(c: Context, i: i32): bool {
     if (code == 0x00 || code == 0x80 || code == 0x90) return false;
   } else return false;
   const v = <u32>immOf(c, i);
+  // an AND with a mask of low bits is one UXTH or UBFX (a32/code.ts emitLowBits): no constant
+  const alu = cls == CLS_ALU || cls == CLS_ALU64;
+  if (code == ALU_AND && alu && isLowMask(v) && (!c.armv6 || v == 0xffff)) return false;
   return immRot(v) < 0 && immRot(~v) < 0 && immRot(-v) < 0;
 }

@@ -2,8 +2,9 @@
 // a32/code.ts): a comparison with zero left to the instruction that computed the value, even a few instructions
 // back (a counter stepped before the loop's other updates), and 32-bit products by constants the shifter makes
 // (2^k, 2^k + 1, 2^k - 1) as one shift, ADD or RSB instead of a constant and a MUL; in a loop's copy, a load through
-// a sum as one LDR with a register offset, a table's address plus an index as one ADD, a pointer stepped after a
-// load through it by the load (post-indexed). The listings show the saving;
+// a sum as one LDR with a register offset (into the sum's register, or into another one where nothing reads the
+// sum afterwards), a table's address plus an index as one ADD, a pointer stepped after a load through it by the load
+// (post-indexed). The listings show the saving;
 // generated programs (products by every such constant and by others, in place and after a copy; counters stepped
 // at every place in the body, with moves, 64-bit sums that read the carry and other comparisons between the step
 // and its test) check r0 against the interpreter and a model written here (BigInt), and exhausted budgets against
@@ -187,6 +188,40 @@ function tables(seed: number): string {
 }
 
 /**
+ * A counted loop over r3 (from 0 to below 40) whose body loads bytes, halfwords and words through a sum computed into
+ * a temporary (`mov d, r1; add d, r3; ldx e, [d+0]`, d r5 or r6, e another register or d itself), after which the
+ * temporary is written again, read again as an address (`[d+1]`), read on one path of a branch only, or left for the
+ * next load to write. `fused`: the loads the copy makes one LDR with a register offset (the sum dead after them).
+ */
+function temporaries(seed: number): { source: string; fused: number } {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const values = [0, 2, 4, 7, 8, 9]; // the addresses stay in r5 and r6, which r0 does not fold
+  const lines = values.map((r) => `lddw %r${r}, ${hex(BigInt(Math.floor(rand() * 2 ** 32)) * 0x10001n + BigInt(r))}`);
+  lines.push("mov %r3, 0", "loop:");
+  const chunks: { lines: string[]; after: "written" | "read" | "branch" | "left" }[] = [];
+  for (let n = 0; n < 5; n++) {
+    const d = pick([5, 6]);
+    const e = rand() < 0.2 ? d : pick(values);
+    const body = [`mov %r${d}, %r1`, `add %r${d}, %r3`, `${pick(["ldxb", "ldxh", "ldxw"])} %r${e}, [%r${d}+0]`];
+    const other = pick(values);
+    const kind = e === d ? "written" : pick(["written", "read", "branch", "left"] as const);
+    if (e !== d && kind === "written") body.push(`mov32 %r${d}, ${Math.floor(rand() * 100)}`);
+    if (kind === "read") body.push(`ldxb %r${other}, [%r${d}+1]`);
+    if (kind === "branch") body.push(`jeq %r${e}, 0, skip${n}`, `ldxb %r${other}, [%r${d}+2]`, `skip${n}:`);
+    body.push(`${pick(["xor", "or32", "sub"])} %r${pick(values)}, %r${e}`);
+    chunks.push({ lines: body, after: kind });
+  }
+  // a sum left alone is dead: only a chunk of its own register reads it, and that one writes it first
+  const fused = chunks.filter((c) => c.after === "written" || c.after === "left").length;
+  for (const chunk of chunks) lines.push(...chunk.lines);
+  lines.push("add %r3, 1", "jlt %r3, 40, loop");
+  for (const r of values) lines.push("mul %r0, 1000003", `add %r0, %r${r}`);
+  lines.push("exit");
+  return { source: lines.join("\n"), fused };
+}
+
+/**
  * A counted loop (4 trips) walking two copies of r1 (r6, r7): loads through them (at offset 0 mostly), other work,
  * and each pointer moved on once by an immediate, at the end or before other work; sometimes another load through
  * a pointer between.
@@ -338,6 +373,35 @@ describe("loads through a sum and constants combined with a value, in a loop cop
     expect(code.filter((l) => /^mov\s+r\d+, r\d+$/.test(l))).toHaveLength(1); // mov32 %r4, %r0 only
     expect(code.filter((l) => /^add\s+r\d+, r\d+, r\d+$/.test(l))).toHaveLength(1); // the table's address + index
   });
+
+  it("one LDRB with a register offset into another register where nothing reads the sum after the load", () => {
+    const body = ["mov %r5, %r1", "add %r5, %r3", "ldxb %r6, [%r5+0]"];
+    const source = (after: string[]) =>
+      ["mov %r3, 0", "mov %r4, 0", "loop:", ...body, ...after, "xor32 %r4, %r6", "add %r3, 1", "jlt %r3, 40, loop"]
+        .concat(["mov %r0, %r4", "exit"])
+        .join("\n");
+    const dead = copyCode(arm32Listing(assemble(source(["mov32 %r5, 7", "xor32 %r4, %r5"])), { budget: 0 }));
+    expect(dead.filter((l) => /^ldrb\s+r\d+, \[r\d+, r\d+\]$/.test(l))).toHaveLength(1);
+    expect(dead.filter((l) => /^add\s+r\d+, r\d+, r\d+$/.test(l))).toEqual([]);
+    // the sum read again after the load: it is computed, and the load goes through it
+    const live = copyCode(arm32Listing(assemble(source(["ldxb %r7, [%r5+1]", "xor32 %r4, %r7"])), { budget: 0 }));
+    expect(live.filter((l) => /^ldrb\s+r\d+, \[r\d+, r\d+\]$/.test(l))).toEqual([]);
+    expect(live.filter((l) => /^add\s+r\d+, r\d+, r\d+$/.test(l))).toHaveLength(1);
+  });
+
+  it("generated loads through temporaries: as many register-offset loads as dead sums, the model's r0 on both engines", async () => {
+    const programs = Array.from({ length: 40 }, (_, k) => temporaries(7000 + k));
+    for (const p of programs) {
+      const code = copyCode(arm32Listing(assemble(p.source), { budget: 0 }));
+      expect(
+        code.filter((l) => /^ldr[bh]?\s+r\d+, \[r\d+, r\d+\]$/.test(l)),
+        p.source,
+      ).toHaveLength(p.fused);
+    }
+    expect(programs.filter((p) => p.fused > 0).length).toBeGreaterThan(30);
+    const results = await differential(programs.map((p) => p.source));
+    expect(results.filter((r) => r.interp !== r.model || r.arm32 !== r.model)).toEqual([]);
+  }, 240_000);
 
   it("generated loads and constants: the model's r0 on both engines", async () => {
     const sources = Array.from({ length: 40 }, (_, k) => tables(5000 + k));
