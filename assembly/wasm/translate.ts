@@ -44,7 +44,9 @@
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
 // Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
-// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr).
+// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), and in the fast version a jump
+// over one mov whose register decides a later branch (a binary search's bounds, a CRC's state), emitted as a
+// select (see selected).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -91,6 +93,7 @@ import { markFrameIndexed } from "./frame-index";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
+import { selectBlock } from "./selects";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop, tripRests,
 } from "./cfg";
@@ -812,6 +815,7 @@ export class Translator {
     }
     if (kind == END_COND) {
       this.condition(last);
+      if (this.selected(x)) return -1;
       b.if_();
       if (this.dispatch) {
         this.dispatchTo(x, g.succ0[x], 1);
@@ -842,20 +846,65 @@ export class Translator {
   }
 
   /**
+   * A jump of block x over a block m of one mov (selects.ts) as a Wasm select of the condition on the stack, when
+   * it returns true (false: nothing emitted). Fast version only. The budget changes as the two ways would change
+   * it, chosen by the same condition (kept in L_TI: the select may change a register it reads): m's instructions
+   * when the jump is not taken; in a copy that counts whole trips at the header (tripHead), what each way gives
+   * back (leaveTrip) instead; nothing in a loop counted before it (noBudget).
+   */
+  private selected(x: i32): bool {
+    const g = this.g;
+    const b = this.out;
+    if (!this.fast || this.dispatch) return false;
+    const m = selectBlock(this.code, g, x);
+    if (m < 0) return false;
+    const t = g.succ0[x];
+    const p = this.code + (<usize>g.start[m] << 3);
+    const op = <u32>load<u8>(p);
+    const dst = <u32>load<u8>(p, 1) & 0xf, src = <u32>load<u8>(p, 1) >> 4;
+    b.set(L_TI); // the condition (no checked access between, which would use L_TI)
+    let taken: i64 = 0, notTaken: i64 = 0;
+    if (this.tripHead >= 0) {
+      taken = <i64>this.tripBack(x, t);
+      notTaken = <i64>(this.tripBack(x, m) + this.tripBack(m, t));
+    } else if (!this.noBudget) notTaken = -<i64>(g.last[m] - g.start[m] + 1);
+    if (taken != 0 || notTaken != 0) {
+      b.get(L_CNT); b.i64c(taken); b.i64c(notTaken); b.get(L_TI); b.op(W_SELECT); b.op(W_I64_ADD); b.set(L_CNT);
+    }
+    this.getReg(dst);
+    if ((op & 8) == 0) b.i64c(op == 0xb7 ? <i64>load<i32>(p, 4) : <i64>load<u32>(p, 4));
+    else {
+      this.getReg(src);
+      if (op == 0xbc) { b.op(W_I32_WRAP_I64); b.op(W_I64_EXTEND_I32_U); }
+    }
+    b.get(L_TI);
+    b.op(W_SELECT);
+    this.setReg(dst);
+    this.doBranch(x, g.succ0[x]);
+    return true;
+  }
+
+  /**
    * On the edge from block x to y in a copy that counts whole trips (tripHead): gives back what the header counted
    * for the longest way on from x (tripRest[x], cfg.ts: tripRests) beyond x's own instructions and the longest
    * way on from y (none when y leaves the loop or goes back to its header). Then on every way, what was counted
    * is what ran plus the longest way on from where it is, and a trip that ends has counted what it ran.
    */
   private leaveTrip(x: i32, y: i32): void {
+    const back = this.tripBack(x, y);
+    const b = this.out;
+    if (back > 0) { b.get(L_CNT); b.i64c(<i64>back); b.op(W_I64_ADD); b.set(L_CNT); }
+  }
+
+  /** What leaveTrip gives back on the edge from block x to y (0 outside a copy that counts whole trips). */
+  private tripBack(x: i32, y: i32): i32 {
     const h = this.tripHead;
     const g = this.g;
-    if (h < 0) return;
+    if (h < 0) return 0;
     let back = this.tripRest[x];
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(this.code, pc)) back--;
     if (y != h && inLoop(g.loopOf, g.loopParent, h, y)) back -= this.tripRest[y];
-    const b = this.out;
-    if (back > 0) { b.get(L_CNT); b.i64c(<i64>back); b.op(W_I64_ADD); b.set(L_CNT); }
+    return back;
   }
 
   /** Budget checkpoint at block x: when less is left than its longest run, the exact copy goes on from x. */
