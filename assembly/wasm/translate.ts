@@ -44,7 +44,8 @@
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
 // Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
-// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), and in the fast version a jump
+// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), a sign extension by a shift pair,
+// emitted as one Wasm sign extension (see signExtension), and in the fast version a jump
 // over one mov whose register decides a later branch (a binary search's bounds, a CRC's state), emitted as a
 // select (see selected).
 //
@@ -183,6 +184,8 @@ export class Translator {
   versionDepth: i32 = 0;
   /** The or32 that ends a rotate of a product whose rsh32 was emitted as the rotate (see rotateOr), else -1. */
   rotated: i32 = -1;
+  /** The arsh of a shift pair emitted with its lsh as one sign extension (see signExtension). */
+  extended: i32 = -1;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
@@ -1043,7 +1046,8 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if (pc == this.rotated) return; // see rotateOr
+      if (pc == this.rotated || pc == this.extended) return; // see rotateOr, signExtension
+      if (this.signExtension(pc, op, dst, imm)) return;
       const rotate = op == 0x74 && this.rotateOr(pc);
       if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
         // dst + x is a proven address below 2^32 (see narrow): the same value in 32 bits, which V8 zero-extends
@@ -1215,6 +1219,28 @@ export class Translator {
       || load<u64>(code + 8) != (0x4c | (t << 4 | x) << 8)) return false;
     for (let q = pc - 2; q <= pc + 1; q++) if (this.scratch.leader[q] != 0) return false;
     this.rotated = pc + 1;
+    return true;
+  }
+
+  /**
+   * clang's sign extension of a register's low 8, 16 or 32 bits by a shift pair (`lsh32 x, 16; arsh32 x, 16`, or
+   * lsh and arsh by 32, 48 or 56), as one Wasm sign extension, which V8 makes one MOVSX: when the lsh at pc (op,
+   * dst, imm) is followed in its block by the arsh of the same register by the same amount, emits both and
+   * returns true (`extended` is then the arsh).
+   */
+  private signExtension(pc: i32, op: u32, dst: u32, imm: i32): bool {
+    let ext: u32;
+    if (op == 0x64) ext = imm == 16 ? W_I32_EXTEND16_S : imm == 24 ? W_I32_EXTEND8_S : 0;
+    else if (op == 0x67) ext = imm == 32 ? W_I64_EXTEND32_S : imm == 48 ? W_I64_EXTEND16_S : imm == 56 ? W_I64_EXTEND8_S : 0;
+    else return false;
+    if (ext == 0 || pc + 1 >= this.count || this.scratch.leader[pc + 1] != 0) return false;
+    const next = load<u64>(this.code + (<usize>(pc + 1) << 3));
+    if (next != ((op == 0x64 ? 0xc4 : 0xc7) | <u64>dst << 8 | <u64><u32>imm << 32)) return false; // arsh, offset 0
+    const b = this.out;
+    this.getReg(dst);
+    if (op == 0x64) { b.op(W_I32_WRAP_I64); b.op(ext); b.op(W_I64_EXTEND_I32_U); } else b.op(ext);
+    this.setReg(dst);
+    this.extended = pc + 1;
     return true;
   }
 
