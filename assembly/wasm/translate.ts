@@ -45,9 +45,9 @@
 // without their checks (see grouped).
 // Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
 // (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), a sign extension by a shift pair,
-// emitted as one Wasm sign extension (see signExtension), and in the fast version a jump
-// over one mov whose register decides a later branch (a binary search's bounds, a CRC's state), emitted as a
-// select (see selected).
+// emitted as one Wasm sign extension (see signExtension), and in the fast version a jump over one mov whose
+// register decides a branch of a later trip (a binary search's bounds, a CRC's state), emitted as a select (see
+// selected).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
