@@ -44,7 +44,10 @@
 // share one compare of their whole span with the cache (groups.ts), which picks a copy of the rest of the block
 // without their checks (see grouped).
 // Arithmetic is the interpreter's, one eBPF instruction at a time, but for clang's rotate of a 32-bit product
-// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr).
+// (five instructions: eBPF has no rotate), emitted as one i32.rotl (see rotateOr), a sign extension by a shift pair,
+// emitted as one Wasm sign extension (see signExtension), and in the fast version a jump over one mov whose
+// register decides a branch of a later trip (a binary search's bounds, a CRC's state), emitted as a select (see
+// selected).
 //
 // Budget: `cnt` (instructions left) goes down by each segment's length, a segment being a run of instructions
 // ending at one whose effect can be seen (a checked load or store, a call, a jump, an exit, a packet load); the
@@ -91,6 +94,7 @@ import { markFrameIndexed } from "./frame-index";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
+import { selectBlock } from "./selects";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop, tripRests,
 } from "./cfg";
@@ -180,6 +184,8 @@ export class Translator {
   versionDepth: i32 = 0;
   /** The or32 that ends a rotate of a product whose rsh32 was emitted as the rotate (see rotateOr), else -1. */
   rotated: i32 = -1;
+  /** The arsh of a shift pair emitted with its lsh as one sign extension (see signExtension). */
+  extended: i32 = -1;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
@@ -812,6 +818,7 @@ export class Translator {
     }
     if (kind == END_COND) {
       this.condition(last);
+      if (this.selected(x)) return -1;
       b.if_();
       if (this.dispatch) {
         this.dispatchTo(x, g.succ0[x], 1);
@@ -842,20 +849,65 @@ export class Translator {
   }
 
   /**
+   * A jump of block x over a block m of one mov (selects.ts) as a Wasm select of the condition on the stack, when
+   * it returns true (false: nothing emitted). Fast version only. The budget changes as the two ways would change
+   * it, chosen by the same condition (kept in L_TI: the select may change a register it reads): m's instructions
+   * when the jump is not taken; in a copy that counts whole trips at the header (tripHead), what each way gives
+   * back (leaveTrip) instead; nothing in a loop counted before it (noBudget).
+   */
+  private selected(x: i32): bool {
+    const g = this.g;
+    const b = this.out;
+    if (!this.fast || this.dispatch) return false;
+    const m = selectBlock(this.code, g, x);
+    if (m < 0) return false;
+    const t = g.succ0[x];
+    const p = this.code + (<usize>g.start[m] << 3);
+    const op = <u32>load<u8>(p);
+    const dst = <u32>load<u8>(p, 1) & 0xf, src = <u32>load<u8>(p, 1) >> 4;
+    b.set(L_TI); // the condition (no checked access between, which would use L_TI)
+    let taken: i64 = 0, notTaken: i64 = 0;
+    if (this.tripHead >= 0) {
+      taken = <i64>this.tripBack(x, t);
+      notTaken = <i64>(this.tripBack(x, m) + this.tripBack(m, t));
+    } else if (!this.noBudget) notTaken = -<i64>(g.last[m] - g.start[m] + 1);
+    if (taken != 0 || notTaken != 0) {
+      b.get(L_CNT); b.i64c(taken); b.i64c(notTaken); b.get(L_TI); b.op(W_SELECT); b.op(W_I64_ADD); b.set(L_CNT);
+    }
+    this.getReg(dst);
+    if ((op & 8) == 0) b.i64c(op == 0xb7 ? <i64>load<i32>(p, 4) : <i64>load<u32>(p, 4));
+    else {
+      this.getReg(src);
+      if (op == 0xbc) { b.op(W_I32_WRAP_I64); b.op(W_I64_EXTEND_I32_U); }
+    }
+    b.get(L_TI);
+    b.op(W_SELECT);
+    this.setReg(dst);
+    this.doBranch(x, g.succ0[x]);
+    return true;
+  }
+
+  /**
    * On the edge from block x to y in a copy that counts whole trips (tripHead): gives back what the header counted
    * for the longest way on from x (tripRest[x], cfg.ts: tripRests) beyond x's own instructions and the longest
    * way on from y (none when y leaves the loop or goes back to its header). Then on every way, what was counted
    * is what ran plus the longest way on from where it is, and a trip that ends has counted what it ran.
    */
   private leaveTrip(x: i32, y: i32): void {
+    const back = this.tripBack(x, y);
+    const b = this.out;
+    if (back > 0) { b.get(L_CNT); b.i64c(<i64>back); b.op(W_I64_ADD); b.set(L_CNT); }
+  }
+
+  /** What leaveTrip gives back on the edge from block x to y (0 outside a copy that counts whole trips). */
+  private tripBack(x: i32, y: i32): i32 {
     const h = this.tripHead;
     const g = this.g;
-    if (h < 0) return;
+    if (h < 0) return 0;
     let back = this.tripRest[x];
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(this.code, pc)) back--;
     if (y != h && inLoop(g.loopOf, g.loopParent, h, y)) back -= this.tripRest[y];
-    const b = this.out;
-    if (back > 0) { b.get(L_CNT); b.i64c(<i64>back); b.op(W_I64_ADD); b.set(L_CNT); }
+    return back;
   }
 
   /** Budget checkpoint at block x: when less is left than its longest run, the exact copy goes on from x. */
@@ -994,7 +1046,8 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if (pc == this.rotated) return; // see rotateOr
+      if (pc == this.rotated || pc == this.extended) return; // see rotateOr, signExtension
+      if (this.signExtension(pc, op, dst, imm)) return;
       const rotate = op == 0x74 && this.rotateOr(pc);
       if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
         // dst + x is a proven address below 2^32 (see narrow): the same value in 32 bits, which V8 zero-extends
@@ -1166,6 +1219,28 @@ export class Translator {
       || load<u64>(code + 8) != (0x4c | (t << 4 | x) << 8)) return false;
     for (let q = pc - 2; q <= pc + 1; q++) if (this.scratch.leader[q] != 0) return false;
     this.rotated = pc + 1;
+    return true;
+  }
+
+  /**
+   * clang's sign extension of a register's low 8, 16 or 32 bits by a shift pair (`lsh32 x, 16; arsh32 x, 16`, or
+   * lsh and arsh by 32, 48 or 56), as one Wasm sign extension, which V8 makes one MOVSX: when the lsh at pc (op,
+   * dst, imm) is followed in its block by the arsh of the same register by the same amount, emits both and
+   * returns true (`extended` is then the arsh).
+   */
+  private signExtension(pc: i32, op: u32, dst: u32, imm: i32): bool {
+    let ext: u32;
+    if (op == 0x64) ext = imm == 16 ? W_I32_EXTEND16_S : imm == 24 ? W_I32_EXTEND8_S : 0;
+    else if (op == 0x67) ext = imm == 32 ? W_I64_EXTEND32_S : imm == 48 ? W_I64_EXTEND16_S : imm == 56 ? W_I64_EXTEND8_S : 0;
+    else return false;
+    if (ext == 0 || pc + 1 >= this.count || this.scratch.leader[pc + 1] != 0) return false;
+    const next = load<u64>(this.code + (<usize>(pc + 1) << 3));
+    if (next != ((op == 0x64 ? 0xc4 : 0xc7) | <u64>dst << 8 | <u64><u32>imm << 32)) return false; // arsh, offset 0
+    const b = this.out;
+    this.getReg(dst);
+    if (op == 0x64) { b.op(W_I32_WRAP_I64); b.op(ext); b.op(W_I64_EXTEND_I32_U); } else b.op(ext);
+    this.setReg(dst);
+    this.extended = pc + 1;
     return true;
   }
 
