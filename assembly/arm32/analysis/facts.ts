@@ -18,14 +18,27 @@
 //     interval of the 64-bit value (B's high word is zero, tested on entry, and |lo|, |hi| stay below 2^20).
 //   - TOP: nothing known.
 // An unsigned 64-bit compare of Y = v + off with B bounds Y to [0, B - 1] (or [0, B]) on the edge where the test
-// holds, and every register naming v accordingly. At a join the values of all incoming edges meet: the same name
-// and offset keep it (the bounds' union), others get a new name (with the union of their bounds when they have
-// the same terms and bound). 32-bit compares bound only the low word and are not used.
+// holds, and every register naming v accordingly. An equality test `Y == B` (or K) moves an end of Y's bound that
+// equals B past it on the edge where Y differs: a counter stepped by 1 towards B stays below it (`l++; if (l ==
+// 32) break`, clang's form of `while (l < 32 && ...)`). At a join the values of all incoming edges meet: the same
+// name and offset keep it (the bounds' union), others get a new name (with the union of their bounds when they
+// have the same terms and bound). A constant bound whose top still grows after a few passes is widened to the next
+// limit a compare's constant K sets (K - 1, K or K + 1: a counter an inner loop starts at a constant on every entry
+// and steps to K), kept when the next pass leaves it there, else dropped. The sum of two bounded values is bounded
+// by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). 32-bit
+// compares bound only the low word and are not used.
 //
 // The values on entry are the registers' own; a register the loop writes and that joins, at some block start, a
 // bounded value of itself (`i < n` on entry, as the guard before a rotated loop made it) or the frame slot's value
-// may be assumed to hold it on entry: the analysis is run again with the assumption, and the test checks it
-// (facttest.ts; registers not live at h need no check: no access reads their entry value).
+// may be assumed to hold it on entry, as may one whose entry value plus off an equality test compares with B
+// (assumed at most B - off: the counter starts at most at its bound): the analysis is run again with the
+// assumption, and the test checks it (facttest.ts; registers not live at h need no check: no access reads their
+// entry value).
+//
+// The range is the one around a backward jump, grown down to the lowest block any jump inside it goes back to;
+// when that range (a loop around this one, whose latch is this loop's way out) bounds no access, the loop's own
+// range, from its jump's target, is tried too (lz_match: the window loop of match searches inside the loop over
+// positions).
 import { Context } from "../jit/context";
 import { markExitPath, onExitPath } from "./exitpaths";
 import {
