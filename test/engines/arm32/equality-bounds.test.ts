@@ -175,7 +175,9 @@ describe("loops bounded by an equality test on their counter", () => {
     const [first, last] = windowRange(WINDOW);
     expectCopyWithoutChecks(windowProgram(WINDOW), [first, last]);
     // the match loop inside has no test of its own
-    const tests = arm32Listing(assemble(windowProgram(WINDOW)), { budget: 0 }).match(/; loop \d+-\d+: the test on entry/g);
+    const tests = arm32Listing(assemble(windowProgram(WINDOW)), { budget: 0 }).match(
+      /; loop \d+-\d+: the test on entry/g,
+    );
     expect(tests).toEqual([`; loop ${first}-${last}: the test on entry`]);
   });
 
@@ -239,6 +241,8 @@ describe("loops bounded by an equality test on their counter", () => {
     const results = await outcomes(withBudgetCases(shapes), model);
     expect(disagreeingWithModel(results)).toEqual([]);
     expect(results.filter((r) => r.model.startsWith("r0 =")).length).toBeGreaterThan(results.length / 3);
-    expect(results.filter((r) => !r.model.startsWith("r0 =") && !r.model.startsWith("instruction")).length).toBeGreaterThan(4);
+    expect(
+      results.filter((r) => !r.model.startsWith("r0 =") && !r.model.startsWith("instruction")).length,
+    ).toBeGreaterThan(4);
   }, 180_000);
 });
