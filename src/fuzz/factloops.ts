@@ -127,3 +127,71 @@ export function factLoop(ctx: LoopContext, fault?: "memory" | "budget"): ShapedL
   }
   return { items, planted, executed: executed + 1 };
 }
+
+/**
+ * A match search whose counter l is bounded by an equality test (analysis/facts.ts: a counter stepped by 1 towards
+ * K from below stays below it), as clang leaves `while (l < K && a[l] == b[l]) l++`: the bytes at base + q + l and
+ * base + r + l compared, the loop left when they differ or when l reaches K, tested before the step (`jeq l, K, out`
+ * at the top) or after it (`jeq l, K, out; ja top`, or `jne l, K, top` closing the loop), K a constant or a
+ * register. Both strings end within the input; a planted fault puts the end of one (or both: q = r, always a
+ * match) past it, or starts l past K (the test on entry fails: the loop reads on until the end of the input).
+ */
+export function matchLoop(ctx: LoopContext, fault?: "memory" | "budget"): ShapedLoop {
+  const rng = ctx.rng;
+  const len = ctx.input.length;
+  const [l, kreg, a, b, x, y] = pickRegs(rng, 6);
+  let k = Math.max(1, Math.min(len, rng.between(1, 40)));
+  let l0 = rng.between(0, k - 1);
+  let q = rng.between(0, len - k);
+  let r = rng.chance(0.3) ? q : rng.between(0, len - k);
+  let planted: string | undefined;
+  if (fault === "memory") {
+    planted = "read past the end of the input in a fact loop";
+    r = q;
+    if (rng.chance(0.5)) l0 = k + rng.between(0, 2);
+    else q = r = len - k + 1 + rng.between(0, 2);
+  }
+  const boundInReg = rng.chance(0.5);
+  const testFirst = rng.chance(0.3);
+  const closingNe = !testFirst && rng.chance(0.5);
+  const top = ctx.label(),
+    out = ctx.label();
+  const eq = (target: Item) => (boundInReg ? jump(0x1, l, kreg, 0, target) : jump(0x1, l, -1, k, target));
+  const setup: Insn[] = [alu(0x07, 0xb0, l, 0, 0, l0)];
+  if (boundInReg) setup.push(alu(0x07, 0xb0, kreg, 0, 0, k));
+  setup.push(mov64x(a, INPUT_PTR), alu(0x07, 0x00, a, 0, 0, q), mov64x(b, INPUT_PTR), alu(0x07, 0x00, b, 0, 0, r));
+  const reads: Insn[] = [
+    mov64x(x, a),
+    { op: 0x0f, dst: x, src: l, off: 0, imm: 0 },
+    { op: 0x71, dst: x, src: x, off: 0, imm: 0 },
+    mov64x(y, b),
+    { op: 0x0f, dst: y, src: l, off: 0, imm: 0 },
+    { op: 0x71, dst: y, src: y, off: 0, imm: 0 },
+    jump(0x5, x, y, 0, out), // jne x, y: they differ
+    alu(0x07, 0x00, l, 0, 0, 1),
+  ];
+  let closing: Item[];
+  if (testFirst) closing = [ja(top)];
+  else if (closingNe) closing = [boundInReg ? jump(0x5, l, kreg, 0, top) : jump(0x5, l, -1, k, top)];
+  else closing = [eq(out), ja(top)];
+  const items: Item[] = [...setup, top, ...(testFirst ? [eq(out)] : []), ...reads, ...closing, out];
+  // after the loop: the address registers set to constants, as other shaped loops do
+  items.push(alu(0x07, 0xb0, a, 0, 0, rng.between(0, 255)), alu(0x07, 0xb0, b, 0, 0, rng.between(0, 255)));
+
+  // the instructions run on this input, up to the fault when one read goes past the end
+  let executed = setup.length;
+  for (let at = l0, trips = 0; trips <= MAX_TRIPS * 2; trips++) {
+    if (testFirst) {
+      executed++;
+      if (at === k) break;
+    }
+    if (q + at >= len || r + at >= len) break;
+    executed += reads.length - 1;
+    if (ctx.input[q + at] !== ctx.input[r + at]) break;
+    executed++;
+    at++;
+    executed += closing.length === 2 && at !== k ? 2 : 1;
+    if (!testFirst && at === k) break;
+  }
+  return { items, planted, executed: executed + 1 };
+}

@@ -52,7 +52,7 @@ import {
   type Macro,
 } from "./insns.js";
 import { shapedLoop } from "./loops.js";
-import { factLoop } from "./factloops.js";
+import { factLoop, matchLoop } from "./factloops.js";
 import { evaluate } from "./reference.js";
 import { STACK_BASE } from "../../assembly/layout.js";
 
@@ -679,9 +679,10 @@ class Generator {
   /** A loop shaped as clang emits them (loops.ts); "budget" sets a budget that runs out in or near it. */
   private shapedLoop(fault?: "memory" | "budget"): Macro {
     const ctx = { rng: this.rng, input: this.input, stackUsed: STACK_USED, label: () => this.label() };
-    // one loop in five bounded by its own compares instead (factloops.ts; chosen without a random draw: the other
-    // programs stay as their seeds made them)
-    const loop = this.input.length % 5 === 2 ? factLoop(ctx, fault) : shapedLoop(ctx, fault);
+    // one loop in five bounded by its own compares instead (factloops.ts: a scan or a match search, half each;
+    // chosen without a random draw: the other programs stay as their seeds made them)
+    const shape = this.input.length % 10;
+    const loop = shape === 2 ? factLoop(ctx, fault) : shape === 7 ? matchLoop(ctx, fault) : shapedLoop(ctx, fault);
     if (loop.planted) this.planted = loop.planted;
     if (fault === "budget") {
       const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores

@@ -18,14 +18,27 @@
 //     interval of the 64-bit value (B's high word is zero, tested on entry, and |lo|, |hi| stay below 2^20).
 //   - TOP: nothing known.
 // An unsigned 64-bit compare of Y = v + off with B bounds Y to [0, B - 1] (or [0, B]) on the edge where the test
-// holds, and every register naming v accordingly. At a join the values of all incoming edges meet: the same name
-// and offset keep it (the bounds' union), others get a new name (with the union of their bounds when they have
-// the same terms and bound). 32-bit compares bound only the low word and are not used.
+// holds, and every register naming v accordingly. An equality test `Y == B` (or K) moves an end of Y's bound that
+// equals B past it on the edge where Y differs: a counter stepped by 1 towards B stays below it (`l++; if (l ==
+// 32) break`, clang's form of `while (l < 32 && ...)`). At a join the values of all incoming edges meet: the same
+// name and offset keep it (the bounds' union), others get a new name (with the union of their bounds when they
+// have the same terms and bound). A constant bound whose top still grows after a few passes is widened to the next
+// limit a compare's constant K sets (K - 1, K or K + 1: a counter an inner loop starts at a constant on every entry
+// and steps to K), kept when the next pass leaves it there, else dropped. The sum of two bounded values is bounded
+// by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). 32-bit
+// compares bound only the low word and are not used.
 //
 // The values on entry are the registers' own; a register the loop writes and that joins, at some block start, a
 // bounded value of itself (`i < n` on entry, as the guard before a rotated loop made it) or the frame slot's value
-// may be assumed to hold it on entry: the analysis is run again with the assumption, and the test checks it
-// (facttest.ts; registers not live at h need no check: no access reads their entry value).
+// may be assumed to hold it on entry, as may one whose entry value plus off an equality test compares with B
+// (assumed at most B - off: the counter starts at most at its bound): the analysis is run again with the
+// assumption, and the test checks it (facttest.ts; registers not live at h need no check: no access reads their
+// entry value).
+//
+// The range is the one around a backward jump, grown down to the lowest block any jump inside it goes back to;
+// when that range (a loop around this one, whose latch is this loop's way out) bounds no access, the loop's own
+// range, from its jump's target, is tried too (lz_match: the window loop of match searches inside the loop over
+// positions).
 import { Context } from "../jit/context";
 import { markExitPath, onExitPath } from "./exitpaths";
 import {
@@ -146,6 +159,7 @@ function addConst(s: i32, d: i32, v: i64, name: i32): void {
 function addReg(s: i32, d: i32, r: i32, name: i32): void {
   const kd = kindOf(s, d), kr = kindOf(s, r);
   const td = termsOf(s, d), tr = termsOf(s, r);
+  if (d != r && (td & tr) == 0 && kd == VAR && kr == VAR) { addBounded(s, d, r, name); return; }
   if (d == r || (td & tr) != 0 || (kd != SUM && kr != SUM) || kd < SUM || kr < SUM) { fresh(s, d, name); return; }
   if (kd == SUM && kr == SUM) {
     set(s, d, SUM, NO_BOUND, td | tr, 0, <i64>offOf(s, d) + <i64>offOf(s, r), 0, 0);
@@ -159,6 +173,19 @@ function addReg(s: i32, d: i32, r: i32, name: i32): void {
 }
 
 /**
+ * d += r, both unknown values (VAR): a new value, bounded by the sum of their intervals when both have one and at
+ * most one of them grows with a register B (an index plus an inner loop's counter: `a[q + l]`, q < p, l < 32).
+ */
+function addBounded(s: i32, d: i32, r: i32, name: i32): void {
+  const bd = boundOf(s, d), br = boundOf(s, r);
+  const terms = termsOf(s, d) | termsOf(s, r);
+  const lo = <i64>at(s, d, 3) + <i64>at(s, r, 3), hi = <i64>at(s, d, 4) + <i64>at(s, r, 4);
+  fresh(s, d, name);
+  if (bd == NO_BOUND || br == NO_BOUND || (bd != CONST_BOUND && br != CONST_BOUND)) return;
+  set(s, d, VAR, bd != CONST_BOUND ? bd : br, terms, name, 0, lo, hi);
+}
+
+/**
  * State s on the edge of the conditional jump at i where it is taken (or not): an unsigned 64-bit compare of a
  * register Y (a VAR without terms) with a bound B bounds Y to [0, B - 1] (or [0, B]) and every register naming
  * Y's value.
@@ -167,6 +194,7 @@ function refine(c: Context, s: i32, i: i32, taken: bool): void {
   const op = opAt(c, i);
   if ((op & 7) != CLS_JMP) return; // (32-bit compares bound the low word only)
   const kind = op & 0xf0, x = (op & 8) != 0;
+  if ((kind == 0x10 && !taken) || (kind == 0x50 && taken)) { differs(c, s, i); return; }
   let y = -1, incl = false, first = true; // first: Y is the first operand
   if (kind == 0xa0 && taken) y = 0; // jlt Y, B
   else if (kind == 0xb0 && taken) { y = 0; incl = true; } // jle
@@ -207,6 +235,59 @@ function refine(c: Context, s: i32, i: i32, taken: bool): void {
     }
     set(s, r, VAR, bound, termsOf(s, r), name, offOf(s, r), l2, h2);
   }
+}
+
+/**
+ * State s on the edge of the equality test at i where Y != K (K a constant, or a register B the loop does not write,
+ * in either operand): a bound whose end is K moves past it. A counter stepping by 1 towards K from below therefore
+ * stays below it (`while (l < 32 && ...)` as clang leaves it: `l++; if (l == 32) break`): when Y is its own entry
+ * value plus off, unbounded, the run notes the assumption Y <= K on entry (entry value <= K - off), which the
+ * next run starts from and the test checks (facttest.ts). A bound the assumption does not make stable (a step
+ * other than 1, a start past K) widens and is dropped as any other.
+ */
+function differs(c: Context, s: i32, i: i32): void {
+  let y = dstAt(c, i), bound = CONST_BOUND, k: i64 = <i64>immAt(c, i);
+  if ((opAt(c, i) & 8) != 0) {
+    // the register operand the loop does not write is the bound
+    const r = srcAt(c, i);
+    if (r < REGS && (mask & (1 << r)) == 0 && y != r) bound = r + 1;
+    else if (y < REGS && (mask & (1 << y)) == 0 && y != r) { bound = y + 1; y = r; }
+    else return;
+    k = 0;
+  } else if (k < 0) return;
+  if (y >= REGS || kindOf(s, y) != VAR || termsOf(s, y) != 0) return;
+  const name = nameOf(s, y), offY = <i64>offOf(s, y);
+  if (boundOf(s, y) == NO_BOUND) {
+    // its entry value plus off (names 1-10 are the registers' values on entry): assume Y <= K there
+    if (name < 1 || name > REGS) return;
+    const r = name - 1;
+    if (bound == CONST_BOUND) {
+      if (k - offY < 0 || k - offY >= 1 << 28) return;
+      noteBound(r, ASSUME_CONST | <i32>(k - offY) << 2);
+    } else {
+      if (-offY < -2048 || -offY > 2047) return;
+      noteBound(r, ASSUME_REG | (bound - 1) << 2 | <i32>(-offY) << 8);
+    }
+    return;
+  }
+  if (boundOf(s, y) != bound) return;
+  // Y's interval [lo, hi] (over B for a register bound: K is B + 0) loses an end equal to K
+  let lo = <i64>at(s, y, 3), hi = <i64>at(s, y, 4);
+  if (hi == k) hi--;
+  else if (lo == k && bound == CONST_BOUND) lo++;
+  else return;
+  for (let r = 0; r < REGS; r++) {
+    if (kindOf(s, r) != VAR || nameOf(s, r) != name || boundOf(s, r) != bound) continue;
+    const delta = <i64>offOf(s, r) - offY;
+    set(s, r, VAR, bound, termsOf(s, r), name, offOf(s, r), max(<i64>at(s, r, 3), lo + delta), min(<i64>at(s, r, 4), hi + delta));
+  }
+}
+
+/** Records the assumption a (ASSUME_CONST or ASSUME_REG) on register r's entry value (see noteAssumption). */
+function noteBound(r: i32, a: i32): void {
+  if (unchecked(assumed[r]) != 0 || unchecked(noted[r]) != 0 || (mask & (1 << r)) == 0) return;
+  unchecked(noted[r] = a);
+  added = true;
 }
 
 function sameReg(a: i32, b: i32, r: i32): bool {
@@ -280,12 +361,52 @@ function meet(b: i32, e: i32): bool {
       fresh(b, r, name);
       if (bound != NO_BOUND) set(b, r, VAR, bound, tb, name, 0, lo, hi);
     }
-    // a bound still moving after a few passes (a value stepping without a test) is dropped: the passes end
+    // a bound still moving after a few passes (a value stepping without a test) is dropped: the passes end. A
+    // constant bound whose top alone grows goes up to the next limit a compare in the loop may set instead (a
+    // counter that each entry of an inner loop starts at a constant, stepped to a compare's constant): kept when
+    // the next pass leaves it there
     if (pass >= WIDEN_AFTER && boundOf(b, r) != NO_BOUND &&
-        (at(b, r, 3) != unchecked(before[3]) || at(b, r, 4) != unchecked(before[4]))) put(b, r, 0, at(b, r, 0) & ~(15 << 2));
+        (at(b, r, 3) != unchecked(before[3]) || at(b, r, 4) != unchecked(before[4]))) {
+      const top = boundOf(b, r) == CONST_BOUND && at(b, r, 3) == unchecked(before[3]) && at(b, r, 4) > unchecked(before[4])
+        ? limitAbove(at(b, r, 4)) : NO_LIMIT;
+      if (top != NO_LIMIT) put(b, r, 4, <i32>top);
+      else put(b, r, 0, at(b, r, 0) & ~(15 << 2));
+    }
     if (!sameRegSaved(b, r)) changed = true;
   }
   return changed;
+}
+
+// The constants the loop's 64-bit compares test registers against (K), for meet's widening: a counter stepped by
+// 1 and tested against K stays at most K - 1, K or K + 1 at a block start, with the test before or after the step,
+// strict or not.
+const MAX_LIMITS: i32 = 8;
+const limits = new StaticArray<i64>(MAX_LIMITS);
+let limitCount = 0;
+const NO_LIMIT: i64 = -1;
+
+function collectLimits(c: Context): void {
+  limitCount = 0;
+  for (let i = head; i <= last && limitCount < MAX_LIMITS; i++) {
+    const op = opAt(c, i);
+    if ((op & 7) == CLS_JMP && (op & 8) == 0 && op != 0x05 && op != 0x85 && op != 0x95 && !onExitPath(region, i)) {
+      const k = <i64>immAt(c, i);
+      if (k > 0 && k < LIMIT) unchecked(limits[limitCount++] = k);
+    }
+    if (op == 0x18) i++;
+  }
+}
+
+/** The smallest K - 1, K or K + 1 of a compare's constant K at least hi (collectLimits), or NO_LIMIT. */
+function limitAbove(hi: i64): i64 {
+  let best = NO_LIMIT;
+  for (let j = 0; j < limitCount; j++) {
+    for (let d: i64 = -1; d <= 1; d++) {
+      const t = unchecked(limits[j]) + d;
+      if (t >= hi && (best == NO_LIMIT || t < best)) best = t;
+    }
+  }
+  return best;
 }
 
 // meet's change test: each register's words before the meet, compared after it
@@ -300,12 +421,26 @@ export function planFactLoops(c: Context): void {
   for (let l = c.count - 1; l >= 0 && c.loops < MAX_LOOPS; l--) {
     const t = targetOf(c, l);
     if (t < 0 || t > l) continue;
-    let h = lowestTarget(c, t, l);
-    // entered by a `ja` into its middle just before it (clang's rotated loops): the range starts there
-    if (h > 0 && opAt(c, h - 1) == 0x05 && targetOf(c, h - 1) > h && targetOf(c, h - 1) <= l) h--;
-    if (l - h + 1 > MAX_INSNS || (l + 1 >= c.count && opAt(c, l) != 0x05) || insideFactLoop(c, h, l) || overlaps(c, h, l)) continue;
-    planFacts(c, h, l);
+    const h = rangeStart(c, lowestTarget(c, t, l), l);
+    if (tryRange(c, h, l)) continue;
+    // the range grew down to the head of a loop around this one (a jump back from inside to below t: that loop's
+    // latch, as a search's way out may be): this loop's own range, from t, may still be bounded
+    const own = rangeStart(c, t, l);
+    if (own > h) tryRange(c, own, l);
   }
+}
+
+/** h, or h - 1 where a `ja` just before h jumps into the range (clang's rotated loops): the range starts there. */
+function rangeStart(c: Context, h: i32, l: i32): i32 {
+  return h > 0 && opAt(c, h - 1) == 0x05 && targetOf(c, h - 1) > h && targetOf(c, h - 1) <= l ? h - 1 : h;
+}
+
+/** planFacts on [h, l] where the range qualifies: whether it planned a loop. */
+function tryRange(c: Context, h: i32, l: i32): bool {
+  if (l - h + 1 > MAX_INSNS || (l + 1 >= c.count && opAt(c, l) != 0x05) || insideFactLoop(c, h, l) || overlaps(c, h, l)) return false;
+  const loops = c.loops;
+  planFacts(c, h, l);
+  return c.loops > loops;
 }
 
 function insideFactLoop(c: Context, h: i32, l: i32): bool {
@@ -342,6 +477,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
     if ((i < h || i > l) && t > h && t <= l && !onExitPath(k, t)) return;
     if (opAt(c, i) == 0x18) i++;
   }
+  collectLimits(c);
   for (let r = 0; r < REGS; r++) unchecked(assumed[r] = 0);
   // the analysis, again with the entry assumptions each run finds useful
   for (let run = 0; ; run++) {
