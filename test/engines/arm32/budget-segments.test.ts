@@ -43,11 +43,11 @@ function executedWithout(code: Uint8Array, data: Uint8Array): number {
 
 const input = () => Uint8Array.from({ length: INPUT }, (_, k) => (k * 37 + 11) & 0xff);
 
-/** Every budget from three before the run's end (a fault or the exit) to two past it. */
-function around(name: string, source: string, data: Uint8Array): Case[] {
+/** Every budget from three before the run's end (a fault or the exit) to `past` after it. */
+function around(name: string, source: string, data: Uint8Array, past = 2): Case[] {
   const end = executedWithout(assemble(source), data);
   const cases: Case[] = [];
-  for (let budget = Math.max(1, end - 3); budget <= end + 2; budget++) {
+  for (let budget = Math.max(1, end - 3); budget <= end + past; budget++) {
     cases.push({ name: `${name} budget ${budget}`, shape: { source, input: data }, budget });
   }
   return cases;
@@ -67,24 +67,21 @@ function block(kind: number, at: number, faults: boolean, other: number, length:
 
 /**
  * A counted loop over the input's bytes, which the translator copies without checks on its own loads; in its body,
- * a load at an offset a byte gives (checked in the copy), `before` and `after` instructions around it in the
- * same block: on the trip whose byte takes it past the input's end, its check misses in the copy, which goes back
- * to the ordinary code at that load, in the middle of its block.
+ * a load or store at an offset the previous trip's byte gives (checked in the copy): at the block's start (`at`
+ * 0), right after the loop's own load (1: the ordinary code charges again there), or `before` instructions after
+ * it (2), `after` instructions after it in the same block. On the trip after the one whose byte takes it past the
+ * input's end, its check misses in the copy, which goes back to the ordinary code at that access.
  */
-function loop(before: number, after: number, kind: number): string {
-  const lines = [
-    "mov %r0, 0",
-    "mov %r4, 0",
-    "mov %r2, 16",
-    "loop:",
-    "mov %r5, %r1",
-    "add %r5, %r4",
-    "ldxb %r6, [%r5+0]",
-  ];
+function loop(at: number, before: number, after: number, kind: number): string {
+  const checked = kind === 0 ? "ldxb %r8, [%r7+0]" : kind === 1 ? "stb [%r7+0], 1" : "ldxw %r8, [%r7+0]";
+  const lines = ["mov %r0, 0", "mov %r4, 0", "mov %r2, 16", "mov %r7, %r1", "loop:"];
+  if (at === 0) lines.push(checked);
+  lines.push("mov %r5, %r1", "add %r5, %r4", "ldxb %r6, [%r5+0]");
+  if (at === 1) lines.push(checked);
   for (let k = 0; k < before; k++) lines.push(fill(k));
-  lines.push("mov %r7, %r6", "and %r7, 31", "add %r7, %r1");
-  lines.push(kind === 0 ? "ldxb %r8, [%r7+0]" : kind === 1 ? "stb [%r7+0], 1" : "ldxw %r8, [%r7+0]");
+  if (at === 2) lines.push(checked);
   for (let k = 0; k < after; k++) lines.push(fill(k + before));
+  lines.push("mov %r7, %r6", "and %r7, 31", "add %r7, %r1"); // the next trip's address
   lines.push("add %r0, %r6", "add %r4, 1", "jlt %r4, %r2, loop", "exit");
   return lines.join("\n");
 }
@@ -158,14 +155,16 @@ describe("a budget running out in a block with an access that may fault", () => 
   it("in a loop's copy, a checked load or store that misses and goes back to the ordinary code mid-block", async () => {
     const cases: Case[] = [];
     for (let kind = 0; kind < 3; kind++) {
-      for (let before = 0; before <= 2; before++) {
+      for (let at = 0; at <= 2; at++) {
         for (let after = 0; after <= 2; after++) {
-          const source = loop(before, after, kind);
-          if (kind === 0 && before === 0 && after === 0)
+          const before = at === 2 ? 1 + ((kind + after) % 2) : 0;
+          const source = loop(at, before, after, kind);
+          if (kind === 0 && after === 0)
             expect(arm32Listing(assemble(source), { budget: 1000 })).toContain("(copy of loop");
-          cases.push(
-            ...around(`loop ${kind} ${before} ${after}`, source, loopInput(3 + ((before + after + kind) % 5))),
-          );
+          // past the fault up to its block's end: where the copy's charge covers the block (and gives back, on
+          // the miss, what the ordinary code charges again)
+          const data = loopInput(3 + ((at + after + kind) % 5));
+          cases.push(...around(`loop ${kind} ${at} ${after}`, source, data, 12));
         }
       }
     }
