@@ -69,6 +69,23 @@ describe("tinybpf run on raw bytecode", () => {
     expect(interp.stderr).toBe("");
     expect(interp.stdout).toBe(`big.bin (raw): 1 run\nr0: ${oversizedResult()}\n`);
   }, 60_000);
+  // ten ALU instructions, then a store below the frame at instruction 10: under a budget that runs out after it
+  // in its block, every engine reports the store's fault (the ARM32 executable charges a block in segments, each
+  // up to an access that may fault: assembly/arm32/jit/segments.ts)
+  test("a budget running out after a faulting access in its block: the access's fault on every engine", () => {
+    const adds = Array.from({ length: 9 }, (_, k) => `add %r0, ${k + 1}`);
+    const store = assembled("below", ["mov %r0, 0", ...adds, "stxdw [%r10-513], %r0", "add %r0, 1", "exit"].join("\n"));
+    for (const engine of ["interp", "wasm", "arm32"]) {
+      for (const [budget, error] of [
+        ["10", "instruction budget of 10 exhausted (instruction 10)"],
+        ["11", "out-of-bounds write of 8 bytes at stack-0x1 (instruction 10)"],
+        ["12", "out-of-bounds write of 8 bytes at stack-0x1 (instruction 10)"],
+      ]) {
+        const r = tinybpf("run", store, "--engine", engine, "--budget", budget);
+        expect(r.stderr, `${engine} --budget ${budget}`).toBe(`tinybpf run: below.bin: ${error}\n`);
+      }
+    }
+  }, 60_000);
   test("faults and bad files are one-line errors", () => {
     const oob = assembled("oob", "ldxw %r0, [%r1+8]\nexit\n");
     const r = tinybpf("run", oob, "--mem", mem);

@@ -181,9 +181,12 @@ describe("generator", () => {
     const planted = new Set<string>();
     let small = 0;
     let unlimited = 0;
+    let near = 0; // a budget running out near the planted fault
     for (let seed = 0; seed < 2000; seed++) {
       const p = generate(seed);
-      if (p.planted) planted.add(p.planted.replace(/ \d+$/, "").replace(/^(read|write) /, ""));
+      if (p.planted?.endsWith(" under a budget near it")) near++;
+      const kind = p.planted?.replace(/ under a budget near it$/, "");
+      if (kind) planted.add(kind.replace(/ \d+$/, "").replace(/^(read|write) /, ""));
       if (p.budget > 0 && p.budget < DEFAULT_BUDGET) small++;
       if (p.budget === 0) unlimited++;
     }
@@ -206,6 +209,7 @@ describe("generator", () => {
       "through a data value",
     ]);
     expect(small).toBeGreaterThan(5);
+    expect(near).toBeGreaterThan(20);
     expect(unlimited).toBeGreaterThan(200); // no budget: the ARM32 translator's selects (jit/select.ts)
   });
 

@@ -1,7 +1,13 @@
 // The instruction budget: what each basic block charges when code enters it. The ordinary code charges its block
-// and, when the budget cannot cover it, calls L_BUDGET_FAULT (targets/arm32/runtime/routines.ts), which finds the
-// exact instruction the budget runs out at. A loop's copy (versioned.ts) charges the same but, when it runs out,
-// goes back to the ordinary code of the block, which charges again and faults there.
+// in segments (segments.ts): at its start, up to and including the first instruction that may end the run (a
+// checked access, which may fault), then after each such one up to the next; when the budget cannot cover a
+// segment, it calls L_BUDGET_FAULT (targets/arm32/runtime/routines.ts), which finds the exact instruction the budget
+// runs out at. So an access before that instruction has run, and faulted where it faults, and the stores before
+// it were made, as in the interpreter and Wasm. A loop's copy (versioned.ts) charges whole blocks but, when the
+// budget cannot cover one, goes back to the ordinary code of the block, which charges segment by segment and
+// faults there; where a copy goes back in the middle of a block (a checked access's miss), it first gives back
+// what the ordinary code charges again from there (copies.ts leave()). A group's copy (groups.ts) entered in the
+// middle of a block charges the segments its test skipped (chargeGroupEntry).
 //
 // In a copy, the budget is charged a chain of blocks at a time: a block that can only be entered by falling through
 // from the one before it, which leaves the copy where it does not fall through, is charged with that block. One
@@ -26,6 +32,7 @@ import { CLS_LDX, JMP_JA } from "../../isa";
 import { L_BUDGET_FAULT, S_BUDGET } from "../../../targets/arm32/image";
 import { Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, flagOf, opcode } from "./context";
 import { inCopy, inLoopCopy, leave, resumePos } from "./copies";
+import { copyCharge, segmentLength } from "./segments";
 import { loopAt, loopHead, loopLast, targetOf } from "../analysis/loops";
 
 /** Instructions in the basic block starting at leader i (lddw counts once). */
@@ -84,7 +91,9 @@ function chainLength(c: Context, i: i32, l: i32, outerHead: i32, outerLast: i32)
 
 /** The budget charge at leader i (c.budget != 0), in the ordinary code or in a copy. */
 export function chargeBlock(c: Context, i: i32, copy: bool): void {
-  const len = blockLength(c, i);
+  // the ordinary code: up to the block's first instruction that may end the run (segments.ts); a copy: the block
+  // (a group's: up to where the ordinary code after it charges)
+  const len = copy ? copyCharge(c, i) : segmentLength(c, i);
   if (c.owed > 0 && i == c.chainNext && (copy || c.backJoin > i)) {
     // charged with the blocks before it, or (the ordinary code) at the join of the conversion that skips it
     c.owed -= len;
@@ -96,14 +105,7 @@ export function chargeBlock(c: Context, i: i32, copy: bool): void {
       joinCharge(c, len);
       return;
     }
-    c.emit(ldr(IP, R11, S_BUDGET));
-    if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, IP, IP, immRot(len)));
-    else {
-      c.emitConst(LR, len);
-      c.emit(opRegS(OP_SUB, IP, IP, LR));
-    }
-    c.call(LO, L_BUDGET_FAULT);
-    c.emit(str(IP, R11, S_BUDGET));
+    ordinaryCharge(c, len);
     return;
   }
   c.owed = 0;
@@ -125,6 +127,41 @@ export function chargeBlock(c: Context, i: i32, copy: bool): void {
   } else copyBudget(c, i, total); // before anything is owed: running out gives nothing back
   c.owed = total - len;
   c.chainNext = c.owed > 0 ? blockEnd(c, i) : -1;
+}
+
+/**
+ * The ordinary code's charge of `len` instructions: L_BUDGET_FAULT, when the budget cannot cover them, finds the
+ * instruction it runs out at from lr, in the code of the charge's first instruction.
+ */
+function ordinaryCharge(c: Context, len: u32): void {
+  c.emit(ldr(IP, R11, S_BUDGET));
+  if (immRot(len) >= 0) c.emit(opImmS(OP_SUB, IP, IP, immRot(len)));
+  else {
+    c.emitConst(LR, len);
+    c.emit(opRegS(OP_SUB, IP, IP, LR));
+  }
+  c.call(LO, L_BUDGET_FAULT);
+  c.emit(str(IP, R11, S_BUDGET));
+}
+
+/**
+ * The ordinary code's charge at instruction i in the middle of a block, after one that may end the run
+ * (segments.ts chargePoint): its segment, up to the next. Uses ip and lr, and sets the flags, as a block's does;
+ * the one before it, an access, leaves nothing in them for i.
+ */
+export function chargeSegment(c: Context, i: i32): void {
+  ordinaryCharge(c, segmentLength(c, i));
+}
+
+/**
+ * A group's copy (groups.ts) entered at its first load `first` in the middle of a block: the test before it
+ * skipped the ordinary code's charges from there on, which the copy makes (segments.ts copyCharge), going back to
+ * the ordinary code after the test, which charges them one by one, when the budget cannot cover them.
+ */
+export function chargeGroupEntry(c: Context, first: i32): void {
+  if (flagOf(c, first) & F_LEADER) return; // the block's charge, in the copy's first step
+  const len = copyCharge(c, first);
+  if (len > 0) copyBudget(c, first, len);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from "../analysis/loops";
 import { Context, MAX_GIVEN_BACK, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
+import { copyCharge } from "./segments";
 import { L_RECHECK, S_BUDGET } from "../../../targets/arm32/image";
 
 @inline export function poolAt(e: i32): i32 { return load<i32>(POOL + (<usize>e << 2)); }
@@ -114,23 +115,24 @@ export function resumePos(c: Context, i: i32): i32 {
 }
 
 /**
- * What the chain being emitted charged for blocks not yet entered, given back (jit/budget.ts): uses r0 and r1.
- * Where the chain may still take on a converted block (budget.ts chargeSkipped), the ADD's place, to give that
- * block back too.
+ * What the chain being emitted charged for blocks not yet entered, and `again` of the block it leaves, given back
+ * (jit/budget.ts): uses r0 and r1. Where the chain may still take on a converted block (budget.ts chargeSkipped),
+ * the ADD's place, to give that block back too.
  */
-function giveBack(c: Context): void {
-  if (c.owed == 0) return;
+function giveBack(c: Context, again: u32): void {
+  const n = c.owed + again;
+  if (n == 0) return;
   c.emit(ldr(R0, R11, S_BUDGET));
-  if (immRot(c.owed) >= 0) {
+  if (immRot(n) >= 0) {
     if (c.chargeAt >= 0 && c.givenBacks < MAX_GIVEN_BACK) {
       unchecked(c.givenBackAt[c.givenBacks] = c.pos);
-      unchecked(c.givenBackLen[c.givenBacks] = c.owed);
+      unchecked(c.givenBackLen[c.givenBacks] = n);
       c.givenBacks++;
     } else c.chargeAt = -1;
-    c.emit(opImm(OP_ADD, R0, R0, immRot(c.owed)));
+    c.emit(opImm(OP_ADD, R0, R0, immRot(n)));
   } else {
     c.chargeAt = -1;
-    c.emitConst(R1, c.owed);
+    c.emitConst(R1, n);
     c.emit(opReg(OP_ADD, R0, R0, R1));
   }
   c.emit(str(R0, R11, S_BUDGET));
@@ -139,17 +141,18 @@ function giveBack(c: Context): void {
 /**
  * A branch to the ordinary code at `target` (instruction `at`, -1 where not known); from a copy with registers of
  * its own, after the moves back, and where blocks the way out skips were charged with the one it leaves
- * (jit/budget.ts), after giving those back.
+ * (jit/budget.ts), after giving those back, and `again` instructions of the block it leaves, which the ordinary
+ * code charges again from `at` (segments.ts copyCharge).
  */
-export function leave(c: Context, cond: u32, target: i32, at: i32): void {
+export function leave(c: Context, cond: u32, target: i32, at: i32, again: u32 = 0): void {
   if (c.owed == 0) c.chargeAt = -1; // nothing to give back here, so no later block may join the chain (budget.ts)
-  if (!exitMovesNeeded(c, at) && c.owed == 0) {
+  if (!exitMovesNeeded(c, at) && c.owed + again == 0) {
     c.emit(branch(cond, false, c.pos, target));
     return;
   }
   const over = cond != AL ? c.forwardBranch() : -1;
-  giveBack(c);
-  exitMoves(c, at);
+  giveBack(c, again);
+  if (c.local) exitMoves(c, at); // a group's copy keeps no registers of its own (its moves' tables are a loop's)
   c.emit(branch(AL, false, c.pos, target));
   if (over >= 0) c.patchBranch(over, cond ^ 1);
 }
@@ -165,6 +168,6 @@ export function leave(c: Context, cond: u32, target: i32, at: i32): void {
  */
 export function copyMiss(c: Context, i: i32, entry: i32, highZero: bool): void {
   if (inLoopCopy(c)) c.call(0x2, L_RECHECK + (highZero ? 8 : 0) + entry); // HS
-  leave(c, 0x2, resumePos(c, i), i); // HS
+  leave(c, 0x2, resumePos(c, i), i, c.budget != 0 ? copyCharge(c, i) : 0); // HS
 }
 

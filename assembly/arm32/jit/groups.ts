@@ -34,6 +34,7 @@ import { loopAt, sizeBytes } from "../analysis/loops";
 import { Context, F_FUNC, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
 import { barrier, hi, known0, lo, setHiZero } from "./regs";
 import { emitStep, enterBlock, entryPoint, widthsAt } from "./step";
+import { chargeGroupEntry } from "./budget";
 import {
   CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, MODE_MEM, MODE_MEMSX,
 } from "../../isa";
@@ -184,6 +185,7 @@ export function emitGroupCopy(c: Context, inMain: bool): bool {
   c.hiZero = c.groupHiZero;
   c.ranges.loadState(widthsAt(c, first));
   c.grouping = true;
+  if (c.budget != 0) chargeGroupEntry(c, first);
   for (let j = first; j < end;) {
     j = emitStep(c, j, inMain);
     if (j < 0) return false;

@@ -1,6 +1,7 @@
 // One eBPF instruction at a time: the dispatch to the instruction families (alu, jumps, memory, calls, fuse), the
-// budget charge at each basic block (budget.ts), and what is known at a block's start (enterBlock) and after each
-// instruction (afterInsn), zero high words written late in a copy (latehigh.ts). translate.ts runs it over the
+// budget charge at each basic block and, in the ordinary code, after each access that may fault (budget.ts,
+// segments.ts), and what is known at a block's start (enterBlock) and after each instruction (afterInsn), zero
+// high words written late in a copy (latehigh.ts). translate.ts runs it over the
 // program; versioned.ts over a loop's unchecked copy.
 
 import { PC, bit, movReg, pop } from "../a32/encoder";
@@ -8,7 +9,8 @@ import { emitAlu32, emitAlu64 } from "./alu";
 import { afterStep, beforeInsn, deferBytes } from "./bytes";
 import { emitHelperCall, emitLocalCall } from "./calls";
 import { Context, F_LEADER, SECOND_SLOT, dstOf, fail, flagOf, immOf, offOf, opcode, srcOf } from "./context";
-import { chargeBlock } from "./budget";
+import { chargeBlock, chargeSegment } from "./budget";
+import { chargePoint } from "./segments";
 import { addressAdd, copyBoundReload, copyNarrowIvs, copyZeroHigh, inCopy, inLoopCopy } from "./copies";
 import { emitFused, fusedLength } from "./fuse";
 import { emitRotation, rotationLength, settleTemporary } from "./rotate";
@@ -189,7 +191,7 @@ function emitStepHere(c: Context, i: i32, inMain: bool, late: bool): i32 {
     enterBlock(c, i);
     if (c.budget != 0) chargeBlock(c, i, copy);
     c.blockStart = c.pos;
-  }
+  } else if (c.budget != 0 && !copy && chargePoint(c, i)) chargeSegment(c, i); // after an access that may fault
   c.insnStart = c.pos;
   c.insnIndex = i;
   c.forwardFrom = entered ? c.pos : c.blockStart;

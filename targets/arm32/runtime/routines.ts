@@ -93,9 +93,10 @@ export function emitRuntime(c: Context, tableCount: i32, opts: u32): void {
   c.emit(bx(LR));
 
   if (needed(c, L_BUDGET_FAULT)) {
-    // budget_fault: reached by BLLO from a basic block's budget check, before the block ran (or by B with lr set
-    // so, from a conversion's join: jit/budget.ts joinCharge). The block may still run S_BUDGET instructions; the
-    // next one is the faulting one (lddw counts once).
+    // budget_fault: reached by BLLO from the budget check at a basic block's start or after an access that may
+    // fault in it (jit/segments.ts), before the instructions it charges ran (or by B with lr set so, from a
+    // conversion's join: jit/budget.ts joinCharge). Those may still run S_BUDGET instructions, from the one whose
+    // code holds the check; the next one is the faulting one (lddw counts once).
     c.label(L_BUDGET_FAULT);
     c.emit(subImm(R0, LR, 4));
     c.addressOf(R1, L_CODE, 0);
