@@ -5,7 +5,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Arm32Options, buildArm32Executable, qemu, qemuCpu } from "../../src/engines/arm32/build.js";
+import { expect } from "vitest";
+import { assemble } from "../../src/tools/asm.js";
+import { type Arm32Options, arm32Listing, buildArm32Executable, qemu, qemuCpu } from "../../src/engines/arm32/build.js";
 
 export const root = join(import.meta.dirname, "..", "..");
 
@@ -46,6 +48,21 @@ export function codeOf(listing: string, from: number, to: number, copy = false):
     .split("\n")
     .filter((l) => /^\s+[0-9a-f]+:\s/.test(l))
     .map((l) => l.replace(/^\s+[0-9a-f]+:\s+[0-9a-f]+\s+/, ""));
+}
+
+/** A call (a memory check's), conditional or not; not a branch such as `blo`. */
+const CHECK_CALL = /^bl(eq|ne|hs|lo|mi|pl|hi|ls|ge|lt|gt|le)?\s/;
+
+/** Loop first..last of `source` (no budget) is tested on entry, and its copy calls no memory check. */
+export function expectCopyWithoutChecks(source: string, [first, last]: [number, number]): void {
+  const listing = arm32Listing(assemble(source), { budget: 0 });
+  expect(listing, source).toContain(`; loop ${first}-${last}: the test on entry, then the copy without checks`);
+  const copy = codeOf(listing, first, last, true);
+  expect(copy.length).toBeGreaterThan(0);
+  expect(
+    copy.filter((l) => CHECK_CALL.test(l)),
+    copy.join("\n"),
+  ).toEqual([]);
 }
 
 /**

@@ -12,7 +12,13 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { codeOf, copyRange, ensureArm32Translator, executedBlocks } from "../../support/arm32.js";
+import {
+  codeOf,
+  copyRange,
+  ensureArm32Translator,
+  executedBlocks,
+  expectCopyWithoutChecks,
+} from "../../support/arm32.js";
 import { type Shape, outcomes, rng } from "../../support/generated-runs.js";
 import { disagreeingWithModel, modelRun as model, withBudgetCases } from "../../support/asm-model.js";
 
@@ -126,9 +132,6 @@ const MATCH: Match = {
 };
 const WINDOW: Window = { p: 48, q0: 16, l0: 0, k: 8, length: 64, period: 4 };
 
-/** A call (a memory check's), conditional or not; not a branch such as `blo`. */
-const CALL = /^bl(eq|ne|hs|lo|mi|pl|hi|ls|ge|lt|gt|le)?\s/;
-
 /** The instruction index of label `name` in a program (no lddw in these). */
 function labelAt(source: string, name: string): number {
   const lines = source.split("\n");
@@ -145,17 +148,6 @@ function matchRange(m: Match): [number, number] {
 function windowRange(w: Window): [number, number] {
   const source = windowProgram(w);
   return [labelAt(source, "qloop") - 1, labelAt(source, "done") - 1];
-}
-
-function expectCopyWithoutChecks(source: string, [first, last]: [number, number]): void {
-  const listing = arm32Listing(assemble(source), { budget: 0 });
-  expect(listing, source).toContain(`; loop ${first}-${last}: the test on entry, then the copy without checks`);
-  const copy = codeOf(listing, first, last, true);
-  expect(copy.length).toBeGreaterThan(0);
-  expect(
-    copy.filter((l) => CALL.test(l)),
-    copy.join("\n"),
-  ).toEqual([]);
 }
 
 describe("loops bounded by an equality test on their counter", () => {
