@@ -11,13 +11,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import {
-  codeOf,
-  copyRange,
-  ensureArm32Translator,
-  executedBlocks,
-  expectCopyWithoutChecks,
-} from "../../support/arm32.js";
+import { copyRange, ensureArm32Translator, executedBlocks, expectCopyWithoutChecks } from "../../support/arm32.js";
 import { type Shape, outcomes, randomInputShape, rng } from "../../support/generated-runs.js";
 import { disagreeingWithModel, modelRun as model, withBudgetCases } from "../../support/asm-model.js";
 
