@@ -1177,6 +1177,9 @@ function zeroing(c: Context, k: i32, i: i32): bool {
       // a copied counter's mov at the head: Y holds iv there, below 2^31 (versioned.ts tests it on entry, and
       // Y's step, at loopIvAt, is 32 bits wide)
       if (i == loopHead(q) && dstAt(c, i) == loopIv(q) && srcAt(c, i) == loopIvEntry(q) && loopIvEntry(q) != loopIv(q)) return true;
+      // a copy of an upward loop's iv, anywhere in it: iv stays below 2^31 there (copies.ts copyNarrowIvs), its high
+      // word zero (`mov r4, r5` before `r8 = r10 - 12 + r4`: the counter a store's address sums)
+      if (srcAt(c, i) == loopIv(q) && loopIvEntry(q) == loopIv(q) && !loopDown(q) && offAt(c, i) == 0) return true;
       continue;
     }
     if (narrowAdd(c, q, i)) return true;
