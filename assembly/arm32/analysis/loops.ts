@@ -48,6 +48,11 @@
 // test (a pointer stepping over an array of structs next to the counter). A loop without accesses of its own is
 // kept while it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
+// Or (planDivided) a loop of one block whose exit test compares no counter but a value a division shrinks on every
+// trip (analysis/divided.ts: the digit loop `do { buf[k++] = '0' + v % 10; v /= 10; } while (v)`), which bounds its
+// trips: a register stepped once by a constant s > 0 is iv, and the trips take the bound's place (loopTrips: iv's
+// values at the head stay in [iv0, iv0 + (trips - 1) * s], D that span; versioned.ts emitTripsTest).
+//
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
 // write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
