@@ -51,7 +51,7 @@ import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvEntry, loopIvStep, loopCapReg, loopCapValue, NO_CAP, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
-  loopFacts, loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
+  loopFacts, loopTrips, loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
 import { leave, resumePos, setPool } from "./jit/copies";
@@ -316,6 +316,7 @@ function emitTest(c: Context, k: i32): void {
     return;
   }
   if (loopDown(k)) emitDownTest(c, k);
+  else if (loopTrips(k) > 0) emitTripsTest(c, k);
   else emitUpwardTest(c, k);
   // the accesses that move with iv alone first, with D computed once for all of them (a loop entered often, for
   // few trips, pays for its test each time); then the others, each with its own span
@@ -475,6 +476,16 @@ function emitUpwardTest(c: Context, k: i32): void {
 }
 
 /**
+ * A loop whose trips a division bounds (loops.ts loopTrips): iv's last value, iv0 + trips * step, below 2^31, so
+ * that iv stays below 2^31 in the copy as an upward loop's does (the trips times the step: below 2^20, loops.ts).
+ */
+function emitTripsTest(c: Context, k: i32): void {
+  c.emitAddConstS(R0, lo(c, loopIvEntry(k), R0), <u32>(loopTrips(k) * loopStepImm(k)), LR);
+  fail(c, HS, k);
+  fail(c, MI, k);
+}
+
+/**
  * A count down (loops.ts): L at least downFloor (a constant L was checked there) and iv0 at least L: iv's values
  * at the head then stay in [L, iv0] (D = iv0 - L), iv's and Y = iv + c's at the exit test not below 0, and iv's
  * step is the same in 32 bits as in 64 (iv0's high word is zero); a constant L below the step lets iv's last value
@@ -576,11 +587,15 @@ function emitClosingBound(c: Context, k: i32, tmp: i32, to: i32): i32 {
 }
 
 /**
- * r1 = D: E - 1 - iv0 when iv0 < E, else 0. Counting down, iv0 - L (emitDownTest: not below 0). Either way a
+ * r1 = D: E - 1 - iv0 when iv0 < E, else 0; (trips - 1) * step when a division bounds the trips. Counting down, iv0 - L (emitDownTest: not below 0). Either way a
  * multiple of a constant step that is a power of two: iv's values at the head differ from iv0 by multiples of it
  * (counting down, the lowest need not be L: `for (int i = n - 5; i >= 0; i -= 4)` ends at (n - 5) % 4).
  */
 function emitD(c: Context, k: i32): void {
+  if (loopTrips(k) > 0) {
+    c.emitConst(R1, <u32>((loopTrips(k) - 1) * loopStepImm(k))); // (a division's trips: loops.ts loopTrips)
+    return;
+  }
   if (loopDown(k)) {
     if (loopBoundReg(k) < 0 && !loopBoundSlot(k)) c.emitAddConst(R1, lo(c, loopIvEntry(k), R1), <u32>-loopBoundImm(k), R3);
     else c.emit(opReg(OP_SUB, R1, lo(c, loopIvEntry(k), R1), emitBound(c, k, R3)));

@@ -48,6 +48,11 @@
 // test (a pointer stepping over an array of structs next to the counter). A loop without accesses of its own is
 // kept while it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
+// Or (planDivided) a loop of one block whose exit test compares no counter but a value a division shrinks on every
+// trip (analysis/divided.ts: the digit loop `do { buf[k++] = '0' + v % 10; v /= 10; } while (v)`), which bounds its
+// trips: a register stepped once by a constant s > 0 is iv, and the trips take the bound's place (loopTrips: iv's
+// values at the head stay in [iv0, iv0 + (trips - 1) * s], D that span; versioned.ts emitTripsTest).
+//
 // Other induction variables: when iv's step is a constant power of two (or iv counts down), a register p written
 // once in the range, by `add p, c` in iv's block (c a constant other than 0, or a register the loop does not
 // write), holds p0 + t * c at the head in trip t, and t <= D / step. An address whose induction variables move
@@ -55,6 +60,7 @@
 // too (a pointer bumped next to a counter, a column pointer moving by a row's length): with K the steps of iv and
 // of the p's it sums, it reaches [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
+import { divisionTrips } from "./divided";
 import { hasExitPath, leavesCopyAt, leavesLoop, markExitPath, moveExitPath, onExitPath } from "./exitpaths";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
@@ -95,7 +101,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32, F_TRIPS = 64;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -129,6 +135,11 @@ export function setFactLoop(k: i32, h: i32, l: i32, mask: i32): void {
   setField(k, ACCESSES, 0);
   memory.fill(STEP_TABLE + <usize>k * 48, 0, 48);
 }
+/**
+ * The most trips loop k runs when a division bounds them (planDivided, analysis/divided.ts), else 0: its exit test
+ * compares no counter, and iv's values at the head stay in [iv0, iv0 + (trips - 1) * step] (versioned.ts).
+ */
+@inline export function loopTrips(k: i32): i32 { return (load<i32>(extra(k, FLAGS)) & F_TRIPS) != 0 ? load<i32>(extra(k, ADJ)) : 0; }
 /** Whether the bound register steps down by 1 before the exit test (planGeneral: two converging indices). */
 @inline export function loopBoundConverges(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_CONVERGE) != 0; }
 /** For a 32-bit exit test: 2^31 - c, the largest E for which every Y = X + c at the test lies below 2^31. */
@@ -496,6 +507,7 @@ function enteredPast(c: Context, h: i32, l: i32): bool {
 }
 
 function planLoop(c: Context, h: i32, l: i32): void {
+  const k0 = c.loops;
   // what the range writes, and where iv is written (not on its exit path, analysis/exitpaths.ts)
   let mask = 0;
   let ivWrites = 0;
@@ -518,6 +530,39 @@ function planLoop(c: Context, h: i32, l: i32): void {
   const jop = opAt(c, l);
   const simple = jop == 0xa5 || jop == 0xad;
   if (!simple || !planSimple(c, h, l, mask, ivWrites, ivAt)) planGeneral(c, h, l, mask);
+  if (c.loops == k0) planDivided(c, h, l, mask);
+}
+
+/**
+ * A loop whose trips a division bounds (analysis/divided.ts) and that steps a counter iv by a constant s > 0 once
+ * (its one write, anywhere in the block): iv's values at the head lie in [iv0, iv0 + (trips - 1) * s] and iv ends
+ * at most at iv0 + trips * s (versioned.ts tests that below 2^31). Counted as planSimple's otherwise, the bound's
+ * place taken by the trips (loopTrips); the first such register whose accesses can be planned is iv.
+ */
+function planDivided(c: Context, h: i32, l: i32, mask: i32): void {
+  const trips = divisionTrips(c, h, l);
+  if (trips <= 0) return;
+  for (let iv = 0; iv < 10; iv++) {
+    if ((mask & (1 << iv)) == 0) continue;
+    let at = -1;
+    let count = 0;
+    for (let i = h; i <= l; i++) {
+      if (writes(c, i) & (1 << iv)) { count++; at = i; }
+      if (opAt(c, i) == 0x18) i++;
+    }
+    if (count != 1 || opAt(c, at) != 0x07 || immAt(c, at) <= 0 || <i64>immAt(c, at) * trips >= MAX_NARROW_C) continue;
+    const step = immAt(c, at);
+    const k = c.loops;
+    clearExtras(k); // (what planGeneral set before it gave up)
+    memory.fill(STEP_TABLE + <usize>k * 48, 0, 48);
+    setLoop(k, h, l, iv, -1, step, -1, 0, false, at, mask, trips, 0, F_TRIPS, 0);
+    const others = (step & (step - 1)) == 0 ? otherIvs(c, k, h, l, h, l, mask, iv) : 0;
+    setField(k, OTHER_IVS, <i32>others);
+    if (collectAccesses(c, k, h, l, mask, iv, others, 0)) {
+      c.loops++;
+      return;
+    }
+  }
 }
 
 /** Loop k's fields (the tables above): its range, iv, step, bound, E - B, the bound's frame slot, flags, iv's group. */
@@ -1137,6 +1182,9 @@ function zeroing(c: Context, k: i32, i: i32): bool {
       // a copied counter's mov at the head: Y holds iv there, below 2^31 (versioned.ts tests it on entry, and
       // Y's step, at loopIvAt, is 32 bits wide)
       if (i == loopHead(q) && dstAt(c, i) == loopIv(q) && srcAt(c, i) == loopIvEntry(q) && loopIvEntry(q) != loopIv(q)) return true;
+      // a copy of an upward loop's iv, anywhere in it: iv stays below 2^31 there (copies.ts copyNarrowIvs), its high
+      // word zero (`mov r4, r5` before `r8 = r10 - 12 + r4`: the counter a store's address sums)
+      if (srcAt(c, i) == loopIv(q) && loopIvEntry(q) == loopIv(q) && !loopDown(q) && offAt(c, i) == 0) return true;
       continue;
     }
     if (narrowAdd(c, q, i)) return true;

@@ -28,7 +28,7 @@ import { Context } from "../jit/context";
 import {
   IV_BIT, MAX_ACCESSES, NEST_IV_BIT, SLOT_BIT, accConst, accScale, accDown, accRegs, addLiftedAccess, loopAccesses, loopBoundNarrow, loopBoundNe,
   loopBoundReg, loopBoundSlot, loopDown, loopFacts, loopHead, loopIv, loopIvAt, loopIvEntry, loopIvGroup, loopCapReg, NO_CAP, loopLast, loopOtherIvs,
-  loopStepImm, loopStepReg, loopSubReg, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
+  loopStepImm, loopStepReg, loopSubReg, loopTrips, loopWrites, loopZeroHigh, removeLoop, setLoopNest, targetOf, opAt, dstAt, srcAt,
   immAt, leaderAt,
 } from "./loops";
 import { CLS_ALU, CLS_ALU64, CLS_LD, CLS_LDX } from "../../isa";
@@ -56,6 +56,7 @@ function lift(c: Context, k: i32, q: i32): bool {
   const written = loopWrites(k);
   const step = loopStepImm(q);
   if (loopFacts(k) || loopFacts(q)) return false; // (analysis/facts.ts's: no counter)
+  if (loopTrips(k) > 0 || loopTrips(q) > 0) return false; // (analysis/divided.ts's: no bound)
   if (loopDown(k) || loopDown(q) || loopStepReg(q) >= 0 || loopBoundSlot(q) || loopBoundNarrow(q) || loopBoundNe(q)) return false;
   if (loopIvGroup(q) != 0 || loopOtherIvs(q) != 0 || loopSubReg(q) >= 0) return false;
   // (a copied counter, loops.ts copiedCounter: its iv is another register at the head than in the body)

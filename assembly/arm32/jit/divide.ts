@@ -23,42 +23,44 @@ import { constIn, hi, known0, setHi, setHiZero, setLo } from "./regs";
 const magic64 = new Magic64();
 
 /**
- * r2 = n / d, unsigned 32-bit, for a constant d >= 1 and a dividend below 2^bits (uses r3, ip; n is none of r2,
- * r3, ip). A shift for powers of two; a compare for d >= 2^31 (the quotient is 0 or 1); else, when the dividend
- * is known to be small, the shortest exact reciprocal: q = (n * m) >> s with m = ceil(2^s / d) < 2^32, exact for
+ * to = n / d (r2 unless told), unsigned 32-bit, for a constant d >= 1 and a dividend below 2^bits (uses r2, r3,
+ * ip; n is none of them; `to` is written last, so that it may be n itself: the quotient needs no move into place).
+ * A shift for powers of two; a compare for d >= 2^31 (the quotient is 0 or 1); else, when the dividend is known to
+ * be small, the shortest exact reciprocal: q = (n * m) >> s with m = ceil(2^s / d) < 2^32, exact for
  * n < 2^bits when m * d - 2^s <= 2^(s - bits) (the error n * (m * d - 2^s) / (d * 2^s) stays below 1 / d).
  * Otherwise the round-up multiply (Granlund and Montgomery), exact for every 32-bit dividend: t = (n * m) >> 32,
  * q = (t + ((n - t) >> 1)) >> (l - 1) with l = ceil(log2 d) and m = floor(2^(32 + l) / d) + 1 - 2^32.
  */
-export function emitDivConst32(c: Context, n: i32, d: u32, bits: i32): void {
+export function emitDivConst32(c: Context, n: i32, d: u32, bits: i32, to: i32 = R2): void {
   if (d == 1) {
-    c.emit(movReg(R2, n));
+    c.emit(movReg(to, n));
     return;
   }
   if ((d & (d - 1)) == 0) {
-    c.emit(shiftImm(SH_LSR, R2, n, ctz<u32>(d)));
+    c.emit(shiftImm(SH_LSR, to, n, ctz<u32>(d)));
     return;
   }
   if (d >= 0x80000000) {
     c.emitConst(R3, d);
     c.emit(cmpReg(n, R3));
-    c.emit(movImmC(LO, R2, 0));
-    c.emit(movImmC(HS, R2, 1));
+    c.emit(movImmC(LO, to, 0));
+    c.emit(movImmC(HS, to, 1));
     return;
   }
   // the multiplier from the register a loop copy keeps it in (loopregs.ts), if it does
   const magic = unsignedMagic32(d, bits);
   const sh = <u32>(magic >> 32);
   if (sh != 0) {
-    c.emit(umull(c.XR, R2, n, constIn(c, R3, <u32>magic)));
-    if (sh > 32) c.emit(shiftImm(SH_LSR, R2, R2, sh - 32));
+    // (a high word written over the factor n: allowed from ARMv6 on, the oldest target)
+    c.emit(umull(c.XR, sh > 32 ? R2 : to, n, constIn(c, R3, <u32>magic)));
+    if (sh > 32) c.emit(shiftImm(SH_LSR, to, R2, sh - 32));
     return;
   }
   const l: u32 = 32 - clz<u32>(d - 1);
   c.emit(umull(c.XR, R3, n, constIn(c, R2, <u32>magic)));
   c.emit(opReg(OP_SUB, R2, n, R3));
-  c.emit(dpReg(AL, OP_ADD, 0, R2, R3, R2, SH_LSR, 1));
-  if (l > 1) c.emit(shiftImm(SH_LSR, R2, R2, l - 1));
+  c.emit(dpReg(AL, OP_ADD, 0, l > 1 ? R2 : to, R3, R2, SH_LSR, 1));
+  if (l > 1) c.emit(shiftImm(SH_LSR, to, R2, l - 1));
 }
 
 /** r2 = n / d, signed 32-bit truncating, for a constant d not in {-1, 0, 1} (uses r3, ip; n is none of them). */
@@ -96,6 +98,10 @@ export function emitDivImm32(c: Context, dl: i32, imm: i32, signed: bool, mod: b
   if (imm == 1 || (signed && imm == -1)) {
     if (mod) c.emit(movImm(dl, 0));
     else if (imm == -1) c.emit(opImm(OP_RSB, dl, dl, 0)); // MIN / -1 wraps to MIN
+    return;
+  }
+  if (!signed && !mod) {
+    emitDivConst32(c, dl, <u32>imm, bits, dl); // (the quotient straight into place)
     return;
   }
   if (signed) emitSDivConst32(c, dl, imm);
