@@ -81,7 +81,8 @@ export function copyRange(listing: string, head: number, last: number): [number,
 /**
  * The addresses at which the ARM executable of `insns` started a block of code when run on `mem` (qemu-arm -d
  * exec,nochain: one line per block executed), whether it ended normally or with a fault (status 1), to tell whether a loop's copy ran or its ordinary code did: their
- * results are the same by design.
+ * results are the same by design. Pass the options of the listing the addresses are compared with: a budget changes
+ * the code's layout, and the default budget is not the listings' 0.
  */
 export function executedBlocks(insns: Uint8Array, mem: Uint8Array, opts: Arm32Options = {}): Set<number> {
   const dir = mkdtempSync(join(tmpdir(), "tinybpf-arm32-"));

@@ -152,7 +152,7 @@ describe("counters rotated through a copy", () => {
       const [first, last] = loopRange(p);
       const range = copyRange(arm32Listing(code, { budget: 0 }), first, last)!;
       expect(range, program(p)).not.toBeNull();
-      const blocks = [...executedBlocks(code, shape(p, 7).input)];
+      const blocks = [...executedBlocks(code, shape(p, 7).input, { budget: 0 })];
       expect(blocks.some((a) => a >= range[0] && a < range[1])).toBe(true);
     }
   });

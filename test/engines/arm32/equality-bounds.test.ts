@@ -178,7 +178,7 @@ describe("loops bounded by an equality test on their counter", () => {
       const code = assemble(c.source);
       const range = copyRange(arm32Listing(code, { budget: 0 }), c.range[0], c.range[1])!;
       expect(range, c.source).not.toBeNull();
-      const blocks = [...executedBlocks(code, c.input)];
+      const blocks = [...executedBlocks(code, c.input, { budget: 0 })];
       expect(
         blocks.some((a) => a >= range[0] && a < range[1]),
         c.source,
