@@ -86,7 +86,7 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
   }
   const qiv = plan.iv, qb = plan.boundReg;
   if (p < 0 || p == latch || g.kind[latch] != END_COND || qiv < 0 || plan.stepReg >= 0 || qb >= 0 && (mask >> qb & 1) != 0
-    || plan.counted && (qb >= 0 || plan.boundSlot <= 0 || plan.stepImm <= 0)) {
+    || plan.counted && (qb >= 0 || plan.boundSlot <= 0 || plan.stepImm <= 0 || plan.testReg >= 0)) {
     return null;
   }
   // (a counted inner loop's test, before the outer one's replaces it: see SEARCH)
