@@ -1,5 +1,5 @@
-// Counted loops, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does not fit: the
-// loop's blocks form a single path from its header back to it, with exit tests along it (one of them counts the
+// Counted loops, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does not fit, or
+// holds fewer of the loop's accesses (nests.ts: planAt): the loop's blocks form a single path from its header back to it, with exit tests along it (one of them counts the
 // trips; the others, like a search's "found", can only leave earlier), or several paths (see PATHS).
 // This is what clang makes of `for (i = 0; i + 8 <= n; i += 8)`: the counter kept twice (i, and i + 8 for the
 // next trip), the exit test on a value derived from one of them by an add (`jgt i + 16, n`), the jump back an
@@ -33,6 +33,11 @@
 // p spans: accesses before the exit test run in trips 0 to K, those after it in trips 0 to K - 1. B may be a value
 // the loop reloads from the frame in every trip (clang spills the bound of xxhash32's stripe loop) when nothing in
 // the loop can write those bytes: no store but through r10 with a constant offset elsewhere in the frame.
+// SUMMED: the exit test's side of the family may also add one register the loop does not write (rle's inner loop,
+// `while (j < len && ...)` with j = i + k: `jge i + k, len`, i fixed in the loop, k counting): A = p + R + c is then
+// a value the test before the loop computes from p and R on entry (translate.ts: countedTrips), as it would with
+// R = 0: the values A takes, A + k * step mod 2^64, are all the test compares, and with A and B in [0, 2^32) none of
+// them wraps. Not in a JMP32 test (NARROW widens the family's own values only).
 // NARROW: a 32-bit counter (`unsigned int i`: add32, mov32 of a register, a JMP32 exit test) is the 64-bit one
 // while its values stay in [0, 2^32). An add32 of a constant or a mov32 of a register whose value is a written
 // register w at the header plus a constant c is taken as the 64-bit one; w is noted, and c and the result's
@@ -63,6 +68,7 @@ const SLOT_SYM: i32 = 1 << 31;
 class Test {
   narrow: bool = false; // JMP32
   a: i32 = -1;
+  ar: i32 = -1; // an invariant register a's side adds (see SUMMED), else -1
   ac: i64 = 0;
   b: i32 = -1;
   bc: i64 = 0;
@@ -187,9 +193,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
           bFam = -1; bInv = invOf(s.sum[dst]); bc = s.c[dst]; bSlot = s.slot[dst];
           c = c == CONT_LT ? CONT_GT : c == CONT_LE ? CONT_GE : c == CONT_GT ? CONT_LT : c == CONT_GE ? CONT_LE : c;
         }
-        if (aFam < 0 || aInv != 0 || bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
+        // (a's side may add one invariant register, not in a JMP32 test: see SUMMED)
+        if (aFam < 0 || aInv < 0 || popcnt<i32>(aInv) > (cls == CLS_JMP ? 1 : 0)) continue;
+        if (bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
         const t = new Test();
         t.a = aFam; t.ac = ac;
+        t.ar = aInv == 0 ? -1 : ctz<i32>(aInv);
         t.b = bInv == 0 ? -1 : ctz<i32>(bInv); t.bc = bc; t.slot = bSlot;
         if (t.slot != NO_SLOT && t.b >= 0) continue;
         if (t.b < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
@@ -322,6 +331,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.boundImm = test.bc;
   plan.boundSlot = test.slot;
   plan.testConst = delta[test.a] + test.ac;
+  plan.testReg = test.ar;
   plan.cont = test.cont;
   plan.signed = test.signed;
   // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry

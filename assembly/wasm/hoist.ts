@@ -43,13 +43,16 @@ export class LoopPlan {
   consts: StaticArray<i64> = new StaticArray<i64>(MAX_LOOP_INSNS);
   count: i32 = 0;
   // A loop of counted.ts: iv is its family's root, stepImm its step (either sign), and the loop goes on
-  // while iv + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or not; each famRegs[i]
+  // while iv + testReg (when >= 0) + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or
+  // not; each famRegs[i]
   // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
   // the test's family). Accesses after the exit test carry POST.
   counted: bool = false;
   /** The bound is the frame's 8 bytes at this offset from r10 (+ boundImm) when at most 0: the loop never writes them. */
   boundSlot: i32 = 1;
   testConst: i64 = 0;
+  /** A register the loop does not write that the exit test's side of the family adds (counted.ts: SUMMED), else -1. */
+  testReg: i32 = -1;
   cont: i32 = 0;
   signed: bool = false;
   famRegs: StaticArray<i32> = new StaticArray<i32>(11);

@@ -33,16 +33,20 @@ import { planCounted, CONT_LT, CONT_LE, CONT_NE, contOf } from "./counted";
 export const NEST_QIV: u32 = 1 << 12;
 
 /**
- * The plan for the loop headed by h, null when none: hoist.ts's, else counted.ts's, else (no plan at all) a nest's.
+ * The plan for the loop headed by h, null when none: hoist.ts's, else counted.ts's, else (no plan at all) a nest's;
+ * counted.ts's before hoist.ts's when it holds more of h's accesses: hoist.ts follows the latch's counter alone, and
+ * a register only from the access's own block, counted.ts also another counter (hex encoding's `out[2 * i]` next to
+ * `in[i]`) and an address made in an earlier block of the trip (a byte rewritten in place after a branch).
  * planLoop has this one call site, for h and then for h's inner loop: a second one would double its code.
  */
 export function planAt(code: usize, g: Cfg, h: i32): LoopPlan | null {
   let q = h;
   for (let k = 0; k < 2; k++) {
     const plan = planLoop(code, g, q);
-    const simple = plan != null && plan.iv >= 0;
+    const iv = plan != null && plan.iv >= 0;
     // (for the inner loop, counted.ts's plan only where hoist.ts has no iv: a search that can leave early)
-    const one: LoopPlan | null = simple ? null : planCounted(code, g, q);
+    const one: LoopPlan | null = iv && k == 1 ? null : planCounted(code, g, q);
+    const simple = iv && (one == null || one.count <= (<LoopPlan>plan).count);
     const inner: LoopPlan | null = simple ? plan : one;
     if (k == 1) return inner != null ? lift(code, g, h, q, inner) : null;
     if (simple) return plan;
@@ -82,7 +86,7 @@ function lift(code: usize, g: Cfg, h: i32, q: i32, plan: LoopPlan): LoopPlan | n
   }
   const qiv = plan.iv, qb = plan.boundReg;
   if (p < 0 || p == latch || g.kind[latch] != END_COND || qiv < 0 || plan.stepReg >= 0 || qb >= 0 && (mask >> qb & 1) != 0
-    || plan.counted && (qb >= 0 || plan.boundSlot <= 0 || plan.stepImm <= 0)) {
+    || plan.counted && (qb >= 0 || plan.boundSlot <= 0 || plan.stepImm <= 0 || plan.testReg >= 0)) {
     return null;
   }
   // (a counted inner loop's test, before the outer one's replaces it: see SEARCH)

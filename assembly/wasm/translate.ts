@@ -611,7 +611,7 @@ export class Translator {
 
   /**
    * The test before a loop of counted.ts, in the block that leaves with OK = 0: on entry iv, the bound
-   * B and A = iv + testConst lie in [0, 2^32) ([0, 2^31) for a signed test on a family with 32-bit operations: no
+   * B and A = iv + testConst (+ testReg's value, counted.ts: SUMMED) lie in [0, 2^32) ([0, 2^31) for a signed test on a family with 32-bit operations: no
    * value the loop compares then wraps, and signed and unsigned compares agree) and every member of the family holds iv + its delta. Then the loop leaves in trip K (0: the
    * first), L_N = K, from A, B and the step t: "continue while A_k < B" (le: B + 1) leaves at
    * K = ceil((B - A) / t) when A < B, else 0; counting down "A_k > B" (ge: B - 1) at ceil((A - B) / t), and
@@ -627,7 +627,9 @@ export class Translator {
     b.i64c(p.boundImm); b.op(W_I64_ADD);
     b.tee(L_T2);
     this.getReg(p.iv); b.op(W_I64_OR);
-    this.getReg(p.iv); b.i64c(p.testConst); b.op(W_I64_ADD); b.tee(L_T); b.op(W_I64_OR);
+    this.getReg(p.iv); b.i64c(p.testConst); b.op(W_I64_ADD);
+    if (p.testReg >= 0) { this.getReg(p.testReg); b.op(W_I64_ADD); }
+    b.tee(L_T); b.op(W_I64_OR);
     b.i64c(p.signed && p.narrowLo <= p.narrowHi ? 31 : 32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
     for (let i = 0; i < p.famCount; i++) {
       this.getReg(p.famRegs[i]); this.getReg(p.famRoots[i]); b.op(W_I64_SUB); b.i64c(p.famDelta[i]); b.op(W_I64_NE);

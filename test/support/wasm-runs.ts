@@ -1,7 +1,7 @@
 // Shared by the Wasm engine's tests of unchecked copies (counted loops, short searches, memarg offsets): one run of
 // a program on the interpreter or the Wasm engine, its outcome in a form both engines must agree on, and whether
 // the Wasm engine ran the copy without checks (its one-entry read cache still holds the stack it starts with: no
-// access went through the checked path).
+// access went through the checked path), and whether no store did (its write cache likewise).
 import { expect } from "vitest";
 import { assemble } from "../../src/tools/asm.js";
 import { Runtime } from "../../src/runtime/runtime.js";
@@ -19,7 +19,7 @@ export function runOn(
   input: RunInput,
   engine: "interp" | "wasm",
   budget = 0,
-): { out: Outcome; unchecked: boolean } {
+): { out: Outcome; unchecked: boolean; storesUnchecked: boolean } {
   const rt = new Runtime({ budget });
   const prog = rt.addProgram("p", assemble(source));
   let out: Outcome;
@@ -31,5 +31,6 @@ export function runOn(
     out = { error: e.message, pc: e.info.pc };
   }
   if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
-  return { out, unchecked: rt.core.view.getBigUint64(STATE + ST_WASM_CACHE, true) === BigInt(STACK_BASE) };
+  const cache = (at: number) => rt.core.view.getBigUint64(STATE + ST_WASM_CACHE + at, true) === BigInt(STACK_BASE);
+  return { out, unchecked: cache(0), storesUnchecked: cache(16) };
 }
