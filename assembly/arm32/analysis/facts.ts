@@ -48,7 +48,7 @@ import { Context } from "../jit/context";
 import { markExitPath, onExitPath } from "./exitpaths";
 import {
   MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
-  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setLoopBaseSlot, sizeBytes, slotUnwritten,
+  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
   srcAt, targetOf, writes,
 } from "./loops";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
@@ -558,6 +558,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
   }
   for (let j = 0; j < found; j++) if ((accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) != 0) slotUsed = true;
   setLoopBaseSlot(k, slotUsed ? slot : NO_SLOT);
+  if (exitsBounded) setLoopExitsBounded(k);
   c.loops++;
 }
 
@@ -566,12 +567,16 @@ let bounded = false; // one of them by a compare
 let boundedCount = 0; // how many
 let withLo = false; // assumptions may have a lowest value past 0 (ASSUME_CONST's lo)
 let loDropped = false; // a lowest value past 0 was left out of an assumption
+let exitsBounded = true; // every jump out of the loop tests a bounded counter against a bound (boundTest)
+let boundTestAt = -1; // the last conditional jump out that did: a `ja` out right after it is its other way out
 
 /**
  * The analysis, again with the entry assumptions each run finds useful, then its accesses in loop k's plan: how
  * many a compare bounds (-1: the analysis did not converge, nothing planned).
  */
 function planAccesses(c: Context, k: i32, h: i32, l: i32): i32 {
+  exitsBounded = true;
+  boundTestAt = -1;
   found = 0;
   bounded = false;
   boundedCount = 0;
@@ -621,7 +626,14 @@ function walk(c: Context, b: i32, collect: bool): bool {
     const cls = op & 7;
     if (cls == CLS_JMP || cls == 6) {
       const t = targetOf(c, i);
-      if (op == 0x05 || op == 0x06) return edge(t, WORK, collect);
+      if (op == 0x05 || op == 0x06) {
+        if (collect && leaves(t) && boundTestAt != i - 1) exitsBounded = false;
+        return edge(t, WORK, collect);
+      }
+      if (collect && (leaves(t) || leaves(i + 1))) {
+        if (boundTest(c, WORK, i)) boundTestAt = i;
+        else exitsBounded = false;
+      }
       copyState(EDGE, WORK);
       refine(c, EDGE, i, true);
       let changed = edge(t, EDGE, collect);
@@ -635,6 +647,26 @@ function walk(c: Context, b: i32, collect: bool): bool {
     i += op == 0x18 ? 2 : 1;
   }
   return false;
+}
+
+/** Whether a jump to t leaves the loop being planned. */
+function leaves(t: i32): bool { return t < head || t > last || onExitPath(region, t); }
+
+/**
+ * Whether the conditional jump at i compares, 64 bits wide, a register bounded in s before it (a counter, not a value
+ * just loaded) with a register the loop does not write or a constant.
+ */
+function boundTest(c: Context, s: i32, i: i32): bool {
+  const op = opAt(c, i);
+  if ((op & 7) != CLS_JMP) return false;
+  let y = dstAt(c, i);
+  if ((op & 8) != 0) {
+    const r = srcAt(c, i);
+    if (r < REGS && (mask & (1 << r)) == 0) {} // y against r
+    else if (y < REGS && (mask & (1 << y)) == 0) y = r;
+    else return false;
+  } else if (immAt(c, i) < 0) return false;
+  return y < REGS && kindOf(s, y) == VAR && termsOf(s, y) == 0 && boundOf(s, y) != NO_BOUND;
 }
 
 function edge(t: i32, s: i32, collect: bool): bool {

@@ -95,7 +95,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32, F_BOUND_EXITS = 64;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -121,6 +121,12 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
  * compares, the assumptions its test checks on entry in its STEP_TABLE row (loopIvStep).
  */
 @inline export function loopFacts(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_FACTS) != 0; }
+/**
+ * A loop of analysis/facts.ts left only where a counter it had bounded is compared with a bound (a register it does
+ * not write, or a constant): a counted loop, however clamped, not a search (jit/loopregs.ts leftEarly).
+ */
+@inline export function loopExitsBounded(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BOUND_EXITS) != 0; }
+export function setLoopExitsBounded(k: i32): void { store<i32>(extra(k, FLAGS), load<i32>(extra(k, FLAGS)) | F_BOUND_EXITS); }
 /** Loop k as analysis/facts.ts plans it: the range [h, l], the registers it writes; no accesses yet. */
 export function setFactLoop(k: i32, h: i32, l: i32, mask: i32): void {
   clearExtras(k);

@@ -4,14 +4,21 @@
 // index of the least element so far, is only ever i on entry or an earlier j: a value of constant bound shifted left
 // by k lies in that bound shifted by k, the entry value that m's join meets (`m = i`, another register's) is assumed
 // bounded as m's other way in is, and j's lowest value on entry (past 0, so that `j - 1` stays at or past 0) is
-// assumed too. The loop must get a test on entry and a copy without memory checks; generated loops of the shape
+// assumed too. The loop must get a test on entry and a copy without memory checks, its counter in an ARM register
+// (its ways out test the counter alone: not a search, analysis/facts.ts loopExitsBounded); generated loops of the shape
 // (with a[j] read through the shift or through a pointer stepped next to j, as clang does), with starts past the
 // clamp (the entry test fails) and bounds past the input's end (the ordinary code faults inside), must give the
 // r0 (or the fault) of test/support/asm-model.ts and the interpreter's, with and without a budget.
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
-import { copyRange, ensureArm32Translator, executedBlocks, expectCopyWithoutChecks } from "../../support/arm32.js";
+import {
+  codeOf,
+  copyRange,
+  ensureArm32Translator,
+  executedBlocks,
+  expectCopyWithoutChecks,
+} from "../../support/arm32.js";
 import { type Shape, outcomes, rng } from "../../support/generated-runs.js";
 import { disagreeingWithModel, modelRun as model, withBudgetCases } from "../../support/asm-model.js";
 
@@ -90,6 +97,21 @@ describe("loops indexed by a shifted bounded value", () => {
   it("a minimum search by a shifted index gets one test on entry and a copy without memory checks", () => {
     for (const s of [SEARCH, { ...SEARCH, i: 0 }, { ...SEARCH, clamp: 512, n: 512, length: 1024 }])
       expectCopyWithoutChecks(minProgram(s), minRange(s));
+  });
+
+  it("keeps the counter of a loop left only at its bound's tests in an ARM register in the copy", () => {
+    // (a search, left at some other test, may run a trip or two each time: its copy keeps the ordinary code's
+    // registers, jit/loopregs.ts leftEarly; this loop's ways out test j against n and the clamp alone)
+    for (const s of [SEARCH, { ...SEARCH, pointer: true }]) {
+      const source = minProgram(s);
+      const clampTest = labelAt(source, "entry") - 2;
+      const code = codeOf(arm32Listing(assemble(source), { budget: 0 }), clampTest, clampTest + 1, true);
+      expect(code.length, source).toBeGreaterThan(0);
+      expect(
+        code.filter((l) => l.includes("[r11")),
+        code.join("\n"),
+      ).toEqual([]);
+    }
   });
 
   it("runs the copy when the clamp's range lies in the input, and the ordinary code when j starts past the clamp", () => {
