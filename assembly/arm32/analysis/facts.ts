@@ -46,9 +46,10 @@
 // it, those run on every trip of the inner loop (sel_sort: the outer range bounds a[i], the inner one a[m]).
 import { Context } from "../jit/context";
 import { markExitPath, onExitPath } from "./exitpaths";
+import { liveAt } from "../jit/liveness";
 import {
   MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
-  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
+  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setFactZeroHigh, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
   srcAt, targetOf, writes,
 } from "./loops";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
@@ -559,7 +560,39 @@ function planFacts(c: Context, h: i32, l: i32): void {
   for (let j = 0; j < found; j++) if ((accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) != 0) slotUsed = true;
   setLoopBaseSlot(k, slotUsed ? slot : NO_SLOT);
   if (exitsBounded) setLoopExitsBounded(k);
+  setFactZeroHigh(k, smallAtBlockStarts(c));
   c.loops++;
+}
+
+/**
+ * The registers the loop writes whose value lies in [0, 2^31) at every block start in the last run of the analysis
+ * (a constant bound from 0 up, or a non-negative constant): their high word is zero there. At h, a register not
+ * read before it is written needs none (versioned.ts zeroes its high word on entry) where nothing in the range
+ * jumps back to h.
+ */
+function smallAtBlockStarts(c: Context): u32 {
+  let reentered = false;
+  for (let i = head; i <= last; i++) {
+    const op = opAt(c, i);
+    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
+      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) reentered = true;
+    }
+    if (op == 0x18) i++;
+  }
+  let small: u32 = 0;
+  for (let r = 0; r < REGS; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    let ok = true;
+    for (let b = 0; b < blocks && ok; b++) {
+      if (!unchecked(visited[b])) continue;
+      if (b == 0 && !reentered && !liveAt(c, head, r)) continue;
+      const kind = kindOf(b, r);
+      if (kind == SUM) ok = termsOf(b, r) == 0 && offOf(b, r) >= 0;
+      else ok = kind == VAR && termsOf(b, r) == 0 && boundOf(b, r) == CONST_BOUND && at(b, r, 3) >= 0;
+    }
+    if (ok) small |= <u32>1 << <u32>r;
+  }
+  return small;
 }
 
 let found = 0; // accesses recorded

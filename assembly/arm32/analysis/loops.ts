@@ -224,6 +224,12 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
 /** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
 @inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
 @inline export function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
+/**
+ * A loop of analysis/facts.ts: the registers it writes that hold a value in [0, 2^31) at every block start (given
+ * its test on entry), kept past its entry assumptions in its STEP_TABLE row; loopZeroHigh's with the others.
+ */
+@inline export function factZeroHigh(k: i32): u32 { return load<u32>(STEP_TABLE + <usize>k * 48 + 40); }
+@inline export function setFactZeroHigh(k: i32, m: u32): void { store<u32>(STEP_TABLE + <usize>k * 48 + 40, m); }
 /** Whether the loop's unchecked copy may keep eBPF registers in r10 and ip (nothing in it checked; jit/loopregs.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
@@ -360,7 +366,7 @@ export function finishLoops(c: Context): void {
   // in the pool, or the last loops found are not versioned.
   while (c.loops > 0 && poolNeeded(c) > POOL_SIZE) c.loops--;
   for (let k = 0; k < c.loops; k++) {
-    setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
+    setField(k, ZERO_HIGH, <i32>(zeroHighWords(c, k) | (loopFacts(k) ? factZeroHigh(k) : 0)));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
 }

@@ -5,7 +5,8 @@
 // by k lies in that bound shifted by k, the entry value that m's join meets (`m = i`, another register's) is assumed
 // bounded as m's other way in is, and j's lowest value on entry (past 0, so that `j - 1` stays at or past 0) is
 // assumed too. The loop must get a test on entry and a copy without memory checks, its counter in an ARM register
-// (its ways out test the counter alone: not a search, analysis/facts.ts loopExitsBounded); generated loops of the shape
+// (its ways out test the counter alone: not a search, analysis/facts.ts loopExitsBounded) and m's high word known
+// to be zero (m in [0, clamp) at every block start); generated loops of the shape
 // (with a[j] read through the shift or through a pointer stepped next to j, as clang does), with starts past the
 // clamp (the entry test fails) and bounds past the input's end (the ordinary code faults inside), must give the
 // r0 (or the fault) of test/support/asm-model.ts and the interpreter's, with and without a budget.
@@ -109,6 +110,21 @@ describe("loops indexed by a shifted bounded value", () => {
       expect(code.length, source).toBeGreaterThan(0);
       expect(
         code.filter((l) => l.includes("[r11")),
+        code.join("\n"),
+      ).toEqual([]);
+    }
+  });
+
+  it("knows in the copy that m's high word is zero: its shift to a byte offset moves no high word", () => {
+    // (m is in [0, clamp) at every block start of the loop, analysis/facts.ts factZeroHigh: a 64-bit shift by 1
+    // of a value whose high word may be set needs an ORR of the low word's top bit into it)
+    for (const s of [SEARCH, { ...SEARCH, pointer: true }]) {
+      const source = minProgram(s);
+      const head = labelAt(source, "loop");
+      const code = codeOf(arm32Listing(assemble(source), { budget: 0 }), head, head + 2, true);
+      expect(code.length, source).toBeGreaterThan(0);
+      expect(
+        code.filter((l) => /^orr/.test(l)),
         code.join("\n"),
       ).toEqual([]);
     }
