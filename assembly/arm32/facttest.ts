@@ -5,7 +5,7 @@
 // span is the access's bounded term), for versioned.ts emitRangeTest to test [start, start + span + size) in one
 // region's window. Any failure goes to the head's ordinary code. Uses r0, r1 and lr.
 import { HI, HS, LO, LR, NE, R0, R1, cmpImm, cmpReg, ldr, movImm, movReg } from "./a32/encoder";
-import { ASSUME_CONST, ASSUME_REG, ASSUME_SLOT, factAdj, factBound } from "./analysis/facts";
+import { ASSUME_REG, ASSUME_SLOT, assumedHi, assumedLo, factAdj, factBound } from "./analysis/facts";
 import { MAX_ACCESSES, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
 import { Context } from "./jit/context";
 import { leave } from "./jit/copies";
@@ -41,9 +41,15 @@ export function emitFactChecks(c: Context, k: i32): void {
       c.emit(cmpReg(lo(c, r, R1), e));
       fail(c, HI, k);
     } else {
-      c.emitConst(R0, <u32>a >>> 2);
-      c.emit(cmpReg(lo(c, r, R1), R0));
+      // in [lo, hi]
+      const l = lo(c, r, R1);
+      c.emitConst(R0, <u32>assumedHi(a));
+      c.emit(cmpReg(l, R0));
       fail(c, HI, k);
+      if (assumedLo(a) != 0) {
+        c.emit(cmpImm(l, assumedLo(a)));
+        fail(c, LO, k);
+      }
     }
   }
 }

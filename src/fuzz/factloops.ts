@@ -195,3 +195,114 @@ export function matchLoop(ctx: LoopContext, fault?: "memory" | "budget"): Shaped
   }
   return { items, planted, executed: executed + 1 };
 }
+
+/**
+ * A selection sort's inner loop as clang lays it out (analysis/facts.ts: an index shifted to a byte offset, and m,
+ * the least element's index so far, only ever i on entry or an earlier j): entered at its middle, j from i + 1, the
+ * u16 at base + (m << 1) read again at the top of every trip, the loop left when j reaches n (a constant or a
+ * register) or a clamp; a[j] read through the shift or through a pointer stepped next to j. Every read lies within
+ * the input; a planted fault puts both n and the clamp past its end (the test on entry fails: the ordinary code
+ * reads on until it faults). Now and then j starts past the clamp (the test on entry fails too).
+ */
+export function minLoop(ctx: LoopContext, fault?: "memory" | "budget"): ShapedLoop {
+  const rng = ctx.rng;
+  const half = ctx.input.length >> 1; // u16 elements in the input
+  const [a, n, m, j, jn, am, tmp, prev, q] = pickRegs(rng, 9);
+  if (half < 2) return factLoop(ctx, fault);
+  const i0 = rng.between(0, half - 2); // reads a[i0] and a[i0 + 1] at least
+  let clamp = rng.between(i0 + 2, Math.min(half, i0 + 2 + MAX_TRIPS));
+  if (rng.chance(0.15)) clamp = rng.between(1, i0 + 1); // j = i0 + 2 starts past it: one trip, unversioned
+  let bound = rng.chance(0.5) ? clamp : rng.between(i0 + 1, half);
+  let planted: string | undefined;
+  if (fault === "memory") {
+    planted = "read past the end of the input in a fact loop";
+    clamp = bound = half + 1 + rng.between(0, 2);
+  }
+  const boundInReg = rng.chance(0.5);
+  const pointer = rng.chance(0.5);
+  const loop = ctx.label(),
+    entry = ctx.label(),
+    out = ctx.label();
+  const setup: Insn[] = [mov64x(a, INPUT_PTR)];
+  if (boundInReg) setup.push(alu(0x07, 0xb0, n, 0, 0, bound));
+  setup.push(
+    alu(0x07, 0xb0, prev, 0, 0, i0),
+    alu(0x07, 0xb0, jn, 0, 0, i0 + 2),
+    mov64x(tmp, prev),
+    alu(0x07, 0x60, tmp, 0, 0, 1),
+    { op: 0x0f, dst: tmp, src: a, off: 0, imm: 0 },
+    { op: 0x69, dst: am, src: tmp, off: 0, imm: 0 },
+    mov64x(q, tmp),
+    alu(0x07, 0x00, q, 0, 0, 2),
+    ja(entry),
+  );
+  const top: Insn[] = [
+    mov64x(prev, m),
+    alu(0x07, 0x60, prev, 0, 0, 1),
+    mov64x(tmp, a),
+    { op: 0x0f, dst: tmp, src: prev, off: 0, imm: 0 },
+    { op: 0x69, dst: am, src: tmp, off: 0, imm: 0 },
+    boundInReg ? jump(JGE, j, n, 0, out) : jump(JGE, j, -1, bound, out),
+    alu(0x07, 0x00, q, 0, 0, 2),
+    mov64x(jn, j),
+    alu(0x07, 0x00, jn, 0, 0, 1),
+    mov64x(prev, m),
+    jump(JLT, j, -1, clamp, entry),
+    ja(out),
+  ];
+  const readJ: Insn[] = pointer
+    ? [{ op: 0x69, dst: tmp, src: q, off: 0, imm: 0 }]
+    : [
+        mov64x(tmp, m),
+        alu(0x07, 0x60, tmp, 0, 0, 1),
+        { op: 0x0f, dst: tmp, src: a, off: 0, imm: 0 },
+        { op: 0x69, dst: tmp, src: tmp, off: 0, imm: 0 },
+      ];
+  const middle: Insn[] = [
+    mov64x(j, jn),
+    alu(0x04, 0x50, am, 0, 0, 0xffff),
+    mov64x(m, j),
+    alu(0x07, 0x00, m, 0, 0, -1),
+    ...readJ,
+    { ...jump(JLT, tmp, am, 0, loop), op: 0x06 | (JLT << 4) | 8 }, // jlt32 a[j] < a[m]: m = j
+    mov64x(m, prev),
+    ja(loop),
+  ];
+  const items: Item[] = [...setup, loop, ...top, entry, ...middle, out];
+  // after the loop: the address registers set to constants, as other shaped loops do
+  for (const r of [a, tmp, q]) items.push(alu(0x07, 0xb0, r, 0, 0, rng.between(0, 255)));
+
+  // the instructions run on this input, up to the fault when a read goes past the end
+  const u16 = (x: number) => ctx.input[2 * x] | (ctx.input[2 * x + 1] << 8);
+  const readable = (x: number) => 2 * x + 2 <= ctx.input.length;
+  let executed = setup.length - 1; // (to the `ja entry`: the fault, if any, is read before it)
+  if (!readable(i0)) return { items, planted, executed: executed + 1 };
+  executed++;
+  let jv = i0 + 2,
+    amv = u16(i0),
+    mv = i0,
+    prevv = i0;
+  for (let trips = 0; trips <= MAX_TRIPS * 2; trips++) {
+    mv = jv - 1;
+    executed += 4 + readJ.length;
+    if (!readable(mv)) break;
+    executed++;
+    if (!(u16(mv) < amv)) {
+      mv = prevv;
+      executed += 2;
+    }
+    executed += 5;
+    if (!readable(mv)) break;
+    amv = u16(mv);
+    executed++;
+    if (jv >= bound) break;
+    executed += 5;
+    prevv = mv;
+    if (!(jv < clamp)) {
+      executed++;
+      break;
+    }
+    jv++;
+  }
+  return { items, planted, executed: executed + 1 };
+}

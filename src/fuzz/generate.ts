@@ -54,7 +54,7 @@ import {
   type Macro,
 } from "./insns.js";
 import { shapedLoop } from "./loops.js";
-import { factLoop, matchLoop } from "./factloops.js";
+import { factLoop, matchLoop, minLoop } from "./factloops.js";
 import { evaluate } from "./reference.js";
 import { STACK_BASE } from "../../assembly/layout.js";
 
@@ -700,10 +700,18 @@ class Generator {
   /** A loop shaped as clang emits them (loops.ts); "budget" sets a budget that runs out in or near it. */
   private shapedLoop(fault?: "memory" | "budget"): Macro {
     const ctx = { rng: this.rng, input: this.input, stackUsed: STACK_USED, label: () => this.label() };
-    // one loop in five bounded by its own compares instead (factloops.ts: a scan or a match search, half each;
-    // chosen without a random draw: the other programs stay as their seeds made them)
+    // three loops in ten bounded by their own compares instead (factloops.ts: a scan, a match search or a
+    // selection sort's search for the least element, a third each; chosen without a random draw: the other
+    // programs stay as their seeds made them)
     const shape = this.input.length % 10;
-    const loop = shape === 2 ? factLoop(ctx, fault) : shape === 7 ? matchLoop(ctx, fault) : shapedLoop(ctx, fault);
+    const loop =
+      shape === 2
+        ? factLoop(ctx, fault)
+        : shape === 7
+          ? matchLoop(ctx, fault)
+          : shape === 5
+            ? minLoop(ctx, fault)
+            : shapedLoop(ctx, fault);
     if (loop.planted) this.planted = loop.planted;
     if (fault === "budget") {
       const opening = 1 + 9 + STACK_USED / 8; // main's mov r9, r1, its register values and its stack stores

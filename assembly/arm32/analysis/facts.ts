@@ -25,25 +25,31 @@
 // have the same terms and bound). A constant bound whose top still grows after a few passes is widened to the next
 // limit a compare's constant K sets (K - 1, K or K + 1: a counter an inner loop starts at a constant on every entry
 // and steps to K), kept when the next pass leaves it there, else dropped. The sum of two bounded values is bounded
-// by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). 32-bit
-// compares bound only the low word and are not used.
+// by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). A value of
+// constant bound [lo, hi] shifted left by k is in [lo << k, hi << k] (an index scaled to bytes: `a + (m << 1)`).
+// 32-bit compares bound only the low word and are not used.
 //
 // The values on entry are the registers' own; a register the loop writes and that joins, at some block start, a
 // bounded value of itself (`i < n` on entry, as the guard before a rotated loop made it) or the frame slot's value
 // may be assumed to hold it on entry, as may one whose entry value plus off an equality test compares with B
 // (assumed at most B - off: the counter starts at most at its bound): the analysis is run again with the
 // assumption, and the test checks it (facttest.ts; registers not live at h need no check: no access reads their
-// entry value).
+// entry value). The value so met may be another register's entry value copied (a selection sort's `m = i` before
+// its inner loop, m then only ever an earlier j): that register is assumed bounded as the other way in is. A
+// constant bound's lowest value is assumed too (j = i + 1 at least 1 on entry, so that `m = j - 1` stays at or past
+// 0), but only where that bounds more accesses than the run without it: such an assumption fails on an entry at 0.
 //
 // The range is the one around a backward jump, grown down to the lowest block any jump inside it goes back to;
 // when that range (a loop around this one, whose latch is this loop's way out) bounds no access, the loop's own
 // range, from its jump's target, is tried too (lz_match: the window loop of match searches inside the loop over
-// positions).
+// positions); when it bounds some, the loop's own range is kept instead if it bounds more of the accesses inside
+// it, those run on every trip of the inner loop (sel_sort: the outer range bounds a[i], the inner one a[m]).
 import { Context } from "../jit/context";
 import { markExitPath, onExitPath } from "./exitpaths";
+import { liveAt } from "../jit/liveness";
 import {
   MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
-  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setLoopBaseSlot, sizeBytes, slotUnwritten,
+  loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setFactZeroHigh, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
   srcAt, targetOf, writes,
 } from "./loops";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
@@ -70,7 +76,12 @@ const NO_BOUND = 0, CONST_BOUND = 15; // else the bound register + 1
 /** An assumption on a register's value on entry, kept in loop k's STEP_TABLE row (loops.ts loopIvStep). */
 export const ASSUME_SLOT: i32 = 1; // equal to the base slot's value
 export const ASSUME_REG: i32 = 2; // at most B + adj: 2 | B << 2 | adj << 8
-export const ASSUME_CONST: i32 = 3; // at most v: 3 | v << 2
+export const ASSUME_CONST: i32 = 3; // in [lo, hi]: 3 | hi << 2 | lo << ASSUME_LO_AT (hi < 2^20, lo < 2^8)
+export const ASSUME_LO_AT: i32 = 22;
+const MAX_ASSUMED_LO: i64 = 255; // an ARM immediate (facttest.ts compares with it)
+/** An ASSUME_CONST assumption's interval. */
+export function assumedHi(a: i32): i32 { return (a >>> 2) & <i32>(LIMIT - 1); }
+export function assumedLo(a: i32): i32 { return a >>> ASSUME_LO_AT; }
 
 let blocks = 0;
 let region = 0; // the loop being planned (its exit path)
@@ -144,7 +155,25 @@ function transfer(c: Context, s: i32, i: i32): void {
   } else if (op == 0x07 || op == 0x17) addConst(s, d, op == 0x07 ? imm : -imm, name);
   else if (op == 0x0f) addReg(s, d, r, name);
   else if (op == 0x79 && r == 10 && load<i16>(c.insns + (<usize>i << 3) + 2) == slot) set(s, d, SUM, NO_BOUND, SLOT_BIT, 0, 0, 0, 0);
+  else if (op == 0x67 && imm >= 0 && imm < 20) shiftLeft(s, d, <i32>imm, name);
   else fresh(s, d, name);
+}
+
+/**
+ * d <<= k: a constant shifted, or a value of constant bound [lo, hi] (no terms) in [lo << k, hi << k]. That is its
+ * value's interval, not only mod 2^64: |lo|, |hi| < 2^20 and k < 20 keep the products below 2^63 (an index below
+ * n scaled to bytes, `a + (m << 1)`, stays below n << 1). Anything else is a new unknown value.
+ */
+function shiftLeft(s: i32, d: i32, k: i32, name: i32): void {
+  const kind = kindOf(s, d);
+  if (kind == SUM && termsOf(s, d) == 0) {
+    set(s, d, SUM, NO_BOUND, 0, 0, <i64>offOf(s, d) << k, 0, 0);
+    return;
+  }
+  const bounded = kind == VAR && termsOf(s, d) == 0 && boundOf(s, d) == CONST_BOUND;
+  const lo = <i64>at(s, d, 3) << k, hi = <i64>at(s, d, 4) << k;
+  fresh(s, d, name);
+  if (bounded) set(s, d, VAR, CONST_BOUND, 0, name, 0, lo, hi);
 }
 
 function addConst(s: i32, d: i32, v: i64, name: i32): void {
@@ -262,7 +291,7 @@ function differs(c: Context, s: i32, i: i32): void {
     if (name < 1 || name > REGS) return;
     const r = name - 1;
     if (bound == CONST_BOUND) {
-      if (k - offY < 0 || k - offY >= 1 << 28) return;
+      if (k - offY < 0 || k - offY >= LIMIT) return;
       noteBound(r, ASSUME_CONST | <i32>(k - offY) << 2);
     } else {
       if (-offY < -2048 || -offY > 2047) return;
@@ -301,24 +330,33 @@ function sameReg(a: i32, b: i32, r: i32): bool {
   return true;
 }
 
-/** Whether register r's value in s is its own on entry, with no assumption (see the header). */
-@inline function entryValue(s: i32, r: i32): bool {
-  return kindOf(s, r) == VAR && nameOf(s, r) == r + 1 && offOf(s, r) == 0 && termsOf(s, r) == 0 && boundOf(s, r) == NO_BOUND;
+/**
+ * The register q whose value on entry register r holds in s, with no assumption (see the header): r's own, or a
+ * copy of another's (`m = i` before an inner loop that keeps `m = j` or m: m's join meets i's entry value); or -1.
+ */
+function entryOf(s: i32, r: i32): i32 {
+  if (kindOf(s, r) != VAR || offOf(s, r) != 0 || termsOf(s, r) != 0 || boundOf(s, r) != NO_BOUND) return -1;
+  const name = nameOf(s, r);
+  return name >= 1 && name <= REGS ? name - 1 : -1;
 }
 
-/** Records an assumption on r's entry value that would make it meet `s`'s (see the header). */
-function noteAssumption(s: i32, r: i32): void {
-  if (unchecked(assumed[r]) != 0 || unchecked(noted[r]) != 0 || (mask & (1 << r)) == 0) return;
+/** Records an assumption on q's entry value that would make it meet register r's value in `s` (see the header). */
+function noteAssumption(s: i32, r: i32, q: i32): void {
+  if (q < 0 || unchecked(assumed[q]) != 0 || unchecked(noted[q]) != 0 || (mask & (1 << q)) == 0) return;
   const b = boundOf(s, r);
-  if (kindOf(s, r) == SUM && termsOf(s, r) == SLOT_BIT && offOf(s, r) == 0) unchecked(noted[r] = ASSUME_SLOT);
+  if (kindOf(s, r) == SUM && termsOf(s, r) == SLOT_BIT && offOf(s, r) == 0) unchecked(noted[q] = ASSUME_SLOT);
   else if (kindOf(s, r) == VAR && termsOf(s, r) == 0 && b != NO_BOUND && at(s, r, 3) >= 0) {
     const hi = at(s, r, 4);
     if (b == CONST_BOUND) {
-      if (hi >= 1 << 28) return;
-      unchecked(noted[r] = ASSUME_CONST | hi << 2);
+      // its lowest value too (clamped: a lower one assumed is still true), so that a counter started past 0
+      // stays at or past 0 once stepped back (`j = i + 1` on entry, `m = j - 1` in the loop)
+      if (hi >= LIMIT) return;
+      const lo = <i32>min(<i64>at(s, r, 3), MAX_ASSUMED_LO);
+      if (lo > 0 && !withLo) loDropped = true;
+      unchecked(noted[q] = ASSUME_CONST | hi << 2 | (withLo ? lo : 0) << ASSUME_LO_AT);
     } else {
       if (hi < -2048 || hi > 2047) return;
-      unchecked(noted[r] = ASSUME_REG | (b - 1) << 2 | hi << 8);
+      unchecked(noted[q] = ASSUME_REG | (b - 1) << 2 | hi << 8);
     };
   } else return;
   added = true;
@@ -336,8 +374,9 @@ function meet(b: i32, e: i32): bool {
   for (let r = 0; r < REGS; r++) {
     if (sameReg(b, e, r)) continue;
     for (let w = 0; w < WORDS; w++) unchecked(before[w] = at(b, r, w));
-    if (entryValue(b, r)) noteAssumption(e, r);
-    else if (entryValue(e, r)) noteAssumption(b, r);
+    const qb = entryOf(b, r), qe = entryOf(e, r);
+    if (qb >= 0) noteAssumption(e, r, qb);
+    else if (qe >= 0) noteAssumption(b, r, qe);
     const kb = kindOf(b, r), ke = kindOf(e, r);
     const name = (start + 1) << 5 | r;
     const bb = boundOf(b, r), be = boundOf(e, r);
@@ -422,12 +461,34 @@ export function planFactLoops(c: Context): void {
     const t = targetOf(c, l);
     if (t < 0 || t > l) continue;
     const h = rangeStart(c, lowestTarget(c, t, l), l);
-    if (tryRange(c, h, l)) continue;
-    // the range grew down to the head of a loop around this one (a jump back from inside to below t: that loop's
-    // latch, as a search's way out may be): this loop's own range, from t, may still be bounded
     const own = rangeStart(c, t, l);
+    if (tryRange(c, h, l)) {
+      if (own <= h) continue;
+      // the range grew down to the head of a loop around this one (a jump back from inside to below t: that
+      // loop's latch, as a search's way out may be): the one whose plan bounds more of this loop's own accesses,
+      // those of the trips that run most, is kept (the outer one when as many)
+      const outer = accessesWithin(c.loops - 1, own, l);
+      c.loops--;
+      if (tryRange(c, own, l)) {
+        if (accessesWithin(c.loops - 1, own, l) > outer) continue;
+        c.loops--;
+      }
+      tryRange(c, h, l);
+      continue;
+    }
+    // the outer range bounds nothing: this loop's own range, from t, may still be bounded
     if (own > h) tryRange(c, own, l);
   }
+}
+
+/** How many of planned loop k's accesses (those its copy does not check) lie in [h, l]. */
+function accessesWithin(k: i32, h: i32, l: i32): i32 {
+  let n = 0;
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const i = accInsn(k * MAX_ACCESSES + j);
+    if (i >= h && i <= l) n++;
+  }
+  return n;
 }
 
 /** h, or h - 1 where a `ja` just before h jumps into the range (clang's rotated loops): the range starts there. */
@@ -478,20 +539,18 @@ function planFacts(c: Context, h: i32, l: i32): void {
     if (opAt(c, i) == 0x18) i++;
   }
   collectLimits(c);
-  for (let r = 0; r < REGS; r++) unchecked(assumed[r] = 0);
-  // the analysis, again with the entry assumptions each run finds useful
-  for (let run = 0; ; run++) {
-    for (let r = 0; r < REGS; r++) unchecked(noted[r] = 0);
-    added = false;
-    if (!analyse(c)) return;
-    if (!added || run == 3) break;
-    for (let r = 0; r < REGS; r++) if (unchecked(noted[r]) != 0) unchecked(assumed[r] = noted[r]);
+  // entry assumptions with lowest values past 0 only where they bound more accesses than those without: such an
+  // assumption fails on an entry at 0 (a counter started at 0, stepped to 1 and more on the way back)
+  withLo = false;
+  loDropped = false;
+  const without = planAccesses(c, k, h, l);
+  if (loDropped) {
+    withLo = true;
+    if (planAccesses(c, k, h, l) <= without) {
+      withLo = false;
+      planAccesses(c, k, h, l);
+    }
   }
-  // its accesses
-  setFactLoop(k, h, l, mask);
-  found = 0;
-  bounded = false;
-  for (let b = 0; b < blocks; b++) if (unchecked(visited[b])) walk(c, b, true);
   if (!bounded) return;
   let slotUsed = false;
   for (let r = 0; r < REGS; r++) {
@@ -500,11 +559,72 @@ function planFacts(c: Context, h: i32, l: i32): void {
   }
   for (let j = 0; j < found; j++) if ((accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) != 0) slotUsed = true;
   setLoopBaseSlot(k, slotUsed ? slot : NO_SLOT);
+  if (exitsBounded) setLoopExitsBounded(k);
+  setFactZeroHigh(k, smallAtBlockStarts(c));
   c.loops++;
+}
+
+/**
+ * The registers the loop writes whose value lies in [0, 2^31) at every block start in the last run of the analysis
+ * (a constant bound from 0 up, or a non-negative constant): their high word is zero there. At h, a register not
+ * read before it is written needs none (versioned.ts zeroes its high word on entry) where nothing in the range
+ * jumps back to h.
+ */
+function smallAtBlockStarts(c: Context): u32 {
+  let reentered = false;
+  for (let i = head; i <= last; i++) {
+    const op = opAt(c, i);
+    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
+      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) reentered = true;
+    }
+    if (op == 0x18) i++;
+  }
+  let small: u32 = 0;
+  for (let r = 0; r < REGS; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    let ok = true;
+    for (let b = 0; b < blocks && ok; b++) {
+      if (!unchecked(visited[b])) continue;
+      if (b == 0 && !reentered && !liveAt(c, head, r)) continue;
+      const kind = kindOf(b, r);
+      if (kind == SUM) ok = termsOf(b, r) == 0 && offOf(b, r) >= 0;
+      else ok = kind == VAR && termsOf(b, r) == 0 && boundOf(b, r) == CONST_BOUND && at(b, r, 3) >= 0;
+    }
+    if (ok) small |= <u32>1 << <u32>r;
+  }
+  return small;
 }
 
 let found = 0; // accesses recorded
 let bounded = false; // one of them by a compare
+let boundedCount = 0; // how many
+let withLo = false; // assumptions may have a lowest value past 0 (ASSUME_CONST's lo)
+let loDropped = false; // a lowest value past 0 was left out of an assumption
+let exitsBounded = true; // every jump out of the loop tests a bounded counter against a bound (boundTest)
+let boundTestAt = -1; // the last conditional jump out that did: a `ja` out right after it is its other way out
+
+/**
+ * The analysis, again with the entry assumptions each run finds useful, then its accesses in loop k's plan: how
+ * many a compare bounds (-1: the analysis did not converge, nothing planned).
+ */
+function planAccesses(c: Context, k: i32, h: i32, l: i32): i32 {
+  exitsBounded = true;
+  boundTestAt = -1;
+  found = 0;
+  bounded = false;
+  boundedCount = 0;
+  for (let r = 0; r < REGS; r++) unchecked(assumed[r] = 0);
+  for (let run = 0; ; run++) {
+    for (let r = 0; r < REGS; r++) unchecked(noted[r] = 0);
+    added = false;
+    if (!analyse(c)) return -1;
+    if (!added || run == 3) break;
+    for (let r = 0; r < REGS; r++) if (unchecked(noted[r]) != 0) unchecked(assumed[r] = noted[r]);
+  }
+  setFactLoop(k, h, l, mask);
+  for (let b = 0; b < blocks; b++) if (unchecked(visited[b])) walk(c, b, true);
+  return boundedCount;
+}
 
 /** Runs the analysis to its fixed point: false when it does not converge. */
 function analyse(c: Context): bool {
@@ -515,7 +635,7 @@ function analyse(c: Context): bool {
     if ((mask & (1 << r)) == 0) set(0, r, SUM, NO_BOUND, 1 << r, 0, 0, 0, 0);
     else if (a == ASSUME_SLOT) set(0, r, SUM, NO_BOUND, SLOT_BIT, 0, 0, 0, 0);
     else if ((a & 3) == ASSUME_REG) set(0, r, VAR, ((a >> 2) & 15) + 1, 0, r + 1, 0, 0, a >> 8);
-    else if ((a & 3) == ASSUME_CONST) set(0, r, VAR, CONST_BOUND, 0, r + 1, 0, 0, a >>> 2);
+    else if ((a & 3) == ASSUME_CONST) set(0, r, VAR, CONST_BOUND, 0, r + 1, 0, assumedLo(a), assumedHi(a));
     else fresh(0, r, r + 1);
   }
   for (pass = 0; pass < MAX_PASSES; pass++) {
@@ -539,7 +659,14 @@ function walk(c: Context, b: i32, collect: bool): bool {
     const cls = op & 7;
     if (cls == CLS_JMP || cls == 6) {
       const t = targetOf(c, i);
-      if (op == 0x05 || op == 0x06) return edge(t, WORK, collect);
+      if (op == 0x05 || op == 0x06) {
+        if (collect && leaves(t) && boundTestAt != i - 1) exitsBounded = false;
+        return edge(t, WORK, collect);
+      }
+      if (collect && (leaves(t) || leaves(i + 1))) {
+        if (boundTest(c, WORK, i)) boundTestAt = i;
+        else exitsBounded = false;
+      }
       copyState(EDGE, WORK);
       refine(c, EDGE, i, true);
       let changed = edge(t, EDGE, collect);
@@ -553,6 +680,26 @@ function walk(c: Context, b: i32, collect: bool): bool {
     i += op == 0x18 ? 2 : 1;
   }
   return false;
+}
+
+/** Whether a jump to t leaves the loop being planned. */
+function leaves(t: i32): bool { return t < head || t > last || onExitPath(region, t); }
+
+/**
+ * Whether the conditional jump at i compares, 64 bits wide, a register bounded in s before it (a counter, not a value
+ * just loaded) with a register the loop does not write or a constant.
+ */
+function boundTest(c: Context, s: i32, i: i32): bool {
+  const op = opAt(c, i);
+  if ((op & 7) != CLS_JMP) return false;
+  let y = dstAt(c, i);
+  if ((op & 8) != 0) {
+    const r = srcAt(c, i);
+    if (r < REGS && (mask & (1 << r)) == 0) {} // y against r
+    else if (y < REGS && (mask & (1 << y)) == 0) y = r;
+    else return false;
+  } else if (immAt(c, i) < 0) return false;
+  return y < REGS && kindOf(s, y) == VAR && termsOf(s, y) == 0 && boundOf(s, y) != NO_BOUND;
 }
 
 function edge(t: i32, s: i32, collect: bool): bool {
@@ -584,6 +731,7 @@ function record(c: Context, i: i32): void {
       addAccess(region, i, size, store, termsOf(WORK, base) | bound << FACT_BOUND_AT | <i32>(hi - lo) << FACT_ADJ_AT, lo + off);
     }
     bounded = true;
+    boundedCount++;
   } else return;
   found++;
 }

@@ -101,7 +101,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 // ends at 0x8eff): the bound's adjustment, the frame slot it is reloaded from, flags, the iv's group.
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
-const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32, F_TRIPS = 64;
+const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32, F_TRIPS = 64, F_BOUND_EXITS = 128;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -127,6 +127,12 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
  * compares, the assumptions its test checks on entry in its STEP_TABLE row (loopIvStep).
  */
 @inline export function loopFacts(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_FACTS) != 0; }
+/**
+ * A loop of analysis/facts.ts left only where a counter it had bounded is compared with a bound (a register it does
+ * not write, or a constant): a counted loop, however clamped, not a search (jit/loopregs.ts leftEarly).
+ */
+@inline export function loopExitsBounded(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BOUND_EXITS) != 0; }
+export function setLoopExitsBounded(k: i32): void { store<i32>(extra(k, FLAGS), load<i32>(extra(k, FLAGS)) | F_BOUND_EXITS); }
 /** Loop k as analysis/facts.ts plans it: the range [h, l], the registers it writes; no accesses yet. */
 export function setFactLoop(k: i32, h: i32, l: i32, mask: i32): void {
   clearExtras(k);
@@ -229,6 +235,12 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
 /** Another induction variable r's step: a constant (not 0, either sign), or the register added. */
 @inline export function loopIvStep(k: i32, r: i32): i32 { return load<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2)); }
 @inline export function setIvStep(k: i32, r: i32, v: i32): void { store<i32>(STEP_TABLE + <usize>k * 48 + (<usize>r << 2), v); }
+/**
+ * A loop of analysis/facts.ts: the registers it writes that hold a value in [0, 2^31) at every block start (given
+ * its test on entry), kept past its entry assumptions in its STEP_TABLE row; loopZeroHigh's with the others.
+ */
+@inline export function factZeroHigh(k: i32): u32 { return load<u32>(STEP_TABLE + <usize>k * 48 + 40); }
+@inline export function setFactZeroHigh(k: i32, m: u32): void { store<u32>(STEP_TABLE + <usize>k * 48 + 40, m); }
 /** Whether the loop's unchecked copy may keep eBPF registers in r10 and ip (nothing in it checked; jit/loopregs.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */
@@ -365,7 +377,7 @@ export function finishLoops(c: Context): void {
   // in the pool, or the last loops found are not versioned.
   while (c.loops > 0 && poolNeeded(c) > POOL_SIZE) c.loops--;
   for (let k = 0; k < c.loops; k++) {
-    setField(k, ZERO_HIGH, <i32>zeroHighWords(c, k));
+    setField(k, ZERO_HIGH, <i32>(zeroHighWords(c, k) | (loopFacts(k) ? factZeroHigh(k) : 0)));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
 }

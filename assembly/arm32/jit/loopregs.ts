@@ -27,7 +27,7 @@ import { IP, LR, R10, R11, R4, immRot, ldr, str } from "../a32/encoder";
 import { isLowMask } from "../a32/code";
 import {
   MAX_ACCESSES, accInsn, inOwnFrame, loopAccesses, loopExitAt, loopHead, loopIvAt, loopLast, loopPromotable,
-  loopWrites, loopZeroHigh, narrowAdd, reloadsBound,
+  loopWrites, loopZeroHigh, narrowAdd, reloadsBound, loopFacts, loopExitsBounded,
 } from "../analysis/loops";
 import { leavesLoop, onExitPath } from "../analysis/exitpaths";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, operandRegs, srcOf } from "./context";
@@ -445,10 +445,11 @@ function indexOrAddress(c: Context, k: i32, i: i32): bool {
 
 /**
  * Whether loop k may run few trips each time it is entered: a jump in it leaves it before the last instruction (a
- * search). (A loop inside a loop the ordinary code runs is entered often too, but may run many trips each time:
+ * search), unless each of its ways out is a bounded counter's test (analysis/facts.ts loopExitsBounded). (A loop inside a loop the ordinary code runs is entered often too, but may run many trips each time:
  * fletcher32's blocks of 359, a matrix product's rows.)
  */
 function leftEarly(c: Context, k: i32): bool {
+  if (loopFacts(k) && loopExitsBounded(k)) return false;
   const h = loopHead(k), l = loopLast(k);
   for (let i = 0; i < c.count; i++) {
     const op = opcode(c, i);
