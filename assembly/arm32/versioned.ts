@@ -276,7 +276,8 @@ function emitTest(c: Context, k: i32): void {
   barrier(c); // jumps land here
   // what is known where the loop is entered (a loop entered by a jump: at that jump's target, whose knowledge
   // holds on the jump's edge too)
-  enterBlock(c, loopEntryJump(k) >= 0 ? loopEntryTarget(c, k) : h);
+  const entry = loopEntryJump(k) >= 0 ? loopEntryTarget(c, k) : h;
+  enterBlock(c, entry);
   if (c.depth == 0 && leavesEarly(c, k)) emitToll(c, k);
   const iv = loopIvEntry(k);
   const boundReg = loopBoundReg(k);
@@ -287,13 +288,14 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip. A register the
-  // loop writes before any read of it (dead at the head) is not tested but given a zero high word: its value on
-  // entry is never seen, and the copy, counting on that word being zero at every block start, never writes it
+  // loop writes before any read of it (dead where the loop is entered) is not tested but given a zero high word:
+  // its value on entry is never seen, and the copy, counting on that word being zero at every block start, never
+  // writes it
   const zero = loopZeroHigh(k);
   const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
     if ((((zero | group) >> <u32>r) & 1) == 0 || r == iv || r == boundReg || r == stepReg) continue;
-    if (((group >> <u32>r) & 1) != 0 || liveAt(c, h, r)) highWordZero(c, r, k);
+    if (((group >> <u32>r) & 1) != 0 || liveAt(c, entry, r)) highWordZero(c, r, k);
     else zeroHighWord(c, r);
   }
   // iv's group equal to iv (their high words are zero, as iv's)
