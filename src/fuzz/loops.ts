@@ -481,14 +481,16 @@ class LoopBuilder {
       const enter: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: first, targetIn: "off" };
       // the `ja` into the middle just before the loop, or after it, reached by a `ja` over the loop (entered by
       // a jump from elsewhere than just before its head, as a loop that follows another: its entry `ja` ends the
-      // first one's exit path)
-      const after = this.rng.chance(0.3);
+      // first one's exit path). One draw decides both this and the exit path's place below (its top bits, its low
+      // byte): the seeds of the other shapes stay the programs they were
+      const roll = this.rng.u32();
+      const after = (roll & 0xff) < 77;
       const skip = this.ctx.label();
       const jaSkip: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: skip, targetIn: "off" };
       const intro: Item[] = after ? [jaSkip] : [enter];
       const outro: Item[] = after ? [skip, enter] : [];
       const entry = after ? 2 : 1;
-      if (this.rng.chance(0.35)) {
+      if (roll / 0x100000000 < 0.35) {
         // the exit path inside the loop's range, as clang often lays out a loop entered in its middle: the test
         // goes on to the body and falls through into the code run once the loop ends, which jumps past the loop
         const tail = this.exitPath();
