@@ -8,7 +8,7 @@
 // and the tables laid out by prepare(), prepareData() and prepareProgs(), then the output.
 
 import { NEAR_SPAN, blockName, blockOffset } from "./a32/labels";
-import { COPY_TABLE, LOOP_TABLE_AT, POOL, loopNestInner } from "./analysis/loops";
+import { COPY_TABLE, LOOP_TABLE_AT, POOL, loopEntryJump, loopNestInner, loopTestAt } from "./analysis/loops";
 import { STATE_BYTES } from "./analysis/ranges";
 import { Context } from "./jit/context";
 import { translatePass } from "./jit/translate";
@@ -161,9 +161,12 @@ export function labelBlockName(id: i32): string { return blockName(id); }
 export function labelBlockOffset(id: i32): i32 { return blockOffset(id); }
 // For the listing (src/engines/arm32/build.ts): the versioned loops (64 bytes each: head, last, ..., at 44 the
 // position of the head's ordinary code) and the copies emitted (loop, first entry of the pool of their
-// instructions' positions), and the inner loop whose test each loop's own test makes unneeded in its copy (or -1).
+// instructions' positions), and the inner loop whose test each loop's own test makes unneeded in its copy (or -1);
+// for a loop entered by a jump from outside it, that jump (else -1) and its test's position.
 export function loopCount(): i32 { return result().loops; }
 export function nestInner(k: i32): i32 { return k >= 0 && k < result().loops ? loopNestInner(k) : -1; }
+export function entryJump(k: i32): i32 { return k >= 0 && k < result().loops ? loopEntryJump(k) : -1; }
+export function testAt(k: i32): i32 { return k >= 0 && k < result().loops ? loopTestAt(k) : 0; }
 export function loopTable(): usize { return LOOP_TABLE_AT; }
 export function copyCount(): i32 { return result().copies; }
 export function copyTable(): usize { return COPY_TABLE; }

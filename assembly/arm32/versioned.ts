@@ -28,7 +28,10 @@
 // The code positions of copied instructions are kept in POOL, one entry per instruction and copy, in emission order
 // (loops.ts made sure they fit): the first pass records them, the second reads forward positions.
 // The test's code goes where the loop's head was (the instruction-offset table points at it), then the copy, then
-// the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact.
+// the head's ordinary code (bodyStarts): faults can only happen in the ordinary code, so the table stays exact. A
+// loop entered only by a `ja` from outside it into its middle (analysis/loops.ts loopEntryJump) has them after that
+// `ja`'s ordinary code instead, which jumps there (nothing else does, and nothing falls through to there): the
+// copy starts with a jump to where the `ja` went, and a failing test goes to the ordinary code there.
 //
 // A search (a loop that can leave before its counted test says: an exit besides it) is often entered for a trip or
 // two, and then its test costs more than the checks it saves. As the Wasm engine does (wasm/translate.ts:
@@ -51,10 +54,10 @@ import { block } from "./a32/labels";
 import {
   COPY_TABLE, IV_BIT, NEST_IV_BIT, NO_SLOT, SLOT_BIT, MAX_ACCESSES, accScale, MAX_LOOPS, MAX_ADDRESS_OFF, accBound, accInsn, accDown, loopDown, loopIvStepsByReg, accBytes, accConst, accRegs, accStore, loopAccesses, loopAt, loopBodyAt,
   loopBoundAdj, loopBoundConverges, loopBoundImm, loopDerive, downFloor, loopBoundNarrow, loopBoundNe, loopNarrowLimit, loopBoundReg, loopBoundSlot, loopBoundSlotOff, loopBaseSlot, loopHead, loopIvGroup, loopIv, loopIvEntry, loopIvStep, loopCapReg, loopCapValue, NO_CAP, loopLast, loopOtherIvs, loopPadded, loopStepImm, loopStepReg,
-  loopFacts, loopTrips, loopZeroHigh, setLoopBodyAt, setLoopPadded, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
+  loopFacts, loopTrips, loopZeroHigh, setLoopBodyAt, setLoopPadded, loopEntryJump, loopEntryTarget, setLoopTestAt, accInner, loopExitAt, loopNestFromOuter, loopNestInner, loopNestStart, loopSubReg, loopWrites,
 } from "./analysis/loops";
 import { Context, immOf, offOf, opcode, targetPos } from "./jit/context";
-import { leave, resumePos, setPool } from "./jit/copies";
+import { leave, poolAt, resumePos, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { exitBlockEnd, leavesCopyAt, leavesLoop, onExitPath } from "./analysis/exitpaths";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
@@ -84,6 +87,7 @@ const RANGE_LOCAL = block("versioned.ts L_RANGE", 3);
  */
 export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
   if (c.depth > 0) return emitTestAndCopy(c, k, inMain);
+  if (loopEntryJump(k) >= 0) setLoopTestAt(k, c.pos); // where its entry jump goes (jit/copies.ts branchTo)
   // qemu-arm chains its translated blocks only within a guest page: a hot loop across a page boundary would look
   // up the next block on every trip. A copy that would straddle one moves to the next page (a branch over the gap).
   // The first pass decides (the second one must not emit anything twice: forward positions come from the first).
@@ -130,6 +134,8 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
     enterLocal(c, k);
     startSwaps(k);
   }
+  // a loop entered by a jump (loopEntryJump): its copy too, where that jump goes
+  if (loopEntryJump(k) >= 0) c.emit(branch(AL, false, c.pos, poolAt(base + loopEntryTarget(c, k) - h)));
   for (let i = h; i <= l;) {
     if (outermost) settleSwaps(c, i); // jit/swaps.ts: words swapped in place back where code may be entered
     setPool(base + i - h, c.pos);
@@ -240,6 +246,7 @@ function emitToll(c: Context, k: i32): void {
  */
 function leavesEarly(c: Context, k: i32): bool {
   if (loopFacts(k)) return false; // (no counted test: every entry tests, facttest.ts)
+  if (loopEntryJump(k) >= 0) return false; // (no trips through the test's place to give back: every entry tests)
   const h = loopHead(k);
   const l = loopLast(k);
   const closingJa = opcode(c, l) == (CLS_JMP | JMP_JA);
@@ -267,7 +274,10 @@ function leavesEarly(c: Context, k: i32): bool {
 function emitTest(c: Context, k: i32): void {
   const h = loopHead(k);
   barrier(c); // jumps land here
-  enterBlock(c, h);
+  // what is known where the loop is entered (a loop entered by a jump: at that jump's target, whose knowledge
+  // holds on the jump's edge too)
+  const entry = loopEntryJump(k) >= 0 ? loopEntryTarget(c, k) : h;
+  enterBlock(c, entry);
   if (c.depth == 0 && leavesEarly(c, k)) emitToll(c, k);
   const iv = loopIvEntry(k);
   const boundReg = loopBoundReg(k);
@@ -278,13 +288,14 @@ function emitTest(c: Context, k: i32): void {
   if (stepReg >= 0) highWordZero(c, stepReg, k);
   if (loopSubReg(k) >= 0) highWordZero(c, loopSubReg(k), k);
   // the copy's zero high words (loopZeroHigh): zero on entry, iv + step below 2^32 on every trip. A register the
-  // loop writes before any read of it (dead at the head) is not tested but given a zero high word: its value on
-  // entry is never seen, and the copy, counting on that word being zero at every block start, never writes it
+  // loop writes before any read of it (dead where the loop is entered) is not tested but given a zero high word:
+  // its value on entry is never seen, and the copy, counting on that word being zero at every block start, never
+  // writes it
   const zero = loopZeroHigh(k);
   const group = loopIvGroup(k);
   for (let r = 0; r < 10; r++) {
     if ((((zero | group) >> <u32>r) & 1) == 0 || r == iv || r == boundReg || r == stepReg) continue;
-    if (((group >> <u32>r) & 1) != 0 || liveAt(c, h, r)) highWordZero(c, r, k);
+    if (((group >> <u32>r) & 1) != 0 || liveAt(c, entry, r)) highWordZero(c, r, k);
     else zeroHighWord(c, r);
   }
   // iv's group equal to iv (their high words are zero, as iv's)

@@ -6,7 +6,8 @@
 // the bottom with jlt/jle/jgt/jge/jne signed or not, in 64 or 32 bits, against an immediate or a register, the
 // test on the counter or on the counter plus a constant; or rotated as clang emits a search (entered by a `ja` past
 // the test, which jumps out negated, and closed by a `ja`), or with its exit path between the test and the body
-// (the test goes on to the body, and falls through into some arithmetic and a `ja` past the loop), or that rotated
+// (the test goes on to the body, and falls through into some arithmetic and a `ja` past the loop), either entered by
+// a `ja` just before it or by one after it that a `ja` over the loop reaches, or that rotated
 // loop entered both at its top and in its middle (irreducible control flow), or tested at its top (`while (i < n && p[i] == x) i++`: the test on the counter
 // before its step, which follows the body); a pointer bumped through the input or the stack against
 // an end pointer (post-indexed loads); a second counter, or two converging (the bound stepping down); a nest (an outer counter whose row offset the inner
@@ -478,18 +479,32 @@ class LoopBuilder {
     const fits = start >= -0x80000000n && start <= 0x7fffffffn;
     if (form < 8 || c.pointer || this.fault === "memory" || !fits) {
       const enter: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: first, targetIn: "off" };
-      if (this.rng.chance(0.35)) {
+      // the `ja` into the middle just before the loop, or after it, reached by a `ja` over the loop (entered by
+      // a jump from elsewhere than just before its head, as a loop that follows another: its entry `ja` ends the
+      // first one's exit path). One draw decides both this and the exit path's place below (its top bits, its low
+      // byte): the seeds of the other shapes stay the programs they were
+      const roll = this.rng.u32();
+      const after = (roll & 0xff) < 77;
+      const skip = this.ctx.label();
+      const jaSkip: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: skip, targetIn: "off" };
+      const intro: Item[] = after ? [jaSkip] : [enter];
+      const outro: Item[] = after ? [skip, enter] : [];
+      const entry = after ? 2 : 1;
+      if (roll / 0x100000000 < 0.35) {
         // the exit path inside the loop's range, as clang often lays out a loop entered in its middle: the test
         // goes on to the body and falls through into the code run once the loop ends, which jumps past the loop
         const tail = this.exitPath();
         const goOn: Insn = { ...back, target: first };
         const leave: Insn = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0, target: out, targetIn: "off" };
         return {
-          items: [...setup, enter, top, ...steps, goOn, ...tail, leave, first, ...body, close, out],
-          executed: (trips) => setup.length + 1 + trips * (insns + 1) + tail.length + 1,
+          items: [...setup, ...intro, top, ...steps, goOn, ...tail, leave, first, ...body, close, ...outro, out],
+          executed: (trips) => setup.length + entry + trips * (insns + 1) + tail.length + 1,
         };
       }
-      return { items: [...setup, enter, ...loop], executed: (trips) => setup.length + 1 + trips * (insns + 1) };
+      return {
+        items: [...setup, ...intro, top, ...steps, exit, first, ...body, close, ...outro, out],
+        executed: (trips) => setup.length + entry + trips * (insns + 1),
+      };
     }
     // entered at first (the counter at its start: jeq) or at top (jne), by a jump the test cannot fold away
     const atFirst = this.rng.chance(0.5);

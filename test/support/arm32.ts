@@ -68,12 +68,15 @@ export function expectCopyWithoutChecks(source: string, [first, last]: [number, 
 /**
  * The addresses [from, to) of loop head..last's copy in a listing, or null when it has none. A run used the copy when
  * a block of code started in it: its trips after the first start at its head (its first trip may run in the block
- * of the test on entry).
+ * of the test on entry). It ends at the first heading after it of code outside every copy (the loop's ordinary
+ * code, or, for a loop entered by a jump, whose test and copy follow that jump's code, the instruction after it).
  */
 export function copyRange(listing: string, head: number, last: number): [number, number] | null {
   const start = listing.search(new RegExp(`^;\\s+${head}: .*\\(copy of loop ${head}-${last}\\)$`, "m"));
-  const end = listing.indexOf(`; loop ${head}-${last}: the ordinary code`);
-  if (start < 0 || end < start) return null;
+  if (start < 0) return null;
+  const after = listing.slice(start).search(/^; (loop \d+-\d+: the ordinary code|\s*\d+: (?!.*\(copy of loop))/m);
+  const end = after < 0 ? -1 : start + after;
+  if (end < start) return null;
   const address = (from: number) => parseInt(listing.slice(from).match(/^\s+([0-9a-f]+):\s/m)![1], 16);
   return [address(start), address(end)];
 }

@@ -40,11 +40,12 @@
 // the slot on entry (loopBaseSlot). The tables that describe them are below (loopHead, accInsn, ...).
 //
 // Or (planRotated) the loop clang makes of `for (i = 0; i + n <= len; i++)`: a range ending in `ja` back, entered
-// only at its first instruction (a `ja` into its middle), with several ways back and one way out, an exit test on
-// iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if (i < n) goto body; goto
-// out`, clang's form of many loops whose body has several paths); E then has R subtracted (loopSubReg). Its ways
-// back may reach blocks before the latch too (a `continue` after some work): findLoops then also tries the range
-// from the lowest block jumped back to. Other induction variables as below, bumped in iv's block before the exit
+// only at its first instruction (a `ja` into its middle), or only by one `ja` from elsewhere into its middle
+// (loopEntryJump: a loop after another, entered from the first one's exit path), with several ways back and one
+// way out, an exit test on iv + R + c in iv's block, which leaves itself or jumps over the `ja` that leaves (`if
+// (i < n) goto body; goto out`, clang's form of many loops whose body has several paths); E then has R
+// subtracted (loopSubReg). Its ways back may reach blocks before the latch too (a `continue` after some work):
+// findLoops then also tries the range from the lowest block jumped back to. Other induction variables as below, bumped in iv's block before the exit
 // test (a pointer stepping over an array of structs next to the counter). A loop without accesses of its own is
 // kept while it holds another loop: analysis/nests.ts may lift that loop's accesses into it, or removes it.
 //
@@ -165,6 +166,8 @@ const baseSlots = new StaticArray<i32>(MAX_LOOPS);
 const ivEntries = new StaticArray<i32>(MAX_LOOPS);
 const capRegs = new StaticArray<i32>(MAX_LOOPS);
 const capValues = new StaticArray<i32>(MAX_LOOPS);
+const entryJumps = new StaticArray<i32>(MAX_LOOPS);
+const testsAt = new StaticArray<i32>(MAX_LOOPS);
 export const NO_CAP: i32 = -2;
 export const NO_SLOT: i32 = 1; // no slot of the frame, which lies below r10
 /**
@@ -204,8 +207,35 @@ export function setLoopNest(k: i32, q: i32, start: i32, fromOuter: bool = false)
   unchecked(nestInners[k] = q);
   unchecked(nestStarts[k] = start | (fromOuter ? 0x80000000 : 0));
 }
+/**
+ * A rotated loop entered only by one `ja` J outside its range, into its middle (planRotated: clang's layout of a
+ * loop that follows another, whose exit path jumps into it past its head): J, or -1. Its test and copy go right
+ * after J's ordinary code (jit/translate.ts), where J jumps instead of into the loop (jit/copies.ts branchTo).
+ */
+@inline export function loopEntryJump(k: i32): i32 { return unchecked(entryJumps[k]); }
+/** Where loop k's entry jump enters its range (its target), or -1. */
+export function loopEntryTarget(c: Context, k: i32): i32 {
+  return unchecked(entryJumps[k]) >= 0 ? targetOf(c, unchecked(entryJumps[k])) : -1;
+}
+/** versioned.ts: where the first pass put the test of loop k entered by a jump (the second pass jumps there). */
+@inline export function loopTestAt(k: i32): i32 { return unchecked(testsAt[k]); }
+@inline export function setLoopTestAt(k: i32, at: i32): void { unchecked(testsAt[k] = at); }
+/** The loop entered by a jump at one of the instructions [from, to) (see loopEntryJump), or -1. */
+export function loopEnteredFrom(c: Context, from: i32, to: i32): i32 {
+  for (let k = 0; k < c.loops; k++) if (unchecked(entryJumps[k]) >= from && unchecked(entryJumps[k]) < to) return k;
+  return -1;
+}
+/** The loop whose entry jump, from `from` outside its range, lands at t (see loopEntryJump), or -1. */
+export function loopEnteredAt(c: Context, t: i32, from: i32): i32 {
+  for (let k = 0; k < c.loops; k++) {
+    if (unchecked(entryJumps[k]) >= 0 && (from < loopHead(k) || from > loopLast(k)) && loopEntryTarget(c, k) == t) return k;
+  }
+  return -1;
+}
+
 /** A new loop k's fields of these kinds: none. */
 function clearExtras(k: i32): void {
+  unchecked(entryJumps[k] = -1);
   unchecked(subRegs[k] = -1);
   unchecked(exitTests[k] = -1);
   unchecked(ivEntries[k] = -1);
@@ -373,6 +403,9 @@ export function findLoops(c: Context, insns: usize, n: i32, flags: usize, leader
  */
 export function finishLoops(c: Context): void {
   for (let q = c.loops - 1; q >= 0; q--) if (exitPathInLoop(c, q)) removeLoop(c, q);
+  // a loop entered by a jump has its test after that jump's ordinary code only: none inside another loop's copy,
+  // none holding one (their copies are emitted where the head's test is, analysis/nests.ts lifts at heads)
+  for (let q = c.loops - 1; q >= 0; q--) if (unchecked(entryJumps[q]) >= 0 && nestedWithAnother(c, q)) removeLoop(c, q);
   // A loop is copied once more inside each copy of a loop around it (versioned.ts): the copies' positions must fit
   // in the pool, or the last loops found are not versioned.
   while (c.loops > 0 && poolNeeded(c) > POOL_SIZE) c.loops--;
@@ -380,6 +413,13 @@ export function finishLoops(c: Context): void {
     setField(k, ZERO_HIGH, <i32>(zeroHighWords(c, k) | (loopFacts(k) ? factZeroHigh(k) : 0)));
     setField(k, PROMOTABLE, promotable(c, k) ? 1 : 0);
   }
+}
+
+function nestedWithAnother(c: Context, q: i32): bool {
+  for (let p = 0; p < c.loops; p++) {
+    if (p != q && loopHead(p) <= loopLast(q) && loopHead(q) <= loopLast(p)) return true;
+  }
+  return false;
 }
 
 /**
@@ -444,6 +484,7 @@ export function removeLoop(c: Context, k: i32): void {
     unchecked(ivEntries[q] = ivEntries[q + 1]);
     unchecked(capRegs[q] = capRegs[q + 1]);
     unchecked(capValues[q] = capValues[q + 1]);
+    unchecked(entryJumps[q] = entryJumps[q + 1]);
     moveExitPath(q, q + 1);
     setLoopNest(q, unchecked(nestInners[q + 1]), unchecked(nestStarts[q + 1]));
   }
@@ -516,6 +557,30 @@ function enteredPast(c: Context, h: i32, l: i32): bool {
     if (opAt(c, i) == 0x18) i++;
   }
   return false;
+}
+
+/**
+ * The one instruction outside [h, l] that jumps past h into the range (not into its exit path of loop c.loops),
+ * when it is a `ja` that no conditional jump just before it skips (a jump over a `ja` may become one conditional
+ * branch, jit/select.ts, whose fall-through would run into what goes after the `ja`'s code): a rotated loop's
+ * entry by a jump from elsewhere than just before its head (loopEntryJump). Else -1.
+ */
+function entryJump(c: Context, h: i32, l: i32): i32 {
+  // nothing else enters: not at h either (a way in there would run the ordinary code for good: a trip that goes
+  // back to h from outside the range, where a larger range would have been the loop)
+  if (h > 0 && opAt(c, h - 1) != 0x05 && opAt(c, h - 1) != 0x95) return -1;
+  let found = -1;
+  for (let i = 0; i < c.count; i++) {
+    const t = targetOf(c, i);
+    if ((i < h || i > l) && t == h) return -1;
+    if ((i < h || i > l) && t > h && t <= l && !onExitPath(c.loops, t)) {
+      if (found >= 0 || opAt(c, i) != 0x05) return -1;
+      found = i;
+    }
+    if (opAt(c, i) == 0x18) i++;
+  }
+  if (found > 0 && targetOf(c, found - 1) == found + 1) return -1;
+  return found;
 }
 
 function planLoop(c: Context, h: i32, l: i32): void {
@@ -1040,7 +1105,9 @@ function planRotated(c: Context, t: i32, l: i32): void {
   }
   if (te < 0) te = out = over;
   if (te < 0 || (opAt(c, te) & 7) != CLS_JMP) return;
-  if (enteredPast(c, h, l)) return;
+  // entered past its head: only by one `ja` from outside, its test then there (loopEntryJump)
+  const jumpIn = h == t ? entryJump(c, h, l) : -1;
+  if (jumpIn < 0 && enteredPast(c, h, l)) return;
   // the exit test, negated: the trip goes on iff Y < B (or Y <= B)
   const top = opAt(c, te);
   let kind = top & 0xf0;
@@ -1067,7 +1134,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   if (xr < 0 || xr >= 10) return;
   // iv's add: in te's block, before te; or in a loop tested at its top, after te (see topTested)
   let ivAt = -1;
-  const atTop = latch == h && h == t && symBase(xr) == xr && symOff(xr) == 0 && topTested(c, h, l, xr, te);
+  const atTop = jumpIn < 0 && latch == h && h == t && symBase(xr) == xr && symOff(xr) == 0 && topTested(c, h, l, xr, te);
   if (atTop) ivAt = firstWrite(c, te + 1, xr);
   else if (writesOnlyIn(c, h, l, xr, latch, te) == 1) {
     ivAt = firstWrite(c, latch, xr);
@@ -1093,6 +1160,7 @@ function planRotated(c: Context, t: i32, l: i32): void {
   setField(k, OTHER_IVS, <i32>others);
   unchecked(subRegs[k] = sub);
   unchecked(exitTests[k] = out);
+  unchecked(entryJumps[k] = jumpIn);
   if (collectAccesses(c, k, h, l, mask, xr, others, 0, atTop ? te : -1, ivAt) || holdsLoop(c, h, l)) c.loops++;
 }
 
@@ -1406,8 +1474,8 @@ function direction(k: i32, regs: u32, others: u32): i32 {
 @inline function cstOf(t: usize, r: i32): i64 { return load<i64>(t + (<usize>r << 3)); }
 @inline function setCst(t: usize, r: i32, v: i64): void { store<i64>(t + (<usize>r << 3), v); }
 
-/** The loop whose head is instruction i, or -1. */
+/** The loop whose head is instruction i and whose test is there (not one entered by a jump), or -1. */
 export function loopAt(c: Context, i: i32): i32 {
-  for (let k = 0; k < c.loops; k++) if (loopHead(k) == i) return k;
+  for (let k = 0; k < c.loops; k++) if (loopHead(k) == i && unchecked(entryJumps[k]) < 0) return k;
   return -1;
 }

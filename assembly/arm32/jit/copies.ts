@@ -6,7 +6,7 @@
 import { AL, OP_ADD, R0, R1, R11, branch, immRot, ldr, opImm, opReg, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
-  loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound,
+  loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound, loopEnteredAt, loopTestAt,
 } from "../analysis/loops";
 import { Context, MAX_GIVEN_BACK, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -103,6 +103,12 @@ export function branchTo(c: Context, cond: u32, t: i32, from: i32): void {
     }
   }
   const k = loopAt(c, t);
+  // a loop's entry jump goes to its test (analysis/loops.ts loopEntryJump)
+  const entered = loopEnteredAt(c, t, from);
+  if (entered >= 0) {
+    leave(c, cond, loopTestAt(entered), t);
+    return;
+  }
   // the ordinary code's way back to a versioned head skips its test
   leave(c, cond, k >= 0 && from >= t && from <= loopLast(k) ? loopBodyAt(k) : targetPos(c, t), t);
 }

@@ -32,12 +32,14 @@
 // jit/regs.ts, the families alu.ts, jumps.ts, memory.ts, calls.ts and fuse.ts; all the state is in jit/context.ts.
 
 import { IP, R0, R1, R11, R2, R3, R4, SP, ldr, movImm, movReg, str, subImm } from "../a32/encoder";
-import { findLoops, finishLoops, loopAt } from "../analysis/loops";
+import {
+  findLoops, finishLoops, loopAt, loopEnteredFrom, loopEntryTarget, setLoopBodyAt,
+} from "../analysis/loops";
 import { planFactLoops } from "../analysis/facts";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
-  Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf,
+  Context, F_FUNC, F_JOINED, F_LEADER, F_PROG, F_TARGET, dstOf, fail, flagOf, immOf, offOf, opcode, operandRegs, srcOf, targetPos,
 } from "./context";
 import { resetCopies } from "./copies";
 import { chooseLowWords } from "./lowords";
@@ -372,9 +374,18 @@ function emitProgram(c: Context): bool {
     }
     // the first of a group of loads: one test for all (groups.ts), their unchecked copy after their ordinary code
     if (findGroup(c, i)) emitGroupTest(c, i);
+    const from = i;
     i = emitStep(c, i, inMain);
     if (i < 0) return false;
     if (c.groupEnd >= 0 && i >= c.groupEnd && !emitGroupCopy(c, inMain)) return false;
+    // a loop entered by a `ja` from outside it (analysis/loops.ts loopEntryJump): its test and copy after that
+    // jump's code, which nothing falls through to, and which the jump goes to instead (copies.ts branchTo); a
+    // failing test goes on where the jump went
+    const e = loopEnteredFrom(c, from, i);
+    if (e >= 0) {
+      setLoopBodyAt(e, targetPos(c, loopEntryTarget(c, e)));
+      if (!emitVersioned(c, e, inMain)) return false;
+    }
   }
   c.b(L_EPILOGUE); // falling off the end (the validator refuses such programs)
   emitRangeRoutine(c);

@@ -99,9 +99,10 @@ export interface Arm32Translation {
   offsets: Uint32Array; // per eBPF instruction: code offset from `code`; bit 31: second slot of lddw
   /**
    * Counted loops emitted twice (assembly/arm32/versioned.ts): the image offset of the head's ordinary code, and
-   * the inner loop (an index into this list, or -1) whose accesses this loop's test proves for its copy.
+   * the inner loop (an index into this list, or -1) whose accesses this loop's test proves for its copy; for a
+   * loop entered by a jump from outside it (its test after that jump's code), the jump and the test's offset.
    */
-  loops: { head: number; last: number; body: number; nestInner: number }[];
+  loops: { head: number; last: number; body: number; nestInner: number; entryJump: number; testAt: number }[];
   /** Their unchecked copies: image offsets of the copied instructions head..last (nested copies each apart). */
   copies: { head: number; last: number; positions: Int32Array }[];
   /** Where each part of the image ends (abi.ts SEC_*), for measuring what an executable is made of. */
@@ -148,6 +149,8 @@ interface Arm32Exports {
   labelBlockOffset(id: number): number;
   loopCount(): number;
   nestInner(k: number): number;
+  entryJump(k: number): number;
+  testAt(k: number): number;
   loopTable(): number;
   copyCount(): number;
   copyTable(): number;
@@ -242,6 +245,8 @@ export function translateArm32(insns: Uint8Array, opts: Arm32Options = {}): Arm3
       last: memory.getInt32(at + 4, true),
       body: memory.getInt32(at + 44, true),
       nestInner: w.nestInner(k),
+      entryJump: w.entryJump(k),
+      testAt: w.testAt(k),
     };
   });
   const copies = Array.from({ length: w.copyCount() }, (_, c) => {
@@ -540,7 +545,12 @@ export function arm32Listing(insns: Uint8Array, opts: Arm32Options = {}): string
   };
   const n = t.offsets.length;
   const line = (i: number) => `; ${String(i).padStart(4)}: ${disassembleInsn(insns, i)}`;
-  const versioned = new Map(t.loops.map((l) => [l.head, l]));
+  const versioned = new Map(t.loops.filter((l) => l.entryJump < 0).map((l) => [l.head, l]));
+  // a loop entered by a jump: its test after that jump's code, its ordinary code where the jump went
+  for (const loop of t.loops.filter((l) => l.entryJump >= 0)) {
+    heading(loop.testAt, `; loop ${loop.head}-${loop.last}: the test on entry, then the copy without checks`);
+    heading(loop.body, `; loop ${loop.head}-${loop.last}: the ordinary code (checked)`);
+  }
   for (let i = 0; i < n; i++) {
     if (t.offsets[i] & 0x80000000) continue;
     const loop = versioned.get(i);
