@@ -105,3 +105,15 @@ export function executedBlocks(insns: Uint8Array, mem: Uint8Array, opts: Arm32Op
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Whether the executable of `insns`, run on `mem`, ran the copy of loop head..last: the listing's copy and the run
+ * both without a budget, so that the addresses compared come from one layout. Fails the test when the loop has no
+ * copy at all.
+ */
+export function copyRuns(insns: Uint8Array, mem: Uint8Array, [head, last]: [number, number]): boolean {
+  const range = copyRange(arm32Listing(insns, { budget: 0 }), head, last);
+  expect(range, `loop ${head}-${last} has no copy`).not.toBeNull();
+  const [from, to] = range!;
+  return [...executedBlocks(insns, mem, { budget: 0 })].some((at) => at >= from && at < to);
+}
