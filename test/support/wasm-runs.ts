@@ -34,3 +34,14 @@ export function runOn(
   const cache = (at: number) => rt.core.view.getBigUint64(STATE + ST_WASM_CACHE + at, true) === BigInt(STACK_BASE);
   return { out, unchecked: cache(0), storesUnchecked: cache(16) };
 }
+
+/**
+ * Runs `source` on the interpreter and on the Wasm engine with `bytes` bytes of input (byte i is `byteAt(i)`) under
+ * `budget`, expects the same outcome from both, and returns the Wasm engine's run.
+ */
+export function runBoth(source: string, bytes: number, byteAt: (i: number) => number, budget = 0) {
+  const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => byteAt(i)) } };
+  const wasm = runOn(source, input, "wasm", budget);
+  expect(wasm.out, `${bytes} bytes, budget ${budget}`).toEqual(runOn(source, input, "interp", budget).out);
+  return wasm;
+}

@@ -5,19 +5,15 @@
 // checked access leaves its region there, the copy without checks leaves the frames the function started with.
 import { describe, expect, it } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
+import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault } from "../../../src/runtime/faults.js";
 import { wasmEngine } from "../../../src/engines/wasm.js";
 import { pairSumLoop, rotatedLoop } from "../../support/loop-programs.js";
-import { type Outcome, runOn } from "../../support/wasm-runs.js";
+import { type Outcome, runBoth, runOn } from "../../support/wasm-runs.js";
 
 /** Runs on both engines, expects the same outcome; returns the Wasm engine's and which copy it ran. */
 function same(asm: string, bytes: number): { out: Outcome; unchecked: boolean } {
-  const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => (i * 37 + 11) & 0xff) } };
-  const i = runOn(asm, input, "interp");
-  const w = runOn(asm, input, "wasm");
-  expect(w.out).toEqual(i.out);
-  return w;
+  return runBoth(asm, bytes, (i) => (i * 37 + 11) & 0xff);
 }
 
 /** Bytes `sum` of a little-endian read of `size` bytes at each offset, as the programs below add them up. */

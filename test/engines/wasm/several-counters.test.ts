@@ -6,17 +6,13 @@
 // the copy without checks: its read and write caches still hold the stack, runOn), and one byte shorter (a fault at the same
 // instruction with the same message); then under every budget up to the run's instructions (the same outcome).
 import { describe, expect, it } from "vitest";
-import type { RunInput } from "../../../src/runtime/runtime.js";
-import { type Outcome, runOn } from "../../support/wasm-runs.js";
+import { type Outcome, runBoth } from "../../support/wasm-runs.js";
 
 const byteAt = (i: number) => (i * 73 + 29) & 0xff;
 
-/** Runs on both engines with `bytes` of input under `budget`, expects the same outcome; returns the Wasm engine's. */
+/** The Wasm engine's run, the interpreter's expected the same; unchecked: no load or store took the checked path. */
 function same(asm: string, bytes: number, budget = 0): { out: Outcome; unchecked: boolean } {
-  const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => byteAt(i)) } };
-  const i = runOn(asm, input, "interp", budget);
-  const w = runOn(asm, input, "wasm", budget);
-  expect(w.out, `${bytes} bytes, budget ${budget}`).toEqual(i.out);
+  const w = runBoth(asm, bytes, byteAt, budget);
   return { out: w.out, unchecked: w.unchecked && w.storesUnchecked };
 }
 

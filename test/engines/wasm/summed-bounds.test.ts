@@ -4,18 +4,14 @@
 // region holds every access (runOn: the caches still hold the stack), faults where the interpreter does when it does
 // not, and runs out of budget as the interpreter does, whatever i, k and the bound hold on entry.
 import { describe, expect, it } from "vitest";
-import type { RunInput } from "../../../src/runtime/runtime.js";
-import { type Outcome, runOn } from "../../support/wasm-runs.js";
+import { type Outcome, runBoth } from "../../support/wasm-runs.js";
 
 /** Runs of one to five equal bytes, from three letters (adjacent runs may merge). */
 const byteAt = (i: number) => 97 + (Math.floor(i / (1 + ((i >> 3) % 5))) % 3);
 
-/** Runs on both engines with `bytes` of input under `budget`, expects the same outcome; returns the Wasm engine's. */
+/** The Wasm engine's run, the interpreter's expected the same; unchecked: no load or store took the checked path. */
 function same(asm: string, bytes: number, budget = 0): { out: Outcome; unchecked: boolean } {
-  const input: RunInput = { ctx: { bytes: Uint8Array.from({ length: bytes }, (_, i) => byteAt(i)) } };
-  const i = runOn(asm, input, "interp", budget);
-  const w = runOn(asm, input, "wasm", budget);
-  expect(w.out, `${bytes} bytes, budget ${budget}`).toEqual(i.out);
+  const w = runBoth(asm, bytes, byteAt, budget);
   return { out: w.out, unchecked: w.unchecked && w.storesUnchecked };
 }
 
