@@ -16,20 +16,8 @@
 //   - X the divided value (after the division): X_t = V_(t+1), trip t goes on only while M_(t+1) > K: at most J + 1.
 // A 32-bit test of a 64-bit division's value is not planned (its low word may be small while the value is not).
 import { Context } from "../jit/context";
+import { dstAt, immAt, offAt, opAt, srcAt, writes } from "./fields";
 import { CLS_JMP, CLS_JMP32, JMP_JGE, JMP_JGT, JMP_JNE } from "../../isa";
-
-@inline function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
-@inline function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
-@inline function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
-@inline function offAt(c: Context, i: i32): i32 { return load<i16>(c.insns + (<usize>i << 3) + 2); }
-@inline function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
-
-/** Whether instruction i writes register r (lddw, ALU and loads by their destination). */
-function writesReg(c: Context, i: i32, r: i32): bool {
-  const cls = opAt(c, i) & 7;
-  if (cls == CLS_JMP || cls == CLS_JMP32 || cls == 2 || cls == 3) return false; // jumps, stores
-  return dstAt(c, i) == r;
-}
 
 /** The divisor of instruction i when it divides its destination by a constant (unsigned), else 0; a shift by s: 2^s. */
 function divisor(c: Context, i: i32, wide: bool): u64 {
@@ -66,7 +54,7 @@ export function divisionTrips(c: Context, h: i32, l: i32): i32 {
   // X's last write: the division itself, or a copy of V
   let p = -1;
   for (let i = h; i < l; i++) {
-    if (writesReg(c, i, x)) p = i;
+    if ((writes(c, i) >> x) & 1) p = i;
     if (opAt(c, i) == 0x18) i++;
   }
   if (p < 0) return 0;
@@ -76,7 +64,7 @@ export function divisionTrips(c: Context, h: i32, l: i32): i32 {
   // V's one write: the division
   let q = -1;
   for (let i = h; i < l; i++) {
-    if (writesReg(c, i, v)) {
+    if ((writes(c, i) >> v) & 1) {
       if (q >= 0) return 0;
       q = i;
     }

@@ -62,6 +62,7 @@
 // of the p's it sums, it reaches [lo, lo + (D / step) * K + size), lo taking each p at p0 (versioned.ts: emitSpan).
 import { Context } from "../jit/context";
 import { divisionTrips } from "./divided";
+import { dstAt, immAt, offAt, opAt, srcAt, writes } from "./fields";
 import { hasExitPath, leavesCopyAt, leavesLoop, markExitPath, moveExitPath, onExitPath } from "./exitpaths";
 import {
   CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_ST, CLS_STX, JMP_CALL, JMP_EXIT, MODE_ATOMIC, STACK_SIZE,
@@ -336,26 +337,9 @@ export function addAccess(k: i32, i: i32, bytes: i32, word: i32, regs: u32, cst:
 @inline export function accRegs(a: i32): u32 { return load<u32>(accessAt(a), 12); }
 @inline export function accConst(a: i32): i64 { return load<i64>(accessAt(a), 16); }
 
-// An instruction's fields, for this file and nests.ts
-@inline export function opAt(c: Context, i: i32): u32 { return load<u8>(c.insns + (<usize>i << 3)); }
-@inline export function dstAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) & 15; }
-@inline export function srcAt(c: Context, i: i32): i32 { return load<u8>(c.insns + (<usize>i << 3) + 1) >> 4; }
-@inline function offAt(c: Context, i: i32): i32 { return load<i16>(c.insns + (<usize>i << 3) + 2); }
-@inline export function immAt(c: Context, i: i32): i32 { return load<i32>(c.insns + (<usize>i << 3) + 4); }
+// An instruction's fields, for nests.ts and facts.ts too
+export { dstAt, immAt, opAt, srcAt, writes } from "./fields";
 @inline export function leaderAt(c: Context, i: i32): bool { return (load<u8>(c.flags + <usize>i) & c.leaderBit) != 0; }
-
-/** Registers instruction i writes (bit mask); -1 for anything a loop may not hold (see above). */
-export function writes(c: Context, i: i32): i32 {
-  const op = opAt(c, i);
-  const cls = op & 7;
-  if (cls == CLS_JMP || cls == CLS_JMP32) {
-    const kind = op & 0xf0;
-    return kind == JMP_CALL || kind == JMP_EXIT ? -1 : 0;
-  }
-  if (cls == CLS_LD) return op == 0x18 ? 1 << dstAt(c, i) : -1; // lddw; packet loads
-  if (cls == CLS_ST || cls == CLS_STX) return (op & 0xe0) == MODE_ATOMIC ? -1 : 0;
-  return 1 << dstAt(c, i); // ALU, ALU64, LDX
-}
 
 /** Jump target of a jump at i (not a call or exit), else -1. */
 export function targetOf(c: Context, i: i32): i32 {
