@@ -1,6 +1,7 @@
 // Counted loops, for loop versioning (translate.ts: versioned) where hoist.ts's simpler shape does not fit, or
-// holds fewer of the loop's accesses (nests.ts: planAt): the loop's blocks form a single path from its header back to it, with exit tests along it (one of them counts the
-// trips; the others, like a search's "found", can only leave earlier), or several paths (see PATHS).
+// holds fewer of the loop's accesses (nests.ts: planAt): the loop's blocks form a single path from its header back
+// to it, with exit tests along it (one of them counts the trips; the others, like a search's "found", can only leave
+// earlier), or several paths (see PATHS).
 // This is what clang makes of `for (i = 0; i + 8 <= n; i += 8)`: the counter kept twice (i, and i + 8 for the
 // next trip), the exit test on a value derived from one of them by an add (`jgt i + 16, n`), the jump back an
 // unconditional `ja` after it. This file finds such loops and describes them; it emits nothing.

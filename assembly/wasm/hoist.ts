@@ -44,9 +44,8 @@ export class LoopPlan {
   count: i32 = 0;
   // A loop of counted.ts: iv is its family's root, stepImm its step (either sign), and the loop goes on
   // while iv + testReg (when >= 0) + testConst `cont` boundReg + boundImm (or boundImm when boundReg < 0), signed or
-  // not; each famRegs[i]
-  // holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry (iv is the root of
-  // the test's family). Accesses after the exit test carry POST.
+  // not; each famRegs[i] holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry
+  // (iv is the root of the test's family). Accesses after the exit test carry POST.
   counted: bool = false;
   /** The bound is the frame's 8 bytes at this offset from r10 (+ boundImm) when at most 0: the loop never writes them. */
   boundSlot: i32 = 1;
