@@ -572,9 +572,11 @@ function planFacts(c: Context, h: i32, l: i32): void {
  * parse_nums' `for (i = 0; i < len; i++)` over a state machine with several ways around): packed with B and the
  * largest hi (at least 0) for loops.ts factCounters. The test on entry checks B + hi below 2^31 (facttest.ts), so
  * that each of them is below 2^31 at every block start: its high word zero there, and an add of a constant up to
- * 2^31 to it 32 bits wide. 0 when there are none.
+ * 2^31 to it 32 bits wide. At h, a register not read before it is written needs no bound, as in
+ * smallAtBlockStarts. 0 when there are none.
  */
 function countersBelowBound(c: Context): u32 {
+  const reentered = headReentered(c);
   let bound = NO_BOUND;
   let margin = 0;
   let found: u32 = 0;
@@ -584,7 +586,7 @@ function countersBelowBound(c: Context): u32 {
     let b0 = bound, m0 = margin;
     for (let b = 0; b < blocks && ok; b++) {
       if (!unchecked(visited[b])) continue;
-      if (b == 0 && !liveAt(c, head, r)) continue; // (its value on entry is never read; versioned.ts zeroes its high word)
+      if (b == 0 && !reentered && !liveAt(c, head, r)) continue; // (as smallAtBlockStarts)
       const bd = boundOf(b, r);
       ok = kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd != NO_BOUND && bd != CONST_BOUND && (b0 == NO_BOUND || bd == b0) &&
         at(b, r, 3) >= 0;
@@ -607,14 +609,7 @@ function countersBelowBound(c: Context): u32 {
  * jumps back to h.
  */
 function smallAtBlockStarts(c: Context): u32 {
-  let reentered = false;
-  for (let i = head; i <= last; i++) {
-    const op = opAt(c, i);
-    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
-      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) reentered = true;
-    }
-    if (op == 0x18) i++;
-  }
+  const reentered = headReentered(c);
   let small: u32 = 0;
   for (let r = 0; r < REGS; r++) {
     if ((mask & (1 << r)) == 0) continue;
@@ -629,6 +624,18 @@ function smallAtBlockStarts(c: Context): u32 {
     if (ok) small |= <u32>1 << <u32>r;
   }
   return small;
+}
+
+/** Whether something in the range jumps back to h. */
+function headReentered(c: Context): bool {
+  for (let i = head; i <= last; i++) {
+    const op = opAt(c, i);
+    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
+      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) return true;
+    }
+    if (op == 0x18) i++;
+  }
+  return false;
 }
 
 let found = 0; // accesses recorded
