@@ -147,7 +147,9 @@ function model(len: bigint, start: bigint, mem: Uint8Array): string {
 /** The register file's words of eBPF r5, the counter, as the listing addresses them from r11 (image.ts S_REGS: 0). */
 const S_REGS = 0;
 const r5High = new RegExp(`\\[r11, #0x${(S_REGS + 8 * 5 + 4).toString(16)}\\]`);
-const r5Both = new RegExp(`^ldrd .*\\[r11, #0x${(S_REGS + 8 * 5).toString(16)}\\]|^strd .*\\[r11, #0x${(S_REGS + 8 * 5).toString(16)}\\]`);
+const r5Both = new RegExp(
+  `^ldrd .*\\[r11, #0x${(S_REGS + 8 * 5).toString(16)}\\]|^strd .*\\[r11, #0x${(S_REGS + 8 * 5).toString(16)}\\]`,
+);
 
 describe("ARM32: a counter of a loop bounded by its own compares keeps a zero high word in the copy", () => {
   it("the copy neither reads nor writes the counter's high word", () => {
