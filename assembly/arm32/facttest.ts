@@ -1,12 +1,13 @@
 // The entry test of a loop analysis/facts.ts planned, as versioned.ts emitTest emits it after the high words of
-// the registers its copy keeps zero: here each bound register's high word zero and the assumptions the analysis
+// the registers its copy keeps zero: here each bound register's high word zero, its counters' bound plus margin
+// below 2^31 (loops.ts factCounters), and the assumptions the analysis
 // made on the registers' entry values (of registers live at the head: the others' entry values are never read);
 // then, per access, its span in r1 (B + adj for a bound register B, below 0 failing; else 0: a constant bound's
 // span is the access's bounded term), for versioned.ts emitRangeTest to test [start, start + span + size) in one
 // region's window. Any failure goes to the head's ordinary code. Uses r0, r1 and lr.
-import { HI, HS, LO, LR, NE, R0, R1, cmpImm, cmpReg, ldr, movImm, movReg } from "./a32/encoder";
+import { HI, HS, LO, LR, MI, NE, R0, R1, cmpImm, cmpReg, ldr, movImm, movReg } from "./a32/encoder";
 import { ASSUME_REG, ASSUME_SLOT, assumedHi, assumedLo, factAdj, factBound } from "./analysis/facts";
-import { MAX_ACCESSES, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
+import { MAX_ACCESSES, factCounterBound, factCounterMargin, factCounters, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
 import { Context } from "./jit/context";
 import { leave } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
@@ -25,7 +26,16 @@ export function emitFactChecks(c: Context, k: i32): void {
     const a = loopIvStep(k, r);
     if ((a & 3) == ASSUME_REG && liveAt(c, h, r)) bounds |= <u32>1 << <u32>((a >> 2) & 15);
   }
+  const counters = factCounters(k);
+  if (counters != 0) bounds |= <u32>1 << <u32>factCounterBound(counters);
   for (let r = 0; r < 10; r++) if ((bounds >> <u32>r) & 1) highWordZero(c, r, k);
+  if (counters != 0) {
+    // the counters' bound plus their margin below 2^31: they stay below it at every block start of the copy, their
+    // high words zero and their steps 32 bits wide (analysis/facts.ts countersBelowBound)
+    const e = boundPlus(c, k, factCounterBound(counters), factCounterMargin(counters), R0);
+    c.emit(cmpImm(e, 0));
+    fail(c, MI, k);
+  }
   for (let r = 0; r < 10; r++) {
     const a = loopIvStep(k, r);
     if (a == 0 || !liveAt(c, h, r)) continue;

@@ -50,7 +50,7 @@ import { liveAt } from "../jit/liveness";
 import {
   MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
   loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setFactZeroHigh, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
-  srcAt, targetOf, writes,
+  srcAt, targetOf, writes, setFactCounters, factCounterMask, packFactCounters, FACT_MARGIN_LIMIT,
 } from "./loops";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
 
@@ -560,8 +560,46 @@ function planFacts(c: Context, h: i32, l: i32): void {
   for (let j = 0; j < found; j++) if ((accRegs(k * MAX_ACCESSES + j) & SLOT_BIT) != 0) slotUsed = true;
   setLoopBaseSlot(k, slotUsed ? slot : NO_SLOT);
   if (exitsBounded) setLoopExitsBounded(k);
-  setFactZeroHigh(k, smallAtBlockStarts(c));
+  const counters = countersBelowBound(c);
+  setFactCounters(k, counters);
+  setFactZeroHigh(k, smallAtBlockStarts(c) | factCounterMask(counters));
   c.loops++;
+}
+
+/**
+ * The registers the loop writes whose value lies in [lo, B + hi] (lo at least 0) at every block start in the last
+ * run of the analysis, B one bound register for all of them (a counter stepped towards B by a small constant, as
+ * parse_nums' `for (i = 0; i < len; i++)` over a state machine with several ways around): packed with B and the
+ * largest hi (at least 0) for loops.ts factCounters. The test on entry checks B + hi below 2^31 (facttest.ts), so
+ * that each of them is below 2^31 at every block start: its high word zero there, and an add of a constant up to
+ * 2^31 to it 32 bits wide. At h, a register not read before it is written needs no bound, as in
+ * smallAtBlockStarts. 0 when there are none.
+ */
+function countersBelowBound(c: Context): u32 {
+  const reentered = headReentered(c);
+  let bound = NO_BOUND;
+  let margin = 0;
+  let found: u32 = 0;
+  for (let r = 0; r < REGS; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    let ok = true;
+    let b0 = bound, m0 = margin;
+    for (let b = 0; b < blocks && ok; b++) {
+      if (!unchecked(visited[b])) continue;
+      if (b == 0 && !reentered && !liveAt(c, head, r)) continue; // (as smallAtBlockStarts)
+      const bd = boundOf(b, r);
+      ok = kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd != NO_BOUND && bd != CONST_BOUND && (b0 == NO_BOUND || bd == b0) &&
+        at(b, r, 3) >= 0;
+      if (!ok) break;
+      b0 = bd;
+      if (at(b, r, 4) > m0) m0 = at(b, r, 4);
+    }
+    if (!ok || b0 == NO_BOUND || m0 >= FACT_MARGIN_LIMIT) continue;
+    bound = b0;
+    margin = m0;
+    found |= <u32>1 << <u32>r;
+  }
+  return found == 0 ? 0 : packFactCounters(found, bound - 1, margin);
 }
 
 /**
@@ -571,14 +609,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
  * jumps back to h.
  */
 function smallAtBlockStarts(c: Context): u32 {
-  let reentered = false;
-  for (let i = head; i <= last; i++) {
-    const op = opAt(c, i);
-    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
-      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) reentered = true;
-    }
-    if (op == 0x18) i++;
-  }
+  const reentered = headReentered(c);
   let small: u32 = 0;
   for (let r = 0; r < REGS; r++) {
     if ((mask & (1 << r)) == 0) continue;
@@ -593,6 +624,18 @@ function smallAtBlockStarts(c: Context): u32 {
     if (ok) small |= <u32>1 << <u32>r;
   }
   return small;
+}
+
+/** Whether something in the range jumps back to h. */
+function headReentered(c: Context): bool {
+  for (let i = head; i <= last; i++) {
+    const op = opAt(c, i);
+    if ((op & 7) == CLS_JMP || (op & 7) == 6) {
+      if (op != 0x85 && op != 0x95 && targetOf(c, i) == head) return true;
+    }
+    if (op == 0x18) i++;
+  }
+  return false;
 }
 
 let found = 0; // accesses recorded

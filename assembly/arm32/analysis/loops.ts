@@ -272,6 +272,17 @@ const PROMOTABLE = 32, IV_AT = 36, ZERO_HIGH = 40, BODY_AT = 44, WRITES = 48, DO
  */
 @inline export function factZeroHigh(k: i32): u32 { return load<u32>(STEP_TABLE + <usize>k * 48 + 40); }
 @inline export function setFactZeroHigh(k: i32, m: u32): void { store<u32>(STEP_TABLE + <usize>k * 48 + 40, m); }
+/**
+ * A loop of analysis/facts.ts: its counters below a bound register B (facts.ts countersBelowBound), the test on entry
+ * checking B + margin below 2^31. Bits 0-9 the registers, 10-13 B, from 14 the margin; 0: none.
+ */
+@inline export function factCounters(k: i32): u32 { return load<u32>(STEP_TABLE + <usize>k * 48 + 44); }
+@inline export function setFactCounters(k: i32, v: u32): void { store<u32>(STEP_TABLE + <usize>k * 48 + 44, v); }
+export const FACT_MARGIN_LIMIT: i32 = 1 << 18;
+@inline export function packFactCounters(m: u32, b: i32, margin: i32): u32 { return m | <u32>b << 10 | <u32>margin << 14; }
+@inline export function factCounterMask(v: u32): u32 { return v & 0x3ff; }
+@inline export function factCounterBound(v: u32): i32 { return <i32>((v >> 10) & 15); }
+@inline export function factCounterMargin(v: u32): i32 { return <i32>(v >> 14); }
 /** Whether the loop's unchecked copy may keep eBPF registers in r10 and ip (nothing in it checked; jit/loopregs.ts). */
 @inline export function loopPromotable(k: i32): bool { return load<i32>(field(k, PROMOTABLE)) != 0; }
 /** The add that steps iv. */

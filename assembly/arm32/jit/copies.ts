@@ -6,7 +6,7 @@
 import { AL, OP_ADD, R0, R1, R11, branch, immRot, ldr, opImm, opReg, str } from "../a32/encoder";
 import {
   MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
-  loopIvGroup, loopLast, loopZeroHigh, narrowAdd, reloadsBound, loopEnteredAt, loopTestAt,
+  loopIvGroup, loopLast, loopFacts, factCounters, factCounterMask, loopZeroHigh, narrowAdd, reloadsBound, loopEnteredAt, loopTestAt,
 } from "../analysis/loops";
 import { Context, MAX_GIVEN_BACK, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
@@ -81,13 +81,15 @@ export function copyBoundReload(c: Context, i: i32): bool {
 
 /**
  * Registers below 2^31 at every block start of the copies being emitted: an upward loop's iv and its group (the
- * test made iv0 + step and E + step below 2^31, and iv stays below E + step).
+ * test made iv0 + step and E + step below 2^31, and iv stays below E + step), and the counters of a loop of
+ * analysis/facts.ts that stay at most B + margin there (the test made that below 2^31: loops.ts factCounters).
  */
 export function copyNarrowIvs(c: Context): u32 {
   let m: u32 = 0;
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
     if (!loopDown(k) && loopIv(k) >= 0) m |= (<u32>1 << <u32>loopIv(k)) | loopIvGroup(k);
+    if (loopFacts(k)) m |= factCounterMask(factCounters(k));
   }
   return m;
 }
