@@ -10,139 +10,26 @@ import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing, runArm32Async } from "../../../src/engines/arm32/build.js";
 import { codeOf, copyRuns, ensureArm32Translator, limited } from "../../support/arm32.js";
 import { interpreterOutcome } from "../../support/generated-runs.js";
+import { PARSE_NUMS, parseNumsModel, parseNumsProgram, parseNumsText } from "../../support/parse-nums.js";
 
 beforeAll(ensureArm32Translator);
 
 const M64 = (1n << 64n) - 1n;
 
-/** parse_nums (bench/kernels/c/parse_nums.c) for i from `start` below `len`, data at r1 + i - start. */
+/** parse_nums (test/support/parse-nums.ts) for i from `start` below `len`, data at r1 + i - start. */
 function parseNums(len: bigint, start: bigint): string {
-  return `
+  const entry = `
         lddw %r2, 0x${len.toString(16)}
         lddw %r5, 0x${start.toString(16)}
-        sub %r1, %r5
-        mov %r3, 0
-        mov %r0, 0
-        mov %r6, 0
-        jeq %r2, 0, done
-        mov %r4, %r1
-        add %r4, 1
-        stxdw [%r10-16], %r1
-        ja first
-      more:
-        ldxdw %r3, [%r10-8]
-        add %r3, %r9
-        add %r0, %r6
-        add %r5, 1
-        ldxdw %r1, [%r10-16]
-        jge %r5, %r2, tail
-      first:
-        stxdw [%r10-8], %r3
-        mov %r6, %r1
-        add %r6, %r5
-        ldxb %r8, [%r6+0]
-        add32 %r8, -48
-        mov32 %r6, 0
-        mov32 %r7, 1
-        jlt32 %r8, 10, skip
-        mov32 %r7, 0
-      skip:
-        jgt32 %r8, 9, other
-        mov32 %r6, 0
-        mov32 %r9, %r8
-        ja digit
-      next:
-        add %r5, 1
-        jlt32 %r9, 10, digit
-      other:
-        mov32 %r9, 1
-        jlt32 %r8, 10, more
-        mov32 %r9, 0
-        ja more
-      digit:
-        mov32 %r3, %r6
-        mul32 %r3, 10
-        mov32 %r6, %r9
-        add32 %r6, %r3
-        mov %r3, %r5
-        add %r3, 1
-        jlt %r3, %r2, again
-        and %r7, 1
-        ldxdw %r3, [%r10-8]
-        add %r3, %r7
-        ja done
-      again:
-        mov %r7, %r4
-        add %r7, %r5
-        ldxb %r9, [%r7+0]
-        add32 %r9, -48
-        mov32 %r7, 1
-        jlt32 %r9, 10, next
-        mov32 %r7, 0
-        ja next
-      tail:
-        and %r7, 1
-        add %r3, %r7
-        mov %r6, 0
-      done:
-        add %r0, %r6
-        lsh %r3, 48
-        xor %r0, %r3
-        exit`;
+        sub %r1, %r5`;
+  return parseNumsProgram(entry, false);
 }
 
 const HEAD = 12; // the `ja first` into the loop (two lddw take two slots each)
-const LAST = 56;
-const READ_AFTER_OTHER = 22;
-const READ_AFTER_DIGIT = 51;
+const LAST = HEAD + PARSE_NUMS.last;
 
-/** Text of `length` bytes: digits in runs of 0 to 11, separated by 1 to 3 other bytes. */
-function text(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let s = seed >>> 0 || 1;
-  const next = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 0x7fff;
-  for (let i = 0; i < length; ) {
-    for (let d = next() % 12; d > 0 && i < length; d--) out[i++] = 48 + (next() % 10);
-    for (let o = 1 + (next() % 3); o > 0 && i < length; o--) out[i++] = [32, 44, 47, 58, 97, 10][next() % 6];
-  }
-  return out;
-}
-
-/**
- * The program's result by BigInt (the first trip runs whenever len is not 0, as clang's rotated loop does), or the
- * fault of the first read past the region.
- */
-function model(len: bigint, start: bigint, mem: Uint8Array): string {
-  let total = 0n,
-    count = 0n,
-    cur = 0n,
-    inNum = false;
-  if (len === 0n) return "r0 = 0";
-  let i = start;
-  do {
-    const at = i - start;
-    if (at >= BigInt(mem.length)) {
-      const after = at > 0n && mem[Number(at) - 1] >= 48 && mem[Number(at) - 1] <= 57;
-      return `out-of-bounds read of 1 bytes at context+0x${at.toString(16)} (instruction ${after ? READ_AFTER_DIGIT : READ_AFTER_OTHER})`;
-    }
-    const d = (BigInt(mem[Number(at)]) - 48n) & 0xffffffffn;
-    if (d < 10n) {
-      cur = (cur * 10n + d) & 0xffffffffn;
-      inNum = true;
-    } else if (inNum) {
-      total += cur;
-      count++;
-      cur = 0n;
-      inNum = false;
-    }
-    i = (i + 1n) & M64;
-  } while (i < len);
-  if (inNum) {
-    total += cur;
-    count++;
-  }
-  return `r0 = ${(total ^ (count << 48n)) & M64}`;
-}
+/** The program's result by BigInt, or the fault of the first read past the region. */
+const model = (len: bigint, start: bigint, mem: Uint8Array) => parseNumsModel(len, start, mem, HEAD);
 
 /** The register file's words of eBPF r5, the counter, as the listing addresses them from r11 (image.ts S_REGS: 0). */
 const S_REGS = 0;
@@ -164,7 +51,7 @@ describe("ARM32: a counter of a loop bounded by its own compares keeps a zero hi
   });
 
   it("runs the copy only where the bound stays below 2^31", () => {
-    const mem = text(64, 3);
+    const mem = parseNumsText(64, 3);
     expect(copyRuns(assemble(parseNums(64n, 0n)), mem, [HEAD, LAST])).toBe(true);
     for (const len of [0x80000000n, 0xffffffffn, 0x100000040n]) {
       expect(copyRuns(assemble(parseNums(len, 0n)), mem, [HEAD, LAST]), `len ${len}`).toBe(false);
@@ -200,7 +87,7 @@ describe("ARM32: a counter of a loop bounded by its own compares keeps a zero hi
     const results = await limited(
       runs.map((r) => async () => {
         const code = assemble(parseNums(r.len, r.start));
-        const mem = text(r.length, r.seed);
+        const mem = parseNumsText(r.length, r.seed);
         const arm = await runArm32Async(code, mem, { budget: 0 });
         return {
           run: `len=${r.len} start=${r.start} length=${r.length} seed=${r.seed}`,

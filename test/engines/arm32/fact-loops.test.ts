@@ -12,134 +12,24 @@ import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engine
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { codeOf, ensureArm32Translator, limited } from "../../support/arm32.js";
+import { PARSE_NUMS, parseNumsModel, parseNumsProgram, parseNumsText } from "../../support/parse-nums.js";
 
 beforeAll(ensureArm32Translator);
 
 /**
- * parse_nums as clang -O2 lays it out (bench/kernels/c/parse_nums.c), len a constant: the loop is instructions 9
- * (the `ja` into its middle) to 53; it reads data[i] at READ_AFTER_OTHER after a byte that is not a digit (or at
- * i = 0), at READ_AFTER_DIGIT after a digit.
+ * parse_nums as clang -O2 lays it out (test/support/parse-nums.ts), len a constant: the loop is instructions 9 (the
+ * `ja` into its middle) to 53; it reads data[i] at READ_AFTER_OTHER after a byte that is not a digit (or at i = 0),
+ * at READ_AFTER_DIGIT after a digit.
  */
-function parseNums(len: number): string {
-  return `
-        mov %r2, ${len}
-        mov %r3, 0
-        mov %r0, 0
-        mov %r6, 0
-        jeq %r2, 0, done
-        mov %r4, %r1
-        add %r4, 1
-        mov %r5, 0
-        stxdw [%r10-16], %r1
-        ja first
-      more:
-        ldxdw %r3, [%r10-8]
-        add %r3, %r9
-        add %r0, %r6
-        add %r5, 1
-        ldxdw %r1, [%r10-16]
-        jge %r5, %r2, tail
-      first:
-        stxdw [%r10-8], %r3
-        mov %r6, %r1
-        add %r6, %r5
-        ldxb %r8, [%r6+0]
-        add32 %r8, -48
-        mov32 %r6, 0
-        mov32 %r7, 1
-        jlt32 %r8, 10, skip
-        mov32 %r7, 0
-      skip:
-        jgt32 %r8, 9, other
-        mov32 %r6, 0
-        mov32 %r9, %r8
-        ja digit
-      next:
-        add %r5, 1
-        jlt32 %r9, 10, digit
-      other:
-        mov32 %r9, 1
-        jlt32 %r8, 10, more
-        mov32 %r9, 0
-        ja more
-      digit:
-        mov32 %r3, %r6
-        mul32 %r3, 10
-        mov32 %r6, %r9
-        add32 %r6, %r3
-        mov %r3, %r5
-        add %r3, 1
-        jlt %r3, %r2, again
-        and %r7, 1
-        ldxdw %r3, [%r10-8]
-        add %r3, %r7
-        ja done
-      again:
-        mov %r7, %r4
-        add %r7, %r5
-        ldxb %r9, [%r7+0]
-        add32 %r9, -48
-        mov32 %r7, 1
-        jlt32 %r9, 10, next
-        mov32 %r7, 0
-        ja next
-      tail:
-        and %r7, 1
-        add %r3, %r7
-        mov %r6, 0
-      done:
-        add %r0, %r6
-        lsh %r3, 48
-        xor %r0, %r3
-        exit`;
-}
+const parseNums = (len: number) => parseNumsProgram(`        mov %r2, ${len}`, true);
 
 const HEAD = 9;
-const LAST = 53;
-const READ_AFTER_OTHER = 19;
-const READ_AFTER_DIGIT = 48;
-const M64 = (1n << 64n) - 1n;
-
-/** Text of `length` bytes: digits in runs of 0 to 11, separated by 1 to 3 other bytes. */
-function text(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let s = seed >>> 0 || 1;
-  const next = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 0x7fff;
-  for (let i = 0; i < length; ) {
-    for (let d = next() % 12; d > 0 && i < length; d--) out[i++] = 48 + (next() % 10);
-    for (let o = 1 + (next() % 3); o > 0 && i < length; o--) out[i++] = [32, 44, 47, 58, 97, 10][next() % 6];
-  }
-  return out;
-}
+const LAST = HEAD + PARSE_NUMS.last;
+const READ_AFTER_OTHER = HEAD + PARSE_NUMS.readAfterOther;
+const READ_AFTER_DIGIT = HEAD + PARSE_NUMS.readAfterDigit;
 
 /** The model: the C kernel's result over len bytes, or the fault of the first read past the region. */
-function model(len: number, mem: Uint8Array): string {
-  let total = 0n,
-    count = 0n,
-    cur = 0,
-    inNum = false;
-  for (let i = 0; i < len; i++) {
-    if (i >= mem.length) {
-      const at = i > 0 && mem[i - 1] >= 48 && mem[i - 1] <= 57 ? READ_AFTER_DIGIT : READ_AFTER_OTHER;
-      return `out-of-bounds read of 1 bytes at context+0x${i.toString(16)} (instruction ${at})`;
-    }
-    const d = (mem[i] - 48) >>> 0;
-    if (d < 10) {
-      cur = (Math.imul(cur, 10) + d) >>> 0;
-      inNum = true;
-    } else if (inNum) {
-      total += BigInt(cur);
-      count++;
-      cur = 0;
-      inNum = false;
-    }
-  }
-  if (inNum) {
-    total += BigInt(cur);
-    count++;
-  }
-  return `r0 = ${(total ^ (count << 48n)) & M64}`;
-}
+const model = (len: number, mem: Uint8Array) => parseNumsModel(BigInt(len), 0n, mem, HEAD);
 
 /** r0 in decimal or the fault's message, on the interpreter with `budget`. */
 function interpret(code: Uint8Array, mem: Uint8Array, budget = 0): string {
@@ -221,7 +111,7 @@ describe("ARM32: loops bounded by their own compares are versioned", () => {
     const results = await limited(
       runs.map((r) => async () => {
         const code = assemble(parseNums(r.len));
-        const mem = text(r.length, r.seed);
+        const mem = parseNumsText(r.length, r.seed);
         const arm = await runArm32Async(code, mem);
         return {
           run: `len=${r.len} length=${r.length} seed=${r.seed}`,
@@ -258,7 +148,7 @@ describe("ARM32: loops bounded by their own compares are versioned", () => {
   });
 
   it("with a budget, runs out where the interpreter does", async () => {
-    const mem = text(400, 3);
+    const mem = parseNumsText(400, 3);
     const code = assemble(parseNums(400));
     const budgets = [5, 40, 333, 1000, 2500, 4001, 1_000_000];
     const results = await limited(
