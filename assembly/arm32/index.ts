@@ -22,6 +22,7 @@ let offsets: usize = 0;
 let flags: usize = 0;
 let states: usize = 0;
 let widths: usize = 0;
+let frames: usize = 0;
 let out: usize = 0;
 let nmaps: i32 = 0;
 let data: usize = 0; // the map area's initial bytes (see maps/common.ts)
@@ -44,7 +45,8 @@ export function prepare(n: i32): usize {
   flags = offsets + (<usize>n << 2) + 4;
   states = (flags + <usize>n + 3) & ~3;
   widths = (states + (<usize>n << 2) + 15) & ~15;
-  out = widths + <usize>n * STATE_BYTES;
+  frames = widths + <usize>n * STATE_BYTES;
+  out = (frames + <usize>n + 15) & ~15;
   ensureMemory(out);
   nmaps = 0;
   dataLength = 0;
@@ -95,6 +97,8 @@ export function translate(opts: u32, budget: u32, base: u32): i32 {
   c.flags = flags;
   c.states = states;
   c.widths = widths;
+  c.frames = frames;
+  c.spare = out;
   c.options = opts;
   c.armv6 = (opts & OPT_ARMV6) != 0;
   c.budget = budget;

@@ -33,6 +33,8 @@ export class Context extends Labels {
   flags: usize = 0; // u8 per instruction: F_* above
   states: usize = 0; // u32 per instruction: hiZero at the start of each basic block (leaders only)
   widths: usize = 0; // ranges.STATE_BYTES per instruction: the value widths there (leaders only, see ranges.ts)
+  frames: usize = 0; // u8 per instruction: accesses proven in the frame, frame addresses (analysis/frame-ranges.ts)
+  spare: usize = 0; // where the image goes, free while measuring: analysis/frame-ranges.ts works there
   options: u32 = 0; // OPT_* (targets/arm32/abi.ts)
   budget: u32 = 0; // instructions per run, 0 = unlimited
   // per program id: the instruction where that program starts (-1: not in the image), its name's address and length

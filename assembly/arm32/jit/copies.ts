@@ -8,6 +8,7 @@ import {
   MAX_ACCESSES, POOL, accInsn, loopAccesses, loopAt, loopBodyAt, loopDown, loopHead, loopIv, loopIvAt,
   loopIvGroup, loopLast, loopFacts, factCounters, factCounterMask, loopZeroHigh, narrowAdd, reloadsBound, loopEnteredAt, loopTestAt,
 } from "../analysis/loops";
+import { frameAccess, frameSum } from "../analysis/frame-ranges";
 import { Context, MAX_GIVEN_BACK, targetPos } from "./context";
 import { exitMoves, exitMovesNeeded } from "./loopregs";
 import { copyCharge } from "./segments";
@@ -46,8 +47,12 @@ export function inCopy(c: Context): bool { return c.depth > 0 || c.grouping; }
 /** Whether code is going into a loop's copy (not a group's): nothing enters it but at its leaders. */
 export function inLoopCopy(c: Context): bool { return c.depth > 0 && !c.grouping; }
 
-/** Whether instruction i is a planned access of a copy being emitted, or a load of the group being copied. */
+/**
+ * Whether instruction i is a planned access of a copy being emitted, or a load of the group being copied; or,
+ * anywhere, an access that stays in the frame whatever its index holds (analysis/frame-ranges.ts): unchecked.
+ */
 export function planned(c: Context, i: i32): bool {
+  if (frameAccess(c, i)) return true;
   const d = i - c.groupFirst;
   if (c.grouping && d >= 0 && d < 64 && ((c.groupMask >> <u64>d) & 1) != 0) return true;
   for (let d = 0; d < c.depth; d++) {
@@ -57,8 +62,12 @@ export function planned(c: Context, i: i32): bool {
   return false;
 }
 
-/** Whether the ADD at i is 32 bits wide in the copies being emitted (loops.ts narrowAdd). */
+/**
+ * Whether the ADD at i is 32 bits wide in the copies being emitted (loops.ts narrowAdd), or anywhere, as a frame
+ * address (analysis/frame-ranges.ts frameSum).
+ */
 export function addressAdd(c: Context, i: i32): bool {
+  if (frameSum(c, i)) return true;
   for (let d = 0; d < c.depth; d++) {
     const k = unchecked(c.copyLoop[d]);
     if (narrowAdd(c, k, i)) return true;

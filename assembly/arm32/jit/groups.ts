@@ -30,6 +30,7 @@ import {
   AL, EQ, HS, LO, NE, OP_ADC, OP_ADD, OP_SBC, OP_SUB, R0, R1, R11, R2, R3, branch, cmpImm, cmpReg, cmpRegC, dpImm,
   immRot, ldrd, movImm, movReg, opImmS, opReg,
 } from "../a32/encoder";
+import { frameAccess } from "../analysis/frame-ranges";
 import { loopAt, sizeBytes } from "../analysis/loops";
 import { Context, F_FUNC, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf, targetPos } from "./context";
 import { barrier, hi, known0, lo, setHiZero } from "./regs";
@@ -60,7 +61,7 @@ export function findGroup(c: Context, i: i32): bool {
   if (c.groupEnd >= 0) return false;
   const op = opcode(c, i);
   const b = srcOf(c, i);
-  if (!isLoad(op) || b == 10) return false;
+  if (!isLoad(op) || b == 10 || frameAccess(c, i)) return false;
   let low = offOf(c, i);
   let high = low + sizeBytes(op & 0x18);
   let mask: u64 = 1;
@@ -78,7 +79,7 @@ export function findGroup(c: Context, i: i32): bool {
     before = o;
     if ((cls == CLS_LD && o != 0x18) || (cls == CLS_STX && (o & 0xe0) == MODE_ATOMIC) ||
       ((cls == CLS_JMP || cls == CLS_JMP32) && (o & 0xf0) == JMP_CALL)) break;
-    if (isLoad(o) && live && srcOf(c, j) == b) {
+    if (isLoad(o) && live && srcOf(c, j) == b && !frameAccess(c, j)) {
       const l = min(low, offOf(c, j));
       const h = max(high, offOf(c, j) + sizeBytes(o & 0x18));
       if (h - l <= MAX_SPAN) {

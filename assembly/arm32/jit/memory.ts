@@ -6,6 +6,7 @@ import {
   R11, R2, R3, R4, R8, R9, SH_ASR, branch, cmpImm, cmpReg, cmpRegC, dpImm, ldr, ldrb, ldrd, ldrex, ldrexd, ldrh, ldrsb,
   ldrsh, movImmC, movReg, movRegC, opReg, opRegS, shiftImm, str, strb, strex, strexd, strh,
 } from "../a32/encoder";
+import { frameAccess } from "../analysis/frame-ranges";
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { Context, dstOf, fail, immOf, offOf, srcOf } from "./context";
 import { copyMiss, inCopy, inLoopCopy, planned } from "./copies";
@@ -24,7 +25,8 @@ import { L_CHECK, L_CHECK_PAIR, L_LDPKT, S_RCACHE, S_REGS } from "../../../targe
 function log2Size(bytes: i32): i32 { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
 
 // The check entries (read 1/2/4/8, write 1/2/4/8: bit k) some load or store with offset 0 from a register other
-// than r10 may use: only those get the L_CHECK_PAIR stubs (runtime/routines.ts), 3 per entry, in the order of k.
+// than r10 may use (not one proven in the frame: analysis/frame-ranges.ts): only those get the L_CHECK_PAIR stubs
+// (runtime/routines.ts), 3 per entry, in the order of k.
 
 /** Finds pairChecks for the program at `insns` (n instructions), before the runtime is emitted. */
 export function noteChecks(c: Context, insns: usize, n: i32): void {
@@ -39,9 +41,9 @@ export function noteChecks(c: Context, insns: usize, n: i32): void {
     const regs = <i32>load<u8>(p + 1);
     const bytes = sizeBytes(op & 0x18);
     if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) {
-      if ((regs >> 4) != 10) c.pairChecks |= <u32>1 << <u32>log2Size(bytes);
+      if ((regs >> 4) != 10 && !frameAccess(c, i)) c.pairChecks |= <u32>1 << <u32>log2Size(bytes);
     } else if ((cls == CLS_ST || cls == CLS_STX) && (mode == MODE_MEM || cls == CLS_STX && mode == MODE_ATOMIC)) {
-      if ((regs & 15) != 10) c.pairChecks |= <u32>1 << <u32>(4 + log2Size(bytes));
+      if ((regs & 15) != 10 && !frameAccess(c, i)) c.pairChecks |= <u32>1 << <u32>(4 + log2Size(bytes));
     }
   }
 }
@@ -53,8 +55,9 @@ export function pairStub(c: Context, p: i32, k: i32): i32 {
 
 /**
  * base + off, checked for an access of `bytes`; returns the register holding the address, to which the access adds
- * addrOff. Without a check: an access through the frame pointer into its own frame, and in a loop copy an access
- * whose range was tested before the loop (versioned.ts): the base's low word (r11 for an r10 regs.ts fixedFrame
+ * addrOff. Without a check: an access through the frame pointer into its own frame, one through another register
+ * that stays in the frame whatever it holds (analysis/frame-ranges.ts, copies.ts planned), and in a loop copy an
+ * access whose range was tested before the loop (versioned.ts): the base's low word (r11 for an r10 regs.ts fixedFrame
  * fixes), the offset in the instruction when it fits (`small`: a halfword or signed byte transfer, 8-bit
  * offsets), else the sum in r2.
  * Checked: is the access inside the region the last passing check found (S_RCACHE: start, span)? Only otherwise

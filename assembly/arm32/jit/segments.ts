@@ -3,8 +3,9 @@
 // (a fault, or its alignment test's), a legacy packet load (its exit with 0). A charge covers its segment, up to
 // and including the next such instruction: when the budget runs out in the middle of a block, an access before
 // that point has run first and faulted as in the interpreter, and its stores, before the point, were made.
-// Accesses that cannot fault need no split: into the program's own frame at a fixed offset from r10, and inside a
-// map value a lookup returned (mapvalue.ts), which memory.ts emits without a check. Calls and exits end blocks.
+// Accesses that cannot fault need no split: into the program's own frame at a fixed offset from r10, or through an
+// index it stays in (analysis/frame-ranges.ts), and inside a map value a lookup returned (mapvalue.ts), which
+// memory.ts emits without a check. Calls and exits end blocks.
 //
 // A copy (a loop's, versioned.ts; a group's, groups.ts) charges whole blocks instead, its accesses unchecked or
 // resuming in the ordinary code on a miss; where it goes back to the ordinary code in the middle of a block, the
@@ -13,6 +14,7 @@
 
 import { Context, F_LEADER, dstOf, flagOf, offOf, opcode, srcOf } from "./context";
 import { inMapValue } from "./mapvalue";
+import { frameAccess } from "../analysis/frame-ranges";
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import { CLS_LD, CLS_LDX, CLS_ST, CLS_STX, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX } from "../../isa";
 
@@ -26,12 +28,12 @@ export function mayEndRun(c: Context, i: i32): bool {
   if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) {
     const base = srcOf(c, i);
     const off = offOf(c, i);
-    return !inOwnFrame(base, off, bytes) && !inMapValue(c, i, base, off, bytes, false);
+    return !inOwnFrame(base, off, bytes) && !frameAccess(c, i) && !inMapValue(c, i, base, off, bytes, false);
   }
   if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) {
     const base = dstOf(c, i);
     const off = offOf(c, i);
-    return !inOwnFrame(base, off, bytes) && !inMapValue(c, i, base, off, bytes, true);
+    return !inOwnFrame(base, off, bytes) && !frameAccess(c, i) && !inMapValue(c, i, base, off, bytes, true);
   }
   return cls == CLS_STX || cls == CLS_ST || cls == CLS_LDX; // atomics, checked as a whole
 }

@@ -28,6 +28,7 @@ import {
 } from "../../isa";
 import { ERR_OPCODE, ERR_PSEUDO } from "../../../targets/arm32/abi";
 import { L_CODE, L_EPILOGUE } from "../../../targets/arm32/image";
+import { frameAccess } from "../analysis/frame-ranges";
 import { inOwnFrame, sizeBytes } from "../analysis/loops";
 import * as ranges from "../analysis/ranges";
 
@@ -149,9 +150,10 @@ function keptConst(c: Context, rd: i32, v: u32): void {
 /**
  * Whether code may be entered at instruction i from elsewhere: leaders, where jumps land; checked loads and stores
  * (and atomics, legacy packet loads), where a loop copy resumes when one misses (versioned.ts); and those and calls,
- * where a group's copy ends (groups.ts). Not a load or store at a fixed offset in the program's own frame: it has
- * no check to miss, so a 64-bit store of a value computed just before (clang's u64 counters spilled to the frame)
- * stores the registers that computed it (regs.ts hiJustStored).
+ * where a group's copy ends (groups.ts). Not a load or store at a fixed offset in the program's own frame, or
+ * through an index that stays there (analysis/frame-ranges.ts): it has no check to miss, so a 64-bit store of a
+ * value computed just before (clang's u64 counters spilled to the frame) stores the registers that computed it
+ * (regs.ts hiJustStored).
  */
 export function entryPoint(c: Context, i: i32): bool {
   if (flagOf(c, i) & F_LEADER) return true;
@@ -159,6 +161,7 @@ export function entryPoint(c: Context, i: i32): bool {
   const cls = op & 7;
   const mode = op & 0xe0;
   const bytes = sizeBytes(op & 0x18);
+  if (frameAccess(c, i)) return false; // in the frame whatever its index holds (analysis/frame-ranges.ts)
   if (cls == CLS_LDX && (mode == MODE_MEM || mode == MODE_MEMSX)) return !inOwnFrame(srcOf(c, i), offOf(c, i), bytes);
   if ((cls == CLS_ST || cls == CLS_STX) && mode == MODE_MEM) return !inOwnFrame(dstOf(c, i), offOf(c, i), bytes);
   return cls == CLS_LDX || cls == CLS_ST || cls == CLS_STX || (cls == CLS_LD && op != 0x18) ||

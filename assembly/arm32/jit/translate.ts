@@ -36,6 +36,7 @@ import {
   findLoops, finishLoops, loopAt, loopEnteredFrom, loopEntryTarget, setLoopBodyAt,
 } from "../analysis/loops";
 import { planFactLoops } from "../analysis/facts";
+import { markFrameRanges } from "../analysis/frame-ranges";
 import { liftInnerLoops } from "../analysis/nests";
 import { emitHostlessHelpers, emitTailCallRuntime, noteHelpers } from "./calls";
 import {
@@ -432,6 +433,8 @@ function emitImage(c: Context, data: usize, nmaps: i32, dataLength: i32): bool {
   c.programStarts = starts;
   noteMapFamilies(c, data, nmaps); // before the driver: its map printer and the helpers depend on the families
   emitDriver(c, c.options, nmaps, dataLength);
+  // the frame's proven accesses, before noteChecks and every emitter read them (the same in every pass)
+  if (c.measuring && analyse(c)) markFrameRanges(c);
   noteChecks(c, c.insns, c.count);
   emitRuntime(c, c.count, c.options);
   c.endSection(SEC_RUNTIME);

@@ -20,22 +20,24 @@ const SLOTS = 32; // the frame's words r10 - 8 * SLOTS .. r10 - 8, set before th
 interface Walk {
   trips: number;
   base: number; // the frame offset the data-dependent offset is added to (below -255: always inside the frame)
-  key: number; // the input byte is xored with it (so the offset is not a bounded term: the access stays checked)
+  key: number; // the input byte is xored with it, read back from the frame: a value of no known range, so that the
+  // offset is not a bounded term and the access stays checked (analysis/frame-ranges.ts would prove byte ^ 15)
   store: boolean; // also stores the byte there (the write check)
   fill: bigint[]; // the frame words
 }
 
-/** The program; the checked load is instruction LOAD (after SLOTS lddw and stxdw, then four instructions). */
+/** The program; the checked load is instruction LOAD (after SLOTS lddw and stxdw, then seven instructions). */
 function program(w: Walk): string {
   const lines: string[] = [];
   w.fill.forEach((v, k) => lines.push(`lddw %r3, 0x${v.toString(16)}`, `stxdw [%r10-${8 * (k + 1)}], %r3`));
+  lines.push(`mov %r9, ${w.key}`, `stxdw [%r10-${8 * SLOTS + 8}], %r9`, `ldxdw %r9, [%r10-${8 * SLOTS + 8}]`);
   lines.push("mov %r0, 0", "mov %r6, 0", "loop:", "mov %r4, %r1", "add %r4, %r6", "ldxb %r5, [%r4+0]");
-  lines.push(`xor %r5, ${w.key}`, "mov %r7, %r10", `add %r7, ${w.base}`, "add %r7, %r5", "ldxb %r8, [%r7+0]");
+  lines.push("xor %r5, %r9", "mov %r7, %r10", `add %r7, ${w.base}`, "add %r7, %r5", "ldxb %r8, [%r7+0]");
   if (w.store) lines.push("stxb [%r7+0], %r6");
   lines.push("mul %r0, 31", "add %r0, %r8", "add %r6, 1", `jlt %r6, ${w.trips}, loop`, "exit");
   return lines.join("\n");
 }
-const LOAD = 3 * SLOTS + 9;
+const LOAD = 3 * SLOTS + 12;
 
 /** r0 computed here from the eBPF semantics, or MODEL_OUT when an access leaves the frame. */
 function model(w: Walk, input: Uint8Array): string {
