@@ -9,6 +9,7 @@ import { HI, HS, LO, LR, MI, NE, R0, R1, cmpImm, cmpReg, ldr, movImm, movReg } f
 import { ASSUME_REG, ASSUME_SLOT, assumedHi, assumedLo, factAdj, factBound } from "./analysis/facts";
 import { MAX_ACCESSES, factCounterBound, factCounterMargin, factCounters, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
 import { Context } from "./jit/context";
+import { emitStrideSpan, isStrideAccess } from "./stridetest";
 import { leave } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { hi, known0, lo } from "./jit/regs";
@@ -66,6 +67,10 @@ export function emitFactChecks(c: Context, k: i32): void {
 
 /** r1 = access a's span (see above). */
 export function emitFactSpan(c: Context, k: i32, a: i32): void {
+  if (isStrideAccess(a)) {
+    emitStrideSpan(c, k, a);
+    return;
+  }
   const b = factBound(a);
   if (b < 0) {
     c.emit(movImm(R1, 0));

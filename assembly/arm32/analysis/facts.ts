@@ -52,6 +52,7 @@ import {
   loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setFactZeroHigh, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
   srcAt, targetOf, writes, setFactCounters, factCounterMask, packFactCounters, FACT_MARGIN_LIMIT,
 } from "./loops";
+import { analyseStrides, recordStride, setTripBound, tripBlock } from "./strides";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
 
 const MAX_INSNS: i32 = 128; // loops.ts MAX_LOOP_INSNS: the exit path's bitmap
@@ -539,6 +540,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
     if (opAt(c, i) == 0x18) i++;
   }
   collectLimits(c);
+  analyseStrides(c, k, h, l, blockStarts, blocks);
   // entry assumptions with lowest values past 0 only where they bound more accesses than those without: such an
   // assumption fails on an entry at 0 (a counter started at 0, stepped to 1 and more on the way back)
   withLo = false;
@@ -573,7 +575,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
  * largest hi (at least 0) for loops.ts factCounters. The test on entry checks B + hi below 2^31 (facttest.ts), so
  * that each of them is below 2^31 at every block start: its high word zero there, and an add of a constant up to
  * 2^31 to it 32 bits wide. At h, a register not read before it is written needs no bound, as in
- * smallAtBlockStarts. 0 when there are none.
+ * smallAtBlockStarts. A block where a constant bounds it instead (in [0, 2^20)) is as good. 0 when there are none.
  */
 function countersBelowBound(c: Context): u32 {
   const reentered = headReentered(c);
@@ -588,6 +590,8 @@ function countersBelowBound(c: Context): u32 {
       if (!unchecked(visited[b])) continue;
       if (b == 0 && !reentered && !liveAt(c, head, r)) continue; // (as smallAtBlockStarts)
       const bd = boundOf(b, r);
+      // a block where a constant clamps it instead (`if (j < 512)` after `j < n`): below 2^20 there
+      if (kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd == CONST_BOUND && at(b, r, 3) >= 0 && at(b, r, 4) < LIMIT) continue;
       ok = kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd != NO_BOUND && bd != CONST_BOUND && (b0 == NO_BOUND || bd == b0) &&
         at(b, r, 3) >= 0;
       if (!ok) break;
@@ -665,6 +669,7 @@ function planAccesses(c: Context, k: i32, h: i32, l: i32): i32 {
     for (let r = 0; r < REGS; r++) if (unchecked(noted[r]) != 0) unchecked(assumed[r] = noted[r]);
   }
   setFactLoop(k, h, l, mask);
+  noteTripBounds();
   for (let b = 0; b < blocks; b++) if (unchecked(visited[b])) walk(c, b, true);
   return boundedCount;
 }
@@ -775,8 +780,30 @@ function record(c: Context, i: i32): void {
     }
     bounded = true;
     boundedCount++;
+  } else if (recordStride(c, region, i, base, off, size, store)) {
+    // a pointer stepped next to a counter (analysis/strides.ts)
+    bounded = true;
+    boundedCount++;
   } else return;
   found++;
+}
+
+/**
+ * Tells analysis/strides.ts each register's bound at the start of its trip block in the last run of the analysis,
+ * as a fact access's register set holds a span's (a bound register B's field and adj: B + adj; or no register and
+ * the constant adj, at least 0): where the register holds a value without terms so bounded, adj in the field's reach.
+ */
+function noteTripBounds(): void {
+  const p = tripBlock();
+  for (let r = 0; r < REGS; r++) {
+    let bounded = false, v: u32 = 0;
+    if (p >= 0 && p < blocks && unchecked(visited[p]) && kindOf(p, r) == VAR && termsOf(p, r) == 0 && boundOf(p, r) != NO_BOUND) {
+      const b = boundOf(p, r), hi = at(p, r, 4);
+      bounded = hi >= (b == CONST_BOUND ? 0 : -2048) && hi <= 2047;
+      v = <u32>(b == CONST_BOUND ? 0 : b) << FACT_BOUND_AT | <u32>hi << FACT_ADJ_AT;
+    }
+    setTripBound(r, bounded, v);
+  }
 }
 
 /** Whether a loop found before (one inside this one) plans the access at i: its own test covers it. */

@@ -311,6 +311,8 @@ export const LOOP_TABLE_AT: usize = LOOP_TABLE; // for the host's listing: HEAD,
 @inline export function accInsn(a: i32): i32 { return load<i32>(accessAt(a)); }
 @inline export function accBytes(a: i32): i32 { return load<i32>(accessAt(a), 4); }
 @inline export function accStore(a: i32): bool { return (load<i32>(accessAt(a), 8) & 1) != 0; }
+/** The access's store word (store, T, scale, ...: see above), whole. */
+@inline export function accWord(a: i32): u32 { return load<u32>(accessAt(a), 8); }
 /** The largest value of the access's bounded term (0: none). */
 @inline export function accBound(a: i32): u32 { return (load<u32>(accessAt(a), 8) >>> 1) & (MAX_BOUND - 1); }
 /** k when the address sums iv << k (k from 1 to 3: `a[i]` indexed by a shifted counter), else 0. */
