@@ -544,7 +544,9 @@ export class Translator {
     b.get(L_OK);
     if (counted || bounded) { b.i32c(2); b.op(W_I32_EQ); }
     this.open();
-    if (counted) { b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>p.len); b.op(W_I64_SUB); b.set(L_CNT); }
+    if (counted) { // N * len, and the first trip's instructions but those past the exit test in the last trip
+      b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>(p.len - p.lenTail)); b.op(W_I64_SUB); b.set(L_CNT);
+    }
     this.noBudget = counted;
     if (bounded) { this.tripHead = x; this.tripLen = per; this.tripRest = tripRests(this.code, this.g, x); }
     this.versionDepth++;
