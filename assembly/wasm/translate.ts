@@ -95,6 +95,7 @@ import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
 import { selectBlock } from "./selects";
+import { signedLoad } from "./signed-loads";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop, tripRests,
 } from "./cfg";
@@ -188,6 +189,8 @@ export class Translator {
   rotated: i32 = -1;
   /** The arsh of a shift pair emitted with its lsh as one sign extension (see signExtension). */
   extended: i32 = -1;
+  /** The lsh of a shift pair emitted with the load before it as one sign-extending load (signed-loads.ts). */
+  loadExtended: i32 = -1;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
@@ -1062,7 +1065,7 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if (pc == this.rotated || pc == this.extended) return; // see rotateOr, signExtension
+      if (pc == this.rotated || pc == this.extended || pc == this.loadExtended) return; // see rotateOr, signExtension
       if (this.signExtension(pc, op, dst, imm)) return;
       const rotate = op == 0x74 && this.rotateOr(pc);
       if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
@@ -1080,8 +1083,10 @@ export class Translator {
     if (cls == CLS_LDX) {
       const size = sizeBytes(op);
       const sx = (op & 0xe0) == MODE_MEMSX;
-      const lop = size == 1 ? (sx ? W_I64_LOAD8_S : W_I64_LOAD8_U) : size == 2 ? (sx ? W_I64_LOAD16_S : W_I64_LOAD16_U)
+      let lop = size == 1 ? (sx ? W_I64_LOAD8_S : W_I64_LOAD8_U) : size == 2 ? (sx ? W_I64_LOAD16_S : W_I64_LOAD16_U)
         : size == 4 ? (sx ? W_I64_LOAD32_S : W_I64_LOAD32_U) : W_I64_LOAD;
+      const signed = sx || size == 8 ? 0 : signedLoad(code, this.scratch.leader, this.count, pc, dst, size);
+      if (signed != 0) { lop = signed & 0xff; this.loadExtended = pc + 1; this.extended = pc + 2; }
       this.count1(pc, false);
       if (src == 10 && inFrame(off, size)) {
         b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
@@ -1090,6 +1095,7 @@ export class Translator {
         const mo = this.checked(src, off, size, false, pc, true);
         b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, mo);
       }
+      if (signed > 0xff) b.op(W_I64_EXTEND_I32_U);
       this.setReg(dst);
       return;
     }
