@@ -4,7 +4,7 @@
 // sign-extending Wasm load (i32.load16_s, which V8 makes one movsx from memory, then zero-extended to 64 bits for
 // free; or i64.load16_s) instead of a zero-extending load and a separate extension (translate.ts: insn). The pair
 // is skipped; were it not, it would give the same value again (a sign extension of a sign-extended value).
-import { W_I32_LOAD8_S, W_I32_LOAD16_S, W_I64_LOAD8_S, W_I64_LOAD16_S, W_I64_LOAD32_S } from "./emitter";
+import { W_I32_LOAD8_S, W_I64_LOAD8_S } from "./emitter";
 
 /**
  * For the plain load of `size` bytes into dst at pc: when pc + 1 and pc + 2 are a shift pair on dst that
@@ -21,6 +21,7 @@ export function signedLoad(code: usize, leader: StaticArray<u8>, count: i32, pc:
   if (bits != (wide ? 64 : 32) - 8 * <u32>size || (!wide && size == 4)) return 0;
   const arsh = load<u64>(code + (<usize>(pc + 2) << 3));
   if (arsh != ((wide ? 0xc7 : 0xc4) | <u64>dst << 8 | <u64>bits << 32)) return 0;
-  if (wide) return size == 1 ? W_I64_LOAD8_S : size == 2 ? W_I64_LOAD16_S : W_I64_LOAD32_S;
-  return (size == 1 ? W_I32_LOAD8_S : W_I32_LOAD16_S) | 0x100;
+  // the signed loads of 1, 2 and 4 bytes are every other opcode from i64.load8_s (i32's from i32.load8_s)
+  const step = <u32>size >> 1 << 1; // 0, 2, 4
+  return wide ? W_I64_LOAD8_S + step : (W_I32_LOAD8_S + step) | 0x100;
 }
