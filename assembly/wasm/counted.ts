@@ -324,7 +324,10 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     plan.narrowHi = max(plan.narrowHi, delta[r] + narrowHi[r]);
   }
   plan.count = kept;
-  if (kept == 0) return null;
+  // one path, its only exit the counting test: its trips are known on entry, and its budget can be counted there
+  // even when it has no access to hoist (a bit loop: its count at every trip costs as much as its work)
+  const single = exits == 1 && !branches && !packet;
+  if (kept == 0 && !single) return null;
   plan.counted = true;
   plan.iv = root;
   plan.stepImm = step;
@@ -335,12 +338,21 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.testReg = test.ar;
   plan.cont = test.cont;
   plan.signed = test.signed;
-  // one block, its only exit test its last instruction: K + 1 trips of all its instructions, known on entry
-  if (blocks == 1 && exits == 1 && !packet) plan.len = insns;
+  // K + 1 trips reach the test and K go on past it: (K + 1) * insns less the instructions after the test
+  if (single) { plan.len = insns; plan.lenTail = pastTestInsns(code, g, path, blocks); }
   if (!packet) plan.path = branches ? tripRests(code, g, h)[h] : insns;
   plan.ways = branches;
   plan.early = exits > 1;
   return plan;
+}
+
+/** Of a loop of one path (no branch) with one exit test: the instructions after that test, to the jump back. */
+function pastTestInsns(code: usize, g: Cfg, path: StaticArray<i32>, blocks: i32): i32 {
+  let n = 0;
+  for (let k = blocks - 1; k >= 0 && g.kind[path[k]] != END_COND; k--) {
+    for (let pc = g.start[path[k]]; pc <= g.last[path[k]]; pc += insnLen(code, pc)) n++;
+  }
+  return n;
 }
 
 /**

@@ -31,7 +31,9 @@ export const W_GLOBAL_SET: u32 = 0x24;
 // Memory
 export const W_I32_LOAD: u32 = 0x28;
 export const W_I64_LOAD: u32 = 0x29;
+export const W_I32_LOAD8_S: u32 = 0x2c;
 export const W_I32_LOAD8_U: u32 = 0x2d;
+export const W_I32_LOAD16_S: u32 = 0x2e;
 export const W_I64_LOAD8_S: u32 = 0x30;
 export const W_I64_LOAD8_U: u32 = 0x31;
 export const W_I64_LOAD16_S: u32 = 0x32;

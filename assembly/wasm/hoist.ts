@@ -27,8 +27,11 @@ export class LoopPlan {
   stepImm: i64 = 0;
   boundReg: i32 = -1; // bound register, or -1 for the constant boundImm
   boundImm: i64 = 0;
-  /** A counted loop of one block without packet loads: its instructions (its trips are known on entry), else 0. */
+  /** A counted loop of one block (counted.ts: of one path) without packet loads: its instructions (its trips are
+   * known on entry), else 0. */
   len: i32 = 0;
+  /** Of len: the instructions after the exit test (counted.ts: a path on to a jump back), which the last trip skips. */
+  lenTail: i32 = 0;
   /** A loop of several blocks (counted.ts, or here with an iv) without packet loads or inner loops: its longest
    * trip's instructions (a trip runs at most these), else 0. */
   path: i32 = 0;

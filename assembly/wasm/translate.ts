@@ -81,7 +81,7 @@ import {
   W_I64_STORE16, W_I64_STORE32, W_I32_EQZ, W_I32_EQ, W_I32_GE_U, W_I32_ADD, W_I32_SUB, W_I32_AND, W_I32_OR,
   W_I32_SHR_U, W_I64_EQZ, W_I64_EQ, W_I64_NE, W_I64_LT_S, W_I64_GT_U, W_I64_ADD, W_I64_SUB, W_I64_LT_U, W_I64_DIV_S,
   W_I64_DIV_U, W_I64_REM_S, W_I64_REM_U, W_I64_AND, W_I64_OR, W_I64_SHR_U, W_I64_XOR, W_I32_GE_S, W_CMP_I64_TO_I32,
-  W_I32_GT_S, W_I32_LT_S, W_I32_LT_U, W_SELECT,
+  W_I32_GT_S, W_I32_LT_S, W_I32_LT_U, W_I32_NE, W_SELECT,
   W_ARITH_I64_TO_I32, W_I32_WRAP_I64, W_I64_EXTEND_I32_S, W_I64_EXTEND_I32_U, W_I32_EXTEND8_S, W_I32_EXTEND16_S,
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
@@ -95,6 +95,7 @@ import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
 import { reducibleCfg } from "./split";
 import { selectBlock } from "./selects";
+import { signedLoad } from "./signed-loads";
 import {
   Cfg, CfgScratch, buildCfg, END_FALL, END_COND, END_EXIT, opAt, immAt, insnLen, inLoop, tripRests,
 } from "./cfg";
@@ -176,6 +177,8 @@ export class Translator {
   noVersion: i32 = 0;
   /** Inside a versioned loop's copy whose budget was counted before it: no checkpoint, no counting. */
   noBudget: bool = false;
+  /** The block of one mov that the block being emitted jumps over as a select (see selected), else -1. */
+  selectMov: i32 = -1;
   /** Header of the loop whose copy counts the budget a trip at a time (see versioned), else -1. */
   tripHead: i32 = -1;
   tripLen: i32 = 0;
@@ -186,6 +189,8 @@ export class Translator {
   rotated: i32 = -1;
   /** The arsh of a shift pair emitted with its lsh as one sign extension (see signExtension). */
   extended: i32 = -1;
+  /** The lsh of a shift pair emitted with the load before it as one sign-extending load (signed-loads.ts). */
+  loadExtended: i32 = -1;
   /** The block's byte loads not emitted yet (bytes.ts). */
   bytes: ByteLoads = new ByteLoads();
   /** The current block's accesses checked as groups (groups.ts). */
@@ -544,7 +549,9 @@ export class Translator {
     b.get(L_OK);
     if (counted || bounded) { b.i32c(2); b.op(W_I32_EQ); }
     this.open();
-    if (counted) { b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>p.len); b.op(W_I64_SUB); b.set(L_CNT); }
+    if (counted) { // N * len, and the first trip's instructions but those past the exit test in the last trip
+      b.get(L_CNT); b.get(L_N); b.op(W_I64_SUB); b.i64c(<i64>(p.len - p.lenTail)); b.op(W_I64_SUB); b.set(L_CNT);
+    }
     this.noBudget = counted;
     if (bounded) { this.tripHead = x; this.tripLen = per; this.tripRest = tripRests(this.code, this.g, x); }
     this.versionDepth++;
@@ -813,6 +820,9 @@ export class Translator {
     this.emitBytes(this.bytes.all());
     if (kind != END_FALL) this.count1(last, false);
     leaveBlock(this.code, g, x, this.valuesNext, this.valuesInto);
+    // a select's mov counted with the block, given back when the jump is taken (see selected)
+    this.selectMov = kind == END_COND && this.fast && !this.dispatch ? selectBlock(this.code, g, x) : -1;
+    if (this.selectMov >= 0) this.pending += g.last[this.selectMov] - g.start[this.selectMov] + 1;
     this.flush();
     if (kind == END_EXIT) {
       this.exit();
@@ -853,29 +863,36 @@ export class Translator {
   /**
    * A jump of block x over a block m of one mov (selects.ts) as a Wasm select of the condition on the stack, when
    * it returns true (false: nothing emitted). Fast version only. The budget changes as the two ways would change
-   * it, chosen by the same condition (kept in L_TI: the select may change a register it reads): m's instructions
-   * when the jump is not taken; in a copy that counts whole trips at the header (tripHead), what each way gives
-   * back (leaveTrip) instead; nothing in a loop counted before it (noBudget).
+   * it, by the same condition (kept in L_TI: the select may change a register it reads) as 0 or 1: m's
+   * instructions are counted with x's (blockCode) and given back when the jump is taken; in a copy that counts
+   * whole trips at the header (tripHead), what each way gives back (leaveTrip) instead; nothing in a loop counted
+   * before it (noBudget). An add of the condition, not a select of two counts, which V8 makes a test and a move.
    */
   private selected(x: i32): bool {
     const g = this.g;
     const b = this.out;
-    if (!this.fast || this.dispatch) return false;
-    const m = selectBlock(this.code, g, x);
+    const m = this.selectMov;
+    this.selectMov = -1;
     if (m < 0) return false;
     const t = g.succ0[x];
     const p = this.code + (<usize>g.start[m] << 3);
     const op = <u32>load<u8>(p);
     const dst = <u32>load<u8>(p, 1) & 0xf, src = <u32>load<u8>(p, 1) >> 4;
     b.set(L_TI); // the condition (no checked access between, which would use L_TI)
+    // the count as notTaken + c * (taken - notTaken), c the condition as 0 or 1: an add, not a second select
     let taken: i64 = 0, notTaken: i64 = 0;
     if (this.tripHead >= 0) {
       taken = <i64>this.tripBack(x, t);
       notTaken = <i64>(this.tripBack(x, m) + this.tripBack(m, t));
-    } else if (!this.noBudget) notTaken = -<i64>(g.last[m] - g.start[m] + 1);
-    if (taken != 0 || notTaken != 0) {
-      b.get(L_CNT); b.i64c(taken); b.i64c(notTaken); b.get(L_TI); b.op(W_SELECT); b.op(W_I64_ADD); b.set(L_CNT);
+    } else if (!this.noBudget) taken = <i64>(g.last[m] - g.start[m] + 1); // m was counted with x (blockCode)
+    if (taken != notTaken) {
+      b.get(L_CNT); b.get(L_TI);
+      if ((opAt(this.code, g.last[x]) & 0xf7) == (CLS_JMP32 | 0x40)) { b.i32c(0); b.op(W_I32_NE); } // jset32: a mask
+      b.op(W_I64_EXTEND_I32_U);
+      if (taken - notTaken != 1) { b.i64c(taken - notTaken); b.op(W_I64_MUL); }
+      b.op(W_I64_ADD); b.set(L_CNT);
     }
+    if (notTaken != 0) { b.get(L_CNT); b.i64c(notTaken); b.op(W_I64_ADD); b.set(L_CNT); }
     this.getReg(dst);
     if ((op & 8) == 0) b.i64c(op == 0xb7 ? <i64>load<i32>(p, 4) : <i64>load<u32>(p, 4));
     else {
@@ -1048,7 +1065,7 @@ export class Translator {
     if (this.fast && this.defer(pc, op, dst, src, off, imm)) { this.count1(pc, false); return; }
     if (cls == CLS_ALU || cls == CLS_ALU64) {
       this.count1(pc, false);
-      if (pc == this.rotated || pc == this.extended) return; // see rotateOr, signExtension
+      if (pc == this.rotated || pc == this.extended || pc == this.loadExtended) return; // see rotateOr, signExtension
       if (this.signExtension(pc, op, dst, imm)) return;
       const rotate = op == 0x74 && this.rotateOr(pc);
       if (rotate || (op == 0x07 || op == 0x0f) && this.versionDepth > 0 && this.narrow(pc, dst)) {
@@ -1066,8 +1083,10 @@ export class Translator {
     if (cls == CLS_LDX) {
       const size = sizeBytes(op);
       const sx = (op & 0xe0) == MODE_MEMSX;
-      const lop = size == 1 ? (sx ? W_I64_LOAD8_S : W_I64_LOAD8_U) : size == 2 ? (sx ? W_I64_LOAD16_S : W_I64_LOAD16_U)
+      let lop = size == 1 ? (sx ? W_I64_LOAD8_S : W_I64_LOAD8_U) : size == 2 ? (sx ? W_I64_LOAD16_S : W_I64_LOAD16_U)
         : size == 4 ? (sx ? W_I64_LOAD32_S : W_I64_LOAD32_U) : W_I64_LOAD;
+      const signed = sx || size == 8 ? 0 : signedLoad(code, this.scratch.leader, this.count, pc, dst, size);
+      if (signed != 0) { lop = signed & 0xff; this.loadExtended = pc + 1; this.extended = pc + 2; }
       this.count1(pc, false);
       if (src == 10 && inFrame(off, size)) {
         b.get(L_FB); b.mem(lop, 0, <u32>(off + STACK_SIZE));
@@ -1076,6 +1095,7 @@ export class Translator {
         const mo = this.checked(src, off, size, false, pc, true);
         b.get(L_T); b.op(W_I32_WRAP_I64); b.mem(lop, 0, mo);
       }
+      if (signed > 0xff) b.op(W_I64_EXTEND_I32_U);
       this.setReg(dst);
       return;
     }
@@ -1479,6 +1499,13 @@ export class Translator {
     const imm = load<i32>(p, 4);
     const jop = op & 0xf0;
     const x = (op & 8) != 0;
+    // a select's `x s< 0` as x's sign bit: V8 moves on it as it is, where a compare makes a flag into 0 or 1 first
+    if (this.selectMov >= 0 && jop == 0xc0 && !x && imm == 0) {
+      this.getReg(dst);
+      if ((op & 7) == CLS_JMP) { b.i64c(63); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); }
+      else { b.op(W_I32_WRAP_I64); b.i32c(31); b.op(W_I32_SHR_U); }
+      return;
+    }
     if ((op & 7) == CLS_JMP) {
       this.getReg(dst);
       if (x) this.getReg(src); else b.i64c(<i64>imm);

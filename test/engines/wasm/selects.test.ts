@@ -224,6 +224,18 @@ describe("a jump over one mov whose register decides a later trip's branch is a 
     }
   });
 
+  it("a select's budget is an add of its condition, not a second select; a sign test is the sign bit", () => {
+    // a CRC's steps: one select each in both copies of its loop (checked, and without checks, whose trips count
+    // their longest way at the header and give back the mov a jump over it skips); the budget's were selects too
+    for (const bits of [1, 2, 8]) expect(selects(crc(64, bits)) - BASE()).toBe(2 * bits);
+    expect(selects(search(KEYS, 40)) - BASE()).toBe(2); // lo's and hi's: the search loop has one copy
+    const m = binaryen.readBinary(translateToWasm(assemble(crc(64, 1))));
+    const text = m.emitText();
+    m.dispose();
+    // jslt32 %r0, 0 as (i32.shr_u r0 31) in the select (the exact copy, a branch, keeps its compare)
+    expect(text).toMatch(/\(i32\.shr_u\s+\(i32\.wrap_i64\s+\(local\.get \$\d+\)\s*\)\s+\(i32\.const 31\)/);
+  });
+
   it("a bitwise CRC: every budget runs out where the interpreter's does; past the input it faults at the load", () => {
     const bytes = randomBytes(6, 4);
     const source = crc(6, 8);
