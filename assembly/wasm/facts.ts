@@ -179,7 +179,10 @@ function note(code: usize, pc: i32, st: i32): void {
   if (cls != CLS_LDX && (cls != CLS_ST && cls != CLS_STX || (op & 0xe0) == MODE_ATOMIC)) return;
   const base = cls == CLS_LDX ? <i32>(load<u8>(p, 1) >> 4) : <i32>(load<u8>(p, 1) & 0xf);
   const m = base == 10 ? -1 : meta(st, base);
-  if (m < 0 || foundCount == MAX_LOOP_INSNS || boundOf(m) < 0 && lo(st, base) == hi(st, base)) return;
+  // (a base the loop does not change is hoist.ts's; a constant span of 2^24 or more no region holds: a 32-bit
+  // index, a test that would always fail)
+  const span = hi(st, base) - lo(st, base);
+  if (m < 0 || foundCount == MAX_LOOP_INSNS || boundOf(m) < 0 && (span == 0 || span >= 1 << 24)) return;
   const plan = skip;
   if (plan != null) for (let i = 0; i < plan.count; i++) if (<i32>plan.accesses[i] == pc) return;
   const off = <i64>load<i16>(p, 2), i = foundCount++ * 4;
