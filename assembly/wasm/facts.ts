@@ -114,7 +114,7 @@ function step(code: usize, pc: i32, st: i32): void {
   else if (op == 0x77 && m >= 0 && t == 0 && b < 0 && l >= 0 && k >= 0 && k < 64) put(st, d, 0, -1, 0, l >> k, h >> k);
   else if ((op == 0x57 || op == 0x54) && imm >= 0) put(st, d, 0, -1, 0, 0, imm);
   else if (op == 0x71 || op == 0x69 || op == 0x61) put(st, d, 0, -1, 0, 0, op == 0x71 ? 0xff : op == 0x69 ? 0xffff : 0xffffffff);
-  else if ((op & 7) == CLS_ALU) put(st, d, 0, -1, 0, 0, 0xffffffff);
+  else if ((op & 7) == CLS_ALU && (op & 0xf0) != 0xd0) put(st, d, 0, -1, 0, 0, 0xffffffff); // (not le64, be64)
   else unchecked(vals[ix(st, d)] = -1);
 }
 
@@ -132,7 +132,8 @@ function refine(code: usize, pc: i32, st: i32, taken: bool): void {
   let b = -1, s = 0, h = <i64>load<i32>(p, 4);
   if (swap || reg) { // y's value: of bound B, B plus a constant, or a constant
     const n = meta(st, y), t = termsOf(n);
-    if (n < 0 || t != 0 && (popcnt<i32>(t) != 1 || boundOf(n) >= 0 || t == 1 << 10)) return;
+    // (below 0, y may be 2^64 - 1 unsigned: no bound)
+    if (n < 0 || lo(st, y) < 0 || t != 0 && (popcnt<i32>(t) != 1 || boundOf(n) >= 0 || t == 1 << 10)) return;
     b = t != 0 ? ctz<i32>(t) : boundOf(n); s = t != 0 ? 0 : shiftOf(n); h = hi(st, y);
   } else if (h < 0) return; // a constant of 2^63 or more: no bound
   const m = meta(st, x);

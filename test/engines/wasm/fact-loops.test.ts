@@ -124,6 +124,11 @@ function scanWant(n: number): bigint {
   return r0;
 }
 
+/** scan's loop, continuing while i < n - 1: with n = 0 that is 2^64 - 1, no bound (it reads past the region). */
+function scanBelowLessOne(n: number): string {
+  return scan(n).replace("jge %r3, %r2, out", "mov %r7, %r2\n add %r7, -1\n jge %r3, %r7, out");
+}
+
 describe("loops whose accesses the loop's own compares bound", () => {
   it("a state machine stepping its index in two places runs unchecked, and faults at the read past a short region", () => {
     for (const n of [1, 2, 7, 64]) {
@@ -154,6 +159,14 @@ describe("loops whose accesses the loop's own compares bound", () => {
       expect(fits.unchecked).toBe(true);
       expect(same(scan(n + 8), n).out.error).toMatch(/out-of-bounds read/);
     }
+  });
+
+  it("a bound that may lie below 0 bounds nothing: the scan faults where the interpreter does", () => {
+    for (const n of [0, 5])
+      for (const budget of [0, 10_000]) {
+        const out = same(scanBelowLessOne(n), 8, budget).out;
+        if (n === 0) expect(out.error).toMatch(/out-of-bounds read/);
+      }
   });
 
   it("under every budget, each runs out where the interpreter does", () => {
