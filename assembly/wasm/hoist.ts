@@ -82,6 +82,12 @@ export class LoopPlan {
   innerStart: i64 = 0;
   innerBoundReg: i32 = -1;
   innerBoundImm: i64 = 0;
+  // Accesses the loop's compares bound (facts.ts: FACT): T + [consts, consts + (accStepReg << accRoot) + accStep],
+  // accStepReg -1 for none; they hold when each register of `assumed` holds on entry its value in `head` (facts.ts:
+  // assumption), and the registers of factBounds are below 2^32.
+  assumed: i32 = 0;
+  head: StaticArray<i64> | null = null;
+  factBounds: i32 = 0;
 }
 
 /** In an access's register set (LoopPlan.accesses bits 41..): a frame slot's value (counted.ts: SLOTS). */
@@ -89,6 +95,9 @@ export const SUM_SLOT: i32 = 1 << 13;
 
 /** In LoopPlan.accesses: the access comes after the exit test (it runs in one trip fewer). */
 export const POST: i64 = <i64>1 << 60;
+
+/** In LoopPlan.accesses: an access the loop's compares bound (facts.ts). */
+export const FACT: i64 = <i64>1 << 61;
 
 /** Registers instruction `pc` writes (bit mask), -1 for a call. */
 export function written(code: usize, pc: i32): i32 {

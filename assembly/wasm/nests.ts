@@ -28,6 +28,7 @@ import { CLS_LD, CLS_JMP } from "../isa";
 import { Cfg, opAt, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, planLoop, written, sumStep, SUM_SLOT } from "./hoist";
 import { planCounted, CONT_LT, CONT_LE, CONT_NE, contOf } from "./counted";
+import { addFacts } from "./facts";
 
 /** In a lifted access's register set (LoopPlan.accesses bits 41..): the inner loop's iv. */
 export const NEST_QIV: u32 = 1 << 12;
@@ -49,11 +50,11 @@ export function planAt(code: usize, g: Cfg, h: i32): LoopPlan | null {
     const simple = iv && (one == null || one.count <= (<LoopPlan>plan).count);
     const inner: LoopPlan | null = simple ? plan : one;
     if (k == 1) return inner != null ? lift(code, g, h, q, inner) : null;
-    if (simple) return plan;
-    if (one != null || plan != null) return one != null ? one : plan;
+    if (simple) return addFacts(code, g, h, plan);
+    if (one != null || plan != null) return addFacts(code, g, h, one != null ? one : plan);
     // h's first inner loop (lift checks there is no other)
     for (q = h + 1; q < g.n && !(g.loopHeader[q] && inLoop(g.loopOf, g.loopParent, h, q)); q++);
-    if (q == g.n) return null;
+    if (q == g.n) return addFacts(code, g, h, null);
   }
   return null;
 }

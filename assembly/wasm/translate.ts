@@ -86,13 +86,14 @@ import {
   W_I64_EXTEND8_S, W_I64_EXTEND16_S, W_I64_EXTEND32_S, W_I32_MUL, W_I64_LE_U, W_I64_GE_S,
   W_I64_SHL, W_I64_ROTL, W_I32_SHL, W_I32_ROTL, W_I64_MUL, W_I64_GE_U, W_I64_LE_S, W_I64_GT_S,
 } from "./emitter";
-import { LoopPlan, written, POST, SUM_SLOT } from "./hoist";
+import { LoopPlan, written, POST, SUM_SLOT, FACT } from "./hoist";
 import { inlineMapCall } from "./inline-lookup";
 import { ByteLoads, SAVED } from "./bytes";
 import { Groups, KEYS, planGroups } from "./groups";
 import { markFrameIndexed } from "./frame-index";
 import { CONT_NE, CONT_LE, CONT_GE } from "./counted";
 import { planAt, NEST_QIV } from "./nests";
+import { assumption } from "./facts";
 import { reducibleCfg } from "./split";
 import { selectBlock } from "./selects";
 import { signedLoad } from "./signed-loads";
@@ -483,6 +484,7 @@ export class Translator {
       b.set(L_D);
       b.end();
     }
+    if (p.factBounds != 0) this.factChecks(p);
     const acc = p.accesses;
     for (let i = 0; i < p.count; i++) {
       if (this.proven[<i32>acc[i]] != 0) continue; // a loop around this one tested it
@@ -490,7 +492,8 @@ export class Translator {
       const sum = <u32>(acc[i] >> 41) & 0x3fff;
       const moves = (sum & (1 << 11)) != 0;
       const iv = p.counted && moves ? p.accRoot[i] : p.iv;
-      if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, moves ? p.accStepReg[i] : -1, (acc[i] & POST) != 0);
+      if ((acc[i] & FACT) != 0) { this.factSpan(p.accStepReg[i], p.accRoot[i], p.accStep[i]); b.set(L_D); }
+      else if (p.counted) this.countedSpan(moves ? p.accStep[i] : 0, moves ? p.accStepReg[i] : -1, (acc[i] & POST) != 0);
       if (p.nest) this.nestSpan(moves, (sum & NEST_QIV) != 0);
       b.i64c(p.consts[i]);
       for (let r: u32 = 0; r <= 11; r++) {
@@ -724,6 +727,37 @@ export class Translator {
     this.atLeastZero(L_N);
     this.planValue(p.innerBoundReg, p.innerBoundImm); b.i64c(1 + p.innerStart); b.op(W_I64_SUB);
     this.atLeastZero(L_SAVED);
+  }
+
+  /**
+   * What the accesses facts.ts bounded rely on, or a branch out of the test's block: their bound registers below
+   * 2^32 (an interval's top, B << s plus a constant, is then that of the 64-bit value) and each assumed register
+   * r in T + [lo, lo + span]: r - T - lo, unsigned, at most span.
+   */
+  private factChecks(p: LoopPlan): void {
+    const b = this.out;
+    b.i64c(0);
+    for (let r: u32 = 0; r < 10; r++) if ((p.factBounds >> r & 1) != 0) { this.getReg(r); b.op(W_I64_OR); }
+    b.i64c(32); b.op(W_I64_SHR_U); b.op(W_I32_WRAP_I64); b.brIf(0);
+    for (let r: u32 = 0; r < 10; r++) {
+      if ((p.assumed >> r & 1) == 0) continue;
+      const head = <StaticArray<i64>>p.head, m = assumption(head, r, 0), l = assumption(head, r, 1);
+      this.getReg(r);
+      for (let t: u32 = 0; t <= 10; t++) if ((<i32>m >> t & 1) != 0) { this.getReg(t); b.op(W_I64_SUB); }
+      b.i64c(l); b.op(W_I64_SUB);
+      this.factSpan((<i32>(m >> 11) & 15) - 1, <i32>(m >> 15), assumption(head, r, 2) - l);
+      b.op(W_I64_GT_U); b.brIf(0);
+    }
+  }
+
+  /** (reg << shift) + c, or c when reg < 0: an interval's span (facts.ts). */
+  private factSpan(reg: i32, shift: i32, c: i64): void {
+    const b = this.out;
+    b.i64c(c);
+    if (reg < 0) return;
+    this.getReg(<u32>reg);
+    if (shift != 0) { b.i64c(shift); b.op(W_I64_SHL); }
+    b.op(W_I64_ADD);
   }
 
   /** local = max(0, the value on the stack), signed. */
