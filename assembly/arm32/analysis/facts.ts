@@ -63,7 +63,7 @@ import {
   srcAt, targetOf, writes, setFactCounters, setFactSmall, factCounterMask, packFactCounters, FACT_MARGIN_LIMIT,
 } from "./loops";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
-import { MAX_SCALE, boundReg, isRegBound, scaleOf, scaledBy } from "./scaled";
+import { boundReg, isRegBound, scaleOf, scaledBy } from "./scaled";
 
 const MAX_INSNS: i32 = 128; // loops.ts MAX_LOOP_INSNS: the exit path's bitmap
 const MAX_BLOCKS: i32 = 32;
@@ -696,6 +696,8 @@ function planFacts(c: Context, h: i32, l: i32): void {
   useHints = false;
   let without = planAccesses(c, k, h, l);
   if (entryHints(c, h)) {
+    // (on top of the assumptions the run without found: those it tailored to the loop stay)
+    for (let r = 0; r < REGS; r++) if (unchecked(assumed[r]) != 0) unchecked(hints[r] = assumed[r]);
     useHints = true;
     const withHints = planAccesses(c, k, h, l);
     if (withHints <= without) {
@@ -826,9 +828,11 @@ const hints = new StaticArray<i32>(REGS);
 /**
  * Assumptions on the entry values of the registers the loop writes, live at h, from the straight code that falls
  * into h (back to a block start or a jump): the last write there `r = B` (B a register neither the loop nor that
- * code after it writes) assumes r <= B, `r = K` (K a constant at least 0) r in [0, K]. A binary search tested at its
- * top starts `lo = 0; hi = n` there; its trips keep lo <= hi <= n only from such a start. They are guesses, which
- * the test on entry checks (facttest.ts) as any assumption. Returns whether there is one.
+ * code after it writes) assumes r <= B, `r = 0` r = 0. A binary search tested at its top starts `lo = 0; hi = n`
+ * there; its trips keep lo <= hi <= n only from such a start. They are guesses, which the test on entry checks
+ * (facttest.ts) as any assumption. (Other constants set there are left to the runs: a counter's assumed lowest
+ * value, j = i + 1 of a selection sort, bounds better than the constant the code sets.) Returns whether there is
+ * one.
  */
 function entryHints(c: Context, h: i32): bool {
   let any = false;
@@ -840,11 +844,11 @@ function entryHints(c: Context, h: i32): bool {
     const d = dstAt(c, i);
     if (cls != CLS_ST && cls != CLS_STX && d < REGS && ((written >> <u32>d) & 1) == 0) {
       const off16 = <i32>load<i16>(c.insns + (<usize>i << 3) + 2);
-      const b = srcAt(c, i), imm = <i64>immAt(c, i);
+      const b = srcAt(c, i);
       let a = 0;
       if ((op == 0xbf || op == 0xbc) && off16 == 0 && b < REGS && (mask & (1 << b)) == 0 && ((written >> <u32>b) & 1) == 0) {
         a = ASSUME_REG | b << 2;
-      } else if ((op == 0xb7 || op == 0xb4) && imm >= 0 && imm < LIMIT) a = ASSUME_CONST | <i32>imm << 2;
+      } else if ((op == 0xb7 || op == 0xb4) && immAt(c, i) == 0) a = ASSUME_CONST; // in [0, 0]
       if (a != 0 && (mask & (1 << d)) != 0 && liveAt(c, h, d)) {
         unchecked(hints[d] = a);
         any = true;
