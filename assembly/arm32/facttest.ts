@@ -1,13 +1,15 @@
 // The entry test of a loop analysis/facts.ts planned, as versioned.ts emitTest emits it after the high words of
 // the registers its copy keeps zero: here each bound register's high word zero, its counters' bound plus margin
-// below 2^31 (loops.ts factCounters), and the assumptions the analysis
-// made on the registers' entry values (of registers live at the head: the others' entry values are never read);
-// then, per access, its span in r1 (B + adj for a bound register B, below 0 failing; else 0: a constant bound's
-// span is the access's bounded term), for versioned.ts emitRangeTest to test [start, start + span + size) in one
-// region's window. Any failure goes to the head's ordinary code. Uses r0, r1 and lr.
-import { HI, HS, LO, LR, MI, NE, R0, R1, cmpImm, cmpReg, ldr, movImm, movReg } from "./a32/encoder";
-import { ASSUME_REG, ASSUME_SLOT, assumedHi, assumedLo, factAdj, factBound } from "./analysis/facts";
-import { MAX_ACCESSES, factCounterBound, factCounterMargin, factCounters, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
+// below 2^31 (loops.ts factCounters), the assumptions the analysis made on the registers' entry values (of
+// registers live at the head: the others' entry values are never read), and the registers it took as their low
+// words below 2^28 (analysis/scaled.ts); then, per access, its span in r1 ((B << scale) + adj for a bound register
+// B, below 0 failing; else 0: a constant bound's span is the access's bounded term), for versioned.ts
+// emitRangeTest to test [start, start + span + size) in one region's window. Any failure goes to the head's
+// ordinary code. Uses r0, r1 and lr.
+import { HI, HS, LO, LR, MI, NE, R0, R1, SH_LSL, cmpImm, cmpReg, ldr, movImm, movReg, shiftImm } from "./a32/encoder";
+import { ASSUME_REG, ASSUME_SLOT, assumedHi, assumedLo, factAdj, factBound, factScale } from "./analysis/facts";
+import { MAX_ACCESSES, factCounterBound, factCounterMargin, factCounters, factSmall, loopAccesses, loopBaseSlot, loopBodyAt, loopHead, loopIvStep } from "./analysis/loops";
+import { SMALL_BITS } from "./analysis/scaled";
 import { Context } from "./jit/context";
 import { emitStrideSpan, isStrideAccess } from "./stridetest";
 import { leave } from "./jit/copies";
@@ -30,6 +32,14 @@ export function emitFactChecks(c: Context, k: i32): void {
   const counters = factCounters(k);
   if (counters != 0) bounds |= <u32>1 << <u32>factCounterBound(counters);
   for (let r = 0; r < 10; r++) if ((bounds >> <u32>r) & 1) highWordZero(c, r, k);
+  // the registers the analysis took as their low words (analysis/scaled.ts): below 2^SMALL_BITS
+  const small = factSmall(k);
+  for (let r = 0; r < 10; r++) {
+    if (((small >> <u32>r) & 1) == 0) continue;
+    if (((bounds >> <u32>r) & 1) == 0) highWordZero(c, r, k);
+    c.emit(cmpImm(lo(c, r, R0), 1 << SMALL_BITS));
+    fail(c, HS, k);
+  }
   if (counters != 0) {
     // the counters' bound plus their margin below 2^31: they stay below it at every block start of the copy, their
     // high words zero and their steps 32 bits wide (analysis/facts.ts countersBelowBound)
@@ -74,6 +84,16 @@ export function emitFactSpan(c: Context, k: i32, a: i32): void {
   const b = factBound(a);
   if (b < 0) {
     c.emit(movImm(R1, 0));
+    return;
+  }
+  const s = factScale(a);
+  if (s != 0) {
+    // (B << s) + adj: B below 2^SMALL_BITS (emitFactChecks), so B << s is below 2^31
+    c.emit(shiftImm(SH_LSL, R1, lo(c, b, R1), s));
+    if (factAdj(a) != 0) {
+      c.emitAddConstS(R1, R1, <u32>factAdj(a), LR);
+      fail(c, factAdj(a) > 0 ? HS : LO, k);
+    }
     return;
   }
   const e = boundPlus(c, k, b, factAdj(a), R1);

@@ -27,7 +27,17 @@
 // and steps to K), kept when the next pass leaves it there, else dropped. The sum of two bounded values is bounded
 // by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). A value of
 // constant bound [lo, hi] shifted left by k is in [lo << k, hi << k] (an index scaled to bytes: `a + (m << 1)`).
-// 32-bit compares bound only the low word and are not used.
+//
+// Bounds relative to B relate the values the loop makes (analysis/scaled.ts): a bound may be a multiple of B
+// (B << scale), so that two values below B sum below 2B, halve back below B and scale to bytes below B << 2. An
+// unsigned compare Y < Z of two such values bounds Y below Z's top and Z past Y's bottom; a constant (or B + c) met
+// with a value below B is below B too. A binary search (`while (lo < hi) { mid = (lo + hi) >> 1; if (a[mid] < key) lo
+// = mid + 1; else hi = mid; }`, lo = 0 and hi = n on entry) then keeps lo <= hi <= n at its head, by induction over
+// its ways back, and mid in [0, n - 1] at its read: a[mid] in a[0..n). A 32-bit operation or compare counts as the
+// 64-bit one where the values are known to lie in [0, 2^32): constants, and values at least 0 below B, B then
+// tested below 2^28 on entry (taken so only where B bounds an access). The code falling into h may set the entry
+// values (`lo = 0; hi = n` before a search tested at its top): those are assumed where that bounds more accesses,
+// and checked on entry as any assumption.
 //
 // The values on entry are the registers' own; a register the loop writes and that joins, at some block start, a
 // bounded value of itself (`i < n` on entry, as the guard before a rotated loop made it) or the frame slot's value
@@ -50,10 +60,11 @@ import { liveAt } from "../jit/liveness";
 import {
   MAX_ACCESSES, MAX_LOOPS, NO_SLOT, SLOT_BIT, accInsn, accRegs, loopAccesses, addAccess, dstAt, immAt, inOwnFrame, leaderAt, loopFacts,
   loopHead, loopLast, lowestTarget, opAt, overlaps, setFactLoop, setIvStep, setFactZeroHigh, setLoopBaseSlot, setLoopExitsBounded, sizeBytes, slotUnwritten,
-  srcAt, targetOf, writes, setFactCounters, factCounterMask, packFactCounters, FACT_MARGIN_LIMIT,
+  srcAt, targetOf, writes, setFactCounters, setFactSmall, factCounterMask, packFactCounters, FACT_MARGIN_LIMIT,
 } from "./loops";
 import { analyseStrides, recordStride, setTripBound, tripBlock } from "./strides";
 import { CLS_JMP, CLS_LDX, CLS_ST, CLS_STX } from "../../isa";
+import { boundReg, isRegBound, scaleOf, scaledBy } from "./scaled";
 
 const MAX_INSNS: i32 = 128; // loops.ts MAX_LOOP_INSNS: the exit path's bitmap
 const MAX_BLOCKS: i32 = 32;
@@ -72,7 +83,7 @@ const assumed = new StaticArray<i32>(REGS); // per register: the entry assumptio
 const noted = new StaticArray<i32>(REGS); // the assumptions the run found useful
 
 const TOP = 1, SUM = 2, VAR = 3; // (0: no edge reached the block yet)
-const NO_BOUND = 0, CONST_BOUND = 15; // else the bound register + 1
+const NO_BOUND = 0, CONST_BOUND = 15; // else the bound register + 1 | scale << SCALE_AT (scaled.ts)
 
 /** An assumption on a register's value on entry, kept in loop k's STEP_TABLE row (loops.ts loopIvStep). */
 export const ASSUME_SLOT: i32 = 1; // equal to the base slot's value
@@ -95,7 +106,7 @@ let pass = 0;
 function at(s: i32, r: i32, w: i32): i32 { return unchecked(states[s * STATE + r * WORDS + w]); }
 function put(s: i32, r: i32, w: i32, v: i32): void { unchecked(states[s * STATE + r * WORDS + w] = v); }
 function kindOf(s: i32, r: i32): i32 { return r == 10 ? SUM : at(s, r, 0) & 3; }
-function boundOf(s: i32, r: i32): i32 { return r == 10 ? NO_BOUND : (at(s, r, 0) >> 2) & 15; }
+function boundOf(s: i32, r: i32): i32 { return r == 10 ? NO_BOUND : (at(s, r, 0) >> 2) & 63; }
 function termsOf(s: i32, r: i32): i32 { return r == 10 ? 1 << 10 : at(s, r, 0) >>> 8; }
 function nameOf(s: i32, r: i32): i32 { return r == 10 ? 0 : at(s, r, 1); }
 function offOf(s: i32, r: i32): i32 { return r == 10 ? 0 : at(s, r, 2); }
@@ -157,12 +168,102 @@ function transfer(c: Context, s: i32, i: i32): void {
   else if (op == 0x0f) addReg(s, d, r, name);
   else if (op == 0x79 && r == 10 && load<i16>(c.insns + (<usize>i << 3) + 2) == slot) set(s, d, SUM, NO_BOUND, SLOT_BIT, 0, 0, 0, 0);
   else if (op == 0x67 && imm >= 0 && imm < 20) shiftLeft(s, d, <i32>imm, name);
+  else if (op == 0x77 && imm >= 0 && imm < 64) shiftRight(s, d, <i32>imm, name);
+  else if (cls == 4) transfer32(s, op, d, r, imm, off16, name);
   else fresh(s, d, name);
 }
 
+// Registers whose value the analysis took as its low word (a 32-bit operation on it, or a compare): the entry test
+// checks them below 2^SMALL_BITS (scaled.ts), so only those bounding an access are let (planFacts): the test
+// would refuse the loop for a pointer, whatever its accesses
+let narrowed: u32 = 0;
+let unnarrowable: u32 = 0;
+
 /**
- * d <<= k: a constant shifted, or a value of constant bound [lo, hi] (no terms) in [lo << k, hi << k]. That is its
- * value's interval, not only mod 2^64: |lo|, |hi| < 2^20 and k < 20 keep the products below 2^63 (an index below
+ * Whether r's value in s is known to lie in [0, 2^32): a constant, a value of bound [lo, ...] with lo at least 0
+ * (a register bound taken small: see `narrowed`), a register the loop does not write, as it is (taken small).
+ */
+function small(s: i32, r: i32): bool {
+  if (r >= REGS) return false;
+  const kind = kindOf(s, r), t = termsOf(s, r);
+  let b = -1;
+  if (kind == SUM) {
+    if (t == 0) return offOf(s, r) >= 0;
+    if (offOf(s, r) != 0 || popcnt(t) != 1) return false;
+    b = ctz(t);
+  } else {
+    if (kind != VAR || t != 0 || at(s, r, 3) < 0 || boundOf(s, r) == NO_BOUND) return false;
+    if (boundOf(s, r) == CONST_BOUND) return true;
+    b = boundReg(boundOf(s, r));
+  }
+  if (b >= REGS || ((unnarrowable >> <u32>b) & 1) != 0) return false;
+  narrowed |= <u32>1 << <u32>b;
+  return true;
+}
+
+/**
+ * A 32-bit operation (ALU32): where its operands are known to lie in [0, 2^32) and its result too (its bound says
+ * so), it is the 64-bit operation (the result zero-extended); anything else is a new unknown value.
+ */
+function transfer32(s: i32, op: i32, d: i32, r: i32, imm: i64, off16: i32, name: i32): void {
+  if (op == 0xb4) {
+    if (imm >= 0) set(s, d, SUM, NO_BOUND, 0, 0, imm, 0, 0);
+    else fresh(s, d, name);
+    return;
+  }
+  if (op == 0xbc && off16 == 0) {
+    if (small(s, r)) copyReg(s, d, s, r);
+    else fresh(s, d, name);
+    return;
+  }
+  if (!small(s, d)) { fresh(s, d, name); return; }
+  if (op == 0x04 || op == 0x14) addConst(s, d, op == 0x04 ? imm : -imm, name);
+  else if (op == 0x0c && small(s, r)) addReg(s, d, r, name);
+  else if (op == 0x74 && imm >= 0 && imm < 32) shiftRight(s, d, <i32>imm, name);
+  else { fresh(s, d, name); return; }
+  if (!small(s, d)) fresh(s, d, name);
+}
+
+/**
+ * d >>= k (logical) of a value at least 0: a constant shifted, or a value in [lo, hi] (a constant bound) or in
+ * [lo, (B << scale) + hi] with scale at least k, in [lo >> k, (B << (scale - k)) + (hi >> k)] (B << scale a
+ * multiple of 2^k: the floor of the sum is B << (scale - k) plus hi's); with a smaller scale, or B + c, at most
+ * what it was. Anything else is a new unknown value.
+ */
+function shiftRight(s: i32, d: i32, k: i32, name: i32): void {
+  const kind = kindOf(s, d), bd = boundOf(s, d);
+  if (kind == SUM && termsOf(s, d) == 0 && offOf(s, d) >= 0) {
+    set(s, d, SUM, NO_BOUND, 0, 0, <i64>offOf(s, d) >> k, 0, 0);
+    return;
+  }
+  const b = kind == SUM ? alone(s, d) : -1;
+  if (b >= 0) {
+    // B + c, c at least 0: in [c, B + c], at most that once shifted
+    fresh(s, d, name);
+    set(s, d, VAR, b + 1, 0, name, 0, <i64>offOf(s, d) >> k, offOf(s, d));
+    return;
+  }
+  const lo = <i64>at(s, d, 3), hi = <i64>at(s, d, 4);
+  const ok = kind == VAR && termsOf(s, d) == 0 && lo >= 0 && bd != NO_BOUND;
+  fresh(s, d, name);
+  if (!ok) return;
+  if (bd == CONST_BOUND) set(s, d, VAR, bd, 0, name, 0, lo >> k, hi >> k);
+  else if (scaledBy(bd, -k) >= 0) set(s, d, VAR, scaledBy(bd, -k), 0, name, 0, lo >> k, hi >> k);
+  else set(s, d, VAR, bd, 0, name, 0, lo >> k, hi); // a value at least 0 shifted is at most itself
+}
+
+/** The register B when r's value in s is B + c (a SUM of one register the loop does not write, c at least 0), else -1. */
+function alone(s: i32, r: i32): i32 {
+  const t = termsOf(s, r);
+  if (kindOf(s, r) != SUM || popcnt(t) != 1 || offOf(s, r) < 0) return -1;
+  const b = ctz(t);
+  return b < REGS ? b : -1;
+}
+
+/**
+ * d <<= k: a constant shifted, or a value of constant bound [lo, hi] (no terms) in [lo << k, hi << k], or of
+ * bound [lo, (B << scale) + hi] in [lo << k, (B << (scale + k)) + (hi << k)] up to MAX_SCALE. That is its value's
+ * interval, not only mod 2^64: |lo|, |hi| < 2^20, B < 2^32 and k < 20 keep the products below 2^63 (an index below
  * n scaled to bytes, `a + (m << 1)`, stays below n << 1). Anything else is a new unknown value.
  */
 function shiftLeft(s: i32, d: i32, k: i32, name: i32): void {
@@ -171,10 +272,12 @@ function shiftLeft(s: i32, d: i32, k: i32, name: i32): void {
     set(s, d, SUM, NO_BOUND, 0, 0, <i64>offOf(s, d) << k, 0, 0);
     return;
   }
-  const bounded = kind == VAR && termsOf(s, d) == 0 && boundOf(s, d) == CONST_BOUND;
+  const bd = boundOf(s, d);
+  const to = bd == CONST_BOUND ? bd : isRegBound(bd) ? scaledBy(bd, k) : -1;
+  const bounded = kind == VAR && termsOf(s, d) == 0 && to >= 0;
   const lo = <i64>at(s, d, 3) << k, hi = <i64>at(s, d, 4) << k;
   fresh(s, d, name);
-  if (bounded) set(s, d, VAR, CONST_BOUND, 0, name, 0, lo, hi);
+  if (bounded) set(s, d, VAR, to, 0, name, 0, lo, hi);
 }
 
 function addConst(s: i32, d: i32, v: i64, name: i32): void {
@@ -204,14 +307,21 @@ function addReg(s: i32, d: i32, r: i32, name: i32): void {
 
 /**
  * d += r, both unknown values (VAR): a new value, bounded by the sum of their intervals when both have one and at
- * most one of them grows with a register B (an index plus an inner loop's counter: `a[q + l]`, q < p, l < 32).
+ * most one of them grows with a register B (an index plus an inner loop's counter: `a[q + l]`, q < p, l < 32), or
+ * both with the same multiple of B (scaled.ts).
  */
 function addBounded(s: i32, d: i32, r: i32, name: i32): void {
   const bd = boundOf(s, d), br = boundOf(s, r);
   const terms = termsOf(s, d) | termsOf(s, r);
   const lo = <i64>at(s, d, 3) + <i64>at(s, r, 3), hi = <i64>at(s, d, 4) + <i64>at(s, r, 4);
   fresh(s, d, name);
-  if (bd == NO_BOUND || br == NO_BOUND || (bd != CONST_BOUND && br != CONST_BOUND)) return;
+  if (bd == NO_BOUND || br == NO_BOUND) return;
+  if (bd != CONST_BOUND && br != CONST_BOUND) {
+    // two values below the same B << scale: their sum below B << (scale + 1) (lo + hi of a binary search)
+    const twice = bd == br ? scaledBy(bd, 1) : -1;
+    if (twice >= 0) set(s, d, VAR, twice, terms, name, 0, lo, hi);
+    return;
+  }
   set(s, d, VAR, bd != CONST_BOUND ? bd : br, terms, name, 0, lo, hi);
 }
 
@@ -222,9 +332,11 @@ function addBounded(s: i32, d: i32, r: i32, name: i32): void {
  */
 function refine(c: Context, s: i32, i: i32, taken: bool): void {
   const op = opAt(c, i);
-  if ((op & 7) != CLS_JMP) return; // (32-bit compares bound the low word only)
+  // a 32-bit compare bounds the low words: the values where both are known to lie in [0, 2^32) (small)
+  const narrow = (op & 7) == 6;
+  if ((op & 7) != CLS_JMP && !narrow) return;
   const kind = op & 0xf0, x = (op & 8) != 0;
-  if ((kind == 0x10 && !taken) || (kind == 0x50 && taken)) { differs(c, s, i); return; }
+  if ((kind == 0x10 && !taken) || (kind == 0x50 && taken)) { if (!narrow) differs(c, s, i); return; }
   let y = -1, incl = false, first = true; // first: Y is the first operand
   if (kind == 0xa0 && taken) y = 0; // jlt Y, B
   else if (kind == 0xb0 && taken) { y = 0; incl = true; } // jle
@@ -236,6 +348,7 @@ function refine(c: Context, s: i32, i: i32, taken: bool): void {
   else if (x && kind == 0xa0 && !taken) { y = 0; first = false; incl = true; }
   if (y < 0) return;
   y = first ? dstAt(c, i) : srcAt(c, i);
+  if (narrow && (!small(s, dstAt(c, i)) || (x && !small(s, srcAt(c, i))))) return;
   let bound: i32, hi: i64;
   if (first && !x) {
     if (immAt(c, i) < 0) return;
@@ -244,7 +357,8 @@ function refine(c: Context, s: i32, i: i32, taken: bool): void {
     if (hi < 0) return; // never holds
   } else {
     const b = first ? srcAt(c, i) : dstAt(c, i);
-    if (b >= REGS || (mask & (1 << b)) != 0) return;
+    if (b >= REGS) return;
+    if ((mask & (1 << b)) != 0) { relate(s, y, b, incl); return; }
     bound = b + 1;
     hi = incl ? 0 : -1;
   }
@@ -254,6 +368,34 @@ function refine(c: Context, s: i32, i: i32, taken: bool): void {
     if (<i64>at(s, y, 3) > lo) lo = at(s, y, 3);
     if (<i64>at(s, y, 4) < hi) hi = at(s, y, 4);
   }
+  bind(s, y, bound, lo, hi);
+}
+
+/**
+ * Y < Z (Y <= Z: incl), both values the loop makes: where Z is below B (a multiple of it), so is Y, and Z lies
+ * above Y's bottom (at least 1 past it when strict): a binary search's `lo < hi` with hi <= n keeps lo below n, and
+ * hi past lo at least 0. (Below a constant bound Z, Y is left as it was: `j <= need` with need <= 3 would bound a
+ * read at `i + j` that only `i + j < len` keeps in the buffer, loosely enough to fail the test on entry.)
+ */
+function relate(s: i32, y: i32, z: i32, incl: bool): void {
+  if (y >= REGS || z >= REGS || kindOf(s, y) != VAR || kindOf(s, z) != VAR || termsOf(s, y) != 0 || termsOf(s, z) != 0 ||
+      nameOf(s, y) == nameOf(s, z)) return;
+  const by = boundOf(s, y), bz = boundOf(s, z);
+  const loY = <i64>at(s, y, 3), hiY = <i64>at(s, y, 4), loZ = <i64>at(s, z, 3), hiZ = <i64>at(s, z, 4);
+  const step: i64 = incl ? 0 : 1;
+  // (the compare is unsigned: an interval tells the value only where it starts at 0 or past it)
+  if (loZ < 0) return;
+  if (isRegBound(bz) && (by == NO_BOUND || by == bz || by == CONST_BOUND)) {
+    // (a constant bound gives way to Z's: lo = 0 then `lo < hi` with hi <= n is lo < n, which a join keeps)
+    let lo: i64 = by == NO_BOUND ? 0 : max(<i64>0, loY), hi = hiZ - step;
+    if (by == bz) hi = min(hi, hiY);
+    bind(s, y, bz, lo, hi);
+  }
+  if (by != NO_BOUND && bz != NO_BOUND && loY >= 0) bind(s, z, bz, max(loZ, loY + step), hiZ);
+}
+
+/** Y (a VAR without terms) in [lo, hi] over bound: so every register naming Y's value, by its offset from Y. */
+function bind(s: i32, y: i32, bound: i32, lo: i64, hi: i64): void {
   const name = nameOf(s, y), offY = <i64>offOf(s, y);
   for (let r = 0; r < REGS; r++) {
     if (kindOf(s, r) != VAR || nameOf(s, r) != name) continue;
@@ -356,7 +498,7 @@ function noteAssumption(s: i32, r: i32, q: i32): void {
       if (lo > 0 && !withLo) loDropped = true;
       unchecked(noted[q] = ASSUME_CONST | hi << 2 | (withLo ? lo : 0) << ASSUME_LO_AT);
     } else {
-      if (hi < -2048 || hi > 2047) return;
+      if (hi < -2048 || hi > 2047 || scaleOf(b) != 0) return;
       unchecked(noted[q] = ASSUME_REG | (b - 1) << 2 | hi << 8);
     };
   } else return;
@@ -390,9 +532,15 @@ function meet(b: i32, e: i32): bool {
     } else {
       // a new name (or this block's own again): value - terms in the union of both intervals when both have one
       // over the same bound (a SUM's is its constant)
-      const tb = termsOf(b, r), te = termsOf(e, r);
+      let tb = termsOf(b, r), te = termsOf(e, r);
       let bound = NO_BOUND, lo: i64 = 0, hi: i64 = 0;
-      const kbBound = kb == SUM ? CONST_BOUND : bb, keBound = ke == SUM ? CONST_BOUND : be;
+      let kbBound = kb == SUM ? CONST_BOUND : bb, keBound = ke == SUM ? CONST_BOUND : be;
+      // B + c (a register the loop does not write) meeting a value below B: in [c, B + c] (B at least 0)
+      if (kb == SUM && ke == VAR && te == 0 && isRegBound(be) && scaleOf(be) == 0 && tb == 1 << boundReg(be)) { kbBound = be; tb = 0; }
+      if (ke == SUM && kb == VAR && tb == 0 && isRegBound(bb) && scaleOf(bb) == 0 && te == 1 << boundReg(bb)) { keBound = bb; te = 0; }
+      // a constant or constant bound [lo, hi] meeting a value below B << scale: in [lo, (B << scale) + hi] too
+      if (kbBound == CONST_BOUND && isRegBound(keBound)) kbBound = keBound;
+      if (keBound == CONST_BOUND && isRegBound(kbBound)) keBound = kbBound;
       if (tb == te && kbBound == keBound && kbBound != NO_BOUND) {
         bound = kbBound;
         lo = min(kb == SUM ? <i64>offOf(b, r) : <i64>at(b, r, 3), ke == SUM ? <i64>offOf(e, r) : <i64>at(e, r, 3));
@@ -410,7 +558,7 @@ function meet(b: i32, e: i32): bool {
       const top = boundOf(b, r) == CONST_BOUND && at(b, r, 3) == unchecked(before[3]) && at(b, r, 4) > unchecked(before[4])
         ? limitAbove(at(b, r, 4)) : NO_LIMIT;
       if (top != NO_LIMIT) put(b, r, 4, <i32>top);
-      else put(b, r, 0, at(b, r, 0) & ~(15 << 2));
+      else put(b, r, 0, at(b, r, 0) & ~(63 << 2));
     }
     if (!sameRegSaved(b, r)) changed = true;
   }
@@ -545,7 +693,20 @@ function planFacts(c: Context, h: i32, l: i32): void {
   // assumption fails on an entry at 0 (a counter started at 0, stepped to 1 and more on the way back)
   withLo = false;
   loDropped = false;
-  const without = planAccesses(c, k, h, l);
+  unnarrowable = 0;
+  // the entry values the code falling into h sets, assumed where that bounds more accesses than the run without
+  useHints = false;
+  let without = planAccesses(c, k, h, l);
+  if (entryHints(c, h)) {
+    // (on top of the assumptions the run without found: those it tailored to the loop stay)
+    for (let r = 0; r < REGS; r++) if (unchecked(assumed[r]) != 0) unchecked(hints[r] = assumed[r]);
+    useHints = true;
+    const withHints = planAccesses(c, k, h, l);
+    if (withHints <= without) {
+      useHints = false;
+      planAccesses(c, k, h, l);
+    } else without = withHints;
+  }
   if (loDropped) {
     withLo = true;
     if (planAccesses(c, k, h, l) <= without) {
@@ -553,6 +714,14 @@ function planFacts(c: Context, h: i32, l: i32): void {
       planAccesses(c, k, h, l);
     }
   }
+  // registers taken small that bound no access: not taken so (see `narrowed`), the analysis run again without
+  for (let run = 0; run < 3; run++) {
+    const extra = narrowed & ~accessBounds(k);
+    if (extra == 0) break;
+    unnarrowable |= extra;
+    planAccesses(c, k, h, l);
+  }
+  if ((narrowed & ~accessBounds(k)) != 0) return;
   if (!bounded) return;
   let slotUsed = false;
   for (let r = 0; r < REGS; r++) {
@@ -565,7 +734,18 @@ function planFacts(c: Context, h: i32, l: i32): void {
   const counters = countersBelowBound(c);
   setFactCounters(k, counters);
   setFactZeroHigh(k, smallAtBlockStarts(c) | factCounterMask(counters));
+  setFactSmall(k, narrowed);
   c.loops++;
+}
+
+/** The registers loop k's accesses grow with (factBound). */
+function accessBounds(k: i32): u32 {
+  let m: u32 = 0;
+  for (let j = 0; j < loopAccesses(k); j++) {
+    const b = factBound(k * MAX_ACCESSES + j);
+    if (b >= 0) m |= <u32>1 << <u32>b;
+  }
+  return m;
 }
 
 /**
@@ -592,7 +772,7 @@ function countersBelowBound(c: Context): u32 {
       const bd = boundOf(b, r);
       // a block where a constant clamps it instead (`if (j < 512)` after `j < n`): below 2^20 there
       if (kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd == CONST_BOUND && at(b, r, 3) >= 0 && at(b, r, 4) < LIMIT) continue;
-      ok = kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd != NO_BOUND && bd != CONST_BOUND && (b0 == NO_BOUND || bd == b0) &&
+      ok = kindOf(b, r) == VAR && termsOf(b, r) == 0 && bd != NO_BOUND && bd != CONST_BOUND && scaleOf(bd) == 0 && (b0 == NO_BOUND || bd == b0) &&
         at(b, r, 3) >= 0;
       if (!ok) break;
       b0 = bd;
@@ -646,6 +826,43 @@ let found = 0; // accesses recorded
 let bounded = false; // one of them by a compare
 let boundedCount = 0; // how many
 let withLo = false; // assumptions may have a lowest value past 0 (ASSUME_CONST's lo)
+let useHints = false; // the runs start from the entry hints (entryHints)
+const hints = new StaticArray<i32>(REGS);
+
+/**
+ * Assumptions on the entry values of the registers the loop writes, live at h, from the straight code that falls
+ * into h (back to a block start or a jump): the last write there `r = B` (B a register neither the loop nor that
+ * code after it writes) assumes r <= B, `r = 0` r = 0. A binary search tested at its top starts `lo = 0; hi = n`
+ * there; its trips keep lo <= hi <= n only from such a start. They are guesses, which the test on entry checks
+ * (facttest.ts) as any assumption. (Other constants set there are left to the runs: a counter's assumed lowest
+ * value, j = i + 1 of a selection sort, bounds better than the constant the code sets.) Returns whether there is
+ * one.
+ */
+function entryHints(c: Context, h: i32): bool {
+  let any = false;
+  let written: u32 = 0;
+  for (let r = 0; r < REGS; r++) unchecked(hints[r] = 0);
+  for (let i = h - 1; i >= 0; i--) {
+    const op = opAt(c, i), cls = op & 7;
+    if (op == 0 || cls == CLS_JMP || cls == 6 || (i > 0 && opAt(c, i - 1) == 0x18)) break;
+    const d = dstAt(c, i);
+    if (cls != CLS_ST && cls != CLS_STX && d < REGS && ((written >> <u32>d) & 1) == 0) {
+      const off16 = <i32>load<i16>(c.insns + (<usize>i << 3) + 2);
+      const b = srcAt(c, i);
+      let a = 0;
+      if ((op == 0xbf || op == 0xbc) && off16 == 0 && b < REGS && (mask & (1 << b)) == 0 && ((written >> <u32>b) & 1) == 0) {
+        a = ASSUME_REG | b << 2;
+      } else if ((op == 0xb7 || op == 0xb4) && immAt(c, i) == 0) a = ASSUME_CONST; // in [0, 0]
+      if (a != 0 && (mask & (1 << d)) != 0 && liveAt(c, h, d)) {
+        unchecked(hints[d] = a);
+        any = true;
+      }
+    }
+    if (cls != CLS_ST && cls != CLS_STX && d < REGS) written |= <u32>1 << <u32>d;
+    if (leaderAt(c, i)) break;
+  }
+  return any;
+}
 let loDropped = false; // a lowest value past 0 was left out of an assumption
 let exitsBounded = true; // every jump out of the loop tests a bounded counter against a bound (boundTest)
 let boundTestAt = -1; // the last conditional jump out that did: a `ja` out right after it is its other way out
@@ -660,7 +877,8 @@ function planAccesses(c: Context, k: i32, h: i32, l: i32): i32 {
   found = 0;
   bounded = false;
   boundedCount = 0;
-  for (let r = 0; r < REGS; r++) unchecked(assumed[r] = 0);
+  for (let r = 0; r < REGS; r++) unchecked(assumed[r] = useHints ? unchecked(hints[r]) : 0);
+  narrowed = 0;
   for (let run = 0; ; run++) {
     for (let r = 0; r < REGS; r++) unchecked(noted[r] = 0);
     added = false;
@@ -776,7 +994,10 @@ function record(c: Context, i: i32): void {
       addAccess(region, i, size, store | <i32>(hi - lo) << 1, termsOf(WORK, base), lo + off);
     } else {
       if (hi - lo < -2048 || hi - lo > 2047) return;
-      addAccess(region, i, size, store, termsOf(WORK, base) | bound << FACT_BOUND_AT | <i32>(hi - lo) << FACT_ADJ_AT, lo + off);
+      // a scaled bound's span (B << scale) must not pass 2^32: B is tested small on entry (facttest.ts)
+      if (scaleOf(bound) != 0) narrowed |= 1 << boundReg(bound);
+      addAccess(region, i, size, store, termsOf(WORK, base) | (bound & 15) << FACT_BOUND_AT | scaleOf(bound) << FACT_SCALE_AT |
+        <i32>(hi - lo) << FACT_ADJ_AT, lo + off);
     }
     bounded = true;
     boundedCount++;
@@ -797,7 +1018,8 @@ function noteTripBounds(): void {
   const p = tripBlock();
   for (let r = 0; r < REGS; r++) {
     let bounded = false, v: u32 = 0;
-    if (p >= 0 && p < blocks && unchecked(visited[p]) && kindOf(p, r) == VAR && termsOf(p, r) == 0 && boundOf(p, r) != NO_BOUND) {
+    if (p >= 0 && p < blocks && unchecked(visited[p]) && kindOf(p, r) == VAR && termsOf(p, r) == 0 && boundOf(p, r) != NO_BOUND &&
+      scaleOf(boundOf(p, r)) == 0) { // (a scaled bound, B << k, has no room in a stride's span)
       const b = boundOf(p, r), hi = at(p, r, 4);
       bounded = hi >= (b == CONST_BOUND ? 0 : -2048) && hi <= 2047;
       v = <u32>(b == CONST_BOUND ? 0 : b) << FACT_BOUND_AT | <u32>hi << FACT_ADJ_AT;
@@ -817,7 +1039,10 @@ function plannedInside(i: i32): bool {
 const MAX_SPAN: i64 = 1 << 24; // loops.ts MAX_BOUND: a constant span in the access's T field
 /** In a fact access's register set: its bound register + 1 (0: none), and the span's adjustment (facttest.ts). */
 export const FACT_BOUND_AT: i32 = 16;
+export const FACT_SCALE_AT: i32 = 14; // 2 bits: the span is (B << scale) + adj
+
 export const FACT_ADJ_AT: i32 = 20;
 /** The register a fact access's range grows with (its span B + adj), or -1. */
 export function factBound(a: i32): i32 { return <i32>((accRegs(a) >> FACT_BOUND_AT) & 15) - 1; }
 export function factAdj(a: i32): i32 { return <i32>accRegs(a) >> FACT_ADJ_AT; }
+export function factScale(a: i32): i32 { return <i32>(accRegs(a) >> FACT_SCALE_AT) & 3; }

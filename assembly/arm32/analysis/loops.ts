@@ -104,6 +104,7 @@ export const COPY_TABLE: usize = 0xf000; // versioned.ts: per copy emitted, its 
 const EXTRA_TABLE: usize = 0x8f00;
 const ADJ = 0, SLOT = 4, FLAGS = 8, GROUP = 12;
 const F_SLOT = 1, F_NE = 2, F_NARROW = 4, F_BELOW = 8, F_CONVERGE = 16, F_FACTS = 32, F_TRIPS = 64, F_BOUND_EXITS = 128;
+const F_FACT_SMALL = 512;
 const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper bits
 @inline function extra(k: i32, f: i32): usize { return EXTRA_TABLE + (<usize>k << 4) + <usize>f; }
 /** E - B: the bound E that iv's values at the head stay below (see above) less the compared bound B. */
@@ -135,6 +136,17 @@ const MAX_NARROW_C = 1 << 20; // |c| of a 32-bit exit test: kept in FLAGS' upper
  */
 @inline export function loopExitsBounded(k: i32): bool { return (load<i32>(extra(k, FLAGS)) & F_BOUND_EXITS) != 0; }
 export function setLoopExitsBounded(k: i32): void { store<i32>(extra(k, FLAGS), load<i32>(extra(k, FLAGS)) | F_BOUND_EXITS); }
+/**
+ * The registers a loop of analysis/facts.ts took as their low words (32-bit operations and compares on values below
+ * them, bounds scaled by analysis/scaled.ts): its test checks each below 2^SMALL_BITS (facttest.ts). Kept in the
+ * bound adjustment's field, which such a loop has no use for.
+ */
+@inline export function factSmall(k: i32): u32 { return (load<i32>(extra(k, FLAGS)) & F_FACT_SMALL) != 0 ? load<u32>(extra(k, ADJ)) : 0; }
+export function setFactSmall(k: i32, m: u32): void {
+  if (m == 0) return;
+  store<i32>(extra(k, FLAGS), load<i32>(extra(k, FLAGS)) | F_FACT_SMALL);
+  store<u32>(extra(k, ADJ), m);
+}
 /** Loop k as analysis/facts.ts plans it: the range [h, l], the registers it writes; no accesses yet. */
 export function setFactLoop(k: i32, h: i32, l: i32, mask: i32): void {
   clearExtras(k);
