@@ -1000,7 +1000,9 @@ function record(c: Context, i: i32): void {
         <i32>(hi - lo) << FACT_ADJ_AT, lo + off);
     }
     bounded = true;
-    boundedCount++;
+    // weighing plans (planFacts): a span that may start below its base fails its test wherever the base is where
+    // its region starts (an array's first element), so it does not count for the plan that bounds it
+    if (lo + off >= 0) boundedCount++;
   } else if (recordStride(c, region, i, base, off, size, store)) {
     // a pointer stepped next to a counter (analysis/strides.ts)
     bounded = true;
