@@ -61,6 +61,7 @@ import { leave, poolAt, resumePos, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { exitBlockEnd, leavesCopyAt, leavesLoop, onExitPath } from "./analysis/exitpaths";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
+import { borrowClashed, endStep, setBorrowed, spareScratch, startStep } from "./jit/borrowed";
 import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
@@ -70,6 +71,7 @@ import { emitFactChecks, emitFactSpan } from "./facttest";
 
 const PAGE: u32 = 4096;
 const TOLL: u32 = 4;
+const BORROW_ROUNDS = 3;
 const SKIP_BELOW: u32 = 8;
 const TRIPS_FLOOR: u32 = 64;
 const BONUS: u32 = 255;
@@ -95,7 +97,31 @@ export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
   if (c.measuring) {
     const used = c.poolUsed;
     const copiesBefore = c.copies;
+    // the scratch registers the copy's code names nowhere: emitted again with them keeping eBPF registers (which may
+    // leave more unnamed: up to BORROW_ROUNDS times), or once more as before where that named one wrongly
+    // (jit/borrowed.ts)
+    let good: u32 = 0;
+    setBorrowed(k, 0);
     if (!emitTestAndCopy(c, k, inMain)) return false;
+    for (let round = 0; round < BORROW_ROUNDS; round++) {
+      const spare = spareScratch();
+      if ((spare & ~good) == 0) break;
+      c.rewind(start);
+      c.poolUsed = used;
+      c.copies = copiesBefore;
+      setBorrowed(k, spare);
+      if (!emitTestAndCopy(c, k, inMain)) return false;
+      if (!borrowClashed()) {
+        good = spare;
+        continue;
+      }
+      c.rewind(start);
+      c.poolUsed = used;
+      c.copies = copiesBefore;
+      setBorrowed(k, good);
+      if (!emitTestAndCopy(c, k, inMain)) return false;
+      break;
+    }
     const first = c.imageBase + <u32>start;
     setLoopPadded(k, ((first ^ (c.imageBase + <u32>c.pos - 1)) & ~(PAGE - 1)) != 0 && <u32>(c.pos - start) <= PAGE / 2);
     if (!loopPadded(k)) return true;
@@ -139,22 +165,25 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   for (let i = h; i <= l;) {
     if (outermost) settleSwaps(c, i); // jit/swaps.ts: words swapped in place back where code may be entered
     setPool(base + i - h, c.pos);
+    if (outermost) startStep(c);
+    const from = i;
     if (onExitPath(k, i)) {
       i = leaveForExitPath(c, k, base, i, l, inMain);
       if (i < 0) return false;
-      continue;
+    } else {
+      const inner = i != h ? loopAt(c, i) : -1;
+      if (inner >= 0) {
+        if (!emitVersioned(c, inner, inMain)) return false;
+        for (let q = i + 1; q <= loopLast(inner); q++) setPool(base + q - h, c.pos); // not jumped to
+        i = loopLast(inner) + 1;
+      } else {
+        const next = emitStep(c, i, inMain);
+        if (next < 0) return false;
+        for (let q = i + 1; q < next; q++) setPool(base + q - h, c.pos); // the rest of a fused group, lddw's second slot
+        i = next;
+      }
     }
-    const inner = i != h ? loopAt(c, i) : -1;
-    if (inner >= 0) {
-      if (!emitVersioned(c, inner, inMain)) return false;
-      for (let q = i + 1; q <= loopLast(inner); q++) setPool(base + q - h, c.pos); // not jumped to
-      i = loopLast(inner) + 1;
-      continue;
-    }
-    const next = emitStep(c, i, inMain);
-    if (next < 0) return false;
-    for (let q = i + 1; q < next; q++) setPool(base + q - h, c.pos); // the rest of a fused group, lddw's second slot
-    i = next;
+    if (outermost) endStep(c, from, i);
   }
   c.depth--;
   if (c.depth == 0) {

@@ -46,3 +46,27 @@ function writes(w: u32, rd: u32, rn: u32): u32 {
   }
   return ALL; // block transfers, branches, coprocessor, SVC
 }
+
+/**
+ * The registers `w` may read or write, never fewer: its register fields (an immediate's bits as well where a form
+ * not decoded here puts one there), LDRD's and STRD's second register, or ALL for a branch with link (the code it
+ * calls may use any register), a block transfer, a coprocessor or system instruction, or the unconditional space.
+ * A branch without link names none. A loop copy that names a scratch register nowhere may keep an eBPF register in
+ * it (jit/borrowed.ts).
+ */
+export function mentionedBy(w: u32): u32 {
+  if ((w >>> 28) == 0xf) return ALL;
+  const op1 = (w >> 25) & 7;
+  if (op1 == 5) return (w & 0x01000000) != 0 ? ALL : 0; // BL; B
+  if (op1 == 4 || op1 >= 6) return ALL;
+  if ((w & 0x0ffffff0) == 0x012fff30) return ALL; // BLX (register)
+  const rd: u32 = <u32>1 << ((w >> 12) & 15);
+  const rn: u32 = <u32>1 << ((w >> 16) & 15);
+  const movwt = w & 0x0ff00000;
+  if (op1 == 1) return movwt == 0x03000000 || movwt == 0x03400000 ? rd : rd | rn; // an immediate operand
+  if (op1 == 2) return rd | rn; // LDR, STR, LDRB, STRB with an immediate offset
+  let regs = rd | rn | (<u32>1 << (w & 15)) | (<u32>1 << ((w >> 8) & 15));
+  // LDRD, STRD: Rt and Rt + 1
+  if (op1 == 0 && (w & 0x90) == 0x90 && (w & 0x00100040) == 0x40) regs |= rd << 1;
+  return regs;
+}

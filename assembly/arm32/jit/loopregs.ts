@@ -42,6 +42,7 @@ import { S_REGS } from "../../../targets/arm32/image";
 import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
 import { isProductPair, shifterFactor } from "./products";
+import { SCRATCH, borrowedBy, endBody, startBody } from "./borrowed";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -56,7 +57,9 @@ export function enterLocal(c: Context, k: i32): void {
   // (a store to the register file each time)
   const entryZero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
   const nconst = scoreCandidates(c, k, entryZero);
-  const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
+  // r4-r9, then r10 and ip, then the scratch registers the copy's code names nowhere (borrowed.ts)
+  const spare = borrowedBy(k);
+  const free = (loopPromotable(k) ? 8 : 6) + <i32>popcnt(spare);
   let zero = entryZero & ~c.candWide;
   // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
   for (let r = 0; r < REGS; r++) {
@@ -107,7 +110,7 @@ export function enterLocal(c: Context, k: i32): void {
   // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
   // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
   // registers nobody took stays too (no moves)
-  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0);
+  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0) | spare;
   let taken: u32 = 0;
   let held: u32 = 0;
   for (let r = 0; r < REGS; r++) {
@@ -171,10 +174,12 @@ export function enterLocal(c: Context, k: i32): void {
   c.localWrites = loopWrites(k);
   c.local = true;
   if ((taken & (bitOf(R10) | bitOf(IP))) != 0) c.XR = LR;
+  startBody(c, k);
 }
 
 /** After the outermost copy's last way out: the ordinary code's allocation again. */
 export function leaveLocal(c: Context): void {
+  endBody(c);
   for (let r = 0; r < REGS; r++) {
     unchecked(c.armLo[r] = c.globalLo[r]);
     unchecked(c.armHi[r] = c.globalHi[r]);
@@ -202,6 +207,8 @@ export function exitMovesNeeded(c: Context, at: i32): bool {
  * high words to be zero at its block starts, and the next 32-bit write of the register would not store that zero.
  */
 export function exitMoves(c: Context, at: i32): void {
+  const touched = c.touched; // the moves name the copy's registers wherever they are (borrowed.ts)
+  const wrote = c.wrote;
   for (let r = 0; r < REGS; r++) {
     if (!writtenHere(c, r)) continue;
     const slot = S_REGS + 8 * r;
@@ -215,6 +222,8 @@ export function exitMoves(c: Context, at: i32): void {
     }
     if (c.globalHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(ldr(c.globalHi[r], R11, slot + 4));
   }
+  c.touched = touched;
+  c.wrote = wrote;
 }
 
 /** Whether a way out to instruction `at` (-1: not known) needs rn's low word where it was: something may read it. */
@@ -233,10 +242,13 @@ function cost(j: i32, zero: u32): i32 { return j >= REGS || ((zero >> <u32>j) & 
 
 function bitOf(reg: i32): u32 { return <u32>1 << <u32>reg; }
 
-/** An ARM register of `free` (not empty), one not in `avoid` if there is one. */
+/**
+ * An ARM register of `free` (not empty), one not in `avoid` if there is one, and of those one that is not a scratch
+ * register (borrowed.ts) if there is one.
+ */
 function next(free: u32, avoid: u32): i32 {
   const m = (free & ~avoid) != 0 ? free & ~avoid : free;
-  return <i32>ctz(m);
+  return <i32>ctz((m & ~SCRATCH) != 0 ? m & ~SCRATCH : m);
 }
 
 /**
