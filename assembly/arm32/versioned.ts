@@ -97,30 +97,29 @@ export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
   if (c.measuring) {
     const used = c.poolUsed;
     const copiesBefore = c.copies;
-    // the scratch registers the copy's code names nowhere: emitted again with them keeping eBPF registers (which may
-    // leave more unnamed: up to BORROW_ROUNDS times), or once more as before where that named one wrongly
-    // (jit/borrowed.ts)
-    let good: u32 = 0;
+    // the scratch registers the copy's code names nowhere keep eBPF registers (jit/borrowed.ts): emitted again
+    // each time with those the last emission left alone (BORROW_ROUNDS emissions at most); one whose code names a
+    // borrowed register wrongly is followed by one with the last that did not
     setBorrowed(k, 0);
     if (!emitTestAndCopy(c, k, inMain)) return false;
-    for (let round = 0; round < BORROW_ROUNDS; round++) {
-      const spare = spareScratch();
-      if ((spare & ~good) == 0) break;
+    let good: u32 = 0;
+    let last: u32 = 0; // the last emission's
+    let spare = spareScratch();
+    for (let round = 0; ; round++) {
+      const trying = round < BORROW_ROUNDS && (spare & ~good) != 0;
+      if (!trying && last == good) break;
       c.rewind(start);
       c.poolUsed = used;
       c.copies = copiesBefore;
-      setBorrowed(k, spare);
+      last = trying ? spare : good;
+      setBorrowed(k, last);
       if (!emitTestAndCopy(c, k, inMain)) return false;
-      if (!borrowClashed()) {
+      if (!trying) break;
+      if (borrowClashed()) spare = good;
+      else {
         good = spare;
-        continue;
+        spare |= spareScratch();
       }
-      c.rewind(start);
-      c.poolUsed = used;
-      c.copies = copiesBefore;
-      setBorrowed(k, good);
-      if (!emitTestAndCopy(c, k, inMain)) return false;
-      break;
     }
     const first = c.imageBase + <u32>start;
     setLoopPadded(k, ((first ^ (c.imageBase + <u32>c.pos - 1)) & ~(PAGE - 1)) != 0 && <u32>(c.pos - start) <= PAGE / 2);

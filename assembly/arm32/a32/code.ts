@@ -160,10 +160,13 @@ export class Code {
   /** Writes `word` over the one wordBack(back) returned: it does that one's work and more, writing no other register. */
   replaceBack(back: i32, word: u32): void {
     const p = this.pos - 4 * back;
-    this.touched |= mentionedBy(word);
-    this.wrote |= writtenBy(word);
+    // (the registers the word it replaces named were counted with that word)
+    const k = (p >> 2) & (HISTORY - 1);
+    const before = unchecked(this.histPos[k]) == p ? unchecked(this.histWord[k]) : 0;
+    this.touched |= mentionedBy(word) & ~mentionedBy(before);
+    this.wrote |= writtenBy(word) & ~writtenBy(before);
     if (!this.measuring) store<u32>(this.out + <usize>p, word);
-    unchecked(this.histWord[(p >> 2) & (HISTORY - 1)] = word);
+    unchecked(this.histWord[k] = word);
     if (back == 1) this.lastWord = word;
   }
 
@@ -318,8 +321,8 @@ export class Code {
         }
         if (indexed == 0) return false;
         unchecked(this.histWord[k] = indexed);
-        this.touched |= mentionedBy(indexed);
-        this.wrote |= (<u32>1 << <u32>rn) | (<u32>1 << <u32>rt);
+        this.touched |= mentionedBy(indexed) & ~mentionedBy(w);
+        this.wrote |= <u32>1 << <u32>rn; // (written back: the ADD it replaces wrote it)
         if (p == this.pos - 4) this.lastWord = indexed;
         if (!this.measuring) store<u32>(this.out + <usize>p, indexed);
         unchecked(this.held[rn] = NONE);

@@ -65,8 +65,9 @@ export function mentionedBy(w: u32): u32 {
   const movwt = w & 0x0ff00000;
   if (op1 == 1) return movwt == 0x03000000 || movwt == 0x03400000 ? rd : rd | rn; // an immediate operand
   if (op1 == 2) return rd | rn; // LDR, STR, LDRB, STRB with an immediate offset
-  let regs = rd | rn | (<u32>1 << (w & 15)) | (<u32>1 << ((w >> 8) & 15));
-  // LDRD, STRD: Rt and Rt + 1
-  if (op1 == 0 && (w & 0x90) == 0x90 && (w & 0x00100040) == 0x40) regs |= rd << 1;
+  const extra = op1 == 0 && (w & 0x90) == 0x90 && (w & 0x60) != 0; // halfword, signed byte, doubleword transfers
+  // (with an immediate offset, bit 22: its halves in bits 0-3 and 8-11)
+  let regs = extra && (w & 0x00400000) != 0 ? rd | rn : rd | rn | (<u32>1 << (w & 15)) | (<u32>1 << ((w >> 8) & 15));
+  if (extra && (w & 0x00100040) == 0x40) regs |= rd << 1; // LDRD, STRD: Rt and Rt + 1
   return regs;
 }

@@ -6,7 +6,8 @@
 // Which ones a copy leaves alone is found by emitting it (versioned.ts, in the measuring pass only: its decision
 // holds for the pass that writes the image): once with none borrowed, which tells the scratch registers its words
 // name (a32/writes.ts mentionedBy, every register field, a call naming all), then again with those it leaves alone
-// given to registers. The second emission is checked: an instruction's code may name a borrowed register only
+// given to registers, keeping every register and constant the emission before kept in an ARM register (none
+// moves to the register file, whose loads would go through scratch registers). The second emission is checked: an instruction's code may name a borrowed register only
 // where that register holds a word of an eBPF register the instruction itself names (or that a loop inside it, or
 // the rest of a fused group, names); the moves to and from the register file on the copy's ways out are not
 // counted (loopregs.ts exitMoves). Where the check fails, the copy is emitted a third time with none borrowed.
@@ -19,12 +20,22 @@ import { CLS_ALU, CLS_ALU64, CLS_LD, CLS_LDX, CLS_STX } from "../../isa";
 export const SCRATCH: u32 = 0xf;
 
 const borrowed = new StaticArray<u32>(MAX_LOOPS); // per loop: the scratch registers its outermost copy keeps registers in
+const lastChosen = new StaticArray<u32>(MAX_LOOPS); // ... the candidates (loopregs.ts) its last emission chose
 let current: u32 = 0; // the copy being emitted: its borrowed registers
 let bodyTouched: u32 = 0; // ... the registers its body's words name, so far
 let clashed = false; // ... a borrowed register named by code not entitled to it
 
 /** The scratch registers loop k's outermost copy keeps eBPF registers in. */
 export function borrowedBy(k: i32): u32 { return unchecked(borrowed[k]); }
+
+/**
+ * The candidates (loopregs.ts: registers, then constants) loop k's last emitted copy kept in ARM registers. An
+ * emission borrowing scratch registers keeps them all, and may add others: a register kept in the register file
+ * where the emission before kept it in an ARM register would be loaded into a scratch register that emission left
+ * alone, perhaps one now borrowed.
+ */
+export function chosenBefore(k: i32): u32 { return unchecked(lastChosen[k]); }
+export function noteChosen(k: i32, chosen: u32): void { unchecked(lastChosen[k] = chosen); }
 
 /** Set by the measuring pass (versioned.ts) before each emission of loop k's copy. */
 export function setBorrowed(k: i32, regs: u32): void { unchecked(borrowed[k] = regs); }

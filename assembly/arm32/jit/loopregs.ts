@@ -42,7 +42,7 @@ import { S_REGS } from "../../../targets/arm32/image";
 import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
 import { isProductPair, shifterFactor } from "./products";
-import { SCRATCH, borrowedBy, endBody, startBody } from "./borrowed";
+import { SCRATCH, borrowedBy, chosenBefore, endBody, noteChosen, startBody } from "./borrowed";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -92,6 +92,16 @@ export function enterLocal(c: Context, k: i32): void {
       else zero |= bit; // its high word stays in the register file, as in the ordinary code
     }
   }
+  // with scratch registers borrowed, first what the emission before chose (borrowed.ts chosenBefore), which fits
+  if (spare != 0) {
+    const before = chosenBefore(k) & ~chosen;
+    let more = 0;
+    for (let j = 0; j < REGS + nconst; j++) if ((before >> <u32>j) & 1) more += cost(j, zero);
+    if (used + more <= free) {
+      chosen |= before;
+      used += more;
+    }
+  }
   // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
   // per register would leave one unused that a register needing two could have had). c.score's entry n: the best
   // savings within n registers (high half) and the candidates taken (low half); at most 8 constants fit anyway.
@@ -107,6 +117,7 @@ export function enterLocal(c: Context, k: i32): void {
     }
   }
   chosen |= <u32>unchecked(c.score[room]);
+  noteChosen(k, chosen);
   // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
   // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
   // registers nobody took stays too (no moves)
