@@ -62,9 +62,22 @@ export function mentionedBy(w: u32): u32 {
   if ((w & 0x0ffffff0) == 0x012fff30) return ALL; // BLX (register)
   const rd: u32 = <u32>1 << ((w >> 12) & 15);
   const rn: u32 = <u32>1 << ((w >> 16) & 15);
+  const rm: u32 = <u32>1 << (w & 15);
   const movwt = w & 0x0ff00000;
-  if (op1 == 1) return movwt == 0x03000000 || movwt == 0x03400000 ? rd : rd | rn; // an immediate operand
+  if (movwt == 0x03000000 || movwt == 0x03400000) return rd; // MOVW, MOVT
+  const misc = (w & 0x01900000) == 0x01000000; // opcodes 10xx without S: MRS, MSR, BX, CLZ...
+  if ((op1 == 1 || (op1 == 0 && (w & 0x90) != 0x90)) && !misc) {
+    // data processing: MOV and MVN read no Rn, TST, TEQ, CMP, CMN write no Rd; an immediate operand, or Rm
+    // shifted by an immediate (bits 7-11) or by Rs (bits 8-11, bit 4 set)
+    const opc = (w >> 21) & 15;
+    let regs: u32 = (opc & 0xd) == 0xd ? 0 : rn;
+    if ((opc & 0xc) != 0x8) regs |= rd;
+    if (op1 == 0) regs |= rm | ((w & 0x10) != 0 ? <u32>1 << ((w >> 8) & 15) : 0);
+    return regs;
+  }
+  if (op1 == 1) return rd | rn;
   if (op1 == 2) return rd | rn; // LDR, STR, LDRB, STRB with an immediate offset
+  if (op1 == 3 && (w & 0x10) == 0) return rd | rn | rm; // ... with a register offset, shifted by an immediate
   const extra = op1 == 0 && (w & 0x90) == 0x90 && (w & 0x60) != 0; // halfword, signed byte, doubleword transfers
   // (with an immediate offset, bit 22: its halves in bits 0-3 and 8-11)
   let regs = extra && (w & 0x00400000) != 0 ? rd | rn : rd | rn | (<u32>1 << (w & 15)) | (<u32>1 << ((w >> 8) & 15));

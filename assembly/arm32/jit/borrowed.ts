@@ -13,8 +13,8 @@
 // counted (loopregs.ts exitMoves). Where the check fails, the copy is emitted a third time with none borrowed.
 
 import { MAX_LOOPS } from "../analysis/loops";
-import { Context, dstOf, opcode, operandRegs, srcOf } from "./context";
-import { CLS_ALU, CLS_ALU64, CLS_LD, CLS_LDX, CLS_STX } from "../../isa";
+import { Context, dstOf, offOf, opcode, operandRegs, srcOf } from "./context";
+import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_JMP32, CLS_LD, CLS_LDX, CLS_STX } from "../../isa";
 
 /** The scratch registers a copy may borrow: r0-r3 (lr is the emitters' fifth scratch register in a copy). */
 export const SCRATCH: u32 = 0xf;
@@ -63,7 +63,14 @@ export function endStep(c: Context, from: i32, to: i32): void {
   if (((named | c.wrote) & current) == 0) return;
   let regs: u32 = 0;
   let written: u32 = 0;
-  for (let i = from; i < to; i++) {
+  // (a forward jump's code may run the instructions it skips under a condition, jit/select.ts: theirs too)
+  let end = to;
+  for (let i = from; i < end; i++) {
+    const op = opcode(c, i);
+    const jump = (op & 7) == CLS_JMP || (op & 7) == CLS_JMP32;
+    if (jump && (op & 0xf0) != 0x80 && (op & 0xf0) != 0x90 && offOf(c, i) > 0) end = min(c.count, max(end, i + 1 + offOf(c, i)));
+  }
+  for (let i = from; i < end; i++) {
     regs |= operandRegs(c, i);
     // the registers an instruction may write: an ALU operation's, a load's or lddw's destination, an atomic
     // operation's source too
