@@ -334,7 +334,10 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
     // memory too: not counted
-    const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
+    // nor does a 64-bit copy's source whose high word may not be 0: two MOVs from its ARM registers, where LDRD
+    // loads both words from the register file in one
+    const wideSource = op == 0xbf && ((zero >> <u32>s) & 1) == 0 ? <u32>0x10000 << <u32>s : 0;
+    const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0) & ~wideSource;
     assembled &= ~(operands | (operands >> 16));
     const named = inRotation ? (i == rotationEnd ? rotationUses : 0) : operands;
     for (let r = 0; r < REGS; r++) {
