@@ -471,8 +471,7 @@ function flagsUntouched(w: u32): bool {
   return op1 == 1 || (w & 0x10) != 0 || (w & 0xfe0) != 0x060; // register form: not ROR #0 (RRX)
 }
 
-/** Whether any of `w`'s register fields (bits 0-3, 8-11, 12-15, 16-19) names r: an instruction that may use r. */
+/** Whether `w` may use r (writes.ts mentionedBy). */
 function mentions(w: u32, r: i32): bool {
-  const v = <u32>r;
-  return (w & 15) == v || ((w >> 8) & 15) == v || ((w >> 12) & 15) == v || ((w >> 16) & 15) == v;
+  return ((mentionedBy(w) >> <u32>r) & 1) != 0;
 }

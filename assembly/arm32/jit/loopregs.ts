@@ -259,7 +259,8 @@ function bitOf(reg: i32): u32 { return <u32>1 << <u32>reg; }
  */
 function next(free: u32, avoid: u32): i32 {
   const m = (free & ~avoid) != 0 ? free & ~avoid : free;
-  return <i32>ctz((m & ~SCRATCH) != 0 ? m & ~SCRATCH : m);
+  // (of the scratch registers the highest: r0 is named by the zero fields of many words, a32/code.ts postIndex)
+  return (m & ~SCRATCH) != 0 ? <i32>ctz(m & ~SCRATCH) : 31 - <i32>clz(m);
 }
 
 /**
