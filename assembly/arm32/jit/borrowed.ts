@@ -5,12 +5,14 @@
 //
 // Which ones a copy leaves alone is found by emitting it (versioned.ts, in the measuring pass only: its decision
 // holds for the pass that writes the image): once with none borrowed, which tells the scratch registers its words
-// name (a32/writes.ts mentionedBy, every register field, a call naming all), then again with those it leaves alone
-// given to registers, keeping every register and constant the emission before kept in an ARM register (none
-// moves to the register file, whose loads would go through scratch registers). The second emission is checked: an instruction's code may name a borrowed register only
-// where that register holds a word of an eBPF register the instruction itself names (or that a loop inside it, or
-// the rest of a fused group, names); the moves to and from the register file on the copy's ways out are not
-// counted (loopregs.ts exitMoves). Where the check fails, the copy is emitted a third time with none borrowed.
+// may use (a32/writes.ts mentionedBy; a call uses all), then again with those it leaves alone given to registers,
+// keeping every register and constant the emission before kept in an ARM register (none moves to the register
+// file, whose loads would go through scratch registers), up to a few times while each leaves more alone. Each such
+// emission is checked: an instruction's code may use a borrowed register only where that register holds a word of
+// an eBPF register the instruction names (or a loop inside it, the rest of a fused group, or the instructions a
+// forward jump skips), and write it only where it may write that register; the moves to and from the register file
+// on the copy's ways out are not counted (loopregs.ts exitMoves). Where the check fails, the copy is emitted again
+// with what the last emission that passed borrowed (or none).
 
 import { MAX_LOOPS } from "../analysis/loops";
 import { Context, dstOf, offOf, opcode, operandRegs, srcOf } from "./context";

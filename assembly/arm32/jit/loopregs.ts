@@ -5,7 +5,8 @@
 // too when nothing in the copy is checked (the ordinary code's address scratch; lr then replaces ip as the
 // emitters' scratch, XR). A register whose high word is zero at every block start of the copy takes only one ARM
 // register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
-// eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
+// eight eBPF registers live in ARM registers in a loop instead of three, and more where the copy's code leaves
+// some of the scratch registers r0-r3 alone (borrowed.ts). The wide constants: immediates no ARM
 // immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
 // used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant); and the multipliers one MOV
 // makes that a product reads from a register all the same (keptMultiplier), each use then a MOV fewer. The choice
@@ -56,9 +57,9 @@ export function enterLocal(c: Context, k: i32): void {
   // is zero on entry (r10's, the input's address); not when some instruction may write a high word other than 0
   // (a store to the register file each time)
   const entryZero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
-  const nconst = scoreCandidates(c, k, entryZero);
-  // r4-r9, then r10 and ip, then the scratch registers the copy's code names nowhere (borrowed.ts)
   const spare = borrowedBy(k);
+  const nconst = scoreCandidates(c, k, entryZero, spare != 0);
+  // r4-r9, then r10 and ip, then the scratch registers the copy's code names nowhere (borrowed.ts)
   const free = (loopPromotable(k) ? 8 : 6) + <i32>popcnt(spare);
   let zero = entryZero & ~c.candWide;
   // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
@@ -268,7 +269,7 @@ function next(free: u32, avoid: u32): i32 {
  * register, two instructions (MOVW, MOVT) per use of a wide constant; inner loops count 8 times. Returns the
  * number of constants found (candidates REGS on).
  */
-function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
+function scoreCandidates(c: Context, k: i32, zero: u32, borrowing: bool): i32 {
   for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
   c.candWide = 0;
   for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
@@ -335,9 +336,9 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
     // memory too: not counted
-    // nor does a 64-bit copy's source whose high word may not be 0: two MOVs from its ARM registers, where LDRD
-    // loads both words from the register file in one
-    const wideSource = op == 0xbf && ((zero >> <u32>s) & 1) == 0 ? <u32>0x10000 << <u32>s : 0;
+    // nor, where the copy borrows scratch registers (borrowed.ts), does a 64-bit copy's source whose high word may
+    // not be 0: two MOVs from its ARM registers, where LDRD loads both words from the register file in one
+    const wideSource = borrowing && op == 0xbf && ((zero >> <u32>s) & 1) == 0 ? <u32>0x10000 << <u32>s : 0;
     const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0) & ~wideSource;
     assembled &= ~(operands | (operands >> 16));
     const named = inRotation ? (i == rotationEnd ? rotationUses : 0) : operands;
