@@ -61,6 +61,7 @@ import { leave, poolAt, resumePos, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { exitBlockEnd, leavesCopyAt, leavesLoop, onExitPath } from "./analysis/exitpaths";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
+import { borrowClashed, endStep, setBorrowed, spareScratch, startStep } from "./jit/borrowed";
 import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
@@ -70,6 +71,7 @@ import { emitFactChecks, emitFactSpan } from "./facttest";
 
 const PAGE: u32 = 4096;
 const TOLL: u32 = 4;
+const BORROW_ROUNDS = 3;
 const SKIP_BELOW: u32 = 8;
 const TRIPS_FLOOR: u32 = 64;
 const BONUS: u32 = 255;
@@ -95,7 +97,30 @@ export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
   if (c.measuring) {
     const used = c.poolUsed;
     const copiesBefore = c.copies;
+    // the scratch registers the copy's code names nowhere keep eBPF registers (jit/borrowed.ts): emitted again
+    // each time with those the last emission left alone (BORROW_ROUNDS emissions at most); one whose code names a
+    // borrowed register wrongly is followed by one with the last that did not
+    setBorrowed(k, 0);
     if (!emitTestAndCopy(c, k, inMain)) return false;
+    let good: u32 = 0;
+    let last: u32 = 0; // the last emission's
+    let spare = spareScratch();
+    for (let round = 0; ; round++) {
+      const trying = round < BORROW_ROUNDS && (spare & ~good) != 0;
+      if (!trying && last == good) break;
+      c.rewind(start);
+      c.poolUsed = used;
+      c.copies = copiesBefore;
+      last = trying ? spare : good;
+      setBorrowed(k, last);
+      if (!emitTestAndCopy(c, k, inMain)) return false;
+      if (!trying) break;
+      if (borrowClashed()) spare = good;
+      else {
+        good = spare;
+        spare |= spareScratch();
+      }
+    }
     const first = c.imageBase + <u32>start;
     setLoopPadded(k, ((first ^ (c.imageBase + <u32>c.pos - 1)) & ~(PAGE - 1)) != 0 && <u32>(c.pos - start) <= PAGE / 2);
     if (!loopPadded(k)) return true;
@@ -139,22 +164,25 @@ function emitTestAndCopy(c: Context, k: i32, inMain: bool): bool {
   for (let i = h; i <= l;) {
     if (outermost) settleSwaps(c, i); // jit/swaps.ts: words swapped in place back where code may be entered
     setPool(base + i - h, c.pos);
+    if (outermost) startStep(c);
+    const from = i;
     if (onExitPath(k, i)) {
       i = leaveForExitPath(c, k, base, i, l, inMain);
       if (i < 0) return false;
-      continue;
+    } else {
+      const inner = i != h ? loopAt(c, i) : -1;
+      if (inner >= 0) {
+        if (!emitVersioned(c, inner, inMain)) return false;
+        for (let q = i + 1; q <= loopLast(inner); q++) setPool(base + q - h, c.pos); // not jumped to
+        i = loopLast(inner) + 1;
+      } else {
+        const next = emitStep(c, i, inMain);
+        if (next < 0) return false;
+        for (let q = i + 1; q < next; q++) setPool(base + q - h, c.pos); // the rest of a fused group, lddw's second slot
+        i = next;
+      }
     }
-    const inner = i != h ? loopAt(c, i) : -1;
-    if (inner >= 0) {
-      if (!emitVersioned(c, inner, inMain)) return false;
-      for (let q = i + 1; q <= loopLast(inner); q++) setPool(base + q - h, c.pos); // not jumped to
-      i = loopLast(inner) + 1;
-      continue;
-    }
-    const next = emitStep(c, i, inMain);
-    if (next < 0) return false;
-    for (let q = i + 1; q < next; q++) setPool(base + q - h, c.pos); // the rest of a fused group, lddw's second slot
-    i = next;
+    if (outermost) endStep(c, from, i);
   }
   c.depth--;
   if (c.depth == 0) {

@@ -19,7 +19,7 @@ import {
   opReg, opRegS, sbfx, shiftImm, ubfx, uxth,
 } from "./encoder";
 import { constWord, constWords } from "./constants";
-import { ALL, writtenBy } from "./writes";
+import { ALL, mentionedBy, writtenBy } from "./writes";
 
 const NONE: i32 = -1;
 const HISTORY: i32 = 8; // a power of two
@@ -45,6 +45,10 @@ export class Code {
   // A trial emission (checkpoint, rollback: jit/select.ts): whether every word since could run under a condition
   watching: bool = false;
   watchOk: bool = true;
+  // Every register the words emitted (or rewritten in place) since it was last cleared may name (mentionedBy): a
+  // loop copy's use of the scratch registers (jit/borrowed.ts)
+  touched: u32 = 0;
+  wrote: u32 = 0; // ... and every register they may write (writtenBy)
   private saved: StaticArray<i32> = new StaticArray<i32>(4 + 2 * 16 + 2 * HISTORY);
 
   /** Start a pass: writing at `buffer`, or only measuring. */
@@ -68,6 +72,7 @@ export class Code {
   emit(word: u32): void {
     if (this.watching && !conditionable(word)) this.watchOk = false;
     if (!this.measuring) store<u32>(this.out + <usize>this.pos, word);
+    this.touched |= mentionedBy(word);
     this.note(word);
     const k = (this.pos >> 2) & (HISTORY - 1);
     unchecked(this.histWord[k] = word);
@@ -155,8 +160,13 @@ export class Code {
   /** Writes `word` over the one wordBack(back) returned: it does that one's work and more, writing no other register. */
   replaceBack(back: i32, word: u32): void {
     const p = this.pos - 4 * back;
+    // (the registers the word it replaces named were counted with that word)
+    const k = (p >> 2) & (HISTORY - 1);
+    const before = unchecked(this.histPos[k]) == p ? unchecked(this.histWord[k]) : 0;
+    this.touched |= mentionedBy(word) & ~mentionedBy(before);
+    this.wrote |= writtenBy(word) & ~writtenBy(before);
     if (!this.measuring) store<u32>(this.out + <usize>p, word);
-    unchecked(this.histWord[(p >> 2) & (HISTORY - 1)] = word);
+    unchecked(this.histWord[k] = word);
     if (back == 1) this.lastWord = word;
   }
 
@@ -185,6 +195,7 @@ export class Code {
   private note(w: u32): void {
     if ((w & 0x0f000000) == 0x0a000000) return; // B without link: the code after it runs as before it
     const written = writtenBy(w);
+    this.wrote |= written;
     if (written == ALL) {
       this.forget();
       return;
@@ -310,6 +321,8 @@ export class Code {
         }
         if (indexed == 0) return false;
         unchecked(this.histWord[k] = indexed);
+        this.touched |= mentionedBy(indexed) & ~mentionedBy(w);
+        this.wrote |= <u32>1 << <u32>rn; // (written back: the ADD it replaces wrote it)
         if (p == this.pos - 4) this.lastWord = indexed;
         if (!this.measuring) store<u32>(this.out + <usize>p, indexed);
         unchecked(this.held[rn] = NONE);
@@ -458,8 +471,7 @@ function flagsUntouched(w: u32): bool {
   return op1 == 1 || (w & 0x10) != 0 || (w & 0xfe0) != 0x060; // register form: not ROR #0 (RRX)
 }
 
-/** Whether any of `w`'s register fields (bits 0-3, 8-11, 12-15, 16-19) names r: an instruction that may use r. */
+/** Whether `w` may use r (writes.ts mentionedBy). */
 function mentions(w: u32, r: i32): bool {
-  const v = <u32>r;
-  return (w & 15) == v || ((w >> 8) & 15) == v || ((w >> 12) & 15) == v || ((w >> 16) & 15) == v;
+  return ((mentionedBy(w) >> <u32>r) & 1) != 0;
 }

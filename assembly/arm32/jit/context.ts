@@ -47,7 +47,7 @@ export class Context extends Labels {
   // high register, each -1 when that word is in the register file (a copy may keep only the low word in an ARM one)
   armLo: StaticArray<i32> = new StaticArray<i32>(11);
   armHi: StaticArray<i32> = new StaticArray<i32>(11);
-  score: StaticArray<i64> = new StaticArray<i64>(10); // allocateRegisters' scratch
+  score: StaticArray<i64> = new StaticArray<i64>(13); // allocateRegisters' and loopregs.ts's scratch
   /** The emitters' fifth scratch register: ip, or lr in a loop copy that keeps eBPF registers in r10 and ip. */
   XR: i32 = IP;
 
@@ -111,8 +111,8 @@ export class Context extends Labels {
   globalHi: StaticArray<i32> = new StaticArray<i32>(11);
   localWrites: u32 = 0; // the registers the copy writes (the others' slots stay valid: no store on the way out)
   constCount: i32 = 0;
-  constValues: StaticArray<u32> = new StaticArray<u32>(8);
-  constRegs: StaticArray<i32> = new StaticArray<i32>(8);
+  constValues: StaticArray<u32> = new StaticArray<u32>(12); // as many as ARM registers a copy may take
+  constRegs: StaticArray<i32> = new StaticArray<i32>(12);
   candScore: StaticArray<i32> = new StaticArray<i32>(32); // loopregs.ts's scratch: registers, then constants
   candValue: StaticArray<u32> = new StaticArray<u32>(32);
   candWide: u32 = 0; // the registers an instruction of the loop may give a high word other than 0

@@ -5,7 +5,8 @@
 // too when nothing in the copy is checked (the ordinary code's address scratch; lr then replaces ip as the
 // emitters' scratch, XR). A register whose high word is zero at every block start of the copy takes only one ARM
 // register, its high word staying in the register file (regs.ts keeps the two words' places apart), so up to
-// eight eBPF registers live in ARM registers in a loop instead of three. The wide constants: immediates no ARM
+// eight eBPF registers live in ARM registers in a loop instead of three, and more where the copy's code leaves
+// some of the scratch registers r0-r3 alone (borrowed.ts). The wide constants: immediates no ARM
 // immediate encodes, lddw's words and the multipliers and divisors of divisions by constants (divide.ts), each
 // used from its register instead of a MOVW + MOVT (regs.ts constIn, loopConstant); and the multipliers one MOV
 // makes that a product reads from a register all the same (keptMultiplier), each use then a MOV fewer. The choice
@@ -42,6 +43,7 @@ import { S_REGS } from "../../../targets/arm32/image";
 import { isConstantPair, rotationLength } from "./shapes";
 import { liveAt } from "./liveness";
 import { isProductPair, shifterFactor } from "./products";
+import { SCRATCH, borrowedBy, chosenBefore, endBody, noteChosen, startBody } from "./borrowed";
 
 const REGS = 11; // candidates 0-10: eBPF registers; from REGS on: the wide constants found
 const MAX_CANDIDATES = 32;
@@ -55,8 +57,10 @@ export function enterLocal(c: Context, k: i32): void {
   // is zero on entry (r10's, the input's address); not when some instruction may write a high word other than 0
   // (a store to the register file each time)
   const entryZero = loopZeroHigh(k) | (c.hiZero & ~loopWrites(k)) | (<u32>1 << 10);
-  const nconst = scoreCandidates(c, k, entryZero);
-  const free = loopPromotable(k) ? 8 : 6; // r4-r9, then r10 and ip
+  const spare = borrowedBy(k);
+  const nconst = scoreCandidates(c, k, entryZero, spare != 0);
+  // r4-r9, then r10 and ip, then the scratch registers the copy's code names nowhere (borrowed.ts)
+  const free = (loopPromotable(k) ? 8 : 6) + <i32>popcnt(spare);
   let zero = entryZero & ~c.candWide;
   // a register whose high word few instructions touch: its low word alone, each of those paying a load or store
   for (let r = 0; r < REGS; r++) {
@@ -89,6 +93,16 @@ export function enterLocal(c: Context, k: i32): void {
       else zero |= bit; // its high word stays in the register file, as in the ordinary code
     }
   }
+  // with scratch registers borrowed, first what the emission before chose (borrowed.ts chosenBefore), which fits
+  if (spare != 0) {
+    const before = chosenBefore(k) & ~chosen;
+    let more = 0;
+    for (let j = 0; j < REGS + nconst; j++) if ((before >> <u32>j) & 1) more += cost(j, zero);
+    if (used + more <= free) {
+      chosen |= before;
+      used += more;
+    }
+  }
   // then the candidates that save the most in all within the ARM registers left: a knapsack (choosing by savings
   // per register would leave one unused that a register needing two could have had). c.score's entry n: the best
   // savings within n registers (high half) and the candidates taken (low half); at most 8 constants fit anyway.
@@ -104,10 +118,11 @@ export function enterLocal(c: Context, k: i32): void {
     }
   }
   chosen |= <u32>unchecked(c.score[room]);
+  noteChosen(k, chosen);
   // where: a register the ordinary code keeps in ARM registers stays in them; the others take free ones, those
   // no register of the ordinary code's holds first; an unchosen register of the ordinary code's whose ARM
   // registers nobody took stays too (no moves)
-  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0);
+  const pool = POOL_LOW | (loopPromotable(k) ? bitOf(R10) | bitOf(IP) : 0) | spare;
   let taken: u32 = 0;
   let held: u32 = 0;
   for (let r = 0; r < REGS; r++) {
@@ -171,10 +186,12 @@ export function enterLocal(c: Context, k: i32): void {
   c.localWrites = loopWrites(k);
   c.local = true;
   if ((taken & (bitOf(R10) | bitOf(IP))) != 0) c.XR = LR;
+  startBody(c, k);
 }
 
 /** After the outermost copy's last way out: the ordinary code's allocation again. */
 export function leaveLocal(c: Context): void {
+  endBody(c);
   for (let r = 0; r < REGS; r++) {
     unchecked(c.armLo[r] = c.globalLo[r]);
     unchecked(c.armHi[r] = c.globalHi[r]);
@@ -202,6 +219,8 @@ export function exitMovesNeeded(c: Context, at: i32): bool {
  * high words to be zero at its block starts, and the next 32-bit write of the register would not store that zero.
  */
 export function exitMoves(c: Context, at: i32): void {
+  const touched = c.touched; // the moves name the copy's registers wherever they are (borrowed.ts)
+  const wrote = c.wrote;
   for (let r = 0; r < REGS; r++) {
     if (!writtenHere(c, r)) continue;
     const slot = S_REGS + 8 * r;
@@ -215,6 +234,8 @@ export function exitMoves(c: Context, at: i32): void {
     }
     if (c.globalHi[r] >= 0 && c.globalHi[r] != c.armHi[r]) c.emit(ldr(c.globalHi[r], R11, slot + 4));
   }
+  c.touched = touched;
+  c.wrote = wrote;
 }
 
 /** Whether a way out to instruction `at` (-1: not known) needs rn's low word where it was: something may read it. */
@@ -233,10 +254,14 @@ function cost(j: i32, zero: u32): i32 { return j >= REGS || ((zero >> <u32>j) & 
 
 function bitOf(reg: i32): u32 { return <u32>1 << <u32>reg; }
 
-/** An ARM register of `free` (not empty), one not in `avoid` if there is one. */
+/**
+ * An ARM register of `free` (not empty), one not in `avoid` if there is one, and of those one that is not a scratch
+ * register (borrowed.ts) if there is one.
+ */
 function next(free: u32, avoid: u32): i32 {
   const m = (free & ~avoid) != 0 ? free & ~avoid : free;
-  return <i32>ctz(m);
+  // (of the scratch registers the highest: r0 is named by the zero fields of many words, a32/code.ts postIndex)
+  return (m & ~SCRATCH) != 0 ? <i32>ctz(m & ~SCRATCH) : 31 - <i32>clz(m);
 }
 
 /**
@@ -244,7 +269,7 @@ function next(free: u32, avoid: u32): i32 {
  * register, two instructions (MOVW, MOVT) per use of a wide constant; inner loops count 8 times. Returns the
  * number of constants found (candidates REGS on).
  */
-function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
+function scoreCandidates(c: Context, k: i32, zero: u32, borrowing: bool): i32 {
   for (let j = 0; j < MAX_CANDIDATES; j++) unchecked(c.candScore[j] = 0);
   c.candWide = 0;
   for (let r = 0; r < REGS; r++) unchecked(c.candHiUses[r] = 0);
@@ -311,7 +336,10 @@ function scoreCandidates(c: Context, k: i32, zero: u32): i32 {
     if (d < 10) assembled &= ~(<u32>1 << <u32>d);
     // a copy's destination saves nothing in an ARM register (a move instead of a store) unless its source is in
     // memory too: not counted
-    const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0);
+    // nor, where the copy borrows scratch registers (borrowed.ts), does a 64-bit copy's source whose high word may
+    // not be 0: two MOVs from its ARM registers, where LDRD loads both words from the register file in one
+    const wideSource = borrowing && op == 0xbf && ((zero >> <u32>s) & 1) == 0 ? <u32>0x10000 << <u32>s : 0;
+    const operands = operandRegs(c, i) & ~(op == 0xbf || op == 0xbc ? <u32>1 << <u32>d : 0) & ~wideSource;
     assembled &= ~(operands | (operands >> 16));
     const named = inRotation ? (i == rotationEnd ? rotationUses : 0) : operands;
     for (let r = 0; r < REGS; r++) {

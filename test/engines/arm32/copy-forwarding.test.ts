@@ -39,8 +39,14 @@ function generate(seed: number): string {
   return lines.join("\n");
 }
 
-// r4 and r5 stay in the register file in the copy (r0, r3 and r6 are used more); `xor %r4, %r3` stores r4 from
-// r0, r1, a load from the input follows, then r4 is written again and read
+// 64-bit sums r7 and r8, each used more than r4 and r5: with r0, r3 and r6 they take the copy's ARM registers, the
+// scratch registers it leaves alone too (jit/borrowed.ts)
+const MORE = ["mov %r7, %r0", "xor %r8, %r7", "add %r7, %r8", "xor %r8, %r0", "add %r7, %r8", "add %r0, %r7"].join(
+  "\n",
+);
+
+// r4 and r5 stay in the register file in the copy (r0, r3, r6, r7 and r8 are used more); `xor %r4, %r3` stores r4
+// from r0, r1, a load from the input follows, then r4 is written again and read
 const SOURCE = `lddw %r0, 0x1234567887654321
 lddw %r3, 0x1111111122222222
 lddw %r4, 0x3333333344444444
@@ -59,6 +65,7 @@ add %r4, %r2
 add %r3, %r2
 add %r0, %r6
 add %r5, %r0
+${MORE}
 add %r1, 8
 add %r9, 1
 jlt %r9, 7, loop
@@ -94,6 +101,7 @@ describe("scratch registers across loads in a loop's copy", () => {
       "add %r3, %r4",
       "add %r0, %r6",
       "add %r5, %r0",
+      MORE,
       ...SOURCE.split("\n").slice(-8),
     ].join("\n");
     const listing = arm32Listing(assemble(source));
