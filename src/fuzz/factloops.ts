@@ -13,7 +13,6 @@ import { SIZE_BITS, alu, mov64x, stx, type Insn, type Item } from "./insns.js";
 const INPUT_PTR = 9;
 const MAX_TRIPS = 300;
 const JLT = 0xa,
-  JLE = 0xb,
   JGE = 0x3,
   JGT = 0x2;
 

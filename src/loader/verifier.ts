@@ -11,7 +11,6 @@ import {
   CLS_JMP,
   CLS_JMP32,
   CLS_ALU64,
-  MODE_IMM,
   MODE_ABS,
   MODE_IND,
   MODE_MEM,

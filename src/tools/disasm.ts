@@ -20,7 +20,6 @@ import {
   CLS_LD,
   CLS_LDX,
   CLS_ST,
-  CLS_STX,
   INSN_SIZE,
   MODE_ABS,
   MODE_ATOMIC,

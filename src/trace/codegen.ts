@@ -25,7 +25,6 @@ import {
   ALU_RSH,
   ALU_ARSH,
   ALU_NEG,
-  ALU_MOV,
   JMP_JEQ,
   JMP_JNE,
   JMP_JGT,

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { assemble } from "../../src/tools/asm.js";
 import { Runtime } from "../../src/runtime/runtime.js";
 import { BpfFault } from "../../src/runtime/faults.js";
-import { STACK_BASE, REGS, PROGS } from "../../assembly/layout.js";
+import { REGS, PROGS } from "../../assembly/layout.js";
 import { STACK_SIZE } from "../../assembly/isa.js";
 
 function faultOf(rt: Runtime, src: string, mem?: Uint8Array): string {
@@ -19,7 +19,6 @@ function faultOf(rt: Runtime, src: string, mem?: Uint8Array): string {
 }
 
 const hex = (n: number | bigint) => "0x" + n.toString(16);
-const frameTop = STACK_BASE + STACK_SIZE; // r10 of the entry frame
 
 describe("memory faults", () => {
   test("out-of-bounds read past the input memory", () => {

@@ -1,7 +1,7 @@
 // Host glue for the eBPF -> ARM32 translator: builds standalone ARM Linux executables (build/arm32.wasm does the
 // translation, targets/arm32/elf32.ts the file format) and runs them under qemu-arm on a workstation.
 
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync } from "node:fs";
+import { writeFileSync, mkdtempSync, rmSync, existsSync, chmodSync } from "node:fs";
 import { spawnSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -28,7 +28,6 @@ import { ensureArm32Translator, limited } from "../../support/arm32.js";
 import { conformanceFiles, describeConformance } from "../../support/conformance.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const wasm = join(root, "build", "arm32.wasm");
 
 beforeAll(ensureArm32Translator);
 

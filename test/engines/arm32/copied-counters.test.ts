@@ -11,7 +11,6 @@
 // own compares, the pointer bounded by the counter it steps next to (analysis/strides.ts).
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
-import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { copyRuns, ensureArm32Translator, expectCopyWithoutChecks } from "../../support/arm32.js";
 import { type Shape, outcomes, randomInputShape, rng } from "../../support/generated-runs.js";
 import { disagreeingWithModel, modelRun as model, withBudgetCases } from "../../support/asm-model.js";

@@ -20,7 +20,6 @@ import type { MapDef } from "../../../src/loader/loader.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 import { stackProbe } from "../../support/stack-probe.js";
 
-const root = join(import.meta.dirname, "..", "..", "..");
 let dir = "";
 
 beforeAll(() => {

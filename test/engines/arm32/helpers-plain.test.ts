@@ -2,15 +2,12 @@
 // probe_read / probe_read_user / probe_read_kernel (compared with the interpreter under qemu-arm) and the clocks
 // (ktime_get_ns, ktime_get_coarse_ns, ktime_get_boot_ns: checked against the host's CLOCK_MONOTONIC).
 import { describe, it, expect, beforeAll } from "vitest";
-import { join } from "node:path";
 import { assemble } from "../../../src/tools/asm.js";
 import { Runtime } from "../../../src/runtime/runtime.js";
 import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { runArm32, buildArm32Executable } from "../../../src/engines/arm32/build.js";
 import { ensureArm32Translator } from "../../support/arm32.js";
 import { stackProbe } from "../../support/stack-probe.js";
-
-const root = join(import.meta.dirname, "..", "..", "..");
 
 beforeAll(ensureArm32Translator);
 

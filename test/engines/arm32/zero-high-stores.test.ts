@@ -9,8 +9,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing } from "../../../src/engines/arm32/build.js";
 import { codeOf, ensureArm32Translator } from "../../support/arm32.js";
-import { type Case, type Shape, outcomes, rng, walkCases } from "../../support/generated-runs.js";
-import { MODEL_OUT as OUT, disagreeingWithModel, modelRun as model } from "../../support/asm-model.js";
+import { type Shape, outcomes, rng, walkCases } from "../../support/generated-runs.js";
+import { disagreeingWithModel, modelRun as model } from "../../support/asm-model.js";
 
 beforeAll(ensureArm32Translator);
 
