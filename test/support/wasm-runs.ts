@@ -45,3 +45,32 @@ export function runBoth(source: string, bytes: number, byteAt: (i: number) => nu
   expect(wasm.out, `${bytes} bytes, budget ${budget}`).toEqual(runOn(source, input, "interp", budget).out);
   return wasm;
 }
+
+/**
+ * Runs `source` on the interpreter and then on the Wasm engine, one runtime each, once per budget of `budgets` (0:
+ * none) in turn, each run on a fresh `input()`: the outcomes per engine, in the order of `budgets`.
+ */
+export function runAtBudgets(
+  source: string,
+  input: () => RunInput,
+  budgets: number[],
+): { interp: Outcome[]; wasm: Outcome[] } {
+  const code = assemble(source);
+  const res = { interp: [] as Outcome[], wasm: [] as Outcome[] };
+  for (const engine of ["interp", "wasm"] as const) {
+    const rt = new Runtime({});
+    const prog = rt.addProgram("p", code);
+    for (const budget of budgets) {
+      rt.core.setBudget(budget);
+      try {
+        const r = rt.run(prog, input(), engine === "wasm" ? wasmEngine : engine);
+        res[engine].push({ r0: r.r0, executed: r.executed });
+      } catch (e) {
+        if (!(e instanceof BpfFault)) throw e;
+        res[engine].push({ error: e.message, pc: e.info.pc });
+      }
+    }
+    if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
+  }
+  return res;
+}

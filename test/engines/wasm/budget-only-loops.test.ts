@@ -9,10 +9,10 @@
 import { describe, expect, it } from "vitest";
 import binaryen from "binaryen";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
-import { wasmEngine, translateToWasm, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import type { RunInput } from "../../../src/runtime/runtime.js";
+import { translateToWasm } from "../../../src/engines/wasm.js";
 import { rng } from "../../support/generated-runs.js";
+import { runAtBudgets } from "../../support/wasm-runs.js";
 
 /**
  * Each u32 of ctx (n = its length / 4) bit-reversed by a loop of `bits` trips counting down, the results folded by
@@ -80,30 +80,6 @@ function bitrevModel(bits: number, words: number[]): bigint {
   return h;
 }
 
-type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
-
-/** Runs `source` on both engines at each budget (0: none), one runtime each. */
-function runBoth(source: string, input: () => RunInput, budgets: number[]): { interp: Outcome[]; wasm: Outcome[] } {
-  const code = assemble(source);
-  const res = { interp: [] as Outcome[], wasm: [] as Outcome[] };
-  for (const engine of ["interp", "wasm"] as const) {
-    const rt = new Runtime({});
-    const prog = rt.addProgram("p", code);
-    for (const budget of budgets) {
-      rt.core.setBudget(budget);
-      try {
-        const r = rt.run(prog, input(), engine === "wasm" ? wasmEngine : engine);
-        res[engine].push({ r0: r.r0, executed: r.executed });
-      } catch (e) {
-        if (!(e instanceof BpfFault)) throw e;
-        res[engine].push({ error: e.message, pc: e.info.pc });
-      }
-    }
-    if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
-  }
-  return res;
-}
-
 /** The Wasm loops of the program's function (its fast version, the module's next to last function). */
 function fastLoops(source: string): number {
   const m = binaryen.readBinary(translateToWasm(assemble(source)));
@@ -134,12 +110,12 @@ describe("a counted loop without accesses, versioned for its budget", () => {
       const bits = [32, 1, 7, 32, 2, 16][seed - 1];
       const bytes = wordBytes(words);
       const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
-      const full = runBoth(bitrev(bits), input, [0]);
+      const full = runAtBudgets(bitrev(bits), input, [0]);
       expect(full.wasm, `seed ${seed}`).toEqual(full.interp);
       expect(full.interp[0].r0, `seed ${seed}`).toBe(bitrevModel(bits, words));
       const executed = full.interp[0].executed!;
       const budgets = Array.from({ length: executed + 1 }, (_, i) => i + 1);
-      const r = runBoth(bitrev(bits), input, budgets);
+      const r = runAtBudgets(bitrev(bits), input, budgets);
       expect(r.wasm, `seed ${seed}`).toEqual(r.interp);
       budgets.forEach((budget, i) => {
         if (budget < executed) expect(r.interp[i].error, `seed ${seed}, budget ${budget}`).toMatch(/budget/);
@@ -152,13 +128,13 @@ describe("a counted loop without accesses, versioned for its budget", () => {
     for (const n of [1, 2, 9, 100]) {
       let want = 0n;
       for (let i = 0n; i < BigInt(n); i++) want += i * i;
-      const full = runBoth(squares(n), () => ({}), [0]);
+      const full = runAtBudgets(squares(n), () => ({}), [0]);
       expect(full.wasm).toEqual(full.interp);
       expect(full.interp[0].r0).toBe(want);
       const executed = full.interp[0].executed!;
       expect(executed).toBe(2 + 5 * n + 1);
       const budgets = [1, 2, 3, executed - 2, executed - 1, executed, executed + 1];
-      const r = runBoth(squares(n), () => ({}), budgets);
+      const r = runAtBudgets(squares(n), () => ({}), budgets);
       expect(r.wasm, `n ${n}`).toEqual(r.interp);
     }
   });

@@ -10,10 +10,10 @@
 import { describe, expect, it } from "vitest";
 import binaryen from "binaryen";
 import { assemble } from "../../../src/tools/asm.js";
-import { Runtime, type RunInput } from "../../../src/runtime/runtime.js";
-import { BpfFault } from "../../../src/runtime/faults.js";
-import { wasmEngine, translateToWasm, wasmFallbackReason } from "../../../src/engines/wasm.js";
+import type { RunInput } from "../../../src/runtime/runtime.js";
+import { translateToWasm } from "../../../src/engines/wasm.js";
 import { rng } from "../../support/generated-runs.js";
+import { runAtBudgets } from "../../support/wasm-runs.js";
 
 /** Insertion sort of ctx's u32 count n, then n u32 values, in place; r0 = sum of (i + 1) * sorted[i]. */
 const ISORT = `
@@ -123,30 +123,6 @@ function branchyModel(n: number, bytes: Uint8Array): bigint {
   return s;
 }
 
-type Outcome = { r0?: bigint; executed?: number; error?: string; pc?: number };
-
-/** Runs `source` on both engines at each budget (0: none), one runtime each. */
-function runBoth(source: string, input: () => RunInput, budgets: number[]): { interp: Outcome[]; wasm: Outcome[] } {
-  const code = assemble(source);
-  const res = { interp: [] as Outcome[], wasm: [] as Outcome[] };
-  for (const engine of ["interp", "wasm"] as const) {
-    const rt = new Runtime({});
-    const prog = rt.addProgram("p", code);
-    for (const budget of budgets) {
-      rt.core.setBudget(budget);
-      try {
-        const r = rt.run(prog, input(), engine === "wasm" ? wasmEngine : engine);
-        res[engine].push({ r0: r.r0, executed: r.executed });
-      } catch (e) {
-        if (!(e instanceof BpfFault)) throw e;
-        res[engine].push({ error: e.message, pc: e.info.pc });
-      }
-    }
-    if (engine === "wasm") expect(wasmFallbackReason(prog)).toBeUndefined();
-  }
-  return res;
-}
-
 /** The u32 array: count n, then `values` (n may claim more than there are). */
 function sortInput(n: number, values: number[]): Uint8Array {
   const b = new Uint8Array(4 + 4 * values.length);
@@ -213,12 +189,12 @@ describe("a versioned loop's budget counted a trip at a time", () => {
       // no 0xff in every third input (all trips), else a few (the search leaves early)
       const bytes = Uint8Array.from({ length: n }, () => Math.floor(next() * (seed % 3 === 0 ? 255 : 256)));
       const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
-      const full = runBoth(branchyScan(n), input, [0]);
+      const full = runAtBudgets(branchyScan(n), input, [0]);
       expect(full.wasm, `seed ${seed}`).toEqual(full.interp);
       expect(full.interp[0].r0, `seed ${seed}`).toBe(branchyModel(n, bytes));
       const executed = full.interp[0].executed!;
       const budgets = Array.from({ length: executed + 1 }, (_, i) => i + 1);
-      const r = runBoth(branchyScan(n), input, budgets);
+      const r = runAtBudgets(branchyScan(n), input, budgets);
       expect(r.wasm, `seed ${seed}`).toEqual(r.interp);
       budgets.forEach((budget, i) => {
         if (budget < executed) expect(r.interp[i].error, `seed ${seed}, budget ${budget}`).toMatch(/budget/);
@@ -226,7 +202,7 @@ describe("a versioned loop's budget counted a trip at a time", () => {
       });
       // one byte short: the checked copy faults at the read past the context (unless 0xff leaves first)
       const short = bytes.slice(0, n - 1);
-      const s = runBoth(branchyScan(n), () => ({ ctx: { bytes: short.slice() } }), [0]);
+      const s = runAtBudgets(branchyScan(n), () => ({ ctx: { bytes: short.slice() } }), [0]);
       expect(s.wasm, `seed ${seed}`).toEqual(s.interp);
       if (!short.includes(0xff)) expect(s.interp[0].pc, `seed ${seed}`).toBe(READ_SCAN);
     }
@@ -245,7 +221,7 @@ describe("a versioned loop's budget counted a trip at a time", () => {
       const writable = seed % 3 === 0 ? Math.floor(next() * (have + 1)) : have;
       const bytes = sortInput(n, values);
       const input = (): RunInput => ({ ctx: { bytes: bytes.slice(), writable: [[0, 4 + 4 * writable]] } });
-      const r = runBoth(ISORT, input, [0]);
+      const r = runAtBudgets(ISORT, input, [0]);
       expect(r.wasm, `seed ${seed}`).toEqual(r.interp);
       const want = sortModel(n, values, writable);
       if (want.pc !== undefined) {
@@ -262,9 +238,9 @@ describe("a versioned loop's budget counted a trip at a time", () => {
     const values = Array.from({ length: 9 }, () => Math.floor(next() * 1000));
     const bytes = sortInput(values.length, values);
     const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
-    const full = runBoth(ISORT, input, [0]).interp[0].executed!;
+    const full = runAtBudgets(ISORT, input, [0]).interp[0].executed!;
     const budgets = Array.from({ length: full + 2 }, (_, i) => i + 1);
-    const r = runBoth(ISORT, input, budgets);
+    const r = runAtBudgets(ISORT, input, budgets);
     expect(r.wasm).toEqual(r.interp);
     const sorted = values.slice().sort((x, y) => x - y);
     const r0 = sorted.reduce((s, x, i) => s + BigInt(i + 1) * BigInt(x), 0n);
@@ -281,8 +257,8 @@ describe("a versioned loop's budget counted a trip at a time", () => {
     ]) {
       const bytes = sortInput(values.length, values);
       const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
-      const full = runBoth(ISORT, input, [0]).interp[0].executed!;
-      const r = runBoth(ISORT, input, [full - 1, full, 0]);
+      const full = runAtBudgets(ISORT, input, [0]).interp[0].executed!;
+      const r = runAtBudgets(ISORT, input, [full - 1, full, 0]);
       expect(r.wasm).toEqual(r.interp);
       expect(r.interp[2].r0).toBe(sortModel(values.length, values, values.length).r0);
       expect(r.interp[1].executed).toBe(full);
@@ -296,7 +272,7 @@ describe("a versioned loop's budget counted a trip at a time", () => {
       for (let len = rows * W - W; len <= rows * W + 1; len++) {
         if (len < 0) continue;
         const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 37 + rows) & 0xff);
-        const r = runBoth(source, () => ({ ctx: { bytes: bytes.slice() } }), [0]);
+        const r = runAtBudgets(source, () => ({ ctx: { bytes: bytes.slice() } }), [0]);
         expect(r.wasm, `rows ${rows}, ${len} bytes`).toEqual(r.interp);
         if (len >= rows * W) {
           const sum = bytes.slice(0, rows * W).reduce((s, x) => s + x, 0);
@@ -306,9 +282,9 @@ describe("a versioned loop's budget counted a trip at a time", () => {
     }
     const bytes = Uint8Array.from({ length: 4 * W }, (_, i) => i);
     const input = (): RunInput => ({ ctx: { bytes: bytes.slice() } });
-    const full = runBoth(rowSums(4), input, [0]).interp[0].executed!;
+    const full = runAtBudgets(rowSums(4), input, [0]).interp[0].executed!;
     const budgets = Array.from({ length: full + 2 }, (_, i) => i + 1);
-    const r = runBoth(rowSums(4), input, budgets);
+    const r = runAtBudgets(rowSums(4), input, budgets);
     expect(r.wasm).toEqual(r.interp);
     budgets.forEach((budget, i) => {
       if (budget >= full) expect(r.interp[i].r0).toBe(BigInt(((4 * W - 1) * 4 * W) / 2));
