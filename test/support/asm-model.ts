@@ -5,6 +5,7 @@
 // (sign-extending ones too) from the input (r1) or from 8-byte slots of the frame (r10), stxdw to the frame, stores
 // into the input (to a copy of it: converging-indices.test.ts), ja / jeq / jgt / jlt (and their 32-bit forms),
 // `call 8` (get_smp_processor_id: 0, one CPU) and exit.
+import { expect } from "vitest";
 import { type Case, type Outcome, type Shape, r0Is } from "./generated-runs.js";
 
 const M64 = (1n << 64n) - 1n;
@@ -23,6 +24,18 @@ export function disagreeingWithModel(results: Outcome[]): Outcome[] {
       ? r.arm32 !== r.interp || r.interp.startsWith("r0 =")
       : r.arm32 !== r.model || r.interp !== r.model,
   );
+}
+
+/**
+ * Expects every run to agree with the model (disagreeingWithModel), and the generated cases to have exercised both
+ * outcomes: more than one run in `share` returns r0, and more than four load past the input.
+ */
+export function expectModelAgreement(results: Outcome[], share = 3): void {
+  expect(disagreeingWithModel(results)).toEqual([]);
+  expect(results.filter((r) => r.model.startsWith("r0 =")).length).toBeGreaterThan(results.length / share);
+  expect(
+    results.filter((r) => !r.model.startsWith("r0 =") && !r.model.startsWith("instruction")).length,
+  ).toBeGreaterThan(4);
 }
 
 interface Insn {
