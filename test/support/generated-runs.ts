@@ -58,16 +58,17 @@ function interpret(code: Uint8Array, input: Uint8Array, budget: number): string 
 }
 
 /**
- * r0 in decimal on the interpreter, without a budget, with `input` as the context; or the fault's message without
- * the program's name: how the ARM32 loop tests state the interpreter's outcome next to the executable's.
+ * r0 in decimal on the interpreter with `budget` (0: none) and a copy of `input` as the context; or the fault's
+ * message without the program's name: how the ARM32 loop tests state the interpreter's outcome next to the
+ * executable's.
  */
-export function interpreterOutcome(code: Uint8Array, input: Uint8Array): string {
-  const rt = new Runtime({ budget: 0 });
+export function interpreterOutcome(code: Uint8Array, input: Uint8Array, budget = 0): string {
+  const rt = new Runtime({ budget });
   try {
-    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: input } }).r0}`;
+    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: input.slice() } }).r0}`;
   } catch (e) {
     if (!(e instanceof BpfFault)) throw e;
-    return e.message.replace(/^p: /, ""); // the program's name
+    return describeFault(e.info);
   }
 }
 

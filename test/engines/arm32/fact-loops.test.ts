@@ -9,9 +9,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engines/arm32/build.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { codeOf, ensureArm32Translator, limited } from "../../support/arm32.js";
+import { interpreterOutcome } from "../../support/generated-runs.js";
 import { PARSE_NUMS, parseNumsModel, parseNumsProgram, parseNumsText } from "../../support/parse-nums.js";
 
 beforeAll(ensureArm32Translator);
@@ -30,17 +29,6 @@ const READ_AFTER_DIGIT = HEAD + PARSE_NUMS.readAfterDigit;
 
 /** The model: the C kernel's result over len bytes, or the fault of the first read past the region. */
 const model = (len: number, mem: Uint8Array) => parseNumsModel(BigInt(len), 0n, mem, HEAD);
-
-/** r0 in decimal or the fault's message, on the interpreter with `budget`. */
-function interpret(code: Uint8Array, mem: Uint8Array, budget = 0): string {
-  const rt = new Runtime({ budget });
-  try {
-    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: mem.slice() } }).r0}`;
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return describeFault(e.info);
-  }
-}
 
 /**
  * An escape-skipping scan, `for (i = 0; i < len;) { c = p[i]; sum += c; i += c == '\\' ? 2 : 1; }`: i bumped in
@@ -116,7 +104,7 @@ describe("ARM32: loops bounded by their own compares are versioned", () => {
         return {
           run: `len=${r.len} length=${r.length} seed=${r.seed}`,
           want: model(r.len, mem),
-          interp: interpret(code, mem),
+          interp: interpreterOutcome(code, mem),
           got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
         };
       }),
@@ -140,7 +128,7 @@ describe("ARM32: loops bounded by their own compares are versioned", () => {
         const code = assemble(skipScan(len));
         const arm = await runArm32Async(code, mem);
         const got = "r0" in arm ? `r0 = ${arm.r0}` : arm.fault;
-        return { len, length: mem.length, want: skipModel(len, mem), interp: interpret(code, mem), got };
+        return { len, length: mem.length, want: skipModel(len, mem), interp: interpreterOutcome(code, mem), got };
       }),
     );
     expect(results.filter((r) => r.got !== r.want || r.interp !== r.want)).toEqual([]);
@@ -154,7 +142,11 @@ describe("ARM32: loops bounded by their own compares are versioned", () => {
     const results = await limited(
       budgets.map((budget) => async () => {
         const arm = await runArm32Async(code, mem, { budget });
-        return { budget, interp: interpret(code, mem, budget), got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault };
+        return {
+          budget,
+          interp: interpreterOutcome(code, mem, budget),
+          got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
+        };
       }),
     );
     expect(results.filter((r) => r.got !== r.interp)).toEqual([]);

@@ -9,9 +9,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { assemble } from "../../../src/tools/asm.js";
 import { arm32Listing, runArm32Async, translateArm32 } from "../../../src/engines/arm32/build.js";
-import { Runtime } from "../../../src/runtime/runtime.js";
-import { BpfFault, describeFault } from "../../../src/runtime/faults.js";
 import { codeOf, copyRuns, ensureArm32Translator, limited } from "../../support/arm32.js";
+import { interpreterOutcome } from "../../support/generated-runs.js";
 
 beforeAll(ensureArm32Translator);
 
@@ -90,16 +89,6 @@ function keys(n: number, count: number, length: number): Uint8Array {
   return mem;
 }
 
-function interpret(code: Uint8Array, mem: Uint8Array, budget = 0): string {
-  const rt = new Runtime({ budget });
-  try {
-    return `r0 = ${rt.run(rt.addProgram("p", code), { ctx: { bytes: mem.slice() } }).r0}`;
-  } catch (e) {
-    if (!(e instanceof BpfFault)) throw e;
-    return describeFault(e.info);
-  }
-}
-
 const SEARCHES: Shape[] = [
   { upper: false, narrow: false, grow: 0 },
   { upper: true, narrow: false, grow: 0 },
@@ -153,7 +142,7 @@ describe("ARM32: binary searches are versioned by the bounds their compares keep
         return {
           run: `${name(r.shape)} key=${r.key} n=${r.n} length=${r.length}`,
           want: model(r.shape, r.key, mem),
-          interp: interpret(code, mem),
+          interp: interpreterOutcome(code, mem),
           got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
         };
       }),
@@ -279,7 +268,11 @@ describe("ARM32: a versioned search under a budget", () => {
     const results = await limited(
       [3, 10, 37, 60, 95, 1_000_000].map((budget) => async () => {
         const arm = await runArm32Async(code, mem, { budget });
-        return { budget, interp: interpret(code, mem, budget), got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault };
+        return {
+          budget,
+          interp: interpreterOutcome(code, mem, budget),
+          got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
+        };
       }),
     );
     expect(results.filter((r) => r.got !== r.interp)).toEqual([]);
@@ -306,7 +299,7 @@ describe("ARM32: searches outside the rule", () => {
         return {
           run: `${r.kind} key=${r.key} n=${r.n} length=${r.length}`,
           want: r.kind === "bisection" ? bisectionModel(r.key, mem) : pointerWalkModel(r.key, mem),
-          interp: interpret(code, mem),
+          interp: interpreterOutcome(code, mem),
           got: "r0" in arm ? `r0 = ${arm.r0}` : arm.fault,
         };
       }),
