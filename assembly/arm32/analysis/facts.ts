@@ -27,6 +27,12 @@
 // and steps to K), kept when the next pass leaves it there, else dropped. The sum of two bounded values is bounded
 // by their bounds' sum (one of them constant: an index below B plus an inner loop's counter below K). A value of
 // constant bound [lo, hi] shifted left by k is in [lo << k, hi << k] (an index scaled to bytes: `a + (m << 1)`).
+// The sum of two unknown values is a new name, and the state remembers it as their sum (a few such sums, kept
+// while both operands' names and the sum's are the values they were, and at a join where both ways know it): the
+// same two names summed again, with terms or constants around them, name that value again, and take the bound a
+// compare gave it (`i + j < len` compared, then `(p + i) + j` read). So that this survives the blocks between, a
+// block with one way in takes that way's state as it is (no join to rename its values), and at a join registers
+// that differ by a constant on both ways in (`p + i` and i) are renamed alike.
 //
 // Bounds relative to B relate the values the loop makes (analysis/scaled.ts): a bound may be a multiple of B
 // (B << scale), so that two values below B sum below 2B, halve back below B and scale to bytes below B << 2. An
@@ -73,10 +79,15 @@ const WIDEN_AFTER: i32 = 4;
 const LIMIT: i64 = 1 << 20; // |lo|, |hi|, offsets of a bound
 const REGS: i32 = 10; // r10 is never written: always the sum of itself
 const WORDS: i32 = 5; // per register: kind | bound << 2 | terms << 8, name, offset, lo, hi
-const STATE: i32 = REGS * WORDS;
+// then the sums the state knows (SUMS of them): name X's value is name A's plus name B's plus a constant
+const SUMS: i32 = 4;
+const SUM_WORDS: i32 = 4; // X (0: none), A, B, the constant
+const SUMS_AT: i32 = REGS * WORDS;
+const STATE: i32 = SUMS_AT + SUMS * SUM_WORDS;
 const WORK: i32 = MAX_BLOCKS; // the state walked through a block
 const EDGE: i32 = MAX_BLOCKS + 1; // the state on one of its ways out
-const states = new StaticArray<i32>((MAX_BLOCKS + 2) * STATE);
+const SAVED: i32 = MAX_BLOCKS + 2; // a block's state before a meet changes it
+const states = new StaticArray<i32>((MAX_BLOCKS + 3) * STATE);
 const blockStarts = new StaticArray<i32>(MAX_BLOCKS);
 const visited = new StaticArray<bool>(MAX_BLOCKS);
 const assumed = new StaticArray<i32>(REGS); // per register: the entry assumption of this run (ASSUME_*)
@@ -125,9 +136,17 @@ function set(s: i32, r: i32, kind: i32, bound: i32, terms: i32, name: i32, off: 
   put(s, r, 4, <i32>hi);
 }
 
-/** r: a new value named `name`; any other register naming it (an older value of that name) forgotten. */
+/**
+ * r: a new value named `name`; any other register naming it (an older value of that name) forgotten, and so is
+ * every sum that names it (it held for the older value).
+ */
 function fresh(s: i32, r: i32, name: i32): void {
   for (let q = 0; q < REGS; q++) if (q != r && kindOf(s, q) == VAR && nameOf(s, q) == name) put(s, q, 0, TOP);
+  for (let e = 0; e < SUMS; e++) {
+    const at = s * STATE + SUMS_AT + e * SUM_WORDS;
+    const x = unchecked(states[at]);
+    if (x != 0 && (x == name || unchecked(states[at + 1]) == name || unchecked(states[at + 2]) == name)) unchecked(states[at] = 0);
+  }
   put(s, r, 0, VAR);
   put(s, r, 1, name);
   put(s, r, 2, 0);
@@ -314,7 +333,12 @@ function addBounded(s: i32, d: i32, r: i32, name: i32): void {
   const bd = boundOf(s, d), br = boundOf(s, r);
   const terms = termsOf(s, d) | termsOf(s, r);
   const lo = <i64>at(s, d, 3) + <i64>at(s, r, 3), hi = <i64>at(s, d, 4) + <i64>at(s, r, 4);
+  const nd = nameOf(s, d), nr = nameOf(s, r);
+  const off = <i64>offOf(s, d) + <i64>offOf(s, r);
+  if (sumAgain(s, d, nd, nr, terms, off)) return;
   fresh(s, d, name);
+  // (without terms the new name's value is the whole sum: kept, so that the same sum made again is this value)
+  if (terms == 0 && nd != name && nr != name) noteSum(s, name, nd, nr, off);
   if (bd == NO_BOUND || br == NO_BOUND) return;
   if (bd != CONST_BOUND && br != CONST_BOUND) {
     // two values below the same B << scale: their sum below B << (scale + 1) (lo + hi of a binary search)
@@ -323,6 +347,66 @@ function addBounded(s: i32, d: i32, r: i32, name: i32): void {
     return;
   }
   set(s, d, VAR, bd != CONST_BOUND ? bd : br, terms, name, 0, lo, hi);
+}
+
+/**
+ * d = terms + A + B + off, A and B names of values: where the state knows a value X = A + B + c (noteSum), d is
+ * terms + X + (off - c), bounded as a register naming X without terms is. Clang computes `i + j` for a compare
+ * and `p + i` then `(p + i) + j` for the access it guards (`while (i + j < len && p[i + j] ...)`): the compare's
+ * bound holds for the access. Returns false where no sum matches.
+ */
+function sumAgain(s: i32, d: i32, a: i32, b: i32, terms: i32, off: i64): bool {
+  for (let e = 0; e < SUMS; e++) {
+    const at0 = s * STATE + SUMS_AT + e * SUM_WORDS;
+    const x = unchecked(states[at0]);
+    if (x == 0) continue;
+    const ea = unchecked(states[at0 + 1]), eb = unchecked(states[at0 + 2]);
+    if (!((ea == a && eb == b) || (ea == b && eb == a))) continue;
+    const o = off - <i64>unchecked(states[at0 + 3]);
+    if (o <= -LIMIT || o >= LIMIT) return false;
+    // X's bound, from a register naming it without terms
+    for (let q = 0; q < REGS; q++) {
+      if (kindOf(s, q) != VAR || nameOf(s, q) != x || termsOf(s, q) != 0 || boundOf(s, q) == NO_BOUND) continue;
+      const delta = o - <i64>offOf(s, q);
+      set(s, d, VAR, boundOf(s, q), terms, x, o, <i64>at(s, q, 3) + delta, <i64>at(s, q, 4) + delta);
+      return true;
+    }
+    set(s, d, VAR, NO_BOUND, terms, x, o, 0, 0);
+    return true;
+  }
+  return false;
+}
+
+/** Notes in s that name x's value is a's plus b's plus c (replacing the oldest sum when all are taken). */
+function noteSum(s: i32, x: i32, a: i32, b: i32, c: i64): void {
+  if (c <= -LIMIT || c >= LIMIT || a == 0 || b == 0) return;
+  let slot = SUMS - 1;
+  for (let e = 0; e < SUMS; e++) if (unchecked(states[s * STATE + SUMS_AT + e * SUM_WORDS]) == 0) { slot = e; break; }
+  const at0 = s * STATE + SUMS_AT + slot * SUM_WORDS;
+  unchecked(states[at0] = x);
+  unchecked(states[at0 + 1] = a);
+  unchecked(states[at0 + 2] = b);
+  unchecked(states[at0 + 3] = <i32>c);
+}
+
+/** Keeps in block b's state only the sums edge state e knows too. Returns whether one was dropped. */
+function meetSums(b: i32, e: i32): bool {
+  let changed = false;
+  for (let j = 0; j < SUMS; j++) {
+    const at0 = b * STATE + SUMS_AT + j * SUM_WORDS;
+    if (unchecked(states[at0]) == 0) continue;
+    let found = false;
+    for (let k = 0; k < SUMS && !found; k++) {
+      const at1 = e * STATE + SUMS_AT + k * SUM_WORDS;
+      found = unchecked(states[at1]) == unchecked(states[at0]) && unchecked(states[at1 + 1]) == unchecked(states[at0 + 1]) &&
+        unchecked(states[at1 + 2]) == unchecked(states[at0 + 2]) && unchecked(states[at1 + 3]) == unchecked(states[at0 + 3]);
+    }
+    if (!found) {
+      unchecked(states[at0] = 0);
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /**
@@ -505,17 +589,55 @@ function noteAssumption(s: i32, r: i32, q: i32): void {
   added = true;
 }
 
+/**
+ * Per block, the ways into it from blocks of the range (the head's entry counts as one): a block with one way in
+ * has that edge's state, names and all, which a join would rename (an earlier pass's names differing from a later
+ * one's), losing what the names related (noteSum).
+ */
+const waysIn = new StaticArray<i32>(MAX_BLOCKS);
+function countWaysIn(c: Context): void {
+  for (let b = 0; b < blocks; b++) unchecked(waysIn[b] = 0);
+  unchecked(waysIn[0] = 1);
+  for (let b = 0; b < blocks; b++) {
+    const start = unchecked(blockStarts[b]);
+    for (let i = start; i <= last && !onExitPath(region, i);) {
+      if (i != start && leaderAt(c, i)) { countWay(i); break; }
+      const op = opAt(c, i);
+      const cls = op & 7;
+      if (cls == CLS_JMP || cls == 6) {
+        countWay(targetOf(c, i));
+        if (op != 0x05 && op != 0x06) countWay(i + 1);
+        break;
+      }
+      i += op == 0x18 ? 2 : 1;
+    }
+  }
+}
+
+function countWay(t: i32): void {
+  if (t < head || t > last || onExitPath(region, t)) return;
+  const b = blockOf(t);
+  if (b >= 0) unchecked(waysIn[b]++);
+}
+
 /** Meets the edge state e into block b's state (the first edge's is taken as it is). Returns whether it changed. */
 function meet(b: i32, e: i32): bool {
-  if (!unchecked(visited[b])) {
+  if (!unchecked(visited[b]) || unchecked(waysIn[b]) == 1) {
+    let changed = !unchecked(visited[b]);
     unchecked(visited[b] = true);
+    for (let w = 0; w < STATE && !changed; w++) changed = unchecked(states[b * STATE + w]) != unchecked(states[e * STATE + w]);
     copyState(b, e);
-    return true;
+    return changed;
   }
-  let changed = false;
   const start = unchecked(blockStarts[b]);
+  copyState(SAVED, b);
   for (let r = 0; r < REGS; r++) {
-    if (sameReg(b, e, r)) continue;
+    unchecked(newNames[r] = 0);
+    // a value a new name given in this meet forgot (fresh): the old name it held is that one's no more, but the
+    // value may still be related to the one renamed (renamed alike, below)
+    const renamed = kindOf(b, r) == TOP && kindOf(SAVED, r) != TOP;
+    if (renamed) copyReg(b, r, SAVED, r);
+    else if (sameReg(b, e, r)) continue;
     for (let w = 0; w < WORDS; w++) unchecked(before[w] = at(b, r, w));
     const qb = entryOf(b, r), qe = entryOf(e, r);
     if (qb >= 0) noteAssumption(e, r, qb);
@@ -523,7 +645,7 @@ function meet(b: i32, e: i32): bool {
     const kb = kindOf(b, r), ke = kindOf(e, r);
     const name = (start + 1) << 5 | r;
     const bb = boundOf(b, r), be = boundOf(e, r);
-    if (kb == VAR && ke == VAR && nameOf(b, r) == nameOf(e, r) && offOf(b, r) == offOf(e, r) && termsOf(b, r) == termsOf(e, r)) {
+    if (!renamed && kb == VAR && ke == VAR && nameOf(b, r) == nameOf(e, r) && offOf(b, r) == offOf(e, r) && termsOf(b, r) == termsOf(e, r)) {
       // the same name and offset: the bounds' union
       const lo = min(at(b, r, 3), at(e, r, 3)), hi = max(at(b, r, 4), at(e, r, 4));
       set(b, r, VAR, bb == be ? bb : NO_BOUND, termsOf(b, r), nameOf(b, r), offOf(b, r), lo, hi);
@@ -546,8 +668,15 @@ function meet(b: i32, e: i32): bool {
         lo = min(kb == SUM ? <i64>offOf(b, r) : <i64>at(b, r, 3), ke == SUM ? <i64>offOf(e, r) : <i64>at(e, r, 3));
         hi = max(kb == SUM ? <i64>offOf(b, r) : <i64>at(b, r, 4), ke == SUM ? <i64>offOf(e, r) : <i64>at(e, r, 4));
       }
-      fresh(b, r, name);
-      if (bound != NO_BOUND) set(b, r, VAR, bound, tb, name, 0, lo, hi);
+      const q = renamedAlike(b, e, r);
+      if (q >= 0) {
+        // the same value as q's plus a constant on both ways in: q's new name, so that relations between them hold
+        set(b, r, VAR, bound, termsOf(SAVED, r), unchecked(newNames[q]), offOf(SAVED, r) - offOf(SAVED, q), lo, hi);
+      } else {
+        fresh(b, r, name);
+        if (bound != NO_BOUND) set(b, r, VAR, bound, tb, name, 0, lo, hi);
+        if (kb == VAR && ke == VAR && termsOf(SAVED, r) == 0 && termsOf(e, r) == 0) unchecked(newNames[r] = name);
+      }
     }
     // a bound still moving after a few passes (a value stepping without a test) is dropped: the passes end. A
     // constant bound whose top alone grows goes up to the next limit a compare in the loop may set instead (a
@@ -560,9 +689,28 @@ function meet(b: i32, e: i32): bool {
       if (top != NO_LIMIT) put(b, r, 4, <i32>top);
       else put(b, r, 0, at(b, r, 0) & ~(63 << 2));
     }
-    if (!sameRegSaved(b, r)) changed = true;
   }
-  return changed;
+  meetSums(b, e);
+  for (let w = 0; w < STATE; w++) if (unchecked(states[b * STATE + w]) != unchecked(states[SAVED * STATE + w])) return true;
+  return false;
+}
+
+// meet: per register, the new name it got there, its value without terms on both ways in (0: none)
+const newNames = new StaticArray<i32>(REGS);
+
+/**
+ * A register q before r renamed in this meet (newNames) whose value r's is plus the same constant on both ways in,
+ * terms aside (the same terms on both): `p + i` kept next to i. Else -1.
+ */
+function renamedAlike(b: i32, e: i32, r: i32): i32 {
+  if (kindOf(SAVED, r) != VAR || kindOf(e, r) != VAR || termsOf(SAVED, r) != termsOf(e, r)) return -1;
+  for (let q = 0; q < r; q++) {
+    if (unchecked(newNames[q]) == 0 || kindOf(b, q) != VAR || nameOf(b, q) != unchecked(newNames[q])) continue;
+    if (nameOf(SAVED, r) != nameOf(SAVED, q) || nameOf(e, r) != nameOf(e, q)) continue;
+    const delta = <i64>offOf(SAVED, r) - <i64>offOf(SAVED, q);
+    if (delta == <i64>offOf(e, r) - <i64>offOf(e, q) && delta > -LIMIT && delta < LIMIT) return q;
+  }
+  return -1;
 }
 
 // The constants the loop's 64-bit compares test registers against (K), for meet's widening: a counter stepped by
@@ -597,12 +745,8 @@ function limitAbove(hi: i64): i64 {
   return best;
 }
 
-// meet's change test: each register's words before the meet, compared after it
+// meet's widening: each register's words before the meet
 const before = new StaticArray<i32>(WORDS);
-function sameRegSaved(b: i32, r: i32): bool {
-  for (let w = 0; w < WORDS; w++) if (unchecked(before[w]) != at(b, r, w)) return false;
-  return true;
-}
 
 /** After loops.ts has planned its loops: the ranges around the backward jumps no plan took (see the header). */
 export function planFactLoops(c: Context): void {
@@ -687,6 +831,7 @@ function planFacts(c: Context, h: i32, l: i32): void {
     if ((i < h || i > l) && t > h && t <= l && !onExitPath(k, t)) return;
     if (opAt(c, i) == 0x18) i++;
   }
+  countWaysIn(c);
   collectLimits(c);
   analyseStrides(c, k, h, l, blockStarts, blocks);
   // entry assumptions with lowest values past 0 only where they bound more accesses than those without: such an
@@ -896,6 +1041,7 @@ function planAccesses(c: Context, k: i32, h: i32, l: i32): i32 {
 function analyse(c: Context): bool {
   for (let b = 0; b < blocks; b++) unchecked(visited[b] = false);
   unchecked(visited[0] = true);
+  for (let e = 0; e < SUMS; e++) unchecked(states[SUMS_AT + e * SUM_WORDS] = 0);
   for (let r = 0; r < REGS; r++) {
     const a = unchecked(assumed[r]);
     if ((mask & (1 << r)) == 0) set(0, r, SUM, NO_BOUND, 1 << r, 0, 0, 0, 0);
