@@ -69,6 +69,7 @@ import { addressAdd, inCopy, planned } from "./copies";
 import { FRAME_TOP, fixedFrame, loInArm } from "./regs";
 import { isConstantPair } from "./shapes";
 import { isProductPair } from "./products";
+import { emitReadOnce, readOnceLength } from "./readonce";
 import { emitExtension, extensionLength } from "./extend";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
@@ -83,6 +84,8 @@ import * as ranges from "../analysis/ranges";
 export function fusedLength(c: Context, i: i32): i32 {
   const extension = extensionLength(c, i);
   if (extension > 0) return extension;
+  const once = readOnceLength(c, i);
+  if (once > 0) return once;
   if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i) || isFrameIndex(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
   return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
@@ -188,6 +191,11 @@ function lowOp(c: Context, code: u32, dl: i32, al: i32, x: bool, t: i32, imm: i3
 export function emitFused(c: Context, i: i32): void {
   if (extensionLength(c, i) > 0) {
     emitExtension(c, i);
+    return;
+  }
+  const once = readOnceLength(c, i);
+  if (once > 0) {
+    emitReadOnce(c, i, once);
     return;
   }
   if (isIndexedLoad(c, i)) {
