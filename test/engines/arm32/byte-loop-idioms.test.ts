@@ -8,7 +8,9 @@
 // - a comparison with the constant next to the one a converted jump just compared against (`x < 10`, then
 //   `x > 9`; jit/jumps.ts): no second CMP;
 // - a char's sign extension with other work between its two shifts, or of a byte-assembled char (jit/extend.ts):
-//   one LDRSB.
+//   one LDRSB;
+// - a flag negated and masked (`!a && !b`: `xor32 x, -1; and x, 1`; jit/notmask.ts): one EOR where the value is
+//   below the mask's power of two.
 // Generated programs (every consumer, factors of each form, masks and bounds on both sides of where the rule
 // stops, products and tested values read again, every condition against neighbouring constants at the 32-bit
 // edges) must give the interpreter's r0 and that of test/support/asm-model.ts (BigInt, from the eBPF semantics),
@@ -193,6 +195,28 @@ describe("a char's sign extension", () => {
   });
 });
 
+describe("a flag negated and masked", () => {
+  it("is one EOR where the value is below the mask's 2^w, an MVN and an AND where it is not", () => {
+    // in = !(c == ' ') && !in: clang's `or32 x, y; xor32 x, -1; and x, 1` on two flags
+    const flags = (wide: string) => [
+      "mov32 %r6, %r3",
+      "and32 %r6, 1",
+      "mov32 %r7, %r4",
+      `${wide} %r7, 1`,
+      "or32 %r6, %r7",
+      "xor32 %r6, -1",
+      "and %r6, 1",
+      "add %r8, %r6",
+    ];
+    const narrow = copyCode(loop(flags("and32")));
+    expect(narrow.filter((l) => /^eor\s+r\d+, r\d+, #1$/.test(l))).toHaveLength(1);
+    expect(narrow.filter((l) => /^mvn\s/.test(l))).toEqual([]);
+    // r7 a halfword: ~(r6 | r7) & 1 is not (r6 | r7) ^ 1
+    const wide = copyCode(loop(flags("or32")));
+    expect(wide.filter((l) => /^mvn\s/.test(l))).toHaveLength(1);
+  });
+});
+
 const REGS = [5, 6, 7, 8];
 const CONSUMERS = ["add32", "sub32", "or32", "xor32", "and32"];
 const FACTORS = [10, 3, 5, 7, 9, 12, 24, 40, 96, 100, 131, 1000003, 0x7fffffff, 0x80000000, 0xffffffff, 2, 64];
@@ -217,7 +241,7 @@ function generate(seed: number): Shape {
       if (rand() < 0.5) body.push(`mov32 %r${d}, %r${b}`);
       body.push(`${pick(CONSUMERS)} %r${d}, %r2`);
       body.push(rand() < 0.3 ? `add %r${pick(REGS)}, %r2` : "mov %r2, %r9");
-    } else if (kind < 0.6) {
+    } else if (kind < 0.55) {
       // a range test of a byte or a halfword; the bound on either side of where the mask stops mattering
       const half = rand() < 0.3;
       const span = half ? 0x10000 : 0x100;
@@ -231,6 +255,12 @@ function generate(seed: number): Shape {
         `${jump} %r2, ${rand() < 0.7 ? bound : int(40)}, ${label}`,
       );
       body.push(`add %r${d}, 1`, `${label}:`, rand() < 0.25 ? `xor %r${d}, %r2` : `mov %r2, %r9`);
+    } else if (kind < 0.7) {
+      // a flag (or a wider value) negated and masked
+      const [e, w] = [pick(REGS), pick([1, 2, 3, 8])];
+      body.push(`mov32 %r${e}, %r${pick([3, 4])}`, `and32 %r${e}, ${(1 << w) - 1}`);
+      if (rand() < 0.5) body.push(`or32 %r${e}, %r${pick([3, 4, ...REGS])}`);
+      body.push("xor32 %r" + e + ", -1", `and${rand() < 0.5 ? "32" : ""} %r${e}, ${pick([1, 3, 7, 0x7f, 0xff])}`);
     } else if (kind < 0.9) {
       // a char or a short loaded, shifted left, other work (loads too), shifted back; sometimes read between
       const half = rand() < 0.2;
