@@ -284,9 +284,11 @@ function emitShift64Imm(c: Context, op: u32, dst: i32, dl: i32, n: u32): bool {
  */
 export function emitShift64From(c: Context, op: u32, dst: i32, src: i32, sl: i32, n: u32): void {
   const zero = known0(c, src);
-  let sh = zero ? -1 : hi(c, src, R1);
+  // a shift left by 32 or more reads nothing of src's high word: not loaded
+  const unread = zero || op == ALU_LSH && n >= 32;
+  let sh = unread ? -1 : hi(c, src, R1);
   const dl = dst == src ? sl : loDst(c, dst);
-  const dh = dst == src && !zero ? sh : hiDst(c, dst);
+  const dh = dst == src && !unread ? sh : hiDst(c, dst);
   if (op == ALU_LSH) {
     if (n >= 32) {
       if (n == 32) { if (dh != sl) c.emit(movReg(dh, sl)); }

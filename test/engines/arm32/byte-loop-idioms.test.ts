@@ -10,7 +10,8 @@
 // - a char's sign extension with other work between its two shifts, or of a byte-assembled char (jit/extend.ts):
 //   one LDRSB;
 // - a flag negated and masked (`!a && !b`: `xor32 x, -1; and x, 1`; jit/notmask.ts): one EOR where the value is
-//   below the mask's power of two.
+//   below the mask's power of two;
+// - a 64-bit shift left by 32 or more (`count << 32 | sum`; jit/alu.ts): the source's high word not loaded.
 // Generated programs (every consumer, factors of each form, masks and bounds on both sides of where the rule
 // stops, products and tested values read again, every condition against neighbouring constants at the 32-bit
 // edges) must give the interpreter's r0 and that of test/support/asm-model.ts (BigInt, from the eBPF semantics),
@@ -217,6 +218,30 @@ describe("a flag negated and masked", () => {
   });
 });
 
+describe("a 64-bit shift left by 32 or more", () => {
+  it("reads nothing of the source's high word", () => {
+    // eight 64-bit values, most of them in the register file (register k's high word at offset 8k + 4), each
+    // copied into r0 and shifted left by 32 (instructions 16 + 3j, 17 + 3j), then summed
+    const regs = [2, 3, 4, 5, 6, 7, 8, 9];
+    const source = [
+      ...regs.map(
+        (r) =>
+          `lddw %r${r}, 0x${(0x1111 * r).toString(16).padStart(8, "0")}${(0x2222 * r).toString(16).padStart(8, "0")}`,
+      ),
+      ...regs.flatMap((r) => [`mov %r0, %r${r}`, "lsh %r0, 32", `add %r${r === 2 ? 9 : r - 1}, %r0`]),
+      ...regs.map((r) => `add %r0, %r${r}`),
+      "exit",
+    ].join("\n");
+    const listing = arm32Listing(assemble(source), { budget: 0 });
+    regs.forEach((r, j) => {
+      const code = codeOf(listing, 16 + 3 * j, 18 + 3 * j);
+      const slot = `#0x${(8 * r + 4).toString(16)}]`;
+      // (nor both words by one LDRD)
+      expect(code.filter((l) => /^ldrd\s/.test(l) || (/^ldr\s/.test(l) && l.endsWith(slot)))).toEqual([]);
+    });
+  });
+});
+
 const REGS = [5, 6, 7, 8];
 const CONSUMERS = ["add32", "sub32", "or32", "xor32", "and32"];
 const FACTORS = [10, 3, 5, 7, 9, 12, 24, 40, 96, 100, 131, 1000003, 0x7fffffff, 0x80000000, 0xffffffff, 2, 64];
@@ -293,6 +318,12 @@ function generate(seed: number): Shape {
       );
     }
     if (rand() < 0.3) body.push(`lddw %r${pick(REGS)}, 0x${hexWord(rand)}${hexWord(rand)}`);
+    if (rand() < 0.2) {
+      // a 64-bit shift left by 32 or more, after a copy or in place
+      const e = pick(REGS);
+      if (rand() < 0.5) body.push(`mov %r${e}, %r${pick(REGS)}`);
+      body.push(`lsh %r${e}, ${32 + int(32)}`);
+    }
   }
   return randomInputShape(loop(body), TRIPS + 16, seed);
 }
