@@ -100,6 +100,10 @@ export function foldSpreadExtension(c: Context, i: i32, dl: i32): bool {
     const op = opcode(c, j);
     if ((flagOf(c, j) & F_LEADER) != 0) return false;
     if (op == (CLS_ALU | ALU_ARSH) && dstOf(c, j) == d && immOf(c, j) == 24 && offOf(c, j) == 0) {
+      // not when an operation with another register follows it: that pair is one instruction with the ASR in its
+      // operand (fuse.ts isShiftPair), which would shift the extended value again
+      const next = j + 1 < c.count ? opcode(c, j + 1) : 0;
+      if ((next & 7) == CLS_ALU && (next & SRC_X) != 0 && dstOf(c, j + 1) == d && srcOf(c, j + 1) != d) return false;
       if (!foldIntoLoad(c, dl, 8, true)) return false;
       c.spreadSigned |= <u32>1 << <u32>d;
       return true;
