@@ -8,6 +8,8 @@ import {
   opReg, opRegS, rev, rev16, sdiv, shiftImm, shiftReg, subImm, sxtb, sxth, udiv, umull, uxth,
 } from "../a32/encoder";
 import { Context, fail } from "./context";
+import { maskOnlyCompared } from "./maskedcompare";
+import { foldShiftBack, foldSpreadExtension, spreadExtended } from "./extend";
 import { carryHighOk, emitCarryHigh } from "./carryhigh";
 import { emitDivImm32, emitDivImm64 } from "./divide";
 import {
@@ -282,9 +284,11 @@ function emitShift64Imm(c: Context, op: u32, dst: i32, dl: i32, n: u32): bool {
  */
 export function emitShift64From(c: Context, op: u32, dst: i32, src: i32, sl: i32, n: u32): void {
   const zero = known0(c, src);
-  let sh = zero ? -1 : hi(c, src, R1);
+  // a shift left by 32 or more reads nothing of src's high word: not loaded
+  const unread = zero || op == ALU_LSH && n >= 32;
+  let sh = unread ? -1 : hi(c, src, R1);
   const dl = dst == src ? sl : loDst(c, dst);
-  const dh = dst == src && !zero ? sh : hiDst(c, dst);
+  const dh = dst == src && !unread ? sh : hiDst(c, dst);
   if (op == ALU_LSH) {
     if (n >= 32) {
       if (n == 32) { if (dh != sl) c.emit(movReg(dh, sl)); }
@@ -435,6 +439,7 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     if (!emitSwap(c, dst, imm, x /* END_TO_BE is the source bit */)) return fail(c, ERR_OPCODE, i);
     return true;
   }
+  if (op == ALU_AND && !x && maskOnlyCompared(c, i)) return true; // a range test's mask (maskedcompare.ts)
   let dl = op == ALU_MOV ? loDst(c, dst) : lo(c, dst, R0);
   if (op == ALU_MOV) {
     if (!x) c.emitConst(dl, <u32>imm);
@@ -486,9 +491,17 @@ export function emitAlu32(c: Context, i: i32, op: u32, x: bool, dst: i32, src: i
     }
   } else if (op == ALU_LSH || op == ALU_RSH || op == ALU_ARSH) {
     const sh = op == ALU_LSH ? SH_LSL : op == ALU_RSH ? SH_LSR : SH_ASR;
+    // a char's sign extension with other instructions between its shifts: the load extends it (extend.ts)
+    if (!x && (foldSpreadExtension(c, i, dl) || spreadExtended(c, i))) {
+      setLo(c, dst, dl);
+      setHiZero(c, dst);
+      return true;
+    }
     if (!x) {
       const n = <u32>imm & 31;
-      if (n) c.emit(shiftImm(sh, dl, dl, n));
+      if (op != ALU_LSH && foldShiftBack(c, dl, n, op == ALU_ARSH)) {
+        // the shift left just before and this one: an extension (extend.ts)
+      } else if (n) c.emit(shiftImm(sh, dl, dl, n));
     } else {
       c.emit(shiftReg(sh, dl, dl, shiftAmount32(c, src)));
     }

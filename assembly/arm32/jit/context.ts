@@ -80,6 +80,7 @@ export class Context extends Labels {
   cmpJump: i32 = -1;
   cmpKey: u64 = 0;
   cmpEnd: i32 = 0;
+  spreadSigned: u32 = 0; // extend.ts: registers whose char a load sign-extended ahead of their arsh32 by 24
 
   // The image (index.ts tells these before the driver and the runtime are emitted)
   pairChecks: u32 = 0; // memory.ts noteChecks: the L_CHECK entries that get L_CHECK_PAIR stubs

@@ -16,7 +16,9 @@
 import { OP_AND, R0, SH_ASR, SH_LSL, SH_LSR, immRot, opImm, shiftImm, sxtb, sxth, uxth } from "../a32/encoder";
 import { Context, F_LEADER, dstOf, flagOf, immOf, offOf, opcode, srcOf } from "./context";
 import { hiDst, lo, loDst, setHi, setHiZero, setLo } from "./regs";
-import { ALU_ARSH, ALU_LSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, SRC_X } from "../../isa";
+import { inLoopCopy, planned } from "./copies";
+import { inOwnFrame, sizeBytes } from "../analysis/loops";
+import { ALU_ARSH, ALU_LSH, ALU_MOV, ALU_RSH, CLS_ALU, CLS_ALU64, CLS_LDX, MODE_MEM, MODE_MEMSX, SRC_X } from "../../isa";
 
 /** Whether i and i + 1 are `lsh d, k` and `arsh d, k` or `rsh d, k` as above. */
 function isShiftBack(c: Context, i: i32): bool {
@@ -80,6 +82,71 @@ export function emitExtension(c: Context, i: i32): void {
   const dh = hiDst(c, d);
   c.emit(shiftImm(SH_ASR, dh, value, 31));
   setHi(c, d, dh);
+}
+
+/**
+ * clang also spreads a char's sign extension over the instructions around it (`ldxb d; lsh32 d, 24; ...;
+ * arsh32 d, 24`, loads of other bytes scheduled between): where lsh32 d, 24 at i follows the load of d and the next
+ * instruction that names d is arsh32 d, 24, with only ALU instructions, lddw and loads that need no check naming
+ * other registers between and no block start from i on, the load becomes LDRSB (foldIntoLoad) and neither shift emits anything. d holds its
+ * extended value early; nothing reads it until the ARSH and nothing between can leave. The ARSH learns it from
+ * `spreadSigned` (set here, cleared there: nothing between enters or leaves).
+ */
+export function foldSpreadExtension(c: Context, i: i32, dl: i32): bool {
+  if (i < 1 || opcode(c, i) != (CLS_ALU | ALU_LSH) || immOf(c, i) != 24 || offOf(c, i) != 0) return false;
+  const d = dstOf(c, i);
+  if (opcode(c, i - 1) != 0x71 || dstOf(c, i - 1) != d || (flagOf(c, i) & F_LEADER) != 0) return false;
+  for (let j = i + 1; j < c.count; j++) {
+    const op = opcode(c, j);
+    if ((flagOf(c, j) & F_LEADER) != 0) return false;
+    if (op == (CLS_ALU | ALU_ARSH) && dstOf(c, j) == d && immOf(c, j) == 24 && offOf(c, j) == 0) {
+      // not when an operation with another register follows it: that pair is one instruction with the ASR in its
+      // operand (fuse.ts isShiftPair), which would shift the extended value again
+      const next = j + 1 < c.count ? opcode(c, j + 1) : 0;
+      if ((next & 7) == CLS_ALU && (next & SRC_X) != 0 && dstOf(c, j + 1) == d && srcOf(c, j + 1) != d) return false;
+      if (!foldIntoLoad(c, dl, 8, true)) return false;
+      c.spreadSigned |= <u32>1 << <u32>d;
+      return true;
+    }
+    const cls = op & 7;
+    if (cls == CLS_LDX) {
+      // a load with no check (a loop copy's planned one, or in the frame): it cannot leave the code here
+      const mode = op & 0xe0;
+      if (mode != MODE_MEM && mode != MODE_MEMSX || dstOf(c, j) == d || srcOf(c, j) == d) return false;
+      if (!(inLoopCopy(c) && planned(c, j)) && !inOwnFrame(srcOf(c, j), offOf(c, j), sizeBytes(op & 0x18))) return false;
+      continue;
+    }
+    if (cls != CLS_ALU && cls != CLS_ALU64 && op != 0x18) return false;
+    if (dstOf(c, j) == d || (op & SRC_X) != 0 && op != 0x18 && srcOf(c, j) == d) return false;
+    if (op == 0x18) j++;
+  }
+  return false;
+}
+
+/** Whether arsh32 d, 24 at i finds d extended already (foldSpreadExtension): it emits nothing. */
+export function spreadExtended(c: Context, i: i32): bool {
+  const bit = <u32>1 << <u32>dstOf(c, i);
+  if (opcode(c, i) != (CLS_ALU | ALU_ARSH) || immOf(c, i) != 24 || (c.spreadSigned & bit) == 0) return false;
+  c.spreadSigned &= ~bit;
+  return true;
+}
+
+/**
+ * A shift back by 16 or 24 (ASR, or LSR for rsh) of rd whose shift left is the word just emitted, with nothing
+ * entering between (a byte-assembled char, bytes.ts, is emitted as LDRB and LSL where the ARSH reads it): the LSL
+ * taken back and the pair one SXTB, SXTH, UXTH or AND #255, or the load before it extending (foldIntoLoad).
+ */
+export function foldShiftBack(c: Context, rd: i32, n: u32, signed: bool): bool {
+  // (wordBack: not before a label or a trial's checkpoint)
+  if ((n != 16 && n != 24) || c.wordBack(1) != shiftImm(SH_LSL, rd, rd, n)) return false;
+  const limit = max(c.blockStart, max(c.forgotAt, c.skipEnd));
+  if (c.pos - 4 < limit) return false;
+  c.rewind(c.pos - 4);
+  const bits = 32 - <i32>n;
+  if (c.pos - 8 >= limit && foldIntoLoad(c, rd, bits, signed)) return true;
+  if (bits == 16) c.emit(signed ? sxth(rd, rd) : uxth(rd, rd));
+  else c.emit(signed ? sxtb(rd, rd) : opImm(OP_AND, rd, rd, immRot(0xff)));
+  return true;
 }
 
 /**

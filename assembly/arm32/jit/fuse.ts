@@ -69,6 +69,8 @@ import { addressAdd, inCopy, planned } from "./copies";
 import { FRAME_TOP, fixedFrame, loInArm } from "./regs";
 import { isConstantPair } from "./shapes";
 import { isProductPair } from "./products";
+import { emitReadOnce, readOnceLength } from "./readonce";
+import { emitNotMask, isNotMask } from "./notmask";
 import { emitExtension, extensionLength } from "./extend";
 import {
   constIn, hi, hiDst, hiRead, known0, lo, loDst, operandHi, operandKnown0, operandLo, setHi, setHiZero, setLo,
@@ -83,9 +85,11 @@ import * as ranges from "../analysis/ranges";
 export function fusedLength(c: Context, i: i32): i32 {
   const extension = extensionLength(c, i);
   if (extension > 0) return extension;
+  const once = readOnceLength(c, i);
+  if (once > 0) return once;
   if (isConstantPair(c, i) || isConstantBasePair(c, i) || isIndexedLoad(c, i) || isFrameIndex(c, i)) return 3;
   if (i + 1 >= c.count || (flagOf(c, i + 1) & F_LEADER) != 0) return 0;
-  return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) ? 2 : 0;
+  return isCopyPair(c, i) || isShiftPair(c, i) || isProductPair(c, i) || isNotMask(c, i) ? 2 : 0;
 }
 
 function isIndexedLoad(c: Context, i: i32): bool {
@@ -190,6 +194,11 @@ export function emitFused(c: Context, i: i32): void {
     emitExtension(c, i);
     return;
   }
+  const once = readOnceLength(c, i);
+  if (once > 0) {
+    emitReadOnce(c, i, once);
+    return;
+  }
   if (isIndexedLoad(c, i)) {
     // e = *(base + index): one load with a register offset (e is the sum's register, or that one is dead after)
     const e = dstOf(c, i + 2);
@@ -212,6 +221,10 @@ export function emitFused(c: Context, i: i32): void {
   }
   if (opcode(c, i) == 0x18) {
     emitConstantOperand(c, i);
+    return;
+  }
+  if (isNotMask(c, i)) {
+    emitNotMask(c, i);
     return;
   }
   if (isProductPair(c, i)) {

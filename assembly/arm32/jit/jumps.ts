@@ -41,6 +41,30 @@ function unsignedOf(cond: u32): u32 {
   return cond;
 }
 
+/**
+ * The condition that decides `cond` against constant v (the comparison `own`, compareKey's) from the flags of a
+ * comparison of the same register with v + 1 or v - 1 (`key`): x > v is x >= v + 1, x <= v is x < v + 1, x >= v is x > v - 1, x < v is
+ * x <= v - 1, unsigned or signed where v +- 1 does not wrap. 0xf when key is neither neighbour.
+ */
+function neighbourCondition(cond: u32, own: u64, key: u64): u32 {
+  // the same register (and neither a TST nor against a register: compareKey's high bits)
+  if ((key >> 32) != (own >> 32) || (key & (<u64>3 << 41)) != 0) return 0xf;
+  const v = <u32>own;
+  const k = <u32>key;
+  if (k == v + 1) {
+    if (cond == HI && v != 0xffffffff) return HS;
+    if (cond == LS && v != 0xffffffff) return LO;
+    if (cond == GT && v != 0x7fffffff) return GE;
+    if (cond == LE && v != 0x7fffffff) return LT;
+  } else if (k == v - 1) {
+    if (cond == HS && v != 0) return HI;
+    if (cond == LO && v != 0) return LS;
+    if (cond == GE && v != 0x80000000) return GT;
+    if (cond == LT && v != 0x80000000) return LE;
+  }
+  return 0xf;
+}
+
 /** cmp/tst of a 32-bit register against the second operand's low word. */
 function compareLo(c: Context, code: u32, a: i32, x: bool, src: i32, imm: i32): void {
   const aop = code == JMP_JSET ? OP_TST : OP_CMP;
@@ -136,10 +160,15 @@ export function emitJump(c: Context, i: i32, op: u32, step: Step): bool {
     const setter = !x && imm == 0 && (code == JMP_JEQ || code == JMP_JNE) && loInArm(c, dst) ?
       c.flagSetterOf(unchecked(c.armLo[dst]), c.blockStart) : -1;
     // the same comparison as a jump converted just before (select.ts): its flags still hold
-    const key = compareKey(code == JMP_JSET, dst, x, src, imm);
+    let key = compareKey(code == JMP_JSET, dst, x, src, imm);
     if (setter >= 0) c.setFlagsAt(setter);
     else {
-      if (!flagsHold(c, lastCompare, i, key)) compareLo(c, code, lo(c, dst, R0), x, src, imm);
+      const near = x || code == JMP_JSET ? 0xf : neighbourCondition(cond, key, c.cmpKey);
+      if (near != 0xf && flagsHold(c, lastCompare, i, c.cmpKey)) {
+        // the same comparison against the next constant (`x < 10`, then `x > 9`): its flags decide this one
+        cond = near;
+        key = c.cmpKey;
+      } else if (!flagsHold(c, lastCompare, i, key)) compareLo(c, code, lo(c, dst, R0), x, src, imm);
       c.cmpJump = i;
       c.cmpKey = key;
       c.cmpEnd = c.pos;

@@ -235,26 +235,24 @@ function emitStepHere(c: Context, i: i32, inMain: bool, late: bool): i32 {
     // a copy and the operation on it, a constant and its one use, a load through a sum (fuse.ts): the analysis
     // went through them one by one; `op` is the group's last instruction (after lddw's two slots)
     const op = i + fused - 1;
-    // the slots between: lddw's second, or the middle instruction of three (a copy's load through a sum)
-    const middle = fused == 3 && opcode(c, i) != 0x18;
+    // the slots between: lddw's second, or middle instructions (a copy's load through a sum, a product read once)
+    const first = opcode(c, i) == 0x18 ? i + 2 : i + 1;
     if (copy) {
-      beforeInsn(c, i);
-      if (middle) beforeInsn(c, i + 1);
+      for (let j = i; j < op; j++) if (j == i || j >= first) beforeInsn(c, j);
       beforeInsn(c, op);
     }
     c.lateOk = late;
     emitFused(c, i);
     c.lateOk = false;
-    afterInsn(c, i, false);
-    if (middle) afterInsn(c, i + 1, false);
+    for (let j = i; j < op; j++) if (j == i || j >= first) afterInsn(c, j, false);
     afterInsn(c, op);
     if (copy) afterStep(c, i + fused);
     else {
-      if (fused == 3 && !middle) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
+      if (first == i + 2) store<u32>(c.offsets + (<usize>(i + 1) << 2), load<u32>(c.offsets + (<usize>i << 2)) | SECOND_SLOT);
       store<u32>(c.offsets + (<usize>op << 2), <u32>(c.pos - c.at(L_CODE)));
       // a middle instruction (extend.ts: the copy's extension) ends the group's code as the last one does: an
       // instruction of its own for the budget's count (L_BUDGET_FAULT), none of the code's for a fault's index
-      if (middle) store<u32>(c.offsets + (<usize>(i + 1) << 2), <u32>(c.pos - c.at(L_CODE)));
+      for (let j = first; j < op; j++) store<u32>(c.offsets + (<usize>j << 2), <u32>(c.pos - c.at(L_CODE)));
     }
     return i + fused;
   }
