@@ -52,7 +52,7 @@ import {
   RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_IMM, R_A, R_B, R_C, R_REM, H_ALU64, H_MOVSX64, H_MOVSX32,
   H_ALU32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_LDDW, H_HELPER, H_ATOMIC, H_LDX, H_LDXSX, H_ST,
   H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64, H_LSH_ARSH32, H_MOV_JMP64, H_MOV_JMP32,
-  H_BAD,
+  H_MOV_JA, H_BAD,
 } from "./records";
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
@@ -229,11 +229,11 @@ function fuseAddJump(r: u32): void {
 }
 
 /**
- * `mov rD, x` at `r` and a conditional jump after it (on any registers), how compiled C fills the register the
- * code at either end of a branch expects, become one record (H_MOV_JMP64 or _32 + the jump's rank): the jump's
- * own a, b and target, with the mov's dst and where its value is read (R_C). A jump operand that is rD is read
- * from the mov's value instead, rD being written in the same step; a 64-bit jump on what a 32-bit mov from a
- * register wrote stays apart, that value being in no register. True if they did.
+ * `mov rD, x` at `r` and a conditional jump after it (on any registers) or a ja, how compiled C fills the register
+ * the code at either end of a branch expects, become one record (H_MOV_JMP64 or _32 + the jump's rank, H_MOV_JA):
+ * the jump's own a, b and target, with the mov's dst and where its value is read (R_C). A jump operand that is rD
+ * is read from the mov's value instead, rD being written in the same step; a 64-bit jump on what a 32-bit mov from
+ * a register wrote stays apart, that value being in no register. True if they did.
  */
 function fuseMovJump(r: u32): bool {
   const next = r + RECORD_SIZE;
@@ -244,15 +244,16 @@ function fuseMovJump(r: u32): bool {
   const wide = h2 < <u32>H_JMP32;
   const k = wide ? (h2 - <u32>H_JMP64) >> 1 : h2 - <u32>H_JMP32; // the jump's operation >> 4
   if (h2 < <u32>H_JMP64 || h2 >= <u32>H_JMP32 + 14 || (wide && (h2 - <u32>H_JMP64) & 1) != 0) return false;
-  if (k == 0 || k == 8 || k == 9) return false; // ja, call and exit (and lddw, helpers, atomics in their slots)
+  const ja = h2 == <u32>H_JA; // the jump's a and b are then unused
+  if (k == 8 || k == 9 || (k == 0 && !ja)) return false; // call and exit (lddw, helpers, atomics in their slots)
   const rd = REGS + <u32>load<u8>(r, 1);
   const a = load<u32>(next, R_A), b = load<u32>(next, R_B);
   const fromReg = load<u32>(r, R_B) != r + R_IMM;
   const truncate = mov32 && fromReg;
-  if (truncate && wide && (a == rd || b == rd)) return false;
+  if (truncate && wide && !ja && (a == rd || b == rd)) return false;
   const from = fromReg ? load<u32>(r, R_B) : r + R_IMM;
   if (mov32 && !fromReg) store<i64>(r, <i64>load<u32>(r, R_IMM), R_IMM); // load<u32>: a mov32 zero-extends
-  store<u8>(r, <u8>((wide ? H_MOV_JMP64 : H_MOV_JMP32) + (k < 8 ? k - 1 : k - 3)));
+  store<u8>(r, <u8>(ja ? H_MOV_JA : (wide ? H_MOV_JMP64 : H_MOV_JMP32) + (k < 8 ? k - 1 : k - 3)));
   store<u8>(r, <u8>(truncate ? 1 : 0), R_SIZE);
   store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
   store<u32>(r, a == rd ? from : a, R_A);

@@ -29,7 +29,7 @@ import {
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64,
-  H_LSH_ARSH32, H_MOV_JMP64, H_MOV_JMP32, RECORD_SIZE,
+  H_LSH_ARSH32, H_MOV_JMP64, H_MOV_JMP32, H_MOV_JA, RECORD_SIZE,
   RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
   R_IMM, R_A, R_B, R_C, R_REM,
 } from "./records";
@@ -599,6 +599,7 @@ function loop(start: u32, startLeft: u64): void {
         case H_MOV_JMP32 + 8: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x <= y) next = <u32>t; break;
         case H_MOV_JMP32 + 9: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x < <i32>y) next = <u32>t; break;
         case H_MOV_JMP32 + 10: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x <= <i32>y) next = <u32>t; break;
+        case H_MOV_JA: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next = <u32>t; break;
         default: return leave(p, left); // a bad record: execute
       }
       break; // after a jump: charge the block it goes to

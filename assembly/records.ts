@@ -60,4 +60,5 @@ export const H_LSH_ARSH32 = 127;
 // dst and R_C the mov's (R_SIZE: 1 when the mov is 32-bit from a register, whose value is then truncated).
 export const H_MOV_JMP64 = 128;
 export const H_MOV_JMP32 = 139;
-export const H_BAD = 150;
+export const H_MOV_JA = 150; // the same with ja (or gotol) after the mov
+export const H_BAD = 151;

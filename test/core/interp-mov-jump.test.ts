@@ -10,7 +10,18 @@ import { assemble } from "../../src/tools/asm.js";
 import { Runtime } from "../../src/runtime/runtime.js";
 import { evaluate } from "../../src/fuzz/reference.js";
 import { STACK_BASE } from "../../assembly/layout.js";
-import { H_ALU32, H_ALU64, H_JA, H_EXIT, H_JMP32, H_JMP64, H_MOV_JMP32, H_MOV_JMP64 } from "../../assembly/records.js";
+import {
+  H_ALU32,
+  H_ALU64,
+  H_MOVSX64,
+  H_JA,
+  H_EXIT,
+  H_JMP32,
+  H_JMP64,
+  H_MOV_JA,
+  H_MOV_JMP32,
+  H_MOV_JMP64,
+} from "../../assembly/records.js";
 import { handlers } from "../support/interp-records.js";
 
 // The conditional jumps in ISA order (operation >> 4: 1..7, 0xa..0xd), which is also their rank in the fused form.
@@ -63,11 +74,16 @@ describe("decoding", () => {
       }
     });
   });
-  test("pairs left apart: a 64-bit jump on what a 32-bit mov from a register wrote, ja, exit", () => {
+  test("a mov and a ja or gotol after it become one record", () => {
+    for (const mov of ["mov %r1, %r2", "mov %r1, -3", "mov32 %r1, %r2", "mov32 %r1, 7"])
+      for (const ja of ["ja +1", "gotol +1"])
+        expect(decoded(`${mov}\n${ja}\nmov %r0, 1\nexit`).slice(0, 2), `${mov}; ${ja}`).toEqual([H_MOV_JA, H_JA]);
+  });
+  test("pairs left apart: a 64-bit jump on what a 32-bit mov from a register wrote, exit, a movsx", () => {
     expect(decoded("mov32 %r1, %r2\njeq %r1, 5, +1\nmov %r0, 1\nexit")[0]).toBe(H_ALU32 + 2 * 0xb);
     expect(decoded("mov32 %r1, %r2\njgt %r3, %r1, +1\nmov %r0, 1\nexit")[0]).toBe(H_ALU32 + 2 * 0xb);
-    expect(decoded("mov %r1, %r2\nja +1\nmov %r0, 1\nexit").slice(0, 2)).toEqual([H_ALU64 + 2 * 0xb, H_JA]);
     expect(decoded("mov %r0, %r2\nexit")).toEqual([H_ALU64 + 2 * 0xb, H_EXIT]);
+    expect(decoded("movsx864 %r1, %r2\njeq %r1, 5, +1\nmov %r0, 1\nexit")[0]).toBe(H_MOVSX64);
   });
 });
 
@@ -114,6 +130,17 @@ describe("results at every budget, against the reference evaluator", () => {
             if (records[6] >= H_MOV_JMP64) n++;
           }
     expect(n).toBeGreaterThan(200);
+  });
+
+  test("ja and gotol after each mov, with the jump's operands of the record unused", () => {
+    for (const [k, imm] of IMMS.entries())
+      for (const mov of movs(imm))
+        for (const ja of ["ja +1", "gotol +1"]) {
+          const src = program(mov, `jeq %r0, 0`, 0x1234567890n, VALUES[k], 0n).replace("jeq %r0, 0, +2", ja);
+          const { interp, reference, records } = everyBudget(assemble(src));
+          expect(records[6], src).toBe(H_MOV_JA);
+          expect(interp, src).toEqual(reference);
+        }
   });
 
   test("a jump into the record's second instruction, in a loop", () => {
