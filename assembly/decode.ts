@@ -228,12 +228,17 @@ function fuseAddJump(r: u32): void {
   store<u32>(r, load<u32>(next, R_B), R_C);
 }
 
+// The jumps a mov is fused with (bits by operation >> 4): jeq jgt jge jne jsgt jlt jle jslt, in the order of their
+// fused handlers (records.ts: H_MOV_JMP64); jset, jsge and jsle, rare after a mov, stay apart.
+const MOV_JUMPS: u32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 5 | 1 << 6 | 1 << 10 | 1 << 11 | 1 << 12;
+
 /**
- * `mov rD, x` at `r` and a conditional jump after it (on any registers) or a ja, how compiled C fills the register
- * the code at either end of a branch expects, become one record (H_MOV_JMP64 or _32 + the jump's rank, H_MOV_JA):
- * the jump's own a, b and target, with the mov's dst and where its value is read (R_C). A jump operand that is rD
- * is read from the mov's value instead, rD being written in the same step; a 64-bit jump on what a 32-bit mov from
- * a register wrote stays apart, that value being in no register. True if they did.
+ * `mov rD, x` at `r` and a conditional jump after it (one of MOV_JUMPS, on any registers) or a ja, how compiled C
+ * fills the register the code at either end of a branch expects, become one record (H_MOV_JMP64 or _32 + the
+ * jump's rank in MOV_JUMPS, H_MOV_JA): the jump's own a, b and target, with the mov's dst and where its value is
+ * read (R_C). A jump operand that is rD is read from the mov's value instead, rD being written in the same step; a
+ * 64-bit jump on what a 32-bit mov from a register wrote stays apart, that value being in no register. True if
+ * they did.
  */
 function fuseMovJump(r: u32): bool {
   const next = r + RECORD_SIZE;
@@ -245,7 +250,7 @@ function fuseMovJump(r: u32): bool {
   const k = wide ? (h2 - <u32>H_JMP64) >> 1 : h2 - <u32>H_JMP32; // the jump's operation >> 4
   if (h2 < <u32>H_JMP64 || h2 >= <u32>H_JMP32 + 14 || (wide && (h2 - <u32>H_JMP64) & 1) != 0) return false;
   const ja = h2 == <u32>H_JA; // the jump's a and b are then unused
-  if (k == 8 || k == 9 || (k == 0 && !ja)) return false; // call and exit (lddw, helpers, atomics in their slots)
+  if ((MOV_JUMPS & (1 << k)) == 0 && !ja) return false;
   const rd = REGS + <u32>load<u8>(r, 1);
   const a = load<u32>(next, R_A), b = load<u32>(next, R_B);
   const fromReg = load<u32>(r, R_B) != r + R_IMM;
@@ -253,7 +258,8 @@ function fuseMovJump(r: u32): bool {
   if (truncate && wide && !ja && (a == rd || b == rd)) return false;
   const from = fromReg ? load<u32>(r, R_B) : r + R_IMM;
   if (mov32 && !fromReg) store<i64>(r, <i64>load<u32>(r, R_IMM), R_IMM); // load<u32>: a mov32 zero-extends
-  store<u8>(r, <u8>(ja ? H_MOV_JA : (wide ? H_MOV_JMP64 : H_MOV_JMP32) + (k < 8 ? k - 1 : k - 3)));
+  const rank = popcnt(MOV_JUMPS & ((1 << k) - 1));
+  store<u8>(r, <u8>(ja ? H_MOV_JA : (wide ? H_MOV_JMP64 : H_MOV_JMP32) + rank));
   store<u8>(r, <u8>(truncate ? 1 : 0), R_SIZE);
   store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
   store<u32>(r, a == rd ? from : a, R_A);

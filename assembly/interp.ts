@@ -580,25 +580,19 @@ function loop(start: u32, startLeft: u64): void {
         case H_MOV_JMP64 + 0: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a == b) next = <u32>t; break;
         case H_MOV_JMP64 + 1: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a > b) next = <u32>t; break;
         case H_MOV_JMP64 + 2: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a >= b) next = <u32>t; break;
-        case H_MOV_JMP64 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if ((a & b) != 0) next = <u32>t; break;
-        case H_MOV_JMP64 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a != b) next = <u32>t; break;
-        case H_MOV_JMP64 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a > <i64>b) next = <u32>t; break;
-        case H_MOV_JMP64 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a >= <i64>b) next = <u32>t; break;
-        case H_MOV_JMP64 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a < b) next = <u32>t; break;
-        case H_MOV_JMP64 + 8: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a <= b) next = <u32>t; break;
-        case H_MOV_JMP64 + 9: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a < <i64>b) next = <u32>t; break;
-        case H_MOV_JMP64 + 10: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a <= <i64>b) next = <u32>t; break;
+        case H_MOV_JMP64 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a != b) next = <u32>t; break;
+        case H_MOV_JMP64 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a > <i64>b) next = <u32>t; break;
+        case H_MOV_JMP64 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a < b) next = <u32>t; break;
+        case H_MOV_JMP64 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a <= b) next = <u32>t; break;
+        case H_MOV_JMP64 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a < <i64>b) next = <u32>t; break;
         case H_MOV_JMP32 + 0: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x == y) next = <u32>t; break;
         case H_MOV_JMP32 + 1: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x > y) next = <u32>t; break;
         case H_MOV_JMP32 + 2: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x >= y) next = <u32>t; break;
-        case H_MOV_JMP32 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if ((x & y) != 0) next = <u32>t; break;
-        case H_MOV_JMP32 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x != y) next = <u32>t; break;
-        case H_MOV_JMP32 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x > <i32>y) next = <u32>t; break;
-        case H_MOV_JMP32 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x >= <i32>y) next = <u32>t; break;
-        case H_MOV_JMP32 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x < y) next = <u32>t; break;
-        case H_MOV_JMP32 + 8: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x <= y) next = <u32>t; break;
-        case H_MOV_JMP32 + 9: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x < <i32>y) next = <u32>t; break;
-        case H_MOV_JMP32 + 10: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x <= <i32>y) next = <u32>t; break;
+        case H_MOV_JMP32 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x != y) next = <u32>t; break;
+        case H_MOV_JMP32 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x > <i32>y) next = <u32>t; break;
+        case H_MOV_JMP32 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x < y) next = <u32>t; break;
+        case H_MOV_JMP32 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x <= y) next = <u32>t; break;
+        case H_MOV_JMP32 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x < <i32>y) next = <u32>t; break;
         case H_MOV_JA: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next = <u32>t; break;
         default: return leave(p, left); // a bad record: execute
       }

@@ -56,9 +56,10 @@ export const H_LSH_ARSH64 = 125;
 export const H_LSH_ARSH32 = 127;
 // A mov and the conditional jump after it, how compiled C copies a value into the register a branch's other arm
 // expects (fuseMovJump): H_MOV_JMP64 + j for the 64-bit jumps, H_MOV_JMP32 + j for the 32-bit ones, j the jump's
-// rank among jeq jgt jge jset jne jsgt jsge jlt jle jslt jsle (0..10). The record's a and b are the jump's, its
-// dst and R_C the mov's (R_SIZE: 1 when the mov is 32-bit from a register, whose value is then truncated).
+// rank among jeq jgt jge jne jsgt jlt jle jslt (0..7; jset, jsge and jsle stay apart, each fused case costing the
+// tiny core a byte of its budget, fusion.ts). The record's a and b are the jump's, its dst and R_C the mov's
+// (R_SIZE: 1 when the mov is 32-bit from a register, whose value is then truncated).
 export const H_MOV_JMP64 = 128;
-export const H_MOV_JMP32 = 139;
-export const H_MOV_JA = 150; // the same with ja (or gotol) after the mov
-export const H_BAD = 151;
+export const H_MOV_JMP32 = 136;
+export const H_MOV_JA = 144; // the same with ja (or gotol) after the mov
+export const H_BAD = 145;
