@@ -13,7 +13,8 @@
 //   bytes 16-19 the address operand a is read from: the dst register, or what a fused mov put there
 //   bytes 20-23 the address operand b is read from: the src register, or the immediate at bytes 8-15; picking
 //               the address here spares the loop a choice between the two on every instruction
-//   bytes 24-27 in an add fused with a jump, the address the jump's b is read from (R_C)
+//   bytes 24-27 in an add fused with a jump, the address the jump's b is read from (R_C); in a mov fused with a
+//               jump, the address the mov's value is read from
 //   bytes 28-31 the instructions from this record to the end of its block, its own included (R_REM): the loop
 //               charges the budget a block at a time, when a jump (or execute) enters it; see blockLengths
 // lddw's second slot gets a record of its own (a bad instruction): the verifier refuses jumps into it, as before.
@@ -34,7 +35,9 @@
 // record too, with a mov into that register in front of them when there is one (fuseShiftPair: three
 // instructions, whose case steps over two records). A 64-bit add and a load from the sum, how compiled C reads
 // `base[i]`, is one record, also with a mov in front when there is one (fuseAddLoad); a load the loop cannot allow
-// inline leaves the loop at the load's own record, the add done, so that a fault names the load.
+// inline leaves the loop at the load's own record, the add done, so that a fault names the load. A mov and a
+// conditional jump after it, on any registers, is one record too (fuseMovJump): the jump's a, b and target, the
+// mov's dst, and where the mov's value is read, a jump operand that is the mov's dst being read from there.
 //
 // The records live on the heap next to the program's code and, like the code, in no region: a program that could
 // write them could rewrite its own jumps behind the verifier's back (layout.ts, DECODED).
@@ -48,7 +51,8 @@ import { REGS } from "./layout";
 import {
   RECORD_SIZE, RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET, R_IMM, R_A, R_B, R_C, R_REM, H_ALU64, H_MOVSX64, H_MOVSX32,
   H_ALU32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_LDDW, H_HELPER, H_ATOMIC, H_LDX, H_LDXSX, H_ST,
-  H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64, H_LSH_ARSH32, H_BAD,
+  H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64, H_LSH_ARSH32, H_MOV_JMP64, H_MOV_JMP32,
+  H_MOV_JA, H_BAD,
 } from "./records";
 
 /** Writes the records of the `count` instructions at `code` to `out`, then fuses the pairs it can. */
@@ -63,7 +67,7 @@ export function decodeProgram(code: u32, count: u32, out: u32): void {
       const next = r + (withMov ? 2 : 1) * RECORD_SIZE;
       if (next < out + count * RECORD_SIZE && (fuseShiftPair(r, next, withMov) || fuseAddLoad(r, next, withMov)))
         continue;
-      if (!withMov && !fuseByteShift(r, out + count * RECORD_SIZE)) fuseAddJump(r);
+      if (!withMov && !fuseByteShift(r, out + count * RECORD_SIZE) && !fuseMovJump(r)) fuseAddJump(r);
     }
   blockLengths(out, count);
 }
@@ -222,6 +226,46 @@ function fuseAddJump(r: u32): void {
   store<u8>(r, <u8>(h2 - 1));
   store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
   store<u32>(r, load<u32>(next, R_B), R_C);
+}
+
+// The jumps a mov is fused with (bits by operation >> 4): jeq jgt jge jne jsgt jlt jle jslt, in the order of their
+// fused handlers (records.ts: H_MOV_JMP64); jset, jsge and jsle, rare after a mov, stay apart.
+const MOV_JUMPS: u32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 5 | 1 << 6 | 1 << 10 | 1 << 11 | 1 << 12;
+
+/**
+ * `mov rD, x` at `r` and a conditional jump after it (one of MOV_JUMPS, on any registers) or a ja, how compiled C
+ * fills the register the code at either end of a branch expects, become one record (H_MOV_JMP64 or _32 + the
+ * jump's rank in MOV_JUMPS, H_MOV_JA): the jump's own a, b and target, with the mov's dst and where its value is
+ * read (R_C). A jump operand that is rD is read from the mov's value instead, rD being written in the same step; a
+ * 64-bit jump on what a 32-bit mov from a register wrote stays apart, that value being in no register. True if
+ * they did.
+ */
+function fuseMovJump(r: u32): bool {
+  const next = r + RECORD_SIZE;
+  const h = <u32>load<u8>(r);
+  const h2 = <u32>load<u8>(next);
+  const mov32 = h == <u32>(H_ALU32 + (ALU_MOV >> 3));
+  if (h != <u32>(H_ALU64 + (ALU_MOV >> 3)) && !mov32) return false;
+  const wide = h2 < <u32>H_JMP32;
+  const k = wide ? (h2 - <u32>H_JMP64) >> 1 : h2 - <u32>H_JMP32; // the jump's operation >> 4
+  if (h2 < <u32>H_JMP64 || h2 >= <u32>H_JMP32 + 14 || (wide && (h2 - <u32>H_JMP64) & 1) != 0) return false;
+  const ja = h2 == <u32>H_JA; // the jump's a and b are then unused
+  if ((MOV_JUMPS & (1 << k)) == 0 && !ja) return false;
+  const rd = REGS + <u32>load<u8>(r, 1);
+  const a = load<u32>(next, R_A), b = load<u32>(next, R_B);
+  const fromReg = load<u32>(r, R_B) != r + R_IMM;
+  const truncate = mov32 && fromReg;
+  if (truncate && wide && !ja && (a == rd || b == rd)) return false;
+  const from = fromReg ? load<u32>(r, R_B) : r + R_IMM;
+  if (mov32 && !fromReg) store<i64>(r, <i64>load<u32>(r, R_IMM), R_IMM); // load<u32>: a mov32 zero-extends
+  const rank = popcnt(MOV_JUMPS & ((1 << k) - 1));
+  store<u8>(r, <u8>(ja ? H_MOV_JA : (wide ? H_MOV_JMP64 : H_MOV_JMP32) + rank));
+  store<u8>(r, <u8>(truncate ? 1 : 0), R_SIZE);
+  store<i32>(r, load<i32>(next, R_TARGET), R_TARGET);
+  store<u32>(r, a == rd ? from : a, R_A);
+  store<u32>(r, b == rd ? from : b, R_B); // b may be the immediate in the jump's record, which stays as it was
+  store<u32>(r, from, R_C);
+  return true;
 }
 
 /** Bytes moved by a load or store of size index `size` (W H B DW = 0..3). */

@@ -29,7 +29,7 @@ import {
 import {
   H_ALU64, H_MOVSX64, H_ALU32, H_MOVSX32, H_JMP64, H_JMP32, H_JA, H_CALL_LOCAL, H_EXIT, H_HELPER,
   H_LDX, H_LDXSX, H_ST, H_ATOMIC, H_LDDW, H_LD_PACKET, H_LDXB_LSH, H_LDXB_LSH_OR64, H_LDXB_LSH_OR32, H_LSH_ARSH64,
-  H_LSH_ARSH32, RECORD_SIZE,
+  H_LSH_ARSH32, H_MOV_JMP64, H_MOV_JMP32, H_MOV_JA, RECORD_SIZE,
   RECORD_SHIFT, R_SIZE, R_EXTRA, R_TARGET,
   R_IMM, R_A, R_B, R_C, R_REM,
 } from "./records";
@@ -389,6 +389,12 @@ function slowAccess(p: u32, h: u32, pc: u32): i32 {
   outLeft = left;
 }
 
+/** The value a mov fused with a jump writes (decode.ts: fuseMovJump): R_SIZE 1 is a 32-bit mov from a register. */
+@inline function moved(p: u32): u64 {
+  const v = load<u64>(load<u32>(p, R_C));
+  return load<u8>(p, R_SIZE) != 0 ? <u64><u32>v : v;
+}
+
 function loop(start: u32, startLeft: u64): void {
   let next = start;
   let left = startLeft;
@@ -570,6 +576,24 @@ function loop(start: u32, startLeft: u64): void {
         case H_LSH_ARSH64: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64>(<i64>(a << b) >> t)); next += RECORD_SIZE; continue;
         case H_LSH_ARSH32 - 1: if (!FUSE_PAIRS) return leave(p, left); next += RECORD_SIZE;
         case H_LSH_ARSH32: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, <u64><u32>(<i32>(x << y) >> t)); next += RECORD_SIZE; continue;
+        // A mov and the conditional jump after it (fuseMovJump): a and b are the jump's, read before the mov's write.
+        case H_MOV_JMP64 + 0: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a == b) next = <u32>t; break;
+        case H_MOV_JMP64 + 1: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a > b) next = <u32>t; break;
+        case H_MOV_JMP64 + 2: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a >= b) next = <u32>t; break;
+        case H_MOV_JMP64 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a != b) next = <u32>t; break;
+        case H_MOV_JMP64 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a > <i64>b) next = <u32>t; break;
+        case H_MOV_JMP64 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a < b) next = <u32>t; break;
+        case H_MOV_JMP64 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (a <= b) next = <u32>t; break;
+        case H_MOV_JMP64 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i64>a < <i64>b) next = <u32>t; break;
+        case H_MOV_JMP32 + 0: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x == y) next = <u32>t; break;
+        case H_MOV_JMP32 + 1: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x > y) next = <u32>t; break;
+        case H_MOV_JMP32 + 2: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x >= y) next = <u32>t; break;
+        case H_MOV_JMP32 + 3: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x != y) next = <u32>t; break;
+        case H_MOV_JMP32 + 4: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x > <i32>y) next = <u32>t; break;
+        case H_MOV_JMP32 + 5: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x < y) next = <u32>t; break;
+        case H_MOV_JMP32 + 6: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (x <= y) next = <u32>t; break;
+        case H_MOV_JMP32 + 7: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next += RECORD_SIZE; if (<i32>x < <i32>y) next = <u32>t; break;
+        case H_MOV_JA: if (!FUSE_PAIRS) return leave(p, left); store<u64>(rd, moved(p)); next = <u32>t; break;
         default: return leave(p, left); // a bad record: execute
       }
       break; // after a jump: charge the block it goes to

@@ -10,7 +10,8 @@ export const R_TARGET = 4;
 export const R_IMM = 8;
 export const R_A = 16;
 export const R_B = 20;
-export const R_C = 24; // an add fused with a jump: where the jump's b is read; with a load: the add's dst; an or's dst
+export const R_C = 24; // an add fused with a jump: where the jump's b is read; with a load: the add's dst; an or's dst;
+// a mov fused with a jump: where the mov's value is read
 export const R_REM = 28;
 
 // Handler indices run from 1 to H_BAD without gaps, and the loop's switch lists them in this order: asc compiles a
@@ -53,4 +54,12 @@ export const H_LDXB_LSH_OR32 = 123;
 // the index just below each is the same with a mov in front, whose case steps over one more record.
 export const H_LSH_ARSH64 = 125;
 export const H_LSH_ARSH32 = 127;
-export const H_BAD = 128;
+// A mov and the conditional jump after it, how compiled C copies a value into the register a branch's other arm
+// expects (fuseMovJump): H_MOV_JMP64 + j for the 64-bit jumps, H_MOV_JMP32 + j for the 32-bit ones, j the jump's
+// rank among jeq jgt jge jne jsgt jlt jle jslt (0..7; jset, jsge and jsle stay apart, each fused case costing the
+// tiny core a byte of its budget, fusion.ts). The record's a and b are the jump's, its dst and R_C the mov's
+// (R_SIZE: 1 when the mov is 32-bit from a register, whose value is then truncated).
+export const H_MOV_JMP64 = 128;
+export const H_MOV_JMP32 = 136;
+export const H_MOV_JA = 144; // the same with ja (or gotol) after the mov
+export const H_BAD = 145;
