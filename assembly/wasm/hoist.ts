@@ -90,6 +90,8 @@ export class LoopPlan {
   assumed: i32 = 0;
   head: StaticArray<i64> | null = null;
   factBounds: i32 = 0;
+  /** The loop holds inner loops (facts.ts: INNER), which keep their own plans in both copies. */
+  inner: bool = false;
 }
 
 /** In an access's register set (LoopPlan.accesses bits 41..): a frame slot's value (counted.ts: SLOTS). */

@@ -557,16 +557,18 @@ export class Translator {
     }
     this.noBudget = counted;
     if (bounded) { this.tripHead = x; this.tripLen = per; this.tripRest = tripRests(this.code, this.g, x); }
-    this.versionDepth++;
+    // (a loop of facts.ts INNER counts its budget per trip in both copies: its inner loops may count theirs on entry)
+    const depth = p.inner ? 0 : 1;
+    this.versionDepth += depth;
     this.loopCode(x, inside);
-    this.versionDepth--;
+    this.versionDepth -= depth;
     this.noBudget = false;
     this.tripHead = -1;
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
     // a nest's checked copy keeps its inner loop's own test: when the test of all trips fails (the last ones fault,
     // or reach past a region that the inner loop's early exits never touch), most entries may still pass theirs
-    const linear = p.nest ? 0 : 1;
+    const linear = p.nest || p.inner ? 0 : 1;
     this.noVersion += linear;
     this.loopCode(x, inside, p.early);
     this.noVersion -= linear;
