@@ -39,6 +39,12 @@
 // a value the test before the loop computes from p and R on entry (translate.ts: countedTrips), as it would with
 // R = 0: the values A takes, A + k * step mod 2^64, are all the test compares, and with A and B in [0, 2^32) none of
 // them wraps. Not in a JMP32 test (NARROW widens the family's own values only).
+// CONVERGING: the bound may move too (`while (i < j) { ...; i++; j--; }`, reversing in place): the test compares two
+// written registers of two families, A = p + c against B = q + d, p and q roots with constant steps s and u. Then
+// A_k `cont` B_k is A + k * (s - u) `cont` B while nothing wraps: the test before the loop (translate.ts:
+// countedTrips) computes K from A and B on entry as for a fixed bound with step s - u, and for an unsigned test
+// also checks that a side stepping down stays at or above 0 by trip K (each side moves one way). Accesses through
+// either family then span K steps of their own root. 64-bit tests only, neither side adding an invariant register.
 // NARROW: a 32-bit counter (`unsigned int i`: add32, mov32 of a register, a JMP32 exit test) is the 64-bit one
 // while its values stay in [0, 2^32). An add32 of a constant or a mov32 of a register whose value is a written
 // register w at the header plus a constant c is taken as the 64-bit one; w is noted, and c and the result's
@@ -69,6 +75,7 @@ const SLOT_SYM: i32 = 1 << 31;
 class Test {
   narrow: bool = false; // JMP32
   a: i32 = -1;
+  bf: i32 = -1; // b's side is this written register plus bc instead (see CONVERGING), else -1
   ar: i32 = -1; // an invariant register a's side adds (see SUMMED), else -1
   ac: i64 = 0;
   b: i32 = -1;
@@ -196,13 +203,17 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
         }
         // (a's side may add one invariant register, not in a JMP32 test: see SUMMED)
         if (aFam < 0 || aInv < 0 || popcnt<i32>(aInv) > (cls == CLS_JMP ? 1 : 0)) continue;
-        if (bFam >= 0 || bInv < 0 || popcnt<i32>(bInv) > 1) continue;
         const t = new Test();
+        if (bFam >= 0) { // see CONVERGING: written registers alone on both sides, 64-bit
+          if (aInv != 0 || bInv != 0 || cls != CLS_JMP || bSlot != NO_SLOT) continue;
+          t.bf = bFam; bInv = 0;
+        }
+        if (bInv < 0 || popcnt<i32>(bInv) > 1) continue;
         t.a = aFam; t.ac = ac;
         t.ar = aInv == 0 ? -1 : ctz<i32>(aInv);
         t.b = bInv == 0 ? -1 : ctz<i32>(bInv); t.bc = bc; t.slot = bSlot;
         if (t.slot != NO_SLOT && t.b >= 0) continue;
-        if (t.b < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
+        if (t.b < 0 && t.bf < 0 && t.slot == NO_SLOT && (t.bc < 0 || t.bc > 0xffffffff)) continue;
         t.cont = c;
         t.signed = signed;
         t.narrow = cls == CLS_JMP32;
@@ -280,7 +291,12 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
     if (past & 1) continue; // a trip can go round without the test
     for (let r = 0; r <= 10; r++) { rootOf[r] = -1; stepReg[r] = -1; }
     if (!join(s, t.a, delta, rootOf, stepReg) || stepReg[rootOf[t.a]] >= 0) continue; // the trips need a constant step
-    const step = s.c[rootOf[t.a]];
+    let step = s.c[rootOf[t.a]];
+    if (t.bf >= 0) { // see CONVERGING: the bound's family, another root with a constant step
+      if (!join(s, t.bf, delta, rootOf, stepReg) || stepReg[rootOf[t.bf]] >= 0 || rootOf[t.bf] == rootOf[t.a]) continue;
+      step -= s.c[rootOf[t.bf]];
+      if (step == 0 || step >= 0x80000000 || step <= -0x80000000) continue;
+    }
     // counting up needs lt, le or ne; down gt, ge or ne
     if (step > 0 ? t.cont == CONT_GT || t.cont == CONT_GE : t.cont == CONT_LT || t.cont == CONT_LE) continue;
     test = t;
@@ -288,6 +304,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   if (test == null) return null;
   const root = rootOf[test.a];
   const step = s.c[root];
+  const boundRoot = test.bf >= 0 ? rootOf[test.bf] : -1;
   if (test.narrow) {
     narrow |= 1 << test.a;
     noteNarrow(narrowLo, narrowHi, test.a, test.ac);
@@ -319,7 +336,7 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   }
   for (let r = 0; r <= 10; r++) { // see NARROW: each noted register's constants, with its delta
     if ((narrow >> r & 1) == 0 || rootOf[r] < 0) continue; // in no family: what it holds matters to no plan
-    if (rootOf[r] != root) return null;
+    if (rootOf[r] != root || boundRoot >= 0) return null;
     plan.narrowLo = min(plan.narrowLo, delta[r] + narrowLo[r]);
     plan.narrowHi = max(plan.narrowHi, delta[r] + narrowHi[r]);
   }
@@ -331,8 +348,9 @@ export function planCounted(code: usize, g: Cfg, h: i32): LoopPlan | null {
   plan.counted = true;
   plan.iv = root;
   plan.stepImm = step;
-  plan.boundReg = test.b;
-  plan.boundImm = test.bc;
+  plan.boundReg = boundRoot >= 0 ? boundRoot : test.b;
+  plan.boundImm = boundRoot >= 0 ? delta[test.bf] + test.bc : test.bc;
+  plan.boundStep = boundRoot >= 0 ? s.c[boundRoot] : 0;
   plan.boundSlot = test.slot;
   plan.testConst = delta[test.a] + test.ac;
   plan.testReg = test.ar;

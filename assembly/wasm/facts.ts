@@ -21,8 +21,17 @@
 // are kept (without one, fewer accesses are bounded), so a register the loop overwrites before reading it is not
 // tested. An access whose base is such a value reaches [T + lo + off, T + (B << s) + hi + off + size): the test
 // allows that range once, and the copy without checks runs it.
+//
+// COPIES: clang often copies the compared value before the compare (`r4 = r6; if r6 < r2 goto`): a register that
+// the block last set by a 64-bit mov from the compared one, neither written again before the jump, holds the same
+// value there and takes the same bound.
+// INNER: the loop may hold inner loops (its own accesses around them: a decoder's `data[i]` per character, a search
+// per character inside). At an inner loop's header, each register the inner loop writes is unknown (nothing is
+// assumed of it, so no pass runs to settle it); the others hold there what they held on the way in, as they do on
+// the inner loop's jumps back (those registers do not change). Accesses through them, in the inner loop too, are
+// bounded as anywhere else; the inner loop keeps its own plan for the rest (translate.ts: versioned, LoopPlan.inner).
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_LDX, CLS_ST, CLS_STX, MODE_ATOMIC } from "../isa";
-import { Cfg, insnLen, END_COND, END_EXIT } from "./cfg";
+import { Cfg, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, FACT, MAX_LOOP_INSNS } from "./hoist";
 
 const MAX_BLOCKS: i32 = 16;
@@ -118,8 +127,33 @@ function step(code: usize, pc: i32, st: i32): void {
   else unchecked(vals[ix(st, d)] = -1);
 }
 
-/** State st on the edge of block y's compare at pc where it holds (`taken`) or not (see above). */
-function refine(code: usize, pc: i32, st: i32, taken: bool): void {
+/**
+ * State st on the edge of block y's compare at pc where it holds (`taken`) or not (see above): for the compared
+ * register, and for each register that block y last set as a copy of it (COPIES).
+ */
+function refineAll(code: usize, g: Cfg, y: i32, st: i32, taken: bool): void {
+  const pc = g.last[y];
+  const p = code + (<usize>pc << 3);
+  const jop = load<u8>(p) & 0xf0;
+  const swap = (jop == 0xa0 || jop == 0xb0) != taken;
+  const x = swap ? <i32>(load<u8>(p, 1) >> 4) : <i32>(load<u8>(p, 1) & 0xf);
+  refine(code, pc, st, taken, x);
+  let seen = 0; // written between the instruction reached, scanning back, and the jump
+  for (let q = pc - 1; q >= g.start[y]; q--) {
+    const w = written(code, q);
+    if (w < 0) return;
+    const o = code + (<usize>q << 3);
+    const d = <i32>(load<u8>(o, 1) & 0xf);
+    if (load<u8>(o) == 0xbf && load<i16>(o, 2) == 0 && <i32>(load<u8>(o, 1) >> 4) == x && (seen >> d & 1) == 0) {
+      refine(code, pc, st, taken, d);
+    }
+    if ((w >> x & 1) != 0) return;
+    seen |= w;
+  }
+}
+
+/** refineAll for register `to`, which holds the value of the compare's register on that side. */
+function refine(code: usize, pc: i32, st: i32, taken: bool, to: i32): void {
   const p = code + (<usize>pc << 3);
   const op = <u32>load<u8>(p), jop = op & 0xf0;
   const d = <i32>(load<u8>(p, 1) & 0xf), r = <i32>(load<u8>(p, 1) >> 4);
@@ -128,7 +162,7 @@ function refine(code: usize, pc: i32, st: i32, taken: bool): void {
   const swap = (jop == 0xa0 || jop == 0xb0) != taken; // x < y: x the right side
   const strict: i64 = (jop == 0xa0 || jop == 0x20) == taken ? 1 : 0;
   if (swap && !reg) return;
-  const x = swap ? r : d, y = swap ? d : r;
+  const x = to, y = swap ? d : r;
   let b = -1, s = 0, h = <i64>load<i32>(p, 4);
   if (swap || reg) { // y's value: of bound B, B plus a constant, or a constant
     const n = meta(st, y), t = termsOf(n);
@@ -152,6 +186,10 @@ function pass(code: usize, g: Cfg, h: i32): void {
   for (let k = 0; k < blocks; k++) {
     if (!reached[k]) continue;
     const y = blockOf[k];
+    if (k > 0 && g.loopHeader[y]) { // see INNER
+      const w = innerWrites(code, g, y);
+      for (let r = 0; r < 10; r++) if ((w >> r & 1) != 0) unchecked(vals[ix(k, r)] = TOP);
+    }
     for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
       note(code, pc, k);
       if (pc < g.last[y] || g.kind[y] != END_COND) step(code, pc, k);
@@ -162,7 +200,7 @@ function pass(code: usize, g: Cfg, h: i32): void {
       while (j < blocks && blockOf[j] != z) j++;
       if (j == blocks) continue; // out of the loop
       copyState(TMP, k);
-      if (g.kind[y] == END_COND) refine(code, g.last[y], TMP, e == 0);
+      if (g.kind[y] == END_COND) refineAll(code, g, y, TMP, e == 0);
       const to = z == h ? BACK : j;
       const first = z == h ? !back : !reached[j];
       if (first) copyState(to, TMP);
@@ -171,6 +209,17 @@ function pass(code: usize, g: Cfg, h: i32): void {
     }
   }
   if (!back) for (let r = 0; r < 10; r++) unchecked(vals[ix(BACK, r)] = NONE);
+}
+
+/** The registers that the blocks of the loop headed by y write (see INNER). */
+function innerWrites(code: usize, g: Cfg, y: i32): i32 {
+  let w = 0;
+  for (let k = 0; k < blocks; k++) {
+    const x = blockOf[k];
+    if (!inLoop(g.loopOf, g.loopParent, y, x)) continue;
+    for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) w |= written(code, pc);
+  }
+  return w;
 }
 
 /** Notes the access at pc when state st bounds its base (and the loop's plan does not hold it already). */
@@ -229,8 +278,10 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
   reached = new StaticArray<bool>(MAX_BLOCKS);
   blockOf = new StaticArray<i32>(MAX_BLOCKS);
   found = new StaticArray<i64>(MAX_LOOP_INSNS * 4);
+  let inner = false;
   for (let x = h; x < g.n && blocks < g.loopSize[h]; x++) {
-    if (g.loopOf[x] != h) continue;
+    if (!inLoop(g.loopOf, g.loopParent, h, x)) continue;
+    if (g.loopOf[x] != h) inner = true;
     if (g.kind[x] == END_EXIT) return plan;
     blockOf[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
@@ -239,7 +290,7 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
       mask |= w;
     }
   }
-  if (blocks != g.loopSize[h]) return plan; // an inner loop
+  if (blocks != g.loopSize[h] || inner && plan != null) return plan; // (a plan of an inner loop's: nests.ts)
   // the assumptions kept: only those without which fewer accesses are bounded
   let banned = 0, assumed = settle(code, g, h, 0);
   const most = foundCount;
@@ -252,6 +303,7 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
   assumed = settle(code, g, h, banned);
   if (assumed < 0) return plan;
   const p = plan != null ? plan : new LoopPlan();
+  p.inner = inner;
   p.assumed = assumed;
   p.head = vals;
   for (let r = 0; r < 10; r++) {

@@ -50,6 +50,8 @@ export class LoopPlan {
   // not; each famRegs[i] holds its family's root famRoots[i] + famDelta[i] at every header when it does on entry
   // (iv is the root of the test's family). Accesses after the exit test carry POST.
   counted: bool = false;
+  /** The bound's own step a trip (counted.ts: CONVERGING; boundReg its family's root), else 0. */
+  boundStep: i64 = 0;
   /** The bound is the frame's 8 bytes at this offset from r10 (+ boundImm) when at most 0: the loop never writes them. */
   boundSlot: i32 = 1;
   testConst: i64 = 0;
@@ -88,6 +90,8 @@ export class LoopPlan {
   assumed: i32 = 0;
   head: StaticArray<i64> | null = null;
   factBounds: i32 = 0;
+  /** The loop holds inner loops (facts.ts: INNER), which keep their own plans in both copies. */
+  inner: bool = false;
 }
 
 /** In an access's register set (LoopPlan.accesses bits 41..): a frame slot's value (counted.ts: SLOTS). */

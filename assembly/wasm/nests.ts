@@ -49,7 +49,10 @@ export function planAt(code: usize, g: Cfg, h: i32): LoopPlan | null {
     const one: LoopPlan | null = iv && k == 1 ? null : planCounted(code, g, q);
     const simple = iv && (one == null || one.count <= (<LoopPlan>plan).count);
     const inner: LoopPlan | null = simple ? plan : one;
-    if (k == 1) return inner != null ? lift(code, g, h, q, inner) : null;
+    if (k == 1) { // (else the outer loop's own accesses that its compares bound: facts.ts INNER)
+      const nest = inner != null ? lift(code, g, h, q, inner) : null;
+      return nest != null ? nest : addFacts(code, g, h, null);
+    }
     if (simple) return addFacts(code, g, h, plan);
     if (one != null || plan != null) return addFacts(code, g, h, one != null ? one : plan);
     // h's first inner loop (lift checks there is no other)

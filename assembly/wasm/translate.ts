@@ -557,16 +557,18 @@ export class Translator {
     }
     this.noBudget = counted;
     if (bounded) { this.tripHead = x; this.tripLen = per; this.tripRest = tripRests(this.code, this.g, x); }
-    this.versionDepth++;
+    // (a loop of facts.ts INNER counts its budget per trip in both copies: its inner loops may count theirs on entry)
+    const depth = p.inner ? 0 : 1;
+    this.versionDepth += depth;
     this.loopCode(x, inside);
-    this.versionDepth--;
+    this.versionDepth -= depth;
     this.noBudget = false;
     this.tripHead = -1;
     b.else_();
     for (let i = 0; i < p.count; i++) this.proven[<i32>acc[i]]--;
     // a nest's checked copy keeps its inner loop's own test: when the test of all trips fails (the last ones fault,
     // or reach past a region that the inner loop's early exits never touch), most entries may still pass theirs
-    const linear = p.nest ? 0 : 1;
+    const linear = p.nest || p.inner ? 0 : 1;
     this.noVersion += linear;
     this.loopCode(x, inside, p.early);
     this.noVersion -= linear;
@@ -630,7 +632,8 @@ export class Translator {
    */
   private countedTrips(p: LoopPlan): void {
     const b = this.out;
-    const t = p.stepImm < 0 ? -p.stepImm : p.stepImm;
+    const step = p.stepImm - p.boundStep; // what A gains on B a trip (counted.ts: CONVERGING)
+    const t = step < 0 ? -step : step;
     if (p.boundSlot <= 0) { b.get(L_FB); b.mem(W_I64_LOAD, 0, <u32>(p.boundSlot + STACK_SIZE)); }
     else if (p.boundReg >= 0) this.getReg(p.boundReg);
     else b.i64c(0);
@@ -646,14 +649,15 @@ export class Translator {
       b.brIf(0);
     }
     if (p.cont == CONT_NE) {
-      if (p.stepImm > 0) { b.get(L_T2); b.get(L_T); } else { b.get(L_T); b.get(L_T2); }
+      if (step > 0) { b.get(L_T2); b.get(L_T); } else { b.get(L_T); b.get(L_T2); }
       b.op(W_I64_SUB); b.tee(L_N); b.i64c(0); b.op(W_I64_LT_S); b.brIf(0);
       b.get(L_N); b.i64c(t); b.op(W_I64_REM_U); b.i64c(0); b.op(W_I64_NE); b.brIf(0);
       b.get(L_N); b.i64c(t); b.op(W_I64_DIV_U); b.set(L_N);
+      this.convergingEnds(p);
       this.narrowTrips(p, t);
       return;
     }
-    if (p.stepImm > 0) {
+    if (step > 0) {
       if (p.cont == CONT_LE) { b.get(L_T2); b.i64c(1); b.op(W_I64_ADD); b.set(L_T2); }
       b.get(L_T); b.get(L_T2); b.op(W_I64_LT_S);
       b.if_(T_I64);
@@ -667,10 +671,26 @@ export class Translator {
     b.i64c(t - 1); b.op(W_I64_ADD); b.i64c(t); b.op(W_I64_DIV_U);
     b.else_(); b.i64c(0); b.end();
     b.tee(L_N);
-    if (p.stepImm < 0 && !p.signed) { // unsigned, the value that ends the loop must not wrap below 0
+    if (p.boundStep == 0 && p.stepImm < 0 && !p.signed) { // unsigned, the value that ends the loop must not wrap below 0
       b.i64c(t); b.op(W_I64_MUL); b.get(L_T); b.op(W_I64_GT_S); b.brIf(0);
     } else b.op(W_DROP);
+    this.convergingEnds(p);
     this.narrowTrips(p, t);
+  }
+
+  /**
+   * A bound that moves too (counted.ts: CONVERGING), unsigned: each side that steps down must not wrap below 0 by
+   * trip K (A + K * stepImm, B + K * boundStep; each moves one way, so its ends bound it), else a branch out of the
+   * test's block. The trips then are those of A + k * (stepImm - boundStep) against B, computed above.
+   */
+  private convergingEnds(p: LoopPlan): void {
+    if (p.boundStep == 0 || p.signed) return;
+    const b = this.out;
+    if (p.stepImm < 0) { b.get(L_N); b.i64c(-p.stepImm); b.op(W_I64_MUL); b.get(L_T); b.op(W_I64_GT_S); b.brIf(0); }
+    if (p.boundStep < 0) {
+      b.get(L_N); b.i64c(-p.boundStep); b.op(W_I64_MUL);
+      this.getReg(p.boundReg); b.i64c(p.boundImm); b.op(W_I64_ADD); b.op(W_I64_GT_S); b.brIf(0);
+    }
   }
 
   /**

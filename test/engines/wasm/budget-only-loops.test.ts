@@ -98,8 +98,10 @@ function wordBytes(words: number[]): Uint8Array {
 
 describe("a counted loop without accesses, versioned for its budget", () => {
   it("is emitted twice: the copy whose trips were counted on entry, and the checked one", () => {
-    // the outer loop, the region search of its read, and the inner loop twice (once, unversioned, before)
-    expect(fastLoops(bitrev(32))).toBe(4);
+    // the outer loop twice (versioned for its read, which its own compare bounds: the test's region search), each
+    // copy with the inner loop twice, and the checked copy's region search of that read (before: the outer loop
+    // once, the region search of its read, the inner loop twice)
+    expect(fastLoops(bitrev(32))).toBe(8);
     expect(fastLoops(squares(10))).toBe(2);
   });
 
