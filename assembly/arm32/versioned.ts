@@ -61,7 +61,9 @@ import { leave, poolAt, resumePos, setPool } from "./jit/copies";
 import { liveAt } from "./jit/liveness";
 import { exitBlockEnd, leavesCopyAt, leavesLoop, onExitPath } from "./analysis/exitpaths";
 import { enterLocal, leaveLocal } from "./jit/loopregs";
-import { borrowClashed, endStep, setBorrowed, spareScratch, startStep } from "./jit/borrowed";
+import {
+  borrowClashed, chosenBefore, endStep, noteChosen, setBorrowed, spareScratch, startStep,
+} from "./jit/borrowed";
 import { settleSwaps, startSwaps } from "./jit/swaps";
 import { barrier, hi, hiInArm, known0, lo } from "./jit/regs";
 import { emitStep, enterBlock } from "./jit/step";
@@ -105,6 +107,10 @@ export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
     let good: u32 = 0;
     let last: u32 = 0; // the last emission's
     let spare = spareScratch();
+    // what the emission with `good` borrowed kept in ARM registers: an emission after one that clashed starts
+    // from that, not from the clashing one's choice (loopregs.ts keeps what the emission before chose, which may
+    // need the scratch registers only the clashing one had)
+    let goodChosen = chosenBefore(k);
     for (let round = 0; ; round++) {
       const trying = round < BORROW_ROUNDS && (spare & ~good) != 0;
       if (!trying && last == good) break;
@@ -113,11 +119,19 @@ export function emitVersioned(c: Context, k: i32, inMain: bool): bool {
       c.copies = copiesBefore;
       last = trying ? spare : good;
       setBorrowed(k, last);
+      if (!trying) noteChosen(k, goodChosen);
       if (!emitTestAndCopy(c, k, inMain)) return false;
-      if (!trying) break;
+      if (!trying) {
+        // (it should not clash, being the good one again; where it does, none borrowed, which cannot)
+        if (last == 0 || !borrowClashed()) break;
+        good = 0;
+        spare = 0;
+        continue;
+      }
       if (borrowClashed()) spare = good;
       else {
         good = spare;
+        goodChosen = chosenBefore(k);
         spare |= spareScratch();
       }
     }

@@ -78,9 +78,13 @@ export function mentionedBy(w: u32): u32 {
   if (op1 == 1) return rd | rn;
   if (op1 == 2) return rd | rn; // LDR, STR, LDRB, STRB with an immediate offset
   if (op1 == 3 && (w & 0x10) == 0) return rd | rn | rm; // ... with a register offset, shifted by an immediate
+  // MUL: Rd in bits 16-19, Rm and Rs, bits 12-15 zero (not r0: a loop copy's products leave it free)
+  if ((w & 0x0fe000f0) == 0x00000090) return rn | rm | (<u32>1 << ((w >> 8) & 15));
   const extra = op1 == 0 && (w & 0x90) == 0x90 && (w & 0x60) != 0; // halfword, signed byte, doubleword transfers
-  // (with an immediate offset, bit 22: its halves in bits 0-3 and 8-11)
-  let regs = extra && (w & 0x00400000) != 0 ? rd | rn : rd | rn | (<u32>1 << (w & 15)) | (<u32>1 << ((w >> 8) & 15));
+  // (with an immediate offset, bit 22: its halves in bits 0-3 and 8-11; with a register offset, bits 8-11 are
+  // zero, not a register: `ldrsh rt, [rn, rm]` names no r0)
+  let regs = extra ? ((w & 0x00400000) != 0 ? rd | rn : rd | rn | rm) :
+    rd | rn | rm | (<u32>1 << ((w >> 8) & 15));
   if (extra && (w & 0x00100040) == 0x40) regs |= rd << 1; // LDRD, STRD: Rt and Rt + 1
   return regs;
 }
