@@ -30,6 +30,13 @@
 // assumed of it, so no pass runs to settle it); the others hold there what they held on the way in, as they do on
 // the inner loop's jumps back (those registers do not change). Accesses through them, in the inner loop too, are
 // bounded as anywhere else; the inner loop keeps its own plan for the rest (translate.ts: versioned, LoopPlan.inner).
+// WEIGHED: versioning such a loop copies its inner loops too, and each keeps its own test on every entry in both
+// copies. Where every trip enters an inner loop (an insertion sort's shift per element), the inner loop's blocks run
+// at least as often as the outer loop's own, mostly far more, and the one check a trip saves weighs little against
+// the inner loop's test and trips, while the copy doubles the inner loop's two copies: measured with V8, the hot
+// inner loop then lost a register and the whole got slower. So the loop is versioned only when its test also
+// removes a check inside an inner loop, or some way through a trip skips every inner loop (a decoder's ASCII byte:
+// its own blocks may run most), or no inner loop keeps a checked access (the copy doubles plain code alone).
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_LDX, CLS_ST, CLS_STX, MODE_ATOMIC } from "../isa";
 import { Cfg, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, FACT, MAX_LOOP_INSNS } from "./hoist";
@@ -222,6 +229,34 @@ function innerWrites(code: usize, g: Cfg, y: i32): i32 {
   return w;
 }
 
+/** Whether versioning loop h, which holds inner loops, pays for the accesses of the last pass (see WEIGHED). */
+function weighed(code: usize, g: Cfg, h: i32): bool {
+  let reach = 1, kept = false; // reach: bit k, block k is reached from the header through h's own blocks
+  for (let k = 0; k < blocks; k++) {
+    const y = blockOf[k];
+    if (g.loopOf[y] != h) { // an inner loop's block: a check removed there pays, one kept there costs
+      for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
+        const p = code + (<usize>pc << 3);
+        const cls = load<u8>(p) & 7;
+        if (cls != CLS_LDX && cls != CLS_ST && cls != CLS_STX) continue;
+        const base = cls == CLS_LDX ? <i32>(load<u8>(p, 1) >> 4) : <i32>(load<u8>(p, 1) & 0xf);
+        let bounded = false;
+        for (let i = 0; i < foundCount; i++) if (<i32>found[i * 4] == pc) bounded = true;
+        if (bounded) return true;
+        if (base != 10) kept = true; // (through r10: the frame, mostly no check)
+      }
+      continue;
+    }
+    if ((reach >> k & 1) == 0) continue;
+    for (let e = 0; e < 2; e++) {
+      const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
+      if (z == h) return true; // a trip that enters no inner loop
+      for (let j = 0; j < blocks; j++) if (blockOf[j] == z && g.loopOf[z] == h) reach |= 1 << j;
+    }
+  }
+  return !kept;
+}
+
 /** Notes the access at pc when state st bounds its base (and the loop's plan does not hold it already). */
 function note(code: usize, pc: i32, st: i32): void {
   const p = code + (<usize>pc << 3);
@@ -301,7 +336,7 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
     if (a >= 0 && foundCount >= most) banned |= 1 << r;
   }
   assumed = settle(code, g, h, banned);
-  if (assumed < 0) return plan;
+  if (assumed < 0 || inner && !weighed(code, g, h)) return plan;
   const p = plan != null ? plan : new LoopPlan();
   p.inner = inner;
   p.assumed = assumed;
