@@ -58,6 +58,8 @@ let blockOf = new StaticArray<i32>(0);
 // the bounded accesses of the last pass: as LoopPlan.accesses, the value's meta, lo + off, hi + off
 let found = new StaticArray<i64>(0);
 let blocks = 0, mask = 0, foundCount = 0, skip: LoopPlan | null = null;
+// (see WEIGHED) blocks of inner loops (bit k: block k), their accesses not through r10, those the last pass bounded
+let innerBlocks = 0, innerAccesses = 0, innerFound = 0;
 
 function ix(st: i32, r: i32): i32 { return st * STATE + r * W; }
 function meta(st: i32, r: i32): i64 { return unchecked(vals[ix(st, r)]); }
@@ -186,6 +188,7 @@ function refine(code: usize, pc: i32, st: i32, taken: bool, to: i32): void {
 /** One pass from the header's state: each block's, the state back at the header; the bounded accesses. */
 function pass(code: usize, g: Cfg, h: i32): void {
   foundCount = 0;
+  innerFound = 0;
   for (let k = 0; k < blocks; k++) reached[k] = false;
   reached[0] = true;
   copyState(0, HEAD);
@@ -229,32 +232,19 @@ function innerWrites(code: usize, g: Cfg, y: i32): i32 {
   return w;
 }
 
-/** Whether versioning loop h, which holds inner loops, pays for the accesses of the last pass (see WEIGHED). */
-function weighed(code: usize, g: Cfg, h: i32): bool {
-  let reach = 1, kept = false; // reach: bit k, block k is reached from the header through h's own blocks
+/** Whether a trip of loop h can go from its header back to it through h's own blocks alone (see WEIGHED). */
+function skipsInner(g: Cfg, h: i32): bool {
+  let reach = 1; // bit k: block k is reached so
   for (let k = 0; k < blocks; k++) {
     const y = blockOf[k];
-    if (g.loopOf[y] != h) { // an inner loop's block: a check removed there pays, one kept there costs
-      for (let pc = g.start[y]; pc <= g.last[y]; pc += insnLen(code, pc)) {
-        const p = code + (<usize>pc << 3);
-        const cls = load<u8>(p) & 7;
-        if (cls != CLS_LDX && cls != CLS_ST && cls != CLS_STX) continue;
-        const base = cls == CLS_LDX ? <i32>(load<u8>(p, 1) >> 4) : <i32>(load<u8>(p, 1) & 0xf);
-        let bounded = false;
-        for (let i = 0; i < foundCount; i++) if (<i32>found[i * 4] == pc) bounded = true;
-        if (bounded) return true;
-        if (base != 10) kept = true; // (through r10: the frame, mostly no check)
-      }
-      continue;
-    }
-    if ((reach >> k & 1) == 0) continue;
+    if ((reach >> k & 1) == 0 || (innerBlocks >> k & 1) != 0) continue;
     for (let e = 0; e < 2; e++) {
       const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
-      if (z == h) return true; // a trip that enters no inner loop
-      for (let j = 0; j < blocks; j++) if (blockOf[j] == z && g.loopOf[z] == h) reach |= 1 << j;
+      if (z == h) return true;
+      for (let j = k + 1; j < blocks; j++) if (blockOf[j] == z) reach |= 1 << j;
     }
   }
-  return !kept;
+  return false;
 }
 
 /** Notes the access at pc when state st bounds its base (and the loop's plan does not hold it already). */
@@ -277,6 +267,7 @@ function note(code: usize, pc: i32, st: i32): void {
   found[i + 1] = m;
   found[i + 2] = lo(st, base) + off;
   found[i + 3] = hi(st, base) + off;
+  if ((innerBlocks >> st & 1) != 0) innerFound++;
 }
 
 /**
@@ -313,18 +304,22 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
   reached = new StaticArray<bool>(MAX_BLOCKS);
   blockOf = new StaticArray<i32>(MAX_BLOCKS);
   found = new StaticArray<i64>(MAX_LOOP_INSNS * 4);
-  let inner = false;
+  innerBlocks = 0; innerAccesses = 0;
   for (let x = h; x < g.n && blocks < g.loopSize[h]; x++) {
     if (!inLoop(g.loopOf, g.loopParent, h, x)) continue;
-    if (g.loopOf[x] != h) inner = true;
     if (g.kind[x] == END_EXIT) return plan;
+    const own = g.loopOf[x] == h;
+    if (!own) innerBlocks |= 1 << blocks;
     blockOf[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
       if (w < 0) return plan;
       mask |= w;
+      const o = load<u8>(code + (<usize>pc << 3)), r = load<u8>(code + (<usize>pc << 3), 1);
+      if (!own && ((o & 7) == CLS_LDX ? r >> 4 : (o & 7) == CLS_ST || (o & 7) == CLS_STX ? r & 0xf : 10) != 10) innerAccesses++;
     }
   }
+  const inner = innerBlocks != 0;
   if (blocks != g.loopSize[h] || inner && plan != null) return plan; // (a plan of an inner loop's: nests.ts)
   // the assumptions kept: only those without which fewer accesses are bounded
   let banned = 0, assumed = settle(code, g, h, 0);
@@ -336,7 +331,7 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
     if (a >= 0 && foundCount >= most) banned |= 1 << r;
   }
   assumed = settle(code, g, h, banned);
-  if (assumed < 0 || inner && !weighed(code, g, h)) return plan;
+  if (assumed < 0 || inner && innerFound == 0 && innerAccesses != 0 && !skipsInner(g, h)) return plan;
   const p = plan != null ? plan : new LoopPlan();
   p.inner = inner;
   p.assumed = assumed;
