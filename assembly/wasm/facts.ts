@@ -30,6 +30,13 @@
 // assumed of it, so no pass runs to settle it); the others hold there what they held on the way in, as they do on
 // the inner loop's jumps back (those registers do not change). Accesses through them, in the inner loop too, are
 // bounded as anywhere else; the inner loop keeps its own plan for the rest (translate.ts: versioned, LoopPlan.inner).
+// WEIGHED: versioning such a loop copies its inner loops too, and each keeps its own test on every entry in both
+// copies. Where every trip enters an inner loop (an insertion sort's shift per element), the inner loop's blocks run
+// at least as often as the outer loop's own, mostly far more, and the one check a trip saves weighs little against
+// the inner loop's test and trips, while the copy doubles the inner loop's two copies: measured with V8, the hot
+// inner loop then lost a register and the whole got slower. So the loop is versioned only when its test also
+// removes a check inside an inner loop, or some way through a trip skips every inner loop (a decoder's ASCII byte:
+// its own blocks may run most), or no inner loop keeps a checked access (the copy doubles plain code alone).
 import { CLS_ALU, CLS_ALU64, CLS_JMP, CLS_LDX, CLS_ST, CLS_STX, MODE_ATOMIC } from "../isa";
 import { Cfg, insnLen, inLoop, END_COND, END_EXIT } from "./cfg";
 import { LoopPlan, written, FACT, MAX_LOOP_INSNS } from "./hoist";
@@ -51,6 +58,8 @@ let blockOf = new StaticArray<i32>(0);
 // the bounded accesses of the last pass: as LoopPlan.accesses, the value's meta, lo + off, hi + off
 let found = new StaticArray<i64>(0);
 let blocks = 0, mask = 0, foundCount = 0, skip: LoopPlan | null = null;
+// (see WEIGHED) blocks of inner loops (bit k: block k), their accesses not through r10, those the last pass bounded
+let innerBlocks = 0, innerAccesses = 0, innerFound = 0;
 
 function ix(st: i32, r: i32): i32 { return st * STATE + r * W; }
 function meta(st: i32, r: i32): i64 { return unchecked(vals[ix(st, r)]); }
@@ -179,6 +188,7 @@ function refine(code: usize, pc: i32, st: i32, taken: bool, to: i32): void {
 /** One pass from the header's state: each block's, the state back at the header; the bounded accesses. */
 function pass(code: usize, g: Cfg, h: i32): void {
   foundCount = 0;
+  innerFound = 0;
   for (let k = 0; k < blocks; k++) reached[k] = false;
   reached[0] = true;
   copyState(0, HEAD);
@@ -222,6 +232,21 @@ function innerWrites(code: usize, g: Cfg, y: i32): i32 {
   return w;
 }
 
+/** Whether a trip of loop h can go from its header back to it through h's own blocks alone (see WEIGHED). */
+function skipsInner(g: Cfg, h: i32): bool {
+  let reach = 1; // bit k: block k is reached so
+  for (let k = 0; k < blocks; k++) {
+    const y = blockOf[k];
+    if ((reach >> k & 1) == 0 || (innerBlocks >> k & 1) != 0) continue;
+    for (let e = 0; e < 2; e++) {
+      const z = e == 0 ? g.succ0[y] : g.kind[y] == END_COND ? g.succ1[y] : -1;
+      if (z == h) return true;
+      for (let j = k + 1; j < blocks; j++) if (blockOf[j] == z) reach |= 1 << j;
+    }
+  }
+  return false;
+}
+
 /** Notes the access at pc when state st bounds its base (and the loop's plan does not hold it already). */
 function note(code: usize, pc: i32, st: i32): void {
   const p = code + (<usize>pc << 3);
@@ -242,6 +267,7 @@ function note(code: usize, pc: i32, st: i32): void {
   found[i + 1] = m;
   found[i + 2] = lo(st, base) + off;
   found[i + 3] = hi(st, base) + off;
+  if ((innerBlocks >> st & 1) != 0) innerFound++;
 }
 
 /**
@@ -278,18 +304,22 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
   reached = new StaticArray<bool>(MAX_BLOCKS);
   blockOf = new StaticArray<i32>(MAX_BLOCKS);
   found = new StaticArray<i64>(MAX_LOOP_INSNS * 4);
-  let inner = false;
+  innerBlocks = 0; innerAccesses = 0;
   for (let x = h; x < g.n && blocks < g.loopSize[h]; x++) {
     if (!inLoop(g.loopOf, g.loopParent, h, x)) continue;
-    if (g.loopOf[x] != h) inner = true;
     if (g.kind[x] == END_EXIT) return plan;
+    const own = g.loopOf[x] == h;
+    if (!own) innerBlocks |= 1 << blocks;
     blockOf[blocks++] = x;
     for (let pc = g.start[x]; pc <= g.last[x]; pc += insnLen(code, pc)) {
       const w = written(code, pc);
       if (w < 0) return plan;
       mask |= w;
+      const o = load<u8>(code + (<usize>pc << 3)), r = load<u8>(code + (<usize>pc << 3), 1);
+      if (!own && ((o & 7) == CLS_LDX ? r >> 4 : (o & 7) == CLS_ST || (o & 7) == CLS_STX ? r & 0xf : 10) != 10) innerAccesses++;
     }
   }
+  const inner = innerBlocks != 0;
   if (blocks != g.loopSize[h] || inner && plan != null) return plan; // (a plan of an inner loop's: nests.ts)
   // the assumptions kept: only those without which fewer accesses are bounded
   let banned = 0, assumed = settle(code, g, h, 0);
@@ -301,7 +331,7 @@ export function addFacts(code: usize, g: Cfg, h: i32, plan: LoopPlan | null): Lo
     if (a >= 0 && foundCount >= most) banned |= 1 << r;
   }
   assumed = settle(code, g, h, banned);
-  if (assumed < 0) return plan;
+  if (assumed < 0 || inner && innerFound == 0 && innerAccesses != 0 && !skipsInner(g, h)) return plan;
   const p = plan != null ? plan : new LoopPlan();
   p.inner = inner;
   p.assumed = assumed;
